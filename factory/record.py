@@ -1,0 +1,141 @@
+"""The one record type: a ``Sample`` row, and its Parquet schema (the single place it is defined).
+
+Every stage reads and writes rows that follow :data:`SCHEMA`. Nested values (messages, sampling
+params, verdicts, source fields) are JSON strings so that every shard has the same Arrow schema no
+matter which verifiers or teachers produced it; ``factory export`` turns them back into structures.
+
+    >>> from factory.record import new_sample, sample_id
+    >>> row = new_sample(stage="gen", prompt_id="p1", sample_index=0, messages=[{"role": "user", "content": "2+2?"}])
+    >>> row["id"] == sample_id("gen", "p1", 0)
+    True
+
+Columns
+-------
+id             deterministic: sha256(stage, prompt_id, sample_index)[:24]
+prompt_id      sha256 of the source record (or the source's own id field)
+sample_index   0..n-1 within a prompt
+chunk          source chunk number (the unit of resume)
+category       optional routing/eval category from the source
+messages       JSON list of {"role", "content"}: the prompt as sent to the teacher
+reference      reference answer from the source (e.g. GSM8K's final number), may be null
+source         JSON object: the original source record
+template_hash  sha256 of the prompt template file
+completion     the teacher's answer text (reasoning removed)
+reasoning      reasoning_content or the <think> span, if any
+teacher        teacher name from the recipe; engine, model likewise
+params         JSON object: sampling params incl. seed
+finish_reason  "stop" | "length" | "error" | ...
+tokens_in/out  token counts as reported by the engine
+gen_seconds    wall time attributed to this row's request
+cost           dollars for this row's teacher call (price table in the recipe)
+cache_hit      the request was answered from the request cache
+verdicts       JSON object: verifier name -> {"score", "reason", "cost", "version"}
+score          the minimum verifier score (null if no verifier or unverifiable)
+status         "accepted" | "rejected"
+reject_stage   the stage that rejected the row (null if accepted)
+reject_reason  why
+dedup_key      sha256 of the normalised text compared by exact dedup
+cluster_id     dedup cluster id (null if unique)
+survivor_id    id of the row kept for the cluster (null if this row is the survivor)
+teacher_topk   JSON: per-token top-k logprobs when the recipe asks for them (else null)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("prompt_id", pa.string()),
+        ("sample_index", pa.int32()),
+        ("chunk", pa.int32()),
+        ("category", pa.string()),
+        ("messages", pa.string()),
+        ("reference", pa.string()),
+        ("source", pa.string()),
+        ("template_hash", pa.string()),
+        ("completion", pa.string()),
+        ("reasoning", pa.string()),
+        ("teacher", pa.string()),
+        ("engine", pa.string()),
+        ("model", pa.string()),
+        ("params", pa.string()),
+        ("finish_reason", pa.string()),
+        ("tokens_in", pa.int32()),
+        ("tokens_out", pa.int32()),
+        ("gen_seconds", pa.float64()),
+        ("cost", pa.float64()),
+        ("cache_hit", pa.bool_()),
+        ("verdicts", pa.string()),
+        ("score", pa.float64()),
+        ("status", pa.string()),
+        ("reject_stage", pa.string()),
+        ("reject_reason", pa.string()),
+        ("dedup_key", pa.string()),
+        ("cluster_id", pa.string()),
+        ("survivor_id", pa.string()),
+        ("teacher_topk", pa.string()),
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+def sha(*parts: Any, n: int = 24) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\x1f")
+    return h.hexdigest()[:n]
+
+
+def sample_id(stage: str, prompt_id: str, sample_index: int) -> str:
+    return sha(stage, prompt_id, int(sample_index))
+
+
+def new_sample(*, stage: str, prompt_id: str, sample_index: int, messages: list[dict], **fields: Any) -> dict:
+    """A fresh row with every column present (nulls where unknown)."""
+    row: dict[str, Any] = {c: None for c in COLUMNS}
+    row.update(
+        id=sample_id(stage, prompt_id, sample_index),
+        prompt_id=prompt_id,
+        sample_index=int(sample_index),
+        messages=json.dumps(messages, ensure_ascii=False),
+        status=ACCEPTED,
+        cache_hit=False,
+    )
+    unknown = set(fields) - set(COLUMNS)
+    if unknown:
+        raise KeyError(f"unknown Sample columns: {sorted(unknown)}")
+    row.update(fields)
+    return row
+
+
+def reject(row: dict, stage: str, reason: str) -> dict:
+    """Mark a row rejected (first rejection wins: later stages skip rejected rows)."""
+    if row.get("status") != REJECTED:
+        row["status"], row["reject_stage"], row["reject_reason"] = REJECTED, stage, reason
+    return row
+
+
+def to_table(rows: list[dict]) -> pa.Table:
+    """Rows -> an Arrow table with exactly :data:`SCHEMA` (missing columns become null)."""
+    cols = {c: [r.get(c) for r in rows] for c in COLUMNS}
+    return pa.Table.from_pydict(cols, schema=SCHEMA)
+
+
+def from_table(table: pa.Table) -> list[dict]:
+    return table.select([c for c in COLUMNS if c in table.column_names]).to_pylist()
+
+
+def messages_of(row: dict) -> list[dict]:
+    return json.loads(row["messages"]) if row.get("messages") else []
+
+
+def verdicts_of(row: dict) -> dict:
+    return json.loads(row["verdicts"]) if row.get("verdicts") else {}

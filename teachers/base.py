@@ -1,0 +1,70 @@
+"""The ``Teacher`` protocol.
+
+An engine turns a batch of :class:`GenRequest` into the same number of :class:`GenResult`, in
+order. It never raises for one bad request: a request that failed after the engine's retries
+comes back with ``error`` set (and ``finish_reason="error"``), and the pipeline sends that row to
+rejects with the error as reason. Heavy state (model weights, HTTP clients, engine replicas) is
+created once in ``__init__``, which runs once per Ray actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+    #: number of top logprobs to return per generated token (0 = none); for soft-label KD
+    top_logprobs: int = 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass
+class GenRequest:
+    key: str  # request-cache key (see teachers.cache.request_key)
+    messages: list[dict]
+    params: SamplingParams
+    sample_index: int = 0
+
+
+@dataclass
+class GenResult:
+    text: str = ""
+    reasoning: str | None = None
+    finish_reason: str = "stop"
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seconds: float = 0.0
+    cost: float = 0.0
+    error: str | None = None
+    #: per generated token: list of [[token_id_or_str, logprob], ...] (top-k), when asked for
+    top_logprobs: list | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Teacher:
+    """Base class for engines. ``engine`` is the registry name used in recipes."""
+
+    engine: ClassVar[str] = "base"
+
+    def __init__(self, name: str, model: str, **options: Any):
+        self.name, self.model = name, model
+
+    def generate(self, requests: list[GenRequest]) -> list[GenResult]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release engines, clients, GPU memory."""

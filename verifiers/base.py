@@ -1,0 +1,67 @@
+"""The ``Verifier`` protocol and the ``Verdict`` it returns.
+
+A verifier is a class (so it pickles and can be shipped to Ray actors) constructed from the
+options in the recipe. It implements one method, :meth:`Verifier.verify`, on one row dict and
+returns a :class:`Verdict`. It must never raise for a bad sample: :meth:`Verifier.verify_batch`
+(what the pipeline calls) also turns any unexpected exception into a ``score=None`` verdict whose
+reason names the exception, so one poison row cannot fail a batch.
+
+Scores are in [0, 1]; ``None`` means "cannot verify" (e.g. no reference answer). The pipeline
+accepts a row when every verifier's score is >= its ``min_score`` (recipe option, default 1.0);
+``None`` is rejected unless the recipe says ``accept_unverifiable: true``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Verdict:
+    score: float | None
+    reason: str
+    cost: float = 0.0
+    version: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Verifier:
+    """Base class. Subclasses set ``name``/``version``/``requires`` and implement ``verify``."""
+
+    name: ClassVar[str] = "base"
+    version: ClassVar[str] = "0"
+    #: row columns the verifier reads; a missing column is an error naming verifier and column
+    requires: ClassVar[tuple[str, ...]] = ("completion",)
+
+    def __init__(self, **options: Any):
+        if options:
+            raise TypeError(f"verifier {self.name!r}: unknown options {sorted(options)}")
+
+    def verify(self, sample: dict) -> Verdict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def verify_batch(self, samples: list[dict]) -> list[Verdict]:
+        out = []
+        for s in samples:
+            missing = [c for c in self.requires if c not in s]
+            if missing:
+                raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
+            try:
+                v = self.verify(s)
+            except Exception as e:  # never let one bad sample fail the batch
+                log.warning("verifier %s raised on row %s: %r", self.name, s.get("id"), e)
+                v = Verdict(None, f"verifier error: {type(e).__name__}: {e}"[:500])
+            if not v.version:
+                v.version = self.version
+            out.append(v)
+        return out
+
+    def close(self) -> None:
+        """Release heavy state (sandboxes, models). Called once per actor at the end."""
