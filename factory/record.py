@@ -20,6 +20,7 @@ messages       JSON list of {"role", "content"}: the prompt as sent to the teach
 reference      reference answer from the source (e.g. GSM8K's final number), may be null
 source         JSON object: the original source record
 template_hash  sha256 of the prompt template file
+request_key    request-cache key (engine, model, messages, params, sample index)
 completion     the teacher's answer text (reasoning removed)
 reasoning      reasoning_content or the <think> span, if any
 teacher        teacher name from the recipe; engine, model likewise
@@ -59,6 +60,7 @@ SCHEMA = pa.schema(
         ("reference", pa.string()),
         ("source", pa.string()),
         ("template_hash", pa.string()),
+        ("request_key", pa.string()),
         ("completion", pa.string()),
         ("reasoning", pa.string()),
         ("teacher", pa.string()),

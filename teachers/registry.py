@@ -9,6 +9,7 @@ from teachers.base import Teacher
 
 ENGINES: dict[str, str] = {
     "hf_local": "teachers.hf_local:HFLocalTeacher",
+    "openai_compat": "teachers.openai_compat:OpenAICompatTeacher",
 }
 
 

@@ -1,7 +1,8 @@
 """The ``Verifier`` protocol and the ``Verdict`` it returns.
 
 A verifier is a class (so it pickles and can be shipped to Ray actors) constructed from the
-options in the recipe. It implements one method, :meth:`Verifier.verify`, on one row dict and
+options in the recipe. Its constructor only validates options (recipe validation constructs it);
+heavy state (sandboxes, models) loads lazily on first use, once per actor. It implements one method, :meth:`Verifier.verify`, on one row dict and
 returns a :class:`Verdict`. It must never raise for a bad sample: :meth:`Verifier.verify_batch`
 (what the pipeline calls) also turns any unexpected exception into a ``score=None`` verdict whose
 reason names the exception, so one poison row cannot fail a batch.

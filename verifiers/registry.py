@@ -13,6 +13,9 @@ from verifiers.base import Verifier
 
 REGISTRY: dict[str, str] = {
     "math_answer": "verifiers.math_answer:MathAnswer",
+    "code_exec": "verifiers.code_exec:CodeExec",
+    "tool_calls": "verifiers.tool_calls:ToolCalls",
+    "function_call_ast": "verifiers.function_call_ast:FunctionCallAST",
 }
 
 

@@ -1,0 +1,137 @@
+"""``factory`` command line: run, validate, inspect.
+
+    factory run recipes/gsm8k_demo.yaml [--run-id ID | --fresh] [--no-cache] [--skip-train] [--skip-eval]
+    factory validate recipes/*.yaml
+    factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
+
+Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import signal
+import sys
+
+from factory.errors import FactoryError
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+    for noisy in ("httpx", "urllib3", "filelock", "transformers", "ray", "torch"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _table(rows: list[list], header: list[str]) -> str:
+    cols = [header, *[[str(c) for c in r] for r in rows]]
+    w = [max(len(r[i]) for r in cols) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w[i]) for i, c in enumerate(r))  # noqa: E731
+    return "\n".join([line(header), line(["-" * x for x in w]), *[line(r) for r in cols[1:]]])
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from factory.pipeline import run_recipe
+
+    def _term(signum, frame):  # SIGTERM behaves like Ctrl-C: finished chunks stay, manifest says interrupted
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
+                         skip_eval=a.skip_eval, output_dir=a.output_dir)
+    except KeyboardInterrupt:
+        print("interrupted: finished chunks are kept; re-run the same command to resume", file=sys.stderr)
+        return 130
+    print()
+    print(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-"] for s, v in res.stats.items()],
+                 ["stage", "in", "out", "dropped"]))
+    s = res.summary
+    print(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
+          f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; cost ${s['cost']:.4f}"
+          + (f" (${s['cost_per_accepted']:.6f} per accepted)" if s["cost_per_accepted"] is not None else ""))
+    if res.eval and res.eval.get("table"):
+        print()
+        print(_table([[m, v["n"], v["correct"], f"{v['accuracy']:.3f}"] for m, v in res.eval["table"].items()], ["model", "n", "correct", "accuracy"]))
+    print("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
+    print(f"run dir: {res.run_dir}")
+    return 0
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from factory.recipe import recipe_errors
+
+    bad = 0
+    for f in a.recipes:
+        errs = recipe_errors(f)
+        for e in errs:
+            print(str(e), file=sys.stderr)
+        bad += bool(errs)
+        if not errs:
+            print(f"{f}: ok")
+    return 2 if bad else 0
+
+
+def cmd_inspect(a: argparse.Namespace) -> int:
+    from factory.store import RunStore
+
+    store = RunStore.__new__(RunStore)
+    from factory import fsutil
+
+    store.uri = a.run_dir
+    store.fs, store.path = fsutil.filesystem(a.run_dir)
+    if not store.exists("manifest.json"):
+        raise FactoryError(f"{a.run_dir}: not a run directory (no manifest.json)")
+    rows = store.read_parts("rejects" if a.rejects else "accepted").to_pylist()
+    random.Random(a.seed).shuffle(rows)
+    for r in rows[: a.n]:
+        msgs = json.loads(r["messages"] or "[]")
+        print("=" * 80)
+        print(f"id {r['id']}  teacher {r['teacher']}  score {r['score']}  status {r['status']}"
+              + (f"  [{r['reject_stage']}] {r['reject_reason']}" if r["status"] == "rejected" else ""))
+        for m in msgs:
+            print(f"--- {m['role']}\n{m['content']}")
+        if r.get("reasoning"):
+            print(f"--- reasoning\n{r['reasoning']}")
+        print(f"--- completion\n{r['completion']}")
+    print(f"({min(a.n, len(rows))} of {len(rows)} {'rejected' if a.rejects else 'accepted'} rows)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run a recipe (resumes the same run if re-run)")
+    r.add_argument("recipe")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--run-id", help="name the run explicitly (resume it if it exists)")
+    g.add_argument("--fresh", action="store_true", help="start a new run instead of resuming")
+    r.add_argument("--no-cache", action="store_true", help="ignore the request cache (pay for every call again)")
+    r.add_argument("--skip-train", action="store_true")
+    r.add_argument("--skip-eval", action="store_true")
+    r.add_argument("--output-dir", help="override output.dir (local path or URI)")
+    r.set_defaults(fn=cmd_run)
+    v = sub.add_parser("validate", help="check recipes without running anything")
+    v.add_argument("recipes", nargs="+")
+    v.set_defaults(fn=cmd_validate)
+    i = sub.add_parser("inspect", help="print random accepted (or rejected) samples")
+    i.add_argument("run_dir")
+    i.add_argument("-n", type=int, default=5)
+    i.add_argument("--rejects", action="store_true")
+    i.add_argument("--seed", type=int, default=0)
+    i.set_defaults(fn=cmd_inspect)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    _setup_logging(a.verbose)
+    try:
+        return a.fn(a)
+    except FactoryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

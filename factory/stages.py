@@ -1,0 +1,135 @@
+"""Generation and verification as steps (in-process on a list) and as Ray Data class UDFs.
+
+    >>> gen = GenerateStep(teacher_cfg, cache_uri="runs/_cache/requests")
+    >>> rows = gen(rows)                         # in process
+    >>> ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfg=..., cache_uri=...),
+    ...                batch_format="pyarrow", concurrency=2)   # on Ray: heavy state once per actor
+
+Rows whose completion came from the request cache (``cache_hit``) or that an earlier stage
+rejected pass through untouched. A request that fails after the engine's retries rejects its row
+at stage ``generate`` with the engine's error as reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pyarrow as pa
+
+from factory.record import from_table, reject, to_table
+from factory.steps import Step
+from teachers.base import GenRequest, GenResult, SamplingParams
+from teachers.cache import RequestCache
+from teachers.registry import make_teacher
+from verifiers.base import Verdict
+from verifiers.registry import get_verifier
+
+log = logging.getLogger(__name__)
+
+
+def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
+    d = dict(sampling)
+    d["stop"] = tuple(d.get("stop") or ())
+    # each sample index gets its own seed so n samples of one prompt differ when sampling
+    d["seed"] = int(d.get("seed", 0)) * 1000 + int(sample_index)
+    return SamplingParams(**d)
+
+
+def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = False) -> dict:
+    row.update(
+        completion=res.text, reasoning=res.reasoning, finish_reason=res.finish_reason,
+        tokens_in=res.tokens_in, tokens_out=res.tokens_out, gen_seconds=0.0 if cache_hit else res.seconds,
+        cache_hit=cache_hit,
+        teacher_topk=json.dumps(res.top_logprobs) if res.top_logprobs else None,
+    )
+    cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
+    row["cost"] = 0.0 if cache_hit else cost
+    if res.error:
+        row["completion"] = None
+        reject(row, "generate", res.error)
+    return row
+
+
+class GenerateStep(Step):
+    name = "generate"
+    requires = ("messages", "request_key", "sample_index")
+    produces = ("completion", "reasoning", "finish_reason", "tokens_in", "tokens_out", "gen_seconds", "cost")
+
+    def __init__(self, teacher_cfg: dict, cache_uri: str | None):
+        self.cfg = teacher_cfg
+        self.teacher = make_teacher(teacher_cfg["engine"], teacher_cfg["name"], teacher_cfg["model"], **teacher_cfg.get("options", {}))
+        self.cache = RequestCache(cache_uri) if cache_uri else None
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        todo = [r for r in rows if not r.get("cache_hit")]
+        if not todo:
+            return rows
+        reqs = [GenRequest(r["request_key"], json.loads(r["messages"]), sampling_params(self.cfg["sampling"], r["sample_index"]),
+                           r["sample_index"]) for r in todo]
+        results = self.teacher.generate(reqs)
+        if len(results) != len(reqs):  # an engine bug must not silently misalign rows
+            raise RuntimeError(f"engine {self.cfg['engine']} returned {len(results)} results for {len(reqs)} requests")
+        if self.cache is not None:
+            self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
+        for r, res in zip(todo, results):
+            apply_result(r, res, self.cfg.get("prices", {}))
+        return rows
+
+    def close(self) -> None:
+        self.teacher.close()
+
+
+class VerifyStep(Step):
+    name = "verify"
+    requires = ("completion",)
+    produces = ("verdicts", "score")
+
+    def __init__(self, verifier_cfgs: list[dict], accept_unverifiable: bool = False):
+        self.cfgs = verifier_cfgs
+        self.accept_unverifiable = accept_unverifiable
+        self.verifiers = [get_verifier(c["name"], **c.get("options", {})) for c in verifier_cfgs]
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        for cfg, v in zip(self.cfgs, self.verifiers):
+            live = [r for r in rows if r["status"] == "accepted"]
+            if not live:
+                break
+            verdicts: list[Verdict] = v.verify_batch(live)
+            for r, vd in zip(live, verdicts):
+                d = json.loads(r["verdicts"]) if r.get("verdicts") else {}
+                d[cfg["name"]] = vd.to_dict()
+                r["verdicts"] = json.dumps(d)
+                r["cost"] = (r.get("cost") or 0.0) + (vd.cost or 0.0)
+                if vd.score is not None:
+                    r["score"] = vd.score if r.get("score") is None else min(r["score"], vd.score)
+                stage = f"verify:{cfg['name']}"
+                if vd.score is None:
+                    if not self.accept_unverifiable:
+                        reject(r, stage, f"unverifiable: {vd.reason}")
+                elif vd.score < cfg.get("min_score", 1.0):
+                    reject(r, stage, vd.reason)
+        return rows
+
+    def close(self) -> None:
+        for v in self.verifiers:
+            v.close()
+
+
+class _ArrowUDF:
+    """Adapts a Step to Ray Data's ``map_batches(batch_format="pyarrow")``."""
+
+    step: Step
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        return to_table(self.step(from_table(batch)))
+
+
+class GenerateUDF(_ArrowUDF):
+    def __init__(self, teacher_cfg: dict, cache_uri: str | None):
+        self.step = GenerateStep(teacher_cfg, cache_uri)
+
+
+class VerifyUDF(_ArrowUDF):
+    def __init__(self, verifier_cfgs: list[dict], accept_unverifiable: bool = False):
+        self.step = VerifyStep(verifier_cfgs, accept_unverifiable)

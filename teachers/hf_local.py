@@ -1,0 +1,126 @@
+"""``hf_local``: transformers on CPU (the embedded default) or one local GPU.
+
+    >>> from teachers.hf_local import HFLocalTeacher
+    >>> from teachers.base import GenRequest, SamplingParams
+    >>> t = HFLocalTeacher(name="tiny", model="smollm2-135m-instruct")
+    >>> [r.text for r in t.generate([GenRequest("k", [{"role": "user", "content": "Say hi"}], SamplingParams(max_tokens=8))])]
+
+Batching: requests are grouped by identical sampling params, sorted by prompt length (so a batch
+pads little), left-padded, and run through ``model.generate`` ``batch_size`` at a time. The model
+loads once per instance, i.e. once per Ray actor. Sampling is seeded per batch from the requests'
+seeds, so a re-run of the same batch is reproducible; greedy decoding (temperature 0) is
+deterministic regardless of batching.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any
+
+from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.reasoning import split_reasoning
+
+log = logging.getLogger(__name__)
+
+
+class HFLocalTeacher(Teacher):
+    engine = "hf_local"
+
+    def __init__(self, name: str, model: str, batch_size: int = 16, device: str = "cpu", threads: int | None = None,
+                 adapter: str | None = None, **options: Any):
+        if options:
+            raise TypeError(f"hf_local teacher {name!r}: unknown options {sorted(options)}")
+        super().__init__(name, model)
+        import torch
+
+        from factory.models import load_causal_lm
+
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.batch_size = int(batch_size)
+        self.device = device
+        self._model, self._tok = load_causal_lm(model, device=device)
+        if adapter:  # a trained LoRA student: base weights + adapter, merged for fast generation
+            from peft import PeftModel
+
+            self._model = PeftModel.from_pretrained(self._model, adapter).merge_and_unload()
+            self._model.eval()
+        self._tok.padding_side = "left"
+
+    def _render(self, messages: list[dict]) -> str:
+        return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def generate(self, requests: list[GenRequest]) -> list[GenResult]:
+        results: list[GenResult | None] = [None] * len(requests)
+        prompts = []
+        for i, r in enumerate(requests):
+            try:
+                prompts.append((i, self._render(r.messages)))
+            except Exception as e:  # a malformed message list fails this row only
+                results[i] = GenResult(finish_reason="error", error=f"chat template failed: {e}"[:300])
+        # batch across seeds: one batch is seeded once (from its smallest sample index), so rows that
+        # differ only in seed still share a generate call
+        groups: dict[SamplingParams, list[tuple[int, str]]] = {}
+        for i, p in prompts:
+            groups.setdefault(dataclasses.replace(requests[i].params, seed=0), []).append((i, p))
+        for params, items in groups.items():
+            lens = {i: len(self._tok(p, add_special_tokens=False)["input_ids"]) for i, p in items}
+            items.sort(key=lambda x: lens[x[0]])
+            for s in range(0, len(items), self.batch_size):
+                chunk = items[s : s + self.batch_size]
+                try:
+                    seed = min(requests[i].params.seed for i, _ in chunk)
+                    outs = self._generate_batch([p for _, p in chunk], dataclasses.replace(params, seed=seed))
+                except Exception as e:  # e.g. OOM on one batch: report per row, keep going
+                    log.exception("hf_local batch failed")
+                    outs = [GenResult(finish_reason="error", error=f"generation failed: {type(e).__name__}: {e}"[:300])] * len(chunk)
+                for (i, _), o in zip(chunk, outs):
+                    results[i] = o
+        return results  # type: ignore[return-value]
+
+    def _generate_batch(self, prompts: list[str], p: SamplingParams) -> list[GenResult]:
+        import torch
+
+        t0 = time.perf_counter()
+        enc = self._tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        kw: dict[str, Any] = dict(max_new_tokens=p.max_tokens, pad_token_id=self._tok.pad_token_id)
+        if p.temperature > 0:
+            kw.update(do_sample=True, temperature=p.temperature, top_p=p.top_p)
+            torch.manual_seed(p.seed)
+        else:
+            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if p.top_logprobs:
+            kw.update(output_scores=True, return_dict_in_generate=True)
+        with torch.inference_mode():
+            out = self._model.generate(**enc, **kw)
+        seqs = out.sequences if p.top_logprobs else out
+        gen = seqs[:, enc["input_ids"].shape[1]:]
+        dt = time.perf_counter() - t0
+        eos = {self._tok.eos_token_id, self._tok.pad_token_id}
+        results = []
+        for b in range(len(prompts)):
+            ids = gen[b].tolist()
+            n = len(ids)
+            while n and ids[n - 1] in eos:
+                n -= 1
+            finished = n < len(ids)
+            text = self._tok.decode(ids[:n], skip_special_tokens=True)
+            for s in p.stop:
+                if s in text:
+                    text, finished = text.split(s, 1)[0], True
+            reasoning, text = split_reasoning(text)
+            topk = None
+            if p.top_logprobs:
+                topk = []
+                for t in range(n):
+                    lp = torch.log_softmax(out.scores[t][b].float(), dim=-1)
+                    v, ix = lp.topk(p.top_logprobs)
+                    topk.append([[int(a), round(float(c), 4)] for a, c in zip(ix.tolist(), v.tolist())])
+            results.append(GenResult(
+                text=text, reasoning=reasoning, finish_reason="stop" if finished else "length",
+                tokens_in=int(enc["attention_mask"][b].sum()), tokens_out=n, seconds=dt / len(prompts),
+                top_logprobs=topk,
+            ))
+        return results

@@ -1,0 +1,196 @@
+"""A tool-use generation loop: ask the teacher, execute the calls it makes, feed results back, repeat.
+
+    >>> from verifiers.tools import default_registry
+    >>> from teachers.tool_loop import run_tool_loop
+    >>> replies = iter([
+    ...     {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+    ...      "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'}}]},
+    ...     {"role": "assistant", "content": "It is 42."}])
+    >>> res = run_tool_loop(lambda msgs: next(replies), [{"role": "user", "content": "6*7?"}],
+    ...                     ["calculator"], default_registry(), max_turns=4)
+    >>> res.finish_reason, res.trace[1]["content"], res.final_answer
+    ('stop', '{"result": 42}', 'It is 42.')
+
+Engine-agnostic: ``generate(messages) -> assistant message`` is any callable (an OpenAI-compatible
+client with ``tools=``, a vLLM engine, or :class:`TextToolGenerate` around any :class:`Teacher`
+that only produces text). The loop attaches the tool catalogue to the system message (the place
+the ``tool_calls`` verifier reads it from), executes every call through one
+:class:`~verifiers.tools.ToolSession` (fresh tool state per run) and appends one tool message per
+call. Unknown tools, malformed or schema-invalid arguments and tool failures are not exceptions:
+they come back to the teacher as ``{"error": "..."}`` tool results so it can recover. The loop ends
+at the first assistant turn without tool calls (``finish_reason="stop"``) or after ``max_turns``
+assistant turns (``"max_turns"``; the trace then has no final answer and the verifier rejects it).
+Store ``res.prompt`` in the row's ``messages`` column and ``res.completion`` in ``completion``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from verifiers.tools import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+Generate = Callable[[list[dict]], Any]
+
+
+@dataclass
+class ToolLoopResult:
+    prompt: list[dict]  # the messages as sent first, with the tool catalogue on the system message
+    trace: list[dict] = field(default_factory=list)  # assistant/tool turns after the prompt
+    finish_reason: str = "stop"  # "stop" | "max_turns"
+    turns: int = 0  # assistant turns generated
+
+    @property
+    def final_answer(self) -> str | None:
+        last = self.trace[-1] if self.trace else None
+        if last and last.get("role") == "assistant" and not last.get("tool_calls"):
+            return last.get("content")
+        return None
+
+    @property
+    def completion(self) -> str:
+        """The trace as the ``completion`` column value."""
+        return json.dumps(self.trace, ensure_ascii=False)
+
+
+def with_tool_catalogue(messages: list[dict], specs: list[dict]) -> list[dict]:
+    """A copy of ``messages`` whose first system message carries ``tools`` (one is added if none)."""
+    out = [dict(m) for m in messages]
+    for m in out:
+        if m.get("role") == "system":
+            m["tools"] = specs
+            return out
+    return [{"role": "system", "content": "You are a helpful assistant with tools.", "tools": specs}, *out]
+
+
+def _normalise(reply: Any, turn: int) -> dict:
+    """Coerce what ``generate`` returned into an OpenAI assistant message with well-formed tool calls."""
+    if isinstance(reply, str):
+        return {"role": "assistant", "content": reply}
+    if not isinstance(reply, dict):
+        raise TypeError(f"generate() must return an assistant message dict or str, got {type(reply).__name__}")
+    msg = {"role": "assistant", "content": reply.get("content")}
+    calls = []
+    for i, tc in enumerate(reply.get("tool_calls") or []):
+        tc = tc if isinstance(tc, dict) else {}
+        fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc  # flat {"name","arguments"} too
+        args = fn.get("arguments", {})
+        if not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False)
+        calls.append({
+            "id": tc.get("id") or f"call_{turn}_{i}",
+            "type": "function",
+            "function": {"name": fn.get("name"), "arguments": args},
+        })  # fmt: skip
+    if calls:
+        msg["tool_calls"] = calls
+    return msg
+
+
+def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registry: ToolRegistry,
+                  max_turns: int = 8) -> ToolLoopResult:
+    """Run the loop; ``tools`` are registry names or OpenAI tool specs (only those are callable)."""
+    if max_turns < 1:
+        raise ValueError("max_turns must be >= 1")
+    names = [t if isinstance(t, str) else t["function"]["name"] for t in tools]
+    specs = registry.specs(names)  # unknown names are a configuration error, raised here
+    res = ToolLoopResult(prompt=with_tool_catalogue(messages, specs))
+    session = registry.session(allowed=names)
+    for turn in range(max_turns):
+        msg = _normalise(generate([*res.prompt, *res.trace]), turn)
+        res.trace.append(msg)
+        res.turns += 1
+        if not msg.get("tool_calls"):
+            res.finish_reason = "stop"
+            return res
+        for tc in msg["tool_calls"]:
+            fn = tc["function"]
+            out = session.execute(fn["name"], fn["arguments"])
+            if not out.ok:
+                log.debug("tool call %s failed (%s): %s", fn["name"], out.kind, out.message)
+            res.trace.append({"role": "tool", "tool_call_id": tc["id"], "content": out.content})
+    res.finish_reason = "max_turns"
+    log.info("tool loop stopped after max_turns=%d without a final answer", max_turns)
+    return res
+
+
+# -- text-only engines -------------------------------------------------------------------------
+_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+
+TOOL_PROMPT = (
+    "\n\nYou may call these tools:\n<tools>\n{specs}\n</tools>\n"
+    'To call a tool reply only with <tool_call>{{"name": "<tool>", "arguments": {{...}}}}</tool_call>. '
+    "Tool results come back inside <tool_response></tool_response>. "
+    "When you know the answer, reply with the answer in plain text."
+)
+
+
+def parse_tool_calls_text(text: str) -> dict:
+    """Text with ``<tool_call>{json}</tool_call>`` blocks (Hermes/SmolLM2 style) -> assistant message.
+
+    A block holding a JSON list yields several calls. A block that is not JSON still becomes a
+    call (name None, the raw text as arguments) so that the loop returns an error the model sees.
+    """
+    blocks = _CALL_RE.findall(text)
+    if not blocks:
+        return {"role": "assistant", "content": text.strip()}
+    calls = []
+    for b in blocks:
+        try:
+            parsed = json.loads(b)
+        except json.JSONDecodeError:
+            calls.append({"name": None, "arguments": b})
+            continue
+        for c in parsed if isinstance(parsed, list) else [parsed]:
+            c = c if isinstance(c, dict) else {}
+            calls.append({"name": c.get("name"), "arguments": c.get("arguments", {})})
+    content = _CALL_RE.sub("", text).strip() or None
+    return {"role": "assistant", "content": content, "tool_calls": calls}
+
+
+def to_text_messages(messages: list[dict]) -> list[dict]:
+    """OpenAI tools-format messages -> plain role/content messages any chat template renders."""
+    out = []
+    for m in messages:
+        role, content = m.get("role"), m.get("content") or ""
+        if role == "system" and m.get("tools"):
+            content += TOOL_PROMPT.format(specs="\n".join(json.dumps(s["function"]) for s in m["tools"]))
+        elif role == "assistant" and m.get("tool_calls"):
+            blocks = [{"name": tc["function"]["name"], "arguments": _loads(tc["function"]["arguments"])}
+                      for tc in m["tool_calls"]]  # fmt: skip
+            content = (content + "\n" if content else "") + "".join(
+                f"<tool_call>{json.dumps(b)}</tool_call>" for b in blocks)
+        elif role == "tool":
+            role, content = "user", f"<tool_response>{content}</tool_response>"
+        out.append({"role": role, "content": content})
+    return out
+
+
+def _loads(s: str) -> Any:
+    try:
+        return json.loads(s)
+    except (json.JSONDecodeError, TypeError):
+        return s
+
+
+class TextToolGenerate:
+    """``generate`` for run_tool_loop from any text-only :class:`~teachers.base.Teacher`."""
+
+    def __init__(self, teacher: Any, params: Any):
+        self.teacher, self.params = teacher, params
+
+    def __call__(self, messages: list[dict]) -> dict:
+        from teachers.base import GenRequest
+
+        text_msgs = to_text_messages(messages)
+        key = hashlib.sha256(json.dumps(text_msgs, sort_keys=True).encode()).hexdigest()[:24]
+        (res,) = self.teacher.generate([GenRequest(key=key, messages=text_msgs, params=self.params)])
+        if res.error:
+            raise RuntimeError(f"teacher failed: {res.error}")
+        return parse_tool_calls_text(res.text)

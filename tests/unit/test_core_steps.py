@@ -1,0 +1,168 @@
+"""Unit tests of the core contracts, in process, no Ray."""
+
+import json
+import pickle
+import threading
+
+import pyarrow.parquet as pq
+import pytest
+
+from factory import fsutil
+from factory.dedup.exact import ExactDedup, ExactDedupConfig
+from factory.record import SCHEMA, new_sample, reject, sample_id, to_table
+from factory.stats import stage_stats, summary
+from factory.steps import Step, StepError
+from factory.store import RunStore
+from teachers.cache import RequestCache, request_key
+from teachers.reasoning import join_reasoning, split_reasoning
+from verifiers import get_verifier
+from verifiers.math_answer import extract_answer
+
+
+def row(pid, k, completion, score=None, user="q"):
+    r = new_sample(stage="t", prompt_id=pid, sample_index=k, messages=[{"role": "user", "content": user}])
+    r.update(completion=completion, score=score)
+    return r
+
+
+def test_sample_ids_are_deterministic_and_distinct():
+    assert sample_id("s", "p", 0) == sample_id("s", "p", 0)
+    assert len({sample_id("s", "p", 0), sample_id("s", "p", 1), sample_id("s", "q", 0), sample_id("t", "p", 0)}) == 4
+
+
+def test_new_sample_rejects_unknown_columns():
+    with pytest.raises(KeyError, match="unknown Sample columns"):
+        new_sample(stage="s", prompt_id="p", sample_index=0, messages=[], colour="red")
+
+
+def test_to_table_has_exact_schema_with_nulls():
+    t = to_table([row("p", 0, "x")])
+    assert t.schema == SCHEMA and t.num_rows == 1
+    assert t.column("verdicts").to_pylist() == [None]
+
+
+def test_exact_dedup_keeps_best_and_records_cluster():
+    rows = [row("a", 0, "The answer is 4.", 0.0), row("a", 1, "the  answer is 4.", 1.0), row("b", 0, "different", 1.0)]
+    out = ExactDedup(ExactDedupConfig(on="completion"))(rows)
+    assert [r["status"] for r in out] == ["rejected", "accepted", "accepted"]
+    assert out[0]["survivor_id"] == out[1]["id"] and out[0]["cluster_id"] == out[1]["cluster_id"]
+    assert out[0]["reject_reason"] == f"exact duplicate of {out[1]['id']}"
+    assert out[2]["cluster_id"] is None
+
+
+def test_exact_dedup_on_prompt_vs_completion():
+    rows = [row("a", 0, "x", user="Same Q"), row("b", 0, "y", user="same q")]
+    assert [r["status"] for r in ExactDedup(ExactDedupConfig(on="completion"))([dict(r) for r in rows])] == ["accepted", "accepted"]
+    out = ExactDedup(ExactDedupConfig(on="prompt"))([dict(r) for r in rows])
+    assert sorted(r["status"] for r in out) == ["accepted", "rejected"]
+    with pytest.raises(ValueError, match="prompt|completion|both"):
+        ExactDedupConfig(on="everything")
+
+
+def test_step_skips_rejected_rows_and_checks_columns():
+    class Upper(Step):
+        name = "upper"
+        requires = ("completion",)
+
+        def process(self, rows):
+            for r in rows:
+                r["completion"] = r["completion"].upper()
+            return rows
+
+    rows = [row("a", 0, "x"), reject(row("b", 0, "y"), "earlier", "bad")]
+    out = Upper()(rows)
+    assert [r["completion"] for r in out] == ["X", "y"]
+
+    class NeedsZ(Step):
+        name = "needs_z"
+        requires = ("zzz",)
+
+    with pytest.raises(StepError, match="step 'needs_z' needs column"):
+        NeedsZ()([row("a", 0, "x")])
+
+
+def test_stage_stats_counts_in_out_and_reason_classes():
+    rows = [row("a", i, str(i)) for i in range(5)]
+    reject(rows[0], "source", "bad JSON: x")
+    reject(rows[1], "verify:math_answer", "wrong answer: got '1', expected '2'")
+    reject(rows[2], "verify:math_answer", "wrong answer: got '3', expected '2'")
+    st = stage_stats(rows, ["source", "generate", "verify:math_answer", "dedup_exact"])
+    assert st["source"] == {"in": 5, "out": 4, "dropped": {"bad JSON": 1}}
+    assert st["generate"] == {"in": 4, "out": 4, "dropped": {}}
+    assert st["verify:math_answer"] == {"in": 4, "out": 2, "dropped": {"wrong answer": 2}}
+    assert summary(rows)["accepted"] == 2
+
+
+def test_run_store_atomic_parts_and_chunks(tmp_path):
+    st = RunStore(str(tmp_path), "r", "id1")
+    st.write_chunk(3, to_table([row("a", 0, "x")]))
+    assert st.done_chunks() == {3}
+    # a leftover temp file from a killed writer is not a finished chunk
+    (tmp_path / "r/id1/chunks/chunk-000004.parquet.tmp-dead").write_bytes(b"partial")
+    assert st.done_chunks() == {3}
+    files = st.write_parts("accepted", to_table([row("a", i, str(i)) for i in range(3)]))
+    assert len(files) == 1 and pq.read_table(files[0]).num_rows == 3
+    assert st.read_parts("accepted").num_rows == 3
+
+
+def test_run_store_works_through_a_filesystem_uri(tmp_path):
+    st = RunStore(f"file://{tmp_path}", "r", "id2")
+    st.write_json("manifest.json", {"status": "ok"})
+    assert json.loads((tmp_path / "r/id2/manifest.json").read_text()) == {"status": "ok"}
+    assert st.read_json("manifest.json")["status"] == "ok"
+
+
+def test_request_cache_roundtrip_and_key_sensitivity(tmp_path):
+    m = [{"role": "user", "content": "hi"}]
+    k = request_key("hf_local", "m", m, {"max_tokens": 8}, 0)
+    assert k != request_key("hf_local", "m", m, {"max_tokens": 9}, 0)
+    assert k != request_key("hf_local", "m", m, {"max_tokens": 8}, 1)
+    c = RequestCache(str(tmp_path / "c"))
+    c.put({k: {"text": "hello"}, "failed": {"text": "", "error": "HTTP 500"}})
+    again = pickle.loads(pickle.dumps(c))  # ships by URI, reloads from disk
+    assert again.get_many([k, "failed"]) == {k: {"text": "hello"}}
+    assert fsutil.list_files(*fsutil.filesystem(str(tmp_path / "c")), ".parquet")
+
+
+def test_reasoning_split_and_join():
+    assert split_reasoning("<think>a</think>b") == ("a", "b")
+    assert split_reasoning("<think>x</think>b", reasoning_content="r") == ("r", "b")
+    assert split_reasoning("plain") == (None, "plain")
+    assert join_reasoning("a", "b") == "<think>\na\n</think>\nb"
+
+
+@pytest.mark.parametrize("text,ans", [
+    ("so #### 1,234", "1,234"), ("The answer is 42.", "42"), ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+    ("we get 3 then 7", "7"), ("no digits", None),
+])
+def test_extract_answer(text, ans):
+    assert extract_answer(text) == ans
+
+
+@pytest.mark.parametrize("completion,reference,score,reason", [
+    ("The answer is 72.", "Natalia ... #### 72", 1.0, "correct"),
+    ("The answer is $1,200.00", "1200", 1.0, "correct"),
+    ("The answer is 71.", "#### 72", 0.0, "wrong answer: got '71', expected '72'"),
+    ("\\boxed{\\frac{2}{4}}", "\\frac{1}{2}", 1.0, "correct (symbolic)"),
+    ("I don't know", "5", 0.0, "no answer found in completion"),
+    ("The answer is 5", None, None, "no reference answer"),
+])
+def test_math_answer_verdicts(completion, reference, score, reason):
+    v = get_verifier("math_answer").verify_batch([{"completion": completion, "reference": reference}])[0]
+    assert (v.score, v.reason, v.version) == (score, reason, "1")
+
+
+def test_math_answer_pickles_and_works_off_the_main_thread():
+    v = pickle.loads(pickle.dumps(get_verifier("math_answer")))
+    out = []
+    t = threading.Thread(target=lambda: out.extend(v.verify_batch([{"completion": "\\boxed{\\sqrt{4}}", "reference": "2"},
+                                                                    {"completion": "x", "reference": "\\frac{1}{3}"}])))
+    t.start()
+    t.join(30)
+    assert [o.score for o in out] == [1.0, 0.0]
+
+
+def test_math_answer_never_raises_on_garbage():
+    v = get_verifier("math_answer")
+    out = v.verify_batch([{"completion": None, "reference": "5"}, {"completion": "\\boxed{", "reference": "\\frac{"}])
+    assert [o.score for o in out] == [0.0, 0.0]

@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from factory.errors import RecipeError
+from factory.recipe import load_recipe, recipe_errors
+from tests.conftest import ROOT, run_cli
+
+RECIPES = sorted((ROOT / "recipes").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
+def test_every_shipped_recipe_validates(path):
+    assert recipe_errors(str(path)) == []
+
+
+def test_demo_recipe_resolves_paths_relative_to_the_recipe():
+    r = load_recipe(str(ROOT / "recipes/gsm8k_demo.yaml"))
+    assert r.path(r.source.path).resolve() == (ROOT / "data/gsm8k_sample/train.jsonl").resolve()
+    assert r.teacher.n == 2 and r.verifiers[0].name == "math_answer"
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    (tmp_path / "p.txt").write_text("{prompt}")
+    (tmp_path / "s.jsonl").write_text('{"question": "1+1?", "answer": "2"}\n')
+    f = tmp_path / "r.yaml"
+    f.write_text(text)
+    return str(f)
+
+
+GOOD = """name: t
+source: {path: s.jsonl, fields: {prompt: question, reference: answer}}
+prompt: {template: p.txt}
+teacher: {engine: hf_local, model: smollm2-135m-instruct}
+"""
+
+
+def test_good_minimal_recipe(tmp_path):
+    assert recipe_errors(_write(tmp_path, GOOD)) == []
+
+
+@pytest.mark.parametrize("text,line,field,msg", [
+    (GOOD + "bogus: 1\n", 5, "bogus", "unknown key"),
+    (GOOD.replace("model: smollm2-135m-instruct}", "model: smollm2-135m-instruct, n: -3}"), 4, "teacher.n", "greater than 0"),
+    (GOOD.replace("engine: hf_local", "engine: nope"), 4, "teacher.engine", "unknown engine 'nope'"),
+    (GOOD.replace("smollm2-135m-instruct", "no-such-model"), 4, "teacher.model", "unknown model 'no-such-model'"),
+    (GOOD.replace("s.jsonl", "missing.jsonl"), 2, "source.path", "file not found"),
+    (GOOD + "verifiers:\n  - name: nope\n", 6, "verifiers.0.name", "unknown verifier 'nope'"),
+    (GOOD + "verifiers:\n  - name: math_answer\n    options: {wat: 1}\n", 7, "verifiers.0.options", "wat"),
+    ("name: [unclosed\n", 2, "yaml", "syntax error"),
+])
+def test_bad_recipes_name_file_line_and_field(tmp_path, text, line, field, msg):
+    f = _write(tmp_path, text)
+    errs = recipe_errors(f)
+    assert errs, "expected an error"
+    e = errs[0]
+    assert isinstance(e, RecipeError)
+    if field != "yaml" or msg:
+        assert (e.line, e.field) == (line, field), str(e)
+    assert msg in e.message
+    assert str(e).startswith(f"{f}:")
+
+
+def test_validate_cli_exit_codes(tmp_path):
+    good = _write(tmp_path, GOOD)
+    p = run_cli("validate", good)
+    assert p.returncode == 0 and "ok" in p.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD + "extra_section: {}\n")
+    p = run_cli("validate", str(bad))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [f"{bad}:5: extra_section: unknown key"]
+
+
+def test_run_with_bad_recipe_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("s.jsonl", "missing.jsonl"))
+    (tmp_path / "p.txt").write_text("{prompt}")
+    p = run_cli("run", str(bad), "--output-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert p.returncode == 2
+    assert "source.path: file not found" in p.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_empty_source_is_a_clear_error_and_writes_nothing(tmp_path):
+    f = _write(tmp_path, GOOD)
+    (tmp_path / "s.jsonl").write_text("")
+    p = run_cli("run", f, "--output-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    assert p.returncode == 2
+    assert "has no rows" in p.stderr
+    assert not (tmp_path / "runs").exists()

