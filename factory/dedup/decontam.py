@@ -1,0 +1,220 @@
+"""Benchmark decontamination: reject rows that overlap a protected benchmark.
+
+Two tests, in this order:
+
+1. **n-gram overlap** (default 13-gram, as in GPT-3, Brown et al. 2020, app. C): a row is
+   contaminated if any ``ngram`` consecutive normalised word tokens of its text also occur in a
+   benchmark item. Benchmark items shorter than ``ngram`` words (but at least ``min_item_tokens``)
+   are matched as a whole. Hashing is vectorised (rensa token hashes + numpy), so a 100k-row
+   corpus takes seconds.
+2. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
+   n-gram: the row's ``embedding_on`` text vs each benchmark item's problem statement, cosine >=
+   ``embedding_threshold``.
+
+A rejected row's reason names the benchmark, the item and the matched span, e.g.
+``contaminated: gsm8k_test#17 13-gram 'natalia sold clips to 48 of her friends ...'``;
+:func:`contamination_report` turns a run's rows into counts per benchmark with examples.
+
+    >>> from factory.record import new_sample
+    >>> from factory.dedup.decontam import Decontaminate, DecontamConfig, contamination_report
+    >>> q = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning"
+    >>> rows = [new_sample(stage="g", prompt_id="a", sample_index=0, messages=[{"role": "user", "content": q}]),
+    ...         new_sample(stage="g", prompt_id="b", sample_index=0, messages=[{"role": "user", "content": "What is 2+2?"}])]
+    >>> rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))(rows)
+    >>> rows[0]["reject_reason"][:60], rows[1]["status"]
+    ("contaminated: gsm8k_test#0 13-gram 'janet s ducks lay 16 egg", 'accepted')
+    >>> contamination_report(rows)["per_benchmark"]["gsm8k_test"]["rows"]
+    1
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from factory.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
+from factory.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
+from factory.embedder import Embedder
+from factory.record import REJECTED, reject
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|embedding cos=[\d.]+) '(?P<span>.*)'$", re.S)
+
+
+@dataclass
+class DecontamConfig:
+    benchmarks: list = field(default_factory=lambda: ["gsm8k_test"], metadata={"help": "benchmarks to protect: registry names, or {name, path, field, id_field} for a custom jsonl"})
+    on: str = field(default="both", metadata={"help": f"row text checked by n-grams: one of {TEXT_CHOICES}"})
+    ngram: int = field(default=13, metadata={"help": "n-gram length in normalised words"})
+    min_item_tokens: int = field(default=8, metadata={"help": "benchmark items shorter than this many words are ignored (too generic to match)"})
+    span_chars: int = field(default=60, metadata={"help": "characters of the matched span quoted in the reason"})
+    embedding: bool = field(default=False, metadata={"help": "also catch paraphrases by embedding similarity"})
+    embedding_on: str = field(default="prompt", metadata={"help": f"row text compared by embedding: one of {TEXT_CHOICES}"})
+    embedding_threshold: float = field(default=0.9, metadata={"help": "cosine at or above which a row is a paraphrase of an item"})
+    model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)"})
+    batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
+    device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
+
+    def __post_init__(self) -> None:
+        o = type(self).__name__
+        if not isinstance(self.benchmarks, (list, tuple)) or not self.benchmarks:
+            raise ValueError(f"{o}.benchmarks must be a non-empty list, got {self.benchmarks!r}")
+        self.benchmarks = [BenchmarkSpec.parse(b) for b in self.benchmarks]
+        names = [b.name for b in self.benchmarks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{o}.benchmarks has duplicate names: {names}")
+        check_choice(o, "on", self.on, TEXT_CHOICES)
+        check_choice(o, "embedding_on", self.embedding_on, TEXT_CHOICES)
+        check_range(o, "ngram", self.ngram, 3, 64)
+        check_range(o, "min_item_tokens", self.min_item_tokens, 1, 10_000)
+        check_range(o, "span_chars", self.span_chars, 10, 10_000)
+        check_range(o, "embedding_threshold", self.embedding_threshold, -1.0, 1.0)
+        check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
+
+
+class NgramIndex:
+    """Hashes of every n-gram of every benchmark item, by gram length, with the first owner of each."""
+
+    def __init__(self, benches: list[Benchmark], n: int, min_tokens: int):
+        self.owner: dict[int, dict[int, tuple[str, str]]] = {}
+        skipped = 0
+        by_len: dict[int, list[tuple[list[str], tuple[str, str]]]] = {}
+        for b in benches:
+            for it in b.items:
+                toks = words(it.text)
+                if len(toks) < min_tokens:
+                    skipped += 1
+                    continue
+                by_len.setdefault(min(n, len(toks)), []).append((toks, (b.name, it.item_id)))
+        for glen, entries in by_len.items():
+            flat, off = ngram_hashes([t for t, _ in entries], glen, short="skip")
+            owners = self.owner.setdefault(glen, {})
+            for k, (_, who) in enumerate(entries):
+                for h in flat[off[k] : off[k + 1]].tolist():
+                    owners.setdefault(h, who)
+        self.sorted = {g: np.array(sorted(o), dtype=np.uint64) for g, o in self.owner.items()}
+        if skipped:
+            log.warning("decontam: %d benchmark items shorter than %d words are not protected", skipped, min_tokens)
+
+    def find(self, token_lists: list[list[str]]) -> dict[int, tuple[str, str, int, int, int]]:
+        """Row index -> (benchmark, item id, gram length, first token, last token + 1) of its first match."""
+        hits: dict[int, tuple[str, str, int, int, int]] = {}
+        for glen in sorted(self.sorted, reverse=True):
+            bank = self.sorted[glen]
+            flat, off = ngram_hashes(token_lists, glen, short="skip")
+            if not len(flat):
+                continue
+            pos = np.searchsorted(bank, flat)
+            hit = bank[np.minimum(pos, len(bank) - 1)] == flat
+            hit_at = np.nonzero(hit)[0]
+            if not len(hit_at):
+                continue
+            doc_of = np.searchsorted(off, hit_at, side="right") - 1
+            for d in np.unique(doc_of).tolist():
+                if d in hits:
+                    continue
+                at = hit_at[doc_of == d]
+                first = int(at[0])
+                # extend over the run of consecutive matching n-grams: quote the whole overlap
+                last = first
+                while last + 1 < off[d + 1] and hit[last + 1]:
+                    last += 1
+                bench, item = self.owner[glen][int(flat[first])]
+                start = first - int(off[d])
+                hits[d] = (bench, item, glen, start, start + (last - first) + glen)
+        return hits
+
+
+class Decontaminate(Step):
+    """Rejects rows that overlap a benchmark in the registry (works per batch: no global state)."""
+
+    name = "decontam"
+    produces = ("status", "reject_stage", "reject_reason")
+
+    def __init__(self, config: DecontamConfig | None = None, name: str | None = None):
+        self.config = config or DecontamConfig()
+        cols = set(required_columns(self.config.on))
+        if self.config.embedding:
+            cols |= set(required_columns(self.config.embedding_on))
+        self.requires = tuple(sorted(cols))
+        if name:
+            self.name = name
+        self._index: NgramIndex | None = None
+        self._items: list[tuple[str, str]] = []  # (bench, item id) per embedding row
+        self._item_emb: np.ndarray | None = None
+        self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size) if self.config.embedding else None
+
+    def _load(self) -> None:
+        # benchmarks and their embeddings load once per instance, on first use
+        if self._index is not None:
+            return
+        benches = [load_benchmark(s) for s in self.config.benchmarks]
+        self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
+        if self.embedder is not None:
+            self._items = [(b.name, it.item_id) for b in benches for it in b.items]
+            self._item_emb = self.embedder.encode([it.prompt for b in benches for it in b.items])
+
+    def _quote(self, text: str) -> str:
+        text = text.replace("'", "’")
+        return text if len(text) <= self.config.span_chars else text[: self.config.span_chars].rstrip() + " ..."
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        self._load()
+        assert self._index is not None
+        toks = [words(text_of(r, self.config.on)) for r in rows]
+        for d, (bench, item, glen, a, b) in self._index.find(toks).items():
+            span = self._quote(" ".join(toks[d][a:b]))
+            reject(rows[d], self.name, f"contaminated: {bench}#{item} {self.config.ngram if glen == self.config.ngram else glen}-gram '{span}'")
+        if self.embedder is not None:
+            live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
+            texts = [text_of(rows[i], self.config.embedding_on) for i in live]
+            keep = [k for k, t in enumerate(texts) if t.strip()]
+            if keep:
+                emb = self.embedder.encode([texts[k] for k in keep])
+                for s in range(0, len(keep), 4096):  # bounded (block x items) similarity matrix
+                    sim = emb[s : s + 4096] @ self._item_emb.T
+                    best = sim.argmax(axis=1)
+                    for j, (k, it) in enumerate(zip(keep[s : s + 4096], best.tolist())):
+                        cos = float(sim[j, it])
+                        if cos >= self.config.embedding_threshold:
+                            bench, item = self._items[it]
+                            quote = self._quote(" ".join(words(texts[k])))
+                            reject(rows[live[k]], self.name, f"contaminated: {bench}#{item} embedding cos={cos:.3f} '{quote}'")
+        n = sum(1 for r in rows if r.get("reject_stage") == self.name)
+        log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
+        return rows
+
+    def __getstate__(self) -> dict:
+        # the index and item embeddings rebuild on first use in the receiving process
+        state = dict(self.__dict__)
+        state.update(_index=None, _items=[], _item_emb=None)
+        return state
+
+
+def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5) -> dict:
+    """Counts per benchmark (rows, distinct items, by method) and a few examples, from reject reasons."""
+    per: dict[str, dict] = {}
+    total = 0
+    for r in rows:
+        if r.get("status") != REJECTED or (stage and r.get("reject_stage") != stage):
+            continue
+        m = REASON_RE.match(r.get("reject_reason") or "")
+        if not m:
+            continue
+        total += 1
+        b = per.setdefault(m["bench"], {"rows": 0, "items": set(), "methods": Counter(), "examples": []})
+        b["rows"] += 1
+        b["items"].add(m["item"])
+        method = "embedding" if m["method"].startswith("embedding") else m["method"]
+        b["methods"][method] += 1
+        if len(b["examples"]) < max_examples:
+            b["examples"].append({"id": r.get("id"), "item": m["item"], "method": m["method"], "span": m["span"]})
+    for b in per.values():
+        b["items"], b["methods"] = len(b["items"]), dict(b["methods"])
+    return {"rows": len(rows), "contaminated": total, "per_benchmark": per}

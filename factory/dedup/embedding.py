@@ -1,0 +1,144 @@
+"""Semantic near-duplicate removal: sentence embeddings, cosine threshold, bounded-memory search.
+
+Texts are embedded with the bundled all-MiniLM-L6-v2 (see :mod:`factory.embedder`; L2-normalised,
+so cosine = dot product). Pairs with cosine >= ``threshold`` are edges; connected components are
+clusters; one survivor per cluster by the rule in :mod:`factory.dedup`.
+
+Search is blockwise: similarities are computed ``block_size x block_size`` at a time, so memory is
+O(block_size**2) whatever the row count. With ``kmeans_clusters > 0`` the embeddings are first
+clustered with spherical k-means and only pairs inside one cluster are compared (SemDeDup, Abbas
+et al. 2023, arXiv:2303.09540): about ``k`` times less work, at the price of missing pairs split
+across clusters. ``kmeans_clusters = 0`` compares all pairs (exact).
+
+    >>> from factory.record import new_sample
+    >>> from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
+    >>> texts = ["How many apples does Tom have left?", "How many apples are left with Tom?",
+    ...          "Write a function that reverses a list."]
+    >>> rows = [new_sample(stage="g", prompt_id=str(i), sample_index=0,
+    ...                    messages=[{"role": "user", "content": t}]) for i, t in enumerate(texts)]
+    >>> rows = EmbeddingDedup(EmbeddingDedupConfig(on="prompt", threshold=0.85))(rows)
+    >>> [r["status"] for r in rows]      # equal scores: the shorter text survives
+    ['rejected', 'accepted', 'accepted']
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from factory.dedup import TEXT_CHOICES, check_choice, check_range, components, mark_cluster, required_columns, text_of
+from factory.embedder import Embedder
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbeddingDedupConfig:
+    on: str = field(default="both", metadata={"help": f"which text to compare: one of {TEXT_CHOICES}"})
+    model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "sentence-transformers model name or local path ('all-MiniLM-L6-v2' = the bundled copy)"})
+    threshold: float = field(default=0.95, metadata={"help": "cosine similarity at which two texts are duplicates"})
+    block_size: int = field(default=2048, metadata={"help": "rows per similarity block; memory is O(block_size**2)"})
+    kmeans_clusters: int = field(default=0, metadata={"help": "0 = exact all-pairs search; k > 0 = SemDeDup: compare only within k k-means clusters"})
+    kmeans_iters: int = field(default=20, metadata={"help": "k-means iterations (when kmeans_clusters > 0)"})
+    batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
+    max_seq_length: int = field(default=256, metadata={"help": "tokens kept per text by the embedder"})
+    device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
+    seed: int = field(default=0, metadata={"help": "k-means initialisation seed"})
+
+    def __post_init__(self) -> None:
+        o = type(self).__name__
+        check_choice(o, "on", self.on, TEXT_CHOICES)
+        check_range(o, "threshold", self.threshold, -1.0, 1.0)
+        check_range(o, "block_size", self.block_size, 1, 1 << 16)
+        check_range(o, "kmeans_clusters", self.kmeans_clusters, 0, 1 << 20)
+        check_range(o, "kmeans_iters", self.kmeans_iters, 1, 1000)
+        check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
+        check_range(o, "max_seq_length", self.max_seq_length, 8, 8192)
+
+
+def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs ``i < j`` with ``emb[i] @ emb[j] >= threshold``, computed block by block."""
+    n = emb.shape[0]
+    out_p, out_s = [np.zeros((0, 2), np.int64)], [np.zeros(0, np.float32)]
+    for i in range(0, n, block_size):
+        a = emb[i : i + block_size]
+        for j in range(i, n, block_size):
+            sim = a @ emb[j : j + block_size].T
+            if i == j:
+                # a diagonal block: keep i < j only (cosine >= -1, so -2 never passes)
+                sim[np.tril_indices(sim.shape[0], m=sim.shape[1])] = -2.0
+            ia, ib = np.nonzero(sim >= threshold)
+            if len(ia):
+                out_p.append(np.stack([ia + i, ib + j], axis=1))
+                out_s.append(sim[ia, ib])
+    return np.concatenate(out_p), np.concatenate(out_s)
+
+
+def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int) -> np.ndarray:
+    """Cluster labels; centroids are unit vectors, assignment by max dot product (blockwise)."""
+    n = emb.shape[0]
+    k = min(k, n)
+    rng = np.random.default_rng(seed)
+    cent = emb[rng.choice(n, size=k, replace=False)].copy()
+    labels = np.zeros(n, np.int64)
+    for _ in range(iters):
+        for i in range(0, n, block_size):
+            labels[i : i + block_size] = np.argmax(emb[i : i + block_size] @ cent.T, axis=1)
+        sums = np.zeros_like(cent)
+        np.add.at(sums, labels, emb)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        empty = norms[:, 0] == 0
+        cent = np.where(empty[:, None], cent, sums / np.maximum(norms, 1e-12))
+    return labels
+
+
+def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig) -> np.ndarray:
+    if cfg.kmeans_clusters == 0 or emb.shape[0] <= cfg.block_size:
+        return similar_pairs(emb, cfg.threshold, cfg.block_size)[0]
+    labels = spherical_kmeans(emb, cfg.kmeans_clusters, cfg.kmeans_iters, cfg.seed, cfg.block_size)
+    parts = [np.zeros((0, 2), np.int64)]
+    for c in np.unique(labels):
+        idx = np.nonzero(labels == c)[0]
+        if len(idx) > 1:
+            p, _ = similar_pairs(emb[idx], cfg.threshold, cfg.block_size)
+            parts.append(idx[p])
+    return np.concatenate(parts)
+
+
+class EmbeddingDedup(Step):
+    """Rejects rows whose embedding is within ``threshold`` cosine of a kept row (one global pass)."""
+
+    name = "embed_dedup"
+    produces = ("status", "reject_stage", "reject_reason", "cluster_id", "survivor_id")
+
+    def __init__(self, config: EmbeddingDedupConfig | None = None, name: str | None = None):
+        self.config = config or EmbeddingDedupConfig()
+        self.requires = required_columns(self.config.on) + ("id",)
+        if name:
+            self.name = name
+        # loaded on first use, once per instance; not pickled (see Embedder.__getstate__)
+        self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size, self.config.max_seq_length)
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        texts = [text_of(r, self.config.on) for r in rows]
+        # empty texts would all embed identically; they are not near-duplicates of anything
+        idx = np.array([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
+        if len(idx) < 2:
+            return rows
+        emb = self.embedder.encode([texts[i] for i in idx])
+        pairs = idx[near_duplicate_pairs(emb, self.config)] if len(idx) else np.zeros((0, 2), np.int64)
+        pos = {int(r): k for k, r in enumerate(idx)}
+        dropped = 0
+        for comp in components(len(rows), pairs):
+            dropped += mark_cluster(
+                rows, comp, texts, self.name,
+                lambda i, s: f"embedding cos={float(emb[pos[i]] @ emb[pos[s]]):.3f}",
+            )
+        log.info("%s: %d rows in, %d pairs >= %.2f, %d rejected", self.name, len(rows), len(pairs), self.config.threshold, dropped)
+        return rows
+
+    def close(self) -> None:
+        self.embedder._model = None

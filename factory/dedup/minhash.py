@@ -1,0 +1,374 @@
+"""Near-duplicate removal with MinHash LSH, in process or on Ray Data.
+
+Math
+----
+Each text becomes a set of shingles (word or character n-grams of the normalised text). A MinHash
+signature of ``num_perm`` values estimates the Jaccard similarity ``s`` of two sets: every position
+agrees with probability ``s`` (Broder 1997). LSH cuts the first ``b*r`` positions into ``b`` bands
+of ``r`` rows; two texts become a *candidate pair* when all ``r`` rows of at least one band agree::
+
+    P(candidate | s) = 1 - (1 - s**r) ** b
+
+an S-curve whose steepest point sits near ``(1/b) ** (1/r)``. Given a Jaccard ``threshold`` t,
+``b`` and ``r`` (``b*r <= num_perm``) minimise the weighted error areas, as datasketch's
+``_optimal_param`` does (Leskovec, Rajaraman, Ullman, *Mining of Massive Datasets*, ch. 3.4)::
+
+    FP(b, r) = integral_0^t P(candidate | s) ds      FN(b, r) = integral_t^1 1 - P(candidate | s) ds
+    (b, r)   = argmin  fp_weight * FP + fn_weight * FN
+
+Candidates are verified (``verify``) before they become edges: ``"exact"`` computes the true
+Jaccard of the two shingle-hash sets (cheap: only candidate pairs), ``"estimate"`` uses the fraction
+of equal signature positions over all ``num_perm`` values (std ~ sqrt(s(1-s)/num_perm), so pairs just
+under the threshold slip through), ``"none"`` keeps every band collision. The pair is kept when the
+value is >= ``threshold``. The Ray path has no shingles on the driver and uses ``"estimate"``. Kept pairs are edges; connected components
+(union-find) are clusters; one survivor per cluster (see :mod:`factory.dedup`).
+
+Signatures come from ``rensa`` (Rust) over n-gram hashes built with numpy; one scheme (rensa
+``RMinHash``, seed ``seed``) is used for every row of a run, so signatures are comparable.
+
+    >>> from factory.record import new_sample
+    >>> from factory.dedup.minhash import MinHashConfig, MinHashDedup
+    >>> text = "the quick brown fox jumps over the lazy dog " * 4
+    >>> rows = [new_sample(stage="g", prompt_id=str(i), sample_index=0, completion=t,
+    ...                    messages=[{"role": "user", "content": "q"}])
+    ...         for i, t in enumerate([text, text + "again", "something else entirely here"])]
+    >>> rows = MinHashDedup(MinHashConfig(on="completion", ngram=3, threshold=0.7))(rows)
+    >>> [r["status"] for r in rows]
+    ['accepted', 'rejected', 'accepted']
+
+At scale, :func:`minhash_dedup_ray` runs the same math on a Ray Dataset: signatures and band keys
+in ``map_batches``, buckets by a Ray Data ``groupby`` (a shuffle, not a driver-side collect), and only
+the (small) candidate edge list comes back to the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from factory.dedup import (
+    TEXT_CHOICES,
+    check_choice,
+    check_range,
+    cluster_id,
+    components,
+    mark_cluster,
+    ngram_hashes,
+    normalize,
+    required_columns,
+    survivor_key,
+    text_of,
+    words,
+)
+from factory.record import ACCEPTED
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MinHashConfig:
+    on: str = field(default="both", metadata={"help": f"which text to compare: one of {TEXT_CHOICES}"})
+    shingle: str = field(default="word", metadata={"help": "shingle unit: 'word' n-grams or 'char' n-grams"})
+    ngram: int = field(default=5, metadata={"help": "n-gram size of a shingle (words or characters)"})
+    num_perm: int = field(default=128, metadata={"help": "MinHash signature length"})
+    threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity at which texts are duplicates"})
+    bands: int | None = field(default=None, metadata={"help": "LSH bands b; derived from threshold if unset"})
+    rows: int | None = field(default=None, metadata={"help": "rows per band r; derived from threshold if unset"})
+    fp_weight: float = field(default=0.5, metadata={"help": "weight of the false-positive area when deriving b, r"})
+    fn_weight: float = field(default=0.5, metadata={"help": "weight of the false-negative area when deriving b, r"})
+    verify: str = field(default="exact", metadata={"help": "candidate check: 'exact' shingle Jaccard, 'estimate' from signatures, or 'none'"})
+    bucket_cap: int = field(default=64, metadata={"help": "buckets larger than this link members to the first one (star) instead of all pairs"})
+    seed: int = field(default=1, metadata={"help": "MinHash seed (one signature scheme per run)"})
+
+    def __post_init__(self) -> None:
+        o = type(self).__name__
+        check_choice(o, "on", self.on, TEXT_CHOICES)
+        check_choice(o, "shingle", self.shingle, ("word", "char"))
+        check_choice(o, "verify", self.verify, ("exact", "estimate", "none"))
+        check_range(o, "ngram", self.ngram, 1, 64)
+        check_range(o, "num_perm", self.num_perm, 2, 4096)
+        check_range(o, "threshold", self.threshold, 0.01, 1.0)
+        check_range(o, "fp_weight", self.fp_weight, 0.0, 1.0)
+        check_range(o, "fn_weight", self.fn_weight, 0.0, 1.0)
+        check_range(o, "bucket_cap", self.bucket_cap, 2, 10**6)
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError(f"{o}: set both bands and rows, or neither")
+        if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
+            raise ValueError(f"{o}: need bands >= 1, rows >= 1, bands*rows <= num_perm ({self.num_perm})")
+
+    def bands_rows(self) -> tuple[int, int]:
+        if self.bands is not None:
+            return self.bands, self.rows  # type: ignore[return-value]
+        return optimal_bands(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+
+
+@lru_cache(maxsize=64)
+def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5) -> tuple[int, int]:
+    """(b, r) minimising ``fp_weight*FP + fn_weight*FN`` (see module docstring)."""
+    grid = 512
+    lo = np.linspace(0.0, threshold, grid)
+    hi = np.linspace(threshold, 1.0, grid)
+    best, best_err = (1, 1), np.inf
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = np.trapezoid(1 - (1 - lo**r) ** b, lo)
+            fn = np.trapezoid((1 - hi**r) ** b, hi)
+            err = fp_weight * fp + fn_weight * fn
+            if err < best_err:
+                best, best_err = (b, r), err
+    return best
+
+
+def candidate_probability(s: float, b: int, r: int) -> float:
+    return 1.0 - (1.0 - s**r) ** b
+
+
+# ----------------------------------------------------------------------------- signatures
+def shingle_tokens(texts: list[str], unit: str) -> list[list[str]]:
+    if unit == "word":
+        return [words(t) for t in texts]
+    return [list(normalize(t)) for t in texts]
+
+
+def shingle_hashes(texts: list[str], cfg: MinHashConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of every text: ``(flat uint64, offsets)`` (see :func:`factory.dedup.ngram_hashes`)."""
+    return ngram_hashes(shingle_tokens(texts, cfg.shingle), cfg.ngram)
+
+
+def signatures(texts: list[str], cfg: MinHashConfig, shingles=None) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures ``(n, num_perm)`` uint32, and a mask of texts that had any shingle."""
+    import rensa
+
+    flat, offsets = shingles if shingles is not None else shingle_hashes(texts, cfg)
+    if len(texts) == 0:
+        return np.zeros((0, cfg.num_perm), np.uint32), np.zeros(0, bool)
+    mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, cfg.num_perm, cfg.seed)
+    sig = np.array(mat.to_rows(), dtype=np.uint32).reshape(len(texts), cfg.num_perm)
+    return sig, np.diff(offsets) > 0
+
+
+def exact_jaccard(shingles: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    flat, off = shingles
+    sets: dict[int, np.ndarray] = {}
+
+    def get(i: int) -> np.ndarray:
+        if i not in sets:
+            sets[i] = np.unique(flat[off[i] : off[i + 1]])
+        return sets[i]
+
+    out = np.empty(len(a), np.float64)
+    for k, (i, j) in enumerate(zip(np.asarray(a).tolist(), np.asarray(b).tolist())):
+        x, y = get(i), get(j)
+        inter = len(np.intersect1d(x, y, assume_unique=True))
+        out[k] = inter / (len(x) + len(y) - inter)
+    return out
+
+
+def band_keys(sig: np.ndarray, b: int, r: int) -> np.ndarray:
+    """One uint64 key per (band, text): ``(b, n)``; the band index is mixed in so bands never collide."""
+    from factory.dedup import _FNV_PRIME, _mix
+
+    n = sig.shape[0]
+    out = np.empty((b, n), dtype=np.uint64)
+    s64 = sig.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(b):
+            h = np.full(n, np.uint64(j) + np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+            for c in range(j * r, (j + 1) * r):
+                h = (h ^ s64[:, c]) * _FNV_PRIME
+            out[j] = _mix(h)
+    return out
+
+
+def bucket_pairs(keys: np.ndarray, nodes: np.ndarray, cap: int) -> np.ndarray:
+    """Pairs ``(m, 2)`` of nodes sharing a key, each pair once with ``a < b``.
+
+    Within a bucket of size <= ``cap`` every pair is emitted; a larger bucket links each member to
+    its first member (enough for connectivity, and it bounds quadratic work on degenerate buckets).
+    """
+    keys, nodes = np.asarray(keys).ravel(), np.asarray(nodes).ravel()
+    order = np.argsort(keys, kind="stable")
+    k, d = keys[order], nodes[order]
+    dup = np.zeros(len(k), bool)
+    if len(k) > 1:
+        eq = k[1:] == k[:-1]
+        dup[1:] |= eq
+        dup[:-1] |= eq
+    k, d = k[dup], d[dup]
+    if len(k) == 0:
+        return np.zeros((0, 2), np.int64)
+    new = np.concatenate([[True], k[1:] != k[:-1]])
+    run = np.cumsum(new) - 1
+    starts = np.nonzero(new)[0]
+    run_len = np.diff(np.append(starts, len(k)))
+    pa_, pb_ = [], []
+    for dist in range(1, min(int(run_len.max()), cap)):
+        i = np.arange(len(k) - dist)
+        m = (run[i] == run[i + dist]) & (run_len[run[i]] <= cap)
+        pa_.append(d[i[m]])
+        pb_.append(d[i[m] + dist])
+    big = run_len[run] > cap
+    pa_.append(d[starts[run[big]]])
+    pb_.append(d[big])
+    a, b = np.concatenate(pa_).astype(np.int64), np.concatenate(pb_).astype(np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    pairs = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+    return pairs
+
+
+def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (sig[a] == sig[b]).mean(axis=1)
+
+
+def near_duplicate_pairs(sig: np.ndarray, ok: np.ndarray, cfg: MinHashConfig, shingles=None) -> np.ndarray:
+    """Candidate pairs of row indices, verified as ``cfg.verify`` says (exact needs ``shingles``)."""
+    b, r = cfg.bands_rows()
+    idx = np.nonzero(ok)[0]
+    keys = band_keys(sig[idx], b, r)
+    nodes = np.tile(np.arange(len(idx)), b)
+    pairs = idx[bucket_pairs(keys.ravel(), nodes, cfg.bucket_cap)]
+    n_cand = len(pairs)
+    if cfg.verify == "exact" and shingles is not None and n_cand:
+        pairs = pairs[exact_jaccard(shingles, pairs[:, 0], pairs[:, 1]) >= cfg.threshold]
+    elif cfg.verify != "none" and n_cand:
+        pairs = pairs[estimated_jaccard(sig, pairs[:, 0], pairs[:, 1]) >= cfg.threshold]
+    log.info("minhash: %d texts, b=%d r=%d, %d candidate pairs, %d kept", len(idx), b, r, n_cand, len(pairs))
+    return pairs
+
+
+class MinHashDedup(Step):
+    """Rejects near-duplicates found by MinHash LSH over the rows it is given (one global pass)."""
+
+    name = "minhash"
+    produces = ("status", "reject_stage", "reject_reason", "cluster_id", "survivor_id")
+
+    def __init__(self, config: MinHashConfig | None = None, name: str | None = None):
+        self.config = config or MinHashConfig()
+        self.requires = required_columns(self.config.on) + ("id",)
+        if name:
+            self.name = name
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        texts = [text_of(r, self.config.on) for r in rows]
+        sh = shingle_hashes(texts, self.config)
+        sig, ok = signatures(texts, self.config, sh)
+        pairs = near_duplicate_pairs(sig, ok, self.config, sh)
+
+        def describe(i: int, s: int) -> str:
+            if self.config.verify == "exact":
+                return f"minhash jaccard={float(exact_jaccard(sh, [i], [s])[0]):.2f}"
+            return f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}"
+
+        dropped = 0
+        for comp in components(len(rows), pairs):
+            dropped += mark_cluster(rows, comp, texts, self.name, describe)
+        log.info("%s: %d rows in, %d near-duplicates rejected", self.name, len(rows), dropped)
+        return rows
+
+
+# ----------------------------------------------------------------------------- Ray Data path
+class _SignatureUDF:
+    """Per batch: signature, band keys and survivor-rule fields of every accepted row."""
+
+    def __init__(self, cfg: MinHashConfig):
+        self.cfg = cfg
+        self.b, self.r = cfg.bands_rows()
+
+    def __call__(self, table):
+        rows = [r for r in table.to_pylist() if r.get("status") == ACCEPTED]
+        texts = [text_of(r, self.cfg.on) for r in rows]
+        sig, ok = signatures(texts, self.cfg)
+        keep = np.nonzero(ok)[0]
+        sig = sig[keep]
+        return {
+            "id": np.array([rows[i]["id"] for i in keep], dtype=object),
+            "rank": np.array([survivor_key(rows[i].get("score"), 0, "")[0] for i in keep], dtype=np.float64),
+            "tlen": np.array([len(texts[i]) for i in keep], dtype=np.int64),
+            "sig": sig,
+            "keys": band_keys(sig, self.b, self.r).T.copy(),
+        }
+
+
+def _explode_bands(batch: dict) -> dict:
+    b = batch["keys"].shape[1] if len(batch["keys"]) else 0
+    return {"key": batch["keys"].ravel(), "id": np.repeat(batch["id"], b)}
+
+
+def _bucket_edges(group: dict, cap: int) -> dict:
+    ids = np.sort(group["id"].astype(str))
+    if len(ids) < 2:
+        return {"a": np.array([], dtype=object), "b": np.array([], dtype=object)}
+    if len(ids) <= cap:
+        ia, ib = np.triu_indices(len(ids), k=1)
+    else:
+        ia, ib = np.zeros(len(ids) - 1, np.int64), np.arange(1, len(ids))
+    return {"a": ids[ia].astype(object), "b": ids[ib].astype(object)}
+
+
+def _select_ids(batch: dict, wanted: frozenset) -> dict:
+    m = np.array([i in wanted for i in batch["id"]], dtype=bool)
+    return {k: batch[k][m] for k in ("id", "rank", "tlen", "sig")}
+
+
+def _apply_decisions(table, decisions: dict, stage: str):
+    import pyarrow as pa
+
+    from factory.record import reject
+
+    rows = table.to_pylist()
+    for r in rows:
+        d = decisions.get(r.get("id"))
+        if d is None or r.get("status") != ACCEPTED:
+            continue
+        cid, sid, note = d
+        if sid is None:
+            if r.get("cluster_id") is None:
+                r["cluster_id"] = cid
+        else:
+            r["cluster_id"], r["survivor_id"] = cid, sid
+            reject(r, stage, f"near-duplicate of {sid} ({note})")
+    return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def minhash_dedup_ray(ds, cfg: MinHashConfig | None = None, stage: str = "minhash", num_partitions: int | None = None):
+    """The MinHash LSH step over a whole Ray Dataset of Sample rows; returns the marked dataset.
+
+    The input is read twice (signatures, then marking), so pass a materialised or re-readable dataset.
+    ``num_partitions`` sets the bucket shuffle's partition count (Ray's default, 200, is heavy on a
+    small machine; a few per CPU is plenty).
+    """
+    cfg = cfg or MinHashConfig()
+    sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(cfg,), batch_format="pyarrow", concurrency=(1, 64)).materialize()
+    edges = (
+        sigs.map_batches(_explode_bands, batch_format="numpy")
+        .groupby("key", num_partitions=num_partitions)
+        .map_groups(_bucket_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy")
+        .take_all()
+    )
+    pairs = sorted({(e["a"], e["b"]) for e in edges})
+    nodes = sorted({x for p in pairs for x in p})
+    log.info("minhash (ray): %d candidate pairs over %d texts", len(pairs), len(nodes))
+    decisions: dict[str, tuple] = {}
+    if pairs:
+        info = sigs.map_batches(_select_ids, fn_kwargs={"wanted": frozenset(nodes)}, batch_format="numpy").take_all()
+        pos = {rec["id"]: i for i, rec in enumerate(info)}
+        sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
+        pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
+        if cfg.verify != "none":
+            pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
+        for comp in components(len(info), pa_):
+            key = lambda i: (float(info[i]["rank"]), int(info[i]["tlen"]), info[i]["id"])  # noqa: E731
+            s = min(comp, key=key)
+            sid = info[s]["id"]
+            cid = cluster_id(stage, (info[i]["id"] for i in comp))
+            decisions[sid] = (cid, None, None)
+            for i in comp:
+                if i != s:
+                    decisions[info[i]["id"]] = (cid, sid, f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}")
+    log.info("minhash (ray): %d near-duplicates rejected", sum(1 for d in decisions.values() if d[1]))
+    return ds.map_batches(_apply_decisions, fn_kwargs={"decisions": decisions, "stage": stage}, batch_format="pyarrow")

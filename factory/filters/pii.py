@@ -1,0 +1,233 @@
+"""PII and secret filter: redact (placeholders, counted) or drop (reject with the kinds found).
+
+Detected kinds, checked in this order (a span taken by an earlier kind is not seen by a later one):
+
+* ``secret``      AWS key ids (``AKIA...``), OpenAI/Anthropic keys (``sk-...``), GitHub tokens
+                  (``ghp_...``, ``github_pat_...``), Slack tokens, PEM private-key blocks, and a
+                  high-entropy value after ``api_key=`` / ``token:`` / ``password=`` (only the value
+                  is replaced: ``api_key=<SECRET>``)
+* ``email``       ``name@domain.tld``
+* ``iban``        country code + check digits, mod-97 checked (ISO 13616), spaces allowed
+* ``credit_card`` 13-19 digits (spaces/hyphens allowed) with a card-issuer prefix, Luhn checked
+* ``phone``       ``+`` international numbers (8-15 digits) and separated NANP ``(415) 555-2671``
+
+It does *not* catch names, postal addresses, bare digit-run phone numbers (``4155552671`` is
+indistinguishable from a quantity in a math trace), or secrets without a known prefix or key name.
+
+``on`` picks the scanned columns: ``prompt`` = every message's content, ``completion`` =
+``completion`` and ``reasoning``, ``both`` = all of them. Matched values are never logged or put
+in a reason: reasons and counts name kinds only. In ``drop`` mode the rejected row is redacted as
+well, since rejects are written to disk.
+
+    >>> from factory.filters.pii import redact
+    >>> redact("mail bob@example.com, key AKIAIOSFODNN7EXAMPLE")
+    ('mail <EMAIL>, key <SECRET>', {'secret': 1, 'email': 1})
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from factory.record import reject
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+KINDS = ("secret", "email", "iban", "credit_card", "phone")
+PLACEHOLDER = {k: f"<{k.upper()}>" for k in KINDS}
+
+# IBAN lengths per country (SWIFT IBAN registry); other countries: any length 15..34.
+IBAN_LEN = {
+    "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
+    "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25,
+    "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26, "AE": 23, "SA": 24, "IL": 23, "BR": 29,
+}
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(iban: str) -> bool:
+    if not (15 <= len(iban) <= 34) or not iban[:2].isalpha() or not iban[2:4].isdigit():
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def shannon_bits(s: str) -> float:
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
+
+
+_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[068]|35|6011|65|64[4-9]|62)")
+
+_SECRET_PATTERNS = [
+    re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
+    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}"),
+    re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+]
+_KEYED_SECRET = re.compile(
+    r"(?i)\b(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key(?:[_-]?id)?|auth[_-]?token|access[_-]?token|"
+    r"token|password|passwd|pwd|client[_-]?secret|private[_-]?key)[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9_\-+/=.~]{12,})"
+)
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_PHONE = re.compile(
+    r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)"
+    r"|(?<![\w(])(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])"
+)
+
+
+def _spans_secret(text: str, min_entropy: float) -> list[tuple[int, int]]:
+    spans = [m.span() for p in _SECRET_PATTERNS for m in p.finditer(text)]
+    for m in _KEYED_SECRET.finditer(text):
+        v = m.group("v")
+        classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
+        # entropy + mixed character classes: a random key, not a word like "password=placeholder_text"
+        if shannon_bits(v) >= min_entropy and classes >= 2:
+            spans.append(m.span("v"))
+    return spans
+
+
+def _spans_iban(text: str) -> list[tuple[int, int]]:
+    out = []
+    for m in _IBAN.finditer(text):
+        raw = m.group()
+        compact_pos = [i for i, c in enumerate(raw) if c != " "]
+        lengths = [IBAN_LEN[raw[:2]]] if raw[:2] in IBAN_LEN else range(len(compact_pos), 14, -1)
+        for n in lengths:
+            if n > len(compact_pos):
+                continue
+            cand = "".join(raw[i] for i in compact_pos[:n])
+            # the regex may run into a following upper-case word: accept the valid prefix
+            if iban_ok(cand):
+                out.append((m.start(), m.start() + compact_pos[n - 1] + 1))
+                break
+    return out
+
+
+def _spans_card(text: str) -> list[tuple[int, int]]:
+    out = []
+    for m in _CARD.finditer(text):
+        d = re.sub(r"\D", "", m.group())
+        if 13 <= len(d) <= 19 and _CARD_PREFIX.match(d) and len(set(d)) > 1 and luhn_ok(d):
+            out.append(m.span())
+    return out
+
+
+def _spans_phone(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _PHONE.finditer(text) if 8 <= sum(c.isdigit() for c in m.group()) <= 15]
+
+
+def _detectors(min_entropy: float) -> dict[str, Callable[[str], list[tuple[int, int]]]]:
+    return {
+        "secret": lambda t: _spans_secret(t, min_entropy),
+        "email": lambda t: [m.span() for m in _EMAIL.finditer(t)],
+        "iban": _spans_iban,
+        "credit_card": _spans_card,
+        "phone": _spans_phone,
+    }
+
+
+def redact(text: str, kinds: tuple[str, ...] | list[str] = KINDS, min_entropy: float = 3.0) -> tuple[str, dict[str, int]]:
+    """Replace every detected span with its placeholder; returns (text, counts per kind)."""
+    counts: Counter = Counter()
+    det = _detectors(min_entropy)
+    for kind in KINDS:
+        if kind not in kinds or not text:
+            continue
+        spans = sorted(set(det[kind](text)))
+        merged: list[list[int]] = []
+        for a, b in spans:  # overlapping matches of one kind become one placeholder
+            if merged and a < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in reversed(merged):
+            text = text[:a] + PLACEHOLDER[kind] + text[b:]
+        counts[kind] += len(merged)
+    return text, dict(+counts)
+
+
+@dataclass
+class PIIConfig:
+    mode: str = field(default="redact", metadata={"help": "'redact': replace with placeholders like <EMAIL>; 'drop': reject the row"})
+    kinds: list = field(default_factory=lambda: list(KINDS), metadata={"help": f"kinds to detect, a subset of {list(KINDS)}"})
+    on: str = field(default="both", metadata={"help": "'prompt' (all message contents), 'completion' (completion + reasoning), or 'both'"})
+    min_entropy: float = field(default=3.0, metadata={"help": "bits/char a value after key=/token: needs to count as a secret"})
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("redact", "drop"):
+            raise ValueError(f"PIIConfig.mode must be 'redact' or 'drop', got {self.mode!r}")
+        bad = [k for k in self.kinds if k not in KINDS]
+        if bad or not self.kinds:
+            raise ValueError(f"PIIConfig.kinds must be a non-empty subset of {list(KINDS)}, got {self.kinds!r}")
+        if self.on not in ("prompt", "completion", "both"):
+            raise ValueError(f"PIIConfig.on must be one of ['prompt', 'completion', 'both'], got {self.on!r}")
+        if not (0.0 <= self.min_entropy <= 8.0):
+            raise ValueError(f"PIIConfig.min_entropy must be in [0, 8], got {self.min_entropy!r}")
+
+
+class PIIFilter(Step):
+    """Redacts or drops rows containing PII/secrets; ``counts`` totals redactions per kind."""
+
+    name = "pii"
+    produces = ("messages", "completion", "reasoning", "status", "reject_stage", "reject_reason")
+
+    def __init__(self, config: PIIConfig | None = None, name: str | None = None):
+        self.config = config or PIIConfig()
+        self.requires = {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[self.config.on]
+        if name:
+            self.name = name
+        self.counts: Counter = Counter()
+        self.rows_hit = 0
+
+    def _scan(self, text: str | None, found: Counter) -> str | None:
+        if not text:
+            return text
+        out, c = redact(text, self.config.kinds, self.config.min_entropy)
+        found.update(c)
+        return out
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        redacting = self.config.mode == "redact"
+        for r in rows:
+            found: Counter = Counter()
+            new: dict = {}
+            if self.config.on in ("prompt", "both") and r.get("messages"):
+                msgs = json.loads(r["messages"])
+                for m in msgs:
+                    if isinstance(m.get("content"), str):
+                        m["content"] = self._scan(m["content"], found)
+                new["messages"] = json.dumps(msgs, ensure_ascii=False)
+            if self.config.on in ("completion", "both"):
+                for col in ("completion", "reasoning"):
+                    if r.get(col):
+                        new[col] = self._scan(r[col], found)
+            if not found:
+                continue
+            self.rows_hit += 1
+            self.counts.update(found)
+            # a dropped row is stored in rejects/: it is redacted too, so the PII never reaches an output
+            r.update(new)
+            if not redacting:
+                reject(r, self.name, "pii: " + ", ".join(f"{k} x{found[k]}" for k in KINDS if found[k]))
+        log.info("%s (%s): %d rows in, %d with PII so far; totals %s", self.name, self.config.mode, len(rows), self.rows_hit, dict(self.counts))
+        return rows

@@ -1,0 +1,1 @@
+"""Fault injectors for tests: real servers that misbehave on purpose (named as fakes)."""

@@ -1,0 +1,116 @@
+"""Decontamination: n-gram hits name benchmark, item and span; paraphrases via embeddings; report."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from factory.dedup.benchmarks import BenchmarkSpec, load_benchmark, shared_data_file
+from factory.dedup.decontam import DecontamConfig, Decontaminate, contamination_report
+from factory.errors import FactoryError
+from factory.record import new_sample, reject
+
+GSM = [json.loads(line) for line in open(shared_data_file("gsm8k/test_first300.jsonl"), encoding="utf-8")]
+
+
+def row(pid: str, prompt: str, completion: str = "") -> dict:
+    return new_sample(stage="gen", prompt_id=pid, sample_index=0, completion=completion,
+                      messages=[{"role": "user", "content": prompt}])
+
+
+def test_gsm8k_loaded_from_env_path_and_explicit_path(tmp_path, monkeypatch):
+    (tmp_path / "gsm8k").mkdir()
+    (tmp_path / "gsm8k" / "test_first300.jsonl").write_text(json.dumps(GSM[5]) + "\n")
+    monkeypatch.setenv("FACTORY_SHARED_DATA", str(tmp_path))
+    assert [i.prompt for i in load_benchmark("gsm8k_test").items] == [GSM[5]["question"]]
+    monkeypatch.delenv("FACTORY_SHARED_DATA")
+    assert len(load_benchmark("gsm8k_test").items) == len(GSM) == 300
+    one = load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "gsm8k" / "test_first300.jsonl")})
+    assert len(one.items) == 1
+
+
+def test_humaneval_and_custom_jsonl(tmp_path):
+    he = load_benchmark("humaneval")
+    assert len(he.items) == 164 and he.items[17].item_id == "HumanEval/17"
+    p = tmp_path / "mine.jsonl"
+    p.write_text(json.dumps({"uid": "q-1", "q": "a unique question about zebras crossing seven rivers in one day"}) + "\n")
+    b = load_benchmark(BenchmarkSpec(name="mine", path=str(p), field="q", id_field="uid"))
+    assert [(i.item_id, i.text[:8]) for i in b.items] == [("q-1", "a unique")]
+    with pytest.raises(ValueError, match="needs path and field"):
+        BenchmarkSpec(name="unknown_bench")
+    with pytest.raises(FactoryError, match="no field 'question'"):
+        load_benchmark({"name": "mine", "path": str(p), "field": "question"})
+
+
+def test_verbatim_item_rejected_with_benchmark_item_and_span():
+    q = GSM[17]["question"]
+    rows = [row("a", f"Please solve: {q}"), row("b", "Natalia has 12 apples and eats 3. How many are left?"),
+            row("c", "Tell me a story", completion=GSM[3]["answer"])]
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"]))(rows)
+    assert rows[0]["status"] == "rejected" and rows[0]["reject_stage"] == "decontam"
+    first = " ".join(__import__("factory.dedup", fromlist=["words"]).words(q)[:5])
+    assert rows[0]["reject_reason"].startswith(f"contaminated: gsm8k_test#17 13-gram '{first}")
+    assert rows[1]["status"] == "accepted"
+    # on="both" also sees completions: a test answer copied into a trace is contamination
+    assert rows[2]["reject_reason"].startswith("contaminated: gsm8k_test#3 13-gram '")
+
+
+def test_prompt_only_ignores_completion_and_ngram_size_matters():
+    twelve = " ".join(GSM[0]["question"].split()[:11])  # "Janet’s" is 2 tokens: 12 words, below a 13-gram
+    rows = [row("a", twelve), row("b", "hi", completion=GSM[0]["question"])]
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))(rows)
+    assert [r["status"] for r in rows] == ["accepted", "accepted"]
+    rows = [row("a", twelve)]
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", ngram=8))(rows)
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#0 8-gram 'janet s ducks lay 16 eggs per day")
+
+
+def test_humaneval_prompt_in_completion_caught():
+    he = load_benchmark("humaneval").items[2]
+    rows = [row("a", "write code", completion="Sure:\n" + he.prompt), reject(row("b", "x", completion=he.prompt), "verify", "bad")]
+    Decontaminate(DecontamConfig(benchmarks=["humaneval"], on="completion"))(rows)
+    assert rows[0]["reject_reason"].startswith("contaminated: humaneval#HumanEval/2 13-gram '")
+    assert rows[1]["reject_stage"] == "verify"  # already-rejected rows are untouched
+
+
+def test_paraphrase_needs_embedding(tmp_path):
+    para = ("Janet has ducks that lay sixteen eggs each day. Every morning she eats three for breakfast and "
+            "uses four to bake muffins for friends. She sells the rest at the farmers market for $2 each. "
+            "How many dollars does she earn daily?")
+    # a 5-item slice of the GSM8K test file keeps the embedding pass small on a shared 2-core machine
+    small = tmp_path / "gsm_small.jsonl"
+    small.write_text("".join(json.dumps(g) + "\n" for g in GSM[:5]))
+    bench = {"name": "gsm_small", "path": str(small), "field": "question"}
+    rows = [row("a", para), row("b", "Explain how photosynthesis works in plants.")]
+    Decontaminate(DecontamConfig(benchmarks=[bench], on="prompt"))(rows)
+    assert rows[0]["status"] == "accepted"
+    step = Decontaminate(DecontamConfig(benchmarks=[bench], on="prompt", embedding=True, embedding_threshold=0.85))
+    step(rows)
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm_small#0 embedding cos=0.")
+    assert rows[1]["status"] == "accepted"
+    clone = pickle.loads(pickle.dumps(step))
+    assert clone._index is None and not clone.embedder.loaded
+
+
+def test_report_counts_per_benchmark():
+    rows = [row(str(i), GSM[i]["question"]) for i in range(3)] + [row("x", GSM[0]["question"]), row("y", "clean text here")]
+    he = load_benchmark("humaneval").items[0]
+    rows.append(row("h", he.prompt))
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test", "humaneval"], on="prompt"))(rows)
+    rep = contamination_report(rows, max_examples=2)
+    assert rep["rows"] == 6 and rep["contaminated"] == 5
+    g = rep["per_benchmark"]["gsm8k_test"]
+    assert (g["rows"], g["items"], g["methods"]) == (4, 3, {"13-gram": 4})
+    assert [e["item"] for e in g["examples"]] == ["0", "1"]
+    assert rep["per_benchmark"]["humaneval"]["rows"] == 1
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="duplicate"):
+        DecontamConfig(benchmarks=["gsm8k_test", "gsm8k_test"])
+    with pytest.raises(ValueError, match="unknown option"):
+        DecontamConfig(benchmarks=[{"name": "x", "path": "p", "field": "f", "colour": 1}])
+    with pytest.raises(ValueError, match="ngram"):
+        DecontamConfig(ngram=1)

