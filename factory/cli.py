@@ -3,6 +3,7 @@
     factory run recipes/gsm8k_demo.yaml [--run-id ID | --fresh] [--no-cache] [--skip-train] [--skip-eval]
     factory validate recipes/*.yaml
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
+    factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
 
 Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
 """
@@ -101,6 +102,15 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     return 0
 
 
+#: subcommands implemented by a module's own ``main(argv)`` (their flags are theirs: `factory report -h`)
+DELEGATED = {
+    "report": ("factory.report", "regenerate report.html of a run directory"),
+    "serve": ("factory.serve", "OpenAI-compatible server over a local model (or a trained student)"),
+    "export-model": ("students.export", "export a trained student: adapter, merged weights, model card"),
+    "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -124,10 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--rejects", action="store_true")
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(fn=cmd_inspect)
+    for name, (_, help_) in DELEGATED.items():
+        sub.add_parser(name, help=help_, add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        _setup_logging("-v" in argv)
+        try:
+            return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
+        except FactoryError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
     try:

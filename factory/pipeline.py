@@ -27,7 +27,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from factory import fsutil
-from factory.dedup.exact import ExactDedup, ExactDedupConfig
+from factory.curation import build_steps, run_steps
+from factory.curation import stage_names as curation_stage_names
 from factory.errors import FactoryError
 from factory.recipe import Recipe, load_recipe
 from factory.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
@@ -191,10 +192,8 @@ def generate_and_verify(recipe: Recipe, store: RunStore, rows: list[dict], cache
     return info
 
 
-def curate(recipe: Recipe, rows: list[dict]) -> list[dict]:
-    if recipe.dedup.exact.enabled:
-        rows = ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare))(rows)
-    return rows
+def curate(recipe: Recipe, rows: list[dict]) -> tuple[list[dict], dict[str, float]]:
+    return run_steps(build_steps(recipe), rows)
 
 
 def _versions() -> dict:
@@ -217,7 +216,7 @@ def _git_commit(where: str) -> str | None:
 
 
 def stage_names(recipe: Recipe) -> list[str]:
-    return ["source", "generate", *[f"verify:{v.name}" for v in recipe.verifiers], *(["dedup_exact"] if recipe.dedup.exact.enabled else [])]
+    return ["source", "generate", *[f"verify:{v.name}" for v in recipe.verifiers], *curation_stage_names(recipe)]
 
 
 def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False, use_cache: bool = True,
@@ -251,8 +250,13 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
 
         t0 = time.time()
         chunks = sorted({r["chunk"] for r in rows})
-        all_rows = curate(recipe, store.read_chunks(chunks))
-        timings["dedup"] = round(time.time() - t0, 2)
+        all_rows, step_times = curate(recipe, store.read_chunks(chunks))
+        timings["curate"] = round(time.time() - t0, 2)
+        manifest["curation_timings"] = step_times
+        if recipe.dedup.decontam is not None:
+            from factory.dedup.decontam import contamination_report
+
+            manifest["contamination"] = contamination_report(all_rows)
 
         t0 = time.time()
         acc = [r for r in all_rows if r["status"] == ACCEPTED]
@@ -289,4 +293,10 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         manifest["timings"] = timings
         manifest["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         store.write_json("manifest.json", manifest)
+        try:  # interrupted and failed runs get a report too
+            from factory.report import write_report
+
+            write_report(store.uri)
+        except Exception as e:  # noqa: BLE001 - a report problem must not mask the run's own outcome
+            log.warning("report.html not written: %s", e)
     return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"))

@@ -87,7 +87,17 @@ class ExactDedupConfig(_Cfg):
 
 
 class DedupConfig(_Cfg):
+    """Curation steps in pipeline order: exact -> minhash -> embedding -> decontam. Each non-exact
+    section holds the options of its step's config dataclass (help text there); null = off."""
+
     exact: ExactDedupConfig = Field(default_factory=ExactDedupConfig)
+    minhash: dict[Any, Any] | None = Field(None, description="MinHash LSH near-dup (factory.dedup.minhash.MinHashConfig)")
+    embedding: dict[Any, Any] | None = Field(None, description="embedding near-dup (factory.dedup.embedding.EmbeddingDedupConfig)")
+    decontam: dict[Any, Any] | None = Field(None, description="benchmark decontamination (factory.dedup.decontam.DecontamConfig)")
+
+
+class FiltersConfig(_Cfg):
+    pii: dict[Any, Any] | None = Field(None, description="PII redaction/drop (factory.filters.pii.PIIConfig); runs before dedup")
 
 
 class OutputConfig(_Cfg):
@@ -102,8 +112,50 @@ class LoraConfig(_Cfg):
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
 
 
+class DPOOptions(_Cfg):
+    beta: float = Field(0.1, gt=0, description="DPO beta: how strongly the policy is held to the reference model")
+    loss_type: Literal["sigmoid", "ipo", "hinge"] = Field("sigmoid", description="TRL DPO loss variant")
+    pairs: Literal["verifier", "constitution", "both"] = Field(
+        "both", description="where (chosen, rejected) pairs come from: verifier pass vs fail of one prompt, "
+                            "constitutional revised vs initial, or both (see students/pairs.py)")
+    max_pairs_per_prompt: int = Field(4, gt=0, description="cap on pairs built from one prompt_id")
+    sft_first: bool = Field(False, description="SFT on the accepted rows first, merge it, then DPO from it "
+                                               "(the SFT model is also the DPO reference)")
+
+
+class KDOptions(_Cfg):
+    alpha: float = Field(0.5, ge=0, le=1, description="weight of the soft-label loss; 1 - alpha weights hard-label CE")
+    temperature: float = Field(1.0, gt=0, description="temperature applied to the student logits in the soft loss")
+    tail: bool = Field(True, description="add the teacher mass outside its top-k as one extra bucket "
+                                         "(else renormalise the top-k)")
+
+
+class OnPolicyOptions(_Cfg):
+    teacher_engine: Literal["hf_local", "openai_compat"] | None = Field(
+        None, description="engine that scores the student's samples; null = the recipe's teacher.engine")
+    teacher_model: str | None = Field(None, description="teacher model; null = the recipe's teacher.model")
+    teacher_options: dict[str, Any] = Field(
+        default_factory=dict, description="openai_compat: base_url (with /v1), api_key_env, timeout_s; "
+                                          "hf_local: threads. Null/empty = the recipe's teacher.options")
+    teacher_system: str | None = Field(
+        None, description="file with a system prompt shown to the teacher only (context distillation); "
+                          "relative to the recipe")
+    max_new_tokens: int = Field(64, gt=0, le=32768, description="tokens the student samples per prompt")
+    temperature: float = Field(1.0, gt=0, le=5, description="student sampling temperature")
+    samples_per_prompt: int = Field(1, gt=0, le=64, description="student samples per prompt per step")
+    loss: Literal["sampled", "full"] = Field(
+        "sampled", description="sampled: per-token reverse KL on the sampled tokens (needs only their teacher "
+                               "logprobs, works with a server); full: exact reverse KL over the vocabulary "
+                               "(hf_local teacher only)")
+
+
+_METHOD_OPTIONS = ("dpo", "kd", "onpolicy")
+
+
 class TrainConfig(_Cfg):
-    method: Literal["sft"] = Field("sft", description="training method")
+    method: Literal["sft", "dpo", "kd", "onpolicy"] = Field(
+        "sft", description="sft: accepted rows; dpo: preference pairs; kd: soft labels from the stored teacher "
+                           "top-k logprobs; onpolicy: the student samples, the teacher scores")
     student: str = Field(..., description="student model name or local HF dir")
     lora: LoraConfig | None = Field(default_factory=LoraConfig, description="null = full fine-tuning")
     epochs: float = Field(1.0, gt=0)
@@ -117,6 +169,33 @@ class TrainConfig(_Cfg):
     workers: int = Field(1, gt=0, description="Ray Train workers")
     use_gpu: bool = False
     cpus_per_worker: float = Field(1, gt=0)
+    packing: bool = Field(False, description="SFT/KD: pack several examples per row (best-fit decreasing, "
+                                             "padding-free with per-example position ids)")
+    load_in_4bit: bool = Field(False, description="QLoRA: NF4 base weights with double quantisation and bf16 "
+                                                  "compute; needs use_gpu, lora and bitsandbytes")
+    drop_system_prompt: bool = Field(False, description="train on the prompt without the system message the teacher "
+                                                        "saw (context distillation)")
+    save_every_steps: int | None = Field(None, gt=0, description="report a checkpoint to Ray Train every N optimizer "
+                                                                 "steps; null = at the end of every epoch")
+    keep_checkpoints: int = Field(2, gt=0, description="checkpoints Ray Train keeps (the best by validation loss "
+                                                       "and the latest are never dropped)")
+    max_failures: int = Field(2, ge=0, description="worker failures tolerated; each restart resumes from the "
+                                                   "latest checkpoint")
+    dpo: DPOOptions = Field(default_factory=DPOOptions, description="method: dpo options")
+    kd: KDOptions = Field(default_factory=KDOptions, description="method: kd options")
+    onpolicy: OnPolicyOptions = Field(default_factory=OnPolicyOptions, description="method: onpolicy options")
+
+    @model_validator(mode="after")
+    def _method_options(self) -> "TrainConfig":
+        for name in _METHOD_OPTIONS:
+            if name in self.model_fields_set and name != self.method:
+                raise ValueError(f"train.{name} is only used with method: {name} (method is {self.method})")
+        if self.load_in_4bit and not (self.use_gpu and self.lora is not None):
+            raise ValueError("load_in_4bit (QLoRA) needs use_gpu: true and a lora section")
+        if self.onpolicy.loss == "full" and self.onpolicy.teacher_engine == "openai_compat":
+            raise ValueError("onpolicy.loss: full needs the teacher's whole distribution (hf_local); "
+                             "use loss: sampled with openai_compat")
+        return self
 
 
 class EvalConfig(_Cfg):
@@ -133,6 +212,7 @@ class Recipe(_Cfg):
     teacher: TeacherConfig
     verifiers: list[VerifierConfig] = Field(default_factory=list)
     accept_unverifiable: bool = Field(False, description="accept rows a verifier cannot check (score None)")
+    filters: FiltersConfig = Field(default_factory=FiltersConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     train: TrainConfig | None = None
@@ -150,18 +230,33 @@ class Recipe(_Cfg):
             raise ValueError(f"verifier listed twice: {sorted(dup)}")
         return v
 
-    @model_validator(mode="after")
-    def _eval_needs_train(self) -> "Recipe":
-        if self.eval and "student" in self.eval.models and self.train is None:
-            raise ValueError("eval.models includes 'student' but the recipe has no train section")
-        return self
-
     def path(self, p: str) -> Path:
         q = Path(p).expanduser()
         return q if q.is_absolute() else Path(self.base_dir) / q
 
 
 # ---------------------------------------------------------------- loading with line numbers
+
+class _RecipeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (YAML keeps the last one silently) and aliases (an alias
+    bomb expands exponentially; a recipe has no use for them)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in recipes", mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for k, _ in node.value:
+            key = self.construct_object(k, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key]})", k.start_mark)
+            seen[key] = k.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
 
 def _line_map(text: str) -> dict[tuple, int]:
     """Map key paths (('teacher', 'n'), ('verifiers', 0, 'name')) to 1-based line numbers."""
@@ -179,7 +274,7 @@ def _line_map(text: str) -> dict[tuple, int]:
                 walk(v, path + (i,))
 
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_RecipeLoader)
     except yaml.YAMLError:
         return out
     if root is not None:
@@ -208,7 +303,7 @@ def parse_recipe(text: str, file: str) -> Recipe:
 
 def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_RecipeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -238,8 +333,8 @@ def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
 
 def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     """Checks that need the filesystem or the registries: files exist, names are known."""
-    from factory.models import is_known_model
-    from teachers.registry import ENGINES
+    from factory.models import ALIASES, is_known_model
+    from teachers.registry import ENGINES, teacher_class
     from verifiers.registry import REGISTRY, verifier_class
 
     errs: list[RecipeError] = []
@@ -254,11 +349,33 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
             err(loc, f"file not found: {r.path(p)}")
     if r.teacher.engine not in ENGINES:
         err(("teacher", "engine"), f"unknown engine {r.teacher.engine!r}; known: {', '.join(sorted(ENGINES))}")
-    elif r.teacher.engine == "hf_local" and not is_known_model(r.teacher.model):
-        err(("teacher", "model"), f"unknown model {r.teacher.model!r}: not bundled and not a local HF directory")
+    else:
+        if r.teacher.engine == "hf_local" and not is_known_model(r.teacher.model):
+            err(("teacher", "model"), f"unknown model {r.teacher.model!r}: not bundled and not a local HF directory")
+        try:
+            teacher_class(r.teacher.engine).check_options(r.teacher.options)
+        except (TypeError, ValueError) as e:
+            err(("teacher", "options"), str(e))
     if r.train and not is_known_model(r.train.student):
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
+    if r.eval and "student" in r.eval.models and r.train is None:
+        err(("eval", "models"), "includes 'student' but the recipe has no train section")
+    from factory.curation import CURATION_STEPS, build_config
+
+    for section, key in CURATION_STEPS:
+        opts = getattr(getattr(r, section), key)
+        if opts is not None:
+            try:
+                build_config(section, key, opts)
+            except (TypeError, ValueError, KeyError, FileNotFoundError) as e:
+                err((section, key), str(e).splitlines()[0] if str(e) else type(e).__name__)
     for i, v in enumerate(r.verifiers):
+        if v.name == "judge":  # an LLM judge grading its own generator is biased towards it
+            j = v.options.get("judge") or {}
+            same = lambda m: ALIASES.get(m, m)  # noqa: E731
+            if j.get("engine", r.teacher.engine) == r.teacher.engine and same(j.get("model")) == same(r.teacher.model):
+                err(("verifiers", i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+                continue
         if v.name not in REGISTRY:
             err(("verifiers", i, "name"), f"unknown verifier {v.name!r}; known: {', '.join(sorted(REGISTRY))}")
             continue
@@ -274,10 +391,12 @@ def recipe_errors(file: str) -> list[RecipeError]:
     p = Path(file)
     if not p.is_file():
         return [RecipeError(file, None, "recipe", "file not found")]
+    raw = p.read_bytes()
     try:
-        text = p.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return [RecipeError(file, None, "recipe", f"not UTF-8 text: {e.reason}")]
+        line = raw[: e.start].count(b"\n") + 1
+        return [RecipeError(file, line, "recipe", f"not UTF-8 text: {e.reason} (byte 0x{raw[e.start]:02x})")]
     return _validate(text, file)[0]
 
 

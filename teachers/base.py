@@ -63,6 +63,22 @@ class Teacher:
     def __init__(self, name: str, model: str, **options: Any):
         self.name, self.model = name, model
 
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        """Validate recipe ``teacher.options`` without constructing (no model load, no connection).
+
+        The default binds them to ``__init__``'s signature; engines with an options dataclass override.
+        """
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+        known = sorted(set(params) - {"self", "name", "model"})
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise TypeError(f"{cls.engine} teacher: unknown options {unknown}; known: {known}")
+
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -29,9 +29,7 @@ class HFLocalTeacher(Teacher):
     engine = "hf_local"
 
     def __init__(self, name: str, model: str, batch_size: int = 16, device: str = "cpu", threads: int | None = None,
-                 adapter: str | None = None, **options: Any):
-        if options:
-            raise TypeError(f"hf_local teacher {name!r}: unknown options {sorted(options)}")
+                 adapter: str | None = None):
         super().__init__(name, model)
         import torch
 

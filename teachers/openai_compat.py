@@ -139,6 +139,10 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict, seconds: float)
 class OpenAICompatTeacher(Teacher):
     engine = "openai_compat"
 
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> None:
+        OpenAICompatOptions.from_options(options)  # the key's env var is checked at construction, not here
+
     def __init__(self, name: str, model: str, **options: Any):
         super().__init__(name, model)
         self.options = OpenAICompatOptions.from_options(options)

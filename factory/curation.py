@@ -1,0 +1,96 @@
+"""The curation stage: recipe ``filters`` and ``dedup`` sections -> an ordered list of steps.
+
+    >>> from factory.curation import build_steps
+    >>> rows = run_steps(build_steps(recipe), rows)
+
+Order: PII filter -> exact dedup -> MinHash LSH -> embedding near-dup -> decontamination. Each
+step sees only rows still accepted, so a row dropped as an exact duplicate is never embedded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any
+
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+#: (recipe section, key) in pipeline order (exact dedup is configured separately: it is on by default)
+CURATION_STEPS = [("filters", "pii"), ("dedup", "minhash"), ("dedup", "embedding"), ("dedup", "decontam")]
+
+
+def _classes(section: str, key: str):
+    if key == "pii":
+        from factory.filters.pii import PIIConfig, PIIFilter
+
+        return PIIConfig, PIIFilter
+    if key == "minhash":
+        from factory.dedup.minhash import MinHashConfig, MinHashDedup
+
+        return MinHashConfig, MinHashDedup
+    if key == "embedding":
+        from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
+
+        return EmbeddingDedupConfig, EmbeddingDedup
+    if key == "decontam":
+        from factory.dedup.decontam import DecontamConfig, Decontaminate
+
+        return DecontamConfig, Decontaminate
+    raise KeyError(f"unknown curation step {section}.{key}")
+
+
+def build_config(section: str, key: str, options: dict[str, Any]):
+    """Recipe options -> the step's config dataclass. Recipes say ``compare`` where the dataclasses say
+    ``on``: YAML 1.1 reads a bare ``on:`` key as the boolean true."""
+    cfg_cls, _ = _classes(section, key)
+    if True in options:
+        raise TypeError("a key parsed as true (YAML reads `on:` as a boolean): write `compare:` instead")
+    opts = {("on" if k == "compare" else k): v for k, v in options.items()}
+    known = {f.name for f in dataclasses.fields(cfg_cls)}
+    unknown = sorted(set(opts) - known)
+    if unknown:
+        raise TypeError(f"unknown option(s) {unknown}; known: {sorted('compare' if k == 'on' else k for k in known)}")
+    return cfg_cls(**opts)
+
+
+def build_steps(recipe) -> list[Step]:
+    from factory.dedup.exact import ExactDedup, ExactDedupConfig
+
+    steps: list[Step] = []
+    pii = recipe.filters.pii
+    if pii is not None:
+        steps.append(_classes("filters", "pii")[1](build_config("filters", "pii", pii)))
+    if recipe.dedup.exact.enabled:
+        steps.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
+    for section, key in CURATION_STEPS[1:]:
+        opts = getattr(recipe.dedup, key)
+        if opts is not None:
+            steps.append(_classes(section, key)[1](build_config(section, key, opts)))
+    return steps
+
+
+def stage_names(recipe) -> list[str]:
+    """Step names in order, without constructing the steps (for stats ordering)."""
+    out = []
+    if recipe.filters.pii is not None:
+        out.append("pii")
+    if recipe.dedup.exact.enabled:
+        out.append("dedup_exact")
+    out += [{"minhash": "minhash", "embedding": "embed_dedup", "decontam": "decontam"}[k] for _, k in CURATION_STEPS[1:]
+            if getattr(recipe.dedup, k) is not None]
+    return out
+
+
+def run_steps(steps: list[Step], rows: list[dict]) -> tuple[list[dict], dict[str, float]]:
+    timings = {}
+    for st in steps:
+        t0 = time.time()
+        live = sum(1 for r in rows if r["status"] == "accepted")
+        rows = st(rows)
+        timings[st.name] = round(time.time() - t0, 3)
+        log.info("%s: %d in, %d out (%.1fs)", st.name, live, sum(1 for r in rows if r["status"] == "accepted"), timings[st.name])
+        st.close()
+    return rows, timings
