@@ -37,15 +37,21 @@ def _table(rows: list[list], header: list[str]) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     from factory.pipeline import run_recipe
 
-    def _term(signum, frame):  # SIGTERM behaves like Ctrl-C: finished chunks stay, manifest says interrupted
-        raise KeyboardInterrupt
+    from factory.pipeline import _sigterm_to_interrupt
 
-    signal.signal(signal.SIGTERM, _term)
+    # SIGTERM behaves like Ctrl-C: finished chunks stay, the manifest says interrupted (re-set after ray.init)
+    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     try:
         res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
     except KeyboardInterrupt:
         print("interrupted: finished chunks are kept; re-run the same command to resume", file=sys.stderr)
+        try:
+            import ray
+
+            ray.shutdown()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
         return 130
     print()
     print(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-"] for s, v in res.stats.items()],

@@ -110,7 +110,14 @@ def build_rows(recipe: Recipe) -> list[dict]:
     return rows
 
 
+def _sigterm_to_interrupt(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def _init_ray(num_cpus: int | None = None):
+    import signal
+    import threading
+
     import ray
 
     if not ray.is_initialized():
@@ -120,6 +127,10 @@ def _init_ray(num_cpus: int | None = None):
         else:
             ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING,
                      configure_logging=False)
+    if threading.current_thread() is threading.main_thread():
+        # Ray's C++ failure handler aborts the process on SIGTERM; we want a graceful stop instead:
+        # finished chunks stay, the manifest says "interrupted", a re-run resumes.
+        signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
