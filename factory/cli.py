@@ -111,6 +111,7 @@ def cmd_inspect(a: argparse.Namespace) -> int:
 #: subcommands implemented by a module's own ``main(argv)`` (their flags are theirs: `factory report -h`)
 DELEGATED = {
     "report": ("factory.report", "regenerate report.html of a run directory"),
+    "export": ("factory.export", "export curated rows: parquet|jsonl|chat|sharegpt|preference, with splits and a dataset card"),
     "serve": ("factory.serve", "OpenAI-compatible server over a local model (or a trained student)"),
     "export-model": ("students.export", "export a trained student: adapter, merged weights, model card"),
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),

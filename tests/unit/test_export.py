@@ -1,0 +1,90 @@
+import json
+
+import datasets
+import pytest
+
+from factory.errors import FactoryError
+from factory.export import assign_splits, export_run, groups_of
+from factory.record import new_sample, reject, to_table
+from factory.store import RunStore
+
+
+def make_run(tmp_path, n_prompts=40):
+    rows = []
+    for p in range(n_prompts):
+        for k in range(2):
+            r = new_sample(stage="t", prompt_id=f"p{p}", sample_index=k, messages=[{"role": "user", "content": f"q{p}"}],
+                           completion=f"answer {p}.{k}", teacher="T", model="m", score=1.0 if k == 0 else 0.0,
+                           verdicts=json.dumps({"math_answer": {"score": 1.0 if k == 0 else 0.0}}))
+            if k == 1:
+                reject(r, "verify:math_answer", "wrong answer: x")
+            rows.append(r)
+    # a near-dup cluster joining prompts p0 and p1 (survivor p0's row, member from p1)
+    rows[0]["cluster_id"] = rows[2]["cluster_id"] = "minhash:abc"
+    st = RunStore(str(tmp_path / "runs"), "demo", "rid")
+    st.write_parts("accepted", to_table([r for r in rows if r["status"] == "accepted"]))
+    st.write_parts("rejects", to_table([r for r in rows if r["status"] == "rejected"]))
+    st.write_json("manifest.json", {"run_id": "rid", "recipe_name": "demo", "status": "succeeded",
+                                    "recipe": {"teacher": {"name": "T", "engine": "hf_local", "model": "m", "n": 2}}})
+    st.write_json("stats.json", {"stages": {"source": {"in": 80, "out": 80, "dropped": {}}}})
+    return st.path, rows
+
+
+def test_groups_join_prompts_and_clusters():
+    rows = [{"id": "a", "prompt_id": "p1"}, {"id": "b", "prompt_id": "p1"}, {"id": "c", "prompt_id": "p2", "cluster_id": "x"},
+            {"id": "d", "prompt_id": "p3", "cluster_id": "x"}, {"id": "e", "prompt_id": "p4"}]
+    g = groups_of(rows)
+    assert g["a"] == g["b"] and g["c"] == g["d"] and len({g["a"], g["c"], g["e"]}) == 3
+
+
+def test_splits_are_deterministic_and_never_straddle():
+    rows = [{"id": f"r{i}", "prompt_id": f"p{i // 3}"} for i in range(300)]
+    s1 = assign_splits(rows, {"train": 0.8, "test": 0.2}, seed=0)
+    assert s1 == assign_splits(rows, {"train": 0.8, "test": 0.2}, seed=0)
+    assert s1 != assign_splits(rows, {"train": 0.8, "test": 0.2}, seed=1)
+    for p in range(100):
+        assert len({s1[f"r{i}"] for i in range(3 * p, 3 * p + 3)}) == 1
+    assert 50 < sum(v == "train" for v in s1.values()) < 290
+
+
+@pytest.mark.parametrize("fmt,loader,col", [("parquet", "parquet", "completion"), ("chat", "json", "messages"),
+                                             ("sharegpt", "json", "conversations"), ("jsonl", "json", "prompt")])
+def test_export_loads_with_datasets(tmp_path, fmt, loader, col):
+    run, rows = make_run(tmp_path)
+    out = tmp_path / f"export-{fmt}"
+    res = export_run(run, str(out), fmt, "train=0.8,val=0.1,test=0.1", seed=0)
+    assert sum(res["counts"].values()) == 40
+    ds = datasets.load_dataset(loader, data_dir=str(out))
+    assert sum(len(ds[s]) for s in ds) == 40 and col in ds["train"].column_names
+    ids = {s: set(ds[s]["id"]) for s in ds}
+    p0 = next(r["id"] for r in rows if r["prompt_id"] == "p0" and r["status"] == "accepted")
+    p1 = next(r["id"] for r in rows if r["prompt_id"] == "p1" and r["status"] == "accepted")
+    assert [s for s in ids if p0 in ids[s]] == [s for s in ids if p1 in ids[s]]  # one cluster, one split
+    card = (out / "README.md").read_text()
+    assert "configs:" in card and "Counts per stage" in card and "rid" in card
+    if fmt == "chat":
+        assert ds["train"][0]["messages"][-1]["role"] == "assistant"
+
+
+def test_preference_export_pairs_pass_against_fail(tmp_path):
+    run, _ = make_run(tmp_path)
+    out = tmp_path / "pref"
+    res = export_run(run, str(out), "preference", "train=1.0")
+    assert res["counts"]["train"] == 40
+    ds = datasets.load_dataset("json", data_dir=str(out))["train"]
+    assert {"prompt", "chosen", "rejected"} <= set(ds.column_names)
+    ex = ds[0]
+    assert ex["chosen"][0]["content"].endswith(".0") and ex["rejected"][0]["content"].endswith(".1")
+
+
+def test_bad_split_and_existing_out_are_clear_errors(tmp_path):
+    run, _ = make_run(tmp_path)
+    with pytest.raises(FactoryError, match="sum to 1"):
+        export_run(run, str(tmp_path / "x"), "jsonl", "train=0.5,test=0.2")
+    with pytest.raises(FactoryError, match="unknown split 'dev'"):
+        export_run(run, str(tmp_path / "x"), "jsonl", "train=0.5,dev=0.5")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x")
+    with pytest.raises(FactoryError, match="not empty"):
+        export_run(run, str(tmp_path / "full"), "jsonl")
+    assert (tmp_path / "full" / "keep.txt").exists()
