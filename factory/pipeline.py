@@ -73,7 +73,7 @@ def fingerprint(recipe: Recipe) -> str:
 
 def build_rows(recipe: Recipe) -> list[dict]:
     """Source records -> one row per (record, sample index), with messages and request keys."""
-    template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8")
+    template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
     system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
     template_hash = hashlib.sha256(template.encode()).hexdigest()[:16]
     t = recipe.teacher
@@ -84,7 +84,9 @@ def build_rows(recipe: Recipe) -> list[dict]:
         data = rec.data or {}
         pid = str(data.get(fm.id)) if fm.id and data.get(fm.id) is not None else sha(data if rec.data else rec.where, n=16)
         messages: list[dict] = []
-        if err is None:
+        if fm.messages is not None:
+            messages, err = _ready_messages(rec, fm.messages)
+        elif err is None:
             try:
                 user = template.format(**{**data, "prompt": prompt})
             except (KeyError, IndexError, ValueError) as e:
@@ -112,6 +114,15 @@ def build_rows(recipe: Recipe) -> list[dict]:
 
 def _sigterm_to_interrupt(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
+
+
+def _ready_messages(rec, field: str) -> tuple[list[dict], str | None]:
+    if rec.error:
+        return [], rec.error
+    msgs = (rec.data or {}).get(field)
+    if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
+        return [], f"field {field!r} is not a list of chat messages"
+    return msgs, None
 
 
 def _init_ray(num_cpus: int | None = None):

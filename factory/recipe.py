@@ -30,6 +30,7 @@ class FieldMap(_Cfg):
     reference: str | None = Field(None, description="source field with the reference answer/tests (optional)")
     id: str | None = Field(None, description="source field with a stable id (default: hash of the record)")
     category: str | None = Field(None, description="source field used for per-category stats/eval and routing")
+    messages: str | None = Field(None, description="source field holding a ready chat message list (then no template is needed)")
 
 
 class SourceConfig(_Cfg):
@@ -42,7 +43,7 @@ class SourceConfig(_Cfg):
 
 
 class PromptConfig(_Cfg):
-    template: str = Field(..., description="template file; {prompt} and any {source_field} are substituted")
+    template: str | None = Field(None, description="template file; {prompt} and any {source_field} are substituted")
     system: str | None = Field(None, description="optional file with a system prompt")
 
 
@@ -169,7 +170,7 @@ class TrainConfig(_Cfg):
     workers: int = Field(1, gt=0, description="Ray Train workers")
     use_gpu: bool = False
     cpus_per_worker: float = Field(1, gt=0)
-    packing: bool = Field(False, description="SFT/KD: pack several examples per row (best-fit decreasing, "
+    packing: bool = Field(False, description="SFT: pack several examples per row (best-fit decreasing, "
                                              "padding-free with per-example position ids)")
     load_in_4bit: bool = Field(False, description="QLoRA: NF4 base weights with double quantisation and bf16 "
                                                   "compute; needs use_gpu, lora and bitsandbytes")
@@ -190,6 +191,8 @@ class TrainConfig(_Cfg):
         for name in _METHOD_OPTIONS:
             if name in self.model_fields_set and name != self.method:
                 raise ValueError(f"train.{name} is only used with method: {name} (method is {self.method})")
+        if self.packing and self.method != "sft":
+            raise ValueError(f"packing is supported for method: sft only (method is {self.method})")
         if self.load_in_4bit and not (self.use_gpu and self.lora is not None):
             raise ValueError("load_in_4bit (QLoRA) needs use_gpu: true and a lora section")
         if self.onpolicy.loss == "full" and self.onpolicy.teacher_engine == "openai_compat":
@@ -208,7 +211,7 @@ class EvalConfig(_Cfg):
 class Recipe(_Cfg):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="recipe name: runs/<name>/<run_id>/")
     source: SourceConfig
-    prompt: PromptConfig
+    prompt: PromptConfig = Field(default_factory=PromptConfig, description="prompt template (optional with source.fields.messages)")
     teacher: TeacherConfig
     verifiers: list[VerifierConfig] = Field(default_factory=list)
     accept_unverifiable: bool = Field(False, description="accept rows a verifier cannot check (score None)")
@@ -342,6 +345,8 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
     def err(loc: tuple, msg: str) -> None:
         errs.append(RecipeError(file, _line_for(lines, loc), ".".join(map(str, loc)), msg))
 
+    if r.prompt.template is None and r.source.fields.messages is None:
+        err(("prompt", "template"), "required unless source.fields.messages names a field with ready chat messages")
     for loc, p in [(("source", "path"), r.source.path), (("prompt", "template"), r.prompt.template),
                    (("prompt", "system"), r.prompt.system),
                    (("eval", "source", "path"), r.eval.source.path if r.eval else None)]:

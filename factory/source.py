@@ -86,6 +86,8 @@ def prompt_of(rec: SourceRecord, fields) -> tuple[str | None, str | None]:
     if rec.error:
         return None, rec.error
     assert rec.data is not None
+    if fields.messages is not None:
+        return None, None
     if fields.prompt not in rec.data:
         return None, f"missing field {fields.prompt!r}"
     p = rec.data[fields.prompt]

@@ -45,6 +45,8 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
     )
     cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
     row["cost"] = 0.0 if cache_hit else cost
+    if res.extra and res.extra.get("messages"):  # engines that rewrite the prompt (tool catalogue attached)
+        row["messages"] = json.dumps(res.extra["messages"], ensure_ascii=False)
     if res.error:
         row["completion"] = None
         reject(row, "generate", res.error)

@@ -9,7 +9,9 @@ from teachers.base import Teacher
 
 ENGINES: dict[str, str] = {
     "hf_local": "teachers.hf_local:HFLocalTeacher",
+    "tool_agent": "teachers.tool_agent:ToolAgentTeacher",
     "openai_compat": "teachers.openai_compat:OpenAICompatTeacher",
+    "vllm": "teachers.vllm_engine:VLLMTeacher",
 }
 
 
