@@ -76,7 +76,7 @@ def build_rows(recipe: Recipe) -> list[dict]:
     template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
     system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
     template_hash = hashlib.sha256(template.encode()).hexdigest()[:16]
-    t = recipe.teacher
+    teachers = recipe.all_teachers()
     fm = recipe.source.fields
     rows = []
     for rec in read_records(recipe.source, recipe.base_dir):
@@ -94,6 +94,9 @@ def build_rows(recipe: Recipe) -> list[dict]:
             if system:
                 messages.append({"role": "system", "content": system})
             messages.append({"role": "user", "content": user})
+        t = recipe.teacher
+        if recipe.route is not None and recipe.route.field in data:
+            t = teachers[recipe.route.map.get(str(data[recipe.route.field]), recipe.teacher.name)]
         ref = data.get(fm.reference) if fm.reference else None
         if ref is not None and not isinstance(ref, str):
             ref = json.dumps(ref)
@@ -136,8 +139,10 @@ def _init_ray(num_cpus: int | None = None):
         if addr:
             ray.init(address=addr, logging_level=logging.WARNING)
         else:
+            # Ray nices its workers (15) by default; in the local cluster the factory starts for itself the
+            # workers do the real work (generation, training), so they run at normal priority.
             ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING,
-                     configure_logging=False)
+                     configure_logging=False, _system_config={"worker_niceness": 0})
     if threading.current_thread() is threading.main_thread():
         # Ray's C++ failure handler aborts the process on SIGTERM; we want a graceful stop instead:
         # finished chunks stay, the manifest says "interrupted", a re-run resumes.
@@ -148,8 +153,7 @@ def _init_ray(num_cpus: int | None = None):
     return ray
 
 
-def _teacher_cfg(recipe: Recipe) -> dict:
-    t = recipe.teacher
+def teacher_cfg(t) -> dict:
     opts = dict(t.options)
     if t.engine == "hf_local":
         opts.setdefault("batch_size", t.batch_size)
@@ -172,7 +176,7 @@ def generate_and_verify(recipe: Recipe, store: RunStore, rows: list[dict], cache
         for r in pending:
             if r["request_key"] in hits:
                 res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
-                apply_result(r, res, recipe.teacher.prices.model_dump(), cache_hit=True)
+                apply_result(r, res, {}, cache_hit=True)
         info["cache_hits_prefilled"] = len(hits)
     expected: dict[int, int] = {}
     for r in pending:
@@ -186,7 +190,8 @@ def generate_and_verify(recipe: Recipe, store: RunStore, rows: list[dict], cache
     blocks = [to_table(pending[i : i + bs]) for i in range(0, len(pending), bs)]
     ds = ray.data.from_arrow(blocks)
     if need_engine:
-        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfg=_teacher_cfg(recipe), cache_uri=cache.uri if cache is not None else None),
+        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs={n: teacher_cfg(t) for n, t in recipe.all_teachers().items()},
+                                                                      cache_uri=cache.uri if cache is not None else None, fallback=recipe.fallback),
                             batch_size=bs, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=t.replicas),
                             num_cpus=t.num_cpus, num_gpus=t.num_gpus or None,
                             zero_copy_batch=False)

@@ -76,6 +76,11 @@ class TeacherConfig(_Cfg):
     options: dict[str, Any] = Field(default_factory=dict, description="engine-specific options")
 
 
+class RouteConfig(_Cfg):
+    field: str = Field(..., description="source field whose value picks the teacher (e.g. category)")
+    map: dict[str, str] = Field(..., description="field value -> teacher name; other values go to `teacher`")
+
+
 class VerifierConfig(_Cfg):
     name: str = Field(..., description="registry name, e.g. math_answer")
     min_score: float = Field(1.0, ge=0, le=1, description="accept when score >= min_score")
@@ -213,6 +218,9 @@ class Recipe(_Cfg):
     source: SourceConfig
     prompt: PromptConfig = Field(default_factory=PromptConfig, description="prompt template (optional with source.fields.messages)")
     teacher: TeacherConfig
+    teachers: list[TeacherConfig] = Field(default_factory=list, description="more teachers, for route and fallback")
+    route: RouteConfig | None = Field(None, description="send rows to teachers by a source field")
+    fallback: str | None = Field(None, description="teacher name that retries rows the routed teacher failed")
     verifiers: list[VerifierConfig] = Field(default_factory=list)
     accept_unverifiable: bool = Field(False, description="accept rows a verifier cannot check (score None)")
     filters: FiltersConfig = Field(default_factory=FiltersConfig)
@@ -232,6 +240,9 @@ class Recipe(_Cfg):
         if dup:
             raise ValueError(f"verifier listed twice: {sorted(dup)}")
         return v
+
+    def all_teachers(self) -> dict[str, TeacherConfig]:
+        return {self.teacher.name: self.teacher, **{t.name: t for t in self.teachers}}
 
     def path(self, p: str) -> Path:
         q = Path(p).expanduser()
@@ -363,6 +374,20 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
             err(("teacher", "options"), str(e))
     if r.train and not is_known_model(r.train.student):
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
+    names = [r.teacher.name, *[t.name for t in r.teachers]]
+    for i, t in enumerate(r.teachers):
+        if names.count(t.name) > 1:
+            err(("teachers", i, "name"), f"teacher name {t.name!r} is used twice")
+        if t.engine not in ENGINES:
+            err(("teachers", i, "engine"), f"unknown engine {t.engine!r}; known: {', '.join(sorted(ENGINES))}")
+        elif t.engine == "hf_local" and not is_known_model(t.model):
+            err(("teachers", i, "model"), f"unknown model {t.model!r}: not bundled and not a local HF directory")
+    if r.route:
+        for value, name in r.route.map.items():
+            if name not in names:
+                err(("route", "map", value), f"unknown teacher {name!r}; teachers: {names}")
+    if r.fallback is not None and r.fallback not in names:
+        err(("fallback",), f"unknown teacher {r.fallback!r}; teachers: {names}")
     if r.eval and "student" in r.eval.models and r.train is None:
         err(("eval", "models"), "includes 'student' but the recipe has no train section")
     from factory.curation import CURATION_STEPS, build_config

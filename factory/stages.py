@@ -1,8 +1,8 @@
 """Generation and verification as steps (in-process on a list) and as Ray Data class UDFs.
 
-    >>> gen = GenerateStep(teacher_cfg, cache_uri="runs/_cache/requests")
+    >>> gen = GenerateStep(teacher_cfgs, cache_uri="runs/_cache/requests")
     >>> rows = gen(rows)                         # in process
-    >>> ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfg=..., cache_uri=...),
+    >>> ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=..., cache_uri=...),
     ...                batch_format="pyarrow", concurrency=2)   # on Ray: heavy state once per actor
 
 Rows whose completion came from the request cache (``cache_hit``) or that an earlier stage
@@ -54,32 +54,76 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
 
 
 class GenerateStep(Step):
+    """Generate with the row's teacher (``teacher`` column); rows it fails go to the fallback teacher if any.
+
+    ``teacher_cfgs`` is one teacher config or ``{name: config}`` for routed recipes. Engines load lazily,
+    once per step instance (i.e. per Ray actor), only for the teachers its batches need.
+    """
+
     name = "generate"
-    requires = ("messages", "request_key", "sample_index")
+    requires = ("messages", "request_key", "sample_index", "teacher")
     produces = ("completion", "reasoning", "finish_reason", "tokens_in", "tokens_out", "gen_seconds", "cost")
 
-    def __init__(self, teacher_cfg: dict, cache_uri: str | None):
-        self.cfg = teacher_cfg
-        self.teacher = make_teacher(teacher_cfg["engine"], teacher_cfg["name"], teacher_cfg["model"], **teacher_cfg.get("options", {}))
+    def __init__(self, teacher_cfgs: dict, cache_uri: str | None, fallback: str | None = None):
+        self.cfgs = {teacher_cfgs["name"]: teacher_cfgs} if "engine" in teacher_cfgs else dict(teacher_cfgs)
+        self.default = next(iter(self.cfgs))
+        self.fallback = fallback
         self.cache = RequestCache(cache_uri) if cache_uri else None
+        self._teachers: dict = {}
+
+    def teacher(self, name: str):
+        if name not in self._teachers:
+            c = self.cfgs[name]
+            self._teachers[name] = make_teacher(c["engine"], c["name"], c["model"], **c.get("options", {}))
+        return self._teachers[name]
+
+    def _run(self, name: str, rows: list[dict], keys: list[str]) -> list[GenResult]:
+        cfg = self.cfgs[name]
+        reqs = [GenRequest(k, json.loads(r["messages"]), sampling_params(cfg["sampling"], r["sample_index"]), r["sample_index"])
+                for r, k in zip(rows, keys)]
+        results = self.teacher(name).generate(reqs)
+        if len(results) != len(reqs):  # an engine bug must not silently misalign rows
+            raise RuntimeError(f"engine {cfg['engine']} returned {len(results)} results for {len(reqs)} requests")
+        if self.cache is not None:
+            self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
+        return results
 
     def process(self, rows: list[dict]) -> list[dict]:
         todo = [r for r in rows if not r.get("cache_hit")]
-        if not todo:
-            return rows
-        reqs = [GenRequest(r["request_key"], json.loads(r["messages"]), sampling_params(self.cfg["sampling"], r["sample_index"]),
-                           r["sample_index"]) for r in todo]
-        results = self.teacher.generate(reqs)
-        if len(results) != len(reqs):  # an engine bug must not silently misalign rows
-            raise RuntimeError(f"engine {self.cfg['engine']} returned {len(results)} results for {len(reqs)} requests")
-        if self.cache is not None:
-            self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
-        for r, res in zip(todo, results):
-            apply_result(r, res, self.cfg.get("prices", {}))
+        by_teacher: dict[str, list[dict]] = {}
+        for r in todo:
+            by_teacher.setdefault(r["teacher"] if r["teacher"] in self.cfgs else self.default, []).append(r)
+        for name, group in by_teacher.items():
+            results = self._run(name, group, [r["request_key"] for r in group])
+            failed = []
+            for r, res in zip(group, results):
+                if res.error and self.fallback and self.fallback != name:
+                    failed.append((r, res.error))
+                else:
+                    apply_result(r, res, self.cfgs[name].get("prices", {}))
+            if failed:
+                self._fall_back([r for r, _ in failed], [e for _, e in failed])
         return rows
 
+    def _fall_back(self, rows: list[dict], errors: list[str]) -> None:
+        from teachers.cache import request_key
+
+        fb = self.cfgs[self.fallback]
+        keys = []
+        for r in rows:
+            params = sampling_params(fb["sampling"], r["sample_index"]).to_dict()
+            keys.append(request_key(fb["engine"], fb["model"], json.loads(r["messages"]), params, r["sample_index"]))
+            r.update(teacher=fb["name"], engine=fb["engine"], model=fb["model"], params=json.dumps(params, sort_keys=True))
+        results = self._run(self.fallback, rows, keys)
+        for r, k, res, first_error in zip(rows, keys, results, errors):
+            r["request_key"] = k
+            if res.error:
+                res.error = f"{res.error} (fallback {fb['name']} after: {first_error})"
+            apply_result(r, res, fb.get("prices", {}))
+
     def close(self) -> None:
-        self.teacher.close()
+        for t in self._teachers.values():
+            t.close()
 
 
 class VerifyStep(Step):
@@ -128,8 +172,8 @@ class _ArrowUDF:
 
 
 class GenerateUDF(_ArrowUDF):
-    def __init__(self, teacher_cfg: dict, cache_uri: str | None):
-        self.step = GenerateStep(teacher_cfg, cache_uri)
+    def __init__(self, teacher_cfgs: dict, cache_uri: str | None, fallback: str | None = None):
+        self.step = GenerateStep(teacher_cfgs, cache_uri, fallback)
 
 
 class VerifyUDF(_ArrowUDF):
