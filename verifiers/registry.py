@@ -16,6 +16,8 @@ REGISTRY: dict[str, str] = {
     "code_exec": "verifiers.code_exec:CodeExec",
     "tool_calls": "verifiers.tool_calls:ToolCalls",
     "function_call_ast": "verifiers.function_call_ast:FunctionCallAST",
+    "constitution": "verifiers.constitution:Constitution",
+    "judge": "verifiers.judge:Judge",
 }
 
 

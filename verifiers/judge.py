@@ -1,0 +1,215 @@
+"""``judge``: an LLM judge scores each completion against a rubric file, normalised to [0, 1].
+
+    >>> from verifiers.judge import Judge, parse_score
+    >>> parse_score("Clear and correct. Score: 8/10", 1, 10)
+    (8.0, 'labelled')
+    >>> j = Judge(judge={"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 64}})
+    >>> row = {"messages": '[{"role": "user", "content": "2+2?"}]', "completion": "4", "engine": "openai_compat", "model": "gpt-x"}
+    >>> j.verify(row).details["raw"]      # the judge model loads here, on first use
+
+The rubric file is the whole judge prompt, with placeholders ``{prompt}``, ``{response}`` (required),
+``{min_score}`` and ``{max_score}`` (see ``recipes/rubrics/helpfulness.md``). Its path is absolute or
+relative to the current directory (then the project root); it is read once, in ``__init__``.
+
+Score parsing (:func:`parse_score`, pure) tolerates chatter and takes, in this order, the last
+``{"score": 7}`` JSON field; the last labelled score ("Score: 7/10", "Rating: **8**", "I'd rate it 6
+out of 10", "give it a 5"); the last "N/max" or "N out of max"; the last ``**N**``; a final line
+that is a bare number. A fraction whose denominator is not the scale's max is not taken as a score
+("4/5" on a 1-10 scale). Out-of-range or missing -> ``score=None`` with the reason and the text.
+The raw score r becomes ``(r - min) / (max - min)``.
+
+A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
+LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
+judge's gets ``score=None, reason="judge model equals generator ..."``, and
+:func:`check_judge_config` lets recipe validation refuse such a recipe up front.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from verifiers.base import Verdict, Verifier
+from verifiers.llm import LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error, same_model
+
+log = logging.getLogger(__name__)
+
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_JSON = re.compile(r'"(?:score|rating)"\s*:\s*"?' + _NUM, re.I)
+_LABELLED = re.compile(
+    r"\b(?:score|rating|grade|rate|give\s+(?:it|this(?:\s+response)?|the\s+response))\b([^\d\n]{0,24}?)"
+    + _NUM + r"(?:\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?", re.I)
+_FRACTION = re.compile(r"(?<![\d.])" + _NUM + r"\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?)", re.I)
+_BOLD = re.compile(r"\*\*\s*" + _NUM + r"\s*\*\*")
+_BARE_LINE = re.compile(r"^\W*?" + _NUM + r"\W*$", re.M)
+# "rated on a scale from 1 to 10": the number after these words is the scale, not a score
+_SCALE_WORDS = re.compile(r"\b(?:scale|from|between|range|of\s+\d)\b", re.I)
+
+
+def parse_score(text: str, lo: float, hi: float) -> tuple[float | None, str]:
+    """(raw score on the lo..hi scale, how it was found) or (None, why not)."""
+    text = text or ""
+    seen_off_scale = None
+    found: tuple[float, str] | None = None
+    hits = [float(m) for m in _JSON.findall(text)]
+    if hits:
+        found = (hits[-1], "json")
+    if found is None:
+        for m in reversed(list(_LABELLED.finditer(text))):
+            if _SCALE_WORDS.search(m.group(1)):
+                continue
+            if m.group(3) is not None and float(m.group(3)) != hi:
+                seen_off_scale = f"{m.group(2)}/{m.group(3)}"
+                continue
+            found = (float(m.group(2)), "labelled")
+            break
+    if found is None:
+        for m in reversed(list(_FRACTION.finditer(text))):
+            if float(m.group(2)) == hi:
+                found = (float(m.group(1)), "fraction")
+                break
+            seen_off_scale = seen_off_scale or f"{m.group(1)}/{m.group(2)}"
+    if found is None:
+        hits = [float(m) for m in _BOLD.findall(text)]
+        if hits:
+            found = (hits[-1], "bold")
+    if found is None:
+        hits = [float(m) for m in _BARE_LINE.findall(text)]
+        if hits:
+            found = (hits[-1], "bare")
+    if found is None:
+        if seen_off_scale:
+            return None, f"score {seen_off_scale} is not on the {lo:g}-{hi:g} scale"
+        return None, "no score found"
+    raw, how = found
+    if not lo <= raw <= hi:
+        return None, f"score {raw:g} outside the {lo:g}-{hi:g} scale"
+    return raw, how
+
+
+def normalise(raw: float, lo: float, hi: float) -> float:
+    return min(1.0, max(0.0, (raw - lo) / (hi - lo)))
+
+
+class JudgeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rubric: str = Field("recipes/rubrics/helpfulness.md",
+                        description="judge prompt file with {prompt} {response} {min_score} {max_score}; absolute, or "
+                                    "relative to the current directory (then the project root)")
+    judge: LLMConfig = Field(..., description="{engine, model, options, sampling} of the judge; must differ from the generator")
+    min_scale: int = Field(1, ge=0, description="lowest score on the rubric's scale")
+    max_scale: int = Field(10, gt=0, le=1000, description="highest score on the rubric's scale")
+
+    @model_validator(mode="after")
+    def _scale(self) -> "JudgeConfig":
+        if self.min_scale >= self.max_scale:
+            raise ValueError(f"min_scale ({self.min_scale}) must be below max_scale ({self.max_scale})")
+        return self
+
+
+def _generator_of(cfg: Any) -> tuple[str | None, str | None]:
+    teacher = cfg.get("teacher", cfg) if isinstance(cfg, dict) else getattr(cfg, "teacher", cfg)
+    if isinstance(teacher, dict):
+        return teacher.get("engine", "hf_local"), teacher.get("model")
+    return getattr(teacher, "engine", "hf_local"), getattr(teacher, "model", None)
+
+
+def _same_model_reason(engine: str, model: str) -> str:
+    return (f"judge model equals generator ({engine}/{model}): a model may not judge its own samples "
+            f"(self-preference bias); set options.judge to a different model")
+
+
+def check_judge_config(recipe_or_teacher: Any, judge_options: dict) -> str | None:
+    """Error message when the judge options are invalid or name the generator's model; else None.
+
+    ``recipe_or_teacher``: a Recipe, a recipe dict, a TeacherConfig, or a ``{engine, model}`` dict.
+    """
+    try:
+        cfg = JudgeConfig(**(judge_options or {}))
+    except ValidationError as e:
+        return config_error("judge options", e)
+    engine, model = _generator_of(recipe_or_teacher)
+    if same_model(engine, model, cfg.judge.engine, cfg.judge.model):
+        return _same_model_reason(cfg.judge.engine, cfg.judge.model)
+    return None
+
+
+class Judge(Verifier):
+    name = "judge"
+    version = "1"
+    requires = ("messages", "completion", "engine", "model")
+
+    def __init__(self, judge: dict | None = None, rubric: str = "recipes/rubrics/helpfulness.md",
+                 min_scale: int = 1, max_scale: int = 10, **options: Any):
+        super().__init__(**options)
+        if judge is None:
+            raise ValueError("judge: option 'judge' is required: {engine, model, options, sampling} of the judging "
+                             "model, which must differ from the generator")
+        try:
+            self.cfg = JudgeConfig(judge=judge, rubric=rubric, min_scale=min_scale, max_scale=max_scale)
+        except ValidationError as e:
+            raise ValueError(config_error("judge", e)) from None
+        self.rubric = read_text(self.cfg.rubric, "judge.rubric")
+        if "response" not in placeholders(self.rubric):
+            raise ValueError(f"judge.rubric: {self.cfg.rubric} lacks the {{response}} placeholder")
+        self.llm = LLM(self.cfg.judge, role="judge")
+
+    def messages(self, sample: dict) -> list[dict]:
+        text = render(self.rubric, prompt=prompt_text(sample), response=sample["completion"],
+                      min_score=self.cfg.min_scale, max_score=self.cfg.max_scale)
+        return [{"role": "user", "content": text}]
+
+    def verify(self, sample: dict) -> Verdict:
+        return self.verify_batch([sample])[0]
+
+    def verify_batch(self, samples: list[dict]) -> list[Verdict]:
+        for s in samples:
+            missing = [c for c in self.requires if c not in s]
+            if missing:
+                raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
+        out: list[Verdict | None] = [None] * len(samples)
+        todo: list[tuple[int, list[dict]]] = []
+        j = self.cfg.judge
+        for i, s in enumerate(samples):
+            try:
+                if same_model(s.get("engine"), s.get("model"), j.engine, j.model):
+                    out[i] = Verdict(None, _same_model_reason(j.engine, j.model))
+                elif not isinstance(s.get("completion"), str) or not s["completion"].strip():
+                    out[i] = Verdict(None, "empty completion")
+                else:
+                    todo.append((i, self.messages(s)))
+            except Exception as e:  # a malformed row is this row's problem only
+                out[i] = Verdict(None, f"bad row: {type(e).__name__}: {e}"[:500])
+        if todo:
+            try:
+                results = self.llm.chat_batch([m for _, m in todo])
+            except Exception as e:  # never fail the batch
+                log.exception("judge: batch of %d failed", len(todo))
+                results = None
+                for i, _ in todo:
+                    out[i] = Verdict(None, f"judge error: {type(e).__name__}: {e}"[:500])
+            for (i, _), res in zip(todo, results or []):
+                out[i] = self._verdict(res)
+        for v in out:
+            v.version = v.version or self.version  # type: ignore[union-attr]
+        return out  # type: ignore[return-value]
+
+    def _verdict(self, res) -> Verdict:
+        lo, hi = self.cfg.min_scale, self.cfg.max_scale
+        details = {"judge": self.cfg.judge.label(), "raw": (res.text or "")[:4000], "scale": [lo, hi]}
+        err = result_error(res)
+        if err:
+            return Verdict(None, f"judge error: {err}"[:500], cost=res.cost, details=details)
+        raw, how = parse_score(res.text, lo, hi)
+        details.update(raw_score=raw, parsed_as=how if raw is not None else None)
+        if raw is None:
+            snippet = " ".join(res.text.split())[:160]
+            return Verdict(None, f"unparseable judge output ({how}): {snippet!r}", cost=res.cost, details=details)
+        return Verdict(round(normalise(raw, lo, hi), 6), f"judge score {raw:g}/{hi:g}", cost=res.cost, details=details)
+
+    def close(self) -> None:
+        self.llm.close()

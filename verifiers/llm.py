@@ -1,0 +1,204 @@
+"""Shared plumbing for verifiers that call a model (``constitution``, ``judge``).
+
+    >>> from verifiers.llm import LLM
+    >>> llm = LLM({"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 16}}, role="demo")
+    >>> llm.chat_batch([[{"role": "user", "content": "Say hi"}]])[0].text   # the model loads here, once
+
+:class:`LLMConfig` is the typed form of the ``{engine, model, options, sampling}`` dict a recipe
+gives a verifier. :class:`LLM` builds its :class:`teachers.base.Teacher` through
+``teachers.registry.make_teacher`` on the first call, never in ``__init__`` and never while pickling:
+a verifier is constructed on the driver (recipe validation, planning) and shipped to Ray actors,
+and only the actor should pay for loading weights or opening HTTP clients. Pickling drops the
+teacher and the locks; the copy rebuilds them on its own first call.
+
+Calls are serialised per instance with a lock, so a verifier used from several threads never runs
+two ``generate`` calls on one engine at once (transformers models are not re-entrant).
+
+Also here: :func:`prompt_text` (the conversation a row's completion answers, as plain text),
+:func:`render` (fills ``{name}`` placeholders and leaves any other braces alone, so templates may
+contain JSON examples) and :func:`resolve_path` (option paths: absolute, else the current
+directory, else the project root where the shipped recipes/ live).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from factory.recipe import SamplingConfig
+from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.cache import request_key
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+
+class LLMConfig(BaseModel):
+    """Which model a verifier calls, and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: str = Field("hf_local", description="teacher engine registry name: hf_local | openai_compat | vllm")
+    model: str = Field(..., description="model name / local HF directory (hf_local, vllm) or API model id")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="engine constructor options (threads, base_url, api_key_env, ...)")
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig, description="sampling parameters for every call")
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        from teachers.registry import ENGINES
+
+        if v not in ENGINES:
+            raise ValueError(f"unknown engine {v!r}; known: {', '.join(sorted(ENGINES))}")
+        return v
+
+    def params(self) -> SamplingParams:
+        s = self.sampling
+        return SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, seed=s.seed,
+                              stop=tuple(s.stop), top_logprobs=0)
+
+    def label(self) -> str:
+        return f"{self.engine}/{self.model}"
+
+
+def same_model(a_engine: str | None, a_model: str | None, b_engine: str | None, b_model: str | None) -> bool:
+    """(engine, model) equality, with bundled aliases (HuggingFaceTB/SmolLM2-135M-Instruct == smollm2-135m-instruct)."""
+    from factory.models import ALIASES
+
+    def norm(m: str | None) -> str:
+        m = (m or "").strip()
+        return ALIASES.get(m, m).lower()
+
+    if not a_model or not b_model:
+        return False
+    return (a_engine or "").strip().lower() == (b_engine or "").strip().lower() and norm(a_model) == norm(b_model)
+
+
+class LLM:
+    """A lazily built teacher plus its sampling params; picklable before and after first use."""
+
+    def __init__(self, cfg: LLMConfig | dict, role: str):
+        self.cfg = cfg if isinstance(cfg, LLMConfig) else LLMConfig.model_validate(cfg)
+        self.role = role
+        self._teacher: Teacher | None = None
+        self._build_lock = threading.Lock()
+        self._call_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"cfg": self.cfg.model_dump(), "role": self.role}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["cfg"], state["role"])
+
+    @property
+    def loaded(self) -> bool:
+        return self._teacher is not None
+
+    def teacher(self) -> Teacher:
+        # Double-checked so that concurrent first calls build one engine, not two.
+        if self._teacher is None:
+            with self._build_lock:
+                if self._teacher is None:
+                    from teachers.registry import make_teacher
+
+                    log.info("%s: starting %s", self.role, self.cfg.label())
+                    self._teacher = make_teacher(self.cfg.engine, self.role, self.cfg.model, **self.cfg.options)
+        return self._teacher
+
+    def chat(self, messages: list[dict]) -> GenResult:
+        return self.chat_batch([messages])[0]
+
+    def chat_batch(self, batch: list[list[dict]]) -> list[GenResult]:
+        """One ``generate`` call for the whole batch; results in order. Failed requests carry ``error``."""
+        if not batch:
+            return []
+        params = self.cfg.params()
+        pd = params.to_dict()
+        reqs = [GenRequest(request_key(self.cfg.engine, self.cfg.model, m, pd, 0), m, params, 0) for m in batch]
+        teacher = self.teacher()
+        with self._call_lock:
+            out = teacher.generate(reqs)
+        if len(out) != len(reqs):  # an engine bug; do not silently misalign answers with samples
+            raise RuntimeError(f"{self.role}: engine returned {len(out)} results for {len(reqs)} requests")
+        return out
+
+    def close(self) -> None:
+        if self._teacher is not None:
+            self._teacher.close()
+            self._teacher = None
+
+
+def result_error(res: GenResult) -> str | None:
+    """Why a call gave no usable text, or None."""
+    if res.error:
+        return res.error
+    if not (res.text or "").strip():
+        return f"empty output (finish_reason={res.finish_reason})"
+    return None
+
+
+def prompt_text(row: dict) -> str:
+    """The conversation the row's completion answers: the user message alone, or role-tagged turns."""
+    msgs = row.get("messages")
+    if isinstance(msgs, str):
+        try:
+            msgs = json.loads(msgs) if msgs.strip() else []
+        except ValueError:
+            return msgs  # a plain-text prompt
+    if not isinstance(msgs, list):
+        return str(row.get("prompt") or "")
+    turns = [m for m in msgs if isinstance(m, dict)]
+    if len(turns) == 1 and turns[0].get("role") == "user":
+        return str(turns[0].get("content") or "")
+    return "\n".join(f"{str(m.get('role', 'user')).upper()}: {m.get('content') or ''}" for m in turns)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def render(template: str, **values: Any) -> str:
+    """Substitute ``{name}`` for the given names only; other braces are kept verbatim."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+
+
+def placeholders(template: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(template))
+
+
+def resolve_path(p: str | Path) -> Path:
+    """Absolute as given; relative against the current directory, then the project root."""
+    q = Path(p).expanduser()
+    if q.is_absolute():
+        if not q.is_file():
+            raise FileNotFoundError(f"file not found: {q}")
+        return q
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if (base / q).is_file():
+            return base / q
+    raise FileNotFoundError(f"file not found: {p} (looked in {Path.cwd()} and {PROJECT_ROOT})")
+
+
+def config_error(what: str, e: ValidationError) -> str:
+    """One line per problem, ``what: field.path: message``, instead of pydantic's multi-line dump."""
+    parts = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or what
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        parts.append(f"{loc}: {msg}")
+    return f"{what}: " + "; ".join(parts)
+
+
+def read_text(p: str | Path, what: str) -> str:
+    try:
+        return resolve_path(p).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ValueError(f"{what}: {e}") from None
