@@ -17,7 +17,7 @@ def test_every_shipped_recipe_validates(path):
 def test_demo_recipe_resolves_paths_relative_to_the_recipe():
     r = load_recipe(str(ROOT / "recipes/gsm8k_demo.yaml"))
     assert r.path(r.source.path).resolve() == (ROOT / "data/gsm8k_sample/train.jsonl").resolve()
-    assert r.teacher.n == 2 and r.verifiers[0].name == "math_answer"
+    assert r.teacher.n == 4 and r.verifiers[0].name == "math_answer"
 
 
 def _write(tmp_path: Path, text: str) -> str:
