@@ -42,12 +42,36 @@ def cluster_pids(marker: str) -> list[int]:
     return out
 
 
+def cluster_auth(temp: str, monkeypatch) -> dict:
+    """Ray 2.60 clusters require a token: give this test cluster its own (not ~/.ray/auth_token)."""
+    import secrets
+
+    token = Path(temp + ".token")
+    token.write_text(secrets.token_hex(32))
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
+
+
+def submit(client, **kw) -> str:
+    """submit_job, retried while the node's job agent is still starting ("No available agent")."""
+    for _ in range(60):
+        try:
+            return client.submit_job(**kw)
+        except RuntimeError as e:
+            if "No available agent" not in str(e):
+                raise
+            time.sleep(2)
+    return client.submit_job(**kw)
+
+
 @pytest.fixture
-def ray_head():
+def ray_head(monkeypatch):
     temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
     port, dash = free_port(), free_port()
     ray_bin = str(Path(sys.executable).parent / "ray")
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(cluster_auth(temp, monkeypatch))
     proc = subprocess.Popen([ray_bin, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                              "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}", "--num-cpus=2", f"--temp-dir={temp}",
                              "--include-dashboard=true", "--disable-usage-stats"],
@@ -81,13 +105,15 @@ def ray_head():
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     shutil.rmtree(temp, ignore_errors=True)
+    Path(temp + ".token").unlink(missing_ok=True)
     assert not left, f"processes of the test cluster left behind: {left}"
 
 
 def test_recipe_runs_as_a_ray_job(tmp_path, ray_head):
     client, address = ray_head
     recipe = write_recipe(tmp_path)
-    job = client.submit_job(
+    job = submit(
+        client,
         entrypoint=f"python -m factory run {recipe} --skip-train --skip-eval",
         runtime_env={"working_dir": str(ROOT), "excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]},
     )

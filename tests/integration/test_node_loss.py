@@ -1,0 +1,90 @@
+"""A two-node Ray cluster on one machine; the worker node's raylet is killed mid-run; the job completes.
+
+Head: 1 CPU. Worker: 2 CPUs, its own temp dir. The recipe asks for 2 teacher replicas of 1 CPU, so at
+least one runs on the worker node. The teacher is the deterministic local HTTP server, so the finished
+dataset must equal an uninterrupted run's: every row accounted for, none twice.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.faults.fault_server import FaultInjectingServer
+from tests.integration.test_faults import dataset, write_recipe
+from tests.integration.test_ray_job import cluster_auth, cluster_pids, free_port, submit
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _ray(*args, temp: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # carries the test's RAY_AUTH_* token
+    return subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--block", *args, f"--temp-dir={temp}",
+                             "--disable-usage-stats"], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch):
+    head_tmp, work_tmp = tempfile.mkdtemp(prefix="rh", dir="/tmp"), tempfile.mkdtemp(prefix="rw", dir="/tmp")
+    cluster_auth(head_tmp, monkeypatch)
+    port, dash = free_port(), free_port()
+    procs = []
+    try:
+        with FaultInjectingServer(mode="process", latency_s=0.3) as srv:
+            procs.append(_ray("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--dashboard-host=127.0.0.1",
+                              f"--dashboard-port={dash}", "--num-cpus=1", "--include-dashboard=true", temp=head_tmp))
+            from ray.job_submission import JobSubmissionClient
+
+            client = None
+            for _ in range(120):
+                try:
+                    client = JobSubmissionClient(f"http://127.0.0.1:{dash}")
+                    client.list_jobs()
+                    break
+                except Exception:
+                    client = None
+                    time.sleep(1)
+            assert client is not None
+            procs.append(_ray(f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", "--num-cpus=2", temp=work_tmp))
+            time.sleep(10)
+            recipe = write_recipe(tmp_path, srv.base_url, tmp_path / "out", limit=24)
+            text = recipe.read_text().replace("  batch_size: 4\n", "  batch_size: 4\n  replicas: 2\n")
+            recipe.write_text(text)
+            job = submit(client, entrypoint=f"python -m factory run {recipe}",
+                                    runtime_env={"working_dir": str(ROOT), "excludes": [".venv", "runs", ".git", "tests/artifacts"]})
+            deadline = time.time() + 300
+            while time.time() < deadline and not list((tmp_path / "out").glob("faults/*/chunks/chunk-*.parquet")):
+                time.sleep(0.5)
+            raylets = [p for p in cluster_pids(work_tmp) if b"raylet" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
+            assert raylets, "worker raylet not found"
+            for p in raylets:
+                os.kill(p, signal.SIGKILL)
+            status = None
+            while time.time() < deadline + 300:
+                status = str(client.get_job_status(job))
+                if status.endswith(("SUCCEEDED", "FAILED", "STOPPED")):
+                    break
+                time.sleep(2)
+            assert status.endswith("SUCCEEDED"), client.get_job_logs(job)[-3000:]
+            rows = dataset(tmp_path / "out")
+            assert len(rows) == 48 and len({r[0] for r in rows}) == 48
+            assert all(r[2] == "accepted" for r in rows)
+    finally:
+        Path(head_tmp + ".token").unlink(missing_ok=True)
+        for pr in procs:
+            try:
+                os.killpg(pr.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for t in (head_tmp, work_tmp):
+            for p in cluster_pids(t):
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
