@@ -1,0 +1,375 @@
+"""``factory serve``: an OpenAI-compatible HTTP endpoint over a local transformers model.
+
+    python -m factory.serve --model smollm2-135m-instruct --port 8000 [--adapter runs/x/student]
+    curl -s 127.0.0.1:8000/v1/chat/completions -H 'content-type: application/json' \\
+         -d '{"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8}'
+
+Serves a bundled or local teacher, or a trained student (``--adapter`` is a PEFT LoRA directory,
+merged into the base weights once at load so generation costs the same as the base model). Any
+OpenAI client works against it, including our own ``openai_compat`` engine.
+
+Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health.
+Supported request fields: model, messages | prompt, max_tokens / max_completion_tokens,
+temperature (0 = greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs +
+top_logprobs (chat; raw model log-probabilities, before temperature/top_p), logprobs=int
+(completions), stream (SSE; not together with logprobs). Other generation fields (tools,
+response_format, logit_bias, penalties, ...) are rejected with 400 rather than silently ignored.
+
+Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
+``model.generate`` call of up to ``batch_size`` rows. Only rows whose decoding is compatible share a
+call: greedy rows always batch together (greedy output does not depend on the batch); sampled
+rows batch by (temperature, top_p); a request with a ``seed`` runs in its own call after
+``torch.manual_seed(seed)`` so it is reproducible. The model loads once; generation runs on one
+worker thread so the event loop keeps accepting requests meanwhile.
+"""
+
+# no `from __future__ import annotations`: FastAPI must see the real Request type of route parameters
+import argparse
+import asyncio
+import hmac
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+from factory.serve_engine import Choice, Job, LocalModel, check_adapter
+
+log = logging.getLogger(__name__)
+
+MAX_N = 16
+MAX_TOP_LOGPROBS = 20
+#: fields OpenAI defines that change generation and that we do not implement: a 400 beats a silent wrong answer
+UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call", "response_format", "logit_bias", "best_of", "echo",
+               "suffix", "frequency_penalty", "presence_penalty", "prediction", "audio", "modalities")
+
+
+class RequestError(Exception):
+    def __init__(self, message: str, status: int = 400, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status, self.param, self.code = status, param, code
+
+
+def error_body(message: str, status: int, param: str | None = None, code: str | None = None) -> dict:
+    kind = {400: "invalid_request_error", 401: "authentication_error", 404: "invalid_request_error"}.get(status, "server_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+class MicroBatcher:
+    """Collects jobs for up to ``max_wait_ms`` (or ``batch_size`` rows) and runs them as few generate calls."""
+
+    def __init__(self, model: LocalModel, batch_size: int, max_wait_ms: float):
+        self.model, self.batch_size, self.max_wait = model, batch_size, max_wait_ms / 1000.0
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate")
+        self.calls = 0  # generate calls made (observable in /health; lets tests see batching happen)
+
+    async def submit(self, jobs: list[Job]) -> list[Choice]:
+        for j in jobs:
+            self.queue.put_nowait(j)
+        return list(await asyncio.gather(*(j.future for j in jobs)))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self.queue.get()]
+            deadline = loop.time() + self.max_wait
+            # poll rather than wait_for(queue.get()): on Python < 3.12 a get that completes as the timeout fires is lost
+            while len(batch) < self.batch_size:
+                if not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                elif loop.time() < deadline:
+                    await asyncio.sleep(min(0.002, deadline - loop.time()))
+                else:
+                    break
+            groups: dict[tuple, list[Job]] = {}
+            for j in batch:
+                groups.setdefault(j.batch_key(), []).append(j)
+            for jobs in groups.values():
+                self.calls += 1
+                try:
+                    outs = await loop.run_in_executor(self.pool, self.model.generate, jobs)
+                except Exception as e:  # one failed call fails its requests, the server keeps serving
+                    log.exception("generate failed for %d rows", len(jobs))
+                    outs = [e] * len(jobs)
+                for j, o in zip(jobs, outs):
+                    if j.stream is not None:
+                        j.stream.put_nowait(None)  # after the streamer's tokens: FIFO on this loop
+                    if not j.future.done():
+                        j.future.set_exception(o) if isinstance(o, Exception) else j.future.set_result(o)
+
+    def fail_pending(self) -> None:
+        while not self.queue.empty():
+            j = self.queue.get_nowait()
+            if not j.future.done():
+                j.future.set_exception(RuntimeError("server shutting down"))
+
+
+# ---------------------------------------------------------------- request parsing
+
+def _get(body: dict, key: str, types: type | tuple, default: Any = None) -> Any:
+    v = body.get(key, default)
+    if v is None:
+        return default
+    if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise RequestError(f"{key}: expected {types}, got a boolean", param=key)
+    if not isinstance(v, types):
+        raise RequestError(f"{key}: expected {getattr(types, '__name__', types)}, got {type(v).__name__}", param=key)
+    return v
+
+
+def _messages(body: dict) -> list[dict]:
+    msgs = body.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise RequestError("messages: required, a non-empty list of {role, content}", param="messages")
+    out = []
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant", "tool"):
+            raise RequestError(f"messages[{i}]: needs a role of system|user|assistant|tool", param="messages")
+        c = m.get("content")
+        if isinstance(c, list):  # content parts: text only
+            if any(not isinstance(p, dict) or p.get("type") != "text" for p in c):
+                raise RequestError(f"messages[{i}].content: only text parts are supported", param="messages")
+            c = "".join(p.get("text", "") for p in c)
+        if not isinstance(c, str):
+            raise RequestError(f"messages[{i}].content: must be a string", param="messages")
+        out.append({"role": "system" if m["role"] == "developer" else m["role"], "content": c})
+    return out
+
+
+def _sampling(body: dict, default_max_tokens: int) -> dict:
+    for k in UNSUPPORTED:
+        if body.get(k) not in (None, 0, False, [], {}):
+            raise RequestError(f"{k}: not supported by this server", param=k)
+    max_tokens = _get(body, "max_completion_tokens", int)
+    max_tokens = _get(body, "max_tokens", int, default_max_tokens) if max_tokens is None else max_tokens
+    temperature = float(_get(body, "temperature", (int, float), 1.0))
+    top_p = float(_get(body, "top_p", (int, float), 1.0))
+    n = _get(body, "n", int, 1)
+    stop = _get(body, "stop", (str, list), [])
+    stop = [stop] if isinstance(stop, str) else stop
+    if max_tokens < 1:
+        raise RequestError("max_tokens: must be >= 1", param="max_tokens")
+    if not 0 <= temperature <= 2:
+        raise RequestError("temperature: must be in [0, 2]", param="temperature")
+    if not 0 < top_p <= 1:
+        raise RequestError("top_p: must be in (0, 1]", param="top_p")
+    if not 1 <= n <= MAX_N:
+        raise RequestError(f"n: must be in [1, {MAX_N}]", param="n")
+    if len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop):
+        raise RequestError("stop: up to 4 non-empty strings", param="stop")
+    return dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=_get(body, "seed", int), stop=tuple(stop), n=n)
+
+
+def _usage(prompt_tokens: int, choices: list[Choice]) -> dict:
+    done = sum(c.tokens for c in choices)
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": done, "total_tokens": prompt_tokens + done}
+
+
+# ---------------------------------------------------------------- app
+
+def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_wait_ms: float = 10.0,
+              api_key: str | None = None, served_model_name: str | None = None, default_max_tokens: int = 512,
+              device: str = "cpu", threads: int | None = None, engine: LocalModel | None = None):
+    """A FastAPI app serving ``model`` (+ optional LoRA ``adapter``); the model loads here, once."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    lm = engine or LocalModel(model, adapter=adapter, device=device, threads=threads)
+    name = served_model_name or model
+    names = {name, model} | ({adapter} if adapter else set())
+    created = int(time.time())
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        mb = MicroBatcher(lm, batch_size, max_wait_ms)
+        state["batcher"], task = mb, asyncio.create_task(mb.run())
+        yield
+        task.cancel()
+        mb.fail_pending()
+        mb.pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="distill-factory serve", lifespan=lifespan)
+
+    def fail(e: RequestError) -> JSONResponse:
+        return JSONResponse(error_body(str(e), e.status, e.param, e.code), status_code=e.status)
+
+    async def parse(request: Request) -> dict:
+        if api_key is not None:
+            auth = request.headers.get("authorization", "")
+            if not hmac.compare_digest(auth.encode(), f"Bearer {api_key}".encode()):
+                raise RequestError("invalid or missing API key (Authorization: Bearer ...)", 401, code="invalid_api_key")
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RequestError(f"request body is not valid JSON: {e}") from e
+        if not isinstance(body, dict):
+            raise RequestError("request body must be a JSON object")
+        m = body.get("model")
+        if not isinstance(m, str):
+            raise RequestError("model: required", param="model")
+        if m not in names:
+            raise RequestError(f"The model {m!r} does not exist; this server serves {name!r}", 404, "model", "model_not_found")
+        return body
+
+    def make_jobs(ids: list[int], **kw: Any) -> list[Job]:
+        try:
+            return lm.jobs(ids, **kw)
+        except ValueError as e:  # the prompt does not fit the context window
+            raise RequestError(str(e), param="max_tokens") from e
+
+    @app.exception_handler(RequestError)
+    async def _on_request_error(request: Request, e: RequestError):
+        return fail(e)
+
+    @app.exception_handler(Exception)
+    async def _on_error(request: Request, e: Exception):
+        log.exception("request failed")
+        return JSONResponse(error_body(f"generation failed: {type(e).__name__}: {e}", 500), status_code=500)
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "model": name, "generate_calls": state["batcher"].calls if "batcher" in state else 0}
+
+    @app.get("/v1/models")
+    async def models(request: Request):
+        if api_key is not None and not hmac.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {api_key}".encode()):
+            return fail(RequestError("invalid or missing API key", 401, code="invalid_api_key"))
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": created, "owned_by": "distill-factory"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        body = await parse(request)
+        msgs, sp = _messages(body), _sampling(body, default_max_tokens)
+        want_lp = bool(_get(body, "logprobs", bool, False))
+        top = _get(body, "top_logprobs", int, 0)
+        if not 0 <= top <= MAX_TOP_LOGPROBS or (top and not want_lp):
+            raise RequestError(f"top_logprobs: 0..{MAX_TOP_LOGPROBS}, and needs logprobs=true", param="top_logprobs")
+        stream = bool(_get(body, "stream", bool, False))
+        if stream and want_lp:
+            raise RequestError("logprobs with stream=true is not supported; use stream=false", param="logprobs")
+        try:
+            ids = lm.encode_chat(msgs)
+        except Exception as e:  # a template that rejects the roles/order, e.g. two system messages
+            raise RequestError(f"chat template failed: {e}", param="messages") from e
+        jobs = make_jobs(ids, **sp, top_logprobs=top if want_lp else None, stream=stream)
+        rid, ts = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if stream:
+            incl_usage = bool((_get(body, "stream_options", dict, {}) or {}).get("include_usage"))
+            return StreamingResponse(_sse_chat(lm, state["batcher"], jobs, rid, ts, name, len(ids), incl_usage),
+                                     media_type="text/event-stream")
+        choices = await state["batcher"].submit(jobs)
+        return {"id": rid, "object": "chat.completion", "created": ts, "model": name, "system_fingerprint": None,
+                "choices": [{"index": i, "message": {"role": "assistant", "content": c.text}, "finish_reason": c.finish_reason,
+                             "logprobs": {"content": lm.chat_logprobs(c)} if want_lp else None} for i, c in enumerate(choices)],
+                "usage": _usage(len(ids), choices)}
+
+    @app.post("/v1/completions")
+    async def completions(request: Request):
+        body = await parse(request)
+        prompt = body.get("prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
+            raise RequestError("prompt: required, a string or a list of strings", param="prompt")
+        sp = _sampling(body, 16)  # 16 is the legacy completions default
+        lp = _get(body, "logprobs", int, None)
+        if lp is not None and not 0 <= lp <= 5:
+            raise RequestError("logprobs: 0..5 for completions", param="logprobs")
+        if _get(body, "stream", bool, False):
+            raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
+        encoded = [lm.encode_text(p) for p in prompts]
+        jobs = [j for ids in encoded for j in make_jobs(ids, **sp, top_logprobs=lp)]
+        choices = await state["batcher"].submit(jobs)
+        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": name,
+                "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
+                             "logprobs": lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],
+                "usage": _usage(sum(len(e) for e in encoded), choices)}
+
+    return app
+
+
+async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid: str, ts: int, name: str, prompt_tokens: int,
+                    include_usage: bool):
+    """Chat chunks as the tokens come out of the batch; text held back only while it may still become a stop string."""
+    def chunk(delta: dict, index: int = 0, finish: str | None = None, usage: dict | None = None) -> str:
+        c = {"id": rid, "object": "chat.completion.chunk", "created": ts, "model": name,
+             "choices": [] if usage else [{"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+        if usage:
+            c["usage"] = usage
+        return f"data: {json.dumps(c)}\n\n"
+
+    for i in range(len(jobs)):
+        yield chunk({"role": "assistant", "content": ""}, i)
+    gathered = asyncio.ensure_future(batcher.submit(jobs))
+    try:
+        for i, j in enumerate(jobs):
+            ids: list[int] = []
+            sent = ""
+            while (tok := await j.stream.get()) is not None:
+                ids.append(tok)
+                visible = lm.visible_text(ids, j.stop)
+                if len(visible) > len(sent) and visible.startswith(sent):
+                    yield chunk({"content": visible[len(sent):]}, i)
+                    sent = visible
+            c = await j.future
+            if c.text.startswith(sent) and len(c.text) > len(sent):
+                yield chunk({"content": c.text[len(sent):]}, i)
+            yield chunk({}, i, c.finish_reason)
+        choices = await gathered
+        if include_usage:
+            yield chunk({}, usage=_usage(prompt_tokens, choices))
+    except Exception as e:
+        log.exception("stream failed")
+        yield f"data: {json.dumps(error_body(f'generation failed: {e}', 500))}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="factory serve", description="OpenAI-compatible server over a local model")
+    p.add_argument("--model", default="smollm2-135m-instruct", help="bundled model name or local HF directory")
+    p.add_argument("--adapter", help="PEFT LoRA adapter directory (e.g. a trained student), merged at load")
+    p.add_argument("--served-model-name", help="name clients use in 'model' (default: --model)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: local only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--batch-size", type=int, default=8, help="max rows per generate call")
+    p.add_argument("--max-wait-ms", type=float, default=10.0, help="how long to collect requests into one batch")
+    p.add_argument("--default-max-tokens", type=int, default=512, help="chat max_tokens when the request omits it")
+    p.add_argument("--api-key-env", metavar="NAME", help="require 'Authorization: Bearer $NAME' (the key is read from this env var)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--log-level", default="info")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    api_key = None
+    if a.api_key_env:
+        api_key = os.environ.get(a.api_key_env)
+        if not api_key:
+            print(f"error: --api-key-env {a.api_key_env}: that environment variable is empty or unset", file=sys.stderr)
+            return 2
+    from factory.errors import FactoryError
+
+    try:
+        if a.adapter:
+            check_adapter(a.adapter)
+        app = build_app(a.model, a.adapter, a.batch_size, a.max_wait_ms, api_key, a.served_model_name, a.default_max_tokens,
+                        a.device, a.threads)
+    except FactoryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    log.info("serving %s%s on http://%s:%d/v1", a.model, f" + {a.adapter}" if a.adapter else "", a.host, a.port)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the previous handler: make that exit 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level.lower())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

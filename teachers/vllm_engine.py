@@ -1,0 +1,218 @@
+"""``vllm``: offline vLLM on GPUs, one engine per Ray actor (replica).
+
+    >>> from teachers.vllm_engine import VLLMTeacher          # does not import vllm
+    >>> from teachers.base import GenRequest, SamplingParams
+    >>> t = VLLMTeacher(name="t", model="Qwen/Qwen3-8B", tensor_parallel_size=1, max_model_len=8192)   # needs a GPU
+    >>> t.generate([GenRequest("k", [{"role": "user", "content": "2+2?"}], SamplingParams(max_tokens=64))])[0].text
+
+Replicas. The pipeline runs generation with ``ds.map_batches(GenerateUDF, concurrency=teacher.replicas,
+num_gpus=teacher.num_gpus)``: every Ray Data actor constructs one ``VLLMTeacher``, i.e. one vLLM engine.
+So a recipe sets ``teacher.replicas`` = number of engines and ``teacher.num_gpus`` =
+``options.tensor_parallel_size`` (each actor reserves the GPUs its engine shards over; vLLM's own
+multiprocessing workers then use the GPUs Ray made visible to the actor). 8 GPUs with a model that
+needs 2 GPUs: ``replicas: 4, num_gpus: 2, options: {tensor_parallel_size: 2}``.
+
+Batching. ``generate`` hands the whole batch to ``LLM.chat`` with one ``SamplingParams`` per request:
+every row keeps its own seed (the pipeline gives sample k of a prompt seed ``seed*1000+k``), so a
+row's completion does not depend on which other rows shared its batch and the request cache stays
+valid across re-runs. That is why ``n`` samples arrive as ``n`` rows with ``SamplingParams.n == 1``
+rather than one request with ``n`` > 1. vLLM schedules the batch continuously itself; a larger
+``teacher.batch_size`` (e.g. 256) keeps the GPU full.
+
+``ray.data.llm`` path. :func:`build_vllm_processor` builds the same generation as a Ray Data LLM
+processor (vLLM engine stage with its own chat-template/tokenize/detokenize stages), mapping our row
+columns in and out. It is the better fit for very large runs on a fixed cluster (engine actors
+with pipelined batches, autoscaling pools); the per-actor ``VLLMTeacher`` path shares the request
+cache and the in-process Step contract with the other engines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from factory.errors import MissingDependencyError
+from factory.record import SCHEMA
+from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.reasoning import split_reasoning
+
+log = logging.getLogger(__name__)
+
+INSTALL = "pip install 'distill-factory[gpu]'"
+
+
+def _import_vllm():
+    try:
+        import vllm
+    except ImportError as e:
+        raise MissingDependencyError(f"the vllm engine needs vLLM and an NVIDIA GPU: {INSTALL} ({e})") from e
+    return vllm
+
+
+def _logprob(v: Any) -> float:
+    """A vLLM ``Logprob`` object, or the dict ray.data.llm turns it into, or a bare float."""
+    return float(v["logprob"] if isinstance(v, dict) else getattr(v, "logprob", v))
+
+
+def _topk(step: Any, k: int) -> list[list]:
+    """One generated token's ``{token_id: Logprob}`` -> ``[[token_id, logprob], ...]`` best first, ``k`` long.
+
+    vLLM adds the sampled token to the dict when it is outside the top k, so the dict can hold k+1.
+    Through Arrow, a dict with int keys may come back as a list of (key, value) pairs.
+    """
+    if step is None or len(step) == 0:
+        return []
+    pairs = step.items() if isinstance(step, dict) else step
+    items = sorted(((int(tid), _logprob(lp)) for tid, lp in pairs if lp is not None), key=lambda x: -x[1])
+    return [[tid, round(lp, 4)] for tid, lp in items[:k]]
+
+
+class VLLMTeacher(Teacher):
+    engine = "vllm"
+
+    def __init__(self, name: str, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
+                 max_model_len: int | None = None, engine_kwargs: dict | None = None, **options: Any):
+        if options:
+            raise TypeError(f"vllm teacher {name!r}: unknown options {sorted(options)}; known: tensor_parallel_size, "
+                            f"gpu_memory_utilization, max_model_len, engine_kwargs")
+        super().__init__(name, model)
+        self.engine_args = self.engine_args_for(model, tensor_parallel_size, gpu_memory_utilization, max_model_len, engine_kwargs)
+        vllm = _import_vllm()  # after option checks: a typo is reported even where vllm is absent
+        self._vllm = vllm
+        t0 = time.perf_counter()
+        self._llm = vllm.LLM(**self.engine_args)
+        log.info("vllm engine for %s up in %.1fs (tp=%d)", model, time.perf_counter() - t0, tensor_parallel_size)
+
+    @staticmethod
+    def engine_args_for(model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
+                        max_model_len: int | None = None, engine_kwargs: dict | None = None) -> dict:
+        """Keyword arguments for ``vllm.LLM``: a bundled name resolves to its local directory (never downloaded)."""
+        from factory.models import ALIASES, BUNDLED, resolve_model
+
+        if int(tensor_parallel_size) < 1:
+            raise ValueError("tensor_parallel_size must be >= 1")
+        if not 0 < float(gpu_memory_utilization) <= 1:
+            raise ValueError("gpu_memory_utilization must be in (0, 1]")
+        path = resolve_model(model) if ALIASES.get(model, model) in BUNDLED else model
+        args = dict(model=path, tensor_parallel_size=int(tensor_parallel_size), gpu_memory_utilization=float(gpu_memory_utilization))
+        if max_model_len:
+            args["max_model_len"] = int(max_model_len)
+        clash = set(engine_kwargs or {}) & set(args)
+        if clash:
+            raise ValueError(f"engine_kwargs repeats {sorted(clash)}: set them as options instead")
+        args.update(engine_kwargs or {})
+        return args
+
+    def sampling_params(self, p: SamplingParams):
+        return self._vllm.SamplingParams(
+            n=1, temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_tokens, seed=p.seed, stop=list(p.stop) or None,
+            logprobs=p.top_logprobs or None,
+        )
+
+    def generate(self, requests: list[GenRequest]) -> list[GenResult]:
+        if not requests:
+            return []
+        t0 = time.perf_counter()
+        try:
+            outs = self._chat([r.messages for r in requests], [self.sampling_params(r.params) for r in requests])
+        except Exception as e:  # one bad prompt (too long, bad roles) fails the whole call: retry rows alone
+            log.warning("vllm batch of %d failed (%s: %s); retrying one by one", len(requests), type(e).__name__, e)
+            return [self._one(r) for r in requests]
+        dt = (time.perf_counter() - t0) / len(requests)
+        return [self._result(o, r.params, dt) for o, r in zip(outs, requests)]
+
+    def _chat(self, messages: list[list[dict]], params: list) -> list:
+        return self._llm.chat(messages, sampling_params=params, use_tqdm=False)
+
+    def _one(self, r: GenRequest) -> GenResult:
+        t0 = time.perf_counter()
+        try:
+            out = self._chat([r.messages], [self.sampling_params(r.params)])[0]
+        except Exception as e:
+            return GenResult(finish_reason="error", error=f"vllm: {type(e).__name__}: {e}"[:300])
+        return self._result(out, r.params, time.perf_counter() - t0)
+
+    @staticmethod
+    def _result(out: Any, p: SamplingParams, seconds: float) -> GenResult:
+        c = out.outputs[0]
+        reasoning, text = split_reasoning(c.text)
+        topk = [_topk(step, p.top_logprobs) for step in c.logprobs] if p.top_logprobs and c.logprobs else None
+        return GenResult(
+            text=text, reasoning=reasoning, finish_reason=c.finish_reason or "stop",
+            tokens_in=len(out.prompt_token_ids or []), tokens_out=len(c.token_ids), seconds=seconds, top_logprobs=topk,
+        )
+
+    def close(self) -> None:
+        llm, self._llm = getattr(self, "_llm", None), None
+        if llm is None:
+            return
+        del llm
+        try:  # free the GPU for whatever the actor does next (e.g. a second engine in tests)
+            import gc
+
+            import torch
+
+            gc.collect()
+            torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001 - best effort on shutdown
+            log.debug("cuda cleanup failed", exc_info=True)
+
+
+# ---------------------------------------------------------------- ray.data.llm path
+
+def vllm_preprocess(row: dict) -> dict:
+    """Our row -> the processor's input: ``messages`` (list) and ``sampling_params`` (dict); other columns ride along."""
+    p = json.loads(row["params"])
+    sp = dict(n=1, temperature=p.get("temperature", 0.0), top_p=p.get("top_p", 1.0), max_tokens=p.get("max_tokens", 256),
+              seed=p.get("seed", 0))
+    if p.get("stop"):
+        sp["stop"] = list(p["stop"])
+    if p.get("top_logprobs"):
+        sp["logprobs"] = int(p["top_logprobs"])
+    # the chat-template stage reads a list from "messages", and the engine stage overwrites "params" with its own
+    # repr: our JSON strings are kept aside byte-for-byte and restored by vllm_postprocess
+    return {**row, "messages": json.loads(row["messages"]), "sampling_params": sp,
+            "messages_json": row["messages"], "params_json": row["params"]}
+
+
+def vllm_postprocess(row: dict) -> dict:
+    """The processor's output -> our generation columns (see :mod:`factory.record`)."""
+    reasoning, text = split_reasoning(row.get("generated_text") or "")
+    p = json.loads(row["params_json"])
+    k = int(p.get("top_logprobs") or 0)
+    topk = [_topk(step, k) for step in row["logprobs"]] if k and row.get("logprobs") is not None else None
+    out = {key: row[key] for key in SCHEMA.names if key in row}  # drop the processor's working columns
+    out.update(
+        messages=row["messages_json"], params=row["params_json"], completion=text, reasoning=reasoning,
+        # the processor reports no finish reason: a completion that used its whole budget was cut
+        finish_reason="length" if int(row.get("num_generated_tokens") or 0) >= int(p.get("max_tokens", 256)) else "stop",
+        tokens_in=int(row.get("num_input_tokens") or 0), tokens_out=int(row.get("num_generated_tokens") or 0),
+        gen_seconds=float(row.get("time_taken_llm") or 0.0), cache_hit=False,
+        teacher_topk=json.dumps(topk) if topk else None,
+    )
+    return out
+
+
+def vllm_processor_config(teacher_cfg: dict, batch_size: int = 64, replicas: int = 1):
+    """The ``ray.data.llm.vLLMEngineProcessorConfig`` for a recipe teacher (needs ``ray[llm]``, not vllm itself)."""
+    try:
+        from ray.data.llm import vLLMEngineProcessorConfig
+    except ImportError as e:
+        raise MissingDependencyError(f"ray.data.llm needs Ray's llm extra: {INSTALL} ({e})") from e
+    o = dict(teacher_cfg.get("options") or {})
+    args = VLLMTeacher.engine_args_for(teacher_cfg["model"], o.pop("tensor_parallel_size", 1), o.pop("gpu_memory_utilization", 0.9),
+                                       o.pop("max_model_len", None), o.pop("engine_kwargs", None))
+    if o:
+        raise TypeError(f"vllm teacher {teacher_cfg.get('name')!r}: unknown options {sorted(o)}")
+    model = args.pop("model")
+    return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=args, concurrency=replicas, batch_size=batch_size)
+
+
+def build_vllm_processor(teacher_cfg: dict, batch_size: int = 64, replicas: int = 1):
+    """A Ray Data processor: ``ds = build_vllm_processor(cfg)(ds)`` maps our rows to rows with completions."""
+    from ray.data.llm import build_processor
+
+    return build_processor(vllm_processor_config(teacher_cfg, batch_size, replicas),
+                           preprocess=vllm_preprocess, postprocess=vllm_postprocess)
