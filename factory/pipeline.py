@@ -300,7 +300,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         manifest.update(counts=summ, stages=stats)
 
         if recipe.train and not skip_train:
-            from students.sft import train_if_needed
+            from students.train import train_if_needed
 
             t0 = time.time()
             manifest["train"] = train_if_needed(recipe, store, acc)

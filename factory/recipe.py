@@ -372,7 +372,8 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
             teacher_class(r.teacher.engine).check_options(r.teacher.options)
         except (TypeError, ValueError) as e:
             err(("teacher", "options"), str(e))
-    if r.train and not is_known_model(r.train.student):
+    # a GPU recipe may name weights pre-staged on the cluster (absolute path), which this machine cannot see
+    if r.train and not is_known_model(r.train.student) and not (r.train.use_gpu and Path(r.train.student).is_absolute()):
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
     names = [r.teacher.name, *[t.name for t in r.teachers]]
     for i, t in enumerate(r.teachers):

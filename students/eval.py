@@ -65,7 +65,10 @@ def evaluate(recipe, adapter_dir: str | None) -> dict:
         elif m == "student":
             if adapter_dir is None:
                 continue
-            targets.append(("student", "hf_local", recipe.train.student, {**opts, "adapter": adapter_dir}))
+            if (Path(adapter_dir) / "adapter_config.json").exists():
+                targets.append(("student", "hf_local", recipe.train.student, {**opts, "adapter": adapter_dir}))
+            else:  # a full fine-tune saved whole weights there
+                targets.append(("student", "hf_local", adapter_dir, dict(opts)))
         elif m == "teacher":
             topts = dict(t.options)
             if t.engine == "hf_local":

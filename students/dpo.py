@@ -1,0 +1,73 @@
+"""DPO of the student on preference pairs: Ray Train ``TorchTrainer`` wrapping TRL's ``DPOTrainer``.
+
+    >>> from students.pairs import build_pairs
+    >>> from students.dpo import run_dpo
+    >>> pairs, _ = build_pairs(rows, "verifier")
+    >>> info = run_dpo(train_cfg, pairs, [], out_dir="runs/x/y/train")
+
+Pairs are TRL's conversational preference records (prompt, chosen, rejected). With LoRA the
+reference model is the same network with the adapter disabled, so no second copy is loaded (TRL's
+default for PEFT models). With ``dpo.sft_first`` the SFT adapter is merged into the base weights
+first: the merged model is both the starting point and the reference (Rafailov et al. 2023 start
+DPO from an SFT model for the same reason: the reference should already speak the format).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _merged_init(cfg: dict, adapter: str, work: str) -> str:
+    """Base + SFT adapter merged and saved once (QLoRA can then load the merge in 4 bits)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from factory.models import resolve_model
+
+    base = AutoModelForCausalLM.from_pretrained(resolve_model(cfg["student"]), dtype=torch.bfloat16 if cfg["use_gpu"] else torch.float32)
+    merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    out = str(Path(work) / "sft-merged")
+    merged.save_pretrained(out)
+    AutoTokenizer.from_pretrained(adapter).save_pretrained(out)
+    return out
+
+
+def _dpo_loop(config: dict[str, Any]) -> None:
+    import datasets
+    import torch
+    from trl import DPOConfig, DPOTrainer
+
+    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, report_final_again, resume_checkpoint
+
+    cfg = config["train"]
+    opts = cfg["dpo"]
+    if not cfg["use_gpu"]:
+        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
+    work = tempfile.mkdtemp(prefix="factory-dpo-")
+    resume = resume_checkpoint(work)
+    if resume is not None and report_final_again(resume):
+        return
+    init = _merged_init(cfg, config["init_adapter"], work) if config.get("init_adapter") else None
+    model, tok = load_student(cfg, init)
+    train_ds = datasets.Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in config["train_rows"]])
+    val_ds = (datasets.Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in config["val_rows"]])
+              if config["val_rows"] else None)
+    args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
+                     max_length=cfg["max_seq_len"])
+    trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
+                         peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault")))
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+
+
+def run_dpo(train_cfg: dict, train_pairs: list[dict], val_pairs: list[dict], out_dir: str,
+            init_adapter: str | None = None, fault: dict | None = None) -> dict:
+    from students.train import run_ray
+
+    return run_ray(_dpo_loop, {"train_rows": train_pairs, "val_rows": val_pairs, "init_adapter": init_adapter},
+                   train_cfg, out_dir, "dpo", has_val=bool(val_pairs), fault=fault)

@@ -1,0 +1,134 @@
+"""Soft-label KD from the teacher top-k logprobs stored with each row (no teacher at train time).
+
+    >>> from students.kd import kd_examples, run_kd
+    >>> ex = kd_examples(accepted_rows)          # rows from a recipe with teacher.sampling.top_logprobs: 5
+    >>> info = run_kd(train_cfg, ex, [], out_dir="runs/x/y/train")
+
+The loss per completion token is ``alpha * T^2 * KL(teacher top-k + tail || student) + (1 - alpha) *
+CE(sampled token)`` (Hinton et al. 2015; the T^2 keeps gradient scale independent of T). Teacher
+top-k come from the ``teacher_topk`` column: per generated token ``[[token_id, logprob], ...]``.
+Token ids are the teacher's, so teacher and student must share a tokenizer (a same-family
+teacher); the completion is re-tokenised with the student tokenizer and position t gets the
+teacher's t-th entry. Rows whose re-tokenised length differs from the stored top-k length are
+counted (``kd_misaligned``) and use soft labels only on the common prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from typing import Any
+
+from factory.errors import FactoryError
+from teachers.reasoning import join_reasoning
+
+log = logging.getLogger(__name__)
+
+
+def kd_examples(rows: list[dict], drop_system: bool = False) -> list[dict]:
+    """Rows -> {prompt (messages), completion (text), topk}; a row without top-k is an error."""
+    out = []
+    for r in rows:
+        if r.get("completion") is None or not r.get("messages"):
+            continue
+        if not r.get("teacher_topk"):
+            raise FactoryError(f"method kd needs stored teacher top-k logprobs (teacher.sampling.top_logprobs > 0); "
+                               f"row {r['id']} has none")
+        topk = json.loads(r["teacher_topk"])
+        if topk and topk[0] and not isinstance(topk[0][0][0], int):
+            raise FactoryError("method kd needs teacher token ids in teacher_topk (an hf_local teacher); got token strings")
+        msgs = [m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")]
+        out.append({"prompt": msgs, "completion": join_reasoning(r.get("reasoning"), r["completion"]), "topk": topk,
+                    "prompt_id": r["prompt_id"]})
+    return out
+
+
+def encode(ex: dict, tok, max_len: int) -> tuple[dict, bool]:
+    """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned)."""
+    from students.scorers import chat_ids
+
+    p = chat_ids(tok, ex["prompt"])
+    c = tok(ex["completion"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    topk = ex["topk"]
+    ids = (p + c)[:max_len]
+    labels = ([-100] * len(p) + c)[:max_len]
+    tk: list[list] = [[] for _ in ids]
+    for t in range(min(len(c) - 1, len(topk))):  # the appended eos has no stored teacher entry
+        if len(p) + t < len(ids):
+            tk[len(p) + t] = topk[t]
+    return {"input_ids": ids, "labels": labels, "topk": tk}, len(c) - 1 != len(topk)
+
+
+def collate(batch: list[dict], pad_id: int) -> dict:
+    import torch
+
+    L = max(len(b["input_ids"]) for b in batch)
+    K = max([len(e) for b in batch for e in b["topk"]] + [1])
+    ids = torch.full((len(batch), L), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), L), -100, dtype=torch.long)
+    att = torch.zeros((len(batch), L), dtype=torch.long)
+    tids = torch.zeros((len(batch), L, K), dtype=torch.long)
+    tlps = torch.full((len(batch), L, K), float("-inf"))
+    for i, b in enumerate(batch):
+        n = len(b["input_ids"])
+        ids[i, :n] = torch.tensor(b["input_ids"])
+        labels[i, :n] = torch.tensor(b["labels"])
+        att[i, :n] = 1
+        for j, e in enumerate(b["topk"]):
+            if e:
+                tids[i, j, : len(e)] = torch.tensor([int(x[0]) for x in e])
+                tlps[i, j, : len(e)] = torch.tensor([float(x[1]) for x in e])
+    return {"input_ids": ids, "attention_mask": att, "labels": labels, "topk_ids": tids, "topk_logprobs": tlps}
+
+
+def _kd_loop(config: dict[str, Any]) -> None:
+    import torch
+    import torch.nn.functional as F
+    from peft import get_peft_model
+    from transformers import Trainer, TrainingArguments
+
+    from students.losses import topk_kd_loss
+    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, report_final_again, resume_checkpoint
+
+    cfg = config["train"]
+    alpha, T, tail = cfg["kd"]["alpha"], cfg["kd"]["temperature"], cfg["kd"]["tail"]
+    if not cfg["use_gpu"]:
+        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
+    work = tempfile.mkdtemp(prefix="factory-kd-")
+    resume = resume_checkpoint(work)
+    if resume is not None and report_final_again(resume):
+        return
+    model, tok = load_student(cfg)
+    if peft_config(cfg) is not None:
+        model = get_peft_model(model, peft_config(cfg))
+    enc = [encode(e, tok, cfg["max_seq_len"]) for e in config["train_rows"]]
+    train_ds = [f for f, _ in enc]
+    misaligned = sum(m for _, m in enc)
+    val_ds = [encode(e, tok, cfg["max_seq_len"])[0] for e in config["val_rows"]] or None
+    if misaligned:
+        log.warning("kd: %d/%d rows re-tokenise to a different length than their stored top-k", misaligned, len(enc))
+
+    class KDTrainer(Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels, tids, tlps = inputs.pop("labels"), inputs.pop("topk_ids"), inputs.pop("topk_logprobs")
+            out = model(**inputs)
+            logits, tgt = out.logits[:, :-1], labels[:, 1:]
+            mask = (tgt != -100).float()
+            ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), tgt.reshape(-1), ignore_index=-100)
+            soft_mask = torch.isfinite(tlps[:, 1:, 0]).float() * mask
+            kd = topk_kd_loss(logits, tids[:, 1:], tlps[:, 1:], soft_mask, temperature=T, tail=tail)
+            loss = alpha * T * T * kd + (1 - alpha) * ce
+            return (loss, out) if return_outputs else loss
+
+    args = TrainingArguments(**hf_args(cfg, work, val_ds is not None), remove_unused_columns=False, label_names=["labels"])
+    trainer = KDTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                        data_collator=lambda b: collate(b, tok.pad_token_id), callbacks=make_hf_callbacks(config.get("fault")))
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+
+
+def run_kd(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_dir: str, fault: dict | None = None) -> dict:
+    from students.train import run_ray
+
+    return run_ray(_kd_loop, {"train_rows": train_rows, "val_rows": val_rows}, train_cfg, out_dir, "kd",
+                   has_val=bool(val_rows), fault=fault)

@@ -1,0 +1,248 @@
+"""On-policy distillation: the student samples, the teacher scores every sampled token, the student
+minimises the per-token reverse KL (Agarwal et al. 2024 "GKD"; Gu et al. 2024 "MiniLLM"; Thinking
+Machines 2025 "On-Policy Distillation").
+
+    >>> from students.onpolicy import run_onpolicy
+    >>> info = run_onpolicy(train_cfg, prompts, [], {"engine": "hf_local", "model": "smollm2-135m-instruct"},
+    ...                     out_dir="runs/x/y/train")
+
+Per step: ``batch_size`` prompts x ``samples_per_prompt`` completions sampled from the current
+student; the teacher returns log p_T of each sampled token given its own prompt (which may carry a
+system prompt the student never sees: context distillation); loss ``sampled`` is the surrogate of
+:func:`students.losses.reverse_kl_sampled` (needs only the sampled tokens' teacher logprobs, so it
+works against a server), ``full`` the exact :func:`students.losses.reverse_kl` (local teacher).
+
+Teachers (:mod:`students.scorers`): ``hf_local`` loads the teacher on the worker; ``openai_compat``
+asks an OpenAI-compatible ``/v1/completions`` server for ``prompt_logprobs`` of prompt + sampled
+ids (vLLM's extension). Both check up front that teacher and student tokenise alike, because the
+teacher scores the student's token ids.
+
+Why a small loop and not TRL 1.16's ``DistillationTrainer``: its remote-teacher path
+(``trl.experimental.server_distillation``) talks only to TRL's own ``vllm-serve`` client, not to an
+OpenAI-compatible server; one loop serves both teachers with the same loss, checkpoints and resume.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from factory.errors import FactoryError
+
+log = logging.getLogger(__name__)
+
+
+def prompts_of(rows: list[dict]) -> list[dict]:
+    """One record per prompt_id: the student prompt and the teacher prompt (the messages as generated)."""
+    seen, out = set(), []
+    for r in sorted(rows, key=lambda r: (r["prompt_id"], r.get("sample_index") or 0)):
+        if r["prompt_id"] in seen or not r.get("messages"):
+            continue
+        seen.add(r["prompt_id"])
+        msgs = [m for m in json.loads(r["messages"]) if m.get("role") != "assistant"]
+        out.append({"prompt": msgs, "teacher_prompt": msgs, "prompt_id": r["prompt_id"]})
+    return out
+
+
+def teacher_spec(recipe) -> dict:
+    """Which teacher scores the samples: ``train.onpolicy`` overrides, else the recipe's teacher."""
+    op = recipe.train.onpolicy
+    engine = op.teacher_engine or recipe.teacher.engine
+    if engine not in ("hf_local", "openai_compat"):
+        raise FactoryError(f"train.onpolicy: teacher engine {engine!r} cannot score tokens; use hf_local or openai_compat")
+    if engine == "openai_compat" and op.loss == "full":
+        raise FactoryError("train.onpolicy.loss: full needs a local teacher's whole distribution; use loss: sampled")
+    inherited = not op.teacher_options and engine == recipe.teacher.engine
+    options = dict(recipe.teacher.options if inherited else op.teacher_options)
+    system = None
+    if op.teacher_system:
+        f = recipe.path(op.teacher_system)
+        if not f.is_file():
+            raise FactoryError(f"train.onpolicy.teacher_system: file not found: {f}")
+        system = f.read_text(encoding="utf-8").strip()
+    return {"engine": engine, "model": op.teacher_model or recipe.teacher.model, "options": options,
+            "options_inherited": inherited, "system": system}
+
+
+def _teacher_messages(ex: dict, system: str | None) -> list[dict]:
+    msgs = ex.get("teacher_prompt") or ex["prompt"]
+    if system is None:
+        return msgs
+    return [{"role": "system", "content": system}] + [m for m in msgs if m.get("role") != "system"]
+
+
+def _sample(model, tok, prompts: list[list[dict]], op: dict, device) -> tuple[list[list[int]], list[list[int]]]:
+    """Student completions (ids, cut after the first eos, eos kept so the teacher scores the stop)."""
+    import torch
+
+    tok.padding_side = "left"
+    texts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in prompts]
+    enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model.generate(**enc, do_sample=True, temperature=op["temperature"], top_p=1.0, top_k=0,
+                             max_new_tokens=op["max_new_tokens"], num_return_sequences=op["samples_per_prompt"],
+                             pad_token_id=tok.pad_token_id)
+    model.train(was_training)
+    gen = out[:, enc["input_ids"].shape[1]:].tolist()
+    k = op["samples_per_prompt"]
+    p_ids = [[t for t, a in zip(enc["input_ids"][i // k].tolist(), enc["attention_mask"][i // k].tolist()) if a]
+             for i in range(len(gen))]
+    comps = []
+    for ids in gen:
+        cut = ids.index(tok.eos_token_id) + 1 if tok.eos_token_id in ids else len(ids)
+        comps.append(ids[:cut] or [tok.eos_token_id])
+    return p_ids, comps
+
+
+def _pad(rows, fill: float):
+    import torch
+
+    T = max(x.shape[0] for x in rows)
+    out = torch.full((len(rows), T, *rows[0].shape[1:]), fill, dtype=rows[0].dtype, device=rows[0].device)
+    mask = torch.zeros(len(rows), T, device=rows[0].device)
+    for i, x in enumerate(rows):
+        out[i, : x.shape[0]] = x
+        mask[i, : x.shape[0]] = 1
+    return out, mask
+
+
+def _loss(model, tok, scorer, batch: list[dict], op: dict, system: str | None, device, grad: bool):
+    """(surrogate loss, reverse-KL value, completion tokens) for one batch of prompts."""
+    import torch
+
+    from students.losses import reverse_kl, reverse_kl_sampled
+    from students.scorers import chat_ids, completion_logits
+
+    p_ids, comps = _sample(model, tok, [ex["prompt"] for ex in batch], op, device)
+    k = op["samples_per_prompt"]
+    t_prompts = []
+    for i in range(len(comps)):
+        t_msgs = _teacher_messages(batch[i // k], system)
+        t_prompts.append(chat_ids(tok, t_msgs))
+    full = op["loss"] == "full"
+    teacher = scorer.score(t_prompts, comps, full=full)
+    with torch.set_grad_enabled(grad):
+        s_logits = completion_logits(model, p_ids, comps, device, tok.pad_token_id)
+        if full:
+            s, mask = _pad(s_logits, 0.0)
+            t, _ = _pad([x.to(device) for x in teacher], 0.0)
+            kl = reverse_kl(s, t, mask)
+            return kl, float(kl.detach()), int(mask.sum())
+        s_lp = [torch.log_softmax(x.float(), -1).gather(-1, torch.tensor(c, device=device)[:, None]).squeeze(-1)
+                for x, c in zip(s_logits, comps)]
+        s_lp, mask = _pad(s_lp, 0.0)
+        t_lp, _ = _pad([x.to(device).float() for x in teacher], 0.0)
+        surrogate, est = reverse_kl_sampled(s_lp, t_lp, mask)
+        return surrogate, float(est), int(mask.sum())
+
+
+def _onpolicy_loop(config: dict[str, Any]) -> None:
+    import torch
+    from peft import get_peft_model
+    from transformers import get_cosine_schedule_with_warmup
+
+    from students.scorers import make_scorer
+    from students.train import load_student, maybe_kill, peft_config, report_dir, report_final_again, resume_checkpoint
+
+    cfg, spec = config["train"], config["teacher"]
+    op = cfg["onpolicy"]
+    if not cfg["use_gpu"]:
+        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
+    import ray.train.torch
+
+    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
+    work = tempfile.mkdtemp(prefix="factory-onpolicy-")
+    resume = resume_checkpoint(work)
+    if resume is not None and report_final_again(resume):
+        return
+    model, tok = load_student(cfg)
+    scorer = make_scorer(spec, tok, cfg["student"], device)  # tokenizer check before any training
+    if peft_config(cfg) is not None:
+        model = get_peft_model(model, peft_config(cfg))
+    if not cfg.get("load_in_4bit"):
+        model.to(device)
+    model.train()
+    prompts, val = config["train_rows"], config["val_rows"]
+    bs = cfg["batch_size"]
+    per_epoch = max(1, math.ceil(len(prompts) / bs))
+    total = cfg["max_steps"] if cfg["max_steps"] > 0 else max(1, math.ceil(cfg["epochs"] * per_epoch))
+    every = cfg.get("save_every_steps") or per_epoch
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
+    sched = get_cosine_schedule_with_warmup(opt, int(cfg["warmup_ratio"] * total), total)
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    step, history, resumed_from = 0, [], None
+    if resume is not None:
+        st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if n in st["trainable"]:
+                    p.copy_(st["trainable"][n])
+        opt.load_state_dict(st["optimizer"])
+        sched.load_state_dict(st["scheduler"])
+        step, history, resumed_from = st["step"], st["log_history"], st["step"]
+
+    def evaluate() -> float:
+        torch.manual_seed(cfg["seed"] + 7919)  # the same val samples at every evaluation
+        vals = [_loss(model, tok, scorer, val[i : i + bs], op, spec.get("system"), device, grad=False)[1]
+                for i in range(0, len(val), bs)]
+        return sum(vals) / len(vals)
+
+    def save(d: Path, metrics: dict, final: bool) -> None:
+        model.save_pretrained(str(d))
+        tok.save_pretrained(str(d))
+        (d / "log_history.json").write_text(json.dumps(history))
+        if final:
+            (d / "final.json").write_text(json.dumps({"metrics": metrics}))
+        else:
+            torch.save({"trainable": {n: p.detach().cpu() for n, p in model.named_parameters() if n in names},
+                        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step,
+                        "log_history": history}, d / "onpolicy_state.pt")
+
+    while step < total:
+        epoch, i = divmod(step, per_epoch)
+        order = list(range(len(prompts)))
+        random.Random(cfg["seed"] + epoch).shuffle(order)  # per-epoch order: a resumed run sees the same batches
+        batch = [prompts[j] for j in order[i * bs : (i + 1) * bs]]
+        torch.manual_seed(cfg["seed"] * 100_003 + step)
+        loss, kl, ntok = _loss(model, tok, scorer, batch, op, spec.get("system"), device, grad=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        history.append({"step": step, "loss": float(loss.detach()), "reverse_kl": kl, "completion_tokens": ntok,
+                        "learning_rate": sched.get_last_lr()[0], "epoch": step / per_epoch})
+        log.info("onpolicy step %d/%d: reverse_kl %.4f over %d tokens", step, total, kl, ntok)
+        if step % every == 0 and step < total:
+            metrics = {"step": step, "reverse_kl": kl, **({"eval_loss": evaluate()} if val else {})}
+            history[-1].update({k: v for k, v in metrics.items() if k == "eval_loss"})
+            report_dir(metrics, lambda d: save(d, metrics, final=False))
+        maybe_kill(config.get("fault"), step)
+    metrics = {"step": step, "reverse_kl": history[-1]["reverse_kl"] if history else None,
+               "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history))}
+    if resumed_from is not None:
+        metrics["resumed_from_step"] = resumed_from
+    if val:
+        metrics["eval_loss"] = evaluate()
+    report_dir(metrics, lambda d: save(d, metrics, final=True))
+    scorer.close()
+
+
+def run_onpolicy(train_cfg: dict, train_prompts: list[dict], val_prompts: list[dict], teacher: dict, out_dir: str,
+                 fault: dict | None = None) -> dict:
+    """``train_prompts``: {prompt, teacher_prompt} records (:func:`prompts_of`); ``teacher``: :func:`teacher_spec`."""
+    from students.train import run_ray
+
+    if not train_prompts:
+        raise FactoryError("on-policy distillation needs prompts; the run has none")
+    return run_ray(_onpolicy_loop, {"train_rows": train_prompts, "val_rows": val_prompts, "teacher": teacher},
+                   train_cfg, out_dir, "onpolicy", has_val=bool(val_prompts), fault=fault)

@@ -1,0 +1,103 @@
+"""DPO preference pairs from the factory's own rows: no extra labelling.
+
+    >>> from students.pairs import build_pairs
+    >>> pairs, stats = build_pairs(accepted_rows + rejected_rows, source="both", max_per_prompt=4)
+    >>> pairs[0].keys()
+    dict_keys(['prompt', 'chosen', 'rejected', 'prompt_id', 'pair_source'])
+
+Two sources, both in TRL's conversational preference format:
+
+- ``verifier``: for one ``prompt_id``, a sample every verifier accepted (``chosen``) against a sample
+  a verifier rejected with a real score (``rejected``). Unverifiable rejects (score None), rows
+  rejected before verification (source, generate) and dedup rejects are not preference signal and
+  are skipped. Pairs are formed in sample-index order, cycling through the shorter side, up to
+  ``max_per_prompt``; identical texts never pair.
+- ``constitution``: a row whose ``constitution`` verdict carries ``details`` {initial, revised}
+  gives chosen = revised, rejected = initial (:func:`verifiers.constitution.dpo_example`, which keeps
+  only revisions that reduced the violated principles).
+
+``stats`` counts pairs per source and the prompts that had passes but no fails (or the reverse).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from factory.record import ACCEPTED, REJECTED
+from teachers.reasoning import join_reasoning
+
+
+def _text(row: dict) -> str:
+    return join_reasoning(row.get("reasoning"), row.get("completion") or "")
+
+
+def _prompt(row: dict) -> list[dict]:
+    msgs = json.loads(row["messages"]) if row.get("messages") else []
+    return [m for m in msgs if m.get("role") != "assistant"]
+
+
+def _is_verifier_fail(row: dict) -> bool:
+    return (row.get("status") == REJECTED and str(row.get("reject_stage") or "").startswith("verify:")
+            and row.get("score") is not None and not str(row.get("reject_reason") or "").startswith("unverifiable")
+            and bool((row.get("completion") or "").strip()))
+
+
+def verifier_pairs(rows: list[dict], max_per_prompt: int = 4) -> tuple[list[dict], dict]:
+    by_pid: dict[str, tuple[list[dict], list[dict]]] = {}
+    for r in rows:
+        if r.get("status") == ACCEPTED and (r.get("completion") or "").strip():
+            by_pid.setdefault(r["prompt_id"], ([], []))[0].append(r)
+        elif _is_verifier_fail(r):
+            by_pid.setdefault(r["prompt_id"], ([], []))[1].append(r)
+    pairs: list[dict] = []
+    stats = {"verifier_pairs": 0, "prompts_only_pass": 0, "prompts_only_fail": 0}
+    for pid in sorted(by_pid):
+        good, bad = (sorted(x, key=lambda r: r["sample_index"]) for x in by_pid[pid])
+        if not good or not bad:
+            stats["prompts_only_pass" if good else "prompts_only_fail"] += 1
+            continue
+        made, seen = 0, set()
+        for i in range(max(len(good), len(bad))):
+            g, b = good[i % len(good)], bad[i % len(bad)]
+            if made >= max_per_prompt or (g["id"], b["id"]) in seen:
+                break
+            seen.add((g["id"], b["id"]))
+            if _text(g).strip() == _text(b).strip():
+                continue
+            pairs.append({"prompt": _prompt(g), "chosen": [{"role": "assistant", "content": _text(g)}],
+                          "rejected": [{"role": "assistant", "content": _text(b)}], "prompt_id": pid,
+                          "pair_source": "verifier"})
+            made += 1
+    stats["verifier_pairs"] = len(pairs)
+    return pairs, stats
+
+
+def constitution_pairs(rows: list[dict], name: str = "constitution") -> tuple[list[dict], dict]:
+    from verifiers.constitution import dpo_example
+
+    pairs = []
+    for r in sorted(rows, key=lambda r: (r["prompt_id"], r.get("sample_index") or 0)):
+        ex = dpo_example(r, name)
+        if ex is not None:
+            pairs.append({**ex, "prompt_id": r["prompt_id"], "pair_source": "constitution"})
+    return pairs, {"constitution_pairs": len(pairs)}
+
+
+def build_pairs(rows: list[dict], source: Literal["verifier", "constitution", "both"] = "both",
+                max_per_prompt: int = 4) -> tuple[list[dict], dict]:
+    """All pairs of the chosen sources, plus per-source counts."""
+    if source not in ("verifier", "constitution", "both"):
+        raise ValueError(f"pairs source must be verifier|constitution|both, got {source!r}")
+    pairs: list[dict] = []
+    stats: dict = {"rows_in": len(rows)}
+    if source in ("verifier", "both"):
+        p, s = verifier_pairs(rows, max_per_prompt)
+        pairs += p
+        stats.update(s)
+    if source in ("constitution", "both"):
+        p, s = constitution_pairs(rows)
+        pairs += p
+        stats.update(s)
+    stats["pairs"] = len(pairs)
+    return pairs, stats

@@ -1,0 +1,339 @@
+"""The train stage: dispatch by ``train.method`` and the Ray Train harness every method shares.
+
+    >>> from students.train import train_if_needed
+    >>> info = train_if_needed(recipe, store, accepted_rows)      # the pipeline's train stage
+    >>> info["adapter_dir"], info.get("best")
+
+Every method runs as a Ray Train ``TorchTrainer`` whose workers report checkpoints (each epoch, or
+every ``save_every_steps``) with ``ray.train.report``. ``FailureConfig(max_failures)`` restarts a
+dead worker group, and the loop resumes from ``ray.train.get_checkpoint()`` (weights, optimizer,
+scheduler, step). ``CheckpointConfig`` keeps ``keep_checkpoints`` scored by ``eval_loss`` (the
+latest is always kept too). The driver copies the final model to ``<run>/train/adapter`` and the
+best-by-validation-loss one to ``<run>/train/best`` with ``best.json`` saying which step it was.
+
+Checkpoint layout (one Ray checkpoint): ``checkpoint/`` holds the model (LoRA adapter or full
+weights), tokenizer and trainer state; ``checkpoint/final.json`` marks the final one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from factory.errors import FactoryError, MissingDependencyError
+
+log = logging.getLogger(__name__)
+
+_STATE_FILES = {"optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin", "rng_state.pth",
+                "onpolicy_state.pt"}
+GPU_INSTALL = "pip install 'distill-factory[gpu]'"
+
+
+# ----------------------------------------------------------------------------- worker side
+
+def load_student(cfg: dict, path: str | None = None):
+    """(model, tokenizer) for training: fp32 on CPU, bf16 on GPU, NF4 + double quant for QLoRA."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from factory.models import resolve_model
+
+    path = path or resolve_model(cfg["student"])
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    kw: dict[str, Any] = {"dtype": torch.bfloat16 if cfg["use_gpu"] else torch.float32}
+    if cfg.get("load_in_4bit"):
+        kw["quantization_config"] = bnb_4bit_config()
+        kw["device_map"] = {"": torch.cuda.current_device()}
+    model = AutoModelForCausalLM.from_pretrained(path, **kw)
+    if cfg.get("load_in_4bit"):
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+    return model, tok
+
+
+def bnb_4bit_config():
+    """QLoRA quantisation (Dettmers et al. 2023): NF4 weights, double quantisation, bf16 compute."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as e:
+        raise MissingDependencyError(f"train.load_in_4bit (QLoRA) needs bitsandbytes: {GPU_INSTALL}") from e
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def peft_config(cfg: dict):
+    from peft import LoraConfig
+
+    lora = cfg.get("lora")
+    if not lora:
+        return None
+    return LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                      target_modules=lora["target_modules"], task_type="CAUSAL_LM")
+
+
+def hf_args(cfg: dict, work: str, has_val: bool) -> dict:
+    """TrainingArguments shared by the HF-Trainer-based methods (SFT, DPO, KD)."""
+    every = cfg.get("save_every_steps")
+    strategy = "steps" if every else "epoch"
+    return dict(
+        output_dir=work, num_train_epochs=cfg["epochs"], max_steps=cfg["max_steps"],
+        per_device_train_batch_size=cfg["batch_size"], per_device_eval_batch_size=cfg["batch_size"],
+        gradient_accumulation_steps=cfg["grad_accum"], learning_rate=cfg["learning_rate"], lr_scheduler_type="cosine",
+        warmup_steps=cfg["warmup_ratio"], logging_steps=1, save_strategy=strategy, save_steps=every or 500,
+        eval_strategy=strategy if has_val else "no", eval_steps=every, save_total_limit=1, report_to="none",
+        seed=cfg["seed"], use_cpu=not cfg["use_gpu"], bf16=bool(cfg["use_gpu"]), dataloader_num_workers=0,
+        disable_tqdm=True, gradient_checkpointing=bool(cfg.get("load_in_4bit")),
+    )
+
+
+def _rank() -> int:
+    import ray.train
+
+    return ray.train.get_context().get_world_rank()
+
+
+def report_dir(metrics: dict, fill: Callable[[Path], None]) -> None:
+    """Report ``metrics`` with a checkpoint that ``fill(dir/checkpoint)`` writes (rank 0 only)."""
+    import ray.train
+
+    with tempfile.TemporaryDirectory(prefix="factory-ckpt-") as tmp:
+        ckpt = None
+        if _rank() == 0:
+            target = Path(tmp) / "checkpoint"
+            target.mkdir()
+            fill(target)
+            ckpt = ray.train.Checkpoint.from_directory(tmp)
+        ray.train.report({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, checkpoint=ckpt)
+
+
+def latest_metrics(log_history: list[dict], step: int) -> dict:
+    out: dict = {}
+    for h in log_history:
+        out.update({k: v for k, v in h.items() if isinstance(v, (int, float))})
+    out["step"] = step
+    return out
+
+
+def resume_checkpoint(work: str) -> Path | None:
+    """Copy the latest reported checkpoint (after a worker restart) to local disk; None on a fresh start."""
+    import ray.train
+
+    ck = ray.train.get_checkpoint()
+    if ck is None:
+        return None
+    dst = Path(work) / "resume"
+    shutil.rmtree(dst, ignore_errors=True)
+    with ck.as_directory() as d:
+        shutil.copytree(Path(d) / "checkpoint", dst)
+    log.info("resuming from checkpoint %s", dst)
+    return dst
+
+
+def report_final_again(ckpt: Path) -> bool:
+    """A restart after the final report: report the same final checkpoint and stop."""
+    if not (ckpt / "final.json").exists():
+        return False
+    info = json.loads((ckpt / "final.json").read_text())
+    report_dir(info.get("metrics", {}), lambda d: shutil.copytree(ckpt, d, dirs_exist_ok=True))
+    return True
+
+
+def make_hf_callbacks(fault: dict | None) -> list:
+    """Ray checkpoint reporting for HF Trainers (+ the test-only fault injector)."""
+    from transformers import TrainerCallback
+    from transformers.trainer_utils import get_last_checkpoint
+
+    class ReportCheckpoints(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and _rank() == 0:
+                log.info("train step %s: %s", state.global_step, {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()})
+
+        def on_save(self, args, state, control, **kw):
+            src = get_last_checkpoint(args.output_dir)
+            report_dir(latest_metrics(state.log_history, state.global_step),
+                       lambda d: shutil.copytree(src, d, dirs_exist_ok=True))
+
+    cbs: list = [ReportCheckpoints()]
+    if fault:
+        class FaultInjectingKill(TrainerCallback):
+            def on_step_end(self, args, state, control, **kw):
+                maybe_kill(fault, state.global_step)
+
+        cbs.append(FaultInjectingKill())
+    return cbs
+
+
+def maybe_kill(fault: dict | None, step: int) -> None:
+    """Fault injection for tests: SIGKILL this worker once, at ``kill_at_step``, unless ``marker`` exists."""
+    if fault and step == fault["kill_at_step"] and not Path(fault["marker"]).exists():
+        Path(fault["marker"]).write_text(str(os.getpid()))
+        log.warning("fault injection: killing worker pid %d at step %d", os.getpid(), step)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) -> None:
+    """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    metrics = latest_metrics(trainer.state.log_history, trainer.state.global_step)
+    if resume is not None:
+        metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
+    if has_val:
+        metrics["eval_loss"] = trainer.evaluate()["eval_loss"]
+
+    def fill(d: Path) -> None:
+        trainer.save_model(str(d))
+        tok.save_pretrained(str(d))
+        (d / "log_history.json").write_text(json.dumps(trainer.state.log_history))
+        (d / "final.json").write_text(json.dumps({"metrics": metrics}))
+
+    report_dir(metrics, fill)
+
+
+# ----------------------------------------------------------------------------- driver side
+
+def _copy_model(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp, ignore=lambda d, names: [n for n in names if n in _STATE_FILES or n.startswith("rng_state")])
+    shutil.rmtree(dst, ignore_errors=True)
+    os.replace(tmp, dst)
+
+
+def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: str, has_val: bool,
+            fault: dict | None = None) -> dict:
+    """Run ``loop`` on Ray Train workers; copy the final and the best model out of the checkpoints."""
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    from factory.pipeline import _init_ray
+
+    _init_ray()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
+                                checkpoint_score_order="min")
+    trainer = TorchTrainer(
+        loop, train_loop_config={**loop_config, "train": cfg, "fault": fault},
+        scaling_config=ScalingConfig(num_workers=cfg["workers"], use_gpu=cfg["use_gpu"],
+                                     resources_per_worker={"CPU": cfg["cpus_per_worker"]}),
+        run_config=RunConfig(name=name, storage_path=str((out / "ray").resolve()), checkpoint_config=ckpt_cfg,
+                             failure_config=FailureConfig(max_failures=cfg["max_failures"])),
+    )
+    result = trainer.fit()
+    if result.checkpoint is None or result.error is not None:
+        raise FactoryError(f"{name} training failed: {result.error or 'no checkpoint reported'}")
+    with result.checkpoint.as_directory() as d:
+        final = Path(d) / "checkpoint"
+        if not (final / "final.json").exists():
+            raise FactoryError(f"{name} training ended without its final checkpoint")
+        _copy_model(final, out / "adapter")
+    fin = json.loads((out / "adapter" / "final.json").read_text())
+    history = json.loads((out / "adapter" / "log_history.json").read_text())
+    info: dict[str, Any] = {"adapter_dir": str(out / "adapter"), "metrics": fin["metrics"], "log_history": history,
+                            "full_finetune": cfg.get("lora") is None}
+    if has_val:
+        best = result.get_best_checkpoint("eval_loss", "min")
+        best_metrics = next((m for c, m in (result.best_checkpoints or []) if c.path == best.path), {}) if best else {}
+        if best is not None:
+            with best.as_directory() as d:
+                _copy_model(Path(d) / "checkpoint", out / "best")
+            mark = {"step": best_metrics.get("step"), "eval_loss": best_metrics.get("eval_loss"),
+                    "final": (out / "best" / "final.json").exists()}
+            (out / "best" / "best.json").write_text(json.dumps(mark))
+            info["best"] = {"dir": str(out / "best"), **mark}
+    return info
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+def _drop_system(examples: list[dict]) -> list[dict]:
+    return [{**e, "prompt": [m for m in e["prompt"] if m.get("role") != "system"]} for e in examples]
+
+
+def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
+    from factory.record import from_table
+
+    try:
+        rejects = from_table(store.read_parts("rejects"))
+    except (FileNotFoundError, OSError):
+        rejects = []
+    return accepted_rows + rejects
+
+
+def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None) -> dict:
+    """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy)."""
+    from students.data import sft_examples, split_by_prompt
+
+    cfg = recipe.train.model_dump()
+    method = cfg["method"]
+    acc = [r for r in store_rows if r["status"] == "accepted"]
+    n_prompts = len({r["prompt_id"] for r in acc})
+    frac = 0.1 if n_prompts >= 10 else 0.0
+    fix = _drop_system if cfg["drop_system_prompt"] else (lambda x: x)
+    if method == "sft":
+        from students.sft import run_sft
+
+        tr, va = split_by_prompt(acc, frac, cfg["seed"])
+        info = run_sft(cfg, fix(sft_examples(tr)), fix(sft_examples(va)), out_dir, fault=fault)
+    elif method == "kd":
+        from students.kd import kd_examples, run_kd
+
+        tr, va = split_by_prompt(acc, frac, cfg["seed"])
+        info = run_kd(cfg, kd_examples(tr, cfg["drop_system_prompt"]), kd_examples(va, cfg["drop_system_prompt"]), out_dir, fault=fault)
+    elif method == "dpo":
+        from students.dpo import run_dpo
+        from students.pairs import build_pairs
+
+        pairs, stats = build_pairs(store_rows, cfg["dpo"]["pairs"], cfg["dpo"]["max_pairs_per_prompt"])
+        if not pairs:
+            return {"status": "skipped", "reason": f"no preference pairs ({stats})"}
+        tr, va = split_by_prompt(pairs, 0.1 if len({p['prompt_id'] for p in pairs}) >= 10 else 0.0, cfg["seed"])
+        init = None
+        if cfg["dpo"]["sft_first"]:
+            from students.sft import run_sft
+
+            str_, sva = split_by_prompt(acc, frac, cfg["seed"])
+            init = run_sft(cfg, fix(sft_examples(str_)), fix(sft_examples(sva)), str(Path(out_dir) / "sft"))["adapter_dir"]
+        info = run_dpo(cfg, fix(tr), fix(va), out_dir, init_adapter=init, fault=fault)
+        info["pairs"] = stats
+    elif method == "onpolicy":
+        from students.onpolicy import prompts_of, run_onpolicy, teacher_spec
+
+        tr, va = split_by_prompt([r for r in store_rows if r.get("reject_stage") != "source"], frac, cfg["seed"])
+        info = run_onpolicy(cfg, fix(prompts_of(tr)), fix(prompts_of(va)), teacher_spec(recipe), out_dir, fault=fault)
+    else:  # pragma: no cover - the recipe schema allows only the methods above
+        raise FactoryError(f"unknown train.method {method!r}")
+    info.update(status="done", method=method, train_rows=len(tr), val_rows=len(va), student=cfg["student"])
+    return info
+
+
+def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
+    """The pipeline's train stage: skip when ``train/DONE`` exists, else train by ``train.method``."""
+    base = store.local_path()
+    if base is None:
+        raise FactoryError("training needs a local or shared-mount output.dir (object-store run dirs: train from an exported dataset)")
+    out = Path(base) / "train"
+    done = out / "DONE"
+    if done.exists():
+        log.info("training already done: %s", out / "adapter")
+        return json.loads(done.read_text())
+    rows = _all_rows(store, accepted_rows) if recipe.train.method in ("dpo", "onpolicy") else accepted_rows
+    if not accepted_rows and recipe.train.method != "onpolicy":
+        return {"status": "skipped", "reason": "no accepted rows to train on"}
+    info = train(recipe, rows, str(out))
+    info["data_run_id"] = Path(base).name
+    if info.get("status") == "done":
+        done.write_text(json.dumps(info))
+    return info
