@@ -44,6 +44,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     try:
         res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
+    except OSError as e:  # e.g. disk full mid-run: finished chunks are whole (atomic writes), the rest re-runs
+        print(f"error: writing the run store failed: {e.strerror or e}: {e.filename or ''} — free space and re-run to resume",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: finished chunks are kept; re-run the same command to resume", file=sys.stderr)
         try:

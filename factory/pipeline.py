@@ -258,6 +258,10 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
     rows = build_rows(recipe)  # raises (exit 2) before anything is written if the source is unusable
     store = RunStore(recipe.output.dir, recipe.name, run_id)
+    try:  # fail before any work if the run store cannot be written (read-only mount, a file in the way, ...)
+        fsutil.makedirs(store.fs, store.path)
+    except OSError as e:
+        raise FactoryError(f"output.dir: cannot create {store.uri}: {e.strerror or e}") from None
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests")) if use_cache else None
     timings: dict[str, float] = {}
     manifest = {
