@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -178,6 +179,10 @@ def make_hf_callbacks(fault: dict | None) -> list:
 def maybe_kill(fault: dict | None, step: int) -> None:
     """Fault injection for tests: SIGKILL this worker once, at ``kill_at_step``, unless ``marker`` exists."""
     if fault and step == fault["kill_at_step"] and not Path(fault["marker"]).exists():
+        # Ray Train's controller learns of a reported checkpoint when it next polls the workers; a kill right
+        # after the report (a fast, idle machine) could land first and leave nothing to resume from. A real
+        # preemption comes at a random time; give the last checkpoint a few seconds to register.
+        time.sleep(float(fault.get("grace_s", 5.0)))
         Path(fault["marker"]).write_text(str(os.getpid()))
         log.warning("fault injection: killing worker pid %d at step %d", os.getpid(), step)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -15,15 +15,39 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None, 
     return subprocess.run([sys.executable, "-m", "factory", *args], cwd=cwd or ROOT, env=e, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
+_RAY_KW = dict(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+
+
+@pytest.fixture
 def ray_local():
-    """One real local Ray for the integration tests of a session; shut down at the end."""
+    """A real local Ray in this process, started on first use and shared by later tests (shut down at the end)."""
     import ray
 
     os.environ.pop("RAY_ADDRESS", None)
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    if not ray.is_initialized():
+        ray.init(**_RAY_KW)
     yield ray
-    ray.shutdown()
+
+
+@pytest.fixture
+def no_inprocess_ray():
+    """For tests that start their own cluster (`ray start`): no in-process Ray may be connected meanwhile."""
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shutdown_ray_at_end():
+    yield
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
 
 
 @pytest.fixture(scope="session")

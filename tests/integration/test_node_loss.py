@@ -30,7 +30,7 @@ def _ray(*args, temp: str) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch):
+def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch, no_inprocess_ray):
     head_tmp, work_tmp = tempfile.mkdtemp(prefix="rh", dir="/tmp"), tempfile.mkdtemp(prefix="rw", dir="/tmp")
     cluster_auth(head_tmp, monkeypatch)
     port, dash = free_port(), free_port()

@@ -66,7 +66,7 @@ def submit(client, **kw) -> str:
 
 
 @pytest.fixture
-def ray_head(monkeypatch):
+def ray_head(monkeypatch, no_inprocess_ray):
     temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
     port, dash = free_port(), free_port()
     ray_bin = str(Path(sys.executable).parent / "ray")

@@ -147,8 +147,7 @@ def test_step_pickles_and_rejects_missing_column():
 
 
 @pytest.mark.integration
-def test_ray_path_matches_in_process():
-    import ray
+def test_ray_path_matches_in_process(ray_local):
     import ray.data
 
     from factory.record import to_table
@@ -158,14 +157,10 @@ def test_ray_path_matches_in_process():
                     for i, b in enumerate(bases + bases[:4])] + [reject(row("x", bases[0]), "verify", "bad")]
     cfg = MinHashConfig(on="completion", verify="estimate")  # the Ray path verifies by signature estimate
     local = MinHashDedup(cfg)(make())
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False
-        ds = ray.data.from_arrow(to_table(make())).repartition(3)
-        out = {r["id"]: r for r in minhash_dedup_ray(ds, cfg, num_partitions=4).take_all()}
-    finally:
-        ray.shutdown()
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ds = ray.data.from_arrow(to_table(make())).repartition(3)
+    out = {r["id"]: r for r in minhash_dedup_ray(ds, cfg, num_partitions=4).take_all()}
     assert len(out) == len(local) and sum(r["status"] == "rejected" for r in local) == 5
     for r in local:
         o = out[r["id"]]

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import time
 import uuid
 
@@ -19,6 +20,9 @@ import pytest
 
 from verifiers.code_exec import CodeExec
 from verifiers.sandbox import UID_BASE
+
+#: the folder holding the venv (the project checkout under `make test`): only the path skeleton to the venv shows
+REPO = os.path.dirname(sys.prefix)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the isolation these attacks test needs root (namespaces)")
 
@@ -232,12 +236,12 @@ def test_world_readable_secret_file_outside_is_invisible(v, tmp_path):
 
 def test_project_tree_and_home_are_invisible(v):
     # only the path skeletons leading to the two bound Python installs exist there
-    code = "import os\nassert sorted(os.listdir('/work/main') + os.listdir('/root')) != ['.pyenv', '.venv'], 'hidden'"
+    code = f"import os\nassert sorted(os.listdir({str(REPO)!r}) + os.listdir('/root')) != ['.pyenv', '.venv'], 'hidden'"
     assert run(v, code) == "AssertionError at solution line 2: hidden"
 
 
 def test_writing_outside_the_temp_dir_fails_everywhere(v, tmp_path):
-    targets = [str(tmp_path / "pwned"), "/pwned", "/usr/pwned", "/etc/pwned", "/dev/pwned", "/work/main/.venv/pwned"]
+    targets = [str(tmp_path / "pwned"), "/pwned", "/usr/pwned", "/etc/pwned", "/dev/pwned", os.path.join(sys.prefix, "pwned")]
     code = (f"wrote = []\nfor p in {targets!r}:\n    try:\n        open(p, 'w').write('x')\n        wrote.append(p)\n"
             "    except OSError:\n        pass\nassert wrote, 'nothing writable'")
     assert run(v, code) == "AssertionError at solution line 8: nothing writable"
