@@ -6,6 +6,7 @@ dataset must equal an uninterrupted run's: every row accounted for, none twice.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.faults.fault_server import FaultInjectingServer
 from tests.integration.test_faults import dataset, write_recipe
-from tests.integration.test_ray_job import cluster_auth, cluster_pids, free_port, submit
+from tests.integration.test_ray_job import cluster_auth, cluster_pids, free_port, node_ports, ray_cli, submit, wait_for_jobs_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def _ray(*args, temp: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # carries the test's RAY_AUTH_* token
     return subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--block", *args, f"--temp-dir={temp}",
-                             "--disable-usage-stats"], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                             "--disable-usage-stats", *node_ports()], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
@@ -39,25 +40,16 @@ def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch, no_inprocess_r
         with FaultInjectingServer(mode="process", latency_s=0.3) as srv:
             procs.append(_ray("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--dashboard-host=127.0.0.1",
                               f"--dashboard-port={dash}", "--num-cpus=1", "--include-dashboard=true", temp=head_tmp))
-            from ray.job_submission import JobSubmissionClient
-
-            client = None
-            for _ in range(120):
-                try:
-                    client = JobSubmissionClient(f"http://127.0.0.1:{dash}")
-                    client.list_jobs()
-                    break
-                except Exception:
-                    client = None
-                    time.sleep(1)
-            assert client is not None
+            address = f"http://127.0.0.1:{dash}"
+            wait_for_jobs_api(address)
             procs.append(_ray(f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", "--num-cpus=2", temp=work_tmp))
             time.sleep(10)
             recipe = write_recipe(tmp_path, srv.base_url, tmp_path / "out", limit=24)
             text = recipe.read_text().replace("  batch_size: 4\n", "  batch_size: 4\n  replicas: 2\n")
             recipe.write_text(text)
-            job = submit(client, entrypoint=f"python -m factory run {recipe}",
-                                    runtime_env={"working_dir": str(ROOT), "excludes": [".venv", "runs", ".git", "tests/artifacts"]})
+            p = submit(address, f"python -m factory run {recipe}", wait=False)
+            assert p.returncode == 0, p.stdout + p.stderr
+            job = re.search(r"(raysubmit_\w+)", p.stdout + p.stderr).group(1)
             deadline = time.time() + 300
             while time.time() < deadline and not list((tmp_path / "out").glob("faults/*/chunks/chunk-*.parquet")):
                 time.sleep(0.5)
@@ -65,13 +57,13 @@ def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch, no_inprocess_r
             assert raylets, "worker raylet not found"
             for p in raylets:
                 os.kill(p, signal.SIGKILL)
-            status = None
+            status = ""
             while time.time() < deadline + 300:
-                status = str(client.get_job_status(job))
-                if status.endswith(("SUCCEEDED", "FAILED", "STOPPED")):
+                status = ray_cli("job", "status", "--address", address, job).stdout
+                if any(w in status for w in ("SUCCEEDED", "FAILED", "STOPPED")):
                     break
-                time.sleep(2)
-            assert status.endswith("SUCCEEDED"), client.get_job_logs(job)[-3000:]
+                time.sleep(3)
+            assert "SUCCEEDED" in status, ray_cli("job", "logs", "--address", address, job).stdout[-3000:]
             rows = dataset(tmp_path / "out")
             assert len(rows) == 48 and len({r[0] for r in rows}) == 48
             assert all(r[2] == "accepted" for r in rows)

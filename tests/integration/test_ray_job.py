@@ -5,6 +5,7 @@ The cluster runs `ray start --block` in its own process group with its own temp 
 of that cluster is left.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -30,6 +31,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def node_ports() -> list[str]:
+    """Free ports for one node's agents: the defaults (e.g. 52365) may be held by another Ray on the machine,
+    which leaves the node without a job agent ("No available agent to submit job")."""
+    names = ["dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port", "runtime-env-agent-port",
+             "node-manager-port", "object-manager-port"]
+    return [f"--{n}={free_port()}" for n in names]
+
+
 def cluster_pids(marker: str) -> list[int]:
     out = []
     for p in Path("/proc").iterdir():
@@ -53,16 +62,38 @@ def cluster_auth(temp: str, monkeypatch) -> dict:
     return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
 
 
-def submit(client, **kw) -> str:
-    """submit_job, retried while the node's job agent is still starting ("No available agent")."""
-    for _ in range(60):
-        try:
-            return client.submit_job(**kw)
-        except RuntimeError as e:
-            if "No available agent" not in str(e):
-                raise
-            time.sleep(2)
-    return client.submit_job(**kw)
+def ray_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The Ray CLI as a user runs it, in a fresh process (it reads RAY_AUTH_TOKEN_PATH; an in-process client
+    would reuse the token of any Ray this test process talked to before)."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    return subprocess.run([str(Path(sys.executable).parent / "ray"), *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def wait_for_jobs_api(address: str, proc: subprocess.Popen | None = None, seconds: float = 180) -> None:
+    t0, last = time.time(), None
+    while time.time() - t0 < seconds:
+        p = ray_cli("job", "list", "--address", address)
+        if p.returncode == 0:
+            return
+        last = p.stderr[-500:]
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"ray start exited: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(2)
+    pytest.fail(f"the Jobs API did not come up: {last}")
+
+
+def submit(address: str, entrypoint: str, wait: bool, timeout: float = 900) -> subprocess.CompletedProcess:
+    """`ray job submit`, retried while the node's job agent is still starting ("No available agent")."""
+    args = ["job", "submit", "--address", address, "--working-dir", str(ROOT),
+            "--runtime-env-json", json.dumps({"excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]}),
+            *([] if wait else ["--no-wait"]), "--", *entrypoint.split()]
+    for _ in range(30):
+        p = ray_cli(*args, timeout=timeout)
+        if "No available agent" not in p.stdout + p.stderr:
+            return p
+        time.sleep(2)
+    return p
 
 
 @pytest.fixture
@@ -74,24 +105,11 @@ def ray_head(monkeypatch, no_inprocess_ray):
     env.update(cluster_auth(temp, monkeypatch))
     proc = subprocess.Popen([ray_bin, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                              "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}", "--num-cpus=2", f"--temp-dir={temp}",
-                             "--include-dashboard=true", "--disable-usage-stats"],
+                             "--include-dashboard=true", "--disable-usage-stats", *node_ports()],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     address = f"http://127.0.0.1:{dash}"
-    from ray.job_submission import JobSubmissionClient
-
-    client, t0 = None, time.time()
-    while time.time() - t0 < 120:
-        try:
-            client = JobSubmissionClient(address)
-            client.list_jobs()
-            break
-        except Exception:
-            client = None
-            if proc.poll() is not None:
-                pytest.fail(f"ray start exited: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(1)
-    assert client is not None, "dashboard did not come up"
-    yield client, address
+    wait_for_jobs_api(address, proc)
+    yield address
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(60)
@@ -110,22 +128,12 @@ def ray_head(monkeypatch, no_inprocess_ray):
 
 
 def test_recipe_runs_as_a_ray_job(tmp_path, ray_head):
-    client, address = ray_head
+    address = ray_head
     recipe = write_recipe(tmp_path)
-    job = submit(
-        client,
-        entrypoint=f"python -m factory run {recipe} --skip-train --skip-eval",
-        runtime_env={"working_dir": str(ROOT), "excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]},
-    )
-    t0, status = time.time(), None
-    while time.time() - t0 < 600:
-        status = str(client.get_job_status(job))
-        if status.endswith(("SUCCEEDED", "FAILED", "STOPPED")):
-            break
-        time.sleep(2)
-    logs = client.get_job_logs(job)
-    assert status.endswith("SUCCEEDED"), logs[-3000:]
-    assert "run dir:" in logs and "accepted" in logs
+    # the README's line: ray job submit --working-dir . -- python -m factory run RECIPE
+    p = submit(address, f"python -m factory run {recipe} --skip-train --skip-eval", wait=True)
+    assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
+    assert "run dir:" in p.stdout and "accepted" in p.stdout
     run_dirs = list((tmp_path / "runs" / "tiny").iterdir())
     assert len(run_dirs) == 1
     rows = [r for f in sorted((run_dirs[0]).glob("*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
