@@ -19,13 +19,13 @@ import pytest
 from tests.conftest import ROOT
 from tests.faults.fault_server import FaultInjectingServer
 from tests.integration.test_faults import dataset, write_recipe
-from tests.integration.test_ray_job import cluster_auth, cluster_pids, free_port, node_ports, ray_cli, submit, wait_for_jobs_api
+from tests.integration.test_ray_job import cluster_auth, cluster_env, cluster_pids, free_port, node_ports, ray_cli, submit, wait_for_jobs_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _ray(*args, temp: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # carries the test's RAY_AUTH_* token
+    env = cluster_env()  # carries the test's RAY_AUTH_* token and the venv on PATH
     return subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--block", *args, f"--temp-dir={temp}",
                              "--disable-usage-stats", *node_ports()], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -31,6 +31,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cluster_env() -> dict:
+    """The environment of `ray start`, as in a shell with the project's venv activated: a job's `python`
+    is found on the PATH the cluster was started with."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def node_ports() -> list[str]:
     """Free ports for one node's agents: the defaults (e.g. 52365) may be held by another Ray on the machine,
     which leaves the node without a job agent ("No available agent to submit job")."""
@@ -101,7 +109,7 @@ def ray_head(monkeypatch, no_inprocess_ray):
     temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
     port, dash = free_port(), free_port()
     ray_bin = str(Path(sys.executable).parent / "ray")
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env = cluster_env()
     env.update(cluster_auth(temp, monkeypatch))
     proc = subprocess.Popen([ray_bin, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                              "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}", "--num-cpus=2", f"--temp-dir={temp}",
