@@ -48,12 +48,17 @@ class Verifier:
     def verify(self, sample: dict) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def verify_batch(self, samples: list[dict]) -> list[Verdict]:
-        out = []
+    def check_columns(self, samples: list[dict]) -> None:
+        """A missing input column is a pipeline bug, not a bad sample: raise, naming verifier and column."""
         for s in samples:
             missing = [c for c in self.requires if c not in s]
             if missing:
                 raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
+
+    def verify_batch(self, samples: list[dict]) -> list[Verdict]:
+        self.check_columns(samples)
+        out = []
+        for s in samples:
             try:
                 v = self.verify(s)
             except Exception as e:  # never let one bad sample fail the batch

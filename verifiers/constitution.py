@@ -290,10 +290,7 @@ class Constitution(Verifier):
         return self.verify_batch([sample])[0]
 
     def verify_batch(self, samples: list[dict]) -> list[Verdict]:
-        for s in samples:
-            missing = [c for c in self.requires if c not in s]
-            if missing:
-                raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
+        self.check_columns(samples)
         out: list[Verdict | None] = [None] * len(samples)
         states: list[_State] = []
         for i, s in enumerate(samples):

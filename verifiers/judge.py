@@ -167,10 +167,7 @@ class Judge(Verifier):
         return self.verify_batch([sample])[0]
 
     def verify_batch(self, samples: list[dict]) -> list[Verdict]:
-        for s in samples:
-            missing = [c for c in self.requires if c not in s]
-            if missing:
-                raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
+        self.check_columns(samples)
         out: list[Verdict | None] = [None] * len(samples)
         todo: list[tuple[int, list[dict]]] = []
         j = self.cfg.judge
