@@ -126,15 +126,18 @@ class _HeaderBudget:
         self.seq = 0  # ticket whose header the estimate came from; older answers are stale
         self.rollover_seq = 0  # tickets up to this one were sent in a window that has since reset
 
-    def wait_s(self, cost: float, now: float, last_seq: int) -> float:
+    def wait_s(self, cost: float, now: float, last_seq: int, in_flight: float) -> float:
         if self.remaining is None:
             return 0.0
         if now >= self.reset_at:
             # The window rolled over: start from the full limit if we know it (so a burst after a
             # reset is still capped), and ignore late answers that still describe the old window.
+            # Requests still in flight were sent in the old window but may reach the server in the
+            # new one and count there, so they are taken off the fresh budget (errs safe).
             # Until an answer from the new window tells us its reset, assume a 1 s window: if no
             # answer ever comes (all time out), we fall back to "limit per second", never stall.
-            self.remaining, self.rollover_seq, self.reset_at = self.limit, last_seq, now + 1.0
+            self.rollover_seq, self.reset_at = last_seq, now + 1.0
+            self.remaining = None if self.limit is None else self.limit - in_flight
             if self.remaining is None:
                 return 0.0
         if self.remaining < cost:
@@ -188,9 +191,9 @@ class RateLimiter:
                 now = time.monotonic()
                 wait = max(self.cooldown_until - now, 0.0)
                 if wait == 0.0:
-                    wait = self._hdr_req.wait_s(1, now, self._seq)
+                    wait = self._hdr_req.wait_s(1, now, self._seq, len(self._sent_tokens))
                     if wait == 0.0:
-                        wait = self._hdr_tok.wait_s(est_tokens, now, self._seq)
+                        wait = self._hdr_tok.wait_s(est_tokens, now, self._seq, sum(self._sent_tokens.values()))
                         if wait > 0 and self._hdr_req.remaining is not None:
                             self._hdr_req.remaining += 1  # give back: we did not send
                 if wait == 0.0:

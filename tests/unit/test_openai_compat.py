@@ -281,6 +281,31 @@ def test_ratelimit_headers_slow_the_client_down():
         assert srv.stats()["outcomes"] == {"ok": 25}
 
 
+def test_request_in_flight_across_a_window_reset_counts_in_the_new_window():
+    # CI saw one 429 here: a request sent just before the client-side reset reached the server after
+    # its window rolled over, so it spent the new window's budget while the client assumed the full limit.
+    lim = RateLimiter()
+
+    async def go():
+        first = await lim.acquire(1)
+        lim.observe(first, {"x-ratelimit-limit-requests": "5", "x-ratelimit-remaining-requests": "1",
+                            "x-ratelimit-reset-requests": "0.05s"})
+        straggler = await lim.acquire(1)  # the last of the old window, still unanswered at the reset
+        await asyncio.sleep(0.06)
+        t0 = time.monotonic()
+        for _ in range(4):  # the new window fits 5 - 1 in flight without waiting ...
+            await lim.acquire(1)
+        free = time.monotonic() - t0
+        t1 = time.monotonic()
+        lim.release(straggler)
+        await lim.acquire(1)  # ... and the 5th waits for the next (assumed 1 s) window
+        return free, time.monotonic() - t1
+
+    free, waited = asyncio.run(go())
+    assert free < 0.05
+    assert waited >= 0.9
+
+
 def test_cool_down_holds_every_sender():
     lim = RateLimiter()
 
