@@ -142,7 +142,7 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
             del rows
             with PeakRSS() as mem:
                 t0 = time.perf_counter()
-                out = minhash_dedup_ray(ds, cfg, num_partitions=8).materialize()
+                out = minhash_dedup_ray(ds, cfg).materialize()
                 dt = time.perf_counter() - t0
             rejected = out.filter(lambda r: r["status"] == "rejected").count()
             print(f"ray  {n:>8} docs: {dt:7.1f} s  {n / dt:8.0f} docs/s  rejected {rejected}  "

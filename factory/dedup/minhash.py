@@ -63,7 +63,7 @@ from factory.dedup import (
     text_of,
     words,
 )
-from factory.record import ACCEPTED
+from factory.record import ACCEPTED, reject
 from factory.steps import Step
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,17 @@ class MinHashConfig:
     verify: str = field(default="exact", metadata={"help": "candidate check: 'exact' shingle Jaccard, 'estimate' from signatures, or 'none'"})
     bucket_cap: int = field(default=64, metadata={"help": "buckets larger than this link members to the first one (star) instead of all pairs"})
     seed: int = field(default=1, metadata={"help": "MinHash seed (one signature scheme per run)"})
+    engine: str = field(default="auto", metadata={"help": "'local' (in the driver), 'ray' (signatures and the bucket shuffle on Ray Data), or 'auto': ray from ray_min_rows rows when Ray is running"})
+    ray_min_rows: int = field(default=100_000, metadata={"help": "with engine 'auto', the row count from which the Ray path is used"})
+    num_partitions: int | None = field(default=None, metadata={"help": "Ray path: bucket shuffle partitions (default: ~2M band entries each, >= 2 per CPU)"})
 
     def __post_init__(self) -> None:
         o = type(self).__name__
         check_choice(o, "on", self.on, TEXT_CHOICES)
         check_choice(o, "shingle", self.shingle, ("word", "char"))
         check_choice(o, "verify", self.verify, ("exact", "estimate", "none"))
+        check_choice(o, "engine", self.engine, ("auto", "local", "ray"))
+        check_range(o, "ray_min_rows", self.ray_min_rows, 0, 10**12)
         check_range(o, "ngram", self.ngram, 1, 64)
         check_range(o, "num_perm", self.num_perm, 2, 4096)
         check_range(o, "threshold", self.threshold, 0.01, 1.0)
@@ -253,7 +258,17 @@ class MinHashDedup(Step):
         if name:
             self.name = name
 
+    def use_ray(self, n_rows: int) -> bool:
+        if self.config.engine == "auto":
+            import sys
+
+            ray = sys.modules.get("ray")  # only when the run already started Ray: never start one here
+            return n_rows >= self.config.ray_min_rows and ray is not None and ray.is_initialized()
+        return self.config.engine == "ray"
+
     def process(self, rows: list[dict]) -> list[dict]:
+        if self.use_ray(len(rows)):
+            return self.process_ray(rows)
         texts = [text_of(r, self.config.on) for r in rows]
         sh = shingle_hashes(texts, self.config)
         sig, ok = signatures(texts, self.config, sh)
@@ -270,44 +285,82 @@ class MinHashDedup(Step):
         log.info("%s: %d rows in, %d near-duplicates rejected", self.name, len(rows), dropped)
         return rows
 
+    def process_ray(self, rows: list[dict]) -> list[dict]:
+        """Same decisions on Ray Data: the driver sends a compact table (id, survivor rank, text) and
+        gets back only the clusters. Verification is by signature estimate (no shingles on the driver)."""
+        import pyarrow as pa
+        import ray.data
+
+        texts = [text_of(r, self.config.on) for r in rows]
+        table = pa.table({
+            "id": pa.array([r["id"] for r in rows], pa.string()),
+            "rank": pa.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], pa.float64()),
+            "tlen": pa.array([len(t) for t in texts], pa.int64()),
+            "text": pa.array(texts, pa.large_string()),
+        })
+        del texts
+        n_blocks = max(2, -(-len(rows) // 20_000))
+        ds = ray.data.from_arrow(table).repartition(n_blocks)
+        sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(self.config,), batch_format="pyarrow",
+                              concurrency=(1, 64)).materialize()
+        parts = self.config.num_partitions or default_partitions(len(rows), self.config.bands_rows()[0])
+        decisions = minhash_decisions_ray(sigs, self.config, self.name, parts)
+        dropped = sum(apply_decision(r, decisions[r["id"]], self.name) for r in rows if r["id"] in decisions)
+        log.info("%s (ray): %d rows in, %d near-duplicates rejected", self.name, len(rows), dropped)
+        return rows
+
 
 # ----------------------------------------------------------------------------- Ray Data path
+#: columns of the compact table the Ray path works on (built by the step, or derived from Sample rows)
+COMPACT = ("id", "rank", "tlen", "text")
+
+
 class _SignatureUDF:
-    """Per batch: signature, band keys and survivor-rule fields of every accepted row."""
+    """Per batch: signature, band keys and survivor-rule fields of every accepted row.
+
+    Takes either the compact table (``id, rank, tlen, text``: what :class:`MinHashDedup` sends) or
+    Sample rows (only the columns the text needs are converted to Python)."""
 
     def __init__(self, cfg: MinHashConfig):
         self.cfg = cfg
         self.b, self.r = cfg.bands_rows()
 
     def __call__(self, table):
-        rows = [r for r in table.to_pylist() if r.get("status") == ACCEPTED]
-        texts = [text_of(r, self.cfg.on) for r in rows]
+        if "text" in table.column_names:
+            ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+            rank, tlen = table.column("rank").to_numpy(), table.column("tlen").to_numpy()
+        else:
+            cols = sorted({"id", "status", "score", *required_columns(self.cfg.on)} & set(table.column_names))
+            rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
+            ids, texts = [r["id"] for r in rows], [text_of(r, self.cfg.on) for r in rows]
+            rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
+            tlen = np.array([len(t) for t in texts], dtype=np.int64)
         sig, ok = signatures(texts, self.cfg)
         keep = np.nonzero(ok)[0]
         sig = sig[keep]
         return {
-            "id": np.array([rows[i]["id"] for i in keep], dtype=object),
-            "rank": np.array([survivor_key(rows[i].get("score"), 0, "")[0] for i in keep], dtype=np.float64),
-            "tlen": np.array([len(texts[i]) for i in keep], dtype=np.int64),
+            "id": np.array(ids, dtype=object)[keep],
+            "rank": np.asarray(rank, dtype=np.float64)[keep],
+            "tlen": np.asarray(tlen, dtype=np.int64)[keep],
             "sig": sig,
             "keys": band_keys(sig, self.b, self.r).T.copy(),
         }
 
 
-def _explode_bands(batch: dict) -> dict:
-    b = batch["keys"].shape[1] if len(batch["keys"]) else 0
-    return {"key": batch["keys"].ravel(), "id": np.repeat(batch["id"], b)}
+def _explode_bands(batch: dict, parts: int) -> dict:
+    """One row per (text, band): the band key and the shuffle partition it hashes to."""
+    keys = batch["keys"]
+    b = keys.shape[1] if len(keys) else 0
+    flat = keys.ravel()
+    return {"part": (flat % np.uint64(parts)).astype(np.int64), "key": flat, "id": np.repeat(batch["id"], b)}
 
 
-def _bucket_edges(group: dict, cap: int) -> dict:
-    ids = np.sort(group["id"].astype(str))
-    if len(ids) < 2:
-        return {"a": np.array([], dtype=object), "b": np.array([], dtype=object)}
-    if len(ids) <= cap:
-        ia, ib = np.triu_indices(len(ids), k=1)
-    else:
-        ia, ib = np.zeros(len(ids) - 1, np.int64), np.arange(1, len(ids))
-    return {"a": ids[ia].astype(object), "b": ids[ib].astype(object)}
+def _partition_edges(group: dict, cap: int) -> dict:
+    """Candidate pairs inside one shuffle partition: every bucket lies wholly in one partition, so the
+    vectorised in-process :func:`bucket_pairs` applies (one call per partition, not per bucket)."""
+    uniq, inv = np.unique(group["id"].astype(str), return_inverse=True)
+    pairs = bucket_pairs(group["key"], inv, cap)
+    return {"a": uniq[pairs[:, 0]].astype(object), "b": uniq[pairs[:, 1]].astype(object)}
 
 
 def _select_ids(batch: dict, wanted: frozenset) -> dict:
@@ -315,60 +368,85 @@ def _select_ids(batch: dict, wanted: frozenset) -> dict:
     return {k: batch[k][m] for k in ("id", "rank", "tlen", "sig")}
 
 
-def _apply_decisions(table, decisions: dict, stage: str):
-    import pyarrow as pa
-
-    from factory.record import reject
-
-    rows = table.to_pylist()
-    for r in rows:
-        d = decisions.get(r.get("id"))
-        if d is None or r.get("status") != ACCEPTED:
-            continue
-        cid, sid, note = d
-        if sid is None:
-            if r.get("cluster_id") is None:
-                r["cluster_id"] = cid
-        else:
-            r["cluster_id"], r["survivor_id"] = cid, sid
-            reject(r, stage, f"near-duplicate of {sid} ({note})")
-    return pa.Table.from_pylist(rows, schema=table.schema)
-
-
-def minhash_dedup_ray(ds, cfg: MinHashConfig | None = None, stage: str = "minhash", num_partitions: int | None = None):
-    """The MinHash LSH step over a whole Ray Dataset of Sample rows; returns the marked dataset.
-
-    The input is read twice (signatures, then marking), so pass a materialised or re-readable dataset.
-    ``num_partitions`` sets the bucket shuffle's partition count (Ray's default, 200, is heavy on a
-    small machine; a few per CPU is plenty).
-    """
-    cfg = cfg or MinHashConfig()
-    sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(cfg,), batch_format="pyarrow", concurrency=(1, 64)).materialize()
+def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int) -> dict[str, tuple]:
+    """``id -> (cluster_id, survivor_id or None, note)`` for every row in a near-duplicate cluster,
+    from a (materialised) dataset of :class:`_SignatureUDF` output. Only candidate pairs and the
+    signatures of their members come back to the driver."""
+    parts = max(1, int(num_partitions))
     edges = (
-        sigs.map_batches(_explode_bands, batch_format="numpy")
-        .groupby("key", num_partitions=num_partitions)
-        .map_groups(_bucket_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy")
+        sigs.map_batches(_explode_bands, fn_kwargs={"parts": parts}, batch_format="numpy")
+        .groupby("part", num_partitions=parts)
+        .map_groups(_partition_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy")
         .take_all()
     )
     pairs = sorted({(e["a"], e["b"]) for e in edges})
     nodes = sorted({x for p in pairs for x in p})
     log.info("minhash (ray): %d candidate pairs over %d texts", len(pairs), len(nodes))
     decisions: dict[str, tuple] = {}
-    if pairs:
-        info = sigs.map_batches(_select_ids, fn_kwargs={"wanted": frozenset(nodes)}, batch_format="numpy").take_all()
-        pos = {rec["id"]: i for i, rec in enumerate(info)}
-        sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
-        pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
-        if cfg.verify != "none":
-            pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
-        for comp in components(len(info), pa_):
-            key = lambda i: (float(info[i]["rank"]), int(info[i]["tlen"]), info[i]["id"])  # noqa: E731
-            s = min(comp, key=key)
-            sid = info[s]["id"]
-            cid = cluster_id(stage, (info[i]["id"] for i in comp))
-            decisions[sid] = (cid, None, None)
-            for i in comp:
-                if i != s:
-                    decisions[info[i]["id"]] = (cid, sid, f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}")
+    if not pairs:
+        return decisions
+    info = sigs.map_batches(_select_ids, fn_kwargs={"wanted": frozenset(nodes)}, batch_format="numpy").take_all()
+    pos = {rec["id"]: i for i, rec in enumerate(info)}
+    sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
+    pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
+    if cfg.verify != "none":
+        pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
+    for comp in components(len(info), pa_):
+        key = lambda i: (float(info[i]["rank"]), int(info[i]["tlen"]), info[i]["id"])  # noqa: E731
+        s = min(comp, key=key)
+        sid = info[s]["id"]
+        cid = cluster_id(stage, (info[i]["id"] for i in comp))
+        decisions[sid] = (cid, None, None)
+        for i in comp:
+            if i != s:
+                decisions[info[i]["id"]] = (cid, sid, f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}")
     log.info("minhash (ray): %d near-duplicates rejected", sum(1 for d in decisions.values() if d[1]))
+    return decisions
+
+
+def apply_decision(row: dict, decision: tuple, stage: str) -> bool:
+    """Mark one accepted row from its decision; True when it was rejected."""
+    cid, sid, note = decision
+    if sid is None:
+        if row.get("cluster_id") is None:
+            row["cluster_id"] = cid
+        return False
+    row["cluster_id"], row["survivor_id"] = cid, sid
+    reject(row, stage, f"near-duplicate of {sid} ({note})")
+    return True
+
+
+def _apply_decisions(table, decisions: dict, stage: str):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hit = pc.is_in(table.column("id"), value_set=pa.array(list(decisions), pa.string()))
+    if not pc.any(hit).as_py():  # most batches of a large corpus: nothing to convert
+        return table
+    rows = table.to_pylist()
+    for r in rows:
+        d = decisions.get(r.get("id"))
+        if d is not None and r.get("status") == ACCEPTED:
+            apply_decision(r, d, stage)
+    return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def default_partitions(n_rows: int, bands: int) -> int:
+    """Shuffle partitions: about 2M (key, id) entries each, at least 2 per CPU of the cluster."""
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+    return max(2 * cpus, -(-n_rows * bands // 2_000_000))
+
+
+def minhash_dedup_ray(ds, cfg: MinHashConfig | None = None, stage: str = "minhash", num_partitions: int | None = None):
+    """The MinHash LSH step over a whole Ray Dataset of Sample rows; returns the marked dataset.
+
+    The input is read twice (signatures, then marking), so pass a materialised or re-readable dataset.
+    ``num_partitions`` sets the bucket shuffle's partition count (default: :func:`default_partitions`).
+    """
+    cfg = cfg or MinHashConfig()
+    sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(cfg,), batch_format="pyarrow", concurrency=(1, 64)).materialize()
+    parts = num_partitions or default_partitions(sigs.count(), cfg.bands_rows()[0])
+    decisions = minhash_decisions_ray(sigs, cfg, stage, parts)
     return ds.map_batches(_apply_decisions, fn_kwargs={"decisions": decisions, "stage": stage}, batch_format="pyarrow")

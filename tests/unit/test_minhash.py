@@ -166,3 +166,31 @@ def test_ray_path_matches_in_process(ray_local):
         o = out[r["id"]]
         assert (o["status"], o["reject_stage"], o["reject_reason"], o["cluster_id"], o["survivor_id"]) == (
             r["status"], r["reject_stage"], r["reject_reason"], r["cluster_id"], r["survivor_id"])
+
+
+@pytest.mark.integration
+def test_step_on_ray_engine_matches_local_engine(ray_local):
+    import ray.data
+
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    bases = [doc() for _ in range(8)]
+    make = lambda: [row(f"p{i}", edit(b, i % 3 + 1) if i >= 8 else b, score=float(i % 2))  # noqa: E731
+                    for i, b in enumerate(bases + bases[:5])] + [reject(row("x", bases[0]), "verify", "bad")]
+    local = MinHashDedup(MinHashConfig(on="completion", verify="estimate", engine="local"))(make())
+    step = MinHashDedup(MinHashConfig(on="completion", verify="estimate", engine="auto", ray_min_rows=5, num_partitions=3))
+    assert step.use_ray(13)
+    on_ray = step(make())
+    assert sum(r["status"] == "rejected" for r in on_ray) == 6  # 5 near-duplicates + the verify reject
+    assert [(r["id"], r["status"], r["reject_stage"], r["reject_reason"], r["cluster_id"], r["survivor_id"]) for r in on_ray] == \
+        [(r["id"], r["status"], r["reject_stage"], r["reject_reason"], r["cluster_id"], r["survivor_id"]) for r in local]
+
+
+def test_auto_engine_never_starts_ray(no_inprocess_ray):
+    import ray
+
+    step = MinHashDedup(MinHashConfig(on="completion", engine="auto", ray_min_rows=1))
+    assert not step.use_ray(10**6)
+    rows = step([row("a", doc()), row("b", doc())])
+    assert [r["status"] for r in rows] == ["accepted", "accepted"] and not ray.is_initialized()
+    with pytest.raises(ValueError, match="engine"):
+        MinHashConfig(engine="spark")
