@@ -86,9 +86,10 @@ def stage_names(recipe) -> list[str]:
 
 def run_steps(steps: list[Step], rows: list[dict]) -> tuple[list[dict], dict[str, float]]:
     timings = {}
-    for st in steps:
+    for k, st in enumerate(steps, 1):
         t0 = time.time()
         live = sum(1 for r in rows if r["status"] == "accepted")
+        log.info("curation %d/%d: %s on %d accepted rows", k, len(steps), st.name, live)
         rows = st(rows)
         timings[st.name] = round(time.time() - t0, 3)
         log.info("%s: %d in, %d out (%.1fs)", st.name, live, sum(1 for r in rows if r["status"] == "accepted"), timings[st.name])

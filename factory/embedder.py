@@ -78,14 +78,23 @@ class Embedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], label: str | None = None) -> np.ndarray:
+        """Embed ``texts``; with a ``label``, log a progress line every few seconds (large corpora)."""
         if not texts:
             return np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
-        vecs = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vecs, dtype=np.float32)
+        from factory.progress import Progress
+
+        texts = list(texts)
+        block = max(self.batch_size, 1024)
+        prog = Progress(label, total=len(texts), unit="texts", final=False) if label else None
+        out = []
+        for i in range(0, len(texts), block):
+            part = texts[i : i + block]
+            out.append(self.model.encode(part, batch_size=self.batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False))
+            if prog:
+                prog.update(len(part))
+        return np.concatenate(out).astype(np.float32, copy=False)
 
     def __getstate__(self) -> dict:
         # the model is heavy and process-local: ship the settings, reload on first use

@@ -151,15 +151,34 @@ def report_final_again(ckpt: Path) -> bool:
     return True
 
 
+def progress_line(step: int, max_steps: int, elapsed_s: float, steps_done: int, logs: dict) -> str:
+    """One training progress line: ``train: step 12/40 (30%), loss 1.2345, 2.10 s/step, eta 58s``."""
+    from factory.progress import fmt_duration
+
+    parts = [f"train: step {step}/{max_steps}" + (f" ({100 * step / max_steps:.0f}%)" if max_steps else "")]
+    parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items()
+              if k in ("loss", "eval_loss", "grad_norm", "learning_rate", "rewards/accuracies", "train_loss")]
+    if steps_done > 0 and elapsed_s > 0:
+        per = elapsed_s / steps_done
+        parts.append(f"{per:.2f} s/step")
+        if max_steps and step < max_steps:
+            parts.append(f"eta {fmt_duration(per * (max_steps - step))}")
+    return ", ".join(parts)
+
+
 def make_hf_callbacks(fault: dict | None) -> list:
     """Ray checkpoint reporting for HF Trainers (+ the test-only fault injector)."""
     from transformers import TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint
 
     class ReportCheckpoints(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0, self.step0 = time.monotonic(), state.global_step  # a resumed run starts mid-way
+
         def on_log(self, args, state, control, logs=None, **kw):
             if logs and _rank() == 0:
-                log.info("train step %s: %s", state.global_step, {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()})
+                log.info("%s", progress_line(state.global_step, state.max_steps, time.monotonic() - getattr(self, "t0", time.monotonic()),
+                                             state.global_step - getattr(self, "step0", 0), logs))
 
         def on_save(self, args, state, control, **kw):
             src = get_last_checkpoint(args.output_dir)

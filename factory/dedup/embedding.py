@@ -61,8 +61,12 @@ class EmbeddingDedupConfig:
 
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``emb[i] @ emb[j] >= threshold``, computed block by block."""
+    from factory.progress import Progress
+
     n = emb.shape[0]
     out_p, out_s = [np.zeros((0, 2), np.int64)], [np.zeros(0, np.float32)]
+    nb = -(-n // block_size)
+    prog = Progress("embed_dedup: similarity", total=nb * (nb + 1) // 2, unit="blocks", final=False)
     for i in range(0, n, block_size):
         a = emb[i : i + block_size]
         for j in range(i, n, block_size):
@@ -74,6 +78,7 @@ def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[n
             if len(ia):
                 out_p.append(np.stack([ia + i, ib + j], axis=1))
                 out_s.append(sim[ia, ib])
+            prog.update(1)
     return np.concatenate(out_p), np.concatenate(out_s)
 
 
@@ -128,7 +133,7 @@ class EmbeddingDedup(Step):
         idx = np.array([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
         if len(idx) < 2:
             return rows
-        emb = self.embedder.encode([texts[i] for i in idx])
+        emb = self.embedder.encode([texts[i] for i in idx], label=f"{self.name}: encode")
         pairs = idx[near_duplicate_pairs(emb, self.config)] if len(idx) else np.zeros((0, 2), np.int64)
         pos = {int(r): k for k, r in enumerate(idx)}
         dropped = 0
