@@ -64,12 +64,30 @@ def cmd_run(a: argparse.Namespace) -> int:
     print(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
           f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; cost ${s['cost']:.4f}"
           + (f" (${s['cost_per_accepted']:.6f} per accepted)" if s["cost_per_accepted"] is not None else ""))
+    if res.cost:
+        print(cost_line(res.cost))
     if res.eval and res.eval.get("table"):
         print()
-        print(_table([[m, v["n"], v["correct"], f"{v['accuracy']:.3f}"] for m, v in res.eval["table"].items()], ["model", "n", "correct", "accuracy"]))
+        from students.eval import summary_rows
+
+        rows, header, notes = summary_rows(res.eval)
+        print("\n".join([_table(rows, header), *notes]))
     print("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
     print(f"run dir: {res.run_dir}")
     return 0
+
+
+def cost_line(c: dict) -> str:
+    """``cost by stage: generate $0.06 (big $0.06: 60 GPU-s), verify:judge $1.0; GPUs busy 60/80 GPU-s reserved (75%)``"""
+    teachers = ", ".join(f"{n} ${d['api_cost'] + d['gpu_cost']:.4f}" + (f": {d['gpu_seconds']:.0f} GPU-s" if d["gpu_seconds"] else "")
+                         for n, d in c["generate"]["by_teacher"].items())
+    parts = [f"generate ${c['generate']['total']:.4f}" + (f" ({teachers})" if teachers else "")]
+    parts += [f"verify:{n} ${v:.4f}" for n, v in c["verify"].items() if v]
+    g = c["gpu"]
+    line = "cost by stage: " + ", ".join(parts)
+    if g.get("reserved_gpu_seconds"):
+        line += f"; GPUs busy {g['busy_gpu_seconds']:.0f}/{g['reserved_gpu_seconds']:.0f} GPU-s reserved ({100 * (g['utilisation'] or 0):.0f}%)"
+    return line
 
 
 def cmd_validate(a: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ from factory.recipe import Recipe, load_recipe
 from factory.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
 from factory.source import prompt_of, read_records
 from factory.stages import GenerateUDF, VerifyUDF, apply_result, sampling_params
-from factory.stats import stage_stats, summary
+from factory.stats import cost_breakdown, stage_stats, summary
 from factory.store import RunStore
 from teachers.base import GenResult
 from teachers.cache import RequestCache, request_key
@@ -51,6 +51,7 @@ class RunResult:
     stats: dict
     timings: dict = field(default_factory=dict)
     eval: dict | None = None
+    cost: dict | None = None
 
 
 def _file_sha(path: Path) -> str:
@@ -161,7 +162,7 @@ def teacher_cfg(t) -> dict:
     if t.engine == "hf_local":
         opts.setdefault("batch_size", t.batch_size)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
-                prices=t.prices.model_dump())
+                prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 
 
 def generate_and_verify(recipe: Recipe, store: RunStore, rows: list[dict], cache: RequestCache | None) -> dict:
@@ -299,9 +300,10 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         store.write_parts("rejects", to_table(rej))
         stats = stage_stats(all_rows, stage_names(recipe))
         summ = summary(all_rows)
-        store.write_json("stats.json", {"stages": stats, "summary": summ})
+        costs = cost_breakdown(all_rows, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
+        store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})
         timings["write"] = round(time.time() - t0, 2)
-        manifest.update(counts=summ, stages=stats)
+        manifest.update(counts=summ, stages=stats, cost=costs)
 
         if recipe.train and not skip_train:
             from students.train import train_if_needed
@@ -333,4 +335,5 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
             write_report(store.uri)
         except Exception as e:  # noqa: BLE001 - a report problem must not mask the run's own outcome
             log.warning("report.html not written: %s", e)
-    return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"))
+    return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
+                     manifest.get("cost"))

@@ -36,7 +36,10 @@ def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
     return SamplingParams(**d)
 
 
-def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = False) -> dict:
+def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = False, num_gpus: float = 0.0) -> dict:
+    """Write a generation result into its row. The row's ``cost`` is the API price of its tokens
+    (or the engine's own figure) plus, for self-hosted engines, its share of GPU time:
+    ``gen_seconds * num_gpus * gpu_hour / 3600`` (``gen_seconds`` is the row's share of its batch's wall time)."""
     row.update(
         completion=res.text, reasoning=res.reasoning, finish_reason=res.finish_reason,
         tokens_in=res.tokens_in, tokens_out=res.tokens_out, gen_seconds=0.0 if cache_hit else res.seconds,
@@ -44,6 +47,7 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
         teacher_topk=json.dumps(res.top_logprobs) if res.top_logprobs else None,
     )
     cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
+    cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0
     row["cost"] = 0.0 if cache_hit else cost
     if res.extra and res.extra.get("messages"):  # engines that rewrite the prompt (tool catalogue attached)
         row["messages"] = json.dumps(res.extra["messages"], ensure_ascii=False)
@@ -100,7 +104,7 @@ class GenerateStep(Step):
                 if res.error and self.fallback and self.fallback != name:
                     failed.append((r, res.error))
                 else:
-                    apply_result(r, res, self.cfgs[name].get("prices", {}))
+                    apply_result(r, res, self.cfgs[name].get("prices", {}), num_gpus=self.cfgs[name].get("num_gpus", 0.0))
             if failed:
                 self._fall_back([r for r, _ in failed], [e for _, e in failed])
         return rows
@@ -119,7 +123,7 @@ class GenerateStep(Step):
             r["request_key"] = k
             if res.error:
                 res.error = f"{res.error} (fallback {fb['name']} after: {first_error})"
-            apply_result(r, res, fb.get("prices", {}))
+            apply_result(r, res, fb.get("prices", {}), num_gpus=fb.get("num_gpus", 0.0))
 
     def close(self) -> None:
         for t in self._teachers.values():

@@ -177,8 +177,10 @@ def vllm_preprocess(row: dict) -> dict:
             "messages_json": row["messages"], "params_json": row["params"]}
 
 
-def vllm_postprocess(row: dict) -> dict:
-    """The processor's output -> our generation columns (see :mod:`factory.record`)."""
+def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
+    """The processor's output -> our generation columns (see :mod:`factory.record`).
+
+    ``gpu_cost_per_s`` (GPUs per replica x ``prices.gpu_hour`` / 3600) prices the row's share of engine time."""
     reasoning, text = split_reasoning(row.get("generated_text") or "")
     p = json.loads(row["params_json"])
     k = int(p.get("top_logprobs") or 0)
@@ -191,6 +193,7 @@ def vllm_postprocess(row: dict) -> dict:
         tokens_in=int(row.get("num_input_tokens") or 0), tokens_out=int(row.get("num_generated_tokens") or 0),
         gen_seconds=float(row.get("time_taken_llm") or 0.0), cache_hit=False,
         teacher_topk=json.dumps(topk) if topk else None,
+        cost=float(row.get("time_taken_llm") or 0.0) * gpu_cost_per_s,
     )
     return out
 
@@ -212,7 +215,12 @@ def vllm_processor_config(teacher_cfg: dict, batch_size: int = 64, replicas: int
 
 def build_vllm_processor(teacher_cfg: dict, batch_size: int = 64, replicas: int = 1):
     """A Ray Data processor: ``ds = build_vllm_processor(cfg)(ds)`` maps our rows to rows with completions."""
+    import functools
+
     from ray.data.llm import build_processor
 
+    tp = int((teacher_cfg.get("options") or {}).get("tensor_parallel_size", 1))
+    gpus = float(teacher_cfg.get("num_gpus") or tp)
+    per_s = gpus * float((teacher_cfg.get("prices") or {}).get("gpu_hour", 0.0)) / 3600.0
     return build_processor(vllm_processor_config(teacher_cfg, batch_size, replicas),
-                           preprocess=vllm_preprocess, postprocess=vllm_postprocess)
+                           preprocess=vllm_preprocess, postprocess=functools.partial(vllm_postprocess, gpu_cost_per_s=per_s))

@@ -65,6 +65,10 @@ def test_end_to_end_and_resume(tmp_path, ray_local):
     assert manifest["status"] == "succeeded" and manifest["generation"]["teacher_calls"] == 12
     assert manifest["recipe"]["teacher"]["model"] == "smollm2-135m-instruct" and "ray" in manifest["versions"]
     assert stats["stages"]["source"]["in"] == 12 and stats["summary"]["accepted"] == len(acc)
+    teacher = stats["cost"]["generate"]["by_teacher"]["teacher"]
+    assert (teacher["rows"], teacher["calls"], teacher["tokens_out"]) == (12, 12, sum(r["tokens_out"] for r in acc + rej))
+    assert teacher["busy_seconds"] == pytest.approx(sum(r["gen_seconds"] for r in acc + rej), abs=0.01)
+    assert stats["cost"]["gpu"]["reserved_gpu_seconds"] == 0.0 and manifest["cost"] == stats["cost"]
     assert not list(run_dir.rglob("*.tmp-*"))
 
     # crash simulation: one chunk and the final shards are gone; the re-run pays no teacher call

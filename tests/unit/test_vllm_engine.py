@@ -98,7 +98,9 @@ def test_processor_row_mapping_round_trip():
     assert json.loads(post["teacher_topk"]) == [[[8, -0.1], [1, -0.5]]] * 4
     assert to_table([post]).num_rows == 1  # still fits the one schema
     short = vllm_postprocess({**out, "num_generated_tokens": 2})
-    assert short["finish_reason"] == "stop"
+    assert short["finish_reason"] == "stop" and short["cost"] == 0.0
+    # 2 GPUs at $3.6/GPU-hour = $0.002/s; the row's 0.5 s share of engine time costs $0.001
+    assert vllm_postprocess(out, gpu_cost_per_s=2 * 3.6 / 3600)["cost"] == pytest.approx(0.001)
 
 
 def _has_ray_llm() -> bool:

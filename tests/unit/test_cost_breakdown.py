@@ -1,0 +1,84 @@
+"""Per-stage cost and GPU-seconds accounting (factory.stats.cost_breakdown), from rows written by
+the real apply_result / VerifyStep bookkeeping."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from factory.recipe import parse_recipe
+from factory.record import new_sample
+from factory.stages import apply_result
+from factory.stats import cost_breakdown
+from teachers.base import GenResult
+
+RECIPE = textwrap.dedent("""
+    name: cost_mix
+    source: {path: x.jsonl}
+    prompt: {template: t.txt}
+    teacher:
+      name: big
+      engine: vllm
+      model: some/model
+      replicas: 2
+      num_gpus: 2
+      prices: {gpu_hour: 3.6}
+    teachers:
+      - name: api
+        engine: openai_compat
+        model: m
+        prices: {input_per_mtok: 1.0, output_per_mtok: 2.0}
+    route: {field: category, map: {hard: big, easy: api}}
+""")
+
+
+def make_row(teacher: str, i: int) -> dict:
+    r = new_sample(stage="g", prompt_id=f"{teacher}{i}", sample_index=0, messages=[{"role": "user", "content": "q"}])
+    r["teacher"] = teacher
+    return r
+
+
+def recipe_in(tmp_path, text: str):
+    (tmp_path / "x.jsonl").write_text('{"prompt": "q", "category": "hard"}\n')
+    (tmp_path / "t.txt").write_text("{prompt}")
+    return parse_recipe(text, str(tmp_path / "cost.yaml"))
+
+
+def test_gpu_seconds_and_costs_per_teacher_and_verifier(tmp_path):
+    recipe = recipe_in(tmp_path, RECIPE)
+    rows = []
+    for i in range(3):  # vllm rows: 10 s of engine time each on 2 GPUs at $3.6/GPU-hour = $0.02 each
+        rows.append(apply_result(make_row("big", i), GenResult(text="a", tokens_in=5, tokens_out=7, seconds=10.0),
+                                 {"gpu_hour": 3.6}, num_gpus=2))
+    for i in range(2):  # API rows: 1M in at $1 + 0.5M out at $2 = $2 each; no GPU
+        rows.append(apply_result(make_row("api", i), GenResult(text="b", tokens_in=1_000_000, tokens_out=500_000, seconds=1.5),
+                                 {"input_per_mtok": 1.0, "output_per_mtok": 2.0}))
+    cached = apply_result(make_row("api", 9), GenResult(text="b", tokens_in=10, tokens_out=10, seconds=2.0), {}, cache_hit=True)
+    rows.append(cached)
+    for r in rows[:2]:  # a judge that charged $0.5 on two rows (VerifyStep adds verdict costs to the row)
+        r["verdicts"] = json.dumps({"judge": {"score": 1.0, "reason": "ok", "cost": 0.5}})
+        r["cost"] += 0.5
+    rows[1]["status"] = "rejected"
+
+    assert [round(r["cost"], 6) for r in rows] == [0.52, 0.52, 0.02, 2.0, 2.0, 0.0]
+    out = cost_breakdown(rows, recipe, stage_wall_s=20.0)
+    big, api = out["generate"]["by_teacher"]["big"], out["generate"]["by_teacher"]["api"]
+    assert big == {"rows": 3, "calls": 3, "tokens_in": 15, "tokens_out": 21, "busy_seconds": 30.0,
+                   "gpu_seconds": 60.0, "gpu_cost": 0.06, "api_cost": 0.0}
+    assert api == {"rows": 3, "calls": 2, "tokens_in": 2_000_010, "tokens_out": 1_000_010, "busy_seconds": 3.0,
+                   "gpu_seconds": 0.0, "gpu_cost": 0.0, "api_cost": 4.0}
+    assert out["verify"] == {"judge": 1.0}
+    # 2 replicas x 2 GPUs held for the 20 s stage = 80 GPU-seconds reserved, 60 busy
+    assert out["gpu"] == {"busy_gpu_seconds": 60.0, "reserved_gpu_seconds": 80.0, "utilisation": 0.75}
+    assert out["total"] == pytest.approx(sum(r["cost"] for r in rows)) == pytest.approx(5.06)
+    assert out["per_accepted"] == pytest.approx(5.06 / 5)
+
+
+def test_no_gpu_teachers_have_no_reservation(tmp_path):
+    recipe = recipe_in(tmp_path, "name: x\nsource: {path: x.jsonl}\nprompt: {template: t.txt}\nteacher: {model: smollm2-135m-instruct}\n")
+    rows = [apply_result(make_row("teacher", 0), GenResult(text="a", tokens_in=1, tokens_out=1, seconds=0.5), {})]
+    out = cost_breakdown(rows, recipe, stage_wall_s=3.0)
+    assert out["gpu"] == {"busy_gpu_seconds": 0.0, "reserved_gpu_seconds": 0.0, "utilisation": None}
+    assert out["generate"]["by_teacher"]["teacher"]["busy_seconds"] == 0.5 and out["total"] == 0.0
