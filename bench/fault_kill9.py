@@ -1,6 +1,7 @@
 """kill -9 of the driver at 10 random points of a generation run, then resume; compare with an uninterrupted run.
+Then SIGTERM at random points: seconds from the signal to the process exit (exit code 130 expected).
 
-    python bench/fault_kill9.py [--kills 10] [--limit 24] [--seed 0]
+    python bench/fault_kill9.py [--kills 10] [--sigterms 5] [--limit 24] [--seed 0]
 
 Teacher: the deterministic local HTTP server (tests/faults/fault_server.py, no faults, 0.15 s latency).
 Prints: faults survived / injected, whether the resumed dataset is identical (row ids and contents), and
@@ -28,6 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--limit", type=int, default=24)
+    ap.add_argument("--sigterms", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -59,6 +61,31 @@ def main() -> None:
         print(f"kill -9 points (s after start): {points}")
         print(f"faults survived: {killed if ok else 0}/{killed}; resumed dataset identical: {ok}")
         print(f"teacher answers: {sum(st['ok_by_key'].values())} for {len(st['ok_by_key'])} keys; repeated after kills: {repeated}")
+
+        # SIGTERM (what `ray job stop`, Kubernetes and batch schedulers send): how fast does a run stop?
+        recipe = write_recipe(tmp, srv.base_url, tmp / "term", a.limit)
+        stops, codes = [], []
+        for _ in range(a.sigterms):
+            p = start_run(recipe, tmp)
+            time.sleep(rng.uniform(2, ref_s))
+            if p.poll() is not None:
+                p.communicate()
+                continue
+            t1 = time.time()
+            p.send_signal(signal.SIGTERM)
+            p.communicate()
+            stops.append(time.time() - t1)
+            codes.append(p.returncode)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # the stopped driver's in-process Ray, if anything is left
+            except ProcessLookupError:
+                pass
+        p = start_run(recipe, tmp)
+        p.communicate()
+        same = p.returncode == 0 and dataset(tmp / "term") == ref
+        if stops:
+            print(f"SIGTERM: {len(stops)} stops, seconds to exit min {min(stops):.1f} / median {sorted(stops)[len(stops) // 2]:.1f}"
+                  f" / max {max(stops):.1f}; exit codes {sorted(set(codes))}; resumed dataset identical: {same}")
 
 
 if __name__ == "__main__":
