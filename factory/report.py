@@ -154,6 +154,7 @@ def compute(manifest: dict, stats: dict, rows: list[dict]) -> dict:
         "clusters": cluster_sizes(rows),
         "train": train_curves(manifest.get("train")),
         "eval": ((manifest.get("eval") or {}).get("table") or {}),
+        "cost_breakdown": stats.get("cost") or manifest.get("cost"),
     }
 
 
@@ -278,6 +279,20 @@ def render(manifest: dict, stats: dict, rows: list[dict]) -> str:
             ("cache", "cache hit rate", f'{_pct(d["cache_hit_rate"])} ({d["cache_hits"]}/{d["cache_hits"] + d["cache_misses"]})'),
         ]) + "</div>")
 
+    cb = d["cost_breakdown"]
+    if cb:
+        s.append("<h2>Cost by stage</h2>")
+        body = [[f"generate: {n}", d_["calls"], f'{d_["tokens_in"]}/{d_["tokens_out"]}', f'{d_["busy_seconds"]:.1f}',
+                 f'{d_["gpu_seconds"]:.1f}', _money(d_["api_cost"]), _money(d_["gpu_cost"])]
+                for n, d_ in cb["generate"]["by_teacher"].items()]
+        body += [[f"verify: {n}", "", "", "", "", _money(v), ""] for n, v in cb["verify"].items()]
+        head = ["stage", "teacher calls", "tokens in/out", "busy s", "GPU-s", "API $", "GPU $"]
+        s.append('<table id="table-cost"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>" + "".join(
+            "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
+        g = cb.get("gpu") or {}
+        if g.get("reserved_gpu_seconds"):
+            s.append(f'<p id="gpu-utilisation">GPUs busy {g["busy_gpu_seconds"]:.0f} of {g["reserved_gpu_seconds"]:.0f} '
+                     f'GPU-seconds reserved ({_pct(g["utilisation"])})</p>')
     s.append("<h2>Yield funnel</h2>")
     s.append(hbars("plot-funnel", [(st, o, i, f"{o} / {i}") for st, i, o in d["funnel"]])
              if d["funnel"] else _empty("plot-funnel", "no stage counts (stats.json missing)"))

@@ -27,6 +27,12 @@ EVAL = {"base": {"n": 16, "correct": 4, "accuracy": 0.25}, "student": {"n": 16, 
         "teacher": {"n": 16, "correct": 12, "accuracy": 0.75}}
 
 
+COST = {"generate": {"by_teacher": {"big": {"rows": 30, "calls": 27, "tokens_in": 1500, "tokens_out": 4000, "busy_seconds": 30.0,
+                                           "gpu_seconds": 60.0, "gpu_cost": 0.06, "api_cost": 0.0}}, "total": 0.06},
+        "verify": {"judge": 0.5}, "gpu": {"busy_gpu_seconds": 60.0, "reserved_gpu_seconds": 80.0, "utilisation": 0.75},
+        "total": 0.56, "per_accepted": 0.028}
+
+
 def synthetic_rows(evil_reason: str | None = None) -> list[dict]:
     """40 rows: 2 bad source records, 2 teacher errors, 14 wrong + 2 unverifiable answers,
     20 verified of which 4 are duplicates in 2 clusters of 3; 9 of 36 generations were cache hits."""
@@ -66,7 +72,7 @@ def make_run(root: Path, with_train_eval: bool = True, evil_reason: str | None =
     store = RunStore(str(root / "runs"), "demo", "abc123")
     store.write_parts("accepted", to_table([r for r in rows if r["status"] == ACCEPTED]))
     store.write_parts("rejects", to_table([r for r in rows if r["status"] != ACCEPTED]))
-    store.write_json("stats.json", {"stages": stage_stats(rows, STAGES), "summary": summary(rows)})
+    store.write_json("stats.json", {"stages": stage_stats(rows, STAGES), "summary": summary(rows), "cost": COST})
     manifest = {"run_id": "abc123", "recipe_name": "demo", "status": "succeeded", "started_at": "2025-01-01T00:00:00Z",
                 "finished_at": "2025-01-01T00:05:00Z", "timings": {"generate+verify": 12.5, "dedup": 0.1},
                 "recipe": {"teacher": {"engine": "hf_local", "model": "smollm2-135m-instruct"},
@@ -155,6 +161,8 @@ def test_page_has_every_plot_with_marks(tmp_path):
     assert "$0.002250" in html and "25.0% (9/36)" in html and "2 clusters holding 6 rows; largest 3" in html
     assert "<td>student</td><td>16</td><td>9</td><td>0.562</td>" in html
     assert "58.8% (20/34, 2 unverifiable)" in html
+    assert "<td>generate: big</td><td>27</td><td>1500/4000</td><td>30.0</td><td>60.0</td>" in html
+    assert "<td>verify: judge</td>" in html and "GPUs busy 60 of 80 GPU-seconds reserved (75.0%)" in html
 
 
 def test_page_is_self_contained(tmp_path):
