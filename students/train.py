@@ -105,6 +105,15 @@ def _rank() -> int:
     return ray.train.get_context().get_world_rank()
 
 
+def _world() -> dict:
+    """How the step ran: Ray Train world size and the torch.distributed backend (None: one process)."""
+    import ray.train
+    import torch.distributed as dist
+
+    ws = ray.train.get_context().get_world_size()
+    return {"world_size": ws, "dist_backend": dist.get_backend() if dist.is_available() and dist.is_initialized() else None}
+
+
 def report_dir(metrics: dict, fill: Callable[[Path], None]) -> None:
     """Report ``metrics`` with a checkpoint that ``fill(dir/checkpoint)`` writes (rank 0 only)."""
     import ray.train
@@ -215,6 +224,7 @@ def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) 
         metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
     if has_val:
         metrics["eval_loss"] = trainer.evaluate()["eval_loss"]
+    metrics.update(_world())
 
     def fill(d: Path) -> None:
         trainer.save_model(str(d))

@@ -218,6 +218,20 @@ def test_killed_worker_resumes_from_last_checkpoint(tmp_path, ray_local):
     assert not (tmp_path / "train/adapter/optimizer.pt").exists()
 
 
+def test_two_workers_train_data_parallel_with_gloo(tmp_path, ray_local):
+    """workers: 2 -> two Ray Train processes in one torch.distributed group (gloo on CPU); each step sees
+    batch_size rows per worker, and both ranks agree on the result (DDP all-reduces the gradients)."""
+    from students.train import train
+
+    rows = [x for i in range(8) for x in rows_for(f"What is {i} + 2?", f"p{i:02d}", [(f"#### {i + 2}", True)])]
+    r = recipe(tmp_path, "  method: sft\n  workers: 2\n", steps=2)
+    info = train(r, rows, str(tmp_path / "train"))
+    assert info["status"] == "done"
+    assert (info["metrics"]["world_size"], info["metrics"]["dist_backend"]) == (2, "gloo")
+    assert [h["step"] for h in info["log_history"] if "loss" in h] == [1, 2]
+    assert lora_moved(Path(info["adapter_dir"]))
+
+
 def test_qlora_without_bitsandbytes_names_the_install_line():
     try:
         import bitsandbytes  # noqa: F401
