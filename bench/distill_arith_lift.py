@@ -4,7 +4,9 @@
 
 Metric: math_answer accuracy on held-out two-digit additions (data/distill_arith/test.jsonl, first
 ``--n-eval``), greedy, the recipe's 12-token budget, prompt WITHOUT the system prompt (the student's
-setting). The teacher row is the same model WITH the system prompt (the upper reference). Teacher
+setting). The teacher row is the same model WITH the system prompt (the upper reference). Scoring goes
+through ``students.eval.evaluate`` (the recipe's template and verifiers; ``drop_system_prompt`` picks
+the prompt variant per column), so the numbers match a ``factory run`` eval table. Teacher
 samples come from the recipe run (cached); each seed then trains SFT (verifier-accepted teacher
 samples, system prompt dropped) and on-policy distillation (student samples scored by the
 system-prompted teacher, per-token reverse KL) and is evaluated on the same prompts.
@@ -24,18 +26,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def accuracy(recipe, rows_eval: list[dict], adapter: str | None, system: str | None) -> float:
-    from teachers.base import GenRequest, SamplingParams
-    from teachers.hf_local import HFLocalTeacher
-    from verifiers.math_answer import MathAnswer
+def eval_recipe(recipe, n_eval: int):
+    """The recipe with eval.py's settings for this benchmark: the first ``n_eval`` held-out items, greedy, the
+    teacher's token budget, no regression set. ``train.drop_system_prompt`` makes eval.py ask base and student
+    without the system prompt and the teacher with it."""
+    from factory.recipe import EvalConfig, SamplingConfig, SourceConfig
 
-    t = HFLocalTeacher(name="eval", model=recipe.train.student, batch_size=40, threads=2, adapter=adapter)
-    reqs = [GenRequest(str(i), ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": r["question"]}],
-                       SamplingParams(max_tokens=recipe.teacher.sampling.max_tokens)) for i, r in enumerate(rows_eval)]
-    outs = t.generate(reqs)
-    v = MathAnswer()
-    ok = sum(1 for r, o in zip(rows_eval, outs) if v.verify({"completion": o.text, "reference": r["answer"]}).score == 1.0)
-    return ok / len(rows_eval)
+    ev = recipe.model_copy(deep=True)
+    src = SourceConfig(path=str(ROOT / "data/distill_arith/test.jsonl"), fields={"prompt": "question", "reference": "answer", "id": "id"},
+                       limit=n_eval)
+    ev.eval = EvalConfig(source=src, sampling=SamplingConfig(max_tokens=recipe.teacher.sampling.max_tokens),
+                         models=["base", "student", "teacher"], batch_size=40)
+    return ev
+
+
+def accuracy(ev, model: str, adapter: str | None = None) -> float:
+    """math_answer accuracy of one eval column (base | student | teacher), through students/eval.py."""
+    from students.eval import evaluate
+
+    return evaluate(ev, adapter, models=[model], regression=False)["table"][model]["accuracy"]
 
 
 def main() -> int:
@@ -64,6 +73,7 @@ def main() -> int:
     acc_rows = [r for r in rows if r["status"] == "accepted"]
     print(f"teacher samples: {len(rows)} rows, {len(acc_rows)} accepted ({time.time() - t0:.0f}s)", flush=True)
     held = [json.loads(x) for x in (ROOT / "data/distill_arith/test.jsonl").read_text().splitlines()[: a.n_eval]]
+    ev = eval_recipe(recipe, a.n_eval)
     system = recipe.path(recipe.prompt.system).read_text().strip()
     (Path(a.out) / "teacher_system.txt").write_text(system)
     # partial results survive a crash (a shared machine kills Ray actors now and then): a re-run skips what is done
@@ -77,8 +87,8 @@ def main() -> int:
         return done[key]
 
     results: dict = {"metric": "math_answer accuracy, greedy, held-out, no system prompt", "n": len(held)}
-    results["base"] = cached("base", lambda: accuracy(recipe, held, None, None))
-    results["teacher (with system prompt)"] = cached("teacher", lambda: accuracy(recipe, held, None, system))
+    results["base"] = cached("base", lambda: accuracy(ev, "base"))
+    results["teacher (with system prompt)"] = cached("teacher", lambda: accuracy(ev, "teacher"))
     print(f"base {results['base']:.3f}  teacher {results['teacher (with system prompt)']:.3f}", flush=True)
     for method in a.methods:
         accs = []
@@ -95,7 +105,7 @@ def main() -> int:
 
             def run(r=r, method=method, seed=seed):
                 info = train(r, rows if method == "onpolicy" else acc_rows, str(Path(a.out) / f"{method}-seed{seed}"))
-                return accuracy(recipe, held, info["adapter_dir"], None)
+                return accuracy(ev, "student", info["adapter_dir"])
 
             acc = cached(f"{method}-seed{seed}", run)
             accs.append(acc)

@@ -3,8 +3,9 @@
     >>> from factory.curation import build_steps
     >>> rows = run_steps(build_steps(recipe), rows)
 
-Order: PII filter -> exact dedup -> MinHash LSH -> embedding near-dup -> decontamination. Each
-step sees only rows still accepted, so a row dropped as an exact duplicate is never embedded.
+Order: filters (PII -> length -> language -> format) -> exact dedup -> MinHash LSH -> embedding
+near-dup -> decontamination. Each step sees only rows still accepted, so a row dropped as an exact
+duplicate is never embedded, and a row a cheap filter rejects never reaches dedup.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from factory.steps import Step
 
 log = logging.getLogger(__name__)
 
-#: (recipe section, key) in pipeline order (exact dedup is configured separately: it is on by default)
-CURATION_STEPS = [("filters", "pii"), ("dedup", "minhash"), ("dedup", "embedding"), ("dedup", "decontam")]
+FILTERS = ("pii", "length", "language", "format")
+#: (recipe section, key) in pipeline order (exact dedup is configured separately: it is on by default,
+#: and runs between the filters and the other dedup steps)
+CURATION_STEPS = [*(("filters", k) for k in FILTERS), ("dedup", "minhash"), ("dedup", "embedding"), ("dedup", "decontam")]
+#: recipe key -> the step's name (its ``reject_stage`` and stats key)
+STEP_NAMES = {"pii": "pii", "length": "length", "language": "language", "format": "format",
+              "minhash": "minhash", "embedding": "embed_dedup", "decontam": "decontam"}
 
 
 def _classes(section: str, key: str):
@@ -27,6 +33,18 @@ def _classes(section: str, key: str):
         from factory.filters.pii import PIIConfig, PIIFilter
 
         return PIIConfig, PIIFilter
+    if key == "length":
+        from factory.filters.length import LengthConfig, LengthFilter
+
+        return LengthConfig, LengthFilter
+    if key == "language":
+        from factory.filters.language import LanguageConfig, LanguageFilter
+
+        return LanguageConfig, LanguageFilter
+    if key == "format":
+        from factory.filters.format import FormatConfig, FormatFilter
+
+        return FormatConfig, FormatFilter
     if key == "minhash":
         from factory.dedup.minhash import MinHashConfig, MinHashDedup
 
@@ -59,28 +77,23 @@ def build_config(section: str, key: str, options: dict[str, Any]):
 def build_steps(recipe) -> list[Step]:
     from factory.dedup.exact import ExactDedup, ExactDedupConfig
 
-    steps: list[Step] = []
-    pii = recipe.filters.pii
-    if pii is not None:
-        steps.append(_classes("filters", "pii")[1](build_config("filters", "pii", pii)))
+    def configured(section: str) -> list[Step]:
+        return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS
+                if s == section and getattr(getattr(recipe, s), k) is not None]
+
+    steps = configured("filters")
     if recipe.dedup.exact.enabled:
         steps.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
-    for section, key in CURATION_STEPS[1:]:
-        opts = getattr(recipe.dedup, key)
-        if opts is not None:
-            steps.append(_classes(section, key)[1](build_config(section, key, opts)))
+    steps += configured("dedup")
     return steps
 
 
 def stage_names(recipe) -> list[str]:
     """Step names in order, without constructing the steps (for stats ordering)."""
-    out = []
-    if recipe.filters.pii is not None:
-        out.append("pii")
+    out = [STEP_NAMES[k] for k in FILTERS if getattr(recipe.filters, k) is not None]
     if recipe.dedup.exact.enabled:
         out.append("dedup_exact")
-    out += [{"minhash": "minhash", "embedding": "embed_dedup", "decontam": "decontam"}[k] for _, k in CURATION_STEPS[1:]
-            if getattr(recipe.dedup, k) is not None]
+    out += [STEP_NAMES[k] for s, k in CURATION_STEPS if s == "dedup" and getattr(recipe.dedup, k) is not None]
     return out
 
 

@@ -103,7 +103,13 @@ class DedupConfig(_Cfg):
 
 
 class FiltersConfig(_Cfg):
+    """Row filters, run in this order before dedup. Each section holds the options of its step's config
+    dataclass (help text there); null = off."""
+
     pii: dict[Any, Any] | None = Field(None, description="PII redaction/drop (factory.filters.pii.PIIConfig); runs before dedup")
+    length: dict[Any, Any] | None = Field(None, description="min/max tokens or words of prompt, completion, reasoning (factory.filters.length.LengthConfig)")
+    language: dict[Any, Any] | None = Field(None, description="allowed languages with a confidence threshold (factory.filters.language.LanguageConfig)")
+    format: dict[Any, Any] | None = Field(None, description="json / python / markdown / regex / no_truncation checks (factory.filters.format.FormatConfig)")
 
 
 class OutputConfig(_Cfg):
@@ -206,11 +212,44 @@ class TrainConfig(_Cfg):
         return self
 
 
+def _no_duplicate_verifiers(v: list[VerifierConfig]) -> list[VerifierConfig]:
+    names = [x.name for x in v]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"verifier listed twice: {sorted(dup)}")
+    return v
+
+
+class RegressionConfig(_Cfg):
+    """A second, general held-out set on which base and student are both scored: the student must not lose
+    general capability while it learns the recipe's task (students/eval.py: regression_verdict)."""
+
+    source: SourceConfig = Field(..., description="general held-out items (jsonl/parquet, relative to the recipe), "
+                                                  "e.g. ../data/regression_general/items.jsonl")
+    verifiers: list[VerifierConfig] = Field(..., min_length=1, description="this set's own verifiers; an item is "
+                                                                          "correct when every one accepts it")
+    template: str | None = Field(None, description="prompt template file for this set ({prompt} and source fields); "
+                                                   "null = the bare prompt. The recipe's system prompt is never used")
+    sampling: SamplingConfig | None = Field(None, description="decoding for this set; null = eval.sampling")
+    max_drop: float = Field(0.05, ge=0, le=1, description="regressed: true when student accuracy < base accuracy "
+                                                          "- max_drop")
+
+    @field_validator("verifiers")
+    @classmethod
+    def _unique_verifiers(cls, v: list[VerifierConfig]) -> list[VerifierConfig]:
+        return _no_duplicate_verifiers(v)
+
+
 class EvalConfig(_Cfg):
     source: SourceConfig = Field(..., description="held-out prompts (never used for training)")
     sampling: SamplingConfig = Field(default_factory=lambda: SamplingConfig(max_tokens=256))
-    models: list[Literal["base", "student", "teacher"]] = Field(default_factory=lambda: ["base", "student", "teacher"])
+    models: list[Literal["base", "student", "teacher"]] = Field(
+        default_factory=lambda: ["base", "student", "teacher"],
+        description="columns of the eval table; with train.drop_system_prompt base and student are asked without "
+                    "the system prompt and the teacher with it")
     batch_size: int = Field(16, gt=0)
+    regression: RegressionConfig | None = Field(None, description="capability-regression check on a general set "
+                                                                  "(base vs student); null = off")
 
 
 class Recipe(_Cfg):
@@ -235,11 +274,7 @@ class Recipe(_Cfg):
     @field_validator("verifiers")
     @classmethod
     def _unique_verifiers(cls, v: list[VerifierConfig]) -> list[VerifierConfig]:
-        names = [x.name for x in v]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"verifier listed twice: {sorted(dup)}")
-        return v
+        return _no_duplicate_verifiers(v)
 
     def all_teachers(self) -> dict[str, TeacherConfig]:
         return {self.teacher.name: self.teacher, **{t.name: t for t in self.teachers}}
@@ -352,6 +387,7 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
     from verifiers.registry import REGISTRY, verifier_class
 
     errs: list[RecipeError] = []
+    reg = r.eval.regression if r.eval else None
 
     def err(loc: tuple, msg: str) -> None:
         errs.append(RecipeError(file, _line_for(lines, loc), ".".join(map(str, loc)), msg))
@@ -360,7 +396,9 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
         err(("prompt", "template"), "required unless source.fields.messages names a field with ready chat messages")
     for loc, p in [(("source", "path"), r.source.path), (("prompt", "template"), r.prompt.template),
                    (("prompt", "system"), r.prompt.system),
-                   (("eval", "source", "path"), r.eval.source.path if r.eval else None)]:
+                   (("eval", "source", "path"), r.eval.source.path if r.eval else None),
+                   (("eval", "regression", "source", "path"), reg.source.path if reg else None),
+                   (("eval", "regression", "template"), reg.template if reg else None)]:
         if p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
     if r.teacher.engine not in ENGINES:
@@ -391,6 +429,8 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
         err(("fallback",), f"unknown teacher {r.fallback!r}; teachers: {names}")
     if r.eval and "student" in r.eval.models and r.train is None:
         err(("eval", "models"), "includes 'student' but the recipe has no train section")
+    if reg is not None and r.train is None:
+        err(("eval", "regression"), "compares the base model with the trained student, but the recipe has no train section")
     from factory.curation import CURATION_STEPS, build_config
 
     for section, key in CURATION_STEPS:
@@ -400,21 +440,25 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
                 build_config(section, key, opts)
             except (TypeError, ValueError, KeyError, FileNotFoundError) as e:
                 err((section, key), str(e).splitlines()[0] if str(e) else type(e).__name__)
-    for i, v in enumerate(r.verifiers):
-        if v.name == "judge":  # an LLM judge grading its own generator is biased towards it
-            j = v.options.get("judge") or {}
-            same = lambda m: ALIASES.get(m, m)  # noqa: E731
-            if j.get("engine", r.teacher.engine) == r.teacher.engine and same(j.get("model")) == same(r.teacher.model):
-                err(("verifiers", i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+    verifier_lists = [(("verifiers",), r.verifiers)]
+    if reg is not None:
+        verifier_lists.append((("eval", "regression", "verifiers"), reg.verifiers))
+    for at, vs in verifier_lists:
+        for i, v in enumerate(vs):
+            if v.name == "judge":  # an LLM judge grading its own generator is biased towards it
+                j = v.options.get("judge") or {}
+                same = lambda m: ALIASES.get(m, m)  # noqa: E731
+                if j.get("engine", r.teacher.engine) == r.teacher.engine and same(j.get("model")) == same(r.teacher.model):
+                    err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+                    continue
+            if v.name not in REGISTRY:
+                err((*at, i, "name"), f"unknown verifier {v.name!r}; known: {', '.join(sorted(REGISTRY))}")
                 continue
-        if v.name not in REGISTRY:
-            err(("verifiers", i, "name"), f"unknown verifier {v.name!r}; known: {', '.join(sorted(REGISTRY))}")
-            continue
-        try:  # verifier constructors only validate options (heavy state loads lazily), so this is cheap
-            verifier_class(v.name)(**v.options)
-        except (TypeError, ValueError) as e:
-            msg = str(e)
-            err(("verifiers", i, "options"), msg if msg.startswith("verifier") else f"verifier {v.name!r}: {msg}")
+            try:  # verifier constructors only validate options (heavy state loads lazily), so this is cheap
+                verifier_class(v.name)(**v.options)
+            except (TypeError, ValueError) as e:
+                msg = str(e)
+                err((*at, i, "options"), msg if msg.startswith("verifier") else f"verifier {v.name!r}: {msg}")
     return errs
 
 

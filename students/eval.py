@@ -7,19 +7,37 @@
 Held-out prompts come from ``eval.source`` (e.g. GSM8K test items: never in the training data).
 Greedy decoding, the recipe's prompt template, and the recipe's verifiers: a row counts as
 correct when every verifier accepts it. Results go to ``<run_dir>/eval/`` and the manifest.
+
+Prompt variants. With ``train.drop_system_prompt`` (context distillation) the student was trained
+to behave as if it saw the teacher's system prompt, so the base and student columns are asked
+WITHOUT any system message and the teacher column WITH it (``train.onpolicy.teacher_system`` when
+an on-policy recipe names one, else ``prompt.system``). Each table entry records what its model
+was actually sent: ``system_prompt`` is true (every prompt had a system message), false (none
+had) or ``"mixed"``, computed from the messages, not from the recipe flag.
+
+Capability regression (``eval.regression``): a second, general set with its own verifiers on which
+base and student are both scored (never with the recipe's system prompt). ``delta`` = student
+accuracy - base accuracy; ``regressed`` is true when ``student < base - max_drop``
+(:func:`regression_verdict`). Its samples go to ``eval/regression_<model>.parquet``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from pathlib import Path
 
-from factory.record import ACCEPTED, from_table
+from factory.record import ACCEPTED, messages_of
 from factory.stages import GenerateStep, VerifyStep
 
 log = logging.getLogger(__name__)
 
+#: a student below base - max_drop by less than this is float noise (0.5 - 0.05 vs 0.45), not a regression
+_EPS = 1e-9
+
+
+# ----------------------------------------------------------------------------- rows and prompt variants
 
 def _eval_rows(recipe) -> list[dict]:
     from factory.pipeline import build_rows
@@ -31,18 +49,100 @@ def _eval_rows(recipe) -> list[dict]:
     return build_rows(ev)
 
 
-def score_model(recipe, engine: str, model: str, options: dict, rows: list[dict]) -> dict:
-    rows = [dict(r) for r in rows]
-    cfg = dict(engine=engine, name=f"eval:{model}", model=model, options=options, sampling=recipe.eval.sampling.model_dump(), prices={})
-    gen = GenerateStep(cfg, cache_uri=None)
-    try:
-        rows = gen(rows)
-    finally:
-        gen.close()
-    if recipe.verifiers:
-        ver = VerifyStep([v.model_dump() for v in recipe.verifiers], accept_unverifiable=False)
-        rows = ver(rows)
-        ver.close()
+def _regression_rows(recipe) -> list[dict]:
+    """The regression set as rows: its own template (or the bare prompt), no system prompt, one sample each."""
+    from factory.pipeline import build_rows
+    from factory.recipe import PromptConfig
+
+    reg = recipe.eval.regression
+    ev = recipe.model_copy(deep=True)
+    ev.source = reg.source
+    ev.route, ev.teachers, ev.fallback = None, [], None
+    ev.teacher.n = 1
+    ev.teacher.sampling = reg.sampling or recipe.eval.sampling
+    with tempfile.TemporaryDirectory(prefix="factory-regression-") as tmp:
+        template = reg.template
+        if template is None:
+            template = str(Path(tmp) / "bare.txt")
+            Path(template).write_text("{prompt}", encoding="utf-8")
+        else:
+            template = str(recipe.path(template))
+        ev.prompt = PromptConfig(template=template, system=None)
+        return build_rows(ev)
+
+
+def _set_messages(row: dict, msgs: list[dict]) -> dict:
+    from teachers.cache import request_key
+
+    out = dict(row)
+    out["messages"] = json.dumps(msgs, ensure_ascii=False)
+    params = json.loads(row["params"]) if row.get("params") else {}
+    out["request_key"] = request_key(row["engine"], row["model"], msgs, params, row["sample_index"])
+    return out
+
+
+def without_system(rows: list[dict]) -> list[dict]:
+    """The same prompts with every system message removed (what a context-distilled student is asked)."""
+    return [_set_messages(r, [m for m in messages_of(r) if m.get("role") != "system"]) for r in rows]
+
+
+def with_system(rows: list[dict], system: str) -> list[dict]:
+    """The same prompts with ``system`` as their only system message."""
+    return [_set_messages(r, [{"role": "system", "content": system}] + [m for m in messages_of(r) if m.get("role") != "system"])
+            for r in rows]
+
+
+def system_prompt_used(rows: list[dict]) -> bool | str:
+    """True when every prompt sent had a system message, False when none had, else ``"mixed"``."""
+    flags = {any(m.get("role") == "system" for m in messages_of(r)) for r in rows}
+    return "mixed" if len(flags) > 1 else (flags.pop() if flags else False)
+
+
+def drops_system_prompt(recipe) -> bool:
+    return bool(recipe.train and recipe.train.drop_system_prompt)
+
+
+def _teacher_system(recipe) -> str | None:
+    """The system prompt an on-policy context-distillation teacher saw in training, if the recipe names one."""
+    t = recipe.train
+    if t is not None and t.method == "onpolicy" and t.onpolicy.teacher_system:
+        return recipe.path(t.onpolicy.teacher_system).read_text(encoding="utf-8").strip()
+    return None
+
+
+def prompt_variants(recipe, rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows per eval column: base/student without the system prompt under ``drop_system_prompt``, teacher with it."""
+    drop = drops_system_prompt(recipe)
+    student = without_system(rows) if drop else rows
+    tsys = _teacher_system(recipe) if drop else None
+    teacher = with_system(rows, tsys) if tsys else rows
+    return {"base": student, "student": student, "teacher": teacher}
+
+
+# ----------------------------------------------------------------------------- scoring
+
+def regression_verdict(base_acc: float, student_acc: float, max_drop: float) -> dict:
+    """``delta`` = student - base; ``regressed`` when the student fell more than ``max_drop`` below the base."""
+    delta = student_acc - base_acc
+    return {"delta": round(delta, 6), "regressed": bool(delta < -max_drop - _EPS)}
+
+
+def _generate(gen: GenerateStep, rows: list[dict], sampling: dict) -> list[dict]:
+    gen.cfgs[gen.default]["sampling"] = sampling  # the engine (and its loaded model) is reused across calls
+    return gen([dict(r) for r in rows])
+
+
+def _verify(rows: list[dict], verifiers: list) -> list[dict]:
+    if verifiers:
+        ver = VerifyStep([v.model_dump() for v in verifiers], accept_unverifiable=False)
+        try:
+            rows = ver(rows)
+        finally:
+            ver.close()
+    return rows
+
+
+def _summarise(rows: list[dict]) -> dict:
     correct = sum(1 for r in rows if r["status"] == ACCEPTED)
     by_cat: dict[str, list[int]] = {}
     for r in rows:
@@ -53,13 +153,29 @@ def score_model(recipe, engine: str, model: str, options: dict, rows: list[dict]
             "per_category": {k: {"correct": a, "n": b} for k, (a, b) in by_cat.items()}, "rows": rows}
 
 
-def evaluate(recipe, adapter_dir: str | None) -> dict:
-    rows = _eval_rows(recipe)
-    table, samples = {}, {}
+def _open(recipe, engine: str, model: str, options: dict) -> GenerateStep:
+    cfg = dict(engine=engine, name=f"eval:{model}", model=model, options=options, sampling=recipe.eval.sampling.model_dump(), prices={})
+    return GenerateStep(cfg, cache_uri=None)
+
+
+def score_model(recipe, engine: str, model: str, options: dict, rows: list[dict], verifiers: list | None = None,
+                sampling: dict | None = None) -> dict:
+    """Generate with one model on ``rows`` and score them (default: the recipe's verifiers, eval.sampling)."""
+    gen = _open(recipe, engine, model, options)
+    try:
+        rows = _generate(gen, rows, sampling or recipe.eval.sampling.model_dump())
+    finally:
+        gen.close()
+    res = _summarise(_verify(rows, recipe.verifiers if verifiers is None else verifiers))
+    res["system_prompt"] = system_prompt_used(rows)
+    return res
+
+
+def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[str, str, str, dict]]:
     t = recipe.teacher
     opts = {"batch_size": recipe.eval.batch_size}
     targets = []
-    for m in recipe.eval.models:
+    for m in models:
         if m == "base":
             targets.append(("base", "hf_local", recipe.train.student if recipe.train else t.model, dict(opts)))
         elif m == "student":
@@ -74,12 +190,62 @@ def evaluate(recipe, adapter_dir: str | None) -> dict:
             if t.engine == "hf_local":
                 topts.update(opts)
             targets.append(("teacher", t.engine, t.model, topts))
-    for label, engine, model, o in targets:
-        log.info("eval: scoring %s (%s %s) on %d held-out prompts", label, engine, model, len(rows))
-        res = score_model(recipe, engine, model, o, rows)
-        samples[label] = res.pop("rows")
-        table[label] = res
-    return {"table": table, "samples": samples}
+    return targets
+
+
+def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, regression: bool = True) -> dict:
+    """Score ``models`` (default ``eval.models``) on the held-out set, plus the regression set when configured.
+
+    Returns ``{"table": {model: {n, correct, accuracy, per_category, system_prompt}}, "samples": {...},
+    "regression": block or None}``; ``samples`` keys are the table's models and ``regression_<model>``."""
+    reg = recipe.eval.regression if regression else None
+    variants = prompt_variants(recipe, _eval_rows(recipe))
+    reg_rows = _regression_rows(recipe) if reg is not None else []
+    reg_sampling = (reg.sampling or recipe.eval.sampling).model_dump() if reg is not None else None
+    wanted = list(models or recipe.eval.models)
+    if reg is not None:  # the regression check needs base and student even when the table leaves one out
+        wanted += [m for m in ("base", "student") if m not in wanted]
+    table, samples, reg_scores = {}, {}, {}
+    for label, engine, model, o in _targets(recipe, adapter_dir, wanted):
+        rows = variants[label]
+        in_table = label in (models or recipe.eval.models)
+        gen = _open(recipe, engine, model, o)
+        try:
+            if in_table:
+                log.info("eval: scoring %s (%s %s) on %d held-out prompts (system prompt: %s)", label, engine, model,
+                         len(rows), system_prompt_used(rows))
+                out = _generate(gen, rows, recipe.eval.sampling.model_dump())
+                res = _summarise(_verify(out, recipe.verifiers))
+                res["system_prompt"] = system_prompt_used(out)
+                samples[label] = res.pop("rows")
+                table[label] = res
+            if reg is not None and label in ("base", "student"):
+                log.info("eval: regression set, scoring %s on %d general prompts", label, len(reg_rows))
+                out = _generate(gen, reg_rows, reg_sampling)
+                res = _summarise(_verify(out, reg.verifiers))
+                res["system_prompt"] = system_prompt_used(out)
+                samples[f"regression_{label}"] = res.pop("rows")
+                reg_scores[label] = res
+        finally:
+            gen.close()
+    return {"table": table, "samples": samples, "regression": regression_block(recipe, reg_scores) if reg is not None else None}
+
+
+def regression_block(recipe, scores: dict[str, dict]) -> dict:
+    """The manifest's ``eval.regression``: both scores, n, delta and the regressed flag."""
+    reg = recipe.eval.regression
+    base, student = scores.get("base"), scores.get("student")
+    block = {"source": reg.source.path, "verifiers": [v.name for v in reg.verifiers], "max_drop": reg.max_drop,
+             "n": (base or student or {}).get("n", 0), "base": base, "student": student}
+    if base is not None and student is not None:
+        block.update(regression_verdict(base["accuracy"], student["accuracy"], reg.max_drop))
+        cats = sorted(set(base["per_category"]) & set(student["per_category"]))
+        block["per_category_delta"] = {
+            c: round(student["per_category"][c]["correct"] / student["per_category"][c]["n"]
+                     - base["per_category"][c]["correct"] / base["per_category"][c]["n"], 6) for c in cats}
+    else:
+        block.update(delta=None, regressed=None, reason="no trained student to compare with the base model")
+    return block
 
 
 def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
@@ -89,7 +255,13 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         return json.loads(done.read_text())
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     res = evaluate(recipe, adapter)
-    info = {"table": res["table"], "held_out": recipe.eval.source.path}
+    info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe)}
+    if "base" in res["table"] and "student" in res["table"]:
+        info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
+    if res["regression"] is not None:
+        info["regression"] = res["regression"]
+        if res["regression"]["delta"] is not None:
+            info.setdefault("delta_vs_base", {})["regression"] = res["regression"]["delta"]
     if base:
         from factory.record import to_table
         from factory import fsutil
@@ -98,3 +270,30 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
             fsutil.write_parquet_atomic(store.fs, store.p("eval", f"{label}.parquet"), to_table(rows))
         done.write_text(json.dumps(info))
     return info
+
+
+def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
+    """The CLI summary: (rows, header, notes) for the held-out table and the regression set."""
+    def yn(v) -> str:
+        return {True: "yes", False: "no"}.get(v, str(v)) if v is not None else "?"
+
+    def vs(v: dict, base: dict | None, label: str) -> str:
+        return "-" if label == "base" or not base else f"{v['accuracy'] - base['accuracy']:+.3f}"
+
+    table = info.get("table") or {}
+    rows = [["held-out", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}", vs(v, table.get("base"), m)]
+            for m, v in table.items()]
+    notes = []
+    reg = info.get("regression")
+    if reg:
+        for m in ("base", "student"):
+            v = reg.get(m)
+            if v is not None:
+                rows.append(["regression", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}",
+                             vs(v, reg.get("base"), m)])
+        if reg.get("regressed") is None:
+            notes.append(f"regression check ({reg['source']}): not decided: {reg.get('reason', 'no student')}")
+        else:
+            notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
+                         f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
+    return rows, ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"], notes

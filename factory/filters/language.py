@@ -1,0 +1,159 @@
+"""Language filter: keep rows whose text is in one of ``langs`` with probability >= ``min_confidence``.
+
+Identification is py3langid (BSD-3-Clause; a naive-Bayes byte n-gram model over 140 ISO 639 codes,
+shipped inside the wheel: nothing is downloaded), loaded once per step on the first batch. It runs on
+the *prose*: fenced and inline code, LaTeX math (``$$..$$``, ``\\[..\\]``, ``\\(..\\)``,
+``\\begin{..}..\\end{..}``, and ``$..$`` in the pandoc sense, so the words of ``$5 and $7 each`` stay),
+GSM8K ``<<48/2=24>>`` annotations, URLs and words without a letter (numbers, operators) are removed
+first, so that a code block or an equation does not make an English answer look like something else.
+Prose shorter than ``min_chars`` characters is too short to judge (py3langid gives "The answer is 72."
+only 0.34 for English) and is kept.
+
+``on``: ``completion`` checks ``completion`` and ``reasoning`` (each on its own; either can reject),
+``prompt`` the user messages' contents, ``both`` all of them. A row is kept when, for every checked
+text, the highest probability of an allowed language is >= ``min_confidence``. Reasons::
+
+    language: de (0.98) not in [en]                  top language not allowed
+    language: en (0.41) < min_confidence 0.5         allowed, but not confident enough
+    language: fr (0.99) not in [en] (prompt)         a text other than the completion names its column
+
+    >>> from factory.filters.language import prose
+    >>> prose("Use `x = 1`:\\n```python\\nprint(x)\\n```\\nso $x^2$ costs $5 and $7 each.")
+    'Use so costs and each.'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from factory.errors import MissingDependencyError
+from factory.filters.format import code_fences
+from factory.record import reject
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+INSTALL = "pip install 'py3langid>=0.4,<0.5'"
+
+#: py3langid 0.4's labels (``LanguageIdentifier.labels``), for validating recipes without loading the model
+LABELS = (
+    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he hi hr ht hu hy "
+    "id ig is it ja jv ka kk km kn ko ku ky la lg ln lo lt lv mg mk ml mn mr ms my ne nl no om or pa pl ps pt qu "
+    "ro ru sa si sk sl so sq sr sv sw ta te th tl tr ug uk ur uz vi xh yo zh zu zxx ace bcl dz ext gcf gom grc gug "
+    "hbo kik nso pcm rw se sn st an ary crh fo fuv gcr guw kab lb lij ltg uzs wa sdh arz ba mt nn oc tg tk tt vec "
+    "vo wuu yue"
+).split()
+
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}", re.S)
+# pandoc's rule: "$" + non-space ... non-space + "$" not followed by a digit, on one line
+_DOLLAR_MATH = re.compile(r"\$(?=\S)[^$\n]*?(?<=\S)\$(?!\d)")
+_CALC = re.compile(r"<<[^<>\n]*>>")
+_URL = re.compile(r"\bhttps?://\S+")
+
+
+def prose(text: str) -> str:
+    """The natural-language part of ``text``: code, math, URLs and letterless words removed."""
+    lines = text.split("\n")
+    for f in reversed(code_fences(text)):
+        lines[f.open_line - 1:f.last_line] = [""]
+    t = "\n".join(lines)
+    for rx in (_INLINE_CODE, _MATH, _DOLLAR_MATH, _CALC, _URL):
+        t = rx.sub(" ", t)
+    return " ".join(w for w in t.split() if any(c.isalpha() for c in w))
+
+
+@dataclass
+class LanguageConfig:
+    langs: list = field(default_factory=lambda: ["en"], metadata={"help": "allowed languages, ISO 639 codes as py3langid names them (en, de, fr, zh, ...)"})
+    min_confidence: float = field(default=0.5, metadata={"help": "keep when an allowed language has at least this probability (0..1]"})
+    on: str = field(default="completion", metadata={"help": "'completion' (completion + reasoning), 'prompt' (user messages) or 'both'"})
+    min_chars: int = field(default=20, metadata={"help": "prose shorter than this many characters is not judged (kept)"})
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.langs, list) or not self.langs:
+            raise ValueError(f"LanguageConfig.langs must be a non-empty list of language codes, got {self.langs!r}")
+        unknown = [x for x in self.langs if x not in LABELS]
+        if unknown:
+            raise ValueError(f"LanguageConfig.langs: unknown language code(s) {unknown}; use ISO 639 codes such as 'en', 'de', 'fr', 'zh'")
+        if isinstance(self.min_confidence, bool) or not isinstance(self.min_confidence, (int, float)) or not 0 < self.min_confidence <= 1:
+            raise ValueError(f"LanguageConfig.min_confidence must be in (0, 1], got {self.min_confidence!r}")
+        if self.on not in ("prompt", "completion", "both"):
+            raise ValueError(f"LanguageConfig.on must be one of ['prompt', 'completion', 'both'], got {self.on!r}")
+        if isinstance(self.min_chars, bool) or not isinstance(self.min_chars, int) or self.min_chars < 0:
+            raise ValueError(f"LanguageConfig.min_chars must be an integer >= 0, got {self.min_chars!r}")
+
+
+class LanguageFilter(Step):
+    """Rejects rows not in an allowed language; ``counts`` totals rejects per detected language."""
+
+    name = "language"
+    produces = ("status", "reject_stage", "reject_reason")
+
+    def __init__(self, config: LanguageConfig | None = None, name: str | None = None):
+        self.config = config or LanguageConfig()
+        self.requires = {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[self.config.on]
+        if name:
+            self.name = name
+        self.counts: Counter = Counter()
+        self._ident = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_ident": None}  # the model reloads in the actor that uses it
+
+    def _identifier(self):
+        if self._ident is None:
+            try:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            except ImportError as e:
+                raise MissingDependencyError(f"the language filter needs py3langid: {INSTALL}") from e
+            self._ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return self._ident
+
+    def detect(self, text: str) -> list[tuple[str, float]]:
+        """(language, probability) for the prose of ``text``, best first; [] when too short to judge."""
+        p = prose(text)
+        if len(p) < self.config.min_chars:
+            return []
+        return self._identifier().rank(p)
+
+    def judge(self, text: str) -> str | None:
+        """None if ``text`` passes, else the reason without the ``language: `` prefix."""
+        ranked = self.detect(text)
+        if not ranked:
+            return None
+        langs = self.config.langs
+        if max((p for lang, p in ranked if lang in langs), default=0.0) >= self.config.min_confidence:
+            return None
+        top, p = ranked[0]
+        if top in langs:
+            return f"{top} ({p:.2f}) < min_confidence {self.config.min_confidence:g}"
+        return f"{top} ({p:.2f}) not in [{', '.join(langs)}]"
+
+    def _texts(self, r: dict) -> list[tuple[str, str]]:
+        out = []
+        if self.config.on in ("completion", "both"):
+            out += [(col, r[col]) for col in ("completion", "reasoning") if r.get(col)]
+        if self.config.on in ("prompt", "both") and r.get("messages"):
+            user = [m["content"] for m in json.loads(r["messages"]) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+            if user:
+                out.append(("prompt", "\n".join(user)))
+        return out
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        for r in rows:
+            for col, text in self._texts(r):
+                why = self.judge(text)
+                if why:
+                    self.counts[why.split(" ", 1)[0]] += 1
+                    reject(r, self.name, f"language: {why}" + ("" if col == "completion" else f" ({col})"))
+                    break
+        log.info("%s %s: %d rows in, rejects per detected language so far %s", self.name, self.config.langs, len(rows), dict(self.counts))
+        return rows
+
+    def close(self) -> None:
+        self._ident = None

@@ -1,0 +1,152 @@
+"""Length filter: reject rows whose prompt, completion or reasoning is outside [min, max] tokens.
+
+Counted with a tokenizer when ``tokenizer`` names a model (a bundled name such as
+``smollm2-135m-instruct``, resolved by :func:`factory.models.resolve_model`, or a local HF directory);
+only the tokenizer is loaded, once per step, on the first batch. Without ``tokenizer`` the unit is
+whitespace-separated words. Token counts are the tokenizer's own ``len(encode(text))`` without
+special tokens, so they are the text's tokens, not a chat template's.
+
+The counted texts: ``prompt`` = every message's content (each encoded separately, counts added),
+``completion`` and ``reasoning`` their columns (a null column counts 0, so ``min_reasoning: 1``
+drops rows without reasoning). Bounds are inclusive; null = no bound. The first violated bound, in
+the order prompt, completion, reasoning and min before max, is the reason::
+
+    length: completion 812 tokens > max 512
+
+    >>> from factory.filters.length import LengthConfig, LengthFilter
+    >>> from factory.record import new_sample
+    >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion="a b c")]
+    >>> LengthFilter(LengthConfig(max_completion=2))(rows)[0]["reject_reason"]
+    'length: completion 3 words > max 2'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from factory.record import reject
+from factory.steps import Step
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("prompt", "completion", "reasoning")
+
+
+def _bound(name: str):
+    return field(default=None, metadata={"help": f"{'minimum' if name.startswith('min') else 'maximum'} "
+                                                 f"{name.split('_', 1)[1]} length (inclusive); null = no bound"})
+
+
+@dataclass
+class LengthConfig:
+    tokenizer: str | None = field(default=None, metadata={"help": "model whose tokenizer counts tokens (bundled name or local HF dir); null = whitespace words"})
+    min_prompt: int | None = _bound("min_prompt")
+    max_prompt: int | None = _bound("max_prompt")
+    min_completion: int | None = _bound("min_completion")
+    max_completion: int | None = _bound("max_completion")
+    min_reasoning: int | None = _bound("min_reasoning")
+    max_reasoning: int | None = _bound("max_reasoning")
+
+    def __post_init__(self) -> None:
+        for name in self.bound_names():
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise ValueError(f"LengthConfig.{name} must be an integer >= 0 or null, got {v!r}")
+        for col in COLUMNS:
+            lo, hi = getattr(self, f"min_{col}"), getattr(self, f"max_{col}")
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"LengthConfig.min_{col} ({lo}) is greater than max_{col} ({hi})")
+        if all(getattr(self, n) is None for n in self.bound_names()):
+            raise ValueError(f"LengthConfig needs at least one bound: {list(self.bound_names())}")
+        if self.tokenizer is not None:
+            from factory.models import is_known_model
+
+            if not isinstance(self.tokenizer, str) or not is_known_model(self.tokenizer):
+                raise ValueError(f"LengthConfig.tokenizer: unknown model {self.tokenizer!r}: not bundled and not a local HF directory")
+
+    @staticmethod
+    def bound_names() -> tuple[str, ...]:
+        return tuple(f"{m}_{c}" for c in COLUMNS for m in ("min", "max"))
+
+    def columns(self) -> list[str]:
+        """Columns with at least one bound, in check order."""
+        return [c for c in COLUMNS if getattr(self, f"min_{c}") is not None or getattr(self, f"max_{c}") is not None]
+
+
+class LengthFilter(Step):
+    """Rejects rows outside the configured length bounds; ``counts`` totals rejects per (column, bound)."""
+
+    name = "length"
+    produces = ("status", "reject_stage", "reject_reason")
+
+    def __init__(self, config: LengthConfig, name: str | None = None):
+        self.config = config
+        self.requires = tuple(dict.fromkeys("messages" if c == "prompt" else c for c in config.columns()))
+        if name:
+            self.name = name
+        self.unit = "tokens" if config.tokenizer else "words"
+        self.counts: Counter = Counter()
+        self._tok = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_tok": None}  # the tokenizer reloads in the actor that uses it
+
+    def _tokenizer(self):
+        if self._tok is None:
+            from transformers import AutoTokenizer
+
+            from factory.models import resolve_model
+
+            self._tok = AutoTokenizer.from_pretrained(resolve_model(self.config.tokenizer))
+        return self._tok
+
+    def count(self, texts: list[str]) -> list[int]:
+        """Length of each text in this step's unit (tokens without special tokens, or words)."""
+        if not self.config.tokenizer:
+            return [len(t.split()) for t in texts]
+        if not texts:
+            return []
+        return [len(ids) for ids in self._tokenizer()(texts, add_special_tokens=False)["input_ids"]]
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        cols = self.config.columns()
+        # one batched tokenizer call per column: texts of all rows, prompt messages flattened
+        lengths: dict[str, list[int]] = {}
+        for col in cols:
+            if col == "prompt":
+                owners, texts = [], []
+                for i, r in enumerate(rows):
+                    for m in json.loads(r["messages"]) if r.get("messages") else []:
+                        if isinstance(m.get("content"), str) and m["content"]:
+                            owners.append(i)
+                            texts.append(m["content"])
+                totals = [0] * len(rows)
+                for i, n in zip(owners, self.count(texts)):
+                    totals[i] += n
+                lengths[col] = totals
+            else:
+                idx = [i for i, r in enumerate(rows) if r.get(col)]
+                totals = [0] * len(rows)
+                for i, n in zip(idx, self.count([rows[i][col] for i in idx])):
+                    totals[i] = n
+                lengths[col] = totals
+        for i, r in enumerate(rows):
+            for col in cols:
+                n, lo, hi = lengths[col][i], getattr(self.config, f"min_{col}"), getattr(self.config, f"max_{col}")
+                if lo is not None and n < lo:
+                    why, key = f"{col} {n} {self.unit} < min {lo}", f"{col} < min"
+                elif hi is not None and n > hi:
+                    why, key = f"{col} {n} {self.unit} > max {hi}", f"{col} > max"
+                else:
+                    continue
+                self.counts[key] += 1
+                reject(r, self.name, f"length: {why}")
+                break
+        log.info("%s: %d rows in, rejects so far %s", self.name, len(rows), dict(self.counts))
+        return rows
+
+    def close(self) -> None:
+        self._tok = None
