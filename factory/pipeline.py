@@ -68,7 +68,9 @@ def _file_sha(path: Path) -> str:
 
 def fingerprint(recipe: Recipe) -> str:
     """Hash of the resolved recipe and the content of every input file it names."""
-    files = [recipe.source.path, recipe.prompt.template, recipe.prompt.system, recipe.eval.source.path if recipe.eval else None]
+    reg = recipe.eval.regression if recipe.eval else None
+    files = [recipe.source.path, recipe.prompt.template, recipe.prompt.system, recipe.eval.source.path if recipe.eval else None,
+             reg.source.path if reg else None, reg.template if reg else None]
     return sha(recipe.model_dump(mode="json"), [_file_sha(recipe.path(f)) for f in files if f], n=12)
 
 

@@ -191,3 +191,22 @@ def test_regression_recipe_fields_validate_strictly(tmp_path):
     errs = [str(e) for e in recipe_errors(str(f))]
     assert errs == [f"{f}:{_line_of(f, 'regression:')}: eval.regression: compares the base model with the trained student, "
                     "but the recipe has no train section"]
+
+
+def test_run_fingerprint_covers_the_regression_items(tmp_path):
+    """Editing the regression set must not reuse the old run's eval results (same recipe text, new items)."""
+    import shutil
+
+    from factory.pipeline import fingerprint
+    from factory.recipe import load_recipe
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "recipes").mkdir()
+    shutil.copytree(root / "data", tmp_path / "data", ignore=shutil.ignore_patterns("gsm8k"))
+    for f in (root / "recipes").iterdir():
+        (shutil.copytree if f.is_dir() else shutil.copy)(f, tmp_path / "recipes" / f.name)
+    recipe_file = str(tmp_path / "recipes/distill_arith.yaml")
+    before = fingerprint(load_recipe(recipe_file))
+    items = tmp_path / "data/regression_general/items.jsonl"
+    items.write_text(items.read_text().replace('"answer": "', '"answer": "1', 1))
+    assert fingerprint(load_recipe(recipe_file)) != before
