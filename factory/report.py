@@ -331,6 +331,14 @@ def render(manifest: dict, stats: dict, rows: list[dict]) -> str:
         s.append(hbars("plot-eval", [(m, float(v.get("accuracy") or 0), 1.0, f'{v.get("accuracy") or 0:.3f}') for m, v in ev.items()]))
     else:
         s.append(_empty("plot-eval", "no eval table in the manifest"))
+    reg = (manifest.get("eval") or {}).get("regression")
+    if reg:
+        acc = lambda m: f'{(reg.get(m) or {}).get("accuracy", 0):.3f}' if reg.get(m) else "-"  # noqa: E731
+        verdict = "not decided" if reg.get("regressed") is None else ("REGRESSED" if reg["regressed"] else "ok")
+        s.append(f'<p id="regression">Capability regression on {escape(str(reg.get("source")))} ({reg.get("n")} items): '
+                 f'base {acc("base")}, student {acc("student")}'
+                 + (f', delta {reg["delta"]:+.3f}' if reg.get("delta") is not None else "")
+                 + f', max drop {reg.get("max_drop")}: <b>{verdict}</b></p>')
     s.append("<h2>Stages</h2>")
     s.append(_table("stage-table", ["stage", "in", "out", "dropped"],
                     [[st, i, o, i - o] for st, i, o in d["funnel"]]))

@@ -79,7 +79,9 @@ def make_run(root: Path, with_train_eval: bool = True, evil_reason: str | None =
                            "verifiers": [{"name": "math_answer", "min_score": 1.0}, {"name": "format", "min_score": 0.5}]}}
     if with_train_eval:
         manifest["train"] = {"log_history": LOG_HISTORY}
-        manifest["eval"] = {"table": EVAL}
+        manifest["eval"] = {"table": EVAL, "regression": {
+            "source": "../data/regression_general/items.jsonl", "n": 30, "max_drop": 0.05, "delta": -0.1, "regressed": True,
+            "base": {"n": 30, "correct": 12, "accuracy": 0.4}, "student": {"n": 30, "correct": 9, "accuracy": 0.3}}}
     store.write_json("manifest.json", manifest)
     return store.uri, rows
 
@@ -162,6 +164,7 @@ def test_page_has_every_plot_with_marks(tmp_path):
     assert "<td>student</td><td>16</td><td>9</td><td>0.562</td>" in html
     assert "58.8% (20/34, 2 unverifiable)" in html
     assert "<td>generate: big</td><td>27</td><td>1500/4000</td><td>30.0</td><td>60.0</td>" in html
+    assert "(30 items): base 0.400, student 0.300, delta -0.100, max drop 0.05: <b>REGRESSED</b>" in html
     assert "<td>verify: judge</td>" in html and "GPUs busy 60 of 80 GPU-seconds reserved (75.0%)" in html
 
 
