@@ -28,36 +28,26 @@ STEP_NAMES = {"pii": "pii", "length": "length", "language": "language", "format"
               "minhash": "minhash", "embedding": "embed_dedup", "decontam": "decontam"}
 
 
+#: recipe key -> (module, config class, step class); imported on first use (heavy dependencies stay lazy)
+STEP_CLASSES = {
+    "pii": ("factory.filters.pii", "PIIConfig", "PIIFilter"),
+    "length": ("factory.filters.length", "LengthConfig", "LengthFilter"),
+    "language": ("factory.filters.language", "LanguageConfig", "LanguageFilter"),
+    "format": ("factory.filters.format", "FormatConfig", "FormatFilter"),
+    "minhash": ("factory.dedup.minhash", "MinHashConfig", "MinHashDedup"),
+    "embedding": ("factory.dedup.embedding", "EmbeddingDedupConfig", "EmbeddingDedup"),
+    "decontam": ("factory.dedup.decontam", "DecontamConfig", "Decontaminate"),
+}
+
+
 def _classes(section: str, key: str):
-    if key == "pii":
-        from factory.filters.pii import PIIConfig, PIIFilter
+    if key not in STEP_CLASSES:
+        raise KeyError(f"unknown curation step {section}.{key}")
+    import importlib
 
-        return PIIConfig, PIIFilter
-    if key == "length":
-        from factory.filters.length import LengthConfig, LengthFilter
-
-        return LengthConfig, LengthFilter
-    if key == "language":
-        from factory.filters.language import LanguageConfig, LanguageFilter
-
-        return LanguageConfig, LanguageFilter
-    if key == "format":
-        from factory.filters.format import FormatConfig, FormatFilter
-
-        return FormatConfig, FormatFilter
-    if key == "minhash":
-        from factory.dedup.minhash import MinHashConfig, MinHashDedup
-
-        return MinHashConfig, MinHashDedup
-    if key == "embedding":
-        from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
-
-        return EmbeddingDedupConfig, EmbeddingDedup
-    if key == "decontam":
-        from factory.dedup.decontam import DecontamConfig, Decontaminate
-
-        return DecontamConfig, Decontaminate
-    raise KeyError(f"unknown curation step {section}.{key}")
+    mod, cfg, step = STEP_CLASSES[key]
+    m = importlib.import_module(mod)
+    return getattr(m, cfg), getattr(m, step)
 
 
 def build_config(section: str, key: str, options: dict[str, Any]):
