@@ -92,6 +92,23 @@ def test_dpo_on_verifier_pairs(tmp_path, ray_local):
     assert export_main([str(tmp_path), "--out", str(tmp_path / "x")]) == 2  # not a run dir: exit 2
 
 
+def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_local):
+    from students.train import train
+
+    rows = []
+    for i, q in enumerate(QUESTIONS[:3]):
+        a, b = (int(x) for x in q[8:-1].split(" + "))
+        rows += rows_for(q, f"p{i}", [(f"The answer is {a + b}.", True), (f"The answer is {a + b + 10}.", False)])
+    r = recipe(tmp_path, "  method: dpo\n  dpo: {beta: 0.1, pairs: verifier, sft_first: true}\n", steps=2)
+    info = train(r, rows, str(tmp_path / "train"))
+    assert info["status"] == "done" and info["pairs"]["verifier_pairs"] == 3
+    sft_adapter = tmp_path / "train/sft/adapter"
+    assert lora_moved(sft_adapter)  # the SFT stage really trained (on the 3 accepted rows) ...
+    assert (tmp_path / "train/sft/adapter/final.json").exists()
+    assert lora_moved(Path(info["adapter_dir"]))  # ... and DPO trained its own adapter on top of the merged weights
+    assert Path(info["adapter_dir"]) != sft_adapter
+
+
 def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     from students.train import train
     from teachers.base import GenRequest, SamplingParams
