@@ -1,6 +1,7 @@
 """``factory export``: a run's accepted rows -> a curated dataset directory that ``datasets`` loads as is.
 
     factory export runs/gsm8k_demo/<run_id> --out exports/gsm8k --format chat --split train=0.9,val=0.05,test=0.05
+    factory export s3://my-bucket/runs/gsm8k_demo/<run_id> --out exports/gsm8k      # run dir on an object store
 
     >>> import datasets
     >>> ds = datasets.load_dataset("json", data_dir="exports/gsm8k")      # parquet format: "parquet"
@@ -30,8 +31,10 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from factory import fsutil
 from factory.errors import FactoryError
 from factory.record import SCHEMA
 
@@ -132,13 +135,17 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     if fmt not in FORMATS:
         raise FactoryError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     fractions = parse_split(split)
-    run = Path(run_dir)
-    if not (run / "manifest.json").is_file():
+    fs, run = fsutil.filesystem(run_dir)  # a local path or an s3://, gs:// URI; the export itself is local
+    if fs.get_file_info(fsutil.join(run, "manifest.json")).type != pafs.FileType.File:
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = json.loads((run / "manifest.json").read_text())
-    stats = json.loads((run / "stats.json").read_text()) if (run / "stats.json").exists() else {}
-    acc = [r for f in sorted((run / "accepted").glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
-    rej = [r for f in sorted((run / "rejects").glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
+    manifest = fsutil.read_json(fs, fsutil.join(run, "manifest.json"))
+    stats = fsutil.read_json(fs, fsutil.join(run, "stats.json")) if fsutil.exists(fs, fsutil.join(run, "stats.json")) else {}
+
+    def parts(kind: str) -> list[dict]:
+        files = [f for f in fsutil.list_files(fs, fsutil.join(run, kind), ".parquet") if f.rsplit("/", 1)[-1].startswith("part-")]
+        return [r for f in files for r in fsutil.read_parquet(fs, f).to_pylist()]
+
+    acc, rej = parts("accepted"), parts("rejects")
     outp = Path(out)
     if outp.exists() and any(outp.iterdir()) and not overwrite:
         raise FactoryError(f"--out: {out} exists and is not empty (use --overwrite)")

@@ -6,6 +6,7 @@ resumed run) never sees a half-written file. On object stores a single PUT is al
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -24,7 +25,13 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
 
 
 def join(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]])
+    """``join("s3://b/runs", "x", "y") == "s3://b/runs/x/y"``; a URI's query string stays at the end
+    (``s3://b/runs?region=eu-west-1`` -> ``s3://b/runs/x/y?region=eu-west-1``)."""
+    query = ""
+    if "://" in base and "?" in base:
+        base, query = base.split("?", 1)
+        query = "?" + query
+    return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]]) + query
 
 
 def exists(fs: pafs.FileSystem, path: str) -> bool:
@@ -32,6 +39,12 @@ def exists(fs: pafs.FileSystem, path: str) -> bool:
 
 
 def makedirs(fs: pafs.FileSystem, path: str) -> None:
+    if fs.type_name in ("s3", "gcs"):
+        # never create a bucket: pyarrow's GCS filesystem would (in the credentials' project, a typo becomes a
+        # new bucket) or fail with "missing project id"; S3 refuses with a hint about an option we do not set
+        bucket = path.split("/", 1)[0]
+        if fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            raise FileNotFoundError(errno.ENOENT, f"bucket {bucket!r} does not exist (create it first)", bucket)
     fs.create_dir(path, recursive=True)
 
 
