@@ -101,3 +101,12 @@ def read_parquet(fs: pafs.FileSystem, path: str) -> pa.Table:
 def delete_file(fs: pafs.FileSystem, path: str) -> None:
     if exists(fs, path):
         fs.delete_file(path)
+
+
+def copy_tree(src: str, dst: str) -> None:
+    """Copy a directory tree between any two of: local paths, ``s3://``, ``gs://``, ``file://`` URIs
+    (e.g. a trained adapter into an object-store run dir, or back onto a node's disk)."""
+    sfs, spath = filesystem(src)
+    dfs, dpath = filesystem(dst)
+    makedirs(dfs, dpath)
+    pafs.copy_files(spath, dpath, source_filesystem=sfs, destination_filesystem=dfs)

@@ -26,7 +26,7 @@ PART_ROWS = 100_000
 
 class RunStore:
     def __init__(self, root: str, recipe_name: str, run_id: str):
-        self.root = root
+        self.root, self.run_id = root, run_id
         self.uri = fsutil.join(root, recipe_name, run_id)
         self.fs, self.path = fsutil.filesystem(self.uri)
 
@@ -82,6 +82,18 @@ class RunStore:
 
     def exists(self, *parts: str) -> bool:
         return fsutil.exists(self.fs, self.p(*parts))
+
+    def work_dir(self, sub: str) -> str:
+        """A local directory for ``sub`` (train, eval): inside the run dir when it is local, else a staging
+        folder under ``$FACTORY_HOME/staging/`` keyed by the run's URI (outputs are copied to the store)."""
+        base = self.local_path()
+        if base is not None:
+            return fsutil.join(base, sub)
+        import hashlib
+
+        from factory.models import factory_home
+
+        return str(factory_home() / "staging" / hashlib.sha256(self.uri.encode()).hexdigest()[:16] / sub)
 
     def local_path(self) -> str | None:
         """The run directory as a local path (for trainers that need one), or None on object stores."""

@@ -249,10 +249,9 @@ def regression_block(recipe, scores: dict[str, dict]) -> dict:
 
 
 def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
-    base = store.local_path()
-    done = Path(base) / "eval" / "DONE" if base else None
-    if done and done.exists():
-        return json.loads(done.read_text())
+    done = store.read_json("eval/DONE")
+    if done:
+        return done
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     res = evaluate(recipe, adapter)
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe)}
@@ -262,13 +261,12 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         info["regression"] = res["regression"]
         if res["regression"]["delta"] is not None:
             info.setdefault("delta_vs_base", {})["regression"] = res["regression"]["delta"]
-    if base:
-        from factory.record import to_table
-        from factory import fsutil
+    from factory import fsutil
+    from factory.record import to_table
 
-        for label, rows in res["samples"].items():
-            fsutil.write_parquet_atomic(store.fs, store.p("eval", f"{label}.parquet"), to_table(rows))
-        done.write_text(json.dumps(info))
+    for label, rows in res["samples"].items():
+        fsutil.write_parquet_atomic(store.fs, store.p("eval", f"{label}.parquet"), to_table(rows))
+    store.write_json("eval/DONE", info)
     return info
 
 

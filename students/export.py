@@ -92,7 +92,25 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
 
 
 def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True) -> Path:
+    if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
+        import tempfile
+
+        from factory import fsutil
+
+        fs, path = fsutil.filesystem(run_dir)
+        with tempfile.TemporaryDirectory(prefix="factory-export-") as tmp:
+            for sub in ("accepted", f"train/{'adapter' if which == 'final' else 'best'}"):
+                if fsutil.exists(fs, fsutil.join(path, sub)):
+                    fsutil.copy_tree(fsutil.join(run_dir, sub), str(Path(tmp) / sub))
+            if fsutil.exists(fs, fsutil.join(path, "manifest.json")):
+                (Path(tmp) / "manifest.json").write_text(json.dumps(fsutil.read_json(fs, fsutil.join(path, "manifest.json"))))
+            return _export_local(tmp, out_dir, which, merged, label=run_dir)
+    return _export_local(run_dir, out_dir, which, merged, label=run_dir)
+
+
+def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: str) -> Path:
     run = Path(run_dir)
+    run_dir = label  # error messages name what the user passed
     mf = run / "manifest.json"
     if not mf.is_file():
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
@@ -102,7 +120,7 @@ def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool 
         raise FactoryError(f"{run_dir}: no finished training in this run (train status: {train_info.get('status')})")
     src = run / "train" / ("adapter" if which == "final" else "best")
     if not src.is_dir():
-        raise FactoryError(f"{run_dir}: no {which} model at {src}" + (" (best needs validation rows)" if which == "best" else ""))
+        raise FactoryError(f"{run_dir}: no {which} model at train/{src.name}" + (" (best needs validation rows)" if which == "best" else ""))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     adapter_cfg = json.loads((src / "adapter_config.json").read_text()) if (src / "adapter_config.json").exists() else None

@@ -262,7 +262,7 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
         loop, train_loop_config={**loop_config, "train": cfg, "fault": fault},
         scaling_config=ScalingConfig(num_workers=cfg["workers"], use_gpu=cfg["use_gpu"],
                                      resources_per_worker={"CPU": cfg["cpus_per_worker"]}),
-        run_config=RunConfig(name=name, storage_path=str((out / "ray").resolve()), checkpoint_config=ckpt_cfg,
+        run_config=RunConfig(name=name, storage_path=cfg.get("storage_path") or str((out / "ray").resolve()), checkpoint_config=ckpt_cfg,
                              failure_config=FailureConfig(max_failures=cfg["max_failures"])),
     )
     result = trainer.fit()
@@ -306,11 +306,38 @@ def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
     return accepted_rows + rejects
 
 
-def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None) -> dict:
-    """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy)."""
+def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
+    """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
+    and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
+    from transformers import AutoTokenizer
+
+    from factory.models import resolve_model
+    from students.scorers import chat_ids
+
+    tok = AutoTokenizer.from_pretrained(resolve_model(cfg["student"]))
+    keep, longest = [], 0
+    for e in examples:
+        n = len(chat_ids(tok, e["prompt"]))
+        longest = max(longest, n)
+        if n < cfg["max_seq_len"] - 1:
+            keep.append(e)
+    if len(keep) < len(examples):
+        log.warning("%s: %d of %d examples dropped: prompt longer than train.max_seq_len %d tokens", what,
+                    len(examples) - len(keep), len(examples), cfg["max_seq_len"])
+    if required and examples and not keep:
+        raise FactoryError(f"train.max_seq_len: every {what} prompt is at least {cfg['max_seq_len']} tokens long "
+                           f"(longest {longest}); raise train.max_seq_len")
+    return keep
+
+
+def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None, storage: str | None = None) -> dict:
+    """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy).
+
+    ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
     from students.data import sft_examples, split_by_prompt
 
     cfg = recipe.train.model_dump()
+    cfg["storage_path"] = storage
     method = cfg["method"]
     acc = [r for r in store_rows if r["status"] == "accepted"]
     n_prompts = len({r["prompt_id"] for r in acc})
@@ -320,7 +347,9 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
         from students.sft import run_sft
 
         tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_sft(cfg, fix(sft_examples(tr)), fix(sft_examples(va)), out_dir, fault=fault)
+        info = run_sft(cfg, drop_overlong(cfg, fix(sft_examples(tr))), drop_overlong(cfg, fix(sft_examples(va)), "validation", required=False),
+                       out_dir,
+                       fault=fault)
     elif method == "kd":
         from students.kd import kd_examples, run_kd
 
@@ -354,20 +383,44 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
 
 
 def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
-    """The pipeline's train stage: skip when ``train/DONE`` exists, else train by ``train.method``."""
-    base = store.local_path()
-    if base is None:
-        raise FactoryError("training needs a local or shared-mount output.dir (object-store run dirs: train from an exported dataset)")
-    out = Path(base) / "train"
-    done = out / "DONE"
-    if done.exists():
-        log.info("training already done: %s", out / "adapter")
-        return json.loads(done.read_text())
+    """The pipeline's train stage: skip when ``train/DONE`` exists, else train by ``train.method``.
+
+    On an object-store run dir (``s3://``, ``gs://``) Ray Train keeps its checkpoints under the run's
+    ``train/ray/`` in the store (shared by every node, as multi-node training needs), the trainer works in a
+    local staging folder, and the final (and best) adapter are copied to ``train/adapter`` / ``train/best``
+    in the store; a later stage or a re-run on another machine copies them back."""
+    from factory import fsutil
+
+    remote = store.local_path() is None
+    out = Path(store.work_dir("train"))
+    done = store.read_json("train/DONE")
+    if done:
+        log.info("training already done: %s", store.p("train", "adapter") if remote else out / "adapter")
+        if remote and done.get("status") == "done":
+            _fetch(store, done, out)
+        return done
     rows = _all_rows(store, accepted_rows) if recipe.train.method in ("dpo", "onpolicy") else accepted_rows
     if not accepted_rows and recipe.train.method != "onpolicy":
         return {"status": "skipped", "reason": "no accepted rows to train on"}
-    info = train(recipe, rows, str(out))
-    info["data_run_id"] = Path(base).name
+    info = train(recipe, rows, str(out), storage=fsutil.join(store.uri, "train", "ray") if remote else None)
+    info["data_run_id"] = store.run_id
     if info.get("status") == "done":
-        done.write_text(json.dumps(info))
+        if remote:
+            for sub in ("adapter", "best"):
+                if (out / sub).is_dir():
+                    fsutil.copy_tree(str(out / sub), fsutil.join(store.uri, "train", sub))
+            info["adapter_uri"] = fsutil.join(store.uri, "train", "adapter")
+        store.write_json("train/DONE", info)
     return info
+
+
+def _fetch(store, done: dict, out: Path) -> None:
+    """Copy a finished training's adapter (and best) from an object-store run dir to this node's staging."""
+    from factory import fsutil
+
+    for sub in ("adapter", "best"):
+        if not (out / sub).is_dir() and store.exists("train", sub):
+            fsutil.copy_tree(fsutil.join(store.uri, "train", sub), str(out / sub))
+    done["adapter_dir"] = str(out / "adapter")
+    if done.get("best"):
+        done["best"]["dir"] = str(out / "best")

@@ -318,6 +318,59 @@ def test_pipeline_run_store_and_cache_on_object_store(store_e2e, tmp_path, capsy
     assert main(["export", f"{store['base']}/runs/tiny/no-such-run", "--out", str(tmp_path / "x")]) == 2
 
 
+TRAIN_EVAL = """train:
+  student: smollm2-135m-instruct
+  max_steps: 2
+  batch_size: 2
+  max_seq_len: 320
+  lora: {{r: 4, alpha: 8, dropout: 0.0}}
+eval:
+  source: {{path: {data}, fields: {{prompt: question, reference: answer}}, offset: 40, limit: 2}}
+  sampling: {{max_tokens: 8}}
+  models: [base, student]
+"""
+
+
+@pytest.mark.parametrize("store", ["s3"], indirect=True)
+def test_train_and_eval_on_an_object_store_run_dir(store, tmp_path, capsys):
+    """Ray Train checkpoints go to the bucket (shared by every node), the adapter lands in the run dir
+    there, and a node without the local staging copy fetches it back; export-model reads the bucket."""
+    import shutil
+
+    data = ROOT / "data/gsm8k_sample/train.jsonl"
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(TINY.format(data=data, tmpl=ROOT / "recipes/prompts/gsm8k.txt", out=f"{store['base']}/runs")
+                      .replace("limit: 6", "limit: 3")
+                      .replace("  - name: math_answer\n", "  - name: math_answer\n    min_score: 0.0\n")
+                      + TRAIN_EVAL.format(data=data))
+    run = _run(recipe, store)
+    prefix = run.removeprefix(f"{store['base']}/") + "/"
+    objs = store["keys"](prefix)
+    for k in ("train/DONE", "train/adapter/adapter_model.safetensors", "train/adapter/adapter_config.json",
+              "eval/DONE", "eval/base.parquet", "eval/student.parquet"):
+        assert prefix + k in objs, (k, sorted(objs)[:50])
+    assert any(k.startswith(prefix + "train/ray/") and "checkpoint" in k for k in objs)  # Ray Train's own storage
+    fs, path = fsutil.filesystem(run)
+    m = fsutil.read_json(fs, f"{path}/manifest.json")
+    assert m["status"] == "succeeded" and m["train"]["status"] == "done" and m["train"]["adapter_uri"] == f"{run}/train/adapter"
+    assert m["eval"]["table"]["student"]["n"] == 2 and m["eval"]["table"]["base"]["n"] == 2
+
+    # another node (no local staging copy): the re-run skips training and eval and fetches the adapter
+    staging = Path(RunStore(f"{store['base']}/runs", "tiny", run.rsplit("/", 1)[-1]).work_dir("train"))
+    assert (staging / "adapter/adapter_model.safetensors").is_file()
+    shutil.rmtree(staging)
+    assert _run(recipe, store) == run
+    assert (staging / "adapter/adapter_model.safetensors").is_file()
+    assert fsutil.read_json(fs, f"{path}/manifest.json")["train"]["log_history"] == m["train"]["log_history"]
+
+    from factory.cli import main
+
+    out = tmp_path / "model"
+    assert main(["export-model", run, "--out", str(out), "--no-merged"]) == 0
+    assert (out / "adapter/adapter_model.safetensors").read_bytes() == (staging / "adapter/adapter_model.safetensors").read_bytes()
+    assert m["run_id"] in (out / "README.md").read_text()
+
+
 def test_missing_bucket_is_a_clear_error_before_any_work(store, tmp_path):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(TINY.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt",

@@ -210,3 +210,16 @@ def test_run_fingerprint_covers_the_regression_items(tmp_path):
     items = tmp_path / "data/regression_general/items.jsonl"
     items.write_text(items.read_text().replace('"answer": "', '"answer": "1', 1))
     assert fingerprint(load_recipe(recipe_file)) != before
+
+
+def test_overlong_prompts_are_dropped_and_all_overlong_is_a_clear_error():
+    from factory.errors import FactoryError
+    from students.train import drop_overlong
+
+    short = {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "completion": [{"role": "assistant", "content": "5"}]}
+    long = {"prompt": [{"role": "user", "content": "word " * 200}], "completion": [{"role": "assistant", "content": "5"}]}
+    cfg = {"student": "smollm2-135m-instruct", "max_seq_len": 96}
+    assert drop_overlong(cfg, [short, long, short]) == [short, short]
+    assert drop_overlong(cfg, [long], "validation", required=False) == []
+    with pytest.raises(FactoryError, match=r"train\.max_seq_len: every SFT prompt is at least 96 tokens long \(longest 2\d\d\)"):
+        drop_overlong(cfg, [long, long])
