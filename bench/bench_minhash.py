@@ -13,6 +13,7 @@ true Jaccard >= 0.9; precision is the share of reported pairs whose true Jaccard
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import sys
@@ -45,8 +46,8 @@ def jaccard(a: str, b: str) -> float:
 def make_corpus(n_docs: int, n_pairs: int, seed: int = 0, lo: int = 80, hi: int = 200):
     rng = random.Random(seed)
     vocab = [f"tok{i}" for i in range(50_000)]
-    weights = [1 / (i + 1) ** 1.05 for i in range(len(vocab))]
-    base = [" ".join(rng.choices(vocab, weights, k=rng.randint(lo, hi))) for _ in range(n_docs - n_pairs)]
+    cum = list(itertools.accumulate(1 / (i + 1) ** 1.05 for i in range(len(vocab))))  # once, not per document
+    base = [" ".join(rng.choices(vocab, cum_weights=cum, k=rng.randint(lo, hi))) for _ in range(n_docs - n_pairs)]
     planted = []
     for p in range(n_pairs):
         src = rng.randrange(len(base))
@@ -126,27 +127,47 @@ class PeakRSS:
 
 
 def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
+    """Per size: the Ray Data path over a dataset (``minhash_dedup_ray``), the pipeline step on Ray
+    (``engine: ray``: the driver holds the rows, Ray computes the clusters) and, as the baseline, the same
+    step in process (``engine: local``); all three verify by signature estimate, so they must agree."""
+    import dataclasses
+
     import ray
     import ray.data
 
-    from factory.dedup.minhash import minhash_dedup_ray
+    from factory.dedup.minhash import MinHashDedup, minhash_dedup_ray
     from factory.record import new_sample, to_table
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
+    cfg = dataclasses.replace(cfg, verify="estimate")
     try:
         for n in sizes:
             texts, truth = make_corpus(n, n // 10, seed=1, lo=40, hi=80)
-            rows = [new_sample(stage="b", prompt_id=str(i), sample_index=0, completion=t, messages=[]) for i, t in enumerate(texts)]
-            ds = ray.data.from_arrow(to_table(rows)).repartition(max(2, n // 5000)).materialize()
-            del rows
+            make = lambda: [new_sample(stage="b", prompt_id=str(i), sample_index=0, completion=t, messages=[])  # noqa: E731
+                            for i, t in enumerate(texts)]
+            ds = ray.data.from_arrow(to_table(make())).repartition(max(2, n // 20000)).materialize()
             with PeakRSS() as mem:
                 t0 = time.perf_counter()
                 out = minhash_dedup_ray(ds, cfg).materialize()
                 dt = time.perf_counter() - t0
             rejected = out.filter(lambda r: r["status"] == "rejected").count()
-            print(f"ray  {n:>8} docs: {dt:7.1f} s  {n / dt:8.0f} docs/s  rejected {rejected}  "
-                  f"peak RSS (driver+ray) {mem.peak / 2**30:.2f} GiB")
+            del ds, out
+            print(f"ray dataset {n:>8} docs: {dt:7.1f} s  {n / dt:8.0f} docs/s  rejected {rejected}  "
+                  f"peak RSS (driver+ray) {mem.peak / 2**30:.2f} GiB", flush=True)
+            res = {}
+            for engine in ("ray", "local"):
+                rows = make()
+                with PeakRSS() as mem:
+                    t0 = time.perf_counter()
+                    rows = MinHashDedup(dataclasses.replace(cfg, engine=engine))(rows)
+                    res[engine] = time.perf_counter() - t0
+                rej = sum(r["status"] == "rejected" for r in rows)
+                del rows
+                print(f"step {engine:5s} {n:>8} docs: {res[engine]:7.1f} s  {n / res[engine]:8.0f} docs/s  rejected {rej}  "
+                      f"peak RSS (driver+ray, rows held by the driver) {mem.peak / 2**30:.2f} GiB", flush=True)
+            print(f"  ratio at {n}: ray dataset path / local step time {dt / res['local']:.2f}, "
+                  f"ray step / local step {res['ray'] / res['local']:.2f}", flush=True)
     finally:
         ray.shutdown()
 

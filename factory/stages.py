@@ -3,7 +3,7 @@
     >>> gen = GenerateStep(teacher_cfgs, cache_uri="runs/_cache/requests")
     >>> rows = gen(rows)                         # in process
     >>> ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=..., cache_uri=...),
-    ...                batch_format="pyarrow", concurrency=2)   # on Ray: heavy state once per actor
+    ...                batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=2))  # on Ray: heavy state once per actor
 
 Rows whose completion came from the request cache (``cache_hit``) or that an earlier stage
 rejected pass through untouched. A request that fails after the engine's retries rejects its row

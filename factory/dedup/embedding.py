@@ -47,6 +47,9 @@ class EmbeddingDedupConfig:
     max_seq_length: int = field(default=256, metadata={"help": "tokens kept per text by the embedder"})
     device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
     seed: int = field(default=0, metadata={"help": "k-means initialisation seed"})
+    engine: str = field(default="local", metadata={"help": "'local': embed in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus), search in the driver"})
+    replicas: int = field(default=1, metadata={"help": "engine 'ray': embedder actors"})
+    num_gpus: float = field(default=0.0, metadata={"help": "engine 'ray': GPUs per embedder actor (set device: cuda with it)"})
 
     def __post_init__(self) -> None:
         o = type(self).__name__
@@ -57,6 +60,9 @@ class EmbeddingDedupConfig:
         check_range(o, "kmeans_iters", self.kmeans_iters, 1, 1000)
         check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
         check_range(o, "max_seq_length", self.max_seq_length, 8, 8192)
+        check_choice(o, "engine", self.engine, ("local", "ray"))
+        check_range(o, "replicas", self.replicas, 1, 4096)
+        check_range(o, "num_gpus", self.num_gpus, 0, 64)
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +119,41 @@ def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig) -> np.ndarr
     return np.concatenate(parts)
 
 
+class _EncodeUDF:
+    """A Ray Data actor holding one embedder: ``{"i", "text"}`` batches -> ``{"i", "emb"}``."""
+
+    def __init__(self, model: str, device: str, batch_size: int, max_seq_length: int):
+        self.embedder = Embedder(model, device, batch_size, max_seq_length)
+
+    def __call__(self, batch: dict) -> dict:
+        return {"i": batch["i"], "emb": self.embedder.encode(list(batch["text"]))}
+
+
+def embed_on_ray(texts: list[str], cfg: EmbeddingDedupConfig, rows_per_block: int = 4096) -> np.ndarray:
+    """Embeddings of ``texts`` (in order) computed by ``cfg.replicas`` actors on the Ray cluster; the
+    similarity search then runs on the driver as usual (memory there: n x dim float32)."""
+    import pyarrow as pa
+    import ray.data
+
+    from factory.progress import Progress
+
+    ds = ray.data.from_arrow(pa.table({"i": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, pa.large_string())}))
+    # materialised first: the actors may take every CPU, and the blocks must not wait for one to be made
+    ds = ds.repartition(max(1, -(-len(texts) // rows_per_block))).materialize()
+    out = ds.map_batches(_EncodeUDF, fn_constructor_args=(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length),
+                         batch_size=rows_per_block, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=cfg.replicas),
+                         num_cpus=1, num_gpus=cfg.num_gpus or None)
+    emb: np.ndarray | None = None
+    prog = Progress("embed_dedup: encode (ray)", total=len(texts), unit="texts", final=False)
+    for b in out.iter_batches(batch_format="numpy", batch_size=None):
+        vecs = np.asarray(b["emb"], dtype=np.float32)
+        if emb is None:
+            emb = np.zeros((len(texts), vecs.shape[1]), np.float32)
+        emb[b["i"]] = vecs
+        prog.update(len(vecs))
+    return emb if emb is not None else np.zeros((0, 384), np.float32)
+
+
 class EmbeddingDedup(Step):
     """Rejects rows whose embedding is within ``threshold`` cosine of a kept row (one global pass)."""
 
@@ -133,7 +174,8 @@ class EmbeddingDedup(Step):
         idx = np.array([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
         if len(idx) < 2:
             return rows
-        emb = self.embedder.encode([texts[i] for i in idx], label=f"{self.name}: encode")
+        sel = [texts[i] for i in idx]
+        emb = embed_on_ray(sel, self.config) if self.config.engine == "ray" else self.embedder.encode(sel, label=f"{self.name}: encode")
         pairs = idx[near_duplicate_pairs(emb, self.config)] if len(idx) else np.zeros((0, 2), np.int64)
         pos = {int(r): k for k, r in enumerate(idx)}
         dropped = 0

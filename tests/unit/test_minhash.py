@@ -177,8 +177,8 @@ def test_step_on_ray_engine_matches_local_engine(ray_local):
     make = lambda: [row(f"p{i}", edit(b, i % 3 + 1) if i >= 8 else b, score=float(i % 2))  # noqa: E731
                     for i, b in enumerate(bases + bases[:5])] + [reject(row("x", bases[0]), "verify", "bad")]
     local = MinHashDedup(MinHashConfig(on="completion", verify="estimate", engine="local"))(make())
-    auto = MinHashDedup(MinHashConfig(on="completion", engine="auto", ray_min_rows=5))
-    assert not auto.use_ray(13)  # one node: in process is faster; auto picks Ray only on a multi-node cluster
+    auto = MinHashDedup(MinHashConfig(on="completion", engine="auto", ray_min_rows=14))
+    assert not auto.use_ray(13) and auto.use_ray(14)
     step = MinHashDedup(MinHashConfig(on="completion", verify="estimate", engine="ray", num_partitions=3))
     assert step.use_ray(13)
     on_ray = step(make())
