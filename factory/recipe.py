@@ -189,6 +189,11 @@ class TrainConfig(_Cfg):
                                                         "saw (context distillation)")
     save_every_steps: int | None = Field(None, gt=0, description="report a checkpoint to Ray Train every N optimizer "
                                                                  "steps; null = at the end of every epoch")
+    early_stopping_patience: int | None = Field(None, gt=0, description="stop when validation loss has not improved "
+                                                                        "for N evaluations; the best checkpoint becomes "
+                                                                        "the final model (needs validation rows)")
+    early_stopping_threshold: float = Field(0.0, ge=0, description="an evaluation must lower validation loss by more "
+                                                                    "than this to count as an improvement")
     keep_checkpoints: int = Field(2, gt=0, description="checkpoints Ray Train keeps (the best by validation loss "
                                                        "and the latest are never dropped)")
     max_failures: int = Field(2, ge=0, description="worker failures tolerated; each restart resumes from the "

@@ -61,7 +61,7 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
                      max_length=cfg["max_seq_len"])
     trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
-                         peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault")))
+                         peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
     fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
 
 

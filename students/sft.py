@@ -43,7 +43,7 @@ def _sft_loop(config: dict[str, Any]) -> None:
     args = SFTConfig(**hf_args(cfg, work, val_ds is not None), max_length=cfg["max_seq_len"], completion_only_loss=True,
                      packing=bool(cfg.get("packing")))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
-                         peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault")))
+                         peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
     fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
 
 

@@ -96,6 +96,9 @@ def hf_args(cfg: dict, work: str, has_val: bool) -> dict:
         eval_strategy=strategy if has_val else "no", eval_steps=every, save_total_limit=1, report_to="none",
         seed=cfg["seed"], use_cpu=not cfg["use_gpu"], bf16=bool(cfg["use_gpu"]), dataloader_num_workers=0,
         disable_tqdm=True, gradient_checkpointing=bool(cfg.get("load_in_4bit")),
+        # early stopping keeps the best checkpoint by validation loss as the final model ("ship the best")
+        **(dict(load_best_model_at_end=True, metric_for_best_model="eval_loss", greater_is_better=False)
+           if has_val and cfg.get("early_stopping_patience") else {}),
     )
 
 
@@ -175,9 +178,10 @@ def progress_line(step: int, max_steps: int, elapsed_s: float, steps_done: int, 
     return ", ".join(parts)
 
 
-def make_hf_callbacks(fault: dict | None) -> list:
-    """Ray checkpoint reporting for HF Trainers (+ the test-only fault injector)."""
-    from transformers import TrainerCallback
+def make_hf_callbacks(fault: dict | None, cfg: dict | None = None, has_val: bool = False) -> list:
+    """Ray checkpoint reporting for HF Trainers, early stopping on validation loss when the recipe asks
+    (``train.early_stopping_patience``; needs validation rows), and the test-only fault injector."""
+    from transformers import EarlyStoppingCallback, TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint
 
     class ReportCheckpoints(TrainerCallback):
@@ -195,6 +199,13 @@ def make_hf_callbacks(fault: dict | None) -> list:
                        lambda d: shutil.copytree(src, d, dirs_exist_ok=True))
 
     cbs: list = [ReportCheckpoints()]
+    patience = (cfg or {}).get("early_stopping_patience")
+    if patience and has_val:
+        cbs.append(EarlyStoppingCallback(early_stopping_patience=patience,
+                                         early_stopping_threshold=(cfg or {}).get("early_stopping_threshold") or 0.0))
+    elif patience:
+        log.warning("train.early_stopping_patience is set but there are no validation rows (fewer than 10 prompts): "
+                    "training runs to the end")
     if fault:
         class FaultInjectingKill(TrainerCallback):
             def on_step_end(self, args, state, control, **kw):
@@ -220,6 +231,7 @@ def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) 
     """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     metrics = latest_metrics(trainer.state.log_history, trainer.state.global_step)
+    metrics["stopped_early"] = bool(trainer.state.max_steps and trainer.state.global_step < trainer.state.max_steps)
     if resume is not None:
         metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
     if has_val:

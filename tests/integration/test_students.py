@@ -249,6 +249,23 @@ def test_two_workers_train_data_parallel_with_gloo(tmp_path, ray_local):
     assert lora_moved(Path(info["adapter_dir"]))
 
 
+def test_early_stopping_on_flat_validation_loss(tmp_path, ray_local):
+    """A learning rate of ~0 leaves the validation loss flat: with threshold 0.01 no evaluation counts as an
+    improvement, so training stops after `patience` evaluations instead of running all 12 steps."""
+    from students.train import train
+
+    rows = [x for i in range(12) for x in rows_for(f"What is {i} + 4?", f"p{i:02d}", [(f"#### {i + 4}", True)])]
+    r = recipe(tmp_path, "  method: sft\n  learning_rate: 1.0e-12\n  save_every_steps: 1\n"
+                         "  early_stopping_patience: 2\n  early_stopping_threshold: 0.01\n", steps=12)
+    info = train(r, rows, str(tmp_path / "train"))
+    steps = [h["step"] for h in info["log_history"] if "loss" in h]
+    evals = [h for h in info["log_history"] if "eval_loss" in h]
+    assert info["status"] == "done" and info["metrics"]["stopped_early"] is True
+    # one evaluation per step (save_every_steps: 1): the first sets the best, `patience` more without improvement
+    assert steps[-1] in (2, 3) and sorted({h["step"] for h in evals}) == list(range(1, steps[-1] + 1))
+    assert max(h["eval_loss"] for h in evals) - min(h["eval_loss"] for h in evals) < 0.01
+
+
 def test_qlora_without_bitsandbytes_names_the_install_line():
     try:
         import bitsandbytes  # noqa: F401
