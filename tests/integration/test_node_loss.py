@@ -59,11 +59,14 @@ def test_worker_node_raylet_killed_mid_run(tmp_path, monkeypatch, no_inprocess_r
                 os.kill(p, signal.SIGKILL)
             status = ""
             while time.time() < deadline + 300:
-                status = ray_cli("job", "status", "--address", address, job).stdout
-                if any(w in status for w in ("SUCCEEDED", "FAILED", "STOPPED")):
+                out = ray_cli("job", "status", "--address", address, job)
+                # the CLI colours its words and prints e.g. "Job 'raysubmit_..' succeeded": compare plain lower case
+                status = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr).lower()
+                if any(w in status for w in ("succeeded", "failed", "stopped")):
                     break
                 time.sleep(3)
-            assert "SUCCEEDED" in status, ray_cli("job", "logs", "--address", address, job).stdout[-3000:]
+            assert "succeeded" in status and "failed" not in status, \
+                status[-1000:] + ray_cli("job", "logs", "--address", address, job).stdout[-3000:]
             rows = dataset(tmp_path / "out")
             assert len(rows) == 48 and len({r[0] for r in rows}) == 48
             assert all(r[2] == "accepted" for r in rows)
