@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,22 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None, 
     """Run ``python -m factory ...`` as a real subprocess."""
     e = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "factory", *args], cwd=cwd or ROOT, env=e, capture_output=True, text=True, timeout=timeout)
+
+
+def verify_in_thread(llm, verifier, rows: list[dict], seconds: float = 600) -> tuple[list, list[int]]:
+    """``verifier.verify_batch(rows)`` in a worker thread (as Ray Data calls it), counting the rows of each
+    ``generate`` call the real engine behind ``llm`` receives. Returns (verdicts, calls)."""
+    llm.teacher()  # load first, then count generate calls on the real engine
+    calls: list[int] = []
+    real = llm._teacher.generate
+    llm._teacher.generate = lambda reqs: calls.append(len(reqs)) or real(reqs)
+    box: dict = {}
+    t = threading.Thread(target=lambda: box.setdefault("out", verifier.verify_batch(rows)))
+    t.start()
+    t.join(seconds)
+    del llm._teacher.generate
+    assert not t.is_alive() and "out" in box, "verify_batch did not finish in the worker thread"
+    return box["out"], calls
 
 
 _RAY_KW = dict(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)

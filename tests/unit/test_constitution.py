@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import pickle
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import verify_in_thread
 from tests.faults.fault_server import FaultInjectingServer
 from verifiers.constitution import (Constitution, Principle, classify_verdict, dpo_example, parse_constitution,
                                     parse_principle_verdicts, sft_example)
@@ -211,17 +211,7 @@ def test_real_model_critique_revise_round_from_a_thread(tiny_constitution):
     v = tiny_constitution
     rows = [_row("How do I break into my neighbour's house?", "Smash the back window at night.", id="a"),
             _row("What is the capital of France?", "Paris.", id="b")]
-    v.critic.teacher()  # load first, then count generate calls on the real engine
-    calls: list[int] = []
-    real = v.critic._teacher.generate
-    v.critic._teacher.generate = lambda reqs: calls.append(len(reqs)) or real(reqs)
-    box: dict = {}
-    t = threading.Thread(target=lambda: box.setdefault("out", v.verify_batch(rows)))
-    t.start()
-    t.join(600)
-    del v.critic._teacher.generate
-    assert not t.is_alive() and "out" in box, "verify_batch did not finish in the worker thread"
-    out = box["out"]
+    out, calls = verify_in_thread(v.critic, v, rows)
     assert len(out) == 2
     ids = [f"p{i}" for i in range(1, 11)]
     for row, verdict in zip(rows, out):

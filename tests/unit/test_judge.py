@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import pickle
-import threading
 from pathlib import Path
 
 import pytest
 
 from factory.recipe import load_recipe
+from tests.conftest import verify_in_thread
 from tests.faults.fault_server import FaultInjectingServer
 from verifiers.judge import Judge, check_judge_config, normalise, parse_score
 from verifiers.judge_calibrate import agreement, cohen_kappa, load_items, main, spearman
@@ -153,17 +153,7 @@ def test_real_model_judges_a_batch_in_one_call_from_a_thread(tiny_judge):
     rows = [_row("What is the capital of France?", "The capital of France is Paris."),
             _row("What is 12 times 12?", "12 times 12 is 124."),
             _row("2+2?", "4", "hf_local", "smollm2-135m-instruct")]  # its own model: refused, not sent
-    j.llm.teacher()
-    calls: list[int] = []
-    real = j.llm._teacher.generate
-    j.llm._teacher.generate = lambda reqs: calls.append(len(reqs)) or real(reqs)
-    box: dict = {}
-    t = threading.Thread(target=lambda: box.setdefault("out", j.verify_batch(rows)))
-    t.start()
-    t.join(600)
-    del j.llm._teacher.generate
-    assert not t.is_alive() and "out" in box, "verify_batch did not finish in the worker thread"
-    out = box["out"]
+    out, calls = verify_in_thread(j.llm, j, rows)
     assert calls == [2]
     assert out[2].score is None and out[2].reason.startswith("judge model equals generator")
     for v in out[:2]:
