@@ -15,7 +15,6 @@ DPO from an SFT model for the same reason: the reference should already speak th
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +39,16 @@ def _merged_init(cfg: dict, adapter: str, work: str) -> str:
 
 def _dpo_loop(config: dict[str, Any]) -> None:
     import datasets
-    import torch
     from trl import DPOConfig, DPOTrainer
 
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, report_final_again, resume_checkpoint
+    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
 
     cfg = config["train"]
     opts = cfg["dpo"]
-    if not cfg["use_gpu"]:
-        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
-    work = tempfile.mkdtemp(prefix="factory-dpo-")
-    resume = resume_checkpoint(work)
-    if resume is not None and report_final_again(resume):
+    started = start_worker(cfg, "dpo")
+    if started is None:
         return
+    work, resume = started
     init = _merged_init(cfg, config["init_adapter"], work) if config.get("init_adapter") else None
     model, tok = load_student(cfg, init)
     train_ds = datasets.Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in config["train_rows"]])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from typing import Any
 
 from factory.errors import FactoryError
@@ -89,16 +88,14 @@ def _kd_loop(config: dict[str, Any]) -> None:
     from transformers import Trainer, TrainingArguments
 
     from students.losses import topk_kd_loss
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, report_final_again, resume_checkpoint
+    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
 
     cfg = config["train"]
     alpha, T, tail = cfg["kd"]["alpha"], cfg["kd"]["temperature"], cfg["kd"]["tail"]
-    if not cfg["use_gpu"]:
-        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
-    work = tempfile.mkdtemp(prefix="factory-kd-")
-    resume = resume_checkpoint(work)
-    if resume is not None and report_final_again(resume):
+    started = start_worker(cfg, "kd")
+    if started is None:
         return
+    work, resume = started
     model, tok = load_student(cfg)
     if peft_config(cfg) is not None:
         model = get_peft_model(model, peft_config(cfg))

@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -149,19 +148,17 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     from transformers import get_cosine_schedule_with_warmup
 
     from students.scorers import make_scorer
-    from students.train import load_student, maybe_kill, peft_config, report_dir, report_final_again, resume_checkpoint
+    from students.train import load_student, maybe_kill, peft_config, report_dir, start_worker
 
     cfg, spec = config["train"], config["teacher"]
     op = cfg["onpolicy"]
-    if not cfg["use_gpu"]:
-        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
     import ray.train.torch
 
-    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
-    work = tempfile.mkdtemp(prefix="factory-onpolicy-")
-    resume = resume_checkpoint(work)
-    if resume is not None and report_final_again(resume):
+    started = start_worker(cfg, "onpolicy")
+    if started is None:
         return
+    work, resume = started
+    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
     model, tok = load_student(cfg)
     scorer = make_scorer(spec, tok, cfg["student"], device)  # tokenizer check before any training
     if peft_config(cfg) is not None:

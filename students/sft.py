@@ -16,7 +16,6 @@ worker resumes from the latest one (see :mod:`students.train`).
 from __future__ import annotations
 
 import logging
-import tempfile
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -25,18 +24,15 @@ log = logging.getLogger(__name__)
 def _sft_loop(config: dict[str, Any]) -> None:
     """Runs on every Ray Train worker."""
     import datasets
-    import torch
     from trl import SFTConfig, SFTTrainer
 
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, report_final_again, resume_checkpoint
+    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
 
     cfg = config["train"]
-    if not cfg["use_gpu"]:
-        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
-    work = tempfile.mkdtemp(prefix="factory-sft-")
-    resume = resume_checkpoint(work)
-    if resume is not None and report_final_again(resume):
+    started = start_worker(cfg, "sft")
+    if started is None:
         return
+    work, resume = started
     model, tok = load_student(cfg, config.get("init_model"))
     train_ds = datasets.Dataset.from_list(config["train_rows"])
     val_ds = datasets.Dataset.from_list(config["val_rows"]) if config["val_rows"] else None

@@ -17,6 +17,7 @@ weights), tokenizer and trainer state; ``checkpoint/final.json`` marks the final
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -137,6 +138,20 @@ def latest_metrics(log_history: list[dict], step: int) -> dict:
         out.update({k: v for k, v in h.items() if isinstance(v, (int, float))})
     out["step"] = step
     return out
+
+
+def start_worker(cfg: dict, method: str) -> tuple[str, Path | None] | None:
+    """Common start of every method's Ray Train loop: CPU threads per worker, a fresh work dir, and the
+    checkpoint to resume from. None when that checkpoint is already the final one (re-reported)."""
+    import torch
+
+    if not cfg["use_gpu"]:
+        torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
+    work = tempfile.mkdtemp(prefix=f"factory-{method}-")
+    resume = resume_checkpoint(work)
+    if resume is not None and report_final_again(resume):
+        return None
+    return work, resume
 
 
 def resume_checkpoint(work: str) -> Path | None:
@@ -318,15 +333,21 @@ def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
     return accepted_rows + rejects
 
 
-def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
-    """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
-    and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
+@functools.lru_cache(maxsize=4)
+def _driver_tokenizer(student: str):
     from transformers import AutoTokenizer
 
     from factory.models import resolve_model
+
+    return AutoTokenizer.from_pretrained(resolve_model(student))
+
+
+def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
+    """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
+    and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
     from students.scorers import chat_ids
 
-    tok = AutoTokenizer.from_pretrained(resolve_model(cfg["student"]))
+    tok = _driver_tokenizer(cfg["student"])
     keep, longest = [], 0
     for e in examples:
         n = len(chat_ids(tok, e["prompt"]))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from factory.errors import MissingDependencyError
 from factory.filters.format import code_fences
+from factory.dedup import required_columns
 from factory.record import reject
 from factory.steps import Step
 
@@ -96,7 +97,7 @@ class LanguageFilter(Step):
 
     def __init__(self, config: LanguageConfig | None = None, name: str | None = None):
         self.config = config or LanguageConfig()
-        self.requires = {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[self.config.on]
+        self.requires = required_columns(self.config.on)
         if name:
             self.name = name
         self.counts: Counter = Counter()

@@ -34,6 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from factory.dedup import required_columns
 from factory.record import reject
 from factory.steps import Step
 
@@ -193,7 +194,7 @@ class PIIFilter(Step):
 
     def __init__(self, config: PIIConfig | None = None, name: str | None = None):
         self.config = config or PIIConfig()
-        self.requires = {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[self.config.on]
+        self.requires = required_columns(self.config.on)
         if name:
             self.name = name
         self.counts: Counter = Counter()
