@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -77,6 +78,7 @@ class FaultConfig:
     rl_requests: int | None = None
     rl_tokens: int | None = None
     rl_window_s: float = 1.0
+    answer: str = "echo"  # "echo" | "arith" (see scripted_answer)
 
     def __post_init__(self):
         self.plan = tuple(self.plan)
@@ -95,6 +97,30 @@ class FaultConfig:
             if r < 0:
                 return kind
         return "ok"
+
+
+_ARITH = re.compile(r"(-?\d+)\s*([-+*])\s*(-?\d+)")
+
+
+def scripted_answer(req: dict, key: str) -> str:
+    """``answer="arith"``: a fixed mix of answers to "What is A + B?" prompts, chosen by the request key, so
+    that verification, filters and dedup all have work: 60% one correct wording (the n samples of a prompt
+    often collide: exact duplicates), 10% another correct wording, 10% wrong, 10% correct with an e-mail
+    address (PII), 10% correct in German (language filter). Not arithmetic prompts: "I cannot tell."."""
+    msgs = req.get("messages") or [{"role": "user", "content": req.get("prompt") or ""}]
+    user = next((m.get("content") or "" for m in reversed(msgs) if m.get("role") == "user"), "")
+    m = _ARITH.search(user)
+    if not m:
+        return "I cannot tell."
+    a, op, b = int(m.group(1)), m.group(2), int(m.group(3))
+    c = a + b if op == "+" else a - b if op == "-" else a * b
+    bucket = int(key[:8], 16) % 10
+    if bucket < 6:
+        return f"{a} {op} {b} = {c}. #### {c}"
+    return {6: f"Working it out step by step, {a} {op} {b} gives {c}. #### {c}",
+            7: f"{a} {op} {b} = {c + 1}. #### {c + 1}",
+            8: f"Ask alice.smith@example.com if unsure. {a} {op} {b} = {c}. #### {c}",
+            9: f"Die Antwort auf diese Aufgabe ist ganz einfach {c}, weil man die Zahlen zusammenzählt. #### {c}"}[bucket]
 
 
 class _State:
@@ -253,7 +279,7 @@ class _Handler:
         return 200, payload, rl_headers
 
     def render(self, chat, key, req, max_tokens, prompt_tokens, kind) -> bytes:
-        answer = f"echo:{key}"
+        answer = scripted_answer(req, key) if self.cfg.answer == "arith" else f"echo:{key}"
         toks = fake_tokens(answer)
         cut = min(max_tokens, len(toks) - 1 if kind == "length" else len(toks))
         finish = "length" if cut < len(toks) else "stop"

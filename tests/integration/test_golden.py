@@ -1,0 +1,72 @@
+"""Golden accepted set: the streaming plane accepts exactly the rows that the in-driver engine accepted.
+
+``tests/fixtures/golden/expected.json`` was frozen on main before the data plane was rewritten
+(commit 674f743), by ``python -m tests.integration.test_golden freeze``: a run of
+``tests/fixtures/golden/recipe.yaml`` against the scripted teacher (tests/faults/fault_server.py,
+``answer="arith"``, a fake named as such: its answers are a fixed mix of correct, wrong, PII, German and
+duplicate answers), through math verification, PII/length/language filters, exact, MinHash and embedding
+dedup and GSM8K decontamination. Re-freeze only when a behaviour change is intended, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import ROOT
+from tests.faults.fault_server import FaultInjectingServer
+
+GOLDEN = ROOT / "tests" / "fixtures" / "golden"
+#: the columns compared: everything a user reads, nothing that measures time
+COLUMNS = ("id", "prompt_id", "sample_index", "category", "messages", "reference", "source", "template_hash", "request_key",
+           "completion", "reasoning", "teacher", "engine", "model", "params", "finish_reason", "tokens_in", "tokens_out",
+           "verdicts", "score", "status", "dedup_key", "cluster_id", "survivor_id", "cost")
+
+
+def _rows(run_dir: Path, kind: str) -> list[dict]:
+    return sorted((r for f in sorted((run_dir / kind).glob("*.parquet")) for r in pq.read_table(f).to_pylist()),
+                  key=lambda r: r["id"])
+
+
+def run_golden(tmp: Path) -> tuple[list[dict], dict[str, str]]:
+    """Run the golden recipe in ``tmp``; returns (accepted rows, {rejected id: reject_stage})."""
+    from factory.pipeline import run_recipe
+
+    work = tmp / "golden"
+    shutil.copytree(GOLDEN, work, ignore=shutil.ignore_patterns("expected.json"))
+    with FaultInjectingServer(answer="arith") as srv:
+        recipe = work / "recipe.yaml"
+        recipe.write_text(recipe.read_text().replace("../../../recipes", str(ROOT / "recipes")).replace("BASE_URL", srv.base_url))
+        res = run_recipe(str(recipe), output_dir=str(tmp / "runs"))
+    assert res.status == "succeeded"
+    acc = [{c: r.get(c) for c in COLUMNS} for r in _rows(Path(res.run_dir), "accepted")]
+    rej = {r["id"]: r["reject_stage"] for r in _rows(Path(res.run_dir), "rejects")}
+    return acc, rej
+
+
+@pytest.mark.integration
+def test_streaming_plane_accepts_the_golden_set(tmp_path, ray_local):
+    want = json.loads((GOLDEN / "expected.json").read_text())
+    acc, rej = run_golden(tmp_path)
+    assert [r["id"] for r in acc] == [r["id"] for r in want["accepted"]]
+    for got, exp in zip(acc, want["accepted"]):
+        assert got == pytest.approx(exp), got["id"]
+    assert rej == want["rejected_stage"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["freeze"]:
+    import tempfile
+
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False)
+    with tempfile.TemporaryDirectory() as d:
+        acc, rej = run_golden(Path(d))
+    (GOLDEN / "expected.json").write_text(json.dumps({"accepted": acc, "rejected_stage": rej}, indent=1, sort_keys=True) + "\n")
+    print(f"froze {len(acc)} accepted, {len(rej)} rejected; stages: "
+          f"{ {s: list(rej.values()).count(s) for s in sorted(set(rej.values()))} }")
