@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from factory.dedup.benchmarks import shared_data_file  # noqa: E402
-from factory.dedup.decontam import DecontamConfig, Decontaminate, contamination_report  # noqa: E402
-from factory.record import new_sample  # noqa: E402
+from curation.dedup.benchmarks import shared_data_file  # noqa: E402
+from curation.dedup.decontam import DecontamConfig, Decontaminate, contamination_report  # noqa: E402
+from ground.record import new_sample  # noqa: E402
 
 SYN = {"how many": "what number of", "buys": "purchases", "sells": "trades", "each": "every", "total": "overall",
        "dollars": "bucks", "makes": "earns", "has": "owns", "gives": "hands", "day": "daily period", "week": "7-day week",

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from bench_decontam import paraphrase  # noqa: E402
 
-from factory.dedup import components  # noqa: E402
-from factory.dedup.benchmarks import shared_data_file  # noqa: E402
-from factory.dedup.embedding import EmbeddingDedupConfig, near_duplicate_pairs  # noqa: E402
-from factory.embedder import Embedder  # noqa: E402
+from curation.dedup import components  # noqa: E402
+from curation.dedup.benchmarks import shared_data_file  # noqa: E402
+from curation.dedup.embedding import EmbeddingDedupConfig, near_duplicate_pairs  # noqa: E402
+from curation.embedder import Embedder  # noqa: E402
 
 
 def score(pairs: np.ndarray, n: int, planted: dict[int, int]) -> tuple[float, int]:
@@ -66,7 +66,7 @@ def main() -> None:
     if args.ray_replicas:
         import ray
 
-        from factory.dedup.embedding import embed_on_ray
+        from curation.dedup.embedding import embed_on_ray
 
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
         ray.data.DataContext.get_current().enable_progress_bars = False

@@ -55,7 +55,7 @@ def bare(model, tok, msgs: list[list[dict]], max_tokens: int) -> tuple[int, list
 
 
 def ours(teacher, msgs: list[list[dict]], max_tokens: int, n_samples: int = 1) -> tuple[int, list[str], float, float]:
-    from factory.stages import sampling_params
+    from teachers.step import sampling_params
     from teachers.base import GenRequest
 
     # msgs holds each prompt n_samples times in a row: request k of a prompt is its sample k, as in the pipeline

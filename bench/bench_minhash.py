@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from factory.dedup import words  # noqa: E402
-from factory.dedup.minhash import MinHashConfig, near_duplicate_pairs, shingle_hashes, signatures  # noqa: E402
+from curation.dedup import words  # noqa: E402
+from curation.dedup.minhash import MinHashConfig, near_duplicate_pairs, shingle_hashes, signatures  # noqa: E402
 
 N = 5
 
@@ -135,8 +135,8 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
     import ray
     import ray.data
 
-    from factory.dedup.minhash import MinHashDedup, minhash_dedup_ray
-    from factory.record import new_sample, to_table
+    from curation.dedup.minhash import MinHashDedup, minhash_dedup_ray
+    from ground.record import new_sample, to_table
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False

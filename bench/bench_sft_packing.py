@@ -47,7 +47,7 @@ def _trainer(exs, packing: bool, lora: bool, max_steps: int = -1):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     path = resolve_model("smollm2-135m-instruct")
     tok = AutoTokenizer.from_pretrained(path)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jsonschema  # noqa: E402
 
 from verifiers.tool_calls import ToolCalls  # noqa: E402
-from verifiers.tools import Tool, ToolRegistry, default_registry  # noqa: E402
+from teachers.tools import Tool, ToolRegistry, default_registry  # noqa: E402
 
 
 class PerCallValidateTool(Tool):

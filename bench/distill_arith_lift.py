@@ -60,7 +60,7 @@ def main() -> int:
 
     from factory.pipeline import run_recipe
     from factory.recipe import load_recipe
-    from factory.record import from_table
+    from ground.record import from_table
     from factory.store import RunStore
     from students.train import train
 

@@ -17,7 +17,7 @@ import random
 import signal
 import sys
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -37,7 +37,7 @@ def _table(rows: list[list], header: list[str]) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     from factory.pipeline import run_recipe
 
-    from factory.pipeline import _sigterm_to_interrupt
+    from ground.raycluster import _sigterm_to_interrupt
 
     # SIGTERM behaves like Ctrl-C: finished chunks stay, the manifest says interrupted (re-set after ray.init)
     signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
@@ -108,7 +108,7 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     from factory.store import RunStore
 
     store = RunStore.__new__(RunStore)
-    from factory import fsutil
+    from ground import fsutil
 
     store.uri = a.run_dir
     store.fs, store.path = fsutil.filesystem(a.run_dir)

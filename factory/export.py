@@ -7,7 +7,7 @@
     >>> ds = datasets.load_dataset("json", data_dir="exports/gsm8k")      # parquet format: "parquet"
     >>> ds["train"][0]["messages"]
 
-Formats: ``parquet`` (every column of factory.record.SCHEMA), ``jsonl`` (prompt/completion/reasoning +
+Formats: ``parquet`` (every column of ground.record.SCHEMA), ``jsonl`` (prompt/completion/reasoning +
 provenance), ``chat`` (OpenAI ``messages``), ``sharegpt`` (``conversations`` with from/value), and
 ``preference`` (TRL's prompt/chosen/rejected, built from verifier pass vs fail of the same prompt and
 constitutional revised vs initial, see students/pairs.py).
@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from factory import fsutil
-from factory.errors import FactoryError
-from factory.record import SCHEMA
+from ground import fsutil
+from ground.errors import FactoryError
+from ground.record import SCHEMA
 
 log = logging.getLogger(__name__)
 FORMATS = ("parquet", "jsonl", "chat", "sharegpt", "preference")
@@ -168,7 +168,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
             if not part:
                 continue
             if fmt == "parquet":
-                from factory.record import to_table
+                from ground.record import to_table
 
                 pq.write_table(to_table(part), tmp / f"{name}-00000-of-00001.parquet")
             elif fmt == "preference":

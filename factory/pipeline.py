@@ -26,14 +26,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from factory import fsutil
-from factory.curation import build_steps, run_steps
-from factory.curation import stage_names as curation_stage_names
-from factory.errors import FactoryError
+from ground import fsutil
+from curation.plan import build_steps, run_steps
+from curation.plan import stage_names as curation_stage_names
+from ground.errors import FactoryError
 from factory.recipe import Recipe, load_recipe
-from factory.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
-from factory.source import prompt_of, read_records
-from factory.stages import GenerateUDF, VerifyUDF, apply_result, sampling_params
+from ground.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
+from ground.source import prompt_of, read_records
+from factory.stages import GenerateUDF, VerifyUDF
+from ground.raycluster import init_ray as _init_ray
+from teachers.expand import build_rows
+from teachers.step import apply_result
 from factory.stats import cost_breakdown, stage_stats, summary
 from factory.store import RunStore
 from teachers.base import GenResult
@@ -72,91 +75,6 @@ def fingerprint(recipe: Recipe) -> str:
     files = [recipe.source.path, recipe.prompt.template, recipe.prompt.system, recipe.eval.source.path if recipe.eval else None,
              reg.source.path if reg else None, reg.template if reg else None]
     return sha(recipe.model_dump(mode="json"), [_file_sha(recipe.path(f)) for f in files if f], n=12)
-
-
-def build_rows(recipe: Recipe) -> list[dict]:
-    """Source records -> one row per (record, sample index), with messages and request keys."""
-    template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
-    system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
-    template_hash = hashlib.sha256(template.encode()).hexdigest()[:16]
-    teachers = recipe.all_teachers()
-    fm = recipe.source.fields
-    rows = []
-    for rec in read_records(recipe.source, recipe.base_dir):
-        prompt, err = prompt_of(rec, fm)
-        data = rec.data or {}
-        pid = str(data.get(fm.id)) if fm.id and data.get(fm.id) is not None else sha(data if rec.data else rec.where, n=16)
-        messages: list[dict] = []
-        if fm.messages is not None:
-            messages, err = _ready_messages(rec, fm.messages)
-        elif err is None:
-            try:
-                user = template.format(**{**data, "prompt": prompt})
-            except (KeyError, IndexError, ValueError) as e:
-                user, err = "", f"template field missing in record: {e}"
-            if system:
-                messages.append({"role": "system", "content": system})
-            messages.append({"role": "user", "content": user})
-        t = recipe.teacher
-        if recipe.route is not None and recipe.route.field in data:
-            t = teachers[recipe.route.map.get(str(data[recipe.route.field]), recipe.teacher.name)]
-        ref = data.get(fm.reference) if fm.reference else None
-        if ref is not None and not isinstance(ref, str):
-            ref = json.dumps(ref)
-        for k in range(t.n):
-            params = sampling_params(t.sampling.model_dump(), k).to_dict()
-            row = new_sample(
-                stage=recipe.name, prompt_id=pid, sample_index=k, messages=messages,
-                chunk=rec.index // recipe.output.shard_size, category=str(data[fm.category]) if fm.category and fm.category in data else None,
-                reference=ref, source=json.dumps(data, ensure_ascii=False, default=str)[:100_000], template_hash=template_hash,
-                teacher=t.name, engine=t.engine, model=t.model, params=json.dumps(params, sort_keys=True),
-                request_key=request_key(t.engine, t.model, messages, params, k),
-            )
-            if err is not None:
-                reject(row, "source", f"{err} [{rec.where}]")
-            rows.append(row)
-    return rows
-
-
-def _sigterm_to_interrupt(signum, frame):
-    raise KeyboardInterrupt("SIGTERM")
-
-
-def _ready_messages(rec, field: str) -> tuple[list[dict], str | None]:
-    if rec.error:
-        return [], rec.error
-    msgs = (rec.data or {}).get(field)
-    if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
-        return [], f"field {field!r} is not a list of chat messages"
-    return msgs, None
-
-
-def _init_ray(num_cpus: int | None = None):
-    import signal
-    import threading
-
-    import ray
-
-    if not ray.is_initialized():
-        addr = os.environ.get("RAY_ADDRESS")
-        if addr:
-            ray.init(address=addr, logging_level=logging.WARNING)
-        else:
-            # Ray nices its workers (15) by default; in the local cluster the factory starts for itself the
-            # workers do the real work (generation, training), so they run at normal priority.
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING,
-                     configure_logging=False, _system_config={"worker_niceness": 0},
-                     # OpenMP threads that spin while waiting burn a shared CPU without progress (7x slower
-                     # generation seen on a loaded 2-core box); passive waiting costs nothing when idle
-                     runtime_env={"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}})
-    if threading.current_thread() is threading.main_thread():
-        # Ray's C++ failure handler aborts the process on SIGTERM; we want a graceful stop instead:
-        # finished chunks stay, the manifest says "interrupted", a re-run resumes.
-        signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    return ray
 
 
 def teacher_cfg(t) -> dict:
@@ -291,7 +209,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         timings["curate"] = round(time.time() - t0, 2)
         manifest["curation_timings"] = step_times
         if recipe.dedup.decontam is not None:
-            from factory.dedup.decontam import contamination_report
+            from curation.dedup.decontam import contamination_report
 
             manifest["contamination"] = contamination_report(all_rows)
 

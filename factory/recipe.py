@@ -6,7 +6,7 @@
     'smollm2-135m-instruct'
 
 Paths inside a recipe (source, templates) are relative to the recipe file. Every problem is
-reported as ``file:line: field: message`` (:class:`factory.errors.RecipeError`); ``factory
+reported as ``file:line: field: message`` (:class:`ground.errors.RecipeError`); ``factory
 validate`` prints all of them and exits 2. Field help lives in each ``Field(description=...)``.
 """
 
@@ -18,48 +18,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from factory.errors import RecipeError
-
-
-class _Cfg(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class FieldMap(_Cfg):
-    prompt: str = Field("question", description="source field holding the user prompt")
-    reference: str | None = Field(None, description="source field with the reference answer/tests (optional)")
-    id: str | None = Field(None, description="source field with a stable id (default: hash of the record)")
-    category: str | None = Field(None, description="source field used for per-category stats/eval and routing")
-    messages: str | None = Field(None, description="source field holding a ready chat message list (then no template is needed)")
-
-
-class SourceConfig(_Cfg):
-    path: str = Field(..., description="jsonl or parquet file, or a directory of them; relative to the recipe")
-    format: Literal["auto", "jsonl", "parquet"] = Field("auto", description="file format; auto uses the extension")
-    fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
-    limit: int | None = Field(None, gt=0, description="use only the first N records")
-    offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
-    split: str | None = Field(None, description="for a directory: read files whose name starts with this split")
-
-
-class PromptConfig(_Cfg):
-    template: str | None = Field(None, description="template file; {prompt} and any {source_field} are substituted")
-    system: str | None = Field(None, description="optional file with a system prompt")
-
-
-class SamplingConfig(_Cfg):
-    max_tokens: int = Field(256, gt=0, le=131072, description="max new tokens per sample")
-    temperature: float = Field(0.0, ge=0, le=5, description="0 = greedy")
-    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling")
-    seed: int = Field(0, ge=0, description="base seed; each sample index gets its own stream")
-    stop: list[str] = Field(default_factory=list, description="stop strings")
-    top_logprobs: int = Field(0, ge=0, le=20, description="store top-k teacher logprobs per token (soft-label KD)")
-
-
-class PriceConfig(_Cfg):
-    input_per_mtok: float = Field(0.0, ge=0, description="dollars per million input tokens")
-    output_per_mtok: float = Field(0.0, ge=0, description="dollars per million output tokens")
-    gpu_hour: float = Field(0.0, ge=0, description="dollars per GPU-hour for self-hosted engines")
+from ground.config import Config as _Cfg
+from ground.errors import RecipeError
+from ground.source import FieldMap, PromptConfig, SourceConfig
+from teachers.base import PriceConfig, SamplingConfig
 
 
 class TeacherConfig(_Cfg):
@@ -97,19 +59,19 @@ class DedupConfig(_Cfg):
     section holds the options of its step's config dataclass (help text there); null = off."""
 
     exact: ExactDedupConfig = Field(default_factory=ExactDedupConfig)
-    minhash: dict[Any, Any] | None = Field(None, description="MinHash LSH near-dup (factory.dedup.minhash.MinHashConfig)")
-    embedding: dict[Any, Any] | None = Field(None, description="embedding near-dup (factory.dedup.embedding.EmbeddingDedupConfig)")
-    decontam: dict[Any, Any] | None = Field(None, description="benchmark decontamination (factory.dedup.decontam.DecontamConfig)")
+    minhash: dict[Any, Any] | None = Field(None, description="MinHash LSH near-dup (curation.dedup.minhash.MinHashConfig)")
+    embedding: dict[Any, Any] | None = Field(None, description="embedding near-dup (curation.dedup.embedding.EmbeddingDedupConfig)")
+    decontam: dict[Any, Any] | None = Field(None, description="benchmark decontamination (curation.dedup.decontam.DecontamConfig)")
 
 
 class FiltersConfig(_Cfg):
     """Row filters, run in this order before dedup. Each section holds the options of its step's config
     dataclass (help text there); null = off."""
 
-    pii: dict[Any, Any] | None = Field(None, description="PII redaction/drop (factory.filters.pii.PIIConfig); runs before dedup")
-    length: dict[Any, Any] | None = Field(None, description="min/max tokens or words of prompt, completion, reasoning (factory.filters.length.LengthConfig)")
-    language: dict[Any, Any] | None = Field(None, description="allowed languages with a confidence threshold (factory.filters.language.LanguageConfig)")
-    format: dict[Any, Any] | None = Field(None, description="json / python / markdown / regex / no_truncation checks (factory.filters.format.FormatConfig)")
+    pii: dict[Any, Any] | None = Field(None, description="PII redaction/drop (curation.filters.pii.PIIConfig); runs before dedup")
+    length: dict[Any, Any] | None = Field(None, description="min/max tokens or words of prompt, completion, reasoning (curation.filters.length.LengthConfig)")
+    language: dict[Any, Any] | None = Field(None, description="allowed languages with a confidence threshold (curation.filters.language.LanguageConfig)")
+    format: dict[Any, Any] | None = Field(None, description="json / python / markdown / regex / no_truncation checks (curation.filters.format.FormatConfig)")
 
 
 class OutputConfig(_Cfg):
@@ -387,7 +349,7 @@ def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
 
 def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     """Checks that need the filesystem or the registries: files exist, names are known."""
-    from factory.models import ALIASES, is_known_model
+    from ground.models import ALIASES, is_known_model
     from teachers.registry import ENGINES, teacher_class
     from verifiers.registry import REGISTRY, verifier_class
 
@@ -436,7 +398,7 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
         err(("eval", "models"), "includes 'student' but the recipe has no train section")
     if reg is not None and r.train is None:
         err(("eval", "regression"), "compares the base model with the trained student, but the recipe has no train section")
-    from factory.curation import CURATION_STEPS, build_config
+    from curation.plan import CURATION_STEPS, build_config
 
     for section, key in CURATION_STEPS:
         opts = getattr(getattr(r, section), key)

@@ -32,8 +32,8 @@ from html import escape
 
 import pyarrow.parquet as pq
 
-from factory import fsutil
-from factory.errors import FactoryError
+from ground import fsutil
+from ground.errors import FactoryError
 from factory.stats import reason_class
 
 log = logging.getLogger(__name__)

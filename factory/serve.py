@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         if not api_key:
             print(f"error: --api-key-env {a.api_key_env}: that environment variable is empty or unset", file=sys.stderr)
             return 2
-    from factory.errors import FactoryError
+    from ground.errors import FactoryError
 
     try:
         if a.adapter:

@@ -80,7 +80,7 @@ def check_adapter(adapter: str) -> None:
     """Fail fast (before any model loads) on a directory that is not a PEFT adapter."""
     from pathlib import Path
 
-    from factory.errors import FactoryError
+    from ground.errors import FactoryError
 
     if not (Path(adapter) / "adapter_config.json").is_file():
         raise FactoryError(f"--adapter {adapter}: not a PEFT adapter directory (no adapter_config.json)")
@@ -90,7 +90,7 @@ class LocalModel:
     def __init__(self, model: str, adapter: str | None = None, device: str = "cpu", threads: int | None = None):
         import torch
 
-        from factory.models import load_causal_lm
+        from ground.models import load_causal_lm
 
         if threads:
             torch.set_num_threads(int(threads))

@@ -8,7 +8,7 @@
       stats.json                    counts in/out and drops per reason, per stage
       train/                        adapter, trainer state (when the recipe trains)
 
-Every file is written atomically (see :mod:`factory.fsutil`): a killed run never leaves a
+Every file is written atomically (see :mod:`ground.fsutil`): a killed run never leaves a
 half-written shard, and a re-run skips the chunks whose file exists.
 """
 
@@ -18,8 +18,8 @@ import re
 
 import pyarrow as pa
 
-from factory import fsutil
-from factory.record import SCHEMA, from_table
+from ground import fsutil
+from ground.record import SCHEMA, from_table
 
 PART_ROWS = 100_000
 
@@ -91,7 +91,7 @@ class RunStore:
             return fsutil.join(base, sub)
         import hashlib
 
-        from factory.models import factory_home
+        from ground.models import factory_home
 
         return str(factory_home() / "staging" / hashlib.sha256(self.uri.encode()).hexdigest()[:16] / sub)
 

@@ -27,7 +27,7 @@ def _merged_init(cfg: dict, adapter: str, work: str) -> str:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     base = AutoModelForCausalLM.from_pretrained(resolve_model(cfg["student"]), dtype=torch.bfloat16 if cfg["use_gpu"] else torch.float32)
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()

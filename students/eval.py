@@ -28,8 +28,9 @@ import logging
 import tempfile
 from pathlib import Path
 
-from factory.record import ACCEPTED, messages_of
-from factory.stages import GenerateStep, VerifyStep
+from ground.record import ACCEPTED, messages_of
+from teachers.step import GenerateStep
+from verifiers.step import VerifyStep
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ _EPS = 1e-9
 # ----------------------------------------------------------------------------- rows and prompt variants
 
 def _eval_rows(recipe) -> list[dict]:
-    from factory.pipeline import build_rows
+    from teachers.expand import build_rows
 
     ev = recipe.model_copy(deep=True)
     ev.source = recipe.eval.source
@@ -51,8 +52,8 @@ def _eval_rows(recipe) -> list[dict]:
 
 def _regression_rows(recipe) -> list[dict]:
     """The regression set as rows: its own template (or the bare prompt), no system prompt, one sample each."""
-    from factory.pipeline import build_rows
-    from factory.recipe import PromptConfig
+    from ground.source import PromptConfig
+    from teachers.expand import build_rows
 
     reg = recipe.eval.regression
     ev = recipe.model_copy(deep=True)
@@ -261,8 +262,8 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         info["regression"] = res["regression"]
         if res["regression"]["delta"] is not None:
             info.setdefault("delta_vs_base", {})["regression"] = res["regression"]["delta"]
-    from factory import fsutil
-    from factory.record import to_table
+    from ground import fsutil
+    from ground.record import to_table
 
     for label, rows in res["samples"].items():
         fsutil.write_parquet_atomic(store.fs, store.p("eval", f"{label}.parquet"), to_table(rows))

@@ -25,7 +25,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _merge(base: str, adapter: Path, out: Path) -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     model = AutoModelForCausalLM.from_pretrained(resolve_model(base), dtype=torch.float32)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
@@ -95,7 +95,7 @@ def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool 
     if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
         import tempfile
 
-        from factory import fsutil
+        from ground import fsutil
 
         fs, path = fsutil.filesystem(run_dir)
         with tempfile.TemporaryDirectory(prefix="factory-export-") as tmp:

@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Any
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 from teachers.reasoning import join_reasoning
 
 log = logging.getLogger(__name__)

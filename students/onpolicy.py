@@ -31,7 +31,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from factory.record import ACCEPTED, REJECTED
+from ground.record import ACCEPTED, REJECTED
 from teachers.reasoning import join_reasoning
 
 

@@ -19,7 +19,7 @@ import concurrent.futures as cf
 import logging
 import os
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class HFScorer:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from factory.models import resolve_model
+        from ground.models import resolve_model
 
         path = resolve_model(model)
         check_same_tokenizer(student_tok, AutoTokenizer.from_pretrained(path), student, model)

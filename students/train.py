@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from factory.errors import FactoryError, MissingDependencyError
+from ground.errors import FactoryError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def load_student(cfg: dict, path: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     path = path or resolve_model(cfg["student"])
     tok = AutoTokenizer.from_pretrained(path)
@@ -180,7 +180,7 @@ def report_final_again(ckpt: Path) -> bool:
 
 def progress_line(step: int, max_steps: int, elapsed_s: float, steps_done: int, logs: dict) -> str:
     """One training progress line: ``train: step 12/40 (30%), loss 1.2345, 2.10 s/step, eta 58s``."""
-    from factory.progress import fmt_duration
+    from ground.progress import fmt_duration
 
     parts = [f"train: step {step}/{max_steps}" + (f" ({100 * step / max_steps:.0f}%)" if max_steps else "")]
     parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items()
@@ -278,9 +278,9 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from factory.pipeline import _init_ray
+    from ground.raycluster import init_ray
 
-    _init_ray()
+    init_ray()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
@@ -324,7 +324,7 @@ def _drop_system(examples: list[dict]) -> list[dict]:
 
 
 def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
-    from factory.record import from_table
+    from ground.record import from_table
 
     try:
         rejects = from_table(store.read_parts("rejects"))
@@ -337,7 +337,7 @@ def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
 def _driver_tokenizer(student: str):
     from transformers import AutoTokenizer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     return AutoTokenizer.from_pretrained(resolve_model(student))
 
@@ -422,7 +422,7 @@ def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
     ``train/ray/`` in the store (shared by every node, as multi-node training needs), the trainer works in a
     local staging folder, and the final (and best) adapter are copied to ``train/adapter`` / ``train/best``
     in the store; a later stage or a re-run on another machine copies them back."""
-    from factory import fsutil
+    from ground import fsutil
 
     remote = store.local_path() is None
     out = Path(store.work_dir("train"))
@@ -449,7 +449,7 @@ def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
 
 def _fetch(store, done: dict, out: Path) -> None:
     """Copy a finished training's adapter (and best) from an object-store run dir to this node's staging."""
-    from factory import fsutil
+    from ground import fsutil
 
     for sub in ("adapter", "best"):
         if not (out / sub).is_dir() and store.exists("train", sub):

@@ -12,6 +12,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from pydantic import Field
+
+from ground.config import Config as _Cfg
+
+
+class SamplingConfig(_Cfg):
+    max_tokens: int = Field(256, gt=0, le=131072, description="max new tokens per sample")
+    temperature: float = Field(0.0, ge=0, le=5, description="0 = greedy")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling")
+    seed: int = Field(0, ge=0, description="base seed; each sample index gets its own stream")
+    stop: list[str] = Field(default_factory=list, description="stop strings")
+    top_logprobs: int = Field(0, ge=0, le=20, description="store top-k teacher logprobs per token (soft-label KD)")
+
+
+class PriceConfig(_Cfg):
+    input_per_mtok: float = Field(0.0, ge=0, description="dollars per million input tokens")
+    output_per_mtok: float = Field(0.0, ge=0, description="dollars per million output tokens")
+    gpu_hour: float = Field(0.0, ge=0, description="dollars per GPU-hour for self-hosted engines")
+
 
 @dataclass(frozen=True)
 class SamplingParams:

@@ -22,8 +22,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from factory import fsutil
-from factory.record import sha
+from ground import fsutil
+from ground.record import sha
 
 _SCHEMA = pa.schema([("key", pa.string()), ("result", pa.string())])
 

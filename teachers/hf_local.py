@@ -33,7 +33,7 @@ class HFLocalTeacher(Teacher):
         super().__init__(name, model)
         import torch
 
-        from factory.models import load_causal_lm
+        from ground.models import load_causal_lm
 
         if threads:
             torch.set_num_threads(int(threads))

@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 from teachers.base import GenRequest, GenResult, Teacher
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning

@@ -6,7 +6,7 @@
       options: {inner_engine: hf_local, inner_options: {threads: 2}, tools: [calculator, units], max_turns: 4}
 
 For each request the inner teacher is asked for a reply; every tool call it makes is executed against
-the real tools (verifiers/tools), the result (or the tool's error) is fed back, until an answer
+the real tools (teachers/tools), the result (or the tool's error) is fed back, until an answer
 without tool calls or ``max_turns`` (teachers/tool_loop.py). The row's ``completion`` becomes the
 JSON trace of assistant/tool turns, and its ``messages`` the prompt with the tool catalogue attached:
 exactly what the ``tool_calls`` verifier replays. One request fails alone: a teacher error becomes the
@@ -28,7 +28,7 @@ class ToolAgentTeacher(Teacher):
                  tools: list[str] | None = None, max_turns: int = 4):
         super().__init__(name, model)
         from teachers.registry import make_teacher
-        from verifiers.tools import default_registry
+        from teachers.tools import default_registry
 
         if inner_engine == "tool_agent":
             raise ValueError("tool_agent cannot wrap itself")
@@ -43,7 +43,7 @@ class ToolAgentTeacher(Teacher):
     def check_options(cls, options: dict[str, Any]) -> None:
         super().check_options(options)
         from teachers.registry import ENGINES, teacher_class
-        from verifiers.tools import default_registry
+        from teachers.tools import default_registry
 
         inner = options.get("inner_engine", "hf_local")
         if inner not in ENGINES or inner == "tool_agent":

@@ -1,6 +1,6 @@
 """A tool-use generation loop: ask the teacher, execute the calls it makes, feed results back, repeat.
 
-    >>> from verifiers.tools import default_registry
+    >>> from teachers.tools import default_registry
     >>> from teachers.tool_loop import run_tool_loop
     >>> replies = iter([
     ...     {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
@@ -15,7 +15,7 @@ Engine-agnostic: ``generate(messages) -> assistant message`` is any callable (an
 client with ``tools=``, a vLLM engine, or :class:`TextToolGenerate` around any :class:`Teacher`
 that only produces text). The loop attaches the tool catalogue to the system message (the place
 the ``tool_calls`` verifier reads it from), executes every call through one
-:class:`~verifiers.tools.ToolSession` (fresh tool state per run) and appends one tool message per
+:class:`~teachers.tools.ToolSession` (fresh tool state per run) and appends one tool message per
 call. Unknown tools, malformed or schema-invalid arguments and tool failures are not exceptions:
 they come back to the teacher as ``{"error": "..."}`` tool results so it can recover. The loop ends
 at the first assistant turn without tool calls (``finish_reason="stop"``) or after ``max_turns``
@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from verifiers.tools import ToolRegistry
+from teachers.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 

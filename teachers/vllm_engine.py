@@ -33,8 +33,8 @@ import logging
 import time
 from typing import Any
 
-from factory.errors import MissingDependencyError
-from factory.record import SCHEMA
+from ground.errors import MissingDependencyError
+from ground.record import SCHEMA
 from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
 from teachers.reasoning import split_reasoning
 
@@ -89,7 +89,7 @@ class VLLMTeacher(Teacher):
     def engine_args_for(model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
                         max_model_len: int | None = None, engine_kwargs: dict | None = None) -> dict:
         """Keyword arguments for ``vllm.LLM``: a bundled name resolves to its local directory (never downloaded)."""
-        from factory.models import ALIASES, BUNDLED, resolve_model
+        from ground.models import ALIASES, BUNDLED, resolve_model
 
         if int(tensor_parallel_size) < 1:
             raise ValueError("tensor_parallel_size must be >= 1")
@@ -178,7 +178,7 @@ def vllm_preprocess(row: dict) -> dict:
 
 
 def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
-    """The processor's output -> our generation columns (see :mod:`factory.record`).
+    """The processor's output -> our generation columns (see :mod:`ground.record`).
 
     ``gpu_cost_per_s`` (GPUs per replica x ``prices.gpu_hour`` / 3600) prices the row's share of engine time."""
     reasoning, text = split_reasoning(row.get("generated_text") or "")

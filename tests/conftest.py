@@ -69,6 +69,6 @@ def _shutdown_ray_at_end():
 
 @pytest.fixture(scope="session")
 def tiny_model_path():
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     return resolve_model("smollm2-135m-instruct")

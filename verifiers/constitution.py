@@ -49,7 +49,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from factory.record import sha
+from ground.record import sha
 from verifiers.base import Verdict, Verifier
 from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error
 

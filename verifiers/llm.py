@@ -31,8 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from factory.recipe import SamplingConfig
-from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.base import GenRequest, GenResult, SamplingConfig, SamplingParams, Teacher
 from teachers.cache import request_key
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class LLMConfig(BaseModel):
 
 def same_model(a_engine: str | None, a_model: str | None, b_engine: str | None, b_model: str | None) -> bool:
     """(engine, model) equality, with bundled aliases (HuggingFaceTB/SmolLM2-135M-Instruct == smollm2-135m-instruct)."""
-    from factory.models import ALIASES
+    from ground.models import ALIASES
 
     def norm(m: str | None) -> str:
         m = (m or "").strip()

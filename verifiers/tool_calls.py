@@ -52,8 +52,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from verifiers.base import Verdict, Verifier
-from verifiers.tools import ToolRegistry, default_registry
-from verifiers.tools.base import TOOL_ERROR
+from teachers.tools import ToolRegistry, default_registry
+from teachers.tools.base import TOOL_ERROR
 
 log = logging.getLogger(__name__)
 

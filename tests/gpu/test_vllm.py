@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from factory.record import new_sample
-from factory.stages import GenerateStep, sampling_params
+from ground.record import new_sample
+from teachers.step import GenerateStep, sampling_params
 from teachers.base import GenRequest, SamplingParams
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("vllm") is None,
@@ -90,7 +90,7 @@ def test_ray_data_llm_processor(tmp_path):
     pytest.importorskip("ray.data.llm", reason="needs Ray's llm extra (pip install 'distill-factory[gpu]')")
     import ray
 
-    from factory.record import from_table, to_table
+    from ground.record import from_table, to_table
     from teachers.vllm_engine import build_vllm_processor
 
     params = json.dumps(dict(max_tokens=16, temperature=0.0, top_p=1.0, seed=0, stop=[], top_logprobs=0), sort_keys=True)

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from factory.pipeline import build_rows, teacher_cfg
+from factory.pipeline import teacher_cfg
+from teachers.expand import build_rows
 from factory.recipe import load_recipe
-from factory.stages import GenerateStep
+from teachers.step import GenerateStep
 from tests.faults.fault_server import FaultInjectingServer
 
 pytestmark = pytest.mark.integration

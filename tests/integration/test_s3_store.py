@@ -28,7 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from factory import fsutil
+from ground import fsutil
 from factory.store import RunStore
 from teachers.cache import RequestCache
 from tests.conftest import ROOT, run_cli
@@ -210,7 +210,7 @@ def test_fsutil_round_trips(store):
 
 
 def test_run_store_and_request_cache_objects(store):
-    from factory.record import SCHEMA, new_sample, to_table
+    from ground.record import SCHEMA, new_sample, to_table
 
     rs = RunStore(f"{store['base']}/objs", "r", "id1")
     assert rs.uri == f"{store['base']}/objs/r/id1" and rs.local_path() is None
@@ -375,7 +375,7 @@ def test_missing_bucket_is_a_clear_error_before_any_work(store, tmp_path):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(TINY.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt",
                                   out=f"{store['scheme']}://no-such-bucket-7/runs"))
-    from factory.errors import FactoryError
+    from ground.errors import FactoryError
     from factory.pipeline import run_recipe
 
     with pytest.raises(FactoryError, match=r"output\.dir: cannot create \S+no-such-bucket-7/runs/tiny/\w+: "

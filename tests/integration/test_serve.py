@@ -234,7 +234,7 @@ def test_adapter_is_served_and_process_exits(tmp_path):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from factory.models import load_causal_lm
+    from ground.models import load_causal_lm
 
     torch.manual_seed(0)
     model, tok = load_causal_lm(MODEL)

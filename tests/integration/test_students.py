@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from factory.errors import FactoryError, MissingDependencyError
+from ground.errors import FactoryError, MissingDependencyError
 from factory.recipe import parse_recipe
-from factory.record import new_sample, reject
+from ground.record import new_sample, reject
 from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ def test_dpo_on_verifier_pairs(tmp_path, ray_local):
     assert all("rewards/chosen" in h and "rewards/rejected" in h for h in steps)
     assert lora_moved(Path(info["adapter_dir"]))
     # export: adapter, merged safetensors and a model card from a run directory holding this training
-    from factory.record import to_table
+    from ground.record import to_table
     from students.export import data_hash, main as export_main
     import pyarrow.parquet as pq
 
@@ -288,6 +288,6 @@ def test_train_config_rules_and_gpu_recipes_validate(tmp_path):
     res = run_cli("validate", "recipes/distill_arith.yaml")
     assert res.returncode == 0 and "distill_arith.yaml: ok" in res.stdout, res.stdout + res.stderr
     # GPU recipes validate here too: their student weights are pre-staged on the cluster (absolute /models/... path
-    # with use_gpu), which the validator accepts without seeing them (factory.models never downloads)
+    # with use_gpu), which the validator accepts without seeing them (ground.models never downloads)
     res = run_cli("validate", "recipes/qlora_8b_sft_dpo.yaml", "recipes/onpolicy_13b.yaml")
     assert res.returncode == 0 and res.stdout.count(": ok") == 2, res.stdout + res.stderr

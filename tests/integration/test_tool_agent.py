@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from factory.pipeline import build_rows
+from teachers.expand import build_rows
 from factory.recipe import load_recipe
-from factory.stages import GenerateStep, VerifyStep
+from teachers.step import GenerateStep
+from verifiers.step import VerifyStep
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

@@ -7,11 +7,11 @@ import threading
 import pyarrow.parquet as pq
 import pytest
 
-from factory import fsutil
-from factory.dedup.exact import ExactDedup, ExactDedupConfig
-from factory.record import SCHEMA, new_sample, reject, sample_id, to_table
+from ground import fsutil
+from curation.dedup.exact import ExactDedup, ExactDedupConfig
+from ground.record import SCHEMA, new_sample, reject, sample_id, to_table
 from factory.stats import stage_stats, summary
-from factory.steps import Step, StepError
+from ground.step import Step, StepError
 from factory.store import RunStore
 from teachers.cache import RequestCache, request_key
 from teachers.reasoning import join_reasoning, split_reasoning

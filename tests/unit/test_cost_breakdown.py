@@ -9,8 +9,8 @@ import textwrap
 import pytest
 
 from factory.recipe import parse_recipe
-from factory.record import new_sample
-from factory.stages import apply_result
+from ground.record import new_sample
+from teachers.step import apply_result
 from factory.stats import cost_breakdown
 from teachers.base import GenResult
 

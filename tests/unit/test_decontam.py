@@ -7,10 +7,10 @@ import pickle
 
 import pytest
 
-from factory.dedup.benchmarks import BenchmarkSpec, load_benchmark, shared_data_file
-from factory.dedup.decontam import DecontamConfig, Decontaminate, contamination_report
-from factory.errors import FactoryError
-from factory.record import new_sample, reject
+from curation.dedup.benchmarks import BenchmarkSpec, load_benchmark, shared_data_file
+from curation.dedup.decontam import DecontamConfig, Decontaminate, contamination_report
+from ground.errors import FactoryError
+from ground.record import new_sample, reject
 
 GSM = [json.loads(line) for line in open(shared_data_file("gsm8k/test_first300.jsonl"), encoding="utf-8")]
 
@@ -50,7 +50,7 @@ def test_verbatim_item_rejected_with_benchmark_item_and_span():
             row("c", "Tell me a story", completion=GSM[3]["answer"])]
     Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"]))(rows)
     assert rows[0]["status"] == "rejected" and rows[0]["reject_stage"] == "decontam"
-    first = " ".join(__import__("factory.dedup", fromlist=["words"]).words(q)[:5])
+    first = " ".join(__import__("curation.dedup", fromlist=["words"]).words(q)[:5])
     assert rows[0]["reject_reason"].startswith(f"contaminated: gsm8k_test#17 13-gram '{first}")
     assert rows[1]["status"] == "accepted"
     # on="both" also sees completions: a test answer copied into a trace is contamination

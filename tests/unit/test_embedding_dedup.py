@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig, similar_pairs, spherical_kmeans
-from factory.embedder import Embedder, resolve_model
-from factory.record import new_sample
+from curation.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig, similar_pairs, spherical_kmeans
+from curation.embedder import Embedder, resolve_model
+from ground.record import new_sample
 
 
 def row(pid: str, prompt: str, completion: str = "", score=None) -> dict:
@@ -120,7 +120,7 @@ def test_ray_engine_embeds_on_actors_and_matches_local(step, ray_local):
     key = lambda r: (r["id"], r["status"], r["survivor_id"], r["cluster_id"], (r["reject_reason"] or "")[:48])  # noqa: E731
     assert [key(r) for r in on_ray] == [key(r) for r in local]
     assert sum(r["status"] == "rejected" for r in on_ray) >= 1
-    from factory.dedup.embedding import embed_on_ray
+    from curation.dedup.embedding import embed_on_ray
 
     vecs = embed_on_ray(prompts[:4], cfg, rows_per_block=2)  # 2 blocks over 2 actors, reassembled in order
     assert np.allclose(vecs, step.embedder.encode(prompts[:4]), atol=1e-5)

@@ -3,9 +3,9 @@ import json
 import datasets
 import pytest
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 from factory.export import assign_splits, export_run, groups_of
-from factory.record import new_sample, reject, to_table
+from ground.record import new_sample, reject, to_table
 from factory.store import RunStore
 
 

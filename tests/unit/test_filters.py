@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from factory.curation import build_steps, run_steps, stage_names
-from factory.errors import RecipeError
-from factory.filters.format import FormatConfig, FormatFilter, code_fences
-from factory.filters.language import LABELS, LanguageConfig, LanguageFilter, prose
-from factory.filters.length import LengthConfig, LengthFilter
+from curation.plan import build_steps, run_steps, stage_names
+from ground.errors import RecipeError
+from curation.filters.format import FormatConfig, FormatFilter, code_fences
+from curation.filters.language import LABELS, LanguageConfig, LanguageFilter, prose
+from curation.filters.length import LengthConfig, LengthFilter
 from factory.recipe import parse_recipe
-from factory.record import new_sample
+from ground.record import new_sample
 from factory.stats import stage_stats
-from factory.steps import StepError
+from ground.step import StepError
 
 FILES = Path(__file__).resolve().parents[1] / "fixtures" / "bad_recipes" / "files"
 

@@ -8,8 +8,8 @@ import random
 import numpy as np
 import pytest
 
-from factory.dedup import build_config
-from factory.dedup.minhash import (
+from curation.dedup import build_config
+from curation.dedup.minhash import (
     MinHashConfig,
     MinHashDedup,
     bucket_pairs,
@@ -17,7 +17,7 @@ from factory.dedup.minhash import (
     minhash_dedup_ray,
     optimal_bands,
 )
-from factory.record import new_sample, reject
+from ground.record import new_sample, reject
 
 RNG = random.Random(7)
 VOCAB = [f"w{i}" for i in range(3000)]
@@ -138,7 +138,7 @@ def test_config_validation_and_unknown_keys():
 
 
 def test_step_pickles_and_rejects_missing_column():
-    from factory.steps import StepError
+    from ground.step import StepError
 
     step = pickle.loads(pickle.dumps(MinHashDedup(MinHashConfig(on="completion", threshold=0.6))))
     assert step.config.threshold == 0.6
@@ -150,7 +150,7 @@ def test_step_pickles_and_rejects_missing_column():
 def test_ray_path_matches_in_process(ray_local):
     import ray.data
 
-    from factory.record import to_table
+    from ground.record import to_table
 
     bases = [doc() for _ in range(6)]
     make = lambda: [row(f"p{i}", edit(b, i % 3 + 1) if i >= 6 else b, score=float(i % 2))  # noqa: E731

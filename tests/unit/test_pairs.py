@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from factory.record import new_sample, reject
+from ground.record import new_sample, reject
 from students.pairs import build_pairs
 
 MSGS = [{"role": "user", "content": "What is 2+3?"}]

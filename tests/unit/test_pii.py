@@ -8,8 +8,8 @@ import pickle
 
 import pytest
 
-from factory.filters.pii import PIIConfig, PIIFilter, iban_ok, luhn_ok, redact
-from factory.record import new_sample
+from curation.filters.pii import PIIConfig, PIIFilter, iban_ok, luhn_ok, redact
+from ground.record import new_sample
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 GHP = "ghp_" + "a1B2c3D4e5" * 4

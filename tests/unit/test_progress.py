@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from factory.progress import Progress, fmt_duration
+from ground.progress import Progress, fmt_duration
 
 
 def test_fmt_duration():
@@ -12,7 +12,7 @@ def test_fmt_duration():
 
 
 def test_progress_lines_count_rate_and_eta(caplog):
-    caplog.set_level(logging.INFO, logger="factory.progress")
+    caplog.set_level(logging.INFO, logger="ground.progress")
     p = Progress("embed_dedup: encode", total=300, unit="texts", every_s=0.0)
     p.update(100)
     p.update(200)
@@ -41,7 +41,7 @@ def test_training_progress_line():
 
 
 def test_similarity_search_with_progress_finds_the_same_pairs():
-    from factory.dedup.embedding import similar_pairs
+    from curation.dedup.embedding import similar_pairs
 
     emb = np.eye(8, dtype=np.float32)
     emb[1] = emb[0]

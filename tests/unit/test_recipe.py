@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.errors import RecipeError
+from ground.errors import RecipeError
 from factory.recipe import load_recipe, recipe_errors
 from tests.conftest import ROOT, run_cli
 

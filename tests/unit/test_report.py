@@ -1,6 +1,6 @@
 """report.html: numbers computed from a synthetic run directory, the page's structure, escaping, CLI.
 
-The run directory is written with the real store code (RunStore, factory.record.to_table) and its
+The run directory is written with the real store code (RunStore, ground.record.to_table) and its
 stats with factory.stats, so the report reads exactly what a pipeline run leaves behind.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from factory.errors import FactoryError
-from factory.record import ACCEPTED, new_sample, reject, to_table
+from ground.errors import FactoryError
+from ground.record import ACCEPTED, new_sample, reject, to_table
 from factory.report import bin_counts, compute, histogram, load_run, main, write_report
 from factory.stats import stage_stats, summary
 from factory.store import RunStore

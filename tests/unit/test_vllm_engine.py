@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from factory.errors import MissingDependencyError
-from factory.record import SCHEMA, new_sample, to_table
+from ground.errors import MissingDependencyError
+from ground.record import SCHEMA, new_sample, to_table
 from teachers.registry import ENGINES, teacher_class
 from teachers.vllm_engine import INSTALL, VLLMTeacher, _topk, vllm_postprocess, vllm_preprocess
 
@@ -32,7 +32,7 @@ def test_import_does_not_import_vllm():
 def test_without_vllm_construction_names_the_install_line():
     # fault injection: sys.modules["vllm"] = None makes `import vllm` fail as on a machine without it
     r = run_py("import sys; sys.modules['vllm'] = None\n"
-               "from factory.errors import MissingDependencyError\n"
+               "from ground.errors import MissingDependencyError\n"
                "from teachers.registry import make_teacher\n"
                "try:\n    make_teacher('vllm', 't', 'Qwen/Qwen2.5-0.5B-Instruct')\n"
                "except MissingDependencyError as e:\n    print('ERR', e)\n")
@@ -52,7 +52,7 @@ def test_unknown_option_is_an_error_before_importing_vllm():
 
 
 def test_engine_args():
-    from factory.models import resolve_model
+    from ground.models import resolve_model
 
     a = VLLMTeacher.engine_args_for("smollm2-135m-instruct", 2, 0.5, 2048, {"enforce_eager": True})
     assert a == {"model": resolve_model("smollm2-135m-instruct"), "tensor_parallel_size": 2, "gpu_memory_utilization": 0.5,
@@ -115,7 +115,7 @@ def _has_ray_llm() -> bool:
 def test_processor_config():
     from ray.data.llm import vLLMEngineProcessorConfig
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
     from teachers.vllm_engine import vllm_processor_config
 
     cfg = vllm_processor_config({"name": "t", "model": "smollm2-135m-instruct",

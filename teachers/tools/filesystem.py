@@ -1,6 +1,6 @@
 """``filesystem``: a small per-sample in-memory file system (write / read / list / delete).
 
-    >>> from verifiers.tools.filesystem import FileSystem
+    >>> from teachers.tools.filesystem import FileSystem
     >>> fs = FileSystem(); st = fs.new_state()
     >>> fs.run(st, op="write", path="notes/todo.txt", content="buy milk")
     {'ok': True, 'path': '/notes/todo.txt', 'bytes': 8}
@@ -20,7 +20,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from verifiers.tools.base import Tool, ToolError
+from teachers.tools.base import Tool, ToolError
 
 MAX_FILES = 200
 MAX_FILE_CHARS = 100_000

@@ -1,6 +1,6 @@
 """Exact dedup: normalised-text hash; one survivor per identical group.
 
-    >>> from factory.dedup.exact import ExactDedup, ExactDedupConfig
+    >>> from curation.dedup.exact import ExactDedup, ExactDedupConfig
     >>> rows = ExactDedup(ExactDedupConfig(on="completion"))(rows)
 
 Normalisation: Unicode NFKC, lower case, whitespace collapsed, so trivially different copies
@@ -18,8 +18,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from factory.record import reject
-from factory.steps import Step
+from ground.record import reject
+from ground.step import Step
 
 _WS = re.compile(r"\s+")
 

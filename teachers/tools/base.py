@@ -8,7 +8,7 @@ fresh, empty world. The teacher loop (``teachers/tool_loop.py``) and the ``tool_
 both execute calls through :meth:`ToolSession.execute`, which is why a replay of an honest trace
 reproduces its recorded results byte for byte.
 
-    >>> from verifiers.tools import default_registry
+    >>> from teachers.tools import default_registry
     >>> reg = default_registry()
     >>> s = reg.session()
     >>> s.execute("calculator", '{"expression": "6*7"}').content

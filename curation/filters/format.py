@@ -17,8 +17,8 @@ Checks (``checks`` lists the ones to run, in order; the first failure is the rea
 Positions in reasons are 1-based lines and columns of the completion (a fenced block's offset
 included), so ``format: json: Expecting ',' delimiter at line 3 col 14`` points into the row's text.
 
-    >>> from factory.filters.format import FormatConfig, FormatFilter
-    >>> from factory.record import new_sample
+    >>> from curation.filters.format import FormatConfig, FormatFilter
+    >>> from ground.record import new_sample
     >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion='{"a": 1 "b": 2}')]
     >>> FormatFilter(FormatConfig(checks=["json"]))(rows)[0]["reject_reason"]
     "format: json: Expecting ',' delimiter at line 1 col 9"
@@ -34,8 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from factory.record import reject
-from factory.steps import Step
+from ground.record import reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 

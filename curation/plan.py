@@ -1,6 +1,6 @@
 """The curation stage: recipe ``filters`` and ``dedup`` sections -> an ordered list of steps.
 
-    >>> from factory.curation import build_steps
+    >>> from curation.plan import build_steps
     >>> rows = run_steps(build_steps(recipe), rows)
 
 Order: filters (PII -> length -> language -> format) -> exact dedup -> MinHash LSH -> embedding
@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-from factory.steps import Step
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,13 @@ STEP_NAMES = {"pii": "pii", "length": "length", "language": "language", "format"
 
 #: recipe key -> (module, config class, step class); imported on first use (heavy dependencies stay lazy)
 STEP_CLASSES = {
-    "pii": ("factory.filters.pii", "PIIConfig", "PIIFilter"),
-    "length": ("factory.filters.length", "LengthConfig", "LengthFilter"),
-    "language": ("factory.filters.language", "LanguageConfig", "LanguageFilter"),
-    "format": ("factory.filters.format", "FormatConfig", "FormatFilter"),
-    "minhash": ("factory.dedup.minhash", "MinHashConfig", "MinHashDedup"),
-    "embedding": ("factory.dedup.embedding", "EmbeddingDedupConfig", "EmbeddingDedup"),
-    "decontam": ("factory.dedup.decontam", "DecontamConfig", "Decontaminate"),
+    "pii": ("curation.filters.pii", "PIIConfig", "PIIFilter"),
+    "length": ("curation.filters.length", "LengthConfig", "LengthFilter"),
+    "language": ("curation.filters.language", "LanguageConfig", "LanguageFilter"),
+    "format": ("curation.filters.format", "FormatConfig", "FormatFilter"),
+    "minhash": ("curation.dedup.minhash", "MinHashConfig", "MinHashDedup"),
+    "embedding": ("curation.dedup.embedding", "EmbeddingDedupConfig", "EmbeddingDedup"),
+    "decontam": ("curation.dedup.decontam", "DecontamConfig", "Decontaminate"),
 }
 
 
@@ -65,7 +65,7 @@ def build_config(section: str, key: str, options: dict[str, Any]):
 
 
 def build_steps(recipe) -> list[Step]:
-    from factory.dedup.exact import ExactDedup, ExactDedupConfig
+    from curation.dedup.exact import ExactDedup, ExactDedupConfig
 
     def configured(section: str) -> list[Step]:
         return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from factory.record import ACCEPTED
+from ground.record import ACCEPTED
 
 
 class StepError(Exception):

@@ -15,8 +15,8 @@ A rejected row's reason names the benchmark, the item and the matched span, e.g.
 ``contaminated: gsm8k_test#17 13-gram 'natalia sold clips to 48 of her friends ...'``;
 :func:`contamination_report` turns a run's rows into counts per benchmark with examples.
 
-    >>> from factory.record import new_sample
-    >>> from factory.dedup.decontam import Decontaminate, DecontamConfig, contamination_report
+    >>> from ground.record import new_sample
+    >>> from curation.dedup.decontam import Decontaminate, DecontamConfig, contamination_report
     >>> q = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning"
     >>> rows = [new_sample(stage="g", prompt_id="a", sample_index=0, messages=[{"role": "user", "content": q}]),
     ...         new_sample(stage="g", prompt_id="b", sample_index=0, messages=[{"role": "user", "content": "What is 2+2?"}])]
@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from factory.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
-from factory.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
-from factory.embedder import Embedder
-from factory.record import REJECTED, reject
-from factory.steps import Step
+from curation.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
+from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
+from curation.embedder import Embedder
+from ground.record import REJECTED, reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ A cluster of near-duplicates keeps one survivor chosen by a fixed rule (never at
 ``score`` (null counts as lowest), then shortest compared text, then smallest ``id``. The others are
 rejected with ``cluster_id`` and ``survivor_id`` set; the survivor gets ``cluster_id`` if it has none yet.
 
-    >>> from factory.record import new_sample
-    >>> from factory.dedup import text_of
+    >>> from ground.record import new_sample
+    >>> from curation.dedup import text_of
     >>> row = new_sample(stage="g", prompt_id="p", sample_index=0,
     ...                  messages=[{"role": "user", "content": "2+2?"}], completion="4")
     >>> text_of(row, "both")
@@ -30,7 +30,7 @@ from typing import Any, Iterable, Sequence, TypeVar
 
 import numpy as np
 
-from factory.record import reject, sha
+from ground.record import reject, sha
 
 TEXT_CHOICES = ("prompt", "completion", "both")
 _WORD_RE = re.compile(r"\w+")

@@ -1,6 +1,6 @@
 """Model resolution: a recipe's model name -> a local Hugging Face directory. Never downloads.
 
-    >>> from factory.models import resolve_model
+    >>> from ground.models import resolve_model
     >>> path = resolve_model("smollm2-135m-instruct")   # first call converts the bundled GGUF (~20 s)
     >>> from transformers import AutoModelForCausalLM
     >>> model = AutoModelForCausalLM.from_pretrained(path)   # later loads take well under a second
@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 

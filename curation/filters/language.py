@@ -17,7 +17,7 @@ text, the highest probability of an allowed language is >= ``min_confidence``. R
     language: en (0.41) < min_confidence 0.5         allowed, but not confident enough
     language: fr (0.99) not in [en] (prompt)         a text other than the completion names its column
 
-    >>> from factory.filters.language import prose
+    >>> from curation.filters.language import prose
     >>> prose("Use `x = 1`:\\n```python\\nprint(x)\\n```\\nso $x^2$ costs $5 and $7 each.")
     'Use so costs and each.'
 """
@@ -30,11 +30,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from factory.errors import MissingDependencyError
-from factory.filters.format import code_fences
-from factory.dedup import required_columns
-from factory.record import reject
-from factory.steps import Step
+from ground.errors import MissingDependencyError
+from curation.filters.format import code_fences
+from curation.dedup import required_columns
+from ground.record import reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 

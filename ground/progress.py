@@ -1,6 +1,6 @@
 """Progress lines for long loops: at most one log line every ``every_s`` seconds, plus the last one.
 
-    >>> from factory.progress import Progress
+    >>> from ground.progress import Progress
     >>> p = Progress("embed_dedup: encode", total=100_000, unit="texts")
     >>> for block in blocks:
     ...     work(block)
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-log = logging.getLogger("factory.progress")
+log = logging.getLogger("ground.progress")
 
 
 def fmt_duration(seconds: float) -> str:

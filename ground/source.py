@@ -1,7 +1,7 @@
 """Read a recipe's source into prompt rows: one row per (source record, sample index).
 
-    >>> from factory.recipe import load_recipe
-    >>> from factory.source import read_records
+    >>> from factory.recipe import load_recipe  # (factory builds on ground)
+    >>> from ground.source import read_records
     >>> records = read_records(load_recipe("recipes/gsm8k_demo.yaml").source, base_dir=".")
 
 Malformed records (bad JSON line, non-UTF-8 bytes, missing prompt field, empty prompt, a prompt
@@ -14,13 +14,38 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow.parquet as pq
 
-from factory.errors import FactoryError
+from pydantic import Field
+
+from ground.config import Config as _Cfg
+from ground.errors import FactoryError
 
 MAX_PROMPT_CHARS = 200_000
+
+
+class FieldMap(_Cfg):
+    prompt: str = Field("question", description="source field holding the user prompt")
+    reference: str | None = Field(None, description="source field with the reference answer/tests (optional)")
+    id: str | None = Field(None, description="source field with a stable id (default: hash of the record)")
+    category: str | None = Field(None, description="source field used for per-category stats/eval and routing")
+    messages: str | None = Field(None, description="source field holding a ready chat message list (then no template is needed)")
+
+
+class SourceConfig(_Cfg):
+    path: str = Field(..., description="jsonl or parquet file, or a directory of them; relative to the recipe")
+    format: Literal["auto", "jsonl", "parquet"] = Field("auto", description="file format; auto uses the extension")
+    fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
+    limit: int | None = Field(None, gt=0, description="use only the first N records")
+    offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
+    split: str | None = Field(None, description="for a directory: read files whose name starts with this split")
+
+
+class PromptConfig(_Cfg):
+    template: str | None = Field(None, description="template file; {prompt} and any {source_field} are substituted")
+    system: str | None = Field(None, description="optional file with a system prompt")
 
 
 @dataclass

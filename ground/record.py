@@ -4,7 +4,7 @@ Every stage reads and writes rows that follow :data:`SCHEMA`. Nested values (mes
 params, verdicts, source fields) are JSON strings so that every shard has the same Arrow schema no
 matter which verifiers or teachers produced it; ``factory export`` turns them back into structures.
 
-    >>> from factory.record import new_sample, sample_id
+    >>> from ground.record import new_sample, sample_id
     >>> row = new_sample(stage="gen", prompt_id="p1", sample_index=0, messages=[{"role": "user", "content": "2+2?"}])
     >>> row["id"] == sample_id("gen", "p1", 0)
     True

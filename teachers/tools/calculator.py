@@ -1,6 +1,6 @@
 """``calculator``: safe arithmetic on an expression string, by walking its ``ast`` (never ``eval``).
 
-    >>> from verifiers.tools.calculator import Calculator, evaluate
+    >>> from teachers.tools.calculator import Calculator, evaluate
     >>> evaluate("2 ** 10 - sqrt(16) / 2")
     1022.0
     >>> Calculator().run(None, expression="(3 + 4) * 6")
@@ -23,7 +23,7 @@ import math
 import operator
 from typing import Any
 
-from verifiers.tools.base import Tool, ToolError
+from teachers.tools.base import Tool, ToolError
 
 MAX_CHARS = 500
 MAX_NODES = 200

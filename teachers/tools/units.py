@@ -1,6 +1,6 @@
 """``unit_convert``: convert a value between units of length, mass, time, volume, speed, data or temperature.
 
-    >>> from verifiers.tools.units import UnitConverter, convert
+    >>> from teachers.tools.units import UnitConverter, convert
     >>> convert(5, "km", "mi")
     3.106855961
     >>> convert(100, "C", "F")
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifiers.tools.base import Tool, ToolError
+from teachers.tools.base import Tool, ToolError
 
 # unit -> (dimension, factor to the dimension's base unit); the base is the unit with factor 1.
 _LINEAR: dict[str, tuple[str, float]] = {}

@@ -1,6 +1,6 @@
 """``kv_store``: a per-sample in-memory key-value store (set / get / delete / list).
 
-    >>> from verifiers.tools.kv_store import KVStore
+    >>> from teachers.tools.kv_store import KVStore
     >>> kv = KVStore(); st = kv.new_state()
     >>> kv.run(st, op="set", key="city", value="Lyon")
     {'ok': True}
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifiers.tools.base import Tool, ToolError
+from teachers.tools.base import Tool, ToolError
 
 MAX_KEYS = 1000
 MAX_VALUE_CHARS = 10_000

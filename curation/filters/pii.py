@@ -19,7 +19,7 @@ indistinguishable from a quantity in a math trace), or secrets without a known p
 in a reason: reasons and counts name kinds only. In ``drop`` mode the rejected row is redacted as
 well, since rejects are written to disk.
 
-    >>> from factory.filters.pii import redact
+    >>> from curation.filters.pii import redact
     >>> redact("mail bob@example.com, key AKIAIOSFODNN7EXAMPLE")
     ('mail <EMAIL>, key <SECRET>', {'secret': 1, 'email': 1})
 """
@@ -34,9 +34,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from factory.dedup import required_columns
-from factory.record import reject
-from factory.steps import Step
+from curation.dedup import required_columns
+from ground.record import reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 

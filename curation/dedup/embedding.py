@@ -1,8 +1,8 @@
 """Semantic near-duplicate removal: sentence embeddings, cosine threshold, bounded-memory search.
 
-Texts are embedded with the bundled all-MiniLM-L6-v2 (see :mod:`factory.embedder`; L2-normalised,
+Texts are embedded with the bundled all-MiniLM-L6-v2 (see :mod:`curation.embedder`; L2-normalised,
 so cosine = dot product). Pairs with cosine >= ``threshold`` are edges; connected components are
-clusters; one survivor per cluster by the rule in :mod:`factory.dedup`.
+clusters; one survivor per cluster by the rule in :mod:`curation.dedup`.
 
 Search is blockwise: similarities are computed ``block_size x block_size`` at a time, so memory is
 O(block_size**2) whatever the row count. With ``kmeans_clusters > 0`` the embeddings are first
@@ -10,8 +10,8 @@ clustered with spherical k-means and only pairs inside one cluster are compared 
 et al. 2023, arXiv:2303.09540): about ``k`` times less work, at the price of missing pairs split
 across clusters. ``kmeans_clusters = 0`` compares all pairs (exact).
 
-    >>> from factory.record import new_sample
-    >>> from factory.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
+    >>> from ground.record import new_sample
+    >>> from curation.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
     >>> texts = ["How many apples does Tom have left?", "How many apples are left with Tom?",
     ...          "Write a function that reverses a list."]
     >>> rows = [new_sample(stage="g", prompt_id=str(i), sample_index=0,
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from factory.dedup import TEXT_CHOICES, check_choice, check_range, components, mark_cluster, required_columns, text_of
-from factory.embedder import Embedder
-from factory.steps import Step
+from curation.dedup import TEXT_CHOICES, check_choice, check_range, components, mark_cluster, required_columns, text_of
+from curation.embedder import Embedder
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class EmbeddingDedupConfig:
 
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``emb[i] @ emb[j] >= threshold``, computed block by block."""
-    from factory.progress import Progress
+    from ground.progress import Progress
 
     n = emb.shape[0]
     out_p, out_s = [np.zeros((0, 2), np.int64)], [np.zeros(0, np.float32)]
@@ -135,7 +135,7 @@ def embed_on_ray(texts: list[str], cfg: EmbeddingDedupConfig, rows_per_block: in
     import pyarrow as pa
     import ray.data
 
-    from factory.progress import Progress
+    from ground.progress import Progress
 
     ds = ray.data.from_arrow(pa.table({"i": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, pa.large_string())}))
     # materialised first: the actors may take every CPU, and the blocks must not wait for one to be made

@@ -1,7 +1,7 @@
 """Length filter: reject rows whose prompt, completion or reasoning is outside [min, max] tokens.
 
 Counted with a tokenizer when ``tokenizer`` names a model (a bundled name such as
-``smollm2-135m-instruct``, resolved by :func:`factory.models.resolve_model`, or a local HF directory);
+``smollm2-135m-instruct``, resolved by :func:`ground.models.resolve_model`, or a local HF directory);
 only the tokenizer is loaded, once per step, on the first batch. Without ``tokenizer`` the unit is
 whitespace-separated words. Token counts are the tokenizer's own ``len(encode(text))`` without
 special tokens, so they are the text's tokens, not a chat template's.
@@ -13,8 +13,8 @@ the order prompt, completion, reasoning and min before max, is the reason::
 
     length: completion 812 tokens > max 512
 
-    >>> from factory.filters.length import LengthConfig, LengthFilter
-    >>> from factory.record import new_sample
+    >>> from curation.filters.length import LengthConfig, LengthFilter
+    >>> from ground.record import new_sample
     >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion="a b c")]
     >>> LengthFilter(LengthConfig(max_completion=2))(rows)[0]["reject_reason"]
     'length: completion 3 words > max 2'
@@ -27,8 +27,8 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from factory.record import reject
-from factory.steps import Step
+from ground.record import reject
+from ground.step import Step
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class LengthConfig:
         if all(getattr(self, n) is None for n in self.bound_names()):
             raise ValueError(f"LengthConfig needs at least one bound: {list(self.bound_names())}")
         if self.tokenizer is not None:
-            from factory.models import is_known_model
+            from ground.models import is_known_model
 
             if not isinstance(self.tokenizer, str) or not is_known_model(self.tokenizer):
                 raise ValueError(f"LengthConfig.tokenizer: unknown model {self.tokenizer!r}: not bundled and not a local HF directory")
@@ -98,7 +98,7 @@ class LengthFilter(Step):
         if self._tok is None:
             from transformers import AutoTokenizer
 
-            from factory.models import resolve_model
+            from ground.models import resolve_model
 
             self._tok = AutoTokenizer.from_pretrained(resolve_model(self.config.tokenizer))
         return self._tok

@@ -1,6 +1,6 @@
 """Real tool implementations for tool-use traces, and the registry the verifier and teacher loop share.
 
-    >>> from verifiers.tools import default_registry
+    >>> from teachers.tools import default_registry
     >>> reg = default_registry()
     >>> reg.names()
     ['calculator', 'kv_store', 'filesystem', 'unit_convert']
@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-from verifiers.tools.base import Tool, ToolError, ToolOutcome, ToolRegistry, ToolSession
-from verifiers.tools.calculator import Calculator
-from verifiers.tools.filesystem import FileSystem
-from verifiers.tools.kv_store import KVStore
-from verifiers.tools.units import UnitConverter
+from teachers.tools.base import Tool, ToolError, ToolOutcome, ToolRegistry, ToolSession
+from teachers.tools.calculator import Calculator
+from teachers.tools.filesystem import FileSystem
+from teachers.tools.kv_store import KVStore
+from teachers.tools.units import UnitConverter
 
 
 def default_registry() -> ToolRegistry:

@@ -1,1 +1,0 @@
-"""Row filters: steps that reject or rewrite single rows (no cross-row state), e.g. :mod:`factory.filters.pii`."""

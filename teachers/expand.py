@@ -1,0 +1,114 @@
+"""Source records -> Sample rows: one row per (record, sample index), with messages and request keys.
+
+    >>> from teachers.expand import Expander
+    >>> exp = Expander.from_recipe(recipe)           # templates read once; pickles to Ray workers
+    >>> rows = exp.expand(record)                    # a ground.source.SourceRecord -> n rows
+
+The same code runs in the driver for eval sets and on Ray workers for a run's source (the streaming
+plane's ``flat_map``). A record that cannot become a prompt (bad JSON, missing field, template field
+missing) still yields its n rows, rejected at stage ``source`` with the reason and the record's place,
+so it is counted and kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from ground.record import new_sample, reject, sha
+from ground.source import SourceRecord, prompt_of, read_records
+from teachers.cache import request_key
+from teachers.step import sampling_params
+
+
+@dataclass
+class TeacherSpec:
+    """What expansion needs of one teacher (name, engine, model, n, sampling as a dict)."""
+
+    name: str
+    engine: str
+    model: str
+    n: int
+    sampling: dict
+
+
+@dataclass
+class Expander:
+    stage: str
+    fields: object  # ground.source.FieldMap
+    template: str = ""
+    system: str | None = None
+    teachers: dict[str, TeacherSpec] = field(default_factory=dict)
+    default_teacher: str = ""
+    route_field: str | None = None
+    route_map: dict[str, str] = field(default_factory=dict)
+    shard_size: int = 1000
+
+    @classmethod
+    def from_recipe(cls, recipe) -> Expander:
+        template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
+        system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
+        specs = {n: TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump()) for n, t in recipe.all_teachers().items()}
+        route = recipe.route
+        return cls(stage=recipe.name, fields=recipe.source.fields, template=template, system=system, teachers=specs,
+                   default_teacher=recipe.teacher.name, route_field=route.field if route else None,
+                   route_map=dict(route.map) if route else {}, shard_size=recipe.output.shard_size)
+
+    @property
+    def template_hash(self) -> str:
+        return hashlib.sha256(self.template.encode()).hexdigest()[:16]
+
+    def _messages(self, rec: SourceRecord, prompt: str | None, err: str | None) -> tuple[list[dict], str | None]:
+        fm, data = self.fields, rec.data or {}
+        if fm.messages is not None:
+            return _ready_messages(rec, fm.messages)
+        if err is not None:
+            return [], err
+        try:
+            user = self.template.format(**{**data, "prompt": prompt})
+        except (KeyError, IndexError, ValueError) as e:
+            return [], f"template field missing in record: {e}"
+        return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}], None
+
+    def expand(self, rec: SourceRecord) -> list[dict]:
+        fm, data = self.fields, rec.data or {}
+        prompt, err = prompt_of(rec, fm)
+        pid = str(data.get(fm.id)) if fm.id and data.get(fm.id) is not None else sha(data if rec.data else rec.where, n=16)
+        messages, err = self._messages(rec, prompt, err)
+        t = self.teachers[self.default_teacher]
+        if self.route_field is not None and self.route_field in data:
+            t = self.teachers[self.route_map.get(str(data[self.route_field]), self.default_teacher)]
+        ref = data.get(fm.reference) if fm.reference else None
+        if ref is not None and not isinstance(ref, str):
+            ref = json.dumps(ref)
+        source = json.dumps(data, ensure_ascii=False, default=str)[:100_000]
+        category = str(data[fm.category]) if fm.category and fm.category in data else None
+        rows = []
+        for k in range(t.n):
+            params = sampling_params(t.sampling, k).to_dict()
+            row = new_sample(
+                stage=self.stage, prompt_id=pid, sample_index=k, messages=messages, chunk=rec.index // self.shard_size,
+                category=category, reference=ref, source=source, template_hash=self.template_hash, teacher=t.name,
+                engine=t.engine, model=t.model, params=json.dumps(params, sort_keys=True),
+                request_key=request_key(t.engine, t.model, messages, params, k),
+            )
+            if err is not None:
+                reject(row, "source", f"{err} [{rec.where}]")
+            rows.append(row)
+        return rows
+
+
+def _ready_messages(rec: SourceRecord, name: str) -> tuple[list[dict], str | None]:
+    if rec.error:
+        return [], rec.error
+    msgs = (rec.data or {}).get(name)
+    if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
+        return [], f"field {name!r} is not a list of chat messages"
+    return msgs, None
+
+
+def build_rows(recipe) -> list[dict]:
+    """Every row of a (small) source, in the calling process: for eval and regression sets, and tests."""
+    exp = Expander.from_recipe(recipe)
+    return [row for rec in read_records(recipe.source, recipe.base_dir) for row in exp.expand(rec)]

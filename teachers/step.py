@@ -1,0 +1,125 @@
+"""Generation as a batch step: rows in, the same rows out with the teacher's answers (in process or on a Ray actor).
+
+    >>> from teachers.step import GenerateStep
+    >>> gen = GenerateStep(teacher_cfgs, cache_uri="runs/_cache/requests")
+    >>> rows = gen(rows)                         # a list of Sample rows (ground.record)
+
+Rows whose completion came from the request cache (``cache_hit``) or that an earlier stage
+rejected pass through untouched. A request that fails after the engine's retries rejects its row
+at stage ``generate`` with the engine's error as reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from ground.record import reject
+from ground.step import Step
+from teachers.base import GenRequest, GenResult, SamplingParams
+from teachers.cache import RequestCache
+from teachers.registry import make_teacher
+
+log = logging.getLogger(__name__)
+
+
+def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
+    d = dict(sampling)
+    d["stop"] = tuple(d.get("stop") or ())
+    # each sample index gets its own seed so n samples of one prompt differ when sampling
+    d["seed"] = int(d.get("seed", 0)) * 1000 + int(sample_index)
+    return SamplingParams(**d)
+
+
+def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = False, num_gpus: float = 0.0) -> dict:
+    """Write a generation result into its row. The row's ``cost`` is the API price of its tokens
+    (or the engine's own figure) plus, for self-hosted engines, its share of GPU time:
+    ``gen_seconds * num_gpus * gpu_hour / 3600`` (``gen_seconds`` is the row's share of its batch's wall time)."""
+    row.update(
+        completion=res.text, reasoning=res.reasoning, finish_reason=res.finish_reason,
+        tokens_in=res.tokens_in, tokens_out=res.tokens_out, gen_seconds=0.0 if cache_hit else res.seconds,
+        cache_hit=cache_hit,
+        teacher_topk=json.dumps(res.top_logprobs) if res.top_logprobs else None,
+    )
+    cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
+    cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0
+    row["cost"] = 0.0 if cache_hit else cost
+    if res.extra and res.extra.get("messages"):  # engines that rewrite the prompt (tool catalogue attached)
+        row["messages"] = json.dumps(res.extra["messages"], ensure_ascii=False)
+    if res.error:
+        row["completion"] = None
+        reject(row, "generate", res.error)
+    return row
+
+
+class GenerateStep(Step):
+    """Generate with the row's teacher (``teacher`` column); rows it fails go to the fallback teacher if any.
+
+    ``teacher_cfgs`` is one teacher config or ``{name: config}`` for routed recipes. Engines load lazily,
+    once per step instance (i.e. per Ray actor), only for the teachers its batches need.
+    """
+
+    name = "generate"
+    requires = ("messages", "request_key", "sample_index", "teacher")
+    produces = ("completion", "reasoning", "finish_reason", "tokens_in", "tokens_out", "gen_seconds", "cost")
+
+    def __init__(self, teacher_cfgs: dict, cache_uri: str | None, fallback: str | None = None):
+        self.cfgs = {teacher_cfgs["name"]: teacher_cfgs} if "engine" in teacher_cfgs else dict(teacher_cfgs)
+        self.default = next(iter(self.cfgs))
+        self.fallback = fallback
+        self.cache = RequestCache(cache_uri) if cache_uri else None
+        self._teachers: dict = {}
+
+    def teacher(self, name: str):
+        if name not in self._teachers:
+            c = self.cfgs[name]
+            self._teachers[name] = make_teacher(c["engine"], c["name"], c["model"], **c.get("options", {}))
+        return self._teachers[name]
+
+    def _run(self, name: str, rows: list[dict], keys: list[str]) -> list[GenResult]:
+        cfg = self.cfgs[name]
+        reqs = [GenRequest(k, json.loads(r["messages"]), sampling_params(cfg["sampling"], r["sample_index"]), r["sample_index"])
+                for r, k in zip(rows, keys)]
+        results = self.teacher(name).generate(reqs)
+        if len(results) != len(reqs):  # an engine bug must not silently misalign rows
+            raise RuntimeError(f"engine {cfg['engine']} returned {len(results)} results for {len(reqs)} requests")
+        if self.cache is not None:
+            self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
+        return results
+
+    def process(self, rows: list[dict]) -> list[dict]:
+        todo = [r for r in rows if not r.get("cache_hit")]
+        by_teacher: dict[str, list[dict]] = {}
+        for r in todo:
+            by_teacher.setdefault(r["teacher"] if r["teacher"] in self.cfgs else self.default, []).append(r)
+        for name, group in by_teacher.items():
+            results = self._run(name, group, [r["request_key"] for r in group])
+            failed = []
+            for r, res in zip(group, results):
+                if res.error and self.fallback and self.fallback != name:
+                    failed.append((r, res.error))
+                else:
+                    apply_result(r, res, self.cfgs[name].get("prices", {}), num_gpus=self.cfgs[name].get("num_gpus", 0.0))
+            if failed:
+                self._fall_back([r for r, _ in failed], [e for _, e in failed])
+        return rows
+
+    def _fall_back(self, rows: list[dict], errors: list[str]) -> None:
+        from teachers.cache import request_key
+
+        fb = self.cfgs[self.fallback]
+        keys = []
+        for r in rows:
+            params = sampling_params(fb["sampling"], r["sample_index"]).to_dict()
+            keys.append(request_key(fb["engine"], fb["model"], json.loads(r["messages"]), params, r["sample_index"]))
+            r.update(teacher=fb["name"], engine=fb["engine"], model=fb["model"], params=json.dumps(params, sort_keys=True))
+        results = self._run(self.fallback, rows, keys)
+        for r, k, res, first_error in zip(rows, keys, results, errors):
+            r["request_key"] = k
+            if res.error:
+                res.error = f"{res.error} (fallback {fb['name']} after: {first_error})"
+            apply_result(r, res, fb.get("prices", {}), num_gpus=fb.get("num_gpus", 0.0))
+
+    def close(self) -> None:
+        for t in self._teachers.values():
+            t.close()
