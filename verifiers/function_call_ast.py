@@ -41,7 +41,7 @@ many calls as expected calls and a one-to-one assignment exists in which every c
 expected call, in any order; no expected call can be used twice. The assignment is a maximum
 bipartite matching, so unlike BFCL's greedy first-fit it never rejects a call set because an
 earlier expected call took a call a later one needed (see bench/RESULTS.md for how often that
-differs: never on BFCL's own data).
+differs on BFCL's own data: one parallel item, parallel_178, when its calls come in reverse order).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from verifiers.base import Verdict, Verifier
+from verifiers.function_call_langs import from_source, types_of
 from verifiers.function_call_parse import CallParseError, parse_calls
 
 _TYPES: dict[str, type] = {
@@ -66,6 +67,15 @@ class FunctionCallASTConfig:
     dot_to_underscore: bool = field(
         default=True, metadata={"help": "Accept 'a_b' for expected 'a.b' (OpenAI names cannot contain dots)."}
     )
+    language: str = field(
+        default="python",
+        metadata={"help": "python, java or javascript. java/javascript: every argument is that language's "
+                          "literal as text, typed by the docs' Java/JS type names (BFCL's simple_java/_javascript)."},
+    )  # fmt: skip
+
+    def __post_init__(self):
+        if self.language not in ("python", "java", "javascript"):
+            raise ValueError(f"function_call_ast: language must be python, java or javascript, not {self.language!r}")
 
 
 def standardize(s: str) -> str:
@@ -116,7 +126,27 @@ def _value_ok(value: Any, answers: list) -> bool:
     return False
 
 
-def check_call(name: str, args: dict, expected: dict, doc: dict | None, dot_to_underscore: bool = True) -> str | None:
+def _param_reason(p: str, value: Any, acc: list, prop: dict | None, language: str) -> str | None:
+    """Why one argument fails its documented type or its acceptable values; ``None`` if it passes."""
+    t = str((prop or {}).get("type"))
+    if language != "python" and t in types_of(language):
+        if not isinstance(value, str):  # BFCL's Java / JavaScript checker: every value is source text
+            return f"wrong type for parameter {p!r}: {language} values are source text, got {type(value).__name__}"
+        value = from_source(value, prop or {}, language)
+    want_t = (_TYPES if language == "python" else types_of(language)).get(t)
+    if language == "python" and want_t is float and type(value) is int:
+        value = float(value)  # BFCL: Python auto-converts int to float
+    if want_t is not None and type(value) is not want_t:
+        ans_t = next((type(a) for a in acc if a != ""), None)
+        if type(value) is not ans_t:  # BFCL's "variable" case: matches the answers' own type
+            return f"wrong type for parameter {p!r}: expected {want_t.__name__}, got {type(value).__name__} ({value!r})"
+    if not _value_ok(value, acc):
+        return f"invalid value for parameter {p!r}: {value!r}; expected one of {acc}"
+    return None
+
+
+def check_call(name: str, args: dict, expected: dict, doc: dict | None, dot_to_underscore: bool = True,
+               language: str = "python") -> str | None:  # fmt: skip
     """``None`` if the call is acceptable, else the reason. ``expected`` = {fname: {param: [values]}}."""
     (want_name, answers), = expected.items()
     names = {want_name, want_name.replace(".", "_")} if dot_to_underscore else {want_name}
@@ -131,17 +161,9 @@ def check_call(name: str, args: dict, expected: dict, doc: dict | None, dot_to_u
     for p, value in args.items():
         if p not in answers or (props is not None and p not in props):
             return f"unexpected parameter {p!r}"
-        acc = answers[p]
-        want_t = _TYPES.get(str((props or {}).get(p, {}).get("type")))
-        if want_t is float and type(value) is int:
-            value = float(value)  # BFCL: Python auto-converts int to float
-        if want_t is not None and type(value) is not want_t:
-            ans_t = next((type(a) for a in acc if a != ""), None)
-            if type(value) is not ans_t:  # BFCL's "variable" case: matches the answers' own type
-                got = type(value).__name__
-                return f"wrong type for parameter {p!r}: expected {want_t.__name__}, got {got} ({value!r})"
-        if not _value_ok(value, acc):
-            return f"invalid value for parameter {p!r}: {value!r}; expected one of {acc}"
+        why = _param_reason(p, value, answers[p], (props or {}).get(p), language)
+        if why:
+            return why
     for p, acc in answers.items():
         if p not in args and "" not in acc:
             return f"parameter {p!r} not provided and not marked optional"
@@ -257,7 +279,8 @@ class FunctionCallAST(Verifier):
         docs = self._docs(sample)
         by_name = {d.get("name"): d for d in reversed(docs)}  # the first doc of a name wins, as in BFCL
         dot = self.config.dot_to_underscore
-        reasons = [[check_call(n, a, exp, by_name.get(next(iter(exp))), dot) for exp in expected] for n, a in calls]
+        lang = self.config.language
+        reasons = [[check_call(n, a, exp, by_name.get(next(iter(exp))), dot, lang) for exp in expected] for n, a in calls]
         details = {"functions": [n for n, _ in calls]}
         if len(calls) == len(expected) == 1:  # the plain reason, as BFCL's simple category words it
             if reasons[0][0]:
