@@ -7,19 +7,22 @@
     >>> render_value({"method": "GET", "n": [1, 2]}, {"type": "dict"}, "javascript")
     '{method: "GET", n: [1, 2]}'
 
-Top-level strings of a string-like type go bare, as BFCL's decoder hands them to its checker (a
-variable name or the string's content); a string where the docs want another type goes quoted, so
-that it stays a string (the bench's "wrong type" case).
+Top-level strings of a string-like type go bare, as BFCL's decoder hands them to its checker (the
+string's content), and so does a variable name where the docs want another type (BFCL's answers
+name variables, e.g. ``"items": ["myItemList"]``); any other string where the docs want another type
+goes quoted, so that it stays a string (the bench's "wrong type" case, ``"5"`` for an integer).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 _JAVA_ELEM = {"long": "Long", "integer": "Integer", "int": "Integer", "double": "Double", "float": "Float",
               "boolean": "Boolean", "String": "String", "char": "Character", "any": "Object"}  # fmt: skip
 _STRINGY = {"String", "any", "char", "string"}
+_NAME = re.compile(r"[A-Za-z_$][\w$.]*")
 
 
 def _java(v: Any, t: str | None) -> str:
@@ -59,7 +62,7 @@ def render_value(v: Any, prop: dict, language: str) -> str:
     t = str(prop.get("type"))
     items = (prop.get("items") or {}).get("type")
     if isinstance(v, str):
-        return v if t in _STRINGY else json.dumps(v)
+        return v if t in _STRINGY or _NAME.fullmatch(v) else json.dumps(v)
     if language == "javascript":
         return _js(v, items if isinstance(v, list) else t)
     if isinstance(v, list) and t == "Array":
