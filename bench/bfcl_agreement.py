@@ -16,7 +16,8 @@ and corrupted sets: in one call (item index mod number of calls) a wrong value, 
 parameter, a wrong function name, another documented function, an extra parameter, an int sent as a
 string; for the set, a missing call, an extra (repeated) call, and one call replaced by a duplicate of
 another. Each set is rendered three ways (Python call list, OpenAI ``tool_calls`` message, list of
-``{name, arguments}``; not as Python text when a parameter is named by a Python keyword) and run through our verifier. It reports, per category and per case, the rate
+``{name, arguments}``; not as Python text when a parameter is named by a Python keyword) and run
+through our verifier. It reports, per category and per case, the rate
 of verdicts as intended and, when ``bfcl_eval`` is importable (``pip install --no-deps --target
 /tmp/bfcl bfcl-eval`` then ``PYTHONPATH=/tmp/bfcl``; its provider SDKs are not needed for the
 checker), the agreement with BFCL's ``ast_checker`` called with the category name, as BFCL's eval
@@ -152,7 +153,8 @@ def _rates(tally, key, ref) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data-dir", type=Path, default=None, help="folder with BFCL_v4_<category>.json and possible_answer/")
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="folder with BFCL_v4_<category>.json and possible_answer/")  # fmt: skip
     ap.add_argument("--category", action="append", default=[], help="only this category (repeatable); default all")
     ap.add_argument("--show", type=int, default=20, help="print at most this many disagreements")
     ap.add_argument("--make-sample", type=int, default=0, help="write the first N simple items to data/bfcl_sample/")

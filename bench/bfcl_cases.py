@@ -4,8 +4,12 @@
     >>> item = {"function": [{"name": "f", "parameters": {"properties": {"a": {"type": "integer"},
     ...          "b": {"type": "string"}}, "required": ["a"]}}, {"name": "g", "parameters": {
     ...          "properties": {"c": {"type": "boolean"}}, "required": ["c"]}}]}
-    >>> [(k, ok, calls) for k, ok, calls in cases(item, gt, 0, "python")][:2]
-    [('correct', True, [('f', {'a': 1, 'b': 'x'}), ('g', {'c': True})]), ('reordered', True, [('g', {'c': True}), ('f', {'a': 1, 'b': 'x'})])]
+    >>> out = list(cases(item, gt, 0, "python"))
+    >>> out[0]
+    ('correct', True, [('f', {'a': 1, 'b': 'x'}), ('g', {'c': True})])
+    >>> [k for k, ok, _ in out if not ok]
+    ['wrong_value', 'missing_required', 'wrong_name', 'other_function', 'extra_param', 'wrong_type', 'missing_call', \
+'duplicate_call', 'extra_call']
 """
 
 from __future__ import annotations

@@ -96,9 +96,9 @@ def _dict_ok(value: dict, answers: list) -> bool:
     for cand in answers:
         if not isinstance(cand, dict):
             continue
-        if all(k in cand and _std_value(v) in [_std_value(a) for a in _listed(cand[k])] for k, v in value.items()) and all(
-            k in value or "" in _listed(acc) for k, acc in cand.items()
-        ):
+        given_ok = all(k in cand and _std_value(v) in [_std_value(a) for a in _listed(cand[k])]
+                       for k, v in value.items())  # fmt: skip
+        if given_ok and all(k in value or "" in _listed(acc) for k, acc in cand.items()):
             return True
     return False
 
@@ -280,7 +280,8 @@ class FunctionCallAST(Verifier):
         by_name = {d.get("name"): d for d in reversed(docs)}  # the first doc of a name wins, as in BFCL
         dot = self.config.dot_to_underscore
         lang = self.config.language
-        reasons = [[check_call(n, a, exp, by_name.get(next(iter(exp))), dot, lang) for exp in expected] for n, a in calls]
+        reasons = [[check_call(n, a, exp, by_name.get(next(iter(exp))), dot, lang) for exp in expected]
+                   for n, a in calls]  # fmt: skip
         details = {"functions": [n for n, _ in calls]}
         if len(calls) == len(expected) == 1:  # the plain reason, as BFCL's simple category words it
             if reasons[0][0]:

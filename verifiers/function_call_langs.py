@@ -1,10 +1,10 @@
 """Java and JavaScript argument values (source text) -> Python values, for ``function_call_ast``'s ``language``.
 
     >>> from verifiers.function_call_langs import from_source
-    >>> from_source("new ArrayList<>(Arrays.asList(101L, 202L))", {"type": "ArrayList", "items": {"type": "long"}}, "java")
+    >>> from_source("new ArrayList<>(Arrays.asList(101L, 202L))", {"type": "ArrayList"}, "java")
     [101, 202]
-    >>> from_source('new HashMap<String, Object>() {{ put("limit", 50); put("schema", "public"); }}', {"type": "HashMap"}, "java")
-    {'limit': 50, 'schema': 'public'}
+    >>> from_source('new HashMap<>() {{ put("limit", 50); put("s", "pub"); }}', {"type": "HashMap"}, "java")
+    {'limit': 50, 's': 'pub'}
     >>> from_source("{method: 'GET', retries: [1, 2.5]}", {"type": "dict"}, "javascript")
     {'method': 'GET', 'retries': [1, 2.5]}
     >>> from_source("2.5", {"type": "integer"}, "java")  # not an int literal: stays text, so the type check fails
@@ -175,7 +175,7 @@ def from_source(text: Any, prop: dict, language: str) -> Any:
     if types_of(language).get(t) in (list, dict):
         try:
             out = _read(text)
-        except (ValueError, IndexError, TypeError):
+        except (ValueError, IndexError, TypeError, RecursionError):  # not a literal we know: BFCL keeps the text
             return text
         return out if isinstance(out, types_of(language)[t]) else text
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
