@@ -1,18 +1,28 @@
-"""Agreement of ``function_call_ast`` with the intended labels and with BFCL's own AST checker (simple, Python).
+"""Agreement of ``function_call_ast`` with the intended labels and with BFCL's own AST checker, per category.
 
-    python bench/bfcl_agreement.py                      # all items of the installed bfcl-eval data
+    python bench/bfcl_agreement.py                      # every AST category of the installed bfcl-eval data
+    python bench/bfcl_agreement.py --category parallel --category live_multiple
     python bench/bfcl_agreement.py --data-dir data/bfcl_sample
     python bench/bfcl_agreement.py --make-sample 10     # (re)write data/bfcl_sample/ from the package
 
-For every item it builds one correct call (the first acceptable value of each parameter; a
-parameter whose first acceptable value is ``""`` is omitted) and three corrupted ones (a wrong
-value, a missing required parameter, a wrong function name, an extra parameter, an int sent as
-a string), renders each as a Python call string
-and as an OpenAI ``tool_calls`` message, and runs our verifier on them. It reports the accept rate
-on correct calls, the reject rate per corruption, and, when ``bfcl_eval`` is installed
-(``pip install --no-deps bfcl-eval``: its heavy provider SDKs are not needed for the checker),
-the agreement with BFCL's ``simple_function_checker`` on the same calls and the time ratio.
-Needs: bfcl-eval (data), nothing else beyond the project.
+A data folder holds categories as ``BFCL_v4_<category>.json`` plus ``possible_answer/`` with the same
+name (v3's ``BFCL_v3_simple.json`` is the simple category). The AST categories are simple_python,
+simple_java, simple_javascript, multiple, parallel, parallel_multiple and their live_ versions; the
+others (irrelevance, multi_turn, memory, web_search) have no AST possible answers and are skipped.
+
+For every item it builds the correct set of calls (per expected call, the first acceptable value of
+each parameter; one whose first acceptable value is ``""`` is omitted), the same set in reverse order,
+and corrupted sets: in one call (item index mod number of calls) a wrong value, a missing required
+parameter, a wrong function name, another documented function, an extra parameter, an int sent as a
+string; for the set, a missing call, an extra (repeated) call, and one call replaced by a duplicate of
+another. Each set is rendered three ways (Python call list, OpenAI ``tool_calls`` message, list of
+``{name, arguments}``; not as Python text when a parameter is named by a Python keyword) and run
+through our verifier. It reports, per category and per case, the rate
+of verdicts as intended and, when ``bfcl_eval`` is importable (``pip install --no-deps --target
+/tmp/bfcl bfcl-eval`` then ``PYTHONPATH=/tmp/bfcl``; its provider SDKs are not needed for the
+checker), the agreement with BFCL's ``ast_checker`` called with the category name, as BFCL's eval
+runner calls it, and the time ratio. Java and JavaScript values are rendered as those languages'
+literals, as BFCL's checker expects for them; our verifier gets ``language`` set to match.
 """
 
 from __future__ import annotations
@@ -21,31 +31,41 @@ import argparse
 import collections
 import importlib.util
 import json
+import keyword
+import re
 import sys
 import time
 import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench helpers run as scripts' siblings
 
+from bfcl_cases import CASE_KINDS, cases, language_of  # noqa: E402
 from verifiers.function_call_ast import FunctionCallAST  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "bfcl_sample"
-# v3 called the file BFCL_v3_simple.json; v4 (bfcl-eval >= 2025) splits it by language.
-NAMES = ("BFCL_v4_simple_python.json", "BFCL_v3_simple.json", "simple.json")
+AST_CATEGORY = re.compile(r"^(live_)?(simple(_python|_java|_javascript)?|multiple|parallel|parallel_multiple)$")
+FORMATS = ("python", "openai", "plain")
 
 
-def find_data(data_dir: Path | None) -> tuple[Path, Path]:
+def category_files(data_dir: Path | None) -> list[tuple[str, Path, Path]]:
+    """[(category, questions, possible answers)] for every AST category found."""
     dirs = [data_dir] if data_dir else []
     spec = importlib.util.find_spec("bfcl_eval")  # does not import the package (its SDK imports are heavy)
     if not data_dir and spec and spec.origin:
         dirs.append(Path(spec.origin).parent / "data")
     for d in dirs:
-        for n in NAMES:
-            if (d / n).exists() and (d / "possible_answer" / n).exists():
-                return d / n, d / "possible_answer" / n
-    raise SystemExit(f"no BFCL simple data in {dirs}; install it with: pip install --no-deps bfcl-eval")
+        found = []
+        for q in sorted(d.glob("*.json")):
+            cat = re.sub(r"^BFCL_v\d+_", "", q.stem)
+            cat = "simple_python" if cat == "simple" else cat  # v3 had one (Python) simple category
+            if AST_CATEGORY.match(cat) and (d / "possible_answer" / q.name).exists():
+                found.append((cat, q, d / "possible_answer" / q.name))
+        if found:
+            return found
+    raise SystemExit(f"no BFCL AST category in {dirs}; install the data with: pip install --no-deps bfcl-eval")
 
 
 def load(q: Path, a: Path) -> list[tuple[dict, dict]]:
@@ -54,7 +74,7 @@ def load(q: Path, a: Path) -> list[tuple[dict, dict]]:
 
 
 def bfcl_reference_checker():
-    """BFCL's simple_function_checker, loaded without its provider SDKs (only the model table is stubbed)."""
+    """BFCL's ast_checker, loaded without its provider SDKs (only the model table is stubbed)."""
     if importlib.util.find_spec("bfcl_eval") is None:
         return None
     stub = types.ModuleType("bfcl_eval.constants.model_config")
@@ -62,69 +82,34 @@ def bfcl_reference_checker():
     stub.MODEL_CONFIG_MAPPING = collections.defaultdict(lambda: types.SimpleNamespace(underscore_to_dot=False))
     sys.modules.setdefault("bfcl_eval.constants.model_config", stub)
     from bfcl_eval.constants.enums import Language
-    from bfcl_eval.eval_checker.ast_eval.ast_checker import simple_function_checker
+    from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
 
-    return lambda doc, name, args, gt: simple_function_checker(doc, {name: args}, gt, Language.PYTHON, "x")["valid"]
+    langs = {"python": Language.PYTHON, "java": Language.JAVA, "javascript": Language.JAVASCRIPT}
 
+    def check(functions, calls, ground_truth, category) -> bool:
+        try:
+            out = ast_checker(functions, [{n: a} for n, a in calls], ground_truth, langs[language_of(category)],
+                              category, "x")  # fmt: skip
+        except Exception:  # BFCL's checker raises on some malformed calls; its runner would count a failure
+            return False
+        return out["valid"]
 
-def _wrong(v, acceptable: list):
-    for cand in (
-        (not v) if isinstance(v, bool) else None,
-        v + 1 if isinstance(v, int) and not isinstance(v, bool) else None,
-        v + 1.5 if isinstance(v, float) else None,
-        "zz" + v + "qq" if isinstance(v, str) else None,
-        (v + [v[0]] if v else ["zz"]) if isinstance(v, list) else None,
-        {**v, "zz_extra": 1} if isinstance(v, dict) else None,
-    ):
-        if cand is not None and cand not in acceptable:
-            return cand
-    return None
+    return check
 
 
-def _resolve(v):
-    """A dict-valued answer holds acceptable-value lists per key: pick the first of each, recursively."""
-    if isinstance(v, dict):
-        return {k: _resolve(acc[0]) for k, acc in v.items() if acc and acc[0] != ""}
-    if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-        return [_resolve(x) for x in v]
-    return v
-
-
-def cases(item: dict, ans: dict):
-    """Yield (kind, expect_valid, name, args) for one BFCL item."""
-    doc = item["function"][0]
-    (name, params), = ans["ground_truth"][0].items()
-    required = doc["parameters"].get("required", [])
-    good = {}
-    for p, acc in params.items():
-        # a few items list "" first for a parameter the docs call required; the value is then needed
-        vals = [a for a in acc if a != ""] if p in required else acc
-        if vals and vals[0] != "":
-            good[p] = _resolve(vals[0])
-    yield "correct", True, name, good
-    for p in sorted(good, key=lambda p: p not in required):
-        w = _wrong(good[p], params[p])
-        if w is not None:
-            yield "wrong_value", False, name, {**good, p: w}
-            break
-    if required and required[0] in good:
-        yield "missing_required", False, name, {k: v for k, v in good.items() if k != required[0]}
-    yield "wrong_name", False, name + "_v2", good
-    yield "extra_param", False, name, {**good, "zz_unknown": 1}
-    ints = [p for p, x in good.items() if type(x) is int]
-    if ints:  # "5" for 5: a type error unless the answers themselves are strings
-        yield "wrong_type", False, name, {**good, ints[0]: str(good[ints[0]])}
-
-
-def render(fmt: str, name: str, args: dict) -> str:
+def render(fmt: str, calls: list[tuple[str, dict]]) -> str:
     if fmt == "python":
-        return f"{name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
-    call = {"id": "c0", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
-    return json.dumps({"role": "assistant", "content": None, "tool_calls": [call]})
+        text = ", ".join(f"{n}({', '.join(f'{k}={v!r}' for k, v in a.items())})" for n, a in calls)
+        return text if len(calls) == 1 else f"[{text}]"
+    if fmt == "plain":
+        return json.dumps([{"name": n, "arguments": a} for n, a in calls])
+    tcs = [{"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+           for i, (n, a) in enumerate(calls)]  # fmt: skip
+    return json.dumps({"role": "assistant", "content": None, "tool_calls": tcs})
 
 
 def make_sample(n: int) -> None:
-    q, a = find_data(None)
+    (cat, q, a), = [c for c in category_files(None) if c[0] == "simple_python"]
     pairs = load(q, a)[:n]
     (SAMPLE_DIR / "possible_answer").mkdir(parents=True, exist_ok=True)
     (SAMPLE_DIR / q.name).write_text("".join(json.dumps(i) + "\n" for i, _ in pairs))
@@ -132,53 +117,79 @@ def make_sample(n: int) -> None:
     print(f"wrote {len(pairs)} items to {SAMPLE_DIR}")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data-dir", type=Path, default=None, help="folder with BFCL_*_simple*.json and possible_answer/")
-    ap.add_argument("--make-sample", type=int, default=0, help="write the first N items to data/bfcl_sample/ and exit")
-    args = ap.parse_args()
-    if args.make_sample:
-        return make_sample(args.make_sample)
-    q, a = find_data(args.data_dir)
-    pairs = load(q, a)
-    v, ref = FunctionCallAST(), bfcl_reference_checker()
-    tally = collections.Counter()
-    disagreements, t_ours, t_ref = [], 0.0, 0.0
-    for item, ans in pairs:
-        row_base = {"reference": json.dumps(ans["ground_truth"]), "source": json.dumps({"function": item["function"]})}
-        for kind, expect, name, call_args in cases(item, ans):
+def run_category(cat: str, pairs, ref, tally, disagreements: list, timing: list) -> None:
+    v = FunctionCallAST(language=language_of(cat)) if language_of(cat) != "python" else FunctionCallAST()
+    for idx, (item, ans) in enumerate(pairs):
+        gt = ans["ground_truth"]
+        row = {"reference": json.dumps(gt), "source": json.dumps({"function": item["function"]})}
+        for kind, expect, calls in cases(item, gt, idx, language_of(cat)):
             ref_ok = None
             if ref is not None:
                 t0 = time.perf_counter()
-                ref_ok = ref(item["function"][0], name, call_args, ans["ground_truth"][0])
-                t_ref += time.perf_counter() - t0
-            for fmt in ("python", "openai"):
+                ref_ok = ref(item["function"], calls, gt, cat)
+                timing[1] += time.perf_counter() - t0
+                timing[2] += 1
+            for fmt in FORMATS:
+                if fmt == "python" and any(keyword.iskeyword(p) for _, a in calls for p in a):
+                    continue  # "from=..." cannot be written as Python call text (simple_java_62, _63)
                 t0 = time.perf_counter()
-                verdict = v.verify({**row_base, "completion": render(fmt, name, call_args)})
-                t_ours += time.perf_counter() - t0
+                verdict = v.verify({**row, "completion": render(fmt, calls)})
+                timing[0] += time.perf_counter() - t0
                 ours = verdict.score == 1.0
-                tally[(kind, fmt, "n")] += 1
-                tally[(kind, fmt, "as_intended")] += ours == expect
-                if ref_ok is not None:
-                    tally[(kind, fmt, "agree_bfcl")] += ours == ref_ok
-                    if ours != ref_ok and len(disagreements) < 8:
-                        disagreements.append((item["id"], kind, fmt, ours, ref_ok, verdict.reason))
-    print(f"data: {q}  items: {len(pairs)}")
-    print(f"{'case':<18}{'format':<8}{'n':>6}{'as intended':>13}{'agree w/ BFCL':>15}")
-    for kind in ("correct", "wrong_value", "missing_required", "wrong_name", "extra_param", "wrong_type"):
-        for fmt in ("python", "openai"):
-            n = tally[(kind, fmt, "n")]
-            if n:
-                agree = f"{tally[(kind, fmt, 'agree_bfcl')] / n:.3f}" if ref else "n/a"
-                print(f"{kind:<18}{fmt:<8}{n:>6}{tally[(kind, fmt, 'as_intended')] / n:>13.3f}{agree:>15}")
-    total = sum(tally[k] for k in tally if k[2] == "n")
-    print(f"overall as intended: {sum(tally[k] for k in tally if k[2] == 'as_intended') / total:.4f}")
+                for key in ((cat, kind, fmt), (cat, "*", "*"), ("*", kind, fmt)):
+                    tally[key + ("n",)] += 1
+                    tally[key + ("as_intended",)] += ours == expect
+                    if ref_ok is not None:
+                        tally[key + ("agree_bfcl",)] += ours == ref_ok
+                if ref_ok is not None and ours != ref_ok:
+                    disagreements.append((item["id"], kind, fmt, ours, ref_ok, verdict.reason))
+
+
+def _rates(tally, key, ref) -> str:
+    n = tally[key + ("n",)]
+    agree = f"{tally[key + ('agree_bfcl',)] / n:.4f}" if ref else "n/a"
+    return f"{n:>7}{tally[key + ('as_intended',)] / n:>13.4f}{agree:>15}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="folder with BFCL_v4_<category>.json and possible_answer/")  # fmt: skip
+    ap.add_argument("--category", action="append", default=[], help="only this category (repeatable); default all")
+    ap.add_argument("--show", type=int, default=20, help="print at most this many disagreements")
+    ap.add_argument("--make-sample", type=int, default=0, help="write the first N simple items to data/bfcl_sample/")
+    args = ap.parse_args()
+    if args.make_sample:
+        return make_sample(args.make_sample)
+    files = [c for c in category_files(args.data_dir) if not args.category or c[0] in args.category]
+    if not files:
+        raise SystemExit(f"--category {args.category}: none of these is in the data")
+    ref = bfcl_reference_checker()
+    tally: collections.Counter = collections.Counter()
+    disagreements: list = []
+    timing = [0.0, 0.0, 0]  # ours seconds, BFCL seconds, BFCL calls
+    print(f"data: {files[0][1].parent}")
+    print(f"{'category':<24}{'items':>6}{'cases':>7}{'as intended':>13}{'agree w/ BFCL':>15}")
+    for cat, q, a in files:
+        pairs = load(q, a)
+        run_category(cat, pairs, ref, tally, disagreements, timing)
+        print(f"{cat:<24}{len(pairs):>6}{_rates(tally, (cat, '*', '*'), ref)}")
+    print(f"\n{'case':<18}{'format':<8}{'cases':>7}{'as intended':>13}{'agree w/ BFCL':>15}")
+    for kind in CASE_KINDS:
+        for fmt in FORMATS:
+            if tally[("*", kind, fmt, "n")]:
+                print(f"{kind:<18}{fmt:<8}{_rates(tally, ('*', kind, fmt), ref)}")
+    total = sum(tally[k] for k in tally if k[0] == "*" and k[3] == "n")
+    print(f"overall as intended: {sum(tally[k] for k in tally if k[0] == '*' and k[3] == 'as_intended') / total:.4f}")
     if ref:
-        print(f"overall agreement with BFCL checker: {sum(tally[k] for k in tally if k[2] == 'agree_bfcl') / total:.4f}")
-        # ours parses each completion from text (two formats); BFCL's is fed the decoded dict once.
-        print(f"time per call: ours {t_ours / total * 1e6:.1f} us (incl. parsing) vs BFCL checker "
-              f"{t_ref / (total / 2) * 1e6:.1f} us (decoded input); ratio {t_ours / total / (t_ref / (total / 2)):.2f}")
-    for d in disagreements:
+        agree = sum(tally[k] for k in tally if k[0] == "*" and k[3] == "agree_bfcl")
+        print(f"overall agreement with BFCL checker: {agree / total:.4f}")
+        # ours parses each completion from text (three formats); BFCL's is fed the decoded calls once.
+        ours_us, ref_us = timing[0] / total * 1e6, timing[1] / timing[2] * 1e6
+        print(f"time per call set: ours {ours_us:.1f} us (incl. parsing) vs BFCL checker {ref_us:.1f} us "
+              f"(decoded input); ratio {ours_us / ref_us:.2f}")
+    print(f"disagreements: {len(disagreements)}")
+    for d in disagreements[: args.show]:
         print("disagreement:", d)
 
 

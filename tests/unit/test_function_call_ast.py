@@ -136,8 +136,12 @@ def test_docs_from_system_message_tools_and_dot_option():
 def test_unverifiable_and_garbage_never_raise():
     v = FunctionCallAST()
     assert v.verify({"completion": "f(a=1)", "reference": None}).score is None
-    two = json.dumps([{"f": {}}, {"g": {}}])
-    assert v.verify({"completion": "f()", "reference": two}).reason.startswith("unusable reference: reference expects 2")
+    two = json.dumps([{"f": {}}, {"g": {}}])  # two expected calls: verifiable since version 2
+    assert v.verify({"completion": "f()", "reference": two}).reason == (
+        "wrong number of function calls: expected 2, got 1; no call for expected call #2 'g'")
+    bad = v.verify({"completion": "f()", "reference": json.dumps([{"f": {}, "g": {}}])})
+    assert (bad.score, bad.reason) == (None, "unusable reference: expected call #1 is not {function name: {param: "
+                                             "[acceptable values]}}")
     assert v.verify({"completion": "f()", "reference": "[[["}).score is None
     out = v.verify_batch([{"completion": c, "reference": REF} for c in ("", "   ", "[]", "{}", "[1]", "null", "f(a=[")])
     assert [x.score for x in out] == [0.0] * 7 and all(x.reason for x in out)
@@ -156,4 +160,4 @@ def test_registry_options_pickle_thread():
     th = threading.Thread(target=lambda: out.extend(v.verify_batch([{"completion": GOOD, "reference": REF, "source": DOC}])))
     th.start()
     th.join(10)
-    assert [x.score for x in out] == [1.0] and out[0].version == "1"
+    assert [x.score for x in out] == [1.0] and out[0].version == "2"

@@ -1,0 +1,122 @@
+"""Parse a model's function calls (Python call text or OpenAI-style JSON) into ``[(name, args), ...]``.
+
+    >>> from verifiers.function_call_parse import parse_calls
+    >>> parse_calls("[get_weather(city='Paris'), get_time(tz=\\"CET\\")]")
+    [('get_weather', {'city': 'Paris'}), ('get_time', {'tz': 'CET'})]
+    >>> parse_calls('[{"name": "f", "arguments": "{\\\\"x\\\\": 1.5}"}]')
+    [('f', {'x': 1.5})]
+
+Accepted forms (used by ``verifiers/function_call_ast.py``):
+
+* Python: one call ``f(a=1)``, a list or tuple of calls ``[f(a=1), g(b="x")]``, or calls on separate
+  lines / separated by ``;``; optionally inside a Markdown code fence. Parsed with :mod:`ast`,
+  never executed; keyword arguments only; values must be literals, and a bare name counts as its
+  string (BFCL treats it as a variable reference).
+* JSON: an assistant message with ``tool_calls`` (all of its calls), a list of messages (the first
+  assistant turn with calls), ``{"tool_calls": [...]}``, a list of tool calls, or one tool call; a
+  tool call is ``{"function": {"name", "arguments"}}`` or ``{"name", "arguments"}``, ``arguments``
+  being a JSON string or an object.
+
+Anything else raises :class:`CallParseError` with a one-line reason, which the verifier returns.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*(.*?)\s*```$", re.S)
+
+Call = tuple[str, dict]
+
+
+class CallParseError(Exception):
+    """The completion is not a function call in any accepted form; ``str(e)`` is the verdict reason."""
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return _dotted(node.value) + "." + node.attr
+    raise CallParseError(f"function name is not a dotted name: {ast.unparse(node)[:80]}")
+
+
+def _literal(node: ast.AST, param: str) -> Any:
+    if isinstance(node, ast.Name):
+        return node.id  # BFCL treats a bare name as a variable reference, i.e. its string
+    try:
+        v = ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        raise CallParseError(f"value of parameter {param!r} is not a literal: {ast.unparse(node)[:80]}") from None
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _one_python_call(node: ast.AST, src: str) -> Call:
+    if not isinstance(node, ast.Call):
+        raise CallParseError(f"completion is not a function call: {src[:80]!r}")
+    if node.args:
+        raise CallParseError("positional arguments are not accepted; use keyword arguments")
+    if any(k.arg is None for k in node.keywords):
+        raise CallParseError("**kwargs expansion is not accepted")
+    return _dotted(node.func), {k.arg: _literal(k.value, k.arg) for k in node.keywords}
+
+
+def parse_python_calls(text: str) -> list[Call]:
+    m = _FENCE.match(text.strip())
+    src = (m.group(1) if m else text).strip()
+    try:
+        tree = ast.parse(src, mode="eval").body
+        nodes = tree.elts if isinstance(tree, (ast.List, ast.Tuple)) else [tree]
+    except SyntaxError as e:
+        # several calls on separate lines or after ";" parse only as statements
+        try:
+            body = ast.parse(src, mode="exec").body
+        except SyntaxError:
+            raise CallParseError(f"completion is neither a JSON tool call nor a Python call: {e.msg}") from None
+        if not body or not all(isinstance(s, ast.Expr) for s in body):
+            raise CallParseError(f"completion is neither a JSON tool call nor a Python call: {e.msg}") from None
+        nodes = [s.value for s in body]
+    return [_one_python_call(n, src) for n in nodes]
+
+
+def _one_json_call(obj: Any, where: str) -> Call:
+    """``where`` prefixes reasons ("tool call #2: ") when the completion holds several calls."""
+    if not isinstance(obj, dict):
+        raise CallParseError(f"{where}malformed tool call")
+    fn = obj.get("function") if isinstance(obj.get("function"), dict) else obj
+    name, args = fn.get("name"), fn.get("arguments", {})
+    if not isinstance(name, str):
+        raise CallParseError(f"{where}tool call has no function name")
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError as e:
+            raise CallParseError(f"{where}arguments are not valid JSON: {e}") from None
+    if not isinstance(args, dict):
+        raise CallParseError(f"{where}arguments are not a JSON object")
+    return name, args
+
+
+def parse_openai_calls(obj: Any) -> list[Call]:
+    if isinstance(obj, list) and obj and all(isinstance(m, dict) and "role" in m for m in obj):
+        obj = next((m for m in obj if m.get("role") == "assistant" and m.get("tool_calls")), None)
+        if obj is None:
+            raise CallParseError("no assistant turn with tool_calls in the completion")
+    if isinstance(obj, dict) and "tool_calls" in obj:
+        obj = obj["tool_calls"] or []
+    calls = obj if isinstance(obj, list) else [obj]
+    return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]
+
+
+def parse_calls(completion: str) -> list[Call]:
+    """All calls in ``completion``, in order; raises :class:`CallParseError` with the reason."""
+    s = completion.strip()
+    if s[:1] in "[{":
+        try:
+            return parse_openai_calls(json.loads(s))
+        except json.JSONDecodeError:
+            pass  # e.g. "[f(a=1)]": a Python list of calls
+    return parse_python_calls(s)
