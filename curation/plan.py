@@ -64,18 +64,28 @@ def build_config(section: str, key: str, options: dict[str, Any]):
     return cfg_cls(**opts)
 
 
+def _configured(recipe, section: str) -> list[Step]:
+    return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS
+            if s == section and getattr(getattr(recipe, s), k) is not None]
+
+
+def has_filters(recipe) -> bool:
+    return any(getattr(recipe.filters, k) is not None for k in FILTERS)
+
+
+def build_filters(recipe) -> list[Step]:
+    """The recipe's row filters, in order (they judge one row at a time: they stream)."""
+    return _configured(recipe, "filters")
+
+
 def build_steps(recipe) -> list[Step]:
+    """Every curation step in order, for in-process use on a list of rows (tests, small corpora)."""
     from curation.dedup.exact import ExactDedup, ExactDedupConfig
 
-    def configured(section: str) -> list[Step]:
-        return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS
-                if s == section and getattr(getattr(recipe, s), k) is not None]
-
-    steps = configured("filters")
+    steps = build_filters(recipe)
     if recipe.dedup.exact.enabled:
         steps.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
-    steps += configured("dedup")
-    return steps
+    return steps + _configured(recipe, "dedup")
 
 
 def stage_names(recipe) -> list[str]:

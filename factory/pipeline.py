@@ -4,12 +4,12 @@
     >>> result = run_recipe("recipes/gsm8k_demo.yaml")          # local Ray, bundled tiny model
     >>> result.run_dir, result.summary["accepted"]
 
-Generation and verification stream through Ray Data (one engine load per actor). The driver
-collects finished rows per source chunk and writes ``chunks/chunk-N.parquet`` as soon as a chunk is
-complete: that file is the chunk's completion marker. A re-run of the same command (same recipe
-and inputs -> same run id) skips finished chunks, answers finished teacher calls from the request
-cache, and ends with the same rows. Dedup then runs over all chunks and writes ``accepted/`` and
-``rejects/``, ``stats.json`` and ``manifest.json``.
+One streaming Ray Data job per run (:mod:`factory.executor`): workers read the source, expand it,
+generate, verify, filter and write ``chunks/chunk-N.parquet`` (the chunk's completion marker); then
+dataset-level passes over those shards (:mod:`factory.curate_pass`) dedup, decontaminate and write
+``accepted/`` and ``rejects/``. The driver plans, steers and adds up counters: it never holds the rows.
+A re-run of the same command (same recipe and inputs -> same run id) skips finished chunks and
+curation steps, answers finished teacher calls from the request cache, and ends with the same rows.
 """
 
 from __future__ import annotations
@@ -24,23 +24,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
-from ground import fsutil
-from curation.plan import build_steps, run_steps
+from curation.dedup.decontam import contamination_report
 from curation.plan import stage_names as curation_stage_names
-from ground.errors import FactoryError
+from factory.curate_pass import curate_store
+from factory.executor import stream_chunks, teacher_cfg  # noqa: F401 - teacher_cfg: public for tests and benches
 from factory.recipe import Recipe, load_recipe
-from ground.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
-from ground.source import prompt_of, read_records
-from factory.stages import GenerateUDF, VerifyUDF
-from ground.raycluster import init_ray as _init_ray
-from teachers.expand import build_rows
-from teachers.step import apply_result
-from factory.stats import cost_breakdown, stage_stats, summary
+from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
 from factory.store import RunStore
-from teachers.base import GenResult
-from teachers.cache import RequestCache, request_key
+from ground import fsutil
+from ground.errors import FactoryError
+from ground.record import from_table, sha
+from ground.source import plan_units
+from teachers.cache import RequestCache
 
 log = logging.getLogger(__name__)
 
@@ -77,76 +72,6 @@ def fingerprint(recipe: Recipe) -> str:
     return sha(recipe.model_dump(mode="json"), [_file_sha(recipe.path(f)) for f in files if f], n=12)
 
 
-def teacher_cfg(t) -> dict:
-    opts = dict(t.options)
-    if t.engine == "hf_local":
-        opts.setdefault("batch_size", t.batch_size)
-    return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
-                prices=t.prices.model_dump(), num_gpus=t.num_gpus)
-
-
-def generate_and_verify(recipe: Recipe, store: RunStore, rows: list[dict], cache: RequestCache | None) -> dict:
-    """Stream pending chunks through Ray Data; write each chunk file when its rows are all back."""
-    done = store.done_chunks()
-    pending = [r for r in rows if r["chunk"] not in done]
-    info = {"chunks_total": len({r["chunk"] for r in rows}), "chunks_skipped": len({r["chunk"] for r in rows} & done),
-            "rows_pending": len(pending)}
-    if not pending:
-        log.info("all %d chunks already done: nothing to generate", info["chunks_total"])
-        return info
-    # answer what we can from the request cache, on the driver: those rows never reach an engine
-    if cache is not None:
-        hits = cache.get_many([r["request_key"] for r in pending if r["status"] == ACCEPTED])
-        for r in pending:
-            if r["request_key"] in hits:
-                res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
-                apply_result(r, res, {}, cache_hit=True)
-        info["cache_hits_prefilled"] = len(hits)
-    expected: dict[int, int] = {}
-    for r in pending:
-        expected[r["chunk"]] = expected.get(r["chunk"], 0) + 1
-    info["teacher_calls"] = sum(1 for r in pending if r["status"] == ACCEPTED and not r["cache_hit"])
-    need_engine = info["teacher_calls"] > 0
-
-    ray = _init_ray()
-    t = recipe.teacher
-    bs = t.batch_size
-    blocks = [to_table(pending[i : i + bs]) for i in range(0, len(pending), bs)]
-    ds = ray.data.from_arrow(blocks)
-    if need_engine:
-        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs={n: teacher_cfg(t) for n, t in recipe.all_teachers().items()},
-                                                                      cache_uri=cache.uri if cache is not None else None, fallback=recipe.fallback),
-                            batch_size=bs, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=t.replicas),
-                            num_cpus=t.num_cpus, num_gpus=t.num_gpus or None,
-                            zero_copy_batch=False)
-    if recipe.verifiers:
-        ds = ds.map_batches(VerifyUDF, fn_constructor_kwargs=dict(verifier_cfgs=[v.model_dump() for v in recipe.verifiers],
-                                                                  accept_unverifiable=recipe.accept_unverifiable),
-                            batch_size=bs, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5,
-                            zero_copy_batch=False)
-    buf: dict[int, list[dict]] = {}
-    n_done, n_chunks, t0, last = 0, 0, time.time(), 0.0
-    for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-        for r in from_table(batch):
-            buf.setdefault(r["chunk"], []).append(r)
-            n_done += 1
-            c = r["chunk"]
-            if len(buf[c]) == expected[c]:
-                store.write_chunk(c, to_table(sorted(buf.pop(c), key=lambda x: (x["prompt_id"], x["sample_index"]))))
-                n_chunks += 1
-        if time.time() - last > 5 or n_done == len(pending):
-            last = time.time()
-            rate = n_done / max(1e-9, last - t0)
-            log.info("generate+verify: %d/%d rows, %d/%d chunks written, %.2f rows/s", n_done, len(pending), n_chunks, len(expected), rate)
-    if buf:
-        raise FactoryError(f"internal error: chunks {sorted(buf)} incomplete after generation")
-    return info
-
-
-def curate(recipe: Recipe, rows: list[dict]) -> tuple[list[dict], dict[str, float]]:
-    return run_steps(build_steps(recipe), rows)
-
-
 def _versions() -> dict:
     import importlib.metadata as md
 
@@ -177,7 +102,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         recipe.output.dir = output_dir
     fp = fingerprint(recipe)
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
-    rows = build_rows(recipe)  # raises (exit 2) before anything is written if the source is unusable
+    plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
     store = RunStore(recipe.output.dir, recipe.name, run_id)
     try:  # fail before any work if the run store cannot be written (read-only mount, a file in the way, ...)
         fsutil.makedirs(store.fs, store.path)
@@ -200,27 +125,20 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     log.info("run %s -> %s", run_id, store.uri)
     try:
         t0 = time.time()
-        manifest["generation"] = generate_and_verify(recipe, store, rows, cache)
+        manifest["generation"] = stream_chunks(recipe, store, cache.uri if cache is not None else None)
         timings["generate+verify"] = round(time.time() - t0, 2)
 
         t0 = time.time()
-        chunks = sorted({r["chunk"] for r in rows})
-        all_rows, step_times = curate(recipe, store.read_chunks(chunks))
+        total, step_times = curate_store(recipe, store, teacher_prices(recipe))
         timings["curate"] = round(time.time() - t0, 2)
         manifest["curation_timings"] = step_times
+        contaminated = total.pop("contaminated")
         if recipe.dedup.decontam is not None:
-            from curation.dedup.decontam import contamination_report
-
-            manifest["contamination"] = contamination_report(all_rows)
-
+            manifest["contamination"] = {**contamination_report(contaminated), "rows": total["rows"]}
         t0 = time.time()
-        acc = [r for r in all_rows if r["status"] == ACCEPTED]
-        rej = [r for r in all_rows if r["status"] == REJECTED]
-        store.write_parts("accepted", to_table(acc))
-        store.write_parts("rejects", to_table(rej))
-        stats = stage_stats(all_rows, stage_names(recipe))
-        summ = summary(all_rows)
-        costs = cost_breakdown(all_rows, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
+        stats = stage_stats(total, stage_names(recipe))
+        summ = summary(total)
+        costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
         store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})
         timings["write"] = round(time.time() - t0, 2)
         manifest.update(counts=summ, stages=stats, cost=costs)
@@ -229,7 +147,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
             from students.train import train_if_needed
 
             t0 = time.time()
-            manifest["train"] = train_if_needed(recipe, store, acc)
+            manifest["train"] = train_if_needed(recipe, store, [r for t in [store.read_parts("accepted")] for r in from_table(t)])
             timings["train"] = round(time.time() - t0, 2)
         if recipe.eval and not skip_eval:
             from students.eval import eval_if_needed

@@ -30,12 +30,28 @@ class TeacherConfig(_Cfg):
     model: str = Field(..., description="model name or local HF directory (hf_local/vllm), or API model id")
     n: int = Field(1, gt=0, le=1024, description="samples per prompt")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    replicas: int = Field(1, gt=0, le=1024, description="engine actors (Ray Data concurrency)")
+    replicas: int = Field(1, gt=0, le=1024, description="engine actors (Ray Data concurrency); the pool's minimum with max_replicas")
+    max_replicas: int | None = Field(None, gt=0, le=1024, description="autoscale the engine pool from `replicas` up to this many actors")
     num_cpus: float = Field(1, gt=0, description="CPUs reserved per replica")
     num_gpus: float = Field(0, ge=0, description="GPUs per replica")
     batch_size: int = Field(16, gt=0, le=4096, description="rows per generate call")
     prices: PriceConfig = Field(default_factory=PriceConfig)
     options: dict[str, Any] = Field(default_factory=dict, description="engine-specific options")
+
+
+class PoolConfig(_Cfg):
+    min_actors: int = Field(1, gt=0, le=1024, description="actors the stage starts with")
+    max_actors: int | None = Field(None, gt=0, le=1024, description="autoscale up to this many actors (default: min_actors)")
+    num_cpus: float = Field(0.5, gt=0, description="CPUs reserved per actor")
+    num_gpus: float = Field(0, ge=0, description="GPUs per actor (e.g. a judge's own engine)")
+
+
+class ExecutionConfig(_Cfg):
+    """Actor pools of the streaming stages after generation (each teacher's pool is in its own section)."""
+
+    verify: PoolConfig = Field(default_factory=PoolConfig, description="verifiers (e.g. N sandbox actors for code_exec, a judge engine)")
+    filters: PoolConfig = Field(default_factory=PoolConfig, description="row filters (PII, length, language, format)")
+    finalize: PoolConfig = Field(default_factory=PoolConfig, description="the pass that applies dedup decisions, decontaminates and writes accepted/ and rejects/")
 
 
 class RouteConfig(_Cfg):
@@ -232,6 +248,7 @@ class Recipe(_Cfg):
     filters: FiltersConfig = Field(default_factory=FiltersConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig, description="actor pools of the streaming stages")
     train: TrainConfig | None = None
     eval: EvalConfig | None = None
 

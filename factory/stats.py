@@ -20,13 +20,52 @@ def reason_class(reason: str | None) -> str:
     return r.split(":", 1)[0].strip()[:80]
 
 
-def stage_stats(rows: list[dict], stages: list[str]) -> dict[str, dict]:
-    by_stage: dict[str, Counter] = {s: Counter() for s in stages}
+def reason_of(reason: str | None) -> str:
+    """The bounded category of a reject reason, for counting: ``"exact duplicate of 2eaea7..."`` ->
+    ``"exact duplicate"``, ``"wrong answer: got '5', expected '7'"`` -> ``"wrong answer"``. The row keeps the detail."""
+    return _DUP_RE.sub(r"\1", reason_class(reason))
+
+
+_DUP_RE = re.compile(r"^(exact duplicate|near-duplicate) of \S+.*$")
+_SUMS = ("tokens_in", "tokens_out", "gen_seconds", "cost")
+
+
+def partial(rows: list[dict], recipe_teachers: dict | None = None) -> dict:
+    """Mergeable counters of a batch of rows (:func:`merge`): what a worker returns instead of its rows."""
+    p: dict = {"rows": 0, "accepted": 0, "cache_hits": 0, "generated": 0, "dropped": {}, "sums": dict.fromkeys(_SUMS, 0.0),
+               "teachers": {}, "verify": {}}
     for r in rows:
-        st = r.get("reject_stage")
+        p["rows"] += 1
+        p["accepted"] += r.get("status") == "accepted"
+        p["cache_hits"] += bool(r.get("cache_hit"))
+        p["generated"] += r.get("completion") is not None
+        for k in _SUMS:
+            p["sums"][k] += float(r.get(k) or 0)
         if r.get("status") == "rejected":
-            by_stage.setdefault(st, Counter())[reason_class(r.get("reject_reason"))] += 1
-    out, live = {}, len(rows)
+            d = p["dropped"].setdefault(r.get("reject_stage"), {})
+            c = reason_of(r.get("reject_reason"))
+            d[c] = d.get(c, 0) + 1
+        _cost_row(p, r, recipe_teachers or {})
+    return p
+
+
+def merge(a: dict, b: dict) -> dict:
+    """Sum two partials (numbers add, dicts merge recursively)."""
+    out = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict):
+            out[k] = merge(a.get(k, {}), v)
+        else:
+            out[k] = (a.get(k) or 0) + v
+    return out
+
+
+def stage_stats(rows_or_partial, stages: list[str]) -> dict[str, dict]:
+    p = rows_or_partial if isinstance(rows_or_partial, dict) else partial(rows_or_partial)
+    by_stage = {s: Counter() for s in stages}
+    for st, d in p["dropped"].items():
+        by_stage.setdefault(st, Counter()).update(d)
+    out, live = {}, p["rows"]
     for s in list(by_stage):
         dropped = sum(by_stage[s].values())
         out[s] = {"in": live, "out": live - dropped, "dropped": dict(by_stage[s].most_common())}
@@ -34,26 +73,53 @@ def stage_stats(rows: list[dict], stages: list[str]) -> dict[str, dict]:
     return out
 
 
-def summary(rows: list[dict]) -> dict:
-    acc = [r for r in rows if r.get("status") == "accepted"]
-    cost = sum(r.get("cost") or 0.0 for r in rows)
-    hits = sum(1 for r in rows if r.get("cache_hit"))
-    gen = [r for r in rows if r.get("completion") is not None]
+def summary(rows_or_partial) -> dict:
+    p = rows_or_partial if isinstance(rows_or_partial, dict) else partial(rows_or_partial)
+    acc, cost = p["accepted"], p["sums"]["cost"]
     return {
-        "rows": len(rows),
-        "accepted": len(acc),
-        "rejected": len(rows) - len(acc),
-        "tokens_in": sum(r.get("tokens_in") or 0 for r in rows),
-        "tokens_out": sum(r.get("tokens_out") or 0 for r in rows),
-        "teacher_seconds": round(sum(r.get("gen_seconds") or 0.0 for r in rows), 3),
+        "rows": p["rows"],
+        "accepted": acc,
+        "rejected": p["rows"] - acc,
+        "tokens_in": int(p["sums"]["tokens_in"]),
+        "tokens_out": int(p["sums"]["tokens_out"]),
+        "teacher_seconds": round(p["sums"]["gen_seconds"], 3),
         "cost": round(cost, 6),
-        "cost_per_accepted": round(cost / len(acc), 8) if acc else None,
-        "cache_hits": hits,
-        "cache_misses": len(gen) - hits,
+        "cost_per_accepted": round(cost / acc, 8) if acc else None,
+        "cache_hits": p["cache_hits"],
+        "cache_misses": p["generated"] - p["cache_hits"],
     }
 
 
-def cost_breakdown(rows: list[dict], recipe, stage_wall_s: float | None = None) -> dict:
+def _cost_row(p: dict, r: dict, teachers: dict) -> None:
+    vcost = 0.0
+    for name, vd in (json.loads(r["verdicts"]) if r.get("verdicts") else {}).items():
+        c = float(vd.get("cost") or 0.0)
+        p["verify"][name] = p["verify"].get(name, 0.0) + c
+        vcost += c
+    if r.get("completion") is None and not r.get("gen_seconds"):
+        return  # never reached a teacher (source reject) or the call failed before timing
+    name = r.get("teacher") or "teacher"
+    gpus, gpu_hour = teachers.get(name, (0.0, 0.0))
+    d = p["teachers"].setdefault(name, {"rows": 0, "calls": 0, "tokens_in": 0, "tokens_out": 0, "busy_seconds": 0.0,
+                                        "gpu_seconds": 0.0, "gpu_cost": 0.0, "api_cost": 0.0})
+    busy = float(r.get("gen_seconds") or 0.0)
+    gcost = busy * gpus * gpu_hour / 3600.0
+    d["rows"] += 1
+    d["calls"] += 0 if r.get("cache_hit") else 1
+    d["tokens_in"] += int(r.get("tokens_in") or 0)
+    d["tokens_out"] += int(r.get("tokens_out") or 0)
+    d["busy_seconds"] += busy
+    d["gpu_seconds"] += busy * gpus
+    d["gpu_cost"] += gcost
+    d["api_cost"] += max(0.0, float(r.get("cost") or 0.0) - vcost - gcost)
+
+
+def teacher_prices(recipe) -> dict[str, tuple[float, float]]:
+    """name -> (GPUs per replica, dollars per GPU-hour): what :func:`partial` needs of the recipe (pickles small)."""
+    return {n: (float(t.num_gpus), float(t.prices.gpu_hour)) for n, t in recipe.all_teachers().items()}
+
+
+def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -> dict:
     """Where the money and the GPU time went, per stage and per teacher.
 
     - ``generate.by_teacher[name]``: calls (cache misses), tokens, ``busy_seconds`` (sum of the rows'
@@ -65,45 +131,19 @@ def cost_breakdown(rows: list[dict], recipe, stage_wall_s: float | None = None) 
     The row's own ``cost`` column is the sum of its teacher and verifier parts, so ``total`` equals the
     sum of ``cost`` over all rows.
     """
+    p = rows_or_partial if isinstance(rows_or_partial, dict) else partial(rows_or_partial, teacher_prices(recipe))
     teachers = recipe.all_teachers()
-    by_t: dict[str, dict] = {}
-    verify: dict[str, float] = {}
-    for r in rows:
-        vcost = 0.0
-        for name, vd in (json.loads(r["verdicts"]) if r.get("verdicts") else {}).items():
-            c = float(vd.get("cost") or 0.0)
-            verify[name] = verify.get(name, 0.0) + c
-            vcost += c
-        if r.get("completion") is None and not r.get("gen_seconds"):
-            continue  # never reached a teacher (source reject) or the call failed before timing
-        name = r.get("teacher") or "teacher"
-        t = teachers.get(name)
-        gpus = float(t.num_gpus) if t is not None else 0.0
-        gpu_hour = float(t.prices.gpu_hour) if t is not None else 0.0
-        d = by_t.setdefault(name, {"rows": 0, "calls": 0, "tokens_in": 0, "tokens_out": 0, "busy_seconds": 0.0,
-                                   "gpu_seconds": 0.0, "gpu_cost": 0.0, "api_cost": 0.0})
-        busy = float(r.get("gen_seconds") or 0.0)
-        d["rows"] += 1
-        d["calls"] += 0 if r.get("cache_hit") else 1
-        d["tokens_in"] += int(r.get("tokens_in") or 0)
-        d["tokens_out"] += int(r.get("tokens_out") or 0)
-        d["busy_seconds"] += busy
-        d["gpu_seconds"] += busy * gpus
-        gcost = busy * gpus * gpu_hour / 3600.0
-        d["gpu_cost"] += gcost
-        d["api_cost"] += max(0.0, float(r.get("cost") or 0.0) - vcost - gcost)
+    by_t = {n: dict(d) for n, d in p["teachers"].items()}
     for d in by_t.values():
         for k in ("busy_seconds", "gpu_seconds"):
             d[k] = round(d[k], 3)
         for k in ("gpu_cost", "api_cost"):
             d[k] = round(d[k], 8)
     gen_total = sum(d["gpu_cost"] + d["api_cost"] for d in by_t.values())
-    ver_total = sum(verify.values())
-    total = gen_total + ver_total
-    acc = sum(1 for r in rows if r.get("status") == "accepted")
-    reserved = None
-    if stage_wall_s:
-        reserved = sum(t.replicas * t.num_gpus for t in teachers.values()) * stage_wall_s
+    verify = p["verify"]
+    total = gen_total + sum(verify.values())
+    acc = p["accepted"]
+    reserved = sum(t.replicas * t.num_gpus for t in teachers.values()) * stage_wall_s if stage_wall_s else None
     busy_gpu = sum(d["gpu_seconds"] for d in by_t.values())
     return {
         "generate": {"by_teacher": by_t, "total": round(gen_total, 8)},

@@ -73,37 +73,9 @@ def _files(path: Path, fmt: str, split: str | None) -> list[tuple[Path, str]]:
 
 
 def read_records(src, base_dir: str | Path) -> list[SourceRecord]:
-    path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
-    if not path.exists():
-        raise FactoryError(f"source.path: file not found: {path}")
-    records: list[SourceRecord] = []
-    for f, fmt in _files(path, src.format, src.split):
-        if fmt == "parquet":
-            for i, row in enumerate(pq.read_table(f).to_pylist()):
-                records.append(SourceRecord(0, row, where=f"{f.name} row {i}"))
-        else:
-            with open(f, "rb") as fh:
-                for ln, raw in enumerate(fh, 1):
-                    if not raw.strip():
-                        continue
-                    where = f"{f.name}:{ln}"
-                    try:
-                        obj = json.loads(raw.decode("utf-8"))
-                        if not isinstance(obj, dict):
-                            raise ValueError("not a JSON object")
-                        records.append(SourceRecord(0, obj, where=where))
-                    except UnicodeDecodeError:
-                        records.append(SourceRecord(0, None, "not UTF-8", where))
-                    except ValueError as e:
-                        records.append(SourceRecord(0, None, f"bad JSON: {str(e)[:80]}", where))
-    records = records[src.offset:]
-    if src.limit is not None:
-        records = records[: src.limit]
-    for i, r in enumerate(records):
-        r.index = i
-    if not records:
-        raise FactoryError(f"source.path: {path} has no rows" + (f" after offset {src.offset}" if src.offset else ""))
-    return records
+    """Every record of a (small) source in this process: eval sets and tests. Runs read in parallel instead
+    (:func:`plan_units` in the driver, :func:`read_unit` on workers); both give the same records."""
+    return [r for u in plan_units(src, base_dir, 1 << 40) for r in read_unit(u)]
 
 
 def prompt_of(rec: SourceRecord, fields) -> tuple[str | None, str | None]:
@@ -121,3 +93,122 @@ def prompt_of(rec: SourceRecord, fields) -> tuple[str | None, str | None]:
     if len(p) > MAX_PROMPT_CHARS:
         return None, f"prompt too long: {len(p)} chars > {MAX_PROMPT_CHARS}"
     return p, None
+
+
+# ----------------------------------------------------------------------------- parallel reading (streaming plane)
+@dataclass
+class Segment:
+    """A run of ``count`` records of one file: from byte ``start`` (jsonl, at line ``line``) or row ``start``."""
+
+    file: str
+    fmt: str
+    start: int
+    count: int
+    line: int = 0
+
+
+@dataclass
+class Unit:
+    """The records of one chunk (``index`` of its first record): what one worker reads and expands."""
+
+    chunk: int
+    index: int
+    segments: list[Segment]
+
+
+def _jsonl_starts(f: Path, want: set[int], first: int) -> tuple[dict[int, tuple[int, int]], int]:
+    """Byte offset and line number of each wanted record number (counting from ``first``); and the count."""
+    out, n, pos = {}, first, 0
+    with open(f, "rb") as fh:
+        for ln, raw in enumerate(fh, 1):
+            if raw.strip():
+                if n in want or not want:
+                    out[n] = (pos, ln)
+                n += 1
+            pos += len(raw)
+    return out, n - first
+
+
+def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
+    """Split a source into chunks of ``shard_size`` records (after ``offset``, up to ``limit``) without reading the
+    records: the driver keeps one small :class:`Unit` per chunk, workers read them (:func:`read_unit`)."""
+    path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
+    files = sorted(Path(p) for p in _glob(path)) if any(c in str(src.path) for c in "*?[") else None
+    if files is None and not path.exists():
+        raise FactoryError(f"source.path: file not found: {path}")
+    pairs = [(f, "parquet" if f.suffix == ".parquet" else "jsonl") for f in files] if files is not None else _files(path, src.format, src.split)
+    counts = []  # (file, fmt, records in the file)
+    for f, fmt in pairs:
+        counts.append((f, fmt, pq.ParquetFile(f).metadata.num_rows if fmt == "parquet" else _jsonl_starts(f, {-1}, 0)[1]))
+    total = max(0, sum(c for _, _, c in counts) - src.offset)
+    if src.limit is not None:
+        total = min(total, src.limit)
+    if total == 0:
+        raise FactoryError(f"source.path: {path} has no rows" + (f" after offset {src.offset}" if src.offset else ""))
+    units: list[Unit] = []
+    g0 = 0  # global record number of the file's first record (before offset)
+    for f, fmt, n in counts:
+        lo, hi = max(g0, src.offset), min(g0 + n, src.offset + total)  # the file's records that are used
+        if lo < hi:
+            cuts = sorted({lo, *range(((lo - src.offset) // shard_size + 1) * shard_size + src.offset, hi, shard_size)})
+            starts = _jsonl_starts(f, {c - g0 for c in cuts}, 0)[0] if fmt == "jsonl" else {c - g0: (c - g0, 0) for c in cuts}
+            for j, c in enumerate(cuts):
+                end = cuts[j + 1] if j + 1 < len(cuts) else hi
+                idx = c - src.offset
+                start, line = starts[c - g0]
+                seg = Segment(str(f), fmt, start, end - c, line)
+                if units and units[-1].chunk == idx // shard_size:
+                    units[-1].segments.append(seg)
+                else:
+                    units.append(Unit(idx // shard_size, idx, [seg]))
+        g0 += n
+    return units
+
+
+def _glob(path: Path) -> list[str]:
+    import glob
+
+    return glob.glob(str(path))
+
+
+def read_unit(unit: Unit) -> list[SourceRecord]:
+    """The records of one unit, with their index and place (``file:line`` or ``file row N``)."""
+    out: list[SourceRecord] = []
+    for seg in unit.segments:
+        name = Path(seg.file).name
+        if seg.fmt == "parquet":
+            pf = pq.ParquetFile(seg.file)
+            first, rows = 0, []
+            for g in range(pf.num_row_groups):  # read only the row groups that overlap the segment
+                n = pf.metadata.row_group(g).num_rows
+                if first + n > seg.start and first < seg.start + seg.count:
+                    rows += [(first + k, r) for k, r in enumerate(pf.read_row_group(g).to_pylist())]
+                first += n
+            out += [SourceRecord(0, r, where=f"{name} row {i}") for i, r in rows if seg.start <= i < seg.start + seg.count]
+            continue
+        with open(seg.file, "rb") as fh:
+            fh.seek(seg.start)
+            ln, got = seg.line - 1, 0
+            while got < seg.count:
+                raw = fh.readline()
+                if not raw:
+                    break
+                ln += 1
+                if raw.strip():
+                    out.append(_parse_line(raw, f"{name}:{ln}"))
+                    got += 1
+    for k, r in enumerate(out):
+        r.index = unit.index + k
+    return out
+
+
+def _parse_line(raw: bytes, where: str) -> SourceRecord:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        return SourceRecord(0, obj, where=where)
+    except UnicodeDecodeError:
+        return SourceRecord(0, None, "not UTF-8", where)
+    except ValueError as e:
+        return SourceRecord(0, None, f"bad JSON: {str(e)[:80]}", where)

@@ -50,6 +50,10 @@ class RequestCache:
             self._index = idx
         return self._index
 
+    def has_entries(self) -> bool:
+        """Whether any entry was ever written (cheap: a listing, no file is read)."""
+        return bool(fsutil.list_files(self._fs, self._path, ".parquet"))
+
     def __len__(self) -> int:
         return len(self._load())
 

@@ -1,50 +1,31 @@
 """Exact dedup: normalised-text hash; one survivor per identical group.
 
     >>> from curation.dedup.exact import ExactDedup, ExactDedupConfig
-    >>> rows = ExactDedup(ExactDedupConfig(on="completion"))(rows)
+    >>> rows = ExactDedup(ExactDedupConfig(on="completion"))(rows)      # in process, on a list of rows
+    >>> decisions = ExactDedup(ExactDedupConfig()).decide(live_ds, ctx)  # streaming plane: a Ray groupby on the key
 
-Normalisation: Unicode NFKC, lower case, whitespace collapsed, so trivially different copies
-collide. ``on`` picks the compared text: ``prompt`` (problem-level), ``completion`` (trace-level;
-the default) or ``both``. The survivor of a group is chosen by a rule, never at random: highest
-``score``, then shortest completion, then smallest ``id``. Dropped rows record ``cluster_id``
-(the group's hash) and ``survivor_id``.
+Normalisation (:func:`curation.dedup.normalize`): Unicode NFKC, lower case, whitespace collapsed, so
+trivially different copies collide. ``on`` picks the compared text (:func:`curation.dedup.text_of`):
+``prompt`` (problem-level), ``completion`` (trace-level; the default) or ``both``. The survivor of a group is
+the shared rule (:func:`curation.dedup.survivor_key`): highest ``score``, then shortest compared text, then
+smallest ``id``. Every compared row records ``dedup_key``; dropped rows record ``cluster_id`` (the group's
+hash) and ``survivor_id``, and the reason ``exact duplicate of <survivor id>``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import unicodedata
 from dataclasses import dataclass
 
-from ground.record import reject
+import pyarrow as pa
+
+from curation.dedup import TEXT_CHOICES, check_choice, normalize, required_columns, survivor_key, text_of
+from ground.record import ACCEPTED, reject
 from ground.step import Step
 
-_WS = re.compile(r"\s+")
 
-
-def normalise(text: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text or "")).strip().lower()
-
-
-def prompt_text(row: dict) -> str:
-    msgs = json.loads(row["messages"]) if row.get("messages") else []
-    return "\n".join(m.get("content") or "" for m in msgs if m.get("role") == "user")
-
-
-def compared_text(row: dict, on: str) -> str:
-    if on == "prompt":
-        return prompt_text(row)
-    if on == "completion":
-        return row.get("completion") or ""
-    return prompt_text(row) + "\n\x1e\n" + (row.get("completion") or "")
-
-
-def survivor_order(row: dict) -> tuple:
-    """Sort key: the first row of a cluster in this order survives."""
-    s = row.get("score")
-    return (-(s if s is not None else -1.0), len(row.get("completion") or ""), row["id"])
+def dedup_key(text: str) -> str:
+    return hashlib.sha256(normalize(text).encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -52,31 +33,69 @@ class ExactDedupConfig:
     on: str = "completion"  # "prompt" | "completion" | "both"
 
     def __post_init__(self) -> None:
-        if self.on not in ("prompt", "completion", "both"):
-            raise ValueError(f"dedup.exact.on must be prompt|completion|both, got {self.on!r}")
+        check_choice("dedup.exact", "on", self.on, TEXT_CHOICES)
+
+
+def _mark(members: list[dict], key: str, stage: str) -> None:
+    """``members``: dicts with id, score and tlen (and the row's other columns); marks them in place."""
+    members.sort(key=lambda r: survivor_key(r.get("score"), r["tlen"], r["id"]))
+    keep = members[0]
+    keep["cluster_id"] = f"exact:{key[:16]}"
+    for r in members[1:]:
+        r["cluster_id"], r["survivor_id"] = keep["cluster_id"], keep["id"]
+        reject(r, stage, f"exact duplicate of {keep['id']}")
 
 
 class ExactDedup(Step):
     name = "dedup_exact"
-    requires = ("id", "messages", "completion")
     produces = ("dedup_key", "cluster_id", "survivor_id")
 
     def __init__(self, config: ExactDedupConfig | None = None):
         self.config = config or ExactDedupConfig()
+        self.requires = ("id",) + required_columns(self.config.on)
 
     def process(self, rows: list[dict]) -> list[dict]:
         groups: dict[str, list[dict]] = {}
         for r in rows:
-            key = hashlib.sha256(normalise(compared_text(r, self.config.on)).encode()).hexdigest()[:32]
-            r["dedup_key"] = key
-            groups.setdefault(key, []).append(r)
+            text = text_of(r, self.config.on)
+            r["dedup_key"], r["tlen"] = dedup_key(text), len(text)
+            groups.setdefault(r["dedup_key"], []).append(r)
         for key, members in groups.items():
-            if len(members) < 2:
-                continue
-            members.sort(key=survivor_order)
-            keep = members[0]
-            keep["cluster_id"] = f"exact:{key[:16]}"
-            for r in members[1:]:
-                r["cluster_id"], r["survivor_id"] = keep["cluster_id"], keep["id"]
-                reject(r, self.name, f"exact duplicate of {keep['id']}")
+            if len(members) > 1:
+                _mark(members, key, self.name)
+        for r in rows:
+            del r["tlen"]
         return rows
+
+    # ------------------------------------------------------------------ streaming plane (curation.dedup.base)
+    def decide(self, live, ctx: dict):
+        """Keys are computed where the rows are, grouped by a Ray Data shuffle on the key, and each group of
+        two or more becomes decisions: no process sees more than one group's (id, score, length)."""
+        keys = live.map_batches(_keys, fn_kwargs={"on": self.config.on}, batch_format="pyarrow")
+        return keys.groupby("dedup_key").map_groups(_group_decisions, fn_kwargs={"stage": self.name}, batch_format="pyarrow")
+
+    @staticmethod
+    def key_of(row: dict, on: str) -> str:
+        return dedup_key(text_of(row, on))
+
+
+def _keys(batch: pa.Table, on: str) -> pa.Table:
+    cols = sorted({"id", "chunk", "status", "score", *required_columns(on)})
+    rows = [r for r in batch.select(cols).to_pylist() if r["status"] == ACCEPTED]
+    texts = [text_of(r, on) for r in rows]
+    return pa.table({"id": pa.array([r["id"] for r in rows], pa.string()), "chunk": pa.array([r["chunk"] for r in rows], pa.int32()),
+                     "score": pa.array([r.get("score") for r in rows], pa.float64()),
+                     "tlen": pa.array([len(t) for t in texts], pa.int64()), "dedup_key": pa.array([dedup_key(t) for t in texts], pa.string())})
+
+
+def _group_decisions(group: pa.Table, stage: str) -> pa.Table:
+    from curation.dedup.base import DECISION_SCHEMA
+
+    members = group.to_pylist()
+    if len(members) < 2:
+        return DECISION_SCHEMA.empty_table()
+    for m in members:
+        m["status"] = ACCEPTED
+    _mark(members, members[0]["dedup_key"], stage)
+    return pa.Table.from_pylist([{"id": m["id"], "chunk": m["chunk"], "cluster_id": m["cluster_id"], "survivor_id": m.get("survivor_id"),
+                                  "reason": m.get("reject_reason"), "dedup_key": None} for m in members], schema=DECISION_SCHEMA)

@@ -288,6 +288,26 @@ class MinHashDedup(Step):
         log.info("%s: %d rows in, %d near-duplicates rejected", self.name, len(rows), dropped)
         return rows
 
+    def decide(self, live, ctx: dict):
+        """Streaming plane (curation.dedup.base.Deduper): the same rule as :meth:`process`, on the live rows
+        where they are. In process (texts gathered) below ``ray_min_rows``, else signatures on actors and the
+        bucket shuffle on Ray Data: only candidate pairs and their members' signatures reach this process."""
+        import pyarrow as pa
+        import ray.data
+
+        from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper
+
+        if not self.use_ray(ctx["live_rows"]):
+            return GatheredDeduper(self, required_columns(self.config.on)).decide(live, ctx)
+        sigs = live.map_batches(_SignatureUDF, fn_constructor_args=(self.config,), batch_format="pyarrow",
+                                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=64)).materialize()
+        parts = self.config.num_partitions or default_partitions(ctx["live_rows"], self.config.bands_rows()[0])
+        chunks: dict[str, int] = {}
+        dec = minhash_decisions_ray(sigs, self.config, self.name, parts, chunks)
+        rows = [{"id": i, "chunk": chunks[i], "cluster_id": c, "survivor_id": s, "dedup_key": None,
+                 "reason": f"near-duplicate of {s} ({note})" if s else None} for i, (c, s, note) in dec.items()]
+        return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
+
     def process_ray(self, rows: list[dict]) -> list[dict]:
         """Same decisions on Ray Data: the driver sends a compact table (id, survivor rank, text) and
         gets back only the clusters. Verification is by signature estimate (no shingles on the driver)."""
@@ -331,11 +351,13 @@ class _SignatureUDF:
     def __call__(self, table):
         if "text" in table.column_names:
             ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+            chunks = [0] * len(ids)
             rank, tlen = table.column("rank").to_numpy(), table.column("tlen").to_numpy()
         else:
-            cols = sorted({"id", "status", "score", *required_columns(self.cfg.on)} & set(table.column_names))
+            cols = sorted({"id", "chunk", "status", "score", *required_columns(self.cfg.on)} & set(table.column_names))
             rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
             ids, texts = [r["id"] for r in rows], [text_of(r, self.cfg.on) for r in rows]
+            chunks = [r.get("chunk") or 0 for r in rows]
             rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
             tlen = np.array([len(t) for t in texts], dtype=np.int64)
         sig, ok = signatures(texts, self.cfg)
@@ -343,6 +365,7 @@ class _SignatureUDF:
         sig = sig[keep]
         return {
             "id": np.array(ids, dtype=object)[keep],
+            "chunk": np.asarray(chunks, dtype=np.int64)[keep],
             "rank": np.asarray(rank, dtype=np.float64)[keep],
             "tlen": np.asarray(tlen, dtype=np.int64)[keep],
             "sig": sig,
@@ -368,10 +391,10 @@ def _partition_edges(group: dict, cap: int) -> dict:
 
 def _select_ids(batch: dict, wanted: frozenset) -> dict:
     m = np.array([i in wanted for i in batch["id"]], dtype=bool)
-    return {k: batch[k][m] for k in ("id", "rank", "tlen", "sig")}
+    return {k: batch[k][m] for k in ("id", "chunk", "rank", "tlen", "sig")}
 
 
-def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int) -> dict[str, tuple]:
+def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int, chunks: dict | None = None) -> dict[str, tuple]:
     """``id -> (cluster_id, survivor_id or None, note)`` for every row in a near-duplicate cluster,
     from a (materialised) dataset of :class:`_SignatureUDF` output. Only candidate pairs and the
     signatures of their members come back to the driver."""
@@ -390,6 +413,8 @@ def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: 
         return decisions
     info = sigs.map_batches(_select_ids, fn_kwargs={"wanted": frozenset(nodes)}, batch_format="numpy").take_all()
     pos = {rec["id"]: i for i, rec in enumerate(info)}
+    if chunks is not None:  # where each member's row lives, for decisions grouped by chunk
+        chunks.update({rec["id"]: int(rec["chunk"]) for rec in info})
     sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
     pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
     if cfg.verify != "none":

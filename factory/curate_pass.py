@@ -1,0 +1,164 @@
+"""Global curation as dataset-level passes over the written chunk shards; rows stay where they are.
+
+    >>> from factory.curate_pass import curate_store
+    >>> out = curate_store(recipe, store)        # decisions per dedup step, then accepted/ and rejects/ + counters
+
+1. For each dedup step in order (exact -> MinHash -> embedding), Ray Data reads the chunk shards, applies
+   the earlier steps' decisions (so the step sees exactly the rows still accepted) and the step's
+   ``decide`` turns them into decision rows (:mod:`curation.dedup.base`). Those are written grouped by
+   chunk, ``curation/<k>-<step>/chunk-N.parquet``, by a Ray Data groupby on the chunk, then a
+   ``_SUCCESS`` marker: a resumed run redoes only the steps without one.
+2. The finalize pass (an actor pool: the decontamination index loads once per actor) reads the shards
+   again, applies every decision, sets ``dedup_key``, decontaminates, and writes
+   ``accepted/part-*.parquet`` and ``rejects/part-*.parquet`` itself, atomically. It returns mergeable
+   counters (:func:`factory.stats.partial`), never rows; the driver adds them up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+import pyarrow as pa
+
+from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decisions
+from curation.dedup.exact import ExactDedup, ExactDedupConfig
+from curation.plan import _configured
+from ground import fsutil
+from ground.record import ACCEPTED, REJECTED, from_table, to_table
+from factory.stats import merge, partial
+
+log = logging.getLogger(__name__)
+
+
+def dedupers(recipe) -> list:
+    """(stage name, deduper) in pipeline order; decontamination is per row and runs in the finalize pass."""
+    out = []
+    if recipe.dedup.exact.enabled:
+        out.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
+    for st in _configured(recipe, "dedup"):
+        if st.name == "decontam" or getattr(st, "per_row", False):
+            continue
+        out.append(st if hasattr(st, "decide") else GatheredDeduper(st, tuple(st.requires)))
+    return out
+
+
+def _decontam(recipe):
+    steps = [st for st in _configured(recipe, "dedup") if st.name == "decontam"]
+    return steps[0] if steps else None
+
+
+# ----------------------------------------------------------------------------- worker functions
+def _load_decisions(fs, dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple[str, pa.Table]]:
+    out = []
+    for stage, d in dirs:
+        tables = [fsutil.read_parquet(fs, fsutil.join(d, f"chunk-{c:06d}.parquet")) for c in sorted(chunks)
+                  if fsutil.exists(fs, fsutil.join(d, f"chunk-{c:06d}.parquet"))]
+        out.append((stage, pa.concat_tables(tables) if tables else DECISION_SCHEMA.empty_table()))
+    return out
+
+
+def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None) -> list[dict]:
+    fs, _ = fsutil.filesystem(store_uri)
+    rows = from_table(batch)
+    if exact_on is not None:  # every row that reached exact dedup records its key
+        for r in rows:
+            if r["status"] == ACCEPTED:
+                r["dedup_key"] = ExactDedup.key_of(r, exact_on)
+    return apply_decisions(rows, _load_decisions(fs, dirs, {r["chunk"] for r in rows}))
+
+
+def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]]) -> pa.Table:
+    """The batch's rows still accepted after the given steps' decisions."""
+    return to_table([r for r in _marked(batch, store_uri, dirs, None) if r["status"] == ACCEPTED])
+
+
+def write_decisions(group: pa.Table, dir_uri: str) -> pa.Table:
+    """One chunk's decisions of one step -> ``<dir>/chunk-N.parquet`` (atomic)."""
+    fs, d = fsutil.filesystem(dir_uri)
+    c = group.column("chunk")[0].as_py()
+    fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}.parquet"), group.cast(DECISION_SCHEMA))
+    return pa.table({"chunk": [c], "n": [group.num_rows]})
+
+
+class FinalizeUDF:
+    def __init__(self, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None, decontam, prices: dict):
+        self.store_uri, self.dirs, self.exact_on, self.decontam, self.prices = store_uri, dirs, exact_on, decontam, prices
+        self.fs, self.root = fsutil.filesystem(store_uri)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = _marked(batch, self.store_uri, self.dirs, self.exact_on)
+        if self.decontam is not None:
+            rows = self.decontam(rows)
+        tag = f"{min(r['chunk'] for r in rows):06d}-{uuid.uuid4().hex[:12]}"
+        for kind, status in (("accepted", ACCEPTED), ("rejects", REJECTED)):
+            part = [r for r in rows if r["status"] == status]
+            if part:
+                fsutil.write_parquet_atomic(self.fs, fsutil.join(self.root, kind, f"part-{tag}.parquet"), to_table(part))
+        p = partial(rows, self.prices)
+        p["contaminated"] = [{"id": r["id"], "status": r["status"], "reject_stage": r["reject_stage"], "reject_reason": r["reject_reason"]}
+                             for r in rows if self.decontam is not None and r.get("reject_stage") == self.decontam.name]
+        return pa.table({"partial": [json.dumps(p)]})
+
+
+# ----------------------------------------------------------------------------- the passes (driver)
+def _read(ray, store):
+    files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
+    return ray.data.read_parquet(files, filesystem=store.fs, schema=None) if files else None
+
+
+def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict[str, float]]:
+    dirs: list[tuple[str, str]] = []
+    timings: dict[str, float] = {}
+    for k, st in enumerate(dedupers(recipe), 1):
+        t0 = time.time()
+        d = store.p("curation", f"{k:02d}-{st.name}")
+        if not fsutil.exists(store.fs, fsutil.join(d, "_SUCCESS")):
+            live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs)}, batch_format="pyarrow")
+            n_live = live.count()
+            log.info("curation %d: %s on %d accepted rows", k, st.name, n_live)
+            dec = st.decide(live, {"live_rows": n_live})
+            dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
+            for f in fsutil.list_files(store.fs, d, ".parquet"):  # a step cut short before its marker starts over
+                fsutil.delete_file(store.fs, f)
+            written = dec_ds.groupby("chunk").map_groups(write_decisions, fn_kwargs={"dir_uri": fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")},
+                                                         batch_format="pyarrow")
+            n = sum(sum(b.column("n").to_pylist()) for b in written.iter_batches(batch_format="pyarrow", batch_size=None))
+            fsutil.write_bytes_atomic(store.fs, fsutil.join(d, "_SUCCESS"), str(n).encode())
+            log.info("%s: %d decisions (%.1fs)", st.name, n, time.time() - t0)
+        dirs.append((st.name, fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")))
+        timings[st.name] = round(time.time() - t0, 3)
+    return dirs, timings
+
+
+def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
+    """Dedup decisions, then accepted/ and rejects/; returns (merged counters, step timings)."""
+    from ground.raycluster import init_ray
+
+    ray = init_ray()
+    ds = _read(ray, store)
+    if ds is None:
+        raise RuntimeError("internal error: no chunk shards to curate")
+    dirs, timings = run_dedup_steps(ray, recipe, store, ds)
+    t0 = time.time()
+    for kind in ("accepted", "rejects"):  # the finalize pass rewrites both folders whole
+        for f in fsutil.list_files(store.fs, store.p(kind), ".parquet"):
+            fsutil.delete_file(store.fs, f)
+    ex = recipe.execution.finalize
+    dec = _decontam(recipe)
+    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, recipe.dedup.exact.compare if recipe.dedup.exact.enabled else None, dec, prices),
+                         batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
+                         num_cpus=ex.num_cpus, num_gpus=ex.num_gpus or None)
+    total: dict = {}
+    contaminated: list[dict] = []
+    for b in out.iter_batches(batch_format="pyarrow", batch_size=None):
+        for s in b.column("partial").to_pylist():
+            p = json.loads(s)
+            contaminated += p.pop("contaminated")
+            total = merge(total, p)
+    if dec is not None:
+        timings[dec.name] = round(time.time() - t0, 3)
+    total["contaminated"] = contaminated
+    return total, timings

@@ -1,0 +1,198 @@
+"""The streaming job: source units -> rows -> generate -> verify -> row filters -> chunk shards, on Ray workers.
+
+    >>> from factory.executor import stream_chunks
+    >>> info = stream_chunks(recipe, store, cache_uri)      # the driver only plans units and sums counters
+
+The driver lists the source's chunks (:func:`ground.source.plan_units`: file offsets, no records) and the
+chunks already written, and builds one Ray Data job over the pending ones. Each unit is one block from
+expansion on: a worker reads the unit's records and expands them into rows (a bad record becomes a row
+rejected at ``source``), the request cache answers what it can, one actor-pool stage per teacher
+generates (resources from that teacher's section), the verifiers and the row filters run in their own
+actor pools (``execution:`` in the recipe), and the last stage writes ``chunks/chunk-N.parquet``
+atomically: that file is the chunk's completion marker. What comes back to the driver is one small
+summary row per chunk. A re-run skips written chunks and answers finished teacher calls from the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+
+import pyarrow as pa
+
+from curation.plan import build_filters, has_filters
+from ground import fsutil
+from ground.raycluster import init_ray
+from ground.record import ACCEPTED, from_table, to_table
+from ground.source import Segment, Unit, plan_units, read_unit
+from teachers.base import GenResult
+from teachers.cache import RequestCache
+from teachers.expand import Expander
+from teachers.step import apply_result
+
+log = logging.getLogger(__name__)
+
+SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64())])
+
+
+def teacher_cfg(t) -> dict:
+    opts = dict(t.options)
+    if t.engine == "hf_local":
+        opts.setdefault("batch_size", t.batch_size)
+    return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
+                prices=t.prices.model_dump(), num_gpus=t.num_gpus)
+
+
+# ----------------------------------------------------------------------------- stage functions (run on workers)
+def _unit_json(u: Unit) -> str:
+    return json.dumps(dataclasses.asdict(u))
+
+
+def _unit_of(s: str) -> Unit:
+    d = json.loads(s)
+    return Unit(d["chunk"], d["index"], [Segment(**g) for g in d["segments"]])
+
+
+def expand_units(batch: pa.Table, expander: Expander) -> pa.Table:
+    """Units -> their Sample rows (one unit per batch keeps a chunk in one block)."""
+    return to_table([row for u in batch.column("unit").to_pylist() for rec in read_unit(_unit_of(u)) for row in expander.expand(rec)])
+
+
+class CacheUDF:
+    """Answers rows from the request cache (``cache_hit``): those rows never reach an engine."""
+
+    def __init__(self, cache_uri: str):
+        self.cache = RequestCache(cache_uri)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = from_table(batch)
+        hits = self.cache.get_many([r["request_key"] for r in rows if r["status"] == ACCEPTED])
+        for r in rows:
+            if r["status"] == ACCEPTED and r["request_key"] in hits:
+                res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
+                apply_result(r, res, {}, cache_hit=True)
+        return to_table(rows)
+
+
+class GenerateUDF:
+    """One teacher's actor: generates the rows routed to it; other rows pass through untouched."""
+
+    def __init__(self, teacher_cfgs: dict, only: str, cache_uri: str | None, fallback: str | None = None):
+        from teachers.step import GenerateStep
+
+        self.only = only
+        self.step = GenerateStep(teacher_cfgs, cache_uri, fallback)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = from_table(batch)
+        mine = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit") and (r["teacher"] if r["teacher"] in self.step.cfgs else self.step.default) == self.only]
+        if mine:
+            self.step(mine)
+        return to_table(rows)
+
+
+class StepUDF:
+    """Any batch step of a lower layer (verify, row filters) as an actor: heavy state loads once per actor."""
+
+    def __init__(self, make, *args):
+        self.steps = make(*args)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        rows = from_table(batch)
+        for st in self.steps:
+            rows = st(rows)
+        return to_table(rows)
+
+
+def _verify_steps(cfgs: list[dict], accept_unverifiable: bool) -> list:
+    from verifiers.step import VerifyStep
+
+    return [VerifyStep(cfgs, accept_unverifiable)]
+
+
+def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int]) -> pa.Table:
+    """Write each chunk of the batch as ``chunks/chunk-N.parquet`` (atomic); return one summary row per chunk."""
+    fs, root = fsutil.filesystem(store_uri)
+    out = {n: [] for n in SUMMARY.names}
+    for c in sorted(set(batch.column("chunk").to_pylist())):
+        rows = sorted((r for r in from_table(batch) if r["chunk"] == c), key=lambda x: (x["prompt_id"], x["sample_index"]))
+        if len(rows) != expected[c]:  # a chunk is one block from expansion on; anything else is a bug, not a partial write
+            raise RuntimeError(f"internal error: chunk {c} reached the writer with {len(rows)} of {expected[c]} rows")
+        fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
+        for k, v in (("chunk", c), ("rows", len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
+                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate")))):
+            out[k].append(v)
+    return pa.Table.from_pydict(out, schema=SUMMARY)
+
+
+def _count_rows(batch: pa.Table, expander: Expander) -> pa.Table:
+    """Rows per unit (cheap: expansion without teacher calls), for the writer's completeness check."""
+    units = [_unit_of(u) for u in batch.column("unit").to_pylist()]
+    n = [sum(len(expander.expand(rec)) for rec in read_unit(u)) for u in units]
+    return pa.table({"chunk": pa.array([u.chunk for u in units], pa.int64()), "n": pa.array(n, pa.int64())})
+
+
+# ----------------------------------------------------------------------------- the job (driver)
+def _pool(ray, lo: int, hi: int | None):
+    return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
+
+
+def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int]):
+    expander = Expander.from_recipe(recipe)
+    ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
+    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
+    kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
+    if cache_uri and RequestCache(cache_uri).has_entries():
+        ds = ds.map_batches(CacheUDF, fn_constructor_args=(cache_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
+    cfgs = {n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}
+    used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
+    for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs
+        t = recipe.all_teachers()[name]
+        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=cfgs, only=name, cache_uri=cache_uri, fallback=recipe.fallback),
+                            compute=_pool(ray, t.replicas, t.max_replicas), num_cpus=t.num_cpus, num_gpus=t.num_gpus or None, **kw)
+    ex = recipe.execution
+    if recipe.verifiers:
+        ds = ds.map_batches(StepUDF, fn_constructor_args=(_verify_steps, [v.model_dump() for v in recipe.verifiers], recipe.accept_unverifiable),
+                            compute=_pool(ray, ex.verify.min_actors, ex.verify.max_actors), num_cpus=ex.verify.num_cpus,
+                            num_gpus=ex.verify.num_gpus or None, **kw)
+    if has_filters(recipe):
+        ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), compute=_pool(ray, ex.filters.min_actors, ex.filters.max_actors),
+                            num_cpus=ex.filters.num_cpus, num_gpus=ex.filters.num_gpus or None, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, **kw)
+
+
+def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
+    """Run every pending chunk through the streaming job; returns the generation counters for the manifest."""
+    units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
+    done = store.done_chunks()
+    pending = [u for u in units if u.chunk not in done]
+    info = {"chunks_total": len(units), "chunks_skipped": len(units) - len(pending), "rows_pending": 0,
+            "cache_hits_prefilled": 0, "teacher_calls": 0}
+    if not pending:
+        log.info("all %d chunks already done: nothing to generate", len(units))
+        return info
+    ray = init_ray()
+    expander = Expander.from_recipe(recipe)
+    counts = ray.data.from_items([{"unit": _unit_json(u)} for u in pending], override_num_blocks=len(pending)).map_batches(
+        _count_rows, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
+    per_chunk: dict[int, int] = {}
+    for b in counts.iter_batches(batch_format="pyarrow", batch_size=None):  # one small row per chunk
+        per_chunk.update(zip(b.column("chunk").to_pylist(), b.column("n").to_pylist()))
+    info["rows_pending"] = sum(per_chunk.values())
+    ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, per_chunk)
+    n_rows = n_chunks = 0
+    t0 = last = time.time()
+    for b in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+        n_chunks += b.num_rows
+        n_rows += sum(b.column("rows").to_pylist())
+        info["cache_hits_prefilled"] += sum(b.column("cache_hits").to_pylist())
+        info["teacher_calls"] += sum(b.column("teacher_calls").to_pylist())
+        if time.time() - last > 5 or n_chunks == len(pending):
+            last = time.time()
+            log.info("generate+verify: %d/%d rows, %d/%d chunks written, %.2f rows/s", n_rows, info["rows_pending"], n_chunks,
+                     len(pending), n_rows / max(1e-9, last - t0))
+    if n_chunks != len(pending):
+        raise RuntimeError(f"internal error: {len(pending) - n_chunks} chunks were not written")
+    return info

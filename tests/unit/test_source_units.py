@@ -1,0 +1,54 @@
+"""Parallel source reading: units planned in the driver, read on workers, equal to reading the whole source."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ground.errors import FactoryError
+from ground.source import FieldMap, SourceConfig, plan_units, read_records, read_unit
+
+
+@pytest.fixture
+def src_dir(tmp_path):
+    d = tmp_path / "src"
+    d.mkdir()
+    lines = [json.dumps({"question": f"q{i}"}).encode() for i in range(7)]
+    lines[2] = b"{not json"
+    (d / "a.jsonl").write_bytes(b"\n".join(lines[:4]) + b"\n\n" + b"\n".join(lines[4:]) + b"\n\xff\xfe\n")
+    pq.write_table(pa.table({"question": [f"p{i}" for i in range(5)]}), d / "b.parquet", row_group_size=2)
+    return d
+
+
+def _all(units):
+    return [(r.index, r.data, r.error, r.where) for u in units for r in read_unit(u)]
+
+
+@pytest.mark.parametrize("offset,limit,shard", [(0, None, 3), (2, None, 4), (1, 9, 2), (0, None, 100), (7, 3, 1)])
+def test_units_read_the_same_records_as_one_pass(src_dir, offset, limit, shard):
+    src = SourceConfig(path=str(src_dir), fields=FieldMap(), offset=offset, limit=limit)
+    units = plan_units(src, ".", shard)
+    got = _all(units)
+    whole = [(r.index, r.data, r.error, r.where) for r in read_records(src, ".")]
+    assert got == whole
+    assert [u.chunk for u in units] == sorted({i // shard for i, *_ in got})
+    assert all(u.index == u.chunk * shard for u in units)
+
+
+def test_records_keep_their_place_and_errors(src_dir):
+    recs = _all(plan_units(SourceConfig(path=str(src_dir)), ".", 5))
+    assert len(recs) == 8 + 5
+    assert (recs[2][2] or "").startswith("bad JSON") and recs[2][3] == "a.jsonl:3"
+    assert recs[4][3] == "a.jsonl:6"  # the blank line is skipped, the line number is not
+    assert recs[7][2] == "not UTF-8" and recs[7][3] == "a.jsonl:9"
+    assert recs[8][1] == {"question": "p0"} and recs[12][3] == "b.parquet row 4"
+
+
+def test_glob_and_errors(src_dir, tmp_path):
+    recs = _all(plan_units(SourceConfig(path=str(src_dir / "*.parquet")), ".", 2))
+    assert [r[1]["question"] for r in recs] == [f"p{i}" for i in range(5)]
+    with pytest.raises(FactoryError, match="source.path: file not found"):
+        plan_units(SourceConfig(path=str(tmp_path / "nope.jsonl")), ".", 2)
+    with pytest.raises(FactoryError, match="has no rows after offset 99"):
+        plan_units(SourceConfig(path=str(src_dir), offset=99), ".", 2)
