@@ -99,6 +99,8 @@ def parse_reference(ref) -> dict:
     for k in need[kind]:
         if k not in d:
             raise ValueError(f"{kind} reference lacks {k!r}")
+    if d.get("isolation", "split") not in ("split", "joint"):
+        raise ValueError(f"isolation must be 'split' or 'joint', got {d['isolation']!r}")
     if kind == "stdio":
         cases = d["cases"]
         if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) and "stdout" in c for c in cases):
@@ -161,10 +163,17 @@ class CodeExec(Verifier):
                 solution = ref["prompt"] + "\n" + code  # a full function: the prompt supplies imports/helpers
             else:
                 solution = ref["prompt"] + code  # a body continuing the prompt's signature
-            sources = [("<solution>", solution), ("<tests>", ref["test"] + f"\n\ncheck({ep})\n")]
-        else:
-            sources = [("<setup>", ref.get("setup") or ""), ("<solution>", code), ("<tests>", ref["tests"])]
-        return self._verdict(self.sandbox.run(sources))
+            tests = [("<prompt>", ref["prompt"]), ("<tests>", ref["test"] + f"\n\ncheck({ep})\n")]
+            return self._run(ref, [("<solution>", solution)], tests, [ep])
+        setup = ("<setup>", ref.get("setup") or "")
+        return self._run(ref, [setup, ("<solution>", code)], [setup, ("<tests>", ref["tests"])], None)
+
+    def _run(self, ref: dict, solution: list, tests: list, names: list[str] | None) -> Verdict:
+        if ref.get("isolation", "split") == "split":
+            return self._verdict(self.sandbox.run_split(solution, tests, names))
+        # "joint": the tests run beside the solution, with the weaknesses the module docstring lists
+        joint = solution + [t for t in tests if t[0] == "<tests>"]
+        return self._verdict(self.sandbox.run(joint))
 
     def _verify_stdio(self, code: str, cases: list[dict]) -> Verdict:
         wall = 0.0

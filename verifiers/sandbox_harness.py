@@ -1,0 +1,442 @@
+"""The split test harness (stdlib only; loaded by :mod:`verifiers.sandbox_server` before any job runs).
+
+Why: a reward hacker's code that shares a process with the tests can rig what the tests see
+(``__eq__`` that is always True, patched builtins, a replaced ``check``, expected values read from
+stack frames). So the candidate and the tests run as two sandboxed jobs that share only a socket:
+
+- the *candidate* job (role ``candidate``) execs the solution, then :func:`serve` answers calls;
+- the *tests* job (role ``tests``) never imports the solution: :func:`run_tests` execs the trusted
+  code, binds each name the tests need from the solution to a :class:`Remote` proxy, and runs the
+  tests with every ``==``, ``!=``, ``in``, ``not in`` rewritten to :func:`exact_eq` / :func:`exact_in`.
+
+Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
+``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked
+recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(x) - y) < 1e-6`` works.
+
+    >>> decode(encode({"a": (1, True, 1.0)})) == {"a": (1, True, 1.0)}
+    True
+    >>> exact_eq([1, 2], [1.0, 2]), exact_eq((1, 2), [1, 2]), exact_eq({"k": True}, {"k": True})
+    (False, False, True)
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import os
+import sys
+import types
+
+#: exact types that cross the boundary; anything else (subclasses included) is not data
+PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+MAX_MSG = 16 << 20  # one call's arguments or result, encoded
+MAX_DEPTH = 200
+
+
+class RewardHack(Exception):
+    """The solution tampered with the harness (or rigged a returned value); reason: ``reward hack: ...``."""
+
+
+class Unsupported(Exception):
+    """The solution gave the tests something the split harness does not pass (a score of 0)."""
+
+
+class HarnessError(Exception):
+    """The *tests* asked for something the split harness cannot do (cannot verify: score None)."""
+
+
+class CandidateGone(Exception):
+    """The candidate job ended (crash, exit, limit) before answering; its own report gives the reason."""
+
+
+# ----------------------------------------------------------------------------- codec
+
+def encode(x, depth: int = 0):
+    """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
+    t = type(x)
+    if depth > MAX_DEPTH:
+        raise TypeError("a value nested deeper than %d levels" % MAX_DEPTH)
+    if x is None:
+        return ["n"]
+    if t is bool:
+        return ["b", int(x)]
+    if t is int:
+        return ["i", hex(x)]  # hex: no 4300-digit limit on int(str)
+    if t is float:
+        return ["f", x.hex()]  # exact, inf and nan included
+    if t is complex:
+        return ["c", x.real.hex(), x.imag.hex()]
+    if t is str:
+        return ["s", x]
+    if t is bytes:
+        return ["y", x.hex()]
+    if t is list or t is tuple or t is set or t is frozenset:
+        return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
+    if t is dict:
+        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
+    raise TypeError("a value of type %r" % t.__name__)
+
+
+def decode(e, depth: int = 0):
+    """Inverse of :func:`encode`; anything malformed raises ValueError (plain builtins only come out)."""
+    if depth > MAX_DEPTH or type(e) is not list or not e or type(e[0]) is not str:
+        raise ValueError("malformed value")
+    tag, n = e[0], len(e)
+    if tag == "n" and n == 1:
+        return None
+    if tag == "b" and n == 2 and e[1] in (0, 1) and type(e[1]) is int:
+        return e[1] == 1
+    if tag == "i" and n == 2 and type(e[1]) is str:
+        return int(e[1], 16)
+    if tag == "f" and n == 2 and type(e[1]) is str:
+        return float.fromhex(e[1])
+    if tag == "c" and n == 3 and type(e[1]) is str and type(e[2]) is str:
+        return complex(float.fromhex(e[1]), float.fromhex(e[2]))
+    if tag == "s" and n == 2 and type(e[1]) is str:
+        return e[1]
+    if tag == "y" and n == 2 and type(e[1]) is str:
+        return bytes.fromhex(e[1])
+    if tag in ("l", "t", "S", "F") and n == 2 and type(e[1]) is list:
+        items = [decode(v, depth + 1) for v in e[1]]
+        return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)  # TypeError if unhashable
+    if tag == "d" and n == 2 and type(e[1]) is list:
+        if not all(type(kv) is list and len(kv) == 2 for kv in e[1]):
+            raise ValueError("malformed dict")
+        return {decode(k, depth + 1): decode(v, depth + 1) for k, v in e[1]}
+    raise ValueError("malformed value")
+
+
+def rigged(x) -> str | None:
+    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
+    t = type(x)
+    if t in PLAIN:
+        return None
+    for base in t.__mro__[1:]:
+        if base in PLAIN and base is not object:
+            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
+                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
+                    return "returned a value of type %r (subclass of %s) that overrides %s" % (t.__name__, base.__name__, m)
+    try:
+        probe = object()
+        if (x == probe) is True or (x != probe) is False:
+            return "returned a value of type %r that compares equal to anything" % t.__name__
+    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
+        pass
+    return None
+
+
+# ----------------------------------------------------------------------------- framing on the call channel
+
+def send(fd: int, obj) -> None:
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    data = len(data).to_bytes(8, "little") + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def recv(fd: int):
+    """One message, or None at EOF; ValueError if it is not well framed JSON within the size cap."""
+    head = _read(fd, 8)
+    if head is None:
+        return None
+    size = int.from_bytes(head, "little")
+    if size > MAX_MSG:
+        raise ValueError("message of %d bytes" % size)
+    body = _read(fd, size)
+    if body is None:
+        raise ValueError("truncated message")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+
+
+def _read(fd: int, n: int):
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None if not buf else buf
+        buf += chunk
+    return buf
+
+
+# ----------------------------------------------------------------------------- candidate side
+
+def _builtins_snapshot() -> dict:
+    return dict(vars(builtins))
+
+
+def builtins_tampered(snap: dict) -> str | None:
+    now = vars(builtins)
+    for k, v in snap.items():
+        if now.get(k, snap) is not v:
+            return "the solution replaced builtins.%s" % k
+    return None
+
+
+def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
+    """Answer the tests' lookups and calls on ``fd`` until EOF (the tests job ended)."""
+    while True:
+        req = recv(fd)
+        if req is None:
+            return
+        if os.getpid() != main_pid:
+            os._exit(0)  # a fork made by the solution never answers
+        hack = builtins_tampered(snap)
+        if hack:
+            send(fd, {"hack": hack})
+            continue
+        if "lookup" in req:
+            send(fd, {"names": {n: _describe(g[n]) for n in req["lookup"] if type(n) is str and n in g}})
+            continue
+        reply = _call(g, req)
+        if os.getpid() != main_pid:
+            os._exit(0)  # the solution forked inside the call: only the process that was called answers
+        send(fd, reply)
+
+
+def _describe(v) -> list:
+    if type(v) in PLAIN:
+        try:
+            return ["data", encode(v)]
+        except TypeError:
+            pass
+    if isinstance(v, types.ModuleType):
+        return ["module", v.__name__]
+    if callable(v):
+        return ["callable"]
+    return ["other", type(v).__name__]
+
+
+def _call(g: dict, req: dict) -> dict:
+    name = req["call"]
+    try:
+        args, kwargs = decode(req["args"]), decode(req["kwargs"])
+        out = g[name](*args, **kwargs)
+    except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
+        line = None
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<solution>":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        code = e.code if isinstance(e, SystemExit) and type(e.code) in (int, type(None)) else None
+        return {"raised": [type(e).__name__, str(e)[:300], line, code]}
+    why = rigged(out)
+    if why:
+        return {"hack": "%s() %s" % (name, why)}
+    try:
+        return {"ok": encode(out)}
+    except TypeError as e:
+        return {"unsupported": "%s() returned %s; only plain builtins cross to the tests" % (name, e)}
+
+
+# ----------------------------------------------------------------------------- tests side
+
+def exact_eq(a, b) -> bool:
+    """``a == b`` with exact types for plain data, recursively; a non-plain (trusted, test-side) object decides itself."""
+    ta, tb = type(a), type(b)
+    if ta not in PLAIN or tb not in PLAIN:
+        return a == b
+    if ta is not tb:
+        return False
+    if ta is list or ta is tuple:
+        return len(a) == len(b) and all(exact_eq(x, y) for x, y in zip(a, b))
+    if ta is set or ta is frozenset:
+        return {_key(x) for x in a} == {_key(y) for y in b}
+    if ta is dict:
+        ka, kb = {_key(k): v for k, v in a.items()}, {_key(k): v for k, v in b.items()}
+        return ka.keys() == kb.keys() and all(exact_eq(v, kb[k]) for k, v in ka.items())
+    return a == b
+
+
+def _key(x):
+    """A hashable stand-in for ``x`` under which ``1``, ``True`` and ``1.0`` differ (set members, dict keys)."""
+    t = type(x)
+    if t is tuple:
+        return (t, tuple(_key(v) for v in x))
+    if t is frozenset:
+        return (t, frozenset(_key(v) for v in x))
+    return (t, x)
+
+
+def exact_in(a, c) -> bool:
+    """``a in c`` where membership in a plain container means :func:`exact_eq` with a member."""
+    tc = type(c)
+    if tc is list or tc is tuple or tc is set or tc is frozenset or tc is dict:
+        return any(exact_eq(a, x) for x in c)
+    if tc is range:
+        return type(a) is int and a in c
+    return a in c  # str/bytes substrings, trusted objects
+
+
+def exact_chain(ops: str, *vals) -> bool:
+    """A chained comparison (``a < b == c``), operands already evaluated."""
+    import operator
+    table = {"==": exact_eq, "!=": lambda x, y: not exact_eq(x, y), "in": lambda x, y: exact_in(x, y),
+             "not in": lambda x, y: not exact_in(x, y), "<": operator.lt, "<=": operator.le, ">": operator.gt,
+             ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}
+    return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
+
+
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
+        ast.Gt: ">", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not"}
+
+
+class _Exact(ast.NodeTransformer):
+    """Rewrites ``==``/``!=``/``in``/``not in`` in the test code into calls of the exact comparisons."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if not any(type(op) in (ast.Eq, ast.NotEq, ast.In, ast.NotIn) for op in node.ops):
+            return node
+        call = lambda f, args: ast.Call(ast.Name(f, ast.Load()), args, [])  # noqa: E731
+        if len(node.ops) > 1:
+            ops = ",".join(_OPS[type(op)] for op in node.ops)
+            return call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
+        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+        fn = call("__exact_eq__" if op in (ast.Eq, ast.NotEq) else "__exact_in__", [left, right])
+        return ast.UnaryOp(ast.Not(), fn) if op in (ast.NotEq, ast.NotIn) else fn
+
+
+def rewrite(src: str, filename: str):
+    """Compiled test code with exact comparisons (needs ``install_comparisons`` in its globals)."""
+    tree = _Exact().visit(ast.parse(src, filename))
+    return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True), tree
+
+
+def install_comparisons(g: dict) -> None:
+    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain)
+
+
+def free_names(tree) -> list[str]:
+    """Names the test code reads but never binds (candidates for the solution's globals)."""
+    read, bound = set(), set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, ast.alias):
+            bound.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
+
+
+class Remote:
+    """Stands for a function of the solution: sends the call as data, returns the decoded result."""
+
+    def __init__(self, fd: int, name: str):
+        self._fd, self.__name__ = fd, name
+
+    def __repr__(self):
+        return "<solution's %s>" % self.__name__
+
+    def __call__(self, *args, **kwargs):
+        try:
+            a, k = encode(args), encode(kwargs)
+        except TypeError as e:
+            raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
+                               % (e, self.__name__)) from None
+        try:
+            send(self._fd, {"call": self.__name__, "args": a, "kwargs": k})
+        except OSError:
+            raise CandidateGone() from None
+        msg = _reply(self._fd)
+        if "ok" not in msg:
+            raise RewardHack("malformed message on the call channel")
+        try:
+            return decode(msg["ok"])
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
+
+
+class Opaque:
+    """A global of the solution that is neither data nor callable: any use fails the sample."""
+
+    def __init__(self, name: str, type_name: str):
+        self._why = "the tests use %r, a %r of the solution; only functions and plain data cross" % (name, type_name)
+
+    def __getattr__(self, attr):
+        raise Unsupported(self._why)
+
+    def __bool__(self):
+        raise Unsupported(self._why)
+
+    __eq__ = __call__ = __iter__ = __getitem__ = lambda self, *a: Opaque.__bool__(self)  # noqa: E731
+    __hash__ = None
+
+
+def _reply(fd: int) -> dict:
+    try:
+        msg = recv(fd)
+    except ValueError:
+        raise RewardHack("malformed message on the call channel") from None
+    except OSError:
+        msg = None
+    if msg is None:
+        raise CandidateGone()
+    if type(msg) is not dict or len(msg) != 1:
+        raise RewardHack("malformed message on the call channel")
+    kind, v = next(iter(msg.items()))
+    if kind == "hack" and type(v) is str:
+        raise RewardHack(v[:200])
+    if kind == "unsupported" and type(v) is str:
+        raise Unsupported(v[:300])
+    if kind == "raised" and type(v) is list and len(v) == 4:
+        raise _raised(*v)
+    return msg
+
+
+def _raised(name, msg, line, code) -> BaseException:
+    """The solution's exception, re-created as a builtin class of that name so ``except ValueError`` works."""
+    base = getattr(builtins, name, None) if type(name) is str else None
+    if not (isinstance(base, type) and issubclass(base, BaseException)):
+        base = Exception
+    try:
+        cls = type(str(name)[:100], (base,), {})
+        e = cls.__new__(cls)
+        e.args = (str(msg),)
+    except Exception:  # noqa: BLE001 - e.g. an exception type with a fixed layout
+        e = Exception(str(msg))
+    if isinstance(e, SystemExit):
+        e.code = code if type(code) is int else None
+    e.__dict__["_candidate"] = (str(name)[:100], str(msg)[:300], line if type(line) is int else None)
+    return e
+
+
+def run_tests(g: dict, job: dict, fd: int) -> None:
+    """Exec the trusted sources, bind the solution's names as proxies/data, run the rewritten tests."""
+    *trusted, (tname, tsrc) = job["sources"]
+    for name, src in trusted:
+        exec(compile(src, name, "exec", dont_inherit=True), g)
+    code, tree = rewrite(tsrc, tname)
+    names = job["harness"].get("names") or [n for n in free_names(tree) if n not in g]
+    try:
+        send(fd, {"lookup": names})
+    except OSError:
+        raise CandidateGone() from None
+    found = _reply(fd).get("names")
+    if type(found) is not dict:
+        raise RewardHack("malformed message on the call channel")
+    for n in names:
+        g.pop(n, None)  # e.g. the prompt's stub of the entry point: only the solution's counts
+        desc = found.get(n)
+        if type(desc) is not list or not desc:
+            continue
+        if desc[0] == "callable":
+            g[n] = Remote(fd, n)
+        elif desc[0] == "data" and len(desc) == 2:
+            try:
+                g[n] = decode(desc[1])
+            except (ValueError, TypeError, OverflowError):
+                raise RewardHack("malformed value on the call channel") from None
+        elif desc[0] == "module" and type(desc[1]) is str and desc[1].split(".")[0] in sys.stdlib_module_names:
+            g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
+        else:
+            g[n] = Opaque(n, str(desc[-1])[:60])
+    install_comparisons(g)
+    exec(code, g)
