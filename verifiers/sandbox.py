@@ -234,7 +234,9 @@ def _infra_error(e: Exception) -> RunResult:
 
 def _combine(c: RunResult, t: RunResult) -> RunResult:
     """One outcome of a split run from the solution's job ``c`` and the tests' job ``t``."""
-    if c.status == "reward_hack":  # caught tampering in the solution's job fails the sample, even if tests passed
+    if t.status == "reward_hack":
+        out = t
+    elif c.status == "reward_hack":  # caught tampering in the solution's job fails the sample, even if tests passed
         out = c
     elif t.status in ("candidate_gone", "timeout") and c.status != "ok":
         out = c  # the solution's own crash, exit or limit is the reason the tests could not finish

@@ -194,6 +194,8 @@ def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
         reply = _call(g, req)
         if os.getpid() != main_pid:
             os._exit(0)  # the solution forked inside the call: only the process that was called answers
+        if len(json.dumps(reply)) > MAX_MSG:
+            reply = {"unsupported": "%s() returned more than %d MiB of data" % (req["call"], MAX_MSG >> 20)}
         send(fd, reply)
 
 
@@ -223,7 +225,11 @@ def _call(g: dict, req: dict) -> dict:
                 line = tb.tb_lineno
             tb = tb.tb_next
         code = e.code if isinstance(e, SystemExit) and type(e.code) in (int, type(None)) else None
-        return {"raised": [type(e).__name__, str(e)[:300], line, code]}
+        try:
+            msg = str(e)[:300]
+        except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
+            msg = "<unprintable>"
+        return {"raised": [type(e).__name__, msg, line, code]}
     why = rigged(out)
     if why:
         return {"hack": "%s() %s" % (name, why)}
