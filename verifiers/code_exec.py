@@ -22,10 +22,31 @@ text. ``reference`` is a JSON string in one of three forms:
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
   line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here.
 
+Isolation (``"isolation"`` in the reference, default ``"split"``). For ``humaneval`` and ``asserts``
+the tests run in a sandboxed process of their own that never imports the solution
+(:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
+point) is a proxy that sends the call's arguments to the solution's process and gets the result back
+as tagged JSON data, decoded into plain builtins. ``==``, ``!=``, ``in``, ``not in`` in the test code
+are type-exact, recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is
+not a list; arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+decision: a result that is not a plain builtin (a generator, numpy value, dataclass, even a harmless
+``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
+anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
+..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
+value to the solution cannot be verified (``score=None``); equality inside library helpers (e.g.
+``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
+``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
+that needs the solution's objects (classes, instances), and it does NOT protect against a solution
+that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,
+``json``, the runner itself); only replaced builtins are reported there, best effort.
+``stdio`` needs no split: the expected output never enters the sandbox.
+
 Score 1.0 when every test passes, 0.0 otherwise, with the reason ("passed", "AssertionError at test
 line 3", "timeout after 5s", "memory limit exceeded (512 MB)", "killed: too many processes (max
-16)", "syntax error: ..."). A reference that is not one of the forms above, or a sandbox failure,
-gives ``score=None`` (cannot verify). The sandbox (a forkserver) starts on first use, once per
+16)", "syntax error: ...", "unsupported: ...", and "reward hack: ..." when tampering with the
+harness is caught: a forged report on fd 3, a malformed message on the call channel, replaced
+builtins, a rigged return value). A reference that is not one of the forms above, or a sandbox
+failure, gives ``score=None`` (cannot verify). The sandbox (a forkserver) starts on first use, once per
 verifier instance, i.e. once per Ray actor; ``workers`` runs that many samples of a batch at once.
 """
 

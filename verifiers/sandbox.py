@@ -17,8 +17,12 @@ What it does NOT protect against:
 - Kernel exploits, and side channels (timing, /proc/meminfo-style host information).
 - Reading world-readable files that are inside the bound paths (``/usr``, the Python installation
   incl. the venv's site-packages). Everything else on the host is invisible.
-- A program that deliberately introspects its own process (frames, memory) to find the nonce and
-  forge a "passed" report: tests run in the same process as the code under test.
+- With :meth:`Sandbox.run` (tests beside the code, ``code_exec``'s ``isolation: joint``): a program
+  that introspects its own process (frames, memory) to read the tests or forge its report, or
+  patches what the tests use. :meth:`Sandbox.run_split` closes that: the tests run in a second job
+  that runs none of the program's code and gets its results only as decoded data.
+- Special-casing the tests' inputs (hard-coded answers) or their call order: that is a function
+  that is correct on those inputs, which no harness can tell apart.
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
   ``RLIMIT_AS`` caps address space, not resident memory.
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and

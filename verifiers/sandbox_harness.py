@@ -7,7 +7,7 @@ stack frames). So the candidate and the tests run as two sandboxed jobs that sha
 - the *candidate* job (role ``candidate``) execs the solution, then :func:`serve` answers calls;
 - the *tests* job (role ``tests``) never imports the solution: :func:`run_tests` execs the trusted
   code, binds each name the tests need from the solution to a :class:`Remote` proxy, and runs the
-  tests with every ``==``, ``!=``, ``in``, ``not in`` rewritten to :func:`exact_eq` / :func:`exact_in`.
+  tests with every ``==``, ``!=``, ``in``, ``not in`` made type-exact (:mod:`verifiers.exact_compare`).
 
 Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
 ``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked
@@ -15,21 +15,32 @@ recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(
 
     >>> decode(encode({"a": (1, True, 1.0)})) == {"a": (1, True, 1.0)}
     True
-    >>> exact_eq([1, 2], [1.0, 2]), exact_eq((1, 2), [1, 2]), exact_eq({"k": True}, {"k": True})
-    (False, False, True)
+    >>> [type(x).__name__ for x in decode(encode((1, True, 1.0, None)))]
+    ['int', 'bool', 'float', 'NoneType']
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import json
 import os
 import sys
 import types
 
-#: exact types that cross the boundary; anything else (subclasses included) is not data
-PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+
+
+def _sibling(name: str):
+    """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
+    by path it is always this checkout's copy, never another install of the package."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_exact = _sibling("exact_compare")
+PLAIN, exact_eq, exact_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in
 MAX_MSG = 16 << 20  # one call's arguments or result, encoded
 MAX_DEPTH = 200
 
@@ -241,97 +252,6 @@ def _call(g: dict, req: dict) -> dict:
 
 # ----------------------------------------------------------------------------- tests side
 
-def exact_eq(a, b) -> bool:
-    """``a == b`` with exact types for plain data, recursively; a non-plain (trusted, test-side) object decides itself."""
-    ta, tb = type(a), type(b)
-    if ta not in PLAIN or tb not in PLAIN:
-        return a == b
-    if ta is not tb:
-        return False
-    if ta is list or ta is tuple:
-        return len(a) == len(b) and all(exact_eq(x, y) for x, y in zip(a, b))
-    if ta is set or ta is frozenset:
-        return {_key(x) for x in a} == {_key(y) for y in b}
-    if ta is dict:
-        ka, kb = {_key(k): v for k, v in a.items()}, {_key(k): v for k, v in b.items()}
-        return ka.keys() == kb.keys() and all(exact_eq(v, kb[k]) for k, v in ka.items())
-    return a == b
-
-
-def _key(x):
-    """A hashable stand-in for ``x`` under which ``1``, ``True`` and ``1.0`` differ (set members, dict keys)."""
-    t = type(x)
-    if t is tuple:
-        return (t, tuple(_key(v) for v in x))
-    if t is frozenset:
-        return (t, frozenset(_key(v) for v in x))
-    return (t, x)
-
-
-def exact_in(a, c) -> bool:
-    """``a in c`` where membership in a plain container means :func:`exact_eq` with a member."""
-    tc = type(c)
-    if tc is list or tc is tuple or tc is set or tc is frozenset or tc is dict:
-        return any(exact_eq(a, x) for x in c)
-    if tc is range:
-        return type(a) is int and a in c
-    return a in c  # str/bytes substrings, trusted objects
-
-
-def exact_chain(ops: str, *vals) -> bool:
-    """A chained comparison (``a < b == c``), operands already evaluated."""
-    import operator
-    table = {"==": exact_eq, "!=": lambda x, y: not exact_eq(x, y), "in": lambda x, y: exact_in(x, y),
-             "not in": lambda x, y: not exact_in(x, y), "<": operator.lt, "<=": operator.le, ">": operator.gt,
-             ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}
-    return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
-
-
-_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
-        ast.Gt: ">", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not"}
-
-
-class _Exact(ast.NodeTransformer):
-    """Rewrites ``==``/``!=``/``in``/``not in`` in the test code into calls of the exact comparisons."""
-
-    def visit_Compare(self, node):
-        self.generic_visit(node)
-        if not any(type(op) in (ast.Eq, ast.NotEq, ast.In, ast.NotIn) for op in node.ops):
-            return node
-        call = lambda f, args: ast.Call(ast.Name(f, ast.Load()), args, [])  # noqa: E731
-        if len(node.ops) > 1:
-            ops = ",".join(_OPS[type(op)] for op in node.ops)
-            return call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
-        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
-        fn = call("__exact_eq__" if op in (ast.Eq, ast.NotEq) else "__exact_in__", [left, right])
-        return ast.UnaryOp(ast.Not(), fn) if op in (ast.NotEq, ast.NotIn) else fn
-
-
-def rewrite(src: str, filename: str):
-    """Compiled test code with exact comparisons (needs ``install_comparisons`` in its globals)."""
-    tree = _Exact().visit(ast.parse(src, filename))
-    return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True), tree
-
-
-def install_comparisons(g: dict) -> None:
-    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain)
-
-
-def free_names(tree) -> list[str]:
-    """Names the test code reads but never binds (candidates for the solution's globals)."""
-    read, bound = set(), set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(n.name)
-        elif isinstance(n, ast.alias):
-            bound.add((n.asname or n.name).split(".")[0])
-        elif isinstance(n, ast.arg):
-            bound.add(n.arg)
-    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
-
-
 class Remote:
     """Stands for a function of the solution: sends the call as data, returns the decoded result."""
 
@@ -419,8 +339,8 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
     *trusted, (tname, tsrc) = job["sources"]
     for name, src in trusted:
         exec(compile(src, name, "exec", dont_inherit=True), g)
-    code, tree = rewrite(tsrc, tname)
-    names = job["harness"].get("names") or [n for n in free_names(tree) if n not in g]
+    code, tree = _exact.rewrite(tsrc, tname)
+    names = job["harness"].get("names") or [n for n in _exact.free_names(tree) if n not in g]
     try:
         send(fd, {"lookup": names})
     except OSError:
@@ -444,5 +364,5 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
             g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
         else:
             g[n] = Opaque(n, str(desc[-1])[:60])
-    install_comparisons(g)
+    _exact.install_comparisons(g)
     exec(code, g)

@@ -386,8 +386,9 @@ def _runner(job) -> None:
             if role == "candidate":
                 h.serve(mod.__dict__, _CHANNEL_FD, snap, main_pid)
         rep = {"ok": True}
-        hack = h.builtins_tampered(snap) if role == "exec" else None
-        if hack:  # best effort only: code in this process could also have patched this check
+        beside = role == "exec" and any(name == "<tests>" for name, _ in job["sources"])
+        hack = h.builtins_tampered(snap) if beside else None
+        if hack:  # tests ran beside the code; best effort only: that code could also have patched this check
             rep = {"ok": False, "exc": "RewardHack", "msg": hack, "harness": True}
     except SystemExit as e:
         ok = job["exit_ok"] and e.code in (None, 0)
