@@ -76,7 +76,7 @@ class Limits:
 @dataclass
 class RunResult:
     status: str  # ok|error|syntax_error|early_exit|timeout|cpu_limit|memory_limit|process_limit|
-    #              file_limit|output_limit|signal|sandbox_error
+    #              file_limit|output_limit|signal|sandbox_error|reward_hack|candidate_gone (split, internal)
     reason: str
     stdout: str = ""
     stderr: str = ""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import stat
 import sys
 import types
 
@@ -189,6 +190,17 @@ def builtins_tampered(snap: dict) -> str | None:
 
 def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
     """Answer the tests' lookups and calls on ``fd`` until EOF (the tests job ended)."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ValueError("not a socket")
+        _serve(g, fd, snap, main_pid)
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the tests' job ended (e.g. its timeout) while we answered
+    except (OSError, ValueError):  # the tests job is trusted: a bad fd or garbage means the solution touched it
+        raise RewardHack("the solution closed or replaced the call channel (fd %d)" % fd) from None
+
+
+def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
     while True:
         req = recv(fd)
         if req is None:

@@ -399,6 +399,8 @@ def _runner(job) -> None:
             rep.update(file=e.filename, line=e.lineno, msg=e.msg)
         if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
             rep["harness"] = True  # set only by the tests job, which runs no code of the solution
+        elif role == "candidate" and isinstance(e, h.RewardHack):
+            rep["harness"] = True  # the client honours only RewardHack from a job that ran solution code
         cand = e.__dict__.get("_candidate") if role == "tests" else None
         if cand:  # the solution's exception, re-raised by the proxy: report it as the solution's
             rep.update(exc=cand[0], msg=cand[1], errno=None)
