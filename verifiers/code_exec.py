@@ -141,7 +141,7 @@ def _norm(out: str) -> str:
 
 class CodeExec(Verifier):
     name = "code_exec"
-    version = "1"
+    version = "2"  # 2: split isolation and type-exact comparisons (issue 14)
     requires = ("completion", "reference")
 
     def __init__(self, **options):

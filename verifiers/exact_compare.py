@@ -24,7 +24,8 @@ PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, s
 
 
 def exact_eq(a, b) -> bool:
-    """``a == b`` with exact types for plain data, recursively; a non-plain (trusted, test-side) object decides itself."""
+    """``a == b`` with exact types for plain data, recursively; a non-plain (trusted, test-side) object
+    decides itself."""
     ta, tb = type(a), type(b)
     if ta not in PLAIN or tb not in PLAIN:
         return a == b

@@ -34,7 +34,8 @@ def _sibling(name: str):
     """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
     by path it is always this checkout's copy, never another install of the package."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -128,7 +129,8 @@ def rigged(x) -> str | None:
         if base in PLAIN and base is not object:
             for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
                 if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
-                    return "returned a value of type %r (subclass of %s) that overrides %s" % (t.__name__, base.__name__, m)
+                    why = "returned a value of type %r (subclass of %s) that overrides %s"
+                    return why % (t.__name__, base.__name__, m)
     try:
         probe = object()
         if (x == probe) is True or (x != probe) is False:
