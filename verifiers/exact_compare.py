@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
 
 #: exact types that cross the boundary; anything else (subclasses included) is not data
 PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
@@ -63,7 +64,6 @@ def exact_in(a, c) -> bool:
 
 def exact_chain(ops: str, *vals) -> bool:
     """A chained comparison (``a < b == c``), operands already evaluated."""
-    import operator
     table = {"==": exact_eq, "!=": lambda x, y: not exact_eq(x, y), "in": lambda x, y: exact_in(x, y),
              "not in": lambda x, y: not exact_in(x, y), "<": operator.lt, "<=": operator.le, ">": operator.gt,
              ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}

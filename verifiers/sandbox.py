@@ -26,7 +26,8 @@ What it does NOT protect against:
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
   ``RLIMIT_AS`` caps address space, not resident memory.
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and
-  reading any file the host user can read.
+  reading any file the host user can read; without root, the two jobs of a split run also share a
+  uid, so the solution's job could signal or trace the tests' job.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import json
 import os
 import stat
 import sys
+import threading
 import types
 
 
@@ -266,6 +267,9 @@ def _call(g: dict, req: dict) -> dict:
 
 # ----------------------------------------------------------------------------- tests side
 
+_CALL_LOCK = threading.Lock()
+
+
 class Remote:
     """Stands for a function of the solution: sends the call as data, returns the decoded result."""
 
@@ -281,11 +285,12 @@ class Remote:
         except TypeError as e:
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
-        try:
-            send(self._fd, {"call": self.__name__, "args": a, "kwargs": k})
-        except OSError:
-            raise CandidateGone() from None
-        msg = _reply(self._fd)
+        with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
+            try:
+                send(self._fd, {"call": self.__name__, "args": a, "kwargs": k})
+            except OSError:
+                raise CandidateGone() from None
+            msg = _reply(self._fd)
         if "ok" not in msg:
             raise RewardHack("malformed message on the call channel")
         try:
