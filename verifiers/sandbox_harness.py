@@ -179,11 +179,8 @@ def _read(fd: int, n: int):
 
 # ----------------------------------------------------------------------------- candidate side
 
-def _builtins_snapshot() -> dict:
-    return dict(vars(builtins))
-
-
 def builtins_tampered(snap: dict) -> str | None:
+    """The first builtin replaced or deleted since ``snap`` (``dict(vars(builtins))``); additions are fine."""
     now = vars(builtins)
     for k, v in snap.items():
         if now.get(k, snap) is not v:
