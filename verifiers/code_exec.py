@@ -22,10 +22,31 @@ text. ``reference`` is a JSON string in one of three forms:
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
   line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here.
 
+Isolation (``"isolation"`` in the reference, default ``"split"``). For ``humaneval`` and ``asserts``
+the tests run in a sandboxed process of their own that never imports the solution
+(:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
+point) is a proxy that sends the call's arguments to the solution's process and gets the result back
+as tagged JSON data, decoded into plain builtins. ``==``, ``!=``, ``in``, ``not in`` in the test code
+are type-exact, recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is
+not a list; arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+decision: a result that is not a plain builtin (a generator, numpy value, dataclass, even a harmless
+``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
+anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
+..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
+value to the solution cannot be verified (``score=None``); equality inside library helpers (e.g.
+``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
+``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
+that needs the solution's objects (classes, instances), and it does NOT protect against a solution
+that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,
+``json``, the runner itself); only replaced builtins are reported there, best effort.
+``stdio`` needs no split: the expected output never enters the sandbox.
+
 Score 1.0 when every test passes, 0.0 otherwise, with the reason ("passed", "AssertionError at test
 line 3", "timeout after 5s", "memory limit exceeded (512 MB)", "killed: too many processes (max
-16)", "syntax error: ..."). A reference that is not one of the forms above, or a sandbox failure,
-gives ``score=None`` (cannot verify). The sandbox (a forkserver) starts on first use, once per
+16)", "syntax error: ...", "unsupported: ...", and "reward hack: ..." when tampering with the
+harness is caught: a forged report on fd 3, a malformed message on the call channel, replaced
+builtins, a rigged return value). A reference that is not one of the forms above, or a sandbox
+failure, gives ``score=None`` (cannot verify). The sandbox (a forkserver) starts on first use, once per
 verifier instance, i.e. once per Ray actor; ``workers`` runs that many samples of a batch at once.
 """
 
@@ -99,6 +120,8 @@ def parse_reference(ref) -> dict:
     for k in need[kind]:
         if k not in d:
             raise ValueError(f"{kind} reference lacks {k!r}")
+    if d.get("isolation", "split") not in ("split", "joint"):
+        raise ValueError(f"isolation must be 'split' or 'joint', got {d['isolation']!r}")
     if kind == "stdio":
         cases = d["cases"]
         if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) and "stdout" in c for c in cases):
@@ -118,7 +141,7 @@ def _norm(out: str) -> str:
 
 class CodeExec(Verifier):
     name = "code_exec"
-    version = "1"
+    version = "2"  # 2: split isolation and type-exact comparisons (issue 14)
     requires = ("completion", "reference")
 
     def __init__(self, **options):
@@ -161,10 +184,17 @@ class CodeExec(Verifier):
                 solution = ref["prompt"] + "\n" + code  # a full function: the prompt supplies imports/helpers
             else:
                 solution = ref["prompt"] + code  # a body continuing the prompt's signature
-            sources = [("<solution>", solution), ("<tests>", ref["test"] + f"\n\ncheck({ep})\n")]
-        else:
-            sources = [("<setup>", ref.get("setup") or ""), ("<solution>", code), ("<tests>", ref["tests"])]
-        return self._verdict(self.sandbox.run(sources))
+            tests = [("<prompt>", ref["prompt"]), ("<tests>", ref["test"] + f"\n\ncheck({ep})\n")]
+            return self._run(ref, [("<solution>", solution)], tests, [ep])
+        setup = ("<setup>", ref.get("setup") or "")
+        return self._run(ref, [setup, ("<solution>", code)], [setup, ("<tests>", ref["tests"])], None)
+
+    def _run(self, ref: dict, solution: list, tests: list, names: list[str] | None) -> Verdict:
+        if ref.get("isolation", "split") == "split":
+            return self._verdict(self.sandbox.run_split(solution, tests, names))
+        # "joint": the tests run beside the solution, with the weaknesses the module docstring lists
+        joint = solution + [t for t in tests if t[0] == "<tests>"]
+        return self._verdict(self.sandbox.run(joint))
 
     def _verify_stdio(self, code: str, cases: list[dict]) -> Verdict:
         wall = 0.0

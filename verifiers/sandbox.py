@@ -17,12 +17,17 @@ What it does NOT protect against:
 - Kernel exploits, and side channels (timing, /proc/meminfo-style host information).
 - Reading world-readable files that are inside the bound paths (``/usr``, the Python installation
   incl. the venv's site-packages). Everything else on the host is invisible.
-- A program that deliberately introspects its own process (frames, memory) to find the nonce and
-  forge a "passed" report: tests run in the same process as the code under test.
+- With :meth:`Sandbox.run` (tests beside the code, ``code_exec``'s ``isolation: joint``): a program
+  that introspects its own process (frames, memory) to read the tests or forge its report, or
+  patches what the tests use. :meth:`Sandbox.run_split` closes that: the tests run in a second job
+  that runs none of the program's code and gets its results only as decoded data.
+- Special-casing the tests' inputs (hard-coded answers) or their call order: that is a function
+  that is correct on those inputs, which no harness can tell apart.
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
   ``RLIMIT_AS`` caps address space, not resident memory.
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and
-  reading any file the host user can read.
+  reading any file the host user can read; without root, the two jobs of a split run also share a
+  uid, so the solution's job could signal or trace the tests' job.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ class Limits:
 @dataclass
 class RunResult:
     status: str  # ok|error|syntax_error|early_exit|timeout|cpu_limit|memory_limit|process_limit|
-    #              file_limit|output_limit|signal|sandbox_error
+    #              file_limit|output_limit|signal|sandbox_error|reward_hack|candidate_gone (split, internal)
     reason: str
     stdout: str = ""
     stderr: str = ""
@@ -152,22 +157,51 @@ class Sandbox:
         b.close()
         return a
 
+    def _job(self, sources, stdin: str = "", exit_ok: bool = False, role: str = "exec", names=None) -> dict:
+        return {"sources": [(str(n), str(s)) for n, s in sources], "stdin": stdin.encode(),
+                "nonce": os.urandom(16).hex(), "exit_ok": bool(exit_ok), "limits": asdict(self.limits),
+                "role": role, "channel": role != "exec", "harness": {"names": names}}
+
+    def _submit(self, job: dict, channel: socket.socket | None = None) -> socket.socket:
+        conn = self._send_job_socket()
+        _send_msg(conn, job)
+        if channel is not None:
+            socket.send_fds(conn, [b"c"], [channel.fileno()])
+        conn.settimeout(self.limits.timeout_s + 30)  # the monitor enforces the timeout; this is a backstop
+        return conn
+
     def run(self, sources: list[tuple[str, str]], stdin: str = "", exit_ok: bool = False) -> RunResult:
         """Exec ``sources`` (name, code) in order in one ``__main__`` namespace; never raises for bad code."""
-        lim = self.limits
-        nonce = os.urandom(16).hex()
-        job = {"sources": [(str(n), str(s)) for n, s in sources], "stdin": stdin.encode(), "nonce": nonce,
-               "exit_ok": bool(exit_ok), "limits": asdict(lim)}
+        job = self._job(sources, stdin, exit_ok)
         try:
-            conn = self._send_job_socket()
-            with conn:
-                _send_msg(conn, job)
-                conn.settimeout(lim.timeout_s + 30)  # the monitor enforces the timeout; this is a backstop
+            with self._submit(job) as conn:
                 raw = _recv_msg(conn)
         except Exception as e:  # infrastructure failure, not the program's fault
-            log.warning("sandbox: execution failed: %r", e)
-            return RunResult("sandbox_error", f"sandbox error: {type(e).__name__}: {e}"[:300])
-        return _classify(raw, nonce, lim)
+            return _infra_error(e)
+        return _classify(raw, job["nonce"], self.limits, trusted=False)
+
+    def run_split(self, solution: list[tuple[str, str]], tests: list[tuple[str, str]],
+                  names: list[str] | None = None) -> RunResult:
+        """Run ``solution`` and ``tests`` as two jobs joined only by a data channel (see
+        :mod:`verifiers.sandbox_harness`); the last of ``tests`` is the test code, the rest trusted setup.
+        ``names``: the solution's globals the tests get (default: the test code's free names)."""
+        cjob, tjob = self._job(solution, role="candidate"), self._job(tests, role="tests", names=names)
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        conns: list[socket.socket] = []
+        try:
+            conns.append(self._submit(cjob, mine))
+            conns.append(self._submit(tjob, theirs))
+            mine.close(), theirs.close()  # the jobs hold the only copies now: EOF reaches each when the other ends
+            traw = _recv_msg(conns[1])
+            craw = _recv_msg(conns[0])
+        except Exception as e:  # infrastructure failure, not the program's fault
+            return _infra_error(e)
+        finally:
+            for s in (mine, theirs, *conns):
+                s.close()
+        c = _classify(craw, cjob["nonce"], self.limits, trusted=False)
+        t = _classify(traw, tjob["nonce"], self.limits)
+        return _combine(c, t)
 
     def _stop(self) -> None:
         if self._ctrl is not None:
@@ -198,20 +232,47 @@ class Sandbox:
             pass
 
 
-def _classify(raw: dict, nonce: str, lim: Limits) -> RunResult:
+def _infra_error(e: Exception) -> RunResult:
+    log.warning("sandbox: execution failed: %r", e)
+    return RunResult("sandbox_error", f"sandbox error: {type(e).__name__}: {e}"[:300])
+
+
+def _combine(c: RunResult, t: RunResult) -> RunResult:
+    """One outcome of a split run from the solution's job ``c`` and the tests' job ``t``."""
+    if t.status == "reward_hack":
+        out = t
+    elif c.status == "reward_hack":  # caught tampering in the solution's job fails the sample, even if tests passed
+        out = c
+    elif t.status in ("candidate_gone", "timeout") and c.status != "ok":
+        out = c  # the solution's own crash, exit or limit is the reason the tests could not finish
+    elif t.status == "candidate_gone":
+        out = t
+        out.status, out.reason = "early_exit", "the solution's process ended before the tests completed"
+    else:
+        out = t
+    out.wall_s, out.cpu_s = max(c.wall_s, t.wall_s), c.cpu_s + t.cpu_s
+    if out is t and c.stdout:
+        out.stdout = c.stdout + out.stdout  # the solution's prints first: what a model author looks for
+    return out
+
+
+def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunResult:
+    """``trusted``: the report comes from a job that ran no solution code (the split harness's tests)."""
     out = raw.get("stdout", b"").decode("utf-8", "replace")
     err = raw.get("stderr", b"").decode("utf-8", "replace")
     st, cpu = raw.get("status"), float(raw.get("cpu_s") or 0.0)
     rc = os.WEXITSTATUS(st) if st is not None and os.WIFEXITED(st) else None
     sig = os.WTERMSIG(st) if st is not None and os.WIFSIGNALED(st) else None
-    rep = {}
+    rep, forged = {}, 0
     for line in raw.get("report", b"").decode("utf-8", "replace").splitlines():
         try:
             d = json.loads(line)
         except ValueError:
-            continue
-        if isinstance(d, dict) and d.get("nonce") == nonce:
+            d = None
+        if isinstance(d, dict) and d.get("nonce") == nonce and not rep:
             rep = d
+        else:
+            forged += 1  # the runner writes exactly one line: any other is the program's own
     res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
                     rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
 
@@ -221,6 +282,17 @@ def _classify(raw: dict, nonce: str, lim: Limits) -> RunResult:
 
     if raw.get("setup_error"):
         return done("sandbox_error", f"sandbox error: {raw['setup_error']}"[:300])
+    if forged and not raw.get("report_exceeded"):
+        return done("reward_hack", "reward hack: the program wrote its own report on the result channel (fd 3)")
+    harness = rep.get("exc") if rep.get("harness") and (trusted or rep.get("exc") == "RewardHack") else None
+    if harness == "RewardHack":
+        return done("reward_hack", f"reward hack: {rep.get('msg')}"[:300])
+    if harness == "Unsupported":
+        return done("error", f"unsupported: {rep.get('msg')}"[:300])
+    if harness == "HarnessError":
+        return done("sandbox_error", f"cannot verify: {rep.get('msg')}"[:300])
+    if harness == "CandidateGone":
+        return done("candidate_gone", "the solution's process ended")
     if raw.get("output_exceeded"):
         return done("output_limit", f"output limit exceeded (> {lim.max_output_bytes} bytes)")
     if raw.get("timed_out"):

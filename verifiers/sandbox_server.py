@@ -16,11 +16,16 @@ faster than a bare ``python -c``). The monitor enforces the wall-clock timeout a
 killing the namespace's init makes the kernel kill every process in it, ``setsid`` or not, so
 nothing outlives a job. The program reports its outcome on fd 3 with a per-job nonce, so an early
 ``sys.exit(0)``/``os._exit(0)`` does not count as passing.
+
+Roles (``job["role"]``): ``exec`` runs the sources in one namespace (tests beside the code);
+``candidate`` and ``tests`` are the two halves of the split harness (:mod:`verifiers.sandbox_harness`),
+which talk over a socket the client passes with the job and the program sees as fd 4.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import marshal
 import os
@@ -41,6 +46,17 @@ _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp"
 _NEWNS, _NEWUTS, _NEWIPC, _NEWPID, _NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 _REPORT_CAP = 65536
+_CHANNEL_FD = 4
+
+
+def _load_harness():
+    """The split harness, by file path: ``-I`` keeps this script's folder off ``sys.path``."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_harness.py")
+    spec = importlib.util.spec_from_file_location("sandbox_harness", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 # ----------------------------------------------------------------------------- framing (both sides)
@@ -68,6 +84,7 @@ def _recv_msg(sock: socket.socket):
 # Everything below runs in the forkserver and its children; it uses only the standard library.
 
 _libc = None
+_harness = None
 
 
 def _sys(fn: str, *args) -> None:
@@ -118,6 +135,8 @@ def _probe(flags: int) -> bool:
 def _serve(ctrl_fd: int, cfg: dict) -> None:
     global _libc
     _libc = ctypes.CDLL(None, use_errno=True)
+    global _harness
+    _harness = _load_harness()  # loaded once, before any job: a job's uid may not read the project folder
     ctrl = socket.socket(fileno=ctrl_fd)
     caps = {"isolate": False, "net": False, "root": os.geteuid() == 0, "warnings": []}
     if cfg["isolation"] == "auto":
@@ -153,6 +172,10 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
 
 def _monitor(conn: socket.socket, caps: dict, cfg: dict) -> None:
     job = _recv_msg(conn)
+    chan = None
+    if job.get("channel"):
+        _, fds, _, _ = socket.recv_fds(conn, 1, 1)
+        chan = fds[0] if fds else os.open("/dev/null", os.O_RDWR)
     lim = job["limits"]
     uid = UID_BASE + os.getpid() if caps["root"] else None
     reply: dict = {"stdout": b"", "stderr": b"", "report": b""}
@@ -187,10 +210,12 @@ def _monitor(conn: socket.socket, caps: dict, cfg: dict) -> None:
     if init_pid == 0:
         try:
             conn.close()
-            _init(job, stdin_fd, pipes, caps, cfg, uid, workdir)
+            _init(job, (stdin_fd, chan), pipes, caps, cfg, uid, workdir)
         finally:
             os._exit(111)
     os.close(stdin_fd)
+    if chan is not None:
+        os.close(chan)  # only the program may hold the channel: its peer sees EOF when the program ends
     for _, w in pipes:
         os.close(w)
     _supervise(conn, init_pid, [r for r, _ in pipes], lim, t0, reply)
@@ -278,20 +303,21 @@ def _reap_uid(uid: int | None) -> None:
     os.waitpid(pid, 0)
 
 
-def _init(job, stdin_fd, pipes, caps, cfg, uid, workdir) -> None:
+def _init(job, in_fds, pipes, caps, cfg, uid, workdir) -> None:
     """PID 1 of the job's namespace (or a group leader in fallback): run the program, report its status."""
     _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: a dead monitor takes the job with it
     os.setsid()
     (out_r, out_w), (err_r, err_w), (rep_r, rep_w), (st_r, st_w) = pipes
     for fd in (out_r, err_r, rep_r, st_r):
         os.close(fd)
+    stdin_fd, chan = in_fds
     pid = os.fork()
     if pid == 0:
         try:
-            _program(job, stdin_fd, out_w, err_w, rep_w, caps, cfg, uid, workdir)
+            _program(job, in_fds, out_w, err_w, rep_w, caps, cfg, uid, workdir)
         finally:
             os._exit(112)
-    for fd in (stdin_fd, out_w, err_w, rep_w):
+    for fd in (stdin_fd, out_w, err_w, rep_w) + ((chan,) if chan is not None else ()):
         os.close(fd)
     while True:  # as PID 1 we also reap orphans that re-parent to us
         wpid, status, ru = os.wait4(-1, 0)
@@ -303,10 +329,14 @@ def _init(job, stdin_fd, pipes, caps, cfg, uid, workdir) -> None:
     os._exit(0)
 
 
-def _program(job, stdin_fd, out_w, err_w, rep_w, caps, cfg, uid, workdir) -> None:
-    for src, dst in ((stdin_fd, 0), (out_w, 1), (err_w, 2), (rep_w, 3)):
+def _program(job, in_fds, out_w, err_w, rep_w, caps, cfg, uid, workdir) -> None:
+    stdin_fd, chan = in_fds
+    moves = [(stdin_fd, 0), (out_w, 1), (err_w, 2), (rep_w, 3)]
+    if chan is not None:
+        moves.append((fcntl.fcntl(chan, fcntl.F_DUPFD, 10), _CHANNEL_FD))  # above 0-4: no dup2 below clobbers it
+    for src, dst in moves:
         os.dup2(src, dst)
-    os.closerange(4, 65536)
+    os.closerange(_CHANNEL_FD + (chan is not None), 65536)
     if caps["isolate"]:
         os.chroot(cfg["root"])
         os.chdir("/tmp")
@@ -345,10 +375,21 @@ def _runner(job) -> None:
     mod = types.ModuleType("__main__")
     mod.__builtins__ = builtins
     sys.modules["__main__"] = mod
+    role, h = job.get("role", "exec"), _harness
+    snap = dict(vars(builtins))  # taken before any untrusted code runs
     try:
-        for name, src in job["sources"]:
-            exec(compile(src, name, "exec", dont_inherit=True), mod.__dict__)
+        if role == "tests":
+            h.run_tests(mod.__dict__, job, _CHANNEL_FD)
+        else:
+            for name, src in job["sources"]:
+                exec(compile(src, name, "exec", dont_inherit=True), mod.__dict__)
+            if role == "candidate":
+                h.serve(mod.__dict__, _CHANNEL_FD, snap, main_pid)
         rep = {"ok": True}
+        beside = role == "exec" and any(name == "<tests>" for name, _ in job["sources"])
+        hack = h.builtins_tampered(snap) if beside else None
+        if hack:  # tests ran beside the code; best effort only: that code could also have patched this check
+            rep = {"ok": False, "exc": "RewardHack", "msg": hack, "harness": True}
     except SystemExit as e:
         ok = job["exit_ok"] and e.code in (None, 0)
         rep = {"ok": True} if ok else {"ok": False, "exc": "SystemExit", "msg": str(e.code)}
@@ -356,11 +397,20 @@ def _runner(job) -> None:
         rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": getattr(e, "errno", None)}
         if isinstance(e, SyntaxError):
             rep.update(file=e.filename, line=e.lineno, msg=e.msg)
+        if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
+            rep["harness"] = True  # set only by the tests job, which runs no code of the solution
+        elif role == "candidate" and isinstance(e, h.RewardHack):
+            rep["harness"] = True  # the client honours only RewardHack from a job that ran solution code
+        cand = e.__dict__.get("_candidate") if role == "tests" else None
+        if cand:  # the solution's exception, re-raised by the proxy: report it as the solution's
+            rep.update(exc=cand[0], msg=cand[1], errno=None)
         for fr in traceback.extract_tb(e.__traceback__):
             if fr.filename == "<tests>":
                 rep["test_line"] = fr.lineno
             elif fr.filename == "<solution>":
                 rep["solution_line"] = fr.lineno
+        if cand and cand[2]:
+            rep["solution_line"] = cand[2]
         try:
             # tb_next: start at the program's frame, not this runner's
             traceback.print_exception(type(e), e, e.__traceback__.tb_next, limit=20)

@@ -91,6 +91,8 @@ def test_stdio_program_reading_more_input_than_given(v):
         (json.dumps({"kind": "humaneval", "prompt": "", "test": ""}), "bad reference: humaneval reference lacks 'entry_point'"),
         (json.dumps({"kind": "asserts", "tests": "assert (("}), "bad reference: tests do not compile"),
         (json.dumps({"kind": "stdio", "cases": []}), "bad reference: stdio reference needs a non-empty list"),
+        (json.dumps({"kind": "asserts", "tests": "", "isolation": "none"}),
+         "bad reference: isolation must be 'split' or 'joint', got 'none'"),
     ],
 )
 def test_bad_reference_is_unverifiable_not_an_error(v, ref, why):

@@ -309,7 +309,7 @@ def test_early_os_exit_zero_is_not_a_pass(v):
 
 def test_forged_success_report_is_rejected(v):
     code = "import os\nos.write(3, b'{\"ok\": true, \"nonce\": \"guess\"}\\n')\nos._exit(0)"
-    assert run(v, code) == "exited with code 0 before the tests completed"
+    assert run(v, code) == "reward hack: the program wrote its own report on the result channel (fd 3)"
 
 
 def test_signal_handler_cannot_swallow_the_kill(v):

@@ -1,0 +1,115 @@
+"""Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`).
+
+:func:`rewrite` compiles test code with every ``==``, ``!=``, ``in`` and ``not in`` replaced by
+:func:`exact_eq` / :func:`exact_in`: plain builtin values must have the same type at every level
+(``True``, ``1`` and ``1.0`` differ; a tuple is not a list). Ordering (``<``), ``is`` and arithmetic
+are untouched, so ``abs(f(x) - y) < 1e-6`` works as written. A value that is not a plain builtin
+can only come from the trusted test code itself (the solution's values arrive decoded), so its own
+``__eq__`` decides.
+
+    >>> g = {}
+    >>> install_comparisons(g)
+    >>> exec(rewrite("ok = (True == 1, [1] == [1], 2 in (2.0,))", "<t>")[0], g)
+    >>> g["ok"]
+    (False, True, False)
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
+
+#: exact types that cross the boundary; anything else (subclasses included) is not data
+PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+
+
+def exact_eq(a, b) -> bool:
+    """``a == b`` with exact types for plain data, recursively; a non-plain (trusted, test-side) object
+    decides itself."""
+    ta, tb = type(a), type(b)
+    if ta not in PLAIN or tb not in PLAIN:
+        return a == b
+    if ta is not tb:
+        return False
+    if ta is list or ta is tuple:
+        return len(a) == len(b) and all(exact_eq(x, y) for x, y in zip(a, b))
+    if ta is set or ta is frozenset:
+        return {_key(x) for x in a} == {_key(y) for y in b}
+    if ta is dict:
+        ka, kb = {_key(k): v for k, v in a.items()}, {_key(k): v for k, v in b.items()}
+        return ka.keys() == kb.keys() and all(exact_eq(v, kb[k]) for k, v in ka.items())
+    return a == b
+
+
+def _key(x):
+    """A hashable stand-in for ``x`` under which ``1``, ``True`` and ``1.0`` differ (set members, dict keys)."""
+    t = type(x)
+    if t is tuple:
+        return (t, tuple(_key(v) for v in x))
+    if t is frozenset:
+        return (t, frozenset(_key(v) for v in x))
+    return (t, x)
+
+
+def exact_in(a, c) -> bool:
+    """``a in c`` where membership in a plain container means :func:`exact_eq` with a member."""
+    tc = type(c)
+    if tc is list or tc is tuple or tc is set or tc is frozenset or tc is dict:
+        return any(exact_eq(a, x) for x in c)
+    if tc is range:
+        return type(a) is int and a in c
+    return a in c  # str/bytes substrings, trusted objects
+
+
+def exact_chain(ops: str, *vals) -> bool:
+    """A chained comparison (``a < b == c``), operands already evaluated."""
+    table = {"==": exact_eq, "!=": lambda x, y: not exact_eq(x, y), "in": lambda x, y: exact_in(x, y),
+             "not in": lambda x, y: not exact_in(x, y), "<": operator.lt, "<=": operator.le, ">": operator.gt,
+             ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}
+    return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
+
+
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
+        ast.Gt: ">", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not"}
+
+
+class _Exact(ast.NodeTransformer):
+    """Rewrites ``==``/``!=``/``in``/``not in`` in the test code into calls of the exact comparisons."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if not any(type(op) in (ast.Eq, ast.NotEq, ast.In, ast.NotIn) for op in node.ops):
+            return node
+        call = lambda f, args: ast.Call(ast.Name(f, ast.Load()), args, [])  # noqa: E731
+        if len(node.ops) > 1:
+            ops = ",".join(_OPS[type(op)] for op in node.ops)
+            return call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
+        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
+        fn = call("__exact_eq__" if op in (ast.Eq, ast.NotEq) else "__exact_in__", [left, right])
+        return ast.UnaryOp(ast.Not(), fn) if op in (ast.NotEq, ast.NotIn) else fn
+
+
+def rewrite(src: str, filename: str):
+    """Compiled test code with exact comparisons (needs ``install_comparisons`` in its globals)."""
+    tree = _Exact().visit(ast.parse(src, filename))
+    return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True), tree
+
+
+def install_comparisons(g: dict) -> None:
+    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain)
+
+
+def free_names(tree) -> list[str]:
+    """Names the test code reads but never binds (candidates for the solution's globals)."""
+    read, bound = set(), set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, ast.alias):
+            bound.add((n.asname or n.name).split(".")[0])
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})

@@ -1,0 +1,384 @@
+"""The split test harness (stdlib only; loaded by :mod:`verifiers.sandbox_server` before any job runs).
+
+Why: a reward hacker's code that shares a process with the tests can rig what the tests see
+(``__eq__`` that is always True, patched builtins, a replaced ``check``, expected values read from
+stack frames). So the candidate and the tests run as two sandboxed jobs that share only a socket:
+
+- the *candidate* job (role ``candidate``) execs the solution, then :func:`serve` answers calls;
+- the *tests* job (role ``tests``) never imports the solution: :func:`run_tests` execs the trusted
+  code, binds each name the tests need from the solution to a :class:`Remote` proxy, and runs the
+  tests with every ``==``, ``!=``, ``in``, ``not in`` made type-exact (:mod:`verifiers.exact_compare`).
+
+Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
+``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked
+recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(x) - y) < 1e-6`` works.
+
+    >>> decode(encode({"a": (1, True, 1.0)})) == {"a": (1, True, 1.0)}
+    True
+    >>> [type(x).__name__ for x in decode(encode((1, True, 1.0, None)))]
+    ['int', 'bool', 'float', 'NoneType']
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import stat
+import sys
+import threading
+import types
+
+
+
+def _sibling(name: str):
+    """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
+    by path it is always this checkout's copy, never another install of the package."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_exact = _sibling("exact_compare")
+PLAIN, exact_eq, exact_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in
+MAX_MSG = 16 << 20  # one call's arguments or result, encoded
+MAX_DEPTH = 200
+
+
+class RewardHack(Exception):
+    """The solution tampered with the harness (or rigged a returned value); reason: ``reward hack: ...``."""
+
+
+class Unsupported(Exception):
+    """The solution gave the tests something the split harness does not pass (a score of 0)."""
+
+
+class HarnessError(Exception):
+    """The *tests* asked for something the split harness cannot do (cannot verify: score None)."""
+
+
+class CandidateGone(Exception):
+    """The candidate job ended (crash, exit, limit) before answering; its own report gives the reason."""
+
+
+# ----------------------------------------------------------------------------- codec
+
+def encode(x, depth: int = 0):
+    """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
+    t = type(x)
+    if depth > MAX_DEPTH:
+        raise TypeError("a value nested deeper than %d levels" % MAX_DEPTH)
+    if x is None:
+        return ["n"]
+    if t is bool:
+        return ["b", int(x)]
+    if t is int:
+        return ["i", hex(x)]  # hex: no 4300-digit limit on int(str)
+    if t is float:
+        return ["f", x.hex()]  # exact, inf and nan included
+    if t is complex:
+        return ["c", x.real.hex(), x.imag.hex()]
+    if t is str:
+        return ["s", x]
+    if t is bytes:
+        return ["y", x.hex()]
+    if t is list or t is tuple or t is set or t is frozenset:
+        return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
+    if t is dict:
+        return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
+    raise TypeError("a value of type %r" % t.__name__)
+
+
+def decode(e, depth: int = 0):
+    """Inverse of :func:`encode`; anything malformed raises ValueError (plain builtins only come out)."""
+    if depth > MAX_DEPTH or type(e) is not list or not e or type(e[0]) is not str:
+        raise ValueError("malformed value")
+    tag, n = e[0], len(e)
+    if tag == "n" and n == 1:
+        return None
+    if tag == "b" and n == 2 and e[1] in (0, 1) and type(e[1]) is int:
+        return e[1] == 1
+    if tag == "i" and n == 2 and type(e[1]) is str:
+        return int(e[1], 16)
+    if tag == "f" and n == 2 and type(e[1]) is str:
+        return float.fromhex(e[1])
+    if tag == "c" and n == 3 and type(e[1]) is str and type(e[2]) is str:
+        return complex(float.fromhex(e[1]), float.fromhex(e[2]))
+    if tag == "s" and n == 2 and type(e[1]) is str:
+        return e[1]
+    if tag == "y" and n == 2 and type(e[1]) is str:
+        return bytes.fromhex(e[1])
+    if tag in ("l", "t", "S", "F") and n == 2 and type(e[1]) is list:
+        items = [decode(v, depth + 1) for v in e[1]]
+        return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)  # TypeError if unhashable
+    if tag == "d" and n == 2 and type(e[1]) is list:
+        if not all(type(kv) is list and len(kv) == 2 for kv in e[1]):
+            raise ValueError("malformed dict")
+        return {decode(k, depth + 1): decode(v, depth + 1) for k, v in e[1]}
+    raise ValueError("malformed value")
+
+
+def rigged(x) -> str | None:
+    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
+    t = type(x)
+    if t in PLAIN:
+        return None
+    for base in t.__mro__[1:]:
+        if base in PLAIN and base is not object:
+            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
+                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
+                    why = "returned a value of type %r (subclass of %s) that overrides %s"
+                    return why % (t.__name__, base.__name__, m)
+    try:
+        probe = object()
+        if (x == probe) is True or (x != probe) is False:
+            return "returned a value of type %r that compares equal to anything" % t.__name__
+    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
+        pass
+    return None
+
+
+# ----------------------------------------------------------------------------- framing on the call channel
+
+def send(fd: int, obj) -> None:
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    data = len(data).to_bytes(8, "little") + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def recv(fd: int):
+    """One message, or None at EOF; ValueError if it is not well framed JSON within the size cap."""
+    head = _read(fd, 8)
+    if head is None:
+        return None
+    size = int.from_bytes(head, "little")
+    if size > MAX_MSG:
+        raise ValueError("message of %d bytes" % size)
+    body = _read(fd, size)
+    if body is None:
+        raise ValueError("truncated message")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ValueError("not JSON") from None
+
+
+def _read(fd: int, n: int):
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None if not buf else buf
+        buf += chunk
+    return buf
+
+
+# ----------------------------------------------------------------------------- candidate side
+
+def builtins_tampered(snap: dict) -> str | None:
+    """The first builtin replaced or deleted since ``snap`` (``dict(vars(builtins))``); additions are fine."""
+    now = vars(builtins)
+    for k, v in snap.items():
+        if now.get(k, snap) is not v:
+            return "the solution replaced builtins.%s" % k
+    return None
+
+
+def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
+    """Answer the tests' lookups and calls on ``fd`` until EOF (the tests job ended)."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ValueError("not a socket")
+        _serve(g, fd, snap, main_pid)
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the tests' job ended (e.g. its timeout) while we answered
+    except (OSError, ValueError):  # the tests job is trusted: a bad fd or garbage means the solution touched it
+        raise RewardHack("the solution closed or replaced the call channel (fd %d)" % fd) from None
+
+
+def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
+    while True:
+        req = recv(fd)
+        if req is None:
+            return
+        if os.getpid() != main_pid:
+            os._exit(0)  # a fork made by the solution never answers
+        hack = builtins_tampered(snap)
+        if hack:
+            send(fd, {"hack": hack})
+            continue
+        if "lookup" in req:
+            send(fd, {"names": {n: _describe(g[n]) for n in req["lookup"] if type(n) is str and n in g}})
+            continue
+        reply = _call(g, req)
+        if os.getpid() != main_pid:
+            os._exit(0)  # the solution forked inside the call: only the process that was called answers
+        if len(json.dumps(reply)) > MAX_MSG:
+            reply = {"unsupported": "%s() returned more than %d MiB of data" % (req["call"], MAX_MSG >> 20)}
+        send(fd, reply)
+
+
+def _describe(v) -> list:
+    if type(v) in PLAIN:
+        try:
+            return ["data", encode(v)]
+        except TypeError:
+            pass
+    if isinstance(v, types.ModuleType):
+        return ["module", v.__name__]
+    if callable(v):
+        return ["callable"]
+    return ["other", type(v).__name__]
+
+
+def _call(g: dict, req: dict) -> dict:
+    name = req["call"]
+    try:
+        args, kwargs = decode(req["args"]), decode(req["kwargs"])
+        out = g[name](*args, **kwargs)
+    except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
+        line = None
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<solution>":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        code = e.code if isinstance(e, SystemExit) and type(e.code) in (int, type(None)) else None
+        try:
+            msg = str(e)[:300]
+        except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
+            msg = "<unprintable>"
+        return {"raised": [type(e).__name__, msg, line, code]}
+    why = rigged(out)
+    if why:
+        return {"hack": "%s() %s" % (name, why)}
+    try:
+        return {"ok": encode(out)}
+    except TypeError as e:
+        return {"unsupported": "%s() returned %s; only plain builtins cross to the tests" % (name, e)}
+
+
+# ----------------------------------------------------------------------------- tests side
+
+_CALL_LOCK = threading.Lock()
+
+
+class Remote:
+    """Stands for a function of the solution: sends the call as data, returns the decoded result."""
+
+    def __init__(self, fd: int, name: str):
+        self._fd, self.__name__ = fd, name
+
+    def __repr__(self):
+        return "<solution's %s>" % self.__name__
+
+    def __call__(self, *args, **kwargs):
+        try:
+            a, k = encode(args), encode(kwargs)
+        except TypeError as e:
+            raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
+                               % (e, self.__name__)) from None
+        with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
+            try:
+                send(self._fd, {"call": self.__name__, "args": a, "kwargs": k})
+            except OSError:
+                raise CandidateGone() from None
+            msg = _reply(self._fd)
+        if "ok" not in msg:
+            raise RewardHack("malformed message on the call channel")
+        try:
+            return decode(msg["ok"])
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
+
+
+class Opaque:
+    """A global of the solution that is neither data nor callable: any use fails the sample."""
+
+    def __init__(self, name: str, type_name: str):
+        self._why = "the tests use %r, a %r of the solution; only functions and plain data cross" % (name, type_name)
+
+    def __getattr__(self, attr):
+        raise Unsupported(self._why)
+
+    def __bool__(self):
+        raise Unsupported(self._why)
+
+    __eq__ = __call__ = __iter__ = __getitem__ = lambda self, *a: Opaque.__bool__(self)  # noqa: E731
+    __hash__ = None
+
+
+def _reply(fd: int) -> dict:
+    try:
+        msg = recv(fd)
+    except ValueError:
+        raise RewardHack("malformed message on the call channel") from None
+    except OSError:
+        msg = None
+    if msg is None:
+        raise CandidateGone()
+    if type(msg) is not dict or len(msg) != 1:
+        raise RewardHack("malformed message on the call channel")
+    kind, v = next(iter(msg.items()))
+    if kind == "hack" and type(v) is str:
+        raise RewardHack(v[:200])
+    if kind == "unsupported" and type(v) is str:
+        raise Unsupported(v[:300])
+    if kind == "raised" and type(v) is list and len(v) == 4:
+        raise _raised(*v)
+    return msg
+
+
+def _raised(name, msg, line, code) -> BaseException:
+    """The solution's exception, re-created as a builtin class of that name so ``except ValueError`` works."""
+    base = getattr(builtins, name, None) if type(name) is str else None
+    if not (isinstance(base, type) and issubclass(base, BaseException)):
+        base = Exception
+    try:
+        cls = type(str(name)[:100], (base,), {})
+        e = cls.__new__(cls)
+        e.args = (str(msg),)
+    except Exception:  # noqa: BLE001 - e.g. an exception type with a fixed layout
+        e = Exception(str(msg))
+    if isinstance(e, SystemExit):
+        e.code = code if type(code) is int else None
+    e.__dict__["_candidate"] = (str(name)[:100], str(msg)[:300], line if type(line) is int else None)
+    return e
+
+
+def run_tests(g: dict, job: dict, fd: int) -> None:
+    """Exec the trusted sources, bind the solution's names as proxies/data, run the rewritten tests."""
+    *trusted, (tname, tsrc) = job["sources"]
+    for name, src in trusted:
+        exec(compile(src, name, "exec", dont_inherit=True), g)
+    code, tree = _exact.rewrite(tsrc, tname)
+    names = job["harness"].get("names") or [n for n in _exact.free_names(tree) if n not in g]
+    try:
+        send(fd, {"lookup": names})
+    except OSError:
+        raise CandidateGone() from None
+    found = _reply(fd).get("names")
+    if type(found) is not dict:
+        raise RewardHack("malformed message on the call channel")
+    for n in names:
+        g.pop(n, None)  # e.g. the prompt's stub of the entry point: only the solution's counts
+        desc = found.get(n)
+        if type(desc) is not list or not desc:
+            continue
+        if desc[0] == "callable":
+            g[n] = Remote(fd, n)
+        elif desc[0] == "data" and len(desc) == 2:
+            try:
+                g[n] = decode(desc[1])
+            except (ValueError, TypeError, OverflowError):
+                raise RewardHack("malformed value on the call channel") from None
+        elif desc[0] == "module" and type(desc[1]) is str and desc[1].split(".")[0] in sys.stdlib_module_names:
+            g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
+        else:
+            g[n] = Opaque(n, str(desc[-1])[:60])
+    _exact.install_comparisons(g)
+    exec(code, g)
