@@ -118,7 +118,8 @@ def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     msgs = [[{"role": "user", "content": q}] for q in QUESTIONS[:4]]
     res = teacher.generate([GenRequest(f"k{i}", m, SamplingParams(max_tokens=8, top_logprobs=3)) for i, m in enumerate(msgs)])
     rows = [new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=m, completion=g.text,
-                       teacher_topk=json.dumps(g.top_logprobs)) for i, (m, g) in enumerate(zip(msgs, res))]
+                       teacher_topk=json.dumps(g.top_logprobs), teacher_topk_meta=json.dumps(g.logprobs_meta))
+            for i, (m, g) in enumerate(zip(msgs, res))]
     assert all(len(json.loads(x["teacher_topk"])) == g.tokens_out and g.tokens_out > 0 for x, g in zip(rows, res))
     r = recipe(tmp_path, "  method: kd\n  kd: {alpha: 0.7, temperature: 1.0}\n")
     info = train(r, rows, str(tmp_path / "train"))
