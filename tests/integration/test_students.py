@@ -1,6 +1,7 @@
 """Students beyond plain SFT on the tiny model, CPU, a few steps each: DPO, KD, on-policy, Ray Train fault tolerance."""
 
 import json
+import re
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +131,12 @@ def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     rows[0]["teacher_topk"] = None
     with pytest.raises(FactoryError, match="top_logprobs > 0"):
         train(r, rows, str(tmp_path / "train2"))
+    # top-k an API returned for a warped sample are not the teacher's distribution: refused, naming run and row
+    rows[0].update(teacher_topk=rows[1]["teacher_topk"], teacher="api", teacher_topk_meta=json.dumps(
+        {"source": "api", "raw": None, "temperature": 0.7, "top_p": 1.0, "token": "id"}))
+    with pytest.raises(FactoryError, match=rf"1 row\(s\) of the run at {re.escape(str(tmp_path / 'run3'))} \({rows[0]['id']}\) hold top-k "
+                                           r"logprobs from teacher 'api' \(api\) sampled at temperature 0.7"):
+        train(r, rows, str(tmp_path / "run3" / "train"))
 
 
 def test_onpolicy_context_distillation_with_local_teacher(tmp_path, ray_local):
