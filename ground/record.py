@@ -39,6 +39,8 @@ dedup_key      sha256 of the normalised text compared by exact dedup
 cluster_id     dedup cluster id (null if unique)
 survivor_id    id of the row kept for the cluster (null if this row is the survivor)
 teacher_topk   JSON: per-token top-k logprobs when the recipe asks for them (else null)
+teacher_topk_meta  JSON: what teacher_topk means: source engine, raw (model distribution at temperature 1,
+               before sampling warps) or not, sampling temperature / top_p, token ids or strings
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ SCHEMA = pa.schema(
         ("cluster_id", pa.string()),
         ("survivor_id", pa.string()),
         ("teacher_topk", pa.string()),
+        ("teacher_topk_meta", pa.string()),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)

@@ -11,6 +11,10 @@ Token ids are the teacher's, so teacher and student must share a tokenizer (a sa
 teacher); the completion is re-tokenised with the student tokenizer and position t gets the
 teacher's t-th entry. Rows whose re-tokenised length differs from the stored top-k length are
 counted (``kd_misaligned``) and use soft labels only on the common prefix.
+
+The top-k must be the teacher's raw distribution, not one warped by its sampling temperature /
+top-p; API teachers' token strings are mapped to student ids. Both checks, and why, live in
+:mod:`students.kd_labels`; they run on the driver, before any worker starts.
 """
 
 from __future__ import annotations
@@ -25,9 +29,15 @@ from teachers.reasoning import join_reasoning
 log = logging.getLogger(__name__)
 
 
-def kd_examples(rows: list[dict], drop_system: bool = False) -> list[dict]:
-    """Rows -> {prompt (messages), completion (text), topk}; a row without top-k is an error."""
-    out = []
+def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, student: str = "student",
+                where: str = "this run") -> list[dict]:
+    """Rows -> {prompt (messages), completion (text), topk}; a row without raw top-k is an error.
+
+    ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`."""
+    from students.kd_labels import TokenMap, check_raw
+
+    check_raw(rows, where)
+    out, tmap = [], None
     for r in rows:
         if r.get("completion") is None or not r.get("messages"):
             continue
@@ -35,11 +45,17 @@ def kd_examples(rows: list[dict], drop_system: bool = False) -> list[dict]:
             raise FactoryError(f"method kd needs stored teacher top-k logprobs (teacher.sampling.top_logprobs > 0); "
                                f"row {r['id']} has none")
         topk = json.loads(r["teacher_topk"])
-        if topk and topk[0] and not isinstance(topk[0][0][0], int):
-            raise FactoryError("method kd needs teacher token ids in teacher_topk (an hf_local teacher); got token strings")
+        if any(step and not isinstance(step[0][0], int) for step in topk):
+            if student_tok is None:
+                raise FactoryError(f"method kd: row {r['id']} holds token strings; mapping them needs the student tokenizer")
+            tmap = tmap or TokenMap(student_tok, student)
+            topk = tmap.to_ids(topk, r["id"])
         msgs = [m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")]
         out.append({"prompt": msgs, "completion": join_reasoning(r.get("reasoning"), r["completion"]), "topk": topk,
                     "prompt_id": r["prompt_id"]})
+    if tmap is not None and tmap.dropped:
+        log.warning("kd: %d top-k entries given as token strings several student tokens decode to were dropped "
+                    "(their mass goes to the tail bucket)", tmap.dropped)
     return out
 
 
@@ -81,13 +97,41 @@ def collate(batch: list[dict], pad_id: int) -> dict:
     return {"input_ids": ids, "attention_mask": att, "labels": labels, "topk_ids": tids, "topk_logprobs": tlps}
 
 
-def _kd_loop(config: dict[str, Any]) -> None:
+def soft_terms(logits, batch: dict, temperature: float = 1.0, tail: bool = True, reduction: str = "mean"):
+    """The soft-label KL of ``logits`` to a collated batch's teacher top-k: logits at t predict token t+1,
+    whose stored teacher entry sits at t+1 (see :func:`encode`); positions without an entry are masked."""
+    from students.losses import topk_kd_loss
+
+    tgt, tlps = batch["labels"][:, 1:], batch["topk_logprobs"][:, 1:]
+    mask = (tgt != -100).float() * (tlps[..., 0] > float("-inf")).float()
+    return topk_kd_loss(logits[:, :-1], batch["topk_ids"][:, 1:], tlps, mask, temperature=temperature, tail=tail,
+                        reduction=reduction), mask
+
+
+def topk_kl(model, tok, examples: list[dict], max_len: int = 512, batch_size: int = 8) -> float:
+    """Mean per-token KL(teacher top-k + tail || model) over the completions of ``kd_examples`` output.
+
+    The held-out measure of soft-label KD: the base student against the student after training.
+
+        >>> kl = topk_kl(model, tok, kd_examples(heldout_rows, drop_system=True))
+    """
     import torch
+
+    total, n = 0.0, 0.0
+    for s in range(0, len(examples), batch_size):
+        batch = collate([encode(e, tok, max_len)[0] for e in examples[s : s + batch_size]], tok.pad_token_id)
+        with torch.inference_mode():
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        kl, mask = soft_terms(logits, batch, reduction="sum")
+        total, n = total + float(kl), n + float(mask.sum())
+    return total / max(n, 1.0)
+
+
+def _kd_loop(config: dict[str, Any]) -> None:
     import torch.nn.functional as F
     from peft import get_peft_model
     from transformers import Trainer, TrainingArguments
 
-    from students.losses import topk_kd_loss
     from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
 
     cfg = config["train"]
@@ -108,13 +152,11 @@ def _kd_loop(config: dict[str, Any]) -> None:
 
     class KDTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels, tids, tlps = inputs.pop("labels"), inputs.pop("topk_ids"), inputs.pop("topk_logprobs")
+            batch = {k: inputs.pop(k) for k in ("labels", "topk_ids", "topk_logprobs")}
             out = model(**inputs)
-            logits, tgt = out.logits[:, :-1], labels[:, 1:]
-            mask = (tgt != -100).float()
+            logits, tgt = out.logits[:, :-1], batch["labels"][:, 1:]
             ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), tgt.reshape(-1), ignore_index=-100)
-            soft_mask = torch.isfinite(tlps[:, 1:, 0]).float() * mask
-            kd = topk_kd_loss(logits, tids[:, 1:], tlps[:, 1:], soft_mask, temperature=T, tail=tail)
+            kd, _ = soft_terms(out.logits, batch, temperature=T, tail=tail)
             loss = alpha * T * T * kd + (1 - alpha) * ce
             return (loss, out) if return_outputs else loss
 

@@ -387,7 +387,9 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
         from students.kd import kd_examples, run_kd
 
         tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_kd(cfg, kd_examples(tr, cfg["drop_system_prompt"]), kd_examples(va, cfg["drop_system_prompt"]), out_dir, fault=fault)
+        kw = dict(drop_system=cfg["drop_system_prompt"], student_tok=_driver_tokenizer(cfg["student"]), student=cfg["student"],
+                  where=f"the run at {Path(out_dir).parent}")
+        info = run_kd(cfg, kd_examples(tr, **kw), kd_examples(va, **kw), out_dir, fault=fault)
     elif method == "dpo":
         from students.dpo import run_dpo
         from students.pairs import build_pairs

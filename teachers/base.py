@@ -68,10 +68,27 @@ class GenResult:
     error: str | None = None
     #: per generated token: list of [[token_id_or_str, logprob], ...] (top-k), when asked for
     top_logprobs: list | None = None
+    #: what ``top_logprobs`` mean (see :func:`logprobs_meta`); None when there are none
+    logprobs_meta: dict | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def logprobs_meta(source: str, params: SamplingParams, raw: bool | None, token: str) -> dict:
+    """Provenance of stored top-k logprobs, written next to them (``teacher_topk_meta``).
+
+    ``raw`` is True when they are the model's own distribution at temperature 1, taken before any
+    temperature / top-p warp (hf_local, vllm); None when the engine cannot know (an API). ``token``
+    is ``"id"`` (token ids) or ``"str"`` (token strings, as APIs return them). Soft-label KD reads it
+    to refuse warped distributions (students/kd_labels.py).
+
+    >>> logprobs_meta("api", SamplingParams(temperature=0.7), None, "str")["temperature"]
+    0.7
+    """
+    return {"source": source, "raw": raw, "temperature": float(params.temperature), "top_p": float(params.top_p),
+            "token": token}
 
 
 class Teacher:

@@ -29,7 +29,10 @@ _SCHEMA = pa.schema([("key", pa.string()), ("result", pa.string())])
 
 
 def request_key(engine: str, model: str, messages: list[dict], params: dict, sample_index: int) -> str:
-    return sha("request-v1", engine, model, messages, params, int(sample_index), n=40)
+    # hf_local top-k logprobs were taken after the sampling warpers before issue #13; a new key version for
+    # exactly those requests keeps such stale entries from ever being served as raw logprobs
+    version = "request-v2-rawlp" if engine == "hf_local" and params.get("top_logprobs") else "request-v1"
+    return sha(version, engine, model, messages, params, int(sample_index), n=40)
 
 
 class RequestCache:

@@ -10,6 +10,11 @@ pads little), left-padded, and run through ``model.generate`` ``batch_size`` at 
 loads once per instance, i.e. once per Ray actor. Sampling is seeded per batch from the requests'
 seeds, so a re-run of the same batch is reproducible; greedy decoding (temperature 0) is
 deterministic regardless of batching.
+
+Top-k logprobs (``SamplingParams.top_logprobs``) are the raw model distribution at temperature 1:
+``log_softmax`` of the logits as the model emits them (``output_logits``), never of the scores after
+the temperature / top-p warpers (``output_scores``), which are sharpened and truncated to ``-inf``
+and would teach a KD student a distribution the teacher does not have (issue #13).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import time
 from typing import Any
 
-from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.base import GenRequest, GenResult, SamplingParams, Teacher, logprobs_meta
 from teachers.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
@@ -89,8 +94,8 @@ class HFLocalTeacher(Teacher):
             torch.manual_seed(p.seed)
         else:
             kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        if p.top_logprobs:
-            kw.update(output_scores=True, return_dict_in_generate=True)
+        if p.top_logprobs:  # raw logits, before any warper: see the module docstring
+            kw.update(output_logits=True, return_dict_in_generate=True)
         with torch.inference_mode():
             out = self._model.generate(**enc, **kw)
         seqs = out.sequences if p.top_logprobs else out
@@ -109,16 +114,26 @@ class HFLocalTeacher(Teacher):
                 if s in text:
                     text, finished = text.split(s, 1)[0], True
             reasoning, text = split_reasoning(text)
-            topk = None
-            if p.top_logprobs:
-                topk = []
-                for t in range(n):
-                    lp = torch.log_softmax(out.scores[t][b].float(), dim=-1)
-                    v, ix = lp.topk(p.top_logprobs)
-                    topk.append([[int(a), round(float(c), 4)] for a, c in zip(ix.tolist(), v.tolist())])
+            topk = raw_topk([out.logits[t][b] for t in range(n)], p.top_logprobs) if p.top_logprobs else None
             results.append(GenResult(
                 text=text, reasoning=reasoning, finish_reason="stop" if finished else "length",
                 tokens_in=int(enc["attention_mask"][b].sum()), tokens_out=n, seconds=dt / len(prompts),
-                top_logprobs=topk,
+                top_logprobs=topk, logprobs_meta=logprobs_meta(self.engine, p, True, "id") if topk is not None else None,
             ))
         return results
+
+
+def raw_topk(logits: list, k: int) -> list[list]:
+    """Per position, the ``k`` best ``[token_id, logprob]`` of ``log_softmax(logits)`` (fp32, 4 decimals).
+
+    >>> import torch
+    >>> raw_topk([torch.tensor([0.0, 1.0, 2.0])], 2)
+    [[[2, -0.4076], [1, -1.4076]]]
+    """
+    import torch
+
+    out = []
+    for row in logits:
+        v, ix = torch.log_softmax(row.float(), dim=-1).topk(k)
+        out.append([[int(a), round(float(c), 4)] for a, c in zip(ix.tolist(), v.tolist())])
+    return out

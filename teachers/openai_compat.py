@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from ground.errors import FactoryError
-from teachers.base import GenRequest, GenResult, Teacher
+from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -353,11 +353,15 @@ class OpenAICompatTeacher(Teacher):
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
         pr = self.options.prices
+        top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
         return GenResult(
             text=text, reasoning=reasoning, finish_reason=choice.get("finish_reason") or "stop",
             tokens_in=tin, tokens_out=tout,
             cost=(tin * pr.input_per_mtok + tout * pr.output_per_mtok) / 1e6,
-            top_logprobs=self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None,
+            top_logprobs=top,
+            # a server may or may not warp its logprobs by temperature/top_p: "raw" is unknown (None), so KD
+            # accepts these only when sampled at temperature 1, top_p 1 (students/kd_labels.py)
+            logprobs_meta=logprobs_meta("api", req.params, None, "str") if top else None,
         )
 
     def _logprobs(self, lp: dict | None) -> list | None:

@@ -40,6 +40,7 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
         tokens_in=res.tokens_in, tokens_out=res.tokens_out, gen_seconds=0.0 if cache_hit else res.seconds,
         cache_hit=cache_hit,
         teacher_topk=json.dumps(res.top_logprobs) if res.top_logprobs else None,
+        teacher_topk_meta=json.dumps(res.logprobs_meta) if res.top_logprobs and res.logprobs_meta else None,
     )
     cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
     cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0

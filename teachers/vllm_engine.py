@@ -19,6 +19,11 @@ valid across re-runs. That is why ``n`` samples arrive as ``n`` rows with ``Samp
 rather than one request with ``n`` > 1. vLLM schedules the batch continuously itself; a larger
 ``teacher.batch_size`` (e.g. 256) keeps the GPU full.
 
+Top-k logprobs. The engine is built with ``logprobs_mode="raw_logprobs"`` (vLLM's engine argument,
+``ModelConfig.logprobs_mode``): the returned logprobs are the model's log-softmax before temperature,
+top-p and any logits processor, so rows sampled at temperature 0.7 still store the teacher's own
+distribution for soft-label KD. ``engine_kwargs`` may not switch it to a processed mode.
+
 ``ray.data.llm`` path. :func:`build_vllm_processor` builds the same generation as a Ray Data LLM
 processor (vLLM engine stage with its own chat-template/tokenize/detokenize stages), mapping our row
 columns in and out. It is the better fit for very large runs on a fixed cluster (engine actors
@@ -35,12 +40,14 @@ from typing import Any
 
 from ground.errors import MissingDependencyError
 from ground.record import SCHEMA
-from teachers.base import GenRequest, GenResult, SamplingParams, Teacher
+from teachers.base import GenRequest, GenResult, SamplingParams, Teacher, logprobs_meta
 from teachers.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
 
 INSTALL = "pip install 'distill-factory[gpu]'"
+#: vLLM's engine argument value for logprobs taken before any sampling warp (see the module docstring)
+RAW_LOGPROBS = "raw_logprobs"
 
 
 def _import_vllm():
@@ -99,10 +106,15 @@ class VLLMTeacher(Teacher):
         args = dict(model=path, tensor_parallel_size=int(tensor_parallel_size), gpu_memory_utilization=float(gpu_memory_utilization))
         if max_model_len:
             args["max_model_len"] = int(max_model_len)
-        clash = set(engine_kwargs or {}) & set(args)
+        extra = dict(engine_kwargs or {})
+        mode = extra.pop("logprobs_mode", RAW_LOGPROBS)
+        if mode != RAW_LOGPROBS:
+            raise ValueError(f"engine_kwargs.logprobs_mode: {mode!r} would not store raw log-probabilities; "
+                             f"soft-label KD needs {RAW_LOGPROBS!r} (the default here)")
+        clash = set(extra) & set(args)
         if clash:
             raise ValueError(f"engine_kwargs repeats {sorted(clash)}: set them as options instead")
-        args.update(engine_kwargs or {})
+        args.update(extra, logprobs_mode=RAW_LOGPROBS)
         return args
 
     def sampling_params(self, p: SamplingParams):
@@ -142,6 +154,7 @@ class VLLMTeacher(Teacher):
         return GenResult(
             text=text, reasoning=reasoning, finish_reason=c.finish_reason or "stop",
             tokens_in=len(out.prompt_token_ids or []), tokens_out=len(c.token_ids), seconds=seconds, top_logprobs=topk,
+            logprobs_meta=logprobs_meta("vllm", p, True, "id") if topk is not None else None,
         )
 
     def close(self) -> None:
@@ -193,6 +206,9 @@ def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
         tokens_in=int(row.get("num_input_tokens") or 0), tokens_out=int(row.get("num_generated_tokens") or 0),
         gen_seconds=float(row.get("time_taken_llm") or 0.0), cache_hit=False,
         teacher_topk=json.dumps(topk) if topk else None,
+        teacher_topk_meta=json.dumps(logprobs_meta("vllm", SamplingParams(temperature=p.get("temperature", 0.0),
+                                                                          top_p=p.get("top_p", 1.0)), True, "id"))
+        if topk else None,
         cost=float(row.get("time_taken_llm") or 0.0) * gpu_cost_per_s,
     )
     return out

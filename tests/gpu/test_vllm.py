@@ -51,6 +51,26 @@ def test_top_logprobs_shape(teacher):
         assert [lp for _, lp in step] == sorted((lp for _, lp in step), reverse=True)
 
 
+def test_top_logprobs_are_raw_under_warped_sampling(teacher):
+    """Sampled at temperature 0.7 / top_p 0.5, the first token's stored top-5 is the prompt's plain next-token
+    distribution (an fp32 transformers forward pass; loose tolerance for the GPU's half precision), never -inf."""
+    import torch
+
+    from factory.models import load_causal_lm
+
+    msgs = user("Name three colours of the rainbow.")
+    p = SamplingParams(max_tokens=8, temperature=0.7, top_p=0.5, seed=5, top_logprobs=5)
+    o = teacher.generate([GenRequest("k", msgs, p)])[0]
+    assert o.error is None and o.logprobs_meta == {"source": "vllm", "raw": True, "temperature": 0.7, "top_p": 0.5, "token": "id"}
+    assert all(-1e4 < lp <= 0 for step in o.top_logprobs for _, lp in step)
+    model, tok = load_causal_lm(MODEL)
+    ids = tok(tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        v, ix = torch.log_softmax(model(torch.tensor([ids])).logits[0, -1].float(), -1).topk(5)
+    assert [t for t, _ in o.top_logprobs[0]][:2] == ix.tolist()[:2]
+    assert [lp for _, lp in o.top_logprobs[0]][:2] == pytest.approx(v.tolist()[:2], abs=0.05)
+
+
 def test_n_samples_differ_and_reproduce(teacher):
     base = dict(max_tokens=24, temperature=1.0, top_p=1.0, seed=3)
     reqs = [GenRequest(f"k{k}", user("Write a short poem line."), sampling_params(base, k), k) for k in range(4)]

@@ -1,6 +1,7 @@
 """Students beyond plain SFT on the tiny model, CPU, a few steps each: DPO, KD, on-policy, Ray Train fault tolerance."""
 
 import json
+import re
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,7 +119,8 @@ def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     msgs = [[{"role": "user", "content": q}] for q in QUESTIONS[:4]]
     res = teacher.generate([GenRequest(f"k{i}", m, SamplingParams(max_tokens=8, top_logprobs=3)) for i, m in enumerate(msgs)])
     rows = [new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=m, completion=g.text,
-                       teacher_topk=json.dumps(g.top_logprobs)) for i, (m, g) in enumerate(zip(msgs, res))]
+                       teacher_topk=json.dumps(g.top_logprobs), teacher_topk_meta=json.dumps(g.logprobs_meta))
+            for i, (m, g) in enumerate(zip(msgs, res))]
     assert all(len(json.loads(x["teacher_topk"])) == g.tokens_out and g.tokens_out > 0 for x, g in zip(rows, res))
     r = recipe(tmp_path, "  method: kd\n  kd: {alpha: 0.7, temperature: 1.0}\n")
     info = train(r, rows, str(tmp_path / "train"))
@@ -129,6 +131,12 @@ def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     rows[0]["teacher_topk"] = None
     with pytest.raises(FactoryError, match="top_logprobs > 0"):
         train(r, rows, str(tmp_path / "train2"))
+    # top-k an API returned for a warped sample are not the teacher's distribution: refused, naming run and row
+    rows[0].update(teacher_topk=rows[1]["teacher_topk"], teacher="api", teacher_topk_meta=json.dumps(
+        {"source": "api", "raw": None, "temperature": 0.7, "top_p": 1.0, "token": "id"}))
+    with pytest.raises(FactoryError, match=rf"1 row\(s\) of the run at {re.escape(str(tmp_path / 'run3'))} \({rows[0]['id']}\) hold top-k "
+                                           r"logprobs from teacher 'api' \(api\) sampled at temperature 0.7"):
+        train(r, rows, str(tmp_path / "run3" / "train"))
 
 
 def test_onpolicy_context_distillation_with_local_teacher(tmp_path, ray_local):

@@ -117,6 +117,13 @@ def test_request_cache_roundtrip_and_key_sensitivity(tmp_path):
     k = request_key("hf_local", "m", m, {"max_tokens": 8}, 0)
     assert k != request_key("hf_local", "m", m, {"max_tokens": 9}, 0)
     assert k != request_key("hf_local", "m", m, {"max_tokens": 8}, 1)
+    # hf_local top-k entries cached before logprobs were raw (issue #13) are never served again
+    from factory.record import sha
+
+    lp = {"max_tokens": 8, "top_logprobs": 3}
+    assert request_key("hf_local", "m", m, lp, 0) != sha("request-v1", "hf_local", "m", m, lp, 0, n=40)
+    assert request_key("vllm", "m", m, lp, 0) == sha("request-v1", "vllm", "m", m, lp, 0, n=40)
+    assert k == sha("request-v1", "hf_local", "m", m, {"max_tokens": 8}, 0, n=40)
     c = RequestCache(str(tmp_path / "c"))
     c.put({k: {"text": "hello"}, "failed": {"text": "", "error": "HTTP 500"}})
     again = pickle.loads(pickle.dumps(c))  # ships by URI, reloads from disk

@@ -60,6 +60,8 @@ def test_chat_maps_params_and_captures_every_field(server):
     assert a.seconds > 0 and a.extra["attempts"] == 1
     assert len(a.top_logprobs) == 6 and all(len(tok) == 3 for tok in a.top_logprobs)
     assert a.top_logprobs[0] == [["echo", -0.01], ["alt1", -2.0], ["alt2", -3.0]]
+    # what these logprobs mean travels with them: KD refuses API logprobs not sampled at temperature 1, top_p 1
+    assert a.logprobs_meta == {"source": "api", "raw": None, "temperature": 0.7, "top_p": 0.9, "token": "str"}
     body = server.stats()["last_body_by_key"][key_of(rs[0])]
     assert body["seed"] == 7 * 1_000_003 + 2
     assert (body["temperature"], body["top_p"], body["max_tokens"], body["stop"]) == (0.7, 0.9, 50, ["\n\n"])
@@ -73,7 +75,7 @@ def test_think_span_is_split_off_and_max_tokens_gives_length(server):
     (out,) = t.generate([r])
     assert out.reasoning == "thinking about " + key_of(r)
     assert (out.text, out.finish_reason, out.tokens_out) == ("echo:" + key_of(r)[:3], "length", 2)
-    assert out.top_logprobs is None  # not asked for
+    assert out.top_logprobs is None and out.logprobs_meta is None  # not asked for
     assert server.stats()["last_body_by_key"][key_of(r)]["chat_template_kwargs"] == {"enable_thinking": True}
 
 

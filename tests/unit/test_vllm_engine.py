@@ -56,13 +56,22 @@ def test_engine_args():
 
     a = VLLMTeacher.engine_args_for("smollm2-135m-instruct", 2, 0.5, 2048, {"enforce_eager": True})
     assert a == {"model": resolve_model("smollm2-135m-instruct"), "tensor_parallel_size": 2, "gpu_memory_utilization": 0.5,
-                 "max_model_len": 2048, "enforce_eager": True}
+                 "max_model_len": 2048, "enforce_eager": True, "logprobs_mode": "raw_logprobs"}
     assert (Path(a["model"]) / "config.json").is_file()  # bundled names become a local dir: vLLM never downloads them
     assert VLLMTeacher.engine_args_for("Qwen/Qwen2.5-7B-Instruct")["model"] == "Qwen/Qwen2.5-7B-Instruct"
     with pytest.raises(ValueError, match="engine_kwargs repeats"):
         VLLMTeacher.engine_args_for("m", engine_kwargs={"tensor_parallel_size": 4})
     with pytest.raises(ValueError, match="tensor_parallel_size"):
         VLLMTeacher.engine_args_for("m", tensor_parallel_size=0)
+
+
+def test_engine_args_ask_for_raw_logprobs_and_refuse_processed_ones():
+    # stored top-k must be the model's distribution before temperature/top-p (issue #13), whatever the recipe samples
+    assert VLLMTeacher.engine_args_for("m")["logprobs_mode"] == "raw_logprobs"
+    assert VLLMTeacher.engine_args_for("m", engine_kwargs={"logprobs_mode": "raw_logprobs"})["logprobs_mode"] == "raw_logprobs"
+    for mode in ("processed_logprobs", "processed_logits", "raw_logits"):
+        with pytest.raises(ValueError, match=f"engine_kwargs.logprobs_mode: '{mode}' would not store raw"):
+            VLLMTeacher.engine_args_for("m", engine_kwargs={"logprobs_mode": mode})
 
 
 def test_topk_orders_and_trims():
@@ -96,6 +105,7 @@ def test_processor_row_mapping_round_trip():
     assert (post["completion"], post["reasoning"], post["finish_reason"]) == ("4", "easy", "length")
     assert (post["tokens_in"], post["tokens_out"], post["gen_seconds"]) == (12, 4, 0.5)
     assert json.loads(post["teacher_topk"]) == [[[8, -0.1], [1, -0.5]]] * 4
+    assert json.loads(post["teacher_topk_meta"]) == {"source": "vllm", "raw": True, "temperature": 0.7, "top_p": 0.9, "token": "id"}
     assert to_table([post]).num_rows == 1  # still fits the one schema
     short = vllm_postprocess({**out, "num_generated_tokens": 2})
     assert short["finish_reason"] == "stop" and short["cost"] == 0.0
