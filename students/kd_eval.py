@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from factory.record import ACCEPTED
+from ground.record import ACCEPTED
 
 
 def heldout_rows(recipe, path: str, limit: int) -> list[dict]:
     """The recipe's teacher on ``limit`` records of ``path`` (same fields as the recipe's source), one sample each."""
     from factory.pipeline import build_rows, teacher_cfg
-    from factory.stages import GenerateStep
+    from teachers.step import GenerateStep
 
     ev = recipe.model_copy(deep=True)
     ev.source = recipe.source.model_copy(update={"path": str(Path(path).resolve()), "limit": int(limit)})
@@ -40,7 +40,7 @@ def kl_before_after(recipe, rows: list[dict], adapter_dir: str) -> dict:
     """Mean per-token KL to the teacher's top-k of the base student and of base + the trained LoRA adapter."""
     from peft import PeftModel
 
-    from factory.models import load_causal_lm
+    from ground.models import load_causal_lm
     from students.kd import kd_examples, topk_kl
 
     t = recipe.train

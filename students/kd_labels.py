@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 
-from factory.errors import FactoryError
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 

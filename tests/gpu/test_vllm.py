@@ -56,7 +56,7 @@ def test_top_logprobs_are_raw_under_warped_sampling(teacher):
     distribution (an fp32 transformers forward pass; loose tolerance for the GPU's half precision), never -inf."""
     import torch
 
-    from factory.models import load_causal_lm
+    from ground.models import load_causal_lm
 
     msgs = user("Name three colours of the rainbow.")
     p = SamplingParams(max_tokens=8, temperature=0.7, top_p=0.5, seed=5, top_logprobs=5)

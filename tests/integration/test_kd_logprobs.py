@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factory.errors import FactoryError
-from factory.record import new_sample
+from ground.errors import FactoryError
+from ground.record import new_sample
 from teachers.base import GenRequest, SamplingParams, logprobs_meta
 from tests.conftest import ROOT
 
@@ -37,7 +37,7 @@ def test_hf_local_stores_raw_topk_when_sampling_is_warped(warped):
     """The stored top-5 equal log_softmax of a separate plain forward pass over the same prefix (no -inf)."""
     import torch
 
-    from factory.models import load_causal_lm
+    from ground.models import load_causal_lm
 
     g = warped
     assert g.logprobs_meta == {"source": "hf_local", "raw": True, "temperature": 0.7, "top_p": 0.5, "token": "id"}
@@ -65,8 +65,8 @@ def api_row(g, tok, temperature: float, top_p: float) -> dict:
 def test_api_token_strings_map_to_student_ids_only_with_the_same_tokenizer(warped):
     from transformers import AutoTokenizer
 
-    from factory.embedder import resolve_model as embedder_path
-    from factory.models import resolve_model
+    from curation.embedder import resolve_model as embedder_path
+    from ground.models import resolve_model
     from students.kd import kd_examples
 
     tok = AutoTokenizer.from_pretrained(resolve_model(MODEL))
@@ -85,7 +85,7 @@ def test_api_token_strings_map_to_student_ids_only_with_the_same_tokenizer(warpe
 def test_kd_refuses_api_logprobs_sampled_warped(warped):
     from transformers import AutoTokenizer
 
-    from factory.models import resolve_model
+    from ground.models import resolve_model
     from students.kd import kd_examples
 
     tok = AutoTokenizer.from_pretrained(resolve_model(MODEL))

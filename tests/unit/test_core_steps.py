@@ -118,7 +118,7 @@ def test_request_cache_roundtrip_and_key_sensitivity(tmp_path):
     assert k != request_key("hf_local", "m", m, {"max_tokens": 9}, 0)
     assert k != request_key("hf_local", "m", m, {"max_tokens": 8}, 1)
     # hf_local top-k entries cached before logprobs were raw (issue #13) are never served again
-    from factory.record import sha
+    from ground.record import sha
 
     lp = {"max_tokens": 8, "top_logprobs": 3}
     assert request_key("hf_local", "m", m, lp, 0) != sha("request-v1", "hf_local", "m", m, lp, 0, n=40)
