@@ -30,19 +30,11 @@ from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult
 from teachers.cache import RequestCache
 from teachers.expand import Expander
-from teachers.step import apply_result
+from teachers.step import apply_result, teacher_cfg
 
 log = logging.getLogger(__name__)
 
 SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64())])
-
-
-def teacher_cfg(t) -> dict:
-    opts = dict(t.options)
-    if t.engine == "hf_local":
-        opts.setdefault("batch_size", t.batch_size)
-    return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
-                prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 
 
 # ----------------------------------------------------------------------------- stage functions (run on workers)

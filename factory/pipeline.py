@@ -27,7 +27,7 @@ from pathlib import Path
 from curation.dedup.decontam import contamination_report
 from curation.plan import stage_names as curation_stage_names
 from factory.curate_pass import curate_store
-from factory.executor import stream_chunks, teacher_cfg  # noqa: F401 - teacher_cfg: public for tests and benches
+from factory.executor import stream_chunks
 from factory.recipe import Recipe, load_recipe
 from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
 from factory.store import RunStore

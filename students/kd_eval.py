@@ -23,8 +23,8 @@ from ground.record import ACCEPTED
 
 def heldout_rows(recipe, path: str, limit: int) -> list[dict]:
     """The recipe's teacher on ``limit`` records of ``path`` (same fields as the recipe's source), one sample each."""
-    from factory.pipeline import build_rows, teacher_cfg
-    from teachers.step import GenerateStep
+    from teachers.expand import build_rows
+    from teachers.step import GenerateStep, teacher_cfg
 
     ev = recipe.model_copy(deep=True)
     ev.source = recipe.source.model_copy(update={"path": str(Path(path).resolve()), "limit": int(limit)})

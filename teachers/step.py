@@ -23,6 +23,15 @@ from teachers.registry import make_teacher
 log = logging.getLogger(__name__)
 
 
+def teacher_cfg(t) -> dict:
+    """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small)."""
+    opts = dict(t.options)
+    if t.engine == "hf_local":
+        opts.setdefault("batch_size", t.batch_size)
+    return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
+                prices=t.prices.model_dump(), num_gpus=t.num_gpus)
+
+
 def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
     d = dict(sampling)
     d["stop"] = tuple(d.get("stop") or ())

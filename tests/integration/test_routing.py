@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from factory.pipeline import teacher_cfg
+from teachers.step import teacher_cfg
 from teachers.expand import build_rows
 from factory.recipe import load_recipe
 from teachers.step import GenerateStep
