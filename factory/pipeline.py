@@ -291,9 +291,13 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         timings["curate"] = round(time.time() - t0, 2)
         manifest["curation_timings"] = step_times
         if recipe.dedup.decontam is not None:
-            from factory.dedup.decontam import contamination_report
+            from factory.curation import build_config
+            from factory.dedup.decontam import benchmark_coverage, contamination_report
 
-            manifest["contamination"] = contamination_report(all_rows)
+            coverage = benchmark_coverage(build_config("dedup", "decontam", recipe.dedup.decontam))
+            manifest["contamination"] = contamination_report(all_rows, coverage=coverage)
+            for line in manifest["contamination"]["partial"]:
+                log.warning("decontamination covered only part of a benchmark: %s", line)
 
         t0 = time.time()
         acc = [r for r in all_rows if r["status"] == ACCEPTED]

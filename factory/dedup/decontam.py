@@ -38,13 +38,16 @@ import numpy as np
 
 from factory.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
 from factory.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
+from factory.dedup.masked import MaskedIndex
 from factory.embedder import Embedder
 from factory.record import REJECTED, reject
 from factory.steps import Step
 
 log = logging.getLogger(__name__)
 
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|embedding cos=[\d.]+) '(?P<span>.*)'$", re.S)
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|masked \d+-gram c=[\d.]+|"
+                       r"embedding cos=[\d.]+(?:\+masked c=[\d.]+)?) '(?P<span>.*)'$", re.S)
+CONFIRM_CHOICES = ("none", "masked")
 
 
 @dataclass
@@ -60,6 +63,13 @@ class DecontamConfig:
     model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)"})
     batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
     device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
+    embedding_confirm: str = field(default="none", metadata={"help": f"second check of an embedding candidate: one of {CONFIRM_CHOICES} ('masked': masked containment >= confirm_threshold)"})
+    confirm_threshold: float = field(default=0.2, metadata={"help": "masked containment that confirms an embedding candidate"})
+    masked: bool = field(default=False, metadata={"help": "also catch rewrites (other numbers, names, units, wording) by masked n-grams (factory.dedup.masked)"})
+    masked_ngram: int = field(default=3, metadata={"help": "n-gram length over masked tokens"})
+    masked_threshold: float = field(default=0.5, metadata={"help": "share of an item's masked n-grams a row must contain to be contaminated"})
+    masked_max_df: int = field(default=3, metadata={"help": "masked n-grams found in more benchmark items than this are too generic to count"})
+    allow_partial: bool = field(default=False, metadata={"help": "accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly"})
 
     def __post_init__(self) -> None:
         o = type(self).__name__
@@ -76,6 +86,11 @@ class DecontamConfig:
         check_range(o, "span_chars", self.span_chars, 10, 10_000)
         check_range(o, "embedding_threshold", self.embedding_threshold, -1.0, 1.0)
         check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
+        check_choice(o, "embedding_confirm", self.embedding_confirm, CONFIRM_CHOICES)
+        check_range(o, "confirm_threshold", self.confirm_threshold, 0.0, 1.0)
+        check_range(o, "masked_ngram", self.masked_ngram, 2, 16)
+        check_range(o, "masked_threshold", self.masked_threshold, 0.0, 1.0)
+        check_range(o, "masked_max_df", self.masked_max_df, 1, 1 << 20)
 
 
 class NgramIndex:
@@ -146,6 +161,8 @@ class Decontaminate(Step):
         if name:
             self.name = name
         self._index: NgramIndex | None = None
+        self._masked: MaskedIndex | None = None
+        self.coverage: list[dict] = []  # per benchmark: items loaded vs declared (filled on first use)
         self._items: list[tuple[str, str]] = []  # (bench, item id) per embedding row
         self._item_emb: np.ndarray | None = None
         self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size) if self.config.embedding else None
@@ -154,8 +171,12 @@ class Decontaminate(Step):
         # benchmarks and their embeddings load once per instance, on first use
         if self._index is not None:
             return
-        benches = [load_benchmark(s) for s in self.config.benchmarks]
+        benches = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
+        self.coverage = [b.coverage for b in benches]
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
+        if self.config.masked or self.config.embedding_confirm == "masked":
+            self._masked = MaskedIndex([(b.name, it) for b in benches for it in b.items], self.config.masked_ngram,
+                                       self.config.masked_max_df)
         if self.embedder is not None:
             self._items = [(b.name, it.item_id) for b in benches for it in b.items]
             self._item_emb = self.embedder.encode([it.prompt for b in benches for it in b.items])
@@ -171,34 +192,71 @@ class Decontaminate(Step):
         for d, (bench, item, glen, a, b) in self._index.find(toks).items():
             span = self._quote(" ".join(toks[d][a:b]))
             reject(rows[d], self.name, f"contaminated: {bench}#{item} {self.config.ngram if glen == self.config.ngram else glen}-gram '{span}'")
+        if self.config.masked:
+            self._masked_pass(rows)
         if self.embedder is not None:
-            live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
-            texts = [text_of(rows[i], self.config.embedding_on) for i in live]
-            keep = [k for k, t in enumerate(texts) if t.strip()]
-            if keep:
-                emb = self.embedder.encode([texts[k] for k in keep])
-                for s in range(0, len(keep), 4096):  # bounded (block x items) similarity matrix
-                    sim = emb[s : s + 4096] @ self._item_emb.T
-                    best = sim.argmax(axis=1)
-                    for j, (k, it) in enumerate(zip(keep[s : s + 4096], best.tolist())):
-                        cos = float(sim[j, it])
-                        if cos >= self.config.embedding_threshold:
-                            bench, item = self._items[it]
-                            quote = self._quote(" ".join(words(texts[k])))
-                            reject(rows[live[k]], self.name, f"contaminated: {bench}#{item} embedding cos={cos:.3f} '{quote}'")
+            self._embedding_pass(rows)
         n = sum(1 for r in rows if r.get("reject_stage") == self.name)
         log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
         return rows
 
+    def _live(self, rows: list[dict], on: str) -> tuple[list[int], list[str]]:
+        live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
+        texts = [text_of(rows[i], on) for i in live]
+        keep = [k for k, t in enumerate(texts) if t.strip()]
+        return [live[k] for k in keep], [texts[k] for k in keep]
+
+    def _masked_pass(self, rows: list[dict]) -> None:
+        # rewritten copies: the row's masked template contains most of an item's masked n-grams
+        assert self._masked is not None
+        idx, texts = self._live(rows, self.config.on)
+        for k, (bench, item, cont) in self._masked.best(texts).items():
+            if cont >= self.config.masked_threshold:
+                reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} masked {self.config.masked_ngram}-gram "
+                                                f"c={cont:.2f} '{self._quote(' '.join(words(texts[k])))}'")
+
+    def _embedding_pass(self, rows: list[dict]) -> None:
+        # paraphrases: cosine to an item's problem statement; with a confirm, the candidate must also share
+        # masked n-grams with that same item (cosine alone flags same-topic problems, see bench/RESULTS.md)
+        assert self.embedder is not None and self._item_emb is not None
+        idx, texts = self._live(rows, self.config.embedding_on)
+        if not idx:
+            return
+        emb = self.embedder.encode(texts)
+        for s in range(0, len(idx), 4096):  # bounded (block x items) similarity matrix
+            sim = emb[s : s + 4096] @ self._item_emb.T
+            best = sim.argmax(axis=1)
+            for j, it in enumerate(best.tolist()):
+                k, cos = s + j, float(sim[j, it])
+                if cos < self.config.embedding_threshold:
+                    continue
+                bench, item = self._items[it]
+                method = f"embedding cos={cos:.3f}"
+                if self.config.embedding_confirm == "masked":
+                    assert self._masked is not None
+                    cont = self._masked.pair(texts[k], it)
+                    if cont < self.config.confirm_threshold:
+                        continue
+                    method += f"+masked c={cont:.2f}"
+                reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} {method} '{self._quote(' '.join(words(texts[k])))}'")
+
     def __getstate__(self) -> dict:
         # the index and item embeddings rebuild on first use in the receiving process
         state = dict(self.__dict__)
-        state.update(_index=None, _items=[], _item_emb=None)
+        state.update(_index=None, _masked=None, _items=[], _item_emb=None)
         return state
 
 
-def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5) -> dict:
-    """Counts per benchmark (rows, distinct items, by method) and a few examples, from reject reasons."""
+def benchmark_coverage(config: DecontamConfig) -> list[dict]:
+    """What each configured benchmark covers (items loaded vs declared, hash, licence); raises on a partial
+    copy unless ``allow_partial``. Cheap: loads the benchmark files, builds no index."""
+    return [load_benchmark(s, config.allow_partial).coverage for s in config.benchmarks]
+
+
+def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5,
+                         coverage: list[dict] | None = None) -> dict:
+    """Counts per benchmark (rows, distinct items, by method) and a few examples, from reject reasons;
+    with ``coverage`` (see :func:`benchmark_coverage`) also what each benchmark covered, and the partial ones."""
     per: dict[str, dict] = {}
     total = 0
     for r in rows:
@@ -211,10 +269,14 @@ def contamination_report(rows: list[dict], stage: str | None = None, max_example
         b = per.setdefault(m["bench"], {"rows": 0, "items": set(), "methods": Counter(), "examples": []})
         b["rows"] += 1
         b["items"].add(m["item"])
-        method = "embedding" if m["method"].startswith("embedding") else m["method"]
+        method = m["method"].split(" c=")[0].split(" cos=")[0] + ("+confirm" if "+masked" in m["method"] else "")
         b["methods"][method] += 1
         if len(b["examples"]) < max_examples:
             b["examples"].append({"id": r.get("id"), "item": m["item"], "method": m["method"], "span": m["span"]})
     for b in per.values():
         b["items"], b["methods"] = len(b["items"]), dict(b["methods"])
-    return {"rows": len(rows), "contaminated": total, "per_benchmark": per}
+    out = {"rows": len(rows), "contaminated": total, "per_benchmark": per}
+    if coverage is not None:
+        out["benchmarks"] = coverage
+        out["partial"] = [c["line"] for c in coverage if c.get("complete") is False]
+    return out
