@@ -34,6 +34,7 @@ from factory.recipe import Recipe, load_recipe
 from factory.record import ACCEPTED, REJECTED, from_table, new_sample, reject, sha, to_table
 from factory.source import prompt_of, read_records
 from factory.stages import GenerateUDF, VerifyUDF, apply_result, sampling_params
+from factory.licensing import licenses
 from factory.stats import cost_breakdown, stage_stats, summary
 from factory.store import RunStore
 from teachers.base import GenResult
@@ -271,6 +272,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         "run_id": run_id, "recipe_name": recipe.name, "recipe_file": str(recipe_file), "fingerprint": fp,
         "recipe": recipe.model_dump(mode="json"), "versions": _versions(), "git_commit": _git_commit(recipe.base_dir),
         "status": "running", "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "licenses": licenses(recipe),
     }
     old = store.read_json("manifest.json")
     if old:

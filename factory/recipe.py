@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from factory.errors import RecipeError
+from factory.errors import FactoryError, RecipeError
 
 
 class _Cfg(BaseModel):
@@ -40,6 +40,7 @@ class SourceConfig(_Cfg):
     limit: int | None = Field(None, gt=0, description="use only the first N records")
     offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
     split: str | None = Field(None, description="for a directory: read files whose name starts with this split")
+    license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
 
 
 class PromptConfig(_Cfg):
@@ -74,6 +75,8 @@ class TeacherConfig(_Cfg):
     batch_size: int = Field(16, gt=0, le=4096, description="rows per generate call")
     prices: PriceConfig = Field(default_factory=PriceConfig)
     options: dict[str, Any] = Field(default_factory=dict, description="engine-specific options")
+    license: str | None = Field(None, description="licence or terms of use of the teacher model, which distilled outputs "
+                                                  "inherit (default: what the model resolution declares, e.g. Apache-2.0 for SmolLM2)")
 
 
 class RouteConfig(_Cfg):
@@ -442,8 +445,12 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
         opts = getattr(getattr(r, section), key)
         if opts is not None:
             try:
-                build_config(section, key, opts)
-            except (TypeError, ValueError, KeyError, FileNotFoundError) as e:
+                cfg = build_config(section, key, opts)
+                if key == "decontam":  # a missing or partial benchmark copy fails here, not mid-run
+                    from factory.dedup.decontam import benchmark_coverage
+
+                    benchmark_coverage(cfg)
+            except (TypeError, ValueError, KeyError, FileNotFoundError, FactoryError) as e:
                 err((section, key), str(e).splitlines()[0] if str(e) else type(e).__name__)
     verifier_lists = [(("verifiers",), r.verifiers)]
     if reg is not None:
