@@ -14,8 +14,8 @@ the detector is not just undoing the generator.
 
     >>> import random
     >>> from bench.rewrite_gsm8k import rewrite
-    >>> rewrite("Janet has 3 apples. She buys 2 more. How many apples does Janet have?", random.Random(1))[:40]
-    'How many apples does Priya own? Priya ow'
+    >>> rewrite("Janet has 3 apples. She buys 2 more. How many apples does Janet have?", random.Random(1))[:60]
+    'Question: Amara has 2 apples. She purchases 1 more. Find the'
 """
 
 from __future__ import annotations

@@ -63,11 +63,11 @@ class DecontamConfig:
     model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)"})
     batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
     device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
-    embedding_confirm: str = field(default="none", metadata={"help": f"second check of an embedding candidate: one of {CONFIRM_CHOICES} ('masked': masked containment >= confirm_threshold)"})
-    confirm_threshold: float = field(default=0.2, metadata={"help": "masked containment that confirms an embedding candidate"})
+    embedding_confirm: str = field(default="none", metadata={"help": f"second check of embedding candidates: one of {CONFIRM_CHOICES} ('masked': mean of cosine and twice the masked overlap >= confirm_threshold, over the 3 nearest items)"})
+    confirm_threshold: float = field(default=0.42, metadata={"help": "(cos + 2 * masked overlap) / 3 that confirms an embedding candidate"})
     masked: bool = field(default=False, metadata={"help": "also catch rewrites (other numbers, names, units, wording) by masked n-grams (factory.dedup.masked)"})
     masked_ngram: int = field(default=3, metadata={"help": "n-gram length over masked tokens"})
-    masked_threshold: float = field(default=0.5, metadata={"help": "share of an item's masked n-grams a row must contain to be contaminated"})
+    masked_threshold: float = field(default=0.3, metadata={"help": "masked overlap (mean containment, factory.dedup.masked) at which a row is contaminated"})
     masked_max_df: int = field(default=3, metadata={"help": "masked n-grams found in more benchmark items than this are too generic to count"})
     allow_partial: bool = field(default=False, metadata={"help": "accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly"})
 
@@ -223,21 +223,26 @@ class Decontaminate(Step):
         if not idx:
             return
         emb = self.embedder.encode(texts)
+        k_near = min(3 if self.config.embedding_confirm == "masked" else 1, len(self._items))
         for s in range(0, len(idx), 4096):  # bounded (block x items) similarity matrix
             sim = emb[s : s + 4096] @ self._item_emb.T
-            best = sim.argmax(axis=1)
-            for j, it in enumerate(best.tolist()):
-                k, cos = s + j, float(sim[j, it])
-                if cos < self.config.embedding_threshold:
+            near = np.argsort(-sim, axis=1)[:, :k_near]
+            for j in range(len(near)):
+                k = s + j
+                cands = [int(it) for it in near[j] if sim[j, it] >= self.config.embedding_threshold]
+                if not cands:
                     continue
-                bench, item = self._items[it]
-                method = f"embedding cos={cos:.3f}"
                 if self.config.embedding_confirm == "masked":
                     assert self._masked is not None
-                    cont = self._masked.pair(texts[k], it)
-                    if cont < self.config.confirm_threshold:
+                    scored = [((float(sim[j, it]) + 2 * ov) / 3, it, ov) for it, ov in zip(cands, self._masked.pair(texts[k], cands))]
+                    score, it, ov = max(scored)
+                    if score < self.config.confirm_threshold:
                         continue
-                    method += f"+masked c={cont:.2f}"
+                    method = f"embedding cos={float(sim[j, it]):.3f}+masked c={ov:.2f}"
+                else:
+                    it = cands[0]
+                    method = f"embedding cos={float(sim[j, it]):.3f}"
+                bench, item = self._items[it]
                 reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} {method} '{self._quote(' '.join(words(texts[k])))}'")
 
     def __getstate__(self) -> dict:

@@ -8,7 +8,8 @@
 CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``).
 Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
 is ``--field`` (one or more, joined) or, for factory rows, its ``messages``/``completion`` per ``--compare``.
-A benchmark is a registry name or ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]``.
+A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
+``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
@@ -35,13 +36,16 @@ BATCH = 5000
 
 
 def parse_benchmark(arg: str) -> str | dict:
-    """``gsm8k_test`` -> the name; ``mine=x/*.parquet:q+a`` -> a custom spec dict."""
+    """``gsm8k_test`` -> the name; ``gsm8k_test=copy.jsonl`` -> a registered benchmark from another file;
+    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields."""
     if "=" not in arg:
         return arg
     name, _, rest = arg.partition("=")
     path, sep, fields = rest.rpartition(":")
-    if not sep or not path or not fields:
-        raise FactoryError(f"--benchmarks {arg!r}: expected NAME=PATH_OR_GLOB:FIELD[+FIELD...]")
+    if not sep or "/" in fields or "\\" in fields:
+        return {"name": name, "path": rest}
+    if not path or not fields:
+        raise FactoryError(f"--benchmarks {arg!r}: expected NAME=PATH_OR_GLOB[:FIELD[+FIELD...]]")
     return {"name": name, "path": path, "field": fields.split("+")}
 
 
@@ -121,20 +125,22 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
-    ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
+    ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13)
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
-    ap.add_argument("--masked-threshold", type=float, default=0.5)
+    ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
     ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
-                             ngram=a.ngram, masked=a.masked, masked_threshold=a.masked_threshold, embedding=a.embedding,
-                             embedding_confirm="masked" if a.embedding else "none", allow_partial=a.allow_partial)
+                             ngram=a.ngram, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
+                             **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
+                             # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
+                             **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
     except ValueError as e:
         raise FactoryError(str(e)) from None
     files = corpus_files(a.corpus)

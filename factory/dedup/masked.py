@@ -5,18 +5,19 @@ day...") shares few raw 13-grams with the original. Here both texts are first re
 
 * numbers, number words and fractions -> ``#`` (runs of them collapse to one ``#``)
 * capitalised words that are not common sentence words -> ``@`` (names, places, brands)
-* pronouns -> ``@p``; units and currencies, articles and a few filler words are dropped
+* pronouns -> ``@p``; units, currencies, time words (day, week), articles and "per" are dropped
 
-and the test is **containment**: the share of an item's distinct masked ``n``-grams (default 4) that also
-occur in the row. Containment, not "any shared n-gram", because templates make short n-grams generic
-("how many # does @ have"); n-grams found in more than ``max_df`` benchmark items are not counted at all.
-A row is contaminated when its best item's containment reaches the threshold.
+and the test is **overlap**: the mean of two containments over distinct masked ``n``-grams (default 3),
+shared / the item's and shared / the row's. Not "any shared n-gram", because templates make short n-grams
+generic ("how many # does @ have"): n-grams found in more than ``max_df`` benchmark items are not counted
+at all, and the row side keeps a different problem on the same template from passing as a copy. A row is
+contaminated when its best item's overlap reaches the threshold (see bench/RESULTS.md for the numbers).
 
     >>> from factory.dedup.benchmarks import BenchmarkItem
     >>> from factory.dedup.masked import MaskedIndex, template
     >>> template("Janet's ducks lay 16 eggs per day and she sells them for $2 each.")
-    ['@', 's', 'ducks', 'lay', '#', 'eggs', 'per', 'day', '@p', 'sells', 'them', 'for', '#', 'each']
-    >>> idx = MaskedIndex([("b", BenchmarkItem("7", "", "Janet's ducks lay 16 eggs per day. She eats three."))], n=4)
+    ['@', 's', 'ducks', 'lay', '#', 'eggs', 'and', '@p', 'sells', '@p', 'for', '#', 'each']
+    >>> idx = MaskedIndex([("b", BenchmarkItem("7", "", "Janet's ducks lay 16 eggs per day. She eats three."))], n=3)
     >>> idx.best(["Maria's ducks lay twenty eggs per day! He eats 5."])
     {0: ('b', '7', 1.0)}
 """
@@ -82,7 +83,7 @@ def template(text: str) -> list[str]:
 class MaskedIndex:
     """Distinct masked n-grams of benchmark problem statements, with the items that own each."""
 
-    def __init__(self, items: list[tuple[str, "object"]], n: int = 4, max_df: int = 3, min_grams: int = 4):
+    def __init__(self, items: list[tuple[str, "object"]], n: int = 3, max_df: int = 3, min_grams: int = 4):
         self.n = n
         self.items = [(bench, it.item_id) for bench, it in items]
         grams = [np.unique(ngram_hashes([template(it.prompt)], n, short="whole")[0]) for _, it in items]
@@ -96,38 +97,42 @@ class MaskedIndex:
         order = np.argsort(flat, kind="stable")
         self.bank, self.owner = flat[order], owner[order]
 
-    def containment(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, item, containment) for every row/item pair sharing at least one counted n-gram."""
-        if not texts or not len(self.bank):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    def _row_grams(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         flat, off = ngram_hashes([template(t) for t in texts], self.n, short="whole")
         doc = np.repeat(np.arange(len(texts)), np.diff(off))
-        pairs = np.unique(np.stack([doc, flat.astype(np.int64, copy=False).view(np.int64)]), axis=1)  # distinct per row
-        doc, flat = pairs[0], pairs[1].view(np.uint64)
+        pairs = np.unique(np.stack([doc, flat.view(np.int64)]), axis=1)  # distinct n-grams per row
+        return pairs[0], pairs[1].view(np.uint64)
+
+    def overlap(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, item, overlap) for every row/item pair sharing a counted n-gram. ``overlap`` is the mean of
+        the two containments: shared / the item's counted n-grams, and shared / the row's distinct n-grams
+        (a different problem built on the same template has much that the item has not)."""
+        if not texts or not len(self.bank):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        doc, flat = self._row_grams(texts)
+        row_size = np.bincount(doc, minlength=len(texts))
         lo, hi = np.searchsorted(self.bank, flat, "left"), np.searchsorted(self.bank, flat, "right")
         cnt = hi - lo
         rows = np.repeat(doc, cnt)
         # positions lo..hi-1 of each hit, flattened without a Python loop
         pos = np.repeat(lo - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(int(cnt.sum()))
-        items = self.owner[pos]
-        key, shared = np.unique(rows * len(self.items) + items, return_counts=True)
+        key, shared = np.unique(rows * len(self.items) + self.owner[pos], return_counts=True)
         r, i = key // len(self.items), key % len(self.items)
-        size = self.size[i]
-        ok = size > 0
-        return r[ok], i[ok], shared[ok] / size[ok]
+        ok = self.size[i] > 0
+        r, i, shared = r[ok], i[ok], shared[ok]
+        return r, i, (shared / self.size[i] + shared / np.maximum(row_size[r], 1)) / 2
 
     def best(self, texts: list[str]) -> dict[int, tuple[str, str, float]]:
-        """Row index -> (benchmark, item id, containment) of its best-matching item (rows with any overlap)."""
-        r, i, c = self.containment(texts)
+        """Row index -> (benchmark, item id, overlap) of its best-matching item (rows with any overlap)."""
+        r, i, c = self.overlap(texts)
         out: dict[int, tuple[str, str, float]] = {}
         for row, item, cont in zip(r.tolist(), i.tolist(), c.tolist()):
             if row not in out or cont > out[row][2]:
                 out[row] = (*self.items[item], cont)
         return out
 
-    def pair(self, text: str, item: int) -> float:
-        """Containment of benchmark item ``item`` (its index) in ``text``."""
-        if not self.size[item]:
-            return 0.0
+    def pair(self, text: str, items: list[int]) -> list[float]:
+        """Overlap of ``text`` with each benchmark item in ``items`` (their indices)."""
         g = np.unique(ngram_hashes([template(text)], self.n, short="whole")[0])
-        return float(np.isin(self.grams[item], g).sum() / self.size[item])
+        return [float((np.isin(self.grams[k], g).sum() / self.size[k] + np.isin(self.grams[k], g).sum() / max(len(g), 1)) / 2)
+                if self.size[k] else 0.0 for k in items]
