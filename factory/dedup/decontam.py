@@ -1,15 +1,21 @@
 """Benchmark decontamination: reject rows that overlap a protected benchmark.
 
-Two tests, in this order:
+Three tests, in this order:
 
 1. **n-gram overlap** (default 13-gram, as in GPT-3, Brown et al. 2020, app. C): a row is
    contaminated if any ``ngram`` consecutive normalised word tokens of its text also occur in a
    benchmark item. Benchmark items shorter than ``ngram`` words (but at least ``min_item_tokens``)
    are matched as a whole. Hashing is vectorised (rensa token hashes + numpy), so a 100k-row
    corpus takes seconds.
-2. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
+2. **masked n-gram overlap** (optional, ``masked=True``) for rewritten copies: numbers, names and units
+   masked, then the overlap of 3-grams with an item's problem statement (``factory/dedup/masked.py``).
+3. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
    n-gram: the row's ``embedding_on`` text vs each benchmark item's problem statement, cosine >=
-   ``embedding_threshold``.
+   ``embedding_threshold``; with ``embedding_confirm="masked"`` a candidate among the 3 nearest items
+   must also share masked n-grams with it (cosine alone flags same-topic problems).
+
+Benchmarks load with their coverage checked (``factory/dedup/benchmarks.py``): a partial copy raises
+unless ``allow_partial``; :attr:`Decontaminate.coverage` and :func:`benchmark_coverage` say what was covered.
 
 A rejected row's reason names the benchmark, the item and the matched span, e.g.
 ``contaminated: gsm8k_test#17 13-gram 'natalia sold clips to 48 of her friends ...'``;
