@@ -82,21 +82,24 @@ def main() -> None:
     ap.add_argument("--no-embedding", action="store_true")
     ap.add_argument("--cache", default="/tmp/bench_decontam_emb.npz")
     ap.add_argument("--flags", default="/tmp/decontam_flags.json")
-    ap.add_argument("--masked-threshold", type=float, default=0.3)
-    ap.add_argument("--confirm-threshold", type=float, default=0.42)
+    ap.add_argument("--masked-threshold", type=float, help="default: DecontamConfig's")
+    ap.add_argument("--short-penalty", type=float, help="masked_short_penalty; default: DecontamConfig's")
+    ap.add_argument("--confirm-threshold", type=float, help="default: DecontamConfig's")
+    ap.add_argument("--seed", type=int, default=0, help="rewrite seed (thresholds were chosen on seed 0; 1 is held out)")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
     args = ap.parse_args()
     bench = load_benchmark("gsm8k_test")
     print(bench.coverage["line"])
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
-    rng = random.Random(0)
+    rng = random.Random(args.seed)
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train
     n = len(bench.items)
     groups = {"verbatim": range(0, n), "rewritten": range(n, 2 * n), "clean": range(2 * n, 2 * n + len(train))}
-    base = dict(benchmarks=["gsm8k_test"], on="prompt", masked_threshold=args.masked_threshold,
-                confirm_threshold=args.confirm_threshold)
+    given = {"masked_threshold": args.masked_threshold, "masked_short_penalty": args.short_penalty,
+             "confirm_threshold": args.confirm_threshold}
+    base = dict(benchmarks=["gsm8k_test"], on="prompt", **{k: v for k, v in given.items() if v is not None})
     methods = {"13-gram": {}, "masked n-gram": {"masked": True}}
     if not args.no_embedding:
         methods |= {"embedding cos>=0.9": {"embedding": True, "embedding_threshold": 0.9},

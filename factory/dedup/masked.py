@@ -11,7 +11,8 @@ and the test is **overlap**: the mean of two containments over distinct masked `
 shared / the item's and shared / the row's. Not "any shared n-gram", because templates make short n-grams
 generic ("how many # does @ have"): n-grams found in more than ``max_df`` benchmark items are not counted
 at all, and the row side keeps a different problem on the same template from passing as a copy. A row is
-contaminated when its best item's overlap reaches the threshold (see bench/RESULTS.md for the numbers).
+contaminated when its best item's overlap reaches the threshold plus ``k / sqrt(item n-grams)``: short
+items need more (see bench/RESULTS.md for the numbers).
 
     >>> from factory.dedup.benchmarks import BenchmarkItem
     >>> from factory.dedup.masked import MaskedIndex, template
@@ -19,7 +20,7 @@ contaminated when its best item's overlap reaches the threshold (see bench/RESUL
     ['@', 's', 'ducks', 'lay', '#', 'eggs', 'and', '@p', 'sells', '@p', 'for', '#', 'each']
     >>> idx = MaskedIndex([("b", BenchmarkItem("7", "", "Janet's ducks lay 16 eggs per day. She eats three."))], n=3)
     >>> idx.best(["Maria's ducks lay twenty eggs per day! He eats 5."])
-    {0: ('b', '7', 1.0)}
+    {0: ('b', '7', 1.0, 1.0)}
 """
 
 from __future__ import annotations
@@ -122,13 +123,20 @@ class MaskedIndex:
         r, i, shared = r[ok], i[ok], shared[ok]
         return r, i, (shared / self.size[i] + shared / np.maximum(row_size[r], 1)) / 2
 
-    def best(self, texts: list[str]) -> dict[int, tuple[str, str, float]]:
-        """Row index -> (benchmark, item id, overlap) of its best-matching item (rows with any overlap)."""
+    def penalty(self, k: float) -> np.ndarray:
+        """Per item, ``k / sqrt(counted n-grams)``: what a short item's threshold rises by. A 10-gram item
+        shares a third of its n-grams with many same-topic problems by chance; a 60-gram item does not."""
+        return k / np.sqrt(np.maximum(self.size, 1))
+
+    def best(self, texts: list[str], k: float = 0.0) -> dict[int, tuple[str, str, float, float]]:
+        """Row index -> (benchmark, item id, overlap, overlap - penalty) of the item with the highest
+        ``overlap - k / sqrt(item n-grams)``, for rows with any overlap."""
         r, i, c = self.overlap(texts)
-        out: dict[int, tuple[str, str, float]] = {}
-        for row, item, cont in zip(r.tolist(), i.tolist(), c.tolist()):
-            if row not in out or cont > out[row][2]:
-                out[row] = (*self.items[item], cont)
+        m = c - self.penalty(k)[i]
+        out: dict[int, tuple[str, str, float, float]] = {}
+        for row, item, cont, margin in zip(r.tolist(), i.tolist(), c.tolist(), m.tolist()):
+            if row not in out or margin > out[row][3]:
+                out[row] = (*self.items[item], cont, margin)
         return out
 
     def pair(self, text: str, items: list[int]) -> list[float]:

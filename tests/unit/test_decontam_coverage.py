@@ -12,9 +12,11 @@ import pytest
 
 from factory.dedup.benchmarks import BenchmarkSpec, load_benchmark, shared_data_file
 from factory.dedup.decontam import DecontamConfig, Decontaminate, benchmark_coverage, contamination_report
+from factory.dedup.judge_confirm import parse_verdict
 from factory.errors import FactoryError
 from factory.record import new_sample
 from tests.conftest import run_cli
+from tests.faults.fault_server import FaultInjectingServer
 
 LINES = shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
 GSM = [json.loads(x) for x in LINES]
@@ -118,6 +120,21 @@ def test_embedding_candidate_needs_masked_confirmation(tmp_path):
     assert rows[0]["reject_reason"].startswith("contaminated: gsm_small#0 embedding cos=0.")
     assert "+masked c=" in rows[0]["reject_reason"] and rows[1]["status"] == "accepted"
     assert contamination_report(rows)["per_benchmark"]["gsm_small"]["methods"] == {"embedding+confirm": 1}
+    # an LLM judge over real HTTP; this server's canned answers ("echo:...") are no verdict, so both
+    # candidates fall back to the masked check, in one batched call
+    with FaultInjectingServer(retry_after_s=None) as srv:
+        step = Decontaminate(DecontamConfig(**cfg, embedding_confirm="llm", judge={
+            "engine": "openai_compat", "model": "judge-z", "options": {"base_url": srv.base_url}}))
+        rows = step([row("a", REWRITE_0), row("b", same_topic)])
+        step.close()
+    assert (step.judge.calls, step.judge.unparsed) == (1, 2)
+    assert "+masked c=" in rows[0]["reject_reason"] and rows[1]["status"] == "accepted"
+    # a verdict decides on the nearest item, whatever the masked overlap
+    assert step._confirmed(same_topic, [(2, 0.61)], True) == (2, "embedding cos=0.610+judge")
+    assert step._confirmed(REWRITE_0, [(0, 0.9)], False) is None
+    assert [parse_verdict(t) for t in ("YES.", " no, different problem", "Yes\nbecause", "echo:ab", "")] == [True, False, True, None, None]
+    with pytest.raises(ValueError, match="judge is required"):
+        DecontamConfig(**cfg, embedding_confirm="llm")
 
 
 def test_factory_decontam_cli_on_a_parquet_corpus(tmp_path, first300):
