@@ -4,7 +4,7 @@
     >>> parse_verdict("YES - same problem, other numbers"), parse_verdict("no."), parse_verdict("maybe")
     (True, False, None)
     >>> j = JudgeConfirm({"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 4}})
-    >>> j.confirm([("Tom has 3 apples...", "Janet has 5 apples...")])   # the model loads here, once
+    >>> j.confirm([("Tom has 3 apples...", "Janet has 5 apples...")])  # doctest: +SKIP
 
 The prompt is a file (default ``recipes/rubrics/contamination.md``) with ``{item}`` and ``{text}``; one
 ``generate`` call per batch of candidates. A verdict the judge does not give (error, empty output, no

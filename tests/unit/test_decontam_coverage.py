@@ -4,6 +4,7 @@ entry-point benchmarks, rewritten copies (masked n-grams, embedding + confirm), 
 from __future__ import annotations
 
 import json
+import pickle
 import sys
 
 import pyarrow as pa
@@ -128,6 +129,8 @@ def test_embedding_candidate_needs_masked_confirmation(tmp_path):
         rows = step([row("a", REWRITE_0), row("b", same_topic)])
         step.close()
     assert (step.judge.calls, step.judge.unparsed) == (1, 2)
+    clone = pickle.loads(pickle.dumps(step))  # plug-ins pickle: the judge's client rebuilds on first use
+    assert clone._index is None and not clone.judge.llm.loaded and clone.judge.template == step.judge.template
     assert "+masked c=" in rows[0]["reject_reason"] and rows[1]["status"] == "accepted"
     # a verdict decides on the nearest item, whatever the masked overlap
     assert step._confirmed(same_topic, [(2, 0.61)], True) == (2, "embedding cos=0.610+judge")
