@@ -4,6 +4,7 @@
     factory validate recipes/*.yaml
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
     factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
+    factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
 
 Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
 """
@@ -72,9 +73,20 @@ def cmd_run(a: argparse.Namespace) -> int:
 
         rows, header, notes = summary_rows(res.eval)
         print("\n".join([_table(rows, header), *notes]))
+    for line in _partial_benchmarks(res.run_dir):
+        print(f"\nWARNING decontamination was PARTIAL: {line}")
     print("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
     print(f"run dir: {res.run_dir}")
     return 0
+
+
+def _partial_benchmarks(run_dir: str) -> list[str]:
+    """Coverage lines of benchmarks a run protected only in part (from its manifest), for the run summary."""
+    from ground import fsutil
+
+    fs, path = fsutil.filesystem(run_dir)
+    manifest = fsutil.read_json(fs, fsutil.join(path, "manifest.json")) or {}
+    return (manifest.get("contamination") or {}).get("partial") or []
 
 
 def cost_line(c: dict) -> str:
@@ -137,6 +149,7 @@ DELEGATED = {
     "serve": ("factory.serve", "OpenAI-compatible server over a local model (or a trained student)"),
     "export-model": ("students.export", "export a trained student: adapter, merged weights, model card"),
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
+    "decontam": ("curation.dedup.decontam_cli", "check any dataset (Parquet/JSONL) against benchmarks; JSON + text report"),
 }
 
 

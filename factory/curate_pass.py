@@ -27,7 +27,7 @@ from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decision
 from curation.dedup.exact import ExactDedup, ExactDedupConfig
 from curation.plan import _configured
 from ground import fsutil
-from ground.record import ACCEPTED, REJECTED, from_table, to_table
+from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
 from factory.stats import merge, partial
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,15 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
             live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs)}, batch_format="pyarrow")
             n_live = live.count()
             log.info("curation %d: %s on %d accepted rows", k, st.name, n_live)
-            dec = st.decide(live, {"live_rows": n_live})
-            dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
+            dec = st.decide(live, {"live_rows": n_live}) if n_live > 1 else DECISION_SCHEMA.empty_table()
             for f in fsutil.list_files(store.fs, d, ".parquet"):  # a step cut short before its marker starts over
                 fsutil.delete_file(store.fs, f)
-            written = dec_ds.groupby("chunk").map_groups(write_decisions, fn_kwargs={"dir_uri": fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")},
-                                                         batch_format="pyarrow")
-            n = sum(sum(b.column("n").to_pylist()) for b in written.iter_batches(batch_format="pyarrow", batch_size=None))
+            n = 0
+            if not (isinstance(dec, pa.Table) and dec.num_rows == 0):
+                dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
+                written = dec_ds.groupby("chunk").map_groups(write_decisions, batch_format="pyarrow",
+                                                             fn_kwargs={"dir_uri": fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")})
+                n = sum(sum(b.column("n").to_pylist()) for b in written.iter_batches(batch_format="pyarrow", batch_size=None))
             fsutil.write_bytes_atomic(store.fs, fsutil.join(d, "_SUCCESS"), str(n).encode())
             log.info("%s: %d decisions (%.1fs)", st.name, n, time.time() - t0)
         dirs.append((st.name, fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")))
@@ -158,6 +160,9 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
             p = json.loads(s)
             contaminated += p.pop("contaminated")
             total = merge(total, p)
+    for kind in ("accepted", "rejects"):  # an empty side still has one (empty) part: readers need no special case
+        if not fsutil.list_files(store.fs, store.p(kind), ".parquet"):
+            fsutil.write_parquet_atomic(store.fs, store.p(kind, "part-empty.parquet"), SCHEMA.empty_table())
     if dec is not None:
         timings[dec.name] = round(time.time() - t0, 3)
     total["contaminated"] = contaminated

@@ -30,6 +30,7 @@ from factory.curate_pass import curate_store
 from factory.executor import stream_chunks
 from factory.recipe import Recipe, load_recipe
 from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
+from ground.licensing import licenses
 from factory.store import RunStore
 from ground import fsutil
 from ground.errors import FactoryError
@@ -114,6 +115,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         "run_id": run_id, "recipe_name": recipe.name, "recipe_file": str(recipe_file), "fingerprint": fp,
         "recipe": recipe.model_dump(mode="json"), "versions": _versions(), "git_commit": _git_commit(recipe.base_dir),
         "status": "running", "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "licenses": licenses(recipe),
     }
     old = store.read_json("manifest.json")
     if old:
@@ -134,7 +136,13 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         manifest["curation_timings"] = step_times
         contaminated = total.pop("contaminated")
         if recipe.dedup.decontam is not None:
-            manifest["contamination"] = {**contamination_report(contaminated), "rows": total["rows"]}
+            from curation.dedup.decontam import benchmark_coverage
+            from curation.plan import build_config
+
+            coverage = benchmark_coverage(build_config("dedup", "decontam", recipe.dedup.decontam))
+            manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"]}
+            for line in manifest["contamination"]["partial"]:
+                log.warning("decontamination covered only part of a benchmark: %s", line)
         t0 = time.time()
         stats = stage_stats(total, stage_names(recipe))
         summ = summary(total)

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ground.config import Config as _Cfg
-from ground.errors import RecipeError
+from ground.errors import FactoryError, RecipeError
 from ground.source import FieldMap, PromptConfig, SourceConfig
 from teachers.base import PriceConfig, SamplingConfig
 
@@ -37,6 +37,8 @@ class TeacherConfig(_Cfg):
     batch_size: int = Field(16, gt=0, le=4096, description="rows per generate call")
     prices: PriceConfig = Field(default_factory=PriceConfig)
     options: dict[str, Any] = Field(default_factory=dict, description="engine-specific options")
+    license: str | None = Field(None, description="licence or terms of use of the teacher model, which distilled outputs "
+                                                  "inherit (default: what the model resolution declares, e.g. Apache-2.0 for SmolLM2)")
 
 
 class PoolConfig(_Cfg):
@@ -421,8 +423,12 @@ def _semantic_checks(r: Recipe, file: str, lines: dict[tuple, int]) -> list[Reci
         opts = getattr(getattr(r, section), key)
         if opts is not None:
             try:
-                build_config(section, key, opts)
-            except (TypeError, ValueError, KeyError, FileNotFoundError) as e:
+                cfg = build_config(section, key, opts)
+                if key == "decontam":  # a missing or partial benchmark copy fails here, not mid-run
+                    from curation.dedup.decontam import benchmark_coverage
+
+                    benchmark_coverage(cfg)
+            except (TypeError, ValueError, KeyError, FileNotFoundError, FactoryError) as e:
                 err((section, key), str(e).splitlines()[0] if str(e) else type(e).__name__)
     verifier_lists = [(("verifiers",), r.verifiers)]
     if reg is not None:

@@ -262,7 +262,20 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .card{border:1px solid #dee2e6;border-radius:6px;padding:8px 12px;min-width:120px}.card b{display:block;font-size:18px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #dee2e6;padding:3px 8px;text-align:left}
 svg.plot{display:block;margin:6px 0;max-width:100%;height:auto}svg text{font-size:12px;fill:#212529}
-.empty{color:#868e96;font-style:italic}"""
+.empty{color:#868e96;font-style:italic}.warn{color:#c92a2a}"""
+
+
+def _decontam_section(decon: dict) -> list[str]:
+    """Benchmarks checked, how much of each was covered, and a loud line per partial one."""
+    if not decon.get("benchmarks"):
+        return []
+    per = decon.get("per_benchmark") or {}
+    out = ["<h2>Decontamination</h2>"]
+    out += [f'<p class="warn" id="decontam-partial"><b>PARTIAL decontamination:</b> {escape(line)}</p>' for line in decon.get("partial") or []]
+    out.append(_table("decontam-table", ["benchmark", "coverage", "licence", "contaminated rows"],
+                      [[c["name"], c["line"].split(": ", 1)[1], c.get("license"), (per.get(c["name"]) or {}).get("rows", 0)]
+                       for c in decon["benchmarks"]]))
+    return out
 
 
 def render(manifest: dict, stats: dict, rows: list[dict]) -> str:
@@ -339,6 +352,7 @@ def render(manifest: dict, stats: dict, rows: list[dict]) -> str:
                  f'base {acc("base")}, student {acc("student")}'
                  + (f', delta {reg["delta"]:+.3f}' if reg.get("delta") is not None else "")
                  + f', max drop {reg.get("max_drop")}: <b>{verdict}</b></p>')
+    s += _decontam_section(manifest.get("contamination") or {})
     s.append("<h2>Stages</h2>")
     s.append(_table("stage-table", ["stage", "in", "out", "dropped"],
                     [[st, i, o, i - o] for st, i, o in d["funnel"]]))

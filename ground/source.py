@@ -41,6 +41,7 @@ class SourceConfig(_Cfg):
     limit: int | None = Field(None, gt=0, description="use only the first N records")
     offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
     split: str | None = Field(None, description="for a directory: read files whose name starts with this split")
+    license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
 
 
 class PromptConfig(_Cfg):

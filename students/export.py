@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from ground.errors import FactoryError
+from ground.licensing import card_section
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         f"{train_info.get('train_rows')} train / {train_info.get('val_rows')} validation rows; "
         f"accepted shards sha256 `{digest}`",
         f"- **Teacher:** `{((manifest.get('recipe') or {}).get('teacher') or {}).get('model')}`",
+        "",
+        "## Licence and provenance",
+        card_section(manifest),
         "",
         "## Hyperparameters",
         "```json",

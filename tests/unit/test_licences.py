@@ -1,0 +1,73 @@
+"""Licence and provenance: source and teacher licences reach the manifest and both cards, with the
+benchmarks checked and how much of each was covered; a partial benchmark is loud everywhere."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from curation.dedup.benchmarks import shared_data_file
+from curation.dedup.decontam import DecontamConfig, benchmark_coverage, contamination_report
+from factory.export import dataset_card
+from ground.licensing import licenses
+from factory.recipe import load_recipe, recipe_errors
+from factory.report import render
+from students.export import model_card
+from tests.conftest import ROOT
+
+
+def recipe_file(tmp_path, **changes) -> str:
+    doc = yaml.safe_load((ROOT / "recipes" / "gsm8k_demo.yaml").read_text())
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        doc[section][field] = value
+    for part in ("source", "eval"):  # keep paths valid from the temporary directory
+        src = doc[part]["source"] if part == "eval" else doc[part]
+        src["path"] = str((ROOT / "recipes" / src["path"]).resolve())
+    doc["prompt"]["template"] = str((ROOT / "recipes" / doc["prompt"]["template"]).resolve())
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return str(p)
+
+
+def test_licences_from_recipe_and_model_resolution(tmp_path):
+    lic = licenses(load_recipe(str(ROOT / "recipes" / "gsm8k_demo.yaml")))
+    assert lic["source"]["license"] == "MIT"
+    assert lic["teachers"] == [{"name": "smollm2-135m", "model": "smollm2-135m-instruct", "license": "Apache-2.0", "from": "model resolution"}]
+    # the recipe's own declaration wins; an undeclared source says so instead of guessing
+    lic = licenses(load_recipe(recipe_file(tmp_path, teacher__license="Custom Terms v2", source__license=None)))
+    assert lic["teachers"][0]["license"] == "Custom Terms v2" and lic["teachers"][0]["from"] == "recipe"
+    assert lic["source"]["license"] == "not declared"
+
+
+def test_cards_render_licences_and_coverage_without_hard_coded_text(tmp_path):
+    cov = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"]))
+    manifest = {"recipe_name": "x", "run_id": "r1", "recipe": {"teacher": {"model": "m"}, "train": {"student": "s"}},
+                "licenses": {"source": {"path": "d.jsonl", "license": "CC-BY-4.0"},
+                             "teachers": [{"name": "t", "model": "m", "license": "Llama 3.1 Community License", "from": "recipe"}]},
+                "contamination": contamination_report([], coverage=cov + [dict(cov[0], name="other", complete=False,
+                                                                             line="other: 300 of 1,319 items (PARTIAL)")])}
+    card = dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    mcard = model_card(manifest, {"method": "sft", "train_rows": 3}, None, "abc", "final")
+    for text in (card, mcard):
+        assert "licence **CC-BY-4.0**" in text and "terms of use **Llama 3.1 Community License** (from the recipe)" in text
+        assert "- gsm8k_test: 1,319 of 1,319 items (complete), licence MIT, 0 contaminated rows removed" in text
+        assert "**WARNING: partial decontamination** -- other: 300 of 1,319 items (PARTIAL)" in text
+        assert "GSM8K: MIT" not in text
+
+
+def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(tmp_path):
+    part = tmp_path / "first300.jsonl"
+    part.write_text("".join(shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:300]))
+    bad = recipe_file(tmp_path, dedup__decontam={"benchmarks": [{"name": "gsm8k_test", "path": str(part)}], "compare": "prompt"})
+    errs = [str(e) for e in recipe_errors(bad)]
+    assert len(errs) == 1 and "dedup.decontam" in errs[0] and "gsm8k_test: 300 of 1,319 items (PARTIAL)" in errs[0], errs
+    ok = recipe_file(tmp_path, dedup__decontam={"benchmarks": [{"name": "gsm8k_test", "path": str(part)}], "compare": "prompt",
+                                                "allow_partial": True})
+    assert recipe_errors(ok) == []
+    cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(part)}], allow_partial=True))
+    html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
+    assert "<b>PARTIAL decontamination:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
+    assert "<td>300 of 1,319 items (PARTIAL)</td><td>MIT</td><td>0</td>" in html
+    assert json.loads(json.dumps(cov))[0]["items"] == 300
