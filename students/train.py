@@ -367,7 +367,7 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
     """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy).
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
-    from students.data import sft_examples, split_by_prompt
+    from students.data import sft_examples, split_by_prompt, student_template
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
@@ -380,7 +380,9 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
         from students.sft import run_sft
 
         tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_sft(cfg, drop_overlong(cfg, fix(sft_examples(tr))), drop_overlong(cfg, fix(sft_examples(va)), "validation", required=False),
+        tr, va = fix(sft_examples(tr)), fix(sft_examples(va))
+        cfg["chat_template_text"] = student_template(cfg, tr + va, recipe.path)
+        info = run_sft(cfg, drop_overlong(cfg, tr), drop_overlong(cfg, va, "validation", required=False),
                        out_dir,
                        fault=fault)
     elif method == "kd":
@@ -401,6 +403,7 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
             from students.sft import run_sft
 
             str_, sva = split_by_prompt(acc, frac, cfg["seed"])
+            cfg["chat_template_text"] = student_template(cfg, sft_examples(acc), recipe.path)
             init = run_sft(cfg, fix(sft_examples(str_)), fix(sft_examples(sva)), str(Path(out_dir) / "sft"))["adapter_dir"]
         info = run_dpo(cfg, fix(tr), fix(va), out_dir, init_adapter=init, fault=fault)
         info["pairs"] = stats
