@@ -80,7 +80,7 @@ def encode_sft(tok: Any, examples: list[dict], max_len: int, mode: str = "keep",
     out, dropped = [], 0
     for e in examples:
         msgs, tools = split_tools([*e["prompt"], *e["completion"]])
-        for ex in encode_conversation(tok, msgs, tools, mode, budget, native):
+        for ex in encode_conversation(tok, msgs, tools, mode, budget, native, start=len(e["prompt"])):
             ex = {k: v[:max_len] for k, v in ex.items()}
             if any(ex["assistant_masks"]):
                 out.append(ex)

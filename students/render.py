@@ -123,12 +123,14 @@ def apply_reasoning(tok: Any, messages: list[dict], mode: str = "keep", budget: 
     return out
 
 
-def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = None) -> list[tuple[str, list[tuple[int, int]]]]:
-    """[(text, [(start, end) of each trained assistant turn])]: one item, or one per turn (see module doc)."""
+def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = None,
+                    start: int = 0) -> list[tuple[str, list[tuple[int, int]]]]:
+    """[(text, [(start, end) of each trained assistant turn])]: one item, or one per turn (see module doc).
+    Assistant turns before message ``start`` (history given in the prompt) are context, not trained."""
     full = _render_or_fail(tok, messages, tools)
     turns = []
     for i, m in enumerate(messages):
-        if m.get("role") != "assistant":
+        if m.get("role") != "assistant" or i < start:
             continue
         before = _render_or_fail(tok, messages[:i], tools, generation=True)
         upto = _render_or_fail(tok, messages[:i + 1], tools)
@@ -142,11 +144,12 @@ def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = N
 
 
 def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None = None, mode: str = "keep",
-                        budget: int | None = None, native: bool | None = None) -> list[dict]:
-    """Training examples ``{"input_ids", "assistant_masks"}`` for one conversation (TRL builds labels from the mask)."""
+                        budget: int | None = None, native: bool | None = None, start: int = 0) -> list[dict]:
+    """Training examples ``{"input_ids", "assistant_masks"}`` for one conversation (TRL builds labels from the
+    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained."""
     msgs = apply_reasoning(tok, for_template(messages), mode, budget, native)
     out = []
-    for text, spans in assistant_spans(tok, msgs, tools):
+    for text, spans in assistant_spans(tok, msgs, tools, start):
         enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
         mask = [int(any(s <= a < e for s, e in spans)) for a, _ in enc["offset_mapping"]]
         out.append({"input_ids": list(enc["input_ids"]), "assistant_masks": mask})

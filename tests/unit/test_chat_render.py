@@ -133,3 +133,13 @@ def test_thinking_within_one_tool_trace_survives_qwen3(tok):
     assert trained_text(t, first) == ["<think>\n\n</think>\n\n" + CALLS_TEXT]
     assert trained_text(t, second) == ["<think>\n\n</think>\n\n42 and 4.<|im_end|>\n"]
     assert CALLS_TEXT in t.decode(second["input_ids"])  # the earlier call turn is context there, untrained
+
+
+def test_assistant_turns_given_in_the_prompt_are_context_not_trained(tok):
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    shot = [{"role": "user", "content": "3*4?"}, {"role": "assistant", "content": None, "tool_calls": [call("s1", "3*4")]},
+            {"role": "tool", "tool_call_id": "s1", "content": '{"result": 12}'}, {"role": "assistant", "content": "12."}]
+    row = {"messages": json.dumps([PROMPT[0], *shot, PROMPT[1]]), "completion": json.dumps(TRACE)}
+    (ex,) = encode_sft(t, sft_examples([row]), 1024)
+    assert '"expression": "3*4"' in t.decode(ex["input_ids"])  # the few-shot turns are there, as context
+    assert trained_text(t, ex) == [CALLS_TEXT, "42 and 4.<|im_end|>\n"]
