@@ -143,3 +143,15 @@ def test_assistant_turns_given_in_the_prompt_are_context_not_trained(tok):
     (ex,) = encode_sft(t, sft_examples([row]), 1024)
     assert '"expression": "3*4"' in t.decode(ex["input_ids"])  # the few-shot turns are there, as context
     assert trained_text(t, ex) == [CALLS_TEXT, "42 and 4.<|im_end|>\n"]
+
+
+def test_recipe_reasoning_option_is_checked():
+    from pydantic import ValidationError
+
+    from factory.recipe import TrainConfig
+
+    assert TrainConfig(student="s", reasoning="budget", reasoning_budget=64).reasoning_budget == 64
+    with pytest.raises(ValidationError, match="reasoning: budget needs reasoning_budget"):
+        TrainConfig(student="s", reasoning="budget")
+    with pytest.raises(ValidationError, match="reasoning"):
+        TrainConfig(student="s", reasoning="sometimes")
