@@ -161,6 +161,7 @@ class OpenAICompatTeacher(Teacher):
     def _setup(self) -> None:
         self._api_key = self._read_key()
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
+        self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
         self._url = self.options.base_url.rstrip("/") + path
 
@@ -228,7 +229,13 @@ class OpenAICompatTeacher(Teacher):
                     log.info("%s: %d/%d requests done (%.1f/s)", self.name, done[0], n, done[0] / (now - t0))
 
         limits = httpx.Limits(max_connections=o.concurrency, max_keepalive_connections=o.concurrency)
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(o.timeout_s)) as client:
+        if self._ssl is None:
+            import ssl
+
+            import certifi
+
+            self._ssl = ssl.create_default_context(cafile=certifi.where())  # what httpx builds per client by default
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(o.timeout_s), verify=self._ssl) as client:
             await asyncio.gather(*(worker(client) for _ in range(min(o.concurrency, n))))
         errors = sum(1 for r in results if r is not None and r.error)
         log.info("%s: %d requests in %.2fs, %d errors", self.name, n, time.perf_counter() - t0, errors)

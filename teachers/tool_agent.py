@@ -19,6 +19,7 @@ it without paying for it or running its tools again. One request fails alone.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -29,6 +30,8 @@ from teachers.base import GenRequest, GenResult, Teacher
 class TurnJournal:
     """Finished tool-loop turns of one request, in a :class:`~teachers.cache.RequestCache`."""
 
+    _lock = threading.Lock()  # the cache's lazy index is shared by the batch's loop threads
+
     def __init__(self, cache: Any, scope: list):
         self.cache, self.scope = cache, scope
 
@@ -37,10 +40,13 @@ class TurnJournal:
 
     def get(self, context: list[dict]) -> dict | None:
         k = self._key(context)
-        return self.cache.get_many([k]).get(k)
+        with self._lock:
+            return self.cache.get_many([k]).get(k)
 
     def put(self, context: list[dict], entry: dict) -> None:
-        self.cache.put({self._key(context): entry})
+        k = self._key(context)
+        with self._lock:
+            self.cache.put({k: entry})
 
 
 class ToolAgentTeacher(Teacher):
@@ -85,26 +91,32 @@ class ToolAgentTeacher(Teacher):
             raise ValueError(f"tool_agent: unknown tools {unknown}; known: {default_registry().names()}")
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
+        if self.inner_engine != "openai_compat" or len(requests) < 2:
+            return [self._one(r) for r in requests]
+        # An API teacher waits on the network: run the batch's loops side by side (each has its own tool
+        # session; the HTTP client works from any thread), at most the client's own concurrency.
+        from concurrent.futures import ThreadPoolExecutor
+
+        width = min(len(requests), int(getattr(getattr(self.inner, "options", None), "concurrency", 8)))
+        with ThreadPoolExecutor(width, thread_name_prefix="tool-loop") as pool:
+            return list(pool.map(self._one, requests))
+
+    def _one(self, r: GenRequest) -> GenResult:
         from teachers.tool_loop import NativeToolGenerate, TextToolGenerate, run_tool_loop
 
-        out = []
-        for r in requests:
-            t0 = time.perf_counter()
-            gen = (NativeToolGenerate(self.inner, r.params, r.sample_index, self.tool_choice) if self.protocol == "native"
-                   else TextToolGenerate(self.inner, r.params, r.sample_index))
-            journal = None
-            if self.turn_cache is not None:
-                journal = TurnJournal(self.turn_cache, [self.inner_engine, self.model, self.protocol, r.params.to_dict(),
-                                                        r.sample_index])
-            try:
-                res = run_tool_loop(gen, r.messages, self.tools, self.registry, self.max_turns, self.tool_timeout_s, journal)
-            except Exception as e:  # noqa: BLE001 - one failed request fails its row only
-                out.append(GenResult(finish_reason="error", error=f"tool loop failed: {e}"[:300], seconds=time.perf_counter() - t0))
-                continue
-            out.append(GenResult(text=res.completion, finish_reason=res.finish_reason, seconds=time.perf_counter() - t0,
-                                 tokens_in=res.tokens_in, tokens_out=res.tokens_out, cost=res.cost,
-                                 extra={"messages": res.prompt, "turns": res.turns, "turns_replayed": res.replayed}))
-        return out
+        t0 = time.perf_counter()
+        gen = (NativeToolGenerate(self.inner, r.params, r.sample_index, self.tool_choice) if self.protocol == "native"
+               else TextToolGenerate(self.inner, r.params, r.sample_index))
+        journal = None
+        if self.turn_cache is not None:
+            journal = TurnJournal(self.turn_cache, [self.inner_engine, self.model, self.protocol, r.params.to_dict(), r.sample_index])
+        try:
+            res = run_tool_loop(gen, r.messages, self.tools, self.registry, self.max_turns, self.tool_timeout_s, journal)
+        except Exception as e:  # noqa: BLE001 - one failed request fails its row only
+            return GenResult(finish_reason="error", error=f"tool loop failed: {e}"[:300], seconds=time.perf_counter() - t0)
+        return GenResult(text=res.completion, finish_reason=res.finish_reason, seconds=time.perf_counter() - t0,
+                         tokens_in=res.tokens_in, tokens_out=res.tokens_out, cost=res.cost,
+                         extra={"messages": res.prompt, "turns": res.turns, "turns_replayed": res.replayed})
 
     def close(self) -> None:
         self.inner.close()

@@ -17,6 +17,7 @@ from factory.export import export_run
 from factory.pipeline import run_recipe
 from tests.conftest import ROOT
 from tests.integration.test_serve import Server
+from tests.unit.test_export_traces import strip_nulls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -49,12 +50,6 @@ train:
   max_seq_len: 1024
   cpus_per_worker: 1
 """
-
-
-def strip_nulls(x):
-    if isinstance(x, dict):
-        return {k: strip_nulls(v) for k, v in x.items() if v is not None}
-    return [strip_nulls(v) for v in x] if isinstance(x, list) else x
 
 
 def test_tool_recipe_serve_teacher_sft_and_chat_export(tmp_path, ray_local, tiny_model_path):
