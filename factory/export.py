@@ -134,23 +134,25 @@ def sharegpt_turns(msgs: list[dict]) -> list[dict]:
 
     role = {"system": "system", "user": "human", "assistant": "gpt"}
     out: list[dict] = []
-    for m in msgs:
+    results: list[str] = []  # consecutive tool messages, flushed as one observation
+    for m in [*msgs, {"role": "end"}]:
+        if m["role"] == "tool":
+            results.append(m.get("content") or "")
+            continue
+        if results:
+            out.append({"from": "observation", "value": results[0] if len(results) == 1 else json.dumps(results, ensure_ascii=False)})
+            results = []
+        if m["role"] == "end":
+            break
         if m["role"] == "assistant" and m.get("tool_calls"):
             calls = [{"name": c["function"]["name"], "arguments": _json_or_str(c["function"]["arguments"])} for c in m["tool_calls"]]
             out.append({"from": "function_call", "value": json.dumps(calls[0] if len(calls) == 1 else calls, ensure_ascii=False)})
-        elif m["role"] == "tool":
-            if out and out[-1]["from"] == "observation":  # parallel results: one observation turn
-                prev = out[-1].setdefault("_parts", [out[-1]["value"]])
-                prev.append(m.get("content") or "")
-                out[-1]["value"] = json.dumps(prev, ensure_ascii=False)
-            else:
-                out.append({"from": "observation", "value": m.get("content") or ""})
         else:
             value = m.get("content") or ""
             if m["role"] == "assistant":
                 value = join_reasoning(m.get("reasoning_content"), value)
             out.append({"from": role.get(m["role"], m["role"]), "value": value})
-    return [{k: v for k, v in t.items() if k != "_parts"} for t in out]
+    return out
 
 
 def _json_or_str(s):

@@ -342,6 +342,16 @@ def _driver_tokenizer(student: str):
     return AutoTokenizer.from_pretrained(resolve_model(student))
 
 
+def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
+    """The prompt as the recipe's ``train.chat_template`` renders it, tool catalogue included."""
+    from factory.conversation import split_tools
+    from students.render import for_template
+
+    msgs, tools = split_tools(for_template(prompt))
+    enc = tok.apply_chat_template(msgs, tools=tools, chat_template=template, tokenize=True, add_generation_prompt=True, return_dict=True)
+    return list(enc["input_ids"])
+
+
 def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
     """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
     and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
@@ -350,7 +360,7 @@ def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: 
     tok = _driver_tokenizer(cfg["student"])
     keep, longest = [], 0
     for e in examples:
-        n = len(chat_ids(tok, e["prompt"]))
+        n = len(chat_ids(tok, e["prompt"]) if not cfg.get("chat_template_text") else prompt_ids(tok, e["prompt"], cfg["chat_template_text"]))
         longest = max(longest, n)
         if n < cfg["max_seq_len"] - 1:
             keep.append(e)

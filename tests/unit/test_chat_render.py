@@ -155,3 +155,14 @@ def test_recipe_reasoning_option_is_checked():
         TrainConfig(student="s", reasoning="budget")
     with pytest.raises(ValidationError, match="reasoning"):
         TrainConfig(student="s", reasoning="sometimes")
+
+
+def test_overlong_check_measures_the_prompt_as_the_recipe_template_renders_it():
+    from students.train import drop_overlong
+
+    (e,) = sft_examples([ROW])
+    tmpl = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
+    cfg = {"student": "smollm2-135m-instruct", "max_seq_len": 120}
+    assert drop_overlong(cfg, [e]) == [e]  # the student's own template ignores the catalogue: ~30 tokens
+    with pytest.raises(FactoryError, match=r"every SFT prompt is at least 120 tokens long \(longest 181\)"):
+        drop_overlong({**cfg, "chat_template_text": tmpl}, [e])  # rendered with the catalogue: 181
