@@ -166,3 +166,20 @@ def test_overlong_check_measures_the_prompt_as_the_recipe_template_renders_it():
     assert drop_overlong(cfg, [e]) == [e]  # the student's own template ignores the catalogue: ~30 tokens
     with pytest.raises(FactoryError, match=r"every SFT prompt is at least 120 tokens long \(longest 181\)"):
         drop_overlong({**cfg, "chat_template_text": tmpl}, [e])  # rendered with the catalogue: 181
+
+
+def test_trl_trains_exactly_the_assistant_spans(tok, tiny_model_path, tmp_path):
+    import datasets
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    enc = encode_sft(t, sft_examples([ROW]), 1024)
+    args = SFTConfig(output_dir=str(tmp_path), report_to=[], use_cpu=True, bf16=False, max_length=1024, completion_only_loss=True)
+    trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_path), args=args,
+                         train_dataset=datasets.Dataset.from_list(enc), processing_class=t)
+    ex = trainer.train_dataset[0]
+    assert ex["input_ids"] == enc[0]["input_ids"]
+    trained = [i for i, label in enumerate(ex["labels"]) if label != -100]  # what the loss sees
+    assert trained == [i for i, m in enumerate(enc[0]["assistant_masks"]) if m]
+    assert t.decode([ex["input_ids"][i] for i in trained]) == CALLS_TEXT + "42 and 4.<|im_end|>\n"
