@@ -32,7 +32,8 @@ completion     the teacher's answer text (reasoning removed); for a tool-use row
                "arguments" is a JSON string, as OpenAI sends it), one {"role": "tool", "tool_call_id",
                "content"} per call, then the final answer. factory/conversation.py rebuilds the full
                message list; exports and SFT read rows only through it
-reasoning      reasoning_content or the <think> span, if any
+reasoning      reasoning_content or the <think> span, if any (a tool-use row keeps each turn's reasoning as
+               that assistant message's "reasoning_content" in the trace instead)
 teacher        teacher name from the recipe; engine, model likewise
 params         JSON object: sampling params incl. seed
 finish_reason  "stop" | "length" | "error" | ...
