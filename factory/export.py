@@ -10,7 +10,12 @@
 Formats: ``parquet`` (every column of ground.record.SCHEMA), ``jsonl`` (prompt/completion/reasoning +
 provenance), ``chat`` (OpenAI ``messages``), ``sharegpt`` (``conversations`` with from/value), and
 ``preference`` (TRL's prompt/chosen/rejected, built from verifier pass vs fail of the same prompt and
-constitutional revised vs initial, see students/pairs.py).
+constitutional revised vs initial, see students/pairs.py). Tool-use traces keep their structure
+(ground/conversation.py): ``chat`` and ``preference`` hold assistant turns with ``tool_calls``
+(``arguments`` a JSON string, as OpenAI sends it), ``tool`` messages with their ``tool_call_id`` and
+the final answer, plus a ``tools`` column (the catalogue as one JSON string, since JSON schemas have
+free-form keys); ``sharegpt`` uses ``function_call``/``observation`` turns. Reasoning is the
+assistant message's ``reasoning_content`` in ``chat`` and an inline ``<think>`` span in ``sharegpt``.
 
 Splits never cut a group of related rows: rows that share a prompt or a dedup cluster are joined
 (union-find) into one group, and a group goes whole to the split chosen by a hash of its smallest
@@ -106,24 +111,63 @@ def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int) -> d
     return out
 
 
-def _messages(r: dict) -> list[dict]:
-    return json.loads(r["messages"]) if r.get("messages") else []
-
-
 def _record(r: dict, fmt: str) -> dict:
-    from teachers.reasoning import join_reasoning
+    from ground.conversation import conversation_of, split_tools
 
     prov = {"id": r["id"], "prompt_id": r["prompt_id"], "teacher": r["teacher"], "model": r["model"], "score": r["score"]}
-    answer = join_reasoning(r.get("reasoning"), r.get("completion") or "")
-    if fmt == "chat":
-        return {"messages": _messages(r) + [{"role": "assistant", "content": answer}], **prov}
-    if fmt == "sharegpt":
-        role = {"system": "system", "user": "human", "assistant": "gpt"}
-        conv = [{"from": role.get(m["role"], m["role"]), "value": m.get("content") or ""} for m in _messages(r)]
-        return {"conversations": conv + [{"from": "gpt", "value": answer}], **prov}
-    user = "\n".join(m.get("content") or "" for m in _messages(r) if m["role"] == "user")
+    if fmt in ("chat", "sharegpt"):
+        # tools travel as one JSON string column: JSON schemas have free-form keys that Arrow cannot type
+        msgs, tools = split_tools(conversation_of(r))
+        tools_col = json.dumps(tools, ensure_ascii=False) if tools else None
+        if fmt == "chat":
+            return {"messages": msgs, "tools": tools_col, **prov}
+        return {"conversations": sharegpt_turns(msgs), "tools": tools_col, **prov}
+    user = "\n".join(m.get("content") or "" for m in conversation_of(r) if m["role"] == "user")
     return {"prompt": user, "completion": r.get("completion"), "reasoning": r.get("reasoning"), "reference": r.get("reference"),
             "category": r.get("category"), "verdicts": r.get("verdicts"), **prov}
+
+
+def sharegpt_turns(msgs: list[dict]) -> list[dict]:
+    """OpenAI messages -> ShareGPT turns in LLaMA-Factory's tool convention: a call turn is
+    ``function_call`` (value: JSON ``{"name", "arguments"}``, a JSON list for parallel calls), tool results
+    are one ``observation`` (a JSON list of contents when there were several), reasoning inline as <think>."""
+    from teachers.reasoning import join_reasoning
+
+    role = {"system": "system", "user": "human", "assistant": "gpt"}
+    out: list[dict] = []
+    results: list[str] = []  # consecutive tool messages, flushed as one observation
+    for m in [*msgs, {"role": "end"}]:
+        if m["role"] == "tool":
+            results.append(m.get("content") or "")
+            continue
+        if results:
+            out.append({"from": "observation", "value": results[0] if len(results) == 1 else json.dumps(results, ensure_ascii=False)})
+            results = []
+        if m["role"] == "end":
+            break
+        if m["role"] == "assistant" and m.get("tool_calls"):
+            calls = [{"name": c["function"]["name"], "arguments": _json_or_str(c["function"]["arguments"])} for c in m["tool_calls"]]
+            out.append({"from": "function_call", "value": json.dumps(calls[0] if len(calls) == 1 else calls, ensure_ascii=False)})
+        else:
+            value = m.get("content") or ""
+            if m["role"] == "assistant":
+                value = join_reasoning(m.get("reasoning_content"), value)
+            out.append({"from": role.get(m["role"], m["role"]), "value": value})
+    return out
+
+
+def _json_or_str(s):
+    try:
+        return json.loads(s) if isinstance(s, str) else s
+    except json.JSONDecodeError:
+        return s
+
+
+def _pair_record(p: dict) -> dict:
+    from ground.conversation import split_tools
+
+    prompt, tools = split_tools(p["prompt"])
+    return {**p, "prompt": prompt, "tools": json.dumps(tools, ensure_ascii=False) if tools else None}
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
@@ -173,7 +217,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
 
                 pq.write_table(to_table(part), tmp / f"{name}-00000-of-00001.parquet")
             elif fmt == "preference":
-                _write_jsonl(tmp / f"{name}.jsonl", part)
+                _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt) for r in part])
         (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats))

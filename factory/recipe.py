@@ -165,6 +165,12 @@ class TrainConfig(_Cfg):
                                              "padding-free with per-example position ids)")
     load_in_4bit: bool = Field(False, description="QLoRA: NF4 base weights with double quantisation and bf16 "
                                                   "compute; needs use_gpu, lora and bitsandbytes")
+    chat_template: str | None = Field(None, description="Jinja chat template file for the student (relative to the "
+                                                         "recipe), e.g. templates/smollm2_tools.jinja; null = the "
+                                                         "student's own. Tool traces need one that shows tool calls")
+    reasoning: Literal["keep", "drop", "budget"] = Field("keep", description="SFT: train with the teacher's reasoning, "
+                                                                           "without it, or cut to reasoning_budget tokens")
+    reasoning_budget: int | None = Field(None, ge=0, description="reasoning: budget: student tokens of reasoning kept")
     drop_system_prompt: bool = Field(False, description="train on the prompt without the system message the teacher "
                                                         "saw (context distillation)")
     save_every_steps: int | None = Field(None, gt=0, description="report a checkpoint to Ray Train every N optimizer "
@@ -187,6 +193,8 @@ class TrainConfig(_Cfg):
         for name in _METHOD_OPTIONS:
             if name in self.model_fields_set and name != self.method:
                 raise ValueError(f"train.{name} is only used with method: {name} (method is {self.method})")
+        if self.reasoning == "budget" and self.reasoning_budget is None:
+            raise ValueError("reasoning: budget needs reasoning_budget (a token count)")
         if self.packing and self.method != "sft":
             raise ValueError(f"packing is supported for method: sft only (method is {self.method})")
         if self.load_in_4bit and not (self.use_gpu and self.lora is not None):

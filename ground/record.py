@@ -3,6 +3,11 @@
 Every stage reads and writes rows that follow :data:`SCHEMA`. Nested values (messages, sampling
 params, verdicts, source fields) are JSON strings so that every shard has the same Arrow schema no
 matter which verifiers or teachers produced it; ``factory export`` turns them back into structures.
+JSON strings rather than nested Arrow types for messages on purpose: OpenAI messages have keys that
+vary per role (``tool_calls``, ``tool_call_id``, ``reasoning_content``, a system ``tools`` catalogue
+whose JSON schemas have free-form keys), and an Arrow struct would need one union type for all of
+them, add null keys, and reorder or fail on schemas whose properties differ; the string round-trips
+them losslessly, ``tool_calls[].function.arguments`` (itself a JSON string) included.
 
     >>> from ground.record import new_sample, sample_id
     >>> row = new_sample(stage="gen", prompt_id="p1", sample_index=0, messages=[{"role": "user", "content": "2+2?"}])
@@ -16,13 +21,19 @@ prompt_id      sha256 of the source record (or the source's own id field)
 sample_index   0..n-1 within a prompt
 chunk          source chunk number (the unit of resume)
 category       optional routing/eval category from the source
-messages       JSON list of {"role", "content"}: the prompt as sent to the teacher
+messages       JSON list of OpenAI messages: the prompt as sent to the teacher; a tool-use row's first
+               system message carries the tool catalogue under "tools" (OpenAI function specs)
 reference      reference answer from the source (e.g. GSM8K's final number), may be null
 source         JSON object: the original source record
 template_hash  sha256 of the prompt template file
 request_key    request-cache key (engine, model, messages, params, sample index)
-completion     the teacher's answer text (reasoning removed)
-reasoning      reasoning_content or the <think> span, if any
+completion     the teacher's answer text (reasoning removed); for a tool-use row, the JSON list of turns
+               after the prompt: assistant turns with "tool_calls" (parallel calls are several entries;
+               "arguments" is a JSON string, as OpenAI sends it), one {"role": "tool", "tool_call_id",
+               "content"} per call, then the final answer. ground/conversation.py rebuilds the full
+               message list; exports and SFT read rows only through it
+reasoning      reasoning_content or the <think> span, if any (a tool-use row keeps each turn's reasoning as
+               that assistant message's "reasoning_content" in the trace instead)
 teacher        teacher name from the recipe; engine, model likewise
 params         JSON object: sampling params incl. seed
 finish_reason  "stop" | "length" | "error" | ...

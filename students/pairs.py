@@ -32,6 +32,14 @@ def _text(row: dict) -> str:
     return join_reasoning(row.get("reasoning"), row.get("completion") or "")
 
 
+def _turns(row: dict) -> list[dict]:
+    """Chosen/rejected side: a tool-use trace keeps its turns (ground/conversation.py), else one answer."""
+    from ground.conversation import trace_of
+
+    trace = trace_of(row)
+    return trace if trace is not None else [{"role": "assistant", "content": _text(row)}]
+
+
 def _prompt(row: dict) -> list[dict]:
     msgs = json.loads(row["messages"]) if row.get("messages") else []
     return [m for m in msgs if m.get("role") != "assistant"]
@@ -65,8 +73,7 @@ def verifier_pairs(rows: list[dict], max_per_prompt: int = 4) -> tuple[list[dict
             seen.add((g["id"], b["id"]))
             if _text(g).strip() == _text(b).strip():
                 continue
-            pairs.append({"prompt": _prompt(g), "chosen": [{"role": "assistant", "content": _text(g)}],
-                          "rejected": [{"role": "assistant", "content": _text(b)}], "prompt_id": pid,
+            pairs.append({"prompt": _prompt(g), "chosen": _turns(g), "rejected": _turns(b), "prompt_id": pid,
                           "pair_source": "verifier"})
             made += 1
     stats["verifier_pairs"] = len(pairs)

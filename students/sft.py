@@ -6,8 +6,9 @@
 
 One worker per ``train.workers`` (CPU by default; ``use_gpu`` for GPUs), PEFT LoRA (r=16,
 alpha=32, dropout 0.05 on q/k/v/o by default; ``lora: null`` for full fine-tuning; QLoRA with
-``load_in_4bit``: NF4 + double quantisation + bf16 compute, bitsandbytes imported lazily), loss
-on the completion only, cosine schedule with warm-up, optional packing (TRL best-fit decreasing,
+``load_in_4bit``: NF4 + double quantisation + bf16 compute, bitsandbytes imported lazily), examples
+rendered by the student's chat template (or ``train.chat_template``) with the loss on assistant turns
+only (students/render.py: tool calls and reasoning included, tool results and prompts not), cosine schedule with warm-up, optional packing (TRL best-fit decreasing,
 padding-free: each packed example keeps its own position ids, so attention never crosses
 examples). Checkpoints go to Ray Train each epoch (or every ``save_every_steps``); a restarted
 worker resumes from the latest one (see :mod:`students.train`).
@@ -26,6 +27,7 @@ def _sft_loop(config: dict[str, Any]) -> None:
     import datasets
     from trl import SFTConfig, SFTTrainer
 
+    from students.data import encode_sft
     from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
 
     cfg = config["train"]
@@ -34,8 +36,12 @@ def _sft_loop(config: dict[str, Any]) -> None:
         return
     work, resume = started
     model, tok = load_student(cfg, config.get("init_model"))
-    train_ds = datasets.Dataset.from_list(config["train_rows"])
-    val_ds = datasets.Dataset.from_list(config["val_rows"]) if config["val_rows"] else None
+    if cfg.get("chat_template_text"):
+        tok.chat_template = cfg["chat_template_text"]  # saved with the adapter: inference renders as training did
+    enc = [encode_sft(tok, config[k], cfg["max_seq_len"], cfg.get("reasoning", "keep"), cfg.get("reasoning_budget"))
+           for k in ("train_rows", "val_rows")]
+    train_ds = datasets.Dataset.from_list(enc[0])
+    val_ds = datasets.Dataset.from_list(enc[1]) if enc[1] else None
     args = SFTConfig(**hf_args(cfg, work, val_ds is not None), max_length=cfg["max_seq_len"], completion_only_loss=True,
                      packing=bool(cfg.get("packing")))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,

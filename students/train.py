@@ -342,6 +342,16 @@ def _driver_tokenizer(student: str):
     return AutoTokenizer.from_pretrained(resolve_model(student))
 
 
+def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
+    """The prompt as the recipe's ``train.chat_template`` renders it, tool catalogue included."""
+    from ground.conversation import split_tools
+    from students.render import for_template
+
+    msgs, tools = split_tools(for_template(prompt))
+    enc = tok.apply_chat_template(msgs, tools=tools, chat_template=template, tokenize=True, add_generation_prompt=True, return_dict=True)
+    return list(enc["input_ids"])
+
+
 def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
     """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
     and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
@@ -350,7 +360,7 @@ def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: 
     tok = _driver_tokenizer(cfg["student"])
     keep, longest = [], 0
     for e in examples:
-        n = len(chat_ids(tok, e["prompt"]))
+        n = len(chat_ids(tok, e["prompt"]) if not cfg.get("chat_template_text") else prompt_ids(tok, e["prompt"], cfg["chat_template_text"]))
         longest = max(longest, n)
         if n < cfg["max_seq_len"] - 1:
             keep.append(e)
@@ -367,7 +377,7 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
     """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy).
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
-    from students.data import sft_examples, split_by_prompt
+    from students.data import sft_examples, split_by_prompt, student_template
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
@@ -380,7 +390,9 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
         from students.sft import run_sft
 
         tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_sft(cfg, drop_overlong(cfg, fix(sft_examples(tr))), drop_overlong(cfg, fix(sft_examples(va)), "validation", required=False),
+        tr, va = fix(sft_examples(tr)), fix(sft_examples(va))
+        cfg["chat_template_text"] = student_template(cfg, tr + va, recipe.path)
+        info = run_sft(cfg, drop_overlong(cfg, tr), drop_overlong(cfg, va, "validation", required=False),
                        out_dir,
                        fault=fault)
     elif method == "kd":
@@ -403,6 +415,7 @@ def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = Non
             from students.sft import run_sft
 
             str_, sva = split_by_prompt(acc, frac, cfg["seed"])
+            cfg["chat_template_text"] = student_template(cfg, sft_examples(acc), recipe.path)
             init = run_sft(cfg, fix(sft_examples(str_)), fix(sft_examples(sva)), str(Path(out_dir) / "sft"))["adapter_dir"]
         info = run_dpo(cfg, fix(tr), fix(va), out_dir, init_adapter=init, fault=fault)
         info["pairs"] = stats

@@ -54,6 +54,9 @@ class GenRequest:
     messages: list[dict]
     params: SamplingParams
     sample_index: int = 0
+    #: OpenAI tool specs sent natively (``tools=``) by engines that support it; None = no tools
+    tools: list[dict] | None = None
+    tool_choice: Any = None
 
 
 @dataclass

@@ -7,6 +7,8 @@
     ...                         prices={"input_per_mtok": 0.15, "output_per_mtok": 0.6})
     >>> [r.text for r in t.generate([GenRequest("k", [{"role": "user", "content": "Say hi"}], SamplingParams())])]
 
+A request with ``tools`` sends them natively (``tools``/``tool_choice``); the reply's ``tool_calls``
+(parallel calls included) come back in ``GenResult.extra["tool_calls"]`` with ``text`` the content.
 ``generate`` is synchronous and runs its own asyncio loop with one ``httpx.AsyncClient`` per call,
 so it works from any thread, repeatedly, and (via a worker thread) even under a running loop.
 ``concurrency`` workers pull requests from the batch; before each attempt a worker passes the
@@ -136,6 +138,14 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict, seconds: float)
     return await asyncio.wait_for(client.post(url, json=body), seconds)
 
 
+def _wire_message(m: dict) -> dict:
+    """A message as the API takes it: the catalogue travels as ``tools=``, not inside the system message,
+    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input)."""
+    if "tools" in m or "reasoning_content" in m:
+        return {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
+    return m
+
+
 class OpenAICompatTeacher(Teacher):
     engine = "openai_compat"
 
@@ -151,6 +161,7 @@ class OpenAICompatTeacher(Teacher):
     def _setup(self) -> None:
         self._api_key = self._read_key()
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
+        self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
         self._url = self.options.base_url.rstrip("/") + path
 
@@ -218,7 +229,13 @@ class OpenAICompatTeacher(Teacher):
                     log.info("%s: %d/%d requests done (%.1f/s)", self.name, done[0], n, done[0] / (now - t0))
 
         limits = httpx.Limits(max_connections=o.concurrency, max_keepalive_connections=o.concurrency)
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(o.timeout_s)) as client:
+        if self._ssl is None:
+            import ssl
+
+            import certifi
+
+            self._ssl = ssl.create_default_context(cafile=certifi.where())  # what httpx builds per client by default
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(o.timeout_s), verify=self._ssl) as client:
             await asyncio.gather(*(worker(client) for _ in range(min(o.concurrency, n))))
         errors = sum(1 for r in results if r is not None and r.error)
         log.info("%s: %d requests in %.2fs, %d errors", self.name, n, time.perf_counter() - t0, errors)
@@ -327,7 +344,11 @@ class OpenAICompatTeacher(Teacher):
         if p.stop:
             body["stop"] = list(p.stop)
         if self.options.endpoint == "chat":
-            body["messages"] = req.messages
+            body["messages"] = [_wire_message(m) for m in req.messages]
+            if req.tools:
+                body["tools"] = req.tools
+                if req.tool_choice is not None:
+                    body["tool_choice"] = req.tool_choice
             if p.top_logprobs > 0:
                 body["logprobs"], body["top_logprobs"] = True, p.top_logprobs
         else:
@@ -354,7 +375,8 @@ class OpenAICompatTeacher(Teacher):
         tin, tout = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
         pr = self.options.prices
         top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
-        return GenResult(
+        extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
+        return GenResult(extra=extra,
             text=text, reasoning=reasoning, finish_reason=choice.get("finish_reason") or "stop",
             tokens_in=tin, tokens_out=tout,
             cost=(tin * pr.input_per_mtok + tout * pr.output_per_mtok) / 1e6,

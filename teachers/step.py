@@ -84,6 +84,8 @@ class GenerateStep(Step):
         if name not in self._teachers:
             c = self.cfgs[name]
             self._teachers[name] = make_teacher(c["engine"], c["name"], c["model"], **c.get("options", {}))
+            if hasattr(self._teachers[name], "turn_cache") and self.cache is not None:  # tool_agent: turn journal
+                self._teachers[name].turn_cache = RequestCache(self.cache.uri.rstrip("/") + "/turns")
         return self._teachers[name]
 
     def _run(self, name: str, rows: list[dict], keys: list[str]) -> list[GenResult]:

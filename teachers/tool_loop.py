@@ -29,10 +29,12 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from teachers.tools import ToolRegistry
+from teachers.tools.base import error_content
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ class ToolLoopResult:
     trace: list[dict] = field(default_factory=list)  # assistant/tool turns after the prompt
     finish_reason: str = "stop"  # "stop" | "max_turns"
     turns: int = 0  # assistant turns generated
+    tokens_in: int = 0  # summed over every turn (replayed ones included: they are part of the trace)
+    tokens_out: int = 0
+    cost: float = 0.0
+    replayed: int = 0  # turns taken from the journal: neither generated nor executed again
 
     @property
     def final_answer(self) -> str | None:
@@ -76,6 +82,8 @@ def _normalise(reply: Any, turn: int) -> dict:
     if not isinstance(reply, dict):
         raise TypeError(f"generate() must return an assistant message dict or str, got {type(reply).__name__}")
     msg = {"role": "assistant", "content": reply.get("content")}
+    if reply.get("reasoning_content"):
+        msg["reasoning_content"] = reply["reasoning_content"]
     calls = []
     for i, tc in enumerate(reply.get("tool_calls") or []):
         tc = tc if isinstance(tc, dict) else {}
@@ -94,8 +102,13 @@ def _normalise(reply: Any, turn: int) -> dict:
 
 
 def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registry: ToolRegistry,
-                  max_turns: int = 8) -> ToolLoopResult:
-    """Run the loop; ``tools`` are registry names or OpenAI tool specs (only those are callable)."""
+                  max_turns: int = 8, tool_timeout_s: float | None = None, journal: Any = None) -> ToolLoopResult:
+    """Run the loop; ``tools`` are registry names or OpenAI tool specs (only those are callable).
+
+    ``generate.last_usage`` (if the callable has it) is added up per turn. ``journal`` (``get(context)``
+    / ``put(context, entry)``, see teachers/tool_agent.py) records each finished turn: its reply, its
+    tool results, the tools' state after it and its usage. A re-run replays recorded turns without
+    asking the teacher or running a tool, so a resumed run pays for and executes every turn once."""
     if max_turns < 1:
         raise ValueError("max_turns must be >= 1")
     names = [t if isinstance(t, str) else t["function"]["name"] for t in tools]
@@ -103,21 +116,49 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
     res = ToolLoopResult(prompt=with_tool_catalogue(messages, specs))
     session = registry.session(allowed=names)
     for turn in range(max_turns):
-        msg = _normalise(generate([*res.prompt, *res.trace]), turn)
-        res.trace.append(msg)
+        context = [*res.prompt, *res.trace]
+        entry = journal.get(context) if journal is not None else None
+        if entry is not None:
+            session.restore(entry["state"])
+            res.replayed += 1
+        else:
+            msg = _normalise(generate(context), turn)
+            results = [_execute(session, tc, tool_timeout_s) for tc in msg.get("tool_calls") or []]
+            usage = getattr(generate, "last_usage", None) or {}
+            entry = {"assistant": msg, "results": results, "state": session.snapshot(), "usage": usage}
+            if journal is not None:
+                journal.put(context, entry)
+        res.trace += [entry["assistant"], *entry["results"]]
         res.turns += 1
-        if not msg.get("tool_calls"):
+        res.tokens_in += int(entry["usage"].get("tokens_in", 0))
+        res.tokens_out += int(entry["usage"].get("tokens_out", 0))
+        res.cost += float(entry["usage"].get("cost", 0.0))
+        if not entry["assistant"].get("tool_calls"):
             res.finish_reason = "stop"
             return res
-        for tc in msg["tool_calls"]:
-            fn = tc["function"]
-            out = session.execute(fn["name"], fn["arguments"])
-            if not out.ok:
-                log.debug("tool call %s failed (%s): %s", fn["name"], out.kind, out.message)
-            res.trace.append({"role": "tool", "tool_call_id": tc["id"], "content": out.content})
     res.finish_reason = "max_turns"
     log.info("tool loop stopped after max_turns=%d without a final answer", max_turns)
     return res
+
+
+def _execute(session: Any, tc: dict, timeout_s: float | None) -> dict:
+    """One call -> its tool message. A failure or a call past ``timeout_s`` is an error the model sees."""
+    fn = tc["function"]
+    if timeout_s is None:
+        out = session.execute(fn["name"], fn["arguments"])
+    else:
+        # a daemon thread per call: a stuck tool is abandoned, the loop and the worker go on
+        box: list = []
+        t = threading.Thread(target=lambda: box.append(session.execute(fn["name"], fn["arguments"])), daemon=True)
+        t.start()
+        t.join(timeout_s)
+        if not box:
+            log.warning("tool %s timed out after %gs", fn["name"], timeout_s)
+            return {"role": "tool", "tool_call_id": tc["id"], "content": error_content(f"tool {fn['name']} timed out after {timeout_s:g}s")}
+        out = box[0]
+    if not out.ok:
+        log.debug("tool call %s failed (%s): %s", fn["name"], out.kind, out.message)
+    return {"role": "tool", "tool_call_id": tc["id"], "content": out.content}
 
 
 # -- text-only engines -------------------------------------------------------------------------
@@ -179,18 +220,53 @@ def _loads(s: str) -> Any:
         return s
 
 
-class TextToolGenerate:
-    """``generate`` for run_tool_loop from any text-only :class:`~teachers.base.Teacher`."""
+def _usage(res: Any) -> dict:
+    return {"tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "cost": res.cost}
 
-    def __init__(self, teacher: Any, params: Any):
-        self.teacher, self.params = teacher, params
+
+class TextToolGenerate:
+    """``generate`` for run_tool_loop from any text-only :class:`~teachers.base.Teacher` (``<tool_call>`` text)."""
+
+    def __init__(self, teacher: Any, params: Any, sample_index: int = 0):
+        self.teacher, self.params, self.sample_index = teacher, params, sample_index
+        self.last_usage: dict = {}
 
     def __call__(self, messages: list[dict]) -> dict:
         from teachers.base import GenRequest
 
         text_msgs = to_text_messages(messages)
         key = hashlib.sha256(json.dumps(text_msgs, sort_keys=True).encode()).hexdigest()[:24]
-        (res,) = self.teacher.generate([GenRequest(key=key, messages=text_msgs, params=self.params)])
+        (res,) = self.teacher.generate([GenRequest(key=key, messages=text_msgs, params=self.params, sample_index=self.sample_index)])
         if res.error:
             raise RuntimeError(f"teacher failed: {res.error}")
-        return parse_tool_calls_text(res.text)
+        self.last_usage = _usage(res)
+        msg = parse_tool_calls_text(res.text)
+        if res.reasoning:
+            msg["reasoning_content"] = res.reasoning
+        return msg
+
+
+class NativeToolGenerate:
+    """``generate`` for run_tool_loop from an engine that takes ``tools=`` and answers with ``tool_calls``
+    (openai_compat): the catalogue goes out as ``tools``, parallel calls come back as they are."""
+
+    def __init__(self, teacher: Any, params: Any, sample_index: int = 0, tool_choice: Any = None):
+        self.teacher, self.params, self.sample_index, self.tool_choice = teacher, params, sample_index, tool_choice
+        self.last_usage: dict = {}
+
+    def __call__(self, messages: list[dict]) -> dict:
+        from teachers.base import GenRequest
+
+        specs = next((m["tools"] for m in messages if m.get("role") == "system" and m.get("tools")), None)
+        key = hashlib.sha256(json.dumps([messages, self.sample_index], sort_keys=True).encode()).hexdigest()[:24]
+        (res,) = self.teacher.generate([GenRequest(key=key, messages=messages, params=self.params, sample_index=self.sample_index,
+                                                   tools=specs, tool_choice=self.tool_choice)])
+        if res.error:
+            raise RuntimeError(f"teacher failed: {res.error}")
+        self.last_usage = _usage(res)
+        msg: dict = {"role": "assistant", "content": res.text or None}
+        if res.extra.get("tool_calls"):
+            msg["tool_calls"] = res.extra["tool_calls"]
+        if res.reasoning:
+            msg["reasoning_content"] = res.reasoning
+        return msg

@@ -111,6 +111,13 @@ class ToolSession:
         self.allowed = allowed
         self._states: dict[str, Any] = {}
 
+    def snapshot(self) -> str:
+        """The tools' states as JSON (every built-in tool keeps JSON-able state): a journal entry for resume."""
+        return json.dumps(self._states, sort_keys=True, ensure_ascii=False)
+
+    def restore(self, snapshot: str) -> None:
+        self._states = json.loads(snapshot)
+
     def execute(self, name: Any, arguments: Any) -> ToolOutcome:
         """Run one call. ``arguments`` is the JSON string from the call (a dict is accepted too)."""
         tool = self.registry.get(name) if isinstance(name, str) else None

@@ -1,0 +1,84 @@
+"""A row as the full OpenAI message list: prompt, assistant turns with ``tool_calls``, tool results, answer.
+
+    >>> import json
+    >>> from ground.conversation import conversation_of, split_tools
+    >>> spec = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    >>> call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'}}
+    >>> row = {"messages": json.dumps([{"role": "system", "content": "Be brief.", "tools": [spec]},
+    ...                                {"role": "user", "content": "6*7?"}]),
+    ...        "completion": json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+    ...                                  {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    ...                                  {"role": "assistant", "content": "42."}])}
+    >>> msgs, tools = split_tools(conversation_of(row))
+    >>> [m["role"] for m in msgs], tools[0]["function"]["name"], msgs[2]["tool_calls"][0]["function"]["arguments"]
+    (['system', 'user', 'assistant', 'tool', 'assistant'], 'calculator', '{"expression": "6*7"}')
+
+How a row stores a trace (ground/record.py): ``messages`` is the prompt, whose first system message
+carries the tool catalogue under ``tools`` (OpenAI specs); ``completion`` is the JSON list of the
+turns after the prompt. A row is a *trace* when its prompt carries a catalogue and its completion
+parses as a list of role messages; any other row is one assistant answer, with ``reasoning`` (if any)
+as the message's ``reasoning_content``. Everything downstream (exports, SFT, preference pairs) reads
+rows through :func:`conversation_of` so no consumer flattens a trace into one JSON string again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _loads(s: Any) -> Any:
+    if not isinstance(s, str):
+        return s
+    try:
+        return json.loads(s)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def prompt_of(row: dict) -> list[dict]:
+    msgs = _loads(row.get("messages")) if row.get("messages") else []
+    return [dict(m) for m in msgs] if isinstance(msgs, list) else []
+
+
+def has_tools(messages: list[dict]) -> bool:
+    return any(m.get("role") == "system" and m.get("tools") for m in messages)
+
+
+def trace_of(row: dict) -> list[dict] | None:
+    """The row's assistant/tool turns when the row is a tool-use trace, else None."""
+    if not has_tools(prompt_of(row)):
+        return None
+    trace = _loads(row.get("completion"))
+    if isinstance(trace, list) and trace and all(isinstance(m, dict) and "role" in m for m in trace):
+        return [dict(m) for m in trace]
+    return None
+
+
+def answer_turns(row: dict) -> list[dict]:
+    """The turns after the prompt: the trace, or one assistant message (``reasoning_content`` if any)."""
+    trace = trace_of(row)
+    if trace is not None:
+        return trace
+    msg: dict[str, Any] = {"role": "assistant", "content": row.get("completion") or ""}
+    if row.get("reasoning"):
+        msg["reasoning_content"] = row["reasoning"]
+    return [msg]
+
+
+def conversation_of(row: dict) -> list[dict]:
+    """The full OpenAI message list of a row (prompt + answer turns)."""
+    return prompt_of(row) + answer_turns(row)
+
+
+def split_tools(messages: list[dict]) -> tuple[list[dict], list[dict] | None]:
+    """(messages without the system ``tools`` key, the tool specs or None): the shape of
+    ``apply_chat_template(messages, tools=...)`` and of a dataset's ``tools`` column."""
+    tools, out = None, []
+    for m in messages:
+        m = dict(m)
+        if m.get("role") == "system" and "tools" in m:
+            tools = tools or m.pop("tools")
+            m.pop("tools", None)
+        out.append(m)
+    return out, tools

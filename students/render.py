@@ -1,0 +1,170 @@
+"""Render a conversation with the student's own chat template and mark the tokens that are trained.
+
+    >>> from transformers import AutoTokenizer
+    >>> from students.render import encode_conversation
+    >>> tok = AutoTokenizer.from_pretrained("HuggingFaceTB/SmolLM2-135M-Instruct")
+    >>> ex = encode_conversation(tok, [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}])
+    >>> tok.decode([t for t, m in zip(ex[0]["input_ids"], ex[0]["assistant_masks"]) if m])
+    '4<|im_end|>\\n'
+
+The text is ``tok.apply_chat_template(messages, tools=...)``, so tool calls, tool results and reasoning
+look exactly as the template puts them. An assistant turn ``i`` spans the characters between the render
+of ``messages[:i]`` with the generation prompt and the render of ``messages[:i+1]``; tokens starting in
+such a span are trained (``assistant_masks`` = 1), everything else (system, user, tool results,
+template markup before the turn) is context. Templates that drop reasoning from earlier turns (Qwen3,
+DeepSeek-R1 style) are not prefix-stable: the full render differs from the render that ends at an
+earlier turn. Such a conversation becomes one example per assistant turn, each training only its last
+turn, with the history exactly as the template shows it at inference.
+
+Reasoning (``reasoning_content`` or a leading ``<think>`` span) follows ``mode``: ``keep``, ``drop``,
+or ``budget`` (cut to ``budget`` tokens of the student tokenizer). A template that renders
+``reasoning_content`` gets it there; any other template gets it inline as ``<think>...</think>``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ground.errors import FactoryError
+from teachers.reasoning import join_reasoning, split_reasoning
+
+REASONING_MODES = ("keep", "drop", "budget")
+_PROBE_THINK = "probe-reasoning-7c1e"
+_PROBE_TOOL, _PROBE_ARG, _PROBE_VAL, _PROBE_RESULT = "probe_lookup_q7", "probe_key", "probe-value-v9", "probe-result-r3"
+
+
+def render(tok: Any, messages: list[dict], tools: list[dict] | None = None, generation: bool = False) -> str:
+    return tok.apply_chat_template(messages, tools=tools or None, tokenize=False, add_generation_prompt=generation)
+
+
+def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, generation: bool = False) -> str:
+    try:
+        return render(tok, messages, tools, generation)
+    except Exception as e:  # noqa: BLE001 - jinja's raise_exception and missing keys alike: one clear line
+        roles = ",".join(m.get("role", "?") for m in messages)
+        raise FactoryError(f"chat template refused a conversation ({roles}): {type(e).__name__}: {str(e)[:160]}") from None
+
+
+def for_template(messages: list[dict]) -> list[dict]:
+    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it)."""
+    out = []
+    for m in messages:
+        m = dict(m)
+        if m.get("tool_calls"):
+            calls = []
+            for c in m["tool_calls"]:
+                fn = dict(c.get("function") or {})
+                if isinstance(fn.get("arguments"), str):
+                    try:
+                        fn["arguments"] = json.loads(fn["arguments"])
+                    except json.JSONDecodeError:
+                        pass  # an unparsable call is rendered as the teacher wrote it
+                calls.append({**c, "function": fn})
+            m["tool_calls"] = calls
+        out.append(m)
+    return out
+
+
+def renders_reasoning_content(tok: Any) -> bool:
+    msgs = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "reasoning_content": _PROBE_THINK}]
+    try:
+        return _PROBE_THINK in render(tok, msgs)
+    except Exception:  # noqa: BLE001 - a template that fails on the key does not support it
+        return False
+
+
+def tool_template_problem(tok: Any) -> str | None:
+    """None when the template shows the tool catalogue, each call's name and arguments, and tool results."""
+    spec = {"type": "function", "function": {"name": _PROBE_TOOL, "description": "probe",
+                                             "parameters": {"type": "object", "properties": {_PROBE_ARG: {"type": "string"}}}}}
+    msgs = [{"role": "user", "content": "q"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "p1", "type": "function", "function": {"name": _PROBE_TOOL, "arguments": {_PROBE_ARG: _PROBE_VAL}}}]},
+            {"role": "tool", "tool_call_id": "p1", "content": _PROBE_RESULT},
+            {"role": "assistant", "content": "done"}]  # fmt: skip
+    try:
+        catalogue = render(tok, msgs[:1], [spec])
+        calls = render(tok, msgs)  # without the catalogue: the name must come from the call itself
+    except Exception as e:  # noqa: BLE001 - any failure means the template cannot carry tool calls
+        return f"it fails on a tool call ({type(e).__name__}: {str(e)[:80]})"
+    missing = [what for what, probe, text in (("the tool catalogue (tools=)", _PROBE_TOOL, catalogue),
+                                              ("the call's name", _PROBE_TOOL, calls),
+                                              ("the call's arguments", _PROBE_VAL, calls),
+                                              ("the tool result", _PROBE_RESULT, calls)) if probe not in text]
+    return f"its render lacks {', '.join(missing)}" if missing else None
+
+
+def apply_reasoning(tok: Any, messages: list[dict], mode: str = "keep", budget: int | None = None,
+                    native: bool | None = None) -> list[dict]:
+    """Assistant turns with reasoning kept, dropped or cut to ``budget`` tokens, placed where the template reads it."""
+    if mode not in REASONING_MODES:
+        raise FactoryError(f"train.reasoning: {mode!r} is not one of {', '.join(REASONING_MODES)}")
+    if mode == "budget" and (budget is None or budget < 0):
+        raise FactoryError("train.reasoning_budget: a token count >= 0 is needed with reasoning: budget")
+    native = renders_reasoning_content(tok) if native is None else native
+    out = []
+    for m in messages:
+        m = dict(m)
+        if m.get("role") == "assistant":
+            thought, content = split_reasoning(m.get("content") or "", m.pop("reasoning_content", None))
+            if mode == "drop":
+                thought = None
+            elif mode == "budget" and thought:
+                ids = tok.encode(thought, add_special_tokens=False)
+                thought = tok.decode(ids[:budget]).strip() if len(ids) > budget else thought
+            if m.get("content") is not None or thought:
+                m["content"] = content
+            if thought and native:
+                m["reasoning_content"] = thought
+            elif thought:
+                m["content"] = join_reasoning(thought, content)
+        out.append(m)
+    return out
+
+
+def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = None,
+                    start: int = 0) -> list[tuple[str, list[tuple[int, int]]]]:
+    """[(text, [(start, end) of each trained assistant turn])]: one item, or one per turn (see module doc).
+    Assistant turns before message ``start`` (history given in the prompt) are context, not trained."""
+    full = _render_or_fail(tok, messages, tools)
+    turns = []
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant" or i < start:
+            continue
+        before = _render_or_fail(tok, messages[:i], tools, generation=True)
+        upto = _render_or_fail(tok, messages[:i + 1], tools)
+        if not upto.startswith(before):
+            raise FactoryError(f"chat template: the render of assistant turn {i} does not extend the generation prompt "
+                               f"before it, so its tokens cannot be located; use a template that appends turns")
+        turns.append((upto, (len(before), len(upto))))
+    if all(full.startswith(upto) for upto, _ in turns):
+        return [(full, [span for _, span in turns])]
+    return [(upto, [span]) for upto, span in turns]
+
+
+def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None = None, mode: str = "keep",
+                        budget: int | None = None, native: bool | None = None, start: int = 0) -> list[dict]:
+    """Training examples ``{"input_ids", "assistant_masks"}`` for one conversation (TRL builds labels from the
+    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained."""
+    msgs = apply_reasoning(tok, for_template(messages), mode, budget, native)
+    out = []
+    for text, spans in assistant_spans(tok, msgs, tools, start):
+        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        mask = [int(any(s <= a < e for s, e in spans)) for a, _ in enc["offset_mapping"]]
+        out.append({"input_ids": list(enc["input_ids"]), "assistant_masks": mask})
+    return out
+
+
+def trained_text(tok: Any, example: dict) -> list[str]:
+    """The trained spans of an encoded example, decoded: what a test compares with the expected turns."""
+    spans, cur = [], []
+    for t, m in zip(example["input_ids"], example["assistant_masks"]):
+        if m:
+            cur.append(t)
+        elif cur:
+            spans.append(cur)
+            cur = []
+    if cur:
+        spans.append(cur)
+    return [tok.decode(s) for s in spans]
