@@ -59,8 +59,10 @@ def cmd_run(a: argparse.Namespace) -> int:
             pass
         return 130
     print()
-    print(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-"] for s, v in res.stats.items()],
-                 ["stage", "in", "out", "dropped"]))
+    print(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",
+                   f"{v.get('seconds', 0):.1f}" + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
+                 ["stage", "in", "out", "dropped", "s", "rows/s"]))
+    print("* streamed: source to row filters run concurrently as one Ray Data job; each shows its wall time")
     s = res.summary
     print(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
           f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; cost ${s['cost']:.4f}"
@@ -149,6 +151,7 @@ DELEGATED = {
     "serve": ("factory.serve", "OpenAI-compatible server over a local model (or a trained student)"),
     "export-model": ("students.export", "export a trained student: adapter, merged weights, model card"),
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
+    "submit": ("factory.submit", "run a recipe as a Ray job on a running cluster (token authentication handled)"),
     "decontam": ("curation.dedup.decontam_cli", "check any dataset (Parquet/JSONL) against benchmarks; JSON + text report"),
 }
 

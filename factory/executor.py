@@ -19,6 +19,7 @@ import dataclasses
 import json
 import logging
 import time
+import uuid
 
 import pyarrow as pa
 
@@ -52,15 +53,81 @@ def expand_units(batch: pa.Table, expander: Expander) -> pa.Table:
     return to_table([row for u in batch.column("unit").to_pylist() for rec in read_unit(_unit_of(u)) for row in expander.expand(rec)])
 
 
-class CacheUDF:
-    """Answers rows from the request cache (``cache_hit``): those rows never reach an engine."""
+JOIN = pa.schema([("part", pa.int64()), ("key", pa.string()), ("chunk", pa.int64()), ("result", pa.string())])
 
-    def __init__(self, cache_uri: str):
-        self.cache = RequestCache(cache_uri)
+
+def _part(keys: list[str], parts: int) -> pa.Array:
+    return pa.array([int(k[:8], 16) % parts for k in keys], pa.int64())
+
+
+def unit_keys(batch: pa.Table, expander: Expander, parts: int) -> pa.Table:
+    """The request keys of a unit's rows that need a teacher (left side of the cache join)."""
+    rows = [r for u in batch.column("unit").to_pylist() for rec in read_unit(_unit_of(u)) for r in expander.expand(rec)
+            if r["status"] == ACCEPTED]
+    keys = [r["request_key"] for r in rows]
+    return pa.table({"part": _part(keys, parts), "key": pa.array(keys, pa.string()),
+                     "chunk": pa.array([r["chunk"] for r in rows], pa.int64()), "result": pa.nulls(len(keys), pa.string())}, schema=JOIN)
+
+
+def cache_entries(batch: pa.Table, parts: int) -> pa.Table:
+    """Request-cache entries (right side of the cache join)."""
+    keys = batch.column("key").to_pylist()
+    return pa.table({"part": _part(keys, parts), "key": batch.column("key"), "chunk": pa.array([-1] * len(keys), pa.int64()),
+                     "result": batch.column("result")}, schema=JOIN)
+
+
+def join_part(group: pa.Table, hits_uri: str) -> pa.Table:
+    """One hash partition of the join: the cached results of this partition's keys, written per chunk."""
+    fs, d = fsutil.filesystem(hits_uri)
+    results: dict[str, str] = {}
+    wanted: list[tuple[str, int]] = []
+    for k, c, res in zip(group.column("key").to_pylist(), group.column("chunk").to_pylist(), group.column("result").to_pylist()):
+        if c < 0:
+            results[k] = res
+        else:
+            wanted.append((k, c))
+    by_chunk: dict[int, list[tuple[str, str]]] = {}
+    for k, c in wanted:
+        if k in results:
+            by_chunk.setdefault(c, []).append((k, results[k]))
+    for c, kv in by_chunk.items():
+        t = pa.table({"key": [k for k, _ in kv], "result": [v for _, v in kv]})
+        fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}", f"{uuid.uuid4().hex}.parquet"), t)
+    return pa.table({"hits": [sum(len(v) for v in by_chunk.values())]})
+
+
+def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, hits_uri: str) -> int:
+    """Key-partitioned lookup: the run's request keys and the cache's entries are hash-partitioned on the key
+    by a Ray Data groupby, so no process ever loads the whole cache index; hits land in ``hits_uri`` by chunk."""
+    fs, d = fsutil.filesystem(hits_uri)
+    for f in fsutil.list_files(fs, d, ".parquet"):
+        fsutil.delete_file(fs, f)
+    files = fsutil.list_files(cache._fs, cache._path, ".parquet")
+    parts = max(2, min(256, len(files) // 8 + 2))
+    left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
+        unit_keys, fn_kwargs={"expander": expander, "parts": parts}, batch_size=1, batch_format="pyarrow")
+    right = ray.data.read_parquet(files, filesystem=cache._fs).map_batches(cache_entries, fn_kwargs={"parts": parts}, batch_format="pyarrow")
+    out = left.union(right).groupby("part", num_partitions=parts).map_groups(join_part, fn_kwargs={"hits_uri": hits_uri}, batch_format="pyarrow")
+    return sum(sum(b.column("hits").to_pylist()) for b in out.iter_batches(batch_format="pyarrow", batch_size=None))
+
+
+class CacheUDF:
+    """Answers rows from the joined cache hits of their chunk (``cache_hit``): those rows never reach an engine."""
+
+    def __init__(self, hits_uri: str):
+        self.fs, self.dir = fsutil.filesystem(hits_uri)
+
+    def _hits(self, chunks: set[int]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for c in chunks:
+            for f in fsutil.list_files(self.fs, fsutil.join(self.dir, f"chunk-{c:06d}"), ".parquet"):
+                t = fsutil.read_parquet(self.fs, f)
+                out.update((k, json.loads(v)) for k, v in zip(t.column("key").to_pylist(), t.column("result").to_pylist()))
+        return out
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = from_table(batch)
-        hits = self.cache.get_many([r["request_key"] for r in rows if r["status"] == ACCEPTED])
+        hits = self._hits({r["chunk"] for r in rows})
         for r in rows:
             if r["status"] == ACCEPTED and r["request_key"] in hits:
                 res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
@@ -131,13 +198,13 @@ def _pool(ray, lo: int, hi: int | None):
     return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
 
 
-def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int]):
+def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None):
     expander = Expander.from_recipe(recipe)
     ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
     ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
-    if cache_uri and RequestCache(cache_uri).has_entries():
-        ds = ds.map_batches(CacheUDF, fn_constructor_args=(cache_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
+    if hits_uri:
+        ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     cfgs = {n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}
     used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
     for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs
@@ -173,7 +240,12 @@ def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
     for b in counts.iter_batches(batch_format="pyarrow", batch_size=None):  # one small row per chunk
         per_chunk.update(zip(b.column("chunk").to_pylist(), b.column("n").to_pylist()))
     info["rows_pending"] = sum(per_chunk.values())
-    ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, per_chunk)
+    hits_uri = None
+    if cache_uri and RequestCache(cache_uri).has_entries():
+        hits_uri = fsutil.join(store.uri, "cache_hits")
+        n = join_cache(ray, pending, expander, RequestCache(cache_uri), hits_uri)
+        log.info("request cache: %d of %d pending rows answered from the cache", n, info["rows_pending"])
+    ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, per_chunk, hits_uri)
     n_rows = n_chunks = 0
     t0 = last = time.time()
     for b in ds.iter_batches(batch_format="pyarrow", batch_size=None):

@@ -92,6 +92,17 @@ def _git_commit(where: str) -> str | None:
         return None
 
 
+def add_stage_times(stats: dict, stream_s: float, step_s: dict[str, float]) -> None:
+    """``seconds`` and ``rows_per_s`` (rows in / seconds) per stage. Source to row filters run as one streaming
+    job, concurrently: each of them shows that job's wall time (``streamed: true``)."""
+    for name, st in stats.items():
+        sec = step_s.get(name)
+        if sec is None:
+            sec, st["streamed"] = stream_s, True
+        st["seconds"] = round(float(sec), 3)
+        st["rows_per_s"] = round(st["in"] / sec, 1) if sec else None
+
+
 def stage_names(recipe: Recipe) -> list[str]:
     return ["source", "generate", *[f"verify:{v.name}" for v in recipe.verifiers], *curation_stage_names(recipe)]
 
@@ -145,6 +156,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
                 log.warning("decontamination covered only part of a benchmark: %s", line)
         t0 = time.time()
         stats = stage_stats(total, stage_names(recipe))
+        add_stage_times(stats, timings.get("generate+verify", 0.0), step_times)
         summ = summary(total)
         costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
         store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 
 def _sigterm_to_interrupt(signum, frame):
@@ -27,16 +28,21 @@ def init_ray(num_cpus: int | None = None):
         else:
             # Ray nices its workers (15) by default; in the local cluster the factory starts for itself the
             # workers do the real work (generation, training), so they run at normal priority.
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, logging_level=logging.WARNING,
+            # the dashboard for local runs (as Ray users expect); FACTORY_DASHBOARD=0 turns it off (the test suite)
+            dash = os.environ.get("FACTORY_DASHBOARD", "1") != "0"
+            ctx = ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=dash, dashboard_host="127.0.0.1", logging_level=logging.WARNING,
                      configure_logging=False, _system_config={"worker_niceness": 0},
                      # OpenMP threads that spin while waiting burn a shared CPU without progress (7x slower
                      # generation seen on a loaded 2-core box); passive waiting costs nothing when idle
                      runtime_env={"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}})
+            if dash and getattr(ctx, "dashboard_url", None):
+                logging.getLogger(__name__).info("Ray dashboard: http://%s", ctx.dashboard_url)
     if threading.current_thread() is threading.main_thread():
         # Ray's C++ failure handler aborts the process on SIGTERM; we want a graceful stop instead:
         # finished chunks stay, the manifest says "interrupted", a re-run resumes.
         signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
+    # Ray Data's per-stage progress bars on a terminal; plain status lines (ours) in `ray job logs` and files
+    ctx.enable_progress_bars = sys.stderr.isatty() and not os.environ.get("RAY_JOB_ID")
     ctx.print_on_execution_start = False
     return ray

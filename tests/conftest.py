@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# the local Ray that `factory run` starts has its dashboard on for users; tests (and their subprocesses) save the
+# start-up time and memory. A test of the dashboard sets it back.
+os.environ.setdefault("FACTORY_DASHBOARD", "0")
 
 
 def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:

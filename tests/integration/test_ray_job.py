@@ -104,35 +104,54 @@ def submit(address: str, entrypoint: str, wait: bool, timeout: float = 900) -> s
     return p
 
 
-@pytest.fixture
-def ray_head(monkeypatch, no_inprocess_ray):
-    temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
+def _head(env: dict, temp: str, wait: bool = True):
+    """``ray start --head --block`` on 127.0.0.1 with ``env``; yields the Jobs API address, then stops it."""
     port, dash = free_port(), free_port()
     ray_bin = str(Path(sys.executable).parent / "ray")
-    env = cluster_env()
-    env.update(cluster_auth(temp, monkeypatch))
     proc = subprocess.Popen([ray_bin, "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
                              "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}", "--num-cpus=2", f"--temp-dir={temp}",
                              "--include-dashboard=true", "--disable-usage-stats", *node_ports()],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     address = f"http://127.0.0.1:{dash}"
-    wait_for_jobs_api(address, proc)
-    yield address
-    os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    for _ in range(30):
-        if not cluster_pids(temp):
-            break
-        time.sleep(1)
-    left = cluster_pids(temp)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(temp, ignore_errors=True)
-    Path(temp + ".token").unlink(missing_ok=True)
-    assert not left, f"processes of the test cluster left behind: {left}"
+        if wait:  # (the CLI check needs the test's own auth settings)
+            wait_for_jobs_api(address, proc)
+        yield address
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for _ in range(30):
+            if not cluster_pids(temp):
+                break
+            time.sleep(1)
+        left = cluster_pids(temp)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+        Path(temp + ".token").unlink(missing_ok=True)
+        assert not left, f"processes of the test cluster left behind: {left}"
+
+
+@pytest.fixture
+def ray_head(monkeypatch, no_inprocess_ray):
+    temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
+    env = cluster_env()
+    env.update(cluster_auth(temp, monkeypatch))
+    yield from _head(env, temp)
+
+
+@pytest.fixture
+def user_shell(tmp_path, no_inprocess_ray):
+    """A fresh shell as the README assumes: the venv on PATH, no RAY_* variables, its own HOME (where
+    `ray start --head` keeps the cluster's token, ~/.ray/auth_token)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in cluster_env().items() if not k.startswith("RAY_")}
+    env["HOME"] = str(home)
+    return env
 
 
 def test_recipe_runs_as_a_ray_job(tmp_path, ray_head):
@@ -146,3 +165,22 @@ def test_recipe_runs_as_a_ray_job(tmp_path, ray_head):
     assert len(run_dirs) == 1
     rows = [r for f in sorted((run_dirs[0]).glob("*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
     assert len(rows) == 12 and len({r["id"] for r in rows}) == 12
+
+
+def test_factory_submit_as_a_user_types_it(tmp_path, user_shell):
+    """`ray start --head`, then `factory submit RECIPE` in a fresh shell: no RAY_AUTH_MODE exported by hand."""
+    temp = tempfile.mkdtemp(prefix="rs", dir="/tmp")
+    recipe = write_recipe(tmp_path)
+    for address in _head(user_shell, temp, wait=False):
+        t0, p = time.time(), None
+        while time.time() - t0 < 180:  # the Jobs API comes up after `ray start` returns
+            p = subprocess.run([sys.executable, "-m", "factory", "submit", str(recipe), "--address", address, "--working-dir", str(ROOT),
+                                "--", "--skip-train", "--skip-eval"], env=user_shell, capture_output=True, text=True, timeout=900)
+            if "Failed to connect" not in p.stdout + p.stderr and "Connection refused" not in p.stdout + p.stderr:
+                break
+            time.sleep(3)
+        assert Path(user_shell["HOME"], ".ray", "auth_token").is_file()  # ray start --head made the token here
+        assert "Authentication required" not in p.stdout + p.stderr, (p.stdout + p.stderr)[-2000:]
+        assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
+    rows = [r for f in sorted((tmp_path / "runs" / "tiny").glob("*/*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
+    assert len(rows) == 12
