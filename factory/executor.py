@@ -100,8 +100,7 @@ def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, 
     """Key-partitioned lookup: the run's request keys and the cache's entries are hash-partitioned on the key
     by a Ray Data groupby, so no process ever loads the whole cache index; hits land in ``hits_uri`` by chunk."""
     fs, d = fsutil.filesystem(hits_uri)
-    for f in fsutil.list_files(fs, d, ".parquet"):
-        fsutil.delete_file(fs, f)
+    fsutil.delete_tree(fs, d)
     files = fsutil.list_files(cache._fs, cache._path, ".parquet")
     parts = max(2, min(256, len(files) // 8 + 2))
     left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(

@@ -140,6 +140,8 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         t0 = time.time()
         manifest["generation"] = stream_chunks(recipe, store, cache.uri if cache is not None else None)
         timings["generate+verify"] = round(time.time() - t0, 2)
+        if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
+            fsutil.delete_tree(store.fs, store.p("curation"))
 
         t0 = time.time()
         total, step_times = curate_store(recipe, store, teacher_prices(recipe))

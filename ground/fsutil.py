@@ -93,6 +93,12 @@ def list_files(fs: pafs.FileSystem, path: str, suffix: str = "") -> list[str]:
     return sorted(i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(suffix) and ".tmp-" not in i.path)
 
 
+def delete_tree(fs: pafs.FileSystem, path: str) -> None:
+    """Remove ``path`` and everything below it; nothing to do when it does not exist."""
+    if exists(fs, path):
+        fs.delete_dir(path)
+
+
 def read_parquet(fs: pafs.FileSystem, path: str) -> pa.Table:
     with fs.open_input_file(path) as f:
         return pq.read_table(f)
