@@ -19,7 +19,11 @@ import json
 import logging
 from typing import Any
 
+from pydantic import Field
+
+from ground.config import Config
 from ground.errors import FactoryError
+from students.method import TrainJob, TrainMethod
 from teachers.reasoning import join_reasoning
 
 log = logging.getLogger(__name__)
@@ -129,3 +133,22 @@ def run_kd(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_di
 
     return run_ray(_kd_loop, {"train_rows": train_rows, "val_rows": val_rows}, train_cfg, out_dir, "kd",
                    has_val=bool(val_rows), fault=fault)
+
+
+class KDOptions(Config):
+    alpha: float = Field(0.5, ge=0, le=1, description="weight of the soft-label loss; 1 - alpha weights hard-label CE")
+    temperature: float = Field(1.0, gt=0, description="temperature applied to the student logits in the soft loss")
+    tail: bool = Field(True, description="add the teacher mass outside its top-k as one extra bucket "
+                                         "(else renormalise the top-k)")
+
+
+class KD(TrainMethod):
+    """Soft-label distillation from the teacher top-k logprobs stored with the accepted rows."""
+
+    name = "kd"
+    Options = KDOptions
+    description = "soft labels from the stored teacher top-k logprobs"
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        drop = job.cfg["drop_system_prompt"]
+        return run_kd(job.cfg, kd_examples(train, drop), kd_examples(val, drop), job.out_dir, fault=job.fault)

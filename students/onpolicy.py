@@ -29,9 +29,13 @@ import logging
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, model_validator
+
+from ground.config import Config
 from ground.errors import FactoryError
+from students.method import TrainJob, TrainMethod
 
 log = logging.getLogger(__name__)
 
@@ -243,3 +247,46 @@ def run_onpolicy(train_cfg: dict, train_prompts: list[dict], val_prompts: list[d
         raise FactoryError("on-policy distillation needs prompts; the run has none")
     return run_ray(_onpolicy_loop, {"train_rows": train_prompts, "val_rows": val_prompts, "teacher": teacher},
                    train_cfg, out_dir, "onpolicy", has_val=bool(val_prompts), fault=fault)
+
+
+class OnPolicyOptions(Config):
+    teacher_engine: Literal["hf_local", "openai_compat"] | None = Field(
+        None, description="engine that scores the student's samples; null = the recipe's teacher.engine")
+    teacher_model: str | None = Field(None, description="teacher model; null = the recipe's teacher.model")
+    teacher_options: dict[str, Any] = Field(
+        default_factory=dict, description="openai_compat: base_url (with /v1), api_key_env, timeout_s; "
+                                          "hf_local: threads. Null/empty = the recipe's teacher.options")
+    teacher_system: str | None = Field(
+        None, description="file with a system prompt shown to the teacher only (context distillation); "
+                          "relative to the recipe")
+    max_new_tokens: int = Field(64, gt=0, le=32768, description="tokens the student samples per prompt")
+    temperature: float = Field(1.0, gt=0, le=5, description="student sampling temperature")
+    samples_per_prompt: int = Field(1, gt=0, le=64, description="student samples per prompt per step")
+    loss: Literal["sampled", "full"] = Field(
+        "sampled", description="sampled: per-token reverse KL on the sampled tokens (needs only their teacher "
+                               "logprobs, works with a server); full: exact reverse KL over the vocabulary "
+                               "(hf_local teacher only)")
+
+    @model_validator(mode="after")
+    def _full_needs_local(self) -> "OnPolicyOptions":
+        if self.loss == "full" and self.teacher_engine == "openai_compat":
+            raise ValueError("onpolicy.loss: full needs the teacher's whole distribution (hf_local); "
+                             "use loss: sampled with openai_compat")
+        return self
+
+
+class OnPolicy(TrainMethod):
+    """The student samples, the teacher scores its tokens (reverse KL; Agarwal et al. 2024, GKD)."""
+
+    name = "onpolicy"
+    Options = OnPolicyOptions
+    description = "the student samples, the teacher scores"
+    uses_rejects = True
+    needs_accepted = False
+
+    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
+        return job.split([r for r in job.rows if r.get("reject_stage") != "source"], basis=job.accepted)
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        return run_onpolicy(job.cfg, job.fix(prompts_of(train)), job.fix(prompts_of(val)), teacher_spec(job.recipe),
+                            job.out_dir, fault=job.fault)

@@ -4,6 +4,8 @@
     >>> info = run_sft(train_cfg, train_examples, val_examples, out_dir="runs/x/y/train")
     >>> info["adapter_dir"], info.get("best")      # final LoRA adapter; best by validation loss
 
+``SFT`` is the ``train.method: sft`` plug-in (:mod:`students.method`).
+
 One worker per ``train.workers`` (CPU by default; ``use_gpu`` for GPUs), PEFT LoRA (r=16,
 alpha=32, dropout 0.05 on q/k/v/o by default; ``lora: null`` for full fine-tuning; QLoRA with
 ``load_in_4bit``: NF4 + double quantisation + bf16 compute, bitsandbytes imported lazily), loss
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+
+from students.method import TrainJob, TrainMethod
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,17 @@ def run_sft(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_d
                    has_val=bool(val_rows), fault=fault)
 
 
-def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
-    """Kept for the pipeline: the train stage now dispatches on ``train.method`` in :mod:`students.train`."""
-    from students.train import train_if_needed as dispatch
+class SFT(TrainMethod):
+    """Supervised fine-tuning on the accepted rows (completion-only loss)."""
 
-    return dispatch(recipe, store, accepted_rows)
+    name = "sft"
+    description = "accepted rows as prompt-completion examples"
+    supports_packing = True
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        from students.data import sft_examples
+        from students.train import drop_overlong
+
+        cfg = job.cfg
+        return run_sft(cfg, drop_overlong(cfg, job.fix(sft_examples(train))),
+                       drop_overlong(cfg, job.fix(sft_examples(val)), "validation", required=False), job.out_dir, fault=job.fault)

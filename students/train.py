@@ -1,4 +1,4 @@
-"""The train stage: dispatch by ``train.method`` and the Ray Train harness every method shares.
+"""The train stage: the ``train.method`` plug-in by name (:mod:`students.method`) and the Ray Train harness every method shares.
 
     >>> from students.train import train_if_needed
     >>> info = train_if_needed(recipe, store, accepted_rows)      # the pipeline's train stage
@@ -364,54 +364,21 @@ def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: 
 
 
 def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None, storage: str | None = None) -> dict:
-    """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy).
+    """Train ``recipe.train.method`` (a :class:`students.method.TrainMethod` by name) on factory rows
+    (accepted, plus rejects for methods that use them).
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
-    from students.data import sft_examples, split_by_prompt
+    from students.method import METHODS, TrainJob
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
-    method = cfg["method"]
-    acc = [r for r in store_rows if r["status"] == "accepted"]
-    n_prompts = len({r["prompt_id"] for r in acc})
-    frac = 0.1 if n_prompts >= 10 else 0.0
-    fix = _drop_system if cfg["drop_system_prompt"] else (lambda x: x)
-    if method == "sft":
-        from students.sft import run_sft
-
-        tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_sft(cfg, drop_overlong(cfg, fix(sft_examples(tr))), drop_overlong(cfg, fix(sft_examples(va)), "validation", required=False),
-                       out_dir,
-                       fault=fault)
-    elif method == "kd":
-        from students.kd import kd_examples, run_kd
-
-        tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        info = run_kd(cfg, kd_examples(tr, cfg["drop_system_prompt"]), kd_examples(va, cfg["drop_system_prompt"]), out_dir, fault=fault)
-    elif method == "dpo":
-        from students.dpo import run_dpo
-        from students.pairs import build_pairs
-
-        pairs, stats = build_pairs(store_rows, cfg["dpo"]["pairs"], cfg["dpo"]["max_pairs_per_prompt"])
-        if not pairs:
-            return {"status": "skipped", "reason": f"no preference pairs ({stats})"}
-        tr, va = split_by_prompt(pairs, 0.1 if len({p['prompt_id'] for p in pairs}) >= 10 else 0.0, cfg["seed"])
-        init = None
-        if cfg["dpo"]["sft_first"]:
-            from students.sft import run_sft
-
-            str_, sva = split_by_prompt(acc, frac, cfg["seed"])
-            init = run_sft(cfg, fix(sft_examples(str_)), fix(sft_examples(sva)), str(Path(out_dir) / "sft"))["adapter_dir"]
-        info = run_dpo(cfg, fix(tr), fix(va), out_dir, init_adapter=init, fault=fault)
-        info["pairs"] = stats
-    elif method == "onpolicy":
-        from students.onpolicy import prompts_of, run_onpolicy, teacher_spec
-
-        tr, va = split_by_prompt([r for r in store_rows if r.get("reject_stage") != "source"], frac, cfg["seed"])
-        info = run_onpolicy(cfg, fix(prompts_of(tr)), fix(prompts_of(va)), teacher_spec(recipe), out_dir, fault=fault)
-    else:  # pragma: no cover - the recipe schema allows only the methods above
-        raise FactoryError(f"unknown train.method {method!r}")
-    info.update(status="done", method=method, train_rows=len(tr), val_rows=len(va), student=cfg["student"])
+    method = METHODS.load(cfg["method"])()
+    job = TrainJob(recipe, cfg, store_rows, out_dir, fault, _drop_system if cfg["drop_system_prompt"] else (lambda x: x))
+    tr, va = method.split(job)
+    info = method.run(job, tr, va)
+    if info.get("status") == "skipped":
+        return info
+    info.update(status="done", method=cfg["method"], train_rows=len(tr), val_rows=len(va), student=cfg["student"])
     return info
 
 
@@ -432,8 +399,11 @@ def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
         if remote and done.get("status") == "done":
             _fetch(store, done, out)
         return done
-    rows = _all_rows(store, accepted_rows) if recipe.train.method in ("dpo", "onpolicy") else accepted_rows
-    if not accepted_rows and recipe.train.method != "onpolicy":
+    from students.method import METHODS
+
+    method = METHODS.load(recipe.train.method)
+    rows = _all_rows(store, accepted_rows) if method.uses_rejects else accepted_rows
+    if not accepted_rows and method.needs_accepted:
         return {"status": "skipped", "reason": "no accepted rows to train on"}
     info = train(recipe, rows, str(out), storage=fsutil.join(store.uri, "train", "ray") if remote else None)
     info["data_run_id"] = store.run_id
