@@ -2,6 +2,7 @@
 
     factory run recipes/gsm8k_demo.yaml [--run-id ID | --fresh] [--no-cache] [--skip-train] [--skip-eval]
     factory validate recipes/*.yaml
+    factory schema > recipe.schema.json     # JSON Schema for editors (yaml-language-server)
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
     factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
 
@@ -137,6 +138,7 @@ DELEGATED = {
     "serve": ("factory.serve", "OpenAI-compatible server over a local model (or a trained student)"),
     "export-model": ("students.export", "export a trained student: adapter, merged weights, model card"),
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
+    "schema": ("factory.schema", "print the recipe JSON Schema (every registered plug-in), for editors' YAML completion"),
 }
 
 

@@ -32,9 +32,7 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
     errs: list[RecipeError] = []
 
     def name(role: str, reg, loc: tuple, value: Any, what: str) -> None:
-        if not isinstance(value, str):
-            return  # the schema reports the type
-        if value not in reg:
+        if not isinstance(value, str) or value not in reg:
             errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)),
                                     f"unknown {what} {value!r}; known: {', '.join(reg.names())}"))
             return

@@ -179,3 +179,22 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "distill-factory recipe"
     return schema
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``factory schema [--out FILE]``: the JSON Schema on stdout (or in FILE)."""
+    import argparse
+    import json
+    import sys
+
+    p = argparse.ArgumentParser(prog="factory schema", description="JSON Schema of a recipe, for editors' YAML "
+                                "completion: `# yaml-language-server: $schema=recipe.schema.json` at the top of a recipe")
+    p.add_argument("--out", help="write the schema here instead of stdout")
+    a = p.parse_args(argv)
+    text = json.dumps(json_schema(), indent=1, sort_keys=False)
+    if a.out:
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
