@@ -1,7 +1,7 @@
 """Recipe YAML with line numbers, and pydantic errors condensed to one ``file:line: key.path: message`` each.
 
     >>> from factory.recipe_yaml import line_map
-    >>> line_map("teacher:\n  model: m\n")[("teacher", "model")]
+    >>> line_map("teacher:\\n  model: m\\n")[("teacher", "model")]
     2
 
 The loader refuses duplicate keys and aliases. :func:`condense` turns a ``ValidationError`` of the

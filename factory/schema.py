@@ -1,8 +1,8 @@
 """The recipe schema, assembled from the plug-in registries: one place for validation, messages and JSON Schema.
 
     >>> from factory.schema import recipe_model, json_schema
-    >>> sorted(json_schema()["properties"]["filters"]["properties"])[:2]
-    ['format', 'language']
+    >>> list(json_schema()["$defs"]["FiltersConfig"]["properties"])[:2]
+    ['pii', 'length']
 
 Each role contributes its configs (:mod:`ground.plugins`): ``teacher`` / ``teachers[]`` are a union
 discriminated by ``engine`` (one member per engine, its ``options`` typed by the engine's ``Options``

@@ -11,7 +11,7 @@ A distribution adds a plug-in by declaring an entry point in the group ``distill
 (roles: teachers, verifiers, filters, dedup, train_methods)::
 
     [project.entry-points."distill_factory.filters"]
-    no_digits = "my_pkg.no_digits:NoDigitsFilter"
+    min_words = "my_pkg.min_words:MinWords"
 
 Nothing is imported until a recipe names the plug-in (:meth:`Registry.load`) or the whole recipe
 schema is built (:meth:`Registry.load_all`). A plug-in that fails to import raises

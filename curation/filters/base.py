@@ -4,17 +4,17 @@
     >>> from ground.config import Config
     >>> from ground.record import new_sample
     >>> from curation.filters.base import RowFilter
-    >>> class NoDigitsConfig(Config):
-    ...     max_digits: int = Field(0, ge=0, description="digits a completion may contain")
-    >>> class NoDigits(RowFilter):
-    ...     name = "no_digits"
-    ...     Config = NoDigitsConfig
+    >>> class MaxWordsConfig(Config):
+    ...     max_words: int = Field(3, ge=0, description="words a completion may have")
+    >>> class MaxWords(RowFilter):
+    ...     name = "max_words"
+    ...     Config = MaxWordsConfig
     ...     def filter(self, row):
-    ...         n = sum(c.isdigit() for c in row["completion"])
-    ...         return n <= self.config.max_digits, f"{n} digits"
-    >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion="42")]
-    >>> NoDigits()(rows)[0]["reject_reason"]
-    'no_digits: 2 digits'
+    ...         n = len(row["completion"].split())
+    ...         return n <= self.config.max_words, f"{n} words"
+    >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion="a b c d")]
+    >>> MaxWords()(rows)[0]["reject_reason"]
+    'max_words: 4 words'
 
 The base owns: the batch loop over the still-accepted rows (:class:`ground.step.Step`), the
 required-column check (``requires``, or :meth:`RowFilter.required_columns` when it depends on the
