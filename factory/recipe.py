@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ground.config import Config as _Cfg
 from ground.errors import RecipeError
-from ground.source import FieldMap, PromptConfig, SourceConfig
+from ground.source import PromptConfig, SourceConfig
 from teachers.base import PriceConfig, SamplingConfig
 
 

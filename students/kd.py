@@ -92,7 +92,8 @@ def _kd_loop(config: dict[str, Any]) -> None:
     from transformers import Trainer, TrainingArguments
 
     from students.losses import topk_kd_loss
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
+    from students.callbacks import make_hf_callbacks
+    from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
     alpha, T, tail = cfg["kd"]["alpha"], cfg["kd"]["temperature"], cfg["kd"]["tail"]

@@ -146,23 +146,13 @@ def _loss(model, tok, scorer, batch: list[dict], op: dict, system: str | None, d
         return surrogate, float(est), int(mask.sum())
 
 
-def _onpolicy_loop(config: dict[str, Any]) -> None:
-    import torch
+def _load(cfg: dict, spec: dict, device):
+    """(student model in train mode on ``device``, tokenizer, teacher scorer)."""
     from peft import get_peft_model
-    from transformers import get_cosine_schedule_with_warmup
 
     from students.scorers import make_scorer
-    from students.train import load_student, maybe_kill, peft_config, report_dir, start_worker
+    from students.train import load_student, peft_config
 
-    cfg, spec = config["train"], config["teacher"]
-    op = cfg["onpolicy"]
-    import ray.train.torch
-
-    started = start_worker(cfg, "onpolicy")
-    if started is None:
-        return
-    work, resume = started
-    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
     model, tok = load_student(cfg)
     scorer = make_scorer(spec, tok, cfg["student"], device)  # tokenizer check before any training
     if peft_config(cfg) is not None:
@@ -170,25 +160,70 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     if not cfg.get("load_in_4bit"):
         model.to(device)
     model.train()
+    return model, tok, scorer
+
+
+def _restore(resume: Path, model, opt, sched) -> tuple[int, list, int]:
+    """Trainable weights, optimizer and scheduler from a checkpoint; (step, log history, resumed-from step)."""
+    import torch
+
+    st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n in st["trainable"]:
+                p.copy_(st["trainable"][n])
+    opt.load_state_dict(st["optimizer"])
+    sched.load_state_dict(st["scheduler"])
+    return st["step"], st["log_history"], st["step"]
+
+
+def _schedule(cfg: dict, n_prompts: int) -> tuple[int, int, int]:
+    """(steps per epoch, total steps, checkpoint every N steps)."""
+    per_epoch = max(1, math.ceil(n_prompts / cfg["batch_size"]))
+    total = cfg["max_steps"] if cfg["max_steps"] > 0 else max(1, math.ceil(cfg["epochs"] * per_epoch))
+    return per_epoch, total, cfg.get("save_every_steps") or per_epoch
+
+
+def _batch(prompts: list[dict], step: int, per_epoch: int, bs: int, seed: int) -> list[dict]:
+    """The prompts of ``step``: a per-epoch shuffled order, so a resumed run sees the same batches."""
+    epoch, i = divmod(step, per_epoch)
+    order = list(range(len(prompts)))
+    random.Random(seed + epoch).shuffle(order)
+    return [prompts[j] for j in order[i * bs : (i + 1) * bs]]
+
+
+def _optimizer_step(loss, params, opt, sched) -> None:
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+
+
+def _onpolicy_loop(config: dict[str, Any]) -> None:
+    import ray.train.torch
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    from students.callbacks import maybe_kill
+    from students.train import report_dir, start_worker
+
+    cfg, spec, op = config["train"], config["teacher"], config["train"]["onpolicy"]
+    if (started := start_worker(cfg, "onpolicy")) is None:
+        return
+    work, resume = started
+    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
+    model, tok, scorer = _load(cfg, spec, device)
     prompts, val = config["train_rows"], config["val_rows"]
     bs = cfg["batch_size"]
-    per_epoch = max(1, math.ceil(len(prompts) / bs))
-    total = cfg["max_steps"] if cfg["max_steps"] > 0 else max(1, math.ceil(cfg["epochs"] * per_epoch))
-    every = cfg.get("save_every_steps") or per_epoch
+    per_epoch, total, every = _schedule(cfg, len(prompts))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
     sched = get_cosine_schedule_with_warmup(opt, int(cfg["warmup_ratio"] * total), total)
     names = [n for n, p in model.named_parameters() if p.requires_grad]
-    step, history, resumed_from = 0, [], None
-    if resume is not None:
-        st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
-        with torch.no_grad():
-            for n, p in model.named_parameters():
-                if n in st["trainable"]:
-                    p.copy_(st["trainable"][n])
-        opt.load_state_dict(st["optimizer"])
-        sched.load_state_dict(st["scheduler"])
-        step, history, resumed_from = st["step"], st["log_history"], st["step"]
+    step, history, resumed_from = _restore(resume, model, opt, sched) if resume is not None else (0, [], None)
 
     def evaluate() -> float:
         torch.manual_seed(cfg["seed"] + 7919)  # the same val samples at every evaluation
@@ -208,17 +243,10 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
                         "log_history": history}, d / "onpolicy_state.pt")
 
     while step < total:
-        epoch, i = divmod(step, per_epoch)
-        order = list(range(len(prompts)))
-        random.Random(cfg["seed"] + epoch).shuffle(order)  # per-epoch order: a resumed run sees the same batches
-        batch = [prompts[j] for j in order[i * bs : (i + 1) * bs]]
+        batch = _batch(prompts, step, per_epoch, bs, cfg["seed"])
         torch.manual_seed(cfg["seed"] * 100_003 + step)
         loss, kl, ntok = _loss(model, tok, scorer, batch, op, spec.get("system"), device, grad=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        _optimizer_step(loss, params, opt, sched)
         step += 1
         history.append({"step": step, "loss": float(loss.detach()), "reverse_kl": kl, "completion_tokens": ntok,
                         "learning_rate": sched.get_last_lr()[0], "epoch": step / per_epoch})
@@ -229,9 +257,8 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
             report_dir(metrics, lambda d: save(d, metrics, final=False))
         maybe_kill(config.get("fault"), step)
     metrics = {"step": step, "reverse_kl": history[-1]["reverse_kl"] if history else None,
-               "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history))}
-    if resumed_from is not None:
-        metrics["resumed_from_step"] = resumed_from
+               "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history)),
+               **({"resumed_from_step": resumed_from} if resumed_from is not None else {})}
     if val:
         metrics["eval_loss"] = evaluate()
     report_dir(metrics, lambda d: save(d, metrics, final=True))

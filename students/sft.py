@@ -30,7 +30,8 @@ def _sft_loop(config: dict[str, Any]) -> None:
     import datasets
     from trl import SFTConfig, SFTTrainer
 
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
+    from students.callbacks import make_hf_callbacks
+    from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
     started = start_worker(cfg, "sft")

@@ -20,8 +20,8 @@ The raw score r becomes ``(r - min) / (max - min)``.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
 LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
-judge's gets ``score=None, reason="judge model equals generator ..."``, and
-:func:`check_judge_config` lets recipe validation refuse such a recipe up front.
+judge's gets ``score=None, reason="judge model equals generator ..."``, and recipe validation refuses
+such a recipe up front (factory/recipe_checks.py).
 """
 
 from __future__ import annotations
@@ -111,31 +111,9 @@ class JudgeConfig(BaseModel):
         return self
 
 
-def _generator_of(cfg: Any) -> tuple[str | None, str | None]:
-    teacher = cfg.get("teacher", cfg) if isinstance(cfg, dict) else getattr(cfg, "teacher", cfg)
-    if isinstance(teacher, dict):
-        return teacher.get("engine", "hf_local"), teacher.get("model")
-    return getattr(teacher, "engine", "hf_local"), getattr(teacher, "model", None)
-
-
 def _same_model_reason(engine: str, model: str) -> str:
     return (f"judge model equals generator ({engine}/{model}): a model may not judge its own samples "
             f"(self-preference bias); set options.judge to a different model")
-
-
-def check_judge_config(recipe_or_teacher: Any, judge_options: dict) -> str | None:
-    """Error message when the judge options are invalid or name the generator's model; else None.
-
-    ``recipe_or_teacher``: a Recipe, a recipe dict, a TeacherConfig, or a ``{engine, model}`` dict.
-    """
-    try:
-        cfg = JudgeConfig(**(judge_options or {}))
-    except ValidationError as e:
-        return config_error("judge options", e)
-    engine, model = _generator_of(recipe_or_teacher)
-    if same_model(engine, model, cfg.judge.engine, cfg.judge.model):
-        return _same_model_reason(cfg.judge.engine, cfg.judge.model)
-    return None
 
 
 class Judge(Verifier):

@@ -4,7 +4,6 @@ refuses what validation refuses, and every field of every registered config has 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
