@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ground.record import sha
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error
+from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class Constitution(Verifier):
                 if not isinstance(completion, str) or not completion.strip():
                     out[i] = Verdict(None, "empty completion", version=self.version)
                     continue
-                states.append(_State(i, prompt_text(s), completion, completion))
+                states.append(_State(i, conversation_text(s), completion, completion))
             except Exception as e:  # a malformed row is this row's problem only
                 out[i] = Verdict(None, f"bad row: {type(e).__name__}: {e}"[:500], version=self.version)
         try:

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error, same_model
+from verifiers.llm import LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error, same_model
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class Judge(Verifier):
         self.llm = LLM(self.cfg.judge, role="judge")
 
     def messages(self, sample: dict) -> list[dict]:
-        text = render(self.rubric, prompt=prompt_text(sample), response=sample["completion"],
+        text = render(self.rubric, prompt=conversation_text(sample), response=sample["completion"],
                       min_score=self.cfg.min_scale, max_score=self.cfg.max_scale)
         return [{"role": "user", "content": text}]
 

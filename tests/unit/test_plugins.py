@@ -138,3 +138,19 @@ def test_broken_plugin_is_one_line_and_other_recipes_still_work(monkeypatch, tmp
     with pytest.raises(RecipeError) as e:
         parse_recipe(base() + "filters:\n  shouty: {}\n", str(tmp_path / "r.yaml"))
     assert (e.value.line, e.value.field, e.value.message) == (11, "filters.shouty", expected)
+
+
+def test_plugin_steps_pickle_with_their_typed_options(plugins):
+    """Plug-ins ship to Ray actors by pickle: the copy keeps its validated config and behaves the same."""
+    import pickle
+
+    from curation.plan import FILTERS
+    from verifiers.registry import get_verifier
+
+    f = pickle.loads(pickle.dumps(FILTERS.load("no_digits")({"max_digits": 2}, name="no_digits")))
+    v = pickle.loads(pickle.dumps(get_verifier("exact_answer", case_sensitive=True)))
+    assert (f.config.max_digits, v.options.case_sensitive) == (2, True)
+    rows = f([row("1 2 3", i=0), row("1 2", i=1)])
+    assert [r["reject_reason"] for r in rows] == ["no_digits: 3 digits > 2", None] and dict(f.counts) == {"3": 1}
+    assert [x.score for x in v.verify_batch([row("7"), row("7", reference=None)])] == [1.0, None]
+    assert dict(v.counts) == {"rows": 2, "unverifiable": 1}
