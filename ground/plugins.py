@@ -22,9 +22,11 @@ taken over by a third-party entry point (the built-in wins, with a warning).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
-from importlib.metadata import EntryPoint, entry_points
+import sys
+from importlib.metadata import EntryPoint, distributions
 from typing import Any
 
 from ground.errors import FactoryError
@@ -53,9 +55,8 @@ class Registry:
         return GROUP_PREFIX + self.role
 
     def _entry_points(self) -> dict[str, EntryPoint]:
-        # not cached: a test (or a notebook) may put a distribution on sys.path after start-up
         out: dict[str, EntryPoint] = {}
-        for ep in entry_points(group=self.group):
+        for ep in _discover(tuple(sys.path)).get(self.group, ()):
             if ep.name in self.builtin:
                 log.warning("%s plug-in %r from %s ignored: the name is built in", self.role, ep.name, _package(ep))
             else:
@@ -110,6 +111,23 @@ class Registry:
             except PluginError as e:
                 log.warning("%s", e)
         return out
+
+
+@functools.lru_cache(maxsize=8)
+def _discover(path: tuple[str, ...]) -> dict[str, list[EntryPoint]]:
+    """Our groups' entry points, scanned once per ``sys.path`` (a scan reads every installed distribution's
+    metadata; keyed by the path so a distribution put on sys.path later, as the tests do, is seen)."""
+    out: dict[str, list[EntryPoint]] = {}
+    seen: set[str] = set()
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name in seen:  # the first on sys.path wins, as importlib.metadata.entry_points does
+            continue
+        seen.add(name)
+        for ep in dist.entry_points:
+            if ep.group.startswith(GROUP_PREFIX):
+                out.setdefault(ep.group, []).append(ep)
+    return out
 
 
 def _package(ep: EntryPoint) -> str:
