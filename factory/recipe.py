@@ -120,7 +120,8 @@ class TrainConfig(_Cfg):
             if name in self.model_fields_set and name != self.method:
                 raise ValueError(f"train.{name} is only used with method: {name} (method is {self.method})")
         if self.packing and not METHODS.load(self.method).supports_packing:
-            raise ValueError(f"packing is not supported by method: {self.method}")
+            able = [m for m in METHODS.builtin if METHODS.load(m).supports_packing]
+            raise ValueError(f"packing is supported for method: {', '.join(able)} only (method is {self.method})")
         if self.load_in_4bit and not (self.use_gpu and self.lora is not None):
             raise ValueError("load_in_4bit (QLoRA) needs use_gpu: true and a lora section")
         return self

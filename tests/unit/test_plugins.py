@@ -85,7 +85,7 @@ def test_plugin_teacher_and_train_method(plugins, tmp_path):
     ("train:\n  method: export_examples\n  student: smollm2-135m-instruct\n  export_examples: {split: val}\n", 13,
      "train.export_examples.split", "Input should be 'train' or 'both'"),
     ("train:\n  method: export_examples\n  student: smollm2-135m-instruct\n  packing: true\n", 10, "train",
-     "packing is not supported by method: export_examples"),
+     "packing is supported for method: sft only (method is export_examples)"),
 ])
 def test_plugin_option_errors_name_line_and_key_path(plugins, tmp_path, extra, line, field, msg):
     with pytest.raises(RecipeError) as e:
