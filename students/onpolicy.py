@@ -216,8 +216,7 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     work, resume = started
     device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
     model, tok, scorer = _load(cfg, spec, device)
-    prompts, val = config["train_rows"], config["val_rows"]
-    bs = cfg["batch_size"]
+    prompts, val, bs = config["train_rows"], config["val_rows"], cfg["batch_size"]
     per_epoch, total, every = _schedule(cfg, len(prompts))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
