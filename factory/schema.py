@@ -81,17 +81,29 @@ def _verifier_member(name: str) -> type:
                         __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
 
 
-def _filters(names: tuple[str, ...]) -> type:
+def _off(name: str) -> tuple:
+    """A registered step this recipe leaves off: the attribute exists (code reads ``recipe.dedup.decontam``)
+    without importing the plug-in; a value there would have made it ``used``."""
+    return type(None), Field(None, description=f"{name} (not used by this recipe); null = off")
+
+
+def _filters(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
     fields = {}
     for n in names:
+        if n not in loaded:
+            fields[n] = _off(n)
+            continue
         cls = FILTERS.load(n)
         fields[n] = (cls.Config | None, Field(None, description=f"{cls.description or n}; null = off"))
     return create_model("FiltersConfig", __base__=FiltersConfig, **fields)
 
 
-def _dedup(names: tuple[str, ...]) -> type:
+def _dedup(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
     fields, validators = {}, {}
     for n in names:
+        if n not in loaded:
+            fields[n] = _off(n)
+            continue
         cls = DEDUP.load(n)
         cfg = getattr(cls, "Config", None)
         if cfg is None:  # built-in steps keep config dataclasses: the section is checked by building it
@@ -129,8 +141,9 @@ def _train(methods: tuple[str, ...], loaded: tuple[str, ...]) -> type:
 
 
 @functools.lru_cache(maxsize=32)
-def _assemble(engines: tuple[str, ...], verifiers: tuple[str, ...], filters: tuple[str, ...], dedup: tuple[str, ...],
-              methods: tuple[str, ...], loaded_methods: tuple[str, ...]) -> type[Recipe]:
+def _assemble(engines: tuple[str, ...], verifiers: tuple[str, ...], filters: tuple[tuple[str, ...], tuple[str, ...]],
+              dedup: tuple[tuple[str, ...], tuple[str, ...]], methods: tuple[str, ...], loaded_methods: tuple[str, ...]) -> type[Recipe]:
+    """``filters``/``dedup``: (every registered name, the names to load)."""
     teacher = _union({e: _teacher_member(e) for e in engines}, "engine", DEFAULT_ENGINE)
     verifier = _union({v: _verifier_member(v) for v in verifiers}, "name") if verifiers else VerifierConfig
     regression = create_model("RegressionConfig", __base__=RegressionConfig,
@@ -138,14 +151,15 @@ def _assemble(engines: tuple[str, ...], verifiers: tuple[str, ...], filters: tup
     ev = create_model("EvalConfig", __base__=EvalConfig,
                       regression=(regression | None, Field(None, description=EvalConfig.model_fields["regression"].description)))
     train = _train(methods, loaded_methods)
+    fs, dd = _filters(*filters), _dedup(*dedup)  # also the defaults: a recipe without the section gets every key
 
     def keep(name: str, annotation: Any, **kw: Any) -> tuple:
         return annotation, Field(**{**_field_kwargs(Recipe, name), **kw})
 
     return create_model("Recipe", __base__=Recipe,
                         teacher=keep("teacher", teacher), teachers=keep("teachers", list[teacher]),
-                        verifiers=keep("verifiers", list[verifier]), filters=keep("filters", _filters(filters)),
-                        dedup=keep("dedup", _dedup(dedup)), train=keep("train", train | None), eval=keep("eval", ev | None))
+                        verifiers=keep("verifiers", list[verifier]), filters=keep("filters", fs, default_factory=fs),
+                        dedup=keep("dedup", dd, default_factory=dd), train=keep("train", train | None), eval=keep("eval", ev | None))
 
 
 def _field_kwargs(model: type, name: str) -> dict:
@@ -169,7 +183,10 @@ def recipe_model(used: dict[str, set[str]] | None = None) -> type[Recipe]:
     methods = tuple(METHODS.names())
     loaded = pick("train_methods", METHODS) if used is None else tuple(
         m for m in methods if m in METHODS.builtin or m in used.get("train_methods", set()))
-    return _assemble(engines, pick("verifiers", VERIFIERS), pick("filters", FILTERS), pick("dedup", DEDUP), methods, loaded)
+    filters, dedup = (tuple(FILTERS.names()), pick("filters", FILTERS)), (tuple(DEDUP.names()), pick("dedup", DEDUP))
+    if used is None:  # the full schema lists only the plug-ins that load
+        filters, dedup = (filters[1], filters[1]), (dedup[1], dedup[1])
+    return _assemble(engines, pick("verifiers", VERIFIERS), filters, dedup, methods, loaded)
 
 
 def json_schema() -> dict:

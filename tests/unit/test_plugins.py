@@ -154,3 +154,11 @@ def test_plugin_steps_pickle_with_their_typed_options(plugins):
     assert [r["reject_reason"] for r in rows] == ["no_digits: 3 digits > 2", None] and dict(f.counts) == {"3": 1}
     assert [x.score for x in v.verify_batch([row("7"), row("7", reference=None)])] == [1.0, None]
     assert dict(v.counts) == {"rows": 2, "unverifiable": 1}
+
+
+def test_steps_a_recipe_leaves_off_are_null_attributes_without_loading(plugins, tmp_path):
+    """Code reads ``recipe.dedup.decontam`` / ``recipe.filters.pii`` whether or not the recipe names them."""
+    r = parse_recipe(base(), str(tmp_path / "r.yaml"))
+    assert [getattr(r.filters, k) for k in ("pii", "length", "language", "format", "no_digits")] == [None] * 5
+    assert [getattr(r.dedup, k) for k in ("minhash", "embedding", "decontam")] == [None] * 3
+    assert stage_names(r) == ["dedup_exact"]
