@@ -3,9 +3,12 @@
     >>> from curation.plan import build_steps
     >>> rows = run_steps(build_steps(recipe), rows)
 
-Order: filters (PII -> length -> language -> format) -> exact dedup -> MinHash LSH -> embedding
-near-dup -> decontamination. Each step sees only rows still accepted, so a row dropped as an exact
-duplicate is never embedded, and a row a cheap filter rejects never reaches dedup.
+Order: filters (PII -> length -> language -> format, then third-party filters by name) -> exact
+dedup -> MinHash LSH -> embedding near-dup -> decontamination -> third-party dedup steps. Each step
+sees only rows still accepted, so a row dropped as an exact duplicate is never embedded, and a row a
+cheap filter rejects never reaches dedup. Filters and dedup steps come from registries
+(:data:`FILTERS`, :data:`DEDUP`; third parties add entry points ``distill_factory.filters`` /
+``distill_factory.dedup``), so adding one touches no table here.
 """
 
 from __future__ import annotations
@@ -15,45 +18,43 @@ import logging
 import time
 from typing import Any
 
+from ground.plugins import Registry
 from ground.step import Step
 
 log = logging.getLogger(__name__)
 
-FILTERS = ("pii", "length", "language", "format")
-#: (recipe section, key) in pipeline order (exact dedup is configured separately: it is on by default,
-#: and runs between the filters and the other dedup steps)
-CURATION_STEPS = [*(("filters", k) for k in FILTERS), ("dedup", "minhash"), ("dedup", "embedding"), ("dedup", "decontam")]
-#: recipe key -> the step's name (its ``reject_stage`` and stats key)
-STEP_NAMES = {"pii": "pii", "length": "length", "language": "language", "format": "format",
-              "minhash": "minhash", "embedding": "embed_dedup", "decontam": "decontam"}
+#: recipe ``filters.<name>`` -> RowFilter class (curation/filters/base.py); built-ins run in this order
+FILTERS = Registry("filters", {
+    "pii": "curation.filters.pii:PIIFilter",
+    "length": "curation.filters.length:LengthFilter",
+    "language": "curation.filters.language:LanguageFilter",
+    "format": "curation.filters.format:FormatFilter",
+})
+#: recipe ``dedup.<name>`` -> dedup Step class (exact dedup is the ``dedup.exact`` switch, not a plug-in)
+DEDUP = Registry("dedup", {
+    "minhash": "curation.dedup.minhash:MinHashDedup",
+    "embedding": "curation.dedup.embedding:EmbeddingDedup",
+    "decontam": "curation.dedup.decontam:Decontaminate",
+})
+#: the built-in dedup steps' config dataclasses (a third-party dedup step declares ``Config``, a pydantic model)
+_DEDUP_CONFIGS = {"minhash": "MinHashConfig", "embedding": "EmbeddingDedupConfig", "decontam": "DecontamConfig"}
 
 
-#: recipe key -> (module, config class, step class); imported on first use (heavy dependencies stay lazy)
-STEP_CLASSES = {
-    "pii": ("curation.filters.pii", "PIIConfig", "PIIFilter"),
-    "length": ("curation.filters.length", "LengthConfig", "LengthFilter"),
-    "language": ("curation.filters.language", "LanguageConfig", "LanguageFilter"),
-    "format": ("curation.filters.format", "FormatConfig", "FormatFilter"),
-    "minhash": ("curation.dedup.minhash", "MinHashConfig", "MinHashDedup"),
-    "embedding": ("curation.dedup.embedding", "EmbeddingDedupConfig", "EmbeddingDedup"),
-    "decontam": ("curation.dedup.decontam", "DecontamConfig", "Decontaminate"),
-}
+def dedup_config_class(key: str) -> type:
+    cls = DEDUP.load(key)
+    if key in _DEDUP_CONFIGS:
+        import importlib
+
+        return getattr(importlib.import_module(cls.__module__), _DEDUP_CONFIGS[key])
+    return cls.Config
 
 
-def _classes(section: str, key: str):
-    if key not in STEP_CLASSES:
-        raise KeyError(f"unknown curation step {section}.{key}")
-    import importlib
-
-    mod, cfg, step = STEP_CLASSES[key]
-    m = importlib.import_module(mod)
-    return getattr(m, cfg), getattr(m, step)
-
-
-def build_config(section: str, key: str, options: dict[str, Any]):
-    """Recipe options -> the step's config dataclass. Recipes say ``compare`` where the dataclasses say
+def build_dedup_config(key: str, options: Any):
+    """Recipe options -> a dedup step's config. Recipes say ``compare`` where the dataclasses say
     ``on``: YAML 1.1 reads a bare ``on:`` key as the boolean true."""
-    cfg_cls, _ = _classes(section, key)
+    cfg_cls = dedup_config_class(key)
+    if not dataclasses.is_dataclass(cfg_cls):  # a plug-in's pydantic Config, already validated by the recipe
+        return options if isinstance(options, cfg_cls) else cfg_cls.model_validate(options)
     if True in options:
         raise TypeError("a key parsed as true (YAML reads `on:` as a boolean): write `compare:` instead")
     opts = {("on" if k == "compare" else k): v for k, v in options.items()}
@@ -64,18 +65,30 @@ def build_config(section: str, key: str, options: dict[str, Any]):
     return cfg_cls(**opts)
 
 
-def _configured(recipe, section: str) -> list[Step]:
-    return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS
-            if s == section and getattr(getattr(recipe, s), k) is not None]
+def _configured(section: Any) -> list[tuple[str, Any]]:
+    """(key, options) of the steps a recipe section turns on, in the section's (registry) order."""
+    if section is None:
+        return []
+    return [(k, getattr(section, k)) for k in type(section).model_fields
+            if k != "exact" and getattr(section, k) is not None]
 
 
 def has_filters(recipe) -> bool:
-    return any(getattr(recipe.filters, k) is not None for k in FILTERS)
+    return bool(_configured(recipe.filters))
 
 
 def build_filters(recipe) -> list[Step]:
     """The recipe's row filters, in order (they judge one row at a time: they stream)."""
-    return _configured(recipe, "filters")
+    return [FILTERS.load(k)(opts, name=k) for k, opts in _configured(recipe.filters)]
+
+
+def build_dedup_steps(recipe) -> list[Step]:
+    """The recipe's ``dedup.<name>`` steps (exact dedup aside), in order."""
+    out = []
+    for k, opts in _configured(recipe.dedup):
+        cls = DEDUP.load(k)
+        out.append(cls(build_dedup_config(k, opts)) if k in _DEDUP_CONFIGS else cls(build_dedup_config(k, opts), name=k))
+    return out
 
 
 def build_steps(recipe) -> list[Step]:
@@ -85,16 +98,15 @@ def build_steps(recipe) -> list[Step]:
     steps = build_filters(recipe)
     if recipe.dedup.exact.enabled:
         steps.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
-    return steps + _configured(recipe, "dedup")
+    return steps + build_dedup_steps(recipe)
 
 
 def stage_names(recipe) -> list[str]:
     """Step names in order, without constructing the steps (for stats ordering)."""
-    out = [STEP_NAMES[k] for k in FILTERS if getattr(recipe.filters, k) is not None]
+    out = [k for k, _ in _configured(recipe.filters)]
     if recipe.dedup.exact.enabled:
         out.append("dedup_exact")
-    out += [STEP_NAMES[k] for s, k in CURATION_STEPS if s == "dedup" and getattr(recipe.dedup, k) is not None]
-    return out
+    return out + [{"embedding": "embed_dedup"}.get(k, k) for k, _ in _configured(recipe.dedup)]
 
 
 def run_steps(steps: list[Step], rows: list[dict]) -> tuple[list[dict], dict[str, float]]:

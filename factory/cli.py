@@ -2,6 +2,7 @@
 
     factory run recipes/gsm8k_demo.yaml [--run-id ID | --fresh] [--no-cache] [--skip-train] [--skip-eval]
     factory validate recipes/*.yaml
+    factory schema > recipe.schema.json     # JSON Schema for editors (yaml-language-server)
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
     factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
     factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
@@ -153,6 +154,7 @@ DELEGATED = {
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
     "submit": ("factory.submit", "run a recipe as a Ray job on a running cluster (token authentication handled)"),
     "decontam": ("curation.dedup.decontam_cli", "check any dataset (Parquet/JSONL) against benchmarks; JSON + text report"),
+    "schema": ("factory.schema", "print the recipe JSON Schema (every registered plug-in), for editors' YAML completion"),
 }
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decisions
 from curation.dedup.exact import ExactDedup, ExactDedupConfig
-from curation.plan import _configured
+from curation.plan import build_dedup_steps
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
 from factory.stats import merge, partial
@@ -38,7 +38,7 @@ def dedupers(recipe) -> list:
     out = []
     if recipe.dedup.exact.enabled:
         out.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
-    for st in _configured(recipe, "dedup"):
+    for st in build_dedup_steps(recipe):
         if st.name == "decontam" or getattr(st, "per_row", False):
             continue
         out.append(st if hasattr(st, "decide") else GatheredDeduper(st, tuple(st.requires)))
@@ -46,7 +46,7 @@ def dedupers(recipe) -> list:
 
 
 def _decontam(recipe):
-    steps = [st for st in _configured(recipe, "dedup") if st.name == "decontam"]
+    steps = [st for st in build_dedup_steps(recipe) if st.name == "decontam"]
     return steps[0] if steps else None
 
 

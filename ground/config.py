@@ -13,6 +13,8 @@ a field's ``description`` is also its help text in editors and in ``factory vali
 
 from __future__ import annotations
 
+from typing import Any, get_args
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -22,13 +24,23 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
-def undescribed_fields(cls: type[BaseModel]) -> list[str]:
-    """Fields of ``cls`` (and of nested Config models) without a description: a test keeps this empty."""
+def undescribed_fields(cls: type[BaseModel], _seen: set | None = None) -> list[str]:
+    """Fields of ``cls`` and of every model nested in it (through lists, unions, Optional) that have no
+    description: a test keeps this empty for the assembled recipe schema."""
+    seen = set() if _seen is None else _seen
+    if cls in seen:
+        return []
+    seen.add(cls)
     out = []
     for name, f in cls.model_fields.items():
         if not f.description:
             out.append(f"{cls.__name__}.{name}")
-        ann = f.annotation
-        if isinstance(ann, type) and issubclass(ann, Config):
-            out += undescribed_fields(ann)
+        for model in _models_in(f.annotation):
+            out += undescribed_fields(model, seen)
     return out
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]

@@ -151,7 +151,3 @@ def from_table(table: pa.Table) -> list[dict]:
 
 def messages_of(row: dict) -> list[dict]:
     return json.loads(row["messages"]) if row.get("messages") else []
-
-
-def verdicts_of(row: dict) -> dict:
-    return json.loads(row["verdicts"]) if row.get("verdicts") else {}

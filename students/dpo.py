@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ground.config import Config
+from students.method import TrainJob, TrainMethod
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,8 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     import datasets
     from trl import DPOConfig, DPOTrainer
 
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
+    from students.callbacks import make_hf_callbacks
+    from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
     opts = cfg["dpo"]
@@ -67,3 +73,45 @@ def run_dpo(train_cfg: dict, train_pairs: list[dict], val_pairs: list[dict], out
 
     return run_ray(_dpo_loop, {"train_rows": train_pairs, "val_rows": val_pairs, "init_adapter": init_adapter},
                    train_cfg, out_dir, "dpo", has_val=bool(val_pairs), fault=fault)
+
+
+class DPOOptions(Config):
+    beta: float = Field(0.1, gt=0, description="DPO beta: how strongly the policy is held to the reference model")
+    loss_type: Literal["sigmoid", "ipo", "hinge"] = Field("sigmoid", description="TRL DPO loss variant")
+    pairs: Literal["verifier", "constitution", "both"] = Field(
+        "both", description="where (chosen, rejected) pairs come from: verifier pass vs fail of one prompt, "
+                            "constitutional revised vs initial, or both (see students/pairs.py)")
+    max_pairs_per_prompt: int = Field(4, gt=0, description="cap on pairs built from one prompt_id")
+    sft_first: bool = Field(False, description="SFT on the accepted rows first, merge it, then DPO from it "
+                                               "(the SFT model is also the DPO reference)")
+
+
+class DPO(TrainMethod):
+    """Preference optimisation on (chosen, rejected) pairs built from the run's accepted and rejected rows."""
+
+    name = "dpo"
+    Options = DPOOptions
+    description = "preference pairs (verifier pass vs fail, constitutional revision vs initial)"
+    uses_rejects = True
+
+    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
+        from students.pairs import build_pairs
+
+        pairs, self.pair_stats = build_pairs(job.rows, job.options["pairs"], job.options["max_pairs_per_prompt"])
+        return job.split(pairs)
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        if not train and not val:
+            return {"status": "skipped", "reason": f"no preference pairs ({self.pair_stats})"}
+        init = None
+        if job.options["sft_first"]:
+            from students.data import sft_examples, student_template
+            from students.sft import run_sft
+
+            str_, sva = job.split(job.accepted)
+            job.cfg["chat_template_text"] = student_template(job.cfg, sft_examples(job.accepted), job.recipe.path)
+            init = run_sft(job.cfg, job.fix(sft_examples(str_)), job.fix(sft_examples(sva)),
+                           str(Path(job.out_dir) / "sft"))["adapter_dir"]
+        info = run_dpo(job.cfg, job.fix(train), job.fix(val), job.out_dir, init_adapter=init, fault=job.fault)
+        info["pairs"] = self.pair_stats
+        return info

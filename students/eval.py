@@ -159,19 +159,6 @@ def _open(recipe, engine: str, model: str, options: dict) -> GenerateStep:
     return GenerateStep(cfg, cache_uri=None)
 
 
-def score_model(recipe, engine: str, model: str, options: dict, rows: list[dict], verifiers: list | None = None,
-                sampling: dict | None = None) -> dict:
-    """Generate with one model on ``rows`` and score them (default: the recipe's verifiers, eval.sampling)."""
-    gen = _open(recipe, engine, model, options)
-    try:
-        rows = _generate(gen, rows, sampling or recipe.eval.sampling.model_dump())
-    finally:
-        gen.close()
-    res = _summarise(_verify(rows, recipe.verifiers if verifiers is None else verifiers))
-    res["system_prompt"] = system_prompt_used(rows)
-    return res
-
-
 def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[str, str, str, dict]]:
     t = recipe.teacher
     opts = {"batch_size": recipe.eval.batch_size}

@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
+from ground.config import Config
 from ground.errors import FactoryError
+from students.method import TrainJob, TrainMethod
 from teachers.reasoning import join_reasoning
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,8 @@ def _kd_loop(config: dict[str, Any]) -> None:
     from peft import get_peft_model
     from transformers import Trainer, TrainingArguments
 
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
+    from students.callbacks import make_hf_callbacks
+    from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
     alpha, T, tail = cfg["kd"]["alpha"], cfg["kd"]["temperature"], cfg["kd"]["tail"]
@@ -171,3 +177,27 @@ def run_kd(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_di
 
     return run_ray(_kd_loop, {"train_rows": train_rows, "val_rows": val_rows}, train_cfg, out_dir, "kd",
                    has_val=bool(val_rows), fault=fault)
+
+
+class KDOptions(Config):
+    alpha: float = Field(0.5, ge=0, le=1, description="weight of the soft-label loss; 1 - alpha weights hard-label CE")
+    temperature: float = Field(1.0, gt=0, description="temperature applied to the student logits in the soft loss")
+    tail: bool = Field(True, description="add the teacher mass outside its top-k as one extra bucket "
+                                         "(else renormalise the top-k)")
+
+
+class KD(TrainMethod):
+    """Soft-label distillation from the teacher top-k logprobs stored with the accepted rows."""
+
+    name = "kd"
+    Options = KDOptions
+    description = "soft labels from the stored teacher top-k logprobs"
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        from students.train import _driver_tokenizer
+
+        cfg = job.cfg
+        # API logprobs are refused unless raw-equivalent, and token strings map to student ids only when the tokenizers match
+        kw = dict(drop_system=cfg["drop_system_prompt"], student_tok=_driver_tokenizer(cfg["student"]), student=cfg["student"],
+                  where=f"the run at {Path(job.out_dir).parent}")
+        return run_kd(cfg, kd_examples(train, **kw), kd_examples(val, **kw), job.out_dir, fault=job.fault)

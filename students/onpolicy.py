@@ -29,9 +29,13 @@ import logging
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, model_validator
+
+from ground.config import Config
 from ground.errors import FactoryError
+from students.method import TrainJob, TrainMethod
 
 log = logging.getLogger(__name__)
 
@@ -142,23 +146,13 @@ def _loss(model, tok, scorer, batch: list[dict], op: dict, system: str | None, d
         return surrogate, float(est), int(mask.sum())
 
 
-def _onpolicy_loop(config: dict[str, Any]) -> None:
-    import torch
+def _load(cfg: dict, spec: dict, device):
+    """(student model in train mode on ``device``, tokenizer, teacher scorer)."""
     from peft import get_peft_model
-    from transformers import get_cosine_schedule_with_warmup
 
     from students.scorers import make_scorer
-    from students.train import load_student, maybe_kill, peft_config, report_dir, start_worker
+    from students.train import load_student, peft_config
 
-    cfg, spec = config["train"], config["teacher"]
-    op = cfg["onpolicy"]
-    import ray.train.torch
-
-    started = start_worker(cfg, "onpolicy")
-    if started is None:
-        return
-    work, resume = started
-    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
     model, tok = load_student(cfg)
     scorer = make_scorer(spec, tok, cfg["student"], device)  # tokenizer check before any training
     if peft_config(cfg) is not None:
@@ -166,25 +160,69 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     if not cfg.get("load_in_4bit"):
         model.to(device)
     model.train()
-    prompts, val = config["train_rows"], config["val_rows"]
-    bs = cfg["batch_size"]
-    per_epoch = max(1, math.ceil(len(prompts) / bs))
+    return model, tok, scorer
+
+
+def _restore(resume: Path, model, opt, sched) -> tuple[int, list, int]:
+    """Trainable weights, optimizer and scheduler from a checkpoint; (step, log history, resumed-from step)."""
+    import torch
+
+    st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n in st["trainable"]:
+                p.copy_(st["trainable"][n])
+    opt.load_state_dict(st["optimizer"])
+    sched.load_state_dict(st["scheduler"])
+    return st["step"], st["log_history"], st["step"]
+
+
+def _schedule(cfg: dict, n_prompts: int) -> tuple[int, int, int]:
+    """(steps per epoch, total steps, checkpoint every N steps)."""
+    per_epoch = max(1, math.ceil(n_prompts / cfg["batch_size"]))
     total = cfg["max_steps"] if cfg["max_steps"] > 0 else max(1, math.ceil(cfg["epochs"] * per_epoch))
-    every = cfg.get("save_every_steps") or per_epoch
+    return per_epoch, total, cfg.get("save_every_steps") or per_epoch
+
+
+def _batch(prompts: list[dict], step: int, per_epoch: int, bs: int, seed: int) -> list[dict]:
+    """The prompts of ``step``: a per-epoch shuffled order, so a resumed run sees the same batches."""
+    epoch, i = divmod(step, per_epoch)
+    order = list(range(len(prompts)))
+    random.Random(seed + epoch).shuffle(order)
+    return [prompts[j] for j in order[i * bs : (i + 1) * bs]]
+
+
+def _optimizer_step(loss, params, opt, sched) -> None:
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+
+
+def _onpolicy_loop(config: dict[str, Any]) -> None:
+    import ray.train.torch
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    from students.callbacks import maybe_kill
+    from students.train import report_dir, start_worker
+
+    cfg, spec, op = config["train"], config["teacher"], config["train"]["onpolicy"]
+    if (started := start_worker(cfg, "onpolicy")) is None:
+        return
+    work, resume = started
+    device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
+    model, tok, scorer = _load(cfg, spec, device)
+    prompts, val, bs = config["train_rows"], config["val_rows"], cfg["batch_size"]
+    per_epoch, total, every = _schedule(cfg, len(prompts))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
     sched = get_cosine_schedule_with_warmup(opt, int(cfg["warmup_ratio"] * total), total)
     names = [n for n, p in model.named_parameters() if p.requires_grad]
-    step, history, resumed_from = 0, [], None
-    if resume is not None:
-        st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
-        with torch.no_grad():
-            for n, p in model.named_parameters():
-                if n in st["trainable"]:
-                    p.copy_(st["trainable"][n])
-        opt.load_state_dict(st["optimizer"])
-        sched.load_state_dict(st["scheduler"])
-        step, history, resumed_from = st["step"], st["log_history"], st["step"]
+    step, history, resumed_from = _restore(resume, model, opt, sched) if resume is not None else (0, [], None)
 
     def evaluate() -> float:
         torch.manual_seed(cfg["seed"] + 7919)  # the same val samples at every evaluation
@@ -204,17 +242,10 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
                         "log_history": history}, d / "onpolicy_state.pt")
 
     while step < total:
-        epoch, i = divmod(step, per_epoch)
-        order = list(range(len(prompts)))
-        random.Random(cfg["seed"] + epoch).shuffle(order)  # per-epoch order: a resumed run sees the same batches
-        batch = [prompts[j] for j in order[i * bs : (i + 1) * bs]]
+        batch = _batch(prompts, step, per_epoch, bs, cfg["seed"])
         torch.manual_seed(cfg["seed"] * 100_003 + step)
         loss, kl, ntok = _loss(model, tok, scorer, batch, op, spec.get("system"), device, grad=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
+        _optimizer_step(loss, params, opt, sched)
         step += 1
         history.append({"step": step, "loss": float(loss.detach()), "reverse_kl": kl, "completion_tokens": ntok,
                         "learning_rate": sched.get_last_lr()[0], "epoch": step / per_epoch})
@@ -225,9 +256,8 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
             report_dir(metrics, lambda d: save(d, metrics, final=False))
         maybe_kill(config.get("fault"), step)
     metrics = {"step": step, "reverse_kl": history[-1]["reverse_kl"] if history else None,
-               "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history))}
-    if resumed_from is not None:
-        metrics["resumed_from_step"] = resumed_from
+               "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history)),
+               **({"resumed_from_step": resumed_from} if resumed_from is not None else {})}
     if val:
         metrics["eval_loss"] = evaluate()
     report_dir(metrics, lambda d: save(d, metrics, final=True))
@@ -243,3 +273,46 @@ def run_onpolicy(train_cfg: dict, train_prompts: list[dict], val_prompts: list[d
         raise FactoryError("on-policy distillation needs prompts; the run has none")
     return run_ray(_onpolicy_loop, {"train_rows": train_prompts, "val_rows": val_prompts, "teacher": teacher},
                    train_cfg, out_dir, "onpolicy", has_val=bool(val_prompts), fault=fault)
+
+
+class OnPolicyOptions(Config):
+    teacher_engine: Literal["hf_local", "openai_compat"] | None = Field(
+        None, description="engine that scores the student's samples; null = the recipe's teacher.engine")
+    teacher_model: str | None = Field(None, description="teacher model; null = the recipe's teacher.model")
+    teacher_options: dict[str, Any] = Field(
+        default_factory=dict, description="openai_compat: base_url (with /v1), api_key_env, timeout_s; "
+                                          "hf_local: threads. Null/empty = the recipe's teacher.options")
+    teacher_system: str | None = Field(
+        None, description="file with a system prompt shown to the teacher only (context distillation); "
+                          "relative to the recipe")
+    max_new_tokens: int = Field(64, gt=0, le=32768, description="tokens the student samples per prompt")
+    temperature: float = Field(1.0, gt=0, le=5, description="student sampling temperature")
+    samples_per_prompt: int = Field(1, gt=0, le=64, description="student samples per prompt per step")
+    loss: Literal["sampled", "full"] = Field(
+        "sampled", description="sampled: per-token reverse KL on the sampled tokens (needs only their teacher "
+                               "logprobs, works with a server); full: exact reverse KL over the vocabulary "
+                               "(hf_local teacher only)")
+
+    @model_validator(mode="after")
+    def _full_needs_local(self) -> "OnPolicyOptions":
+        if self.loss == "full" and self.teacher_engine == "openai_compat":
+            raise ValueError("onpolicy.loss: full needs the teacher's whole distribution (hf_local); "
+                             "use loss: sampled with openai_compat")
+        return self
+
+
+class OnPolicy(TrainMethod):
+    """The student samples, the teacher scores its tokens (reverse KL; Agarwal et al. 2024, GKD)."""
+
+    name = "onpolicy"
+    Options = OnPolicyOptions
+    description = "the student samples, the teacher scores"
+    uses_rejects = True
+    needs_accepted = False
+
+    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
+        return job.split([r for r in job.rows if r.get("reject_stage") != "source"], basis=job.accepted)
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        return run_onpolicy(job.cfg, job.fix(prompts_of(train)), job.fix(prompts_of(val)), teacher_spec(job.recipe),
+                            job.out_dir, fault=job.fault)

@@ -4,6 +4,8 @@
     >>> info = run_sft(train_cfg, train_examples, val_examples, out_dir="runs/x/y/train")
     >>> info["adapter_dir"], info.get("best")      # final LoRA adapter; best by validation loss
 
+``SFT`` is the ``train.method: sft`` plug-in (:mod:`students.method`).
+
 One worker per ``train.workers`` (CPU by default; ``use_gpu`` for GPUs), PEFT LoRA (r=16,
 alpha=32, dropout 0.05 on q/k/v/o by default; ``lora: null`` for full fine-tuning; QLoRA with
 ``load_in_4bit``: NF4 + double quantisation + bf16 compute, bitsandbytes imported lazily), examples
@@ -19,6 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from students.method import TrainJob, TrainMethod
+
 log = logging.getLogger(__name__)
 
 
@@ -27,8 +31,9 @@ def _sft_loop(config: dict[str, Any]) -> None:
     import datasets
     from trl import SFTConfig, SFTTrainer
 
+    from students.callbacks import make_hf_callbacks
     from students.data import encode_sft
-    from students.train import fit_hf_trainer, hf_args, load_student, make_hf_callbacks, peft_config, start_worker
+    from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
     started = start_worker(cfg, "sft")
@@ -57,8 +62,18 @@ def run_sft(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_d
                    has_val=bool(val_rows), fault=fault)
 
 
-def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
-    """Kept for the pipeline: the train stage now dispatches on ``train.method`` in :mod:`students.train`."""
-    from students.train import train_if_needed as dispatch
+class SFT(TrainMethod):
+    """Supervised fine-tuning on the accepted rows (completion-only loss)."""
 
-    return dispatch(recipe, store, accepted_rows)
+    name = "sft"
+    description = "accepted rows as prompt-completion examples"
+    supports_packing = True
+
+    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
+        from students.data import sft_examples, student_template
+        from students.train import drop_overlong
+
+        cfg = job.cfg
+        tr, va = job.fix(sft_examples(train)), job.fix(sft_examples(val))
+        cfg["chat_template_text"] = student_template(cfg, tr + va, job.recipe.path)  # tool traces need a template that shows calls
+        return run_sft(cfg, drop_overlong(cfg, tr), drop_overlong(cfg, va, "validation", required=False), job.out_dir, fault=job.fault)

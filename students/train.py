@@ -1,4 +1,4 @@
-"""The train stage: dispatch by ``train.method`` and the Ray Train harness every method shares.
+"""The train stage: the ``train.method`` plug-in by name (:mod:`students.method`) and the Ray Train harness every method shares.
 
     >>> from students.train import train_if_needed
     >>> info = train_if_needed(recipe, store, accepted_rows)      # the pipeline's train stage
@@ -22,9 +22,7 @@ import json
 import logging
 import os
 import shutil
-import signal
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -178,70 +176,6 @@ def report_final_again(ckpt: Path) -> bool:
     return True
 
 
-def progress_line(step: int, max_steps: int, elapsed_s: float, steps_done: int, logs: dict) -> str:
-    """One training progress line: ``train: step 12/40 (30%), loss 1.2345, 2.10 s/step, eta 58s``."""
-    from ground.progress import fmt_duration
-
-    parts = [f"train: step {step}/{max_steps}" + (f" ({100 * step / max_steps:.0f}%)" if max_steps else "")]
-    parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items()
-              if k in ("loss", "eval_loss", "grad_norm", "learning_rate", "rewards/accuracies", "train_loss")]
-    if steps_done > 0 and elapsed_s > 0:
-        per = elapsed_s / steps_done
-        parts.append(f"{per:.2f} s/step")
-        if max_steps and step < max_steps:
-            parts.append(f"eta {fmt_duration(per * (max_steps - step))}")
-    return ", ".join(parts)
-
-
-def make_hf_callbacks(fault: dict | None, cfg: dict | None = None, has_val: bool = False) -> list:
-    """Ray checkpoint reporting for HF Trainers, early stopping on validation loss when the recipe asks
-    (``train.early_stopping_patience``; needs validation rows), and the test-only fault injector."""
-    from transformers import EarlyStoppingCallback, TrainerCallback
-    from transformers.trainer_utils import get_last_checkpoint
-
-    class ReportCheckpoints(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw):
-            self.t0, self.step0 = time.monotonic(), state.global_step  # a resumed run starts mid-way
-
-        def on_log(self, args, state, control, logs=None, **kw):
-            if logs and _rank() == 0:
-                log.info("%s", progress_line(state.global_step, state.max_steps, time.monotonic() - getattr(self, "t0", time.monotonic()),
-                                             state.global_step - getattr(self, "step0", 0), logs))
-
-        def on_save(self, args, state, control, **kw):
-            src = get_last_checkpoint(args.output_dir)
-            report_dir(latest_metrics(state.log_history, state.global_step),
-                       lambda d: shutil.copytree(src, d, dirs_exist_ok=True))
-
-    cbs: list = [ReportCheckpoints()]
-    patience = (cfg or {}).get("early_stopping_patience")
-    if patience and has_val:
-        cbs.append(EarlyStoppingCallback(early_stopping_patience=patience,
-                                         early_stopping_threshold=(cfg or {}).get("early_stopping_threshold") or 0.0))
-    elif patience:
-        log.warning("train.early_stopping_patience is set but there are no validation rows (fewer than 10 prompts): "
-                    "training runs to the end")
-    if fault:
-        class FaultInjectingKill(TrainerCallback):
-            def on_step_end(self, args, state, control, **kw):
-                maybe_kill(fault, state.global_step)
-
-        cbs.append(FaultInjectingKill())
-    return cbs
-
-
-def maybe_kill(fault: dict | None, step: int) -> None:
-    """Fault injection for tests: SIGKILL this worker once, at ``kill_at_step``, unless ``marker`` exists."""
-    if fault and step == fault["kill_at_step"] and not Path(fault["marker"]).exists():
-        # Ray Train's controller learns of a reported checkpoint when it next polls the workers; a kill right
-        # after the report (a fast, idle machine) could land first and leave nothing to resume from. A real
-        # preemption comes at a random time; give the last checkpoint a few seconds to register.
-        time.sleep(float(fault.get("grace_s", 5.0)))
-        Path(fault["marker"]).write_text(str(os.getpid()))
-        log.warning("fault injection: killing worker pid %d at step %d", os.getpid(), step)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) -> None:
     """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -374,59 +308,21 @@ def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: 
 
 
 def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None, storage: str | None = None) -> dict:
-    """Train ``recipe.train.method`` on factory rows (accepted, plus rejects for DPO/on-policy).
+    """Train ``recipe.train.method`` (a :class:`students.method.TrainMethod` by name) on factory rows
+    (accepted, plus rejects for methods that use them).
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
-    from students.data import sft_examples, split_by_prompt, student_template
+    from students.method import METHODS, TrainJob
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
-    method = cfg["method"]
-    acc = [r for r in store_rows if r["status"] == "accepted"]
-    n_prompts = len({r["prompt_id"] for r in acc})
-    frac = 0.1 if n_prompts >= 10 else 0.0
-    fix = _drop_system if cfg["drop_system_prompt"] else (lambda x: x)
-    if method == "sft":
-        from students.sft import run_sft
-
-        tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        tr, va = fix(sft_examples(tr)), fix(sft_examples(va))
-        cfg["chat_template_text"] = student_template(cfg, tr + va, recipe.path)
-        info = run_sft(cfg, drop_overlong(cfg, tr), drop_overlong(cfg, va, "validation", required=False),
-                       out_dir,
-                       fault=fault)
-    elif method == "kd":
-        from students.kd import kd_examples, run_kd
-
-        tr, va = split_by_prompt(acc, frac, cfg["seed"])
-        kw = dict(drop_system=cfg["drop_system_prompt"], student_tok=_driver_tokenizer(cfg["student"]), student=cfg["student"],
-                  where=f"the run at {Path(out_dir).parent}")
-        info = run_kd(cfg, kd_examples(tr, **kw), kd_examples(va, **kw), out_dir, fault=fault)
-    elif method == "dpo":
-        from students.dpo import run_dpo
-        from students.pairs import build_pairs
-
-        pairs, stats = build_pairs(store_rows, cfg["dpo"]["pairs"], cfg["dpo"]["max_pairs_per_prompt"])
-        if not pairs:
-            return {"status": "skipped", "reason": f"no preference pairs ({stats})"}
-        tr, va = split_by_prompt(pairs, 0.1 if len({p['prompt_id'] for p in pairs}) >= 10 else 0.0, cfg["seed"])
-        init = None
-        if cfg["dpo"]["sft_first"]:
-            from students.sft import run_sft
-
-            str_, sva = split_by_prompt(acc, frac, cfg["seed"])
-            cfg["chat_template_text"] = student_template(cfg, sft_examples(acc), recipe.path)
-            init = run_sft(cfg, fix(sft_examples(str_)), fix(sft_examples(sva)), str(Path(out_dir) / "sft"))["adapter_dir"]
-        info = run_dpo(cfg, fix(tr), fix(va), out_dir, init_adapter=init, fault=fault)
-        info["pairs"] = stats
-    elif method == "onpolicy":
-        from students.onpolicy import prompts_of, run_onpolicy, teacher_spec
-
-        tr, va = split_by_prompt([r for r in store_rows if r.get("reject_stage") != "source"], frac, cfg["seed"])
-        info = run_onpolicy(cfg, fix(prompts_of(tr)), fix(prompts_of(va)), teacher_spec(recipe), out_dir, fault=fault)
-    else:  # pragma: no cover - the recipe schema allows only the methods above
-        raise FactoryError(f"unknown train.method {method!r}")
-    info.update(status="done", method=method, train_rows=len(tr), val_rows=len(va), student=cfg["student"])
+    method = METHODS.load(cfg["method"])()
+    job = TrainJob(recipe, cfg, store_rows, out_dir, fault, _drop_system if cfg["drop_system_prompt"] else (lambda x: x))
+    tr, va = method.split(job)
+    info = method.run(job, tr, va)
+    if info.get("status") == "skipped":
+        return info
+    info.update(status="done", method=cfg["method"], train_rows=len(tr), val_rows=len(va), student=cfg["student"])
     return info
 
 
@@ -447,8 +343,11 @@ def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
         if remote and done.get("status") == "done":
             _fetch(store, done, out)
         return done
-    rows = _all_rows(store, accepted_rows) if recipe.train.method in ("dpo", "onpolicy") else accepted_rows
-    if not accepted_rows and recipe.train.method != "onpolicy":
+    from students.method import METHODS
+
+    method = METHODS.load(recipe.train.method)
+    rows = _all_rows(store, accepted_rows) if method.uses_rejects else accepted_rows
+    if not accepted_rows and method.needs_accepted:
         return {"status": "skipped", "reason": "no accepted rows to train on"}
     info = train(recipe, rows, str(out), storage=fsutil.join(store.uri, "train", "ray") if remote else None)
     info["data_run_id"] = store.run_id

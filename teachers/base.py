@@ -98,18 +98,27 @@ class Teacher:
     """Base class for engines. ``engine`` is the registry name used in recipes."""
 
     engine: ClassVar[str] = "base"
+    #: the recipe's ``teacher.options`` (a Config): validated into ``self.options`` by this base, and the
+    #: recipe schema types the section from it. None = options are ``__init__`` keyword arguments
+    Options: ClassVar[type[_Cfg] | None] = None
 
     def __init__(self, name: str, model: str, **options: Any):
         self.name, self.model = name, model
+        if self.Options is not None:
+            self.options = self.Options.model_validate(options)
 
     @classmethod
     def check_options(cls, options: dict[str, Any]) -> None:
         """Validate recipe ``teacher.options`` without constructing (no model load, no connection).
 
-        The default binds them to ``__init__``'s signature; engines with an options dataclass override.
+        With ``Options`` the recipe schema has done it; else they are bound to ``__init__``'s signature
+        (engines with an options dataclass override).
         """
         import inspect
 
+        if cls.Options is not None:
+            cls.Options.model_validate(options)
+            return
         params = inspect.signature(cls.__init__).parameters
         if any(p.kind is p.VAR_KEYWORD for p in params.values()):
             return

@@ -15,8 +15,11 @@ accepts a row when every verifier's score is >= its ``min_score`` (recipe option
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
+
+from ground.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +37,22 @@ class Verdict:
 
 
 class Verifier:
-    """Base class. Subclasses set ``name``/``version``/``requires`` and implement ``verify``."""
+    """Base class. Subclasses set ``name``/``version``/``requires`` (and ``Options``) and implement ``verify``.
+
+    With ``Options`` (a :class:`ground.config.Config`) the base validates the recipe's ``options`` into
+    ``self.options`` and the recipe schema types the section from it (factory/schema.py)."""
 
     name: ClassVar[str] = "base"
     version: ClassVar[str] = "0"
     #: row columns the verifier reads; a missing column is an error naming verifier and column
     requires: ClassVar[tuple[str, ...]] = ("completion",)
+    #: the recipe's ``options`` for this verifier; None = a verifier with its own constructor arguments
+    Options: ClassVar[type[Config] | None] = None
 
     def __init__(self, **options: Any):
-        if options:
+        if self.Options is not None:
+            self.options = self.Options.model_validate(options)
+        elif options:
             raise TypeError(f"verifier {self.name!r}: unknown options {sorted(options)}")
 
     def verify(self, sample: dict) -> Verdict:  # pragma: no cover - abstract
@@ -56,7 +66,10 @@ class Verifier:
                 raise KeyError(f"verifier {self.name!r} needs column(s) {missing} which the rows do not have")
 
     def verify_batch(self, samples: list[dict]) -> list[Verdict]:
+        """The loop every verifier shares: column check, one verdict per row, exceptions turned into
+        ``score=None`` verdicts, and ``counts`` (rows, unverifiable, errors) for this instance."""
         self.check_columns(samples)
+        counts = self.__dict__.setdefault("counts", Counter())
         out = []
         for s in samples:
             try:
@@ -64,8 +77,11 @@ class Verifier:
             except Exception as e:  # never let one bad sample fail the batch
                 log.warning("verifier %s raised on row %s: %r", self.name, s.get("id"), e)
                 v = Verdict(None, f"verifier error: {type(e).__name__}: {e}"[:500])
+                counts["error"] += 1
             if not v.version:
                 v.version = self.version
+            counts["rows"] += 1
+            counts["unverifiable"] += v.score is None
             out.append(v)
         return out
 

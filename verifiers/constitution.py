@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -51,172 +50,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ground.record import sha
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error
+from verifiers.constitution_parse import Principle, parse_constitution, parse_principle_verdicts
+from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Constitution", "ConstitutionConfig", "Principle", "parse_constitution", "parse_principle_verdicts",
            "sft_example", "dpo_example", "constitution_details"]
-
-
-# ---------------------------------------------------------------------- parsing (pure)
-
-@dataclass(frozen=True)
-class Principle:
-    number: int
-    id: str
-    text: str
-
-
-_PRINCIPLE = re.compile(r"^\s*(\d+)[.)]\s*\[([A-Za-z0-9][A-Za-z0-9_-]*)\]\s*(\S.*?)\s*$")
-MIN_PRINCIPLES, MAX_PRINCIPLES = 10, 30
-
-
-def parse_constitution(text: str) -> list[Principle]:
-    """``N. [id] text`` lines -> principles; ValueError naming the line for a malformed one."""
-    out: list[Principle] = []
-    for ln, line in enumerate(text.splitlines(), 1):
-        m = _PRINCIPLE.match(line)
-        if m:
-            out.append(Principle(int(m.group(1)), m.group(2).lower(), m.group(3)))
-        elif re.match(r"^\s*\d+[.)]\s", line):
-            raise ValueError(f"constitution line {ln}: expected 'N. [id] principle text', got {line.strip()[:80]!r}")
-    for attr in ("id", "number"):
-        seen = [getattr(p, attr) for p in out]
-        dup = sorted({x for x in seen if seen.count(x) > 1}, key=str)
-        if dup:
-            raise ValueError(f"constitution: duplicate principle {attr}(s) {dup}")
-    if not MIN_PRINCIPLES <= len(out) <= MAX_PRINCIPLES:
-        raise ValueError(f"constitution: needs {MIN_PRINCIPLES}-{MAX_PRINCIPLES} principles, found {len(out)}")
-    return out
-
-
-_LEAD = [  # a verdict word right after the id; longest first so "not ok" wins over "ok"
-    ("not violated", "ok"), ("no violation", "ok"), ("not satisfied", "violated"), ("not ok", "violated"),
-    ("not met", "violated"), ("violated", "violated"), ("violation", "violated"), ("violates", "violated"),
-    ("failed", "violated"), ("fails", "violated"), ("fail", "violated"), ("satisfied", "ok"), ("compliant", "ok"),
-    ("passed", "ok"), ("pass", "ok"), ("okay", "ok"), ("ok", "ok"), ("fine", "ok"), ("met", "ok"),
-    ("\u2705", "ok"), ("\u2714", "ok"), ("\u2713", "ok"), ("\u274c", "violated"), ("\u2717", "violated"),
-]
-_NEGATED_BAD = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|n't)\s+(?:\w+\s+){0,2}?(?:violat|breach|break|fail|infring|contraven)")
-_NOT_OK = re.compile(r"\bnot\s+(?:\w+\s+)?(?:ok\b|okay|satisf|met\b|follow|respect|compl|adher|meet)")
-_BAD = re.compile(r"violat|breach|\bbreaks?\b|\bfail|infring|contraven|\u274c|\u2717")
-_OK = re.compile(r"\bok(?:ay)?\b|satisf|\bcompl(?:y|ies|iant)\b|\bpass(?:es|ed)?\b|\bfollows?\b|\badheres?\b|"
-                 r"\brespects?\b|\bmeets?\b|\bfine\b|\u2705|\u2714|\u2713")
-_SUMMARY = re.compile(r"^\W*(?:violated(?:\s+principles?)?|violations?|principles?\s+violated)\s*[:=\-]\s*(.*)$", re.I)
-_NONE = re.compile(r"^\W*(?:none|no|nothing|n/?a|-|\[\])?\W*$", re.I)
-_ALL_OK = re.compile(r"\b(?:no|none of the)\s+principles?\s+(?:are\s+|is\s+|were\s+|was\s+)?violated|"
-                     r"\ball\s+(?:the\s+)?principles\s+(?:are\s+)?(?:satisfied|ok|met|followed|respected)", re.I)
-
-
-def classify_verdict(fragment: str) -> str | None:
-    """'violated' / 'ok' / None for the text a critic wrote about one principle."""
-    s = fragment.lower().strip()
-    lead = s.lstrip(" \t:;-\u2013\u2014=*_|>)]}.#`\"'")
-    for word, v in _LEAD:
-        if lead.startswith(word) and (not word.isalpha() or not lead[len(word):len(word) + 1].isalpha()):
-            return v
-    if _NEGATED_BAD.search(s):
-        return "ok"
-    if _NOT_OK.search(s) or _BAD.search(s):
-        return "violated"
-    return "ok" if _OK.search(s) else None
-
-
-def _id_pattern(pid: str) -> re.Pattern:
-    body = r"[-_ ]?".join(re.escape(part) for part in re.split(r"[-_]", pid))
-    return re.compile(r"(?<![\w-])" + body + r"(?![\w-])", re.I)
-
-
-_LINE_PREFIX = re.compile(r"^[\s\-*\u2022#>|`]*(?:(\d+)\s*[.):\-]\s*)?(?:principle\s*#?(?=\S))?[\s\[(*_`\"']*", re.I)
-
-
-def _leading_ref(s: str, pats: dict[str, re.Pattern], by_num: dict[int, Principle],
-                 number: str | None) -> tuple[str | None, str]:
-    """The principle a verdict line starts with (its id, else its number) and the text after it."""
-    for pid, pat in pats.items():
-        m = pat.match(s)
-        if m:
-            return pid, s[m.end():]
-    m = re.match(r"(\d+)\b", s)
-    if m and int(m.group(1)) in by_num:
-        return by_num[int(m.group(1))].id, s[m.end():]
-    if number and int(number) in by_num:
-        return by_num[int(number)].id, s
-    return None, s
-
-
-def parse_principle_verdicts(text: str, principles: list[Principle]) -> dict[str, str]:
-    """Critic text -> {id: 'violated' | 'ok'} for the principles it gave a clear verdict on.
-
-    Understood, in order of precedence: a JSON object ({"id": "OK", ...}, {"violated": [ids]}) or
-    list ([{"id":..., "verdict":...}]); one line per principle naming it by id or by number
-    ("harmless: OK", "3. [privacy] VIOLATED - ...", "Principle 4: does not violate"); a summary
-    line ("Violated: honest, 7" / "Violations: none") or "no principles are violated", which fill
-    the principles the lines did not cover. An echoed principle text is ignored.
-    """
-    text = text or ""
-    by_num = {p.number: p for p in principles}
-    pats = {p.id: _id_pattern(p.id) for p in principles}
-    out: dict[str, str] = {}
-
-    def refs(s: str) -> set[str]:
-        ids = {pid for pid, pat in pats.items() if pat.search(s)}
-        nums = re.findall(r"(?<![\w.])#?(\d+)(?![\w.])", s)
-        return ids | {by_num[int(n)].id for n in nums if int(n) in by_num}
-
-    # JSON anywhere in the text (critics often wrap it in prose or a code fence)
-    m = re.search(r"[\[{].*[\]}]", text, re.S)
-    data = None
-    if m:
-        try:
-            data = json.loads(m.group(0))
-        except ValueError:
-            data = None
-    if isinstance(data, dict):
-        listed = data.get("violated", data.get("violations"))
-        if isinstance(listed, list):
-            bad = refs(" , ".join(str(x) for x in listed))
-            return {p.id: "violated" if p.id in bad else "ok" for p in principles}
-        data = [{"id": k, "verdict": v} for k, v in data.items()]
-    if isinstance(data, list):
-        for item in data:
-            if isinstance(item, dict) and isinstance(item.get("verdict", item.get("status")), str):
-                for pid in refs(str(item.get("id", ""))):
-                    v = classify_verdict(item.get("verdict", item.get("status")))
-                    if v:
-                        out.setdefault(pid, v)
-        if out:
-            return out
-
-    summary: tuple[str, set[str]] | None = None
-    for line in text.splitlines():
-        sm = _SUMMARY.match(line)
-        if sm:
-            content = sm.group(1)
-            if _NONE.match(content):
-                summary = ("none", set())
-            elif refs(content):  # "Violation: it gives steps" names no principle: not a summary
-                summary = ("list", refs(content))
-            continue
-        if _ALL_OK.search(line):
-            summary = summary or ("none", set())
-            continue
-        m = _LINE_PREFIX.match(line)
-        pid, rest = _leading_ref(line[m.end():], pats, by_num, m.group(1))
-        if pid is None:
-            continue  # prose that does not start with a principle: too ambiguous to assign
-        ptext = next(p.text for p in principles if p.id == pid)
-        rest = re.sub(re.escape(ptext.rstrip(".")), " ", rest, flags=re.I)  # an echoed principle says nothing
-        v = classify_verdict(rest)
-        if v and pid not in out:
-            out[pid] = v
-    if summary:
-        kind, bad = summary
-        for p in principles:
-            if p.id not in out:
-                out[p.id] = "violated" if p.id in bad else "ok"
-    return out
 
 
 class ConstitutionConfig(BaseModel):
@@ -299,7 +139,7 @@ class Constitution(Verifier):
                 if not isinstance(completion, str) or not completion.strip():
                     out[i] = Verdict(None, "empty completion", version=self.version)
                     continue
-                states.append(_State(i, prompt_text(s), completion, completion))
+                states.append(_State(i, conversation_text(s), completion, completion))
             except Exception as e:  # a malformed row is this row's problem only
                 out[i] = Verdict(None, f"bad row: {type(e).__name__}: {e}"[:500], version=self.version)
         try:

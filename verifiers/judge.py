@@ -20,8 +20,8 @@ The raw score r becomes ``(r - min) / (max - min)``.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
 LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
-judge's gets ``score=None, reason="judge model equals generator ..."``, and
-:func:`check_judge_config` lets recipe validation refuse such a recipe up front.
+judge's gets ``score=None, reason="judge model equals generator ..."``, and recipe validation refuses
+such a recipe up front (factory/recipe_checks.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import LLM, LLMConfig, config_error, placeholders, prompt_text, read_text, render, result_error, same_model
+from verifiers.llm import LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error, same_model
 
 log = logging.getLogger(__name__)
 
@@ -111,31 +111,9 @@ class JudgeConfig(BaseModel):
         return self
 
 
-def _generator_of(cfg: Any) -> tuple[str | None, str | None]:
-    teacher = cfg.get("teacher", cfg) if isinstance(cfg, dict) else getattr(cfg, "teacher", cfg)
-    if isinstance(teacher, dict):
-        return teacher.get("engine", "hf_local"), teacher.get("model")
-    return getattr(teacher, "engine", "hf_local"), getattr(teacher, "model", None)
-
-
 def _same_model_reason(engine: str, model: str) -> str:
     return (f"judge model equals generator ({engine}/{model}): a model may not judge its own samples "
             f"(self-preference bias); set options.judge to a different model")
-
-
-def check_judge_config(recipe_or_teacher: Any, judge_options: dict) -> str | None:
-    """Error message when the judge options are invalid or name the generator's model; else None.
-
-    ``recipe_or_teacher``: a Recipe, a recipe dict, a TeacherConfig, or a ``{engine, model}`` dict.
-    """
-    try:
-        cfg = JudgeConfig(**(judge_options or {}))
-    except ValidationError as e:
-        return config_error("judge options", e)
-    engine, model = _generator_of(recipe_or_teacher)
-    if same_model(engine, model, cfg.judge.engine, cfg.judge.model):
-        return _same_model_reason(cfg.judge.engine, cfg.judge.model)
-    return None
 
 
 class Judge(Verifier):
@@ -159,7 +137,7 @@ class Judge(Verifier):
         self.llm = LLM(self.cfg.judge, role="judge")
 
     def messages(self, sample: dict) -> list[dict]:
-        text = render(self.rubric, prompt=prompt_text(sample), response=sample["completion"],
+        text = render(self.rubric, prompt=conversation_text(sample), response=sample["completion"],
                       min_score=self.cfg.min_scale, max_score=self.cfg.max_scale)
         return [{"role": "user", "content": text}]
 

@@ -14,7 +14,7 @@ teacher and the locks; the copy rebuilds them on its own first call.
 Calls are serialised per instance with a lock, so a verifier used from several threads never runs
 two ``generate`` calls on one engine at once (transformers models are not re-entrant).
 
-Also here: :func:`prompt_text` (the conversation a row's completion answers, as plain text),
+Also here: :func:`conversation_text` (the conversation a row's completion answers, as plain text),
 :func:`render` (fills ``{name}`` placeholders and leaves any other braces alone, so templates may
 contain JSON examples) and :func:`resolve_path` (option paths: absolute, else the current
 directory, else the project root where the shipped recipes/ live).
@@ -145,8 +145,11 @@ def result_error(res: GenResult) -> str | None:
     return None
 
 
-def prompt_text(row: dict) -> str:
-    """The conversation the row's completion answers: the user message alone, or role-tagged turns."""
+def conversation_text(row: dict) -> str:
+    """The conversation the row's completion answers: the user message alone, or role-tagged turns.
+
+    Not :func:`curation.dedup.prompt_text` (the user turns only, for comparing prompts): a judge or a
+    critic must see the system prompt and earlier turns too, tagged by role."""
     msgs = row.get("messages")
     if isinstance(msgs, str):
         try:

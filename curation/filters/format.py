@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import ast
 import json
-import logging
 import re
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from ground.record import reject
-from ground.step import Step
+from pydantic import Field, field_validator, model_validator
 
-log = logging.getLogger(__name__)
+from curation.filters.base import RowFilter
+from ground.config import Config
 
 CHECKS = ("json", "python", "markdown", "regex", "no_truncation")
 PYTHON_LANGS = ("python", "py", "python3", "py3")
@@ -130,19 +127,32 @@ def check_truncation(completion: str, finish_reason: str | None) -> str | None:
     return None
 
 
-@dataclass
-class FormatConfig:
-    checks: list = field(default_factory=list, metadata={"help": f"checks to run, in order: a non-empty subset of {list(CHECKS)}"})
-    json_keys: list = field(default_factory=list, metadata={"help": "json: top-level keys the object must have"})
-    pattern: str | None = field(default=None, metadata={"help": "regex: a Python regular expression the completion must contain (re.search)"})
+class FormatConfig(Config):
+    checks: list[Literal["json", "python", "markdown", "regex", "no_truncation"]] = Field(
+        default_factory=list, validate_default=True,
+        description=f"checks to run, in order: a non-empty subset of {list(CHECKS)}")
+    json_keys: list[str] = Field(default_factory=list, description="json: top-level keys the object must have")
+    pattern: str | None = Field(None, description="regex: a Python regular expression the completion must contain "
+                                                  "(re.search)")
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.checks, list) or not self.checks or any(c not in CHECKS for c in self.checks):
-            raise ValueError(f"FormatConfig.checks must be a non-empty list from {list(CHECKS)}, got {self.checks!r}")
-        if len(set(self.checks)) != len(self.checks):
-            raise ValueError(f"FormatConfig.checks lists a check twice: {self.checks!r}")
-        if not isinstance(self.json_keys, list) or not all(isinstance(k, str) for k in self.json_keys):
-            raise ValueError(f"FormatConfig.json_keys must be a list of strings, got {self.json_keys!r}")
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _checks(cls, v):
+        if not isinstance(v, list) or not v or any(c not in CHECKS for c in v):
+            raise ValueError(f"FormatConfig.checks must be a non-empty list from {list(CHECKS)}, got {v!r}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"FormatConfig.checks lists a check twice: {v!r}")
+        return v
+
+    @field_validator("json_keys", mode="before")
+    @classmethod
+    def _json_keys(cls, v):
+        if not isinstance(v, list) or not all(isinstance(k, str) for k in v):
+            raise ValueError(f"FormatConfig.json_keys must be a list of strings, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _pattern(self) -> "FormatConfig":
         if self.json_keys and "json" not in self.checks:
             raise ValueError("FormatConfig.json_keys is only used with the json check")
         if ("regex" in self.checks) != (self.pattern is not None):
@@ -150,23 +160,22 @@ class FormatConfig:
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
-            except (re.error, TypeError) as e:
+            except re.error as e:
                 raise ValueError(f"FormatConfig.pattern is not a valid regex: {e}") from None
+        return self
 
 
-class FormatFilter(Step):
+class FormatFilter(RowFilter):
     """Rejects rows whose completion fails a format check; ``counts`` totals rejects per check."""
 
     name = "format"
+    Config = FormatConfig
+    description = "json / python / markdown / regex / no_truncation checks of the completion"
     requires = ("completion",)
-    produces = ("status", "reject_stage", "reject_reason")
 
-    def __init__(self, config: FormatConfig, name: str | None = None):
-        self.config = config
-        if name:
-            self.name = name
-        self.counts: Counter = Counter()
-        self._re = re.compile(config.pattern) if config.pattern is not None else None
+    def __init__(self, config: FormatConfig | None = None, name: str | None = None):
+        super().__init__(config, name)
+        self._re = re.compile(self.config.pattern) if self.config.pattern is not None else None
 
     def check(self, completion: str, finish_reason: str | None = None) -> str | None:
         """The first failing check as ``'<check>: <error>'``, or None."""
@@ -187,11 +196,9 @@ class FormatFilter(Step):
                 return f"{c}: {err}"
         return None
 
-    def process(self, rows: list[dict]) -> list[dict]:
-        for r in rows:
-            err = self.check(r.get("completion") or "", r.get("finish_reason"))
-            if err:
-                self.counts[err.split(":", 1)[0]] += 1
-                reject(r, self.name, f"format: {err}")
-        log.info("%s %s: %d rows in, rejects so far %s", self.name, self.config.checks, len(rows), dict(self.counts))
-        return rows
+    def filter(self, row: dict) -> tuple[bool, str | None]:
+        err = self.check(row.get("completion") or "", row.get("finish_reason"))
+        return err is None, err
+
+    def count_key(self, reason: str) -> str:
+        return reason.split(":", 1)[0]

@@ -25,18 +25,16 @@ text, the highest probability of an allowed language is >= ``min_confidence``. R
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from typing import Literal
 
-from ground.errors import MissingDependencyError
-from curation.filters.format import code_fences
+from pydantic import ConfigDict, Field, field_validator
+
 from curation.dedup import required_columns
-from ground.record import reject
-from ground.step import Step
-
-log = logging.getLogger(__name__)
+from curation.filters.base import RowFilter
+from curation.filters.format import code_fences
+from ground.config import Config
+from ground.errors import MissingDependencyError
 
 INSTALL = "pip install 'py3langid>=0.4,<0.5'"
 
@@ -68,40 +66,62 @@ def prose(text: str) -> str:
     return " ".join(w for w in t.split() if any(c.isalpha() for c in w))
 
 
-@dataclass
-class LanguageConfig:
-    langs: list = field(default_factory=lambda: ["en"], metadata={"help": "allowed languages, ISO 639 codes as py3langid names them (en, de, fr, zh, ...)"})
-    min_confidence: float = field(default=0.5, metadata={"help": "keep when an allowed language has at least this probability (0..1]"})
-    on: str = field(default="completion", metadata={"help": "'completion' (completion + reasoning), 'prompt' (user messages) or 'both'"})
-    min_chars: int = field(default=20, metadata={"help": "prose shorter than this many characters is not judged (kept)"})
+class LanguageConfig(Config):
+    model_config = ConfigDict(populate_by_name=True)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.langs, list) or not self.langs:
-            raise ValueError(f"LanguageConfig.langs must be a non-empty list of language codes, got {self.langs!r}")
-        unknown = [x for x in self.langs if x not in LABELS]
+    langs: list[str] = Field(default_factory=lambda: ["en"], description="allowed languages, ISO 639 codes as "
+                                                                         "py3langid names them (en, de, fr, zh, ...)")
+    min_confidence: float = Field(0.5, description="keep when an allowed language has at least this probability (0..1]")
+    on: Literal["prompt", "completion", "both"] = Field(
+        "completion", alias="compare", description="'completion' (completion + reasoning), 'prompt' (user messages) "
+                                                   "or 'both' (recipes say `compare:`: YAML reads `on:` as true)")
+    min_chars: int = Field(20, description="prose shorter than this many characters is not judged (kept)")
+
+    @field_validator("langs", mode="before")
+    @classmethod
+    def _langs(cls, v):
+        if not isinstance(v, list) or not v:
+            raise ValueError(f"LanguageConfig.langs must be a non-empty list of language codes, got {v!r}")
+        unknown = [x for x in v if x not in LABELS]
         if unknown:
             raise ValueError(f"LanguageConfig.langs: unknown language code(s) {unknown}; use ISO 639 codes such as 'en', 'de', 'fr', 'zh'")
-        if isinstance(self.min_confidence, bool) or not isinstance(self.min_confidence, (int, float)) or not 0 < self.min_confidence <= 1:
-            raise ValueError(f"LanguageConfig.min_confidence must be in (0, 1], got {self.min_confidence!r}")
-        if self.on not in ("prompt", "completion", "both"):
-            raise ValueError(f"LanguageConfig.on must be one of ['prompt', 'completion', 'both'], got {self.on!r}")
-        if isinstance(self.min_chars, bool) or not isinstance(self.min_chars, int) or self.min_chars < 0:
-            raise ValueError(f"LanguageConfig.min_chars must be an integer >= 0, got {self.min_chars!r}")
+        return v
+
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _confidence(cls, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            raise ValueError(f"LanguageConfig.min_confidence must be in (0, 1], got {v!r}")
+        return v
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _on(cls, v):
+        if v not in ("prompt", "completion", "both"):
+            raise ValueError(f"LanguageConfig.on must be one of ['prompt', 'completion', 'both'], got {v!r}")
+        return v
+
+    @field_validator("min_chars", mode="before")
+    @classmethod
+    def _min_chars(cls, v):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"LanguageConfig.min_chars must be an integer >= 0, got {v!r}")
+        return v
 
 
-class LanguageFilter(Step):
+class LanguageFilter(RowFilter):
     """Rejects rows not in an allowed language; ``counts`` totals rejects per detected language."""
 
     name = "language"
-    produces = ("status", "reject_stage", "reject_reason")
+    Config = LanguageConfig
+    description = "allowed languages with a confidence threshold (py3langid on the prose)"
 
     def __init__(self, config: LanguageConfig | None = None, name: str | None = None):
-        self.config = config or LanguageConfig()
-        self.requires = required_columns(self.config.on)
-        if name:
-            self.name = name
-        self.counts: Counter = Counter()
+        super().__init__(config, name)
         self._ident = None
+
+    def required_columns(self) -> tuple[str, ...]:
+        return required_columns(self.config.on)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_ident": None}  # the model reloads in the actor that uses it
@@ -145,16 +165,12 @@ class LanguageFilter(Step):
                 out.append(("prompt", "\n".join(user)))
         return out
 
-    def process(self, rows: list[dict]) -> list[dict]:
-        for r in rows:
-            for col, text in self._texts(r):
-                why = self.judge(text)
-                if why:
-                    self.counts[why.split(" ", 1)[0]] += 1
-                    reject(r, self.name, f"language: {why}" + ("" if col == "completion" else f" ({col})"))
-                    break
-        log.info("%s %s: %d rows in, rejects per detected language so far %s", self.name, self.config.langs, len(rows), dict(self.counts))
-        return rows
+    def filter(self, row: dict) -> tuple[bool, str | None]:
+        for col, text in self._texts(row):
+            why = self.judge(text)
+            if why:
+                return False, why + ("" if col == "completion" else f" ({col})")
+        return True, None
 
     def close(self) -> None:
         self._ident = None

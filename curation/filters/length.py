@@ -23,26 +23,23 @@ the order prompt, completion, reasoning and min before max, is the reason::
 from __future__ import annotations
 
 import json
-import logging
-from collections import Counter
-from dataclasses import dataclass, field
 
-from ground.record import reject
-from ground.step import Step
+from pydantic import Field, field_validator, model_validator
 
-log = logging.getLogger(__name__)
+from curation.filters.base import RowFilter
+from ground.config import Config
 
 COLUMNS = ("prompt", "completion", "reasoning")
 
 
 def _bound(name: str):
-    return field(default=None, metadata={"help": f"{'minimum' if name.startswith('min') else 'maximum'} "
-                                                 f"{name.split('_', 1)[1]} length (inclusive); null = no bound"})
+    what = "minimum" if name.startswith("min") else "maximum"
+    return Field(None, description=f"{what} {name.split('_', 1)[1]} length (inclusive); null = no bound")
 
 
-@dataclass
-class LengthConfig:
-    tokenizer: str | None = field(default=None, metadata={"help": "model whose tokenizer counts tokens (bundled name or local HF dir); null = whitespace words"})
+class LengthConfig(Config):
+    tokenizer: str | None = Field(None, description="model whose tokenizer counts tokens (bundled name or local HF "
+                                                    "dir); null = whitespace words")
     min_prompt: int | None = _bound("min_prompt")
     max_prompt: int | None = _bound("max_prompt")
     min_completion: int | None = _bound("min_completion")
@@ -50,11 +47,16 @@ class LengthConfig:
     min_reasoning: int | None = _bound("min_reasoning")
     max_reasoning: int | None = _bound("max_reasoning")
 
-    def __post_init__(self) -> None:
-        for name in self.bound_names():
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                raise ValueError(f"LengthConfig.{name} must be an integer >= 0 or null, got {v!r}")
+    @field_validator("min_prompt", "max_prompt", "min_completion", "max_completion", "min_reasoning", "max_reasoning",
+                     mode="before")
+    @classmethod
+    def _non_negative_int(cls, v, info):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise ValueError(f"LengthConfig.{info.field_name} must be an integer >= 0 or null, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "LengthConfig":
         for col in COLUMNS:
             lo, hi = getattr(self, f"min_{col}"), getattr(self, f"max_{col}")
             if lo is not None and hi is not None and lo > hi:
@@ -64,8 +66,9 @@ class LengthConfig:
         if self.tokenizer is not None:
             from ground.models import is_known_model
 
-            if not isinstance(self.tokenizer, str) or not is_known_model(self.tokenizer):
+            if not is_known_model(self.tokenizer):
                 raise ValueError(f"LengthConfig.tokenizer: unknown model {self.tokenizer!r}: not bundled and not a local HF directory")
+        return self
 
     @staticmethod
     def bound_names() -> tuple[str, ...]:
@@ -76,20 +79,22 @@ class LengthConfig:
         return [c for c in COLUMNS if getattr(self, f"min_{c}") is not None or getattr(self, f"max_{c}") is not None]
 
 
-class LengthFilter(Step):
+class LengthFilter(RowFilter):
     """Rejects rows outside the configured length bounds; ``counts`` totals rejects per (column, bound)."""
 
     name = "length"
-    produces = ("status", "reject_stage", "reject_reason")
+    Config = LengthConfig
+    description = "min/max tokens or words of prompt, completion, reasoning"
 
-    def __init__(self, config: LengthConfig, name: str | None = None):
-        self.config = config
-        self.requires = tuple(dict.fromkeys("messages" if c == "prompt" else c for c in config.columns()))
-        if name:
-            self.name = name
-        self.unit = "tokens" if config.tokenizer else "words"
-        self.counts: Counter = Counter()
+    def __init__(self, config: LengthConfig | None = None, name: str | None = None):
+        super().__init__(config, name)
+        self.unit = "tokens" if self.config.tokenizer else "words"
         self._tok = None
+        self._lengths: dict[str, list[int]] = {}
+        self._index: dict[int, int] = {}
+
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys("messages" if c == "prompt" else c for c in self.config.columns()))
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_tok": None}  # the tokenizer reloads in the actor that uses it
@@ -111,42 +116,40 @@ class LengthFilter(Step):
             return []
         return [len(ids) for ids in self._tokenizer()(texts, add_special_tokens=False)["input_ids"]]
 
-    def process(self, rows: list[dict]) -> list[dict]:
-        cols = self.config.columns()
-        # one batched tokenizer call per column: texts of all rows, prompt messages flattened
-        lengths: dict[str, list[int]] = {}
-        for col in cols:
-            if col == "prompt":
-                owners, texts = [], []
-                for i, r in enumerate(rows):
-                    for m in json.loads(r["messages"]) if r.get("messages") else []:
-                        if isinstance(m.get("content"), str) and m["content"]:
-                            owners.append(i)
-                            texts.append(m["content"])
-                totals = [0] * len(rows)
-                for i, n in zip(owners, self.count(texts)):
-                    totals[i] += n
-                lengths[col] = totals
-            else:
-                idx = [i for i, r in enumerate(rows) if r.get(col)]
-                totals = [0] * len(rows)
-                for i, n in zip(idx, self.count([rows[i][col] for i in idx])):
-                    totals[i] = n
-                lengths[col] = totals
-        for i, r in enumerate(rows):
-            for col in cols:
-                n, lo, hi = lengths[col][i], getattr(self.config, f"min_{col}"), getattr(self.config, f"max_{col}")
-                if lo is not None and n < lo:
-                    why, key = f"{col} {n} {self.unit} < min {lo}", f"{col} < min"
-                elif hi is not None and n > hi:
-                    why, key = f"{col} {n} {self.unit} > max {hi}", f"{col} > max"
-                else:
+    def prepare(self, rows: list[dict]) -> None:
+        """One batched count per column: texts of all rows, prompt messages flattened."""
+        self._index = {id(r): i for i, r in enumerate(rows)}
+        self._lengths = {}
+        for col in self.config.columns():
+            owners, texts = [], []
+            for i, r in enumerate(rows):
+                if col != "prompt":
+                    if r.get(col):
+                        owners.append(i)
+                        texts.append(r[col])
                     continue
-                self.counts[key] += 1
-                reject(r, self.name, f"length: {why}")
-                break
-        log.info("%s: %d rows in, rejects so far %s", self.name, len(rows), dict(self.counts))
-        return rows
+                for m in json.loads(r["messages"]) if r.get("messages") else []:
+                    if isinstance(m.get("content"), str) and m["content"]:
+                        owners.append(i)
+                        texts.append(m["content"])
+            totals = [0] * len(rows)
+            for i, n in zip(owners, self.count(texts)):
+                totals[i] += n
+            self._lengths[col] = totals
+
+    def filter(self, row: dict) -> tuple[bool, str | None]:
+        i = self._index[id(row)]
+        for col in self.config.columns():
+            n, lo, hi = self._lengths[col][i], getattr(self.config, f"min_{col}"), getattr(self.config, f"max_{col}")
+            if lo is not None and n < lo:
+                return False, f"{col} {n} {self.unit} < min {lo}"
+            if hi is not None and n > hi:
+                return False, f"{col} {n} {self.unit} > max {hi}"
+        return True, None
+
+    def count_key(self, reason: str) -> str:
+        col, _, rest = reason.partition(" ")
+        return f"{col} {'<' if ' < ' in rest else '>'} {'min' if ' < ' in rest else 'max'}"
 
     def close(self) -> None:
         self._tok = None

@@ -27,18 +27,17 @@ well, since rejects are written to disk.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
+
+from pydantic import ConfigDict, Field, field_validator
 
 from curation.dedup import required_columns
+from curation.filters.base import RowFilter
+from ground.config import Config
 from ground.record import reject
-from ground.step import Step
-
-log = logging.getLogger(__name__)
 
 KINDS = ("secret", "email", "iban", "credit_card", "phone")
 PLACEHOLDER = {k: f"<{k.upper()}>" for k in KINDS}
@@ -167,38 +166,46 @@ def redact(text: str, kinds: tuple[str, ...] | list[str] = KINDS, min_entropy: f
     return text, dict(+counts)
 
 
-@dataclass
-class PIIConfig:
-    mode: str = field(default="redact", metadata={"help": "'redact': replace with placeholders like <EMAIL>; 'drop': reject the row"})
-    kinds: list = field(default_factory=lambda: list(KINDS), metadata={"help": f"kinds to detect, a subset of {list(KINDS)}"})
-    on: str = field(default="both", metadata={"help": "'prompt' (all message contents), 'completion' (completion + reasoning), or 'both'"})
-    min_entropy: float = field(default=3.0, metadata={"help": "bits/char a value after key=/token: needs to count as a secret"})
+class PIIConfig(Config):
+    model_config = ConfigDict(populate_by_name=True)
 
-    def __post_init__(self) -> None:
-        if self.mode not in ("redact", "drop"):
-            raise ValueError(f"PIIConfig.mode must be 'redact' or 'drop', got {self.mode!r}")
-        bad = [k for k in self.kinds if k not in KINDS]
-        if bad or not self.kinds:
-            raise ValueError(f"PIIConfig.kinds must be a non-empty subset of {list(KINDS)}, got {self.kinds!r}")
-        if self.on not in ("prompt", "completion", "both"):
-            raise ValueError(f"PIIConfig.on must be one of ['prompt', 'completion', 'both'], got {self.on!r}")
-        if not (0.0 <= self.min_entropy <= 8.0):
-            raise ValueError(f"PIIConfig.min_entropy must be in [0, 8], got {self.min_entropy!r}")
+    mode: Literal["redact", "drop"] = Field("redact", description="'redact': replace with placeholders like "
+                                                                  "<EMAIL>; 'drop': reject the row")
+    kinds: list[str] = Field(default_factory=lambda: list(KINDS), description=f"kinds to detect, a subset of {list(KINDS)}")
+    on: Literal["prompt", "completion", "both"] = Field(
+        "both", alias="compare", description="'prompt' (all message contents), 'completion' (completion + "
+                                             "reasoning), or 'both' (recipes say `compare:`: YAML reads `on:` as true)")
+    min_entropy: float = Field(3.0, ge=0, le=8, description="bits/char a value after key=/token: needs to count as a secret")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, v):
+        if v not in ("redact", "drop"):
+            raise ValueError(f"PIIConfig.mode must be 'redact' or 'drop', got {v!r}")
+        return v
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: list[str]) -> list[str]:
+        if not v or any(k not in KINDS for k in v):
+            raise ValueError(f"PIIConfig.kinds must be a non-empty subset of {list(KINDS)}, got {v!r}")
+        return v
 
 
-class PIIFilter(Step):
+class PIIFilter(RowFilter):
     """Redacts or drops rows containing PII/secrets; ``counts`` totals redactions per kind."""
 
     name = "pii"
+    Config = PIIConfig
+    description = "PII and secret redaction (or drop); runs before dedup"
     produces = ("messages", "completion", "reasoning", "status", "reject_stage", "reject_reason")
 
     def __init__(self, config: PIIConfig | None = None, name: str | None = None):
-        self.config = config or PIIConfig()
-        self.requires = required_columns(self.config.on)
-        if name:
-            self.name = name
-        self.counts: Counter = Counter()
+        super().__init__(config, name)
         self.rows_hit = 0
+
+    def required_columns(self) -> tuple[str, ...]:
+        return required_columns(self.config.on)
 
     def _scan(self, text: str | None, found: Counter) -> str | None:
         if not text:
@@ -207,28 +214,29 @@ class PIIFilter(Step):
         found.update(c)
         return out
 
-    def process(self, rows: list[dict]) -> list[dict]:
-        redacting = self.config.mode == "redact"
-        for r in rows:
-            found: Counter = Counter()
-            new: dict = {}
-            if self.config.on in ("prompt", "both") and r.get("messages"):
-                msgs = json.loads(r["messages"])
-                for m in msgs:
-                    if isinstance(m.get("content"), str):
-                        m["content"] = self._scan(m["content"], found)
-                new["messages"] = json.dumps(msgs, ensure_ascii=False)
-            if self.config.on in ("completion", "both"):
-                for col in ("completion", "reasoning"):
-                    if r.get(col):
-                        new[col] = self._scan(r[col], found)
-            if not found:
-                continue
-            self.rows_hit += 1
-            self.counts.update(found)
-            # a dropped row is stored in rejects/: it is redacted too, so the PII never reaches an output
-            r.update(new)
-            if not redacting:
-                reject(r, self.name, "pii: " + ", ".join(f"{k} x{found[k]}" for k in KINDS if found[k]))
-        log.info("%s (%s): %d rows in, %d with PII so far; totals %s", self.name, self.config.mode, len(rows), self.rows_hit, dict(self.counts))
-        return rows
+    def filter(self, row: dict) -> tuple[bool, str | None]:
+        found: Counter = Counter()
+        new: dict = {}
+        if self.config.on in ("prompt", "both") and row.get("messages"):
+            msgs = json.loads(row["messages"])
+            for m in msgs:
+                if isinstance(m.get("content"), str):
+                    m["content"] = self._scan(m["content"], found)
+            new["messages"] = json.dumps(msgs, ensure_ascii=False)
+        if self.config.on in ("completion", "both"):
+            for col in ("completion", "reasoning"):
+                if row.get(col):
+                    new[col] = self._scan(row[col], found)
+        if not found:
+            return True, None
+        self.rows_hit += 1
+        # counts are per redacted span, in both modes (not per dropped row)
+        self.counts.update(found)
+        # a dropped row is stored in rejects/: it is redacted too, so the PII never reaches an output
+        row.update(new)
+        if self.config.mode == "redact":
+            return True, None
+        return False, ", ".join(f"{k} x{found[k]}" for k in KINDS if found[k])
+
+    def reject(self, row: dict, reason: str) -> None:
+        reject(row, self.name, f"pii: {reason}")  # counted per kind in filter(), not per reason

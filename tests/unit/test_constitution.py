@@ -12,8 +12,9 @@ import pytest
 
 from tests.conftest import verify_in_thread
 from tests.faults.fault_server import FaultInjectingServer
-from verifiers.constitution import (Constitution, Principle, classify_verdict, dpo_example, parse_constitution,
+from verifiers.constitution import (Constitution, Principle, dpo_example, parse_constitution,
                                     parse_principle_verdicts, sft_example)
+from verifiers.constitution_parse import classify_verdict
 from verifiers.registry import get_verifier
 
 ROOT = Path(__file__).resolve().parents[2]

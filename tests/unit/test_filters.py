@@ -303,17 +303,19 @@ def test_recipe_filters_become_steps_in_order_and_counts_land_in_stats():
         "format": (3, 2, {"format": 1}), "dedup_exact": (2, 2, {}), "minhash": (2, 2, {})}
 
 
-@pytest.mark.parametrize("extra,line,msg", [
-    ("filters:\n  length: {max_tokens: 512}\n", 19,
-     "unknown option(s) ['max_tokens']; known: ['max_completion', 'max_prompt', 'max_reasoning', 'min_completion', "
-     "'min_prompt', 'min_reasoning', 'tokenizer']"),
-    ("filters:\n  language: {langs: [english]}\n", 19, "LanguageConfig.langs: unknown language code(s) ['english']"),
-    ("filters:\n  pii: {mode: drop}\n  format: {checks: [regex]}\n", 20, "FormatConfig.pattern is required"),
+@pytest.mark.parametrize("extra,line,field,msg", [
+    ("filters:\n  length: {max_tokens: 512}\n", 19, "filters.length.max_tokens", "unknown key"),
+    ("filters:\n  language: {langs: [english]}\n", 19, "filters.language.langs",
+     "LanguageConfig.langs: unknown language code(s) ['english']"),
+    ("filters:\n  pii: {mode: drop}\n  format: {checks: [regex]}\n", 20, "filters.format", "FormatConfig.pattern is required"),
+    ("filters:\n  language: {on: both}\n", 19, "filters.language.on", "a key parsed as true (YAML reads `on:` as a boolean): "
+                                                                        "write `compare:` instead"),
+    ("filters:\n  lenght: {max_completion: 5}\n", 19, "filters.lenght", "unknown filter 'lenght'; known: pii, length"),
 ])
-def test_recipe_errors_name_the_filter_and_line(extra, line, msg):
+def test_recipe_errors_name_the_filter_and_line(extra, line, field, msg):
+    """The key path goes as deep as the problem (the filter's own config is part of the recipe schema)."""
     with pytest.raises(RecipeError) as e:
         recipe(extra)
-    field = "filters." + extra.strip().splitlines()[-1].split(":")[0].strip()
     assert (e.value.line, e.value.field) == (line, field)
     assert e.value.message.startswith(msg)
 

@@ -33,7 +33,7 @@ def test_progress_is_quiet_between_intervals():
 
 
 def test_training_progress_line():
-    from students.train import progress_line
+    from students.callbacks import progress_line
 
     line = progress_line(12, 40, elapsed_s=20.0, steps_done=10, logs={"loss": 1.23456, "grad_norm": 0.5, "epoch": 0.3})
     assert line == "train: step 12/40 (30%), loss 1.235, grad_norm 0.5, 2.00 s/step, eta 56s"

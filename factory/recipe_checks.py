@@ -1,0 +1,126 @@
+"""Recipe checks around the schema: which plug-ins a recipe names (before validation), and the checks
+that need the filesystem or more than one section (after it).
+
+    >>> from factory.recipe_checks import plugin_names
+    >>> used, errs = plugin_names({"teacher": {"model": "m"}, "filters": {"pii": {}}}, "r.yaml", {})
+    >>> sorted(used["filters"]), sorted(used["teachers"]), errs
+    (['pii'], ['hf_local'], [])
+
+A name no registry knows is one line, ``unknown verifier 'x'; known: ...``, at its line; the schema is
+then assembled from the named plug-ins only (factory/schema.py), so a broken third-party plug-in
+that the recipe does not name is never imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ground.errors import RecipeError
+from ground.plugins import PluginError
+from factory.recipe_yaml import line_for
+
+
+def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[str, set[str]], list[RecipeError]]:
+    """role -> names the raw recipe uses; an error per name that is not registered or does not load."""
+    from curation.plan import DEDUP, FILTERS
+    from students.method import METHODS
+    from teachers.registry import ENGINES
+    from verifiers.registry import REGISTRY
+
+    used: dict[str, set[str]] = {r: set() for r in ("teachers", "verifiers", "filters", "dedup", "train_methods")}
+    errs: list[RecipeError] = []
+
+    def name(role: str, reg, loc: tuple, value: Any, what: str) -> None:
+        if not isinstance(value, str) or value not in reg:
+            errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)),
+                                    f"unknown {what} {value!r}; known: {', '.join(reg.names())}"))
+            return
+        try:
+            reg.load(value)
+        except PluginError as e:
+            errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)), str(e)))
+            return
+        used[role].add(value)
+
+    teachers = [(("teacher",), data.get("teacher"))] + [(("teachers", i), t) for i, t in enumerate(_list(data.get("teachers")))]
+    for loc, t in teachers:
+        if isinstance(t, dict):
+            name("teachers", ENGINES, (*loc, "engine"), t.get("engine", "hf_local"), "engine")
+    ev = data.get("eval") if isinstance(data.get("eval"), dict) else {}
+    reg = ev.get("regression") if isinstance(ev.get("regression"), dict) else {}
+    for at, vs in ((("verifiers",), data.get("verifiers")), (("eval", "regression", "verifiers"), reg.get("verifiers"))):
+        for i, v in enumerate(_list(vs)):
+            if isinstance(v, dict) and "name" in v:
+                name("verifiers", REGISTRY, (*at, i, "name"), v["name"], "verifier")
+    for section, role, registry, what in (("filters", "filters", FILTERS, "filter"), ("dedup", "dedup", DEDUP, "dedup step")):
+        for key, value in (data.get(section) or {}).items() if isinstance(data.get(section), dict) else ():
+            if isinstance(key, str) and key != "exact" and (value is not None or key not in registry):
+                name(role, registry, (section, key), key, what)
+    train = data.get("train")
+    if isinstance(train, dict) and isinstance(train.get("method"), str) and train["method"] in METHODS:
+        name("train_methods", METHODS, ("train", "method"), train["method"], "train method")
+    return used, errs
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else []
+
+
+def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
+    """Checks that need the filesystem or span sections: files exist, models are known, names resolve."""
+    from ground.models import is_known_model
+
+    errs: list[RecipeError] = []
+    reg = r.eval.regression if r.eval else None
+
+    def err(loc: tuple, msg: str) -> None:
+        errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)), msg))
+
+    if r.prompt.template is None and r.source.fields.messages is None:
+        err(("prompt", "template"), "required unless source.fields.messages names a field with ready chat messages")
+    for loc, p in [(("source", "path"), r.source.path), (("prompt", "template"), r.prompt.template),
+                   (("prompt", "system"), r.prompt.system),
+                   (("eval", "source", "path"), r.eval.source.path if r.eval else None),
+                   (("eval", "regression", "source", "path"), reg.source.path if reg else None),
+                   (("eval", "regression", "template"), reg.template if reg else None)]:
+        if p is not None and not r.path(p).exists():
+            err(loc, f"file not found: {r.path(p)}")
+    for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
+        if t.engine == "hf_local" and not is_known_model(t.model):
+            err((*loc, "model"), f"unknown model {t.model!r}: not bundled and not a local HF directory")
+    # a GPU recipe may name weights pre-staged on the cluster (absolute path), which this machine cannot see
+    if r.train and not is_known_model(r.train.student) and not (r.train.use_gpu and Path(r.train.student).is_absolute()):
+        err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
+    _teacher_names(r, err)
+    if r.eval and "student" in r.eval.models and r.train is None:
+        err(("eval", "models"), "includes 'student' but the recipe has no train section")
+    if reg is not None and r.train is None:
+        err(("eval", "regression"), "compares the base model with the trained student, but the recipe has no train section")
+    for at, vs in [(("verifiers",), r.verifiers), *([(("eval", "regression", "verifiers"), reg.verifiers)] if reg else [])]:
+        for i, v in enumerate(vs):
+            if v.name == "judge" and _judges_itself(v.options, r.teacher):
+                err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+    return errs
+
+
+def _teacher_names(r, err) -> None:
+    names = [r.teacher.name, *[t.name for t in r.teachers]]
+    for i, t in enumerate(r.teachers):
+        if names.count(t.name) > 1:
+            err(("teachers", i, "name"), f"teacher name {t.name!r} is used twice")
+    if r.route:
+        for value, name in r.route.map.items():
+            if name not in names:
+                err(("route", "map", value), f"unknown teacher {name!r}; teachers: {names}")
+    if r.fallback is not None and r.fallback not in names:
+        err(("fallback",), f"unknown teacher {r.fallback!r}; teachers: {names}")
+
+
+def _judges_itself(options: Any, teacher) -> bool:
+    """An LLM judge grading its own generator is biased towards it (self-preference)."""
+    from verifiers.llm import same_model
+
+    opts = options.model_dump() if hasattr(options, "model_dump") else options
+    j = opts.get("judge") or {}
+    return same_model(teacher.engine, teacher.model, j.get("engine", teacher.engine), j.get("model"))

@@ -1,0 +1,119 @@
+"""Recipe YAML with line numbers, and pydantic errors condensed to one ``file:line: key.path: message`` each.
+
+    >>> from factory.recipe_yaml import line_map
+    >>> line_map("teacher:\\n  model: m\\n")[("teacher", "model")]
+    2
+
+The loader refuses duplicate keys and aliases. :func:`condense` turns a ``ValidationError`` of the
+assembled recipe schema (factory/schema.py) into :class:`ground.errors.RecipeError` lines: union
+branch tags are dropped from the key path, pydantic's "Value error, " prefixes and multi-line
+messages are cut to their first line, and several errors at one key become one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ground.errors import RecipeError
+
+#: prefix of the tags of the discriminated unions in the assembled schema (dropped from key paths)
+TAG_PREFIX = "\u00a7"
+
+
+class _RecipeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (YAML keeps the last one silently) and aliases (an alias
+    bomb expands exponentially; a recipe has no use for them)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in recipes", mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for k, _ in node.value:
+            key = self.construct_object(k, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key]})", k.start_mark)
+            seen[key] = k.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def line_map(text: str) -> dict[tuple, int]:
+    """Map key paths (('teacher', 'n'), ('verifiers', 0, 'name')) to 1-based line numbers."""
+    out: dict[tuple, int] = {}
+
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                p = path + (k.value,)
+                out[p] = k.start_mark.line + 1
+                walk(v, p)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                out[path + (i,)] = v.start_mark.line + 1
+                walk(v, path + (i,))
+
+    try:
+        root = yaml.compose(text, Loader=_RecipeLoader)
+    except yaml.YAMLError:
+        return out
+    if root is not None:
+        out[()] = root.start_mark.line + 1
+        walk(root, ())
+    return out
+
+
+def line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, list[RecipeError]]:
+    """The recipe's data, or a one-line syntax error with its line."""
+    try:
+        return yaml.load(text, Loader=_RecipeLoader), []  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        msg = getattr(e, "problem", None) or str(e).splitlines()[0]
+        return None, [RecipeError(file, line, "yaml", f"syntax error: {msg}")]
+
+
+def _message(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "invalid_key" and err.get("input") is True:
+        return "a key parsed as true (YAML reads `on:` as a boolean): write `compare:` instead"
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return (msg.strip().splitlines() or [kind])[0]
+
+
+def condense(e: ValidationError, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
+    """One RecipeError per key path: the first error there wins (a union's other branches are noise)."""
+    out: dict[str, RecipeError] = {}
+    for err in e.errors():
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith(TAG_PREFIX)))
+        if err["type"] == "union_tag_not_found":  # a list entry without its discriminator key (e.g. `name`)
+            loc, msg = (*loc, err.get("ctx", {}).get("discriminator", "").strip("'") or "name"), "required field is missing"
+        else:
+            msg = _message(err)
+            if err["type"] == "invalid_key" and err.get("input") is True:
+                loc = (*loc[:-1], "on")  # pydantic names the key by its value (True == 1)
+        field = ".".join(str(x) for x in loc) or "recipe"
+        out.setdefault(field, RecipeError(file, line_for(lines, loc), field, msg))
+    return list(out.values())

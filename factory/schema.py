@@ -1,0 +1,222 @@
+"""The recipe schema, assembled from the plug-in registries: one place for validation, messages and JSON Schema.
+
+    >>> from factory.schema import recipe_model, json_schema
+    >>> list(json_schema()["$defs"]["FiltersConfig"]["properties"])[:2]
+    ['pii', 'length']
+
+Each role contributes its configs (:mod:`ground.plugins`): ``teacher`` / ``teachers[]`` are a union
+discriminated by ``engine`` (one member per engine, its ``options`` typed by the engine's ``Options``
+when it declares one), ``verifiers[]`` a union discriminated by ``name``, ``filters`` and ``dedup`` a
+key per registered step, ``train.method`` a choice of the registered methods with a ``train.<method>``
+section per method that has ``Options``. Validating a recipe loads only the plug-ins it names (a
+broken third-party plug-in does not stop recipes that do not use it); :func:`json_schema` (``factory
+schema``) loads them all.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, create_model, field_validator
+
+from curation.plan import DEDUP, FILTERS, build_dedup_config
+from factory.recipe import DedupConfig, EvalConfig, FiltersConfig, RegressionConfig, Recipe, TeacherConfig, TrainConfig, \
+    VerifierConfig
+from factory.recipe_yaml import TAG_PREFIX
+from ground.errors import FactoryError
+from students.method import METHODS
+from teachers.registry import ENGINES
+from verifiers.registry import REGISTRY as VERIFIERS
+
+DEFAULT_ENGINE = "hf_local"
+
+
+def _union(members: dict[str, type], key: str, default: str | None = None) -> Any:
+    """A union of config classes discriminated by ``key`` (tags carry TAG_PREFIX so error paths can drop them)."""
+    if len(members) == 1:
+        return next(iter(members.values()))
+
+    def tag(v: Any) -> str | None:
+        name = v.get(key, default) if isinstance(v, dict) else getattr(v, key, default)
+        return TAG_PREFIX + name if isinstance(name, str) else (TAG_PREFIX + default if default else None)
+
+    return Annotated[Union[tuple(Annotated[c, Tag(TAG_PREFIX + n)] for n, c in members.items())], Discriminator(tag)]
+
+
+def _teacher_member(engine: str) -> type:
+    cls = ENGINES.load(engine)
+    opts = getattr(cls, "Options", None)
+
+    def check(v: Any) -> Any:
+        if opts is None:
+            try:
+                cls.check_options(v)
+            except (TypeError, ValueError) as e:
+                raise ValueError(str(e)) from None
+        return v
+
+    engine_field = (Literal[engine], Field(engine if engine == DEFAULT_ENGINE else ..., description=f"engine: {engine}"))
+    return create_model(f"{cls.__name__}Config", __base__=TeacherConfig, engine=engine_field,
+                        options=(opts if opts is not None else dict[str, Any],
+                                 Field(default_factory=opts or dict, description=f"{engine} engine options")),
+                        __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
+
+
+def _verifier_member(name: str) -> type:
+    cls = VERIFIERS.load(name)
+    opts = getattr(cls, "Options", None)
+
+    def check(v: Any) -> Any:
+        try:  # verifier constructors only validate options (heavy state loads lazily), so this is cheap
+            cls(**(v.model_dump() if opts is not None else v))
+        except (TypeError, ValueError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(msg if msg.startswith("verifier") else f"verifier {name!r}: {msg}") from None
+        return v
+
+    return create_model(f"{cls.__name__}VerifierConfig", __base__=VerifierConfig,
+                        name=(Literal[name], Field(..., description=f"verifier: {name}")),
+                        options=(opts if opts is not None else dict[str, Any],
+                                 Field(default_factory=opts or dict, description=f"{name} verifier options")),
+                        __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
+
+
+def _off(name: str) -> tuple:
+    """A registered step this recipe leaves off: the attribute exists (code reads ``recipe.dedup.decontam``)
+    without importing the plug-in; a value there would have made it ``used``."""
+    return type(None), Field(None, description=f"{name} (not used by this recipe); null = off")
+
+
+def _filters(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
+    fields = {}
+    for n in names:
+        if n not in loaded:
+            fields[n] = _off(n)
+            continue
+        cls = FILTERS.load(n)
+        fields[n] = (cls.Config | None, Field(None, description=f"{cls.description or n}; null = off"))
+    return create_model("FiltersConfig", __base__=FiltersConfig, **fields)
+
+
+def _dedup(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
+    fields, validators = {}, {}
+    for n in names:
+        if n not in loaded:
+            fields[n] = _off(n)
+            continue
+        cls = DEDUP.load(n)
+        cfg = getattr(cls, "Config", None)
+        if cfg is None:  # built-in steps keep config dataclasses: the section is checked by building it
+            fields[n] = (dict[str, Any] | None, Field(None, description=f"{(cls.__doc__ or n).strip().splitlines()[0]} "
+                                                                        f"(options of its config dataclass); null = off"))
+            validators[f"_check_{n}"] = field_validator(n)(_dedup_validator(n))
+        else:
+            fields[n] = (cfg | None, Field(None, description=f"{getattr(cls, 'description', '') or n}; null = off"))
+    return create_model("DedupConfig", __base__=DedupConfig, __validators__=validators, **fields)
+
+
+def _dedup_validator(key: str):
+    def check(v: Any) -> Any:
+        return _check_dedup(key, v)
+    return check
+
+
+def _check_dedup(key: str, v: Any) -> Any:
+    if v is not None:
+        try:
+            cfg = build_dedup_config(key, v)
+            if key == "decontam":  # a missing or partial benchmark copy fails here, not mid-run
+                from curation.dedup.decontam import benchmark_coverage
+
+                benchmark_coverage(cfg)
+        except (TypeError, ValueError, KeyError, FileNotFoundError, FactoryError) as e:
+            raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    return v
+
+
+def _train(methods: tuple[str, ...], loaded: tuple[str, ...]) -> type:
+    fields: dict[str, Any] = {"method": (Literal[methods], Field("sft", description="; ".join(
+        f"{m}: {METHODS.load(m).description}" for m in loaded)))}
+    for m in loaded:
+        opts = METHODS.load(m).Options
+        if opts is not None:
+            fields[m] = (opts, Field(default_factory=opts, description=f"method: {m} options"))
+    return create_model("TrainConfig", __base__=TrainConfig, **fields)
+
+
+@functools.lru_cache(maxsize=32)
+def _assemble(engines: tuple[str, ...], verifiers: tuple[str, ...], filters: tuple[tuple[str, ...], tuple[str, ...]],
+              dedup: tuple[tuple[str, ...], tuple[str, ...]], methods: tuple[str, ...], loaded_methods: tuple[str, ...]) -> type[Recipe]:
+    """``filters``/``dedup``: (every registered name, the names to load)."""
+    teacher = _union({e: _teacher_member(e) for e in engines}, "engine", DEFAULT_ENGINE)
+    verifier = _union({v: _verifier_member(v) for v in verifiers}, "name") if verifiers else VerifierConfig
+    regression = create_model("RegressionConfig", __base__=RegressionConfig,
+                              verifiers=(list[verifier], Field(..., min_length=1, description=RegressionConfig.model_fields["verifiers"].description)))
+    ev = create_model("EvalConfig", __base__=EvalConfig,
+                      regression=(regression | None, Field(None, description=EvalConfig.model_fields["regression"].description)))
+    train = _train(methods, loaded_methods)
+    fs, dd = _filters(*filters), _dedup(*dedup)  # also the defaults: a recipe without the section gets every key
+
+    def keep(name: str, annotation: Any, **kw: Any) -> tuple:
+        return annotation, Field(**{**_field_kwargs(Recipe, name), **kw})
+
+    return create_model("Recipe", __base__=Recipe,
+                        teacher=keep("teacher", teacher), teachers=keep("teachers", list[teacher]),
+                        verifiers=keep("verifiers", list[verifier]), filters=keep("filters", fs, default_factory=fs),
+                        dedup=keep("dedup", dd, default_factory=dd), train=keep("train", train | None), eval=keep("eval", ev | None))
+
+
+def _field_kwargs(model: type, name: str) -> dict:
+    f = model.model_fields[name]
+    out: dict[str, Any] = {"description": f.description}
+    if f.default_factory is not None:
+        out["default_factory"] = f.default_factory
+    elif not f.is_required():
+        out["default"] = f.default
+    return out
+
+
+def recipe_model(used: dict[str, set[str]] | None = None) -> type[Recipe]:
+    """The Recipe model for the plug-ins in ``used`` (role -> names; unknown names are left out), or for
+    every registered plug-in when ``used`` is None."""
+    def pick(role: str, reg) -> tuple[str, ...]:
+        names = reg.load_all() if used is None else {n: None for n in reg.names() if n in used.get(role, set())}
+        return tuple(n for n in reg.names() if n in names)
+
+    engines = pick("teachers", ENGINES) or (DEFAULT_ENGINE,)
+    methods = tuple(METHODS.names())
+    loaded = pick("train_methods", METHODS) if used is None else tuple(
+        m for m in methods if m in METHODS.builtin or m in used.get("train_methods", set()))
+    filters, dedup = (tuple(FILTERS.names()), pick("filters", FILTERS)), (tuple(DEDUP.names()), pick("dedup", DEDUP))
+    if used is None:  # the full schema lists only the plug-ins that load
+        filters, dedup = (filters[1], filters[1]), (dedup[1], dedup[1])
+    return _assemble(engines, pick("verifiers", VERIFIERS), filters, dedup, methods, loaded)
+
+
+def json_schema() -> dict:
+    """JSON Schema of a recipe with every registered plug-in (``factory schema``), for editors' completion."""
+    schema = recipe_model().model_json_schema(by_alias=True, mode="validation")
+    schema["properties"].pop("base_dir", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "distill-factory recipe"
+    return schema
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``factory schema [--out FILE]``: the JSON Schema on stdout (or in FILE)."""
+    import argparse
+    import json
+    import sys
+
+    p = argparse.ArgumentParser(prog="factory schema", description="JSON Schema of a recipe, for editors' YAML "
+                                "completion: `# yaml-language-server: $schema=recipe.schema.json` at the top of a recipe")
+    p.add_argument("--out", help="write the schema here instead of stdout")
+    a = p.parse_args(argv)
+    text = json.dumps(json_schema(), indent=1, sort_keys=False)
+    if a.out:
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
