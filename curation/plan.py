@@ -64,12 +64,28 @@ def build_config(section: str, key: str, options: dict[str, Any]):
     return cfg_cls(**opts)
 
 
+def recipe_relative(recipe, key: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options with the file paths they name resolved against the recipe's directory, like ``source.path``:
+    a custom decontamination benchmark (``{name, path, field}``) then works from any working directory.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(path=lambda p: "/repo/recipes/" + p)
+    >>> recipe_relative(r, "decontam", {"benchmarks": ["gsm8k_test", {"name": "t", "path": "t.jsonl", "field": "q"}]})
+    {'benchmarks': ['gsm8k_test', {'name': 't', 'path': '/repo/recipes/t.jsonl', 'field': 'q'}]}
+    """
+    if key != "decontam" or not isinstance(options.get("benchmarks"), list):
+        return options
+    benches = [{**b, "path": str(recipe.path(b["path"]))} if isinstance(b, dict) and b.get("path") else b
+               for b in options["benchmarks"]]
+    return {**options, "benchmarks": benches}
+
+
 def build_steps(recipe) -> list[Step]:
     from curation.dedup.exact import ExactDedup, ExactDedupConfig
 
     def configured(section: str) -> list[Step]:
-        return [_classes(s, k)[1](build_config(s, k, getattr(getattr(recipe, s), k))) for s, k in CURATION_STEPS
-                if s == section and getattr(getattr(recipe, s), k) is not None]
+        return [_classes(s, k)[1](build_config(s, k, recipe_relative(recipe, k, getattr(getattr(recipe, s), k))))
+                for s, k in CURATION_STEPS if s == section and getattr(getattr(recipe, s), k) is not None]
 
     steps = configured("filters")
     if recipe.dedup.exact.enabled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from ground.record import reject
 from ground.step import Step
 from verifiers.base import Verdict
 from verifiers.registry import get_verifier
