@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -46,10 +47,17 @@ def cmd_run(a: argparse.Namespace) -> int:
     from factory.console import Console
 
     log_file = run_log_path(a.recipe, a.output_dir)
-    with Console(log_file) as c:
-        print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)
-        rc = _run(a, c.out, c.err)
-        print(f"log: {log_file}", file=c.out, flush=True)
+    created = next((p for p in reversed(log_file.parents) if not p.exists()), None)
+    try:
+        with Console(log_file) as c:
+            print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)
+            rc = _run(a, c.out, c.err)
+            print(f"log: {log_file}", file=c.out, flush=True)
+    except FactoryError:
+        # bad input writes nothing: drop the log (the error line says it all) and the folders made for it
+        if created is not None and all(f.parent == log_file.parent for f in created.rglob("*") if f.is_file()):
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     return rc
 
 
