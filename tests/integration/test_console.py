@@ -9,7 +9,7 @@ from tests.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 
-# a real run with training on Ray Train and eval, as small as it gets: 4 prompts, 1 step, 2 eval items
+# a real run with training on Ray Train and eval, as small as it gets: 4 prompts, 1 step, base on 2 eval items
 RECIPE = """name: console
 source: {{path: {data}/train.jsonl, fields: {{prompt: question, reference: answer, id: id}}, limit: 4}}
 prompt: {{template: {prompts}/arith.txt, system: {prompts}/arith_system.txt}}
@@ -28,7 +28,7 @@ train: {{method: sft, student: smollm2-135m-instruct, drop_system_prompt: true, 
 eval:
   source: {{path: {data}/heldout.jsonl, fields: {{prompt: question, reference: answer, id: id}}, limit: 2}}
   sampling: {{max_tokens: 12}}
-  models: [base, student]
+  models: [base]
 """
 OURS = re.compile(r"^(\([^)]*pid=\d+[^)]*\) )?\d\d:\d\d:\d\d (INFO|WARNING|ERROR) (factory|students|teachers|verifiers|curation|ground)[.:]")
 NOISE = ["Failed to query Ray Train Controller", "Timeout is disabled", "{'loss'", "Loading weights", "core_worker.cc",
@@ -49,7 +49,7 @@ def test_console_shows_progress_and_tables_and_names_the_log(tmp_path):
     assert any("factory.pipeline: generate+verify: 4/4 rows" in x for x in err)
     for table_head in (["stage", "in", "out", "dropped"], ["set", "model", "system prompt", "n", "correct", "accuracy"]):
         assert re.search(r"^" + r"\s+".join(table_head), p.stdout, re.M), p.stdout
-    assert re.search(r"^held-out\s+student\s+no\s+2\s", p.stdout, re.M) and "run dir: " in p.stdout
+    assert re.search(r"^held-out\s+base\s+no\s+2\s", p.stdout, re.M) and "run dir: " in p.stdout
     console = p.stdout + p.stderr
     assert [n for n in NOISE if n in console] == []
     # the third-party output is in the log, with our lines
