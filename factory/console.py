@@ -34,8 +34,6 @@ from ground.progress import FORMAT, OURS
 #: one of our records, possibly forwarded by Ray from a worker: "(RayTrainWorker pid=12) 01:02:03 INFO students.train: ..."
 OUR_LINE = re.compile(r"^(?:\x1b\[\d+m)?(?:\([^)]*pid=\d+[^)]*\)(?:\x1b\[0m)? )?\d\d:\d\d:\d\d (?:INFO|WARNING|ERROR|CRITICAL) "
                       rf"(?:{'|'.join(OURS)})[.:]")
-
-
 ANSI = re.compile(r"\x1b\[[\d;]*m")  # Ray colours the "(RayTrainWorker pid=..)" prefix
 
 
