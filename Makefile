@@ -1,5 +1,5 @@
 # Two commands on a fresh machine (Python 3.10+, no GPU needed):
-#   make demo   - create .venv, install, run recipes/gsm8k_demo.yaml on a local Ray with the bundled tiny model
+#   make demo   - create .venv, install, run recipes/demo.yaml (context distillation, the whole factory) on a local Ray
 #   make test   - create .venv, install, run the test suite (what CI runs)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(VENV)/bin/factory run recipes/gsm8k_demo.yaml
+	$(VENV)/bin/factory run recipes/demo.yaml
 
 test: setup
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS) tests

@@ -87,8 +87,25 @@ def build_dedup_steps(recipe) -> list[Step]:
     out = []
     for k, opts in _configured(recipe.dedup):
         cls = DEDUP.load(k)
+        opts = recipe_relative(recipe, k, opts) if isinstance(opts, dict) else opts
         out.append(cls(build_dedup_config(k, opts)) if k in _DEDUP_CONFIGS else cls(build_dedup_config(k, opts), name=k))
     return out
+
+
+def recipe_relative(recipe, key: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options with the file paths they name resolved against the recipe's directory, like ``source.path``:
+    a custom decontamination benchmark (``{name, path, field}``) then works from any working directory.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(path=lambda p: "/repo/recipes/" + p)
+    >>> recipe_relative(r, "decontam", {"benchmarks": ["gsm8k_test", {"name": "t", "path": "t.jsonl", "field": "q"}]})
+    {'benchmarks': ['gsm8k_test', {'name': 't', 'path': '/repo/recipes/t.jsonl', 'field': 'q'}]}
+    """
+    if key != "decontam" or not isinstance(options.get("benchmarks"), list):
+        return options
+    benches = [{**b, "path": str(recipe.path(b["path"]))} if isinstance(b, dict) and b.get("path") else b
+               for b in options["benchmarks"]]
+    return {**options, "benchmarks": benches}
 
 
 def build_steps(recipe) -> list[Step]:

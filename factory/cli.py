@@ -13,11 +13,16 @@ Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import random
+import shutil
 import signal
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 from ground.errors import FactoryError
 
@@ -37,6 +42,40 @@ def _table(rows: list[list], header: list[str]) -> str:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
+    """Run a recipe. Without ``-v`` the terminal gets our progress lines and the tables; Ray's, transformers'
+    and other libraries' output goes to a log file named on the first and last line (factory/console.py)."""
+    if a.verbose:
+        return _run(a, sys.stdout, sys.stderr)
+    from factory.console import Console
+
+    log_file = run_log_path(a.recipe, a.output_dir)
+    created = next((p for p in reversed(log_file.parents) if not p.exists()), None)
+    try:
+        with Console(log_file) as c:
+            print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)
+            rc = _run(a, c.out, c.err)
+            print(f"log: {log_file}", file=c.out, flush=True)
+    except FactoryError:
+        # bad input writes nothing: drop the log (the error line says it all) and the folders made for it
+        if created is not None and all(f.parent == log_file.parent for f in created.rglob("*") if f.is_file()):
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+    return rc
+
+
+def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
+    """``<output.dir>/<recipe name>/logs/<UTC time>.log``; a temp dir when the run store is an object store."""
+    from factory.recipe import load_recipe
+
+    r = load_recipe(recipe_file)
+    out = output_dir or r.output.dir
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if "://" in out:
+        return Path(tempfile.gettempdir()) / "factory-logs" / f"{r.name}-{stamp}.log"
+    return Path(out) / r.name / "logs" / f"{stamp}.log"
+
+
+def _run(a: argparse.Namespace, out, err) -> int:
     from factory.pipeline import run_recipe
 
     from ground.raycluster import _sigterm_to_interrupt
@@ -48,10 +87,10 @@ def cmd_run(a: argparse.Namespace) -> int:
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
     except OSError as e:  # e.g. disk full mid-run: finished chunks are whole (atomic writes), the rest re-runs
         print(f"error: writing the run store failed: {e.strerror or e}: {e.filename or ''} — free space and re-run to resume",
-              file=sys.stderr)
+              file=err)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: finished chunks are kept; re-run the same command to resume", file=sys.stderr)
+        print("interrupted: finished chunks are kept; re-run the same command to resume", file=err)
         try:
             import ray
 
@@ -59,28 +98,34 @@ def cmd_run(a: argparse.Namespace) -> int:
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
         return 130
-    print()
-    print(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",
-                   f"{v.get('seconds', 0):.1f}" + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
-                 ["stage", "in", "out", "dropped", "s", "rows/s"]))
-    print("* streamed: source to row filters run concurrently as one Ray Data job; each shows its wall time")
+    print_summary(res, out)
+    return 0
+
+
+def print_summary(res, out) -> None:
+    """The per-stage table, yield and cost lines, the eval table, timings and the run dir."""
+    say = functools.partial(print, file=out)
+    say()
+    say(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",
+                 f"{v.get('seconds', 0):.1f}" + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
+               ["stage", "in", "out", "dropped", "s", "rows/s"]))
+    say("* streamed: source to row filters run concurrently as one Ray Data job; each shows its wall time")
     s = res.summary
-    print(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
+    say(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
           f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; cost ${s['cost']:.4f}"
           + (f" (${s['cost_per_accepted']:.6f} per accepted)" if s["cost_per_accepted"] is not None else ""))
     if res.cost:
-        print(cost_line(res.cost))
+        say(cost_line(res.cost))
     if res.eval and res.eval.get("table"):
-        print()
+        say()
         from students.eval import summary_rows
 
         rows, header, notes = summary_rows(res.eval)
-        print("\n".join([_table(rows, header), *notes]))
+        say("\n".join([_table(rows, header), *notes]))
     for line in _partial_benchmarks(res.run_dir):
-        print(f"\nWARNING decontamination was PARTIAL: {line}")
-    print("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
-    print(f"run dir: {res.run_dir}")
-    return 0
+        say(f"\nWARNING decontamination was PARTIAL: {line}")
+    say("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
+    say(f"run dir: {res.run_dir}")
 
 
 def _partial_benchmarks(run_dir: str) -> list[str]:

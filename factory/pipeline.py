@@ -150,9 +150,9 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         contaminated = total.pop("contaminated")
         if recipe.dedup.decontam is not None:
             from curation.dedup.decontam import benchmark_coverage
-            from curation.plan import build_dedup_config
+            from curation.plan import build_dedup_config, recipe_relative
 
-            coverage = benchmark_coverage(build_dedup_config("decontam", recipe.dedup.decontam))
+            coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
             manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"]}
             for line in manifest["contamination"]["partial"]:
                 log.warning("decontamination covered only part of a benchmark: %s", line)

@@ -101,7 +101,22 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
         for i, v in enumerate(vs):
             if v.name == "judge" and _judges_itself(v.options, r.teacher):
                 err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+    _benchmarks(r, err)
     return errs
+
+
+def _benchmarks(r, err) -> None:
+    """Decontamination benchmarks exist and are whole (or allowed partial), paths relative to the recipe."""
+    if not isinstance(getattr(r.dedup, "decontam", None), dict):
+        return
+    from curation.dedup.decontam import benchmark_coverage
+    from curation.plan import build_dedup_config, recipe_relative
+    from ground.errors import FactoryError
+
+    try:
+        benchmark_coverage(build_dedup_config("decontam", recipe_relative(r, "decontam", r.dedup.decontam)))
+    except (TypeError, ValueError, KeyError, FileNotFoundError, FactoryError) as e:
+        err(("dedup", "decontam"), str(e).splitlines()[0] if str(e) else type(e).__name__)
 
 
 def _teacher_names(r, err) -> None:

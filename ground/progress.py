@@ -18,6 +18,29 @@ import time
 
 log = logging.getLogger("ground.progress")
 
+#: packages whose log records are the progress lines of ``factory run``'s console (factory/console.py)
+OURS = ("factory", "students", "teachers", "verifiers", "curation", "ground")
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def worker_logging() -> None:
+    """Give our loggers the driver's format in a Ray worker (Ray Train installs a bare ``%(message)s`` one), so
+    the driver's console recognises the lines Ray forwards. Idempotent; records do not propagate (no doubles).
+
+    >>> worker_logging(); worker_logging()
+    >>> len(logging.getLogger("students").handlers), logging.getLogger("students").propagate
+    (1, False)
+    """
+    for name in OURS:
+        lg = logging.getLogger(name)
+        if not any(getattr(h, "_factory", False) for h in lg.handlers):
+            h = logging.StreamHandler()  # the worker's stderr, which Ray forwards to the driver
+            h.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
+            h._factory = True  # type: ignore[attr-defined]
+            lg.addHandler(h)
+        lg.setLevel(logging.INFO)
+        lg.propagate = False
+
 
 def fmt_duration(seconds: float) -> str:
     s = int(round(max(0.0, seconds)))

@@ -143,6 +143,9 @@ def start_worker(cfg: dict, method: str) -> tuple[str, Path | None] | None:
     checkpoint to resume from. None when that checkpoint is already the final one (re-reported)."""
     import torch
 
+    from ground.progress import worker_logging
+
+    worker_logging()  # progress lines in the driver's format: its console shows them, the rest goes to the log
     if not cfg["use_gpu"]:
         torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
     work = tempfile.mkdtemp(prefix=f"factory-{method}-")
@@ -178,6 +181,10 @@ def report_final_again(ckpt: Path) -> bool:
 
 def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) -> None:
     """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
+    from transformers import PrinterCallback
+
+    # with tqdm off, transformers prints every metrics dict; ReportCheckpoints already logs each step's line
+    trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     metrics = latest_metrics(trainer.state.log_history, trainer.state.global_step)
     metrics["stopped_early"] = bool(trainer.state.max_steps and trainer.state.global_step < trainer.state.max_steps)
