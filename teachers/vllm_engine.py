@@ -176,15 +176,19 @@ class VLLMTeacher(Teacher):
 
 # ---------------------------------------------------------------- ray.data.llm path
 
+def processor_sampling(p: dict) -> dict:
+    """Our params JSON (as a dict) -> vLLM ``SamplingParams`` keywords, always the same keys.
+
+    Ray Data turns a batch's dicts into one Arrow struct column: a key missing from one row would come back
+    as None in it, and vLLM takes ``top_p=None`` as a value. So every row names every key (None = vLLM's default)."""
+    return dict(n=1, temperature=p.get("temperature", 0.0), top_p=p.get("top_p", 1.0), max_tokens=p.get("max_tokens", 256),
+                seed=p.get("seed", 0), stop=list(p["stop"]) if p.get("stop") else None,
+                logprobs=int(p["top_logprobs"]) if p.get("top_logprobs") else None)
+
+
 def vllm_preprocess(row: dict) -> dict:
     """Our row -> the processor's input: ``messages`` (list) and ``sampling_params`` (dict); other columns ride along."""
-    p = json.loads(row["params"])
-    sp = dict(n=1, temperature=p.get("temperature", 0.0), top_p=p.get("top_p", 1.0), max_tokens=p.get("max_tokens", 256),
-              seed=p.get("seed", 0))
-    if p.get("stop"):
-        sp["stop"] = list(p["stop"])
-    if p.get("top_logprobs"):
-        sp["logprobs"] = int(p["top_logprobs"])
+    sp = processor_sampling(json.loads(row["params"]))
     # the chat-template stage reads a list from "messages", and the engine stage overwrites "params" with its own
     # repr: our JSON strings are kept aside byte-for-byte and restored by vllm_postprocess
     # and the vLLM engine stage reads a row's "model" as a LoRA adapter name when it differs from the engine's own

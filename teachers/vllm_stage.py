@@ -34,7 +34,7 @@ from ground.record import ACCEPTED, SCHEMA, reject, to_table
 from teachers.base import GenResult
 from teachers.cache import RequestCache
 from teachers.step import routed_to
-from teachers.vllm_engine import build_vllm_processor, vllm_postprocess, vllm_preprocess
+from teachers.vllm_engine import build_vllm_processor, processor_sampling, vllm_postprocess, vllm_preprocess
 
 OPTION = "processor"
 #: column that marks a row the processor only carries through (a one-token dummy request)
@@ -57,7 +57,7 @@ def processor_input(row: dict, names: tuple, default: str, only: str) -> dict:
     if row["status"] == ACCEPTED and not row.get("cache_hit") and routed_to(row, names, default) == only:
         return {**vllm_preprocess(row), PASS: False}
     out = {k: v for k, v in row.items() if k != "model"}  # see vllm_preprocess: "model" would name a LoRA
-    return {**out, "messages": _DUMMY, "sampling_params": {"n": 1, "max_tokens": 1, "temperature": 0.0},
+    return {**out, "messages": _DUMMY, "sampling_params": processor_sampling({"max_tokens": 1}),
             "messages_json": row["messages"], "params_json": row["params"], "model_json": row.get("model"), PASS: True}
 
 

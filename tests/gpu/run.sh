@@ -80,13 +80,13 @@ EOF
 if [ -n "${SKIP_INSTALL:-}" ] || have_all; then
   echo "install: skipped" | tee -a "$LOG"
 else
-  step install 180 install
+  step install 150 install
 fi
 step model 60 "$PY" -c "from ground.models import resolve_model; print(resolve_model('smollm2-135m-instruct'))"
-step pytest_gpu 210 "$PY" -m pytest -q -rs -p no:cacheprovider --junitxml="$TMPD/junit.xml" tests/gpu
+step pytest_gpu 240 "$PY" -m pytest -q -rs -p no:cacheprovider --junitxml="$TMPD/junit.xml" tests/gpu
 "$PY" bench/gpu_figures.py junit "$TMPD/junit.xml" "$FIG" || FAILED="$FAILED pytest_gpu_skips"
-step bench_vllm_stage 180 "$PY" bench/bench_vllm_stage.py --prompts 1024 --max-tokens 128 --timeout 85 --out "$FIG"
-step bench_lora_mfu 90 "$PY" bench/bench_lora_mfu.py --batch 32 --seq 512 --steps 20 --out "$FIG"
+step bench_vllm_stage 180 "$PY" bench/bench_vllm_stage.py --prompts 1024 --max-tokens 128 --timeout 80 --out "$FIG"
+step bench_lora_mfu 80 "$PY" bench/bench_lora_mfu.py --batch 32 --seq 512 --steps 20 --out "$FIG"
 
 echo
 "$PY" bench/gpu_figures.py summary "$FIG" | tee -a "$LOG"

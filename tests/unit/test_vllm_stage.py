@@ -62,6 +62,8 @@ def test_rows_not_for_this_teacher_pass_through_unchanged(tmp_path):
     assert [p[PASS] for p in pre] == [False, True, True, True, False]
     assert all("model" not in p for p in pre)  # the engine stage would read it as a LoRA adapter name
     assert pre[1]["sampling_params"]["max_tokens"] == 1 and pre[0]["sampling_params"]["max_tokens"] == 4
+    # one Arrow struct column holds them all: the same keys in every row, or Ray fills the gaps with None
+    assert {tuple(sorted(p["sampling_params"])) for p in pre} == {("logprobs", "max_tokens", "n", "seed", "stop", "temperature", "top_p")}
     cache = RequestCache(str(tmp_path / "cache"))
     out = processor_output([engine_output(p) for p in pre], 0.0, cache)
     for i in (1, 2, 3):
