@@ -27,8 +27,9 @@ distribution for soft-label KD. ``engine_kwargs`` may not switch it to a process
 ``ray.data.llm`` path. :func:`build_vllm_processor` builds the same generation as a Ray Data LLM
 processor (vLLM engine stage with its own chat-template/tokenize/detokenize stages), mapping our row
 columns in and out. It is the better fit for very large runs on a fixed cluster (engine actors
-with pipelined batches, autoscaling pools); the per-actor ``VLLMTeacher`` path shares the request
-cache and the in-process Step contract with the other engines.
+with pipelined batches, autoscaling pools). A recipe opts in with ``options: {processor: true}``: the
+executor then runs the teacher as those stages (:mod:`teachers.vllm_stage`, with the trade-offs); the
+default per-actor ``VLLMTeacher`` path shares the in-process Step contract (and fallback) with the other engines.
 """
 
 from __future__ import annotations
