@@ -31,7 +31,8 @@ from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult
 from teachers.cache import RequestCache
 from teachers.expand import Expander
-from teachers.step import apply_result, teacher_cfg
+from teachers.step import apply_result, routed_to, teacher_cfg
+from teachers.vllm_stage import processor_stage, uses_processor
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class GenerateUDF:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = from_table(batch)
-        mine = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit") and (r["teacher"] if r["teacher"] in self.step.cfgs else self.step.default) == self.only]
+        mine = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit") and routed_to(r, self.step.cfgs, self.step.default) == self.only]
         if mine:
             self.step(mine)
         return to_table(rows)
@@ -185,6 +186,20 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int]) -> p
     return pa.Table.from_pydict(out, schema=SUMMARY)
 
 
+class BufferedWriteUDF:
+    """``write_chunks`` after a stage that re-batches rows: holds each chunk's rows until all have arrived."""
+
+    def __init__(self, store_uri: str, expected: dict[int, int]):
+        self.store_uri, self.expected, self.rows = store_uri, expected, {}
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        for r in from_table(batch):
+            self.rows.setdefault(r["chunk"], []).append(r)
+        full = sorted(c for c, rows in self.rows.items() if len(rows) >= self.expected[c])
+        out = [write_chunks(to_table(self.rows.pop(c)), self.store_uri, self.expected) for c in full]
+        return pa.concat_tables(out) if out else SUMMARY.empty_table()
+
+
 def _count_rows(batch: pa.Table, expander: Expander) -> pa.Table:
     """Rows per unit (cheap: expansion without teacher calls), for the writer's completeness check."""
     units = [_unit_of(u) for u in batch.column("unit").to_pylist()]
@@ -200,16 +215,26 @@ def _pool(ray, lo: int, hi: int | None):
 def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None):
     expander = Expander.from_recipe(recipe)
     ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
-    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
+    # the light task stages (expand, write) reserve no CPU: the actor pools hold the cluster's CPUs for the whole job,
+    # and a task that waits for one of them would wait forever on a small machine
+    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow", num_cpus=0)
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     cfgs = {n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}
     used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
+    rebatched = False
     for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs
         t = recipe.all_teachers()[name]
+        if uses_processor(cfgs[name]):  # a vllm teacher as ray.data.llm stages (teachers/vllm_stage.py)
+            ds = processor_stage(cfgs, name, cache_uri, recipe.fallback, t.batch_size, t.replicas, t.max_replicas)(ds)
+            rebatched = True
+            continue
+        # Ray Data refuses batch_size=None for a GPU stage: such a pool takes the teacher's batch_size, and so re-batches
+        gkw = {**kw, "batch_size": t.batch_size} if t.num_gpus else kw
+        rebatched = rebatched or bool(t.num_gpus)
         ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=cfgs, only=name, cache_uri=cache_uri, fallback=recipe.fallback),
-                            compute=_pool(ray, t.replicas, t.max_replicas), num_cpus=t.num_cpus, num_gpus=t.num_gpus or None, **kw)
+                            compute=_pool(ray, t.replicas, t.max_replicas), num_cpus=t.num_cpus, num_gpus=t.num_gpus or None, **gkw)
     ex = recipe.execution
     if recipe.verifiers:
         ds = ds.map_batches(StepUDF, fn_constructor_args=(_verify_steps, [v.model_dump() for v in recipe.verifiers], recipe.accept_unverifiable),
@@ -218,7 +243,9 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     if has_filters(recipe):
         ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), compute=_pool(ray, ex.filters.min_actors, ex.filters.max_actors),
                             num_cpus=ex.filters.num_cpus, num_gpus=ex.filters.num_gpus or None, **kw)
-    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, **kw)
+    if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
+        return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, num_cpus=0, **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:

@@ -32,6 +32,11 @@ def teacher_cfg(t) -> dict:
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 
 
+def routed_to(row: dict, names, default: str) -> str:
+    """The teacher that generates ``row``: its ``teacher`` column when that names a configured teacher, else the default."""
+    return row["teacher"] if row["teacher"] in names else default
+
+
 def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
     d = dict(sampling)
     d["stop"] = tuple(d.get("stop") or ())
@@ -103,7 +108,7 @@ class GenerateStep(Step):
         todo = [r for r in rows if not r.get("cache_hit")]
         by_teacher: dict[str, list[dict]] = {}
         for r in todo:
-            by_teacher.setdefault(r["teacher"] if r["teacher"] in self.cfgs else self.default, []).append(r)
+            by_teacher.setdefault(routed_to(r, self.cfgs, self.default), []).append(r)
         for name, group in by_teacher.items():
             results = self._run(name, group, [r["request_key"] for r in group])
             failed = []

@@ -27,8 +27,9 @@ distribution for soft-label KD. ``engine_kwargs`` may not switch it to a process
 ``ray.data.llm`` path. :func:`build_vllm_processor` builds the same generation as a Ray Data LLM
 processor (vLLM engine stage with its own chat-template/tokenize/detokenize stages), mapping our row
 columns in and out. It is the better fit for very large runs on a fixed cluster (engine actors
-with pipelined batches, autoscaling pools); the per-actor ``VLLMTeacher`` path shares the request
-cache and the in-process Step contract with the other engines.
+with pipelined batches, autoscaling pools). A recipe opts in with ``options: {processor: true}``: the
+executor then runs the teacher as those stages (:mod:`teachers.vllm_stage`, with the trade-offs); the
+default per-actor ``VLLMTeacher`` path shares the in-process Step contract (and fallback) with the other engines.
 """
 
 from __future__ import annotations
@@ -80,10 +81,11 @@ class VLLMTeacher(Teacher):
     engine = "vllm"
 
     def __init__(self, name: str, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
-                 max_model_len: int | None = None, engine_kwargs: dict | None = None, **options: Any):
+                 max_model_len: int | None = None, engine_kwargs: dict | None = None, processor: bool = False, **options: Any):
+        # processor: how the executor runs this teacher (teachers/vllm_stage.py); here, e.g. as a fallback, it is moot
         if options:
             raise TypeError(f"vllm teacher {name!r}: unknown options {sorted(options)}; known: tensor_parallel_size, "
-                            f"gpu_memory_utilization, max_model_len, engine_kwargs")
+                            f"gpu_memory_utilization, max_model_len, engine_kwargs, processor")
         super().__init__(name, model)
         self.engine_args = self.engine_args_for(model, tensor_parallel_size, gpu_memory_utilization, max_model_len, engine_kwargs)
         vllm = _import_vllm()  # after option checks: a typo is reported even where vllm is absent
@@ -175,19 +177,26 @@ class VLLMTeacher(Teacher):
 
 # ---------------------------------------------------------------- ray.data.llm path
 
+def processor_sampling(p: dict) -> dict:
+    """Our params JSON (as a dict) -> vLLM ``SamplingParams`` keywords, always the same keys.
+
+    Ray Data turns a batch's dicts into one Arrow struct column: a key missing from one row would come back
+    as None in it, and vLLM takes ``top_p=None`` as a value. So every row names every key (None = vLLM's default)."""
+    return dict(n=1, temperature=p.get("temperature", 0.0), top_p=p.get("top_p", 1.0), max_tokens=p.get("max_tokens", 256),
+                seed=p.get("seed", 0), stop=list(p["stop"]) if p.get("stop") else None,
+                logprobs=int(p["top_logprobs"]) if p.get("top_logprobs") else None)
+
+
 def vllm_preprocess(row: dict) -> dict:
     """Our row -> the processor's input: ``messages`` (list) and ``sampling_params`` (dict); other columns ride along."""
-    p = json.loads(row["params"])
-    sp = dict(n=1, temperature=p.get("temperature", 0.0), top_p=p.get("top_p", 1.0), max_tokens=p.get("max_tokens", 256),
-              seed=p.get("seed", 0))
-    if p.get("stop"):
-        sp["stop"] = list(p["stop"])
-    if p.get("top_logprobs"):
-        sp["logprobs"] = int(p["top_logprobs"])
+    sp = processor_sampling(json.loads(row["params"]))
     # the chat-template stage reads a list from "messages", and the engine stage overwrites "params" with its own
     # repr: our JSON strings are kept aside byte-for-byte and restored by vllm_postprocess
-    return {**row, "messages": json.loads(row["messages"]), "sampling_params": sp,
-            "messages_json": row["messages"], "params_json": row["params"]}
+    # and the vLLM engine stage reads a row's "model" as a LoRA adapter name when it differs from the engine's own
+    # model (ray/llm/_internal/batch/stages/vllm_engine_stage.py): ours is set aside too
+    rest = {k: v for k, v in row.items() if k != "model"}
+    return {**rest, "messages": json.loads(row["messages"]), "sampling_params": sp,
+            "messages_json": row["messages"], "params_json": row["params"], "model_json": row.get("model")}
 
 
 def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
@@ -200,7 +209,7 @@ def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
     topk = [_topk(step, k) for step in row["logprobs"]] if k and row.get("logprobs") is not None else None
     out = {key: row[key] for key in SCHEMA.names if key in row}  # drop the processor's working columns
     out.update(
-        messages=row["messages_json"], params=row["params_json"], completion=text, reasoning=reasoning,
+        messages=row["messages_json"], params=row["params_json"], model=row.get("model_json"), completion=text, reasoning=reasoning,
         # the processor reports no finish reason: a completion that used its whole budget was cut
         finish_reason="length" if int(row.get("num_generated_tokens") or 0) >= int(p.get("max_tokens", 256)) else "stop",
         tokens_in=int(row.get("num_input_tokens") or 0), tokens_out=int(row.get("num_generated_tokens") or 0),
@@ -214,23 +223,31 @@ def vllm_postprocess(row: dict, gpu_cost_per_s: float = 0.0) -> dict:
     return out
 
 
-def vllm_processor_config(teacher_cfg: dict, batch_size: int = 64, replicas: int = 1):
-    """The ``ray.data.llm.vLLMEngineProcessorConfig`` for a recipe teacher (needs ``ray[llm]``, not vllm itself)."""
+def vllm_processor_config(teacher_cfg: dict, batch_size: int = 64, replicas: int | tuple = 1, continue_on_error: bool = False):
+    """The ``ray.data.llm.vLLMEngineProcessorConfig`` for a recipe teacher (needs ``ray[llm]``, not vllm itself).
+
+    ``replicas`` is an engine count or a ``(min, max)`` autoscaling range; ``continue_on_error`` keeps a failed
+    row (``__inference_error__``) instead of failing the job (:mod:`teachers.vllm_stage` rejects it)."""
     try:
         from ray.data.llm import vLLMEngineProcessorConfig
     except ImportError as e:
         raise MissingDependencyError(f"ray.data.llm needs Ray's llm extra: {INSTALL} ({e})") from e
     o = dict(teacher_cfg.get("options") or {})
+    o.pop("processor", None)  # how the executor runs the teacher (teachers/vllm_stage.py), not an engine argument
     args = VLLMTeacher.engine_args_for(teacher_cfg["model"], o.pop("tensor_parallel_size", 1), o.pop("gpu_memory_utilization", 0.9),
                                        o.pop("max_model_len", None), o.pop("engine_kwargs", None))
     if o:
         raise TypeError(f"vllm teacher {teacher_cfg.get('name')!r}: unknown options {sorted(o)}")
     model = args.pop("model")
-    return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=args, concurrency=replicas, batch_size=batch_size)
+    return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=args, concurrency=replicas, batch_size=batch_size,
+                                     should_continue_on_error=continue_on_error)
 
 
-def build_vllm_processor(teacher_cfg: dict, batch_size: int = 64, replicas: int = 1):
-    """A Ray Data processor: ``ds = build_vllm_processor(cfg)(ds)`` maps our rows to rows with completions."""
+def build_vllm_processor(teacher_cfg: dict, batch_size: int = 64, replicas: int | tuple = 1, preprocess=None, raw_output: bool = False):
+    """A Ray Data processor: ``ds = build_vllm_processor(cfg)(ds)`` maps our rows to rows with completions.
+
+    ``raw_output=True`` (the executor's stage, :mod:`teachers.vllm_stage`) leaves the processor's rows unmapped,
+    keeps failed rows, and ``preprocess`` replaces :func:`vllm_preprocess`."""
     import functools
 
     from ray.data.llm import build_processor
@@ -238,5 +255,6 @@ def build_vllm_processor(teacher_cfg: dict, batch_size: int = 64, replicas: int 
     tp = int((teacher_cfg.get("options") or {}).get("tensor_parallel_size", 1))
     gpus = float(teacher_cfg.get("num_gpus") or tp)
     per_s = gpus * float((teacher_cfg.get("prices") or {}).get("gpu_hour", 0.0)) / 3600.0
-    return build_processor(vllm_processor_config(teacher_cfg, batch_size, replicas),
-                           preprocess=vllm_preprocess, postprocess=functools.partial(vllm_postprocess, gpu_cost_per_s=per_s))
+    post = None if raw_output else functools.partial(vllm_postprocess, gpu_cost_per_s=per_s)
+    return build_processor(vllm_processor_config(teacher_cfg, batch_size, replicas, continue_on_error=raw_output),
+                           preprocess=preprocess or vllm_preprocess, postprocess=post)

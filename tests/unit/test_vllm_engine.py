@@ -92,6 +92,7 @@ def test_processor_row_mapping_round_trip():
     r = row(params)
     pre = vllm_preprocess(r)
     assert pre["messages"] == [{"role": "user", "content": "2+2?"}]
+    assert "model" not in pre  # ray.data.llm's engine stage would load a row's differing "model" as a LoRA adapter
     assert pre["sampling_params"] == {"n": 1, "temperature": 0.7, "top_p": 0.9, "max_tokens": 4, "seed": 1001,
                                       "stop": ["\n\n"], "logprobs": 2}
     # what the processor stages add (ray/llm/_internal/batch/stages/vllm_engine_stage.py), incl. overwriting "params"
@@ -102,6 +103,7 @@ def test_processor_row_mapping_round_trip():
     post = vllm_postprocess(out)
     assert set(post) <= set(SCHEMA.names)
     assert post["messages"] == r["messages"] and post["params"] == r["params"]  # our JSON, byte for byte
+    assert post["model"] == "m"
     assert (post["completion"], post["reasoning"], post["finish_reason"]) == ("4", "easy", "length")
     assert (post["tokens_in"], post["tokens_out"], post["gen_seconds"]) == (12, 4, 0.5)
     assert json.loads(post["teacher_topk"]) == [[[8, -0.1], [1, -0.5]]] * 4
