@@ -51,6 +51,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     log_file = run_log_path(a.recipe, a.output_dir)
     created = next((p for p in reversed(log_file.parents) if not p.exists()), None)
     try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # e.g. output.dir below a file, or read-only: one clear line, exit 2, nothing written
+        raise FactoryError(f"output.dir: cannot create {log_file.parent}: {e.strerror or e}") from None
+    try:
         with Console(log_file) as c:
             print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)
             rc = _run(a, c.out, c.err)
@@ -64,7 +68,8 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
-    """``<output.dir>/<recipe name>/logs/<UTC time>.log``; a temp dir when the run store is an object store."""
+    """``<output.dir>/_logs/<recipe name>-<UTC time>.log`` (beside ``_cache``: ``<output.dir>/<recipe>/`` holds only
+    run ids); a temp dir when the run store is an object store."""
     from factory.recipe import load_recipe
 
     r = load_recipe(recipe_file)
@@ -72,7 +77,7 @@ def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     if "://" in out:
         return Path(tempfile.gettempdir()) / "factory-logs" / f"{r.name}-{stamp}.log"
-    return Path(out) / r.name / "logs" / f"{stamp}.log"
+    return Path(out) / "_logs" / f"{r.name}-{stamp}.log"
 
 
 def _run(a: argparse.Namespace, out, err) -> int:

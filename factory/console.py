@@ -52,7 +52,10 @@ class _Router:
         self._buf += s
         *lines, self._buf = self._buf.split("\n")
         for line in lines:
-            self.log.write(line + "\n")
+            try:
+                self.log.write(line + "\n")
+            except (OSError, ValueError):  # a full disk (or a closed log) must not break the run: the terminal still shows ours
+                pass
             if OUR_LINE.match(line) and not self.console.closed:
                 self.console.write(ANSI.sub("", line) + "\n")
         return len(s)
