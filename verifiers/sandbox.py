@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from verifiers import sandbox_server as _server
 from verifiers.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
@@ -52,14 +52,25 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Limits:
-    timeout_s: float = 5.0  # wall clock per execution; the whole namespace is killed after it
-    cpu_s: float = 5.0  # RLIMIT_CPU per process (SIGXCPU)
-    memory_mb: int = 512  # RLIMIT_AS per process
-    max_processes: int = 16  # RLIMIT_NPROC for the job's own uid (threads count too)
-    max_output_bytes: int = 1_000_000  # stdout + stderr; more kills the job
-    disk_mb: int = 16  # size of the private /tmp and RLIMIT_FSIZE
-    network: str = "deny"  # "deny": empty network namespace; "allow": share the host's
-    isolation: str = "auto"  # "auto": namespaces+chroot+uid drop when possible; "basic": fallback only
+    """Per-execution limits of a :class:`Sandbox`; declared once: :class:`verifiers.code_exec.CodeExecConfig`
+    (the recipe's ``code_exec`` options) extends it."""
+
+    # wall clock per execution; the whole namespace is killed after it
+    timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per execution (seconds)"})
+    # RLIMIT_CPU per process (SIGXCPU)
+    cpu_s: float = field(default=5.0, metadata={"help": "CPU-time limit per process (seconds)"})
+    # RLIMIT_AS per process
+    memory_mb: int = field(default=512, metadata={"help": "address-space limit per process (MiB, >= 64)"})
+    # RLIMIT_NPROC for the job's own uid (threads count too)
+    max_processes: int = field(default=16, metadata={"help": "processes+threads the program may have at once"})
+    # stdout + stderr; more kills the job
+    max_output_bytes: int = field(default=1_000_000, metadata={"help": "stdout+stderr cap; more fails the sample"})
+    # size of the private /tmp and RLIMIT_FSIZE
+    disk_mb: int = field(default=16, metadata={"help": "size of the private /tmp and the file-size limit (MiB)"})
+    # "deny": empty network namespace; "allow": share the host's
+    network: str = field(default="deny", metadata={"help": "'deny' (empty network namespace) or 'allow'"})
+    # "auto": namespaces+chroot+uid drop when possible; "basic": fallback only (not a recipe key)
+    isolation: str = field(default="auto", metadata={"help": "'auto' (namespaces when possible) or 'basic'"})
 
     def __post_init__(self):
         for k in ("timeout_s", "cpu_s", "memory_mb", "max_processes", "max_output_bytes", "disk_mb"):
