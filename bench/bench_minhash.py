@@ -135,7 +135,8 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
     import ray
     import ray.data
 
-    from curation.dedup.minhash import MinHashDedup, minhash_dedup_ray
+    from curation.dedup.minhash import MinHashDedup
+    from curation.dedup.minhash_ray import minhash_dedup_ray
     from ground.record import new_sample, to_table
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

@@ -122,8 +122,34 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         raise FactoryError(f"output.dir: cannot create {store.uri}: {e.strerror or e}") from None
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests")) if use_cache else None
     timings: dict[str, float] = {}
+    manifest = _start_manifest(recipe, str(recipe_file), fp, run_id, store)
+    log.info("run %s -> %s", run_id, store.uri)
+    try:
+        t0 = time.time()
+        manifest["generation"] = stream_chunks(recipe, store, cache.uri if cache is not None else None)
+        timings["generate+verify"] = round(time.time() - t0, 2)
+        if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
+            fsutil.delete_tree(store.fs, store.p("curation"))
+        _curate_and_count(recipe, store, manifest, timings)
+        _train_and_eval(recipe, store, manifest, timings, skip_train, skip_eval)
+        manifest["status"] = "succeeded"
+    except KeyboardInterrupt:
+        manifest["status"] = "interrupted"
+        raise
+    except Exception as e:
+        manifest["status"] = "failed"
+        manifest["error"] = f"{type(e).__name__}: {e}"[:2000]
+        raise
+    finally:
+        _finish(store, manifest, timings)
+    return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
+                     manifest.get("cost"))
+
+
+def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore) -> dict:
+    """The manifest of a starting run (train/eval results of an earlier attempt carried over), written."""
     manifest = {
-        "run_id": run_id, "recipe_name": recipe.name, "recipe_file": str(recipe_file), "fingerprint": fp,
+        "run_id": run_id, "recipe_name": recipe.name, "recipe_file": recipe_file, "fingerprint": fp,
         "recipe": recipe.model_dump(mode="json"), "versions": _versions(), "git_commit": _git_commit(recipe.base_dir),
         "status": "running", "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "licenses": licenses(recipe),
@@ -135,65 +161,58 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
             if k in old:
                 manifest[k] = old[k]
     store.write_json("manifest.json", manifest)
-    log.info("run %s -> %s", run_id, store.uri)
-    try:
-        t0 = time.time()
-        manifest["generation"] = stream_chunks(recipe, store, cache.uri if cache is not None else None)
-        timings["generate+verify"] = round(time.time() - t0, 2)
-        if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
-            fsutil.delete_tree(store.fs, store.p("curation"))
+    return manifest
+
+
+def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: dict[str, float]) -> None:
+    """Curation over the run store, the contamination report, then stats.json and the manifest's counts."""
+    t0 = time.time()
+    total, step_times = curate_store(recipe, store, teacher_prices(recipe))
+    timings["curate"] = round(time.time() - t0, 2)
+    manifest["curation_timings"] = step_times
+    contaminated = total.pop("contaminated")
+    if recipe.dedup.decontam is not None:
+        from curation.dedup.decontam import benchmark_coverage
+        from curation.plan import build_dedup_config, recipe_relative
+
+        coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
+        manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"]}
+        for line in manifest["contamination"]["partial"]:
+            log.warning("decontamination covered only part of a benchmark: %s", line)
+    t0 = time.time()
+    stats = stage_stats(total, stage_names(recipe))
+    add_stage_times(stats, timings.get("generate+verify", 0.0), step_times)
+    summ = summary(total)
+    costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
+    store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})
+    timings["write"] = round(time.time() - t0, 2)
+    manifest.update(counts=summ, stages=stats, cost=costs)
+
+
+def _train_and_eval(recipe: Recipe, store: RunStore, manifest: dict, timings: dict[str, float],
+                    skip_train: bool, skip_eval: bool) -> None:
+    if recipe.train and not skip_train:
+        from students.train import train_if_needed
 
         t0 = time.time()
-        total, step_times = curate_store(recipe, store, teacher_prices(recipe))
-        timings["curate"] = round(time.time() - t0, 2)
-        manifest["curation_timings"] = step_times
-        contaminated = total.pop("contaminated")
-        if recipe.dedup.decontam is not None:
-            from curation.dedup.decontam import benchmark_coverage
-            from curation.plan import build_dedup_config, recipe_relative
+        manifest["train"] = train_if_needed(recipe, store, [r for t in [store.read_parts("accepted")] for r in from_table(t)])
+        timings["train"] = round(time.time() - t0, 2)
+    if recipe.eval and not skip_eval:
+        from students.eval import eval_if_needed
 
-            coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
-            manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"]}
-            for line in manifest["contamination"]["partial"]:
-                log.warning("decontamination covered only part of a benchmark: %s", line)
         t0 = time.time()
-        stats = stage_stats(total, stage_names(recipe))
-        add_stage_times(stats, timings.get("generate+verify", 0.0), step_times)
-        summ = summary(total)
-        costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
-        store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})
-        timings["write"] = round(time.time() - t0, 2)
-        manifest.update(counts=summ, stages=stats, cost=costs)
+        manifest["eval"] = eval_if_needed(recipe, store, manifest.get("train"))
+        timings["eval"] = round(time.time() - t0, 2)
 
-        if recipe.train and not skip_train:
-            from students.train import train_if_needed
 
-            t0 = time.time()
-            manifest["train"] = train_if_needed(recipe, store, [r for t in [store.read_parts("accepted")] for r in from_table(t)])
-            timings["train"] = round(time.time() - t0, 2)
-        if recipe.eval and not skip_eval:
-            from students.eval import eval_if_needed
+def _finish(store: RunStore, manifest: dict, timings: dict[str, float]) -> None:
+    """Whatever the outcome: timings and end time in the manifest, and report.html."""
+    manifest["timings"] = timings
+    manifest["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    store.write_json("manifest.json", manifest)
+    try:  # interrupted and failed runs get a report too
+        from factory.report import write_report
 
-            t0 = time.time()
-            manifest["eval"] = eval_if_needed(recipe, store, manifest.get("train"))
-            timings["eval"] = round(time.time() - t0, 2)
-        manifest["status"] = "succeeded"
-    except KeyboardInterrupt:
-        manifest["status"] = "interrupted"
-        raise
-    except Exception as e:
-        manifest["status"] = "failed"
-        manifest["error"] = f"{type(e).__name__}: {e}"[:2000]
-        raise
-    finally:
-        manifest["timings"] = timings
-        manifest["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        store.write_json("manifest.json", manifest)
-        try:  # interrupted and failed runs get a report too
-            from factory.report import write_report
-
-            write_report(store.uri)
-        except Exception as e:  # noqa: BLE001 - a report problem must not mask the run's own outcome
-            log.warning("report.html not written: %s", e)
-    return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
-                     manifest.get("cost"))
+        write_report(store.uri)
+    except Exception as e:  # noqa: BLE001 - a report problem must not mask the run's own outcome
+        log.warning("report.html not written: %s", e)

@@ -178,18 +178,15 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
               device: str = "cpu", threads: int | None = None, engine: LocalModel | None = None):
     """A FastAPI app serving ``model`` (+ optional LoRA ``adapter``); the model loads here, once."""
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import JSONResponse
 
     lm = engine or LocalModel(model, adapter=adapter, device=device, threads=threads)
-    name = served_model_name or model
-    names = {name, model} | ({adapter} if adapter else set())
-    created = int(time.time())
-    state: dict[str, Any] = {}
+    api = _Api(lm, served_model_name or model, {model} | ({adapter} if adapter else set()), api_key, default_max_tokens)
 
     @asynccontextmanager
     async def lifespan(app):
         mb = MicroBatcher(lm, batch_size, max_wait_ms)
-        state["batcher"], task = mb, asyncio.create_task(mb.run())
+        api.state["batcher"], task = mb, asyncio.create_task(mb.run())
         yield
         task.cancel()
         mb.fail_pending()
@@ -197,14 +194,59 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
 
     app = FastAPI(title="distill-factory serve", lifespan=lifespan)
 
-    def fail(e: RequestError) -> JSONResponse:
-        return JSONResponse(error_body(str(e), e.status, e.param, e.code), status_code=e.status)
+    @app.exception_handler(RequestError)
+    async def _on_request_error(request: Request, e: RequestError):
+        return _fail(e)
 
-    async def parse(request: Request) -> dict:
-        if api_key is not None:
-            auth = request.headers.get("authorization", "")
-            if not hmac.compare_digest(auth.encode(), f"Bearer {api_key}".encode()):
-                raise RequestError("invalid or missing API key (Authorization: Bearer ...)", 401, code="invalid_api_key")
+    @app.exception_handler(Exception)
+    async def _on_error(request: Request, e: Exception):
+        log.exception("request failed")
+        return JSONResponse(error_body(f"generation failed: {type(e).__name__}: {e}", 500), status_code=500)
+
+    @app.get("/health")
+    async def health():
+        state = api.state
+        return {"status": "ok", "model": api.name, "generate_calls": state["batcher"].calls if "batcher" in state else 0}
+
+    @app.get("/v1/models")
+    async def models(request: Request):
+        if not api.authorized(request):
+            return _fail(RequestError("invalid or missing API key", 401, code="invalid_api_key"))
+        return {"object": "list", "data": [{"id": api.name, "object": "model", "created": api.created, "owned_by": "distill-factory"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        return await api.chat(await api.parse(request))
+
+    @app.post("/v1/completions")
+    async def completions(request: Request):
+        return await api.completions(await api.parse(request))
+
+    return app
+
+
+def _fail(e: RequestError):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(error_body(str(e), e.status, e.param, e.code), status_code=e.status)
+
+
+class _Api:
+    """The request handling of :func:`build_app` over one loaded model (the routes only unwrap requests)."""
+
+    def __init__(self, lm: LocalModel, name: str, aliases: set[str], api_key: str | None, default_max_tokens: int):
+        self.lm, self.name, self.names = lm, name, {name} | aliases
+        self.api_key, self.default_max_tokens = api_key, default_max_tokens
+        self.created = int(time.time())
+        self.state: dict[str, Any] = {}  # "batcher": the MicroBatcher, while the app runs
+
+    def authorized(self, request) -> bool:
+        return self.api_key is None or hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), f"Bearer {self.api_key}".encode())
+
+    async def parse(self, request) -> dict:
+        if not self.authorized(request):
+            raise RequestError("invalid or missing API key (Authorization: Bearer ...)", 401, code="invalid_api_key")
         try:
             body = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -214,39 +256,21 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
         m = body.get("model")
         if not isinstance(m, str):
             raise RequestError("model: required", param="model")
-        if m not in names:
-            raise RequestError(f"The model {m!r} does not exist; this server serves {name!r}", 404, "model", "model_not_found")
+        if m not in self.names:
+            raise RequestError(f"The model {m!r} does not exist; this server serves {self.name!r}", 404, "model", "model_not_found")
         return body
 
-    def make_jobs(ids: list[int], **kw: Any) -> list[Job]:
+    def make_jobs(self, ids: list[int], **kw: Any) -> list[Job]:
         try:
-            return lm.jobs(ids, **kw)
+            return self.lm.jobs(ids, **kw)
         except ValueError as e:  # the prompt does not fit the context window
             raise RequestError(str(e), param="max_tokens") from e
 
-    @app.exception_handler(RequestError)
-    async def _on_request_error(request: Request, e: RequestError):
-        return fail(e)
+    async def chat(self, body: dict):
+        from fastapi.responses import StreamingResponse
 
-    @app.exception_handler(Exception)
-    async def _on_error(request: Request, e: Exception):
-        log.exception("request failed")
-        return JSONResponse(error_body(f"generation failed: {type(e).__name__}: {e}", 500), status_code=500)
-
-    @app.get("/health")
-    async def health():
-        return {"status": "ok", "model": name, "generate_calls": state["batcher"].calls if "batcher" in state else 0}
-
-    @app.get("/v1/models")
-    async def models(request: Request):
-        if api_key is not None and not hmac.compare_digest(request.headers.get("authorization", "").encode(), f"Bearer {api_key}".encode()):
-            return fail(RequestError("invalid or missing API key", 401, code="invalid_api_key"))
-        return {"object": "list", "data": [{"id": name, "object": "model", "created": created, "owned_by": "distill-factory"}]}
-
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request):
-        body = await parse(request)
-        msgs, sp = _messages(body), _sampling(body, default_max_tokens)
+        lm, name = self.lm, self.name
+        msgs, sp = _messages(body), _sampling(body, self.default_max_tokens)
         want_lp = bool(_get(body, "logprobs", bool, False))
         top = _get(body, "top_logprobs", int, 0)
         if not 0 <= top <= MAX_TOP_LOGPROBS or (top and not want_lp):
@@ -258,21 +282,19 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
             ids = lm.encode_chat(msgs)
         except Exception as e:  # a template that rejects the roles/order, e.g. two system messages
             raise RequestError(f"chat template failed: {e}", param="messages") from e
-        jobs = make_jobs(ids, **sp, top_logprobs=top if want_lp else None, stream=stream)
+        jobs = self.make_jobs(ids, **sp, top_logprobs=top if want_lp else None, stream=stream)
         rid, ts = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if stream:
             incl_usage = bool((_get(body, "stream_options", dict, {}) or {}).get("include_usage"))
-            return StreamingResponse(_sse_chat(lm, state["batcher"], jobs, rid, ts, name, len(ids), incl_usage),
+            return StreamingResponse(_sse_chat(lm, self.state["batcher"], jobs, rid, ts, name, len(ids), incl_usage),
                                      media_type="text/event-stream")
-        choices = await state["batcher"].submit(jobs)
+        choices = await self.state["batcher"].submit(jobs)
         return {"id": rid, "object": "chat.completion", "created": ts, "model": name, "system_fingerprint": None,
                 "choices": [{"index": i, "message": {"role": "assistant", "content": c.text}, "finish_reason": c.finish_reason,
                              "logprobs": {"content": lm.chat_logprobs(c)} if want_lp else None} for i, c in enumerate(choices)],
                 "usage": _usage(len(ids), choices)}
 
-    @app.post("/v1/completions")
-    async def completions(request: Request):
-        body = await parse(request)
+    async def completions(self, body: dict):
         prompt = body.get("prompt")
         prompts = [prompt] if isinstance(prompt, str) else prompt
         if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
@@ -283,15 +305,13 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
             raise RequestError("logprobs: 0..5 for completions", param="logprobs")
         if _get(body, "stream", bool, False):
             raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
-        encoded = [lm.encode_text(p) for p in prompts]
-        jobs = [j for ids in encoded for j in make_jobs(ids, **sp, top_logprobs=lp)]
-        choices = await state["batcher"].submit(jobs)
-        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": name,
+        encoded = [self.lm.encode_text(p) for p in prompts]
+        jobs = [j for ids in encoded for j in self.make_jobs(ids, **sp, top_logprobs=lp)]
+        choices = await self.state["batcher"].submit(jobs)
+        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": self.name,
                 "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
-                             "logprobs": lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],
+                             "logprobs": self.lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],
                 "usage": _usage(sum(len(e) for e in encoded), choices)}
-
-    return app
 
 
 async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid: str, ts: int, name: str, prompt_tokens: int,

@@ -56,7 +56,7 @@ import concurrent.futures as cf
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from verifiers.base import Verdict, Verifier
 from verifiers.sandbox import Limits, RunResult, Sandbox
@@ -69,25 +69,22 @@ _PY_TAGS = {"python", "python3", "py", "py3"}
 
 
 @dataclass
-class CodeExecConfig:
-    timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per execution (seconds)"})
-    cpu_s: float = field(default=5.0, metadata={"help": "CPU-time limit per process (seconds)"})
-    memory_mb: int = field(default=512, metadata={"help": "address-space limit per process (MiB, >= 64)"})
-    max_processes: int = field(default=16, metadata={"help": "processes+threads the program may have at once"})
-    max_output_bytes: int = field(default=1_000_000, metadata={"help": "stdout+stderr cap; more fails the sample"})
-    disk_mb: int = field(default=16, metadata={"help": "size of the private /tmp and the file-size limit (MiB)"})
-    network: str = field(default="deny", metadata={"help": "'deny' (empty network namespace) or 'allow'"})
+class CodeExecConfig(Limits):
+    """The ``code_exec`` options: the sandbox :class:`Limits` (but ``isolation``) plus ``workers``."""
+
     workers: int = field(default=1, metadata={"help": "samples of a batch executed concurrently"})
 
     def __post_init__(self):
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
             raise ValueError(f"code_exec: workers must be an int in [1, 256], got {self.workers!r}")
-        self.limits()  # validates the sandbox limits
+        super().__post_init__()  # validates the sandbox limits
 
     def limits(self) -> Limits:
-        d = asdict(self)
-        d.pop("workers")
-        return Limits(**d)
+        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})
+
+
+#: recipe keys of code_exec; ``isolation`` stays out: the "basic" fallback is chosen by tests, not recipes
+OPTION_KEYS = frozenset(f.name for f in fields(CodeExecConfig)) - {"isolation"}
 
 
 def extract_code(completion: str) -> str:
@@ -145,7 +142,7 @@ class CodeExec(Verifier):
     requires = ("completion", "reference")
 
     def __init__(self, **options):
-        known = {f.name for f in fields(CodeExecConfig)}
+        known = OPTION_KEYS
         unknown = sorted(set(options) - known)
         if unknown:
             raise TypeError(f"verifier {self.name!r}: unknown options {unknown}; known: {sorted(known)}")

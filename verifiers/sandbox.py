@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from verifiers import sandbox_server as _server
 from verifiers.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
@@ -52,14 +52,25 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Limits:
-    timeout_s: float = 5.0  # wall clock per execution; the whole namespace is killed after it
-    cpu_s: float = 5.0  # RLIMIT_CPU per process (SIGXCPU)
-    memory_mb: int = 512  # RLIMIT_AS per process
-    max_processes: int = 16  # RLIMIT_NPROC for the job's own uid (threads count too)
-    max_output_bytes: int = 1_000_000  # stdout + stderr; more kills the job
-    disk_mb: int = 16  # size of the private /tmp and RLIMIT_FSIZE
-    network: str = "deny"  # "deny": empty network namespace; "allow": share the host's
-    isolation: str = "auto"  # "auto": namespaces+chroot+uid drop when possible; "basic": fallback only
+    """Per-execution limits of a :class:`Sandbox`; declared once: :class:`verifiers.code_exec.CodeExecConfig`
+    (the recipe's ``code_exec`` options) extends it."""
+
+    # wall clock per execution; the whole namespace is killed after it
+    timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per execution (seconds)"})
+    # RLIMIT_CPU per process (SIGXCPU)
+    cpu_s: float = field(default=5.0, metadata={"help": "CPU-time limit per process (seconds)"})
+    # RLIMIT_AS per process
+    memory_mb: int = field(default=512, metadata={"help": "address-space limit per process (MiB, >= 64)"})
+    # RLIMIT_NPROC for the job's own uid (threads count too)
+    max_processes: int = field(default=16, metadata={"help": "processes+threads the program may have at once"})
+    # stdout + stderr; more kills the job
+    max_output_bytes: int = field(default=1_000_000, metadata={"help": "stdout+stderr cap; more fails the sample"})
+    # size of the private /tmp and RLIMIT_FSIZE
+    disk_mb: int = field(default=16, metadata={"help": "size of the private /tmp and the file-size limit (MiB)"})
+    # "deny": empty network namespace; "allow": share the host's
+    network: str = field(default="deny", metadata={"help": "'deny' (empty network namespace) or 'allow'"})
+    # "auto": namespaces+chroot+uid drop when possible; "basic": fallback only (not a recipe key)
+    isolation: str = field(default="auto", metadata={"help": "'auto' (namespaces when possible) or 'basic'"})
 
     def __post_init__(self):
         for k in ("timeout_s", "cpu_s", "memory_mb", "max_processes", "max_output_bytes", "disk_mb"):
@@ -263,8 +274,17 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
     st, cpu = raw.get("status"), float(raw.get("cpu_s") or 0.0)
     rc = os.WEXITSTATUS(st) if st is not None and os.WIFEXITED(st) else None
     sig = os.WTERMSIG(st) if st is not None and os.WIFSIGNALED(st) else None
+    rep, forged = _read_report(raw.get("report", b""), nonce)
+    res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
+                    rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
+    res.status, res.reason = _outcome(raw, rep, forged, trusted, lim, res)
+    return res
+
+
+def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:
+    """The runner's report (the first line with the job's nonce) and how many other lines there are."""
     rep, forged = {}, 0
-    for line in raw.get("report", b"").decode("utf-8", "replace").splitlines():
+    for line in report.decode("utf-8", "replace").splitlines():
         try:
             d = json.loads(line)
         except ValueError:
@@ -273,48 +293,52 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
             rep = d
         else:
             forged += 1  # the runner writes exactly one line: any other is the program's own
-    res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
-                    rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
+    return rep, forged
 
-    def done(status: str, reason: str) -> RunResult:
-        res.status, res.reason = status, reason
-        return res
 
+def _outcome(raw: dict, rep: dict, forged: int, trusted: bool, lim: Limits, res: RunResult) -> tuple[str, str]:
+    """(status, reason): infrastructure, reward hacks and the monitor's limits first, then the program's own end."""
+    sig, cpu = res.signal, res.cpu_s
     if raw.get("setup_error"):
-        return done("sandbox_error", f"sandbox error: {raw['setup_error']}"[:300])
+        return "sandbox_error", f"sandbox error: {raw['setup_error']}"[:300]
     if forged and not raw.get("report_exceeded"):
-        return done("reward_hack", "reward hack: the program wrote its own report on the result channel (fd 3)")
+        return "reward_hack", "reward hack: the program wrote its own report on the result channel (fd 3)"
     harness = rep.get("exc") if rep.get("harness") and (trusted or rep.get("exc") == "RewardHack") else None
     if harness == "RewardHack":
-        return done("reward_hack", f"reward hack: {rep.get('msg')}"[:300])
+        return "reward_hack", f"reward hack: {rep.get('msg')}"[:300]
     if harness == "Unsupported":
-        return done("error", f"unsupported: {rep.get('msg')}"[:300])
+        return "error", f"unsupported: {rep.get('msg')}"[:300]
     if harness == "HarnessError":
-        return done("sandbox_error", f"cannot verify: {rep.get('msg')}"[:300])
+        return "sandbox_error", f"cannot verify: {rep.get('msg')}"[:300]
     if harness == "CandidateGone":
-        return done("candidate_gone", "the solution's process ended")
+        return "candidate_gone", "the solution's process ended"
     if raw.get("output_exceeded"):
-        return done("output_limit", f"output limit exceeded (> {lim.max_output_bytes} bytes)")
+        return "output_limit", f"output limit exceeded (> {lim.max_output_bytes} bytes)"
     if raw.get("timed_out"):
-        return done("timeout", f"timeout after {lim.timeout_s:g}s")
+        return "timeout", f"timeout after {lim.timeout_s:g}s"
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= lim.cpu_s - 0.05):
-        return done("cpu_limit", f"cpu time limit exceeded ({lim.cpu_s:g}s)")
-    if rep.get("ok") and rc == 0:
-        return done("ok", "passed")
-    exc, msg = rep.get("exc"), (rep.get("msg") or "").strip()
-    if exc == "MemoryError" or (not exc and err.rstrip().endswith("MemoryError")):
-        return done("memory_limit", f"memory limit exceeded ({lim.memory_mb} MB)")
+        return "cpu_limit", f"cpu time limit exceeded ({lim.cpu_s:g}s)"
+    if rep.get("ok") and res.returncode == 0:
+        return "ok", "passed"
+    return _failure(raw, rep, lim, res)
+
+
+def _failure(raw: dict, rep: dict, lim: Limits, res: RunResult) -> tuple[str, str]:
+    """(status, reason) of a program that did not pass: a resource limit, its exception, signal or exit code."""
+    exc, msg, sig = rep.get("exc"), (rep.get("msg") or "").strip(), res.signal
+    if exc == "MemoryError" or (not exc and res.stderr.rstrip().endswith("MemoryError")):
+        return "memory_limit", f"memory limit exceeded ({lim.memory_mb} MB)"
     if rep.get("errno") == errno.EAGAIN or (exc == "RuntimeError" and "start new thread" in msg):
-        return done("process_limit", f"killed: too many processes (max {lim.max_processes})")
+        return "process_limit", f"killed: too many processes (max {lim.max_processes})"
     if rep.get("errno") == errno.EFBIG or sig == signal.SIGXFSZ:
-        return done("file_limit", f"file size limit exceeded ({lim.disk_mb} MB)")
+        return "file_limit", f"file size limit exceeded ({lim.disk_mb} MB)"
     if rep.get("errno") == errno.ENOSPC:
-        return done("file_limit", f"disk limit exceeded ({lim.disk_mb} MB private /tmp)")
+        return "file_limit", f"disk limit exceeded ({lim.disk_mb} MB private /tmp)"
     if exc == "SyntaxError" or exc == "IndentationError" or exc == "TabError":
         where = "test" if rep.get("file") == "<tests>" else "solution"
-        return done("syntax_error", f"syntax error: {msg} ({where} line {rep.get('line')})"[:300])
+        return "syntax_error", f"syntax error: {msg} ({where} line {rep.get('line')})"[:300]
     if exc == "SystemExit":
-        return done("early_exit", f"exited early (SystemExit({msg})) before the tests completed")
+        return "early_exit", f"exited early (SystemExit({msg})) before the tests completed"
     if exc:
         where = []
         if res.test_line:
@@ -322,9 +346,9 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
         if res.solution_line:
             where.append(f"solution line {res.solution_line}")
         head = f"{exc} at {' / '.join(where)}" if where else exc
-        return done("error", (f"{head}: {msg}" if msg else head)[:300])
+        return "error", (f"{head}: {msg}" if msg else head)[:300]
     if sig is not None:
-        return done("signal", f"killed by signal {signal.Signals(sig).name}")
+        return "signal", f"killed by signal {signal.Signals(sig).name}"
     if raw.get("report_exceeded"):
-        return done("output_limit", "output limit exceeded (report channel)")
-    return done("early_exit", f"exited with code {rc} before the tests completed")
+        return "output_limit", "output limit exceeded (report channel)"
+    return "early_exit", f"exited with code {res.returncode} before the tests completed"

@@ -20,6 +20,8 @@ nothing outlives a job. The program reports its outcome on fd 3 with a per-job n
 Roles (``job["role"]``): ``exec`` runs the sources in one namespace (tests beside the code);
 ``candidate`` and ``tests`` are the two halves of the split harness (:mod:`verifiers.sandbox_harness`),
 which talk over a socket the client passes with the job and the program sees as fd 4.
+The program itself, and its report on fd 3, is :mod:`verifiers.sandbox_runner`; both siblings are
+loaded by file path when the forkserver starts.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ import socket
 import sys
 import tempfile
 import time
-import traceback  # noqa: F401 - loaded before the uid drop: the job's uid may not read the stdlib's folder
-import types  # noqa: F401 - (e.g. under /root in the fallback mode, which has no chroot with its own tree)
 
 #: uid/gid of a job = UID_BASE + its monitor's pid: unique among running jobs, owned by nobody.
 UID_BASE = 1_000_000_000
@@ -49,11 +49,11 @@ _REPORT_CAP = 65536
 _CHANNEL_FD = 4
 
 
-def _load_harness():
-    """The split harness, by file path: ``-I`` keeps this script's folder off ``sys.path``."""
+def _load_sibling(name: str):
+    """A module of this folder, by file path: ``-I`` keeps this script's folder off ``sys.path``."""
     import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_harness.py")
-    spec = importlib.util.spec_from_file_location("sandbox_harness", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -84,7 +84,7 @@ def _recv_msg(sock: socket.socket):
 # Everything below runs in the forkserver and its children; it uses only the standard library.
 
 _libc = None
-_harness = None
+_harness = _runner = None
 
 
 def _sys(fn: str, *args) -> None:
@@ -135,8 +135,9 @@ def _probe(flags: int) -> bool:
 def _serve(ctrl_fd: int, cfg: dict) -> None:
     global _libc
     _libc = ctypes.CDLL(None, use_errno=True)
-    global _harness
-    _harness = _load_harness()  # loaded once, before any job: a job's uid may not read the project folder
+    global _harness, _runner
+    # loaded once, before any job: a job's uid may not read the project folder
+    _harness, _runner = _load_sibling("sandbox_harness"), _load_sibling("sandbox_runner")
     ctrl = socket.socket(fileno=ctrl_fd)
     caps = {"isolate": False, "net": False, "root": os.geteuid() == 0, "warnings": []}
     if cfg["isolation"] == "auto":
@@ -229,11 +230,32 @@ def _monitor(conn: socket.socket, caps: dict, cfg: dict) -> None:
 def _supervise(conn, init_pid: int, fds: list[int], lim: dict, t0: float, reply: dict) -> None:
     out_r, err_r, rep_r, st_r = fds
     bufs = {fd: bytearray() for fd in fds}
+    live = set(fds)
+    _pump(conn, init_pid, bufs, live, lim, t0, reply)
+    try:
+        os.kill(init_pid, signal.SIGKILL)  # the namespace's init: the kernel kills every process in it
+    except ProcessLookupError:
+        pass
+    os.waitpid(init_pid, 0)
+    reply["wall_s"] = time.monotonic() - t0
+    _drain(live, bufs, lim["max_output_bytes"])
+    cap = lim["max_output_bytes"]
+    reply.update(stdout=bytes(bufs[out_r][:cap]), stderr=bytes(bufs[err_r][:cap]), report=bytes(bufs[rep_r][:_REPORT_CAP]))
+    if bufs[st_r]:
+        try:
+            reply["status"], reply["cpu_s"] = marshal.loads(bytes(bufs[st_r]))
+        except (ValueError, EOFError, TypeError):
+            pass
+
+
+def _pump(conn, init_pid: int, bufs: dict, live: set, lim: dict, t0: float, reply: dict) -> None:
+    """Read the job's pipes until init exits, the timeout, an output cap, or the client going away."""
+    out_r, err_r, rep_r, _ = bufs  # keys in the order of fds: stdout, stderr, report, status
     pidfd = os.pidfd_open(init_pid)
     poller = select.poll()
-    for fd in (*fds, pidfd, conn.fileno()):
+    for fd in (*bufs, pidfd, conn.fileno()):
         poller.register(fd, select.POLLIN)
-    live, deadline, exited = set(fds), t0 + lim["timeout_s"], False
+    deadline, exited = t0 + lim["timeout_s"], False
     while not exited:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -259,13 +281,10 @@ def _supervise(conn, init_pid: int, fds: list[int], lim: dict, t0: float, reply:
             stop = True
         if stop:
             break
-    try:
-        os.kill(init_pid, signal.SIGKILL)  # the namespace's init: the kernel kills every process in it
-    except ProcessLookupError:
-        pass
-    os.waitpid(init_pid, 0)
-    reply["wall_s"] = time.monotonic() - t0
-    # Writers are dead now (with namespaces); in fallback mode a straggler could hold a pipe: bound the drain.
+
+
+def _drain(live: set, bufs: dict, cap: int) -> None:
+    """Writers are dead now (with namespaces); in fallback mode a straggler could hold a pipe: bound the drain."""
     end = time.monotonic() + 0.5
     for fd in live:
         os.set_blocking(fd, False)
@@ -275,18 +294,11 @@ def _supervise(conn, init_pid: int, fds: list[int], lim: dict, t0: float, reply:
                 data = os.read(fd, 65536)
             except BlockingIOError:
                 continue
-            if not data or len(bufs[fd]) > lim["max_output_bytes"]:
+            if not data or len(bufs[fd]) > cap:
                 live.discard(fd)
             bufs[fd] += data
         if live:
             select.select(list(live), [], [], 0.05)
-    cap = lim["max_output_bytes"]
-    reply.update(stdout=bytes(bufs[out_r][:cap]), stderr=bytes(bufs[err_r][:cap]), report=bytes(bufs[rep_r][:_REPORT_CAP]))
-    if bufs[st_r]:
-        try:
-            reply["status"], reply["cpu_s"] = marshal.loads(bytes(bufs[st_r]))
-        except (ValueError, EOFError, TypeError):
-            pass
 
 
 def _reap_uid(uid: int | None) -> None:
@@ -363,72 +375,7 @@ def _program(job, in_fds, out_w, err_w, rep_w, caps, cfg, uid, workdir) -> None:
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
     sys.argv = ["<solution>"]
-    _runner(job)
-
-
-def _runner(job) -> None:
-    import builtins
-    import traceback
-    import types
-
-    main_pid = os.getpid()
-    mod = types.ModuleType("__main__")
-    mod.__builtins__ = builtins
-    sys.modules["__main__"] = mod
-    role, h = job.get("role", "exec"), _harness
-    snap = dict(vars(builtins))  # taken before any untrusted code runs
-    try:
-        if role == "tests":
-            h.run_tests(mod.__dict__, job, _CHANNEL_FD)
-        else:
-            for name, src in job["sources"]:
-                exec(compile(src, name, "exec", dont_inherit=True), mod.__dict__)
-            if role == "candidate":
-                h.serve(mod.__dict__, _CHANNEL_FD, snap, main_pid)
-        rep = {"ok": True}
-        beside = role == "exec" and any(name == "<tests>" for name, _ in job["sources"])
-        hack = h.builtins_tampered(snap) if beside else None
-        if hack:  # tests ran beside the code; best effort only: that code could also have patched this check
-            rep = {"ok": False, "exc": "RewardHack", "msg": hack, "harness": True}
-    except SystemExit as e:
-        ok = job["exit_ok"] and e.code in (None, 0)
-        rep = {"ok": True} if ok else {"ok": False, "exc": "SystemExit", "msg": str(e.code)}
-    except BaseException as e:  # noqa: BLE001 - every failure of the program is a verdict
-        rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": getattr(e, "errno", None)}
-        if isinstance(e, SyntaxError):
-            rep.update(file=e.filename, line=e.lineno, msg=e.msg)
-        if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
-            rep["harness"] = True  # set only by the tests job, which runs no code of the solution
-        elif role == "candidate" and isinstance(e, h.RewardHack):
-            rep["harness"] = True  # the client honours only RewardHack from a job that ran solution code
-        cand = e.__dict__.get("_candidate") if role == "tests" else None
-        if cand:  # the solution's exception, re-raised by the proxy: report it as the solution's
-            rep.update(exc=cand[0], msg=cand[1], errno=None)
-        for fr in traceback.extract_tb(e.__traceback__):
-            if fr.filename == "<tests>":
-                rep["test_line"] = fr.lineno
-            elif fr.filename == "<solution>":
-                rep["solution_line"] = fr.lineno
-        if cand and cand[2]:
-            rep["solution_line"] = cand[2]
-        try:
-            # tb_next: start at the program's frame, not this runner's
-            traceback.print_exception(type(e), e, e.__traceback__.tb_next, limit=20)
-        except BaseException:  # noqa: BLE001 - e.g. a MemoryError while formatting
-            pass
-    if os.getpid() != main_pid:
-        os._exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
-    rep["nonce"] = job["nonce"]
-    for f in (sys.stdout, sys.stderr):
-        try:
-            f.flush()
-        except BaseException:  # noqa: BLE001
-            pass
-    try:
-        os.write(3, (json.dumps(rep) + "\n").encode())
-    except BaseException:  # noqa: BLE001
-        pass
-    os._exit(0 if rep["ok"] else 1)
+    _runner.run(job, _harness, _CHANNEL_FD)
 
 
 if __name__ == "__main__":

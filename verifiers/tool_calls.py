@@ -236,40 +236,51 @@ class ToolCalls(Verifier):
                 break
             if not isinstance(tcs, list):
                 raise _Fail(f"turn {i}: tool_calls is not a list")
-            pending: dict[str, tuple[int, str, str]] = {}  # call id -> (call number, name, replayed content)
-            for tc in tcs:
-                k = len(calls) + 1
-                fn = tc.get("function") if isinstance(tc, dict) else None
-                if not isinstance(fn, dict) or not isinstance(tc.get("id"), str):
-                    raise _Fail(f"call {k}: malformed tool call {json.dumps(tc)[:160]}")
-                if tc["id"] in pending:
-                    raise _Fail(f"call {k}: duplicate tool_call id {tc['id']!r}")
-                name, args = fn.get("name"), fn.get("arguments")
-                out = session.execute(name, args if args is not None else "{}")
-                if not out.ok and out.kind != TOOL_ERROR and self.config.strict_calls:
-                    raise _Fail(f"call {k} ({name}): {out.message}")
-                for j, (prev_name, _, _) in enumerate(calls, 1):
-                    if prev_name == name and out.ok:
-                        unrecovered.pop(j, None)  # a successful retry of that tool recovers its error
-                if not out.ok:
-                    unrecovered[k] = f"call {k} ({name}): {out.message}"
-                calls.append((name, out.kind, out.ok))
-                pending[tc["id"]] = (k, name, out.content)
-            i += 1
-            while pending:
-                if i >= n or trace[i].get("role") != "tool":
-                    k, name, _ = next(iter(pending.values()))
-                    raise _Fail(f"call {k} ({name}): no tool result recorded for id {next(iter(pending))!r}")
-                tm = trace[i]
-                cid = tm.get("tool_call_id")
-                if cid not in pending:
-                    raise _Fail(f"turn {i}: tool result for unknown tool_call_id {cid!r}")
-                k, name, replayed = pending.pop(cid)
-                self._compare(k, name, tm.get("content"), replayed)
-                i += 1
+            pending = self._replay_calls(session, tcs, calls, unrecovered)
+            i = self._match_results(trace, i + 1, pending)
             if i >= n:
                 raise _Fail("trace ends after tool results: no final answer")
-        final = _text(trace[-1].get("content")).strip()
+        return self._final_verdict(_text(trace[-1].get("content")).strip(), calls, unrecovered, ref)
+
+    def _replay_calls(self, session, tcs: list, calls: list, unrecovered: dict) -> dict[str, tuple[int, str, str]]:
+        """Execute one assistant turn's tool calls; returns call id -> (call number, name, replayed content)."""
+        pending: dict[str, tuple[int, str, str]] = {}
+        for tc in tcs:
+            k = len(calls) + 1
+            fn = tc.get("function") if isinstance(tc, dict) else None
+            if not isinstance(fn, dict) or not isinstance(tc.get("id"), str):
+                raise _Fail(f"call {k}: malformed tool call {json.dumps(tc)[:160]}")
+            if tc["id"] in pending:
+                raise _Fail(f"call {k}: duplicate tool_call id {tc['id']!r}")
+            name, args = fn.get("name"), fn.get("arguments")
+            out = session.execute(name, args if args is not None else "{}")
+            if not out.ok and out.kind != TOOL_ERROR and self.config.strict_calls:
+                raise _Fail(f"call {k} ({name}): {out.message}")
+            for j, (prev_name, _, _) in enumerate(calls, 1):
+                if prev_name == name and out.ok:
+                    unrecovered.pop(j, None)  # a successful retry of that tool recovers its error
+            if not out.ok:
+                unrecovered[k] = f"call {k} ({name}): {out.message}"
+            calls.append((name, out.kind, out.ok))
+            pending[tc["id"]] = (k, name, out.content)
+        return pending
+
+    def _match_results(self, trace: list[dict], i: int, pending: dict) -> int:
+        """Compare the tool turns from ``i`` with the replayed results; returns the index after them."""
+        while pending:
+            if i >= len(trace) or trace[i].get("role") != "tool":
+                k, name, _ = next(iter(pending.values()))
+                raise _Fail(f"call {k} ({name}): no tool result recorded for id {next(iter(pending))!r}")
+            tm = trace[i]
+            cid = tm.get("tool_call_id")
+            if cid not in pending:
+                raise _Fail(f"turn {i}: tool result for unknown tool_call_id {cid!r}")
+            k, name, replayed = pending.pop(cid)
+            self._compare(k, name, tm.get("content"), replayed)
+            i += 1
+        return i
+
+    def _final_verdict(self, final: str, calls: list, unrecovered: dict, ref: dict | None) -> Verdict:
         if not final:
             raise _Fail("final answer is empty")
         if unrecovered:

@@ -36,9 +36,9 @@ Signatures come from ``rensa`` (Rust) over n-gram hashes built with numpy; one s
     >>> [r["status"] for r in rows]
     ['accepted', 'rejected', 'accepted']
 
-At scale, :func:`minhash_dedup_ray` runs the same math on a Ray Dataset: signatures and band keys
-in ``map_batches``, buckets by a Ray Data ``groupby`` (a shuffle, not a driver-side collect), and only
-the (small) candidate edge list comes back to the driver.
+At scale, :func:`curation.dedup.minhash_ray.minhash_dedup_ray` runs the same math on a Ray Dataset:
+signatures and band keys in ``map_batches``, buckets by a Ray Data ``groupby`` (a shuffle, not a
+driver-side collect), and only the (small) candidate edge list comes back to the driver.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ from curation.dedup import (
     TEXT_CHOICES,
     check_choice,
     check_range,
-    cluster_id,
     components,
     mark_cluster,
     ngram_hashes,
@@ -63,7 +62,6 @@ from curation.dedup import (
     text_of,
     words,
 )
-from ground.record import ACCEPTED, reject
 from ground.step import Step
 
 log = logging.getLogger(__name__)
@@ -293,14 +291,13 @@ class MinHashDedup(Step):
         where they are. In process (texts gathered) below ``ray_min_rows``, else signatures on actors and the
         bucket shuffle on Ray Data: only candidate pairs and their members' signatures reach this process."""
         import pyarrow as pa
-        import ray.data
 
         from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper
+        from curation.dedup.minhash_ray import default_partitions, minhash_decisions_ray, signature_dataset
 
         if not self.use_ray(ctx["live_rows"]):
             return GatheredDeduper(self, required_columns(self.config.on)).decide(live, ctx)
-        sigs = live.map_batches(_SignatureUDF, fn_constructor_args=(self.config,), batch_format="pyarrow",
-                                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=64)).materialize()
+        sigs = signature_dataset(live, self.config)
         parts = self.config.num_partitions or default_partitions(ctx["live_rows"], self.config.bands_rows()[0])
         chunks: dict[str, int] = {}
         dec = minhash_decisions_ray(sigs, self.config, self.name, parts, chunks)
@@ -314,6 +311,8 @@ class MinHashDedup(Step):
         import pyarrow as pa
         import ray.data
 
+        from curation.dedup.minhash_ray import apply_decision, default_partitions, minhash_decisions_ray, signature_dataset
+
         texts = [text_of(r, self.config.on) for r in rows]
         table = pa.table({
             "id": pa.array([r["id"] for r in rows], pa.string()),
@@ -324,160 +323,9 @@ class MinHashDedup(Step):
         del texts
         n_blocks = max(2, -(-len(rows) // 20_000))
         ds = ray.data.from_arrow(table).repartition(n_blocks)
-        sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(self.config,), batch_format="pyarrow",
-                              compute=ray.data.ActorPoolStrategy(min_size=1, max_size=64)).materialize()
+        sigs = signature_dataset(ds, self.config)
         parts = self.config.num_partitions or default_partitions(len(rows), self.config.bands_rows()[0])
         decisions = minhash_decisions_ray(sigs, self.config, self.name, parts)
         dropped = sum(apply_decision(r, decisions[r["id"]], self.name) for r in rows if r["id"] in decisions)
         log.info("%s (ray): %d rows in, %d near-duplicates rejected", self.name, len(rows), dropped)
         return rows
-
-
-# ----------------------------------------------------------------------------- Ray Data path
-#: columns of the compact table the Ray path works on (built by the step, or derived from Sample rows)
-COMPACT = ("id", "rank", "tlen", "text")
-
-
-class _SignatureUDF:
-    """Per batch: signature, band keys and survivor-rule fields of every accepted row.
-
-    Takes either the compact table (``id, rank, tlen, text``: what :class:`MinHashDedup` sends) or
-    Sample rows (only the columns the text needs are converted to Python)."""
-
-    def __init__(self, cfg: MinHashConfig):
-        self.cfg = cfg
-        self.b, self.r = cfg.bands_rows()
-
-    def __call__(self, table):
-        if "text" in table.column_names:
-            ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
-            chunks = [0] * len(ids)
-            rank, tlen = table.column("rank").to_numpy(), table.column("tlen").to_numpy()
-        else:
-            cols = sorted({"id", "chunk", "status", "score", *required_columns(self.cfg.on)} & set(table.column_names))
-            rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
-            ids, texts = [r["id"] for r in rows], [text_of(r, self.cfg.on) for r in rows]
-            chunks = [r.get("chunk") or 0 for r in rows]
-            rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
-            tlen = np.array([len(t) for t in texts], dtype=np.int64)
-        sig, ok = signatures(texts, self.cfg)
-        keep = np.nonzero(ok)[0]
-        sig = sig[keep]
-        return {
-            "id": np.array(ids, dtype=object)[keep],
-            "chunk": np.asarray(chunks, dtype=np.int64)[keep],
-            "rank": np.asarray(rank, dtype=np.float64)[keep],
-            "tlen": np.asarray(tlen, dtype=np.int64)[keep],
-            "sig": sig,
-            "keys": band_keys(sig, self.b, self.r).T.copy(),
-        }
-
-
-def _explode_bands(batch: dict, parts: int) -> dict:
-    """One row per (text, band): the band key and the shuffle partition it hashes to."""
-    keys = batch["keys"]
-    b = keys.shape[1] if len(keys) else 0
-    flat = keys.ravel()
-    return {"part": (flat % np.uint64(parts)).astype(np.int64), "key": flat, "id": np.repeat(batch["id"], b)}
-
-
-def _partition_edges(group: dict, cap: int) -> dict:
-    """Candidate pairs inside one shuffle partition: every bucket lies wholly in one partition, so the
-    vectorised in-process :func:`bucket_pairs` applies (one call per partition, not per bucket)."""
-    uniq, inv = np.unique(group["id"].astype(str), return_inverse=True)
-    pairs = bucket_pairs(group["key"], inv, cap)
-    return {"a": uniq[pairs[:, 0]].astype(object), "b": uniq[pairs[:, 1]].astype(object)}
-
-
-def _select_ids(batch: dict, wanted: frozenset) -> dict:
-    m = np.array([i in wanted for i in batch["id"]], dtype=bool)
-    return {k: batch[k][m] for k in ("id", "chunk", "rank", "tlen", "sig")}
-
-
-def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int, chunks: dict | None = None) -> dict[str, tuple]:
-    """``id -> (cluster_id, survivor_id or None, note)`` for every row in a near-duplicate cluster,
-    from a (materialised) dataset of :class:`_SignatureUDF` output. Only candidate pairs and the
-    signatures of their members come back to the driver."""
-    parts = max(1, int(num_partitions))
-    edges = (
-        sigs.map_batches(_explode_bands, fn_kwargs={"parts": parts}, batch_format="numpy")
-        .groupby("part", num_partitions=parts)
-        .map_groups(_partition_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy")
-        .take_all()
-    )
-    pairs = sorted({(e["a"], e["b"]) for e in edges})
-    nodes = sorted({x for p in pairs for x in p})
-    log.info("minhash (ray): %d candidate pairs over %d texts", len(pairs), len(nodes))
-    decisions: dict[str, tuple] = {}
-    if not pairs:
-        return decisions
-    info = sigs.map_batches(_select_ids, fn_kwargs={"wanted": frozenset(nodes)}, batch_format="numpy").take_all()
-    pos = {rec["id"]: i for i, rec in enumerate(info)}
-    if chunks is not None:  # where each member's row lives, for decisions grouped by chunk
-        chunks.update({rec["id"]: int(rec["chunk"]) for rec in info})
-    sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
-    pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
-    if cfg.verify != "none":
-        pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
-    for comp in components(len(info), pa_):
-        key = lambda i: (float(info[i]["rank"]), int(info[i]["tlen"]), info[i]["id"])  # noqa: E731
-        s = min(comp, key=key)
-        sid = info[s]["id"]
-        cid = cluster_id(stage, (info[i]["id"] for i in comp))
-        decisions[sid] = (cid, None, None)
-        for i in comp:
-            if i != s:
-                decisions[info[i]["id"]] = (cid, sid, f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}")
-    log.info("minhash (ray): %d near-duplicates rejected", sum(1 for d in decisions.values() if d[1]))
-    return decisions
-
-
-def apply_decision(row: dict, decision: tuple, stage: str) -> bool:
-    """Mark one accepted row from its decision; True when it was rejected."""
-    cid, sid, note = decision
-    if sid is None:
-        if row.get("cluster_id") is None:
-            row["cluster_id"] = cid
-        return False
-    row["cluster_id"], row["survivor_id"] = cid, sid
-    reject(row, stage, f"near-duplicate of {sid} ({note})")
-    return True
-
-
-def _apply_decisions(table, decisions: dict, stage: str):
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    hit = pc.is_in(table.column("id"), value_set=pa.array(list(decisions), pa.string()))
-    if not pc.any(hit).as_py():  # most batches of a large corpus: nothing to convert
-        return table
-    rows = table.to_pylist()
-    for r in rows:
-        d = decisions.get(r.get("id"))
-        if d is not None and r.get("status") == ACCEPTED:
-            apply_decision(r, d, stage)
-    return pa.Table.from_pylist(rows, schema=table.schema)
-
-
-def default_partitions(n_rows: int, bands: int) -> int:
-    """Shuffle partitions: about 2M (key, id) entries each, at least 2 per CPU of the cluster."""
-    import ray
-
-    cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-    return max(2 * cpus, -(-n_rows * bands // 2_000_000))
-
-
-def minhash_dedup_ray(ds, cfg: MinHashConfig | None = None, stage: str = "minhash", num_partitions: int | None = None):
-    """The MinHash LSH step over a whole Ray Dataset of Sample rows; returns the marked dataset.
-
-    The input is read twice (signatures, then marking), so pass a materialised or re-readable dataset.
-    ``num_partitions`` sets the bucket shuffle's partition count (default: :func:`default_partitions`).
-    """
-    cfg = cfg or MinHashConfig()
-    import ray.data
-
-    sigs = ds.map_batches(_SignatureUDF, fn_constructor_args=(cfg,), batch_format="pyarrow",
-                          compute=ray.data.ActorPoolStrategy(min_size=1, max_size=64)).materialize()
-    parts = num_partitions or default_partitions(sigs.count(), cfg.bands_rows()[0])
-    decisions = minhash_decisions_ray(sigs, cfg, stage, parts)
-    return ds.map_batches(_apply_decisions, fn_kwargs={"decisions": decisions, "stage": stage}, batch_format="pyarrow")

@@ -14,9 +14,9 @@ from curation.dedup.minhash import (
     MinHashDedup,
     bucket_pairs,
     candidate_probability,
-    minhash_dedup_ray,
     optimal_bands,
 )
+from curation.dedup.minhash_ray import minhash_dedup_ray
 from ground.record import new_sample, reject
 
 RNG = random.Random(7)

@@ -1,0 +1,95 @@
+"""Runs one job's code inside the sandbox and reports its outcome on fd 3 (stdlib only).
+
+Loaded by path by :mod:`verifiers.sandbox_server` before any job runs (``python -I`` puts nothing of
+the project on ``sys.path``, and a job's uid may not read the project folder), then called in the
+program process after the chroot, rlimits and uid drop. The report is one JSON line with the job's
+nonce, so an early ``sys.exit(0)``/``os._exit(0)`` does not count as passing.
+
+    >>> failure_report(ValueError("bad"), "exec", None)["exc"]
+    'ValueError'
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import traceback
+import types
+
+
+def run(job: dict, h, channel_fd: int) -> None:
+    """Exec ``job`` as ``__main__`` with the split harness ``h``; write the report; never returns."""
+    main_pid = os.getpid()
+    mod = types.ModuleType("__main__")
+    mod.__builtins__ = builtins
+    sys.modules["__main__"] = mod
+    role = job.get("role", "exec")
+    snap = dict(vars(builtins))  # taken before any untrusted code runs
+    try:
+        rep = _execute(job, role, h, mod.__dict__, snap, main_pid, channel_fd)
+    except SystemExit as e:
+        ok = job["exit_ok"] and e.code in (None, 0)
+        rep = {"ok": True} if ok else {"ok": False, "exc": "SystemExit", "msg": str(e.code)}
+    except BaseException as e:  # noqa: BLE001 - every failure of the program is a verdict
+        rep = failure_report(e, role, h)
+        try:
+            tb = e.__traceback__.tb_next  # start at the program's frame: skip run's and _execute's
+            traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None, limit=20)
+        except BaseException:  # noqa: BLE001 - e.g. a MemoryError while formatting
+            pass
+    if os.getpid() != main_pid:
+        os._exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
+    rep["nonce"] = job["nonce"]
+    _write_report(rep)
+
+
+def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channel_fd: int) -> dict:
+    if role == "tests":
+        h.run_tests(g, job, channel_fd)
+    else:
+        for name, src in job["sources"]:
+            exec(compile(src, name, "exec", dont_inherit=True), g)
+        if role == "candidate":
+            h.serve(g, channel_fd, snap, main_pid)
+    beside = role == "exec" and any(name == "<tests>" for name, _ in job["sources"])
+    hack = h.builtins_tampered(snap) if beside else None
+    if hack:  # tests ran beside the code; best effort only: that code could also have patched this check
+        return {"ok": False, "exc": "RewardHack", "msg": hack, "harness": True}
+    return {"ok": True}
+
+
+def failure_report(e: BaseException, role: str, h) -> dict:
+    """The report of a program that raised ``e``: exception, message, and the failing test/solution line."""
+    rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": getattr(e, "errno", None)}
+    if isinstance(e, SyntaxError):
+        rep.update(file=e.filename, line=e.lineno, msg=e.msg)
+    if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
+        rep["harness"] = True  # set only by the tests job, which runs no code of the solution
+    elif role == "candidate" and isinstance(e, h.RewardHack):
+        rep["harness"] = True  # the client honours only RewardHack from a job that ran solution code
+    cand = e.__dict__.get("_candidate") if role == "tests" else None
+    if cand:  # the solution's exception, re-raised by the proxy: report it as the solution's
+        rep.update(exc=cand[0], msg=cand[1], errno=None)
+    for fr in traceback.extract_tb(e.__traceback__):
+        if fr.filename == "<tests>":
+            rep["test_line"] = fr.lineno
+        elif fr.filename == "<solution>":
+            rep["solution_line"] = fr.lineno
+    if cand and cand[2]:
+        rep["solution_line"] = cand[2]
+    return rep
+
+
+def _write_report(rep: dict) -> None:
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    try:
+        os.write(3, (json.dumps(rep) + "\n").encode())
+    except BaseException:  # noqa: BLE001
+        pass
+    os._exit(0 if rep["ok"] else 1)
