@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--baseline", action="store_true", help="also run the bare Ray Data job (same server, same concurrency)")
     ap.add_argument("--replicas", type=int, default=2, help="teacher actors (pinned: min = max)")
     ap.add_argument("--concurrency", type=int, default=16, help="requests in flight per teacher actor")
-    ap.add_argument("--shard-size", type=int, default=2000, help="prompts per chunk")
+    ap.add_argument("--shard-size", type=int, default=1000, help="prompts per chunk")
     ap.add_argument("--workdir", help="keep the run here (default: a temp dir, removed)")
     ap.add_argument("--out", help="write the result JSON here too")
     ap.add_argument("--fill-cache", help=argparse.SUPPRESS)  # internal: the --cached fill, in its own process
