@@ -34,6 +34,7 @@ from teachers.step import apply_result, teacher_cfg
 
 log = logging.getLogger(__name__)
 
+TASK_CPUS = 0.25  # expansion and the chunk writer: light, I/O-bound tasks (see build_dataset)
 SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64())])
 
 
@@ -134,7 +135,10 @@ def _pool(ray, lo: int, hi: int | None):
 def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int]):
     expander = Expander.from_recipe(recipe)
     ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
-    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
+    # task stages reserve a quarter CPU, not Ray's default 1: the actor pools hold their CPUs for the whole job, and
+    # on a 2-CPU node pools of 1.25 CPUs (cache + 2 teachers + verify + filters at 0.25) left no room for a 1-CPU
+    # task: the job hung with no error (bench/bench_scale.py --cached)
+    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow", num_cpus=TASK_CPUS)
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if cache_uri and RequestCache(cache_uri).has_entries():
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(cache_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
@@ -152,7 +156,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     if has_filters(recipe):
         ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), compute=_pool(ray, ex.filters.min_actors, ex.filters.max_actors),
                             num_cpus=ex.filters.num_cpus, num_gpus=ex.filters.num_gpus or None, **kw)
-    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, num_cpus=TASK_CPUS, **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
