@@ -78,8 +78,9 @@ def fill_cache(recipe_file: str) -> int:
 
     recipe = load_recipe(recipe_file)
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests"))  # as factory/pipeline.py
-    expander, n, batch = Expander.from_recipe(recipe), 0, {}
+    expander, n = Expander.from_recipe(recipe), 0
     for unit in plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size):
+        batch = {}  # one cache part per chunk, as a live run writes one per generated batch
         for rec in read_unit(unit):
             for row in expander.expand(rec):
                 messages = json.loads(row["messages"])
@@ -87,11 +88,9 @@ def fill_cache(recipe_file: str) -> int:
                 text = scripted_answer({"messages": messages}, prompt_key(messages, sent_seed))
                 batch[row["request_key"]] = {"text": text, "finish_reason": "stop", "tokens_in": len(fake_tokens(json.dumps(messages))),
                                              "tokens_out": len(fake_tokens(text))}
-        if len(batch) >= 50_000:
-            cache.put(batch)
-            n, batch = n + len(batch), {}
-    cache.put(batch)
-    return n + len(batch)
+        cache.put(batch)
+        n += len(batch)
+    return n
 
 
 # ----------------------------------------------------------------------------- the bare Ray Data job (--baseline)
