@@ -30,6 +30,7 @@ class RssMonitor:
     def __init__(self, root: int, interval_s: float = 0.5, exclude: tuple[int, ...] = ()):
         self.root, self.interval_s, self.exclude = root, interval_s, set(exclude)
         self.peak: dict[int, tuple[int, str]] = {}  # pid -> (peak rss bytes, process title at that peak)
+        self.anon: dict[int, int] = {}  # pid -> peak private memory (RSS minus shared pages), bytes
         self.roles: dict[int, str] = {}  # pid -> its last title that was not "ray::IDLE" (idle workers keep their heap)
         self.peak_total = 0
         self.samples = 0
@@ -62,9 +63,13 @@ class RssMonitor:
             if p.pid in self.exclude:
                 continue
             try:
-                rss = p.memory_info().rss
+                mi = p.memory_info()
             except psutil.Error:
                 continue
+            rss = mi.rss
+            # RSS counts the pages of Ray's shared object store a worker has touched (RssShmem): on a long run
+            # that alone reached 550 MiB in one actor; rss - shared is its private memory (RssAnon)
+            self.anon[p.pid] = max(self.anon.get(p.pid, 0), rss - mi.shared)
             total += rss
             title = self._title(p)
             if not title.startswith("ray::IDLE"):
@@ -86,7 +91,11 @@ class RssMonitor:
         return {
             "driver": {"pid": self.root, "peak_rss_mib": round(drv / MIB, 1)},
             "max_other": ({"pid": others[0][1], "title": others[0][2], "peak_rss_mib": round(others[0][0] / MIB, 1)} if others else None),
-            "top_processes": [{"pid": pid, "title": t, "peak_rss_mib": round(rss / MIB, 1)} for rss, pid, t in others[:top]],
+            "top_processes": [{"pid": pid, "title": t, "peak_rss_mib": round(rss / MIB, 1), "peak_private_mib": round(self.anon.get(pid, 0) / MIB, 1)}
+                              for rss, pid, t in others[:top]],
+            "driver_peak_private_mib": round(self.anon.get(self.root, 0) / MIB, 1),
+            "max_private": max(({"pid": pid, "title": self.roles.get(pid, self.peak[pid][1]), "peak_private_mib": round(b / MIB, 1)}
+                                for pid, b in self.anon.items() if pid != self.root), key=lambda d: d["peak_private_mib"], default=None),
             "by_kind": by_kind(others),
             "processes_seen": len(self.peak),
             "peak_total_rss_mib": round(self.peak_total / MIB, 1),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ class RequestCache:
     """Entries stay in their files: a lookup holds only a sorted 8-byte hash of every key and the (file, row) where
     it is (16 bytes an entry, ~16 MiB for 1M; the entries themselves took ~0.5 GiB in a dict), and reads the
     files its keys are in. A hash match is confirmed against the stored key, so a collision is a miss, never a
-    wrong answer; ``len`` counts distinct hashes."""
+    wrong answer; ``len`` counts distinct hashes. A key stored twice may be answered from either copy."""
 
     def __init__(self, uri: str):
         self.uri = uri
@@ -69,7 +70,7 @@ class RequestCache:
             hs.append(_h64(keys))
             locs.append((np.int64(i) << 32) | np.arange(len(keys), dtype=np.int64))
         h, loc = np.concatenate(hs), np.concatenate(locs)
-        order = np.argsort(h, kind="stable")  # equal hashes keep file order: the last one written wins
+        order = np.argsort(h, kind="stable")
         self._hashes, self._locs = h[order], loc[order]
 
     def has_entries(self) -> bool:
@@ -87,12 +88,16 @@ class RequestCache:
             return {}
         h = _h64(keys)
         lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
+        cands = [(k, [int(x) for x in self._locs[a:b]]) for k, a, b in zip(keys, lo, hi) if b > a]
+        # one stored copy per key, from the files most of these keys share: a request repeated across chunks is
+        # stored in many files, and taking any copy (they answer the same request) could read hundreds of files
+        shared = Counter(loc >> 32 for _, locs in cands for loc in locs)
         need: dict[int, list[tuple[int, str]]] = {}
-        for k, a, b in zip(keys, lo, hi):
-            for loc in self._locs[a:b][::-1]:  # newest first
-                need.setdefault(int(loc >> 32), []).append((int(loc & 0xFFFFFFFF), k))
+        for k, locs in cands:
+            loc = max(locs, key=lambda x: (shared[x >> 32], x >> 32))
+            need.setdefault(loc >> 32, []).append((loc & 0xFFFFFFFF, k))
         out: dict[str, str] = {}
-        for fi in sorted(need, reverse=True):
+        for fi in need:
             t = fsutil.read_parquet(self._fs, self._files[fi])
             rows = [r for r, _ in need[fi]]
             for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
