@@ -104,9 +104,20 @@ class FinalizeUDF:
 
 
 # ----------------------------------------------------------------------------- the passes (driver)
+def read_shards(batch: pa.Table, store_uri: str) -> pa.Table:
+    fs, _ = fsutil.filesystem(store_uri)
+    return pa.concat_tables([fsutil.read_parquet(fs, f) for f in batch.column("file").to_pylist()])
+
+
 def _read(ray, store):
+    """The chunk shards, one block each. Not ``read_parquet``: Ray Data's reader packs many small files into
+    one block, so a block (and the Python rows each pass makes of it) grew with the run: 1 GiB workers at
+    100k rows (bench/bench_scale.py); a shard's size is fixed by ``output.shard_size``."""
     files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
-    return ray.data.read_parquet(files, filesystem=store.fs, schema=None) if files else None
+    if not files:
+        return None
+    return ray.data.from_items([{"file": f} for f in files], override_num_blocks=len(files)).map_batches(
+        read_shards, fn_kwargs={"store_uri": store.uri}, batch_size=1, batch_format="pyarrow")
 
 
 def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict[str, float]]:

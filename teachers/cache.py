@@ -16,11 +16,15 @@ so every node of a cluster sees them through the same (pyarrow) filesystem URI. 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ground import fsutil
 from ground.record import sha
@@ -35,34 +39,77 @@ def request_key(engine: str, model: str, messages: list[dict], params: dict, sam
     return sha(version, engine, model, messages, params, int(sample_index), n=40)
 
 
+def _h64(keys: list[str]) -> np.ndarray:
+    return np.array([int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "little") for k in keys], dtype=np.uint64)
+
+
 class RequestCache:
+    """Entries stay in their files: a lookup holds only a sorted 8-byte hash of every key and the (file, row) where
+    it is (16 bytes an entry, ~16 MiB for 1M; the entries themselves took ~0.5 GiB in a dict), and reads the
+    files its keys are in. A hash match is confirmed against the stored key, so a collision is a miss, never a
+    wrong answer; ``len`` counts distinct hashes. A key stored twice may be answered from either copy."""
+
     def __init__(self, uri: str):
         self.uri = uri
         self._fs, self._path = fsutil.filesystem(uri)
-        self._index: dict[str, str] | None = None
+        self._files: list[str] | None = None
+        self._hashes = self._locs = None  # sorted key hashes; file index << 32 | row, same order
+        self._recent: dict[str, str] = {}  # put by this process after the index was built
 
     def __reduce__(self):  # ship only the URI to Ray workers
         return (RequestCache, (self.uri,))
 
-    def _load(self) -> dict[str, str]:
-        if self._index is None:
-            idx: dict[str, str] = {}
-            for f in fsutil.list_files(self._fs, self._path, ".parquet"):
-                t = fsutil.read_parquet(self._fs, f)
-                idx.update(zip(t.column("key").to_pylist(), t.column("result").to_pylist()))
-            self._index = idx
-        return self._index
+    def _load(self) -> None:
+        if self._files is not None:
+            return
+        self._files = fsutil.list_files(self._fs, self._path, ".parquet")
+        hs, locs = [np.empty(0, np.uint64)], [np.empty(0, np.int64)]
+        for i, f in enumerate(self._files):
+            with self._fs.open_input_file(f) as fh:
+                keys = pq.read_table(fh, columns=["key"]).column("key").to_pylist()
+            hs.append(_h64(keys))
+            locs.append((np.int64(i) << 32) | np.arange(len(keys), dtype=np.int64))
+        h, loc = np.concatenate(hs), np.concatenate(locs)
+        order = np.argsort(h, kind="stable")
+        self._hashes, self._locs = h[order], loc[order]
 
     def has_entries(self) -> bool:
         """Whether any entry was ever written (cheap: a listing, no file is read)."""
         return bool(fsutil.list_files(self._fs, self._path, ".parquet"))
 
     def __len__(self) -> int:
-        return len(self._load())
+        self._load()
+        fresh = [k for k in self._recent if not self._lookup([k])]
+        return int(len(np.unique(self._hashes))) + len(fresh)
+
+    def _lookup(self, keys: list[str]) -> dict[str, str]:
+        """key -> stored result (JSON text) for the keys in the files."""
+        if not keys or not len(self._hashes):
+            return {}
+        h = _h64(keys)
+        lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
+        cands = [(k, [int(x) for x in self._locs[a:b]]) for k, a, b in zip(keys, lo, hi) if b > a]
+        # one stored copy per key, from the files most of these keys share: a request repeated across chunks is
+        # stored in many files, and taking any copy (they answer the same request) could read hundreds of files
+        shared = Counter(loc >> 32 for _, locs in cands for loc in locs)
+        need: dict[int, list[tuple[int, str]]] = {}
+        for k, locs in cands:
+            loc = max(locs, key=lambda x: (shared[x >> 32], x >> 32))
+            need.setdefault(loc >> 32, []).append((loc & 0xFFFFFFFF, k))
+        out: dict[str, str] = {}
+        for fi in need:
+            t = fsutil.read_parquet(self._fs, self._files[fi])
+            rows = [r for r, _ in need[fi]]
+            for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
+                if sk == k and k not in out:
+                    out[k] = res
+        return out
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
-        idx = self._load()
-        return {k: json.loads(idx[k]) for k in keys if k in idx}
+        self._load()
+        found = {k: self._recent[k] for k in keys if k in self._recent}
+        found.update(self._lookup([k for k in dict.fromkeys(keys) if k not in found]))
+        return {k: json.loads(v) for k, v in found.items()}
 
     def put(self, results: dict[str, dict[str, Any]]) -> None:
         good = {k: json.dumps(v) for k, v in results.items() if not v.get("error")}
@@ -70,5 +117,5 @@ class RequestCache:
             return
         table = pa.Table.from_pydict({"key": list(good), "result": list(good.values())}, schema=_SCHEMA)
         fsutil.write_parquet_atomic(self._fs, fsutil.join(self._path, f"part-{uuid.uuid4().hex}.parquet"), table)
-        if self._index is not None:
-            self._index.update(good)
+        if self._files is not None:
+            self._recent.update(good)

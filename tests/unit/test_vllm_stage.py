@@ -109,7 +109,7 @@ def plan(tmp_path, ray, opts: str, gpus: int = 1) -> str:
     (tmp_path / "t.txt").write_text("{{ prompt }}")
     (tmp_path / "r.yaml").write_text(textwrap.dedent(RECIPE.format(opts=opts, gpus=gpus)))
     r = load_recipe(str(tmp_path / "r.yaml"))
-    return str(build_dataset(ray, r, plan_units(r.source, r.base_dir, 8), str(tmp_path / "store"), None, {0: 2}))
+    return str(build_dataset(ray, r, plan_units(r.source, r.base_dir, 8), str(tmp_path / "store"), None, {0: 2}, None))
 
 
 def test_executor_builds_the_processor_stages_only_for_processor_teachers(tmp_path, ray_local):
