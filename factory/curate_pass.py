@@ -51,9 +51,10 @@ def _decontam(recipe):
 
 
 # ----------------------------------------------------------------------------- worker functions
-def _load_decisions(fs, dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple[str, pa.Table]]:
+def _load_decisions(dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple[str, pa.Table]]:
     out = []
-    for stage, d in dirs:
+    for stage, uri in dirs:  # each step's decisions folder, as a URI (local path, s3://, gs://)
+        fs, d = fsutil.filesystem(uri)
         tables = [fsutil.read_parquet(fs, fsutil.join(d, f"chunk-{c:06d}.parquet")) for c in sorted(chunks)
                   if fsutil.exists(fs, fsutil.join(d, f"chunk-{c:06d}.parquet"))]
         out.append((stage, pa.concat_tables(tables) if tables else DECISION_SCHEMA.empty_table()))
@@ -61,13 +62,12 @@ def _load_decisions(fs, dirs: list[tuple[str, str]], chunks: set[int]) -> list[t
 
 
 def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None) -> list[dict]:
-    fs, _ = fsutil.filesystem(store_uri)
     rows = from_table(batch)
     if exact_on is not None:  # every row that reached exact dedup records its key
         for r in rows:
             if r["status"] == ACCEPTED:
                 r["dedup_key"] = ExactDedup.key_of(r, exact_on)
-    return apply_decisions(rows, _load_decisions(fs, dirs, {r["chunk"] for r in rows}))
+    return apply_decisions(rows, _load_decisions(dirs, {r["chunk"] for r in rows}))
 
 
 def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]]) -> pa.Table:
