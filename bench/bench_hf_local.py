@@ -11,7 +11,7 @@ the engine's own work (rendering, length sort, decode, result objects) should be
 Also checks that both produce the same texts, so the comparison is like for like.
 
 ``--n-samples N`` builds the requests the way the pipeline does for ``teacher.n: N`` (each prompt N
-times, sample k with seed ``seed*1000+k`` via ``factory.stages.sampling_params``), still greedy, so the
+times, sample k with seed ``seed*1000+k`` via ``teachers.step.sampling_params``), still greedy, so the
 bare side is one batch of prompts x N rows with identical outputs.
 """
 

@@ -15,9 +15,7 @@ curation steps, answers finished teacher calls from the request cache, and ends 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import platform
 import subprocess
 import time
