@@ -132,7 +132,7 @@ def _read(ray, store):
 def count_accepted(ray, store) -> int:
     """Rows still accepted after the row filters: one column of the chunk shards, not the rows."""
     files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
-    ds = ray.data.read_parquet(files, filesystem=store.fs, columns=["status"])
+    ds = ray.data.read_parquet(files, filesystem=store.fs).select_columns(["status"])
     return int(sum(pc.sum(pc.equal(b.column("status"), ACCEPTED)).as_py() or 0
                    for b in ds.iter_batches(batch_format="pyarrow", batch_size=None)))
 
