@@ -1,0 +1,146 @@
+"""Template matching: rewritten benchmark copies (other values, names, units, wording, order) told apart
+from different problems that share a topic.
+
+Both texts are reduced to masked templates (:func:`curation.dedup.masked.template`: numbers -> ``#``,
+names -> ``@``, pronouns -> ``@p``, units dropped). A (row, item) pair is then scored by five features:
+
+* ``s``: IDF-weighted masked 2- and 3-gram overlap, the mean of shared / the item's mass and shared / the
+  row's mass (IDF over the benchmark's own items, so template phrases every item has weigh nothing);
+* ``z``: ``s`` against the item's *null*: (s - mean) / std of the item's ``s`` with every other benchmark
+  item. A short, generic item ("how much money does @ have left") matches many problems by chance and
+  needs much more than a long, specific one;
+* ``u``: IDF-weighted share of the item's content words (order-free, so reordered sentences keep it);
+* ``dq``: how many more or fewer quantities the row has than the item (a rewrite keeps the count);
+* ``log sd``: how spread the item's null is;
+* ``gap``: ``z`` minus the best ``z`` of the row's other items. A rewrite stands out against one item; a
+  same-topic problem (ages, marbles) scores alike against several.
+
+The score is ``weights . (s, z, u, dq, log sd, gap)``; a row is contaminated by its best-scoring item when the
+score reaches the threshold. The weights are a logistic regression fitted by ``bench/bench_decontam.py
+--calibrate`` on the calibration half only (even GSM8K test items' rewrites vs even GSM8K train rows); the
+figures in bench/RESULTS.md are on the other halves and on a rewrite style never calibrated on. Only the
+few best items per row by ``z`` are scored, so the cost is one sparse product per batch.
+
+    >>> from curation.dedup.benchmarks import load_benchmark
+    >>> from curation.dedup.template_match import TemplateIndex
+    >>> idx = TemplateIndex([("gsm8k_test", it) for it in load_benchmark("gsm8k_test").items])
+    >>> hit = idx.best(["Maria's hens lay 20 eggs a day. She eats five and bakes cakes for her pals with six. "
+    ...                 "She sells the rest at the market for $3 an egg. How much does she make daily?"])[0]
+    >>> hit[:2], round(hit[2], 1) > 2.0
+    (('gsm8k_test', '0'), True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from curation.dedup.masked import template
+
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
+#: fitted by ``python bench/bench_decontam.py --calibrate`` (calibration halves only; see bench/RESULTS.md)
+WEIGHTS = (-6.98, 0.69, 7.15, -1.41, 1.56)
+THRESHOLD = 4.0
+MAX_DF = 0.1  # content words in more than this share of items weigh nothing
+GRAM_MAX_DF = 0.1  # same for masked n-grams
+SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
+_SKIP = frozenset(("#", "@", "@p"))
+
+
+def _grams(toks: list[str], ns: tuple[int, ...]) -> set[str]:
+    return {" ".join(toks[i : i + n]) for n in ns for i in range(len(toks) - n + 1)}
+
+
+class _Vocab:
+    """Terms of the benchmark items with IDF weights; terms no item has are unknown (weight ``unknown``)."""
+
+    def __init__(self, term_sets: list[set[str]], max_df: float = 1.0):
+        n = len(term_sets)
+        df: dict[str, int] = {}
+        for s in term_sets:
+            for t in s:
+                df[t] = df.get(t, 0) + 1
+        # terms in more than max_df of the items say nothing: left out (weight 0, and no sparse entries)
+        self.common = frozenset(t for t, d in df.items() if d > max(max_df * n, 1))
+        self.ids = {t: k for k, t in enumerate(t for t in df if t not in self.common)}
+        self.idf = np.log((n + 1) / (np.array([df[t] for t in self.ids], dtype=float) + 1))
+        self.unknown = float(np.log(n + 1))
+        self.items = self.matrix(term_sets).multiply(self.idf[None, :]).tocsr()
+        self.mass = np.maximum(np.asarray(self.items.sum(1)).ravel(), 1e-9)
+
+    def matrix(self, term_sets: list[set[str]]) -> sparse.csr_matrix:
+        r: list[int] = []
+        c: list[int] = []
+        for k, s in enumerate(term_sets):
+            ids = [self.ids[t] for t in s if t in self.ids]
+            r += [k] * len(ids)
+            c += ids
+        return sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(term_sets), len(self.ids)))
+
+    def row_mass(self, term_sets: list[set[str]]) -> np.ndarray:
+        ids, idf, unk, common = self.ids, self.idf, self.unknown, self.common
+        return np.array([sum(idf[ids[t]] if t in ids else 0.0 if t in common else unk for t in s) for s in term_sets])
+
+
+class TemplateIndex:
+    """Masked-template features of benchmark problem statements, with each item's null (see module doc)."""
+
+    def __init__(self, items: list[tuple[str, "object"]], ns: tuple[int, ...] = (2, 3), k: int = 3,
+                 null_rows: int = 2000, seed: int = 0):
+        self.items = [(bench, it.item_id) for bench, it in items]
+        self.ns, self.k = ns, k
+        toks = [template(it.prompt) for _, it in items]
+        self.grams = _Vocab([_grams(t, ns) for t in toks], max_df=GRAM_MAX_DF)
+        self.words = _Vocab([set(t) - _SKIP for t in toks], max_df=MAX_DF)
+        self.quantities = np.array([t.count("#") for t in toks])
+        self.mu, self.sd = self._null(toks, null_rows, seed)
+
+    def _null(self, toks: list[list[str]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        # each item's s against (a sample of) the other items: its chance level and spread
+        n = len(toks)
+        ref = np.arange(n) if n <= null_rows else np.sort(np.random.default_rng(seed).choice(n, null_rows, replace=False))
+        r, c, s = self._overlap([_grams(toks[i], self.ns) for i in ref])
+        keep = ref[r] != c  # not the item with itself
+        c, s = c[keep], s[keep]
+        m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
+        mean = np.bincount(c, s, n) / m
+        var = np.bincount(c, s * s, n) / m - mean**2
+        return mean, np.sqrt(np.maximum(var, 0) + SD_FLOOR**2)
+
+    def _overlap(self, gram_sets: list[set[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        shared = (self.grams.matrix(gram_sets) @ self.grams.items.T).tocoo()
+        r, c, v = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
+        rm = np.maximum(self.grams.row_mass(gram_sets), 1e-9)
+        return r, c, (v / self.grams.mass[c] + v / rm[r]) / 2
+
+    def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
+        toks = [template(t) for t in texts]
+        r, c, s = self._overlap([_grams(t, self.ns) for t in toks])
+        z = (s - self.mu[c]) / self.sd[c]
+        order = np.lexsort((-z, r))
+        r, c, s, z = r[order], c[order], s[order], z[order]
+        first = np.searchsorted(r, r, "left")
+        keep = (np.arange(len(r)) - first) < self.k
+        r, c, s, z = r[keep], c[keep], s[keep], z[keep]
+        first = np.searchsorted(r, r, "left")  # each row's best item, now at its group's start
+        nxt = np.minimum(first + 1, max(len(r) - 1, 0))
+        second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], 0.0)  # the row's runner-up
+        gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
+        words = self.words.matrix([set(t) - _SKIP for t in toks])
+        u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
+        q = np.array([t.count("#") for t in toks])
+        dq = np.abs(q[r] - self.quantities[c])
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap], 1)
+
+    def best(self, texts: list[str], weights: tuple[float, ...] = WEIGHTS) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
+        """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""
+        if not texts or not self.items:
+            return {}
+        r, c, f = self.features(texts)
+        score = f @ np.asarray(weights, dtype=float)
+        out: dict[int, tuple[tuple[str, str], float, tuple[float, ...]]] = {}
+        for row, item, sc, feats in zip(r.tolist(), c.tolist(), score.tolist(), f.tolist()):
+            if row not in out or sc > out[row][1]:
+                out[row] = (self.items[item], sc, tuple(feats))
+        return out
