@@ -48,7 +48,7 @@ def _number(m: re.Match, rng: random.Random) -> str:
         return f"{float(s) * rng.choice([2, 3]):g}"
     v = int(s)
     if v <= 12 and rng.random() < 0.6:
-        return WORDS[max(1, v + rng.choice([-1, 1, 2]))]
+        return WORDS[min(12, max(1, v + rng.choice([-1, 1, 2])))]
     return f"{max(2, int(v * rng.choice([2, 3, 0.5]))):,}"
 
 

@@ -39,10 +39,11 @@ from curation.dedup.masked import template
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
 #: fitted by ``python bench/bench_decontam.py --calibrate`` (calibration halves only; see bench/RESULTS.md)
-WEIGHTS = (-6.98, 0.69, 7.15, -1.41, 1.56)
-THRESHOLD = 4.0
+WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
+THRESHOLD = -0.14
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
+Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
 _SKIP = frozenset(("#", "@", "@p"))
 
@@ -118,6 +119,8 @@ class TemplateIndex:
         toks = [template(t) for t in texts]
         r, c, s = self._overlap([_grams(t, self.ns) for t in toks])
         z = (s - self.mu[c]) / self.sd[c]
+        near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
+        r, c, s, z = r[near], c[near], s[near], z[near]
         order = np.lexsort((-z, r))
         r, c, s, z = r[order], c[order], s[order], z[order]
         first = np.searchsorted(r, r, "left")
@@ -125,7 +128,7 @@ class TemplateIndex:
         r, c, s, z = r[keep], c[keep], s[keep], z[keep]
         first = np.searchsorted(r, r, "left")  # each row's best item, now at its group's start
         nxt = np.minimum(first + 1, max(len(r) - 1, 0))
-        second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], 0.0)  # the row's runner-up
+        second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], Z_MIN)  # the row's runner-up
         gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
         words = self.words.matrix([set(t) - _SKIP for t in toks])
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
