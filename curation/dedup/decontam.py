@@ -50,7 +50,7 @@ from curation.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
-from curation.dedup.template_match import THRESHOLD, TemplateIndex
+from curation.dedup.template_match import MIN_TEMPLATE_ITEMS, THRESHOLD, TemplateIndex
 from curation.embedder import Embedder
 from ground.record import REJECTED, reject
 from ground.step import Step
@@ -84,7 +84,7 @@ class DecontamConfig:
     masked_threshold: float = field(default=0.2, metadata={"help": "masked overlap (mean containment, curation.dedup.masked) at which a row is contaminated, plus the short-item penalty"})
     masked_short_penalty: float = field(default=0.5, metadata={"help": "k: an item with g counted masked n-grams needs k / sqrt(g) more overlap (short items match same-topic problems by chance)"})
     masked_max_df: int = field(default=3, metadata={"help": "masked n-grams found in more benchmark items than this are too generic to count"})
-    template: bool | None = field(default=None, metadata={"help": "catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off"})
+    template: bool | None = field(default=None, metadata={"help": "catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off; needs >= 50 items in all"})
     template_threshold: float = field(default=THRESHOLD, metadata={"help": "template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)"})
     allow_partial: bool = field(default=False, metadata={"help": "accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly"})
 
@@ -203,6 +203,9 @@ class Decontaminate(Step):
                                        self.config.masked_max_df)
         on = [(b.name, it) for b in benches if self.config.template or (self.config.template is None and b.template_match)
               for it in b.items]
+        if 0 < len(on) < MIN_TEMPLATE_ITEMS:  # IDF and each item's null need a population of items
+            log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, len(on))
+            on = []
         self._template = TemplateIndex(on) if on else None
         if self.embedder is not None:
             self._items = [(b.name, it.item_id) for b in benches for it in b.items]

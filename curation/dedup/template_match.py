@@ -44,6 +44,7 @@ WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
 THRESHOLD = -0.14
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
+MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
 _SKIP = frozenset(("#", "@", "@p"))

@@ -72,3 +72,11 @@ def test_a_stricter_threshold_lets_the_rewrite_through():
     assert Decontaminate(cfg)([row("a", REWRITE_6)])[0]["status"] == "accepted"
     with pytest.raises(ValueError, match="template_threshold"):
         DecontamConfig(template_threshold=1000.0)
+
+
+def test_too_few_items_for_a_null_turns_template_off(tmp_path, caplog):
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:10]))
+    step = Decontaminate(DecontamConfig(benchmarks=[{"name": "small", "path": str(small), "field": "question"}], on="prompt", template=True))
+    assert step([row("a", REWRITE_7)])[0]["status"] == "accepted" and step._template is None
+    assert "template matching needs >= 50 benchmark items, got 10: off" in caplog.text
