@@ -39,7 +39,7 @@ from scipy import sparse
 from curation.dedup.masked import template
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
-#: fitted by ``python bench/bench_decontam.py --calibrate`` (calibration halves only; see bench/RESULTS.md)
+#: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
 WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
 THRESHOLD = -0.14
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
@@ -50,39 +50,62 @@ SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is n
 _SKIP = frozenset(("#", "@", "@p"))
 
 
-def _grams(toks: list[str], ns: tuple[int, ...]) -> set[str]:
-    return {" ".join(toks[i : i + n]) for n in ns for i in range(len(toks) - n + 1)}
+_BITS = 20  # bits per token id in an n-gram code (n <= 3, the top bits say n)
+
+
+def _distinct(row: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((code, row))
+    row, code = row[order], code[order]
+    new = np.ones(len(row), bool)
+    new[1:] = (row[1:] != row[:-1]) | (code[1:] != code[:-1])
+    return row[new], code[new]
+
+
+def _gram_codes(ids: list[list[int]], ns: tuple[int, ...], skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, code) of every distinct token n-gram of each row (token ids -> one uint64 per n-gram)."""
+    lens = np.fromiter((len(x) for x in ids), np.int64, len(ids))
+    tid = np.fromiter((t for x in ids for t in x), np.uint64, int(lens.sum()))
+    if len(tid) and int(tid.max()) >= 1 << _BITS:
+        raise ValueError(f"template matching: more than {1 << _BITS} distinct tokens in one batch")
+    row_of = np.repeat(np.arange(len(ids)), lens)
+    end = np.repeat(np.cumsum(lens), lens)
+    rows, codes = [], []
+    for n in ns:
+        m = max(len(tid) - n + 1, 0)
+        code = np.full(m, n, np.uint64) << np.uint64(3 * _BITS)
+        for k in range(n):
+            code |= tid[k : k + m] << np.uint64(_BITS * (n - 1 - k))
+        ok = np.arange(m) + n <= end[:m]
+        if skip is not None and n == 1:
+            ok &= ~np.isin(tid[:m], skip)
+        rows.append(row_of[:m][ok])
+        codes.append(code[ok])
+    return _distinct(np.concatenate(rows), np.concatenate(codes))
 
 
 class _Vocab:
-    """Terms of the benchmark items with IDF weights; terms no item has are unknown (weight ``unknown``)."""
+    """n-gram codes of the benchmark items with IDF weights; codes no item has are unknown (weight ``unknown``)."""
 
-    def __init__(self, term_sets: list[set[str]], max_df: float = 1.0):
-        n = len(term_sets)
-        df: dict[str, int] = {}
-        for s in term_sets:
-            for t in s:
-                df[t] = df.get(t, 0) + 1
+    def __init__(self, row: np.ndarray, code: np.ndarray, n: int, max_df: float = 1.0):
+        uniq, df = np.unique(code, return_counts=True)
         # terms in more than max_df of the items say nothing: left out (weight 0, and no sparse entries)
-        self.common = frozenset(t for t, d in df.items() if d > max(max_df * n, 1))
-        self.ids = {t: k for k, t in enumerate(t for t in df if t not in self.common)}
-        self.idf = np.log((n + 1) / (np.array([df[t] for t in self.ids], dtype=float) + 1))
+        common = df > max(max_df * n, 1)
+        self.common, self.codes = uniq[common], uniq[~common]
+        self.idf = np.log((n + 1) / (df[~common] + 1.0))
         self.unknown = float(np.log(n + 1))
-        self.lookup = {**dict.fromkeys(self.common, -2), **self.ids}
-        self.items = self.encode(term_sets)[0].multiply(self.idf[None, :]).tocsr()
+        self.items = self.encode(row, code, n)[0].multiply(self.idf[None, :]).tocsr()
         self.mass = np.maximum(np.asarray(self.items.sum(1)).ravel(), 1e-9)
 
-    def encode(self, term_sets: list[set[str]]) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """Binary term matrix of ``term_sets`` and each set's IDF mass (an unknown term weighs ``unknown``,
-        a common one nothing), in one pass of dictionary look-ups."""
-        look = self.lookup
-        code = np.fromiter((look.get(t, -1) for s in term_sets for t in s), np.int64)
-        row = np.repeat(np.arange(len(term_sets)), [len(s) for s in term_sets])
-        weight = np.append(self.idf, [self.unknown, 0.0])  # ..., unknown (-1), common (-2)
-        mass = np.bincount(row, weight[np.where(code >= 0, code, len(self.idf) - code - 1)], len(term_sets))
-        known = code >= 0
-        m = sparse.csr_matrix((np.ones(int(known.sum())), (row[known], code[known])), shape=(len(term_sets), len(self.idf)))
-        return m, mass
+    def encode(self, row: np.ndarray, code: np.ndarray, n_rows: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Binary term matrix of distinct (row, code) pairs and each row's IDF mass (an unknown term weighs
+        ``unknown``, a common one nothing)."""
+        pos = np.minimum(np.searchsorted(self.codes, code), max(len(self.codes) - 1, 0))
+        known = self.codes[pos] == code if len(self.codes) else np.zeros(len(code), bool)
+        cpos = np.minimum(np.searchsorted(self.common, code), max(len(self.common) - 1, 0))
+        common = self.common[cpos] == code if len(self.common) else np.zeros(len(code), bool)
+        w = np.where(known, self.idf[pos] if len(self.idf) else 0.0, np.where(common, 0.0, self.unknown))
+        m = sparse.csr_matrix((np.ones(int(known.sum())), (row[known], pos[known])), shape=(n_rows, len(self.codes)))
+        return m, np.bincount(row, w, n_rows)
 
 
 class TemplateIndex:
@@ -93,16 +116,19 @@ class TemplateIndex:
         self.items = [(bench, it.item_id) for bench, it in items]
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
-        self.grams = _Vocab([_grams(t, ns) for t in toks], max_df=GRAM_MAX_DF)
-        self.words = _Vocab([set(t) - _SKIP for t in toks], max_df=MAX_DF)
+        self.tokens: dict[str, int] = {t: k for k, t in enumerate(sorted(_SKIP))}
+        ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
+        self.skip = np.arange(len(_SKIP), dtype=np.uint64)
+        self.grams = _Vocab(*_gram_codes(ids, ns), len(ids), max_df=GRAM_MAX_DF)
+        self.words = _Vocab(*_gram_codes(ids, (1,), self.skip), len(ids), max_df=MAX_DF)
         self.quantities = np.array([t.count("#") for t in toks])
-        self.mu, self.sd = self._null(toks, null_rows, seed)
+        self.mu, self.sd = self._null(ids, null_rows, seed)
 
-    def _null(self, toks: list[list[str]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         # each item's s against (a sample of) the other items: its chance level and spread
-        n = len(toks)
+        n = len(ids)
         ref = np.arange(n) if n <= null_rows else np.sort(np.random.default_rng(seed).choice(n, null_rows, replace=False))
-        r, c, s = self._overlap([_grams(toks[i], self.ns) for i in ref])
+        r, c, s = self._overlap([ids[i] for i in ref])
         keep = ref[r] != c  # not the item with itself
         c, s = c[keep], s[keep]
         m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
@@ -110,8 +136,12 @@ class TemplateIndex:
         var = np.bincount(c, s * s, n) / m - mean**2
         return mean, np.sqrt(np.maximum(var, 0) + SD_FLOOR**2)
 
-    def _overlap(self, gram_sets: list[set[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m, rm = self.grams.encode(gram_sets)
+    def _ids(self, toks: list[list[str]]) -> list[list[int]]:
+        local = dict(self.tokens)  # tokens no item has get batch-local ids: their n-grams are unknown
+        return [[local.setdefault(t, len(local)) for t in x] for x in toks]
+
+    def _overlap(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m, rm = self.grams.encode(*_gram_codes(ids, self.ns), len(ids))
         shared = (m @ self.grams.items.T).tocoo()
         r, c, v = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
         rm = np.maximum(rm, 1e-9)
@@ -120,7 +150,8 @@ class TemplateIndex:
     def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
         toks = [template(t) for t in texts]
-        r, c, s = self._overlap([_grams(t, self.ns) for t in toks])
+        ids = self._ids(toks)
+        r, c, s = self._overlap(ids)
         z = (s - self.mu[c]) / self.sd[c]
         near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
         r, c, s, z = r[near], c[near], s[near], z[near]
@@ -133,7 +164,7 @@ class TemplateIndex:
         nxt = np.minimum(first + 1, max(len(r) - 1, 0))
         second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], Z_MIN)  # the row's runner-up
         gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
-        words = self.words.encode([set(t) - _SKIP for t in toks])[0]
+        words = self.words.encode(*_gram_codes(ids, (1,), self.skip), len(ids))[0]
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
         q = np.array([t.count("#") for t in toks])
         dq = np.abs(q[r] - self.quantities[c])
