@@ -1,14 +1,20 @@
 """Decontamination against the full GSM8K test split: verbatim and rewritten copies caught, flags on a clean corpus.
 
     python bench/bench_decontam.py                         # all methods, writes /tmp/decontam_flags.json
-    python bench/bench_decontam.py --no-embedding          # n-gram methods only (seconds)
+    python bench/bench_decontam.py --no-embedding          # n-gram and template methods only (a minute)
+    python bench/bench_decontam.py --no-embedding --style 2   # the second rewrite style (never calibrated on)
+    python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
 
 Planted: the 1,319 GSM8K test questions verbatim (wrapped in an instruction) and one rule-based rewrite of
 each (bench/rewrite_gsm8k.py: other numbers, names, units, synonyms, reordered sentences, a wrapper).
 Clean: the 7,473 GSM8K *train* questions (which contain genuine template siblings of test items, so a
 flag there is either a sibling or a false positive: the flags go to ``--flags`` for classification).
-Methods: 13-gram (the baseline), masked n-gram overlap, embedding cosine alone, embedding + masked
-confirm, and masked OR embedding+confirm (the recommended setting). Embeddings (all-MiniLM-L6-v2, CPU)
+Methods: 13-gram (the baseline), masked n-gram overlap, template matching (the default for gsm8k_test,
+curation/dedup/template_match.py, calibrated by bench/calibrate_template.py on the even test items' seed-0
+rewrites and the even train rows), embedding cosine alone, embedding + masked confirm, and masked OR
+embedding+confirm. Recall and flags are printed for the calibration half (even rows) and the report half
+(odd rows) apart: report the odd half, seed 1 and ``--style 2``. Each train flag is classed with the
+hand labels in bench/decontam_flag_labels.json (``sibling`` / ``false positive``; unlabelled ones listed). Embeddings (all-MiniLM-L6-v2, CPU)
 are computed once per text and cached in ``--cache`` so re-runs only time the decisions.
 """
 
@@ -26,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.rewrite_gsm8k import rewrite  # noqa: E402
+from bench import rewrite_gsm8k, rewrite_gsm8k_v2  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
 from curation.embedder import Embedder  # noqa: E402
@@ -55,6 +61,9 @@ def row(i: int, text: str) -> dict:
     return new_sample(stage="b", prompt_id=str(i), sample_index=0, messages=[{"role": "user", "content": text}])
 
 
+LABELS = Path(__file__).with_name("decontam_flag_labels.json")
+
+
 def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict[str, range], flags: dict) -> dict:
     step = Decontaminate(cfg)
     if embedder is not None:
@@ -63,65 +72,100 @@ def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict
     rows = [row(i, t) for i, t in enumerate(texts)]
     t0 = time.perf_counter()
     step(rows)
-    dt = time.perf_counter() - t0
-    out = {"seconds": round(dt, 2)}
+    out = {"seconds": round(time.perf_counter() - t0, 2)}
+    labels = json.loads(LABELS.read_text()) if LABELS.exists() else {}
     for g, rng in groups.items():
         hit = [i for i in rng if rows[i]["status"] == "rejected"]
         out[g] = len(hit) / len(rng)
+        for half, par in (("cal", 0), ("rep", 1)):  # even rows calibrate, odd rows report
+            out[f"{g}_{half}"] = sum((i - rng.start) % 2 == par for i in hit) / len(range(par, len(rng), 2))
         if g != "clean":
             right = sum(rows[i]["reject_reason"].startswith(f"contaminated: gsm8k_test#{i - rng.start} ") for i in hit)
             out[g + "_right_item"] = right / len(rng)
         else:
             out["clean_flags"] = len(hit)
-            flags[name] = [{"train_row": i - rng.start, "reason": rows[i]["reject_reason"]} for i in hit]
+            pairs = [(i - rng.start, rows[i]["reject_reason"].split("#")[1].split(" ")[0], rows[i]["reject_reason"]) for i in hit]
+            flags[name] = [{"train_row": r, "item": it, "label": labels.get(f"{r}~{it}", "unlabelled"), "reason": why}
+                           for r, it, why in pairs]
+            for lab in ("sibling", "false positive", "unlabelled"):
+                out[lab] = sum(f["label"] == lab for f in flags[name])
     return out
+
+
+def cost(train: list[str]) -> None:
+    """Seconds per 10k rows of the template matcher vs the plain 13-gram test (same rows, same process)."""
+    texts = (train * 2)[:10_000]
+    secs = {}
+    for name, extra in {"13-gram": {"template": False}, "13-gram + template": {}}.items():
+        step = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", **extra))
+        step([row(-1, "warm up")])
+        best = []
+        for _ in range(3):
+            rows = [row(i, t) for i, t in enumerate(texts)]
+            t0 = time.perf_counter()
+            for k in range(0, len(rows), 1000):  # the pipeline's batches
+                step(rows[k : k + 1000])
+            best.append(time.perf_counter() - t0)
+        secs[name] = min(best)
+        print(f"{name:20s} {secs[name]:6.2f} s per 10k rows (best of 3, batches of 1,000)")
+    print(f"ratio template+13-gram / 13-gram: x{secs['13-gram + template'] / secs['13-gram']:.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-embedding", action="store_true")
+    ap.add_argument("--cost", action="store_true", help="only time the template matcher vs 13-grams per 10k rows")
     ap.add_argument("--cache", default="/tmp/bench_decontam_emb.npz")
     ap.add_argument("--flags", default="/tmp/decontam_flags.json")
     ap.add_argument("--masked-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--short-penalty", type=float, help="masked_short_penalty; default: DecontamConfig's")
     ap.add_argument("--confirm-threshold", type=float, help="default: DecontamConfig's")
-    ap.add_argument("--seed", type=int, default=0, help="rewrite seed (thresholds were chosen on seed 0; 1 is held out)")
+    ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
+    ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
+    ap.add_argument("--style", type=int, default=1, choices=(1, 2), help="1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
     args = ap.parse_args()
+    train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
+    if args.cost:
+        return cost(train)
     bench = load_benchmark("gsm8k_test")
     print(bench.coverage["line"])
-    train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
     rng = random.Random(args.seed)
+    rewrite = (rewrite_gsm8k if args.style == 1 else rewrite_gsm8k_v2).rewrite
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train
     n = len(bench.items)
     groups = {"verbatim": range(0, n), "rewritten": range(n, 2 * n), "clean": range(2 * n, 2 * n + len(train))}
     given = {"masked_threshold": args.masked_threshold, "masked_short_penalty": args.short_penalty,
-             "confirm_threshold": args.confirm_threshold}
+             "confirm_threshold": args.confirm_threshold, "template_threshold": args.template_threshold}
     base = dict(benchmarks=["gsm8k_test"], on="prompt", **{k: v for k, v in given.items() if v is not None})
-    methods = {"13-gram": {}, "masked n-gram": {"masked": True}}
+    off = {"template": False}
+    methods = {"13-gram": off, "masked n-gram": {"masked": True, **off}, "template (default)": {}}
     if not args.no_embedding:
-        methods |= {"embedding cos>=0.9": {"embedding": True, "embedding_threshold": 0.9},
-                    f"embedding cos>={args.candidate_cos}": {"embedding": True, "embedding_threshold": args.candidate_cos},
-                    "embedding+confirm": {"embedding": True, "embedding_threshold": args.candidate_cos, "embedding_confirm": "masked"},
-                    "masked OR embedding+confirm": {"masked": True, "embedding": True, "embedding_threshold": args.candidate_cos,
-                                                    "embedding_confirm": "masked"}}
+        cand = {"embedding": True, "embedding_threshold": args.candidate_cos}
+        methods |= {"embedding cos>=0.9": {"embedding": True, "embedding_threshold": 0.9, **off},
+                    f"embedding cos>={args.candidate_cos}": {**cand, **off},
+                    "embedding+confirm": {**cand, "embedding_confirm": "masked", **off},
+                    "masked OR embedding+confirm": {"masked": True, **cand, "embedding_confirm": "masked", **off}}
     emb = None if args.no_embedding else DiskCachedEmbedder(Path(args.cache), model="all-MiniLM-L6-v2", device="cpu", batch_size=64)
     flags: dict = {}
     results = {}
-    print(f"{len(texts)} rows: {n} verbatim + {n} rewritten test items, {len(train)} clean GSM8K train questions")
-    print(f"{'method':30s} {'verbatim':>8s} {'rewritten':>9s} {'(right item)':>12s} {'clean flags':>12s} {'seconds':>8s}")
+    print(f"{len(texts)} rows: {n} verbatim + {n} style-{args.style} seed-{args.seed} rewrites, {len(train)} clean GSM8K train questions")
+    print(f"{'method':28s} {'verbatim':>8s} {'rewritten':>9s} {'cal/rep':>13s} {'clean flags':>13s} {'cal/rep':>7s} "
+          f"{'sib/FP/unl':>10s} {'seconds':>7s}")
     for name, extra in methods.items():
         r = run(name, DecontamConfig(**base, **extra), texts, emb if extra.get("embedding") else None, groups, flags)
         results[name] = r
-        print(f"{name:30s} {r['verbatim']:8.3f} {r['rewritten']:9.3f} {r['rewritten_right_item']:12.3f} "
-              f"{r['clean_flags']:5d} ({100 * r['clean_flags'] / len(train):.2f}%) {r['seconds']:8.2f}")
-    b, m = results["13-gram"], results["masked n-gram"]
-    print(f"masked vs 13-gram baseline: rewritten recall {m['rewritten']:.3f} vs {b['rewritten']:.3f} "
+        nf = r["clean_flags"]
+        print(f"{name:28s} {r['verbatim']:8.3f} {r['rewritten']:9.4f} {r['rewritten_cal']:.4f}/{r['rewritten_rep']:.4f} "
+              f"{nf:5d} ({100 * nf / len(train):.2f}%) {round(r['clean_cal'] * 3737)}/{round(r['clean_rep'] * 3736)} "
+              f"{r['sibling']}/{r['false positive']}/{r['unlabelled']} {r['seconds']:7.2f}")
+    b, m = results["13-gram"], results["template (default)"]
+    print(f"template vs 13-gram baseline: rewritten recall {m['rewritten']:.4f} vs {b['rewritten']:.4f} "
           f"(x{m['rewritten'] / max(b['rewritten'], 1e-9):.1f}); scan time x{m['seconds'] / max(b['seconds'], 1e-9):.1f}")
     Path(args.flags).write_text(json.dumps(flags, indent=1))
-    print(f"flags on the clean corpus per method: {args.flags}")
+    print(f"flags on the clean corpus per method (with their labels): {args.flags}")
 
 
 if __name__ == "__main__":

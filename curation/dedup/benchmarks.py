@@ -72,6 +72,7 @@ class BenchmarkDef:
     sha256: str | None = None
     license: str = "unknown"
     description: str = ""
+    template_match: bool = False  # decontam's template matcher is on for it by default (calibrated on it)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Benchmark:
     source: str = ""
     license: str = "unknown"
     coverage: dict = dc_field(default_factory=dict)
+    template_match: bool = False
 
 
 def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha: str | None) -> dict:
@@ -164,7 +166,7 @@ def _humaneval_items(path: str | None) -> list[BenchmarkItem]:
 
 BUILTIN: dict[str, BenchmarkDef] = {d.name: d for d in [
     BenchmarkDef("gsm8k_test", _gsm8k_items, 1319, "24660367b915bf2cc5d525cde0dd4654292fbd0e99518974cf7d734cd0dc9b62",
-                 "MIT", "GSM8K test split (openai/grade-school-math)"),
+                 "MIT", "GSM8K test split (openai/grade-school-math)", template_match=True),
     BenchmarkDef("humaneval", _humaneval_items, 164, "447337af723e3d397fe0b704a5bf6aaa075d0af493ccc58086a77107bfab8123", "MIT", "HumanEval (openai/human-eval)"),
 ]}
 
@@ -251,7 +253,7 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
         items = d.load(spec.path)
         source = spec.path or d.description
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
-                          coverage_of(spec.name, items, d.expected_items, d.sha256))
+                          coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     bench.coverage.update(license=bench.license, source=bench.source)
     if bench.coverage["complete"] is False:
         if not allow_partial:

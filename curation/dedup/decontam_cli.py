@@ -133,11 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
     ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
     ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")
+    ap.add_argument("--template", choices=("auto", "on", "off"), default="auto",
+                    help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test)")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
+                             template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
                              **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     matches, n, rep = scan(files, a.field, step)
     rep.update(rows=n, files=[str(f) for f in files], matches=matches,
                settings={"ngram": cfg.ngram, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
+                         "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

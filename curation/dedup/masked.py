@@ -25,6 +25,7 @@ items need more (see bench/RESULTS.md for the numbers).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -53,6 +54,7 @@ yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday janu
 august september october november december mr mrs ms dr""".split()) | PRONOUNS
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a corpus repeats its words: decide each (word, position kind) once
 def _mask(tok: str, sentence_start: bool) -> str | None:
     low = tok.lower()
     if tok[0].isdigit() or low in NUMBER_WORDS:

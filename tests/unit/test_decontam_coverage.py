@@ -100,9 +100,9 @@ REWRITE_0 = ("How much money in euros does Maria make daily at the market? Maria
 
 def test_masked_ngrams_catch_a_rewrite_that_13grams_miss():
     rows = [row("a", REWRITE_0), row("b", "Tom has 3 apples and buys 4 more. How many apples does he have now?")]
-    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))(rows)
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", template=False))(rows)
     assert [r["status"] for r in rows] == ["accepted", "accepted"]
-    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", masked=True))(rows)
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", masked=True, template=False))(rows)
     assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#0 masked 3-gram c=")
     assert rows[1]["status"] == "accepted"
     rep = contamination_report(rows)

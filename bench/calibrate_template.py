@@ -1,0 +1,62 @@
+"""Fit the template matcher's weights and threshold (curation/dedup/template_match.py) on calibration data only.
+
+    python bench/calibrate_template.py            # prints WEIGHTS and THRESHOLD to paste into template_match.py
+
+Calibration half: style-1 rewrites (bench/rewrite_gsm8k.py, seed 0) of the *even* GSM8K test items are the
+positives (their pair with the item they copy); every candidate pair of the *even* GSM8K train rows is a
+negative (a few are genuine siblings: the fit tolerates them). The threshold is the score that keeps
+``--recall`` of the calibration rewrites. bench/bench_decontam.py reports the odd items, the odd train rows,
+rewrite seed 1 and the second rewrite style (bench/rewrite_gsm8k_v2.py), none of which is seen here.
+Needs scikit-learn (a bench-only dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.rewrite_gsm8k import rewrite  # noqa: E402
+from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
+from curation.dedup.template_match import FEATURES, TemplateIndex  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--recall", type=float, default=0.992, help="share of calibration rewrites the threshold keeps")
+    ap.add_argument("--C", type=float, default=10.0, help="inverse L2 strength of the logistic regression")
+    args = ap.parse_args()
+    from sklearn.linear_model import LogisticRegression
+
+    items = load_benchmark("gsm8k_test").items
+    train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
+    rng = random.Random(0)
+    rewrites = [rewrite(it.prompt, rng) for it in items]
+    cal_items = list(range(0, len(items), 2))
+    cal_train = [train[i] for i in range(0, len(train), 2)]
+    idx = TemplateIndex([("gsm8k_test", it) for it in items])
+    r, c, f = idx.features([rewrites[i] for i in cal_items])
+    pos = f[c == np.asarray(cal_items)[r]]
+    _, _, neg = idx.features(cal_train)
+    lr = LogisticRegression(C=args.C, max_iter=5000).fit(np.concatenate([pos, neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))])
+    w = np.round(lr.coef_[0], 2)
+    pos_score = np.full(len(cal_items), -np.inf)
+    np.maximum.at(pos_score, r[c == np.asarray(cal_items)[r]], pos @ w)  # the copied item's score (missing: -inf)
+    thr = float(np.round(np.quantile(pos_score, 1 - args.recall), 2))
+    rn, _, fn = idx.features(cal_train)
+    best = np.full(len(cal_train), -np.inf)
+    np.maximum.at(best, rn, fn @ w)
+    print(f"features {FEATURES}")
+    print(f"WEIGHTS = {tuple(float(x) for x in w)}\nTHRESHOLD = {thr}")
+    print(f"calibration half: rewrites caught {np.mean(pos_score >= thr):.4f} of {len(cal_items)}, "
+          f"train rows flagged {int(np.sum(best >= thr))} of {len(cal_train)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Template matching: rewritten benchmark copies (other values, names, units, wording, order) told apart
+from different problems that share a topic.
+
+Both texts are reduced to masked templates (:func:`curation.dedup.masked.template`: numbers -> ``#``,
+names -> ``@``, pronouns -> ``@p``, units dropped). A (row, item) pair is then scored by five features:
+
+* ``s``: IDF-weighted masked 2- and 3-gram overlap, the mean of shared / the item's mass and shared / the
+  row's mass (IDF over the benchmark's own items, so template phrases every item has weigh nothing);
+* ``z``: ``s`` against the item's *null*: (s - mean) / std of the item's ``s`` with every other benchmark
+  item. A short, generic item ("how much money does @ have left") matches many problems by chance and
+  needs much more than a long, specific one;
+* ``u``: IDF-weighted share of the item's content words (order-free, so reordered sentences keep it);
+* ``dq``: how many more or fewer quantities the row has than the item (a rewrite keeps the count);
+* ``log sd``: how spread the item's null is;
+* ``gap``: ``z`` minus the best ``z`` of the row's other items. A rewrite stands out against one item; a
+  same-topic problem (ages, marbles) scores alike against several.
+
+The score is ``weights . (s, z, u, dq, log sd, gap)``; a row is contaminated by its best-scoring item when the
+score reaches the threshold. The weights are a logistic regression fitted by ``bench/bench_decontam.py
+--calibrate`` on the calibration half only (even GSM8K test items' rewrites vs even GSM8K train rows); the
+figures in bench/RESULTS.md are on the other halves and on a rewrite style never calibrated on. Only the
+few best items per row by ``z`` are scored, so the cost is one sparse product per batch.
+
+    >>> from curation.dedup.benchmarks import load_benchmark
+    >>> from curation.dedup.template_match import THRESHOLD, TemplateIndex
+    >>> idx = TemplateIndex([("gsm8k_test", it) for it in load_benchmark("gsm8k_test").items])
+    >>> item, score, features = idx.best(["Maria's hens lay 20 eggs a day. She eats five for breakfast each morning "
+    ...     "and bakes cakes for her pals every day with six. She sells the remainder at the market daily for $3 per "
+    ...     "fresh hen egg. How much in euros does she make every day at the market?"])[0]
+    >>> item, score >= THRESHOLD
+    (('gsm8k_test', '0'), True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from curation.dedup.masked import template
+
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
+#: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
+WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
+THRESHOLD = -0.14
+MAX_DF = 0.1  # content words in more than this share of items weigh nothing
+GRAM_MAX_DF = 0.1  # same for masked n-grams
+MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
+Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
+SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
+_SKIP = frozenset(("#", "@", "@p"))
+
+
+_BITS = 20  # bits per token id in an n-gram code (n <= 3, the top bits say n)
+
+
+def _distinct(row: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((code, row))
+    row, code = row[order], code[order]
+    new = np.ones(len(row), bool)
+    new[1:] = (row[1:] != row[:-1]) | (code[1:] != code[:-1])
+    return row[new], code[new]
+
+
+def _gram_codes(ids: list[list[int]], ns: tuple[int, ...], skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, code) of every distinct token n-gram of each row (token ids -> one uint64 per n-gram)."""
+    lens = np.fromiter((len(x) for x in ids), np.int64, len(ids))
+    tid = np.fromiter((t for x in ids for t in x), np.uint64, int(lens.sum()))
+    if len(tid) and int(tid.max()) >= 1 << _BITS:
+        raise ValueError(f"template matching: more than {1 << _BITS} distinct tokens in one batch")
+    row_of = np.repeat(np.arange(len(ids)), lens)
+    end = np.repeat(np.cumsum(lens), lens)
+    rows, codes = [], []
+    for n in ns:
+        m = max(len(tid) - n + 1, 0)
+        code = np.full(m, n, np.uint64) << np.uint64(3 * _BITS)
+        for k in range(n):
+            code |= tid[k : k + m] << np.uint64(_BITS * (n - 1 - k))
+        ok = np.arange(m) + n <= end[:m]
+        if skip is not None and n == 1:
+            ok &= ~np.isin(tid[:m], skip)
+        rows.append(row_of[:m][ok])
+        codes.append(code[ok])
+    return _distinct(np.concatenate(rows), np.concatenate(codes))
+
+
+class _Vocab:
+    """n-gram codes of the benchmark items with IDF weights; codes no item has are unknown (weight ``unknown``)."""
+
+    def __init__(self, row: np.ndarray, code: np.ndarray, n: int, max_df: float = 1.0):
+        uniq, df = np.unique(code, return_counts=True)
+        # terms in more than max_df of the items say nothing: left out (weight 0, and no sparse entries)
+        common = df > max(max_df * n, 1)
+        self.common, self.codes = uniq[common], uniq[~common]
+        self.idf = np.log((n + 1) / (df[~common] + 1.0))
+        self.unknown = float(np.log(n + 1))
+        self.items = self.encode(row, code, n)[0].multiply(self.idf[None, :]).tocsr()
+        self.mass = np.maximum(np.asarray(self.items.sum(1)).ravel(), 1e-9)
+
+    def encode(self, row: np.ndarray, code: np.ndarray, n_rows: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Binary term matrix of distinct (row, code) pairs and each row's IDF mass (an unknown term weighs
+        ``unknown``, a common one nothing)."""
+        pos = np.minimum(np.searchsorted(self.codes, code), max(len(self.codes) - 1, 0))
+        known = self.codes[pos] == code if len(self.codes) else np.zeros(len(code), bool)
+        cpos = np.minimum(np.searchsorted(self.common, code), max(len(self.common) - 1, 0))
+        common = self.common[cpos] == code if len(self.common) else np.zeros(len(code), bool)
+        w = np.where(known, self.idf[pos] if len(self.idf) else 0.0, np.where(common, 0.0, self.unknown))
+        m = sparse.csr_matrix((np.ones(int(known.sum())), (row[known], pos[known])), shape=(n_rows, len(self.codes)))
+        return m, np.bincount(row, w, n_rows)
+
+
+class TemplateIndex:
+    """Masked-template features of benchmark problem statements, with each item's null (see module doc)."""
+
+    def __init__(self, items: list[tuple[str, "object"]], ns: tuple[int, ...] = (2, 3), k: int = 3,
+                 null_rows: int = 2000, seed: int = 0):
+        self.items = [(bench, it.item_id) for bench, it in items]
+        self.ns, self.k = ns, k
+        toks = [template(it.prompt) for _, it in items]
+        self.tokens: dict[str, int] = {t: k for k, t in enumerate(sorted(_SKIP))}
+        ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
+        self.skip = np.arange(len(_SKIP), dtype=np.uint64)
+        self.grams = _Vocab(*_gram_codes(ids, ns), len(ids), max_df=GRAM_MAX_DF)
+        self.words = _Vocab(*_gram_codes(ids, (1,), self.skip), len(ids), max_df=MAX_DF)
+        self.quantities = np.array([t.count("#") for t in toks])
+        self.mu, self.sd = self._null(ids, null_rows, seed)
+
+    def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        # each item's s against (a sample of) the other items: its chance level and spread
+        n = len(ids)
+        ref = np.arange(n) if n <= null_rows else np.sort(np.random.default_rng(seed).choice(n, null_rows, replace=False))
+        r, c, s = self._overlap([ids[i] for i in ref])
+        keep = ref[r] != c  # not the item with itself
+        c, s = c[keep], s[keep]
+        m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
+        mean = np.bincount(c, s, n) / m
+        var = np.bincount(c, s * s, n) / m - mean**2
+        return mean, np.sqrt(np.maximum(var, 0) + SD_FLOOR**2)
+
+    def _ids(self, toks: list[list[str]]) -> list[list[int]]:
+        local = dict(self.tokens)  # tokens no item has get batch-local ids: their n-grams are unknown
+        return [[local.setdefault(t, len(local)) for t in x] for x in toks]
+
+    def _overlap(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m, rm = self.grams.encode(*_gram_codes(ids, self.ns), len(ids))
+        shared = (m @ self.grams.items.T).tocoo()
+        r, c, v = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
+        rm = np.maximum(rm, 1e-9)
+        return r, c, (v / self.grams.mass[c] + v / rm[r]) / 2
+
+    def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
+        toks = [template(t) for t in texts]
+        ids = self._ids(toks)
+        r, c, s = self._overlap(ids)
+        z = (s - self.mu[c]) / self.sd[c]
+        near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
+        r, c, s, z = r[near], c[near], s[near], z[near]
+        order = np.lexsort((-z, r))
+        r, c, s, z = r[order], c[order], s[order], z[order]
+        first = np.searchsorted(r, r, "left")
+        keep = (np.arange(len(r)) - first) < self.k
+        r, c, s, z = r[keep], c[keep], s[keep], z[keep]
+        first = np.searchsorted(r, r, "left")  # each row's best item, now at its group's start
+        nxt = np.minimum(first + 1, max(len(r) - 1, 0))
+        second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], Z_MIN)  # the row's runner-up
+        gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
+        words = self.words.encode(*_gram_codes(ids, (1,), self.skip), len(ids))[0]
+        u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
+        q = np.array([t.count("#") for t in toks])
+        dq = np.abs(q[r] - self.quantities[c])
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap], 1)
+
+    def best(self, texts: list[str], weights: tuple[float, ...] = WEIGHTS) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
+        """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""
+        if not texts or not self.items:
+            return {}
+        r, c, f = self.features(texts)
+        score = f @ np.asarray(weights, dtype=float)
+        out: dict[int, tuple[tuple[str, str], float, tuple[float, ...]]] = {}
+        for row, item, sc, feats in zip(r.tolist(), c.tolist(), score.tolist(), f.tolist()):
+            if row not in out or sc > out[row][1]:
+                out[row] = (self.items[item], sc, tuple(feats))
+        return out

@@ -1,0 +1,82 @@
+"""Rewritten contamination by template matching (curation/dedup/template_match.py): a copy with other values,
+names and wording is caught and named; a different problem built on the same template is not."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from curation.dedup.benchmarks import load_benchmark, shared_data_file
+from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from curation.dedup.template_match import FEATURES, THRESHOLD, TemplateIndex
+from ground.record import new_sample
+
+ITEMS = load_benchmark("gsm8k_test").items
+# hand-written rewrites (not bench/rewrite_gsm8k.py): every value, the names and some wording changed
+REWRITE_7 = ("Maria is downloading a 350 GB file. Usually she can download 5 GB/minute, but 60% of the way through the "
+             "download, her computer forces a restart to install updates, which takes 15 minutes. Then Maria must restart "
+             "the download from the start. How long does it take to download the file?")
+REWRITE_6 = ("Lyon has three times as many sheep as Nantes. Nantes has 5 times as many sheep as Brest. If Brest has 30 "
+             "sheep, how many sheep do Lyon, Nantes, and Brest have altogether?")
+# the same opening template as items 6 and 7, but other problems (other facts, another question)
+SAME_TEMPLATE_6 = ("Lyon has three times as many sheep as Nantes. Nantes sells 5 of its sheep to Brest every month. "
+                   "After a year, how many sheep has Brest bought?")
+SAME_TEMPLATE_7 = "Carla is downloading a 200 GB file. She pays $5 per GB to her internet provider. How much does the download cost her?"
+
+
+def row(pid: str, prompt: str) -> dict:
+    return new_sample(stage="gen", prompt_id=pid, sample_index=0, messages=[{"role": "user", "content": prompt}])
+
+
+def test_items_are_what_the_rewrites_copy():
+    assert ITEMS[7].prompt.startswith("Carla is downloading a 200 GB file. Normally she can download 2 GB/minute")
+    assert ITEMS[6].prompt.startswith("Toulouse has twice as many sheep as Charleston. Charleston has 4 times")
+
+
+def test_rewrites_caught_by_default_and_same_template_problems_kept():
+    texts = [REWRITE_7, REWRITE_6, SAME_TEMPLATE_6, SAME_TEMPLATE_7]
+    plain = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", template=False))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["status"] for r in plain] == ["accepted"] * 4  # 13-grams see none of them
+    step = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))  # template: on for gsm8k_test
+    rows = step([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["status"] for r in rows] == ["rejected", "rejected", "accepted", "accepted"]
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#7 template score=")
+    assert rows[1]["reject_reason"].startswith("contaminated: gsm8k_test#6 template score=")
+    assert "maria is downloading a 350 gb file" in rows[0]["reject_reason"]
+    m = REASON_RE.match(rows[0]["reject_reason"])
+    assert m and m["bench"] == "gsm8k_test" and m["item"] == "7" and float(m["method"].split("=")[1]) >= THRESHOLD
+    assert contamination_report(rows)["per_benchmark"]["gsm8k_test"]["methods"] == {"template": 2}
+    # the kept ones are near misses of those very items, scored below the threshold
+    near = step._template.best([SAME_TEMPLATE_6, SAME_TEMPLATE_7])
+    assert [near[k][0] for k in (0, 1)] == [("gsm8k_test", "6"), ("gsm8k_test", "7")]
+    assert all(near[k][1] < THRESHOLD for k in (0, 1)) and len(near[0][2]) == len(FEATURES)
+
+
+def test_template_is_off_for_custom_benchmarks_unless_asked():
+    mine = {"name": "mine", "path": str(shared_data_file("gsm8k/test.jsonl")), "field": "question"}
+    rows = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt"))([row("a", REWRITE_7)])
+    assert rows[0]["status"] == "accepted"  # not calibrated for an arbitrary benchmark: off by default
+    step = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt", template=True))
+    rows = step([row("a", REWRITE_7)])
+    assert rows[0]["reject_reason"].startswith("contaminated: mine#7 template score=")
+    # the step pickles without its index (Ray ships it to workers) and rebuilds it there
+    again = pickle.loads(pickle.dumps(step))
+    assert again._template is None
+    assert again([row("b", REWRITE_7)])[0]["reject_reason"].startswith("contaminated: mine#7 template score=")
+
+
+def test_a_stricter_threshold_lets_the_rewrite_through():
+    score = TemplateIndex([("gsm8k_test", it) for it in ITEMS]).best([REWRITE_6])[0][1]
+    cfg = DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", template_threshold=round(score + 0.5, 2))
+    assert Decontaminate(cfg)([row("a", REWRITE_6)])[0]["status"] == "accepted"
+    with pytest.raises(ValueError, match="template_threshold"):
+        DecontamConfig(template_threshold=1000.0)
+
+
+def test_too_few_items_for_a_null_turns_template_off(tmp_path, caplog):
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:10]))
+    step = Decontaminate(DecontamConfig(benchmarks=[{"name": "small", "path": str(small), "field": "question"}], on="prompt", template=True))
+    assert step([row("a", REWRITE_7)])[0]["status"] == "accepted" and step._template is None
+    assert "template matching needs >= 50 benchmark items, got 10: off" in caplog.text
