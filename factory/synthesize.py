@@ -63,6 +63,33 @@ def synth_files(recipe) -> list[str]:
     return [sy.template, *(p for p in (sy.personas, sy.topics) if isinstance(p, str)), *([sy.seeds.path] if sy.seeds else [])]
 
 
+def synth_checks(r, err) -> None:
+    """Recipe checks of the ``synthesize`` section (files exist, the teacher is named, sampling keys are valid)."""
+    from pydantic import ValidationError
+
+    from teachers.base import SamplingConfig
+
+    sy = r.synthesize
+    for key, p in (("template", sy.template), ("personas", sy.personas), ("topics", sy.topics), ("seeds", sy.seeds.path if sy.seeds else None)):
+        if isinstance(p, str) and not r.path(p).exists():
+            err(("synthesize", key, *(("path",) if key == "seeds" else ())), f"file not found: {r.path(p)}")
+    names = list(r.all_teachers())
+    if sy.teacher is not None and sy.teacher not in names:
+        err(("synthesize", "teacher"), f"unknown teacher {sy.teacher!r}; teachers: {names}")
+    try:
+        SamplingConfig(**{**r.teacher.sampling.model_dump(), **sy.sampling})
+    except ValidationError as e:
+        d = e.errors()[0]
+        err(("synthesize", "sampling"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
+    if r.path(sy.template).is_file():
+        try:
+            from teachers.synth import fill
+
+            fill(r.path(sy.template).read_text(encoding="utf-8"), "seed", 1, "c", "persona")
+        except (KeyError, IndexError, ValueError) as e:
+            err(("synthesize", "template"), f"unknown field {e} (fields: seed, k, persona, topic, condition)")
+
+
 def spec_of(recipe, n_seeds: int) -> tuple[SynthSpec, dict]:
     sy = recipe.synthesize
     t = recipe.all_teachers()[sy.teacher or recipe.teacher.name]

@@ -25,7 +25,7 @@ from teachers.cache import request_key
 from teachers.step import sampling_params
 
 _ITEM = re.compile(r"^\s*(?:\*\*)?(\d{1,3})\s*[.):]\s*(?:\*\*)?\s*(.*)$")
-_LABEL = re.compile(r"^(?:new |rewritten |harder )?(?:problem|question|prompt|instruction)\s*[:\-]\s*", re.I)
+_LABEL = re.compile(r"^(?:\*\*)?(?:new |rewritten |harder )?(?:problem|question|prompt|instruction)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
 PARSE_RULES = ("numbered", "single")
 
 
