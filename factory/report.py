@@ -246,7 +246,7 @@ def synth_section(manifest: dict) -> list[str]:
         return []
     counts = manifest.get("counts") or {}
     ag = syn.get("agreement") or {}
-    rows = [["seeds", syn.get("seeds")], ["new prompts parsed", syn.get("candidates")],
+    rows = [["seeds", syn.get("seeds")], ["parsed items (prompts and parse failures)", syn.get("candidates")],
             *[[f"dropped: {k}", v] for k, v in sorted((syn.get("rejects") or {}).items())], ["kept", syn.get("kept")],
             ["agreement mean / min", f'{ag.get("mean", "-")} / {ag.get("min", "-")}' if ag.get("n") else "-"],
             ["agreement histogram", ", ".join(f"{k}: {v}" for k, v in (ag.get("hist") or {}).items()) or "-"],
