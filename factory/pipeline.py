@@ -28,6 +28,7 @@ from factory.curate_pass import curate_store
 from factory.executor import stream_chunks
 from factory.recipe import Recipe, load_recipe
 from factory.run_schema import SCHEMA_VERSION
+from factory.synthesize import count_synthesized, synth_files, synthesize
 from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
 from ground.licensing import licenses
 from factory.store import RunStore
@@ -68,7 +69,7 @@ def fingerprint(recipe: Recipe) -> str:
     """Hash of the resolved recipe and the content of every input file it names."""
     reg = recipe.eval.regression if recipe.eval else None
     files = [recipe.source.path, recipe.prompt.template, recipe.prompt.system, recipe.eval.source.path if recipe.eval else None,
-             reg.source.path if reg else None, reg.template if reg else None]
+             reg.source.path if reg else None, reg.template if reg else None, *synth_files(recipe)]
     return sha(recipe.model_dump(mode="json"), [_file_sha(recipe.path(f)) for f in files if f], n=12)
 
 
@@ -124,8 +125,13 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     manifest = _start_manifest(recipe, str(recipe_file), fp, run_id, store)
     log.info("run %s -> %s", run_id, store.uri)
     try:
+        gen_recipe = recipe
+        if recipe.synthesize is not None:  # new prompts from seeds first; generation then reads them as its source
+            t0 = time.time()
+            gen_recipe, manifest["synthesis"] = synthesize(recipe, store, cache.uri if cache is not None else None)
+            timings["synthesize"] = round(time.time() - t0, 2)
         t0 = time.time()
-        manifest["generation"] = stream_chunks(recipe, store, cache.uri if cache is not None else None)
+        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None)
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
             fsutil.delete_tree(store.fs, store.p("curation"))
@@ -185,6 +191,8 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
     store.write_json("stats.json", {"schema_version": SCHEMA_VERSION, "stages": stats, "summary": summ, "cost": costs})
     timings["write"] = round(time.time() - t0, 2)
+    if recipe.synthesize is not None:
+        summ.update(count_synthesized(store))
     manifest.update(counts=summ, stages=stats, cost=costs)
 
 

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError, RecipeError
+from factory.synth_config import SynthesizeConfig
 from ground.source import PromptConfig, SourceConfig
 from teachers.base import PriceConfig, SamplingConfig
 
@@ -209,6 +210,8 @@ class Recipe(_Cfg):
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig, description="actor pools of the streaming stages")
     train: TrainConfig | None = Field(None, description="student training; null = no training")
     eval: EvalConfig | None = Field(None, description="held-out evaluation; null = none")
+    synthesize: SynthesizeConfig | None = Field(None, description="new prompts from seed prompts by a teacher, "
+                                                                  "before generation (docs/synthesize.md); null = off")
 
     #: set by load_recipe: the directory relative paths are resolved against
     base_dir: str = Field(".", exclude=True, description="(internal) recipe directory")

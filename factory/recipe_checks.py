@@ -102,6 +102,10 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
             if v.name == "judge" and _judges_itself(v.options, r.teacher):
                 err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
     _benchmarks(r, err)
+    if r.synthesize is not None:
+        from factory.synthesize import synth_checks
+
+        synth_checks(r, err)
     return errs
 
 

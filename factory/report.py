@@ -240,6 +240,22 @@ def _quality_sections(d: dict) -> list[str]:
     return s
 
 
+def synth_section(manifest: dict) -> list[str]:
+    """Prompt synthesis: new prompts parsed, dropped per step, kept, self-consistency agreement, synthesized rows."""
+    syn = manifest.get("synthesis")
+    if not syn:
+        return []
+    counts = manifest.get("counts") or {}
+    ag = syn.get("agreement") or {}
+    rows = [["seeds", syn.get("seeds")], ["parsed items (prompts and parse failures)", syn.get("candidates")],
+            *[[f"dropped: {k}", v] for k, v in sorted((syn.get("rejects") or {}).items())], ["kept", syn.get("kept")],
+            ["agreement mean / min", f'{ag.get("mean", "-")} / {ag.get("min", "-")}' if ag.get("n") else "-"],
+            ["agreement histogram", ", ".join(f"{k}: {v}" for k, v in (ag.get("hist") or {}).items()) or "-"],
+            ["synthesized rows accepted / rejected", f'{counts.get("synthesized_accepted", "-")} / {counts.get("synthesized_rejected", "-")}'],
+            ["teacher calls (write / self-consistency)", f'{syn.get("synth_teacher_calls", 0)} / {syn.get("sc_teacher_calls", 0)}']]
+    return ["<h2>Prompt synthesis</h2>", table("synth-table", ["", "value"], rows)]
+
+
 def _outcome_sections(d: dict, manifest: dict) -> list[str]:
     """Training, evaluation, capability regression, decontamination, stages and timings."""
     s = ["<h2>Training</h2>"]
@@ -263,6 +279,7 @@ def _outcome_sections(d: dict, manifest: dict) -> list[str]:
                  + (f', delta {reg["delta"]:+.3f}' if reg.get("delta") is not None else "")
                  + f', max drop {reg.get("max_drop")}: <b>{verdict}</b></p>')
     s += _decontam_section(manifest.get("contamination") or {})
+    s += synth_section(manifest)
     s.append("<h2>Stages</h2>")
     s.append(table("stage-table", ["stage", "in", "out", "dropped"],
                     [[st, i, o, i - o] for st, i, o in d["funnel"]]))

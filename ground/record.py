@@ -52,6 +52,12 @@ survivor_id    id of the row kept for the cluster (null if this row is the survi
 teacher_topk   JSON: per-token top-k logprobs when the recipe asks for them (else null)
 teacher_topk_meta  JSON: what teacher_topk means: source engine, raw (model distribution at temperature 1,
                before sampling warps) or not, sampling temperature / top_p, token ids or strings
+synthesized    the prompt was written by a teacher from a seed prompt (factory/synthesize.py)
+seed_id        synthesized: the prompt id of its seed
+synth_condition  synthesized: "persona: ..." or "topic: ..." it was conditioned on (null if none)
+synth_template_hash / synth_teacher  synthesized: sha256 of the synthesis template, and the teacher that wrote it
+agreement      self-consistency: share of the m teacher samples that gave the majority answer (the reference)
+reference_source  "source" (the source's reference field) | "self_consistency" (majority vote) | null
 """
 
 from __future__ import annotations
@@ -96,6 +102,14 @@ SCHEMA = pa.schema(
         ("survivor_id", pa.string()),
         ("teacher_topk", pa.string()),
         ("teacher_topk_meta", pa.string()),
+        # provenance of synthesized prompts (factory/synthesize.py); plain source rows: synthesized false
+        ("synthesized", pa.bool_()),
+        ("seed_id", pa.string()),
+        ("synth_condition", pa.string()),
+        ("synth_template_hash", pa.string()),
+        ("synth_teacher", pa.string()),
+        ("agreement", pa.float64()),
+        ("reference_source", pa.string()),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)

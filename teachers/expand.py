@@ -74,7 +74,7 @@ class Expander:
     def expand(self, rec: SourceRecord) -> list[dict]:
         fm, data = self.fields, rec.data or {}
         prompt, err = prompt_of(rec, fm)
-        pid = str(data.get(fm.id)) if fm.id and data.get(fm.id) is not None else sha(data if rec.data else rec.where, n=16)
+        pid = record_id(rec, fm)
         messages, err = self._messages(rec, prompt, err)
         t = self.teachers[self.default_teacher]
         if self.route_field is not None and self.route_field in data:
@@ -84,6 +84,7 @@ class Expander:
             ref = json.dumps(ref)
         source = json.dumps(data, ensure_ascii=False, default=str)[:100_000]
         category = str(data[fm.category]) if fm.category and fm.category in data else None
+        prov = provenance(data, ref)
         rows = []
         for k in range(t.n):
             params = sampling_params(t.sampling, k).to_dict()
@@ -91,12 +92,32 @@ class Expander:
                 stage=self.stage, prompt_id=pid, sample_index=k, messages=messages, chunk=rec.index // self.shard_size,
                 category=category, reference=ref, source=source, template_hash=self.template_hash, teacher=t.name,
                 engine=t.engine, model=t.model, params=json.dumps(params, sort_keys=True),
-                request_key=request_key(t.engine, t.model, messages, params, k),
+                request_key=request_key(t.engine, t.model, messages, params, k), **prov,
             )
             if err is not None:
                 reject(row, "source", f"{err} [{rec.where}]")
             rows.append(row)
         return rows
+
+
+def record_id(rec: SourceRecord, fm) -> str:
+    """A record's prompt id: its id field, else the hash of the record (or of its place, for a bad one)."""
+    data = rec.data or {}
+    return str(data.get(fm.id)) if fm.id and data.get(fm.id) is not None else sha(data if rec.data else rec.where, n=16)
+
+
+#: the source-record key under which factory/synthesize.py stores a synthesized prompt's provenance (JSON)
+SYNTH_KEY = "_synth"
+PROVENANCE = ("seed_id", "synth_condition", "synth_template_hash", "synth_teacher", "agreement", "reference_source")
+
+
+def provenance(data: dict, ref) -> dict:
+    """Provenance columns of a row: a synthesized record's ``_synth`` entry, else synthesized false."""
+    raw = data.get(SYNTH_KEY)
+    p = json.loads(raw) if isinstance(raw, str) else raw if isinstance(raw, dict) else None
+    if not p:
+        return {"synthesized": False, "reference_source": "source" if ref is not None else None}
+    return {"synthesized": True, **{k: p.get(k) for k in PROVENANCE}}
 
 
 def _ready_messages(rec: SourceRecord, name: str) -> tuple[list[dict], str | None]:

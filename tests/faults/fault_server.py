@@ -78,7 +78,7 @@ class FaultConfig:
     rl_requests: int | None = None
     rl_tokens: int | None = None
     rl_window_s: float = 1.0
-    answer: str = "echo"  # "echo" | "arith" (see scripted_answer)
+    answer: str = "echo"  # "echo" | "arith" (see scripted_answer) | "synth" (tests/faults/synth_script.py)
 
     def __post_init__(self):
         self.plan = tuple(self.plan)
@@ -279,7 +279,12 @@ class _Handler:
         return 200, payload, rl_headers
 
     def render(self, chat, key, req, max_tokens, prompt_tokens, kind) -> bytes:
-        answer = scripted_answer(req, key) if self.cfg.answer == "arith" else f"echo:{key}"
+        answer = scripted_answer(req, key) if self.cfg.answer in ("arith", "synth") else f"echo:{key}"
+        if self.cfg.answer == "synth":
+            from tests.faults.synth_script import synth_answer
+
+            msgs = req.get("messages") or []
+            answer = synth_answer(req, next((m.get("content") or "" for m in reversed(msgs) if m.get("role") == "user"), "")) or answer
         toks = fake_tokens(answer)
         cut = min(max_tokens, len(toks) - 1 if kind == "length" else len(toks))
         finish = "length" if cut < len(toks) else "stop"

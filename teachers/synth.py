@@ -1,0 +1,136 @@
+"""Prompt synthesis on the teacher side: the request a seed becomes, and the rule that parses the teacher's answer.
+
+    >>> from teachers.synth import parse_prompts
+    >>> parse_prompts("Here you go:\\n1. What is 2 + 3?\\n2) What is 7 + 1?\\n3.", "numbered", 200)
+    (['What is 2 + 3?', 'What is 7 + 1?'], ['empty item 3'])
+
+A template (Self-Instruct: "write k new problems like this one", Evol-Instruct: "rewrite this problem into a
+harder one") is filled with ``{seed}``, ``{k}``, ``{persona}``, ``{topic}`` and ``{condition}`` (a sentence
+naming the persona or topic, or empty). Each seed makes ``requests`` rows; request ``j`` of seed number ``i``
+is conditioned on entry ``(i * requests + j) % len(conditions)``, so every run picks the same ones. The rows
+are ordinary Sample rows (stage ``synth``) with their own request keys: the request cache and the
+:class:`teachers.step.GenerateStep` answer them like any generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ground.record import new_sample
+from teachers.cache import request_key
+from teachers.step import sampling_params
+
+_ITEM = re.compile(r"^\s*(?:\*\*)?(\d{1,3})\s*[.):]\s*(?:\*\*)?\s*(.*)$")
+_LABEL = re.compile(r"^(?:\*\*)?(?:new |rewritten |harder )?(?:problem|question|prompt|instruction)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
+PARSE_RULES = ("numbered", "single")
+
+
+def load_lines(value: list[str] | str | None, base: Path) -> list[str]:
+    """Personas or topics: a list as given, or a file (relative to ``base``) with one entry per non-empty line."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [v.strip() for v in value if v and v.strip()]
+    p = Path(value) if Path(value).is_absolute() else base / value
+    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def _clean(text: str) -> str:
+    t = _LABEL.sub("", text.strip()).strip()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'`":
+        t = t[1:-1].strip()
+    return t
+
+
+def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str], list[str]]:
+    """(prompts, problems): ``numbered`` takes every ``1.`` / ``1)`` item (continuation lines join their item);
+    ``single`` takes the whole completion as one prompt. A problem is a reason for a dropped item."""
+    if rule not in PARSE_RULES:
+        raise ValueError(f"parse rule must be one of {PARSE_RULES}, got {rule!r}")
+    if not text or not text.strip():
+        return [], ["empty completion"]
+    if rule == "single":
+        items = [("1", _clean(text))]
+    else:
+        items: list[tuple[str, str]] = []
+        for line in text.splitlines():
+            m = _ITEM.match(line)
+            if m:
+                items.append((m.group(1), m.group(2)))
+            elif items and line.strip():
+                items[-1] = (items[-1][0], items[-1][1] + "\n" + line.strip())
+        if not items:
+            return [], ["no numbered item in the completion"]
+        items = [(n, _clean(t)) for n, t in items]
+    out, problems = [], []
+    for n, t in items:
+        if not t:
+            problems.append(f"empty item {n}")
+        elif len(t) > max_chars:
+            problems.append(f"item {n} too long: {len(t)} chars > {max_chars}")
+        else:
+            out.append(t)
+    return out, problems
+
+
+def fill(template: str, seed: str, k: int, condition: str | None, kind: str | None) -> str:
+    """The template with its fields; ``{condition}`` is e.g. 'Write them for this persona: a baker.' or empty."""
+    persona = condition if kind == "persona" else ""
+    topic = condition if kind == "topic" else ""
+    cond = "" if not condition else (f"Write them for this persona: {condition}." if kind == "persona"
+                                     else f"Make them about this topic: {condition}.")
+    return template.format(seed=seed, k=k, persona=persona, topic=topic, condition=cond)
+
+
+@dataclass
+class SynthSpec:
+    """What a worker needs to turn seeds into synthesis requests (pickles small)."""
+
+    template: str
+    teacher: str
+    engine: str
+    model: str
+    sampling: dict
+    requests: int
+    k: int
+    conditions: list[str] = field(default_factory=list)
+    kind: str | None = None  # "persona" | "topic"
+
+    @property
+    def template_hash(self) -> str:
+        return hashlib.sha256(self.template.encode()).hexdigest()[:16]
+
+    def condition(self, seed_index: int, j: int) -> str | None:
+        return self.conditions[(seed_index * self.requests + j) % len(self.conditions)] if self.conditions else None
+
+    def rows(self, seed_id: str, seed_index: int, seed_text: str, chunk: int) -> list[dict]:
+        """One Sample row per request of this seed (stage ``synth``, sample index = request number)."""
+        out = []
+        for j in range(self.requests):
+            cond = self.condition(seed_index, j)
+            messages = [{"role": "user", "content": fill(self.template, seed_text, self.k, cond, self.kind)}]
+            params = sampling_params(self.sampling, j).to_dict()
+            out.append(new_sample(stage="synth", prompt_id=seed_id, sample_index=j, messages=messages, chunk=chunk,
+                                  teacher=self.teacher, engine=self.engine, model=self.model,
+                                  params=json.dumps(params, sort_keys=True), template_hash=self.template_hash,
+                                  request_key=request_key(self.engine, self.model, messages, params, j),
+                                  source=json.dumps({"condition": cond}, ensure_ascii=False)))
+        return out
+
+
+def generate_cached(step, rows: list[dict]) -> list[dict]:
+    """A :class:`teachers.step.GenerateStep` over ``rows``, the request cache answering what it already holds."""
+    from teachers.base import GenResult
+    from teachers.step import apply_result
+
+    if step.cache is not None and rows:
+        hits = step.cache.get_many([r["request_key"] for r in rows])
+        for r in rows:
+            if r["request_key"] in hits:
+                res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
+                apply_result(r, res, {}, cache_hit=True)
+    return step(rows)

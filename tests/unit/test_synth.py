@@ -1,0 +1,123 @@
+"""Prompt synthesis pieces in process: parse rules, template filling and conditioning, the self-consistency
+majority and threshold, provenance columns, the recipe section's checks (tests/integration/test_synthesize.py runs
+the whole stage on Ray)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ground.errors import RecipeError
+from ground.source import FieldMap, SourceRecord
+from teachers.expand import provenance, record_id
+from teachers.synth import SynthSpec, fill, load_lines, parse_prompts
+from tests.conftest import ROOT
+from verifiers.answer_key import extractor, extractor_for, majority, math_answer, text_answer
+from verifiers.math_answer import MathAnswer
+
+
+@pytest.mark.parametrize("text, rule, want, problems", [
+    ("Sure!\n1. What is 2 + 3?\n2) What is 7 + 1?\n3.", "numbered", ["What is 2 + 3?", "What is 7 + 1?"], ["empty item 3"]),
+    ("1. A train leaves at 3.\n   How far does it go?\n2. **Problem:** \"Add 4 and 5.\"", "numbered",
+     ["A train leaves at 3.\nHow far does it go?", "Add 4 and 5."], []),
+    ("What is 2 + 3? What is 4 + 4?", "numbered", [], ["no numbered item in the completion"]),
+    ("New problem: \"What is 12 + 30?\"", "single", ["What is 12 + 30?"], []),
+    ("   ", "single", [], ["empty completion"]),
+    (None, "numbered", [], ["empty completion"]),
+    ("1. " + "x" * 30, "numbered", [], ["item 1 too long: 30 chars > 20"]),
+])
+def test_parse_rules(text, rule, want, problems):
+    assert parse_prompts(text, rule, 20 if "x" * 30 in (text or "") else 2000) == (want, problems)
+
+
+def test_parse_rule_must_be_known():
+    with pytest.raises(ValueError, match="parse rule must be one of"):
+        parse_prompts("1. a", "bullets", 100)
+
+
+def test_shipped_templates_fill_every_field():
+    for name in ("self_instruct.txt", "evol_instruct.txt"):
+        tpl = (ROOT / "recipes" / "prompts" / name).read_text(encoding="utf-8")
+        out = fill(tpl, "What is 2 + 3?", 4, "a baker", "persona")
+        assert "What is 2 + 3?" in out and "Write them for this persona: a baker." in out and "{" not in out
+    assert "Make them about this topic: trains." in fill("{condition}", "s", 1, "trains", "topic")
+    assert fill("{condition}|{persona}|{topic}", "s", 1, None, None) == "||"
+
+
+def test_conditions_rotate_per_seed_and_request_and_rows_are_requests(tmp_path):
+    (tmp_path / "p.txt").write_text("# comment\na baker\n\na pupil\n")
+    conds = load_lines("p.txt", tmp_path)
+    assert conds == ["a baker", "a pupil"]
+    spec = SynthSpec("{seed} x{k} {condition}", "t", "hf_local", "m", {"temperature": 0.9, "max_tokens": 10, "seed": 2},
+                     requests=3, k=4, conditions=conds, kind="persona")
+    rows = spec.rows("s7", 1, "What is 1 + 2?", chunk=0)
+    assert [json.loads(r["source"])["condition"] for r in rows] == ["a pupil", "a baker", "a pupil"]  # (1*3 + j) % 2
+    assert [r["sample_index"] for r in rows] == [0, 1, 2] and len({r["request_key"] for r in rows}) == 3
+    assert json.loads(rows[0]["messages"]) == [{"role": "user", "content": "What is 1 + 2? x4 Write them for this persona: a pupil."}]
+    assert rows == spec.rows("s7", 1, "What is 1 + 2?", chunk=0)  # deterministic: the request cache answers a re-run
+
+
+def test_majority_agreement_and_threshold():
+    math = extractor("math_answer")
+    # 3 of 5 agree on 7 ("7.0" and "#### 7" normalise to the same number); a failed sample counts against
+    assert majority(["#### 7", "so 7.0", "3 + 4 = 7", "#### 8", None], math) == ("7", 0.6, 3)
+    assert majority(["#### 7", "#### 8"], math) == ("7", 0.5, 1)  # a tie goes to the answer seen first
+    assert majority(["I cannot tell.", None], math) == (None, 0.0, 0)
+    assert majority(["Paris.", " paris", "Lyon"], extractor(None)) == ("paris", 2 / 3, 2)
+    assert math_answer("1,000.0 apples") == "1000" and text_answer("  Hello   World. ") == "hello world"
+    # the key a majority writes is what the math verifier accepts
+    assert MathAnswer().verify({"completion": "It is 0.5", "reference": majority(["#### 1/2", "1/2"], math)[0]}).score == 1.0
+    assert extractor_for(["pii", "math_answer"]) == "math_answer" and extractor_for(["judge"]) == "text"
+    with pytest.raises(ValueError, match="unknown answer extractor 'nope'"):
+        extractor("nope")
+
+
+def test_provenance_columns_of_synthesized_and_source_records():
+    fm = FieldMap(prompt="q", reference="a", id="id")
+    synth = {"q": "What is 1 + 2?", "a": "3", "id": "x1", "_synth": json.dumps(
+        {"seed_id": "s0", "synth_condition": "persona: a baker", "synth_template_hash": "abc", "synth_teacher": "t",
+         "agreement": 0.75, "reference_source": "self_consistency"})}
+    assert provenance(synth, "3") == {"synthesized": True, "seed_id": "s0", "synth_condition": "persona: a baker",
+                                      "synth_template_hash": "abc", "synth_teacher": "t", "agreement": 0.75,
+                                      "reference_source": "self_consistency"}
+    assert provenance({"q": "x"}, "3") == {"synthesized": False, "reference_source": "source"}
+    assert provenance({"q": "x"}, None) == {"synthesized": False, "reference_source": None}
+    assert record_id(SourceRecord(0, synth), fm) == "x1"
+
+
+def _recipe(tmp: Path, synth: str) -> Path:
+    (tmp / "s.jsonl").write_text('{"question": "What is 1 + 2?", "answer": "3"}\n')
+    (tmp / "t.txt").write_text("{seed} {k}\n")
+    (tmp / "r.yaml").write_text(f"""name: s
+source: {{path: s.jsonl}}
+prompt: {{template: {ROOT}/recipes/prompts/arith.txt}}
+teacher: {{model: smollm2-135m-instruct}}
+synthesize: {synth}
+""")
+    return tmp / "r.yaml"
+
+
+@pytest.mark.parametrize("synth, loc, msg", [
+    ("{template: t.txt, personas: [a], topics: [b]}", "synthesize", "set personas or topics, not both"),
+    ("{template: nope.txt}", "synthesize.template", "file not found"),
+    ("{template: t.txt, teacher: other}", "synthesize.teacher", "unknown teacher 'other'"),
+    ("{template: t.txt, personas: people.txt}", "synthesize.personas", "file not found"),
+    ("{template: t.txt, sampling: {temperature: -1}}", "synthesize.sampling", "greater than or equal to 0"),
+    ("{template: t.txt, parse: bullets}", "synthesize.parse", "numbered"),
+])
+def test_bad_synthesize_sections_name_the_field(tmp_path, synth, loc, msg):
+    from factory.recipe import load_recipe
+
+    with pytest.raises(RecipeError) as e:
+        load_recipe(str(_recipe(tmp_path, synth)))
+    assert loc in str(e.value) and msg in str(e.value)
+
+
+def test_a_good_section_validates_with_defaults(tmp_path):
+    from factory.recipe import load_recipe
+
+    r = load_recipe(str(_recipe(tmp_path, "{template: t.txt, personas: [a baker], self_consistency: {samples: 3}}")))
+    assert r.synthesize.k == 4 and r.synthesize.parse == "numbered" and r.synthesize.self_consistency.min_agreement == 0.6
+    assert r.synthesize.dedup.minhash == {"ngram": 3, "threshold": 0.7} and r.synthesize.include_source is True
