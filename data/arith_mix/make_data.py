@@ -2,9 +2,9 @@
 
     python data/arith_mix/make_data.py      # deterministic: re-running rewrites the same files
 
-Categories (source field ``category``): ``add2`` (two-digit + two-digit), ``add3`` (three-digit + three-digit),
-``sub2`` (two-digit - two-digit, never negative), ``mul1`` (one-digit * two-digit). The training pool is skewed
-(70% ``add2``, 10% each of the others), the test split is balanced (25 each): a student trained on a random
+Categories (source field ``category``): ``add2`` (two-digit + two-digit), ``add21`` (two-digit + one-digit),
+``sub21`` (two-digit - one-digit), ``mul10`` (two-digit * 10): sums the bundled 135M teacher can get right with a
+few-shot prompt, in four shapes. The training pool is skewed (70% ``add2``, 10% each of the others), the test split is balanced (25 each): a student trained on a random
 draw of the pool sees few of the minority categories, so its failures are concentrated there, and a loop that
 reads its failures on a dev split (carved from the pool) can go and fetch more of them. No question appears in
 both files, nor twice (an addition or multiplication counts once whichever way round it is asked).
@@ -17,8 +17,8 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-POOL = {"add2": 420, "add3": 60, "sub2": 60, "mul1": 60}
-TEST = {"add2": 25, "add3": 25, "sub2": 25, "mul1": 25}
+POOL = {"add2": 420, "add21": 60, "sub21": 60, "mul10": 60}
+TEST = {"add2": 25, "add21": 25, "sub21": 25, "mul10": 25}
 SEED = 2026
 
 
@@ -27,14 +27,14 @@ def item(cat: str, rng: random.Random) -> tuple[tuple, str, int]:
     if cat == "add2":
         a, b = rng.randint(10, 99), rng.randint(10, 99)
         return ("+", *sorted((a, b))), f"What is {a} + {b}?", a + b
-    if cat == "add3":
-        a, b = rng.randint(100, 999), rng.randint(100, 999)
+    if cat == "add21":
+        a, b = rng.randint(10, 99), rng.randint(2, 9)
         return ("+", *sorted((a, b))), f"What is {a} + {b}?", a + b
-    if cat == "sub2":
-        a, b = sorted((rng.randint(10, 99), rng.randint(10, 99)), reverse=True)
+    if cat == "sub21":
+        a, b = rng.randint(10, 99), rng.randint(2, 9)
         return ("-", a, b), f"What is {a} - {b}?", a - b
-    a, b = rng.randint(2, 9), rng.randint(11, 99)
-    return ("*", *sorted((a, b))), f"What is {a} * {b}?", a * b
+    a = rng.randint(10, 99)
+    return ("*", a, 10), f"What is {a} * 10?", a * 10
 
 
 def draw(counts: dict[str, int], prefix: str, rng: random.Random, seen: set) -> list[dict]:

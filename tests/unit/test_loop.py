@@ -90,7 +90,7 @@ def test_category_weighting_follows_dev_failures():
 
 class FakeRound:
     """Scripts run_round (no teacher, no training): records each (arm, round) it is asked for, fails the first
-    dev items of a category chosen per arm, and reports accuracy from the share of mul1 prompts."""
+    dev items of a category chosen per arm, and reports accuracy from the share of mul10 prompts."""
 
     def __init__(self):
         self.calls: list[tuple[str, int, int]] = []
@@ -98,11 +98,11 @@ class FakeRound:
     def __call__(self, recipe_file, recipe, cfg, splits, where, arm, rnd, chosen, new):
         assert_clean(chosen, splits.test, splits.dev)
         self.calls.append((arm, rnd, len(new)))
-        failed = [d["id"] for d in splits.dev if d["category"] == "mul1"]
+        failed = [d["id"] for d in splits.dev if d["category"] == "mul10"]
         return {"arm": arm, "round": rnd, "run_id": f"fake-{arm}-{rnd}", "prompts": len(chosen),
                 "new_prompts": [c["id"] for c in new], "rows": len(chosen), "teacher_calls": len(new), "cost": 0.0,
-                "test_accuracy": sum(c["category"] == "mul1" for c in chosen) / len(chosen), "dev_accuracy": 0.5,
-                "dev_failed": failed, "dev_fail_by_category": {"mul1": len(failed)}, "seconds": 0.0}
+                "test_accuracy": sum(c["category"] == "mul10" for c in chosen) / len(chosen), "dev_accuracy": 0.5,
+                "dev_failed": failed, "dev_fail_by_category": {"mul10": len(failed)}, "seconds": 0.0}
 
 
 def test_control_draws_the_same_count_and_a_loop_resumes(tmp_path, monkeypatch):
@@ -116,7 +116,7 @@ def test_control_draws_the_same_count_and_a_loop_resumes(tmp_path, monkeypatch):
     assert all(len(rounds[("control", r)]["new_prompts"]) == len(rounds[("loop", r)]["new_prompts"]) for r in (2, 3))
     new = {a: [i for r in (1, 2, 3) for i in rounds[(a, r)]["new_prompts"]] for a in ("loop", "control")}
     assert all(len(set(v)) == 36 for v in new.values())                                        # never the same prompt twice
-    assert all(i.startswith("pool-mul1") for r in (2, 3) for i in rounds[("loop", r)]["new_prompts"])  # failures were mul1
+    assert all(i.startswith("pool-mul10") for r in (2, 3) for i in rounds[("loop", r)]["new_prompts"])  # failures were mul10
     loop_json = next(tmp_path.glob("loop/loop-*/loop.json"))
     assert json.loads(loop_json.read_text())["claim"]["round"] == 3
     assert "loop-table" in (loop_json.parent / "report.html").read_text()
@@ -138,3 +138,23 @@ def test_loop_config_rejects_unknown_strategy_and_documents_from():
     assert LoopConfig.model_validate({"from": "base"}).init_from == "base"
     with pytest.raises(Exception):
         LoopConfig.model_validate({"from": "previous"})
+
+
+def test_factory_loop_bad_recipe_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    import yaml
+
+    from tests.conftest import run_cli
+
+    doc = yaml.safe_load(RECIPE.read_text())
+    for src in (doc["source"], doc["eval"]["source"]):
+        src["path"] = str((ROOT / "recipes" / src["path"]).resolve())
+    del doc["source"]["fields"]["id"]
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str((ROOT / "data/arith_mix/test.jsonl").resolve())
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    p = run_cli("loop", str(tmp_path / "r.yaml"), "--output-dir", str(tmp_path / "out"), timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == ("error: source.fields.id: the loop needs a stable id field to record "
+                                                 "what each round chose")
+    assert not (tmp_path / "out").exists()
