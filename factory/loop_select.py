@@ -52,7 +52,8 @@ def contaminated(items: list[dict], protected: list[dict]) -> dict[str, str]:
     out = {}
     for it in items:
         k = norm(it["text"])
-        hit = keys.get(k) or next((i for pk, i in long_keys if pk in k or (len(k.split()) >= 3 and k in pk)), None)
+        padded = f" {k} "  # whole words: "what is 47 5" is not inside "what is 47 56"
+        hit = keys.get(k) or next((i for pk, i in long_keys if f" {pk} " in padded or (len(k.split()) >= 3 and padded in f" {pk} ")), None)
         if hit is not None:
             out[it["id"]] = hit
     return out

@@ -39,6 +39,8 @@ def test_a_test_item_planted_in_the_pool_can_never_be_chosen():
     dev, rest = carve_dev(pool, 4, seed=0)
     cands, dropped = clean_pool(rest, test + dev)
     assert dropped == {"planted": "t0"} and "planted" not in {c["id"] for c in cands}
+    # whole words only: "what is 17 2" is not a copy of "what is 17 25"
+    assert clean_pool(items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."]), test)[1] == {"q1": "t0"}
     # the planted item is the nearest neighbour of a failed dev item that asks the same sum: still never chosen
     from curation.embedder import Embedder
 
