@@ -5,6 +5,7 @@
     factory schema > recipe.schema.json     # JSON Schema for editors (yaml-language-server)
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
     factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
+    factory loop recipes/loop.yaml [--seed S] [--rounds R] [--no-control]   (closed loop, factory/loop.py)
     factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
 
 Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
@@ -204,6 +205,7 @@ DELEGATED = {
     "judge-calibrate": ("verifiers.judge_calibrate", "agreement of an LLM judge with a labelled set"),
     "submit": ("factory.submit", "run a recipe as a Ray job on a running cluster (token authentication handled)"),
     "decontam": ("curation.dedup.decontam_cli", "check any dataset (Parquet/JSONL) against benchmarks; JSON + text report"),
+    "loop": ("factory.loop", "closed loop: the student's dev failures choose each next round's prompts, vs a random control"),
     "schema": ("factory.schema", "print the recipe JSON Schema (every registered plug-in), for editors' YAML completion"),
 }
 

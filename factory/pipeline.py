@@ -108,8 +108,11 @@ def stage_names(recipe: Recipe) -> list[str]:
 
 
 def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False, use_cache: bool = True,
-               skip_train: bool = False, skip_eval: bool = False, output_dir: str | None = None) -> RunResult:
-    recipe = load_recipe(recipe_file)
+               skip_train: bool = False, skip_eval: bool = False, output_dir: str | None = None,
+               recipe: Recipe | None = None) -> RunResult:
+    """``recipe``: an already loaded (and possibly derived) recipe to run instead of loading ``recipe_file`` (the
+    closed loop, factory/loop.py, runs one derived recipe per round; ``recipe_file`` is still recorded)."""
+    recipe = recipe if recipe is not None else load_recipe(recipe_file)
     if output_dir:
         recipe.output.dir = output_dir
     fp = fingerprint(recipe)

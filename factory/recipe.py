@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError, RecipeError
@@ -194,6 +194,32 @@ class EvalConfig(_Cfg):
                                                                   "(base vs student); null = off")
 
 
+class LoopConfig(_Cfg):
+    """The closed loop (factory/loop.py): the student's failures on a dev split choose the next round's prompts."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rounds: int = Field(2, ge=1, le=20, description="rounds of choose -> generate -> curate -> train -> evaluate")
+    dev_size: int = Field(40, gt=0, description="dev items carved from the training pool (source), stratified by "
+                                                 "source.fields.category when set; never from eval.source")
+    per_round: int = Field(40, gt=0, description="new pool prompts sent to the teacher each round (the budget); round "
+                                                  "1 draws them at random")
+    strategy: Literal["nearest", "weight_categories"] = Field(
+        "nearest", description="how dev failures choose the next prompts: nearest = the pool prompts nearest to failed "
+                               "dev items (MiniLM cosine, round-robin over failures); weight_categories = a per-category "
+                               "quota in proportion to the dev failures of each category, random within a category")
+    init_from: Literal["base"] = Field("base", alias="from",
+                                       description="what each round trains from: base = the base student, on every row "
+                                                   "the arm has accumulated so far (see docs/loop.md for why not the "
+                                                   "previous adapter)")
+    control: bool = Field(True, description="also run the control arm: from round 2 on, the same number of pool "
+                                            "prompts chosen at random (same seed discipline)")
+    seed: int = Field(0, description="seed of the dev split, of the random draws and of training")
+    dev_eval: Literal["all", "choosing"] = Field("all", description="score the dev split after every round of both arms "
+                                                                    "(all), or only where it chooses the next round "
+                                                                    "(choosing: loop arm, rounds before the last; saves time)")
+
+
 class Recipe(_Cfg):
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="recipe name: runs/<name>/<run_id>/")
     source: SourceConfig = Field(..., description="where prompts come from")
@@ -212,6 +238,7 @@ class Recipe(_Cfg):
     eval: EvalConfig | None = Field(None, description="held-out evaluation; null = none")
     synthesize: SynthesizeConfig | None = Field(None, description="new prompts from seed prompts by a teacher, "
                                                                   "before generation (docs/synthesize.md); null = off")
+    loop: LoopConfig | None = Field(None, description="closed loop over rounds (factory loop); null = one run")
 
     #: set by load_recipe: the directory relative paths are resolved against
     base_dir: str = Field(".", exclude=True, description="(internal) recipe directory")

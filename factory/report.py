@@ -313,6 +313,28 @@ def write_report(run_dir: str) -> str:
     return fsutil.join(run_dir, "report.html") if "://" in run_dir else out
 
 
+def write_loop_report(loop_dir: str) -> str:
+    """``<loop_dir>/report.html`` of a closed loop (factory/loop.py): per arm and round, dev and test accuracy, rows,
+    teacher calls and cost, and the claim (loop minus control at the last round both finished)."""
+    from factory.loop import HEADER, table_rows
+
+    fs, path = fsutil.filesystem(loop_dir)
+    state = fsutil.read_json(fs, fsutil.join(path, "loop.json"))
+    c = state.get("claim")
+    body = [f'<p class="meta">pool {state["pool"]} prompts, dev {len(state["dev"])} (carved from the pool), test '
+            f'{state["test_n"]} (eval.source: scored, never chooses); {len(state["dropped_as_contaminated"])} pool prompts '
+            f'dropped as matching test or dev; config {escape(json.dumps(state["config"]))}</p>',
+            "<h2>Rounds</h2>", table("loop-table", HEADER, table_rows(state))]
+    body.append(f'<p id="loop-claim">round {c["round"]}: loop {c["loop"]:.3f} vs control {c["control"]:.3f}, loop - control '
+                f'<b>{c["loop_minus_control"]:+.3f}</b> (round 1: {c["round1"]:.3f})</p>' if c else
+                empty("loop-claim", "no round after round 1 finished in both arms yet"))
+    manifest = {"recipe_name": f'loop {state.get("recipe_file")}', "run_id": path.rstrip("/").rsplit("/", 1)[-1],
+                "status": state.get("status")}
+    out = fsutil.join(path, "report.html")
+    fsutil.write_bytes_atomic(fs, out, _page(manifest, "".join(body)).encode("utf-8"))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """``factory report RUN_DIR``: exit 0 and print the path, or 2 with one ``error:`` line."""
     p = argparse.ArgumentParser(prog="factory report", description="write report.html into a run directory")

@@ -1,0 +1,162 @@
+"""The closed loop (factory/loop.py, factory/loop_select.py): split discipline, the choices, the control's budget
+and resume. The choices run on real MiniLM embeddings; the resume test scripts the round itself (FakeRound below:
+no model, no Ray) because a real round trains a student, which the bench (bench/bench_loop.py) does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from factory import loop as loop_mod
+from factory.loop import Splits, run_loop
+from factory.loop_select import (assert_clean, carve_dev, category_quota, choose_by_category, choose_nearest,
+                                 choose_random, clean_pool)
+from factory.recipe import LoopConfig, load_recipe
+from ground.errors import FactoryError
+from tests.conftest import ROOT
+
+RECIPE = ROOT / "recipes" / "loop.yaml"
+
+
+def items(prefix: str, texts: list[str], cat: str | None = None) -> list[dict]:
+    return [{"id": f"{prefix}{i}", "text": t, "category": cat} for i, t in enumerate(texts)]
+
+
+def test_dev_is_carved_from_the_pool_stratified_and_deterministic():
+    pool = items("a", [f"What is {i} + 1?" for i in range(40)], "add") + items("m", [f"What is {i} * 3?" for i in range(10)], "mul")
+    dev, rest = carve_dev(pool, 8, seed=3)
+    assert [d["category"] for d in dev].count("mul") == 4 and len(dev) == 8     # a skewed pool still gives each category half
+    assert carve_dev(pool, 8, seed=3)[0] == dev and carve_dev(pool, 8, seed=4)[0] != dev
+    assert {d["id"] for d in dev}.isdisjoint(r["id"] for r in rest) and len(rest) == 42
+    with pytest.raises(FactoryError, match="loop.dev_size: 50 leaves no training prompts"):
+        carve_dev(pool, 50, seed=0)
+
+
+def test_a_test_item_planted_in_the_pool_can_never_be_chosen():
+    test = items("t", ["What is 17 + 25?", "What is 90 - 45?"])
+    pool = items("p", [f"What is {i} + 25?" for i in range(30, 60)]) + [{"id": "planted", "text": "what is 17 +25 ?", "category": None}]
+    dev, rest = carve_dev(pool, 4, seed=0)
+    cands, dropped = clean_pool(rest, test + dev)
+    assert dropped == {"planted": "t0"} and "planted" not in {c["id"] for c in cands}
+    # whole words only: "what is 17 2" is not a copy of "what is 17 25"
+    assert clean_pool(items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."]), test)[1] == {"q1": "t0"}
+    # the planted item is the nearest neighbour of a failed dev item that asks the same sum: still never chosen
+    from curation.embedder import Embedder
+
+    e = Embedder()
+    failed = e.encode(["What is 17 + 25?"])
+    assert "planted" not in {c["id"] for c in choose_nearest(cands, e.encode([c["text"] for c in cands]), failed, 30, set())}
+    assert "planted" not in {c["id"] for c in choose_random(cands, 30, set(), 0)}
+    with pytest.raises(FactoryError, match="chosen prompt planted matches test item t0"):
+        assert_clean([pool[-1]], test, dev)
+    with pytest.raises(FactoryError, match=f"matches dev item {dev[0]['id']}"):
+        assert_clean([dict(dev[0], id="copy")], test, dev)
+    assert_clean(cands, test, dev) is None
+
+
+def test_splits_of_the_shipped_recipe_keep_dev_and_test_apart():
+    recipe = load_recipe(str(RECIPE))
+    s = Splits(recipe, recipe.loop)
+    test_keys = {" ".join(t["text"].lower().split()) for t in s.test}
+    assert len(s.dev) == recipe.loop.dev_size and not test_keys & {" ".join(d["text"].lower().split()) for d in s.dev}
+    assert {d["id"] for d in s.dev}.isdisjoint(c["id"] for c in s.cands)
+    assert len({d["category"] for d in s.dev}) == 4
+
+
+def test_nearest_picks_the_neighbours_of_failed_dev_items():
+    from curation.embedder import Embedder
+
+    pool = (items("cat", ["How long do cats sleep each day?", "Why do cats purr?", "What do kittens eat?"])
+            + items("car", ["How do I change a car tyre?", "What oil does a diesel engine need?", "How do car brakes work?"])
+            + items("sea", ["Why is the sea salty?", "How deep is the Pacific ocean?", "What causes ocean tides?"]))
+    e = Embedder()
+    emb = e.encode([p["text"] for p in pool])
+    failed = e.encode(["Do cats like to sleep in the sun?", "Why are oceans salty and deep?"])
+    got = [c["id"] for c in choose_nearest(pool, emb, failed, 4, used=set())]
+    # two neighbours of each failure, none about cars; round-robin: the first two are each failure's nearest
+    assert got[:2] == ["cat0", "sea0"] and sorted(g[:3] for g in got) == ["cat", "cat", "sea", "sea"], got
+    again = [c["id"] for c in choose_nearest(pool, emb, failed, 2, used={"cat0", "sea0"})]   # used prompts are skipped
+    assert again == got[2:], again
+
+
+def test_category_weighting_follows_dev_failures():
+    assert category_quota({"mul": 6, "sub": 2}, {"add": 50, "mul": 50, "sub": 50}, 20) == {"add": 0, "mul": 15, "sub": 5}
+    # a category that runs out hands its share to the others
+    assert category_quota({"mul": 6, "sub": 2}, {"add": 50, "mul": 3, "sub": 50}, 20) == {"add": 0, "mul": 3, "sub": 17}
+    assert category_quota({}, {"a": 5, "b": 5}, 4) == {"a": 2, "b": 2}           # no failures: even
+    pool = items("a", [f"What is {i} + 1?" for i in range(30)], "add") + items("m", [f"What is {i} * 3?" for i in range(30)], "mul")
+    got = choose_by_category(pool, {"mul": 3, "add": 1}, 8, used={"m0", "m1"}, seed=0)
+    assert [c["category"] for c in got].count("mul") == 6 and len(got) == 8 and not {"m0", "m1"} & {c["id"] for c in got}
+
+
+class FakeRound:
+    """Scripts run_round (no teacher, no training): records each (arm, round) it is asked for, fails the first
+    dev items of a category chosen per arm, and reports accuracy from the share of mul10 prompts."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, int, int]] = []
+
+    def __call__(self, recipe_file, recipe, cfg, splits, where, arm, rnd, chosen, new):
+        assert_clean(chosen, splits.test, splits.dev)
+        self.calls.append((arm, rnd, len(new)))
+        failed = [d["id"] for d in splits.dev if d["category"] == "mul10"]
+        return {"arm": arm, "round": rnd, "run_id": f"fake-{arm}-{rnd}", "prompts": len(chosen),
+                "new_prompts": [c["id"] for c in new], "rows": len(chosen), "teacher_calls": len(new), "cost": 0.0,
+                "test_accuracy": sum(c["category"] == "mul10" for c in chosen) / len(chosen), "dev_accuracy": 0.5,
+                "dev_failed": failed, "dev_fail_by_category": {"mul10": len(failed)}, "seconds": 0.0}
+
+
+def test_control_draws_the_same_count_and_a_loop_resumes(tmp_path, monkeypatch):
+    fake = FakeRound()
+    monkeypatch.setattr(loop_mod, "run_round", fake)
+    over = {"strategy": "weight_categories", "rounds": 3, "per_round": 12}
+    state = run_loop(str(RECIPE), str(tmp_path), over, say=lambda *_: None)
+    assert fake.calls == [("loop", 1, 12), ("loop", 2, 12), ("control", 2, 12), ("loop", 3, 12), ("control", 3, 12)]
+    rounds = {(r["arm"], r["round"]): r for r in state["rounds"]}
+    assert rounds[("control", 1)]["new_prompts"] == rounds[("loop", 1)]["new_prompts"]        # round 1 is shared
+    assert all(len(rounds[("control", r)]["new_prompts"]) == len(rounds[("loop", r)]["new_prompts"]) for r in (2, 3))
+    new = {a: [i for r in (1, 2, 3) for i in rounds[(a, r)]["new_prompts"]] for a in ("loop", "control")}
+    assert all(len(set(v)) == 36 for v in new.values())                                        # never the same prompt twice
+    assert all(i.startswith("pool-mul10") for r in (2, 3) for i in rounds[("loop", r)]["new_prompts"])  # failures were mul10
+    loop_json = next(tmp_path.glob("loop/loop-*/loop.json"))
+    assert json.loads(loop_json.read_text())["claim"]["round"] == 3
+    assert "loop-table" in (loop_json.parent / "report.html").read_text()
+    # resume: nothing is redone; a lost record re-runs that round only, with the same choice
+    fake.calls.clear()
+    run_loop(str(RECIPE), str(tmp_path), over, say=lambda *_: None)
+    assert fake.calls == []
+    saved = json.loads(loop_json.read_text())
+    saved["rounds"] = [r for r in saved["rounds"] if (r["arm"], r["round"]) != ("control", 3)]
+    loop_json.write_text(json.dumps(saved))
+    again = run_loop(str(RECIPE), str(tmp_path), over, say=lambda *_: None)
+    assert fake.calls == [("control", 3, 12)]
+    assert {(r["arm"], r["round"]): r for r in again["rounds"]}[("control", 3)]["new_prompts"] == rounds[("control", 3)]["new_prompts"]
+
+
+def test_loop_config_rejects_unknown_strategy_and_documents_from():
+    with pytest.raises(Exception, match="nearest"):
+        LoopConfig(strategy="bogus")
+    assert LoopConfig.model_validate({"from": "base"}).init_from == "base"
+    with pytest.raises(Exception):
+        LoopConfig.model_validate({"from": "previous"})
+
+
+def test_factory_loop_bad_recipe_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    import yaml
+
+    from tests.conftest import run_cli
+
+    doc = yaml.safe_load(RECIPE.read_text())
+    for src in (doc["source"], doc["eval"]["source"]):
+        src["path"] = str((ROOT / "recipes" / src["path"]).resolve())
+    del doc["source"]["fields"]["id"]
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str((ROOT / "data/arith_mix/test.jsonl").resolve())
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    p = run_cli("loop", str(tmp_path / "r.yaml"), "--output-dir", str(tmp_path / "out"), timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == ("error: source.fields.id: the loop needs a stable id field to record "
+                                                 "what each round chose")
+    assert not (tmp_path / "out").exists()
