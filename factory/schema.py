@@ -45,30 +45,17 @@ def _union(members: dict[str, type], key: str, default: str | None = None) -> An
 
 def _teacher_member(engine: str) -> type:
     cls = ENGINES.load(engine)
-    opts = getattr(cls, "Options", None)
-
-    def check(v: Any) -> Any:
-        if opts is None:
-            try:
-                cls.check_options(v)
-            except (TypeError, ValueError) as e:
-                raise ValueError(str(e)) from None
-        return v
-
     engine_field = (Literal[engine], Field(engine if engine == DEFAULT_ENGINE else ..., description=f"engine: {engine}"))
     return create_model(f"{cls.__name__}Config", __base__=TeacherConfig, engine=engine_field,
-                        options=(opts if opts is not None else dict[str, Any],
-                                 Field(default_factory=opts or dict, description=f"{engine} engine options")),
-                        __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
+                        options=(cls.Options, Field(default_factory=cls.Options, description=f"{engine} engine options")))
 
 
 def _verifier_member(name: str) -> type:
     cls = VERIFIERS.load(name)
-    opts = getattr(cls, "Options", None)
 
     def check(v: Any) -> Any:
-        try:  # verifier constructors only validate options (heavy state loads lazily), so this is cheap
-            cls(**(v.model_dump() if opts is not None else v))
+        try:  # typed by Options already; the constructor checks the rest (files, templates) and loads nothing heavy
+            cls(**v.model_dump(exclude_unset=True))
         except (TypeError, ValueError) as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ValueError(msg if msg.startswith("verifier") else f"verifier {name!r}: {msg}") from None
@@ -76,8 +63,7 @@ def _verifier_member(name: str) -> type:
 
     return create_model(f"{cls.__name__}VerifierConfig", __base__=VerifierConfig,
                         name=(Literal[name], Field(..., description=f"verifier: {name}")),
-                        options=(opts if opts is not None else dict[str, Any],
-                                 Field(default_factory=opts or dict, description=f"{name} verifier options")),
+                        options=(cls.Options, Field(default_factory=cls.Options, description=f"{name} verifier options")),
                         __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
 
 
