@@ -253,10 +253,11 @@ def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
     used, errs = plugin_names(data, file, lines)
     if errs:
         return errs, None
+    model = recipe_model(used)
     try:
-        recipe = recipe_model(used).model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
+        recipe = model.model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
     except ValidationError as e:
-        return condense(e, file, lines), None
+        return condense(e, file, lines, model), None
     return semantic_checks(recipe, file, lines), recipe
 
 
