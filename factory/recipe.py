@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from curation.dedup.exact import ExactDedupConfig
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError, RecipeError
 from ground.source import PromptConfig, SourceConfig
@@ -66,16 +67,11 @@ class VerifierConfig(_Cfg):
     options: dict[str, Any] = Field(default_factory=dict, description="verifier constructor options")
 
 
-class ExactDedupSection(_Cfg):
-    enabled: bool = Field(True, description="drop exact duplicates (normalised text hash); on by default")
-    compare: Literal["prompt", "completion", "both"] = Field("completion", description="which text is compared: problem-level (prompt) or trace-level (completion) or both")
-
-
 class DedupConfig(_Cfg):
     """Curation steps in pipeline order: exact -> minhash -> embedding -> decontam -> third-party dedup steps.
     The other keys come from the dedup registry (curation/plan.py, factory/schema.py); null = off."""
 
-    exact: ExactDedupSection = Field(default_factory=ExactDedupSection, description="exact dedup (curation.dedup.exact)")
+    exact: ExactDedupConfig = Field(default_factory=ExactDedupConfig, description="exact dedup (curation.dedup.exact)")
 
 
 class FiltersConfig(_Cfg):

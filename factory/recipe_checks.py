@@ -109,7 +109,7 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
 
 def _benchmarks(r, err) -> None:
     """Decontamination benchmarks exist and are whole (or allowed partial), paths relative to the recipe."""
-    if not isinstance(getattr(r.dedup, "decontam", None), dict):
+    if getattr(r.dedup, "decontam", None) is None:
         return
     from curation.dedup.decontam import benchmark_coverage
     from curation.plan import build_dedup_config, recipe_relative
