@@ -116,10 +116,6 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
     return best
 
 
-def candidate_probability(s: float, b: int, r: int) -> float:
-    return 1.0 - (1.0 - s**r) ** b
-
-
 # ----------------------------------------------------------------------------- signatures
 def shingle_tokens(texts: list[str], unit: str) -> list[list[str]]:
     if unit == "word":

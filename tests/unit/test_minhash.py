@@ -12,11 +12,16 @@ from curation.dedup.minhash import (
     MinHashConfig,
     MinHashDedup,
     bucket_pairs,
-    candidate_probability,
     optimal_bands,
 )
 from curation.dedup.minhash_ray import minhash_dedup_ray
 from ground.record import new_sample, reject
+
+
+def candidate_probability(s: float, b: int, r: int) -> float:
+    """LSH: the probability that two texts of Jaccard similarity ``s`` share a bucket (b bands of r rows)."""
+    return 1.0 - (1.0 - s**r) ** b
+
 
 RNG = random.Random(7)
 VOCAB = [f"w{i}" for i in range(3000)]
