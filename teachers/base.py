@@ -120,6 +120,9 @@ class Teacher:
     can_score: ClassVar[bool] = False
     #: its scorer also gives the whole next-token distribution (on-policy ``loss: full``)
     scores_full_distribution: ClassVar[bool] = False
+    #: request-cache key version of the requests that ask for top-k logprobs (teachers/cache.py); an engine
+    #: bumps it when its logprobs change meaning, so entries stored before are never served again
+    logprobs_cache_version: ClassVar[str] = "request-v1"
 
     def __init__(self, name: str, model: str, **options: Any):
         from ground.config import validate

@@ -45,6 +45,8 @@ class HFLocalTeacher(Teacher):
     Options = HFLocalOptions
     can_score = True
     scores_full_distribution = True
+    # top-k logprobs were taken after the sampling warpers before issue #13: those cache entries are stale
+    logprobs_cache_version = "request-v2-rawlp"
 
     def __init__(self, name: str, model: str, **options: Any):
         super().__init__(name, model, **options)
