@@ -5,9 +5,9 @@
 
 1. For each dedup step in order (exact -> MinHash -> embedding), Ray Data reads the chunk shards, applies
    the earlier steps' decisions (so the step sees exactly the rows still accepted) and the step's
-   ``decide`` turns them into decision rows (:mod:`curation.dedup.base`). Those are written grouped by
-   chunk, ``curation/<k>-<step>/chunk-N.parquet``, by a Ray Data groupby on the chunk, then a
-   ``_SUCCESS`` marker: a resumed run redoes only the steps without one.
+   ``decide`` turns them into decision rows (:mod:`curation.dedup.base`). Each block of decisions is
+   written where it is, per chunk it touches (``curation/<k>-<step>/chunk-N/<uuid>.parquet``: no
+   shuffle), then a ``_SUCCESS`` marker with the counts: a resumed run redoes only the steps without one.
 2. The finalize pass (an actor pool: the decontamination index loads once per actor) reads the shards
    again, applies every decision, sets ``dedup_key``, decontaminates, and writes
    ``accepted/part-*.parquet`` and ``rejects/part-*.parquet`` itself, atomically. It returns mergeable
@@ -22,6 +22,7 @@ import time
 import uuid
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decisions
 from curation.dedup.exact import ExactDedup
@@ -55,8 +56,8 @@ def _load_decisions(dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple
     out = []
     for stage, uri in dirs:  # each step's decisions folder, as a URI (local path, s3://, gs://)
         fs, d = fsutil.filesystem(uri)
-        tables = [fsutil.read_parquet(fs, fsutil.join(d, f"chunk-{c:06d}.parquet")) for c in sorted(chunks)
-                  if fsutil.exists(fs, fsutil.join(d, f"chunk-{c:06d}.parquet"))]
+        tables = [fsutil.read_parquet(fs, f) for c in sorted(chunks)
+                  for f in fsutil.list_files(fs, fsutil.join(d, f"chunk-{c:06d}"), ".parquet")]
         out.append((stage, pa.concat_tables(tables) if tables else DECISION_SCHEMA.empty_table()))
     return out
 
@@ -75,12 +76,20 @@ def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]]) -> p
     return to_table([r for r in _marked(batch, store_uri, dirs, None) if r["status"] == ACCEPTED])
 
 
-def write_decisions(group: pa.Table, dir_uri: str) -> pa.Table:
-    """One chunk's decisions of one step -> ``<dir>/chunk-N.parquet`` (atomic)."""
+def write_decisions(batch: pa.Table, dir_uri: str) -> pa.Table:
+    """One block of a step's decisions -> ``<dir>/chunk-N/<uuid>.parquet`` per chunk it touches (atomic).
+
+    Written where the block is, with no shuffle: a chunk's decisions may span several files (a retried task
+    may write the same decisions twice, which applies the same), and readers take the folder."""
     fs, d = fsutil.filesystem(dir_uri)
-    c = group.column("chunk")[0].as_py()
-    fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}.parquet"), group.cast(DECISION_SCHEMA))
-    return pa.table({"chunk": [c], "n": [group.num_rows]})
+    batch = batch.cast(DECISION_SCHEMA)
+    chunks = batch.column("chunk").to_pylist()
+    tag = uuid.uuid4().hex
+    for c in sorted(set(chunks)):
+        idx = [i for i, x in enumerate(chunks) if x == c]
+        fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}", f"{tag}.parquet"), batch.take(idx))
+    rejected = sum(1 for s in batch.column("survivor_id").to_pylist() if s is not None)
+    return pa.table({"n": [batch.num_rows], "rejected": [rejected]})
 
 
 class FinalizeUDF:
@@ -120,28 +129,56 @@ def _read(ray, store):
         read_shards, fn_kwargs={"store_uri": store.uri}, batch_size=1, batch_format="pyarrow")
 
 
+def count_accepted(ray, store) -> int:
+    """Rows still accepted after the row filters: one column of the chunk shards, not the rows."""
+    files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
+    ds = ray.data.read_parquet(files, filesystem=store.fs, columns=["status"])
+    return int(sum(pc.sum(pc.equal(b.column("status"), ACCEPTED)).as_py() or 0
+                   for b in ds.iter_batches(batch_format="pyarrow", batch_size=None)))
+
+
+def _marker(store, d: str) -> dict | None:
+    """A finished step's ``_SUCCESS`` ({"decisions", "rejected"}), or None."""
+    p = fsutil.join(d, "_SUCCESS")
+    if not fsutil.exists(store.fs, p):
+        return None
+    try:
+        m = fsutil.read_json(store.fs, p)
+    except ValueError:
+        m = None
+    return m if isinstance(m, dict) else {"decisions": None, "rejected": None}  # an older run's marker
+
+
 def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict[str, float]]:
+    """Each step's decisions, written per block (no shuffle), then its marker. The live-row count comes from
+    one column and the earlier steps' markers, so a step reads the shards once (plus finalize's read)."""
     dirs: list[tuple[str, str]] = []
     timings: dict[str, float] = {}
+    n_live = None
     for k, st in enumerate(dedupers(recipe), 1):
         t0 = time.time()
         d = store.p("curation", f"{k:02d}-{st.name}")
-        if not fsutil.exists(store.fs, fsutil.join(d, "_SUCCESS")):
+        uri = fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")
+        done = _marker(store, d)
+        if done is None:
             live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs)}, batch_format="pyarrow")
-            n_live = live.count()
+            if n_live is None:
+                n_live = live.count() if dirs else count_accepted(ray, store)
             log.info("curation %d: %s on %d accepted rows", k, st.name, n_live)
             dec = st.decide(live, {"live_rows": n_live}) if n_live > 1 else DECISION_SCHEMA.empty_table()
-            for f in fsutil.list_files(store.fs, d, ".parquet"):  # a step cut short before its marker starts over
-                fsutil.delete_file(store.fs, f)
-            n = 0
+            fsutil.delete_tree(store.fs, d)  # a step cut short before its marker starts over
+            done = {"decisions": 0, "rejected": 0}
             if not (isinstance(dec, pa.Table) and dec.num_rows == 0):
                 dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
-                written = dec_ds.groupby("chunk").map_groups(write_decisions, batch_format="pyarrow",
-                                                             fn_kwargs={"dir_uri": fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")})
-                n = sum(sum(b.column("n").to_pylist()) for b in written.iter_batches(batch_format="pyarrow", batch_size=None))
-            fsutil.write_bytes_atomic(store.fs, fsutil.join(d, "_SUCCESS"), str(n).encode())
-            log.info("%s: %d decisions (%.1fs)", st.name, n, time.time() - t0)
-        dirs.append((st.name, fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")))
+                for b in dec_ds.map_batches(write_decisions, fn_kwargs={"dir_uri": uri}, batch_format="pyarrow").iter_batches(
+                        batch_format="pyarrow", batch_size=None):
+                    done["decisions"] += sum(b.column("n").to_pylist())
+                    done["rejected"] += sum(b.column("rejected").to_pylist())
+            fsutil.write_bytes_atomic(store.fs, fsutil.join(d, "_SUCCESS"), json.dumps(done).encode())
+            log.info("%s: %d decisions, %d rejected (%.1fs)", st.name, done["decisions"], done["rejected"], time.time() - t0)
+        if n_live is not None:
+            n_live = None if done["rejected"] is None else n_live - done["rejected"]
+        dirs.append((st.name, uri))
         timings[st.name] = round(time.time() - t0, 3)
     return dirs, timings
 

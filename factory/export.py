@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.licensing import card_section
@@ -183,7 +184,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     fs, run = fsutil.filesystem(run_dir)  # a local path or an s3://, gs:// URI; the export itself is local
     if fs.get_file_info(fsutil.join(run, "manifest.json")).type != pafs.FileType.File:
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = fsutil.read_json(fs, fsutil.join(run, "manifest.json"))
+    manifest = check_version(fsutil.read_json(fs, fsutil.join(run, "manifest.json")), f"{run_dir}/manifest.json")
     stats = fsutil.read_json(fs, fsutil.join(run, "stats.json")) if fsutil.exists(fs, fsutil.join(run, "stats.json")) else {}
 
     def parts(kind: str) -> list[dict]:

@@ -27,6 +27,7 @@ from curation.plan import stage_names as curation_stage_names
 from factory.curate_pass import curate_store
 from factory.executor import stream_chunks
 from factory.recipe import Recipe, load_recipe
+from factory.run_schema import SCHEMA_VERSION
 from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
 from ground.licensing import licenses
 from factory.store import RunStore
@@ -147,7 +148,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
 def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore) -> dict:
     """The manifest of a starting run (train/eval results of an earlier attempt carried over), written."""
     manifest = {
-        "run_id": run_id, "recipe_name": recipe.name, "recipe_file": recipe_file, "fingerprint": fp,
+        "schema_version": SCHEMA_VERSION, "run_id": run_id, "recipe_name": recipe.name, "recipe_file": recipe_file, "fingerprint": fp,
         "recipe": recipe.model_dump(mode="json"), "versions": _versions(), "git_commit": _git_commit(recipe.base_dir),
         "status": "running", "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "licenses": licenses(recipe),
@@ -182,7 +183,7 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     add_stage_times(stats, timings.get("generate+verify", 0.0), step_times)
     summ = summary(total)
     costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
-    store.write_json("stats.json", {"stages": stats, "summary": summ, "cost": costs})
+    store.write_json("stats.json", {"schema_version": SCHEMA_VERSION, "stages": stats, "summary": summ, "cost": costs})
     timings["write"] = round(time.time() - t0, 2)
     manifest.update(counts=summ, stages=stats, cost=costs)
 

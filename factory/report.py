@@ -32,6 +32,7 @@ from html import escape
 
 import pyarrow.parquet as pq
 
+from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
 from factory.report_html import BLUE, CSS, GREEN, ORANGE, RED, columns, empty, hbars, lines, money, pct, table
@@ -59,9 +60,9 @@ def load_run(run_dir: str) -> tuple[dict, dict, list[dict]]:
     fs, path = fsutil.filesystem(run_dir)
     if not fsutil.exists(fs, fsutil.join(path, "manifest.json")):
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = fsutil.read_json(fs, fsutil.join(path, "manifest.json"))
+    manifest = check_version(fsutil.read_json(fs, fsutil.join(path, "manifest.json")), f"{run_dir}/manifest.json")
     stats_p = fsutil.join(path, "stats.json")
-    stats = fsutil.read_json(fs, stats_p) if fsutil.exists(fs, stats_p) else {}
+    stats = check_version(fsutil.read_json(fs, stats_p), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
     rows = _read_rows(fs, path, "accepted") + _read_rows(fs, path, "rejects")
     return manifest, stats, rows
 

@@ -172,8 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="factory schema", description="JSON Schema of a recipe, for editors' YAML "
                                 "completion: `# yaml-language-server: $schema=recipe.schema.json` at the top of a recipe")
     p.add_argument("--out", help="write the schema here instead of stdout")
+    p.add_argument("--outputs", action="store_true", help="the schema of a run's manifest.json and stats.json instead "
+                   "(documented in docs/outputs.md)")
     a = p.parse_args(argv)
-    text = json.dumps(json_schema(), indent=1, sort_keys=False)
+    if a.outputs:
+        from factory.run_schema import json_schemas
+
+        text = json.dumps(json_schemas(), indent=1)
+    else:
+        text = json.dumps(json_schema(), indent=1, sort_keys=False)
     if a.out:
         with open(a.out, "w", encoding="utf-8") as f:
             f.write(text + "\n")

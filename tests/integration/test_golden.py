@@ -44,6 +44,10 @@ def run_golden(tmp: Path) -> tuple[list[dict], dict[str, str]]:
         recipe.write_text(recipe.read_text().replace("../../../recipes", str(ROOT / "recipes")).replace("BASE_URL", srv.base_url))
         res = run_recipe(str(recipe), output_dir=str(tmp / "runs"))
     assert res.status == "succeeded"
+    from factory.run_schema import SCHEMA_VERSION, check_run
+
+    checked = check_run(res.run_dir)  # manifest.json and stats.json follow the documented schema (docs/outputs.md)
+    assert checked["manifest.json"].schema_version == SCHEMA_VERSION and checked["stats.json"].summary.rows == res.summary["rows"]
     acc = [{c: r.get(c) for c in COLUMNS} for r in _rows(Path(res.run_dir), "accepted")]
     rej = {r["id"]: r["reject_stage"] for r in _rows(Path(res.run_dir), "rejects")}
     return acc, rej

@@ -1,0 +1,194 @@
+"""The documented, versioned schema of a run's ``manifest.json`` and ``stats.json``.
+
+    >>> from factory.run_schema import SCHEMA_VERSION, Manifest, Stats, check_run
+    >>> check_run("runs/demo/<run_id>")          # raises FactoryError naming the file and the key path
+
+Users and tools read ``counts.*``, ``stages.*``, ``cost.*`` and ``eval.table.*``: those keys are declared
+here with a description each, and ``docs/outputs.md`` is generated from these models
+(``factory schema --outputs`` prints their JSON Schema). Every file carries ``schema_version``. Adding
+a key is compatible (models allow extra keys, readers ignore unknown ones); renaming or removing one,
+or changing its meaning, raises :data:`SCHEMA_VERSION`. A reader meeting a newer major version than it
+knows gets a clear error rather than a wrong number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ground.errors import FactoryError
+
+#: bump when a key is renamed, removed or changes meaning (adding keys does not bump it)
+SCHEMA_VERSION = 1
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Counts(_Open):
+    rows: int = Field(description="Rows the run produced: every (prompt, sample) pair, accepted or rejected.")
+    accepted: int = Field(description="Rows in accepted/ (passed every verifier, filter, dedup and decontamination step).")
+    rejected: int = Field(description="Rows in rejects/, each with reject_stage and reject_reason.")
+    tokens_in: int = Field(description="Prompt tokens sent to teachers (cache hits included, as recorded on the rows).")
+    tokens_out: int = Field(description="Completion tokens received from teachers.")
+    teacher_seconds: float = Field(description="Sum of per-row generation seconds (engine time, not wall time).")
+    cost: float = Field(description="Teacher cost in USD: API token prices, or GPU-seconds x prices.gpu_hour for self-hosted engines.")
+    cost_per_accepted: float | None = Field(description="cost / accepted; null when nothing was accepted.")
+    cache_hits: int = Field(description="Rows answered from the request cache (not paid again).")
+    cache_misses: int = Field(description="Rows that needed a teacher call in this run.")
+
+
+class Stage(_Open):
+    in_: int = Field(alias="in", description="Rows entering the stage.")
+    out: int = Field(description="Rows leaving the stage (in - dropped).")
+    dropped: dict[str, int] = Field(description="Rows dropped, by bounded reason category (e.g. 'exact duplicate'); "
+                                                "the row itself keeps the detailed reason.")
+    seconds: float | None = Field(None, description="Wall seconds of the stage; for streamed stages, the streaming job's wall time.")
+    rows_per_s: float | None = Field(None, description="in / seconds.")
+    streamed: bool | None = Field(None, description="True for stages that ran concurrently inside the one streaming job.")
+
+
+class Cost(_Open):
+    generate: dict = Field(description="Teacher cost: {'by_teacher': {name: {...}}, 'total': USD}.")
+    verify: dict[str, float] = Field(description="USD spent by each verifier (LLM judges; 0 for local checks).")
+    gpu: dict = Field(description="busy_gpu_seconds, reserved_gpu_seconds and utilisation of self-hosted engines.")
+    total: float = Field(description="Teacher plus verifier cost in USD.")
+    per_accepted: float | None = Field(description="total / accepted rows; null when nothing was accepted.")
+
+
+class Generation(_Open):
+    chunks_total: int = Field(description="Chunks (source units) the run has.")
+    chunks_skipped: int = Field(description="Chunks already written by an earlier attempt (resume).")
+    rows_pending: int = Field(description="Rows generated in this attempt.")
+    teacher_calls: int = Field(description="Teacher calls made in this attempt (cache hits excluded).")
+
+
+class EvalScore(_Open):
+    n: int = Field(description="Held-out items scored.")
+    correct: int = Field(description="Items whose output passed the recipe's verifiers.")
+    accuracy: float = Field(description="correct / n.")
+    per_category: dict[str, dict[str, int]] = Field(description="{category: {'correct', 'n'}} ('all' when the source has no category).")
+    system_prompt: bool | None = Field(None, description="Whether the model was asked with the recipe's system prompt.")
+
+
+class Eval(_Open):
+    table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
+    held_out: str | None = Field(None, description="The held-out source path.")
+    delta_vs_base: dict[str, float] | None = Field(None, description="student - base accuracy: 'held_out' and 'regression'.")
+    regression: dict | None = Field(None, description="The capability-regression check (eval.regression in the recipe).")
+
+
+class Manifest(_Open):
+    schema_version: int = Field(description="Version of this schema; see factory/run_schema.py.")
+    run_id: str = Field(description="The run's id (the recipe fingerprint unless --fresh or --run-id).")
+    recipe_name: str = Field(description="The recipe's name.")
+    recipe_file: str = Field(description="The recipe path as given.")
+    fingerprint: str = Field(description="Hash of the resolved recipe and every input file it names.")
+    recipe: dict = Field(description="The resolved recipe (secrets are never part of it: keys come from the environment).")
+    versions: dict[str, str] = Field(description="Python and package versions of the driver.")
+    git_commit: str | None = Field(description="Commit of the recipe's checkout, when it is a git work tree.")
+    status: Literal["running", "succeeded", "failed", "interrupted", "stopped"] = Field(
+        description="running while the run works; then succeeded, failed (see error), interrupted, or stopped (a budget).")
+    started_at: str = Field(description="UTC start time, ISO 8601.")
+    finished_at: str | None = Field(None, description="UTC end time, ISO 8601 (absent while running).")
+    error: str | None = Field(None, description="The error of a failed run, one line.")
+    licenses: dict = Field(description="Licences of the source, the teachers' terms and the benchmarks checked.")
+    generation: Generation | None = Field(None, description="What the streaming job did in this attempt.")
+    counts: Counts | None = Field(None, description="Row counts, tokens and cost (same as stats.json 'summary').")
+    stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")
+    cost: Cost | None = Field(None, description="Cost breakdown (same as stats.json 'cost').")
+    contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks.")
+    timings: dict[str, float] | None = Field(None, description="Wall seconds per phase: generate+verify, curate, write, train, eval.")
+    train: dict | None = Field(None, description="Training result: status, adapter_dir, metrics, log_history.")
+    eval: Eval | None = Field(None, description="Evaluation: the score table and deltas.")
+
+
+class Stats(_Open):
+    schema_version: int = Field(description="Version of this schema; see factory/run_schema.py.")
+    stages: dict[str, Stage] = Field(description="Per-stage funnel: in, out, dropped by reason category, seconds, rows/s.")
+    summary: Counts = Field(description="Row counts, tokens and cost.")
+    cost: Cost = Field(description="Cost breakdown by teacher, verifier and GPU time.")
+
+
+FILES = {"manifest.json": Manifest, "stats.json": Stats}
+
+
+def _where(e: ValidationError) -> str:
+    err = e.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+
+
+def check_version(data: dict, where: str) -> dict:
+    """Readers call this on a run file they read: a newer schema than this code knows is a clear error.
+    Files without ``schema_version`` (runs made before it existed) read as version 1."""
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise FactoryError(f"{where}: schema_version {version!r} is newer than this factory reads ({SCHEMA_VERSION}); "
+                           f"upgrade distill-factory")
+    return data
+
+
+def check(name: str, data: dict, where: str | None = None) -> BaseModel:
+    """Validate one run file's content (``name``: manifest.json or stats.json); a FactoryError names the file
+    (``where``, default ``name``) and the key path."""
+    where = where or name
+    check_version(data, where)
+    try:
+        return FILES[name].model_validate(data)
+    except ValidationError as e:
+        raise FactoryError(f"{where}: {_where(e)}") from None
+
+
+def check_run(run_dir: str) -> dict[str, BaseModel]:
+    """Validate manifest.json and stats.json of a run directory (local path or URI)."""
+    from ground import fsutil
+
+    fs, path = fsutil.filesystem(run_dir)
+    out = {}
+    for name in FILES:
+        p = fsutil.join(path, name)
+        if fsutil.exists(fs, p):
+            out[name] = check(name, fsutil.read_json(fs, p), where=f"{run_dir.rstrip('/')}/{name}")
+    return out
+
+
+def json_schemas() -> dict:
+    return {name: model.model_json_schema(by_alias=True) for name, model in FILES.items()}
+
+
+def markdown() -> str:
+    """docs/outputs.md: every declared key with its type and description."""
+    lines = ["# Run outputs: `manifest.json` and `stats.json`", "",
+             f"Generated from `factory/run_schema.py` (schema_version {SCHEMA_VERSION}) by "
+             "`python -m factory.run_schema > docs/outputs.md`; a test keeps it in step.",
+             "Adding a key keeps the version; renaming or removing one, or changing its meaning, raises it. "
+             "Readers ignore keys they do not know.", ""]
+    seen: set[str] = set()
+
+    def section(title: str, model: type[BaseModel]) -> None:
+        if model.__name__ in seen:
+            return
+        seen.add(model.__name__)
+        lines.extend([f"## {title}", "", "| key | type | meaning |", "|---|---|---|"])
+        nested = []
+        for name, f in model.model_fields.items():
+            ann = f.annotation
+            typ = ann.__name__ if isinstance(ann, type) else re.sub(r"(?:[A-Za-z_]\w*\.)+(\w+)", r"\1", str(ann))
+            lines.append(f"| `{f.alias or name}` | {typ.replace('|', 'or').replace('NoneType', 'null')} | {f.description} |")
+            for sub in (Counts, Stage, Cost, Generation, Eval, EvalScore):
+                if sub.__name__ in str(ann) and sub is not model:
+                    nested.append((f"{model.__name__}.{f.alias or name} ({sub.__name__})", sub))
+        lines.append("")
+        for t, sub in nested:
+            section(t, sub)
+
+    section("manifest.json", Manifest)
+    section("stats.json", Stats)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
