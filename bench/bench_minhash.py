@@ -130,8 +130,6 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
     """Per size: the Ray Data path over a dataset (``minhash_dedup_ray``), the pipeline step on Ray
     (``engine: ray``: the driver holds the rows, Ray computes the clusters) and, as the baseline, the same
     step in process (``engine: local``); all three verify by signature estimate, so they must agree."""
-    import dataclasses
-
     import ray
     import ray.data
 
@@ -141,7 +139,7 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    cfg = dataclasses.replace(cfg, verify="estimate")
+    cfg = cfg.model_copy(update={"verify": "estimate"})
     try:
         for n in sizes:
             texts, truth = make_corpus(n, n // 10, seed=1, lo=40, hi=80)
@@ -161,7 +159,7 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
                 rows = make()
                 with PeakRSS() as mem:
                     t0 = time.perf_counter()
-                    rows = MinHashDedup(dataclasses.replace(cfg, engine=engine))(rows)
+                    rows = MinHashDedup(cfg.model_copy(update={"engine": engine}))(rows)
                     res[engine] = time.perf_counter() - t0
                 rej = sum(r["status"] == "rejected" for r in rows)
                 del rows

@@ -36,33 +36,10 @@ DEDUP = Registry("dedup", {
     "embedding": "curation.dedup.embedding:EmbeddingDedup",
     "decontam": "curation.dedup.decontam:Decontaminate",
 })
-#: the built-in dedup steps' config dataclasses (a third-party dedup step declares ``Config``, a pydantic model)
-_DEDUP_CONFIGS = {"minhash": "MinHashConfig", "embedding": "EmbeddingDedupConfig", "decontam": "DecontamConfig"}
-
-
-def dedup_config_class(key: str) -> type:
-    cls = DEDUP.load(key)
-    if key in _DEDUP_CONFIGS:
-        import importlib
-
-        return getattr(importlib.import_module(cls.__module__), _DEDUP_CONFIGS[key])
-    return cls.Config
-
-
 def build_dedup_config(key: str, options: Any):
-    """Recipe options -> a dedup step's config. Recipes say ``compare`` where the dataclasses say
-    ``on``: YAML 1.1 reads a bare ``on:`` key as the boolean true."""
-    cfg_cls = dedup_config_class(key)
-    if not dataclasses.is_dataclass(cfg_cls):  # a plug-in's pydantic Config, already validated by the recipe
-        return options if isinstance(options, cfg_cls) else cfg_cls.model_validate(options)
-    if True in options:
-        raise TypeError("a key parsed as true (YAML reads `on:` as a boolean): write `compare:` instead")
-    opts = {("on" if k == "compare" else k): v for k, v in options.items()}
-    known = {f.name for f in dataclasses.fields(cfg_cls)}
-    unknown = sorted(set(opts) - known)
-    if unknown:
-        raise TypeError(f"unknown option(s) {unknown}; known: {sorted('compare' if k == 'on' else k for k in known)}")
-    return cfg_cls(**opts)
+    """Recipe options (a dict, or the section the recipe schema already validated) -> the step's ``Config``."""
+    cfg_cls = DEDUP.load(key).Config
+    return options if isinstance(options, cfg_cls) else cfg_cls.model_validate(options)
 
 
 def _configured(section: Any) -> list[tuple[str, Any]]:
@@ -87,21 +64,27 @@ def build_dedup_steps(recipe) -> list[Step]:
     out = []
     for k, opts in _configured(recipe.dedup):
         cls = DEDUP.load(k)
-        opts = recipe_relative(recipe, k, opts) if isinstance(opts, dict) else opts
-        out.append(cls(build_dedup_config(k, opts)) if k in _DEDUP_CONFIGS else cls(build_dedup_config(k, opts), name=k))
+        opts = recipe_relative(recipe, k, opts)
+        out.append(cls(build_dedup_config(k, opts)) if k in DEDUP.builtin else cls(build_dedup_config(k, opts), name=k))
     return out
 
 
-def recipe_relative(recipe, key: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Options with the file paths they name resolved against the recipe's directory, like ``source.path``:
-    a custom decontamination benchmark (``{name, path, field}``) then works from any working directory.
+def recipe_relative(recipe, key: str, options: Any) -> Any:
+    """Options (a dict or the step's Config) with the file paths they name resolved against the recipe's
+    directory, like ``source.path``: a custom decontamination benchmark (``{name, path, field}``) then
+    works from any working directory.
 
     >>> from types import SimpleNamespace
     >>> r = SimpleNamespace(path=lambda p: "/repo/recipes/" + p)
     >>> recipe_relative(r, "decontam", {"benchmarks": ["gsm8k_test", {"name": "t", "path": "t.jsonl", "field": "q"}]})
     {'benchmarks': ['gsm8k_test', {'name': 't', 'path': '/repo/recipes/t.jsonl', 'field': 'q'}]}
     """
-    if key != "decontam" or not isinstance(options.get("benchmarks"), list):
+    if key != "decontam":
+        return options
+    if not isinstance(options, dict):  # a validated DecontamConfig: its benchmarks are BenchmarkSpecs
+        benches = [dataclasses.replace(b, path=str(recipe.path(b.path))) if b.path else b for b in options.benchmarks]
+        return options.model_copy(update={"benchmarks": benches})
+    if not isinstance(options.get("benchmarks"), list):
         return options
     benches = [{**b, "path": str(recipe.path(b["path"]))} if isinstance(b, dict) and b.get("path") else b
                for b in options["benchmarks"]]
@@ -110,11 +93,11 @@ def recipe_relative(recipe, key: str, options: dict[str, Any]) -> dict[str, Any]
 
 def build_steps(recipe) -> list[Step]:
     """Every curation step in order, for in-process use on a list of rows (tests, small corpora)."""
-    from curation.dedup.exact import ExactDedup, ExactDedupConfig
+    from curation.dedup.exact import ExactDedup
 
     steps = build_filters(recipe)
     if recipe.dedup.exact.enabled:
-        steps.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
+        steps.append(ExactDedup(recipe.dedup.exact))
     return steps + build_dedup_steps(recipe)
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decisions
-from curation.dedup.exact import ExactDedup, ExactDedupConfig
+from curation.dedup.exact import ExactDedup
 from curation.plan import build_dedup_steps
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
@@ -38,7 +38,7 @@ def dedupers(recipe) -> list:
     """(stage name, deduper) in pipeline order; decontamination is per row and runs in the finalize pass."""
     out = []
     if recipe.dedup.exact.enabled:
-        out.append(ExactDedup(ExactDedupConfig(on=recipe.dedup.exact.compare)))
+        out.append(ExactDedup(recipe.dedup.exact))
     for st in build_dedup_steps(recipe):
         if st.name == "decontam" or getattr(st, "per_row", False):
             continue
@@ -198,7 +198,7 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
             fsutil.delete_file(store.fs, f)
     ex = recipe.execution.finalize
     dec = _decontam(recipe)
-    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, recipe.dedup.exact.compare if recipe.dedup.exact.enabled else None, dec, prices),
+    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, recipe.dedup.exact.on if recipe.dedup.exact.enabled else None, dec, prices),
                          batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
                          num_cpus=ex.num_cpus, num_gpus=ex.num_gpus or None)
     total: dict = {}

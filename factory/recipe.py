@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from curation.dedup.exact import ExactDedupConfig
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError, RecipeError
 from factory.synth_config import SynthesizeConfig
@@ -67,16 +68,11 @@ class VerifierConfig(_Cfg):
     options: dict[str, Any] = Field(default_factory=dict, description="verifier constructor options")
 
 
-class ExactDedupSection(_Cfg):
-    enabled: bool = Field(True, description="drop exact duplicates (normalised text hash); on by default")
-    compare: Literal["prompt", "completion", "both"] = Field("completion", description="which text is compared: problem-level (prompt) or trace-level (completion) or both")
-
-
 class DedupConfig(_Cfg):
     """Curation steps in pipeline order: exact -> minhash -> embedding -> decontam -> third-party dedup steps.
     The other keys come from the dedup registry (curation/plan.py, factory/schema.py); null = off."""
 
-    exact: ExactDedupSection = Field(default_factory=ExactDedupSection, description="exact dedup (curation.dedup.exact)")
+    exact: ExactDedupConfig = Field(default_factory=ExactDedupConfig, description="exact dedup (curation.dedup.exact)")
 
 
 class FiltersConfig(_Cfg):
@@ -283,10 +279,11 @@ def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
     used, errs = plugin_names(data, file, lines)
     if errs:
         return errs, None
+    model = recipe_model(used)
     try:
-        recipe = recipe_model(used).model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
+        recipe = model.model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
     except ValidationError as e:
-        return condense(e, file, lines), None
+        return condense(e, file, lines, model), None
     return semantic_checks(recipe, file, lines), recipe
 
 

@@ -70,6 +70,7 @@ def _list(v: Any) -> list:
 def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     """Checks that need the filesystem or span sections: files exist, models are known, names resolve."""
     from ground.models import is_known_model
+    from teachers.registry import teacher_class
 
     errs: list[RecipeError] = []
     reg = r.eval.regression if r.eval else None
@@ -87,8 +88,9 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
         if p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
     for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
-        if t.engine == "hf_local" and not is_known_model(t.model):
-            err((*loc, "model"), f"unknown model {t.model!r}: not bundled and not a local HF directory")
+        why = teacher_class(t.engine).check_model(t.model)
+        if why:
+            err((*loc, "model"), why)
     # a GPU recipe may name weights pre-staged on the cluster (absolute path), which this machine cannot see
     if r.train and not is_known_model(r.train.student) and not (r.train.use_gpu and Path(r.train.student).is_absolute()):
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
@@ -111,7 +113,7 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
 
 def _benchmarks(r, err) -> None:
     """Decontamination benchmarks exist and are whole (or allowed partial), paths relative to the recipe."""
-    if not isinstance(getattr(r.dedup, "decontam", None), dict):
+    if getattr(r.dedup, "decontam", None) is None:
         return
     from curation.dedup.decontam import benchmark_coverage
     from curation.plan import build_dedup_config, recipe_relative

@@ -12,10 +12,11 @@ messages are cut to their first line, and several errors at one key become one l
 
 from __future__ import annotations
 
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ground.errors import RecipeError
 
@@ -103,8 +104,54 @@ def _message(err: dict) -> str:
     return (msg.strip().splitlines() or [kind])[0]
 
 
-def condense(e: ValidationError, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
-    """One RecipeError per key path: the first error there wins (a union's other branches are noise)."""
+def known_keys(model: Any, loc: tuple) -> list[str]:
+    """The keys the model at ``loc`` (a pydantic error's raw location, union tags included) takes; [] when
+    the path does not lead to a model.
+
+    >>> from pydantic import BaseModel
+    >>> class Inner(BaseModel):
+    ...     a: int = 1
+    >>> class Outer(BaseModel):
+    ...     xs: list[Inner] = []
+    >>> known_keys(Outer, ("xs", 0))
+    ['a']
+    """
+    ann = model
+    for step in loc:
+        ann = _step(ann, step)
+        if ann is None:
+            return []
+    models = [m for m in _members(ann) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return [n for n, f in models[0].model_fields.items() if not f.exclude] if len(models) == 1 else []
+
+
+def _members(ann: Any) -> list:
+    """``ann`` without Annotated / Optional / Union wrappers: the alternatives it allows."""
+    if get_origin(ann) is Annotated:
+        return _members(get_args(ann)[0])
+    if get_origin(ann) in (Union, UnionType):
+        return [m for a in get_args(ann) for m in _members(a)]
+    return [ann]
+
+
+def _step(ann: Any, step: Any) -> Any:
+    if isinstance(step, str) and step.startswith(TAG_PREFIX):  # a discriminated union's member
+        inner = get_args(ann)[0] if get_origin(ann) is Annotated else ann
+        for a in get_args(inner):
+            if any(getattr(m, "tag", None) == step for m in getattr(a, "__metadata__", ())):
+                return get_args(a)[0]
+        return None
+    for m in _members(ann):
+        if isinstance(step, int) and get_origin(m) is list:
+            return get_args(m)[0]
+        if isinstance(step, str) and isinstance(m, type) and issubclass(m, BaseModel) and step in m.model_fields:
+            return m.model_fields[step].annotation
+    return None
+
+
+def condense(e: ValidationError, file: str, lines: dict[tuple, int], model: Any = None) -> list[RecipeError]:
+    """One RecipeError per key path: the first error there wins (a union's other branches are noise).
+    With ``model`` (the schema validated against) an unknown key's message lists the known ones."""
     out: dict[str, RecipeError] = {}
     for err in e.errors():
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith(TAG_PREFIX)))
@@ -112,6 +159,9 @@ def condense(e: ValidationError, file: str, lines: dict[tuple, int]) -> list[Rec
             loc, msg = (*loc, err.get("ctx", {}).get("discriminator", "").strip("'") or "name"), "required field is missing"
         else:
             msg = _message(err)
+            known = known_keys(model, err["loc"][:-1]) if model is not None and err["type"] == "extra_forbidden" else []
+            if known:
+                msg += f"; known: {', '.join(known)}"
             if err["type"] == "invalid_key" and err.get("input") is True:
                 loc = (*loc[:-1], "on")  # pydantic names the key by its value (True == 1)
         field = ".".join(str(x) for x in loc) or "recipe"

@@ -5,8 +5,8 @@
     ['pii', 'length']
 
 Each role contributes its configs (:mod:`ground.plugins`): ``teacher`` / ``teachers[]`` are a union
-discriminated by ``engine`` (one member per engine, its ``options`` typed by the engine's ``Options``
-when it declares one), ``verifiers[]`` a union discriminated by ``name``, ``filters`` and ``dedup`` a
+discriminated by ``engine`` (one member per engine, its ``options`` typed by the engine's ``Options``),
+``verifiers[]`` a union discriminated by ``name``, ``filters`` and ``dedup`` a
 key per registered step, ``train.method`` a choice of the registered methods with a ``train.<method>``
 section per method that has ``Options``. Validating a recipe loads only the plug-ins it names (a
 broken third-party plug-in does not stop recipes that do not use it); :func:`json_schema` (``factory
@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, create_model, field_validator
 
-from curation.plan import DEDUP, FILTERS, build_dedup_config
+from curation.plan import DEDUP, FILTERS
 from factory.recipe import DedupConfig, EvalConfig, FiltersConfig, RegressionConfig, Recipe, TeacherConfig, TrainConfig, \
     VerifierConfig
 from factory.recipe_yaml import TAG_PREFIX
@@ -45,30 +45,17 @@ def _union(members: dict[str, type], key: str, default: str | None = None) -> An
 
 def _teacher_member(engine: str) -> type:
     cls = ENGINES.load(engine)
-    opts = getattr(cls, "Options", None)
-
-    def check(v: Any) -> Any:
-        if opts is None:
-            try:
-                cls.check_options(v)
-            except (TypeError, ValueError) as e:
-                raise ValueError(str(e)) from None
-        return v
-
     engine_field = (Literal[engine], Field(engine if engine == DEFAULT_ENGINE else ..., description=f"engine: {engine}"))
     return create_model(f"{cls.__name__}Config", __base__=TeacherConfig, engine=engine_field,
-                        options=(opts if opts is not None else dict[str, Any],
-                                 Field(default_factory=opts or dict, description=f"{engine} engine options")),
-                        __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
+                        options=(cls.Options, Field(default_factory=cls.Options, description=f"{engine} engine options")))
 
 
 def _verifier_member(name: str) -> type:
     cls = VERIFIERS.load(name)
-    opts = getattr(cls, "Options", None)
 
     def check(v: Any) -> Any:
-        try:  # verifier constructors only validate options (heavy state loads lazily), so this is cheap
-            cls(**(v.model_dump() if opts is not None else v))
+        try:  # typed by Options already; the constructor checks the rest (files, templates) and loads nothing heavy
+            cls(**v.model_dump(exclude_unset=True))
         except (TypeError, ValueError) as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ValueError(msg if msg.startswith("verifier") else f"verifier {name!r}: {msg}") from None
@@ -76,8 +63,7 @@ def _verifier_member(name: str) -> type:
 
     return create_model(f"{cls.__name__}VerifierConfig", __base__=VerifierConfig,
                         name=(Literal[name], Field(..., description=f"verifier: {name}")),
-                        options=(opts if opts is not None else dict[str, Any],
-                                 Field(default_factory=opts or dict, description=f"{name} verifier options")),
+                        options=(cls.Options, Field(default_factory=cls.Options, description=f"{name} verifier options")),
                         __validators__={"_check_options": field_validator("options")(lambda v: check(v))})
 
 
@@ -99,35 +85,14 @@ def _filters(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
 
 
 def _dedup(names: tuple[str, ...], loaded: tuple[str, ...]) -> type:
-    fields, validators = {}, {}
+    fields = {}
     for n in names:
         if n not in loaded:
             fields[n] = _off(n)
             continue
         cls = DEDUP.load(n)
-        cfg = getattr(cls, "Config", None)
-        if cfg is None:  # built-in steps keep config dataclasses: the section is checked by building it
-            fields[n] = (dict[str, Any] | None, Field(None, description=f"{(cls.__doc__ or n).strip().splitlines()[0]} "
-                                                                        f"(options of its config dataclass); null = off"))
-            validators[f"_check_{n}"] = field_validator(n)(_dedup_validator(n))
-        else:
-            fields[n] = (cfg | None, Field(None, description=f"{getattr(cls, 'description', '') or n}; null = off"))
-    return create_model("DedupConfig", __base__=DedupConfig, __validators__=validators, **fields)
-
-
-def _dedup_validator(key: str):
-    def check(v: Any) -> Any:
-        return _check_dedup(key, v)
-    return check
-
-
-def _check_dedup(key: str, v: Any) -> Any:
-    if v is not None:
-        try:
-            build_dedup_config(key, v)  # benchmark files are checked with the recipe's directory (recipe_checks)
-        except (TypeError, ValueError, KeyError, FileNotFoundError) as e:
-            raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
-    return v
+        fields[n] = (cls.Config | None, Field(None, description=f"{getattr(cls, 'description', '') or n}; null = off"))
+    return create_model("DedupConfig", __base__=DedupConfig, **fields)
 
 
 def _train(methods: tuple[str, ...], loaded: tuple[str, ...]) -> type:

@@ -15,13 +15,43 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ground.errors import FactoryError
 
 
 class Config(BaseModel):
     """Base of every recipe section and plug-in config: extra keys are an error, fields are mutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ConfigError(FactoryError, ValueError):
+    """Bad plug-in options given in code (not through a recipe): one line, ``who: key.path: message``."""
+
+
+def validate(cls: type[Config], data: Any, who: str) -> Config:
+    """``cls.model_validate(data)``, or :class:`ConfigError` naming the first bad key (a plug-in built
+    outside a recipe; a recipe's errors come from the assembled schema with file and line).
+
+    >>> from pydantic import Field
+    >>> class Opts(Config):
+    ...     n: int = Field(1, gt=0, description="how many")
+    >>> validate(Opts, {"m": 2}, "demo")
+    Traceback (most recent call last):
+    ...
+    ground.config.ConfigError: demo: options.m: unknown key; known: n
+    """
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in ("options", *err["loc"]))
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key; known: {', '.join(cls.model_fields)}" if len(err["loc"]) == 1 else "unknown key"
+        else:
+            msg = (err["msg"].removeprefix("Value error, ").strip().splitlines() or [err["type"]])[0]
+        raise ConfigError(f"{who}: {loc}: {msg}") from None
 
 
 def undescribed_fields(cls: type[BaseModel], _seen: set | None = None) -> list[str]:

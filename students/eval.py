@@ -29,6 +29,8 @@ import tempfile
 from pathlib import Path
 
 from ground.record import ACCEPTED, messages_of
+from teachers.base import plain_options
+from teachers.registry import teacher_class
 from teachers.step import GenerateStep
 from verifiers.step import VerifyStep
 
@@ -174,9 +176,7 @@ def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[s
             else:  # a full fine-tune saved whole weights there
                 targets.append(("student", "hf_local", adapter_dir, dict(opts)))
         elif m == "teacher":
-            topts = dict(t.options)
-            if t.engine == "hf_local":
-                topts.update(opts)
+            topts = teacher_class(t.engine).with_batch_size(plain_options(t.options), recipe.eval.batch_size, override=True)
             targets.append(("teacher", t.engine, t.model, topts))
     return targets
 

@@ -66,7 +66,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
 
 def encode(ex: dict, tok, max_len: int) -> tuple[dict, bool]:
     """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned)."""
-    from students.scorers import chat_ids
+    from teachers.scorers import chat_ids
 
     p = chat_ids(tok, ex["prompt"])
     c = tok(ex["completion"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]

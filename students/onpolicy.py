@@ -12,7 +12,7 @@ system prompt the student never sees: context distillation); loss ``sampled`` is
 :func:`students.losses.reverse_kl_sampled` (needs only the sampled tokens' teacher logprobs, so it
 works against a server), ``full`` the exact :func:`students.losses.reverse_kl` (local teacher).
 
-Teachers (:mod:`students.scorers`): ``hf_local`` loads the teacher on the worker; ``openai_compat``
+Teachers (:mod:`teachers.scorers`): ``hf_local`` loads the teacher on the worker; ``openai_compat``
 asks an OpenAI-compatible ``/v1/completions`` server for ``prompt_logprobs`` of prompt + sampled
 ids (vLLM's extension). Both check up front that teacher and student tokenise alike, because the
 teacher scores the student's token ids.
@@ -35,7 +35,10 @@ from pydantic import Field, model_validator
 
 from ground.config import Config
 from ground.errors import FactoryError
+from ground.plugins import PluginError
 from students.method import TrainJob, TrainMethod
+from teachers.base import plain_options
+from teachers.registry import ENGINES, teacher_class
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,13 @@ def teacher_spec(recipe) -> dict:
     """Which teacher scores the samples: ``train.onpolicy`` overrides, else the recipe's teacher."""
     op = recipe.train.onpolicy
     engine = op.teacher_engine or recipe.teacher.engine
-    if engine not in ("hf_local", "openai_compat"):
-        raise FactoryError(f"train.onpolicy: teacher engine {engine!r} cannot score tokens; use hf_local or openai_compat")
-    if engine == "openai_compat" and op.loss == "full":
+    cls = teacher_class(engine)
+    if not cls.can_score:
+        raise FactoryError(f"train.onpolicy: teacher engine {engine!r} cannot score tokens; use one of {scoring_engines()}")
+    if op.loss == "full" and not cls.scores_full_distribution:
         raise FactoryError("train.onpolicy.loss: full needs a local teacher's whole distribution; use loss: sampled")
     inherited = not op.teacher_options and engine == recipe.teacher.engine
-    options = dict(recipe.teacher.options if inherited else op.teacher_options)
+    options = plain_options(recipe.teacher.options) if inherited else dict(op.teacher_options)
     system = None
     if op.teacher_system:
         f = recipe.path(op.teacher_system)
@@ -70,6 +74,19 @@ def teacher_spec(recipe) -> dict:
         system = f.read_text(encoding="utf-8").strip()
     return {"engine": engine, "model": op.teacher_model or recipe.teacher.model, "options": options,
             "options_inherited": inherited, "system": system}
+
+
+def scoring_engines() -> list[str]:
+    """Teacher engines that can score tokens (``Teacher.can_score``)."""
+    return [e for e in ENGINES.names() if _loads(e) and ENGINES.load(e).can_score]
+
+
+def _loads(engine: str) -> bool:
+    try:
+        ENGINES.load(engine)
+    except PluginError:
+        return False
+    return True
 
 
 def _teacher_messages(ex: dict, system: str | None) -> list[dict]:
@@ -121,7 +138,7 @@ def _loss(model, tok, scorer, batch: list[dict], op: dict, system: str | None, d
     import torch
 
     from students.losses import reverse_kl, reverse_kl_sampled
-    from students.scorers import chat_ids, completion_logits
+    from teachers.scorers import chat_ids, completion_logits
 
     p_ids, comps = _sample(model, tok, [ex["prompt"] for ex in batch], op, device)
     k = op["samples_per_prompt"]
@@ -150,11 +167,11 @@ def _load(cfg: dict, spec: dict, device):
     """(student model in train mode on ``device``, tokenizer, teacher scorer)."""
     from peft import get_peft_model
 
-    from students.scorers import make_scorer
     from students.train import load_student, peft_config
 
     model, tok = load_student(cfg)
-    scorer = make_scorer(spec, tok, cfg["student"], device)  # tokenizer check before any training
+    scorer = teacher_class(spec["engine"]).make_scorer(  # tokenizer check before any training
+        spec["model"], tok, cfg["student"], device, spec.get("options") or {}, bool(spec.get("options_inherited")))
     if peft_config(cfg) is not None:
         model = get_peft_model(model, peft_config(cfg))
     if not cfg.get("load_in_4bit"):
@@ -276,8 +293,9 @@ def run_onpolicy(train_cfg: dict, train_prompts: list[dict], val_prompts: list[d
 
 
 class OnPolicyOptions(Config):
-    teacher_engine: Literal["hf_local", "openai_compat"] | None = Field(
-        None, description="engine that scores the student's samples; null = the recipe's teacher.engine")
+    teacher_engine: str | None = Field(
+        None, description="engine that scores the student's samples (one whose Teacher.can_score, e.g. hf_local, "
+                          "openai_compat); null = the recipe's teacher.engine")
     teacher_model: str | None = Field(None, description="teacher model; null = the recipe's teacher.model")
     teacher_options: dict[str, Any] = Field(
         default_factory=dict, description="openai_compat: base_url (with /v1), api_key_env, timeout_s; "
@@ -294,10 +312,15 @@ class OnPolicyOptions(Config):
                                "(hf_local teacher only)")
 
     @model_validator(mode="after")
-    def _full_needs_local(self) -> "OnPolicyOptions":
-        if self.loss == "full" and self.teacher_engine == "openai_compat":
-            raise ValueError("onpolicy.loss: full needs the teacher's whole distribution (hf_local); "
-                             "use loss: sampled with openai_compat")
+    def _engine_can_score(self) -> "OnPolicyOptions":
+        if self.teacher_engine is None:
+            return self
+        if self.teacher_engine not in scoring_engines():
+            raise ValueError(f"onpolicy.teacher_engine: {self.teacher_engine!r} cannot score tokens; "
+                             f"use one of {scoring_engines()}")
+        if self.loss == "full" and not ENGINES.load(self.teacher_engine).scores_full_distribution:
+            raise ValueError(f"onpolicy.loss: full needs the teacher's whole distribution; "
+                             f"use loss: sampled with {self.teacher_engine}")
         return self
 
 

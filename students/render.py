@@ -154,17 +154,3 @@ def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None
         mask = [int(any(s <= a < e for s, e in spans)) for a, _ in enc["offset_mapping"]]
         out.append({"input_ids": list(enc["input_ids"]), "assistant_masks": mask})
     return out
-
-
-def trained_text(tok: Any, example: dict) -> list[str]:
-    """The trained spans of an encoded example, decoded: what a test compares with the expected turns."""
-    spans, cur = [], []
-    for t, m in zip(example["input_ids"], example["assistant_masks"]):
-        if m:
-            cur.append(t)
-        elif cur:
-            spans.append(cur)
-            cur = []
-    if cur:
-        spans.append(cur)
-    return [tok.decode(s) for s in spans]

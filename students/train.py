@@ -296,7 +296,7 @@ def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
 def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
     """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
     and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
-    from students.scorers import chat_ids
+    from teachers.scorers import chat_ids
 
     tok = _driver_tokenizer(cfg["student"])
     keep, longest = [], 0

@@ -94,38 +94,67 @@ def logprobs_meta(source: str, params: SamplingParams, raw: bool | None, token: 
             "token": token}
 
 
+def plain_options(options: Any) -> dict:
+    """A teacher section's ``options`` as the dict an engine is built from: the keys the recipe set."""
+    return options.model_dump(exclude_unset=True) if hasattr(options, "model_dump") else dict(options or {})
+
+
+class NoOptions(_Cfg):
+    """An engine without options: ``teacher.options`` must be empty."""
+
+
 class Teacher:
-    """Base class for engines. ``engine`` is the registry name used in recipes."""
+    """Base class for engines. ``engine`` is the registry name used in recipes.
+
+    What the rest of the factory asks of an engine is declared here, not decided by engine name elsewhere:
+    ``can_score``/``scores_full_distribution``/:meth:`make_scorer` (on-policy distillation),
+    :meth:`check_model` (recipe validation), :meth:`with_batch_size` (generate and eval steps),
+    :meth:`native_tools` and :meth:`parallel_requests` (the tool_agent engine wrapping another engine).
+    """
 
     engine: ClassVar[str] = "base"
     #: the recipe's ``teacher.options`` (a Config): validated into ``self.options`` by this base, and the
-    #: recipe schema types the section from it. None = options are ``__init__`` keyword arguments
-    Options: ClassVar[type[_Cfg] | None] = None
+    #: recipe schema types the section from it
+    Options: ClassVar[type[_Cfg]] = NoOptions
+    #: the engine can score given completion tokens (log p of each token; on-policy distillation)
+    can_score: ClassVar[bool] = False
+    #: its scorer also gives the whole next-token distribution (on-policy ``loss: full``)
+    scores_full_distribution: ClassVar[bool] = False
+    #: request-cache key version of the requests that ask for top-k logprobs (teachers/cache.py); an engine
+    #: bumps it when its logprobs change meaning, so entries stored before are never served again
+    logprobs_cache_version: ClassVar[str] = "request-v1"
 
     def __init__(self, name: str, model: str, **options: Any):
+        from ground.config import validate
+
         self.name, self.model = name, model
-        if self.Options is not None:
-            self.options = self.Options.model_validate(options)
+        self.options = validate(self.Options, options, f"{self.engine} teacher {name!r}")
 
     @classmethod
-    def check_options(cls, options: dict[str, Any]) -> None:
-        """Validate recipe ``teacher.options`` without constructing (no model load, no connection).
+    def check_model(cls, model: str) -> str | None:
+        """Why ``model`` cannot be used by this engine from here (recipe validation), or None."""
+        return None
 
-        With ``Options`` the recipe schema has done it; else they are bound to ``__init__``'s signature
-        (engines with an options dataclass override).
-        """
-        import inspect
+    @classmethod
+    def with_batch_size(cls, options: dict, batch_size: int, override: bool = False) -> dict:
+        """``options`` with the recipe's batch size (``teacher.batch_size``, ``eval.batch_size``) where the
+        engine takes one; the engine's own ``options.batch_size`` wins unless ``override``."""
+        return dict(options)
 
-        if cls.Options is not None:
-            cls.Options.model_validate(options)
-            return
-        params = inspect.signature(cls.__init__).parameters
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            return
-        known = sorted(set(params) - {"self", "name", "model"})
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise TypeError(f"{cls.engine} teacher: unknown options {unknown}; known: {known}")
+    @classmethod
+    def native_tools(cls, options: dict) -> bool:
+        """Whether the engine with these options sends tool specs natively (OpenAI ``tools=``)."""
+        return False
+
+    def parallel_requests(self) -> int:
+        """How many requests of a batch may be in flight at once from threads (1 = call it serially)."""
+        return 1
+
+    @classmethod
+    def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
+        """A token scorer (``score(prompt_ids, comp_ids, full)``) for on-policy distillation; ``inherited``:
+        the options are the recipe teacher's generation options (keep the keys a scorer uses)."""
+        raise ValueError(f"teacher engine {cls.engine!r} cannot score tokens")
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -16,6 +16,7 @@ so every node of a cluster sees them through the same (pyarrow) filesystem URI. 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -27,16 +28,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ground import fsutil
+from ground.errors import FactoryError
 from ground.record import sha
 
 _SCHEMA = pa.schema([("key", pa.string()), ("result", pa.string())])
 
 
 def request_key(engine: str, model: str, messages: list[dict], params: dict, sample_index: int) -> str:
-    # hf_local top-k logprobs were taken after the sampling warpers before issue #13; a new key version for
-    # exactly those requests keeps such stale entries from ever being served as raw logprobs
-    version = "request-v2-rawlp" if engine == "hf_local" and params.get("top_logprobs") else "request-v1"
+    # an engine whose top-k logprobs changed meaning declares a new key version for exactly the requests that
+    # ask for them (Teacher.logprobs_cache_version), so stale entries are never served as raw logprobs
+    version = _logprobs_version(engine) if params.get("top_logprobs") else "request-v1"
     return sha(version, engine, model, messages, params, int(sample_index), n=40)
+
+
+@functools.lru_cache(maxsize=64)
+def _logprobs_version(engine: str) -> str:
+    from teachers.registry import ENGINES
+
+    try:
+        return ENGINES.load(engine).logprobs_cache_version
+    except (KeyError, FactoryError):  # an engine no longer installed: its keys keep the default version
+        return "request-v1"
 
 
 def _h64(keys: list[str]) -> np.ndarray:

@@ -24,26 +24,41 @@ import logging
 import time
 from typing import Any
 
+from pydantic import Field
+
+from ground.config import Config
 from teachers.base import GenRequest, GenResult, SamplingParams, Teacher, logprobs_meta
 from teachers.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
 
 
+class HFLocalOptions(Config):
+    batch_size: int = Field(16, gt=0, le=4096, description="prompts per model.generate call (default: teacher.batch_size)")
+    device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps")
+    threads: int | None = Field(None, gt=0, description="torch CPU threads; null = torch's default")
+    adapter: str | None = Field(None, description="LoRA adapter directory merged into the model (a trained student)")
+
+
 class HFLocalTeacher(Teacher):
     engine = "hf_local"
+    Options = HFLocalOptions
+    can_score = True
+    scores_full_distribution = True
+    # top-k logprobs were taken after the sampling warpers before issue #13: those cache entries are stale
+    logprobs_cache_version = "request-v2-rawlp"
 
-    def __init__(self, name: str, model: str, batch_size: int = 16, device: str = "cpu", threads: int | None = None,
-                 adapter: str | None = None):
-        super().__init__(name, model)
+    def __init__(self, name: str, model: str, **options: Any):
+        super().__init__(name, model, **options)
         import torch
 
         from ground.models import load_causal_lm
 
+        threads, adapter = self.options.threads, self.options.adapter
         if threads:
             torch.set_num_threads(int(threads))
-        self.batch_size = int(batch_size)
-        self.device = device
+        self.batch_size = int(self.options.batch_size)
+        self.device = device = self.options.device
         self._model, self._tok = load_causal_lm(model, device=device)
         if adapter:  # a trained LoRA student: base weights + adapter, merged for fast generation
             from peft import PeftModel
@@ -51,6 +66,23 @@ class HFLocalTeacher(Teacher):
             self._model = PeftModel.from_pretrained(self._model, adapter).merge_and_unload()
             self._model.eval()
         self._tok.padding_side = "left"
+
+    @classmethod
+    def check_model(cls, model: str) -> str | None:
+        from ground.models import is_known_model
+
+        return None if is_known_model(model) else f"unknown model {model!r}: not bundled and not a local HF directory"
+
+    @classmethod
+    def with_batch_size(cls, options: dict, batch_size: int, override: bool = False) -> dict:
+        return {**options, "batch_size": batch_size} if override else {"batch_size": batch_size, **options}
+
+    @classmethod
+    def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
+        from teachers.scorers import HFScorer, pick_options
+
+        opts = pick_options(options, {"threads", "batch_size"}, inherited, cls.engine)
+        return HFScorer(model, student_tok, student, device=device, **opts)
 
     def _render(self, messages: list[dict]) -> str:
         return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -33,12 +33,13 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
+from pydantic import Field
 
-from ground.errors import FactoryError
+from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
@@ -46,79 +47,33 @@ from teachers.reasoning import split_reasoning
 log = logging.getLogger(__name__)
 
 
-class TeacherOptionsError(FactoryError, ValueError):
-    """Bad ``openai_compat`` options in a recipe (unknown key, bad value, unset key variable)."""
+#: bad ``openai_compat`` options given in code, or an unset key variable (a recipe's come from its schema)
+TeacherOptionsError = ConfigError
 
 
-@dataclass
-class Prices:
-    input_per_mtok: float = field(default=0.0, metadata={"help": "dollars per million prompt tokens"})
-    output_per_mtok: float = field(default=0.0, metadata={"help": "dollars per million completion tokens"})
+class Prices(Config):
+    input_per_mtok: float = Field(0.0, ge=0, description="dollars per million prompt tokens")
+    output_per_mtok: float = Field(0.0, ge=0, description="dollars per million completion tokens")
 
 
-@dataclass
-class OpenAICompatOptions:
-    base_url: str = field(default="https://api.openai.com/v1",
-                          metadata={"help": "API root including /v1; /chat/completions is appended"})
-    api_key_env: str | None = field(default=None, metadata={
-        "help": "NAME of the env var holding the API key (never the key itself); None = no auth header"})
-    endpoint: str = field(default="chat", metadata={"help": "'chat' (/chat/completions) or 'completions'"})
-    concurrency: int = field(default=16, metadata={"help": "max requests in flight"})
-    rpm: float | None = field(default=None, metadata={"help": "client-side requests/minute limit"})
-    tpm: float | None = field(default=None, metadata={"help": "client-side tokens/minute limit (prompt+max_tokens)"})
-    timeout_s: float = field(default=120.0, metadata={"help": "total seconds per attempt"})
-    max_retries: int = field(default=3, metadata={"help": "retries after the first attempt"})
-    backoff_base_s: float = field(default=0.5, metadata={"help": "first backoff; doubles per retry"})
-    backoff_max_s: float = field(default=30.0, metadata={"help": "cap on one backoff (before jitter)"})
-    max_retry_after_s: float = field(default=120.0, metadata={"help": "cap on a server's Retry-After"})
-    retry_on_finish_reasons: tuple[str, ...] = field(default=(), metadata={
-        "help": "finish reasons that are retried like errors, e.g. ['length']"})
-    extra_body: dict = field(default_factory=dict, metadata={"help": "merged into every request body"})
-    prices: Prices = field(default_factory=Prices, metadata={"help": "{input_per_mtok, output_per_mtok}"})
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any]) -> OpenAICompatOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TeacherOptionsError(f"openai_compat: unknown options {unknown}; known: {sorted(known)}")
-        opts = dict(options)
-        if isinstance(opts.get("prices"), dict):
-            pk = {f.name for f in fields(Prices)}
-            bad = sorted(set(opts["prices"]) - pk)
-            if bad:
-                raise TeacherOptionsError(f"openai_compat: unknown prices keys {bad}; known: {sorted(pk)}")
-            opts["prices"] = Prices(**opts["prices"])
-        if "retry_on_finish_reasons" in opts:
-            opts["retry_on_finish_reasons"] = tuple(opts["retry_on_finish_reasons"] or ())
-        return cls(**opts)
-
-    def __post_init__(self):
-        def bad(msg: str):
-            raise TeacherOptionsError(f"openai_compat: {msg}")
-
-        if not isinstance(self.base_url, str) or not self.base_url.startswith(("http://", "https://")):
-            bad(f"base_url must start with http:// or https://, got {self.base_url!r}")
-        if self.endpoint not in ("chat", "completions"):
-            bad(f"endpoint must be 'chat' or 'completions', got {self.endpoint!r}")
-        if not isinstance(self.concurrency, int) or self.concurrency < 1:
-            bad(f"concurrency must be an int >= 1, got {self.concurrency!r}")
-        for name in ("rpm", "tpm"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, (int, float)) or v <= 0):
-                bad(f"{name} must be > 0 or null, got {v!r}")
-        for name in ("timeout_s", "backoff_base_s", "backoff_max_s", "max_retry_after_s"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v < 0 or (name == "timeout_s" and v == 0):
-                bad(f"{name} must be a number {'> 0' if name == 'timeout_s' else '>= 0'}, got {v!r}")
-        if not isinstance(self.max_retries, int) or self.max_retries < 0:
-            bad(f"max_retries must be an int >= 0, got {self.max_retries!r}")
-        if not isinstance(self.extra_body, dict):
-            bad("extra_body must be a mapping")
-        if not isinstance(self.prices, Prices):
-            bad("prices must be a mapping {input_per_mtok, output_per_mtok}")
-        if self.api_key_env is not None and (not isinstance(self.api_key_env, str) or not self.api_key_env):
-            bad("api_key_env must be the NAME of an environment variable")
+class OpenAICompatOptions(Config):
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://",
+                          description="API root including /v1; /chat/completions is appended")
+    api_key_env: str | None = Field(None, min_length=1, description="NAME of the env var holding the API key (never "
+                                                                    "the key itself); null = no auth header")
+    endpoint: Literal["chat", "completions"] = Field("chat", description="'chat' (/chat/completions) or 'completions'")
+    concurrency: int = Field(16, ge=1, description="max requests in flight")
+    rpm: float | None = Field(None, gt=0, description="client-side requests/minute limit")
+    tpm: float | None = Field(None, gt=0, description="client-side tokens/minute limit (prompt+max_tokens)")
+    timeout_s: float = Field(120.0, gt=0, description="total seconds per attempt")
+    max_retries: int = Field(3, ge=0, description="retries after the first attempt")
+    backoff_base_s: float = Field(0.5, ge=0, description="first backoff; doubles per retry")
+    backoff_max_s: float = Field(30.0, ge=0, description="cap on one backoff (before jitter)")
+    max_retry_after_s: float = Field(120.0, ge=0, description="cap on a server's Retry-After")
+    retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
+                                                                     "e.g. ['length']")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
+    prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
 
 
 @dataclass
@@ -148,15 +103,26 @@ def _wire_message(m: dict) -> dict:
 
 class OpenAICompatTeacher(Teacher):
     engine = "openai_compat"
-
-    @classmethod
-    def check_options(cls, options: dict[str, Any]) -> None:
-        OpenAICompatOptions.from_options(options)  # the key's env var is checked at construction, not here
+    Options = OpenAICompatOptions
+    can_score = True  # with vLLM's prompt_logprobs extension of /v1/completions (teachers/scorers.py)
 
     def __init__(self, name: str, model: str, **options: Any):
-        super().__init__(name, model)
-        self.options = OpenAICompatOptions.from_options(options)
+        super().__init__(name, model, **options)  # the key's env var is checked here, not by the recipe schema
         self._setup()
+
+    @classmethod
+    def native_tools(cls, options: dict) -> bool:
+        return options.get("endpoint", "chat") == "chat"
+
+    def parallel_requests(self) -> int:
+        return int(self.options.concurrency)
+
+    @classmethod
+    def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
+        from teachers.scorers import OpenAICompatScorer, pick_options
+
+        opts = pick_options(options, {"base_url", "api_key_env", "timeout_s", "concurrency"}, inherited, cls.engine)
+        return OpenAICompatScorer(model, student_tok, student, **opts)
 
     def _setup(self) -> None:
         self._api_key = self._read_key()

@@ -16,18 +16,16 @@ import logging
 
 from ground.record import reject
 from ground.step import Step
-from teachers.base import GenRequest, GenResult, SamplingParams
+from teachers.base import GenRequest, GenResult, SamplingParams, plain_options
 from teachers.cache import RequestCache
-from teachers.registry import make_teacher
+from teachers.registry import make_teacher, teacher_class
 
 log = logging.getLogger(__name__)
 
 
 def teacher_cfg(t) -> dict:
     """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small)."""
-    opts = dict(t.options)
-    if t.engine == "hf_local":
-        opts.setdefault("batch_size", t.batch_size)
+    opts = teacher_class(t.engine).with_batch_size(plain_options(t.options), t.batch_size)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 

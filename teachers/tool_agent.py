@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, model_validator
+
+from ground.config import Config, validate
 from ground.record import sha
 from teachers.base import GenRequest, GenResult, Teacher
 
@@ -49,55 +52,61 @@ class TurnJournal:
             self.cache.put({k: entry})
 
 
-class ToolAgentTeacher(Teacher):
-    engine = "tool_agent"
-    #: set by the generate step when the run has a request cache: where finished turns are journalled
-    turn_cache: Any = None
+class ToolAgentOptions(Config):
+    inner_engine: str = Field("hf_local", description="the engine asked for each turn (any registered engine but tool_agent)")
+    inner_options: dict[str, Any] = Field(default_factory=dict, description="the inner engine's options")
+    tools: list[str] | None = Field(None, description="registry tools offered (teachers/tools); null = every built-in tool")
+    max_turns: int = Field(4, ge=1, description="model turns per request (a turn without tool calls ends the loop)")
+    protocol: Literal["auto", "native", "text"] = Field("auto", description="native: OpenAI tools/tool_calls (an inner "
+                                                         "engine that sends tools natively); text: <tool_call> blocks; "
+                                                         "auto: native when the inner engine can")
+    tool_choice: Any = Field(None, description="native protocol: the API's tool_choice (auto, none, required, {...})")
+    tool_timeout_s: float | None = Field(10.0, gt=0, description="seconds one tool call may run; null = no limit")
 
-    def __init__(self, name: str, model: str, inner_engine: str = "hf_local", inner_options: dict | None = None,
-                 tools: list[str] | None = None, max_turns: int = 4, protocol: str = "auto", tool_choice: Any = None,
-                 tool_timeout_s: float | None = 10.0):
-        super().__init__(name, model)
-        from teachers.registry import make_teacher
-        from teachers.tools import default_registry
-
-        if inner_engine == "tool_agent":
-            raise ValueError("tool_agent cannot wrap itself")
-        if max_turns < 1:
-            raise ValueError("tool_agent: max_turns must be >= 1")
-        self.registry = default_registry()
-        self.tools = list(tools) if tools is not None else self.registry.names()
-        self.max_turns = int(max_turns)
-        self.inner_engine = inner_engine
-        self.protocol = _protocol(protocol, inner_engine, inner_options or {})
-        self.tool_choice, self.tool_timeout_s = tool_choice, tool_timeout_s
-        self.inner = make_teacher(inner_engine, name, model, **(inner_options or {}))
-    @classmethod
-    def check_options(cls, options: dict[str, Any]) -> None:
-        super().check_options(options)
+    @model_validator(mode="after")
+    def _inner(self) -> "ToolAgentOptions":
         from teachers.registry import ENGINES, teacher_class
         from teachers.tools import default_registry
 
-        inner = options.get("inner_engine", "hf_local")
-        if inner not in ENGINES or inner == "tool_agent":
-            raise ValueError(f"tool_agent: bad inner_engine {inner!r}")
-        _protocol(options.get("protocol", "auto"), inner, options.get("inner_options") or {})
-        t = options.get("tool_timeout_s", 10.0)
-        if t is not None and (not isinstance(t, (int, float)) or t <= 0):
-            raise ValueError(f"tool_agent: tool_timeout_s must be a number > 0 or null, got {t!r}")
-        teacher_class(inner).check_options(options.get("inner_options") or {})
-        unknown = sorted(set(options.get("tools") or []) - set(default_registry().names()))
+        if self.inner_engine not in ENGINES or self.inner_engine == "tool_agent":
+            raise ValueError(f"tool_agent: bad inner_engine {self.inner_engine!r}")
+        inner = teacher_class(self.inner_engine)
+        validate(inner.Options, self.inner_options, f"tool_agent inner {self.inner_engine}")
+        _protocol(self.protocol, self.inner_engine, inner.native_tools(self.inner_options))
+        unknown = sorted(set(self.tools or []) - set(default_registry().names()))
         if unknown:
             raise ValueError(f"tool_agent: unknown tools {unknown}; known: {default_registry().names()}")
+        return self
+
+
+class ToolAgentTeacher(Teacher):
+    engine = "tool_agent"
+    Options = ToolAgentOptions
+    #: set by the generate step when the run has a request cache: where finished turns are journalled
+    turn_cache: Any = None
+
+    def __init__(self, name: str, model: str, **options: Any):
+        super().__init__(name, model, **options)
+        from teachers.registry import make_teacher, teacher_class
+        from teachers.tools import default_registry
+
+        o = self.options
+        self.registry = default_registry()
+        self.tools = list(o.tools) if o.tools is not None else self.registry.names()
+        self.max_turns = int(o.max_turns)
+        self.inner_engine = o.inner_engine
+        self.protocol = _protocol(o.protocol, o.inner_engine, teacher_class(o.inner_engine).native_tools(o.inner_options))
+        self.tool_choice, self.tool_timeout_s = o.tool_choice, o.tool_timeout_s
+        self.inner = make_teacher(o.inner_engine, name, model, **o.inner_options)
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
-        if self.inner_engine != "openai_compat" or len(requests) < 2:
+        width = min(len(requests), self.inner.parallel_requests())
+        if width < 2:
             return [self._one(r) for r in requests]
-        # An API teacher waits on the network: run the batch's loops side by side (each has its own tool
-        # session; the HTTP client works from any thread), at most the client's own concurrency.
+        # An engine that waits on the network (an API): run the batch's loops side by side (each has its own
+        # tool session; the client works from any thread), at most the engine's own concurrency.
         from concurrent.futures import ThreadPoolExecutor
 
-        width = min(len(requests), int(getattr(getattr(self.inner, "options", None), "concurrency", 8)))
         with ThreadPoolExecutor(width, thread_name_prefix="tool-loop") as pool:
             return list(pool.map(self._one, requests))
 
@@ -122,12 +131,10 @@ class ToolAgentTeacher(Teacher):
         self.inner.close()
 
 
-def _protocol(protocol: str, inner_engine: str, inner_options: dict) -> str:
-    if protocol not in ("auto", "native", "text"):
-        raise ValueError(f"tool_agent: protocol must be auto, native or text, got {protocol!r}")
-    chat_api = inner_engine == "openai_compat" and inner_options.get("endpoint", "chat") == "chat"
-    if protocol == "native" and not chat_api:
-        raise ValueError(f"tool_agent: protocol native needs inner_engine openai_compat with endpoint chat, not {inner_engine!r}")
+def _protocol(protocol: str, inner_engine: str, native: bool) -> str:
+    if protocol == "native" and not native:
+        raise ValueError(f"tool_agent: protocol native needs an inner_engine that sends tools natively "
+                         f"(e.g. openai_compat with endpoint chat), not {inner_engine!r}")
     if protocol == "auto":
-        return "native" if chat_api else "text"
+        return "native" if native else "text"
     return protocol

@@ -39,6 +39,9 @@ import logging
 import time
 from typing import Any
 
+from pydantic import Field
+
+from ground.config import Config, validate
 from ground.errors import MissingDependencyError
 from ground.record import SCHEMA
 from teachers.base import GenRequest, GenResult, SamplingParams, Teacher, logprobs_meta
@@ -77,17 +80,26 @@ def _topk(step: Any, k: int) -> list[list]:
     return [[tid, round(lp, 4)] for tid, lp in items[:k]]
 
 
+class VLLMOptions(Config):
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one engine shards the model over (set num_gpus to match)")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="fraction of each GPU's memory vLLM may take")
+    max_model_len: int | None = Field(None, gt=0, description="context length; null = the model's own")
+    engine_kwargs: dict[str, Any] = Field(default_factory=dict, description="more vllm.LLM keyword arguments "
+                                                                            "(e.g. enable_prefix_caching)")
+    processor: bool = Field(False, description="run this teacher as a ray.data.llm processor stage "
+                                               "(teachers/vllm_stage.py) instead of GenerateUDF actors")
+
+
 class VLLMTeacher(Teacher):
     engine = "vllm"
+    Options = VLLMOptions
 
-    def __init__(self, name: str, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
-                 max_model_len: int | None = None, engine_kwargs: dict | None = None, processor: bool = False, **options: Any):
+    def __init__(self, name: str, model: str, **options: Any):
         # processor: how the executor runs this teacher (teachers/vllm_stage.py); here, e.g. as a fallback, it is moot
-        if options:
-            raise TypeError(f"vllm teacher {name!r}: unknown options {sorted(options)}; known: tensor_parallel_size, "
-                            f"gpu_memory_utilization, max_model_len, engine_kwargs, processor")
-        super().__init__(name, model)
-        self.engine_args = self.engine_args_for(model, tensor_parallel_size, gpu_memory_utilization, max_model_len, engine_kwargs)
+        super().__init__(name, model, **options)
+        o = self.options
+        tensor_parallel_size = o.tensor_parallel_size
+        self.engine_args = self.engine_args_for(model, tensor_parallel_size, o.gpu_memory_utilization, o.max_model_len, o.engine_kwargs)
         vllm = _import_vllm()  # after option checks: a typo is reported even where vllm is absent
         self._vllm = vllm
         t0 = time.perf_counter()
@@ -232,12 +244,9 @@ def vllm_processor_config(teacher_cfg: dict, batch_size: int = 64, replicas: int
         from ray.data.llm import vLLMEngineProcessorConfig
     except ImportError as e:
         raise MissingDependencyError(f"ray.data.llm needs Ray's llm extra: {INSTALL} ({e})") from e
-    o = dict(teacher_cfg.get("options") or {})
-    o.pop("processor", None)  # how the executor runs the teacher (teachers/vllm_stage.py), not an engine argument
-    args = VLLMTeacher.engine_args_for(teacher_cfg["model"], o.pop("tensor_parallel_size", 1), o.pop("gpu_memory_utilization", 0.9),
-                                       o.pop("max_model_len", None), o.pop("engine_kwargs", None))
-    if o:
-        raise TypeError(f"vllm teacher {teacher_cfg.get('name')!r}: unknown options {sorted(o)}")
+    o = validate(VLLMOptions, teacher_cfg.get("options") or {}, f"vllm teacher {teacher_cfg.get('name')!r}")
+    args = VLLMTeacher.engine_args_for(teacher_cfg["model"], o.tensor_parallel_size, o.gpu_memory_utilization,
+                                       o.max_model_len, o.engine_kwargs)
     model = args.pop("model")
     return vLLMEngineProcessorConfig(model_source=model, engine_kwargs=args, concurrency=replicas, batch_size=batch_size,
                                      should_continue_on_error=continue_on_error)

@@ -19,9 +19,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from ground.config import Config
+from ground.config import Config, validate
 
 log = logging.getLogger(__name__)
+
+
+class NoOptions(Config):
+    """A verifier without options: ``options`` must be empty."""
 
 
 @dataclass
@@ -39,21 +43,19 @@ class Verdict:
 class Verifier:
     """Base class. Subclasses set ``name``/``version``/``requires`` (and ``Options``) and implement ``verify``.
 
-    With ``Options`` (a :class:`ground.config.Config`) the base validates the recipe's ``options`` into
-    ``self.options`` and the recipe schema types the section from it (factory/schema.py)."""
+    ``Options`` (a :class:`ground.config.Config`): the base validates the recipe's ``options`` into
+    ``self.options`` and the recipe schema types the section from it (factory/schema.py); the schema
+    then builds the verifier once, so checks that need more (files, templates) go in ``__init__``."""
 
     name: ClassVar[str] = "base"
     version: ClassVar[str] = "0"
     #: row columns the verifier reads; a missing column is an error naming verifier and column
     requires: ClassVar[tuple[str, ...]] = ("completion",)
-    #: the recipe's ``options`` for this verifier; None = a verifier with its own constructor arguments
-    Options: ClassVar[type[Config] | None] = None
+    #: the recipe's ``options`` for this verifier (the recipe schema types the section from it)
+    Options: ClassVar[type[Config]] = NoOptions
 
     def __init__(self, **options: Any):
-        if self.Options is not None:
-            self.options = self.Options.model_validate(options)
-        elif options:
-            raise TypeError(f"verifier {self.name!r}: unknown options {sorted(options)}")
+        self.options = validate(self.Options, options, f"verifier {self.name!r}")
 
     def verify(self, sample: dict) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError

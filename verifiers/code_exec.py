@@ -56,10 +56,10 @@ import concurrent.futures as cf
 import json
 import logging
 import re
-from dataclasses import dataclass, field, fields
+from pydantic import Field
 
 from verifiers.base import Verdict, Verifier
-from verifiers.sandbox import Limits, RunResult, Sandbox
+from verifiers.sandbox import Limits, RunResult, Sandbox, SandboxLimits
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +68,13 @@ _FENCE = re.compile(r"```([^\n`]*)\n(.*?)(?:```|\Z)", re.S)
 _PY_TAGS = {"python", "python3", "py", "py3"}
 
 
-@dataclass
-class CodeExecConfig(Limits):
-    """The ``code_exec`` options: the sandbox :class:`Limits` (but ``isolation``) plus ``workers``."""
+class CodeExecConfig(SandboxLimits):
+    """The ``code_exec`` options: the sandbox limits plus ``workers``."""
 
-    workers: int = field(default=1, metadata={"help": "samples of a batch executed concurrently"})
-
-    def __post_init__(self):
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= 256:
-            raise ValueError(f"code_exec: workers must be an int in [1, 256], got {self.workers!r}")
-        super().__post_init__()  # validates the sandbox limits
+    workers: int = Field(1, ge=1, le=256, description="samples of a batch executed concurrently")
 
     def limits(self) -> Limits:
-        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})
-
-
-#: recipe keys of code_exec; ``isolation`` stays out: the "basic" fallback is chosen by tests, not recipes
-OPTION_KEYS = frozenset(f.name for f in fields(CodeExecConfig)) - {"isolation"}
+        return Limits(**self.model_dump(exclude={"workers"}))
 
 
 def extract_code(completion: str) -> str:
@@ -141,12 +131,11 @@ class CodeExec(Verifier):
     version = "2"  # 2: split isolation and type-exact comparisons (issue 14)
     requires = ("completion", "reference")
 
+    Options = CodeExecConfig
+
     def __init__(self, **options):
-        known = OPTION_KEYS
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(f"verifier {self.name!r}: unknown options {unknown}; known: {sorted(known)}")
-        self.config = CodeExecConfig(**options)
+        super().__init__(**options)
+        self.config = self.options
         self._sandbox: Sandbox | None = None
 
     # The forkserver is per process: pickling ships only the config (Ray actors start their own).

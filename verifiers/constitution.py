@@ -46,12 +46,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
+from ground.config import Config
 from ground.record import sha
 from verifiers.base import Verdict, Verifier
 from verifiers.constitution_parse import Principle, parse_constitution, parse_principle_verdicts
-from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error
+from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, placeholders, conversation_text, read_text, render, result_error
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,7 @@ __all__ = ["Constitution", "ConstitutionConfig", "Principle", "parse_constitutio
            "sft_example", "dpo_example", "constitution_details"]
 
 
-class ConstitutionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConstitutionConfig(Config):
     path: str = Field("recipes/constitutions/default.md",
                       description="constitution file (absolute, or relative to the current directory / project root)")
     critic: LLMConfig = Field(default_factory=lambda: LLMConfig(model=DEFAULT_MODEL),
@@ -94,20 +93,11 @@ class Constitution(Verifier):
     version = "1"
     requires = ("messages", "completion")
 
-    def __init__(self, path: str = "recipes/constitutions/default.md", critic: dict | None = None,
-                 reviser: dict | None = None, max_rounds: int = 2,
-                 critique_template: str = "recipes/prompts/critique.txt",
-                 revise_template: str = "recipes/prompts/revise.txt",
-                 unknown: str = "skip", **options: Any):
+    Options = ConstitutionConfig
+
+    def __init__(self, **options: Any):
         super().__init__(**options)
-        kw: dict[str, Any] = dict(path=path, reviser=reviser, max_rounds=max_rounds, critique_template=critique_template,
-                                  revise_template=revise_template, unknown=unknown)
-        if critic is not None:
-            kw["critic"] = critic
-        try:
-            self.cfg = ConstitutionConfig(**kw)
-        except ValidationError as e:
-            raise ValueError(config_error("constitution", e)) from None
+        self.cfg = self.options
         # Files are read once here, on the driver, so Ray workers need only the pickled text.
         self.principles = parse_constitution(read_text(self.cfg.path, "constitution.path"))
         self.critique_template = read_text(self.cfg.critique_template, "constitution.critique_template")

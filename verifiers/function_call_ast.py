@@ -48,8 +48,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ground.config import Config
 
 from verifiers.base import Verdict, Verifier
 from verifiers.function_call_langs import from_source, types_of
@@ -62,20 +65,11 @@ _TYPES: dict[str, type] = {
 _STD = re.compile(r"[ ,./\-_*^]")
 
 
-@dataclass
-class FunctionCallASTConfig:
-    dot_to_underscore: bool = field(
-        default=True, metadata={"help": "Accept 'a_b' for expected 'a.b' (OpenAI names cannot contain dots)."}
-    )
-    language: str = field(
-        default="python",
-        metadata={"help": "python, java or javascript. java/javascript: every argument is that language's "
-                          "literal as text, typed by the docs' Java/JS type names (BFCL's simple_java/_javascript)."},
-    )  # fmt: skip
-
-    def __post_init__(self):
-        if self.language not in ("python", "java", "javascript"):
-            raise ValueError(f"function_call_ast: language must be python, java or javascript, not {self.language!r}")
+class FunctionCallASTConfig(Config):
+    dot_to_underscore: bool = Field(True, description="Accept 'a_b' for expected 'a.b' (OpenAI names cannot contain dots).")
+    language: Literal["python", "java", "javascript"] = Field(
+        "python", description="python, java or javascript. java/javascript: every argument is that language's "
+                              "literal as text, typed by the docs' Java/JS type names (BFCL's simple_java/_javascript).")
 
 
 def standardize(s: str) -> str:
@@ -224,12 +218,11 @@ class FunctionCallAST(Verifier):
     version = "2"  # 2: several calls (parallel / multiple), matched one-to-one in any order
     requires = ("completion", "reference")
 
+    Options = FunctionCallASTConfig
+
     def __init__(self, **options: Any):
-        known = {f.name for f in fields(FunctionCallASTConfig)}
-        unknown = set(options) - known
-        if unknown:
-            raise TypeError(f"verifier {self.name!r}: unknown options {sorted(unknown)}; known: {sorted(known)}")
-        self.config = FunctionCallASTConfig(**options)
+        super().__init__(**options)
+        self.config = self.options
 
     @staticmethod
     def _expected(raw: Any) -> list[dict]:

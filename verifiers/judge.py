@@ -30,10 +30,12 @@ import logging
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+from ground.config import Config
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import LLM, LLMConfig, config_error, placeholders, conversation_text, read_text, render, result_error, same_model
+from verifiers.llm import LLM, LLMConfig, placeholders, conversation_text, read_text, render, result_error, same_model
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,7 @@ def normalise(raw: float, lo: float, hi: float) -> float:
     return min(1.0, max(0.0, (raw - lo) / (hi - lo)))
 
 
-class JudgeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class JudgeConfig(Config):
     rubric: str = Field("recipes/rubrics/helpfulness.md",
                         description="judge prompt file with {prompt} {response} {min_score} {max_score}; absolute, or "
                                     "relative to the current directory (then the project root)")
@@ -121,16 +121,11 @@ class Judge(Verifier):
     version = "1"
     requires = ("messages", "completion", "engine", "model")
 
-    def __init__(self, judge: dict | None = None, rubric: str = "recipes/rubrics/helpfulness.md",
-                 min_scale: int = 1, max_scale: int = 10, **options: Any):
+    Options = JudgeConfig
+
+    def __init__(self, **options: Any):
         super().__init__(**options)
-        if judge is None:
-            raise ValueError("judge: option 'judge' is required: {engine, model, options, sampling} of the judging "
-                             "model, which must differ from the generator")
-        try:
-            self.cfg = JudgeConfig(judge=judge, rubric=rubric, min_scale=min_scale, max_scale=max_scale)
-        except ValidationError as e:
-            raise ValueError(config_error("judge", e)) from None
+        self.cfg = self.options
         self.rubric = read_text(self.cfg.rubric, "judge.rubric")
         if "response" not in placeholders(self.rubric):
             raise ValueError(f"judge.rubric: {self.cfg.rubric} lacks the {{response}} placeholder")

@@ -29,7 +29,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator, model_validator
+
+from ground.config import Config, validate
 
 from teachers.base import GenRequest, GenResult, SamplingConfig, SamplingParams, Teacher
 from teachers.cache import request_key
@@ -40,10 +42,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
 
-class LLMConfig(BaseModel):
+class LLMConfig(Config):
     """Which model a verifier calls, and how."""
-
-    model_config = ConfigDict(extra="forbid")
 
     engine: str = Field("hf_local", description="teacher engine registry name: hf_local | openai_compat | vllm")
     model: str = Field(..., description="model name / local HF directory (hf_local, vllm) or API model id")
@@ -59,6 +59,13 @@ class LLMConfig(BaseModel):
         if v not in ENGINES:
             raise ValueError(f"unknown engine {v!r}; known: {', '.join(sorted(ENGINES))}")
         return v
+
+    @model_validator(mode="after")
+    def _engine_options(self) -> "LLMConfig":
+        from teachers.registry import teacher_class
+
+        validate(teacher_class(self.engine).Options, self.options, f"{self.engine} engine")
+        return self
 
     def params(self) -> SamplingParams:
         s = self.sampling
@@ -187,16 +194,6 @@ def resolve_path(p: str | Path) -> Path:
         if (base / q).is_file():
             return base / q
     raise FileNotFoundError(f"file not found: {p} (looked in {Path.cwd()} and {PROJECT_ROOT})")
-
-
-def config_error(what: str, e: ValidationError) -> str:
-    """One line per problem, ``what: field.path: message``, instead of pydantic's multi-line dump."""
-    parts = []
-    for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or what
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        parts.append(f"{loc}: {msg}")
-    return f"{what}: " + "; ".join(parts)
 
 
 def read_text(p: str | Path, what: str) -> str:

@@ -18,6 +18,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import re
 from fractions import Fraction
+from typing import Any
+
+from pydantic import Field
+
+from ground.config import Config
 from verifiers.base import Verdict, Verifier
 
 _NUM = r"-?\$?\s*\d[\d,]*(?:\.\d+)?(?:/\d+)?"
@@ -64,16 +69,22 @@ def _symbolic_equal(gold: str, pred: str) -> bool:
     return bool(g) and bool(p) and verify(g, p, timeout_seconds=None)
 
 
+class MathAnswerOptions(Config):
+    timeout_s: float = Field(5.0, gt=0, description="seconds one comparison may take (math-verify's parser)")
+    use_math_verify: bool = Field(True, description="answers that differ numerically are compared symbolically with math-verify; false = numeric comparison only")
+
+
 class MathAnswer(Verifier):
     name = "math_answer"
     version = "1"
     requires = ("completion", "reference")
 
-    def __init__(self, timeout_s: float = 5.0, use_math_verify: bool = True):
-        if timeout_s <= 0:
-            raise ValueError("math_answer: timeout_s must be > 0")
-        self.timeout_s = float(timeout_s)
-        self.use_math_verify = bool(use_math_verify)
+    Options = MathAnswerOptions
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.timeout_s = float(self.options.timeout_s)
+        self.use_math_verify = bool(self.options.use_math_verify)
 
     def verify(self, sample: dict) -> Verdict:
         ref_raw = sample.get("reference")

@@ -42,7 +42,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+
+from ground.config import Config
 
 from verifiers import sandbox_server as _server
 from verifiers.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
@@ -50,39 +55,23 @@ from verifiers.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noq
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Limits:
-    """Per-execution limits of a :class:`Sandbox`; declared once: :class:`verifiers.code_exec.CodeExecConfig`
-    (the recipe's ``code_exec`` options) extends it."""
+class SandboxLimits(Config):
+    """Per-execution limits a recipe may set (the ``code_exec`` options extend them)."""
 
-    # wall clock per execution; the whole namespace is killed after it
-    timeout_s: float = field(default=5.0, metadata={"help": "wall-clock limit per execution (seconds)"})
-    # RLIMIT_CPU per process (SIGXCPU)
-    cpu_s: float = field(default=5.0, metadata={"help": "CPU-time limit per process (seconds)"})
-    # RLIMIT_AS per process
-    memory_mb: int = field(default=512, metadata={"help": "address-space limit per process (MiB, >= 64)"})
-    # RLIMIT_NPROC for the job's own uid (threads count too)
-    max_processes: int = field(default=16, metadata={"help": "processes+threads the program may have at once"})
-    # stdout + stderr; more kills the job
-    max_output_bytes: int = field(default=1_000_000, metadata={"help": "stdout+stderr cap; more fails the sample"})
-    # size of the private /tmp and RLIMIT_FSIZE
-    disk_mb: int = field(default=16, metadata={"help": "size of the private /tmp and the file-size limit (MiB)"})
-    # "deny": empty network namespace; "allow": share the host's
-    network: str = field(default="deny", metadata={"help": "'deny' (empty network namespace) or 'allow'"})
-    # "auto": namespaces+chroot+uid drop when possible; "basic": fallback only (not a recipe key)
-    isolation: str = field(default="auto", metadata={"help": "'auto' (namespaces when possible) or 'basic'"})
+    timeout_s: float = Field(5.0, gt=0, description="wall-clock limit per execution (seconds); the whole namespace is killed after it")
+    cpu_s: float = Field(5.0, gt=0, description="CPU-time limit per process (seconds, RLIMIT_CPU)")
+    memory_mb: int = Field(512, ge=64, description="address-space limit per process (MiB, RLIMIT_AS; >= 64: a Python process needs that much)")
+    max_processes: int = Field(16, gt=0, description="processes+threads the program may have at once (RLIMIT_NPROC)")
+    max_output_bytes: int = Field(1_000_000, gt=0, description="stdout+stderr cap; more fails the sample")
+    disk_mb: int = Field(16, gt=0, description="size of the private /tmp and the file-size limit (MiB)")
+    network: Literal["deny", "allow"] = Field("deny", description="'deny' (empty network namespace) or 'allow' (share the host's)")
 
-    def __post_init__(self):
-        for k in ("timeout_s", "cpu_s", "memory_mb", "max_processes", "max_output_bytes", "disk_mb"):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-                raise ValueError(f"sandbox limit {k} must be a positive number, got {v!r}")
-        if self.memory_mb < 64:
-            raise ValueError(f"memory_mb must be >= 64 (a Python process needs that much), got {self.memory_mb}")
-        if self.network not in ("deny", "allow"):
-            raise ValueError(f"network must be 'deny' or 'allow', got {self.network!r}")
-        if self.isolation not in ("auto", "basic"):
-            raise ValueError(f"isolation must be 'auto' or 'basic', got {self.isolation!r}")
+
+class Limits(SandboxLimits):
+    """Per-execution limits of a :class:`Sandbox`: the recipe's plus how it isolates."""
+
+    isolation: Literal["auto", "basic"] = Field("auto", description="'auto' (namespaces+chroot+uid drop when possible) "
+                                                                     "or 'basic' (the fallback only; not a recipe key)")
 
 
 @dataclass
@@ -170,7 +159,7 @@ class Sandbox:
 
     def _job(self, sources, stdin: str = "", exit_ok: bool = False, role: str = "exec", names=None) -> dict:
         return {"sources": [(str(n), str(s)) for n, s in sources], "stdin": stdin.encode(),
-                "nonce": os.urandom(16).hex(), "exit_ok": bool(exit_ok), "limits": asdict(self.limits),
+                "nonce": os.urandom(16).hex(), "exit_ok": bool(exit_ok), "limits": self.limits.model_dump(),
                 "role": role, "channel": role != "exec", "harness": {"names": names}}
 
     def _submit(self, job: dict, channel: socket.socket | None = None) -> socket.socket:

@@ -48,9 +48,11 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass, field, fields
 from typing import Any
 
+from pydantic import Field
+
+from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
@@ -60,26 +62,17 @@ log = logging.getLogger(__name__)
 _NUM = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 
 
-@dataclass
-class ToolCallsConfig:
-    tools: list[str] | None = field(
-        default=None, metadata={"help": "Registry tools available to traces (default: all built-in tools)."}
-    )
-    strict_calls: bool = field(
-        default=True, metadata={"help": "Fail any call to an unknown tool or with schema-invalid arguments."}
-    )
-    rel_tol: float = field(default=1e-6, metadata={"help": "Relative tolerance for numbers (replay and reference)."})
-    error_ack_terms: list[str] = field(
+class ToolCallsConfig(Config):
+    tools: list[str] | None = Field(None, description="Registry tools available to traces (default: all built-in tools).")
+    strict_calls: bool = Field(True, description="Fail any call to an unknown tool or with schema-invalid arguments.")
+    rel_tol: float = Field(1e-6, ge=0, description="Relative tolerance for numbers (replay and reference).")
+    error_ack_terms: list[str] = Field(
         default_factory=lambda: [
             "error", "cannot", "can't", "could not", "couldn't", "unable", "not possible", "failed",
             "undefined", "not found", "does not exist", "doesn't exist", "sorry", "invalid", "impossible",
         ],
-        metadata={"help": "Words by which a final answer acknowledges an unrecovered tool error."},
+        description="Words by which a final answer acknowledges an unrecovered tool error.",
     )  # fmt: skip
-
-    def __post_init__(self) -> None:
-        if self.rel_tol < 0:
-            raise ValueError("rel_tol must be >= 0")
 
 
 class _Fail(Exception):
@@ -131,12 +124,11 @@ class ToolCalls(Verifier):
     version = "1"
     requires = ("messages", "completion", "reference")
 
+    Options = ToolCallsConfig
+
     def __init__(self, registry: ToolRegistry | None = None, **options: Any):
-        known = {f.name for f in fields(ToolCallsConfig)}
-        unknown = set(options) - known
-        if unknown:
-            raise TypeError(f"verifier {self.name!r}: unknown options {sorted(unknown)}; known: {sorted(known)}")
-        self.config = ToolCallsConfig(**options)
+        super().__init__(**options)
+        self.config = self.options
         reg = registry if registry is not None else default_registry()
         self.registry = reg.subset(self.config.tools) if self.config.tools is not None else reg
 

@@ -21,46 +21,38 @@ rejected with ``cluster_id`` and ``survivor_id`` set; the survivor gets ``cluste
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import re
 import unicodedata
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, Iterable, Literal, Sequence, get_args
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
+from ground.config import Config
 from ground.record import reject, sha
 
-TEXT_CHOICES = ("prompt", "completion", "both")
+#: the text a dedup step compares (:func:`text_of`)
+Compared = Literal["prompt", "completion", "both"]
+TEXT_CHOICES = get_args(Compared)
 _WORD_RE = re.compile(r"\w+")
 _SPACE_RE = re.compile(r"\s+")
 # FNV-1a 64-bit prime; the multiply/xor chain mixes the token hashes of one n-gram in order.
 _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_OFFSET = 0xCBF29CE484222325
 
-T = TypeVar("T")
-
-
 # ----------------------------------------------------------------------------- configs
-def build_config(cls: type[T], options: dict[str, Any] | None) -> T:
-    """Build a config dataclass from a mapping; unknown keys are an error naming the valid ones."""
-    options = dict(options or {})
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(options) - names)
-    if unknown:
-        raise ValueError(f"{cls.__name__}: unknown option(s) {unknown}; valid: {sorted(names)}")
-    return cls(**options)
+class DedupStepConfig(Config):
+    """Base of the dedup steps' configs: the field ``on`` is written ``compare`` in recipes (YAML 1.1 reads a
+    bare ``on:`` key as the boolean true); code may use either name."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
-def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> None:
-    if value not in choices:
-        raise ValueError(f"{owner}.{name} must be one of {list(choices)}, got {value!r}")
-
-
-def check_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (lo <= value <= hi):
-        raise ValueError(f"{owner}.{name} must be a number in [{lo}, {hi}], got {value!r}")
+def compare_field(default: str, what: str = "which text to compare") -> Any:
+    """The ``on`` field (recipe key ``compare``) of a dedup config."""
+    return Field(default, alias="compare", description=f"{what}: one of {list(TEXT_CHOICES)}")
 
 
 # ----------------------------------------------------------------------------- texts

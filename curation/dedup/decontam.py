@@ -42,11 +42,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import TEXT_CHOICES, check_choice, check_range, ngram_hashes, required_columns, text_of, words
+from curation.dedup import TEXT_CHOICES, Compared, DedupStepConfig, compare_field, ngram_hashes, required_columns, text_of, words
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
@@ -62,56 +63,45 @@ REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<met
 CONFIRM_CHOICES = ("none", "masked", "llm")
 
 
-@dataclass
-class DecontamConfig:
-    benchmarks: list = field(default_factory=lambda: ["gsm8k_test"], metadata={"help": "benchmarks to protect: registry names, or {name, path, field, id_field} for a custom jsonl"})
-    on: str = field(default="both", metadata={"help": f"row text checked by n-grams: one of {TEXT_CHOICES}"})
-    ngram: int = field(default=13, metadata={"help": "n-gram length in normalised words"})
-    min_item_tokens: int = field(default=8, metadata={"help": "benchmark items shorter than this many words are ignored (too generic to match)"})
-    span_chars: int = field(default=60, metadata={"help": "characters of the matched span quoted in the reason"})
-    embedding: bool = field(default=False, metadata={"help": "also catch paraphrases by embedding similarity"})
-    embedding_on: str = field(default="prompt", metadata={"help": f"row text compared by embedding: one of {TEXT_CHOICES}"})
-    embedding_threshold: float = field(default=0.9, metadata={"help": "cosine at or above which a row is a paraphrase of an item"})
-    model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)"})
-    batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
-    device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
-    embedding_confirm: str = field(default="none", metadata={"help": f"second check of embedding candidates: one of {CONFIRM_CHOICES} ('masked': (cos + 2 * (masked overlap - short-item penalty)) / 3 >= confirm_threshold, over the 3 nearest items)"})
-    judge: dict | None = field(default=None, metadata={"help": "embedding_confirm 'llm': the judge model {engine, model, options, sampling} (verifiers.llm.LLMConfig); an unanswered candidate falls back to the masked check"})
-    judge_prompt: str = field(default=DEFAULT_PROMPT, metadata={"help": "embedding_confirm 'llm': prompt file with {item} and {text}"})
-    confirm_threshold: float = field(default=0.38, metadata={"help": "score that confirms an embedding candidate (see embedding_confirm)"})
-    masked: bool = field(default=False, metadata={"help": "also catch rewrites (other numbers, names, units, wording) by masked n-grams (curation.dedup.masked)"})
-    masked_ngram: int = field(default=3, metadata={"help": "n-gram length over masked tokens"})
-    masked_threshold: float = field(default=0.2, metadata={"help": "masked overlap (mean containment, curation.dedup.masked) at which a row is contaminated, plus the short-item penalty"})
-    masked_short_penalty: float = field(default=0.5, metadata={"help": "k: an item with g counted masked n-grams needs k / sqrt(g) more overlap (short items match same-topic problems by chance)"})
-    masked_max_df: int = field(default=3, metadata={"help": "masked n-grams found in more benchmark items than this are too generic to count"})
-    template: bool | None = field(default=None, metadata={"help": "catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off; needs >= 50 items in all"})
-    template_threshold: float = field(default=THRESHOLD, metadata={"help": "template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)"})
-    allow_partial: bool = field(default=False, metadata={"help": "accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly"})
+class DecontamConfig(DedupStepConfig):
+    benchmarks: list[Any] = Field(default_factory=lambda: ["gsm8k_test"], min_length=1, description="benchmarks to protect: registry names, or {name, path, field, id_field} for a custom jsonl")
+    on: Compared = compare_field("both", "row text checked by n-grams")
+    ngram: int = Field(13, ge=3, le=64, description="n-gram length in normalised words")
+    min_item_tokens: int = Field(8, ge=1, le=10_000, description="benchmark items shorter than this many words are ignored (too generic to match)")
+    span_chars: int = Field(60, ge=10, le=10_000, description="characters of the matched span quoted in the reason")
+    embedding: bool = Field(False, description="also catch paraphrases by embedding similarity")
+    embedding_on: Compared = Field("prompt", description=f"row text compared by embedding: one of {list(TEXT_CHOICES)}")
+    embedding_threshold: float = Field(0.9, ge=-1.0, le=1.0, description="cosine at or above which a row is a paraphrase of an item")
+    model: str = Field("all-MiniLM-L6-v2", description="embedder name or path ('all-MiniLM-L6-v2' = the bundled copy)")
+    batch_size: int = Field(64, ge=1, le=1 << 16, description="texts per embedding forward pass")
+    device: str = Field("cpu", description="torch device for the embedder")
+    embedding_confirm: Literal[CONFIRM_CHOICES] = Field("none", description=f"second check of embedding candidates: one of {CONFIRM_CHOICES} ('masked': (cos + 2 * (masked overlap - short-item penalty)) / 3 >= confirm_threshold, over the 3 nearest items)")
+    judge: dict[str, Any] | None = Field(None, description="embedding_confirm 'llm': the judge model {engine, model, options, sampling} (verifiers.llm.LLMConfig); an unanswered candidate falls back to the masked check")
+    judge_prompt: str = Field(DEFAULT_PROMPT, description="embedding_confirm 'llm': prompt file with {item} and {text}")
+    confirm_threshold: float = Field(0.38, ge=0.0, le=1.0, description="score that confirms an embedding candidate (see embedding_confirm)")
+    masked: bool = Field(False, description="also catch rewrites (other numbers, names, units, wording) by masked n-grams (curation.dedup.masked)")
+    masked_ngram: int = Field(3, ge=2, le=16, description="n-gram length over masked tokens")
+    masked_threshold: float = Field(0.2, ge=0.0, le=1.0, description="masked overlap (mean containment, curation.dedup.masked) at which a row is contaminated, plus the short-item penalty")
+    masked_short_penalty: float = Field(0.5, ge=0.0, le=10.0, description="k: an item with g counted masked n-grams needs k / sqrt(g) more overlap (short items match same-topic problems by chance)")
+    masked_max_df: int = Field(3, ge=1, le=1 << 20, description="masked n-grams found in more benchmark items than this are too generic to count")
+    template: bool | None = Field(None, description="catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off; needs >= 50 items in all")
+    template_threshold: float = Field(THRESHOLD, ge=-100.0, le=100.0, description="template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)")
+    allow_partial: bool = Field(False, description="accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly")
 
-    def __post_init__(self) -> None:
-        o = type(self).__name__
-        if not isinstance(self.benchmarks, (list, tuple)) or not self.benchmarks:
-            raise ValueError(f"{o}.benchmarks must be a non-empty list, got {self.benchmarks!r}")
-        self.benchmarks = [BenchmarkSpec.parse(b) for b in self.benchmarks]
-        names = [b.name for b in self.benchmarks]
+    @field_validator("benchmarks")
+    @classmethod
+    def _specs(cls, v: list) -> list:
+        specs = [BenchmarkSpec.parse(b) for b in v]
+        names = [b.name for b in specs]
         if len(set(names)) != len(names):
-            raise ValueError(f"{o}.benchmarks has duplicate names: {names}")
-        check_choice(o, "on", self.on, TEXT_CHOICES)
-        check_choice(o, "embedding_on", self.embedding_on, TEXT_CHOICES)
-        check_range(o, "ngram", self.ngram, 3, 64)
-        check_range(o, "min_item_tokens", self.min_item_tokens, 1, 10_000)
-        check_range(o, "span_chars", self.span_chars, 10, 10_000)
-        check_range(o, "embedding_threshold", self.embedding_threshold, -1.0, 1.0)
-        check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
-        check_choice(o, "embedding_confirm", self.embedding_confirm, CONFIRM_CHOICES)
-        check_range(o, "confirm_threshold", self.confirm_threshold, 0.0, 1.0)
+            raise ValueError(f"benchmarks has duplicate names: {names}")
+        return specs
+
+    @model_validator(mode="after")
+    def _judge(self) -> "DecontamConfig":
         if (self.embedding_confirm == "llm") != (self.judge is not None):
-            raise ValueError(f"{o}.judge is required with embedding_confirm: llm, and used only with it")
-        check_range(o, "masked_ngram", self.masked_ngram, 2, 16)
-        check_range(o, "masked_threshold", self.masked_threshold, 0.0, 1.0)
-        check_range(o, "masked_max_df", self.masked_max_df, 1, 1 << 20)
-        check_range(o, "template_threshold", self.template_threshold, -100.0, 100.0)
-        check_range(o, "masked_short_penalty", self.masked_short_penalty, 0.0, 10.0)
+            raise ValueError("judge is required with embedding_confirm: llm, and used only with it")
+        return self
 
 
 class NgramIndex:
@@ -171,6 +161,8 @@ class Decontaminate(Step):
     """Rejects rows that overlap a benchmark in the registry (works per batch: no global state)."""
 
     name = "decontam"
+    Config = DecontamConfig
+    description = "rows that overlap a benchmark (n-grams, optionally embeddings and masked n-grams)"
     produces = ("status", "reject_stage", "reject_reason")
 
     def __init__(self, config: DecontamConfig | None = None, name: str | None = None):

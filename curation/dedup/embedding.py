@@ -24,45 +24,32 @@ across clusters. ``kmeans_clusters = 0`` compares all pairs (exact).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
-from curation.dedup import TEXT_CHOICES, check_choice, check_range, components, mark_cluster, required_columns, text_of
+from curation.dedup import Compared, DedupStepConfig, compare_field, components, mark_cluster, required_columns, text_of
 from curation.embedder import Embedder
 from ground.step import Step
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class EmbeddingDedupConfig:
-    on: str = field(default="both", metadata={"help": f"which text to compare: one of {TEXT_CHOICES}"})
-    model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "sentence-transformers model name or local path ('all-MiniLM-L6-v2' = the bundled copy)"})
-    threshold: float = field(default=0.95, metadata={"help": "cosine similarity at which two texts are duplicates"})
-    block_size: int = field(default=2048, metadata={"help": "rows per similarity block; memory is O(block_size**2)"})
-    kmeans_clusters: int = field(default=0, metadata={"help": "0 = exact all-pairs search; k > 0 = SemDeDup: compare only within k k-means clusters"})
-    kmeans_iters: int = field(default=20, metadata={"help": "k-means iterations (when kmeans_clusters > 0)"})
-    batch_size: int = field(default=64, metadata={"help": "texts per embedding forward pass"})
-    max_seq_length: int = field(default=256, metadata={"help": "tokens kept per text by the embedder"})
-    device: str = field(default="cpu", metadata={"help": "torch device for the embedder"})
-    seed: int = field(default=0, metadata={"help": "k-means initialisation seed"})
-    engine: str = field(default="local", metadata={"help": "'local': embed in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus), search in the driver"})
-    replicas: int = field(default=1, metadata={"help": "engine 'ray': embedder actors"})
-    num_gpus: float = field(default=0.0, metadata={"help": "engine 'ray': GPUs per embedder actor (set device: cuda with it)"})
-
-    def __post_init__(self) -> None:
-        o = type(self).__name__
-        check_choice(o, "on", self.on, TEXT_CHOICES)
-        check_range(o, "threshold", self.threshold, -1.0, 1.0)
-        check_range(o, "block_size", self.block_size, 1, 1 << 16)
-        check_range(o, "kmeans_clusters", self.kmeans_clusters, 0, 1 << 20)
-        check_range(o, "kmeans_iters", self.kmeans_iters, 1, 1000)
-        check_range(o, "batch_size", self.batch_size, 1, 1 << 16)
-        check_range(o, "max_seq_length", self.max_seq_length, 8, 8192)
-        check_choice(o, "engine", self.engine, ("local", "ray"))
-        check_range(o, "replicas", self.replicas, 1, 4096)
-        check_range(o, "num_gpus", self.num_gpus, 0, 64)
+class EmbeddingDedupConfig(DedupStepConfig):
+    on: Compared = compare_field("both")
+    model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model name or local path ('all-MiniLM-L6-v2' = the bundled copy)")
+    threshold: float = Field(0.95, ge=-1.0, le=1.0, description="cosine similarity at which two texts are duplicates")
+    block_size: int = Field(2048, ge=1, le=1 << 16, description="rows per similarity block; memory is O(block_size**2)")
+    kmeans_clusters: int = Field(0, ge=0, le=1 << 20, description="0 = exact all-pairs search; k > 0 = SemDeDup: compare only within k k-means clusters")
+    kmeans_iters: int = Field(20, ge=1, le=1000, description="k-means iterations (when kmeans_clusters > 0)")
+    batch_size: int = Field(64, ge=1, le=1 << 16, description="texts per embedding forward pass")
+    max_seq_length: int = Field(256, ge=8, le=8192, description="tokens kept per text by the embedder")
+    device: str = Field("cpu", description="torch device for the embedder")
+    seed: int = Field(0, description="k-means initialisation seed")
+    engine: Literal["local", "ray"] = Field("local", description="'local': embed in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus), search in the driver")
+    replicas: int = Field(1, ge=1, le=4096, description="engine 'ray': embedder actors")
+    num_gpus: float = Field(0.0, ge=0, le=64, description="engine 'ray': GPUs per embedder actor (set device: cuda with it)")
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +145,8 @@ class EmbeddingDedup(Step):
     """Rejects rows whose embedding is within ``threshold`` cosine of a kept row (one global pass)."""
 
     name = "embed_dedup"
+    Config = EmbeddingDedupConfig
+    description = "near-duplicates by embedding cosine (paraphrases)"
     produces = ("status", "reject_stage", "reject_reason", "cluster_id", "survivor_id")
 
     def __init__(self, config: EmbeddingDedupConfig | None = None, name: str | None = None):

@@ -15,11 +15,11 @@ hash) and ``survivor_id``, and the reason ``exact duplicate of <survivor id>``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import pyarrow as pa
+from pydantic import Field
 
-from curation.dedup import TEXT_CHOICES, check_choice, normalize, required_columns, survivor_key, text_of
+from curation.dedup import Compared, DedupStepConfig, compare_field, normalize, required_columns, survivor_key, text_of
 from ground.record import ACCEPTED, reject
 from ground.step import Step
 
@@ -28,12 +28,12 @@ def dedup_key(text: str) -> str:
     return hashlib.sha256(normalize(text).encode()).hexdigest()[:32]
 
 
-@dataclass
-class ExactDedupConfig:
-    on: str = "completion"  # "prompt" | "completion" | "both"
+class ExactDedupConfig(DedupStepConfig):
+    """The recipe's ``dedup.exact`` section."""
 
-    def __post_init__(self) -> None:
-        check_choice("dedup.exact", "on", self.on, TEXT_CHOICES)
+    enabled: bool = Field(True, description="drop exact duplicates (normalised text hash); on by default")
+    on: Compared = compare_field("completion", "which text is compared: problem-level (prompt), trace-level "
+                                               "(completion) or both")
 
 
 def _mark(members: list[dict], key: str, stage: str) -> None:

@@ -44,15 +44,16 @@ driver-side collect), and only the (small) candidate edge list comes back to the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from typing import Literal
 from functools import lru_cache
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from curation.dedup import (
-    TEXT_CHOICES,
-    check_choice,
-    check_range,
+    Compared,
+    DedupStepConfig,
+    compare_field,
     components,
     mark_cluster,
     ngram_hashes,
@@ -67,41 +68,30 @@ from ground.step import Step
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class MinHashConfig:
-    on: str = field(default="both", metadata={"help": f"which text to compare: one of {TEXT_CHOICES}"})
-    shingle: str = field(default="word", metadata={"help": "shingle unit: 'word' n-grams or 'char' n-grams"})
-    ngram: int = field(default=5, metadata={"help": "n-gram size of a shingle (words or characters)"})
-    num_perm: int = field(default=128, metadata={"help": "MinHash signature length"})
-    threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity at which texts are duplicates"})
-    bands: int | None = field(default=None, metadata={"help": "LSH bands b; derived from threshold if unset"})
-    rows: int | None = field(default=None, metadata={"help": "rows per band r; derived from threshold if unset"})
-    fp_weight: float = field(default=0.5, metadata={"help": "weight of the false-positive area when deriving b, r"})
-    fn_weight: float = field(default=0.5, metadata={"help": "weight of the false-negative area when deriving b, r"})
-    verify: str = field(default="exact", metadata={"help": "candidate check: 'exact' shingle Jaccard, 'estimate' from signatures, or 'none'"})
-    bucket_cap: int = field(default=64, metadata={"help": "buckets larger than this link members to the first one (star) instead of all pairs"})
-    seed: int = field(default=1, metadata={"help": "MinHash seed (one signature scheme per run)"})
-    engine: str = field(default="auto", metadata={"help": "'local' (in the driver), 'ray' (signatures and the bucket shuffle on Ray Data), or 'auto': ray from ray_min_rows rows when Ray is running"})
-    ray_min_rows: int = field(default=500_000, metadata={"help": "with engine 'auto', the row count from which the Ray path is used"})
-    num_partitions: int | None = field(default=None, metadata={"help": "Ray path: bucket shuffle partitions (default: ~2M band entries each, >= 2 per CPU)"})
+class MinHashConfig(DedupStepConfig):
+    on: Compared = compare_field("both")
+    shingle: Literal["word", "char"] = Field("word", description="shingle unit: 'word' n-grams or 'char' n-grams")
+    ngram: int = Field(5, ge=1, le=64, description="n-gram size of a shingle (words or characters)")
+    num_perm: int = Field(128, ge=2, le=4096, description="MinHash signature length")
+    threshold: float = Field(0.8, ge=0.01, le=1.0, description="Jaccard similarity at which texts are duplicates")
+    bands: int | None = Field(None, ge=1, description="LSH bands b; derived from threshold if unset")
+    rows: int | None = Field(None, ge=1, description="rows per band r; derived from threshold if unset")
+    fp_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the false-positive area when deriving b, r")
+    fn_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the false-negative area when deriving b, r")
+    verify: Literal["exact", "estimate", "none"] = Field("exact", description="candidate check: 'exact' shingle Jaccard, 'estimate' from signatures, or 'none'")
+    bucket_cap: int = Field(64, ge=2, le=10**6, description="buckets larger than this link members to the first one (star) instead of all pairs")
+    seed: int = Field(1, description="MinHash seed (one signature scheme per run)")
+    engine: Literal["auto", "local", "ray"] = Field("auto", description="'local' (in the driver), 'ray' (signatures and the bucket shuffle on Ray Data), or 'auto': ray from ray_min_rows rows when Ray is running")
+    ray_min_rows: int = Field(500_000, ge=0, le=10**12, description="with engine 'auto', the row count from which the Ray path is used")
+    num_partitions: int | None = Field(None, ge=1, description="Ray path: bucket shuffle partitions (default: ~2M band entries each, >= 2 per CPU)")
 
-    def __post_init__(self) -> None:
-        o = type(self).__name__
-        check_choice(o, "on", self.on, TEXT_CHOICES)
-        check_choice(o, "shingle", self.shingle, ("word", "char"))
-        check_choice(o, "verify", self.verify, ("exact", "estimate", "none"))
-        check_choice(o, "engine", self.engine, ("auto", "local", "ray"))
-        check_range(o, "ray_min_rows", self.ray_min_rows, 0, 10**12)
-        check_range(o, "ngram", self.ngram, 1, 64)
-        check_range(o, "num_perm", self.num_perm, 2, 4096)
-        check_range(o, "threshold", self.threshold, 0.01, 1.0)
-        check_range(o, "fp_weight", self.fp_weight, 0.0, 1.0)
-        check_range(o, "fn_weight", self.fn_weight, 0.0, 1.0)
-        check_range(o, "bucket_cap", self.bucket_cap, 2, 10**6)
+    @model_validator(mode="after")
+    def _bands_rows(self) -> "MinHashConfig":
         if (self.bands is None) != (self.rows is None):
-            raise ValueError(f"{o}: set both bands and rows, or neither")
-        if self.bands is not None and (self.bands < 1 or self.rows < 1 or self.bands * self.rows > self.num_perm):
-            raise ValueError(f"{o}: need bands >= 1, rows >= 1, bands*rows <= num_perm ({self.num_perm})")
+            raise ValueError("set both bands and rows, or neither")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"need bands*rows <= num_perm ({self.num_perm})")
+        return self
 
     def bands_rows(self) -> tuple[int, int]:
         if self.bands is not None:
@@ -124,10 +114,6 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_we
             if err < best_err:
                 best, best_err = (b, r), err
     return best
-
-
-def candidate_probability(s: float, b: int, r: int) -> float:
-    return 1.0 - (1.0 - s**r) ** b
 
 
 # ----------------------------------------------------------------------------- signatures
@@ -248,6 +234,8 @@ class MinHashDedup(Step):
     """Rejects near-duplicates found by MinHash LSH over the rows it is given (one global pass)."""
 
     name = "minhash"
+    Config = MinHashConfig
+    description = "near-duplicates by MinHash LSH (Jaccard of shingles)"
     produces = ("status", "reject_stage", "reject_reason", "cluster_id", "survivor_id")
 
     def __init__(self, config: MinHashConfig | None = None, name: str | None = None):

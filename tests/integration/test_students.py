@@ -197,7 +197,7 @@ def test_server_teacher_scores_match_local_teacher_and_mismatch_is_detected(tmp_
     import torch
     from transformers import AutoTokenizer
 
-    from students.scorers import HFScorer, OpenAICompatScorer, TokenizerMismatchError, chat_ids
+    from teachers.scorers import HFScorer, OpenAICompatScorer, TokenizerMismatchError, chat_ids
 
     tok = AutoTokenizer.from_pretrained(tiny_model_path)
     local = HFScorer("smollm2-135m-instruct", tok, "student", threads=1)

@@ -8,8 +8,23 @@ import pytest
 from ground.conversation import conversation_of, split_tools
 from ground.errors import FactoryError
 from students.data import check_student_template, encode_sft, sft_examples
-from students.render import encode_conversation, tool_template_problem, trained_text
+from students.render import encode_conversation, tool_template_problem
 from tests.conftest import ROOT
+
+
+def trained_text(tok, example: dict) -> list[str]:
+    """The trained spans of an encoded example, decoded: what a test compares with the expected turns."""
+    spans, cur = [], []
+    for t, m in zip(example["input_ids"], example["assistant_masks"]):
+        if m:
+            cur.append(t)
+        elif cur:
+            spans.append(cur)
+            cur = []
+    if cur:
+        spans.append(cur)
+    return [tok.decode(s) for s in spans]
+
 
 TEMPLATES = ROOT / "tests/fixtures/chat_templates"
 SPEC = {"type": "function", "function": {"name": "calculator", "description": "Evaluate arithmetic.",

@@ -113,15 +113,15 @@ def test_echoed_constitution_and_chatter_give_no_verdict():
 # ------------------------------------------------------------------------------ config
 
 def test_options_are_validated(tmp_path):
-    with pytest.raises(TypeError, match=r"unknown options \['rounds'\]"):
+    with pytest.raises(ValueError, match=r"^verifier 'constitution': options.rounds: unknown key; known: path, critic, "):
         Constitution(rounds=2)
-    with pytest.raises(ValueError, match="^constitution: max_rounds: Input should be greater than or equal to 0$"):
+    with pytest.raises(ValueError, match="^verifier 'constitution': options.max_rounds: Input should be greater than or equal to 0$"):
         Constitution(max_rounds=-1)
     with pytest.raises(ValueError, match="unknown engine 'nope'"):
         Constitution(critic={"engine": "nope", "model": "m"})
-    with pytest.raises(ValueError, match="^constitution: critic.temperature: unknown key$"):
+    with pytest.raises(ValueError, match="^verifier 'constitution': options.critic.temperature: unknown key$"):
         Constitution(critic={"model": "m", "temperature": 0.5})
-    with pytest.raises(ValueError, match="^constitution: unknown: Input should be 'skip', 'ok' or 'violated'$"):
+    with pytest.raises(ValueError, match="^verifier 'constitution': options.unknown: Input should be 'skip', 'ok' or 'violated'$"):
         Constitution(unknown="maybe")
     with pytest.raises(ValueError, match="constitution.path: file not found: missing.md"):
         Constitution(path="missing.md")

@@ -37,5 +37,5 @@ def test_demo_eval_set_has_100_items_disjoint_from_train_and_protected_by_decont
     # the same sum asked the other way round ("a + b" vs "b + a") counts as the same item
     pair = lambda s: tuple(sorted(re.findall(r"\d+", s)))  # noqa: E731
     assert not {pair(h[q]) for h in held} & {pair(t[r.source.fields.prompt]) for t in train}
-    custom = [b for b in r.dedup.decontam["benchmarks"] if isinstance(b, dict)]
-    assert [r.path(b["path"]).resolve() for b in custom] == [r.path(r.eval.source.path).resolve()]
+    custom = [b for b in r.dedup.decontam.benchmarks if b.path]  # BenchmarkSpecs (curation/dedup/benchmarks.py)
+    assert [r.path(b.path).resolve() for b in custom] == [r.path(r.eval.source.path).resolve()]

@@ -95,9 +95,9 @@ def test_pickle_drops_model_and_works_in_thread(step):
 def test_config_errors():
     with pytest.raises(ValueError, match="threshold"):
         EmbeddingDedupConfig(threshold=2)
-    with pytest.raises(ValueError, match="on must be one of"):
+    with pytest.raises(ValueError, match="Input should be 'prompt', 'completion' or 'both'"):
         EmbeddingDedupConfig(on="x")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="treshold\n  Extra inputs are not permitted"):
         EmbeddingDedupConfig(treshold=0.9)  # unknown option
     missing = Embedder("/nonexistent/model/dir")
     with pytest.raises(OSError, match="/nonexistent/model/dir"):

@@ -170,7 +170,7 @@ def test_regression_recipe_fields_validate_strictly(tmp_path):
         (REG_OK.format(path=items).replace("      - name: math_answer\n", "      - name: regex_magic\n"), "regex_magic",
          "eval.regression.verifiers.0.name", "unknown verifier 'regex_magic'"),
         (REG_OK.format(path=items).replace("      - name: math_answer\n", "      - {name: math_answer, options: {bogus: 1}}\n"),
-         "bogus", "eval.regression.verifiers.0.options", "bogus"),
+         "bogus", "eval.regression.verifiers.0.options.bogus", "unknown key; known: timeout_s, use_math_verify"),
         (REG_OK.format(path=tmp_path / "nope.jsonl"), "nope.jsonl", "eval.regression.source.path", "file not found"),
         (REG_OK.format(path=items) + "    template: missing.txt\n", "template: missing.txt", "eval.regression.template",
          "file not found"),

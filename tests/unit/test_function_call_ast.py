@@ -153,7 +153,7 @@ def test_standardize_matches_bfcl():
 
 
 def test_registry_options_pickle_thread():
-    with pytest.raises(TypeError, match="unknown options"):
+    with pytest.raises(ValueError, match="options.lenient: unknown key; known: dot_to_underscore, language"):
         FunctionCallAST(lenient=True)
     v = pickle.loads(pickle.dumps(get_verifier("function_call_ast")))
     out: list = []

@@ -133,5 +133,5 @@ def test_java_and_javascript_source_values():
     assert _verify("simple_javascript", [("rotateVertices", js)], language="javascript").score == 1.0
     v = _verify("simple_javascript", [("rotateVertices", {**js, "angle": "thirty"})], language="javascript")
     assert v.reason == "wrong type for parameter 'angle': expected float, got str ('thirty')"
-    with pytest.raises(ValueError, match="language must be python, java or javascript, not 'rust'"):
+    with pytest.raises(ValueError, match="options.language: Input should be 'python', 'java' or 'javascript'"):
         FunctionCallAST(language="rust")

@@ -8,16 +8,20 @@ import random
 import numpy as np
 import pytest
 
-from curation.dedup import build_config
 from curation.dedup.minhash import (
     MinHashConfig,
     MinHashDedup,
     bucket_pairs,
-    candidate_probability,
     optimal_bands,
 )
 from curation.dedup.minhash_ray import minhash_dedup_ray
 from ground.record import new_sample, reject
+
+
+def candidate_probability(s: float, b: int, r: int) -> float:
+    """LSH: the probability that two texts of Jaccard similarity ``s`` share a bucket (b bands of r rows)."""
+    return 1.0 - (1.0 - s**r) ** b
+
 
 RNG = random.Random(7)
 VOCAB = [f"w{i}" for i in range(3000)]
@@ -126,15 +130,16 @@ def test_verification_removes_band_collisions():
 
 
 def test_config_validation_and_unknown_keys():
-    with pytest.raises(ValueError, match="unknown option"):
-        build_config(MinHashConfig, {"treshold": 0.8})
+    with pytest.raises(ValueError, match="treshold\n  Extra inputs are not permitted"):
+        MinHashConfig.model_validate({"treshold": 0.8})
     with pytest.raises(ValueError, match="threshold"):
         MinHashConfig(threshold=1.5)
     with pytest.raises(ValueError, match="both bands and rows"):
         MinHashConfig(bands=4)
-    with pytest.raises(ValueError, match="on must be one of"):
+    with pytest.raises(ValueError, match="on\n  Input should be 'prompt', 'completion' or 'both'"):
         MinHashConfig(on="answer")
-    assert build_config(MinHashConfig, {"threshold": 0.7}).bands_rows() == optimal_bands(0.7, 128)
+    assert MinHashConfig.model_validate({"threshold": 0.7}).bands_rows() == optimal_bands(0.7, 128)
+    assert MinHashConfig.model_validate({"compare": "prompt"}).on == "prompt"  # the recipe's name for ``on``
 
 
 def test_step_pickles_and_rejects_missing_column():

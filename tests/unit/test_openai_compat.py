@@ -331,15 +331,15 @@ def test_header_parsers():
 
 # ---------------------------------------------------------------- options, registry, threads, loops
 def test_options_are_validated():
-    with pytest.raises(TeacherOptionsError, match=r"unknown options \['concurency'\]"):
+    with pytest.raises(TeacherOptionsError, match=r"^openai_compat teacher 't': options.concurency: unknown key; known: base_url, "):
         OpenAICompatTeacher("t", "m", concurency=4)
-    with pytest.raises(TeacherOptionsError, match="endpoint must be 'chat' or 'completions'"):
+    with pytest.raises(TeacherOptionsError, match="options.endpoint: Input should be 'chat' or 'completions'"):
         OpenAICompatTeacher("t", "m", endpoint="responses")
-    with pytest.raises(TeacherOptionsError, match=r"unknown prices keys \['input'\]"):
+    with pytest.raises(TeacherOptionsError, match=r"options.prices.input: unknown key"):
         OpenAICompatTeacher("t", "m", prices={"input": 1})
-    with pytest.raises(TeacherOptionsError, match="concurrency must be an int >= 1"):
+    with pytest.raises(TeacherOptionsError, match="options.concurrency: Input should be greater than or equal to 1"):
         OpenAICompatTeacher("t", "m", concurrency=0)
-    with pytest.raises(TeacherOptionsError, match="base_url must start with http"):
+    with pytest.raises(TeacherOptionsError, match=r"options.base_url: String should match pattern '\^https\?://'"):
         OpenAICompatTeacher("t", "m", base_url="localhost:8000")
     t = make_teacher("openai_compat", "t", "m", rpm=60, prices={"input_per_mtok": 1})
     assert isinstance(t, OpenAICompatTeacher) and t.options.prices.input_per_mtok == 1

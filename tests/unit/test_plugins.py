@@ -81,7 +81,7 @@ def test_plugin_teacher_and_train_method(plugins, tmp_path):
 
 @pytest.mark.parametrize("extra,line,field,msg", [
     ("filters:\n  no_digits: {max_digits: -1}\n", 11, "filters.no_digits.max_digits", "Input should be greater than or equal to 0"),
-    ("verifiers:\n  - {name: exact_answer, options: {case_sensitiv: true}}\n", 11, "verifiers.0.options.case_sensitiv", "unknown key"),
+    ("verifiers:\n  - {name: exact_answer, options: {case_sensitiv: true}}\n", 11, "verifiers.0.options.case_sensitiv", "unknown key; known: case_sensitive"),
     ("train:\n  method: export_examples\n  student: smollm2-135m-instruct\n  export_examples: {split: val}\n", 13,
      "train.export_examples.split", "Input should be 'train' or 'both'"),
     ("train:\n  method: export_examples\n  student: smollm2-135m-instruct\n  packing: true\n", 10, "train",
@@ -112,7 +112,7 @@ def test_factory_validate_subprocess_finds_the_plugin_through_pythonpath(tmp_pat
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert p.stdout.splitlines() == [f"{good}: ok"]
-    assert p.stderr.splitlines() == [f"{bad}:11: filters.no_digits.max_digit: unknown key"]
+    assert p.stderr.splitlines() == [f"{bad}:11: filters.no_digits.max_digit: unknown key; known: max_digits"]
 
 
 def test_without_the_distribution_the_name_is_unknown(tmp_path):

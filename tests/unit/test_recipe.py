@@ -46,7 +46,7 @@ def test_good_minimal_recipe(tmp_path):
     (GOOD.replace("smollm2-135m-instruct", "no-such-model"), 4, "teacher.model", "unknown model 'no-such-model'"),
     (GOOD.replace("s.jsonl", "missing.jsonl"), 2, "source.path", "file not found"),
     (GOOD + "verifiers:\n  - name: nope\n", 6, "verifiers.0.name", "unknown verifier 'nope'"),
-    (GOOD + "verifiers:\n  - name: math_answer\n    options: {wat: 1}\n", 7, "verifiers.0.options", "wat"),
+    (GOOD + "verifiers:\n  - name: math_answer\n    options: {wat: 1}\n", 7, "verifiers.0.options.wat", "unknown key; known: timeout_s"),
     ("name: [unclosed\n", 2, "yaml", "syntax error"),
 ])
 def test_bad_recipes_name_file_line_and_field(tmp_path, text, line, field, msg):
@@ -69,7 +69,9 @@ def test_validate_cli_exit_codes(tmp_path):
     bad.write_text(GOOD + "extra_section: {}\n")
     p = run_cli("validate", str(bad))
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [f"{bad}:5: extra_section: unknown key"]
+    assert p.stderr.strip().splitlines() == [f"{bad}:5: extra_section: unknown key; known: name, source, prompt, teacher, "
+                                             f"teachers, route, fallback, verifiers, accept_unverifiable, filters, dedup, "
+                                             f"output, execution, train, eval"]
 
 
 def test_run_with_bad_recipe_writes_nothing(tmp_path):

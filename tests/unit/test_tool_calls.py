@@ -183,7 +183,7 @@ def test_malformed_rows_never_raise():
 
 
 def test_options_registry_pickle_and_thread():
-    with pytest.raises(TypeError, match=r"unknown options \['strict'\]"):
+    with pytest.raises(ValueError, match=r"verifier 'tool_calls': options.strict: unknown key; known: tools, strict_calls"):
         ToolCalls(strict=True)
     v = get_verifier("tool_calls", rel_tol=1e-3)
     clone = pickle.loads(pickle.dumps(v))

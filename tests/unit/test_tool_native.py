@@ -75,10 +75,10 @@ def test_a_resumed_run_pays_for_and_executes_each_turn_once(tmp_path, monkeypatc
 
 
 def test_protocol_native_needs_a_chat_api():
-    from teachers.tool_agent import ToolAgentTeacher
+    from teachers.tool_agent import ToolAgentOptions
 
-    with pytest.raises(ValueError, match="protocol native needs inner_engine openai_compat with endpoint chat, not 'hf_local'"):
-        ToolAgentTeacher.check_options({"inner_engine": "hf_local", "protocol": "native"})
+    with pytest.raises(ValueError, match="protocol native needs an inner_engine that sends tools natively .*, not 'hf_local'"):
+        ToolAgentOptions(inner_engine="hf_local", protocol="native")
 
 
 def test_a_stuck_tool_times_out_into_a_tool_error_the_model_sees():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ground.config import ConfigError
 from ground.errors import MissingDependencyError
 from ground.record import SCHEMA, new_sample, to_table
 from teachers.registry import ENGINES, teacher_class
@@ -47,7 +48,7 @@ def test_registry_entry():
 
 
 def test_unknown_option_is_an_error_before_importing_vllm():
-    with pytest.raises(TypeError, match=r"unknown options \['tensor_paralel_size'\]"):
+    with pytest.raises(ConfigError, match=r"options.tensor_paralel_size: unknown key; known: tensor_parallel_size"):
         VLLMTeacher("t", "m", tensor_paralel_size=2)
 
 
@@ -139,7 +140,7 @@ def test_processor_config():
     assert cfg.engine_kwargs["tensor_parallel_size"] == 2 and cfg.engine_kwargs["enable_prefix_caching"] is True
     assert cfg.engine_kwargs["gpu_memory_utilization"] == 0.9
     assert "vllm" not in sys.modules  # building the config does not need vLLM
-    with pytest.raises(TypeError, match="unknown options"):
+    with pytest.raises(ConfigError, match="vllm teacher 't': options.bogus: unknown key"):
         vllm_processor_config({"name": "t", "model": "m", "options": {"bogus": 1}})
 
 

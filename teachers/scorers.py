@@ -1,6 +1,6 @@
 """Teacher scorers for on-policy distillation: log p_T of given completion token ids.
 
-    >>> from students.scorers import HFScorer
+    >>> from teachers.scorers import HFScorer
     >>> sc = HFScorer("smollm2-135m-instruct", student_tok, "smollm2-135m-instruct")
     >>> [lp.shape for lp in sc.score([prompt_ids], [completion_ids])]     # one (T,) tensor per example
 
@@ -167,20 +167,13 @@ class OpenAICompatScorer:
         self.client.close()
 
 
-_HF_KEYS = {"threads", "batch_size"}
-_OAI_KEYS = {"base_url", "api_key_env", "timeout_s", "concurrency"}
-
-
-def make_scorer(spec: dict, student_tok, student: str, device="cpu"):
-    """A scorer for :func:`students.onpolicy.teacher_spec`'s dict; options inherited from the recipe's
-    generation teacher keep only the keys a scorer uses, explicit ``onpolicy.teacher_options`` must all be known."""
-    opts = dict(spec.get("options") or {})
-    keys = _HF_KEYS if spec["engine"] == "hf_local" else _OAI_KEYS
-    if spec.get("options_inherited"):
-        opts = {k: v for k, v in opts.items() if k in keys}
-    elif set(opts) - keys:
+def pick_options(options: dict, keys: set[str], inherited: bool, engine: str) -> dict:
+    """The scorer's options: inherited from the recipe's generation teacher, only the keys a scorer uses;
+    explicit ``onpolicy.teacher_options`` must all be known."""
+    opts = dict(options or {})
+    if inherited:
+        return {k: v for k, v in opts.items() if k in keys}
+    if set(opts) - keys:
         raise FactoryError(f"train.onpolicy.teacher_options: unknown keys {sorted(set(opts) - keys)} for "
-                           f"{spec['engine']}; known: {sorted(keys)}")
-    if spec["engine"] == "hf_local":
-        return HFScorer(spec["model"], student_tok, student, device=device, **opts)
-    return OpenAICompatScorer(spec["model"], student_tok, student, **opts)
+                           f"{engine}; known: {sorted(keys)}")
+    return opts
