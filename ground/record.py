@@ -52,6 +52,13 @@ survivor_id    id of the row kept for the cluster (null if this row is the survi
 teacher_topk   JSON: per-token top-k logprobs when the recipe asks for them (else null)
 teacher_topk_meta  JSON: what teacher_topk means: source engine, raw (model distribution at temperature 1,
                before sampling warps) or not, sampling temperature / top_p, token ids or strings
+pass_rate      per prompt (the same on each of its rows): verified samples / samples_used, set when the run
+               is curated; null when no sample reached a teacher (e.g. a source reject). A sample is verified
+               when no source, generate or verify stage rejected it (curation.pass_rate.verified)
+samples_used   per prompt: how many of its samples reached a teacher (fixed n: n; teacher.until: the waves
+               it took)
+prompt_cost    per prompt: the sum of ``cost`` over all of its rows
+The last three columns were added after the first release: shards written before them read back with nulls.
 """
 
 from __future__ import annotations
@@ -96,6 +103,9 @@ SCHEMA = pa.schema(
         ("survivor_id", pa.string()),
         ("teacher_topk", pa.string()),
         ("teacher_topk_meta", pa.string()),
+        ("pass_rate", pa.float64()),
+        ("samples_used", pa.int32()),
+        ("prompt_cost", pa.float64()),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
