@@ -73,12 +73,28 @@ def run(arm: str, sampling: str, limit: int, srv, work: Path) -> dict:
             "mean_samples_used": round(sum(r["samples_used"] for r in prompts.values()) / len(prompts), 3), "seconds": round(time.time() - t0, 1)}
 
 
+def _start_ray(tries: int = 3) -> None:
+    """A local Ray for both arms (run_recipe reuses it); on a loaded machine its start can time out: try again."""
+    import ray
+
+    for i in range(tries):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            return
+        except Exception:  # noqa: BLE001 - "node timed out during startup" under load
+            ray.shutdown()
+            if i == tries - 1:
+                raise
+            time.sleep(10)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=200, help="prompts from data/distill_arith/train.jsonl")
     ap.add_argument("--out", default=None, help="write the figures as JSON here")
     a = ap.parse_args()
     os.environ.setdefault("FACTORY_DASHBOARD", "0")
+    _start_ray()
     with tempfile.TemporaryDirectory() as tmp, FaultInjectingServer(answer="graded") as srv:
         ada = run("adaptive", "  until: {verified: 1, max_samples: 8, wave: 2}", a.limit, srv, Path(tmp))
         fixed = run("fixed", "  n: 8", a.limit, srv, Path(tmp))
