@@ -96,7 +96,10 @@ def test_waves_stop_per_prompt_resume_pays_nothing_and_prefix_of_fixed_n(tmp_pat
             for f in (run / "chunks" / w).iterdir():
                 f.unlink()
         res3 = run_recipe(str(write(tmp_path, srv.base_url, UNTIL)))
-        assert srv.stats()["requests"] == 0 and res3.summary == res.summary
+        # waves 1-2 (p3, never, p5: 6 rows; never, p5: 4 rows) come back from the cache: same rows, nothing paid
+        assert srv.stats()["requests"] == 0 and res3.summary["cache_hits"] == 10
+        assert [(r["id"], r["completion"], r["status"], r["pass_rate"]) for r in sorted(rows(res3.run_dir, "accepted") + rows(res3.run_dir, "rejects"), key=lambda r: r["id"])] == \
+            [(r["id"], r["completion"], r["status"], r["pass_rate"]) for r in sorted(all_rows, key=lambda r: r["id"])]
         # prefix: a fixed n=6 run shares the adaptive run's request keys and pays only for the samples the waves skipped
         fixed = run_recipe(str(write(tmp_path, srv.base_url, "  n: 6", name="f.yaml")))
         assert srv.stats()["requests"] == 36 - 22
