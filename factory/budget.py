@@ -14,6 +14,9 @@ cache: a re-run does not pay for them again). The caps count one ``factory run``
 from __future__ import annotations
 
 BUDGET_STAGE = "budget"
+#: the counters' own Ray namespace: a driver started without one (anonymous) and its workers must find the same actor
+NAMESPACE = "factory-budget"
+_HANDLES: dict = {}  # the driver holds each counter's handle: an actor whose handles are all gone is collected
 
 
 class BudgetCounter:
@@ -49,29 +52,26 @@ def start_budget(ray, budget, run_id: str) -> str | None:
     if budget is None or (budget.calls is None and budget.usd is None):
         return None
     name = actor_name(run_id)
-    ray.remote(num_cpus=0)(BudgetCounter).options(name=name).remote(budget.calls, budget.usd)
+    _HANDLES[name] = ray.remote(num_cpus=0)(BudgetCounter).options(name=name, namespace=NAMESPACE).remote(budget.calls, budget.usd)
     return name
 
 
 def budget_state(ray, name: str | None) -> dict | None:
-    return None if name is None else ray.get(ray.get_actor(name).state.remote())
+    return None if name is None else ray.get(ray.get_actor(name, namespace=NAMESPACE).state.remote())
 
 
 def stop_budget(ray, name: str | None) -> None:
-    if name is not None:
-        try:
-            ray.kill(ray.get_actor(name))
-        except ValueError:
-            pass
+    if name is not None and name in _HANDLES:
+        ray.kill(_HANDLES.pop(name))
 
 
 def take(name: str, n: int) -> tuple[int, str | None]:
     import ray
 
-    return tuple(ray.get(ray.get_actor(name).take.remote(n)))
+    return tuple(ray.get(ray.get_actor(name, namespace=NAMESPACE).take.remote(n)))
 
 
 def spend(name: str, usd: float) -> None:
     import ray
 
-    ray.get(ray.get_actor(name).spend.remote(usd))
+    ray.get(ray.get_actor(name, namespace=NAMESPACE).spend.remote(usd))
