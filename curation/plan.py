@@ -47,7 +47,7 @@ def _configured(section: Any) -> list[tuple[str, Any]]:
     if section is None:
         return []
     return [(k, getattr(section, k)) for k in type(section).model_fields
-            if k != "exact" and getattr(section, k) is not None]
+            if k not in ("exact", "keep_pass_rate") and getattr(section, k) is not None]
 
 
 def has_filters(recipe) -> bool:
@@ -104,6 +104,8 @@ def build_steps(recipe) -> list[Step]:
 def stage_names(recipe) -> list[str]:
     """Step names in order, without constructing the steps (for stats ordering)."""
     out = [k for k, _ in _configured(recipe.filters)]
+    if getattr(recipe.filters, "keep_pass_rate", None) is not None:
+        out.append("pass_rate")  # curation.pass_rate: prompt-level, applied by the curation passes before dedup
     if recipe.dedup.exact.enabled:
         out.append("dedup_exact")
     return out + [{"embedding": "embed_dedup"}.get(k, k) for k, _ in _configured(recipe.dedup)]

@@ -112,6 +112,12 @@ def print_summary(res, out) -> None:
     """The per-stage table, yield and cost lines, the eval table, timings and the run dir."""
     say = functools.partial(print, file=out)
     say()
+    if res.status == "stopped":
+        say(f"stopped: {res.stopped}; finished chunks and the request cache are kept: re-run the same command "
+            "(with a bigger budget) to continue without paying again")
+        if not res.stats:
+            say(f"run dir: {res.run_dir}")
+            return
     say(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",
                  f"{v.get('seconds', 0):.1f}" + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
                ["stage", "in", "out", "dropped", "s", "rows/s"]))

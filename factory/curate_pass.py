@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper, apply_decisions
 from curation.dedup.exact import ExactDedup
+from curation.pass_rate import annotate, keep_pass_rate
 from curation.plan import build_dedup_steps
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
@@ -62,8 +63,8 @@ def _load_decisions(dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple
     return out
 
 
-def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None) -> list[dict]:
-    rows = from_table(batch)
+def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None, bounds=None) -> list[dict]:
+    rows = keep_pass_rate(annotate(from_table(batch)), bounds)  # the batch is one source chunk: all samples of its prompts
     if exact_on is not None:  # every row that reached exact dedup records its key
         for r in rows:
             if r["status"] == ACCEPTED:
@@ -71,9 +72,9 @@ def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_
     return apply_decisions(rows, _load_decisions(dirs, {r["chunk"] for r in rows}))
 
 
-def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]]) -> pa.Table:
-    """The batch's rows still accepted after the given steps' decisions."""
-    return to_table([r for r in _marked(batch, store_uri, dirs, None) if r["status"] == ACCEPTED])
+def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], bounds=None) -> pa.Table:
+    """The batch's rows still accepted after the pass-rate filter and the given steps' decisions."""
+    return to_table([r for r in _marked(batch, store_uri, dirs, None, bounds) if r["status"] == ACCEPTED])
 
 
 def write_decisions(batch: pa.Table, dir_uri: str) -> pa.Table:
@@ -93,12 +94,13 @@ def write_decisions(batch: pa.Table, dir_uri: str) -> pa.Table:
 
 
 class FinalizeUDF:
-    def __init__(self, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None, decontam, prices: dict):
+    def __init__(self, store_uri: str, dirs: list[tuple[str, str]], exact_on: str | None, decontam, prices: dict, bounds=None):
         self.store_uri, self.dirs, self.exact_on, self.decontam, self.prices = store_uri, dirs, exact_on, decontam, prices
+        self.bounds = bounds
         self.fs, self.root = fsutil.filesystem(store_uri)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = _marked(batch, self.store_uri, self.dirs, self.exact_on)
+        rows = _marked(batch, self.store_uri, self.dirs, self.exact_on, self.bounds)
         if self.decontam is not None:
             rows = self.decontam(rows)
         tag = f"{min(r['chunk'] for r in rows):06d}-{uuid.uuid4().hex[:12]}"
@@ -115,23 +117,26 @@ class FinalizeUDF:
 # ----------------------------------------------------------------------------- the passes (driver)
 def read_shards(batch: pa.Table, store_uri: str) -> pa.Table:
     fs, _ = fsutil.filesystem(store_uri)
-    return pa.concat_tables([fsutil.read_parquet(fs, f) for f in batch.column("file").to_pylist()])
+    tables = [fsutil.read_parquet(fs, f) for files in batch.column("files").to_pylist() for f in files]
+    # shards written before a column was added read back with that column null
+    return pa.concat_tables([t if t.schema.equals(SCHEMA) else to_table(from_table(t)) for t in tables])
 
 
 def _read(ray, store):
-    """The chunk shards, one block each. Not ``read_parquet``: Ray Data's reader packs many small files into
-    one block, so a block (and the Python rows each pass makes of it) grew with the run: 1 GiB workers at
-    100k rows (bench/bench_scale.py); a shard's size is fixed by ``output.shard_size``."""
-    files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
-    if not files:
+    """The chunk shards, one block per source chunk (all of its waves with ``teacher.until``: every sample of
+    a prompt is in one block, for :mod:`curation.pass_rate`). Not ``read_parquet``: Ray Data's reader packs
+    many small files into one block, so a block (and the Python rows each pass makes of it) grew with the run:
+    1 GiB workers at 100k rows (bench/bench_scale.py); a shard's size is fixed by ``output.shard_size``."""
+    by_chunk = store.chunk_files()
+    if not by_chunk:
         return None
-    return ray.data.from_items([{"file": f} for f in files], override_num_blocks=len(files)).map_batches(
+    return ray.data.from_items([{"files": by_chunk[c]} for c in sorted(by_chunk)], override_num_blocks=len(by_chunk)).map_batches(
         read_shards, fn_kwargs={"store_uri": store.uri}, batch_size=1, batch_format="pyarrow")
 
 
 def count_accepted(ray, store) -> int:
     """Rows still accepted after the row filters: one column of the chunk shards, not the rows."""
-    files = fsutil.list_files(store.fs, store.p("chunks"), ".parquet")
+    files = [f for fs_ in store.chunk_files().values() for f in fs_]
     ds = ray.data.read_parquet(files, filesystem=store.fs).select_columns(["status"])
     return int(sum(pc.sum(pc.equal(b.column("status"), ACCEPTED)).as_py() or 0
                    for b in ds.iter_batches(batch_format="pyarrow", batch_size=None)))
@@ -161,9 +166,11 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
         uri = fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")
         done = _marker(store, d)
         if done is None:
-            live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs)}, batch_format="pyarrow")
-            if n_live is None:
-                n_live = live.count() if dirs else count_accepted(ray, store)
+            bounds = recipe.filters.keep_pass_rate
+            live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs), "bounds": bounds},
+                                  batch_format="pyarrow", batch_size=None)
+            if n_live is None:  # the pass-rate filter rejects in live_rows: then count the live rows themselves
+                n_live = live.count() if dirs or bounds else count_accepted(ray, store)
             log.info("curation %d: %s on %d accepted rows", k, st.name, n_live)
             dec = st.decide(live, {"live_rows": n_live}) if n_live > 1 else DECISION_SCHEMA.empty_table()
             fsutil.delete_tree(store.fs, d)  # a step cut short before its marker starts over
@@ -198,8 +205,9 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
             fsutil.delete_file(store.fs, f)
     ex = recipe.execution.finalize
     dec = _decontam(recipe)
-    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, recipe.dedup.exact.on if recipe.dedup.exact.enabled else None, dec, prices),
-                         batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
+    exact_on = recipe.dedup.exact.on if recipe.dedup.exact.enabled else None
+    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, exact_on, dec, prices, recipe.filters.keep_pass_rate),
+                         batch_format="pyarrow", batch_size=None, compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
                          num_cpus=ex.num_cpus, num_gpus=ex.num_gpus or None)
     total: dict = {}
     contaminated: list[dict] = []

@@ -26,7 +26,11 @@ import pyarrow as pa
 from curation.plan import build_filters, has_filters
 from ground import fsutil
 from ground.raycluster import init_ray
-from ground.record import ACCEPTED, from_table, to_table
+from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
+from factory.budget import spend as budget_spend
+from factory.budget import take as budget_take
+from factory.waves import Wave
+from ground.record import ACCEPTED, from_table, reject, to_table
 from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult
 from teachers.cache import RequestCache
@@ -36,7 +40,8 @@ from teachers.vllm_stage import processor_stage, uses_processor
 
 log = logging.getLogger(__name__)
 
-SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64())])
+SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64()),
+                     ("stopped", pa.int64())])
 
 
 # ----------------------------------------------------------------------------- stage functions (run on workers)
@@ -49,9 +54,16 @@ def _unit_of(s: str) -> Unit:
     return Unit(d["chunk"], d["index"], [Segment(**g) for g in d["segments"]])
 
 
-def expand_units(batch: pa.Table, expander: Expander) -> pa.Table:
+def unit_rows(u: Unit, expander: Expander, wave: Wave | None = None) -> list[dict]:
+    """One unit's rows: all n samples of each record, or this wave's samples of its unfinished prompts."""
+    if wave is not None:
+        return wave.rows(u, expander, read_unit(u))
+    return [row for rec in read_unit(u) for row in expander.expand(rec)]
+
+
+def expand_units(batch: pa.Table, expander: Expander, wave: Wave | None = None) -> pa.Table:
     """Units -> their Sample rows (one unit per batch keeps a chunk in one block)."""
-    return to_table([row for u in batch.column("unit").to_pylist() for rec in read_unit(_unit_of(u)) for row in expander.expand(rec)])
+    return to_table([row for u in batch.column("unit").to_pylist() for row in unit_rows(_unit_of(u), expander, wave)])
 
 
 JOIN = pa.schema([("part", pa.int64()), ("key", pa.string()), ("chunk", pa.int64()), ("result", pa.string())])
@@ -61,10 +73,9 @@ def _part(keys: list[str], parts: int) -> pa.Array:
     return pa.array([int(k[:8], 16) % parts for k in keys], pa.int64())
 
 
-def unit_keys(batch: pa.Table, expander: Expander, parts: int) -> pa.Table:
+def unit_keys(batch: pa.Table, expander: Expander, parts: int, wave: Wave | None = None) -> pa.Table:
     """The request keys of a unit's rows that need a teacher (left side of the cache join)."""
-    rows = [r for u in batch.column("unit").to_pylist() for rec in read_unit(_unit_of(u)) for r in expander.expand(rec)
-            if r["status"] == ACCEPTED]
+    rows = [r for u in batch.column("unit").to_pylist() for r in unit_rows(_unit_of(u), expander, wave) if r["status"] == ACCEPTED]
     keys = [r["request_key"] for r in rows]
     return pa.table({"part": _part(keys, parts), "key": pa.array(keys, pa.string()),
                      "chunk": pa.array([r["chunk"] for r in rows], pa.int64()), "result": pa.nulls(len(keys), pa.string())}, schema=JOIN)
@@ -97,7 +108,7 @@ def join_part(group: pa.Table, hits_uri: str) -> pa.Table:
     return pa.table({"hits": [sum(len(v) for v in by_chunk.values())]})
 
 
-def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, hits_uri: str) -> int:
+def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, hits_uri: str, wave: Wave | None = None) -> int:
     """Key-partitioned lookup: the run's request keys and the cache's entries are hash-partitioned on the key
     by a Ray Data groupby, so no process ever loads the whole cache index; hits land in ``hits_uri`` by chunk."""
     fs, d = fsutil.filesystem(hits_uri)
@@ -105,7 +116,7 @@ def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, 
     files = fsutil.list_files(cache._fs, cache._path, ".parquet")
     parts = max(2, min(256, len(files) // 8 + 2))
     left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
-        unit_keys, fn_kwargs={"expander": expander, "parts": parts}, batch_size=1, batch_format="pyarrow")
+        unit_keys, fn_kwargs={"expander": expander, "parts": parts, "wave": wave}, batch_size=1, batch_format="pyarrow")
     right = ray.data.read_parquet(files, filesystem=cache._fs).map_batches(cache_entries, fn_kwargs={"parts": parts}, batch_format="pyarrow")
     out = left.union(right).groupby("part", num_partitions=parts).map_groups(join_part, fn_kwargs={"hits_uri": hits_uri}, batch_format="pyarrow")
     return sum(sum(b.column("hits").to_pylist()) for b in out.iter_batches(batch_format="pyarrow", batch_size=None))
@@ -138,17 +149,24 @@ class CacheUDF:
 class GenerateUDF:
     """One teacher's actor: generates the rows routed to it; other rows pass through untouched."""
 
-    def __init__(self, teacher_cfgs: dict, only: str, cache_uri: str | None, fallback: str | None = None):
+    def __init__(self, teacher_cfgs: dict, only: str, cache_uri: str | None, fallback: str | None = None, budget: str | None = None):
         from teachers.step import GenerateStep
 
-        self.only = only
+        self.only, self.budget = only, budget
         self.step = GenerateStep(teacher_cfgs, cache_uri, fallback)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = from_table(batch)
         mine = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit") and routed_to(r, self.step.cfgs, self.step.default) == self.only]
+        if mine and self.budget is not None:  # the run budget: ask the run's counter actor for this batch's calls
+            granted, why = budget_take(self.budget, len(mine))
+            for r in mine[granted:]:
+                reject(r, BUDGET_STAGE, f"not generated: {why}")
+            mine = mine[:granted]
         if mine:
             self.step(mine)
+            if self.budget is not None:
+                budget_spend(self.budget, sum(float(r.get("cost") or 0.0) for r in mine))
         return to_table(rows)
 
 
@@ -171,17 +189,25 @@ def _verify_steps(cfgs: list[dict], accept_unverifiable: bool) -> list:
     return [VerifyStep(cfgs, accept_unverifiable)]
 
 
-def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int]) -> pa.Table:
-    """Write each chunk of the batch as ``chunks/chunk-N.parquet`` (atomic); return one summary row per chunk."""
+def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave: Wave | None = None) -> pa.Table:
+    """Write each chunk of the batch as ``chunks/chunk-N.parquet`` (atomic; with waves ``chunks/wave-J/`` after the
+    prompt status); return one summary row per chunk. A chunk the run budget cut short is not written (``stopped``)."""
     fs, root = fsutil.filesystem(store_uri)
     out = {n: [] for n in SUMMARY.names}
     for c in sorted(set(batch.column("chunk").to_pylist())):
         rows = sorted((r for r in from_table(batch) if r["chunk"] == c), key=lambda x: (x["prompt_id"], x["sample_index"]))
         if len(rows) != expected[c]:  # a chunk is one block from expansion on; anything else is a bug, not a partial write
             raise RuntimeError(f"internal error: chunk {c} reached the writer with {len(rows)} of {expected[c]} rows")
-        fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
-        for k, v in (("chunk", c), ("rows", len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
-                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate")))):
+        stopped = any(r.get("reject_stage") == BUDGET_STAGE for r in rows)
+        if stopped:
+            pass  # its answers are in the request cache: a re-run writes it without paying again
+        elif wave is not None:
+            wave.write(c, rows)
+        else:
+            fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
+        for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
+                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
+                     ("stopped", int(stopped))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)
 
@@ -189,21 +215,25 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int]) -> p
 class BufferedWriteUDF:
     """``write_chunks`` after a stage that re-batches rows: holds each chunk's rows until all have arrived."""
 
-    def __init__(self, store_uri: str, expected: dict[int, int]):
-        self.store_uri, self.expected, self.rows = store_uri, expected, {}
+    def __init__(self, store_uri: str, expected: dict[int, int], wave: Wave | None = None):
+        self.store_uri, self.expected, self.rows, self.wave = store_uri, expected, {}, wave
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         for r in from_table(batch):
             self.rows.setdefault(r["chunk"], []).append(r)
         full = sorted(c for c, rows in self.rows.items() if len(rows) >= self.expected[c])
-        out = [write_chunks(to_table(self.rows.pop(c)), self.store_uri, self.expected) for c in full]
+        out = [write_chunks(to_table(self.rows.pop(c)), self.store_uri, self.expected, self.wave) for c in full]
         return pa.concat_tables(out) if out else SUMMARY.empty_table()
 
 
-def _count_rows(batch: pa.Table, expander: Expander) -> pa.Table:
-    """Rows per unit (cheap: expansion without teacher calls), for the writer's completeness check."""
+def _count_rows(batch: pa.Table, expander: Expander, wave: Wave | None = None) -> pa.Table:
+    """Rows per unit (cheap: expansion without teacher calls), for the writer's completeness check. A wave's
+    chunk whose prompts are all done is finished here: its (empty) marker is written and it is not streamed."""
     units = [_unit_of(u) for u in batch.column("unit").to_pylist()]
-    n = [sum(len(expander.expand(rec)) for rec in read_unit(u)) for u in units]
+    n = [len(unit_rows(u, expander, wave)) for u in units]
+    for u, k in zip(units, n):
+        if wave is not None and k == 0:
+            wave.write(u.chunk, [])
     return pa.table({"chunk": pa.array([u.chunk for u in units], pa.int64()), "n": pa.array(n, pa.int64())})
 
 
@@ -212,12 +242,13 @@ def _pool(ray, lo: int, hi: int | None):
     return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
 
 
-def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None):
+def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None,
+                  wave: Wave | None = None, budget: str | None = None):
     expander = Expander.from_recipe(recipe)
     ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
     # the light task stages (expand, write) reserve no CPU: the actor pools hold the cluster's CPUs for the whole job,
     # and a task that waits for one of them would wait forever on a small machine
-    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow", num_cpus=0)
+    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow", num_cpus=0)
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
@@ -233,7 +264,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
         # Ray Data refuses batch_size=None for a GPU stage: such a pool takes the teacher's batch_size, and so re-batches
         gkw = {**kw, "batch_size": t.batch_size} if t.num_gpus else kw
         rebatched = rebatched or bool(t.num_gpus)
-        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=cfgs, only=name, cache_uri=cache_uri, fallback=recipe.fallback),
+        ds = ds.map_batches(GenerateUDF, fn_constructor_kwargs=dict(teacher_cfgs=cfgs, only=name, cache_uri=cache_uri, fallback=recipe.fallback, budget=budget),
                             compute=_pool(ray, t.replicas, t.max_replicas), num_cpus=t.num_cpus, num_gpus=t.num_gpus or None, **gkw)
     ex = recipe.execution
     if recipe.verifiers:
@@ -244,45 +275,77 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
         ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), compute=_pool(ray, ex.filters.min_actors, ex.filters.max_actors),
                             num_cpus=ex.filters.num_cpus, num_gpus=ex.filters.num_gpus or None, **kw)
     if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
-        return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
-    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected}, num_cpus=0, **kw)
+        return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave}, num_cpus=0, **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
-    """Run every pending chunk through the streaming job; returns the generation counters for the manifest."""
+    """Run every pending chunk through the streaming job (with ``teacher.until``: wave after wave, until no prompt
+    needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it)."""
     units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
-    done = store.done_chunks()
-    pending = [u for u in units if u.chunk not in done]
-    info = {"chunks_total": len(units), "chunks_skipped": len(units) - len(pending), "rows_pending": 0,
-            "cache_hits_prefilled": 0, "teacher_calls": 0}
-    if not pending:
+    until = recipe.teacher.until
+    info = {"chunks_total": len(units), "chunks_skipped": 0, "rows_pending": 0, "cache_hits_prefilled": 0, "teacher_calls": 0}
+    waves = [Wave(j, lo, hi, until.verified, until.max_samples, store.uri) for j, (lo, hi) in enumerate(until.waves())] if until else [None]
+    ray = budget = None
+    try:
+        for wave in waves:
+            done = store.done_chunks(None if wave is None else wave.index)
+            pending = [u for u in units if u.chunk not in done]
+            info["chunks_skipped"] += len(units) - len(pending)
+            if not pending:
+                continue
+            if ray is None:
+                ray = init_ray()
+                budget = start_budget(ray, recipe.budget, store.run_id)
+            rows = _stream_pass(ray, recipe, store, cache_uri, pending, info, wave, budget)
+            if wave is not None:
+                info.setdefault("waves", {})[wave.index] = rows
+            state = budget_state(ray, budget)
+            if state and state["stopped"]:
+                info["stopped"] = state["stopped"]
+                break
+            if wave is not None and rows == 0 and len(pending) == len(units):  # every prompt is done: later waves have nothing to sample
+                break
+    finally:
+        if ray is not None:
+            stop_budget(ray, budget)
+    if info["chunks_skipped"] == len(units) * len(waves):
         log.info("all %d chunks already done: nothing to generate", len(units))
-        return info
-    ray = init_ray()
+    return info
+
+
+def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit], info: dict, wave: Wave | None, budget: str | None) -> int:
+    """One streaming job over the pending units (one wave of them with ``teacher.until``); returns the rows written."""
     expander = Expander.from_recipe(recipe)
+    what = "" if wave is None else f"wave {wave.index} (samples {wave.lo}..{wave.hi - 1}): "
     counts = ray.data.from_items([{"unit": _unit_json(u)} for u in pending], override_num_blocks=len(pending)).map_batches(
-        _count_rows, fn_kwargs={"expander": expander}, batch_size=1, batch_format="pyarrow")
+        _count_rows, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow")
     per_chunk: dict[int, int] = {}
     for b in counts.iter_batches(batch_format="pyarrow", batch_size=None):  # one small row per chunk
         per_chunk.update(zip(b.column("chunk").to_pylist(), b.column("n").to_pylist()))
-    info["rows_pending"] = sum(per_chunk.values())
+    pending = [u for u in pending if per_chunk[u.chunk] > 0]  # a wave's chunk with every prompt done was finished above
+    n_pending = sum(per_chunk.values())
+    info["rows_pending"] += n_pending
+    if not pending:
+        return 0
     hits_uri = None
     if cache_uri and RequestCache(cache_uri).has_entries():
         hits_uri = fsutil.join(store.uri, "cache_hits")
-        n = join_cache(ray, pending, expander, RequestCache(cache_uri), hits_uri)
-        log.info("request cache: %d of %d pending rows answered from the cache", n, info["rows_pending"])
-    ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, per_chunk, hits_uri)
-    n_rows = n_chunks = 0
+        n = join_cache(ray, pending, expander, RequestCache(cache_uri), hits_uri, wave)
+        log.info("%srequest cache: %d of %d pending rows answered from the cache", what, n, n_pending)
+    ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, {c: n for c, n in per_chunk.items() if n}, hits_uri, wave, budget)
+    n_rows = n_chunks = n_stopped = 0
     t0 = last = time.time()
     for b in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         n_chunks += b.num_rows
+        n_stopped += sum(b.column("stopped").to_pylist())
         n_rows += sum(b.column("rows").to_pylist())
         info["cache_hits_prefilled"] += sum(b.column("cache_hits").to_pylist())
         info["teacher_calls"] += sum(b.column("teacher_calls").to_pylist())
         if time.time() - last > 5 or n_chunks == len(pending):
             last = time.time()
-            log.info("generate+verify: %d/%d rows, %d/%d chunks written, %.2f rows/s", n_rows, info["rows_pending"], n_chunks,
+            log.info("%sgenerate+verify: %d/%d rows, %d/%d chunks written, %.2f rows/s", what, n_rows, n_pending, n_chunks - n_stopped,
                      len(pending), n_rows / max(1e-9, last - t0))
     if n_chunks != len(pending):
         raise RuntimeError(f"internal error: {len(pending) - n_chunks} chunks were not written")
-    return info
+    return n_rows

@@ -51,6 +51,7 @@ class RunResult:
     timings: dict = field(default_factory=dict)
     eval: dict | None = None
     cost: dict | None = None
+    stopped: str | None = None  # why the run budget stopped it (status "stopped")
 
 
 def _file_sha(path: Path) -> str:
@@ -70,7 +71,12 @@ def fingerprint(recipe: Recipe) -> str:
     reg = recipe.eval.regression if recipe.eval else None
     files = [recipe.source.path, recipe.prompt.template, recipe.prompt.system, recipe.eval.source.path if recipe.eval else None,
              reg.source.path if reg else None, reg.template if reg else None, *synth_files(recipe)]
-    return sha(recipe.model_dump(mode="json"), [_file_sha(recipe.path(f)) for f in files if f], n=12)
+    # the budget caps one invocation, not what is produced: a re-run with a bigger one continues the same run
+    d = recipe.model_dump(mode="json", exclude={"budget"})
+    for sec, key in [(d["teacher"], "until"), (d["filters"], "keep_pass_rate"), *[(t, "until") for t in d.get("teachers", [])]]:
+        if sec.get(key, 0) is None:  # unset: the run id such recipes had before these keys existed
+            del sec[key]
+    return sha(d, [_file_sha(recipe.path(f)) for f in files if f], n=12)
 
 
 def _versions() -> dict:
@@ -138,9 +144,19 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
             fsutil.delete_tree(store.fs, store.p("curation"))
+        stopped = manifest["generation"].get("stopped")
+        if stopped and not store.chunk_files():
+            manifest["status"] = "stopped"
+            log.warning("stopped: %s before any chunk finished; re-run with a bigger budget to continue", stopped)
+            return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
         _curate_and_count(recipe, store, manifest, timings)
-        _train_and_eval(recipe, store, manifest, timings, skip_train, skip_eval)
-        manifest["status"] = "succeeded"
+        if stopped:  # curated what finished; training on a partial set is left to the re-run that completes it
+            manifest["status"] = "stopped"
+            log.warning("stopped: %s; curated the %d finished rows; re-run the same command (a bigger budget) to continue without "
+                        "paying again for what is done", stopped, manifest["counts"]["rows"])
+        else:
+            _train_and_eval(recipe, store, manifest, timings, skip_train, skip_eval)
+            manifest["status"] = "succeeded"
     except KeyboardInterrupt:
         manifest["status"] = "interrupted"
         raise
@@ -151,7 +167,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     finally:
         _finish(store, manifest, timings)
     return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
-                     manifest.get("cost"))
+                     manifest.get("cost"), manifest["generation"].get("stopped"))
 
 
 def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore) -> dict:

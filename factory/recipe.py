@@ -25,6 +25,36 @@ from ground.source import PromptConfig, SourceConfig
 from teachers.base import PriceConfig, SamplingConfig
 
 
+class UntilConfig(_Cfg):
+    """Adaptive sampling: each prompt is sampled in waves of ``wave`` samples (sample indices j*wave ..
+    j*wave+wave-1, the same seeds and request-cache keys as a fixed-n run's first samples) until ``verified``
+    samples passed every verifier or ``max_samples`` were tried."""
+
+    verified: int = Field(1, ge=1, le=1024, description="stop sampling a prompt once this many of its samples passed every verifier")
+    max_samples: int = Field(..., ge=1, le=1024, description="stop sampling a prompt after this many samples (its budget of teacher calls)")
+    wave: int = Field(1, ge=1, le=1024, description="samples per prompt per wave: one streaming pass over the source per wave")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "UntilConfig":
+        if self.max_samples < self.wave:
+            raise ValueError(f"max_samples ({self.max_samples}) must be >= wave ({self.wave})")
+        return self
+
+    def waves(self) -> list[tuple[int, int]]:
+        """(first, end) sample indices of each wave; the last wave stops at max_samples."""
+        return [(lo, min(lo + self.wave, self.max_samples)) for lo in range(0, self.max_samples, self.wave)]
+
+
+class BudgetConfig(_Cfg):
+    """Caps on the new teacher work of one ``factory run`` (cache hits are free). When one is reached no new
+    teacher call starts; finished chunks and the request cache are kept, the run is curated on what finished
+    and ends with status ``stopped``; re-running the same command (with a bigger budget) continues."""
+
+    usd: float | None = Field(None, gt=0, description="dollars of teacher cost (rows' cost column); checked before each "
+                                                      "batch, so the last batch may pass it by one batch's cost")
+    calls: int | None = Field(None, gt=0, description="teacher requests (one per sample that the cache did not answer)")
+
+
 class TeacherConfig(_Cfg):
     name: str = Field("teacher", description="label recorded on every row")
     engine: str = Field("hf_local", description="teacher engine by name (teachers/registry.py)")
@@ -40,6 +70,14 @@ class TeacherConfig(_Cfg):
     options: dict[str, Any] = Field(default_factory=dict, description="engine-specific options")
     license: str | None = Field(None, description="licence or terms of use of the teacher model, which distilled outputs "
                                                   "inherit (default: what the model resolution declares, e.g. Apache-2.0 for SmolLM2)")
+    until: UntilConfig | None = Field(None, description="adaptive sampling (main teacher only): sample in waves until k "
+                                                        "verified or max_samples tried; replaces n (n, if given, must equal max_samples)")
+
+    @model_validator(mode="after")
+    def _until_n(self) -> "TeacherConfig":
+        if self.until is not None and "n" in self.model_fields_set and self.n != self.until.max_samples:
+            raise ValueError(f"n ({self.n}) is not used with until: leave it out or set it to until.max_samples ({self.until.max_samples})")
+        return self
 
 
 class PoolConfig(_Cfg):
@@ -77,7 +115,20 @@ class DedupConfig(_Cfg):
 
 class FiltersConfig(_Cfg):
     """Row filters, run before dedup in registry order (pii, length, language, format, then third-party
-    filters). One key per registered filter (factory/schema.py); null = off."""
+    filters). One key per registered filter (factory/schema.py); null = off. ``keep_pass_rate`` is a prompt-level
+    filter applied when the run is curated, after the row filters and before dedup."""
+
+    keep_pass_rate: tuple[float, float] | None = Field(
+        None, description="[lo, hi]: keep the rows of prompts whose pass rate (verified samples / samples tried) is within "
+                          "[lo, hi]; the others are rejected at stage pass_rate (\"pass rate out of range\"). E.g. [0.1, 0.9] "
+                          "drops prompts the teacher always or never solves. Works with fixed n and with teacher.until")
+
+    @field_validator("keep_pass_rate")
+    @classmethod
+    def _range(cls, v):
+        if v is not None and not (0.0 <= v[0] <= v[1] <= 1.0):
+            raise ValueError(f"keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got {list(v)}")
+        return v
 
 
 class OutputConfig(_Cfg):
@@ -229,6 +280,8 @@ class Recipe(_Cfg):
     filters: FiltersConfig = Field(default_factory=FiltersConfig, description="row filters by name; null = off")
     dedup: DedupConfig = Field(default_factory=DedupConfig, description="exact and near-duplicate removal, decontamination")
     output: OutputConfig = Field(default_factory=OutputConfig, description="where the run store goes")
+    budget: BudgetConfig | None = Field(None, description="run budget: stop new teacher work when usd or calls are spent; "
+                                                          "null = no cap. Not part of the run id: a re-run with a bigger budget continues the same run")
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig, description="actor pools of the streaming stages")
     train: TrainConfig | None = Field(None, description="student training; null = no training")
     eval: EvalConfig | None = Field(None, description="held-out evaluation; null = none")

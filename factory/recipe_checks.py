@@ -55,7 +55,7 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
                 name("verifiers", REGISTRY, (*at, i, "name"), v["name"], "verifier")
     for section, role, registry, what in (("filters", "filters", FILTERS, "filter"), ("dedup", "dedup", DEDUP, "dedup step")):
         for key, value in (data.get(section) or {}).items() if isinstance(data.get(section), dict) else ():
-            if isinstance(key, str) and key != "exact" and (value is not None or key not in registry):
+            if isinstance(key, str) and key not in ("exact", "keep_pass_rate") and (value is not None or key not in registry):
                 name(role, registry, (section, key), key, what)
     train = data.get("train")
     if isinstance(train, dict) and isinstance(train.get("method"), str) and train["method"] in METHODS:
@@ -136,6 +136,9 @@ def _teacher_names(r, err) -> None:
                 err(("route", "map", value), f"unknown teacher {name!r}; teachers: {names}")
     if r.fallback is not None and r.fallback not in names:
         err(("fallback",), f"unknown teacher {r.fallback!r}; teachers: {names}")
+    for i, t in enumerate(r.teachers):
+        if t.until is not None:
+            err(("teachers", i, "until"), "until is set on the main teacher only: it applies to every prompt, routed ones included")
 
 
 def _judges_itself(options: Any, teacher) -> bool:

@@ -1,8 +1,8 @@
 """The recipe schema, assembled from the plug-in registries: one place for validation, messages and JSON Schema.
 
     >>> from factory.schema import recipe_model, json_schema
-    >>> list(json_schema()["$defs"]["FiltersConfig"]["properties"])[:2]
-    ['pii', 'length']
+    >>> list(json_schema()["$defs"]["FiltersConfig"]["properties"])[:3]
+    ['keep_pass_rate', 'pii', 'length']
 
 Each role contributes its configs (:mod:`ground.plugins`): ``teacher`` / ``teachers[]`` are a union
 discriminated by ``engine`` (one member per engine, its ``options`` typed by the engine's ``Options``),

@@ -2,6 +2,9 @@
 
     runs/gsm8k_demo/3f2a9c1b7e4d/
       chunks/chunk-000000.parquet   one per finished source chunk (all rows, any status): resume markers
+      chunks/wave-000/chunk-000000.parquet   with teacher.until: one per (wave, chunk), the same role
+      waves/wave-000/chunk-000000.parquet    with teacher.until: per prompt of the chunk, samples tried and
+                                    verified after that wave (what the next wave's expansion skips by)
       accepted/part-00000.parquet   the curated rows
       rejects/part-00000.parquet    every rejected row with reject_stage and reject_reason
       manifest.json                 recipe as resolved, versions, counts, timings, status, eval table
@@ -34,15 +37,30 @@ class RunStore:
         return fsutil.join(self.path, *parts)
 
     # chunks (resume markers)
-    def chunk_path(self, chunk: int) -> str:
-        return self.p("chunks", f"chunk-{chunk:06d}.parquet")
+    def chunk_path(self, chunk: int, wave: int | None = None) -> str:
+        return self.p(*self.chunk_dir_parts(wave), f"chunk-{chunk:06d}.parquet")
 
-    def done_chunks(self) -> set[int]:
+    @staticmethod
+    def chunk_dir_parts(wave: int | None = None) -> tuple[str, ...]:
+        return ("chunks",) if wave is None else ("chunks", f"wave-{wave:03d}")
+
+    def done_chunks(self, wave: int | None = None) -> set[int]:
         out = set()
-        for f in fsutil.list_files(self.fs, self.p("chunks"), ".parquet"):
+        for f in fsutil.list_files(self.fs, self.p(*self.chunk_dir_parts(wave)), ".parquet"):
             m = re.search(r"chunk-(\d+)\.parquet$", f)
             if m:
                 out.add(int(m.group(1)))
+        return out
+
+    def chunk_files(self) -> dict[int, list[str]]:
+        """chunk -> its shard files: ``chunks/chunk-N.parquet``, or every wave's ``chunks/wave-J/chunk-N.parquet``."""
+        out: dict[int, list[str]] = {}
+        dirs = [self.p("chunks")] + [self.p("chunks", d) for d in fsutil.list_dirs(self.fs, self.p("chunks")) if d.startswith("wave-")]
+        for d in dirs:
+            for f in fsutil.list_files(self.fs, d, ".parquet"):
+                m = re.search(r"chunk-(\d+)\.parquet$", f)
+                if m:
+                    out.setdefault(int(m.group(1)), []).append(f)
         return out
 
     def write_chunk(self, chunk: int, table: pa.Table) -> None:

@@ -93,6 +93,14 @@ def list_files(fs: pafs.FileSystem, path: str, suffix: str = "") -> list[str]:
     return sorted(i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(suffix) and ".tmp-" not in i.path)
 
 
+def list_dirs(fs: pafs.FileSystem, path: str) -> list[str]:
+    """Names (not paths) of the folders directly under ``path``; none when it does not exist."""
+    if not exists(fs, path):
+        return []
+    infos = fs.get_file_info(pafs.FileSelector(path, recursive=False))
+    return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
+
+
 def delete_tree(fs: pafs.FileSystem, path: str) -> None:
     """Remove ``path`` and everything below it; nothing to do when it does not exist."""
     if exists(fs, path):

@@ -58,6 +58,13 @@ synth_condition  synthesized: "persona: ..." or "topic: ..." it was conditioned 
 synth_template_hash / synth_teacher  synthesized: sha256 of the synthesis template, and the teacher that wrote it
 agreement      self-consistency: share of the m teacher samples that gave the majority answer (the reference)
 reference_source  "source" (the source's reference field) | "self_consistency" (majority vote) | null
+pass_rate      per prompt (the same on each of its rows): verified samples / samples_used, set when the run
+               is curated; null when no sample reached a teacher (e.g. a source reject). A sample is verified
+               when no source, generate or verify stage rejected it (curation.pass_rate.verified)
+samples_used   per prompt: how many of its samples reached a teacher (fixed n: n; teacher.until: the waves
+               it took)
+prompt_cost    per prompt: the sum of ``cost`` over all of its rows
+The last three columns were added after the first release: shards written before them read back with nulls.
 """
 
 from __future__ import annotations
@@ -110,6 +117,9 @@ SCHEMA = pa.schema(
         ("synth_teacher", pa.string()),
         ("agreement", pa.float64()),
         ("reference_source", pa.string()),
+        ("pass_rate", pa.float64()),
+        ("samples_used", pa.int32()),
+        ("prompt_cost", pa.float64()),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)

@@ -71,7 +71,8 @@ class Expander:
             return [], f"template field missing in record: {e}"
         return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}], None
 
-    def expand(self, rec: SourceRecord) -> list[dict]:
+    def expand(self, rec: SourceRecord, samples: range | None = None) -> list[dict]:
+        """The record's rows: sample indices ``samples`` (default ``range(n)``; adaptive waves pass theirs)."""
         fm, data = self.fields, rec.data or {}
         prompt, err = prompt_of(rec, fm)
         pid = record_id(rec, fm)
@@ -86,7 +87,7 @@ class Expander:
         category = str(data[fm.category]) if fm.category and fm.category in data else None
         prov = provenance(data, ref)
         rows = []
-        for k in range(t.n):
+        for k in samples if samples is not None else range(t.n):
             params = sampling_params(t.sampling, k).to_dict()
             row = new_sample(
                 stage=self.stage, prompt_id=pid, sample_index=k, messages=messages, chunk=rec.index // self.shard_size,

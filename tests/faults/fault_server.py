@@ -78,7 +78,7 @@ class FaultConfig:
     rl_requests: int | None = None
     rl_tokens: int | None = None
     rl_window_s: float = 1.0
-    answer: str = "echo"  # "echo" | "arith" (see scripted_answer) | "synth" (tests/faults/synth_script.py)
+    answer: str = "echo"  # "echo" | "arith" (see scripted_answer) | "graded" (see graded_answer) | "synth" (tests/faults/synth_script.py)
 
     def __post_init__(self):
         self.plan = tuple(self.plan)
@@ -121,6 +121,35 @@ def scripted_answer(req: dict, key: str) -> str:
             7: f"{a} {op} {b} = {c + 1}. #### {c + 1}",
             8: f"Ask alice.smith@example.com if unsure. {a} {op} {b} = {c}. #### {c}",
             9: f"Die Antwort auf diese Aufgabe ist ganz einfach {c}, weil man die Zahlen zusammenzählt. #### {c}"}[bucket]
+
+
+_PASS_AT = re.compile(r"\[pass at (\d+)\]")
+#: graded_answer: the chance that one sample of an untagged prompt is right, by the prompt's hash (its "difficulty")
+GRADES = (0.95, 0.6, 0.3, 0.1, 0.0)
+
+
+def graded_answer(req: dict, key: str) -> str:
+    """``answer="graded"``: "What is A + B?" answered right or wrong by the prompt's difficulty and the sample, a
+    scripted teacher for adaptive sampling. The sample index is the request's seed modulo 1_000_003 (the
+    openai_compat rule). A prompt tagged ``[pass at K]`` is right at sample K only, ``[never]`` never, ``[always]`` always; an untagged
+    one is right with probability ``GRADES[sha(prompt) % 5]``, drawn per (prompt, seed), so it is deterministic."""
+    msgs = req.get("messages") or [{"role": "user", "content": req.get("prompt") or ""}]
+    user = next((m.get("content") or "" for m in reversed(msgs) if m.get("role") == "user"), "")
+    m = _ARITH.search(user)
+    if not m:
+        return "I cannot tell."
+    a, b = int(m.group(1)), int(m.group(3))
+    c = a + b if m.group(2) == "+" else a - b if m.group(2) == "-" else a * b
+    seed = int(req.get("seed") or 0)
+    tag = _PASS_AT.search(user)
+    if tag:
+        right = seed % 1_000_003 == int(tag.group(1))
+    elif "[never]" in user or "[always]" in user:
+        right = "[always]" in user
+    else:
+        p = GRADES[int(hashlib.sha256(user.encode()).hexdigest()[:8], 16) % len(GRADES)]
+        right = int(hashlib.sha256(f"{user}|{seed}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < p
+    return f"{a} + {b} = {c if right else c + 1}. #### {c if right else c + 1}"
 
 
 class _State:
@@ -279,7 +308,8 @@ class _Handler:
         return 200, payload, rl_headers
 
     def render(self, chat, key, req, max_tokens, prompt_tokens, kind) -> bytes:
-        answer = scripted_answer(req, key) if self.cfg.answer in ("arith", "synth") else f"echo:{key}"
+        scripted = {"arith": scripted_answer, "synth": scripted_answer, "graded": graded_answer}
+        answer = scripted[self.cfg.answer](req, key) if self.cfg.answer != "echo" else f"echo:{key}"
         if self.cfg.answer == "synth":
             from tests.faults.synth_script import synth_answer
 

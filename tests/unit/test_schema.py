@@ -53,7 +53,7 @@ def test_every_registered_config_field_has_a_description():
 
 def test_schema_lists_every_registered_plugin(validator):
     defs = validator.schema["$defs"]
-    assert list(defs["FiltersConfig"]["properties"]) == ["pii", "length", "language", "format"]
+    assert list(defs["FiltersConfig"]["properties"]) == ["keep_pass_rate", "pii", "length", "language", "format"]  # + the prompt-level filter
     assert set(defs["DedupConfig"]["properties"]) == {"exact", "minhash", "embedding", "decontam"}
     engines = {b["$ref"].split("/")[-1] for b in validator.schema["properties"]["teacher"]["oneOf"]}
     assert engines == {"HFLocalTeacherConfig", "ToolAgentTeacherConfig", "OpenAICompatTeacherConfig", "VLLMTeacherConfig"}

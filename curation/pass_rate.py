@@ -1,0 +1,60 @@
+"""Per-prompt pass rate, samples used and cost, and the difficulty filter ``filters.keep_pass_rate``.
+
+    >>> from curation.pass_rate import annotate, keep_pass_rate
+    >>> rows = annotate(rows)                        # every row gets its prompt's pass_rate, samples_used, prompt_cost
+    >>> rows = keep_pass_rate(rows, (0.1, 0.9))      # rows of prompts outside [lo, hi] rejected at stage pass_rate
+
+Both need every sample of a prompt in the same batch: the curation passes read one block per source chunk
+(all of its waves), and a prompt's samples are all in its chunk. A sample is *verified* when it reached a
+teacher and no source, generate or verify stage rejected it (row filters and dedup come later and do not
+change a prompt's pass rate); *used* when it reached a teacher (a call or a cache hit).
+"""
+
+from __future__ import annotations
+
+from ground.record import reject
+
+STAGE = "pass_rate"
+
+
+def used(row: dict) -> bool:
+    return row.get("reject_stage") != "source" and (row.get("completion") is not None or row.get("reject_stage") == "generate")
+
+
+def verified(row: dict) -> bool:
+    st = row.get("reject_stage") or ""
+    return row.get("completion") is not None and st not in ("source", "generate", "budget") and not st.startswith("verify")
+
+
+def prompt_counts(rows: list[dict]) -> dict[str, list]:
+    """prompt_id -> [samples used, verified, cost] over ``rows``."""
+    out: dict[str, list] = {}
+    for r in rows:
+        c = out.setdefault(r["prompt_id"], [0, 0, 0.0])
+        c[0] += used(r)
+        c[1] += verified(r)
+        c[2] += float(r.get("cost") or 0.0)
+    return out
+
+
+def annotate(rows: list[dict]) -> list[dict]:
+    """Set ``pass_rate``, ``samples_used`` and ``prompt_cost`` on every row from its prompt's rows in the batch."""
+    counts = prompt_counts(rows)
+    for r in rows:
+        n, ok, cost = counts[r["prompt_id"]]
+        r.update(pass_rate=ok / n if n else None, samples_used=n, prompt_cost=cost)
+    return rows
+
+
+def keep_pass_rate(rows: list[dict], bounds: tuple[float, float] | None) -> list[dict]:
+    """Reject (stage ``pass_rate``) the rows of prompts whose pass rate is outside ``bounds``; rows already
+    rejected keep their first reason. Prompts with no sample used (pass_rate null) are left alone."""
+    if bounds is None:
+        return rows
+    lo, hi = bounds
+    for r in rows:
+        p = r.get("pass_rate")
+        if p is not None and not lo <= p <= hi:
+            ok = round(p * r["samples_used"])
+            reject(r, STAGE, f"pass rate out of range: {p:.3f} ({ok}/{r['samples_used']} verified) not in [{lo}, {hi}]")
+    return rows

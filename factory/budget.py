@@ -1,0 +1,77 @@
+"""The run budget (``budget: {usd, calls}``): one small Ray actor per run counts what the teachers spend.
+
+    >>> from factory.budget import start_budget, take
+    >>> name = start_budget(ray, recipe.budget, run_id)     # driver; None when the recipe has no budget
+    >>> granted, reason = take(name, 16)                    # a generate actor, before a batch of 16 calls
+
+Generate actors on any node ask the named actor before each batch for the calls they are about to make
+and report the batch's dollars after it. Once a cap is reached the actor grants nothing more and says why
+("budget calls 100 reached"); the rows it refused are marked ``reject_stage="budget"`` and the writer does
+not write a chunk that has one, so only whole chunks are kept (their teacher answers are in the request
+cache: a re-run does not pay for them again). The caps count one ``factory run`` invocation.
+"""
+
+from __future__ import annotations
+
+BUDGET_STAGE = "budget"
+#: the counters' own Ray namespace: a driver started without one (anonymous) and its workers must find the same actor
+NAMESPACE = "factory-budget"
+_HANDLES: dict = {}  # the driver holds each counter's handle: an actor whose handles are all gone is collected
+
+
+class BudgetCounter:
+    def __init__(self, calls: int | None, usd: float | None):
+        self.calls, self.usd = calls, usd
+        self.used, self.spent, self.reason = 0, 0.0, None
+
+    def take(self, n: int) -> tuple[int, str | None]:
+        """Grant up to ``n`` calls; (granted, why the rest was refused or None)."""
+        if self.reason is None and self.usd is not None and self.spent >= self.usd:
+            self.reason = f"budget usd {self.usd:g} reached"
+        grant = 0 if self.reason else n if self.calls is None else max(0, min(n, self.calls - self.used))
+        if grant < n and self.reason is None:
+            self.reason = f"budget calls {self.calls} reached"
+        self.used += grant
+        return grant, self.reason
+
+    def spend(self, usd: float) -> None:
+        self.spent += usd
+
+    def state(self) -> dict:
+        return {"calls": self.used, "usd": round(self.spent, 8), "stopped": self.reason}
+
+
+def actor_name(run_id: str) -> str:
+    import uuid
+
+    return f"factory-budget-{run_id}-{uuid.uuid4().hex[:8]}"  # per run and attempt: a retried attempt starts afresh
+
+
+def start_budget(ray, budget, run_id: str) -> str | None:
+    """Start the run's counter actor (named per run); returns its name, or None without a budget."""
+    if budget is None or (budget.calls is None and budget.usd is None):
+        return None
+    name = actor_name(run_id)
+    _HANDLES[name] = ray.remote(num_cpus=0)(BudgetCounter).options(name=name, namespace=NAMESPACE).remote(budget.calls, budget.usd)
+    return name
+
+
+def budget_state(ray, name: str | None) -> dict | None:
+    return None if name is None else ray.get(ray.get_actor(name, namespace=NAMESPACE).state.remote())
+
+
+def stop_budget(ray, name: str | None) -> None:
+    if name is not None and name in _HANDLES:
+        ray.kill(_HANDLES.pop(name))
+
+
+def take(name: str, n: int) -> tuple[int, str | None]:
+    import ray
+
+    return tuple(ray.get(ray.get_actor(name, namespace=NAMESPACE).take.remote(n)))
+
+
+def spend(name: str, usd: float) -> None:
+    import ray
+
+    ray.get(ray.get_actor(name, namespace=NAMESPACE).spend.remote(usd))

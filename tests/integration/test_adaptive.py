@@ -1,0 +1,143 @@
+"""Adaptive sampling (teacher.until), the pass-rate columns and filter, and the run budget, on a real local Ray
+against the scripted teacher (tests/faults/fault_server.py ``answer="graded"``, a fake named as such: a prompt
+tagged ``[pass at K]`` is answered right at sample K only, ``[never]`` never)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from factory.pipeline import run_recipe
+from tests.faults.fault_server import FaultInjectingServer
+
+pytestmark = pytest.mark.integration
+
+PROMPTS = [("p0", "What is 2 + 3? [pass at 0]", "5"), ("p3", "What is 4 + 4? [pass at 3]", "8"), ("never", "What is 1 + 6? [never]", "7"),
+           ("p1", "What is 9 + 1? [pass at 1]", "10"), ("p5", "What is 3 + 3? [pass at 5]", "6"), ("all", "What is 7 + 2? [always]", "9")]
+
+RECIPE = """name: adaptive
+source:
+  path: src.jsonl
+  fields: {{prompt: question, reference: answer, id: id}}
+prompt:
+  template: tmpl.txt
+teacher:
+  name: scripted
+  engine: openai_compat
+  model: scripted-graded
+{teacher}
+  sampling: {{max_tokens: 32, temperature: 0.7, seed: 0}}
+  batch_size: 16
+  prices: {{output_per_mtok: 1000}}
+  options: {{base_url: "{url}", concurrency: 4, timeout_s: 10, max_retries: 0}}
+verifiers:
+  - name: math_answer
+dedup: {{exact: {{enabled: false}}}}
+{extra}
+output:
+  dir: {out}
+  shard_size: 2
+"""
+
+
+def write(tmp: Path, url: str, teacher: str, extra: str = "", name: str = "r.yaml") -> Path:
+    (tmp / "src.jsonl").write_text("".join(json.dumps({"id": i, "question": q, "answer": a}) + "\n" for i, q, a in PROMPTS))
+    (tmp / "tmpl.txt").write_text("{prompt}")
+    f = tmp / name
+    f.write_text(RECIPE.format(teacher=teacher, url=url, extra=extra, out=tmp / "runs"))
+    return f
+
+
+def calls_by_prompt(srv) -> Counter:
+    st = srv.stats()
+    out = Counter()
+    for key, n in st["attempts_by_key"].items():
+        user = st["last_body_by_key"][key]["messages"][-1]["content"]
+        out[next(i for i, q, _ in PROMPTS if q == user)] += n
+    return out
+
+
+def rows(run_dir: str, kind: str) -> list[dict]:
+    return [r for f in sorted(Path(run_dir, kind).glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+UNTIL = "  until: {verified: 1, max_samples: 6, wave: 2}"
+
+
+def test_waves_stop_per_prompt_resume_pays_nothing_and_prefix_of_fixed_n(tmp_path, ray_local):
+    with FaultInjectingServer(answer="graded") as srv:
+        res = run_recipe(str(write(tmp_path, srv.base_url, UNTIL)))
+        calls = calls_by_prompt(srv)
+        # passes at sample 0 or 1: wave 0 only; at 3: waves 0-1; at 5 or never: all 3 waves (6 = max_samples)
+        assert dict(calls) == {"p0": 2, "p1": 2, "all": 2, "p3": 4, "p5": 6, "never": 6}
+        assert res.status == "succeeded"
+        run = Path(res.run_dir)
+        assert sorted(p.name for p in (run / "chunks").iterdir()) == ["wave-000", "wave-001", "wave-002"]
+        # wave 2: chunk 0 (p0, p3) is done after wave 1 and gets an empty marker; chunk 1 samples never, chunk 2 p5
+        assert [pq.read_table(f).num_rows for f in sorted((run / "chunks/wave-002").iterdir())] == [0, 2, 2]
+        got = {r["prompt_id"]: r for r in rows(res.run_dir, "accepted") + rows(res.run_dir, "rejects")}
+        per = {p: (got[p]["samples_used"], got[p]["pass_rate"]) for p in got}
+        assert per == {"p0": (2, 0.5), "p1": (2, 0.5), "all": (2, 1.0), "p3": (4, 0.25), "p5": (6, 1 / 6), "never": (6, 0.0)}
+        all_rows = rows(res.run_dir, "accepted") + rows(res.run_dir, "rejects")
+        assert len(all_rows) == 22 and not list(run.rglob("*.tmp-*"))
+        for p in got:
+            mine = [r for r in all_rows if r["prompt_id"] == p]
+            assert all(r["prompt_cost"] == pytest.approx(sum(x["cost"] for x in mine)) for r in mine) and mine[0]["prompt_cost"] > 0
+        # a re-run finds every wave's markers: not one teacher call
+        srv.reset_stats()
+        res2 = run_recipe(str(write(tmp_path, srv.base_url, UNTIL)))
+        assert srv.stats()["requests"] == 0 and res2.summary == res.summary
+        # a kill after wave 0: wave 1 and 2 are redone from the request cache, still no call
+        for w in ("wave-001", "wave-002"):
+            for f in (run / "chunks" / w).iterdir():
+                f.unlink()
+        res3 = run_recipe(str(write(tmp_path, srv.base_url, UNTIL)))
+        # waves 1-2 (p3, never, p5: 6 rows; never, p5: 4 rows) come back from the cache: same rows, nothing paid
+        assert srv.stats()["requests"] == 0 and res3.summary["cache_hits"] == 10
+        assert [(r["id"], r["completion"], r["status"], r["pass_rate"]) for r in sorted(rows(res3.run_dir, "accepted") + rows(res3.run_dir, "rejects"), key=lambda r: r["id"])] == \
+            [(r["id"], r["completion"], r["status"], r["pass_rate"]) for r in sorted(all_rows, key=lambda r: r["id"])]
+        # prefix: a fixed n=6 run shares the adaptive run's request keys and pays only for the samples the waves skipped
+        fixed = run_recipe(str(write(tmp_path, srv.base_url, "  n: 6", name="f.yaml")))
+        assert srv.stats()["requests"] == 36 - 22
+    key = lambda r: (r["prompt_id"], r["sample_index"])  # noqa: E731
+    a = {key(r): r for r in all_rows}
+    f = {key(r): r for r in rows(fixed.run_dir, "accepted") + rows(fixed.run_dir, "rejects")}
+    assert len(f) == 36 and len(a) == 22 and set(a) < set(f)
+    for k, r in a.items():
+        assert (r["id"], r["request_key"], r["completion"], r["score"]) == (f[k]["id"], f[k]["request_key"], f[k]["completion"], f[k]["score"])
+    assert {r["prompt_id"]: r["samples_used"] for r in f.values()} == dict.fromkeys(["p0", "p1", "p3", "p5", "never", "all"], 6)
+
+
+def test_keep_pass_rate_filter_fixed_n(tmp_path, ray_local):
+    with FaultInjectingServer(answer="graded") as srv:
+        res = run_recipe(str(write(tmp_path, srv.base_url, "  n: 4", "filters:\n  keep_pass_rate: [0.1, 0.9]")))
+    rej = rows(res.run_dir, "rejects")
+    pr = [r for r in rej if r["reject_stage"] == "pass_rate"]
+    # 4 samples each: p0, p1, p3 pass once (0.25, kept); "all" passes 4 times (1.0: its 4 accepted rows are dropped);
+    # p5 and never pass 0 times (0.0, out of range too, but their rows were rejected by the verifier already: first reason wins)
+    assert {r["prompt_id"] for r in pr} == {"all"} and len(pr) == 4
+    assert {r["reject_reason"] for r in pr} == {"pass rate out of range: 1.000 (4/4 verified) not in [0.1, 0.9]"}
+    assert {(r["prompt_id"], r["pass_rate"]) for r in rows(res.run_dir, "accepted")} == {("p0", 0.25), ("p1", 0.25), ("p3", 0.25)}
+    assert {r["reject_stage"] for r in rej if r["prompt_id"] in ("p5", "never")} == {"verify:math_answer"}
+    assert res.stats["pass_rate"]["dropped"] == {"pass rate out of range": 4}
+
+
+def test_budget_stops_cleanly_and_a_bigger_one_continues(tmp_path, ray_local):
+    with FaultInjectingServer(answer="graded") as srv:
+        res = run_recipe(str(write(tmp_path, srv.base_url, "  n: 4", "budget: {calls: 8}")))
+        assert res.status == "stopped" and res.stopped == "budget calls 8 reached"
+        assert srv.stats()["requests"] == 8
+        run = Path(res.run_dir)
+        written = sorted(p.name for p in (run / "chunks").iterdir())
+        assert len(written) == 1  # 4 rows per prompt, 2 prompts per chunk: one whole chunk; the others are not written
+        assert len(rows(res.run_dir, "accepted") + rows(res.run_dir, "rejects")) == 8
+        assert json.loads((run / "manifest.json").read_text())["status"] == "stopped"
+        assert not list(run.rglob("*.tmp-*"))
+        res2 = run_recipe(str(write(tmp_path, srv.base_url, "  n: 4", "budget: {calls: 100}")))
+        assert res2.status == "succeeded" and res2.run_id == res.run_id
+        assert srv.stats()["requests"] == 24  # the 8 paid calls were not paid again
+        assert len(rows(res2.run_dir, "accepted") + rows(res2.run_dir, "rejects")) == 24

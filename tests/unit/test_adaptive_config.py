@@ -1,0 +1,82 @@
+"""teacher.until / budget / filters.keep_pass_rate validation, the per-prompt columns and the wave status, in process."""
+
+from __future__ import annotations
+
+import pytest
+
+from curation.pass_rate import annotate, keep_pass_rate
+from factory.budget import BudgetCounter
+from factory.recipe import parse_recipe
+from factory.waves import Wave
+from ground.record import new_sample, reject
+from tests.conftest import ROOT
+
+RF = str(ROOT / "r.yaml")  # paths resolve against the repository
+
+BASE = """name: t
+source: {path: data/distill_arith/train.jsonl, fields: {messages: msgs}}
+teacher:
+  model: smollm2-135m-instruct
+"""
+
+
+def errors(text: str) -> str:
+    with pytest.raises(Exception) as e:
+        parse_recipe(BASE + text, RF)
+    return str(e.value)
+
+
+def test_until_validation():
+    r = parse_recipe(BASE + "  until: {verified: 2, max_samples: 8, wave: 3}\n", RF)
+    assert r.teacher.until.waves() == [(0, 3), (3, 6), (6, 8)]
+    assert "n (4) is not used with until: leave it out or set it to until.max_samples (8)" in errors("  n: 4\n  until: {max_samples: 8}\n")
+    assert parse_recipe(BASE + "  n: 8\n  until: {max_samples: 8, wave: 2}\n", RF).teacher.until.wave == 2
+    assert "max_samples (2) must be >= wave (3)" in errors("  until: {max_samples: 2, wave: 3}\n")
+    assert "greater than or equal to 1" in errors("  until: {max_samples: 2, wave: 0}\n")
+    assert "greater than or equal to 1" in errors("  until: {max_samples: 2, verified: 0}\n")
+    assert "keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got [0.9, 0.1]" in errors("filters: {keep_pass_rate: [0.9, 0.1]}\n")
+    assert "greater than 0" in errors("budget: {calls: 0}\n")
+    assert parse_recipe(BASE + "budget: {usd: 1.5}\n", RF).budget.usd == 1.5
+
+
+def _row(pid: str, k: int, ok: bool | None, cost: float = 0.5) -> dict:
+    r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion=None if ok is None else "x", cost=cost)
+    if ok is None:
+        reject(r, "source", "bad JSON")
+    elif not ok:
+        reject(r, "verify:math_answer", "wrong answer")
+    return r
+
+
+def test_pass_rate_columns_and_filter():
+    rows = annotate([_row("a", 0, True), _row("a", 1, False), _row("b", 0, True), _row("b", 1, True), _row("c", 0, None, 0.0)])
+    got = {(r["prompt_id"], r["sample_index"]): (r["pass_rate"], r["samples_used"], r["prompt_cost"]) for r in rows}
+    assert got == {("a", 0): (0.5, 2, 1.0), ("a", 1): (0.5, 2, 1.0), ("b", 0): (1.0, 2, 1.0), ("b", 1): (1.0, 2, 1.0), ("c", 0): (None, 0, 0.0)}
+    out = keep_pass_rate(rows, (0.0, 0.9))
+    assert [(r["prompt_id"], r["status"], r["reject_stage"]) for r in out] == [
+        ("a", "accepted", None), ("a", "rejected", "verify:math_answer"), ("b", "rejected", "pass_rate"), ("b", "rejected", "pass_rate"),
+        ("c", "rejected", "source")]
+    assert out[2]["reject_reason"] == "pass rate out of range: 1.000 (2/2 verified) not in [0.0, 0.9]"
+
+
+def test_wave_status_accumulates_and_skips_done_prompts(tmp_path):
+    w0 = Wave(0, 0, 2, verified=1, max_samples=6, store_uri=str(tmp_path))
+    w0.write(3, [_row("a", 0, True), _row("a", 1, False), _row("b", 0, False), _row("b", 1, False), _row("c", 0, None), _row("c", 1, None)])
+    w1 = Wave(1, 2, 4, verified=1, max_samples=6, store_uri=str(tmp_path))
+    st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w1.previous(3).to_pylist()}
+    assert st == {"a": (2, 1, True), "b": (2, 0, False), "c": (0, 0, True)}
+    w1.write(3, [_row("b", 2, False), _row("b", 3, True)])
+    st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in Wave(2, 4, 6, 1, 6, str(tmp_path)).previous(3).to_pylist()}
+    assert st == {"a": (2, 1, True), "b": (4, 1, True), "c": (0, 0, True)}
+    assert (tmp_path / "chunks/wave-001/chunk-000003.parquet").exists()
+    with pytest.raises(RuntimeError, match="wave 0 of chunk 4 has no status file"):
+        w1.previous(4)
+
+
+def test_budget_counter_grants_then_stops():
+    b = BudgetCounter(calls=10, usd=None)
+    assert b.take(8) == (8, None) and b.take(8) == (2, "budget calls 10 reached") and b.take(1) == (0, "budget calls 10 reached")
+    u = BudgetCounter(calls=None, usd=1.0)
+    assert u.take(5) == (5, None)
+    u.spend(1.2)
+    assert u.take(5) == (0, "budget usd 1 reached") and u.state() == {"calls": 5, "usd": 1.2, "stopped": "budget usd 1 reached"}
