@@ -15,6 +15,13 @@ Top-k logprobs (``SamplingParams.top_logprobs``) are the raw model distribution 
 ``log_softmax`` of the logits as the model emits them (``output_logits``), never of the scores after
 the temperature / top-p warpers (``output_scores``), which are sharpened and truncated to ``-inf``
 and would teach a KD student a distribution the teacher does not have (issue #13).
+
+Tools. A prompt whose system message carries a tool catalogue (``tools``, ground/conversation.py) is
+rendered with ``apply_chat_template(messages, tools=...)``; ``chat_template`` (Jinja text; a recipe names
+a file, which :func:`teachers.step.teacher_cfg` reads) replaces the model's own template, e.g.
+recipes/templates/smollm2_tools.jinja for SmolLM2, whose template ignores ``tools``. A reply to such a
+prompt that holds ``<tool_call>{json}</tool_call>`` blocks becomes a trace (the JSON list of one assistant
+message with OpenAI ``tool_calls``), the same shape the tool_agent engine stores.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ class HFLocalTeacher(Teacher):
     engine = "hf_local"
 
     def __init__(self, name: str, model: str, batch_size: int = 16, device: str = "cpu", threads: int | None = None,
-                 adapter: str | None = None):
+                 adapter: str | None = None, chat_template: str | None = None):
         super().__init__(name, model)
         import torch
 
@@ -51,16 +58,26 @@ class HFLocalTeacher(Teacher):
             self._model = PeftModel.from_pretrained(self._model, adapter).merge_and_unload()
             self._model.eval()
         self._tok.padding_side = "left"
+        self.chat_template = chat_template
 
-    def _render(self, messages: list[dict]) -> str:
-        return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def _render(self, messages: list[dict]) -> tuple[str, bool]:
+        """(prompt text, whether the prompt carried a tool catalogue)."""
+        from ground.conversation import split_tools
+
+        msgs, tools = split_tools(messages)
+        text = self._tok.apply_chat_template(msgs, tools=tools, chat_template=self.chat_template, tokenize=False,
+                                             add_generation_prompt=True)
+        return text, bool(tools)
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         results: list[GenResult | None] = [None] * len(requests)
-        prompts = []
+        prompts, with_tools = [], set()
         for i, r in enumerate(requests):
             try:
-                prompts.append((i, self._render(r.messages)))
+                text, tools = self._render(r.messages)
+                prompts.append((i, text))
+                if tools:
+                    with_tools.add(i)
             except Exception as e:  # a malformed message list fails this row only
                 results[i] = GenResult(finish_reason="error", error=f"chat template failed: {e}"[:300])
         # batch across seeds: one batch is seeded once (from its smallest sample index), so rows that
@@ -80,7 +97,7 @@ class HFLocalTeacher(Teacher):
                     log.exception("hf_local batch failed")
                     outs = [GenResult(finish_reason="error", error=f"generation failed: {type(e).__name__}: {e}"[:300])] * len(chunk)
                 for (i, _), o in zip(chunk, outs):
-                    results[i] = o
+                    results[i] = as_trace(o) if i in with_tools else o
         return results  # type: ignore[return-value]
 
     def _generate_batch(self, prompts: list[str], p: SamplingParams) -> list[GenResult]:
@@ -121,6 +138,18 @@ class HFLocalTeacher(Teacher):
                 top_logprobs=topk, logprobs_meta=logprobs_meta(self.engine, p, True, "id") if topk is not None else None,
             ))
         return results
+
+
+def as_trace(res: GenResult) -> GenResult:
+    """A reply with ``<tool_call>`` blocks -> its text as a one-turn trace (assistant message with tool_calls)."""
+    import json
+
+    from teachers.tool_loop import _normalise, parse_tool_calls_text
+
+    if res.error or "<tool_call>" not in (res.text or ""):
+        return res
+    msg = _normalise(parse_tool_calls_text(res.text), 0)
+    return dataclasses.replace(res, text=json.dumps([msg], ensure_ascii=False))
 
 
 def raw_topk(logits: list, k: int) -> list[list]:

@@ -23,13 +23,28 @@ from teachers.registry import make_teacher
 log = logging.getLogger(__name__)
 
 
-def teacher_cfg(t) -> dict:
-    """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small)."""
+def teacher_cfg(t, base_dir: str | None = None) -> dict:
+    """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small).
+    An hf_local ``chat_template`` file (relative to ``base_dir``, the recipe's directory) travels as its text."""
     opts = dict(t.options)
     if t.engine == "hf_local":
         opts.setdefault("batch_size", t.batch_size)
+        if opts.get("chat_template"):
+            opts["chat_template"] = read_template(opts["chat_template"], base_dir)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
+
+
+def read_template(path: str, base_dir: str | None) -> str:
+    """The text of a Jinja chat template file; one clear error naming it when it is missing."""
+    from pathlib import Path
+
+    from ground.errors import FactoryError
+
+    p = Path(base_dir or ".") / path
+    if not p.is_file():
+        raise FactoryError(f"teacher.options.chat_template: {p} is not a file")
+    return p.read_text(encoding="utf-8")
 
 
 def routed_to(row: dict, names, default: str) -> str:
