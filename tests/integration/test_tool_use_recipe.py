@@ -9,16 +9,13 @@ Fast tests of the same parts: tests/unit/test_tool_eval.py, tests/integration/te
 import json
 from pathlib import Path
 
-import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from factory.export import export_run
 from factory.pipeline import run_recipe
-from ground.conversation import conversation_of, split_tools
 from students.tool_eval import score_call
 from tests.conftest import ROOT
-from tests.unit.test_export_traces import strip_nulls
+from tests.unit.test_export_traces import chat_export_matches
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,13 +37,8 @@ def test_tool_use_recipe_verified_traces_eval_column_and_chat_export(tmp_path, r
         assert col["tool_ast"]["n"] == 15 and col["tool_ast"]["correct"] == col["correct"]
         assert {k: c["n"] for k, c in col["tool_ast"]["per_category"].items()} == {"multiple": 5, "parallel": 5, "simple": 5}
 
-    export_run(str(run), str(tmp_path / "chat"), "chat")
-    ds = datasets.load_dataset("json", data_dir=str(tmp_path / "chat"))["train"]
-    stored = {r["id"]: split_tools(conversation_of(r)) for r in rows}
-    assert sorted(ds["id"]) == sorted(stored)
-    for ex in ds:
-        msgs, tools = stored[ex["id"]]
-        assert strip_nulls(ex["messages"]) == strip_nulls(msgs) and json.loads(ex["tools"]) == tools
+    for ex in chat_export_matches(str(run), str(tmp_path / "chat"), rows):
+        tools = json.loads(ex["tools"])
         assert [m["role"] for m in ex["messages"]] == ["system", "user", "assistant"]
         calls = ex["messages"][-1]["tool_calls"]
         assert calls and all(c["function"]["name"] in {t["function"]["name"] for t in tools} for c in calls)
