@@ -161,7 +161,7 @@ def _open(recipe, engine: str, model: str, options: dict) -> GenerateStep:
 
 
 def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[str, str, str, dict]]:
-    from teachers.step import read_template
+    from teachers.step import read_template, teacher_cfg
 
     t = recipe.teacher
     opts = {"batch_size": recipe.eval.batch_size}
@@ -181,9 +181,8 @@ def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[s
         elif m == "teacher":
             topts = dict(t.options)
             if t.engine == "hf_local":
+                topts = teacher_cfg(t, recipe.base_dir)["options"]
                 topts.update(batch_size=recipe.eval.batch_size)
-                if topts.get("chat_template"):
-                    topts["chat_template"] = read_template(topts["chat_template"], recipe.base_dir)
             targets.append(("teacher", t.engine, t.model, topts))
     return targets
 

@@ -22,6 +22,10 @@ a file, which :func:`teachers.step.teacher_cfg` reads) replaces the model's own 
 recipes/templates/smollm2_tools.jinja for SmolLM2, whose template ignores ``tools``. A reply to such a
 prompt that holds ``<tool_call>{json}</tool_call>`` blocks becomes a trace (the JSON list of one assistant
 message with OpenAI ``tool_calls``), the same shape the tool_agent engine stores.
+
+Few-shot (context distillation): ``few_shot`` is a list of demonstration messages (a recipe names a
+JSON file) placed after the system message of every prompt this engine renders. The row keeps the prompt
+without them, so a student trained on the rows learns to answer as if it had seen them.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class HFLocalTeacher(Teacher):
     engine = "hf_local"
 
     def __init__(self, name: str, model: str, batch_size: int = 16, device: str = "cpu", threads: int | None = None,
-                 adapter: str | None = None, chat_template: str | None = None):
+                 adapter: str | None = None, chat_template: str | None = None, few_shot: list[dict] | None = None):
         super().__init__(name, model)
         import torch
 
@@ -59,12 +63,16 @@ class HFLocalTeacher(Teacher):
             self._model.eval()
         self._tok.padding_side = "left"
         self.chat_template = chat_template
+        self.few_shot = [dict(m) for m in few_shot or []]
 
     def _render(self, messages: list[dict]) -> tuple[str, bool]:
         """(prompt text, whether the prompt carried a tool catalogue)."""
         from ground.conversation import split_tools
 
         msgs, tools = split_tools(messages)
+        if self.few_shot:  # demonstration turns after the system message; the row's prompt stays without them
+            head = 1 if msgs and msgs[0].get("role") == "system" else 0
+            msgs = msgs[:head] + self.few_shot + msgs[head:]
         text = self._tok.apply_chat_template(msgs, tools=tools, chat_template=self.chat_template, tokenize=False,
                                              add_generation_prompt=True)
         return text, bool(tools)

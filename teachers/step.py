@@ -31,20 +31,37 @@ def teacher_cfg(t, base_dir: str | None = None) -> dict:
         opts.setdefault("batch_size", t.batch_size)
         if opts.get("chat_template"):
             opts["chat_template"] = read_template(opts["chat_template"], base_dir)
+        if isinstance(opts.get("few_shot"), str):
+            opts["few_shot"] = read_few_shot(opts["few_shot"], base_dir)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 
 
-def read_template(path: str, base_dir: str | None) -> str:
-    """The text of a Jinja chat template file; one clear error naming it when it is missing."""
+def read_template(path: str, base_dir: str | None, key: str = "chat_template") -> str:
+    """The text of a Jinja chat template (or other option) file; one clear error naming it when it is missing."""
     from pathlib import Path
 
     from ground.errors import FactoryError
 
     p = Path(base_dir or ".") / path
     if not p.is_file():
-        raise FactoryError(f"teacher.options.chat_template: {p} is not a file")
+        raise FactoryError(f"teacher.options.{key}: {p} is not a file")
     return p.read_text(encoding="utf-8")
+
+
+def read_few_shot(path: str, base_dir: str | None) -> list[dict]:
+    """A JSON file holding a list of chat messages (demonstration turns); one clear error when it is not."""
+    import json
+
+    from ground.errors import FactoryError
+
+    try:
+        msgs = json.loads(read_template(path, base_dir, "few_shot"))
+    except json.JSONDecodeError as e:
+        raise FactoryError(f"teacher.options.few_shot: {path}: not JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(msgs, list) or not all(isinstance(m, dict) and m.get("role") for m in msgs):
+        raise FactoryError(f"teacher.options.few_shot: {path}: not a list of chat messages with a role")
+    return msgs
 
 
 def routed_to(row: dict, names, default: str) -> str:

@@ -93,3 +93,25 @@ def test_an_hf_local_reply_with_tool_call_blocks_becomes_a_trace_the_scorer_read
 def test_a_missing_chat_template_file_is_one_clear_error(tmp_path):
     with pytest.raises(FactoryError, match=r"teacher.options.chat_template: .*nope.jinja is not a file"):
         read_template("nope.jinja", str(tmp_path))
+
+
+def test_teacher_few_shot_turns_sit_between_system_and_user_in_the_tool_template_render(tmp_path, tiny_model_path):
+    from transformers import AutoTokenizer
+
+    from teachers.hf_local import HFLocalTeacher
+    from teachers.step import read_few_shot
+    from tests.conftest import ROOT
+
+    shots = read_few_shot("prompts/tool_call_few_shot.json", str(ROOT / "recipes"))
+    t = HFLocalTeacher.__new__(HFLocalTeacher)  # the renderer alone: tokenizer and options, no weights
+    t._tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    t.chat_template, t.few_shot = read_template("templates/smollm2_tools.jinja", str(ROOT / "recipes")), shots
+    text, tools = t._render(json.loads(row("", [AREA], AREA_REF, "simple")["messages"]))
+    assert tools is True
+    i_tools, i_shot, i_user = (text.index(s) for s in ('"name": "calculate_triangle_area"',
+                                                       '<tool_call>\n{"name": "weather.current", "arguments": {"city": "Paris"',
+                                                       "<|im_start|>user\nq<|im_end|>"))
+    assert i_tools < i_shot < i_user and text.endswith("<|im_start|>assistant\n")
+    (tmp_path / "bad.json").write_text('{"role": "user"}')
+    with pytest.raises(FactoryError, match=r"few_shot: bad.json: not a list of chat messages"):
+        read_few_shot("bad.json", str(tmp_path))
