@@ -252,7 +252,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
-    cfgs = {n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}
+    cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
     used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
     rebatched = False
     for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs

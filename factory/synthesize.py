@@ -93,7 +93,7 @@ def synth_checks(r, err) -> None:
 def spec_of(recipe, n_seeds: int) -> tuple[SynthSpec, dict]:
     sy = recipe.synthesize
     t = recipe.all_teachers()[sy.teacher or recipe.teacher.name]
-    cfg = teacher_cfg(t)
+    cfg = teacher_cfg(t, recipe.base_dir)
     cfg["sampling"] = {**cfg["sampling"], **sy.sampling}
     per_request = sy.k if sy.parse == "numbered" else 1
     requests = sy.per_seed if sy.count is None else max(1, math.ceil(sy.count * sy.oversample / max(1, n_seeds * per_request)))
@@ -238,7 +238,7 @@ def _score(ray, recipe, store, cache_uri, decisions: dict, n_parts: int) -> dict
     if sy.self_consistency is not None:
         for spec in exp.teachers.values():
             spec.n = sy.self_consistency.samples
-    cfgs = {n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}
+    cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
     ds = ray.data.from_items([{"part": p} for p in parts], override_num_blocks=len(parts)).map_batches(
         ScoreUDF, fn_constructor_args=(store.uri, {p: decisions.get(p, {}) for p in parts}, decontam_options(recipe), sc, exp, cfgs,
                                        cache_uri, recipe.fallback), **_pool(ray, recipe.teacher))

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from ground.record import ACCEPTED, messages_of
+from students.tool_eval import cell, prompts_have_tools, score_tool_calls
 from teachers.base import plain_options
 from teachers.registry import teacher_class
 from teachers.step import GenerateStep
@@ -162,8 +163,12 @@ def _open(recipe, engine: str, model: str, options: dict) -> GenerateStep:
 
 
 def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[str, str, str, dict]]:
+    from teachers.step import read_template
+
     t = recipe.teacher
     opts = {"batch_size": recipe.eval.batch_size}
+    if recipe.train and recipe.train.chat_template:  # base and student answer through the template SFT trained with
+        opts["chat_template"] = read_template(recipe.train.chat_template, recipe.base_dir)
     targets = []
     for m in models:
         if m == "base":
@@ -176,7 +181,9 @@ def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[s
             else:  # a full fine-tune saved whole weights there
                 targets.append(("student", "hf_local", adapter_dir, dict(opts)))
         elif m == "teacher":
-            topts = teacher_class(t.engine).with_batch_size(plain_options(t.options), recipe.eval.batch_size, override=True)
+            cls = teacher_class(t.engine)
+            topts = cls.resolve_options(cls.with_batch_size(plain_options(t.options), recipe.eval.batch_size, override=True),
+                                        recipe.base_dir)
             targets.append(("teacher", t.engine, t.model, topts))
     return targets
 
@@ -205,6 +212,8 @@ def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, r
                 out = _generate(gen, rows, recipe.eval.sampling.model_dump())
                 res = _summarise(_verify(out, recipe.verifiers))
                 res["system_prompt"] = system_prompt_used(out)
+                if prompts_have_tools(out):  # the tool-use column: AST accuracy of the calls, per category
+                    res["tool_ast"] = score_tool_calls(res["rows"])
                 samples[label] = res.pop("rows")
                 table[label] = res
             if reg is not None and label in ("base", "student"):
@@ -267,8 +276,9 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
         return "-" if label == "base" or not base else f"{v['accuracy'] - base['accuracy']:+.3f}"
 
     table = info.get("table") or {}
+    tools = any(v.get("tool_ast") for v in table.values())
     rows = [["held-out", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}", vs(v, table.get("base"), m)]
-            for m, v in table.items()]
+            + ([cell(v.get("tool_ast"))] if tools else []) for m, v in table.items()]
     notes = []
     reg = info.get("regression")
     if reg:
@@ -276,10 +286,11 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
             v = reg.get(m)
             if v is not None:
                 rows.append(["regression", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}",
-                             vs(v, reg.get("base"), m)])
+                             vs(v, reg.get("base"), m)] + (["-"] if tools else []))
         if reg.get("regressed") is None:
             notes.append(f"regression check ({reg['source']}): not decided: {reg.get('reason', 'no student')}")
         else:
             notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
                          f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
-    return rows, ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"], notes
+    header = ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"] + (["tool AST (per category)"] if tools else [])
+    return rows, header, notes

@@ -29,7 +29,7 @@ def heldout_rows(recipe, path: str, limit: int) -> list[dict]:
     ev = recipe.model_copy(deep=True)
     ev.source = recipe.source.model_copy(update={"path": str(Path(path).resolve()), "limit": int(limit)})
     ev.teacher.n = 1
-    gen = GenerateStep(teacher_cfg(ev.teacher), cache_uri=None)
+    gen = GenerateStep(teacher_cfg(ev.teacher, recipe.base_dir), cache_uri=None)
     try:
         return gen(build_rows(ev))
     finally:

@@ -142,6 +142,12 @@ class Teacher:
         return dict(options)
 
     @classmethod
+    def resolve_options(cls, options: dict, base_dir: str | None) -> dict:
+        """``options`` ready to travel to a worker: files the recipe names (relative to ``base_dir``, the
+        recipe's directory) replaced by what the engine needs of them. Default: unchanged."""
+        return dict(options)
+
+    @classmethod
     def native_tools(cls, options: dict) -> bool:
         """Whether the engine with these options sends tool specs natively (OpenAI ``tools=``)."""
         return False

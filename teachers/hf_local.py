@@ -15,6 +15,17 @@ Top-k logprobs (``SamplingParams.top_logprobs``) are the raw model distribution 
 ``log_softmax`` of the logits as the model emits them (``output_logits``), never of the scores after
 the temperature / top-p warpers (``output_scores``), which are sharpened and truncated to ``-inf``
 and would teach a KD student a distribution the teacher does not have (issue #13).
+
+Tools. A prompt whose system message carries a tool catalogue (``tools``, ground/conversation.py) is
+rendered with ``apply_chat_template(messages, tools=...)``; ``chat_template`` (Jinja text; a recipe names
+a file, which :func:`teachers.step.teacher_cfg` reads) replaces the model's own template, e.g.
+recipes/templates/smollm2_tools.jinja for SmolLM2, whose template ignores ``tools``. A reply to such a
+prompt that holds ``<tool_call>{json}</tool_call>`` blocks becomes a trace (the JSON list of one assistant
+message with OpenAI ``tool_calls``), the same shape the tool_agent engine stores.
+
+Few-shot (context distillation): ``few_shot`` is a list of demonstration messages (a recipe names a
+JSON file) placed after the system message of every prompt this engine renders. The row keeps the prompt
+without them, so a student trained on the rows learns to answer as if it had seen them.
 """
 
 from __future__ import annotations
@@ -38,6 +49,10 @@ class HFLocalOptions(Config):
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps")
     threads: int | None = Field(None, gt=0, description="torch CPU threads; null = torch's default")
     adapter: str | None = Field(None, description="LoRA adapter directory merged into the model (a trained student)")
+    chat_template: str | None = Field(None, description="Jinja chat template file (relative to the recipe) that replaces the "
+                                      "model's own, e.g. templates/smollm2_tools.jinja (SmolLM2's own template ignores tools)")
+    few_shot: str | list[dict] | None = Field(None, description="JSON file of demonstration messages placed after the system "
+                                              "message of every prompt this engine renders; rows keep the prompt without them")
 
 
 class HFLocalTeacher(Teacher):
@@ -50,6 +65,8 @@ class HFLocalTeacher(Teacher):
 
     def __init__(self, name: str, model: str, **options: Any):
         super().__init__(name, model, **options)
+        self.chat_template = self.options.chat_template
+        self.few_shot = [dict(m) for m in self.options.few_shot or []]
         import torch
 
         from ground.models import load_causal_lm
@@ -84,15 +101,39 @@ class HFLocalTeacher(Teacher):
         opts = pick_options(options, {"threads", "batch_size"}, inherited, cls.engine)
         return HFScorer(model, student_tok, student, device=device, **opts)
 
-    def _render(self, messages: list[dict]) -> str:
-        return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    @classmethod
+    def resolve_options(cls, options: dict, base_dir: str | None) -> dict:
+        """``chat_template`` (a Jinja file) travels as its text, ``few_shot`` (a JSON file) as its messages."""
+        from teachers.step import read_few_shot, read_template
+
+        opts = dict(options)
+        if opts.get("chat_template"):
+            opts["chat_template"] = read_template(opts["chat_template"], base_dir)
+        if isinstance(opts.get("few_shot"), str):
+            opts["few_shot"] = read_few_shot(opts["few_shot"], base_dir)
+        return opts
+
+    def _render(self, messages: list[dict]) -> tuple[str, bool]:
+        """(prompt text, whether the prompt carried a tool catalogue)."""
+        from ground.conversation import split_tools
+
+        msgs, tools = split_tools(messages)
+        if self.few_shot:  # demonstration turns after the system message; the row's prompt stays without them
+            head = 1 if msgs and msgs[0].get("role") == "system" else 0
+            msgs = msgs[:head] + self.few_shot + msgs[head:]
+        text = self._tok.apply_chat_template(msgs, tools=tools, chat_template=self.chat_template, tokenize=False,
+                                             add_generation_prompt=True)
+        return text, bool(tools)
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         results: list[GenResult | None] = [None] * len(requests)
-        prompts = []
+        prompts, with_tools = [], set()
         for i, r in enumerate(requests):
             try:
-                prompts.append((i, self._render(r.messages)))
+                text, tools = self._render(r.messages)
+                prompts.append((i, text))
+                if tools:
+                    with_tools.add(i)
             except Exception as e:  # a malformed message list fails this row only
                 results[i] = GenResult(finish_reason="error", error=f"chat template failed: {e}"[:300])
         # batch across seeds: one batch is seeded once (from its smallest sample index), so rows that
@@ -112,7 +153,7 @@ class HFLocalTeacher(Teacher):
                     log.exception("hf_local batch failed")
                     outs = [GenResult(finish_reason="error", error=f"generation failed: {type(e).__name__}: {e}"[:300])] * len(chunk)
                 for (i, _), o in zip(chunk, outs):
-                    results[i] = o
+                    results[i] = as_trace(o) if i in with_tools else o
         return results  # type: ignore[return-value]
 
     def _generate_batch(self, prompts: list[str], p: SamplingParams) -> list[GenResult]:
@@ -153,6 +194,18 @@ class HFLocalTeacher(Teacher):
                 top_logprobs=topk, logprobs_meta=logprobs_meta(self.engine, p, True, "id") if topk is not None else None,
             ))
         return results
+
+
+def as_trace(res: GenResult) -> GenResult:
+    """A reply with ``<tool_call>`` blocks -> its text as a one-turn trace (assistant message with tool_calls)."""
+    import json
+
+    from teachers.tool_loop import _normalise, parse_tool_calls_text
+
+    if res.error or "<tool_call>" not in (res.text or ""):
+        return res
+    msg = _normalise(parse_tool_calls_text(res.text), 0)
+    return dataclasses.replace(res, text=json.dumps([msg], ensure_ascii=False))
 
 
 def raw_topk(logits: list, k: int) -> list[list]:

@@ -23,11 +23,41 @@ from teachers.registry import make_teacher, teacher_class
 log = logging.getLogger(__name__)
 
 
-def teacher_cfg(t) -> dict:
-    """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small)."""
-    opts = teacher_class(t.engine).with_batch_size(plain_options(t.options), t.batch_size)
+def teacher_cfg(t, base_dir: str | None = None) -> dict:
+    """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small).
+    Option files the engine reads (e.g. hf_local's ``chat_template``) travel as their content (relative to
+    ``base_dir``, the recipe's directory)."""
+    cls = teacher_class(t.engine)
+    opts = cls.resolve_options(cls.with_batch_size(plain_options(t.options), t.batch_size), base_dir)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
+
+
+def read_template(path: str, base_dir: str | None, key: str = "chat_template") -> str:
+    """The text of a Jinja chat template (or other option) file; one clear error naming it when it is missing."""
+    from pathlib import Path
+
+    from ground.errors import FactoryError
+
+    p = Path(base_dir or ".") / path
+    if not p.is_file():
+        raise FactoryError(f"teacher.options.{key}: {p} is not a file")
+    return p.read_text(encoding="utf-8")
+
+
+def read_few_shot(path: str, base_dir: str | None) -> list[dict]:
+    """A JSON file holding a list of chat messages (demonstration turns); one clear error when it is not."""
+    import json
+
+    from ground.errors import FactoryError
+
+    try:
+        msgs = json.loads(read_template(path, base_dir, "few_shot"))
+    except json.JSONDecodeError as e:
+        raise FactoryError(f"teacher.options.few_shot: {path}: not JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(msgs, list) or not all(isinstance(m, dict) and m.get("role") for m in msgs):
+        raise FactoryError(f"teacher.options.few_shot: {path}: not a list of chat messages with a role")
+    return msgs
 
 
 def routed_to(row: dict, names, default: str) -> str:

@@ -12,6 +12,8 @@ Accepted forms (used by ``verifiers/function_call_ast.py``):
   lines / separated by ``;``; optionally inside a Markdown code fence. Parsed with :mod:`ast`,
   never executed; keyword arguments only; values must be literals, and a bare name counts as its
   string (BFCL treats it as a variable reference).
+* Tagged: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks, as tool chat templates
+  (Hermes, recipes/templates/smollm2_tools.jinja) render calls and a student trained on them writes them.
 * JSON: an assistant message with ``tool_calls`` (all of its calls), a list of messages (the first
   assistant turn with calls), ``{"tool_calls": [...]}``, a list of tool calls, or one tool call; a
   tool call is ``{"function": {"name", "arguments"}}`` or ``{"name", "arguments"}``, ``arguments``
@@ -111,9 +113,27 @@ def parse_openai_calls(obj: Any) -> list[Call]:
     return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]
 
 
+_TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
+
+
+def parse_tagged_calls(text: str) -> list[Call]:
+    """Hermes / SmolLM2 tool-template text: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks
+    (a block may hold a JSON list of calls; an unclosed last block counts, as generation may stop there)."""
+    calls: list = []
+    for k, block in enumerate(_TAGGED.findall(text)):
+        try:
+            obj = json.loads(block)
+        except json.JSONDecodeError as e:
+            raise CallParseError(f"<tool_call> block #{k + 1} is not JSON: {e.msg}") from None
+        calls += obj if isinstance(obj, list) else [obj]
+    return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]
+
+
 def parse_calls(completion: str) -> list[Call]:
     """All calls in ``completion``, in order; raises :class:`CallParseError` with the reason."""
     s = completion.strip()
+    if "<tool_call>" in s:
+        return parse_tagged_calls(s)
     if s[:1] in "[{":
         try:
             return parse_openai_calls(json.loads(s))

@@ -8,16 +8,13 @@ Run: pytest -q tests/integration/test_tool_recipe.py      (~4 min on 2 cores)
 import json
 from pathlib import Path
 
-import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from ground.conversation import conversation_of, split_tools
-from factory.export import export_run
 from factory.pipeline import run_recipe
 from tests.conftest import ROOT
 from tests.integration.test_serve import Server
-from tests.unit.test_export_traces import strip_nulls
+from tests.unit.test_export_traces import chat_export_matches
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -81,12 +78,7 @@ def test_tool_recipe_serve_teacher_sft_and_chat_export(tmp_path, ray_local, tiny
     saved = (run / "train" / "adapter" / "chat_template.jinja").read_text()
     assert saved == (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()  # served later as it was trained
 
-    export_run(str(run), str(tmp_path / "chat"), "chat")
-    ds = datasets.load_dataset("json", data_dir=str(tmp_path / "chat"))["train"]
-    stored = {r["id"]: split_tools(conversation_of(r)) for r in rows}
-    assert sorted(ds["id"]) == sorted(stored)
-    for ex in ds:
-        msgs, tools = stored[ex["id"]]
-        assert strip_nulls(ex["messages"]) == strip_nulls(msgs) and json.loads(ex["tools"]) == tools
+    for ex in chat_export_matches(str(run), str(tmp_path / "chat"), rows):
+        tools = json.loads(ex["tools"])
         assert [t["function"]["name"] for t in tools] == ["calculator", "unit_convert"]
         assert [m["role"] for m in ex["messages"][:2]] == ["system", "user"] and ex["messages"][-1]["role"] == "assistant"

@@ -5,7 +5,7 @@ import json
 import datasets
 import pyarrow.parquet as pq
 
-from ground.conversation import conversation_of
+from ground.conversation import conversation_of, split_tools
 from factory.export import export_run
 from ground.record import new_sample, reject, to_table
 from factory.store import RunStore
@@ -52,6 +52,19 @@ def strip_nulls(x):
     if isinstance(x, list):
         return [strip_nulls(v) for v in x]
     return x
+
+
+def chat_export_matches(run_dir: str, out_dir: str, rows: list[dict]):
+    """Export ``run_dir`` as chat, read it back with ``datasets``, assert each row's messages and tools came back
+    as stored (``rows``: the accepted rows); returns the dataset for further checks."""
+    export_run(run_dir, out_dir, "chat")
+    ds = datasets.load_dataset("json", data_dir=out_dir)["train"]
+    stored = {r["id"]: split_tools(conversation_of(r)) for r in rows}
+    assert sorted(ds["id"]) == sorted(stored)
+    for ex in ds:
+        msgs, tools = stored[ex["id"]]
+        assert strip_nulls(ex["messages"]) == strip_nulls(msgs) and json.loads(ex["tools"]) == tools
+    return ds
 
 
 def test_chat_export_keeps_tool_calls_results_and_reasoning(tmp_path):
