@@ -71,7 +71,7 @@ def test_validate_cli_exit_codes(tmp_path):
     assert p.returncode == 2
     assert p.stderr.strip().splitlines() == [f"{bad}:5: extra_section: unknown key; known: name, source, prompt, teacher, "
                                              f"teachers, route, fallback, verifiers, accept_unverifiable, filters, dedup, "
-                                             f"output, execution, train, eval"]
+                                             f"output, budget, execution, train, eval, synthesize, loop"]
 
 
 def test_run_with_bad_recipe_writes_nothing(tmp_path):
