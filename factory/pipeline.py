@@ -193,7 +193,7 @@ def _train_and_eval(recipe: Recipe, store: RunStore, manifest: dict, timings: di
         from students.train import train_if_needed
 
         t0 = time.time()
-        manifest["train"] = train_if_needed(recipe, store, [r for t in [store.read_parts("accepted")] for r in from_table(t)])
+        manifest["train"] = train_if_needed(recipe, store)  # reads <run>/accepted/ (and rejects/) on Ray Data
         timings["train"] = round(time.time() - t0, 2)
     if recipe.eval and not skip_eval:
         from students.eval import eval_if_needed
