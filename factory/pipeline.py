@@ -32,7 +32,7 @@ from ground.licensing import licenses
 from factory.store import RunStore
 from ground import fsutil
 from ground.errors import FactoryError
-from ground.record import from_table, sha
+from ground.record import sha
 from ground.source import plan_units
 from teachers.cache import RequestCache
 

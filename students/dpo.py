@@ -66,7 +66,7 @@ def _dpo_loop(config: dict[str, Any]) -> None:
                      max_length=cfg["max_seq_len"])
     trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
                          peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
 def run_dpo(train_cfg: dict, data: dict, out_dir: str, init_adapter: str | None = None, fault: dict | None = None) -> dict:

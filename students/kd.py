@@ -168,7 +168,7 @@ def _kd_loop(config: dict[str, Any]) -> None:
     args = TrainingArguments(**hf_args(cfg, work, val_ds is not None), remove_unused_columns=False, label_names=["labels"])
     trainer = KDTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                         data_collator=lambda b: collate(b, tok.pad_token_id), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
 def run_kd(train_cfg: dict, data: dict, out_dir: str, fault: dict | None = None) -> dict:

@@ -51,7 +51,7 @@ def _sft_loop(config: dict[str, Any]) -> None:
                      packing=bool(cfg.get("packing")))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
                          peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
 def run_sft(train_cfg: dict, data: dict, out_dir: str, fault: dict | None = None) -> dict:

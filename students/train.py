@@ -179,14 +179,17 @@ def report_final_again(ckpt: Path) -> bool:
     return True
 
 
-def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) -> None:
-    """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
+def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None, examples: int | None = None) -> None:
+    """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint
+    (``examples``: how many training examples this worker read from its dataset shard, in the metrics)."""
     from transformers import PrinterCallback
 
     # with tqdm off, transformers prints every metrics dict; ReportCheckpoints already logs each step's line
     trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     metrics = latest_metrics(trainer.state.log_history, trainer.state.global_step)
+    if examples is not None:
+        metrics["train_examples"] = examples
     metrics["stopped_early"] = bool(trainer.state.max_steps and trainer.state.global_step < trainer.state.max_steps)
     if resume is not None:
         metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
