@@ -81,7 +81,7 @@ def _measure(tree: str, n: int, tmp: str) -> dict:
 
 
 def _child(tree: str, n: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": tree, "FACTORY_DASHBOARD": "0", "RAY_ADDRESS": ""}
+    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "PYTHONPATH": tree, "FACTORY_DASHBOARD": "0"}
     with tempfile.TemporaryDirectory(prefix="bench-train-data-") as tmp:
         code = (f"import sys, json; sys.path.insert(0, {tree!r}); sys.path.insert(0, {str(ROOT / 'bench')!r});"
                 f"from bench_train_data import _measure; print('RESULT', json.dumps(_measure({tree!r}, {n}, {tmp!r})))")
