@@ -6,35 +6,13 @@ import os
 
 import pytest
 
-from factory.recipe import parse_recipe
 from factory.store import RunStore
 from ground.record import new_sample, reject, to_table
 from tests.conftest import ROOT
+from tests.integration.test_students import recipe as students_recipe
 from tests.unit.test_pairs import row as pair_row
 
 pytestmark = pytest.mark.integration
-
-RECIPE = """name: traindata
-source: {{path: {data}, fields: {{prompt: question, reference: answer}}}}
-prompt: {{template: {tmpl}}}
-teacher: {{engine: hf_local, model: smollm2-135m-instruct, options: {{threads: 1}}}}
-{extra}"""
-TRAIN = """train:
-  method: sft
-  student: smollm2-135m-instruct
-  max_steps: 1
-  batch_size: 2
-  max_seq_len: 64
-  cpus_per_worker: 1
-  lora: {r: 4, alpha: 8, dropout: 0.0}
-"""
-
-
-def _recipe(tmp_path, extra: str):
-    text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt", extra=extra)
-    (tmp_path / "r.yaml").write_text(text)
-    return parse_recipe(text, str(tmp_path / "r.yaml"))
-
 
 def _sample(i: int, k: int = 0, ok: bool = True) -> dict:
     r = new_sample(stage="t", prompt_id=f"p{i:02d}", sample_index=k, messages=[{"role": "user", "content": f"What is {i} + 1?"}],
@@ -63,7 +41,7 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
     monkeypatch.setattr(ground.fsutil, "read_parquet", refuse)
     from students.train import train_if_needed
 
-    info = train_if_needed(_recipe(tmp_path, TRAIN), store)
+    info = train_if_needed(students_recipe(tmp_path, "  method: sft\n", steps=1), store)
     assert info["status"] == "done" and info["data_run_id"] == "r1"
     # 12 prompts: one (10%) held out, its 2 samples validate; the worker trained on every other accepted row
     assert (info["train_rows"], info["val_rows"]) == (22, 2)
@@ -114,9 +92,8 @@ verifiers:
 
 def test_eval_generates_in_a_ray_task_with_the_driver_s_results(tmp_path, ray_local):
     from students.eval import _eval_rows, _open, evaluate
-    from teachers.step import GenerateStep  # noqa: F401 - the in-driver reference below uses the same engine
 
-    recipe = _recipe(tmp_path, TRAIN + EVAL.format(test=ROOT / "data/gsm8k_sample/test.jsonl"))
+    recipe = students_recipe(tmp_path, "  method: sft\n" + EVAL.format(test=ROOT / "data/gsm8k_sample/test.jsonl"), steps=1)
     res = evaluate(recipe, None)
     assert res["workers"]["base"] != os.getpid()  # generated in a Ray worker, not here
     base = res["table"]["base"]
