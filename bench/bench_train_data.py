@@ -2,7 +2,7 @@
 vs the former path, the driver reading ``accepted/`` into a list and pickling the examples into the loop
 config (a baseline tree, by default commit 08c8586 exported with ``git archive``), in the same run.
 
-    python bench/bench_train_data.py [--rows 2000 20000] [--baseline-ref 08c8586]
+    python bench/bench_train_data.py [--rows 2000 20000] [--baseline-ref 08c8586] [--address HOST:PORT]
 
 Each measurement is a fresh driver process (its own local Ray) that writes N short accepted rows to a run
 store, then times ``train_if_needed`` (SFT, LoRA r=4, one optimizer step, batch 2, max_seq_len 64: example
@@ -50,6 +50,10 @@ def _measure(tree: str, n: int, tmp: str) -> dict:
     from ground.record import from_table, new_sample, to_table
     from students.train import train_if_needed
 
+    if os.environ.get("RAY_ADDRESS"):  # a shared cluster (--address): its workers import this driver's tree
+        import ray
+
+        ray.init(address=os.environ["RAY_ADDRESS"], runtime_env={"env_vars": {"PYTHONPATH": tree, "OMP_WAIT_POLICY": "PASSIVE"}})
     init_ray()
     text = RECIPE.format(src=Path(tree) / "data/gsm8k_sample/train.jsonl", tmpl=Path(tree) / "recipes/prompts/gsm8k.txt")
     (Path(tmp) / "r.yaml").write_text(text)
@@ -80,8 +84,9 @@ def _measure(tree: str, n: int, tmp: str) -> dict:
     return {"rss_before_mib": before / 2**20, "peak_rss_mib": peak[0] / 2**20, "growth_mib": (peak[0] - before) / 2**20, "wall_s": wall}
 
 
-def _child(tree: str, n: int) -> dict:
-    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "PYTHONPATH": tree, "FACTORY_DASHBOARD": "0"}
+def _child(tree: str, n: int, address: str | None) -> dict:
+    env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "PYTHONPATH": tree, "FACTORY_DASHBOARD": "0",
+           **({"RAY_ADDRESS": address} if address else {})}
     with tempfile.TemporaryDirectory(prefix="bench-train-data-") as tmp:
         code = (f"import sys, json; sys.path.insert(0, {tree!r}); sys.path.insert(0, {str(ROOT / 'bench')!r});"
                 f"from bench_train_data import _measure; print('RESULT', json.dumps(_measure({tree!r}, {n}, {tmp!r})))")
@@ -97,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, nargs="+", default=[2000, 20000])
     ap.add_argument("--baseline-ref", default="08c8586", help="git commit of the former list path")
     ap.add_argument("--baseline-tree", help="a checkout of the former list path (instead of --baseline-ref)")
+    ap.add_argument("--address", help="a running Ray cluster both drivers use (default: each starts its own local Ray)")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-baseline-") as base:
         if a.baseline_tree:
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             subprocess.run(f"git -C {ROOT} archive {a.baseline_ref} | tar -x -C {base}", shell=True, check=True)
         for n in a.rows:
-            old, new = _child(base, n), _child(str(ROOT), n)
+            old, new = _child(base, n, a.address), _child(str(ROOT), n, a.address)
             print(f"{n} rows: driver peak RSS old {old['peak_rss_mib']:.0f} MiB (+{old['growth_mib']:.0f}), "
                   f"new {new['peak_rss_mib']:.0f} MiB (+{new['growth_mib']:.0f}); growth ratio old/new "
                   f"{old['growth_mib'] / max(new['growth_mib'], 1):.1f}x; wall old {old['wall_s']:.1f} s, new {new['wall_s']:.1f} s "
