@@ -242,6 +242,15 @@ def _pool(ray, lo: int, hi: int | None):
     return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
 
 
+def _pool_kw(ray, pool, kw: dict) -> dict:
+    """map_batches arguments of a verify/filter pool (execution: in the recipe). Ray Data refuses batch_size=None
+    for a GPU stage, so a pool that asks for GPUs takes its ``batch_size`` (and the chunks re-batch)."""
+    out = dict(kw, compute=_pool(ray, pool.min_actors, pool.max_actors), num_cpus=pool.num_cpus, num_gpus=pool.num_gpus or None)
+    if pool.num_gpus:
+        out["batch_size"] = pool.batch_size
+    return out
+
+
 def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None,
                   wave: Wave | None = None, budget: str | None = None):
     expander = Expander.from_recipe(recipe)
@@ -269,11 +278,11 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     ex = recipe.execution
     if recipe.verifiers:
         ds = ds.map_batches(StepUDF, fn_constructor_args=(_verify_steps, [v.model_dump() for v in recipe.verifiers], recipe.accept_unverifiable),
-                            compute=_pool(ray, ex.verify.min_actors, ex.verify.max_actors), num_cpus=ex.verify.num_cpus,
-                            num_gpus=ex.verify.num_gpus or None, **kw)
+                            **_pool_kw(ray, ex.verify, kw))
+        rebatched = rebatched or bool(ex.verify.num_gpus)
     if has_filters(recipe):
-        ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), compute=_pool(ray, ex.filters.min_actors, ex.filters.max_actors),
-                            num_cpus=ex.filters.num_cpus, num_gpus=ex.filters.num_gpus or None, **kw)
+        ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), **_pool_kw(ray, ex.filters, kw))
+        rebatched = rebatched or bool(ex.filters.num_gpus)
     if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
         return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave}, num_cpus=0, **kw)

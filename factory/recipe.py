@@ -85,6 +85,8 @@ class PoolConfig(_Cfg):
     max_actors: int | None = Field(None, gt=0, le=1024, description="autoscale up to this many actors (default: min_actors)")
     num_cpus: float = Field(0.5, gt=0, description="CPUs reserved per actor")
     num_gpus: float = Field(0, ge=0, description="GPUs per actor (e.g. a judge's own engine)")
+    batch_size: int = Field(64, gt=0, le=65536, description="rows per batch when the pool asks for GPUs (Ray Data needs a "
+                                                           "fixed size there; CPU pools take each chunk whole)")
 
 
 class ExecutionConfig(_Cfg):

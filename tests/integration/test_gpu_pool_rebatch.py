@@ -43,3 +43,41 @@ def test_routed_recipe_with_a_gpu_pool_writes_every_chunk_whole(tmp_path):
     assert sorted((r["prompt_id"], r["teacher"], r["tokens_out"]) for r in rows) == sorted(
         [(f"q{i}", "a", 3) for i in (1, 3) for _ in range(2)] + [(f"q{i}", "b", 2) for i in (0, 2, 4)])
     assert sorted((r["chunk"], r["prompt_id"]) for r in rows if r["sample_index"] == 0) == [(0, "q0"), (0, "q1"), (1, "q2"), (1, "q3"), (2, "q4")]
+
+
+def test_verify_and_filter_pools_with_gpus_take_their_batch_size(tmp_path):
+    """A verify pool (e.g. a judge with its own engine) and a filter pool asking for GPUs: Ray Data needs a fixed
+    batch size there (execution.<pool>.batch_size); the chunks re-batch and still reach the writer whole."""
+    import ray
+
+    from factory.executor import stream_chunks
+    from factory.recipe import load_recipe
+    from factory.store import RunStore
+    from tests.faults.fault_server import FaultInjectingServer
+
+    (tmp_path / "src.jsonl").write_text("".join(json.dumps({"id": f"q{i}", "question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n"
+                                                for i in range(7)))
+    (tmp_path / "t.txt").write_text("{prompt}")
+    with FaultInjectingServer(answer="arith") as srv:
+        rec = {"name": "gpu_verify", "source": {"path": "src.jsonl", "fields": {"prompt": "question", "id": "id", "reference": "answer"}},
+               "prompt": {"template": "t.txt"}, "output": {"dir": str(tmp_path / "runs"), "shard_size": 3},
+               "teacher": {"name": "t", "engine": "openai_compat", "model": "scripted", "n": 2,
+                           "options": {"base_url": srv.base_url}},
+               "verifiers": [{"name": "math_answer"}], "filters": {"length": {"max_completion": 64}},
+               "execution": {"verify": {"num_gpus": 0.5, "batch_size": 2}, "filters": {"num_gpus": 0.5, "batch_size": 5}}}
+        (tmp_path / "r.yaml").write_text(json.dumps(rec))
+        if ray.is_initialized():
+            ray.shutdown()
+        ray.init(num_cpus=4, num_gpus=1, include_dashboard=False, configure_logging=False, log_to_driver=False)  # logical GPUs
+        try:
+            recipe = load_recipe(str(tmp_path / "r.yaml"))
+            store = RunStore(recipe.output.dir, recipe.name, "x")
+            info = stream_chunks(recipe, store, None)
+        finally:
+            ray.shutdown()
+    assert (info["chunks_total"], info["rows_pending"]) == (3, 14)
+    rows = store.read_chunks(sorted(store.done_chunks()))
+    assert store.done_chunks() == {0, 1, 2} and len(rows) == 14
+    assert all('"math_answer"' in (r["verdicts"] or "") for r in rows)  # every row went through the GPU verify pool
+    assert sorted((r["chunk"], r["prompt_id"]) for r in rows if r["sample_index"] == 0) == [
+        (0, "q0"), (0, "q1"), (0, "q2"), (1, "q3"), (1, "q4"), (1, "q5"), (2, "q6")]
