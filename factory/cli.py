@@ -14,6 +14,7 @@ Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message
 from __future__ import annotations
 
 import argparse
+import re
 import functools
 import json
 import logging
@@ -81,6 +82,22 @@ def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
     return Path(out) / "_logs" / f"{r.name}-{stamp}.log"
 
 
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc`` (itself, or its cause chain: Ray wraps a worker's error in its own)."""
+    seen, stack = set(), [exc]
+    while stack:
+        x = stack.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, OSError) and getattr(x, "errno", None) is not None:
+            return x
+        stack += [getattr(x, "cause", None), x.__cause__]
+    # a worker's error may arrive as text only (Ray's UserCodeException carries the cause's traceback, not the object)
+    m = re.search(r"(?:OSError|IOError): \[Errno (\d+)\] ([^\n]+)", str(exc))
+    return OSError(int(m.group(1)), m.group(2).strip()) if m else None
+
+
 def _run(a: argparse.Namespace, out, err) -> int:
     from factory.pipeline import run_recipe
 
@@ -91,7 +108,11 @@ def _run(a: argparse.Namespace, out, err) -> int:
     try:
         res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
-    except OSError as e:  # e.g. disk full mid-run: finished chunks are whole (atomic writes), the rest re-runs
+    except Exception as exc:  # noqa: BLE001 - an OSError, also when a Ray worker raised it (UDF errors wrap it)
+        e = None if isinstance(exc, FactoryError) else _os_error(exc)
+        if e is None:
+            raise
+        # e.g. disk full mid-run: finished chunks are whole (atomic writes), the rest re-runs
         print(f"error: writing the run store failed: {e.strerror or e}: {e.filename or ''} — free space and re-run to resume",
               file=err)
         return 1

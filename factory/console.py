@@ -62,8 +62,11 @@ class _Router:
 
     def flush(self) -> None:
         for f in (self.log, self.console):
-            if not f.closed:
-                f.flush()
+            try:
+                if not f.closed:
+                    f.flush()
+            except OSError:  # the log's disk is full: the run's own error still reaches the terminal
+                pass
 
     def isatty(self) -> bool:  # tqdm and Ray pick plain output for a file
         return False
@@ -107,8 +110,12 @@ class Console:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None and not issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
-            self.log.write("".join(traceback.format_exception(exc_type, exc, tb)))
+        try:
+            if exc_type is not None and not issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
+                self.log.write("".join(traceback.format_exception(exc_type, exc, tb)))
+            self.log.flush()
+        except OSError:  # a full disk: what the log cannot take is dropped, the run's outcome is not
+            self._close_log()
         for s in (sys.stdout, sys.stderr):
             s.flush()
         sys.stdout, sys.stderr = self._saved_streams
@@ -121,4 +128,14 @@ class Console:
         for f in (self.out, self.err):
             f.close()
         # the log stays open: handlers that captured the router (Ray's own logger, at import) may still write
-        # on the way out (ray.shutdown at exit); those lines belong in the log too
+        # on the way out (ray.shutdown at exit); those lines belong in the log too. At exit it is closed quietly:
+        # a log on a full disk must not turn the run's exit status into the interpreter's flush error (120)
+        import atexit
+
+        atexit.register(self._close_log)
+
+    def _close_log(self) -> None:
+        try:
+            self.log.close()  # closes the file even when its last flush fails
+        except OSError:
+            pass
