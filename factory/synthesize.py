@@ -25,6 +25,8 @@ Generation then reads ``synth/final/`` as its source (:func:`generation_recipe`)
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import math
@@ -215,7 +217,12 @@ def decontam_options(recipe) -> dict | None:
     if not recipe.synthesize.dedup.decontam:
         return None
     base = recipe.dedup.decontam
-    opts = dict(recipe_relative(recipe, "decontam", base)) if isinstance(base, dict) else {"benchmarks": []}
+    if base is None:
+        opts = {"benchmarks": []}
+    else:  # a validated DecontamConfig (its benchmarks are BenchmarkSpecs) or a plain dict
+        cfg = recipe_relative(recipe, "decontam", base)
+        opts = dict(cfg) if isinstance(cfg, dict) else cfg.model_dump()
+        opts["benchmarks"] = [b if isinstance(b, (str, dict)) else dataclasses.asdict(b) for b in opts["benchmarks"]]
     opts["compare"] = "prompt"
     opts.pop("on", None)
     if recipe.eval is not None:
