@@ -176,8 +176,7 @@ def _write(ray, recipe, store, cache_uri, seeds, spec: SynthSpec, cfg: dict) -> 
 def _dedup(ray, recipe, store, seeds) -> dict:
     """{part: {prompt id: [(step, reason)]}} for the new prompts that duplicate a seed, the source, or each other."""
     from curation.dedup.exact import ExactDedup, ExactDedupConfig
-    from curation.dedup.base import GatheredDeduper
-    from curation.dedup.minhash import MinHashConfig, MinHashDedup
+    from curation.dedup.minhash import MinHashDedup
     from curation.plan import build_dedup_config
     from factory.synth_dedup import candidate_rows, drop_ids, seed_rows
 
@@ -192,13 +191,10 @@ def _dedup(ray, recipe, store, seeds) -> dict:
     out: dict = {}
     steps = ([ExactDedup(ExactDedupConfig(on="prompt"))] if dd.exact else []) + \
         ([MinHashDedup(build_dedup_config("minhash", {**dd.minhash, "compare": "prompt"}))] if dd.minhash is not None else [])
-    live = live.materialize()  # read seeds and prompts once for both steps
+    live = live.materialize()  # blocks stay in the object store (the driver holds refs): seeds and prompts read once
     for st in steps:
         ds = live.map_batches(drop_ids, fn_kwargs={"ids": {i for p in out.values() for i in p}}, batch_format="pyarrow", num_cpus=0)
-        n = ds.count()
-        # below MinHash's Ray threshold a shuffle costs more than it saves: keys and texts are compared in this process
-        small = st.name == "dedup_exact" and n < MinHashConfig().ray_min_rows
-        dec = (GatheredDeduper(st, ("messages",)) if small else st).decide(ds, {"live_rows": n})
+        dec = st.decide(ds, {"live_rows": ds.count()})  # the steps' own distributed decide, as in factory/curate_pass.py
         tables = [dec] if not hasattr(dec, "iter_batches") else dec.iter_batches(batch_format="pyarrow", batch_size=None)
         for t in tables:
             for d in t.select(DECISION_SCHEMA.names).to_pylist():
