@@ -38,6 +38,7 @@ from ground import fsutil
 from ground.errors import FactoryError
 from ground.raycluster import init_ray
 from ground.source import FieldMap, SourceConfig, plan_units
+from teachers.cache import options_key
 from teachers.expand import Expander
 from teachers.step import teacher_cfg
 from teachers.synth import SynthSpec, load_lines
@@ -102,7 +103,8 @@ def spec_of(recipe, n_seeds: int) -> tuple[SynthSpec, dict]:
     kind = "persona" if sy.personas is not None else "topic" if sy.topics is not None else None
     conds = load_lines(sy.personas if sy.personas is not None else sy.topics, recipe.path("."))
     template = recipe.path(sy.template).read_text(encoding="utf-8")
-    return SynthSpec(template, t.name, t.engine, t.model, cfg["sampling"], requests, sy.k, conds, kind), cfg
+    return SynthSpec(template, t.name, t.engine, t.model, cfg["sampling"], requests, sy.k, conds, kind,
+                     options_key(t.engine, cfg["options"])), cfg
 
 
 def gen_fields(recipe) -> FieldMap:

@@ -94,6 +94,35 @@ def logprobs_meta(source: str, params: SamplingParams, raw: bool | None, token: 
             "token": token}
 
 
+def native_trace(res: GenResult) -> GenResult:
+    """A reply with native ``tool_calls`` (``extra``) -> its text as a one-turn trace: the JSON list of one
+    assistant message with OpenAI ``tool_calls`` (parallel calls are several entries), the shape the
+    tool_agent engine and hf_local's ``<tool_call>`` text store (ground/conversation.py). Other replies as they are.
+
+    >>> call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}
+    >>> import json
+    >>> (msg,) = json.loads(native_trace(GenResult(text="", extra={"tool_calls": [call]})).text)
+    >>> msg["role"], msg["content"], msg["tool_calls"][0]["function"]["arguments"]
+    ('assistant', None, '{"a": 1}')
+    """
+    import dataclasses
+    import json
+
+    calls = (res.extra or {}).get("tool_calls")
+    if res.error or not calls:
+        return res
+    msg: dict[str, Any] = {"role": "assistant", "content": res.text or None, "tool_calls": []}
+    for i, tc in enumerate(calls):
+        fn = tc.get("function") or {}
+        args = fn.get("arguments", "{}")
+        msg["tool_calls"].append({"id": tc.get("id") or f"call_0_{i}", "type": "function",
+                                  "function": {"name": fn.get("name"),
+                                               "arguments": args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)}})
+    if res.reasoning:
+        msg["reasoning_content"] = res.reasoning
+    return dataclasses.replace(res, text=json.dumps([msg], ensure_ascii=False))
+
+
 def plain_options(options: Any) -> dict:
     """A teacher section's ``options`` as the dict an engine is built from: the keys the recipe set."""
     return options.model_dump(exclude_unset=True) if hasattr(options, "model_dump") else dict(options or {})
@@ -149,8 +178,16 @@ class Teacher:
 
     @classmethod
     def native_tools(cls, options: dict) -> bool:
-        """Whether the engine with these options sends tool specs natively (OpenAI ``tools=``)."""
+        """Whether the engine with these options sends tool specs natively (OpenAI ``tools=``) and answers a
+        request that has them with ``extra["tool_calls"]``; the generate step then stores the reply as a trace."""
         return False
+
+    @classmethod
+    def cache_options(cls, options: dict) -> dict:
+        """The resolved options (:meth:`resolve_options`) that change what the engine answers: they go into the
+        request-cache key (teachers/cache.py), so two runs differing in one of them never share an entry.
+        Empty (the default) leaves the key as it was before options counted."""
+        return {}
 
     def parallel_requests(self) -> int:
         """How many requests of a batch may be in flight at once from threads (1 = call it serially)."""

@@ -6,8 +6,9 @@
     >>> cache.put({k: {"text": "hello"}}); cache.get_many([k])[k]["text"]
     'hello'
 
-Key = sha256(engine, model, messages, sampling params, sample index): a change of prompt or
-params changes exactly the affected keys. Entries are appended as small Parquet files, one per
+Key = sha256(engine, model, messages, sampling params, sample index and the engine's options that change
+its answers, :func:`options_key`): a change of prompt, params, chat template, few-shot turns, tool_choice...
+changes exactly the affected keys. Entries are appended as small Parquet files, one per
 generated batch (``part-<uuid>.parquet``, written atomically), so a crash loses at most the batch
 in flight and a re-run hits the cache for every finished call. The files live with the run store,
 so every node of a cluster sees them through the same (pyarrow) filesystem URI. Failed calls
@@ -34,11 +35,24 @@ from ground.record import sha
 _SCHEMA = pa.schema([("key", pa.string()), ("result", pa.string())])
 
 
-def request_key(engine: str, model: str, messages: list[dict], params: dict, sample_index: int) -> str:
+def request_key(engine: str, model: str, messages: list[dict], params: dict, sample_index: int,
+                options: dict | None = None) -> str:
+    """``options``: the engine's resolved options that change its answers (:func:`options_key`); none -> the
+    key as it was before options counted, so caches of recipes without such options keep their entries."""
     # an engine whose top-k logprobs changed meaning declares a new key version for exactly the requests that
     # ask for them (Teacher.logprobs_cache_version), so stale entries are never served as raw logprobs
     version = _logprobs_version(engine) if params.get("top_logprobs") else "request-v1"
+    if options:
+        return sha(version, engine, model, messages, params, int(sample_index), options, n=40)
     return sha(version, engine, model, messages, params, int(sample_index), n=40)
+
+
+def options_key(engine: str, options: dict) -> dict:
+    """The part of an engine's resolved options (``teacher_cfg(...)["options"]``) that changes its answers
+    (``Teacher.cache_options``: e.g. hf_local's chat template text and few-shot turns, an API's tool_choice)."""
+    from teachers.registry import teacher_class
+
+    return teacher_class(engine).cache_options(dict(options or {}))
 
 
 @functools.lru_cache(maxsize=64)

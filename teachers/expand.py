@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from ground.record import new_sample, reject, sha
 from ground.source import SourceRecord, prompt_of, read_records
-from teachers.cache import request_key
-from teachers.step import sampling_params
+from teachers.cache import options_key, request_key
+from teachers.step import sampling_params, teacher_cfg
 
 
 @dataclass
@@ -31,6 +31,8 @@ class TeacherSpec:
     model: str
     n: int
     sampling: dict
+    #: the engine's resolved options that change its answers (teachers.cache.options_key): part of the request key
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -49,7 +51,9 @@ class Expander:
     def from_recipe(cls, recipe) -> Expander:
         template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
         system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
-        specs = {n: TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump()) for n, t in recipe.all_teachers().items()}
+        specs = {n: TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump(),
+                                options_key(t.engine, teacher_cfg(t, recipe.base_dir)["options"]))
+                 for n, t in recipe.all_teachers().items()}
         route = recipe.route
         return cls(stage=recipe.name, fields=recipe.source.fields, template=template, system=system, teachers=specs,
                    default_teacher=recipe.teacher.name, route_field=route.field if route else None,
@@ -93,7 +97,7 @@ class Expander:
                 stage=self.stage, prompt_id=pid, sample_index=k, messages=messages, chunk=rec.index // self.shard_size,
                 category=category, reference=ref, source=source, template_hash=self.template_hash, teacher=t.name,
                 engine=t.engine, model=t.model, params=json.dumps(params, sort_keys=True),
-                request_key=request_key(t.engine, t.model, messages, params, k), **prov,
+                request_key=request_key(t.engine, t.model, messages, params, k, t.options), **prov,
             )
             if err is not None:
                 reject(row, "source", f"{err} [{rec.where}]")

@@ -113,6 +113,11 @@ class HFLocalTeacher(Teacher):
             opts["few_shot"] = read_few_shot(opts["few_shot"], base_dir)
         return opts
 
+    @classmethod
+    def cache_options(cls, options: dict) -> dict:
+        """The chat template text, the few-shot turns and the adapter change the answers (request-cache key)."""
+        return {k: options[k] for k in ("chat_template", "few_shot", "adapter") if options.get(k)}
+
     def _render(self, messages: list[dict]) -> tuple[str, bool]:
         """(prompt text, whether the prompt carried a tool catalogue)."""
         from ground.conversation import split_tools

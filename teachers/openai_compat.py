@@ -73,6 +73,9 @@ class OpenAICompatOptions(Config):
     retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
                                                                      "e.g. ['length']")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
+    tool_choice: str | dict[str, Any] | None = Field(None, description="sent as tool_choice with every request whose prompt "
+                                                     "carries tools (auto, none, required or {type: function, function: {name}}); "
+                                                     "null = the API's default")
     prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
 
 
@@ -116,6 +119,14 @@ class OpenAICompatTeacher(Teacher):
 
     def parallel_requests(self) -> int:
         return int(self.options.concurrency)
+
+    @classmethod
+    def cache_options(cls, options: dict) -> dict:
+        """What else the server is asked besides messages and sampling: endpoint, extra_body, tool_choice."""
+        out = {k: options[k] for k in ("extra_body", "tool_choice") if options.get(k)}
+        if options.get("endpoint", "chat") != "chat":
+            out["endpoint"] = options["endpoint"]
+        return out
 
     @classmethod
     def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
@@ -313,8 +324,9 @@ class OpenAICompatTeacher(Teacher):
             body["messages"] = [_wire_message(m) for m in req.messages]
             if req.tools:
                 body["tools"] = req.tools
-                if req.tool_choice is not None:
-                    body["tool_choice"] = req.tool_choice
+                choice = req.tool_choice if req.tool_choice is not None else self.options.tool_choice
+                if choice is not None:
+                    body["tool_choice"] = choice
             if p.top_logprobs > 0:
                 body["logprobs"], body["top_logprobs"] = True, p.top_logprobs
         else:

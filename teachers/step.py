@@ -16,7 +16,7 @@ import logging
 
 from ground.record import reject
 from ground.step import Step
-from teachers.base import GenRequest, GenResult, SamplingParams, plain_options
+from teachers.base import GenRequest, GenResult, SamplingParams, native_trace, plain_options
 from teachers.cache import RequestCache
 from teachers.registry import make_teacher, teacher_class
 
@@ -122,12 +122,21 @@ class GenerateStep(Step):
         return self._teachers[name]
 
     def _run(self, name: str, rows: list[dict], keys: list[str]) -> list[GenResult]:
+        from ground.conversation import split_tools
+
         cfg = self.cfgs[name]
-        reqs = [GenRequest(k, json.loads(r["messages"]), sampling_params(cfg["sampling"], r["sample_index"]), r["sample_index"])
-                for r, k in zip(rows, keys)]
+        native = teacher_class(cfg["engine"]).native_tools(cfg.get("options") or {})
+        reqs = []
+        for r, k in zip(rows, keys):
+            msgs = json.loads(r["messages"])
+            # an engine that takes tools natively gets the system message's catalogue as tools= (single turn)
+            tools = split_tools(msgs)[1] if native else None
+            reqs.append(GenRequest(k, msgs, sampling_params(cfg["sampling"], r["sample_index"]), r["sample_index"], tools=tools))
         results = self.teacher(name).generate(reqs)
         if len(results) != len(reqs):  # an engine bug must not silently misalign rows
             raise RuntimeError(f"engine {cfg['engine']} returned {len(results)} results for {len(reqs)} requests")
+        # the reply's tool_calls become the row's trace, as tool_agent and hf_local store it (ground/conversation.py)
+        results = [native_trace(res) if q.tools else res for q, res in zip(reqs, results)]
         if self.cache is not None:
             self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
         return results
@@ -150,13 +159,14 @@ class GenerateStep(Step):
         return rows
 
     def _fall_back(self, rows: list[dict], errors: list[str]) -> None:
-        from teachers.cache import request_key
+        from teachers.cache import options_key, request_key
 
         fb = self.cfgs[self.fallback]
         keys = []
         for r in rows:
             params = sampling_params(fb["sampling"], r["sample_index"]).to_dict()
-            keys.append(request_key(fb["engine"], fb["model"], json.loads(r["messages"]), params, r["sample_index"]))
+            keys.append(request_key(fb["engine"], fb["model"], json.loads(r["messages"]), params, r["sample_index"],
+                                    options_key(fb["engine"], fb.get("options") or {})))
             r.update(teacher=fb["name"], engine=fb["engine"], model=fb["model"], params=json.dumps(params, sort_keys=True))
         results = self._run(self.fallback, rows, keys)
         for r, k, res, first_error in zip(rows, keys, results, errors):

@@ -99,6 +99,8 @@ class SynthSpec:
     k: int
     conditions: list[str] = field(default_factory=list)
     kind: str | None = None  # "persona" | "topic"
+    #: the engine's options that change its answers (teachers.cache.options_key): part of the request key
+    options: dict = field(default_factory=dict)
 
     @property
     def template_hash(self) -> str:
@@ -117,7 +119,7 @@ class SynthSpec:
             out.append(new_sample(stage="synth", prompt_id=seed_id, sample_index=j, messages=messages, chunk=chunk,
                                   teacher=self.teacher, engine=self.engine, model=self.model,
                                   params=json.dumps(params, sort_keys=True), template_hash=self.template_hash,
-                                  request_key=request_key(self.engine, self.model, messages, params, j),
+                                  request_key=request_key(self.engine, self.model, messages, params, j, self.options),
                                   source=json.dumps({"condition": cond}, ensure_ascii=False)))
         return out
 

@@ -99,6 +99,16 @@ class ToolAgentTeacher(Teacher):
         self.tool_choice, self.tool_timeout_s = o.tool_choice, o.tool_timeout_s
         self.inner = make_teacher(o.inner_engine, name, model, **o.inner_options)
 
+    @classmethod
+    def cache_options(cls, options: dict) -> dict:
+        """The loop's settings and the inner engine's answer-changing options (request-cache key)."""
+        from teachers.registry import teacher_class
+
+        o = validate(ToolAgentOptions, options, "tool_agent")
+        inner = teacher_class(o.inner_engine).cache_options(o.inner_options)
+        return {"inner_engine": o.inner_engine, "tools": o.tools, "max_turns": o.max_turns, "protocol": o.protocol,
+                "tool_choice": o.tool_choice, **({"inner": inner} if inner else {})}
+
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
         width = min(len(requests), self.inner.parallel_requests())
         if width < 2:

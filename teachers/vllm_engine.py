@@ -24,6 +24,10 @@ Top-k logprobs. The engine is built with ``logprobs_mode="raw_logprobs"`` (vLLM'
 top-p and any logits processor, so rows sampled at temperature 0.7 still store the teacher's own
 distribution for soft-label KD. ``engine_kwargs`` may not switch it to a processed mode.
 
+Tools. A prompt whose system message carries a catalogue goes out as ``LLM.chat(..., tools=...)`` (the chat
+template renders it) and the reply's calls come back in ``extra["tool_calls"]`` (``options.tool_parser``: a vLLM
+parser, else Hermes ``<tool_call>`` blocks; teachers/vllm_tools.py); the generate step stores them as the row's trace.
+
 ``ray.data.llm`` path. :func:`build_vllm_processor` builds the same generation as a Ray Data LLM
 processor (vLLM engine stage with its own chat-template/tokenize/detokenize stages), mapping our row
 columns in and out. It is the better fit for very large runs on a fixed cluster (engine actors
@@ -88,15 +92,27 @@ class VLLMOptions(Config):
                                                                             "(e.g. enable_prefix_caching)")
     processor: bool = Field(False, description="run this teacher as a ray.data.llm processor stage "
                                                "(teachers/vllm_stage.py) instead of GenerateUDF actors")
+    tool_parser: str | None = Field(None, description="vLLM tool parser (hermes, llama3_json, mistral, pythonic, ...) that "
+                                    "turns a reply to a prompt with tools into tool_calls; null = read Hermes-style "
+                                    "<tool_call> blocks (teachers/vllm_tools.py)")
 
 
 class VLLMTeacher(Teacher):
     engine = "vllm"
     Options = VLLMOptions
 
+    @classmethod
+    def native_tools(cls, options: dict) -> bool:
+        return True  # LLM.chat(tools=...) renders the catalogue; replies are parsed into tool_calls
+
+    @classmethod
+    def cache_options(cls, options: dict) -> dict:
+        return {"tool_parser": options["tool_parser"]} if options.get("tool_parser") else {}
+
     def __init__(self, name: str, model: str, **options: Any):
         # processor: how the executor runs this teacher (teachers/vllm_stage.py); here, e.g. as a fallback, it is moot
         super().__init__(name, model, **options)
+        self._tool_parser = None  # vLLM's parser, built on the first reply to a prompt with tools
         o = self.options
         tensor_parallel_size = o.tensor_parallel_size
         self.engine_args = self.engine_args_for(model, tensor_parallel_size, o.gpu_memory_utilization, o.max_model_len, o.engine_kwargs)
@@ -138,27 +154,49 @@ class VLLMTeacher(Teacher):
         )
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
-        if not requests:
-            return []
+        from teachers.vllm_tools import chat_groups
+
+        results: list[GenResult | None] = [None] * len(requests)
+        for g in chat_groups(requests):  # LLM.chat takes one tools list per call
+            t0 = time.perf_counter()
+            try:
+                outs = self._chat(g.messages, [self.sampling_params(requests[i].params) for i in g.indices], g.tools)
+            except Exception as e:  # one bad prompt (too long, bad roles) fails the whole call: retry rows alone
+                log.warning("vllm batch of %d failed (%s: %s); retrying one by one", len(g.indices), type(e).__name__, e)
+                for i, m in zip(g.indices, g.messages):
+                    results[i] = self._one(requests[i], m, g.tools)
+                continue
+            dt = (time.perf_counter() - t0) / len(g.indices)
+            for i, o in zip(g.indices, outs):
+                results[i] = self._with_calls(self._result(o, requests[i].params, dt), g.tools)
+        return results  # type: ignore[return-value]
+
+    def _chat(self, messages: list[list[dict]], params: list, tools: list[dict] | None = None) -> list:
+        return self._llm.chat(messages, sampling_params=params, use_tqdm=False, tools=tools)
+
+    def _one(self, r: GenRequest, messages: list[dict], tools: list[dict] | None) -> GenResult:
         t0 = time.perf_counter()
         try:
-            outs = self._chat([r.messages for r in requests], [self.sampling_params(r.params) for r in requests])
-        except Exception as e:  # one bad prompt (too long, bad roles) fails the whole call: retry rows alone
-            log.warning("vllm batch of %d failed (%s: %s); retrying one by one", len(requests), type(e).__name__, e)
-            return [self._one(r) for r in requests]
-        dt = (time.perf_counter() - t0) / len(requests)
-        return [self._result(o, r.params, dt) for o, r in zip(outs, requests)]
-
-    def _chat(self, messages: list[list[dict]], params: list) -> list:
-        return self._llm.chat(messages, sampling_params=params, use_tqdm=False)
-
-    def _one(self, r: GenRequest) -> GenResult:
-        t0 = time.perf_counter()
-        try:
-            out = self._chat([r.messages], [self.sampling_params(r.params)])[0]
+            out = self._chat([messages], [self.sampling_params(r.params)], tools)[0]
         except Exception as e:
             return GenResult(finish_reason="error", error=f"vllm: {type(e).__name__}: {e}"[:300])
-        return self._result(out, r.params, time.perf_counter() - t0)
+        return self._with_calls(self._result(out, r.params, time.perf_counter() - t0), tools)
+
+    def _with_calls(self, res: GenResult, tools: list[dict] | None) -> GenResult:
+        """A reply to a prompt with tools: its calls in ``extra["tool_calls"]``, ``text`` the rest (teachers/vllm_tools.py)."""
+        if not tools:
+            return res
+        from teachers.vllm_tools import load_tool_parser, parse_tool_reply, parser_request
+
+        name, request = self.options.tool_parser, None
+        if name:
+            if self._tool_parser is None:
+                self._tool_parser = load_tool_parser(name, self._llm.get_tokenizer())
+            request = parser_request(self.model, tools)
+        content, calls = parse_tool_reply(res.text, self._tool_parser, request)
+        if calls:
+            res.text, res.extra["tool_calls"] = content or "", calls
+        return res
 
     @staticmethod
     def _result(out: Any, p: SamplingParams, seconds: float) -> GenResult:

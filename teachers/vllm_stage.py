@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
+from ground.conversation import has_tools
 from ground.record import ACCEPTED, SCHEMA, reject, to_table
 from teachers.base import GenResult
 from teachers.cache import RequestCache
@@ -52,10 +53,18 @@ def uses_processor(cfg: dict) -> bool:
     return flag
 
 
+#: why a prompt with tools cannot take the processor path
+NO_TOOLS = ("vllm processor: this prompt carries tools, and ray.data.llm's chat-template stage renders no per-row "
+            "tools=; run the teacher without options.processor (the actor path sends tools)")
+
+
 def processor_input(row: dict, names: tuple, default: str, only: str) -> dict:
-    """Our row -> the processor's input; a row this teacher must not generate becomes a marked dummy request."""
+    """Our row -> the processor's input; a row this teacher must not generate becomes a marked dummy request
+    (a prompt with tools too, rejected: the processor's template stage cannot render its catalogue)."""
     if row["status"] == ACCEPTED and not row.get("cache_hit") and routed_to(row, names, default) == only:
-        return {**vllm_preprocess(row), PASS: False}
+        if '"tools"' not in row["messages"] or not has_tools(json.loads(row["messages"])):
+            return {**vllm_preprocess(row), PASS: False}
+        row = reject(dict(row), "generate", NO_TOOLS)
     out = {k: v for k, v in row.items() if k != "model"}  # see vllm_preprocess: "model" would name a LoRA
     return {**out, "messages": _DUMMY, "sampling_params": processor_sampling({"max_tokens": 1}),
             "messages_json": row["messages"], "params_json": row["params"], "model_json": row.get("model"), PASS: True}

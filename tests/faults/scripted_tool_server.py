@@ -13,7 +13,8 @@ A scripted fake, named as one: a tool-capable API (OpenAI, vLLM with a tool pars
 model while everything around it (HTTP, the client, retries, the tool loop, the real tools, the
 store) is real. Reply ``i`` of the script answers a request whose messages hold ``i`` assistant turns.
 ``fail_requests``: request numbers (0-based, in arrival order) answered with HTTP 400 instead, to
-cut a run off mid-loop. ``requests`` keeps every request body received; usage is
+cut a run off mid-loop. ``require_tools``: a request without ``tools`` in its body is answered with HTTP 400
+(the server checks that the client sent the catalogue natively). ``requests`` keeps every request body received; usage is
 ``prompt_tokens = 10 * (turn + 1)``, ``completion_tokens = 5``.
 """
 
@@ -29,8 +30,8 @@ def tool_call(cid: str, name: str, arguments: dict) -> dict:
 
 
 class ScriptedToolServer:
-    def __init__(self, script: list[dict], fail_requests: tuple[int, ...] = ()):
-        self.script, self.fail_requests = list(script), set(fail_requests)
+    def __init__(self, script: list[dict], fail_requests: tuple[int, ...] = (), require_tools: bool = False):
+        self.script, self.fail_requests, self.require_tools = list(script), set(fail_requests), require_tools
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         srv = self
@@ -62,6 +63,8 @@ class ScriptedToolServer:
             self.requests.append(body)
         if n in self.fail_requests:
             return 400, {"error": {"message": f"scripted failure of request {n}"}}
+        if self.require_tools and not body.get("tools"):
+            return 400, {"error": {"message": "scripted server: the request body has no tools"}}
         turn = sum(1 for m in body.get("messages", []) if m.get("role") == "assistant")
         reply = self.script[min(turn, len(self.script) - 1)]
         msg = {"role": "assistant", "content": reply.get("content")}
