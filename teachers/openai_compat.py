@@ -7,7 +7,8 @@
     ...                         prices={"input_per_mtok": 0.15, "output_per_mtok": 0.6})
     >>> [r.text for r in t.generate([GenRequest("k", [{"role": "user", "content": "Say hi"}], SamplingParams())])]
 
-A request with ``tools`` sends them natively (``tools``/``tool_choice``); the reply's ``tool_calls``
+A request with ``tools`` sends them natively (``tools``, and ``tool_choice``: the request's, else the
+``tool_choice`` option); the reply's ``tool_calls``
 (parallel calls included) come back in ``GenResult.extra["tool_calls"]`` with ``text`` the content.
 ``generate`` is synchronous and runs its own asyncio loop with one ``httpx.AsyncClient`` per call,
 so it works from any thread, repeatedly, and (via a worker thread) even under a running loop.
