@@ -67,6 +67,19 @@ def _list(v: Any) -> list:
     return v if isinstance(v, list) else []
 
 
+def _tools_file(path: Path, err) -> None:
+    import json
+
+    from teachers.expand import tools_problem
+
+    try:
+        why = tools_problem(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as e:
+        why = f"not JSON ({e})"
+    if why:
+        err(f"{path}: {why}")
+
+
 def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     """Checks that need the filesystem or span sections: files exist, models are known, names resolve."""
     from ground.models import is_known_model
@@ -81,12 +94,14 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     if r.prompt.template is None and r.source.fields.messages is None:
         err(("prompt", "template"), "required unless source.fields.messages names a field with ready chat messages")
     for loc, p in [(("source", "path"), r.source.path), (("prompt", "template"), r.prompt.template),
-                   (("prompt", "system"), r.prompt.system),
+                   (("prompt", "system"), r.prompt.system), (("prompt", "tools"), r.prompt.tools),
                    (("eval", "source", "path"), r.eval.source.path if r.eval else None),
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None)]:
         if p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
+    if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
+        _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
     for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
         why = teacher_class(t.engine).check_model(t.model)
         if why:

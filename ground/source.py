@@ -47,6 +47,10 @@ class SourceConfig(_Cfg):
 class PromptConfig(_Cfg):
     template: str | None = Field(None, description="template file; {prompt} and any {source_field} are substituted")
     system: str | None = Field(None, description="optional file with a system prompt")
+    tools: str | None = Field(None, description="optional JSON file: a list of OpenAI tool specs ({type: function, function: "
+                                                "{name, description, parameters}}) put on every prompt's system message "
+                                                "(a prompt whose messages carry their own catalogue keeps it); engines "
+                                                "with native tools send it as tools=, hf_local renders it in its template")
 
 
 @dataclass

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ground.conversation import has_tools
 from ground.record import new_sample, reject, sha
 from ground.source import SourceRecord, prompt_of, read_records
 from teachers.cache import options_key, request_key
@@ -46,6 +48,8 @@ class Expander:
     route_field: str | None = None
     route_map: dict[str, str] = field(default_factory=dict)
     shard_size: int = 1000
+    #: the recipe's tool catalogue (``prompt.tools``), put on every prompt's system message that has none
+    tools: list[dict] | None = None
 
     @classmethod
     def from_recipe(cls, recipe) -> Expander:
@@ -55,15 +59,24 @@ class Expander:
                                 options_key(t.engine, teacher_cfg(t, recipe.base_dir)["options"]))
                  for n, t in recipe.all_teachers().items()}
         route = recipe.route
+        tools = load_tools(recipe.path(recipe.prompt.tools)) if recipe.prompt.tools else None
         return cls(stage=recipe.name, fields=recipe.source.fields, template=template, system=system, teachers=specs,
                    default_teacher=recipe.teacher.name, route_field=route.field if route else None,
-                   route_map=dict(route.map) if route else {}, shard_size=recipe.output.shard_size)
+                   route_map=dict(route.map) if route else {}, shard_size=recipe.output.shard_size, tools=tools)
 
     @property
     def template_hash(self) -> str:
         return hashlib.sha256(self.template.encode()).hexdigest()[:16]
 
     def _messages(self, rec: SourceRecord, prompt: str | None, err: str | None) -> tuple[list[dict], str | None]:
+        msgs, err = self._plain_messages(rec, prompt, err)
+        if self.tools and msgs and not has_tools(msgs):
+            from teachers.tool_loop import with_tool_catalogue
+
+            msgs = with_tool_catalogue(msgs, self.tools)
+        return msgs, err
+
+    def _plain_messages(self, rec: SourceRecord, prompt: str | None, err: str | None) -> tuple[list[dict], str | None]:
         fm, data = self.fields, rec.data or {}
         if fm.messages is not None:
             return _ready_messages(rec, fm.messages)
@@ -103,6 +116,31 @@ class Expander:
                 reject(row, "source", f"{err} [{rec.where}]")
             rows.append(row)
         return rows
+
+
+def tools_problem(specs) -> str | None:
+    """Why ``specs`` (a parsed ``prompt.tools`` file) is not a list of OpenAI function tool specs, or None."""
+    if not isinstance(specs, list) or not specs:
+        return "not a non-empty JSON list of tool specs"
+    for i, s in enumerate(specs):
+        fn = s.get("function") if isinstance(s, dict) else None
+        if not isinstance(s, dict) or s.get("type") != "function" or not isinstance(fn, dict) or not fn.get("name"):
+            return f"item {i} is not {{type: function, function: {{name, ...}}}}"
+    return None
+
+
+def load_tools(path) -> list[dict]:
+    """The tool specs of a ``prompt.tools`` file; one clear error naming it when they are not."""
+    from ground.errors import FactoryError
+
+    try:
+        specs = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise FactoryError(f"prompt.tools: {path}: {e}") from None
+    why = tools_problem(specs)
+    if why:
+        raise FactoryError(f"prompt.tools: {path}: {why}")
+    return specs
 
 
 def record_id(rec: SourceRecord, fm) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from factory.export import _record
 from ground.conversation import conversation_of
 from ground.record import new_sample
-from teachers.step import GenerateStep
+from teachers.step import GenerateStep, teacher_cfg
 from teachers.synth import generate_cached
 from tests.faults.scripted_tool_server import ScriptedToolServer, tool_call
 from verifiers.function_call_ast import FunctionCallAST
@@ -86,3 +86,47 @@ def test_the_request_cache_serves_the_trace_back(tmp_path):
         (again,) = generate_cached(GenerateStep(cfg(srv.base_url), cache_uri=cache), [row()])
     assert len(srv.requests) == 1 and again["cache_hit"] is True
     assert again["completion"] == first["completion"] and FunctionCallAST().verify(again).score == 1.0
+
+
+SPEC = {"type": "function", "function": {"name": "get_exchange_rate", "description": "Exchange rate of two currencies",
+        "parameters": {"type": "object", "properties": {"base_currency": {"type": "string"}, "target_currency": {"type": "string"}},
+                       "required": ["base_currency", "target_currency"]}}}
+
+
+def tools_recipe(tmp_path, url, tools_text):
+    from factory.recipe import load_recipe
+
+    (tmp_path / "src.jsonl").write_text(json.dumps({"id": "fx", "q": "USD to AUD and USD to CAD?", "ref": json.dumps([
+        {"get_exchange_rate": {"base_currency": ["USD"], "target_currency": ["AUD"]}},
+        {"get_exchange_rate": {"base_currency": ["USD"], "target_currency": ["CAD"]}}])}) + "\n")
+    (tmp_path / "t.txt").write_text("{prompt}")
+    (tmp_path / "tools.json").write_text(tools_text)
+    (tmp_path / "r.yaml").write_text(json.dumps({
+        "name": "fx", "source": {"path": "src.jsonl", "fields": {"prompt": "q", "id": "id", "reference": "ref"}},
+        "prompt": {"template": "t.txt", "tools": "tools.json"},
+        "teacher": {"name": "api", "engine": "openai_compat", "model": "m", "n": 1, "sampling": {"max_tokens": 32},
+                    "options": {"base_url": url, "max_retries": 0}},
+        "verifiers": [{"name": "function_call_ast"}], "output": {"dir": str(tmp_path / "runs")}}))
+    return load_recipe(str(tmp_path / "r.yaml"))
+
+
+def test_a_recipe_catalogue_goes_on_every_prompt_and_out_as_tools(tmp_path):
+    from teachers.expand import build_rows
+
+    calls = [{"tool_calls": [tool_call("a", "get_exchange_rate", {"base_currency": "USD", "target_currency": "CAD"}),
+                             tool_call("b", "get_exchange_rate", {"base_currency": "USD", "target_currency": "AUD"})]}]
+    with ScriptedToolServer(calls, require_tools=True) as srv:
+        r = tools_recipe(tmp_path, srv.base_url, json.dumps([SPEC]))
+        (row,) = GenerateStep(teacher_cfg(r.teacher, r.base_dir), cache_uri=None)(build_rows(r))
+    assert srv.requests[0]["tools"] == [SPEC]
+    assert json.loads(row["messages"])[0] == {"role": "system", "content": "You are a helpful assistant with tools.", "tools": [SPEC]}
+    assert FunctionCallAST().verify(row).score == 1.0
+
+
+def test_a_bad_recipe_catalogue_is_one_line_naming_the_file(tmp_path):
+    import pytest
+
+    from ground.errors import RecipeError
+
+    with pytest.raises(RecipeError, match=r"prompt\.tools: .*tools\.json: item 0 is not \{type: function, function: \{name, \.\.\.\}\}"):
+        tools_recipe(tmp_path, "http://127.0.0.1:9/v1", json.dumps([{"name": "f"}]))
