@@ -36,18 +36,19 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from curation.dedup.masked import template
+from curation.dedup.template_mask import QSEP, SEP, quantities, template
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
-WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
-THRESHOLD = -0.14
+WEIGHTS = (2.37, 0.42, 4.48, -0.5, 4.21, 0.14)
+THRESHOLD = 0.55
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
 MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
-_SKIP = frozenset(("#", "@", "@p"))
+_SKIP = ("#", "#/", "%", "@", "@p", SEP, QSEP)  # token ids 0..6: no word (unigram) features
+_SEP_IDS = np.array([_SKIP.index(SEP), _SKIP.index(QSEP)], np.uint64)  # no n-gram crosses a segment end
 
 
 _BITS = 20  # bits per token id in an n-gram code (n <= 3, the top bits say n)
@@ -76,11 +77,33 @@ def _gram_codes(ids: list[list[int]], ns: tuple[int, ...], skip: np.ndarray | No
         for k in range(n):
             code |= tid[k : k + m] << np.uint64(_BITS * (n - 1 - k))
         ok = np.arange(m) + n <= end[:m]
+        for k in range(n):  # no n-gram crosses a segment end
+            ok &= ~np.isin(tid[k : k + m], _SEP_IDS)
         if skip is not None and n == 1:
             ok &= ~np.isin(tid[:m], skip)
         rows.append(row_of[:m][ok])
         codes.append(code[ok])
     return _distinct(np.concatenate(rows), np.concatenate(codes))
+
+
+def _segments(ids: list[list], seps: tuple = tuple(int(x) for x in _SEP_IDS)) -> tuple[np.ndarray, list[list]]:
+    """Each row's tokens (or token ids) cut at segment ends: (row of each segment, segments)."""
+    seg_row: list[int] = []
+    segs: list[list] = []
+    for k, x in enumerate(ids):
+        cur: list[int] = []
+        for t in x:
+            if t in seps:
+                if cur:
+                    segs.append(cur)
+                    seg_row.append(k)
+                cur = []
+            else:
+                cur.append(t)
+        if cur:
+            segs.append(cur)
+            seg_row.append(k)
+    return np.array(seg_row, np.int64), segs
 
 
 class _Vocab:
@@ -116,12 +139,12 @@ class TemplateIndex:
         self.items = [(bench, it.item_id) for bench, it in items]
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
-        self.tokens: dict[str, int] = {t: k for k, t in enumerate(sorted(_SKIP))}
+        self.tokens: dict[str, int] = {t: k for k, t in enumerate(_SKIP)} | {"#1": 0}  # a lone "one" is a "#" here
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
         self.skip = np.arange(len(_SKIP), dtype=np.uint64)
         self.grams = _Vocab(*_gram_codes(ids, ns), len(ids), max_df=GRAM_MAX_DF)
         self.words = _Vocab(*_gram_codes(ids, (1,), self.skip), len(ids), max_df=MAX_DF)
-        self.quantities = np.array([t.count("#") for t in toks])
+        self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
         self.mu, self.sd = self._null(ids, null_rows, seed)
 
     def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +164,9 @@ class TemplateIndex:
         return [[local.setdefault(t, len(local)) for t in x] for x in toks]
 
     def _overlap(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m, rm = self.grams.encode(*_gram_codes(ids, self.ns), len(ids))
+        seg_row, segs = _segments(ids)
+        srow, scode = _gram_codes(segs, self.ns)
+        m, rm = self.grams.encode(*_distinct(seg_row[srow], scode), len(ids))
         shared = (m @ self.grams.items.T).tocoo()
         r, c, v = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
         rm = np.maximum(rm, 1e-9)
@@ -166,9 +191,23 @@ class TemplateIndex:
         gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
         words = self.words.encode(*_gram_codes(ids, (1,), self.skip), len(ids))[0]
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
-        q = np.array([t.count("#") for t in toks])
-        dq = np.abs(q[r] - self.quantities[c])
+        q, iq = self._quantities(toks, r, c), self.quantities[c]
+        dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
         return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap], 1)
+
+    def _quantities(self, toks: list[list[str]], r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """(fewest, most) quantities of row ``r`` as a copy of item ``c``. A rewrite may add numbers (a
+        distractor sentence, "here is one from my homework"), so the fewest leaves out a lone "one" and the
+        segments with words of their own of which the item has none ("it had rained for 12 days")."""
+        seg_row, segs = _segments(toks, (SEP, QSEP))
+        segq = np.array([quantities(x) for x in segs], dtype=float).reshape(-1, 2)
+        words, mass = self.words.encode(*_gram_codes(self._ids(segs), (1,), self.skip), len(segs))
+        own = mass > 0
+        hit = (words[own] @ self.words.items.T).tocoo()
+        shared = sparse.csr_matrix((segq[own][hit.row, 0], (seg_row[own][hit.row], hit.col)), shape=(len(toks), len(self.items)))
+        rest = np.bincount(seg_row[~own], segq[~own, 0], len(toks))  # segments of common words only: always count
+        fewest = rest[r] + (np.asarray(shared[r, c]).ravel() if len(r) else 0)
+        return np.stack([fewest, np.bincount(seg_row, segq[:, 1], len(toks))[r]], 1)
 
     def best(self, texts: list[str], weights: tuple[float, ...] = WEIGHTS) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
         """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""
