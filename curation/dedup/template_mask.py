@@ -60,7 +60,7 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "gave": "give", "given": "give", "hands": "give", "handed": "give", "gets": "get", "got": "get",
          "receives": "get", "received": "get", "earns": "earn", "earned": "earn", "makes": "make", "made": "make",
          "pays": "pay", "paid": "pay", "spends": "spend", "spent": "spend", "costs": "cost", "uses": "use", "used": "use",
-         "altogether": "total", "combined": "total", "overall": "total", "remaining": "left", "remain": "left",
+         "altogether": "total", "together": "total", "combined": "total", "overall": "total", "remaining": "left", "remain": "left",
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
          "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}

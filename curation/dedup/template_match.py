@@ -41,12 +41,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from curation.dedup.masked import COMMON
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
-WEIGHTS = (1.65, 0.46, 3.1, -2.26, 4.33, 0.09, 2.63)
-THRESHOLD = 0.06
+WEIGHTS = (1.63, 0.47, 3.04, -2.23, 4.31, 0.09, 2.44)
+THRESHOLD = 0.12
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
 FRAME_MAX_DF = 0.2
@@ -147,12 +148,13 @@ class TemplateIndex:
         toks = [template(it.prompt) for _, it in items]
         self.tokens: dict[str, int] = {t: k for k, t in enumerate(_SKIP)} | {"#1": 0}  # a lone "one" is a "#" here
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
-        self.skip = np.arange(len(_SKIP), dtype=np.uint64)
+        # no word feature for the masks nor for function words ("do", "if": rewrites drop or swap them)
+        self.skip = np.array(sorted({self.tokens[t] for t in (*_SKIP, *COMMON) if t in self.tokens}), np.uint64)
         self.grams = _Vocab(*_gram_codes(ids, ns), len(ids), max_df=GRAM_MAX_DF)
         self.words = _Vocab(*_gram_codes(ids, (1,), self.skip), len(ids), max_df=MAX_DF)
         # the structure: every word rarer than MAX_DF (the content: ducks, muffins) becomes one wildcard
         self.frame_keep = np.isin(np.arange(len(self.tokens)), (self.words.common & ((1 << _BITS) - 1)).astype(np.int64))
-        self.frame_keep[: len(_SKIP)] = True
+        self.frame_keep[self.skip.astype(np.int64)] = True  # masks and function words stay
         self.frames = _Vocab(*_gram_codes(self._frame(ids), (3, 4)), len(ids), max_df=FRAME_MAX_DF)
         self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
         self.mu, self.sd = self._null(ids, null_rows, seed)
