@@ -64,15 +64,19 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
          "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
-PHRASES = [(re.compile(p, re.I), r) for p, r in (
-    (r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "), (r"\bper\s+cent\b", "percent"), (r"%", " percent "),
-    (r"\b(picked|pick|picks)\s+up\b", "buy"), (r"\b(brings|bring|brought)\s+in\b", "earn"),
-    (r"\b(hands|hand|handed)\s+over\b", "pay"), (r"\b(pays|pay|paid)\s+out\b", "spend"), (r"\bleft\s+over\b", "left"),
-    (r"\bin\s+(total|all)\b", "total"), (r"\b(work|works|find|figure)\s+out\b", "find"),
-    (r"\b(is|are|was|were)\s+priced\s+at\b", "cost"), (r"\btimes\s+as\s+much\b", "times as many"),
-    (r"\b(mr|mrs|ms|dr|prof|st)\.", r"\1"), (r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
-    (r"\bwhat\s+(?:number|count)\s+of\b", "how many"), (r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
-    (r"\bwhat\s+amount\s+of\b", "how much"))]
+#: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
+PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
+    (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
+    (("cent",), r"\bper\s+cent\b", "percent"), (("%",), r"%", " percent "), (("pick",), r"\b(picked|pick|picks)\s+up\b", "buy"),
+    (("bring", "brought"), r"\b(brings|bring|brought)\s+in\b", "earn"), (("hand",), r"\b(hands|hand|handed)\s+over\b", "pay"),
+    (("out",), r"\b(pays|pay|paid)\s+out\b", "spend"), (("over",), r"\bleft\s+over\b", "left"),
+    (("total", " all"), r"\bin\s+(total|all)\b", "total"), (("out",), r"\b(work|works|find|figure)\s+out\b", "find"),
+    (("priced",), r"\b(is|are|was|were)\s+priced\s+at\b", "cost"), (("much",), r"\btimes\s+as\s+much\b", "times as many"),
+    (("mr.", "mrs.", "ms.", "dr.", "prof.", "st."), r"\b(mr|mrs|ms|dr|prof|st)\.", r"\1"),
+    (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
+    (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
+    (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
+    (("what",), r"\bwhat\s+amount\s+of\b", "how much"))]
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
 
@@ -118,8 +122,10 @@ def _add(out: list[str], t: str, low: str) -> None:
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'")
-    for pat, rep in PHRASES:
-        text = pat.sub(rep, text)
+    low = text.lower()
+    for trig, pat, rep in PHRASES:
+        if any(t in low for t in trig):
+            text = pat.sub(rep, text)
     out: list[str] = []
     for m in _TOKEN_RE.finditer(text):
         tok = m.group()

@@ -179,8 +179,8 @@ class TemplateIndex:
         local = dict(self.tokens)  # tokens no item has get batch-local ids: their n-grams are unknown
         return [[local.setdefault(t, len(local)) for t in x] for x in toks]
 
-    def _overlap(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        seg_row, segs = _segments(ids)
+    def _overlap(self, ids: list[list[int]], cut: tuple[np.ndarray, list[list[int]]] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        seg_row, segs = cut or _segments(ids)
         srow, scode = _gram_codes(segs, self.ns)
         m, rm = self.grams.encode(*_distinct(seg_row[srow], scode), len(ids))
         shared = (m @ self.grams.items.T).tocoo()
@@ -199,7 +199,8 @@ class TemplateIndex:
         """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
         toks = [template(t) for t in texts]
         ids = self._ids(toks)
-        r, c, s = self._overlap(ids)
+        cut = _segments(ids)
+        r, c, s = self._overlap(ids, cut)
         z = (s - self.mu[c]) / self.sd[c]
         near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
         r, c, s, z = r[near], c[near], s[near], z[near]
@@ -214,20 +215,20 @@ class TemplateIndex:
         gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
         words = self.words.encode(*_gram_codes(ids, (1,), self.skip), len(ids))[0]
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
-        q, iq = self._quantities(toks, r, c), self.quantities[c]
+        q, iq = self._quantities(toks, cut, r, c), self.quantities[c]
         dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
         fm, fmass = self.frames.encode(*_gram_codes(self._frame(ids), (3, 4)), len(ids))
         fs = np.asarray(fm[r].multiply(self.frames.items[c]).sum(1)).ravel()
         sf = (fs / self.frames.mass[c] + fs / np.maximum(fmass[r], 1e-9)) / 2
         return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf], 1)
 
-    def _quantities(self, toks: list[list[str]], r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def _quantities(self, toks: list[list[str]], cut: tuple[np.ndarray, list[list[int]]], r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """(fewest, most) quantities of row ``r`` as a copy of item ``c``. A rewrite may add numbers (a
         distractor sentence, "here is one from my homework"), so the fewest leaves out a lone "one" and the
         segments with words of their own of which the item has none ("it had rained for 12 days")."""
-        seg_row, segs = _segments(toks, (SEP, QSEP))
-        segq = np.array([quantities(x) for x in segs], dtype=float).reshape(-1, 2)
-        words, mass = self.words.encode(*_gram_codes(self._ids(segs), (1,), self.skip), len(segs))
+        seg_row, segs = cut  # the same cut of the token ids
+        segq = np.array([quantities(x) for x in _segments(toks, (SEP, QSEP))[1]], dtype=float).reshape(-1, 2)
+        words, mass = self.words.encode(*_gram_codes(segs, (1,), self.skip), len(segs))
         own = mass > 0
         hit = (words[own] @ self.words.items.T).tocoo()
         shared = sparse.csr_matrix((segq[own][hit.row, 0], (seg_row[own][hit.row], hit.col)), shape=(len(toks), len(self.items)))
