@@ -19,7 +19,7 @@ units dropped):
 
     >>> from curation.dedup.template_mask import quantities, template
     >>> " ".join(template("My neighbour's ducks lay twenty-five eggs per day, and she picked up 3 dozen more. How many are left?"))
-    "@ s ducks lay # eggs | @p buy # more | how many are left |?"
+    '@ s ducks lay # eggs | @p buy # more | how many are left |?'
     >>> " ".join(template("Geb is 10 less than half the age of Haley."))
     '@ is # less than #/ age of @ |'
     >>> quantities(template("Here is one from my homework: Tom has 5 apples.")), quantities(template("Tom has 5 apples."))
@@ -79,11 +79,17 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("what",), r"\bwhat\s+amount\s+of\b", "how much"))]
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
+_SEPS = frozenset((SEP, QSEP))
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a corpus repeats its words: decide each (word, position kind) once
-def _mask(tok: str, seg_start: bool) -> str | None:
+def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
+    """(the token's mask or word, None to drop it; whether it names a role: "my neighbour" is one person)."""
     low = tok.lower()
+    return _mask_word(tok, low, seg_start), low in PEOPLE
+
+
+def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
     if tok[0].isdigit():
         return "#/" if "/" in tok else "#"
     if low in MULTIPLIERS:
@@ -107,13 +113,13 @@ def _mask(tok: str, seg_start: bool) -> str | None:
     return CANON.get(low, low)
 
 
-def _add(out: list[str], t: str, low: str) -> None:
+def _add(out: list[str], t: str, person: bool) -> None:
     prev = out[-1] if out else SEP
     if t == "#x":
         out.extend(("#", "times"))
     elif t[0] == "#" and prev[0] == "#":  # a run of number words is one quantity; a fraction in it makes it one
         out[-1] = "#/" if "#/" in (t, prev) else "#"
-    elif t == "@" and (prev == "@" or (prev == "@p" and low in PEOPLE)):  # "Coach Reid", "my neighbour"
+    elif t == "@" and (prev == "@" or (prev == "@p" and person)):  # "Coach Reid", "my neighbour"
         out[-1] = "@"
     elif not (t == "and" and prev in (SEP, QSEP)):
         out.append(t)
@@ -127,17 +133,20 @@ def template(text: str) -> list[str]:
         if any(t in low for t in trig):
             text = pat.sub(rep, text)
     out: list[str] = []
-    for m in _TOKEN_RE.finditer(text):
-        tok = m.group()
+    for tok in _TOKEN_RE.findall(text):
         if tok in _SENT:
-            if out and out[-1] not in (SEP, QSEP):
+            if out and out[-1] not in _SEPS:
                 out.append(QSEP if tok == "?" else SEP)
             elif out and tok == "?":
                 out[-1] = QSEP
             continue
-        t = _mask(tok, not out or out[-1] in (SEP, QSEP))
-        if t is not None:
-            _add(out, t, tok.lower())
+        t, person = _mask(tok, not out or out[-1] in _SEPS)
+        if t is None:
+            continue
+        if t[0] in "#@" or t == "and":
+            _add(out, t, person)
+        else:  # a plain word (most tokens)
+            out.append(t)
     if out and out[-1] not in (SEP, QSEP):
         out.append(SEP)
     return out
