@@ -77,6 +77,7 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
     (("what",), r"\bwhat\s+amount\s+of\b", "how much"))]
+_TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
 _SEPS = frozenset((SEP, QSEP))
@@ -128,10 +129,11 @@ def _add(out: list[str], t: str, person: bool) -> None:
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     text = unicodedata.normalize("NFKC", text).replace("’", "'")
-    low = text.lower()
-    for trig, pat, rep in PHRASES:
-        if any(t in low for t in trig):
-            text = pat.sub(rep, text)
+    present = set(_TRIGGER_RE.findall(text.lower()))
+    if present:
+        for trig, pat, rep in PHRASES:
+            if present.intersection(trig):
+                text = pat.sub(rep, text)
     out: list[str] = []
     for tok in _TOKEN_RE.findall(text):
         if tok in _SENT:
