@@ -6,8 +6,9 @@ Calibration half: style-1 rewrites (bench/rewrite_gsm8k.py, seed 0) of the *even
 positives (their pair with the item they copy); every candidate pair of the *even* GSM8K train rows is a
 negative (a few are genuine siblings: the fit tolerates them). The threshold is the lowest score at which at
 most ``--fp-rate`` of those train rows (0.05%, half the goal) are flagged without being siblings by the hand
-labels in bench/decontam_flag_labels.json (an unlabelled flag counts as false: label it and re-run). bench/bench_decontam.py reports the odd items, the odd train rows,
-rewrite seed 1 and the second rewrite style (bench/rewrite_gsm8k_v2.py), none of which is seen here.
+labels in bench/decontam_flag_labels.json (an unlabelled flag counts as false: label it and re-run).
+bench/bench_decontam.py reports the odd items, the odd train rows, rewrite seed 1 and rewrite styles 2 and 3
+(bench/rewrite_gsm8k_v2.py, bench/rewrite_gsm8k_v3.py), none of which is fitted here.
 Needs scikit-learn (a bench-only dependency).
 """
 
