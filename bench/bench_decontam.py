@@ -3,6 +3,7 @@
     python bench/bench_decontam.py                         # all methods, writes /tmp/decontam_flags.json
     python bench/bench_decontam.py --no-embedding          # n-gram and template methods only (a minute)
     python bench/bench_decontam.py --no-embedding --style 2   # the second rewrite style (never calibrated on)
+    python bench/bench_decontam.py --no-embedding --style 3   # the third (numbers spelled out, titles, distractors)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
 
 Planted: the 1,319 GSM8K test questions verbatim (wrapped in an instruction) and one rule-based rewrite of
@@ -32,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import rewrite_gsm8k, rewrite_gsm8k_v2  # noqa: E402
+from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
 from curation.embedder import Embedder  # noqa: E402
@@ -122,7 +123,8 @@ def main() -> None:
     ap.add_argument("--confirm-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
-    ap.add_argument("--style", type=int, default=1, choices=(1, 2), help="1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py")
+    ap.add_argument("--style", type=int, default=1, choices=(1, 2, 3),
+                    help="1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py (never calibrated on)")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
     args = ap.parse_args()
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
@@ -131,7 +133,7 @@ def main() -> None:
     bench = load_benchmark("gsm8k_test")
     print(bench.coverage["line"])
     rng = random.Random(args.seed)
-    rewrite = (rewrite_gsm8k if args.style == 1 else rewrite_gsm8k_v2).rewrite
+    rewrite = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3}[args.style].rewrite
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train

@@ -1,25 +1,30 @@
 """Template matching: rewritten benchmark copies (other values, names, units, wording, order) told apart
 from different problems that share a topic.
 
-Both texts are reduced to masked templates (:func:`curation.dedup.masked.template`: numbers -> ``#``,
-names -> ``@``, pronouns -> ``@p``, units dropped). A (row, item) pair is then scored by five features:
+Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
+``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair is scored by six features:
 
-* ``s``: IDF-weighted masked 2- and 3-gram overlap, the mean of shared / the item's mass and shared / the
-  row's mass (IDF over the benchmark's own items, so template phrases every item has weigh nothing);
+* ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
+  their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
+  own items, so template phrases every item has weigh nothing). A row segment with no number that shares
+  nothing with the item (a frame: "Think step by step.", "I need to know:") is not counted in the row's mass;
 * ``z``: ``s`` against the item's *null*: (s - mean) / std of the item's ``s`` with every other benchmark
   item. A short, generic item ("how much money does @ have left") matches many problems by chance and
   needs much more than a long, specific one;
 * ``u``: IDF-weighted share of the item's content words (order-free, so reordered sentences keep it);
-* ``dq``: how many more or fewer quantities the row has than the item (a rewrite keeps the count);
+* ``dq``: how far apart the row's and the item's quantity counts are, as ranges: a lone "one" may be a
+  pronoun, and a row segment about something else (a distractor sentence) may add numbers;
 * ``log sd``: how spread the item's null is;
 * ``gap``: ``z`` minus the best ``z`` of the row's other items. A rewrite stands out against one item; a
   same-topic problem (ages, marbles) scores alike against several.
 
 The score is ``weights . (s, z, u, dq, log sd, gap)``; a row is contaminated by its best-scoring item when the
-score reaches the threshold. The weights are a logistic regression fitted by ``bench/bench_decontam.py
---calibrate`` on the calibration half only (even GSM8K test items' rewrites vs even GSM8K train rows); the
-figures in bench/RESULTS.md are on the other halves and on a rewrite style never calibrated on. Only the
-few best items per row by ``z`` are scored, so the cost is one sparse product per batch.
+score reaches the threshold. The weights are a logistic regression fitted by ``bench/calibrate_template.py``
+on the calibration half only (even GSM8K test items' style-1 rewrites vs even GSM8K train rows), and the
+threshold is the lowest score with at most 0.05% false flags on those train rows; the figures in
+bench/RESULTS.md are on the other halves and on two rewrite styles never calibrated on. Only the few best
+items per row by ``z`` are scored, so the cost is a few sparse products per batch.
 
     >>> from curation.dedup.benchmarks import load_benchmark
     >>> from curation.dedup.template_match import THRESHOLD, TemplateIndex
@@ -36,18 +41,23 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from curation.dedup.masked import template
+from curation.dedup.masked import COMMON
+from curation.dedup.template_mask import QSEP, SEP, quantities, template
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
-WEIGHTS = (0.79, 0.01, 5.99, -1.49, 2.65, 0.51)
-THRESHOLD = -0.14
+WEIGHTS = (1.63, 0.47, 3.04, -2.23, 4.31, 0.09, 2.44)
+THRESHOLD = 0.12
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
+FRAME_MAX_DF = 0.2
 MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
-_SKIP = frozenset(("#", "@", "@p"))
+_SKIP = ("#", "#/", "%", "@", "@p", SEP, QSEP)  # token ids 0..6: no word (unigram) features
+_SEP_IDS = np.array([_SKIP.index(SEP), _SKIP.index(QSEP)], np.uint64)  # no n-gram crosses a segment end
+_NUM_IDS = np.array([_SKIP.index("#"), _SKIP.index("#/")], np.uint64)
+_ONE = np.uint64(len(_SKIP))  # the id of "#1", a lone "one": a "#" that may be a pronoun
 
 
 _BITS = 20  # bits per token id in an n-gram code (n <= 3, the top bits say n)
@@ -61,14 +71,19 @@ def _distinct(row: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return row[new], code[new]
 
 
-def _gram_codes(ids: list[list[int]], ns: tuple[int, ...], skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(row, code) of every distinct token n-gram of each row (token ids -> one uint64 per n-gram)."""
+def _flatten(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, row of each token) of all rows."""
     lens = np.fromiter((len(x) for x in ids), np.int64, len(ids))
     tid = np.fromiter((t for x in ids for t in x), np.uint64, int(lens.sum()))
     if len(tid) and int(tid.max()) >= 1 << _BITS:
         raise ValueError(f"template matching: more than {1 << _BITS} distinct tokens in one batch")
-    row_of = np.repeat(np.arange(len(ids)), lens)
-    end = np.repeat(np.cumsum(lens), lens)
+    return tid, np.repeat(np.arange(len(ids)), lens)
+
+
+def _codes(tid: np.ndarray, row_of: np.ndarray, ns: tuple[int, ...], skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, code) of every distinct token n-gram within each row (rows contiguous in ``tid``; one uint64 each)."""
+    counts = np.bincount(row_of) if len(row_of) else np.zeros(0, np.int64)
+    end = np.repeat(np.cumsum(counts), counts)
     rows, codes = [], []
     for n in ns:
         m = max(len(tid) - n + 1, 0)
@@ -81,6 +96,32 @@ def _gram_codes(ids: list[list[int]], ns: tuple[int, ...], skip: np.ndarray | No
         rows.append(row_of[:m][ok])
         codes.append(code[ok])
     return _distinct(np.concatenate(rows), np.concatenate(codes))
+
+
+class _Cut:
+    """A batch's token ids cut into segments at SEP/QSEP: flat ids by segment, each segment's row, and its
+    (fewest, most) quantities (:func:`curation.dedup.template_mask.quantities`); a lone "one" reads as ``#``."""
+
+    def __init__(self, ids: list[list[int]]):
+        tid, row_of = _flatten(ids)
+        sep = np.isin(tid, _SEP_IDS)
+        start = np.ones(len(tid), bool)
+        start[1:] = (row_of[1:] != row_of[:-1]) | sep[:-1]
+        seg = (np.cumsum(start) - 1)[~sep]
+        _, first, self.seg = np.unique(seg, return_index=True, return_inverse=True)  # empty segments dropped
+        self.row, self.tid = row_of[~sep][first], tid[~sep]
+        self.n_rows, self.n = len(ids), len(first)
+        one = self.tid == _ONE
+        most = np.bincount(self.seg, np.isin(self.tid, _NUM_IDS) | one, self.n)
+        self.q = np.stack([most - np.bincount(self.seg, one, self.n), most], 1)
+        self.tid = np.where(one, np.uint64(0), self.tid)
+
+    def codes(self, ns: tuple[int, ...], skip: np.ndarray | None = None, tid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(segment, code) of the distinct n-grams of each segment."""
+        return _codes(self.tid if tid is None else tid, self.seg, ns, skip)
+
+    def by_row(self, seg: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _distinct(self.row[seg], code)
 
 
 class _Vocab:
@@ -116,19 +157,32 @@ class TemplateIndex:
         self.items = [(bench, it.item_id) for bench, it in items]
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
-        self.tokens: dict[str, int] = {t: k for k, t in enumerate(sorted(_SKIP))}
+        self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
-        self.skip = np.arange(len(_SKIP), dtype=np.uint64)
-        self.grams = _Vocab(*_gram_codes(ids, ns), len(ids), max_df=GRAM_MAX_DF)
-        self.words = _Vocab(*_gram_codes(ids, (1,), self.skip), len(ids), max_df=MAX_DF)
-        self.quantities = np.array([t.count("#") for t in toks])
+        # no word feature for the masks nor for function words ("do", "if": rewrites drop or swap them)
+        self.skip = np.array(sorted({self.tokens[t] for t in (*_SKIP, *COMMON) if t in self.tokens}), np.uint64)
+        cut = _Cut(ids)
+        self.grams = _Vocab(*cut.by_row(*cut.codes(ns)), len(ids), max_df=GRAM_MAX_DF)
+        self.words = _Vocab(*cut.by_row(*cut.codes((1,), self.skip)), len(ids), max_df=MAX_DF)
+        # the structure: every word rarer than MAX_DF (the content: ducks, muffins) becomes one wildcard
+        self.frame_keep = np.isin(np.arange(len(self.tokens)), (self.words.common & ((1 << _BITS) - 1)).astype(np.int64))
+        self.frame_keep[self.skip.astype(np.int64)] = True  # masks and function words stay
+        self.frames = _Vocab(*cut.by_row(*cut.codes((3, 4), tid=self._frame(cut.tid))), len(ids), max_df=FRAME_MAX_DF)
+        self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
         self.mu, self.sd = self._null(ids, null_rows, seed)
+
+    def _frame(self, tid: np.ndarray) -> np.ndarray:
+        keep, star = self.frame_keep, len(self.frame_keep)
+        known = tid < np.uint64(star)
+        out = np.full(len(tid), star, np.uint64)
+        out[known] = np.where(keep[tid[known].astype(np.int64)], tid[known], np.uint64(star))
+        return out
 
     def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         # each item's s against (a sample of) the other items: its chance level and spread
         n = len(ids)
         ref = np.arange(n) if n <= null_rows else np.sort(np.random.default_rng(seed).choice(n, null_rows, replace=False))
-        r, c, s = self._overlap([ids[i] for i in ref])
+        r, c, s = self._overlap(_Cut([ids[i] for i in ref]))
         keep = ref[r] != c  # not the item with itself
         c, s = c[keep], s[keep]
         m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
@@ -140,18 +194,26 @@ class TemplateIndex:
         local = dict(self.tokens)  # tokens no item has get batch-local ids: their n-grams are unknown
         return [[local.setdefault(t, len(local)) for t in x] for x in toks]
 
-    def _overlap(self, ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m, rm = self.grams.encode(*_gram_codes(ids, self.ns), len(ids))
+    def _overlap(self, cut: _Cut) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        srow, scode = cut.codes(self.ns)
+        m, rm = self.grams.encode(*cut.by_row(srow, scode), cut.n_rows)
         shared = (m @ self.grams.items.T).tocoo()
         r, c, v = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
-        rm = np.maximum(rm, 1e-9)
-        return r, c, (v / self.grams.mass[c] + v / rm[r]) / 2
+        # a segment with no number that shares nothing with the item (a frame: "think step by step") is not
+        # held against the row
+        bare = cut.q[:, 1] == 0
+        ms, smass = self.grams.encode(srow, scode, cut.n)
+        hit = (ms[bare] @ self.grams.items.T).tocoo()
+        srow_b = cut.row[bare]
+        kept = sparse.csr_matrix((smass[bare][hit.row], (srow_b[hit.row], hit.col)), shape=(cut.n_rows, len(self.items)))
+        lm = rm[r] - np.bincount(srow_b, smass[bare], cut.n_rows)[r] + (np.asarray(kept[r, c]).ravel() if len(r) else 0)
+        return r, c, (v / self.grams.mass[c] + v / np.maximum(lm, np.maximum(v, 1e-9))) / 2
 
     def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
         toks = [template(t) for t in texts]
-        ids = self._ids(toks)
-        r, c, s = self._overlap(ids)
+        cut = _Cut(self._ids(toks))
+        r, c, s = self._overlap(cut)
         z = (s - self.mu[c]) / self.sd[c]
         near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
         r, c, s, z = r[near], c[near], s[near], z[near]
@@ -164,11 +226,27 @@ class TemplateIndex:
         nxt = np.minimum(first + 1, max(len(r) - 1, 0))
         second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], Z_MIN)  # the row's runner-up
         gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
-        words = self.words.encode(*_gram_codes(ids, (1,), self.skip), len(ids))[0]
+        words = self.words.encode(*cut.by_row(*cut.codes((1,), self.skip)), cut.n_rows)[0]
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
-        q = np.array([t.count("#") for t in toks])
-        dq = np.abs(q[r] - self.quantities[c])
-        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap], 1)
+        q, iq = self._quantities(cut, r, c), self.quantities[c]
+        dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
+        fm, fmass = self.frames.encode(*cut.by_row(*cut.codes((3, 4), tid=self._frame(cut.tid))), cut.n_rows)
+        fs = np.asarray(fm[r].multiply(self.frames.items[c]).sum(1)).ravel()
+        sf = (fs / self.frames.mass[c] + fs / np.maximum(fmass[r], 1e-9)) / 2
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf], 1)
+
+    def _quantities(self, cut: _Cut, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """(fewest, most) quantities of row ``r`` as a copy of item ``c``. A rewrite may add numbers (a
+        distractor sentence, "here is one from my homework"), so the fewest leaves out a lone "one" and the
+        segments with words of their own of which the item has none ("it had rained for 12 days")."""
+        seg_row, segq, n = cut.row, cut.q.astype(float), cut.n_rows
+        words, mass = self.words.encode(*cut.codes((1,), self.skip), cut.n)
+        own = mass > 0
+        hit = (words[own] @ self.words.items.T).tocoo()
+        shared = sparse.csr_matrix((segq[own][hit.row, 0], (seg_row[own][hit.row], hit.col)), shape=(n, len(self.items)))
+        rest = np.bincount(seg_row[~own], segq[~own, 0], n)  # segments of common words only: always count
+        fewest = rest[r] + (np.asarray(shared[r, c]).ravel() if len(r) else 0)
+        return np.stack([fewest, np.bincount(seg_row, segq[:, 1], n)[r]], 1)
 
     def best(self, texts: list[str], weights: tuple[float, ...] = WEIGHTS) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
         """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""

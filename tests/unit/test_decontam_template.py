@@ -3,6 +3,7 @@ names and wording is caught and named; a different problem built on the same tem
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -80,3 +81,49 @@ def test_too_few_items_for_a_null_turns_template_off(tmp_path, caplog):
     step = Decontaminate(DecontamConfig(benchmarks=[{"name": "small", "path": str(small), "field": "question"}], on="prompt", template=True))
     assert step([row("a", REWRITE_7)])[0]["status"] == "accepted" and step._template is None
     assert "template matching needs >= 50 benchmark items, got 10: off" in caplog.text
+
+
+# round 2 (2026-12-02): what rewrites change that the first masking did not survive, and problems that share
+# a numbers shape but ask something else
+HARSH_7 = ("Q: Mr Okafor is downloading a three hundred and fifty GB file. Usually he can download five GB/minute, but 60 per "
+           "cent of the way through the download, his laptop forces a restart to install updates, which takes fifteen "
+           "minutes. The café was busy that day, with 12 customers. After that Mr Okafor has to restart the download from "
+           "the start. Compute how long it takes to download the file.")  # title, number words, per cent, a distractor
+ROLES_3 = ("I need to know: the farmer decides to run four sprints, three times a week, and he runs 50 metres each sprint. "
+           "Tell me how many total metres does he run in a week? Please explain briefly.")  # a role, a chatty frame
+OTHER_7 = ("Carla is downloading a 200 GB file at 2 GB/minute. Her brother downloads 3 files of 40 GB each at half her speed. "
+           "How many minutes does her brother need in all?")
+OTHER_1162 = "Geb is 10 more than twice the age of Haley. If Geb is 26 years old, how old is Haley?"  # item 1162: "10 less than half", asks Geb
+
+
+def test_template_masks_number_words_people_frames_and_keeps_operations():
+    from curation.dedup.template_mask import quantities, template
+
+    assert template("Tom has two hundred and sixty-five apples.") == template("Tom has 265 apples.") == ["@", "have", "#", "apples", "|"]
+    # half and twice are operations, not just quantities: they stay apart ("twice" is "# times", as "3 times" is)
+    assert template("Geb is 10 less than half the age of Haley.") == ["@", "is", "#", "less", "than", "#/", "age", "of", "@", "|"]
+    assert template("Geb is twice as old.") == template("Geb is 3 times as old.") == ["@", "is", "#", "times", "as", "old", "|"]
+    for who in ("Janet", "The baker", "My neighbour", "Ms Okafor", "Mr. Okafor", "Coach Reid", "Her cousin"):
+        assert template(f"{who} sells 68 cakes.")[:2] == ["@", "sell"], who
+    assert template("It costs $68 per dozen.") == template("It costs 68 bucks per dozen.") == ["it", "cost", "#", "|"]
+    assert template("It is 60%.") == template("It is sixty per cent.") == ["it", "is", "#", "%", "|"]
+    # sentences joined with ", and" or split cut into the same segments; a question ends with "|?"
+    assert template("Tom buys 3 pens, and he sells 2. How many are left?") == template("Tom bought 3 pens. He sells 2. How many are remaining?")
+    assert template("Think step by step: how much is left?")[-1] == "|?"
+    # a lone "one" may be a pronoun: it counts in the most quantities only
+    assert quantities(template("Here is one from my homework. Tom has 5 apples and 3 pears.")) == (2, 3)
+
+
+def test_harsher_rewrites_caught_and_same_shape_problems_kept():
+    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text(encoding="utf-8").splitlines()]
+    # two GSM8K train questions the first matcher flagged (false positives: same opening, another question)
+    jaymee, jessica = train[5054], train[534]
+    assert jaymee.startswith("Jaymee is 2 years older than twice the age of Shara") and jessica.startswith("Jessica is six years older")
+    texts = [HARSH_7, ROLES_3, OTHER_7, OTHER_1162, jaymee, jessica]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["status"] for r in rows] == ["rejected", "rejected"] + ["accepted"] * 4
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#7 template score=")
+    assert rows[1]["reject_reason"].startswith("contaminated: gsm8k_test#3 template score=")
+    best = TemplateIndex([("gsm8k_test", it) for it in ITEMS]).best(texts)
+    assert best[2][0] == ("gsm8k_test", "7") and best[2][1] < THRESHOLD  # its nearest item, far below
+    assert all(best[k][1] < THRESHOLD for k in (3, 4, 5) if k in best)

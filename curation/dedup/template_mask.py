@@ -1,0 +1,161 @@
+"""The masked template that template matching (``curation/dedup/template_match.py``) compares: what a rewrite of
+a problem changes is masked or made canonical, what tells two problems apart is kept.
+
+Beyond :func:`curation.dedup.masked.template` (numbers -> ``#``, capitalised names -> ``@``, pronouns -> ``@p``,
+units dropped):
+
+* **numbers**: "two hundred and sixty", "twenty-five", "3 dozen", "$68 per dozen" are one quantity ``#``;
+  fractions ("1/4", "half", "one third", "a quarter") are ``#/``, so *half* and *twice* stay apart;
+  "twice", "double", "triple" are ``# times`` (as "two times" is); "%", "per cent" and "percent" are ``%``;
+  money words (bucks, USD, pence) are units, dropped;
+* **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
+  neighbour", "her cousin") is one ``@``; possessive and personal pronouns (my, our, your, I, we) are ``@p``;
+* **wording**: question lead-ins ("determine", "calculate", "figure out", "please") are dropped, and a few
+  common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; in total /
+  altogether / combined -> total; remaining / left over -> left);
+* **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
+  (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
+  and a clause that starts with "and" loses it.
+
+    >>> from curation.dedup.template_mask import quantities, template
+    >>> " ".join(template("My neighbour's ducks lay twenty-five eggs per day, and she picked up 3 dozen more. How many are left?"))
+    '@ s ducks lay # eggs | @p buy # more | how many are left |?'
+    >>> " ".join(template("Geb is 10 less than half the age of Haley."))
+    '@ is # less than #/ age of @ |'
+    >>> quantities(template("Here is one from my homework: Tom has 5 apples.")), quantities(template("Tom has 5 apples."))
+    ((1, 2), (1, 1))
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from curation.dedup.masked import COMMON, FILLER, NUMBER_WORDS, PRONOUNS, UNITS
+
+SEP, QSEP = "|", "|?"
+FRACTION_WORDS = frozenset("""half halves third thirds quarter quarters fourth fourths fifth fifths sixth sixths seventh
+sevenths eighth eighths ninth ninths tenth tenths hundredth hundredths""".split())
+MULTIPLIERS = frozenset("twice double thrice triple quadruple".split())
+#: people who are not named: roles, trades and relatives (singular: "her friends" stay a counted thing)
+PEOPLE = frozenset("""man woman boy girl kid child baby person guy lady gentleman friend pal buddy neighbour neighbor
+roommate classmate teammate colleague coworker partner boss manager owner employee worker customer client guest host
+mother father mom mum dad mommy daddy parent sister brother son daughter wife husband grandma grandmother grandpa
+grandfather granny aunt auntie uncle cousin niece nephew twin baker nurse doctor coach farmer student pupil teacher
+pilot painter librarian shopkeeper chef cook driver gardener carpenter plumber mechanic artist writer author tailor
+florist cashier clerk waiter waitress vendor seller merchant salesman saleswoman athlete player runner swimmer
+principal professor scientist engineer lawyer dentist vet veterinarian officer firefighter policeman builder
+grocer butcher fisherman hiker camper tourist traveler traveller shopper babysitter nanny teen teenager toddler""".split())
+TITLES = frozenset("mr mrs ms miss dr sir madam professor prof coach captain aunt uncle grandma grandpa".split())
+POSSESSIVE = frozenset("my our your his her their".split())
+SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves".split())
+#: capitalised words that start instructions and questions, not names
+STARTERS = frozenset("""think question solve answer problem here word exercise suppose show explain give note task hint
+please q use compute work tell figure write say imagine consider assume let try""".split())
+#: question lead-ins and politeness: how a question is asked, not what it asks
+LEAD_INS = frozenset("please determine calculate compute find figure tell estimate kindly".split())
+CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", "purchased": "buy", "sells": "sell",
+         "sold": "sell", "has": "have", "had": "have", "owns": "have", "own": "have", "owned": "have", "gives": "give",
+         "gave": "give", "given": "give", "hands": "give", "handed": "give", "gets": "get", "got": "get",
+         "receives": "get", "received": "get", "earns": "earn", "earned": "earn", "makes": "make", "made": "make",
+         "pays": "pay", "paid": "pay", "spends": "spend", "spent": "spend", "costs": "cost", "uses": "use", "used": "use",
+         "altogether": "total", "together": "total", "combined": "total", "overall": "total", "remaining": "left", "remain": "left",
+         "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
+         "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
+         "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
+#: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
+PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
+    (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
+    (("cent",), r"\bper\s+cent\b", "percent"), (("%",), r"%", " percent "), (("pick",), r"\b(picked|pick|picks)\s+up\b", "buy"),
+    (("bring", "brought"), r"\b(brings|bring|brought)\s+in\b", "earn"), (("hand",), r"\b(hands|hand|handed)\s+over\b", "pay"),
+    (("out",), r"\b(pays|pay|paid)\s+out\b", "spend"), (("over",), r"\bleft\s+over\b", "left"),
+    (("total", " all"), r"\bin\s+(total|all)\b", "total"), (("out",), r"\b(work|works|find|figure)\s+out\b", "find"),
+    (("priced",), r"\b(is|are|was|were)\s+priced\s+at\b", "cost"), (("much",), r"\btimes\s+as\s+much\b", "times as many"),
+    (("mr.", "mrs.", "ms.", "dr.", "prof.", "st."), r"\b(mr|mrs|ms|dr|prof|st)\.", r"\1"),
+    (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
+    (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
+    (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
+    (("what",), r"\bwhat\s+amount\s+of\b", "how much"))]
+_TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
+_TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
+_SENT = frozenset(".!?;:\n,")
+_SEPS = frozenset((SEP, QSEP))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a corpus repeats its words: decide each (word, position kind) once
+def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
+    """(the token's mask or word, None to drop it; whether it names a role: "my neighbour" is one person)."""
+    low = tok.lower()
+    return _mask_word(tok, low, seg_start), low in PEOPLE
+
+
+def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
+    if tok[0].isdigit():
+        return "#/" if "/" in tok else "#"
+    if low in MULTIPLIERS:
+        return "#x"
+    if low in FRACTION_WORDS:
+        return "#/"
+    if low == "one":
+        return "#1"  # "one" may be a pronoun: see quantities()
+    if low in NUMBER_WORDS or low in {"several", "couple"}:
+        return "#"
+    if low == "percent":
+        return "%"
+    if low in UNITS or low in FILLER or low in {"bucks", "buck", "usd", "pence", "penny", "pennies", "quid"} or low in LEAD_INS:
+        return None
+    if low in PEOPLE or low in TITLES:
+        return "@"
+    if low in SELF or low in PRONOUNS:
+        return "@p"
+    if tok[0].isupper() and low not in COMMON and low not in STARTERS and not (seg_start and low.endswith("ly")):
+        return "@"
+    return CANON.get(low, low)
+
+
+def _add(out: list[str], t: str, person: bool) -> None:
+    prev = out[-1] if out else SEP
+    if t == "#x":
+        out.extend(("#", "times"))
+    elif t[0] == "#" and prev[0] == "#":  # a run of number words is one quantity; a fraction in it makes it one
+        out[-1] = "#/" if "#/" in (t, prev) else "#"
+    elif t == "@" and (prev == "@" or (prev == "@p" and person)):  # "Coach Reid", "my neighbour"
+        out[-1] = "@"
+    elif not (t == "and" and prev in (SEP, QSEP)):
+        out.append(t)
+
+
+def template(text: str) -> list[str]:
+    """The masked token sequence of ``text`` with segment separators (see module docstring)."""
+    text = unicodedata.normalize("NFKC", text).replace("’", "'")
+    present = set(_TRIGGER_RE.findall(text.lower()))
+    if present:
+        for trig, pat, rep in PHRASES:
+            if present.intersection(trig):
+                text = pat.sub(rep, text)
+    out: list[str] = []
+    for tok in _TOKEN_RE.findall(text):
+        if tok in _SENT:
+            if out and out[-1] not in _SEPS:
+                out.append(QSEP if tok == "?" else SEP)
+            elif out and tok == "?":
+                out[-1] = QSEP
+            continue
+        t, person = _mask(tok, not out or out[-1] in _SEPS)
+        if t is None:
+            continue
+        if t[0] in "#@" or t == "and":
+            _add(out, t, person)
+        else:  # a plain word (most tokens)
+            out.append(t)
+    if out and out[-1] not in (SEP, QSEP):
+        out.append(SEP)
+    return out
+
+
+def quantities(toks: list[str]) -> tuple[int, int]:
+    """(fewest, most) quantities in a template: every ``#`` counts, except that a lone "one" (``#1``: "here is one
+    from my homework", "one of them") may be a pronoun, so it counts only in the most."""
+    n = sum(t[0] == "#" for t in toks)
+    return n - toks.count("#1"), n
