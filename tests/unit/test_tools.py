@@ -168,7 +168,7 @@ def test_registry_is_explicit_and_pickles():
     full = default_registry()
     full.session().execute("calculator", '{"expression": "1"}')  # compiles a validator
     clone = pickle.loads(pickle.dumps(full))
-    assert clone.names() == ["calculator", "kv_store", "filesystem", "unit_convert"]
+    assert clone.names() == ["calculator", "kv_store", "filesystem", "unit_convert", "python"]
     assert clone.session().execute("unit_convert", '{"value": 1, "from_unit": "km", "to_unit": "m"}').content == (
         '{"unit": "m", "value": 1000.0}'
     )
