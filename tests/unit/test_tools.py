@@ -146,7 +146,7 @@ def test_session_outcomes_are_canonical_json():
     enum = s.execute("kv_store", '{"op": "drop", "key": "a"}')
     assert "arguments.op: 'drop' is not one of ['set', 'get', 'delete', 'list']" in enum.message
     unknown = s.execute("weather", "{}")
-    assert unknown.kind == "unknown_tool" and "available: calculator, filesystem, kv_store, unit_convert" in unknown.message
+    assert unknown.kind == "unknown_tool" and "available: calculator, filesystem, kv_store, python, unit_convert" in unknown.message
 
 
 def test_session_allowed_subset_and_fresh_state():
