@@ -105,8 +105,11 @@ def test_tool_agent_trace_carries_stdout_and_replays():
     trace = json.loads(row["completion"])
     assert trace[1] == {"role": "tool", "tool_call_id": "p1", "content": '{"exit": 0, "stderr": "", "stdout": "45\\n"}'}
     assert srv.requests[1]["messages"][-1]["content"] == trace[1]["content"]  # the model saw the stdout
-    v = ToolCalls().verify(row)
-    assert (v.score, v.reason) == (1.0, "ok: 1 call(s) replayed, final answer matches reference")
+    v = ToolCalls()
+    assert (v.verify(row).score, v.verify(row).reason) == (1.0, "ok: 1 call(s) replayed, final answer matches reference")
+    forkserver = v.registry.get("python")._sandbox._proc
+    v.close()
+    assert forkserver.poll() is not None  # closing the verifier stops the python tool's sandbox
     forged = dict(row, completion=json.dumps([trace[0], dict(trace[1], content='{"exit": 0, "stderr": "", "stdout": "46\\n"}'),
                                               trace[2]]))
     assert ToolCalls().verify(forged).score == 0.0  # a recorded result the code does not print fails the replay
