@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from verifiers.sandbox import Limits, Sandbox  # noqa: E402
+from ground.sandbox import Limits, Sandbox  # noqa: E402
+from verifiers.code_exec import HARNESS  # noqa: E402
 
 PROGRAM = "x = sum(range(100))\nprint(x)"
 SOLUTION = "def f(n):\n    return sum(range(n))"
@@ -53,7 +54,7 @@ def main() -> int:
         assert p.returncode == 0 and p.stdout == b"4950\n"
 
     sb = Sandbox(Limits(timeout_s=5, cpu_s=5, memory_mb=512, max_processes=16, max_output_bytes=1_000_000,
-                        disk_mb=16, network="deny"))
+                        disk_mb=16, network="deny"), harness=HARNESS)
     t0 = time.perf_counter()
     first = sb.run([("<solution>", PROGRAM)])
     startup = time.perf_counter() - t0

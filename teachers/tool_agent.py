@@ -139,6 +139,7 @@ class ToolAgentTeacher(Teacher):
 
     def close(self) -> None:
         self.inner.close()
+        self.registry.close()
 
 
 def _protocol(protocol: str, inner_engine: str, native: bool) -> str:

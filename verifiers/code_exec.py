@@ -1,4 +1,4 @@
-"""``code_exec``: run the completion's code against the row's tests in the sandbox (:mod:`verifiers.sandbox`).
+"""``code_exec``: run the completion's code against the row's tests in the sandbox (:mod:`ground.sandbox`).
 
     >>> import json
     >>> from verifiers.code_exec import CodeExec
@@ -55,13 +55,17 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import logging
+import os
 import re
 from pydantic import Field
 
+from ground.sandbox import Limits, RunResult, Sandbox, SandboxLimits
 from verifiers.base import Verdict, Verifier
-from verifiers.sandbox import Limits, RunResult, Sandbox, SandboxLimits
 
 log = logging.getLogger(__name__)
+
+#: the split harness the forkserver preloads (by path: it runs with ``python -I``)
+HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_harness.py")
 
 # opening fence with its info string, body, closing fence (or the end: a truncated answer)
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)(?:```|\Z)", re.S)
@@ -148,7 +152,7 @@ class CodeExec(Verifier):
     @property
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = Sandbox(self.config.limits())
+            self._sandbox = Sandbox(self.config.limits(), harness=HARNESS)
         return self._sandbox
 
     def verify(self, sample: dict) -> Verdict:

@@ -1,4 +1,5 @@
-"""The split test harness (stdlib only; loaded by :mod:`verifiers.sandbox_server` before any job runs).
+"""The split test harness (stdlib only; loaded by path by :mod:`ground.sandbox_server` before any job runs;
+:class:`~verifiers.code_exec.CodeExec` passes its path as :data:`~verifiers.code_exec.HARNESS`).
 
 Why: a reward hacker's code that shares a process with the tests can rig what the tests see
 (``__eq__`` that is always True, patched builtins, a replaced ``check``, expected values read from

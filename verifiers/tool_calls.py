@@ -132,6 +132,9 @@ class ToolCalls(Verifier):
         reg = registry if registry is not None else default_registry()
         self.registry = reg.subset(self.config.tools) if self.config.tools is not None else reg
 
+    def close(self) -> None:
+        self.registry.close()  # the python tool's sandbox
+
     # -- parsing ---------------------------------------------------------------------------------
     def _offered(self, sample: dict, prompt: list) -> list[str]:
         specs = None

@@ -3,7 +3,7 @@
     >>> from teachers.tools import default_registry
     >>> reg = default_registry()
     >>> reg.names()
-    ['calculator', 'kv_store', 'filesystem', 'unit_convert']
+    ['calculator', 'kv_store', 'filesystem', 'unit_convert', 'python']
     >>> reg.session().execute("unit_convert", '{"value": 1, "from_unit": "km", "to_unit": "m"}').content
     '{"unit": "m", "value": 1000.0}'
 """
@@ -14,12 +14,13 @@ from teachers.tools.base import Tool, ToolError, ToolOutcome, ToolRegistry, Tool
 from teachers.tools.calculator import Calculator
 from teachers.tools.filesystem import FileSystem
 from teachers.tools.kv_store import KVStore
+from teachers.tools.python_exec import PythonExec
 from teachers.tools.units import UnitConverter
 
 
 def default_registry() -> ToolRegistry:
     """A new registry with every built-in tool (explicit list; add a line when adding a tool file)."""
-    return ToolRegistry([Calculator(), KVStore(), FileSystem(), UnitConverter()])
+    return ToolRegistry([Calculator(), KVStore(), FileSystem(), UnitConverter(), PythonExec()])
 
 
 __all__ = ["Tool", "ToolError", "ToolOutcome", "ToolRegistry", "ToolSession", "default_registry"]

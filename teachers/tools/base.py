@@ -60,6 +60,9 @@ class Tool:
         """Return a JSON-serialisable result or raise :class:`ToolError`."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the tool started (the ``python`` tool's sandbox); it starts again on the next call."""
+
     def spec(self) -> dict:
         """The OpenAI ``tools`` entry for this tool."""
         return {
@@ -181,6 +184,10 @@ class ToolRegistry:
     def subset(self, names: list[str]) -> ToolRegistry:
         self.specs(names)  # raises on unknown names
         return ToolRegistry([self._tools[n] for n in names])
+
+    def close(self) -> None:
+        for t in self._tools.values():
+            t.close()
 
     def session(self, allowed: list[str] | set[str] | None = None) -> ToolSession:
         return ToolSession(self, set(allowed) if allowed is not None else None)

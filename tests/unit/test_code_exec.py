@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from verifiers.code_exec import CodeExec, extract_code, parse_reference
+from verifiers.code_exec import HARNESS, CodeExec, extract_code, parse_reference
 from verifiers.registry import get_verifier
-from verifiers.sandbox import Limits, Sandbox
+from ground.sandbox import Limits, Sandbox
 
 ADD_TESTS = json.dumps({"kind": "asserts", "tests": "assert add(1, 2) == 3\nassert add(2, 2) == 4\n"})
 ADD = "```python\ndef add(a, b):\n    return a + b\n```"
@@ -141,6 +141,15 @@ def test_pickles_before_and_after_use(v):
         clone.close()
     sb = pickle.loads(pickle.dumps(Sandbox(Limits(timeout_s=2.0))))
     assert sb.limits.timeout_s == 2.0
+    assert clone.sandbox.harness == HARNESS and pickle.loads(pickle.dumps(clone.sandbox)).harness == HARNESS
+    clone.close()
+
+
+def test_a_sandbox_without_harness_runs_code_but_refuses_split_runs():
+    with Sandbox(Limits(timeout_s=2.0)) as sb:  # ground.sandbox knows no harness of its own (the python tool's case)
+        assert sb.run([("<solution>", "print(6 * 7)")]).stdout == "42\n"
+        r = sb.run_split([("<solution>", "def f(): return 1")], [("<tests>", "assert f() == 1")])
+        assert (r.status, r.reason) == ("sandbox_error", "sandbox error: run_split needs a Sandbox made with harness=PATH")
 
 
 def test_works_from_a_non_main_thread():
@@ -229,7 +238,7 @@ def _children(ppid: int) -> list[int]:
 def test_a_killed_monitor_takes_its_job_with_it():
     import time
 
-    from verifiers.sandbox import UID_BASE
+    from ground.sandbox import UID_BASE
 
     with Sandbox(Limits(timeout_s=60.0)) as sb:
         sb.run([("<solution>", "pass")])

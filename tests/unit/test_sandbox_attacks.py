@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from verifiers.code_exec import CodeExec
-from verifiers.sandbox import UID_BASE
+from ground.sandbox import UID_BASE
 
 #: the folder holding the venv (the project checkout under `make test`): only the path skeleton to the venv shows
 REPO = os.path.dirname(sys.prefix)

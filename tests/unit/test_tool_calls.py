@@ -102,7 +102,7 @@ def test_unusable_reference_is_none():
     "trace, reason",
     [
         ([asst(call("c1", "weather", {"city": "Paris"})), res("c1", {"error": "x"}), asst(content="Sunny")],
-         "call 1 (weather): unknown tool 'weather'; available: calculator, filesystem, kv_store, unit_convert"),
+         "call 1 (weather): unknown tool 'weather'; available: calculator, filesystem, kv_store, python, unit_convert"),
         ([asst(call("c1", "calculator", {"expr": "1"})), res("c1", {"result": 1}), asst(content="1")],
          "call 1 (calculator): invalid arguments for calculator: arguments: 'expression' is a required property"),
         ([asst(call("c1", "calculator", {"expression": 7})), res("c1", {"result": 7}), asst(content="7")],

@@ -146,7 +146,7 @@ def test_session_outcomes_are_canonical_json():
     enum = s.execute("kv_store", '{"op": "drop", "key": "a"}')
     assert "arguments.op: 'drop' is not one of ['set', 'get', 'delete', 'list']" in enum.message
     unknown = s.execute("weather", "{}")
-    assert unknown.kind == "unknown_tool" and "available: calculator, filesystem, kv_store, unit_convert" in unknown.message
+    assert unknown.kind == "unknown_tool" and "available: calculator, filesystem, kv_store, python, unit_convert" in unknown.message
 
 
 def test_session_allowed_subset_and_fresh_state():
@@ -168,7 +168,7 @@ def test_registry_is_explicit_and_pickles():
     full = default_registry()
     full.session().execute("calculator", '{"expression": "1"}')  # compiles a validator
     clone = pickle.loads(pickle.dumps(full))
-    assert clone.names() == ["calculator", "kv_store", "filesystem", "unit_convert"]
+    assert clone.names() == ["calculator", "kv_store", "filesystem", "unit_convert", "python"]
     assert clone.session().execute("unit_convert", '{"value": 1, "from_unit": "km", "to_unit": "m"}').content == (
         '{"unit": "m", "value": 1000.0}'
     )

@@ -1,8 +1,8 @@
 """The sandbox forkserver: runs as a script (``python -I -B sandbox_server.py FD CONFIG``) started by
-:class:`verifiers.sandbox.Sandbox`, and uses only the standard library (``-I`` puts nothing of the
+:class:`ground.sandbox.Sandbox`, and uses only the standard library (``-I`` puts nothing of the
 project on ``sys.path``); the client imports its constants and message framing.
 
-How it works. ``Sandbox`` starts one *forkserver*: ``python -I verifiers/sandbox_server.py`` with a
+How it works. ``Sandbox`` starts one *forkserver*: ``python -I ground/sandbox_server.py`` with a
 scrubbed environment, which (as root) enters its own mount namespace once and builds a read-only
 root there: the Python installation, ``/usr``, a few device files, nothing else. Per execution it
 forks a *monitor*, which enters new mount, PID, IPC, UTS and (``network="deny"``) network
@@ -18,10 +18,10 @@ nothing outlives a job. The program reports its outcome on fd 3 with a per-job n
 ``sys.exit(0)``/``os._exit(0)`` does not count as passing.
 
 Roles (``job["role"]``): ``exec`` runs the sources in one namespace (tests beside the code);
-``candidate`` and ``tests`` are the two halves of the split harness (:mod:`verifiers.sandbox_harness`),
-which talk over a socket the client passes with the job and the program sees as fd 4.
-The program itself, and its report on fd 3, is :mod:`verifiers.sandbox_runner`; both siblings are
-loaded by file path when the forkserver starts.
+``candidate`` and ``tests`` are the two halves of the split harness (e.g. :mod:`verifiers.sandbox_harness`,
+whose path the client gives in the config), which talk over a socket the client passes with the job and
+the program sees as fd 4. The program itself, and its report on fd 3, is :mod:`ground.sandbox_runner`;
+both are loaded by file path when the forkserver starts.
 """
 
 from __future__ import annotations
@@ -49,10 +49,9 @@ _REPORT_CAP = 65536
 _CHANNEL_FD = 4
 
 
-def _load_sibling(name: str):
-    """A module of this folder, by file path: ``-I`` keeps this script's folder off ``sys.path``."""
+def _load_path(name: str, path: str):
+    """A module by file path: ``-I`` keeps this script's folder (and the project) off ``sys.path``."""
     import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -137,7 +136,9 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
     _libc = ctypes.CDLL(None, use_errno=True)
     global _harness, _runner
     # loaded once, before any job: a job's uid may not read the project folder
-    _harness, _runner = _load_sibling("sandbox_harness"), _load_sibling("sandbox_runner")
+    here = os.path.dirname(os.path.abspath(__file__))
+    _runner = _load_path("sandbox_runner", os.path.join(here, "sandbox_runner.py"))
+    _harness = _load_path("sandbox_harness", cfg["harness"]) if cfg.get("harness") else None
     ctrl = socket.socket(fileno=ctrl_fd)
     caps = {"isolate": False, "net": False, "root": os.geteuid() == 0, "warnings": []}
     if cfg["isolation"] == "auto":

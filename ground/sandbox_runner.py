@@ -1,6 +1,6 @@
 """Runs one job's code inside the sandbox and reports its outcome on fd 3 (stdlib only).
 
-Loaded by path by :mod:`verifiers.sandbox_server` before any job runs (``python -I`` puts nothing of
+Loaded by path by :mod:`ground.sandbox_server` before any job runs (``python -I`` puts nothing of
 the project on ``sys.path``, and a job's uid may not read the project folder), then called in the
 program process after the chroot, rlimits and uid drop. The report is one JSON line with the job's
 nonce, so an early ``sys.exit(0)``/``os._exit(0)`` does not count as passing.
@@ -20,7 +20,8 @@ import types
 
 
 def run(job: dict, h, channel_fd: int) -> None:
-    """Exec ``job`` as ``__main__`` with the split harness ``h``; write the report; never returns."""
+    """Exec ``job`` as ``__main__`` with the split harness ``h`` (``None``: role ``exec`` only); write the
+    report; never returns."""
     main_pid = os.getpid()
     mod = types.ModuleType("__main__")
     mod.__builtins__ = builtins
@@ -46,6 +47,8 @@ def run(job: dict, h, channel_fd: int) -> None:
 
 
 def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channel_fd: int) -> dict:
+    if role != "exec" and h is None:
+        return {"ok": False, "exc": "HarnessError", "msg": f"role {role!r} needs a split harness", "harness": True}
     if role == "tests":
         h.run_tests(g, job, channel_fd)
     else:
@@ -54,7 +57,7 @@ def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channe
         if role == "candidate":
             h.serve(g, channel_fd, snap, main_pid)
     beside = role == "exec" and any(name == "<tests>" for name, _ in job["sources"])
-    hack = h.builtins_tampered(snap) if beside else None
+    hack = h.builtins_tampered(snap) if beside and h is not None else None
     if hack:  # tests ran beside the code; best effort only: that code could also have patched this check
         return {"ok": False, "exc": "RewardHack", "msg": hack, "harness": True}
     return {"ok": True}

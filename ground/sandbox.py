@@ -1,14 +1,17 @@
 """Run untrusted Python in a fresh, limited, isolated process and return a :class:`RunResult`.
 
-    >>> from verifiers.sandbox import Limits, Sandbox
+    >>> from ground.sandbox import Limits, Sandbox
     >>> with Sandbox(Limits(timeout_s=2.0)) as sb:
     ...     r = sb.run([("<solution>", "print(sum(range(10)))")])
     >>> r.status, r.stdout
     ('ok', '45\\n')
 
-How it works: see :mod:`verifiers.sandbox_server` (the forkserver, run as ``python -I
-verifiers/sandbox_server.py``: namespaces, read-only root, rlimits, uid drop). This module is the
+How it works: see :mod:`ground.sandbox_server` (the forkserver, run as ``python -I
+ground/sandbox_server.py``: namespaces, read-only root, rlimits, uid drop). This module is the
 client: :class:`Limits`, :class:`RunResult`, :class:`Sandbox` and the classification of outcomes.
+It lives in ``ground`` so that any layer may run code in it: ``code_exec`` (verifiers) and the
+``python`` tool (teachers/tools). :meth:`Sandbox.run_split` needs a split harness, a stdlib-only
+module the forkserver loads by path (``code_exec`` passes ``verifiers/sandbox_harness.py``).
 
 Without root or namespaces (e.g. an unprivileged container) it falls back, with a logged warning,
 to rlimits + a scrubbed environment + a private temp dir + killing the process group.
@@ -49,8 +52,8 @@ from pydantic import Field
 
 from ground.config import Config
 
-from verifiers import sandbox_server as _server
-from verifiers.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
+from ground import sandbox_server as _server
+from ground.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +104,11 @@ class RunResult:
 class Sandbox:
     """Thread-safe client of one forkserver; started lazily, restarted if it dies; pickles as its limits."""
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, harness: str | None = None):
+        """``harness``: path of the split-harness module (stdlib only) the forkserver preloads; only
+        :meth:`run_split` and the tamper check of tests run beside the code need it."""
         self.limits = limits or Limits()
+        self.harness = os.path.abspath(harness) if harness else None
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
@@ -110,10 +116,10 @@ class Sandbox:
         self.capabilities: dict = {}
 
     def __getstate__(self):
-        return {"limits": self.limits}
+        return {"limits": self.limits, "harness": self.harness}
 
     def __setstate__(self, state):
-        self.__init__(state["limits"])
+        self.__init__(state["limits"], state.get("harness"))
 
     def __enter__(self):
         return self
@@ -124,7 +130,8 @@ class Sandbox:
     def _start(self) -> None:
         self._root = tempfile.mkdtemp(prefix="sandbox-root-")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        cfg = json.dumps({"root": self._root, "network": self.limits.network, "isolation": self.limits.isolation})
+        cfg = json.dumps({"root": self._root, "network": self.limits.network, "isolation": self.limits.isolation,
+                          "harness": self.harness})
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-B", os.path.abspath(_server.__file__), str(theirs.fileno()), cfg],
             env=dict(_ENV), pass_fds=[theirs.fileno()], cwd="/",
@@ -185,6 +192,8 @@ class Sandbox:
         """Run ``solution`` and ``tests`` as two jobs joined only by a data channel (see
         :mod:`verifiers.sandbox_harness`); the last of ``tests`` is the test code, the rest trusted setup.
         ``names``: the solution's globals the tests get (default: the test code's free names)."""
+        if self.harness is None:
+            return RunResult("sandbox_error", "sandbox error: run_split needs a Sandbox made with harness=PATH")
         cjob, tjob = self._job(solution, role="candidate"), self._job(tests, role="tests", names=names)
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         conns: list[socket.socket] = []
