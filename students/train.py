@@ -216,6 +216,16 @@ def _copy_model(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def ready(datasets: dict) -> dict:
+    """Each dataset materialised in the object store before the trainer starts. The Ray Train workers hold
+    their CPUs for the whole fit, so a lazy map left for them to pull would wait for a CPU that never frees
+    (two 1-CPU workers on a 2-CPU node hang); a materialised dataset iterates without launching tasks."""
+    from students.traindata import ordered, plain_errors
+
+    with ordered(), plain_errors():
+        return {k: v.materialize() for k, v in datasets.items()}
+
+
 def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: str, datasets: dict,
             fault: dict | None = None) -> dict:
     """Run ``loop`` on Ray Train workers; copy the final and the best model out of the checkpoints.
@@ -232,6 +242,7 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     init_ray()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    datasets = ready(datasets)
     has_val = "val" in datasets
     ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
                                 checkpoint_score_order="min")
