@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from ground.errors import FactoryError
+from ground.errors import FactoryError, factory_error_in
 
 
 @contextlib.contextmanager
@@ -109,31 +109,16 @@ def split_rows(ds, basis, seed: int, by: Callable | None = None) -> tuple[Any, A
     return where(ds, pids=val, inside=False), where(ds, pids=val, inside=True)
 
 
-def factory_error(e: BaseException) -> FactoryError | None:
-    """The FactoryError a Ray task raised, found through Ray's wrappers (``cause``, ``__cause__``)."""
-    seen = set()
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if x is None or id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, FactoryError) and type(x).__module__ != "ray.exceptions" and "RayTaskError" not in type(x).__name__:
-            return x
-        stack += [getattr(x, "cause", None), x.__cause__, x.__context__]
-    return None
-
-
 @contextlib.contextmanager
 def plain_errors() -> Iterator[None]:
     """Re-raise a FactoryError from a dataset map as itself (its one line), not as Ray's task error."""
     try:
         yield
     except Exception as e:  # noqa: BLE001 - anything else propagates unchanged
-        fe = factory_error(e)
+        fe = factory_error_in(e)
         if fe is None or fe is e:
             raise
-        raise type(fe)(str(fe)) from None
+        raise fe.with_traceback(None) from None
 
 
 def build(ds, fn: Callable[[pa.Table], pa.Table], **kw) -> Any:
