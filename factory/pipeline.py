@@ -34,7 +34,7 @@ from ground.licensing import licenses
 from factory.store import RunStore
 from ground import fsutil
 from ground.errors import FactoryError
-from ground.record import from_table, sha
+from ground.record import sha
 from ground.source import plan_units
 from teachers.cache import RequestCache
 
@@ -221,7 +221,7 @@ def _train_and_eval(recipe: Recipe, store: RunStore, manifest: dict, timings: di
         from students.train import train_if_needed
 
         t0 = time.time()
-        manifest["train"] = train_if_needed(recipe, store, [r for t in [store.read_parts("accepted")] for r in from_table(t)])
+        manifest["train"] = train_if_needed(recipe, store)  # reads <run>/accepted/ (and rejects/) on Ray Data
         timings["train"] = round(time.time() - t0, 2)
     if recipe.eval and not skip_eval:
         from students.eval import eval_if_needed

@@ -16,3 +16,35 @@ class RecipeError(FactoryError):
 
 class MissingDependencyError(FactoryError):
     """An optional heavy dependency is missing; the message carries the exact install line."""
+
+
+_OURS = ("ground.", "teachers.", "verifiers.", "curation.", "students.", "factory.")
+
+
+def factory_error_in(exc: BaseException) -> FactoryError | None:
+    """The FactoryError behind ``exc``: itself, one in its cause chain (Ray's ``cause``, ``__cause__``,
+    ``__context__``), or, when Ray carried the worker's error as text only (a Ray Data UDF's error arrives as
+    ``UserCodeException`` with the original traceback in its message), one rebuilt from its last
+    ``<module>.<Class>: <message>`` line, provided that class is one of ours and a FactoryError."""
+    import importlib
+    import re
+
+    seen, stack = set(), [exc]
+    while stack:
+        x = stack.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, FactoryError) and type(x).__module__ != "ray.exceptions" and "RayTaskError" not in type(x).__name__:
+            return x
+        stack += [getattr(x, "cause", None), x.__cause__, x.__context__]
+    for mod, cls, msg in reversed(re.findall(r"^\s*([\w.]+)\.(\w+): ([^\n]+)$", str(exc), flags=re.M)):
+        if not mod.startswith(_OURS) and mod + "." not in _OURS:
+            continue
+        try:
+            t = getattr(importlib.import_module(mod), cls)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(t, type) and issubclass(t, FactoryError):
+            return FactoryError(msg.strip())
+    return None

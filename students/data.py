@@ -15,7 +15,6 @@ line, a template that cannot show tool calls.
 from __future__ import annotations
 
 import logging
-import random
 from typing import Any
 
 from ground.conversation import answer_turns, prompt_of, split_tools
@@ -41,10 +40,14 @@ def uses_tools(examples: list[dict]) -> bool:
 
 def check_student_template(tok: Any, examples: list[dict], student: str) -> None:
     """One-line FactoryError when tool examples meet a template that cannot carry tool calls."""
+    if uses_tools(examples):
+        refuse_tool_template(tok, student)
+
+
+def refuse_tool_template(tok: Any, student: str) -> None:
+    """One-line FactoryError when ``tok``'s chat template cannot carry tool calls."""
     from students.render import tool_template_problem
 
-    if not uses_tools(examples):
-        return
     problem = tool_template_problem(tok)
     if problem:
         raise FactoryError(f"train.chat_template: the chat template of student {student!r} cannot train tool calls "
@@ -52,40 +55,57 @@ def check_student_template(tok: Any, examples: list[dict], student: str) -> None
                            f"templates/smollm2_tools.jinja")
 
 
-def student_template(cfg: dict, examples: list[dict], resolve: Any) -> str | None:
-    """The recipe's ``train.chat_template`` text (path resolved by ``resolve``), checked on the driver
-    against ``examples`` before any worker starts; None keeps the student's own template."""
+def template_text(cfg: dict, resolve: Any) -> str | None:
+    """The recipe's ``train.chat_template`` text (path resolved by ``resolve``); None keeps the student's own."""
+    if not cfg.get("chat_template"):
+        return None
+    path = resolve(cfg["chat_template"])
+    if not path.is_file():
+        raise FactoryError(f"train.chat_template: {path} is not a file")
+    return path.read_text(encoding="utf-8")
+
+
+def check_template(cfg: dict, text: str | None, tools: bool) -> None:
+    """Refuse (one line) a student template that cannot show tool calls when the examples use tools."""
     from transformers import AutoTokenizer
 
     from ground.models import resolve_model
 
-    text = None
-    if cfg.get("chat_template"):
-        path = resolve(cfg["chat_template"])
-        if not path.is_file():
-            raise FactoryError(f"train.chat_template: {path} is not a file")
-        text = path.read_text(encoding="utf-8")
+    if not tools:
+        return
     tok = AutoTokenizer.from_pretrained(resolve_model(cfg["student"]))
     if text:
         tok.chat_template = text
-    check_student_template(tok, examples, cfg["student"])
-    return text
+    refuse_tool_template(tok, cfg["student"])
+
+
+def encode_one(tok: Any, e: dict, max_len: int, mode: str = "keep", budget: int | None = None,
+               native: bool | None = None) -> tuple[list[dict], int]:
+    """One example -> (its ``{"input_ids", "assistant_masks"}`` cut to ``max_len``, how many had no trained token left)."""
+    from students.render import encode_conversation, renders_reasoning_content
+
+    native = renders_reasoning_content(tok) if native is None else native
+    out, dropped = [], 0
+    msgs, tools = split_tools([*e["prompt"], *e["completion"]])
+    for ex in encode_conversation(tok, msgs, tools, mode, budget, native, start=len(e["prompt"])):
+        ex = {k: v[:max_len] for k, v in ex.items()}
+        if any(ex["assistant_masks"]):
+            out.append(ex)
+        else:
+            dropped += 1
+    return out, dropped
 
 
 def encode_sft(tok: Any, examples: list[dict], max_len: int, mode: str = "keep", budget: int | None = None) -> list[dict]:
     """Examples -> ``{"input_ids", "assistant_masks"}`` cut to ``max_len``; one with no trained token left is dropped."""
-    from students.render import encode_conversation, renders_reasoning_content
+    from students.render import renders_reasoning_content
 
     native = renders_reasoning_content(tok)
     out, dropped = [], 0
     for e in examples:
-        msgs, tools = split_tools([*e["prompt"], *e["completion"]])
-        for ex in encode_conversation(tok, msgs, tools, mode, budget, native, start=len(e["prompt"])):
-            ex = {k: v[:max_len] for k, v in ex.items()}
-            if any(ex["assistant_masks"]):
-                out.append(ex)
-            else:
-                dropped += 1
+        enc, d = encode_one(tok, e, max_len, mode, budget, native)
+        out += enc
+        dropped += d
     if dropped:
         log.warning("SFT: %d examples dropped: no assistant token within train.max_seq_len %d", dropped, max_len)
     return out
@@ -93,10 +113,7 @@ def encode_sft(tok: Any, examples: list[dict], max_len: int, mode: str = "keep",
 
 def split_by_prompt(rows: list[dict], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
     """Train/validation split by prompt_id, so samples of one prompt never straddle the split."""
-    pids = sorted({r["prompt_id"] for r in rows})
-    random.Random(seed).shuffle(pids)
-    n_val = int(round(len(pids) * val_fraction))
-    if len(pids) >= 2:
-        n_val = max(1, n_val) if val_fraction > 0 else 0
-    val = set(pids[:n_val])
+    from students.traindata import val_prompts
+
+    val = val_prompts(list({r["prompt_id"] for r in rows}), val_fraction, seed)
     return [r for r in rows if r["prompt_id"] not in val], [r for r in rows if r["prompt_id"] in val]

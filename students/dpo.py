@@ -1,9 +1,9 @@
 """DPO of the student on preference pairs: Ray Train ``TorchTrainer`` wrapping TRL's ``DPOTrainer``.
 
-    >>> from students.pairs import build_pairs
+    >>> from students.pairs_data import pair_dataset
     >>> from students.dpo import run_dpo
-    >>> pairs, _ = build_pairs(rows, "verifier")
-    >>> info = run_dpo(train_cfg, pairs, [], out_dir="runs/x/y/train")
+    >>> pairs, stats = pair_dataset(rows_ds, "verifier", max_per_prompt=4)     # groupby prompt_id on Ray Data
+    >>> info = run_dpo(train_cfg, {"train": pairs}, out_dir="runs/x/y/train")
 
 Pairs are TRL's conversational preference records (prompt, chosen, rejected). With LoRA the
 reference model is the same network with the adapter disabled, so no second copy is loaded (TRL's
@@ -47,6 +47,8 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     from trl import DPOConfig, DPOTrainer
 
     from students.callbacks import make_hf_callbacks
+    from students.pairs_data import decode_pairs
+    from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
@@ -57,22 +59,21 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     work, resume = started
     init = _merged_init(cfg, config["init_adapter"], work) if config.get("init_adapter") else None
     model, tok = load_student(cfg, init)
-    train_ds = datasets.Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in config["train_rows"]])
-    val_ds = (datasets.Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in config["val_rows"]])
-              if config["val_rows"] else None)
+    # pairs were built by a Ray Data groupby on prompt_id (students/pairs_data.py)
+    train_ds = datasets.Dataset.from_list(decode_pairs(shard_rows("train"), cfg["drop_system_prompt"]))
+    val_ds = datasets.Dataset.from_list(decode_pairs(shard_rows("val"), cfg["drop_system_prompt"])) if config["has_val"] else None
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
                      max_length=cfg["max_seq_len"])
     trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
                          peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
-def run_dpo(train_cfg: dict, train_pairs: list[dict], val_pairs: list[dict], out_dir: str,
-            init_adapter: str | None = None, fault: dict | None = None) -> dict:
+def run_dpo(train_cfg: dict, data: dict, out_dir: str, init_adapter: str | None = None, fault: dict | None = None) -> dict:
+    """DPO on pair datasets (``train``, optional ``val``) of :func:`students.pairs_data.pair_dataset`."""
     from students.train import run_ray
 
-    return run_ray(_dpo_loop, {"train_rows": train_pairs, "val_rows": val_pairs, "init_adapter": init_adapter},
-                   train_cfg, out_dir, "dpo", has_val=bool(val_pairs), fault=fault)
+    return run_ray(_dpo_loop, {"init_adapter": init_adapter}, train_cfg, out_dir, "dpo", datasets=data, fault=fault)
 
 
 class DPOOptions(Config):
@@ -94,24 +95,25 @@ class DPO(TrainMethod):
     description = "preference pairs (verifier pass vs fail, constitutional revision vs initial)"
     uses_rejects = True
 
-    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
-        from students.pairs import build_pairs
+    def split(self, job: TrainJob):
+        from students.pairs_data import pair_dataset
 
-        pairs, self.pair_stats = build_pairs(job.rows, job.options["pairs"], job.options["max_pairs_per_prompt"])
-        return job.split(pairs)
+        self.pairs, self.pair_stats = pair_dataset(job.rows, job.options["pairs"], job.options["max_pairs_per_prompt"])
+        if self.pairs is None:
+            return job.rows.limit(0), job.rows.limit(0)
+        return job.split(self.pairs)
 
-    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
-        if not train and not val:
+    def run(self, job: TrainJob, train, val) -> dict:
+        if not self.pair_stats["pairs"]:
             return {"status": "skipped", "reason": f"no preference pairs ({self.pair_stats})"}
         init = None
         if job.options["sft_first"]:
-            from students.data import sft_examples, student_template
             from students.sft import run_sft
+            from students.sft_data import sft_datasets
 
-            str_, sva = job.split(job.accepted)
-            job.cfg["chat_template_text"] = student_template(job.cfg, sft_examples(job.accepted), job.recipe.path)
-            init = run_sft(job.cfg, job.fix(sft_examples(str_)), job.fix(sft_examples(sva)),
-                           str(Path(job.out_dir) / "sft"))["adapter_dir"]
-        info = run_dpo(job.cfg, job.fix(train), job.fix(val), job.out_dir, init_adapter=init, fault=job.fault)
+            sft_data, _ = sft_datasets(job.cfg, *job.split(job.accepted), job.recipe.path, job.drop_system)
+            init = run_sft(job.cfg, sft_data, str(Path(job.out_dir) / "sft"))["adapter_dir"]
+        data = {"train": train, **({"val": val} if val.count() else {})}
+        info = run_dpo(job.cfg, data, job.out_dir, init_adapter=init, fault=job.fault)
         info["pairs"] = self.pair_stats
         return info

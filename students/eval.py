@@ -4,6 +4,9 @@
     >>> table = evaluate(recipe, adapter_dir="runs/gsm8k_demo/<run_id>/train/adapter")
     >>> table["student"]["accuracy"]
 
+Every model is scored in a Ray task, not in the driver (:func:`evaluate`): the task builds the prompts,
+generates, verifies and writes its samples; the driver collects the score table.
+
 Held-out prompts come from ``eval.source`` (e.g. GSM8K test items: never in the training data).
 Greedy decoding, the recipe's prompt template, and the recipe's verifiers: a row counts as
 correct when every verifier accepts it. Results go to ``<run_dir>/eval/`` and the manifest.
@@ -188,44 +191,84 @@ def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[s
     return targets
 
 
-def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, regression: bool = True) -> dict:
+def _score(gen: GenerateStep, rows: list[dict], sampling: dict, verifiers: list) -> dict:
+    res = _summarise(_verify(_generate(gen, rows, sampling), verifiers))
+    res["system_prompt"] = system_prompt_used(res["rows"])
+    if prompts_have_tools(res["rows"]):  # the tool-use column: AST accuracy of the calls, per category
+        res["tool_ast"] = score_tool_calls(res["rows"])
+    return res
+
+
+def score_target(recipe, target: tuple, in_table: bool, regression: bool, samples_uri: str | None = None) -> dict:
+    """One model's scores, run in a Ray task (:func:`evaluate`): it builds the held-out (and regression) rows,
+    generates and verifies them, and writes its samples to ``samples_uri`` (``<label>.parquet``,
+    ``regression_<label>.parquet``) when given, else returns them. Returns ``{"table", "regression",
+    "samples", "pid"}``: the scores are what the driver collects."""
+    import os
+
+    label, engine, model, opts = target
+    out: dict = {"table": None, "regression": None, "samples": {}, "pid": os.getpid()}
+    gen = _open(recipe, engine, model, opts)
+    try:
+        if in_table:
+            rows = prompt_variants(recipe, _eval_rows(recipe))[label]
+            log.info("eval: scoring %s (%s %s) on %d held-out prompts (system prompt: %s)", label, engine, model,
+                     len(rows), system_prompt_used(rows))
+            out["table"] = _score(gen, rows, recipe.eval.sampling.model_dump(), recipe.verifiers)
+            out["samples"][label] = out["table"].pop("rows")
+        if regression:
+            reg = recipe.eval.regression
+            rows = _regression_rows(recipe)
+            log.info("eval: regression set, scoring %s on %d general prompts", label, len(rows))
+            out["regression"] = _score(gen, rows, (reg.sampling or recipe.eval.sampling).model_dump(), reg.verifiers)
+            out["samples"][f"regression_{label}"] = out["regression"].pop("rows")
+    finally:
+        gen.close()
+    if samples_uri is not None:
+        from ground import fsutil
+        from ground.record import to_table
+
+        fs, path = fsutil.filesystem(samples_uri)
+        for name, rows in out.pop("samples").items():
+            fsutil.write_parquet_atomic(fs, fsutil.join(path, f"{name}.parquet"), to_table(rows))
+    return out
+
+
+def _gpus(recipe, label: str) -> float:
+    if label == "teacher":
+        return float(recipe.teacher.num_gpus or 0)  # an API teacher asks for none
+    return 1.0 if recipe.train is not None and recipe.train.use_gpu else 0.0
+
+
+def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, regression: bool = True,
+             samples_uri: str | None = None) -> dict:
     """Score ``models`` (default ``eval.models``) on the held-out set, plus the regression set when configured.
 
-    Returns ``{"table": {model: {n, correct, accuracy, per_category, system_prompt}}, "samples": {...},
-    "regression": block or None}``; ``samples`` keys are the table's models and ``regression_<model>``."""
+    Each model is scored in its own Ray task (:func:`score_target`; one CPU, the model's GPUs; the trained
+    student's on this node, where its adapter is), all at once as resources allow; the driver collects the
+    scores. Returns ``{"table": {model: {n, correct, accuracy, per_category, system_prompt}}, "samples": {...},
+    "regression": block or None, "workers": {model: pid}}``; ``samples`` keys are the table's models and
+    ``regression_<model>`` ({} when ``samples_uri`` is given: the tasks wrote them there)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from ground.raycluster import init_ray
+
+    init_ray()
     reg = recipe.eval.regression if regression else None
-    variants = prompt_variants(recipe, _eval_rows(recipe))
-    reg_rows = _regression_rows(recipe) if reg is not None else []
-    reg_sampling = (reg.sampling or recipe.eval.sampling).model_dump() if reg is not None else None
-    wanted = list(models or recipe.eval.models)
-    if reg is not None:  # the regression check needs base and student even when the table leaves one out
-        wanted += [m for m in ("base", "student") if m not in wanted]
-    table, samples, reg_scores = {}, {}, {}
-    for label, engine, model, o in _targets(recipe, adapter_dir, wanted):
-        rows = variants[label]
-        in_table = label in (models or recipe.eval.models)
-        gen = _open(recipe, engine, model, o)
-        try:
-            if in_table:
-                log.info("eval: scoring %s (%s %s) on %d held-out prompts (system prompt: %s)", label, engine, model,
-                         len(rows), system_prompt_used(rows))
-                out = _generate(gen, rows, recipe.eval.sampling.model_dump())
-                res = _summarise(_verify(out, recipe.verifiers))
-                res["system_prompt"] = system_prompt_used(out)
-                if prompts_have_tools(out):  # the tool-use column: AST accuracy of the calls, per category
-                    res["tool_ast"] = score_tool_calls(res["rows"])
-                samples[label] = res.pop("rows")
-                table[label] = res
-            if reg is not None and label in ("base", "student"):
-                log.info("eval: regression set, scoring %s on %d general prompts", label, len(reg_rows))
-                out = _generate(gen, reg_rows, reg_sampling)
-                res = _summarise(_verify(out, reg.verifiers))
-                res["system_prompt"] = system_prompt_used(out)
-                samples[f"regression_{label}"] = res.pop("rows")
-                reg_scores[label] = res
-        finally:
-            gen.close()
-    return {"table": table, "samples": samples, "regression": regression_block(recipe, reg_scores) if reg is not None else None}
+    in_table = list(models or recipe.eval.models)
+    wanted = in_table + ([m for m in ("base", "student") if m not in in_table] if reg is not None else [])
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    task = ray.remote(score_target)
+    refs = {t[0]: task.options(num_cpus=1, num_gpus=_gpus(recipe, t[0]), scheduling_strategy=here if t[0] == "student" else "DEFAULT")
+            .remote(recipe, t, t[0] in in_table, reg is not None and t[0] in ("base", "student"), samples_uri)
+            for t in _targets(recipe, adapter_dir, wanted)}
+    done = dict(zip(refs, ray.get(list(refs.values()))))
+    table = {k: v["table"] for k, v in done.items() if v["table"] is not None}
+    reg_scores = {k: v["regression"] for k, v in done.items() if v["regression"] is not None}
+    samples = {name: rows for v in done.values() for name, rows in v.get("samples", {}).items()}
+    return {"table": table, "samples": samples, "workers": {k: v["pid"] for k, v in done.items()},
+            "regression": regression_block(recipe, reg_scores) if reg is not None else None}
 
 
 def regression_block(recipe, scores: dict[str, dict]) -> dict:
@@ -250,7 +293,9 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     if done:
         return done
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
-    res = evaluate(recipe, adapter)
+    from ground import fsutil
+
+    res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"))  # the tasks write eval/<model>.parquet
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe)}
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
@@ -258,11 +303,6 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         info["regression"] = res["regression"]
         if res["regression"]["delta"] is not None:
             info.setdefault("delta_vs_base", {})["regression"] = res["regression"]["delta"]
-    from ground import fsutil
-    from ground.record import to_table
-
-    for label, rows in res["samples"].items():
-        fsutil.write_parquet_atomic(store.fs, store.p("eval", f"{label}.parquet"), to_table(rows))
     store.write_json("eval/DONE", info)
     return info
 

@@ -2,7 +2,7 @@
 
     >>> from students.kd import kd_examples, run_kd
     >>> ex = kd_examples(accepted_rows)          # rows from a recipe with teacher.sampling.top_logprobs: 5
-    >>> info = run_kd(train_cfg, ex, [], out_dir="runs/x/y/train")
+    >>> info = run_kd(train_cfg, kd_datasets(train_cfg, train_rows_ds, val_rows_ds), out_dir="runs/x/y/train")
 
 The loss per completion token is ``alpha * T^2 * KL(teacher top-k + tail || student) + (1 - alpha) *
 CE(sampled token)`` (Hinton et al. 2015; the T^2 keeps gradient scale independent of T). Teacher
@@ -35,10 +35,11 @@ log = logging.getLogger(__name__)
 
 
 def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, student: str = "student",
-                where: str = "this run") -> list[dict]:
+                where: str = "this run", token_map=None) -> list[dict]:
     """Rows -> {prompt (messages), completion (text), topk}; a row without raw top-k is an error.
 
-    ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`."""
+    ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`
+    (``token_map``: a zero-argument callable returning a cached one)."""
     from students.kd_labels import TokenMap, check_raw
 
     check_raw(rows, where)
@@ -53,7 +54,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
         if any(step and not isinstance(step[0][0], int) for step in topk):
             if student_tok is None:
                 raise FactoryError(f"method kd: row {r['id']} holds token strings; mapping them needs the student tokenizer")
-            tmap = tmap or TokenMap(student_tok, student)
+            tmap = tmap or (token_map() if token_map else TokenMap(student_tok, student))
             topk = tmap.to_ids(topk, r["id"])
         msgs = [m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")]
         out.append({"prompt": msgs, "completion": join_reasoning(r.get("reasoning"), r["completion"]), "topk": topk,
@@ -138,6 +139,7 @@ def _kd_loop(config: dict[str, Any]) -> None:
     from transformers import Trainer, TrainingArguments
 
     from students.callbacks import make_hf_callbacks
+    from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
@@ -149,12 +151,9 @@ def _kd_loop(config: dict[str, Any]) -> None:
     model, tok = load_student(cfg)
     if peft_config(cfg) is not None:
         model = get_peft_model(model, peft_config(cfg))
-    enc = [encode(e, tok, cfg["max_seq_len"]) for e in config["train_rows"]]
-    train_ds = [f for f, _ in enc]
-    misaligned = sum(m for _, m in enc)
-    val_ds = [encode(e, tok, cfg["max_seq_len"])[0] for e in config["val_rows"]] or None
-    if misaligned:
-        log.warning("kd: %d/%d rows re-tokenise to a different length than their stored top-k", misaligned, len(enc))
+    # token ids, labels and per-position top-k were built by a Ray Data map (students/kd_data.py)
+    train_ds = shard_rows("train", ("topk",))
+    val_ds = shard_rows("val", ("topk",)) if config["has_val"] else None
 
     class KDTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -169,14 +168,14 @@ def _kd_loop(config: dict[str, Any]) -> None:
     args = TrainingArguments(**hf_args(cfg, work, val_ds is not None), remove_unused_columns=False, label_names=["labels"])
     trainer = KDTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                         data_collator=lambda b: collate(b, tok.pad_token_id), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
-def run_kd(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_dir: str, fault: dict | None = None) -> dict:
+def run_kd(train_cfg: dict, data: dict, out_dir: str, fault: dict | None = None) -> dict:
+    """KD on the encoded datasets of :func:`students.kd_data.kd_datasets` (``train``, optional ``val``)."""
     from students.train import run_ray
 
-    return run_ray(_kd_loop, {"train_rows": train_rows, "val_rows": val_rows}, train_cfg, out_dir, "kd",
-                   has_val=bool(val_rows), fault=fault)
+    return run_ray(_kd_loop, {}, train_cfg, out_dir, "kd", datasets=data, fault=fault)
 
 
 class KDOptions(Config):
@@ -193,11 +192,9 @@ class KD(TrainMethod):
     Options = KDOptions
     description = "soft labels from the stored teacher top-k logprobs"
 
-    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
-        from students.train import _driver_tokenizer
+    def run(self, job: TrainJob, train, val) -> dict:
+        from students.kd_data import kd_datasets
 
-        cfg = job.cfg
         # API logprobs are refused unless raw-equivalent, and token strings map to student ids only when the tokenizers match
-        kw = dict(drop_system=cfg["drop_system_prompt"], student_tok=_driver_tokenizer(cfg["student"]), student=cfg["student"],
-                  where=f"the run at {Path(job.out_dir).parent}")
-        return run_kd(cfg, kd_examples(train, **kw), kd_examples(val, **kw), job.out_dir, fault=job.fault)
+        data = kd_datasets(job.cfg, train, val, where=f"the run at {Path(job.out_dir).parent}")
+        return run_kd(job.cfg, data, job.out_dir, fault=job.fault)

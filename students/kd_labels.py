@@ -48,13 +48,21 @@ def is_raw(meta: dict) -> bool:
 
 def check_raw(rows: list[dict], where: str = "this run") -> None:
     """One-line FactoryError naming the rows whose stored top-k are (or may be) warped by sampling."""
-    bad = [r for r in rows if r.get("teacher_topk") and not is_raw(meta_of(r))]
-    if not bad:
-        return
-    m, r = meta_of(bad[0]), bad[0]
-    ids = ", ".join(x["id"] for x in bad[:3]) + (", ..." if len(bad) > 3 else "")
-    raise FactoryError(
-        f"method kd: {len(bad)} row(s) of {where} ({ids}) hold top-k logprobs from teacher {r.get('teacher')!r} "
+    bad = [r for r in rows if is_warped(r)]
+    if bad:
+        raise warped_error(bad[:3], len(bad), where)
+
+
+def is_warped(row: dict) -> bool:
+    return bool(row.get("teacher_topk")) and not is_raw(meta_of(row))
+
+
+def warped_error(first: list[dict], n: int, where: str) -> FactoryError:
+    """The error for ``n`` warped rows, ``first`` (up to 3 of them) named."""
+    m, r = meta_of(first[0]), first[0]
+    ids = ", ".join(x["id"] for x in first[:3]) + (", ..." if n > 3 else "")
+    return FactoryError(
+        f"method kd: {n} row(s) of {where} ({ids}) hold top-k logprobs from teacher {r.get('teacher')!r} "
         f"({m.get('source')}) sampled at temperature {m.get('temperature')}, top_p {m.get('top_p')}, which may be "
         f"warped, not the teacher's distribution; re-generate with an hf_local/vllm teacher (raw logprobs) or "
         f"with the API teacher at temperature 1.0 and top_p 1.0")

@@ -15,8 +15,8 @@ points in the group ``distill_factory.train_methods`` (docs/extending.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from ground.config import Config
 from ground.plugins import Registry
@@ -31,27 +31,32 @@ METHODS = Registry("train_methods", {
 
 @dataclass
 class TrainJob:
-    """What a method trains on: the recipe, ``train`` as a dict, the run's rows (accepted, plus rejects
-    when the method says ``uses_rejects``), where to write, and the test-only fault injector."""
+    """What a method trains on: the recipe, ``train`` as a dict, the run's rows as a Ray Dataset (accepted,
+    plus rejects when the method says ``uses_rejects``; see students/traindata.py), where to write, and the
+    test-only fault injector."""
 
     recipe: Any
     cfg: dict
-    rows: list[dict]
+    rows: Any
     out_dir: str
     fault: dict | None = None
-    fix: Callable[[list[dict]], list[dict]] = field(default=lambda x: x)
 
     @property
-    def accepted(self) -> list[dict]:
-        return [r for r in self.rows if r["status"] == "accepted"]
+    def drop_system(self) -> bool:
+        return bool(self.cfg["drop_system_prompt"])
 
-    def split(self, rows: list[dict], basis: list[dict] | None = None) -> tuple[list[dict], list[dict]]:
-        """Train/validation split by prompt_id: 10% validation once ``basis`` (default ``rows``) has 10
-        prompts, else none."""
-        from students.data import split_by_prompt
+    @property
+    def accepted(self) -> Any:
+        from students.traindata import where
 
-        frac = 0.1 if len({r["prompt_id"] for r in (rows if basis is None else basis)}) >= 10 else 0.0
-        return split_by_prompt(rows, frac, self.cfg["seed"])
+        return where(self.rows, status="accepted")
+
+    def split(self, rows: Any, basis: Any | None = None) -> tuple[Any, Any]:
+        """Train/validation Datasets split by prompt_id: 10% validation once ``basis`` (default ``rows``) has
+        10 prompts, else none (:func:`students.traindata.split_rows`)."""
+        from students.traindata import split_rows
+
+        return split_rows(rows, rows if basis is None else basis, self.cfg["seed"])
 
     @property
     def options(self) -> dict:
@@ -74,11 +79,11 @@ class TrainMethod:
     #: ``train.packing`` is allowed with this method
     supports_packing: ClassVar[bool] = False
 
-    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
-        """(train, validation) items for :meth:`run`; the default splits the accepted rows by prompt."""
+    def split(self, job: TrainJob) -> tuple[Any, Any]:
+        """(train, validation) Datasets for :meth:`run`; the default splits the accepted rows by prompt."""
         return job.split(job.accepted)
 
-    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:  # pragma: no cover - abstract
+    def run(self, job: TrainJob, train: Any, val: Any) -> dict:  # pragma: no cover - abstract
         """Train; return the info dict of :func:`students.train.run_ray` (``adapter_dir``, ``metrics``, ...),
         or ``{"status": "skipped", "reason": ...}`` when there is nothing to train on."""
         raise NotImplementedError

@@ -3,7 +3,7 @@ minimises the per-token reverse KL (Agarwal et al. 2024 "GKD"; Gu et al. 2024 "M
 Machines 2025 "On-Policy Distillation").
 
     >>> from students.onpolicy import run_onpolicy
-    >>> info = run_onpolicy(train_cfg, prompts, [], {"engine": "hf_local", "model": "smollm2-135m-instruct"},
+    >>> info = run_onpolicy(train_cfg, {"train": prompt_dataset(rows_ds)}, {"engine": "hf_local", "model": "smollm2-135m-instruct"},
     ...                     out_dir="runs/x/y/train")
 
 Per step: ``batch_size`` prompts x ``samples_per_prompt`` completions sampled from the current
@@ -31,6 +31,7 @@ import random
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
 from pydantic import Field, model_validator
 
 from ground.config import Config
@@ -52,6 +53,39 @@ def prompts_of(rows: list[dict]) -> list[dict]:
         seen.add(r["prompt_id"])
         msgs = [m for m in json.loads(r["messages"]) if m.get("role") != "assistant"]
         out.append({"prompt": msgs, "teacher_prompt": msgs, "prompt_id": r["prompt_id"]})
+    return out
+
+
+_PROMPT = pa.schema([("prompt_id", pa.string()), ("messages", pa.string())])
+
+
+def _prompt_of_group(group: pa.Table) -> pa.Table:
+    from ground.record import from_table
+
+    recs = prompts_of(from_table(group))
+    return pa.Table.from_pylist([{"prompt_id": r["prompt_id"], "messages": json.dumps(r["prompt"], ensure_ascii=False)}
+                                 for r in recs], schema=_PROMPT)
+
+
+def prompt_dataset(rows) -> Any:
+    """:func:`prompts_of` as a Ray Data ``groupby("prompt_id").map_groups``, sorted by prompt_id, materialised."""
+    from students.traindata import ordered, plain_errors
+
+    if not rows.count():
+        return None
+    with ordered(), plain_errors():
+        return rows.groupby("prompt_id").map_groups(_prompt_of_group, batch_format="pyarrow").sort("prompt_id").materialize()
+
+
+def _read_prompts(name: str, drop_system: bool) -> list[dict]:
+    """Worker side: this worker's prompt records (student prompt without system messages when asked)."""
+    from students.traindata import shard_rows
+
+    out = []
+    for r in shard_rows(name, ("messages",)):
+        msgs = r["messages"]
+        student = [m for m in msgs if m.get("role") != "system"] if drop_system else msgs
+        out.append({"prompt": student, "teacher_prompt": msgs, "prompt_id": r["prompt_id"]})
     return out
 
 
@@ -233,7 +267,8 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     work, resume = started
     device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
     model, tok, scorer = _load(cfg, spec, device)
-    prompts, val, bs = config["train_rows"], config["val_rows"], cfg["batch_size"]
+    prompts, bs = _read_prompts("train", cfg["drop_system_prompt"]), cfg["batch_size"]
+    val = _read_prompts("val", cfg["drop_system_prompt"]) if config["has_val"] else []
     per_epoch, total, every = _schedule(cfg, len(prompts))
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
@@ -281,15 +316,14 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     scorer.close()
 
 
-def run_onpolicy(train_cfg: dict, train_prompts: list[dict], val_prompts: list[dict], teacher: dict, out_dir: str,
-                 fault: dict | None = None) -> dict:
-    """``train_prompts``: {prompt, teacher_prompt} records (:func:`prompts_of`); ``teacher``: :func:`teacher_spec`."""
+def run_onpolicy(train_cfg: dict, data: dict, teacher: dict, out_dir: str, fault: dict | None = None) -> dict:
+    """``data``: prompt Datasets (``train``, optional ``val``) of :func:`prompt_dataset`; ``teacher``: :func:`teacher_spec`."""
     from students.train import run_ray
 
-    if not train_prompts:
+    if data.get("train") is None or not data["train"].count():
         raise FactoryError("on-policy distillation needs prompts; the run has none")
-    return run_ray(_onpolicy_loop, {"train_rows": train_prompts, "val_rows": val_prompts, "teacher": teacher},
-                   train_cfg, out_dir, "onpolicy", has_val=bool(val_prompts), fault=fault)
+    return run_ray(_onpolicy_loop, {"teacher": teacher}, train_cfg, out_dir, "onpolicy",
+                   datasets={k: v for k, v in data.items() if v is not None and v.count()}, fault=fault)
 
 
 class OnPolicyOptions(Config):
@@ -333,9 +367,11 @@ class OnPolicy(TrainMethod):
     uses_rejects = True
     needs_accepted = False
 
-    def split(self, job: TrainJob) -> tuple[list[dict], list[dict]]:
-        return job.split([r for r in job.rows if r.get("reject_stage") != "source"], basis=job.accepted)
+    def split(self, job: TrainJob):
+        from students.traindata import where
 
-    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
-        return run_onpolicy(job.cfg, job.fix(prompts_of(train)), job.fix(prompts_of(val)), teacher_spec(job.recipe),
+        return job.split(where(job.rows, not_stage="source"), basis=job.accepted)
+
+    def run(self, job: TrainJob, train, val) -> dict:
+        return run_onpolicy(job.cfg, {"train": prompt_dataset(train), "val": prompt_dataset(val)}, teacher_spec(job.recipe),
                             job.out_dir, fault=job.fault)

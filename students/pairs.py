@@ -10,13 +10,15 @@ Two sources, both in TRL's conversational preference format:
 - ``verifier``: for one ``prompt_id``, a sample every verifier accepted (``chosen``) against a sample
   a verifier rejected with a real score (``rejected``). Unverifiable rejects (score None), rows
   rejected before verification (source, generate) and dedup rejects are not preference signal and
-  are skipped. Pairs are formed in sample-index order, cycling through the shorter side, up to
+  are skipped. Pairs are formed in sample-index order (then id), cycling through the shorter side, up to
   ``max_per_prompt``; identical texts never pair.
 - ``constitution``: a row whose ``constitution`` verdict carries ``details`` {initial, revised}
   gives chosen = revised, rejected = initial (:func:`verifiers.constitution.dpo_example`, which keeps
   only revisions that reduced the violated principles).
 
 ``stats`` counts pairs per source and the prompts that had passes but no fails (or the reverse).
+Both sources work on one prompt_id's rows at a time (:func:`verifier_group`, :func:`constitution_group`):
+training builds its pairs with a Ray Data ``groupby("prompt_id").map_groups`` (students/pairs_data.py).
 """
 
 from __future__ import annotations
@@ -51,43 +53,64 @@ def _is_verifier_fail(row: dict) -> bool:
             and bool((row.get("completion") or "").strip()))
 
 
-def verifier_pairs(rows: list[dict], max_per_prompt: int = 4) -> tuple[list[dict], dict]:
-    by_pid: dict[str, tuple[list[dict], list[dict]]] = {}
+def _by_sample(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (r.get("sample_index") or 0, r["id"]))
+
+
+def verifier_group(pid: str, rows: list[dict], max_per_prompt: int = 4) -> tuple[list[dict], str | None]:
+    """The verifier pairs of one prompt_id's rows, and the stat it counts toward when it has none
+    (``prompts_only_pass`` / ``prompts_only_fail``; None when it had neither passes nor fails)."""
+    good = _by_sample([r for r in rows if r.get("status") == ACCEPTED and (r.get("completion") or "").strip()])
+    bad = _by_sample([r for r in rows if _is_verifier_fail(r)])
+    if not good or not bad:
+        return [], ("prompts_only_pass" if good else "prompts_only_fail") if good or bad else None
+    pairs: list[dict] = []
+    seen: set = set()
+    for i in range(max(len(good), len(bad))):
+        g, b = good[i % len(good)], bad[i % len(bad)]
+        if len(pairs) >= max_per_prompt or (g["id"], b["id"]) in seen:
+            break
+        seen.add((g["id"], b["id"]))
+        if _text(g).strip() == _text(b).strip():
+            continue
+        pairs.append({"prompt": _prompt(g), "chosen": _turns(g), "rejected": _turns(b), "prompt_id": pid,
+                      "pair_source": "verifier"})
+    return pairs, None
+
+
+def constitution_group(rows: list[dict], name: str = "constitution") -> list[dict]:
+    """The constitutional (revised, initial) pairs of one prompt_id's rows, in sample order."""
+    from verifiers.constitution import dpo_example
+
+    out = []
+    for r in _by_sample(rows):
+        ex = dpo_example(r, name)
+        if ex is not None:
+            out.append({**ex, "prompt_id": r["prompt_id"], "pair_source": "constitution"})
+    return out
+
+
+def _groups(rows: list[dict]) -> dict[str, list[dict]]:
+    by_pid: dict[str, list[dict]] = {}
     for r in rows:
-        if r.get("status") == ACCEPTED and (r.get("completion") or "").strip():
-            by_pid.setdefault(r["prompt_id"], ([], []))[0].append(r)
-        elif _is_verifier_fail(r):
-            by_pid.setdefault(r["prompt_id"], ([], []))[1].append(r)
+        by_pid.setdefault(r["prompt_id"], []).append(r)
+    return by_pid
+
+
+def verifier_pairs(rows: list[dict], max_per_prompt: int = 4) -> tuple[list[dict], dict]:
     pairs: list[dict] = []
     stats = {"verifier_pairs": 0, "prompts_only_pass": 0, "prompts_only_fail": 0}
-    for pid in sorted(by_pid):
-        good, bad = (sorted(x, key=lambda r: r["sample_index"]) for x in by_pid[pid])
-        if not good or not bad:
-            stats["prompts_only_pass" if good else "prompts_only_fail"] += 1
-            continue
-        made, seen = 0, set()
-        for i in range(max(len(good), len(bad))):
-            g, b = good[i % len(good)], bad[i % len(bad)]
-            if made >= max_per_prompt or (g["id"], b["id"]) in seen:
-                break
-            seen.add((g["id"], b["id"]))
-            if _text(g).strip() == _text(b).strip():
-                continue
-            pairs.append({"prompt": _prompt(g), "chosen": _turns(g), "rejected": _turns(b), "prompt_id": pid,
-                          "pair_source": "verifier"})
-            made += 1
+    for pid, group in sorted(_groups(rows).items()):
+        p, stat = verifier_group(pid, group, max_per_prompt)
+        pairs += p
+        if stat:
+            stats[stat] += 1
     stats["verifier_pairs"] = len(pairs)
     return pairs, stats
 
 
 def constitution_pairs(rows: list[dict], name: str = "constitution") -> tuple[list[dict], dict]:
-    from verifiers.constitution import dpo_example
-
-    pairs = []
-    for r in sorted(rows, key=lambda r: (r["prompt_id"], r.get("sample_index") or 0)):
-        ex = dpo_example(r, name)
-        if ex is not None:
-            pairs.append({**ex, "prompt_id": r["prompt_id"], "pair_source": "constitution"})
+    pairs = [p for _, group in sorted(_groups(rows).items()) for p in constitution_group(group, name)]
     return pairs, {"constitution_pairs": len(pairs)}
 
 

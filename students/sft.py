@@ -1,7 +1,8 @@
 """SFT of the student on accepted rows: Ray Train ``TorchTrainer`` wrapping TRL's ``SFTTrainer``.
 
     >>> from students.sft import run_sft
-    >>> info = run_sft(train_cfg, train_examples, val_examples, out_dir="runs/x/y/train")
+    >>> data, counts = sft_datasets(train_cfg, train_rows_ds, val_rows_ds, recipe.path, drop_system=False)
+    >>> info = run_sft(train_cfg, data, out_dir="runs/x/y/train")
     >>> info["adapter_dir"], info.get("best")      # final LoRA adapter; best by validation loss
 
 ``SFT`` is the ``train.method: sft`` plug-in (:mod:`students.method`).
@@ -32,7 +33,7 @@ def _sft_loop(config: dict[str, Any]) -> None:
     from trl import SFTConfig, SFTTrainer
 
     from students.callbacks import make_hf_callbacks
-    from students.data import encode_sft
+    from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
     cfg = config["train"]
@@ -43,23 +44,21 @@ def _sft_loop(config: dict[str, Any]) -> None:
     model, tok = load_student(cfg, config.get("init_model"))
     if cfg.get("chat_template_text"):
         tok.chat_template = cfg["chat_template_text"]  # saved with the adapter: inference renders as training did
-    enc = [encode_sft(tok, config[k], cfg["max_seq_len"], cfg.get("reasoning", "keep"), cfg.get("reasoning_budget"))
-           for k in ("train_rows", "val_rows")]
-    train_ds = datasets.Dataset.from_list(enc[0])
-    val_ds = datasets.Dataset.from_list(enc[1]) if enc[1] else None
+    # examples were rendered and masked by a Ray Data map (students/sft_data.py); this worker reads them
+    train_ds = datasets.Dataset.from_list(shard_rows("train"))
+    val_ds = datasets.Dataset.from_list(shard_rows("val")) if config["has_val"] else None
     args = SFTConfig(**hf_args(cfg, work, val_ds is not None), max_length=cfg["max_seq_len"], completion_only_loss=True,
                      packing=bool(cfg.get("packing")))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
                          peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
-    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume)
+    fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
-def run_sft(train_cfg: dict, train_rows: list[dict], val_rows: list[dict], out_dir: str, fault: dict | None = None) -> dict:
-    """SFT on TRL conversational prompt-completion examples (:func:`students.data.sft_examples`)."""
+def run_sft(train_cfg: dict, data: dict, out_dir: str, fault: dict | None = None) -> dict:
+    """SFT on the encoded example datasets of :func:`students.sft_data.sft_datasets` (``train``, optional ``val``)."""
     from students.train import run_ray
 
-    return run_ray(_sft_loop, {"train_rows": train_rows, "val_rows": val_rows}, train_cfg, out_dir, "sft",
-                   has_val=bool(val_rows), fault=fault)
+    return run_ray(_sft_loop, {}, train_cfg, out_dir, "sft", datasets=data, fault=fault)
 
 
 class SFT(TrainMethod):
@@ -69,11 +68,8 @@ class SFT(TrainMethod):
     description = "accepted rows as prompt-completion examples"
     supports_packing = True
 
-    def run(self, job: TrainJob, train: list[dict], val: list[dict]) -> dict:
-        from students.data import sft_examples, student_template
-        from students.train import drop_overlong
+    def run(self, job: TrainJob, train, val) -> dict:
+        from students.sft_data import sft_datasets
 
-        cfg = job.cfg
-        tr, va = job.fix(sft_examples(train)), job.fix(sft_examples(val))
-        cfg["chat_template_text"] = student_template(cfg, tr + va, job.recipe.path)  # tool traces need a template that shows calls
-        return run_sft(cfg, drop_overlong(cfg, tr), drop_overlong(cfg, va, "validation", required=False), job.out_dir, fault=job.fault)
+        data, _ = sft_datasets(job.cfg, train, val, job.recipe.path, job.drop_system)
+        return run_sft(job.cfg, data, job.out_dir, fault=job.fault)

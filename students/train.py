@@ -1,7 +1,7 @@
 """The train stage: the ``train.method`` plug-in by name (:mod:`students.method`) and the Ray Train harness every method shares.
 
     >>> from students.train import train_if_needed
-    >>> info = train_if_needed(recipe, store, accepted_rows)      # the pipeline's train stage
+    >>> info = train_if_needed(recipe, store)      # the pipeline's train stage: reads <run>/accepted/ on Ray Data
     >>> info["adapter_dir"], info.get("best")
 
 Every method runs as a Ray Train ``TorchTrainer`` whose workers report checkpoints (each epoch, or
@@ -179,14 +179,17 @@ def report_final_again(ckpt: Path) -> bool:
     return True
 
 
-def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None) -> None:
-    """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint."""
+def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None, examples: int | None = None) -> None:
+    """Train (resuming when a checkpoint exists), then report the final model as the last checkpoint
+    (``examples``: how many training examples this worker read from its dataset shard, in the metrics)."""
     from transformers import PrinterCallback
 
     # with tqdm off, transformers prints every metrics dict; ReportCheckpoints already logs each step's line
     trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     metrics = latest_metrics(trainer.state.log_history, trainer.state.global_step)
+    if examples is not None:
+        metrics["train_examples"] = examples
     metrics["stopped_early"] = bool(trainer.state.max_steps and trainer.state.global_step < trainer.state.max_steps)
     if resume is not None:
         metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
@@ -213,10 +216,25 @@ def _copy_model(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: str, has_val: bool,
+def ready(datasets: dict) -> dict:
+    """Each dataset materialised in the object store before the trainer starts. The Ray Train workers hold
+    their CPUs for the whole fit, so a lazy map left for them to pull would wait for a CPU that never frees
+    (two 1-CPU workers on a 2-CPU node hang); a materialised dataset iterates without launching tasks."""
+    from students.traindata import ordered, plain_errors
+
+    with ordered(), plain_errors():
+        return {k: v.materialize() for k, v in datasets.items()}
+
+
+def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: str, datasets: dict,
             fault: dict | None = None) -> dict:
-    """Run ``loop`` on Ray Train workers; copy the final and the best model out of the checkpoints."""
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    """Run ``loop`` on Ray Train workers; copy the final and the best model out of the checkpoints.
+
+    ``datasets``: Ray Datasets by name (``train``, optional ``val``), read in the workers with
+    :func:`students.traindata.shard_rows`. Every worker reads all of each (no Ray-side split: the HF
+    trainers shard batches across ranks), in order."""
+    from ray.data import ExecutionOptions
+    from ray.train import CheckpointConfig, DataConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     from ground.raycluster import init_ray
@@ -224,10 +242,13 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     init_ray()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    datasets = ready(datasets)
+    has_val = "val" in datasets
     ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
                                 checkpoint_score_order="min")
     trainer = TorchTrainer(
-        loop, train_loop_config={**loop_config, "train": cfg, "fault": fault},
+        loop, train_loop_config={**loop_config, "train": cfg, "fault": fault, "has_val": has_val},
+        datasets=datasets, dataset_config=DataConfig(datasets_to_split=[], execution_options=ExecutionOptions(preserve_order=True)),
         scaling_config=ScalingConfig(num_workers=cfg["workers"], use_gpu=cfg["use_gpu"],
                                      resources_per_worker={"CPU": cfg["cpus_per_worker"]}),
         run_config=RunConfig(name=name, storage_path=cfg.get("storage_path") or str((out / "ray").resolve()), checkpoint_config=ckpt_cfg,
@@ -260,20 +281,6 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
 
 # ----------------------------------------------------------------------------- dispatch
 
-def _drop_system(examples: list[dict]) -> list[dict]:
-    return [{**e, "prompt": [m for m in e["prompt"] if m.get("role") != "system"]} for e in examples]
-
-
-def _all_rows(store, accepted_rows: list[dict]) -> list[dict]:
-    from ground.record import from_table
-
-    try:
-        rejects = from_table(store.read_parts("rejects"))
-    except (FileNotFoundError, OSError):
-        rejects = []
-    return accepted_rows + rejects
-
-
 @functools.lru_cache(maxsize=4)
 def _driver_tokenizer(student: str):
     from transformers import AutoTokenizer
@@ -293,54 +300,66 @@ def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
     return list(enc["input_ids"])
 
 
-def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
-    """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
-    and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash."""
+def prompt_tokens(student: str, template: str | None, prompt: list[dict]) -> int:
+    """How many tokens the prompt takes as the trainer renders it (the recipe's template, else the student's)."""
     from teachers.scorers import chat_ids
 
-    tok = _driver_tokenizer(cfg["student"])
-    keep, longest = [], 0
-    for e in examples:
-        n = len(chat_ids(tok, e["prompt"]) if not cfg.get("chat_template_text") else prompt_ids(tok, e["prompt"], cfg["chat_template_text"]))
-        longest = max(longest, n)
-        if n < cfg["max_seq_len"] - 1:
-            keep.append(e)
-    if len(keep) < len(examples):
-        log.warning("%s: %d of %d examples dropped: prompt longer than train.max_seq_len %d tokens", what,
-                    len(examples) - len(keep), len(examples), cfg["max_seq_len"])
-    if required and examples and not keep:
-        raise FactoryError(f"train.max_seq_len: every {what} prompt is at least {cfg['max_seq_len']} tokens long "
+    tok = _driver_tokenizer(student)
+    return len(chat_ids(tok, prompt) if not template else prompt_ids(tok, prompt, template))
+
+
+def overlong_verdict(what: str, max_len: int, examples: int, dropped: int, longest: int, required: bool) -> None:
+    """Warn about examples dropped for an overlong prompt; a clear error when ``required`` and none is left."""
+    if dropped:
+        log.warning("%s: %d of %d examples dropped: prompt longer than train.max_seq_len %d tokens", what, dropped, examples, max_len)
+    if required and examples and dropped == examples:
+        raise FactoryError(f"train.max_seq_len: every {what} prompt is at least {max_len} tokens long "
                            f"(longest {longest}); raise train.max_seq_len")
+
+
+def drop_overlong(cfg: dict, examples: list[dict], what: str = "SFT", required: bool = True) -> list[dict]:
+    """Drop examples whose prompt alone fills ``max_seq_len`` (their completion would be cut away entirely
+    and the trainer would see no target); a clear error when nothing is left, instead of a trainer crash.
+    (The SFT dataset map, students/sft_data.py, applies the same rule per row on Ray workers.)"""
+    lens = [prompt_tokens(cfg["student"], cfg.get("chat_template_text"), e["prompt"]) for e in examples]
+    keep = [e for e, n in zip(examples, lens) if n < cfg["max_seq_len"] - 1]
+    overlong_verdict(what, cfg["max_seq_len"], len(examples), len(examples) - len(keep), max(lens, default=0), required)
     return keep
 
 
-def train(recipe, store_rows: list[dict], out_dir: str, fault: dict | None = None, storage: str | None = None) -> dict:
-    """Train ``recipe.train.method`` (a :class:`students.method.TrainMethod` by name) on factory rows
-    (accepted, plus rejects for methods that use them).
+def train(recipe, data: str | list, out_dir: str, fault: dict | None = None, storage: str | None = None) -> dict:
+    """Train ``recipe.train.method`` (a :class:`students.method.TrainMethod` by name) on factory rows:
+    ``data`` is the run's Parquet folders (``accepted/``, plus ``rejects/`` for methods that use them; local
+    or object-store URIs), read as a Ray Dataset; a list of rows (tests, benches) becomes one too.
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
     from students.method import METHODS, TrainJob
+    from students.traindata import open_rows, plain_errors
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
     method = METHODS.load(cfg["method"])()
-    job = TrainJob(recipe, cfg, store_rows, out_dir, fault, _drop_system if cfg["drop_system_prompt"] else (lambda x: x))
-    tr, va = method.split(job)
-    info = method.run(job, tr, va)
+    job = TrainJob(recipe, cfg, open_rows(data), out_dir, fault)
+    with plain_errors():
+        tr, va = method.split(job)
+        info = method.run(job, tr, va)
     if info.get("status") == "skipped":
         return info
-    info.update(status="done", method=cfg["method"], train_rows=len(tr), val_rows=len(va), student=cfg["student"])
+    info.update(status="done", method=cfg["method"], train_rows=tr.count(), val_rows=va.count(), student=cfg["student"])
     return info
 
 
-def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
-    """The pipeline's train stage: skip when ``train/DONE`` exists, else train by ``train.method``.
+def train_if_needed(recipe, store, accepted_uri: str | None = None) -> dict:
+    """The pipeline's train stage: skip when ``train/DONE`` exists, else train by ``train.method`` on the
+    run's ``accepted/`` Parquet (``accepted_uri``, default the store's), plus ``rejects/`` for methods that
+    use them. The rows are read by Ray Data on the workers; the driver never holds them.
 
     On an object-store run dir (``s3://``, ``gs://``) Ray Train keeps its checkpoints under the run's
     ``train/ray/`` in the store (shared by every node, as multi-node training needs), the trainer works in a
     local staging folder, and the final (and best) adapter are copied to ``train/adapter`` / ``train/best``
     in the store; a later stage or a re-run on another machine copies them back."""
     from ground import fsutil
+    from students.traindata import open_rows
 
     remote = store.local_path() is None
     out = Path(store.work_dir("train"))
@@ -353,10 +372,11 @@ def train_if_needed(recipe, store, accepted_rows: list[dict]) -> dict:
     from students.method import METHODS
 
     method = METHODS.load(recipe.train.method)
-    rows = _all_rows(store, accepted_rows) if method.uses_rejects else accepted_rows
-    if not accepted_rows and method.needs_accepted:
+    accepted = accepted_uri or fsutil.join(store.uri, "accepted")
+    if method.needs_accepted and not open_rows(accepted).count():
         return {"status": "skipped", "reason": "no accepted rows to train on"}
-    info = train(recipe, rows, str(out), storage=fsutil.join(store.uri, "train", "ray") if remote else None)
+    data = [accepted, fsutil.join(store.uri, "rejects")] if method.uses_rejects else accepted
+    info = train(recipe, data, str(out), storage=fsutil.join(store.uri, "train", "ray") if remote else None)
     info["data_run_id"] = store.run_id
     if info.get("status") == "done":
         if remote:

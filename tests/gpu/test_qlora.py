@@ -41,13 +41,18 @@ def test_qlora_sft_two_steps_on_ray_train(tmp_path):
     pytest.importorskip("bitsandbytes", reason="QLoRA needs bitsandbytes: pip install 'distill-factory[gpu]'")
     import ray
 
+    from ground.record import new_sample
     from students.sft import run_sft
+    from students.sft_data import sft_datasets
+    from students.traindata import open_rows
 
     ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, configure_logging=False, ignore_reinit_error=True)
     try:
-        ex = [{"prompt": [{"role": "user", "content": f"What is {i} + 1?"}],
-               "completion": [{"role": "assistant", "content": f"#### {i + 1}"}]} for i in range(8)]
-        info = run_sft(_cfg(), ex, [], str(tmp_path / "train"))
+        rows = [new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=[{"role": "user", "content": f"What is {i} + 1?"}],
+                           completion=f"#### {i + 1}") for i in range(8)]
+        cfg = _cfg()
+        data, _ = sft_datasets(cfg, open_rows(rows), open_rows([]), Path, drop_system=False)  # examples built on Ray Data
+        info = run_sft(cfg, data, str(tmp_path / "train"))
     finally:
         ray.shutdown()
     assert [h["step"] for h in info["log_history"] if "loss" in h] == [1, 2]

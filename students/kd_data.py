@@ -1,0 +1,79 @@
+"""KD examples as a Ray Data map: rows -> token ids, completion labels and per-position teacher top-k, on Ray workers.
+
+    >>> from students.kd_data import kd_datasets
+    >>> data = kd_datasets(cfg, train_rows_ds, val_rows_ds, where="the run at runs/x/3f2a")
+    >>> data["train"]        # materialised {"input_ids", "labels", "topk" (JSON)} in the object store
+
+Per row the map does what the driver and the worker did before: :func:`students.kd.kd_examples` (token
+strings of API teachers mapped to student ids through a :class:`students.kd_labels.TokenMap` built once
+per worker process) and :func:`students.kd.encode`. A row whose top-k are warped by sampling is not
+encoded but marked (``drop`` = ``warped``); the driver then names the first three and the count in one
+line (:func:`students.kd_labels.warped_error`), as :func:`students.kd_labels.check_raw` did.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+EXAMPLE = pa.schema([("input_ids", pa.list_(pa.int64())), ("labels", pa.list_(pa.int64())), ("topk", pa.string()),
+                     ("misaligned", pa.int64()), ("drop", pa.string()), ("row", pa.string())])
+_NAMING = ("id", "teacher", "teacher_topk_meta", "params", "engine")
+
+
+@functools.lru_cache(maxsize=4)
+def _token_map(student: str):
+    from students.kd_labels import TokenMap
+    from students.train import _driver_tokenizer
+
+    return TokenMap(_driver_tokenizer(student), student)
+
+
+def _one(r: dict, student: str, max_len: int, drop_system: bool) -> dict | None:
+    from students.kd import encode, kd_examples
+    from students.kd_labels import is_warped
+    from students.sft_data import _tokenizer
+    from students.train import _driver_tokenizer
+
+    if is_warped(r):
+        return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="warped", row=json.dumps({k: r.get(k) for k in _NAMING}))
+    ex = kd_examples([r], drop_system=drop_system, student_tok=_driver_tokenizer(student), student=student,
+                     token_map=lambda: _token_map(student))
+    if not ex:
+        return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="skipped", row="")
+    f, mis = encode(ex[0], _tokenizer(student, None), max_len)
+    return dict(input_ids=f["input_ids"], labels=f["labels"], topk=json.dumps(f["topk"]), misaligned=int(mis), drop="", row="")
+
+
+def kd_batch(batch: pa.Table, **kw) -> pa.Table:
+    """Rows (an Arrow batch of the run's schema) -> encoded KD examples (:data:`EXAMPLE`)."""
+    from ground.record import from_table
+
+    return pa.Table.from_pylist([_one(r, **kw) for r in from_table(batch)], schema=EXAMPLE)
+
+
+def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dict:
+    """{"train": ds, "val": ds (when it has examples)} for :func:`students.kd.run_kd`."""
+    import pyarrow.compute as pc
+
+    from students.kd_labels import warped_error
+    from students.traindata import build, kept, tally
+
+    kw = dict(student=cfg["student"], max_len=cfg["max_seq_len"], drop_system=bool(cfg["drop_system_prompt"]))
+    built = {"train": build(train_rows, kd_batch, **kw), "val": build(val_rows, kd_batch, **kw)}
+    counts = {k: tally(ds, sums=("misaligned",)) for k, ds in built.items()}
+    n_warped = sum(c.get("drop:warped", 0) for c in counts.values())
+    if n_warped:
+        first = [json.loads(r["row"]) for k in ("train", "val") for r in
+                 built[k].map_batches(lambda b: b.filter(pc.equal(b["drop"], "warped")), batch_format="pyarrow").take(3)][:3]
+        raise warped_error(first, n_warped, where)
+    for k, c in counts.items():
+        if c.get("sum:misaligned"):
+            log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k", c["sum:misaligned"],
+                        c.get("drop:", 0), k)
+    return {k: kept(ds, ["input_ids", "labels", "topk"]) for k, ds in built.items() if counts[k].get("drop:", 0)}

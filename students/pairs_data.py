@@ -1,0 +1,84 @@
+"""DPO preference pairs as a Ray Data ``groupby("prompt_id").map_groups``: pairs are built on Ray workers,
+one prompt's rows at a time, with the rules of students/pairs.py.
+
+    >>> from students.pairs_data import pair_dataset
+    >>> pairs, stats = pair_dataset(rows_ds, "both", max_per_prompt=4)
+    >>> stats                # {"rows_in", "verifier_pairs", "prompts_only_pass", ..., "pairs"}
+
+Each group yields its pair records (``prompt``/``chosen``/``rejected`` as JSON) and one marker row per
+stat it counts toward; the dataset is sorted by (source, prompt_id, index), which is the order of
+:func:`students.pairs.build_pairs` (verifier pairs by prompt, then constitutional ones). The driver gets
+the counts, never a row.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+PAIR = pa.schema([("src", pa.int64()), ("prompt_id", pa.string()), ("seq", pa.int64()), ("kind", pa.string()),
+                  ("pair_source", pa.string()), ("prompt", pa.string()), ("chosen", pa.string()), ("rejected", pa.string())])
+_SIDES = ("prompt", "chosen", "rejected")
+
+
+def _record(src: int, seq: int, p: dict) -> dict:
+    return {"src": src, "prompt_id": p["prompt_id"], "seq": seq, "kind": "pair", "pair_source": p["pair_source"],
+            **{k: json.dumps(p[k], ensure_ascii=False) for k in _SIDES}}
+
+
+def pairs_of_group(group: pa.Table, source: str, max_per_prompt: int) -> pa.Table:
+    """One prompt_id's rows -> its pair records and stat markers (:data:`PAIR`)."""
+    from ground.record import from_table
+    from students.pairs import constitution_group, verifier_group
+
+    rows = from_table(group)
+    if not rows:
+        return PAIR.empty_table()
+    pid = rows[0]["prompt_id"]
+    out: list[dict] = []
+    if source in ("verifier", "both"):
+        pairs, stat = verifier_group(pid, rows, max_per_prompt)
+        out += [_record(0, i, p) for i, p in enumerate(pairs)]
+        if stat:
+            out.append({"src": 0, "prompt_id": pid, "seq": -1, "kind": stat})
+    if source in ("constitution", "both"):
+        out += [_record(1, i, p) for i, p in enumerate(constitution_group(rows))]
+    return pa.Table.from_pylist(out, schema=PAIR)
+
+
+def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
+    """(pair Dataset sorted as build_pairs orders them, materialised; stats as build_pairs counts them)."""
+    from students.traindata import ordered, plain_errors
+
+    if source not in ("verifier", "constitution", "both"):
+        raise ValueError(f"pairs source must be verifier|constitution|both, got {source!r}")
+    n = rows.count()
+    stats: dict = {"rows_in": n}
+    if not n:
+        return None, {**stats, "pairs": 0}
+    with ordered(), plain_errors():
+        built = (rows.groupby("prompt_id")
+                 .map_groups(pairs_of_group, batch_format="pyarrow", fn_kwargs=dict(source=source, max_per_prompt=max_per_prompt))
+                 .materialize())
+        kinds = {r["kind"]: r["count()"] for r in built.groupby("kind").count().take_all()}
+        pairs = built.filter(expr="kind == 'pair'").sort(["src", "prompt_id", "seq"]).materialize()
+    by_src = {r["pair_source"]: r["count()"] for r in pairs.groupby("pair_source").count().take_all()} if kinds.get("pair") else {}
+    if source in ("verifier", "both"):
+        stats.update(verifier_pairs=by_src.get("verifier", 0), prompts_only_pass=kinds.get("prompts_only_pass", 0),
+                     prompts_only_fail=kinds.get("prompts_only_fail", 0))
+    if source in ("constitution", "both"):
+        stats["constitution_pairs"] = by_src.get("constitution", 0)
+    stats["pairs"] = kinds.get("pair", 0)
+    return pairs, stats
+
+
+def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
+    """Worker side: the JSON sides back to TRL's conversational preference records."""
+    out = []
+    for r in rows:
+        p = {k: json.loads(r[k]) for k in _SIDES}
+        if drop_system:
+            p["prompt"] = [m for m in p["prompt"] if m.get("role") != "system"]
+        out.append(p)
+    return out
