@@ -100,6 +100,8 @@ class FinalizeUDF:
         self.fs, self.root = fsutil.filesystem(store_uri)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        if "files" in batch.column_names:  # one chunk reference (its shard files): the shard is read here
+            batch = read_shards(batch, self.store_uri)
         rows = _marked(batch, self.store_uri, self.dirs, self.exact_on, self.bounds)
         if self.decontam is not None:
             rows = self.decontam(rows)
@@ -122,16 +124,21 @@ def read_shards(batch: pa.Table, store_uri: str) -> pa.Table:
     return pa.concat_tables([t if t.schema.equals(SCHEMA) else to_table(from_table(t)) for t in tables])
 
 
+def _chunk_refs(ray, store):
+    """One row per source chunk, its shard files (all of its waves), one block each; None when nothing is written."""
+    by_chunk = store.chunk_files()
+    if not by_chunk:
+        return None
+    return ray.data.from_items([{"files": by_chunk[c]} for c in sorted(by_chunk)], override_num_blocks=len(by_chunk))
+
+
 def _read(ray, store):
     """The chunk shards, one block per source chunk (all of its waves with ``teacher.until``: every sample of
     a prompt is in one block, for :mod:`curation.pass_rate`). Not ``read_parquet``: Ray Data's reader packs
     many small files into one block, so a block (and the Python rows each pass makes of it) grew with the run:
     1 GiB workers at 100k rows (bench/bench_scale.py); a shard's size is fixed by ``output.shard_size``."""
-    by_chunk = store.chunk_files()
-    if not by_chunk:
-        return None
-    return ray.data.from_items([{"files": by_chunk[c]} for c in sorted(by_chunk)], override_num_blocks=len(by_chunk)).map_batches(
-        read_shards, fn_kwargs={"store_uri": store.uri}, batch_size=1, batch_format="pyarrow")
+    refs = _chunk_refs(ray, store)
+    return None if refs is None else refs.map_batches(read_shards, fn_kwargs={"store_uri": store.uri}, batch_size=1, batch_format="pyarrow")
 
 
 def count_accepted(ray, store) -> int:
@@ -206,8 +213,10 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
     ex = recipe.execution.finalize
     dec = _decontam(recipe)
     exact_on = recipe.dedup.exact.on if recipe.dedup.exact.enabled else None
-    out = ds.map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, exact_on, dec, prices, recipe.filters.keep_pass_rate),
-                         batch_format="pyarrow", batch_size=None, compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
+    # the pool reads each chunk itself from its reference row: batch_size=1 keeps a chunk whole (the pass-rate
+    # filter needs all samples of a prompt) and is a fixed size, as Ray Data requires of a pool with GPUs
+    out = _chunk_refs(ray, store).map_batches(FinalizeUDF, fn_constructor_args=(store.uri, dirs, exact_on, dec, prices, recipe.filters.keep_pass_rate),
+                         batch_format="pyarrow", batch_size=1, compute=ray.data.ActorPoolStrategy(min_size=ex.min_actors, max_size=max(ex.min_actors, ex.max_actors or 0)),
                          num_cpus=ex.num_cpus, num_gpus=ex.num_gpus or None)
     total: dict = {}
     contaminated: list[dict] = []

@@ -94,7 +94,7 @@ class ExecutionConfig(_Cfg):
 
     verify: PoolConfig = Field(default_factory=PoolConfig, description="verifiers (e.g. N sandbox actors for code_exec, a judge engine)")
     filters: PoolConfig = Field(default_factory=PoolConfig, description="row filters (PII, length, language, format)")
-    finalize: PoolConfig = Field(default_factory=PoolConfig, description="the pass that applies dedup decisions, decontaminates and writes accepted/ and rejects/")
+    finalize: PoolConfig = Field(default_factory=PoolConfig, description="the pass that applies dedup decisions, decontaminates and writes accepted/ and rejects/ (one chunk per batch, also with GPUs)")
 
 
 class RouteConfig(_Cfg):

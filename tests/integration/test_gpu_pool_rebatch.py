@@ -81,3 +81,41 @@ def test_verify_and_filter_pools_with_gpus_take_their_batch_size(tmp_path):
     assert all('"math_answer"' in (r["verdicts"] or "") for r in rows)  # every row went through the GPU verify pool
     assert sorted((r["chunk"], r["prompt_id"]) for r in rows if r["sample_index"] == 0) == [
         (0, "q0"), (0, "q1"), (0, "q2"), (1, "q3"), (1, "q4"), (1, "q5"), (2, "q6")]
+
+
+def test_finalize_pool_with_gpus_writes_accepted_and_rejects(tmp_path):
+    """A finalize pool asking for GPUs (e.g. an embedding decontamination on its own device): Ray Data refuses
+    batch_size=None there; the pool takes one chunk reference per batch and reads the chunk itself, so every
+    chunk is still finalised whole and the accepted/rejected split is the CPU run's."""
+    import ray
+
+    from factory.pipeline import run_recipe
+    from tests.faults.fault_server import FaultInjectingServer
+
+    (tmp_path / "src.jsonl").write_text("".join(json.dumps({"id": f"q{i}", "question": f"What is {i % 4} + 1?", "answer": str(i % 4 + 1)}) + "\n"
+                                                for i in range(8)))
+    (tmp_path / "t.txt").write_text("{prompt}")
+    with FaultInjectingServer(answer="arith") as srv:
+        rec = {"name": "gpu_finalize", "source": {"path": "src.jsonl", "fields": {"prompt": "question", "id": "id", "reference": "answer"}},
+               "prompt": {"template": "t.txt"}, "output": {"dir": str(tmp_path / "runs"), "shard_size": 3},
+               "teacher": {"name": "t", "engine": "openai_compat", "model": "scripted", "n": 1, "options": {"base_url": srv.base_url}},
+               "verifiers": [{"name": "math_answer"}], "dedup": {"exact": {"enabled": True, "on": "prompt"}},
+               "execution": {"finalize": {"num_gpus": 0.5, "num_cpus": 0.5}}}
+        (tmp_path / "r.yaml").write_text(json.dumps(rec))
+        if ray.is_initialized():
+            ray.shutdown()
+        ray.init(num_cpus=4, num_gpus=1, include_dashboard=False, configure_logging=False, log_to_driver=False)  # a logical GPU
+        try:
+            res = run_recipe(str(tmp_path / "r.yaml"), run_id="x", skip_train=True, skip_eval=True)
+        finally:
+            ray.shutdown()
+    import pyarrow.parquet as pq
+
+    from pathlib import Path
+
+    assert res.status == "succeeded"
+    acc = pq.read_table(str(Path(res.run_dir) / "accepted")).to_pylist()
+    rej = pq.read_table(str(Path(res.run_dir) / "rejects")).to_pylist()
+    # 8 prompts, 4 distinct texts: exact dedup on the prompt keeps one of each, the other 4 are its duplicates
+    assert sorted(r["prompt_id"] for r in acc) == ["q0", "q1", "q2", "q3"]
+    assert sorted((r["prompt_id"], r["reject_stage"]) for r in rej) == [(f"q{i}", "dedup_exact") for i in range(4, 8)]
