@@ -53,7 +53,7 @@ def _decontam(recipe):
 
 
 # ----------------------------------------------------------------------------- worker functions
-def _load_decisions(dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple[str, pa.Table]]:
+def load_decisions(dirs: list[tuple[str, str]], chunks: set[int]) -> list[tuple[str, pa.Table]]:
     out = []
     for stage, uri in dirs:  # each step's decisions folder, as a URI (local path, s3://, gs://)
         fs, d = fsutil.filesystem(uri)
@@ -69,7 +69,7 @@ def _marked(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], exact_
         for r in rows:
             if r["status"] == ACCEPTED:
                 r["dedup_key"] = ExactDedup.key_of(r, exact_on)
-    return apply_decisions(rows, _load_decisions(dirs, {r["chunk"] for r in rows}))
+    return apply_decisions(rows, load_decisions(dirs, {r["chunk"] for r in rows}))
 
 
 def live_rows(batch: pa.Table, store_uri: str, dirs: list[tuple[str, str]], bounds=None) -> pa.Table:

@@ -47,12 +47,44 @@ def candidate_rows(batch: pa.Table) -> pa.Table:
     return _table([r["id"] for r in rows], [r["part"] for r in rows], 0.0, [r["prompt"] for r in rows])
 
 
-def drop_ids(batch: pa.Table, ids: set) -> pa.Table:
-    """Leave out rows an earlier dedup step already dropped."""
-    if not ids:
-        return batch
+def synth_decisions(batch: pa.Table) -> pa.Table:
+    """A step's decisions -> the new prompts' drops only (survivor set, chunk >= 0), with reasons that name the
+    survivor as ``seed <id>``, ``source <id>`` or ``synthesized prompt <id>``."""
+    from curation.dedup.base import DECISION_SCHEMA
+
+    rows = [d for d in batch.select(DECISION_SCHEMA.names).to_pylist() if d["survivor_id"] is not None and d["chunk"] >= 0]
+    for d in rows:
+        s = d["survivor_id"]
+        kind, sid = s.split(":", 1) if s.startswith(("seed:", "source:")) else ("synthesized prompt", s)
+        d["reason"] = d["reason"].replace(s, f"{kind} {sid}")
+    return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
+
+
+def write_synth_decisions(batch: pa.Table, dir_uri: str) -> pa.Table:
+    """One block of a step's decisions -> the new prompts' drops, written per part by factory/curate_pass.py's writer."""
+    from factory.curate_pass import write_decisions
+
+    return write_decisions(synth_decisions(batch), dir_uri)
+
+
+def part_drops(dirs: list[tuple[str, str]], parts: set[int]) -> dict[str, list[tuple[str, str]]]:
+    """{prompt id: [(step, reason)]} of the given parts' drops, in step order (a prompt is dropped by one step)."""
+    from factory.curate_pass import load_decisions
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for step, t in load_decisions(dirs, parts):
+        for i, r in zip(t.column("id").to_pylist(), t.column("reason").to_pylist()):
+            out.setdefault(i, []).append((step, r))
+    return out
+
+
+def drop_decided(batch: pa.Table, dirs: list[tuple[str, str]]) -> pa.Table:
+    """Leave out new prompts an earlier dedup step dropped (read from their parts' decision files)."""
     import pyarrow.compute as pc
 
+    ids = part_drops(dirs, {c for c in batch.column("chunk").to_pylist() if c >= 0})
+    if not ids:
+        return batch
     return batch.filter(pc.invert(pc.is_in(batch.column("id"), pa.array(sorted(ids), pa.string()))))
 
 

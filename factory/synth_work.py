@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from curation.dedup.decontam import Decontaminate
 from curation.plan import build_dedup_config
+from factory.synth_dedup import part_drops
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, new_sample, sha
 from ground.source import SourceRecord, prompt_of, read_unit
@@ -101,10 +102,10 @@ def _reject(c: dict, step: str, reason: str) -> None:
 class ScoreUDF:
     """Stage 3 on an actor of the recipe's teacher: dedup decisions, decontamination, self-consistency."""
 
-    def __init__(self, store_uri: str, decisions: dict, decontam: dict | None, sc: dict | None, expander: Expander,
+    def __init__(self, store_uri: str, dedup_dirs: list, decontam: dict | None, sc: dict | None, expander: Expander,
                  teacher_cfgs: dict, cache_uri: str | None, fallback: str | None):
         self.fs, self.root = fsutil.filesystem(store_uri)
-        self.decisions, self.sc, self.expander = decisions, sc, expander
+        self.dedup_dirs, self.sc, self.expander = dedup_dirs, sc, expander
         self.decontam = Decontaminate(build_dedup_config("decontam", decontam)) if decontam else None
         self.gen = GenerateStep(teacher_cfgs, cache_uri, fallback) if sc else None
 
@@ -113,8 +114,9 @@ class ScoreUDF:
 
     def part(self, part: int) -> dict:
         cands = fsutil.read_parquet(self.fs, fsutil.join(self.root, "synth", "prompts", f"prompts-{part:06d}.parquet")).to_pylist()
+        drops = part_drops(self.dedup_dirs, {part})  # this part's dedup drops, with their reasons
         for c in cands:
-            for step, dec in self.decisions.get(part, {}).get(c["id"], []):
+            for step, dec in drops.get(c["id"], []):
                 _reject(c, step, dec)
         if self.decontam is not None:
             self._decontaminate([c for c in cands if c["status"] == ACCEPTED])

@@ -11,7 +11,8 @@ Four Ray passes; the driver plans parts and adds up small summaries, it never ho
    part is not redone on resume.
 2. **dedup**: seeds, the recipe's source and the new prompts as one Ray Dataset; the curation steps' own
    ``decide`` (exact normalised text, then MinHash LSH) returns decisions for duplicates only; seeds always
-   survive (they rank first). Only the new prompts' drops are kept.
+   survive (they rank first). Only the new prompts' drops are kept: the workers write them with their reasons
+   per part (``synth/dedup/NN-step/chunk-N/``, as curation decisions), and the score pass reads its part's.
 3. **score** (an actor pool of the recipe's teacher): per part, the dedup drops, decontamination against the
    recipe's benchmarks and its eval set (the ``dedup.decontam`` matcher), then self-consistency: m samples per
    prompt through the generation expander (the same requests generation makes), the majority answer is the
@@ -32,7 +33,8 @@ import logging
 import math
 import time
 
-from curation.dedup.base import DECISION_SCHEMA
+import pyarrow as pa
+
 from factory.synth_work import SUMMARY, ScoreUDF, SynthUDF, copy_unit, finalize_part
 from ground import fsutil
 from ground.errors import FactoryError
@@ -136,8 +138,8 @@ def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
     info.update(_write(ray, recipe, store, cache_uri, seeds, spec, cfg))
     if info["parts_written"]:  # new candidates: scores of an earlier attempt are stale
         fsutil.delete_tree(store.fs, store.p("synth", "scored"))
-    decisions = _dedup(ray, recipe, store, seeds)
-    info.update(_score(ray, recipe, store, cache_uri, decisions, len(seeds)))
+    dedup_dirs = _dedup(ray, recipe, store, seeds)
+    info.update(_score(ray, recipe, store, cache_uri, dedup_dirs, len(seeds)))
     info.update(_finalize(ray, recipe, store, seeds, spec))
     info["seconds"] = round(time.time() - t0, 2)
     store.write_json("synth/summary.json", info)
@@ -175,12 +177,14 @@ def _write(ray, recipe, store, cache_uri, seeds, spec: SynthSpec, cfg: dict) -> 
             "bad_seeds": sum(i.get("bad_seeds", 0) for i in s["infos"])}
 
 
-def _dedup(ray, recipe, store, seeds) -> dict:
-    """{part: {prompt id: [(step, reason)]}} for the new prompts that duplicate a seed, the source, or each other."""
+def _dedup(ray, recipe, store, seeds) -> list[tuple[str, str]]:
+    """Each step's decisions for the new prompts that duplicate a seed, the source, or each other, written per
+    part (``synth/dedup/NN-step/chunk-N/*.parquet``, as factory/curate_pass.py writes curation decisions) by the
+    workers that hold them; returns [(step, folder URI)] in step order. The driver holds no prompt id."""
     from curation.dedup.exact import ExactDedup, ExactDedupConfig
     from curation.dedup.minhash import MinHashDedup
     from curation.plan import build_dedup_config
-    from factory.synth_dedup import candidate_rows, drop_ids, seed_rows
+    from factory.synth_dedup import candidate_rows, drop_decided, seed_rows, write_synth_decisions
 
     dd = recipe.synthesize.dedup
     files = fsutil.list_files(store.fs, store.p("synth", "prompts"), ".parquet")
@@ -190,22 +194,20 @@ def _dedup(ray, recipe, store, seeds) -> dict:
     live = ray.data.from_items([{"kind": k, "unit": _json(u), "fields": f.model_dump_json()} for k, u, f in units],
                                override_num_blocks=max(1, len(units))).map_batches(seed_rows, batch_size=1, batch_format="pyarrow", num_cpus=0)
     live = live.union(ray.data.read_parquet(files, filesystem=store.fs).map_batches(candidate_rows, batch_format="pyarrow", num_cpus=0))
-    out: dict = {}
     steps = ([ExactDedup(ExactDedupConfig(on="prompt"))] if dd.exact else []) + \
         ([MinHashDedup(build_dedup_config("minhash", {**dd.minhash, "compare": "prompt"}))] if dd.minhash is not None else [])
     live = live.materialize()  # blocks stay in the object store (the driver holds refs): seeds and prompts read once
-    for st in steps:
-        ds = live.map_batches(drop_ids, fn_kwargs={"ids": {i for p in out.values() for i in p}}, batch_format="pyarrow", num_cpus=0)
+    fsutil.delete_tree(store.fs, store.p("synth", "dedup"))  # decided again on every attempt: candidates may be new
+    dirs: list[tuple[str, str]] = []
+    for k, st in enumerate(steps, 1):
+        ds = live.map_batches(drop_decided, fn_kwargs={"dirs": list(dirs)}, batch_format="pyarrow", num_cpus=0) if dirs else live
         dec = st.decide(ds, {"live_rows": ds.count()})  # the steps' own distributed decide, as in factory/curate_pass.py
-        tables = [dec] if not hasattr(dec, "iter_batches") else dec.iter_batches(batch_format="pyarrow", batch_size=None)
-        for t in tables:
-            for d in t.select(DECISION_SCHEMA.names).to_pylist():
-                if d["survivor_id"] is None or d["chunk"] < 0:
-                    continue
-                s = d["survivor_id"]
-                kind, sid = s.split(":", 1) if s.startswith(("seed:", "source:")) else ("synthesized prompt", s)
-                out.setdefault(d["chunk"], {})[d["id"]] = [(st.name, d["reason"].replace(s, f"{kind} {sid}"))]
-    return out
+        uri = fsutil.join(store.uri, "synth", "dedup", f"{k:02d}-{st.name}")
+        dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
+        for _ in dec_ds.map_batches(write_synth_decisions, fn_kwargs={"dir_uri": uri}, batch_format="pyarrow", num_cpus=0).iter_batches():
+            pass
+        dirs.append((st.name, uri))
+    return dirs
 
 
 def decontam_options(recipe) -> dict | None:
@@ -230,7 +232,7 @@ def decontam_options(recipe) -> dict | None:
     return opts if opts["benchmarks"] else None
 
 
-def _score(ray, recipe, store, cache_uri, decisions: dict, n_parts: int) -> dict:
+def _score(ray, recipe, store, cache_uri, dedup_dirs: list, n_parts: int) -> dict:
     done = {int(f.rsplit("-", 1)[1].split(".")[0]) for f in fsutil.list_files(store.fs, store.p("synth", "scored"), ".parquet")}
     parts = sorted({int(f.rsplit("-", 1)[1].split(".")[0]) for f in fsutil.list_files(store.fs, store.p("synth", "prompts"), ".parquet")} - done)
     if not parts:
@@ -245,7 +247,7 @@ def _score(ray, recipe, store, cache_uri, decisions: dict, n_parts: int) -> dict
             spec.n = sy.self_consistency.samples
     cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
     ds = ray.data.from_items([{"part": p} for p in parts], override_num_blocks=len(parts)).map_batches(
-        ScoreUDF, fn_constructor_args=(store.uri, {p: decisions.get(p, {}) for p in parts}, decontam_options(recipe), sc, exp, cfgs,
+        ScoreUDF, fn_constructor_args=(store.uri, dedup_dirs, decontam_options(recipe), sc, exp, cfgs,
                                        cache_uri, recipe.fallback), **_pool(ray, recipe.teacher))
     s = _sum(ds)
     return {"sc_teacher_calls": s["teacher_calls"], "sc_cache_hits": s["cache_hits"]}

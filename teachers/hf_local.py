@@ -7,9 +7,11 @@
 
 Batching: requests are grouped by identical sampling params, sorted by prompt length (so a batch
 pads little), left-padded, and run through ``model.generate`` ``batch_size`` at a time. The model
-loads once per instance, i.e. once per Ray actor. Sampling is seeded per batch from the requests'
-seeds, so a re-run of the same batch is reproducible; greedy decoding (temperature 0) is
-deterministic regardless of batching.
+loads once per instance, i.e. once per Ray actor. Each row samples from its own random stream seeded by
+its request's seed (``sampling.seed * 1000 + sample_index``, teachers/step.py) through
+:class:`teachers.row_sampling.RowSeededSampler`, so a sample's text depends on its prompt and seed, not on
+which rows share its batch nor on ``batch_size``: an adaptive run (``until``) gets the same samples as the
+first sample indices of a fixed-n run (issue #12). Greedy decoding (temperature 0) stays plain greedy.
 
 Top-k logprobs (``SamplingParams.top_logprobs``) are the raw model distribution at temperature 1:
 ``log_softmax`` of the logits as the model emits them (``output_logits``), never of the scores after
@@ -141,8 +143,7 @@ class HFLocalTeacher(Teacher):
                     with_tools.add(i)
             except Exception as e:  # a malformed message list fails this row only
                 results[i] = GenResult(finish_reason="error", error=f"chat template failed: {e}"[:300])
-        # batch across seeds: one batch is seeded once (from its smallest sample index), so rows that
-        # differ only in seed still share a generate call
+        # batch across seeds: rows that differ only in seed share a generate call, each row with its own stream
         groups: dict[SamplingParams, list[tuple[int, str]]] = {}
         for i, p in prompts:
             groups.setdefault(dataclasses.replace(requests[i].params, seed=0), []).append((i, p))
@@ -152,8 +153,8 @@ class HFLocalTeacher(Teacher):
             for s in range(0, len(items), self.batch_size):
                 chunk = items[s : s + self.batch_size]
                 try:
-                    seed = min(requests[i].params.seed for i, _ in chunk)
-                    outs = self._generate_batch([p for _, p in chunk], dataclasses.replace(params, seed=seed))
+                    seeds = [requests[i].params.seed for i, _ in chunk]
+                    outs = self._generate_batch([p for _, p in chunk], params, seeds)
                 except Exception as e:  # e.g. OOM on one batch: report per row, keep going
                     log.exception("hf_local batch failed")
                     outs = [GenResult(finish_reason="error", error=f"generation failed: {type(e).__name__}: {e}"[:300])] * len(chunk)
@@ -161,17 +162,19 @@ class HFLocalTeacher(Teacher):
                     results[i] = as_trace(o) if i in with_tools else o
         return results  # type: ignore[return-value]
 
-    def _generate_batch(self, prompts: list[str], p: SamplingParams) -> list[GenResult]:
+    def _generate_batch(self, prompts: list[str], p: SamplingParams, seeds: list[int]) -> list[GenResult]:
         import torch
+        from transformers import LogitsProcessorList
+
+        from teachers.row_sampling import RowSeededSampler
 
         t0 = time.perf_counter()
         enc = self._tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        kw: dict[str, Any] = dict(max_new_tokens=p.max_tokens, pad_token_id=self._tok.pad_token_id)
+        # generate decodes greedily; when sampling, RowSeededSampler has already drawn each row's token
+        kw: dict[str, Any] = dict(max_new_tokens=p.max_tokens, pad_token_id=self._tok.pad_token_id,
+                                  do_sample=False, temperature=None, top_p=None, top_k=None)
         if p.temperature > 0:
-            kw.update(do_sample=True, temperature=p.temperature, top_p=p.top_p)
-            torch.manual_seed(p.seed)
-        else:
-            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            kw["logits_processor"] = LogitsProcessorList([RowSeededSampler(seeds, p.temperature, p.top_p)])
         if p.top_logprobs:  # raw logits, before any warper: see the module docstring
             kw.update(output_logits=True, return_dict_in_generate=True)
         with torch.inference_mode():

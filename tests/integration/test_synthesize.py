@@ -101,6 +101,7 @@ def test_synthesis_dedups_decontaminates_self_grades_and_resumes(tmp_path, ray_l
         assert syn["rejects"]["dedup_exact"] == 3 + 3 + 2 and syn["rejects"]["minhash"] == 3
         assert syn["rejects"]["decontam"] == 1 and syn["kept"] == len(cands) - sum(syn["rejects"].values())
         assert syn["agreement"]["n"] == syn["kept"] and syn["agreement"]["min"] >= 0.6
+        _check_decision_files(run, cands, rejects)
         _check_rows(run, man, syn)
 
         # resume: the same command pays the teacher nothing, and rewrites nothing of the stage
@@ -119,6 +120,18 @@ def test_synthesis_dedups_decontaminates_self_grades_and_resumes(tmp_path, ray_l
         assert srv.stats()["requests"] == calls_first
         assert syn3["parts_written"] == 0 and syn3["sc_teacher_calls"] == 0 and syn3["sc_cache_hits"] > 0
         assert syn3["kept"] == syn["kept"]
+
+
+def _check_decision_files(run: Path, cands: dict, rejects: dict) -> None:
+    """The dedup drops are on disk per step and part (synth/dedup/NN-step/chunk-N/), each with the reason its
+    reject row carries, and only in the part its prompt belongs to."""
+    files = sorted((run / "synth" / "dedup").glob("*/chunk-*/*.parquet"))
+    on_disk = [(f.parts[-3].split("-", 1)[1], int(f.parts[-2].split("-")[1]), r) for f in files for r in pq.read_table(f).to_pylist()]
+    assert {s for s, _, _ in on_disk} == {"dedup_exact", "minhash"}
+    assert len(on_disk) == sum(1 for r in rejects.values() if r["reject_step"] in ("dedup_exact", "minhash")) == 3 + 3 + 2 + 3
+    for step, part, d in on_disk:
+        assert cands[d["id"]]["part"] == part
+        assert (rejects[d["id"]]["reject_step"], rejects[d["id"]]["reject_reason"]) == (step, d["reason"])
 
 
 def _check_rows(run: Path, man: dict, syn: dict) -> None:
