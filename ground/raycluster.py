@@ -15,6 +15,26 @@ def _sigterm_to_interrupt(signum, frame):
     raise KeyboardInterrupt("SIGTERM")
 
 
+#: tries to start the local node: Ray waits a fixed 30 s for its raylet to register, which a busy machine can miss
+START_TRIES = 3
+
+
+def _start_local(ray, kw: dict, tries: int = START_TRIES):
+    """``ray.init(**kw)``, tried again (after a clean shutdown) when the node misses Ray's fixed 30 s start-up
+    window: "The current node timed out during startup" on a loaded machine is not a reason to fail a run."""
+    for attempt in range(1, tries + 1):
+        try:
+            return ray.init(**kw)
+        except Exception as e:  # noqa: BLE001 - Ray raises a bare Exception for this
+            if "timed out during startup" not in str(e) or attempt == tries:
+                raise
+            logging.getLogger(__name__).warning("Ray's local node did not start within 30 s (busy machine?); try %d of %d", attempt + 1, tries)
+            try:
+                ray.shutdown()
+            except Exception:  # noqa: BLE001 - best effort: the half-started node is torn down
+                pass
+
+
 def init_ray(num_cpus: int | None = None):
     import signal
     import threading
@@ -30,11 +50,11 @@ def init_ray(num_cpus: int | None = None):
             # workers do the real work (generation, training), so they run at normal priority.
             # the dashboard for local runs (as Ray users expect); FACTORY_DASHBOARD=0 turns it off (the test suite)
             dash = os.environ.get("FACTORY_DASHBOARD", "1") != "0"
-            ctx = ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=dash, dashboard_host="127.0.0.1", logging_level=logging.WARNING,
-                     configure_logging=False, _system_config={"worker_niceness": 0},
-                     # OpenMP threads that spin while waiting burn a shared CPU without progress (7x slower
-                     # generation seen on a loaded 2-core box); passive waiting costs nothing when idle
-                     runtime_env={"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}})
+            ctx = _start_local(ray, dict(num_cpus=num_cpus or os.cpu_count(), include_dashboard=dash, dashboard_host="127.0.0.1",
+                                         logging_level=logging.WARNING, configure_logging=False, _system_config={"worker_niceness": 0},
+                                         # OpenMP threads that spin while waiting burn a shared CPU without progress (7x slower
+                                         # generation seen on a loaded 2-core box); passive waiting costs nothing when idle
+                                         runtime_env={"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}))
             if dash and getattr(ctx, "dashboard_url", None):
                 logging.getLogger(__name__).info("Ray dashboard: http://%s", ctx.dashboard_url)
     if threading.current_thread() is threading.main_thread():
