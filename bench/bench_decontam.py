@@ -4,6 +4,8 @@
     python bench/bench_decontam.py --no-embedding          # n-gram and template methods only (a minute)
     python bench/bench_decontam.py --no-embedding --style 2   # the second rewrite style (never calibrated on)
     python bench/bench_decontam.py --no-embedding --style 3   # the third (numbers spelled out, titles, distractors)
+    python bench/bench_decontam.py --no-embedding --style 4   # the fourth (cross-class object swaps, groups, imperatives)
+    python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
 
 Planted: the 1,319 GSM8K test questions verbatim (wrapped in an instruction) and one rule-based rewrite of
@@ -33,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3  # noqa: E402
+from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
 from curation.embedder import Embedder  # noqa: E402
@@ -80,6 +82,8 @@ def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict
         out[g] = len(hit) / len(rng)
         for half, par in (("cal", 0), ("rep", 1)):  # even rows calibrate, odd rows report
             out[f"{g}_{half}"] = sum((i - rng.start) % 2 == par for i in hit) / len(range(par, len(rng), 2))
+        if g == "rewritten":
+            out["missed"] = [i - rng.start for i in rng if rows[i]["status"] != "rejected"]
         if g != "clean":
             right = sum(rows[i]["reject_reason"].startswith(f"contaminated: gsm8k_test#{i - rng.start} ") for i in hit)
             out[g + "_right_item"] = right / len(rng)
@@ -123,8 +127,10 @@ def main() -> None:
     ap.add_argument("--confirm-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
-    ap.add_argument("--style", type=int, default=1, choices=(1, 2, 3),
-                    help="1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py (never calibrated on)")
+    ap.add_argument("--style", type=int, default=1, choices=(1, 2, 3, 4),
+                    help="1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py, 4: bench/rewrite_gsm8k_v4.py (never calibrated on)")
+    ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
+    ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
     args = ap.parse_args()
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
@@ -133,7 +139,7 @@ def main() -> None:
     bench = load_benchmark("gsm8k_test")
     print(bench.coverage["line"])
     rng = random.Random(args.seed)
-    rewrite = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3}[args.style].rewrite
+    rewrite = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3, 4: rewrite_gsm8k_v4}[args.style].rewrite
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train
@@ -144,6 +150,8 @@ def main() -> None:
     base = dict(benchmarks=["gsm8k_test"], on="prompt", **{k: v for k, v in given.items() if v is not None})
     off = {"template": False}
     methods = {"13-gram": off, "masked n-gram": {"masked": True, **off}, "template (default)": {}}
+    if args.template_only:
+        methods, args.no_embedding = {"13-gram": off, "template (default)": {}}, True
     if not args.no_embedding:
         cand = {"embedding": True, "embedding_threshold": args.candidate_cos}
         methods |= {"embedding cos>=0.9": {"embedding": True, "embedding_threshold": 0.9, **off},
@@ -167,6 +175,8 @@ def main() -> None:
     print(f"template vs 13-gram baseline: rewritten recall {m['rewritten']:.4f} vs {b['rewritten']:.4f} "
           f"(x{m['rewritten'] / max(b['rewritten'], 1e-9):.1f}); scan time x{m['seconds'] / max(b['seconds'], 1e-9):.1f}")
     Path(args.flags).write_text(json.dumps(flags, indent=1))
+    if args.misses:
+        Path(args.misses).write_text(json.dumps([[i, rewritten[i]] for i in m["missed"]], indent=1))
     print(f"flags on the clean corpus per method (with their labels): {args.flags}")
 
 

@@ -13,13 +13,17 @@ units dropped):
 * **wording**: question lead-ins ("determine", "calculate", "figure out", "please") are dropped, and a few
   common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; in total /
   altogether / combined -> total; remaining / left over -> left);
+* **things counted**: common countable nouns of one everyday class (fruit, baked goods, sweets, pets, farm
+  animals, vehicles, clothes, books, pens, small collectibles, plants, toys) are their class's token
+  (``~fruit``): a rewrite swaps apples for pears or candies for sweets, and keeps the problem; a thing of
+  another class (apples -> notebooks) stays a different word;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
 
     >>> from curation.dedup.template_mask import quantities, template
     >>> " ".join(template("My neighbour's ducks lay twenty-five eggs per day, and she picked up 3 dozen more. How many are left?"))
-    '@ s ducks lay # eggs | @p buy # more | how many are left |?'
+    '@ s ~farm lay # eggs | @p buy # more | how many are left |?'
     >>> " ".join(template("Geb is 10 less than half the age of Haley."))
     '@ is # less than #/ age of @ |'
     >>> quantities(template("Here is one from my homework: Tom has 5 apples.")), quantities(template("Tom has 5 apples."))
@@ -64,6 +68,31 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
          "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
+#: countable things of one everyday class: a rewrite swaps one for another of its class (apples -> pears, cookies
+#: -> muffins, cars -> bikes), so each is its class's token; singular and plural alike
+_CLASSES = {
+    "fruit": "apple pear orange banana peach plum mango lemon lime grape cherry strawberry apricot kiwi melon "
+             "watermelon pineapple fig berry blueberry raspberry coconut avocado tangerine",
+    "vegetable": "carrot potato tomato onion cucumber pepper cabbage lettuce zucchini pumpkin bean pea eggplant "
+                 "radish beet turnip corn",
+    "baked": "cookie muffin cupcake brownie cake tart pie biscuit cracker donut doughnut bagel croissant scone pastry "
+             "pancake waffle loaf bun pretzel",
+    "sweet": "candy candies sweet lollipop chocolate gum toffee jellybean",
+    "pet": "dog cat puppy kitten hamster rabbit bunny parrot goldfish guinea",
+    "farm": "chicken hen rooster duck goose geese cow goat sheep pig horse donkey turkey lamb calf ox",
+    "vehicle": "car bike bicycle truck van bus motorcycle scooter boat taxi",
+    "garment": "shirt jacket coat sweater dress skirt blouse hoodie jumper sweatshirt vest",
+    "legwear": "pants trousers jeans shorts leggings sock socks",
+    "shoe": "shoe sneaker boot sandal slipper",
+    "reading": "book comic magazine novel notebook journal",
+    "writing": "pencil pen crayon marker highlighter",
+    "small": "marble bead button stamp sticker badge",
+    "plant": "flower plant rose tulip daisy lily sunflower bush shrub",
+    "toy": "toy game puzzle doll teddy",
+}
+OBJECT_CLASS = {w + suf: f"~{c}" for c, ws in _CLASSES.items() for w in ws.split() for suf in ("", "s", "es")}
+OBJECT_CLASS.update({w[:-1] + "ies": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("y")})
+OBJECT_CLASS.update({w[:-1] + "ves": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("f")})
 #: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
 PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
@@ -111,7 +140,7 @@ def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
         return "@p"
     if tok[0].isupper() and low not in COMMON and low not in STARTERS and not (seg_start and low.endswith("ly")):
         return "@"
-    return CANON.get(low, low)
+    return CANON.get(low) or OBJECT_CLASS.get(low, low)
 
 
 def _add(out: list[str], t: str, person: bool) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from curation.dedup.benchmarks import load_benchmark, shared_data_file
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from curation.dedup.template_mask import template
 from curation.dedup.template_match import FEATURES, THRESHOLD, TemplateIndex
 from ground.record import new_sample
 
@@ -97,9 +98,9 @@ OTHER_1162 = "Geb is 10 more than twice the age of Haley. If Geb is 26 years old
 
 
 def test_template_masks_number_words_people_frames_and_keeps_operations():
-    from curation.dedup.template_mask import quantities, template
+    from curation.dedup.template_mask import quantities
 
-    assert template("Tom has two hundred and sixty-five apples.") == template("Tom has 265 apples.") == ["@", "have", "#", "apples", "|"]
+    assert template("Tom has two hundred and sixty-five apples.") == template("Tom has 265 apples.") == ["@", "have", "#", "~fruit", "|"]
     # half and twice are operations, not just quantities: they stay apart ("twice" is "# times", as "3 times" is)
     assert template("Geb is 10 less than half the age of Haley.") == ["@", "is", "#", "less", "than", "#/", "age", "of", "@", "|"]
     assert template("Geb is twice as old.") == template("Geb is 3 times as old.") == ["@", "is", "#", "times", "as", "old", "|"]
@@ -127,3 +128,30 @@ def test_harsher_rewrites_caught_and_same_shape_problems_kept():
     best = TemplateIndex([("gsm8k_test", it) for it in ITEMS]).best(texts)
     assert best[2][0] == ("gsm8k_test", "7") and best[2][1] < THRESHOLD  # its nearest item, far below
     assert all(best[k][1] < THRESHOLD for k in (3, 4, 5) if k in best)
+
+
+# item 240 ("James has 6 more candies than Robert. John has twice as many candies as Robert. ...") with the
+# candies swapped for other sweets (sweets, lollipops), other names and numbers, and a Q:/A: frame
+REWRITE_240 = ("Q: Priya has 9 more sweets than Omar. Lena has twice as many lollipops as Omar. If Lena has 40 sweets, "
+               "how many more lollipops does Lena have than Priya? A:")
+# the same opening and the same sweets, but another problem (a gift and a remainder, another unknown)
+OTHER_240 = ("Priya has 9 more sweets than Omar. Omar gives 3 sweets to each of his 4 friends and has 2 left. "
+             "How many sweets does Priya have?")
+
+
+def test_objects_swapped_within_their_class_are_one_token():
+    def words(text: str) -> list[str]:
+        return [t for t in template(text) if t not in ("#", "@", "|", "|?")]
+
+    assert words("Tom has 3 candies and 2 apples.") == words("Tom has 3 lollipops and 2 pears.") == ["have", "~sweet", "and", "~fruit"]
+    assert words("Ann bakes 4 cookies.") == words("Ann bakes 4 brownies.") != words("Ann bakes 4 notebooks.")
+    assert words("She sold 2 cakes") == ["@p", "sell", "~baked"] and "cake" not in words("a pie and 3 tarts")
+
+
+def test_rewrite_with_swapped_objects_caught_and_another_problem_kept():
+    step = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))
+    rows = step([row("a", REWRITE_240), row("b", OTHER_240)])
+    assert rows[0]["status"] == "rejected" and rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#240 template score=")
+    assert rows[1]["status"] == "accepted"
+    near = step._template.best([OTHER_240])
+    assert near[0][0] == ("gsm8k_test", "240") and near[0][1] < THRESHOLD  # the same item, scored below the threshold
