@@ -52,7 +52,7 @@ class EmbeddingDedupConfig(DedupStepConfig):
     device: str = Field("cpu", description="torch device for the embedder")
     seed: int = Field(0, description="k-means initialisation seed")
     engine: Literal["auto", "local", "ray"] = Field("auto", description="'local': embed and search in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus) and search in Ray tasks, only edges reach the driver; 'auto': ray from ray_min_rows rows when Ray is running")
-    ray_min_rows: int = Field(100_000, ge=0, le=10**12, description="with engine 'auto', the row count from which the Ray path is used")
+    ray_min_rows: int = Field(50_000, ge=0, le=10**12, description="with engine 'auto', the row count from which the Ray path is used (in process the driver holds every text and embedding: ~1 GiB at 50k short texts, bench/RESULTS.md)")
     replicas: int = Field(1, ge=1, le=4096, description="Ray path: embedder actors")
     num_gpus: float = Field(0.0, ge=0, le=64, description="Ray path: GPUs per embedder actor (set device: cuda with it)")
 

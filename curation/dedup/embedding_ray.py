@@ -221,9 +221,12 @@ def _cluster_edges(group: pa.Table, threshold: float, block_size: int) -> pa.Tab
 
 def kmeans_edges(emb_ds, blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> pa.Table:
     """SemDeDup: the edges inside each k-means cluster, found by a groupby on the label."""
+    import ray
+
     cent = kmeans_centroids(blocks, n, cfg)
     labeled = emb_ds.map_batches(_label, fn_kwargs={"cent": cent, "block_size": cfg.block_size}, batch_format="pyarrow")
-    edges = labeled.groupby("label").map_groups(_cluster_edges, fn_kwargs={"threshold": cfg.threshold, "block_size": cfg.block_size},
+    parts = max(1, min(len(cent), 2 * int(ray.cluster_resources().get("CPU", 1))))  # a shuffle partition holds whole clusters
+    edges = labeled.groupby("label", num_partitions=parts).map_groups(_cluster_edges, fn_kwargs={"threshold": cfg.threshold, "block_size": cfg.block_size},
                                                 batch_format="pyarrow")
     return pa.concat_tables([EDGES.empty_table(), *(b.select(EDGES.names).cast(EDGES) for b in
                                                     edges.iter_batches(batch_format="pyarrow", batch_size=None))])
