@@ -64,16 +64,26 @@ def main() -> None:
     t_enc = time.perf_counter() - t0
     print(f"encode: {len(texts)} docs in {t_enc:.1f} s = {len(texts) / t_enc:.0f} docs/s on CPU (all-MiniLM-L6-v2, batch 64)")
     if args.ray_replicas:
+        import pyarrow as pa
         import ray
 
-        from curation.dedup.embedding import embed_on_ray
+        from curation.dedup.embedding_ray import embedding_dataset, vectors
+
+        def embed_on_ray(xs: list[str]) -> np.ndarray:  # the Ray path's embedding stage, gathered here to compare
+            table = pa.table({"id": [str(i) for i in range(len(xs))], "rank": [0.0] * len(xs), "tlen": [len(x) for x in xs], "text": xs})
+            out = embedding_dataset(ray.data.from_arrow(table).repartition(max(1, len(xs) // 512)), rcfg)
+            parts = [(np.array(b.column("id").to_pylist(), int), vectors(b)) for b in out.iter_batches(batch_format="pyarrow", batch_size=None)]
+            vecs = np.zeros((len(xs), parts[0][1].shape[1]), np.float32)
+            for ids, v in parts:
+                vecs[ids] = v
+            return vecs
 
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
         ray.data.DataContext.get_current().enable_progress_bars = False
-        rcfg = EmbeddingDedupConfig(engine="ray", replicas=args.ray_replicas)
-        embed_on_ray(texts[:64], rcfg)  # actors start and load the model once per run; time a warm second call too
+        rcfg = EmbeddingDedupConfig(engine="ray", replicas=args.ray_replicas, block_size=512)
+        embed_on_ray(texts[:64])  # actors start and load the model once per run; time a warm second call too
         t0 = time.perf_counter()
-        er = embed_on_ray(texts, rcfg, rows_per_block=512)
+        er = embed_on_ray(texts)
         t_ray = time.perf_counter() - t0
         ray.shutdown()
         assert np.allclose(er, e, atol=1e-4)

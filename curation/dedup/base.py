@@ -14,12 +14,41 @@ it one, exactly as :func:`curation.dedup.mark_cluster` does in process.
 
 from __future__ import annotations
 
+import sys
+
+import numpy as np
 import pyarrow as pa
 
+from curation.dedup import required_columns, survivor_key, text_of
 from ground.record import ACCEPTED, reject
 
 DECISION_SCHEMA = pa.schema([("id", pa.string()), ("chunk", pa.int32()), ("cluster_id", pa.string()),
                              ("survivor_id", pa.string()), ("reason", pa.string()), ("dedup_key", pa.string())])
+
+
+def use_ray(engine: str, ray_min_rows: int, n_rows: int) -> bool:
+    """A global step's ``engine``: ``auto`` takes the Ray path from ``ray_min_rows`` rows when the run already has
+    Ray up (it never starts one); ``ray`` and ``local`` force either."""
+    if engine == "auto":
+        ray = sys.modules.get("ray")
+        return n_rows >= ray_min_rows and ray is not None and ray.is_initialized()
+    return engine == "ray"
+
+
+def survivor_fields(table: pa.Table, on: str) -> tuple[list, list, list, np.ndarray, np.ndarray]:
+    """``(ids, chunks, texts, rank, tlen)`` of the accepted rows of one block: the survivor-rule fields
+    (:func:`curation.dedup.survivor_key`: rank = minus the score) and the compared text. ``table`` holds
+    Sample rows (only the columns the text needs become Python) or a compact table ``id, rank, tlen, text``
+    (optionally ``chunk``; all rows count as accepted)."""
+    if "text" in table.column_names:
+        ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+        chunks = table.column("chunk").to_pylist() if "chunk" in table.column_names else [0] * len(ids)
+        return ids, chunks, texts, table.column("rank").to_numpy(), table.column("tlen").to_numpy()
+    cols = sorted({"id", "chunk", "status", "score", *required_columns(on)} & set(table.column_names))
+    rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
+    ids, texts = [r["id"] for r in rows], [text_of(r, on) for r in rows]
+    rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
+    return ids, [r.get("chunk") or 0 for r in rows], texts, rank, np.array([len(t) for t in texts], dtype=np.int64)
 
 
 def decisions_from_rows(before: list[dict], after: list[dict], stage: str) -> pa.Table:

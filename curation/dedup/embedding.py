@@ -10,6 +10,10 @@ clustered with spherical k-means and only pairs inside one cluster are compared 
 et al. 2023, arXiv:2303.09540): about ``k`` times less work, at the price of missing pairs split
 across clusters. ``kmeans_clusters = 0`` compares all pairs (exact).
 
+In the streaming plane (:meth:`EmbeddingDedup.decide`) the in-process path gathers the live rows' ids and texts
+(below ``ray_min_rows``); above it, :mod:`curation.dedup.embedding_ray` embeds on an actor pool and searches in
+Ray tasks, and only the edges come back: same survivors, cluster ids and reasons.
+
     >>> from ground.record import new_sample
     >>> from curation.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig
     >>> texts = ["How many apples does Tom have left?", "How many apples are left with Tom?",
@@ -47,9 +51,10 @@ class EmbeddingDedupConfig(DedupStepConfig):
     max_seq_length: int = Field(256, ge=8, le=8192, description="tokens kept per text by the embedder")
     device: str = Field("cpu", description="torch device for the embedder")
     seed: int = Field(0, description="k-means initialisation seed")
-    engine: Literal["local", "ray"] = Field("local", description="'local': embed in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus), search in the driver")
-    replicas: int = Field(1, ge=1, le=4096, description="engine 'ray': embedder actors")
-    num_gpus: float = Field(0.0, ge=0, le=64, description="engine 'ray': GPUs per embedder actor (set device: cuda with it)")
+    engine: Literal["auto", "local", "ray"] = Field("auto", description="'local': embed and search in the driver; 'ray': embed on Ray Data actors (replicas x num_gpus) and search in Ray tasks, only edges reach the driver; 'auto': ray from ray_min_rows rows when Ray is running")
+    ray_min_rows: int = Field(50_000, ge=0, le=10**12, description="with engine 'auto', the row count from which the Ray path is used (in process the driver holds every text and embedding: ~1 GiB at 50k short texts, bench/RESULTS.md)")
+    replicas: int = Field(1, ge=1, le=4096, description="Ray path: embedder actors")
+    num_gpus: float = Field(0.0, ge=0, le=64, description="Ray path: GPUs per embedder actor (set device: cuda with it)")
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,41 +111,6 @@ def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig) -> np.ndarr
     return np.concatenate(parts)
 
 
-class _EncodeUDF:
-    """A Ray Data actor holding one embedder: ``{"i", "text"}`` batches -> ``{"i", "emb"}``."""
-
-    def __init__(self, model: str, device: str, batch_size: int, max_seq_length: int):
-        self.embedder = Embedder(model, device, batch_size, max_seq_length)
-
-    def __call__(self, batch: dict) -> dict:
-        return {"i": batch["i"], "emb": self.embedder.encode(list(batch["text"]))}
-
-
-def embed_on_ray(texts: list[str], cfg: EmbeddingDedupConfig, rows_per_block: int = 4096) -> np.ndarray:
-    """Embeddings of ``texts`` (in order) computed by ``cfg.replicas`` actors on the Ray cluster; the
-    similarity search then runs on the driver as usual (memory there: n x dim float32)."""
-    import pyarrow as pa
-    import ray.data
-
-    from ground.progress import Progress
-
-    ds = ray.data.from_arrow(pa.table({"i": np.arange(len(texts), dtype=np.int64), "text": pa.array(texts, pa.large_string())}))
-    # materialised first: the actors may take every CPU, and the blocks must not wait for one to be made
-    ds = ds.repartition(max(1, -(-len(texts) // rows_per_block))).materialize()
-    out = ds.map_batches(_EncodeUDF, fn_constructor_args=(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length),
-                         batch_size=rows_per_block, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=cfg.replicas),
-                         num_cpus=1, num_gpus=cfg.num_gpus or None)
-    emb: np.ndarray | None = None
-    prog = Progress("embed_dedup: encode (ray)", total=len(texts), unit="texts", final=False)
-    for b in out.iter_batches(batch_format="numpy", batch_size=None):
-        vecs = np.asarray(b["emb"], dtype=np.float32)
-        if emb is None:
-            emb = np.zeros((len(texts), vecs.shape[1]), np.float32)
-        emb[b["i"]] = vecs
-        prog.update(len(vecs))
-    return emb if emb is not None else np.zeros((0, 384), np.float32)
-
-
 class EmbeddingDedup(Step):
     """Rejects rows whose embedding is within ``threshold`` cosine of a kept row (one global pass)."""
 
@@ -157,15 +127,33 @@ class EmbeddingDedup(Step):
         # loaded on first use, once per instance; not pickled (see Embedder.__getstate__)
         self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size, self.config.max_seq_length)
 
+    def use_ray(self, n_rows: int) -> bool:
+        from curation.dedup.base import use_ray
+
+        return use_ray(self.config.engine, self.config.ray_min_rows, n_rows)
+
+    def decide(self, live, ctx: dict):
+        """Streaming plane (:class:`curation.dedup.base.Deduper`): in process (ids and texts gathered) below
+        ``ray_min_rows``, else :func:`curation.dedup.embedding_ray.embedding_decisions_ray`: embeddings on
+        actors, the search in Ray tasks; only edges and the clusters' member records reach this process."""
+        from curation.dedup.base import GatheredDeduper
+        from curation.dedup.embedding_ray import embedding_decisions_ray
+
+        if not self.use_ray(ctx["live_rows"]):
+            return GatheredDeduper(self, required_columns(self.config.on)).decide(live, ctx)
+        return embedding_decisions_ray(live, self.config, self.name)
+
     def process(self, rows: list[dict]) -> list[dict]:
+        if self.use_ray(len(rows)):
+            return self.process_ray(rows)
         texts = [text_of(r, self.config.on) for r in rows]
         # empty texts would all embed identically; they are not near-duplicates of anything
         idx = np.array([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
         if len(idx) < 2:
             return rows
         sel = [texts[i] for i in idx]
-        emb = embed_on_ray(sel, self.config) if self.config.engine == "ray" else self.embedder.encode(sel, label=f"{self.name}: encode")
-        pairs = idx[near_duplicate_pairs(emb, self.config)] if len(idx) else np.zeros((0, 2), np.int64)
+        emb = self.embedder.encode(sel, label=f"{self.name}: encode")
+        pairs = idx[near_duplicate_pairs(emb, self.config)]
         pos = {int(r): k for k, r in enumerate(idx)}
         dropped = 0
         for comp in components(len(rows), pairs):
@@ -175,6 +163,24 @@ class EmbeddingDedup(Step):
             )
         log.info("%s: %d rows in, %d pairs >= %.2f, %d rejected", self.name, len(rows), len(pairs), self.config.threshold, dropped)
         return rows
+
+    def process_ray(self, rows: list[dict]) -> list[dict]:
+        """The Ray path on a list of rows: a compact table (id, chunk, survivor rank, text length, text) goes
+        to the object store, decisions come back and mark the rows as :meth:`process` would."""
+        import pyarrow as pa
+        import ray.data
+
+        from curation.dedup import survivor_key
+        from curation.dedup.base import apply_decisions
+        from curation.dedup.embedding_ray import embedding_decisions_ray
+
+        texts = [text_of(r, self.config.on) for r in rows]
+        table = pa.table({"id": pa.array([r["id"] for r in rows], pa.string()),
+                          "chunk": pa.array([r.get("chunk") or 0 for r in rows], pa.int32()),
+                          "rank": pa.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], pa.float64()),
+                          "tlen": pa.array([len(t) for t in texts], pa.int64()), "text": pa.array(texts, pa.large_string())})
+        ds = ray.data.from_arrow(table).repartition(max(1, -(-len(rows) // self.config.block_size)))
+        return apply_decisions(rows, [(self.name, embedding_decisions_ray(ds, self.config, self.name))])
 
     def close(self) -> None:
         self.embedder._model = None

@@ -248,12 +248,9 @@ class MinHashDedup(Step):
         """``auto``: the Ray path from ``ray_min_rows`` rows when the run has Ray up. Measured on one 2-core
         machine (bench/RESULTS.md): at 100k rows in process is 2x faster; at 1M Ray Data is 1.4x faster and
         needs half the memory (7.5 vs 13.8 GiB), so the default threshold sits between."""
-        if self.config.engine == "auto":
-            import sys
+        from curation.dedup.base import use_ray
 
-            ray = sys.modules.get("ray")  # only when the run already started Ray: never start one here
-            return n_rows >= self.config.ray_min_rows and ray is not None and ray.is_initialized()
-        return self.config.engine == "ray"
+        return use_ray(self.config.engine, self.config.ray_min_rows, n_rows)
 
     def process(self, rows: list[dict]) -> list[dict]:
         if self.use_ray(len(rows)):

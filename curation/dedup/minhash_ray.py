@@ -14,7 +14,8 @@ import logging
 
 import numpy as np
 
-from curation.dedup import cluster_id, components, required_columns, survivor_key, text_of
+from curation.dedup import cluster_id, components
+from curation.dedup.base import survivor_fields
 from curation.dedup.minhash import MinHashConfig, band_keys, bucket_pairs, estimated_jaccard, signatures
 from ground.record import ACCEPTED, reject
 
@@ -35,17 +36,7 @@ class _SignatureUDF:
         self.b, self.r = cfg.bands_rows()
 
     def __call__(self, table):
-        if "text" in table.column_names:
-            ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
-            chunks = [0] * len(ids)
-            rank, tlen = table.column("rank").to_numpy(), table.column("tlen").to_numpy()
-        else:
-            cols = sorted({"id", "chunk", "status", "score", *required_columns(self.cfg.on)} & set(table.column_names))
-            rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
-            ids, texts = [r["id"] for r in rows], [text_of(r, self.cfg.on) for r in rows]
-            chunks = [r.get("chunk") or 0 for r in rows]
-            rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
-            tlen = np.array([len(t) for t in texts], dtype=np.int64)
+        ids, chunks, texts, rank, tlen = survivor_fields(table, self.cfg.on)
         sig, ok = signatures(texts, self.cfg)
         keep = np.nonzero(ok)[0]
         sig = sig[keep]

@@ -105,24 +105,20 @@ def test_config_errors():
 
 
 @pytest.mark.integration
-def test_ray_engine_embeds_on_actors_and_matches_local(step, ray_local):
-    import ray.data
-
-    ray.data.DataContext.get_current().enable_progress_bars = False
+def test_ray_engine_on_a_list_of_rows_matches_local(step, ray_local):
+    ray_local.data.DataContext.get_current().enable_progress_bars = False
     prompts = ["How many apples does Tom have left after giving away three?",
                "After giving away three apples, how many does Tom have left?",
                "Write a Python function that reverses a linked list.", "What is the capital city of France?",
                "Which city is the capital of France?", "Explain photosynthesis to a child.", ""]
     make = lambda: [row(f"p{i}", p, score=float(i % 2)) for i, p in enumerate(prompts)]  # noqa: E731
     local = step(make())
-    cfg = EmbeddingDedupConfig(on="prompt", threshold=step.config.threshold, engine="ray", replicas=2)
-    on_ray = EmbeddingDedup(cfg)(make())
-    key = lambda r: (r["id"], r["status"], r["survivor_id"], r["cluster_id"], (r["reject_reason"] or "")[:48])  # noqa: E731
+    cfg = EmbeddingDedupConfig(on="prompt", threshold=step.config.threshold, engine="ray", replicas=2, block_size=2)
+    on_ray = EmbeddingDedup(cfg)(make())  # embeddings on 2 actors, 3 slices of 2 rows: 6 pair tasks
+    key = lambda r: (r["id"], r["status"], r["survivor_id"], r["cluster_id"], r["reject_reason"])  # noqa: E731
     assert [key(r) for r in on_ray] == [key(r) for r in local]
-    assert sum(r["status"] == "rejected" for r in on_ray) >= 1
-    from curation.dedup.embedding import embed_on_ray
-
-    vecs = embed_on_ray(prompts[:4], cfg, rows_per_block=2)  # 2 blocks over 2 actors, reassembled in order
-    assert np.allclose(vecs, step.embedder.encode(prompts[:4]), atol=1e-5)
+    assert sum(r["status"] == "rejected" for r in on_ray) == 2
+    auto = EmbeddingDedup(EmbeddingDedupConfig(ray_min_rows=100))  # engine auto: Ray is up, so the row count decides
+    assert (auto.use_ray(99), auto.use_ray(100)) == (False, True)
     with pytest.raises(ValueError, match="engine"):
         EmbeddingDedupConfig(engine="spark")
