@@ -84,15 +84,11 @@ def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
 
 def _os_error(exc: BaseException) -> OSError | None:
     """The OSError behind ``exc`` (itself, or its cause chain: Ray wraps a worker's error in its own)."""
-    seen, stack = set(), [exc]
-    while stack:
-        x = stack.pop()
-        if x is None or id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, OSError) and getattr(x, "errno", None) is not None:
-            return x
-        stack += [getattr(x, "cause", None), x.__cause__]
+    from ground.errors import in_chain
+
+    found = in_chain(exc, lambda x: isinstance(x, OSError) and getattr(x, "errno", None) is not None)
+    if found is not None:
+        return found
     # a worker's error may arrive as text only (Ray's UserCodeException carries the cause's traceback, not the object)
     m = re.search(r"(?:OSError|IOError): \[Errno (\d+)\] ([^\n]+)", str(exc))
     return OSError(int(m.group(1)), m.group(2).strip()) if m else None

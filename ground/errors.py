@@ -21,23 +21,33 @@ class MissingDependencyError(FactoryError):
 _OURS = ("ground.", "teachers.", "verifiers.", "curation.", "students.", "factory.")
 
 
-def factory_error_in(exc: BaseException) -> FactoryError | None:
-    """The FactoryError behind ``exc``: itself, one in its cause chain (Ray's ``cause``, ``__cause__``,
-    ``__context__``), or, when Ray carried the worker's error as text only (a Ray Data UDF's error arrives as
-    ``UserCodeException`` with the original traceback in its message), one rebuilt from its last
-    ``<module>.<Class>: <message>`` line, provided that class is one of ours and a FactoryError."""
-    import importlib
-    import re
-
+def in_chain(exc: BaseException, match) -> BaseException | None:
+    """The first exception in ``exc``'s cause chain (itself, Ray's ``cause``, ``__cause__``, ``__context__``)
+    for which ``match(x)`` is true: Ray wraps a worker's error in its own types."""
     seen, stack = set(), [exc]
     while stack:
         x = stack.pop()
         if x is None or id(x) in seen:
             continue
         seen.add(id(x))
-        if isinstance(x, FactoryError) and type(x).__module__ != "ray.exceptions" and "RayTaskError" not in type(x).__name__:
+        if match(x):
             return x
         stack += [getattr(x, "cause", None), x.__cause__, x.__context__]
+    return None
+
+
+def factory_error_in(exc: BaseException) -> FactoryError | None:
+    """The FactoryError behind ``exc``: itself or one in its cause chain (:func:`in_chain`), or, when Ray
+    carried the worker's error as text only (a Ray Data UDF's error arrives as ``UserCodeException`` with the
+    original traceback in its message), one rebuilt from its last ``<module>.<Class>: <message>`` line,
+    provided that class is one of ours and a FactoryError."""
+    import importlib
+    import re
+
+    found = in_chain(exc, lambda x: isinstance(x, FactoryError) and type(x).__module__ != "ray.exceptions"
+                     and "RayTaskError" not in type(x).__name__)
+    if found is not None:
+        return found
     for mod, cls, msg in reversed(re.findall(r"^\s*([\w.]+)\.(\w+): ([^\n]+)$", str(exc), flags=re.M)):
         if not mod.startswith(_OURS) and mod + "." not in _OURS:
             continue
