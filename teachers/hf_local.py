@@ -143,6 +143,8 @@ class HFLocalTeacher(Teacher):
                     with_tools.add(i)
             except Exception as e:  # a malformed message list fails this row only
                 results[i] = GenResult(finish_reason="error", error=f"chat template failed: {e}"[:300])
+        from teachers.row_sampling import row_seed
+
         # batch across seeds: rows that differ only in seed share a generate call, each row with its own stream
         groups: dict[SamplingParams, list[tuple[int, str]]] = {}
         for i, p in prompts:
@@ -153,7 +155,7 @@ class HFLocalTeacher(Teacher):
             for s in range(0, len(items), self.batch_size):
                 chunk = items[s : s + self.batch_size]
                 try:
-                    seeds = [requests[i].params.seed for i, _ in chunk]
+                    seeds = [row_seed(requests[i].params.seed, p) for i, p in chunk]
                     outs = self._generate_batch([p for _, p in chunk], params, seeds)
                 except Exception as e:  # e.g. OOM on one batch: report per row, keep going
                     log.exception("hf_local batch failed")

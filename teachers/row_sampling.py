@@ -1,7 +1,7 @@
 """Per-row seeded sampling for batched ``model.generate`` (issue #12: samples seeded per (prompt, sample index)).
 
 :class:`RowSeededSampler` is a transformers ``LogitsProcessor`` that draws each row's next token from that row's
-own ``torch.Generator`` (seeded by the row's request seed), after the temperature / top-p warp, and returns scores
+own ``torch.Generator`` (seeded by :func:`row_seed`: the row's request seed and its prompt), after the temperature / top-p warp, and returns scores
 in which only the drawn token is finite. ``generate`` then runs greedy (``do_sample=False``), so its argmax picks
 exactly the drawn token. A row's text depends on its prompt and its seed only, not on which rows share its batch
 nor on the batch size: a fixed-n run and an adaptive run that asks for the same (prompt, sample index) get the
@@ -23,6 +23,20 @@ from __future__ import annotations
 
 import torch
 from transformers import LogitsProcessor
+
+
+def row_seed(seed: int, prompt: str) -> int:
+    """A row's stream seed from its request seed (base seed and sample index) AND its rendered prompt: rows of
+    different prompts at the same sample index get independent streams (one shared seed would give every
+    prompt's k-th sample the same uniform draws, i.e. the same quantile of its distribution at each step).
+
+    >>> row_seed(1000, "What is 2 + 2?") == row_seed(1000, "What is 2 + 2?") != row_seed(1000, "What is 2 + 3?")
+    True
+    """
+    import hashlib
+
+    h = hashlib.blake2b(f"{int(seed)}\x00{prompt}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "little") & ((1 << 63) - 1)
 
 
 class RowSeededSampler(LogitsProcessor):
