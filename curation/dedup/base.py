@@ -51,6 +51,12 @@ def survivor_fields(table: pa.Table, on: str) -> tuple[list, list, list, np.ndar
     return ids, [r.get("chunk") or 0 for r in rows], texts, rank, np.array([len(t) for t in texts], dtype=np.int64)
 
 
+def record_key(rec: dict) -> tuple:
+    """:func:`curation.dedup.survivor_key` for a member record of the Ray paths (``rank`` = minus the score,
+    ``tlen``, ``id``): the smallest key survives."""
+    return (float(rec["rank"]), int(rec["tlen"]), rec["id"])
+
+
 def decisions_from_rows(before: list[dict], after: list[dict], stage: str) -> pa.Table:
     """The decisions an in-process step made: compare each row's dedup columns before and after it ran."""
     out = {n: [] for n in DECISION_SCHEMA.names}

@@ -80,6 +80,12 @@ def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[n
     return np.concatenate(out_p), np.concatenate(out_s)
 
 
+def renormalised(sums: np.ndarray, cent: np.ndarray) -> np.ndarray:
+    """A spherical k-means update: each centroid's member sum scaled to unit length (an empty one keeps its place)."""
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.where((norms[:, 0] == 0)[:, None], cent, sums / np.maximum(norms, 1e-12))
+
+
 def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int) -> np.ndarray:
     """Cluster labels; centroids are unit vectors, assignment by max dot product (blockwise)."""
     n = emb.shape[0]
@@ -92,9 +98,7 @@ def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size:
             labels[i : i + block_size] = np.argmax(emb[i : i + block_size] @ cent.T, axis=1)
         sums = np.zeros_like(cent)
         np.add.at(sums, labels, emb)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        empty = norms[:, 0] == 0
-        cent = np.where(empty[:, None], cent, sums / np.maximum(norms, 1e-12))
+        cent = renormalised(sums, cent)
     return labels
 
 

@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import DECISION_SCHEMA, survivor_fields
-from curation.dedup.embedding import EmbeddingDedupConfig, similar_pairs
+from curation.dedup.base import DECISION_SCHEMA, record_key, survivor_fields
+from curation.dedup.embedding import EmbeddingDedupConfig, renormalised, similar_pairs
 from curation.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -196,8 +196,7 @@ def kmeans_centroids(blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> 
         cref = ray.put(cent)
         _bounded(((lambda ref=ref: part.remote(ref, cref, cfg.block_size)) for ref, _ in blocks), add,
                  f"embed_dedup: k-means iteration {it + 1}", len(blocks))
-        norms = np.linalg.norm(acc[0], axis=1, keepdims=True)
-        new = np.where((norms[:, 0] == 0)[:, None], cent, acc[0] / np.maximum(norms, 1e-12)).astype(np.float32)
+        new = renormalised(acc[0], cent).astype(np.float32)
         if np.array_equal(new, cent):
             break
         cent = new
@@ -264,7 +263,7 @@ def decisions_from_edges(emb_ds, edges: pa.Table, stage: str) -> pa.Table:
     plan = []
     for comp in components(len(nodes), np.array([[pos[x], pos[y]] for x, y in zip(a, b)], np.int64)):
         ids = [nodes[i] for i in comp]
-        plan.append((ids, min(ids, key=lambda i: (info[i]["rank"], info[i]["tlen"], i))))
+        plan.append((ids, min(ids, key=lambda i: record_key(info[i]))))
     missing = {(i, s) for ids, s in plan for i in ids if i != s and (i, s) not in sim}
     if missing:  # a dropped row linked to its survivor through others: its cosine to the survivor itself
         vec = {r["id"]: np.asarray(r["emb"], np.float32) for r in member_records(emb_ds, {x for p in missing for x in p}, emb=True)}

@@ -15,7 +15,7 @@ import logging
 import numpy as np
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import survivor_fields
+from curation.dedup.base import record_key, survivor_fields
 from curation.dedup.minhash import MinHashConfig, band_keys, bucket_pairs, estimated_jaccard, signatures
 from ground.record import ACCEPTED, reject
 
@@ -105,8 +105,7 @@ def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: 
     if cfg.verify != "none":
         pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
     for comp in components(len(info), pa_):
-        key = lambda i: (float(info[i]["rank"]), int(info[i]["tlen"]), info[i]["id"])  # noqa: E731
-        s = min(comp, key=key)
+        s = min(comp, key=lambda i: record_key(info[i]))
         sid = info[s]["id"]
         cid = cluster_id(stage, (info[i]["id"] for i in comp))
         decisions[sid] = (cid, None, None)
