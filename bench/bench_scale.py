@@ -133,18 +133,24 @@ class BareHTTP:
         return pa.table({"id": ids, "sample_index": ks, "completion": texts})
 
 
-def run_baseline(source: Path, out_dir: Path, base_url: str, replicas: int, concurrency: int) -> dict:
+def run_baseline(source: Path, out_dir: Path, base_url: str, replicas: int, concurrency: int, pid: int, server_pid: int) -> dict:
+    import shutil
+
+    from scale_probe import RssMonitor
     from ground.raycluster import init_ray
 
     ray = init_ray()
-    t0 = time.perf_counter()
-    ds = ray.data.read_json(str(source)).map_batches(
-        BareHTTP, fn_constructor_args=(base_url, concurrency), batch_size=128, batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(min_size=replicas, max_size=replicas), num_cpus=0.25)
-    ds.write_parquet(str(out_dir))
-    secs = time.perf_counter() - t0
+    shutil.rmtree(out_dir, ignore_errors=True)
+    with RssMonitor(pid, exclude=(server_pid,)) as mon:
+        t0 = time.perf_counter()
+        ds = ray.data.read_json(str(source)).map_batches(
+            BareHTTP, fn_constructor_args=(base_url, concurrency), batch_size=128, batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(min_size=replicas, max_size=replicas), num_cpus=0.25)
+        ds.write_parquet(str(out_dir))
+        secs = time.perf_counter() - t0
     rows = ray.data.read_parquet(str(out_dir)).count()
-    return {"seconds": round(secs, 2), "rows": rows, "rows_per_s": round(rows / secs, 1)}
+    return {"seconds": round(secs, 2), "rows": rows, "rows_per_s": round(rows / secs, 1), "cpu_seconds": mon.cpu_seconds(),
+            "load_1m": round(os.getloadavg()[0], 2)}
 
 
 # ----------------------------------------------------------------------------- ours
@@ -195,15 +201,23 @@ def main(argv: list[str] | None = None) -> dict:
             done = subprocess.run([sys.executable, __file__, "--fill-cache", str(recipe)], capture_output=True, text=True, check=True)
             out["cache_fill"] = {**json.loads(done.stdout.strip().splitlines()[-1]), "seconds": round(time.perf_counter() - t0, 2)}
         if a.baseline:
-            out["baseline"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency)
+            out["baseline"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid)
             srv.reset_stats()
         out["ours"] = ours = run_ours(recipe, os.getpid(), srv.pid)
         out["server_requests"] = srv.stats()["requests"]
+        if a.baseline:  # again after ours: the load of a shared machine drifts; the ratio is taken to the mean of both
+            out["baseline_after"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid)
     ours["rows_per_s"] = round(a.rows / ours["seconds"], 1)
     ours["generate_rows_per_s"] = round(a.rows / ours["timings"]["generate+verify"], 1)
     if "baseline" in out:  # whole recipe (generate + verify + filter + 2 dedup passes + finalize) vs bare generate+write
-        out["throughput_ratio"] = round(ours["rows_per_s"] / out["baseline"]["rows_per_s"], 3)
-        out["generate_throughput_ratio"] = round(ours["generate_rows_per_s"] / out["baseline"]["rows_per_s"], 3)
+        bare = (out["baseline"]["rows_per_s"] + out["baseline_after"]["rows_per_s"]) / 2
+        out["throughput_ratio"] = round(ours["rows_per_s"] / bare, 3)
+        out["generate_throughput_ratio"] = round(ours["generate_rows_per_s"] / bare, 3)
+        # CPU seconds per 1,000 rows, ours vs bare (server apart): what the ratio is when the machine is not shared
+        cpu = ours["memory"]["cpu_seconds"]
+        out["cpu_per_1k_rows"] = {"ours": round(1000 * cpu["tree"] / a.rows, 3), "ours_server": round(1000 * cpu["excluded"] / a.rows, 3),
+                                  "bare": round(1000 * out["baseline"]["cpu_seconds"]["tree"] / a.rows, 3),
+                                  "bare_server": round(1000 * out["baseline"]["cpu_seconds"]["excluded"] / a.rows, 3)}
     out["load_after"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(out, indent=1)
     print(text)

@@ -34,6 +34,9 @@ class RssMonitor:
         self.roles: dict[int, str] = {}  # pid -> its last title that was not "ray::IDLE" (idle workers keep their heap)
         self.peak_total = 0
         self.samples = 0
+        self.cpu_base: dict[int, float] = {}  # pid -> CPU seconds it had used when first seen (0 for a process born later)
+        self.cpu_last: dict[int, float] = {}  # pid -> CPU seconds at its last sample
+        self._first = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="RssMonitor")
 
@@ -44,6 +47,14 @@ class RssMonitor:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(5)
+        self.sample()  # the CPU time up to the end
+
+    def cpu_seconds(self) -> dict:
+        """CPU seconds (user + system) the tree used while monitored: ours (driver, Ray processes) and the excluded
+        processes (the stub server) apart. A process that ended between samples loses its last interval: a lower bound."""
+        used = {pid: self.cpu_last[pid] - self.cpu_base.get(pid, 0.0) for pid in self.cpu_last}
+        return {"tree": round(sum(v for pid, v in used.items() if pid not in self.exclude), 2),
+                "excluded": round(sum(v for pid, v in used.items() if pid in self.exclude), 2)}
 
     def _title(self, p: psutil.Process) -> str:
         try:  # Ray workers set their title to the task or actor they run ("ray::MapWorker(...)")
@@ -60,6 +71,12 @@ class RssMonitor:
             return
         total = 0
         for p in procs:
+            try:
+                ct = p.cpu_times()
+                self.cpu_last[p.pid] = ct.user + ct.system
+                self.cpu_base.setdefault(p.pid, self.cpu_last[p.pid] if self._first else 0.0)
+            except psutil.Error:
+                pass
             if p.pid in self.exclude:
                 continue
             try:
@@ -78,6 +95,7 @@ class RssMonitor:
                 self.peak[p.pid] = (rss, title)
         self.peak_total = max(self.peak_total, total)
         self.samples += 1
+        self._first = False
 
     def _run(self):
         while not self._stop.is_set():
@@ -94,12 +112,13 @@ class RssMonitor:
             "top_processes": [{"pid": pid, "title": t, "peak_rss_mib": round(rss / MIB, 1), "peak_private_mib": round(self.anon.get(pid, 0) / MIB, 1)}
                               for rss, pid, t in others[:top]],
             "driver_peak_private_mib": round(self.anon.get(self.root, 0) / MIB, 1),
-            "max_private": max(({"pid": pid, "title": self.roles.get(pid, self.peak[pid][1]), "peak_private_mib": round(b / MIB, 1)}
+            "max_private": max(({"pid": pid, "title": self.roles.get(pid, self.peak.get(pid, (0, "?"))[1]), "peak_private_mib": round(b / MIB, 1)}
                                 for pid, b in self.anon.items() if pid != self.root), key=lambda d: d["peak_private_mib"], default=None),
             "by_kind": by_kind(others),
             "processes_seen": len(self.peak),
             "peak_total_rss_mib": round(self.peak_total / MIB, 1),
             "samples": self.samples,
+            "cpu_seconds": self.cpu_seconds(),
         }
 
 

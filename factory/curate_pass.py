@@ -164,9 +164,12 @@ def _marker(store, d: str) -> dict | None:
 def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict[str, float]]:
     """Each step's decisions, written per block (no shuffle), then its marker. The live-row count comes from
     one column and the earlier steps' markers, so a step reads the shards once (plus finalize's read)."""
+    from factory.curate_keys import decide_from_keys, key_files, key_rows, key_spec, uses_keys
+
     dirs: list[tuple[str, str]] = []
     timings: dict[str, float] = {}
-    n_live = None
+    files = key_files(store, key_spec(recipe))  # the writer's dedup keys: exact and MinHash need not read the shards
+    n_live = None if files is None else key_rows(store, files)
     for k, st in enumerate(dedupers(recipe), 1):
         t0 = time.time()
         d = store.p("curation", f"{k:02d}-{st.name}")
@@ -178,10 +181,14 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
                                   batch_format="pyarrow", batch_size=None)
             if n_live is None:  # the pass-rate filter rejects in live_rows: then count the live rows themselves
                 n_live = live.count() if dirs or bounds else count_accepted(ray, store)
-            log.info("curation %d: %s on %d accepted rows", k, st.name, n_live)
-            dec = st.decide(live, {"live_rows": n_live}) if n_live > 1 else DECISION_SCHEMA.empty_table()
+            from_keys = files is not None and uses_keys(st, n_live)
+            log.info("curation %d: %s on %d accepted rows%s", k, st.name, n_live, " (from the key files)" if from_keys else "")
+            if n_live <= 1:
+                dec = DECISION_SCHEMA.empty_table()
+            else:
+                dec = decide_from_keys(ray, st, store.uri, files, dirs, n_live) if from_keys else st.decide(live, {"live_rows": n_live})
             fsutil.delete_tree(store.fs, d)  # a step cut short before its marker starts over
-            done = {"decisions": 0, "rejected": 0}
+            done = {"decisions": 0, "rejected": 0, "read": "keys" if from_keys else "shards"}
             if not (isinstance(dec, pa.Table) and dec.num_rows == 0):
                 dec_ds = ray.data.from_arrow(dec) if isinstance(dec, pa.Table) else dec
                 for b in dec_ds.map_batches(write_decisions, fn_kwargs={"dir_uri": uri}, batch_format="pyarrow").iter_batches(

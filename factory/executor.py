@@ -23,9 +23,11 @@ import uuid
 
 import pyarrow as pa
 
+from curation.dedup.keys import KeySpec, key_table
 from curation.plan import build_filters, has_filters
 from ground import fsutil
 from ground.raycluster import init_ray
+from factory.curate_keys import KEYS_DIR, key_spec
 from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
 from factory.budget import spend as budget_spend
 from factory.budget import take as budget_take
@@ -189,9 +191,10 @@ def _verify_steps(cfgs: list[dict], accept_unverifiable: bool) -> list:
     return [VerifyStep(cfgs, accept_unverifiable)]
 
 
-def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave: Wave | None = None) -> pa.Table:
+def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave: Wave | None = None, keys: KeySpec | None = None) -> pa.Table:
     """Write each chunk of the batch as ``chunks/chunk-N.parquet`` (atomic; with waves ``chunks/wave-J/`` after the
-    prompt status); return one summary row per chunk. A chunk the run budget cut short is not written (``stopped``)."""
+    prompt status); return one summary row per chunk. A chunk the run budget cut short is not written (``stopped``).
+    With ``keys``, the chunk's dedup keys go to ``keys/chunk-N.parquet`` first (:mod:`curation.dedup.keys`)."""
     fs, root = fsutil.filesystem(store_uri)
     out = {n: [] for n in SUMMARY.names}
     for c in sorted(set(batch.column("chunk").to_pylist())):
@@ -204,6 +207,8 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
         elif wave is not None:
             wave.write(c, rows)
         else:
+            if keys is not None:  # before the shard: the shard is the chunk's completion marker
+                fsutil.write_parquet_atomic(fs, fsutil.join(root, KEYS_DIR, f"chunk-{c:06d}.parquet"), key_table(rows, keys))
             fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
                      ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
@@ -215,14 +220,14 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
 class BufferedWriteUDF:
     """``write_chunks`` after a stage that re-batches rows: holds each chunk's rows until all have arrived."""
 
-    def __init__(self, store_uri: str, expected: dict[int, int], wave: Wave | None = None):
-        self.store_uri, self.expected, self.rows, self.wave = store_uri, expected, {}, wave
+    def __init__(self, store_uri: str, expected: dict[int, int], wave: Wave | None = None, keys: KeySpec | None = None):
+        self.store_uri, self.expected, self.rows, self.wave, self.keys = store_uri, expected, {}, wave, keys
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         for r in from_table(batch):
             self.rows.setdefault(r["chunk"], []).append(r)
         full = sorted(c for c, rows in self.rows.items() if len(rows) >= self.expected[c])
-        out = [write_chunks(to_table(self.rows.pop(c)), self.store_uri, self.expected, self.wave) for c in full]
+        out = [write_chunks(to_table(self.rows.pop(c)), self.store_uri, self.expected, self.wave, self.keys) for c in full]
         return pa.concat_tables(out) if out else SUMMARY.empty_table()
 
 
@@ -283,9 +288,10 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     if has_filters(recipe):
         ds = ds.map_batches(StepUDF, fn_constructor_args=(build_filters, recipe), **_pool_kw(ray, ex.filters, kw))
         rebatched = rebatched or bool(ex.filters.num_gpus)
+    keys = key_spec(recipe) if wave is None else None
     if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
-        return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
-    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave}, num_cpus=0, **kw)
+        return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave, keys), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave, "keys": keys}, num_cpus=0, **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:

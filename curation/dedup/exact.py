@@ -71,8 +71,18 @@ class ExactDedup(Step):
     def decide(self, live, ctx: dict):
         """Keys are computed where the rows are, grouped by a Ray Data shuffle on the key, and each group of
         two or more becomes decisions: no process sees more than one group's (id, score, length)."""
-        keys = live.map_batches(_keys, fn_kwargs={"on": self.config.on}, batch_format="pyarrow")
-        return keys.groupby("dedup_key").map_groups(_group_decisions, fn_kwargs={"stage": self.name}, batch_format="pyarrow")
+        return self.decide_keys(live.map_batches(_keys, fn_kwargs={"on": self.config.on}, batch_format="pyarrow"), ctx)
+
+    def decide_keys(self, keys, ctx: dict):
+        """Decisions from a dataset of key rows (``id, chunk, score, tlen, dedup_key``: what :func:`_keys` makes,
+        or the key files of :mod:`curation.dedup.keys`). The shuffle has ``ctx["partitions"]`` partitions (default:
+        from ``ctx["live_rows"]``, as MinHash's): every partition writes one decision file per chunk it touches, so
+        Ray Data's default of 200 would write 200 small files per chunk."""
+        from curation.dedup.minhash_ray import default_partitions
+
+        parts = ctx.get("partitions") or default_partitions(int(ctx.get("live_rows") or 0), 1)
+        return keys.groupby("dedup_key", num_partitions=parts).map_groups(
+            _group_decisions, fn_kwargs={"stage": self.name}, batch_format="pyarrow")
 
     @staticmethod
     def key_of(row: dict, on: str) -> str:

@@ -275,15 +275,22 @@ class MinHashDedup(Step):
         """Streaming plane (curation.dedup.base.Deduper): the same rule as :meth:`process`, on the live rows
         where they are. In process (texts gathered) below ``ray_min_rows``, else signatures on actors and the
         bucket shuffle on Ray Data: only candidate pairs and their members' signatures reach this process."""
-        import pyarrow as pa
-
-        from curation.dedup.base import DECISION_SCHEMA, GatheredDeduper
-        from curation.dedup.minhash_ray import default_partitions, minhash_decisions_ray, signature_dataset
+        from curation.dedup.base import GatheredDeduper
+        from curation.dedup.minhash_ray import signature_dataset
 
         if not self.use_ray(ctx["live_rows"]):
             return GatheredDeduper(self, required_columns(self.config.on)).decide(live, ctx)
-        sigs = signature_dataset(live, self.config)
-        parts = self.config.num_partitions or default_partitions(ctx["live_rows"], self.config.bands_rows()[0])
+        return self.decide_sigs(signature_dataset(live, self.config), ctx["live_rows"])
+
+    def decide_sigs(self, sigs, n_rows: int):
+        """Decisions from a materialised dataset of signature rows (``id, chunk, rank, tlen, sig, keys``: what
+        :func:`curation.dedup.minhash_ray.signature_dataset` makes, or the key files' signatures)."""
+        import pyarrow as pa
+
+        from curation.dedup.base import DECISION_SCHEMA
+        from curation.dedup.minhash_ray import default_partitions, minhash_decisions_ray
+
+        parts = self.config.num_partitions or default_partitions(n_rows, self.config.bands_rows()[0])
         chunks: dict[str, int] = {}
         dec = minhash_decisions_ray(sigs, self.config, self.name, parts, chunks)
         rows = [{"id": i, "chunk": chunks[i], "cluster_id": c, "survivor_id": s, "dedup_key": None,

@@ -33,15 +33,20 @@ def _rows(run_dir: Path, kind: str) -> list[dict]:
                   key=lambda r: r["id"])
 
 
-def run_golden(tmp: Path) -> tuple[list[dict], dict[str, str]]:
-    """Run the golden recipe in ``tmp``; returns (accepted rows, {rejected id: reject_stage})."""
+def run_golden(tmp: Path, engines: str | None = None) -> tuple[list[dict], dict[str, str], Path]:
+    """Run the golden recipe in ``tmp`` (``engines``: force MinHash's and embedding dedup's ``engine``); returns
+    (accepted rows, {rejected id: reject_stage}, the run dir)."""
     from factory.pipeline import run_recipe
 
     work = tmp / "golden"
     shutil.copytree(GOLDEN, work, ignore=shutil.ignore_patterns("expected.json"))
     with FaultInjectingServer(answer="arith") as srv:
         recipe = work / "recipe.yaml"
-        recipe.write_text(recipe.read_text().replace("../../../recipes", str(ROOT / "recipes")).replace("BASE_URL", srv.base_url))
+        text = recipe.read_text().replace("../../../recipes", str(ROOT / "recipes")).replace("BASE_URL", srv.base_url)
+        if engines:
+            text = text.replace("threshold: 0.7}", f"threshold: 0.7, engine: {engines}}}").replace("threshold: 0.97}", f"threshold: 0.97, engine: {engines}}}")
+            assert text.count(f"engine: {engines}") == 2
+        recipe.write_text(text)
         res = run_recipe(str(recipe), output_dir=str(tmp / "runs"))
     assert res.status == "succeeded"
     from factory.run_schema import SCHEMA_VERSION, check_run
@@ -50,17 +55,25 @@ def run_golden(tmp: Path) -> tuple[list[dict], dict[str, str]]:
     assert checked["manifest.json"].schema_version == SCHEMA_VERSION and checked["stats.json"].summary.rows == res.summary["rows"]
     acc = [{c: r.get(c) for c in COLUMNS} for r in _rows(Path(res.run_dir), "accepted")]
     rej = {r["id"]: r["reject_stage"] for r in _rows(Path(res.run_dir), "rejects")}
-    return acc, rej
+    return acc, rej, Path(res.run_dir)
 
 
 @pytest.mark.integration
-def test_streaming_plane_accepts_the_golden_set(tmp_path, ray_local):
+@pytest.mark.parametrize("engines", [None, "ray"])
+def test_streaming_plane_accepts_the_golden_set(tmp_path, ray_local, engines):
+    """The default engines (exact dedup from the writer's key files, MinHash and embedding in process at this
+    size) and the forced Ray engines (MinHash's band shuffle over the key files' signatures, embedding dedup's
+    block-pair search on Ray tasks) accept the same golden set."""
     want = json.loads((GOLDEN / "expected.json").read_text())
-    acc, rej = run_golden(tmp_path)
+    acc, rej, run_dir = run_golden(tmp_path, engines)
     assert [r["id"] for r in acc] == [r["id"] for r in want["accepted"]]
     for got, exp in zip(acc, want["accepted"]):
         assert got == pytest.approx(exp), got["id"]
     assert rej == want["rejected_stage"]
+    assert sorted(p.name for p in (run_dir / "keys").glob("*.parquet")) == sorted(p.name for p in (run_dir / "chunks").glob("*.parquet"))
+    read = {m.parent.name: json.loads(m.read_text())["read"] for m in (run_dir / "curation").glob("*/_SUCCESS")}
+    # exact dedup always decides from the key files; MinHash only on its Ray path; embedding dedup reads the shards
+    assert read == {"01-dedup_exact": "keys", "02-minhash": "keys" if engines == "ray" else "shards", "03-embed_dedup": "shards"}
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["freeze"]:
@@ -70,7 +83,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["freeze"]:
 
     ray.init(num_cpus=2, include_dashboard=False)
     with tempfile.TemporaryDirectory() as d:
-        acc, rej = run_golden(Path(d))
+        acc, rej, _ = run_golden(Path(d))
     (GOLDEN / "expected.json").write_text(json.dumps({"accepted": acc, "rejected_stage": rej}, indent=1, sort_keys=True) + "\n")
     print(f"froze {len(acc)} accepted, {len(rej)} rejected; stages: "
           f"{ {s: list(rej.values()).count(s) for s in sorted(set(rej.values()))} }")
