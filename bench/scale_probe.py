@@ -53,8 +53,13 @@ class RssMonitor:
         """CPU seconds (user + system) the tree used while monitored: ours (driver, Ray processes) and the excluded
         processes (the stub server) apart. A process that ended between samples loses its last interval: a lower bound."""
         used = {pid: self.cpu_last[pid] - self.cpu_base.get(pid, 0.0) for pid in self.cpu_last}
+        kinds: dict[str, float] = {}
+        for pid, v in used.items():  # a reused worker is charged to its last role
+            k = "driver" if pid == self.root else "excluded" if pid in self.exclude else kind_of(self.roles.get(pid, "?"))
+            kinds[k] = kinds.get(k, 0.0) + v
         return {"tree": round(sum(v for pid, v in used.items() if pid not in self.exclude), 2),
-                "excluded": round(sum(v for pid, v in used.items() if pid in self.exclude), 2)}
+                "excluded": round(sum(v for pid, v in used.items() if pid in self.exclude), 2),
+                "by_kind": {k: round(v, 2) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.5}}
 
     def _title(self, p: psutil.Process) -> str:
         try:  # Ray workers set their title to the task or actor they run ("ray::MapWorker(...)")

@@ -126,30 +126,41 @@ COLUMNS = tuple(SCHEMA.names)
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 
-def sha(*parts: Any, n: int = 24) -> str:
-    h = hashlib.sha256()
+def sha_prefix(*parts: Any, prefix=None):
+    """The hash state after ``parts`` (continuing ``prefix``): many keys that share leading parts (the n samples
+    of one prompt) hash those parts once. ``sha(a, b, c) == sha(c, prefix=sha_prefix(a, b))``."""
+    h = prefix.copy() if prefix is not None else hashlib.sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False).encode())
         h.update(b"\x1f")
-    return h.hexdigest()[:n]
+    return h
+
+
+def sha(*parts: Any, n: int = 24, prefix=None) -> str:
+    return sha_prefix(*parts, prefix=prefix).hexdigest()[:n]
 
 
 def sample_id(stage: str, prompt_id: str, sample_index: int) -> str:
     return sha(stage, prompt_id, int(sample_index))
 
 
-def new_sample(*, stage: str, prompt_id: str, sample_index: int, messages: list[dict], **fields: Any) -> dict:
-    """A fresh row with every column present (nulls where unknown)."""
-    row: dict[str, Any] = {c: None for c in COLUMNS}
+_COLUMN_SET = frozenset(COLUMNS)
+_EMPTY_ROW = dict.fromkeys(COLUMNS)
+
+
+def new_sample(*, stage: str, prompt_id: str, sample_index: int, messages: list[dict] | str, **fields: Any) -> dict:
+    """A fresh row with every column present (nulls where unknown). ``messages``: the chat messages, or their
+    JSON already made (the n samples of a prompt share it)."""
+    row: dict[str, Any] = dict(_EMPTY_ROW)
     row.update(
         id=sample_id(stage, prompt_id, sample_index),
         prompt_id=prompt_id,
         sample_index=int(sample_index),
-        messages=json.dumps(messages, ensure_ascii=False),
+        messages=messages if isinstance(messages, str) else json.dumps(messages, ensure_ascii=False),
         status=ACCEPTED,
         cache_hit=False,
     )
-    unknown = set(fields) - set(COLUMNS)
+    unknown = fields.keys() - _COLUMN_SET
     if unknown:
         raise KeyError(f"unknown Sample columns: {sorted(unknown)}")
     row.update(fields)

@@ -42,10 +42,9 @@ class SamplingParams:
     #: number of top logprobs to return per generated token (0 = none); for soft-label KD
     top_logprobs: int = 0
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["stop"] = list(self.stop)
-        return d
+    def to_dict(self) -> dict:  # asdict's deep copy, by hand: every field is a scalar but ``stop``
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature, "top_p": self.top_p, "seed": self.seed,
+                "stop": list(self.stop), "top_logprobs": self.top_logprobs}
 
 
 @dataclass

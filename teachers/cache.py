@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from ground import fsutil
 from ground.errors import FactoryError
-from ground.record import sha
+from ground.record import sha, sha_prefix
 
 _SCHEMA = pa.schema([("key", pa.string()), ("result", pa.string())])
 
@@ -45,6 +45,18 @@ def request_key(engine: str, model: str, messages: list[dict], params: dict, sam
     if options:
         return sha(version, engine, model, messages, params, int(sample_index), options, n=40)
     return sha(version, engine, model, messages, params, int(sample_index), n=40)
+
+
+def request_keys(engine: str, model: str, messages: list[dict], params: list[dict], sample_indices: list[int],
+                 options: dict | None = None) -> list[str]:
+    """:func:`request_key` of each (params, sample index) of one prompt: the shared leading parts hash once."""
+    out, pre = [], {}
+    for p, k in zip(params, sample_indices):
+        version = _logprobs_version(engine) if p.get("top_logprobs") else "request-v1"
+        if version not in pre:
+            pre[version] = sha_prefix(version, engine, model, messages)
+        out.append(sha(p, int(k), options, n=40, prefix=pre[version]) if options else sha(p, int(k), n=40, prefix=pre[version]))
+    return out
 
 
 def options_key(engine: str, options: dict) -> dict:

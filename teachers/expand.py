@@ -20,7 +20,7 @@ from pathlib import Path
 from ground.conversation import has_tools
 from ground.record import new_sample, reject, sha
 from ground.source import SourceRecord, prompt_of, read_records
-from teachers.cache import options_key, request_key
+from teachers.cache import options_key, request_keys
 from teachers.step import sampling_params, teacher_cfg
 
 
@@ -104,13 +104,15 @@ class Expander:
         category = str(data[fm.category]) if fm.category and fm.category in data else None
         prov = provenance(data, ref)
         rows = []
-        for k in samples if samples is not None else range(t.n):
-            params = sampling_params(t.sampling, k).to_dict()
+        ks = list(samples if samples is not None else range(t.n))
+        params = [sampling_params(t.sampling, k).to_dict() for k in ks]
+        keys = request_keys(t.engine, t.model, messages, params, ks, t.options)  # the prompt's part hashed once
+        mjson = json.dumps(messages, ensure_ascii=False)
+        for k, p, key in zip(ks, params, keys):
             row = new_sample(
-                stage=self.stage, prompt_id=pid, sample_index=k, messages=messages, chunk=rec.index // self.shard_size,
+                stage=self.stage, prompt_id=pid, sample_index=k, messages=mjson, chunk=rec.index // self.shard_size,
                 category=category, reference=ref, source=source, template_hash=self.template_hash, teacher=t.name,
-                engine=t.engine, model=t.model, params=json.dumps(params, sort_keys=True),
-                request_key=request_key(t.engine, t.model, messages, params, k, t.options), **prov,
+                engine=t.engine, model=t.model, params=json.dumps(p, sort_keys=True), request_key=key, **prov,
             )
             if err is not None:
                 reject(row, "source", f"{err} [{rec.where}]")
