@@ -18,7 +18,8 @@ curation/dedup/template_match.py, calibrated by bench/calibrate_template.py on t
 rewrites and the even train rows), embedding cosine alone, embedding + masked confirm, and masked OR
 embedding+confirm. Recall and flags are printed for the calibration half (even rows) and the report half
 (odd rows) apart: report the odd half, seed 1 and ``--style 2``. Each train flag is classed with the
-hand labels in bench/decontam_flag_labels.json (``sibling`` / ``false positive``; unlabelled ones listed). Embeddings (all-MiniLM-L6-v2, CPU)
+hand labels in bench/decontam_flag_labels.json (``sibling``, ``structure sibling``: the same facts and unknown told
+about other things, as a cross-class rewrite would be, or ``false positive``; unlabelled ones listed). Embeddings (all-MiniLM-L6-v2, CPU)
 are computed once per text and cached in ``--cache`` so re-runs only time the decisions.
 """
 
@@ -94,7 +95,7 @@ def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict
             pairs = [(i - rng.start, rows[i]["reject_reason"].split("#")[1].split(" ")[0], rows[i]["reject_reason"]) for i in hit]
             flags[name] = [{"train_row": r, "item": it, "label": labels.get(f"{r}~{it}", "unlabelled"), "reason": why}
                            for r, it, why in pairs]
-            for lab in ("sibling", "false positive", "unlabelled"):
+            for lab in ("sibling", "structure sibling", "false positive", "unlabelled"):
                 out[lab] = sum(f["label"] == lab for f in flags[name])
     return out
 
@@ -166,14 +167,14 @@ def main() -> None:
     results = {}
     print(f"{len(texts)} rows: {n} verbatim + {n} style-{args.style} seed-{args.seed} rewrites, {len(train)} clean GSM8K train questions")
     print(f"{'method':28s} {'verbatim':>8s} {'rewritten':>9s} {'cal/rep':>13s} {'clean flags':>13s} {'cal/rep':>7s} "
-          f"{'sib/FP/unl':>10s} {'seconds':>7s}")
+          f"{'sib/struct/FP/unl':>17s} {'seconds':>7s}")
     for name, extra in methods.items():
         r = run(name, DecontamConfig(**base, **extra), texts, emb if extra.get("embedding") else None, groups, flags)
         results[name] = r
         nf = r["clean_flags"]
         print(f"{name:28s} {r['verbatim']:8.3f} {r['rewritten']:9.4f} {r['rewritten_cal']:.4f}/{r['rewritten_rep']:.4f} "
               f"{nf:5d} ({100 * nf / len(train):.2f}%) {round(r['clean_cal'] * 3737)}/{round(r['clean_rep'] * 3736)} "
-              f"{r['sibling']}/{r['false positive']}/{r['unlabelled']} {r['seconds']:7.2f}")
+              f"{r['sibling']}/{r['structure sibling']}/{r['false positive']}/{r['unlabelled']} {r['seconds']:7.2f}")
     b, m = results["13-gram"], results["template (default)"]
     print(f"template vs 13-gram baseline: rewritten recall {m['rewritten']:.4f} vs {b['rewritten']:.4f} "
           f"(x{m['rewritten'] / max(b['rewritten'], 1e-9):.1f}); scan time x{m['seconds'] / max(b['seconds'], 1e-9):.1f}")

@@ -6,7 +6,7 @@ Calibration half (round 4): the positives are the *even* GSM8K test items' seed-
 (bench/rewrite_gsm8k.py: a plausible writer) and the development noise (bench/rewrite_noise.py: a third of the
 content words replaced by random train words, sentences shuffled, a sentence of another problem inserted), each
 paired with the item it copies; the negatives are every candidate pair of the *even* GSM8K train rows except
-pairs hand-labelled as siblings (bench/decontam_flag_labels.json). The model is a boosted ensemble of depth-2
+pairs hand-labelled as siblings or structure siblings (bench/decontam_flag_labels.json). The model is a boosted ensemble of depth-2
 trees, monotone in every feature but ``log_sd`` (see curation/dedup/template_model.py). The threshold is the
 lowest score at which at most ``--fp-rate`` of those train rows (0.05%, half the goal) are flagged without being
 siblings by the hand labels (an unlabelled flag counts as false: label it and re-run).
@@ -33,6 +33,7 @@ from curation.dedup.template_match import FEATURES, TemplateIndex  # noqa: E402
 from curation.dedup.template_model import MODEL_PATH, TreeModel  # noqa: E402
 
 LABELS = Path(__file__).with_name("decontam_flag_labels.json")
+SIBLINGS = ("sibling", "structure sibling")  # not false positives: the same problem (see bench_decontam.py)
 #: +1: the score never falls as the feature rises; -1: never rises; 0: free (log_sd: spread of the item's null)
 MONOTONE = {"s": 1, "z": 1, "u": 1, "dq": -1, "log_sd": 0, "gap": 1, "sf": 1, "fz": 1, "fgap": 1}
 
@@ -56,7 +57,7 @@ def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[n
         pos.append(f[c == cal_items[r]])
     labels = json.loads(LABELS.read_text())
     r, c, f = idx.features(train[::2])
-    sib = np.array([labels.get(f"{2 * a}~{b}") == "sibling" for a, b in zip(r.tolist(), c.tolist())], bool)
+    sib = np.array([labels.get(f"{2 * a}~{b}") in SIBLINGS for a, b in zip(r.tolist(), c.tolist())], bool)
     neg = f[~sib]
     return np.concatenate([*pos, neg]), np.r_[np.ones(sum(len(p) for p in pos)), np.zeros(len(neg))]
 
@@ -84,7 +85,7 @@ def main() -> None:
     cal_train = train[::2]
     flags = sorted(((sc, labels.get(f"{2 * k}~{item}", "unlabelled")) for k, ((_, item), sc, _) in
                     idx.best(cal_train, model).items()), reverse=True)
-    false = [sc for sc, lab in flags if lab != "sibling"]
+    false = [sc for sc, lab in flags if lab not in SIBLINGS]
     model.threshold = float(np.ceil((false[int(args.fp_rate * len(cal_train))] + 1e-9) * 100) / 100)
     Path(args.out).write_text(model.to_json() + "\n")
     print(f"features {FEATURES}; {len(model.trees)} trees; THRESHOLD {model.threshold} -> {args.out}")
