@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair is scored by six features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has nine features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -16,15 +16,22 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
 * ``dq``: how far apart the row's and the item's quantity counts are, as ranges: a lone "one" may be a
   pronoun, and a row segment about something else (a distractor sentence) may add numbers;
 * ``log sd``: how spread the item's null is;
-* ``gap``: ``z`` minus the best ``z`` of the row's other items. A rewrite stands out against one item; a
-  same-topic problem (ages, marbles) scores alike against several.
+* ``gap``: ``z`` minus the best ``z`` of the row's other candidates. A rewrite stands out against one item; a
+  same-topic problem (ages, marbles) scores alike against several;
+* ``sf``: the *structure* overlap: 3/4-grams of the template with every word rarer than 10% of the items (the
+  things, units, places: ducks, notebooks, credits) one wildcard and a run of wildcards one wildcard, so a
+  rewrite that swaps every noun, adds adjectives or renames the units keeps it;
+* ``fz``, ``fgap``: ``sf`` against the item's null of ``sf``, and how far it stands out from the row's other
+  candidates.
 
-The score is ``weights . (s, z, u, dq, log sd, gap)``; a row is contaminated by its best-scoring item when the
-score reaches the threshold. The weights are a logistic regression fitted by ``bench/calibrate_template.py``
-on the calibration half only (even GSM8K test items' style-1 rewrites vs even GSM8K train rows), and the
-threshold is the lowest score with at most 0.05% false flags on those train rows; the figures in
-bench/RESULTS.md are on the other halves and on two rewrite styles never calibrated on. Only the few best
-items per row by ``z`` are scored, so the cost is a few sparse products per batch.
+Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
+The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
+lowers it) that can say "the same words *or* the same structure", which a weighted sum cannot; a row is
+contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
+``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' style-1 and
+development-noise rewrites vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
+non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
+The cost is a few sparse products per batch.
 
     >>> from curation.dedup.benchmarks import load_benchmark
     >>> from curation.dedup.template_match import THRESHOLD, TemplateIndex
