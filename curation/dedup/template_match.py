@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair is scored by six features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has nine features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -16,15 +16,22 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
 * ``dq``: how far apart the row's and the item's quantity counts are, as ranges: a lone "one" may be a
   pronoun, and a row segment about something else (a distractor sentence) may add numbers;
 * ``log sd``: how spread the item's null is;
-* ``gap``: ``z`` minus the best ``z`` of the row's other items. A rewrite stands out against one item; a
-  same-topic problem (ages, marbles) scores alike against several.
+* ``gap``: ``z`` minus the best ``z`` of the row's other candidates. A rewrite stands out against one item; a
+  same-topic problem (ages, marbles) scores alike against several;
+* ``sf``: the *structure* overlap: 3/4-grams of the template with every word rarer than 10% of the items (the
+  things, units, places: ducks, notebooks, credits) one wildcard and a run of wildcards one wildcard, so a
+  rewrite that swaps every noun, adds adjectives or renames the units keeps it;
+* ``fz``, ``fgap``: ``sf`` against the item's null of ``sf``, and how far it stands out from the row's other
+  candidates.
 
-The score is ``weights . (s, z, u, dq, log sd, gap)``; a row is contaminated by its best-scoring item when the
-score reaches the threshold. The weights are a logistic regression fitted by ``bench/calibrate_template.py``
-on the calibration half only (even GSM8K test items' style-1 rewrites vs even GSM8K train rows), and the
-threshold is the lowest score with at most 0.05% false flags on those train rows; the figures in
-bench/RESULTS.md are on the other halves and on two rewrite styles never calibrated on. Only the few best
-items per row by ``z`` are scored, so the cost is a few sparse products per batch.
+Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
+The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
+lowers it) that can say "the same words *or* the same structure", which a weighted sum cannot; a row is
+contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
+``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' style-1 and
+development-noise rewrites vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
+non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
+The cost is a few sparse products per batch.
 
     >>> from curation.dedup.benchmarks import load_benchmark
     >>> from curation.dedup.template_match import THRESHOLD, TemplateIndex
@@ -43,14 +50,16 @@ from scipy import sparse
 
 from curation.dedup.masked import COMMON
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
+from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
-WEIGHTS = (1.63, 0.47, 3.04, -2.23, 4.31, 0.09, 2.44)
-THRESHOLD = 0.12
+MODEL = TreeModel.load()
+THRESHOLD = MODEL.threshold
 MAX_DF = 0.1  # content words in more than this share of items weigh nothing
 GRAM_MAX_DF = 0.1  # same for masked n-grams
 FRAME_MAX_DF = 0.2
+FRAME_NS = (3, 4)
 MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
@@ -96,6 +105,27 @@ def _codes(tid: np.ndarray, row_of: np.ndarray, ns: tuple[int, ...], skip: np.nd
         rows.append(row_of[:m][ok])
         codes.append(code[ok])
     return _distinct(np.concatenate(rows), np.concatenate(codes))
+
+
+def _at(key: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``vals`` at ``key`` (0 where ``keys`` lacks it: the pair shares nothing)."""
+    order = np.argsort(keys)
+    keys, vals = keys[order], vals[order]
+    pos = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+    return np.where(keys[pos] == key, vals[pos], 0.0) if len(keys) else np.zeros(len(key))
+
+
+def _gap(r: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Each pair's ``z`` minus the best ``z`` of the row's other candidates (:data:`Z_MIN` if it has none);
+    ``r`` sorted."""
+    best = np.full(int(r.max()) + 1 if len(r) else 0, -np.inf)
+    np.maximum.at(best, r, z)
+    top = z == best[r]
+    count = np.bincount(r[top], minlength=len(best))  # ties: the runner-up is as good
+    second = np.full(len(best), -np.inf)
+    np.maximum.at(second, r[~top], z[~top])
+    second = np.where(count[r] > 1, best[r], np.maximum(second[r], Z_MIN))
+    return np.where(top, z - second, z - best[r])
 
 
 class _Cut:
@@ -167,9 +197,9 @@ class TemplateIndex:
         # the structure: every word rarer than MAX_DF (the content: ducks, muffins) becomes one wildcard
         self.frame_keep = np.isin(np.arange(len(self.tokens)), (self.words.common & ((1 << _BITS) - 1)).astype(np.int64))
         self.frame_keep[self.skip.astype(np.int64)] = True  # masks and function words stay
-        self.frames = _Vocab(*cut.by_row(*cut.codes((3, 4), tid=self._frame(cut.tid))), len(ids), max_df=FRAME_MAX_DF)
+        self.frames = _Vocab(*cut.by_row(*self._frame_codes(cut)), len(ids), max_df=FRAME_MAX_DF)
         self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
-        self.mu, self.sd = self._null(ids, null_rows, seed)
+        (self.mu, self.sd), (self.fmu, self.fsd) = self._null(ids, null_rows, seed)
 
     def _frame(self, tid: np.ndarray) -> np.ndarray:
         keep, star = self.frame_keep, len(self.frame_keep)
@@ -178,17 +208,39 @@ class TemplateIndex:
         out[known] = np.where(keep[tid[known].astype(np.int64)], tid[known], np.uint64(star))
         return out
 
-    def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        # each item's s against (a sample of) the other items: its chance level and spread
+    def _frame_codes(self, cut: _Cut) -> tuple[np.ndarray, np.ndarray]:
+        """(segment, code) of the structure n-grams: rare words wildcarded, a run of wildcards one wildcard
+        ("3 fresh red apples" and "3 notebooks" are both ``# ~``)."""
+        tid = self._frame(cut.tid)
+        star = tid == np.uint64(len(self.frame_keep))
+        run = np.zeros(len(tid), bool)
+        run[1:] = star[1:] & star[:-1] & (cut.seg[1:] == cut.seg[:-1])
+        return _codes(tid[~run], cut.seg[~run], FRAME_NS)
+
+    def _frame_overlap(self, cut: _Cut, r: np.ndarray | None = None, c: np.ndarray | None = None):
+        """(row, item, structure overlap) for the given pairs, or for every pair that shares a structure n-gram."""
+        fm, fmass = self.frames.encode(*cut.by_row(*self._frame_codes(cut)), cut.n_rows)
+        if r is None:
+            hit = (fm @ self.frames.items.T).tocoo()
+            r, c, fs = hit.row.astype(np.int64), hit.col.astype(np.int64), hit.data
+        else:
+            fs = np.asarray(fm[r].multiply(self.frames.items[c]).sum(1)).ravel()
+        return r, c, (fs / self.frames.mass[c] + fs / np.maximum(fmass[r], 1e-9)) / 2
+
+    def _null(self, ids: list[list[int]], null_rows: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        # each item's s and structure overlap against (a sample of) the other items: chance level and spread
         n = len(ids)
         ref = np.arange(n) if n <= null_rows else np.sort(np.random.default_rng(seed).choice(n, null_rows, replace=False))
-        r, c, s = self._overlap(_Cut([ids[i] for i in ref]))
-        keep = ref[r] != c  # not the item with itself
-        c, s = c[keep], s[keep]
-        m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
-        mean = np.bincount(c, s, n) / m
-        var = np.bincount(c, s * s, n) / m - mean**2
-        return mean, np.sqrt(np.maximum(var, 0) + SD_FLOOR**2)
+        cut = _Cut([ids[i] for i in ref])
+        out = []
+        for r, c, s in (self._overlap(cut), self._frame_overlap(cut)):
+            keep = ref[r] != c  # not the item with itself
+            c, s = c[keep], s[keep]
+            m = np.maximum(len(ref) - np.isin(np.arange(n), ref), 1)  # others per item (zeros included)
+            mean = np.bincount(c, s, n) / m
+            var = np.bincount(c, s * s, n) / m - mean**2
+            out.append((mean, np.sqrt(np.maximum(var, 0) + SD_FLOOR**2)))
+        return out
 
     def _ids(self, toks: list[list[str]]) -> list[list[int]]:
         local = dict(self.tokens)  # tokens no item has get batch-local ids: their n-grams are unknown
@@ -209,31 +261,35 @@ class TemplateIndex:
         lm = rm[r] - np.bincount(srow_b, smass[bare], cut.n_rows)[r] + (np.asarray(kept[r, c]).ravel() if len(r) else 0)
         return r, c, (v / self.grams.mass[c] + v / np.maximum(lm, np.maximum(v, 1e-9))) / 2
 
-    def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, item, features) for each row's ``k`` best items by ``z``; features in :data:`FEATURES` order."""
-        toks = [template(t) for t in texts]
-        cut = _Cut(self._ids(toks))
+    def _candidates(self, cut: _Cut) -> tuple[np.ndarray, ...]:
+        """(row, item, s, z, sf, fz) of each row's ``k`` best items by max(z, fz): a rewrite that swaps the nouns
+        keeps its structure (fz), one that keeps them keeps its masked n-grams (z)."""
+        n = len(self.items)
         r, c, s = self._overlap(cut)
-        z = (s - self.mu[c]) / self.sd[c]
-        near = z >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
-        r, c, s, z = r[near], c[near], s[near], z[near]
-        order = np.lexsort((-z, r))
-        r, c, s, z = r[order], c[order], s[order], z[order]
+        fr, fc, sf = self._frame_overlap(cut)
+        z, fz = (s - self.mu[c]) / self.sd[c], (sf - self.fmu[fc]) / self.fsd[fc]
+        near, fnear = z >= Z_MIN, fz >= Z_MIN  # far below any rewrite (their z is 5 and up): not worth sorting
+        key = np.unique(np.concatenate([r[near] * n + c[near], fr[fnear] * n + fc[fnear]]))
+        s, sf = _at(key, r * n + c, s), _at(key, fr * n + fc, sf)
+        r, c = key // n, key % n
+        z, fz = (s - self.mu[c]) / self.sd[c], (sf - self.fmu[c]) / self.fsd[c]
+        order = np.lexsort((-np.maximum(z, fz), r))
+        r, c, s, z, sf, fz = r[order], c[order], s[order], z[order], sf[order], fz[order]
         first = np.searchsorted(r, r, "left")
         keep = (np.arange(len(r)) - first) < self.k
-        r, c, s, z = r[keep], c[keep], s[keep], z[keep]
-        first = np.searchsorted(r, r, "left")  # each row's best item, now at its group's start
-        nxt = np.minimum(first + 1, max(len(r) - 1, 0))
-        second = np.where((first + 1 < len(r)) & (r[nxt] == r), z[nxt], Z_MIN)  # the row's runner-up
-        gap = np.where(np.arange(len(r)) == first, z - second, z - z[first])
+        return r[keep], c[keep], s[keep], z[keep], sf[keep], fz[keep]
+
+    def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, item, features) for each row's ``k`` best items; features in :data:`FEATURES` order."""
+        toks = [template(t) for t in texts]
+        cut = _Cut(self._ids(toks))
+        r, c, s, z, sf, fz = self._candidates(cut)
+        gap, fgap = _gap(r, z), _gap(r, fz)
         words = self.words.encode(*cut.by_row(*cut.codes((1,), self.skip)), cut.n_rows)[0]
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
         q, iq = self._quantities(cut, r, c), self.quantities[c]
         dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
-        fm, fmass = self.frames.encode(*cut.by_row(*cut.codes((3, 4), tid=self._frame(cut.tid))), cut.n_rows)
-        fs = np.asarray(fm[r].multiply(self.frames.items[c]).sum(1)).ravel()
-        sf = (fs / self.frames.mass[c] + fs / np.maximum(fmass[r], 1e-9)) / 2
-        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf], 1)
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap], 1)
 
     def _quantities(self, cut: _Cut, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """(fewest, most) quantities of row ``r`` as a copy of item ``c``. A rewrite may add numbers (a
@@ -248,12 +304,12 @@ class TemplateIndex:
         fewest = rest[r] + (np.asarray(shared[r, c]).ravel() if len(r) else 0)
         return np.stack([fewest, np.bincount(seg_row, segq[:, 1], n)[r]], 1)
 
-    def best(self, texts: list[str], weights: tuple[float, ...] = WEIGHTS) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
+    def best(self, texts: list[str], model: TreeModel | None = None) -> dict[int, tuple[tuple[str, str], float, tuple[float, ...]]]:
         """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""
         if not texts or not self.items:
             return {}
         r, c, f = self.features(texts)
-        score = f @ np.asarray(weights, dtype=float)
+        score = (model or MODEL)(f)
         out: dict[int, tuple[tuple[str, str], float, tuple[float, ...]]] = {}
         for row, item, sc, feats in zip(r.tolist(), c.tolist(), score.tolist(), f.tolist()):
             if row not in out or sc > out[row][1]:

@@ -155,3 +155,45 @@ def test_rewrite_with_swapped_objects_caught_and_another_problem_kept():
     assert rows[1]["status"] == "accepted"
     near = step._template.best([OTHER_240])
     assert near[0][0] == ("gsm8k_test", "240") and near[0][1] < THRESHOLD  # the same item, scored below the threshold
+
+
+# round 4 (2026-12-02): the things counted, the verbs and the people swapped for another class (a lab copying
+# an archive for Carla downloading a file), which leaves few shared words but the same structure; the round-3
+# matcher scored it -6.2 against its threshold 0.12
+CROSS_7 = ("The lab is copying a 350 GB archive. Normally it can copy 5 GB/minute, but 60% of the way through the copy, "
+           "the server forces a reboot to apply patches, which takes 15 minutes. Then the lab has to restart the copy "
+           "from the beginning. How long does it take to copy the archive?")
+
+
+def test_structure_carries_a_rewrite_whose_words_are_all_swapped():
+    idx = TemplateIndex([("gsm8k_test", it) for it in ITEMS])
+    (item, score, feats), = idx.best([CROSS_7]).values()
+    f = dict(zip(FEATURES, feats))
+    assert item == ("gsm8k_test", "7") and score >= THRESHOLD
+    # half of the item's content words and a third of its masked n-grams, but its structure far above chance
+    assert f["u"] < 0.6 and f["s"] < 0.35 and f["fz"] > 15 and f["fgap"] > 10
+    # adjectives and multi-word things are one slot in the structure: the structure overlap is the same
+    plain = "Tom has 3 notebooks and 2 lamps. He sells 2 notebooks. How many are left?"
+    wordy = "Tom has 3 shiny purple notebooks and 2 dusty lamps. He sells 2 spare notebooks. How many are left?"
+    sf = FEATURES.index("sf")
+    (_, ca, fa), (_, cb, fb) = idx.features([plain]), idx.features([wordy])
+    same = {int(c): f[sf] for c, f in zip(ca, fa)}
+    shared = [(same[int(c)], f[sf]) for c, f in zip(cb, fb) if int(c) in same]
+    assert len(shared) >= 2 and all(a == pytest.approx(b) for a, b in shared)
+
+
+def test_template_model_scores_like_its_trees_and_names_a_bad_file(tmp_path):
+    import numpy as np
+
+    from curation.dedup.template_model import MODEL_PATH, TreeModel
+
+    model = TreeModel.load()
+    assert model.features == list(FEATURES) and len(model.trees) == 60 and model.threshold == THRESHOLD
+    # one stump: x0 <= 1 -> -1, else +2, on a baseline of 0.5
+    stump = TreeModel(["a"], 0.5, [[[0, 1.0, 1, 2, 0.0], [-1, 0, -1, -1, -1.0], [-1, 0, -1, -1, 2.0]]], 0.0)
+    assert stump(np.array([[1.0], [1.5]])).tolist() == [-0.5, 2.5]
+    assert TreeModel.load(MODEL_PATH).to_json() == model.to_json()
+    bad = tmp_path / "model.json"
+    bad.write_text('{"features": ["s"]}')
+    with pytest.raises(ValueError, match=r"model.json: not a template model \('baseline'\)"):
+        TreeModel.load(bad)
