@@ -6,7 +6,7 @@
 or from a shell: ``factory report runs/gsm8k_demo/3f2a9c1b7e4d``.
 
 It reads ``manifest.json``, ``stats.json`` and only the columns it plots from ``accepted/`` and
-``rejects/``, and shows: the yield funnel (rows in/out per stage), drop reasons, verifier pass rates
+``rejects/``, batch by batch into counters (:class:`RowStats`: a run's rows are never held), and shows: the yield funnel (rows in/out per stage), drop reasons, verifier pass rates
 (from the ``verdicts`` column), ``tokens_out`` histograms of accepted vs rejected rows, teacher cost
 and cost per accepted row, cache hit rate, dedup cluster sizes (``cluster_id``), the training
 loss/eval-loss curves (``manifest["train"]["log_history"]``) and the eval table
@@ -30,65 +30,15 @@ import time
 from collections import Counter
 from html import escape
 
-import pyarrow.parquet as pq
-
-from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
 from factory.report_html import BLUE, CSS, GREEN, ORANGE, RED, columns, empty, hbars, lines, money, pct, table
-from factory.stats import reason_class
+from factory.report_rows import COLUMNS, RowStats, _min_scores, load_run, verifier_rates  # noqa: F401 (re-exported: the report's API)
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("status", "reject_stage", "reject_reason", "tokens_out", "cost", "cache_hit", "verdicts", "cluster_id", "finish_reason")
-
-
-# ---------------------------------------------------------------- reading
-
-def _read_rows(fs, run_path: str, kind: str) -> list[dict]:
-    rows: list[dict] = []
-    for f in fsutil.list_files(fs, fsutil.join(run_path, kind), ".parquet"):
-        with fs.open_input_file(f) as fh:
-            pf = pq.ParquetFile(fh)
-            cols = [c for c in COLUMNS if c in pf.schema_arrow.names]
-            rows.extend(pf.read(columns=cols).to_pylist())
-    return rows
-
-
-def load_run(run_dir: str) -> tuple[dict, dict, list[dict]]:
-    """(manifest, stats, rows) of a run directory; rows hold only :data:`COLUMNS`."""
-    fs, path = fsutil.filesystem(run_dir)
-    if not fsutil.exists(fs, fsutil.join(path, "manifest.json")):
-        raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = check_version(fsutil.read_json(fs, fsutil.join(path, "manifest.json")), f"{run_dir}/manifest.json")
-    stats_p = fsutil.join(path, "stats.json")
-    stats = check_version(fsutil.read_json(fs, stats_p), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
-    rows = _read_rows(fs, path, "accepted") + _read_rows(fs, path, "rejects")
-    return manifest, stats, rows
-
 
 # ---------------------------------------------------------------- numbers (pure)
-
-def verifier_rates(rows: list[dict], min_scores: dict[str, float]) -> dict[str, dict]:
-    """name -> {checked, passed, unverifiable, rate}; a verdict passes when score >= its min_score."""
-    out: dict[str, dict] = {}
-    for r in rows:
-        try:
-            verdicts = json.loads(r.get("verdicts") or "{}")
-        except json.JSONDecodeError:
-            continue  # a damaged cell must not take the whole report down
-        for name, v in (verdicts or {}).items():
-            d = out.setdefault(name, {"checked": 0, "passed": 0, "unverifiable": 0})
-            score = v.get("score") if isinstance(v, dict) else None
-            if score is None:
-                d["unverifiable"] += 1
-                continue
-            d["checked"] += 1
-            d["passed"] += score >= min_scores.get(name, 1.0)
-    for d in out.values():
-        d["rate"] = d["passed"] / d["checked"] if d["checked"] else None
-    return out
-
 
 def histogram(values: list[int], bins: int = 20) -> tuple[list[str], int, int]:
     """Shared bin edges for token lengths: (labels, lo, width); count with :func:`bin_counts`."""
@@ -100,17 +50,17 @@ def histogram(values: list[int], bins: int = 20) -> tuple[list[str], int, int]:
     return [f"{lo + i * width}-{lo + (i + 1) * width - 1}" for i in range(n)], lo, width
 
 
-def bin_counts(values: list[int], lo: int, width: int, n: int) -> list[int]:
+def bin_counts(values: "list[int] | Counter", lo: int, width: int, n: int) -> list[int]:
+    """Values per bin; ``values`` a list, or a Counter of value -> how many."""
     counts = [0] * n
-    for v in values:
-        counts[min(n - 1, (v - lo) // width)] += 1
+    for v, k in (values.items() if isinstance(values, Counter) else ((v, 1) for v in values)):
+        counts[min(n - 1, (v - lo) // width)] += k
     return counts
 
 
 def cluster_sizes(rows: list[dict]) -> dict[int, int]:
     """cluster size -> number of clusters of that size (rows sharing a ``cluster_id``)."""
-    per = Counter(r["cluster_id"] for r in rows if r.get("cluster_id"))
-    return dict(sorted(Counter(per.values()).items()))
+    return RowStats().add(rows).cluster_sizes()
 
 
 def train_curves(train: dict | None) -> dict[str, list[tuple[float, float]]]:
@@ -123,36 +73,36 @@ def train_curves(train: dict | None) -> dict[str, list[tuple[float, float]]]:
     return {k: sorted(v) for k, v in out.items() if v}
 
 
-def compute(manifest: dict, stats: dict, rows: list[dict]) -> dict:
-    """Everything the page shows, as plain numbers (what the unit tests assert on)."""
+def compute(manifest: dict, stats: dict, rows: "list[dict] | RowStats") -> dict:
+    """Everything the page shows, as plain numbers (what the unit tests assert on). ``rows``: the rows, or their
+    :class:`RowStats` (what :func:`load_run` reads)."""
+    if not isinstance(rows, RowStats):
+        agg = RowStats()
+        agg.min_scores = _min_scores(manifest)
+        rows = agg.add(rows)
     summ = dict(stats.get("summary") or manifest.get("counts") or {})
-    acc = [r for r in rows if r.get("status") == "accepted"]
-    rej = [r for r in rows if r.get("status") != "accepted"]
-    cost = summ.get("cost", sum(r.get("cost") or 0.0 for r in rows))
-    hits = summ.get("cache_hits", sum(1 for r in rows if r.get("cache_hit")))
-    misses = summ.get("cache_misses", sum(1 for r in rows if r.get("finish_reason") is not None and not r.get("cache_hit")))
+    n_acc, n_rej = rows.accepted, rows.rows - rows.accepted
+    cost = summ.get("cost", rows.cost)
+    hits = summ.get("cache_hits", rows.hits)
+    misses = summ.get("cache_misses", rows.misses)
     stages = stats.get("stages") or manifest.get("stages") or {}
     drops = sorted(((s, reason, n) for s, v in stages.items() for reason, n in (v.get("dropped") or {}).items()),
                    key=lambda x: -x[2])
-    if not drops and rej:  # no stats.json: derive the reasons from the rejected rows themselves
-        c = Counter((r.get("reject_stage") or "?", reason_class(r.get("reject_reason"))) for r in rej)
-        drops = [(s, reason, n) for (s, reason), n in c.most_common()]
-    recipe = manifest.get("recipe") or {}
-    min_scores = {v.get("name"): v.get("min_score", 1.0) for v in recipe.get("verifiers") or [] if isinstance(v, dict)}
-    lens_acc = [r["tokens_out"] for r in acc if r.get("tokens_out") is not None]
-    lens_rej = [r["tokens_out"] for r in rej if r.get("tokens_out") is not None]
-    labels, lo, width = histogram(lens_acc + lens_rej)
+    if not drops and n_rej:  # no stats.json: derive the reasons from the rejected rows themselves
+        drops = [(s, reason, n) for (s, reason), n in rows.reasons.most_common()]
+    la, lr = rows.lens["accepted"], rows.lens["rejected"]
+    labels, lo, width = histogram(sorted(set(la) | set(lr)))
     return {
-        "rows": len(rows), "accepted": len(acc), "rejected": len(rej),
+        "rows": rows.rows, "accepted": n_acc, "rejected": n_rej,
         "funnel": [(s, v.get("in", 0), v.get("out", 0)) for s, v in stages.items()],
         "drops": drops,
-        "verifiers": verifier_rates(rows, min_scores),
-        "lengths": {"labels": labels, "accepted": bin_counts(lens_acc, lo, width, len(labels)),
-                    "rejected": bin_counts(lens_rej, lo, width, len(labels))},
-        "cost": cost, "cost_per_accepted": (cost / len(acc)) if acc and cost is not None else None,
+        "verifiers": rows.rates(),
+        "lengths": {"labels": labels, "accepted": bin_counts(la, lo, width, len(labels)),
+                    "rejected": bin_counts(lr, lo, width, len(labels))},
+        "cost": cost, "cost_per_accepted": (cost / n_acc) if n_acc and cost is not None else None,
         "cache_hits": hits, "cache_misses": misses,
         "cache_hit_rate": hits / (hits + misses) if hits + misses else None,
-        "clusters": cluster_sizes(rows),
+        "clusters": rows.cluster_sizes(),
         "train": train_curves(manifest.get("train")),
         "eval": ((manifest.get("eval") or {}).get("table") or {}),
         "cost_breakdown": stats.get("cost") or manifest.get("cost"),
@@ -309,7 +259,7 @@ def write_report(run_dir: str) -> str:
     fs, path = fsutil.filesystem(run_dir)
     out = fsutil.join(path, "report.html")
     fsutil.write_bytes_atomic(fs, out, render(manifest, stats, rows).encode("utf-8"))
-    log.info("report: %s (%d rows)", out, len(rows))
+    log.info("report: %s (%d rows)", out, rows.rows)
     return fsutil.join(run_dir, "report.html") if "://" in run_dir else out
 
 
