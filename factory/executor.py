@@ -83,8 +83,11 @@ def unit_keys(batch: pa.Table, expander: Expander, parts: int, wave: Wave | None
                      "chunk": pa.array([r["chunk"] for r in rows], pa.int64()), "result": pa.nulls(len(keys), pa.string())}, schema=JOIN)
 
 
-def cache_entries(batch: pa.Table, parts: int) -> pa.Table:
-    """Request-cache entries (right side of the cache join)."""
+def cache_entries(batch: pa.Table, parts: int, cache_uri: str) -> pa.Table:
+    """Request-cache entries (right side of the cache join), from one cache file per batch row: not Ray Data's
+    ``read_parquet``, which packs many small files into one block (a block, and its reader, then grow with the cache)."""
+    fs, _ = fsutil.filesystem(cache_uri)
+    batch = pa.concat_tables([fsutil.read_parquet(fs, f).select(["key", "result"]) for fl in batch.column("files").to_pylist() for f in fl])
     keys = batch.column("key").to_pylist()
     return pa.table({"part": _part(keys, parts), "key": batch.column("key"), "chunk": pa.array([-1] * len(keys), pa.int64()),
                      "result": batch.column("result")}, schema=JOIN)
@@ -119,7 +122,8 @@ def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, 
     parts = max(2, min(256, len(files) // 8 + 2))
     left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
         unit_keys, fn_kwargs={"expander": expander, "parts": parts, "wave": wave}, batch_size=1, batch_format="pyarrow")
-    right = ray.data.read_parquet(files, filesystem=cache._fs).map_batches(cache_entries, fn_kwargs={"parts": parts}, batch_format="pyarrow")
+    right = ray.data.from_items([{"files": [f]} for f in files], override_num_blocks=max(1, len(files))).map_batches(
+        cache_entries, fn_kwargs={"parts": parts, "cache_uri": cache.uri}, batch_size=1, batch_format="pyarrow", num_cpus=0.25)
     out = left.union(right).groupby("part", num_partitions=parts).map_groups(join_part, fn_kwargs={"hits_uri": hits_uri}, batch_format="pyarrow")
     return sum(sum(b.column("hits").to_pylist()) for b in out.iter_batches(batch_format="pyarrow", batch_size=None))
 
