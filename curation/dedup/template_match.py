@@ -191,6 +191,7 @@ class TemplateIndex:
     def __init__(self, items: list[tuple[str, "object"]], ns: tuple[int, ...] = (2, 3), k: int = 3,
                  null_rows: int = 2000, seed: int = 0):
         self.items = [(bench, it.item_id) for bench, it in items]
+        self.prompts = {(bench, it.item_id): it.prompt for bench, it in items}  # for a judge's second look
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
         self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
