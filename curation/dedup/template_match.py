@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has nine features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has eleven features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -22,7 +22,12 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
   things, units, places: ducks, notebooks, credits) one wildcard and a run of wildcards one wildcard, so a
   rewrite that swaps every noun, adds adjectives or renames the units keeps it;
 * ``fz``, ``fgap``: ``sf`` against the item's null of ``sf``, and how far it stands out from the row's other
-  candidates.
+  candidates;
+* ``mm``: the plain masked n-gram overlap (:mod:`curation.dedup.masked`: 3-grams, only numbers, names, pronouns
+  and units masked, no segments) less its short-item penalty: a second view of the same text, which a rewrite
+  that defeats one mask (persona lines, imperative questions, mixed number forms) often leaves to the other;
+* ``si``: the item side of ``s`` alone (shared / the item's mass): a rewrite that adds sentences (a frame, a
+  distractor, the question asked twice) dilutes the row side, not this.
 
 Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
 The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
@@ -48,11 +53,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from curation.dedup.masked import COMMON
+from curation.dedup.masked import COMMON, MaskedIndex
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
 MODEL = TreeModel.load()
 THRESHOLD = MODEL.threshold
@@ -63,6 +68,7 @@ FRAME_NS = (3, 4)
 MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: decontam leaves matching off
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
+MASKED_N, MASKED_MAX_DF, MASKED_PENALTY = 3, 3, 0.5  # the mm feature: curation.dedup.masked with decontam's defaults
 _SKIP = ("#", "#/", "%", "@", "@p", SEP, QSEP)  # token ids 0..6: no word (unigram) features
 _SEP_IDS = np.array([_SKIP.index(SEP), _SKIP.index(QSEP)], np.uint64)  # no n-gram crosses a segment end
 _NUM_IDS = np.array([_SKIP.index("#"), _SKIP.index("#/")], np.uint64)
@@ -185,6 +191,7 @@ class TemplateIndex:
     def __init__(self, items: list[tuple[str, "object"]], ns: tuple[int, ...] = (2, 3), k: int = 3,
                  null_rows: int = 2000, seed: int = 0):
         self.items = [(bench, it.item_id) for bench, it in items]
+        self.prompts = {(bench, it.item_id): it.prompt for bench, it in items}  # for a judge's second look
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
         self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
@@ -199,6 +206,8 @@ class TemplateIndex:
         self.frame_keep[self.skip.astype(np.int64)] = True  # masks and function words stay
         self.frames = _Vocab(*cut.by_row(*self._frame_codes(cut)), len(ids), max_df=FRAME_MAX_DF)
         self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
+        self.masked = MaskedIndex(items, MASKED_N, MASKED_MAX_DF)
+        self.masked_penalty = self.masked.penalty(MASKED_PENALTY)
         (self.mu, self.sd), (self.fmu, self.fsd) = self._null(ids, null_rows, seed)
 
     def _frame(self, tid: np.ndarray) -> np.ndarray:
@@ -289,7 +298,17 @@ class TemplateIndex:
         u = np.asarray(words[r].multiply(self.words.items[c]).sum(1)).ravel() / self.words.mass[c]
         q, iq = self._quantities(cut, r, c), self.quantities[c]
         dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
-        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap], 1)
+        grams = self.grams.encode(*cut.by_row(*cut.codes(self.ns)), cut.n_rows)[0]
+        si = np.asarray(grams[r].multiply(self.grams.items[c]).sum(1)).ravel() / self.grams.mass[c]
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si], 1)
+
+    def _masked(self, texts: list[str], r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """``mm``: the masked n-gram overlap (:mod:`curation.dedup.masked`, a plainer mask: names, pronouns,
+        numbers and units only) less its short-item penalty, -1 where the pair shares no counted n-gram."""
+        mr, mc, ov = self.masked.overlap(texts)
+        n = len(self.items)
+        hit = _at(r * n + c, mr * n + mc, ov - self.masked_penalty[mc] + 2.0)  # shifted: 0 means "absent"
+        return np.where(hit > 0, hit - 2.0, -1.0)
 
     def _quantities(self, cut: _Cut, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """(fewest, most) quantities of row ``r`` as a copy of item ``c``. A rewrite may add numbers (a

@@ -78,7 +78,7 @@ class FaultConfig:
     rl_requests: int | None = None
     rl_tokens: int | None = None
     rl_window_s: float = 1.0
-    answer: str = "echo"  # "echo" | "arith" (see scripted_answer) | "graded" (see graded_answer) | "synth" (tests/faults/synth_script.py)
+    answer: str = "echo"  # "echo" | "arith" (see scripted_answer) | "graded" (see graded_answer) | "synth" (tests/faults/synth_script.py) | "yes" (always "YES": a judge that confirms)
 
     def __post_init__(self):
         self.plan = tuple(self.plan)
@@ -308,7 +308,7 @@ class _Handler:
         return 200, payload, rl_headers
 
     def render(self, chat, key, req, max_tokens, prompt_tokens, kind) -> bytes:
-        scripted = {"arith": scripted_answer, "synth": scripted_answer, "graded": graded_answer}
+        scripted = {"arith": scripted_answer, "synth": scripted_answer, "graded": graded_answer, "yes": lambda req, key: "YES"}
         answer = scripted[self.cfg.answer](req, key) if self.cfg.answer != "echo" else f"echo:{key}"
         if self.cfg.answer == "synth":
             from tests.faults.synth_script import synth_answer

@@ -197,3 +197,32 @@ def test_template_model_scores_like_its_trees_and_names_a_bad_file(tmp_path):
     bad.write_text('{"features": ["s"]}')
     with pytest.raises(ValueError, match=r"model.json: not a template model \('baseline'\)"):
         TreeModel.load(bad)
+
+
+# round 5: a short item (279, two ages) rewritten with groups for people and an imperative frame; its best candidate
+# is the copied item, but it scores under the threshold (a short problem stands out little from its null)
+SHORT_279 = ("Task for the model:\nThe village council is 12 times older than the co-op. In 27 years, the village council "
+             "will be 9 times as old as the co-op. How old is the co-op now?")
+
+
+def test_near_misses_go_to_a_judge_only_when_the_recipe_names_one():
+    from tests.faults.fault_server import FaultInjectingServer
+
+    (item, score, _), = TemplateIndex([("gsm8k_test", it) for it in ITEMS]).best([SHORT_279]).values()
+    assert item == ("gsm8k_test", "279") and -2.0 <= score < THRESHOLD
+    far = "Compute 17 * 23 and explain each step of the long multiplication."  # no candidate at all
+    cfg = dict(benchmarks=["gsm8k_test"], on="prompt", template_judge_from=-2.0)
+    assert Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", SHORT_279)])[0]["status"] == "accepted"
+    for answer, status in (("echo", "accepted"), ("yes", "rejected")):  # echo: no verdict, so the score decides
+        with FaultInjectingServer(retry_after_s=None, answer=answer) as srv:
+            step = Decontaminate(DecontamConfig(**cfg, judge={"engine": "openai_compat", "model": "judge-z",
+                                                              "options": {"base_url": srv.base_url}}))
+            rows = step([row("a", SHORT_279), row("b", far)])
+            step.close()
+        assert (step.judge.calls, [r["status"] for r in rows]) == (1, [status, "accepted"])
+    reason = rows[0]["reject_reason"]
+    assert reason.startswith("contaminated: gsm8k_test#279 template score=") and "+judge '" in reason
+    assert REASON_RE.match(reason)["method"].endswith("+judge")
+    assert contamination_report(rows)["per_benchmark"]["gsm8k_test"]["methods"] == {"template+judge": 1}
+    with pytest.raises(ValueError, match="judge is required"):
+        DecontamConfig(**cfg)
