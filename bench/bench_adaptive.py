@@ -3,12 +3,13 @@
     python bench/bench_adaptive.py                       # 200 prompts of data/distill_arith, k=1 N=8 wave=2 vs n=8
     python bench/bench_adaptive.py --limit 64 --out /tmp/adaptive.json
     python bench/bench_adaptive.py --teacher hf_local --limit 100   # the real tiny model (smollm2-135m-instruct)
+    python bench/bench_adaptive.py --teacher hf_local --limit 100 --temperature 0.3 --max-tokens 12   # as the demo's teacher
 
 Teachers (``--teacher``):
 - ``scripted`` (default): the scripted server (tests/faults/fault_server.py, ``answer="graded"``, a fake named as
   such) on 127.0.0.1: each prompt has a difficulty (a success probability per sample from GRADES = 0.95, 0.6, 0.3,
   0.1, 0.0, by the prompt's hash) and each sample is right or wrong by a deterministic draw per (prompt, seed).
-- ``hf_local``: the bundled tiny model on CPU, temperature 0.7; each row samples from its own stream seeded by
+- ``hf_local``: the bundled tiny model on CPU, temperature 0.7 (``--temperature``, ``--max-tokens``); each row samples from its own stream seeded by
   its request seed (teachers/row_sampling.py), whatever its batch.
 Either way the fixed-n run and the adaptive run see the same samples at the same sample indices: the bench
 asserts that every sample of the adaptive arm has the same text as the fixed arm's sample of that (prompt,
@@ -53,7 +54,7 @@ TEACHERS = {
   engine: hf_local
   model: smollm2-135m-instruct
 {sampling}
-  sampling: {{max_tokens: 16, temperature: 0.7, top_p: 0.95, seed: 1}}
+  sampling: {{max_tokens: {max_tokens}, temperature: {temperature}, top_p: 0.95, seed: 1}}
   batch_size: 32
   prices: {{input_per_mtok: 0.15, output_per_mtok: 0.6}}
   options: {{threads: 1}}
@@ -76,14 +77,14 @@ output:
 """
 
 
-def run(arm: str, sampling: str, limit: int, teacher: str, srv, work: Path) -> dict:
+def run(arm: str, sampling: str, limit: int, teacher: str, srv, work: Path, temperature: float = 0.7, max_tokens: int = 16) -> dict:
     import pyarrow.parquet as pq
 
     from curation.pass_rate import verified
     from factory.pipeline import run_recipe
 
     f = work / f"{arm}.yaml"
-    block = TEACHERS[teacher].format(sampling=sampling, url=srv.base_url if srv else "")
+    block = TEACHERS[teacher].format(sampling=sampling, url=srv.base_url if srv else "", temperature=temperature, max_tokens=max_tokens)
     f.write_text(RECIPE.format(root=ROOT, limit=limit, teacher=block, out=work / arm))
     if srv:
         srv.reset_stats()
@@ -131,17 +132,20 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=200, help="prompts from data/distill_arith/train.jsonl")
     ap.add_argument("--teacher", choices=sorted(TEACHERS), default="scripted", help="scripted server (a fake) or the real tiny model")
     ap.add_argument("--out", default=None, help="write the figures as JSON here")
+    ap.add_argument("--temperature", type=float, default=0.7, help="hf_local sampling temperature (recipes/demo.yaml's teacher: 0.3)")
+    ap.add_argument("--max-tokens", type=int, default=16, help="hf_local max_tokens (recipes/demo.yaml's teacher: 12)")
     a = ap.parse_args()
     os.environ.setdefault("FACTORY_DASHBOARD", "0")
     _start_ray()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         srv = stack.enter_context(FaultInjectingServer(answer="graded")) if a.teacher == "scripted" else None
-        ada = run("adaptive", "  until: {verified: 1, max_samples: 8, wave: 2}", a.limit, a.teacher, srv, Path(tmp))
-        fixed = run("fixed", "  n: 8", a.limit, a.teacher, srv, Path(tmp))
+        kw = {"temperature": a.temperature, "max_tokens": a.max_tokens}
+        ada = run("adaptive", "  until: {verified: 1, max_samples: 8, wave: 2}", a.limit, a.teacher, srv, Path(tmp), **kw)
+        fixed = run("fixed", "  n: 8", a.limit, a.teacher, srv, Path(tmp), **kw)
     same = ada["covered_ids"] == fixed["covered_ids"]
     prefix = prefix_check(ada, fixed)
     saving = 1 - ada["teacher_calls"] / fixed["teacher_calls"]
-    out = {"teacher": a.teacher, "grades": GRADES if srv else None, "adaptive": ada, "fixed": fixed, "same_covered_prompts": same,
+    out = {"teacher": a.teacher, "temperature": a.temperature, "max_tokens": a.max_tokens, "grades": GRADES if srv else None, "adaptive": ada, "fixed": fixed, "same_covered_prompts": same,
            "prefix": prefix, "call_saving": round(saving, 4),
            "cost_ratio": round(ada["cost_usd"] / fixed["cost_usd"], 4) if fixed["cost_usd"] else None}
     for arm in (ada, fixed):
