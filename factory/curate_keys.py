@@ -105,10 +105,8 @@ def uses_keys(step, n_live: int) -> bool:
 
 def decide_from_keys(ray, step, store_uri: str, files: list[str], dirs: list[tuple[str, str]], n_live: int):
     """``step``'s decisions (a Ray Dataset or a table of :data:`curation.dedup.base.DECISION_SCHEMA`)."""
-    from curation.dedup.minhash_ray import default_partitions
-
     if type(step) is ExactDedup:
-        return step.decide_keys(_keys_ds(ray, store_uri, files, _EXACT_COLS, dirs), {"partitions": default_partitions(n_live, 1)})
+        return step.decide_keys(_keys_ds(ray, store_uri, files, _EXACT_COLS, dirs), {"live_rows": n_live})
     cfg = step.config
     b, r = cfg.bands_rows()
     sigs = _keys_ds(ray, store_uri, files, ["id", "chunk", "score", "mh_tlen", "sig"], dirs).map_batches(
