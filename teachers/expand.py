@@ -64,6 +64,12 @@ class Expander:
                    default_teacher=recipe.teacher.name, route_field=route.field if route else None,
                    route_map=dict(route.map) if route else {}, shard_size=recipe.output.shard_size, tools=tools)
 
+    def rows_per_record(self) -> int | None:
+        """Rows each record expands to (every record gives ``n`` rows, a bad one ``n`` rejected rows), or None
+        when it depends on the record (routing to teachers with different ``n``)."""
+        ns = {self.teachers[self.default_teacher].n} | ({self.teachers[t].n for t in self.route_map.values()} if self.route_field else set())
+        return ns.pop() if len(ns) == 1 else None
+
     @property
     def template_hash(self) -> str:
         return hashlib.sha256(self.template.encode()).hexdigest()[:16]
