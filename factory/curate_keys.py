@@ -11,9 +11,6 @@ band-bucket shuffle moves data: keys, signatures and decisions, never rows.
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -21,7 +18,9 @@ import pyarrow.parquet as pq
 from curation.dedup import survivor_key
 from curation.dedup.exact import ExactDedup
 from curation.dedup.keys import KeySpec, sig_matrix, spec_of_file
-from curation.dedup.minhash import MinHashDedup, band_keys
+from curation.dedup.minhash import MinHashDedup
+from curation.dedup.minhash_ray import sig_block
+from factory.store import file_blocks
 from ground import fsutil
 
 KEYS_DIR = "keys"
@@ -46,11 +45,7 @@ def key_files(store, spec: KeySpec | None) -> list[str] | None:
     if spec is None:
         return None
     chunks = store.chunk_files()
-    files = {}
-    for f in fsutil.list_files(store.fs, store.p(KEYS_DIR), ".parquet"):
-        m = re.search(r"chunk-(\d+)\.parquet$", f)
-        if m:
-            files[int(m.group(1))] = f
+    files = store.chunk_map(KEYS_DIR)
     if not chunks or set(files) != set(chunks) or any(len(v) != 1 for v in chunks.values()):
         return None
     with store.fs.open_input_file(files[min(files)]) as fh:  # a run resumed across an upgrade may hold another layout
@@ -87,14 +82,13 @@ def sig_rows(t: pa.Table, num_perm: int, b: int, r: int) -> dict:
     """Key rows with a signature -> what :func:`curation.dedup.minhash_ray.minhash_decisions_ray` reads."""
     t = t.filter(pc.is_valid(t.column("sig")))
     sig = sig_matrix(t.column("sig"), num_perm)
-    return {"id": np.array(t.column("id").to_pylist(), dtype=object), "chunk": t.column("chunk").to_numpy().astype(np.int64),
-            "rank": np.array([survivor_key(s, 0, "")[0] for s in t.column("score").to_pylist()], dtype=np.float64),
-            "tlen": t.column("mh_tlen").to_numpy().astype(np.int64), "sig": sig, "keys": band_keys(sig, b, r).T.copy()}
+    rank = [survivor_key(s, 0, "")[0] for s in t.column("score").to_pylist()]
+    return sig_block(t.column("id").to_pylist(), t.column("chunk").to_numpy(), rank, t.column("mh_tlen").to_numpy(), sig, b, r)
 
 
 # ----------------------------------------------------------------------------- the step (driver)
 def _keys_ds(ray, store_uri: str, files: list[str], columns: list[str], dirs: list[tuple[str, str]]):
-    return ray.data.from_items([{"files": [f]} for f in files], override_num_blocks=len(files)).map_batches(
+    return file_blocks(ray, [[f] for f in files]).map_batches(
         read_keys, fn_kwargs={"store_uri": store_uri, "columns": columns, "dirs": list(dirs)}, batch_size=1, batch_format="pyarrow")
 
 

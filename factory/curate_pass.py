@@ -31,6 +31,7 @@ from curation.plan import build_dedup_steps
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
 from factory.stats import merge, partial
+from factory.store import file_blocks
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _chunk_refs(ray, store):
     by_chunk = store.chunk_files()
     if not by_chunk:
         return None
-    return ray.data.from_items([{"files": by_chunk[c]} for c in sorted(by_chunk)], override_num_blocks=len(by_chunk))
+    return file_blocks(ray, [by_chunk[c] for c in sorted(by_chunk)])
 
 
 def _read(ray, store):

@@ -28,11 +28,12 @@ from curation.plan import build_filters, has_filters
 from ground import fsutil
 from ground.raycluster import init_ray
 from factory.curate_keys import KEYS_DIR, key_spec
+from factory.store import file_blocks
 from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
 from factory.budget import spend as budget_spend
 from factory.budget import take as budget_take
 from factory.waves import Wave
-from ground.record import ACCEPTED, from_table, reject, to_table
+from ground.record import ACCEPTED, from_table, hash_parts, reject, to_table
 from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult
 from teachers.cache import RequestCache
@@ -72,7 +73,7 @@ JOIN = pa.schema([("part", pa.int64()), ("key", pa.string()), ("chunk", pa.int64
 
 
 def _part(keys: list[str], parts: int) -> pa.Array:
-    return pa.array([int(k[:8], 16) % parts for k in keys], pa.int64())
+    return pa.array(hash_parts(keys, parts), pa.int64())
 
 
 def unit_keys(batch: pa.Table, expander: Expander, parts: int, wave: Wave | None = None) -> pa.Table:
@@ -122,7 +123,7 @@ def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, 
     parts = max(2, min(256, len(files) // 8 + 2))
     left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
         unit_keys, fn_kwargs={"expander": expander, "parts": parts, "wave": wave}, batch_size=1, batch_format="pyarrow")
-    right = ray.data.from_items([{"files": [f]} for f in files], override_num_blocks=max(1, len(files))).map_batches(
+    right = file_blocks(ray, [[f] for f in files]).map_batches(
         cache_entries, fn_kwargs={"parts": parts, "cache_uri": cache.uri}, batch_size=1, batch_format="pyarrow", num_cpus=0.25)
     out = left.union(right).groupby("part", num_partitions=parts).map_groups(join_part, fn_kwargs={"hits_uri": hits_uri}, batch_format="pyarrow")
     return sum(sum(b.column("hits").to_pylist()) for b in out.iter_batches(batch_format="pyarrow", batch_size=None))

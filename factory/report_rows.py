@@ -51,7 +51,7 @@ class RowStats:
         self.cost = 0.0
         self.reasons: Counter = Counter()  # (stage, reason class) of rejected rows
         self.lens = {"accepted": Counter(), "rejected": Counter()}  # tokens_out -> rows
-        self.verdicts: list[dict] = []  # per batch: verifier_rates' tallies (merged in rates())
+        self.verdicts: dict[str, dict] = {}  # verifier -> checked / passed / unverifiable
         self.clusters: list = []  # pyarrow arrays of non-null cluster ids
         self.min_scores: dict[str, float] = {}
 
@@ -69,22 +69,17 @@ class RowStats:
                 self.reasons[(r.get("reject_stage") or "?", reason_class(r.get("reject_reason")))] += 1
             if r.get("tokens_out") is not None:
                 self.lens["accepted" if ok else "rejected"][r["tokens_out"]] += 1
-        self.verdicts.append(verifier_rates(rows, self.min_scores))
+        for name, v in verifier_rates(rows, self.min_scores).items():
+            d = self.verdicts.setdefault(name, {"checked": 0, "passed": 0, "unverifiable": 0})
+            for k in d:
+                d[k] += v[k]
         ids = [r["cluster_id"] for r in rows if r.get("cluster_id")]
         if ids:
             self.clusters.append(pa.array(ids, pa.string()))
         return self
 
     def rates(self) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        for part in self.verdicts:
-            for name, v in part.items():
-                d = out.setdefault(name, {"checked": 0, "passed": 0, "unverifiable": 0})
-                for k in d:
-                    d[k] += v[k]
-        for d in out.values():
-            d["rate"] = d["passed"] / d["checked"] if d["checked"] else None
-        return out
+        return {name: {**d, "rate": d["passed"] / d["checked"] if d["checked"] else None} for name, d in self.verdicts.items()}
 
     def cluster_sizes(self) -> dict[int, int]:
         """cluster size -> number of clusters of that size (rows sharing a ``cluster_id``)."""

@@ -27,6 +27,12 @@ from ground.record import SCHEMA, from_table
 PART_ROWS = 100_000
 
 
+def file_blocks(ray, groups: list[list[str]]):
+    """A Ray Dataset of one row ``{"files": group}`` per block: readers then read each group themselves, so a
+    block's size is a group's, not whatever Ray Data's ``read_parquet`` packs together (that grew with the run)."""
+    return ray.data.from_items([{"files": list(g)} for g in groups], override_num_blocks=max(1, len(groups)))
+
+
 class RunStore:
     def __init__(self, root: str, recipe_name: str, run_id: str):
         self.root, self.run_id = root, run_id
@@ -44,23 +50,25 @@ class RunStore:
     def chunk_dir_parts(wave: int | None = None) -> tuple[str, ...]:
         return ("chunks",) if wave is None else ("chunks", f"wave-{wave:03d}")
 
-    def done_chunks(self, wave: int | None = None) -> set[int]:
-        out = set()
-        for f in fsutil.list_files(self.fs, self.p(*self.chunk_dir_parts(wave)), ".parquet"):
+    def chunk_map(self, *parts: str) -> dict[int, str]:
+        """chunk -> its ``chunk-N.parquet`` file in the store folder ``parts`` (chunks/, a wave's, keys/)."""
+        out = {}
+        for f in fsutil.list_files(self.fs, self.p(*parts), ".parquet"):
             m = re.search(r"chunk-(\d+)\.parquet$", f)
             if m:
-                out.add(int(m.group(1)))
+                out[int(m.group(1))] = f
         return out
+
+    def done_chunks(self, wave: int | None = None) -> set[int]:
+        return set(self.chunk_map(*self.chunk_dir_parts(wave)))
 
     def chunk_files(self) -> dict[int, list[str]]:
         """chunk -> its shard files: ``chunks/chunk-N.parquet``, or every wave's ``chunks/wave-J/chunk-N.parquet``."""
         out: dict[int, list[str]] = {}
-        dirs = [self.p("chunks")] + [self.p("chunks", d) for d in fsutil.list_dirs(self.fs, self.p("chunks")) if d.startswith("wave-")]
+        dirs = [("chunks",)] + [("chunks", d) for d in fsutil.list_dirs(self.fs, self.p("chunks")) if d.startswith("wave-")]
         for d in dirs:
-            for f in fsutil.list_files(self.fs, d, ".parquet"):
-                m = re.search(r"chunk-(\d+)\.parquet$", f)
-                if m:
-                    out.setdefault(int(m.group(1)), []).append(f)
+            for c, f in self.chunk_map(*d).items():
+                out.setdefault(c, []).append(f)
         return out
 
     def write_chunk(self, chunk: int, table: pa.Table) -> None:

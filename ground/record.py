@@ -140,6 +140,11 @@ def sha(*parts: Any, n: int = 24, prefix=None) -> str:
     return sha_prefix(*parts, prefix=prefix).hexdigest()[:n]
 
 
+def hash_parts(keys: list[str], parts: int) -> list[int]:
+    """The shuffle partition of each hex-hash key (request keys, dedup keys): equal keys meet in one partition."""
+    return [int(k[:8], 16) % parts for k in keys]
+
+
 def sample_id(stage: str, prompt_id: str, sample_index: int) -> str:
     return sha(stage, prompt_id, int(sample_index))
 

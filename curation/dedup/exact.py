@@ -20,7 +20,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from curation.dedup import Compared, DedupStepConfig, compare_field, normalize, required_columns, survivor_key, text_of
-from ground.record import ACCEPTED, reject
+from ground.record import ACCEPTED, hash_parts, reject
 from ground.step import Step
 
 
@@ -110,8 +110,7 @@ def partitions_for(n_rows: int) -> int:
 
 def _with_part(batch: pa.Table, parts: int) -> pa.Table:
     """The shuffle partition of each key row: from its key (a hex hash), so equal keys meet in one partition."""
-    part = [int(k[:8], 16) % parts for k in batch.column("dedup_key").to_pylist()]
-    return batch.append_column("part", pa.array(part, pa.int64()))
+    return batch.append_column("part", pa.array(hash_parts(batch.column("dedup_key").to_pylist(), parts), pa.int64()))
 
 
 def _partition_decisions(part: pa.Table, stage: str) -> pa.Table:

@@ -39,15 +39,14 @@ class _SignatureUDF:
         ids, chunks, texts, rank, tlen = survivor_fields(table, self.cfg.on)
         sig, ok = signatures(texts, self.cfg)
         keep = np.nonzero(ok)[0]
-        sig = sig[keep]
-        return {
-            "id": np.array(ids, dtype=object)[keep],
-            "chunk": np.asarray(chunks, dtype=np.int64)[keep],
-            "rank": np.asarray(rank, dtype=np.float64)[keep],
-            "tlen": np.asarray(tlen, dtype=np.int64)[keep],
-            "sig": sig,
-            "keys": band_keys(sig, self.b, self.r).T.copy(),
-        }
+        return sig_block(np.array(ids, dtype=object)[keep], np.asarray(chunks)[keep], np.asarray(rank)[keep], np.asarray(tlen)[keep],
+                         sig[keep], self.b, self.r)
+
+
+def sig_block(ids, chunks, rank, tlen, sig: np.ndarray, b: int, r: int) -> dict:
+    """A block of signature rows (what :func:`minhash_decisions_ray` reads): survivor fields, signature, band keys."""
+    return {"id": np.asarray(ids, dtype=object), "chunk": np.asarray(chunks, dtype=np.int64), "rank": np.asarray(rank, dtype=np.float64),
+            "tlen": np.asarray(tlen, dtype=np.int64), "sig": sig, "keys": band_keys(sig, b, r).T.copy()}
 
 
 def signature_dataset(ds, cfg: MinHashConfig):
