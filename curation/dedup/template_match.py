@@ -57,7 +57,10 @@ from curation.dedup.masked import COMMON, MaskedIndex
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln")
+#: the words that say how a problem's quantities relate (kept by the template; common, so ``s`` and ``u`` weigh
+#: them nothing): ``dmi`` / ``dex`` count the ones the item has and the row lacks / the row has and the item lacks
+OPS = ("times", "more", "less", "fewer", "than", "#/", "%", "each", "left", "rest", "total", "average", "of")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
 MODEL = TreeModel.load()
 THRESHOLD = MODEL.threshold
@@ -196,6 +199,9 @@ class TemplateIndex:
         toks = [template(it.prompt) for _, it in items]
         self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
+        self.op_ids = np.array([self.tokens.setdefault(t, len(self.tokens)) for t in OPS], np.uint64)
+        self.item_ops = self._ops(_Cut(ids))
+        self.log_len = np.log(np.maximum([len(t) for t in toks], 1))
         # no word feature for the masks nor for function words ("do", "if": rewrites drop or swap them)
         self.skip = np.array(sorted({self.tokens[t] for t in (*_SKIP, *COMMON) if t in self.tokens}), np.uint64)
         cut = _Cut(ids)
@@ -209,6 +215,14 @@ class TemplateIndex:
         self.masked = MaskedIndex(items, MASKED_N, MASKED_MAX_DF)
         self.masked_penalty = self.masked.penalty(MASKED_PENALTY)
         (self.mu, self.sd), (self.fmu, self.fsd) = self._null(ids, null_rows, seed)
+
+    def _ops(self, cut: _Cut) -> np.ndarray:
+        """How often each row uses each word of :data:`OPS` (rows x ops)."""
+        order = np.argsort(self.op_ids)
+        pos = np.minimum(np.searchsorted(self.op_ids[order], cut.tid), len(OPS) - 1)
+        hit = self.op_ids[order][pos] == cut.tid
+        key = cut.row[cut.seg[hit]] * len(OPS) + order[pos[hit]]
+        return np.bincount(key, minlength=cut.n_rows * len(OPS)).reshape(cut.n_rows, len(OPS)).astype(float)
 
     def _frame(self, tid: np.ndarray) -> np.ndarray:
         keep, star = self.frame_keep, len(self.frame_keep)
@@ -300,7 +314,10 @@ class TemplateIndex:
         dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
         grams = self.grams.encode(*cut.by_row(*cut.codes(self.ns)), cut.n_rows)[0]
         si = np.asarray(grams[r].multiply(self.grams.items[c]).sum(1)).ravel() / self.grams.mass[c]
-        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si], 1)
+        ops = self._ops(cut)[r] - self.item_ops[c]
+        dmi, dex = np.maximum(-ops, 0).sum(1), np.maximum(ops, 0).sum(1)
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si, dmi, dex,
+                               self.log_len[c]], 1)
 
     def _masked(self, texts: list[str], r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """``mm``: the masked n-gram overlap (:mod:`curation.dedup.masked`, a plainer mask: names, pronouns,
