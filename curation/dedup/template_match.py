@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has eleven features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has fourteen features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -27,14 +27,19 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
   and units masked, no segments) less its short-item penalty: a second view of the same text, which a rewrite
   that defeats one mask (persona lines, imperative questions, mixed number forms) often leaves to the other;
 * ``si``: the item side of ``s`` alone (shared / the item's mass): a rewrite that adds sentences (a frame, a
-  distractor, the question asked twice) dilutes the row side, not this.
+  distractor, the question asked twice) dilutes the row side, not this;
+* ``dmi``, ``dex``: the relation words (:data:`OPS`: times, more, less, than, fractions, percent, each, left, total,
+  ...) the item uses and the row does not / the row uses and the item does not, counted. They are common, so the
+  overlaps above weigh them nothing, but they are what a problem *does* with its numbers: a rewrite that renames
+  every thing keeps them, a same-topic problem (ages, marbles) mostly does not;
+* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart.
 
 Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
 The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
 lowers it) that can say "the same words *or* the same structure", which a weighted sum cannot; a row is
 contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
-``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' style-1 and
-development-noise rewrites vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
+``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' rewrites of styles 1-6 and the
+development noise vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
 non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
 The cost is a few sparse products per batch.
 
