@@ -89,7 +89,7 @@ class DecontamConfig(DedupStepConfig):
     masked_max_df: int = Field(3, ge=1, le=1 << 20, description="masked n-grams found in more benchmark items than this are too generic to count")
     template: bool | None = Field(None, description="catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off; needs >= 50 items in all")
     template_threshold: float = Field(THRESHOLD, ge=-100.0, le=100.0, description="template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)")
-    template_judge_from: float | None = Field(None, ge=-100.0, le=100.0, description="with a judge: rows whose best template score is in [this, template_threshold) go to the judge with that item, and a YES flags them (short rewritten items; -2 sends ~4% of GSM8K train rows, see bench/RESULTS.md round 5)")
+    template_judge_from: float | None = Field(None, ge=-100.0, le=100.0, description="with a judge: rows whose best template score is in [this, template_threshold) go to the judge with that item, and a YES flags them (short rewritten items; -2 sends ~3% of GSM8K train rows, see bench/RESULTS.md round 6)")
     allow_partial: bool = Field(False, description="accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly")
 
     @field_validator("benchmarks")

@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has eleven features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has fourteen features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -27,14 +27,19 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
   and units masked, no segments) less its short-item penalty: a second view of the same text, which a rewrite
   that defeats one mask (persona lines, imperative questions, mixed number forms) often leaves to the other;
 * ``si``: the item side of ``s`` alone (shared / the item's mass): a rewrite that adds sentences (a frame, a
-  distractor, the question asked twice) dilutes the row side, not this.
+  distractor, the question asked twice) dilutes the row side, not this;
+* ``dmi``, ``dex``: the relation words (:data:`OPS`: times, more, less, than, fractions, percent, each, left, total,
+  ...) the item uses and the row does not / the row uses and the item does not, counted. They are common, so the
+  overlaps above weigh them nothing, but they are what a problem *does* with its numbers: a rewrite that renames
+  every thing keeps them, a same-topic problem (ages, marbles) mostly does not;
+* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart.
 
 Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
 The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
 lowers it) that can say "the same words *or* the same structure", which a weighted sum cannot; a row is
 contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
-``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' style-1 and
-development-noise rewrites vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
+``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' rewrites of styles 1-6 and the
+development noise vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
 non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
 The cost is a few sparse products per batch.
 
@@ -57,7 +62,10 @@ from curation.dedup.masked import COMMON, MaskedIndex
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln")
+#: the words that say how a problem's quantities relate (kept by the template; common, so ``s`` and ``u`` weigh
+#: them nothing): ``dmi`` / ``dex`` count the ones the item has and the row lacks / the row has and the item lacks
+OPS = ("times", "more", "less", "fewer", "than", "#/", "%", "each", "left", "rest", "total", "average", "of")
 #: fitted by ``python bench/calibrate_template.py`` (calibration halves only; see bench/RESULTS.md)
 MODEL = TreeModel.load()
 THRESHOLD = MODEL.threshold
@@ -196,6 +204,9 @@ class TemplateIndex:
         toks = [template(it.prompt) for _, it in items]
         self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
+        self.op_ids = np.array([self.tokens.setdefault(t, len(self.tokens)) for t in OPS], np.uint64)
+        self.item_ops = self._ops(_Cut(ids))
+        self.log_len = np.log(np.maximum([len(t) for t in toks], 1))
         # no word feature for the masks nor for function words ("do", "if": rewrites drop or swap them)
         self.skip = np.array(sorted({self.tokens[t] for t in (*_SKIP, *COMMON) if t in self.tokens}), np.uint64)
         cut = _Cut(ids)
@@ -209,6 +220,14 @@ class TemplateIndex:
         self.masked = MaskedIndex(items, MASKED_N, MASKED_MAX_DF)
         self.masked_penalty = self.masked.penalty(MASKED_PENALTY)
         (self.mu, self.sd), (self.fmu, self.fsd) = self._null(ids, null_rows, seed)
+
+    def _ops(self, cut: _Cut) -> np.ndarray:
+        """How often each row uses each word of :data:`OPS` (rows x ops)."""
+        order = np.argsort(self.op_ids)
+        pos = np.minimum(np.searchsorted(self.op_ids[order], cut.tid), len(OPS) - 1)
+        hit = self.op_ids[order][pos] == cut.tid
+        key = cut.row[cut.seg[hit]] * len(OPS) + order[pos[hit]]
+        return np.bincount(key, minlength=cut.n_rows * len(OPS)).reshape(cut.n_rows, len(OPS)).astype(float)
 
     def _frame(self, tid: np.ndarray) -> np.ndarray:
         keep, star = self.frame_keep, len(self.frame_keep)
@@ -300,7 +319,10 @@ class TemplateIndex:
         dq = np.maximum(0, np.maximum(q[:, 0] - iq[:, 1], iq[:, 0] - q[:, 1]))  # (fewest, most) ranges apart
         grams = self.grams.encode(*cut.by_row(*cut.codes(self.ns)), cut.n_rows)[0]
         si = np.asarray(grams[r].multiply(self.grams.items[c]).sum(1)).ravel() / self.grams.mass[c]
-        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si], 1)
+        ops = self._ops(cut)[r] - self.item_ops[c]
+        dmi, dex = np.maximum(-ops, 0).sum(1), np.maximum(ops, 0).sum(1)
+        return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si, dmi, dex,
+                               self.log_len[c]], 1)
 
     def _masked(self, texts: list[str], r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """``mm``: the masked n-gram overlap (:mod:`curation.dedup.masked`, a plainer mask: names, pronouns,

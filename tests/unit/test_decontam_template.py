@@ -226,3 +226,25 @@ def test_near_misses_go_to_a_judge_only_when_the_recipe_names_one():
     assert contamination_report(rows)["per_benchmark"]["gsm8k_test"]["methods"] == {"template+judge": 1}
     with pytest.raises(ValueError, match="judge is required"):
         DecontamConfig(**cfg)
+
+
+def test_relation_words_tell_a_rewrite_from_a_same_template_problem():
+    """Round 6: ``dmi`` / ``dex`` count the relation words (times, total, of, each, ...) the item has and the row
+    lacks / the row has and the item lacks; ``ln`` is the log of the item's template length."""
+    import numpy as np
+
+    idx = TemplateIndex([("gsm8k_test", it) for it in ITEMS])
+    assert len(template(ITEMS[6].prompt)) == 37  # "@ have # times as many ~farm as @ | ... together -> total ..."
+    r, c, f = idx.features([REWRITE_6, SAME_TEMPLATE_6])
+    feats = {int(row): dict(zip(FEATURES, x)) for row, item, x in zip(r, c, f) if item == 6}
+    # the rewrite keeps "# times" twice and "total" ("altogether" for "together"): nothing missing, nothing added
+    assert (feats[0]["dmi"], feats[0]["dex"]) == (0.0, 0.0)
+    # the other problem has one "times" and no "total" (2 missing) and adds "of" and "each" ("every month")
+    assert (feats[1]["dmi"], feats[1]["dex"]) == (2.0, 2.0)
+    assert feats[0]["ln"] == feats[1]["ln"] == pytest.approx(np.log(37))
+    # the item's words with the relations taken out: all three of its relation words are missing, none added
+    bare = "Lyon has many sheep as Nantes. Nantes has sheep as Brest. If Brest has 30 sheep, how many sheep do Lyon, Nantes, and Brest have?"
+    r, c, f = idx.features([bare])
+    assert 6 in c.tolist()
+    got = dict(zip(FEATURES, f[c.tolist().index(6)]))
+    assert (got["dmi"], got["dex"]) == (3.0, 0.0)
