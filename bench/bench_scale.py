@@ -95,28 +95,31 @@ def fill_cache(recipe_file: str) -> int:
 
 # ----------------------------------------------------------------------------- the bare Ray Data job (--baseline)
 class BareHTTP:
-    """One actor of the baseline: the batch's requests through one httpx.AsyncClient, ``concurrency`` in flight."""
+    """One actor of the baseline: the batch's requests through httpx, ``concurrency`` in flight. ``client``:
+    "shared", one AsyncClient whose pool holds ``concurrency`` connections (httpx's usual use), or
+    "per-worker", one client and connection per in-flight worker (what teachers/openai_compat.py does)."""
 
-    def __init__(self, base_url: str, concurrency: int):
+    def __init__(self, base_url: str, concurrency: int, client: str = "shared"):
         import asyncio
 
         import httpx
 
         self.url, self.concurrency, self.loop = base_url + "/chat/completions", concurrency, asyncio.new_event_loop()
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-                                        timeout=httpx.Timeout(60))
+        n = 1 if client == "per-worker" else concurrency
+        self.clients = [httpx.AsyncClient(limits=httpx.Limits(max_connections=n, max_keepalive_connections=n), timeout=httpx.Timeout(60))
+                        for _ in range(concurrency if client == "per-worker" else 1)]
 
     async def _all(self, bodies: list[dict]) -> list[str]:
         import asyncio
 
         out, work = [""] * len(bodies), iter(range(len(bodies)))
 
-        async def worker():
+        async def worker(client):
             for i in work:
-                resp = await self.client.post(self.url, json=bodies[i])
+                resp = await client.post(self.url, json=bodies[i])
                 out[i] = resp.json()["choices"][0]["message"]["content"]
 
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        await asyncio.gather(*(worker(self.clients[w % len(self.clients)]) for w in range(self.concurrency)))
         return out
 
     def __call__(self, batch):
@@ -133,7 +136,8 @@ class BareHTTP:
         return pa.table({"id": ids, "sample_index": ks, "completion": texts})
 
 
-def run_baseline(source: Path, out_dir: Path, base_url: str, replicas: int, concurrency: int, pid: int, server_pid: int) -> dict:
+def run_baseline(source: Path, out_dir: Path, base_url: str, replicas: int, concurrency: int, pid: int, server_pid: int,
+                 client: str = "shared") -> dict:
     import shutil
 
     from scale_probe import RssMonitor
@@ -144,7 +148,7 @@ def run_baseline(source: Path, out_dir: Path, base_url: str, replicas: int, conc
     with RssMonitor(pid, exclude=(server_pid,)) as mon:
         t0 = time.perf_counter()
         ds = ray.data.read_json(str(source)).map_batches(
-            BareHTTP, fn_constructor_args=(base_url, concurrency), batch_size=128, batch_format="pyarrow",
+            BareHTTP, fn_constructor_args=(base_url, concurrency, client), batch_size=128, batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(min_size=replicas, max_size=replicas), num_cpus=0.25)
         ds.write_parquet(str(out_dir))
         secs = time.perf_counter() - t0
@@ -175,6 +179,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--baseline", action="store_true", help="also run the bare Ray Data job (same server, same concurrency)")
     ap.add_argument("--replicas", type=int, default=2, help="teacher actors (pinned: min = max)")
     ap.add_argument("--concurrency", type=int, default=16, help="requests in flight per teacher actor")
+    ap.add_argument("--bare-client", choices=["shared", "per-worker"], default="shared",
+                    help="the bare job's httpx clients: one pooled client per actor, or one client per in-flight worker as ours")
     ap.add_argument("--shard-size", type=int, default=1000, help="prompts per chunk")
     ap.add_argument("--workdir", help="keep the run here (default: a temp dir, removed)")
     ap.add_argument("--out", help="write the result JSON here too")
@@ -193,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
     make_source(d / "train.jsonl", a.rows // N_SAMPLES)
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": a.rows, "prompts": a.rows // N_SAMPLES,
            "cached": a.cached, "replicas": a.replicas, "concurrency": a.concurrency, "shard_size": a.shard_size,
-           "cpus": os.cpu_count(), "load_before": [round(x, 2) for x in os.getloadavg()]}
+           "cpus": os.cpu_count(), "load_before": [round(x, 2) for x in os.getloadavg()], "bare_client": a.bare_client if a.baseline else None}
     with FaultInjectingServer(mode="process", answer="arith") as srv:
         recipe = write_recipe(d, srv.base_url, a.replicas, a.concurrency, a.shard_size)
         if a.cached:
@@ -201,12 +207,12 @@ def main(argv: list[str] | None = None) -> dict:
             done = subprocess.run([sys.executable, __file__, "--fill-cache", str(recipe)], capture_output=True, text=True, check=True)
             out["cache_fill"] = {**json.loads(done.stdout.strip().splitlines()[-1]), "seconds": round(time.perf_counter() - t0, 2)}
         if a.baseline:
-            out["baseline"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid)
+            out["baseline"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid, a.bare_client)
             srv.reset_stats()
         out["ours"] = ours = run_ours(recipe, os.getpid(), srv.pid)
         out["server_requests"] = srv.stats()["requests"]
         if a.baseline:  # again after ours: the load of a shared machine drifts; the ratio is taken to the mean of both
-            out["baseline_after"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid)
+            out["baseline_after"] = run_baseline(d / "train.jsonl", d / "bare_out", srv.base_url, a.replicas, a.concurrency, os.getpid(), srv.pid, a.bare_client)
     ours["rows_per_s"] = round(a.rows / ours["seconds"], 1)
     ours["generate_rows_per_s"] = round(a.rows / ours["timings"]["generate+verify"], 1)
     if "baseline" in out:  # whole recipe (generate + verify + filter + 2 dedup passes + finalize) vs bare generate+write

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from factory.run_schema import check_version
-from factory.stats import reason_class
+from factory.stats import reason_of
 from ground import fsutil
 from ground.errors import FactoryError
 
@@ -43,8 +44,9 @@ def verifier_rates(rows: list[dict], min_scores: dict[str, float]) -> dict[str, 
 
 class RowStats:
     """What the page needs of the rows, added up batch by batch: the report never holds a run's rows. Memory is
-    bounded by the distinct ``tokens_out`` values, verifiers and reject reasons, plus the cluster ids as one
-    Arrow column (counted at the end)."""
+    bounded by the distinct ``tokens_out`` values, verifiers and reject reason categories (:func:`reason_of`:
+    "exact duplicate", not one reason per survivor id), plus 8 bytes per clustered row (a 64-bit hash of its
+    cluster id, counted at the end)."""
 
     def __init__(self):
         self.rows = self.accepted = self.hits = self.misses = 0
@@ -52,12 +54,10 @@ class RowStats:
         self.reasons: Counter = Counter()  # (stage, reason class) of rejected rows
         self.lens = {"accepted": Counter(), "rejected": Counter()}  # tokens_out -> rows
         self.verdicts: dict[str, dict] = {}  # verifier -> checked / passed / unverifiable
-        self.clusters: list = []  # pyarrow arrays of non-null cluster ids
+        self.clusters: list = []  # numpy int64 arrays: hash()es of the non-null cluster ids
         self.min_scores: dict[str, float] = {}
 
     def add(self, rows: list[dict]) -> "RowStats":
-        import pyarrow as pa
-
         self.rows += len(rows)
         for r in rows:
             ok = r.get("status") == "accepted"
@@ -66,7 +66,7 @@ class RowStats:
             self.hits += bool(r.get("cache_hit"))
             self.misses += r.get("finish_reason") is not None and not r.get("cache_hit")
             if not ok:
-                self.reasons[(r.get("reject_stage") or "?", reason_class(r.get("reject_reason")))] += 1
+                self.reasons[(r.get("reject_stage") or "?", reason_of(r.get("reject_reason")))] += 1
             if r.get("tokens_out") is not None:
                 self.lens["accepted" if ok else "rejected"][r["tokens_out"]] += 1
         for name, v in verifier_rates(rows, self.min_scores).items():
@@ -75,7 +75,7 @@ class RowStats:
                 d[k] += v[k]
         ids = [r["cluster_id"] for r in rows if r.get("cluster_id")]
         if ids:
-            self.clusters.append(pa.array(ids, pa.string()))
+            self.clusters.append(np.fromiter((hash(c) for c in ids), np.int64, len(ids)))  # one process: hash() is stable
         return self
 
     def rates(self) -> dict[str, dict]:
@@ -83,12 +83,10 @@ class RowStats:
 
     def cluster_sizes(self) -> dict[int, int]:
         """cluster size -> number of clusters of that size (rows sharing a ``cluster_id``)."""
-        import pyarrow as pa
-
         if not self.clusters:
             return {}
-        per = pa.table({"c": pa.chunked_array(self.clusters)}).group_by("c").aggregate([("c", "count")]).column("c_count")
-        sizes = Counter(per.to_pylist())
+        _, per = np.unique(np.concatenate(self.clusters), return_counts=True)
+        sizes = Counter(per.tolist())
         return dict(sorted(sizes.items()))
 
 

@@ -10,9 +10,11 @@
 A request with ``tools`` sends them natively (``tools``, and ``tool_choice``: the request's, else the
 ``tool_choice`` option); the reply's ``tool_calls``
 (parallel calls included) come back in ``GenResult.extra["tool_calls"]`` with ``text`` the content.
-``generate`` is synchronous and runs its own asyncio loop with one ``httpx.AsyncClient`` per call,
-so it works from any thread, repeatedly, and (via a worker thread) even under a running loop.
-``concurrency`` workers pull requests from the batch; before each attempt a worker passes the
+``generate`` is synchronous and runs its own asyncio loop, so it works from any thread, repeatedly, and
+(via a worker thread) even under a running loop. ``concurrency`` workers pull requests from the batch, each
+through its own ``httpx.AsyncClient`` with one keep-alive connection (a shared pool of ``concurrency``
+connections cost 2.4x the client CPU a request: httpcore re-scans the pool at each request's start and end,
+bench/bench_scale.py); before each attempt a worker passes the
 rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers, 429 cool-down).
 429, 408, 5xx, timeouts, connection errors, unparsable JSON, empty ``choices`` and any
 ``retry_on_finish_reasons`` are retried with exponential backoff and "equal jitter" (AWS Architecture
@@ -206,15 +208,22 @@ class OpenAICompatTeacher(Teacher):
                     done[1] = now
                     log.info("%s: %d/%d requests done (%.1f/s)", self.name, done[0], n, done[0] / (now - t0))
 
-        limits = httpx.Limits(max_connections=o.concurrency, max_keepalive_connections=o.concurrency)
         if self._ssl is None:
             import ssl
 
             import certifi
 
             self._ssl = ssl.create_default_context(cafile=certifi.where())  # what httpx builds per client by default
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(o.timeout_s), verify=self._ssl) as client:
-            await asyncio.gather(*(worker(client) for _ in range(min(o.concurrency, n))))
+
+        async def own_client():
+            # one client (one keep-alive connection) per worker, not one pool of `concurrency` connections shared by
+            # all: httpcore's pool re-scans every connection and queued request on each request's start and end
+            # (~1.5 ms CPU a request at 16 in flight, the largest CPU cost of a fast teacher: bench/bench_scale.py)
+            async with httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                                         timeout=httpx.Timeout(o.timeout_s), verify=self._ssl) as client:
+                await worker(client)
+
+        await asyncio.gather(*(own_client() for _ in range(min(o.concurrency, n))))
         errors = sum(1 for r in results if r is not None and r.error)
         log.info("%s: %d requests in %.2fs, %d errors", self.name, n, time.perf_counter() - t0, errors)
         return results  # type: ignore[return-value]

@@ -212,3 +212,21 @@ def test_cli_subprocess_writes_report(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(Path(run) / "report.html")
     assert "plot-train-empty" in (Path(run) / "report.html").read_text(encoding="utf-8")
+
+
+def test_row_stats_count_reason_categories_not_one_reason_per_survivor():
+    """RowStats keeps bounded counters: 300 duplicates of 150 survivors are one reason class, and the cluster
+    sizes come from the cluster ids (hashed) without keeping the ids."""
+    from factory.report_rows import RowStats
+
+    rows = []
+    for i in range(450):
+        r = new_sample(stage="demo", prompt_id=f"p{i:03d}", sample_index=0, messages=[{"role": "user", "content": "q"}], chunk=0)
+        r["cluster_id"] = f"c{i // 3:04d}"  # 150 clusters of 3: the first of each survives
+        if i % 3:
+            reject(r, "dedup_exact", f"exact duplicate of {i - i % 3:040x}")
+        rows.append(r)
+    agg = RowStats().add(rows[:200]).add(rows[200:])
+    assert agg.reasons == {("dedup_exact", "exact duplicate"): 300}
+    assert agg.cluster_sizes() == {3: 150}
+    assert (agg.rows, agg.accepted) == (450, 150)
