@@ -19,7 +19,6 @@ import dataclasses
 import json
 import logging
 import time
-import uuid
 
 import pyarrow as pa
 
@@ -27,13 +26,13 @@ from curation.dedup.keys import KeySpec, key_table
 from curation.plan import build_filters, has_filters
 from ground import fsutil
 from ground.raycluster import init_ray
+from factory.cache_join import join_cache
 from factory.curate_keys import KEYS_DIR, key_spec
-from factory.store import file_blocks
 from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
 from factory.budget import spend as budget_spend
 from factory.budget import take as budget_take
 from factory.waves import Wave
-from ground.record import ACCEPTED, from_table, hash_parts, reject, to_table
+from ground.record import ACCEPTED, from_table, reject, to_table
 from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult
 from teachers.cache import RequestCache
@@ -67,66 +66,6 @@ def unit_rows(u: Unit, expander: Expander, wave: Wave | None = None) -> list[dic
 def expand_units(batch: pa.Table, expander: Expander, wave: Wave | None = None) -> pa.Table:
     """Units -> their Sample rows (one unit per batch keeps a chunk in one block)."""
     return to_table([row for u in batch.column("unit").to_pylist() for row in unit_rows(_unit_of(u), expander, wave)])
-
-
-JOIN = pa.schema([("part", pa.int64()), ("key", pa.string()), ("chunk", pa.int64()), ("result", pa.string())])
-
-
-def _part(keys: list[str], parts: int) -> pa.Array:
-    return pa.array(hash_parts(keys, parts), pa.int64())
-
-
-def unit_keys(batch: pa.Table, expander: Expander, parts: int, wave: Wave | None = None) -> pa.Table:
-    """The request keys of a unit's rows that need a teacher (left side of the cache join)."""
-    rows = [r for u in batch.column("unit").to_pylist() for r in unit_rows(_unit_of(u), expander, wave) if r["status"] == ACCEPTED]
-    keys = [r["request_key"] for r in rows]
-    return pa.table({"part": _part(keys, parts), "key": pa.array(keys, pa.string()),
-                     "chunk": pa.array([r["chunk"] for r in rows], pa.int64()), "result": pa.nulls(len(keys), pa.string())}, schema=JOIN)
-
-
-def cache_entries(batch: pa.Table, parts: int, cache_uri: str) -> pa.Table:
-    """Request-cache entries (right side of the cache join), from one cache file per batch row: not Ray Data's
-    ``read_parquet``, which packs many small files into one block (a block, and its reader, then grow with the cache)."""
-    fs, _ = fsutil.filesystem(cache_uri)
-    batch = pa.concat_tables([fsutil.read_parquet(fs, f).select(["key", "result"]) for fl in batch.column("files").to_pylist() for f in fl])
-    keys = batch.column("key").to_pylist()
-    return pa.table({"part": _part(keys, parts), "key": batch.column("key"), "chunk": pa.array([-1] * len(keys), pa.int64()),
-                     "result": batch.column("result")}, schema=JOIN)
-
-
-def join_part(group: pa.Table, hits_uri: str) -> pa.Table:
-    """One hash partition of the join: the cached results of this partition's keys, written per chunk."""
-    fs, d = fsutil.filesystem(hits_uri)
-    results: dict[str, str] = {}
-    wanted: list[tuple[str, int]] = []
-    for k, c, res in zip(group.column("key").to_pylist(), group.column("chunk").to_pylist(), group.column("result").to_pylist()):
-        if c < 0:
-            results[k] = res
-        else:
-            wanted.append((k, c))
-    by_chunk: dict[int, list[tuple[str, str]]] = {}
-    for k, c in wanted:
-        if k in results:
-            by_chunk.setdefault(c, []).append((k, results[k]))
-    for c, kv in by_chunk.items():
-        t = pa.table({"key": [k for k, _ in kv], "result": [v for _, v in kv]})
-        fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}", f"{uuid.uuid4().hex}.parquet"), t)
-    return pa.table({"hits": [sum(len(v) for v in by_chunk.values())]})
-
-
-def join_cache(ray, units: list[Unit], expander: Expander, cache: RequestCache, hits_uri: str, wave: Wave | None = None) -> int:
-    """Key-partitioned lookup: the run's request keys and the cache's entries are hash-partitioned on the key
-    by a Ray Data groupby, so no process ever loads the whole cache index; hits land in ``hits_uri`` by chunk."""
-    fs, d = fsutil.filesystem(hits_uri)
-    fsutil.delete_tree(fs, d)
-    files = fsutil.list_files(cache._fs, cache._path, ".parquet")
-    parts = max(2, min(256, len(files) // 8 + 2))
-    left = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
-        unit_keys, fn_kwargs={"expander": expander, "parts": parts, "wave": wave}, batch_size=1, batch_format="pyarrow")
-    right = file_blocks(ray, [[f] for f in files]).map_batches(
-        cache_entries, fn_kwargs={"parts": parts, "cache_uri": cache.uri}, batch_size=1, batch_format="pyarrow", num_cpus=0.25)
-    out = left.union(right).groupby("part", num_partitions=parts).map_groups(join_part, fn_kwargs={"hits_uri": hits_uri}, batch_format="pyarrow")
-    return sum(sum(b.column("hits").to_pylist()) for b in out.iter_batches(batch_format="pyarrow", batch_size=None))
 
 
 class CacheUDF:
@@ -353,7 +292,7 @@ def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit],
     hits_uri = None
     if cache_uri and RequestCache(cache_uri).has_entries():
         hits_uri = fsutil.join(store.uri, "cache_hits")
-        n = join_cache(ray, pending, expander, RequestCache(cache_uri), hits_uri, wave)
+        n = join_cache(ray, pending, expander, RequestCache(cache_uri), hits_uri, wave, pending_rows=n_pending)
         log.info("%srequest cache: %d of %d pending rows answered from the cache", what, n, n_pending)
     ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, {c: n for c, n in per_chunk.items() if n}, hits_uri, wave, budget)
     n_rows = n_chunks = n_stopped = 0

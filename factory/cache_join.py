@@ -1,0 +1,141 @@
+"""The request-cache join: which pending rows the cache already answers, without any process loading the cache.
+
+    >>> from factory.cache_join import join_cache
+    >>> hits = join_cache(ray, units, expander, RequestCache(uri), hits_uri, pending_rows=200_000)
+
+Both sides are hash-partitioned on the request key into files, by plain map tasks (no Ray Data shuffle):
+
+1. left: each task takes a group of units, expands them (the rows that need a teacher) and writes their
+   ``(key, chunk)`` to ``<hits>/_join/left/part-P/<uuid>.parquet``, one file per partition it touches;
+2. right: each task takes a group of cache files and writes their ``(key, result)`` the same way under
+   ``.../right/part-P/``;
+3. one task per partition reads its two sides and writes the hits, per chunk, to
+   ``<hits>/chunk-N/<uuid>.parquet`` (what :class:`factory.executor.CacheUDF` reads).
+
+A task holds one group (:data:`GROUP` units or cache files) or one partition (about :data:`ROWS_PER_PART`
+keys and entries), whatever the run's size. Ray Data's hash shuffle did the same join before; one of its
+map workers held 518 MiB private at 1M rows, ~400 more than at 10k (bench/bench_scale.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ground import fsutil
+from ground.record import ACCEPTED, hash_parts
+
+ROWS_PER_PART = 50_000  # keys + cache entries per partition task
+GROUP = 8  # units or cache files per map task
+
+
+def _write_parts(table: pa.Table, out_uri: str, parts: int) -> None:
+    """``table`` (with a hex ``key``) split by the key's partition: one file per partition present."""
+    if table.num_rows == 0:
+        return
+    fs, d = fsutil.filesystem(out_uri)
+    part = pa.array(hash_parts(table.column("key").to_pylist(), parts), pa.int32())
+    tag = uuid.uuid4().hex
+    for p in pc.unique(part).to_pylist():
+        fsutil.write_parquet_atomic(fs, fsutil.join(d, f"part-{p:05d}", f"{tag}.parquet"), table.filter(pc.equal(part, p)))
+
+
+def left_keys(batch: pa.Table, expander, parts: int, out_uri: str, wave=None) -> pa.Table:
+    """A group of units -> the request keys of their rows that need a teacher, by partition."""
+    from factory.executor import _unit_of, unit_rows
+
+    keys, chunks = [], []
+    for group in batch.column("units").to_pylist():
+        for u in json.loads(group):
+            for r in unit_rows(_unit_of(u), expander, wave):
+                if r["status"] == ACCEPTED:
+                    keys.append(r["request_key"])
+                    chunks.append(r["chunk"])
+    _write_parts(pa.table({"key": pa.array(keys, pa.string()), "chunk": pa.array(chunks, pa.int64())}), out_uri, parts)
+    return pa.table({"n": [len(keys)]})
+
+
+def right_entries(batch: pa.Table, parts: int, cache_uri: str, out_uri: str) -> pa.Table:
+    """A group of cache files -> their ``(key, result)`` entries, by partition."""
+    fs, _ = fsutil.filesystem(cache_uri)
+    n = 0
+    for files in batch.column("files").to_pylist():
+        t = pa.concat_tables([fsutil.read_parquet(fs, f).select(["key", "result"]) for f in files]) if files else None
+        if t is not None:
+            _write_parts(t, out_uri, parts)
+            n += t.num_rows
+    return pa.table({"n": [n]})
+
+
+def _side(uri: str, p: int) -> list[pa.Table]:
+    fs, d = fsutil.filesystem(uri)
+    return [fsutil.read_parquet(fs, f) for f in fsutil.list_files(fs, fsutil.join(d, f"part-{p:05d}"), ".parquet")]
+
+
+def join_parts(batch: pa.Table, tmp_uri: str, hits_uri: str) -> pa.Table:
+    """Each partition of the batch: its keys that the cache answers, written per chunk under ``hits_uri``."""
+    fs, d = fsutil.filesystem(hits_uri)
+    hits = 0
+    for p in batch.column("part").to_pylist():
+        wanted = _side(fsutil.join(tmp_uri, "left"), p)
+        entries = _side(fsutil.join(tmp_uri, "right"), p) if wanted else []
+        if not entries:
+            continue
+        results: dict[str, str] = {}
+        for t in entries:
+            results.update(zip(t.column("key").to_pylist(), t.column("result").to_pylist()))
+        by_chunk: dict[int, tuple[list[str], list[str]]] = {}
+        for t in wanted:
+            for k, c in zip(t.column("key").to_pylist(), t.column("chunk").to_pylist()):
+                if k in results:
+                    ks, rs = by_chunk.setdefault(c, ([], []))
+                    ks.append(k)
+                    rs.append(results[k])
+        for c, (ks, rs) in by_chunk.items():
+            fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}", f"{uuid.uuid4().hex}.parquet"), pa.table({"key": ks, "result": rs}))
+            hits += len(ks)
+    return pa.table({"hits": [hits]})
+
+
+def _partitions(cache_files: list[str], fs, pending_rows: int) -> int:
+    """About :data:`ROWS_PER_PART` keys and entries a partition; the cache's size from one file's footer."""
+    per_file = 0
+    if cache_files:
+        with fs.open_input_file(cache_files[0]) as f:
+            per_file = pq.read_metadata(f).num_rows
+    return max(2, math.ceil((pending_rows + per_file * len(cache_files)) / ROWS_PER_PART))
+
+
+def _groups(items: list, n: int) -> list[list]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+def join_cache(ray, units: list, expander, cache, hits_uri: str, wave=None, pending_rows: int = 0) -> int:
+    """Write the cache's answers to the pending units' requests under ``hits_uri`` (per chunk); return how many."""
+    from factory.executor import _unit_json
+
+    fs, d = fsutil.filesystem(hits_uri)
+    fsutil.delete_tree(fs, d)
+    files = fsutil.list_files(cache._fs, cache._path, ".parquet")
+    parts = _partitions(files, cache._fs, pending_rows)
+    tmp = fsutil.join(hits_uri, "_join")
+    unit_groups = [json.dumps([_unit_json(u) for u in g]) for g in _groups(units, GROUP)]
+    left = ray.data.from_items([{"units": g} for g in unit_groups], override_num_blocks=max(1, len(unit_groups))).map_batches(
+        left_keys, fn_kwargs={"expander": expander, "parts": parts, "out_uri": fsutil.join(tmp, "left"), "wave": wave},
+        batch_size=1, batch_format="pyarrow")
+    file_groups = _groups(files, GROUP)
+    right = ray.data.from_items([{"files": g} for g in file_groups], override_num_blocks=max(1, len(file_groups))).map_batches(
+        right_entries, fn_kwargs={"parts": parts, "cache_uri": cache.uri, "out_uri": fsutil.join(tmp, "right")},
+        batch_size=1, batch_format="pyarrow")
+    for _ in left.union(right).iter_batches(batch_format="pyarrow", batch_size=None):
+        pass
+    joined = ray.data.from_items([{"part": p} for p in range(parts)], override_num_blocks=parts).map_batches(
+        join_parts, fn_kwargs={"tmp_uri": tmp, "hits_uri": hits_uri}, batch_size=1, batch_format="pyarrow")
+    n = sum(sum(b.column("hits").to_pylist()) for b in joined.iter_batches(batch_format="pyarrow", batch_size=None))
+    fsutil.delete_tree(fs, fsutil.join(d, "_join"))
+    return n
