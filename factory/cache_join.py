@@ -3,7 +3,7 @@
     >>> from factory.cache_join import join_cache
     >>> hits = join_cache(ray, units, expander, RequestCache(uri), hits_uri, pending_rows=200_000)
 
-Both sides are hash-partitioned on the request key into files, by plain map tasks (no Ray Data shuffle):
+Both sides are hash-partitioned on the request key into files (:mod:`ground.fileshuffle`, no Ray Data shuffle):
 
 1. left: each task takes a group of units, expands them (the rows that need a teacher) and writes their
    ``(key, chunk)`` to ``<hits>/_join/left/part-P/<uuid>.parquet``, one file per partition it touches;
@@ -24,10 +24,10 @@ import math
 import uuid
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ground import fsutil
+from ground.fileshuffle import read_part, write_parts
 from ground.record import ACCEPTED, hash_parts
 
 ROWS_PER_PART = 50_000  # keys + cache entries per partition task
@@ -36,13 +36,8 @@ GROUP = 8  # units or cache files per map task
 
 def _write_parts(table: pa.Table, out_uri: str, parts: int) -> None:
     """``table`` (with a hex ``key``) split by the key's partition: one file per partition present."""
-    if table.num_rows == 0:
-        return
-    fs, d = fsutil.filesystem(out_uri)
     part = pa.array(hash_parts(table.column("key").to_pylist(), parts), pa.int32())
-    tag = uuid.uuid4().hex
-    for p in pc.unique(part).to_pylist():
-        fsutil.write_parquet_atomic(fs, fsutil.join(d, f"part-{p:05d}", f"{tag}.parquet"), table.filter(pc.equal(part, p)))
+    write_parts(table.append_column("part", part), out_uri)
 
 
 def left_keys(batch: pa.Table, expander, parts: int, out_uri: str, wave=None) -> pa.Table:
@@ -72,18 +67,13 @@ def right_entries(batch: pa.Table, parts: int, cache_uri: str, out_uri: str) -> 
     return pa.table({"n": [n]})
 
 
-def _side(uri: str, p: int) -> list[pa.Table]:
-    fs, d = fsutil.filesystem(uri)
-    return [fsutil.read_parquet(fs, f) for f in fsutil.list_files(fs, fsutil.join(d, f"part-{p:05d}"), ".parquet")]
-
-
 def join_parts(batch: pa.Table, tmp_uri: str, hits_uri: str) -> pa.Table:
     """Each partition of the batch: its keys that the cache answers, written per chunk under ``hits_uri``."""
     fs, d = fsutil.filesystem(hits_uri)
     hits = 0
     for p in batch.column("part").to_pylist():
-        wanted = _side(fsutil.join(tmp_uri, "left"), p)
-        entries = _side(fsutil.join(tmp_uri, "right"), p) if wanted else []
+        wanted = read_part(fsutil.join(tmp_uri, "left"), p)
+        entries = read_part(fsutil.join(tmp_uri, "right"), p) if wanted else []
         if not entries:
             continue
         results: dict[str, str] = {}

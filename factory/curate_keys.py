@@ -97,10 +97,11 @@ def uses_keys(step, n_live: int) -> bool:
     return type(step) is ExactDedup or (type(step) is MinHashDedup and step.use_ray(n_live))
 
 
-def decide_from_keys(ray, step, store_uri: str, files: list[str], dirs: list[tuple[str, str]], n_live: int):
-    """``step``'s decisions (a Ray Dataset or a table of :data:`curation.dedup.base.DECISION_SCHEMA`)."""
+def decide_from_keys(ray, step, store_uri: str, files: list[str], dirs: list[tuple[str, str]], n_live: int, tmp_uri: str | None = None):
+    """``step``'s decisions (a Ray Dataset or a table of :data:`curation.dedup.base.DECISION_SCHEMA`); ``tmp_uri``:
+    a scratch folder for a shuffle through files (exact dedup)."""
     if type(step) is ExactDedup:
-        return step.decide_keys(_keys_ds(ray, store_uri, files, _EXACT_COLS, dirs), {"live_rows": n_live})
+        return step.decide_keys(_keys_ds(ray, store_uri, files, _EXACT_COLS, dirs), {"live_rows": n_live, "tmp_uri": tmp_uri})
     cfg = step.config
     b, r = cfg.bands_rows()
     sigs = _keys_ds(ray, store_uri, files, ["id", "chunk", "score", "mh_tlen", "sig"], dirs).map_batches(

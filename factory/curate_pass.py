@@ -187,7 +187,9 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
             if n_live <= 1:
                 dec = DECISION_SCHEMA.empty_table()
             else:
-                dec = decide_from_keys(ray, st, store.uri, files, dirs, n_live) if from_keys else st.decide(live, {"live_rows": n_live})
+                tmp = fsutil.join(store.uri, "curation", f"_shuffle-{k:02d}")  # a step's scratch (ground.fileshuffle)
+                dec = (decide_from_keys(ray, st, store.uri, files, dirs, n_live, tmp) if from_keys
+                       else st.decide(live, {"live_rows": n_live, "tmp_uri": tmp}))
             fsutil.delete_tree(store.fs, d)  # a step cut short before its marker starts over
             done = {"decisions": 0, "rejected": 0, "read": "keys" if from_keys else "shards"}
             if not (isinstance(dec, pa.Table) and dec.num_rows == 0):
@@ -197,6 +199,7 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
                     done["decisions"] += sum(b.column("n").to_pylist())
                     done["rejected"] += sum(b.column("rejected").to_pylist())
             fsutil.write_bytes_atomic(store.fs, fsutil.join(d, "_SUCCESS"), json.dumps(done).encode())
+            fsutil.delete_tree(store.fs, store.p("curation", f"_shuffle-{k:02d}"))
             log.info("%s: %d decisions, %d rejected (%.1fs)", st.name, done["decisions"], done["rejected"], time.time() - t0)
         if n_live is not None:
             n_live = None if done["rejected"] is None else n_live - done["rejected"]

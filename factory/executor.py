@@ -6,7 +6,7 @@
 The driver lists the source's chunks (:func:`ground.source.plan_units`: file offsets, no records) and the
 chunks already written, and builds one Ray Data job over the pending ones. Each unit is one block from
 expansion on: a worker reads the unit's records and expands them into rows (a bad record becomes a row
-rejected at ``source``), the request cache answers what it can, one actor-pool stage per teacher
+rejected at ``source``), the request cache answers what it can (found first by :mod:`factory.cache_join`), one actor-pool stage per teacher
 generates (resources from that teacher's section), the verifiers and the row filters run in their own
 actor pools (``execution:`` in the recipe), and the last stage writes ``chunks/chunk-N.parquet``
 atomically: that file is the chunk's completion marker. What comes back to the driver is one small

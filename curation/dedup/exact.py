@@ -20,6 +20,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from curation.dedup import Compared, DedupStepConfig, compare_field, normalize, required_columns, survivor_key, text_of
+from ground.fileshuffle import file_shuffle
 from ground.record import ACCEPTED, hash_parts, reject
 from ground.step import Step
 
@@ -77,10 +78,18 @@ class ExactDedup(Step):
         """Decisions from a dataset of key rows (``id, chunk, score, tlen, dedup_key``: what :func:`_keys` makes,
         or the key files of :mod:`curation.dedup.keys`). The shuffle has ``ctx["partitions"]`` partitions (default:
         from ``ctx["live_rows"]``, as MinHash's): every partition writes one decision file per chunk it touches, so
-        Ray Data's default of 200 would write 200 small files per chunk."""
+        Ray Data's default of 200 would write 200 small files per chunk. With ``ctx["tmp_uri"]`` (a scratch folder
+        the caller removes) the shuffle goes through files there (:mod:`ground.fileshuffle`), else Ray Data's
+        ``groupby``, whose map workers grew with the run (382 MiB private at 1M rows)."""
         parts = ctx.get("partitions") or partitions_for(int(ctx.get("live_rows") or 0))
-        return keys.map_batches(_with_part, fn_kwargs={"parts": parts}, batch_format="pyarrow").groupby("part", num_partitions=parts).map_groups(
-            _partition_decisions, fn_kwargs={"stage": self.name}, batch_format="pyarrow")
+        keyed = keys.map_batches(_with_part, fn_kwargs={"parts": parts}, batch_format="pyarrow")
+        if ctx.get("tmp_uri"):  # through files (ground.fileshuffle): no process grows with the run
+            import ray
+
+            from curation.dedup.base import DECISION_SCHEMA
+
+            return file_shuffle(ray, keyed, parts, ctx["tmp_uri"], _partition_decisions, {"stage": self.name}, DECISION_SCHEMA.empty_table())
+        return keyed.groupby("part", num_partitions=parts).map_groups(_partition_decisions, fn_kwargs={"stage": self.name}, batch_format="pyarrow")
 
     @staticmethod
     def key_of(row: dict, on: str) -> str:
