@@ -65,7 +65,7 @@ def key_rows(store, files: list[str]) -> int:
 
 # ----------------------------------------------------------------------------- worker functions
 def read_keys(batch: pa.Table, store_uri: str, columns: list[str], dirs: list[tuple[str, str]]) -> pa.Table:
-    """One key file per batch row -> its key rows, less those an earlier step (``dirs``) rejected."""
+    """A group of key files per batch row -> their key rows, less those an earlier step (``dirs``) rejected."""
     from factory.curate_pass import load_decisions
 
     fs, _ = fsutil.filesystem(store_uri)
@@ -87,8 +87,12 @@ def sig_rows(t: pa.Table, num_perm: int, b: int, r: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- the step (driver)
+KEY_FILES_PER_BLOCK = 8  # a block of key rows: ~8 chunks' accepted rows (the file shuffles write a file per block and partition)
+
+
 def _keys_ds(ray, store_uri: str, files: list[str], columns: list[str], dirs: list[tuple[str, str]]):
-    return file_blocks(ray, [[f] for f in files]).map_batches(
+    groups = [files[i:i + KEY_FILES_PER_BLOCK] for i in range(0, len(files), KEY_FILES_PER_BLOCK)]
+    return file_blocks(ray, groups).map_batches(
         read_keys, fn_kwargs={"store_uri": store_uri, "columns": columns, "dirs": list(dirs)}, batch_size=1, batch_format="pyarrow")
 
 
@@ -106,4 +110,4 @@ def decide_from_keys(ray, step, store_uri: str, files: list[str], dirs: list[tup
     b, r = cfg.bands_rows()
     sigs = _keys_ds(ray, store_uri, files, ["id", "chunk", "score", "mh_tlen", "sig"], dirs).map_batches(
         sig_rows, fn_kwargs={"num_perm": cfg.num_perm, "b": b, "r": r}, batch_format="pyarrow", batch_size=None)
-    return step.decide_sigs(sigs.materialize(), n_live)
+    return step.decide_sigs(sigs.materialize(), n_live, tmp_uri)

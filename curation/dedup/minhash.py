@@ -280,11 +280,12 @@ class MinHashDedup(Step):
 
         if not self.use_ray(ctx["live_rows"]):
             return GatheredDeduper(self, required_columns(self.config.on)).decide(live, ctx)
-        return self.decide_sigs(signature_dataset(live, self.config), ctx["live_rows"])
+        return self.decide_sigs(signature_dataset(live, self.config), ctx["live_rows"], ctx.get("tmp_uri"))
 
-    def decide_sigs(self, sigs, n_rows: int):
+    def decide_sigs(self, sigs, n_rows: int, tmp_uri: str | None = None):
         """Decisions from a materialised dataset of signature rows (``id, chunk, rank, tlen, sig, keys``: what
-        :func:`curation.dedup.minhash_ray.signature_dataset` makes, or the key files' signatures)."""
+        :func:`curation.dedup.minhash_ray.signature_dataset` makes, or the key files' signatures). ``tmp_uri``: a
+        scratch folder (the caller removes it) for the bucket shuffle through files (:mod:`ground.fileshuffle`)."""
         import pyarrow as pa
 
         from curation.dedup.base import DECISION_SCHEMA
@@ -292,7 +293,7 @@ class MinHashDedup(Step):
 
         parts = self.config.num_partitions or default_partitions(n_rows, self.config.bands_rows()[0])
         chunks: dict[str, int] = {}
-        dec = minhash_decisions_ray(sigs, self.config, self.name, parts, chunks)
+        dec = minhash_decisions_ray(sigs, self.config, self.name, parts, chunks, tmp_uri)
         rows = [{"id": i, "chunk": chunks[i], "cluster_id": c, "survivor_id": s, "dedup_key": None,
                  "reason": f"near-duplicate of {s} ({note})" if s else None} for i, (c, s, note) in dec.items()]
         return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pyarrow as pa
 
 from curation.dedup import cluster_id, components
 from curation.dedup.base import record_key, survivor_fields
 from curation.dedup.minhash import MinHashConfig, band_keys, bucket_pairs, estimated_jaccard, signatures
+from ground.fileshuffle import file_shuffle
 from ground.record import ACCEPTED, reject
 
 log = logging.getLogger(__name__)
@@ -78,17 +80,28 @@ def _select_ids(batch: dict, wanted: frozenset) -> dict:
     return {k: batch[k][m] for k in ("id", "chunk", "rank", "tlen", "sig")}
 
 
-def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int, chunks: dict | None = None) -> dict[str, tuple]:
+def _partition_edges_table(part: pa.Table, cap: int) -> pa.Table:
+    """:func:`_partition_edges` on a partition read from files (:mod:`ground.fileshuffle`)."""
+    e = _partition_edges({"key": part.column("key").to_numpy(), "id": np.asarray(part.column("id").to_pylist(), dtype=object)}, cap)
+    return pa.table({"a": pa.array(list(e["a"]), pa.string()), "b": pa.array(list(e["b"]), pa.string())})
+
+
+def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: int, chunks: dict | None = None,
+                          tmp_uri: str | None = None) -> dict[str, tuple]:
     """``id -> (cluster_id, survivor_id or None, note)`` for every row in a near-duplicate cluster,
     from a (materialised) dataset of :class:`_SignatureUDF` output. Only candidate pairs and the
-    signatures of their members come back to the driver."""
+    signatures of their members come back to the driver. With ``tmp_uri`` the band buckets are shuffled
+    through files there (:mod:`ground.fileshuffle`), else by Ray Data's ``groupby``, whose map workers grew
+    with the run (356-382 MiB private at 1M rows, bench/bench_scale.py)."""
+    import ray
+
     parts = max(1, int(num_partitions))
-    edges = (
-        sigs.map_batches(_explode_bands, fn_kwargs={"parts": parts}, batch_format="numpy")
-        .groupby("part", num_partitions=parts)
-        .map_groups(_partition_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy")
-        .take_all()
-    )
+    bands = sigs.map_batches(_explode_bands, fn_kwargs={"parts": parts}, batch_format="numpy")
+    if tmp_uri:
+        empty = pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.string())})
+        edges = file_shuffle(ray, bands, parts, tmp_uri, _partition_edges_table, {"cap": cfg.bucket_cap}, empty).take_all()
+    else:
+        edges = bands.groupby("part", num_partitions=parts).map_groups(_partition_edges, fn_kwargs={"cap": cfg.bucket_cap}, batch_format="numpy").take_all()
     pairs = sorted({(e["a"], e["b"]) for e in edges})
     nodes = sorted({x for p in pairs for x in p})
     log.info("minhash (ray): %d candidate pairs over %d texts", len(pairs), len(nodes))

@@ -201,3 +201,22 @@ def test_auto_engine_never_starts_ray(no_inprocess_ray):
     assert [r["status"] for r in rows] == ["accepted", "accepted"] and not ray.is_initialized()
     with pytest.raises(ValueError, match="engine"):
         MinHashConfig(engine="spark")
+
+
+def test_bucket_shuffle_through_files_finds_the_same_clusters(ray_local, tmp_path):
+    """minhash_decisions_ray with a scratch folder (ground.fileshuffle) decides exactly as with Ray Data's groupby."""
+    import ray.data
+
+    from curation.dedup.minhash_ray import minhash_decisions_ray, signature_dataset
+    from ground.record import to_table
+
+    bases = [doc() for _ in range(6)]
+    rows = [row(f"p{i}", edit(b, i % 3 + 1) if i >= 6 else b, score=float(i % 2)) for i, b in enumerate(bases + bases[:4])]
+    cfg = MinHashConfig(on="completion", verify="estimate")
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    sigs = signature_dataset(ray.data.from_arrow(to_table(rows)).repartition(3), cfg).materialize()
+    by_groupby = minhash_decisions_ray(sigs, cfg, "minhash", 4)
+    via_files = minhash_decisions_ray(sigs, cfg, "minhash", 4, tmp_uri=str(tmp_path / "shuffle"))
+    assert via_files == by_groupby
+    assert sum(1 for _, s, _ in via_files.values() if s) == 4  # the 4 edited copies; their bases survive
+    assert len(list((tmp_path / "shuffle").glob("part-*/*.parquet"))) > 0
