@@ -4,7 +4,7 @@ Signatures and band keys in ``map_batches``, buckets by a Ray Data ``groupby`` (
 driver-side collect), and only the (small) candidate edge list comes back to the driver.
 
     >>> from curation.dedup.minhash_ray import default_partitions
-    >>> default_partitions(10_000_000, 20) >= 100   # ~250k (key, id) entries per shuffle partition
+    >>> default_partitions(10_000_000, 20) >= 100   # ~100k (key, id) entries per shuffle partition
     True
 """
 
@@ -156,13 +156,13 @@ def _apply_decisions(table, decisions: dict, stage: str):
 
 
 def default_partitions(n_rows: int, bands: int) -> int:
-    """Shuffle partitions: about 250k (key, id) entries each, at least 2 per CPU of the cluster. One task finds a
+    """Shuffle partitions: about 100k (key, id) entries each, at least 2 per CPU of the cluster. One task finds a
     partition's candidate pairs, so this bounds its memory: at 2M entries a partition's task held ~630 MiB at 1M
-    rows (bench/bench_scale.py)."""
+    rows, at 250k ~100 MiB over a bare worker's (bench/bench_scale.py)."""
     import ray
 
     cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-    return max(2 * cpus, -(-n_rows * bands // 250_000))
+    return max(2 * cpus, -(-n_rows * bands // 100_000))
 
 
 def minhash_dedup_ray(ds, cfg: MinHashConfig | None = None, stage: str = "minhash", num_partitions: int | None = None):
