@@ -60,8 +60,8 @@ def right_entries(batch: pa.Table, parts: int, cache_uri: str, out_uri: str) -> 
     fs, _ = fsutil.filesystem(cache_uri)
     n = 0
     for files in batch.column("files").to_pylist():
-        t = pa.concat_tables([fsutil.read_parquet(fs, f).select(["key", "result"]) for f in files]) if files else None
-        if t is not None:
+        for f in files:
+            t = fsutil.read_parquet(fs, f).select(["key", "result"])
             _write_parts(t, out_uri, parts)
             n += t.num_rows
     return pa.table({"n": [n]})
@@ -108,6 +108,7 @@ def _groups(items: list, n: int) -> list[list]:
 def join_cache(ray, units: list, expander, cache, hits_uri: str, wave=None, pending_rows: int = 0) -> int:
     """Write the cache's answers to the pending units' requests under ``hits_uri`` (per chunk); return how many."""
     from factory.executor import _unit_json
+    from factory.store import file_blocks
 
     fs, d = fsutil.filesystem(hits_uri)
     fsutil.delete_tree(fs, d)
@@ -119,7 +120,7 @@ def join_cache(ray, units: list, expander, cache, hits_uri: str, wave=None, pend
         left_keys, fn_kwargs={"expander": expander, "parts": parts, "out_uri": fsutil.join(tmp, "left"), "wave": wave},
         batch_size=1, batch_format="pyarrow")
     file_groups = _groups(files, GROUP)
-    right = ray.data.from_items([{"files": g} for g in file_groups], override_num_blocks=max(1, len(file_groups))).map_batches(
+    right = file_blocks(ray, file_groups).map_batches(
         right_entries, fn_kwargs={"parts": parts, "cache_uri": cache.uri, "out_uri": fsutil.join(tmp, "right")},
         batch_size=1, batch_format="pyarrow")
     for _ in left.union(right).iter_batches(batch_format="pyarrow", batch_size=None):
