@@ -7,8 +7,11 @@ clusters; one survivor per cluster by the rule in :mod:`curation.dedup`.
 Search is blockwise: similarities are computed ``block_size x block_size`` at a time, so memory is
 O(block_size**2) whatever the row count. With ``kmeans_clusters > 0`` the embeddings are first
 clustered with spherical k-means and only pairs inside one cluster are compared (SemDeDup, Abbas
-et al. 2023, arXiv:2303.09540): about ``k`` times less work, at the price of missing pairs split
-across clusters. ``kmeans_clusters = 0`` compares all pairs (exact).
+et al. 2023, arXiv:2303.09540): less work, at the price of missing pairs split across clusters. To
+miss fewer, each row is also compared with the members of its next nearest clusters (``kmeans_probe``,
+as an IVF index's nprobe; 2 by default, about 3x the work of plain SemDeDup, ``probe = k`` is exact).
+k-means starts from the rows with the smallest keyed hash of their id, so the in-process and Ray paths,
+and any cut of the data into blocks, decide alike. ``kmeans_clusters = 0`` compares all pairs (exact).
 
 In the streaming plane (:meth:`EmbeddingDedup.decide`) the in-process path gathers the live rows' ids and texts
 (below ``ray_min_rows``); above it, :mod:`curation.dedup.embedding_ray` embeds on an actor pool and searches in
@@ -27,6 +30,7 @@ Ray tasks, and only the edges come back: same survivors, cluster ids and reasons
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Literal
 
@@ -47,6 +51,7 @@ class EmbeddingDedupConfig(DedupStepConfig):
     block_size: int = Field(2048, ge=1, le=1 << 16, description="rows per similarity block; memory is O(block_size**2)")
     kmeans_clusters: int = Field(0, ge=0, le=1 << 20, description="0 = exact all-pairs search; k > 0 = SemDeDup: compare only within k k-means clusters")
     kmeans_iters: int = Field(20, ge=1, le=1000, description="k-means iterations (when kmeans_clusters > 0)")
+    kmeans_probe: int = Field(2, ge=1, le=64, description="SemDeDup: each row is also compared with the members of its next nearest clusters, up to this many in all (IVF nprobe), so a pair split by a cluster boundary is still found; 1 = plain SemDeDup")
     batch_size: int = Field(64, ge=1, le=1 << 16, description="texts per embedding forward pass")
     max_seq_length: int = Field(256, ge=8, le=8192, description="tokens kept per text by the embedder")
     device: str = Field("cpu", description="torch device for the embedder")
@@ -86,33 +91,96 @@ def renormalised(sums: np.ndarray, cent: np.ndarray) -> np.ndarray:
     return np.where((norms[:, 0] == 0)[:, None], cent, sums / np.maximum(norms, 1e-12))
 
 
-def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int) -> np.ndarray:
-    """Cluster labels; centroids are unit vectors, assignment by max dot product (blockwise)."""
+def cross_pairs(a: np.ndarray, b: np.ndarray, threshold: float, block_size: int) -> np.ndarray:
+    """All pairs ``(i, j)`` with ``a[i] @ b[j] >= threshold`` (two different sets of rows), block by block."""
+    out = [np.zeros((0, 2), np.int64)]
+    for i in range(0, a.shape[0], block_size):
+        for j in range(0, b.shape[0], block_size):
+            ia, ib = np.nonzero(a[i : i + block_size] @ b[j : j + block_size].T >= threshold)
+            if len(ia):
+                out.append(np.stack([ia + i, ib + j], axis=1))
+    return np.concatenate(out)
+
+
+def nearest_clusters(e: np.ndarray, cent: np.ndarray, probe: int) -> np.ndarray:
+    """``(rows, min(probe, k))`` cluster labels, nearest first; column 0 is the argmax (a row's own cluster)."""
+    sims = e @ cent.T
+    out = []
+    for _ in range(min(probe, cent.shape[0])):
+        lab = np.argmax(sims, axis=1)
+        out.append(lab)
+        sims[np.arange(len(lab)), lab] = -np.inf
+    return np.stack(out, axis=1)
+
+
+def seed_key(row_id: str, seed: int) -> int:
+    """A row's draw for the initial centroids: a keyed hash of its id, so that the draw depends neither on row
+    order nor on how Ray Data cut the blocks (the ``k`` rows with the smallest keys start the ``k`` centroids)."""
+    return int.from_bytes(hashlib.blake2b(row_id.encode(), digest_size=8, key=str(seed).encode()).digest(), "big")
+
+
+def seed_keys(ids: list[str], seed: int) -> np.ndarray:
+    return np.fromiter((seed_key(i, seed) for i in ids), np.uint64, len(ids))
+
+
+def kmeans_fit(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int, ids: list[str] | None = None) -> np.ndarray:
+    """Spherical k-means centroids (unit vectors; assignment by max dot product, blockwise). Started from the
+    rows with the smallest :func:`seed_key` when ``ids`` are given (as the Ray path does), else ``k`` random rows."""
     n = emb.shape[0]
     k = min(k, n)
-    rng = np.random.default_rng(seed)
-    cent = emb[rng.choice(n, size=k, replace=False)].copy()
+    start = (np.argsort(seed_keys(ids, seed), kind="stable")[:k] if ids is not None
+             else np.random.default_rng(seed).choice(n, size=k, replace=False))
+    cent = emb[start].copy()
     labels = np.zeros(n, np.int64)
     for _ in range(iters):
         for i in range(0, n, block_size):
             labels[i : i + block_size] = np.argmax(emb[i : i + block_size] @ cent.T, axis=1)
-        sums = np.zeros_like(cent)
+        sums = np.zeros(cent.shape, np.float64)
         np.add.at(sums, labels, emb)
-        cent = renormalised(sums, cent)
-    return labels
+        cent = renormalised(sums, cent).astype(np.float32)
+    return cent
 
 
-def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig) -> np.ndarray:
+def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int) -> np.ndarray:
+    """Cluster labels: each row's nearest centroid of :func:`kmeans_fit`."""
+    cent = kmeans_fit(emb, k, iters, seed, block_size)
+    return np.concatenate([np.zeros(0, np.int64)] + [nearest_clusters(emb[i : i + block_size], cent, 1)[:, 0]
+                                                      for i in range(0, emb.shape[0], block_size)])
+
+
+def probed_pairs(emb: np.ndarray, own: np.ndarray, visitor: np.ndarray, threshold: float, block_size: int) -> np.ndarray:
+    """The pairs of one cluster: its own rows (``own`` positions) among themselves, and each visiting row (a row
+    that has this cluster among its next nearest) against the own rows. Visitors are not compared among
+    themselves: such a pair meets in one of their own clusters, or is left to chance, as in SemDeDup."""
+    p = own[similar_pairs(emb[own], threshold, block_size)[0]]
+    if len(visitor) and len(own):
+        x = cross_pairs(emb[visitor], emb[own], threshold, block_size)
+        p = np.concatenate([p, np.stack([visitor[x[:, 0]], own[x[:, 1]]], axis=1)])
+    return p
+
+
+def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig, ids: list[str] | None = None) -> np.ndarray:
+    """Pairs ``i < j`` of rows at or above the threshold: all pairs, or with ``kmeans_clusters`` the pairs that
+    meet in a probed cluster (``ids`` seed k-means as the Ray path does, so both decide alike)."""
     if cfg.kmeans_clusters == 0 or emb.shape[0] <= cfg.block_size:
         return similar_pairs(emb, cfg.threshold, cfg.block_size)[0]
-    labels = spherical_kmeans(emb, cfg.kmeans_clusters, cfg.kmeans_iters, cfg.seed, cfg.block_size)
+    cent = kmeans_fit(emb, cfg.kmeans_clusters, cfg.kmeans_iters, cfg.seed, cfg.block_size, ids)
+    return pairs_in_clusters(emb, cent, cfg.kmeans_probe, cfg.threshold, cfg.block_size)
+
+
+def pairs_in_clusters(emb: np.ndarray, cent: np.ndarray, probe: int, threshold: float, block_size: int) -> np.ndarray:
+    """The pairs ``i < j`` >= ``threshold`` that meet in a cluster of ``cent``: each row belongs to its nearest
+    centroid and visits its next ``probe - 1`` (:func:`probed_pairs`); ``probe == k`` compares every pair."""
+    near = np.concatenate([np.zeros((0, min(probe, cent.shape[0])), np.int64)] +
+                          [nearest_clusters(emb[i : i + block_size], cent, probe) for i in range(0, emb.shape[0], block_size)])
     parts = [np.zeros((0, 2), np.int64)]
-    for c in np.unique(labels):
-        idx = np.nonzero(labels == c)[0]
-        if len(idx) > 1:
-            p, _ = similar_pairs(emb[idx], cfg.threshold, cfg.block_size)
-            parts.append(idx[p])
-    return np.concatenate(parts)
+    for c in range(cent.shape[0]):
+        own = np.nonzero(near[:, 0] == c)[0]
+        visitor = np.nonzero((near[:, 1:] == c).any(axis=1))[0]
+        if len(own) + len(visitor) > 1:
+            parts.append(probed_pairs(emb, own, visitor, threshold, block_size))
+    pairs = np.sort(np.concatenate(parts), axis=1)  # a pair met in two clusters counts once
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
 class EmbeddingDedup(Step):
@@ -157,7 +225,7 @@ class EmbeddingDedup(Step):
             return rows
         sel = [texts[i] for i in idx]
         emb = self.embedder.encode(sel, label=f"{self.name}: encode")
-        pairs = idx[near_duplicate_pairs(emb, self.config)]
+        pairs = idx[near_duplicate_pairs(emb, self.config, [rows[i]["id"] for i in idx])]
         pos = {int(r): k for k, r in enumerate(idx)}
         dropped = 0
         for comp in components(len(rows), pairs):

@@ -12,7 +12,9 @@
      only its pairs with cosine >= ``threshold`` (ids and cosine).
    * ``kmeans_clusters > 0`` (SemDeDup): spherical k-means where each iteration is one task per block
      returning its ``k x d`` partial sums and counts (only the ``k x d`` centroids live in the driver), then a
-     Ray Data groupby on the cluster label whose ``map_groups`` searches inside each cluster.
+     Ray Data groupby on the cluster label whose ``map_groups`` searches inside each cluster (a row is in its
+     own cluster and visits its next ``kmeans_probe - 1``). The start rows are chosen by a keyed hash of the
+     id, so the centroids, and the decisions, are those of the in-process path whatever the blocks.
 3. Only the edges reach the driver, then the member records (``id, chunk, rank, tlen``) of the rows on an
    edge, and the embeddings of the few (dropped, survivor) pairs that are not themselves an edge, for the
    cosine in the reason. Components, survivor, ``cluster_id`` and reason are those of the in-process path.
@@ -28,7 +30,7 @@ import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
 from curation.dedup.base import DECISION_SCHEMA, record_key, survivor_fields
-from curation.dedup.embedding import EmbeddingDedupConfig, renormalised, similar_pairs
+from curation.dedup.embedding import EmbeddingDedupConfig, nearest_clusters, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -160,8 +162,8 @@ def all_pairs_edges(blocks: list[tuple], cfg: EmbeddingDedupConfig) -> pa.Table:
 
 
 def _kmeans_partial(table: pa.Table, cent: np.ndarray, block_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """One block's contribution to a k-means step: per-centroid sums ``(k, d)`` and counts ``(k,)``."""
-    sums, counts = np.zeros_like(cent), np.zeros(cent.shape[0], np.int64)
+    """One block's contribution to a k-means step: per-centroid sums ``(k, d)`` (float64) and counts ``(k,)``."""
+    sums, counts = np.zeros(cent.shape, np.float64), np.zeros(cent.shape[0], np.int64)
     for lo in range(0, table.num_rows, block_size):
         e = vectors(table, lo, min(lo + block_size, table.num_rows))
         lab = np.argmax(e @ cent.T, axis=1)
@@ -170,24 +172,47 @@ def _kmeans_partial(table: pa.Table, cent: np.ndarray, block_size: int) -> tuple
     return sums, counts
 
 
+def _seed_keys(table: pa.Table, seed: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One block's ``k`` smallest seed keys and their rows."""
+    keys = seed_keys(table.column("id").to_pylist(), seed)
+    rows = np.argsort(keys, kind="stable")[:k]
+    return keys[rows], rows
+
+
 def _pick(table: pa.Table, rows: list[int]) -> np.ndarray:
     return np.stack([vectors(table, r, r + 1)[0] for r in rows])
+
+
+def initial_centroids(blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> np.ndarray:
+    """The ``k`` rows with the smallest :func:`seed_key`, in key order; the driver merges ``k`` keys per block."""
+    import ray
+
+    k = min(cfg.kmeans_clusters, n)
+    key, blk, row = np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = ray.remote(num_cpus=0)(_seed_keys)
+    for i, (ref, _) in enumerate(blocks):
+        bk, br = ray.get(keys.remote(ref, cfg.seed, k))
+        key, blk, row = np.concatenate([key, bk]), np.concatenate([blk, np.full(len(bk), i)]), np.concatenate([row, br])
+        top = np.argsort(key, kind="stable")[:k]
+        key, blk, row = key[top], blk[top], row[top]
+    take = ray.remote(num_cpus=0)(_pick)
+    cent = None
+    for b in np.unique(blk):
+        at = np.nonzero(blk == b)[0]
+        got = ray.get(take.remote(blocks[int(b)][0], row[at].tolist()))
+        cent = np.zeros((k, got.shape[1]), np.float32) if cent is None else cent
+        cent[at] = got
+    return cent
 
 
 def kmeans_centroids(blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> np.ndarray:
     """Spherical k-means over the blocks; the driver holds the ``k x d`` centroids and one block's partial at a time."""
     import ray
 
-    k = min(cfg.kmeans_clusters, n)
-    pick = np.random.default_rng(cfg.seed).choice(n, size=k, replace=False)
-    starts = np.cumsum([0] + [c for _, c in blocks])
-    where = np.searchsorted(starts, pick, side="right") - 1
-    take = ray.remote(num_cpus=0)(_pick)
-    got = {int(b): ray.get(take.remote(blocks[b][0], (pick[where == b] - starts[b]).tolist())) for b in np.unique(where)}
-    cent = np.concatenate([got[b] for b in sorted(got)])  # initial centroids: k random rows
+    cent = initial_centroids(blocks, n, cfg)
     part = ray.remote(num_cpus=1)(_kmeans_partial)
     for it in range(cfg.kmeans_iters):
-        acc = [np.zeros_like(cent), np.zeros(k, np.int64)]
+        acc = [np.zeros(cent.shape, np.float64), np.zeros(cent.shape[0], np.int64)]
 
         def add(r, acc=acc):
             acc[0] += r[0]
@@ -203,32 +228,47 @@ def kmeans_centroids(blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> 
     return cent
 
 
-def _label(table: pa.Table, cent: np.ndarray, block_size: int) -> pa.Table:
-    labels = [np.argmax(vectors(table, lo, min(lo + block_size, table.num_rows)) @ cent.T, axis=1)
-              for lo in range(0, table.num_rows, block_size)]
-    return table.append_column("label", pa.array(np.concatenate([np.zeros(0, np.int64), *labels]), pa.int64()))
+def _label(table: pa.Table, cent: np.ndarray, block_size: int, probe: int) -> pa.Table:
+    """Each row once per probed cluster: ``label`` and ``own`` (True for the row's own, nearest cluster)."""
+    near = np.concatenate([np.zeros((0, min(probe, cent.shape[0])), np.int64)] +
+                          [nearest_clusters(vectors(table, lo, min(lo + block_size, table.num_rows)), cent, probe)
+                           for lo in range(0, table.num_rows, block_size)])
+    rows = np.repeat(np.arange(table.num_rows), near.shape[1])
+    own = np.tile(np.arange(near.shape[1]) == 0, table.num_rows)
+    return table.take(pa.array(rows, pa.int64())).append_column("label", pa.array(near.ravel(), pa.int64())) \
+        .append_column("own", pa.array(own, pa.bool_()))
 
 
 def _cluster_edges(group: pa.Table, threshold: float, block_size: int) -> pa.Table:
-    """The pairs >= ``threshold`` inside one k-means cluster (blockwise, as in process)."""
+    """The pairs >= ``threshold`` of one k-means cluster (:func:`curation.dedup.embedding.probed_pairs`)."""
     if group.num_rows < 2:
         return EDGES.empty_table()
     e = vectors(group)
-    p, _ = similar_pairs(e, threshold, block_size)
+    own = group.column("own").to_numpy(zero_copy_only=False)
+    p = probed_pairs(e, np.nonzero(own)[0], np.nonzero(~own)[0], threshold, block_size)
     return _edges(group.column("id"), group.column("id"), e, e, p[:, 0], p[:, 1])
 
 
+def unique_edges(edges: pa.Table) -> pa.Table:
+    """Each pair once, as ``a < b`` (a pair met in two probed clusters comes back twice)."""
+    a, b = edges.column("a"), edges.column("b")
+    lt = pc.less(a, b)
+    t = pa.table({"a": pc.if_else(lt, a, b), "b": pc.if_else(lt, b, a), "cos": edges.column("cos")})
+    return t.group_by(["a", "b"]).aggregate([("cos", "max")]).rename_columns(["a", "b", "cos"]).select(EDGES.names).cast(EDGES)
+
+
 def kmeans_edges(emb_ds, blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> pa.Table:
-    """SemDeDup: the edges inside each k-means cluster, found by a groupby on the label."""
+    """SemDeDup: the edges inside each k-means cluster (with ``kmeans_probe``), found by a groupby on the label."""
     import ray
 
     cent = kmeans_centroids(blocks, n, cfg)
-    labeled = emb_ds.map_batches(_label, fn_kwargs={"cent": cent, "block_size": cfg.block_size}, batch_format="pyarrow")
+    labeled = emb_ds.map_batches(_label, fn_kwargs={"cent": cent, "block_size": cfg.block_size, "probe": cfg.kmeans_probe},
+                                 batch_format="pyarrow")
     parts = max(1, min(len(cent), 2 * int(ray.cluster_resources().get("CPU", 1))))  # a shuffle partition holds whole clusters
     edges = labeled.groupby("label", num_partitions=parts).map_groups(_cluster_edges, fn_kwargs={"threshold": cfg.threshold, "block_size": cfg.block_size},
                                                 batch_format="pyarrow")
-    return pa.concat_tables([EDGES.empty_table(), *(b.select(EDGES.names).cast(EDGES) for b in
-                                                    edges.iter_batches(batch_format="pyarrow", batch_size=None))])
+    return unique_edges(pa.concat_tables([EDGES.empty_table(), *(b.select(EDGES.names).cast(EDGES) for b in
+                                                                 edges.iter_batches(batch_format="pyarrow", batch_size=None))]))
 
 
 def search_edges(emb_ds, blocks: list[tuple], cfg: EmbeddingDedupConfig) -> pa.Table:

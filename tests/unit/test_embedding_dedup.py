@@ -8,7 +8,14 @@ import threading
 import numpy as np
 import pytest
 
-from curation.dedup.embedding import EmbeddingDedup, EmbeddingDedupConfig, similar_pairs, spherical_kmeans
+from curation.dedup.embedding import (
+    EmbeddingDedup,
+    EmbeddingDedupConfig,
+    near_duplicate_pairs,
+    pairs_in_clusters,
+    similar_pairs,
+    spherical_kmeans,
+)
 from curation.embedder import Embedder, resolve_model
 from ground.record import new_sample
 
@@ -46,6 +53,33 @@ def test_kmeans_separates_obvious_clusters():
     labels = spherical_kmeans(e, 4, 10, seed=0, block_size=16)
     assert all(len(set(labels[i * 25 : (i + 1) * 25])) == 1 for i in range(4))
     assert len(set(labels)) == 4
+
+
+def _unit(x):
+    x = np.asarray(x, np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_probe_finds_a_pair_split_by_a_cluster_boundary():
+    cent = _unit(np.eye(3)[:2])
+    a, b = _unit([1.0, 0.9, 0.1]), _unit([0.9, 1.0, 0.1])  # cos 0.99, a nearer centroid 0, b nearer centroid 1
+    e = np.stack([a, b, _unit([1, 0, 0.2]), _unit([0, 1, -0.3]), _unit([0.2, 0.1, 1])])
+    assert pairs_in_clusters(e, cent, 1, 0.95, 2).tolist() == []  # plain SemDeDup misses it
+    assert pairs_in_clusters(e, cent, 2, 0.95, 2).tolist() == [[0, 1]]  # found once, though both probes meet it
+
+
+def test_full_probe_is_the_exact_search_and_fewer_probes_find_a_subset():
+    rng = np.random.default_rng(3)
+    base = _unit(rng.normal(size=(40, 16)))
+    e = _unit(np.concatenate([base, base[:25] + rng.normal(scale=0.08, size=(25, 16))]))  # 25 planted near copies
+    exact = {tuple(p) for p in similar_pairs(e, 0.9, 7)[0].tolist()}
+    assert len(exact) == 25
+    cfg = EmbeddingDedupConfig(threshold=0.9, block_size=7, kmeans_clusters=6, kmeans_iters=5)
+    ids = [f"r{i}" for i in range(len(e))]
+    found = {p: {tuple(x) for x in near_duplicate_pairs(e, cfg.model_copy(update={"kmeans_probe": p}), ids).tolist()} for p in (1, 2, 6)}
+    assert found[6] == exact
+    assert found[1] < found[2] == exact  # on this data plain SemDeDup misses 3 of the 25 pairs, probe 2 none
+    assert all(i < j for i, j in found[2])
 
 
 @pytest.fixture(scope="module")

@@ -88,8 +88,21 @@ def test_kmeans_path_finds_planted_pairs(ray_local, shards):
     by_text = {prompt_text(r): r["id"] for r in rows}
     cid = {d["id"]: d["cluster_id"] for d in dec}
     for a, b in PLANTED:
-        assert cid[by_text[a]] is not None and cid[by_text[a]] == cid[by_text[b]]
+        assert by_text[a] in cid and cid[by_text[a]] == cid[by_text[b]], (a, b)
     assert sum(1 for d in dec if d["survivor_id"]) == len(PLANTED)
+
+
+@pytest.mark.parametrize("probe", [1, 2])
+def test_kmeans_path_decides_as_in_process_whatever_the_blocks(ray_local, shards, probe):
+    """k-means starts from the rows with the smallest keyed id hash: the same centroids in process and on Ray,
+    for any cut of the rows into blocks (a random start row per block position made CI miss a planted pair)."""
+    rows = shards[1]
+    cfg = _cfg(kmeans_clusters=4, kmeans_iters=10, kmeans_probe=probe)
+    local = _decisions(EmbeddingDedup(cfg.model_copy(update={"engine": "local"})), _live(ray_local, shards), len(rows))
+    for blocks in (1, 3, 7):
+        live = ray_local.data.read_parquet(str(shards[0]), override_num_blocks=blocks).random_shuffle(seed=blocks)
+        assert _decisions(EmbeddingDedup(cfg.model_copy(update={"engine": "ray"})), live, len(rows)) == local, blocks
+    assert sum(1 for d in local if d["survivor_id"]) >= (len(PLANTED) if probe == 2 else 1)
 
 
 def _spy_ray_get(monkeypatch, ray):
