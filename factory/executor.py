@@ -193,6 +193,12 @@ def _pool(ray, lo: int, hi: int | None):
     return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
 
 
+def light_tasks(ray) -> int:
+    """How many of a zero-CPU task stage may run at once: one per cluster CPU (at least 2). Unbounded, Ray Data
+    keeps starting them while the actor pools hold the CPUs, and each extra one costs a worker process start."""
+    return max(2, int(ray.cluster_resources().get("CPU", 2)))
+
+
 def _pool_kw(ray, pool, kw: dict) -> dict:
     """map_batches arguments of a verify/filter pool (execution: in the recipe). Ray Data refuses batch_size=None
     for a GPU stage, so a pool that asks for GPUs takes its ``batch_size`` (and the chunks re-batch)."""
@@ -208,7 +214,8 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     ds = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units))
     # the light task stages (expand, write) reserve no CPU: the actor pools hold the cluster's CPUs for the whole job,
     # and a task that waits for one of them would wait forever on a small machine
-    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow", num_cpus=0)
+    ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow", num_cpus=0,
+                        concurrency=light_tasks(ray))
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
@@ -237,7 +244,8 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     keys = key_spec(recipe) if wave is None else None
     if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
         return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave, keys), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
-    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave, "keys": keys}, num_cpus=0, **kw)
+    return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave, "keys": keys}, num_cpus=0,
+                          concurrency=light_tasks(ray), **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:

@@ -136,14 +136,6 @@ def _head(env: dict, temp: str, wait: bool = True):
 
 
 @pytest.fixture
-def ray_head(monkeypatch, no_inprocess_ray):
-    temp = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # short: Ray's socket paths have a length limit
-    env = cluster_env()
-    env.update(cluster_auth(temp, monkeypatch))
-    yield from _head(env, temp)
-
-
-@pytest.fixture
 def user_shell(tmp_path, no_inprocess_ray):
     """A fresh shell as the README assumes: the venv on PATH, no RAY_* variables, its own HOME (where
     `ray start --head` keeps the cluster's token, ~/.ray/auth_token)."""
@@ -154,23 +146,13 @@ def user_shell(tmp_path, no_inprocess_ray):
     return env
 
 
-def test_recipe_runs_as_a_ray_job(tmp_path, ray_head):
-    address = ray_head
-    recipe = write_recipe(tmp_path)
-    # the README's line: ray job submit --working-dir . -- python -m factory run RECIPE
-    p = submit(address, f"python -m factory run {recipe} --skip-train --skip-eval", wait=True)
-    assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
-    assert "run dir:" in p.stdout and "accepted" in p.stdout
-    run_dirs = list((tmp_path / "runs" / "tiny").iterdir())
-    assert len(run_dirs) == 1
-    rows = [r for f in sorted((run_dirs[0]).glob("*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
-    assert len(rows) == 12 and len({r["id"] for r in rows}) == 12
-
-
-def test_factory_submit_as_a_user_types_it(tmp_path, user_shell):
-    """`ray start --head`, then `factory submit RECIPE` in a fresh shell: no RAY_AUTH_MODE exported by hand."""
+def test_factory_submit_and_ray_job_submit_as_a_user_types_them(tmp_path, user_shell):
+    """`ray start --head`, then in a fresh shell (no RAY_* variables exported by hand): `factory submit RECIPE`,
+    then the README's alternative `RAY_AUTH_MODE=token ray job submit --working-dir . -- python -m factory run
+    RECIPE`. Both jobs succeed on the one cluster and each writes its run."""
     temp = tempfile.mkdtemp(prefix="rs", dir="/tmp")
     recipe = write_recipe(tmp_path)
+    runs = tmp_path / "runs" / "tiny"
     for address in _head(user_shell, temp, wait=False):
         t0, p = time.time(), None
         while time.time() - t0 < 180:  # the Jobs API comes up after `ray start` returns
@@ -181,5 +163,20 @@ def test_factory_submit_as_a_user_types_it(tmp_path, user_shell):
             time.sleep(3)
         assert "Authentication required" not in p.stdout + p.stderr, (p.stdout + p.stderr)[-2000:]
         assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
-    rows = [r for f in sorted((tmp_path / "runs" / "tiny").glob("*/*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
-    assert len(rows) == 12
+        assert len(list(runs.iterdir())) == 1
+        env = {**user_shell, "RAY_AUTH_MODE": "token"}  # the README's line; the token is the one `ray start` left in ~/.ray
+        args = [str(Path(sys.executable).parent / "ray"), "job", "submit", "--address", address, "--working-dir", str(ROOT),
+                "--runtime-env-json", json.dumps({"excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]}),
+                "--", "python", "-m", "factory", "run", str(recipe), "--skip-train", "--skip-eval"]
+        for _ in range(30):
+            p = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+            if "No available agent" not in p.stdout + p.stderr:
+                break
+            time.sleep(2)
+        assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
+        assert "run dir:" in p.stdout and "accepted" in p.stdout
+    run_dirs = sorted(runs.iterdir())
+    assert len(run_dirs) == 2
+    for d in run_dirs:
+        rows = [r for f in sorted(d.glob("*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
+        assert len(rows) == 12 and len({r["id"] for r in rows}) == 12
