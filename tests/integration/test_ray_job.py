@@ -147,36 +147,55 @@ def user_shell(tmp_path, no_inprocess_ray):
 
 
 def test_factory_submit_and_ray_job_submit_as_a_user_types_them(tmp_path, user_shell):
-    """`ray start --head`, then in a fresh shell (no RAY_* variables exported by hand): `factory submit RECIPE`,
-    then the README's alternative `RAY_AUTH_MODE=token ray job submit --working-dir . -- python -m factory run
-    RECIPE`. Both jobs succeed on the one cluster and each writes its run."""
+    """A fresh shell (no RAY_* variables) on a machine with a Ray token (`ray get-auth-token --generate`, as Ray's
+    docs say), `ray start --head`: a plain `ray job submit` is refused for want of the token, `factory submit
+    RECIPE` and the README's `RAY_AUTH_MODE=token ray job submit ... -- python -m factory run RECIPE` both
+    succeed on that one cluster, each writing its run."""
+    ray_bin = str(Path(sys.executable).parent / "ray")
+    gen = subprocess.run([ray_bin, "get-auth-token", "--generate"], env=user_shell, capture_output=True, text=True, timeout=60)
+    assert gen.returncode == 0 and (Path(user_shell["HOME"]) / ".ray/auth_token").is_file(), gen.stderr
     temp = tempfile.mkdtemp(prefix="rs", dir="/tmp")
     recipe = write_recipe(tmp_path)
-    runs = tmp_path / "runs" / "tiny"
+    (tmp_path / "b").mkdir()
+    recipe_b = write_recipe(tmp_path / "b")  # the second job makes its own run (the same recipe would resume the first)
+    job = ["job", "submit", "--address", None, "--working-dir", str(ROOT), "--runtime-env-json",
+           json.dumps({"excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]}),
+           "--", "python", "-m", "factory", "run", str(recipe_b), "--skip-train", "--skip-eval"]
     for address in _head(user_shell, temp, wait=False):
+        job[3] = address
         t0, p = time.time(), None
         while time.time() - t0 < 180:  # the Jobs API comes up after `ray start` returns
-            p = subprocess.run([sys.executable, "-m", "factory", "submit", str(recipe), "--address", address, "--working-dir", str(ROOT),
-                                "--", "--skip-train", "--skip-eval"], env=user_shell, capture_output=True, text=True, timeout=900)
-            if "Failed to connect" not in p.stdout + p.stderr and "Connection refused" not in p.stdout + p.stderr:
+            p = subprocess.run([ray_bin, *job], env=user_shell, capture_output=True, text=True, timeout=900)
+            if "Authentication required" in p.stdout + p.stderr:
                 break
             time.sleep(3)
-        assert "Authentication required" not in p.stdout + p.stderr, (p.stdout + p.stderr)[-2000:]
+        assert p.returncode != 0 and "Authentication required" in p.stdout + p.stderr, (p.stdout + p.stderr)[-2000:]
+        p = subprocess.run([sys.executable, "-m", "factory", "submit", str(recipe), "--address", address, "--working-dir", str(ROOT),
+                            "--", "--skip-train", "--skip-eval"], env=user_shell, capture_output=True, text=True, timeout=900)
         assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
-        assert len(list(runs.iterdir())) == 1
-        env = {**user_shell, "RAY_AUTH_MODE": "token"}  # the README's line; the token is the one `ray start` left in ~/.ray
-        args = [str(Path(sys.executable).parent / "ray"), "job", "submit", "--address", address, "--working-dir", str(ROOT),
-                "--runtime-env-json", json.dumps({"excludes": [".venv", "runs", ".git", "tests/artifacts", "bench/out"]}),
-                "--", "python", "-m", "factory", "run", str(recipe), "--skip-train", "--skip-eval"]
         for _ in range(30):
-            p = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+            p = subprocess.run([ray_bin, *job], env={**user_shell, "RAY_AUTH_MODE": "token"}, capture_output=True, text=True, timeout=900)
             if "No available agent" not in p.stdout + p.stderr:
                 break
             time.sleep(2)
         assert p.returncode == 0 and "succeeded" in p.stdout, (p.stdout + p.stderr)[-3000:]
         assert "run dir:" in p.stdout and "accepted" in p.stdout
-    run_dirs = sorted(runs.iterdir())
+    run_dirs = [d for base in (tmp_path, tmp_path / "b") for d in (base / "runs" / "tiny").iterdir()]
     assert len(run_dirs) == 2
     for d in run_dirs:
         rows = [r for f in sorted(d.glob("*/part-*.parquet")) for r in pq.read_table(f).to_pylist()]
         assert len(rows) == 12 and len({r["id"] for r in rows}) == 12
+
+
+def test_auth_env_sets_token_mode_only_when_a_token_is_at_hand(tmp_path):
+    from factory.submit import auth_env
+
+    home = tmp_path / "home"
+    (home / ".ray").mkdir(parents=True)
+    assert "RAY_AUTH_MODE" not in auth_env({"HOME": str(home)})  # fresh machine: the cluster has no token auth either
+    (home / ".ray/auth_token").write_text("t" * 64)
+    assert auth_env({"HOME": str(home)})["RAY_AUTH_MODE"] == "token"
+    assert auth_env({"HOME": str(home), "RAY_AUTH_MODE": "disabled"})["RAY_AUTH_MODE"] == "disabled"  # the user's choice wins
+    token = tmp_path / "tok"
+    token.write_text("t" * 64)
+    assert auth_env({"HOME": str(tmp_path / "none"), "RAY_AUTH_TOKEN_PATH": str(token)})["RAY_AUTH_MODE"] == "token"
