@@ -240,6 +240,10 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     from ground.raycluster import init_ray
 
     init_ray()
+    # Ray Train's controller steps (start, poll, finish) every health-check interval, 2 s by default: on a short
+    # fit that is 5-7 s of waiting (bench/RESULTS.md, session 8). 0.5 s costs a few RPCs per second; a value the
+    # user exports wins (Ray Train passes it from this driver to the controller and the workers).
+    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     datasets = ready(datasets)
