@@ -244,6 +244,9 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     # fit that is 5-7 s of waiting (bench/RESULTS.md, session 8). 0.5 s costs a few RPCs per second; a value the
     # user exports wins (Ray Train passes it from this driver to the controller and the workers).
     os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.5")
+    # Ray Train's print patch routes a worker's print() around sys.stdout, so libraries that capture stdout
+    # (dill's globalvars, under datasets' fingerprinting in TRL) leaked ~170 lines of bytecode per fit into the log
+    os.environ.setdefault("RAY_TRAIN_ENABLE_PRINT_PATCH", "0")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     datasets = ready(datasets)
