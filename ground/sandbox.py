@@ -276,7 +276,14 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
     res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
                     rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
     res.status, res.reason = _outcome(raw, rep, forged, trusted, lim, res)
+    res.reason, res.exc_type, res.exc_msg = (_utf8(x) for x in (res.reason, res.exc_type, res.exc_msg))
     return res
+
+
+def _utf8(s: str | None) -> str | None:
+    """``s`` as valid UTF-8: the report is JSON, whose ``\\ud800`` escapes give lone surrogates (e.g. an
+    exception message the program chose), and a reason with one would fail the Parquet write of its batch."""
+    return s.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(s, str) else s
 
 
 def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:

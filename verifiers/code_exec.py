@@ -35,6 +35,12 @@ anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
 value to the solution cannot be verified (``score=None``); equality inside library helpers (e.g.
 ``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
+A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` subclass (as PEP 479 does
+for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to
+the solution is "unsupported: ..."; a module the tests use unimported comes from the standard library,
+and only the module of that name or one already loaded (not one the solution picks); reasons are valid
+UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet write). Not protected:
+a bare ``assert f(x)`` (no comparison) is Python's truth test, so any truthy value passes it.
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

@@ -31,7 +31,6 @@ import threading
 import types
 
 
-
 def _sibling(name: str):
     """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
     by path it is always this checkout's copy, never another install of the package."""
@@ -61,6 +60,10 @@ class HarnessError(Exception):
     """The *tests* asked for something the split harness cannot do (cannot verify: score None)."""
 
 
+class TooDeep(TypeError):
+    """A value nested deeper than :data:`MAX_DEPTH` (:func:`encode`)."""
+
+
 class CandidateGone(Exception):
     """The candidate job ended (crash, exit, limit) before answering; its own report gives the reason."""
 
@@ -71,7 +74,7 @@ def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
     if depth > MAX_DEPTH:
-        raise TypeError("a value nested deeper than %d levels" % MAX_DEPTH)
+        raise TooDeep("a value nested deeper than %d levels" % MAX_DEPTH)
     if x is None:
         return ["n"]
     if t is bool:
@@ -280,6 +283,9 @@ class Remote:
     def __call__(self, *args, **kwargs):
         try:
             a, k = encode(args), encode(kwargs)
+        except TooDeep:  # only the solution's results get near the limit: e.g. f(f(x)) with a 200-deep f(x)
+            raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
+                              "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
         except TypeError as e:
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
@@ -339,6 +345,8 @@ def _raised(name, msg, line, code) -> BaseException:
     base = getattr(builtins, name, None) if type(name) is str else None
     if not (isinstance(base, type) and issubclass(base, BaseException)):
         base = Exception
+    elif issubclass(base, (StopIteration, StopAsyncIteration)):
+        base = RuntimeError  # as PEP 479 for generators: else map()/zip()/iter(f, x) in the tests end early
     try:
         cls = type(str(name)[:100], (base,), {})
         e = cls.__new__(cls)
@@ -349,6 +357,12 @@ def _raised(name, msg, line, code) -> BaseException:
         e.code = code if type(code) is int else None
     e.__dict__["_candidate"] = (str(name)[:100], str(msg)[:300], line if type(line) is int else None)
     return e
+
+
+def _module_ok(name: str, mod) -> bool:
+    """Standard module ``mod`` for the tests' free ``name`` only if so named or already loaded: never one picked for
+    its import side effects (``unittest.__main__`` runs tests) or as a look-alike (``import cmath as math``)."""
+    return type(mod) is str and mod.split(".")[0] in sys.stdlib_module_names and (mod == name or mod in sys.modules)
 
 
 def run_tests(g: dict, job: dict, fd: int) -> None:
@@ -377,7 +391,7 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
                 g[n] = decode(desc[1])
             except (ValueError, TypeError, OverflowError):
                 raise RewardHack("malformed value on the call channel") from None
-        elif desc[0] == "module" and type(desc[1]) is str and desc[1].split(".")[0] in sys.stdlib_module_names:
+        elif desc[0] == "module" and _module_ok(n, desc[1]):
             g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
         else:
             g[n] = Opaque(n, str(desc[-1])[:60])
