@@ -39,8 +39,10 @@ A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` 
 for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to
 the solution is "unsupported: ..."; a module the tests use unimported comes from the standard library,
 and only the module of that name or one already loaded (not one the solution picks); reasons are valid
-UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet write). Not protected:
-a bare ``assert f(x)`` (no comparison) is Python's truth test, so any truthy value passes it.
+UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet write); the harness's
+own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
+tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
+``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset.
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

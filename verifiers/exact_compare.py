@@ -113,3 +113,23 @@ def free_names(tree) -> list[str]:
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
     return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
+
+
+def rigged(x) -> str | None:
+    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
+    t = type(x)
+    if t in PLAIN:
+        return None
+    for base in t.__mro__[1:]:
+        if base in PLAIN and base is not object:
+            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
+                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
+                    why = "returned a value of type %r (subclass of %s) that overrides %s"
+                    return why % (t.__name__, base.__name__, m)
+    try:
+        probe = object()
+        if (x == probe) is True or (x != probe) is False:
+            return "returned a value of type %r that compares equal to anything" % t.__name__
+    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
+        pass
+    return None

@@ -43,20 +43,32 @@ def _sibling(name: str):
 
 
 _exact = _sibling("exact_compare")
-PLAIN, exact_eq, exact_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in
+PLAIN, exact_eq, exact_in, rigged = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged
 MAX_MSG = 16 << 20  # one call's arguments or result, encoded
 MAX_DEPTH = 200
 
 
-class RewardHack(Exception):
+SEEN: list = []  # every harness outcome raised in this job; the forkserver runs no tests, so a job starts empty
+
+
+class Stop(BaseException):
+    """The harness's own outcomes: not ``Exception``s, so the tests' ``except Exception`` does not swallow them,
+    and :func:`run_tests` raises the first one again even if a bare ``except:`` did."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        SEEN.append(self)
+
+
+class RewardHack(Stop):
     """The solution tampered with the harness (or rigged a returned value); reason: ``reward hack: ...``."""
 
 
-class Unsupported(Exception):
+class Unsupported(Stop):
     """The solution gave the tests something the split harness does not pass (a score of 0)."""
 
 
-class HarnessError(Exception):
+class HarnessError(Stop):
     """The *tests* asked for something the split harness cannot do (cannot verify: score None)."""
 
 
@@ -64,7 +76,7 @@ class TooDeep(TypeError):
     """A value nested deeper than :data:`MAX_DEPTH` (:func:`encode`)."""
 
 
-class CandidateGone(Exception):
+class CandidateGone(Stop):
     """The candidate job ended (crash, exit, limit) before answering; its own report gives the reason."""
 
 
@@ -123,26 +135,6 @@ def decode(e, depth: int = 0):
             raise ValueError("malformed dict")
         return {decode(k, depth + 1): decode(v, depth + 1) for k, v in e[1]}
     raise ValueError("malformed value")
-
-
-def rigged(x) -> str | None:
-    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
-    t = type(x)
-    if t in PLAIN:
-        return None
-    for base in t.__mro__[1:]:
-        if base in PLAIN and base is not object:
-            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
-                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
-                    why = "returned a value of type %r (subclass of %s) that overrides %s"
-                    return why % (t.__name__, base.__name__, m)
-    try:
-        probe = object()
-        if (x == probe) is True or (x != probe) is False:
-            return "returned a value of type %r that compares equal to anything" % t.__name__
-    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
-        pass
-    return None
 
 
 # ----------------------------------------------------------------------------- framing on the call channel
@@ -397,3 +389,5 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
             g[n] = Opaque(n, str(desc[-1])[:60])
     _exact.install_comparisons(g)
     exec(code, g)
+    if SEEN:  # e.g. a rigged value for a call the tests wrapped in a bare ``try: ... except: pass``
+        raise SEEN[0]
