@@ -26,9 +26,10 @@ Isolation (``"isolation"`` in the reference, default ``"split"``). For ``humanev
 the tests run in a sandboxed process of their own that never imports the solution
 (:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
 point) is a proxy that sends the call's arguments to the solution's process and gets the result back
-as tagged JSON data, decoded into plain builtins. ``==``, ``!=``, ``in``, ``not in`` in the test code
-are type-exact, recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is
-not a list; arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test code are type-exact,
+recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
+``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
+arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
 decision: a result that is not a plain builtin (a generator, numpy value, dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
@@ -42,7 +43,8 @@ and only the module of that name or one already loaded (not one the solution pic
 UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet write); the harness's
 own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
 tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
-``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset.
+``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
+and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient.
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

@@ -8,7 +8,7 @@ stack frames). So the candidate and the tests run as two sandboxed jobs that sha
 - the *candidate* job (role ``candidate``) execs the solution, then :func:`serve` answers calls;
 - the *tests* job (role ``tests``) never imports the solution: :func:`run_tests` execs the trusted
   code, binds each name the tests need from the solution to a :class:`Remote` proxy, and runs the
-  tests with every ``==``, ``!=``, ``in``, ``not in`` made type-exact (:mod:`verifiers.exact_compare`).
+  tests with every ``==`` and ``in`` made type-exact (:mod:`verifiers.exact_compare`).
 
 Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
 ``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked

@@ -82,6 +82,19 @@ def test_the_solution_cannot_hand_the_tests_a_look_alike_module(v):
     assert reason(v, "import math\ndef solve():\n    return 0.1 + 0.2", tests) == "passed"  # the module of that name
 
 
+@pytest.mark.parametrize("returned, tests", [
+    ("0.0", "assert count() != 0\n"), ("False", "assert count() != 0\n"), ("[1.0, 2]", "assert 1 not in count()\n"),
+    ("0.0", "assert 0 <= count() != 0\n"), ("0.0", "assert not count() == 0\n"), ("[True]", "assert not 1 in count()\n")])
+def test_a_value_of_another_type_cannot_satisfy_a_tests_inequality(v, returned, tests):
+    """Was "passed": a type-exact ``!=``/``not in`` took a wrong value of another type (0.0 for 0) as different."""
+    assert reason(v, f"def count():\n    return {returned}", tests) == "AssertionError at test line 1"
+
+
+def test_inequality_of_values_that_differ_still_holds(v):
+    tests = "assert count() != 0\nassert 0 not in [count()]\nassert not count() == 4\nassert count() != 3.0 or True\n"
+    assert reason(v, "def count():\n    return 3", tests) == "passed"
+
+
 @pytest.mark.parametrize("handler", ["except Exception:", "except:"])
 def test_a_caught_hack_is_reported_even_where_the_tests_swallow_errors(v, handler):
     """Was "passed": a rigged value for a call inside the tests' ``try: ... except ...: pass`` went unreported."""
@@ -199,3 +212,8 @@ def test_limit_a_membership_test_on_the_result_accepts_any_superset(v):
     """``x in f(y)`` asks only for membership: a result holding every candidate answer passes it."""
     code = "def divisors(n):\n    return list(range(1, 100))"
     assert reason(v, code, "assert 3 in divisors(12)\nassert 4 in divisors(12)\n") == "passed"
+
+
+def test_limit_an_equality_negated_by_control_flow_is_type_exact(v):
+    """``if f(x) == y: raise`` reads as a positive test to the rewrite: its ``==`` is exact, so 0.0 passes "not 0"."""
+    assert reason(v, "def count():\n    return 0.0", "if count() == 0:\n    raise AssertionError('zero')\n") == "passed"
