@@ -180,7 +180,9 @@ class CodeExec(Verifier):
             return self._verify_stdio(code, ref["cases"])
         if ref["kind"] == "humaneval":
             ep = ref["entry_point"]
-            if re.search(rf"^\s*(async\s+)?def\s+{re.escape(ep)}\s*\(", code, re.M):
+            # [ \t], not \s: with re.M, ^\s* rescans every following blank line from each line start (quadratic:
+            # a completion of 10^5 newlines held the verifier's own process for minutes, outside any sandbox limit)
+            if re.search(rf"^[ \t]*(async[ \t]+)?def[ \t]+{re.escape(ep)}[ \t]*\(", code, re.M):
                 solution = ref["prompt"] + "\n" + code  # a full function: the prompt supplies imports/helpers
             else:
                 solution = ref["prompt"] + code  # a body continuing the prompt's signature

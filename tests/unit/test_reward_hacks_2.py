@@ -195,6 +195,13 @@ def test_a_body_completion_that_also_redefines_check_and_metadata_is_still_teste
     assert humaneval(v, "    return x * x") == (1.0, "passed")
 
 
+def test_a_body_padded_with_blank_lines_is_scored_as_usual(v):
+    """Was quadratic in the verifier's own process (no sandbox limit there): finding ``def sq(`` with ``^\\s*`` and
+    re.M rescanned the blank lines from each line start; 4*10^4 took 21.7 s, 10^6 hours (bench/RESULTS.md)."""
+    assert humaneval(v, "    return x * x\n" + "\n" * 20000 + "    # end\n") == (1.0, "passed")
+    assert humaneval(v, "    return x + x\n" + "\n" * 20000 + "def sq(x):\n    return x * x\n") == (1.0, "passed")
+
+
 def test_patching_the_prompts_imported_module_does_not_reach_the_tests(v):
     assert humaneval(v, "import math\nmath.sqrt = lambda x: 4.0\ndef sq(x):\n    return 0") == (
         0.0, "AssertionError at test line 4")
