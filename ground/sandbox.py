@@ -286,15 +286,26 @@ def _utf8(s: str | None) -> str | None:
     return s.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(s, str) else s
 
 
+#: the runner's report fields and their types: a program that read the nonce from its frames could write
+#: the line itself, and a field of another type (``"msg": 5``) made the classification raise (score None)
+_REPORT_FIELDS = {"ok": (bool,), "exc": (str,), "msg": (str,), "errno": (int, type(None)), "file": (str, type(None)),
+                  "line": (int, type(None)), "test_line": (int, type(None)), "solution_line": (int, type(None)),
+                  "harness": (bool,), "nonce": (str,)}
+
+
+def _well_typed(d: dict) -> bool:
+    return all(type(v) in _REPORT_FIELDS.get(k, ()) for k, v in d.items())
+
+
 def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:
     """The runner's report (the first line with the job's nonce) and how many other lines there are."""
     rep, forged = {}, 0
     for line in report.decode("utf-8", "replace").splitlines():
         try:
             d = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # e.g. "[" * 30000: the program's own line, not a verifier error
             d = None
-        if isinstance(d, dict) and d.get("nonce") == nonce and not rep:
+        if isinstance(d, dict) and d.get("nonce") == nonce and not rep and _well_typed(d):
             rep = d
         else:
             forged += 1  # the runner writes exactly one line: any other is the program's own

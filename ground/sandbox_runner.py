@@ -65,9 +65,11 @@ def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channe
 
 def failure_report(e: BaseException, role: str, h) -> dict:
     """The report of a program that raised ``e``: exception, message, and the failing test/solution line."""
-    rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": getattr(e, "errno", None)}
-    if isinstance(e, SyntaxError):
-        rep.update(file=e.filename, line=e.lineno, msg=e.msg)
+    eno = getattr(e, "errno", None)
+    rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": eno if type(eno) is int else None}
+    if isinstance(e, SyntaxError):  # the fields' types as the client checks them (a program may raise its own)
+        rep.update(file=e.filename if type(e.filename) is str else None, line=e.lineno if type(e.lineno) is int
+                   else None, msg=str(e.msg))
     if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
         rep["harness"] = True  # set only by the tests job, which runs no code of the solution
     elif role == "candidate" and isinstance(e, h.RewardHack):
