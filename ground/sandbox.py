@@ -297,6 +297,14 @@ def _well_typed(d: dict) -> bool:
     return all(type(v) in _REPORT_FIELDS.get(k, ()) for k, v in d.items())
 
 
+def _signame(sig: int) -> str:
+    """``SIGKILL``; a number without a name (a real-time signal such as 40: the enum has none) as is."""
+    try:
+        return signal.Signals(sig).name
+    except ValueError:  # was raised out of the client: score None for a program that killed itself with 40
+        return str(sig)
+
+
 def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:
     """The runner's report (the first line with the job's nonce) and how many other lines there are."""
     rep, forged = {}, 0
@@ -364,7 +372,7 @@ def _failure(raw: dict, rep: dict, lim: Limits, res: RunResult) -> tuple[str, st
         head = f"{exc} at {' / '.join(where)}" if where else exc
         return "error", (f"{head}: {msg}" if msg else head)[:300]
     if sig is not None:
-        return "signal", f"killed by signal {signal.Signals(sig).name}"
+        return "signal", f"killed by signal {_signame(sig)}"
     if raw.get("report_exceeded"):
         return "output_limit", "output limit exceeded (report channel)"
     return "early_exit", f"exited with code {res.returncode} before the tests completed"

@@ -32,6 +32,15 @@ def stdio(v, code: str, cases: list[dict]):
     return r.score, r.reason
 
 
+def by_kind(v, code: str, kind: str):
+    """(score, reason) of ``code`` as an ``asserts`` sample (``split``/``joint``) or a one-case ``stdio`` one, through
+    ``verify_batch`` (which turns a verifier's exception into score None); stdio's "case 1/1: " is dropped."""
+    ref = ({"kind": "stdio", "cases": [{"stdin": "", "stdout": "3"}]} if kind == "stdio"
+           else {"kind": "asserts", "tests": SOLVE_42, "isolation": kind})
+    r = v.verify_batch([{"completion": f"```python\n{code}\n```", "reference": json.dumps(ref)}])[0]
+    return r.score, r.reason.removeprefix("case 1/1: ") if kind == "stdio" else r.reason
+
+
 # --- succeeded before this round: now fixed -----------------------------------------------------------
 
 
@@ -121,10 +130,14 @@ def test_a_malformed_report_on_fd3_is_a_reward_hack_not_a_verifier_error(v, line
     """Was score None ("verifier error: RecursionError/AttributeError"): reading the fd-3 report raised in the client."""
     code = NONCE + f"os.write(3, {line} + b'\\n')\nos._exit(1)"
     hack = "reward hack: the program wrote its own report on the result channel (fd 3)"
-    ref = ({"kind": "stdio", "cases": [{"stdin": "", "stdout": "3"}]} if kind == "stdio"
-           else {"kind": "asserts", "tests": SOLVE_42, "isolation": kind})
-    r = v.verify_batch([{"completion": f"```python\n{code}\n```", "reference": json.dumps(ref)}])[0]
-    assert (r.score, r.reason) == (0.0, ("case 1/1: " if kind == "stdio" else "") + hack)
+    assert by_kind(v, code, kind) == (0.0, hack)
+
+
+@pytest.mark.parametrize("kind", ["split", "joint", "stdio"])
+def test_dying_of_a_signal_without_a_name_is_a_failure_not_a_verifier_error(v, kind):
+    """Was score None ("verifier error: ValueError: 40 is not a valid Signals"): real-time signals have no name."""
+    code = "import os\nos.kill(os.getpid(), 40)\ndef solve():\n    return 42"
+    assert by_kind(v, code, kind) == (0.0, "killed by signal 40")
 
 
 # --- shared files and leftover state: held --------------------------------------------------------------
