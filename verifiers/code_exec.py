@@ -34,7 +34,8 @@ decision: a result that is not a plain builtin (a generator, numpy value, datacl
 ``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
-value to the solution cannot be verified (``score=None``); equality inside library helpers (e.g.
+value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as
+its function, object or module, is "unsupported: ...": else any free name could make a sample abstain); equality inside library helpers (e.g.
 ``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
 A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` subclass (as PEP 479 does
 for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to

@@ -49,6 +49,7 @@ MAX_DEPTH = 200
 
 
 SEEN: list = []  # every harness outcome raised in this job; the forkserver runs no tests, so a job starts empty
+GIVEN: set = set()  # ids of the modules the tests got for the solution's names
 
 
 class Stop(BaseException):
@@ -105,7 +106,9 @@ def encode(x, depth: int = 0):
         return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
-    raise TypeError("a value of type %r" % t.__name__)
+    err = TypeError("a value of type %r" % t.__name__)
+    err.value = x
+    raise err
 
 
 def decode(e, depth: int = 0):
@@ -278,7 +281,9 @@ class Remote:
         except TooDeep:  # only the solution's results get near the limit: e.g. f(f(x)) with a 200-deep f(x)
             raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
                               "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
-        except TypeError as e:
+        except TypeError as e:  # the solution's own function, object or module passed back: its choice, not data
+            if isinstance(getattr(e, "value", None), (Remote, Opaque)) or id(getattr(e, "value", None)) in GIVEN:
+                raise Unsupported("the tests pass %s() %s of the solution, not data" % (self.__name__, e)) from None
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
         with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
@@ -385,6 +390,7 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
                 raise RewardHack("malformed value on the call channel") from None
         elif desc[0] == "module" and _module_ok(n, desc[1]):
             g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
+            GIVEN.add(id(g[n]))
         else:
             g[n] = Opaque(n, str(desc[-1])[:60])
     _exact.install_comparisons(g)

@@ -104,6 +104,15 @@ def test_inequality_of_values_that_differ_still_holds(v):
     assert reason(v, "def count():\n    return 3", tests) == "passed"
 
 
+@pytest.mark.parametrize("prices, kind", [("PRICES = object()", "Opaque"), ("def PRICES():\n    pass", "Remote"),
+                                          ("import math as PRICES", "module")])
+def test_a_non_data_value_of_the_solution_passed_back_is_unsupported_not_unverifiable(v, prices, kind):
+    """Was score None: the tests' free name PRICES, bound by the solution to a non-data value, could not cross back."""
+    assert reason(v, "PRICES = [4, 6]\ndef total(xs):\n    return sum(xs)", "assert total(PRICES) == 10\n") == "passed"
+    r = verdict(v, prices + "\ndef total(xs):\n    return 0", "assert total([PRICES]) == 10\n")
+    assert (r.score, r.reason) == (0.0, f"unsupported: the tests pass total() a value of type '{kind}' of the solution, not data")
+
+
 @pytest.mark.parametrize("handler", ["except Exception:", "except:"])
 def test_a_caught_hack_is_reported_even_where_the_tests_swallow_errors(v, handler):
     """Was "passed": a rigged value for a call inside the tests' ``try: ... except ...: pass`` went unreported."""
