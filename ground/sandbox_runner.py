@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import sys
 import traceback
 import types
+from os import _exit, getpid, write  # bound before any program runs: ``os._exit = hang`` cannot stall the report
 
 
 def run(job: dict, h, channel_fd: int) -> None:
     """Exec ``job`` as ``__main__`` with the split harness ``h`` (``None``: role ``exec`` only); write the
     report; never returns."""
-    main_pid = os.getpid()
+    main_pid = getpid()
     mod = types.ModuleType("__main__")
     mod.__builtins__ = builtins
     sys.modules["__main__"] = mod
@@ -40,8 +40,8 @@ def run(job: dict, h, channel_fd: int) -> None:
             traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None, limit=20)
         except BaseException:  # noqa: BLE001 - e.g. a MemoryError while formatting
             pass
-    if os.getpid() != main_pid:
-        os._exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
+    if getpid() != main_pid:
+        _exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
     rep["nonce"] = job["nonce"]
     _write_report(rep)
 
@@ -94,7 +94,7 @@ def _write_report(rep: dict) -> None:
         except BaseException:  # noqa: BLE001
             pass
     try:
-        os.write(3, (json.dumps(rep) + "\n").encode())
+        write(3, (json.dumps(rep) + "\n").encode())
     except BaseException:  # noqa: BLE001
         pass
-    os._exit(0 if rep["ok"] else 1)
+    _exit(0 if rep["ok"] else 1)

@@ -197,6 +197,14 @@ def test_signals_and_fd_games_only_fail_the_solutions_own_sample(v, code, want):
     assert reason(v, code) == want
 
 
+@pytest.mark.parametrize("kind", ["split", "stdio"])
+def test_patching_os_exit_cannot_stall_the_jobs_end(v, kind):
+    """Was "timeout after 10s" (stdio) and, split, a solution's job that ran to its timeout after the tests passed
+    (wall time per sample, bench/RESULTS.md): the runner ended through the ``os._exit`` the program had patched."""
+    code = "import os, time\nos._exit = lambda *a: time.sleep(100)\nprint(3)\ndef solve():\n    return 42"
+    assert by_kind(v, code, kind) == (1.0, "passed")
+
+
 def test_lowering_its_own_rlimits_is_harmless(v):
     code = "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (5, 5))\ndef solve():\n    return 42"
     assert reason(v, code) == "passed"
