@@ -26,6 +26,9 @@ What it does NOT protect against:
   that runs none of the program's code and gets its results only as decoded data.
 - Special-casing the tests' inputs (hard-coded answers) or their call order: that is a function
   that is correct on those inputs, which no harness can tell apart.
+- A program that patches what the runner uses to end its job (``json``, or the runner's globals through its
+  frames; ``os._exit`` itself is bound before the program runs) can keep its job alive until the timeout:
+  at worst its own sample fails (a timeout); split, the tests' job still decides, at the cost of wall time.
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
   ``RLIMIT_AS`` caps address space, not resident memory.
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and
