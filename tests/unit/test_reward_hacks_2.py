@@ -1,8 +1,9 @@
 """Reward hacks against ``code_exec``, round 2 (issue 14 part 1): classes not in ``test_reward_hacks.py``.
 
-One hack class, one property, one exact reason per test, for the three reference kinds. The first
-group succeeded before this round's fixes (an abstain, a pass, a poisoned batch, a module of the
-solution's choosing imported by the tests); the rest held already and are pinned here: the two jobs of
+One hack class, one property, one exact reason per test, for the three reference kinds. The tests whose
+docstring starts "Was ..." succeeded before this round's fixes (abstains, passes, a batch poisoned by a
+reason, a module of the solution's choosing imported by the tests, a quadratic scan in the verifier's own
+process, a stalled job end; bench/RESULTS.md, session 8); the rest held already and are pinned: the two jobs of
 a split run, and two samples on one forkserver, share no file, process or fd; exits, signals and
 rlimits in the solution's job only fail its own sample. ``test_limit_*`` pins what no harness can tell.
 """
