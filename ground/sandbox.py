@@ -26,6 +26,9 @@ What it does NOT protect against:
   that runs none of the program's code and gets its results only as decoded data.
 - Special-casing the tests' inputs (hard-coded answers) or their call order: that is a function
   that is correct on those inputs, which no harness can tell apart.
+- A program that patches what the runner uses to end its job (``json``, or the runner's globals through its
+  frames; ``os._exit`` itself is bound before the program runs) can keep its job alive until the timeout:
+  at worst its own sample fails (a timeout); split, the tests' job still decides, at the cost of wall time.
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
   ``RLIMIT_AS`` caps address space, not resident memory.
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and
@@ -276,7 +279,33 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
     res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
                     rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
     res.status, res.reason = _outcome(raw, rep, forged, trusted, lim, res)
+    res.reason, res.exc_type, res.exc_msg = (_utf8(x) for x in (res.reason, res.exc_type, res.exc_msg))
     return res
+
+
+def _utf8(s: str | None) -> str | None:
+    """``s`` as valid UTF-8: the report is JSON, whose ``\\ud800`` escapes give lone surrogates (e.g. an
+    exception message the program chose), and a reason with one would fail the Parquet write of its batch."""
+    return s.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(s, str) else s
+
+
+#: the runner's report fields and their types: a program that read the nonce from its frames could write
+#: the line itself, and a field of another type (``"msg": 5``) made the classification raise (score None)
+_REPORT_FIELDS = {"ok": (bool,), "exc": (str,), "msg": (str,), "errno": (int, type(None)), "file": (str, type(None)),
+                  "line": (int, type(None)), "test_line": (int, type(None)), "solution_line": (int, type(None)),
+                  "harness": (bool,), "nonce": (str,)}
+
+
+def _well_typed(d: dict) -> bool:
+    return all(type(v) in _REPORT_FIELDS.get(k, ()) for k, v in d.items())
+
+
+def _signame(sig: int) -> str:
+    """``SIGKILL``; a number without a name (a real-time signal such as 40: the enum has none) as is."""
+    try:
+        return signal.Signals(sig).name
+    except ValueError:  # was raised out of the client: score None for a program that killed itself with 40
+        return str(sig)
 
 
 def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:
@@ -285,9 +314,9 @@ def _read_report(report: bytes, nonce: str) -> tuple[dict, int]:
     for line in report.decode("utf-8", "replace").splitlines():
         try:
             d = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # e.g. "[" * 30000: the program's own line, not a verifier error
             d = None
-        if isinstance(d, dict) and d.get("nonce") == nonce and not rep:
+        if isinstance(d, dict) and d.get("nonce") == nonce and not rep and _well_typed(d):
             rep = d
         else:
             forged += 1  # the runner writes exactly one line: any other is the program's own
@@ -346,7 +375,7 @@ def _failure(raw: dict, rep: dict, lim: Limits, res: RunResult) -> tuple[str, st
         head = f"{exc} at {' / '.join(where)}" if where else exc
         return "error", (f"{head}: {msg}" if msg else head)[:300]
     if sig is not None:
-        return "signal", f"killed by signal {signal.Signals(sig).name}"
+        return "signal", f"killed by signal {_signame(sig)}"
     if raw.get("report_exceeded"):
         return "output_limit", "output limit exceeded (report channel)"
     return "early_exit", f"exited with code {res.returncode} before the tests completed"

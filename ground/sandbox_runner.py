@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import sys
 import traceback
 import types
+from os import _exit, getpid, write  # bound before any program runs: ``os._exit = hang`` cannot stall the report
 
 
 def run(job: dict, h, channel_fd: int) -> None:
     """Exec ``job`` as ``__main__`` with the split harness ``h`` (``None``: role ``exec`` only); write the
     report; never returns."""
-    main_pid = os.getpid()
+    main_pid = getpid()
     mod = types.ModuleType("__main__")
     mod.__builtins__ = builtins
     sys.modules["__main__"] = mod
@@ -40,8 +40,8 @@ def run(job: dict, h, channel_fd: int) -> None:
             traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None, limit=20)
         except BaseException:  # noqa: BLE001 - e.g. a MemoryError while formatting
             pass
-    if os.getpid() != main_pid:
-        os._exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
+    if getpid() != main_pid:
+        _exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
     rep["nonce"] = job["nonce"]
     _write_report(rep)
 
@@ -65,9 +65,11 @@ def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channe
 
 def failure_report(e: BaseException, role: str, h) -> dict:
     """The report of a program that raised ``e``: exception, message, and the failing test/solution line."""
-    rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": getattr(e, "errno", None)}
-    if isinstance(e, SyntaxError):
-        rep.update(file=e.filename, line=e.lineno, msg=e.msg)
+    eno = getattr(e, "errno", None)
+    rep = {"ok": False, "exc": type(e).__name__, "msg": str(e)[:300], "errno": eno if type(eno) is int else None}
+    if isinstance(e, SyntaxError):  # the fields' types as the client checks them (a program may raise its own)
+        rep.update(file=e.filename if type(e.filename) is str else None, line=e.lineno if type(e.lineno) is int
+                   else None, msg=str(e.msg))
     if role == "tests" and isinstance(e, (h.RewardHack, h.Unsupported, h.HarnessError, h.CandidateGone)):
         rep["harness"] = True  # set only by the tests job, which runs no code of the solution
     elif role == "candidate" and isinstance(e, h.RewardHack):
@@ -92,7 +94,7 @@ def _write_report(rep: dict) -> None:
         except BaseException:  # noqa: BLE001
             pass
     try:
-        os.write(3, (json.dumps(rep) + "\n").encode())
+        write(3, (json.dumps(rep) + "\n").encode())
     except BaseException:  # noqa: BLE001
         pass
-    os._exit(0 if rep["ok"] else 1)
+    _exit(0 if rep["ok"] else 1)

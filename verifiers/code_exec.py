@@ -26,15 +26,26 @@ Isolation (``"isolation"`` in the reference, default ``"split"``). For ``humanev
 the tests run in a sandboxed process of their own that never imports the solution
 (:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
 point) is a proxy that sends the call's arguments to the solution's process and gets the result back
-as tagged JSON data, decoded into plain builtins. ``==``, ``!=``, ``in``, ``not in`` in the test code
-are type-exact, recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is
-not a list; arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test code are type-exact,
+recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
+``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
+arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
 decision: a result that is not a plain builtin (a generator, numpy value, dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
-value to the solution cannot be verified (``score=None``); equality inside library helpers (e.g.
+value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as
+its function, object or module, is "unsupported: ...": else any free name could make a sample abstain); equality inside library helpers (e.g.
 ``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
+A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` subclass (as PEP 479 does
+for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to
+the solution is "unsupported: ..."; a module the tests use unimported comes from the standard library,
+and only the module of that name or one already loaded (not one the solution picks); reasons are valid
+UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet write); the harness's
+own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
+tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
+``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
+and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient.
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,
@@ -170,7 +181,9 @@ class CodeExec(Verifier):
             return self._verify_stdio(code, ref["cases"])
         if ref["kind"] == "humaneval":
             ep = ref["entry_point"]
-            if re.search(rf"^\s*(async\s+)?def\s+{re.escape(ep)}\s*\(", code, re.M):
+            # [ \t], not \s: with re.M, ^\s* rescans every following blank line from each line start (quadratic:
+            # a completion of 10^5 newlines held the verifier's own process for minutes, outside any sandbox limit)
+            if re.search(rf"^[ \t]*(async[ \t]+)?def[ \t]+{re.escape(ep)}[ \t]*\(", code, re.M):
                 solution = ref["prompt"] + "\n" + code  # a full function: the prompt supplies imports/helpers
             else:
                 solution = ref["prompt"] + code  # a body continuing the prompt's signature

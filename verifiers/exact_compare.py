@@ -1,8 +1,9 @@
 """Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`).
 
-:func:`rewrite` compiles test code with every ``==``, ``!=``, ``in`` and ``not in`` replaced by
-:func:`exact_eq` / :func:`exact_in`: plain builtin values must have the same type at every level
-(``True``, ``1`` and ``1.0`` differ; a tuple is not a list). Ordering (``<``), ``is`` and arithmetic
+:func:`rewrite` compiles test code with every ``==`` and ``in`` replaced by :func:`exact_eq` /
+:func:`exact_in`: plain builtin values must have the same type at every level (``True``, ``1`` and
+``1.0`` differ; a tuple is not a list). ``!=`` and ``not in`` keep Python's meaning, the stricter one
+for them (``0.0 != 0`` is False): each test comparison is at least as strict as Python's. Ordering (``<``), ``is`` and arithmetic
 are untouched, so ``abs(f(x) - y) < 1e-6`` works as written. A value that is not a plain builtin
 can only come from the trusted test code itself (the solution's values arrive decoded), so its own
 ``__eq__`` decides.
@@ -64,8 +65,8 @@ def exact_in(a, c) -> bool:
 
 def exact_chain(ops: str, *vals) -> bool:
     """A chained comparison (``a < b == c``), operands already evaluated."""
-    table = {"==": exact_eq, "!=": lambda x, y: not exact_eq(x, y), "in": lambda x, y: exact_in(x, y),
-             "not in": lambda x, y: not exact_in(x, y), "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    table = {"==": exact_eq, "!=": operator.ne, "in": lambda x, y: exact_in(x, y),
+             "not in": lambda x, y: x not in y, "<": operator.lt, "<=": operator.le, ">": operator.gt,
              ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}
     return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
 
@@ -75,19 +76,26 @@ _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt
 
 
 class _Exact(ast.NodeTransformer):
-    """Rewrites ``==``/``!=``/``in``/``not in`` in the test code into calls of the exact comparisons."""
+    """Rewrites ``==``/``in`` in the test code into calls of the exact comparisons (``!=``/``not in`` stay)."""
+
+    def visit_UnaryOp(self, node):
+        """``not a == b`` / ``not a in b``: Python's ``!=`` / ``not in``, the strict side of a negated test."""
+        e = node.operand
+        if type(node.op) is ast.Not and type(e) is ast.Compare and len(e.ops) == 1 and type(e.ops[0]) in (ast.Eq, ast.In):
+            neg = ast.NotEq() if type(e.ops[0]) is ast.Eq else ast.NotIn()
+            return self.generic_visit(ast.copy_location(ast.Compare(e.left, [neg], e.comparators), node))
+        return self.generic_visit(node)
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        if not any(type(op) in (ast.Eq, ast.NotEq, ast.In, ast.NotIn) for op in node.ops):
+        if not any(type(op) in (ast.Eq, ast.In) for op in node.ops):
             return node
         call = lambda f, args: ast.Call(ast.Name(f, ast.Load()), args, [])  # noqa: E731
         if len(node.ops) > 1:
             ops = ",".join(_OPS[type(op)] for op in node.ops)
             return call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
-        op, left, right = type(node.ops[0]), node.left, node.comparators[0]
-        fn = call("__exact_eq__" if op in (ast.Eq, ast.NotEq) else "__exact_in__", [left, right])
-        return ast.UnaryOp(ast.Not(), fn) if op in (ast.NotEq, ast.NotIn) else fn
+        fn = "__exact_eq__" if type(node.ops[0]) is ast.Eq else "__exact_in__"
+        return call(fn, [node.left, node.comparators[0]])
 
 
 def rewrite(src: str, filename: str):
@@ -113,3 +121,23 @@ def free_names(tree) -> list[str]:
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
     return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
+
+
+def rigged(x) -> str | None:
+    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
+    t = type(x)
+    if t in PLAIN:
+        return None
+    for base in t.__mro__[1:]:
+        if base in PLAIN and base is not object:
+            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
+                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
+                    why = "returned a value of type %r (subclass of %s) that overrides %s"
+                    return why % (t.__name__, base.__name__, m)
+    try:
+        probe = object()
+        if (x == probe) is True or (x != probe) is False:
+            return "returned a value of type %r that compares equal to anything" % t.__name__
+    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
+        pass
+    return None

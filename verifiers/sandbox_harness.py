@@ -8,7 +8,7 @@ stack frames). So the candidate and the tests run as two sandboxed jobs that sha
 - the *candidate* job (role ``candidate``) execs the solution, then :func:`serve` answers calls;
 - the *tests* job (role ``tests``) never imports the solution: :func:`run_tests` execs the trusted
   code, binds each name the tests need from the solution to a :class:`Remote` proxy, and runs the
-  tests with every ``==``, ``!=``, ``in``, ``not in`` made type-exact (:mod:`verifiers.exact_compare`).
+  tests with every ``==`` and ``in`` made type-exact (:mod:`verifiers.exact_compare`).
 
 Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
 ``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked
@@ -31,7 +31,6 @@ import threading
 import types
 
 
-
 def _sibling(name: str):
     """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
     by path it is always this checkout's copy, never another install of the package."""
@@ -44,24 +43,41 @@ def _sibling(name: str):
 
 
 _exact = _sibling("exact_compare")
-PLAIN, exact_eq, exact_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in
+PLAIN, exact_eq, exact_in, rigged = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged
 MAX_MSG = 16 << 20  # one call's arguments or result, encoded
 MAX_DEPTH = 200
 
 
-class RewardHack(Exception):
+SEEN: list = []  # every harness outcome raised in this job; the forkserver runs no tests, so a job starts empty
+GIVEN: set = set()  # ids of the modules the tests got for the solution's names
+
+
+class Stop(BaseException):
+    """The harness's own outcomes: not ``Exception``s, so the tests' ``except Exception`` does not swallow them,
+    and :func:`run_tests` raises the first one again even if a bare ``except:`` did."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        SEEN.append(self)
+
+
+class RewardHack(Stop):
     """The solution tampered with the harness (or rigged a returned value); reason: ``reward hack: ...``."""
 
 
-class Unsupported(Exception):
+class Unsupported(Stop):
     """The solution gave the tests something the split harness does not pass (a score of 0)."""
 
 
-class HarnessError(Exception):
+class HarnessError(Stop):
     """The *tests* asked for something the split harness cannot do (cannot verify: score None)."""
 
 
-class CandidateGone(Exception):
+class TooDeep(TypeError):
+    """A value nested deeper than :data:`MAX_DEPTH` (:func:`encode`)."""
+
+
+class CandidateGone(Stop):
     """The candidate job ended (crash, exit, limit) before answering; its own report gives the reason."""
 
 
@@ -71,7 +87,7 @@ def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
     if depth > MAX_DEPTH:
-        raise TypeError("a value nested deeper than %d levels" % MAX_DEPTH)
+        raise TooDeep("a value nested deeper than %d levels" % MAX_DEPTH)
     if x is None:
         return ["n"]
     if t is bool:
@@ -90,7 +106,9 @@ def encode(x, depth: int = 0):
         return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
-    raise TypeError("a value of type %r" % t.__name__)
+    err = TypeError("a value of type %r" % t.__name__)
+    err.value = x
+    raise err
 
 
 def decode(e, depth: int = 0):
@@ -120,26 +138,6 @@ def decode(e, depth: int = 0):
             raise ValueError("malformed dict")
         return {decode(k, depth + 1): decode(v, depth + 1) for k, v in e[1]}
     raise ValueError("malformed value")
-
-
-def rigged(x) -> str | None:
-    """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
-    t = type(x)
-    if t in PLAIN:
-        return None
-    for base in t.__mro__[1:]:
-        if base in PLAIN and base is not object:
-            for m in ("__eq__", "__ne__", "__hash__", "__contains__", "__len__", "__bool__"):
-                if any(m in k.__dict__ for k in t.__mro__[: t.__mro__.index(base)]):
-                    why = "returned a value of type %r (subclass of %s) that overrides %s"
-                    return why % (t.__name__, base.__name__, m)
-    try:
-        probe = object()
-        if (x == probe) is True or (x != probe) is False:
-            return "returned a value of type %r that compares equal to anything" % t.__name__
-    except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
-        pass
-    return None
 
 
 # ----------------------------------------------------------------------------- framing on the call channel
@@ -280,7 +278,12 @@ class Remote:
     def __call__(self, *args, **kwargs):
         try:
             a, k = encode(args), encode(kwargs)
-        except TypeError as e:
+        except TooDeep:  # only the solution's results get near the limit: e.g. f(f(x)) with a 200-deep f(x)
+            raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
+                              "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
+        except TypeError as e:  # the solution's own function, object or module passed back: its choice, not data
+            if isinstance(getattr(e, "value", None), (Remote, Opaque)) or id(getattr(e, "value", None)) in GIVEN:
+                raise Unsupported("the tests pass %s() %s of the solution, not data" % (self.__name__, e)) from None
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
         with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
@@ -339,6 +342,8 @@ def _raised(name, msg, line, code) -> BaseException:
     base = getattr(builtins, name, None) if type(name) is str else None
     if not (isinstance(base, type) and issubclass(base, BaseException)):
         base = Exception
+    elif issubclass(base, (StopIteration, StopAsyncIteration)):
+        base = RuntimeError  # as PEP 479 for generators: else map()/zip()/iter(f, x) in the tests end early
     try:
         cls = type(str(name)[:100], (base,), {})
         e = cls.__new__(cls)
@@ -349,6 +354,12 @@ def _raised(name, msg, line, code) -> BaseException:
         e.code = code if type(code) is int else None
     e.__dict__["_candidate"] = (str(name)[:100], str(msg)[:300], line if type(line) is int else None)
     return e
+
+
+def _module_ok(name: str, mod) -> bool:
+    """Standard module ``mod`` for the tests' free ``name`` only if so named or already loaded: never one picked for
+    its import side effects (``unittest.__main__`` runs tests) or as a look-alike (``import cmath as math``)."""
+    return type(mod) is str and mod.split(".")[0] in sys.stdlib_module_names and (mod == name or mod in sys.modules)
 
 
 def run_tests(g: dict, job: dict, fd: int) -> None:
@@ -377,9 +388,12 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
                 g[n] = decode(desc[1])
             except (ValueError, TypeError, OverflowError):
                 raise RewardHack("malformed value on the call channel") from None
-        elif desc[0] == "module" and type(desc[1]) is str and desc[1].split(".")[0] in sys.stdlib_module_names:
+        elif desc[0] == "module" and _module_ok(n, desc[1]):
             g[n] = __import__(desc[1], fromlist=["_"])  # trusted code, chosen from the standard library only
+            GIVEN.add(id(g[n]))
         else:
             g[n] = Opaque(n, str(desc[-1])[:60])
     _exact.install_comparisons(g)
     exec(code, g)
+    if SEEN:  # e.g. a rigged value for a call the tests wrapped in a bare ``try: ... except: pass``
+        raise SEEN[0]
