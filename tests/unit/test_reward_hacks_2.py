@@ -173,8 +173,9 @@ def test_no_state_crosses_from_one_sample_to_the_next(v):
     assert reason(v, plant) == "AssertionError at test line 1"
     read = "import os\ndef solve():\n    return int(open('/tmp/state').read()) if os.path.exists('/tmp/state') else 0"
     assert reason(v, read) == "AssertionError at test line 1"  # sample A's file is gone for sample B
-    honest = "import os\ndef solve():\n    return 42 if os.listdir('/tmp') == [] else 0"
-    assert reason(v, honest) == "passed"  # and sample B's /tmp is empty: nothing can make it fail either
+    # sample B's /tmp holds none of A's files, even after A's daemon woke (a checkout under /tmp shows there, read-only)
+    honest = "import os, time\ndef solve():\n    time.sleep(2.5)\n    return 42 if not {'state', 'late'} & set(os.listdir('/tmp')) else 0"
+    assert reason(v, honest) == "passed"
 
 
 def test_no_state_crosses_from_one_stdio_case_to_the_next(v):
