@@ -3,7 +3,6 @@ names and wording is caught and named; a different problem built on the same tem
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import pytest
@@ -116,10 +115,10 @@ def test_template_masks_number_words_people_frames_and_keeps_operations():
 
 
 def test_harsher_rewrites_caught_and_same_shape_problems_kept():
-    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text(encoding="utf-8").splitlines()]
-    # two GSM8K train questions the first matcher flagged (false positives: same opening, another question)
-    jaymee, jessica = train[5054], train[534]
-    assert jaymee.startswith("Jaymee is 2 years older than twice the age of Shara") and jessica.startswith("Jessica is six years older")
+    # two GSM8K train questions (lines 5055 and 535 of the train split; MIT, data/gsm8k/LICENSE) the first matcher
+    # flagged (false positives: same opening, another question); inlined, so the test needs no shared data
+    jaymee = "Jaymee is 2 years older than twice the age of Shara. If Shara is 10 years old, how old is Jaymee?"
+    jessica = "Jessica is six years older than Claire. In two years, Claire will be 20 years old. How old is Jessica now?"
     texts = [HARSH_7, ROLES_3, OTHER_7, OTHER_1162, jaymee, jessica]
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["status"] for r in rows] == ["rejected", "rejected"] + ["accepted"] * 4
