@@ -123,6 +123,12 @@ def seed_keys(ids: list[str], seed: int) -> np.ndarray:
     return np.fromiter((seed_key(i, seed) for i in ids), np.uint64, len(ids))
 
 
+def nearest_blockwise(rows: int, block_size: int, block, cent: np.ndarray, probe: int) -> np.ndarray:
+    """:func:`nearest_clusters` of ``rows`` rows, ``block(lo, hi)`` giving the vectors of rows ``lo:hi``."""
+    return np.concatenate([np.zeros((0, min(probe, cent.shape[0])), np.int64)] +
+                          [nearest_clusters(block(lo, min(lo + block_size, rows)), cent, probe) for lo in range(0, rows, block_size)])
+
+
 def kmeans_fit(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int, ids: list[str] | None = None) -> np.ndarray:
     """Spherical k-means centroids (unit vectors; assignment by max dot product, blockwise). Started from the
     rows with the smallest :func:`seed_key` when ``ids`` are given (as the Ray path does), else ``k`` random rows."""
@@ -144,8 +150,7 @@ def kmeans_fit(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int, 
 def spherical_kmeans(emb: np.ndarray, k: int, iters: int, seed: int, block_size: int) -> np.ndarray:
     """Cluster labels: each row's nearest centroid of :func:`kmeans_fit`."""
     cent = kmeans_fit(emb, k, iters, seed, block_size)
-    return np.concatenate([np.zeros(0, np.int64)] + [nearest_clusters(emb[i : i + block_size], cent, 1)[:, 0]
-                                                      for i in range(0, emb.shape[0], block_size)])
+    return nearest_blockwise(emb.shape[0], block_size, lambda lo, hi: emb[lo:hi], cent, 1)[:, 0]
 
 
 def probed_pairs(emb: np.ndarray, own: np.ndarray, visitor: np.ndarray, threshold: float, block_size: int) -> np.ndarray:
@@ -171,8 +176,7 @@ def near_duplicate_pairs(emb: np.ndarray, cfg: EmbeddingDedupConfig, ids: list[s
 def pairs_in_clusters(emb: np.ndarray, cent: np.ndarray, probe: int, threshold: float, block_size: int) -> np.ndarray:
     """The pairs ``i < j`` >= ``threshold`` that meet in a cluster of ``cent``: each row belongs to its nearest
     centroid and visits its next ``probe - 1`` (:func:`probed_pairs`); ``probe == k`` compares every pair."""
-    near = np.concatenate([np.zeros((0, min(probe, cent.shape[0])), np.int64)] +
-                          [nearest_clusters(emb[i : i + block_size], cent, probe) for i in range(0, emb.shape[0], block_size)])
+    near = nearest_blockwise(emb.shape[0], block_size, lambda lo, hi: emb[lo:hi], cent, probe)
     parts = [np.zeros((0, 2), np.int64)]
     for c in range(cent.shape[0]):
         own = np.nonzero(near[:, 0] == c)[0]

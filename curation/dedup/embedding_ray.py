@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
 from curation.dedup.base import DECISION_SCHEMA, record_key, survivor_fields
-from curation.dedup.embedding import EmbeddingDedupConfig, nearest_clusters, probed_pairs, renormalised, seed_keys
+from curation.dedup.embedding import EmbeddingDedupConfig, nearest_blockwise, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -230,9 +230,7 @@ def kmeans_centroids(blocks: list[tuple], n: int, cfg: EmbeddingDedupConfig) -> 
 
 def _label(table: pa.Table, cent: np.ndarray, block_size: int, probe: int) -> pa.Table:
     """Each row once per probed cluster: ``label`` and ``own`` (True for the row's own, nearest cluster)."""
-    near = np.concatenate([np.zeros((0, min(probe, cent.shape[0])), np.int64)] +
-                          [nearest_clusters(vectors(table, lo, min(lo + block_size, table.num_rows)), cent, probe)
-                           for lo in range(0, table.num_rows, block_size)])
+    near = nearest_blockwise(table.num_rows, block_size, lambda lo, hi: vectors(table, lo, hi), cent, probe)
     rows = np.repeat(np.arange(table.num_rows), near.shape[1])
     own = np.tile(np.arange(near.shape[1]) == 0, table.num_rows)
     return table.take(pa.array(rows, pa.int64())).append_column("label", pa.array(near.ravel(), pa.int64())) \
