@@ -61,8 +61,9 @@ def corpus_files(corpus: str) -> list[Path]:
     return expand_paths(corpus)
 
 
-def corpus_rows(files: list[Path], fields: list[str]) -> Iterator[tuple[Path, int, dict]]:
-    """(file, 0-based row, factory row) for every record; ``fields`` become the user message."""
+def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
+    """(file, 0-based row, factory row) for every record; ``fields`` become the user message. A record's
+    ``id_field``, when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
         for i, rec in enumerate(read_records(f)):
             if fields:
@@ -71,6 +72,7 @@ def corpus_rows(files: list[Path], fields: list[str]) -> Iterator[tuple[Path, in
                     raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
                 text = "\n".join(str(rec[k]) for k in fields)
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
+                row["id"] = str(rec[id_field]) if rec.get(id_field) is not None else f"{f.name}:{i}"
             elif "messages" in rec or "completion" in rec:
                 row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
                 row.setdefault("id", f"{f.name}:{i}")
@@ -80,7 +82,7 @@ def corpus_rows(files: list[Path], fields: list[str]) -> Iterator[tuple[Path, in
             yield f, i, row
 
 
-def scan(files: list[Path], fields: list[str], step: Decontaminate) -> tuple[list[dict], int, dict]:
+def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
     """Run the step batch by batch; returns (matches, rows checked, counts report)."""
     matches: list[dict] = []
     n = 0
@@ -98,7 +100,7 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate) -> tuple[lis
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
-    for rec in corpus_rows(files, fields):
+    for rec in corpus_rows(files, fields, id_field):
         batch.append(rec)
         n += 1
         if len(batch) >= BATCH:
@@ -127,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several)")
+    ap.add_argument("--id-field", default="id", help="with --field: the corpus field the report names each row by (default id; FILE:ROW when absent)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13)
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     files = corpus_files(a.corpus)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
-    matches, n, rep = scan(files, a.field, step)
+    matches, n, rep = scan(files, a.field, step, a.id_field)
     rep.update(rows=n, files=[str(f) for f in files], matches=matches,
                settings={"ngram": cfg.ngram, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
                          "template": a.template, "template_threshold": cfg.template_threshold,

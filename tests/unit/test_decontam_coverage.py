@@ -142,13 +142,15 @@ def test_embedding_candidate_needs_masked_confirmation(tmp_path):
 
 def test_factory_decontam_cli_on_a_parquet_corpus(tmp_path, first300):
     corpus = tmp_path / "corpus.parquet"
-    pq.write_table(pa.table({"q": ["What is 2+2? Please explain.", "Solve: " + GSM[7]["question"], REWRITE_0]}), corpus)
+    pq.write_table(pa.table({"q": ["What is 2+2? Please explain.", "Solve: " + GSM[7]["question"], REWRITE_0],
+                             "id": ["u-1", "u-2", None]}), corpus)
     out = tmp_path / "rep"
     r = run_cli("decontam", str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--masked", "--out", str(out), timeout=300)
     assert r.returncode == 1, r.stderr[-2000:]
     rep = json.loads((out / "decontam_report.json").read_text())
     assert rep["rows"] == 3 and rep["contaminated"] == 2 and rep["partial"] == []
     assert [(m["row"], m["item"], m["method"].split(" c=")[0]) for m in rep["matches"]] == [(1, "7", "13-gram"), (2, "0", "masked 3-gram")]
+    assert [m["id"] for m in rep["matches"]] == ["u-2", "corpus.parquet:2"]  # the corpus's own id, else FILE:ROW
     text = (out / "decontam_report.txt").read_text()
     assert "gsm8k_test: 1,319 of 1,319 items (complete)  licence MIT" in text and "corpus.parquet row 1" in text
     # a partial benchmark without --allow-partial is bad input (exit 2, one error line); with it, a loud warning
