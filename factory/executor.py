@@ -193,10 +193,12 @@ def _pool(ray, lo: int, hi: int | None):
     return ray.data.ActorPoolStrategy(min_size=lo, max_size=max(lo, hi or lo))
 
 
-def light_tasks(ray) -> int:
-    """How many of a zero-CPU task stage may run at once: one per cluster CPU (at least 2). Unbounded, Ray Data
-    keeps starting them while the actor pools hold the CPUs, and each extra one costs a worker process start."""
-    return max(2, int(ray.cluster_resources().get("CPU", 2)))
+def light_tasks(ray, inputs: int | None = None) -> int:
+    """How many of a zero-CPU task stage may run at once: one per cluster CPU (at least 2), and no more than the
+    stage's ``inputs`` (Ray Data warns about a cap above them). Unbounded, Ray Data keeps starting them while the
+    actor pools hold the CPUs, and each extra one costs a worker process start."""
+    n = max(2, int(ray.cluster_resources().get("CPU", 2)))
+    return max(1, min(n, inputs)) if inputs is not None else n
 
 
 def _pool_kw(ray, pool, kw: dict) -> dict:
@@ -215,7 +217,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     # the light task stages (expand, write) reserve no CPU: the actor pools hold the cluster's CPUs for the whole job,
     # and a task that waits for one of them would wait forever on a small machine
     ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow", num_cpus=0,
-                        concurrency=light_tasks(ray))
+                        concurrency=light_tasks(ray, len(units)))
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
@@ -245,7 +247,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     if rebatched:  # chunks no longer arrive as one block each: one actor collects each chunk's rows before writing
         return ds.map_batches(BufferedWriteUDF, fn_constructor_args=(store_uri, expected, wave, keys), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     return ds.map_batches(write_chunks, fn_kwargs={"store_uri": store_uri, "expected": expected, "wave": wave, "keys": keys}, num_cpus=0,
-                          concurrency=light_tasks(ray), **kw)
+                          concurrency=light_tasks(ray, len(units)), **kw)
 
 
 def stream_chunks(recipe, store, cache_uri: str | None) -> dict:

@@ -35,7 +35,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 

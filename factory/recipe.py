@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from curation.dedup.exact import ExactDedupConfig
 from ground.config import Config as _Cfg
-from ground.errors import FactoryError, RecipeError
+from ground.errors import RecipeError
 from factory.synth_config import SynthesizeConfig
 from ground.source import PromptConfig, SourceConfig
 from teachers.base import PriceConfig, SamplingConfig

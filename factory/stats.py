@@ -4,8 +4,9 @@
     {'source': {'in': 10, 'out': 9, 'dropped': {'bad JSON': 1}}, ...}
 
 A stage's ``in`` is the number of rows no earlier stage rejected; ``out`` is ``in`` minus the rows
-it rejected. Reasons are grouped by their text before the first ``:`` so that per-row details
-("wrong answer: got '5', expected '7'") fold into one reason class ("wrong answer").
+it rejected. Reasons are grouped by their text before the first ``:`` or ``;``, with numbers written as ``N``,
+so that per-row details fold into one reason class: "wrong answer: got '5', expected '7'" -> "wrong answer",
+"final answer has no number equal to the reference 118" -> "... the reference N".
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from collections import Counter
 
 def reason_class(reason: str | None) -> str:
     r = re.sub(r"\s*\[[^\]]*\]$", "", reason or "unknown")  # drop a trailing "[file:line]" location
-    return r.split(":", 1)[0].strip()[:80]
+    return _NUMBER.sub("N", re.split(r"[:;]", r, maxsplit=1)[0].strip())[:80]
+
+
+_NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?(?![\w])")
 
 
 def reason_of(reason: str | None) -> str:

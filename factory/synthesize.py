@@ -35,7 +35,7 @@ import time
 
 import pyarrow as pa
 
-from factory.synth_work import SUMMARY, ScoreUDF, SynthUDF, copy_unit, finalize_part
+from factory.synth_work import ScoreUDF, SynthUDF, copy_unit, finalize_part
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.raycluster import init_ray

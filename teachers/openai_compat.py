@@ -101,9 +101,13 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict, seconds: float)
 
 def _wire_message(m: dict) -> dict:
     """A message as the API takes it: the catalogue travels as ``tools=``, not inside the system message,
-    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input)."""
+    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input). An
+    assistant turn that only calls tools goes out with ``content: ""``: OpenAI and vLLM take ``null`` or ``""``,
+    llama.cpp's server refuses ``null`` and fails without the key (found against llama-cpp-python 0.3.36)."""
     if "tools" in m or "reasoning_content" in m:
-        return {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
+        m = {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
+    if m.get("role") == "assistant" and m.get("content") is None:
+        m = {**m, "content": ""}
     return m
 
 

@@ -98,6 +98,9 @@ class ToolAgentTeacher(Teacher):
         self.protocol = _protocol(o.protocol, o.inner_engine, teacher_class(o.inner_engine).native_tools(o.inner_options))
         self.tool_choice, self.tool_timeout_s = o.tool_choice, o.tool_timeout_s
         self.inner = make_teacher(o.inner_engine, name, model, **o.inner_options)
+        # what else makes a turn's answer: a journal entry made under another tool_choice, catalogue or inner
+        # server setting is never replayed (max_turns is left out: a longer loop reuses the turns it shares)
+        self.journal_scope = {k: v for k, v in self.cache_options(options).items() if k != "max_turns"}
 
     @classmethod
     def cache_options(cls, options: dict) -> dict:
@@ -128,7 +131,8 @@ class ToolAgentTeacher(Teacher):
                else TextToolGenerate(self.inner, r.params, r.sample_index))
         journal = None
         if self.turn_cache is not None:
-            journal = TurnJournal(self.turn_cache, [self.inner_engine, self.model, self.protocol, r.params.to_dict(), r.sample_index])
+            journal = TurnJournal(self.turn_cache, [self.inner_engine, self.model, self.protocol, r.params.to_dict(), r.sample_index,
+                                                    self.journal_scope])
         try:
             res = run_tool_loop(gen, r.messages, self.tools, self.registry, self.max_turns, self.tool_timeout_s, journal)
         except Exception as e:  # noqa: BLE001 - one failed request fails its row only

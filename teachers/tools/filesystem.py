@@ -18,7 +18,6 @@ exist is a :class:`ToolError`. Nothing touches the real disk.
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 
 from teachers.tools.base import Tool, ToolError
 

@@ -15,7 +15,6 @@ reads a key it never wrote shows an error result the final answer must not ignor
 
 from __future__ import annotations
 
-from typing import Any
 
 from teachers.tools.base import Tool, ToolError
 

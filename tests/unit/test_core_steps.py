@@ -93,6 +93,23 @@ def test_stage_stats_counts_in_out_and_reason_classes():
     assert summary(rows)["accepted"] == 2
 
 
+@pytest.mark.parametrize("reason,cls", [
+    ("final answer has no number equal to the reference 4.442882938", "final answer has no number equal to the reference N"),
+    ("final answer has no number equal to the reference 1,048,576", "final answer has no number equal to the reference N"),
+    ("expected a call to 'calculator'; the trace has none", "expected a call to 'calculator'"),
+    ("wrong output on case 3/10: expected 1, got 2", "wrong output on case N/N"),
+    ("too long (513 > 512 tokens)", "too long (N > N tokens)"),
+    ("near-duplicate of 2eaea7ab (jaccard 0.91)", "near-duplicate"),
+    ("length [filters.py:12]", "length"),
+    ("not UTF-8 (byte 0xff at 3)", "not UTF-8 (byte 0xff at N)"),
+    ("balance is -5 after 2 steps", "balance is N after N steps"),
+])
+def test_reason_classes_stay_bounded_when_reasons_carry_values(reason, cls):
+    """The console's "dropped" column counts classes: per-row numbers must not make one class per row."""
+    from factory.stats import reason_of
+    assert reason_of(reason) == cls
+
+
 def test_run_store_atomic_parts_and_chunks(tmp_path):
     st = RunStore(str(tmp_path), "r", "id1")
     st.write_chunk(3, to_table([row("a", 0, "x")]))

@@ -40,6 +40,7 @@ def test_native_parallel_calls_tool_errors_and_usage_over_turns(tmp_path):
     assert all("tools" not in m for m in first["messages"])  # not smuggled into the system message
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "tool", "tool"]
     assert "reasoning_content" not in second["messages"][2]  # earlier reasoning is not sent back
+    assert second["messages"][2]["content"] == ""  # a calls-only turn: "" on the wire (llama.cpp refuses null)
     trace = json.loads(row["completion"])
     assert trace[0]["tool_calls"] == PARALLEL[0]["tool_calls"] and trace[0]["reasoning_content"] == "two sums"
     assert trace[1] == {"role": "tool", "tool_call_id": "c1", "content": '{"result": 42}'}
@@ -72,6 +73,23 @@ def test_a_resumed_run_pays_for_and_executes_each_turn_once(tmp_path, monkeypatc
     trace = json.loads(row["completion"])
     assert trace[3] == {"role": "tool", "tool_call_id": "b", "content": '{"value": "42"}'}
     assert (row["tokens_in"], row["tokens_out"]) == (10 + 20 + 30, 15)  # the trace's tokens; turn 1 from the journal
+
+
+def test_turns_made_under_another_tool_choice_or_catalogue_are_not_replayed(tmp_path):
+    """The turn journal is keyed like the request cache: a turn answered under tool_choice auto is not an answer
+    under a forced call, nor under another tool catalogue (found with llama.cpp's server: a forced tool_choice
+    replayed the auto run's text answers)."""
+    cache = str(tmp_path / "cache")
+    final = [{"content": "42."}]
+    with ScriptedToolServer(final * 4) as srv:
+        GenerateStep(cfg(srv.base_url), cache_uri=cache)(rows())
+        GenerateStep(cfg(srv.base_url), cache_uri=cache)(rows())  # the same settings: replayed, not asked again
+        assert len(srv.requests) == 1
+        forced = {"type": "function", "function": {"name": "calculator"}}
+        GenerateStep(cfg(srv.base_url, tool_choice=forced), cache_uri=cache)(rows())
+        assert len(srv.requests) == 2 and srv.requests[1]["tool_choice"] == forced
+        GenerateStep(cfg(srv.base_url, tools=["calculator"]), cache_uri=cache)(rows())
+        assert len(srv.requests) == 3 and [t["function"]["name"] for t in srv.requests[2]["tools"]] == ["calculator"]
 
 
 def test_protocol_native_needs_a_chat_api():
