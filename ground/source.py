@@ -67,8 +67,8 @@ def _files(path: Path, fmt: str, split: str | None) -> list[tuple[Path, str]]:
         for f in sorted(path.iterdir()):
             if split and not f.name.startswith(split):
                 continue
-            if f.suffix in (".jsonl", ".json"):
-                out.append((f, "jsonl"))
+            if f.suffix in (".jsonl", ".json") or f.name.endswith(tuple(f".{x}{c}" for x in ("jsonl", "json", "parquet") for c in _COMPRESSED)):
+                out.append((f, "jsonl"))  # a compressed one is refused by _check_readable
             elif f.suffix == ".parquet":
                 out.append((f, "parquet"))
         return out
@@ -142,6 +142,8 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     if files is None and not path.exists():
         raise FactoryError(f"source.path: file not found: {path}")
     pairs = [(f, "parquet" if f.suffix == ".parquet" else "jsonl") for f in files] if files is not None else _files(path, src.format, src.split)
+    for f, fmt in pairs:
+        _check_readable(f, fmt)
     counts = []  # (file, fmt, records in the file)
     for f, fmt in pairs:
         counts.append((f, fmt, pq.ParquetFile(f).metadata.num_rows if fmt == "parquet" else _jsonl_starts(f, {-1}, 0)[1]))
@@ -168,6 +170,27 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
                     units.append(Unit(idx // shard_size, idx, [seg]))
         g0 += n
     return units
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4")
+_OTHER = {".csv": "CSV", ".tsv": "TSV", ".arrow": "Arrow IPC", ".feather": "Feather", ".xlsx": "Excel"}
+
+
+def _check_readable(f: Path, fmt: str) -> None:
+    """A source file the plane cannot split is bad input, not rows of garbage: a compressed file has no byte
+    offsets to start a chunk at, and CSV/Arrow files are not read as JSON lines."""
+    suffix = f.suffix.lower()
+    if suffix in _COMPRESSED or (fmt == "jsonl" and f.is_file() and _magic(f) == b"\x1f\x8b"):
+        raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
+                           f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
+    if suffix in _OTHER and fmt == "jsonl":
+        raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
+                           f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
+
+
+def _magic(f: Path) -> bytes:
+    with open(f, "rb") as fh:
+        return fh.read(2)
 
 
 def _glob(path: Path) -> list[str]:

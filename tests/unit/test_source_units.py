@@ -52,3 +52,25 @@ def test_glob_and_errors(src_dir, tmp_path):
         plan_units(SourceConfig(path=str(tmp_path / "nope.jsonl")), ".", 2)
     with pytest.raises(FactoryError, match="has no rows after offset 99"):
         plan_units(SourceConfig(path=str(src_dir), offset=99), ".", 2)
+
+
+def test_files_the_plane_cannot_split_are_refused_by_name(src_dir, tmp_path):
+    """A compressed or CSV source is one clear error naming the file, not a run of "not UTF-8" rejects."""
+    import gzip
+
+    gz = tmp_path / "train.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"question": "q"}\n'))
+    disguised = tmp_path / "train.jsonl"  # gzip bytes under a plain name
+    disguised.write_bytes(gz.read_bytes())
+    csv = tmp_path / "train.csv"
+    csv.write_text("question\nq\n")
+    for f in (gz, disguised):
+        with pytest.raises(FactoryError, match=f"source.path: {f}: compressed files are not read .* decompress it first"):
+            plan_units(SourceConfig(path=str(f)), ".", 2)
+    with pytest.raises(FactoryError, match=f"source.path: {csv}: CSV is not a source format; convert it to JSONL or Parquet"):
+        plan_units(SourceConfig(path=str(csv)), ".", 2)
+    (src_dir / "c.jsonl.gz").write_bytes(gz.read_bytes())  # in a directory it is not silently skipped either
+    with pytest.raises(FactoryError, match="c.jsonl.gz: compressed files are not read"):
+        plan_units(SourceConfig(path=str(src_dir)), ".", 2)
+    with pytest.raises(FactoryError, match="compressed files are not read"):
+        plan_units(SourceConfig(path=str(tmp_path / "*.gz")), ".", 2)
