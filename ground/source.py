@@ -31,7 +31,8 @@ class FieldMap(_Cfg):
     reference: str | None = Field(None, description="source field with the reference answer/tests (optional)")
     id: str | None = Field(None, description="source field with a stable id (default: hash of the record)")
     category: str | None = Field(None, description="source field used for per-category stats/eval and routing")
-    messages: str | None = Field(None, description="source field holding a ready chat message list (then no template is needed)")
+    messages: str | None = Field(None, description="source field holding a ready chat message list (then no template is needed): "
+                                                 "OpenAI role/content, or ShareGPT from/value (human, gpt, system, ...)")
 
 
 class SourceConfig(_Cfg):

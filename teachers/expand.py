@@ -171,12 +171,24 @@ def provenance(data: dict, ref) -> dict:
     return {"synthesized": True, **{k: p.get(k) for k in PROVENANCE}}
 
 
+#: ShareGPT speakers (``{"from": ..., "value": ...}``, as Axolotl and FastChat read them) -> OpenAI roles
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
+                  "model": "assistant", "bing": "assistant", "bard": "assistant", "system": "system", "tool": "tool",
+                  "function_response": "tool", "observation": "tool", "ipython": "tool",
+                  "function_call": "assistant"}
+
+
 def _ready_messages(rec: SourceRecord, name: str) -> tuple[list[dict], str | None]:
     if rec.error:
         return [], rec.error
     msgs = (rec.data or {}).get(name)
+    if isinstance(msgs, list) and msgs and all(isinstance(m, dict) and "from" in m and "role" not in m for m in msgs):
+        odd = sorted({str(m["from"]) for m in msgs} - set(SHAREGPT_ROLES))
+        if odd:
+            return [], f"field {name!r}: ShareGPT speaker {odd[0]!r} is not one of {sorted(SHAREGPT_ROLES)}"
+        msgs = [{"role": SHAREGPT_ROLES[m["from"]], "content": m.get("value")} for m in msgs]
     if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
-        return [], f"field {name!r} is not a list of chat messages"
+        return [], f"field {name!r} is not a list of chat messages (OpenAI role/content, or ShareGPT from/value)"
     return msgs, None
 
 
