@@ -187,11 +187,28 @@ def _check_readable(f: Path, fmt: str) -> None:
     if suffix in _OTHER and fmt == "jsonl":
         raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
                            f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
+    if fmt == "jsonl" and _first_line(f) in ("[", "{"):  # "[" opens an array; a lone "{" a pretty-printed object
+        raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
+                           f"(one record per line); convert it, e.g. jq -c '.[]' {f.name} > {f.stem}.jsonl")
+    if fmt == "parquet":
+        try:
+            pq.ParquetFile(f).metadata
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            raise FactoryError(f"source.path: {f}: not a readable Parquet file ({e})") from None
 
 
 def _magic(f: Path) -> bytes:
     with open(f, "rb") as fh:
         return fh.read(2)
+
+
+def _first_line(f: Path) -> str:
+    """The first non-blank line, stripped (at most 4 KiB of it)."""
+    with open(f, "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                return raw[:4096].strip().decode("utf-8", "replace")
+    return ""
 
 
 def _glob(path: Path) -> list[str]:

@@ -74,3 +74,17 @@ def test_files_the_plane_cannot_split_are_refused_by_name(src_dir, tmp_path):
         plan_units(SourceConfig(path=str(src_dir)), ".", 2)
     with pytest.raises(FactoryError, match="compressed files are not read"):
         plan_units(SourceConfig(path=str(tmp_path / "*.gz")), ".", 2)
+
+
+def test_a_json_document_or_a_broken_parquet_is_one_clear_error(tmp_path):
+    arr = tmp_path / "train.json"
+    arr.write_text(json.dumps([{"question": "q1"}, {"question": "q2"}], indent=2))
+    with pytest.raises(FactoryError, match=r"train.json: one JSON document \(an array or an indented object\), not JSON lines"):
+        plan_units(SourceConfig(path=str(arr)), ".", 2)
+    broken = tmp_path / "train.parquet"
+    broken.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(FactoryError, match=r"train.parquet: not a readable Parquet file"):
+        plan_units(SourceConfig(path=str(broken)), ".", 2)
+    ok = tmp_path / "ok.json"  # a .json file of JSON lines is read as such
+    ok.write_text('{"question": "q1"}\n{"question": "q2"}\n')
+    assert [r.data for r in read_records(SourceConfig(path=str(ok)), ".")] == [{"question": "q1"}, {"question": "q2"}]
