@@ -94,7 +94,9 @@ def prompt_of(rec: SourceRecord, fields) -> tuple[str | None, str | None]:
     if fields.prompt not in rec.data:
         return None, f"missing field {fields.prompt!r}"
     p = rec.data[fields.prompt]
-    if not isinstance(p, str) or not p.strip():
+    if p is not None and not isinstance(p, str):
+        return None, f"field {fields.prompt!r} is not text (a {type(p).__name__})"
+    if not p or not p.strip():
         return None, f"empty prompt in field {fields.prompt!r}"
     if len(p) > MAX_PROMPT_CHARS:
         return None, f"prompt too long: {len(p)} chars > {MAX_PROMPT_CHARS}"

@@ -88,3 +88,13 @@ def test_a_json_document_or_a_broken_parquet_is_one_clear_error(tmp_path):
     ok = tmp_path / "ok.json"  # a .json file of JSON lines is read as such
     ok.write_text('{"question": "q1"}\n{"question": "q2"}\n')
     assert [r.data for r in read_records(SourceConfig(path=str(ok)), ".")] == [{"question": "q1"}, {"question": "q2"}]
+
+
+def test_a_prompt_that_is_not_text_says_what_it_is():
+    from ground.source import SourceRecord, prompt_of
+
+    fm = FieldMap(prompt="question")
+    assert prompt_of(SourceRecord(0, {"question": 42}), fm) == (None, "field 'question' is not text (a int)")
+    assert prompt_of(SourceRecord(0, {"question": ["a"]}), fm) == (None, "field 'question' is not text (a list)")
+    assert prompt_of(SourceRecord(0, {"question": "  "}), fm) == (None, "empty prompt in field 'question'")
+    assert prompt_of(SourceRecord(0, {"question": None}), fm) == (None, "empty prompt in field 'question'")
