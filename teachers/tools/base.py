@@ -148,7 +148,11 @@ class ToolSession:
             log.warning("tool %s raised %r", name, e)
             msg = f"{type(e).__name__}: {e}"
             return ToolOutcome(TOOL_ERROR, error_content(msg), msg)
-        return ToolOutcome(OK, json.dumps(result, sort_keys=True, ensure_ascii=False))
+        try:  # what the tool message carries is strict JSON: no NaN/Infinity, nothing that only Python can print
+            return ToolOutcome(OK, json.dumps(result, sort_keys=True, ensure_ascii=False, allow_nan=False))
+        except (TypeError, ValueError) as e:
+            msg = f"tool {name} returned a result that is not JSON data ({e})"
+            return ToolOutcome(TOOL_ERROR, error_content(msg), msg)
 
 
 class ToolRegistry:

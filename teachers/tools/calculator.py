@@ -11,7 +11,10 @@ Allowed: int/float literals, ``+ - * / // % **``, unary ``+ -``, parentheses, th
 Everything else (attribute access, names, calls to anything else, strings, lambdas, subscripts)
 is a :class:`ToolError`. Limits guard against denial of service: the expression length, the
 number of AST nodes, and exponents (``|exp| <= 1000`` and the base's bit length times the
-exponent stays under ~100k bits), so ``9**9**9`` is refused rather than computed for minutes.
+exponent stays under ~100k bits), so ``9**9**9`` is refused rather than computed for minutes; every
+integer result stays under ~100k bits and ``round``'s digits within +-400 (``round(5, -10**8)`` would
+compute 10**(10**8) while holding the GIL, where no tool timeout can stop it). A complex result (a
+negative number to a fractional power) is an error, not a value the trace cannot hold.
 Integer results stay ints (``6*7`` -> 42); a float that is an exact integer is kept as float so
 that replay compares like with like.
 """
@@ -29,6 +32,7 @@ MAX_CHARS = 500
 MAX_NODES = 200
 MAX_EXPONENT = 1000
 MAX_RESULT_BITS = 100_000
+MAX_ROUND_DIGITS = 400
 
 _BINOPS = {
     ast.Add: operator.add,
@@ -44,7 +48,7 @@ _CONSTS = {"pi": math.pi, "e": math.e}
 _FUNCS = {
     "sqrt": math.sqrt,
     "abs": abs,
-    "round": round,
+    "round": lambda x, nd=None: round(x) if nd is None else round(x, _digits(nd)),
     "floor": math.floor,
     "ceil": math.ceil,
     "log": math.log,
@@ -67,6 +71,20 @@ def _pow(base: Any, exp: Any) -> Any:
     return base**exp
 
 
+def _digits(nd: Any) -> int:
+    if type(nd) is not int or abs(nd) > MAX_ROUND_DIGITS:
+        raise ToolError(f"round() digits must be an integer within +-{MAX_ROUND_DIGITS}")
+    return nd
+
+
+def _checked(value: Any) -> Any:
+    if isinstance(value, int) and value.bit_length() > MAX_RESULT_BITS:
+        raise ToolError("result too large")
+    if isinstance(value, complex):
+        raise ToolError("result is not a real number")
+    return value
+
+
 def _eval(node: ast.AST) -> Any:
     if isinstance(node, ast.Expression):
         return _eval(node.body)
@@ -75,8 +93,8 @@ def _eval(node: ast.AST) -> Any:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         a, b = _eval(node.left), _eval(node.right)
         if isinstance(node.op, ast.Pow):
-            return _pow(a, b)
-        return _BINOPS[type(node.op)](a, b)
+            return _checked(_pow(a, b))
+        return _checked(_BINOPS[type(node.op)](a, b))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand))
     if isinstance(node, ast.Name) and node.id in _CONSTS:
@@ -84,7 +102,7 @@ def _eval(node: ast.AST) -> Any:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
         if node.keywords:
             raise ToolError(f"{node.func.id}() takes no keyword arguments")
-        return _FUNCS[node.func.id](*[_eval(a) for a in node.args])
+        return _checked(_FUNCS[node.func.id](*[_eval(a) for a in node.args]))
     if isinstance(node, ast.Name):
         raise ToolError(f"unknown name {node.id!r}")
     raise ToolError(f"unsupported syntax: {type(node).__name__}")

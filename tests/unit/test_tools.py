@@ -26,6 +26,10 @@ def test_calculator_values(expr, value):
     assert got == value and type(got) is type(value)
 
 
+def test_calculator_round_keeps_its_digits_argument():
+    assert (evaluate("round(2.567, 2)"), evaluate("round(1234, -2)"), evaluate("round(2.5)")) == (2.57, 1200, 2)
+
+
 def test_calculator_pi_is_math_pi():
     assert evaluate("sqrt(2) * pi") == pytest.approx(4.442882938158366, rel=1e-15)
 
@@ -47,6 +51,14 @@ def test_calculator_pi_is_math_pi():
         ("sqrt(x=4)", "takes no keyword arguments"),
         ("1" * 600, "longer than 500 characters"),
         ("+".join(["1"] * 150), "more than 200 parts"),
+        # round(x, -10**8) would compute 10**(10**8) holding the GIL: no tool timeout could stop it
+        ("round(5, -100000000)", "round() digits must be an integer within +-400"),
+        ("round(1.5, 2.0)", "round() digits must be an integer within +-400"),
+        ("(-8) ** (1/3)", "result is not a real number"),
+        ("(10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * "
+         "(10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * "
+         "(10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * (10**999) * "
+         "(10**999) * (10**999) * (10**999) * (10**999)", "result too large"),
     ],
 )
 def test_calculator_rejects(expr, reason):
@@ -174,3 +186,15 @@ def test_registry_is_explicit_and_pickles():
     )
     spec = full.specs(["calculator"])[0]
     assert spec["type"] == "function" and spec["function"]["parameters"]["required"] == ["expression"]
+
+
+def test_a_result_that_is_not_strict_json_is_a_tool_error_not_a_crash():
+    """1e999 in the call's JSON reads as inf: the tool message must not carry 'Infinity' (not JSON)."""
+    from teachers.tools.base import TOOL_ERROR, ToolSession
+
+    s = ToolSession(default_registry())
+    out = s.execute("unit_convert", '{"value": 1e999, "from_unit": "km", "to_unit": "m"}')
+    assert out.kind == TOOL_ERROR and out.message.startswith("tool unit_convert returned a result that is not JSON data")
+    assert json.loads(out.content)["error"] == out.message
+    ok = s.execute("unit_convert", '{"value": 2, "from_unit": "km", "to_unit": "m"}')
+    assert ok.ok and json.loads(ok.content) == {"unit": "m", "value": 2000.0}
