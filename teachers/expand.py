@@ -189,7 +189,12 @@ def _ready_messages(rec: SourceRecord, name: str) -> tuple[list[dict], str | Non
         msgs = [{"role": SHAREGPT_ROLES[m["from"]], "content": m.get("value")} for m in msgs]
     if not isinstance(msgs, list) or not msgs or not all(isinstance(m, dict) and "role" in m for m in msgs):
         return [], f"field {name!r} is not a list of chat messages (OpenAI role/content, or ShareGPT from/value)"
-    return msgs, None
+    end = len(msgs)  # a finished conversation (an SFT set): the teacher answers its last user turn afresh
+    while end and msgs[end - 1].get("role") == "assistant":
+        end -= 1
+    if not any(m.get("role") in ("user", "tool") for m in msgs[:end]):
+        return [], f"field {name!r} has no user turn for the teacher to answer"
+    return msgs[:end], None
 
 
 def build_rows(recipe) -> list[dict]:

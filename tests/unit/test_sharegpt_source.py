@@ -19,8 +19,10 @@ output: {{dir: {out}}}
 def test_sharegpt_conversations_become_chat_messages(tmp_path):
     convs = [[{"from": "system", "value": "Be brief."}, {"from": "human", "value": "What is 2 + 2?"}],
              [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"}, {"from": "human", "value": "3 + 3?"}],
-             [{"from": "narrator", "value": "Once"}]]
-    pq.write_table(pa.table({"conversations": convs, "answer": ["4", "6", "x"]}), tmp_path / "sg.parquet")
+             [{"from": "narrator", "value": "Once"}],
+             [{"from": "human", "value": "5 + 5?"}, {"from": "gpt", "value": "10"}],  # a finished SFT conversation
+             [{"from": "system", "value": "S"}, {"from": "gpt", "value": "Hi"}]]
+    pq.write_table(pa.table({"conversations": convs, "answer": ["4", "6", "x", "10", "y"]}), tmp_path / "sg.parquet")
     (tmp_path / "r.yaml").write_text(RECIPE.format(src=tmp_path / "sg.parquet", out=tmp_path / "runs"))
     rows = build_rows(load_recipe(str(tmp_path / "r.yaml")))
     msgs = [json.loads(r["messages"]) if isinstance(r["messages"], str) else r["messages"] for r in rows]
@@ -29,3 +31,5 @@ def test_sharegpt_conversations_become_chat_messages(tmp_path):
     assert rows[0]["status"] != "rejected" and rows[1]["status"] != "rejected"
     assert rows[2]["status"] == "rejected" and rows[2]["reject_reason"].startswith(
         "field 'conversations': ShareGPT speaker 'narrator' is not one of ")
+    assert msgs[3] == [{"role": "user", "content": "5 + 5?"}]  # the trailing answer is the teacher's to give again
+    assert rows[4]["status"] == "rejected" and rows[4]["reject_reason"].startswith("field 'conversations' has no user turn for the teacher to answer")
