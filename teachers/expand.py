@@ -182,6 +182,11 @@ def _ready_messages(rec: SourceRecord, name: str) -> tuple[list[dict], str | Non
     if rec.error:
         return [], rec.error
     msgs = (rec.data or {}).get(name)
+    if isinstance(msgs, str) and msgs.lstrip().startswith("["):  # a column of JSON text (as many exports write it)
+        try:
+            msgs = json.loads(msgs)
+        except ValueError:
+            return [], f"field {name!r} is not valid JSON"
     if isinstance(msgs, list) and msgs and all(isinstance(m, dict) and "from" in m and "role" not in m for m in msgs):
         odd = sorted({str(m["from"]) for m in msgs} - set(SHAREGPT_ROLES))
         if odd:

@@ -33,3 +33,14 @@ def test_sharegpt_conversations_become_chat_messages(tmp_path):
         "field 'conversations': ShareGPT speaker 'narrator' is not one of ")
     assert msgs[3] == [{"role": "user", "content": "5 + 5?"}]  # the trailing answer is the teacher's to give again
     assert rows[4]["status"] == "rejected" and rows[4]["reject_reason"].startswith("field 'conversations' has no user turn for the teacher to answer")
+
+
+def test_messages_given_as_json_text_are_read(tmp_path):
+    col = [json.dumps([{"role": "user", "content": "2 + 2?"}]), '[{"role": "user"', "plain text"]
+    pq.write_table(pa.table({"conversations": col, "answer": ["4", "x", "y"]}), tmp_path / "j.parquet")
+    (tmp_path / "r.yaml").write_text(RECIPE.format(src=tmp_path / "j.parquet", out=tmp_path / "runs"))
+    rows = build_rows(load_recipe(str(tmp_path / "r.yaml")))
+    first = rows[0]["messages"]
+    assert (json.loads(first) if isinstance(first, str) else first) == [{"role": "user", "content": "2 + 2?"}]
+    assert rows[1]["reject_reason"].startswith("field 'conversations' is not valid JSON")
+    assert rows[2]["reject_reason"].startswith("field 'conversations' is not a list of chat messages")
