@@ -44,6 +44,7 @@ from pydantic import Field
 
 from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
+from teachers.openai_wire import content_parts, wire_message
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -97,18 +98,6 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict, seconds: float)
         async with asyncio.timeout(seconds):
             return await client.post(url, json=body)
     return await asyncio.wait_for(client.post(url, json=body), seconds)
-
-
-def _wire_message(m: dict) -> dict:
-    """A message as the API takes it: the catalogue travels as ``tools=``, not inside the system message,
-    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input). An
-    assistant turn that only calls tools goes out with ``content: ""``: OpenAI and vLLM take ``null`` or ``""``,
-    llama.cpp's server refuses ``null`` and fails without the key (found against llama-cpp-python 0.3.36)."""
-    if "tools" in m or "reasoning_content" in m:
-        m = {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
-    if m.get("role") == "assistant" and m.get("content") is None:
-        m = {**m, "content": ""}
-    return m
 
 
 class OpenAICompatTeacher(Teacher):
@@ -335,7 +324,7 @@ class OpenAICompatTeacher(Teacher):
         if p.stop:
             body["stop"] = list(p.stop)
         if self.options.endpoint == "chat":
-            body["messages"] = [_wire_message(m) for m in req.messages]
+            body["messages"] = [wire_message(m) for m in req.messages]
             if req.tools:
                 body["tools"] = req.tools
                 choice = req.tool_choice if req.tool_choice is not None else self.options.tool_choice
@@ -360,8 +349,8 @@ class OpenAICompatTeacher(Teacher):
     def _parse(self, choice: dict, usage: dict, req: GenRequest) -> GenResult:
         if self.options.endpoint == "chat":
             msg = choice["message"]
-            content = msg.get("content") or ""
-            reasoning, text = split_reasoning(content, msg.get("reasoning_content") or msg.get("reasoning"))
+            content, part_reasoning = content_parts(msg.get("content"))
+            reasoning, text = split_reasoning(content, msg.get("reasoning_content") or msg.get("reasoning") or part_reasoning)
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)

@@ -121,3 +121,17 @@ def test_a_stuck_tool_times_out_into_a_tool_error_the_model_sees():
     assert time.perf_counter() - t0 < 2
     assert res.trace[1] == {"role": "tool", "tool_call_id": "t1", "content": '{"error": "tool sleepy timed out after 0.2s"}'}
     assert res.trace[2] == {"role": "tool", "tool_call_id": "t2", "content": '{"slept": 0}'} and res.final_answer == "The tool timed out."
+
+
+def test_content_given_as_parts_is_read_as_text_and_reasoning():
+    """Some servers and gateways answer with content as a list of parts (text, thinking)."""
+    from teachers.openai_wire import content_parts
+
+    parts = [{"type": "thinking", "thinking": [{"type": "text", "text": "6 times 7"}]}, {"type": "text", "text": "It is "},
+             {"type": "text", "text": "42."}]
+    assert content_parts(parts) == ("It is 42.", "6 times 7")
+    assert content_parts("plain") == ("plain", None) and content_parts(None) == ("", None)
+    with ScriptedToolServer([{"content": parts}]) as srv:
+        (row,) = GenerateStep(cfg(srv.base_url), cache_uri=None)(rows())
+    trace = json.loads(row["completion"])
+    assert trace == [{"role": "assistant", "content": "It is 42.", "reasoning_content": "6 times 7"}], trace

@@ -1,0 +1,43 @@
+"""The OpenAI chat wire format's variations, in and out: what a request's messages look like on the wire, and the
+shapes a reply's ``content`` arrives in. Kept apart from the client (teachers/openai_compat.py) so each server quirk
+found has one place and its own note.
+"""
+
+from __future__ import annotations
+
+
+def content_parts(content) -> tuple[str, str | None]:
+    """(text, reasoning) of a reply's ``content``: a string, or a list of parts as some servers and gateways send
+    it (``{"type": "text", "text": ...}``; ``{"type": "thinking"|"reasoning", ...}`` parts are the reasoning)."""
+    if not isinstance(content, list):
+        return content if isinstance(content, str) else "", None
+    text, thought = [], []
+    for p in content:
+        if isinstance(p, str):
+            text.append(p)
+        elif isinstance(p, dict) and p.get("type") in ("thinking", "reasoning"):
+            thought.append(_flat(p.get("thinking") or p.get("reasoning") or p.get("text") or ""))
+        elif isinstance(p, dict):
+            text.append(_flat(p.get("text") or ""))
+    return "".join(text), "".join(thought) or None
+
+
+def _flat(v) -> str:
+    """A part's text, which may itself be a list of parts (Mistral's "thinking")."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "".join(_flat(x.get("text", "")) if isinstance(x, dict) else str(x) for x in v)
+    return ""
+
+
+def wire_message(m: dict) -> dict:
+    """A message as the API takes it: the catalogue travels as ``tools=``, not inside the system message,
+    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input). An
+    assistant turn that only calls tools goes out with ``content: ""``: OpenAI and vLLM take ``null`` or ``""``,
+    llama.cpp's server refuses ``null`` and fails without the key (found against llama-cpp-python 0.3.36)."""
+    if "tools" in m or "reasoning_content" in m:
+        m = {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
+    if m.get("role") == "assistant" and m.get("content") is None:
+        m = {**m, "content": ""}
+    return m
