@@ -44,7 +44,7 @@ from pydantic import Field
 
 from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
-from teachers.openai_wire import content_parts, wire_message
+from teachers.openai_wire import content_parts, finish_reason, wire_message
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -358,7 +358,7 @@ class OpenAICompatTeacher(Teacher):
         top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
         extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
         return GenResult(extra=extra,
-            text=text, reasoning=reasoning, finish_reason=choice.get("finish_reason") or "stop",
+            text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),
             tokens_in=tin, tokens_out=tout,
             cost=(tin * pr.input_per_mtok + tout * pr.output_per_mtok) / 1e6,
             top_logprobs=top,

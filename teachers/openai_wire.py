@@ -22,6 +22,17 @@ def content_parts(content) -> tuple[str, str | None]:
     return "".join(text), "".join(thought) or None
 
 
+#: finish reasons other servers send for OpenAI's two: TGI ("eos_token", "stop_sequence"), Anthropic-style gateways
+#: ("end_turn", "max_tokens"), llama.cpp/others ("eos", "max_length"); OpenAI's own values pass through
+FINISH = {"eos_token": "stop", "eos": "stop", "end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
+          "max_length": "length", "model_length": "length", "MAX_TOKENS": "length", "STOP": "stop"}
+
+
+def finish_reason(raw) -> str:
+    """The reply's finish reason in OpenAI's words, so "length" means truncated whatever the server."""
+    return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
+
+
 def _flat(v) -> str:
     """A part's text, which may itself be a list of parts (Mistral's "thinking")."""
     if isinstance(v, str):

@@ -135,3 +135,10 @@ def test_content_given_as_parts_is_read_as_text_and_reasoning():
         (row,) = GenerateStep(cfg(srv.base_url), cache_uri=None)(rows())
     trace = json.loads(row["completion"])
     assert trace == [{"role": "assistant", "content": "It is 42.", "reasoning_content": "6 times 7"}], trace
+
+
+def test_other_servers_finish_reasons_read_in_openai_words():
+    from teachers.openai_wire import finish_reason
+
+    assert [finish_reason(x) for x in ("eos_token", "max_tokens", "max_length", "end_turn", "length", "stop", "tool_calls",
+                                        None, "")] == ["stop", "length", "length", "stop", "length", "stop", "tool_calls", "stop", "stop"]
