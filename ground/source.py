@@ -209,7 +209,7 @@ def _first_line(f: Path) -> str:
     with open(f, "rb") as fh:
         for raw in fh:
             if raw.strip():
-                return raw[:4096].strip().decode("utf-8", "replace")
+                return raw[:4096].strip().decode("utf-8-sig", "replace")
     return ""
 
 
@@ -252,7 +252,7 @@ def read_unit(unit: Unit) -> list[SourceRecord]:
 
 def _parse_line(raw: bytes, where: str) -> SourceRecord:
     try:
-        obj = json.loads(raw.decode("utf-8"))
+        obj = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM that Windows editors put first is not data
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
         return SourceRecord(0, obj, where=where)

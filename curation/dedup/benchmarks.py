@@ -103,7 +103,7 @@ def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha
 def _read_jsonl(path: Path) -> list[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
     out = []
-    with opener(path, "rt", encoding="utf-8") as f:
+    with opener(path, "rt", encoding="utf-8-sig") as f:
         for i, line in enumerate(f, 1):
             if line.strip():
                 try:

@@ -98,3 +98,10 @@ def test_a_prompt_that_is_not_text_says_what_it_is():
     assert prompt_of(SourceRecord(0, {"question": ["a"]}), fm) == (None, "field 'question' is not text (a list)")
     assert prompt_of(SourceRecord(0, {"question": "  "}), fm) == (None, "empty prompt in field 'question'")
     assert prompt_of(SourceRecord(0, {"question": None}), fm) == (None, "empty prompt in field 'question'")
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_not_data(tmp_path):
+    f = tmp_path / "win.jsonl"  # as Windows Notepad saves it
+    f.write_bytes(b'\xef\xbb\xbf{"question": "q1"}\r\n{"question": "q2"}\r\n')
+    assert [(r.data, r.error) for r in read_records(SourceConfig(path=str(f)), ".")] == [({"question": "q1"}, None),
+                                                                                        ({"question": "q2"}, None)]
