@@ -44,7 +44,7 @@ from pydantic import Field
 
 from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
-from teachers.openai_wire import content_parts, finish_reason, wire_message
+from teachers.openai_wire import ResponseTooLarge, content_parts, finish_reason, post, wire_message
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -74,6 +74,8 @@ class OpenAICompatOptions(Config):
     backoff_base_s: float = Field(0.5, ge=0, description="first backoff; doubles per retry")
     backoff_max_s: float = Field(30.0, ge=0, description="cap on one backoff (before jitter)")
     max_retry_after_s: float = Field(120.0, ge=0, description="cap on a server's Retry-After")
+    max_response_mb: float = Field(32.0, gt=0, description="largest reply body read (MiB); a bigger one fails the attempt "
+                                                           "instead of filling the worker's memory")
     retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
                                                                      "e.g. ['length']")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
@@ -90,14 +92,6 @@ class _Failure:
     retryable: bool = True
     retry_after: float | None = None
     partial: GenResult | None = None  # a parsed answer refused for its finish_reason
-
-
-async def _post(client: httpx.AsyncClient, url: str, body: dict, seconds: float) -> httpx.Response:
-    """POST with a total deadline (httpx's own timeouts are per read/write, not per request)."""
-    if hasattr(asyncio, "timeout"):  # 3.11+: no extra task per request
-        async with asyncio.timeout(seconds):
-            return await client.post(url, json=body)
-    return await asyncio.wait_for(client.post(url, json=body), seconds)
 
 
 class OpenAICompatTeacher(Teacher):
@@ -273,7 +267,10 @@ class OpenAICompatTeacher(Teacher):
     async def _attempt(self, client, body: dict, ticket, req: GenRequest) -> GenResult | _Failure:
         o = self.options
         try:
-            resp = await _post(client, self._url, body, o.timeout_s)
+            resp = await post(client, self._url, body, o.timeout_s, int(o.max_response_mb * (1 << 20)))
+        except ResponseTooLarge as e:
+            self._limiter.release(ticket)
+            return _Failure("response too large", str(e), retryable=False)
         except (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
             self._limiter.release(ticket)
             return _Failure("timeout", f"no complete answer within timeout_s={o.timeout_s:g}")

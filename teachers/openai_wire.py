@@ -1,9 +1,37 @@
-"""The OpenAI chat wire format's variations, in and out: what a request's messages look like on the wire, and the
-shapes a reply's ``content`` arrives in. Kept apart from the client (teachers/openai_compat.py) so each server quirk
+"""The OpenAI chat wire format's variations, in and out: what a request's messages look like on the wire, the
+shapes a reply's ``content`` and finish reason arrive in, and reading a reply within a deadline and a size cap. Kept apart from the client (teachers/openai_compat.py) so each server quirk
 found has one place and its own note.
 """
 
 from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+
+class ResponseTooLarge(Exception):
+    """A reply body over the client's cap (``max_response_mb``)."""
+
+
+async def post(client: httpx.AsyncClient, url: str, body: dict, seconds: float, max_bytes: int) -> httpx.Response:
+    """POST with a total deadline (httpx's own timeouts are per read/write, not per request) and a cap on the
+    reply's size: a server that streams without end is cut off at ``max_bytes``, not read into memory."""
+
+    async def go() -> httpx.Response:
+        async with client.stream("POST", url, json=body) as resp:
+            buf = bytearray()
+            async for chunk in resp.aiter_bytes():
+                buf += chunk
+                if len(buf) > max_bytes:
+                    raise ResponseTooLarge(f"the reply body passed {max_bytes / (1 << 20):g} MiB (max_response_mb)")
+            headers = [(k, v) for k, v in resp.headers.raw if k.lower() not in (b"content-encoding", b"content-length")]
+            return httpx.Response(resp.status_code, headers=headers, content=bytes(buf), request=resp.request)
+
+    if hasattr(asyncio, "timeout"):  # 3.11+: no extra task per request
+        async with asyncio.timeout(seconds):
+            return await go()
+    return await asyncio.wait_for(go(), seconds)
 
 
 def content_parts(content) -> tuple[str, str | None]:

@@ -369,3 +369,45 @@ def test_process_mode_server_serves_and_reports():
         assert srv.pid != os.getpid()
     assert [o.text for o in out] == ["echo:" + key_of(r) for r in rs]
     assert st["outcomes"] == {"503": 4, "ok": 4} and st["requests"] == 8
+
+
+def test_a_reply_body_without_end_is_cut_at_max_response_mb():
+    """FloodServer, a fake that injects one fault: 200 OK, then a chunked body that never ends (a broken proxy, a
+    hostile endpoint). The client stops at max_response_mb instead of reading it into memory, and does not retry."""
+    import socket
+
+    sent = []
+    stop = threading.Event()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+                chunk = b"x" * 65536
+                try:
+                    while not stop.is_set():
+                        conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        sent.append(len(chunk))
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        tch = OpenAICompatTeacher("t", "m", base_url=f"http://127.0.0.1:{srv.getsockname()[1]}/v1", max_response_mb=1,
+                                  timeout_s=30, max_retries=3, **FAST)
+        (res,) = tch.generate(reqs(1))
+    finally:
+        stop.set()
+        srv.close()
+    assert res.finish_reason == "error" and res.error == "response too large after 1 attempt (not retryable): the reply body passed 1 MiB (max_response_mb)"
+    assert res.extra["attempts"] == 1  # not retried
+    assert sum(sent) < 64 << 20  # the server was cut off early, not drained
