@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,9 @@ def test_options_are_validated(tmp_path):
         Judge(judge=TINY, rubric=str(r))
     r.write_text("Rate {response} from {min_score} to {max_score}. JSON like {\"score\": 3} is fine.")
     j = get_verifier("judge", judge=TINY, rubric=str(r), max_scale=5)
-    assert j.messages(_row("q", "A"))[0]["content"] == 'Rate A from 1 to 5. JSON like {"score": 3} is fine.'
+    content = j.messages(_row("q", "A"))[0]["content"]  # the response is fenced with a random nonce
+    assert re.fullmatch(r'Rate \[response (\w{16}): .*\]\nA\n\[end of response \1\] from 1 to 5\. JSON like \{"score": 3\} is fine\.',
+                        content), content
 
 
 def test_pickles_before_use():
