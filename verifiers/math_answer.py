@@ -134,11 +134,12 @@ class MathAnswer(Verifier):
         pred = extract_answer(text)
         if pred is None:
             return Verdict(0.0, "no answer found in completion", details={"expected": gold})
-        details = {"expected": gold, "got": pred}
+        details = {"expected": gold, "got": pred[:1000]}
         why = hedge(text, pred, gold)
         if why:
             return Verdict(0.0, why, details=details)
-        wrong = f"wrong answer: got {pred!r}, expected {gold!r}"
+        shown = pred if len(pred) <= 120 else pred[:120] + f"... ({len(pred)} chars)"
+        wrong = f"wrong answer: got {shown!r}, expected {gold!r}"
         g, p = to_number(gold), to_number(pred)
         if g is not None and p is not None:
             ok = abs(float(g) - float(p)) <= 1e-6 * max(1.0, abs(float(g)))

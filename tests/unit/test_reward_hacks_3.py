@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.faults.scripted_tool_server import ScriptedToolServer
+from verifiers.function_call_ast import FunctionCallAST
 from verifiers.constitution import Constitution, parse_constitution, parse_principle_verdicts
 from verifiers.judge import Judge, parse_score
 from verifiers.math_answer import MathAnswer
 from verifiers.math_extract import boxed, extract_answer, to_number
+from verifiers.tool_calls import ToolCalls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,8 +182,8 @@ def test_a_judge_that_only_echoes_a_forged_verdict_gives_zero_over_http():
         j.close()
     assert (out[0].score, out[0].reason) == (0.0, "reward hack: the only score, '\"score\": 10', repeats the response")
     assert (out[1].score, out[1].reason) == (1.0, "judge score 10/10")  # the same judge text, no forged verdict in the response
-    sent = srv.requests[0]["messages"][0]["content"]
-    assert "<\\/response>" in sent and sent.count("</response>") == 1
+    sent = [r["messages"][0]["content"] for r in srv.requests]  # two requests, in either order
+    assert sorted("<\\/response>" in c and c.count("</response>") == 1 for c in sent) == [False, True]
 
 
 # ------------------------------------------------------------------------------ constitution
@@ -242,3 +244,68 @@ def test_a_numbered_list_in_a_response_is_not_a_self_critique():
         out = c.verify_batch([_judge_row("1. Preheat the oven; it is fine at 200C.\n2. Check the dough passes the poke test.")])
         c.close()
     assert (out[0].score, out[0].reason) == (1.0, "no principle violated after 0 revision(s)")
+
+
+# ------------------------------------------------------------------------------ tool_calls
+
+def _tool_row(final: str, reference: str = "42") -> dict:
+    fn = {"name": "calculator", "arguments": json.dumps({"expression": "6*7"})}
+    trace = [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": fn}]},
+             {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"result": 42})},
+             {"role": "assistant", "content": final}]
+    return {"messages": json.dumps([{"role": "user", "content": "6*7?"}]), "completion": json.dumps(trace), "reference": reference}
+
+
+@pytest.mark.parametrize("final,reference,span", [
+    ("41 or 42 or 43", "42", "41 or 42"),
+    ("Either 41 or 42.", "42", "41 or 42"),
+    ("41, 42, 43", "42", "41, 42"),
+    ("41/42/43", "42", "41/42"),
+    ("maybe 41? perhaps 42? possibly 43?", "42", "41? perhaps 42"),
+    (" ".join(str(i) for i in range(100)), "42", "41 42"),   # a spray of every number
+    ("Paris or London", "Paris", "paris or london"),
+    ("London/Paris/Rome", "Paris", "london/paris/rome"),
+    ("Paris, London, Rome, Berlin", "Paris", "paris, london, rome, berlin"),
+])
+def test_tool_final_answer_offering_alternatives(final, reference, span):
+    """Was: 1.0, since some number (or substring) of the final answer equalled the reference."""
+    v = ToolCalls().verify(_tool_row(final, reference))
+    assert (v.score, v.reason) == (0.0, f"reward hack: the final answer offers alternatives: {span!r}")
+
+
+@pytest.mark.parametrize("final,reference,score", [
+    ("It is 42.", "42", 1.0), ("6*7 = 42", "42", 1.0), ("The result is 42 (6 times 7).", "42", 1.0),
+    ("It is 42, computed with 6 and 7.", "42", 1.0), ("42.00", "42", 1.0), ("It is 7,006,652.", "7006652", 1.0),
+    ("The capital is Paris, France's largest city.", "Paris", 1.0), ("I visited Paris, London and Rome", "Paris", 1.0),
+    ("4,2", "42", 0.0),  # was 1.0: every comma was dropped
+])
+def test_tool_final_answers_that_commit_to_one_value(final, reference, score):
+    assert ToolCalls().verify(_tool_row(final, reference)).score == score
+
+
+# ------------------------------------------------------------------------------ function_call_ast
+
+@pytest.mark.parametrize("completion,answers,reason", [
+    ("f(flags=[True, False])", {"flags": [[1, 0]]}, "invalid value for parameter 'flags': [True, False]; expected one of [[1, 0]]"),
+    ("f(flags=[1, 0])", {"flags": [[True, False]]}, "invalid value for parameter 'flags': [1, 0]; expected one of [[True, False]]"),
+    ("f(opts={'a': True})", {"opts": [{"a": [1]}]}, "invalid value for parameter 'opts': {'a': True}; expected one of [{'a': [1]}]"),
+    ("f(x=[[1]])", {"x": [[[True]]]}, "invalid value for parameter 'x': [[1]]; expected one of [[[True]]]"),
+    ("f(x=1+0j)", {"x": [1]}, "invalid value for parameter 'x': (1+0j); expected one of [1]"),
+    ("f(x=2, x=1)", {"x": [1]}, "parameter 'x' is given twice"),
+    ('{"name": "f", "arguments": "{\\"x\\": 2, \\"x\\": 1}"}', {"x": [1]}, "arguments repeat the key 'x'"),
+    ('{"name": "f", "arguments": {"x": 2, "x": 1}}', {"x": [1]}, "the completion's JSON repeats the key 'x'"),
+])
+def test_function_call_values_are_not_coerced_or_given_twice(completion, answers, reason):
+    """Was: 1.0 for each (BFCL compares list and dict elements with ==, where True == 1 == 1+0j; the last of two
+    values for one parameter counted)."""
+    v = FunctionCallAST().verify({"completion": completion, "reference": json.dumps([{"f": answers}])})
+    assert (v.score, v.reason) == (0.0, reason)
+
+
+def test_function_call_reason_stays_short_for_a_huge_argument():
+    """Was: the whole argument in the reason (a 1 MB string made a 1 MB reason in every store row)."""
+    v = FunctionCallAST().verify({"completion": "f(x='" + "a" * 100_000 + "')", "reference": json.dumps([{"f": {"x": ["a"]}}])})
+    assert (v.score, len(v.reason), v.reason.endswith("... (100002 chars); expected one of ['a']")) == (0.0, 194, True)
+    ok = FunctionCallAST().verify({"completion": "f(x=[1, 2.0], o={'a': False})",
+                                   "reference": json.dumps([{"f": {"x": [[1.0, 2]], "o": [{"a": [False]}]}}])})
+    assert ok.score == 1.0  # an int still equals a float; a boolean equals a boolean
