@@ -23,30 +23,26 @@ Checks that cannot be gamed (issue #14; tests/unit/test_reward_hacks_3.py), each
   recipe with ``accept_unverifiable`` would accept a None, so an answer built to make the verifier give up
   must not get one.
 
-math-verify's own timeout uses ``signal.alarm``, which only works in the main thread, so we run it in a
-worker thread with ``future.result(timeout)`` instead: that works from Ray actors and threads alike. A
-runaway sympy call is abandoned, not killed; the pool it blocks is replaced so later answers are not
-queued behind it.
+math-verify runs in a child process (:mod:`verifiers.math_worker`) that a timeout kills: sympy can spend
+unbounded time and memory on a 40-character answer (``9^{9^{9^{9}}}``), and a thread cannot be stopped.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import re
-import threading
 from typing import Any
 
 from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import alternatives, extract_answer, final_answers, same_answer, to_number
+from verifiers.math_worker import symbolic_equal
+from verifiers.math_extract import alternatives, extract_answer, final_answers, same_answer, several_numbers, to_number
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
-_POOL: cf.ThreadPoolExecutor | None = None
-_MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")  # an answer with these is parsed as LaTeX
-_POOL_LOCK = threading.Lock()
+# math-verify reads LaTeX inside $...$ only; outside, "72^{5}", "72!", "72(2)" and "72x71" read as 72
+_MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")
 
 
 def hedge(text: str, pred: str, gold: str) -> str | None:
@@ -63,14 +59,9 @@ def hedge(text: str, pred: str, gold: str) -> str | None:
     return None
 
 
-def _symbolic_equal(gold: str, pred: str) -> bool:
-    from math_verify import parse, verify
-
-    def _p(s: str):  # math-verify reads LaTeX inside $...$ only; outside, "72^{5}", "72!" and "72(2)" read as 72
-        return parse(f"${s}$" if "$" not in s and _MATH.search(s) else s, parsing_timeout=None)
-
-    g, p = _p(gold), _p(pred)
-    return bool(g) and bool(p) and verify(g, p, timeout_seconds=None)
+def _latex(s: str) -> bool:
+    """Whether math-verify should read ``s`` as LaTeX (inside ``$...$``): it has math structure or several numbers."""
+    return "$" not in s and bool(_MATH.search(s) or several_numbers(s))
 
 
 def _sides(pred: str, gold: str) -> list[str]:
@@ -89,23 +80,6 @@ def _sides(pred: str, gold: str) -> list[str]:
         return [pred]
     plain = [p for p in parts[:-1] if not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", p))]
     return [*plain, parts[-1]]
-
-
-def _submit(gold: str, pred: str) -> cf.Future:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix="math-verify")
-        return _POOL.submit(_symbolic_equal, gold, pred)
-
-
-def _abandon_pool() -> None:
-    """A timed-out call keeps its worker busy: later answers go to a fresh pool instead of queueing behind it."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False)
-            _POOL = None
 
 
 class MathAnswerOptions(Config):
@@ -160,11 +134,9 @@ class MathAnswer(Verifier):
         g, p = to_number(gold), to_number(side)
         if g is not None and p is not None:
             return abs(float(g) - float(p)) <= 1e-6 * max(1.0, abs(float(g)))
-        fut = _submit(gold, side)
-        try:
-            return bool(fut.result(timeout=self.timeout_s))
-        except cf.TimeoutError:
-            _abandon_pool()
-            return f"uncheckable answer: math-verify timed out after {self.timeout_s:g}s on {side[:60]!r}"
-        except Exception as e:  # noqa: BLE001 - sympy/antlr errors on adversarial LaTeX (RecursionError, ...)
-            return f"uncheckable answer: math-verify failed on {side[:60]!r}: {type(e).__name__}"
+        got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
+        if isinstance(got, bool):
+            return got
+        if got.startswith("timed out"):
+            return f"uncheckable answer: math-verify {got} on {side[:60]!r}"
+        return f"uncheckable answer: math-verify failed on {side[:60]!r}: {got}"

@@ -15,8 +15,10 @@ Hedges (a policy scoring without committing to one answer):
 - :func:`final_answers`: every ``####`` and ``\\boxed{}`` answer in the text; the verifier rejects a
   completion whose explicit final answers disagree ("#### 71\\n#### 72").
 - :func:`alternatives`: a mark that makes one answer several ("71 or 72", "71, 72", "\\\\{71, 72\\\\}",
-  "72 \\\\pm 1", "71 \\\\vee 72", "x \\\\ge 71", "71 \\\\quad 72") that the reference does not itself use.
-  math-verify reads "71 or 72" as its last number, so such an answer would otherwise pass.
+  "72 \\\\pm 1", "71 \\\\vee 72", "x \\\\ge 71", "71 \\\\quad 72") that the reference does not itself use, or
+  ("other") several numbers joined by anything but arithmetic and a short list of LaTeX commands
+  ("71 \\\\sim 72", "72:71", "71 → 72"). math-verify reads "71 or 72" as its last number, so such an
+  answer would otherwise pass.
 
 Numbers: thousands separators are removed only where they group digits in threes (``1,234``,
 ``10{,}000``, ``1\\\\,000``, Indian ``1,00,000``), so "1,2,3" is a list, not 123.
@@ -134,10 +136,34 @@ _MARKS = {
 }
 
 
+# what an expression with several numbers may contain besides them: anything else joins alternatives
+# ("71 \\sim 72", "71 → 72", "72:71", "71 или 72"), which math-verify would read as one of the numbers
+_EXPR_CMDS = frozenset(
+    "frac dfrac tfrac cfrac sqrt cdot times div pi left right big Big log ln lg sin cos tan cot sec csc arcsin arccos "
+    "arctan sinh cosh tanh exp binom dbinom tbinom choose circ degree infty text textrm textbf mathrm mathbf mbox "
+    "displaystyle sum prod int lim max min gcd lcm mod bmod pmod lfloor rfloor lceil rceil prime operatorname "
+    ", ; ! : _ ^ { }".split() + [" "])
+_EXPR_CHARS = re.compile(r"[^0-9A-Za-z\s+\-*/^_{}()\[\]=.!]|\.\.")
+
+
+def _foreign(s: str) -> bool:
+    """Several numbers joined by something that is not arithmetic or an allowed LaTeX command."""
+    if len(re.findall(r"\d+", s)) < 2:
+        return False
+    if any(c not in _EXPR_CMDS for c in re.findall(r"\\([a-zA-Z]+|.)", s)):
+        return True
+    return bool(_EXPR_CHARS.search(re.sub(r"\\(?:[a-zA-Z]+|.)", " ", s)))
+
+
+def several_numbers(s: str) -> bool:
+    return len(re.findall(r"\d+", ungroup(s))) >= 2
+
+
 def _marks(s: str) -> set[str]:
     s = ungroup(s)
+    marks = {"other"} if _foreign(s) else set()
     s = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r" \1 ", s)  # \text{ or } -> or
-    return {k for k, pat in _MARKS.items() if pat.search(s)}
+    return marks | {k for k, pat in _MARKS.items() if pat.search(s)}
 
 
 def alternatives(pred: str, gold: str) -> str | None:
@@ -145,4 +171,4 @@ def alternatives(pred: str, gold: str) -> str | None:
     if to_number(pred) is not None:
         return None
     extra = _marks(pred) - _marks(gold)
-    return next((k for k in _MARKS if k in extra), None)
+    return next((k for k in [*_MARKS, "other"] if k in extra), None)

@@ -309,3 +309,27 @@ def test_function_call_reason_stays_short_for_a_huge_argument():
     ok = FunctionCallAST().verify({"completion": "f(x=[1, 2.0], o={'a': False})",
                                    "reference": json.dumps([{"f": {"x": [[1.0, 2]], "o": [{"a": [False]}]}}])})
     assert ok.score == 1.0  # an int still equals a float; a boolean equals a boolean
+
+
+def test_a_power_tower_is_killed_not_left_running():
+    """Was: math-verify evaluated 9^(9^(9^9)) in an abandoned thread of the verifier's own process, which kept a
+    core and grew until the process was killed for memory (the answer is 13 characters). Now the child
+    process that runs math-verify is killed at the timeout, and the next answer gets a fresh one."""
+    from verifiers import math_worker
+
+    assert math("\\boxed{9^{9^{9^{9}}}}", timeout_s=1) == (0.0, "uncheckable answer: math-verify timed out after 1s on '9^{9^{9^{9}}}'")
+    assert "proc" not in math_worker._CHILD  # killed, not abandoned
+    assert math("\\boxed{3 \\cdot 24}", timeout_s=60) == (1.0, "correct (symbolic)")
+    assert math_worker._CHILD["proc"].poll() is None  # a fresh child, alive and reused
+
+
+@pytest.mark.parametrize("sep", [" \\sim ", " \\to ", ":", "..", " \\approx ", "\\\\", " \\dots ", "\\$", " \\setminus ", "，"])
+def test_numbers_joined_by_anything_but_arithmetic_are_alternatives(sep):
+    """Was: 1.0 for each, math-verify reading "71 \\\\sim 72" (and the like) as its last number."""
+    assert math(f"\\boxed{{71{sep}72}}")[0:2] == (0.0, f"reward hack: the answer offers alternatives (other): {'71' + sep + '72'!r}")
+
+
+@pytest.mark.parametrize("completion", ["#### 72x71", "#### 72e71", "\\boxed{72^{5}}", "\\boxed{72!}", "#### 72(2)"])
+def test_plain_text_answers_with_math_in_them_are_read_as_latex(completion):
+    """Was: 1.0, math-verify's plain-text reading took the first number, 72."""
+    assert math(completion)[0] == 0.0
