@@ -25,6 +25,8 @@ Slots (issue #14, tests/unit/test_reward_hacks_3.py): the response goes into bot
 random nonce (:func:`verifiers.llm.fence`), a critic line that repeats the response word for word is not a
 verdict, and a response that carries verdicts on two or more principles itself ("harmless: OK",
 "Violations: none", ``{"violated": []}``) gets ``score=0.0``, ``reason="reward hack: ..."`` without a critique.
+An empty completion, and one over ``max_response_chars`` (it would overflow the critic's context: an
+error, score None, which ``accept_unverifiable`` accepts), get 0.0 too.
 
 Verdict: ``score`` = fraction of principles satisfied in the last critique, ``reason`` names the
 violated ids. Principles with no parseable verdict follow ``unknown``: ``skip`` (default; left out
@@ -77,6 +79,7 @@ class ConstitutionConfig(Config):
                                    description="critic prompt; placeholders {prompt} {response} {principles}")
     revise_template: str = Field("recipes/prompts/revise.txt",
                                  description="reviser prompt; placeholders {prompt} {response} {critique} {violations}")
+    max_response_chars: int = Field(32000, gt=0, description="a longer completion scores 0 without a critic call")
     unknown: Literal["skip", "ok", "violated"] = Field("skip", description="how a principle without a parseable verdict counts")
 
 
@@ -132,8 +135,12 @@ class Constitution(Verifier):
         for i, s in enumerate(samples):
             try:
                 completion = s.get("completion")
-                if not isinstance(completion, str) or not completion.strip():
-                    out[i] = Verdict(None, "empty completion", version=self.version)
+                if not isinstance(completion, str) or not completion.strip():  # 0.0, not None: accept_unverifiable
+                    out[i] = Verdict(0.0, "empty completion", version=self.version)
+                    continue
+                if len(completion) > self.cfg.max_response_chars:  # would overflow the critic's context: None
+                    out[i] = Verdict(0.0, f"response too long to critique: {len(completion)} characters, more than "
+                                          f"max_response_chars={self.cfg.max_response_chars}", version=self.version)
                     continue
                 own = own_verdicts(completion, self.principles)
                 if len(own) >= 2:  # forged critic output, for the critic to echo or be swayed by

@@ -23,7 +23,8 @@ prompt fenced by marker lines with a per-call random nonce, the rubric's own del
 ``{response}`` (``</response>``) defused inside it, and placeholders in it (``{max_score}``) left as
 they are. A score the judge writes in a line or quoted span that repeats the completion ("the response
 ends with 'Score: 10'") is not the judge's score; when it is the only one, the verdict is
-``score=0.0, reason="reward hack: the only score, ... repeats the response"``.
+``score=0.0, reason="reward hack: the only score, ... repeats the response"``. An empty completion, and
+one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
 LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
@@ -133,6 +134,8 @@ class JudgeConfig(Config):
     judge: LLMConfig = Field(..., description="{engine, model, options, sampling} of the judge; must differ from the generator")
     min_scale: int = Field(1, ge=0, description="lowest score on the rubric's scale")
     max_scale: int = Field(10, gt=0, le=1000, description="highest score on the rubric's scale")
+    max_response_chars: int = Field(32000, gt=0, description="a longer completion scores 0 without a judge call (one "
+                                    "longer than the judge's context would make the call fail: score None)")
 
     @model_validator(mode="after")
     def _scale(self) -> "JudgeConfig":
@@ -181,7 +184,10 @@ class Judge(Verifier):
                 if same_model(s.get("engine"), s.get("model"), j.engine, j.model):
                     out[i] = Verdict(None, _same_model_reason(j.engine, j.model))
                 elif not isinstance(s.get("completion"), str) or not s["completion"].strip():
-                    out[i] = Verdict(None, "empty completion")
+                    out[i] = Verdict(0.0, "empty completion")  # not None: accept_unverifiable would take it
+                elif len(s["completion"]) > self.cfg.max_response_chars:  # past the judge's context: an error, i.e. None
+                    out[i] = Verdict(0.0, f"response too long to judge: {len(s['completion'])} characters, "
+                                          f"more than max_response_chars={self.cfg.max_response_chars}")
                 else:
                     todo.append((i, self.messages(s)))
             except Exception as e:  # a malformed row is this row's problem only

@@ -73,7 +73,7 @@ def boxed(text: str) -> list[str]:
 def final_answers(text: str) -> list[str]:
     """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
     text = strip_reasoning(text or "")
-    return [h.strip() for h in _HASH.findall(text)] + boxed(text)
+    return [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
 
 
 def extract_answer(text: str) -> str | None:

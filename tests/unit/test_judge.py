@@ -86,7 +86,7 @@ def test_same_model_rows_are_refused_without_calling_the_model():
     out = j.verify_batch([_row("2+2?", "4", "hf_local", "smollm2-135m-instruct"),
                           _row("2+2?", "4", "HF_LOCAL", "HuggingFaceTB/SmolLM2-135M-Instruct"),
                           {**_row("2+2?", ""), "engine": "openai_compat"}])
-    assert [v.score for v in out] == [None, None, None]
+    assert [v.score for v in out] == [None, None, 0.0]  # an empty completion: 0.0, accept_unverifiable takes None
     assert out[0].reason.startswith("judge model equals generator (hf_local/smollm2-135m-instruct)")
     assert out[1].reason == out[0].reason and out[2].reason == "empty completion"
     assert all(v.version == "1" for v in out)

@@ -333,3 +333,24 @@ def test_numbers_joined_by_anything_but_arithmetic_are_alternatives(sep):
 def test_plain_text_answers_with_math_in_them_are_read_as_latex(completion):
     """Was: 1.0, math-verify's plain-text reading took the first number, 72."""
     assert math(completion)[0] == 0.0
+
+
+def test_a_hash_line_holding_a_box_is_one_answer():
+    assert math("so\n#### \\boxed{72}") == (1.0, "correct (symbolic)")
+
+
+@pytest.mark.parametrize("completion,reason", [
+    ("   ", "empty completion"),
+    ("x" * 32001, "response too long to {verb}: 32001 characters, more than max_response_chars=32000"),
+])
+def test_llm_verifiers_give_zero_not_none_for_empty_or_overlong_responses(completion, reason):
+    """Was: None for an empty completion (accepted by accept_unverifiable), and a judge/critic call that overflowed
+    the model's context for an overlong one (an error: None again)."""
+    with ScriptedToolServer([{"content": "Score: 10"}]) as srv:
+        opts = {"engine": "openai_compat", "model": "judge-z", "options": {"base_url": srv.base_url}}
+        j, c = Judge(judge=opts), Constitution(critic=opts, max_rounds=0)
+        got = [j.verify_batch([_judge_row(completion)])[0], c.verify_batch([_judge_row(completion)])[0]]
+        j.close()
+        c.close()
+    assert [(v.score, v.reason) for v in got] == [(0.0, reason.format(verb="judge")), (0.0, reason.format(verb="critique"))]
+    assert srv.requests == []
