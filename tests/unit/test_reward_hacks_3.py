@@ -354,3 +354,11 @@ def test_llm_verifiers_give_zero_not_none_for_empty_or_overlong_responses(comple
         c.close()
     assert [(v.score, v.reason) for v in got] == [(0.0, reason.format(verb="judge")), (0.0, reason.format(verb="critique"))]
     assert srv.requests == []
+
+
+def test_a_hedging_sample_does_not_vote_for_the_answer_key():
+    """Was: "#### 7\\n#### 8" voted for 8 in self-consistency answer keys, which the verifier now rejects."""
+    from verifiers.answer_key import extractor, majority
+
+    assert majority(["#### 7\n#### 8", "#### 8", "#### 7"], extractor("math_answer")) == ("8", 1 / 3, 1)
+    assert majority(["#### 7\n#### 8", "#### 7\n#### 8"], extractor("math_answer")) == (None, 0.0, 0)
