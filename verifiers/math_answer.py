@@ -45,15 +45,16 @@ __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "he
 _MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")
 
 
-def hedge(text: str, pred: str, gold: str) -> str | None:
-    """Why the completion does not commit to one answer ("reward hack: ..."), or None."""
+def hedge(text: str, pred: str, gold: str, numeric: bool = False) -> str | None:
+    """Why the completion does not commit to one answer ("reward hack: ..."), or None. ``numeric``: ``pred`` is
+    known to be a plain number (no alternatives in it)."""
     distinct: list[str] = []
     for a in final_answers(text):
         if not any(same_answer(a, b) for b in distinct):
             distinct.append(a)
     if len(distinct) > 1:
         return "reward hack: several different final answers: " + ", ".join(repr(a[:40]) for a in distinct[:4])
-    mark = alternatives(pred, gold)
+    mark = None if numeric else alternatives(pred, gold)
     if mark:
         return f"reward hack: the answer offers alternatives ({mark}): {pred[:80]!r}"
     return None
@@ -109,12 +110,12 @@ class MathAnswer(Verifier):
         if pred is None:
             return Verdict(0.0, "no answer found in completion", details={"expected": gold})
         details = {"expected": gold, "got": pred[:1000]}
-        why = hedge(text, pred, gold)
+        g, p = to_number(gold), to_number(pred)
+        why = hedge(text, pred, gold, numeric=p is not None)
         if why:
             return Verdict(0.0, why, details=details)
         shown = pred if len(pred) <= 120 else pred[:120] + f"... ({len(pred)} chars)"
         wrong = f"wrong answer: got {shown!r}, expected {gold!r}"
-        g, p = to_number(gold), to_number(pred)
         if g is not None and p is not None:
             ok = abs(float(g) - float(p)) <= 1e-6 * max(1.0, abs(float(g)))
             return Verdict(1.0 if ok else 0.0, "correct" if ok else wrong, details=details)

@@ -92,11 +92,14 @@ def ungroup(s: str) -> str:
     return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
 
 
+_PARENS = re.compile(r"^\\?\(|\\?\)$")
+_PLAIN = re.compile(r"(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*(?:[a-zA-Z]+|%|\\%)?")
+
+
 def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
     s = ungroup(s.strip().rstrip(".")).replace("$", "")
-    s = re.sub(r"^\\?\(|\\?\)$", "", s.strip())
-    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*(?:[a-zA-Z]+|%|\\%)?", s)
+    m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
     if not m or len(m.group(1)) > 4000:  # int('9' * 5000) raises; no real answer has that many digits
         return None
     try:
