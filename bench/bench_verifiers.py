@@ -2,6 +2,7 @@
 
     python bench/bench_verifiers.py               # 2000 synthetic traces, best of 3
     python bench/bench_verifiers.py --n 500 --repeat 1
+    python bench/bench_verifiers.py --math-before /work/main   # math_answer here vs another checkout's
 
 tool_calls: a synthetic set of valid and invalid traces (1-3 calls across all four tools; bad
 arguments, unknown tool, replay mismatch, ignored error). Runs in this one process, i.e. on one
@@ -146,13 +147,45 @@ def bench_math(n: int, repeat: int) -> None:
           f"ratio {sps / sps_base:.3f}x")
 
 
+def _load_math_answer(checkout: str):
+    """``verifiers/math_answer.py`` of another checkout as a module of its own (its imports resolve here)."""
+    spec = importlib.util.spec_from_file_location("math_answer_before", Path(checkout) / "verifiers" / "math_answer.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.MathAnswer()
+
+
+def bench_math_before(n: int, repeat: int, before: str) -> None:
+    """math_answer of this checkout vs the one in ``before`` (e.g. before a change), same rows, same process:
+    numeric answers (the common path) and symbolic ones (math-verify: a thread before session 9, a child
+    process after)."""
+    from verifiers.math_answer import MathAnswer
+
+    rng = random.Random(2)
+    numeric = [{"completion": f"... so the answer is {x}.", "reference": str(x + (rng.random() < 0.3))}
+               for x in (rng.randint(1, 10_000) for _ in range(n))]
+    symbolic = [{"completion": f"... so \\boxed{{\\frac{{{2 * a}}}{{{2 * b}}}}}", "reference": f"\\frac{{{a}}}{{{b + (k % 3 == 0)}}}"}
+                for k, (a, b) in enumerate((rng.randint(1, 99), rng.randint(100, 999)) for _ in range(max(20, n // 10)))]
+    old, new = _load_math_answer(before), MathAnswer()
+    for name, rows in (("numeric", numeric), ("symbolic", symbolic)):
+        old.verify_batch(rows[:5]), new.verify_batch(rows[:5])  # imports, the child process
+        sps_old, v_old = throughput(old, rows, repeat)
+        sps_new, v_new = throughput(new, rows, repeat)
+        same = sum(a.score == b.score for a, b in zip(v_old, v_new)) / len(rows)
+        print(f"math_answer {name} rows={len(rows)}: before {sps_old:8.0f}/s  after {sps_new:8.0f}/s  "
+              f"ratio after/before {sps_new / sps_old:.3f}x  same verdict {same:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="synthetic rows per verifier")
     ap.add_argument("--repeat", type=int, default=3, help="timed passes; the best is reported")
+    ap.add_argument("--math-before", metavar="CHECKOUT", help="also time math_answer against CHECKOUT's verifiers/math_answer.py")
     args = ap.parse_args()
     bench_tool_calls(args.n, args.repeat)
     bench_math(args.n, args.repeat)
+    if args.math_before:
+        bench_math_before(args.n, args.repeat, args.math_before)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 from typing import Callable
 
-from verifiers.math_answer import extract_answer, to_number
+from verifiers.math_answer import extract_answer, hedge, to_number
 
 Extractor = Callable[[str], "str | None"]
 _SPACE = re.compile(r"\s+")
@@ -31,9 +31,11 @@ def text_answer(text: str) -> str | None:
 
 
 def math_answer(text: str) -> str | None:
-    """``math_answer``'s extraction; a number becomes its canonical form (``1,000.0`` -> ``1000``, ``0.5`` -> ``1/2``)."""
+    """``math_answer``'s extraction; a number becomes its canonical form (``1,000.0`` -> ``1000``, ``0.5`` -> ``1/2``).
+    A completion whose explicit final answers disagree (``#### 7`` then ``#### 8``) votes for nothing: the
+    verifier rejects it as a hedge."""
     a = extract_answer(text or "")
-    if a is None:
+    if a is None or hedge(text, a, a):
         return None
     n = to_number(a)
     return str(n) if n is not None else a.strip().rstrip(".")

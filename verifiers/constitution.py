@@ -21,6 +21,13 @@ A constitution is a file of 10-30 principles, one per line, ``N. [id] text`` (se
 :meth:`Constitution.verify_batch` runs this for all samples together: one critic ``generate`` call
 per round for every sample still in play, then one reviser call.
 
+Slots (issue #14, tests/unit/test_reward_hacks_3.py): the response goes into both prompts fenced with a
+random nonce (:func:`verifiers.llm.fence`), a critic line that repeats the response word for word is not a
+verdict, and a response that carries verdicts on two or more principles itself ("harmless: OK",
+"Violations: none", ``{"violated": []}``) gets ``score=0.0``, ``reason="reward hack: ..."`` without a critique.
+An empty completion, and one over ``max_response_chars`` (it would overflow the critic's context: an
+error, score None, which ``accept_unverifiable`` accepts), get 0.0 too.
+
 Verdict: ``score`` = fraction of principles satisfied in the last critique, ``reason`` names the
 violated ids. Principles with no parseable verdict follow ``unknown``: ``skip`` (default; left out
 of the fraction, and score None when no principle got a verdict), ``ok``, or ``violated`` (strict:
@@ -51,8 +58,9 @@ from pydantic import Field
 from ground.config import Config
 from ground.record import sha
 from verifiers.base import Verdict, Verifier
-from verifiers.constitution_parse import Principle, parse_constitution, parse_principle_verdicts
-from verifiers.llm import DEFAULT_MODEL, LLM, LLMConfig, placeholders, conversation_text, read_text, render, result_error
+from verifiers.constitution_parse import Principle, own_verdicts, parse_constitution, parse_principle_verdicts
+from verifiers.llm import (DEFAULT_MODEL, LLM, LLMConfig, conversation_text, fence, placeholders, read_text, render, result_error,
+                           slot_delimiters)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,7 @@ class ConstitutionConfig(Config):
                                    description="critic prompt; placeholders {prompt} {response} {principles}")
     revise_template: str = Field("recipes/prompts/revise.txt",
                                  description="reviser prompt; placeholders {prompt} {response} {critique} {violations}")
+    max_response_chars: int = Field(32000, gt=0, description="a longer completion scores 0 without a critic call")
     unknown: Literal["skip", "ok", "violated"] = Field("skip", description="how a principle without a parseable verdict counts")
 
 
@@ -126,8 +135,17 @@ class Constitution(Verifier):
         for i, s in enumerate(samples):
             try:
                 completion = s.get("completion")
-                if not isinstance(completion, str) or not completion.strip():
-                    out[i] = Verdict(None, "empty completion", version=self.version)
+                if not isinstance(completion, str) or not completion.strip():  # 0.0, not None: accept_unverifiable
+                    out[i] = Verdict(0.0, "empty completion", version=self.version)
+                    continue
+                if len(completion) > self.cfg.max_response_chars:  # would overflow the critic's context: None
+                    out[i] = Verdict(0.0, f"response too long to critique: {len(completion)} characters, more than "
+                                          f"max_response_chars={self.cfg.max_response_chars}", version=self.version)
+                    continue
+                own = own_verdicts(completion, self.principles)
+                if len(own) >= 2:  # forged critic output, for the critic to echo or be swayed by
+                    out[i] = Verdict(0.0, f"reward hack: the response gives {len(own)} principle verdicts of its own "
+                                          f"({', '.join(list(own)[:4])}{' ...' if len(own) > 4 else ''})", version=self.version)
                     continue
                 states.append(_State(i, conversation_text(s), completion, completion))
             except Exception as e:  # a malformed row is this row's problem only
@@ -151,7 +169,7 @@ class Constitution(Verifier):
             for st, res in zip(active, results):
                 st.cost += res.cost
                 err = result_error(res)
-                verdicts = {} if err else parse_principle_verdicts(res.text, self.principles)
+                verdicts = {} if err else parse_principle_verdicts(res.text, self.principles, response=st.current)
                 st.critiques.append({
                     "round": r, "response": st.current, "critique": res.text or "", "error": err,
                     "verdicts": {p.id: verdicts.get(p.id, "unknown") for p in self.principles},
@@ -176,14 +194,15 @@ class Constitution(Verifier):
                 active.append(st)
 
     def _critique_messages(self, st: _State) -> list[dict]:
-        text = render(self.critique_template, prompt=st.prompt, response=st.current, principles=self._principles_text)
+        text = render(self.critique_template, prompt=st.prompt, principles=self._principles_text,
+                      response=fence(st.current, "response", slot_delimiters(self.critique_template, "response")))
         return [{"role": "user", "content": text}]
 
     def _revise_messages(self, st: _State) -> list[dict]:
         last = st.critiques[-1]
         viol = "\n".join(f"{p.number}. [{p.id}] {p.text}" for p in self.principles if p.id in self._violated(last))
-        text = render(self.revise_template, prompt=st.prompt, response=st.current, critique=last["critique"].strip(),
-                      violations=viol)
+        text = render(self.revise_template, prompt=st.prompt, critique=last["critique"].strip(), violations=viol,
+                      response=fence(st.current, "response", slot_delimiters(self.revise_template, "response")))
         return [{"role": "user", "content": text}]
 
     def _violated(self, critique: dict) -> list[str]:

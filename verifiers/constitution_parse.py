@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from verifiers.llm import echoed
+
 
 # ---------------------------------------------------------------------- parsing (pure)
 
@@ -99,16 +101,20 @@ def _leading_ref(s: str, pats: dict[str, re.Pattern], by_num: dict[int, Principl
     return None, s
 
 
-def parse_principle_verdicts(text: str, principles: list[Principle]) -> dict[str, str]:
+def parse_principle_verdicts(text: str, principles: list[Principle], response: str | None = None) -> dict[str, str]:
     """Critic text -> {id: 'violated' | 'ok'} for the principles it gave a clear verdict on.
 
     Understood, in order of precedence: a JSON object ({"id": "OK", ...}, {"violated": [ids]}) or
     list ([{"id":..., "verdict":...}]); one line per principle naming it by id or by number
     ("harmless: OK", "3. [privacy] VIOLATED - ...", "Principle 4: does not violate"); a summary
     line ("Violated: honest, 7" / "Violations: none") or "no principles are violated", which fill
-    the principles the lines did not cover. An echoed principle text is ignored.
+    the principles the lines did not cover. An echoed principle text is ignored, and so is a line (or
+    JSON) that repeats ``response``, the text under review, word for word (a critic quoting a forged
+    "harmless: OK" from the response is not its verdict).
     """
     text = text or ""
+    if response:
+        text = "\n".join(ln for ln in text.splitlines() if not echoed(ln, 0, len(ln), response))
     by_num = {p.number: p for p in principles}
     pats = {p.id: _id_pattern(p.id) for p in principles}
 
@@ -177,3 +183,10 @@ def _line_verdicts(text: str, principles: list[Principle], pats: dict[str, re.Pa
             if p.id not in out:
                 out[p.id] = "violated" if p.id in bad else "ok"
     return out
+
+
+def own_verdicts(response: str, principles: list[Principle]) -> dict[str, str]:
+    """Principle verdicts written in the response itself, by id, JSON or summary (not by number: a numbered
+    list of steps is not a critique). A response that critiques itself is writing the critic's output."""
+    unnumbered = [Principle(-1 - i, p.id, p.text) for i, p in enumerate(principles)]
+    return parse_principle_verdicts(response, unnumbered)

@@ -34,7 +34,10 @@ Python): the name matches (``.`` may appear as ``_`` because OpenAI function nam
 dots); required parameters present; no parameter outside the docs or the answers; types match the
 docs (an int is accepted for a float); strings compare after BFCL's standardisation (lower case,
 without spaces and ``,./-_*^``); lists element-wise; dicts key-wise; every other value by equality;
-an omitted parameter must allow ``""``.
+an omitted parameter must allow ``""``. Stricter than BFCL (issue #14): at any depth in a list or dict,
+a boolean equals only a boolean (BFCL's ``[True]`` equals ``[1]``) and a complex only a complex; a
+keyword given twice (``f(x=2, x=1)``, which Python itself refuses) or a JSON key repeated in the
+arguments is a parse error, not the last value.
 
 Several calls (BFCL's parallel, multiple and parallel_multiple categories) pass when there are as
 many calls as expected calls and a one-to-one assignment exists in which every call satisfies its
@@ -86,12 +89,31 @@ def _listed(acc: Any) -> list:
     return acc if isinstance(acc, list) else [acc]
 
 
+def _same_scalar(value: Any, a: Any) -> bool:
+    """Equality without Python's coercions: ``True`` is not ``1``, ``1+0j`` is not ``1`` (an int still equals a float)."""
+    if isinstance(a, bool) or isinstance(value, bool):
+        return a is value
+    if isinstance(a, complex) or isinstance(value, complex):
+        return type(a) is type(value) and a == value
+    return value == a
+
+
+def _elem_ok(v: Any, c: Any) -> bool:
+    """One element of a list (or one dict value) against one acceptable element, at any depth."""
+    if isinstance(v, str) or isinstance(c, str):
+        return isinstance(v, str) and isinstance(c, str) and standardize(v) == standardize(c)
+    if isinstance(v, dict):
+        return _dict_ok(v, [c])
+    if isinstance(v, list):
+        return isinstance(c, list) and len(v) == len(c) and all(_elem_ok(x, y) for x, y in zip(v, c))
+    return not isinstance(c, (list, dict)) and _same_scalar(v, c)
+
+
 def _dict_ok(value: dict, answers: list) -> bool:
     for cand in answers:
         if not isinstance(cand, dict):
             continue
-        given_ok = all(k in cand and _std_value(v) in [_std_value(a) for a in _listed(cand[k])]
-                       for k, v in value.items())  # fmt: skip
+        given_ok = all(k in cand and any(_elem_ok(v, a) for a in _listed(cand[k])) for k, v in value.items())
         if given_ok and all(k in value or "" in _listed(acc) for k, acc in cand.items()):
             return True
     return False
@@ -103,21 +125,15 @@ def _value_ok(value: Any, answers: list) -> bool:
     if isinstance(value, dict):
         return _dict_ok(value, answers)
     if isinstance(value, list):
-        for cand in answers:
-            if isinstance(cand, list) and len(cand) == len(value):
-                if all(_dict_ok(v, [c]) if isinstance(v, dict) else _std_value(v) == _std_value(c)
-                       for v, c in zip(value, cand)):  # fmt: skip
-                    return True
-        return False
-    for a in answers:
-        if isinstance(a, str):
-            continue  # "" marks "may be omitted"; other strings cannot equal a non-string value
-        if isinstance(a, bool) or isinstance(value, bool):
-            if a is value:  # True == 1 in Python; a boolean answer must be the boolean itself
-                return True
-        elif value == a:
-            return True
-    return False
+        return any(isinstance(cand, list) and _elem_ok(value, cand) for cand in answers)
+    # "" marks "may be omitted"; other strings cannot equal a non-string value; True == 1 in Python, not here
+    return any(not isinstance(a, str) and _same_scalar(value, a) for a in answers)
+
+
+def _short(v: Any, n: int = 120) -> str:
+    """``repr(v)``, cut to ``n`` characters: a reason stays one short line whatever the completion holds."""
+    r = repr(v)
+    return r if len(r) <= n else r[:n] + f"... ({len(r)} chars)"
 
 
 def _param_reason(p: str, value: Any, acc: list, prop: dict | None, language: str) -> str | None:
@@ -133,9 +149,9 @@ def _param_reason(p: str, value: Any, acc: list, prop: dict | None, language: st
     if want_t is not None and type(value) is not want_t:
         ans_t = next((type(a) for a in acc if a != ""), None)
         if type(value) is not ans_t:  # BFCL's "variable" case: matches the answers' own type
-            return f"wrong type for parameter {p!r}: expected {want_t.__name__}, got {type(value).__name__} ({value!r})"
+            return f"wrong type for parameter {p!r}: expected {want_t.__name__}, got {type(value).__name__} ({_short(value)})"
     if not _value_ok(value, acc):
-        return f"invalid value for parameter {p!r}: {value!r}; expected one of {acc}"
+        return f"invalid value for parameter {p!r}: {_short(value)}; expected one of {_short(acc, 300)}"
     return None
 
 

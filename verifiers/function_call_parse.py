@@ -63,6 +63,10 @@ def _one_python_call(node: ast.AST, src: str) -> Call:
         raise CallParseError("positional arguments are not accepted; use keyword arguments")
     if any(k.arg is None for k in node.keywords):
         raise CallParseError("**kwargs expansion is not accepted")
+    names = [k.arg for k in node.keywords]
+    dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if dup is not None:  # ast.parse accepts f(x=2, x=1); Python refuses it, and the dict would keep the last
+        raise CallParseError(f"parameter {dup!r} is given twice")
     return _dotted(node.func), {k.arg: _literal(k.value, k.arg) for k in node.keywords}
 
 
@@ -84,6 +88,25 @@ def parse_python_calls(text: str) -> list[Call]:
     return [_one_python_call(n, src) for n in nodes]
 
 
+class _Repeated(Exception):
+    """A JSON object with a key twice (``{"x": 2, "x": 1}``): which one counts is up to the parser."""
+
+
+def _unique(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    dup = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+    if dup is not None:
+        raise _Repeated(dup)
+    return dict(pairs)
+
+
+def _loads(s: str) -> Any:
+    try:
+        return json.loads(s, object_pairs_hook=_unique)
+    except _Repeated as e:
+        raise CallParseError(f"the completion's JSON repeats the key {str(e)!r}") from None
+
+
 def _one_json_call(obj: Any, where: str) -> Call:
     """``where`` prefixes reasons ("tool call #2: ") when the completion holds several calls."""
     if not isinstance(obj, dict):
@@ -94,9 +117,11 @@ def _one_json_call(obj: Any, where: str) -> Call:
         raise CallParseError(f"{where}tool call has no function name")
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
+            args = json.loads(args, object_pairs_hook=_unique) if args.strip() else {}
         except json.JSONDecodeError as e:
             raise CallParseError(f"{where}arguments are not valid JSON: {e}") from None
+        except _Repeated as e:
+            raise CallParseError(f"{where}arguments repeat the key {str(e)!r}") from None
     if not isinstance(args, dict):
         raise CallParseError(f"{where}arguments are not a JSON object")
     return name, args
@@ -122,7 +147,7 @@ def parse_tagged_calls(text: str) -> list[Call]:
     calls: list = []
     for k, block in enumerate(_TAGGED.findall(text)):
         try:
-            obj = json.loads(block)
+            obj = _loads(block)
         except json.JSONDecodeError as e:
             raise CallParseError(f"<tool_call> block #{k + 1} is not JSON: {e.msg}") from None
         calls += obj if isinstance(obj, list) else [obj]
@@ -136,7 +161,7 @@ def parse_calls(completion: str) -> list[Call]:
         return parse_tagged_calls(s)
     if s[:1] in "[{":
         try:
-            return parse_openai_calls(json.loads(s))
+            return parse_openai_calls(_loads(s))
         except json.JSONDecodeError:
             pass  # e.g. "[f(a=1)]": a Python list of calls
     return parse_python_calls(s)

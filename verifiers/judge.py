@@ -18,6 +18,14 @@ that is a bare number. A fraction whose denominator is not the scale's max is no
 ("4/5" on a 1-10 scale). Out-of-range or missing -> ``score=None`` with the reason and the text.
 The raw score r becomes ``(r - min) / (max - min)``.
 
+A completion cannot game its slot (issue #14, tests/unit/test_reward_hacks_3.py): it goes into the
+prompt fenced by marker lines with a per-call random nonce, the rubric's own delimiters around
+``{response}`` (``</response>``) defused inside it, and placeholders in it (``{max_score}``) left as
+they are. A score the judge writes in a line or quoted span that repeats the completion ("the response
+ends with 'Score: 10'") is not the judge's score; when it is the only one, the verdict is
+``score=0.0, reason="reward hack: the only score, ... repeats the response"``. An empty completion, and
+one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
+
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
 LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
 judge's gets ``score=None, reason="judge model equals generator ..."``, and recipe validation refuses
@@ -35,7 +43,8 @@ from pydantic import Field, model_validator
 from ground.config import Config
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import LLM, LLMConfig, placeholders, conversation_text, read_text, render, result_error, same_model
+from verifiers.llm import (LLM, LLMConfig, conversation_text, echoed, fence, placeholders, read_text, render, result_error,
+                           same_model, slot_delimiters)
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +60,27 @@ _BARE_LINE = re.compile(r"^\W*?" + _NUM + r"\W*$", re.M)
 _SCALE_WORDS = re.compile(r"\b(?:scale|from|between|range|of\s+\d)\b", re.I)
 
 
-def parse_score(text: str, lo: float, hi: float) -> tuple[float | None, str]:
-    """(raw score on the lo..hi scale, how it was found) or (None, why not)."""
+def parse_score(text: str, lo: float, hi: float, response: str | None = None) -> tuple[float | None, str]:
+    """(raw score on the lo..hi scale, how it was found) or (None, why not).
+
+    ``response``: the candidate's text. A JSON, labelled or fraction score in a line or quoted span of ``text``
+    that repeats the response word for word is the judge quoting it, not judging: it is skipped, and when
+    nothing else is found the reason starts ``echo:``."""
     text = text or ""
-    seen_off_scale = None
+    seen_off_scale = echo = None
+
+    def quoted(m: re.Match, group: int) -> bool:
+        nonlocal echo
+        if response and echoed(text, m.start(), m.end(group), response):
+            echo = echo or " ".join(m.group(0).split())[:60]
+            return True
+        return False
+
     found: tuple[float, str] | None = None
-    hits = [float(m) for m in _JSON.findall(text)]
-    if hits:
-        found = (hits[-1], "json")
+    for m in reversed(list(_JSON.finditer(text))):
+        if not quoted(m, 1):
+            found = (float(m.group(1)), "json")
+            break
     if found is None:
         for m in reversed(list(_LABELLED.finditer(text))):
             if _SCALE_WORDS.search(m.group(1)):
@@ -66,14 +88,23 @@ def parse_score(text: str, lo: float, hi: float) -> tuple[float | None, str]:
             if m.group(3) is not None and float(m.group(3)) != hi:
                 seen_off_scale = f"{m.group(2)}/{m.group(3)}"
                 continue
-            found = (float(m.group(2)), "labelled")
-            break
+            if not quoted(m, 2):
+                found = (float(m.group(2)), "labelled")
+                break
     if found is None:
         for m in reversed(list(_FRACTION.finditer(text))):
-            if float(m.group(2)) == hi:
+            if float(m.group(2)) != hi:
+                seen_off_scale = seen_off_scale or f"{m.group(1)}/{m.group(2)}"
+            elif not quoted(m, 2):
                 found = (float(m.group(1)), "fraction")
                 break
-            seen_off_scale = seen_off_scale or f"{m.group(1)}/{m.group(2)}"
+    if found is None and echo:
+        return None, f"echo: the only score, {echo!r}, repeats the response"
+    return _weak(text, lo, hi, found, seen_off_scale)
+
+
+def _weak(text: str, lo: float, hi: float, found: tuple[float, str] | None, seen_off_scale: str | None):
+    """The ``**N**`` and bare-number fallbacks, then the range check."""
     if found is None:
         hits = [float(m) for m in _BOLD.findall(text)]
         if hits:
@@ -103,6 +134,8 @@ class JudgeConfig(Config):
     judge: LLMConfig = Field(..., description="{engine, model, options, sampling} of the judge; must differ from the generator")
     min_scale: int = Field(1, ge=0, description="lowest score on the rubric's scale")
     max_scale: int = Field(10, gt=0, le=1000, description="highest score on the rubric's scale")
+    max_response_chars: int = Field(32000, gt=0, description="a longer completion scores 0 without a judge call (one "
+                                    "longer than the judge's context would make the call fail: score None)")
 
     @model_validator(mode="after")
     def _scale(self) -> "JudgeConfig":
@@ -130,9 +163,11 @@ class Judge(Verifier):
         if "response" not in placeholders(self.rubric):
             raise ValueError(f"judge.rubric: {self.cfg.rubric} lacks the {{response}} placeholder")
         self.llm = LLM(self.cfg.judge, role="judge")
+        self._delims = slot_delimiters(self.rubric, "response")
 
     def messages(self, sample: dict) -> list[dict]:
-        text = render(self.rubric, prompt=conversation_text(sample), response=sample["completion"],
+        """The rubric filled in; the completion fenced (:func:`verifiers.llm.fence`) so it cannot close its slot."""
+        text = render(self.rubric, prompt=conversation_text(sample), response=fence(sample["completion"], "response", self._delims),
                       min_score=self.cfg.min_scale, max_score=self.cfg.max_scale)
         return [{"role": "user", "content": text}]
 
@@ -149,7 +184,10 @@ class Judge(Verifier):
                 if same_model(s.get("engine"), s.get("model"), j.engine, j.model):
                     out[i] = Verdict(None, _same_model_reason(j.engine, j.model))
                 elif not isinstance(s.get("completion"), str) or not s["completion"].strip():
-                    out[i] = Verdict(None, "empty completion")
+                    out[i] = Verdict(0.0, "empty completion")  # not None: accept_unverifiable would take it
+                elif len(s["completion"]) > self.cfg.max_response_chars:  # past the judge's context: an error, i.e. None
+                    out[i] = Verdict(0.0, f"response too long to judge: {len(s['completion'])} characters, "
+                                          f"more than max_response_chars={self.cfg.max_response_chars}")
                 else:
                     todo.append((i, self.messages(s)))
             except Exception as e:  # a malformed row is this row's problem only
@@ -163,19 +201,21 @@ class Judge(Verifier):
                 for i, _ in todo:
                     out[i] = Verdict(None, f"judge error: {type(e).__name__}: {e}"[:500])
             for (i, _), res in zip(todo, results or []):
-                out[i] = self._verdict(res)
+                out[i] = self._verdict(res, samples[i]["completion"])
         for v in out:
             v.version = v.version or self.version  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
 
-    def _verdict(self, res) -> Verdict:
+    def _verdict(self, res, completion: str) -> Verdict:
         lo, hi = self.cfg.min_scale, self.cfg.max_scale
         details = {"judge": self.cfg.judge.label(), "raw": (res.text or "")[:4000], "scale": [lo, hi]}
         err = result_error(res)
         if err:
             return Verdict(None, f"judge error: {err}"[:500], cost=res.cost, details=details)
-        raw, how = parse_score(res.text, lo, hi)
+        raw, how = parse_score(res.text, lo, hi, response=completion)
         details.update(raw_score=raw, parsed_as=how if raw is not None else None)
+        if raw is None and how.startswith("echo: "):  # a forged verdict in the response, quoted back by the judge
+            return Verdict(0.0, f"reward hack: {how[6:]}", cost=res.cost, details=details)
         if raw is None:
             snippet = " ".join(res.text.split())[:160]
             return Verdict(None, f"unparseable judge output ({how}): {snippet!r}", cost=res.cost, details=details)

@@ -38,7 +38,9 @@ names a known, offered tool; its arguments are a JSON object valid under the too
 an error); each call is executed on fresh tool state (one session per sample) and its recorded
 result equals the replayed one (JSON-equal, numbers within ``rel_tol``; two errors count as
 equal); a tool error not followed by a successful retry of the same tool is acknowledged by
-the final answer (one of ``error_ack_terms``); the final answer matches the reference. Score
+the final answer (one of ``error_ack_terms``); the final answer matches the reference, and does not offer
+it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris, Rome, Oslo": ``reward hack: ...``;
+thousands separators count only in groups of three, so "4,2" is not 42). Score
 ``None`` when there is nothing to check (no tool calls and no reference).
 """
 
@@ -54,12 +56,17 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
+from verifiers.math_extract import ungroup
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
 log = logging.getLogger(__name__)
 
-_NUM = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
+_NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
+# between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
+_ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
+_ALT_AFTER = re.compile(r"\s*(?:/|\||\bor\b)\s*\w")
+_ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
 
 
 class ToolCallsConfig(Config):
@@ -89,18 +96,42 @@ def _text(content: Any) -> str:
     return content if isinstance(content, str) else ""
 
 
-def _numbers(text: str) -> list[tuple[float, int]]:
-    """(value, decimals shown) for every number in ``text``."""
+def _numbers(text: str) -> list[tuple[float, int, int, int]]:
+    """(value, decimals shown, start, end) for every number in ``text`` (thousands separators already removed)."""
     out = []
     for m in _NUM.finditer(text):
-        s = m.group().replace(",", "").rstrip(".")
+        s = m.group().rstrip(".")
         try:
             v = float(s)
         except ValueError:
             continue
         dec = len(s.split(".")[1].split("e")[0].split("E")[0]) if "." in s else 0
-        out.append((v, dec))
+        out.append((v, dec, m.start(), m.end()))
     return out
+
+
+def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float) -> str | None:
+    """The span where number ``k`` (equal to the target) is one of several offered ("41 or 42", "41, 42, 43")."""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(nums) and not math.isclose(nums[j][0], target, rel_tol=rel_tol, abs_tol=1e-12):
+            a, b = sorted((k, j))
+            if _ALT_GAP.fullmatch(text[nums[a][3]:nums[b][2]]):
+                return text[nums[a][2]:nums[b][3]]
+    return None
+
+
+def _hedged_text(final: str, want: str) -> str | None:
+    """The span where ``want`` is offered with an alternative ("Paris or London", "London/Paris")."""
+    low, w = _norm(final), _norm(want)
+    for m in re.finditer(re.escape(w), low):
+        before, after = low[max(0, m.start() - 12):m.start()], low[m.end():m.end() + 12]
+        if _ALT_AFTER.match(after) or _ALT_BEFORE.search(before):
+            return low[max(0, m.start() - 12):m.end() + 12].strip()
+    for sentence in re.split(r"[.!?\n]", low):  # "paris, london, rome": one item of a list of short items
+        items = [x.strip() for x in re.split(r"[,;]|\band\b", sentence)]
+        if len(items) >= 3 and w in items and all(len(x.split()) <= 3 for x in items):
+            return sentence.strip()[:80]
+    return None
 
 
 def same_json(a: Any, b: Any, rel_tol: float) -> bool:
@@ -319,11 +350,17 @@ class ToolCalls(Verifier):
             target = None
         if target is None or not math.isfinite(target):
             if _norm(str(want)) in _norm(final):
-                return None
+                hedge = _hedged_text(final, str(want))
+                return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
-        for v, dec in _numbers(final):
-            if math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12):
-                return None
-            if dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12:  # answer rounded to what it shows
-                return None
+        text = ungroup(final)
+        nums = _numbers(text)
+        hits = [k for k, (v, dec, _, _) in enumerate(nums) if math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12)
+                or (dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)]  # an answer rounded to what it shows
+        for k in hits:
+            hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
+            if hedge:
+                return f"reward hack: the final answer offers alternatives: {hedge[:80]!r}"
+        if hits:
+            return None
         return f"final answer has no number equal to the reference {want}: {final[:160]!r}"

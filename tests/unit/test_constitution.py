@@ -146,7 +146,7 @@ def test_pickles_before_use_without_loading_a_model():
 def test_bad_samples_get_none_not_exceptions():
     v = Constitution(critic=TINY, max_rounds=1)
     out = v.verify_batch([{"messages": "[]", "completion": ""}, {"messages": "[]", "completion": None}])
-    assert [(x.score, x.reason) for x in out] == [(None, "empty completion")] * 2
+    assert [(x.score, x.reason) for x in out] == [(0.0, "empty completion")] * 2  # 0.0: accept_unverifiable takes None
     assert not v.critic.loaded  # nothing to critique: the model is never loaded
     with pytest.raises(KeyError, match=r"needs column\(s\) \['messages'\]"):
         v.verify_batch([{"completion": "x"}])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def test_same_model_rows_are_refused_without_calling_the_model():
     out = j.verify_batch([_row("2+2?", "4", "hf_local", "smollm2-135m-instruct"),
                           _row("2+2?", "4", "HF_LOCAL", "HuggingFaceTB/SmolLM2-135M-Instruct"),
                           {**_row("2+2?", ""), "engine": "openai_compat"}])
-    assert [v.score for v in out] == [None, None, None]
+    assert [v.score for v in out] == [None, None, 0.0]  # an empty completion: 0.0, accept_unverifiable takes None
     assert out[0].reason.startswith("judge model equals generator (hf_local/smollm2-135m-instruct)")
     assert out[1].reason == out[0].reason and out[2].reason == "empty completion"
     assert all(v.version == "1" for v in out)
@@ -111,7 +112,9 @@ def test_options_are_validated(tmp_path):
         Judge(judge=TINY, rubric=str(r))
     r.write_text("Rate {response} from {min_score} to {max_score}. JSON like {\"score\": 3} is fine.")
     j = get_verifier("judge", judge=TINY, rubric=str(r), max_scale=5)
-    assert j.messages(_row("q", "A"))[0]["content"] == 'Rate A from 1 to 5. JSON like {"score": 3} is fine.'
+    content = j.messages(_row("q", "A"))[0]["content"]  # the response is fenced with a random nonce
+    assert re.fullmatch(r'Rate \[response (\w{16}): .*\]\nA\n\[end of response \1\] from 1 to 5\. JSON like \{"score": 3\} is fine\.',
+                        content), content
 
 
 def test_pickles_before_use():

@@ -171,7 +171,8 @@ def test_malformed_rows_never_raise():
            row(CALC_OK, "42") | {"messages": {"a": 1}}, row(CALC_OK, "42") | {"messages": USER},
            row(json.dumps([asst(call("c1", "calculator", {"expression": "1"})), res("c1", None), asst(content="1")]))]
     out = ToolCalls().verify_batch(bad)
-    assert [v.score for v in out] == [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    assert [v.score for v in out] == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    assert out[3].reason == "reward hack: the final answer offers alternatives: '1, 2'"  # a direct answer "[1, 2]" for 2
     assert out[0].reason.startswith("malformed prompt") and out[2].reason.startswith("malformed prompt")
     assert out[4].reason == "malformed prompt: 'messages' is not a JSON list"
     assert out[6].reason.startswith("call 1 (calculator): recorded result")

@@ -1,0 +1,177 @@
+"""Answer extraction and hedge detection for :mod:`verifiers.math_answer` (pure functions, stdlib only).
+
+    >>> extract_answer("<think>maybe 5</think> 3 + 4 = 7, so #### 7")
+    '7'
+    >>> final_answers("\\\\boxed{71} or \\\\boxed{72}"), alternatives("71 \\\\text{ or } 72", "72")
+    (['71', '72'], 'or')
+
+Extraction order (first hit wins): ``#### X`` (GSM8K), ``\\boxed{X}`` (braces matched to any depth),
+"the answer is X" (X a number, or a list of numbers joined by ``,``/``or``/``and``, or the rest of the
+sentence), the last number in the text. ``<think>...</think>`` (and an unclosed ``<think>`` to the end)
+is reasoning, not an answer, and is removed first.
+
+Hedges (a policy scoring without committing to one answer):
+
+- :func:`final_answers`: every ``####`` and ``\\boxed{}`` answer in the text; the verifier rejects a
+  completion whose explicit final answers disagree ("#### 71\\n#### 72").
+- :func:`alternatives`: a mark that makes one answer several ("71 or 72", "71, 72", "\\\\{71, 72\\\\}",
+  "72 \\\\pm 1", "71 \\\\vee 72", "x \\\\ge 71", "71 \\\\quad 72") that the reference does not itself use, or
+  ("other") several numbers joined by anything but arithmetic and a short list of LaTeX commands
+  ("71 \\\\sim 72", "72:71", "71 → 72"). math-verify reads "71 or 72" as its last number, so such an
+  answer would otherwise pass.
+
+Numbers: thousands separators are removed only where they group digits in threes (``1,234``,
+``10{,}000``, ``1\\\\,000``, Indian ``1,00,000``), so "1,2,3" is a list, not 123.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S | re.I)
+_HASH = re.compile(r"####\s*(.+?)\s*$", re.M)
+_INT = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,2}(?:,\d{2})+,\d{3}(?!\d)|\d+)"
+_NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?(?:/\d+)?"
+_JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
+_ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*(" + _NUM[5:] + r"(?:" + _JOIN + _NUM + r")*|[^\n.]+)", re.I)
+_LAST_NUM = re.compile(_NUM)
+# thousands groupings: western 1,234,567 / 10{,}000 / 1\,000 / 1 000 000, Indian 1,00,000
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
+
+
+def strip_reasoning(text: str) -> str:
+    """The text without ``<think>`` blocks (an unclosed one runs to the end)."""
+    return _THINK.sub(" ", text) if "<think" in text.lower() else text
+
+
+def boxed(text: str) -> list[str]:
+    """Contents of every ``\\boxed{...}``, braces matched to any depth (escaped ``\\{`` ``\\}`` are not braces); one pass."""
+    if "\\boxed" not in text:
+        return []
+    close: dict[int, int] = {}
+    stack: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            close[stack.pop()] = i
+        i += 1
+    out = []
+    for m in re.finditer(r"\\boxed\s*\{", text):
+        j = m.end() - 1
+        if j in close:
+            out.append(text[j + 1:close[j]].strip())
+    return out
+
+
+def final_answers(text: str) -> list[str]:
+    """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
+    text = strip_reasoning(text or "")
+    return [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
+
+
+def extract_answer(text: str) -> str | None:
+    if not text:
+        return None
+    text = strip_reasoning(text)
+    for hits in (_HASH.findall(text), boxed(text), _ANSWER_IS.findall(text)):
+        if hits:
+            return hits[-1].strip()
+    nums = _LAST_NUM.findall(text)
+    return nums[-1].strip() if nums else None
+
+
+def ungroup(s: str) -> str:
+    """Thousands separators removed where they group digits in threes; other commas and spaces kept."""
+    return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
+
+
+_PARENS = re.compile(r"^\\?\(|\\?\)$")
+_PLAIN = re.compile(r"(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*(?:[a-zA-Z]+|%|\\%)?")
+
+
+def to_number(s: str) -> Fraction | None:
+    """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
+    s = ungroup(s.strip().rstrip(".")).replace("$", "")
+    m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
+    if not m or len(m.group(1)) > 4000:  # int('9' * 5000) raises; no real answer has that many digits
+        return None
+    try:
+        v = Fraction(m.group(1))
+        if m.group(3):  # a mixed number: 1 1/2, -1 1/2
+            part = Fraction(int(m.group(3)), int(m.group(4)))
+            return v - part if m.group(1).startswith("-") else v + part
+        return v / int(m.group(2)) if m.group(2) else v
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Cheap equality of two extracted answers: as numbers, else as text without spaces, ``$`` and a leading ``x =``."""
+    a, b = (re.sub(r"\\[dt]?frac\s*\{(-?\d+)\}\s*\{(\d+)\}", r"\1/\2", x) for x in (a, b))
+    na, nb = to_number(a), to_number(b)
+    if na is not None and nb is not None:
+        return na == nb
+
+    def t(s: str) -> str:
+        return re.sub(r"^[a-zA-Z]\s*=", "", re.sub(r"[\s$]", "", s)).rstrip(".")
+
+    return t(a) == t(b)
+
+
+# marks that turn one answer into several; each found anywhere in the answer
+_MARKS = {
+    "or": re.compile(r"\b(?:or|and|either|nor|maybe|possibly|otherwise|vs)\b|\\l(?:or|and)\b|\\vee\b|\\wedge\b|[∨∧]|\\mid\b", re.I),
+    "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]"),
+    "set": re.compile(r"\\\{|\\lbrace\b|\\cup\b|\\in\b|[∪∈]"),
+    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]"),
+    "list": re.compile(r"[,;]"),
+    "bar": re.compile(r"(?:\d|\})\s*\|\s*-?\d"),
+    "range": re.compile(r"\d\s*(?:--|–|—|\bto\b)\s*-?\d"),
+    # two numbers with only space between them (after LaTeX spacing commands)
+    "space": re.compile(r"\d(?:\s|~|\\[ ,;:!]|\\q?quad\b)+-?\.?\d"),
+}
+
+
+# what an expression with several numbers may contain besides them: anything else joins alternatives
+# ("71 \\sim 72", "71 → 72", "72:71", "71 или 72"), which math-verify would read as one of the numbers
+_EXPR_CMDS = frozenset(
+    "frac dfrac tfrac cfrac sqrt cdot times div pi left right big Big log ln lg sin cos tan cot sec csc arcsin arccos "
+    "arctan sinh cosh tanh exp binom dbinom tbinom choose circ degree infty text textrm textbf mathrm mathbf mbox "
+    "displaystyle sum prod int lim max min gcd lcm mod bmod pmod lfloor rfloor lceil rceil prime operatorname "
+    ", ; ! : _ ^ { }".split() + [" "])
+_EXPR_CHARS = re.compile(r"[^0-9A-Za-z\s+\-*/^_{}()\[\]=.!]|\.\.")
+
+
+def _foreign(s: str) -> bool:
+    """Several numbers joined by something that is not arithmetic or an allowed LaTeX command."""
+    if len(re.findall(r"\d+", s)) < 2:
+        return False
+    if any(c not in _EXPR_CMDS for c in re.findall(r"\\([a-zA-Z]+|.)", s)):
+        return True
+    return bool(_EXPR_CHARS.search(re.sub(r"\\(?:[a-zA-Z]+|.)", " ", s)))
+
+
+def several_numbers(s: str) -> bool:
+    return len(re.findall(r"\d+", ungroup(s))) >= 2
+
+
+def _marks(s: str) -> set[str]:
+    s = ungroup(s)
+    marks = {"other"} if _foreign(s) else set()
+    s = re.sub(r"\\(?:text|mathrm|textbf|mbox)\s*\{([^{}]*)\}", r" \1 ", s)  # \text{ or } -> or
+    return marks | {k for k, pat in _MARKS.items() if pat.search(s)}
+
+
+def alternatives(pred: str, gold: str) -> str | None:
+    """The first mark that makes ``pred`` several answers while ``gold`` has no such mark, else None."""
+    if to_number(pred) is not None:
+        return None
+    extra = _marks(pred) - _marks(gold)
+    return next((k for k in [*_MARKS, "other"] if k in extra), None)
