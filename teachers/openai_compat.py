@@ -243,7 +243,7 @@ class OpenAICompatTeacher(Teacher):
             delay = d / 2 + random.uniform(0, d / 2)
             if fail.retry_after is not None:
                 delay = max(delay, min(fail.retry_after, o.max_retry_after_s))
-            if fail.kind == "HTTP 429":
+            if fail.kind in ("HTTP 429", "error 429 in a 200 reply"):
                 self._limiter.cool_down(delay)  # everyone backs off, not only this worker
             log.debug("%s: request %s attempt %d/%d failed (%s); retrying in %.2fs",
                       self.name, req.key[:16], attempt + 1, attempts, fail.kind, delay)
@@ -295,6 +295,8 @@ class OpenAICompatTeacher(Teacher):
             used = int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
         self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw), used)
         choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices and isinstance(data, dict) and data.get("error"):
+            return self._body_error(data["error"])
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
         try:
@@ -304,6 +306,18 @@ class OpenAICompatTeacher(Teacher):
         if res.finish_reason in o.retry_on_finish_reasons:
             return _Failure(f"finish_reason {res.finish_reason!r}", "", True, None, res)
         return res
+
+    def _body_error(self, err) -> _Failure:
+        """A 200 reply whose body is an error (OpenRouter and some proxies do this): its code decides the retry."""
+        msg = err.get("message") if isinstance(err, dict) else err
+        code = err.get("code") if isinstance(err, dict) else None
+        try:
+            status = int(code)
+        except (TypeError, ValueError):
+            status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
+        retryable = status is None or status in (408, 409, 429) or status >= 500
+        kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
+        return _Failure(kind, self._redact(str(msg or "").strip())[:200], retryable)
 
     def _error_message(self, resp: httpx.Response) -> str:
         try:

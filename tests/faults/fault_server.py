@@ -17,7 +17,8 @@ key takes ``plan[i]`` if the plan is that long, else a draw from ``Random(f"{see
 against the configured rates. Fault kinds:
 
     429 (with Retry-After), 500, 503, hang (holds the request until the client gives up or hang_s),
-    truncated (200 with half a JSON body), empty_choices, disconnect (closes without answering),
+    truncated (200 with half a JSON body), empty_choices, error_200_429 / error_200_400 (200 whose body is an
+    error with that code, as OpenRouter sends it), disconnect (closes without answering),
     length (a 200 answer cut short with finish_reason "length").
 
 Optional ``x-ratelimit-*`` emulation (``rl_requests`` / ``rl_tokens`` per ``rl_window_s``) sends the
@@ -44,7 +45,8 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
-KINDS = ("ok", "429", "500", "503", "hang", "truncated", "empty_choices", "disconnect", "length")
+KINDS = ("ok", "429", "500", "503", "hang", "truncated", "empty_choices", "disconnect", "length",
+         "error_200_429", "error_200_400")
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -85,7 +87,7 @@ class FaultConfig:
         bad = [k for k in self.plan if k not in KINDS]
         if bad:
             raise ValueError(f"unknown fault kinds {bad}; known: {KINDS}")
-        if sum(getattr(self, "rate_" + k) for k in KINDS[1:]) > 1.0:
+        if sum(getattr(self, "rate_" + k, 0.0) for k in KINDS[1:]) > 1.0:
             raise ValueError("fault rates sum to more than 1")
 
     def pick(self, key: str, attempt: int) -> str:
@@ -93,7 +95,7 @@ class FaultConfig:
             return self.plan[attempt]
         r = random.Random(f"{self.seed}:{key}:{attempt}").random()
         for kind in KINDS[1:]:
-            r -= getattr(self, "rate_" + kind)
+            r -= getattr(self, "rate_" + kind, 0.0)
             if r < 0:
                 return kind
         return "ok"
@@ -269,7 +271,8 @@ class _Handler:
                 d = st.data
                 d["outcomes"][kind] = d["outcomes"].get(kind, 0) + 1
                 d["answered_by_key"].setdefault(key, []).append(time.monotonic())
-                if reply is not None and reply[0] == 200 and kind not in ("truncated", "empty_choices"):
+                if reply is not None and reply[0] == 200 and kind not in ("truncated", "empty_choices") \
+                        and not kind.startswith("error_200"):
                     d["ok_by_key"][key] = d["ok_by_key"].get(key, 0) + 1
             if reply is None:
                 return False  # disconnect, or the client hung up during a hang
@@ -334,6 +337,9 @@ class _Handler:
         base = {"id": "cmpl-" + key, "created": 0, "model": req.get("model", ""), "usage": usage}
         if kind == "empty_choices":
             return json.dumps({**base, "object": "chat.completion", "choices": []}).encode()
+        if kind.startswith("error_200_"):  # an error in a 200 body, as OpenRouter and some proxies send it
+            code = int(kind.rsplit("_", 1)[1])
+            return json.dumps({"error": {"message": f"provider said no (code {code})", "code": code}}).encode()
         if chat:
             msg = {"role": "assistant", "content": text}
             if self.cfg.reasoning == "field":

@@ -153,6 +153,21 @@ def test_bad_bodies_are_retried_then_reported(kind, reason):
         assert out.error is None and out.extra["attempts"] == 3
 
 
+def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_code():
+    """OpenRouter-style replies: HTTP 200 whose body is {"error": {...}}; a transient code is retried, 400 is not."""
+    with FaultInjectingServer(plan=("error_200_429",) * 3, retry_after_s=None) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error == "error 429 in a 200 reply after 3 attempts: provider said no (code 429)"
+        assert srv.stats()["outcomes"] == {"error_200_429": 3}
+    with FaultInjectingServer(plan=("error_200_429",)) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error is None and out.extra["retried_after"] == ["error 429 in a 200 reply"]
+    with FaultInjectingServer(plan=("error_200_400",) * 3) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error == "error 400 in a 200 reply after 1 attempt (not retryable): provider said no (code 400)"
+        assert srv.stats()["outcomes"] == {"error_200_400": 1}
+
+
 def test_one_malformed_request_fails_only_its_row(server):
     rs = reqs(3)
     rs[1] = GenRequest("bad", [{"role": "user"}], SamplingParams())  # no content: cannot build a prompt
