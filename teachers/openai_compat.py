@@ -79,6 +79,12 @@ class OpenAICompatOptions(Config):
     retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
                                                                      "e.g. ['length']")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="the body field that carries sampling.max_tokens: OpenAI's reasoning models (o-series, "
+                                  "gpt-5) refuse max_tokens and want max_completion_tokens")
+    omit_params: tuple[Literal["temperature", "top_p", "seed", "stop"], ...] = Field(
+        (), description="sampling fields never sent, for APIs that refuse them (OpenAI's reasoning models accept only "
+                        "their default temperature and top_p); the request cache still keys on the recipe's values")
     tool_choice: str | dict[str, Any] | None = Field(None, description="sent as tool_choice with every request whose prompt "
                                                      "carries tools (auto, none, required or {type: function, function: {name}}); "
                                                      "null = the API's default")
@@ -330,10 +336,13 @@ class OpenAICompatTeacher(Teacher):
     # ------------------------------------------------------------------ request / response shapes
     def _body(self, req: GenRequest) -> dict:
         p = req.params
+        o = self.options
         body: dict[str, Any] = {"model": self.model, "temperature": p.temperature, "top_p": p.top_p,
-                                "max_tokens": p.max_tokens, "seed": p.seed * 1_000_003 + req.sample_index}
+                                o.max_tokens_field: p.max_tokens, "seed": p.seed * 1_000_003 + req.sample_index}
         if p.stop:
             body["stop"] = list(p.stop)
+        for name in o.omit_params:
+            body.pop(name, None)
         if self.options.endpoint == "chat":
             body["messages"] = [wire_message(m) for m in req.messages]
             if req.tools:

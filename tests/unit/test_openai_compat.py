@@ -68,6 +68,18 @@ def test_chat_maps_params_and_captures_every_field(server):
     assert (body["logprobs"], body["top_logprobs"], body["model"]) == (True, 3, "m")
 
 
+def test_reasoning_model_fields_max_completion_tokens_and_omitted_params(server):
+    """OpenAI's o-series / gpt-5 refuse max_tokens and non-default temperature/top_p: the options reshape the body."""
+    t = teacher(server, max_tokens_field="max_completion_tokens", omit_params=["temperature", "top_p", "stop"])
+    r = reqs(1, SamplingParams(max_tokens=50, temperature=0.7, top_p=0.9, seed=7, stop=("\n\n",)))[0]
+    (out,) = t.generate([r])
+    body = server.stats()["last_body_by_key"][key_of(r)]
+    assert out.error is None and body["max_completion_tokens"] == 50 and body["seed"] == 7 * 1_000_003
+    assert not {"max_tokens", "temperature", "top_p", "stop"} & set(body)
+    with pytest.raises(TeacherOptionsError, match="omit_params"):
+        teacher(server, omit_params=["model"])
+
+
 @pytest.mark.parametrize("server", [{"reasoning": "think"}], indirect=True)
 def test_think_span_is_split_off_and_max_tokens_gives_length(server):
     t = teacher(server, extra_body={"chat_template_kwargs": {"enable_thinking": True}})
