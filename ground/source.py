@@ -22,6 +22,7 @@ from pydantic import Field
 
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError
+from ground.source_files import COMPRESSED, arrow_table, source_files
 
 MAX_PROMPT_CHARS = 200_000
 
@@ -36,12 +37,15 @@ class FieldMap(_Cfg):
 
 
 class SourceConfig(_Cfg):
-    path: str = Field(..., description="jsonl or parquet file, or a directory of them; relative to the recipe")
-    format: Literal["auto", "jsonl", "parquet"] = Field("auto", description="file format; auto uses the extension")
+    path: str = Field(..., description="jsonl, parquet or arrow file, a glob, a directory of them, a Hugging Face dataset "
+                                       "repository as downloaded, or a datasets save_to_disk folder; relative to the recipe")
+    format: Literal["auto", "jsonl", "parquet", "arrow"] = Field("auto", description="file format; auto uses the extension "
+                                                                    "(.parquet, .arrow/.feather, else JSON Lines)")
     fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
     limit: int | None = Field(None, gt=0, description="use only the first N records")
     offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
-    split: str | None = Field(None, description="for a directory: read files whose name starts with this split")
+    split: str | None = Field(None, description="for a directory: the split to read (files named train*, *-train-*, "
+                                                "a train/ folder, or a saved DatasetDict's split)")
     license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
 
 
@@ -60,22 +64,6 @@ class SourceRecord:
     data: dict[str, Any] | None
     error: str | None = None
     where: str = ""
-
-
-def _files(path: Path, fmt: str, split: str | None) -> list[tuple[Path, str]]:
-    if path.is_dir():
-        out = []
-        for f in sorted(path.iterdir()):
-            if split and not f.name.startswith(split):
-                continue
-            if f.suffix in (".jsonl", ".json") or f.name.endswith(tuple(f".{x}{c}" for x in ("jsonl", "json", "parquet") for c in _COMPRESSED)):
-                out.append((f, "jsonl"))  # a compressed one is refused by _check_readable
-            elif f.suffix == ".parquet":
-                out.append((f, "parquet"))
-        return out
-    if fmt == "auto":
-        fmt = "parquet" if path.suffix == ".parquet" else "jsonl"
-    return [(path, fmt)]
 
 
 def read_records(src, base_dir: str | Path) -> list[SourceRecord]:
@@ -141,15 +129,12 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     """Split a source into chunks of ``shard_size`` records (after ``offset``, up to ``limit``) without reading the
     records: the driver keeps one small :class:`Unit` per chunk, workers read them (:func:`read_unit`)."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
-    files = sorted(Path(p) for p in _glob(path)) if any(c in str(src.path) for c in "*?[") else None
-    if files is None and not path.exists():
+    if not any(c in str(src.path) for c in "*?[") and not path.exists():
         raise FactoryError(f"source.path: file not found: {path}")
-    pairs = [(f, "parquet" if f.suffix == ".parquet" else "jsonl") for f in files] if files is not None else _files(path, src.format, src.split)
+    pairs = source_files(path, src.format, src.split)
     for f, fmt in pairs:
         _check_readable(f, fmt)
-    counts = []  # (file, fmt, records in the file)
-    for f, fmt in pairs:
-        counts.append((f, fmt, pq.ParquetFile(f).metadata.num_rows if fmt == "parquet" else _jsonl_starts(f, {-1}, 0)[1]))
+    counts = [(f, fmt, _count(f, fmt)) for f, fmt in pairs]  # (file, fmt, records in the file)
     total = max(0, sum(c for _, _, c in counts) - src.offset)
     if src.limit is not None:
         total = min(total, src.limit)
@@ -175,15 +160,24 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     return units
 
 
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4")
-_OTHER = {".csv": "CSV", ".tsv": "TSV", ".arrow": "Arrow IPC", ".feather": "Feather", ".xlsx": "Excel"}
+_OTHER = {".csv": "CSV", ".tsv": "TSV", ".xlsx": "Excel"}
+
+
+def _count(f: Path, fmt: str) -> int:
+    if fmt == "parquet":
+        return pq.ParquetFile(f).metadata.num_rows
+    if fmt == "arrow":
+        return arrow_table(f).num_rows
+    return _jsonl_starts(f, {-1}, 0)[1]
 
 
 def _check_readable(f: Path, fmt: str) -> None:
     """A source file the plane cannot split is bad input, not rows of garbage: a compressed file has no byte
     offsets to start a chunk at, and CSV/Arrow files are not read as JSON lines."""
+    if not f.is_file():
+        raise FactoryError(f"source.path: file not found: {f}")
     suffix = f.suffix.lower()
-    if suffix in _COMPRESSED or (fmt == "jsonl" and f.is_file() and _magic(f) == b"\x1f\x8b"):
+    if suffix in COMPRESSED or (fmt == "jsonl" and f.is_file() and _magic(f) == b"\x1f\x8b"):
         raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
                            f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
     if suffix in _OTHER and fmt == "jsonl":
@@ -192,11 +186,14 @@ def _check_readable(f: Path, fmt: str) -> None:
     if fmt == "jsonl" and _first_line(f) in ("[", "{"):  # "[" opens an array; a lone "{" a pretty-printed object
         raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
                            f"(one record per line); convert it, e.g. jq -c '.[]' {f.name} > {f.stem}.jsonl")
-    if fmt == "parquet":
-        try:
+    try:
+        if fmt == "parquet":
             pq.ParquetFile(f).metadata
-        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
-            raise FactoryError(f"source.path: {f}: not a readable Parquet file ({e})") from None
+        elif fmt == "arrow":
+            arrow_table(f)
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+        name = "Parquet" if fmt == "parquet" else "Arrow IPC"
+        raise FactoryError(f"source.path: {f}: not a readable {name} file ({e})") from None
 
 
 def _magic(f: Path) -> bytes:
@@ -213,17 +210,15 @@ def _first_line(f: Path) -> str:
     return ""
 
 
-def _glob(path: Path) -> list[str]:
-    import glob
-
-    return glob.glob(str(path))
-
-
 def read_unit(unit: Unit) -> list[SourceRecord]:
     """The records of one unit, with their index and place (``file:line`` or ``file row N``)."""
     out: list[SourceRecord] = []
     for seg in unit.segments:
         name = Path(seg.file).name
+        if seg.fmt == "arrow":
+            rows = arrow_table(seg.file).slice(seg.start, seg.count).to_pylist()
+            out += [SourceRecord(0, r, where=f"{name} row {seg.start + k}") for k, r in enumerate(rows)]
+            continue
         if seg.fmt == "parquet":
             pf = pq.ParquetFile(seg.file)
             first, rows = 0, []

@@ -1,0 +1,104 @@
+"""Which files a source path names, and in which format: a file, a glob, a directory of files, a Hugging Face
+dataset repository as downloaded from the Hub (Parquet or JSON Lines under ``data/``, ``main/``, ...), or a
+directory written by ``datasets``' ``save_to_disk`` (Arrow files, one folder per split for a ``DatasetDict``).
+
+    >>> from ground.source_files import source_files
+    >>> [(f.name, fmt) for f, fmt in source_files(Path("data/distill_arith/train.jsonl"), "auto", None)]
+    [('train.jsonl', 'jsonl')]
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from ground.errors import FactoryError
+
+_DATA = (".jsonl", ".json", ".parquet", ".arrow")
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4")
+
+
+def kind_of(f: Path, fmt: str = "auto") -> str:
+    """The reader for one file: the recipe's ``format``, else its extension (JSON Lines when unknown)."""
+    if fmt != "auto":
+        return fmt
+    return {".parquet": "parquet", ".arrow": "arrow", ".feather": "arrow"}.get(f.suffix.lower(), "jsonl")
+
+
+def arrow_table(f: str | Path) -> pa.Table:
+    """An Arrow IPC file (Feather v2) or stream (what ``datasets`` writes), memory-mapped: rows are not copied."""
+    src = pa.memory_map(str(f))
+    if src.read(6) == b"ARROW1":
+        src.seek(0)
+        return ipc.open_file(src).read_all()
+    src.seek(0)
+    return ipc.open_stream(src).read_all()
+
+
+def source_files(path: Path, fmt: str, split: str | None) -> list[tuple[Path, str]]:
+    """(file, format) pairs in read order. ``path`` may hold glob characters (``**`` recurses)."""
+    if any(c in str(path) for c in "*?["):
+        return [(Path(p), kind_of(Path(p), fmt)) for p in sorted(glob.glob(str(path), recursive=True)) if Path(p).is_file()]
+    if not path.is_dir():
+        return [(path, kind_of(path, fmt))]
+    if (path / "dataset_dict.json").is_file():  # DatasetDict.save_to_disk: one Dataset folder per split
+        path = path / _pick_split(path, split)
+        split = None
+    if (path / "state.json").is_file():  # Dataset.save_to_disk: the Arrow files state.json lists, in order
+        try:
+            files = [path / d["filename"] for d in json.loads((path / "state.json").read_text())["_data_files"]]
+        except (ValueError, KeyError, TypeError) as e:
+            raise FactoryError(f"source.path: {path / 'state.json'}: not a datasets save_to_disk state ({e})") from None
+        return [(f, "arrow") for f in files]
+    top = [f for f in sorted(path.iterdir()) if f.is_file() and _is_data(f) and _in_split(f.name, (), split)]
+    if top:
+        return [(f, kind_of(f, fmt)) for f in top]
+    return _nested(path, fmt, split)
+
+
+def _is_data(f: Path) -> bool:
+    name = f.name.lower()
+    return f.suffix.lower() in _DATA or name.endswith(tuple(f"{x}{c}" for x in (".jsonl", ".json", ".parquet") for c in COMPRESSED))
+
+
+def _in_split(name: str, parts: tuple[str, ...], split: str | None) -> bool:
+    """``train-00000-of-00001.parquet``, ``train.jsonl``, ``gsm8k-train.arrow`` (the datasets cache) or
+    ``train/0000.parquet`` (the Hub's Parquet conversion) all belong to split ``train``."""
+    if not split:
+        return True
+    return name.startswith(split) or f"-{split}-" in name or f"-{split}." in name or split in parts
+
+
+def _nested(path: Path, fmt: str, split: str | None) -> list[tuple[Path, str]]:
+    """The data files below ``path`` (hidden folders such as ``.git`` and ``.cache`` skipped), from one folder only:
+    files of several folders would be several configs or copies mixed into one run without a word."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = Path(root).relative_to(path).parts
+        found += [Path(root) / n for n in sorted(files) if _is_data(Path(n)) and _in_split(n, rel, split)]
+    folders = sorted({str(f.parent.relative_to(path)) for f in found})
+    if len(folders) > 1:
+        hint = "" if split else ", or set source.split (e.g. train)"
+        raise FactoryError(f"source.path: {path} has data files in {len(folders)} folders ({', '.join(folders[:6])}"
+                           f"{', ...' if len(folders) > 6 else ''}): point source.path at one of them{hint}, or name them "
+                           f"all with a glob such as {path}/**/*.parquet")
+    return [(f, kind_of(f, fmt)) for f in found]
+
+
+def _pick_split(path: Path, split: str | None) -> str:
+    try:
+        splits = list(json.loads((path / "dataset_dict.json").read_text())["splits"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise FactoryError(f"source.path: {path / 'dataset_dict.json'}: not a datasets save_to_disk index ({e})") from None
+    if split is None and len(splits) == 1:
+        return splits[0]
+    if split not in splits:
+        raise FactoryError(f"source.split: {path} is a saved DatasetDict with splits {', '.join(splits)}; "
+                           + ("set source.split to one of them" if split is None else f"{split!r} is not one of them"))
+    return split

@@ -1,0 +1,76 @@
+"""Hugging Face dataset folders as sources: a save_to_disk Dataset or DatasetDict (Arrow streams, written here
+by the real ``datasets`` library), a Hub repository as downloaded (Parquet in config folders), Arrow files."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+
+from ground.errors import FactoryError
+from ground.source import SourceConfig, plan_units, read_records, read_unit
+
+
+def _questions(src, shard=3):
+    units = plan_units(src, ".", shard)
+    got = [(r.index, r.data["question"], r.where) for u in units for r in read_unit(u)]
+    assert got == [(r.index, r.data["question"], r.where) for r in read_records(src, ".")]  # units == one pass
+    return [q for _, q, _ in got], [w for _, _, w in got]
+
+
+def test_save_to_disk_dataset_and_dataset_dict(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    train = datasets.Dataset.from_dict({"question": [f"t{i}" for i in range(7)], "answer": list(range(7))})
+    test = datasets.Dataset.from_dict({"question": ["x0", "x1"], "answer": [0, 1]})
+    train.save_to_disk(str(tmp_path / "one"), num_shards=3)  # several Arrow files, read in state.json's order
+    assert len(json.loads((tmp_path / "one" / "state.json").read_text())["_data_files"]) > 1
+    qs, where = _questions(SourceConfig(path=str(tmp_path / "one")))
+    assert qs == [f"t{i}" for i in range(7)] and where[0] == "data-00000-of-00003.arrow row 0"
+    qs, _ = _questions(SourceConfig(path=str(tmp_path / "one"), offset=2, limit=4), shard=2)
+    assert qs == ["t2", "t3", "t4", "t5"]
+
+    datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(tmp_path / "dd"))
+    assert _questions(SourceConfig(path=str(tmp_path / "dd"), split="test"))[0] == ["x0", "x1"]
+    with pytest.raises(FactoryError, match=r"source.split: .*dd is a saved DatasetDict with splits train, test; set source.split"):
+        plan_units(SourceConfig(path=str(tmp_path / "dd")), ".", 3)
+    with pytest.raises(FactoryError, match=r"'dev' is not one of them"):
+        plan_units(SourceConfig(path=str(tmp_path / "dd"), split="dev"), ".", 3)
+
+
+def test_hub_repository_layout_with_config_folders(tmp_path):
+    repo = tmp_path / "gsm8k"
+    for cfg in ("main", "socratic"):
+        (repo / cfg).mkdir(parents=True)
+        for split, n in (("train", 5), ("test", 2)):
+            pq.write_table(pa.table({"question": [f"{cfg}-{split}-{i}" for i in range(n)]}),
+                           repo / cfg / f"{split}-00000-of-00001.parquet")
+    (repo / "README.md").write_text("---\nconfigs: [main, socratic]\n---\n")
+    (repo / ".git").mkdir()
+    pq.write_table(pa.table({"question": ["git object"]}), repo / ".git" / "x.parquet")  # hidden folders are not data
+    assert _questions(SourceConfig(path=str(repo / "main"), split="train"))[0] == [f"main-train-{i}" for i in range(5)]
+    # the repository root holds two configs: refused by name, never mixed
+    with pytest.raises(FactoryError, match=r"has data files in 2 folders \(main, socratic\): point source.path at one of them"):
+        plan_units(SourceConfig(path=str(repo), split="test"), ".", 3)
+    qs, _ = _questions(SourceConfig(path=str(repo / "**" / "test-*.parquet")))  # a recursive glob reads them all
+    assert qs == ["main-test-0", "main-test-1", "socratic-test-0", "socratic-test-1"]
+    # the Hub's Parquet conversion: <config>/<split>/0000.parquet; a data/ folder: data/train-*.parquet
+    conv = tmp_path / "conv" / "default"
+    (conv / "train").mkdir(parents=True)
+    pq.write_table(pa.table({"question": ["c0", "c1"]}), conv / "train" / "0000.parquet")
+    (conv / "validation").mkdir()
+    pq.write_table(pa.table({"question": ["v0"]}), conv / "validation" / "0000.parquet")
+    assert _questions(SourceConfig(path=str(tmp_path / "conv"), split="validation"))[0] == ["v0"]
+
+
+def test_arrow_and_feather_files_and_a_broken_one(tmp_path):
+    t = pa.table({"question": ["a", "b", "c"]})
+    feather.write_feather(t, tmp_path / "q.feather")
+    with pa.OSFile(str(tmp_path / "q-train.arrow"), "wb") as f, pa.ipc.new_stream(f, t.schema) as w:  # the datasets cache's form
+        w.write_table(t)
+    for name in ("q.feather", "q-train.arrow"):
+        qs, where = _questions(SourceConfig(path=str(tmp_path / name)), shard=2)
+        assert qs == ["a", "b", "c"] and where[2] == f"{name} row 2"
+    (tmp_path / "bad.arrow").write_bytes(b"not arrow at all")
+    with pytest.raises(FactoryError, match=r"source.path: .*bad.arrow: not a readable Arrow IPC file"):
+        plan_units(SourceConfig(path=str(tmp_path / "bad.arrow")), ".", 2)
