@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Callable
 
 from ground.errors import FactoryError, MissingDependencyError
+from ground.source_files import arrow_table, kind_of, source_files
 
 log = logging.getLogger(__name__)
 
@@ -114,22 +115,32 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 def read_records(path: Path) -> list[dict]:
-    """Rows of a jsonl(.gz) or parquet file."""
+    """Rows of a jsonl(.gz), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
         return pq.read_table(path).to_pylist()
+    if kind_of(path) == "arrow":
+        return arrow_table(path).to_pylist()
     return _read_jsonl(path)
 
 
 def expand_paths(path: str) -> list[Path]:
-    """A file, or a glob of files (sorted); an empty match is an error naming the pattern."""
+    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset, a Hub download of
+    one config); an empty match is an error naming the pattern."""
     if any(c in path for c in "*?["):
         found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
         if not found:
             raise FactoryError(f"benchmark glob {path!r} matches no files")
         return found
     p = Path(path).expanduser()
+    if p.is_dir():
+        if (p / "dataset_dict.json").is_file():
+            raise FactoryError(f"benchmark path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
+        found = [f for f, _ in source_files(p, "auto", None)]
+        if not found:
+            raise FactoryError(f"benchmark folder {p} holds no .jsonl, .parquet or .arrow files")
+        return found
     if not p.is_file():
         raise FactoryError(f"benchmark file not found: {p}")
     return [p]

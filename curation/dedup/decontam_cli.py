@@ -54,9 +54,14 @@ def corpus_files(corpus: str) -> list[Path]:
     if p.is_dir():
         if (p / "manifest.json").is_file() and (p / "accepted").is_dir():
             p = p / "accepted"  # a run directory: its curated rows
-        files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix == ".parquet" or f.name.endswith((".jsonl", ".jsonl.gz"))))
+        if (p / "dataset_dict.json").is_file():  # a saved DatasetDict: every split is checked
+            splits = json.loads((p / "dataset_dict.json").read_text()).get("splits") or []
+            return [f for s in splits for f in expand_paths(str(p / s))]
+        if (p / "state.json").is_file():
+            return expand_paths(str(p))  # a datasets save_to_disk folder: its Arrow files in order
+        files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix in (".parquet", ".arrow") or f.name.endswith((".jsonl", ".jsonl.gz"))))
         if not files:
-            raise FactoryError(f"{corpus}: no .parquet or .jsonl files in this directory")
+            raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory")
         return files
     return expand_paths(corpus)
 

@@ -74,3 +74,25 @@ def test_arrow_and_feather_files_and_a_broken_one(tmp_path):
     (tmp_path / "bad.arrow").write_bytes(b"not arrow at all")
     with pytest.raises(FactoryError, match=r"source.path: .*bad.arrow: not a readable Arrow IPC file"):
         plan_units(SourceConfig(path=str(tmp_path / "bad.arrow")), ".", 2)
+
+
+def test_factory_decontam_reads_saved_datasets_as_corpus_and_benchmark(tmp_path, capsys):
+    """`factory decontam CORPUS --benchmarks NAME=FOLDER:FIELD` with both sides written by datasets.save_to_disk."""
+    datasets = pytest.importorskip("datasets")
+    from curation.dedup.decontam_cli import main
+
+    bench_q = ["Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+               "How many clips did Natalia sell altogether in April and May?",
+               "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. How much did she earn?"]
+    datasets.Dataset.from_dict({"problem": bench_q, "uid": ["b0", "b1"]}).save_to_disk(str(tmp_path / "bench"))
+    corpus = {"text": ["Write a haiku about autumn leaves falling in the quiet park at dusk, please, with care.",
+                       "Copied: " + bench_q[1]], "id": ["c0", "c1"]}
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict(corpus)}).save_to_disk(str(tmp_path / "corpus"))
+    out = tmp_path / "rep"
+    rc = main([str(tmp_path / "corpus"), "--field", "text", "--benchmarks", f"mine={tmp_path / 'bench'}:problem",
+               "--template", "off", "--out", str(out)])
+    rep = json.loads((out / "decontam_report.json").read_text())
+    assert rc == 1 and rep["rows"] == 2 and rep["contaminated"] == 1
+    assert [(m["id"], m["item"]) for m in rep["matches"]] == [("c1", "1")]
+    with pytest.raises(FactoryError, match=r"benchmark path .*corpus is a saved DatasetDict: point it at one split's folder"):
+        main([str(tmp_path / "corpus"), "--field", "text", "--benchmarks", f"x={tmp_path / 'corpus'}:text", "--out", str(out)])
