@@ -35,6 +35,7 @@ from factory.store import RunStore
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.record import sha
+from factory.source_ids import check_unique_ids
 from ground.source import plan_units
 from teachers.cache import RequestCache
 
@@ -123,7 +124,8 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         recipe.output.dir = output_dir
     fp = fingerprint(recipe)
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
-    plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
+    units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
+    check_unique_ids(recipe, units)  # likewise when fields.id names two records alike
     store = RunStore(recipe.output.dir, recipe.name, run_id)
     try:  # fail before any work if the run store cannot be written (read-only mount, a file in the way, ...)
         fsutil.makedirs(store.fs, store.path)
