@@ -31,10 +31,11 @@ from factory.curate_keys import KEYS_DIR, key_spec
 from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
 from factory.budget import spend as budget_spend
 from factory.budget import take as budget_take
+from factory.store import RETRY_DIR
 from factory.waves import Wave
 from ground.record import ACCEPTED, from_table, reject, to_table
 from ground.source import Segment, Unit, plan_units, read_unit
-from teachers.base import GenResult
+from teachers.base import GenResult, transient_failure
 from teachers.cache import RequestCache
 from teachers.expand import Expander
 from teachers.step import apply_result, routed_to, teacher_cfg
@@ -154,11 +155,21 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
             if keys is not None:  # before the shard: the shard is the chunk's completion marker
                 fsutil.write_parquet_atomic(fs, fsutil.join(root, KEYS_DIR, f"chunk-{c:06d}.parquet"), key_table(rows, keys))
             fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
+            _mark_retry(fs, fsutil.join(root, *RETRY_DIR, f"chunk-{c:06d}.json"), rows)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
                      ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
                      ("stopped", int(stopped))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)
+
+
+def _mark_retry(fs, marker: str, rows: list[dict]) -> None:
+    """After the shard: a marker when some rows failed transiently (a re-run redoes the chunk), none when none did."""
+    n = sum(1 for r in rows if r.get("reject_stage") == "generate" and transient_failure(r.get("reject_reason")))
+    if n:
+        fsutil.write_json_atomic(fs, marker, {"transient_failures": n})
+    elif fsutil.exists(fs, marker):
+        fsutil.delete_file(fs, marker)
 
 
 class BufferedWriteUDF:
@@ -282,6 +293,12 @@ def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
             stop_budget(ray, budget)
     if info["chunks_skipped"] == len(units) * len(waves):
         log.info("all %d chunks already done: nothing to generate", len(units))
+    retry = sorted(store.retry_chunks())
+    if retry:
+        n = sum(int(fsutil.read_json(store.fs, store.retry_path(c)).get("transient_failures", 0)) for c in retry)
+        info.update(transient_failures=n, chunks_to_retry=len(retry))
+        log.warning("%d rows failed with transient teacher errors (timeouts, 429, 5xx, lost connections) in %d chunks: they are "
+                    "rejects of this run; re-run the same command to retry only those rows (the rest come from the cache)", n, len(retry))
     return info
 
 

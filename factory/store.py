@@ -2,6 +2,8 @@
 
     runs/gsm8k_demo/3f2a9c1b7e4d/
       chunks/chunk-000000.parquet   one per finished source chunk (all rows, any status): resume markers
+      chunks/retry/chunk-000000.json   the chunk's rows that failed with a transient teacher error (timeouts, 429,
+                                    5xx, lost connections): a re-run redoes this chunk, answering the rest from the cache
       chunks/wave-000/chunk-000000.parquet   with teacher.until: one per (wave, chunk), the same role
       waves/wave-000/chunk-000000.parquet    with teacher.until: per prompt of the chunk, samples tried and
                                     verified after that wave (what the next wave's expansion skips by)
@@ -25,6 +27,7 @@ from ground import fsutil
 from ground.record import SCHEMA, from_table
 
 PART_ROWS = 100_000
+RETRY_DIR = ("chunks", "retry")
 
 
 def file_blocks(ray, groups: list[list[str]]):
@@ -60,7 +63,17 @@ class RunStore:
         return out
 
     def done_chunks(self, wave: int | None = None) -> set[int]:
-        return set(self.chunk_map(*self.chunk_dir_parts(wave)))
+        """Chunks a re-run skips: written ones, less those whose rows hit transient teacher errors (redone)."""
+        done = set(self.chunk_map(*self.chunk_dir_parts(wave)))
+        return done - self.retry_chunks() if wave is None else done
+
+    def retry_path(self, chunk: int) -> str:
+        return self.p(*RETRY_DIR, f"chunk-{chunk:06d}.json")
+
+    def retry_chunks(self) -> set[int]:
+        """Written chunks with rows rejected for a transient teacher error (``chunks/retry/chunk-N.json``)."""
+        return {int(m.group(1)) for f in fsutil.list_files(self.fs, self.p(*RETRY_DIR), ".json")
+                if (m := re.search(r"chunk-(\d+)\.json$", f))}
 
     def chunk_files(self) -> dict[int, list[str]]:
         """chunk -> its shard files: ``chunks/chunk-N.parquet``, or every wave's ``chunks/wave-J/chunk-N.parquet``."""

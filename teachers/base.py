@@ -9,12 +9,23 @@ created once in ``__init__``, which runs once per Ray actor.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from ground.config import Config as _Cfg
+
+#: A generation error that a later attempt may not get (openai_compat's retryable failures, after its retries): the
+#: row is a reject in this run, and its chunk is redone by a re-run of the same command (factory/store.py).
+_TRANSIENT = re.compile(r"^(HTTP (408|409|429|5\d\d)|timeout|connection error|invalid JSON in response|empty choices"
+                        r"|error (\d+ )?in a 200 reply) after \d+ attempts?(?! \(not retryable\))")
+
+
+def transient_failure(reason: str | None) -> bool:
+    """True for a generate-stage reason such as "timeout after 4 attempts: ..." or "HTTP 503 after 4 attempts: ..."."""
+    return bool(reason) and _TRANSIENT.match(reason) is not None
 
 
 class SamplingConfig(_Cfg):
