@@ -76,6 +76,8 @@ def test_a_rerun_retries_only_the_rows_that_failed_transiently(tmp_path):
     ("error 429 in a 200 reply after 3 attempts: busy", True), ("empty choices after 4 attempts: ", True),
     ("HTTP 400 after 1 attempt (not retryable): bad", False), ("error 400 in a 200 reply after 1 attempt (not retryable): no", False),
     ("response too large after 1 attempt (not retryable): 40 MiB", False), ("finish_reason 'length' after 4 attempts: ", False),
-    ("HTTP 404 after 1 attempt (not retryable): not found", False), (None, False), ("internal error: ValueError", False)])
+    ("HTTP 404 after 1 attempt (not retryable): not found", False), (None, False), ("internal error: ValueError", False),
+    ("HTTP 401 after 1 attempt (not retryable): invalid api key", True),  # fixed in the environment, not the recipe
+    ("HTTP 403 after 1 attempt (not retryable): forbidden", True)])
 def test_which_generate_errors_are_transient(reason, transient):
     assert transient_failure(reason) is transient
