@@ -137,6 +137,8 @@ class OpenAICompatTeacher(Teacher):
         self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
         self._url = self.options.base_url.rstrip("/") + path
+        u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
+        self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
 
     def _read_key(self) -> str | None:
         env = self.options.api_key_env
@@ -282,11 +284,14 @@ class OpenAICompatTeacher(Teacher):
             return _Failure("timeout", f"no complete answer within timeout_s={o.timeout_s:g}")
         except httpx.TransportError as e:
             self._limiter.release(ticket)
-            return _Failure("connection error", self._redact(f"{type(e).__name__}: {e}")[:200])
+            return _Failure("connection error", self._redact(f"{type(e).__name__}: {e}")[:200] + f" (POST {self._shown_url})")
         status = resp.status_code
         if status != 200:
             self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw))
             detail = self._error_message(resp)
+            if status in (404, 405):  # the wrong URL, most often: say which one
+                hint = "" if "/v1" in self._shown_url else "; base_url usually ends in /v1"
+                detail = f"{detail} (POST {self._shown_url}{hint})"
             ra = parse_retry_after(resp.headers)
             retryable = status in (408, 409, 429) or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)

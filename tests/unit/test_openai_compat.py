@@ -192,7 +192,8 @@ def test_one_malformed_request_fails_only_its_row(server):
 def test_client_errors_are_not_retried(server):
     t = OpenAICompatTeacher("t", "m", base_url=server.base_url.replace("/v1", "/v2"), **FAST)
     (out,) = t.generate(reqs(1))
-    assert out.error == "HTTP 404 after 1 attempt (not retryable): not found"
+    assert out.error == (f"HTTP 404 after 1 attempt (not retryable): not found (POST {server.base_url.replace('/v1', '/v2')}"
+                         f"/chat/completions; base_url usually ends in /v1)")
 
 
 @pytest.mark.parametrize("server", [{"plan": ("length",)}], indirect=True)
@@ -438,3 +439,14 @@ def test_a_reply_body_without_end_is_cut_at_max_response_mb():
     assert res.finish_reason == "error" and res.error == "response too large after 1 attempt (not retryable): the reply body passed 1 MiB (max_response_mb)"
     assert res.extra["attempts"] == 1  # not retried
     assert sum(sent) < 64 << 20  # the server was cut off early, not drained
+
+
+def test_a_wrong_url_is_named_in_the_error_without_credentials():
+    with FaultInjectingServer() as srv:
+        root = srv.base_url[: -len("/v1")].replace("http://", "http://user:secret@")
+        (out,) = OpenAICompatTeacher("t", "m", base_url=root, **FAST).generate(reqs(1))
+        assert out.error == (f"HTTP 404 after 1 attempt (not retryable): not found "
+                             f"(POST {srv.base_url[: -len('/v1')]}/chat/completions; base_url usually ends in /v1)")
+    (out,) = OpenAICompatTeacher("t", "m", base_url="http://127.0.0.1:1/v1", max_retries=0, **FAST).generate(reqs(1))
+    assert out.error.startswith("connection error after 1 attempt: ConnectError")
+    assert out.error.endswith("(POST http://127.0.0.1:1/v1/chat/completions)")
