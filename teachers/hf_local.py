@@ -50,6 +50,8 @@ class HFLocalOptions(Config):
     batch_size: int = Field(16, gt=0, le=4096, description="prompts per model.generate call (default: teacher.batch_size)")
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps")
     threads: int | None = Field(None, gt=0, description="torch CPU threads; null = torch's default")
+    max_model_len: int | None = Field(None, gt=0, description="context length (prompt + max_tokens); null = the model's own "
+                                                              "(max_position_embeddings); a longer row is rejected, not run")
     adapter: str | None = Field(None, description="LoRA adapter directory merged into the model (a trained student)")
     chat_template: str | None = Field(None, description="Jinja chat template file (relative to the recipe) that replaces the "
                                       "model's own, e.g. templates/smollm2_tools.jinja (SmolLM2's own template ignores tools)")
@@ -85,6 +87,8 @@ class HFLocalTeacher(Teacher):
             self._model = PeftModel.from_pretrained(self._model, adapter).merge_and_unload()
             self._model.eval()
         self._tok.padding_side = "left"
+        own = getattr(self._model.config, "max_position_embeddings", None)
+        self.max_model_len = int(self.options.max_model_len or own or 0) or None
 
     @classmethod
     def check_model(cls, model: str) -> str | None:
@@ -151,6 +155,13 @@ class HFLocalTeacher(Teacher):
             groups.setdefault(dataclasses.replace(requests[i].params, seed=0), []).append((i, p))
         for params, items in groups.items():
             lens = {i: len(self._tok(p, add_special_tokens=False)["input_ids"]) for i, p in items}
+            if self.max_model_len:  # past the context the model computes garbage, slowly: such a row is refused alone
+                for i, _ in items:
+                    if lens[i] + params.max_tokens > self.max_model_len:
+                        results[i] = GenResult(finish_reason="error", tokens_in=lens[i], error=(
+                            f"prompt too long for the model: {lens[i]} tokens + max_tokens {params.max_tokens} > "
+                            f"context {self.max_model_len}"))
+                items = [x for x in items if results[x[0]] is None]
             items.sort(key=lambda x: lens[x[0]])
             for s in range(0, len(items), self.batch_size):
                 chunk = items[s : s + self.batch_size]

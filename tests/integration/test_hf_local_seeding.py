@@ -6,7 +6,7 @@ Real tiny model (smollm2-135m-instruct) on CPU. Run: pytest -q tests/integration
 
 import pytest
 
-from teachers.base import GenRequest, SamplingParams
+from teachers.base import GenRequest
 from teachers.step import sampling_params
 
 pytestmark = pytest.mark.integration
@@ -52,3 +52,20 @@ def test_sample_indices_differ_and_greedy_stays_greedy(teachers):
     assert s3.text != s4.text  # two sample indices of one prompt: two streams
     (g_alone,) = t4.generate([req(TARGET, 7, temperature=0.0)])  # greedy ignores the seed
     assert g.text == g_alone.text and g.text not in (s3.text, s4.text)
+
+
+def test_a_prompt_past_the_context_is_refused_alone_and_the_others_are_answered(teachers):
+    """The model's own context (max_position_embeddings, 8192 for SmolLM2) unless max_model_len says less: a longer row
+    would run for many minutes on CPU and compute garbage past the trained positions."""
+    from teachers.hf_local import HFLocalTeacher
+
+    t4, _ = teachers
+    assert t4.max_model_len == 8192
+    long = "What is 1 + 1? " + "blah " * 9000
+    outs = t4.generate([req(OTHERS[0], 0, temperature=0.0), req(long, 0, temperature=0.0), req(OTHERS[1], 0, temperature=0.0)])
+    assert outs[1].finish_reason == "error" and outs[1].error.startswith("prompt too long for the model: ")
+    assert outs[1].error.endswith(" tokens + max_tokens 12 > context 8192") and outs[1].tokens_in > 8192
+    assert [o.error for o in (outs[0], outs[2])] == [None, None] and outs[0].text and outs[2].text
+    small = HFLocalTeacher(name="t", model=MODEL, threads=1, max_model_len=40)
+    (o,) = small.generate([req(OTHERS[2], 0, temperature=0.0)])
+    assert o.error is not None and o.error.endswith(" + max_tokens 12 > context 40")
