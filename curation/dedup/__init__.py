@@ -80,14 +80,41 @@ def required_columns(which: str) -> tuple[str, ...]:
     return {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[which]
 
 
+#: characters that show nothing: soft hyphen, zero-width space/joiners, bidi controls, word joiner, BOM, variation
+#: selectors, Unicode tag characters ("ASCII smuggling"); inserted into a word they split it for every matcher
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+#: combining accents of Latin, Greek and Cyrillic letters (not the vowel signs of Indic scripts, which are letters)
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+#: Cyrillic and Greek letters drawn like Latin ones (after Unicode's confusables, TR39), case kept
+_LOOKALIKES = str.maketrans(dict(zip(
+    "АВЕКМНОРСТХУЅІЈҮӀԁԛԝһаеорсухѕіјүӏѵɡıΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυχϲϳ",
+    "ABEKMHOPCTXYSIJYldqwhaeopcyxsijylvgiABEZHIKMNOPTYXoaivpuxcj")))
+
+
+def fold(text: str) -> str:
+    """Undo the cheap disguises of a copied text, for decontamination and near-duplicate matching: invisible
+    characters dropped, Cyrillic/Greek look-alikes of Latin letters mapped to them, accents removed. ASCII text
+    is returned as it is; a genuine Greek or Russian text changes the same way on both sides of a comparison."""
+    if text.isascii():
+        return text
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
+
+
 def normalize(text: str) -> str:
-    """NFKC, lower case, collapsed white space: the form every n-gram is taken from."""
-    return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    """NFKC, invisible characters dropped, lower case, collapsed white space: the form every n-gram is taken from."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+    return _SPACE_RE.sub(" ", text.lower()).strip()
 
 
 def words(text: str) -> list[str]:
-    """Normalised word tokens (punctuation dropped)."""
-    return _WORD_RE.findall(normalize(text))
+    """Normalised word tokens (punctuation dropped), after :func:`fold`."""
+    return _WORD_RE.findall(normalize(fold(text)))
 
 
 # ----------------------------------------------------------------------------- n-gram hashing

@@ -50,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import TEXT_CHOICES, Compared, DedupStepConfig, compare_field, ngram_hashes, required_columns, text_of, words
+from curation.dedup import TEXT_CHOICES, Compared, DedupStepConfig, compare_field, fold, ngram_hashes, required_columns, text_of, words
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
@@ -271,7 +271,7 @@ class Decontaminate(Step):
         idx, texts = self._live(rows, self.config.embedding_on)
         if not idx:
             return
-        emb = self.embedder.encode(texts)
+        emb = self.embedder.encode([fold(t) for t in texts])
         k_near = min(1 if self.config.embedding_confirm == "none" else 3, len(self._items))
         cands: list[tuple[int, list[tuple[int, float]]]] = []  # (text index, [(item, cos)] nearest first)
         for s in range(0, len(idx), 4096):  # bounded (block x items) similarity matrix

@@ -31,7 +31,7 @@ import unicodedata
 
 import numpy as np
 
-from curation.dedup import ngram_hashes
+from curation.dedup import fold, ngram_hashes
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+")
 _SENT_END = re.compile(r"[.!?:;\n]")
@@ -70,7 +70,7 @@ def _mask(tok: str, sentence_start: bool) -> str | None:
 
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` (see module docstring)."""
-    text = unicodedata.normalize("NFKC", text).replace("’", "'")
+    text = fold(unicodedata.normalize("NFKC", text)).replace("’", "'")
     out: list[str] = []
     last_end = 0
     for m in _TOKEN_RE.finditer(text):

@@ -36,6 +36,7 @@ import functools
 import re
 import unicodedata
 
+from curation.dedup import fold
 from curation.dedup.masked import COMMON, FILLER, NUMBER_WORDS, PRONOUNS, UNITS
 
 SEP, QSEP = "|", "|?"
@@ -157,7 +158,7 @@ def _add(out: list[str], t: str, person: bool) -> None:
 
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
-    text = unicodedata.normalize("NFKC", text).replace("’", "'")
+    text = fold(unicodedata.normalize("NFKC", text)).replace("’", "'")
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:
