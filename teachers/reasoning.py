@@ -1,24 +1,44 @@
-"""One rule for reasoning text across teachers: ``reasoning_content`` or a leading ``<think>`` span.
+"""One rule for reasoning text across teachers: ``reasoning_content`` or a leading inline span.
 
     >>> split_reasoning("<think>2+2 is 4</think>The answer is 4.")
     ('2+2 is 4', 'The answer is 4.')
+    >>> split_reasoning("2+2 is 4\\n</think>\\n\\nThe answer is 4.")   # the chat template opened the span (DeepSeek-R1, Qwen3)
+    ('2+2 is 4', 'The answer is 4.')
+    >>> split_reasoning("<think>2+2 is 4, and then")                    # cut off while thinking: no answer at all
+    ('2+2 is 4, and then', '')
+
+Inline spans: ``<think>``, ``<thinking>``, ``<reasoning>``, Mistral's ``[THINK]`` and OpenThoughts'
+``<|begin_of_thought|>``, each with its closing tag. A span that never closes (max_tokens reached while thinking)
+is all reasoning: its half-thoughts are not an answer for a verifier to find numbers in.
 """
 
 from __future__ import annotations
 
-import re
+TAGS = (("<think>", "</think>"), ("<thinking>", "</thinking>"), ("<reasoning>", "</reasoning>"), ("[THINK]", "[/THINK]"),
+        ("<|begin_of_thought|>", "<|end_of_thought|>"))
 
-_THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.S)
+
+def _inline(text: str) -> tuple[str, str] | None:
+    s = text.lstrip()
+    for open_, close in TAGS:
+        if s.startswith(open_):
+            end = s.find(close, len(open_))
+            if end < 0:
+                return s[len(open_):].strip(), ""
+            return s[len(open_):end].strip(), s[end + len(close):].lstrip()
+    end = s.find("</think>")  # only the close: the template put "<think>" in the prompt
+    if end >= 0 and "<think>" not in s[:end]:
+        return s[:end].strip(), s[end + len("</think>"):].lstrip()
+    return None
 
 
 def split_reasoning(text: str, reasoning_content: str | None = None) -> tuple[str | None, str]:
     """(reasoning, answer). A server's ``reasoning_content`` wins over inline tags."""
+    found = _inline(text)
     if reasoning_content:
-        m = _THINK.match(text)
-        return reasoning_content, text[m.end():] if m else text
-    m = _THINK.match(text)
-    if m:
-        return m.group(1).strip(), text[m.end():]
+        return reasoning_content, found[1] if found else text
+    if found:
+        return found
     return None, text
 
 

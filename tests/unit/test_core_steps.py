@@ -152,6 +152,15 @@ def test_reasoning_split_and_join():
     assert split_reasoning("<think>a</think>b") == ("a", "b")
     assert split_reasoning("<think>x</think>b", reasoning_content="r") == ("r", "b")
     assert split_reasoning("plain") == (None, "plain")
+    # the template opened the span (DeepSeek-R1, Qwen3): only the close is in the text
+    assert split_reasoning("Let me add: 2+2=4.\n</think>\n\nThe answer is 4.") == ("Let me add: 2+2=4.", "The answer is 4.")
+    # cut off while thinking: the half-thoughts are reasoning, there is no answer for a verifier to read "72" from
+    assert split_reasoning("<think>maybe 72? no, let me recount", reasoning_content=None) == ("maybe 72? no, let me recount", "")
+    assert split_reasoning("  [THINK]r[/THINK]a") == ("r", "a") and split_reasoning("<thinking>r</thinking>\na") == ("r", "a")
+    assert split_reasoning("<|begin_of_thought|>r<|end_of_thought|>\n\n<|begin_of_solution|>4<|end_of_solution|>") == \
+        ("r", "<|begin_of_solution|>4<|end_of_solution|>")
+    assert split_reasoning("Use <think> tags like <think>x</think> here") == (None, "Use <think> tags like <think>x</think> here")
+    assert split_reasoning("</think>answer", reasoning_content="server's") == ("server's", "answer")
     assert join_reasoning("a", "b") == "<think>\na\n</think>\nb"
 
 
