@@ -260,3 +260,28 @@ def _parse_line(raw: bytes, where: str) -> SourceRecord:
         return SourceRecord(0, None, "not UTF-8", where)
     except ValueError as e:
         return SourceRecord(0, None, f"bad JSON: {str(e)[:80]}", where)
+
+
+def first_record(src, base_dir: str | Path) -> SourceRecord | None:
+    """The first record of a source, read cheaply (one line or one Parquet row; ``offset`` ignored): what
+    ``factory validate`` checks the recipe's field names against. None when there is nothing to read."""
+    path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
+    try:
+        if any(c in str(src.path) for c in "*?["):
+            pairs = [(Path(p), "parquet" if p.endswith(".parquet") else "jsonl") for p in sorted(_glob(path))]
+        else:
+            pairs = _files(path, src.format, src.split) if path.exists() else []
+        for f, fmt in pairs:
+            _check_readable(f, fmt)
+            if fmt == "parquet":
+                batch = next(pq.ParquetFile(f).iter_batches(batch_size=1), None)
+                if batch is not None and batch.num_rows:
+                    return SourceRecord(0, batch.to_pylist()[0], where=f"{f.name} row 0")
+                continue
+            with open(f, "rb") as fh:
+                for ln, raw in enumerate(fh, 1):
+                    if raw.strip():
+                        return _parse_line(raw, f"{f.name}:{ln}")
+    except (OSError, ValueError, FactoryError):  # unreadable: plan_units names the problem when the run starts
+        return None
+    return None
