@@ -34,7 +34,7 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
     def name(role: str, reg, loc: tuple, value: Any, what: str, builtin: tuple[str, ...] = ()) -> None:
         if not isinstance(value, str) or value not in reg:
             errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)),
-                                    f"unknown {what} {value!r}; known: {', '.join([*builtin, *reg.names()])}"))
+                                    f"unknown {what} {value!r}; known: {', '.join([*reg.names(), *builtin])}"))
             return
         try:
             reg.load(value)
