@@ -103,7 +103,7 @@ def preflight(recipe, recipe_file: str, skip_train: bool = False) -> None:
         import ray
 
         if not ray.is_initialized():  # a Ray already running in this process (tests, the loop) keeps its own resources
-            problems += local_problems(data, local_gpus())
+            problems += local_problems(data, local_gpus() if gpu_needs(data) else 0)  # torch only when GPUs are asked for
     if problems:
         more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
         raise FactoryError(f"{recipe_file}: {problems[0]}{more}")
