@@ -134,7 +134,8 @@ class FiltersConfig(_Cfg):
 
 
 class OutputConfig(_Cfg):
-    dir: str = Field("runs", description="run store root: local path or a pyarrow filesystem URI (s3://, gs://)")
+    dir: str = Field("runs", description="run store root: local path (relative to the current directory, not the recipe) "
+                                         "or a pyarrow filesystem URI (s3://, gs://)")
     shard_size: int = Field(64, gt=0, le=1_000_000, description="source prompts per chunk (the unit of resume)")
 
 

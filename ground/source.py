@@ -36,7 +36,7 @@ class FieldMap(_Cfg):
 
 
 class SourceConfig(_Cfg):
-    path: str = Field(..., description="jsonl or parquet file, or a directory of them; relative to the recipe")
+    path: str = Field(..., description="jsonl or parquet file, a directory of them, or a glob; relative to the recipe")
     format: Literal["auto", "jsonl", "parquet"] = Field("auto", description="file format; auto uses the extension")
     fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
     limit: int | None = Field(None, gt=0, description="use only the first N records")
