@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ground.errors import RecipeError
+from ground.errors import FactoryError, RecipeError
 from ground.plugins import PluginError
 from factory.recipe_yaml import line_for
 
@@ -138,7 +138,11 @@ def _source_fields(r, at: tuple, src, err) -> None:
 
     from ground.source import first_record
 
-    rec = first_record(src, r.base_dir) if r.path(src.path).exists() or any(c in src.path for c in "*?[") else None
+    try:
+        rec = first_record(src, r.base_dir) if r.path(src.path).exists() or any(c in src.path for c in "*?[") else None
+    except FactoryError as e:  # a compressed, CSV or JSON-array file: the fix is named
+        err((*at, "path"), str(e).removeprefix("source.path: "))
+        return
     if rec is None or rec.data is None:  # a bad first line is that row's problem (rejected at source), not the recipe's
         return
     have = ", ".join(sorted(map(str, rec.data)))

@@ -189,7 +189,8 @@ def _check_readable(f: Path, fmt: str) -> None:
     if suffix in _OTHER and fmt == "jsonl":
         raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
                            f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
-    if fmt == "jsonl" and _first_line(f) in ("[", "{"):  # "[" opens an array; a lone "{" a pretty-printed object
+    first = _first_line(f) if fmt == "jsonl" else ""
+    if first.startswith("[") or first == "{":  # "[" opens an array (also all on one line); a lone "{" a pretty-printed object
         raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
                            f"(one record per line); convert it, e.g. jq -c '.[]' {f.name} > {f.stem}.jsonl")
     if fmt == "parquet":
@@ -264,7 +265,8 @@ def _parse_line(raw: bytes, where: str) -> SourceRecord:
 
 def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     """The first record of a source, read cheaply (one line or one Parquet row; ``offset`` ignored): what
-    ``factory validate`` checks the recipe's field names against. None when there is nothing to read."""
+    ``factory validate`` checks the recipe's field names against. None when there is nothing to read; a file the
+    plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     try:
         if any(c in str(src.path) for c in "*?["):
@@ -282,6 +284,6 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
                 for ln, raw in enumerate(fh, 1):
                     if raw.strip():
                         return _parse_line(raw, f"{f.name}:{ln}")
-    except (OSError, ValueError, FactoryError):  # unreadable: plan_units names the problem when the run starts
+    except (OSError, ValueError):  # unreadable: plan_units names the problem when the run starts
         return None
     return None
