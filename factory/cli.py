@@ -289,20 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in DELEGATED:
-        import importlib
-
-        _setup_logging("-v" in argv)
-        try:
-            return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
-        except FactoryError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-    a = build_parser().parse_args(argv)
-    _setup_logging(a.verbose)
     try:
-        return a.fn(a)
+        return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:  # `factory inspect RUN | head`: the reader has all it wanted
         import os
 
@@ -311,3 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     except FactoryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def _main(argv: list[str]) -> int:
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        _setup_logging("-v" in argv)
+        return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
+    a = build_parser().parse_args(argv)
+    _setup_logging(a.verbose)
+    return a.fn(a)

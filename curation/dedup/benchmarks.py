@@ -122,16 +122,16 @@ def read_records(path: Path) -> list[dict]:
     return _read_jsonl(path)
 
 
-def expand_paths(path: str) -> list[Path]:
-    """A file, or a glob of files (sorted); an empty match is an error naming the pattern."""
+def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
+    """A file, or a glob of files (sorted); an empty match is an error naming the pattern and ``what`` it is."""
     if any(c in path for c in "*?["):
         found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
         if not found:
-            raise FactoryError(f"benchmark glob {path!r} matches no files")
+            raise FactoryError(f"{what} glob {path!r} matches no files")
         return found
     p = Path(path).expanduser()
     if not p.is_file():
-        raise FactoryError(f"benchmark file not found: {p}")
+        raise FactoryError(f"{what} file not found: {p}")
     return [p]
 
 

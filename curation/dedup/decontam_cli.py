@@ -58,7 +58,7 @@ def corpus_files(corpus: str) -> list[Path]:
         if not files:
             raise FactoryError(f"{corpus}: no .parquet or .jsonl files in this directory")
         return files
-    return expand_paths(corpus)
+    return expand_paths(corpus, "corpus")
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:

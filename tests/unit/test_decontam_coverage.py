@@ -178,3 +178,8 @@ def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_toke
     rep = json.loads((tmp_path / "rep" / "decontam_report.json").read_text())
     assert r.returncode == 1 and rep["items_too_short"] == 0 and "WARNING" not in r.stdout
     assert [(m["id"], m["item"]) for m in rep["matches"]] == [("c1", "2")]
+    # a corpus that is not there is named as the corpus, not as a benchmark
+    r = run_cli("decontam", str(tmp_path / "nope.jsonl"), "--benchmarks", f"mine={bench}:q")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus file not found: {tmp_path / 'nope.jsonl'}"
+    r = run_cli("decontam", str(tmp_path / "*.parquet"), "--benchmarks", f"mine={bench}:q")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus glob '{tmp_path / '*.parquet'}' matches no files"
