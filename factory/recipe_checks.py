@@ -153,6 +153,9 @@ def _source_fields(r, at: tuple, src, err) -> None:
         name = getattr(fm, role)
         if name is not None and name not in rec.data:
             err((*at, "fields", role), f"field {name!r} is not in the source's first record ({rec.where}; its fields: {have})")
+        elif role == "prompt" and isinstance(rec.data[name], (list, dict)):  # e.g. an HF chat set's `messages`
+            err((*at, "fields", role), f"field {name!r} holds a {type(rec.data[name]).__name__} in the first record ({rec.where}), "
+                                       "not text; a chat message list goes in source.fields.messages")
     tpl = r.prompt.template if at == ("source",) and fm.messages is None else None
     if tpl is None or not r.path(tpl).is_file():
         return
