@@ -82,8 +82,10 @@ def _tools_file(path: Path, err) -> None:
         err(f"{path}: {why}")
 
 
-def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
-    """Checks that need the filesystem or span sections: files exist, models are known, names resolve."""
+def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = False) -> list[RecipeError]:
+    """Checks that need the filesystem or span sections: files exist, models are known, names resolve; with
+    ``read_source`` (a recipe file checked by ``factory validate`` / ``factory run``, not a recipe text parsed in
+    code) also the source's first record against the recipe's field names."""
     from ground.models import is_known_model
     from teachers.registry import teacher_class
 
@@ -102,8 +104,9 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
                    (("eval", "regression", "template"), reg.template if reg else None)]:
         if p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
-    _source_fields(r, ("source",), r.source, err)
-    if r.eval is not None:
+    if read_source:
+        _source_fields(r, ("source",), r.source, err)
+    if read_source and r.eval is not None:
         _source_fields(r, ("eval", "source"), r.eval.source, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
