@@ -102,7 +102,12 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
                    (("eval", "source", "path"), r.eval.source.path if r.eval else None),
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None)]:
-        if p is not None and not r.path(p).exists():
+        if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
+            import glob
+
+            if not glob.glob(str(r.path(p))):
+                err(loc, f"glob matches no files: {r.path(p)}")
+        elif p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
     if read_source:
         _source_fields(r, ("source",), r.source, err)

@@ -134,3 +134,18 @@ def test_inspect_into_a_closed_pipe_exits_quietly(tmp_path):
     proc.stdout.close()  # what `| head -1` does
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_glob_source_validates_and_its_first_record_is_checked(tmp_path):
+    (tmp_path / "shards").mkdir()
+    for i in range(2):
+        (tmp_path / "shards" / f"part-{i}.jsonl").write_text(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n")
+    (tmp_path / "p.txt").write_text("{prompt}\n")
+    recipe = API_RECIPE.replace("path: train.jsonl", 'path: "shards/*.jsonl"')
+    (tmp_path / "r.yaml").write_text(recipe)
+    res = factory(["validate", "r.yaml"], tmp_path)
+    assert (res.returncode, res.stdout.strip()) == (0, "r.yaml: ok"), res.stderr  # a glob is a source, not a missing file
+    (tmp_path / "r.yaml").write_text(recipe.replace("prompt: question", "prompt: q"))
+    res = factory(["validate", "r.yaml"], tmp_path)
+    assert res.returncode == 2 and res.stderr.strip() == ("r.yaml:4: source.fields.prompt: field 'q' is not in the source's first "
+                                                          "record (part-0.jsonl:1; its fields: answer, question)")
