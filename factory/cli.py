@@ -50,7 +50,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         return _run(a, sys.stdout, sys.stderr)
     from factory.console import Console
 
-    log_file = run_log_path(a.recipe, a.output_dir)
+    log_file = run_log_path(a.recipe, a.output_dir, a.skip_train)
     created = next((p for p in reversed(log_file.parents) if not p.exists()), None)
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -69,12 +69,15 @@ def cmd_run(a: argparse.Namespace) -> int:
     return rc
 
 
-def run_log_path(recipe_file: str, output_dir: str | None) -> Path:
+def run_log_path(recipe_file: str, output_dir: str | None, skip_train: bool = False) -> Path:
     """``<output.dir>/_logs/<recipe name>-<UTC time>.log`` (beside ``_cache``: ``<output.dir>/<recipe>/`` holds only
-    run ids); a temp dir when the run store is an object store."""
+    run ids); a temp dir when the run store is an object store. A recipe this machine cannot run (factory/preflight.py)
+    fails here, before the log exists."""
+    from factory.preflight import preflight
     from factory.recipe import load_recipe
 
     r = load_recipe(recipe_file)
+    preflight(r, recipe_file, skip_train)
     out = output_dir or r.output.dir
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     if "://" in out:
@@ -151,10 +154,34 @@ def print_summary(res, out) -> None:
 
         rows, header, notes = summary_rows(res.eval)
         say("\n".join([_table(rows, header), *notes]))
+    bad = source_rejects_line(res.run_dir, res.stats)
+    if bad:
+        say(f"\nWARNING {bad}")
     for line in _partial_benchmarks(res.run_dir):
         say(f"\nWARNING decontamination was PARTIAL: {line}")
     say("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
     say(f"run dir: {res.run_dir}")
+
+
+def source_rejects_line(run_dir: str, stats: dict) -> str | None:
+    """One line when records of the source were bad input (rejected at stage source), with the first one's reason,
+    which names the file and row: ``3 rows rejected at source (bad input), e.g. missing field 'q' [a.jsonl:2]; ...``."""
+    n = sum(((stats or {}).get("source") or {}).get("dropped", {}).values())
+    if not n:
+        return None
+    import pyarrow.dataset as pads
+
+    from ground import fsutil
+
+    fs, path = fsutil.filesystem(run_dir)
+    try:
+        t = pads.dataset(fsutil.join(path, "rejects"), filesystem=fs, format="parquet").scanner(
+            columns=["reject_reason"], filter=pads.field("reject_stage") == "source").head(1)
+        first = t.column("reject_reason")[0].as_py() if t.num_rows else None
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        first = None
+    return (f"{n} row(s) rejected at source (bad input records, no teacher call)" + (f", e.g. {first}" if first else "")
+            + "; they are in rejects/ with reject_stage 'source'")
 
 
 def _partial_benchmarks(run_dir: str) -> list[str]:
@@ -262,20 +289,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `factory inspect RUN | head`: the reader has all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        return 0
+    except FactoryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] in DELEGATED:
         import importlib
 
         _setup_logging("-v" in argv)
-        try:
-            return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
-        except FactoryError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+        return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
-    try:
-        return a.fn(a)
-    except FactoryError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return a.fn(a)

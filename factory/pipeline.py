@@ -26,6 +26,7 @@ from curation.dedup.decontam import contamination_report
 from curation.plan import stage_names as curation_stage_names
 from factory.curate_pass import curate_store
 from factory.executor import stream_chunks
+from factory.preflight import preflight
 from factory.recipe import Recipe, load_recipe
 from factory.run_schema import SCHEMA_VERSION
 from factory.synthesize import count_synthesized, synth_files, synthesize
@@ -126,6 +127,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
     units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
     check_unique_ids(recipe, units)  # likewise when fields.id names two records alike
+    preflight(recipe, str(recipe_file), skip_train)  # keys, local GPUs, API hosts: exit 2 before anything is written
     store = RunStore(recipe.output.dir, recipe.name, run_id)
     try:  # fail before any work if the run store cannot be written (read-only mount, a file in the way, ...)
         fsutil.makedirs(store.fs, store.path)

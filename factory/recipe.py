@@ -134,7 +134,8 @@ class FiltersConfig(_Cfg):
 
 
 class OutputConfig(_Cfg):
-    dir: str = Field("runs", description="run store root: local path or a pyarrow filesystem URI (s3://, gs://)")
+    dir: str = Field("runs", description="run store root: local path (relative to the current directory, not the recipe) "
+                                         "or a pyarrow filesystem URI (s3://, gs://)")
     shard_size: int = Field(64, gt=0, le=1_000_000, description="source prompts per chunk (the unit of resume)")
 
 
@@ -318,7 +319,7 @@ def parse_recipe(text: str, file: str) -> Recipe:
     return recipe
 
 
-def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
+def _validate(text: str, file: str, read_source: bool = False) -> tuple[list[RecipeError], Recipe | None]:
     from factory.recipe_checks import plugin_names, semantic_checks
     from factory.recipe_yaml import condense, line_map, load_yaml
     from factory.schema import recipe_model
@@ -339,7 +340,7 @@ def _validate(text: str, file: str) -> tuple[list[RecipeError], Recipe | None]:
         recipe = model.model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
     except ValidationError as e:
         return condense(e, file, lines, model), None
-    return semantic_checks(recipe, file, lines), recipe
+    return semantic_checks(recipe, file, lines, read_source), recipe
 
 
 def recipe_errors(file: str) -> list[RecipeError]:
@@ -352,7 +353,7 @@ def recipe_errors(file: str) -> list[RecipeError]:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         return [RecipeError(file, line, "recipe", f"not UTF-8 text: {e.reason} (byte 0x{raw[e.start]:02x})")]
-    return _validate(text, file)[0]
+    return _validate(text, file, read_source=True)[0]
 
 
 def load_recipe(file: str) -> Recipe:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ground.errors import RecipeError
+from ground.errors import FactoryError, RecipeError
 from ground.plugins import PluginError
 from factory.recipe_yaml import line_for
 
@@ -31,10 +31,10 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
     used: dict[str, set[str]] = {r: set() for r in ("teachers", "verifiers", "filters", "dedup", "train_methods")}
     errs: list[RecipeError] = []
 
-    def name(role: str, reg, loc: tuple, value: Any, what: str) -> None:
+    def name(role: str, reg, loc: tuple, value: Any, what: str, builtin: tuple[str, ...] = ()) -> None:
         if not isinstance(value, str) or value not in reg:
             errs.append(RecipeError(file, line_for(lines, loc), ".".join(map(str, loc)),
-                                    f"unknown {what} {value!r}; known: {', '.join(reg.names())}"))
+                                    f"unknown {what} {value!r}; known: {', '.join([*reg.names(), *builtin])}"))
             return
         try:
             reg.load(value)
@@ -53,10 +53,12 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
         for i, v in enumerate(_list(vs)):
             if isinstance(v, dict) and "name" in v:
                 name("verifiers", REGISTRY, (*at, i, "name"), v["name"], "verifier")
+    # keys of the section that are not plug-ins (fields of the section itself), listed with the known names
+    special = {"filters": ("keep_pass_rate",), "dedup": ("exact",)}
     for section, role, registry, what in (("filters", "filters", FILTERS, "filter"), ("dedup", "dedup", DEDUP, "dedup step")):
         for key, value in (data.get(section) or {}).items() if isinstance(data.get(section), dict) else ():
-            if isinstance(key, str) and key not in ("exact", "keep_pass_rate") and (value is not None or key not in registry):
-                name(role, registry, (section, key), key, what)
+            if isinstance(key, str) and key not in special[section] and (value is not None or key not in registry):
+                name(role, registry, (section, key), key, what, special[section])
     train = data.get("train")
     if isinstance(train, dict) and isinstance(train.get("method"), str) and train["method"] in METHODS:
         name("train_methods", METHODS, ("train", "method"), train["method"], "train method")
@@ -80,8 +82,10 @@ def _tools_file(path: Path, err) -> None:
         err(f"{path}: {why}")
 
 
-def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
-    """Checks that need the filesystem or span sections: files exist, models are known, names resolve."""
+def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = False) -> list[RecipeError]:
+    """Checks that need the filesystem or span sections: files exist, models are known, names resolve; with
+    ``read_source`` (a recipe file checked by ``factory validate`` / ``factory run``, not a recipe text parsed in
+    code) also the source's first record against the recipe's field names."""
     from ground.models import is_known_model
     from teachers.registry import teacher_class
 
@@ -98,8 +102,17 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
                    (("eval", "source", "path"), r.eval.source.path if r.eval else None),
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None)]:
-        if p is not None and not r.path(p).exists():
+        if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
+            import glob
+
+            if not glob.glob(str(r.path(p))):
+                err(loc, f"glob matches no files: {r.path(p)}")
+        elif p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
+    if read_source:
+        _source_fields(r, ("source",), r.source, err)
+    if read_source and r.eval is not None:
+        _source_fields(r, ("eval", "source"), r.eval.source, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
     for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
@@ -124,6 +137,50 @@ def semantic_checks(r, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
 
         synth_checks(r, err)
     return errs
+
+
+def _source_fields(r, at: tuple, src, err) -> None:
+    """The fields the recipe names (source.fields, the template's {placeholders}) are in the source's first record:
+    a misspelt field would otherwise reject every row at stage source and the run would end with nothing."""
+    import string
+
+    from ground.source import first_record
+
+    try:
+        rec = first_record(src, r.base_dir) if r.path(src.path).exists() or any(c in src.path for c in "*?[") else None
+    except FactoryError as e:  # a compressed, CSV or JSON-array file: the fix is named
+        field = "split" if str(e).startswith("source.split: ") else "path"
+        err((*at, field), str(e).removeprefix(f"source.{field}: "))
+        return
+    if rec is None or rec.data is None:  # a bad first line is that row's problem (rejected at source), not the recipe's
+        return
+    have = ", ".join(sorted(map(str, rec.data)))
+    have = have if len(have) <= 200 else have[:200] + ", ..."
+    fm = src.fields
+    roles = ("messages", "reference", "id", "category") if fm.messages is not None else ("prompt", "reference", "id", "category")
+    for role in roles:
+        name = getattr(fm, role)
+        if name is not None and name not in rec.data:
+            err((*at, "fields", role), f"field {name!r} is not in the source's first record ({rec.where}; its fields: {have})")
+        elif role == "prompt" and isinstance(rec.data[name], (list, dict)):  # e.g. an HF chat set's `messages`
+            err((*at, "fields", role), f"field {name!r} holds a {type(rec.data[name]).__name__} in the first record ({rec.where}), "
+                                       "not text; a chat message list goes in source.fields.messages")
+    tpl = r.prompt.template if at == ("source",) and fm.messages is None else None
+    if tpl is None or not r.path(tpl).is_file():
+        return
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(r.path(tpl).read_text(encoding="utf-8")) if f}
+    except ValueError as e:  # an unmatched brace: every row would fail to render
+        err(("prompt", "template"), f"{tpl}: not a valid template ({e}); write a literal brace as {{{{ or }}}}")
+        return
+    for f in sorted(names):
+        base = f.split(".")[0].split("[")[0]
+        if not base.isidentifier():
+            err(("prompt", "template"), f"{tpl}: {{{f}}} is not a field name: write a literal brace as {{{{ and }}}} "
+                                        "(the template is filled by str.format)")
+        elif base != "prompt" and base not in rec.data:
+            err(("prompt", "template"), f"{tpl}: {{{f}}} is not a field of the source's first record ({rec.where}; "
+                                        f"its fields: {have}; {{prompt}} is source.fields.prompt)")
 
 
 def _benchmarks(r, err) -> None:

@@ -164,6 +164,8 @@ def condense(e: ValidationError, file: str, lines: dict[tuple, int], model: Any 
                 msg += f"; known: {', '.join(known)}"
             if err["type"] == "invalid_key" and err.get("input") is True:
                 loc = (*loc[:-1], "on")  # pydantic names the key by its value (True == 1)
+            if loc[:1] == ("verifiers",) and len(loc) == 2 and isinstance(err.get("input"), str):
+                msg += f" (write a verifier as `- name: {err['input']}`)"  # `verifiers: [math_answer]`
         field = ".".join(str(x) for x in loc) or "recipe"
         out.setdefault(field, RecipeError(file, line_for(lines, loc), field, msg))
     return list(out.values())

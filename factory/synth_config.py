@@ -72,7 +72,7 @@ class SynthesizeConfig(_Cfg):
     include_source: bool = Field(True, description="generation also runs on the recipe's own source prompts, not "
                                                    "only on the new ones")
     max_chars: int = Field(2000, gt=0, description="drop a parsed prompt longer than this (reject reason 'too long')")
-    batch_size: int = Field(8, gt=0, le=100_000, description="seed prompts per worker task (one synth/prompts-N.parquet each)")
+    batch_size: int = Field(8, gt=0, le=100_000, description="seed prompts per worker task (one synth/prompts/prompts-N.parquet each)")
     dedup: SynthDedupConfig = Field(default_factory=SynthDedupConfig, description="dedup and decontamination of new prompts")
     self_consistency: SelfConsistencyConfig | None = Field(None, description="answer key by majority vote of m teacher "
                                                                              "samples; null = new prompts get no reference")

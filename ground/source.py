@@ -183,7 +183,8 @@ def _check_readable(f: Path, fmt: str) -> None:
     if suffix in _OTHER and fmt == "jsonl":
         raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
                            f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
-    if fmt == "jsonl" and _first_line(f) in ("[", "{"):  # "[" opens an array; a lone "{" a pretty-printed object
+    first = _first_line(f) if fmt == "jsonl" else ""
+    if first.startswith("[") or first == "{":  # "[" opens an array (also all on one line); a lone "{" a pretty-printed object
         raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
                            f"(one record per line); convert it, e.g. jq -c '.[]' {f.name} > {f.stem}.jsonl")
     try:
@@ -255,3 +256,31 @@ def _parse_line(raw: bytes, where: str) -> SourceRecord:
         return SourceRecord(0, None, "not UTF-8", where)
     except ValueError as e:
         return SourceRecord(0, None, f"bad JSON: {str(e)[:80]}", where)
+
+
+def first_record(src, base_dir: str | Path) -> SourceRecord | None:
+    """The first record of a source, read cheaply (one line or one Parquet row; ``offset`` ignored): what
+    ``factory validate`` checks the recipe's field names against. None when there is nothing to read; a file the
+    plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
+    path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
+    try:
+        pairs = source_files(path, src.format, src.split) if path.exists() or any(c in str(src.path) for c in "*?[") else []
+        for f, fmt in pairs:
+            _check_readable(f, fmt)
+            if fmt == "arrow":
+                t = arrow_table(f)
+                if t.num_rows:
+                    return SourceRecord(0, t.slice(0, 1).to_pylist()[0], where=f"{f.name} row 0")
+                continue
+            if fmt == "parquet":
+                batch = next(pq.ParquetFile(f).iter_batches(batch_size=1), None)
+                if batch is not None and batch.num_rows:
+                    return SourceRecord(0, batch.to_pylist()[0], where=f"{f.name} row 0")
+                continue
+            with open(f, "rb") as fh:
+                for ln, raw in enumerate(fh, 1):
+                    if raw.strip():
+                        return _parse_line(raw, f"{f.name}:{ln}")
+    except (OSError, ValueError):  # unreadable: plan_units names the problem when the run starts
+        return None
+    return None

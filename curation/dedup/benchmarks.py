@@ -125,24 +125,24 @@ def read_records(path: Path) -> list[dict]:
     return _read_jsonl(path)
 
 
-def expand_paths(path: str) -> list[Path]:
+def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
     """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset, a Hub download of
-    one config); an empty match is an error naming the pattern."""
+    one config); an empty match is an error naming the pattern and ``what`` it is."""
     if any(c in path for c in "*?["):
         found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
         if not found:
-            raise FactoryError(f"benchmark glob {path!r} matches no files")
+            raise FactoryError(f"{what} glob {path!r} matches no files")
         return found
     p = Path(path).expanduser()
     if p.is_dir():
         if (p / "dataset_dict.json").is_file():
-            raise FactoryError(f"benchmark path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
+            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
         found = [f for f, _ in source_files(p, "auto", None)]
         if not found:
-            raise FactoryError(f"benchmark folder {p} holds no .jsonl, .parquet or .arrow files")
+            raise FactoryError(f"{what} folder {p} holds no .jsonl, .parquet or .arrow files")
         return found
     if not p.is_file():
-        raise FactoryError(f"benchmark file not found: {p}")
+        raise FactoryError(f"{what} file not found: {p}")
     return [p]
 
 

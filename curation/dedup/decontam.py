@@ -113,7 +113,7 @@ class NgramIndex:
 
     def __init__(self, benches: list[Benchmark], n: int, min_tokens: int):
         self.owner: dict[int, dict[int, tuple[str, str]]] = {}
-        skipped = 0
+        self.min_tokens, skipped = min_tokens, 0
         by_len: dict[int, list[tuple[list[str], tuple[str, str]]]] = {}
         for b in benches:
             for it in b.items:
@@ -129,6 +129,7 @@ class NgramIndex:
                 for h in flat[off[k] : off[k + 1]].tolist():
                     owners.setdefault(h, who)
         self.sorted = {g: np.array(sorted(o), dtype=np.uint64) for g, o in self.owner.items()}
+        self.skipped = skipped  # items too short for the n-gram check (factory decontam reports them)
         if skipped:
             log.warning("decontam: %d benchmark items shorter than %d words are not protected", skipped, min_tokens)
 

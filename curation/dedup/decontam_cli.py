@@ -56,14 +56,14 @@ def corpus_files(corpus: str) -> list[Path]:
             p = p / "accepted"  # a run directory: its curated rows
         if (p / "dataset_dict.json").is_file():  # a saved DatasetDict: every split is checked
             splits = json.loads((p / "dataset_dict.json").read_text()).get("splits") or []
-            return [f for s in splits for f in expand_paths(str(p / s))]
+            return [f for s in splits for f in expand_paths(str(p / s), "corpus")]
         if (p / "state.json").is_file():
-            return expand_paths(str(p))  # a datasets save_to_disk folder: its Arrow files in order
+            return expand_paths(str(p), "corpus")  # a datasets save_to_disk folder: its Arrow files in order
         files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix in (".parquet", ".arrow") or f.name.endswith((".jsonl", ".jsonl.gz"))))
         if not files:
             raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory")
         return files
-    return expand_paths(corpus)
+    return expand_paths(corpus, "corpus")
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
@@ -122,6 +122,9 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}" for c in rep["benchmarks"]]
     for line in rep["partial"]:
         lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
+    if rep.get("items_too_short"):
+        lines.append(f"WARNING: {rep['items_too_short']} benchmark items are shorter than {rep['settings']['min_item_tokens']} "
+                     "words and are not checked by n-grams (--min-item-tokens lowers the bound)")
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
@@ -138,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13)
+    ap.add_argument("--min-item-tokens", type=int, default=8,
+                    help="benchmark items shorter than this many words are not checked by n-grams (default 8: too generic)")
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
     ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
     ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
-                             ngram=a.ngram, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
+                             ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
                              template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
@@ -158,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
     matches, n, rep = scan(files, a.field, step, a.id_field)
-    rep.update(rows=n, files=[str(f) for f in files], matches=matches,
-               settings={"ngram": cfg.ngram, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
+    rep.update(rows=n, files=[str(f) for f in files], matches=matches, items_too_short=step._index.skipped,
+               settings={"ngram": cfg.ngram, "min_item_tokens": cfg.min_item_tokens, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)

@@ -28,7 +28,8 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bad_recipes"
 BAD = sorted(FIXTURES.glob("*.yaml"))
-RUN_SUBSET = ["yaml_tab_indent", "non_utf8", "top_level_list", "unknown_key_sampling", "missing_source_file", "unknown_engine"]
+RUN_SUBSET = ["yaml_tab_indent", "non_utf8", "top_level_list", "unknown_key_sampling", "missing_source_file", "unknown_engine",
+              "source_field_typo"]
 
 KNOWN_GAPS: dict[str, str] = {}
 

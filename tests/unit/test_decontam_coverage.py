@@ -161,3 +161,25 @@ def test_factory_decontam_cli_on_a_parquet_corpus(tmp_path, first300):
         "gsm8k_test: 300 of 1,319 items (PARTIAL)" in r.stdout
     r = run_cli("decontam", str(corpus), "--field", "nope", "--benchmarks", "gsm8k_test", "--out", str(out))
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: {corpus} row 1: no field 'nope' (fields given with --field: ['nope'])"
+
+
+def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_tokens(tmp_path):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"q": f"What is {a} + {a + 7}?"}) + "\n" for a in range(10, 20)))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "c1", "q": "What is 12 + 19?"}) + "\n" + json.dumps({"id": "c2", "q": "Name a colour."}) + "\n")
+    args = ["decontam", str(corpus), "--field", "q", "--benchmarks", f"mine={bench}:q", "--out", str(tmp_path / "rep")]
+    r = run_cli(*args)  # every item has 4 words: below the default bound, so nothing is checked, and the report says so
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "WARNING: 10 benchmark items are shorter than 8 words and are not checked by n-grams (--min-item-tokens " \
+           "lowers the bound)" in r.stdout
+    assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["items_too_short"] == 10
+    r = run_cli(*args, "--min-item-tokens", "4")
+    rep = json.loads((tmp_path / "rep" / "decontam_report.json").read_text())
+    assert r.returncode == 1 and rep["items_too_short"] == 0 and "WARNING" not in r.stdout
+    assert [(m["id"], m["item"]) for m in rep["matches"]] == [("c1", "2")]
+    # a corpus that is not there is named as the corpus, not as a benchmark
+    r = run_cli("decontam", str(tmp_path / "nope.jsonl"), "--benchmarks", f"mine={bench}:q")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus file not found: {tmp_path / 'nope.jsonl'}"
+    r = run_cli("decontam", str(tmp_path / "*.parquet"), "--benchmarks", f"mine={bench}:q")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus glob '{tmp_path / '*.parquet'}' matches no files"

@@ -119,7 +119,7 @@ def test_without_the_distribution_the_name_is_unknown(tmp_path):
     with pytest.raises(RecipeError) as e:
         parse_recipe(base() + "filters:\n  no_digits: {max_digits: 3}\n", str(tmp_path / "r.yaml"))
     assert (e.value.line, e.value.field) == (11, "filters.no_digits")
-    assert e.value.message == "unknown filter 'no_digits'; known: pii, length, language, format"
+    assert e.value.message == "unknown filter 'no_digits'; known: pii, length, language, format, keep_pass_rate"
 
 
 def test_broken_plugin_is_one_line_and_other_recipes_still_work(monkeypatch, tmp_path, caplog):

@@ -81,6 +81,9 @@ def test_a_json_document_or_a_broken_parquet_is_one_clear_error(tmp_path):
     arr.write_text(json.dumps([{"question": "q1"}, {"question": "q2"}], indent=2))
     with pytest.raises(FactoryError, match=r"train.json: one JSON document \(an array or an indented object\), not JSON lines"):
         plan_units(SourceConfig(path=str(arr)), ".", 2)
+    arr.write_text(json.dumps([{"question": "q1"}, {"question": "q2"}]))  # the same array on one line
+    with pytest.raises(FactoryError, match=r"train.json: one JSON document \(an array or an indented object\), not JSON lines"):
+        plan_units(SourceConfig(path=str(arr)), ".", 2)
     broken = tmp_path / "train.parquet"
     broken.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(FactoryError, match=r"train.parquet: not a readable Parquet file"):
