@@ -105,7 +105,7 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
             import glob
 
-            if not glob.glob(str(r.path(p))):
+            if not glob.glob(str(r.path(p)), recursive=True):
                 err(loc, f"glob matches no files: {r.path(p)}")
         elif p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")
