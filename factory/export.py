@@ -248,7 +248,7 @@ configs:
 # {manifest.get('recipe_name')} ({fmt})
 
 Made by distill-factory from run `{manifest.get('run_id')}` (recipe fingerprint `{manifest.get('fingerprint')}`,
-git commit `{manifest.get('git_commit')}`), status `{manifest.get('status')}`.
+{f"git commit `{manifest['git_commit']}`" if manifest.get('git_commit') else "not made from a git checkout"}), status `{manifest.get('status')}`.
 
 ## Splits
 {', '.join(f'{n}: {c} rows' for n, c in counts.items())} (fractions {fractions}, seed {seed}). Rows that share a prompt
