@@ -154,9 +154,27 @@ def recipe_model(used: dict[str, set[str]] | None = None) -> type[Recipe]:
     return _assemble(engines, pick("verifiers", VERIFIERS), filters, dedup, methods, loaded)
 
 
+def _factory_defaults():
+    from pydantic.json_schema import GenerateJsonSchema
+
+    class WithFactoryDefaults(GenerateJsonSchema):
+        """Fields filled by a default factory (a section's options, ``synthesize.sampling``) show that default too."""
+
+        def default_schema(self, schema):
+            factory = schema.get("default_factory")
+            if factory is not None and not schema.get("default_factory_takes_data"):
+                try:
+                    schema = {**{k: v for k, v in schema.items() if k != "default_factory"}, "default": factory()}
+                except Exception:  # a factory that needs context: no default shown, as before
+                    pass
+            return super().default_schema(schema)
+
+    return WithFactoryDefaults
+
+
 def json_schema() -> dict:
     """JSON Schema of a recipe with every registered plug-in (``factory schema``), for editors' completion."""
-    schema = recipe_model().model_json_schema(by_alias=True, mode="validation")
+    schema = recipe_model().model_json_schema(by_alias=True, mode="validation", schema_generator=_factory_defaults())
     schema["properties"].pop("base_dir", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "distill-factory recipe"

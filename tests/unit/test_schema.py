@@ -60,3 +60,12 @@ def test_schema_lists_every_registered_plugin(validator):
     assert defs["TrainConfig"]["properties"]["method"]["enum"] == ["sft", "dpo", "kd", "onpolicy"]
     # editors complete `compare:` (YAML reads a bare `on:` as true)
     assert "compare" in defs["LanguageConfig"]["properties"] and "on" not in defs["LanguageConfig"]["properties"]
+
+
+def test_defaults_from_a_default_factory_are_in_the_schema():
+    """`factory schema` shows what a recipe gets when it leaves a section out (synthesize.sampling, dedup options)."""
+    from factory.schema import json_schema
+
+    props = json_schema()["$defs"]["SynthesizeConfig"]["properties"]
+    assert props["sampling"]["default"] == {"temperature": 0.9, "max_tokens": 160}
+    assert props["dedup"]["default"]["minhash"] == {"ngram": 3, "threshold": 0.7}
