@@ -79,10 +79,12 @@ def unit_ids(batch: pa.Table, field: str) -> pa.Table:
 def _on_ray(ray, units: list[Unit], field: str) -> tuple[int, tuple | None]:
     from factory.executor import _unit_json, light_tasks
 
+    from ray.data.aggregate import Count
+
+    # not materialized: the (id, place) rows stream into the group-by; only a repeat's places are read again
     ids = ray.data.from_items([{"unit": _unit_json(u)} for u in units], override_num_blocks=len(units)).map_batches(
         unit_ids, fn_kwargs={"field": field}, batch_size=1, batch_format="pyarrow", num_cpus=0,
-        concurrency=light_tasks(ray, len(units))).materialize()
-    from ray.data.aggregate import Count
+        concurrency=light_tasks(ray, len(units)))
 
     dup = ids.groupby("id").aggregate(Count(alias_name="n")).filter(expr="n > 1")
     repeated = dup.count()

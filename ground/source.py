@@ -177,7 +177,7 @@ def _check_readable(f: Path, fmt: str) -> None:
     if not f.is_file():
         raise FactoryError(f"source.path: file not found: {f}")
     suffix = f.suffix.lower()
-    if suffix in COMPRESSED or (fmt == "jsonl" and f.is_file() and _magic(f) == b"\x1f\x8b"):
+    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f) == b"\x1f\x8b"):
         raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
                            f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
     if suffix in _OTHER and fmt == "jsonl":

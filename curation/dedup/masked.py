@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 import numpy as np
 
@@ -70,7 +69,7 @@ def _mask(tok: str, sentence_start: bool) -> str | None:
 
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` (see module docstring)."""
-    text = fold(unicodedata.normalize("NFKC", text)).replace("’", "'")
+    text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
     out: list[str] = []
     last_end = 0
     for m in _TOKEN_RE.finditer(text):

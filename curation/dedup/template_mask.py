@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 from curation.dedup import fold
 from curation.dedup.masked import COMMON, FILLER, NUMBER_WORDS, PRONOUNS, UNITS
@@ -158,7 +157,7 @@ def _add(out: list[str], t: str, person: bool) -> None:
 
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
-    text = fold(unicodedata.normalize("NFKC", text)).replace("’", "'")
+    text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:
