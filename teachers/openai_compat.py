@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
 import os
 import random
@@ -134,6 +135,7 @@ class OpenAICompatTeacher(Teacher):
     def _setup(self) -> None:
         self._api_key = self._read_key()
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
+        self._usage_warned = False
         self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
         self._url = self.options.base_url.rstrip("/") + path
@@ -379,6 +381,8 @@ class OpenAICompatTeacher(Teacher):
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        if usage.get("prompt_tokens") is None and usage.get("completion_tokens") is None:
+            tin, tout = self._estimated_usage(req, text, reasoning, msg if self.options.endpoint == "chat" else {})
         pr = self.options.prices
         top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
         extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
@@ -391,6 +395,16 @@ class OpenAICompatTeacher(Teacher):
             # accepts these only when sampled at temperature 1, top_p 1 (students/kd_labels.py)
             logprobs_meta=logprobs_meta("api", req.params, None, "str") if top else None,
         )
+
+    def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict) -> tuple[int, int]:
+        """A reply without ``usage`` (some proxies and self-hosted servers) would cost $0 and never reach a
+        ``budget: {usd}``: count ~4 characters a token instead, and say so once."""
+        if not self._usage_warned:
+            self._usage_warned = True
+            log.warning("teacher %s: the server sent no token usage; tokens and cost are estimated at 4 characters "
+                        "a token", self.name)
+        out_chars = len(text) + len(reasoning or "") + len(json.dumps(msg.get("tool_calls") or "", ensure_ascii=False))
+        return self._estimate_tokens(req) - req.params.max_tokens, out_chars // 4 + 1
 
     def _logprobs(self, lp: dict | None) -> list | None:
         if not lp:

@@ -19,7 +19,7 @@ against the configured rates. Fault kinds:
     429 (with Retry-After), 500, 503, hang (holds the request until the client gives up or hang_s),
     truncated (200 with half a JSON body), empty_choices, error_200_429 / error_200_400 (200 whose body is an
     error with that code, as OpenRouter sends it), disconnect (closes without answering),
-    length (a 200 answer cut short with finish_reason "length").
+    length (a 200 answer cut short with finish_reason "length"), no_usage (a 200 answer without ``usage``).
 
 Optional ``x-ratelimit-*`` emulation (``rl_requests`` / ``rl_tokens`` per ``rl_window_s``) sends the
 headers on every answer and refuses with 429 once a window is spent. It speaks just enough
@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 KINDS = ("ok", "429", "500", "503", "hang", "truncated", "empty_choices", "disconnect", "length",
-         "error_200_429", "error_200_400")
+         "error_200_429", "error_200_400", "no_usage")
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -335,6 +335,8 @@ class _Handler:
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks),
                  "total_tokens": prompt_tokens + len(toks)}
         base = {"id": "cmpl-" + key, "created": 0, "model": req.get("model", ""), "usage": usage}
+        if kind == "no_usage":
+            del base["usage"]
         if kind == "empty_choices":
             return json.dumps({**base, "object": "chat.completion", "choices": []}).encode()
         if kind.startswith("error_200_"):  # an error in a 200 body, as OpenRouter and some proxies send it

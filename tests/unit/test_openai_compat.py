@@ -165,6 +165,26 @@ def test_bad_bodies_are_retried_then_reported(kind, reason):
         assert out.error is None and out.extra["attempts"] == 3
 
 
+def test_a_reply_without_usage_is_charged_by_an_estimate_and_said_once(caplog):
+    """No ``usage`` in the reply (some proxies, self-hosted servers): tokens and cost are estimated at ~4
+    characters a token, so ``budget: {usd}`` still counts; one WARNING per teacher, not one per row."""
+    with FaultInjectingServer(plan=("no_usage",)) as srv:
+        t = teacher(srv, prices={"input_per_mtok": 2.0, "output_per_mtok": 10.0})
+        rs = [GenRequest(f"k{i}", [{"role": "user", "content": "x" * 400}], SamplingParams(max_tokens=50), i)
+              for i in range(2)]
+        with caplog.at_level("WARNING", logger="teachers.openai_compat"):
+            out = t.generate(rs)
+    a = out[0]
+    assert a.error is None and a.text == "echo:" + key_of(rs[0])
+    assert (a.tokens_in, a.tokens_out) == (101, len(a.text) // 4 + 1)  # 400 chars -> 101, 21 chars -> 6
+    assert a.cost == pytest.approx((101 * 2.0 + a.tokens_out * 10.0) / 1e6)
+    warned = [r.getMessage() for r in caplog.records if "no token usage" in r.getMessage()]
+    assert warned == ["teacher t: the server sent no token usage; tokens and cost are estimated at 4 characters a token"]
+    with FaultInjectingServer() as srv:  # a reply with usage is charged by it, with no warning
+        (b,) = teacher(srv).generate(rs[:1])
+        assert b.tokens_out == 6 and b.tokens_in != 101
+
+
 def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_code():
     """OpenRouter-style replies: HTTP 200 whose body is {"error": {...}}; a transient code is retried, 400 is not."""
     with FaultInjectingServer(plan=("error_200_429",) * 3, retry_after_s=None) as srv:
