@@ -9,7 +9,9 @@
 Extraction (:mod:`verifiers.math_extract`), first hit wins: ``#### X`` (GSM8K), ``\\boxed{X}``, "the answer
 is X", the last number in the text; ``<think>`` blocks are removed first. The reference may be a bare
 answer or a GSM8K solution ending in ``#### X``. Numbers are compared after removing thousands
-separators (digits grouped in threes only), units and ``$`` (relative tolerance 1e-6); anything else
+separators (digits grouped in threes only), units and ``$`` (relative tolerance 1e-6); Unicode minus signs
+(U+2212), scientific notation (``1e3``), scale words (``2.5 million``) and numbers in words ("twenty-one",
+tests/unit/test_math_forms.py) are numbers too; anything else
 (LaTeX, fractions, expressions) goes to ``math-verify``. An equation answer ("x = 72", "43 + 60 = 103")
 is correct when its last side is, and every side without letters equals the reference too ("71 = 72" is wrong).
 
@@ -37,7 +39,7 @@ from pydantic import Field
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
-from verifiers.math_extract import alternatives, extract_answer, final_answers, same_answer, several_numbers, to_number
+from verifiers.math_extract import alternatives, extract_answer, final_answers, minus, same_answer, several_numbers, to_number
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
@@ -104,7 +106,7 @@ class MathAnswer(Verifier):
         ref_raw = sample.get("reference")
         if ref_raw is None or not str(ref_raw).strip():
             return Verdict(None, "no reference answer")
-        gold = extract_answer(str(ref_raw)) if "####" in str(ref_raw) else str(ref_raw).strip()
+        gold = extract_answer(str(ref_raw)) if "####" in str(ref_raw) else minus(str(ref_raw)).strip()
         text = sample.get("completion") or ""
         pred = extract_answer(text)
         if pred is None:

@@ -32,7 +32,8 @@ from fractions import Fraction
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S | re.I)
 _HASH = re.compile(r"####\s*(.+?)\s*$", re.M)
 _INT = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,2}(?:,\d{2})+,\d{3}(?!\d)|\d+)"
-_NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?(?:/\d+)?"
+_EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at most (Fraction('1e999999999') would hang)
+_NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 _ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*(" + _NUM[5:] + r"(?:" + _JOIN + _NUM + r")*|[^\n.]+)", re.I)
 _LAST_NUM = re.compile(_NUM)
@@ -76,10 +77,19 @@ def final_answers(text: str) -> list[str]:
     return [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
 
 
+# minus signs that are not ASCII: U+2212 (typeset math, many chat UIs), small and fullwidth hyphen-minus
+_MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
+
+
+def minus(s: str) -> str:
+    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5)."""
+    return s.translate(_MINUS)
+
+
 def extract_answer(text: str) -> str | None:
     if not text:
         return None
-    text = strip_reasoning(text)
+    text = minus(strip_reasoning(text))
     for hits in (_HASH.findall(text), boxed(text), _ANSWER_IS.findall(text)):
         if hits:
             return hits[-1].strip()
@@ -93,23 +103,61 @@ def ungroup(s: str) -> str:
 
 
 _PARENS = re.compile(r"^\\?\(|\\?\)$")
-_PLAIN = re.compile(r"(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*(?:[a-zA-Z]+|%|\\%)?")
+_PLAIN = re.compile(r"(-?\d+(?:\.\d+)?" + _EXP + r")(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*([a-zA-Z]+|%|\\%)?")
 
 
 def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
-    s = ungroup(s.strip().rstrip(".")).replace("$", "")
+    s = ungroup(minus(s).strip().rstrip(".")).replace("$", "")
     m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
+    if m is None and not any(c.isdigit() for c in s):
+        w = words_number(s) if s[:1].isalpha() else None
+        return None if w is None else Fraction(w)
     if not m or len(m.group(1)) > 4000:  # int('9' * 5000) raises; no real answer has that many digits
         return None
     try:
         v = Fraction(m.group(1))
         if m.group(3):  # a mixed number: 1 1/2, -1 1/2
             part = Fraction(int(m.group(3)), int(m.group(4)))
-            return v - part if m.group(1).startswith("-") else v + part
-        return v / int(m.group(2)) if m.group(2) else v
+            v = v - part if m.group(1).startswith("-") else v + part
+        elif m.group(2):
+            v = v / int(m.group(2))
+        return v * _SCALES.get((m.group(5) or "").lower(), 1)  # "2.5 million" is 2500000, "72 dollars" 72
     except (ValueError, ZeroDivisionError):
         return None
+
+
+_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                      "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+
+
+def words_number(s: str) -> int | None:
+    """An English number in words ("five", "twenty-one", "minus three", "one hundred and five", "five apples":
+    one trailing word is its unit), else None. Digits go through :func:`to_number`."""
+    toks = [t for t in re.split(r"[\s-]+", s.strip().lower().rstrip(".!")) if t and t != "and"]
+    if len(toks) > 1 and toks[-1] not in _UNITS and toks[-1] not in _TENS and toks[-1] not in _SCALES:
+        toks = toks[:-1]
+    sign = -1 if toks[:1] in (["minus"], ["negative"]) else 1
+    toks = toks[1:] if sign < 0 else toks
+    if not toks or len(toks) > 12:
+        return None
+    total = current = 0
+    for t in toks:
+        low = current % 100  # what a unit or a ten may follow: nothing, a hundred, or a ten before a unit
+        if t in _UNITS and (low == 0 or low >= 20 and low % 10 == 0 and _UNITS[t] < 10):
+            current += _UNITS[t]
+        elif t in _TENS and low == 0:
+            current += _TENS[t]
+        elif t == "hundred" and 0 < current < 100:
+            current *= 100
+        elif t in _SCALES and t != "hundred" and current > 0:
+            total += current * _SCALES[t]
+            current = 0
+        else:
+            return None
+    return sign * (total + current)
 
 
 def same_answer(a: str, b: str) -> bool:
