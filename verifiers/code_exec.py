@@ -17,10 +17,14 @@ text. ``reference`` is a JSON string in one of three forms:
   completion that defines ``entry_point`` runs after the prompt (so the prompt's imports and
   helpers exist); otherwise it is taken as the body and appended to the prompt, as in the original
   harness. Then ``test`` runs and ``check(entry_point)`` is called.
-- ``{"kind": "asserts", "tests": "assert f(1) == 2\\n...", "setup": "optional code run first"}``.
+- ``{"kind": "asserts", "tests": "assert f(1) == 2\\n...", "setup": "optional code run first"}``; ``tests``
+  may be a list of assert lines (MBPP's ``test_list``).
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
-  line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here.
+  line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here. Cases may say
+  ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
+
+``reference`` may also be the object itself (a dict) rather than its JSON text.
 
 Isolation (``"isolation"`` in the reference, default ``"split"``). For ``humaneval`` and ``asserts``
 the tests run in a sandboxed process of their own that never imports the solution
@@ -105,6 +109,8 @@ def extract_code(completion: str) -> str:
 
 def parse_reference(ref) -> dict:
     """Validate the ``reference`` JSON; raises ValueError naming what is wrong."""
+    if isinstance(ref, dict):  # a JSON object column read as a dict (a Parquet struct, a direct call)
+        ref = json.dumps(ref)
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError("reference is empty")
     try:
@@ -113,7 +119,7 @@ def parse_reference(ref) -> dict:
         raise ValueError(f"reference is not JSON: {e}") from None
     if not isinstance(d, dict):
         raise ValueError("reference must be a JSON object")
-    need = {"humaneval": ("prompt", "test", "entry_point"), "asserts": ("tests",), "stdio": ("cases",)}
+    need = {"humaneval": ("prompt", "test", "entry_point"), "asserts": ("tests",), "stdio": ()}
     kind = d.get("kind")
     if kind is None and all(k in d for k in need["humaneval"]):
         kind = d["kind"] = "humaneval"  # a raw HumanEval record
@@ -125,16 +131,39 @@ def parse_reference(ref) -> dict:
     if d.get("isolation", "split") not in ("split", "joint"):
         raise ValueError(f"isolation must be 'split' or 'joint', got {d['isolation']!r}")
     if kind == "stdio":
-        cases = d["cases"]
-        if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) and "stdout" in c for c in cases):
-            raise ValueError("stdio reference needs a non-empty list of {'stdin', 'stdout'} cases")
+        d["cases"] = _stdio_cases(d)
     else:
-        tests = d["test"] if kind == "humaneval" else d["tests"]
+        key = "test" if kind == "humaneval" else "tests"
+        if kind == "asserts" and isinstance(d["tests"], list) and all(isinstance(t, str) for t in d["tests"]):
+            d["tests"] = "\n".join(d["tests"])  # MBPP's test_list: one assert per item
+        for k in (key, "setup", "prompt", "entry_point"):
+            if d.get(k) is not None and not isinstance(d[k], str):
+                raise ValueError(f"{kind} reference {k!r} must be a string, got {type(d[k]).__name__}")
         try:
-            compile(tests, "<tests>", "exec", dont_inherit=True)  # compiling never runs anything
+            compile(d[key], "<tests>", "exec", dont_inherit=True)  # compiling never runs anything
         except SyntaxError as e:
             raise ValueError(f"tests do not compile: {e.msg} (line {e.lineno})") from None
     return d
+
+
+def _stdio_cases(d: dict) -> list[dict]:
+    """``cases`` as ``[{"stdin", "stdout"}]``; ``input``/``output`` keys and APPS' parallel ``inputs``/``outputs``
+    lists (``{"kind": "stdio", "inputs": [...], "outputs": [...]}``) are read too."""
+    cases = d.get("cases")
+    if cases is None and isinstance(d.get("inputs"), list) and isinstance(d.get("outputs"), list):
+        if len(d["inputs"]) != len(d["outputs"]):
+            raise ValueError(f"stdio reference has {len(d['inputs'])} inputs but {len(d['outputs'])} outputs")
+        cases = [{"stdin": i, "stdout": o} for i, o in zip(d["inputs"], d["outputs"])]
+    if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) for c in cases):
+        raise ValueError("stdio reference needs a non-empty list of {'stdin', 'stdout'} cases")
+    out = []
+    for c in cases:
+        stdout = c.get("stdout", c.get("output"))
+        stdin = c.get("stdin", c.get("input"))
+        if stdout is None or not all(isinstance(x, (str, int, float)) or x is None for x in (stdin, stdout)):
+            raise ValueError("stdio reference needs a non-empty list of {'stdin', 'stdout'} cases")
+        out.append({"stdin": stdin, "stdout": stdout})
+    return out
 
 
 def _norm(out: str) -> str:
