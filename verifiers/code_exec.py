@@ -18,7 +18,7 @@ text. ``reference`` is a JSON string in one of three forms:
   helpers exist); otherwise it is taken as the body and appended to the prompt, as in the original
   harness. Then ``test`` runs and ``check(entry_point)`` is called.
 - ``{"kind": "asserts", "tests": "assert f(1) == 2\\n...", "setup": "optional code run first"}``; ``tests``
-  may be a list of assert lines (MBPP's ``test_list``).
+  may be a list of assert lines (MBPP's ``test_list``), and so may the whole reference.
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
   line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here. Cases may say
@@ -117,6 +117,8 @@ def parse_reference(ref) -> dict:
         d = json.loads(ref)
     except ValueError as e:
         raise ValueError(f"reference is not JSON: {e}") from None
+    if isinstance(d, list) and d and all(isinstance(t, str) for t in d):
+        d = {"kind": "asserts", "tests": d}  # a bare list of assert lines (``fields.reference: test_list`` on MBPP)
     if not isinstance(d, dict):
         raise ValueError("reference must be a JSON object")
     need = {"humaneval": ("prompt", "test", "entry_point"), "asserts": ("tests",), "stdio": ()}

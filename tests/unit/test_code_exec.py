@@ -110,6 +110,7 @@ def test_bad_reference_is_unverifiable_not_an_error(v, ref, why):
 @pytest.mark.parametrize("ref", [
     json.dumps({"kind": "asserts", "tests": ["assert add(2, 3) == 5", "assert add(-1, 1) == 0"]}),  # MBPP's test_list
     {"kind": "asserts", "tests": "assert add(2, 3) == 5"},  # a reference given as an object, not JSON text
+    json.dumps(["assert add(2, 3) == 5", "assert add(0, 0) == 0"]),  # fields.reference: test_list on MBPP
 ])
 def test_other_shapes_of_assert_references(v, ref):
     assert v.verify({"completion": ADD, "reference": ref}).reason == "passed"
