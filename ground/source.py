@@ -131,7 +131,7 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     if not any(c in str(src.path) for c in "*?[") and not path.exists():
         raise FactoryError(f"source.path: file not found: {path}")
-    pairs = source_files(path, src.format, src.split)
+    pairs = source_files(path, src.format, src.split, one_split=True)
     for f, fmt in pairs:
         _check_readable(f, fmt)
     counts = [(f, fmt, _count(f, fmt)) for f, fmt in pairs]  # (file, fmt, records in the file)
@@ -264,7 +264,7 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     try:
-        pairs = source_files(path, src.format, src.split) if path.exists() or any(c in str(src.path) for c in "*?[") else []
+        pairs = source_files(path, src.format, src.split, one_split=True) if path.exists() or any(c in str(src.path) for c in "*?[") else []
         for f, fmt in pairs:
             _check_readable(f, fmt)
             if fmt == "arrow":
