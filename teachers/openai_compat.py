@@ -312,6 +312,8 @@ class OpenAICompatTeacher(Teacher):
             return self._body_error(data["error"])
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
+        if isinstance(choices[0], dict) and (choices[0].get("error") or choices[0].get("finish_reason") == "error"):
+            return self._body_error(choices[0].get("error") or "the answer's finish_reason is 'error'")  # OpenRouter
         try:
             res = self._parse(choices[0], usage or {}, req)
         except (KeyError, TypeError, ValueError, AttributeError) as e:

@@ -200,6 +200,20 @@ def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_cod
         assert srv.stats()["outcomes"] == {"error_200_400": 1}
 
 
+def test_an_error_inside_a_choice_is_a_failed_attempt_not_an_empty_answer():
+    """Was: OpenRouter's {"choices": [{"finish_reason": "error", "error": {...}, "message": {"content": ""}}]} came back
+    as an accepted empty answer (no error: cached, never retried); now it is retried and then reported, transient."""
+    from teachers.base import transient_failure
+
+    with FaultInjectingServer(plan=("error_choice_502",) * 3) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error == "error 502 in a 200 reply after 3 attempts: upstream provider failed (code 502)"
+        assert out.finish_reason == "error" and transient_failure(out.error)
+    with FaultInjectingServer(plan=("error_choice_502",)) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error is None and out.text and out.extra["retried_after"] == ["error 502 in a 200 reply"]
+
+
 def test_one_malformed_request_fails_only_its_row(server):
     rs = reqs(3)
     rs[1] = GenRequest("bad", [{"role": "user"}], SamplingParams())  # no content: cannot build a prompt
