@@ -177,7 +177,7 @@ def _check_readable(f: Path, fmt: str) -> None:
     if not f.is_file():
         raise FactoryError(f"source.path: file not found: {f}")
     suffix = f.suffix.lower()
-    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f) == b"\x1f\x8b"):
+    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f).startswith(_PACKED)):
         raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
                            f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
     if suffix in _OTHER and fmt == "jsonl":
@@ -197,9 +197,13 @@ def _check_readable(f: Path, fmt: str) -> None:
         raise FactoryError(f"source.path: {f}: not a readable {name} file ({e})") from None
 
 
+#: the first bytes of gzip, bzip2, xz, zip, zstd and lz4 files: a compressed file under a .jsonl name is not JSON lines
+_PACKED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")
+
+
 def _magic(f: Path) -> bytes:
     with open(f, "rb") as fh:
-        return fh.read(2)
+        return fh.read(6)
 
 
 def _first_line(f: Path) -> str:

@@ -76,6 +76,22 @@ def test_files_the_plane_cannot_split_are_refused_by_name(src_dir, tmp_path):
         plan_units(SourceConfig(path=str(tmp_path / "*.gz")), ".", 2)
 
 
+def test_bzip2_xz_and_zip_under_a_jsonl_name_are_refused_like_gzip(tmp_path):
+    """Was: only gzip's magic was checked; a .jsonl that was bzip2, xz or zip became rows of "not UTF-8" rejects."""
+    import bz2
+    import lzma
+    import zipfile
+
+    data = b"".join(b'{"question": "q%d"}\n' % i for i in range(20))
+    (tmp_path / "b.jsonl").write_bytes(bz2.compress(data))
+    (tmp_path / "x.jsonl").write_bytes(lzma.compress(data))
+    with zipfile.ZipFile(tmp_path / "z.jsonl", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.jsonl", data)
+    for name in ("b.jsonl", "x.jsonl", "z.jsonl"):
+        with pytest.raises(FactoryError, match=f"source.path: .*{name}: compressed files are not read"):
+            plan_units(SourceConfig(path=str(tmp_path / name)), ".", 2)
+
+
 def test_a_json_document_or_a_broken_parquet_is_one_clear_error(tmp_path):
     arr = tmp_path / "train.json"
     arr.write_text(json.dumps([{"question": "q1"}, {"question": "q2"}], indent=2))
