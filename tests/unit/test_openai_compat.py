@@ -183,6 +183,9 @@ def test_a_reply_without_usage_is_charged_by_an_estimate_and_said_once(caplog):
     with FaultInjectingServer() as srv:  # a reply with usage is charged by it, with no warning
         (b,) = teacher(srv).generate(rs[:1])
         assert b.tokens_out == 6 and b.tokens_in != 101
+    with FaultInjectingServer(plan=("bad_usage",)) as srv:  # was: "internal error: ValueError" and the answer lost
+        (c,) = teacher(srv).generate(rs[:1])
+        assert c.error is None and c.text == a.text and (c.tokens_in, c.tokens_out) == (101, 6)
 
 
 def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_code():
