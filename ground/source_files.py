@@ -13,7 +13,7 @@ import glob
 import json
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -49,7 +49,7 @@ def source_files(path: Path, fmt: str, split: str | None, one_split: bool = Fals
     """(file, format) pairs in read order. ``path`` may hold glob characters (``**`` recurses). With ``one_split``,
     a folder whose files belong to several splits (train and test, ...) and no ``split`` given is refused."""
     if any(c in str(path) for c in "*?["):
-        return [(Path(p), kind_of(Path(p), fmt)) for p in sorted(glob.glob(str(path), recursive=True)) if Path(p).is_file()]
+        return [(p, kind_of(p, fmt)) for p in _globbed(str(path))]
     if not path.is_dir():
         return [(path, kind_of(path, fmt))]
     if (path / "dataset_dict.json").is_file():  # DatasetDict.save_to_disk: one Dataset folder per split
@@ -66,6 +66,42 @@ def source_files(path: Path, fmt: str, split: str | None, one_split: bool = Fals
     if one_split and split is None:
         _one_split(path, [f for f, _ in found])
     return found
+
+
+def _globbed(pattern: str) -> list[Path]:
+    """The files a glob matches, each once. ``**`` follows folder links once each: ``glob`` follows them every time,
+    so ``current -> v2`` named each file twice and a link to a parent beside another link never ended."""
+    parts = pattern.split(os.sep)
+    i = parts.index("**") if parts.count("**") == 1 else -1
+    if i < 0 or any(p.startswith(".") for p in parts[i + 1:]):
+        found = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())  # no **, or an unusual one
+    else:
+        head, rest = os.sep.join(parts[:i]) or ("/" if pattern.startswith(os.sep) else ""), os.sep.join(parts[i + 1:]) or "*"
+        roots = sorted(glob.glob(head)) if any(c in head for c in "*?[") else [head or "."]
+        found = sorted(f for r in roots if os.path.isdir(r) for f in _linked_walk(r) if PurePath(os.path.relpath(f, r)).match(rest))
+    seen: set[str] = set()
+    out = []
+    for p in found:
+        real = os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            out.append(Path(p))
+    return out
+
+
+def _linked_walk(root: str) -> list[str]:
+    """Every file below ``root`` but hidden ones, through folder links, each real folder entered once."""
+    seen, out = {os.path.realpath(root)}, []
+    for d, dirs, files in os.walk(root, followlinks=True):
+        keep = []
+        for n in sorted(dirs):
+            real = os.path.realpath(os.path.join(d, n))
+            if not n.startswith(".") and real not in seen:
+                seen.add(real)
+                keep.append(n)
+        dirs[:] = keep
+        out += [os.path.join(d, n) for n in files if not n.startswith(".") and os.path.isfile(os.path.join(d, n))]
+    return out
 
 
 def _saved(path: Path, split: str | None) -> list[tuple[Path, str]]:

@@ -124,3 +124,17 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_not_data(tmp_path):
     f.write_bytes(b'\xef\xbb\xbf{"question": "q1"}\r\n{"question": "q2"}\r\n')
     assert [(r.data, r.error) for r in read_records(SourceConfig(path=str(f)), ".")] == [({"question": "q1"}, None),
                                                                                         ({"question": "q2"}, None)]
+
+
+def test_a_recursive_glob_reads_a_linked_file_once(tmp_path):
+    """Was: ``data/**/*.jsonl`` with ``data/current -> v2`` read v2's records twice, a link to its own folder 41 times
+    more (and a link to a parent beside another link made glob enumerate paths without end)."""
+    (tmp_path / "data" / "v2").mkdir(parents=True)
+    (tmp_path / "data" / "v2" / "a.jsonl").write_text('{"question": "q0"}\n{"question": "q1"}\n')
+    (tmp_path / "data" / "current").symlink_to("v2")
+    (tmp_path / "data" / "v2" / "self").symlink_to(".")
+    recs = read_records(SourceConfig(path=str(tmp_path / "data" / "**" / "*.jsonl")), ".")
+    assert [(r.data["question"], r.where) for r in recs] == [("q0", "a.jsonl:1"), ("q1", "a.jsonl:2")]
+    (tmp_path / "data" / "v2" / "up").symlink_to("..")  # with `current`, two ways down at every level: 2^40 paths to glob
+    recs = read_records(SourceConfig(path=str(tmp_path / "data" / "**" / "*.jsonl")), ".")
+    assert [r.data["question"] for r in recs] == ["q0", "q1"]
