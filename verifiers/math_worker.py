@@ -36,6 +36,16 @@ _CHILD: dict[str, Any] = {}
 _SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="math-verify-spawner")
 
 
+def _after_fork() -> None:
+    """A forked process has no spawner thread (its executor would wait for ever) and no child of its own."""
+    global _LOCK, _SPAWNER
+    _LOCK, _SPAWNER = threading.Lock(), concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="math-verify-spawner")
+    _CHILD.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def compare(gold: str, pred: str, gold_latex: bool, pred_latex: bool) -> bool:
     """math-verify's equality of two answers (runs in the child; ``*_latex``: read that side as LaTeX)."""
     from math_verify import parse, verify

@@ -381,3 +381,16 @@ def test_a_hedging_sample_does_not_vote_for_the_answer_key():
 
     assert majority(["#### 7\n#### 8", "#### 8", "#### 7"], extractor("math_answer")) == ("8", 1 / 3, 1)
     assert majority(["#### 7\n#### 8", "#### 7\n#### 8"], extractor("math_answer")) == (None, 0.0, 0)
+
+
+def test_a_forked_process_starts_its_own_math_child():
+    """The spawner thread does not survive fork: a forked process (a DataLoader worker, multiprocessing) gets a
+    spawner and a child of its own instead of waiting for ever on the parent's."""
+    import os
+
+    assert math("\\boxed{3 \\cdot 24}", timeout_s=60)[0] == 1.0
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked process
+        os._exit(0 if math("\\boxed{3 \\cdot 24}", timeout_s=60) == (1.0, "correct (symbolic)") else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert math("\\boxed{2 \\cdot 36}", timeout_s=60) == (1.0, "correct (symbolic)")  # the parent's child still serves
