@@ -44,8 +44,9 @@ class SourceConfig(_Cfg):
     fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
     limit: int | None = Field(None, gt=0, description="use only the first N records")
     offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
-    split: str | None = Field(None, description="for a directory: the split to read (files named train*, *-train-*, "
-                                                "a train/ folder, or a saved DatasetDict's split)")
+    split: str | None = Field(None, description="for a directory: the split to read (files named train.*, train-*, "
+                                                "*-train-*, a train/ folder, or a saved DatasetDict's split; train_sft is "
+                                                "another split); needed when a folder holds several")
     license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
 
 
