@@ -85,11 +85,17 @@ def local_problems(data: dict, gpus: int) -> list[str]:
             out.append(f"{f}.engine: vllm is not installed here (pip install -e '.[gpu]')")
     for path, k, v in _walk(data):
         if k == "base_url" and isinstance(v, str) and "://" in v:
-            host = urlparse(v).hostname
+            u = urlparse(v)
+            port = u.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+            shown = f"{u.scheme}://{u.hostname or ''}{f':{port}' if port else ''}{u.path}"  # no user:password@, no query
             try:
-                socket.getaddrinfo(host, None)
+                if not u.hostname:
+                    raise OSError(None, "no host in the URL")
+                if port and not port.isdigit():
+                    raise OSError(None, f"port {port!r} is not a number")
+                socket.getaddrinfo(u.hostname, None)
             except (OSError, UnicodeError) as e:
-                out.append(f"{'.'.join((*path, k))}: cannot resolve host {host!r} of {v} ({getattr(e, 'strerror', None) or e})")
+                out.append(f"{'.'.join((*path, k))}: cannot resolve host {u.hostname!r} of {shown} ({getattr(e, 'strerror', None) or e})")
     return out
 
 

@@ -103,9 +103,9 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None)]:
         if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
-            import glob
+            from ground.source_files import source_files
 
-            if not glob.glob(str(r.path(p)), recursive=True):
+            if not source_files(r.path(p), "auto", None):  # glob.glob would follow folder links without end
                 err(loc, f"glob matches no files: {r.path(p)}")
         elif p is not None and not r.path(p).exists():
             err(loc, f"file not found: {r.path(p)}")

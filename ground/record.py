@@ -131,7 +131,7 @@ def sha_prefix(*parts: Any, prefix=None):
     of one prompt) hash those parts once. ``sha(a, b, c) == sha(c, prefix=sha_prefix(a, b))``."""
     h = prefix.copy() if prefix is not None else hashlib.sha256()
     for p in parts:
-        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False).encode())
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, ensure_ascii=False, default=str).encode())
         h.update(b"\x1f")
     return h
 

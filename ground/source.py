@@ -44,8 +44,9 @@ class SourceConfig(_Cfg):
     fields: FieldMap = Field(default_factory=FieldMap, description="which source fields play which role")
     limit: int | None = Field(None, gt=0, description="use only the first N records")
     offset: int = Field(0, ge=0, description="skip the first N records (e.g. to hold some out)")
-    split: str | None = Field(None, description="for a directory: the split to read (files named train*, *-train-*, "
-                                                "a train/ folder, or a saved DatasetDict's split)")
+    split: str | None = Field(None, description="for a directory: the split to read (files named train.*, train-*, "
+                                                "*-train-*, a train/ folder, or a saved DatasetDict's split; train_sft is "
+                                                "another split); needed when a folder holds several")
     license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
 
 
@@ -131,7 +132,7 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     if not any(c in str(src.path) for c in "*?[") and not path.exists():
         raise FactoryError(f"source.path: file not found: {path}")
-    pairs = source_files(path, src.format, src.split)
+    pairs = source_files(path, src.format, src.split, one_split=True)
     for f, fmt in pairs:
         _check_readable(f, fmt)
     counts = [(f, fmt, _count(f, fmt)) for f, fmt in pairs]  # (file, fmt, records in the file)
@@ -177,7 +178,7 @@ def _check_readable(f: Path, fmt: str) -> None:
     if not f.is_file():
         raise FactoryError(f"source.path: file not found: {f}")
     suffix = f.suffix.lower()
-    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f) == b"\x1f\x8b"):
+    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f).startswith(_PACKED)):
         raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
                            f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
     if suffix in _OTHER and fmt == "jsonl":
@@ -197,9 +198,13 @@ def _check_readable(f: Path, fmt: str) -> None:
         raise FactoryError(f"source.path: {f}: not a readable {name} file ({e})") from None
 
 
+#: the first bytes of gzip, bzip2, xz, zip, zstd and lz4 files: a compressed file under a .jsonl name is not JSON lines
+_PACKED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")
+
+
 def _magic(f: Path) -> bytes:
     with open(f, "rb") as fh:
-        return fh.read(2)
+        return fh.read(6)
 
 
 def _first_line(f: Path) -> str:
@@ -264,7 +269,7 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     try:
-        pairs = source_files(path, src.format, src.split) if path.exists() or any(c in str(src.path) for c in "*?[") else []
+        pairs = source_files(path, src.format, src.split, one_split=True) if path.exists() or any(c in str(src.path) for c in "*?[") else []
         for f, fmt in pairs:
             _check_readable(f, fmt)
             if fmt == "arrow":

@@ -105,7 +105,7 @@ class Expander:
             t = self.teachers[self.route_map.get(str(data[self.route_field]), self.default_teacher)]
         ref = data.get(fm.reference) if fm.reference else None
         if ref is not None and not isinstance(ref, str):
-            ref = json.dumps(ref)
+            ref = json.dumps(ref, default=str)  # Parquet/Arrow: dates, bytes, decimals
         source = json.dumps(data, ensure_ascii=False, default=str)[:100_000]
         category = str(data[fm.category]) if fm.category and fm.category in data else None
         prov = provenance(data, ref)

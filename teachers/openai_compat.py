@@ -45,7 +45,7 @@ from pydantic import Field
 
 from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
-from teachers.openai_wire import ResponseTooLarge, content_parts, finish_reason, post, wire_message
+from teachers.openai_wire import ResponseTooLarge, content_parts, finish_reason, post, usage_counts, wire_message
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -303,15 +303,16 @@ class OpenAICompatTeacher(Teacher):
             self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw))
             return _Failure("invalid JSON in response", str(e)[:200])
         usage = data.get("usage") if isinstance(data, dict) else None
-        used = None
-        if isinstance(usage, dict):
-            used = int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        usage = usage_counts(usage) if isinstance(usage, dict) else None  # counts that are numbers, else left out
+        used = sum(usage.values()) if usage else None
         self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw), used)
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices and isinstance(data, dict) and data.get("error"):
             return self._body_error(data["error"])
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
+        if isinstance(choices[0], dict) and (choices[0].get("error") or choices[0].get("finish_reason") == "error"):
+            return self._body_error(choices[0].get("error") or "the answer's finish_reason is 'error'")  # OpenRouter
         try:
             res = self._parse(choices[0], usage or {}, req)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -380,8 +381,8 @@ class OpenAICompatTeacher(Teacher):
             reasoning, text = split_reasoning(content, msg.get("reasoning_content") or msg.get("reasoning") or part_reasoning)
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
-        tin, tout = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        if usage.get("prompt_tokens") is None and usage.get("completion_tokens") is None:
+        tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+        if not usage:
             tin, tout = self._estimated_usage(req, text, reasoning, msg if self.options.endpoint == "chat" else {})
         pr = self.options.prices
         top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None

@@ -61,6 +61,20 @@ def finish_reason(raw) -> str:
     return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
 
 
+def usage_counts(usage: dict) -> dict[str, int]:
+    """``prompt_tokens`` and ``completion_tokens`` of a reply's ``usage`` that are numbers (or numeric text); a
+    server's null, "n/a" or object is left out (then the client estimates) instead of failing a good answer."""
+    out = {}
+    for k in ("prompt_tokens", "completion_tokens"):
+        v = usage.get(k)
+        try:
+            if v is not None and not isinstance(v, (bool, dict, list)):
+                out[k] = max(0, int(float(v)))
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return out
+
+
 def _flat(v) -> str:
     """A part's text, which may itself be a list of parts (Mistral's "thinking")."""
     if isinstance(v, str):

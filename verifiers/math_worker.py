@@ -16,6 +16,7 @@ comparison gave up (timeout, error in the child).
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import select
@@ -30,6 +31,19 @@ START_TIMEOUT_S = 120.0  # importing sympy in a fresh child on a loaded machine
 
 _LOCK = threading.Lock()
 _CHILD: dict[str, Any] = {}
+#: starts every child: PR_SET_PDEATHSIG fires when the *thread* that started the child ends, so a child started by a
+#: short-lived thread (a pool's, a request's) was killed with it, maybe in the middle of another thread's call
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="math-verify-spawner")
+
+
+def _after_fork() -> None:
+    """A forked process has no spawner thread (its executor would wait for ever) and no child of its own."""
+    global _LOCK, _SPAWNER
+    _LOCK, _SPAWNER = threading.Lock(), concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="math-verify-spawner")
+    _CHILD.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def compare(gold: str, pred: str, gold_latex: bool, pred_latex: bool) -> bool:
@@ -95,8 +109,8 @@ def _child():
         _kill()
         # a plain interpreter, not multiprocessing: spawn would re-import the caller's __main__ script
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *sys.path])}
-        proc = subprocess.Popen([sys.executable, "-m", "verifiers.math_worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        proc = _SPAWNER.submit(subprocess.Popen, [sys.executable, "-m", "verifiers.math_worker"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1).result()
         _CHILD["proc"] = proc
         if _read(proc, START_TIMEOUT_S) != ["ready", None]:
             raise RuntimeError("math-verify child did not start")

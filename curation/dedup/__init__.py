@@ -101,7 +101,8 @@ def fold(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
     if text.isascii():
         return text
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
+    # look-alikes again once accents are off: Greek "ό" and Cyrillic "ѐ" are precomposed "ó" and "è" look-alikes
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)).translate(_LOOKALIKES))
 
 
 def normalize(text: str) -> str:

@@ -18,8 +18,10 @@ against the configured rates. Fault kinds:
 
     429 (with Retry-After), 500, 503, hang (holds the request until the client gives up or hang_s),
     truncated (200 with half a JSON body), empty_choices, error_200_429 / error_200_400 (200 whose body is an
-    error with that code, as OpenRouter sends it), disconnect (closes without answering),
-    length (a 200 answer cut short with finish_reason "length"), no_usage (a 200 answer without ``usage``).
+    error with that code, as OpenRouter sends it), error_choice_502 (200 whose one choice carries the error and
+    finish_reason "error": OpenRouter's upstream provider failing mid-answer), disconnect (closes without answering),
+    length (a 200 answer cut short with finish_reason "length"), no_usage (a 200 answer without ``usage``), bad_usage
+    (a 200 answer whose usage counts are "n/a" and an object).
 
 Optional ``x-ratelimit-*`` emulation (``rl_requests`` / ``rl_tokens`` per ``rl_window_s``) sends the
 headers on every answer and refuses with 429 once a window is spent. It speaks just enough
@@ -46,7 +48,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 KINDS = ("ok", "429", "500", "503", "hang", "truncated", "empty_choices", "disconnect", "length",
-         "error_200_429", "error_200_400", "no_usage")
+         "error_200_429", "error_200_400", "no_usage", "error_choice_502", "bad_usage")
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -272,7 +274,7 @@ class _Handler:
                 d["outcomes"][kind] = d["outcomes"].get(kind, 0) + 1
                 d["answered_by_key"].setdefault(key, []).append(time.monotonic())
                 if reply is not None and reply[0] == 200 and kind not in ("truncated", "empty_choices") \
-                        and not kind.startswith("error_200"):
+                        and not kind.startswith(("error_200", "error_choice")):
                     d["ok_by_key"][key] = d["ok_by_key"].get(key, 0) + 1
             if reply is None:
                 return False  # disconnect, or the client hung up during a hang
@@ -337,11 +339,18 @@ class _Handler:
         base = {"id": "cmpl-" + key, "created": 0, "model": req.get("model", ""), "usage": usage}
         if kind == "no_usage":
             del base["usage"]
+        if kind == "bad_usage":
+            base["usage"] = {"prompt_tokens": "n/a", "completion_tokens": {"cached": 0}}
         if kind == "empty_choices":
             return json.dumps({**base, "object": "chat.completion", "choices": []}).encode()
         if kind.startswith("error_200_"):  # an error in a 200 body, as OpenRouter and some proxies send it
             code = int(kind.rsplit("_", 1)[1])
             return json.dumps({"error": {"message": f"provider said no (code {code})", "code": code}}).encode()
+        if kind.startswith("error_choice_"):  # OpenRouter: the provider failed after the 200 went out
+            code = int(kind.rsplit("_", 1)[1])
+            choice = {"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "error",
+                      "error": {"message": f"upstream provider failed (code {code})", "code": code}}
+            return json.dumps({**base, "object": "chat.completion", "choices": [choice]}).encode()
         if chat:
             msg = {"role": "assistant", "content": text}
             if self.cfg.reasoning == "field":

@@ -164,6 +164,19 @@ def test_reasoning_split_and_join():
     assert join_reasoning("a", "b") == "<think>\na\n</think>\nb"
 
 
+def test_an_answer_that_mentions_the_close_tag_keeps_its_text():
+    """Was: everything before a "</think>" anywhere in the answer became reasoning, even when the server had split
+    the reasoning off already: a code answer about think tags lost its first lines."""
+    code = "Here is the function:\n```python\ndef strip(t):\n    return t.split('</think>')[-1]\n```"
+    assert split_reasoning(code, reasoning_content="the user wants a function") == ("the user wants a function", code)
+    assert split_reasoning(code) == (None, code)
+    prose = "Tags such as </think> close a span. The answer is 4."
+    assert split_reasoning(prose) == (None, prose)
+    # the server split it, yet the answer still says "2+2 is 4\n</think>": only a leading close is stripped then
+    assert split_reasoning("x\n</think>\nA", reasoning_content="r") == ("r", "x\n</think>\nA")
+    assert split_reasoning("2+2 is 4</think>\n\nA") == ("2+2 is 4", "A")  # a template-opened span, close ending its line
+
+
 @pytest.mark.parametrize("text,ans", [
     ("so #### 1,234", "1,234"), ("The answer is 42.", "42"), ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
     ("we get 3 then 7", "7"), ("no digits", None),

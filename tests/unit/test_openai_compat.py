@@ -183,6 +183,9 @@ def test_a_reply_without_usage_is_charged_by_an_estimate_and_said_once(caplog):
     with FaultInjectingServer() as srv:  # a reply with usage is charged by it, with no warning
         (b,) = teacher(srv).generate(rs[:1])
         assert b.tokens_out == 6 and b.tokens_in != 101
+    with FaultInjectingServer(plan=("bad_usage",)) as srv:  # was: "internal error: ValueError" and the answer lost
+        (c,) = teacher(srv).generate(rs[:1])
+        assert c.error is None and c.text == a.text and (c.tokens_in, c.tokens_out) == (101, 6)
 
 
 def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_code():
@@ -198,6 +201,20 @@ def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_cod
         (out,) = teacher(srv, max_retries=2).generate(reqs(1))
         assert out.error == "error 400 in a 200 reply after 1 attempt (not retryable): provider said no (code 400)"
         assert srv.stats()["outcomes"] == {"error_200_400": 1}
+
+
+def test_an_error_inside_a_choice_is_a_failed_attempt_not_an_empty_answer():
+    """Was: OpenRouter's {"choices": [{"finish_reason": "error", "error": {...}, "message": {"content": ""}}]} came back
+    as an accepted empty answer (no error: cached, never retried); now it is retried and then reported, transient."""
+    from teachers.base import transient_failure
+
+    with FaultInjectingServer(plan=("error_choice_502",) * 3) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error == "error 502 in a 200 reply after 3 attempts: upstream provider failed (code 502)"
+        assert out.finish_reason == "error" and transient_failure(out.error)
+    with FaultInjectingServer(plan=("error_choice_502",)) as srv:
+        (out,) = teacher(srv, max_retries=2).generate(reqs(1))
+        assert out.error is None and out.text and out.extra["retried_after"] == ["error 502 in a 200 reply"]
 
 
 def test_one_malformed_request_fails_only_its_row(server):

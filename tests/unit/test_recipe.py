@@ -91,3 +91,19 @@ def test_empty_source_is_a_clear_error_and_writes_nothing(tmp_path):
     assert p.returncode == 2
     assert "has no rows" in p.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_source_glob_is_checked_against_files_through_folder_links(tmp_path):
+    """Was: a glob that matched only folders passed validation (the run then found no rows), and a folder link to a
+    parent beside another link made `factory validate` run glob without end."""
+    (tmp_path / "data" / "v2").mkdir(parents=True)
+    (tmp_path / "t.txt").write_text("{prompt}")
+    (tmp_path / "r.yaml").write_text('name: v\nsource: {path: "data/*"}\nprompt: {template: t.txt}\n'
+                                     "teacher: {name: t, engine: hf_local, model: smollm2-135m-instruct}\n")
+    assert [(e.field, e.message) for e in recipe_errors(str(tmp_path / "r.yaml"))] == [
+        ("source.path", f"glob matches no files: {tmp_path / 'data' / '*'}")]
+    (tmp_path / "data" / "v2" / "a.jsonl").write_text('{"question": "q"}\n')
+    (tmp_path / "data" / "current").symlink_to("v2")
+    (tmp_path / "data" / "v2" / "up").symlink_to("..")
+    (tmp_path / "r.yaml").write_text((tmp_path / "r.yaml").read_text().replace("data/*", "data/**/*.jsonl"))
+    assert recipe_errors(str(tmp_path / "r.yaml")) == []

@@ -323,6 +323,25 @@ def test_a_power_tower_is_killed_not_left_running():
     assert math_worker._CHILD["proc"].poll() is None  # a fresh child, alive and reused
 
 
+def test_the_math_child_outlives_the_thread_that_first_asked():
+    """Was: the child died with the thread that started it (PR_SET_PDEATHSIG is per thread): a verifier called from
+    a short-lived thread restarted it each time, or lost another thread's call in flight ("child died")."""
+    import os
+    import threading
+    import time
+
+    from verifiers import math_worker
+
+    math_worker._kill()
+    th = threading.Thread(target=lambda: math("\\boxed{3 \\cdot 24}", timeout_s=60))
+    th.start()
+    th.join()
+    while os.path.exists(f"/proc/self/task/{th.native_id}"):  # the thread is gone from the kernel too
+        time.sleep(0.01)
+    proc = math_worker._CHILD["proc"]
+    assert math("\\boxed{3 \\cdot 24}", timeout_s=60) == (1.0, "correct (symbolic)") and math_worker._CHILD["proc"] is proc
+
+
 @pytest.mark.parametrize("sep", [" \\sim ", " \\to ", ":", "..", " \\approx ", "\\\\", " \\dots ", "\\$", " \\setminus ", "，"])
 def test_numbers_joined_by_anything_but_arithmetic_are_alternatives(sep):
     """Was: 1.0 for each, math-verify reading "71 \\\\sim 72" (and the like) as its last number."""
@@ -362,3 +381,16 @@ def test_a_hedging_sample_does_not_vote_for_the_answer_key():
 
     assert majority(["#### 7\n#### 8", "#### 8", "#### 7"], extractor("math_answer")) == ("8", 1 / 3, 1)
     assert majority(["#### 7\n#### 8", "#### 7\n#### 8"], extractor("math_answer")) == (None, 0.0, 0)
+
+
+def test_a_forked_process_starts_its_own_math_child():
+    """The spawner thread does not survive fork: a forked process (a DataLoader worker, multiprocessing) gets a
+    spawner and a child of its own instead of waiting for ever on the parent's."""
+    import os
+
+    assert math("\\boxed{3 \\cdot 24}", timeout_s=60)[0] == 1.0
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked process
+        os._exit(0 if math("\\boxed{3 \\cdot 24}", timeout_s=60) == (1.0, "correct (symbolic)") else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert math("\\boxed{2 \\cdot 36}", timeout_s=60) == (1.0, "correct (symbolic)")  # the parent's child still serves

@@ -92,6 +92,15 @@ def test_gpu_needs_and_what_a_cpu_machine_lacks():
     (p,) = local_problems(host, 0)
     assert p.startswith("teacher.options.base_url: cannot resolve host 'no-such-teacher.invalid' of http://no-such-teacher.invalid:8000/v1")
     assert local_problems({"teacher": {"options": {"base_url": "http://127.0.0.1:9/v1"}}}, 0) == []
+    # was: the whole URL, with the password and the query's key, printed to the terminal and the run log
+    (p,) = local_problems({"teacher": {"options": {"base_url": "https://bob:s3cret@no-such.invalid/v1?api_key=sk-1"}}}, 0)
+    assert p.startswith("teacher.options.base_url: cannot resolve host 'no-such.invalid' of https://no-such.invalid/v1 (")
+    assert "s3cret" not in p and "sk-1" not in p
+    assert local_problems({"teacher": {"options": {"base_url": "http://:8000/v1"}}}, 0) == [
+        "teacher.options.base_url: cannot resolve host None of http://:8000/v1 (no host in the URL)"]
+    assert local_problems({"teacher": {"options": {"base_url": "http://localhost:80a/v1"}}}, 0) == [
+        "teacher.options.base_url: cannot resolve host 'localhost' of http://localhost:80a/v1 (port '80a' is not a number)"]
+    assert local_problems({"teacher": {"options": {"base_url": "http://[::1]:8000/v1"}}}, 0) == []
 
 
 @pytest.mark.skipif(local_gpus() >= 2, reason="this machine can run the 2-GPU vllm recipe")

@@ -96,3 +96,65 @@ def test_factory_decontam_reads_saved_datasets_as_corpus_and_benchmark(tmp_path,
     assert [(m["id"], m["item"]) for m in rep["matches"]] == [("c1", "1")]
     with pytest.raises(FactoryError, match=r"benchmark path .*corpus is a saved DatasetDict: point it at one split's folder"):
         main([str(tmp_path / "corpus"), "--field", "text", "--benchmarks", f"x={tmp_path / 'corpus'}:text", "--out", str(out)])
+
+
+def test_split_names_are_whole_and_metadata_is_not_data(tmp_path):
+    """ultrachat_200k's train_sft/train_gen are not split 'train'; dataset_info(s).json is not a record; a folder
+    of train and test files without source.split is refused, never read as one source."""
+    uc = tmp_path / "uc" / "data"
+    uc.mkdir(parents=True)
+    for s in ("train_sft", "train_gen", "test_sft"):
+        pq.write_table(pa.table({"question": [s]}), uc / f"{s}-00000-of-00001.parquet")
+    assert _questions(SourceConfig(path=str(tmp_path / "uc"), split="train_sft"))[0] == ["train_sft"]
+    with pytest.raises(FactoryError, match=r"source.split: .*uc has no files of split 'train' \(its files: test_sft-0"):
+        plan_units(SourceConfig(path=str(tmp_path / "uc"), split="train"), ".", 3)
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    pq.write_table(pa.table({"question": ["r0", "r1"]}), repo / "data" / "train-00000-of-00001.parquet")
+    (repo / "dataset_infos.json").write_text(json.dumps({"default": {"description": "x"}}))  # older Hub repositories
+    assert _questions(SourceConfig(path=str(repo)))[0] == ["r0", "r1"]
+    cache = tmp_path / "cache"  # the datasets cache: <name>-<split>.arrow beside dataset_info.json
+    cache.mkdir()
+    for split, qs in (("train", ["a", "b"]), ("test", ["t"])):
+        with pa.OSFile(str(cache / f"json-{split}.arrow"), "wb") as f, pa.ipc.new_stream(f, pa.schema([("question", pa.string())])) as w:
+            w.write_table(pa.table({"question": qs}))
+    (cache / "dataset_info.json").write_text(json.dumps({"builder_name": "json"}))
+    assert _questions(SourceConfig(path=str(cache), split="train"))[0] == ["a", "b"]
+    with pytest.raises(FactoryError, match=r"source.split: .*cache holds files of splits train, test; set source.split"):
+        plan_units(SourceConfig(path=str(cache)), ".", 3)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "train.jsonl").write_text('{"question": "tr"}\n')
+    (flat / "test.jsonl").write_text('{"question": "te"}\n')
+    with pytest.raises(FactoryError, match=r"holds files of splits train, test"):
+        plan_units(SourceConfig(path=str(flat)), ".", 3)
+
+
+def test_a_saved_dataset_of_another_split_is_refused(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    datasets.Dataset.from_dict({"question": ["s0"]}, split="train").save_to_disk(str(tmp_path / "one"))
+    assert _questions(SourceConfig(path=str(tmp_path / "one"), split="train"))[0] == ["s0"]
+    with pytest.raises(FactoryError, match=r"source.split: .*one is a saved Dataset of split 'train', not 'test'"):
+        plan_units(SourceConfig(path=str(tmp_path / "one"), split="test"), ".", 3)
+
+
+def test_columns_json_cannot_write_do_not_stop_expansion(tmp_path):
+    """Timestamps, bytes (an Image column) and decimals in a Parquet source: the record's id hash and a reference
+    that is not text are written, not a TypeError on the worker."""
+    import datetime
+    import decimal
+
+    from factory.recipe import load_recipe
+    from teachers.expand import build_rows
+
+    pq.write_table(pa.table({"question": ["q0", "q1"], "when": [datetime.datetime(2024, 1, 1), datetime.datetime(2024, 1, 2)],
+                             "img": [b"\x89PNG", b"\x89PNH"], "answer": [[decimal.Decimal("1.5")], [decimal.Decimal("2")]]}),
+                   tmp_path / "d.parquet")
+    (tmp_path / "t.txt").write_text("{prompt}")
+    (tmp_path / "r.yaml").write_text(f"name: d\nsource: {{path: {tmp_path / 'd.parquet'}, fields: {{reference: answer}}}}\n"
+                                     "prompt: {template: t.txt}\n"
+                                     "teacher: {name: t, engine: hf_local, model: smollm2-135m-instruct, n: 1}\n"
+                                     f"output: {{dir: {tmp_path / 'runs'}}}\n")
+    rows = build_rows(load_recipe(str(tmp_path / "r.yaml")))
+    assert [r["reference"] for r in rows] == ['["1.5"]', '["2.0"]'] and [r["status"] for r in rows] == ["accepted"] * 2
+    assert len({r["prompt_id"] for r in rows}) == 2 and json.loads(rows[0]["source"])["when"] == "2024-01-01 00:00:00"

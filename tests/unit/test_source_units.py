@@ -76,6 +76,22 @@ def test_files_the_plane_cannot_split_are_refused_by_name(src_dir, tmp_path):
         plan_units(SourceConfig(path=str(tmp_path / "*.gz")), ".", 2)
 
 
+def test_bzip2_xz_and_zip_under_a_jsonl_name_are_refused_like_gzip(tmp_path):
+    """Was: only gzip's magic was checked; a .jsonl that was bzip2, xz or zip became rows of "not UTF-8" rejects."""
+    import bz2
+    import lzma
+    import zipfile
+
+    data = b"".join(b'{"question": "q%d"}\n' % i for i in range(20))
+    (tmp_path / "b.jsonl").write_bytes(bz2.compress(data))
+    (tmp_path / "x.jsonl").write_bytes(lzma.compress(data))
+    with zipfile.ZipFile(tmp_path / "z.jsonl", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.jsonl", data)
+    for name in ("b.jsonl", "x.jsonl", "z.jsonl"):
+        with pytest.raises(FactoryError, match=f"source.path: .*{name}: compressed files are not read"):
+            plan_units(SourceConfig(path=str(tmp_path / name)), ".", 2)
+
+
 def test_a_json_document_or_a_broken_parquet_is_one_clear_error(tmp_path):
     arr = tmp_path / "train.json"
     arr.write_text(json.dumps([{"question": "q1"}, {"question": "q2"}], indent=2))
@@ -108,3 +124,17 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_not_data(tmp_path):
     f.write_bytes(b'\xef\xbb\xbf{"question": "q1"}\r\n{"question": "q2"}\r\n')
     assert [(r.data, r.error) for r in read_records(SourceConfig(path=str(f)), ".")] == [({"question": "q1"}, None),
                                                                                         ({"question": "q2"}, None)]
+
+
+def test_a_recursive_glob_reads_a_linked_file_once(tmp_path):
+    """Was: ``data/**/*.jsonl`` with ``data/current -> v2`` read v2's records twice, a link to its own folder 41 times
+    more (and a link to a parent beside another link made glob enumerate paths without end)."""
+    (tmp_path / "data" / "v2").mkdir(parents=True)
+    (tmp_path / "data" / "v2" / "a.jsonl").write_text('{"question": "q0"}\n{"question": "q1"}\n')
+    (tmp_path / "data" / "current").symlink_to("v2")
+    (tmp_path / "data" / "v2" / "self").symlink_to(".")
+    recs = read_records(SourceConfig(path=str(tmp_path / "data" / "**" / "*.jsonl")), ".")
+    assert [(r.data["question"], r.where) for r in recs] == [("q0", "a.jsonl:1"), ("q1", "a.jsonl:2")]
+    (tmp_path / "data" / "v2" / "up").symlink_to("..")  # with `current`, two ways down at every level: 2^40 paths to glob
+    recs = read_records(SourceConfig(path=str(tmp_path / "data" / "**" / "*.jsonl")), ".")
+    assert [r.data["question"] for r in recs] == ["q0", "q1"]
