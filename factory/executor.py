@@ -150,12 +150,17 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
         if stopped:
             pass  # its answers are in the request cache: a re-run writes it without paying again
         elif wave is not None:
+            # counted, not redone: the next wave asks new samples, and a redone wave would change what later waves asked
+            _mark_retry(fs, fsutil.join(root, *RETRY_DIR, f"wave-{wave.index:03d}", f"chunk-{c:06d}.json"), rows, True)
             wave.write(c, rows)
         else:
+            marker = fsutil.join(root, *RETRY_DIR, f"chunk-{c:06d}.json")
+            failed = _mark_retry(fs, marker, rows, True)  # before the shard: a crash between the two cannot lose it
             if keys is not None:  # before the shard: the shard is the chunk's completion marker
                 fsutil.write_parquet_atomic(fs, fsutil.join(root, KEYS_DIR, f"chunk-{c:06d}.parquet"), key_table(rows, keys))
             fsutil.write_parquet_atomic(fs, fsutil.join(root, "chunks", f"chunk-{c:06d}.parquet"), to_table(rows))
-            _mark_retry(fs, fsutil.join(root, *RETRY_DIR, f"chunk-{c:06d}.json"), rows)
+            if not failed:
+                _mark_retry(fs, marker, rows, False)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
                      ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
                      ("stopped", int(stopped))):
@@ -163,13 +168,16 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
     return pa.Table.from_pydict(out, schema=SUMMARY)
 
 
-def _mark_retry(fs, marker: str, rows: list[dict]) -> None:
-    """After the shard: a marker when some rows failed transiently (a re-run redoes the chunk), none when none did."""
+def _mark_retry(fs, marker: str, rows: list[dict], write: bool) -> int:
+    """The chunk's rows that failed with a transient teacher error: ``write`` puts a marker when there are some
+    (before the shard: a re-run redoes the chunk); otherwise an old marker goes (after the shard: a crash in
+    between only redoes a chunk whose answers are all cached)."""
     n = sum(1 for r in rows if r.get("reject_stage") == "generate" and transient_failure(r.get("reject_reason")))
-    if n:
+    if n and write:
         fsutil.write_json_atomic(fs, marker, {"transient_failures": n})
-    elif fsutil.exists(fs, marker):
+    elif not n and not write and fsutil.exists(fs, marker):
         fsutil.delete_file(fs, marker)
+    return n
 
 
 class BufferedWriteUDF:
@@ -293,13 +301,23 @@ def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
             stop_budget(ray, budget)
     if info["chunks_skipped"] == len(units) * len(waves):
         log.info("all %d chunks already done: nothing to generate", len(units))
+    _report_transient(store, info)
+    return info
+
+
+def _report_transient(store, info: dict) -> None:
+    """``transient_failures`` / ``chunks_to_retry`` in the run info, and one WARNING saying what a re-run does."""
     retry = sorted(store.retry_chunks())
     if retry:
         n = sum(int(fsutil.read_json(store.fs, store.retry_path(c)).get("transient_failures", 0)) for c in retry)
         info.update(transient_failures=n, chunks_to_retry=len(retry))
         log.warning("%d rows failed with transient teacher errors (timeouts, 429, 5xx, lost connections) in %d chunks: they are "
                     "rejects of this run; re-run the same command to retry only those rows (the rest come from the cache)", n, len(retry))
-    return info
+    waved = store.wave_retry_counts()
+    if waved:
+        info["transient_failures"] = info.get("transient_failures", 0) + waved
+        log.warning("%d samples of adaptive waves failed with transient teacher errors: they count as tried samples (later "
+                    "waves asked new ones) and a re-run does not redo them", waved)
 
 
 def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit], info: dict, wave: Wave | None, budget: str | None) -> int:

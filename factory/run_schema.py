@@ -65,7 +65,7 @@ class Generation(_Open):
     rows_pending: int = Field(description="Rows generated in this attempt.")
     teacher_calls: int = Field(description="Teacher calls made in this attempt (cache hits excluded).")
     transient_failures: int | None = Field(None, description="Rows rejected for a transient teacher error (timeouts, 429, 5xx, "
-                                                             "lost connections, 401/403) that a re-run retries; absent when none.")
+                                                             "lost connections, 401/403) that a re-run retries (adaptive waves: counted, not redone); absent when none.")
     chunks_to_retry: int | None = Field(None, description="Chunks holding those rows (chunks/retry/chunk-N.json): a re-run "
                                                           "redoes them, the other rows coming from the request cache.")
 

@@ -75,6 +75,13 @@ class RunStore:
         return {int(m.group(1)) for f in fsutil.list_files(self.fs, self.p(*RETRY_DIR), ".json")
                 if (m := re.search(r"chunk-(\d+)\.json$", f))}
 
+    def wave_retry_counts(self) -> int:
+        """Samples of adaptive waves rejected for a transient teacher error (``chunks/retry/wave-J/chunk-N.json``)."""
+        base = self.p(*RETRY_DIR)
+        return sum(int(fsutil.read_json(self.fs, f).get("transient_failures", 0))
+                   for d in fsutil.list_dirs(self.fs, base) if d.startswith("wave-")
+                   for f in fsutil.list_files(self.fs, fsutil.join(base, d), ".json"))
+
     def chunk_files(self) -> dict[int, list[str]]:
         """chunk -> its shard files: ``chunks/chunk-N.parquet``, or every wave's ``chunks/wave-J/chunk-N.parquet``."""
         out: dict[int, list[str]] = {}

@@ -70,6 +70,26 @@ def test_a_rerun_retries_only_the_rows_that_failed_transiently(tmp_path):
         assert len(_rows(run, "accepted")) == 24
 
 
+def test_adaptive_waves_count_transient_failures_and_say_a_rerun_does_not_redo_them(tmp_path):
+    """teacher.until: a failed sample counts as tried (the next wave asks new ones); the run counts and says so."""
+    with FaultInjectingServer(rate_503=0.4, seed=11) as srv:
+        recipe = tmp_path / "r.yaml"
+        text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt",
+                             url=srv.base_url, out=tmp_path / "out")
+        recipe.write_text(text.replace("  n: 2\n", "  n: 4\n  until: {verified: 1, max_samples: 4, wave: 2}\n"))
+        r = run_cli("run", str(recipe), timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        (run,) = list((tmp_path / "out" / "retry").iterdir())
+        failed = [x for x in _rows(run, "rejects") if x["reject_stage"] == "generate"]
+        assert failed and all(x["reject_reason"].startswith("HTTP 503 after 1 attempt: ") for x in failed)
+        gen = json.loads((run / "manifest.json").read_text())["generation"]
+        assert gen["transient_failures"] == len(failed) and gen.get("chunks_to_retry") is None
+        marked = sum(json.loads(p.read_text())["transient_failures"] for p in (run / "chunks" / "retry").glob("wave-*/*.json"))
+        assert marked == len(failed) and not list((run / "chunks" / "retry").glob("*.json"))
+        assert f"{len(failed)} samples of adaptive waves failed with transient teacher errors" in r.stderr
+        assert "a re-run does not redo them" in r.stderr
+
+
 @pytest.mark.parametrize("reason, transient", [
     ("HTTP 503 after 4 attempts: injected 503", True), ("HTTP 429 after 1 attempt: slow down", True),
     ("timeout after 2 attempts: no complete answer within timeout_s=1", True), ("connection error after 4 attempts: x", True),
