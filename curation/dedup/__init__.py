@@ -87,9 +87,11 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 #: combining accents of Latin, Greek and Cyrillic letters (not the vowel signs of Indic scripts, which are letters)
 _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 #: Cyrillic and Greek letters drawn like Latin ones (after Unicode's confusables, TR39), case kept
+#: and Latin small capitals and IPA letters (ᴀʙᴄ, ɑ), which NFKC leaves alone
+_SMALL_CAPS = ("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɑɩ", "abcdefghijklmnoprstuvwyzai")
 _LOOKALIKES = str.maketrans(dict(zip(
-    "АВЕКМНОРСТХУЅІЈҮӀԁԛԝһаеорсухѕіјүӏѵɡıΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυχϲϳ",
-    "ABEKMHOPCTXYSIJYldqwhaeopcyxsijylvgiABEZHIKMNOPTYXoaivpuxcj")))
+    "АВЕКМНОРСТХУЅІЈҮӀԁԛԝһаеорсухѕіјүӏѵɡıΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυχϲϳ" + _SMALL_CAPS[0],
+    "ABEKMHOPCTXYSIJYldqwhaeopcyxsijylvgiABEZHIKMNOPTYXoaivpuxcj" + _SMALL_CAPS[1])))
 
 
 def fold(text: str) -> str:

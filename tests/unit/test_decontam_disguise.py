@@ -40,11 +40,16 @@ def tags(t: str, rng) -> str:  # invisible Unicode tag characters inside the wor
     return " ".join(w[:2] + "".join(chr(0xE0000 + ord(ch)) for ch in "hi") + w[2:] for w in t.split(" "))
 
 
+def small_caps(t: str, rng) -> str:  # Latin small capitals and IPA letters: no NFKC mapping to ASCII
+    caps = dict(zip("abcdefghijklmnoprstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ"), **{"a": "ɑ"} if rng.random() < 0.5 else {})
+    return "".join(caps[c] if c in caps and rng.random() < 0.5 else c for c in t)
+
+
 def everything(t: str, rng) -> str:
     return zero_width(lookalikes(accents(t, rng), rng), rng)
 
 
-DISGUISES = [zero_width, lookalikes, accents, fullwidth, tags, everything]
+DISGUISES = [zero_width, lookalikes, accents, fullwidth, tags, small_caps, everything]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +80,7 @@ def test_fold_is_the_identity_on_ascii_and_undoes_each_disguise():
     rng = random.Random(1)
     q = next(g["question"] for g in GSM if g["question"].isascii())
     assert fold(q) is q
-    for d in (zero_width, lookalikes, fullwidth, tags):
+    for d in (zero_width, lookalikes, fullwidth, tags, small_caps):
         assert words(d(q, rng)) == words(q), d.__name__
     assert words(accents(q, rng)) == words(q)
     assert normalize("a\u200bb\u00adc") == "abc" and words("Nаtаlіа") == ["natalia"]
