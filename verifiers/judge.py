@@ -55,6 +55,7 @@ _LABELLED = re.compile(
     + _NUM + r"(?:\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?", re.I)
 _FRACTION = re.compile(r"(?<![\d.])" + _NUM + r"\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?)", re.I)
 _BOLD = re.compile(r"\*\*\s*" + _NUM + r"\s*\*\*")
+_BRACKETS = re.compile(r"\[\[\s*" + _NUM + r"\s*\]\]")  # MT-bench's judge format: "[[8]]", with or without "Rating:"
 _BARE_LINE = re.compile(r"^\W*?" + _NUM + r"\W*$", re.M)
 # "rated on a scale from 1 to 10": the number after these words is the scale, not a score
 _SCALE_WORDS = re.compile(r"\b(?:scale|from|between|range|of\s+\d)\b", re.I)
@@ -81,6 +82,11 @@ def parse_score(text: str, lo: float, hi: float, response: str | None = None) ->
         if not quoted(m, 1):
             found = (float(m.group(1)), "json")
             break
+    if found is None:
+        for m in reversed(list(_BRACKETS.finditer(text))):
+            if not quoted(m, 1):
+                found = (float(m.group(1)), "brackets")
+                break
     if found is None:
         for m in reversed(list(_LABELLED.finditer(text))):
             if _SCALE_WORDS.search(m.group(1)):

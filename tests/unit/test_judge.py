@@ -40,6 +40,10 @@ def _row(prompt: str, completion: str, engine: str | None = "openai_compat", mod
     ("Rated on a scale from 1 to 10.\nScore: 3", (3.0, "labelled")),
     ("Score: 2\nOn reflection... Final score: 5", (5.0, "labelled")),
     ("It deserves 8.5/10.", (8.5, "fraction")),
+    ("Helpful and accurate. Rating: [[8]]", (8.0, "brackets")),  # MT-bench's judge format
+    ("Helpful, some errors. [[6]]", (6.0, "brackets")),
+    ("Score: 3, on reflection [[7]]", (7.0, "brackets")),  # the format the prompt asked for wins over prose
+    ("Rating: [[12]]", (None, "score 12 outside the 1-10 scale")),
     ("Clear and concise.\n10", (10.0, "bare")),
     ("Score: N\nwhere N is a whole number from 1 to 10", (None, "no score found")),
     ("Great answer, 4/5.", (None, "score 4/5 is not on the 1-10 scale")),
