@@ -88,7 +88,7 @@ def _normalise(reply: Any, turn: int) -> dict:
     for i, tc in enumerate(reply.get("tool_calls") or []):
         tc = tc if isinstance(tc, dict) else {}
         fn = tc.get("function") if isinstance(tc.get("function"), dict) else tc  # flat {"name","arguments"} too
-        args = fn.get("arguments", {})
+        args = fn.get("arguments", fn.get("parameters", {}))
         if not isinstance(args, str):
             args = json.dumps(args, ensure_ascii=False)
         calls.append({
@@ -190,7 +190,7 @@ def parse_tool_calls_text(text: str) -> dict:
             continue
         for c in parsed if isinstance(parsed, list) else [parsed]:
             c = c if isinstance(c, dict) else {}
-            calls.append({"name": c.get("name"), "arguments": c.get("arguments", {})})
+            calls.append({"name": c.get("name"), "arguments": c.get("arguments", c.get("parameters", {}))})  # Llama 3.x: parameters
     content = _CALL_RE.sub("", text).strip() or None
     return {"role": "assistant", "content": content, "tool_calls": calls}
 

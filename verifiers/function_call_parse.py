@@ -12,12 +12,14 @@ Accepted forms (used by ``verifiers/function_call_ast.py``):
   lines / separated by ``;``; optionally inside a Markdown code fence. Parsed with :mod:`ast`,
   never executed; keyword arguments only; values must be literals, and a bare name counts as its
   string (BFCL treats it as a variable reference).
+* Prefixed: Mistral's ``[TOOL_CALLS]``, Llama 3.x's ``<|python_tag|>``, Glaive's ``<functioncall>`` and
+  FireFunction's ``functools`` before the JSON are dropped; ``parameters`` (Llama 3.x) is read as ``arguments``.
 * Tagged: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks, as tool chat templates
   (Hermes, recipes/templates/smollm2_tools.jinja) render calls and a student trained on them writes them.
 * JSON: an assistant message with ``tool_calls`` (all of its calls), a list of messages (the first
   assistant turn with calls), ``{"tool_calls": [...]}``, a list of tool calls, or one tool call; a
   tool call is ``{"function": {"name", "arguments"}}`` or ``{"name", "arguments"}``, ``arguments``
-  being a JSON string or an object.
+  being a JSON string or an object; the JSON may sit in a Markdown code fence.
 
 Anything else raises :class:`CallParseError` with a one-line reason, which the verifier returns.
 """
@@ -112,7 +114,7 @@ def _one_json_call(obj: Any, where: str) -> Call:
     if not isinstance(obj, dict):
         raise CallParseError(f"{where}malformed tool call")
     fn = obj.get("function") if isinstance(obj.get("function"), dict) else obj
-    name, args = fn.get("name"), fn.get("arguments", {})
+    name, args = fn.get("name"), fn.get("arguments", fn.get("parameters", {}))  # Llama 3.x writes "parameters"
     if not isinstance(name, str):
         raise CallParseError(f"{where}tool call has no function name")
     if isinstance(args, str):
@@ -154,14 +156,21 @@ def parse_tagged_calls(text: str) -> list[Call]:
     return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]
 
 
+#: what models write before a JSON call list: Mistral's [TOOL_CALLS], Llama 3.x's <|python_tag|>, Glaive's
+#: <functioncall>, FireFunction's functools
+_PREFIX = re.compile(r"^(?:\[TOOL_CALLS\]|<\|python_tag\|>|<functioncall>|functools(?=\s*\[))\s*")
+
+
 def parse_calls(completion: str) -> list[Call]:
     """All calls in ``completion``, in order; raises :class:`CallParseError` with the reason."""
-    s = completion.strip()
+    s = _PREFIX.sub("", completion.strip())
     if "<tool_call>" in s:
         return parse_tagged_calls(s)
-    if s[:1] in "[{":
+    fenced = _FENCE.match(s)
+    j = fenced.group(1).strip() if fenced else s  # a ```json fence around the call
+    if j[:1] in "[{":
         try:
-            return parse_openai_calls(_loads(s))
+            return parse_openai_calls(_loads(j))
         except json.JSONDecodeError:
             pass  # e.g. "[f(a=1)]": a Python list of calls
     return parse_python_calls(s)

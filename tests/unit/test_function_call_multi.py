@@ -67,6 +67,26 @@ def test_text_forms_of_several_calls():
         assert _verify("live_parallel", text).score == 1.0, text
 
 
+def test_model_specific_forms_of_several_calls():
+    """What tool-capable models write around their JSON: Mistral's [TOOL_CALLS], Llama 3.x's <|python_tag|> with
+    "parameters", FireFunction's functools, a ```json fence. "parameters" was read as no arguments at all."""
+    calls = [{"name": W, "arguments": {"location": "Beijing, China"}},
+             {"name": W, "arguments": {"location": "Shanghai, China", "unit": "fahrenheit"}}]
+    llama = [{"name": c["name"], "parameters": c["arguments"]} for c in calls]
+    for text in ("[TOOL_CALLS]" + json.dumps(calls), "<|python_tag|>" + json.dumps(llama), json.dumps(llama),
+                 "functools" + json.dumps(calls), "```json\n" + json.dumps(calls) + "\n```"):
+        assert (v := _verify("live_parallel", text)).score == 1.0, (text, v.reason)
+    wrong = [{"name": W, "parameters": {"location": "Paris, France"}}, llama[1]]
+    assert _verify("live_parallel", "<|python_tag|>" + json.dumps(wrong)).score == 0.0
+
+
+def test_the_teachers_text_tool_loop_reads_parameters_too():
+    from teachers.tool_loop import parse_tool_calls_text
+
+    msg = parse_tool_calls_text('<tool_call>{"name": "f", "parameters": {"x": 1}}</tool_call>')
+    assert msg["tool_calls"] == [{"name": "f", "arguments": {"x": 1}}]
+
+
 def test_parallel_assignment_is_a_matching_not_first_fit():
     # parallel_178: expected #1 accepts Microsoft or Apple on 2022-01-01, expected #3 only Apple. In this
     # order BFCL's first-fit hands the Apple call to #1 and then rejects; a matching gives it to #3.
