@@ -13,7 +13,7 @@ Supported request fields: model, messages | prompt, max_tokens / max_completion_
 temperature (0 = greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs +
 top_logprobs (chat; raw model log-probabilities, before temperature/top_p), logprobs=int
 (completions), stream (SSE; not together with logprobs). Other generation fields (tools,
-response_format, logit_bias, penalties, ...) are rejected with 400 rather than silently ignored.
+response_format other than {"type": "text"}, logit_bias, penalties, ...) are rejected with 400 rather than silently ignored.
 
 Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
 ``model.generate`` call of up to ``batch_size`` rows. Only rows whose decoding is compatible share a
@@ -144,7 +144,7 @@ def _messages(body: dict) -> list[dict]:
 
 def _sampling(body: dict, default_max_tokens: int) -> dict:
     for k in UNSUPPORTED:
-        if body.get(k) not in (None, 0, False, [], {}):
+        if body.get(k) not in (None, 0, False, [], {}) and not (k == "response_format" and body[k] == {"type": "text"}):
             raise RequestError(f"{k}: not supported by this server", param=k)
     max_tokens = _get(body, "max_completion_tokens", int)
     max_tokens = _get(body, "max_tokens", int, default_max_tokens) if max_tokens is None else max_tokens

@@ -216,6 +216,11 @@ def test_bad_requests(server, client):
     with pytest.raises(openai.BadRequestError, match="tools"):
         client.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=4,
                                        tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
+    with pytest.raises(openai.BadRequestError, match="response_format"):
+        client.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=4, response_format={"type": "json_object"})
+    # the default some clients send explicitly is no request for anything
+    ok = client.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=2, response_format={"type": "text"})
+    assert ok.choices[0].message.content is not None and ok.usage.completion_tokens <= 2
     with pytest.raises(openai.BadRequestError, match="context length"):
         client.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=9000)
     h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
