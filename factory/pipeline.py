@@ -37,7 +37,7 @@ from ground import fsutil
 from ground.errors import FactoryError
 from ground.record import sha
 from factory.source_ids import check_unique_ids
-from ground.source import plan_units
+from ground.source import inline, plan_units
 from teachers.cache import RequestCache
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,9 @@ def fingerprint(recipe: Recipe) -> str:
     for sec, key in [(d["teacher"], "until"), (d["filters"], "keep_pass_rate"), *[(t, "until") for t in d.get("teachers", [])]]:
         if sec.get(key, 0) is None:  # unset: the run id such recipes had before these keys existed
             del sec[key]
-    return sha(d, [_file_sha(recipe.path(f)) for f in files if f], n=12)
+    inline_text = {recipe.prompt.template if inline(recipe.prompt.template, "template") else None,
+                   recipe.prompt.system if inline(recipe.prompt.system, "system") else None}  # in the recipe dump already
+    return sha(d, [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text], n=12)
 
 
 def _versions() -> dict:

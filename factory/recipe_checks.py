@@ -18,6 +18,7 @@ from typing import Any
 
 from ground.errors import FactoryError, RecipeError
 from ground.plugins import PluginError
+from ground.source import inline, prompt_text
 from factory.recipe_yaml import line_for
 
 
@@ -107,8 +108,12 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
 
             if not source_files(r.path(p), "auto", None):  # glob.glob would follow folder links without end
                 err(loc, f"glob matches no files: {r.path(p)}")
+        elif p is not None and loc[:1] == ("prompt",) and inline(p, loc[-1]):
+            continue  # the text itself (ground.source.inline)
         elif p is not None and not r.path(p).exists():
-            err(loc, f"file not found: {r.path(p)}")
+            hint = {"template": " (an inline template needs a {placeholder})",
+                    "system": " (an inline system prompt is words with spaces, or a | block)"}.get(loc[-1], "")
+            err(loc, f"file not found: {r.path(p)}" + (hint if loc[:1] == ("prompt",) else ""))
     if read_source:
         _source_fields(r, ("source",), r.source, err)
     if read_source and r.eval is not None:
@@ -166,10 +171,12 @@ def _source_fields(r, at: tuple, src, err) -> None:
             err((*at, "fields", role), f"field {name!r} holds a {type(rec.data[name]).__name__} in the first record ({rec.where}), "
                                        "not text; a chat message list goes in source.fields.messages")
     tpl = r.prompt.template if at == ("source",) and fm.messages is None else None
-    if tpl is None or not r.path(tpl).is_file():
+    if tpl is None or not (inline(tpl, "template") or r.path(tpl).is_file()):
         return
+    text = prompt_text(tpl, "template", r.path)
+    tpl = "inline template" if inline(tpl, "template") else tpl  # how messages name it
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(r.path(tpl).read_text(encoding="utf-8")) if f}
+        names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
     except ValueError as e:  # an unmatched brace: every row would fail to render
         err(("prompt", "template"), f"{tpl}: not a valid template ({e}); write a literal brace as {{{{ or }}}}")
         return

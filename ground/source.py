@@ -12,6 +12,7 @@ with the reason and the line number, so they are counted and kept.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -51,12 +52,34 @@ class SourceConfig(_Cfg):
 
 
 class PromptConfig(_Cfg):
-    template: str | None = Field(None, description="template file; {prompt} and any {source_field} are substituted")
-    system: str | None = Field(None, description="optional file with a system prompt")
+    template: str | None = Field(None, description="template file, or the template itself (text with a {placeholder} "
+                                                   "or a line break); {prompt} and any {source_field} are substituted")
+    system: str | None = Field(None, description="optional system prompt: a file, or the text itself (a line break, or "
+                                                 "words with spaces that name no file: no / and no .txt/.md extension)")
     tools: str | None = Field(None, description="optional JSON file: a list of OpenAI tool specs ({type: function, function: "
                                                 "{name, description, parameters}}) put on every prompt's system message "
                                                 "(a prompt whose messages carry their own catalogue keeps it); engines "
                                                 "with native tools send it as tools=, hf_local renders it in its template")
+
+
+_PATHLIKE = re.compile(r"[/\\]|\.(?:txt|md|jinja2?|j2|prompt|tmpl|tpl)$", re.I)
+
+
+def inline(value: str | None, kind: Literal["template", "system"]) -> bool:
+    """Whether a ``prompt.template`` / ``prompt.system`` value is the text itself rather than a file name
+    (``template: "Q: {question}\\nA:"``, ``system: You are a careful tutor.``): a line break; for a template a
+    ``{placeholder}``; for a system prompt words with spaces that do not look like a path."""
+    if not value:
+        return False
+    if "\n" in value or (kind == "template" and "{" in value):
+        return True
+    return kind == "system" and " " in value.strip() and not _PATHLIKE.search(value.strip())
+
+
+def prompt_text(value: str, kind: Literal["template", "system"], resolve) -> str:
+    """The text of ``prompt.template`` / ``prompt.system``: itself when :func:`inline`, else the file's
+    (``resolve`` maps a recipe-relative path to a Path)."""
+    return value if inline(value, kind) else resolve(value).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -184,6 +207,10 @@ def _check_readable(f: Path, fmt: str) -> None:
     if suffix in _OTHER and fmt == "jsonl":
         raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
                            f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
+    wide = _utf16_or_32(_magic(f, 64)) if fmt == "jsonl" else None
+    if wide:
+        raise FactoryError(f"source.path: {f}: the text is {wide}, not UTF-8; convert it first "
+                           f"(e.g. iconv -f {wide} -t UTF-8 {f.name} > {f.stem}.utf8{f.suffix})")
     first = _first_line(f) if fmt == "jsonl" else ""
     if first.startswith("[") or first == "{":  # "[" opens an array (also all on one line); a lone "{" a pretty-printed object
         raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
@@ -202,9 +229,22 @@ def _check_readable(f: Path, fmt: str) -> None:
 _PACKED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")
 
 
-def _magic(f: Path) -> bytes:
+def _magic(f: Path, n: int = 6) -> bytes:
     with open(f, "rb") as fh:
-        return fh.read(6)
+        return fh.read(n)
+
+
+def _utf16_or_32(head: bytes) -> str | None:
+    """"UTF-16" / "UTF-32" when the file's first bytes are a BOM of one, or ASCII text in one (NUL every other
+    byte: Windows tools save JSON lines so); None for UTF-8."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if head.startswith(bom):
+            return name
+    if len(head) >= 4 and head[1::2].count(0) >= len(head) // 4 and head[0::2].count(0) == 0:
+        return "UTF-16"  # little-endian without a BOM ("{\0"\0...); big-endian puts the NULs first
+    if len(head) >= 4 and head[0::2].count(0) >= len(head) // 4 and head[1::2].count(0) == 0:
+        return "UTF-16"
+    return None
 
 
 def _first_line(f: Path) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ground.conversation import has_tools
 from ground.record import new_sample, reject, sha
-from ground.source import SourceRecord, prompt_of, read_records
+from ground.source import SourceRecord, prompt_of, prompt_text, read_records
 from teachers.cache import options_key, request_keys
 from teachers.step import sampling_params, teacher_cfg
 
@@ -53,8 +53,9 @@ class Expander:
 
     @classmethod
     def from_recipe(cls, recipe) -> Expander:
-        template = recipe.path(recipe.prompt.template).read_text(encoding="utf-8") if recipe.prompt.template else ""
-        system = recipe.path(recipe.prompt.system).read_text(encoding="utf-8").strip() if recipe.prompt.system else None
+        pc = recipe.prompt
+        template = prompt_text(pc.template, "template", recipe.path) if pc.template else ""
+        system = prompt_text(pc.system, "system", recipe.path).strip() if pc.system else None
         specs = {n: TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump(),
                                 options_key(t.engine, teacher_cfg(t, recipe.base_dir)["options"]))
                  for n, t in recipe.all_teachers().items()}

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,41 @@ def test_a_source_glob_is_checked_against_files_through_folder_links(tmp_path):
     (tmp_path / "data" / "v2" / "up").symlink_to("..")
     (tmp_path / "r.yaml").write_text((tmp_path / "r.yaml").read_text().replace("data/*", "data/**/*.jsonl"))
     assert recipe_errors(str(tmp_path / "r.yaml")) == []
+
+
+def test_inline_template_and_system_prompt_render_like_files(tmp_path):
+    """distilabel / NeMo-Skills users write prompts in the YAML: a template with a {placeholder} or a line break,
+    a system prompt of words with spaces. They render exactly as the same text in files would, and the run id
+    changes with the text."""
+    from factory.pipeline import fingerprint
+    from ground.source import read_records
+    from teachers.expand import Expander
+
+    inline = GOOD.replace("prompt: {template: p.txt}", 'prompt:\n  template: "Q: {question}\\nA:"\n  system: You are a careful tutor.')
+    (tmp_path / "t.txt").write_text("Q: {question}\nA:")
+    (tmp_path / "sys.txt").write_text("You are a careful tutor.")
+    files = GOOD.replace("prompt: {template: p.txt}", "prompt: {template: t.txt, system: sys.txt}")
+    got = []
+    for text in (inline, files):
+        r = load_recipe(_write(tmp_path, text))
+        assert recipe_errors(str(tmp_path / "r.yaml")) == []
+        (rec,) = read_records(r.source, r.base_dir)
+        row = Expander.from_recipe(r).expand(rec)[0]
+        got.append((json.loads(row["messages"]), row["template_hash"]))
+    assert got[0] == got[1] == ([{"role": "system", "content": "You are a careful tutor."},
+                                 {"role": "user", "content": "Q: 1+1?\nA:"}], got[1][1])
+    a = fingerprint(load_recipe(_write(tmp_path, inline)))
+    b = fingerprint(load_recipe(_write(tmp_path, inline.replace("careful", "patient"))))
+    assert a != b
+
+
+@pytest.mark.parametrize("value, kind, want", [
+    ("prompts/arith.txt", "template", False), ("Q: {question}", "template", True), ("a\nb", "template", True),
+    ("Answer briefly.", "template", False),  # no placeholder: a file name (a template without one asks nothing)
+    ("You are a careful tutor.", "system", True), ("prompts/my system.txt", "system", False),
+    ("system prompt.md", "system", False), ("sys.txt", "system", False), ("", "system", False),
+])
+def test_what_counts_as_inline_prompt_text(value, kind, want):
+    from ground.source import inline
+
+    assert inline(value, kind) is want

@@ -138,3 +138,17 @@ def test_a_recursive_glob_reads_a_linked_file_once(tmp_path):
     (tmp_path / "data" / "v2" / "up").symlink_to("..")  # with `current`, two ways down at every level: 2^40 paths to glob
     recs = read_records(SourceConfig(path=str(tmp_path / "data" / "**" / "*.jsonl")), ".")
     assert [r.data["question"] for r in recs] == ["q0", "q1"]
+
+
+@pytest.mark.parametrize("encoding, name", [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                            ("utf-32", "UTF-32")])
+def test_a_utf16_or_utf32_file_is_one_clear_error(tmp_path, encoding, name):
+    """Windows tools save text as UTF-16: every line was a 'bad JSON' reject and the run exited 0."""
+    f = tmp_path / "train.jsonl"
+    f.write_text("".join(json.dumps({"question": f"q{i} é"}) + "\n" for i in range(3)), encoding=encoding)
+    with pytest.raises(FactoryError) as e:
+        plan_units(SourceConfig(path=str(f)), ".", 10)
+    assert str(e.value) == (f"source.path: {f}: the text is {name}, not UTF-8; convert it first "
+                            f"(e.g. iconv -f {name} -t UTF-8 train.jsonl > train.utf8.jsonl)")
+    f.write_text(json.dumps({"question": "q é"}) + "\n", encoding="utf-8-sig")  # UTF-8 with a BOM is UTF-8
+    assert [r.data for r in read_records(SourceConfig(path=str(f)), ".")] == [{"question": "q é"}]
