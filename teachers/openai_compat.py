@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ground.config import Config, ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
@@ -51,6 +51,8 @@ from teachers.reasoning import split_reasoning
 
 log = logging.getLogger(__name__)
 
+
+_SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
 
 #: bad ``openai_compat`` options given in code, or an unset key variable (a recipe's come from its schema)
 TeacherOptionsError = ConfigError
@@ -63,9 +65,15 @@ class Prices(Config):
 
 class OpenAICompatOptions(Config):
     base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://",
-                          description="API root including /v1; /chat/completions is appended")
+                          description="API root including /v1; /chat/completions is appended to its path, a query is "
+                                      "kept (Azure: https://R.openai.azure.com/openai/deployments/D?api-version=2024-10-21)")
     api_key_env: str | None = Field(None, min_length=1, description="NAME of the env var holding the API key (never "
                                                                     "the key itself); null = no auth header")
+    auth_header: Literal["Authorization", "api-key", "x-api-key"] = Field(
+        "Authorization", description="where the key goes: Authorization: Bearer KEY (OpenAI and most servers), or the "
+                                     "bare key in api-key (Azure OpenAI) or x-api-key (some gateways)")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers for every request (e.g. "
+                                    "OpenRouter's HTTP-Referer, X-Title); never a secret: keys come from api_key_env")
     endpoint: Literal["chat", "completions"] = Field("chat", description="'chat' (/chat/completions) or 'completions'")
     concurrency: int = Field(16, ge=1, description="max requests in flight")
     rpm: float | None = Field(None, gt=0, description="client-side requests/minute limit")
@@ -90,6 +98,15 @@ class OpenAICompatOptions(Config):
                                                      "carries tools (auto, none, required or {type: function, function: {name}}); "
                                                      "null = the API's default")
     prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if k.lower() in _SECRET_HEADERS)
+        if bad:
+            raise ValueError(f"{bad[0]}: a key never goes in the recipe; name its environment variable in api_key_env "
+                             "(and auth_header for api-key / x-api-key)")
+        return v
 
 
 @dataclass
@@ -138,7 +155,8 @@ class OpenAICompatTeacher(Teacher):
         self._usage_warned = False
         self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
-        self._url = self.options.base_url.rstrip("/") + path
+        base = httpx.URL(self.options.base_url)
+        self._url = str(base.copy_with(path=base.path.rstrip("/") + path))  # a query (Azure's api-version) stays last
         u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
         self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
 
@@ -185,7 +203,9 @@ class OpenAICompatTeacher(Teacher):
         o = self.options
         n = len(requests)
         results: list[GenResult | None] = [None] * n
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        headers = dict(o.headers)
+        if self._api_key:
+            headers[o.auth_header] = f"Bearer {self._api_key}" if o.auth_header == "Authorization" else self._api_key
         t0 = time.perf_counter()
         done = [0, t0]  # completed count, time of the last progress line
         work = iter(range(n))

@@ -215,7 +215,13 @@ class _Handler:
             self.state.reset()
             await self.send(writer, 200, b"{}")
             return True
+        path, _, query = path.partition("?")
         if method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
+            with self.state.lock:  # what a client sends besides the body: Azure's api-version, its api-key header
+                seen = self.state.data.setdefault("seen", {"queries": [], "headers": {}})
+                if query and query not in seen["queries"]:
+                    seen["queries"].append(query)
+                seen["headers"].update({k: v for k, v in headers.items() if k not in ("content-length", "host", "connection")})
             return await self.complete(path.endswith("chat/completions"), headers, body, reader, writer)
         await self.send(writer, 404, b'{"error": {"message": "not found"}}')
         return True

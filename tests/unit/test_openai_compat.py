@@ -41,7 +41,7 @@ def server(request):
 
 
 def teacher(srv, **kw) -> OpenAICompatTeacher:
-    return OpenAICompatTeacher("t", "m", base_url=srv.base_url, **{**FAST, **kw})
+    return OpenAICompatTeacher("t", "m", **{"base_url": srv.base_url, **FAST, **kw})
 
 
 # ---------------------------------------------------------------- happy path: fields and params
@@ -300,6 +300,22 @@ def test_api_key_is_sent_but_never_logged_or_shown(server, monkeypatch, caplog):
     for text in (repr(t), str(t), repr(out), repr(again), pickle.dumps(t).hex(), pickle.dumps(t).decode("latin-1")):
         assert secret not in text
     assert "FACTORY_TEST_OPENAI_KEY" in repr(t)
+
+
+def test_azure_style_deployment_url_api_key_header_and_extra_headers(server, monkeypatch):
+    """Azure OpenAI: the deployment URL carries ?api-version=..., the key goes bare in an api-key header; OpenRouter
+    wants HTTP-Referer / X-Title. A key in `headers` is refused: keys come from the environment only."""
+    monkeypatch.setenv("AZ_KEY", "sk-azure-secret")
+    t = teacher(server, base_url=server.base_url + "?api-version=2024-10-21", api_key_env="AZ_KEY", auth_header="api-key",
+                headers={"HTTP-Referer": "https://example.org", "X-Title": "factory"})
+    (out,) = t.generate(reqs(1))
+    assert out.error is None and out.text.startswith("echo:")
+    seen = server.stats()["seen"]
+    assert seen["queries"] == ["api-version=2024-10-21"]
+    assert seen["headers"]["api-key"] == "sk-azure-secret" and "authorization" not in seen["headers"]
+    assert (seen["headers"]["http-referer"], seen["headers"]["x-title"]) == ("https://example.org", "factory")
+    with pytest.raises(TeacherOptionsError, match="api-key: a key never goes in the recipe"):
+        teacher(server, headers={"api-key": "sk-in-the-recipe"})
 
 
 def test_unset_key_variable_is_a_clear_error(monkeypatch, server):
