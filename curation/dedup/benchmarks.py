@@ -247,8 +247,20 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
                 if name not in r or r[name] is None:
                     raise FactoryError(f"benchmark {spec.name!r}: {f} row {i + 1} has no field {name!r}")
             item_id = str(r[spec.id_field]) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
-            items.append(BenchmarkItem(item_id, "\n".join(str(r[k]) for k in fields), str(r[pfield])))
+            items.append(BenchmarkItem(item_id, "\n".join(_as_text(r[k]) for k in fields), _as_text(r[pfield])))
     return items, ", ".join(map(str, files))
+
+
+def _as_text(v) -> str:
+    """A field's text: a list (MT-bench's ``turns``, a chat ``messages`` list) is its items' texts one per line, a
+    message its ``content``; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple)):
+        return "\n".join(_as_text(x) for x in v)
+    if isinstance(v, dict) and "content" in v:
+        return _as_text(v["content"])
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
 
 
 def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = False) -> Benchmark:

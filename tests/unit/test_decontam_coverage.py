@@ -74,6 +74,20 @@ def test_custom_benchmark_glob_over_jsonl_and_parquet_with_named_fields(tmp_path
         BenchmarkSpec(name="mine", path=str(tmp_path))
 
 
+def test_a_benchmark_field_holding_turns_or_messages_is_matched_as_their_text(tmp_path):
+    """MT-bench keeps its prompts as a list ("turns"), chat eval sets as messages: the text is the turns one per
+    line (was Python's repr, with quotes, brackets and \\n escapes glued to the words)."""
+    turns = ["Write a short poem.\nMake it about " + GSM[5]["question"], "Now rewrite it as prose."]
+    msgs = [{"role": "user", "content": GSM[6]["question"]}, {"role": "assistant", "content": "ok"}]
+    f = tmp_path / "mt.jsonl"
+    f.write_text(json.dumps({"id": "mt1", "turns": turns}) + "\n" + json.dumps({"id": "mt2", "turns": msgs}) + "\n")
+    spec = {"name": "mt", "path": str(f), "field": "turns", "id_field": "id"}
+    b = load_benchmark(spec)
+    assert [i.text for i in b.items] == ["\n".join(turns), GSM[6]["question"] + "\nok"]
+    rows = Decontaminate(DecontamConfig(benchmarks=[spec], on="prompt"))([row("a", "Make it about " + GSM[5]["question"])])
+    assert rows[0]["reject_reason"].startswith("contaminated: mt#mt1 13-gram")
+
+
 def test_entry_point_benchmark(tmp_path, monkeypatch):
     # a real installed-distribution layout: importlib.metadata finds the dist-info on sys.path
     (tmp_path / "tinybench.py").write_text(
