@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -98,6 +99,17 @@ class OpenAICompatOptions(Config):
                                                      "carries tools (auto, none, required or {type: function, function: {name}}); "
                                                      "null = the API's default")
     prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials_in_url(cls, v: str) -> str:
+        u = httpx.URL(v)
+        secret = [k for k in u.params if re.search(r"key|token|secret|passw|sig", k, re.I)]
+        if u.userinfo or secret:
+            what = "user:password@" if u.userinfo else f"the query parameter {secret[0]!r}"
+            raise ValueError(f"{what} in base_url would be written to the manifest; name the key's environment "
+                             "variable in api_key_env instead (auth_header for api-key / x-api-key)")
+        return v
 
     @field_validator("headers")
     @classmethod

@@ -496,7 +496,10 @@ def test_a_reply_body_without_end_is_cut_at_max_response_mb():
 
 def test_a_wrong_url_is_named_in_the_error_without_credentials():
     with FaultInjectingServer() as srv:
-        root = srv.base_url[: -len("/v1")].replace("http://", "http://user:secret@")
+        for bad in (srv.base_url.replace("http://", "http://user:secret@"), srv.base_url + "?api_key=sk-1"):
+            with pytest.raises(TeacherOptionsError, match="in base_url would be written to the manifest"):
+                OpenAICompatTeacher("t", "m", base_url=bad)  # credentials come from the environment only
+        root = srv.base_url[: -len("/v1")] + "?tenant=acme"  # a query is never shown (it may hold what it should not)
         (out,) = OpenAICompatTeacher("t", "m", base_url=root, **FAST).generate(reqs(1))
         assert out.error == (f"HTTP 404 after 1 attempt (not retryable): not found "
                              f"(POST {srv.base_url[: -len('/v1')]}/chat/completions; base_url usually ends in /v1)")
