@@ -36,7 +36,7 @@ from factory.store import RunStore
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.record import sha
-from factory.source_ids import check_unique_ids
+from factory.source_ids import check_records, check_unique_ids
 from ground.source import inline, plan_units
 from teachers.cache import RequestCache
 
@@ -78,9 +78,23 @@ def fingerprint(recipe: Recipe) -> str:
     for sec, key in [(d["teacher"], "until"), (d["filters"], "keep_pass_rate"), *[(t, "until") for t in d.get("teachers", [])]]:
         if sec.get(key, 0) is None:  # unset: the run id such recipes had before these keys existed
             del sec[key]
+    for key, default in (("on_bad_record", "reject"), ("auth_header", "Authorization"), ("headers", {})):
+        _drop_default(d, key, default)  # likewise the defaults of later keys (sources, openai_compat options)
     inline_text = {recipe.prompt.template if inline(recipe.prompt.template, "template") else None,
                    recipe.prompt.system if inline(recipe.prompt.system, "system") else None}  # in the recipe dump already
     return sha(d, [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text], n=12)
+
+
+def _drop_default(d, key: str, default) -> None:
+    """Remove ``key: default`` from every mapping in ``d`` (nested), in place."""
+    if isinstance(d, dict):
+        if d.get(key, object()) == default:
+            del d[key]
+        for v in d.values():
+            _drop_default(v, key, default)
+    elif isinstance(d, list):
+        for v in d:
+            _drop_default(v, key, default)
 
 
 def _versions() -> dict:
@@ -129,6 +143,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
     units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
     check_unique_ids(recipe, units)  # likewise when fields.id names two records alike
+    check_records(recipe, units)  # and, with source.on_bad_record: fail, when any record is bad
     preflight(recipe, str(recipe_file), skip_train)  # keys, local GPUs, API hosts: exit 2 before anything is written
     store = RunStore(recipe.output.dir, recipe.name, run_id)
     try:  # fail before any work if the run store cannot be written (read-only mount, a file in the way, ...)

@@ -4,6 +4,8 @@ references are all keyed by it, so two records under one id would share rows' id
 Checked before anything is written (a repeated id is bad input: exit 2, no run directory). A source of at most
 ``IN_DRIVER_MAX`` records is read in the driver, keeping 8 bytes per record (a 64-bit hash of its id); a bigger one is
 grouped by id on Ray Data, so the driver holds only the repeated ids it reports.
+
+:func:`check_records` does the same for bad records when the recipe says ``source.on_bad_record: fail``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,24 @@ def check_unique_ids(recipe, units: list[Unit], ray=None) -> None:
         raise FactoryError(f"source.fields.id: {repeated:,} id{'s' if repeated != 1 else ''} repeat, e.g. {rid!r} at {first} "
                            f"and {second}; ids must be unique: point fields.id at a unique column, or leave it out "
                            f"(then a record's id is the hash of its content)")
+
+
+def check_records(recipe, units: list[Unit]) -> None:
+    """``source.on_bad_record: fail``: read every record once (in the driver, one unit at a time) and raise one
+    FactoryError naming the first bad one and how many there are, before anything is written."""
+    if recipe.source.on_bad_record != "fail":
+        return
+    from teachers.expand import Expander
+
+    expander, bad, first = Expander.from_recipe(recipe), 0, None
+    for u in units:
+        for rec in read_unit(u):
+            why = expander.problem(rec)
+            if why is not None:
+                bad, first = bad + 1, first or why
+    if bad:
+        raise FactoryError(f"source: {bad:,} bad record{'s' if bad != 1 else ''}, e.g. {first}; fix the source, or set "
+                           "source.on_bad_record: reject to keep them as rejected rows and run the rest")
 
 
 def _ids(unit: Unit, field: str) -> list[tuple[str, str]]:

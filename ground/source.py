@@ -49,6 +49,10 @@ class SourceConfig(_Cfg):
                                                 "*-train-*, a train/ folder, or a saved DatasetDict's split; train_sft is "
                                                 "another split); needed when a folder holds several")
     license: str | None = Field(None, description="licence of the source data (e.g. MIT); recorded in the manifest and cards")
+    on_bad_record: Literal["reject", "fail"] = Field(
+        "reject", description="a bad record (bad JSON, a missing or empty prompt field, a template that cannot be filled): "
+                              "reject = a row rejected at stage source with its file:line, the run goes on and warns; "
+                              "fail = the whole source is checked first and the run stops (exit 2, nothing written)")
 
 
 class PromptConfig(_Cfg):

@@ -95,6 +95,13 @@ class Expander:
             return [], f"template field missing in record: {e}"
         return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}], None
 
+    def problem(self, rec: SourceRecord) -> str | None:
+        """Why the record would be rejected at stage ``source`` (``reason [file:line]``), or None: what
+        :meth:`expand` checks, without building rows (``source.on_bad_record: fail`` scans a source with it)."""
+        prompt, err = prompt_of(rec, self.fields)
+        _, err = self._messages(rec, prompt, err)
+        return None if err is None else f"{err} [{rec.where}]"
+
     def expand(self, rec: SourceRecord, samples: range | None = None) -> list[dict]:
         """The record's rows: sample indices ``samples`` (default ``range(n)``; adaptive waves pass theirs)."""
         fm, data = self.fields, rec.data or {}

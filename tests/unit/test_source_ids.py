@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from factory.recipe import load_recipe
-from factory.source_ids import check_unique_ids
+from factory.source_ids import check_records, check_unique_ids
 from ground.errors import FactoryError
-from ground.source import plan_units
+from ground.source import plan_units, read_unit
+from teachers.expand import Expander
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +58,32 @@ def test_the_ray_path_for_big_sources_finds_the_same_repeat(tmp_path, ray_local)
     assert msg.startswith("source.fields.id: 2 ids repeat, e.g. ")
     assert ("'b' at train.jsonl:2 and train.jsonl:4" in msg) or ("'b' at train.jsonl:4 and train.jsonl:2" in msg) \
         or ("'7' at train.jsonl:3 and train.jsonl:6" in msg) or ("'7' at train.jsonl:6 and train.jsonl:3" in msg)
+
+
+def _strict(tmp_path, lines: list[str], mode: str):
+    f = _recipe(tmp_path, [])
+    (tmp_path / "train.jsonl").write_text("".join(line + "\n" for line in lines))
+    f.write_text(f.read_text().replace("fields: {prompt: question, reference: answer, id: id}}",
+                                       f"fields: {{prompt: question, reference: answer}}, on_bad_record: {mode}}}"))
+    return f
+
+
+BAD = [json.dumps({"question": "What is 1 + 1?", "answer": "2"}), "{not json", json.dumps({"answer": "3"}),
+       json.dumps({"question": "", "answer": "4"}), json.dumps({"question": "What is 2 + 2?", "answer": "4"})]
+
+
+def test_on_bad_record_fail_checks_the_whole_source_first_and_writes_nothing(tmp_path):
+    r = run_cli("run", str(_strict(tmp_path, BAD, "fail")), timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: source: 3 bad records, e.g. bad JSON: ") and last.endswith(
+        "[train.jsonl:2]; fix the source, or set source.on_bad_record: reject to keep them as rejected rows and run the rest")
+    assert not (tmp_path / "runs" / "ids").exists()
+
+
+def test_on_bad_record_reject_the_default_keeps_them_as_rows(tmp_path):
+    rec = load_recipe(str(_strict(tmp_path, BAD, "reject")))
+    units = plan_units(rec.source, rec.base_dir, 2)
+    check_records(rec, units)  # reject: nothing is checked up front
+    reasons = [Expander.from_recipe(rec).problem(r) for u in units for r in read_unit(u)]
+    assert [x if x is None else x.split(":")[0] for x in reasons] == [None, "bad JSON", "missing field 'question' [train.jsonl", "empty prompt in field 'question' [train.jsonl", None]
