@@ -146,3 +146,14 @@ def test_what_counts_as_inline_prompt_text(value, kind, want):
     from ground.source import inline
 
     assert inline(value, kind) is want
+
+
+def test_later_keys_at_their_default_keep_the_run_id(tmp_path):
+    """A re-run after an upgrade resumes the same run: keys added later, at their defaults, change no fingerprint."""
+    from factory.pipeline import fingerprint
+
+    a = fingerprint(load_recipe(_write(tmp_path, GOOD)))
+    explicit = GOOD.replace("fields: {prompt: question, reference: answer}}", "fields: {prompt: question, reference: answer}, on_bad_record: reject}")
+    assert fingerprint(load_recipe(_write(tmp_path, explicit))) == a
+    strict = explicit.replace("on_bad_record: reject", "on_bad_record: fail")
+    assert fingerprint(load_recipe(_write(tmp_path, strict))) != a
