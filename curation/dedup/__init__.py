@@ -115,9 +115,17 @@ def normalize(text: str) -> str:
     return _SPACE_RE.sub(" ", text.lower()).strip()
 
 
+#: scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): one token per character,
+#: as a run of them is a whole clause ("我今天去商店买了三个苹果"), which no n-gram of another copy would share
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_OR_CHAR_RE = re.compile(f"[{_UNSPACED}]|[^\\W{_UNSPACED}]+")
+
+
 def words(text: str) -> list[str]:
-    """Normalised word tokens (punctuation dropped), after :func:`fold`."""
-    return _WORD_RE.findall(normalize(fold(text)))
+    """Normalised word tokens (punctuation dropped), after :func:`fold`; a character of a script written without
+    spaces (Chinese, Japanese, Thai, ...) is a token of its own."""
+    text = normalize(fold(text))
+    return (_WORD_RE if text.isascii() else _WORD_OR_CHAR_RE).findall(text)
 
 
 # ----------------------------------------------------------------------------- n-gram hashing
