@@ -14,8 +14,10 @@ Detected kinds, checked in this order (a span taken by an earlier kind is not se
 It does *not* catch names, postal addresses, bare digit-run phone numbers (``4155552671`` is
 indistinguishable from a quantity in a math trace), or secrets without a known prefix or key name.
 
-``on`` picks the scanned columns: ``prompt`` = every message's content, ``completion`` =
-``completion`` and ``reasoning``, ``both`` = all of them. Matched values are never logged or put
+``on`` picks the scanned columns: ``prompt`` = every string in ``messages`` (contents, content parts,
+tool-call arguments), ``completion`` = ``completion`` and ``reasoning``, ``both`` = all of them. With
+``prompt`` or ``both`` the row's ``source`` record and ``reference`` are redacted too (they hold the
+prompt's data and reach every output), without counting towards drop. Matched values are never logged or put
 in a reason: reasons and counts name kinds only. In ``drop`` mode the rejected row is redacted as
 well, since rejects are written to disk.
 
@@ -198,7 +200,7 @@ class PIIFilter(RowFilter):
     name = "pii"
     Config = PIIConfig
     description = "PII and secret redaction (or drop); runs before dedup"
-    produces = ("messages", "completion", "reasoning", "status", "reject_stage", "reject_reason")
+    produces = ("messages", "completion", "reasoning", "source", "reference", "status", "reject_stage", "reject_reason")
 
     def __init__(self, config: PIIConfig | None = None, name: str | None = None):
         super().__init__(config, name)
@@ -214,19 +216,44 @@ class PIIFilter(RowFilter):
         found.update(c)
         return out
 
+    def _scan_json(self, text: str, found: Counter) -> str:
+        """Every string inside a JSON column (message contents and parts, tool-call arguments, a source record's
+        fields), re-serialised only when something was redacted; text that is not JSON is scanned as text."""
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return self._scan(text, found) or text
+        before = sum(found.values())
+
+        def walk(v):
+            if isinstance(v, str):
+                return self._scan(v, found)
+            if isinstance(v, list):
+                return [walk(x) for x in v]
+            if isinstance(v, dict):
+                return {k: walk(x) for k, x in v.items()}
+            return v
+
+        out = walk(obj)
+        return text if sum(found.values()) == before else json.dumps(out, ensure_ascii=False)
+
     def filter(self, row: dict) -> tuple[bool, str | None]:
         found: Counter = Counter()
         new: dict = {}
         if self.config.on in ("prompt", "both") and row.get("messages"):
-            msgs = json.loads(row["messages"])
-            for m in msgs:
-                if isinstance(m.get("content"), str):
-                    m["content"] = self._scan(m["content"], found)
-            new["messages"] = json.dumps(msgs, ensure_ascii=False)
+            new["messages"] = self._scan_json(row["messages"], found)
         if self.config.on in ("completion", "both"):
             for col in ("completion", "reasoning"):
                 if row.get(col):
                     new[col] = self._scan(row[col], found)
+        if self.config.on in ("prompt", "both"):
+            # the source record and the reference are the prompt's data too, and reach accepted/, rejects/ and
+            # exports: redacted in both modes, without counting towards the verdict (a record's other fields,
+            # such as a contact column, must not drop every row)
+            side: Counter = Counter()
+            for col in ("source", "reference"):
+                if row.get(col):
+                    row[col] = self._scan_json(row[col], side)
         if not found:
             return True, None
         self.rows_hit += 1

@@ -93,6 +93,38 @@ def test_on_completion_leaves_prompt():
     assert "bob@example.com" in rows[0]["messages"] and rows[0]["completion"] == "mail <EMAIL>"
 
 
+def test_the_source_record_reference_content_parts_and_tool_arguments_are_redacted_too():
+    """Was: only string message contents were scanned, so the row's `source` column (the raw record, written to
+    accepted/ and every export), its `reference`, content parts and tool-call arguments kept the PII."""
+    r = row("mail me at bob@example.com", "ok")
+    r["source"] = json.dumps({"question": "mail me at bob@example.com", "contact": "amy@example.org",
+                              "key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"})
+    r["reference"] = "call +1 415-555-2671"
+    msgs = json.loads(r["messages"]) + [
+        {"role": "user", "content": [{"type": "text", "text": "and carl@example.net"}]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+            "name": "send", "arguments": json.dumps({"to": "dora@example.com"})}}]}]
+    r["messages"] = json.dumps(msgs)
+    clean = row("2+2?", "4")
+    clean["source"] = '{"question": "2+2?"}'
+    step = PIIFilter(PIIConfig(mode="drop"))
+    step([r, clean])
+    out = r["messages"] + r["source"] + r["reference"]
+    for leaked in ("bob@", "amy@", "carl@", "dora@", "555-2671", "MIIEow"):
+        assert leaked not in out, leaked
+    assert json.loads(r["source"])["contact"] == "<EMAIL>" and r["reference"] == "call <PHONE>"
+    assert json.loads(json.loads(r["messages"])[3]["tool_calls"][0]["function"]["arguments"]) == {"to": "<EMAIL>"}
+    assert r["reject_reason"] == "pii: email x3"  # the messages' three, not the source's copies
+    assert clean["status"] == "accepted" and clean["source"] == '{"question": "2+2?"}'  # untouched bytes
+
+
+def test_a_source_field_alone_is_redacted_but_does_not_drop_the_row():
+    r = row("2+2?", "4")
+    r["source"] = json.dumps({"question": "2+2?", "owner": "amy@example.org"})
+    PIIFilter(PIIConfig(mode="drop"))([r])
+    assert r["status"] == "accepted" and "amy@" not in r["source"]
+
+
 def test_config_errors_and_pickle():
     with pytest.raises(ValueError, match="mode"):
         PIIConfig(mode="mask")
