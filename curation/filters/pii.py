@@ -39,7 +39,7 @@ from pydantic import ConfigDict, Field, field_validator
 from curation.dedup import required_columns
 from curation.filters.base import RowFilter
 from ground.config import Config
-from ground.record import reject
+from ground.record import ACCEPTED, reject
 
 KINDS = ("secret", "email", "iban", "credit_card", "phone")
 PLACEHOLDER = {k: f"<{k.upper()}>" for k in KINDS}
@@ -216,6 +216,14 @@ class PIIFilter(RowFilter):
         found.update(c)
         return out
 
+    def __call__(self, rows: list[dict]) -> list[dict]:
+        """Rows rejected by an earlier stage (verifiers, generation errors) are written to rejects/ too: they are
+        redacted as well, keeping their status and not counting."""
+        for r in rows:
+            if r.get("status") != ACCEPTED:
+                r.update(self._redact_row(r)[1])
+        return super().__call__(rows)
+
     def _scan_json(self, text: str, found: Counter) -> str:
         """Every string inside a JSON column (message contents and parts, tool-call arguments, a source record's
         fields), re-serialised only when something was redacted; text that is not JSON is scanned as text."""
@@ -238,6 +246,21 @@ class PIIFilter(RowFilter):
         return text if sum(found.values()) == before else json.dumps(out, ensure_ascii=False)
 
     def filter(self, row: dict) -> tuple[bool, str | None]:
+        found, new = self._redact_row(row)
+        if not found:
+            return True, None
+        self.rows_hit += 1
+        # counts are per redacted span, in both modes (not per dropped row)
+        self.counts.update(found)
+        # a dropped row is stored in rejects/: it is redacted too, so the PII never reaches an output
+        row.update(new)
+        if self.config.mode == "redact":
+            return True, None
+        return False, ", ".join(f"{k} x{found[k]}" for k in KINDS if found[k])
+
+    def _redact_row(self, row: dict) -> tuple[Counter, dict]:
+        """(what was found, the redacted messages/completion/reasoning to put on the row); the source record and
+        the reference are redacted in place."""
         found: Counter = Counter()
         new: dict = {}
         if self.config.on in ("prompt", "both") and row.get("messages"):
@@ -254,16 +277,7 @@ class PIIFilter(RowFilter):
             for col in ("source", "reference"):
                 if row.get(col):
                     row[col] = self._scan_json(row[col], side)
-        if not found:
-            return True, None
-        self.rows_hit += 1
-        # counts are per redacted span, in both modes (not per dropped row)
-        self.counts.update(found)
-        # a dropped row is stored in rejects/: it is redacted too, so the PII never reaches an output
-        row.update(new)
-        if self.config.mode == "redact":
-            return True, None
-        return False, ", ".join(f"{k} x{found[k]}" for k in KINDS if found[k])
+        return found, new
 
     def reject(self, row: dict, reason: str) -> None:
         reject(row, self.name, f"pii: {reason}")  # counted per kind in filter(), not per reason

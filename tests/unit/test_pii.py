@@ -125,6 +125,20 @@ def test_a_source_field_alone_is_redacted_but_does_not_drop_the_row():
     assert r["status"] == "accepted" and "amy@" not in r["source"]
 
 
+def test_rows_an_earlier_stage_rejected_are_redacted_too_and_keep_their_verdict():
+    """rejects/ is an output: a row the verifier rejected kept its PII there."""
+    from ground.record import reject
+
+    r = row("mail bob@example.com", "wrong: ask amy@example.org")
+    reject(r, "verify:math_answer", "wrong answer: got '5', expected '4'")
+    step = PIIFilter(PIIConfig(mode="drop"))
+    step([r])
+    assert (r["status"], r["reject_stage"]) == ("rejected", "verify:math_answer")
+    assert r["reject_reason"] == "wrong answer: got '5', expected '4'"
+    assert "bob@" not in r["messages"] and r["completion"] == "wrong: ask <EMAIL>"
+    assert not step.counts and step.rows_hit == 0
+
+
 def test_config_errors_and_pickle():
     with pytest.raises(ValueError, match="mode"):
         PIIConfig(mode="mask")
