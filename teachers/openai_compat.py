@@ -419,6 +419,7 @@ class OpenAICompatTeacher(Teacher):
         pr = self.options.prices
         top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
         extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
+        refusal = msg.get("refusal") if self.options.endpoint == "chat" and not text.strip() else None
         return GenResult(extra=extra,
             text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),
             tokens_in=tin, tokens_out=tout,
@@ -427,6 +428,7 @@ class OpenAICompatTeacher(Teacher):
             # a server may or may not warp its logprobs by temperature/top_p: "raw" is unknown (None), so KD
             # accepts these only when sampled at temperature 1, top_p 1 (students/kd_labels.py)
             logprobs_meta=logprobs_meta("api", req.params, None, "str") if top else None,
+            error=f"refused (not retryable): {str(refusal)[:300]}" if refusal else None,
         )
 
     def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict) -> tuple[int, int]:

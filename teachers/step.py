@@ -92,6 +92,9 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
     if res.error:
         row["completion"] = None
         reject(row, "generate", res.error)
+    elif not (res.text or "").strip():  # nothing to verify or train on: a refusal, a content filter, all reasoning
+        reject(row, "generate", f"empty completion (finish_reason {res.finish_reason!r}"
+                                + (", the reasoning was cut off)" if res.reasoning and res.finish_reason == "length" else ")"))
     return row
 
 

@@ -21,7 +21,8 @@ against the configured rates. Fault kinds:
     error with that code, as OpenRouter sends it), error_choice_502 (200 whose one choice carries the error and
     finish_reason "error": OpenRouter's upstream provider failing mid-answer), disconnect (closes without answering),
     length (a 200 answer cut short with finish_reason "length"), no_usage (a 200 answer without ``usage``), bad_usage
-    (a 200 answer whose usage counts are "n/a" and an object).
+    (a 200 answer whose usage counts are "n/a" and an object), refusal (content null and OpenAI's ``refusal``),
+    content_filter (content null, finish_reason "content_filter").
 
 Optional ``x-ratelimit-*`` emulation (``rl_requests`` / ``rl_tokens`` per ``rl_window_s``) sends the
 headers on every answer and refuses with 429 once a window is spent. It speaks just enough
@@ -48,7 +49,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 KINDS = ("ok", "429", "500", "503", "hang", "truncated", "empty_choices", "disconnect", "length",
-         "error_200_429", "error_200_400", "no_usage", "error_choice_502", "bad_usage")
+         "error_200_429", "error_200_400", "no_usage", "error_choice_502", "bad_usage", "refusal", "content_filter")
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -356,6 +357,10 @@ class _Handler:
             code = int(kind.rsplit("_", 1)[1])
             choice = {"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "error",
                       "error": {"message": f"upstream provider failed (code {code})", "code": code}}
+            return json.dumps({**base, "object": "chat.completion", "choices": [choice]}).encode()
+        if kind in ("refusal", "content_filter"):  # OpenAI's refusal field / a provider's filter: no content at all
+            msg = {"role": "assistant", "content": None} | ({"refusal": "I can't help with that."} if kind == "refusal" else {})
+            choice = {"index": 0, "message": msg, "finish_reason": "stop" if kind == "refusal" else "content_filter"}
             return json.dumps({**base, "object": "chat.completion", "choices": [choice]}).encode()
         if chat:
             msg = {"role": "assistant", "content": text}

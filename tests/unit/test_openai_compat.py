@@ -188,6 +188,26 @@ def test_a_reply_without_usage_is_charged_by_an_estimate_and_said_once(caplog):
         assert c.error is None and c.text == a.text and (c.tokens_in, c.tokens_out) == (101, 6)
 
 
+def test_a_refusal_and_a_filtered_reply_are_rejected_at_generate_not_accepted_empty():
+    """content null with OpenAI's `refusal`, or finish_reason content_filter: there is nothing to verify or train
+    on; with no verifiers and accept_unverifiable an empty completion was accepted."""
+    from teachers.step import apply_result
+    from ground.record import new_sample
+
+    with FaultInjectingServer(plan=("refusal",)) as srv:
+        (out,) = teacher(srv).generate(reqs(1))
+    assert out.error == "refused (not retryable): I can't help with that."
+    with FaultInjectingServer(plan=("content_filter",)) as srv:
+        (out2,) = teacher(srv).generate(reqs(1))
+    assert (out2.error, out2.text, out2.finish_reason) == (None, "", "content_filter")
+    rows = [new_sample(stage="g", prompt_id=str(i), sample_index=0, messages=[{"role": "user", "content": "q"}]) for i in range(2)]
+    apply_result(rows[0], out, {})
+    apply_result(rows[1], out2, {})
+    assert [(r["status"], r["reject_stage"], r["reject_reason"]) for r in rows] == [
+        ("rejected", "generate", "refused (not retryable): I can't help with that."),
+        ("rejected", "generate", "empty completion (finish_reason 'content_filter')")]
+
+
 def test_error_in_a_200_body_is_reported_with_its_message_and_retried_by_its_code():
     """OpenRouter-style replies: HTTP 200 whose body is {"error": {...}}; a transient code is retried, 400 is not."""
     with FaultInjectingServer(plan=("error_200_429",) * 3, retry_after_s=None) as srv:
