@@ -19,6 +19,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from ground.conversation import apply_template
+
 log = logging.getLogger(__name__)
 
 
@@ -115,7 +117,7 @@ class LocalModel:
 
     # ------------------------------------------------------------ prompts
     def encode_chat(self, messages: list[dict]) -> list[int]:
-        text = self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        text = apply_template(self.tok, messages, tokenize=False, add_generation_prompt=True)
         return self.tok(text, add_special_tokens=False)["input_ids"]
 
     def encode_text(self, prompt: str) -> list[int]:

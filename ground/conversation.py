@@ -82,3 +82,34 @@ def split_tools(messages: list[dict]) -> tuple[list[dict], list[dict] | None]:
             m.pop("tools", None)
         out.append(m)
     return out, tools
+
+
+def merge_system(messages: list[dict]) -> list[dict] | None:
+    """The messages with a leading system message folded into the first user turn ("SYSTEM\\n\\nUSER"), for chat
+    templates that refuse the system role (Gemma's raise "System role not supported"); None when there is none
+    to fold (no system message, or no user turn after it)."""
+    if not messages or messages[0].get("role") != "system" or not isinstance(messages[0].get("content"), str):
+        return None
+    rest = [dict(m) for m in messages[1:]]
+    first = next((m for m in rest if m.get("role") == "user" and isinstance(m.get("content"), str)), None)
+    if first is None:
+        return None
+    first["content"] = f"{messages[0]['content']}\n\n{first['content']}"
+    return rest
+
+
+def refuses_system(e: Exception) -> bool:
+    """Whether a chat template's error says it has no system role."""
+    return "system" in str(e).lower()
+
+
+def apply_template(tok, messages: list[dict], **kwargs):
+    """``tok.apply_chat_template(messages, **kwargs)``; when the template refuses the system role, again with the
+    system prompt folded into the first user turn (:func:`merge_system`)."""
+    try:
+        return tok.apply_chat_template(messages, **kwargs)
+    except Exception as e:
+        merged = merge_system(messages) if refuses_system(e) else None
+        if merged is None:
+            raise
+        return tok.apply_chat_template(merged, **kwargs)

@@ -35,6 +35,7 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from ground.config import Config
+from ground.conversation import apply_template
 from ground.errors import FactoryError
 from ground.plugins import PluginError
 from students.method import TrainJob, TrainMethod
@@ -135,7 +136,7 @@ def _sample(model, tok, prompts: list[list[dict]], op: dict, device) -> tuple[li
     import torch
 
     tok.padding_side = "left"
-    texts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in prompts]
+    texts = [apply_template(tok, m, tokenize=False, add_generation_prompt=True) for m in prompts]
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
     was_training = model.training
     model.eval()

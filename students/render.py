@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ground.conversation import apply_template
 from ground.errors import FactoryError
 from teachers.reasoning import join_reasoning, split_reasoning
 
@@ -35,7 +36,8 @@ _PROBE_TOOL, _PROBE_ARG, _PROBE_VAL, _PROBE_RESULT = "probe_lookup_q7", "probe_k
 
 
 def render(tok: Any, messages: list[dict], tools: list[dict] | None = None, generation: bool = False) -> str:
-    return tok.apply_chat_template(messages, tools=tools or None, tokenize=False, add_generation_prompt=generation)
+    """The template's text; a template without a system role (Gemma) gets the system prompt in the first user turn."""
+    return apply_template(tok, messages, tools=tools or None, tokenize=False, add_generation_prompt=generation)
 
 
 def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, generation: bool = False) -> str:

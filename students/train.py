@@ -299,11 +299,11 @@ def _driver_tokenizer(student: str):
 
 def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
     """The prompt as the recipe's ``train.chat_template`` renders it, tool catalogue included."""
-    from ground.conversation import split_tools
+    from ground.conversation import apply_template, split_tools
     from students.render import for_template
 
     msgs, tools = split_tools(for_template(prompt))
-    enc = tok.apply_chat_template(msgs, tools=tools, chat_template=template, tokenize=True, add_generation_prompt=True, return_dict=True)
+    enc = apply_template(tok, msgs, tools=tools, chat_template=template, tokenize=True, add_generation_prompt=True, return_dict=True)
     return list(enc["input_ids"])
 
 

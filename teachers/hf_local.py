@@ -126,14 +126,15 @@ class HFLocalTeacher(Teacher):
 
     def _render(self, messages: list[dict]) -> tuple[str, bool]:
         """(prompt text, whether the prompt carried a tool catalogue)."""
-        from ground.conversation import split_tools
+        from ground.conversation import apply_template, split_tools
 
         msgs, tools = split_tools(messages)
         if self.few_shot:  # demonstration turns after the system message; the row's prompt stays without them
             head = 1 if msgs and msgs[0].get("role") == "system" else 0
             msgs = msgs[:head] + self.few_shot + msgs[head:]
-        text = self._tok.apply_chat_template(msgs, tools=tools, chat_template=self.chat_template, tokenize=False,
-                                             add_generation_prompt=True)
+        # a template without a system role (Gemma): the system prompt leads the user turn
+        text = apply_template(self._tok, msgs, tools=tools, chat_template=self.chat_template, tokenize=False,
+                              add_generation_prompt=True)
         return text, bool(tools)
 
     def generate(self, requests: list[GenRequest]) -> list[GenResult]:
