@@ -25,6 +25,7 @@ import pyarrow as pa
 from curation.dedup.keys import KeySpec, key_table
 from curation.plan import build_filters, has_filters
 from ground import fsutil
+from ground.progress import fmt_duration
 from ground.raycluster import init_ray
 from factory.cache_join import join_cache
 from factory.curate_keys import KEYS_DIR, key_spec
@@ -44,7 +45,7 @@ from teachers.vllm_stage import processor_stage, uses_processor
 log = logging.getLogger(__name__)
 
 SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64()),
-                     ("stopped", pa.int64())])
+                     ("stopped", pa.int64()), ("cost", pa.float64())])
 
 
 # ----------------------------------------------------------------------------- stage functions (run on workers)
@@ -163,7 +164,7 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
                 _mark_retry(fs, marker, rows, False)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
                      ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
-                     ("stopped", int(stopped))):
+                     ("stopped", int(stopped)), ("cost", sum(float(r.get("cost") or 0.0) for r in rows))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)
 
@@ -305,6 +306,18 @@ def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
     return info
 
 
+def progress_line(what: str, rows: int, pending: int, chunks: int, n_chunks: int, seconds: float, cost: float) -> str:
+    """The generation progress line: rows and chunks written, rate, time left, and cost so far with its projection
+    to the whole pass (Curator users expect the bill before it arrives)."""
+    rate = rows / max(1e-9, seconds)
+    line = f"{what}generate+verify: {rows}/{pending} rows, {chunks}/{n_chunks} chunks written, {rate:.2f} rows/s"
+    if 0 < rows < pending:
+        line += f", eta {fmt_duration((pending - rows) / max(rate, 1e-9))}"
+    if cost > 0:
+        line += f", cost ${cost:.4f}" + (f", projected ${cost * pending / rows:.4f}" if 0 < rows < pending else "")
+    return line
+
+
 def _report_transient(store, info: dict) -> None:
     """``transient_failures`` / ``chunks_to_retry`` in the run info, and one WARNING saying what a re-run does."""
     retry = sorted(store.retry_chunks())
@@ -341,6 +354,7 @@ def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit],
         log.info("%srequest cache: %d of %d pending rows answered from the cache", what, n, n_pending)
     ds = build_dataset(ray, recipe, pending, store.uri, cache_uri, {c: n for c, n in per_chunk.items() if n}, hits_uri, wave, budget)
     n_rows = n_chunks = n_stopped = 0
+    spent = 0.0
     t0 = last = time.time()
     for b in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         n_chunks += b.num_rows
@@ -348,10 +362,10 @@ def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit],
         n_rows += sum(b.column("rows").to_pylist())
         info["cache_hits_prefilled"] += sum(b.column("cache_hits").to_pylist())
         info["teacher_calls"] += sum(b.column("teacher_calls").to_pylist())
+        spent += sum(b.column("cost").to_pylist())
         if time.time() - last > 5 or n_chunks == len(pending):
             last = time.time()
-            log.info("%sgenerate+verify: %d/%d rows, %d/%d chunks written, %.2f rows/s", what, n_rows, n_pending, n_chunks - n_stopped,
-                     len(pending), n_rows / max(1e-9, last - t0))
+            log.info("%s", progress_line(what, n_rows, n_pending, n_chunks - n_stopped, len(pending), last - t0, spent))
     if n_chunks != len(pending):
         raise RuntimeError(f"internal error: {len(pending) - n_chunks} chunks were not written")
     return n_rows

@@ -82,3 +82,13 @@ def test_no_gpu_teachers_have_no_reservation(tmp_path):
     out = cost_breakdown(rows, recipe, stage_wall_s=3.0)
     assert out["gpu"] == {"busy_gpu_seconds": 0.0, "reserved_gpu_seconds": 0.0, "utilisation": None}
     assert out["generate"]["by_teacher"]["teacher"]["busy_seconds"] == 0.5 and out["total"] == 0.0
+
+
+def test_the_progress_line_projects_the_cost_of_the_whole_pass():
+    from factory.executor import progress_line
+
+    assert progress_line("", 250, 1000, 5, 20, 50.0, 0.5) == (
+        "generate+verify: 250/1000 rows, 5/20 chunks written, 5.00 rows/s, eta 2m30s, cost $0.5000, projected $2.0000")
+    assert progress_line("wave 1 (samples 2..3): ", 1000, 1000, 20, 20, 100.0, 2.0) == (
+        "wave 1 (samples 2..3): generate+verify: 1000/1000 rows, 20/20 chunks written, 10.00 rows/s, cost $2.0000")
+    assert progress_line("", 10, 40, 1, 4, 5.0, 0.0) == "generate+verify: 10/40 rows, 1/4 chunks written, 2.00 rows/s, eta 15s"
