@@ -97,8 +97,16 @@ _PHONE = re.compile(
 )
 
 
+#: substrings without which no _SECRET_PATTERNS / _KEYED_SECRET match can exist: a C-speed screen before the regexes
+_SECRET_MARKS = ("-----BEGIN", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+                 "github_pat_", "xox")
+_KEY_WORDS = ("key", "secret", "token", "passw", "pwd")
+
+
 def _spans_secret(text: str, min_entropy: float) -> list[tuple[int, int]]:
-    spans = [m.span() for p in _SECRET_PATTERNS for m in p.finditer(text)]
+    spans = [m.span() for p in _SECRET_PATTERNS for m in p.finditer(text)] if any(k in text for k in _SECRET_MARKS) else []
+    if ("=" not in text and ":" not in text) or not any(k in text.lower() for k in _KEY_WORDS):
+        return spans
     for m in _KEYED_SECRET.finditer(text):
         v = m.group("v")
         classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
@@ -141,7 +149,7 @@ def _spans_phone(text: str) -> list[tuple[int, int]]:
 def _detectors(min_entropy: float) -> dict[str, Callable[[str], list[tuple[int, int]]]]:
     return {
         "secret": lambda t: _spans_secret(t, min_entropy),
-        "email": lambda t: [m.span() for m in _EMAIL.finditer(t)],
+        "email": lambda t: [m.span() for m in _EMAIL.finditer(t)] if "@" in t else [],
         "iban": _spans_iban,
         "credit_card": _spans_card,
         "phone": _spans_phone,
