@@ -62,3 +62,20 @@ def test_constitution_pairs_revised_is_chosen():
 def test_unknown_source_is_an_error():
     with pytest.raises(ValueError, match="verifier|constitution|both"):
         build_pairs([], source="judge")
+
+
+def test_pairs_keep_earlier_assistant_turns_of_a_multi_turn_prompt():
+    """Was: the prompt of a pair dropped every assistant message, so a multi-turn source's history lost its
+    assistant turns ([system, user, user]) in DPO training and in ``factory export --format preference``."""
+    chat = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "My name is Zoë."},
+            {"role": "assistant", "content": "Hi Zoë!"}, {"role": "user", "content": "What is my name?"}]
+    good = new_sample(stage="t", prompt_id="m", sample_index=0, messages=chat, completion="Zoë.", score=1.0)
+    bad = new_sample(stage="t", prompt_id="m", sample_index=1, messages=chat, completion="Bob.", score=0.0)
+    reject(bad, "verify:judge", "wrong name")
+    details = {"initial": "rude", "revised": "polite", "rounds": 1,
+               "critiques": [{"round": 0, "response": "rude", "violated": ["p1"], "error": None},
+                             {"round": 1, "response": "polite", "violated": [], "error": None}]}
+    rev = new_sample(stage="t", prompt_id="c", sample_index=0, messages=chat, completion="polite", score=1.0,
+                     verdicts=json.dumps({"constitution": {"score": 1.0, "details": details}}))
+    pairs, stats = build_pairs([good, bad, rev], source="both")
+    assert stats["pairs"] == 2 and [p["prompt"] for p in pairs] == [chat, chat]
