@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -56,11 +57,13 @@ def parse_split(spec: str) -> dict[str, float]:
         name = name.strip()
         if name not in HF_SPLIT:
             raise FactoryError(f"--split: unknown split {name!r} (use train, val, test)")
+        if HF_SPLIT[name] in out:
+            raise FactoryError(f"--split: split {name!r} is given twice in {spec!r}")
         try:
             out[HF_SPLIT[name]] = float(frac)
         except ValueError:
             raise FactoryError(f"--split: {part!r} is not name=fraction") from None
-    if any(v < 0 for v in out.values()) or abs(sum(out.values()) - 1.0) > 1e-6:
+    if any(not math.isfinite(v) or v < 0 for v in out.values()) or abs(sum(out.values()) - 1.0) > 1e-6:
         raise FactoryError(f"--split: fractions must be >= 0 and sum to 1, got {spec!r}")
     return out
 
@@ -190,10 +193,8 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         files = [f for f in fsutil.list_files(fs, fsutil.join(run, kind), ".parquet") if f.rsplit("/", 1)[-1].startswith("part-")]
         return [r for f in files for r in fsutil.read_parquet(fs, f).to_pylist()]
 
+    outp = _check_out(out, run_dir, run if isinstance(fs, pafs.LocalFileSystem) else None, overwrite)
     acc, rej = parts("accepted"), parts("rejects")
-    outp = Path(out)
-    if outp.exists() and any(outp.iterdir()) and not overwrite:
-        raise FactoryError(f"--out: {out} exists and is not empty (use --overwrite)")
     if fmt == "preference":
         from students.pairs import build_pairs
 
@@ -204,7 +205,11 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     else:
         items, pstats = acc, None
         where = assign_splits(acc, fractions, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent) if outp.parent.exists() else None))
+    if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
+        what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
+        raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
+    outp.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent)))
     counts = {}
     try:
         for name in fractions:
@@ -228,6 +233,21 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
+
+
+def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -> Path:
+    """The --out folder, refused (one line) when it is not empty without --overwrite, is a file, or would
+    take the run itself with it (the run folder or a folder above it)."""
+    outp = Path(out)
+    if outp.exists() and not outp.is_dir():
+        raise FactoryError(f"--out: {out} is a file, not a folder")
+    if local_run is not None:
+        o, r = outp.resolve(), Path(local_run).resolve()
+        if o == r or o in r.parents:
+            raise FactoryError(f"--out: {out} holds the run {run_dir} itself; choose a folder outside it")
+    if outp.exists() and any(outp.iterdir()) and not overwrite:
+        raise FactoryError(f"--out: {out} exists and is not empty (use --overwrite)")
+    return outp
 
 
 def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None) -> str:

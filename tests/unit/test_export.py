@@ -88,3 +88,49 @@ def test_bad_split_and_existing_out_are_clear_errors(tmp_path):
     with pytest.raises(FactoryError, match="not empty"):
         export_run(run, str(tmp_path / "full"), "jsonl")
     assert (tmp_path / "full" / "keep.txt").exists()
+
+
+def test_out_folder_whose_parents_do_not_exist_is_made(tmp_path):
+    """Was: FileNotFoundError traceback (the temp folder went to /tmp, then os.replace into a missing parent)."""
+    run, _ = make_run(tmp_path, n_prompts=3)
+    out = tmp_path / "new" / "deeper" / "export"
+    assert export_run(run, str(out), "chat")["counts"] == {"train": 3}
+    assert (out / "train.jsonl").exists() and not list((tmp_path / "new" / "deeper").glob(".export-*"))
+
+
+def test_out_that_holds_the_run_or_is_a_file_is_refused(tmp_path):
+    """Was: --out runs --overwrite deleted the run being exported (and every other run in that folder)."""
+    run, _ = make_run(tmp_path, n_prompts=3)
+    for out in (tmp_path / "runs", tmp_path / "runs" / "demo", run):
+        with pytest.raises(FactoryError, match="holds the run"):
+            export_run(run, str(out), "chat", overwrite=True)
+    assert (tmp_path / "runs" / "demo" / "rid" / "manifest.json").exists()
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(FactoryError, match="is a file"):
+        export_run(run, str(tmp_path / "f.txt"), "chat")
+
+
+@pytest.mark.parametrize("spec,msg", [("train=0.5,test=nan", "sum to 1"), ("train=nan", "sum to 1"),
+                                      ("train=inf,test=-inf", "sum to 1"), ("train=0.5,train=0.5", "given twice")])
+def test_split_fractions_that_are_not_numbers_or_repeat_are_refused(tmp_path, spec, msg):
+    """Was: NaN passed the sum check (every row went to the last split) and a repeated name said 'sum to 1'."""
+    run, _ = make_run(tmp_path, n_prompts=3)
+    with pytest.raises(FactoryError, match=msg):
+        export_run(run, str(tmp_path / "x"), "jsonl", spec)
+
+
+def test_nothing_to_export_is_an_error_not_an_unloadable_folder(tmp_path):
+    """Was: a run with no preference pairs (or no accepted rows) gave a folder with only README.md, whose card
+    lists no data files; datasets.load_dataset refused it."""
+    st = RunStore(str(tmp_path / "runs"), "demo", "rid")
+    only_pass = [new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=[{"role": "user", "content": "q"}],
+                            completion="a", score=1.0) for i in range(2)]
+    st.write_parts("accepted", to_table(only_pass))
+    st.write_json("manifest.json", {"run_id": "rid", "recipe_name": "demo", "status": "succeeded", "recipe": {}})
+    with pytest.raises(FactoryError, match=r"no preference pairs .*prompts_only_pass\": 2"):
+        export_run(st.path, str(tmp_path / "pref"), "preference")
+    assert not (tmp_path / "pref").exists()
+    empty = RunStore(str(tmp_path / "runs"), "demo", "empty")
+    empty.write_json("manifest.json", {"run_id": "empty", "recipe_name": "demo", "status": "succeeded", "recipe": {}})
+    with pytest.raises(FactoryError, match="no accepted rows"):
+        export_run(empty.path, str(tmp_path / "chat"), "chat")
