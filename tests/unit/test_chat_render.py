@@ -198,3 +198,17 @@ def test_trl_trains_exactly_the_assistant_spans(tok, tiny_model_path, tmp_path):
     trained = [i for i, label in enumerate(ex["labels"]) if label != -100]  # what the loss sees
     assert trained == [i for i, m in enumerate(enc[0]["assistant_masks"]) if m]
     assert t.decode([ex["input_ids"][i] for i in trained]) == CALLS_TEXT + "42 and 4.<|im_end|>\n"
+
+
+def test_drop_system_prompt_keeps_the_tool_catalogue_and_trains_every_assistant_turn(tok):
+    """Was: train.drop_system_prompt removed the system message and with it the catalogue (tools live on it), so
+    the student learnt to call tools it was never shown; the system text must go, the catalogue stay."""
+    from students.sft_data import _one
+
+    tmpl = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    (ex,) = _one(ROW, student="smollm2-135m-instruct", template=tmpl, max_len=1024, mode="keep", budget=None, drop_system=True)
+    text = t.decode(ex["input_ids"])
+    assert '<tools>\n{"type": "function", "function": {"name": "calculator"' in text and "Be brief." not in text
+    assert ex["tools"] == 1 and ex["drop"] == ""
+    assert trained_text(t, ex) == [CALLS_TEXT, "42 and 4.<|im_end|>\n"]
