@@ -77,14 +77,14 @@ def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
     """Worker side: the JSON sides back to TRL's conversational preference records. A tool-use pair's catalogue
     goes to the ``tools`` column (TRL passes it to ``apply_chat_template(..., tools=)``) and its calls' arguments
     become the dicts Hugging Face templates expect (students/render.py), as SFT renders them."""
-    from ground.conversation import split_tools
+    from ground.conversation import split_tools, without_system
     from students.render import for_template
 
     out = []
     for r in rows:
         p = {k: for_template(json.loads(r[k])) for k in _SIDES}
-        if drop_system:
-            p["prompt"] = [m for m in p["prompt"] if m.get("role") != "system"]
+        if drop_system:  # the system text goes, the catalogue stays
+            p["prompt"] = without_system(p["prompt"])
         p["prompt"], tools = split_tools(p["prompt"])
         out.append({**p, "tools": json.dumps(tools, ensure_ascii=False) if tools else None})
     return out

@@ -103,6 +103,8 @@ def test_dpo_records_carry_the_catalogue_and_dict_arguments_without_union_keys(t
     assert json.loads(ex["tools"]) == [spec] and ex["prompt"] == [{"role": "system", "content": "Use tools."}, tool_pair["prompt"][1]]
     assert ex["chosen"][0]["tool_calls"][0]["function"]["arguments"] == {"expression": "6*7"}
     assert ds[1]["chosen"] == plain["chosen"] and ds[1]["tools"] is None  # no keys borrowed from the other row
+    dropped = pair_records([_record(0, 0, tool_pair)], drop_system=True)[0]
+    assert dropped["prompt"] == [tool_pair["prompt"][1]] and json.loads(dropped["tools"]) == [spec]
     tok = AutoTokenizer.from_pretrained(tiny_model_path)
     tok.chat_template = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
     text = tok.apply_chat_template(ex["prompt"] + ex["chosen"], tools=json.loads(ex["tools"]), tokenize=False)
