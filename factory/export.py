@@ -173,9 +173,35 @@ def _pair_record(p: dict) -> dict:
     return {**p, "prompt": prompt, "tools": json.dumps(tools, ensure_ascii=False) if tools else None}
 
 
+def _shape(x, at: tuple = ()):
+    """Every field path holding a value in a JSON value, and every key set of its objects (list items collapsed)."""
+    if isinstance(x, dict):
+        yield at + ("{" + ",".join(sorted(x)) + "}",)
+        for k, v in x.items():
+            if v is not None:
+                yield at + (k,)
+                yield from _shape(v, at + (k,))
+    elif isinstance(x, list):
+        for v in x:
+            yield from _shape(v, at + ("[]",))
+
+
+def shapes_first(records: list[dict]) -> list[dict]:
+    """The records with, first, one that shows each field and each message key set any record has. ``datasets``'
+    JSON loader infers the features from the file's first 10 MB: a column null there (``tools``, ``reasoning``) or
+    a message key seen only later (``tool_calls``, ``reasoning_content``) failed the load with a cast error."""
+    seen: set = set()
+    head, rest = [], []
+    for rec in records:
+        new = set(_shape(rec)) - seen
+        (head if new else rest).append(rec)
+        seen |= new
+    return head + rest
+
+
 def _write_jsonl(path: Path, records: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        for rec in records:
+        for rec in shapes_first(records):
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 

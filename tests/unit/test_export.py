@@ -134,3 +134,28 @@ def test_nothing_to_export_is_an_error_not_an_unloadable_folder(tmp_path):
     empty.write_json("manifest.json", {"run_id": "empty", "recipe_name": "demo", "status": "succeeded", "recipe": {}})
     with pytest.raises(FactoryError, match="no accepted rows"):
         export_run(empty.path, str(tmp_path / "chat"), "chat")
+
+
+@pytest.mark.parametrize("fmt", ["chat", "jsonl", "sharegpt"])
+def test_a_field_first_seen_late_in_the_file_still_loads(tmp_path, fmt):
+    """Was: datasets infers JSON features from the file's first chunk (10 MB; 2 KB here): a tool trace or a
+    reasoning row after it failed the load ("Couldn't cast array of type string to null", or a message struct
+    with tool_calls to one without)."""
+    spec = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "1"}'}}
+    rows = [new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=[{"role": "user", "content": f"q{i} " + "x" * 200}],
+                       completion="a", teacher="T", model="m", score=1.0) for i in range(60)]
+    rows.append(new_sample(stage="t", prompt_id="late", sample_index=0, teacher="T", model="m", score=1.0, reasoning="hmm",
+                           messages=[{"role": "system", "content": "s", "tools": [spec]}, {"role": "user", "content": "q"}],
+                           completion=json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                                                  {"role": "tool", "tool_call_id": "c1", "content": "1"},
+                                                  {"role": "assistant", "content": "1", "reasoning_content": "ok"}])))
+    st = RunStore(str(tmp_path / "runs"), "demo", "rid")
+    st.write_parts("accepted", to_table(rows))
+    st.write_json("manifest.json", {"run_id": "rid", "recipe_name": "demo", "status": "succeeded", "recipe": {}})
+    export_run(st.path, str(tmp_path / "out"), fmt)
+    ds = datasets.load_dataset("json", data_dir=str(tmp_path / "out"), chunksize=2048)["train"]
+    assert len(ds) == 61 and sorted(ds["id"]) == sorted(r["id"] for r in rows)
+    late = next(x for x in ds if x["prompt_id"] == "late")
+    if fmt == "chat":
+        assert json.loads(late["tools"]) == [spec] and late["messages"][2]["tool_calls"] == [call]
