@@ -159,3 +159,16 @@ def test_a_field_first_seen_late_in_the_file_still_loads(tmp_path, fmt):
     late = next(x for x in ds if x["prompt_id"] == "late")
     if fmt == "chat":
         assert json.loads(late["tools"]) == [spec] and late["messages"][2]["tool_calls"] == [call]
+
+
+def test_export_folder_gets_the_mode_a_plain_mkdir_gives(tmp_path):
+    """Was: the folder came from mkdtemp and stayed 0700: other users (a shared dataset directory) could not read it."""
+    import os
+
+    run, _ = make_run(tmp_path, n_prompts=2)
+    old = os.umask(0o022)
+    try:
+        export_run(run, str(tmp_path / "out"), "chat")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
