@@ -212,3 +212,19 @@ def test_drop_system_prompt_keeps_the_tool_catalogue_and_trains_every_assistant_
     assert '<tools>\n{"type": "function", "function": {"name": "calculator"' in text and "Be brief." not in text
     assert ex["tools"] == 1 and ex["drop"] == ""
     assert trained_text(t, ex) == [CALLS_TEXT, "42 and 4.<|im_end|>\n"]
+
+
+def test_reasoning_budget_never_cuts_inside_a_character(tok):
+    """Was: a budget falling between the byte tokens of an emoji or a CJK character trained U+FFFD ('think �')."""
+    from students.render import apply_reasoning
+
+    thought = "think 😀🎌 日本語 done"
+    cuts = []
+    for b in range(1, 14):
+        msgs = apply_reasoning(tok, [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "reasoning_content": thought}],
+                               "budget", b, native=False)
+        cut = msgs[1]["content"].split("\n")[1]
+        assert "\ufffd" not in cut and thought.startswith(cut), (b, cut)
+        assert len(tok.encode(cut, add_special_tokens=False)) <= b
+        cuts.append(cut)
+    assert cuts[2] == "think 😀" and cuts[12] == "think 😀🎌 日本語"
