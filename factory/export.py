@@ -90,9 +90,12 @@ def groups_of(rows: list[dict]) -> dict[str, str]:
     return {r["id"]: find("row:" + r["id"]) for r in rows}
 
 
-def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int) -> dict[str, str]:
-    """Row id -> split name, whole groups at a time, deterministic in (group, seed)."""
-    g = groups_of(rows)
+def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int, context: list[dict] = ()) -> dict[str, str]:
+    """Row id -> split name, whole groups at a time, deterministic in (group, seed). ``context`` rows (the run's
+    rejects) are not assigned but join groups: a dedup reject shares its cluster with the survivor and its prompt
+    with that prompt's accepted samples, so those two prompts are one group."""
+    g = groups_of([*rows, *context])
+    g = {r["id"]: g[r["id"]] for r in rows}
     names = list(fractions)
     out = {}
     for rid, gid in g.items():
@@ -227,10 +230,10 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         pairs, pstats = build_pairs(acc + rej, source="both")
         items = [{**p, "id": hashlib.sha256(json.dumps([p["prompt_id"], p["chosen"], p["rejected"]], default=str).encode()).hexdigest()[:24]}
                  for p in pairs]
-        where = assign_splits([{"id": p["id"], "prompt_id": p["prompt_id"]} for p in items], fractions, seed)
+        where = assign_splits([{"id": p["id"], "prompt_id": p["prompt_id"]} for p in items], fractions, seed, acc + rej)
     else:
         items, pstats = acc, None
-        where = assign_splits(acc, fractions, seed)
+        where = assign_splits(acc, fractions, seed, rej)
     if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
         what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
         raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")

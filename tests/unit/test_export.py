@@ -172,3 +172,29 @@ def test_export_folder_gets_the_mode_a_plain_mkdir_gives(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+
+
+def test_dedup_clusters_hold_splits_together_through_rejects_and_in_preference_exports(tmp_path):
+    """Was: split groups were made from the exported items alone: preference pairs ignored clusters (p0 and p1 of
+    one near-dup cluster landed in train and test), and a chat export did not see that p1's dedup reject ties p1's
+    accepted sample to p0's cluster."""
+    run, rows = make_run(tmp_path)  # rows[0] (p0) and rows[2] (p1), both accepted, share cluster minhash:abc
+    extra = new_sample(stage="t", prompt_id="p1", sample_index=2, messages=[{"role": "user", "content": "q1"}],
+                       completion="dup", score=1.0, cluster_id="minhash:def")
+    reject(extra, "dedup_minhash", "near duplicate")
+    p2 = new_sample(stage="t", prompt_id="p2", sample_index=2, messages=[{"role": "user", "content": "q2"}],
+                    completion="a", score=1.0, cluster_id="minhash:def")
+    st, rows = RunStore(str(tmp_path / "runs"), "demo", "rid"), rows + [extra, p2]
+    st.write_parts("accepted", to_table([r for r in rows if r["status"] == "accepted"]))
+    st.write_parts("rejects", to_table([r for r in rows if r["status"] == "rejected"]))
+    for seed in range(6):
+        for fmt in ("preference", "chat"):
+            out = tmp_path / f"{fmt}-{seed}"
+            export_run(run, str(out), fmt, "train=0.5,test=0.5", seed=seed)
+            where: dict = {}
+            for f in out.glob("*.jsonl"):
+                for line in f.read_text().splitlines():
+                    where.setdefault(json.loads(line)["prompt_id"], set()).add(f.stem)
+            assert where["p0"] == where["p1"] and len(where["p0"]) == 1, (fmt, seed, where)
+            if fmt == "chat":
+                assert where["p2"] == where["p1"], (seed, where)
