@@ -47,7 +47,8 @@ def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, ge
 
 
 def for_template(messages: list[dict]) -> list[dict]:
-    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it)."""
+    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); an
+    assistant turn without calls whose ``content`` is null gets "" (templates concatenate it)."""
     out = []
     for m in messages:
         m = dict(m)
@@ -62,6 +63,8 @@ def for_template(messages: list[dict]) -> list[dict]:
                         pass  # an unparsable call is rendered as the teacher wrote it
                 calls.append({**c, "function": fn})
             m["tool_calls"] = calls
+        elif m.get("role") == "assistant" and m.get("content") is None:
+            m["content"] = ""  # a turn with neither text nor calls (a reasoning-only reply): as a plain row's empty answer
         out.append(m)
     return out
 

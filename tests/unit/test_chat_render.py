@@ -228,3 +228,14 @@ def test_reasoning_budget_never_cuts_inside_a_character(tok):
         assert len(tok.encode(cut, add_special_tokens=False)) <= b
         cuts.append(cut)
     assert cuts[2] == "think 😀" and cuts[12] == "think 😀🎌 日本語"
+
+
+def test_a_trace_whose_last_turn_has_null_content_trains_instead_of_stopping_training(tok):
+    """Was: an accepted trace ending in {"role": "assistant", "content": null} (a reasoning-only reply) made the
+    template fail, and that one row stopped the whole SFT run ('chat template refused a conversation')."""
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    trace = [*TRACE[:3], {"role": "assistant", "content": None, "reasoning_content": "done"}]
+    (ex,) = encode_sft(t, sft_examples([{**ROW, "completion": json.dumps(trace)}]), 1024)
+    assert trained_text(t, ex) == [CALLS_TEXT, "<think>\ndone\n</think>\n<|im_end|>\n"]
+    (ex,) = encode_sft(t, sft_examples([{**ROW, "completion": json.dumps([*TRACE[:3], {"role": "assistant", "content": None}])}]), 1024)
+    assert trained_text(t, ex) == [CALLS_TEXT, "<|im_end|>\n"]
