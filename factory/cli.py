@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import re
 import functools
-import json
 import logging
 import random
 import shutil
@@ -220,6 +219,32 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return 2 if bad else 0
 
 
+def show_message(m: dict, head: str = "---") -> str:
+    """One message for ``factory inspect``: its content, a catalogue's tool names, each call as name(arguments)."""
+    role = m.get("role", "?") + (f" ({m['tool_call_id']})" if m.get("tool_call_id") else "")
+    if m.get("tools"):
+        role += "  [tools: " + ", ".join(str((t.get("function") or t).get("name")) for t in m["tools"] if isinstance(t, dict)) + "]"
+    lines = [f"{head} {role}"] + ([f"<think>{m['reasoning_content']}</think>"] if m.get("reasoning_content") else [])
+    lines += [str(m["content"])] if m.get("content") is not None else []
+    for c in m.get("tool_calls") or []:
+        fn = c.get("function") or {}
+        lines.append(f"-> call {fn.get('name')}({fn.get('arguments')})" + (f"  id {c['id']}" if c.get("id") else ""))
+    return "\n".join(lines)
+
+
+def show_row(r: dict) -> str:
+    """A row's prompt, reasoning and completion as ``factory inspect`` prints them; a tool-use trace turn by turn."""
+    from ground.conversation import prompt_of, trace_of
+
+    out = [show_message(m) for m in prompt_of(r)]
+    if r.get("reasoning"):
+        out.append(f"--- reasoning\n{r['reasoning']}")
+    trace = trace_of(r)
+    out.append("--- completion" + ("".join(f"\n{show_message(m, '  ·')}" for m in trace) if trace is not None
+                                   else f"\n{r['completion']}"))
+    return "\n".join(out)
+
+
 def cmd_inspect(a: argparse.Namespace) -> int:
     from factory.store import RunStore
 
@@ -233,15 +258,10 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     rows = store.read_parts("rejects" if a.rejects else "accepted").to_pylist()
     random.Random(a.seed).shuffle(rows)
     for r in rows[: a.n]:
-        msgs = json.loads(r["messages"] or "[]")
         print("=" * 80)
         print(f"id {r['id']}  teacher {r['teacher']}  score {r['score']}  status {r['status']}"
               + (f"  [{r['reject_stage']}] {r['reject_reason']}" if r["status"] == "rejected" else ""))
-        for m in msgs:
-            print(f"--- {m['role']}\n{m['content']}")
-        if r.get("reasoning"):
-            print(f"--- reasoning\n{r['reasoning']}")
-        print(f"--- completion\n{r['completion']}")
+        print(show_row(r))
     print(f"({min(a.n, len(rows))} of {len(rows)} {'rejected' if a.rejects else 'accepted'} rows)")
     return 0
 

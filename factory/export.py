@@ -30,6 +30,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -56,11 +57,13 @@ def parse_split(spec: str) -> dict[str, float]:
         name = name.strip()
         if name not in HF_SPLIT:
             raise FactoryError(f"--split: unknown split {name!r} (use train, val, test)")
+        if HF_SPLIT[name] in out:
+            raise FactoryError(f"--split: split {name!r} is given twice in {spec!r}")
         try:
             out[HF_SPLIT[name]] = float(frac)
         except ValueError:
             raise FactoryError(f"--split: {part!r} is not name=fraction") from None
-    if any(v < 0 for v in out.values()) or abs(sum(out.values()) - 1.0) > 1e-6:
+    if any(not math.isfinite(v) or v < 0 for v in out.values()) or abs(sum(out.values()) - 1.0) > 1e-6:
         raise FactoryError(f"--split: fractions must be >= 0 and sum to 1, got {spec!r}")
     return out
 
@@ -87,9 +90,12 @@ def groups_of(rows: list[dict]) -> dict[str, str]:
     return {r["id"]: find("row:" + r["id"]) for r in rows}
 
 
-def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int) -> dict[str, str]:
-    """Row id -> split name, whole groups at a time, deterministic in (group, seed)."""
-    g = groups_of(rows)
+def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int, context: list[dict] = ()) -> dict[str, str]:
+    """Row id -> split name, whole groups at a time, deterministic in (group, seed). ``context`` rows (the run's
+    rejects) are not assigned but join groups: a dedup reject shares its cluster with the survivor and its prompt
+    with that prompt's accepted samples, so those two prompts are one group."""
+    g = groups_of([*rows, *context])
+    g = {r["id"]: g[r["id"]] for r in rows}
     names = list(fractions)
     out = {}
     for rid, gid in g.items():
@@ -170,9 +176,35 @@ def _pair_record(p: dict) -> dict:
     return {**p, "prompt": prompt, "tools": json.dumps(tools, ensure_ascii=False) if tools else None}
 
 
+def _shape(x, at: tuple = ()):
+    """Every field path holding a value in a JSON value, and every key set of its objects (list items collapsed)."""
+    if isinstance(x, dict):
+        yield at + ("{" + ",".join(sorted(x)) + "}",)
+        for k, v in x.items():
+            if v is not None:
+                yield at + (k,)
+                yield from _shape(v, at + (k,))
+    elif isinstance(x, list):
+        for v in x:
+            yield from _shape(v, at + ("[]",))
+
+
+def shapes_first(records: list[dict]) -> list[dict]:
+    """The records with, first, one that shows each field and each message key set any record has. ``datasets``'
+    JSON loader infers the features from the file's first 10 MB: a column null there (``tools``, ``reasoning``) or
+    a message key seen only later (``tool_calls``, ``reasoning_content``) failed the load with a cast error."""
+    seen: set = set()
+    head, rest = [], []
+    for rec in records:
+        new = set(_shape(rec)) - seen
+        (head if new else rest).append(rec)
+        seen |= new
+    return head + rest
+
+
 def _write_jsonl(path: Path, records: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        for rec in records:
+        for rec in shapes_first(records):
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
@@ -190,21 +222,24 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         files = [f for f in fsutil.list_files(fs, fsutil.join(run, kind), ".parquet") if f.rsplit("/", 1)[-1].startswith("part-")]
         return [r for f in files for r in fsutil.read_parquet(fs, f).to_pylist()]
 
+    outp = _check_out(out, run_dir, run if isinstance(fs, pafs.LocalFileSystem) else None, overwrite)
     acc, rej = parts("accepted"), parts("rejects")
-    outp = Path(out)
-    if outp.exists() and any(outp.iterdir()) and not overwrite:
-        raise FactoryError(f"--out: {out} exists and is not empty (use --overwrite)")
     if fmt == "preference":
         from students.pairs import build_pairs
 
         pairs, pstats = build_pairs(acc + rej, source="both")
         items = [{**p, "id": hashlib.sha256(json.dumps([p["prompt_id"], p["chosen"], p["rejected"]], default=str).encode()).hexdigest()[:24]}
                  for p in pairs]
-        where = assign_splits([{"id": p["id"], "prompt_id": p["prompt_id"]} for p in items], fractions, seed)
+        where = assign_splits([{"id": p["id"], "prompt_id": p["prompt_id"]} for p in items], fractions, seed, acc + rej)
     else:
         items, pstats = acc, None
-        where = assign_splits(acc, fractions, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent) if outp.parent.exists() else None))
+        where = assign_splits(acc, fractions, seed, rej)
+    if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
+        what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
+        raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
+    outp.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent)))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700); the dataset folder gets a plain mkdir's mode
     counts = {}
     try:
         for name in fractions:
@@ -228,6 +263,27 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -> Path:
+    """The --out folder, refused (one line) when it is not empty without --overwrite, is a file, or would
+    take the run itself with it (the run folder or a folder above it)."""
+    outp = Path(out)
+    if outp.exists() and not outp.is_dir():
+        raise FactoryError(f"--out: {out} is a file, not a folder")
+    if local_run is not None:
+        o, r = outp.resolve(), Path(local_run).resolve()
+        if o == r or o in r.parents:
+            raise FactoryError(f"--out: {out} holds the run {run_dir} itself; choose a folder outside it")
+    if outp.exists() and any(outp.iterdir()) and not overwrite:
+        raise FactoryError(f"--out: {out} exists and is not empty (use --overwrite)")
+    return outp
 
 
 def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None) -> str:

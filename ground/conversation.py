@@ -73,13 +73,15 @@ def conversation_of(row: dict) -> list[dict]:
 
 def split_tools(messages: list[dict]) -> tuple[list[dict], list[dict] | None]:
     """(messages without the system ``tools`` key, the tool specs or None): the shape of
-    ``apply_chat_template(messages, tools=...)`` and of a dataset's ``tools`` column."""
+    ``apply_chat_template(messages, tools=...)`` and of a dataset's ``tools`` column. A system message that
+    only carried the catalogue (no content, see :func:`without_system`) is left out whole."""
     tools, out = None, []
     for m in messages:
         m = dict(m)
         if m.get("role") == "system" and "tools" in m:
             tools = tools or m.pop("tools")
-            m.pop("tools", None)
+            if m.get("content") is None:
+                continue
         out.append(m)
     return out, tools
 
@@ -113,3 +115,12 @@ def apply_template(tok, messages: list[dict], **kwargs):
         if merged is None:
             raise
         return tok.apply_chat_template(merged, **kwargs)
+
+
+def without_system(messages: list[dict]) -> list[dict]:
+    """The messages without their system prompt (``train.drop_system_prompt``: context distillation). The tool
+    catalogue is not a system prompt and stays, on a system message with no content that :func:`split_tools`
+    leaves out, so the student is shown ``tools=`` and no system text."""
+    tools = next((m["tools"] for m in messages if m.get("role") == "system" and m.get("tools")), None)
+    rest = [dict(m) for m in messages if m.get("role") != "system"]
+    return [{"role": "system", "tools": tools}, *rest] if tools else rest

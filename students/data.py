@@ -87,7 +87,8 @@ def encode_one(tok: Any, e: dict, max_len: int, mode: str = "keep", budget: int 
     native = renders_reasoning_content(tok) if native is None else native
     out, dropped = [], 0
     msgs, tools = split_tools([*e["prompt"], *e["completion"]])
-    for ex in encode_conversation(tok, msgs, tools, mode, budget, native, start=len(e["prompt"])):
+    start = len(split_tools(e["prompt"])[0])  # a catalogue-only system message (without_system) is not rendered
+    for ex in encode_conversation(tok, msgs, tools, mode, budget, native, start=start):
         ex = {k: v[:max_len] for k, v in ex.items()}
         if any(ex["assistant_masks"]):
             out.append(ex)

@@ -43,11 +43,10 @@ def _merged_init(cfg: dict, adapter: str, work: str) -> str:
 
 
 def _dpo_loop(config: dict[str, Any]) -> None:
-    import datasets
     from trl import DPOConfig, DPOTrainer
 
     from students.callbacks import make_hf_callbacks
-    from students.pairs_data import decode_pairs
+    from students.pairs_data import pair_records
     from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
@@ -59,9 +58,11 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     work, resume = started
     init = _merged_init(cfg, config["init_adapter"], work) if config.get("init_adapter") else None
     model, tok = load_student(cfg, init)
+    if cfg.get("chat_template_text"):
+        tok.chat_template = cfg["chat_template_text"]  # as SFT: eval and the saved adapter render with it too
     # pairs were built by a Ray Data groupby on prompt_id (students/pairs_data.py)
-    train_ds = datasets.Dataset.from_list(decode_pairs(shard_rows("train"), cfg["drop_system_prompt"]))
-    val_ds = datasets.Dataset.from_list(decode_pairs(shard_rows("val"), cfg["drop_system_prompt"])) if config["has_val"] else None
+    train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"])
+    val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"]) if config["has_val"] else None
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
                      max_length=cfg["max_seq_len"])
     trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
@@ -104,8 +105,13 @@ class DPO(TrainMethod):
         return job.split(self.pairs)
 
     def run(self, job: TrainJob, train, val) -> dict:
+        from students.data import check_template, template_text
+
         if not self.pair_stats["pairs"]:
             return {"status": "skipped", "reason": f"no preference pairs ({self.pair_stats})"}
+        job.cfg["chat_template_text"] = template_text(job.cfg, job.recipe.path)
+        tools = self.pairs.filter(fn=lambda r: '"tool_calls"' in r["chosen"] + r["rejected"]).count() > 0
+        check_template(job.cfg, job.cfg["chat_template_text"], tools)
         init = None
         if job.options["sft_first"]:
             from students.sft import run_sft

@@ -31,6 +31,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from ground.conversation import without_system as drop_system
 from ground.record import ACCEPTED, messages_of
 from students.tool_eval import cell, prompts_have_tools, score_tool_calls
 from teachers.base import plain_options
@@ -90,18 +91,22 @@ def _set_messages(row: dict, msgs: list[dict]) -> dict:
 
 def without_system(rows: list[dict]) -> list[dict]:
     """The same prompts with every system message removed (what a context-distilled student is asked)."""
-    return [_set_messages(r, [m for m in messages_of(r) if m.get("role") != "system"]) for r in rows]
+    return [_set_messages(r, drop_system(messages_of(r))) for r in rows]
 
 
 def with_system(rows: list[dict], system: str) -> list[dict]:
-    """The same prompts with ``system`` as their only system message."""
-    return [_set_messages(r, [{"role": "system", "content": system}] + [m for m in messages_of(r) if m.get("role") != "system"])
-            for r in rows]
+    """The same prompts with ``system`` as their only system message (which keeps their tool catalogue)."""
+    out = []
+    for r in rows:
+        msgs = drop_system(messages_of(r))
+        head = {"role": "system", "content": system, **({"tools": msgs.pop(0)["tools"]} if msgs and msgs[0].get("role") == "system" else {})}
+        out.append(_set_messages(r, [head, *msgs]))
+    return out
 
 
 def system_prompt_used(rows: list[dict]) -> bool | str:
     """True when every prompt sent had a system message, False when none had, else ``"mixed"``."""
-    flags = {any(m.get("role") == "system" for m in messages_of(r)) for r in rows}
+    flags = {any(m.get("role") == "system" and m.get("content") is not None for m in messages_of(r)) for r in rows}
     return "mixed" if len(flags) > 1 else (flags.pop() if flags else False)
 
 

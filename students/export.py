@@ -129,14 +129,13 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
     out.mkdir(parents=True, exist_ok=True)
     adapter_cfg = json.loads((src / "adapter_config.json").read_text()) if (src / "adapter_config.json").exists() else None
     skip = shutil.ignore_patterns("log_history.json", "final.json", "best.json", "README.md")
+    for sub in ("adapter", "merged"):  # an earlier export's folders: none may survive next to this model's card
+        shutil.rmtree(out / sub, ignore_errors=True)
     if adapter_cfg is not None:
-        shutil.rmtree(out / "adapter", ignore_errors=True)
         shutil.copytree(src, out / "adapter", ignore=skip)
         if merged:
-            shutil.rmtree(out / "merged", ignore_errors=True)
             _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, out / "merged")
     else:  # a full fine-tune is already the merged model
-        shutil.rmtree(out / "merged", ignore_errors=True)
         shutil.copytree(src, out / "merged", ignore=skip)
     card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which)
     (out / "README.md").write_text(card, encoding="utf-8")

@@ -22,7 +22,7 @@ import pyarrow as pa
 log = logging.getLogger(__name__)
 
 EXAMPLE = pa.schema([("input_ids", pa.list_(pa.int64())), ("labels", pa.list_(pa.int64())), ("topk", pa.string()),
-                     ("misaligned", pa.int64()), ("drop", pa.string()), ("row", pa.string())])
+                     ("misaligned", pa.int64()), ("drop", pa.string()), ("row", pa.string()), ("prompt_tokens", pa.int64())])
 _NAMING = ("id", "teacher", "teacher_topk_meta", "params", "engine")
 
 
@@ -46,8 +46,16 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool) -> dict | None:
                      token_map=lambda: _token_map(student))
     if not ex:
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="skipped", row="")
-    f, mis = encode(ex[0], _tokenizer(student, None), max_len)
-    return dict(input_ids=f["input_ids"], labels=f["labels"], topk=json.dumps(f["topk"]), misaligned=int(mis), drop="", row="")
+    tok = _tokenizer(student, None)
+    f, mis = encode(ex[0], tok, max_len)
+    first = next((i for i, label in enumerate(f["labels"]) if label != -100), None)
+    if first is None:  # the prompt fills max_seq_len: no target token (a batch of only these makes the loss NaN)
+        from teachers.scorers import chat_ids
+
+        return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="overlong", row="",
+                    prompt_tokens=len(chat_ids(tok, ex[0]["prompt"])))
+    return dict(input_ids=f["input_ids"], labels=f["labels"], topk=json.dumps(f["topk"]), misaligned=int(mis), drop="", row="",
+                prompt_tokens=first)
 
 
 def kd_batch(batch: pa.Table, **kw) -> pa.Table:
@@ -63,16 +71,19 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
 
     from students.kd_labels import warped_error
     from students.traindata import build, kept, tally
+    from students.train import overlong_verdict
 
     kw = dict(student=cfg["student"], max_len=cfg["max_seq_len"], drop_system=bool(cfg["drop_system_prompt"]))
     built = {"train": build(train_rows, kd_batch, **kw), "val": build(val_rows, kd_batch, **kw)}
-    counts = {k: tally(ds, sums=("misaligned",)) for k, ds in built.items()}
+    counts = {k: tally(ds, sums=("misaligned",), maxes=("prompt_tokens",)) for k, ds in built.items()}
     n_warped = sum(c.get("drop:warped", 0) for c in counts.values())
     if n_warped:
         first = [json.loads(r["row"]) for k in ("train", "val") for r in
                  built[k].map_batches(lambda b: b.filter(pc.equal(b["drop"], "warped")), batch_format="pyarrow").take(3)][:3]
         raise warped_error(first, n_warped, where)
     for k, c in counts.items():
+        overlong_verdict("KD" if k == "train" else "validation", cfg["max_seq_len"], c.get("rows", 0) - c.get("drop:skipped", 0),
+                         c.get("drop:overlong", 0), c.get("max:prompt_tokens", 0), required=k == "train")
         if c.get("sum:misaligned"):
             log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k", c["sum:misaligned"],
                         c.get("drop:", 0), k)

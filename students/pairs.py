@@ -23,7 +23,6 @@ training builds its pairs with a Ray Data ``groupby("prompt_id").map_groups`` (s
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from ground.record import ACCEPTED, REJECTED
@@ -43,8 +42,10 @@ def _turns(row: dict) -> list[dict]:
 
 
 def _prompt(row: dict) -> list[dict]:
-    msgs = json.loads(row["messages"]) if row.get("messages") else []
-    return [m for m in msgs if m.get("role") != "assistant"]
+    """The prompt as the teacher saw it, earlier assistant turns of a multi-turn source included."""
+    from ground.conversation import prompt_of
+
+    return prompt_of(row)
 
 
 def _is_verifier_fail(row: dict) -> bool:

@@ -74,11 +74,30 @@ def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
 
 
 def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
-    """Worker side: the JSON sides back to TRL's conversational preference records."""
+    """Worker side: the JSON sides back to TRL's conversational preference records. A tool-use pair's catalogue
+    goes to the ``tools`` column (TRL passes it to ``apply_chat_template(..., tools=)``) and its calls' arguments
+    become the dicts Hugging Face templates expect (students/render.py), as SFT renders them."""
+    from ground.conversation import split_tools, without_system
+    from students.render import for_template
+
     out = []
     for r in rows:
-        p = {k: json.loads(r[k]) for k in _SIDES}
-        if drop_system:
-            p["prompt"] = [m for m in p["prompt"] if m.get("role") != "system"]
-        out.append(p)
+        p = {k: for_template(json.loads(r[k])) for k in _SIDES}
+        if drop_system:  # the system text goes, the catalogue stays
+            p["prompt"] = without_system(p["prompt"])
+        p["prompt"], tools = split_tools(p["prompt"])
+        out.append({**p, "tools": json.dumps(tools, ensure_ascii=False) if tools else None})
     return out
+
+
+def pair_records(rows: list[dict], drop_system: bool):
+    """:func:`decode_pairs` as a ``datasets.Dataset`` whose sides keep each message as it is (``Json`` values where
+    ``datasets`` has them: Arrow structs would give every message and every call's arguments the union of keys)."""
+    import datasets
+
+    recs = decode_pairs(rows, drop_system)
+    if not hasattr(datasets, "Json"):
+        return datasets.Dataset.from_list(recs)
+    side = datasets.List(datasets.Json())
+    return datasets.Dataset.from_list(recs, features=datasets.Features(
+        {"prompt": side, "chosen": side, "rejected": side, "tools": datasets.Value("string")}))

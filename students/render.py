@@ -49,7 +49,8 @@ def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, ge
 
 
 def for_template(messages: list[dict]) -> list[dict]:
-    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it)."""
+    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); an
+    assistant turn without calls whose ``content`` is null gets "" (templates concatenate it)."""
     out = []
     for m in messages:
         m = dict(m)
@@ -64,6 +65,8 @@ def for_template(messages: list[dict]) -> list[dict]:
                         pass  # an unparsable call is rendered as the teacher wrote it
                 calls.append({**c, "function": fn})
             m["tool_calls"] = calls
+        elif m.get("role") == "assistant" and m.get("content") is None:
+            m["content"] = ""  # a turn with neither text nor calls (a reasoning-only reply): as a plain row's empty answer
         out.append(m)
     return out
 
@@ -113,8 +116,7 @@ def apply_reasoning(tok: Any, messages: list[dict], mode: str = "keep", budget: 
             if mode == "drop":
                 thought = None
             elif mode == "budget" and thought:
-                ids = tok.encode(thought, add_special_tokens=False)
-                thought = tok.decode(ids[:budget]).strip() if len(ids) > budget else thought
+                thought = _cut(tok, thought, budget)
             if m.get("content") is not None or thought:
                 m["content"] = content
             if thought and native:
@@ -123,6 +125,18 @@ def apply_reasoning(tok: Any, messages: list[dict], mode: str = "keep", budget: 
                 m["content"] = join_reasoning(thought, content)
         out.append(m)
     return out
+
+
+def _cut(tok: Any, text: str, budget: int) -> str:
+    """``text`` cut to ``budget`` student tokens, never inside a character: byte-level BPE splits an emoji or a CJK
+    character over several tokens, and a cut between them decodes to U+FFFD, which the student would learn."""
+    ids = tok.encode(text, add_special_tokens=False)
+    if len(ids) <= budget:
+        return text
+    k = budget
+    while k > 0 and budget - k < 4 and tok.decode(ids[:k]).endswith("\ufffd"):  # a UTF-8 character is <= 4 bytes
+        k -= 1
+    return tok.decode(ids[:k]).strip()
 
 
 def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = None,

@@ -41,6 +41,7 @@ def _tokenizer(student: str, template: str | None):
 
 
 def _one(r: dict, student: str, template: str | None, max_len: int, mode: str, budget: int | None, drop_system: bool) -> list[dict]:
+    from ground.conversation import without_system
     from students.data import encode_one, sft_examples, uses_tools
     from students.train import prompt_tokens
 
@@ -49,7 +50,7 @@ def _one(r: dict, student: str, template: str | None, max_len: int, mode: str, b
         return [dict(input_ids=[], assistant_masks=[], prompt_tokens=0, tools=0, conv=1, drop="skipped")]
     e = ex[0]
     if drop_system:
-        e = {**e, "prompt": [m for m in e["prompt"] if m.get("role") != "system"]}
+        e = {**e, "prompt": without_system(e["prompt"])}
     n = prompt_tokens(student, template, e["prompt"])
     base = dict(prompt_tokens=n, tools=int(uses_tools([e])))
     if n >= max_len - 1:

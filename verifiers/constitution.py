@@ -278,9 +278,10 @@ def constitution_details(row: dict, name: str = "constitution") -> dict | None:
 
 
 def _prompt_messages(row: dict) -> list[dict]:
+    """The prompt as the teacher saw it: a multi-turn source keeps its earlier assistant turns (context)."""
     m = row.get("messages")
     m = json.loads(m) if isinstance(m, str) and m.strip() else m
-    return [x for x in m if x.get("role") != "assistant"] if isinstance(m, list) else []
+    return [dict(x) for x in m if isinstance(x, dict)] if isinstance(m, list) else []
 
 
 def sft_example(row: dict, name: str = "constitution", require_revision: bool = True) -> dict | None:

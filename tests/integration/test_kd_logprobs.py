@@ -137,3 +137,28 @@ def test_recipe_topk_to_parquet_to_kd_lowers_heldout_kl(tmp_path, ray_local):
     kl = kl_before_after(recipe, heldout_rows(recipe, str(ROOT / "data/distill_arith/test.jsonl"), 8), info["adapter_dir"])
     assert kl["rows"] == 8 and kl["base_kl"] > 0.05  # the system prompt makes the teacher differ from the bare student
     assert kl["student_kl"] < 0.8 * kl["base_kl"], kl
+
+
+def test_kd_drops_examples_whose_prompt_fills_max_seq_len(ray_local):
+    """Was: kept with every label -100; a batch of only such examples gives cross-entropy NaN (a NaN loss and NaN
+    LoRA weights). Now dropped with SFT's rule and warning, and a clear error when every prompt is that long."""
+    from transformers import AutoTokenizer
+
+    from ground.models import resolve_model
+    from students.kd_data import kd_datasets
+    from students.traindata import open_rows
+
+    tok = AutoTokenizer.from_pretrained(resolve_model(MODEL))
+    ids = tok("4", add_special_tokens=False)["input_ids"]
+    meta = json.dumps({"source": "hf_local", "raw": True, "temperature": 1.0, "top_p": 1.0, "token": "id"})
+
+    def row(i: int, words: int) -> dict:
+        return new_sample(stage="t", prompt_id=f"p{i}", sample_index=0, messages=[{"role": "user", "content": "word " * words}],
+                          completion="4", teacher_topk=json.dumps([[[t, -0.1]] for t in ids]), teacher_topk_meta=meta)
+
+    cfg = {"student": MODEL, "max_seq_len": 40, "drop_system_prompt": False}
+    data = kd_datasets(cfg, open_rows([row(0, 2), row(1, 100)]), open_rows([row(2, 2)]).limit(0))
+    (kept,) = data["train"].take_all()
+    assert any(label != -100 for label in kept["labels"]) and data["train"].count() == 1
+    with pytest.raises(FactoryError, match=r"train.max_seq_len: every KD prompt is at least 40 tokens long \(longest 1\d\d\)"):
+        kd_datasets(cfg, open_rows([row(1, 100)]), open_rows([row(2, 2)]).limit(0))

@@ -93,6 +93,31 @@ def test_dpo_on_verifier_pairs(tmp_path, ray_local):
     assert export_main([str(tmp_path), "--out", str(tmp_path / "x")]) == 2  # not a run dir: exit 2
 
 
+def test_dpo_on_tool_trace_pairs_trains_with_the_recipe_chat_template(tmp_path, ray_local):
+    """Was: DPO ignored train.chat_template, so tool-trace pairs met the student's own template and every worker
+    attempt died with jinja's UndefinedError ('dict object' has no attribute 'content')."""
+    from students.train import train
+
+    spec = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    prompt = [{"role": "system", "content": "Use tools.", "tools": [spec]}, {"role": "user", "content": "6*7?"}]
+
+    def trace(expr: str, result: str) -> str:
+        call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": json.dumps({"expression": expr})}}
+        return json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "tool_call_id": "c1", "content": result}, {"role": "assistant", "content": result}])
+
+    good = new_sample(stage="t", prompt_id="p", sample_index=0, messages=prompt, completion=trace("6*7", "42"), score=1.0)
+    bad = reject(new_sample(stage="t", prompt_id="p", sample_index=1, messages=prompt, completion=trace("6*8", "48"), score=0.0),
+                 "verify:tool_calls", "wrong result")
+    tmpl = ROOT / "recipes/templates/smollm2_tools.jinja"
+    text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt", steps=1,
+                         extra=f"  method: dpo\n  chat_template: {tmpl}\n  dpo: {{pairs: verifier}}\n")
+    r = parse_recipe(text.replace("max_seq_len: 96", "max_seq_len: 512"), str(tmp_path / "r.yaml"))
+    info = train(r, [good, bad], str(tmp_path / "train"))
+    assert info["status"] == "done" and info["pairs"]["verifier_pairs"] == 1
+    assert (Path(info["adapter_dir"]) / "chat_template.jinja").read_text() == tmpl.read_text()
+
+
 def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_local):
     from students.train import train
 

@@ -198,3 +198,44 @@ def test_trl_trains_exactly_the_assistant_spans(tok, tiny_model_path, tmp_path):
     trained = [i for i, label in enumerate(ex["labels"]) if label != -100]  # what the loss sees
     assert trained == [i for i, m in enumerate(enc[0]["assistant_masks"]) if m]
     assert t.decode([ex["input_ids"][i] for i in trained]) == CALLS_TEXT + "42 and 4.<|im_end|>\n"
+
+
+def test_drop_system_prompt_keeps_the_tool_catalogue_and_trains_every_assistant_turn(tok):
+    """Was: train.drop_system_prompt removed the system message and with it the catalogue (tools live on it), so
+    the student learnt to call tools it was never shown; the system text must go, the catalogue stay."""
+    from students.sft_data import _one
+
+    tmpl = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    (ex,) = _one(ROW, student="smollm2-135m-instruct", template=tmpl, max_len=1024, mode="keep", budget=None, drop_system=True)
+    text = t.decode(ex["input_ids"])
+    assert '<tools>\n{"type": "function", "function": {"name": "calculator"' in text and "Be brief." not in text
+    assert ex["tools"] == 1 and ex["drop"] == ""
+    assert trained_text(t, ex) == [CALLS_TEXT, "42 and 4.<|im_end|>\n"]
+
+
+def test_reasoning_budget_never_cuts_inside_a_character(tok):
+    """Was: a budget falling between the byte tokens of an emoji or a CJK character trained U+FFFD ('think �')."""
+    from students.render import apply_reasoning
+
+    thought = "think 😀🎌 日本語 done"
+    cuts = []
+    for b in range(1, 14):
+        msgs = apply_reasoning(tok, [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "reasoning_content": thought}],
+                               "budget", b, native=False)
+        cut = msgs[1]["content"].split("\n")[1]
+        assert "\ufffd" not in cut and thought.startswith(cut), (b, cut)
+        assert len(tok.encode(cut, add_special_tokens=False)) <= b
+        cuts.append(cut)
+    assert cuts[2] == "think 😀" and cuts[12] == "think 😀🎌 日本語"
+
+
+def test_a_trace_whose_last_turn_has_null_content_trains_instead_of_stopping_training(tok):
+    """Was: an accepted trace ending in {"role": "assistant", "content": null} (a reasoning-only reply) made the
+    template fail, and that one row stopped the whole SFT run ('chat template refused a conversation')."""
+    t = with_template(tok, ROOT / "recipes/templates/smollm2_tools.jinja")
+    trace = [*TRACE[:3], {"role": "assistant", "content": None, "reasoning_content": "done"}]
+    (ex,) = encode_sft(t, sft_examples([{**ROW, "completion": json.dumps(trace)}]), 1024)
+    assert trained_text(t, ex) == [CALLS_TEXT, "<think>\ndone\n</think>\n<|im_end|>\n"]
+    (ex,) = encode_sft(t, sft_examples([{**ROW, "completion": json.dumps([*TRACE[:3], {"role": "assistant", "content": None}])}]), 1024)
+    assert trained_text(t, ex) == [CALLS_TEXT, "<|im_end|>\n"]

@@ -223,3 +223,18 @@ def test_overlong_prompts_are_dropped_and_all_overlong_is_a_clear_error():
     assert drop_overlong(cfg, [long], "validation", required=False) == []
     with pytest.raises(FactoryError, match=r"train\.max_seq_len: every SFT prompt is at least 96 tokens long \(longest 2\d\d\)"):
         drop_overlong(cfg, [long, long])
+
+
+def test_eval_without_system_prompt_keeps_the_tool_catalogue():
+    """Was: base/student columns under drop_system_prompt (and the teacher's with_system) lost the tool catalogue
+    with the system message, so tool eval asked for calls of tools the prompt no longer offered."""
+    from ground.conversation import split_tools
+    from students.tool_eval import prompts_have_tools
+
+    spec = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    rows = [{"messages": json.dumps([{"role": "system", "content": "S", "tools": [spec]}, {"role": "user", "content": "u"}]),
+             "params": "{}", "engine": "hf_local", "model": "m", "sample_index": 0}]
+    student, teacher = without_system(rows), with_system(rows, "T")
+    assert prompts_have_tools(student) and prompts_have_tools(teacher) and system_prompt_used(student) is False
+    assert split_tools(json.loads(student[0]["messages"])) == ([{"role": "user", "content": "u"}], [spec])
+    assert split_tools(json.loads(teacher[0]["messages"])) == ([{"role": "system", "content": "T"}, {"role": "user", "content": "u"}], [spec])

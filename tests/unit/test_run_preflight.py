@@ -145,6 +145,26 @@ def test_inspect_into_a_closed_pipe_exits_quietly(tmp_path):
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
 
 
+def test_inspect_shows_tool_history_and_traces_turn_by_turn(tmp_path, capsys):
+    """Was: a prompt whose history holds a tool-call turn without ``content`` (valid OpenAI) crashed inspect with
+    KeyError 'content', and a trace completion was printed as one JSON string with emoji as \\ud83e escapes."""
+    from factory.cli import main
+
+    calc = {"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}
+    prompt = [{"role": "system", "content": "Use tools.", "tools": [calc]}, {"role": "user", "content": "weather?"},
+              {"role": "assistant", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+              {"role": "tool", "tool_call_id": "a", "content": "sunny"}, {"role": "user", "content": "6*7? 🙂"}]
+    trace = [{"role": "assistant", "content": None, "reasoning_content": "hmm 🤔", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "42"}, {"role": "assistant", "content": "42 ✅"}]
+    row = new_sample(stage="gen", prompt_id="p", sample_index=0, messages=prompt, completion=json.dumps(trace))
+    assert main(["inspect", str(_run_dir(tmp_path, [row], []))]) == 0
+    out = capsys.readouterr().out
+    assert ("--- system  [tools: calculator]\nUse tools.\n--- user\nweather?\n--- assistant\n-> call w({})  id a\n"
+            "--- tool (a)\nsunny\n--- user\n6*7? 🙂\n--- completion\n  · assistant\n<think>hmm 🤔</think>\n"
+            '-> call calculator({"expression": "6*7"})  id c1\n  · tool (c1)\n42\n  · assistant\n42 ✅\n') in out
+
+
 def test_a_glob_source_validates_and_its_first_record_is_checked(tmp_path):
     (tmp_path / "shards").mkdir()
     for i in range(2):
