@@ -24,7 +24,11 @@ from ground.record import new_sample
 from teachers.cache import request_key
 from teachers.step import sampling_params
 
-_ITEM = re.compile(r"^\s*(?:\*\*)?(\d{1,3})\s*[.):]\s*(?:\*\*)?\s*(.*)$")
+_ITEM = re.compile(r"^\s*(?:#{1,4}\s*)?(?:\*\*)?(?:(?:problem|question|prompt|instruction|task|q)\s*#?\s*)?(\d{1,3})\s*[.):]"
+                   r"\s*(?:\*\*)?\s*(.*)$", re.I)  # "1.", "2)", "**3.**", "Q4:", "Problem 5:", "### 6."
+_FENCE_LINE = re.compile(r"^\s*```")
+_BULLET = re.compile(r"^\s*[-*\u2022]\s+(.*\S)\s*$")
+_JSON_KEYS = ("prompt", "question", "instruction", "problem", "text")
 _LABEL = re.compile(r"^(?:\*\*)?(?:new |rewritten |harder )?(?:problem|question|prompt|instruction)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
 PARSE_RULES = ("numbered", "single")
 
@@ -47,7 +51,9 @@ def _clean(text: str) -> str:
 
 
 def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str], list[str]]:
-    """(prompts, problems): ``numbered`` takes every ``1.`` / ``1)`` item (continuation lines join their item);
+    """(prompts, problems): ``numbered`` takes every ``1.`` / ``1)`` / ``Q1:`` / ``**Problem 1:**`` item (continuation
+    lines join their item; fence lines are dropped), a JSON list's items (strings, or objects' prompt/question/...),
+    or, with no numbered item, a bulleted list's;
     ``single`` takes the whole completion as one prompt. A problem is a reason for a dropped item."""
     if rule not in PARSE_RULES:
         raise ValueError(f"parse rule must be one of {PARSE_RULES}, got {rule!r}")
@@ -55,14 +61,20 @@ def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str
         return [], ["empty completion"]
     if rule == "single":
         items = [("1", _clean(text))]
+    elif (listed := _json_items(text)) is not None:  # a JSON list, as API teachers asked for "a list" often write
+        items = [(str(i), _clean(t)) for i, t in enumerate(listed, 1)]
     else:
         items: list[tuple[str, str]] = []
         for line in text.splitlines():
+            if _FENCE_LINE.match(line):  # a Markdown fence around the list is not part of an item
+                continue
             m = _ITEM.match(line)
             if m:
                 items.append((m.group(1), m.group(2)))
             elif items and line.strip():
                 items[-1] = (items[-1][0], items[-1][1] + "\n" + line.strip())
+        if not items:  # a bulleted list instead of a numbered one
+            items = [(str(i), m.group(1)) for i, m in enumerate(filter(None, map(_BULLET.match, text.splitlines())), 1)]
         if not items:
             return [], ["no numbered item in the completion"]
         items = [(n, _clean(t)) for n, t in items]
@@ -75,6 +87,28 @@ def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str
         else:
             out.append(t)
     return out, problems
+
+
+def _json_items(text: str) -> list[str] | None:
+    """The items of a completion that is a JSON list (optionally fenced): strings, or objects' prompt/question/
+    instruction/problem/text; None when it is not one."""
+    t = text.strip()
+    if t.startswith("```"):
+        t = t.split("\n", 1)[-1].rsplit("```", 1)[0].strip()
+    if not t.startswith("["):
+        return None
+    try:
+        v = json.loads(t)
+    except ValueError:
+        return None
+    if not isinstance(v, list):
+        return None
+    out = []
+    for x in v:
+        if isinstance(x, dict):
+            x = next((x[k] for k in _JSON_KEYS if isinstance(x.get(k), str)), "")
+        out.append(x if isinstance(x, str) else "")
+    return out
 
 
 def fill(template: str, seed: str, k: int, condition: str | None, kind: str | None) -> str:

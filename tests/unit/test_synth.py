@@ -121,3 +121,16 @@ def test_a_good_section_validates_with_defaults(tmp_path):
     r = load_recipe(str(_recipe(tmp_path, "{template: t.txt, personas: [a baker], self_consistency: {samples: 3}}")))
     assert r.synthesize.k == 4 and r.synthesize.parse == "numbered" and r.synthesize.self_consistency.min_agreement == 0.6
     assert r.synthesize.dedup.minhash == {"ngram": 3, "threshold": 0.7} and r.synthesize.include_source is True
+
+
+@pytest.mark.parametrize("text", [
+    '["What is 3 + 4?", "How many apples are left?"]',                                   # a JSON list (API teachers)
+    '```json\n[{"question": "What is 3 + 4?"}, {"prompt": "How many apples are left?"}]\n```',
+    "```\n1. What is 3 + 4?\n2. How many apples are left?\n```",                         # the fence was in item 2
+    "**Problem 1:** What is 3 + 4?\n**Problem 2:** How many apples are left?",
+    "Q1: What is 3 + 4?\nQ2: How many apples are left?",
+    "### 1. What is 3 + 4?\n### 2. How many apples are left?",
+    "Here they are:\n- What is 3 + 4?\n* How many apples are left?",                      # bullets, no numbers
+])
+def test_the_list_forms_teachers_write_are_parsed(text):
+    assert parse_prompts(text, "numbered", 2000) == (["What is 3 + 4?", "How many apples are left?"], [])
