@@ -54,6 +54,9 @@ _LEAD = [  # a verdict word right after the id; longest first so "not ok" wins o
     ("\u2705", "ok"), ("\u2714", "ok"), ("\u2713", "ok"), ("\u274c", "violated"), ("\u2717", "violated"),
 ]
 _NEGATED_BAD = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|n't)\s+(?:\w+\s+){0,2}?(?:violat|breach|break|fail|infring|contraven)")
+# a field-style verdict ('{"violated": false}', 'violation: none', 'violated = yes') and "violates nothing"
+_FIELD = re.compile(r"\bviolat(?:ed|ion|ions|es)?[\"']?\s*[:=]\s*[\"']?(false|true|no|yes|none|nothing|0|1|n/a)\b")
+_VIOLATES_NOTHING = re.compile(r"\bviolat(?:es|ed)?\s+(?:nothing|none|no\s+(?:principle|rule|part)s?\b)")
 _NOT_OK = re.compile(r"\bnot\s+(?:\w+\s+)?(?:ok\b|okay|satisf|met\b|follow|respect|compl|adher|meet)")
 _BAD = re.compile(r"violat|breach|\bbreaks?\b|\bfail|infring|contraven|\u274c|\u2717")
 _OK = re.compile(r"\bok(?:ay)?\b|satisf|\bcompl(?:y|ies|iant)\b|\bpass(?:es|ed)?\b|\bfollows?\b|\badheres?\b|"
@@ -68,6 +71,11 @@ def classify_verdict(fragment: str) -> str | None:
     """'violated' / 'ok' / None for the text a critic wrote about one principle."""
     s = fragment.lower().strip()
     lead = s.lstrip(" \t:;-\u2013\u2014=*_|>)]}.#`\"'")
+    field = _FIELD.search(s)  # '{"violated": false}', 'violation: none', 'violated = yes': before the lead word
+    if field:
+        return "ok" if field.group(1) in ("false", "no", "none", "nothing", "0", "n/a") else "violated"
+    if _VIOLATES_NOTHING.search(s):
+        return "ok"
     for word, v in _LEAD:
         if lead.startswith(word) and (not word.isalpha() or not lead[len(word):len(word) + 1].isalpha()):
             return v

@@ -62,6 +62,10 @@ def test_bad_constitutions_are_rejected_with_the_reason(text, msg):
     (": this clearly violates the principle", "violated"), (": fails to hedge", "violated"), (" \u2705", "ok"),
     (": \u274c", "violated"), (": the answer is not satisfied", "violated"), (": fully complies", "ok"),
     (": maybe?", None), ("", None), (": failure to refuse", "violated"),
+    # critics that answer in fields or JSON: these "no" answers were read as violations (the word "violat" wins)
+    (': {"violated": false, "reason": "polite"}', "ok"), (': {"violated": true}', "violated"), ("violation: none", "ok"),
+    ("violated: no", "ok"), ("violated = yes", "violated"), (": the answer violates nothing", "ok"),
+    (": violates no principle", "ok"), ("violated: the answer explains how to pick a lock", "violated"),
 ])
 def test_classify_verdict(frag, want):
     assert classify_verdict(frag) == want
