@@ -19,13 +19,28 @@ import re
 
 log = logging.getLogger(__name__)
 DEFAULT_PROMPT = "recipes/rubrics/contamination.md"
-_VERDICT = re.compile(r"^\W*(yes|no)\b", re.I)
+_VERDICT = re.compile(r"^\W*(yes|no)\b(?!\s*[/|]\s*(?:yes|no)\b)", re.I)
+_LABELLED = re.compile(r"\b(?:final\s+answer|answer|verdict|decision|same(?:\s+problem)?|contaminated|rewrite)\W{0,3}\s*[:=]"
+                       r"\s*\W{0,3}(yes|no|true|false)\b", re.I)
 
 
 def parse_verdict(text: str) -> bool | None:
-    """True for a first line starting YES, False for NO, None otherwise."""
-    m = _VERDICT.match((text or "").strip().splitlines()[0] if (text or "").strip() else "")
-    return None if not m else m.group(1).lower() == "yes"
+    """True / False for the judge's YES / NO, None when it gave neither. Read, in order: the first line starting
+    YES or NO (after any reasoning span); else the last labelled answer ("Verdict: NO", "**Answer: YES**",
+    '{"same": true}', "Final answer: no"); else a last line that is YES or NO alone. "yes/no" is no answer."""
+    from teachers.reasoning import split_reasoning
+
+    body = split_reasoning(text or "")[1].strip()
+    if not body:
+        return None
+    m = _VERDICT.match(body.splitlines()[0])
+    if m:
+        return m.group(1).lower() == "yes"
+    labelled = _LABELLED.findall(body)
+    if labelled:
+        return labelled[-1].lower() in ("yes", "true")
+    last = body.splitlines()[-1].strip(" \t*_.!`\"'").lower()
+    return {"yes": True, "no": False}.get(last)
 
 
 class JudgeConfirm:

@@ -88,6 +88,18 @@ def test_a_benchmark_field_holding_turns_or_messages_is_matched_as_their_text(tm
     assert rows[0]["reject_reason"].startswith("contaminated: mt#mt1 13-gram")
 
 
+@pytest.mark.parametrize("text, want", [
+    ("<think>same numbers? maybe yes</think>\nNO", False),           # a reasoning judge (the span is not the answer)
+    ("**Answer: YES**", True), ("Verdict: NO", False), ('{"same": true}', True), ('{"answer": "no"}', False),
+    ("The setup is the same, only the values change.\nYES", True), ("I first thought yes. Final answer: no", False),
+    ("yes/no", None), ("Nobody can tell", None), ("The numbers differ.", None),
+])
+def test_the_decontamination_judges_other_answer_forms(text, want):
+    """Only a first line starting YES/NO was read: every other form was 'unanswered', and an unanswered template
+    candidate is not flagged (recall lost); 'yes/no' was read as YES."""
+    assert parse_verdict(text) is want
+
+
 def test_entry_point_benchmark(tmp_path, monkeypatch):
     # a real installed-distribution layout: importlib.metadata finds the dist-info on sys.path
     (tmp_path / "tinybench.py").write_text(
