@@ -1,0 +1,76 @@
+"""The options of the ``openai_compat`` teacher (teachers/openai_compat.py): one validated model, so a recipe's
+mistakes are one line each (``factory validate``) and secrets can only come from the environment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import httpx
+from pydantic import Field, field_validator
+
+from ground.config import Config
+
+_SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
+
+
+class Prices(Config):
+    input_per_mtok: float = Field(0.0, ge=0, description="dollars per million prompt tokens")
+    output_per_mtok: float = Field(0.0, ge=0, description="dollars per million completion tokens")
+
+
+class OpenAICompatOptions(Config):
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://",
+                          description="API root including /v1; /chat/completions is appended to its path, a query is "
+                                      "kept (Azure: https://R.openai.azure.com/openai/deployments/D?api-version=2024-10-21)")
+    api_key_env: str | None = Field(None, min_length=1, description="NAME of the env var holding the API key (never "
+                                                                    "the key itself); null = no auth header")
+    auth_header: Literal["Authorization", "api-key", "x-api-key"] = Field(
+        "Authorization", description="where the key goes: Authorization: Bearer KEY (OpenAI and most servers), or the "
+                                     "bare key in api-key (Azure OpenAI) or x-api-key (some gateways)")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers for every request (e.g. "
+                                    "OpenRouter's HTTP-Referer, X-Title); never a secret: keys come from api_key_env")
+    endpoint: Literal["chat", "completions"] = Field("chat", description="'chat' (/chat/completions) or 'completions'")
+    concurrency: int = Field(16, ge=1, description="max requests in flight")
+    rpm: float | None = Field(None, gt=0, description="client-side requests/minute limit")
+    tpm: float | None = Field(None, gt=0, description="client-side tokens/minute limit (prompt+max_tokens)")
+    timeout_s: float = Field(120.0, gt=0, description="total seconds per attempt")
+    max_retries: int = Field(3, ge=0, description="retries after the first attempt")
+    backoff_base_s: float = Field(0.5, ge=0, description="first backoff; doubles per retry")
+    backoff_max_s: float = Field(30.0, ge=0, description="cap on one backoff (before jitter)")
+    max_retry_after_s: float = Field(120.0, ge=0, description="cap on a server's Retry-After")
+    max_response_mb: float = Field(32.0, gt=0, description="largest reply body read (MiB); a bigger one fails the attempt "
+                                                           "instead of filling the worker's memory")
+    retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
+                                                                     "e.g. ['length']")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="the body field that carries sampling.max_tokens: OpenAI's reasoning models (o-series, "
+                                  "gpt-5) refuse max_tokens and want max_completion_tokens")
+    omit_params: tuple[Literal["temperature", "top_p", "seed", "stop"], ...] = Field(
+        (), description="sampling fields never sent, for APIs that refuse them (OpenAI's reasoning models accept only "
+                        "their default temperature and top_p); the request cache still keys on the recipe's values")
+    tool_choice: str | dict[str, Any] | None = Field(None, description="sent as tool_choice with every request whose prompt "
+                                                     "carries tools (auto, none, required or {type: function, function: {name}}); "
+                                                     "null = the API's default")
+    prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials_in_url(cls, v: str) -> str:
+        u = httpx.URL(v)
+        secret = [k for k in u.params if re.search(r"key|token|secret|passw|sig", k, re.I)]
+        if u.userinfo or secret:
+            what = "user:password@" if u.userinfo else f"the query parameter {secret[0]!r}"
+            raise ValueError(f"{what} in base_url would be written to the manifest; name the key's environment "
+                             "variable in api_key_env instead (auth_header for api-key / x-api-key)")
+        return v
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if k.lower() in _SECRET_HEADERS)
+        if bad:
+            raise ValueError(f"{bad[0]}: a key never goes in the recipe; name its environment variable in api_key_env "
+                             "(and auth_header for api-key / x-api-key)")
+        return v
