@@ -34,8 +34,9 @@ as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test 
 recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
 arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
-decision: a result that is not a plain builtin (a generator, numpy value, dataclass, even a harmless
-``int`` subclass) fails the sample ("unsupported: ..."); a non-builtin result that compares equal to
+decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
+``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
+``.item()`` in the candidate's process); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
 value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as

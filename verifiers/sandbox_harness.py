@@ -83,6 +83,21 @@ class CandidateGone(Stop):
 
 # ----------------------------------------------------------------------------- codec
 
+def numpy_scalar(x):
+    """A NumPy scalar (``np.float64``, ``np.int64``, ``np.bool_``, ``np.str_``) as the builtin it stands for
+    (``.item()``), else ``x``. Done in the candidate's process, where the candidate could return that builtin
+    itself: it gains nothing, and a legitimate ``np.mean(xs)`` is no longer a float subclass "overriding __eq__"
+    (a reward-hack verdict) nor "unsupported". Arrays stay unsupported: ``array == list`` is not a truth value."""
+    try:
+        t = type(x)
+        if t.__module__ != "numpy" or getattr(x, "ndim", None) != 0 or t.__name__ == "ndarray":
+            return x
+        v = x.item()
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return v if type(v) in (bool, int, float, complex, str, bytes) else x
+
+
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
@@ -106,6 +121,9 @@ def encode(x, depth: int = 0):
         return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
+    plain = numpy_scalar(x)
+    if plain is not x:
+        return encode(plain, depth)
     err = TypeError("a value of type %r" % t.__name__)
     err.value = x
     raise err
@@ -252,6 +270,7 @@ def _call(g: dict, req: dict) -> dict:
         except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
             msg = "<unprintable>"
         return {"raised": [type(e).__name__, msg, line, code]}
+    out = numpy_scalar(out)
     why = rigged(out)
     if why:
         return {"hack": "%s() %s" % (name, why)}
