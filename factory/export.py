@@ -255,7 +255,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
                 _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt) for r in part])
-        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats))
+        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats), encoding="utf-8")
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
