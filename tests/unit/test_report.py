@@ -241,6 +241,7 @@ def test_a_diverged_loss_is_named_not_drawn_as_nan(tmp_path):
     hist = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": float("nan")}, {"step": 3, "loss": float("inf")}, {"step": 3, "eval_loss": 1.5}]
     store.write_json("manifest.json", {"run_id": "r1", "recipe_name": "mini", "status": "succeeded", "train": {"log_history": hist}})
     html = Path(write_report(store.uri)).read_text(encoding="utf-8")
-    assert "nan" not in html.split('id="plot-train"', 1)[1].split("</svg>", 1)[0] and "inf" not in html.split('id="plot-train"', 1)[1].split("</svg>", 1)[0]
+    plot = html.split('id="plot-train"', 1)[1].split("</svg>", 1)[0]
+    assert "nan" not in plot and "inf" not in plot
     assert '<p class="warn" id="train-nonfinite">not finite (left out of the plot): loss step 2: nan, loss step 3: inf</p>' in html
     assert compute(*load_run(store.uri))["train"] == {"loss": [(1.0, 2.0)], "eval_loss": [(3.0, 1.5)]}
