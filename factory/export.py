@@ -239,7 +239,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
     outp.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent)))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700); the dataset folder gets a plain mkdir's mode
+    tmp.chmod(0o777 & ~fsutil.umask())  # mkdtemp makes it private (0700); the dataset folder gets a plain mkdir's mode
     counts = {}
     try:
         for name in fractions:
@@ -255,7 +255,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
                 _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt) for r in part])
-        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats))
+        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats), encoding="utf-8")
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
@@ -263,12 +263,6 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -> Path:

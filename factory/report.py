@@ -63,14 +63,26 @@ def cluster_sizes(rows: list[dict]) -> dict[int, int]:
     return RowStats().add(rows).cluster_sizes()
 
 
-def train_curves(train: dict | None) -> dict[str, list[tuple[float, float]]]:
-    hist = (train or {}).get("log_history") or []
-    out: dict[str, list[tuple[float, float]]] = {"loss": [], "eval_loss": []}
-    for h in hist:
-        for k in out:
+def _train_points(train: dict | None):
+    for h in (train or {}).get("log_history") or []:
+        for k in ("loss", "eval_loss"):
             if isinstance(h, dict) and h.get(k) is not None and h.get("step") is not None:
-                out[k].append((float(h["step"]), float(h[k])))
+                yield k, float(h["step"]), float(h[k])
+
+
+def train_curves(train: dict | None) -> dict[str, list[tuple[float, float]]]:
+    """loss / eval_loss per step; a NaN or infinite value is left out (see :func:`nonfinite_losses`)."""
+    out: dict[str, list[tuple[float, float]]] = {"loss": [], "eval_loss": []}
+    for k, step, v in _train_points(train):
+        if math.isfinite(v):
+            out[k].append((step, v))
     return {k: sorted(v) for k, v in out.items() if v}
+
+
+def nonfinite_losses(train: dict | None) -> list[str]:
+    """``loss step 3: nan``, one per NaN or infinite value in the training log: the page names them (an SVG
+    coordinate of nan draws nothing, so a diverged run looked like a run without a curve)."""
+    return [f"{k} step {step:g}: {v}" for k, step, v in _train_points(train) if not math.isfinite(v)]
 
 
 def compute(manifest: dict, stats: dict, rows: "list[dict] | RowStats") -> dict:
@@ -104,6 +116,7 @@ def compute(manifest: dict, stats: dict, rows: "list[dict] | RowStats") -> dict:
         "cache_hit_rate": hits / (hits + misses) if hits + misses else None,
         "clusters": rows.cluster_sizes(),
         "train": train_curves(manifest.get("train")),
+        "train_nonfinite": nonfinite_losses(manifest.get("train")),
         "eval": ((manifest.get("eval") or {}).get("table") or {}),
         "cost_breakdown": stats.get("cost") or manifest.get("cost"),
     }
@@ -210,8 +223,12 @@ def _outcome_sections(d: dict, manifest: dict) -> list[str]:
     """Training, evaluation, capability regression, decontamination, stages and timings."""
     s = ["<h2>Training</h2>"]
     tr = d["train"]
+    bad = d.get("train_nonfinite") or []
+    if bad:
+        s.append(f'<p class="warn" id="train-nonfinite">not finite (left out of the plot): {escape(", ".join(bad[:5]))}'
+                 + (f" and {len(bad) - 5} more" if len(bad) > 5 else "") + "</p>")
     s.append(lines("plot-train", [(k, BLUE if k == "loss" else ORANGE, v) for k, v in tr.items()])
-             if tr else empty("plot-train", "no training log in the manifest"))
+             if tr else empty("plot-train", "no finite training loss in the manifest" if bad else "no training log in the manifest"))
     s.append("<h2>Evaluation</h2>")
     ev = d["eval"]
     if ev:

@@ -124,3 +124,10 @@ def copy_tree(src: str, dst: str) -> None:
     dfs, dpath = filesystem(dst)
     makedirs(dfs, dpath)
     pafs.copy_files(spath, dpath, source_filesystem=sfs, destination_filesystem=dfs)
+
+
+def umask() -> int:
+    """The process umask (read without changing it for good): the mode a plain ``mkdir``/``open`` would give."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -51,6 +51,12 @@ def _merge(base: str, adapter: Path, out: Path) -> None:
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     merged.save_pretrained(str(out), safe_serialization=True)
     AutoTokenizer.from_pretrained(str(adapter)).save_pretrained(str(out))
+    from ground.fsutil import umask
+
+    mask = umask()
+    for f in out.iterdir():  # transformers writes the weights through a private temp file (0600): share them like the rest
+        if f.is_file():
+            f.chmod(0o666 & ~mask)
 
 
 def _eval_table(ev: dict | None) -> str:

@@ -116,6 +116,9 @@ def test_dpo_on_tool_trace_pairs_trains_with_the_recipe_chat_template(tmp_path, 
     info = train(r, [good, bad], str(tmp_path / "train"))
     assert info["status"] == "done" and info["pairs"]["verifier_pairs"] == 1
     assert (Path(info["adapter_dir"]) / "chat_template.jinja").read_text() == tmpl.read_text()
+    plain = parse_recipe(text.replace(f"  chat_template: {tmpl}\n", ""), str(tmp_path / "r2.yaml"))
+    with pytest.raises(FactoryError, match="cannot train tool calls"):  # before any worker starts
+        train(plain, [good, bad], str(tmp_path / "train2"))
 
 
 def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_local):

@@ -73,7 +73,7 @@ def test_dpo_pairs_by_groupby_equal_the_in_memory_pairs(ray_local):
         ds, stats = pair_dataset(open_rows(rows), source, 2)
         got_rows = ds.take_all()
         got = decode_pairs(got_rows, drop_system=False)
-        assert got == [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in want], source
+        assert got == [{**{k: p[k] for k in ("prompt", "chosen", "rejected")}, "tools": None} for p in want], source
         assert [(r["prompt_id"], r["pair_source"]) for r in got_rows] == [(p["prompt_id"], p["pair_source"]) for p in want]
         assert stats == want_stats
     assert want_stats == {"rows_in": 21, "constitution_pairs": 1, "pairs": 1}

@@ -198,3 +198,22 @@ def test_dedup_clusters_hold_splits_together_through_rejects_and_in_preference_e
             assert where["p0"] == where["p1"] and len(where["p0"]) == 1, (fmt, seed, where)
             if fmt == "chat":
                 assert where["p2"] == where["p1"], (seed, where)
+
+
+def test_dataset_card_is_utf8_whatever_the_locale(tmp_path):
+    """Was: README.md was written in the locale's encoding (the data files in UTF-8): under an ASCII locale a
+    recipe name or source path with a non-ASCII letter stopped the export with UnicodeEncodeError."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    run, _ = make_run(tmp_path, n_prompts=2)
+    mf = json.loads((tmp_path / "runs/demo/rid/manifest.json").read_text())
+    (tmp_path / "runs/demo/rid/manifest.json").write_text(json.dumps({**mf, "recipe_name": "rëcipe 🚀"}))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    res = subprocess.run([sys.executable, "-m", "factory", "export", run, "--out", str(tmp_path / "out")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-400:]
+    assert (tmp_path / "out/README.md").read_text(encoding="utf-8").count("rëcipe 🚀") == 1

@@ -29,3 +29,31 @@ def test_a_second_export_into_the_same_folder_leaves_nothing_of_the_first(tmp_pa
     assert export_main([str(finished_run(tmp_path, "C", adapter=False)), "--out", str(out)]) == 0
     assert not (out / "adapter").exists() and (out / "merged" / "weights.safetensors").read_text() == "C"
     assert "run `C`" in (out / "README.md").read_text()
+
+
+def test_merged_weights_are_readable_like_the_other_files(tmp_path, tiny_model_path):
+    """Was: merged/model.safetensors came out 0600 (transformers saves through a private temp file) next to 0644
+    tokenizer files: a model exported for others to serve could not be read by them."""
+    import os
+
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    run = finished_run(tmp_path, "A")
+    src = run / "train" / "adapter"
+    for f in src.iterdir():
+        f.unlink()
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_path),
+                           LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj"], task_type="CAUSAL_LM"))
+    model.save_pretrained(str(src))
+    AutoTokenizer.from_pretrained(tiny_model_path).save_pretrained(str(src))
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["train"]["student"] = str(tiny_model_path)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    old = os.umask(0o022)
+    try:
+        assert export_main([str(run), "--out", str(tmp_path / "out")]) == 0
+    finally:
+        os.umask(old)
+    modes = {f.name: f.stat().st_mode & 0o777 for f in (tmp_path / "out/merged").iterdir()}
+    assert modes["model.safetensors"] == 0o644 and set(modes.values()) == {0o644}, modes

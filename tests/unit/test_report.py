@@ -230,3 +230,18 @@ def test_row_stats_count_reason_categories_not_one_reason_per_survivor():
     assert agg.reasons == {("dedup_exact", "exact duplicate"): 300}
     assert agg.cluster_sizes() == {3: 150}
     assert (agg.rows, agg.accepted) == (450, 150)
+
+
+def test_a_diverged_loss_is_named_not_drawn_as_nan(tmp_path):
+    """Was: NaN/inf losses went into the SVG as points "50.0,nan" (the browser draws nothing, the axis says 0..1):
+    a run whose loss diverged looked like a run with an empty curve."""
+    rows = [new_sample(stage="d", prompt_id="p", sample_index=0, messages=[], completion="x", tokens_out=5, finish_reason="stop")]
+    store = RunStore(str(tmp_path), "mini", "r1")
+    store.write_parts("accepted", to_table(rows))
+    hist = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": float("nan")}, {"step": 3, "loss": float("inf")}, {"step": 3, "eval_loss": 1.5}]
+    store.write_json("manifest.json", {"run_id": "r1", "recipe_name": "mini", "status": "succeeded", "train": {"log_history": hist}})
+    html = Path(write_report(store.uri)).read_text(encoding="utf-8")
+    plot = html.split('id="plot-train"', 1)[1].split("</svg>", 1)[0]
+    assert "nan" not in plot and "inf" not in plot
+    assert '<p class="warn" id="train-nonfinite">not finite (left out of the plot): loss step 2: nan, loss step 3: inf</p>' in html
+    assert compute(*load_run(store.uri))["train"] == {"loss": [(1.0, 2.0)], "eval_loss": [(3.0, 1.5)]}
