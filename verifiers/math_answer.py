@@ -8,7 +8,7 @@
 
 Extraction (:mod:`verifiers.math_extract`), first hit wins: ``#### X`` (GSM8K), ``\\boxed{X}``, "the answer
 is X", the last number in the text; ``<think>`` blocks are removed first. The reference may be a bare
-answer or a GSM8K solution ending in ``#### X``. Numbers are compared after removing thousands
+answer, a GSM8K solution ending in ``#### X`` or a MATH solution with its ``\\boxed{X}``. Numbers are compared after removing thousands
 separators (digits grouped in threes only), units and ``$`` (relative tolerance 1e-6); Unicode minus signs
 (U+2212), scientific notation (``1e3``), scale words (``2.5 million``) and numbers in words ("twenty-one",
 tests/unit/test_math_forms.py) are numbers too; anything else
@@ -106,7 +106,8 @@ class MathAnswer(Verifier):
         ref_raw = sample.get("reference")
         if ref_raw is None or not str(ref_raw).strip():
             return Verdict(None, "no reference answer")
-        gold = extract_answer(str(ref_raw)) if "####" in str(ref_raw) else minus(str(ref_raw)).strip()
+        ref = str(ref_raw)  # a GSM8K solution (#### X) or a MATH one (\boxed{X}): the answer it ends with
+        gold = extract_answer(ref) if "####" in ref or "\\boxed" in ref else minus(ref).strip()
         text = sample.get("completion") or ""
         pred = extract_answer(text)
         if pred is None:

@@ -62,3 +62,11 @@ def test_words_number(text, value):
 def test_huge_exponents_are_not_numbers_and_do_not_hang():
     assert to_number("1e999999999") is None  # Fraction() of it would build a billion-digit int
     assert to_number("1e308") == Fraction(10) ** 308
+
+
+def test_a_math_solution_as_reference_is_checked_against_its_boxed_answer(v):
+    """MATH's `solution` field holds the worked solution: its last \\boxed{} is the answer, as #### is GSM8K's
+    (the whole solution was the 'expected' text, compared symbolically in a child process)."""
+    ref = "We have $x^2 = 4$, so $x = 2$ since $x > 0$. Therefore the answer is $\\boxed{2}$."
+    assert verdict(v, "So x = 2. \\boxed{2}", ref) == (1.0, "correct")
+    assert verdict(v, "So x = 3. \\boxed{3}", ref) == (0.0, "wrong answer: got '3', expected '2'")
