@@ -117,8 +117,8 @@ def normalize(text: str) -> str:
 
 #: scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): one token per character,
 #: as a run of them is a whole clause ("我今天去商店买了三个苹果"), which no n-gram of another copy would share
-_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD_OR_CHAR_RE = re.compile(f"[{_UNSPACED}]|[^\\W{_UNSPACED}]+")
+UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|[^\\W{UNSPACED}]+")
 
 
 def words(text: str) -> list[str]:

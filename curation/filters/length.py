@@ -18,14 +18,19 @@ the order prompt, completion, reasoning and min before max, is the reason::
     >>> rows = [new_sample(stage="gen", prompt_id="p", sample_index=0, messages=[], completion="a b c")]
     >>> LengthFilter(LengthConfig(max_completion=2))(rows)[0]["reject_reason"]
     'length: completion 3 words > max 2'
+
+A "word" is a whitespace-separated run, or one character of a script written without spaces (Chinese,
+Japanese, Thai: a whole sentence there is one run).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from pydantic import Field, field_validator, model_validator
 
+from curation.dedup import UNSPACED
 from curation.filters.base import RowFilter
 from ground.config import Config
 
@@ -35,6 +40,9 @@ COLUMNS = ("prompt", "completion", "reasoning")
 def _bound(name: str):
     what = "minimum" if name.startswith("min") else "maximum"
     return Field(None, description=f"{what} {name.split('_', 1)[1]} length (inclusive); null = no bound")
+
+
+_SPACED_WORD = re.compile(f"[{UNSPACED}]|[^\\s{UNSPACED}]+")
 
 
 class LengthConfig(Config):
@@ -111,7 +119,7 @@ class LengthFilter(RowFilter):
     def count(self, texts: list[str]) -> list[int]:
         """Length of each text in this step's unit (tokens without special tokens, or words)."""
         if not self.config.tokenizer:
-            return [len(t.split()) for t in texts]
+            return [len(t.split()) if t.isascii() else len(_SPACED_WORD.findall(t)) for t in texts]
         if not texts:
             return []
         return [len(ids) for ids in self._tokenizer()(texts, add_special_tokens=False)["input_ids"]]

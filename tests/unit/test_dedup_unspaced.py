@@ -44,3 +44,12 @@ def test_decontamination_catches_a_lightly_edited_chinese_benchmark_item(tmp_pat
     out = Decontaminate(DecontamConfig(benchmarks=[spec], on="prompt", template=False))(
         [row("a", "x", prompt=ZH_EDIT), row("b", "x", prompt=JA)])
     assert out[0]["reject_reason"].startswith("contaminated: zh#zh-1 13-gram") and out[1]["reject_reason"] is None
+
+
+def test_the_length_filter_counts_a_character_of_such_scripts_as_a_word():
+    """Was split(): a 200-character Chinese answer was '1 word' and passed max_completion: 64."""
+    from curation.filters.length import LengthConfig, LengthFilter
+
+    out = LengthFilter(LengthConfig(max_completion=64))([row("a", ZH * 2), row("b", "a b c - d " * 12)])
+    assert out[0]["reject_reason"] == f"length: completion {len(ZH) * 2} words > max 64"
+    assert out[1]["reject_reason"] is None  # ASCII counts as before: 60 whitespace-separated runs
