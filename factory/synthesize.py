@@ -78,6 +78,9 @@ def synth_checks(r, err) -> None:
     for key, p in (("template", sy.template), ("personas", sy.personas), ("topics", sy.topics), ("seeds", sy.seeds.path if sy.seeds else None)):
         if isinstance(p, str) and not r.path(p).exists():
             err(("synthesize", key, *(("path",) if key == "seeds" else ())), f"file not found: {r.path(p)}")
+        elif key in ("personas", "topics") and p is not None and not load_lines(p, r.path(".")):
+            err(("synthesize", key), f"no entries in {r.path(p) if isinstance(p, str) else 'the list'} (one per line; '#' lines are "
+                                     "comments): leave the key out to synthesize without conditioning")
     names = list(r.all_teachers())
     if sy.teacher is not None and sy.teacher not in names:
         err(("synthesize", "teacher"), f"unknown teacher {sy.teacher!r}; teachers: {names}")

@@ -40,7 +40,7 @@ def load_lines(value: list[str] | str | None, base: Path) -> list[str]:
     if isinstance(value, list):
         return [v.strip() for v in value if v and v.strip()]
     p = Path(value) if Path(value).is_absolute() else base / value
-    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
 def _clean(text: str) -> str:

@@ -47,7 +47,7 @@ def test_shipped_templates_fill_every_field():
 
 
 def test_conditions_rotate_per_seed_and_request_and_rows_are_requests(tmp_path):
-    (tmp_path / "p.txt").write_text("# comment\na baker\n\na pupil\n")
+    (tmp_path / "p.txt").write_text("# comment\na baker\n\n  # an indented comment\na pupil\n")
     conds = load_lines("p.txt", tmp_path)
     assert conds == ["a baker", "a pupil"]
     spec = SynthSpec("{seed} x{k} {condition}", "t", "hf_local", "m", {"temperature": 0.9, "max_tokens": 10, "seed": 2},
@@ -90,6 +90,7 @@ def test_provenance_columns_of_synthesized_and_source_records():
 def _recipe(tmp: Path, synth: str) -> Path:
     (tmp / "s.jsonl").write_text('{"question": "What is 1 + 2?", "answer": "3"}\n')
     (tmp / "t.txt").write_text("{seed} {k}\n")
+    (tmp / "empty.txt").write_text("# personas\n  # none yet\n\n")
     (tmp / "r.yaml").write_text(f"""name: s
 source: {{path: s.jsonl}}
 prompt: {{template: {ROOT}/recipes/prompts/arith.txt}}
@@ -106,6 +107,8 @@ synthesize: {synth}
     ("{template: t.txt, personas: people.txt}", "synthesize.personas", "file not found"),
     ("{template: t.txt, sampling: {temperature: -1}}", "synthesize.sampling", "greater than or equal to 0"),
     ("{template: t.txt, parse: bullets}", "synthesize.parse", "numbered"),
+    ("{template: t.txt, personas: empty.txt}", "synthesize.personas", "no entries"),   # only comments: conditioned on nothing
+    ("{template: t.txt, topics: []}", "synthesize.topics", "no entries"),
 ])
 def test_bad_synthesize_sections_name_the_field(tmp_path, synth, loc, msg):
     from factory.recipe import load_recipe
