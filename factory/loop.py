@@ -138,7 +138,6 @@ def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits,
               chosen: list[dict], new: list[dict]) -> dict:
     """Generate, curate, train and evaluate one (arm, round); then score dev. Returns its loop.json record."""
     from factory.pipeline import run_recipe
-    from factory.store import RunStore
 
     assert_clean(chosen, splits.test, splits.dev)  # the proof: raises before any teacher call
     t0 = time.time()
@@ -147,9 +146,6 @@ def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits,
     rr = round_recipe(recipe, cfg, src, ["student"])
     run_id = f"loop-{where['key']}-{arm}-r{rnd}"
     res = run_recipe(recipe_file, run_id=run_id, output_dir=where["out"], recipe=rr)
-    manifest = RunStore(where["out"], recipe.name, run_id).read_json("manifest.json") or {}
-    train = manifest.get("train") or {}
-    adapter = train.get("adapter_dir") if train.get("status") == "done" else None
     test = (res.eval or {}).get("table", {}).get("student") or {}
     rec = {"arm": arm, "round": rnd, "run_id": run_id, "run_dir": res.run_dir, "prompts": len(chosen),
            "new_prompts": [c["id"] for c in new], "new_by_category": _count(c.get("category") or "" for c in new),
@@ -157,11 +153,26 @@ def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits,
            "cost": round(float(res.summary.get("cost") or 0.0), 6), "test_accuracy": test.get("accuracy"),
            "test_n": test.get("n"), "test_per_category": test.get("per_category")}
     if cfg.dev_eval == "all" or (arm == "loop" and rnd < cfg.rounds):
-        rec.update(dev_scores(rr, adapter, where["dir"] / "dev.jsonl"))
+        rec.update(dev_scores(rr, _adapter(recipe, where, run_id), where["dir"] / "dev.jsonl"))
     else:
         rec.update(dev_accuracy=None, dev_n=0, dev_failed=[], dev_fail_by_category={})
     rec["seconds"] = round(time.time() - t0, 1)
     return rec
+
+
+def _adapter(recipe: Recipe, where: dict, run_id: str) -> str | None:
+    """The student adapter a round's run trained, or None (training did not finish)."""
+    from factory.store import RunStore
+
+    train = (RunStore(where["out"], recipe.name, run_id).read_json("manifest.json") or {}).get("train") or {}
+    return train.get("adapter_dir") if train.get("status") == "done" else None
+
+
+def score_skipped_dev(recipe: Recipe, cfg: LoopConfig, where: dict, prev: dict) -> None:
+    """Score dev for a loop round whose dev scoring ``dev_eval: choosing`` skipped as the last round, now that a
+    later round (``--rounds`` raised) chooses from its failures; updates ``prev`` in place."""
+    src = where["dir"] / prev["arm"] / f"round-{prev['round']}.jsonl"
+    prev.update(dev_scores(round_recipe(recipe, cfg, src, ["student"]), _adapter(recipe, where, prev["run_id"]), where["dir"] / "dev.jsonl"))
 
 
 def _count(xs) -> dict[str, int]:
@@ -181,6 +192,18 @@ def loop_key(recipe: Recipe, cfg: LoopConfig) -> str:
     return sha(fingerprint(r), cfg.model_dump(mode="json", exclude={"control", "rounds", "dev_eval"}), n=10)
 
 
+def loop_config(cfg: LoopConfig | None, overrides: dict | None) -> LoopConfig:
+    """The recipe's ``loop`` section with the command line's overrides, validated like the recipe."""
+    from pydantic import ValidationError
+
+    d = {**(cfg or LoopConfig()).model_dump(by_alias=True), **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    try:
+        return LoopConfig.model_validate(d)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise FactoryError(f"loop.{'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})") from None
+
+
 def run_loop(recipe_file: str, output_dir: str | None = None, overrides: dict | None = None, say=print) -> dict:
     """Run (or resume) every round of both arms; returns the loop.json state."""
     recipe = load_recipe(recipe_file)
@@ -188,7 +211,7 @@ def run_loop(recipe_file: str, output_dir: str | None = None, overrides: dict | 
         recipe.output.dir = output_dir
     if "://" in recipe.output.dir:
         raise FactoryError("output.dir: the loop keeps its state on a local path (an object store is not supported yet)")
-    cfg = (recipe.loop or LoopConfig()).model_copy(update={k: v for k, v in (overrides or {}).items() if v is not None})
+    cfg = loop_config(recipe.loop, overrides)
     splits = Splits(recipe, cfg)
     key = loop_key(recipe, cfg)
     where = {"key": key, "out": recipe.output.dir, "dir": Path(recipe.output.dir) / recipe.name / f"loop-{key}"}
@@ -219,6 +242,9 @@ def _one(recipe_file, recipe, cfg, splits, where, state, arm, rnd, say) -> None:
     used = {i for r in mine for i in r["new_prompts"]}
     prev = mine[-1] if mine else None
     n = cfg.per_round if arm == "loop" else len(done[("loop", rnd)]["new_prompts"])  # same budget as the loop's round
+    if arm == "loop" and prev is not None and prev.get("dev_accuracy") is None:  # the last round once, under dev_eval: choosing
+        score_skipped_dev(recipe, cfg, where, prev)
+        _save(where["dir"], state)
     new = choose_next(splits, cfg, arm, rnd, used, prev, n)
     chosen = [splits.by_id[i] for i in sorted(used)] + new
     say(f"loop: {arm} round {rnd}: {len(new)} new prompts ({_count(c.get('category') or '' for c in new)}), {len(chosen)} in all")

@@ -160,3 +160,39 @@ def test_factory_loop_bad_recipe_is_one_line_exit_2_and_writes_nothing(tmp_path)
     assert p.stderr.strip().splitlines()[-1] == ("error: source.fields.id: the loop needs a stable id field to record "
                                                  "what each round chose")
     assert not (tmp_path / "out").exists()
+
+
+def test_command_line_overrides_are_validated_like_the_recipe(tmp_path):
+    # `factory loop --rounds 0` ran no round and wrote status "succeeded" with rounds: 0 in loop.json
+    with pytest.raises(FactoryError, match=r"^loop\.rounds: Input should be greater than or equal to 1"):
+        run_loop(str(RECIPE), str(tmp_path), {"rounds": 0}, say=lambda *_: None)
+    assert not list(tmp_path.glob("loop/loop-*/loop.json"))
+
+
+def test_adding_a_round_after_dev_eval_choosing_scores_dev_first(tmp_path, monkeypatch):
+    """dev_eval: choosing skips dev after the loop's last round; `--rounds 3` later must still choose round 3 from
+    round 2's dev failures (it drew at random, like the control: the loop arm silently became a second control)."""
+    from types import SimpleNamespace
+
+    import factory.pipeline
+
+    def fake_run(recipe_file, run_id, output_dir, recipe):
+        return SimpleNamespace(run_dir=str(tmp_path / run_id), summary={"accepted": 1}, eval={})
+
+    scored = []
+
+    def fake_dev(rr, adapter, dev_file):
+        scored.append(rr.source.path)
+        splits = Splits(load_recipe(str(RECIPE)), LoopConfig(dev_size=32, seed=0))
+        failed = sorted(d["id"] for d in splits.dev if d["category"] == "mul10")
+        return {"dev_accuracy": 0.5, "dev_n": 32, "dev_failed": failed, "dev_fail_by_category": {"mul10": len(failed)}}
+
+    monkeypatch.setattr(factory.pipeline, "run_recipe", fake_run)
+    monkeypatch.setattr(loop_mod, "dev_scores", fake_dev)
+    over = {"strategy": "weight_categories", "rounds": 2, "per_round": 12, "dev_eval": "choosing", "control": False}
+    run_loop(str(RECIPE), str(tmp_path), over, say=lambda *_: None)
+    assert [p.rsplit("/", 1)[-1] for p in scored] == ["round-1.jsonl"]           # round 2 is the last: not scored
+    state = run_loop(str(RECIPE), str(tmp_path), {**over, "rounds": 3}, say=lambda *_: None)
+    assert [p.rsplit("/", 1)[-1] for p in scored] == ["round-1.jsonl", "round-2.jsonl"]  # round 2 now, 3 is last
+    r3 = {(r["arm"], r["round"]): r for r in state["rounds"]}[("loop", 3)]
+    assert all(i.startswith("pool-mul10") for i in r3["new_prompts"])              # chosen by round 2's failures
