@@ -38,6 +38,8 @@ class UntilConfig(_Cfg):
     def _sizes(self) -> "UntilConfig":
         if self.max_samples < self.wave:
             raise ValueError(f"max_samples ({self.max_samples}) must be >= wave ({self.wave})")
+        if self.verified > self.max_samples:  # never reached: every prompt would be sampled max_samples times
+            raise ValueError(f"verified ({self.verified}) must be <= max_samples ({self.max_samples})")
         return self
 
     def waves(self) -> list[tuple[int, int]]:

@@ -32,6 +32,7 @@ def test_until_validation():
     assert "n (4) is not used with until: leave it out or set it to until.max_samples (8)" in errors("  n: 4\n  until: {max_samples: 8}\n")
     assert parse_recipe(BASE + "  n: 8\n  until: {max_samples: 8, wave: 2}\n", RF).teacher.until.wave == 2
     assert "max_samples (2) must be >= wave (3)" in errors("  until: {max_samples: 2, wave: 3}\n")
+    assert "verified (3) must be <= max_samples (2)" in errors("  until: {max_samples: 2, verified: 3}\n")
     assert "greater than or equal to 1" in errors("  until: {max_samples: 2, wave: 0}\n")
     assert "greater than or equal to 1" in errors("  until: {max_samples: 2, verified: 0}\n")
     assert "keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got [0.9, 0.1]" in errors("filters: {keep_pass_rate: [0.9, 0.1]}\n")
