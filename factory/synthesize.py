@@ -131,6 +131,7 @@ def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
     done = store.read_json("synth/summary.json")
     if done is not None:
         log.info("synthesize: done in an earlier attempt (%d new prompts kept)", done["kept"])
+        _check_kept(recipe, store, done)
         return generation_recipe(recipe, store), {**done, "reused": True}
     t0 = time.time()
     ray = init_ray()
@@ -148,7 +149,16 @@ def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
     store.write_json("synth/summary.json", info)
     log.info("synthesize: %d prompts parsed, %d kept (%s dropped) in %.1fs", info["candidates"], info["kept"],
              info["rejects"], info["seconds"])
+    _check_kept(recipe, store, info)
     return generation_recipe(recipe, store), info
+
+
+def _check_kept(recipe, store, info: dict) -> None:
+    """No new prompt kept and no source prompt included: say so (generation would blame its internal source)."""
+    if not info["kept"] and not recipe.synthesize.include_source:
+        raise FactoryError(f"synthesize: no new prompt was kept ({info['candidates']} candidates, dropped by step: {info['rejects']}, "
+                           f"{info.get('bad_seeds', 0)} bad seeds) and include_source is false, so there is nothing to "
+                           f"generate; each reason is in {store.p('synth', 'rejects')}")
 
 
 def _pool(ray, t):

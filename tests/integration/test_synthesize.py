@@ -122,6 +122,21 @@ def test_synthesis_dedups_decontaminates_self_grades_and_resumes(tmp_path, ray_l
         assert syn3["kept"] == syn["kept"]
 
 
+@pytest.mark.integration
+def test_no_prompt_kept_without_the_source_is_a_synthesis_error(tmp_path, ray_local):
+    """Every parsed prompt too long and include_source: false: the error named synthesis, not generation's
+    internal source ("source.path: .../synth/final has no rows", a path the user never wrote); a re-run says it too."""
+    from factory.pipeline import run_recipe
+    from ground.errors import FactoryError
+
+    with FaultInjectingServer(answer="synth") as srv:
+        recipe = _recipe(tmp_path, srv.base_url)
+        recipe.write_text(recipe.read_text().replace("  batch_size: 2\n", "  batch_size: 2\n  max_chars: 5\n  include_source: false\n"))
+        for _ in range(2):
+            with pytest.raises(FactoryError, match=r"^synthesize: no new prompt was kept \(18 candidates, dropped by step: \{'parse': 18\}.*include_source is false"):
+                run_recipe(str(recipe), skip_train=True, skip_eval=True)
+
+
 def _check_decision_files(run: Path, cands: dict, rejects: dict) -> None:
     """The dedup drops are on disk per step and part (synth/dedup/NN-step/chunk-N/), each with the reason its
     reject row carries, and only in the part its prompt belongs to."""
