@@ -46,9 +46,11 @@ def _summary(part: int, n: int, kept: int, rows: list[dict], info: dict) -> dict
             "info": json.dumps(info)}
 
 
-def _cand(part: int, seed_id: str, j: int, pos: int, text: str | None, cond: str | None, category, cost: float,
+def _cand(part: int, seed: tuple[str, int], j: int, pos: int, text: str | None, cond: str | None, category, cost: float,
           problem: str | None = None) -> dict:
-    return {"id": sha("synth", seed_id, j, pos, n=20), "part": part, "prompt": text, "seed_id": seed_id, "condition": cond,
+    """A candidate; its id hashes the seed's record index too: a seed repeated in the file has its own candidates."""
+    seed_id, seed_index = seed
+    return {"id": sha("synth", seed_id, seed_index, j, pos, n=20), "part": part, "prompt": text, "seed_id": seed_id, "condition": cond,
             "category": category, "status": REJECTED if problem else ACCEPTED, "reject_step": "parse" if problem else None,
             "reject_reason": problem, "reference": None, "agreement": None, "cost": cost}
 
@@ -65,7 +67,7 @@ class SynthUDF:
         return pa.Table.from_pylist([self.part(_unit(u)) for u in batch.column("unit").to_pylist()], schema=SUMMARY)
 
     def part(self, unit) -> dict:
-        rows, cats, bad = [], {}, 0
+        rows, cats, bad, where = [], {}, 0, []
         for rec in read_unit(unit):
             prompt, err = prompt_of(rec, self.fields)
             if err is not None or prompt is None:
@@ -73,22 +75,24 @@ class SynthUDF:
                 continue
             sid = record_id(rec, self.fields)
             cats[sid] = str(rec.data[self.fields.category]) if self.fields.category and rec.data.get(self.fields.category) is not None else None
-            rows += self.spec.rows(sid, rec.index, prompt, unit.chunk)
+            mine = self.spec.rows(sid, rec.index, prompt, unit.chunk)
+            rows += mine
+            where += [(sid, rec.index)] * len(mine)
         generate_cached(self.gen, rows)
         out = []
-        for r in rows:
+        for r, seed in zip(rows, where):
             cond = json.loads(r["source"])["condition"]
             cond = f"{self.spec.kind}: {cond}" if cond else None
             if r["status"] != ACCEPTED:
-                out.append(_cand(unit.chunk, r["prompt_id"], r["sample_index"], 0, None, cond, None, r.get("cost") or 0.0,
+                out.append(_cand(unit.chunk, seed, r["sample_index"], 0, None, cond, None, r.get("cost") or 0.0,
                                  f"teacher error: {r['reject_reason']}"))
                 continue
             prompts, problems = parse_prompts(r["completion"], self.parse, self.max_chars)
             for pos, text in enumerate(prompts):
-                out.append(_cand(unit.chunk, r["prompt_id"], r["sample_index"], pos, text, cond, cats[r["prompt_id"]],
+                out.append(_cand(unit.chunk, seed, r["sample_index"], pos, text, cond, cats[r["prompt_id"]],
                                  (r.get("cost") or 0.0) / max(1, len(prompts))))
             for q, problem in enumerate(problems):
-                out.append(_cand(unit.chunk, r["prompt_id"], r["sample_index"], 1000 + q, None, cond, None, 0.0, problem))
+                out.append(_cand(unit.chunk, seed, r["sample_index"], 1000 + q, None, cond, None, 0.0, problem))
         path = fsutil.join(self.root, "synth", "prompts", f"prompts-{unit.chunk:06d}.parquet")
         fsutil.write_parquet_atomic(self.fs, path, pa.Table.from_pylist(out, schema=CAND))
         return _summary(unit.chunk, len(out), sum(1 for c in out if c["status"] == ACCEPTED), rows, {"bad_seeds": bad})

@@ -137,6 +137,26 @@ def test_no_prompt_kept_without_the_source_is_a_synthesis_error(tmp_path, ray_lo
                 run_recipe(str(recipe), skip_train=True, skip_eval=True)
 
 
+@pytest.mark.integration
+def test_a_seed_repeated_without_an_id_gets_its_own_candidate_ids(tmp_path, ray_local):
+    """Seed 0 twice in a seeds file without an id field: both copies have the same seed id (the record's hash), and
+    candidate ids were hash(seed id, request, position), so the copies' candidates shared ids and the dedup
+    decisions (by id) let a near-duplicate through ("What is 121 + 32 ?" next to "What is 121 + 32?")."""
+    from factory.pipeline import run_recipe
+
+    with FaultInjectingServer(answer="synth") as srv:
+        recipe = _recipe(tmp_path, srv.base_url)
+        recipe.write_text(recipe.read_text().replace(", id: id}", "}").replace("personas: [a baker, a pupil]", "personas: [a baker]"))
+        lines = (tmp_path / "seeds.jsonl").read_text().splitlines(True)
+        (tmp_path / "seeds.jsonl").write_text("".join(lines + lines[:1]))
+        run = Path(run_recipe(str(recipe), skip_train=True, skip_eval=True).run_dir)
+    cands = _table(run, "synth/prompts")
+    assert len(cands) == 6 * 4 and len({c["id"] for c in cands}) == len(cands)
+    final = [json.loads(line)["question"] for f in sorted((run / "synth" / "final").glob("synth-*.jsonl"))
+             for line in f.read_text().splitlines() if line]
+    assert sorted(final) == ["What is 121 + 32?", "What is 301 + 42?", "What is 304 + 47?", "What is 511 + 62?", "What is 514 + 67?"]
+
+
 def _check_decision_files(run: Path, cands: dict, rejects: dict) -> None:
     """The dedup drops are on disk per step and part (synth/dedup/NN-step/chunk-N/), each with the reason its
     reject row carries, and only in the part its prompt belongs to."""
