@@ -373,7 +373,8 @@ class OpenAICompatTeacher(Teacher):
             self._usage_warned = True
             log.warning("teacher %s: the server sent no token usage; tokens and cost are estimated at 4 characters "
                         "a token", self.name)
-        out_chars = len(text) + len(reasoning or "") + len(json.dumps(msg.get("tool_calls") or "", ensure_ascii=False))
+        calls = msg.get("tool_calls")
+        out_chars = len(text) + len(reasoning or "") + (len(json.dumps(calls, ensure_ascii=False)) if calls else 0)
         return self._estimate_tokens(req) - req.params.max_tokens, out_chars // 4 + 1
 
     def _logprobs(self, lp: dict | None) -> list | None:
