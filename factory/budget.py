@@ -8,7 +8,9 @@ Generate actors on any node ask the named actor before each batch for the calls 
 and report the batch's dollars after it. Once a cap is reached the actor grants nothing more and says why
 ("budget calls 100 reached"); the rows it refused are marked ``reject_stage="budget"`` and the writer does
 not write a chunk that has one, so only whole chunks are kept (their teacher answers are in the request
-cache: a re-run does not pay for them again). The caps count one ``factory run`` invocation.
+cache: a re-run does not pay for them again). The caps count one ``factory run`` invocation: prompt synthesis
+(``synthesize:``) and generation take from the same counter (:class:`RunBudget`), so a cap reached during
+synthesis stops the run there (its unfinished parts are not written; a re-run continues them).
 """
 
 from __future__ import annotations
@@ -63,6 +65,41 @@ def budget_state(ray, name: str | None) -> dict | None:
 def stop_budget(ray, name: str | None) -> None:
     if name is not None and name in _HANDLES:
         ray.kill(_HANDLES.pop(name))
+
+
+class RunBudget:
+    """One invocation's counter, started on first use and shared by the stages that call teachers."""
+
+    def __init__(self, budget, run_id: str):
+        self.budget, self.run_id, self.ray, self.name = budget, run_id, None, None
+
+    def start(self, ray) -> str | None:
+        if self.ray is None:
+            self.ray, self.name = ray, start_budget(ray, self.budget, self.run_id)
+        return self.name
+
+    def state(self) -> dict | None:
+        return budget_state(self.ray, self.name)
+
+    def stop(self) -> None:
+        stop_budget(self.ray, self.name)
+        self.ray = self.name = None
+
+
+def take_rows(name: str, rows: list[dict]) -> tuple[list[dict], str | None]:
+    """Ask for one call per row: the rows refused are rejected at stage ``budget``; returns (the granted rows,
+    why some were refused or None)."""
+    from ground.record import reject
+
+    granted, why = take(name, len(rows))
+    for r in rows[granted:]:
+        reject(r, BUDGET_STAGE, f"not generated: {why}")
+    return rows[:granted], (why if granted < len(rows) else None)
+
+
+def spend_rows(name: str, rows: list[dict]) -> None:
+    """Report the teacher cost of the rows a batch generated."""
+    spend(name, sum(float(r.get("cost") or 0.0) for r in rows))
 
 
 def take(name: str, n: int) -> tuple[int, str | None]:

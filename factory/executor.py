@@ -29,12 +29,10 @@ from ground.progress import fmt_duration
 from ground.raycluster import init_ray
 from factory.cache_join import join_cache
 from factory.curate_keys import KEYS_DIR, key_spec
-from factory.budget import BUDGET_STAGE, budget_state, start_budget, stop_budget
-from factory.budget import spend as budget_spend
-from factory.budget import take as budget_take
+from factory.budget import BUDGET_STAGE, RunBudget, spend_rows, take_rows
 from factory.store import RETRY_DIR
 from factory.waves import Wave
-from ground.record import ACCEPTED, from_table, reject, to_table
+from ground.record import ACCEPTED, from_table, to_table
 from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult, transient_failure
 from teachers.cache import RequestCache
@@ -107,14 +105,11 @@ class GenerateUDF:
         rows = from_table(batch)
         mine = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit") and routed_to(r, self.step.cfgs, self.step.default) == self.only]
         if mine and self.budget is not None:  # the run budget: ask the run's counter actor for this batch's calls
-            granted, why = budget_take(self.budget, len(mine))
-            for r in mine[granted:]:
-                reject(r, BUDGET_STAGE, f"not generated: {why}")
-            mine = mine[:granted]
+            mine, _ = take_rows(self.budget, mine)
         if mine:
             self.step(mine)
             if self.budget is not None:
-                budget_spend(self.budget, sum(float(r.get("cost") or 0.0) for r in mine))
+                spend_rows(self.budget, mine)
         return to_table(rows)
 
 
@@ -270,13 +265,16 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
                           concurrency=light_tasks(ray, len(units)), **kw)
 
 
-def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
+def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | None = None) -> dict:
     """Run every pending chunk through the streaming job (with ``teacher.until``: wave after wave, until no prompt
-    needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it)."""
+    needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it).
+    ``run_budget``: the invocation's counter when an earlier stage (synthesis) took from it too."""
     units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
     until = recipe.teacher.until
     info = {"chunks_total": len(units), "chunks_skipped": 0, "rows_pending": 0, "cache_hits_prefilled": 0, "teacher_calls": 0}
     waves = [Wave(j, lo, hi, until.verified, until.max_samples, store.uri) for j, (lo, hi) in enumerate(until.waves())] if until else [None]
+    own = run_budget is None
+    run_budget = run_budget or RunBudget(recipe.budget, store.run_id)
     ray = budget = None
     try:
         for wave in waves:
@@ -287,19 +285,19 @@ def stream_chunks(recipe, store, cache_uri: str | None) -> dict:
                 continue
             if ray is None:
                 ray = init_ray()
-                budget = start_budget(ray, recipe.budget, store.run_id)
+                budget = run_budget.start(ray)
             rows = _stream_pass(ray, recipe, store, cache_uri, pending, info, wave, budget)
             if wave is not None:
                 info.setdefault("waves", {})[wave.index] = rows
-            state = budget_state(ray, budget)
+            state = run_budget.state()
             if state and state["stopped"]:
                 info["stopped"] = state["stopped"]
                 break
             if wave is not None and rows == 0 and len(pending) == len(units):  # every prompt is done: later waves have nothing to sample
                 break
     finally:
-        if ray is not None:
-            stop_budget(ray, budget)
+        if own:
+            run_budget.stop()
     if info["chunks_skipped"] == len(units) * len(waves):
         log.info("all %d chunks already done: nothing to generate", len(units))
     _report_transient(store, info)

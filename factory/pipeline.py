@@ -24,6 +24,7 @@ from pathlib import Path
 
 from curation.dedup.decontam import contamination_report
 from curation.plan import stage_names as curation_stage_names
+from factory.budget import RunBudget
 from factory.curate_pass import curate_store
 from factory.executor import stream_chunks
 from factory.preflight import preflight
@@ -154,14 +155,21 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     timings: dict[str, float] = {}
     manifest = _start_manifest(recipe, str(recipe_file), fp, run_id, store)
     log.info("run %s -> %s", run_id, store.uri)
+    budget = RunBudget(recipe.budget, run_id)  # one counter for synthesis and generation
     try:
         gen_recipe = recipe
         if recipe.synthesize is not None:  # new prompts from seeds first; generation then reads them as its source
             t0 = time.time()
-            gen_recipe, manifest["synthesis"] = synthesize(recipe, store, cache.uri if cache is not None else None)
+            gen_recipe, manifest["synthesis"] = synthesize(recipe, store, cache.uri if cache is not None else None, budget)
             timings["synthesize"] = round(time.time() - t0, 2)
+            if gen_recipe is None:
+                stopped = manifest["synthesis"]["stopped"]
+                manifest["status"], manifest["generation"] = "stopped", {"stopped": stopped}
+                log.warning("stopped: %s during prompt synthesis; re-run with a bigger budget to continue (the calls made are "
+                            "cached)", stopped)
+                return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
         t0 = time.time()
-        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None)
+        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget)
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
             fsutil.delete_tree(store.fs, store.p("curation"))
@@ -186,6 +194,7 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         manifest["error"] = f"{type(e).__name__}: {e}"[:2000]
         raise
     finally:
+        budget.stop()
         _finish(store, manifest, timings)
     return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
                      manifest.get("cost"), manifest["generation"].get("stopped"))

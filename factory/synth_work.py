@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from curation.dedup.decontam import Decontaminate
 from curation.plan import build_dedup_config
+from factory.budget import spend_rows, take_rows
 from factory.synth_dedup import part_drops
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, new_sample, sha
@@ -46,6 +47,27 @@ def _summary(part: int, n: int, kept: int, rows: list[dict], info: dict) -> dict
             "info": json.dumps(info)}
 
 
+def generate_budgeted(gen, rows: list[dict], budget: str | None) -> str | None:
+    """``generate_cached`` under the run budget (``budget``: the counter's name, or None); returns why the budget
+    refused some of the rows (they are rejected at stage ``budget``), or None when every row was generated."""
+    granted, why = [], []
+
+    def take(need: list[dict]) -> None:
+        rows_ok, refused = take_rows(budget, need)
+        granted.extend(rows_ok)
+        why.extend([refused] if refused else [])
+
+    generate_cached(gen, rows, take if budget is not None else None)
+    if granted:
+        spend_rows(budget, granted)
+    return why[0] if why else None
+
+
+def _stopped(part: int, rows: list[dict], why: str) -> dict:
+    """The summary of a part the budget cut short: nothing written, so a re-run does it (the calls made are cached)."""
+    return _summary(part, 0, 0, rows, {"stopped": why})
+
+
 def _cand(part: int, seed: tuple[str, int], j: int, pos: int, text: str | None, cond: str | None, category, cost: float,
           problem: str | None = None) -> dict:
     """A candidate; its id hashes the seed's record index too: a seed repeated in the file has its own candidates."""
@@ -58,8 +80,9 @@ def _cand(part: int, seed: tuple[str, int], j: int, pos: int, text: str | None, 
 class SynthUDF:
     """Stage 1 on an actor of the synthesis teacher: one seed unit per batch -> ``synth/prompts/prompts-N.parquet``."""
 
-    def __init__(self, spec: SynthSpec, teacher_cfg: dict, cache_uri: str | None, fields, store_uri: str, parse: str, max_chars: int):
-        self.spec, self.fields, self.parse, self.max_chars = spec, fields, parse, max_chars
+    def __init__(self, spec: SynthSpec, teacher_cfg: dict, cache_uri: str | None, fields, store_uri: str, parse: str, max_chars: int,
+                 budget: str | None = None):
+        self.spec, self.fields, self.parse, self.max_chars, self.budget = spec, fields, parse, max_chars, budget
         self.gen = GenerateStep(teacher_cfg, cache_uri)
         self.fs, self.root = fsutil.filesystem(store_uri)
 
@@ -78,7 +101,9 @@ class SynthUDF:
             mine = self.spec.rows(sid, rec.index, prompt, unit.chunk)
             rows += mine
             where += [(sid, rec.index)] * len(mine)
-        generate_cached(self.gen, rows)
+        stopped = generate_budgeted(self.gen, rows, self.budget)
+        if stopped:
+            return _stopped(unit.chunk, rows, stopped)
         out = []
         for r, seed in zip(rows, where):
             cond = json.loads(r["source"])["condition"]
@@ -107,8 +132,8 @@ class ScoreUDF:
     """Stage 3 on an actor of the recipe's teacher: dedup decisions, decontamination, self-consistency."""
 
     def __init__(self, store_uri: str, dedup_dirs: list, decontam: dict | None, sc: dict | None, expander: Expander,
-                 teacher_cfgs: dict, cache_uri: str | None, fallback: str | None):
-        self.fs, self.root = fsutil.filesystem(store_uri)
+                 teacher_cfgs: dict, cache_uri: str | None, fallback: str | None, budget: str | None = None):
+        self.fs, self.root, self.budget = *fsutil.filesystem(store_uri), budget
         self.dedup_dirs, self.sc, self.expander = dedup_dirs, sc, expander
         self.decontam = Decontaminate(build_dedup_config("decontam", decontam)) if decontam else None
         self.gen = GenerateStep(teacher_cfgs, cache_uri, fallback) if sc else None
@@ -124,7 +149,9 @@ class ScoreUDF:
                 _reject(c, step, dec)
         if self.decontam is not None:
             self._decontaminate([c for c in cands if c["status"] == ACCEPTED])
-        rows = self._self_consistency([c for c in cands if c["status"] == ACCEPTED]) if self.sc else []
+        rows, stopped = self._self_consistency([c for c in cands if c["status"] == ACCEPTED]) if self.sc else ([], None)
+        if stopped:
+            return _stopped(part, rows, stopped)
         fsutil.write_parquet_atomic(self.fs, fsutil.join(self.root, "synth", "scored", f"part-{part:06d}.parquet"),
                                     pa.Table.from_pylist(cands, schema=CAND))
         return _summary(part, len(cands), sum(1 for c in cands if c["status"] == ACCEPTED), rows, {})
@@ -136,14 +163,17 @@ class ScoreUDF:
             if r["status"] == REJECTED:
                 _reject(c, "decontam", r["reject_reason"])
 
-    def _self_consistency(self, live: list[dict]) -> list[dict]:
+    def _self_consistency(self, live: list[dict]) -> tuple[list[dict], str | None]:
+        """m samples per prompt, the majority answer and its agreement; (the sample rows, why the budget stopped it)."""
         fm = self.expander.fields
         by_cand = {}
         for c in live:
             data = {fm.prompt: c["prompt"], **({fm.category: c["category"]} if fm.category and c["category"] is not None else {})}
             by_cand[c["id"]] = [r for r in self.expander.expand(SourceRecord(0, data)) if r["status"] == ACCEPTED]
         rows = [r for rs in by_cand.values() for r in rs]
-        generate_cached(self.gen, rows)
+        stopped = generate_budgeted(self.gen, rows, self.budget)
+        if stopped:
+            return rows, stopped
         extract = extractor(self.sc["extractor"])
         for c in live:
             rs = by_cand[c["id"]]
@@ -155,7 +185,7 @@ class ScoreUDF:
             elif agreement < self.sc["min_agreement"]:
                 _reject(c, "self_consistency", f"low self-consistency: {votes}/{len(rs)} samples agree on {answer!r} "
                                                f"({agreement:.2f} < {self.sc['min_agreement']})")
-        return rows
+        return rows, None
 
 
 def finalize_part(batch: pa.Table, store_uri: str, quota: dict, prov: dict, fields: dict) -> pa.Table:

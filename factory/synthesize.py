@@ -124,8 +124,10 @@ def generation_recipe(recipe, store):
     return recipe.model_copy(update={"source": src})
 
 
-def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
-    """Run (or reuse) the synthesis stage; returns the generation recipe and the stage's summary."""
+def synthesize(recipe, store, cache_uri: str | None, run_budget=None) -> tuple[object, dict]:
+    """Run (or reuse) the synthesis stage; returns the generation recipe and the stage's summary. ``run_budget``
+    (factory.budget.RunBudget): the invocation's counter; when it runs out here the recipe is None and the summary
+    says why (``stopped``): the parts not finished are not written, and a re-run continues them."""
     if store.local_path() is None:
         raise FactoryError("synthesize: output.dir must be a local path (generation reads the new prompts as its source)")
     done = store.read_json("synth/summary.json")
@@ -135,15 +137,20 @@ def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
         return generation_recipe(recipe, store), {**done, "reused": True}
     t0 = time.time()
     ray = init_ray()
+    budget = run_budget.start(ray) if run_budget is not None else None
     seeds = plan_units(seeds_of(recipe), recipe.base_dir, recipe.synthesize.batch_size)
     spec, cfg = spec_of(recipe, sum(g.count for u in seeds for g in u.segments))
     info = {"seeds": sum(g.count for u in seeds for g in u.segments), "requests_per_seed": spec.requests,
             "template_hash": spec.template_hash, "teacher": spec.teacher}
-    info.update(_write(ray, recipe, store, cache_uri, seeds, spec, cfg))
+    info.update(_write(ray, recipe, store, cache_uri, seeds, spec, cfg, budget))
     if info["parts_written"]:  # new candidates: scores of an earlier attempt are stale
         fsutil.delete_tree(store.fs, store.p("synth", "scored"))
+    if info.get("stopped"):
+        return None, _stopped(info, "writing", t0)
     dedup_dirs = _dedup(ray, recipe, store, seeds)
-    info.update(_score(ray, recipe, store, cache_uri, dedup_dirs, len(seeds)))
+    info.update(_score(ray, recipe, store, cache_uri, dedup_dirs, len(seeds), budget))
+    if info.get("stopped"):
+        return None, _stopped(info, "self-consistency", t0)
     info.update(_finalize(ray, recipe, store, seeds, spec))
     info["seconds"] = round(time.time() - t0, 2)
     store.write_json("synth/summary.json", info)
@@ -151,6 +158,12 @@ def synthesize(recipe, store, cache_uri: str | None) -> tuple[object, dict]:
              info["rejects"], info["seconds"])
     _check_kept(recipe, store, info)
     return generation_recipe(recipe, store), info
+
+
+def _stopped(info: dict, step: str, t0: float) -> dict:
+    info["seconds"] = round(time.time() - t0, 2)
+    log.warning("synthesize: stopped during %s: %s; the parts that finished are kept (the calls made are cached)", step, info["stopped"])
+    return info
 
 
 def _check_kept(recipe, store, info: dict) -> None:
@@ -167,27 +180,31 @@ def _pool(ray, t):
 
 
 def _sum(ds) -> dict:
-    out = {"n": 0, "kept": 0, "teacher_calls": 0, "cache_hits": 0, "parts": 0, "infos": []}
+    """The parts' summaries added up; ``parts``: those written (a part the budget stopped is not), ``stopped``: why."""
+    out = {"n": 0, "kept": 0, "teacher_calls": 0, "cache_hits": 0, "parts": 0, "infos": [], "stopped": None}
     for b in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         for r in b.to_pylist():
             for k in ("n", "kept", "teacher_calls", "cache_hits"):
                 out[k] += r[k]
-            out["parts"] += 1
-            out["infos"].append(json.loads(r["info"]))
+            info = json.loads(r["info"])
+            out["stopped"] = out["stopped"] or info.get("stopped")
+            out["parts"] += not info.get("stopped")
+            out["infos"].append(info)
     return out
 
 
-def _write(ray, recipe, store, cache_uri, seeds, spec: SynthSpec, cfg: dict) -> dict:
+def _write(ray, recipe, store, cache_uri, seeds, spec: SynthSpec, cfg: dict, budget: str | None) -> dict:
     done = {int(f.rsplit("-", 1)[1].split(".")[0]) for f in fsutil.list_files(store.fs, store.p("synth", "prompts"), ".parquet")}
     pending = [u for u in seeds if u.chunk not in done]
     if not pending:
         return {"parts_written": 0, "synth_teacher_calls": 0, "synth_cache_hits": 0}
     sy, t = recipe.synthesize, recipe.all_teachers()[spec.teacher]
     ds = ray.data.from_items([{"unit": _json(u)} for u in pending], override_num_blocks=len(pending)).map_batches(
-        SynthUDF, fn_constructor_args=(spec, cfg, cache_uri, seeds_of(recipe).fields, store.uri, sy.parse, sy.max_chars), **_pool(ray, t))
+        SynthUDF, fn_constructor_args=(spec, cfg, cache_uri, seeds_of(recipe).fields, store.uri, sy.parse, sy.max_chars, budget),
+        **_pool(ray, t))
     s = _sum(ds)
     return {"parts_written": s["parts"], "synth_teacher_calls": s["teacher_calls"], "synth_cache_hits": s["cache_hits"],
-            "bad_seeds": sum(i.get("bad_seeds", 0) for i in s["infos"])}
+            "bad_seeds": sum(i.get("bad_seeds", 0) for i in s["infos"]), **({"stopped": s["stopped"]} if s["stopped"] else {})}
 
 
 def _dedup(ray, recipe, store, seeds) -> list[tuple[str, str]]:
@@ -245,7 +262,7 @@ def decontam_options(recipe) -> dict | None:
     return opts if opts["benchmarks"] else None
 
 
-def _score(ray, recipe, store, cache_uri, dedup_dirs: list, n_parts: int) -> dict:
+def _score(ray, recipe, store, cache_uri, dedup_dirs: list, n_parts: int, budget: str | None) -> dict:
     done = {int(f.rsplit("-", 1)[1].split(".")[0]) for f in fsutil.list_files(store.fs, store.p("synth", "scored"), ".parquet")}
     parts = sorted({int(f.rsplit("-", 1)[1].split(".")[0]) for f in fsutil.list_files(store.fs, store.p("synth", "prompts"), ".parquet")} - done)
     if not parts:
@@ -261,9 +278,9 @@ def _score(ray, recipe, store, cache_uri, dedup_dirs: list, n_parts: int) -> dic
     cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
     ds = ray.data.from_items([{"part": p} for p in parts], override_num_blocks=len(parts)).map_batches(
         ScoreUDF, fn_constructor_args=(store.uri, dedup_dirs, decontam_options(recipe), sc, exp, cfgs,
-                                       cache_uri, recipe.fallback), **_pool(ray, recipe.teacher))
+                                       cache_uri, recipe.fallback, budget), **_pool(ray, recipe.teacher))
     s = _sum(ds)
-    return {"sc_teacher_calls": s["teacher_calls"], "sc_cache_hits": s["cache_hits"]}
+    return {"sc_teacher_calls": s["teacher_calls"], "sc_cache_hits": s["cache_hits"], **({"stopped": s["stopped"]} if s["stopped"] else {})}
 
 
 def _finalize(ray, recipe, store, seeds, spec: SynthSpec) -> dict:

@@ -158,8 +158,10 @@ class SynthSpec:
         return out
 
 
-def generate_cached(step, rows: list[dict]) -> list[dict]:
-    """A :class:`teachers.step.GenerateStep` over ``rows``, the request cache answering what it already holds."""
+def generate_cached(step, rows: list[dict], before_calls=None) -> list[dict]:
+    """A :class:`teachers.step.GenerateStep` over ``rows``, the request cache answering what it already holds.
+    ``before_calls(rows)``: called with the rows the teacher is about to be asked for (a run budget may reject some)."""
+    from ground.record import ACCEPTED
     from teachers.base import GenResult
     from teachers.step import apply_result
 
@@ -169,4 +171,8 @@ def generate_cached(step, rows: list[dict]) -> list[dict]:
             if r["request_key"] in hits:
                 res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
                 apply_result(r, res, {}, cache_hit=True)
+    if before_calls is not None:
+        need = [r for r in rows if r["status"] == ACCEPTED and not r.get("cache_hit")]
+        if need:
+            before_calls(need)
     return step(rows)
