@@ -36,8 +36,10 @@ class BudgetCounter:
         self.used += grant
         return grant, self.reason
 
-    def spend(self, usd: float) -> None:
+    def spend(self, usd: float, calls: int = 0) -> None:
+        """Dollars spent, and calls made beyond those granted (fallback retries: counted once made)."""
         self.spent += usd
+        self.used += calls
 
     def state(self) -> dict:
         return {"calls": self.used, "usd": round(self.spent, 8), "stopped": self.reason}
@@ -97,9 +99,11 @@ def take_rows(name: str, rows: list[dict]) -> tuple[list[dict], str | None]:
     return rows[:granted], (why if granted < len(rows) else None)
 
 
-def spend_rows(name: str, rows: list[dict]) -> None:
-    """Report the teacher cost of the rows a batch generated."""
-    spend(name, sum(float(r.get("cost") or 0.0) for r in rows))
+def spend_rows(name: str, rows: list[dict], fallback: str | None = None) -> None:
+    """Report the teacher cost of the rows a batch generated, and as extra calls the rows the ``fallback``
+    teacher answered again (their ``teacher`` column names it now)."""
+    extra = 0 if fallback is None else sum(1 for r in rows if r.get("teacher") == fallback)
+    spend(name, sum(float(r.get("cost") or 0.0) for r in rows), extra)
 
 
 def take(name: str, n: int) -> tuple[int, str | None]:
@@ -108,7 +112,7 @@ def take(name: str, n: int) -> tuple[int, str | None]:
     return tuple(ray.get(ray.get_actor(name, namespace=NAMESPACE).take.remote(n)))
 
 
-def spend(name: str, usd: float) -> None:
+def spend(name: str, usd: float, calls: int = 0) -> None:
     import ray
 
-    ray.get(ray.get_actor(name, namespace=NAMESPACE).spend.remote(usd))
+    ray.get(ray.get_actor(name, namespace=NAMESPACE).spend.remote(usd, calls))

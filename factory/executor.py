@@ -109,7 +109,8 @@ class GenerateUDF:
         if mine:
             self.step(mine)
             if self.budget is not None:
-                spend_rows(self.budget, mine)
+                fb = self.step.fallback
+                spend_rows(self.budget, mine, fb if fb != self.only else None)
         return to_table(rows)
 
 

@@ -53,3 +53,28 @@ def test_route_by_field_and_fall_back(tmp_path):
         # the fallback's answer is cached under the fallback's own key: a re-run asks nobody
         cached = step.cache.get_many([r["request_key"] for r in rows])
         assert len(cached) == 3 and json.loads(rows[0]["params"])["seed"] == 0
+
+
+def test_fallback_retries_count_against_the_run_budget(tmp_path, ray_local):
+    """The run budget counted the routed teacher's calls only: rows the fallback answered again were free."""
+    import ray
+
+    from factory.budget import budget_state, start_budget, stop_budget
+    from factory.executor import GenerateUDF
+    from factory.recipe import BudgetConfig
+    from ground.record import to_table
+
+    with FaultInjectingServer(rate_503=1.0, retry_after_s=None) as dead, FaultInjectingServer() as good:
+        (tmp_path / "src.jsonl").write_text('{"q": "sort a list", "kind": "code"}\n{"q": "hello", "kind": "chat"}\n')
+        (tmp_path / "t.txt").write_text("{prompt}")
+        (tmp_path / "r.yaml").write_text(RECIPE.format(good=good.base_url, dead=dead.base_url))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        name = start_budget(ray, BudgetConfig(calls=100), "routing-test")
+        try:
+            udf = GenerateUDF({n: teacher_cfg(t) for n, t in recipe.all_teachers().items()}, "coder", None, recipe.fallback, name)
+            out = udf(to_table(build_rows(recipe))).to_pylist()
+            # the two code rows were answered by the fallback; the chat row is another actor's and passes untouched
+            assert [(r["teacher"], r["completion"] is not None) for r in out] == [("general", True)] * 2 + [("general", False)]
+            assert budget_state(ray, name)["calls"] == 4  # 2 granted to the routed teacher + 2 answered again by the fallback
+        finally:
+            stop_budget(ray, name)

@@ -81,3 +81,7 @@ def test_budget_counter_grants_then_stops():
     assert u.take(5) == (5, None)
     u.spend(1.2)
     assert u.take(5) == (0, "budget usd 1 reached") and u.state() == {"calls": 5, "usd": 1.2, "stopped": "budget usd 1 reached"}
+    f = BudgetCounter(calls=10, usd=None)  # calls made beyond the grant (fallback retries) count once reported
+    assert f.take(8) == (8, None)
+    f.spend(0.0, calls=3)
+    assert f.take(1) == (0, "budget calls 10 reached") and f.state()["calls"] == 11
