@@ -14,7 +14,9 @@ constitutional revised vs initial, see students/pairs.py). Tool-use traces keep 
 (ground/conversation.py): ``chat`` and ``preference`` hold assistant turns with ``tool_calls``
 (``arguments`` a JSON string, as OpenAI sends it), ``tool`` messages with their ``tool_call_id`` and
 the final answer, plus a ``tools`` column (the catalogue as one JSON string, since JSON schemas have
-free-form keys); ``sharegpt`` uses ``function_call``/``observation`` turns. Reasoning is the
+free-form keys). ``--tool-json objects`` writes Hugging Face's convention instead: ``arguments`` an object and
+``tools`` a list of objects, so TRL and ``apply_chat_template(messages, tools=row["tools"])`` take a row as
+it is (``datasets`` >= 4 reads the free-form keys as its ``Json`` feature). ``sharegpt`` uses ``function_call``/``observation`` turns. Reasoning is the
 assistant message's ``reasoning_content`` in ``chat`` and an inline ``<think>`` span in ``sharegpt``.
 
 Splits never cut a group of related rows: rows that share a prompt or a dedup cluster are joined
@@ -47,6 +49,7 @@ from ground.record import SCHEMA
 
 log = logging.getLogger(__name__)
 FORMATS = ("parquet", "jsonl", "chat", "sharegpt", "preference")
+TOOL_JSON = ("strings", "objects")
 HF_SPLIT = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
 
 
@@ -117,20 +120,39 @@ def assign_splits(rows: list[dict], fractions: dict[str, float], seed: int, cont
     return out
 
 
-def _record(r: dict, fmt: str) -> dict:
+def _record(r: dict, fmt: str, tool_json: str = "strings") -> dict:
     from ground.conversation import conversation_of, split_tools
 
     prov = {"id": r["id"], "prompt_id": r["prompt_id"], "teacher": r["teacher"], "model": r["model"], "score": r["score"]}
     if fmt in ("chat", "sharegpt"):
-        # tools travel as one JSON string column: JSON schemas have free-form keys that Arrow cannot type
         msgs, tools = split_tools(conversation_of(r))
-        tools_col = json.dumps(tools, ensure_ascii=False) if tools else None
         if fmt == "chat":
-            return {"messages": msgs, "tools": tools_col, **prov}
-        return {"conversations": sharegpt_turns(msgs), "tools": tools_col, **prov}
+            return {"messages": _calls_as(msgs, tool_json), "tools": _tools_as(tools, tool_json), **prov}
+        return {"conversations": sharegpt_turns(msgs), "tools": _tools_as(tools, "strings"), **prov}
     user = "\n".join(m.get("content") or "" for m in conversation_of(r) if m["role"] == "user")
     return {"prompt": user, "completion": r.get("completion"), "reasoning": r.get("reasoning"), "reference": r.get("reference"),
             "category": r.get("category"), "verdicts": r.get("verdicts"), **prov}
+
+
+def _tools_as(tools: list[dict], tool_json: str):
+    """The catalogue column: one JSON string (OpenAI's wire form; any ``datasets``), or the list of objects."""
+    if not tools:
+        return None
+    return tools if tool_json == "objects" else json.dumps(tools, ensure_ascii=False)
+
+
+def _calls_as(msgs: list[dict], tool_json: str) -> list[dict]:
+    """Messages with each tool call's ``arguments`` as stored (a JSON string) or, for ``objects``, parsed (an
+    argument string that is not JSON stays a string)."""
+    if tool_json != "objects":
+        return msgs
+    out = []
+    for m in msgs:
+        if m.get("tool_calls"):
+            m = {**m, "tool_calls": [{**c, "function": {**c["function"], "arguments": _json_or_str(c["function"].get("arguments"))}}
+                                     for c in m["tool_calls"]]}
+        out.append(m)
+    return out
 
 
 def sharegpt_turns(msgs: list[dict]) -> list[dict]:
@@ -169,11 +191,12 @@ def _json_or_str(s):
         return s
 
 
-def _pair_record(p: dict) -> dict:
+def _pair_record(p: dict, tool_json: str = "strings") -> dict:
     from ground.conversation import split_tools
 
     prompt, tools = split_tools(p["prompt"])
-    return {**p, "prompt": prompt, "tools": json.dumps(tools, ensure_ascii=False) if tools else None}
+    return {**p, "prompt": _calls_as(prompt, tool_json), "chosen": _calls_as(p["chosen"], tool_json),
+            "rejected": _calls_as(p["rejected"], tool_json), "tools": _tools_as(tools, tool_json)}
 
 
 def _shape(x, at: tuple = ()):
@@ -208,9 +231,14 @@ def _write_jsonl(path: Path, records: list[dict]) -> None:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train=1.0", seed: int = 0, overwrite: bool = False) -> dict:
+def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train=1.0", seed: int = 0, overwrite: bool = False,
+               tool_json: str = "strings") -> dict:
     if fmt not in FORMATS:
         raise FactoryError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if tool_json not in TOOL_JSON:
+        raise FactoryError(f"--tool-json: {tool_json!r} is not one of {', '.join(TOOL_JSON)}")
+    if tool_json == "objects" and fmt not in ("chat", "preference"):
+        raise FactoryError(f"--tool-json objects: only the chat and preference formats have tool-call messages (not {fmt})")
     fractions = parse_split(split)
     fs, run = fsutil.filesystem(run_dir)  # a local path or an s3://, gs:// URI; the export itself is local
     if fs.get_file_info(fsutil.join(run, "manifest.json")).type != pafs.FileType.File:
@@ -252,10 +280,10 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
 
                 pq.write_table(to_table(part), tmp / f"{name}-00000-of-00001.parquet")
             elif fmt == "preference":
-                _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p) for p in part])
+                _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p, tool_json) for p in part])
             else:
-                _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt) for r in part])
-        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats), encoding="utf-8")
+                _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt, tool_json) for r in part])
+        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json), encoding="utf-8")
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
@@ -280,14 +308,33 @@ def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -
     return outp
 
 
-def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None) -> str:
+def format_schema(fmt: str, tool_json: str = "strings") -> str:
+    """The card's column table of a format (``parquet``: every column of the run's schema)."""
+    if fmt == "parquet":
+        return "\n".join(f"| {f.name} | {f.type} |" for f in SCHEMA)
+    tools = ("list of objects (OpenAI function specs)" if tool_json == "objects" else "string (a JSON list of OpenAI function specs)") + ", or null"
+    args = "an object" if tool_json == "objects" else "a JSON string"
+    prov = {"id": "string", "prompt_id": "string", "teacher": "string", "model": "string", "score": "float or null"}
+    cols = {"chat": {"messages": f"list of OpenAI messages (assistant `tool_calls` with `arguments` {args}, `tool` results with "
+                                 "`tool_call_id`, `reasoning_content`)", "tools": tools, **prov},
+            "sharegpt": {"conversations": "list of {from, value} (human, gpt, function_call, observation, system)",
+                         "tools": "string (a JSON list of OpenAI function specs), or null", **prov},
+            "preference": {"prompt": f"list of OpenAI messages (tool call `arguments` {args})", "chosen": "list of messages",
+                           "rejected": "list of messages", "tools": tools, "prompt_id": "string", "pair_source": "string", "id": "string"},
+            "jsonl": {"prompt": "string", "completion": "string", "reasoning": "string or null", "reference": "string or null",
+                      "category": "string or null", "verdicts": "string (JSON) or null", **prov}}[fmt]
+    return "\n".join(f"| {k} | {v} |" for k, v in cols.items())
+
+
+def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None,
+                 tool_json: str = "strings") -> str:
     rec = manifest.get("recipe", {})
     t = rec.get("teacher", {})
     ext = "parquet" if fmt == "parquet" else "jsonl"
     configs = "\n".join(f"      - split: {n}\n        path: \"{n}{'-*.parquet' if ext == 'parquet' else '.jsonl'}\"" for n in counts if counts[n])
     stage_rows = "\n".join(f"| {s} | {v['in']} | {v['out']} | {', '.join(f'{k}: {n}' for k, n in v['dropped'].items()) or '-'} |"
                            for s, v in stats.get("stages", {}).items())
-    schema = "\n".join(f"| {f.name} | {f.type} |" for f in SCHEMA) if fmt == "parquet" else "see the format section"
+    schema = format_schema(fmt, tool_json)
     decon = manifest.get("contamination")
     return f"""---
 configs:
@@ -336,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="train=1.0", help="e.g. train=0.9,val=0.05,test=0.05")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--tool-json", default="strings", choices=TOOL_JSON,
+                    help="chat/preference tool traces: 'strings' (OpenAI's wire form: arguments and the tools column as JSON "
+                         "strings) or 'objects' (Hugging Face's: objects, for TRL and apply_chat_template as they are)")
     a = ap.parse_args(argv)
-    res = export_run(a.run_dir, a.out, a.format, a.split, a.seed, a.overwrite)
+    res = export_run(a.run_dir, a.out, a.format, a.split, a.seed, a.overwrite, a.tool_json)
     print(json.dumps(res))
     return 0

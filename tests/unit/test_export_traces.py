@@ -9,6 +9,7 @@ from ground.conversation import conversation_of, split_tools
 from factory.export import export_run
 from ground.record import new_sample, reject, to_table
 from factory.store import RunStore
+from tests.conftest import ROOT
 
 SPEC = {"type": "function", "function": {"name": "calculator", "description": "Evaluate arithmetic.",
                                          "parameters": {"type": "object", "properties": {"expression": {"type": "string"}},
@@ -109,3 +110,48 @@ def test_parquet_export_round_trips_the_message_list_losslessly(tmp_path):
     assert conversation_of(rows["p0"]) == [*PROMPT, *GOOD]  # exact: no null keys added, argument strings unchanged
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "pq"))["train"]
     assert json.loads(next(r for r in ds if r["prompt_id"] == "p0")["completion"]) == GOOD
+
+
+def test_tool_json_objects_is_what_trl_and_apply_chat_template_take(tmp_path, tiny_model_path):
+    """``--tool-json objects``: arguments and the catalogue as objects (Hugging Face's convention). The default
+    strings render double-encoded through a template that ``tojson``s the arguments (Llama 3.1's, and the
+    tool template shipped for the bundled student)."""
+    from transformers import AutoTokenizer
+
+    from factory.export import main
+
+    run = tool_run(tmp_path)
+    assert main([run, "--out", str(tmp_path / "obj"), "--format", "chat", "--tool-json", "objects"]) == 0
+    ds = datasets.load_dataset("json", data_dir=str(tmp_path / "obj"))["train"]
+    trace = next(r for r in ds if r["prompt_id"] == "p0")
+    assert [c["function"]["arguments"] for c in trace["messages"][2]["tool_calls"]] == [{"expression": "6*7"}, {"expression": "2+2"}]
+    assert trace["tools"] == [SPEC, UNITS] and next(r for r in ds if r["prompt_id"] == "p1")["tools"] is None
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tmpl = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
+    text = tok.apply_chat_template(strip_nulls(trace["messages"]), tools=trace["tools"], chat_template=tmpl, tokenize=False)
+    assert '"arguments": {"expression": "6*7"}' in text and '"arguments": {"expression": "2+2"}' in text
+    assert '"name": "unit_convert"' in text
+    strings = datasets.load_dataset("json", data_dir=chat_export_dir(run, tmp_path / "str"))["train"]
+    old = next(r for r in strings if r["prompt_id"] == "p0")
+    assert '"arguments": "{\\"expression\\": \\"6*7\\"}"' in tok.apply_chat_template(
+        strip_nulls(old["messages"]), tools=json.loads(old["tools"]), chat_template=tmpl, tokenize=False)
+    card = (tmp_path / "obj" / "README.md").read_text()
+    assert "| tools | list of objects (OpenAI function specs), or null |" in card and "`arguments` an object" in card
+    pref = export_run(run, str(tmp_path / "pref"), "preference", tool_json="objects")
+    (pair,) = datasets.load_dataset("json", data_dir=pref["out"])["train"]
+    assert pair["tools"][0] == SPEC and pair["chosen"][0]["tool_calls"][0]["function"]["arguments"] == {"expression": "6*7"}
+
+
+def chat_export_dir(run: str, out) -> str:
+    export_run(run, str(out), "chat")
+    return str(out)
+
+
+def test_tool_json_objects_is_refused_where_there_are_no_tool_messages(tmp_path):
+    import pytest
+
+    from ground.errors import FactoryError
+
+    with pytest.raises(FactoryError, match=r"^--tool-json objects: only the chat and preference formats .*\(not sharegpt\)"):
+        export_run(tool_run(tmp_path), str(tmp_path / "x"), "sharegpt", tool_json="objects")
+    assert not (tmp_path / "x").exists()
