@@ -129,6 +129,8 @@ class _HeaderBudget:
     def wait_s(self, cost: float, now: float, last_seq: int, in_flight: float) -> float:
         if self.remaining is None:
             return 0.0
+        if self.limit is not None:  # a request dearer than a whole window must still go once (the server judges it)
+            cost = min(cost, max(self.limit, 1.0))
         if now >= self.reset_at:
             # The window rolled over: start from the full limit if we know it (so a burst after a
             # reset is still capped), and ignore late answers that still describe the old window.

@@ -1,0 +1,52 @@
+"""openai_compat against what servers other than OpenAI send: vLLM, llama.cpp, Ollama, TGI, LiteLLM, OpenRouter, Groq...
+
+Each reply is byte-exact from RawReplyServer (tests/faults/raw_reply_server.py, a fake on 127.0.0.1) or comes from
+FaultInjectingServer; every test here failed before its fix.
+
+Run: pytest -q tests/unit/test_openai_servers.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+
+import pytest
+
+from ground.record import new_sample, to_table
+from teachers.base import GenRequest, SamplingParams, transient_failure
+from teachers.openai_compat import OpenAICompatTeacher
+from teachers.ratelimit import parse_reset
+from teachers.step import apply_result
+from tests.faults.fault_server import FaultInjectingServer
+from tests.faults.raw_reply_server import RawReplyServer, chat_reply, http_reply
+
+FAST = dict(backoff_base_s=0.001, backoff_max_s=0.01)
+
+
+def ask(url: str, n: int = 1, max_tokens: int = 16, **options) -> list:
+    """generate() in a thread that must end: a hang fails the test instead of the test run."""
+    t = OpenAICompatTeacher("t", "m", base_url=url, **{**FAST, **options})
+    rs = [GenRequest(f"k{i}", [{"role": "user", "content": f"q{i}"}], SamplingParams(max_tokens=max_tokens)) for i in range(n)]
+    out: list = []
+    th = threading.Thread(target=lambda: out.extend(t.generate(rs)), daemon=True)
+    th.start()
+    th.join(60)
+    assert not th.is_alive(), "generate() never returned"
+    return out
+
+
+def parquet_safe(res) -> dict:
+    """The result as its row, through the same Arrow table the run writes (a bad string fails here)."""
+    row = apply_result(new_sample(stage="g", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "q"}]), res, {})
+    return to_table([row]).to_pylist()[0]
+
+
+def test_a_request_dearer_than_the_servers_token_limit_is_sent_not_held_forever():
+    """Was: a server's x-ratelimit-limit-tokens below one request's estimate (prompt + max_tokens; Groq's free tier
+    sends 6000 a minute) held the next request forever: the header budget waited for a window that never fits it."""
+    hdrs = ("x-ratelimit-limit-tokens: 100", "x-ratelimit-remaining-tokens: 50", "x-ratelimit-reset-tokens: 0.05s")
+    with RawReplyServer([http_reply(200, chat_reply(), *hdrs)]) as srv:
+        out = ask(srv.base_url, n=2, max_tokens=256, concurrency=1)
+    assert [o.text for o in out] == ["hi", "hi"] and srv.requests == 2
