@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import re
 import threading
 import time
@@ -39,15 +40,24 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+#: a bare number this large is a moment, not a duration (1e9 s is 31 years): Unix seconds, or milliseconds past 1e12
+_EPOCH_S, _EPOCH_MS = 1e9, 1e12
+
+
 def parse_reset(value: str | None) -> float | None:
-    """Seconds from an ``x-ratelimit-reset-*`` value: ``"6m0s"``, ``"1.5s"``, ``"20ms"``, ``"12"``."""
+    """Seconds from an ``x-ratelimit-reset-*`` value: ``"6m0s"``, ``"1.5s"``, ``"20ms"``, ``"12"``, or the moment of
+    the reset as Unix seconds or milliseconds (GitHub-style gateways: ``"1764000000"``)."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        v = float(value)
     except ValueError:
         pass
+    else:
+        if v >= _EPOCH_S:
+            v = (v / 1000.0 if v >= _EPOCH_MS else v) - time.time()
+        return max(0.0, v) if math.isfinite(v) else None  # "inf", "nan": no hint
     parts = _DURATION.findall(value)
     if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):
         return None

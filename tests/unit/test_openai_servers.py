@@ -50,3 +50,16 @@ def test_a_request_dearer_than_the_servers_token_limit_is_sent_not_held_forever(
     with RawReplyServer([http_reply(200, chat_reply(), *hdrs)]) as srv:
         out = ask(srv.base_url, n=2, max_tokens=256, concurrency=1)
     assert [o.text for o in out] == ["hi", "hi"] and srv.requests == 2
+
+
+def test_a_ratelimit_reset_given_as_a_unix_time_is_a_moment_not_decades_of_waiting():
+    """GitHub-style gateways (Kong's rate-limiting plugin, many API proxies) send the reset as epoch seconds or
+    milliseconds. Was: "x-ratelimit-reset-requests: 1764000000" read as 56 years to wait, and the run hung."""
+    soon = time.time() + 0.2
+    assert 0.0 < parse_reset(f"{soon:.0f}") <= 1.0 and 0.0 < parse_reset(f"{soon * 1000:.0f}") <= 0.3
+    assert parse_reset(f"{time.time() - 5:.0f}") == 0.0 and parse_reset("inf") is None  # already past; no hint
+    assert [parse_reset(s) for s in ("6m0s", "12", "86400")] == [360.0, 12.0, 86400.0]  # durations as before
+    hdrs = ("x-ratelimit-limit-requests: 10", "x-ratelimit-remaining-requests: 0", f"x-ratelimit-reset-requests: {soon:.3f}")
+    with RawReplyServer([http_reply(200, chat_reply(), *hdrs)]) as srv:
+        out = ask(srv.base_url, n=2, concurrency=1)
+    assert [o.text for o in out] == ["hi", "hi"]
