@@ -45,7 +45,8 @@ import httpx
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices  # noqa: F401 - Prices re-exported
-from teachers.openai_wire import ResponseTooLarge, content_parts, finish_reason, post, usage_counts, wire_message
+from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, post, usage_counts,
+                                  wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -302,11 +303,10 @@ class OpenAICompatTeacher(Teacher):
 
     def _error_message(self, resp: httpx.Response) -> str:
         try:
-            err = resp.json().get("error")
-            msg = err.get("message") if isinstance(err, dict) else err
-        except (ValueError, AttributeError):
-            msg = resp.text
-        return self._redact(str(msg or "").strip())[:200]
+            msg = error_text(resp.json())
+        except ValueError:
+            msg = None
+        return self._redact(str(msg if msg is not None else resp.text).strip())[:200]
 
     # ------------------------------------------------------------------ request / response shapes
     def _body(self, req: GenRequest) -> dict:

@@ -6,6 +6,7 @@ found has one place and its own note.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 
@@ -32,6 +33,26 @@ async def post(client: httpx.AsyncClient, url: str, body: dict, seconds: float, 
         async with asyncio.timeout(seconds):
             return await go()
     return await asyncio.wait_for(go(), seconds)
+
+
+def error_text(body) -> str | None:
+    """The message of an error reply's JSON, in the shapes servers send it: OpenAI's ``{"error": {"message"}}``,
+    ``{"error": "text"}`` (TGI, vLLM's auth), vLLM's older top-level ``{"object": "error", "message"}``, FastAPI's
+    ``{"detail": "text" | [{"loc", "msg"}]}``; None when there is none (the caller shows the raw body)."""
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    if err and not isinstance(err, dict):
+        return str(err)
+    if body.get("message"):
+        return str(body["message"])
+    detail = body.get("detail")
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(map(str, d.get('loc') or []))}: {d.get('msg')}" if isinstance(d, dict) else str(d)
+                         for d in detail)
+    return str(detail) if detail else (json.dumps(err)[:200] if err else None)
 
 
 def content_parts(content) -> tuple[str, str | None]:

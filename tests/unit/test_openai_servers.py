@@ -63,3 +63,19 @@ def test_a_ratelimit_reset_given_as_a_unix_time_is_a_moment_not_decades_of_waiti
     with RawReplyServer([http_reply(200, chat_reply(), *hdrs)]) as srv:
         out = ask(srv.base_url, n=2, concurrency=1)
     assert [o.text for o in out] == ["hi", "hi"]
+
+
+@pytest.mark.parametrize("body, message", [
+    # vLLM's ErrorResponse before its errors moved under "error": the message at the top level
+    ({"object": "error", "message": "This model's maximum context length is 4096 tokens.", "type": "BadRequestError",
+      "param": None, "code": 400}, "This model's maximum context length is 4096 tokens."),
+    # FastAPI's own validation error (servers built on it that keep its handler)
+    ({"detail": [{"loc": ["body", "messages"], "msg": "field required", "type": "value_error.missing"}]},
+     "body.messages: field required"),
+    ({"detail": "Not authenticated"}, "Not authenticated"),
+])
+def test_the_servers_error_message_is_kept_whatever_its_shape(body, message):
+    """Was: "HTTP 400 after 1 attempt (not retryable)" and nothing else: the reason the row failed was thrown away."""
+    with RawReplyServer([http_reply(400, body)]) as srv:
+        (out,) = ask(srv.base_url)
+    assert out.error == f"HTTP 400 after 1 attempt (not retryable): {message}"
