@@ -16,8 +16,8 @@ through its own ``httpx.AsyncClient`` with one keep-alive connection (a shared p
 connections cost 2.4x the client CPU a request: httpcore re-scans the pool at each request's start and end,
 bench/bench_scale.py); before each attempt a worker passes the
 rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers, 429 cool-down).
-429, 408, 5xx, timeouts, connection errors, unparsable JSON, empty ``choices`` and any
-``retry_on_finish_reasons`` are retried with exponential backoff and "equal jitter" (AWS Architecture
+429, 408, 5xx, timeouts, connection errors, undecodable (broken gzip) or unparsable JSON bodies, empty
+``choices`` and any ``retry_on_finish_reasons`` are retried with exponential backoff and "equal jitter" (AWS Architecture
 Blog, "Exponential Backoff and Jitter", 2015), never sooner than ``Retry-After``. Other 4xx are
 final at once. A request that still fails comes back with ``finish_reason="error"`` and ``error``
 such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises for one bad request.
@@ -252,6 +252,9 @@ class OpenAICompatTeacher(Teacher):
         except (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
             self._limiter.release(ticket)
             return _Failure("timeout", f"no complete answer within timeout_s={o.timeout_s:g}")
+        except httpx.DecodingError as e:  # a broken gzip/deflate body (a proxy's fault, most often): try again
+            self._limiter.release(ticket)
+            return _Failure("undecodable response body", f"DecodingError: {e}"[:200])
         except httpx.TransportError as e:
             self._limiter.release(ticket)
             return _Failure("connection error", self._redact(f"{type(e).__name__}: {e}")[:200] + f" (POST {self._shown_url})")

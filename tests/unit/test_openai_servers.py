@@ -79,3 +79,17 @@ def test_the_servers_error_message_is_kept_whatever_its_shape(body, message):
     with RawReplyServer([http_reply(400, body)]) as srv:
         (out,) = ask(srv.base_url)
     assert out.error == f"HTTP 400 after 1 attempt (not retryable): {message}"
+
+
+def test_a_corrupt_compressed_body_is_a_retried_transient_failure_not_an_internal_error():
+    """A proxy's broken gzip (content-encoding: gzip, body not gzip). Was: "internal error: DecodingError ...", never
+    retried, and not transient, so a re-run did not redo the row either."""
+    bad = http_reply(200, b"\x1f\x8b not gzip at all", "content-encoding: gzip")
+    with RawReplyServer([bad, http_reply(200, gzip.compress(b'{"choices": [{"message": {"content": "hi"}}]}'),
+                                         "content-encoding: gzip")]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.error, out.extra["retried_after"]) == ("hi", None, ["undecodable response body"])
+    with RawReplyServer([bad]) as srv:
+        (out,) = ask(srv.base_url, max_retries=1)
+    assert out.error.startswith("undecodable response body after 2 attempts: DecodingError: ")
+    assert transient_failure(out.error)
