@@ -45,8 +45,8 @@ import httpx
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices  # noqa: F401 - Prices re-exported
-from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, post, usage_counts,
-                                  wire_message)
+from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, json_body, post,
+                                  text_field, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -269,7 +269,7 @@ class OpenAICompatTeacher(Teacher):
             retryable = status in (408, 409, 429) or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)
         try:
-            data = resp.json()
+            data = json_body(resp.content)
         except ValueError as e:
             self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw))
             return _Failure("invalid JSON in response", str(e)[:200])
@@ -348,7 +348,8 @@ class OpenAICompatTeacher(Teacher):
         if self.options.endpoint == "chat":
             msg = choice["message"]
             content, part_reasoning = content_parts(msg.get("content"))
-            reasoning, text = split_reasoning(content, msg.get("reasoning_content") or msg.get("reasoning") or part_reasoning)
+            said = text_field(msg.get("reasoning_content")) or text_field(msg.get("reasoning")) or part_reasoning
+            reasoning, text = split_reasoning(content, said)
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)

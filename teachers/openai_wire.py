@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 
@@ -33,6 +34,37 @@ async def post(client: httpx.AsyncClient, url: str, body: dict, seconds: float, 
         async with asyncio.timeout(seconds):
             return await go()
     return await asyncio.wait_for(go(), seconds)
+
+
+#: what a reply's bytes hold before a lone UTF-16 half can come out of them: a JSON escape of one, or its WTF-8 bytes
+_MAY_HAVE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_body(raw: bytes):
+    """A reply's JSON whose every string can be written as UTF-8 (Parquet, the cache): bytes that are not UTF-8 and
+    lone surrogates (half an emoji: a UTF-16 proxy cut the reply, "\\ud83d") become U+FFFD instead of failing the
+    reply (ValueError is still raised for a body that is not JSON)."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        data = json.loads(raw.decode("utf-8", "replace"))
+    return _whole(data) if _MAY_HAVE_SURROGATE.search(raw) else data
+
+
+def _whole(v):
+    if isinstance(v, str):
+        return _SURROGATE.sub("\ufffd", v)
+    if isinstance(v, list):
+        return [_whole(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _whole(x) for k, x in v.items()}
+    return v
+
+
+def text_field(v) -> str | None:
+    """A reply's ``reasoning_content``/``reasoning`` as text: a string, a list of parts joined, anything else None."""
+    return v if isinstance(v, str) else _flat(v) if isinstance(v, list) else None
 
 
 def error_text(body) -> str | None:

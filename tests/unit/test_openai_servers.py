@@ -9,13 +9,14 @@ Run: pytest -q tests/unit/test_openai_servers.py
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 
 import pytest
 
 from ground.record import new_sample, to_table
-from teachers.base import GenRequest, SamplingParams, transient_failure
+from teachers.base import GenRequest, SamplingParams, native_trace, transient_failure
 from teachers.openai_compat import OpenAICompatTeacher
 from teachers.ratelimit import parse_reset
 from teachers.step import apply_result
@@ -55,11 +56,11 @@ def test_a_request_dearer_than_the_servers_token_limit_is_sent_not_held_forever(
 def test_a_ratelimit_reset_given_as_a_unix_time_is_a_moment_not_decades_of_waiting():
     """GitHub-style gateways (Kong's rate-limiting plugin, many API proxies) send the reset as epoch seconds or
     milliseconds. Was: "x-ratelimit-reset-requests: 1764000000" read as 56 years to wait, and the run hung."""
-    soon = time.time() + 0.2
-    assert 0.0 < parse_reset(f"{soon:.0f}") <= 1.0 and 0.0 < parse_reset(f"{soon * 1000:.0f}") <= 0.3
+    later = time.time() + 5
+    assert 3.0 < parse_reset(f"{later:.0f}") <= 5.6 and 3.0 < parse_reset(f"{later * 1000:.0f}") <= 5.1
     assert parse_reset(f"{time.time() - 5:.0f}") == 0.0 and parse_reset("inf") is None  # already past; no hint
     assert [parse_reset(s) for s in ("6m0s", "12", "86400")] == [360.0, 12.0, 86400.0]  # durations as before
-    hdrs = ("x-ratelimit-limit-requests: 10", "x-ratelimit-remaining-requests: 0", f"x-ratelimit-reset-requests: {soon:.3f}")
+    hdrs = ("x-ratelimit-limit-requests: 10", "x-ratelimit-remaining-requests: 0", f"x-ratelimit-reset-requests: {time.time() + 0.2:.3f}")
     with RawReplyServer([http_reply(200, chat_reply(), *hdrs)]) as srv:
         out = ask(srv.base_url, n=2, concurrency=1)
     assert [o.text for o in out] == ["hi", "hi"]
@@ -93,3 +94,24 @@ def test_a_corrupt_compressed_body_is_a_retried_transient_failure_not_an_interna
         (out,) = ask(srv.base_url, max_retries=1)
     assert out.error.startswith("undecodable response body after 2 attempts: DecodingError: ")
     assert transient_failure(out.error)
+
+
+def test_every_string_of_a_reply_can_be_written_to_parquet():
+    """Was: half an emoji as a JSON escape (a UTF-16 proxy cutting a reply: "\\ud83d"), a tool call's arguments with
+    one, or a `reasoning` that is an object reached the row as is, and writing the chunk failed ("surrogates not
+    allowed"; a dict in a string column) for the whole batch. Bytes that are not UTF-8 (a Latin-1 "é") failed the
+    reply as invalid JSON four times, each attempt paid. Now each bad character is U+FFFD, reasoning is text or None."""
+    replies = [http_reply(200, b'{"choices": [{"message": {"content": "a\\ud83d", "reasoning": "r\\udc00"}}]}'),
+               http_reply(200, chat_reply("b", reasoning={"text": "an object"})),
+               http_reply(200, b'{"choices": [{"message": {"content": "caf\xe9 \\ud83d\\ude00"}}]}'),
+               http_reply(200, b'{"choices": [{"message": {"content": "", "tool_calls": [{"id": "c1", "type": "function", '
+                               b'"function": {"name": "f", "arguments": "{\\"s\\": \\"\\ud83d\\"}"}}]}}]}')]
+    rows = []
+    for reply in replies:
+        with RawReplyServer([reply]) as srv:
+            (out,) = ask(srv.base_url, max_retries=0)
+        assert out.error is None, out.error
+        rows.append(parquet_safe(native_trace(out)))  # a reply with tool_calls is stored as its trace
+    assert [(r["completion"], r["reasoning"]) for r in rows[:3]] == [
+        ("a\ufffd", "r\ufffd"), ("b", None), ("caf\ufffd \U0001F600", None)]  # a whole pair is the emoji it encodes
+    assert json.loads(json.loads(rows[3]["completion"])[0]["tool_calls"][0]["function"]["arguments"]) == {"s": "\ufffd"}
