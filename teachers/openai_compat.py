@@ -46,7 +46,7 @@ from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices  # noqa: F401 - Prices re-exported
 from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, json_body, post,
-                                  text_field, usage_counts, wire_message)
+                                  text_field, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -64,6 +64,15 @@ class _Failure:
     retryable: bool = True
     retry_after: float | None = None
     partial: GenResult | None = None  # a parsed answer refused for its finish_reason
+
+
+def _charge(res: GenResult, refused: list[GenResult]) -> GenResult:
+    """``res`` with the price of the answers refused before it (``retry_on_finish_reasons``): its ``cost``, and its
+    ``extra["retry_tokens"]`` ([in, out]) for a price applied later (teachers/step.py); its own tokens stay its own."""
+    if refused:
+        res.cost += sum(r.cost for r in refused)
+        res.extra["retry_tokens"] = [sum(r.tokens_in for r in refused), sum(r.tokens_out for r in refused)]
+    return res
 
 
 class OpenAICompatTeacher(Teacher):
@@ -204,6 +213,7 @@ class OpenAICompatTeacher(Teacher):
         attempts = o.max_retries + 1
         history: list[str] = []
         fail: _Failure | None = None
+        refused: list[GenResult] = []  # answers refused for their finish_reason: the server charged for them
         for attempt in range(attempts):
             ticket = await self._limiter.acquire(est)
             out = await self._attempt(client, body, ticket, req)
@@ -212,11 +222,13 @@ class OpenAICompatTeacher(Teacher):
                 out.extra["attempts"] = attempt + 1
                 if history:
                     out.extra["retried_after"] = history  # why earlier attempts failed
-                return out
+                return _charge(out, refused)
             fail = out
             history.append(fail.kind)
             if not fail.retryable or attempt == attempts - 1:
                 break
+            if fail.partial is not None:
+                refused.append(fail.partial)
             d = min(o.backoff_max_s, o.backoff_base_s * 2**attempt)
             delay = d / 2 + random.uniform(0, d / 2)
             if fail.retry_after is not None:
@@ -239,7 +251,7 @@ class OpenAICompatTeacher(Teacher):
         res.error, res.finish_reason = self._redact(msg)[:500], "error"
         res.seconds = time.perf_counter() - t0
         res.extra["attempts"] = n
-        return res
+        return _charge(res, refused)
 
     # ------------------------------------------------------------------ one HTTP exchange
     async def _attempt(self, client, body: dict, ticket, req: GenRequest) -> GenResult | _Failure:
@@ -345,7 +357,8 @@ class OpenAICompatTeacher(Teacher):
         return chars // 4 + 1 + req.params.max_tokens
 
     def _parse(self, choice: dict, usage: dict, req: GenRequest) -> GenResult:
-        if self.options.endpoint == "chat":
+        chat = self.options.endpoint == "chat"
+        if chat:
             msg = choice["message"]
             content, part_reasoning = content_parts(msg.get("content"))
             said = text_field(msg.get("reasoning_content")) or text_field(msg.get("reasoning")) or part_reasoning
@@ -354,11 +367,11 @@ class OpenAICompatTeacher(Teacher):
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
         if not usage:
-            tin, tout = self._estimated_usage(req, text, reasoning, msg if self.options.endpoint == "chat" else {})
+            tin, tout = self._estimated_usage(req, text, reasoning, msg if chat else {})
         pr = self.options.prices
-        top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
-        extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
-        refusal = msg.get("refusal") if self.options.endpoint == "chat" and not text.strip() else None
+        top = top_logprobs(choice.get("logprobs"), chat) if req.params.top_logprobs > 0 else None
+        extra = {"tool_calls": msg["tool_calls"]} if chat and msg.get("tool_calls") else {}
+        refusal = msg.get("refusal") if chat and not text.strip() else None
         return GenResult(extra=extra,
             text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),
             tokens_in=tin, tokens_out=tout,
@@ -380,12 +393,3 @@ class OpenAICompatTeacher(Teacher):
         calls = msg.get("tool_calls")
         out_chars = len(text) + len(reasoning or "") + (len(json.dumps(calls, ensure_ascii=False)) if calls else 0)
         return self._estimate_tokens(req) - req.params.max_tokens, out_chars // 4 + 1
-
-    def _logprobs(self, lp: dict | None) -> list | None:
-        if not lp:
-            return None
-        if self.options.endpoint == "chat":
-            return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []]
-                    for tok in lp.get("content") or []]
-        return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
-                for d in lp.get("top_logprobs") or [] if d is not None]

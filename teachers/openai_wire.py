@@ -114,6 +114,17 @@ def finish_reason(raw) -> str:
     return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
 
 
+def top_logprobs(lp: dict | None, chat: bool) -> list | None:
+    """A choice's ``logprobs`` -> per token ``[[token, logprob], ...]`` best first: chat's ``content[].top_logprobs``
+    list, or the completions endpoint's ``top_logprobs`` dicts."""
+    if not lp:
+        return None
+    if chat:
+        return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []] for tok in lp.get("content") or []]
+    return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
+            for d in lp.get("top_logprobs") or [] if d is not None]
+
+
 def usage_counts(usage: dict) -> dict[str, int]:
     """``prompt_tokens`` and ``completion_tokens`` of a reply's ``usage`` that are numbers (or numeric text); a
     server's null, "n/a" or object is left out (then the client estimates) instead of failing a good answer."""

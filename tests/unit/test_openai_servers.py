@@ -38,9 +38,9 @@ def ask(url: str, n: int = 1, max_tokens: int = 16, **options) -> list:
     return out
 
 
-def parquet_safe(res) -> dict:
+def parquet_safe(res, prices: dict | None = None) -> dict:
     """The result as its row, through the same Arrow table the run writes (a bad string fails here)."""
-    row = apply_result(new_sample(stage="g", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "q"}]), res, {})
+    row = apply_result(new_sample(stage="g", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "q"}]), res, prices or {})
     return to_table([row]).to_pylist()[0]
 
 
@@ -115,3 +115,22 @@ def test_every_string_of_a_reply_can_be_written_to_parquet():
     assert [(r["completion"], r["reasoning"]) for r in rows[:3]] == [
         ("a\ufffd", "r\ufffd"), ("b", None), ("caf\ufffd \U0001F600", None)]  # a whole pair is the emoji it encodes
     assert json.loads(json.loads(rows[3]["completion"])[0]["tool_calls"][0]["function"]["arguments"]) == {"s": "\ufffd"}
+
+
+def test_an_answer_refused_for_its_finish_reason_is_still_paid_for():
+    """retry_on_finish_reasons: ["length"] sends again after an answer the server charged for. Was: the row's cost
+    was the last attempt's alone, so a run that retried every answer spent twice its reported cost (and its budget)."""
+    prices = {"input_per_mtok": 2.0, "output_per_mtok": 10.0}
+    with FaultInjectingServer(plan=("length",)) as srv:
+        (out,) = ask(srv.base_url, max_tokens=64, retry_on_finish_reasons=["length"], prices=prices)
+        (first, second) = [o for o in srv.stats()["outcomes"]]
+    assert (first, second, out.finish_reason, out.tokens_out) == ("length", "ok", "stop", 6)  # "echo:" + 16: 6 tokens
+    paid = (2 * out.tokens_in * 2.0 + (5 + 6) * 10.0) / 1e6  # the cut answer had 5 of its 6 tokens
+    assert out.cost == pytest.approx(paid) and out.extra["retry_tokens"] == [out.tokens_in, 5]
+    with FaultInjectingServer(plan=("length",)) as srv:  # a recipe's prices are the teacher's, applied to the row
+        (bare,) = ask(srv.base_url, max_tokens=64, retry_on_finish_reasons=["length"])
+    assert bare.cost == 0.0 and parquet_safe(bare, prices)["cost"] == pytest.approx(paid)
+    with FaultInjectingServer(plan=("length",) * 3) as srv:
+        (out,) = ask(srv.base_url, max_tokens=64, retry_on_finish_reasons=["length"], prices=prices, max_retries=2)
+    assert out.error.startswith("finish_reason 'length' after 3 attempts") and out.cost == pytest.approx(
+        3 * (out.tokens_in * 2.0 + 50) / 1e6)
