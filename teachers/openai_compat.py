@@ -34,7 +34,6 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ import httpx
 
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
-from teachers.openai_options import OpenAICompatOptions, Prices  # noqa: F401 - Prices re-exported
+from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
 from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, json_body, post,
                                   text_field, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
@@ -121,12 +120,7 @@ class OpenAICompatTeacher(Teacher):
         env = self.options.api_key_env
         if env is None:
             return None
-        key = os.environ.get(env)
-        if not key:
-            raise TeacherOptionsError(
-                f"openai_compat teacher {self.name!r}: api_key_env={env!r} but that environment variable is "
-                f"not set (export {env}=... before running)")
-        return key
+        return read_api_key(env, f"openai_compat teacher {self.name!r}", TeacherOptionsError)
 
     def __repr__(self) -> str:
         o = self.options

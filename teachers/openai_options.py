@@ -3,6 +3,7 @@ mistakes are one line each (``factory validate``) and secrets can only come from
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Literal
 
@@ -12,6 +13,24 @@ from pydantic import Field, field_validator
 from ground.config import Config
 
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
+
+
+def bad_key(key: str) -> str | None:
+    """Why an API key (stripped) cannot travel in an HTTP header, or None; never quotes the key."""
+    if not key.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return "holds a character an HTTP header cannot carry (a line break, control or non-ASCII character inside the key)"
+    return None
+
+
+def read_api_key(env: str, who: str, error: type[Exception]) -> str:
+    """The API key in the environment variable ``env``, stripped (read from a CRLF .env file it ends in "\\r");
+    ``error`` names ``env``, never the key: httpx's own error for a bad header value quotes it whole."""
+    key = (os.environ.get(env) or "").strip()
+    if not key:
+        raise error(f"{who}: api_key_env={env!r} but that environment variable is not set (export {env}=... before running)")
+    if bad_key(key):
+        raise error(f"{who}: the value of {env} {bad_key(key)}")
+    return key
 
 
 class Prices(Config):

@@ -17,7 +17,7 @@ import pytest
 
 from ground.record import new_sample, to_table
 from teachers.base import GenRequest, SamplingParams, native_trace, transient_failure
-from teachers.openai_compat import OpenAICompatTeacher
+from teachers.openai_compat import OpenAICompatTeacher, TeacherOptionsError
 from teachers.ratelimit import parse_reset
 from teachers.step import apply_result
 from tests.faults.fault_server import FaultInjectingServer
@@ -134,3 +134,26 @@ def test_an_answer_refused_for_its_finish_reason_is_still_paid_for():
         (out,) = ask(srv.base_url, max_tokens=64, retry_on_finish_reasons=["length"], prices=prices, max_retries=2)
     assert out.error.startswith("finish_reason 'length' after 3 attempts") and out.cost == pytest.approx(
         3 * (out.tokens_in * 2.0 + 50) / 1e6)
+
+
+def test_a_key_read_with_its_line_end_is_sent_clean_and_a_bad_one_is_refused_without_showing_it(monkeypatch):
+    """A key read from a CRLF .env file ends in "\\r". Was: every request failed with "connection error ...:
+    LocalProtocolError: Illegal header value b'Bearer sk-...\\r'": the key itself in the row's reject reason, in the
+    Parquet rejects and the log, escaped past the redaction (which looked for the key as it is, not its repr)."""
+    secret = "sk-test-" + "7" * 24
+    monkeypatch.setenv("FACTORY_TEST_CRLF_KEY", secret + "\r\n")
+    with RawReplyServer([http_reply(200, chat_reply())]) as srv:
+        (out,) = ask(srv.base_url, api_key_env="FACTORY_TEST_CRLF_KEY")
+        t = OpenAICompatTeacher("t", "m", base_url=srv.base_url, api_key_env="FACTORY_TEST_CRLF_KEY")
+    assert (out.text, out.error) == ("hi", None) and t._redact(f"{secret!r} {secret.encode()!r}").count("***") == 2
+    monkeypatch.setenv("FACTORY_TEST_CRLF_KEY", secret[:10] + "\n" + secret[10:])
+    with pytest.raises(TeacherOptionsError) as e:
+        OpenAICompatTeacher("t", "m", api_key_env="FACTORY_TEST_CRLF_KEY")
+    assert str(e.value) == ("openai_compat teacher 't': the value of FACTORY_TEST_CRLF_KEY holds a character an HTTP "
+                            "header cannot carry (a line break, control or non-ASCII character inside the key)")
+    from factory.preflight import key_problems  # a run refuses it before it starts, as it does an unset key
+
+    assert key_problems({"teacher": {"options": {"api_key_env": "K"}}}, {"K": "sk-a\nb"}) == [
+        "teacher.options.api_key_env: the value of K holds a character an HTTP header cannot carry (a line break, "
+        "control or non-ASCII character inside the key)"]
+    assert key_problems({"teacher": {"options": {"api_key_env": "K"}}}, {"K": secret + "\r\n"}) == []
