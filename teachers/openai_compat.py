@@ -45,7 +45,7 @@ from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
 from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, json_body, post,
-                                  text_field, top_logprobs, usage_counts, wire_message)
+                                  text_field, tool_calls, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -364,7 +364,8 @@ class OpenAICompatTeacher(Teacher):
             tin, tout = self._estimated_usage(req, text, reasoning, msg if chat else {})
         pr = self.options.prices
         top = top_logprobs(choice.get("logprobs"), chat) if req.params.top_logprobs > 0 else None
-        extra = {"tool_calls": msg["tool_calls"]} if chat and msg.get("tool_calls") else {}
+        calls = tool_calls(msg.get("tool_calls")) if chat else None
+        extra = {"tool_calls": calls} if calls else {}
         refusal = msg.get("refusal") if chat and not text.strip() else None
         return GenResult(extra=extra,
             text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),

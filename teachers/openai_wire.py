@@ -114,6 +114,20 @@ def finish_reason(raw) -> str:
     return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
 
 
+def tool_calls(v) -> list[dict] | None:
+    """A reply's ``tool_calls`` as a list of call objects: one object alone is that one call; any other shape is a
+    ValueError (a malformed reply) rather than a row whose trace cannot be built."""
+    if not v:
+        return None
+    calls = [v] if isinstance(v, dict) else v
+    if not isinstance(calls, list):
+        raise ValueError(f"tool_calls is a {type(v).__name__}, not a list")
+    for i, c in enumerate(calls):
+        if not isinstance(c, dict):
+            raise ValueError(f"tool_calls[{i}] is a {type(c).__name__}, not an object")
+    return calls
+
+
 def top_logprobs(lp: dict | None, chat: bool) -> list | None:
     """A choice's ``logprobs`` -> per token ``[[token, logprob], ...]`` best first: chat's ``content[].top_logprobs``
     list, or the completions endpoint's ``top_logprobs`` dicts."""

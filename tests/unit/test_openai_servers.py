@@ -157,3 +157,18 @@ def test_a_key_read_with_its_line_end_is_sent_clean_and_a_bad_one_is_refused_wit
         "teacher.options.api_key_env: the value of K holds a character an HTTP header cannot carry (a line break, "
         "control or non-ASCII character inside the key)"]
     assert key_problems({"teacher": {"options": {"api_key_env": "K"}}}, {"K": secret + "\r\n"}) == []
+
+
+def test_tool_calls_in_a_shape_other_than_a_list_of_objects_fail_one_row_not_the_batch():
+    """Was: a reply whose tool_calls was one object (not a list) or a list of strings came back "good", and turning it
+    into the row's trace (native_trace, in the generate step outside the per-row guard) raised AttributeError for
+    the whole batch. Now one object is the one call it describes; anything else is a malformed, retried reply."""
+    one = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": {"x": 1}}}
+    with RawReplyServer([http_reply(200, chat_reply(None, tool_calls=one))]) as srv:
+        (out,) = ask(srv.base_url)
+    (msg,) = json.loads(native_trace(out).text)
+    assert msg["tool_calls"] == [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}]
+    with RawReplyServer([http_reply(200, chat_reply(None, tool_calls=["f(1)"]))]) as srv:
+        (out,) = ask(srv.base_url, max_retries=1)
+    assert native_trace(out) is out and out.error == (
+        "malformed response after 2 attempts: ValueError: tool_calls[0] is a str, not an object")
