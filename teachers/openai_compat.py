@@ -360,8 +360,10 @@ class OpenAICompatTeacher(Teacher):
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
-        if not usage:
-            tin, tout = self._estimated_usage(req, text, reasoning, msg if chat else {})
+        said = bool(text or reasoning or (chat and msg.get("tool_calls")))  # an answer has tokens: 0 is no count
+        if not tin or (not tout and said):  # no usage, or a count left out or 0 (some gateways): estimate that one
+            ein, eout = self._estimated_usage(req, text, reasoning, msg if chat else {}, bool(usage))
+            tin, tout = tin or ein, tout or (eout if said or not usage else 0)
         pr = self.options.prices
         top = top_logprobs(choice.get("logprobs"), chat) if req.params.top_logprobs > 0 else None
         calls = tool_calls(msg.get("tool_calls")) if chat else None
@@ -378,13 +380,14 @@ class OpenAICompatTeacher(Teacher):
             error=f"refused (not retryable): {str(refusal)[:300]}" if refusal else None,
         )
 
-    def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict) -> tuple[int, int]:
-        """A reply without ``usage`` (some proxies and self-hosted servers) would cost $0 and never reach a
-        ``budget: {usd}``: count ~4 characters a token instead, and say so once."""
+    def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict,
+                         partial: bool = False) -> tuple[int, int]:
+        """A reply without ``usage`` (some proxies and self-hosted servers), or with a count left out or 0, would cost
+        $0 and never reach a ``budget: {usd}``: count ~4 characters a token instead, and say so once."""
         if not self._usage_warned:
             self._usage_warned = True
-            log.warning("teacher %s: the server sent no token usage; tokens and cost are estimated at 4 characters "
-                        "a token", self.name)
+            log.warning("teacher %s: the server sent no token usage%s; tokens and cost are estimated at 4 characters "
+                        "a token", self.name, " for a prompt or a reply (a count left out, or 0)" if partial else "")
         calls = msg.get("tool_calls")
         out_chars = len(text) + len(reasoning or "") + (len(json.dumps(calls, ensure_ascii=False)) if calls else 0)
         return self._estimate_tokens(req) - req.params.max_tokens, out_chars // 4 + 1

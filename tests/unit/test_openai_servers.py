@@ -172,3 +172,17 @@ def test_tool_calls_in_a_shape_other_than_a_list_of_objects_fail_one_row_not_the
         (out,) = ask(srv.base_url, max_retries=1)
     assert native_trace(out) is out and out.error == (
         "malformed response after 2 attempts: ValueError: tool_calls[0] is a str, not an object")
+
+
+@pytest.mark.parametrize("usage", [{"prompt_tokens": 7}, {"prompt_tokens": 7, "completion_tokens": 0, "total_tokens": 7}])
+def test_a_usage_without_the_replys_count_is_estimated_not_free(usage, caplog):
+    """Was: usage with prompt_tokens only, or completion_tokens 0 for a 400-character answer, charged the answer
+    nothing (output tokens are the dear ones: often 4x the input price), so `budget: {usd}` ran over unseen."""
+    with RawReplyServer([http_reply(200, chat_reply("x" * 400, usage=usage))]) as srv, caplog.at_level("WARNING"):
+        (out,) = ask(srv.base_url, prices={"input_per_mtok": 1.0, "output_per_mtok": 4.0})
+    assert (out.tokens_in, out.tokens_out, out.cost) == (7, 101, pytest.approx((7 + 4 * 101) / 1e6))
+    assert "the server sent no token usage for a prompt or a reply (a count left out, or 0)" in caplog.text
+    empty = {"choices": [{"message": {"content": ""}, "finish_reason": "content_filter"}], "usage": usage}
+    with RawReplyServer([http_reply(200, empty)]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.tokens_in, out.tokens_out) == (7, 0)  # no answer: 0 is the count
