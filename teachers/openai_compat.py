@@ -288,6 +288,8 @@ class OpenAICompatTeacher(Teacher):
             return self._body_error(data["error"])
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
+        if not isinstance(choices, list):
+            return _Failure("malformed response", f"choices is a {type(choices).__name__}, not a list")
         if isinstance(choices[0], dict) and (choices[0].get("error") or choices[0].get("finish_reason") == "error"):
             return self._body_error(choices[0].get("error") or "the answer's finish_reason is 'error'")  # OpenRouter
         try:

@@ -186,3 +186,10 @@ def test_a_usage_without_the_replys_count_is_estimated_not_free(usage, caplog):
     with RawReplyServer([http_reply(200, empty)]) as srv:
         (out,) = ask(srv.base_url)
     assert (out.tokens_in, out.tokens_out) == (7, 0)  # no answer: 0 is the count
+
+
+def test_choices_that_are_not_a_list_are_a_malformed_reply():
+    """Was: {"choices": {"0": {...}}} failed its row as "internal error: KeyError: 0" (an engine bug, never retried)."""
+    with RawReplyServer([http_reply(200, {"choices": {"0": {"message": {"content": "x"}}}}), http_reply(200, chat_reply())]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.extra["retried_after"]) == ("hi", ["malformed response"])
