@@ -83,6 +83,10 @@ class OpenAICompatOptions(Config):
             what = "user:password@" if u.userinfo else f"the query parameter {secret[0]!r}"
             raise ValueError(f"{what} in base_url would be written to the manifest; name the key's environment "
                              "variable in api_key_env instead (auth_header for api-key / x-api-key)")
+        end = next((e for e in ("/chat/completions", "/completions") if u.path.rstrip("/").endswith(e)), None)
+        if end:  # pasted from a curl example: every request would go to .../chat/completions/chat/completions
+            raise ValueError(f"give the API root ({v[:v.rstrip('/').rfind(end)]}), not the endpoint: {end} is "
+                             "appended to it (endpoint: chat | completions)")
         return v
 
     @field_validator("headers")

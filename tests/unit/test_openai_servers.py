@@ -193,3 +193,15 @@ def test_choices_that_are_not_a_list_are_a_malformed_reply():
     with RawReplyServer([http_reply(200, {"choices": {"0": {"message": {"content": "x"}}}}), http_reply(200, chat_reply())]) as srv:
         (out,) = ask(srv.base_url)
     assert (out.text, out.extra["retried_after"]) == ("hi", ["malformed response"])
+
+
+def test_a_base_url_that_is_already_the_endpoint_is_refused_at_validation():
+    """Was: every row failed "HTTP 404 ... (POST https://api.deepseek.com/chat/completions/chat/completions)", with no
+    hint (the /v1 hint only shows when /v1 is missing): the URL of a curl example pasted as base_url."""
+    with pytest.raises(TeacherOptionsError) as e:
+        OpenAICompatTeacher("t", "m", base_url="https://api.deepseek.com/chat/completions")
+    assert str(e.value) == ("openai_compat teacher 't': options.base_url: give the API root (https://api.deepseek.com), "
+                            "not the endpoint: /chat/completions is appended to it (endpoint: chat | completions)")
+    with pytest.raises(TeacherOptionsError, match=r"\(http://h:8000/v1\), not the endpoint: /completions is appended"):
+        OpenAICompatTeacher("t", "m", base_url="http://h:8000/v1/completions/")
+    assert OpenAICompatTeacher("t", "m", base_url="http://h:8000/v1/")._url == "http://h:8000/v1/chat/completions"
