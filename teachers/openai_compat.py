@@ -271,6 +271,10 @@ class OpenAICompatTeacher(Teacher):
             if status in (404, 405):  # the wrong URL, most often: say which one
                 hint = "" if "/v1" in self._shown_url else "; base_url usually ends in /v1"
                 detail = f"{detail} (POST {self._shown_url}{hint})"
+            elif 300 <= status < 400 and resp.headers.get("location"):  # redirects are not followed (a POST's body)
+                to = httpx.URL(self._shown_url).join(resp.headers["location"])
+                to = to.copy_with(query=None, fragment=None, userinfo=b"")  # as base_url: no credentials shown
+                detail = f"{detail} (POST {self._shown_url} moved to {to}: set base_url)".lstrip()
             ra = parse_retry_after(resp.headers)
             retryable = status in (408, 409, 429) or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)

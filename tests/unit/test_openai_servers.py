@@ -205,3 +205,12 @@ def test_a_base_url_that_is_already_the_endpoint_is_refused_at_validation():
     with pytest.raises(TeacherOptionsError, match=r"\(http://h:8000/v1\), not the endpoint: /completions is appended"):
         OpenAICompatTeacher("t", "m", base_url="http://h:8000/v1/completions/")
     assert OpenAICompatTeacher("t", "m", base_url="http://h:8000/v1/")._url == "http://h:8000/v1/chat/completions"
+
+
+def test_a_redirect_names_where_the_endpoint_moved():
+    """Was: "HTTP 308 after 1 attempt (not retryable)" and nothing else (an http:// base_url of an https-only host,
+    a moved deployment): redirects are not followed, so say where to point base_url. A query is never shown."""
+    with RawReplyServer([http_reply(308, b"", "location: https://api.example.org/v2/chat/completions?sig=s3cret")]) as srv:
+        (out,) = ask(srv.base_url)
+    assert out.error == (f"HTTP 308 after 1 attempt (not retryable): (POST {srv.base_url}/chat/completions moved to "
+                         "https://api.example.org/v2/chat/completions: set base_url)")
