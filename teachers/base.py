@@ -183,6 +183,12 @@ class Teacher:
         return dict(options)
 
     @classmethod
+    def per_actor(cls, options: dict, actors: int) -> dict:
+        """``options`` for one of ``actors`` engine actors (``teacher.replicas``, up to ``max_replicas``) that share
+        the recipe's limits, each building its own engine. Default: unchanged."""
+        return dict(options)
+
+    @classmethod
     def resolve_options(cls, options: dict, base_dir: str | None) -> dict:
         """``options`` ready to travel to a worker: files the recipe names (relative to ``base_dir``, the
         recipe's directory) replaced by what the engine needs of them. Default: unchanged."""

@@ -91,6 +91,11 @@ class OpenAICompatTeacher(Teacher):
         return int(self.options.concurrency)
 
     @classmethod
+    def per_actor(cls, options: dict, actors: int) -> dict:
+        """rpm and tpm are the recipe's whole limit (the provider's): each engine actor keeps its share of them."""
+        return {**options, **{k: options[k] / actors for k in ("rpm", "tpm") if options.get(k) and actors > 1}}
+
+    @classmethod
     def cache_options(cls, options: dict) -> dict:
         """What else the server is asked besides messages and sampling: endpoint, extra_body, tool_choice."""
         out = {k: options[k] for k in ("extra_body", "tool_choice") if options.get(k)}
@@ -106,7 +111,8 @@ class OpenAICompatTeacher(Teacher):
         return OpenAICompatScorer(model, student_tok, student, **opts)
 
     def _setup(self) -> None:
-        self._api_key = self._read_key()
+        env = self.options.api_key_env
+        self._api_key = read_api_key(env, f"openai_compat teacher {self.name!r}", TeacherOptionsError) if env else None
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
         self._usage_warned = False
         self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
@@ -116,11 +122,6 @@ class OpenAICompatTeacher(Teacher):
         u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
         self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
 
-    def _read_key(self) -> str | None:
-        env = self.options.api_key_env
-        if env is None:
-            return None
-        return read_api_key(env, f"openai_compat teacher {self.name!r}", TeacherOptionsError)
 
     def __repr__(self) -> str:
         o = self.options

@@ -50,9 +50,10 @@ class OpenAICompatOptions(Config):
     headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers for every request (e.g. "
                                     "OpenRouter's HTTP-Referer, X-Title); never a secret: keys come from api_key_env")
     endpoint: Literal["chat", "completions"] = Field("chat", description="'chat' (/chat/completions) or 'completions'")
-    concurrency: int = Field(16, ge=1, description="max requests in flight")
-    rpm: float | None = Field(None, gt=0, description="client-side requests/minute limit")
-    tpm: float | None = Field(None, gt=0, description="client-side tokens/minute limit (prompt+max_tokens)")
+    concurrency: int = Field(16, ge=1, description="max requests in flight, per engine actor (teacher.replicas)")
+    rpm: float | None = Field(None, gt=0, description="client-side requests/minute limit, shared by the teacher's actors")
+    tpm: float | None = Field(None, gt=0, description="client-side tokens/minute limit (prompt+max_tokens), shared by "
+                                                    "the teacher's actors")
     timeout_s: float = Field(120.0, gt=0, description="total seconds per attempt")
     max_retries: int = Field(3, ge=0, description="retries after the first attempt")
     backoff_base_s: float = Field(0.5, ge=0, description="first backoff; doubles per retry")

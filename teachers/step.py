@@ -29,6 +29,8 @@ def teacher_cfg(t, base_dir: str | None = None) -> dict:
     ``base_dir``, the recipe's directory)."""
     cls = teacher_class(t.engine)
     opts = cls.resolve_options(cls.with_batch_size(plain_options(t.options), t.batch_size), base_dir)
+    actors = max(getattr(t, "replicas", 1), getattr(t, "max_replicas", None) or 1)
+    opts = cls.per_actor(opts, actors)  # each engine actor builds its own engine (and its own rate limiter)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 

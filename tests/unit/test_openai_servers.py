@@ -214,3 +214,18 @@ def test_a_redirect_names_where_the_endpoint_moved():
         (out,) = ask(srv.base_url)
     assert out.error == (f"HTTP 308 after 1 attempt (not retryable): (POST {srv.base_url}/chat/completions moved to "
                          "https://api.example.org/v2/chat/completions: set base_url)")
+
+
+def test_rpm_and_tpm_are_the_recipes_whole_limit_shared_by_the_teachers_actors():
+    """Was: every engine actor (teacher.replicas, up to max_replicas) built its own rate limiter from the recipe's rpm
+    and tpm, so recipes/api_teacher.yaml (replicas: 2, rpm: 500) sent up to 1000 requests a minute."""
+    from factory.recipe import load_recipe
+    from teachers.step import teacher_cfg
+    from tests.conftest import ROOT
+
+    r = load_recipe(str(ROOT / "recipes" / "api_teacher.yaml"))
+    assert (r.teacher.replicas, r.teacher.options.rpm, r.teacher.options.tpm) == (2, 500, 200000)
+    opts = teacher_cfg(r.teacher, r.base_dir)["options"]
+    assert (opts["rpm"], opts["tpm"], opts["concurrency"]) == (250, 100000, 32)
+    one = r.teacher.model_copy(update={"replicas": 1, "max_replicas": 4})  # autoscaled: the most actors it may have
+    assert teacher_cfg(one, r.base_dir)["options"]["rpm"] == 125
