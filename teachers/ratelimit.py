@@ -29,6 +29,7 @@ Three independent brakes, all applied before a request is sent:
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
 import math
 import re
@@ -92,6 +93,8 @@ def parse_retry_after(headers) -> float | None:
         when = email.utils.parsedate_to_datetime(ra)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000" (RFC 5322's UTC of unknown zone) parses naive: it is UTC, not local time
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - time.time())
 
 

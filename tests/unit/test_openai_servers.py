@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import threading
 import time
 
@@ -229,3 +230,26 @@ def test_rpm_and_tpm_are_the_recipes_whole_limit_shared_by_the_teachers_actors()
     assert (opts["rpm"], opts["tpm"], opts["concurrency"]) == (250, 100000, 32)
     one = r.teacher.model_copy(update={"replicas": 1, "max_replicas": 4})  # autoscaled: the most actors it may have
     assert teacher_cfg(one, r.base_dir)["options"]["rpm"] == 125
+
+
+def test_a_retry_after_date_in_utc_without_a_zone_is_read_as_utc():
+    """RFC 5322 writes UTC with no zone as "-0000" (Python's email.utils.formatdate() does by default). Was: read as
+    the machine's local time, so on a UTC+9 machine a 30 s Retry-After became 0 (or a 9-hour wait, capped)."""
+    import email.utils
+
+    import httpx
+
+    from teachers.ratelimit import parse_retry_after
+
+    was = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    try:
+        when = email.utils.formatdate(time.time() + 30)
+        assert when.endswith("-0000") and 25 <= parse_retry_after(httpx.Headers({"retry-after": when})) <= 30
+    finally:
+        if was is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = was
+        time.tzset()
