@@ -44,8 +44,8 @@ import httpx
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
-from teachers.openai_wire import (ResponseTooLarge, content_parts, error_text, finish_reason, json_body, post,
-                                  text_field, tool_calls, top_logprobs, usage_counts, wire_message)
+from teachers.openai_wire import (ResponseTooLarge, body_error, content_parts, error_text, finish_reason, json_body,
+                                  post, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -121,7 +121,6 @@ class OpenAICompatTeacher(Teacher):
         self._url = str(base.copy_with(path=base.path.rstrip("/") + path))  # a query (Azure's api-version) stays last
         u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
         self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
-
 
     def __repr__(self) -> str:
         o = self.options
@@ -290,13 +289,13 @@ class OpenAICompatTeacher(Teacher):
         self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw), used)
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices and isinstance(data, dict) and data.get("error"):
-            return self._body_error(data["error"])
+            return _Failure(*body_error(data["error"], self._redact))
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
         if not isinstance(choices, list):
             return _Failure("malformed response", f"choices is a {type(choices).__name__}, not a list")
         if isinstance(choices[0], dict) and (choices[0].get("error") or choices[0].get("finish_reason") == "error"):
-            return self._body_error(choices[0].get("error") or "the answer's finish_reason is 'error'")  # OpenRouter
+            return _Failure(*body_error(choices[0].get("error") or "the answer's finish_reason is 'error'", self._redact))
         try:
             res = self._parse(choices[0], usage or {}, req)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -304,18 +303,6 @@ class OpenAICompatTeacher(Teacher):
         if res.finish_reason in o.retry_on_finish_reasons:
             return _Failure(f"finish_reason {res.finish_reason!r}", "", True, None, res)
         return res
-
-    def _body_error(self, err) -> _Failure:
-        """A 200 reply whose body is an error (OpenRouter and some proxies do this): its code decides the retry."""
-        msg = err.get("message") if isinstance(err, dict) else err
-        code = err.get("code") if isinstance(err, dict) else None
-        try:
-            status = int(code)
-        except (TypeError, ValueError):
-            status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
-        retryable = status is None or status in (408, 409, 429) or status >= 500
-        kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
-        return _Failure(kind, self._redact(str(msg or "").strip())[:200], retryable)
 
     def _error_message(self, resp: httpx.Response) -> str:
         try:

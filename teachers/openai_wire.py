@@ -67,6 +67,20 @@ def text_field(v) -> str | None:
     return v if isinstance(v, str) else _flat(v) if isinstance(v, list) else None
 
 
+def body_error(err, redact) -> tuple[str, str, bool]:
+    """(kind, message, retryable) of a 200 reply whose body, or choice, is an error (OpenRouter and some proxies do
+    this): its code decides the retry; ``redact`` hides the key in the message."""
+    msg = err.get("message") if isinstance(err, dict) else err
+    code = err.get("code") if isinstance(err, dict) else None
+    try:
+        status = int(code)
+    except (TypeError, ValueError):
+        status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
+    retryable = status is None or status in (408, 409, 429) or status >= 500
+    kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
+    return kind, redact(str(msg or "").strip())[:200], retryable
+
+
 def error_text(body) -> str | None:
     """The message of an error reply's JSON, in the shapes servers send it: OpenAI's ``{"error": {"message"}}``,
     ``{"error": "text"}`` (TGI, vLLM's auth), vLLM's older top-level ``{"object": "error", "message"}``, FastAPI's
