@@ -21,7 +21,7 @@ from ground.config import Config as _Cfg
 #: that is fixed outside the recipe (401/403: the key in the environment): the row is a reject in this run, and its
 #: chunk is redone by a re-run of the same command (factory/store.py).
 _TRANSIENT = re.compile(r"^(HTTP (408|409|429|5\d\d)|timeout|connection error|undecodable response body"
-                        r"|invalid JSON in response|empty choices"
+                        r"|invalid JSON in response|empty choices|empty answer"
                         r"|error (\d+ )?in a 200 reply) after \d+ attempts?(?! \(not retryable\))|^HTTP (401|403) after ")
 
 

@@ -17,9 +17,9 @@ connections cost 2.4x the client CPU a request: httpcore re-scans the pool at ea
 bench/bench_scale.py); before each attempt a worker passes the
 rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers, 429 cool-down).
 429, 408, 5xx, timeouts, connection errors, undecodable (broken gzip) or unparsable JSON bodies, empty
-``choices`` and any ``retry_on_finish_reasons`` are retried with exponential backoff and "equal jitter" (AWS Architecture
-Blog, "Exponential Backoff and Jitter", 2015), never sooner than ``Retry-After``. Other 4xx are
-final at once. A request that still fails comes back with ``finish_reason="error"`` and ``error``
+``choices``, empty answers (200 with no content, reasoning or tool call) and any ``retry_on_finish_reasons`` are
+retried with exponential backoff and "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter", 2015),
+never sooner than ``Retry-After``. Other 4xx are final at once. A request that still fails comes back with ``finish_reason="error"`` and ``error``
 such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises for one bad request.
 
 The API key is read from the environment variable *named* by ``api_key_env`` and is kept out of
@@ -302,6 +302,9 @@ class OpenAICompatTeacher(Teacher):
             return _Failure("malformed response", f"{type(e).__name__}: {e}"[:200])
         if res.finish_reason in o.retry_on_finish_reasons:
             return _Failure(f"finish_reason {res.finish_reason!r}", "", True, None, res)
+        if res.finish_reason == "stop" and not (res.error or res.text.strip() or res.reasoning or res.extra):
+            # a provider's glitch (OpenRouter, LiteLLM adapters), not an answer: cached, it would never be asked again
+            return _Failure("empty answer", "HTTP 200 with no content, reasoning or tool call", True, None, res)
         return res
 
     def _error_message(self, resp: httpx.Response) -> str:

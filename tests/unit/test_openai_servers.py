@@ -253,3 +253,31 @@ def test_a_retry_after_date_in_utc_without_a_zone_is_read_as_utc():
         else:
             os.environ["TZ"] = was
         time.tzset()
+
+
+def test_an_empty_answer_is_retried_and_never_cached_as_a_success(tmp_path):
+    """OpenRouter's free models, LiteLLM's GLM/MiniMax adapters (BerriAI/litellm#38199): HTTP 200, finish_reason
+    "stop", content null or "", no reasoning, no tool call. Was: a good answer (no error), so the request cache kept
+    it and every re-run served the same empty reject without asking again. Now it is retried, and after the retries
+    it is a transient error: not cached, its chunk redone by a re-run."""
+    from teachers.cache import RequestCache
+    from teachers.step import GenerateStep
+
+    empty = http_reply(200, chat_reply(None, usage={"prompt_tokens": 9, "completion_tokens": 0}))
+    with RawReplyServer([empty, http_reply(200, chat_reply(" \n"))] + [http_reply(200, chat_reply("4"))]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.extra["retried_after"]) == ("4", ["empty answer", "empty answer"])
+    cfg = dict(engine="openai_compat", name="t", model="m", sampling={"max_tokens": 8},
+               options={"base_url": "", "max_retries": 1, **FAST})
+    row = new_sample(stage="g", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "q"}],
+                     request_key="k1", teacher="t")
+    with RawReplyServer([empty]) as srv:
+        step = GenerateStep({**cfg, "options": {**cfg["options"], "base_url": srv.base_url}}, str(tmp_path / "cache"))
+        (got,) = step([row])
+        assert srv.requests == 2
+    assert got["status"] == "rejected" and got["reject_reason"].startswith("empty answer after 2 attempts")
+    assert transient_failure(got["reject_reason"]) and not RequestCache(str(tmp_path / "cache")).has_entries()
+    lean = {"choices": [{"message": {"content": "", "reasoning_content": "thought it through"}, "finish_reason": "stop"}]}
+    with RawReplyServer([http_reply(200, lean)]) as srv:  # all reasoning: an answer (the step rejects it), not retried
+        (out,) = ask(srv.base_url)
+    assert (out.error, out.reasoning, out.extra["attempts"]) == (None, "thought it through", 1)
