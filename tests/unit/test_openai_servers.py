@@ -281,3 +281,21 @@ def test_an_empty_answer_is_retried_and_never_cached_as_a_success(tmp_path):
     with RawReplyServer([http_reply(200, lean)]) as srv:  # all reasoning: an answer (the step rejects it), not retried
         (out,) = ask(srv.base_url)
     assert (out.error, out.reasoning, out.extra["attempts"]) == (None, "thought it through", 1)
+
+
+def test_a_tool_loop_whose_teacher_failed_transiently_is_redone_by_a_re_run():
+    """Was: "tool loop failed: teacher failed: HTTP 503 after 1 attempt: ..." did not read as transient, so a 503 in any
+    turn of a tool-use trace rejected its row for good (a re-run did not redo the chunk, though the turn journal would
+    replay the finished turns for free). The teacher's own reason now leads the row's reason."""
+    from teachers.step import GenerateStep
+
+    inner = {"base_url": "", "max_retries": 0}
+    cfg = dict(engine="tool_agent", name="api", model="m", sampling={"max_tokens": 16}, prices={},
+               options={"inner_engine": "openai_compat", "inner_options": inner, "tools": ["calculator"]})
+    row = new_sample(stage="t", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "6*7?"}],
+                     request_key="k", teacher="api")
+    with RawReplyServer([http_reply(503, {"error": {"message": "overloaded"}})]) as srv:
+        inner["base_url"] = srv.base_url
+        (got,) = GenerateStep(cfg, cache_uri=None)([row])
+    assert got["reject_reason"] == "HTTP 503 after 1 attempt: overloaded (tool loop, turn 1)"
+    assert transient_failure(got["reject_reason"])
