@@ -176,12 +176,8 @@ class OpenAICompatTeacher(Teacher):
                     done[1] = now
                     log.info("%s: %d/%d requests done (%.1f/s)", self.name, done[0], n, done[0] / (now - t0))
 
-        if self._ssl is None:
-            import ssl
-
-            import certifi
-
-            self._ssl = ssl.create_default_context(cafile=certifi.where())  # what httpx builds per client by default
+        if self._ssl is None:  # what httpx builds per client by default: certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR
+            self._ssl = httpx.create_ssl_context()
 
         async def own_client():
             # one client (one keep-alive connection) per worker, not one pool of `concurrency` connections shared by

@@ -35,12 +35,20 @@ def chat_reply(content="hi", usage: dict | None = None, **message) -> dict:
 
 
 class RawReplyServer:
-    def __init__(self, replies: list[bytes]):
+    """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
+
+    def __init__(self, replies: list[bytes], tls: tuple[str, str] | None = None):
         self.replies, self.bodies = list(replies), []
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
-        self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
+        self._tls = None
+        if tls:
+            import ssl
+
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(*tls)
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self._sock.getsockname()[1]}/v1"
         self._lock = threading.Lock()
 
     def __enter__(self) -> "RawReplyServer":
@@ -63,6 +71,12 @@ class RawReplyServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self._tls is not None:
+            try:
+                conn = self._tls.wrap_socket(conn, server_side=True)
+            except OSError:  # the client refused our certificate
+                conn.close()
+                return
         with conn:
             buf = b""
             while b"\r\n\r\n" not in buf:

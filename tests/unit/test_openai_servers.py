@@ -299,3 +299,21 @@ def test_a_tool_loop_whose_teacher_failed_transiently_is_redone_by_a_re_run():
         (got,) = GenerateStep(cfg, cache_uri=None)([row])
     assert got["reject_reason"] == "HTTP 503 after 1 attempt: overloaded (tool loop, turn 1)"
     assert transient_failure(got["reject_reason"])
+
+
+def test_an_https_server_with_a_private_ca_is_trusted_through_ssl_cert_file(tmp_path, monkeypatch):
+    """A LiteLLM proxy or vLLM behind a company CA: SSL_CERT_FILE names the CA bundle, as httpx (and requests, curl)
+    read it. Was: the teacher's own SSL context (one for all its clients, built from certifi alone) ignored it, and
+    every request failed "connection error: ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED]"."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    with RawReplyServer([http_reply(200, chat_reply())], tls=(str(cert), str(key))) as srv:
+        (refused,) = ask(srv.base_url, max_retries=0)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        (out,) = ask(srv.base_url, max_retries=0)
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.error  # not trusted without it: verification is on
+    assert (out.text, out.error) == ("hi", None)
