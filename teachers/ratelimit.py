@@ -109,12 +109,15 @@ class TokenBucket:
         self._t = time.monotonic()
 
     def reserve(self, cost: float, now: float) -> float:
-        """Take ``cost`` now; return seconds until it is paid for (0 = go). Caller holds the lock."""
+        """Take ``cost`` now; return seconds until it may go (0 = go). Caller holds the lock."""
         self._level = min(self.burst, self._level + (now - self._t) * self.rate)
         self._t = now
-        # A single request dearer than the whole burst would otherwise never fit: cap at burst.
-        self._level -= min(cost, self.burst)
-        return 0.0 if self._level >= 0 else -self._level / self.rate
+        # A request dearer than the whole burst goes once the bucket is full, and leaves the rest of its cost as a
+        # debt the next callers wait for (charging it only the burst let such requests out at burst/cost the rate).
+        need = min(cost, self.burst)
+        wait = 0.0 if self._level >= need else (need - self._level) / self.rate
+        self._level -= cost
+        return wait
 
     def adjust(self, delta: float) -> None:
         """Refund (delta > 0) or charge (delta < 0) after the true cost is known."""
@@ -224,8 +227,7 @@ class RateLimiter:
             now = time.monotonic()
             self._sent_tokens.pop(ticket.seq, None)
             if used_tokens is not None and self._tok is not None:
-                # Refund/charge against what reserve() actually took (it caps a cost at the burst).
-                self._tok.adjust(min(ticket.est_tokens, self._tok.burst) - used_tokens)
+                self._tok.adjust(ticket.est_tokens - used_tokens)  # refund/charge against what reserve() took
             if not headers:  # the common case for servers that send none: nothing to estimate
                 return
             # Any other request still in flight may not be in this header's count yet: the server

@@ -317,3 +317,19 @@ def test_an_https_server_with_a_private_ca_is_trusted_through_ssl_cert_file(tmp_
         (out,) = ask(srv.base_url, max_retries=0)
     assert "CERTIFICATE_VERIFY_FAILED" in refused.error  # not trusted without it: verification is on
     assert (out.text, out.error) == ("hi", None)
+
+
+def test_tpm_holds_for_requests_dearer_than_one_seconds_budget():
+    """tpm: 30000 (OpenAI's tier-1 limit for gpt-4o) is a bucket of 500 tokens refilled at 500/s; a request estimated
+    at 2200 tokens (max_tokens 2048 + its prompt) was charged 500, the bucket's size, so one went out every second:
+    132000 tokens a minute against the 30000 asked, and the server answered 429 after 429. Virtual time, no sleeps."""
+    from teachers.ratelimit import TokenBucket
+
+    b = TokenBucket(rate_per_s=10.0, burst=10.0)  # tpm 600
+    t0 = now = time.monotonic()  # the bucket's clock; every later moment is computed, not waited for
+    sent = []
+    while now - t0 < 60.0:
+        now += b.reserve(50, now)  # a 50-token request, sent as soon as the bucket allows
+        sent.append(now - t0)
+    in_a_minute = sum(1 for t in sent if t < 60.0) * 50
+    assert sent[:3] == pytest.approx([0.0, 5.0, 10.0], abs=0.01) and in_a_minute <= 600 + 50  # then 10 tokens/s
