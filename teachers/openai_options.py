@@ -13,6 +13,8 @@ from pydantic import Field, field_validator
 from ground.config import Config
 
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
+#: a header or query parameter name that carries a credential (x-portkey-api-key, Helicone-Auth, X-Auth-Token, ?sig=)
+_SECRET_NAME = re.compile(r"key|token|secret|passw|auth|cookie|sig", re.I)
 
 
 def bad_key(key: str) -> str | None:
@@ -79,7 +81,7 @@ class OpenAICompatOptions(Config):
     @classmethod
     def _no_credentials_in_url(cls, v: str) -> str:
         u = httpx.URL(v)
-        secret = [k for k in u.params if re.search(r"key|token|secret|passw|sig", k, re.I)]
+        secret = [k for k in u.params if _SECRET_NAME.search(k)]
         if u.userinfo or secret:
             what = "user:password@" if u.userinfo else f"the query parameter {secret[0]!r}"
             raise ValueError(f"{what} in base_url would be written to the manifest; name the key's environment "
@@ -93,7 +95,7 @@ class OpenAICompatOptions(Config):
     @field_validator("headers")
     @classmethod
     def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = sorted(k for k in v if k.lower() in _SECRET_HEADERS)
+        bad = sorted(k for k in v if k.lower() in _SECRET_HEADERS or _SECRET_NAME.search(k))  # gateways' own key headers
         if bad:
             raise ValueError(f"{bad[0]}: a key never goes in the recipe; name its environment variable in api_key_env "
                              "(and auth_header for api-key / x-api-key)")

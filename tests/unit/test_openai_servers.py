@@ -333,3 +333,14 @@ def test_tpm_holds_for_requests_dearer_than_one_seconds_budget():
         sent.append(now - t0)
     in_a_minute = sum(1 for t in sent if t < 60.0) * 50
     assert sent[:3] == pytest.approx([0.0, 5.0, 10.0], abs=0.01) and in_a_minute <= 600 + 50  # then 10 tokens/s
+
+
+@pytest.mark.parametrize("name", ["x-portkey-api-key", "Helicone-Auth", "cf-aig-authorization", "x-goog-api-key",
+                                  "X-Auth-Token"])
+def test_a_gateways_key_header_in_the_recipe_is_refused_like_authorization(name):
+    """Was: only authorization, api-key, x-api-key, cookie and proxy-authorization were refused in `headers`, so
+    Portkey's, Helicone's or Cloudflare AI Gateway's key went into the recipe and from there into the run's manifest."""
+    with pytest.raises(TeacherOptionsError, match=f"options.headers: {name}: a key never goes in the recipe"):
+        OpenAICompatTeacher("t", "m", headers={name: "sk-in-the-recipe"})
+    OpenAICompatTeacher("t", "m", headers={"HTTP-Referer": "https://example.org", "X-Title": "factory",
+                                           "OpenAI-Organization": "org-1", "anthropic-version": "2023-06-01"})
