@@ -19,8 +19,9 @@ rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers,
 429, 408, 5xx, timeouts, connection errors, undecodable (broken gzip) or unparsable JSON bodies, empty
 ``choices``, empty answers (200 with no content, reasoning or tool call) and any ``retry_on_finish_reasons`` are
 retried with exponential backoff and "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter", 2015),
-never sooner than ``Retry-After``. Other 4xx are final at once. A request that still fails comes back with ``finish_reason="error"`` and ``error``
-such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises for one bad request.
+never sooner than ``Retry-After``. Other 4xx are final at once. A request that still fails comes back with
+``finish_reason="error"`` and ``error`` such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises
+for one bad request.
 
 The API key is read from the environment variable *named* by ``api_key_env`` and is kept out of
 reprs, logs, errors and pickles (an unpickled teacher re-reads the variable on its Ray worker).
@@ -348,8 +349,8 @@ class OpenAICompatTeacher(Teacher):
         if chat:
             msg = choice["message"]
             content, part_reasoning = content_parts(msg.get("content"))
-            said = text_field(msg.get("reasoning_content")) or text_field(msg.get("reasoning")) or part_reasoning
-            reasoning, text = split_reasoning(content, said)
+            given = text_field(msg.get("reasoning_content")) or text_field(msg.get("reasoning")) or part_reasoning
+            reasoning, text = split_reasoning(content, given)
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)

@@ -148,7 +148,8 @@ def top_logprobs(lp: dict | None, chat: bool) -> list | None:
     if not lp:
         return None
     if chat:
-        return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []] for tok in lp.get("content") or []]
+        return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []]
+                for tok in lp.get("content") or []]
     return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
             for d in lp.get("top_logprobs") or [] if d is not None]
 
