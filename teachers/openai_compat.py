@@ -273,6 +273,8 @@ class OpenAICompatTeacher(Teacher):
                 to = to.copy_with(query=None, fragment=None, userinfo=b"")  # as base_url: no credentials shown
                 detail = f"{detail} (POST {self._shown_url} moved to {to}: set base_url)".lstrip()
             ra = parse_retry_after(resp.headers)
+            if status == 429 and b"insufficient_quota" in resp.content:  # OpenAI: no credits left, no wait helps
+                return _Failure("HTTP 429 (out of quota)", detail, False)
             retryable = status in (408, 409, 429) or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)
         try:

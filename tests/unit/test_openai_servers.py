@@ -344,3 +344,18 @@ def test_a_gateways_key_header_in_the_recipe_is_refused_like_authorization(name)
         OpenAICompatTeacher("t", "m", headers={name: "sk-in-the-recipe"})
     OpenAICompatTeacher("t", "m", headers={"HTTP-Referer": "https://example.org", "X-Title": "factory",
                                            "OpenAI-Organization": "org-1", "anthropic-version": "2023-06-01"})
+
+
+def test_a_429_for_an_exhausted_quota_is_not_retried_but_is_redone_after_topping_up():
+    """OpenAI's 429 "You exceeded your current quota" (code insufficient_quota: no credits left) is not a rate limit:
+    no wait makes it pass. Was: retried with backoff (max_retries 6 in recipes/api_teacher.yaml) and shared
+    cool-downs, row after row, hours of futile waiting on a large run. Now it fails at once, and like a 401 it
+    counts as transient: the fix is outside the recipe, and a re-run after topping up redoes the rows."""
+    quota = {"error": {"message": "You exceeded your current quota, please check your plan and billing details.",
+                       "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
+    with RawReplyServer([http_reply(429, quota)]) as srv:
+        out = ask(srv.base_url, n=3, max_retries=6)
+        assert srv.requests == 3
+    assert {o.error for o in out} == {"HTTP 429 (out of quota) after 1 attempt (not retryable): You exceeded your "
+                                      "current quota, please check your plan and billing details."}
+    assert transient_failure(out[0].error)
