@@ -92,6 +92,15 @@ class OpenAICompatOptions(Config):
                              "appended to it (endpoint: chat | completions)")
         return v
 
+    @field_validator("extra_body")
+    @classmethod
+    def _one_json_reply(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if v.get("stream"):
+            raise ValueError("stream: the client reads one JSON reply, not events")
+        if v.get("n", 1) != 1:
+            raise ValueError("n: one choice a request is read (and n are paid for); use teacher.n for samples")
+        return v
+
     @field_validator("headers")
     @classmethod
     def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:

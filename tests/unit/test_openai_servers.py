@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import threading
 import time
 
@@ -359,3 +360,13 @@ def test_a_429_for_an_exhausted_quota_is_not_retried_but_is_redone_after_topping
     assert {o.error for o in out} == {"HTTP 429 (out of quota) after 1 attempt (not retryable): You exceeded your "
                                       "current quota, please check your plan and billing details."}
     assert transient_failure(out[0].error)
+
+
+@pytest.mark.parametrize("extra, why", [({"stream": True}, "stream: the client reads one JSON reply, not events"),
+                                        ({"n": 4}, "n: one choice a request is read (and n are paid for); use teacher.n")])
+def test_extra_body_that_changes_the_replys_shape_is_refused(extra, why):
+    """Was: extra_body {stream: true} made every reply server-sent events, failed as invalid JSON 4 times each (all
+    paid); {n: 4} paid for 4 answers a request and kept the first."""
+    with pytest.raises(TeacherOptionsError, match=re.escape(f"options.extra_body: {why}")):
+        OpenAICompatTeacher("t", "m", extra_body=extra)
+    OpenAICompatTeacher("t", "m", extra_body={"stream": False, "n": 1, "chat_template_kwargs": {"enable_thinking": True}})
