@@ -36,11 +36,15 @@ def _walk(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, Any]]:
 
 
 def key_problems(data: dict, env: dict[str, str]) -> list[str]:
-    """One line per ``api_key_env`` whose variable is unset or empty in ``env``."""
+    """One line per ``api_key_env`` whose variable is unset or empty in ``env``, or holds what no header carries."""
+    from teachers.openai_options import bad_key
+
     out = []
     for path, k, v in _walk(data):
-        if k == "api_key_env" and isinstance(v, str) and v and not env.get(v):
+        if k == "api_key_env" and isinstance(v, str) and v and not (env.get(v) or "").strip():
             out.append(f"{'.'.join((*path, k))}: environment variable {v} is not set (export {v}=... before running)")
+        elif k == "api_key_env" and isinstance(v, str) and v and bad_key(env[v].strip()):
+            out.append(f"{'.'.join((*path, k))}: the value of {v} {bad_key(env[v].strip())}")
     return out
 
 

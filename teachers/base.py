@@ -18,10 +18,12 @@ from pydantic import Field
 from ground.config import Config as _Cfg
 
 #: A generation error that a later attempt may not get (openai_compat's retryable failures, after its retries), or
-#: that is fixed outside the recipe (401/403: the key in the environment): the row is a reject in this run, and its
-#: chunk is redone by a re-run of the same command (factory/store.py).
-_TRANSIENT = re.compile(r"^(HTTP (408|409|429|5\d\d)|timeout|connection error|invalid JSON in response|empty choices"
-                        r"|error (\d+ )?in a 200 reply) after \d+ attempts?(?! \(not retryable\))|^HTTP (401|403) after ")
+#: that is fixed outside the recipe (401/403: the key in the environment; a 429 for an exhausted quota: credits): the
+#: row is a reject in this run, and its chunk is redone by a re-run of the same command (factory/store.py).
+_TRANSIENT = re.compile(r"^(HTTP (408|409|429|5\d\d)|timeout|connection error|undecodable response body"
+                        r"|invalid JSON in response|empty choices|empty answer"
+                        r"|error (\d+ )?in a 200 reply) after \d+ attempts?(?! \(not retryable\))"
+                        r"|^HTTP (401|403|429 \(out of quota\)) after ")
 
 
 def transient_failure(reason: str | None) -> bool:
@@ -179,6 +181,12 @@ class Teacher:
     def with_batch_size(cls, options: dict, batch_size: int, override: bool = False) -> dict:
         """``options`` with the recipe's batch size (``teacher.batch_size``, ``eval.batch_size``) where the
         engine takes one; the engine's own ``options.batch_size`` wins unless ``override``."""
+        return dict(options)
+
+    @classmethod
+    def per_actor(cls, options: dict, actors: int) -> dict:
+        """``options`` for one of ``actors`` engine actors (``teacher.replicas``, up to ``max_replicas``) that share
+        the recipe's limits, each building its own engine. Default: unchanged."""
         return dict(options)
 
     @classmethod

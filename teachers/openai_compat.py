@@ -16,11 +16,12 @@ through its own ``httpx.AsyncClient`` with one keep-alive connection (a shared p
 connections cost 2.4x the client CPU a request: httpcore re-scans the pool at each request's start and end,
 bench/bench_scale.py); before each attempt a worker passes the
 rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers, 429 cool-down).
-429, 408, 5xx, timeouts, connection errors, unparsable JSON, empty ``choices`` and any
-``retry_on_finish_reasons`` are retried with exponential backoff and "equal jitter" (AWS Architecture
-Blog, "Exponential Backoff and Jitter", 2015), never sooner than ``Retry-After``. Other 4xx are
-final at once. A request that still fails comes back with ``finish_reason="error"`` and ``error``
-such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises for one bad request.
+429, 408, 5xx, timeouts, connection errors, undecodable (broken gzip) or unparsable JSON bodies, empty
+``choices``, empty answers (200 with no content, reasoning or tool call) and any ``retry_on_finish_reasons`` are
+retried with exponential backoff and "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter", 2015),
+never sooner than ``Retry-After``. Other 4xx are final at once. A request that still fails comes back with
+``finish_reason="error"`` and ``error`` such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises
+for one bad request.
 
 The API key is read from the environment variable *named* by ``api_key_env`` and is kept out of
 reprs, logs, errors and pickles (an unpickled teacher re-reads the variable on its Ray worker).
@@ -34,7 +35,6 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -44,8 +44,9 @@ import httpx
 
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
-from teachers.openai_options import OpenAICompatOptions, Prices  # noqa: F401 - Prices re-exported
-from teachers.openai_wire import ResponseTooLarge, content_parts, finish_reason, post, usage_counts, wire_message
+from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
+from teachers.openai_wire import (ResponseTooLarge, body_error, content_parts, error_text, finish_reason, json_body,
+                                  post, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -65,6 +66,15 @@ class _Failure:
     partial: GenResult | None = None  # a parsed answer refused for its finish_reason
 
 
+def _charge(res: GenResult, refused: list[GenResult]) -> GenResult:
+    """``res`` with the price of the answers refused before it (``retry_on_finish_reasons``): its ``cost``, and its
+    ``extra["retry_tokens"]`` ([in, out]) for a price applied later (teachers/step.py); its own tokens stay its own."""
+    if refused:
+        res.cost += sum(r.cost for r in refused)
+        res.extra["retry_tokens"] = [sum(r.tokens_in for r in refused), sum(r.tokens_out for r in refused)]
+    return res
+
+
 class OpenAICompatTeacher(Teacher):
     engine = "openai_compat"
     Options = OpenAICompatOptions
@@ -82,6 +92,11 @@ class OpenAICompatTeacher(Teacher):
         return int(self.options.concurrency)
 
     @classmethod
+    def per_actor(cls, options: dict, actors: int) -> dict:
+        """rpm and tpm are the recipe's whole limit (the provider's): each engine actor keeps its share of them."""
+        return {**options, **{k: options[k] / actors for k in ("rpm", "tpm") if options.get(k) and actors > 1}}
+
+    @classmethod
     def cache_options(cls, options: dict) -> dict:
         """What else the server is asked besides messages and sampling: endpoint, extra_body, tool_choice."""
         out = {k: options[k] for k in ("extra_body", "tool_choice") if options.get(k)}
@@ -97,7 +112,8 @@ class OpenAICompatTeacher(Teacher):
         return OpenAICompatScorer(model, student_tok, student, **opts)
 
     def _setup(self) -> None:
-        self._api_key = self._read_key()
+        env = self.options.api_key_env
+        self._api_key = read_api_key(env, f"openai_compat teacher {self.name!r}", TeacherOptionsError) if env else None
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
         self._usage_warned = False
         self._ssl = None  # made on first use, then shared by every call's client (building one costs ~100 ms)
@@ -106,17 +122,6 @@ class OpenAICompatTeacher(Teacher):
         self._url = str(base.copy_with(path=base.path.rstrip("/") + path))  # a query (Azure's api-version) stays last
         u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
         self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
-
-    def _read_key(self) -> str | None:
-        env = self.options.api_key_env
-        if env is None:
-            return None
-        key = os.environ.get(env)
-        if not key:
-            raise TeacherOptionsError(
-                f"openai_compat teacher {self.name!r}: api_key_env={env!r} but that environment variable is "
-                f"not set (export {env}=... before running)")
-        return key
 
     def __repr__(self) -> str:
         o = self.options
@@ -172,12 +177,8 @@ class OpenAICompatTeacher(Teacher):
                     done[1] = now
                     log.info("%s: %d/%d requests done (%.1f/s)", self.name, done[0], n, done[0] / (now - t0))
 
-        if self._ssl is None:
-            import ssl
-
-            import certifi
-
-            self._ssl = ssl.create_default_context(cafile=certifi.where())  # what httpx builds per client by default
+        if self._ssl is None:  # what httpx builds per client by default: certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR
+            self._ssl = httpx.create_ssl_context()
 
         async def own_client():
             # one client (one keep-alive connection) per worker, not one pool of `concurrency` connections shared by
@@ -203,6 +204,7 @@ class OpenAICompatTeacher(Teacher):
         attempts = o.max_retries + 1
         history: list[str] = []
         fail: _Failure | None = None
+        refused: list[GenResult] = []  # answers refused for their finish_reason: the server charged for them
         for attempt in range(attempts):
             ticket = await self._limiter.acquire(est)
             out = await self._attempt(client, body, ticket, req)
@@ -211,11 +213,13 @@ class OpenAICompatTeacher(Teacher):
                 out.extra["attempts"] = attempt + 1
                 if history:
                     out.extra["retried_after"] = history  # why earlier attempts failed
-                return out
+                return _charge(out, refused)
             fail = out
             history.append(fail.kind)
             if not fail.retryable or attempt == attempts - 1:
                 break
+            if fail.partial is not None:
+                refused.append(fail.partial)
             d = min(o.backoff_max_s, o.backoff_base_s * 2**attempt)
             delay = d / 2 + random.uniform(0, d / 2)
             if fail.retry_after is not None:
@@ -238,7 +242,7 @@ class OpenAICompatTeacher(Teacher):
         res.error, res.finish_reason = self._redact(msg)[:500], "error"
         res.seconds = time.perf_counter() - t0
         res.extra["attempts"] = n
-        return res
+        return _charge(res, refused)
 
     # ------------------------------------------------------------------ one HTTP exchange
     async def _attempt(self, client, body: dict, ticket, req: GenRequest) -> GenResult | _Failure:
@@ -251,6 +255,9 @@ class OpenAICompatTeacher(Teacher):
         except (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
             self._limiter.release(ticket)
             return _Failure("timeout", f"no complete answer within timeout_s={o.timeout_s:g}")
+        except httpx.DecodingError as e:  # a broken gzip/deflate body (a proxy's fault, most often): try again
+            self._limiter.release(ticket)
+            return _Failure("undecodable response body", f"DecodingError: {e}"[:200])
         except httpx.TransportError as e:
             self._limiter.release(ticket)
             return _Failure("connection error", self._redact(f"{type(e).__name__}: {e}")[:200] + f" (POST {self._shown_url})")
@@ -261,11 +268,17 @@ class OpenAICompatTeacher(Teacher):
             if status in (404, 405):  # the wrong URL, most often: say which one
                 hint = "" if "/v1" in self._shown_url else "; base_url usually ends in /v1"
                 detail = f"{detail} (POST {self._shown_url}{hint})"
+            elif 300 <= status < 400 and resp.headers.get("location"):  # redirects are not followed (a POST's body)
+                to = httpx.URL(self._shown_url).join(resp.headers["location"])
+                to = to.copy_with(query=None, fragment=None, userinfo=b"")  # as base_url: no credentials shown
+                detail = f"{detail} (POST {self._shown_url} moved to {to}: set base_url)".lstrip()
             ra = parse_retry_after(resp.headers)
+            if status == 429 and b"insufficient_quota" in resp.content:  # OpenAI: no credits left, no wait helps
+                return _Failure("HTTP 429 (out of quota)", detail, False)
             retryable = status in (408, 409, 429) or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)
         try:
-            data = resp.json()
+            data = json_body(resp.content)
         except ValueError as e:
             self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw))
             return _Failure("invalid JSON in response", str(e)[:200])
@@ -275,38 +288,30 @@ class OpenAICompatTeacher(Teacher):
         self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw), used)
         choices = data.get("choices") if isinstance(data, dict) else None
         if not choices and isinstance(data, dict) and data.get("error"):
-            return self._body_error(data["error"])
+            return _Failure(*body_error(data["error"], self._redact))
         if not choices:
             return _Failure("empty choices", "the answer has no choices")
+        if not isinstance(choices, list):
+            return _Failure("malformed response", f"choices is a {type(choices).__name__}, not a list")
         if isinstance(choices[0], dict) and (choices[0].get("error") or choices[0].get("finish_reason") == "error"):
-            return self._body_error(choices[0].get("error") or "the answer's finish_reason is 'error'")  # OpenRouter
+            return _Failure(*body_error(choices[0].get("error") or "the answer's finish_reason is 'error'", self._redact))
         try:
             res = self._parse(choices[0], usage or {}, req)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             return _Failure("malformed response", f"{type(e).__name__}: {e}"[:200])
         if res.finish_reason in o.retry_on_finish_reasons:
             return _Failure(f"finish_reason {res.finish_reason!r}", "", True, None, res)
+        if res.finish_reason == "stop" and not (res.error or res.text.strip() or res.reasoning or res.extra):
+            # a provider's glitch (OpenRouter, LiteLLM adapters), not an answer: cached, it would never be asked again
+            return _Failure("empty answer", "HTTP 200 with no content, reasoning or tool call", True, None, res)
         return res
-
-    def _body_error(self, err) -> _Failure:
-        """A 200 reply whose body is an error (OpenRouter and some proxies do this): its code decides the retry."""
-        msg = err.get("message") if isinstance(err, dict) else err
-        code = err.get("code") if isinstance(err, dict) else None
-        try:
-            status = int(code)
-        except (TypeError, ValueError):
-            status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
-        retryable = status is None or status in (408, 409, 429) or status >= 500
-        kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
-        return _Failure(kind, self._redact(str(msg or "").strip())[:200], retryable)
 
     def _error_message(self, resp: httpx.Response) -> str:
         try:
-            err = resp.json().get("error")
-            msg = err.get("message") if isinstance(err, dict) else err
-        except (ValueError, AttributeError):
-            msg = resp.text
-        return self._redact(str(msg or "").strip())[:200]
+            msg = error_text(resp.json())
+        except ValueError:
+            msg = None
+        return self._redact(str(msg if msg is not None else resp.text).strip())[:200]
 
     # ------------------------------------------------------------------ request / response shapes
     def _body(self, req: GenRequest) -> dict:
@@ -342,19 +347,24 @@ class OpenAICompatTeacher(Teacher):
         return chars // 4 + 1 + req.params.max_tokens
 
     def _parse(self, choice: dict, usage: dict, req: GenRequest) -> GenResult:
-        if self.options.endpoint == "chat":
+        chat = self.options.endpoint == "chat"
+        if chat:
             msg = choice["message"]
             content, part_reasoning = content_parts(msg.get("content"))
-            reasoning, text = split_reasoning(content, msg.get("reasoning_content") or msg.get("reasoning") or part_reasoning)
+            given = text_field(msg.get("reasoning_content")) or text_field(msg.get("reasoning")) or part_reasoning
+            reasoning, text = split_reasoning(content, given)
         else:
             reasoning, text = split_reasoning(choice.get("text") or "")
         tin, tout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
-        if not usage:
-            tin, tout = self._estimated_usage(req, text, reasoning, msg if self.options.endpoint == "chat" else {})
+        said = bool(text or reasoning or (chat and msg.get("tool_calls")))  # an answer has tokens: 0 is no count
+        if not tin or (not tout and said):  # no usage, or a count left out or 0 (some gateways): estimate that one
+            ein, eout = self._estimated_usage(req, text, reasoning, msg if chat else {}, bool(usage))
+            tin, tout = tin or ein, tout or (eout if said or not usage else 0)
         pr = self.options.prices
-        top = self._logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
-        extra = {"tool_calls": msg["tool_calls"]} if self.options.endpoint == "chat" and msg.get("tool_calls") else {}
-        refusal = msg.get("refusal") if self.options.endpoint == "chat" and not text.strip() else None
+        top = top_logprobs(choice.get("logprobs"), chat) if req.params.top_logprobs > 0 else None
+        calls = tool_calls(msg.get("tool_calls")) if chat else None
+        extra = {"tool_calls": calls} if calls else {}
+        refusal = msg.get("refusal") if chat and not text.strip() else None
         return GenResult(extra=extra,
             text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),
             tokens_in=tin, tokens_out=tout,
@@ -366,22 +376,14 @@ class OpenAICompatTeacher(Teacher):
             error=f"refused (not retryable): {str(refusal)[:300]}" if refusal else None,
         )
 
-    def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict) -> tuple[int, int]:
-        """A reply without ``usage`` (some proxies and self-hosted servers) would cost $0 and never reach a
-        ``budget: {usd}``: count ~4 characters a token instead, and say so once."""
+    def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict,
+                         partial: bool = False) -> tuple[int, int]:
+        """A reply without ``usage`` (some proxies and self-hosted servers), or with a count left out or 0, would cost
+        $0 and never reach a ``budget: {usd}``: count ~4 characters a token instead, and say so once."""
         if not self._usage_warned:
             self._usage_warned = True
-            log.warning("teacher %s: the server sent no token usage; tokens and cost are estimated at 4 characters "
-                        "a token", self.name)
+            log.warning("teacher %s: the server sent no token usage%s; tokens and cost are estimated at 4 characters "
+                        "a token", self.name, " for a prompt or a reply (a count left out, or 0)" if partial else "")
         calls = msg.get("tool_calls")
         out_chars = len(text) + len(reasoning or "") + (len(json.dumps(calls, ensure_ascii=False)) if calls else 0)
         return self._estimate_tokens(req) - req.params.max_tokens, out_chars // 4 + 1
-
-    def _logprobs(self, lp: dict | None) -> list | None:
-        if not lp:
-            return None
-        if self.options.endpoint == "chat":
-            return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []]
-                    for tok in lp.get("content") or []]
-        return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
-                for d in lp.get("top_logprobs") or [] if d is not None]

@@ -6,6 +6,8 @@ found has one place and its own note.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
 import httpx
 
@@ -34,6 +36,71 @@ async def post(client: httpx.AsyncClient, url: str, body: dict, seconds: float, 
     return await asyncio.wait_for(go(), seconds)
 
 
+#: what a reply's bytes hold before a lone UTF-16 half can come out of them: a JSON escape of one, or its WTF-8 bytes
+_MAY_HAVE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_body(raw: bytes):
+    """A reply's JSON whose every string can be written as UTF-8 (Parquet, the cache): bytes that are not UTF-8 and
+    lone surrogates (half an emoji: a UTF-16 proxy cut the reply, "\\ud83d") become U+FFFD instead of failing the
+    reply (ValueError is still raised for a body that is not JSON)."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        data = json.loads(raw.decode("utf-8", "replace"))
+    return _whole(data) if _MAY_HAVE_SURROGATE.search(raw) else data
+
+
+def _whole(v):
+    if isinstance(v, str):
+        return _SURROGATE.sub("\ufffd", v)
+    if isinstance(v, list):
+        return [_whole(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _whole(x) for k, x in v.items()}
+    return v
+
+
+def text_field(v) -> str | None:
+    """A reply's ``reasoning_content``/``reasoning`` as text: a string, a list of parts joined, anything else None."""
+    return v if isinstance(v, str) else _flat(v) if isinstance(v, list) else None
+
+
+def body_error(err, redact) -> tuple[str, str, bool]:
+    """(kind, message, retryable) of a 200 reply whose body, or choice, is an error (OpenRouter and some proxies do
+    this): its code decides the retry; ``redact`` hides the key in the message."""
+    msg = err.get("message") if isinstance(err, dict) else err
+    code = err.get("code") if isinstance(err, dict) else None
+    try:
+        status = int(code)
+    except (TypeError, ValueError):
+        status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
+    retryable = status is None or status in (408, 409, 429) or status >= 500
+    kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
+    return kind, redact(str(msg or "").strip())[:200], retryable
+
+
+def error_text(body) -> str | None:
+    """The message of an error reply's JSON, in the shapes servers send it: OpenAI's ``{"error": {"message"}}``,
+    ``{"error": "text"}`` (TGI, vLLM's auth), vLLM's older top-level ``{"object": "error", "message"}``, FastAPI's
+    ``{"detail": "text" | [{"loc", "msg"}]}``; None when there is none (the caller shows the raw body)."""
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    if err and not isinstance(err, dict):
+        return str(err)
+    if body.get("message"):
+        return str(body["message"])
+    detail = body.get("detail")
+    if isinstance(detail, list):
+        return "; ".join(f"{'.'.join(map(str, d.get('loc') or []))}: {d.get('msg')}" if isinstance(d, dict) else str(d)
+                         for d in detail)
+    return str(detail) if detail else (json.dumps(err)[:200] if err else None)
+
+
 def content_parts(content) -> tuple[str, str | None]:
     """(text, reasoning) of a reply's ``content``: a string, or a list of parts as some servers and gateways send
     it (``{"type": "text", "text": ...}``; ``{"type": "thinking"|"reasoning", ...}`` parts are the reasoning)."""
@@ -59,6 +126,32 @@ FINISH = {"eos_token": "stop", "eos": "stop", "end_turn": "stop", "stop_sequence
 def finish_reason(raw) -> str:
     """The reply's finish reason in OpenAI's words, so "length" means truncated whatever the server."""
     return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
+
+
+def tool_calls(v) -> list[dict] | None:
+    """A reply's ``tool_calls`` as a list of call objects: one object alone is that one call; any other shape is a
+    ValueError (a malformed reply) rather than a row whose trace cannot be built."""
+    if not v:
+        return None
+    calls = [v] if isinstance(v, dict) else v
+    if not isinstance(calls, list):
+        raise ValueError(f"tool_calls is a {type(v).__name__}, not a list")
+    for i, c in enumerate(calls):
+        if not isinstance(c, dict):
+            raise ValueError(f"tool_calls[{i}] is a {type(c).__name__}, not an object")
+    return calls
+
+
+def top_logprobs(lp: dict | None, chat: bool) -> list | None:
+    """A choice's ``logprobs`` -> per token ``[[token, logprob], ...]`` best first: chat's ``content[].top_logprobs``
+    list, or the completions endpoint's ``top_logprobs`` dicts."""
+    if not lp:
+        return None
+    if chat:
+        return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []]
+                for tok in lp.get("content") or []]
+    return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
+            for d in lp.get("top_logprobs") or [] if d is not None]
 
 
 def usage_counts(usage: dict) -> dict[str, int]:

@@ -29,7 +29,9 @@ Three independent brakes, all applied before a request is sent:
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
+import math
 import re
 import threading
 import time
@@ -39,15 +41,24 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+#: a bare number this large is a moment, not a duration (1e9 s is 31 years): Unix seconds, or milliseconds past 1e12
+_EPOCH_S, _EPOCH_MS = 1e9, 1e12
+
+
 def parse_reset(value: str | None) -> float | None:
-    """Seconds from an ``x-ratelimit-reset-*`` value: ``"6m0s"``, ``"1.5s"``, ``"20ms"``, ``"12"``."""
+    """Seconds from an ``x-ratelimit-reset-*`` value: ``"6m0s"``, ``"1.5s"``, ``"20ms"``, ``"12"``, or the moment of
+    the reset as Unix seconds or milliseconds (GitHub-style gateways: ``"1764000000"``)."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        v = float(value)
     except ValueError:
         pass
+    else:
+        if v >= _EPOCH_S:
+            v = (v / 1000.0 if v >= _EPOCH_MS else v) - time.time()
+        return max(0.0, v) if math.isfinite(v) else None  # "inf", "nan": no hint
     parts = _DURATION.findall(value)
     if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):
         return None
@@ -82,6 +93,8 @@ def parse_retry_after(headers) -> float | None:
         when = email.utils.parsedate_to_datetime(ra)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000" (RFC 5322's UTC of unknown zone) parses naive: it is UTC, not local time
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - time.time())
 
 
@@ -96,12 +109,15 @@ class TokenBucket:
         self._t = time.monotonic()
 
     def reserve(self, cost: float, now: float) -> float:
-        """Take ``cost`` now; return seconds until it is paid for (0 = go). Caller holds the lock."""
+        """Take ``cost`` now; return seconds until it may go (0 = go). Caller holds the lock."""
         self._level = min(self.burst, self._level + (now - self._t) * self.rate)
         self._t = now
-        # A single request dearer than the whole burst would otherwise never fit: cap at burst.
-        self._level -= min(cost, self.burst)
-        return 0.0 if self._level >= 0 else -self._level / self.rate
+        # A request dearer than the whole burst goes once the bucket is full, and leaves the rest of its cost as a
+        # debt the next callers wait for (charging it only the burst let such requests out at burst/cost the rate).
+        need = min(cost, self.burst)
+        wait = 0.0 if self._level >= need else (need - self._level) / self.rate
+        self._level -= cost
+        return wait
 
     def adjust(self, delta: float) -> None:
         """Refund (delta > 0) or charge (delta < 0) after the true cost is known."""
@@ -129,6 +145,8 @@ class _HeaderBudget:
     def wait_s(self, cost: float, now: float, last_seq: int, in_flight: float) -> float:
         if self.remaining is None:
             return 0.0
+        if self.limit is not None:  # a request dearer than a whole window must still go once (the server judges it)
+            cost = min(cost, max(self.limit, 1.0))
         if now >= self.reset_at:
             # The window rolled over: start from the full limit if we know it (so a burst after a
             # reset is still capped), and ignore late answers that still describe the old window.
@@ -209,8 +227,7 @@ class RateLimiter:
             now = time.monotonic()
             self._sent_tokens.pop(ticket.seq, None)
             if used_tokens is not None and self._tok is not None:
-                # Refund/charge against what reserve() actually took (it caps a cost at the burst).
-                self._tok.adjust(min(ticket.est_tokens, self._tok.burst) - used_tokens)
+                self._tok.adjust(ticket.est_tokens - used_tokens)  # refund/charge against what reserve() took
             if not headers:  # the common case for servers that send none: nothing to estimate
                 return
             # Any other request still in flight may not be in this header's count yet: the server

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import os
 
 from ground.errors import FactoryError
 
@@ -110,10 +109,9 @@ class OpenAICompatScorer:
                                f"known: api_key_env, base_url, concurrency, timeout_s")
         headers = {}
         if api_key_env:
-            key = os.environ.get(api_key_env)
-            if not key:
-                raise FactoryError(f"on-policy teacher: environment variable {api_key_env} (api_key_env) is not set")
-            headers["Authorization"] = f"Bearer {key}"
+            from teachers.openai_options import read_api_key
+
+            headers["Authorization"] = f"Bearer {read_api_key(api_key_env, 'on-policy teacher', FactoryError)}"
         self.model, self.student = model, student
         self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, headers=headers)
         self.pool = cf.ThreadPoolExecutor(max(1, int(concurrency)))

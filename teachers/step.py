@@ -29,6 +29,8 @@ def teacher_cfg(t, base_dir: str | None = None) -> dict:
     ``base_dir``, the recipe's directory)."""
     cls = teacher_class(t.engine)
     opts = cls.resolve_options(cls.with_batch_size(plain_options(t.options), t.batch_size), base_dir)
+    actors = max(getattr(t, "replicas", 1), getattr(t, "max_replicas", None) or 1)
+    opts = cls.per_actor(opts, actors)  # each engine actor builds its own engine (and its own rate limiter)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
 
@@ -84,7 +86,10 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
         teacher_topk=json.dumps(res.top_logprobs) if res.top_logprobs else None,
         teacher_topk_meta=json.dumps(res.logprobs_meta) if res.top_logprobs and res.logprobs_meta else None,
     )
-    cost = res.cost or (res.tokens_in * prices.get("input_per_mtok", 0.0) + res.tokens_out * prices.get("output_per_mtok", 0.0)) / 1e6
+    # answers refused before this one (openai_compat's retry_on_finish_reasons) were paid for too
+    retry_in, retry_out = (res.extra or {}).get("retry_tokens") or (0, 0)
+    cost = res.cost or ((res.tokens_in + retry_in) * prices.get("input_per_mtok", 0.0)
+                        + (res.tokens_out + retry_out) * prices.get("output_per_mtok", 0.0)) / 1e6
     cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0
     row["cost"] = 0.0 if cache_hit else cost
     if res.extra and res.extra.get("messages"):  # engines that rewrite the prompt (tool catalogue attached)

@@ -124,7 +124,7 @@ class ToolAgentTeacher(Teacher):
             return list(pool.map(self._one, requests))
 
     def _one(self, r: GenRequest) -> GenResult:
-        from teachers.tool_loop import NativeToolGenerate, TextToolGenerate, run_tool_loop
+        from teachers.tool_loop import NativeToolGenerate, TeacherFailed, TextToolGenerate, run_tool_loop
 
         t0 = time.perf_counter()
         gen = (NativeToolGenerate(self.inner, r.params, r.sample_index, self.tool_choice) if self.protocol == "native"
@@ -135,6 +135,9 @@ class ToolAgentTeacher(Teacher):
                                                     self.journal_scope])
         try:
             res = run_tool_loop(gen, r.messages, self.tools, self.registry, self.max_turns, self.tool_timeout_s, journal)
+        except TeacherFailed as e:  # its own reason first: a transient one gets the row's chunk redone by a re-run
+            return GenResult(finish_reason="error", error=f"{e.error[:270]} (tool loop, turn {e.turn})",
+                             seconds=time.perf_counter() - t0)
         except Exception as e:  # noqa: BLE001 - one failed request fails its row only
             return GenResult(finish_reason="error", error=f"tool loop failed: {e}"[:300], seconds=time.perf_counter() - t0)
         return GenResult(text=res.completion, finish_reason=res.finish_reason, seconds=time.perf_counter() - t0,

@@ -41,6 +41,15 @@ log = logging.getLogger(__name__)
 Generate = Callable[[list[dict]], Any]
 
 
+class TeacherFailed(RuntimeError):
+    """The teacher's request for one turn failed after its engine's retries; ``error`` is the engine's reason (which
+    tells a transient failure, teachers/base.py) and ``turn`` the assistant turn it was for (1-based)."""
+
+    def __init__(self, error: str, turn: int = 0):
+        super().__init__(f"teacher failed: {error}")
+        self.error, self.turn = error, turn
+
+
 @dataclass
 class ToolLoopResult:
     prompt: list[dict]  # the messages as sent first, with the tool catalogue on the system message
@@ -122,7 +131,11 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
             session.restore(entry["state"])
             res.replayed += 1
         else:
-            msg = _normalise(generate(context), turn)
+            try:
+                msg = _normalise(generate(context), turn)
+            except TeacherFailed as e:
+                e.turn = turn + 1
+                raise
             results = [_execute(session, tc, tool_timeout_s) for tc in msg.get("tool_calls") or []]
             usage = getattr(generate, "last_usage", None) or {}
             entry = {"assistant": msg, "results": results, "state": session.snapshot(), "usage": usage}
@@ -238,7 +251,7 @@ class TextToolGenerate:
         key = hashlib.sha256(json.dumps(text_msgs, sort_keys=True).encode()).hexdigest()[:24]
         (res,) = self.teacher.generate([GenRequest(key=key, messages=text_msgs, params=self.params, sample_index=self.sample_index)])
         if res.error:
-            raise RuntimeError(f"teacher failed: {res.error}")
+            raise TeacherFailed(res.error)
         self.last_usage = _usage(res)
         msg = parse_tool_calls_text(res.text)
         if res.reasoning:
@@ -262,7 +275,7 @@ class NativeToolGenerate:
         (res,) = self.teacher.generate([GenRequest(key=key, messages=messages, params=self.params, sample_index=self.sample_index,
                                                    tools=specs, tool_choice=self.tool_choice)])
         if res.error:
-            raise RuntimeError(f"teacher failed: {res.error}")
+            raise TeacherFailed(res.error)
         self.last_usage = _usage(res)
         msg: dict = {"role": "assistant", "content": res.text or None}
         if res.extra.get("tool_calls"):
