@@ -107,15 +107,21 @@ class OpenAICompatScorer:
         if unknown:
             raise FactoryError(f"on-policy openai_compat teacher: unknown options {sorted(unknown)}; "
                                f"known: api_key_env, base_url, concurrency, timeout_s")
-        headers = {}
+        headers, self._key = {}, None
         if api_key_env:
             from teachers.openai_options import read_api_key
 
-            headers["Authorization"] = f"Bearer {read_api_key(api_key_env, 'on-policy teacher', FactoryError)}"
+            self._key = read_api_key(api_key_env, 'on-policy teacher', FactoryError)
+            headers["Authorization"] = f"Bearer {self._key}"
         self.model, self.student = model, student
         self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, headers=headers)
+        u = self.client.base_url  # as errors name it: no user:password@, no query (either may hold a key)
+        self._shown = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path.rstrip('/')}"
         self.pool = cf.ThreadPoolExecutor(max(1, int(concurrency)))
         self._check_tokenizer(student_tok)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
 
     def _prompt_logprobs(self, prompt) -> list:
         import httpx
@@ -125,9 +131,9 @@ class OpenAICompatScorer:
         try:
             r = self.client.post("/completions", json=body)
         except httpx.HTTPError as e:
-            raise FactoryError(f"on-policy teacher server {self.client.base_url}: {type(e).__name__}: {e}") from e
+            raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: {type(e).__name__}: {e}")) from None
         if r.status_code != 200:
-            raise FactoryError(f"on-policy teacher server {self.client.base_url}: HTTP {r.status_code}: {r.text[:300]}")
+            raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: HTTP {r.status_code}: {r.text[:300]}"))
         pl = (r.json().get("choices") or [{}])[0].get("prompt_logprobs")
         if not isinstance(pl, list):
             raise FactoryError("on-policy teacher server returned no prompt_logprobs: it must support vLLM's "

@@ -370,3 +370,24 @@ def test_extra_body_that_changes_the_replys_shape_is_refused(extra, why):
     with pytest.raises(TeacherOptionsError, match=re.escape(f"options.extra_body: {why}")):
         OpenAICompatTeacher("t", "m", extra_body=extra)
     OpenAICompatTeacher("t", "m", extra_body={"stream": False, "n": 1, "chat_template_kwargs": {"enable_thinking": True}})
+
+
+def test_the_on_policy_scorer_never_shows_the_key_or_url_credentials(monkeypatch, tiny_model_path):
+    """The on-policy scorer's HTTP errors carried the server's body verbatim (a gateway echoing the key) and the
+    base_url with any user:password@ in it."""
+    from transformers import AutoTokenizer
+
+    from ground.errors import FactoryError
+    from teachers.scorers import OpenAICompatScorer
+
+    key = "sk-onpolicy-SECRET-123456"
+    monkeypatch.setenv("ONPOLICY_TEST_KEY", key)
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    body = {"error": {"message": f"Incorrect API key provided: {key}"}}
+    with RawReplyServer([http_reply(401, body, "content-type: application/json")]) as srv:
+        url = srv.base_url.replace("http://", "http://user:pw-SECRET@")
+        with pytest.raises(FactoryError) as e:
+            OpenAICompatScorer("tiny", tok, "student", base_url=url, api_key_env="ONPOLICY_TEST_KEY")
+    msg = str(e.value)
+    assert "HTTP 401" in msg and "***" in msg and key not in msg and "SECRET" not in msg
+    assert e.value.__cause__ is None  # the httpx error (with the request) is not chained into the traceback
