@@ -191,34 +191,36 @@ def _check_rows(run: Path, man: dict, syn: dict) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("cap", [2, 9])
-def test_the_run_budget_counts_synthesis_calls(tmp_path, ray_local, cap):
-    """``budget: {calls}`` caps prompt synthesis too (it made 37 requests under ``calls: 4``): the cap reached while
-    writing prompts (2) or during self-consistency (9: 3 writes, then 5 samples a prompt) stops the run there with
-    no unfinished part written; a bigger budget continues without paying any request again."""
+def test_the_run_budget_counts_synthesis_calls(tmp_path, ray_local):
+    """``budget: {calls}`` caps prompt synthesis too (it made 37 requests under ``calls: 4``): a cap reached while
+    writing prompts (2: one request a seed, 2 seeds a part) or, on the re-run, during self-consistency (9: the
+    writes left, then 5 samples a prompt) stops the run there with no unfinished part written; a bigger budget
+    then continues without paying any request again."""
     from factory.pipeline import run_recipe
 
     with FaultInjectingServer(answer="synth") as srv:
         recipe = _recipe(tmp_path, srv.base_url)
         text = recipe.read_text()
-        recipe.write_text(text + f"budget: {{calls: {cap}}}\n")
-        res = run_recipe(str(recipe), skip_train=True, skip_eval=True)
-        assert (res.status, res.stopped) == ("stopped", f"budget calls {cap} reached")
-        assert srv.stats()["requests"] == cap
-        run = Path(res.run_dir)
-        man = json.loads((run / "manifest.json").read_text())
-        assert man["status"] == "stopped" and man["synthesis"]["stopped"] == f"budget calls {cap} reached"
-        assert not (run / "synth" / "summary.json").exists() and not (run / "chunks").exists()
-        assert not list(run.rglob("*.tmp-*"))
-        prompts = sorted(p.name for p in (run / "synth" / "prompts").glob("*.parquet"))
-        if cap == 2:  # 2 seeds a part, one request a seed: at most one part finished
-            assert len(prompts) <= 1 and not (run / "synth" / "scored").exists()
-        else:  # every part wrote its prompts; scoring stopped
-            assert len(prompts) == 2 and len(list((run / "synth" / "scored").glob("*.parquet"))) < 2
+        run, sent = None, 0
+        for cap in (2, 9):
+            recipe.write_text(text + f"budget: {{calls: {cap}}}\n")
+            res = run_recipe(str(recipe), skip_train=True, skip_eval=True)
+            assert (res.status, res.stopped) == ("stopped", f"budget calls {cap} reached")
+            assert srv.stats()["requests"] - sent == cap  # the cap counts this invocation's calls
+            sent = srv.stats()["requests"]
+            run = Path(res.run_dir)
+            man = json.loads((run / "manifest.json").read_text())
+            assert man["status"] == "stopped" and man["synthesis"]["stopped"] == f"budget calls {cap} reached"
+            assert not (run / "synth" / "summary.json").exists() and not (run / "chunks").exists()
+            assert not list(run.rglob("*.tmp-*"))
+            prompts = list((run / "synth" / "prompts").glob("*.parquet"))
+            if cap == 2:  # at most one of the two parts finished its writes; nothing was scored
+                assert len(prompts) <= 1 and not (run / "synth" / "scored").exists()
+            else:  # every part wrote its prompts; scoring stopped short of the last part
+                assert len(prompts) == 2 and len(list((run / "synth" / "scored").glob("*.parquet"))) < 2
 
         recipe.write_text(text + "budget: {calls: 1000}\n")
         res2 = run_recipe(str(recipe), skip_train=True, skip_eval=True)
-        assert res2.status == "succeeded" and res2.run_id == res.run_id
-        st = srv.stats()
-        assert max(st["attempts_by_key"].values()) == 1  # no request was paid twice
+        assert res2.status == "succeeded" and Path(res2.run_dir) == run
+        assert max(srv.stats()["attempts_by_key"].values()) == 1  # no request was paid twice
         assert json.loads((run / "manifest.json").read_text())["synthesis"]["kept"] > 0
