@@ -106,7 +106,10 @@ class FinalizeUDF:
         rows = _marked(batch, self.store_uri, self.dirs, self.exact_on, self.bounds)
         if self.decontam is not None:
             rows = self.decontam(rows)
-        tag = f"{min(r['chunk'] for r in rows):06d}-{uuid.uuid4().hex[:12]}"
+        lo, hi = min(r["chunk"] for r in rows), max(r["chunk"] for r in rows)
+        # named by the chunk, not at random: Ray Data retries the task of an actor that died after writing, and the
+        # retry must replace these parts (a random name added a second copy of every row of the chunk)
+        tag = f"{lo:06d}" if lo == hi else f"{lo:06d}-{hi:06d}"
         for kind, status in (("accepted", ACCEPTED), ("rejects", REJECTED)):
             part = [r for r in rows if r["status"] == status]
             if part:

@@ -43,3 +43,30 @@ def test_kill9_mid_write_leaves_nothing_a_parquet_reader_trips_on(tmp_path):
     assert fsutil.sweep_tmp(fs, str(tmp_path)) == 1
     assert [f.name for f in d.iterdir()] == ["part-0.parquet"]
 
+
+def _chunk(store, c: int, n: int) -> None:
+    from ground.record import new_sample, reject, to_table
+
+    rows = [new_sample(stage="t", prompt_id=f"p{c}-{i}", sample_index=0, messages=[{"role": "user", "content": f"q{c}-{i}"}],
+                       chunk=c, completion=f"a{c}-{i}") for i in range(n)]
+    reject(rows[-1], "verify:x", "wrong answer")
+    store.write_chunk(c, to_table(rows))
+
+
+def test_a_retried_finalize_task_writes_its_parts_once(tmp_path):
+    """Ray Data retries the task of a finalize actor that died after writing its parts: the retry must replace
+    them, not add a second copy (accepted/ would hold every row of the chunk twice, unlike the counts)."""
+    import pyarrow.parquet as pq
+
+    from factory.curate_pass import FinalizeUDF
+    from factory.store import RunStore
+
+    store = RunStore(str(tmp_path), "r", "x")
+    _chunk(store, 0, 3)
+    udf = FinalizeUDF(store.uri, [], None, None, {})
+    ref = pa.table({"files": [[store.chunk_path(0)]]})
+    udf(ref)
+    udf(ref)  # the retry of the same block
+    for kind, n in (("accepted", 2), ("rejects", 1)):
+        ids = pq.read_table(str(tmp_path / "r" / "x" / kind)).column("id").to_pylist()
+        assert len(ids) == n and len(set(ids)) == n, (kind, ids)
