@@ -150,9 +150,15 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         fsutil.makedirs(store.fs, store.path)
     except OSError as e:
         raise FactoryError(f"output.dir: cannot create {store.uri}: {e.strerror or e}") from None
+    with store.locked():  # one writer per run dir; a killed writer's temp files are swept
+        return _run_locked(recipe, str(recipe_file), fp, run_id, store, use_cache, skip_train, skip_eval)
+
+
+def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore, use_cache: bool,
+                skip_train: bool, skip_eval: bool) -> RunResult:
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests")) if use_cache else None
     timings: dict[str, float] = {}
-    manifest = _start_manifest(recipe, str(recipe_file), fp, run_id, store)
+    manifest = _start_manifest(recipe, recipe_file, fp, run_id, store)
     log.info("run %s -> %s", run_id, store.uri)
     try:
         gen_recipe = recipe

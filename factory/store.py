@@ -19,11 +19,16 @@ half-written shard, and a re-run skips the chunks whose file exists.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
+import socket
 
 import pyarrow as pa
 
 from ground import fsutil
+from ground.errors import FactoryError
 from ground.record import SCHEMA, from_table
 
 PART_ROWS = 100_000
@@ -41,6 +46,35 @@ class RunStore:
         self.root, self.run_id = root, run_id
         self.uri = fsutil.join(root, recipe_name, run_id)
         self.fs, self.path = fsutil.filesystem(self.uri)
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the run directory's lock (``.lock``, an flock) while a run writes it: a second run of the same
+        run dir fails at once with one line, instead of interleaving its chunks, decisions and parts with the
+        first's. The kernel drops the lock when its holder dies (kill -9 too): no stale lock to clean up. Local
+        filesystems only; on an object store, run one writer per run dir. Holding it, the temp files of
+        killed writers are swept (:func:`ground.fsutil.sweep_tmp`)."""
+        base = self.local_path()
+        if base is None:
+            yield
+            return
+        try:
+            fd = os.open(os.path.join(base, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise FactoryError(f"output.dir: cannot write {self.uri}: {e.strerror or e}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "pid unknown"
+                raise FactoryError(f"{self.uri}: another run is writing this run directory ({holder}); wait for it to end, "
+                                   "or start a separate run with --fresh or another --run-id") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+            fsutil.sweep_tmp(self.fs, self.path)
+            yield
+        finally:
+            os.close(fd)
 
     def p(self, *parts: str) -> str:
         return fsutil.join(self.path, *parts)

@@ -70,3 +70,48 @@ def test_a_retried_finalize_task_writes_its_parts_once(tmp_path):
     for kind, n in (("accepted", 2), ("rejects", 1)):
         ids = pq.read_table(str(tmp_path / "r" / "x" / kind)).column("id").to_pylist()
         assert len(ids) == n and len(set(ids)) == n, (kind, ids)
+
+
+@pytest.fixture(scope="module")
+def server():
+    from tests.faults.fault_server import FaultInjectingServer
+
+    with FaultInjectingServer(latency_s=0.05) as srv:
+        yield srv
+
+
+def _cli(*args, cwd) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    return subprocess.run([sys.executable, "-m", "factory", "run", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_second_run_of_a_run_dir_in_use_is_refused(server, tmp_path):
+    """Two `factory run` of one run dir at once would interleave chunks, dedup decisions and accepted/ parts
+    (each deletes the other's): the second fails at once with one line naming the holder, and writes nothing."""
+    from tests.integration.test_faults import write_recipe
+
+    recipe = write_recipe(tmp_path, server.base_url, tmp_path / "out", limit=4)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from factory.pipeline import fingerprint
+        from factory.recipe import load_recipe
+        from factory.store import RunStore
+        r = load_recipe({str(recipe)!r})
+        store = RunStore(r.output.dir, r.name, fingerprint(r))
+        import os; os.makedirs(store.path)
+        with store.locked():
+            print(store.path, flush=True)
+            time.sleep(120)
+    """)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    try:
+        run_dir = holder.stdout.readline().strip()
+        assert run_dir, "the lock holder did not start"
+        p = _cli(str(recipe), cwd=tmp_path)
+        assert p.returncode == 2, p.stderr[-2000:]
+        line = p.stderr.strip().splitlines()[-1]
+        assert line.startswith(f"error: {run_dir}: another run is writing this run directory (pid {holder.pid} on "), line
+        assert sorted(os.listdir(run_dir)) == [".lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+
