@@ -206,6 +206,9 @@ def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, stor
         "licenses": licenses(recipe),
     }
     old = store.read_json("manifest.json")
+    if old and old.get("fingerprint") not in (None, fp):  # --run-id naming a run of another recipe: never mix their rows
+        raise FactoryError(f"run {run_id} ({store.uri}) was made from a different recipe or input files (fingerprint "
+                           f"{old['fingerprint']}, now {fp}): resuming it would mix rows of both; use --fresh or another --run-id")
     if old:
         manifest["previous_status"] = old.get("status")
         for k in ("train", "eval"):

@@ -115,3 +115,31 @@ def test_a_second_run_of_a_run_dir_in_use_is_refused(server, tmp_path):
         holder.kill()
         holder.wait()
 
+
+def test_resuming_a_run_id_under_a_changed_recipe_is_refused(server, tmp_path):
+    """A run killed mid-way, its recipe edited, then re-run with the same --run-id: its finished chunks were made
+    under the old recipe; resuming would mix them with new ones. It is refused, naming both fingerprints."""
+    import json
+    import time
+
+    from tests.integration.test_faults import write_recipe
+
+    recipe = write_recipe(tmp_path, server.base_url, tmp_path / "out", limit=4)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    p = subprocess.Popen([sys.executable, "-m", "factory", "run", str(recipe), "--run-id", "mine"], cwd=tmp_path, env=env,
+                         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = tmp_path / "out" / "faults" / "mine" / "manifest.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not manifest.exists() and p.poll() is None:
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGKILL)  # kill -9 of the driver (and the Ray it was starting)
+    p.wait(30)
+    old = json.loads(manifest.read_text())
+    assert old["status"] == "running"
+    recipe.write_text(recipe.read_text().replace("max_tokens: 32", "max_tokens: 16"))
+    p = _cli(str(recipe), "--run-id", "mine", cwd=tmp_path)
+    assert p.returncode == 2, p.stderr[-2000:]
+    line = p.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: run mine ({manifest.parent}) was made from a different recipe or input files (fingerprint "
+                           f"{old['fingerprint']}, now "), line
+    assert json.loads(manifest.read_text()) == old  # nothing of the run was touched
