@@ -222,6 +222,7 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     """Curation over the run store, the contamination report, then stats.json and the manifest's counts."""
     t0 = time.time()
     total, step_times = curate_store(recipe, store, teacher_prices(recipe))
+    fsutil.sweep_tmp(store.fs, store.path)  # every writer is done: what a Ray worker killed mid-write left goes now
     timings["curate"] = round(time.time() - t0, 2)
     manifest["curation_timings"] = step_times
     contaminated = total.pop("contaminated")
