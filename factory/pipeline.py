@@ -38,6 +38,7 @@ from ground.errors import FactoryError
 from ground.record import sha
 from factory.source_ids import check_records, check_unique_ids
 from ground.source import inline, plan_units
+from ground.source_files import source_files
 from teachers.cache import RequestCache
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ def _file_sha(path: Path) -> str:
                 h.update(f.read_bytes())
     elif path.exists():
         h.update(path.read_bytes())
+    elif any(c in str(path) for c in "*?["):  # a glob source: the files it matches, in read order (it hashed nothing)
+        for f, _fmt in source_files(path, "auto", None):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 
