@@ -55,6 +55,10 @@ def cmd_run(a: argparse.Namespace) -> int:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # e.g. output.dir below a file, or read-only: one clear line, exit 2, nothing written
         raise FactoryError(f"output.dir: cannot create {log_file.parent}: {e.strerror or e}") from None
+    try:  # the folder may exist on a read-only mount (an earlier run's): the log cannot be opened there either
+        open(log_file, "a").close()
+    except OSError as e:
+        raise FactoryError(f"output.dir: cannot write {log_file.parent}: {e.strerror or e}") from None
     try:
         with Console(log_file) as c:
             print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)

@@ -198,3 +198,31 @@ def test_a_finalize_worker_killed_mid_write_leaves_accepted_whole_and_counted(se
     ids = pads.dataset(str(run / "accepted"), format="parquet").to_table().column("id").to_pylist()
     assert len(ids) == len(set(ids)) == counts["accepted"] == counts["rows"] == 24
     assert not list(run.rglob("*.tmp-*"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a read-only bind mount needs root (root ignores file modes)")
+def test_resuming_on_a_read_only_output_dir_is_one_clear_line(server, tmp_path):
+    """An earlier run's output dir, now mounted read-only: `factory run` says so in one line (exit 2) rather than
+    a traceback from opening its log, and run_recipe names the run dir it cannot write."""
+    from factory.pipeline import fingerprint, run_recipe
+    from factory.recipe import load_recipe
+    from ground.errors import FactoryError
+    from tests.integration.test_faults import write_recipe
+
+    src, mnt = tmp_path / "src", tmp_path / "ro"
+    recipe = write_recipe(tmp_path, server.base_url, mnt, limit=4)
+    run_dir = src / "faults" / fingerprint(load_recipe(str(recipe)))
+    run_dir.mkdir(parents=True)
+    (src / "_logs").mkdir()
+    mnt.mkdir()
+    if subprocess.run(["mount", "--bind", str(src), str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(mnt)], check=True)
+        p = _cli(str(recipe), cwd=tmp_path)
+        assert p.returncode == 2, p.stderr[-2000:]
+        assert p.stderr.strip().splitlines() == [f"error: output.dir: cannot write {mnt / '_logs'}: Read-only file system"]
+        with pytest.raises(FactoryError, match=f"^output.dir: cannot write {mnt}/faults/.*: Read-only file system$"):
+            run_recipe(str(recipe))
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
