@@ -7,7 +7,7 @@
       chunks/wave-000/chunk-000000.parquet   with teacher.until: one per (wave, chunk), the same role
       waves/wave-000/chunk-000000.parquet    with teacher.until: per prompt of the chunk, samples tried and
                                     verified after that wave (what the next wave's expansion skips by)
-      accepted/part-00000.parquet   the curated rows
+      accepted/part-00000.parquet   the curated rows (staged in curation/_final/, then moved in whole)
       rejects/part-00000.parquet    every rejected row with reject_stage and reject_reason
       manifest.json                 recipe as resolved, versions, counts, timings, status, eval table
       stats.json                    counts in/out and drops per reason, per stage
@@ -33,6 +33,7 @@ from ground.record import SCHEMA, from_table
 
 PART_ROWS = 100_000
 RETRY_DIR = ("chunks", "retry")
+STAGED = ("curation", "_final")  # the finalize pass writes accepted/ and rejects/ here; publish_parts moves them in
 
 
 def file_blocks(ray, groups: list[list[str]]):
@@ -148,6 +149,25 @@ class RunStore:
             if old not in written:
                 self.fs.delete_file(old)
         return written
+
+    def publish_parts(self) -> None:
+        """The staged ``accepted/`` and ``rejects/`` replace the old ones whole. Locally a folder rename: a reader or a
+        kill never sees a part-written or mixed folder (at worst, for an instant, none). An object store has no
+        folder rename: the old parts go, then the new ones are moved in one by one."""
+        for kind in ("accepted", "rejects"):
+            new, cur = self.p(*STAGED, kind), self.p(kind)
+            if self.local_path() is not None:
+                old = self.p(f".{kind}-old")
+                fsutil.delete_tree(self.fs, old)  # a kill between the renames of an earlier attempt left it
+                if fsutil.exists(self.fs, cur):
+                    os.rename(cur, old)
+                os.rename(new, cur)
+                fsutil.delete_tree(self.fs, old)
+                continue
+            for f in fsutil.list_files(self.fs, cur, ".parquet"):
+                fsutil.delete_file(self.fs, f)
+            for f in fsutil.list_files(self.fs, new, ".parquet"):
+                self.fs.move(f, fsutil.join(cur, f.rsplit("/", 1)[-1]))
 
     def read_parts(self, kind: str) -> pa.Table:
         files = fsutil.list_files(self.fs, self.p(kind), ".parquet")

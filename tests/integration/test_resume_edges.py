@@ -68,7 +68,7 @@ def test_a_retried_finalize_task_writes_its_parts_once(tmp_path):
     udf(ref)
     udf(ref)  # the retry of the same block
     for kind, n in (("accepted", 2), ("rejects", 1)):
-        ids = pq.read_table(str(tmp_path / "r" / "x" / kind)).column("id").to_pylist()
+        ids = pq.read_table(str(tmp_path / "r" / "x" / "curation" / "_final" / kind)).column("id").to_pylist()
         assert len(ids) == n and len(set(ids)) == n, (kind, ids)
 
 
@@ -162,34 +162,45 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
-def test_a_finalize_worker_killed_mid_write_leaves_accepted_whole_and_counted(server, tmp_path):
-    """kill -9 of the Ray worker writing accepted/ (the run's own descendant): Ray Data retries its task. The run
-    succeeds; pyarrow.dataset over accepted/ reads each row once, as many as the manifest counts, and no temp
-    file is left (on main: 52 rows for 48 counted, a part's .tmp- file read as rows)."""
+def _run_killing(recipe, cwd, pattern: str, when, whole_group: bool) -> tuple[subprocess.Popen, list[int]]:
+    """`factory run` with kill -9 of its descendants whose command line holds ``pattern`` (or of the whole run,
+    ``whole_group``) as soon as ``when()`` holds and such a process exists."""
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    p = subprocess.Popen([sys.executable, "-m", "factory", "run", str(recipe)], cwd=cwd, env=env, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    killed: list[int] = []
+    deadline = time.time() + 240
+    while time.time() < deadline and p.poll() is None and not killed:
+        if when():
+            for pid in _descendants(p.pid):
+                try:
+                    if pattern in open(f"/proc/{pid}/cmdline").read():
+                        killed.append(pid)
+                        os.killpg(p.pid, signal.SIGKILL) if whole_group else os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.005)
+    return p, killed
+
+
+def test_killed_finalize_worker_and_driver_leave_accepted_whole_and_counted(server, tmp_path):
+    """1. kill -9 of the Ray worker writing accepted/: Ray Data retries its task; the run succeeds and
+    pyarrow.dataset over accepted/ reads each row once, as many as the manifest counts, with no temp file
+    left (on main: 28 rows for 24 counted, a part's .tmp- file read as rows).
+    2. The same command again, the driver killed as its finalize pass starts: accepted/ is still the whole
+    earlier set (on main its parts were deleted first, then rewritten one by one: a kill left a part of it)."""
     import glob
     import json
-    import time
 
     import pyarrow.dataset as pads
 
     from tests.integration.test_faults import write_recipe
 
     recipe = write_recipe(tmp_path, server.base_url, tmp_path / "out", limit=12)
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    p = subprocess.Popen([sys.executable, "-m", "factory", "run", str(recipe)], cwd=tmp_path, env=env, start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    killed = []
-    deadline = time.time() + 240
-    while time.time() < deadline and p.poll() is None and not killed:
-        if glob.glob(str(tmp_path / "out/faults/*/accepted/*part-*")):
-            for pid in _descendants(p.pid):
-                try:
-                    if "FinalizeUDF" in open(f"/proc/{pid}/cmdline").read():
-                        os.kill(pid, signal.SIGKILL)
-                        killed.append(pid)
-                except OSError:
-                    pass
-        time.sleep(0.005)
+    p, killed = _run_killing(recipe, tmp_path, "FinalizeUDF", lambda: glob.glob(str(tmp_path / "out/faults/*/**/accepted/*part-*"),
+                                                                                 recursive=True), False)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 0, err[-3000:]
     assert killed, "no finalize worker was found to kill"
@@ -198,6 +209,12 @@ def test_a_finalize_worker_killed_mid_write_leaves_accepted_whole_and_counted(se
     ids = pads.dataset(str(run / "accepted"), format="parquet").to_table().column("id").to_pylist()
     assert len(ids) == len(set(ids)) == counts["accepted"] == counts["rows"] == 24
     assert not list(run.rglob("*.tmp-*"))
+
+    p, killed = _run_killing(recipe, tmp_path, "FinalizeUDF", lambda: True, True)
+    p.communicate(timeout=120)
+    assert killed and p.returncode == -signal.SIGKILL
+    assert sorted(pads.dataset(str(run / "accepted"), format="parquet").to_table().column("id").to_pylist()) == sorted(ids)
+
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a read-only bind mount needs root (root ignores file modes)")
