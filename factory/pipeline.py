@@ -87,7 +87,35 @@ def fingerprint(recipe: Recipe) -> str:
         _drop_default(d, key, default)  # likewise the defaults of later keys (sources, openai_compat options)
     inline_text = {recipe.prompt.template if inline(recipe.prompt.template, "template") else None,
                    recipe.prompt.system if inline(recipe.prompt.system, "system") else None}  # in the recipe dump already
-    return sha(d, [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text], n=12)
+    named = [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text]
+    # files the teachers and verifiers read (a judge's rubric, a constitution, few-shot turns, a chat template): only
+    # when there are some, so recipes naming none keep their run id
+    return sha(d, named, *([extra] if (extra := _option_files(d, recipe.base_dir)) else []), n=12)
+
+
+_MAX_OPTION_FILE = 64 << 20  # larger files named there are model weights, not option text: their path stands for them
+
+
+def _option_files(d: dict, base_dir: str) -> list[str]:
+    """Content hashes of the files that string values of the teacher and verifier sections name, resolved as their
+    readers resolve them (the recipe's folder, then the working directory, then the project root)."""
+    from verifiers.llm import PROJECT_ROOT
+
+    out: list[str] = []
+
+    def walk(v) -> None:
+        if isinstance(v, (dict, list)):
+            for x in v.values() if isinstance(v, dict) else v:
+                walk(x)
+        elif isinstance(v, str) and v.strip() and "\n" not in v and len(v) < 1024:
+            q = Path(v).expanduser()
+            f = next((b / q for b in (Path(base_dir), Path.cwd(), PROJECT_ROOT) if (b / q).is_file()), None)
+            if f is not None and f.stat().st_size <= _MAX_OPTION_FILE:
+                out.append(_file_sha(f))
+
+    for sec in ("teacher", "teachers", "verifiers"):
+        walk(d.get(sec))
+    return out
 
 
 def _drop_default(d, key: str, default) -> None:

@@ -42,3 +42,21 @@ def test_a_glob_source_is_fingerprinted_by_the_files_it_matches(tmp_path):
     fps.append(_fp(tmp_path, str(d / "*.jsonl")))
     assert len(set(fps)) == 3, fps
     assert _fp(tmp_path, str(d / "*.jsonl")) == fps[-1]  # and stays put while nothing changes
+
+
+def test_a_file_a_verifier_or_teacher_reads_is_part_of_the_run_id(tmp_path):
+    """A constitution (or a judge's rubric, few-shot turns, a chat template) edited between a crash and the
+    re-run: the rows verified under the old text must not be resumed into the new run."""
+    from factory.pipeline import fingerprint
+    from factory.recipe import load_recipe
+
+    default = (ROOT / "recipes/constitutions/default.md").read_text()
+    (tmp_path / "c.md").write_text(default)
+    text = (ROOT / "recipes/constitutional.yaml").read_text().replace("recipes/constitutions/default.md", str(tmp_path / "c.md"))
+    text = text.replace("../data/", f"{ROOT}/data/").replace("prompts/plain.txt", f"{ROOT}/recipes/prompts/plain.txt")
+    (tmp_path / "r.yaml").write_text(text)
+    a = fingerprint(load_recipe(str(tmp_path / "r.yaml")))
+    (tmp_path / "c.md").write_text(default.replace("1. [", "1. [x", 1))  # one principle's id edited
+    b = fingerprint(load_recipe(str(tmp_path / "r.yaml")))
+    assert a != b
+    assert fingerprint(load_recipe(str(tmp_path / "r.yaml"))) == b
