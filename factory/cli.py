@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ground.errors import FactoryError
+from ground.errors import FactoryError, factory_error_in
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -111,6 +111,8 @@ def _run(a: argparse.Namespace, out, err) -> int:
         res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
     except Exception as exc:  # noqa: BLE001 - an OSError, also when a Ray worker raised it (UDF errors wrap it)
+        if not isinstance(exc, FactoryError) and (fe := factory_error_in(exc)) is not None:
+            raise fe from None  # a worker's one-line error (e.g. the source changed mid-run), not Ray's traceback
         e = None if isinstance(exc, FactoryError) else _os_error(exc)
         if e is None:
             raise

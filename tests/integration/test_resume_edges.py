@@ -243,3 +243,32 @@ def test_resuming_on_a_read_only_output_dir_is_one_clear_line(server, tmp_path):
             run_recipe(str(recipe))
     finally:
         subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_a_source_rewritten_during_the_run_is_one_clear_line(server, tmp_path):
+    """The run planned its chunks (byte offsets, counts) from the source; the file is then rewritten while it
+    starts. Workers would read shifted records under the old run id: instead exit 2 and one line naming the file
+    (on main: a Ray traceback, or chunks made of two versions of the file)."""
+    import glob
+    import shutil
+    import time
+
+    from tests.integration.test_faults import write_recipe
+
+    src = tmp_path / "src.jsonl"
+    shutil.copy(ROOT / "data/gsm8k_sample/train.jsonl", src)
+    recipe = write_recipe(tmp_path, server.base_url, tmp_path / "out", limit=4)
+    recipe.write_text(recipe.read_text().replace(str(ROOT / "data/gsm8k_sample/train.jsonl"), str(src)))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    p = subprocess.Popen([sys.executable, "-m", "factory", "run", str(recipe)], cwd=tmp_path, env=env, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None and not glob.glob(str(tmp_path / "out/faults/*/manifest.json")):
+        time.sleep(0.01)
+    lines = src.read_text().splitlines(keepends=True)
+    src.write_text("".join(lines[1:3] + lines[:1] + lines[3:]))  # records reordered: same size, new mtime
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 2, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: source.path: {src} changed during the run (size:mtime "), last
+    assert not glob.glob(str(tmp_path / "out/faults/*/chunks/chunk-*.parquet"))
