@@ -77,6 +77,24 @@ class RunStore:
         finally:
             os.close(fd)
 
+    def held(self) -> bool:
+        """Whether a live process holds the run's lock (is writing it): a ``running`` manifest without one is
+        the record of a run that was killed."""
+        base = self.local_path()
+        try:
+            fd = os.open(os.path.join(base, ".lock"), os.O_RDONLY) if base is not None else None
+        except OSError:
+            return False
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
     def p(self, *parts: str) -> str:
         return fsutil.join(self.path, *parts)
 

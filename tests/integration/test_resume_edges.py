@@ -272,3 +272,28 @@ def test_a_source_rewritten_during_the_run_is_one_clear_line(server, tmp_path):
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: source.path: {src} changed during the run (size:mtime "), last
     assert not glob.glob(str(tmp_path / "out/faults/*/chunks/chunk-*.parquet"))
+
+
+def test_inspect_tells_a_killed_run_from_a_running_one(tmp_path):
+    """A kill -9 leaves the manifest at status running: `factory inspect` says the run was killed when no process
+    holds its lock, and nothing when one does."""
+    import json
+
+    from factory.store import RunStore
+    from ground.record import SCHEMA
+    from tests.conftest import run_cli
+
+    store = RunStore(str(tmp_path), "r", "x")
+    (tmp_path / "r" / "x").mkdir(parents=True)
+    store.write_json("manifest.json", {"status": "running"})
+    for kind in ("accepted", "rejects"):
+        from ground import fsutil
+
+        fsutil.write_parquet_atomic(store.fs, store.p(kind, "part-empty.parquet"), SCHEMA.empty_table())
+    p = run_cli("inspect", store.path)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.startswith("note: the manifest says running but no process holds the run: it was killed"), p.stderr
+    with store.locked():
+        p = run_cli("inspect", store.path)
+    assert p.returncode == 0 and "note:" not in p.stderr, p.stderr
+    assert json.loads((tmp_path / "r" / "x" / "manifest.json").read_text()) == {"status": "running"}
