@@ -297,3 +297,20 @@ def test_inspect_tells_a_killed_run_from_a_running_one(tmp_path):
         p = run_cli("inspect", store.path)
     assert p.returncode == 0 and "note:" not in p.stderr, p.stderr
     assert json.loads((tmp_path / "r" / "x" / "manifest.json").read_text()) == {"status": "running"}
+
+
+def test_a_retried_shuffle_write_does_not_make_a_row_its_own_duplicate(tmp_path):
+    """Exact dedup shuffles key rows through files; Ray retries a map task whose worker died after writing them.
+    The retry must replace the block's files: a second copy put each row twice in its partition, and exact dedup
+    rejected a unique accepted row as 'exact duplicate of' itself."""
+    from curation.dedup.exact import _partition_decisions
+    from ground.fileshuffle import read_part, write_parts
+
+    keys = pa.table({"id": ["a", "b", "c"], "chunk": [0, 0, 1], "score": [None, None, None], "tlen": [3, 3, 3],
+                     "dedup_key": ["k1", "k2", "k2"], "part": [0, 0, 0]})
+    out = str(tmp_path / "shuffle")
+    write_parts(keys, out)
+    write_parts(keys, out)  # the retried task
+    dec = _partition_decisions(pa.concat_tables(read_part(out, 0)), "dedup_exact").to_pylist()
+    rejected = {d["id"]: d["survivor_id"] for d in dec if d["survivor_id"] is not None}
+    assert rejected == {"c": "b"}, dec  # c duplicates b; a (unique) and b (the survivor) stay
