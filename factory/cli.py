@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ground.errors import FactoryError
+from ground.errors import FactoryError, factory_error_in
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -55,6 +55,10 @@ def cmd_run(a: argparse.Namespace) -> int:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # e.g. output.dir below a file, or read-only: one clear line, exit 2, nothing written
         raise FactoryError(f"output.dir: cannot create {log_file.parent}: {e.strerror or e}") from None
+    try:  # the folder may exist on a read-only mount (an earlier run's): the log cannot be opened there either
+        open(log_file, "a").close()
+    except OSError as e:
+        raise FactoryError(f"output.dir: cannot write {log_file.parent}: {e.strerror or e}") from None
     try:
         with Console(log_file) as c:
             print(f"log: {log_file} (Ray, transformers and other libraries' output)", file=c.err, flush=True)
@@ -107,6 +111,8 @@ def _run(a: argparse.Namespace, out, err) -> int:
         res = run_recipe(a.recipe, run_id=a.run_id, fresh=a.fresh, use_cache=not a.no_cache, skip_train=a.skip_train,
                          skip_eval=a.skip_eval, output_dir=a.output_dir)
     except Exception as exc:  # noqa: BLE001 - an OSError, also when a Ray worker raised it (UDF errors wrap it)
+        if not isinstance(exc, FactoryError) and (fe := factory_error_in(exc)) is not None:
+            raise fe from None  # a worker's one-line error (e.g. the source changed mid-run), not Ray's traceback
         e = None if isinstance(exc, FactoryError) else _os_error(exc)
         if e is None:
             raise
@@ -255,6 +261,12 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     store.fs, store.path = fsutil.filesystem(a.run_dir)
     if not store.exists("manifest.json"):
         raise FactoryError(f"{a.run_dir}: not a run directory (no manifest.json)")
+    status = (store.read_json("manifest.json") or {}).get("status")
+    if status == "running" and store.local_path() is not None and not store.held():
+        print("note: the manifest says running but no process holds the run: it was killed; its outputs may be incomplete "
+              "(re-run the same command to resume)", file=sys.stderr)
+    elif status in ("failed", "interrupted", "stopped"):
+        print(f"note: the run is {status}; its outputs may be incomplete (re-run the same command to resume)", file=sys.stderr)
     rows = store.read_parts("rejects" if a.rejects else "accepted").to_pylist()
     random.Random(a.seed).shuffle(rows)
     for r in rows[: a.n]:

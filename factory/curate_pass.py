@@ -10,8 +10,9 @@
    shuffle), then a ``_SUCCESS`` marker with the counts: a resumed run redoes only the steps without one.
 2. The finalize pass (an actor pool: the decontamination index loads once per actor) reads the shards
    again, applies every decision, sets ``dedup_key``, decontaminates, and writes
-   ``accepted/part-*.parquet`` and ``rejects/part-*.parquet`` itself, atomically. It returns mergeable
-   counters (:func:`factory.stats.partial`), never rows; the driver adds them up.
+   ``accepted/part-*.parquet`` and ``rejects/part-*.parquet`` itself, atomically, staged under
+   ``curation/_final/``; the driver then moves both folders in whole (:meth:`RunStore.publish_parts`).
+   It returns mergeable counters (:func:`factory.stats.partial`), never rows; the driver adds them up.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from curation.plan import build_dedup_steps
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, SCHEMA, from_table, to_table
 from factory.stats import merge, partial
-from factory.store import file_blocks
+from factory.store import STAGED, file_blocks
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,14 @@ class FinalizeUDF:
         rows = _marked(batch, self.store_uri, self.dirs, self.exact_on, self.bounds)
         if self.decontam is not None:
             rows = self.decontam(rows)
-        tag = f"{min(r['chunk'] for r in rows):06d}-{uuid.uuid4().hex[:12]}"
+        lo, hi = min(r["chunk"] for r in rows), max(r["chunk"] for r in rows)
+        # named by the chunk, not at random: Ray Data retries the task of an actor that died after writing, and the
+        # retry must replace these parts (a random name added a second copy of every row of the chunk)
+        tag = f"{lo:06d}" if lo == hi else f"{lo:06d}-{hi:06d}"
         for kind, status in (("accepted", ACCEPTED), ("rejects", REJECTED)):
             part = [r for r in rows if r["status"] == status]
             if part:
-                fsutil.write_parquet_atomic(self.fs, fsutil.join(self.root, kind, f"part-{tag}.parquet"), to_table(part))
+                fsutil.write_parquet_atomic(self.fs, fsutil.join(self.root, *STAGED, kind, f"part-{tag}.parquet"), to_table(part))
         p = partial(rows, self.prices)
         p["contaminated"] = [{"id": r["id"], "status": r["status"], "reject_stage": r["reject_stage"], "reject_reason": r["reject_reason"]}
                              for r in rows if self.decontam is not None and r.get("reject_stage") == self.decontam.name]
@@ -218,9 +222,7 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
         raise RuntimeError("internal error: no chunk shards to curate")
     dirs, timings = run_dedup_steps(ray, recipe, store, ds)
     t0 = time.time()
-    for kind in ("accepted", "rejects"):  # the finalize pass rewrites both folders whole
-        for f in fsutil.list_files(store.fs, store.p(kind), ".parquet"):
-            fsutil.delete_file(store.fs, f)
+    fsutil.delete_tree(store.fs, store.p(*STAGED))  # what a killed attempt staged: the pass rewrites both folders whole
     ex = recipe.execution.finalize
     dec = _decontam(recipe)
     exact_on = recipe.dedup.exact.on if recipe.dedup.exact.enabled else None
@@ -237,8 +239,9 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
             contaminated += p.pop("contaminated")
             total = merge(total, p)
     for kind in ("accepted", "rejects"):  # an empty side still has one (empty) part: readers need no special case
-        if not fsutil.list_files(store.fs, store.p(kind), ".parquet"):
-            fsutil.write_parquet_atomic(store.fs, store.p(kind, "part-empty.parquet"), SCHEMA.empty_table())
+        if not fsutil.list_files(store.fs, store.p(*STAGED, kind), ".parquet"):
+            fsutil.write_parquet_atomic(store.fs, store.p(*STAGED, kind, "part-empty.parquet"), SCHEMA.empty_table())
+    store.publish_parts()  # readers see the old folders or the new ones, never a part-written one
     if dec is not None:
         timings[dec.name] = round(time.time() - t0, 3)
     total["contaminated"] = contaminated

@@ -39,6 +39,7 @@ from ground.errors import FactoryError
 from ground.record import sha
 from factory.source_ids import check_records, check_unique_ids
 from ground.source import inline, plan_units
+from ground.source_files import source_files
 from teachers.cache import RequestCache
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ def _file_sha(path: Path) -> str:
                 h.update(f.read_bytes())
     elif path.exists():
         h.update(path.read_bytes())
+    elif any(c in str(path) for c in "*?["):  # a glob source: the files it matches, in read order (it hashed nothing)
+        for f, _fmt in source_files(path, "auto", None):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 
@@ -83,7 +88,35 @@ def fingerprint(recipe: Recipe) -> str:
         _drop_default(d, key, default)  # likewise the defaults of later keys (sources, openai_compat options)
     inline_text = {recipe.prompt.template if inline(recipe.prompt.template, "template") else None,
                    recipe.prompt.system if inline(recipe.prompt.system, "system") else None}  # in the recipe dump already
-    return sha(d, [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text], n=12)
+    named = [_file_sha(recipe.path(f)) for f in files if f and f not in inline_text]
+    # files the teachers and verifiers read (a judge's rubric, a constitution, few-shot turns, a chat template): only
+    # when there are some, so recipes naming none keep their run id
+    return sha(d, named, *([extra] if (extra := _option_files(d, recipe.base_dir)) else []), n=12)
+
+
+_MAX_OPTION_FILE = 64 << 20  # larger files named there are model weights, not option text: their path stands for them
+
+
+def _option_files(d: dict, base_dir: str) -> list[str]:
+    """Content hashes of the files that string values of the teacher and verifier sections name, resolved as their
+    readers resolve them (the recipe's folder, then the working directory, then the project root)."""
+    from verifiers.llm import PROJECT_ROOT
+
+    out: list[str] = []
+
+    def walk(v) -> None:
+        if isinstance(v, (dict, list)):
+            for x in v.values() if isinstance(v, dict) else v:
+                walk(x)
+        elif isinstance(v, str) and v.strip() and "\n" not in v and len(v) < 1024:
+            q = Path(v).expanduser()
+            f = next((b / q for b in (Path(base_dir), Path.cwd(), PROJECT_ROOT) if (b / q).is_file()), None)
+            if f is not None and f.stat().st_size <= _MAX_OPTION_FILE:
+                out.append(_file_sha(f))
+
+    for sec in ("teacher", "teachers", "verifiers"):
+        walk(d.get(sec))
+    return out
 
 
 def _drop_default(d, key: str, default) -> None:
@@ -151,9 +184,15 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
         fsutil.makedirs(store.fs, store.path)
     except OSError as e:
         raise FactoryError(f"output.dir: cannot create {store.uri}: {e.strerror or e}") from None
+    with store.locked():  # one writer per run dir; a killed writer's temp files are swept
+        return _run_locked(recipe, str(recipe_file), fp, run_id, store, use_cache, skip_train, skip_eval)
+
+
+def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore, use_cache: bool,
+                skip_train: bool, skip_eval: bool) -> RunResult:
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests")) if use_cache else None
     timings: dict[str, float] = {}
-    manifest = _start_manifest(recipe, str(recipe_file), fp, run_id, store)
+    manifest = _start_manifest(recipe, recipe_file, fp, run_id, store)
     log.info("run %s -> %s", run_id, store.uri)
     budget = RunBudget(recipe.budget, run_id)  # one counter for synthesis and generation
     try:
@@ -209,6 +248,9 @@ def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, stor
         "licenses": licenses(recipe),
     }
     old = store.read_json("manifest.json")
+    if old and old.get("fingerprint") not in (None, fp):  # --run-id naming a run of another recipe: never mix their rows
+        raise FactoryError(f"run {run_id} ({store.uri}) was made from a different recipe or input files (fingerprint "
+                           f"{old['fingerprint']}, now {fp}): resuming it would mix rows of both; use --fresh or another --run-id")
     if old:
         manifest["previous_status"] = old.get("status")
         for k in ("train", "eval"):
@@ -222,6 +264,7 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     """Curation over the run store, the contamination report, then stats.json and the manifest's counts."""
     t0 = time.time()
     total, step_times = curate_store(recipe, store, teacher_prices(recipe))
+    fsutil.sweep_tmp(store.fs, store.path)  # every writer is done: what a Ray worker killed mid-write left goes now
     timings["curate"] = round(time.time() - t0, 2)
     manifest["curation_timings"] = step_times
     contaminated = total.pop("contaminated")

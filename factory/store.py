@@ -7,7 +7,7 @@
       chunks/wave-000/chunk-000000.parquet   with teacher.until: one per (wave, chunk), the same role
       waves/wave-000/chunk-000000.parquet    with teacher.until: per prompt of the chunk, samples tried and
                                     verified after that wave (what the next wave's expansion skips by)
-      accepted/part-00000.parquet   the curated rows
+      accepted/part-00000.parquet   the curated rows (staged in curation/_final/, then moved in whole)
       rejects/part-00000.parquet    every rejected row with reject_stage and reject_reason
       manifest.json                 recipe as resolved, versions, counts, timings, status, eval table
       stats.json                    counts in/out and drops per reason, per stage
@@ -19,15 +19,21 @@ half-written shard, and a re-run skips the chunks whose file exists.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
+import socket
 
 import pyarrow as pa
 
 from ground import fsutil
+from ground.errors import FactoryError
 from ground.record import SCHEMA, from_table
 
 PART_ROWS = 100_000
 RETRY_DIR = ("chunks", "retry")
+STAGED = ("curation", "_final")  # the finalize pass writes accepted/ and rejects/ here; publish_parts moves them in
 
 
 def file_blocks(ray, groups: list[list[str]]):
@@ -41,6 +47,53 @@ class RunStore:
         self.root, self.run_id = root, run_id
         self.uri = fsutil.join(root, recipe_name, run_id)
         self.fs, self.path = fsutil.filesystem(self.uri)
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the run directory's lock (``.lock``, an flock) while a run writes it: a second run of the same
+        run dir fails at once with one line, instead of interleaving its chunks, decisions and parts with the
+        first's. The kernel drops the lock when its holder dies (kill -9 too): no stale lock to clean up. Local
+        filesystems only; on an object store, run one writer per run dir. Holding it, the temp files of
+        killed writers are swept (:func:`ground.fsutil.sweep_tmp`)."""
+        base = self.local_path()
+        if base is None:
+            yield
+            return
+        try:
+            fd = os.open(os.path.join(base, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise FactoryError(f"output.dir: cannot write {self.uri}: {e.strerror or e}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "pid unknown"
+                raise FactoryError(f"{self.uri}: another run is writing this run directory ({holder}); wait for it to end, "
+                                   "or start a separate run with --fresh or another --run-id") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+            fsutil.sweep_tmp(self.fs, self.path)
+            yield
+        finally:
+            os.close(fd)
+
+    def held(self) -> bool:
+        """Whether a live process holds the run's lock (is writing it): a ``running`` manifest without one is
+        the record of a run that was killed."""
+        base = self.local_path()
+        try:
+            fd = os.open(os.path.join(base, ".lock"), os.O_RDONLY) if base is not None else None
+        except OSError:
+            return False
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
 
     def p(self, *parts: str) -> str:
         return fsutil.join(self.path, *parts)
@@ -114,6 +167,25 @@ class RunStore:
             if old not in written:
                 self.fs.delete_file(old)
         return written
+
+    def publish_parts(self) -> None:
+        """The staged ``accepted/`` and ``rejects/`` replace the old ones whole. Locally a folder rename: a reader or a
+        kill never sees a part-written or mixed folder (at worst, for an instant, none). An object store has no
+        folder rename: the old parts go, then the new ones are moved in one by one."""
+        for kind in ("accepted", "rejects"):
+            new, cur = self.p(*STAGED, kind), self.p(kind)
+            if self.local_path() is not None:
+                old = self.p(f".{kind}-old")
+                fsutil.delete_tree(self.fs, old)  # a kill between the renames of an earlier attempt left it
+                if fsutil.exists(self.fs, cur):
+                    os.rename(cur, old)
+                os.rename(new, cur)
+                fsutil.delete_tree(self.fs, old)
+                continue
+            for f in fsutil.list_files(self.fs, cur, ".parquet"):
+                fsutil.delete_file(self.fs, f)
+            for f in fsutil.list_files(self.fs, new, ".parquet"):
+                self.fs.move(f, fsutil.join(cur, f.rsplit("/", 1)[-1]))
 
     def read_parts(self, kind: str) -> pa.Table:
         files = fsutil.list_files(self.fs, self.p(kind), ".parquet")

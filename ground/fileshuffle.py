@@ -3,8 +3,8 @@
     >>> from ground.fileshuffle import file_shuffle
     >>> out = file_shuffle(ray, keys_ds, parts, "runs/x/curation/_shuffle", decide, {"stage": "dedup_exact"}, EMPTY)
 
-Map tasks write each block's rows into ``<dir>/part-P/<uuid>.parquet`` by the block's ``part`` column (one
-file per partition present), then one task per partition reads its files and applies ``fn`` to them as one
+Map tasks write each block's rows into ``<dir>/part-P/<hash>.parquet`` by the block's ``part`` column (one
+file per partition present; named by the block's content, so a task Ray retries replaces its files), then one task per partition reads its files and applies ``fn`` to them as one
 table. A task holds one block or one partition, whatever the run's size. Ray Data's hash shuffle
 (``groupby().map_groups()``) does the same in memory; its map workers kept growing with the run (a map worker
 of exact dedup at 382 MiB private at 1M rows, of the request-cache join at 518 MiB; bench/bench_scale.py).
@@ -13,7 +13,7 @@ The directory is any URI :mod:`ground.fsutil` takes (local, s3://, gs://); the c
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,13 +22,19 @@ from ground import fsutil
 
 
 def write_parts(table: pa.Table, out_uri: str, part_col: str = "part") -> int:
-    """``table`` split by ``part_col`` (dropped) into ``<out_uri>/part-P/<uuid>.parquet``; returns its rows."""
+    """``table`` split by ``part_col`` (dropped) into ``<out_uri>/part-P/<hash>.parquet``; returns its rows. The
+    name hashes the block's content, not a random id: a task Ray retries after its worker died mid-write (files
+    written, no result) overwrites them, where a second copy gave every row of the block twice to its partition
+    (exact dedup then rejected a unique row as a duplicate of itself)."""
     if table.num_rows == 0:
         return 0
     fs, d = fsutil.filesystem(out_uri)
     part = table.column(part_col)
     rest = table.drop_columns([part_col])
-    tag = uuid.uuid4().hex
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    tag = hashlib.sha256(sink.getvalue()).hexdigest()[:32]
     for p in pc.unique(part).to_pylist():
         fsutil.write_parquet_atomic(fs, fsutil.join(d, f"part-{p:05d}", f"{tag}.parquet"), rest.filter(pc.equal(part, p)))
     return table.num_rows

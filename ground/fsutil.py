@@ -1,7 +1,9 @@
 """Filesystem helpers over ``pyarrow.fs``: local paths and ``s3://``/``gs://``/``file://`` URIs alike.
 
-Every write is atomic: write ``<name>.tmp-<uuid>`` then move it into place, so a reader (or a
-resumed run) never sees a half-written file. On object stores a single PUT is already atomic.
+Every write is atomic: write ``.<name>.tmp-<uuid>`` then move it into place, so a reader (or a
+resumed run) never sees a half-written file. The leading dot hides the temp file of a killed writer from
+Parquet dataset readers (pyarrow.dataset, Spark and Hive skip ``.``/``_`` names); :func:`sweep_tmp` removes
+such leftovers. On object stores a single PUT is already atomic.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def write_bytes_atomic(fs: pafs.FileSystem, path: str, data: bytes) -> None:
         with fs.open_output_stream(path) as f:
             f.write(data)
         return
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+    name = path.rsplit("/", 1)[-1]
+    tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -105,6 +108,23 @@ def delete_tree(fs: pafs.FileSystem, path: str) -> None:
     """Remove ``path`` and everything below it; nothing to do when it does not exist."""
     if exists(fs, path):
         fs.delete_dir(path)
+
+
+def sweep_tmp(fs: pafs.FileSystem, path: str) -> int:
+    """Delete the temp files killed writers left under ``path`` (local filesystems only: an object store's
+    PUT leaves none); returns how many. Only for a folder no live writer uses (the run lock held)."""
+    if not _is_local(fs) or not exists(fs, path):
+        return 0
+    n = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            if ".tmp-" in f:
+                try:
+                    os.unlink(os.path.join(dirpath, f))
+                    n += 1
+                except FileNotFoundError:
+                    pass
+    return n
 
 
 def read_parquet(fs: pafs.FileSystem, path: str) -> pa.Table:

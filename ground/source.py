@@ -129,6 +129,25 @@ class Segment:
     start: int
     count: int
     line: int = 0
+    stamp: str = ""  # the file's size and mtime when the run planned it (:func:`file_stamp`); checked by read_unit
+
+
+def file_stamp(f: str | Path) -> str:
+    st = Path(f).stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _check_unchanged(seg: Segment) -> None:
+    """A source file moved or rewritten after the run planned its chunks (byte offsets, record counts) would
+    give chunks of two versions under one run id: one line instead, naming the file."""
+    try:
+        now = file_stamp(seg.file)
+    except FileNotFoundError:
+        raise FactoryError(f"source.path: {seg.file} was removed or moved during the run; put it back and re-run "
+                           "to resume") from None
+    if seg.stamp and now != seg.stamp:
+        raise FactoryError(f"source.path: {seg.file} changed during the run (size:mtime {seg.stamp} -> {now}); "
+                           "re-run the command: changed content is a new run") from None
 
 
 @dataclass
@@ -162,6 +181,7 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     pairs = source_files(path, src.format, src.split, one_split=True)
     for f, fmt in pairs:
         _check_readable(f, fmt)
+    stamps = {f: file_stamp(f) for f, _ in pairs}  # before counting: a change while planning is caught too
     counts = [(f, fmt, _count(f, fmt)) for f, fmt in pairs]  # (file, fmt, records in the file)
     total = max(0, sum(c for _, _, c in counts) - src.offset)
     if src.limit is not None:
@@ -179,7 +199,7 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
                 end = cuts[j + 1] if j + 1 < len(cuts) else hi
                 idx = c - src.offset
                 start, line = starts[c - g0]
-                seg = Segment(str(f), fmt, start, end - c, line)
+                seg = Segment(str(f), fmt, start, end - c, line, stamps[f])
                 if units and units[-1].chunk == idx // shard_size:
                     units[-1].segments.append(seg)
                 else:
@@ -264,6 +284,7 @@ def read_unit(unit: Unit) -> list[SourceRecord]:
     """The records of one unit, with their index and place (``file:line`` or ``file row N``)."""
     out: list[SourceRecord] = []
     for seg in unit.segments:
+        _check_unchanged(seg)
         name = Path(seg.file).name
         if seg.fmt == "arrow":
             rows = arrow_table(seg.file).slice(seg.start, seg.count).to_pylist()
