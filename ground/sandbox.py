@@ -188,7 +188,7 @@ class Sandbox:
                 raw = _recv_msg(conn)
         except Exception as e:  # infrastructure failure, not the program's fault
             return _infra_error(e)
-        return _classify(raw, job["nonce"], self.limits, trusted=False)
+        return _classify(raw, job["nonce"], self.limits, trusted=False, exit_ok=exit_ok)
 
     def run_split(self, solution: list[tuple[str, str]], tests: list[tuple[str, str]],
                   names: list[str] | None = None) -> RunResult:
@@ -268,8 +268,9 @@ def _combine(c: RunResult, t: RunResult) -> RunResult:
     return out
 
 
-def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunResult:
-    """``trusted``: the report comes from a job that ran no solution code (the split harness's tests)."""
+def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True, exit_ok: bool = False) -> RunResult:
+    """``trusted``: the report comes from a job that ran no solution code (the split harness's tests); ``exit_ok``:
+    a whole program (no tests beside it), whose clean exit code 0 is a normal end even without the runner's report."""
     out = raw.get("stdout", b"").decode("utf-8", "replace")
     err = raw.get("stderr", b"").decode("utf-8", "replace")
     st, cpu = raw.get("status"), float(raw.get("cpu_s") or 0.0)
@@ -279,6 +280,8 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
     res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
                     rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
     res.status, res.reason = _outcome(raw, rep, forged, trusted, lim, res)
+    if exit_ok and res.status == "early_exit" and not rep and res.returncode == 0 and not raw.get("report_exceeded"):
+        res.status, res.reason = "ok", "passed"  # e.g. os._exit(0) after flushing: its output decides (stdio)
     res.reason, res.exc_type, res.exc_msg = (_utf8(x) for x in (res.reason, res.exc_type, res.exc_msg))
     return res
 

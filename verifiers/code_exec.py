@@ -21,7 +21,8 @@ text. ``reference`` is a JSON string in one of three forms:
   may be a list of assert lines (MBPP's ``test_list``), and so may the whole reference.
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
-  line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here. Cases may say
+  line and trailing blank lines. The program ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are
+  normal ends here, and its non-daemon threads finish first (``main`` run in a thread for a bigger stack). Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
 ``reference`` may also be the object itself (a dict) rather than its JSON text.
@@ -36,7 +37,8 @@ recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a t
 arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
-``.item()`` in the candidate's process); a non-builtin result that compares equal to
+``.item()`` in the candidate's process, and a ``Counter``/``OrderedDict``/``defaultdict`` as a ``dict``, a
+``namedtuple`` as a ``tuple``); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
 value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as

@@ -23,6 +23,7 @@ recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(
 from __future__ import annotations
 
 import builtins
+import collections
 import json
 import os
 import stat
@@ -98,6 +99,25 @@ def numpy_scalar(x):
     return v if type(v) in (bool, int, float, complex, str, bytes) else x
 
 
+_AS_DICT = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+
+
+def stand_in(x):
+    """``x`` as the plain builtin it stands for, made in the candidate's process (which could return that itself, so
+    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``Counter``/``OrderedDict``/``defaultdict`` as a
+    ``dict``, a ``namedtuple`` as a ``tuple``: what Python's ``==`` equates them with (an honest ``Counter`` was a
+    "reward hack" for its own ``__eq__``). Subclasses of these are left as they are (:func:`rigged` judges them)."""
+    t = type(x)
+    try:
+        if t in _AS_DICT:
+            return dict(x)
+        if t.__bases__ == (tuple,) and type(t.__dict__.get("_fields")) is tuple:
+            return tuple(x)
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return numpy_scalar(x)
+
+
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
@@ -121,7 +141,7 @@ def encode(x, depth: int = 0):
         return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
-    plain = numpy_scalar(x)
+    plain = stand_in(x)
     if plain is not x:
         return encode(plain, depth)
     err = TypeError("a value of type %r" % t.__name__)
@@ -270,7 +290,7 @@ def _call(g: dict, req: dict) -> dict:
         except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
             msg = "<unprintable>"
         return {"raised": [type(e).__name__, msg, line, code]}
-    out = numpy_scalar(out)
+    out = stand_in(out)
     why = rigged(out)
     if why:
         return {"hack": "%s() %s" % (name, why)}
