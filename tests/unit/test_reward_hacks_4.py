@@ -130,3 +130,11 @@ def test_limit_an_inequality_standing_for_a_failed_equality_is_pythons(v):
     """``!=`` keeps Python's meaning (the strict side of ``assert f(x) != y``), so a test that fails on ``!=`` instead
     of asserting ``==`` accepts a value of another type that Python equates (README, code verifier: not protected)."""
     assert reason(v, "def solve():\n    return 42.0", "if solve() != 42:\n    raise AssertionError\n") == "passed"
+
+
+def test_limit_a_stateful_solution_passes_contradictory_tests(v):
+    """ImpossibleBench's "recording state" hack: tests that ask the same call twice for different answers (a broken
+    test set) are passed by answering in call order. No honest solution passes them; the harness cannot tell a
+    stateful answer from a function's (a random one answers the same call differently too): fix such tests."""
+    code = "answers = iter([7, 5])\ndef f(x):\n    return next(answers)"
+    assert reason(v, code, "assert f(7) == 7\nassert f(7) == 5\n") == "passed"
