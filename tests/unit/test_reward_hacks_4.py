@@ -138,3 +138,9 @@ def test_limit_a_stateful_solution_passes_contradictory_tests(v):
     stateful answer from a function's (a random one answers the same call differently too): fix such tests."""
     code = "answers = iter([7, 5])\ndef f(x):\n    return next(answers)"
     assert reason(v, code, "assert f(7) == 7\nassert f(7) == 5\n") == "passed"
+
+
+def test_limit_nan_passes_a_negated_ordering(v):
+    """Another weak test form: ``not f(x) > y`` is Python's, and NaN is unordered (a plain ``f(x) <= y`` fails it)."""
+    assert reason(v, "def solve():\n    return float('nan')", "assert not solve() > 1\n") == "passed"
+    assert reason(v, "def solve():\n    return float('nan')", "assert solve() <= 1\n") == "AssertionError at test line 1"
