@@ -1,4 +1,5 @@
-"""Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`).
+"""Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`), and what
+the solution's process checks before a result crosses: :func:`rigged` values, :func:`stand_in` builtins.
 
 :func:`rewrite` compiles test code with every ``==`` and ``in`` replaced by :func:`exact_eq` /
 :func:`exact_in`: plain builtin values must have the same type at every level (``True``, ``1`` and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
 
 #: exact types that cross the boundary; anything else (subclasses included) is not data
@@ -141,3 +143,37 @@ def rigged(x) -> str | None:
     except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
         pass
     return None
+
+
+def numpy_scalar(x):
+    """A NumPy scalar (``np.float64``, ``np.int64``, ``np.bool_``, ``np.str_``) as the builtin it stands for
+    (``.item()``), else ``x``. Done in the candidate's process, where the candidate could return that builtin
+    itself: it gains nothing, and a legitimate ``np.mean(xs)`` is no longer a float subclass "overriding __eq__"
+    (a reward-hack verdict) nor "unsupported". Arrays stay unsupported: ``array == list`` is not a truth value."""
+    try:
+        t = type(x)
+        if t.__module__ != "numpy" or getattr(x, "ndim", None) != 0 or t.__name__ == "ndarray":
+            return x
+        v = x.item()
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return v if type(v) in (bool, int, float, complex, str, bytes) else x
+
+
+_AS_DICT = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+
+
+def stand_in(x):
+    """``x`` as the plain builtin it stands for, made in the candidate's process (which could return that itself, so
+    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``Counter``/``OrderedDict``/``defaultdict`` as a
+    ``dict``, a ``namedtuple`` as a ``tuple``: what Python's ``==`` equates them with (an honest ``Counter`` was a
+    "reward hack" for its own ``__eq__``). Subclasses of these are left as they are (:func:`rigged` judges them)."""
+    t = type(x)
+    try:
+        if t in _AS_DICT:
+            return dict(x)
+        if t.__bases__ == (tuple,) and type(t.__dict__.get("_fields")) is tuple:
+            return tuple(x)
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return numpy_scalar(x)

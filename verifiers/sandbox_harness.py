@@ -23,7 +23,6 @@ recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(
 from __future__ import annotations
 
 import builtins
-import collections
 import json
 import os
 import stat
@@ -44,7 +43,7 @@ def _sibling(name: str):
 
 
 _exact = _sibling("exact_compare")
-PLAIN, exact_eq, exact_in, rigged = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged
+PLAIN, exact_eq, exact_in, rigged, stand_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged, _exact.stand_in
 MAX_MSG = 16 << 20  # one call's arguments or result, encoded
 MAX_DEPTH = 200
 
@@ -83,40 +82,6 @@ class CandidateGone(Stop):
 
 
 # ----------------------------------------------------------------------------- codec
-
-def numpy_scalar(x):
-    """A NumPy scalar (``np.float64``, ``np.int64``, ``np.bool_``, ``np.str_``) as the builtin it stands for
-    (``.item()``), else ``x``. Done in the candidate's process, where the candidate could return that builtin
-    itself: it gains nothing, and a legitimate ``np.mean(xs)`` is no longer a float subclass "overriding __eq__"
-    (a reward-hack verdict) nor "unsupported". Arrays stay unsupported: ``array == list`` is not a truth value."""
-    try:
-        t = type(x)
-        if t.__module__ != "numpy" or getattr(x, "ndim", None) != 0 or t.__name__ == "ndarray":
-            return x
-        v = x.item()
-    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
-        return x
-    return v if type(v) in (bool, int, float, complex, str, bytes) else x
-
-
-_AS_DICT = (collections.Counter, collections.OrderedDict, collections.defaultdict)
-
-
-def stand_in(x):
-    """``x`` as the plain builtin it stands for, made in the candidate's process (which could return that itself, so
-    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``Counter``/``OrderedDict``/``defaultdict`` as a
-    ``dict``, a ``namedtuple`` as a ``tuple``: what Python's ``==`` equates them with (an honest ``Counter`` was a
-    "reward hack" for its own ``__eq__``). Subclasses of these are left as they are (:func:`rigged` judges them)."""
-    t = type(x)
-    try:
-        if t in _AS_DICT:
-            return dict(x)
-        if t.__bases__ == (tuple,) and type(t.__dict__.get("_fields")) is tuple:
-            return tuple(x)
-    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
-        return x
-    return numpy_scalar(x)
-
 
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
@@ -297,6 +262,9 @@ def _call(g: dict, req: dict) -> dict:
     try:
         return {"ok": encode(out)}
     except TypeError as e:
+        why = rigged(e.value) if hasattr(e, "value") else None  # a rigged value inside a list, tuple or dict
+        if why:
+            return {"hack": "%s() %s" % (name, why.replace("returned a value", "returned, nested in its result, a value", 1))}
         return {"unsupported": "%s() returned %s; only plain builtins cross to the tests" % (name, e)}
 
 
