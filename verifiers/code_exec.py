@@ -52,7 +52,9 @@ UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet 
 own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
 tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
 ``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
-and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient.
+and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient. Tests
+that capture what the solution prints (``redirect_stdout`` around a call) see nothing of it: the solution prints
+in its own process (use ``joint`` or a ``stdio`` reference).
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

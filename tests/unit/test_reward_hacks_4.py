@@ -159,3 +159,12 @@ def test_limit_nan_passes_a_negated_ordering(v):
     """Another weak test form: ``not f(x) > y`` is Python's, and NaN is unordered (a plain ``f(x) <= y`` fails it)."""
     assert reason(v, "def solve():\n    return float('nan')", "assert not solve() > 1\n") == "passed"
     assert reason(v, "def solve():\n    return float('nan')", "assert solve() <= 1\n") == "AssertionError at test line 1"
+
+
+def test_limit_split_tests_do_not_see_what_the_solution_prints(v):
+    """The solution prints in its own process: tests that capture its output around a call see nothing there (an
+    honest solution fails); such tests need ``"isolation": "joint"`` or a ``stdio`` reference."""
+    tests = ("import io, contextlib\nbuf = io.StringIO()\nwith contextlib.redirect_stdout(buf):\n    solve()\n"
+             "assert buf.getvalue() == '42\\n'\n")
+    assert reason(v, "def solve():\n    print(42)", tests) == "AssertionError at test line 5"
+    assert reason(v, "def solve():\n    print(42)", tests, isolation="joint") == "passed"
