@@ -125,14 +125,13 @@ def _build_root(root: str, hide: list) -> list[str]:
 
 
 def _hide_data(root: str, hide: list) -> list[str]:
-    """Cover the benchmark data in the bound Python install that the client found (``[dirs, files]``, see
-    :mod:`ground.sandbox_hide`); returns what it could not: a warning, not a reason to drop the namespaces."""
-    failed = []
+    """Cover the benchmark data the client found (``[dirs, files]``, :mod:`ground.sandbox_hide`); return the rest."""
+    failed: list[str] = []
     for path in hide[0] + hide[1] if hide else []:
         try:  # through an absolute symlink the mount would cover a host path, not the root's: refused
             if not os.path.realpath(root + path).startswith(root + "/"):
-                raise OSError(path)
-            if path in hide[0]:
+                failed.append(path)
+            elif path in hide[0]:
                 _mount("tmpfs", root + path, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0555")
             elif os.path.isfile(root + path):
                 _mount("/dev/null", root + path, None, _MS_BIND)
@@ -161,7 +160,7 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
     if cfg["isolation"] == "auto":
         try:
             unhidden = _build_root(cfg["root"], cfg.get("hide"))
-            caps["warnings"] += [f"benchmark data NOT hidden from programs: {unhidden[:3]}"] if unhidden else []
+            caps["warnings"] += [f"benchmark data NOT hidden: {unhidden[:3]}"] if unhidden else []  # namespaces kept
             caps["isolate"] = _probe(_NEWNS | _NEWPID | _NEWIPC | _NEWUTS)
         except OSError as e:
             caps["warnings"].append(f"no namespace isolation ({e}); falling back to rlimits + temp dir")
