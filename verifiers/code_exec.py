@@ -34,7 +34,7 @@ point) is a proxy that sends the call's arguments to the solution's process and 
 as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test code are type-exact,
 recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
-arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
 ``.item()`` in the candidate's process, and a ``Counter``/``OrderedDict``/``defaultdict`` as a ``dict``, a

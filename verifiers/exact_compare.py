@@ -73,8 +73,19 @@ def exact_chain(ops: str, *vals) -> bool:
     return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
 
 
+def exact_not_order(op: str, a, b) -> bool:
+    """``not a < b`` (or ``<=``, ``>``, ``>=``): Python's, except that a NaN operand fails it. NaN is unordered, so a
+    NaN result passed every negated ordering (``assert not f(x) > y``) that the plain form (``f(x) <= y``) rejects."""
+    if (type(a) is float and a != a) or (type(b) is float and b != b):
+        return False
+    return not {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op](a, b)
+
+
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
         ast.Gt: ">", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not"}
+
+
+_ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class _Exact(ast.NodeTransformer):
@@ -87,6 +98,21 @@ class _Exact(ast.NodeTransformer):
             neg = ast.NotEq() if type(e.ops[0]) is ast.Eq else ast.NotIn()
             return self.generic_visit(ast.copy_location(ast.Compare(e.left, [neg], e.comparators), node))
         return self.generic_visit(node)
+
+    def visit_Assert(self, node):
+        node.test = self._not_order(node.test)
+        return self.generic_visit(node)
+
+    def _not_order(self, e):
+        """An assert's ``not a < b`` (alone or in an ``and``) fails on a NaN operand (:func:`exact_not_order`); as
+        control flow (``if not a < b: raise``) the strict side is Python's own, so it stays."""
+        if type(e) is ast.BoolOp and type(e.op) is ast.And:
+            e.values = [self._not_order(v) for v in e.values]
+        c = e.operand if type(e) is ast.UnaryOp and type(e.op) is ast.Not else None
+        if type(c) is ast.Compare and len(c.ops) == 1 and type(c.ops[0]) in _ORDER:
+            args = [ast.Constant(_OPS[type(c.ops[0])]), c.left, c.comparators[0]]
+            return ast.copy_location(ast.Call(ast.Name("__exact_not_order__", ast.Load()), args, []), e)
+        return e
 
     def visit_Compare(self, node):
         self.generic_visit(node)
@@ -107,7 +133,7 @@ def rewrite(src: str, filename: str):
 
 
 def install_comparisons(g: dict) -> None:
-    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain)
+    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain, __exact_not_order__=exact_not_order)
 
 
 def free_names(tree) -> list[str]:
@@ -122,7 +148,8 @@ def free_names(tree) -> list[str]:
             bound.add((n.asname or n.name).split(".")[0])
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
-    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
+    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__",
+                                                           "__exact_not_order__"})
 
 
 def rigged(x) -> str | None:

@@ -155,10 +155,16 @@ def test_limit_a_stateful_solution_passes_contradictory_tests(v):
     assert reason(v, code, "assert f(7) == 7\nassert f(7) == 5\n") == "passed"
 
 
-def test_limit_nan_passes_a_negated_ordering(v):
-    """Another weak test form: ``not f(x) > y`` is Python's, and NaN is unordered (a plain ``f(x) <= y`` fails it)."""
-    assert reason(v, "def solve():\n    return float('nan')", "assert not solve() > 1\n") == "passed"
-    assert reason(v, "def solve():\n    return float('nan')", "assert solve() <= 1\n") == "AssertionError at test line 1"
+@pytest.mark.parametrize("tests, nan", [("assert not solve() > 1\n", "AssertionError at test line 1"),
+                                        ("assert not (solve() >= 1)\n", "AssertionError at test line 1"),
+                                        ("assert solve() != 2 and not solve() > 1\n", "AssertionError at test line 1"),
+                                        ("if not solve() < 1:\n    raise AssertionError\n", "AssertionError at test line 2")])
+def test_nan_fails_a_negated_ordering(v, tests, nan):
+    """Was "passed" for the first two: NaN is unordered, so ``not f(x) > y`` held for a NaN result that the plain
+    ``f(x) <= y`` rejects. In an assert a negated ordering now fails on a NaN operand; as control flow (the last) the
+    strict side is Python's own."""
+    assert reason(v, "def solve():\n    return float('nan')", tests) == nan
+    assert reason(v, "def solve():\n    return 0.5", tests) == "passed"
 
 
 def test_limit_split_tests_do_not_see_what_the_solution_prints(v):
