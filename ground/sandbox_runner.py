@@ -40,10 +40,27 @@ def run(job: dict, h, channel_fd: int) -> None:
             traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None, limit=20)
         except BaseException:  # noqa: BLE001 - e.g. a MemoryError while formatting
             pass
+    if job.get("exit_ok") and rep["ok"] and getpid() == main_pid:
+        rep = _wait_for_threads(rep)
     if getpid() != main_pid:
         _exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
     rep["nonce"] = job["nonce"]
     _write_report(rep)
+
+
+def _wait_for_threads(rep: dict) -> dict:
+    """As Python's own exit does: the program's non-daemon threads finish first (e.g. stdio's ``main`` run in a
+    thread for a bigger stack), and their output with them. Only for whole programs (``exit_ok``: no tests beside)."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return rep
+    try:
+        threading._shutdown()
+    except SystemExit as e:  # e.g. a program that replaced _shutdown: exit semantics as for its main code
+        return rep if e.code in (None, 0) else {"ok": False, "exc": "SystemExit", "msg": str(e.code)}
+    except BaseException as e:  # noqa: BLE001
+        return failure_report(e, "exec", None)
+    return rep
 
 
 def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channel_fd: int) -> dict:

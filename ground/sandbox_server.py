@@ -17,11 +17,10 @@ killing the namespace's init makes the kernel kill every process in it, ``setsid
 nothing outlives a job. The program reports its outcome on fd 3 with a per-job nonce, so an early
 ``sys.exit(0)``/``os._exit(0)`` does not count as passing.
 
-Roles (``job["role"]``): ``exec`` runs the sources in one namespace (tests beside the code);
-``candidate`` and ``tests`` are the two halves of the split harness (e.g. :mod:`verifiers.sandbox_harness`,
-whose path the client gives in the config), which talk over a socket the client passes with the job and
-the program sees as fd 4. The program itself, and its report on fd 3, is :mod:`ground.sandbox_runner`;
-both are loaded by file path when the forkserver starts.
+Roles (``job["role"]``): ``exec`` runs the sources in one namespace (tests beside the code); ``candidate`` and
+``tests`` are the two halves of the split harness (e.g. :mod:`verifiers.sandbox_harness`, whose path the client
+gives in the config), which talk over a socket the client passes with the job and the program sees as fd 4. The
+program, and its report on fd 3, is :mod:`ground.sandbox_runner`, loaded by path when the forkserver starts.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp"
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
 _NEWNS, _NEWUTS, _NEWIPC, _NEWPID, _NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-_REPORT_CAP = 65536
-_CHANNEL_FD = 4
+_REPORT_CAP, _CHANNEL_FD = 65536, 4
 
 
 def _load_path(name: str, path: str):
@@ -98,7 +96,7 @@ def _mount(src, dst, fstype, flags, data=None) -> None:
     _sys("mount", enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data))
 
 
-def _build_root(root: str) -> None:
+def _build_root(root: str, hide: list) -> list[str]:
     """Once per forkserver: a private mount namespace with a read-only minimal root at ``root``."""
     _sys("unshare", _NEWNS)
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing we mount leaks to the host
@@ -115,6 +113,7 @@ def _build_root(root: str) -> None:
         _mount(path, dst, None, _MS_BIND | _MS_REC)
         _mount(None, dst, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
         bound.append(path)
+    unhidden = _hide_data(root, hide)
     for d in ("/etc", "/dev", "/tmp"):
         os.makedirs(root + d, exist_ok=True)
     for f in ("/etc/ld.so.cache", "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"):
@@ -122,6 +121,23 @@ def _build_root(root: str) -> None:
             open(root + f, "w").close()
             _mount(f, root + f, None, _MS_BIND)
     _mount(None, root, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    return unhidden
+
+
+def _hide_data(root: str, hide: list) -> list[str]:
+    """Cover the benchmark data the client found (``[dirs, files]``, :mod:`ground.sandbox_hide`); return the rest."""
+    failed: list[str] = []
+    for path in hide[0] + hide[1] if hide else []:
+        try:  # through an absolute symlink the mount would cover a host path, not the root's: refused
+            if not os.path.realpath(root + path).startswith(root + "/"):
+                failed.append(path)
+            elif path in hide[0]:
+                _mount("tmpfs", root + path, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0555")
+            elif os.path.isfile(root + path):
+                _mount("/dev/null", root + path, None, _MS_BIND)
+        except OSError:
+            failed.append(path)
+    return failed
 
 
 def _probe(flags: int) -> bool:
@@ -143,7 +159,8 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
     caps = {"isolate": False, "net": False, "root": os.geteuid() == 0, "warnings": []}
     if cfg["isolation"] == "auto":
         try:
-            _build_root(cfg["root"])
+            unhidden = _build_root(cfg["root"], cfg.get("hide"))
+            caps["warnings"] += [f"benchmark data NOT hidden: {unhidden[:3]}"] if unhidden else []  # namespaces kept
             caps["isolate"] = _probe(_NEWNS | _NEWPID | _NEWIPC | _NEWUTS)
         except OSError as e:
             caps["warnings"].append(f"no namespace isolation ({e}); falling back to rlimits + temp dir")

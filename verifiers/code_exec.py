@@ -21,7 +21,8 @@ text. ``reference`` is a JSON string in one of three forms:
   may be a list of assert lines (MBPP's ``test_list``), and so may the whole reference.
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
-  line and trailing blank lines. ``SystemExit(0)`` counts as normal termination here. Cases may say
+  line and trailing blank lines. The program ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are
+  normal ends here, and its non-daemon threads finish first (``main`` run in a thread for a bigger stack). Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
 ``reference`` may also be the object itself (a dict) rather than its JSON text.
@@ -33,10 +34,11 @@ point) is a proxy that sends the call's arguments to the solution's process and 
 as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test code are type-exact,
 recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
-arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works. Consequences, by
+arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
-``.item()`` in the candidate's process); a non-builtin result that compares equal to
+``.item()`` in the candidate's process, and a ``Counter``/``OrderedDict``/``defaultdict`` as a ``dict``, a
+``namedtuple`` as a ``tuple``); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
 value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as
@@ -50,7 +52,9 @@ UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet 
 own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
 tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
 ``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
-and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient.
+and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient. Tests
+that capture what the solution prints (``redirect_stdout`` around a call) see nothing of it: the solution prints
+in its own process (use ``joint`` or a ``stdio`` reference).
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

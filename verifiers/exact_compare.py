@@ -1,4 +1,5 @@
-"""Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`).
+"""Type-exact comparisons for trusted test code (stdlib only; used by :mod:`verifiers.sandbox_harness`), and what
+the solution's process checks before a result crosses: :func:`rigged` values, :func:`stand_in` builtins.
 
 :func:`rewrite` compiles test code with every ``==`` and ``in`` replaced by :func:`exact_eq` /
 :func:`exact_in`: plain builtin values must have the same type at every level (``True``, ``1`` and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
 
 #: exact types that cross the boundary; anything else (subclasses included) is not data
@@ -71,8 +73,19 @@ def exact_chain(ops: str, *vals) -> bool:
     return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
 
 
+def exact_not_order(op: str, a, b) -> bool:
+    """``not a < b`` (or ``<=``, ``>``, ``>=``): Python's, except that a NaN operand fails it. NaN is unordered, so a
+    NaN result passed every negated ordering (``assert not f(x) > y``) that the plain form (``f(x) <= y``) rejects."""
+    if (type(a) is float and a != a) or (type(b) is float and b != b):
+        return False
+    return not {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op](a, b)
+
+
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
         ast.Gt: ">", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not"}
+
+
+_ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class _Exact(ast.NodeTransformer):
@@ -85,6 +98,21 @@ class _Exact(ast.NodeTransformer):
             neg = ast.NotEq() if type(e.ops[0]) is ast.Eq else ast.NotIn()
             return self.generic_visit(ast.copy_location(ast.Compare(e.left, [neg], e.comparators), node))
         return self.generic_visit(node)
+
+    def visit_Assert(self, node):
+        node.test = self._not_order(node.test)
+        return self.generic_visit(node)
+
+    def _not_order(self, e):
+        """An assert's ``not a < b`` (alone or in an ``and``) fails on a NaN operand (:func:`exact_not_order`); as
+        control flow (``if not a < b: raise``) the strict side is Python's own, so it stays."""
+        if type(e) is ast.BoolOp and type(e.op) is ast.And:
+            e.values = [self._not_order(v) for v in e.values]
+        c = e.operand if type(e) is ast.UnaryOp and type(e.op) is ast.Not else None
+        if type(c) is ast.Compare and len(c.ops) == 1 and type(c.ops[0]) in _ORDER:
+            args = [ast.Constant(_OPS[type(c.ops[0])]), c.left, c.comparators[0]]
+            return ast.copy_location(ast.Call(ast.Name("__exact_not_order__", ast.Load()), args, []), e)
+        return e
 
     def visit_Compare(self, node):
         self.generic_visit(node)
@@ -105,7 +133,7 @@ def rewrite(src: str, filename: str):
 
 
 def install_comparisons(g: dict) -> None:
-    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain)
+    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain, __exact_not_order__=exact_not_order)
 
 
 def free_names(tree) -> list[str]:
@@ -120,7 +148,8 @@ def free_names(tree) -> list[str]:
             bound.add((n.asname or n.name).split(".")[0])
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
-    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__"})
+    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__",
+                                                           "__exact_not_order__"})
 
 
 def rigged(x) -> str | None:
@@ -141,3 +170,37 @@ def rigged(x) -> str | None:
     except Exception:  # noqa: BLE001 - a raising __eq__ is not rigged, just unsupported
         pass
     return None
+
+
+def numpy_scalar(x):
+    """A NumPy scalar (``np.float64``, ``np.int64``, ``np.bool_``, ``np.str_``) as the builtin it stands for
+    (``.item()``), else ``x``. Done in the candidate's process, where the candidate could return that builtin
+    itself: it gains nothing, and a legitimate ``np.mean(xs)`` is no longer a float subclass "overriding __eq__"
+    (a reward-hack verdict) nor "unsupported". Arrays stay unsupported: ``array == list`` is not a truth value."""
+    try:
+        t = type(x)
+        if t.__module__ != "numpy" or getattr(x, "ndim", None) != 0 or t.__name__ == "ndarray":
+            return x
+        v = x.item()
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return v if type(v) in (bool, int, float, complex, str, bytes) else x
+
+
+_AS_DICT = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+
+
+def stand_in(x):
+    """``x`` as the plain builtin it stands for, made in the candidate's process (which could return that itself, so
+    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``Counter``/``OrderedDict``/``defaultdict`` as a
+    ``dict``, a ``namedtuple`` as a ``tuple``: what Python's ``==`` equates them with (an honest ``Counter`` was a
+    "reward hack" for its own ``__eq__``). Subclasses of these are left as they are (:func:`rigged` judges them)."""
+    t = type(x)
+    try:
+        if t in _AS_DICT:
+            return dict(x)
+        if t.__bases__ == (tuple,) and type(t.__dict__.get("_fields")) is tuple:
+            return tuple(x)
+    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
+        return x
+    return numpy_scalar(x)

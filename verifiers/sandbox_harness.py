@@ -43,7 +43,7 @@ def _sibling(name: str):
 
 
 _exact = _sibling("exact_compare")
-PLAIN, exact_eq, exact_in, rigged = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged
+PLAIN, exact_eq, exact_in, rigged, stand_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged, _exact.stand_in
 MAX_MSG = 16 << 20  # one call's arguments or result, encoded
 MAX_DEPTH = 200
 
@@ -83,21 +83,6 @@ class CandidateGone(Stop):
 
 # ----------------------------------------------------------------------------- codec
 
-def numpy_scalar(x):
-    """A NumPy scalar (``np.float64``, ``np.int64``, ``np.bool_``, ``np.str_``) as the builtin it stands for
-    (``.item()``), else ``x``. Done in the candidate's process, where the candidate could return that builtin
-    itself: it gains nothing, and a legitimate ``np.mean(xs)`` is no longer a float subclass "overriding __eq__"
-    (a reward-hack verdict) nor "unsupported". Arrays stay unsupported: ``array == list`` is not a truth value."""
-    try:
-        t = type(x)
-        if t.__module__ != "numpy" or getattr(x, "ndim", None) != 0 or t.__name__ == "ndarray":
-            return x
-        v = x.item()
-    except Exception:  # noqa: BLE001 - whatever the candidate's object does, it stays as it was
-        return x
-    return v if type(v) in (bool, int, float, complex, str, bytes) else x
-
-
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
@@ -121,7 +106,7 @@ def encode(x, depth: int = 0):
         return [{list: "l", tuple: "t", set: "S", frozenset: "F"}[t], [encode(v, depth + 1) for v in x]]
     if t is dict:
         return ["d", [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]]
-    plain = numpy_scalar(x)
+    plain = stand_in(x)
     if plain is not x:
         return encode(plain, depth)
     err = TypeError("a value of type %r" % t.__name__)
@@ -270,13 +255,16 @@ def _call(g: dict, req: dict) -> dict:
         except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
             msg = "<unprintable>"
         return {"raised": [type(e).__name__, msg, line, code]}
-    out = numpy_scalar(out)
+    out = stand_in(out)
     why = rigged(out)
     if why:
         return {"hack": "%s() %s" % (name, why)}
     try:
         return {"ok": encode(out)}
     except TypeError as e:
+        why = rigged(e.value) if hasattr(e, "value") else None  # a rigged value inside a list, tuple or dict
+        if why:
+            return {"hack": "%s() %s" % (name, why.replace("returned a value", "returned, nested in its result, a value", 1))}
         return {"unsupported": "%s() returned %s; only plain builtins cross to the tests" % (name, e)}
 
 

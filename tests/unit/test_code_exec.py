@@ -270,6 +270,9 @@ def test_a_killed_monitor_takes_its_job_with_it():
 
     with Sandbox(Limits(timeout_s=60.0)) as sb:
         sb.run([("<solution>", "pass")])
+        deadline = time.monotonic() + 10  # that run's monitor exits just after its reply: not the one to kill
+        while _children(sb._proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
         out = {}
         t = threading.Thread(target=lambda: out.update(r=sb.run([("<solution>", "import time\ntime.sleep(60)")])))
         t.start()
