@@ -14,6 +14,7 @@ Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import functools
 import logging
@@ -73,7 +74,8 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def run_log_path(recipe_file: str, output_dir: str | None, skip_train: bool = False) -> Path:
-    """``<output.dir>/_logs/<recipe name>-<UTC time>.log`` (beside ``_cache``: ``<output.dir>/<recipe>/`` holds only
+    """``<output.dir>/_logs/<recipe name>-<UTC time>-<pid>.log`` (the pid: two runs started in the same second
+    write two logs; beside ``_cache``: ``<output.dir>/<recipe>/`` holds only
     run ids); a temp dir when the run store is an object store. A recipe this machine cannot run (factory/preflight.py)
     fails here, before the log exists."""
     from factory.preflight import preflight
@@ -82,7 +84,7 @@ def run_log_path(recipe_file: str, output_dir: str | None, skip_train: bool = Fa
     r = load_recipe(recipe_file)
     preflight(r, recipe_file, skip_train)
     out = output_dir or r.output.dir
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}"
     if "://" in out:
         return Path(tempfile.gettempdir()) / "factory-logs" / f"{r.name}-{stamp}.log"
     return Path(out) / "_logs" / f"{r.name}-{stamp}.log"

@@ -42,7 +42,9 @@ def test_console_shows_progress_and_tables_and_names_the_log(tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     err = p.stderr.splitlines()
     log = Path(re.fullmatch(r"log: (\S+) \(.*\)", err[0]).group(1))
-    assert log.parent == tmp_path / "runs/_logs" and log.name.startswith("console-") and p.stdout.rstrip().endswith(f"log: {log}")
+    assert log.parent == tmp_path / "runs/_logs" and p.stdout.rstrip().endswith(f"log: {log}")
+    # named by recipe, UTC second and pid: two runs started in the same second no longer share one log
+    assert re.fullmatch(r"console-\d{8}T\d{6}Z-\d+\.log", log.name), log.name
     # every other console line on stderr is one of our records, the training steps forwarded from the Ray worker too
     assert [x for x in err[1:] if not OURS.match(x)] == []
     assert any(re.search(r"\(RayTrainWorker pid=\d+\) .* INFO students\.\w+: train: step 1/1", x) for x in err)
