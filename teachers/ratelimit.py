@@ -31,11 +31,15 @@ from __future__ import annotations
 import asyncio
 import datetime
 import email.utils
+import logging
 import math
 import re
 import threading
 import time
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+LONG_WAIT_S = 30.0  # a wait this long is said once on the console (a daily quota's reset can be hours away)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -192,6 +196,13 @@ class RateLimiter:
         self._seq = 0
         self._sent_tokens: dict[int, int] = {}  # seq -> est tokens of requests in flight
         self.cooldown_until = 0.0
+        self._said_until = 0.0  # a long wait is logged once, not once per waiting request
+
+    def _say_long_wait(self, wait: float, now: float) -> None:
+        if wait >= LONG_WAIT_S and now >= self._said_until:
+            self._said_until = now + wait
+            why = "a 429's cool-down" if self.cooldown_until > now else "the server's rate-limit budget (x-ratelimit-reset)"
+            log.warning("rate limit: requests wait %.0f s for %s; the run goes on when it is over", wait, why)
 
     async def acquire(self, est_tokens: int) -> Ticket:
         """Wait until a request of ``est_tokens`` may be sent; bucket reservations are made once."""
@@ -218,6 +229,7 @@ class RateLimiter:
                     self._seq += 1
                     self._sent_tokens[self._seq] = est_tokens
                     return Ticket(self._seq, est_tokens)
+                self._say_long_wait(wait, now)
             await asyncio.sleep(wait)
 
     def observe(self, ticket: Ticket, headers, used_tokens: int | None = None) -> None:

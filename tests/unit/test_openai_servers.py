@@ -391,3 +391,25 @@ def test_the_on_policy_scorer_never_shows_the_key_or_url_credentials(monkeypatch
     msg = str(e.value)
     assert "HTTP 401" in msg and "***" in msg and key not in msg and "SECRET" not in msg
     assert e.value.__cause__ is None  # the httpx error (with the request) is not chained into the traceback
+
+
+def test_a_long_rate_limit_wait_is_said_once(caplog):
+    """A daily quota's reset (hours) held every request without a word on the console."""
+    import asyncio
+    import logging
+
+    from teachers.ratelimit import RateLimiter
+
+    async def waiters() -> None:
+        lim = RateLimiter()
+        lim.cool_down(3600)
+        tasks = [asyncio.ensure_future(lim.acquire(10)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    with caplog.at_level(logging.WARNING, logger="teachers.ratelimit"):
+        asyncio.run(waiters())
+    said = [r.getMessage() for r in caplog.records if r.name == "teachers.ratelimit"]
+    assert len(said) == 1 and said[0].startswith("rate limit: requests wait 3600 s for a 429's cool-down"), said
