@@ -137,7 +137,7 @@ class ToolAgentTeacher(Teacher):
             res = run_tool_loop(gen, r.messages, self.tools, self.registry, self.max_turns, self.tool_timeout_s, journal)
         except TeacherFailed as e:  # its own reason first: a transient one gets the row's chunk redone by a re-run
             return GenResult(finish_reason="error", error=f"{e.error[:270]} (tool loop, turn {e.turn})",
-                             seconds=time.perf_counter() - t0)
+                             seconds=time.perf_counter() - t0, **e.spent)  # the finished turns were paid for
         except Exception as e:  # noqa: BLE001 - one failed request fails its row only
             return GenResult(finish_reason="error", error=f"tool loop failed: {e}"[:300], seconds=time.perf_counter() - t0)
         return GenResult(text=res.completion, finish_reason=res.finish_reason, seconds=time.perf_counter() - t0,

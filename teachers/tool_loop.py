@@ -48,6 +48,7 @@ class TeacherFailed(RuntimeError):
     def __init__(self, error: str, turn: int = 0):
         super().__init__(f"teacher failed: {error}")
         self.error, self.turn = error, turn
+        self.spent = {"tokens_in": 0, "tokens_out": 0, "cost": 0.0}  # the turns this attempt paid for before it failed
 
 
 @dataclass
@@ -124,9 +125,11 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
     specs = registry.specs(names)  # unknown names are a configuration error, raised here
     res = ToolLoopResult(prompt=with_tool_catalogue(messages, specs))
     session = registry.session(allowed=names)
+    spent = {"tokens_in": 0, "tokens_out": 0, "cost": 0.0}
     for turn in range(max_turns):
         context = [*res.prompt, *res.trace]
         entry = journal.get(context) if journal is not None else None
+        asked = entry is None  # asked of the teacher in this attempt (not replayed from the journal)
         if entry is not None:
             session.restore(entry["state"])
             res.replayed += 1
@@ -134,7 +137,7 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
             try:
                 msg = _normalise(generate(context), turn)
             except TeacherFailed as e:
-                e.turn = turn + 1
+                e.turn, e.spent = turn + 1, spent
                 raise
             results = [_execute(session, tc, tool_timeout_s) for tc in msg.get("tool_calls") or []]
             usage = getattr(generate, "last_usage", None) or {}
@@ -146,6 +149,9 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
         res.tokens_in += int(entry["usage"].get("tokens_in", 0))
         res.tokens_out += int(entry["usage"].get("tokens_out", 0))
         res.cost += float(entry["usage"].get("cost", 0.0))
+        if asked:
+            for k in spent:
+                spent[k] += type(spent[k])(entry["usage"].get(k, 0))
         if not entry["assistant"].get("tool_calls"):
             res.finish_reason = "stop"
             return res

@@ -413,3 +413,22 @@ def test_a_long_rate_limit_wait_is_said_once(caplog):
         asyncio.run(waiters())
     said = [r.getMessage() for r in caplog.records if r.name == "teachers.ratelimit"]
     assert len(said) == 1 and said[0].startswith("rate limit: requests wait 3600 s for a 429's cool-down"), said
+
+
+def test_a_tool_loop_failing_after_a_paid_turn_keeps_that_turns_cost():
+    """Was: a 503 in turn 2 rejected the row with 0 tokens and $0, though turn 1 was answered and billed."""
+    from teachers.step import GenerateStep
+
+    inner = {"base_url": "", "max_retries": 0}
+    cfg = dict(engine="tool_agent", name="api", model="m", sampling={"max_tokens": 16},
+               prices={"input_per_mtok": 1e6, "output_per_mtok": 2e6},
+               options={"inner_engine": "openai_compat", "inner_options": inner, "tools": ["calculator"]})
+    row = new_sample(stage="t", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "6*7?"}],
+                     request_key="k", teacher="api")
+    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'}}
+    turn1 = chat_reply(None, {"prompt_tokens": 30, "completion_tokens": 10}, tool_calls=[call])
+    with RawReplyServer([http_reply(200, turn1), http_reply(503, {"error": {"message": "overloaded"}})]) as srv:
+        inner["base_url"] = srv.base_url
+        (got,) = GenerateStep(cfg, cache_uri=None)([row])
+    assert got["reject_reason"] == "HTTP 503 after 1 attempt: overloaded (tool loop, turn 2)"
+    assert (got["tokens_in"], got["tokens_out"], got["cost"]) == (30, 10, 50.0)
