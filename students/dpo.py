@@ -63,10 +63,18 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     # pairs were built by a Ray Data groupby on prompt_id (students/pairs_data.py)
     train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"])
     val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"]) if config["has_val"] else None
+    tool_pairs = bool(cfg.get("dpo_tool_pairs"))  # the collator that masks tool results reads the raw sides too
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
-                     max_length=cfg["max_seq_len"])
+                     max_length=cfg["max_seq_len"], **({"remove_unused_columns": False} if tool_pairs else {}))
     trainer = DPOTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tok,
                          peft_config=peft_config(cfg), callbacks=make_hf_callbacks(config.get("fault"), cfg, val_ds is not None))
+    if tool_pairs:  # tool results leave the DPO loss (students/dpo_mask.py); TRL's own collator, subclassed
+        import dataclasses
+
+        from students.dpo_mask import tool_mask_collator
+
+        c = trainer.data_collator
+        trainer.data_collator = tool_mask_collator(type(c), tok, **{f.name: getattr(c, f.name) for f in dataclasses.fields(c)})
     fit_hf_trainer(trainer, tok, work, val_ds is not None, resume, examples=len(train_ds))
 
 
@@ -112,6 +120,7 @@ class DPO(TrainMethod):
         job.cfg["chat_template_text"] = template_text(job.cfg, job.recipe.path)
         tools = self.pairs.filter(fn=lambda r: '"tool_calls"' in r["chosen"] + r["rejected"]).count() > 0
         check_template(job.cfg, job.cfg["chat_template_text"], tools)
+        job.cfg["dpo_tool_pairs"] = tools
         init = None
         if job.options["sft_first"]:
             from students.sft import run_sft
