@@ -297,8 +297,8 @@ def _driver_tokenizer(student: str):
     return AutoTokenizer.from_pretrained(resolve_model(student))
 
 
-def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
-    """The prompt as the recipe's ``train.chat_template`` renders it, tool catalogue included."""
+def prompt_ids(tok, prompt: list[dict], template: str | None) -> list[int]:
+    """The prompt as the recipe's ``train.chat_template`` (None: the student's own) renders it, tool catalogue included."""
     from ground.conversation import apply_template, split_tools
     from students.render import for_template
 
@@ -308,11 +308,10 @@ def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
 
 
 def prompt_tokens(student: str, template: str | None, prompt: list[dict]) -> int:
-    """How many tokens the prompt takes as the trainer renders it (the recipe's template, else the student's)."""
-    from teachers.scorers import chat_ids
-
-    tok = _driver_tokenizer(student)
-    return len(chat_ids(tok, prompt) if not template else prompt_ids(tok, prompt, template))
+    """How many tokens the prompt takes as the trainer renders it (the recipe's template, else the student's):
+    tools as ``tools=`` and call arguments as dicts either way, so a student template that shows the catalogue
+    counts it."""
+    return len(prompt_ids(_driver_tokenizer(student), prompt, template))
 
 
 def overlong_verdict(what: str, max_len: int, examples: int, dropped: int, longest: int, required: bool) -> None:

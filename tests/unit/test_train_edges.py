@@ -1,0 +1,47 @@
+"""Training data prep on rows other than the happy path: a student whose own template shows tools, empty
+answers, and what is left when no example can be trained (the bundled tiny student's tokenizer, real templates)."""
+
+import json
+import shutil
+
+import pytest
+
+from ground.errors import FactoryError
+from tests.conftest import ROOT
+
+SPEC = {"type": "function", "function": {"name": "calculator", "description": "Evaluate arithmetic. " * 20,
+                                         "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}}}}
+TOOL_PROMPT = [{"role": "system", "content": "Be brief.", "tools": [SPEC]}, {"role": "user", "content": "6*7?"}]
+
+
+@pytest.fixture(scope="module")
+def tool_student(tiny_model_path, tmp_path_factory):
+    """A local student dir whose own chat template shows the tool catalogue (Qwen2.5 style): tokenizer + config."""
+    from transformers import AutoTokenizer
+
+    d = tmp_path_factory.mktemp("student") / "qwenish"
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tok.chat_template = (ROOT / "tests/fixtures/chat_templates/qwen2_5_tools.jinja").read_text()
+    tok.save_pretrained(d)
+    shutil.copy(f"{tiny_model_path}/config.json", d)
+    return str(d)
+
+
+def test_overlong_check_counts_the_catalogue_of_a_student_whose_own_template_shows_tools(tool_student):
+    """Was: without train.chat_template the prompt was measured without its tool catalogue (21 tokens for a
+    234-token prompt), so an overlong row passed the check and was dropped later as 'no assistant token',
+    uncounted, and a run of such rows reached the trainer with nothing to train."""
+    from transformers import AutoTokenizer
+
+    from students.sft_data import _one
+    from students.train import prompt_ids, prompt_tokens
+
+    tok = AutoTokenizer.from_pretrained(tool_student)
+    n = len(prompt_ids(tok, TOOL_PROMPT, None))
+    assert n > 200 and prompt_tokens(tool_student, None, TOOL_PROMPT) == n
+    row = {"messages": json.dumps(TOOL_PROMPT), "completion": "42"}
+    (ex,) = _one(row, tool_student, None, 128, "keep", None, False)
+    assert (ex["drop"], ex["prompt_tokens"]) == ("overlong", n)
+    (ex,) = _one(row, tool_student, None, n + 8, "keep", None, False)
+    assert ex["drop"] == "" and ex["prompt_tokens"] == n
+    assert tok.decode([t for t, m in zip(ex["input_ids"], ex["assistant_masks"]) if m]) == "42<|im_end|>\n"
