@@ -45,3 +45,22 @@ def test_overlong_check_counts_the_catalogue_of_a_student_whose_own_template_sho
     (ex,) = _one(row, tool_student, None, n + 8, "keep", None, False)
     assert ex["drop"] == "" and ex["prompt_tokens"] == n
     assert tok.decode([t for t, m in zip(ex["input_ids"], ex["assistant_masks"]) if m]) == "42<|im_end|>\n"
+
+
+def test_an_accepted_row_with_an_empty_answer_is_dropped_not_trained_to_answer_nothing(tiny_model_path):
+    """Was: an accepted row whose completion was "" or whitespace trained the student on '<|im_end|>' alone (or
+    '\\n<|im_end|>'): to stop at once. It is dropped as 'empty'; an answer made of reasoning still trains, unless
+    train.reasoning: drop leaves nothing of it."""
+    from students.sft_data import _one
+
+    def one(row, mode="keep"):
+        (ex,) = _one({"messages": json.dumps([{"role": "user", "content": "2+2?"}]), **row}, "smollm2-135m-instruct",
+                     None, 256, mode, None, False)
+        return ex["drop"], sum(ex["assistant_masks"])
+
+    for completion in ("", "  \n\t", "<think>\n\n</think>\n "):
+        assert one({"completion": completion}) == ("empty", 0), completion
+    assert one({"completion": "", "reasoning": "2 and 2 make 4"})[0] == ""
+    assert one({"completion": "<think>2 and 2</think>"})[0] == ""
+    assert one({"completion": " ", "reasoning": "2 and 2 make 4"}, mode="drop") == ("empty", 0)
+    assert one({"completion": "4 🎉"})[0] == ""
