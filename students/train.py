@@ -339,11 +339,13 @@ def train(recipe, data: str | list, out_dir: str, fault: dict | None = None, sto
     or object-store URIs), read as a Ray Dataset; a list of rows (tests, benches) becomes one too.
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
+    from students.lora import check_lora_targets
     from students.method import METHODS, TrainJob
     from students.traindata import open_rows, plain_errors
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
+    check_lora_targets(cfg)
     method = METHODS.load(cfg["method"])()
     job = TrainJob(recipe, cfg, open_rows(data), out_dir, fault)
     with plain_errors():

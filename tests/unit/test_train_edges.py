@@ -64,3 +64,17 @@ def test_an_accepted_row_with_an_empty_answer_is_dropped_not_trained_to_answer_n
     assert one({"completion": "<think>2 and 2</think>"})[0] == ""
     assert one({"completion": " ", "reasoning": "2 and 2 make 4"}, mode="drop") == ("empty", 0)
     assert one({"completion": "4 🎉"})[0] == ""
+
+
+def test_lora_target_modules_the_student_lacks_are_refused_before_training():
+    """Was: a misspelt name next to a right one (['q_proj', 'v_prj']) was silently ignored by PEFT (only q_proj
+    trained), and names the student lacks entirely failed inside the Ray Train worker, wrapped by Ray."""
+    from students.lora import check_lora_targets
+
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0}
+    cfg = {"student": "smollm2-135m-instruct", "lora": {**lora, "target_modules": ["q_proj", "v_prj"]}}
+    with pytest.raises(FactoryError, match=r"^train\.lora\.target_modules: 'v_prj' names no module of student "
+                                           r"'smollm2-135m-instruct' \(its linear layers: .*\bq_proj\b.*\bv_proj\b.*\)$"):
+        check_lora_targets(cfg)
+    check_lora_targets({**cfg, "lora": {**lora, "target_modules": ["q_proj", "v_proj", "mlp.down_proj", "gate_proj"]}})
+    check_lora_targets({**cfg, "lora": None})  # full fine-tuning: nothing to check
