@@ -78,3 +78,28 @@ def test_lora_target_modules_the_student_lacks_are_refused_before_training():
         check_lora_targets(cfg)
     check_lora_targets({**cfg, "lora": {**lora, "target_modules": ["q_proj", "v_proj", "mlp.down_proj", "gate_proj"]}})
     check_lora_targets({**cfg, "lora": None})  # full fine-tuning: nothing to check
+
+
+def test_kd_renders_the_prompt_with_the_recipe_chat_template(tiny_model_path):
+    """Was: method kd ignored train.chat_template: it trained on prompts in the student's own template, while eval
+    (and serving the saved adapter) asked the student through the recipe's template."""
+    from transformers import AutoTokenizer
+
+    from ground.record import new_sample
+    from students.kd_data import _one
+    from students.train import prompt_ids
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tmpl = "{% for m in messages %}<|im_start|>{{ m.role }}\nKD-PROBE {{ m.content }}<|im_end|>\n{% endfor %}" \
+           "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    ids = tok("4", add_special_tokens=False)["input_ids"]
+    meta = json.dumps({"source": "hf_local", "raw": True, "temperature": 1.0, "top_p": 1.0, "token": "id"})
+    prompt = [{"role": "user", "content": "2+2?"}]
+    row = new_sample(stage="t", prompt_id="p", sample_index=0, messages=prompt, completion="4",
+                     teacher_topk=json.dumps([[[t, -0.1]] for t in ids]), teacher_topk_meta=meta)
+    ex = _one(row, "smollm2-135m-instruct", 64, False, template=tmpl)
+    p = prompt_ids(tok, prompt, tmpl)
+    assert ex["drop"] == "" and ex["input_ids"][:len(p)] == p and "KD-PROBE 2+2?" in tok.decode(ex["input_ids"])
+    assert ex["labels"][len(p):] == [*ids, tok.eos_token_id] and ex["prompt_tokens"] == len(p)
+    plain = _one(row, "smollm2-135m-instruct", 64, False, template=None)
+    assert "KD-PROBE" not in tok.decode(plain["input_ids"])
