@@ -103,3 +103,15 @@ def test_kd_renders_the_prompt_with_the_recipe_chat_template(tiny_model_path):
     assert ex["labels"][len(p):] == [*ids, tok.eos_token_id] and ex["prompt_tokens"] == len(p)
     plain = _one(row, "smollm2-135m-instruct", 64, False, template=None)
     assert "KD-PROBE" not in tok.decode(plain["input_ids"])
+
+
+def test_onpolicy_refuses_a_chat_template_it_would_not_train_with():
+    """Was: accepted and ignored: on-policy sampled and scored with the student's own template while eval asked the
+    student through train.chat_template."""
+    from pydantic import ValidationError
+
+    from factory.recipe import TrainConfig
+
+    with pytest.raises(ValidationError, match=r"chat_template is supported for method: sft, dpo, kd only \(method is onpolicy\)"):
+        TrainConfig(student="s", method="onpolicy", chat_template="templates/smollm2_tools.jinja")
+    assert TrainConfig(student="s", method="kd", chat_template="t.jinja").chat_template == "t.jinja"
