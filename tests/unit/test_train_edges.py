@@ -115,3 +115,56 @@ def test_onpolicy_refuses_a_chat_template_it_would_not_train_with():
     with pytest.raises(ValidationError, match=r"chat_template is supported for method: sft, dpo, kd only \(method is onpolicy\)"):
         TrainConfig(student="s", method="onpolicy", chat_template="templates/smollm2_tools.jinja")
     assert TrainConfig(student="s", method="kd", chat_template="t.jinja").chat_template == "t.jinja"
+
+
+def test_dpo_after_sft_first_ships_base_plus_sft_plus_dpo_not_the_dpo_adapter_on_the_raw_base(tiny_model_path, tmp_path):
+    """Was: with dpo.sft_first the DPO adapter (trained on base + SFT merged) was left as train/adapter, and eval,
+    export-model and serve applied it to the raw student: the shipped model had lost the SFT stage."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from students.dpo import fold_sft_into
+
+    def load():
+        return AutoModelForCausalLM.from_pretrained(tiny_model_path, dtype=torch.float32)
+
+    def adapter(model, d, seed):
+        torch.manual_seed(seed)
+        peft = get_peft_model(model, LoraConfig(r=2, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+        peft.save_pretrained(str(d))
+        return peft.merge_and_unload()
+
+    sft, dpo = tmp_path / "sft", tmp_path / "adapter"
+    merged = adapter(adapter(load(), sft, 0), dpo, 1)  # base + SFT, then DPO trained on that merge
+    shutil.copytree(dpo, tmp_path / "dpo_kept")
+    AutoTokenizer.from_pretrained(tiny_model_path).save_pretrained(str(dpo))
+    (dpo / "final.json").write_text('{"metrics": {}}')
+    fold_sft_into("smollm2-135m-instruct", str(sft), dpo)
+    assert not (dpo / "adapter_config.json").exists() and (dpo / "final.json").exists() and (dpo / "tokenizer.json").exists()
+    ids = torch.tensor([[1, 2, 3, 4, 5]])
+    with torch.inference_mode():
+        folded = AutoModelForCausalLM.from_pretrained(str(dpo), dtype=torch.float32)(ids).logits
+        want = merged(ids).logits
+        old = PeftModel.from_pretrained(load(), str(tmp_path / "dpo_kept"))(ids).logits  # what eval and export loaded
+    assert torch.allclose(folded, want, atol=1e-4) and not torch.allclose(folded, old, atol=1e-3)
+
+
+def test_an_eval_made_before_training_is_not_reused_once_a_student_is_trained(tmp_path):
+    """Was: eval/DONE was kept whatever the training: a run first made with --skip-train (or whose training was
+    skipped) and re-run to train kept the eval of no student; the student was never scored."""
+    from factory.store import RunStore
+    from students.eval import reusable_eval
+
+    store = RunStore(str(tmp_path / "runs"), "r", "1")
+    trained = {"status": "done", "method": "sft", "data_run_id": "1", "metrics": {"train_runtime": 3.2, "step": 2},
+               "adapter_dir": "/here/train/adapter"}
+    store.write_json("eval/DONE", {"table": {"base": {"n": 1}}, "trained_by": None})
+    assert reusable_eval(store, None)["table"] == {"base": {"n": 1}}
+    assert reusable_eval(store, {"status": "skipped", "reason": "no accepted rows"}) is not None
+    assert reusable_eval(store, trained) is None
+    from students.eval import train_key
+
+    store.write_json("eval/DONE", {"table": {"student": {"n": 1}}, "trained_by": train_key(trained)})
+    assert reusable_eval(store, {**trained, "adapter_dir": "/other/node/staging/adapter"}) is not None  # same training
+    assert reusable_eval(store, {**trained, "metrics": {"train_runtime": 5.0, "step": 4}}) is None  # trained again
