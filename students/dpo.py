@@ -9,7 +9,9 @@ Pairs are TRL's conversational preference records (prompt, chosen, rejected). Wi
 reference model is the same network with the adapter disabled, so no second copy is loaded (TRL's
 default for PEFT models). With ``dpo.sft_first`` the SFT adapter is merged into the base weights
 first: the merged model is both the starting point and the reference (Rafailov et al. 2023 start
-DPO from an SFT model for the same reason: the reference should already speak the format).
+DPO from an SFT model for the same reason: the reference should already speak the format). The DPO
+adapter is then relative to that merge, so ``train/adapter`` (and ``best``) become base + SFT + DPO as
+one full model (:func:`fold_sft_into`): eval, export-model and serve load what was trained.
 """
 
 from __future__ import annotations
