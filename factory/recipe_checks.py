@@ -102,7 +102,8 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
                    (("prompt", "system"), r.prompt.system), (("prompt", "tools"), r.prompt.tools),
                    (("eval", "source", "path"), r.eval.source.path if r.eval else None),
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
-                   (("eval", "regression", "template"), reg.template if reg else None)]:
+                   (("eval", "regression", "template"), reg.template if reg else None),
+                   (("train", "chat_template"), r.train.chat_template if r.train else None)]:
         if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
             from ground.source_files import source_files
 

@@ -33,6 +33,22 @@ def sft_examples(rows: list[dict]) -> list[dict]:
     return out
 
 
+def empty_answer(completion: list[dict], mode: str = "keep") -> bool:
+    """No assistant turn of ``completion`` has a word, a tool call, or (unless ``train.reasoning: drop``) reasoning:
+    training on it would teach the student to stop at once."""
+    from teachers.reasoning import split_reasoning
+
+    for m in completion:
+        if m.get("role") != "assistant":
+            continue
+        if m.get("tool_calls"):
+            return False
+        thought, content = split_reasoning(m.get("content") or "", m.get("reasoning_content"))
+        if content.strip() or (mode != "drop" and (thought or "").strip()):
+            return False
+    return True
+
+
 def uses_tools(examples: list[dict]) -> bool:
     return any(m.get("tools") or m.get("tool_calls") or m.get("role") == "tool"
                for e in examples for m in [*e["prompt"], *e["completion"]])

@@ -9,7 +9,9 @@ Pairs are TRL's conversational preference records (prompt, chosen, rejected). Wi
 reference model is the same network with the adapter disabled, so no second copy is loaded (TRL's
 default for PEFT models). With ``dpo.sft_first`` the SFT adapter is merged into the base weights
 first: the merged model is both the starting point and the reference (Rafailov et al. 2023 start
-DPO from an SFT model for the same reason: the reference should already speak the format).
+DPO from an SFT model for the same reason: the reference should already speak the format). The DPO
+adapter is then relative to that merge, so ``train/adapter`` (and ``best``) become base + SFT + DPO as
+one full model (:func:`fold_sft_into`): eval, export-model and serve load what was trained.
 """
 
 from __future__ import annotations
@@ -131,4 +133,40 @@ class DPO(TrainMethod):
         data = {"train": train, **({"val": val} if val.count() else {})}
         info = run_dpo(job.cfg, data, job.out_dir, init_adapter=init, fault=job.fault)
         info["pairs"] = self.pair_stats
+        if init is not None:  # ship base + SFT + DPO, not the DPO adapter that eval would put on the raw student
+            for sub in ("adapter", "best"):
+                if (Path(job.out_dir) / sub).is_dir():
+                    fold_sft_into(job.cfg["student"], init, Path(job.out_dir) / sub, bf16=job.cfg["use_gpu"])
+            info.update(full_finetune=True, sft_adapter=init)
         return info
+
+
+def fold_sft_into(student: str, sft_adapter: str, model_dir: Path, bf16: bool = False) -> None:
+    """``model_dir``'s DPO adapter, trained on base + SFT merged (``dpo.sft_first``), becomes one full model:
+    base + SFT + DPO. Eval, export-model and serve load ``train/adapter`` on the raw student; the DPO adapter
+    alone there would ship a student without its SFT stage. ``bf16`` (a GPU recipe): half the memory of fp32."""
+    import os
+    import shutil
+
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ground.models import resolve_model
+
+    base = AutoModelForCausalLM.from_pretrained(resolve_model(student), dtype=torch.bfloat16 if bf16 else torch.float32)
+    merged = PeftModel.from_pretrained(PeftModel.from_pretrained(base, sft_adapter).merge_and_unload(), str(model_dir))
+    tmp = model_dir.with_name(model_dir.name + ".fold")
+    shutil.rmtree(tmp, ignore_errors=True)
+    merged.merge_and_unload().save_pretrained(str(tmp), safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(model_dir)).save_pretrained(str(tmp))  # the chat template DPO trained with
+    for f in ("final.json", "log_history.json", "best.json"):
+        if (model_dir / f).exists():
+            shutil.copy2(model_dir / f, tmp / f)
+    from ground.fsutil import umask
+
+    for f in tmp.iterdir():  # transformers writes the weights through a private temp file (0600): share them like the rest
+        if f.is_file():
+            f.chmod(0o666 & ~umask())
+    shutil.rmtree(model_dir)
+    os.replace(tmp, model_dir)

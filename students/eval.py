@@ -293,15 +293,33 @@ def regression_block(recipe, scores: dict[str, dict]) -> dict:
     return block
 
 
-def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
+def train_key(train_info: dict | None) -> str | None:
+    """Which training an eval scored (None: no trained student); not where its adapter lies on this node."""
+    if not train_info or train_info.get("status") != "done":
+        return None
+    import hashlib
+
+    ident = {k: train_info.get(k) for k in ("method", "data_run_id", "student", "metrics")}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def reusable_eval(store, train_info: dict | None) -> dict | None:
+    """``eval/DONE`` when it scored this training's student (or, like now, none), else None: an eval made before
+    the student was trained (``--skip-train``, a skipped training) or of an earlier training is made again."""
     done = store.read_json("eval/DONE")
+    return done if done and done.get("trained_by") == train_key(train_info) else None
+
+
+def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
+    done = reusable_eval(store, train_info)
     if done:
         return done
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     from ground import fsutil
 
     res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"))  # the tasks write eval/<model>.parquet
-    info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe)}
+    info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe),
+            "trained_by": train_key(train_info)}
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:

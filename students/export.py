@@ -132,6 +132,10 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
     if not src.is_dir():
         raise FactoryError(f"{run_dir}: no {which} model at train/{src.name}" + (" (best needs validation rows)" if which == "best" else ""))
     out = Path(out_dir)
+    o, r = out.resolve(), run.resolve()
+    if o == r or o in r.parents or o == r / "train" or r / "train" in o.parents:  # its adapter/ and merged/ are replaced
+        raise FactoryError(f"--out: {out_dir} holds the run's own model (train/{src.name}); choose a folder outside "
+                           f"the run or a new one in it")
     out.mkdir(parents=True, exist_ok=True)
     adapter_cfg = json.loads((src / "adapter_config.json").read_text()) if (src / "adapter_config.json").exists() else None
     skip = shutil.ignore_patterns("log_history.json", "final.json", "best.json", "README.md")

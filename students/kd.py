@@ -149,6 +149,8 @@ def _kd_loop(config: dict[str, Any]) -> None:
         return
     work, resume = started
     model, tok = load_student(cfg)
+    if cfg.get("chat_template_text"):
+        tok.chat_template = cfg["chat_template_text"]  # saved with the adapter: inference renders as training did
     if peft_config(cfg) is not None:
         model = get_peft_model(model, peft_config(cfg))
     # token ids, labels and per-position top-k were built by a Ray Data map (students/kd_data.py)
@@ -193,7 +195,10 @@ class KD(TrainMethod):
     description = "soft labels from the stored teacher top-k logprobs"
 
     def run(self, job: TrainJob, train, val) -> dict:
+        from students.data import template_text
         from students.kd_data import kd_datasets
+
+        job.cfg["chat_template_text"] = template_text(job.cfg, job.recipe.path)
 
         # API logprobs are refused unless raw-equivalent, and token strings map to student ids only when the tokenizers match
         data = kd_datasets(job.cfg, train, val, where=f"the run at {Path(job.out_dir).parent}")

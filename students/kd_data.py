@@ -34,7 +34,7 @@ def _token_map(student: str):
     return TokenMap(_driver_tokenizer(student), student)
 
 
-def _one(r: dict, student: str, max_len: int, drop_system: bool) -> dict | None:
+def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str | None = None) -> dict | None:
     from students.kd import encode, kd_examples
     from students.kd_labels import is_warped
     from students.sft_data import _tokenizer
@@ -46,7 +46,7 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool) -> dict | None:
                      token_map=lambda: _token_map(student))
     if not ex:
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="skipped", row="")
-    tok = _tokenizer(student, None)
+    tok = _tokenizer(student, template)  # the recipe's train.chat_template, as SFT renders (None: the student's own)
     f, mis = encode(ex[0], tok, max_len)
     first = next((i for i, label in enumerate(f["labels"]) if label != -100), None)
     if first is None:  # the prompt fills max_seq_len: no target token (a batch of only these makes the loss NaN)
@@ -73,7 +73,8 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
     from students.traindata import build, kept, tally
     from students.train import overlong_verdict
 
-    kw = dict(student=cfg["student"], max_len=cfg["max_seq_len"], drop_system=bool(cfg["drop_system_prompt"]))
+    kw = dict(student=cfg["student"], max_len=cfg["max_seq_len"], drop_system=bool(cfg["drop_system_prompt"]),
+              template=cfg.get("chat_template_text"))
     built = {"train": build(train_rows, kd_batch, **kw), "val": build(val_rows, kd_batch, **kw)}
     counts = {k: tally(ds, sums=("misaligned",), maxes=("prompt_tokens",)) for k, ds in built.items()}
     n_warped = sum(c.get("drop:warped", 0) for c in counts.values())

@@ -78,6 +78,8 @@ class TrainMethod:
     needs_accepted: ClassVar[bool] = True
     #: ``train.packing`` is allowed with this method
     supports_packing: ClassVar[bool] = False
+    #: the method trains with ``train.chat_template`` (which eval and the saved model then use too)
+    supports_chat_template: ClassVar[bool] = True
 
     def split(self, job: TrainJob) -> tuple[Any, Any]:
         """(train, validation) Datasets for :meth:`run`; the default splits the accepted rows by prompt."""

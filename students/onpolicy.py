@@ -367,6 +367,7 @@ class OnPolicy(TrainMethod):
     description = "the student samples, the teacher scores"
     uses_rejects = True
     needs_accepted = False
+    supports_chat_template = False  # samples and scores with the student's own template
 
     def split(self, job: TrainJob):
         from students.traindata import where

@@ -6,7 +6,7 @@
 
 Per row the map does what the driver did before: :func:`students.data.sft_examples`, drop the system
 prompt (``train.drop_system_prompt``), drop an example whose prompt alone fills ``train.max_seq_len``
-(:func:`students.train.drop_overlong`'s rule), render with the student's (or the recipe's) chat template
+(:func:`students.train.drop_overlong`'s rule) or whose answer is empty (:func:`students.data.empty_answer`), render with the student's (or the recipe's) chat template
 and mask all but assistant tokens (:func:`students.data.encode_one`). Every input row leaves at least one
 output row (``conv`` = 1 on the first), and a dropped one says why in ``drop``, so :func:`tally` counts
 rows, drops, tool use and the longest prompt without bringing a row to the driver.
@@ -18,6 +18,8 @@ import functools
 import logging
 
 import pyarrow as pa
+
+from ground.errors import FactoryError
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,15 @@ def _tokenizer(student: str, template: str | None):
 
 def _one(r: dict, student: str, template: str | None, max_len: int, mode: str, budget: int | None, drop_system: bool) -> list[dict]:
     from ground.conversation import without_system
-    from students.data import encode_one, sft_examples, uses_tools
+    from students.data import empty_answer, encode_one, sft_examples, uses_tools
     from students.train import prompt_tokens
 
     ex = sft_examples([r])
     if not ex:
         return [dict(input_ids=[], assistant_masks=[], prompt_tokens=0, tools=0, conv=1, drop="skipped")]
     e = ex[0]
+    if empty_answer(e["completion"], mode):
+        return [dict(input_ids=[], assistant_masks=[], prompt_tokens=0, tools=0, conv=1, drop="empty")]
     if drop_system:
         e = {**e, "prompt": without_system(e["prompt"])}
     n = prompt_tokens(student, template, e["prompt"])
@@ -73,8 +77,22 @@ def _check(t: dict, what: str, max_len: int, required: bool) -> None:
 
     overlong_verdict(what, max_len, t.get("sum:conv", 0) - t.get("drop:skipped", 0), t.get("drop:overlong", 0),
                      t.get("max:prompt_tokens", 0), required)
+    if t.get("drop:empty"):
+        log.warning("%s: %d rows dropped: an empty answer (nothing but whitespace)", what, t["drop:empty"])
     if t.get("drop:no_target"):
         log.warning("SFT: %d examples dropped: no assistant token within train.max_seq_len %d", t["drop:no_target"], max_len)
+
+
+_WHY = (("empty", "with an empty answer"), ("overlong", "with a prompt of at least train.max_seq_len tokens"),
+        ("no_target", "with no assistant token within train.max_seq_len"), ("skipped", "without a prompt or completion"))
+
+
+def _none_left(t: dict, max_len: int) -> None:
+    """One line naming why, instead of a trainer started on nothing that fails deep inside TRL."""
+    if t.get("drop:", 0):
+        return
+    why = ", ".join(f"{t[f'drop:{k}']} {text}" for k, text in _WHY if t.get(f"drop:{k}"))
+    raise FactoryError(f"train: no SFT example left to train on {t.get('sum:conv', 0)} rows" + (f" ({why})" if why else ""))
 
 
 def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) -> tuple[dict, dict]:
@@ -92,6 +110,7 @@ def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) ->
     check_template(cfg, text, counts["train"].get("sum:tools", 0) + counts["val"].get("sum:tools", 0) > 0)
     _check(counts["train"], "SFT", cfg["max_seq_len"], required=True)
     _check(counts["val"], "validation", cfg["max_seq_len"], required=False)
+    _none_left(counts["train"], cfg["max_seq_len"])
     cols = ["input_ids", "assistant_masks"]
     out = {k: kept(ds, cols) for k, ds in built.items() if counts[k].get("drop:", 0)}
     return out, {"train_rows": counts["train"].get("sum:conv", 0), "val_rows": counts["val"].get("sum:conv", 0),

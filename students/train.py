@@ -297,8 +297,8 @@ def _driver_tokenizer(student: str):
     return AutoTokenizer.from_pretrained(resolve_model(student))
 
 
-def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
-    """The prompt as the recipe's ``train.chat_template`` renders it, tool catalogue included."""
+def prompt_ids(tok, prompt: list[dict], template: str | None) -> list[int]:
+    """The prompt as the recipe's ``train.chat_template`` (None: the student's own) renders it, tool catalogue included."""
     from ground.conversation import apply_template, split_tools
     from students.render import for_template
 
@@ -308,11 +308,10 @@ def prompt_ids(tok, prompt: list[dict], template: str) -> list[int]:
 
 
 def prompt_tokens(student: str, template: str | None, prompt: list[dict]) -> int:
-    """How many tokens the prompt takes as the trainer renders it (the recipe's template, else the student's)."""
-    from teachers.scorers import chat_ids
-
-    tok = _driver_tokenizer(student)
-    return len(chat_ids(tok, prompt) if not template else prompt_ids(tok, prompt, template))
+    """How many tokens the prompt takes as the trainer renders it (the recipe's template, else the student's):
+    tools as ``tools=`` and call arguments as dicts either way, so a student template that shows the catalogue
+    counts it."""
+    return len(prompt_ids(_driver_tokenizer(student), prompt, template))
 
 
 def overlong_verdict(what: str, max_len: int, examples: int, dropped: int, longest: int, required: bool) -> None:
@@ -340,11 +339,13 @@ def train(recipe, data: str | list, out_dir: str, fault: dict | None = None, sto
     or object-store URIs), read as a Ray Dataset; a list of rows (tests, benches) becomes one too.
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
+    from students.lora import check_lora_targets
     from students.method import METHODS, TrainJob
     from students.traindata import open_rows, plain_errors
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
+    check_lora_targets(cfg)
     method = METHODS.load(cfg["method"])()
     job = TrainJob(recipe, cfg, open_rows(data), out_dir, fault)
     with plain_errors():

@@ -134,8 +134,16 @@ def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_lo
     sft_adapter = tmp_path / "train/sft/adapter"
     assert lora_moved(sft_adapter)  # the SFT stage really trained (on the 3 accepted rows) ...
     assert (tmp_path / "train/sft/adapter/final.json").exists()
-    assert lora_moved(Path(info["adapter_dir"]))  # ... and DPO trained its own adapter on top of the merged weights
-    assert Path(info["adapter_dir"]) != sft_adapter
+    # ... and DPO trained on the merged weights; train/adapter is base + SFT + DPO folded into one model, since
+    # eval, export-model and serve load it on the raw student (was: the DPO adapter alone, the SFT stage lost)
+    out = Path(info["adapter_dir"])
+    assert out != sft_adapter and info["full_finetune"] and info["sft_adapter"] == str(sft_adapter)
+    assert not (out / "adapter_config.json").exists() and (out / "final.json").exists()
+    from ground.models import resolve_model
+
+    base, folded = load_file(f"{resolve_model('smollm2-135m-instruct')}/model.safetensors"), load_file(str(out / "model.safetensors"))
+    key = next(k for k in folded if k.endswith("layers.0.self_attn.q_proj.weight"))
+    assert float((folded[key].float() - base[key].float()).abs().sum()) > 0
 
 
 def test_kd_from_stored_teacher_topk(tmp_path, ray_local):

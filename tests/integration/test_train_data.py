@@ -112,3 +112,18 @@ def test_eval_generates_in_a_ray_task_with_the_driver_s_results(tmp_path, ray_lo
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "eval/base.parquet").column("completion").to_pylist() == [r["completion"] for r in here]
+
+
+def test_sft_with_no_example_left_to_train_is_one_line_naming_why(ray_local):
+    """Was: when every row was dropped for a reason other than an overlong prompt (an empty answer, no assistant
+    token within max_seq_len), the trainer started on no train dataset and failed deep in TRL, wrapped by Ray."""
+    from ground.errors import FactoryError
+    from students.sft_data import sft_datasets
+    from students.traindata import open_rows
+
+    rows = [{**_sample(i), "completion": " "} for i in range(3)]
+    cfg = {"student": "smollm2-135m-instruct", "max_seq_len": 256, "chat_template": None}
+    with pytest.raises(FactoryError, match=r"^train: no SFT example left to train on 3 rows \(3 with an empty answer\)$"):
+        sft_datasets(cfg, open_rows(rows), open_rows([]), ROOT.joinpath, drop_system=False)
+    data, counts = sft_datasets(cfg, open_rows([*rows, _sample(5)]), open_rows([]), ROOT.joinpath, drop_system=False)
+    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 1} and set(data) == {"train"}

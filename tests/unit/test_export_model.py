@@ -57,3 +57,13 @@ def test_merged_weights_are_readable_like_the_other_files(tmp_path, tiny_model_p
         os.umask(old)
     modes = {f.name: f.stat().st_mode & 0o777 for f in (tmp_path / "out/merged").iterdir()}
     assert modes["model.safetensors"] == 0o644 and set(modes.values()) == {0o644}, modes
+
+
+def test_export_into_the_run_s_own_train_folder_is_refused_before_it_deletes_the_adapter(tmp_path):
+    """Was: --out <run>/train removed <run>/train/adapter (an earlier export's folder, it assumed) and then failed
+    to copy it: the trained adapter was gone."""
+    run = finished_run(tmp_path, "A")
+    for out in (run / "train", run, run / "train" / "adapter" / ".."):
+        assert export_main([str(run), "--out", str(out), "--no-merged"]) == 2
+        assert (run / "train" / "adapter" / "weights.safetensors").read_text() == "A"
+    assert export_main([str(run), "--out", str(run / "exported"), "--no-merged"]) == 0  # a new folder in the run is fine

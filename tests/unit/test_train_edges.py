@@ -1,0 +1,170 @@
+"""Training data prep on rows other than the happy path: a student whose own template shows tools, empty
+answers, and what is left when no example can be trained (the bundled tiny student's tokenizer, real templates)."""
+
+import json
+import shutil
+
+import pytest
+
+from ground.errors import FactoryError
+from tests.conftest import ROOT
+
+SPEC = {"type": "function", "function": {"name": "calculator", "description": "Evaluate arithmetic. " * 20,
+                                         "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}}}}
+TOOL_PROMPT = [{"role": "system", "content": "Be brief.", "tools": [SPEC]}, {"role": "user", "content": "6*7?"}]
+
+
+@pytest.fixture(scope="module")
+def tool_student(tiny_model_path, tmp_path_factory):
+    """A local student dir whose own chat template shows the tool catalogue (Qwen2.5 style): tokenizer + config."""
+    from transformers import AutoTokenizer
+
+    d = tmp_path_factory.mktemp("student") / "qwenish"
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tok.chat_template = (ROOT / "tests/fixtures/chat_templates/qwen2_5_tools.jinja").read_text()
+    tok.save_pretrained(d)
+    shutil.copy(f"{tiny_model_path}/config.json", d)
+    return str(d)
+
+
+def test_overlong_check_counts_the_catalogue_of_a_student_whose_own_template_shows_tools(tool_student):
+    """Was: without train.chat_template the prompt was measured without its tool catalogue (21 tokens for a
+    234-token prompt), so an overlong row passed the check and was dropped later as 'no assistant token',
+    uncounted, and a run of such rows reached the trainer with nothing to train."""
+    from transformers import AutoTokenizer
+
+    from students.sft_data import _one
+    from students.train import prompt_ids, prompt_tokens
+
+    tok = AutoTokenizer.from_pretrained(tool_student)
+    n = len(prompt_ids(tok, TOOL_PROMPT, None))
+    assert n > 200 and prompt_tokens(tool_student, None, TOOL_PROMPT) == n
+    row = {"messages": json.dumps(TOOL_PROMPT), "completion": "42"}
+    (ex,) = _one(row, tool_student, None, 128, "keep", None, False)
+    assert (ex["drop"], ex["prompt_tokens"]) == ("overlong", n)
+    (ex,) = _one(row, tool_student, None, n + 8, "keep", None, False)
+    assert ex["drop"] == "" and ex["prompt_tokens"] == n
+    assert tok.decode([t for t, m in zip(ex["input_ids"], ex["assistant_masks"]) if m]) == "42<|im_end|>\n"
+
+
+def test_an_accepted_row_with_an_empty_answer_is_dropped_not_trained_to_answer_nothing(tiny_model_path):
+    """Was: an accepted row whose completion was "" or whitespace trained the student on '<|im_end|>' alone (or
+    '\\n<|im_end|>'): to stop at once. It is dropped as 'empty'; an answer made of reasoning still trains, unless
+    train.reasoning: drop leaves nothing of it."""
+    from students.sft_data import _one
+
+    def one(row, mode="keep"):
+        (ex,) = _one({"messages": json.dumps([{"role": "user", "content": "2+2?"}]), **row}, "smollm2-135m-instruct",
+                     None, 256, mode, None, False)
+        return ex["drop"], sum(ex["assistant_masks"])
+
+    for completion in ("", "  \n\t", "<think>\n\n</think>\n "):
+        assert one({"completion": completion}) == ("empty", 0), completion
+    assert one({"completion": "", "reasoning": "2 and 2 make 4"})[0] == ""
+    assert one({"completion": "<think>2 and 2</think>"})[0] == ""
+    assert one({"completion": " ", "reasoning": "2 and 2 make 4"}, mode="drop") == ("empty", 0)
+    assert one({"completion": "4 🎉"})[0] == ""
+
+
+def test_lora_target_modules_the_student_lacks_are_refused_before_training():
+    """Was: a misspelt name next to a right one (['q_proj', 'v_prj']) was silently ignored by PEFT (only q_proj
+    trained), and names the student lacks entirely failed inside the Ray Train worker, wrapped by Ray."""
+    from students.lora import check_lora_targets
+
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0}
+    cfg = {"student": "smollm2-135m-instruct", "lora": {**lora, "target_modules": ["q_proj", "v_prj"]}}
+    with pytest.raises(FactoryError, match=r"^train\.lora\.target_modules: 'v_prj' names no module of student "
+                                           r"'smollm2-135m-instruct' \(its linear layers: .*\bq_proj\b.*\bv_proj\b.*\)$"):
+        check_lora_targets(cfg)
+    check_lora_targets({**cfg, "lora": {**lora, "target_modules": ["q_proj", "v_proj", "mlp.down_proj", "gate_proj"]}})
+    check_lora_targets({**cfg, "lora": None})  # full fine-tuning: nothing to check
+
+
+def test_kd_renders_the_prompt_with_the_recipe_chat_template(tiny_model_path):
+    """Was: method kd ignored train.chat_template: it trained on prompts in the student's own template, while eval
+    (and serving the saved adapter) asked the student through the recipe's template."""
+    from transformers import AutoTokenizer
+
+    from ground.record import new_sample
+    from students.kd_data import _one
+    from students.train import prompt_ids
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tmpl = "{% for m in messages %}<|im_start|>{{ m.role }}\nKD-PROBE {{ m.content }}<|im_end|>\n{% endfor %}" \
+           "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    ids = tok("4", add_special_tokens=False)["input_ids"]
+    meta = json.dumps({"source": "hf_local", "raw": True, "temperature": 1.0, "top_p": 1.0, "token": "id"})
+    prompt = [{"role": "user", "content": "2+2?"}]
+    row = new_sample(stage="t", prompt_id="p", sample_index=0, messages=prompt, completion="4",
+                     teacher_topk=json.dumps([[[t, -0.1]] for t in ids]), teacher_topk_meta=meta)
+    ex = _one(row, "smollm2-135m-instruct", 64, False, template=tmpl)
+    p = prompt_ids(tok, prompt, tmpl)
+    assert ex["drop"] == "" and ex["input_ids"][:len(p)] == p and "KD-PROBE 2+2?" in tok.decode(ex["input_ids"])
+    assert ex["labels"][len(p):] == [*ids, tok.eos_token_id] and ex["prompt_tokens"] == len(p)
+    plain = _one(row, "smollm2-135m-instruct", 64, False, template=None)
+    assert "KD-PROBE" not in tok.decode(plain["input_ids"])
+
+
+def test_onpolicy_refuses_a_chat_template_it_would_not_train_with():
+    """Was: accepted and ignored: on-policy sampled and scored with the student's own template while eval asked the
+    student through train.chat_template."""
+    from pydantic import ValidationError
+
+    from factory.recipe import TrainConfig
+
+    with pytest.raises(ValidationError, match=r"chat_template is supported for method: sft, dpo, kd only \(method is onpolicy\)"):
+        TrainConfig(student="s", method="onpolicy", chat_template="templates/smollm2_tools.jinja")
+    assert TrainConfig(student="s", method="kd", chat_template="t.jinja").chat_template == "t.jinja"
+
+
+def test_dpo_after_sft_first_ships_base_plus_sft_plus_dpo_not_the_dpo_adapter_on_the_raw_base(tiny_model_path, tmp_path):
+    """Was: with dpo.sft_first the DPO adapter (trained on base + SFT merged) was left as train/adapter, and eval,
+    export-model and serve applied it to the raw student: the shipped model had lost the SFT stage."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from students.dpo import fold_sft_into
+
+    def load():
+        return AutoModelForCausalLM.from_pretrained(tiny_model_path, dtype=torch.float32)
+
+    def adapter(model, d, seed):
+        torch.manual_seed(seed)
+        peft = get_peft_model(model, LoraConfig(r=2, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+        peft.save_pretrained(str(d))
+        return peft.merge_and_unload()
+
+    sft, dpo = tmp_path / "sft", tmp_path / "adapter"
+    merged = adapter(adapter(load(), sft, 0), dpo, 1)  # base + SFT, then DPO trained on that merge
+    shutil.copytree(dpo, tmp_path / "dpo_kept")
+    AutoTokenizer.from_pretrained(tiny_model_path).save_pretrained(str(dpo))
+    (dpo / "final.json").write_text('{"metrics": {}}')
+    fold_sft_into("smollm2-135m-instruct", str(sft), dpo)
+    assert not (dpo / "adapter_config.json").exists() and (dpo / "final.json").exists() and (dpo / "tokenizer.json").exists()
+    ids = torch.tensor([[1, 2, 3, 4, 5]])
+    with torch.inference_mode():
+        folded = AutoModelForCausalLM.from_pretrained(str(dpo), dtype=torch.float32)(ids).logits
+        want = merged(ids).logits
+        old = PeftModel.from_pretrained(load(), str(tmp_path / "dpo_kept"))(ids).logits  # what eval and export loaded
+    assert torch.allclose(folded, want, atol=1e-4) and not torch.allclose(folded, old, atol=1e-3)
+
+
+def test_an_eval_made_before_training_is_not_reused_once_a_student_is_trained(tmp_path):
+    """Was: eval/DONE was kept whatever the training: a run first made with --skip-train (or whose training was
+    skipped) and re-run to train kept the eval of no student; the student was never scored."""
+    from factory.store import RunStore
+    from students.eval import reusable_eval
+
+    store = RunStore(str(tmp_path / "runs"), "r", "1")
+    trained = {"status": "done", "method": "sft", "data_run_id": "1", "metrics": {"train_runtime": 3.2, "step": 2},
+               "adapter_dir": "/here/train/adapter"}
+    store.write_json("eval/DONE", {"table": {"base": {"n": 1}}, "trained_by": None})
+    assert reusable_eval(store, None)["table"] == {"base": {"n": 1}}
+    assert reusable_eval(store, {"status": "skipped", "reason": "no accepted rows"}) is not None
+    assert reusable_eval(store, trained) is None
+    from students.eval import train_key
+
+    store.write_json("eval/DONE", {"table": {"student": {"n": 1}}, "trained_by": train_key(trained)})
+    assert reusable_eval(store, {**trained, "adapter_dir": "/other/node/staging/adapter"}) is not None  # same training
+    assert reusable_eval(store, {**trained, "metrics": {"train_runtime": 5.0, "step": 4}}) is None  # trained again
