@@ -324,3 +324,17 @@ def test_recipe_language_uses_compare_for_on():
     r = recipe("filters:\n  language: {compare: both, langs: [en, de]}\n")
     (step,) = [s for s in build_steps(r) if s.name == "language"]
     assert step.config.on == "both" and step.requires == ("messages", "completion")
+
+
+def test_unfenced_code_is_not_judged_as_prose():
+    """Was: a code completion without a fence (HumanEval's format: the function body) was judged as prose: 110 of
+    HumanEval's 164 canonical solutions were rejected ('en (0.30) < min_confidence 0.5', 'pcm (0.25) not in [en]')."""
+    body = "    mean = sum(numbers) / len(numbers)\n    return sum(abs(x - mean) for x in numbers) / len(numbers)\n"
+    xor = ("    def xor(i, j):\n        if i == j:\n            return '0'\n        else:\n            return '1'\n\n"
+           "    return ''.join(xor(x, y) for x, y in zip(a, b))\n")
+    assert prose(body) == "" and prose(xor) == ""
+    doc = 'def fib(n: int):\n    """Return n-th Fibonacci number.\n    >>> fib(10)\n    55\n    """\n    return n  # the base case\n'
+    assert prose(doc) == "Return n-th Fibonacci number. the base case"  # a program's prose: docstrings and comments
+    rows = [row(body), row(xor, i=1), row(doc.replace("Return n-th Fibonacci number.", DE), i=2)]
+    LanguageFilter()(rows)
+    assert outcome(rows)[:2] == [None, None] and outcome(rows)[2].startswith("language: de")
