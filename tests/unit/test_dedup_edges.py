@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 
+from curation.dedup import text_of
 from curation.dedup.exact import ExactDedup, ExactDedupConfig, _partition_decisions, dedup_key
 from ground.record import new_sample
 
@@ -39,3 +42,36 @@ def test_unicode_variants_of_one_text_are_one_key():
     assert len({dedup_key(v) for v in variants}) == 1
     out = ExactDedup(ExactDedupConfig(on="completion"))(rows_of(variants))
     assert [r["status"] for r in out].count("accepted") == 1
+
+
+SYSTEM = {"role": "system", "content": "Use the tools.", "tools": [{"type": "function", "function": {"name": "calculator"}}]}
+
+
+def trace(call_id: str, args: str, result: str, answer: str) -> str:
+    return json.dumps([{"role": "assistant", "content": None, "tool_calls": [
+                           {"id": call_id, "type": "function", "function": {"name": "calculator", "arguments": args}}]},
+                       {"role": "tool", "tool_call_id": call_id, "content": result},
+                       {"role": "assistant", "content": answer}])
+
+
+def test_tool_traces_are_compared_by_their_calls_and_answers_not_their_call_ids():
+    """Was: the compared text of a trace was its raw JSON, so two samples making the same call with the same
+    result and answer were no exact duplicates when the engine gave the calls different ids (OpenAI's
+    call_8f3a..., one per sample) or spaced the arguments differently."""
+    a = trace("call_8f3aQ", '{"expression": "6*7"}', "42", "6*7 = 42.")
+    b = trace("call_Zk21x", '{"expression":"6*7"}', "42", "6*7 = 42.")
+    c = trace("call_Zk21y", '{"expression": "6*8"}', "48", "6*8 = 48.")
+    rows = [new_sample(stage="g", prompt_id="p", sample_index=i, completion=t,
+                       messages=[SYSTEM, {"role": "user", "content": "6*7?"}]) for i, t in enumerate([a, b, c])]
+    assert text_of(rows[0], "completion") == text_of(rows[1], "completion")
+    assert "call_" not in text_of(rows[0], "completion") and "6*7 = 42." in text_of(rows[0], "completion")
+    out = ExactDedup(ExactDedupConfig(on="both"))(rows)
+    assert sorted(r["status"] for r in out[:2]) == ["accepted", "rejected"] and out[2]["status"] == "accepted"
+
+
+def test_a_prompt_in_content_parts_is_the_same_text_as_a_plain_one():
+    """Was: a user turn given as content parts ([{"type": "text", "text": ...}]) was compared as its Python repr."""
+    plain = new_sample(stage="g", prompt_id="a", sample_index=0, messages=[{"role": "user", "content": "What is 6*7?"}])
+    parts = new_sample(stage="g", prompt_id="b", sample_index=0,
+                       messages=[{"role": "user", "content": [{"type": "text", "text": "What is 6*7?"}]}])
+    assert text_of(parts, "prompt") == "What is 6*7?" == text_of(plain, "prompt")
