@@ -38,7 +38,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from curation.dedup import required_columns
+from curation.dedup import content_text, required_columns
 from curation.filters.base import RowFilter
 from curation.filters.format import code_fences
 from ground.config import Config
@@ -193,7 +193,8 @@ class LanguageFilter(RowFilter):
         if self.config.on in ("completion", "both"):
             out += [(col, r[col]) for col in ("completion", "reasoning") if r.get(col)]
         if self.config.on in ("prompt", "both") and r.get("messages"):
-            user = [m["content"] for m in json.loads(r["messages"]) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+            user = [content_text(m.get("content")) for m in json.loads(r["messages"]) if m.get("role") == "user"]
+            user = [u for u in user if u]
             if user:
                 out.append(("prompt", "\n".join(user)))
         return out

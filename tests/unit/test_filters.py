@@ -338,3 +338,16 @@ def test_unfenced_code_is_not_judged_as_prose():
     rows = [row(body), row(xor, i=1), row(doc.replace("Return n-th Fibonacci number.", DE), i=2)]
     LanguageFilter()(rows)
     assert outcome(rows)[:2] == [None, None] and outcome(rows)[2].startswith("language: de")
+
+
+def test_a_prompt_in_content_parts_is_measured_and_judged():
+    """Was: the length and language filters read only string contents, so a user turn given as content parts
+    ([{"type": "text", "text": ...}]) counted 0 words and was never judged."""
+    r = row("ok")
+    r["messages"] = json.dumps([{"role": "user", "content": [{"type": "text", "text": DE}]}])
+    rows = [r]
+    LengthFilter(LengthConfig(max_prompt=5))(rows)
+    assert outcome(rows) == ["length: prompt 14 words > max 5"]
+    r2 = dict(r, status="accepted", reject_stage=None, reject_reason=None)
+    LanguageFilter(LanguageConfig(on="prompt"))([r2])
+    assert outcome([r2])[0].startswith("language: de") and outcome([r2])[0].endswith("(prompt)")
