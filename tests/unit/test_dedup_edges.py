@@ -75,3 +75,18 @@ def test_a_prompt_in_content_parts_is_the_same_text_as_a_plain_one():
     parts = new_sample(stage="g", prompt_id="b", sample_index=0,
                        messages=[{"role": "user", "content": [{"type": "text", "text": "What is 6*7?"}]}])
     assert text_of(parts, "prompt") == "What is 6*7?" == text_of(plain, "prompt")
+
+
+def test_identical_embeddings_meet_a_threshold_of_one():
+    """Was: float32 rounding put the cosine of a unit vector with itself at 0.99999994, so at threshold 1.0 (the
+    documented upper bound: 'identical only') 79 of 200 identical pairs were not found."""
+    import numpy as np
+
+    from curation.dedup.embedding import cross_pairs, similar_pairs
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(200, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    found = sum(len(similar_pairs(np.vstack([x, x]), 1.0, 64)[0]) for x in v[:, None, :])
+    assert found == 200
+    assert len(cross_pairs(v, v.copy(), 1.0, 64)) == 200  # each row with its own copy, nothing else
