@@ -194,3 +194,13 @@ def test_code_that_names_secrets_is_not_one(text):
 ])
 def test_numbers_that_only_look_like_cards(text):
     assert redact(text, kinds=["credit_card"]) == (text, {})
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: an address with a non-ASCII local part or domain (internationalised email, RFC 6531) was not seen
+    ("schreib an jörg@müller.de bitte", "schreib an <EMAIL> bitte"),
+    ("mail bob@exämple.com", "mail <EMAIL>"),
+    ("почта: иван@пример.рф", "почта: <EMAIL>"),
+])
+def test_internationalised_emails(text, expected):
+    assert redact(text) == (expected, {"email": 1})
