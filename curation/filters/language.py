@@ -65,17 +65,23 @@ _URL = re.compile(r"\bhttps?://\S+")
 _FORMULA = re.compile(r"[=<>{}\[\]\\^_|~]|[\w)][+*/][\w(]|\w\(")
 
 
+#: longer texts are not parsed as Python (the parser's memory and time grow with them; a 1 MB line ran out)
+MAX_PARSE = 100_000
+
+
 def python_prose(text: str) -> str | None:
     """When ``text`` as a whole is Python source (a completion without a fence, such as HumanEval's function body):
     its docstrings and comments, else None. Prose that happens to parse ("Yes", "not bad") has no statement but
     a bare expression without a call, and is not taken for code."""
+    if len(text) > MAX_PARSE:
+        return None
     src = textwrap.dedent(text)
     try:
         with warnings.catch_warnings():  # prose parsed as Python warns ("invalid decimal literal")
             warnings.simplefilter("ignore")
             tree = ast.parse(src)
         comments = [t.string.lstrip("#") for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT]
-    except (SyntaxError, ValueError, tokenize.TokenError, IndentationError):
+    except (SyntaxError, ValueError, tokenize.TokenError, MemoryError, RecursionError):
         return None
     if not any(not isinstance(n, (ast.Expr, ast.Module)) or isinstance(getattr(n, "value", None), ast.Call)
                for n in ast.walk(tree) if isinstance(n, (ast.stmt, ast.Module))):

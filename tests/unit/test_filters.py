@@ -351,3 +351,9 @@ def test_a_prompt_in_content_parts_is_measured_and_judged():
     r2 = dict(r, status="accepted", reject_stage=None, reject_reason=None)
     LanguageFilter(LanguageConfig(on="prompt"))([r2])
     assert outcome([r2])[0].startswith("language: de") and outcome([r2])[0].endswith("(prompt)")
+
+
+def test_a_huge_completion_is_judged_without_parsing_it_as_python():
+    """A 1 MB completion: the parser ran out of memory on one 1 MB line of words (MemoryError, not a verdict)."""
+    assert prose("word " * 200_000).startswith("word word")
+    assert set(prose("x = 1\n" * 100_000).split()) == {"x"}  # too big to parse: judged as text
