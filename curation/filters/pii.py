@@ -259,17 +259,21 @@ class PIIFilter(RowFilter):
         return super().__call__(rows)
 
     def _scan_json(self, text: str, found: Counter) -> str:
-        """Every string inside a JSON column (message contents and parts, tool-call arguments, a source record's
-        fields), re-serialised only when something was redacted; text that is not JSON is scanned as text."""
+        """Every string inside a JSON column (message contents and parts, tool-call arguments and other JSON held in
+        a string, a source record's fields, a trace's turns), re-serialised only when something was redacted; text
+        that is not a JSON list or object is scanned as text. (Scanning the raw JSON broke it: an address after a
+        ``\\n`` escape became ``\\<EMAIL>``, and escaped non-ASCII text was not seen.)"""
         try:
-            obj = json.loads(text)
-        except ValueError:
+            obj = json.loads(text) if text.lstrip()[:1] in ("[", "{") else None
+        except (ValueError, RecursionError):
+            obj = None
+        if not isinstance(obj, (list, dict)):
             return self._scan(text, found) or text
         before = sum(found.values())
 
         def walk(v):
             if isinstance(v, str):
-                return self._scan(v, found)
+                return self._scan_json(v, found)
             if isinstance(v, list):
                 return [walk(x) for x in v]
             if isinstance(v, dict):
@@ -301,8 +305,8 @@ class PIIFilter(RowFilter):
             new["messages"] = self._scan_json(row["messages"], found)
         if self.config.on in ("completion", "both"):
             for col in ("completion", "reasoning"):
-                if row.get(col):
-                    new[col] = self._scan(row[col], found)
+                if row.get(col):  # a trace's completion is JSON (ground/conversation.py)
+                    new[col] = self._scan_json(row[col], found)
         if self.config.on in ("prompt", "both"):
             # the source record and the reference are the prompt's data too, and reach accepted/, rejects/ and
             # exports: redacted in both modes, without counting towards the verdict (a record's other fields,

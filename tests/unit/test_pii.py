@@ -204,3 +204,20 @@ def test_numbers_that_only_look_like_cards(text):
 ])
 def test_internationalised_emails(text, expected):
     assert redact(text) == (expected, {"email": 1})
+
+
+def test_a_tool_trace_completion_stays_valid_json_and_leaks_nothing():
+    """Was: a trace (the completion is a JSON list of turns) was scanned as raw text: an address after a JSON "\\n"
+    escape became "\\<EMAIL>", an invalid escape, so the row's conversation no longer parsed; a non-ASCII address
+    inside tool-call arguments (JSON in JSON, escaped twice) leaked."""
+    args = json.dumps({"key": "contact", "value": "Call:\n+1 415-555-2671 or mail\nbob@example.com, jörg@müller.de"})
+    trace = json.dumps([{"role": "assistant", "content": None, "tool_calls": [
+                            {"id": "c1", "type": "function", "function": {"name": "kv_store", "arguments": args}}]},
+                        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+                        {"role": "assistant", "content": "Saved.\nbob@example.com"}])
+    r, plain = row("save it", trace), row("card?", "4111111111111111")
+    PIIFilter(PIIConfig())([r, plain])
+    turns = json.loads(r["completion"])
+    assert turns[2]["content"] == "Saved.\n<EMAIL>"
+    assert json.loads(turns[0]["tool_calls"][0]["function"]["arguments"]) == {"key": "contact", "value": "Call:\n<PHONE> or mail\n<EMAIL>, <EMAIL>"}
+    assert plain["completion"] == "<CREDIT_CARD>"  # a completion that parses as a JSON number is still text
