@@ -88,18 +88,24 @@ def _turn_text(turn: dict) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def completion_text(row: dict) -> str:
-    """The completion; a tool trace (a JSON list of role messages, ground/conversation.py) as the text of its turns."""
+def trace_turns(row: dict) -> list[dict] | None:
+    """The turns of a tool trace (the completion is a JSON list of role messages, ground/conversation.py), else None."""
     c = row.get("completion") or ""
     if not c.startswith("[") or '"role"' not in c:
-        return c
+        return None
     try:
         turns = json.loads(c)
     except (ValueError, RecursionError):
-        return c
+        return None
     if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) and "role" in t for t in turns):
-        return c
-    return "\n".join(_turn_text(t) for t in turns)
+        return None
+    return turns
+
+
+def completion_text(row: dict) -> str:
+    """The completion; a tool trace as the text of its turns."""
+    turns = trace_turns(row)
+    return (row.get("completion") or "") if turns is None else "\n".join(_turn_text(t) for t in turns)
 
 
 def text_of(row: dict, which: str) -> str:

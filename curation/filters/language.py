@@ -38,7 +38,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from curation.dedup import content_text, required_columns
+from curation.dedup import content_text, required_columns, trace_turns
 from curation.filters.base import RowFilter
 from curation.filters.format import code_fences
 from ground.config import Config
@@ -197,13 +197,21 @@ class LanguageFilter(RowFilter):
     def _texts(self, r: dict) -> list[tuple[str, str]]:
         out = []
         if self.config.on in ("completion", "both"):
-            out += [(col, r[col]) for col in ("completion", "reasoning") if r.get(col)]
+            out += [(col, self._completion(r) if col == "completion" else r[col]) for col in ("completion", "reasoning") if r.get(col)]
         if self.config.on in ("prompt", "both") and r.get("messages"):
             user = [content_text(m.get("content")) for m in json.loads(r["messages"]) if m.get("role") == "user"]
             user = [u for u in user if u]
             if user:
                 out.append(("prompt", "\n".join(user)))
         return out
+
+    @staticmethod
+    def _completion(r: dict) -> str:
+        """The completion; of a tool trace (JSON turns) the assistant's words only: calls and tool results are not prose."""
+        turns = trace_turns(r)
+        if turns is None:
+            return r["completion"]
+        return "\n".join(content_text(t.get("content")) for t in turns if t.get("role") == "assistant")
 
     def filter(self, row: dict) -> tuple[bool, str | None]:
         for col, text in self._texts(row):

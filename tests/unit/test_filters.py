@@ -357,3 +357,16 @@ def test_a_huge_completion_is_judged_without_parsing_it_as_python():
     """A 1 MB completion: the parser ran out of memory on one 1 MB line of words (MemoryError, not a verdict)."""
     assert prose("word " * 200_000).startswith("word word")
     assert set(prose("x = 1\n" * 100_000).split()) == {"x"}  # too big to parse: judged as text
+
+
+def test_a_tool_trace_is_judged_on_its_turns_not_its_json():
+    """Was: the raw JSON of a trace was judged, its keys ("role", "assistant", "content") as words: the English
+    trace below was rejected 'en (0.23) < min_confidence 0.5', a Spanish one reported as 'ext (0.25)'."""
+    def trace(answer: str) -> str:
+        call = {"id": "call_0_0", "type": "function", "function": {"name": "unit_convert", "arguments": json.dumps({"value": 5, "from": "mile"})}}
+        return json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "tool_call_id": "call_0_0", "content": "8.04672"},
+                           {"role": "assistant", "content": answer}])
+    rows = [row(trace("The result is 42.")), row(trace(DE), i=1)]
+    LanguageFilter()(rows)
+    assert outcome(rows) == [None, "language: de (1.00) not in [en]"]
