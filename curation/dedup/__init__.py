@@ -3,8 +3,9 @@
 Pipeline order (see ARCHITECTURE.md): exact hash -> MinHash LSH -> embedding near-dup -> decontamination.
 Every step compares one text per row, chosen by its config field ``on``:
 
-* ``"prompt"``      the user turns of the JSON ``messages`` column (problem-level dedup)
-* ``"completion"``  the teacher's answer (trace-level dedup)
+* ``"prompt"``      the user turns of the JSON ``messages`` column (problem-level dedup; content parts as text)
+* ``"completion"``  the teacher's answer (trace-level dedup); a tool trace as its turns' contents and calls
+                    (``name(arguments)``), without call ids
 * ``"both"``        prompt and completion together
 
 A cluster of near-duplicates keeps one survivor chosen by a fixed rule (never at random): highest
@@ -56,13 +57,55 @@ def compare_field(default: str, what: str = "which text to compare") -> Any:
 
 
 # ----------------------------------------------------------------------------- texts
+def content_text(content: Any) -> str:
+    """A message's content as text: a string, or the text of its content parts (``{"type": "text", "text": ..}``)."""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text") or "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content or "")
+
+
 def prompt_text(row: dict) -> str:
     msgs = row.get("messages")
     if not msgs:
         return ""
     if isinstance(msgs, str):
         msgs = json.loads(msgs)
-    return "\n".join(str(m.get("content") or "") for m in msgs if m.get("role") == "user")
+    return "\n".join(content_text(m.get("content")) for m in msgs if m.get("role") == "user")
+
+
+def _turn_text(turn: dict) -> str:
+    """One turn of a trace: its content, then each call as ``name(arguments)`` with the arguments' JSON
+    canonicalised; call ids (one per sample with OpenAI's engines) are left out."""
+    parts = [content_text(turn.get("content"))]
+    for tc in turn.get("tool_calls") or []:
+        fn = (tc.get("function") if isinstance(tc, dict) else None) or {}
+        args = fn.get("arguments")
+        try:
+            args = json.dumps(json.loads(args) if isinstance(args, str) else args, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):
+            pass
+        parts.append(f"{fn.get('name')}({args})")
+    return "\n".join(p for p in parts if p)
+
+
+def trace_turns(row: dict) -> list[dict] | None:
+    """The turns of a tool trace (the completion is a JSON list of role messages, ground/conversation.py), else None."""
+    c = row.get("completion") or ""
+    if not c.startswith("[") or '"role"' not in c:
+        return None
+    try:
+        turns = json.loads(c)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) and "role" in t for t in turns):
+        return None
+    return turns
+
+
+def completion_text(row: dict) -> str:
+    """The completion; a tool trace as the text of its turns."""
+    turns = trace_turns(row)
+    return (row.get("completion") or "") if turns is None else "\n".join(_turn_text(t) for t in turns)
 
 
 def text_of(row: dict, which: str) -> str:
@@ -70,9 +113,9 @@ def text_of(row: dict, which: str) -> str:
     if which == "prompt":
         return prompt_text(row)
     if which == "completion":
-        return row.get("completion") or ""
+        return completion_text(row)
     if which == "both":
-        return prompt_text(row) + "\n\n" + (row.get("completion") or "")
+        return prompt_text(row) + "\n\n" + completion_text(row)
     raise ValueError(f"on must be one of {TEXT_CHOICES}, got {which!r}")
 
 

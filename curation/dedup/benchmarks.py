@@ -37,7 +37,7 @@ import os
 from dataclasses import dataclass
 from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ground.errors import FactoryError, MissingDependencyError
 from ground.source_files import arrow_table, kind_of, source_files
@@ -101,28 +101,52 @@ def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha
 
 
 # ----------------------------------------------------------------------------- readers
-def _read_jsonl(path: Path) -> list[dict]:
+def _iter_jsonl(path: Path) -> Iterator[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
-    out = []
     with opener(path, "rt", encoding="utf-8-sig") as f:
         for i, line in enumerate(f, 1):
             if line.strip():
                 try:
-                    out.append(json.loads(line))
+                    yield json.loads(line)
                 except json.JSONDecodeError as e:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-    return out
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return list(_iter_jsonl(path))
 
 
 def read_records(path: Path) -> list[dict]:
     """Rows of a jsonl(.gz), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
+    return list(iter_records(path))
+
+
+def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
+    """The rows of :func:`read_records` one at a time: a Parquet file a record batch at a time (with ``fields``, only
+    the columns they name), a jsonl file a line at a time, so a corpus of any size is never held whole."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    if kind_of(path) == "arrow":
-        return arrow_table(path).to_pylist()
-    return _read_jsonl(path)
+        pf = pq.ParquetFile(path)
+        cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
+        for batch in pf.iter_batches(batch_size=4096, columns=cols):
+            yield from batch.to_pylist()
+    elif kind_of(path) == "arrow":
+        yield from arrow_table(path).to_pylist()
+    else:
+        yield from _iter_jsonl(path)
+
+
+def field_value(rec: dict, name: str):
+    """``rec[name]``, or a nested field named with dots (``item.problem`` of a Parquet struct column); None when absent."""
+    if name in rec:
+        return rec[name]
+    v = rec
+    for part in name.split("."):
+        if not isinstance(v, dict) or part not in v:
+            return None
+        v = v[part]
+    return v
 
 
 def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
@@ -242,24 +266,25 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     pfield = spec.prompt_field or fields[0]
     items = []
     for f in files:
-        for i, r in enumerate(read_records(f)):
-            for name in {*fields, pfield, *([spec.id_field] if spec.id_field else [])}:
-                if name not in r or r[name] is None:
+        for i, rec in enumerate(iter_records(f)):
+            r = {name: field_value(rec, name) for name in {*fields, pfield, *([spec.id_field] if spec.id_field else [])}}
+            for name, v in r.items():
+                if v is None:
                     raise FactoryError(f"benchmark {spec.name!r}: {f} row {i + 1} has no field {name!r}")
             item_id = str(r[spec.id_field]) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
-            items.append(BenchmarkItem(item_id, "\n".join(_as_text(r[k]) for k in fields), _as_text(r[pfield])))
+            items.append(BenchmarkItem(item_id, "\n".join(as_text(r[k]) for k in fields), as_text(r[pfield])))
     return items, ", ".join(map(str, files))
 
 
-def _as_text(v) -> str:
+def as_text(v) -> str:
     """A field's text: a list (MT-bench's ``turns``, a chat ``messages`` list) is its items' texts one per line, a
     message its ``content``; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words."""
     if isinstance(v, str):
         return v
     if isinstance(v, (list, tuple)):
-        return "\n".join(_as_text(x) for x in v)
+        return "\n".join(as_text(x) for x in v)
     if isinstance(v, dict) and "content" in v:
-        return _as_text(v["content"])
+        return as_text(v["content"])
     return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from curation.dedup import TEXT_CHOICES
-from curation.dedup.benchmarks import expand_paths, read_records
+from curation.dedup.benchmarks import as_text, expand_paths, field_value, iter_records
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
@@ -70,12 +70,13 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
     """(file, 0-based row, factory row) for every record; ``fields`` become the user message. A record's
     ``id_field``, when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
-        for i, rec in enumerate(read_records(f)):
+        for i, rec in enumerate(iter_records(f, [*fields, id_field] if fields else None)):
             if fields:
-                missing = [k for k in fields if rec.get(k) is None]
+                vals = [field_value(rec, k) for k in fields]
+                missing = [k for k, v in zip(fields, vals) if v is None]
                 if missing:
                     raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
-                text = "\n".join(str(rec[k]) for k in fields)
+                text = "\n".join(as_text(v) for v in vals)
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
                 row["id"] = str(rec[id_field]) if rec.get(id_field) is not None else f"{f.name}:{i}"
             elif "messages" in rec or "completion" in rec:
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
-    ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several)")
+    ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b of struct column a)")
     ap.add_argument("--id-field", default="id", help="with --field: the corpus field the report names each row by (default id; FILE:ROW when absent)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")

@@ -1,8 +1,8 @@
 """Semantic near-duplicate removal: sentence embeddings, cosine threshold, bounded-memory search.
 
 Texts are embedded with the bundled all-MiniLM-L6-v2 (see :mod:`curation.embedder`; L2-normalised,
-so cosine = dot product). Pairs with cosine >= ``threshold`` are edges; connected components are
-clusters; one survivor per cluster by the rule in :mod:`curation.dedup`.
+so cosine = dot product). Pairs with cosine >= ``threshold`` (less float32 rounding, ``COS_EPS``) are edges;
+connected components are clusters; one survivor per cluster by the rule in :mod:`curation.dedup`.
 
 Search is blockwise: similarities are computed ``block_size x block_size`` at a time, so memory is
 O(block_size**2) whatever the row count. With ``kmeans_clusters > 0`` the embeddings are first
@@ -62,6 +62,16 @@ class EmbeddingDedupConfig(DedupStepConfig):
     num_gpus: float = Field(0.0, ge=0, le=64, description="Ray path: GPUs per embedder actor (set device: cuda with it)")
 
 
+#: float32 rounding of a cosine: a unit vector times itself gives 0.99999994, so ``threshold: 1.0`` missed identical
+#: texts; a cosine within this of the threshold counts as at it
+COS_EPS = 1e-5
+
+
+def at_least(sim: np.ndarray, threshold: float) -> np.ndarray:
+    """``sim >= threshold`` up to float32 rounding (:data:`COS_EPS`)."""
+    return sim >= threshold - COS_EPS
+
+
 def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``i < j`` with ``emb[i] @ emb[j] >= threshold``, computed block by block."""
     from ground.progress import Progress
@@ -77,7 +87,7 @@ def similar_pairs(emb: np.ndarray, threshold: float, block_size: int) -> tuple[n
             if i == j:
                 # a diagonal block: keep i < j only (cosine >= -1, so -2 never passes)
                 sim[np.tril_indices(sim.shape[0], m=sim.shape[1])] = -2.0
-            ia, ib = np.nonzero(sim >= threshold)
+            ia, ib = np.nonzero(at_least(sim, threshold))
             if len(ia):
                 out_p.append(np.stack([ia + i, ib + j], axis=1))
                 out_s.append(sim[ia, ib])
@@ -96,7 +106,7 @@ def cross_pairs(a: np.ndarray, b: np.ndarray, threshold: float, block_size: int)
     out = [np.zeros((0, 2), np.int64)]
     for i in range(0, a.shape[0], block_size):
         for j in range(0, b.shape[0], block_size):
-            ia, ib = np.nonzero(a[i : i + block_size] @ b[j : j + block_size].T >= threshold)
+            ia, ib = np.nonzero(at_least(a[i : i + block_size] @ b[j : j + block_size].T, threshold))
             if len(ia):
                 out.append(np.stack([ia + i, ib + j], axis=1))
     return np.concatenate(out)

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
 from curation.dedup.base import DECISION_SCHEMA, record_key, survivor_fields
-from curation.dedup.embedding import EmbeddingDedupConfig, nearest_blockwise, probed_pairs, renormalised, seed_keys
+from curation.dedup.embedding import EmbeddingDedupConfig, at_least, nearest_blockwise, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _pair_edges(ta: pa.Table, lo_a: int, hi_a: int, tb: pa.Table, lo_b: int, hi_
     sim = a @ b.T
     if same:
         sim[np.tril_indices(sim.shape[0], m=sim.shape[1])] = -2.0
-    ia, ib = np.nonzero(sim >= threshold)
+    ia, ib = np.nonzero(at_least(sim, threshold))
     return _edges(ta.column("id").slice(lo_a, hi_a - lo_a), tb.column("id").slice(lo_b, hi_b - lo_b), a, b, ia, ib)
 
 

@@ -8,8 +8,10 @@ Normalisation (:func:`curation.dedup.normalize`): Unicode NFKC, lower case, whit
 trivially different copies collide. ``on`` picks the compared text (:func:`curation.dedup.text_of`):
 ``prompt`` (problem-level), ``completion`` (trace-level; the default) or ``both``. The survivor of a group is
 the shared rule (:func:`curation.dedup.survivor_key`): highest ``score``, then shortest compared text, then
-smallest ``id``. Every compared row records ``dedup_key``; dropped rows record ``cluster_id`` (the group's
-hash) and ``survivor_id``, and the reason ``exact duplicate of <survivor id>``.
+smallest ``id``. An empty or white-space-only text is nobody's duplicate. Indentation is white space too: two
+programs that differ only in it are one text, even where Python reads them differently (both reached dedup
+verified; for training they are copies). Every compared row records ``dedup_key``; dropped rows record
+``cluster_id`` (the group's hash) and ``survivor_id``, and the reason ``exact duplicate of <survivor id>``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from ground.step import Step
 
 def dedup_key(text: str) -> str:
     return hashlib.sha256(normalize(text).encode()).hexdigest()[:32]
+
+
+#: the key of an empty (or white-space-only) text: such rows are not duplicates of each other (rows of different
+#: prompts with no completion would all collapse into one), as MinHash and embedding dedup leave them alone too
+EMPTY_KEY = dedup_key("")
 
 
 class ExactDedupConfig(DedupStepConfig):
@@ -62,7 +69,7 @@ class ExactDedup(Step):
             r["dedup_key"], r["tlen"] = dedup_key(text), len(text)
             groups.setdefault(r["dedup_key"], []).append(r)
         for key, members in groups.items():
-            if len(members) > 1:
+            if len(members) > 1 and key != EMPTY_KEY:
                 _mark(members, key, self.name)
         for r in rows:
             del r["tlen"]
@@ -130,7 +137,8 @@ def _partition_decisions(part: pa.Table, stage: str) -> pa.Table:
     from curation.dedup.base import DECISION_SCHEMA
 
     counts = part.group_by("dedup_key").aggregate([("dedup_key", "count")])
-    dup = counts.filter(pc.greater(counts.column("dedup_key_count"), 1)).column("dedup_key")
+    dup = counts.filter(pc.and_(pc.greater(counts.column("dedup_key_count"), 1),
+                                pc.not_equal(counts.column("dedup_key"), EMPTY_KEY))).column("dedup_key")
     if len(dup) == 0:
         return DECISION_SCHEMA.empty_table()
     groups: dict[str, list[dict]] = {}

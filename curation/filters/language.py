@@ -4,8 +4,11 @@ Identification is py3langid (BSD-3-Clause; a naive-Bayes byte n-gram model over 
 shipped inside the wheel: nothing is downloaded), loaded once per step on the first batch. It runs on
 the *prose*: fenced and inline code, LaTeX math (``$$..$$``, ``\\[..\\]``, ``\\(..\\)``,
 ``\\begin{..}..\\end{..}``, and ``$..$`` in the pandoc sense, so the words of ``$5 and $7 each`` stay),
-GSM8K ``<<48/2=24>>`` annotations, URLs and words without a letter (numbers, operators) are removed
-first, so that a code block or an equation does not make an English answer look like something else.
+GSM8K ``<<48/2=24>>`` annotations, URLs, words without a letter (numbers, operators) and words that are a
+formula or a call (``Total:x+3=301``, ``4(3+2x)=12``, ``len(s)``, ``\\frac{1}{2}``) are removed first, so that a
+code block or an equation does not make an English answer look like something else. A text that is Python source
+as a whole (a completion without a fence, as HumanEval's) is judged on its docstrings and comments only; unfenced
+code in another language is judged as prose.
 Prose shorter than ``min_chars`` characters is too short to judge (py3langid gives "The answer is 72."
 only 0.34 for English) and is kept.
 
@@ -24,13 +27,18 @@ text, the highest probability of an allowed language is >= ``min_confidence``. R
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import re
+import textwrap
+import tokenize
+import warnings
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from curation.dedup import required_columns
+from curation.dedup import content_text, required_columns, trace_turns
 from curation.filters.base import RowFilter
 from curation.filters.format import code_fences
 from ground.config import Config
@@ -53,17 +61,48 @@ _MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\\begin\{([A-Za-z]+\*?)
 _DOLLAR_MATH = re.compile(r"\$(?=\S)[^$\n]*?(?<=\S)\$(?!\d)")
 _CALC = re.compile(r"<<[^<>\n]*>>")
 _URL = re.compile(r"\bhttps?://\S+")
+#: a word that is a formula or a call: "Total:x+3+2x=301", "4(3+2x)=12+8x", "sum(numbers)", "a_b", "x^2"
+_FORMULA = re.compile(r"[=<>{}\[\]\\^_|~]|[\w)][+*/][\w(]|\w\(")
+
+
+#: longer texts are not parsed as Python (the parser's memory and time grow with them; a 1 MB line ran out)
+MAX_PARSE = 100_000
+
+
+def python_prose(text: str) -> str | None:
+    """When ``text`` as a whole is Python source (a completion without a fence, such as HumanEval's function body):
+    its docstrings and comments, else None. Prose that happens to parse ("Yes", "not bad") has no statement but
+    a bare expression without a call, and is not taken for code."""
+    if len(text) > MAX_PARSE:
+        return None
+    src = textwrap.dedent(text)
+    try:
+        with warnings.catch_warnings():  # prose parsed as Python warns ("invalid decimal literal")
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src)
+        comments = [t.string.lstrip("#") for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT]
+    except (SyntaxError, ValueError, tokenize.TokenError, MemoryError, RecursionError):
+        return None
+    if not any(not isinstance(n, (ast.Expr, ast.Module)) or isinstance(getattr(n, "value", None), ast.Call)
+               for n in ast.walk(tree) if isinstance(n, (ast.stmt, ast.Module))):
+        return None
+    docs = [n.value.value for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+            and isinstance(n.value.value, str)]
+    # a docstring's examples (">>> fib(10)") are code too
+    return "\n".join(ln for ln in "\n".join(docs + comments).split("\n") if not ln.lstrip().startswith((">>>", "...")))
 
 
 def prose(text: str) -> str:
     """The natural-language part of ``text``: code, math, URLs and letterless words removed."""
+    py = python_prose(text)
+    text = text if py is None else py
     lines = text.split("\n")
     for f in reversed(code_fences(text)):
         lines[f.open_line - 1:f.last_line] = [""]
     t = "\n".join(lines)
     for rx in (_INLINE_CODE, _MATH, _DOLLAR_MATH, _CALC, _URL):
         t = rx.sub(" ", t)
-    return " ".join(w for w in t.split() if any(c.isalpha() for c in w))
+    return " ".join(w for w in t.split() if any(c.isalpha() for c in w) and not _FORMULA.search(w))
 
 
 class LanguageConfig(Config):
@@ -158,12 +197,21 @@ class LanguageFilter(RowFilter):
     def _texts(self, r: dict) -> list[tuple[str, str]]:
         out = []
         if self.config.on in ("completion", "both"):
-            out += [(col, r[col]) for col in ("completion", "reasoning") if r.get(col)]
+            out += [(col, self._completion(r) if col == "completion" else r[col]) for col in ("completion", "reasoning") if r.get(col)]
         if self.config.on in ("prompt", "both") and r.get("messages"):
-            user = [m["content"] for m in json.loads(r["messages"]) if m.get("role") == "user" and isinstance(m.get("content"), str)]
+            user = [content_text(m.get("content")) for m in json.loads(r["messages"]) if m.get("role") == "user"]
+            user = [u for u in user if u]
             if user:
                 out.append(("prompt", "\n".join(user)))
         return out
+
+    @staticmethod
+    def _completion(r: dict) -> str:
+        """The completion; of a tool trace (JSON turns) the assistant's words only: calls and tool results are not prose."""
+        turns = trace_turns(r)
+        if turns is None:
+            return r["completion"]
+        return "\n".join(content_text(t.get("content")) for t in turns if t.get("role") == "assistant")
 
     def filter(self, row: dict) -> tuple[bool, str | None]:
         for col, text in self._texts(row):

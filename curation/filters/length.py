@@ -30,7 +30,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import UNSPACED
+from curation.dedup import UNSPACED, content_text
 from curation.filters.base import RowFilter
 from ground.config import Config
 
@@ -137,9 +137,10 @@ class LengthFilter(RowFilter):
                         texts.append(r[col])
                     continue
                 for m in json.loads(r["messages"]) if r.get("messages") else []:
-                    if isinstance(m.get("content"), str) and m["content"]:
+                    text = content_text(m.get("content"))  # a string or content parts
+                    if text:
                         owners.append(i)
-                        texts.append(m["content"])
+                        texts.append(text)
             totals = [0] * len(rows)
             for i, n in zip(owners, self.count(texts)):
                 totals[i] += n

@@ -2,13 +2,17 @@
 
 Detected kinds, checked in this order (a span taken by an earlier kind is not seen by a later one):
 
-* ``secret``      AWS key ids (``AKIA...``), OpenAI/Anthropic keys (``sk-...``), GitHub tokens
-                  (``ghp_...``, ``github_pat_...``), Slack tokens, PEM private-key blocks, and a
-                  high-entropy value after ``api_key=`` / ``token:`` / ``password=`` (only the value
-                  is replaced: ``api_key=<SECRET>``)
+* ``secret``      AWS key ids (``AKIA...``), OpenAI/Anthropic keys (``sk-...``, mixed case and digits), GitHub
+                  tokens (``ghp_...``, ``github_pat_...``), Slack tokens and webhooks, Stripe (``sk_live_...``) and
+                  Google (``AIza...``) keys, JWTs, PEM/PGP private-key blocks, the password of a URL's
+                  ``user:password@``, and a high-entropy value after ``api_key=`` / ``token:`` / ``password=``, also as the
+                  end of a longer name (``AWS_SECRET_ACCESS_KEY=``, ``db_password:``; only the value is replaced:
+                  ``api_key=<SECRET>``). A value that reads as code is not one: a call, an attribute path
+                  (``settings.SECRET_KEY``), a CamelCase or snake_case name (``token=TokenElement(...)``)
 * ``email``       ``name@domain.tld``
 * ``iban``        country code + check digits, mod-97 checked (ISO 13616), spaces allowed
-* ``credit_card`` 13-19 digits (spaces/hyphens allowed) with a card-issuer prefix, Luhn checked
+* ``credit_card`` 13-19 digits (spaces/hyphens allowed) with a card-issuer prefix, Luhn checked; not the
+                  digits of a decimal number (``0.541324854612918``) or inside a word or hex blob
 * ``phone``       ``+`` international numbers (8-15 digits) and separated NANP ``(415) 555-2671``
 
 It does *not* catch names, postal addresses, bare digit-run phone numbers (``4155552671`` is
@@ -78,19 +82,32 @@ def shannon_bits(s: str) -> float:
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[068]|35|6011|65|64[4-9]|62)")
 
 _SECRET_PATTERNS = [
-    re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
+    re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}"),
     re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_]{20,}"),
+    re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe secret / restricted keys
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),  # Google API keys
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWTs (header.payload.signature)
 ]
+#: OpenAI/Anthropic keys; the body must mix digits, upper and lower case (a slug like sk-learn-is-great does not)
+_SK = re.compile(r"\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}")
+#: the password of a URL's user:password@ (only the password is replaced)
+_URL_CREDENTIAL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s/@]+)@")
+#: a key name may be the end of a longer one (AWS_SECRET_ACCESS_KEY, db_password, slack_bot_token)
 _KEYED_SECRET = re.compile(
-    r"(?i)\b(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key(?:[_-]?id)?|auth[_-]?token|access[_-]?token|"
-    r"token|password|passwd|pwd|client[_-]?secret|private[_-]?key)[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9_\-+/=.~]{12,})"
+    r"(?i)(?:\b|(?<=_))(?:api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?key(?:[_-]?id)?|auth[_-]?token|access[_-]?token|"
+    r"token|password|passwd|pwd|client[_-]?secret|private[_-]?key)[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9_\-+/=.~]{12,})(?P<call>\(?)"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
+#: values that are code, not a key: an attribute path (settings.SECRET_KEY, hashlib.sha256), a CamelCase or
+#: Title-Case name (TokenElement, X-Xet-Access-Token), a snake_case name (entity_mask2_token)
+_CODE_VALUE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|(?:[A-Z][a-z]*)+(?:[-_](?:[A-Z][a-z]*)+)*|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+#: the local part and domain may be non-ASCII (RFC 6531: jörg@müller.de, иван@пример.рф); the TLD is letters
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+#: not inside a word or hex blob, nor the integer or fraction part of a decimal number (0.541324854612918)
+_CARD = re.compile(r"(?<![\w-])(?<!\d[., ])\d(?:[ -]?\d){12,18}(?![\w-])(?![.,]\d)")
 _PHONE = re.compile(
     r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\w)"
     r"|(?<![\w(])(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])"
@@ -98,20 +115,29 @@ _PHONE = re.compile(
 
 
 #: substrings without which no _SECRET_PATTERNS / _KEYED_SECRET match can exist: a C-speed screen before the regexes
-_SECRET_MARKS = ("-----BEGIN", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-                 "github_pat_", "xox")
+_SECRET_MARKS = ("-----BEGIN", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+                 "github_pat_", "xox", "hooks.slack", "k_live_", "k_test_", "AIza", "eyJ")
 _KEY_WORDS = ("key", "secret", "token", "passw", "pwd")
+
+
+def _mixed(v: str) -> int:
+    return sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
 
 
 def _spans_secret(text: str, min_entropy: float) -> list[tuple[int, int]]:
     spans = [m.span() for p in _SECRET_PATTERNS for m in p.finditer(text)] if any(k in text for k in _SECRET_MARKS) else []
+    if "sk-" in text:
+        spans += [m.span() for m in _SK.finditer(text) if _mixed(m.group().split("-", 1)[1]) == 3]
+    if "://" in text and "@" in text:
+        spans += [m.span("v") for m in _URL_CREDENTIAL.finditer(text)]
     if ("=" not in text and ":" not in text) or not any(k in text.lower() for k in _KEY_WORDS):
         return spans
     for m in _KEYED_SECRET.finditer(text):
         v = m.group("v")
-        classes = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v)))
+        if m.group("call") or _CODE_VALUE.fullmatch(v):  # a call, an attribute, a class name: code, not a value
+            continue
         # entropy + mixed character classes: a random key, not a word like "password=placeholder_text"
-        if shannon_bits(v) >= min_entropy and classes >= 2:
+        if shannon_bits(v) >= min_entropy and _mixed(v) >= 2:
             spans.append(m.span("v"))
     return spans
 
@@ -233,17 +259,21 @@ class PIIFilter(RowFilter):
         return super().__call__(rows)
 
     def _scan_json(self, text: str, found: Counter) -> str:
-        """Every string inside a JSON column (message contents and parts, tool-call arguments, a source record's
-        fields), re-serialised only when something was redacted; text that is not JSON is scanned as text."""
+        """Every string inside a JSON column (message contents and parts, tool-call arguments and other JSON held in
+        a string, a source record's fields, a trace's turns), re-serialised only when something was redacted; text
+        that is not a JSON list or object is scanned as text. (Scanning the raw JSON broke it: an address after a
+        ``\\n`` escape became ``\\<EMAIL>``, and escaped non-ASCII text was not seen.)"""
         try:
-            obj = json.loads(text)
-        except ValueError:
+            obj = json.loads(text) if text.lstrip()[:1] in ("[", "{") else None
+        except (ValueError, RecursionError):
+            obj = None
+        if not isinstance(obj, (list, dict)):
             return self._scan(text, found) or text
         before = sum(found.values())
 
         def walk(v):
             if isinstance(v, str):
-                return self._scan(v, found)
+                return self._scan_json(v, found)
             if isinstance(v, list):
                 return [walk(x) for x in v]
             if isinstance(v, dict):
@@ -275,8 +305,8 @@ class PIIFilter(RowFilter):
             new["messages"] = self._scan_json(row["messages"], found)
         if self.config.on in ("completion", "both"):
             for col in ("completion", "reasoning"):
-                if row.get(col):
-                    new[col] = self._scan(row[col], found)
+                if row.get(col):  # a trace's completion is JSON (ground/conversation.py)
+                    new[col] = self._scan_json(row[col], found)
         if self.config.on in ("prompt", "both"):
             # the source record and the reference are the prompt's data too, and reach accepted/, rejects/ and
             # exports: redacted in both modes, without counting towards the verdict (a record's other fields,

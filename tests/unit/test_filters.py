@@ -324,3 +324,49 @@ def test_recipe_language_uses_compare_for_on():
     r = recipe("filters:\n  language: {compare: both, langs: [en, de]}\n")
     (step,) = [s for s in build_steps(r) if s.name == "language"]
     assert step.config.on == "both" and step.requires == ("messages", "completion")
+
+
+def test_unfenced_code_is_not_judged_as_prose():
+    """Was: a code completion without a fence (HumanEval's format: the function body) was judged as prose: 110 of
+    HumanEval's 164 canonical solutions were rejected ('en (0.30) < min_confidence 0.5', 'pcm (0.25) not in [en]')."""
+    body = "    mean = sum(numbers) / len(numbers)\n    return sum(abs(x - mean) for x in numbers) / len(numbers)\n"
+    xor = ("    def xor(i, j):\n        if i == j:\n            return '0'\n        else:\n            return '1'\n\n"
+           "    return ''.join(xor(x, y) for x, y in zip(a, b))\n")
+    assert prose(body) == "" and prose(xor) == ""
+    doc = 'def fib(n: int):\n    """Return n-th Fibonacci number.\n    >>> fib(10)\n    55\n    """\n    return n  # the base case\n'
+    assert prose(doc) == "Return n-th Fibonacci number. the base case"  # a program's prose: docstrings and comments
+    rows = [row(body), row(xor, i=1), row(doc.replace("Return n-th Fibonacci number.", DE), i=2)]
+    LanguageFilter()(rows)
+    assert outcome(rows)[:2] == [None, None] and outcome(rows)[2].startswith("language: de")
+
+
+def test_a_prompt_in_content_parts_is_measured_and_judged():
+    """Was: the length and language filters read only string contents, so a user turn given as content parts
+    ([{"type": "text", "text": ...}]) counted 0 words and was never judged."""
+    r = row("ok")
+    r["messages"] = json.dumps([{"role": "user", "content": [{"type": "text", "text": DE}]}])
+    rows = [r]
+    LengthFilter(LengthConfig(max_prompt=5))(rows)
+    assert outcome(rows) == ["length: prompt 14 words > max 5"]
+    r2 = dict(r, status="accepted", reject_stage=None, reject_reason=None)
+    LanguageFilter(LanguageConfig(on="prompt"))([r2])
+    assert outcome([r2])[0].startswith("language: de") and outcome([r2])[0].endswith("(prompt)")
+
+
+def test_a_huge_completion_is_judged_without_parsing_it_as_python():
+    """A 1 MB completion: the parser ran out of memory on one 1 MB line of words (MemoryError, not a verdict)."""
+    assert prose("word " * 200_000).startswith("word word")
+    assert set(prose("x = 1\n" * 100_000).split()) == {"x"}  # too big to parse: judged as text
+
+
+def test_a_tool_trace_is_judged_on_its_turns_not_its_json():
+    """Was: the raw JSON of a trace was judged, its keys ("role", "assistant", "content") as words: the English
+    trace below was rejected 'en (0.23) < min_confidence 0.5', a Spanish one reported as 'ext (0.25)'."""
+    def trace(answer: str) -> str:
+        call = {"id": "call_0_0", "type": "function", "function": {"name": "unit_convert", "arguments": json.dumps({"value": 5, "from": "mile"})}}
+        return json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "tool_call_id": "call_0_0", "content": "8.04672"},
+                           {"role": "assistant", "content": answer}])
+    rows = [row(trace("The result is 42.")), row(trace(DE), i=1)]
+    LanguageFilter()(rows)
+    assert outcome(rows) == [None, "language: de (1.00) not in [en]"]

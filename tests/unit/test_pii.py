@@ -146,3 +146,78 @@ def test_config_errors_and_pickle():
         PIIConfig(kinds=["ssn"])
     step = pickle.loads(pickle.dumps(PIIFilter(PIIConfig(mode="drop", kinds=["email"]))))
     assert step.config.kinds == ["email"]
+
+
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: the key name had to start at a word boundary, so every prefixed name (env vars, ~/.aws/credentials) leaked
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = <SECRET>"),
+    ("export OPENAI_API_KEY=Xk8pQ2mLz9Rt4Vw7", "export OPENAI_API_KEY=<SECRET>"),
+    ("DB_PASSWORD=Xk8pQ2mLz9Rt4Vw7", "DB_PASSWORD=<SECRET>"),
+    ("slack_bot_token: Xk8pQ2mLz9Rt4Vw7", "slack_bot_token: <SECRET>"),
+    ("x-api-key: Xk8pQ2mLz9Rt4Vw7", "x-api-key: <SECRET>"),
+    # was: kinds of secret with no detector
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----", "<SECRET>"),
+    (f"Authorization: Bearer {JWT}", "Authorization: Bearer <SECRET>"),
+    ("stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc and rk_test_4eC39HqLyjWDarjtT1zdp7dc", "stripe <SECRET> and <SECRET>"),
+    ("gcp AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI.", "gcp <SECRET>."),
+    ("hook https://hooks.slack.com/services/T0000AB00/B0000CD00/XXXXXXXXXXXXXXXXXXXXXXXX", "hook <SECRET>"),
+    ("postgres://app:Hunter2Pass99@localhost:5432/db", "postgres://app:<SECRET>@localhost:5432/db"),
+    ("https://admin:s3cr3t@db.example.com/x", "https://admin:<SECRET>@db.example.com/x"),
+])
+def test_secrets_a_user_would_paste(text, expected):
+    assert redact(text) == (expected, {"secret": expected.count("<SECRET>")})
+
+
+@pytest.mark.parametrize("text", [
+    # code that names a key but holds a reference, not a value (was: flagged by entropy + mixed case)
+    "tokenizer = AutoTokenizer.from_pretrained(name); token=AutoTokenizer.eos_token",
+    "secret_key = settings.SECRET_KEY_VALUE",
+    "API_KEY = os.environ['OPENAI_API_KEY']",
+    "sk-learn sk-learn-is-a-great-library-for-ml",  # a kebab-case slug is not an OpenAI key
+    "url = 'https://example.com:8080/path@v2'",  # no user:password@ before the host
+    "git clone https://github.com/org/repo.git",
+])
+def test_code_that_names_secrets_is_not_one(text):
+    assert redact(text) == (text, {})
+
+
+@pytest.mark.parametrize("text", [
+    # was: the fraction digits of a float passed as a Luhn-valid card (0.541324854612918 -> <CREDIT_CARD>)
+    "softplus_inverse_1 = 0.541324854612918",
+    "1/3 + 1/3 + 1/3 = 0.3000000000000004 in floats",  # a calculator tool's result in a trace
+    "[-0.487422913312912, 1.4817842245101929]",
+    'b"26412941454148414a41514154415541564159415a41654168416a4181418441"',  # digits inside a hex blob
+    "4111111111111111.5 is a number",
+])
+def test_numbers_that_only_look_like_cards(text):
+    assert redact(text, kinds=["credit_card"]) == (text, {})
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: an address with a non-ASCII local part or domain (internationalised email, RFC 6531) was not seen
+    ("schreib an jörg@müller.de bitte", "schreib an <EMAIL> bitte"),
+    ("mail bob@exämple.com", "mail <EMAIL>"),
+    ("почта: иван@пример.рф", "почта: <EMAIL>"),
+])
+def test_internationalised_emails(text, expected):
+    assert redact(text) == (expected, {"email": 1})
+
+
+def test_a_tool_trace_completion_stays_valid_json_and_leaks_nothing():
+    """Was: a trace (the completion is a JSON list of turns) was scanned as raw text: an address after a JSON "\\n"
+    escape became "\\<EMAIL>", an invalid escape, so the row's conversation no longer parsed; a non-ASCII address
+    inside tool-call arguments (JSON in JSON, escaped twice) leaked."""
+    args = json.dumps({"key": "contact", "value": "Call:\n+1 415-555-2671 or mail\nbob@example.com, jörg@müller.de"})
+    trace = json.dumps([{"role": "assistant", "content": None, "tool_calls": [
+                            {"id": "c1", "type": "function", "function": {"name": "kv_store", "arguments": args}}]},
+                        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+                        {"role": "assistant", "content": "Saved.\nbob@example.com"}])
+    r, plain = row("save it", trace), row("card?", "4111111111111111")
+    PIIFilter(PIIConfig())([r, plain])
+    turns = json.loads(r["completion"])
+    assert turns[2]["content"] == "Saved.\n<EMAIL>"
+    assert json.loads(turns[0]["tool_calls"][0]["function"]["arguments"]) == {"key": "contact", "value": "Call:\n<PHONE> or mail\n<EMAIL>, <EMAIL>"}
+    assert plain["completion"] == "<CREDIT_CARD>"  # a completion that parses as a JSON number is still text
