@@ -205,13 +205,14 @@ def _monitor(conn: socket.socket, caps: dict, cfg: dict) -> None:
             _mount("tmpfs", cfg["root"] + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV,
                    f"size={int(lim['disk_mb'])}m,mode=0700,uid={uid},gid={uid}")
             # a Python install that lives under /tmp (e.g. a CI checkout there) is hidden by the private /tmp:
-            # bind it again, read-only, at the same path inside the job's /tmp
+            # bind it again, read-only, at the same path inside the job's /tmp, and cover its benchmark data again
             for path in dict.fromkeys([sys.base_prefix, sys.prefix]):
                 if path.startswith("/tmp/"):
                     dst = cfg["root"] + path
                     os.makedirs(dst, exist_ok=True)
                     _mount(path, dst, None, _MS_BIND | _MS_REC)
                     _mount(None, dst, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+                    _hide_data(cfg["root"], [[p for p in k if p.startswith(path + "/")] for k in cfg.get("hide") or [[], []]])
         else:
             workdir = tempfile.mkdtemp(prefix="sandbox-job-")
             if uid is not None:
