@@ -46,7 +46,7 @@ from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
 from teachers.openai_wire import (ResponseTooLarge, body_error, content_parts, error_text, finish_reason, json_body,
-                                  post, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
+                                  post, shown_url, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -120,8 +120,7 @@ class OpenAICompatTeacher(Teacher):
         path = "/chat/completions" if self.options.endpoint == "chat" else "/completions"
         base = httpx.URL(self.options.base_url)
         self._url = str(base.copy_with(path=base.path.rstrip("/") + path))  # a query (Azure's api-version) stays last
-        u = httpx.URL(self._url)  # as errors name it: no user:password@, no query (either may hold a key)
-        self._shown_url = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
+        self._shown_url = shown_url(self._url)
 
     def __repr__(self) -> str:
         o = self.options

@@ -41,6 +41,12 @@ _MAY_HAVE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def shown_url(url) -> str:
+    """``url`` as errors may show it: scheme, host, port and path; no user:password@, no query (either may hold a key)."""
+    u = httpx.URL(str(url))
+    return f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path}"
+
+
 def json_body(raw: bytes):
     """A reply's JSON whose every string can be written as UTF-8 (Parquet, the cache): bytes that are not UTF-8 and
     lone surrogates (half an emoji: a UTF-16 proxy cut the reply, "\\ud83d") become U+FFFD instead of failing the

@@ -115,8 +115,9 @@ class OpenAICompatScorer:
             headers["Authorization"] = f"Bearer {self._key}"
         self.model, self.student = model, student
         self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, headers=headers)
-        u = self.client.base_url  # as errors name it: no user:password@, no query (either may hold a key)
-        self._shown = f"{u.scheme}://{u.host}{f':{u.port}' if u.port else ''}{u.path.rstrip('/')}"
+        from teachers.openai_wire import shown_url
+
+        self._shown = shown_url(self.client.base_url).rstrip("/")
         self.pool = cf.ThreadPoolExecutor(max(1, int(concurrency)))
         self._check_tokenizer(student_tok)
 
