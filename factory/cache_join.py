@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from ground import fsutil
 from ground.fileshuffle import read_part, write_parts
 from ground.record import ACCEPTED, hash_parts
+from teachers.cache import usable
 
 ROWS_PER_PART = 50_000  # keys + cache entries per partition task
 GROUP = 8  # units or cache files per map task
@@ -44,14 +45,17 @@ def left_keys(batch: pa.Table, expander, parts: int, out_uri: str, wave=None) ->
     """A group of units -> the request keys of their rows that need a teacher, by partition."""
     from factory.executor import _unit_of, unit_rows
 
-    keys, chunks = [], []
+    keys, chunks, refuse = [], [], []
+    refused = {name: json.dumps(list(t.refuse)) if t.refuse else "" for name, t in expander.teachers.items()}
     for group in batch.column("units").to_pylist():
         for u in json.loads(group):
             for r in unit_rows(_unit_of(u), expander, wave):
                 if r["status"] == ACCEPTED:
                     keys.append(r["request_key"])
                     chunks.append(r["chunk"])
-    _write_parts(pa.table({"key": pa.array(keys, pa.string()), "chunk": pa.array(chunks, pa.int64())}), out_uri, parts)
+                    refuse.append(refused.get(r["teacher"], ""))
+    _write_parts(pa.table({"key": pa.array(keys, pa.string()), "chunk": pa.array(chunks, pa.int64()),
+                           "refuse": pa.array(refuse, pa.string())}), out_uri, parts)
     return pa.table({"n": [len(keys)]})
 
 
@@ -76,16 +80,21 @@ def join_parts(batch: pa.Table, tmp_uri: str, hits_uri: str) -> pa.Table:
         entries = read_part(fsutil.join(tmp_uri, "right"), p) if wanted else []
         if not entries:
             continue
-        results: dict[str, str] = {}
+        results: dict[str, list[str]] = {}  # every stored copy: a re-asked request is stored again
         for t in entries:
-            results.update(zip(t.column("key").to_pylist(), t.column("result").to_pylist()))
+            for k, res in zip(t.column("key").to_pylist(), t.column("result").to_pylist()):
+                results.setdefault(k, []).append(res)
         by_chunk: dict[int, tuple[list[str], list[str]]] = {}
         for t in wanted:
-            for k, c in zip(t.column("key").to_pylist(), t.column("chunk").to_pylist()):
-                if k in results:
+            refuse = t.column("refuse").to_pylist() if "refuse" in t.column_names else [""] * t.num_rows
+            for k, c, rf in zip(t.column("key").to_pylist(), t.column("chunk").to_pylist(), refuse):
+                # a copy that ended with a finish reason the teacher now retries (stored before the recipe asked
+                # for that) is not an answer
+                res = next((x for x in results.get(k, ()) if usable(x, json.loads(rf) if rf else ())), None)
+                if res is not None:
                     ks, rs = by_chunk.setdefault(c, ([], []))
                     ks.append(k)
-                    rs.append(results[k])
+                    rs.append(res)
         for c, (ks, rs) in by_chunk.items():
             fsutil.write_parquet_atomic(fs, fsutil.join(d, f"chunk-{c:06d}", f"{uuid.uuid4().hex}.parquet"), pa.table({"key": ks, "result": rs}))
             hits += len(ks)

@@ -37,7 +37,7 @@ from ground.source import Segment, Unit, plan_units, read_unit
 from teachers.base import GenResult, transient_failure
 from teachers.cache import RequestCache
 from teachers.expand import Expander
-from teachers.step import apply_result, routed_to, teacher_cfg
+from teachers.step import apply_result, pool_actors, routed_to, teacher_cfg
 from teachers.vllm_stage import processor_stage, uses_processor
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,18 @@ def _pool_kw(ray, pool, kw: dict) -> dict:
     return out
 
 
+def generation_cfgs(recipe) -> tuple[dict, list[str]]:
+    """Each teacher's step config, and the teachers that get a generation pool (the default, then routed ones).
+    A fallback teacher is built inside every generation actor of every pool, so its rpm/tpm are split over all
+    of them (were: over its own replicas only, and each pool's actors sent at that rate on top)."""
+    teachers = recipe.all_teachers()
+    cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in teachers.items()}
+    used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
+    if recipe.fallback:
+        cfgs[recipe.fallback] = teacher_cfg(teachers[recipe.fallback], recipe.base_dir, sum(pool_actors(teachers[n]) for n in used))
+    return cfgs, used
+
+
 def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str | None, expected: dict[int, int], hits_uri: str | None,
                   wave: Wave | None = None, budget: str | None = None):
     expander = Expander.from_recipe(recipe)
@@ -237,8 +249,7 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
     if hits_uri:
         ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
-    cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
-    used = [recipe.teacher.name] + ([] if recipe.route is None else sorted(set(recipe.route.map.values()) - {recipe.teacher.name}))
+    cfgs, used = generation_cfgs(recipe)
     rebatched = False
     for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs
         t = recipe.all_teachers()[name]

@@ -208,6 +208,12 @@ class Teacher:
         Empty (the default) leaves the key as it was before options counted."""
         return {}
 
+    @classmethod
+    def refused_finish_reasons(cls, options: dict) -> tuple[str, ...]:
+        """Finish reasons this engine, with these options, does not accept as an answer (retries them): a
+        request-cache entry that ended so (stored before the option was set) is a miss, not a hit. Default: none."""
+        return ()
+
     def parallel_requests(self) -> int:
         """How many requests of a batch may be in flight at once from threads (1 = call it serially)."""
         return 1

@@ -67,6 +67,22 @@ def options_key(engine: str, options: dict) -> dict:
     return teacher_class(engine).cache_options(dict(options or {}))
 
 
+def refused_reasons(engine: str, options: dict) -> tuple[str, ...]:
+    """The finish reasons ``engine`` with these resolved options retries (``Teacher.refused_finish_reasons``): a
+    cached answer that ended so is not served (it was stored before the recipe asked for the retry)."""
+    from teachers.registry import teacher_class
+
+    return tuple(teacher_class(engine).refused_finish_reasons(dict(options or {})))
+
+
+def usable(result: str | dict, refuse) -> bool:
+    """Whether a stored result (JSON text or dict) may answer a request whose teacher refuses ``refuse``."""
+    if not refuse:
+        return True
+    res = json.loads(result) if isinstance(result, str) else result
+    return res.get("finish_reason") not in refuse
+
+
 @functools.lru_cache(maxsize=64)
 def _logprobs_version(engine: str) -> str:
     from teachers.registry import ENGINES
@@ -143,10 +159,39 @@ class RequestCache:
                     out[k] = res
         return out
 
-    def get_many(self, keys: list[str]) -> dict[str, dict]:
+    def _copies(self, keys: list[str]) -> dict[str, list[str]]:
+        """key -> every stored copy of its result (JSON text) in the files."""
+        if not keys or not len(self._hashes):
+            return {}
+        h = _h64(keys)
+        lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
+        need: dict[int, list[tuple[int, str]]] = {}
+        for k, a, b in zip(keys, lo, hi):
+            for loc in (int(x) for x in self._locs[a:b]):
+                need.setdefault(loc >> 32, []).append((loc & 0xFFFFFFFF, k))
+        out: dict[str, list[str]] = {}
+        for fi in need:
+            t = fsutil.read_parquet(self._fs, self._files[fi])
+            rows = [r for r, _ in need[fi]]
+            for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
+                if sk == k:
+                    out.setdefault(k, []).append(res)
+        return out
+
+    def get_many(self, keys: list[str], refuse=()) -> dict[str, dict]:
+        """Stored results of ``keys``; ``refuse``: finish reasons not served (:func:`usable`): a key whose copy
+        ended so is answered from another copy that did not (a re-asked request is stored again), else missed."""
         self._load()
-        found = {k: self._recent[k] for k in keys if k in self._recent}
+        found = {k: self._recent[k] for k in keys if k in self._recent and usable(self._recent[k], refuse)}
         found.update(self._lookup([k for k in dict.fromkeys(keys) if k not in found]))
+        bad = [k for k, v in found.items() if not usable(v, refuse)]
+        if bad:
+            for k in bad:
+                del found[k]
+            for k, copies in self._copies(bad).items():
+                ok = [c for c in copies if usable(c, refuse)]
+                if ok:
+                    found[k] = ok[0]
         return {k: json.loads(v) for k, v in found.items()}
 
     def put(self, results: dict[str, dict[str, Any]]) -> None:

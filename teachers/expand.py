@@ -20,7 +20,7 @@ from pathlib import Path
 from ground.conversation import has_tools
 from ground.record import new_sample, reject, sha
 from ground.source import SourceRecord, prompt_of, prompt_text, read_records
-from teachers.cache import options_key, request_keys
+from teachers.cache import options_key, refused_reasons, request_keys
 from teachers.step import sampling_params, teacher_cfg
 
 
@@ -35,6 +35,8 @@ class TeacherSpec:
     sampling: dict
     #: the engine's resolved options that change its answers (teachers.cache.options_key): part of the request key
     options: dict = field(default_factory=dict)
+    #: finish reasons the teacher retries (``retry_on_finish_reasons``): a cached answer that ended so is a miss
+    refuse: tuple = ()
 
 
 @dataclass
@@ -56,9 +58,11 @@ class Expander:
         pc = recipe.prompt
         template = prompt_text(pc.template, "template", recipe.path) if pc.template else ""
         system = prompt_text(pc.system, "system", recipe.path).strip() if pc.system else None
-        specs = {n: TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump(),
-                                options_key(t.engine, teacher_cfg(t, recipe.base_dir)["options"]))
-                 for n, t in recipe.all_teachers().items()}
+        specs = {}
+        for n, t in recipe.all_teachers().items():
+            opts = teacher_cfg(t, recipe.base_dir)["options"]
+            specs[n] = TeacherSpec(t.name, t.engine, t.model, t.n, t.sampling.model_dump(), options_key(t.engine, opts),
+                                   refused_reasons(t.engine, opts))
         route = recipe.route
         tools = load_tools(recipe.path(recipe.prompt.tools)) if recipe.prompt.tools else None
         return cls(stage=recipe.name, fields=recipe.source.fields, template=template, system=system, teachers=specs,

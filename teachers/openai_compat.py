@@ -105,6 +105,10 @@ class OpenAICompatTeacher(Teacher):
         return out
 
     @classmethod
+    def refused_finish_reasons(cls, options: dict) -> tuple[str, ...]:
+        return tuple(options.get("retry_on_finish_reasons") or ())
+
+    @classmethod
     def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
         from teachers.scorers import OpenAICompatScorer, pick_options
 

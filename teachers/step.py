@@ -23,16 +23,23 @@ from teachers.registry import make_teacher, teacher_class
 log = logging.getLogger(__name__)
 
 
-def teacher_cfg(t, base_dir: str | None = None) -> dict:
+def teacher_cfg(t, base_dir: str | None = None, actors: int | None = None) -> dict:
     """A recipe teacher section -> the plain dict a :class:`GenerateStep` is built from (pickles small).
     Option files the engine reads (e.g. hf_local's ``chat_template``) travel as their content (relative to
-    ``base_dir``, the recipe's directory)."""
+    ``base_dir``, the recipe's directory). ``actors``: how many engine actors may build this teacher and share
+    its limits (default: its own replicas; a fallback teacher is built in every generation actor of the run)."""
     cls = teacher_class(t.engine)
     opts = cls.resolve_options(cls.with_batch_size(plain_options(t.options), t.batch_size), base_dir)
-    actors = max(getattr(t, "replicas", 1), getattr(t, "max_replicas", None) or 1)
+    if actors is None:
+        actors = pool_actors(t)
     opts = cls.per_actor(opts, actors)  # each engine actor builds its own engine (and its own rate limiter)
     return dict(engine=t.engine, name=t.name, model=t.model, options=opts, sampling=t.sampling.model_dump(),
                 prices=t.prices.model_dump(), num_gpus=t.num_gpus)
+
+
+def pool_actors(t) -> int:
+    """The most engine actors a recipe teacher's own pool runs (``replicas``, up to ``max_replicas``)."""
+    return max(getattr(t, "replicas", 1), getattr(t, "max_replicas", None) or 1)
 
 
 def read_template(path: str, base_dir: str | None, key: str = "chat_template") -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ground.record import new_sample
-from teachers.cache import request_key
+from teachers.cache import refused_reasons, request_key
 from teachers.step import sampling_params
 
 _ITEM = re.compile(r"^\s*(?:#{1,4}\s*)?(?:\*\*)?(?:(?:problem|question|prompt|instruction|task|q)\s*#?\s*)?(\d{1,3})\s*[.):]"
@@ -166,7 +166,8 @@ def generate_cached(step, rows: list[dict], before_calls=None) -> list[dict]:
     from teachers.step import apply_result
 
     if step.cache is not None and rows:
-        hits = step.cache.get_many([r["request_key"] for r in rows])
+        cfg = step.cfgs.get(rows[0]["teacher"]) or step.cfgs[step.default]
+        hits = step.cache.get_many([r["request_key"] for r in rows], refused_reasons(cfg["engine"], cfg.get("options", {})))
         for r in rows:
             if r["request_key"] in hits:
                 res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})

@@ -162,3 +162,37 @@ def test_kd_drops_examples_whose_prompt_fills_max_seq_len(ray_local):
     assert any(label != -100 for label in kept["labels"]) and data["train"].count() == 1
     with pytest.raises(FactoryError, match=r"train.max_seq_len: every KD prompt is at least 40 tokens long \(longest 1\d\d\)"):
         kd_datasets(cfg, open_rows([row(1, 100)]), open_rows([row(2, 2)]).limit(0))
+
+
+def test_heldout_kl_renders_prompts_with_the_recipes_chat_template(tmp_path):
+    """kl_before_after scored the student on its own chat template while KD trained it on ``train.chat_template``:
+    the held-out KL measured prompts the student never saw in that form. Now both the base and the trained student
+    are scored on the recipe's template (an untrained LoRA adapter here, so base and student agree)."""
+    from peft import LoraConfig, get_peft_model
+
+    from factory.recipe import load_recipe
+    from ground.models import load_causal_lm
+    from students.kd import kd_examples, topk_kl
+    from students.kd_eval import heldout_rows, kl_before_after
+
+    tpl = tmp_path / "plain.jinja"
+    tpl.write_text("{% for m in messages %}### {{ m['role'] }}:\n{{ m['content'] }}\n{% endfor %}"
+                   "{% if add_generation_prompt %}### assistant:\n{% endif %}")
+    f = small_kd_recipe(tmp_path)
+    r = yaml.safe_load(f.read_text())
+    r["train"]["chat_template"] = str(tpl)
+    f.write_text(yaml.safe_dump(r, sort_keys=False))
+    recipe = load_recipe(str(f))
+    rows = heldout_rows(recipe, str(ROOT / "data/distill_arith/test.jsonl"), 3)
+    model, tok = load_causal_lm(recipe.train.student)
+    adapter = tmp_path / "adapter"
+    get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj"], task_type="CAUSAL_LM")).save_pretrained(str(adapter))
+    model, tok = load_causal_lm(recipe.train.student)
+    ex = kd_examples([x for x in rows if x["status"] == "accepted"], drop_system=recipe.train.drop_system_prompt)
+    own = topk_kl(model, tok, ex, recipe.train.max_seq_len)
+    tok.chat_template = tpl.read_text()
+    wanted = topk_kl(model, tok, ex, recipe.train.max_seq_len)
+    assert abs(wanted - own) > 1e-3  # the two renders really score differently
+    kl = kl_before_after(recipe, rows, str(adapter))
+    assert kl["rows"] == len(ex) == 3
+    assert kl["base_kl"] == round(wanted, 4) and kl["student_kl"] == round(wanted, 4)
