@@ -64,7 +64,8 @@ class OpenAICompatOptions(Config):
     max_response_mb: float = Field(32.0, gt=0, description="largest reply body read (MiB); a bigger one fails the attempt "
                                                            "instead of filling the worker's memory")
     retry_on_finish_reasons: tuple[str, ...] = Field((), description="finish reasons that are retried like errors, "
-                                                                     "e.g. ['length']")
+                                                                     "e.g. ['length']; request-cache entries that ended so "
+                                                                     "(from runs before the option was set) are asked again")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into every request body")
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
         "max_tokens", description="the body field that carries sampling.max_tokens: OpenAI's reasoning models (o-series, "
