@@ -44,6 +44,32 @@ def _merged_init(cfg: dict, adapter: str, work: str) -> str:
     return out
 
 
+def shared_adapter(cfg: dict, local: str) -> str:
+    """The SFT adapter that every DPO worker loads (``dpo.sft_first``): with Ray Train's storage in an object
+    store (an object-store run dir, a multi-node cluster) it is copied there, since the driver's staging folder is
+    on the driver's disk only and a worker on another node could not read it; else the local path itself."""
+    from ground import fsutil
+
+    storage = cfg.get("storage_path")
+    if not storage or "://" not in storage:
+        return local
+    uri = fsutil.join(storage, "sft-init")
+    fsutil.copy_tree(local, uri)
+    return uri
+
+
+def node_adapter(adapter: str, work: str) -> str:
+    """``adapter`` (a path, or the URI :func:`shared_adapter` gave) as a folder on this worker's disk."""
+    if "://" not in adapter:
+        return adapter
+    from ground import fsutil
+
+    dst = Path(work) / "sft-init"
+    if not (dst / "adapter_config.json").is_file():
+        fsutil.copy_tree(adapter, str(dst))
+    return str(dst)
+
+
 def _dpo_loop(config: dict[str, Any]) -> None:
     from trl import DPOConfig, DPOTrainer
 
@@ -58,7 +84,7 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     if started is None:
         return
     work, resume = started
-    init = _merged_init(cfg, config["init_adapter"], work) if config.get("init_adapter") else None
+    init = _merged_init(cfg, node_adapter(config["init_adapter"], work), work) if config.get("init_adapter") else None
     model, tok = load_student(cfg, init)
     if cfg.get("chat_template_text"):
         tok.chat_template = cfg["chat_template_text"]  # as SFT: eval and the saved adapter render with it too
@@ -131,7 +157,7 @@ class DPO(TrainMethod):
             sft_data, _ = sft_datasets(job.cfg, *job.split(job.accepted), job.recipe.path, job.drop_system)
             init = run_sft(job.cfg, sft_data, str(Path(job.out_dir) / "sft"))["adapter_dir"]
         data = {"train": train, **({"val": val} if val.count() else {})}
-        info = run_dpo(job.cfg, data, job.out_dir, init_adapter=init, fault=job.fault)
+        info = run_dpo(job.cfg, data, job.out_dir, init_adapter=shared_adapter(job.cfg, init) if init else None, fault=job.fault)
         info["pairs"] = self.pair_stats
         if init is not None:  # ship base + SFT + DPO, not the DPO adapter that eval would put on the raw student
             for sub in ("adapter", "best"):
