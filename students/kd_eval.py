@@ -41,11 +41,15 @@ def kl_before_after(recipe, rows: list[dict], adapter_dir: str) -> dict:
     from peft import PeftModel
 
     from ground.models import load_causal_lm
+    from students.data import template_text
     from students.kd import kd_examples, topk_kl
 
     t = recipe.train
     ex = kd_examples([r for r in rows if r["status"] == ACCEPTED], drop_system=t.drop_system_prompt)
     model, tok = load_causal_lm(t.student)
+    text = template_text({"chat_template": t.chat_template}, recipe.path)
+    if text:  # the recipe's train.chat_template: the student is scored on the prompts as it trained on them
+        tok.chat_template = text
     base = topk_kl(model, tok, ex, t.max_seq_len)
     student = PeftModel.from_pretrained(model, adapter_dir)
     student.eval()
