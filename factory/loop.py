@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from factory.loop_select import (assert_clean, carve_dev, choose_by_category, choose_nearest, choose_random,
-                                 clean_pool)
+from factory.loop_select import assert_clean, choose_by_category, choose_nearest, choose_random, split_pool
 from factory.recipe import LoopConfig, Recipe, load_recipe
 from ground import fsutil
 from ground.errors import FactoryError
@@ -66,8 +65,7 @@ class Splits:
             raise FactoryError("loop: needs a train and an eval section (eval.source is the test split)")
         self.pool = read_items(recipe, recipe.source, "source")
         self.test = read_items(recipe, recipe.eval.source, "eval.source")
-        self.dev, rest = carve_dev(self.pool, cfg.dev_size, cfg.seed)
-        self.cands, self.dropped = clean_pool(rest, self.test + self.dev)
+        self.dev, self.cands, self.dropped = split_pool(self.pool, self.test, cfg.dev_size, cfg.seed)
         self.by_id = {it["id"]: it for it in self.pool}
         self._emb = None
 

@@ -196,3 +196,32 @@ def test_adding_a_round_after_dev_eval_choosing_scores_dev_first(tmp_path, monke
     assert [p.rsplit("/", 1)[-1] for p in scored] == ["round-1.jsonl", "round-2.jsonl"]  # round 2 now, 3 is last
     r3 = {(r["arm"], r["round"]): r for r in state["rounds"]}[("loop", 3)]
     assert all(i.startswith("pool-mul10") for i in r3["new_prompts"])              # chosen by round 2's failures
+
+
+def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_path):
+    """The dev split was carved from the raw pool and only the candidates were cleaned against test: a pool copy of a
+    test item (other case/spacing/punctuation) landed in dev, where its verdict chose the next round's prompts
+    (its neighbours, its category's weight): the test split chose through dev. Dev now comes from the clean pool."""
+    import yaml
+
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(20)]
+    pool.append({"id": "copy", "question": "what   is 17 * 25 ?!", "answer": "425", "category": "mul"})  # the only 'mul'
+    pool += [{"id": f"m{i}", "question": f"Please compute {i} * 3 for me.", "answer": str(3 * i), "category": "mul"} for i in range(3)]
+    test = [{"id": "t0", "question": "What is 17 * 25?", "answer": "425", "category": "mul"},
+            {"id": "t1", "question": "What is 1 + 2?", "answer": "3", "category": "add"}]
+    (tmp_path / "pool.jsonl").write_text("".join(json.dumps(r) + "\n" for r in pool))
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    doc = yaml.safe_load(RECIPE.read_text())
+    doc["source"]["path"] = str(tmp_path / "pool.jsonl")
+    doc["eval"]["source"]["path"] = str(tmp_path / "test.jsonl")
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str(tmp_path / "test.jsonl")
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    recipe = load_recipe(str(tmp_path / "r.yaml"))
+    for seed in range(6):
+        s = Splits(recipe, LoopConfig(dev_size=4, seed=seed))
+        assert "copy" not in {d["id"] for d in s.dev}, (seed, [d["id"] for d in s.dev])
+        assert s.dropped["copy"] == "t0" and "copy" not in {c["id"] for c in s.cands}
+        assert len(s.dev) == 4 and {d["category"] for d in s.dev} == {"add", "mul"}   # still stratified, from clean items
+        assert_clean(s.cands, s.test, s.dev) is None
