@@ -37,7 +37,18 @@ def test_until_validation():
     assert "greater than or equal to 1" in errors("  until: {max_samples: 2, verified: 0}\n")
     assert "keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got [0.9, 0.1]" in errors("filters: {keep_pass_rate: [0.9, 0.1]}\n")
     assert "greater than 0" in errors("budget: {calls: 0}\n")
-    assert parse_recipe(BASE + "budget: {usd: 1.5}\n", RF).budget.usd == 1.5
+    assert parse_recipe(BASE + "  prices: {output_per_mtok: 2}\nbudget: {usd: 1.5}\n", RF).budget.usd == 1.5
+
+
+def test_a_dollar_cap_with_no_priced_teacher_is_refused():
+    """Costs come from the teachers' prices only: with none priced every row cost $0 and ``budget: {usd}`` never
+    stopped anything (the run went on past the cap, silently). Now a recipe error at budget.usd."""
+    msg = errors("budget: {usd: 1.5}\n")
+    assert "budget.usd: no teacher has prices" in msg and "budget.calls" in msg
+    assert "budget.usd: no teacher has prices" in errors("  prices: {gpu_hour: 2}\nbudget: {usd: 1.5}\n")  # CPU: no GPU time to price
+    assert parse_recipe(BASE + "  prices: {gpu_hour: 2}\n  num_gpus: 1\nbudget: {usd: 1.5}\n", RF).budget.usd == 1.5
+    assert parse_recipe(BASE + "  prices: {input_per_mtok: 1}\nbudget: {usd: 1.5, calls: 3}\n", RF).budget.calls == 3
+    assert parse_recipe(BASE + "budget: {calls: 3}\n", RF).budget.calls == 3                # a call cap needs no prices
 
 
 def _row(pid: str, k: int, ok: bool | None, cost: float = 0.5) -> dict:
