@@ -275,7 +275,8 @@ def _save(d: Path, state: dict) -> None:
 def claim(state: dict) -> dict | None:
     """Loop minus control test accuracy at the last round both arms finished after round 1."""
     acc = {(r["arm"], r["round"]): r["test_accuracy"] for r in state["rounds"]}
-    both = sorted(r for a, r in acc if a == "loop" and ("control", r) in acc and r > 1)
+    # a round without a test accuracy (its run stopped on the budget, or trained nothing) makes no claim
+    both = sorted(r for a, r in acc if a == "loop" and r > 1 and acc[(a, r)] is not None and acc.get(("control", r)) is not None)
     if not both:
         return None
     r = both[-1]
@@ -301,7 +302,7 @@ def format_table(state: dict) -> str:
 
     c = state.get("claim")
     tail = (f"\nround {c['round']}: loop {c['loop']:.3f} vs control {c['control']:.3f} "
-            f"(loop - control {c['loop_minus_control']:+.3f}; round 1 {c['round1']:.3f})") if c else ""
+            f"(loop - control {c['loop_minus_control']:+.3f}; round 1 {_fmt(c['round1'])})") if c else ""
     return _table(table_rows(state), HEADER) + tail
 
 

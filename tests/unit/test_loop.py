@@ -225,3 +225,25 @@ def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_pat
         assert s.dropped["copy"] == "t0" and "copy" not in {c["id"] for c in s.cands}
         assert len(s.dev) == 4 and {d["category"] for d in s.dev} == {"add", "mul"}   # still stratified, from clean items
         assert_clean(s.cands, s.test, s.dev) is None
+
+
+def test_a_round_without_test_accuracy_does_not_crash_the_loop(tmp_path, monkeypatch):
+    """A round whose run stopped on the budget (or trained nothing) has test_accuracy None: claim() subtracted it
+    (TypeError) while saving loop.json, which ended the loop with an internal error after the round had run. Such a
+    round makes no claim; the claim falls back to the last round both arms scored, and the table shows '-'."""
+    fake = FakeRound()
+
+    def no_test_in_round_3(*a):
+        rec = fake(*a)
+        return {**rec, "test_accuracy": None} if rec["round"] == 3 and rec["arm"] == "loop" else rec
+
+    monkeypatch.setattr(loop_mod, "run_round", no_test_in_round_3)
+    out = []
+    state = run_loop(str(RECIPE), str(tmp_path), {"strategy": "weight_categories", "rounds": 3, "per_round": 12}, say=out.append)
+    assert state["status"] == "succeeded" and state["claim"]["round"] == 2
+    assert state["claim"]["loop_minus_control"] == round(state["claim"]["loop"] - state["claim"]["control"], 6)
+    assert any("round 2: loop" in line for line in out)
+    assert loop_mod.claim({"rounds": [{"arm": "loop", "round": 2, "test_accuracy": 0.5},
+                                      {"arm": "control", "round": 2, "test_accuracy": 0.25}]})["round1"] is None
+    assert "round 1 -)" in loop_mod.format_table({"rounds": [], "claim": {"round": 2, "loop": 0.5, "control": 0.25,
+                                                                             "loop_minus_control": 0.25, "round1": None}})
