@@ -7,18 +7,25 @@
 Both need every sample of a prompt in the same batch: the curation passes read one block per source chunk
 (all of its waves), and a prompt's samples are all in its chunk. A sample is *verified* when it reached a
 teacher and no source, generate or verify stage rejected it (row filters and dedup come later and do not
-change a prompt's pass rate); *used* when it reached a teacher (a call or a cache hit).
+change a prompt's pass rate); *used* when it reached a teacher (a call or a cache hit) and got an answer or a
+teacher's own failure (an empty answer, a refusal). A transient failure (timeout, 429, 5xx, lost connection:
+:func:`teachers.base.transient_failure`) says nothing about the prompt's difficulty: it is not a sample used,
+so it neither lowers the pass rate nor uses up a prompt's ``until.max_samples`` before its last wave.
 """
 
 from __future__ import annotations
 
 from ground.record import reject
+from teachers.base import transient_failure
 
 STAGE = "pass_rate"
 
 
 def used(row: dict) -> bool:
-    return row.get("reject_stage") != "source" and (row.get("completion") is not None or row.get("reject_stage") == "generate")
+    st = row.get("reject_stage")
+    if st == "generate":
+        return not transient_failure(row.get("reject_reason"))
+    return st != "source" and row.get("completion") is not None
 
 
 def verified(row: dict) -> bool:

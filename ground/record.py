@@ -62,7 +62,7 @@ pass_rate      per prompt (the same on each of its rows): verified samples / sam
                is curated; null when no sample reached a teacher (e.g. a source reject). A sample is verified
                when no source, generate or verify stage rejected it (curation.pass_rate.verified)
 samples_used   per prompt: how many of its samples reached a teacher (fixed n: n; teacher.until: the waves
-               it took)
+               it took), less those that failed transiently (timeout, 429, 5xx: no verdict on the prompt)
 prompt_cost    per prompt: the sum of ``cost`` over all of its rows
 The last three columns were added after the first release: shards written before them read back with nulls.
 """

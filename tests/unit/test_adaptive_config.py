@@ -96,3 +96,26 @@ def test_budget_counter_grants_then_stops():
     assert f.take(8) == (8, None)
     f.spend(0.0, calls=3)
     assert f.take(1) == (0, "budget calls 10 reached") and f.state()["calls"] == 11
+
+
+def _transient(pid: str, k: int) -> dict:
+    r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion=None, cost=0.0)
+    return reject(r, "generate", "timeout after 4 attempts: ReadTimeout") or r
+
+
+def test_a_transient_failure_is_not_a_sample_of_the_prompt():
+    """A timeout / 429 / 5xx (no answer, not redone in adaptive waves) counted as a tried sample: a prompt the teacher
+    always solves got pass rate 0.5 from [timeout, right] (kept by keep_pass_rate [0, 0.9] as 'sometimes solved'), and
+    with until it used up the prompt's max_samples with calls that said nothing about it. A teacher's own failure
+    (an empty answer, a refusal: not retryable) still counts."""
+    rows = annotate([_transient("a", 0), _row("a", 1, True), _transient("b", 0), _transient("b", 1)])
+    got = {(r["prompt_id"], r["sample_index"]): (r["pass_rate"], r["samples_used"]) for r in rows}
+    assert got == {("a", 0): (1.0, 1), ("a", 1): (1.0, 1), ("b", 0): (None, 0), ("b", 1): (None, 0)}
+    assert [r["reject_stage"] for r in keep_pass_rate(rows, (0.0, 0.9))] == ["generate", "pass_rate", "generate", "generate"]
+    refused = new_sample(stage="s", prompt_id="c", sample_index=0, messages=[], completion=None)
+    reject(refused, "generate", "refused (not retryable): I can't help with that.")
+    assert annotate([refused, _row("c", 1, True)])[0]["pass_rate"] == 0.5
+    # waves: k=2 of max 6 in waves of 2; 'a' had a timeout in wave 0: 1 tried, not done, so wave 1 asks samples 2-3
+    w0 = Wave(0, 0, 2, verified=2, max_samples=6, store_uri="/tmp/unused")
+    st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, [_transient("a", 0), _row("a", 1, True)]).to_pylist()}
+    assert st == {"a": (1, 1, False)}
