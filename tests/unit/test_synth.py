@@ -137,3 +137,25 @@ def test_a_good_section_validates_with_defaults(tmp_path):
 ])
 def test_the_list_forms_teachers_write_are_parsed(text):
     assert parse_prompts(text, "numbered", 2000) == (["What is 3 + 4?", "How many apples are left?"], [])
+
+
+@pytest.mark.parametrize("text, rule, want", [
+    # the answer line joined the prompt ("What is 3 + 4?\nAnswer: 7"): self-consistency agreed on it trivially and
+    # the student trained on prompts that state their answers
+    ("1. What is 3 + 4?\n   Answer: 7\n2. What is 5 + 5?\n   **Answer:** 10", "numbered", ["What is 3 + 4?", "What is 5 + 5?"]),
+    ("Problem 1: What is 3+4?\nSolution: 3+4 = 7\nso 7.\nProblem 2: What is 9-2?\n**Final answer:** 7", "numbered",
+     ["What is 3+4?", "What is 9-2?"]),
+    ("Rewritten problem: What is 37 * 3?\n\nSolution - 111", "single", ["What is 37 * 3?"]),
+    # the teacher's closing remark joined the last prompt
+    ("Here are two:\n\n1. What is 3 + 4?\n2. What is 5 + 5?\n\nI hope these help! Let me know if you need more.", "numbered",
+     ["What is 3 + 4?", "What is 5 + 5?"]),
+    # ... but a teacher that writes multi-paragraph problems keeps them, the last one included, and so does an indented one
+    ("1. A farm has 3 fields.\n\nEach has 10 cows. How many?\n\n2. A shop has 4 boxes.\n\nEach has 6 pens. How many?", "numbered",
+     ["A farm has 3 fields.\nEach has 10 cows. How many?", "A shop has 4 boxes.\nEach has 6 pens. How many?"]),
+    ("1. Q one?\n2. A shop has 4 boxes.\n\n   Each has 6 pens. How many?", "numbered", ["Q one?", "A shop has 4 boxes.\nEach has 6 pens. How many?"]),
+    ("1. What is the answer to 2 + 2?\n2. Explain why 3 > 2.", "numbered", ["What is the answer to 2 + 2?", "Explain why 3 > 2."]),
+    # a JSON object holding the list (API teachers asked for JSON): was "no numbered item in the completion"
+    ('{"problems": ["What is 1 + 1?", {"question": "What is 2 + 2?"}]}', "numbered", ["What is 1 + 1?", "What is 2 + 2?"]),
+])
+def test_parse_keeps_answers_and_remarks_out_of_prompts(text, rule, want):
+    assert parse_prompts(text, rule, 2000) == (want, [])
