@@ -64,11 +64,16 @@ def clean_pool(pool: list[dict], protected: list[dict]) -> tuple[list[dict], dic
     return [it for it in pool if it["id"] not in bad], bad
 
 
-def split_pool(pool: list[dict], test: list[dict], dev_size: int, seed: int) -> tuple[list[dict], list[dict], dict[str, str]]:
-    """(dev, candidates, dropped id -> matched test/dev id). Pool items that match a test item are dropped FIRST,
-    so dev is carved from the clean pool only: a test copy in dev would choose the next round's prompts through
-    its dev verdict (its nearest neighbours, its category's weight). The rest is then cleaned against dev."""
+def split_pool(pool: list[dict], test: list[dict], dev_size: int, seed: int,
+               flagged: dict[str, str] | None = None) -> tuple[list[dict], list[dict], dict[str, str]]:
+    """(dev, candidates, dropped id -> matched test/dev id). Pool items that match a test item (or that ``flagged``
+    names: id -> why, e.g. the decontamination matcher's rewritten copies) are dropped FIRST, so dev is carved from
+    the clean pool only: a test copy in dev would choose the next round's prompts through its dev verdict (its
+    nearest neighbours, its category's weight). The rest is then cleaned against dev."""
     clean, dropped = clean_pool(pool, test)
+    flagged = flagged or {}
+    dropped.update((it["id"], flagged[it["id"]]) for it in clean if it["id"] in flagged)
+    clean = [it for it in clean if it["id"] not in flagged]
     dev, rest = carve_dev(clean, dev_size, seed)
     cands, near_dev = clean_pool(rest, dev)
     return dev, cands, {**dropped, **near_dev}
