@@ -159,3 +159,25 @@ def test_the_list_forms_teachers_write_are_parsed(text):
 ])
 def test_parse_keeps_answers_and_remarks_out_of_prompts(text, rule, want):
     assert parse_prompts(text, rule, 2000) == (want, [])
+
+
+def test_a_new_prompt_that_is_a_short_eval_item_is_decontaminated(tmp_path):
+    """The matcher ignores benchmark items shorter than min_item_tokens (8 by default), so a synthesized prompt that
+    was an eval item word for word ("what is 35+6 ?" for "What is 35 + 6?") passed decontamination and was trained
+    on. Exact copies (case, spacing, punctuation folded) of any item are now dropped, whatever their length."""
+    from factory.synth_work import ScoreUDF
+    from ground.record import ACCEPTED
+
+    bench = tmp_path / "eval.jsonl"
+    bench.write_text("".join(json.dumps({"id": f"e{i}", "question": q}) + "\n" for i, q in enumerate(
+        ["What is 35 + 6?", "Tom has 3 red apples and 4 green apples in a basket on the table. How many apples does Tom have?"])))
+    opts = {"benchmarks": [{"name": "eval_set", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt"}
+    udf = ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)
+    cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
+             [("c0", "what is 35+6 ?"), ("c1", "What is 35 + 7?"), ("c2", "What is 36 + 5?"),
+              ("c3", "Tom has 3 red apples and 4 green apples in a basket on the table. How many apples does Tom have now?")]]
+    udf._decontaminate(cands)
+    got = {c["id"]: (c["status"], c["reject_reason"]) for c in cands}
+    assert got["c0"] == ("rejected", "contaminated: eval_set#e0 exact copy 'what is 35 6'")
+    assert got["c1"] == got["c2"] == ("accepted", None)                       # other numbers: not a copy
+    assert got["c3"][0] == "rejected" and got["c3"][1].startswith("contaminated: eval_set#e1 13-gram")  # the matcher, as before
