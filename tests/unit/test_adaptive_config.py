@@ -119,3 +119,31 @@ def test_a_transient_failure_is_not_a_sample_of_the_prompt():
     w0 = Wave(0, 0, 2, verified=2, max_samples=6, store_uri="/tmp/unused")
     st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, [_transient("a", 0), _row("a", 1, True)]).to_pylist()}
     assert st == {"a": (1, 1, False)}
+
+
+def _unverifiable(pid: str, k: int, accepted: bool) -> dict:
+    import json
+
+    r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion="42", cost=0.5,
+                   verdicts=json.dumps({"judge": {"score": None, "reason": "judge error: HTTP 503 after 3 attempts"}}))
+    if not accepted:
+        reject(r, "verify:judge", "unverifiable: judge error: HTTP 503 after 3 attempts")
+    return r
+
+
+def test_an_unverifiable_sample_neither_passes_nor_fails_the_prompt():
+    """A verifier that could not judge (a judge's 503, a missing reference): kept under accept_unverifiable it counted
+    as VERIFIED, so with until.verified 1 every prompt stopped after its first wave with pass rate 1.0 and
+    keep_pass_rate [0.1, 0.9] dropped them all as 'always solved'; rejected (the default) it counted as a failure
+    (pass rate 0.0: 'never solved'). It is now a sample used (it cost a call) with no verdict."""
+    for accepted in (True, False):
+        rows = annotate([_unverifiable("a", 0, accepted), _unverifiable("a", 1, accepted), _unverifiable("b", 0, accepted), _row("b", 1, True)])
+        got = {(r["prompt_id"], r["sample_index"]): (r["pass_rate"], r["samples_used"], r["prompt_cost"]) for r in rows}
+        assert got == {("a", 0): (None, 2, 1.0), ("a", 1): (None, 2, 1.0), ("b", 0): (1.0, 2, 1.0), ("b", 1): (1.0, 2, 1.0)}, accepted
+        out = keep_pass_rate(rows, (0.1, 0.9))
+        assert [r["reject_stage"] for r in out] == [None if accepted else "verify:judge"] * 2 + [
+            "pass_rate" if accepted else "verify:judge", "pass_rate"]
+        assert out[3]["reject_reason"] == "pass rate out of range: 1.000 (1/1 verified) not in [0.1, 0.9]"
+        w0 = Wave(0, 0, 2, verified=1, max_samples=6, store_uri="/tmp/unused")
+        st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, rows).to_pylist()}
+        assert st == {"a": (2, 0, False), "b": (2, 1, True)}                   # 'a' is sampled again in wave 1
