@@ -339,8 +339,9 @@ def _report_transient(store, info: dict) -> None:
     waved = store.wave_retry_counts()
     if waved:
         info["transient_failures"] = info.get("transient_failures", 0) + waved
-        log.warning("%d samples of adaptive waves failed with transient teacher errors: they count as tried samples (later "
-                    "waves asked new ones) and a re-run does not redo them", waved)
+        log.warning("%d samples of adaptive waves failed with transient teacher errors: they are rejects that do not count "
+                    "as tried samples (a prompt's later waves ask new ones; none after its last wave) and a re-run does not "
+                    "redo them", waved)
 
 
 def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit], info: dict, wave: Wave | None, budget: str | None) -> int:

@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from factory.loop_select import (assert_clean, carve_dev, choose_by_category, choose_nearest, choose_random,
-                                 clean_pool)
+from factory.loop_select import assert_clean, choose_by_category, choose_nearest, choose_random, split_pool
 from factory.recipe import LoopConfig, Recipe, load_recipe
 from ground import fsutil
 from ground.errors import FactoryError
@@ -66,8 +65,7 @@ class Splits:
             raise FactoryError("loop: needs a train and an eval section (eval.source is the test split)")
         self.pool = read_items(recipe, recipe.source, "source")
         self.test = read_items(recipe, recipe.eval.source, "eval.source")
-        self.dev, rest = carve_dev(self.pool, cfg.dev_size, cfg.seed)
-        self.cands, self.dropped = clean_pool(rest, self.test + self.dev)
+        self.dev, self.cands, self.dropped = split_pool(self.pool, self.test, cfg.dev_size, cfg.seed, rewritten_copies(recipe, self.pool, self.test))
         self.by_id = {it["id"]: it for it in self.pool}
         self._emb = None
 
@@ -81,6 +79,32 @@ class Splits:
             dev = e.encode([d["text"] for d in self.dev])
             self._emb = (cand, {d["id"]: dev[i] for i, d in enumerate(self.dev)})
         return self._emb
+
+
+def rewritten_copies(recipe: Recipe, pool: list[dict], test: list[dict]) -> dict[str, str]:
+    """Pool id -> the decontamination matcher's reason, for pool items that copy a test item with other wording
+    (n-gram overlap; masked n-grams, templates, embeddings where the recipe's ``dedup.decontam`` turns them on):
+    the test split is the matcher's only benchmark, with the recipe's matcher options (else the defaults)."""
+    import tempfile
+
+    from curation.dedup.decontam import Decontaminate
+    from curation.plan import build_dedup_config
+    from ground.record import REJECTED, new_sample
+
+    if not pool or not test:
+        return {}
+    base = getattr(recipe.dedup, "decontam", None)
+    opts = {} if base is None else (dict(base) if isinstance(base, dict) else base.model_dump())
+    opts.pop("on", None)
+    with tempfile.TemporaryDirectory(prefix="loop-test-split-") as d:
+        path = Path(d) / "test.jsonl"
+        path.write_text("".join(json.dumps({"id": t["id"], "text": t["text"]}, ensure_ascii=False) + "\n" for t in test))
+        opts.update(compare="prompt", allow_partial=True,
+                    benchmarks=[{"name": "test_split", "path": str(path), "field": "text", "id_field": "id"}])
+        rows = [new_sample(stage="loop", prompt_id=it["id"], sample_index=0, messages=[{"role": "user", "content": it["text"]}])
+                for it in pool]
+        rows = Decontaminate(build_dedup_config("decontam", opts))(rows)
+    return {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
 
 
 # ---------------------------------------------------------------- choosing
@@ -277,7 +301,8 @@ def _save(d: Path, state: dict) -> None:
 def claim(state: dict) -> dict | None:
     """Loop minus control test accuracy at the last round both arms finished after round 1."""
     acc = {(r["arm"], r["round"]): r["test_accuracy"] for r in state["rounds"]}
-    both = sorted(r for a, r in acc if a == "loop" and ("control", r) in acc and r > 1)
+    # a round without a test accuracy (its run stopped on the budget, or trained nothing) makes no claim
+    both = sorted(r for a, r in acc if a == "loop" and r > 1 and acc[(a, r)] is not None and acc.get(("control", r)) is not None)
     if not both:
         return None
     r = both[-1]
@@ -303,7 +328,7 @@ def format_table(state: dict) -> str:
 
     c = state.get("claim")
     tail = (f"\nround {c['round']}: loop {c['loop']:.3f} vs control {c['control']:.3f} "
-            f"(loop - control {c['loop_minus_control']:+.3f}; round 1 {c['round1']:.3f})") if c else ""
+            f"(loop - control {c['loop_minus_control']:+.3f}; round 1 {_fmt(c['round1'])})") if c else ""
     return _table(table_rows(state), HEADER) + tail
 
 

@@ -1,8 +1,7 @@
 """The closed loop's choices, as pure functions: the dev split, the clean pool, and which prompts a round gets.
 
-    >>> from factory.loop_select import carve_dev, clean_pool, choose_random
-    >>> dev, rest = carve_dev(pool, 40, seed=0)                   # from the TRAINING pool, never from eval.source
-    >>> cands, dropped = clean_pool(rest, protected=test + dev)     # no candidate matches a test or dev item
+    >>> from factory.loop_select import choose_random, split_pool
+    >>> dev, cands, dropped = split_pool(pool, test, 40, seed=0)   # dev from the TRAINING pool minus test copies
     >>> first = choose_random(cands, 40, used=set(), seed=0)
 
 Items are dicts with ``id``, ``text`` (the prompt) and optionally ``category``. The test split never
@@ -63,6 +62,21 @@ def clean_pool(pool: list[dict], protected: list[dict]) -> tuple[list[dict], dic
     """(candidates, dropped id -> matched protected id): the pool without anything that matches a protected item."""
     bad = contaminated(pool, protected)
     return [it for it in pool if it["id"] not in bad], bad
+
+
+def split_pool(pool: list[dict], test: list[dict], dev_size: int, seed: int,
+               flagged: dict[str, str] | None = None) -> tuple[list[dict], list[dict], dict[str, str]]:
+    """(dev, candidates, dropped id -> matched test/dev id). Pool items that match a test item (or that ``flagged``
+    names: id -> why, e.g. the decontamination matcher's rewritten copies) are dropped FIRST, so dev is carved from
+    the clean pool only: a test copy in dev would choose the next round's prompts through its dev verdict (its
+    nearest neighbours, its category's weight). The rest is then cleaned against dev."""
+    clean, dropped = clean_pool(pool, test)
+    flagged = flagged or {}
+    dropped.update((it["id"], flagged[it["id"]]) for it in clean if it["id"] in flagged)
+    clean = [it for it in clean if it["id"] not in flagged]
+    dev, rest = carve_dev(clean, dev_size, seed)
+    cands, near_dev = clean_pool(rest, dev)
+    return dev, cands, {**dropped, **near_dev}
 
 
 def assert_clean(chosen: list[dict], test: list[dict], dev: list[dict]) -> None:

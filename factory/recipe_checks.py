@@ -129,6 +129,7 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
     if r.train and not is_known_model(r.train.student) and not (r.train.use_gpu and Path(r.train.student).is_absolute()):
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
     _teacher_names(r, err)
+    _budget_prices(r, err)
     if r.eval and "student" in r.eval.models and r.train is None:
         err(("eval", "models"), "includes 'student' but the recipe has no train section")
     if reg is not None and r.train is None:
@@ -219,6 +220,19 @@ def _teacher_names(r, err) -> None:
     for i, t in enumerate(r.teachers):
         if t.until is not None:
             err(("teachers", i, "until"), "until is set on the main teacher only: it applies to every prompt, routed ones included")
+
+
+def _budget_prices(r, err) -> None:
+    """``budget.usd`` counts the rows' cost, which comes from the teachers' prices only: with none priced every call
+    costs $0 and the cap never stops anything (an unpriced API teacher ran on past the user's dollar cap)."""
+    if r.budget is None or r.budget.usd is None:
+        return
+    priced = [t.name for t in r.all_teachers().values()
+              if t.prices.input_per_mtok > 0 or t.prices.output_per_mtok > 0 or (t.prices.gpu_hour > 0 and t.num_gpus > 0)]
+    if not priced:
+        err(("budget", "usd"), "no teacher has prices (prices: {input_per_mtok, output_per_mtok}, or gpu_hour with num_gpus), "
+                               "so every call costs $0 and this cap would never stop the run: set the teachers' prices, "
+                               "or cap the run with budget.calls")
 
 
 def _judges_itself(options: Any, teacher) -> bool:

@@ -283,7 +283,7 @@ def write_report(run_dir: str) -> str:
 def write_loop_report(loop_dir: str) -> str:
     """``<loop_dir>/report.html`` of a closed loop (factory/loop.py): per arm and round, dev and test accuracy, rows,
     teacher calls and cost, and the claim (loop minus control at the last round both finished)."""
-    from factory.loop import HEADER, table_rows
+    from factory.loop import HEADER, _fmt, table_rows
 
     fs, path = fsutil.filesystem(loop_dir)
     state = fsutil.read_json(fs, fsutil.join(path, "loop.json"))
@@ -293,7 +293,7 @@ def write_loop_report(loop_dir: str) -> str:
             f'dropped as matching test or dev; config {escape(json.dumps(state["config"]))}</p>',
             "<h2>Rounds</h2>", table("loop-table", HEADER, table_rows(state))]
     body.append(f'<p id="loop-claim">round {c["round"]}: loop {c["loop"]:.3f} vs control {c["control"]:.3f}, loop - control '
-                f'<b>{c["loop_minus_control"]:+.3f}</b> (round 1: {c["round1"]:.3f})</p>' if c else
+                f'<b>{c["loop_minus_control"]:+.3f}</b> (round 1: {_fmt(c["round1"])})</p>' if c else
                 empty("loop-claim", "no round after round 1 finished in both arms yet"))
     manifest = {"recipe_name": f'loop {state.get("recipe_file")}', "run_id": path.rstrip("/").rsplit("/", 1)[-1],
                 "status": state.get("status")}

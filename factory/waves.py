@@ -63,7 +63,7 @@ class Wave:
         prev = self.previous(chunk).to_pylist()
         cur = {d["prompt_id"]: [d["tried"], d["verified"], d["done"]] for d in prev}
         source_rejects = {r["prompt_id"] for r in rows if r.get("reject_stage") == "source"}
-        for pid, (n, ok, _cost) in prompt_counts(rows).items():
+        for pid, (n, ok, _cost, _judged) in prompt_counts(rows).items():
             c = cur.setdefault(pid, [0, 0, False])
             c[0] += n
             c[1] += ok

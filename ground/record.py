@@ -58,11 +58,12 @@ synth_condition  synthesized: "persona: ..." or "topic: ..." it was conditioned 
 synth_template_hash / synth_teacher  synthesized: sha256 of the synthesis template, and the teacher that wrote it
 agreement      self-consistency: share of the m teacher samples that gave the majority answer (the reference)
 reference_source  "source" (the source's reference field) | "self_consistency" (majority vote) | null
-pass_rate      per prompt (the same on each of its rows): verified samples / samples_used, set when the run
-               is curated; null when no sample reached a teacher (e.g. a source reject). A sample is verified
-               when no source, generate or verify stage rejected it (curation.pass_rate.verified)
+pass_rate      per prompt (the same on each of its rows): verified samples / judged samples (samples used that
+               a verifier could judge: an unverifiable one is in neither), set when the run is curated; null
+               when no sample was judged (e.g. a source reject). A sample is verified when no source, generate
+               or verify stage rejected it and no verdict was unverifiable (curation.pass_rate)
 samples_used   per prompt: how many of its samples reached a teacher (fixed n: n; teacher.until: the waves
-               it took)
+               it took), less those that failed transiently (timeout, 429, 5xx: no verdict on the prompt)
 prompt_cost    per prompt: the sum of ``cost`` over all of its rows
 The last three columns were added after the first release: shards written before them read back with nulls.
 """

@@ -29,6 +29,10 @@ _ITEM = re.compile(r"^\s*(?:#{1,4}\s*)?(?:\*\*)?(?:(?:problem|question|prompt|in
 _FENCE_LINE = re.compile(r"^\s*```")
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+(.*\S)\s*$")
 _JSON_KEYS = ("prompt", "question", "instruction", "problem", "text")
+#: a line that starts the item's answer ("Answer: 7", "**Solution:**", "Final answer - 7"): it and what follows it up to
+#: the next item are not part of the prompt (a prompt that states its answer trains nothing and always self-agrees)
+_ANSWER = re.compile(r"^\s*(?:[-*]\s+)?(?:\*\*|__)?\s*(?:final |correct |expected |reference |short )?"
+                     r"(?:answer|solution|explanation|ans)\s*(?:\*\*|__)?\s*(?:[:\-\u2013\u2014]|\*\*\s*[:\-])", re.I)
 _LABEL = re.compile(r"^(?:\*\*)?(?:new |rewritten |harder )?(?:problem|question|prompt|instruction)\s*[:\-]\s*(?:\*\*)?\s*", re.I)
 PARSE_RULES = ("numbered", "single")
 
@@ -52,27 +56,20 @@ def _clean(text: str) -> str:
 
 def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str], list[str]]:
     """(prompts, problems): ``numbered`` takes every ``1.`` / ``1)`` / ``Q1:`` / ``**Problem 1:**`` item (continuation
-    lines join their item; fence lines are dropped), a JSON list's items (strings, or objects' prompt/question/...),
-    or, with no numbered item, a bulleted list's;
-    ``single`` takes the whole completion as one prompt. A problem is a reason for a dropped item."""
+    lines join their item, but not an answer line nor what follows it, nor a closing remark after the last item:
+    :func:`_numbered`; fence lines are dropped), a JSON list's items (strings, or objects' prompt/question/...; also
+    a JSON object's one list), or, with no numbered item, a bulleted list's;
+    ``single`` takes the whole completion, up to an answer line, as one prompt. A problem is a reason for a dropped item."""
     if rule not in PARSE_RULES:
         raise ValueError(f"parse rule must be one of {PARSE_RULES}, got {rule!r}")
     if not text or not text.strip():
         return [], ["empty completion"]
     if rule == "single":
-        items = [("1", _clean(text))]
+        items = [("1", _clean(_no_answer(text)))]
     elif (listed := _json_items(text)) is not None:  # a JSON list, as API teachers asked for "a list" often write
         items = [(str(i), _clean(t)) for i, t in enumerate(listed, 1)]
     else:
-        items: list[tuple[str, str]] = []
-        for line in text.splitlines():
-            if _FENCE_LINE.match(line):  # a Markdown fence around the list is not part of an item
-                continue
-            m = _ITEM.match(line)
-            if m:
-                items.append((m.group(1), m.group(2)))
-            elif items and line.strip():
-                items[-1] = (items[-1][0], items[-1][1] + "\n" + line.strip())
+        items = _numbered(text)
         if not items:  # a bulleted list instead of a numbered one
             items = [(str(i), m.group(1)) for i, m in enumerate(filter(None, map(_BULLET.match, text.splitlines())), 1)]
         if not items:
@@ -89,18 +86,55 @@ def parse_prompts(text: str | None, rule: str, max_chars: int) -> tuple[list[str
     return out, problems
 
 
+def _no_answer(text: str) -> str:
+    """The text up to its first answer line (``Answer: 7``, ``**Solution:**``)."""
+    lines = text.splitlines()
+    cut = next((i for i, ln in enumerate(lines) if i and _ANSWER.match(ln)), len(lines))
+    return "\n".join(lines[:cut])
+
+
+def _numbered(text: str) -> list[tuple[str, str]]:
+    """(number, text) of each numbered item. A continuation line joins its item, except: an answer line ends the
+    item (it and the lines after it, up to the next item, are dropped); and after the LAST item, a paragraph that
+    follows a blank line unindented (Markdown: not part of the item) is the teacher's closing remark ("I hope these
+    help!"), unless an earlier item had such paragraphs too (then the teacher writes multi-paragraph problems)."""
+    items: list[list] = []  # [number, [lines], answer seen, index of the first loose paragraph or None]
+    blank = False
+    for line in text.splitlines():
+        if _FENCE_LINE.match(line):  # a Markdown fence around the list is not part of an item
+            continue
+        m = _ITEM.match(line)
+        if m:
+            items.append([m.group(1), [m.group(2)], False, None])
+        elif items and line.strip():
+            it = items[-1]
+            if it[2] or _ANSWER.match(line):
+                it[2] = True
+            else:
+                if blank and not line[:1].isspace() and it[3] is None:
+                    it[3] = len(it[1])
+                it[1].append(line.strip())
+        blank = not line.strip()
+    if items and items[-1][3] is not None and all(it[3] is None for it in items[:-1]):
+        items[-1][1] = items[-1][1][:items[-1][3]]
+    return [(n, "\n".join(lines)) for n, lines, _, _ in items]
+
+
 def _json_items(text: str) -> list[str] | None:
     """The items of a completion that is a JSON list (optionally fenced): strings, or objects' prompt/question/
     instruction/problem/text; None when it is not one."""
     t = text.strip()
     if t.startswith("```"):
         t = t.split("\n", 1)[-1].rsplit("```", 1)[0].strip()
-    if not t.startswith("["):
+    if not t.startswith(("[", "{")):
         return None
     try:
         v = json.loads(t)
     except ValueError:
         return None
+    if isinstance(v, dict):  # {"problems": [...]}: an object whose one list holds the items
+        lists = [x for x in v.values() if isinstance(x, list)]
+        v = lists[0] if len(lists) == 1 else v
     if not isinstance(v, list):
         return None
     out = []

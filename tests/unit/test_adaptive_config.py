@@ -37,7 +37,18 @@ def test_until_validation():
     assert "greater than or equal to 1" in errors("  until: {max_samples: 2, verified: 0}\n")
     assert "keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got [0.9, 0.1]" in errors("filters: {keep_pass_rate: [0.9, 0.1]}\n")
     assert "greater than 0" in errors("budget: {calls: 0}\n")
-    assert parse_recipe(BASE + "budget: {usd: 1.5}\n", RF).budget.usd == 1.5
+    assert parse_recipe(BASE + "  prices: {output_per_mtok: 2}\nbudget: {usd: 1.5}\n", RF).budget.usd == 1.5
+
+
+def test_a_dollar_cap_with_no_priced_teacher_is_refused():
+    """Costs come from the teachers' prices only: with none priced every row cost $0 and ``budget: {usd}`` never
+    stopped anything (the run went on past the cap, silently). Now a recipe error at budget.usd."""
+    msg = errors("budget: {usd: 1.5}\n")
+    assert "budget.usd: no teacher has prices" in msg and "budget.calls" in msg
+    assert "budget.usd: no teacher has prices" in errors("  prices: {gpu_hour: 2}\nbudget: {usd: 1.5}\n")  # CPU: no GPU time to price
+    assert parse_recipe(BASE + "  prices: {gpu_hour: 2}\n  num_gpus: 1\nbudget: {usd: 1.5}\n", RF).budget.usd == 1.5
+    assert parse_recipe(BASE + "  prices: {input_per_mtok: 1}\nbudget: {usd: 1.5, calls: 3}\n", RF).budget.calls == 3
+    assert parse_recipe(BASE + "budget: {calls: 3}\n", RF).budget.calls == 3                # a call cap needs no prices
 
 
 def _row(pid: str, k: int, ok: bool | None, cost: float = 0.5) -> dict:
@@ -85,3 +96,54 @@ def test_budget_counter_grants_then_stops():
     assert f.take(8) == (8, None)
     f.spend(0.0, calls=3)
     assert f.take(1) == (0, "budget calls 10 reached") and f.state()["calls"] == 11
+
+
+def _transient(pid: str, k: int) -> dict:
+    r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion=None, cost=0.0)
+    return reject(r, "generate", "timeout after 4 attempts: ReadTimeout") or r
+
+
+def test_a_transient_failure_is_not_a_sample_of_the_prompt():
+    """A timeout / 429 / 5xx (no answer, not redone in adaptive waves) counted as a tried sample: a prompt the teacher
+    always solves got pass rate 0.5 from [timeout, right] (kept by keep_pass_rate [0, 0.9] as 'sometimes solved'), and
+    with until it used up the prompt's max_samples with calls that said nothing about it. A teacher's own failure
+    (an empty answer, a refusal: not retryable) still counts."""
+    rows = annotate([_transient("a", 0), _row("a", 1, True), _transient("b", 0), _transient("b", 1)])
+    got = {(r["prompt_id"], r["sample_index"]): (r["pass_rate"], r["samples_used"]) for r in rows}
+    assert got == {("a", 0): (1.0, 1), ("a", 1): (1.0, 1), ("b", 0): (None, 0), ("b", 1): (None, 0)}
+    assert [r["reject_stage"] for r in keep_pass_rate(rows, (0.0, 0.9))] == ["generate", "pass_rate", "generate", "generate"]
+    refused = new_sample(stage="s", prompt_id="c", sample_index=0, messages=[], completion=None)
+    reject(refused, "generate", "refused (not retryable): I can't help with that.")
+    assert annotate([refused, _row("c", 1, True)])[0]["pass_rate"] == 0.5
+    # waves: k=2 of max 6 in waves of 2; 'a' had a timeout in wave 0: 1 tried, not done, so wave 1 asks samples 2-3
+    w0 = Wave(0, 0, 2, verified=2, max_samples=6, store_uri="/tmp/unused")
+    st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, [_transient("a", 0), _row("a", 1, True)]).to_pylist()}
+    assert st == {"a": (1, 1, False)}
+
+
+def _unverifiable(pid: str, k: int, accepted: bool) -> dict:
+    import json
+
+    r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion="42", cost=0.5,
+                   verdicts=json.dumps({"judge": {"score": None, "reason": "judge error: HTTP 503 after 3 attempts"}}))
+    if not accepted:
+        reject(r, "verify:judge", "unverifiable: judge error: HTTP 503 after 3 attempts")
+    return r
+
+
+def test_an_unverifiable_sample_neither_passes_nor_fails_the_prompt():
+    """A verifier that could not judge (a judge's 503, a missing reference): kept under accept_unverifiable it counted
+    as VERIFIED, so with until.verified 1 every prompt stopped after its first wave with pass rate 1.0 and
+    keep_pass_rate [0.1, 0.9] dropped them all as 'always solved'; rejected (the default) it counted as a failure
+    (pass rate 0.0: 'never solved'). It is now a sample used (it cost a call) with no verdict."""
+    for accepted in (True, False):
+        rows = annotate([_unverifiable("a", 0, accepted), _unverifiable("a", 1, accepted), _unverifiable("b", 0, accepted), _row("b", 1, True)])
+        got = {(r["prompt_id"], r["sample_index"]): (r["pass_rate"], r["samples_used"], r["prompt_cost"]) for r in rows}
+        assert got == {("a", 0): (None, 2, 1.0), ("a", 1): (None, 2, 1.0), ("b", 0): (1.0, 2, 1.0), ("b", 1): (1.0, 2, 1.0)}, accepted
+        out = keep_pass_rate(rows, (0.1, 0.9))
+        assert [r["reject_stage"] for r in out] == [None if accepted else "verify:judge"] * 2 + [
+            "pass_rate" if accepted else "verify:judge", "pass_rate"]
+        assert out[3]["reject_reason"] == "pass rate out of range: 1.000 (1/1 verified) not in [0.1, 0.9]"
+        w0 = Wave(0, 0, 2, verified=1, max_samples=6, store_uri="/tmp/unused")
+        st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, rows).to_pylist()}
+        assert st == {"a": (2, 0, False), "b": (2, 1, True)}                   # 'a' is sampled again in wave 1

@@ -196,3 +196,84 @@ def test_adding_a_round_after_dev_eval_choosing_scores_dev_first(tmp_path, monke
     assert [p.rsplit("/", 1)[-1] for p in scored] == ["round-1.jsonl", "round-2.jsonl"]  # round 2 now, 3 is last
     r3 = {(r["arm"], r["round"]): r for r in state["rounds"]}[("loop", 3)]
     assert all(i.startswith("pool-mul10") for i in r3["new_prompts"])              # chosen by round 2's failures
+
+
+def _recipe_on(tmp_path, pool: list[dict], test: list[dict], decontam: bool = True):
+    """recipes/loop.yaml on the given pool and test split (its dedup.decontam section, or none)."""
+    import yaml
+
+    (tmp_path / "pool.jsonl").write_text("".join(json.dumps(r) + "\n" for r in pool))
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    doc = yaml.safe_load(RECIPE.read_text())
+    doc["source"]["path"] = str(tmp_path / "pool.jsonl")
+    doc["eval"]["source"]["path"] = str(tmp_path / "test.jsonl")
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str(tmp_path / "test.jsonl")
+    if not decontam:
+        del doc["dedup"]["decontam"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    return load_recipe(str(tmp_path / "r.yaml"))
+
+
+def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_path):
+    """The dev split was carved from the raw pool and only the candidates were cleaned against test: a pool copy of a
+    test item (other case/spacing/punctuation) landed in dev, where its verdict chose the next round's prompts
+    (its neighbours, its category's weight): the test split chose through dev. Dev now comes from the clean pool."""
+    import yaml
+
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(20)]
+    pool.append({"id": "copy", "question": "what   is 17 * 25 ?!", "answer": "425", "category": "mul"})  # the only 'mul'
+    pool += [{"id": f"m{i}", "question": f"Please compute {i} * 3 for me.", "answer": str(3 * i), "category": "mul"} for i in range(3)]
+    test = [{"id": "t0", "question": "What is 17 * 25?", "answer": "425", "category": "mul"},
+            {"id": "t1", "question": "What is 1 + 2?", "answer": "3", "category": "add"}]
+    recipe = _recipe_on(tmp_path, pool, test)
+    for seed in range(6):
+        s = Splits(recipe, LoopConfig(dev_size=4, seed=seed))
+        assert "copy" not in {d["id"] for d in s.dev}, (seed, [d["id"] for d in s.dev])
+        assert s.dropped["copy"] == "t0" and "copy" not in {c["id"] for c in s.cands}
+        assert len(s.dev) == 4 and {d["category"] for d in s.dev} == {"add", "mul"}   # still stratified, from clean items
+        assert_clean(s.cands, s.test, s.dev) is None
+
+
+def test_a_round_without_test_accuracy_does_not_crash_the_loop(tmp_path, monkeypatch):
+    """A round whose run stopped on the budget (or trained nothing) has test_accuracy None: claim() subtracted it
+    (TypeError) while saving loop.json, which ended the loop with an internal error after the round had run. Such a
+    round makes no claim; the claim falls back to the last round both arms scored, and the table shows '-'."""
+    fake = FakeRound()
+
+    def no_test_in_round_3(*a):
+        rec = fake(*a)
+        return {**rec, "test_accuracy": None} if rec["round"] == 3 and rec["arm"] == "loop" else rec
+
+    monkeypatch.setattr(loop_mod, "run_round", no_test_in_round_3)
+    out = []
+    state = run_loop(str(RECIPE), str(tmp_path), {"strategy": "weight_categories", "rounds": 3, "per_round": 12}, say=out.append)
+    assert state["status"] == "succeeded" and state["claim"]["round"] == 2
+    assert state["claim"]["loop_minus_control"] == round(state["claim"]["loop"] - state["claim"]["control"], 6)
+    assert any("round 2: loop" in line for line in out)
+    assert loop_mod.claim({"rounds": [{"arm": "loop", "round": 2, "test_accuracy": 0.5},
+                                      {"arm": "control", "round": 2, "test_accuracy": 0.25}]})["round1"] is None
+    assert "round 1 -)" in loop_mod.format_table({"rounds": [], "claim": {"round": 2, "loop": 0.5, "control": 0.25,
+                                                                             "loop_minus_control": 0.25, "round1": None}})
+
+
+@pytest.mark.parametrize("decontam", [True, False])
+def test_a_rewritten_test_item_in_the_pool_can_never_be_chosen(tmp_path, decontam):
+    """The loop's own check matched only the same normalised text or one containing the other: a pool copy of a test
+    item with a few words changed stayed a candidate (and could be carved into dev). The decontamination matcher (the
+    recipe's dedup.decontam options, else its defaults) now runs with the test split as its benchmark; with or
+    without that section in the recipe."""
+    story = ("A baker made 48 muffins in the morning and sold 17 of them before noon, then she baked 12 more muffins "
+             "in the afternoon for the evening market.")
+    test = [{"id": "t0", "question": story + " How many muffins does the baker have now?", "answer": "43", "category": "add"},
+            {"id": "t1", "question": "What is 1 + 2?", "answer": "3", "category": "add"}]
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(20)]
+    pool.append({"id": "rew", "question": "Story: " + story + " How many muffins are left for the market now?", "answer": "43",
+                 "category": "mul"})  # the only 'mul': stratification would carve it into dev
+    pool += [{"id": f"m{i}", "question": f"Please compute {i} * 3 for me.", "answer": str(3 * i), "category": "mul"} for i in range(3)]
+    recipe = _recipe_on(tmp_path, pool, test, decontam)
+    s = Splits(recipe, LoopConfig(dev_size=4, seed=0))
+    assert "rew" not in {d["id"] for d in s.dev} | {c["id"] for c in s.cands}
+    assert s.dropped["rew"].startswith("contaminated: test_split#t0 13-gram 'a baker made 48 muffins"), s.dropped["rew"]
+    assert len(s.cands) == 24 - 1 - 4 and not any(i.startswith(("p", "m")) for i in s.dropped)  # nothing else dropped

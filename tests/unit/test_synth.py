@@ -137,3 +137,47 @@ def test_a_good_section_validates_with_defaults(tmp_path):
 ])
 def test_the_list_forms_teachers_write_are_parsed(text):
     assert parse_prompts(text, "numbered", 2000) == (["What is 3 + 4?", "How many apples are left?"], [])
+
+
+@pytest.mark.parametrize("text, rule, want", [
+    # the answer line joined the prompt ("What is 3 + 4?\nAnswer: 7"): self-consistency agreed on it trivially and
+    # the student trained on prompts that state their answers
+    ("1. What is 3 + 4?\n   Answer: 7\n2. What is 5 + 5?\n   **Answer:** 10", "numbered", ["What is 3 + 4?", "What is 5 + 5?"]),
+    ("Problem 1: What is 3+4?\nSolution: 3+4 = 7\nso 7.\nProblem 2: What is 9-2?\n**Final answer:** 7", "numbered",
+     ["What is 3+4?", "What is 9-2?"]),
+    ("Rewritten problem: What is 37 * 3?\n\nSolution - 111", "single", ["What is 37 * 3?"]),
+    # the teacher's closing remark joined the last prompt
+    ("Here are two:\n\n1. What is 3 + 4?\n2. What is 5 + 5?\n\nI hope these help! Let me know if you need more.", "numbered",
+     ["What is 3 + 4?", "What is 5 + 5?"]),
+    # ... but a teacher that writes multi-paragraph problems keeps them, the last one included, and so does an indented one
+    ("1. A farm has 3 fields.\n\nEach has 10 cows. How many?\n\n2. A shop has 4 boxes.\n\nEach has 6 pens. How many?", "numbered",
+     ["A farm has 3 fields.\nEach has 10 cows. How many?", "A shop has 4 boxes.\nEach has 6 pens. How many?"]),
+    ("1. Q one?\n2. A shop has 4 boxes.\n\n   Each has 6 pens. How many?", "numbered", ["Q one?", "A shop has 4 boxes.\nEach has 6 pens. How many?"]),
+    ("1. What is the answer to 2 + 2?\n2. Explain why 3 > 2.", "numbered", ["What is the answer to 2 + 2?", "Explain why 3 > 2."]),
+    # a JSON object holding the list (API teachers asked for JSON): was "no numbered item in the completion"
+    ('{"problems": ["What is 1 + 1?", {"question": "What is 2 + 2?"}]}', "numbered", ["What is 1 + 1?", "What is 2 + 2?"]),
+])
+def test_parse_keeps_answers_and_remarks_out_of_prompts(text, rule, want):
+    assert parse_prompts(text, rule, 2000) == (want, [])
+
+
+def test_a_new_prompt_that_is_a_short_eval_item_is_decontaminated(tmp_path):
+    """The matcher ignores benchmark items shorter than min_item_tokens (8 by default), so a synthesized prompt that
+    was an eval item word for word ("what is 35+6 ?" for "What is 35 + 6?") passed decontamination and was trained
+    on. Exact copies (case, spacing, punctuation folded) of any item are now dropped, whatever their length."""
+    from factory.synth_work import ScoreUDF
+    from ground.record import ACCEPTED
+
+    bench = tmp_path / "eval.jsonl"
+    bench.write_text("".join(json.dumps({"id": f"e{i}", "question": q}) + "\n" for i, q in enumerate(
+        ["What is 35 + 6?", "Tom has 3 red apples and 4 green apples in a basket on the table. How many apples does Tom have?"])))
+    opts = {"benchmarks": [{"name": "eval_set", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt"}
+    udf = ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)
+    cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
+             [("c0", "what is 35+6 ?"), ("c1", "What is 35 + 7?"), ("c2", "What is 36 + 5?"),
+              ("c3", "Tom has 3 red apples and 4 green apples in a basket on the table. How many apples does Tom have now?")]]
+    udf._decontaminate(cands)
+    got = {c["id"]: (c["status"], c["reject_reason"]) for c in cands}
+    assert got["c0"] == ("rejected", "contaminated: eval_set#e0 exact copy 'what is 35 6'")
+    assert got["c1"] == got["c2"] == ("accepted", None)                       # other numbers: not a copy
+    assert got["c3"][0] == "rejected" and got["c3"][1].startswith("contaminated: eval_set#e1 13-gram")  # the matcher, as before
