@@ -7,7 +7,9 @@
 
 CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``).
 Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
-is ``--field`` (one or more, joined) or, for factory rows, its ``messages``/``completion`` per ``--compare``.
+is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``, the prompt and completion of a
+factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
+prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
 ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
 
@@ -25,8 +27,10 @@ import logging
 from pathlib import Path
 from typing import Iterator
 
-from curation.dedup import TEXT_CHOICES
-from curation.dedup.benchmarks import as_text, expand_paths, field_value, iter_records
+from pydantic import ValidationError
+
+from curation.dedup import TEXT_CHOICES, _turn_text
+from curation.dedup.benchmarks import as_text, expand_paths, field_value, has_field, iter_records
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
@@ -67,25 +71,68 @@ def corpus_files(corpus: str) -> list[Path]:
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
-    """(file, 0-based row, factory row) for every record; ``fields`` become the user message. A record's
-    ``id_field``, when it has one, is the id the report names (else FILE:ROW)."""
+    """(file, 0-based row, factory row) for every record; ``fields`` become the user message (a field that is
+    there but null is empty text; one that is absent is an error). Without ``fields`` a record is a factory
+    row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
+    when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
         for i, rec in enumerate(iter_records(f, [*fields, id_field] if fields else None)):
+            if not isinstance(rec, dict):
+                raise FactoryError(f"{f} row {i + 1}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
-                vals = [field_value(rec, k) for k in fields]
-                missing = [k for k, v in zip(fields, vals) if v is None]
+                missing = [k for k in fields if not has_field(rec, k)]
                 if missing:
                     raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
-                text = "\n".join(as_text(v) for v in vals)
+                text = "\n".join(as_text(v) for v in (field_value(rec, k) for k in fields) if v is not None)
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
-                row["id"] = str(rec[id_field]) if rec.get(id_field) is not None else f"{f.name}:{i}"
-            elif "messages" in rec or "completion" in rec:
+            elif "messages" in rec and "completion" in rec:  # a factory row (a run's accepted/, a parquet export)
                 row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
-                row.setdefault("id", f"{f.name}:{i}")
             else:
-                raise FactoryError(f"{f} row {i + 1}: no messages/completion columns; name the text field(s) with --field "
-                                   f"(this row has: {sorted(rec)[:12]})")
+                row = chat_row(rec, f"{f} row {i + 1}")
+                row["prompt_id"] = f"{f.name}:{i}"
+            rid = field_value(rec, id_field)
+            row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"
             yield f, i, row
+
+
+#: the turns that make a chat row's prompt; every other turn (assistant, gpt, tool, function_call, ...) is its answer
+PROMPT_ROLES = ("system", "user", "human")
+#: chat dataset columns -> what they hold: a conversation, a prompt, an answer (each a string or a message list)
+CHAT_COLUMNS = {"messages": "conversation", "conversations": "conversation", "prompt": "prompt", "completion": "answer",
+                "chosen": "answer", "rejected": "answer"}
+
+
+def chat_row(rec: dict, where: str) -> dict:
+    """A factory row from a chat dataset row: OpenAI ``messages`` (a list, or its JSON), ShareGPT ``conversations``
+    (from/value), TRL prompt/completion and prompt/chosen/rejected (strings or message lists), as ``factory
+    export`` writes them. The system and user turns are its prompt, every other turn its completion, so
+    ``--compare`` works on them as on a run's rows. Was: a ``messages`` list was checked on its user turns only
+    (the assistant's, where a benchmark's answers would be, never) and the other shapes stopped with a traceback."""
+    cols = [c for c in CHAT_COLUMNS if rec.get(c) is not None]
+    if not cols:
+        raise FactoryError(f"{where}: no text to check: none of the chat columns {sorted(CHAT_COLUMNS)} and no factory "
+                           f"messages/completion; name the text field(s) with --field (this row has: {sorted(rec)[:12]})")
+    prompt: list[str] = []
+    answer: list[str] = []
+    for c in cols:
+        v = rec[c]
+        if isinstance(v, str) and v.lstrip().startswith("[") and CHAT_COLUMNS[c] == "conversation":
+            try:
+                v = json.loads(v)
+            except ValueError:
+                raise FactoryError(f"{where}: column {c!r} is not valid JSON") from None
+        if isinstance(v, str):
+            (prompt if CHAT_COLUMNS[c] == "prompt" else answer).append(v)
+            continue
+        if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
+            raise FactoryError(f"{where}: column {c!r} is not text or a list of chat messages (a {type(v).__name__})")
+        for m in v:
+            role = str(m.get("role", m.get("from", "")))
+            text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
+            to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
+            (prompt if to_prompt else answer).append(text)
+    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": "\n".join(prompt)}],
+                      completion="\n".join(answer))
 
 
 def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
@@ -158,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
                              **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
+    except ValidationError as e:  # one line: the first error, without pydantic's header and links
+        err = e.errors()[0]
+        raise FactoryError((err["msg"].removeprefix("Value error, ").strip().splitlines() or [err["type"]])[0]) from None
     except ValueError as e:
         raise FactoryError(str(e)) from None
     files = corpus_files(a.corpus)

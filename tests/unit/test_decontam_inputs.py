@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curation.dedup.benchmarks import BenchmarkSpec, load_benchmark
-from curation.dedup.decontam_cli import corpus_rows
+from curation.dedup.benchmarks import BenchmarkSpec, load_benchmark, shared_data_file
+from curation.dedup.decontam_cli import corpus_rows, main
 from ground.errors import FactoryError
 
 Q = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
@@ -39,3 +40,128 @@ def test_a_corpus_is_read_lazily_not_whole(tmp_path):
     assert [json.loads(next(it)[2]["messages"])[0]["content"] for _ in range(2)] == ["a", "b"]
     with pytest.raises(FactoryError, match=r"c.jsonl:3: not valid JSON"):
         next(it)
+
+
+# ----------------------------------------------------------------------------- chat datasets, nulls, registry errors
+GSM_LINES = shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+G5 = json.loads(GSM_LINES[5])
+
+
+def _decontam(tmp_path, *args):
+    out = tmp_path / "rep"
+    rc = main([*args, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(out)])
+    return rc, json.loads((out / "decontam_report.json").read_text())
+
+
+@pytest.mark.parametrize("rec", [
+    {"messages": [{"role": "user", "content": "Solve it."}, {"role": "assistant", "content": G5["answer"]}]},
+    {"messages": json.dumps([{"role": "user", "content": "Solve it."}, {"role": "assistant", "content": G5["answer"]}])},
+    {"conversations": [{"from": "human", "value": "Solve it."}, {"from": "gpt", "value": G5["answer"]}]},
+    {"prompt": "Solve it.", "completion": G5["answer"]},
+    {"prompt": [{"role": "user", "content": "Solve it."}], "chosen": [{"role": "assistant", "content": G5["answer"]}],
+     "rejected": [{"role": "assistant", "content": "no idea"}]},
+], ids=["messages", "messages-json", "sharegpt", "prompt-completion", "preference"])
+def test_chat_dataset_rows_are_checked_on_their_answers_too(tmp_path, rec):
+    """Was: a chat dataset's rows (as `factory export` writes them) were checked on their user turns only, or
+    stopped with a traceback ("step 'decontam' needs column(s) ['completion']"); a benchmark's worked answer in the
+    assistant turn was never seen. Now the system/user turns are the prompt, the others the completion."""
+    corpus = tmp_path / "chat.jsonl"
+    corpus.write_text(json.dumps(rec) + "\n" + json.dumps({"prompt": "Name a colour.", "completion": "Blue."}) + "\n", encoding="utf-8")
+    rc, rep = _decontam(tmp_path, str(corpus))
+    assert rc == 1 and rep["rows"] == 2 and [(m["row"], m["item"], m["method"]) for m in rep["matches"]] == [(0, "5", "13-gram")]
+    rc, rep = _decontam(tmp_path, str(corpus), "--compare", "prompt")  # the answer is not in the prompt turns
+    assert rc == 0 and rep["matches"] == []
+
+
+def test_chat_rows_name_what_is_wrong_in_one_line(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"text": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"c.jsonl row 1: no text to check: none of the chat columns .*--field \(this row has: \['text'\]\)"):
+        list(corpus_rows([corpus], []))
+    corpus.write_text(json.dumps({"messages": 3}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"c.jsonl row 1: column 'messages' is not text or a list of chat messages \(a int\)"):
+        list(corpus_rows([corpus], []))
+    corpus.write_text(json.dumps(["a", "list"]) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"c.jsonl row 1: not a record \(a JSON list, expected an object\)"):
+        list(corpus_rows([corpus], ["q"]))
+
+
+def test_a_null_field_is_empty_text_and_an_absent_one_an_error(tmp_path):
+    """Was: a row whose field was null stopped the whole scan with "no field 'q'" though the field is there (a
+    Parquet column with nulls is common); now it is empty text and the rows after it are checked."""
+    corpus = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"q": [None, G5["question"]], "a": ["x", None], "id": ["n1", None]}), corpus)
+    rc, rep = _decontam(tmp_path, str(corpus), "--field", "q", "--field", "a")
+    assert rc == 1 and rep["rows"] == 2 and [(m["row"], m["id"], m["item"]) for m in rep["matches"]] == [(1, "c.parquet:1", "5")]
+    with pytest.raises(FactoryError, match=r"c.parquet row 1: no field 'b'"):
+        list(corpus_rows([corpus], ["q", "b"]))
+
+
+def test_a_registered_benchmark_reads_another_copy_in_any_format_and_names_a_bad_row(tmp_path):
+    """Was: `gsm8k_test=PATH` read jsonl only (the Hub's Parquet copy failed with UnicodeDecodeError), and a missing
+    file, a row without 'question' or a row that is not an object ended in a bare traceback."""
+    rows = [json.loads(x) for x in GSM_LINES]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "test-00000-of-00001.parquet")
+    assert load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "test-00000-of-00001.parquet")}).coverage["line"] == \
+        "gsm8k_test: 1,319 of 1,319 items (complete)"
+    with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test' file not found: .*nope.jsonl$"):
+        load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "nope.jsonl")})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(GSM_LINES[:2]) + json.dumps({"problem": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test': .*bad.jsonl row 3 has no field 'question'$"):
+        load_benchmark({"name": "gsm8k_test", "path": str(bad)}, allow_partial=True)
+    with pytest.raises(FactoryError, match=r"^benchmark 'humaneval': .*bad.jsonl row 1 has no field 'task_id'$"):
+        load_benchmark({"name": "humaneval", "path": str(bad)}, allow_partial=True)
+    bad.write_text(json.dumps("question") + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"^benchmark 'mine': .*bad.jsonl row 1 is not a record \(a JSON str, expected an object\)$"):
+        load_benchmark({"name": "mine", "path": str(bad), "field": "question"})
+    bad.write_text(json.dumps({"question": None}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"bad.jsonl row 1 has no field 'question' \(it is null\)$"):
+        load_benchmark({"name": "mine", "path": str(bad), "field": "question"})
+
+
+def test_a_custom_benchmark_larger_than_declared_says_so(tmp_path):
+    """Was: 3 items declared as 2 read "3 of 2 items (MODIFIED: content hash differs)" though no hash was declared."""
+    b = tmp_path / "b.jsonl"
+    b.write_text("".join(json.dumps({"q": f"question number {k} about apples and pears"}) + "\n" for k in range(3)), encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"mine: 3 of 2 items \(MODIFIED: more items than declared\)"):
+        load_benchmark({"name": "mine", "path": str(b), "field": "q", "expected_items": 2})
+
+
+def _dist(tmp_path, entry_points: str, module: str = "") -> None:
+    (tmp_path / "brokenbench.py").write_text(module or "import no_such_module_for_this_test\n")
+    dist = tmp_path / "brokenbench-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenbench\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[distill_factory.benchmarks]\n" + entry_points)
+
+
+def test_a_broken_benchmark_entry_point_is_one_line_and_the_others_still_load(tmp_path, monkeypatch):
+    """Was: a benchmark entry point that failed to import raised its bare ModuleNotFoundError from every benchmark
+    spec, gsm8k_test included (the registry loaded them all to check a name)."""
+    _dist(tmp_path, "broke = brokenbench:DEF\nmissing = not_there_mod:DEF\nodd = brokenbench_ok:NUMBER\n")
+    (tmp_path / "brokenbench_ok.py").write_text("NUMBER = 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert load_benchmark("gsm8k_test").coverage["complete"] is True
+    with pytest.raises(ValueError, match=r"^benchmark entry point 'broke' \(brokenbench:DEF, package brokenbench 0.1\) failed to "
+                                         r"load: ModuleNotFoundError: No module named 'no_such_module_for_this_test'$"):
+        load_benchmark("broke")
+    with pytest.raises(ValueError, match=r"^benchmark entry point 'missing' .* No module named 'not_there_mod'$"):
+        BenchmarkSpec(name="missing")
+    with pytest.raises(ValueError, match=r"^benchmark entry point 'odd' .* is not a BenchmarkDef .*: got a int$"):
+        BenchmarkSpec(name="odd")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"q": "hello"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"^benchmark entry point 'broke' \(brokenbench:DEF, package brokenbench 0.1\) failed"):
+        main([str(corpus), "--field", "q", "--benchmarks", "broke", "--out", str(tmp_path / "rep")])
+    assert not (tmp_path / "rep").exists()
+
+
+def test_an_entry_point_loader_that_fails_is_one_line(tmp_path, monkeypatch):
+    _dist(tmp_path, "flaky = brokenbench:DEF\n", "from curation.dedup.benchmarks import BenchmarkDef\n"
+          "def load(path):\n    return open(path or '/no/such/data.jsonl').read()\n"
+          "DEF = BenchmarkDef('flaky', load, expected_items=1)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(FactoryError, match=r"^benchmark 'flaky': its loader failed on its default copy: FileNotFoundError: "):
+        load_benchmark("flaky")
+    sys.modules.pop("brokenbench", None)
