@@ -22,6 +22,7 @@ import fcntl
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -83,6 +84,18 @@ def model_license(name: str) -> str | None:
         for line in head.splitlines():
             if line.startswith("license:"):
                 return line.split(":", 1)[1].strip() or None
+    return None
+
+
+def hub_id(name: str) -> str | None:
+    """The Hub repository id of a model (``base_model`` of a model card): a bundled model's (its ``org/name``
+    alias), or ``name`` itself when it has that form and is no local folder; None for a local folder, whose path
+    is the machine's and not a Hub id."""
+    key = ALIASES.get(name, name)
+    if key in BUNDLED:
+        return next((a for a, k in ALIASES.items() if k == key and "/" in a), None)
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not Path(name).expanduser().exists():
+        return name
     return None
 
 

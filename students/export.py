@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 
 from ground.errors import FactoryError
-from ground.licensing import card_section
+from ground.cards import UNDECLARED, front_matter, hide_local_paths
+from ground.licensing import card_metadata, card_section
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,29 @@ def _eval_table(ev: dict | None) -> str:
 
 
 def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str) -> str:
+    """README.md of an exported student: YAML front matter a Hub accepts (``license`` from what the run declared,
+    ``base_model`` when the student has a Hub id), then the card; absolute local paths shortened to their name.
+    Was: no front matter at all (a Hub showed no licence and no base model) and local paths (a student or teacher
+    given as a folder, the source file) were printed whole."""
+    from ground.models import hub_id, model_license
+
     train_cfg = (manifest.get("recipe") or {}).get("train") or {}
     metrics = {k: v for k, v in (train_info.get("metrics") or {}).items() if isinstance(v, (int, float))}
     best = train_info.get("best")
+    student = train_cfg.get("student") or train_info.get("student")
+    if student and not (manifest.get("licenses") or {}).get("student") and manifest.get("licenses"):  # a run made before
+        declared = model_license(student)  # the manifest recorded the student's licence: resolve it now
+        manifest = {**manifest, "licenses": {**manifest["licenses"], "student": {
+            "model": student, "license": declared or UNDECLARED, "from": "model resolution" if declared else None}}}
+    meta = card_metadata(manifest, student=True)
+    base = hub_id(student) if student else None
+    meta.update({"base_model": base} if base else {})
+    meta.update(pipeline_tag="text-generation", tags=["distill-factory", "distillation", str(train_info.get("method", train_cfg.get("method")))])
     parts = [
+        front_matter(meta).rstrip("\n"),
         f"# {manifest.get('recipe_name', 'student')} student ({train_info.get('method', train_cfg.get('method'))})",
         "",
-        f"- **Base model:** `{train_cfg.get('student') or train_info.get('student')}`",
+        f"- **Base model:** `{student}`",
         f"- **Method:** {train_info.get('method', train_cfg.get('method'))}; exported weights: **{which}**"
         + (f" (step {best.get('step')}, eval_loss {best.get('eval_loss')})" if which == "best" and best else ""),
         f"- **Training data:** run `{manifest.get('run_id')}` of recipe `{manifest.get('recipe_name')}`, "
@@ -83,7 +100,7 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         f"- **Teacher:** `{((manifest.get('recipe') or {}).get('teacher') or {}).get('model')}`",
         "",
         "## Licence and provenance",
-        card_section(manifest),
+        card_section(manifest, student=True),
         "",
         "## Hyperparameters",
         "```json",
@@ -98,7 +115,7 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         "",
         f"Versions: `{json.dumps(manifest.get('versions', {}), sort_keys=True)}`",
     ]
-    return "\n".join(parts) + "\n"
+    return hide_local_paths("\n".join(parts) + "\n")
 
 
 def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True) -> Path:
