@@ -15,7 +15,8 @@ A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from 
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
-read). Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
+read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
+Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
 missing file or field, a partial benchmark without ``--allow-partial``).
 """
 
@@ -24,12 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Iterator
 
 from pydantic import ValidationError
 
-from curation.dedup import TEXT_CHOICES, _turn_text
+from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
 from curation.dedup.benchmarks import as_text, expand_paths, field_value, has_field, iter_records
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
@@ -37,6 +39,8 @@ from ground.record import REJECTED, new_sample
 
 log = logging.getLogger(__name__)
 BATCH = 5000
+FIELDS = "_decontam_fields"  # a --field row's (field, text) parts, in the order joined
+NGRAM_RE = re.compile(r"^\d+-gram$")
 
 
 def parse_benchmark(arg: str) -> str | dict:
@@ -83,8 +87,10 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
                 missing = [k for k in fields if not has_field(rec, k)]
                 if missing:
                     raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
-                text = "\n".join(as_text(v) for v in (field_value(rec, k) for k in fields) if v is not None)
-                row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
+                parts = [(k, as_text(v)) for k, v in ((k, field_value(rec, k)) for k in fields) if v is not None]
+                row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
+                                 messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
+                row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
             elif "messages" in rec and "completion" in rec:  # a factory row (a run's accepted/, a parquet export)
                 row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
             else:
@@ -149,7 +155,7 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 m = REASON_RE.match(r["reject_reason"])
                 assert m, r["reject_reason"]
                 matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
-                                "method": m["method"], "span": m["span"]})
+                                "method": m["method"], "span": m["span"], **(locate(step, r) if NGRAM_RE.match(m["method"]) else {})})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
@@ -164,6 +170,34 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
     return matches, n, rep
 
 
+def locate(step: Decontaminate, row: dict) -> dict:
+    """Where an n-gram match lies in the row's own text: the field (a ``--field`` name, or prompt/completion), the
+    character offsets in it (``start``, ``end``, Python string indices) and the matched ``text`` as written there
+    (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from the first's
+    start in their newline-joined text. Empty when the offsets cannot be told (see word_spans)."""
+    assert step._index is not None
+    text = text_of(row, step.config.on)
+    hit = step._index.find([words(text)]).get(0)
+    spans = word_spans(text) if hit else None
+    if not hit or not spans:
+        return {}
+    start, end = spans[hit[3]][0], spans[hit[4] - 1][1]
+    if FIELDS in row:
+        parts, sep = row[FIELDS], "\n"
+    elif step.config.on == "both":
+        parts, sep = [("prompt", prompt_text(row)), ("completion", completion_text(row))], "\n\n"
+    else:
+        parts, sep = [(step.config.on, text)], ""
+    at, touched, first = 0, [], None
+    for label, t in parts:
+        if start < at + len(t) and end > at:
+            touched.append(label)
+            first = at if first is None else first
+        at += len(t) + len(sep)
+    first = first or 0
+    return {"field": "+".join(touched), "start": start - first, "end": end - first, "text": text[start:end]}
+
+
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
@@ -176,6 +210,7 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
+                  + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
     return "\n".join(lines) + "\n"
 

@@ -165,3 +165,29 @@ def test_an_entry_point_loader_that_fails_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(FactoryError, match=r"^benchmark 'flaky': its loader failed on its default copy: FileNotFoundError: "):
         load_benchmark("flaky")
     sys.modules.pop("brokenbench", None)
+
+
+def test_the_report_locates_each_ngram_match_in_the_text_as_written(tmp_path):
+    """Was: a match was quoted only as normalised, lower-cased tokens cut at 60 characters ('kylar went to the
+    store ...'), with no field and no offsets: finding it in a long row was a search by hand. Now the field, the
+    character offsets in it and the text as written (Unicode, a homoglyph disguise included) come with it."""
+    pre = "Ünïcödé 😀 préfix — «"
+    disguised = G5["question"].replace("Kylar", "Kylаr")  # a Cyrillic а
+    corpus = tmp_path / "c.jsonl"
+    half = G5["question"].index(" ", len(G5["question"]) // 2)  # a word boundary
+    corpus.write_text(json.dumps({"a": "nothing here", "q": pre + disguised + "» end"}) + "\n"
+                      + json.dumps({"a": G5["question"][:half], "q": G5["question"][half:]}) + "\n", encoding="utf-8")
+    rc, rep = _decontam(tmp_path, str(corpus), "--field", "a", "--field", "q")
+    m0, m1 = rep["matches"]
+    assert rc == 1 and (m0["field"], m0["start"], m0["end"]) == ("q", len(pre), len(pre) + len(disguised) - 1)
+    assert m0["text"] == disguised[:-1]  # the closing '?' is not a word
+    joined = G5["question"][:half] + "\n" + G5["question"][half:]  # one match across both fields, from a's start
+    assert (m1["field"], m1["start"], m1["end"], m1["text"]) == ("a+q", 0, len(joined) - 1, joined[:-1])
+    text = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
+    assert f"at q[{len(pre)}:{len(pre) + len(disguised) - 1}]" in text
+    chat = tmp_path / "chat.jsonl"
+    chat.write_text(json.dumps({"messages": [{"role": "user", "content": "Solve."},
+                                             {"role": "assistant", "content": "Sure: " + G5["answer"]}]}) + "\n", encoding="utf-8")
+    rc, rep = _decontam(tmp_path, str(chat))
+    (m,) = rep["matches"]
+    assert (m["field"], m["start"], m["text"]) == ("completion", 6, G5["answer"][: m["end"] - 6]) and m["end"] > 100
