@@ -56,7 +56,9 @@ def card_section(manifest: dict, student: bool = False) -> str:
     lines.append(f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**.")
     for t in lic.get("teachers") or []:
         lines.append(f"- Completions by teacher `{t['name']}` (`{t['model']}`): licence or terms of use **{t['license']}**"
-                     + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them.")
+                     + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them."
+                     + (" **WARNING: the teacher's terms were not declared (recipe: teacher.license); check them before "
+                        "publishing.**" if t["license"] == UNDECLARED else ""))
     if not lic:
         lines = [f"- Licences were not recorded by this run ({UNDECLARED}): check the source and the teacher's terms."]
     decon = manifest.get("contamination") or {}

@@ -376,6 +376,8 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
         source = spec.path or d.description
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
+    if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean
+        raise FactoryError(f"benchmark {spec.name!r} has no items (read from {bench.source or 'its loader'}): it would protect nothing")
     bench.coverage.update(license=bench.license, source=bench.source)
     if bench.coverage["complete"] is False:
         if not allow_partial:

@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test)")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
+    if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)
+        raise FactoryError(f"--out: {a.out} is a file, not a folder")
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,

@@ -191,3 +191,18 @@ def test_the_report_locates_each_ngram_match_in_the_text_as_written(tmp_path):
     rc, rep = _decontam(tmp_path, str(chat))
     (m,) = rep["matches"]
     assert (m["field"], m["start"], m["text"]) == ("completion", 6, G5["answer"][: m["end"] - 6]) and m["end"] > 100
+
+
+def test_an_empty_benchmark_and_an_out_that_is_a_file_are_refused(tmp_path):
+    """Was: an empty benchmark file (or a Parquet of no rows) was "mine: 0 items (size not declared)" and the check
+    passed clean having protected nothing; --out naming a file failed with a FileExistsError traceback after the scan."""
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    pq.write_table(pa.table({"q": pa.array([], pa.string())}), tmp_path / "empty.parquet")
+    for f in ("empty.jsonl", "empty.parquet"):
+        with pytest.raises(FactoryError, match=rf"^benchmark 'mine' has no items \(read from .*{f}\): it would protect nothing$"):
+            load_benchmark({"name": "mine", "path": str(tmp_path / f), "field": "q"})
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"q": "hello"}) + "\n", encoding="utf-8")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FactoryError, match=r"^--out: .*afile is a file, not a folder$"):
+        main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "afile")])

@@ -112,3 +112,25 @@ def test_cards_carry_hub_licence_metadata_base_model_and_no_local_paths(tmp_path
     meta = _front(model_card(same, {"method": "sft"}, None, "abc", "final"))
     assert meta["license"] == "mit" and "license_name" not in meta and "base_model" not in meta
     assert _front(dataset_card({"recipe_name": "x"}, {}, "parquet", {"train": 1.0}, {"train": 1}, 0, None))["license"] == "unknown"
+
+
+def test_a_local_model_s_licence_is_its_card_front_matter_and_undeclared_terms_are_a_warning(tmp_path):
+    """Was: the licence of a model given as a local folder was the first line starting "license:" before any
+    "---" (a card without front matter: a line of its prose), quotes kept, and "other" for a licence the card names;
+    a teacher whose terms nobody declared read like any other licence in the cards."""
+    from ground.models import model_license
+
+    m = tmp_path / "m"
+    m.mkdir()
+    for readme, want in [('---\nlicense: "apache-2.0"\n---\n# M\n', "apache-2.0"),
+                         ("---\nlicense: other\nlicense_name: deepseek\nlicense_link: LICENSE\n---\n", "deepseek"),
+                         ("# M\nlicense: see the paper\n---\n", None), ("---\nlicense: [mit, cc-by-4.0]\n---\n", "mit, cc-by-4.0"),
+                         ("---\nlicense: [unclosed\n---\n", None)]:
+        (m / "README.md").write_text(readme, encoding="utf-8")
+        assert model_license(str(m)) == want, readme
+    manifest = {"licenses": {"source": {"path": "d.jsonl", "license": "MIT"},
+                             "teachers": [{"name": "api", "model": "gpt-x", "license": "not declared", "from": None}]}}
+    card = dataset_card(manifest, {}, "jsonl", {"train": 1.0}, {"train": 1}, 0, None)
+    assert ("- Completions by teacher `api` (`gpt-x`): licence or terms of use **not declared**; distilled outputs inherit them. "
+            "**WARNING: the teacher's terms were not declared (recipe: teacher.license); check them before publishing.**") in card
+    assert _front(card)["license"] == ["mit", "unknown"]
