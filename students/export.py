@@ -60,6 +60,20 @@ def _merge(base: str, adapter: Path, out: Path) -> None:
             f.chmod(0o666 & ~mask)
 
 
+def _portable_base(path: Path, cfg: dict, student: str) -> dict:
+    """The exported adapter's ``base_model_name_or_path`` as the student's Hub id when it has one. Was: the folder
+    the base model was loaded from on the training machine (a model cache under the user's home), which
+    ``AutoPeftModelForCausalLM`` elsewhere cannot find and which names that machine's paths."""
+    from ground.models import hub_id
+
+    base = hub_id(student)
+    if base is None or cfg.get("base_model_name_or_path") == base:
+        return cfg
+    cfg = {**cfg, "base_model_name_or_path": base}
+    path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return cfg
+
+
 def _eval_table(ev: dict | None) -> str:
     if not ev or not ev.get("table"):
         return "No eval was run."
@@ -160,8 +174,10 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
         shutil.rmtree(out / sub, ignore_errors=True)
     if adapter_cfg is not None:
         shutil.copytree(src, out / "adapter", ignore=skip)
+        student = train_info.get("student") or manifest["recipe"]["train"]["student"]
+        adapter_cfg = _portable_base(out / "adapter" / "adapter_config.json", adapter_cfg, student)
         if merged:
-            _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, out / "merged")
+            _merge(student, src, out / "merged")
     else:  # a full fine-tune is already the merged model
         shutil.copytree(src, out / "merged", ignore=skip)
     card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which)
