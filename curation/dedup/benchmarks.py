@@ -381,8 +381,11 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
     bench.coverage.update(license=bench.license, source=bench.source)
     if bench.coverage["complete"] is False:
         if not allow_partial:
-            raise FactoryError(f"benchmark {bench.coverage['line']} from {bench.source}: decontamination would not cover "
-                               "the whole benchmark; give the complete file or set allow_partial: true")
+            c = bench.coverage
+            sha = (f" (this copy's sha256 is {c['sha256']}, declared {c['expected_sha256']})"
+                   if c["expected_sha256"] and c["sha256"] != c["expected_sha256"] else "")
+            raise FactoryError(f"benchmark {c['line']} from {bench.source}: decontamination would not cover "
+                               f"the whole benchmark{sha}; give the complete file or set allow_partial: true")
         log.warning("decontam: %s from %s: only part of this benchmark is protected", bench.coverage["line"], bench.source)
     log.info("benchmark %s from %s", bench.coverage["line"], bench.source)
     return bench

@@ -206,3 +206,17 @@ def test_an_empty_benchmark_and_an_out_that_is_a_file_are_refused(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(FactoryError, match=r"^--out: .*afile is a file, not a folder$"):
         main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "afile")])
+
+
+def test_a_custom_benchmark_with_a_wrong_hash_is_refused_with_the_hash_it_has(tmp_path):
+    """Was: "3 of 3 items (MODIFIED: content hash differs)" and nothing to tell a wrong declaration from a changed file."""
+    from curation.dedup.benchmarks import content_hash
+
+    b = tmp_path / "b.jsonl"
+    b.write_text("".join(json.dumps({"q": f"question number {k} about apples and pears"}) + "\n" for k in range(3)), encoding="utf-8")
+    spec = {"name": "mine", "path": str(b), "field": "q", "expected_items": 3}
+    got = content_hash(load_benchmark(spec).items)
+    with pytest.raises(FactoryError, match=rf"mine: 3 of 3 items \(MODIFIED: content hash differs\) from .*b.jsonl: decontamination "
+                                           rf"would not cover the whole benchmark \(this copy's sha256 is {got}, declared 0+\); give"):
+        load_benchmark({**spec, "sha256": "0" * 64})
+    assert load_benchmark({**spec, "sha256": got}).coverage["complete"] is True
