@@ -164,9 +164,11 @@ def has_field(rec: dict, name: str) -> bool:
     return _lookup(rec, name) is not _ABSENT
 
 
-def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
-    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset, a Hub download of
-    one config); an empty match is an error naming the pattern and ``what`` it is."""
+def expand_paths(path: str, what: str = "benchmark", split: str | None = None, one_split: bool = False) -> list[Path]:
+    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset or DatasetDict, a
+    Hub download) with ``split`` the files of that split; an empty match is an error naming the pattern and ``what``
+    it is. With ``one_split`` (a benchmark) a folder of several splits and no ``split`` is refused: was read whole,
+    so a Hub download's train split joined the benchmark and every row drawn from it matched."""
     if any(c in path for c in "*?["):
         found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
         if not found:
@@ -174,9 +176,13 @@ def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
         return found
     p = Path(path).expanduser()
     if p.is_dir():
-        if (p / "dataset_dict.json").is_file():
+        if (p / "dataset_dict.json").is_file() and split is None:
             raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
-        found = [f for f, _ in source_files(p, "auto", None)]
+        try:
+            found = [f for f, _ in source_files(p, "auto", split, one_split=one_split)]
+        except FactoryError as e:  # the source's wording ("set source.split") told of the wrong setting
+            msg = str(e).removeprefix("source.split: ").removesuffix("; set source.split to the one to read")
+            raise FactoryError(f"{what}: {msg}; name the split (split: test) or point it at that split's files") from None
         if not found:
             raise FactoryError(f"{what} folder {p} holds no .jsonl, .parquet or .arrow files")
         return found
@@ -199,12 +205,12 @@ def shared_data_file(relative: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- built-ins
-def benchmark_rows(name: str, path: str | Path, need: list[str]) -> Iterator[tuple[Path, int, dict]]:
+def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | None = None) -> Iterator[tuple[Path, int, dict]]:
     """(file, 1-based row, record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
     (as :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the
     file and row. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a
     missing file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
-    for f in expand_paths(str(path), f"benchmark {name!r}"):
+    for f in expand_paths(str(path), f"benchmark {name!r}", split, one_split=True):
         for i, rec in enumerate(iter_records(f), 1):
             if not isinstance(rec, dict):
                 raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
@@ -289,7 +295,7 @@ def _entry_point_defs() -> tuple[dict[str, BenchmarkDef], dict[str, str]]:
 
 
 # ----------------------------------------------------------------------------- specs
-SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "prompt_field", "sha256"]
+SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "prompt_field", "sha256", "split"]
 
 
 @dataclass
@@ -302,6 +308,7 @@ class BenchmarkSpec:
     expected_items: int | None = dc_field(default=None, metadata={"help": "custom: the size of a complete copy (checked on load)"})
     sha256: str | None = dc_field(default=None, metadata={"help": "custom: content hash of a complete copy (see content_hash)"})
     license: str | None = dc_field(default=None, metadata={"help": "licence of the benchmark (recorded in the manifest and cards)"})
+    split: str | None = dc_field(default=None, metadata={"help": "path a folder of several splits (a Hub download, a saved DatasetDict): the split to read"})
 
     def __post_init__(self) -> None:
         if not self.name or "#" in self.name or " " in self.name:
@@ -329,7 +336,7 @@ class BenchmarkSpec:
 
 
 def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
-    files = expand_paths(spec.path)  # type: ignore[arg-type]
+    files = expand_paths(spec.path, f"benchmark {spec.name!r}", spec.split, one_split=True)  # type: ignore[arg-type]
     fields = list(spec.field)  # type: ignore[arg-type]
     pfield = spec.prompt_field or fields[0]
     need = list(dict.fromkeys([*fields, pfield, *([spec.id_field] if spec.id_field else [])]))
@@ -363,17 +370,23 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                           coverage_of(spec.name, items, spec.expected_items, spec.sha256))
     else:
         d = registered(spec.name)
+        path = spec.path
+        if path is not None and spec.split is not None:  # a built-in reads one file: the split's, when it is one
+            files = expand_paths(path, f"benchmark {spec.name!r}", spec.split, one_split=True)
+            if len(files) != 1:
+                raise FactoryError(f"benchmark {spec.name!r}: split {spec.split!r} of {path} is {len(files)} files; give one file")
+            path = str(files[0])
         try:
-            items = d.load(spec.path)
+            items = d.load(path)
         except FactoryError:
             raise
         except Exception as e:  # noqa: BLE001 - an entry point's loader is foreign code: one line naming it
             first = (str(e).strip().splitlines() or [""])[0]
-            raise FactoryError(f"benchmark {spec.name!r}: its loader failed on {spec.path or 'its default copy'}: "
+            raise FactoryError(f"benchmark {spec.name!r}: its loader failed on {path or 'its default copy'}: "
                                f"{type(e).__name__}: {first}") from None
         if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
             raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
-        source = spec.path or d.description
+        source = path or d.description
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean

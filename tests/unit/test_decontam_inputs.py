@@ -220,3 +220,18 @@ def test_a_custom_benchmark_with_a_wrong_hash_is_refused_with_the_hash_it_has(tm
                                            rf"would not cover the whole benchmark \(this copy's sha256 is {got}, declared 0+\); give"):
         load_benchmark({**spec, "sha256": "0" * 64})
     assert load_benchmark({**spec, "sha256": got}).coverage["complete"] is True
+
+
+def test_a_benchmark_folder_of_several_splits_needs_its_split(tmp_path):
+    """Was: a benchmark path naming a Hub download folder read every split as the benchmark, its train split too,
+    so each row drawn from train matched; now a folder of several splits is refused unless the spec names one."""
+    hub = tmp_path / "hub" / "data"
+    hub.mkdir(parents=True)
+    (hub / "test.jsonl").write_text("".join(GSM_LINES), encoding="utf-8")
+    (hub / "train.jsonl").write_text(json.dumps({"question": "A train question about trains and their many wagons today"}) + "\n")
+    with pytest.raises(FactoryError, match=r"^benchmark 'mine': .*hub holds files of splits train, test; name the split \(split: test\)"):
+        load_benchmark({"name": "mine", "path": str(tmp_path / "hub"), "field": "question"})
+    assert load_benchmark({"name": "mine", "path": str(tmp_path / "hub"), "field": "question", "split": "test"}).coverage["items"] == 1319
+    assert load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "hub"), "split": "test"}).coverage["complete"] is True
+    with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test': .*holds files of splits train, test"):
+        load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "hub")})
