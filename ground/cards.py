@@ -57,6 +57,16 @@ def front_matter(meta: dict) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
 
 
+_HUB_CACHE = re.compile(r"datasets--([\w.-]+?)--([\w.-]+)(?:/|$)")
+HUB_REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def hub_dataset_id(path: str | None) -> str | None:
+    """The Hub id of a dataset read from the Hub's cache layout (``.../datasets--openai--gsm8k/snapshots/...``)."""
+    m = _HUB_CACHE.search(path or "")
+    return f"{m.group(1)}/{m.group(2)}" if m else None
+
+
 #: an absolute or home-relative local path of two parts or more (a URL's path is not one: ``//`` and ``:`` before it)
 _LOCAL_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s`'\"()\[\]{}<>|,;:*/\\]+/)+([^\s`'\"()\[\]{}<>|,;:*/\\]+)")
 

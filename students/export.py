@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from ground.errors import FactoryError
-from ground.cards import UNDECLARED, front_matter, hide_local_paths
+from ground.cards import HUB_REPO, UNDECLARED, front_matter, hide_local_paths, hub_dataset_id
 from ground.licensing import card_metadata, card_section
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,8 @@ def _eval_table(ev: dict | None) -> str:
     return "\n".join(lines) + (f"\n\nHeld-out prompts: `{ev.get('held_out')}`." if ev.get("held_out") else "")
 
 
-def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str) -> str:
+def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str,
+               datasets: tuple[str, ...] = ()) -> str:
     """README.md of an exported student: YAML front matter a Hub accepts (``license`` from what the run declared,
     ``base_model`` when the student has a Hub id), then the card; absolute local paths shortened to their name.
     Was: no front matter at all (a Hub showed no licence and no base model) and local paths (a student or teacher
@@ -100,6 +101,9 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
     meta = card_metadata(manifest, student=True)
     base = hub_id(student) if student else None
     meta.update({"base_model": base} if base else {})
+    src = hub_dataset_id(((manifest.get("recipe") or {}).get("source") or {}).get("path"))  # a Hub download's id
+    data = list(dict.fromkeys([*datasets, *([src] if src else [])]))
+    meta.update({"datasets": data} if data else {})
     meta.update(pipeline_tag="text-generation", tags=["distill-factory", "distillation", str(train_info.get("method", train_cfg.get("method")))])
     parts = [
         front_matter(meta).rstrip("\n"),
@@ -132,7 +136,10 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
     return hide_local_paths("\n".join(parts) + "\n")
 
 
-def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True) -> Path:
+def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True, datasets: tuple[str, ...] = ()) -> Path:
+    bad = [d for d in datasets if not HUB_REPO.fullmatch(d)]
+    if bad:
+        raise FactoryError(f"--dataset {bad[0]!r}: not a Hub dataset id (ORG/NAME)")
     if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
         import tempfile
 
@@ -145,11 +152,11 @@ def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool 
                     fsutil.copy_tree(fsutil.join(run_dir, sub), str(Path(tmp) / sub))
             if fsutil.exists(fs, fsutil.join(path, "manifest.json")):
                 (Path(tmp) / "manifest.json").write_text(json.dumps(fsutil.read_json(fs, fsutil.join(path, "manifest.json"))))
-            return _export_local(tmp, out_dir, which, merged, label=run_dir)
-    return _export_local(run_dir, out_dir, which, merged, label=run_dir)
+            return _export_local(tmp, out_dir, which, merged, label=run_dir, datasets=datasets)
+    return _export_local(run_dir, out_dir, which, merged, label=run_dir, datasets=datasets)
 
 
-def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: str) -> Path:
+def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: str, datasets: tuple[str, ...] = ()) -> Path:
     run = Path(run_dir)
     run_dir = label  # error messages name what the user passed
     mf = run / "manifest.json"
@@ -180,7 +187,7 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
             _merge(student, src, out / "merged")
     else:  # a full fine-tune is already the merged model
         shutil.copytree(src, out / "merged", ignore=skip)
-    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which)
+    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets)
     (out / "README.md").write_text(card, encoding="utf-8")
     log.info("exported %s model of %s to %s", which, run_dir, out)
     return out
@@ -192,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--which", choices=["final", "best"], default="final", help="final model or best by validation loss")
     ap.add_argument("--no-merged", action="store_true", help="skip writing merged weights")
+    ap.add_argument("--dataset", action="append", default=[], metavar="ORG/NAME",
+                    help="Hub id of the training data (e.g. where `factory export` output was pushed): the card's datasets")
     a = ap.parse_args(argv)
     try:
-        out = export_model(a.run_dir, a.out, a.which, merged=not a.no_merged)
+        out = export_model(a.run_dir, a.out, a.which, merged=not a.no_merged, datasets=tuple(a.dataset))
     except FactoryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -3,6 +3,8 @@ adapter folder is copied as is with --no-merged)."""
 
 import json
 
+import yaml
+
 from students.export import main as export_main
 
 
@@ -85,3 +87,17 @@ def test_the_exported_adapter_names_its_base_by_hub_id_not_a_local_folder(tmp_pa
     assert "/home/ann" not in card and '"base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct"' in card
     assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card.split("\n---\n")[0]
     assert json.loads(cfg.read_text())["base_model_name_or_path"].startswith("/home/ann")  # the run itself is left as it was
+
+
+def test_the_card_names_its_training_datasets_by_hub_id(tmp_path):
+    """Was: no `datasets` in the card's metadata at all; now --dataset ORG/NAME (repeatable) and a source read from
+    the Hub's cache layout (datasets--ORG--NAME) are listed; anything else is refused in one line."""
+    run = finished_run(tmp_path, "A")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["recipe"]["source"] = {"path": "/home/ann/.cache/huggingface/hub/datasets--openai--gsm8k/snapshots/e53f/main"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out"), "--no-merged", "--dataset", "me/gsm8k-distilled"]) == 0
+    meta = yaml.safe_load((tmp_path / "out" / "README.md").read_text().split("\n---\n")[0][4:])
+    assert meta["datasets"] == ["me/gsm8k-distilled", "openai/gsm8k"]
+    assert export_main([str(run), "--out", str(tmp_path / "out2"), "--dataset", "/home/ann/data.jsonl"]) == 2
+    assert not (tmp_path / "out2").exists()
