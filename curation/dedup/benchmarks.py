@@ -177,7 +177,8 @@ def expand_paths(path: str, what: str = "benchmark", split: str | None = None, o
     p = Path(path).expanduser()
     if p.is_dir():
         if (p / "dataset_dict.json").is_file() and split is None:
-            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
+            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test (or name "
+                               "the split: split: test)")
         try:
             found = [f for f, _ in source_files(p, "auto", split, one_split=one_split)]
         except FactoryError as e:  # the source's wording ("set source.split") told of the wrong setting
