@@ -114,10 +114,6 @@ def _iter_jsonl(path: Path) -> Iterator[dict]:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    return list(_iter_jsonl(path))
-
-
 def read_records(path: Path) -> list[dict]:
     """Rows of a jsonl(.gz), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
     return list(iter_records(path))
