@@ -143,6 +143,8 @@ def _lookup(rec: dict, name: str):
         return rec[name]
     v = rec
     for part in name.split("."):
+        if v is None:  # a null struct (a Parquet row whose struct column is null): its fields are null
+            return None
         if not isinstance(v, dict) or part not in v:
             return _ABSENT
         v = v[part]

@@ -235,3 +235,13 @@ def test_a_benchmark_folder_of_several_splits_needs_its_split(tmp_path):
     assert load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "hub"), "split": "test"}).coverage["complete"] is True
     with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test': .*holds files of splits train, test"):
         load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "hub")})
+
+
+def test_a_field_of_a_null_struct_is_null_not_absent(tmp_path):
+    """Was: --field rec.q on a row whose struct column 'rec' is null stopped the scan with "no field 'rec.q'"."""
+    corpus = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"rec": pa.array([None, {"q": G5["question"]}], pa.struct([("q", pa.string())]))}), corpus)
+    rc, rep = _decontam(tmp_path, str(corpus), "--field", "rec.q")
+    assert rc == 1 and rep["rows"] == 2 and [m["row"] for m in rep["matches"]] == [1]
+    with pytest.raises(FactoryError, match=r"c.parquet row 2: no field 'rec.x'"):
+        list(corpus_rows([corpus], ["rec.x"]))
