@@ -12,7 +12,9 @@ Command line (wired as ``factory export-model RUN_DIR --out DIR``)::
 
 The card names the base model, the method and its hyperparameters (the recipe's ``train``
 section), the adapter config, the training data (run id and a sha256 over the accepted Parquet
-shards), the final/best metrics and the eval table from the run's manifest.
+shards), the final/best metrics and the eval table from the run's manifest. It starts with YAML front matter a
+Hub accepts: ``license`` from what the run declared (student, source, teachers; ground/cards.py), ``base_model`` and
+``datasets`` by Hub id when known (``--dataset ORG/NAME``); local paths in it are shortened to their last part.
 """
 
 from __future__ import annotations
