@@ -110,11 +110,14 @@ def card_license(readme: str) -> str | None:
 
 def hub_id(name: str) -> str | None:
     """The Hub repository id of a model (``base_model`` of a model card): a bundled model's (its ``org/name``
-    alias), or ``name`` itself when it has that form and is no local folder; None for a local folder, whose path
-    is the machine's and not a Hub id."""
+    alias), a snapshot's in the Hub cache (``.../models--Qwen--Qwen2.5-7B/snapshots/...``), or ``name`` itself when
+    it has that form and is no local folder; None for another local folder, whose path is the machine's, not an id."""
     key = ALIASES.get(name, name)
     if key in BUNDLED:
         return next((a for a, k in ALIASES.items() if k == key and "/" in a), None)
+    cached = re.search(r"models--([\w.-]+?)--([\w.-]+)(?:/|$)", name)  # a snapshot in the Hub's cache layout
+    if cached:
+        return f"{cached.group(1)}/{cached.group(2)}"
     if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not Path(name).expanduser().exists():
         return name
     return None

@@ -111,6 +111,9 @@ def test_cards_carry_hub_licence_metadata_base_model_and_no_local_paths(tmp_path
             "recipe": {"train": {"student": "/home/ann/s"}}}
     meta = _front(model_card(same, {"method": "sft"}, None, "abc", "final"))
     assert meta["license"] == "mit" and "license_name" not in meta and "base_model" not in meta
+    snap = "/home/ann/.cache/huggingface/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/7ae5"  # the Hub cache layout
+    meta = _front(model_card({**same, "recipe": {"train": {"student": snap}}}, {"method": "sft"}, None, "abc", "final"))
+    assert meta["base_model"] == "Qwen/Qwen2.5-0.5B-Instruct"
     assert _front(dataset_card({"recipe_name": "x"}, {}, "parquet", {"train": 1.0}, {"train": 1}, 0, None))["license"] == "unknown"
 
 
