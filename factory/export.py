@@ -23,7 +23,8 @@ Splits never cut a group of related rows: rows that share a prompt or a dedup cl
 (union-find) into one group, and a group goes whole to the split chosen by a hash of its smallest
 member id and the seed. The export checks that no group straddles two splits and writes a dataset card
 (README.md) with the recipe, teachers, verifiers, dedup and decontamination settings, counts per
-stage, licence notes and the schema.
+stage, licence notes and the schema; its front matter names the licences the run declared under the Hub's ids
+(ground/cards.py) and local paths in it are shortened to their last part.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ import pyarrow.parquet as pq
 from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
-from ground.licensing import card_section
+from ground.cards import front_matter, hide_local_paths
+from ground.licensing import card_metadata, card_section
 from ground.record import SCHEMA
 
 log = logging.getLogger(__name__)
@@ -330,22 +332,21 @@ def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts:
                  tool_json: str = "strings") -> str:
     rec = manifest.get("recipe", {})
     t = rec.get("teacher", {})
-    ext = "parquet" if fmt == "parquet" else "jsonl"
-    configs = "\n".join(f"      - split: {n}\n        path: \"{n}{'-*.parquet' if ext == 'parquet' else '.jsonl'}\"" for n in counts if counts[n])
+    meta = {**card_metadata(manifest), "tags": ["distill-factory", "synthetic", "distillation"],
+            "configs": [{"config_name": "default", "data_files": [{"split": n, "path": f"{n}-*.parquet" if fmt == "parquet" else f"{n}.jsonl"}
+                                                                for n in counts if counts[n]]}]}
     stage_rows = "\n".join(f"| {s} | {v['in']} | {v['out']} | {', '.join(f'{k}: {n}' for k, n in v['dropped'].items()) or '-'} |"
                            for s, v in stats.get("stages", {}).items())
     schema = format_schema(fmt, tool_json)
     decon = manifest.get("contamination")
-    return f"""---
-configs:
-  - config_name: default
-    data_files:
-{configs}
----
-# {manifest.get('recipe_name')} ({fmt})
+    return hide_local_paths(front_matter(meta) + f"""# {manifest.get('recipe_name')} ({fmt})
 
 Made by distill-factory from run `{manifest.get('run_id')}` (recipe fingerprint `{manifest.get('fingerprint')}`,
 {f"git commit `{manifest['git_commit']}`" if manifest.get('git_commit') else "not made from a git checkout"}), status `{manifest.get('status')}`.
+
+## Load
+`datasets.load_dataset("PATH")`, PATH this folder (or the Hub repository it is pushed to): the splits are the
+`configs` above.
 
 ## Splits
 {', '.join(f'{n}: {c} rows' for n, c in counts.items())} (fractions {fractions}, seed {seed}). Rows that share a prompt
@@ -372,7 +373,7 @@ or a dedup cluster are always in the same split (checked at export).
 | column | type |
 |---|---|
 {schema}
-"""
+""")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,7 +99,8 @@ class Manifest(_Open):
     started_at: str = Field(description="UTC start time, ISO 8601.")
     finished_at: str | None = Field(None, description="UTC end time, ISO 8601 (absent while running).")
     error: str | None = Field(None, description="The error of a failed run, one line.")
-    licenses: dict = Field(description="Licences of the source, the teachers' terms and the benchmarks checked.")
+    licenses: dict = Field(description="Licences of the source, the teachers' terms and the student (model resolution); "
+                                       "each benchmark's licence is in contamination.benchmarks.")
     generation: Generation | None = Field(None, description="What the streaming job did in this attempt.")
     counts: Counts | None = Field(None, description="Row counts, tokens and cost (same as stats.json 'summary').")
     stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")

@@ -255,10 +255,12 @@ def decontam_options(recipe) -> dict | None:
         opts["benchmarks"] = [b if isinstance(b, (str, dict)) else dataclasses.asdict(b) for b in opts["benchmarks"]]
     opts["compare"] = "prompt"
     opts.pop("on", None)
-    if recipe.eval is not None:
-        path = str(recipe.path(recipe.eval.source.path))
+    if recipe.eval is not None:  # its split of a folder of several, its message list when it is a chat set
+        ev = recipe.eval.source
+        path = str(recipe.path(ev.path))
         if not any(isinstance(b, dict) and b.get("path") == path for b in opts["benchmarks"]):
-            opts["benchmarks"] = [*opts["benchmarks"], {"name": "eval_set", "path": path, "field": recipe.eval.source.fields.prompt}]
+            opts["benchmarks"] = [*opts["benchmarks"], {"name": "eval_set", "path": path, "field": ev.fields.messages or ev.fields.prompt,
+                                                        **({"split": ev.split} if ev.split else {})}]
     return opts if opts["benchmarks"] else None
 
 

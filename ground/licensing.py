@@ -13,7 +13,7 @@ The manifest stores :func:`licenses`; the dataset card and the model card render
 
 from __future__ import annotations
 
-UNDECLARED = "not declared"
+from ground.cards import UNDECLARED, license_metadata
 
 
 def licenses(recipe) -> dict:
@@ -25,17 +25,40 @@ def licenses(recipe) -> dict:
         declared = t.license or model_license(t.model)
         teachers.append({"name": t.name, "model": t.model, "license": declared or UNDECLARED,
                          "from": "recipe" if t.license else ("model resolution" if declared else None)})
-    return {"source": {"path": recipe.source.path, "license": recipe.source.license or UNDECLARED}, "teachers": teachers}
+    out = {"source": {"path": recipe.source.path, "license": recipe.source.license or UNDECLARED}, "teachers": teachers}
+    if recipe.train is not None:  # the student's own terms: its weights are what a model card publishes
+        declared = model_license(recipe.train.student)
+        out["student"] = {"model": recipe.train.student, "license": declared or UNDECLARED,
+                          "from": "model resolution" if declared else None}
+    return out
 
 
-def card_section(manifest: dict) -> str:
-    """Markdown: licences of the data and its teachers, and the benchmarks checked with their coverage."""
+def declared(manifest: dict, student: bool = False) -> list[str]:
+    """Every licence that applies to a run's data (source, teachers), with the student's first when ``student``."""
+    lic = manifest.get("licenses") or {}
+    out = [(lic.get("student") or {}).get("license", UNDECLARED)] if student and lic.get("student") else []
+    return out + [(lic.get("source") or {}).get("license", UNDECLARED)] + [t.get("license", UNDECLARED) for t in lic.get("teachers") or []]
+
+
+def card_metadata(manifest: dict, student: bool = False) -> dict:
+    """The ``license`` (and ``license_name``) keys of a card's front matter, from what the run declared."""
+    return license_metadata(declared(manifest, student), one=student)
+
+
+def card_section(manifest: dict, student: bool = False) -> str:
+    """Markdown: licences of the data and its teachers (with ``student``, the base model's first), and the
+    benchmarks checked with their coverage."""
     lic = manifest.get("licenses") or {}
     src = lic.get("source") or {}
-    lines = [f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**."]
+    base = lic.get("student") if student else None
+    lines = [f"- Base model `{base['model']}`: licence **{base['license']}**" + (f" (from the {base['from']})" if base.get("from") else "")
+             + "; the exported weights derive from it."] if base else []
+    lines.append(f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**.")
     for t in lic.get("teachers") or []:
         lines.append(f"- Completions by teacher `{t['name']}` (`{t['model']}`): licence or terms of use **{t['license']}**"
-                     + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them.")
+                     + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them."
+                     + (" **WARNING: the teacher's terms were not declared (recipe: teacher.license); check them before "
+                        "publishing.**" if t["license"] == UNDECLARED else ""))
     if not lic:
         lines = [f"- Licences were not recorded by this run ({UNDECLARED}): check the source and the teacher's terms."]
     decon = manifest.get("contamination") or {}

@@ -22,6 +22,7 @@ import fcntl
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -78,11 +79,47 @@ def model_license(name: str) -> str | None:
     if key in BUNDLED:
         return BUNDLED[key].license
     readme = Path(name).expanduser() / "README.md"
-    if readme.is_file():
-        head = readme.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
-        for line in head.splitlines():
-            if line.startswith("license:"):
-                return line.split(":", 1)[1].strip() or None
+    return card_license(readme.read_text(encoding="utf-8", errors="replace")) if readme.is_file() else None
+
+
+def card_license(readme: str) -> str | None:
+    r"""The licence a model card's YAML front matter declares: ``license`` (a list joined), or for ``other`` its
+    ``license_name``. Was: the first line starting "license:" anywhere before a "---" (a card without front
+    matter: a line of its text), quotes kept ('"apache-2.0"'), and "other" for a licence the card names.
+
+    >>> card_license('---\nlicense: "apache-2.0"\n---\n# M'), card_license('---\nlicense: other\nlicense_name: deepseek\n---')
+    ('apache-2.0', 'deepseek')
+    >>> card_license("# M\nlicense: see below\n---\n"), card_license("---\nlicense: [mit, cc-by-4.0]\n---")
+    (None, 'mit, cc-by-4.0')
+    """
+    import yaml
+
+    if not readme.startswith("---"):
+        return None
+    try:
+        meta = yaml.safe_load(readme[3:].split("\n---", 1)[0])
+    except yaml.YAMLError:
+        return None
+    if not isinstance(meta, dict) or not meta.get("license"):
+        return None
+    lic = meta["license"]
+    if lic == "other" and meta.get("license_name"):
+        lic = meta["license_name"]
+    return (", ".join(map(str, lic)) if isinstance(lic, list) else str(lic)).strip() or None
+
+
+def hub_id(name: str) -> str | None:
+    """The Hub repository id of a model (``base_model`` of a model card): a bundled model's (its ``org/name``
+    alias), a snapshot's in the Hub cache (``.../models--Qwen--Qwen2.5-7B/snapshots/...``), or ``name`` itself when
+    it has that form and is no local folder; None for another local folder, whose path is the machine's, not an id."""
+    key = ALIASES.get(name, name)
+    if key in BUNDLED:
+        return next((a for a, k in ALIASES.items() if k == key and "/" in a), None)
+    cached = re.search(r"models--([\w.-]+?)--([\w.-]+)(?:/|$)", name)  # a snapshot in the Hub's cache layout
+    if cached:
+        return f"{cached.group(1)}/{cached.group(2)}"
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not Path(name).expanduser().exists():
+        return name
     return None
 
 

@@ -12,7 +12,9 @@ Command line (wired as ``factory export-model RUN_DIR --out DIR``)::
 
 The card names the base model, the method and its hyperparameters (the recipe's ``train``
 section), the adapter config, the training data (run id and a sha256 over the accepted Parquet
-shards), the final/best metrics and the eval table from the run's manifest.
+shards), the final/best metrics and the eval table from the run's manifest. It starts with YAML front matter a
+Hub accepts: ``license`` from what the run declared (student, source, teachers; ground/cards.py), ``base_model`` and
+``datasets`` by Hub id when known (``--dataset ORG/NAME``); local paths in it are shortened to their last part.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import sys
 from pathlib import Path
 
 from ground.errors import FactoryError
-from ground.licensing import card_section
+from ground.cards import HUB_REPO, UNDECLARED, front_matter, hide_local_paths, hub_dataset_id
+from ground.licensing import card_metadata, card_section
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,20 @@ def _merge(base: str, adapter: Path, out: Path) -> None:
             f.chmod(0o666 & ~mask)
 
 
+def _portable_base(path: Path, cfg: dict, student: str) -> dict:
+    """The exported adapter's ``base_model_name_or_path`` as the student's Hub id when it has one. Was: the folder
+    the base model was loaded from on the training machine (a model cache under the user's home), which
+    ``AutoPeftModelForCausalLM`` elsewhere cannot find and which names that machine's paths."""
+    from ground.models import hub_id
+
+    base = hub_id(student)
+    if base is None or cfg.get("base_model_name_or_path") == base:
+        return cfg
+    cfg = {**cfg, "base_model_name_or_path": base}
+    path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return cfg
+
+
 def _eval_table(ev: dict | None) -> str:
     if not ev or not ev.get("table"):
         return "No eval was run."
@@ -67,14 +84,34 @@ def _eval_table(ev: dict | None) -> str:
     return "\n".join(lines) + (f"\n\nHeld-out prompts: `{ev.get('held_out')}`." if ev.get("held_out") else "")
 
 
-def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str) -> str:
+def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str,
+               datasets: tuple[str, ...] = ()) -> str:
+    """README.md of an exported student: YAML front matter a Hub accepts (``license`` from what the run declared,
+    ``base_model`` when the student has a Hub id), then the card; absolute local paths shortened to their name.
+    Was: no front matter at all (a Hub showed no licence and no base model) and local paths (a student or teacher
+    given as a folder, the source file) were printed whole."""
+    from ground.models import hub_id, model_license
+
     train_cfg = (manifest.get("recipe") or {}).get("train") or {}
     metrics = {k: v for k, v in (train_info.get("metrics") or {}).items() if isinstance(v, (int, float))}
     best = train_info.get("best")
+    student = train_cfg.get("student") or train_info.get("student")
+    if student and not (manifest.get("licenses") or {}).get("student") and manifest.get("licenses"):  # a run made before
+        declared = model_license(student)  # the manifest recorded the student's licence: resolve it now
+        manifest = {**manifest, "licenses": {**manifest["licenses"], "student": {
+            "model": student, "license": declared or UNDECLARED, "from": "model resolution" if declared else None}}}
+    meta = card_metadata(manifest, student=True)
+    base = hub_id(student) if student else None
+    meta.update({"base_model": base} if base else {})
+    src = hub_dataset_id(((manifest.get("recipe") or {}).get("source") or {}).get("path"))  # a Hub download's id
+    data = list(dict.fromkeys([*datasets, *([src] if src else [])]))
+    meta.update({"datasets": data} if data else {})
+    meta.update(pipeline_tag="text-generation", tags=["distill-factory", "distillation", str(train_info.get("method", train_cfg.get("method")))])
     parts = [
+        front_matter(meta).rstrip("\n"),
         f"# {manifest.get('recipe_name', 'student')} student ({train_info.get('method', train_cfg.get('method'))})",
         "",
-        f"- **Base model:** `{train_cfg.get('student') or train_info.get('student')}`",
+        f"- **Base model:** `{student}`",
         f"- **Method:** {train_info.get('method', train_cfg.get('method'))}; exported weights: **{which}**"
         + (f" (step {best.get('step')}, eval_loss {best.get('eval_loss')})" if which == "best" and best else ""),
         f"- **Training data:** run `{manifest.get('run_id')}` of recipe `{manifest.get('recipe_name')}`, "
@@ -83,7 +120,7 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         f"- **Teacher:** `{((manifest.get('recipe') or {}).get('teacher') or {}).get('model')}`",
         "",
         "## Licence and provenance",
-        card_section(manifest),
+        card_section(manifest, student=True),
         "",
         "## Hyperparameters",
         "```json",
@@ -98,10 +135,13 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         "",
         f"Versions: `{json.dumps(manifest.get('versions', {}), sort_keys=True)}`",
     ]
-    return "\n".join(parts) + "\n"
+    return hide_local_paths("\n".join(parts) + "\n")
 
 
-def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True) -> Path:
+def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True, datasets: tuple[str, ...] = ()) -> Path:
+    bad = [d for d in datasets if not HUB_REPO.fullmatch(d)]
+    if bad:
+        raise FactoryError(f"--dataset {bad[0]!r}: not a Hub dataset id (ORG/NAME)")
     if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
         import tempfile
 
@@ -114,11 +154,11 @@ def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool 
                     fsutil.copy_tree(fsutil.join(run_dir, sub), str(Path(tmp) / sub))
             if fsutil.exists(fs, fsutil.join(path, "manifest.json")):
                 (Path(tmp) / "manifest.json").write_text(json.dumps(fsutil.read_json(fs, fsutil.join(path, "manifest.json"))))
-            return _export_local(tmp, out_dir, which, merged, label=run_dir)
-    return _export_local(run_dir, out_dir, which, merged, label=run_dir)
+            return _export_local(tmp, out_dir, which, merged, label=run_dir, datasets=datasets)
+    return _export_local(run_dir, out_dir, which, merged, label=run_dir, datasets=datasets)
 
 
-def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: str) -> Path:
+def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: str, datasets: tuple[str, ...] = ()) -> Path:
     run = Path(run_dir)
     run_dir = label  # error messages name what the user passed
     mf = run / "manifest.json"
@@ -143,11 +183,13 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
         shutil.rmtree(out / sub, ignore_errors=True)
     if adapter_cfg is not None:
         shutil.copytree(src, out / "adapter", ignore=skip)
+        student = train_info.get("student") or manifest["recipe"]["train"]["student"]
+        adapter_cfg = _portable_base(out / "adapter" / "adapter_config.json", adapter_cfg, student)
         if merged:
-            _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, out / "merged")
+            _merge(student, src, out / "merged")
     else:  # a full fine-tune is already the merged model
         shutil.copytree(src, out / "merged", ignore=skip)
-    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which)
+    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets)
     (out / "README.md").write_text(card, encoding="utf-8")
     log.info("exported %s model of %s to %s", which, run_dir, out)
     return out
@@ -159,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--which", choices=["final", "best"], default="final", help="final model or best by validation loss")
     ap.add_argument("--no-merged", action="store_true", help="skip writing merged weights")
+    ap.add_argument("--dataset", action="append", default=[], metavar="ORG/NAME",
+                    help="Hub id of the training data (e.g. where `factory export` output was pushed): the card's datasets")
     a = ap.parse_args(argv)
     try:
-        out = export_model(a.run_dir, a.out, a.which, merged=not a.no_merged)
+        out = export_model(a.run_dir, a.out, a.which, merged=not a.no_merged, datasets=tuple(a.dataset))
     except FactoryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

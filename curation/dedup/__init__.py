@@ -171,6 +171,28 @@ def words(text: str) -> list[str]:
     return (_WORD_RE if text.isascii() else _WORD_OR_CHAR_RE).findall(text)
 
 
+def word_spans(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) character offsets in ``text`` of each token of :func:`words`, so a match found on normalised
+    tokens is quoted from the text itself; None in the rare text where normalising it char by char gives other
+    tokens than normalising it whole (a composition across characters).
+
+    >>> t = "Ünï 𝐉anet’s  dücks"
+    >>> [t[a:b] for a, b in word_spans(t)], words(t)
+    (['Ünï', '𝐉anet', 's', 'dücks'], ['uni', 'janet', 's', 'ducks'])
+    """
+    pieces: list[str] = []
+    owner: list[int] = []
+    for i, c in enumerate(text):
+        p = c.lower() if c.isascii() else _INVISIBLE.sub("", unicodedata.normalize("NFKC", fold(c))).lower()
+        pieces.append(p)
+        owner += [i] * len(p)
+    flat = "".join(pieces)
+    found = list((_WORD_RE if normalize(fold(text)).isascii() else _WORD_OR_CHAR_RE).finditer(flat))
+    if [m.group() for m in found] != words(text):
+        return None
+    return [(owner[m.start()], owner[m.end() - 1] + 1) for m in found]
+
+
 # ----------------------------------------------------------------------------- n-gram hashing
 def _mix(h: np.ndarray) -> np.ndarray:
     # splitmix64 finaliser: spreads the FNV chain so every output bit depends on every input bit

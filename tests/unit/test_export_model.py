@@ -3,6 +3,8 @@ adapter folder is copied as is with --no-merged)."""
 
 import json
 
+import yaml
+
 from students.export import main as export_main
 
 
@@ -67,3 +69,35 @@ def test_export_into_the_run_s_own_train_folder_is_refused_before_it_deletes_the
         assert export_main([str(run), "--out", str(out), "--no-merged"]) == 2
         assert (run / "train" / "adapter" / "weights.safetensors").read_text() == "A"
     assert export_main([str(run), "--out", str(run / "exported"), "--no-merged"]) == 0  # a new folder in the run is fine
+
+
+def test_the_exported_adapter_names_its_base_by_hub_id_not_a_local_folder(tmp_path):
+    """Was: adapter/adapter_config.json kept base_model_name_or_path as the training machine's folder (a model cache
+    under its home), unusable elsewhere, and the model card printed that path too."""
+    run = finished_run(tmp_path, "A")
+    cfg = run / "train" / "adapter" / "adapter_config.json"
+    cfg.write_text(json.dumps({"r": 4, "base_model_name_or_path": "/home/ann/.cache/distill-factory/smollm2-135m-instruct"}))
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["recipe"]["train"]["student"] = manifest["train"]["student"] = "smollm2-135m-instruct"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out"), "--no-merged"]) == 0
+    exported = json.loads((tmp_path / "out" / "adapter" / "adapter_config.json").read_text())
+    assert exported == {"r": 4, "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "/home/ann" not in card and '"base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct"' in card
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card.split("\n---\n")[0]
+    assert json.loads(cfg.read_text())["base_model_name_or_path"].startswith("/home/ann")  # the run itself is left as it was
+
+
+def test_the_card_names_its_training_datasets_by_hub_id(tmp_path):
+    """Was: no `datasets` in the card's metadata at all; now --dataset ORG/NAME (repeatable) and a source read from
+    the Hub's cache layout (datasets--ORG--NAME) are listed; anything else is refused in one line."""
+    run = finished_run(tmp_path, "A")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["recipe"]["source"] = {"path": "/home/ann/.cache/huggingface/hub/datasets--openai--gsm8k/snapshots/e53f/main"}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out"), "--no-merged", "--dataset", "me/gsm8k-distilled"]) == 0
+    meta = yaml.safe_load((tmp_path / "out" / "README.md").read_text().split("\n---\n")[0][4:])
+    assert meta["datasets"] == ["me/gsm8k-distilled", "openai/gsm8k"]
+    assert export_main([str(run), "--out", str(tmp_path / "out2"), "--dataset", "/home/ann/data.jsonl"]) == 2
+    assert not (tmp_path / "out2").exists()

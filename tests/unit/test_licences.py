@@ -71,3 +71,69 @@ def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(t
     assert "<b>PARTIAL decontamination:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
     assert "<td>300 of 1,319 items (PARTIAL)</td><td>MIT</td><td>0</td>" in html
     assert json.loads(json.dumps(cov))[0]["items"] == 300
+
+
+def _front(text: str) -> dict:
+    assert text.startswith("---\n"), text[:80]
+    return yaml.safe_load(text.split("\n---\n", 1)[0][4:])
+
+
+def test_cards_carry_hub_licence_metadata_base_model_and_no_local_paths(tmp_path):
+    """Was: the model card had no front matter (a Hub showed no licence and no base model), the dataset card's had
+    no licence, the student's own licence was recorded nowhere, and local paths (a source file, a teacher given as a
+    folder) were printed whole in both cards."""
+    from huggingface_hub import DatasetCard, ModelCard
+
+    lic = licenses(load_recipe(str(ROOT / "recipes" / "gsm8k_demo.yaml")))
+    assert lic["student"] == {"model": "smollm2-135m-instruct", "license": "Apache-2.0", "from": "model resolution"}
+    cov = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"]))
+    manifest = {"recipe_name": "x", "run_id": "r1",
+                "recipe": {"teacher": {"model": "/home/ann/models/teacher-7b"}, "train": {"student": "smollm2-135m-instruct"},
+                           "source": {"path": "/home/ann/private/prompts.jsonl"}},
+                "licenses": {**lic, "source": {"path": "/home/ann/private/prompts.jsonl", "license": "CC-BY-4.0"},
+                             "teachers": [{"name": "t", "model": "/home/ann/models/teacher-7b", "license": "Llama 3.1 Community License",
+                                           "from": "recipe"}]},
+                "contamination": contamination_report([], coverage=cov)}
+    card = dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    assert _front(card)["license"] == ["cc-by-4.0", "other"] and _front(card)["license_name"] == "llama-3.1-community-license"
+    assert _front(card)["configs"] == [{"config_name": "default", "data_files": [{"split": "train", "path": "train.jsonl"}]}]
+    assert DatasetCard(card).data.license == ["cc-by-4.0", "other"]
+    mcard = model_card(manifest, {"method": "sft", "train_rows": 3}, None, "abc", "final")
+    meta = ModelCard(mcard).data
+    assert (meta.license, meta.license_name, meta.base_model) == (
+        "other", "apache-2.0-and-cc-by-4.0-and-llama-3.1-community-license", "HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert "- Base model `smollm2-135m-instruct`: licence **Apache-2.0** (from the model resolution)" in mcard
+    for text in (card, mcard):
+        assert "/home/ann" not in text and "`.../prompts.jsonl`, licence **CC-BY-4.0**" in text and "(`.../teacher-7b`)" in text
+    # one licence everywhere is that licence; nothing declared is unknown, never a guess; a local student has no base_model
+    same = {**manifest, "licenses": {"student": {"model": "/home/ann/s", "license": "MIT"}, "source": {"license": "mit"},
+                                     "teachers": [{"name": "t", "model": "m", "license": "MIT"}]},
+            "recipe": {"train": {"student": "/home/ann/s"}}}
+    meta = _front(model_card(same, {"method": "sft"}, None, "abc", "final"))
+    assert meta["license"] == "mit" and "license_name" not in meta and "base_model" not in meta
+    snap = "/home/ann/.cache/huggingface/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/7ae5"  # the Hub cache layout
+    meta = _front(model_card({**same, "recipe": {"train": {"student": snap}}}, {"method": "sft"}, None, "abc", "final"))
+    assert meta["base_model"] == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert _front(dataset_card({"recipe_name": "x"}, {}, "parquet", {"train": 1.0}, {"train": 1}, 0, None))["license"] == "unknown"
+
+
+def test_a_local_model_s_licence_is_its_card_front_matter_and_undeclared_terms_are_a_warning(tmp_path):
+    """Was: the licence of a model given as a local folder was the first line starting "license:" before any
+    "---" (a card without front matter: a line of its prose), quotes kept, and "other" for a licence the card names;
+    a teacher whose terms nobody declared read like any other licence in the cards."""
+    from ground.models import model_license
+
+    m = tmp_path / "m"
+    m.mkdir()
+    for readme, want in [('---\nlicense: "apache-2.0"\n---\n# M\n', "apache-2.0"),
+                         ("---\nlicense: other\nlicense_name: deepseek\nlicense_link: LICENSE\n---\n", "deepseek"),
+                         ("# M\nlicense: see the paper\n---\n", None), ("---\nlicense: [mit, cc-by-4.0]\n---\n", "mit, cc-by-4.0"),
+                         ("---\nlicense: [unclosed\n---\n", None)]:
+        (m / "README.md").write_text(readme, encoding="utf-8")
+        assert model_license(str(m)) == want, readme
+    manifest = {"licenses": {"source": {"path": "d.jsonl", "license": "MIT"},
+                             "teachers": [{"name": "api", "model": "gpt-x", "license": "not declared", "from": None}]}}
+    card = dataset_card(manifest, {}, "jsonl", {"train": 1.0}, {"train": 1}, 0, None)
+    assert ("- Completions by teacher `api` (`gpt-x`): licence or terms of use **not declared**; distilled outputs inherit them. "
+            "**WARNING: the teacher's terms were not declared (recipe: teacher.license); check them before publishing.**") in card
+    assert _front(card)["license"] == ["mit", "unknown"]

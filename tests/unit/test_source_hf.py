@@ -94,7 +94,7 @@ def test_factory_decontam_reads_saved_datasets_as_corpus_and_benchmark(tmp_path,
     rep = json.loads((out / "decontam_report.json").read_text())
     assert rc == 1 and rep["rows"] == 2 and rep["contaminated"] == 1
     assert [(m["id"], m["item"]) for m in rep["matches"]] == [("c1", "1")]
-    with pytest.raises(FactoryError, match=r"benchmark path .*corpus is a saved DatasetDict: point it at one split's folder"):
+    with pytest.raises(FactoryError, match=r"benchmark 'x' path .*corpus is a saved DatasetDict: point it at one split's folder"):
         main([str(tmp_path / "corpus"), "--field", "text", "--benchmarks", f"x={tmp_path / 'corpus'}:text", "--out", str(out)])
 
 
@@ -158,3 +158,14 @@ def test_columns_json_cannot_write_do_not_stop_expansion(tmp_path):
     rows = build_rows(load_recipe(str(tmp_path / "r.yaml")))
     assert [r["reference"] for r in rows] == ['["1.5"]', '["2.0"]'] and [r["status"] for r in rows] == ["accepted"] * 2
     assert len({r["prompt_id"] for r in rows}) == 2 and json.loads(rows[0]["source"])["when"] == "2024-01-01 00:00:00"
+
+
+def test_a_benchmark_from_a_saved_datasetdict_takes_its_split(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from curation.dedup.benchmarks import load_benchmark
+
+    q = ["Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. How much did she earn?"]
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"problem": ["a train problem about apples and their many pears"]}),
+                          "test": datasets.Dataset.from_dict({"problem": q})}).save_to_disk(str(tmp_path / "dd"))
+    b = load_benchmark({"name": "mine", "path": str(tmp_path / "dd"), "field": "problem", "split": "test"})
+    assert [it.text for it in b.items] == q

@@ -181,3 +181,37 @@ def test_a_new_prompt_that_is_a_short_eval_item_is_decontaminated(tmp_path):
     assert got["c0"] == ("rejected", "contaminated: eval_set#e0 exact copy 'what is 35 6'")
     assert got["c1"] == got["c2"] == ("accepted", None)                       # other numbers: not a copy
     assert got["c3"][0] == "rejected" and got["c3"][1].startswith("contaminated: eval_set#e1 13-gram")  # the matcher, as before
+
+
+def test_synthesis_decontam_protects_the_eval_split_of_a_chat_eval_set(tmp_path):
+    """Was: the eval set joined synthesis decontamination with field source.fields.prompt and no split: an eval set
+    of chat messages failed to load ("row 1 has no field 'question'") and a folder's train split was protected too."""
+    import yaml
+
+    from curation.dedup.decontam import DecontamConfig, Decontaminate
+    from factory.recipe import load_recipe
+    from factory.synthesize import decontam_options
+    from ground.record import new_sample
+
+    ev = tmp_path / "evalset"
+    ev.mkdir()
+    held = "A baker makes 17 loaves of bread every morning and sells them at the market for four dollars each loaf"
+    trained = "Train item about painting fences and ladders in the afternoon sun with two friends from school"
+    (ev / "train.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": trained}]}) + "\n")
+    (ev / "test.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": held}]}) + "\n")
+    doc = yaml.safe_load((ROOT / "recipes" / "synth_arith.yaml").read_text())
+    doc["source"]["path"] = str((ROOT / "recipes" / doc["source"]["path"]).resolve())
+    for sec, k in [("synthesize", "template"), ("synthesize", "personas"), ("prompt", "template"), ("prompt", "system")]:
+        if (doc.get(sec) or {}).get(k):
+            doc[sec][k] = str((ROOT / "recipes" / doc[sec][k]).resolve())
+    bench = doc["dedup"]["decontam"]["benchmarks"][0]
+    bench["path"] = str((ROOT / "recipes" / bench["path"]).resolve())
+    doc["eval"] = {"source": {"path": str(ev), "split": "test", "fields": {"messages": "messages"}}, "models": ["teacher"]}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    opts = decontam_options(load_recipe(str(tmp_path / "r.yaml")))
+    assert opts["benchmarks"][-1] == {"name": "eval_set", "path": str(ev), "field": "messages", "split": "test"}
+    rows = Decontaminate(DecontamConfig(**opts))([
+        new_sample(stage="s", prompt_id=p, sample_index=0, messages=[{"role": "user", "content": "Note: " + t}])
+        for p, t in (("a", held), ("b", trained))])
+    assert [r["reject_reason"][:45] if r["reject_reason"] else r["status"] for r in rows] == [
+        "contaminated: eval_set#0 13-gram 'a baker mak", "accepted"]
