@@ -36,7 +36,11 @@ recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a t
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
 arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
-``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
+``int`` subclass) fails the sample ("unsupported: ..."), except that an object of a plain class the solution
+defined (LeetCode's ``Solution()``, a ``MinStack()``) stays in the solution's process and the tests may call its
+public methods (``Solution().twoSum(nums, 9) == [0, 1]``; results cross as data), any other use of it (compare,
+truth test, iterate, a data attribute, a private name, passing it back) being that "unsupported: ..."; a numpy
+scalar crosses as the builtin it stands for, via
 ``.item()`` in the candidate's process, and a ``Counter``/``OrderedDict``/``defaultdict`` as a ``dict``, a
 ``namedtuple`` as a ``tuple``); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
