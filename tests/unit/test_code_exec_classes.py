@@ -9,11 +9,11 @@ any other use of the object (compare, test, iterate, a data attribute, a private
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from verifiers.code_exec import CodeExec
+from tests.unit import test_reward_hacks as rh
+
+v = rh.v  # the CodeExec fixture (module scope) the reward-hack tests use
 
 TWO_SUM = ("class Solution:\n    def twoSum(self, nums, target):\n        seen = {}\n        for i, n in enumerate(nums):\n"
            "            if target - n in seen:\n                return [seen[target - n], i]\n            seen[n] = i\n")
@@ -22,15 +22,8 @@ MIN_STACK = ("class MinStack:\n    def __init__(self):\n        self.s = []\n   
 UNSUPPORTED = "unsupported: Solution() returned a value of type 'Solution'; only plain builtins cross to the tests"
 
 
-@pytest.fixture(scope="module")
-def v():
-    ver = CodeExec(timeout_s=10.0)
-    yield ver
-    ver.close()
-
-
 def verdict(v, code: str, tests: str):
-    r = v.verify({"completion": f"```python\n{code}\n```", "reference": json.dumps({"kind": "asserts", "tests": tests})})
+    r = rh.verdict(v, code, tests)
     return r.score, r.reason
 
 
