@@ -40,7 +40,7 @@ from pydantic import Field
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
-from verifiers.math_extract import (alternatives, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
+from verifiers.math_extract import (alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
                                     to_number)
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
@@ -123,6 +123,7 @@ class MathAnswer(Verifier):
         pred = extract_answer(text)
         if pred is None:
             return Verdict(0.0, "no answer found in completion", details={"expected": gold})
+        pred = as_list(pred, gold)  # "2 and 3", "\\pm 2" for the reference's "2, 3", "-2, 2"
         details = {"expected": gold, "got": pred[:1000]}
         g, p = to_number(gold), to_number(pred)
         why = hedge(text, pred, gold, numeric=p is not None)

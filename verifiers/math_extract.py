@@ -203,6 +203,28 @@ def text_key(s: str) -> str | None:
     return s if len(s) == 1 else s.lower()  # "b" may be a variable; "Monday" and "monday" are one word
 
 
+_JOINED = re.compile(r"\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*(?:and|or)\s*\}\s*\\quad|\band\b|\bor\b)\s*")
+
+
+def as_list(pred: str, gold: str) -> str:
+    """``pred`` written as the comma list that ``gold`` is ("2, 3"), when ``gold`` is a bare list of several answers:
+    "2 and 3", "2 \\text{ or } 3" and "\\pm 2" / "1 \\pm \\sqrt{2}" (one ``\\pm`` outside braces) are that list too.
+    Otherwise ``pred`` unchanged; the comparison then decides (a third answer, "1 or 2 or 3", is a different set)."""
+    g = ungroup(gold)
+    if not _MARKS["list"].search(g) or re.search(r"[()\[\]]|\\\{|\\left|=", g) or "," in pred or "=" in pred:
+        return pred
+    out = _JOINED.sub(", ", pred).strip(", ")
+    depth, at = 0, []
+    for i, c in enumerate(out):
+        depth += (c == "{") - (c == "}")
+        if depth == 0 and out.startswith("\\pm", i) and not out[i + 3:i + 4].isalpha():
+            at.append(i)
+    if len(at) == 1 and "," not in out:
+        a, b = out[:at[0]].strip(), out[at[0] + 3:].strip()
+        out = f"-{b}, {b}" if not a else f"{a} - {b}, {a} + {b}"
+    return out
+
+
 # marks that turn one answer into several; each found anywhere in the answer
 _MARKS = {
     "or": re.compile(r"\b(?:or|and|either|nor|maybe|possibly|otherwise|vs)\b|\\l(?:or|and)\b|\\vee\b|\\wedge\b|[∨∧]|\\mid\b", re.I),

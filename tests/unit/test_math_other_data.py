@@ -105,3 +105,24 @@ def test_without_math_verify_an_equation_answer_is_read_by_its_sides():
     assert verdict(v, "the answer is 15 gallons * 8 pints / gallon = 120 pints", "120") == (1.0, "correct")
     assert verdict(v, "the answer is 15 gallons * 8 pints / gallon = 121 pints", "120")[0] == 0.0
     assert verdict(v, "The answer is 15 * 8 = 120", "120")[0] == 0.0  # arithmetic needs math-verify: not checked
+
+
+@pytest.mark.parametrize("completion,reference", [
+    ("\\boxed{\\pm 2}", "-2, 2"),                  # was: 'reward hack: the answer offers alternatives (pm)'
+    ("\\boxed{2\\text{ and }3}", "2,3"),           # was: 'reward hack: ... (or)'
+    ("\\boxed{2 \\text{ or } 3}", "3, 2"),
+    ("\\boxed{1 \\pm \\sqrt{2}}", "1-\\sqrt{2}, 1+\\sqrt{2}"),
+])
+def test_a_list_reference_reads_and_or_pm_as_its_list(v, completion, reference):
+    assert verdict(v, completion, reference) == (1.0, "correct (symbolic)")
+
+
+@pytest.mark.parametrize("completion,reference,reason", [
+    ("\\boxed{1 or 2 or 3}", "1, 2", "wrong answer: got '1, 2, 3', expected '1, 2'"),
+    ("\\boxed{\\pm 2}", "-2, 3", "wrong answer: got '-2, 2', expected '-2, 3'"),
+    ("\\boxed{1 or 2}", "(1, 2)", "reward hack: the answer offers alternatives (or): '1 or 2'"),  # a tuple, not a list
+    ("\\boxed{\\pm 2}", "2", "reward hack: the answer offers alternatives (pm): '\\\\pm 2'"),
+    ("#### 71 or 72", "72", "reward hack: the answer offers alternatives (or): '71 or 72'"),
+])
+def test_a_list_is_still_checked_and_a_hedge_still_a_hedge(v, completion, reference, reason):
+    assert verdict(v, completion, reference) == (0.0, reason)
