@@ -36,7 +36,7 @@ _EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at m
 _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 # "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
-_NOT_ARITH = r"(?![\d.]*\s*(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot))"
+_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
 _ANSWER_IS = re.compile(r"answer is[:\s]*(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
                         r"\$?\s*(" + _NUM[5:] + r"(?:" + _JOIN + _NUM + r")*" + _NOT_ARITH + r"|[^\n.]+)", re.I)
 # what wraps an answer after "the answer is": Markdown bold, $...$, \(...\), \[...\]
@@ -100,13 +100,17 @@ def minus(s: str) -> str:
     return _EN_MINUS.sub("-", s) if "\u2013" in s else s
 
 
+# typed arithmetic signs as LaTeX ("3 × 4 = 12"), which math-verify reads and the hedge check knows
+_OPS = str.maketrans({"\u00d7": " \\times ", "\u00f7": " \\div ", "\u22c5": " \\cdot "})
+
+
 def extract_answer(text: str) -> str | None:
     if not text:
         return None
     text = minus(_CALC.sub("", strip_reasoning(text)))
     for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
         if hits:
-            return hits[-1].strip()
+            return hits[-1].strip().translate(_OPS)
     nums = list(_LAST_NUM.finditer(text))
     kept = [m for m in nums if not RULED_OUT.search(text, max(0, m.start() - 20), m.start())]
     return (kept or nums)[-1].group().strip() if nums else None

@@ -126,3 +126,16 @@ def test_a_list_reference_reads_and_or_pm_as_its_list(v, completion, reference):
 ])
 def test_a_list_is_still_checked_and_a_hedge_still_a_hedge(v, completion, reference, reason):
     assert verdict(v, completion, reference) == (0.0, reason)
+
+
+@pytest.mark.parametrize("completion,reference,score", [
+    ("The answer is 3 x 4 = 12", "12", 1.0),     # was: 'got '3'' (the number list stopped at the x)
+    ("The answer is 3 × 4 = 12.", "12", 1.0),    # was: 'reward hack: ... (other)' (× not arithmetic to the check)
+    ("#### 12 ÷ 4 = 3", "3", 1.0),
+    ("\\boxed{6 × 7}", "42", 1.0),
+    ("The answer is 3 × 4 = 13.", "12", 0.0),
+    ("The answer is 3 x 4 = 12", "3", 0.0),
+    ("The answer is 4 xylophones", "4", 1.0),
+])
+def test_typed_multiplication_signs(v, completion, reference, score):
+    assert verdict(v, completion, reference)[0] == score
