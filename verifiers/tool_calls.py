@@ -27,7 +27,8 @@ Row format (OpenAI tools format)
 ``reference``  null: the final answer is not checked. A plain string: if it is a number, some
                number in the final answer must equal it (relative tolerance ``rel_tol``, or within
                half a unit of the last digit the answer shows when it shows >= 2 decimals);
-               otherwise it must occur in the final answer (case- and whitespace-insensitive).
+               otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
+               "no" is not found in "I don't know").
                A JSON object: ``{"answer": <str|number>, "no_tools": bool, "must_call": [names]}``
                (all optional); ``no_tools`` marks "answer directly" prompts; ``must_call``
                names tools the trace must call (a failed call counts; errors are checked anyway).
@@ -120,10 +121,15 @@ def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float)
     return None
 
 
+def _occurrences(w: str, low: str):
+    """Where ``w`` occurs in ``low`` as whole words: "no" is not in "i don't know", "yes" not in "the eyes"."""
+    return re.finditer(r"(?<!\w)" + re.escape(w) + r"(?!\w)", low)
+
+
 def _hedged_text(final: str, want: str) -> str | None:
     """The span where ``want`` is offered with an alternative ("Paris or London", "London/Paris")."""
     low, w = _norm(final), _norm(want)
-    for m in re.finditer(re.escape(w), low):
+    for m in _occurrences(w, low):
         before, after = low[max(0, m.start() - 12):m.start()], low[m.end():m.end() + 12]
         if _ALT_AFTER.match(after) or _ALT_BEFORE.search(before):
             return low[max(0, m.start() - 12):m.end() + 12].strip()
@@ -359,7 +365,7 @@ class ToolCalls(Verifier):
         except ValueError:
             target = None
         if target is None or not math.isfinite(target):
-            if _norm(str(want)) in _norm(final):
+            if any(True for _ in _occurrences(_norm(str(want)), _norm(final))):
                 hedge = _hedged_text(final, str(want))
                 return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"

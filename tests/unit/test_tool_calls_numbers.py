@@ -1,6 +1,7 @@
 """``tool_calls``' number checks with answers it was not tuned on (session 13, branch h-verify): a whole number must
 equal a whole reference exactly, a forged whole-number tool result is not "within 1e-6" of the replayed one, a
-Unicode minus sign is a minus, and a number the answer rules out ("12, not 15") is not its answer."""
+Unicode minus sign is a minus, a number the answer rules out ("12, not 15") is not its answer, and a text reference
+must occur as whole words."""
 
 from __future__ import annotations
 
@@ -34,3 +35,16 @@ def test_a_forged_whole_number_result_differs_from_the_replayed_one():
     score, reason = verdict("It is 200000000.", "200000000", "200000000", {"result": 200000001})
     assert score == 0.0 and reason.startswith("call 1 (calculator): recorded result {\"result\": 200000001} differs")
     assert same_json(200000000, 200000000.0000001, 1e-6) and not same_json(200000000, 200000001, 1e-6)
+
+
+@pytest.mark.parametrize("answer,ref,ok", [
+    ("I don't know.", "no", False), ("Not sure.", "no", False), ("The eyes are blue", "yes", False),  # were 1.0
+    ("Parisian food is great.", "Paris", False),
+    ("No.", "no", True), ("Yes, it is.", "yes", True), ("It is in Paris.", "Paris", True), ("\"Paris\"", "Paris", True),
+    ("New York City", "New York", True),
+])
+def test_a_text_reference_must_occur_as_whole_words(answer, ref, ok):
+    """Was: a substring match ("no" found in "know", "yes" in "eyes")."""
+    score, reason = verdict(answer, ref)
+    assert (score, reason) == ((1.0, "ok: 1 call(s) replayed, final answer matches reference") if ok else
+                               (0.0, f"final answer does not contain the reference {ref!r}: {answer!r}"))
