@@ -37,8 +37,10 @@ _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|t
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 # "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
 _NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
+# after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
+_NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
 _ANSWER_IS = re.compile(r"answer is[:\s]*(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
-                        r"\$?\s*(" + _NUM[5:] + r"(?:" + _JOIN + _NUM + r")*" + _NOT_ARITH + r"|[^\n.]+)", re.I)
+                        r"\$?\s*(" + _NUM_IS[5:] + r"(?:" + _JOIN + _NUM_IS + r")*" + _NOT_ARITH + r"|[^\n.]+)", re.I)
 # what wraps an answer after "the answer is": Markdown bold, $...$, \(...\), \[...\]
 _WRAP = re.compile(r"(?:\*\*|\$|\\\)|\\\])+$")
 # GSM8K's calculator annotations, "48/2 = <<48/2=24>>24": the result follows them

@@ -139,3 +139,13 @@ def test_a_list_is_still_checked_and_a_hedge_still_a_hedge(v, completion, refere
 ])
 def test_typed_multiplication_signs(v, completion, reference, score):
     assert verdict(v, completion, reference)[0] == score
+
+
+@pytest.mark.parametrize("completion,reference,score", [
+    ("The answer is 12 000.", "12000", 1.0),               # was: 'got '12'' (a space-grouped number cut at the space)
+    ("The answer is 1\u202f234\u202f567", "1234567", 1.0),  # narrow no-break spaces (French typesetting)
+    ("The answer is 12 000 apples", "12000", 1.0),
+    ("The answer is 1 2", "12", 0.0),                      # not groups of three: not one number
+])
+def test_answer_is_with_space_grouped_thousands(v, completion, reference, score):
+    assert verdict(v, completion, reference)[0] == score
