@@ -206,7 +206,7 @@ def text_key(s: str) -> str | None:
     s = re.sub(r"^\(([A-Za-z])\)$", r"\1", s)  # a choice letter in parentheses
     if not s or any(c.isdigit() for c in s) or not any(c.isalpha() for c in s):
         return None
-    return s if len(s) == 1 else s.lower()  # "b" may be a variable; "Monday" and "monday" are one word
+    return s.lower() if len(s) > 1 and s.isalpha() else s  # "b" may be a variable, \\Pi is not \\pi; "Monday" is "monday"
 
 
 _JOINED = re.compile(r"\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*(?:and|or)\s*\}\s*\\quad|\band\b|\bor\b)\s*")

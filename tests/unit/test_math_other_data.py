@@ -149,3 +149,8 @@ def test_typed_multiplication_signs(v, completion, reference, score):
 ])
 def test_answer_is_with_space_grouped_thousands(v, completion, reference, score):
     assert verdict(v, completion, reference)[0] == score
+
+
+def test_a_latex_symbol_is_compared_as_written():
+    from verifiers.math_extract import text_key
+    assert (text_key("\\Pi"), text_key("\\pi"), text_key("\\text{New York}")) == ("\\Pi", "\\pi", "newyork")
