@@ -4,7 +4,7 @@ here was scored wrongly on main, a right answer rejected or a wrong one accepted
 import pytest
 
 from verifiers.math_answer import MathAnswer
-from verifiers.math_extract import extract_answer, to_number
+from verifiers.math_extract import extract_answer, text_key, to_number
 
 
 @pytest.fixture(scope="module")
@@ -152,5 +152,4 @@ def test_answer_is_with_space_grouped_thousands(v, completion, reference, score)
 
 
 def test_a_latex_symbol_is_compared_as_written():
-    from verifiers.math_extract import text_key
     assert (text_key("\\Pi"), text_key("\\pi"), text_key("\\text{New York}")) == ("\\Pi", "\\pi", "newyork")
