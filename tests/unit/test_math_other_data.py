@@ -3,6 +3,7 @@ here was scored wrongly on main, a right answer rejected or a wrong one accepted
 
 import pytest
 
+from verifiers.answer_key import extractor, majority
 from verifiers.math_answer import MathAnswer
 from verifiers.math_extract import extract_answer, text_key, to_number
 
@@ -153,3 +154,9 @@ def test_answer_is_with_space_grouped_thousands(v, completion, reference, score)
 
 def test_a_latex_symbol_is_compared_as_written():
     assert (text_key("\\Pi"), text_key("\\pi"), text_key("\\text{New York}")) == ("\\Pi", "\\pi", "newyork")
+
+
+def test_self_consistency_votes_count_one_letter_answer_once():
+    """Was ('C', 0.4, 2): "B", "(B)" and "\\text{(B)}" were three different answers, so the minority C won the key."""
+    votes = ["\\boxed{B}", "The answer is (B).", "\\boxed{\\text{(B)}}", "\\boxed{C}", "\\boxed{C}"]
+    assert majority(votes, extractor("math_answer")) == ("B", 0.6, 3)
