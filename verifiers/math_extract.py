@@ -217,9 +217,9 @@ def as_list(pred: str, gold: str) -> str:
     "2 and 3", "2 \\text{ or } 3" and "\\pm 2" / "1 \\pm \\sqrt{2}" (one ``\\pm`` outside braces) are that list too.
     Otherwise ``pred`` unchanged; the comparison then decides (a third answer, "1 or 2 or 3", is a different set)."""
     g = ungroup(gold)
-    if not _MARKS["list"].search(g) or re.search(r"[()\[\]]|\\\{|\\left|=", g) or "," in pred or "=" in pred:
+    if not _MARKS["list"].search(g) or re.search(r"[()\[\]]|\\\{|\\left|=", g) or "=" in pred:
         return pred
-    out = _JOINED.sub(", ", pred).strip(", ")
+    out = re.sub(r"\s*,(?:\s*,)+\s*", ", ", _JOINED.sub(", ", pred)).strip(", ")  # "1, 2, and 3": one comma each
     depth, at = 0, []
     for i, c in enumerate(out):
         depth += (c == "{") - (c == "}")

@@ -160,3 +160,12 @@ def test_self_consistency_votes_count_one_letter_answer_once():
     """Was ('C', 0.4, 2): "B", "(B)" and "\\text{(B)}" were three different answers, so the minority C won the key."""
     votes = ["\\boxed{B}", "The answer is (B).", "\\boxed{\\text{(B)}}", "\\boxed{C}", "\\boxed{C}"]
     assert majority(votes, extractor("math_answer")) == ("B", 0.6, 3)
+
+
+@pytest.mark.parametrize("completion,reference,score", [
+    ("\\boxed{1, 2, \\text{ and } 3}", "1,2,3", 1.0),  # was: 'reward hack: ... (or)'
+    ("\\boxed{1, 2, and 4}", "1,2,3", 0.0),
+    ("The answer is 12, and 3 of them are red.", "12", 1.0),
+])
+def test_a_list_with_a_final_and(v, completion, reference, score):
+    assert verdict(v, completion, reference)[0] == score
