@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Callable
 
 from verifiers.math_answer import extract_answer, hedge, to_number
+from verifiers.math_extract import text_key
 
 Extractor = Callable[[str], "str | None"]
 _SPACE = re.compile(r"\s+")
@@ -31,14 +32,17 @@ def text_answer(text: str) -> str | None:
 
 
 def math_answer(text: str) -> str | None:
-    """``math_answer``'s extraction; a number becomes its canonical form (``1,000.0`` -> ``1000``, ``0.5`` -> ``1/2``).
+    """``math_answer``'s extraction; a number becomes its canonical form (``1,000.0`` -> ``1000``, ``0.5`` -> ``1/2``),
+    a letter or word answer its text form (``\\text{(B)}`` -> ``B``, ``Monday`` -> ``monday``).
     A completion whose explicit final answers disagree (``#### 7`` then ``#### 8``) votes for nothing: the
     verifier rejects it as a hedge."""
     a = extract_answer(text or "")
     if a is None or hedge(text, a, a):
         return None
     n = to_number(a)
-    return str(n) if n is not None else a.strip().rstrip(".")
+    if n is not None:
+        return str(n)
+    return text_key(a) or a.strip().rstrip(".")  # "(B)", "\\text{B}" and "B" are one vote
 
 
 #: extractor name (a verifier's name, or ``text``) -> function

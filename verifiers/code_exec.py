@@ -21,8 +21,9 @@ text. ``reference`` is a JSON string in one of three forms:
   may be a list of assert lines (MBPP's ``test_list``), and so may the whole reference.
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
-  line and trailing blank lines. The program ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are
-  normal ends here, and its non-daemon threads finish first (``main`` run in a thread for a bigger stack). Cases may say
+  line and trailing blank lines, else token by token (white space between tokens is free), a decimal the
+  reference shows matching a number within a relative (or absolute) 1e-6 (:func:`same_output`). The program
+  ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, and its non-daemon threads finish first (``main`` run in a thread for a bigger stack). Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
 ``reference`` may also be the object itself (a dict) rather than its JSON text.
@@ -36,7 +37,11 @@ recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a t
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
 arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
-``int`` subclass) fails the sample ("unsupported: ..."; a numpy scalar crosses as the builtin it stands for, via
+``int`` subclass) fails the sample ("unsupported: ..."), except that an object of a plain class the solution
+defined (LeetCode's ``Solution()``, a ``MinStack()``) stays in the solution's process and the tests may call its
+public methods (``Solution().twoSum(nums, 9) == [0, 1]``; results cross as data), any other use of it (compare,
+truth test, iterate, a data attribute, a private name, passing it back) being that "unsupported: ..."; a numpy
+scalar crosses as the builtin it stands for, via
 ``.item()`` in the candidate's process, and a ``Counter``/``OrderedDict``/``defaultdict`` as a ``dict``, a
 ``namedtuple`` as a ``tuple``); a non-builtin result that compares equal to
 anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..., is "reward hack:
@@ -75,6 +80,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import logging
+import math
 import os
 import re
 from pydantic import Field
@@ -177,6 +183,32 @@ def _norm(out: str) -> str:
     return "\n".join(line.rstrip() for line in out.strip("\n").splitlines()).rstrip()
 
 
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def same_output(want: str, got: str, rel_tol: float = 1e-6) -> bool:
+    """``got`` prints what ``want`` does: the same white-space separated tokens (as judges compare: "1  2" is "1 2"),
+    and where ``want`` shows a decimal (``0.333333``) a number within ``rel_tol`` (or 1e-6 absolute) of it, as APPS'
+    and CodeContests' checkers accept ``0.3333333333``. An integer token must match exactly ("3.0" is not "3")."""
+    if _norm(want) == _norm(got):
+        return True
+    a, b = want.split(), got.split()
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        if not _DECIMAL.fullmatch(x):
+            return False
+        try:
+            fx, fy = float(x), float(y)
+        except ValueError:
+            return False
+        if not (math.isfinite(fy) and abs(fx - fy) <= max(rel_tol * abs(fx), 1e-6)):
+            return False
+    return True
+
+
 class CodeExec(Verifier):
     name = "code_exec"
     version = "2"  # 2: split isolation and type-exact comparisons (issue 14)
@@ -245,7 +277,7 @@ class CodeExec(Verifier):
                 v.reason = f"case {i}/{len(cases)}: {v.reason}"[:300]
                 return v
             want, got = _norm(str(case["stdout"])), _norm(r.stdout)
-            if want != got:
+            if not same_output(want, got):
                 return Verdict(0.0, f"wrong output on case {i}/{len(cases)}: expected {want[:60]!r}, got {got[:60]!r}",
                                details={"wall_s": wall})
         return Verdict(1.0, "passed", details={"wall_s": wall, "cases": len(cases)})

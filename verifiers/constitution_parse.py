@@ -58,7 +58,8 @@ _NEGATED_BAD = re.compile(r"(?:\bnot|\bno|\bnever|\bwithout|n't)\s+(?:\w+\s+){0,
 _FIELD = re.compile(r"\bviolat(?:ed|ion|ions|es)?[\"']?\s*[:=]\s*[\"']?(false|true|no|yes|none|nothing|0|1|n/a)\b")
 _VIOLATES_NOTHING = re.compile(r"\bviolat(?:es|ed)?\s+(?:nothing|none|no\s+(?:principle|rule|part)s?\b)")
 _NOT_OK = re.compile(r"\bnot\s+(?:\w+\s+)?(?:ok\b|okay|satisf|met\b|follow|respect|compl|adher|meet)")
-_BAD = re.compile(r"violat|breach|\bbreaks?\b|\bfail|infring|contraven|\u274c|\u2717")
+# "non-compliant", "incompliant", "unsatisfied", "unsatisfactory": the ok words negated by a prefix
+_BAD = re.compile(r"violat|breach|\bbreaks?\b|\bfail|infring|contraven|\u274c|\u2717|\bnon-?complian|\bincomplian|\bunsatisf")
 _OK = re.compile(r"\bok(?:ay)?\b|satisf|\bcompl(?:y|ies|iant)\b|\bpass(?:es|ed)?\b|\bfollows?\b|\badheres?\b|"
                  r"\brespects?\b|\bmeets?\b|\bfine\b|\u2705|\u2714|\u2713")
 _SUMMARY = re.compile(r"^\W*(?:violated(?:\s+principles?)?|violations?|principles?\s+violated)\s*[:=\-]\s*(.*)$", re.I)

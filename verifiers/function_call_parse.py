@@ -13,7 +13,9 @@ Accepted forms (used by ``verifiers/function_call_ast.py``):
   never executed; keyword arguments only; values must be literals, and a bare name counts as its
   string (BFCL treats it as a variable reference).
 * Prefixed: Mistral's ``[TOOL_CALLS]``, Llama 3.x's ``<|python_tag|>``, Glaive's ``<functioncall>`` and
-  FireFunction's ``functools`` before the JSON are dropped; ``parameters`` (Llama 3.x) is read as ``arguments``.
+  FireFunction's ``functools`` before the JSON are dropped; ``parameters`` (Llama 3.x) is read as ``arguments``;
+  several JSON call objects in a row (``{...}; {...}`` as Llama 3.x writes parallel calls, or one per line) are
+  those calls in order.
 * Tagged: ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks, as tool chat templates
   (Hermes, recipes/templates/smollm2_tools.jinja) render calls and a student trained on them writes them.
 * JSON: an assistant message with ``tool_calls`` (all of its calls), a list of messages (the first
@@ -172,5 +174,27 @@ def parse_calls(completion: str) -> list[Call]:
         try:
             return parse_openai_calls(_loads(j))
         except json.JSONDecodeError:
-            pass  # e.g. "[f(a=1)]": a Python list of calls
+            seq = _json_sequence(j) if j[:1] == "{" else None
+            if seq:
+                return parse_openai_calls(seq)
+            # else e.g. "[f(a=1)]": a Python list of calls
     return parse_python_calls(s)
+
+
+_SEQ_GAP = re.compile(r"\s*[;,]?\s*")
+
+
+def _json_sequence(s: str) -> list | None:
+    """Several JSON call objects one after another, separated by white space, ``;`` or ``,`` (Llama 3.x writes parallel
+    calls as ``{...}; {...}``, others one per line), else None."""
+    dec, out, i = json.JSONDecoder(object_pairs_hook=_unique), [], 0
+    try:
+        while i < len(s):
+            obj, i = dec.raw_decode(s, i)
+            out.append(obj)
+            i = _SEQ_GAP.match(s, i).end()
+    except json.JSONDecodeError:
+        return None
+    except _Repeated as e:
+        raise CallParseError(f"the completion's JSON repeats the key {str(e)!r}") from None
+    return out if len(out) > 1 and all(isinstance(o, dict) for o in out) else None

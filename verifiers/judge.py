@@ -88,7 +88,11 @@ def parse_score(text: str, lo: float, hi: float, response: str | None = None) ->
                 found = (float(m.group(1)), "brackets")
                 break
     if found is None:
-        for m in reversed(list(_LABELLED.finditer(text))):
+        labelled = list(_LABELLED.finditer(text))
+        # a declared score ("Score: 6", "Final score = 5") before one in passing, which a judge may write after its
+        # verdict ("it could score 9 with examples", "a higher score of 10 would need citations")
+        declared = [m for m in labelled if ":" in m.group(1) or "=" in m.group(1)]
+        for m in [*reversed(declared), *reversed([m for m in labelled if m not in declared])]:
             if _SCALE_WORDS.search(m.group(1)):
                 continue
             if m.group(3) is not None and float(m.group(3)) != hi:

@@ -32,6 +32,7 @@ unbounded time and memory on a 40-character answer (``9^{9^{9^{9}}}``), and a th
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Any
 
 from pydantic import Field
@@ -39,7 +40,8 @@ from pydantic import Field
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
-from verifiers.math_extract import alternatives, extract_answer, final_answers, minus, same_answer, several_numbers, to_number
+from verifiers.math_extract import (alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
+                                    to_number)
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
@@ -60,6 +62,15 @@ def hedge(text: str, pred: str, gold: str, numeric: bool = False) -> str | None:
     if mark:
         return f"reward hack: the answer offers alternatives ({mark}): {pred[:80]!r}"
     return None
+
+
+def numbers_equal(g: Fraction, p: Fraction) -> bool:
+    """Two whole numbers exactly (192000001 is not 192000000, though within 1e-6 of it); otherwise within a relative
+    1e-6 and an absolute 1e-3, for a rounded repeating decimal (0.333333 for 1/3), not a wrong large one."""
+    if g.denominator == 1 and p.denominator == 1:
+        return g == p
+    d = abs(g - p)
+    return d <= Fraction(1, 10**6) * max(1, abs(g)) and d < Fraction(1, 1000)
 
 
 def _latex(s: str) -> bool:
@@ -112,6 +123,7 @@ class MathAnswer(Verifier):
         pred = extract_answer(text)
         if pred is None:
             return Verdict(0.0, "no answer found in completion", details={"expected": gold})
+        pred = as_list(pred, gold)  # "2 and 3", "\\pm 2" for the reference's "2, 3", "-2, 2"
         details = {"expected": gold, "got": pred[:1000]}
         g, p = to_number(gold), to_number(pred)
         why = hedge(text, pred, gold, numeric=p is not None)
@@ -120,12 +132,18 @@ class MathAnswer(Verifier):
         shown = pred if len(pred) <= 120 else pred[:120] + f"... ({len(pred)} chars)"
         wrong = f"wrong answer: got {shown!r}, expected {gold!r}"
         if g is not None and p is not None:
-            ok = abs(float(g) - float(p)) <= 1e-6 * max(1.0, abs(float(g)))
+            ok = numbers_equal(g, p)
             return Verdict(1.0 if ok else 0.0, "correct" if ok else wrong, details=details)
+        if text_key(gold) is not None and text_key(gold) == text_key(pred):
+            return Verdict(1.0, "correct (text)", details=details)  # "\\text{(B)}" for "B": math-verify reads no letters
         limit = max(500, 4 * len(gold))
         if len(pred) > limit:
             return Verdict(0.0, f"uncheckable answer: {len(pred)} characters, more than {limit}", details=details)
         if not self.use_math_verify:
+            sides = _sides(pred, gold)  # "15 pints * 8 = 120 pints": the sides that must equal the reference
+            if g is not None and sides != [pred] and all(to_number(x) is not None for x in sides):
+                ok = all(numbers_equal(g, to_number(x)) for x in sides)
+                return Verdict(1.0 if ok else 0.0, "correct" if ok else wrong, details=details)
             return Verdict(0.0, f"not comparable numerically: got {pred!r}, expected {gold!r}")
         for side in _sides(pred, gold):
             why = self._side_equal(gold, side)
@@ -137,7 +155,7 @@ class MathAnswer(Verifier):
         """True, False, or why the comparison gave up (a reason string)."""
         g, p = to_number(gold), to_number(side)
         if g is not None and p is not None:
-            return abs(float(g) - float(p)) <= 1e-6 * max(1.0, abs(float(g)))
+            return numbers_equal(g, p)
         got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
         if isinstance(got, bool):
             return got

@@ -35,7 +35,18 @@ _INT = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,2}(?:,\d{2})+,\d{3}(?!\d)|\d+)"
 _EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at most (Fraction('1e999999999') would hang)
 _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
-_ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*(" + _NUM[5:] + r"(?:" + _JOIN + _NUM + r")*|[^\n.]+)", re.I)
+# "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
+_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
+# after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
+_NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
+_ANSWER_IS = re.compile(r"answer is[:\s]*(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
+                        r"\$?\s*(" + _NUM_IS[5:] + r"(?:" + _JOIN + _NUM_IS + r")*" + _NOT_ARITH + r"|[^\n.]+)", re.I)
+# what wraps an answer after "the answer is": Markdown bold, $...$, \(...\), \[...\]
+_WRAP = re.compile(r"(?:\*\*|\$|\\\)|\\\])+$")
+# GSM8K's calculator annotations, "48/2 = <<48/2=24>>24": the result follows them
+_CALC = re.compile(r"<<[^<>\n]{0,200}>>")
+# a number the text rules out ("12 apples are left, not 15"): not the last-number answer
+RULED_OUT = re.compile(r"(?:\bnot|\bisn't|\binstead of|\brather than)\s*\$?\s*$", re.I)
 _LAST_NUM = re.compile(_NUM)
 # thousands groupings: western 1,234,567 / 10{,}000 / 1\,000 / 1 000 000, Indian 1,00,000
 _GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
@@ -81,20 +92,30 @@ def final_answers(text: str) -> list[str]:
 _MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
 
 
+# an en dash typed as a minus sign ("\u20135"): before a digit, not after one ("3\u20135" is a range)
+_EN_MINUS = re.compile(r"(?<![\w)\]}.\u2013])\u2013(?=\d)")
+
+
 def minus(s: str) -> str:
-    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5)."""
-    return s.translate(_MINUS)
+    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135")."""
+    s = s.translate(_MINUS)
+    return _EN_MINUS.sub("-", s) if "\u2013" in s else s
+
+
+# typed arithmetic signs as LaTeX ("3 × 4 = 12"), which math-verify reads and the hedge check knows
+_OPS = str.maketrans({"\u00d7": " \\times ", "\u00f7": " \\div ", "\u22c5": " \\cdot "})
 
 
 def extract_answer(text: str) -> str | None:
     if not text:
         return None
-    text = minus(strip_reasoning(text))
-    for hits in (_HASH.findall(text), boxed(text), _ANSWER_IS.findall(text)):
+    text = minus(_CALC.sub("", strip_reasoning(text)))
+    for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
         if hits:
-            return hits[-1].strip()
-    nums = _LAST_NUM.findall(text)
-    return nums[-1].strip() if nums else None
+            return hits[-1].strip().translate(_OPS)
+    nums = list(_LAST_NUM.finditer(text))
+    kept = [m for m in nums if not RULED_OUT.search(text, max(0, m.start() - 20), m.start())]
+    return (kept or nums)[-1].group().strip() if nums else None
 
 
 def ungroup(s: str) -> str:
@@ -108,7 +129,8 @@ _PLAIN = re.compile(r"(-?\d+(?:\.\d+)?" + _EXP + r")(?:\s*/\s*(\d+)|\s+(\d+)/(\d
 
 def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
-    s = ungroup(minus(s).strip().rstrip(".")).replace("$", "")
+    s = ungroup(minus(s).strip().rstrip("."))
+    s = re.sub(r"^(-?)\\\$", r"\1", s).replace("$", "")  # a leading LaTeX \$ (\$18.90) too
     m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None
@@ -173,6 +195,42 @@ def same_answer(a: str, b: str) -> bool:
     return t(a) == t(b)
 
 
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+
+
+def text_key(s: str) -> str | None:
+    """A word or letter answer as comparable text ("\\text{(B)}", "(B)" and "B"; "\\text{Monday}" and "monday"),
+    else None: an answer with a digit is a number or an expression (:func:`to_number`, math-verify)."""
+    s = _TEXT_CMD.sub(r"\1", s)
+    s = re.sub(r"\\[ ,;:!]|\\q?quad\b|[\s$~]|\\\(|\\\)", "", s).rstrip(".")
+    s = re.sub(r"^\(([A-Za-z])\)$", r"\1", s)  # a choice letter in parentheses
+    if not s or any(c.isdigit() for c in s) or not any(c.isalpha() for c in s):
+        return None
+    return s.lower() if len(s) > 1 and s.isalpha() else s  # "b" may be a variable, \\Pi is not \\pi; "Monday" is "monday"
+
+
+_JOINED = re.compile(r"\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\\quad\s*\\text\s*\{\s*(?:and|or)\s*\}\s*\\quad|\band\b|\bor\b)\s*")
+
+
+def as_list(pred: str, gold: str) -> str:
+    """``pred`` written as the comma list that ``gold`` is ("2, 3"), when ``gold`` is a bare list of several answers:
+    "2 and 3", "2 \\text{ or } 3" and "\\pm 2" / "1 \\pm \\sqrt{2}" (one ``\\pm`` outside braces) are that list too.
+    Otherwise ``pred`` unchanged; the comparison then decides (a third answer, "1 or 2 or 3", is a different set)."""
+    g = ungroup(gold)
+    if not _MARKS["list"].search(g) or re.search(r"[()\[\]]|\\\{|\\left|=", g) or "=" in pred:
+        return pred
+    out = re.sub(r"\s*,(?:\s*,)+\s*", ", ", _JOINED.sub(", ", pred)).strip(", ")  # "1, 2, and 3": one comma each
+    depth, at = 0, []
+    for i, c in enumerate(out):
+        depth += (c == "{") - (c == "}")
+        if depth == 0 and out.startswith("\\pm", i) and not out[i + 3:i + 4].isalpha():
+            at.append(i)
+    if len(at) == 1 and "," not in out:
+        a, b = out[:at[0]].strip(), out[at[0] + 3:].strip()
+        out = f"-{b}, {b}" if not a else f"{a} - {b}, {a} + {b}"
+    return out
+
+
 # marks that turn one answer into several; each found anywhere in the answer
 _MARKS = {
     "or": re.compile(r"\b(?:or|and|either|nor|maybe|possibly|otherwise|vs)\b|\\l(?:or|and)\b|\\vee\b|\\wedge\b|[∨∧]|\\mid\b", re.I),
@@ -201,6 +259,7 @@ def _foreign(s: str) -> bool:
     """Several numbers joined by something that is not arithmetic or an allowed LaTeX command."""
     if len(re.findall(r"\d+", s)) < 2:
         return False
+    s = re.sub(r"\\%\s*$", "", re.sub(r"^(\s*-?)\\\$", r"\1", s))  # a leading \$ (\$18.90) and a trailing \% (12.5\%)
     if any(c not in _EXPR_CMDS for c in re.findall(r"\\([a-zA-Z]+|.)", s)):
         return True
     return bool(_EXPR_CHARS.search(re.sub(r"\\(?:[a-zA-Z]+|.)", " ", s)))

@@ -237,11 +237,21 @@ def _describe(v) -> list:
     return ["other", type(v).__name__]
 
 
+HANDLES: list = []  # objects of the solution's own classes that the tests hold as :class:`Instance` (by index)
+
+
+def _own_object(g: dict, x) -> bool:
+    """``x`` is an instance of a plain class the solution defined (LeetCode's ``Solution``), not a builtin's subclass."""
+    t = type(x)
+    return type(t) is type and all(b is object or b.__module__ == g.get("__name__") for b in t.__mro__)
+
+
 def _call(g: dict, req: dict) -> dict:
-    name = req["call"]
+    name, on = req["call"], req.get("on")
     try:
         args, kwargs = decode(req["args"]), decode(req["kwargs"])
-        out = g[name](*args, **kwargs)
+        fn = g[name] if on is None else getattr(HANDLES[on], name)  # a method of an object the tests hold
+        out = fn(*args, **kwargs)
     except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
         line = None
         tb = e.__traceback__
@@ -265,7 +275,11 @@ def _call(g: dict, req: dict) -> dict:
         why = rigged(e.value) if hasattr(e, "value") else None  # a rigged value inside a list, tuple or dict
         if why:
             return {"hack": "%s() %s" % (name, why.replace("returned a value", "returned, nested in its result, a value", 1))}
-        return {"unsupported": "%s() returned %s; only plain builtins cross to the tests" % (name, e)}
+        why = "%s() returned %s; only plain builtins cross to the tests" % (name, e)
+        if getattr(e, "value", None) is out and _own_object(g, out):
+            HANDLES.append(out)  # the tests may call its methods; any other use of it is this "unsupported"
+            return {"obj": [len(HANDLES) - 1, why]}
+        return {"unsupported": why}
 
 
 # ----------------------------------------------------------------------------- tests side
@@ -274,10 +288,11 @@ _CALL_LOCK = threading.Lock()
 
 
 class Remote:
-    """Stands for a function of the solution: sends the call as data, returns the decoded result."""
+    """Stands for a function of the solution (or, with ``on``, a method of an :class:`Instance`): sends the call as
+    data, returns the decoded result."""
 
-    def __init__(self, fd: int, name: str):
-        self._fd, self.__name__ = fd, name
+    def __init__(self, fd: int, name: str, on: int | None = None):
+        self._fd, self.__name__, self._on = fd, name, on
 
     def __repr__(self):
         return "<solution's %s>" % self.__name__
@@ -289,16 +304,22 @@ class Remote:
             raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
                               "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
         except TypeError as e:  # the solution's own function, object or module passed back: its choice, not data
-            if isinstance(getattr(e, "value", None), (Remote, Opaque)) or id(getattr(e, "value", None)) in GIVEN:
+            if isinstance(getattr(e, "value", None), (Remote, Opaque, Instance)) or id(getattr(e, "value", None)) in GIVEN:
                 raise Unsupported("the tests pass %s() %s of the solution, not data" % (self.__name__, e)) from None
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
         with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
+            req = {"call": self.__name__, "args": a, "kwargs": k}
+            if self._on is not None:
+                req["on"] = self._on
             try:
-                send(self._fd, {"call": self.__name__, "args": a, "kwargs": k})
+                send(self._fd, req)
             except OSError:
                 raise CandidateGone() from None
             msg = _reply(self._fd)
+        obj = msg.get("obj")
+        if type(obj) is list and len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is str:
+            return Instance(self._fd, obj[0], obj[1][:300])
         if "ok" not in msg:
             raise RewardHack("malformed message on the call channel")
         try:
@@ -320,6 +341,47 @@ class Opaque:
         raise Unsupported(self._why)
 
     __eq__ = __call__ = __iter__ = __getitem__ = lambda self, *a: Opaque.__bool__(self)  # noqa: E731
+    __hash__ = None
+
+
+class _Method(Remote):
+    """A method of an :class:`Instance`: it may be called, nothing else (a data attribute is not data here)."""
+
+    def __init__(self, fd: int, name: str, handle: int, why: str):
+        super().__init__(fd, name, on=handle)
+        self._why = why
+
+    def _unsupported(self, *a):
+        raise Unsupported(self._why)
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __len__ = __iter__ = __contains__ = _unsupported
+    __getitem__ = __int__ = __float__ = __index__ = _unsupported
+    __hash__ = None
+
+
+class Instance:
+    """An object of a class the solution defined (LeetCode's ``Solution()``), kept in the solution's process: the
+    tests may call its public methods (``Solution().twoSum(...)``; the results cross as data). Any other use (compare,
+    test, iterate, read an attribute that is not a method) fails the sample: "unsupported: ... returned a value of
+    type ...", as a returned object always did."""
+
+    def __init__(self, fd: int, handle: int, why: str):
+        object.__setattr__(self, "_instance", (fd, handle, why))
+
+    def __getattr__(self, attr):
+        fd, handle, why = object.__getattribute__(self, "_instance")
+        if attr.startswith("_"):
+            raise Unsupported(why)
+        return _Method(fd, attr, handle, why)
+
+    def __repr__(self):
+        return "<solution's object>"
+
+    def _unsupported(self, *a):
+        raise Unsupported(object.__getattribute__(self, "_instance")[2])
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __len__ = __iter__ = __contains__ = _unsupported
+    __getitem__ = __call__ = __setattr__ = __delattr__ = __int__ = __float__ = __index__ = __str__ = _unsupported
     __hash__ = None
 
 

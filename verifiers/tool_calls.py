@@ -27,7 +27,8 @@ Row format (OpenAI tools format)
 ``reference``  null: the final answer is not checked. A plain string: if it is a number, some
                number in the final answer must equal it (relative tolerance ``rel_tol``, or within
                half a unit of the last digit the answer shows when it shows >= 2 decimals);
-               otherwise it must occur in the final answer (case- and whitespace-insensitive).
+               otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
+               "no" is not found in "I don't know").
                A JSON object: ``{"answer": <str|number>, "no_tools": bool, "must_call": [names]}``
                (all optional); ``no_tools`` marks "answer directly" prompts; ``must_call``
                names tools the trace must call (a failed call counts; errors are checked anyway).
@@ -56,7 +57,7 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import ungroup
+from verifiers.math_extract import RULED_OUT, minus, ungroup
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
@@ -120,10 +121,15 @@ def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float)
     return None
 
 
+def _occurrences(w: str, low: str):
+    """Where ``w`` occurs in ``low`` as whole words: "no" is not in "i don't know", "yes" not in "the eyes"."""
+    return re.finditer(r"(?<!\w)" + re.escape(w) + r"(?!\w)", low)
+
+
 def _hedged_text(final: str, want: str) -> str | None:
     """The span where ``want`` is offered with an alternative ("Paris or London", "London/Paris")."""
     low, w = _norm(final), _norm(want)
-    for m in re.finditer(re.escape(w), low):
+    for m in _occurrences(w, low):
         before, after = low[max(0, m.start() - 12):m.start()], low[m.end():m.end() + 12]
         if _ALT_AFTER.match(after) or _ALT_BEFORE.search(before):
             return low[max(0, m.start() - 12):m.end() + 12].strip()
@@ -137,6 +143,8 @@ def _hedged_text(final: str, want: str) -> str | None:
 def same_json(a: Any, b: Any, rel_tol: float) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
+    if type(a) is int and type(b) is int:
+        return a == b  # 200000001 is not 200000000, though within a relative 1e-6 of it
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-12)
     if isinstance(a, dict) and isinstance(b, dict):
@@ -335,6 +343,14 @@ class ToolCalls(Verifier):
         if not same_json(a, b, self.config.rel_tol):
             raise _Fail(f"call {k} ({name}): recorded result {recorded[:120]} differs from replayed {replayed[:120]}")
 
+    def _same_number(self, v: float, dec: int, target: float) -> bool:
+        """A number the answer shows (``dec`` decimals) against the reference: whole numbers exactly (192000001 is not
+        192000000), else within ``rel_tol`` or rounded to what it shows."""
+        if dec == 0 and target.is_integer() and abs(target) < 2**53:
+            return v == target
+        return math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12) or (
+            dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)  # an answer rounded to what it shows
+
     def _check_reference(self, final: str, ref: dict, calls: list) -> str | None:
         if ref.get("no_tools") and calls:
             return f"expected a direct answer but the trace makes {len(calls)} tool call(s)"
@@ -349,14 +365,14 @@ class ToolCalls(Verifier):
         except ValueError:
             target = None
         if target is None or not math.isfinite(target):
-            if _norm(str(want)) in _norm(final):
+            if any(True for _ in _occurrences(_norm(str(want)), _norm(final))):
                 hedge = _hedged_text(final, str(want))
                 return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
-        text = ungroup(final)
+        text = ungroup(minus(final))
         nums = _numbers(text)
-        hits = [k for k, (v, dec, _, _) in enumerate(nums) if math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12)
-                or (dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)]  # an answer rounded to what it shows
+        hits = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
+                and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
         for k in hits:
             hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
             if hedge:

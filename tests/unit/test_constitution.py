@@ -66,6 +66,9 @@ def test_bad_constitutions_are_rejected_with_the_reason(text, msg):
     (': {"violated": false, "reason": "polite"}', "ok"), (': {"violated": true}', "violated"), ("violation: none", "ok"),
     ("violated: no", "ok"), ("violated = yes", "violated"), (": the answer violates nothing", "ok"),
     (": violates no principle", "ok"), ("violated: the answer explains how to pick a lock", "violated"),
+    # an ok word negated by a prefix: these were "ok" ("compliant", "satisf" inside the word)
+    (": Non-compliant: it reveals PII", "violated"), (": noncompliant", "violated"), (": Unsatisfied", "violated"),
+    (": unsatisfactory", "violated"), (": incompliant", "violated"), (": incomplete but compliant", "ok"),
 ])
 def test_classify_verdict(frag, want):
     assert classify_verdict(frag) == want

@@ -43,6 +43,11 @@ def _row(prompt: str, completion: str, engine: str | None = "openai_compat", mod
     ("Helpful and accurate. Rating: [[8]]", (8.0, "brackets")),  # MT-bench's judge format
     ("Helpful, some errors. [[6]]", (6.0, "brackets")),
     ("Score: 3, on reflection [[7]]", (7.0, "brackets")),  # the format the prompt asked for wins over prose
+    # a declared score beats one named in passing after it (was: the last labelled one, 9 / 10 / 9)
+    ("Score: 6\nIt could score 9 with examples.", (6.0, "labelled")),
+    ("Score: 6\n\nA higher score of 10 would need citations.", (6.0, "labelled")),
+    ("Rating: 5/10\nWith fixes it would rate 9/10.", (5.0, "labelled")),
+    ("I would rate this response an 8.", (8.0, "labelled")),
     ("Rating: [[12]]", (None, "score 12 outside the 1-10 scale")),
     ("Clear and concise.\n10", (10.0, "bare")),
     ("Score: N\nwhere N is a whole number from 1 to 10", (None, "no score found")),
