@@ -398,6 +398,13 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                    if c["expected_sha256"] and c["sha256"] != c["expected_sha256"] else "")
             raise FactoryError(f"benchmark {c['line']} from {bench.source}: decontamination would not cover "
                                f"the whole benchmark{sha}; give the complete file or set allow_partial: true")
-        log.warning("decontam: %s from %s: only part of this benchmark is protected", bench.coverage["line"], bench.source)
-    log.info("benchmark %s from %s", bench.coverage["line"], bench.source)
+    said = (bench.coverage["line"], bench.source)
+    if said not in _SAID:  # a run loads its benchmarks several times (validation, fingerprint, curation): said once
+        _SAID.add(said)
+        if bench.coverage["complete"] is False:
+            log.warning("decontam: %s from %s: only part of this benchmark is protected", *said)
+        log.info("benchmark %s from %s", *said)
     return bench
+
+
+_SAID: set[tuple[str, str]] = set()

@@ -209,3 +209,18 @@ def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_toke
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus file not found: {tmp_path / 'nope.jsonl'}"
     r = run_cli("decontam", str(tmp_path / "*.parquet"), "--benchmarks", f"mine={bench}:q")
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus glob '{tmp_path / '*.parquet'}' matches no files"
+
+
+def test_a_benchmark_loaded_again_is_announced_once(tmp_path, caplog):
+    """A run loads its benchmarks four or five times (validation, fingerprint, curation): `make demo` printed every
+    "benchmark ... from ..." line four times before the run started. Now once per benchmark and copy."""
+    import logging
+
+    f = tmp_path / "mine.jsonl"
+    f.write_text("".join(json.dumps({"question": f"Tom has {i} red apples and gives two of them to his sister Ann"}) + "\n"
+                         for i in range(3)))
+    with caplog.at_level(logging.INFO, logger="curation.dedup.benchmarks"):
+        for _ in range(3):
+            assert len(load_benchmark({"name": "mine", "path": str(f), "field": "question"}).items) == 3
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("benchmark mine")]
+    assert said == [f"benchmark mine: 3 items (size not declared) from {f}"]
