@@ -316,11 +316,37 @@ def read_unit(unit: Unit) -> list[SourceRecord]:
     return out
 
 
+#: a JSON escape of a UTF-16 surrogate (``\\ud83d``): only such a line can decode to a string that is not valid Unicode
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """The first lone surrogate in a parsed record's strings (keys too), as ``\\udXXX``, or None."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack += [*x.keys(), *x.values()]
+        elif isinstance(x, list):
+            stack += x
+        elif isinstance(x, str):
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError as e:
+                return f"\\u{ord(x[e.start]):04x}"
+    return None
+
+
 def _parse_line(raw: bytes, where: str) -> SourceRecord:
     try:
         obj = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM that Windows editors put first is not data
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
+        # "\ud83d" alone (half an emoji, cut by a UTF-16 tool) is valid JSON but no UTF-8 text: hashing the record
+        # and writing its row to Parquet would fail the whole chunk
+        bad = _lone_surrogate(obj) if _SURROGATE_ESCAPE.search(raw) else None
+        if bad:
+            return SourceRecord(0, None, f"not valid Unicode: a lone surrogate {bad} (half of a UTF-16 pair) in the JSON", where)
         return SourceRecord(0, obj, where=where)
     except UnicodeDecodeError:
         return SourceRecord(0, None, "not UTF-8", where)
