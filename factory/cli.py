@@ -8,7 +8,8 @@
     factory loop recipes/loop.yaml [--seed S] [--rounds R] [--no-control]   (closed loop, factory/loop.py)
     factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
 
-Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
+Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``; also a path that cannot be
+read or written), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -332,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except FactoryError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path a command was given that cannot be read or written: one line, not a traceback
+        if {"-v", "--verbose"} & set(sys.argv[1:] if argv is None else argv):
+            raise
+        print(f"error: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
         return 2
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -133,6 +134,23 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_report(out: Path, files: dict[str, str]) -> None:
+    """Write the report files into ``out`` whole (each through a temp file and a rename); a folder that cannot be made
+    or written is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated"."""
+    tmp: Path | None = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, out / name)
+            tmp = None
+    except OSError as e:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise FactoryError(f"--out: cannot write the report in {out}: {e.strerror or e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
@@ -169,10 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "decontam_report.json").write_text(json.dumps(rep, indent=1, default=str), encoding="utf-8")
     text = text_report(rep)
-    (out / "decontam_report.txt").write_text(text, encoding="utf-8")
+    write_report(out, {"decontam_report.json": json.dumps(rep, indent=1, default=str), "decontam_report.txt": text})
     print(text, end="")
     print(f"report: {out / 'decontam_report.json'}")
     return 1 if matches else 0

@@ -1,0 +1,60 @@
+"""Commands given a file they cannot read or a folder they cannot write: one ``error:`` line naming the file (and
+line), exit 2, nothing half-written; never a traceback (whose exit 1 ``factory decontam`` reserves for
+"contaminated")."""
+
+import gzip
+import json
+
+import pytest
+
+from factory.cli import main
+from tests.unit.test_export import make_run
+
+BENCH = {"q": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."}
+
+
+@pytest.fixture
+def bench(tmp_path):
+    f = tmp_path / "bench.jsonl"
+    f.write_text(json.dumps(BENCH) + "\n")
+    return f"mine={f}:q"
+
+
+@pytest.mark.parametrize("name, content, want", [
+    ("latin1.jsonl", b'{"q": "hello there"}\n{"q": "caf\xe9"}\n', "latin1.jsonl:2: not UTF-8 text (byte 0xe9)"),
+    ("list.jsonl", b'{"q": "a"}\n[1, 2]\n', "list.jsonl:2: not a JSON object (a list)"),
+    ("broken.parquet", b"PAR1 not really", "broken.parquet: not a readable Parquet file (Parquet magic bytes not found"),
+    ("fake.jsonl.gz", b"not gzip", "fake.jsonl.gz: cannot read: Not a gzipped file"),
+    ("cut.jsonl.gz", gzip.compress(b'{"q": "a"}\n' * 50)[:20], "cut.jsonl.gz: cannot read: Compressed file ended"),
+])
+def test_decontam_of_an_unreadable_corpus_is_exit_2_naming_file_and_line(tmp_path, capsys, bench, name, content, want):
+    """Was: UnicodeDecodeError, ArrowInvalid or BadGzipFile tracebacks with exit 1, the code for "contaminated"."""
+    (tmp_path / name).write_bytes(content)
+    rc = main(["decontam", str(tmp_path / name), "--field", "q", "--benchmarks", bench, "--out", str(tmp_path / "rep")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith(f"error: {tmp_path / name}") and want in err[0], err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_decontam_report_folder_that_cannot_be_written_is_exit_2(tmp_path, capsys, bench):
+    """Was: NotADirectoryError traceback, exit 1 ("contaminated") for a clean corpus."""
+    (tmp_path / "c.jsonl").write_text('{"q": "nothing like the benchmark"}\n')
+    (tmp_path / "afile").write_text("x")
+    rc = main(["decontam", str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", bench, "--out", str(tmp_path / "afile" / "rep")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err == [f"error: --out: cannot write the report in {tmp_path / 'afile' / 'rep'}: Not a directory"]
+    rc = main(["decontam", str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", bench, "--out", str(tmp_path / "rep")])
+    assert rc == 0 and sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["decontam_report.json", "decontam_report.txt"]
+
+
+def test_export_and_schema_to_a_path_below_a_file_are_one_line(tmp_path, capsys):
+    """Was: FileExistsError / NotADirectoryError tracebacks (exit 1)."""
+    run, _ = make_run(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    rc = main(["export", run, "--out", str(tmp_path / "afile" / "ds")])
+    assert rc == 2 and capsys.readouterr().err.strip() == f"error: --out: {tmp_path / 'afile'} is a file, not a folder"
+    rc = main(["export", run, "--out", "/proc/no-such-dir/ds"])
+    assert rc == 2 and capsys.readouterr().err.strip() == "error: --out: cannot create /proc/no-such-dir/ds: No such file or directory"
+    rc = main(["schema", "--out", str(tmp_path / "afile" / "s.json")])
+    assert rc == 2 and capsys.readouterr().err.strip() == f"error: --out: cannot write {tmp_path / 'afile' / 's.json'}: Not a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "runs"]  # no export temp folder left behind
