@@ -47,6 +47,10 @@ def _table(rows: list[list], header: list[str]) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     """Run a recipe. Without ``-v`` the terminal gets our progress lines and the tables; Ray's, transformers'
     and other libraries' output goes to a log file named on the first and last line (factory/console.py)."""
+    if a.run_id is not None:  # before the log file: a bad id writes nothing
+        from factory.store import check_run_id
+
+        check_run_id(a.run_id)
     if a.verbose:
         return _run(a, sys.stdout, sys.stderr)
     from factory.console import Console

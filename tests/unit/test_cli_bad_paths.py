@@ -58,3 +58,22 @@ def test_export_and_schema_to_a_path_below_a_file_are_one_line(tmp_path, capsys)
     rc = main(["schema", "--out", str(tmp_path / "afile" / "s.json")])
     assert rc == 2 and capsys.readouterr().err.strip() == f"error: --out: cannot write {tmp_path / 'afile' / 's.json'}: Not a directory"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "runs"]  # no export temp folder left behind
+
+
+@pytest.mark.parametrize("run_id", ["../other", "..", "a/b", "/tmp/x", ".hidden", "x" * 129])
+def test_a_run_id_that_is_not_one_folder_name_is_refused_before_anything_is_written(tmp_path, run_id):
+    """Was: ``--run-id ../other`` wrote the run beside other recipes' runs, ``--run-id ..`` into the run store's root
+    (beside ``_cache`` and ``_logs``), ``/tmp/x`` wherever it pointed."""
+    from tests.conftest import ROOT, run_cli
+
+    p = run_cli("run", str(ROOT / "recipes/demo.yaml"), "--run-id", run_id, "--output-dir", str(tmp_path / "out"), cwd=tmp_path)
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and err == [f"error: --run-id: {run_id!r} is not a run id: use letters, digits, '_', '.' and "
+                                         "'-' (not first), at most 128 characters"], p.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []
+    from factory.pipeline import run_recipe
+    from ground.errors import FactoryError
+
+    with pytest.raises(FactoryError, match="--run-id: .* is not a run id"):
+        run_recipe(str(ROOT / "recipes/demo.yaml"), run_id=run_id, output_dir=str(tmp_path / "out"))
+    assert list(tmp_path.iterdir()) == []
