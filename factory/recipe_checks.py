@@ -104,7 +104,9 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None),
                    (("train", "chat_template"), r.train.chat_template if r.train else None)]:
-        if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
+        if p is not None and not p.strip():  # "" is the recipe's own folder: an empty template, every file of it as a source
+            err(loc, "is empty: name a file" + (" or write the text itself" if loc[:1] == ("prompt",) and loc[-1] != "tools" else ""))
+        elif p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
             from ground.source_files import source_files
 
             if not source_files(r.path(p), "auto", None):  # glob.glob would follow folder links without end
@@ -115,9 +117,11 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
             hint = {"template": " (an inline template needs a {placeholder})",
                     "system": " (an inline system prompt is words with spaces, or a | block)"}.get(loc[-1], "")
             err(loc, f"file not found: {r.path(p)}" + (hint if loc[:1] == ("prompt",) else ""))
-    if read_source:
+        elif p is not None and loc[-1] != "path" and r.path(p).is_dir():  # read as text when the run starts: IsADirectoryError
+            err(loc, f"{r.path(p)} is a folder, not a file")
+    if read_source and r.source.path.strip():
         _source_fields(r, ("source",), r.source, err)
-    if read_source and r.eval is not None:
+    if read_source and r.eval is not None and r.eval.source.path.strip():
         _source_fields(r, ("eval", "source"), r.eval.source, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
