@@ -66,6 +66,56 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
     return used, errs
 
 
+#: a mapping key whose string value is a credential (normalised: lower case, no '-', '_' or spaces)
+_SECRET_KEYS = {"apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "proxyauthorization",
+                "cookie", "bearer", "bearertoken", "accesstoken", "authtoken", "sessiontoken", "hftoken", "accesskey",
+                "clientsecret", "privatekey", "secretkey", "secretaccesskey"}
+_SECRET_SUFFIXES = ("apikey", "password", "secret", "accesstoken", "authtoken", "secretkey", "privatekey", "secretaccesskey")
+#: sections whose strings go to an engine or server as they are (headers, bodies, URLs): their values are checked too
+_OPTION_KEYS = {"options", "headers", "extra_body", "judge", "teacher_options", "inner_options"}
+SECRET_MESSAGE = ("a secret never goes in the recipe (the manifest and the run's copy of the recipe keep it): put it in an "
+                  "environment variable and name that variable in api_key_env")
+
+
+def _looks_secret(value: str) -> bool:
+    """A credential in an option's value: an Authorization scheme, a URL's user:password@, or a known key format or
+    ``key=...`` pair (the patterns the PII filter redacts as ``secret``)."""
+    from curation.filters.pii import redact
+
+    v = value.strip()
+    return v.lower().startswith(("bearer ", "basic ", "token ")) or bool(redact(v, ("secret",))[1].get("secret"))
+
+
+def secret_errors(data: Any, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
+    """One error per place a recipe holds a credential: a key named like one (``api_key``, ``token``, ``password``,
+    ``x-api-key``, ...) with a text value anywhere, or a value that looks like one inside engine options (``headers``
+    under any name, ``extra_body``, a ``base_url``, a judge's or on-policy scorer's options). The message never quotes
+    the value. Keys come from the environment only (``api_key_env``)."""
+    out: list[RecipeError] = []
+
+    def bad(path: tuple) -> None:
+        out.append(RecipeError(file, line_for(lines, path), ".".join(map(str, path)), SECRET_MESSAGE))
+
+    def walk(node: Any, path: tuple, in_options: bool) -> None:
+        if path == ("route", "map"):  # source field values -> teacher names: the user's data, not settings
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                name = "".join(c for c in str(k).lower() if c not in "-_ ")
+                if isinstance(v, str) and v.strip() and (name in _SECRET_KEYS or name.endswith(_SECRET_SUFFIXES)):
+                    bad((*path, k))
+                else:
+                    walk(v, (*path, k), in_options or k in _OPTION_KEYS)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i), in_options)
+        elif isinstance(node, str) and in_options and _looks_secret(node):
+            bad(path)
+
+    walk(data, (), False)
+    return out
+
+
 def _list(v: Any) -> list:
     return v if isinstance(v, list) else []
 
