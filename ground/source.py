@@ -357,7 +357,8 @@ def _parse_line(raw: bytes, where: str) -> SourceRecord:
 def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     """The first record of a source, read cheaply (one line or one Parquet row; ``offset`` ignored): what
     ``factory validate`` checks the recipe's field names against. None when there is nothing to read; a file the
-    plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
+    plane cannot read (compressed, CSV, a JSON array) or files without a record raise the FactoryError
+    :func:`plan_units` would."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     try:
         pairs = source_files(path, src.format, src.split, one_split=True) if path.exists() or any(c in str(src.path) for c in "*?[") else []
@@ -379,4 +380,8 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
                         return _parse_line(raw, f"{f.name}:{ln}")
     except (OSError, ValueError):  # unreadable: plan_units names the problem when the run starts
         return None
+    if pairs:  # every file read to its end without a record: the run would stop at once with "has no rows"
+        raise FactoryError(f"source.path: {path} has no rows" + (f" ({len(pairs)} files, all empty)" if len(pairs) > 1 else ""))
+    if path.is_dir():
+        raise FactoryError(f"source.path: {path} has no rows: it holds no data files (.jsonl, .json, .parquet, .arrow)")
     return None
