@@ -191,6 +191,12 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         for i, v in enumerate(vs):
             if v.name == "judge" and _judges_itself(v.options, r.teacher):
                 err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+    if r.train is not None and r.train.method == "onpolicy":
+        from students.onpolicy import teacher_problem
+
+        problem = teacher_problem(r)
+        if problem:
+            err(tuple(problem[0].split(".")), problem[1])
     _benchmarks(r, err)
     if r.synthesize is not None:
         from factory.synthesize import synth_checks
