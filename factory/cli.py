@@ -299,6 +299,17 @@ DELEGATED = {
 }
 
 
+def _count(text: str) -> int:
+    """A count argument: an integer >= 0 (``-n -3`` printed all rows but 3 and said "-3 of 40")."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -318,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(fn=cmd_validate)
     i = sub.add_parser("inspect", help="print random accepted (or rejected) samples")
     i.add_argument("run_dir")
-    i.add_argument("-n", type=int, default=5)
+    i.add_argument("-n", type=_count, default=5, help="rows to print (0 or more)")
     i.add_argument("--rejects", action="store_true")
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(fn=cmd_inspect)

@@ -77,3 +77,12 @@ def test_a_run_id_that_is_not_one_folder_name_is_refused_before_anything_is_writ
     with pytest.raises(FactoryError, match="--run-id: .* is not a run id"):
         run_recipe(str(ROOT / "recipes/demo.yaml"), run_id=run_id, output_dir=str(tmp_path / "out"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inspect_refuses_a_negative_count(tmp_path, capsys):
+    """Was: ``-n -3`` printed every row but three and ended "(-3 of 40 accepted rows)"."""
+    run, _ = make_run(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", run, "-n", "-3"])
+    assert e.value.code == 2 and "argument -n: must be 0 or more, got -3" in capsys.readouterr().err
+    assert main(["inspect", run, "-n", "2"]) == 0 and capsys.readouterr().out.rstrip().endswith("(2 of 40 accepted rows)")
