@@ -86,3 +86,14 @@ def test_inspect_refuses_a_negative_count(tmp_path, capsys):
         main(["inspect", run, "-n", "-3"])
     assert e.value.code == 2 and "argument -n: must be 0 or more, got -3" in capsys.readouterr().err
     assert main(["inspect", run, "-n", "2"]) == 0 and capsys.readouterr().out.rstrip().endswith("(2 of 40 accepted rows)")
+
+
+@pytest.mark.parametrize("args, want", [(["--port", "99999"], "argument --port: must be 0-65535, got 99999"),
+                                        (["--batch-size", "0"], "argument --batch-size: must be 1-1048576, got 0")])
+def test_serve_refuses_a_port_or_batch_size_out_of_range_before_loading_the_model(capsys, args, want):
+    """Was: ``--port 99999`` loaded the model, then died in socket.bind() with an OverflowError traceback."""
+    from factory.serve import main as serve_main
+
+    with pytest.raises(SystemExit) as e:
+        serve_main(args)
+    assert e.value.code == 2 and want in capsys.readouterr().err
