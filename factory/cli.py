@@ -268,7 +268,9 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     store.fs, store.path = fsutil.filesystem(a.run_dir)
     if not store.exists("manifest.json"):
         raise FactoryError(f"{a.run_dir}: not a run directory (no manifest.json)")
-    status = (store.read_json("manifest.json") or {}).get("status")
+    from factory.run_schema import check_version
+
+    status = check_version(store.read_json("manifest.json"), f"{a.run_dir}/manifest.json").get("status")
     if status == "running" and store.local_path() is not None and not store.held():
         print("note: the manifest says running but no process holds the run: it was killed; its outputs may be incomplete "
               "(re-run the same command to resume)", file=sys.stderr)

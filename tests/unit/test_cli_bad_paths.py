@@ -97,3 +97,22 @@ def test_serve_refuses_a_port_or_batch_size_out_of_range_before_loading_the_mode
     with pytest.raises(SystemExit) as e:
         serve_main(args)
     assert e.value.code == 2 and want in capsys.readouterr().err
+
+
+_DAMAGE = [(("manifest.json", b'{"run_id": '), "manifest.json: not valid JSON (Expecting value); the file is cut or damaged"),
+           (("manifest.json", b"[1, 2]"), "manifest.json: not a JSON object (a list); the file is damaged"),
+           (("accepted/part-00000.parquet", b"PAR1 cut"), "accepted/part-00000.parquet: not a readable Parquet file (")]
+_READERS = [["inspect"], ["report"], ["export", "--out", "EXPORT"], ["export-model", "--out", "EXPORT"]]
+
+
+@pytest.mark.parametrize("damage, want, cmd", [(d, w, c) for d, w in _DAMAGE for c in _READERS
+                                               if not (c[0] == "export-model" and d[0] != "manifest.json")])  # it reads no rows
+def test_a_damaged_run_file_is_one_line_naming_it(tmp_path, capsys, damage, want, cmd):
+    """Was: JSONDecodeError, AttributeError ('list' object has no attribute 'get') or ArrowInvalid tracebacks."""
+    run, _ = make_run(tmp_path)
+    name, content = damage
+    (tmp_path / "runs/demo/rid" / name).write_bytes(content)
+    rc = main([cmd[0], run, *[str(tmp_path / "out") if c == "EXPORT" else c for c in cmd[1:]]])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith(f"error: {run}/") and want in err[0], err
+    assert not (tmp_path / "out").exists()
