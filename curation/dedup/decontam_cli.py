@@ -26,6 +26,8 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+from pydantic import ValidationError
+
 from curation.dedup import TEXT_CHOICES
 from curation.dedup.benchmarks import as_text, expand_paths, field_value, iter_records
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
@@ -176,8 +178,13 @@ def main(argv: list[str] | None = None) -> int:
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
                              **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
+    except ValidationError as e:  # one line naming the flag, not pydantic's four-line report
+        err = e.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else ""
+        flag = {"on": "--compare", "benchmarks": "--benchmarks"}.get(name, "--" + name.replace("_", "-"))
+        raise FactoryError(f"{flag}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})") from None
     except ValueError as e:
-        raise FactoryError(str(e)) from None
+        raise FactoryError(str(e).splitlines()[0]) from None
     files = corpus_files(a.corpus)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast

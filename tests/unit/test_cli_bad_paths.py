@@ -116,3 +116,13 @@ def test_a_damaged_run_file_is_one_line_naming_it(tmp_path, capsys, damage, want
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and err[0].startswith(f"error: {run}/") and want in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, want", [(["--ngram", "0"], "error: --ngram: Input should be greater than or equal to 3 (got 0)"),
+                                        (["--min-item-tokens", "-5"], "error: --min-item-tokens: Input should be greater than or equal to 1 (got -5)")])
+def test_decontam_setting_out_of_range_is_one_line_naming_the_flag(tmp_path, capsys, bench, args, want):
+    """Was: pydantic's four-line report ("1 validation error for DecontamConfig", the field, the URL)."""
+    (tmp_path / "c.jsonl").write_text('{"q": "a"}\n')
+    rc = main(["decontam", str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", bench, *args, "--out", str(tmp_path / "rep")])
+    assert rc == 2 and capsys.readouterr().err.strip().splitlines() == [want]
+    assert not (tmp_path / "rep").exists()
