@@ -8,7 +8,8 @@
     factory loop recipes/loop.yaml [--seed S] [--rounds R] [--no-control]   (closed loop, factory/loop.py)
     factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
 
-Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``), 130 interrupted.
+Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``; also a path that cannot be
+read or written), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def _table(rows: list[list], header: list[str]) -> str:
 def cmd_run(a: argparse.Namespace) -> int:
     """Run a recipe. Without ``-v`` the terminal gets our progress lines and the tables; Ray's, transformers'
     and other libraries' output goes to a log file named on the first and last line (factory/console.py)."""
+    if a.run_id is not None:  # before the log file: a bad id writes nothing
+        from factory.store import check_run_id
+
+        check_run_id(a.run_id)
     if a.verbose:
         return _run(a, sys.stdout, sys.stderr)
     from factory.console import Console
@@ -263,7 +268,9 @@ def cmd_inspect(a: argparse.Namespace) -> int:
     store.fs, store.path = fsutil.filesystem(a.run_dir)
     if not store.exists("manifest.json"):
         raise FactoryError(f"{a.run_dir}: not a run directory (no manifest.json)")
-    status = (store.read_json("manifest.json") or {}).get("status")
+    from factory.run_schema import check_version
+
+    status = check_version(store.read_json("manifest.json"), f"{a.run_dir}/manifest.json").get("status")
     if status == "running" and store.local_path() is not None and not store.held():
         print("note: the manifest says running but no process holds the run: it was killed; its outputs may be incomplete "
               "(re-run the same command to resume)", file=sys.stderr)
@@ -294,6 +301,17 @@ DELEGATED = {
 }
 
 
+def _count(text: str) -> int:
+    """A count argument: an integer >= 0 (``-n -3`` printed all rows but 3 and said "-3 of 40")."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -313,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(fn=cmd_validate)
     i = sub.add_parser("inspect", help="print random accepted (or rejected) samples")
     i.add_argument("run_dir")
-    i.add_argument("-n", type=int, default=5)
+    i.add_argument("-n", type=_count, default=5, help="rows to print (0 or more)")
     i.add_argument("--rejects", action="store_true")
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(fn=cmd_inspect)
@@ -332,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except FactoryError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path a command was given that cannot be read or written: one line, not a traceback
+        if {"-v", "--verbose"} & set(sys.argv[1:] if argv is None else argv):
+            raise
+        print(f"error: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
         return 2
 
 

@@ -267,8 +267,11 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
         what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
         raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
-    outp.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent)))
+    try:
+        outp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=str(outp.parent)))
+    except OSError as e:  # a file in the way, a read-only or missing mount: one line, nothing written
+        raise FactoryError(f"--out: cannot create {out}: {e.strerror or e}") from None
     tmp.chmod(0o777 & ~fsutil.umask())  # mkdtemp makes it private (0700); the dataset folder gets a plain mkdir's mode
     counts = {}
     try:
@@ -289,6 +292,8 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
+    except OSError as e:  # e.g. the disk filled while writing: the temp folder goes, --out is as it was
+        raise FactoryError(f"--out: writing {out} failed: {e.strerror or e}; nothing was exported") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
@@ -301,6 +306,9 @@ def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -
     outp = Path(out)
     if outp.exists() and not outp.is_dir():
         raise FactoryError(f"--out: {out} is a file, not a folder")
+    above = next((p for p in outp.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():  # --out file.txt/x: mkdir would say only "File exists"
+        raise FactoryError(f"--out: {above} is a file, not a folder")
     if local_run is not None:
         o, r = outp.resolve(), Path(local_run).resolve()
         if o == r or o in r.parents:

@@ -33,7 +33,7 @@ from factory.run_schema import SCHEMA_VERSION
 from factory.synthesize import count_synthesized, synth_files, synthesize
 from factory.stats import cost_breakdown, stage_stats, summary, teacher_prices
 from ground.licensing import licenses
-from factory.store import RunStore
+from factory.store import RunStore, check_run_id
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.record import sha
@@ -170,6 +170,8 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
                recipe: Recipe | None = None) -> RunResult:
     """``recipe``: an already loaded (and possibly derived) recipe to run instead of loading ``recipe_file`` (the
     closed loop, factory/loop.py, runs one derived recipe per round; ``recipe_file`` is still recorded)."""
+    if run_id is not None:
+        check_run_id(run_id)
     recipe = recipe if recipe is not None else load_recipe(recipe_file)
     if output_dir:
         recipe.output.dir = output_dir

@@ -325,7 +325,7 @@ def parse_recipe(text: str, file: str) -> Recipe:
 
 
 def _validate(text: str, file: str, read_source: bool = False) -> tuple[list[RecipeError], Recipe | None]:
-    from factory.recipe_checks import plugin_names, semantic_checks
+    from factory.recipe_checks import plugin_names, secret_errors, semantic_checks
     from factory.recipe_yaml import condense, line_map, load_yaml
     from factory.schema import recipe_model
 
@@ -345,6 +345,9 @@ def _validate(text: str, file: str, read_source: bool = False) -> tuple[list[Rec
         recipe = model.model_validate({**data, "base_dir": str(Path(file).resolve().parent)})
     except ValidationError as e:
         return condense(e, file, lines, model), None
+    secrets = secret_errors(data, file, lines)  # first: the fix of any other error would keep a key in the recipe
+    if secrets:
+        return secrets, None
     return semantic_checks(recipe, file, lines, read_source), recipe
 
 

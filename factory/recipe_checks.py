@@ -66,6 +66,56 @@ def plugin_names(data: dict, file: str, lines: dict[tuple, int]) -> tuple[dict[s
     return used, errs
 
 
+#: a mapping key whose string value is a credential (normalised: lower case, no '-', '_' or spaces)
+_SECRET_KEYS = {"apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "proxyauthorization",
+                "cookie", "bearer", "bearertoken", "accesstoken", "authtoken", "sessiontoken", "hftoken", "accesskey",
+                "clientsecret", "privatekey", "secretkey", "secretaccesskey"}
+_SECRET_SUFFIXES = ("apikey", "password", "secret", "accesstoken", "authtoken", "secretkey", "privatekey", "secretaccesskey")
+#: sections whose strings go to an engine or server as they are (headers, bodies, URLs): their values are checked too
+_OPTION_KEYS = {"options", "headers", "extra_body", "judge", "teacher_options", "inner_options"}
+SECRET_MESSAGE = ("a secret never goes in the recipe (the manifest and the run's copy of the recipe keep it): put it in an "
+                  "environment variable and name that variable in api_key_env")
+
+
+def _looks_secret(value: str) -> bool:
+    """A credential in an option's value: an Authorization scheme, a URL's user:password@, or a known key format or
+    ``key=...`` pair (the patterns the PII filter redacts as ``secret``)."""
+    from curation.filters.pii import redact
+
+    v = value.strip()
+    return v.lower().startswith(("bearer ", "basic ", "token ")) or bool(redact(v, ("secret",))[1].get("secret"))
+
+
+def secret_errors(data: Any, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
+    """One error per place a recipe holds a credential: a key named like one (``api_key``, ``token``, ``password``,
+    ``x-api-key``, ...) with a text value anywhere, or a value that looks like one inside engine options (``headers``
+    under any name, ``extra_body``, a ``base_url``, a judge's or on-policy scorer's options). The message never quotes
+    the value. Keys come from the environment only (``api_key_env``)."""
+    out: list[RecipeError] = []
+
+    def bad(path: tuple) -> None:
+        out.append(RecipeError(file, line_for(lines, path), ".".join(map(str, path)), SECRET_MESSAGE))
+
+    def walk(node: Any, path: tuple, in_options: bool) -> None:
+        if path == ("route", "map"):  # source field values -> teacher names: the user's data, not settings
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                name = "".join(c for c in str(k).lower() if c not in "-_ ")
+                if isinstance(v, str) and v.strip() and (name in _SECRET_KEYS or name.endswith(_SECRET_SUFFIXES)):
+                    bad((*path, k))
+                else:
+                    walk(v, (*path, k), in_options or k in _OPTION_KEYS)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i), in_options)
+        elif isinstance(node, str) and in_options and _looks_secret(node):
+            bad(path)
+
+    walk(data, (), False)
+    return out
+
+
 def _list(v: Any) -> list:
     return v if isinstance(v, list) else []
 
@@ -104,7 +154,9 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
                    (("eval", "regression", "source", "path"), reg.source.path if reg else None),
                    (("eval", "regression", "template"), reg.template if reg else None),
                    (("train", "chat_template"), r.train.chat_template if r.train else None)]:
-        if p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
+        if p is not None and not p.strip():  # "" is the recipe's own folder: an empty template, every file of it as a source
+            err(loc, "is empty: name a file" + (" or write the text itself" if loc[:1] == ("prompt",) and loc[-1] != "tools" else ""))
+        elif p is not None and loc[-1] == "path" and any(c in p for c in "*?["):  # a source may be a glob
             from ground.source_files import source_files
 
             if not source_files(r.path(p), "auto", None):  # glob.glob would follow folder links without end
@@ -115,9 +167,11 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
             hint = {"template": " (an inline template needs a {placeholder})",
                     "system": " (an inline system prompt is words with spaces, or a | block)"}.get(loc[-1], "")
             err(loc, f"file not found: {r.path(p)}" + (hint if loc[:1] == ("prompt",) else ""))
-    if read_source:
+        elif p is not None and loc[-1] != "path" and r.path(p).is_dir():  # read as text when the run starts: IsADirectoryError
+            err(loc, f"{r.path(p)} is a folder, not a file")
+    if read_source and r.source.path.strip():
         _source_fields(r, ("source",), r.source, err)
-    if read_source and r.eval is not None:
+    if read_source and r.eval is not None and r.eval.source.path.strip():
         _source_fields(r, ("eval", "source"), r.eval.source, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
@@ -138,6 +192,12 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         for i, v in enumerate(vs):
             if v.name == "judge" and _judges_itself(v.options, r.teacher):
                 err((*at, i, "options"), "judge must differ from the teacher (a model grading its own samples)")
+    if r.train is not None and r.train.method == "onpolicy":
+        from students.onpolicy import teacher_problem
+
+        problem = teacher_problem(r)
+        if problem:
+            err(tuple(problem[0].split(".")), problem[1])
     _benchmarks(r, err)
     if r.synthesize is not None:
         from factory.synthesize import synth_checks

@@ -38,6 +38,9 @@ class _RecipeLoader(yaml.SafeLoader):
         seen: dict = {}
         for k, _ in node.value:
             key = self.construct_object(k, deep=True)
+            if isinstance(key, (list, dict)):  # `? [a, b]`: Python cannot even look it up (was a TypeError traceback)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a name, not a {'list' if isinstance(key, list) else 'mapping'}", k.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (first at line {seen[key]})", k.start_mark)

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from factory.run_schema import check_version
@@ -93,7 +94,10 @@ class RowStats:
 def _read_rows(fs, run_path: str, kind: str, agg: RowStats, batch_rows: int = 65_536) -> None:
     for f in fsutil.list_files(fs, fsutil.join(run_path, kind), ".parquet"):
         with fs.open_input_file(f) as fh:
-            pf = pq.ParquetFile(fh)
+            try:
+                pf = pq.ParquetFile(fh)
+            except pa.ArrowInvalid as e:  # a cut or overwritten part: one line naming it (as fsutil.read_parquet says it)
+                raise fsutil.BadRunFile(f"{f}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
             cols = [c for c in COLUMNS if c in pf.schema_arrow.names]
             for b in pf.iter_batches(batch_size=batch_rows, columns=cols):
                 agg.add(b.to_pylist())

@@ -129,6 +129,8 @@ def _where(e: ValidationError) -> str:
 def check_version(data: dict, where: str) -> dict:
     """Readers call this on a run file they read: a newer schema than this code knows is a clear error.
     Files without ``schema_version`` (runs made before it existed) read as version 1."""
+    if not isinstance(data, dict):
+        raise FactoryError(f"{where}: not a JSON object (a {type(data).__name__}); the file is damaged")
     version = data.get("schema_version", 1)
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise FactoryError(f"{where}: schema_version {version!r} is newer than this factory reads ({SCHEMA_VERSION}); "

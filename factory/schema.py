@@ -200,8 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = json.dumps(json_schema(), indent=1, sort_keys=False)
     if a.out:
-        with open(a.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        try:
+            with open(a.out, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError as e:
+            from ground.errors import FactoryError
+
+            raise FactoryError(f"--out: cannot write {a.out}: {e.strerror or e}") from None
     else:
         sys.stdout.write(text + "\n")
     return 0

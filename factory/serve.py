@@ -350,16 +350,29 @@ async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid:
     yield "data: [DONE]\n\n"
 
 
+def _int_in(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi] (``--port 99999`` loaded the model, then died in bind() with a traceback)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"must be {lo}-{hi}, got {n}")
+        return n
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="factory serve", description="OpenAI-compatible server over a local model")
     p.add_argument("--model", default="smollm2-135m-instruct", help="bundled model name or local HF directory")
     p.add_argument("--adapter", help="PEFT LoRA adapter directory (e.g. a trained student), merged at load")
     p.add_argument("--served-model-name", help="name clients use in 'model' (default: --model)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: local only)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--batch-size", type=int, default=8, help="max rows per generate call")
+    p.add_argument("--port", type=_int_in(0, 65535), default=8000, help="TCP port, 0-65535 (0: any free one)")
+    p.add_argument("--batch-size", type=_int_in(1, 1 << 20), default=8, help="max rows per generate call")
     p.add_argument("--max-wait-ms", type=float, default=10.0, help="how long to collect requests into one batch")
-    p.add_argument("--default-max-tokens", type=int, default=512, help="chat max_tokens when the request omits it")
+    p.add_argument("--default-max-tokens", type=_int_in(1, 1 << 20), default=512, help="chat max_tokens when the request omits it")
     p.add_argument("--api-key-env", metavar="NAME", help="require 'Authorization: Bearer $NAME' (the key is read from this env var)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, help="torch CPU threads")

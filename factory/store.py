@@ -42,6 +42,18 @@ def file_blocks(ray, groups: list[list[str]]):
     return ray.data.from_items([{"files": list(g)} for g in groups], override_num_blocks=max(1, len(groups)))
 
 
+_RUN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` when it names one folder below ``<output.dir>/<recipe>/``; else a FactoryError (``--run-id ../x``
+    wrote the run beside other recipes' runs, ``--run-id ..`` into the run store's root, beside ``_cache``)."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise FactoryError(f"--run-id: {run_id!r} is not a run id: use letters, digits, '_', '.' and '-' (not first), "
+                           "at most 128 characters")
+    return run_id
+
+
 class RunStore:
     def __init__(self, root: str, recipe_name: str, run_id: str):
         self.root, self.run_id = root, run_id

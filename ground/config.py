@@ -13,17 +13,35 @@ a field's ``description`` is also its help text in editors and in ``factory vali
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from ground.errors import FactoryError
 
 
 class Config(BaseModel):
-    """Base of every recipe section and plug-in config: extra keys are an error, fields are mutable."""
+    """Base of every recipe section and plug-in config: extra keys are an error, fields are mutable, and a number
+    field refuses a boolean (pydantic would take ``n: yes`` as 1 and ``limit: true`` as a limit of 1 record)."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, bool) and info.field_name in cls.model_fields and _numeric(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number, got {str(v).lower()} (YAML reads true/false/yes/no/on/off as booleans)")
+        return v
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field takes numbers only (int, float, or an Optional of one)."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and get_origin(annotation) in (Union, UnionType) and all(a is type(None) or _numeric(a) for a in args) \
+        and any(a is not type(None) for a in args)
 
 
 class ConfigError(FactoryError, ValueError):

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ground.errors import FactoryError
+
 
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     if "://" in uri:
@@ -84,9 +86,18 @@ def write_json_atomic(fs: pafs.FileSystem, path: str, obj: Any) -> None:
     write_bytes_atomic(fs, path, json.dumps(obj, indent=2, sort_keys=False, default=str).encode())
 
 
+class BadRunFile(FactoryError, ValueError):
+    """A run-store file that is not what it should be (cut, overwritten, edited): one line naming it, not the
+    decoder's traceback. A ValueError too, as json's and pyarrow's errors were, for callers that catch those."""
+
+
 def read_json(fs: pafs.FileSystem, path: str) -> Any:
     with fs.open_input_stream(path) as f:
-        return json.loads(f.read().decode())
+        raw = f.read()
+    try:
+        return json.loads(raw.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadRunFile(f"{path}: not valid JSON ({getattr(e, 'msg', None) or e.reason}); the file is cut or damaged") from None
 
 
 def list_files(fs: pafs.FileSystem, path: str, suffix: str = "") -> list[str]:
@@ -129,7 +140,10 @@ def sweep_tmp(fs: pafs.FileSystem, path: str) -> int:
 
 def read_parquet(fs: pafs.FileSystem, path: str) -> pa.Table:
     with fs.open_input_file(path) as f:
-        return pq.read_table(f)
+        try:
+            return pq.read_table(f)
+        except pa.ArrowInvalid as e:
+            raise BadRunFile(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 
 
 def delete_file(fs: pafs.FileSystem, path: str) -> None:

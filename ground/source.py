@@ -316,11 +316,37 @@ def read_unit(unit: Unit) -> list[SourceRecord]:
     return out
 
 
+#: a JSON escape of a UTF-16 surrogate (``\\ud83d``): only such a line can decode to a string that is not valid Unicode
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """The first lone surrogate in a parsed record's strings (keys too), as ``\\udXXX``, or None."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack += [*x.keys(), *x.values()]
+        elif isinstance(x, list):
+            stack += x
+        elif isinstance(x, str):
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError as e:
+                return f"\\u{ord(x[e.start]):04x}"
+    return None
+
+
 def _parse_line(raw: bytes, where: str) -> SourceRecord:
     try:
         obj = json.loads(raw.decode("utf-8-sig"))  # -sig: a BOM that Windows editors put first is not data
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
+        # "\ud83d" alone (half an emoji, cut by a UTF-16 tool) is valid JSON but no UTF-8 text: hashing the record
+        # and writing its row to Parquet would fail the whole chunk
+        bad = _lone_surrogate(obj) if _SURROGATE_ESCAPE.search(raw) else None
+        if bad:
+            return SourceRecord(0, None, f"not valid Unicode: a lone surrogate {bad} (half of a UTF-16 pair) in the JSON", where)
         return SourceRecord(0, obj, where=where)
     except UnicodeDecodeError:
         return SourceRecord(0, None, "not UTF-8", where)
@@ -331,7 +357,8 @@ def _parse_line(raw: bytes, where: str) -> SourceRecord:
 def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     """The first record of a source, read cheaply (one line or one Parquet row; ``offset`` ignored): what
     ``factory validate`` checks the recipe's field names against. None when there is nothing to read; a file the
-    plane cannot read (compressed, CSV, a JSON array) raises the FactoryError :func:`plan_units` would."""
+    plane cannot read (compressed, CSV, a JSON array) or files without a record raise the FactoryError
+    :func:`plan_units` would."""
     path = Path(src.path) if Path(src.path).is_absolute() else Path(base_dir) / src.path
     try:
         pairs = source_files(path, src.format, src.split, one_split=True) if path.exists() or any(c in str(src.path) for c in "*?[") else []
@@ -353,4 +380,8 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
                         return _parse_line(raw, f"{f.name}:{ln}")
     except (OSError, ValueError):  # unreadable: plan_units names the problem when the run starts
         return None
+    if pairs:  # every file read to its end without a record: the run would stop at once with "has no rows"
+        raise FactoryError(f"source.path: {path} has no rows" + (f" ({len(pairs)} files, all empty)" if len(pairs) > 1 else ""))
+    if path.is_dir():
+        raise FactoryError(f"source.path: {path} has no rows: it holds no data files (.jsonl, .json, .parquet, .arrow)")
     return None

@@ -164,7 +164,11 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
     mf = run / "manifest.json"
     if not mf.is_file():
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = json.loads(mf.read_text())
+    from ground import fsutil
+
+    manifest = fsutil.read_json(*fsutil.filesystem(str(mf)))  # a cut file: one line naming it
+    if not isinstance(manifest, dict):
+        raise FactoryError(f"{run_dir}/manifest.json: not a JSON object (a {type(manifest).__name__}); the file is damaged")
     train_info = manifest.get("train") or {}
     if train_info.get("status") != "done":
         raise FactoryError(f"{run_dir}: no finished training in this run (train status: {train_info.get('status')})")

@@ -111,6 +111,23 @@ def teacher_spec(recipe) -> dict:
             "options_inherited": inherited, "system": system}
 
 
+def teacher_problem(recipe) -> tuple[str, str] | None:
+    """(field, message) of what :func:`teacher_spec` would refuse when training starts, after the whole generation
+    (an engine that cannot score, loss full without a local teacher, a missing teacher_system file, an option the
+    scorer does not take); None when it is fine. Recipe validation reports it up front."""
+    try:
+        spec = teacher_spec(recipe)
+    except FactoryError as e:
+        field, _, msg = str(e).partition(": ")
+        return field, msg
+    keys = teacher_class(spec["engine"]).scorer_options
+    unknown = sorted(set(spec["options"]) - keys) if not spec["options_inherited"] else []
+    if unknown:
+        return ("train.onpolicy.teacher_options", f"unknown key {unknown[0]!r} for the {spec['engine']} scorer; known: "
+                                                  f"{', '.join(sorted(keys))}")
+    return None
+
+
 def scoring_engines() -> list[str]:
     """Teacher engines that can score tokens (``Teacher.can_score``)."""
     return [e for e in ENGINES.names() if _loads(e) and ENGINES.load(e).can_score]

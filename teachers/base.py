@@ -160,6 +160,8 @@ class Teacher:
     Options: ClassVar[type[_Cfg]] = NoOptions
     #: the engine can score given completion tokens (log p of each token; on-policy distillation)
     can_score: ClassVar[bool] = False
+    #: the options a scorer of this engine takes (``train.onpolicy.teacher_options``); recipe validation checks them
+    scorer_options: ClassVar[frozenset[str]] = frozenset()
     #: its scorer also gives the whole next-token distribution (on-policy ``loss: full``)
     scores_full_distribution: ClassVar[bool] = False
     #: request-cache key version of the requests that ask for top-k logprobs (teachers/cache.py); an engine

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,11 @@ class Expander:
         if err is not None:
             return [], err
         try:
-            user = self.template.format(**{**data, "prompt": prompt})
-        except (KeyError, IndexError, ValueError) as e:
-            return [], f"template field missing in record: {e}"
+            user = _FILL.format(self.template, **{**data, "prompt": prompt})
+        except _NullField as e:
+            return [], f"template field {e.args[0]!r} is null in the record"
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as e:
+            return [], f"template field missing in record: {e}"  # TypeError, AttributeError: {meta[k]} of a null or a string
         return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": user}], None
 
     def problem(self, rec: SourceRecord) -> str | None:
@@ -136,6 +139,29 @@ class Expander:
                 reject(row, "source", f"{err} [{rec.where}]")
             rows.append(row)
         return rows
+
+
+class _NullField(Exception):
+    """A template placeholder whose value is null: str.format would send the teacher the word "None"."""
+
+
+class _Fill(string.Formatter):
+    """``str.format`` (the same syntax and results) that refuses a placeholder whose value is null."""
+
+    def get_value(self, key, args, kwargs):
+        v = super().get_value(key, args, kwargs)
+        if v is None:  # {meta[k]} of a null meta: name meta, not "'NoneType' object is not subscriptable"
+            raise _NullField(key)
+        return v
+
+    def get_field(self, field_name, args, kwargs):
+        obj, first = super().get_field(field_name, args, kwargs)
+        if obj is None:
+            raise _NullField(field_name)
+        return obj, first
+
+
+_FILL = _Fill()
 
 
 def tools_problem(specs) -> str | None:

@@ -63,6 +63,7 @@ class HFLocalTeacher(Teacher):
     engine = "hf_local"
     Options = HFLocalOptions
     can_score = True
+    scorer_options = frozenset({"threads", "batch_size"})
     scores_full_distribution = True
     # top-k logprobs were taken after the sampling warpers before issue #13: those cache entries are stale
     logprobs_cache_version = "request-v2-rawlp"
@@ -104,7 +105,7 @@ class HFLocalTeacher(Teacher):
     def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
         from teachers.scorers import HFScorer, pick_options
 
-        opts = pick_options(options, {"threads", "batch_size"}, inherited, cls.engine)
+        opts = pick_options(options, cls.scorer_options, inherited, cls.engine)
         return HFScorer(model, student_tok, student, device=device, **opts)
 
     @classmethod

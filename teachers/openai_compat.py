@@ -78,6 +78,7 @@ def _charge(res: GenResult, refused: list[GenResult]) -> GenResult:
 class OpenAICompatTeacher(Teacher):
     engine = "openai_compat"
     Options = OpenAICompatOptions
+    scorer_options = frozenset({"base_url", "api_key_env", "timeout_s", "concurrency"})
     can_score = True  # with vLLM's prompt_logprobs extension of /v1/completions (teachers/scorers.py)
 
     def __init__(self, name: str, model: str, **options: Any):
@@ -112,7 +113,7 @@ class OpenAICompatTeacher(Teacher):
     def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):
         from teachers.scorers import OpenAICompatScorer, pick_options
 
-        opts = pick_options(options, {"base_url", "api_key_env", "timeout_s", "concurrency"}, inherited, cls.engine)
+        opts = pick_options(options, cls.scorer_options, inherited, cls.engine)
         return OpenAICompatScorer(model, student_tok, student, **opts)
 
     def _setup(self) -> None:

@@ -34,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import zlib
 from dataclasses import dataclass
 from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
@@ -104,14 +105,26 @@ def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha
 
 # ----------------------------------------------------------------------------- readers
 def _iter_jsonl(path: Path) -> Iterator[dict]:
+    """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
+    object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig") as f:
-        for i, line in enumerate(f, 1):
-            if line.strip():
+    i = 0
+    try:
+        with opener(path, "rb") as f:
+            for i, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
                 try:
-                    yield json.loads(line)
+                    obj = json.loads(raw.decode("utf-8-sig" if i == 1 else "utf-8"))  # a BOM first is not data
+                except UnicodeDecodeError as e:
+                    raise FactoryError(f"{path}:{i}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
                 except json.JSONDecodeError as e:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+                if not isinstance(obj, dict):
+                    raise FactoryError(f"{path}:{i}: not a JSON object (a {type(obj).__name__})")
+                yield obj
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError
+        raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or e}") from None
 
 
 def read_records(path: Path) -> list[dict]:
@@ -122,6 +135,17 @@ def read_records(path: Path) -> list[dict]:
 def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
     """The rows of :func:`read_records` one at a time: a Parquet file a record batch at a time (with ``fields``, only
     the columns they name), a jsonl file a line at a time, so a corpus of any size is never held whole."""
+    if path.suffix == ".parquet" or kind_of(path) == "arrow":
+        try:
+            yield from _iter_columnar(path, fields)
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
+            name = "Parquet" if path.suffix == ".parquet" else "Arrow IPC"
+            raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    else:
+        yield from _iter_jsonl(path)
+
+
+def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -129,10 +153,8 @@ def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
         cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
         for batch in pf.iter_batches(batch_size=4096, columns=cols):
             yield from batch.to_pylist()
-    elif kind_of(path) == "arrow":
-        yield from arrow_table(path).to_pylist()
     else:
-        yield from _iter_jsonl(path)
+        yield from arrow_table(path).to_pylist()
 
 
 _ABSENT = object()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Iterator
@@ -215,6 +216,23 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_report(out: Path, files: dict[str, str]) -> None:
+    """Write the report files into ``out`` whole (each through a temp file and a rename); a folder that cannot be made
+    or written is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated"."""
+    tmp: Path | None = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, out / name)
+            tmp = None
+    except OSError as e:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise FactoryError(f"--out: cannot write the report in {out}: {e.strerror or e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
@@ -242,11 +260,13 @@ def main(argv: list[str] | None = None) -> int:
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap
                              **({"embedding_threshold": 0.5, "embedding_confirm": "masked"} if a.embedding else {}))
-    except ValidationError as e:  # one line: the first error, without pydantic's header and links
+    except ValidationError as e:  # one line naming the flag, not pydantic's four-line report
         err = e.errors()[0]
-        raise FactoryError((err["msg"].removeprefix("Value error, ").strip().splitlines() or [err["type"]])[0]) from None
+        name = str(err["loc"][0]) if err["loc"] else ""
+        flag = {"on": "--compare", "benchmarks": "--benchmarks"}.get(name, "--" + name.replace("_", "-"))
+        raise FactoryError(f"{flag}: {(err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]} (got {err.get('input')!r})") from None
     except ValueError as e:
-        raise FactoryError(str(e)) from None
+        raise FactoryError((str(e).splitlines() or [type(e).__name__])[0]) from None
     files = corpus_files(a.corpus)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
@@ -256,10 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "decontam_report.json").write_text(json.dumps(rep, indent=1, default=str), encoding="utf-8")
     text = text_report(rep)
-    (out / "decontam_report.txt").write_text(text, encoding="utf-8")
+    write_report(out, {"decontam_report.json": json.dumps(rep, indent=1, default=str), "decontam_report.txt": text})
     print(text, end="")
     print(f"report: {out / 'decontam_report.json'}")
     return 1 if matches else 0

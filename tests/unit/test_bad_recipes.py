@@ -29,7 +29,7 @@ import pytest
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bad_recipes"
 BAD = sorted(FIXTURES.glob("*.yaml"))
 RUN_SUBSET = ["yaml_tab_indent", "non_utf8", "top_level_list", "unknown_key_sampling", "missing_source_file", "unknown_engine",
-              "source_field_typo"]
+              "source_field_typo", "secret_extra_body"]
 
 KNOWN_GAPS: dict[str, str] = {}
 
@@ -108,3 +108,15 @@ def test_run_refuses_before_writing(name, results):
     assert len(err) == 1 and err[0].startswith(f"error: {fixture}:"), err
     assert expect in err[0]
     assert tree(cwd) == set(), "run wrote files"
+
+
+def test_a_secret_in_a_recipe_is_refused_without_being_quoted(results):
+    """Was: a key in extra_body, under a header name without 'auth', in a decontamination judge's or an on-policy
+    scorer's options (free dicts) passed validation, and the manifest and the run's recipe copy kept it."""
+    secret = "Q7fT2mZx9LkB4nWd8RcV1yHs"  # the body of the key the secret_* fixtures hold
+    fixtures = [f for f in BAD if f.stem.startswith("secret_")]
+    assert len(fixtures) >= 4 and all(secret in f.read_text() for f in fixtures)
+    for (cmd, name), (res, _) in results.items():
+        if name.startswith("secret_"):
+            assert res.returncode == 2 and "a secret never goes in the recipe" in res.stderr, (cmd, name, res.stderr)
+            assert secret not in res.stderr + res.stdout, (cmd, name)
