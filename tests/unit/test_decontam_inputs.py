@@ -82,7 +82,7 @@ def test_chat_rows_name_what_is_wrong_in_one_line(tmp_path):
     with pytest.raises(FactoryError, match=r"c.jsonl row 1: column 'messages' is not text or a list of chat messages \(a int\)"):
         list(corpus_rows([corpus], []))
     corpus.write_text(json.dumps(["a", "list"]) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"c.jsonl row 1: not a record \(a JSON list, expected an object\)"):
+    with pytest.raises(FactoryError, match=r"c.jsonl:1: not a JSON object \(a list\)"):
         list(corpus_rows([corpus], ["q"]))
 
 
@@ -113,7 +113,7 @@ def test_a_registered_benchmark_reads_another_copy_in_any_format_and_names_a_bad
     with pytest.raises(FactoryError, match=r"^benchmark 'humaneval': .*bad.jsonl row 1 has no field 'task_id'$"):
         load_benchmark({"name": "humaneval", "path": str(bad)}, allow_partial=True)
     bad.write_text(json.dumps("question") + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"^benchmark 'mine': .*bad.jsonl row 1 is not a record \(a JSON str, expected an object\)$"):
+    with pytest.raises(FactoryError, match=r"bad.jsonl:1: not a JSON object \(a str\)$"):
         load_benchmark({"name": "mine", "path": str(bad), "field": "question"})
     bad.write_text(json.dumps({"question": None}) + "\n", encoding="utf-8")
     with pytest.raises(FactoryError, match=r"bad.jsonl row 1 has no field 'question' \(it is null\)$"):
@@ -152,7 +152,7 @@ def test_a_broken_benchmark_entry_point_is_one_line_and_the_others_still_load(tm
         BenchmarkSpec(name="odd")
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(json.dumps({"q": "hello"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"^benchmark entry point 'broke' \(brokenbench:DEF, package brokenbench 0.1\) failed"):
+    with pytest.raises(FactoryError, match=r"^--benchmarks: benchmark entry point 'broke' \(brokenbench:DEF, package brokenbench 0.1\) failed"):
         main([str(corpus), "--field", "q", "--benchmarks", "broke", "--out", str(tmp_path / "rep")])
     assert not (tmp_path / "rep").exists()
 
