@@ -9,11 +9,18 @@ merged into the base weights once at load so generation costs the same as the ba
 OpenAI client works against it, including our own ``openai_compat`` engine.
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health.
-Supported request fields: model, messages | prompt, max_tokens / max_completion_tokens,
-temperature (0 = greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs +
-top_logprobs (chat; raw model log-probabilities, before temperature/top_p), logprobs=int
-(completions), stream (SSE; not together with logprobs). Other generation fields (tools,
-response_format other than {"type": "text"}, logit_bias, penalties, ...) are rejected with 400 rather than silently ignored.
+Supported request fields: model, messages | prompt (a string, strings, token ids or lists of token
+ids), max_tokens / max_completion_tokens (left out: --default-max-tokens for chat, 16 for
+completions, either cut to the context left after the prompt, as vLLM does), temperature (0 =
+greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs + top_logprobs (chat;
+raw model log-probabilities, before temperature/top_p), logprobs=int (completions), stream (SSE,
+chat only; not together with logprobs). Other generation fields (tools, tool_choice, tool_calls in
+the history, response_format other than {"type": "text"}, logit_bias, penalties, echo, ...) are
+rejected with 400 rather than silently ignored; fields that do not change generation (user,
+metadata, store, ...) are ignored. Errors use OpenAI's shape, {"error": {"message", "type",
+"param", "code"}}, unknown paths included; a prompt beyond the context is a 400 with code
+"context_length_exceeded". A streaming client that disconnects stops its generation at the next
+token; the server keeps serving the others.
 
 Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
 ``model.generate`` call of up to ``batch_size`` rows. Only rows whose decoding is compatible share a
@@ -56,7 +63,7 @@ class RequestError(Exception):
 
 
 def error_body(message: str, status: int, param: str | None = None, code: str | None = None) -> dict:
-    kind = {400: "invalid_request_error", 401: "authentication_error", 404: "invalid_request_error"}.get(status, "server_error")
+    kind = "authentication_error" if status == 401 else "invalid_request_error" if 400 <= status < 500 else "server_error"
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
@@ -89,6 +96,10 @@ class MicroBatcher:
                     break
             groups: dict[tuple, list[Job]] = {}
             for j in batch:
+                if j.cancelled:  # its streaming client went away before the call started
+                    if not j.future.done():
+                        j.future.cancel()
+                    continue
                 groups.setdefault(j.batch_key(), []).append(j)
             for jobs in groups.values():
                 self.calls += 1
@@ -116,11 +127,16 @@ def _get(body: dict, key: str, types: type | tuple, default: Any = None) -> Any:
     v = body.get(key, default)
     if v is None:
         return default
-    if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise RequestError(f"{key}: expected {types}, got a boolean", param=key)
+    allowed = types if isinstance(types, tuple) else (types,)
+    want = " or ".join(_JSON_TYPE.get(t, t.__name__) for t in allowed)
+    if isinstance(v, bool) and bool not in allowed:
+        raise RequestError(f"{key}: expected {want}, got a boolean", param=key)
     if not isinstance(v, types):
-        raise RequestError(f"{key}: expected {getattr(types, '__name__', types)}, got {type(v).__name__}", param=key)
+        raise RequestError(f"{key}: expected {want}, got {_JSON_TYPE.get(type(v), type(v).__name__)}", param=key)
     return v
+
+
+_JSON_TYPE = {int: "integer", float: "number", str: "string", list: "array", dict: "object", bool: "boolean"}
 
 
 def _messages(body: dict) -> list[dict]:
@@ -131,7 +147,11 @@ def _messages(body: dict) -> list[dict]:
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant", "tool"):
             raise RequestError(f"messages[{i}]: needs a role of system|user|assistant|tool", param="messages")
+        if m.get("tool_calls") or m.get("function_call"):
+            raise RequestError(f"messages[{i}].tool_calls: tool calling is not supported by this server", param="messages")
         c = m.get("content")
+        if c is None and m["role"] == "assistant":  # OpenAI allows an assistant turn without content
+            c = ""
         if isinstance(c, list):  # content parts: text only
             if any(not isinstance(p, dict) or p.get("type") != "text" for p in c):
                 raise RequestError(f"messages[{i}].content: only text parts are supported", param="messages")
@@ -142,18 +162,19 @@ def _messages(body: dict) -> list[dict]:
     return out
 
 
-def _sampling(body: dict, default_max_tokens: int) -> dict:
+def _sampling(body: dict) -> dict:
+    """Sampling fields of a request; ``max_tokens`` is None when the request leaves it out (see ``_Api.make_jobs``)."""
     for k in UNSUPPORTED:
         if body.get(k) not in (None, 0, False, [], {}) and not (k == "response_format" and body[k] == {"type": "text"}):
             raise RequestError(f"{k}: not supported by this server", param=k)
     max_tokens = _get(body, "max_completion_tokens", int)
-    max_tokens = _get(body, "max_tokens", int, default_max_tokens) if max_tokens is None else max_tokens
+    max_tokens = _get(body, "max_tokens", int) if max_tokens is None else max_tokens
     temperature = float(_get(body, "temperature", (int, float), 1.0))
     top_p = float(_get(body, "top_p", (int, float), 1.0))
     n = _get(body, "n", int, 1)
     stop = _get(body, "stop", (str, list), [])
     stop = [stop] if isinstance(stop, str) else stop
-    if max_tokens < 1:
+    if max_tokens is not None and max_tokens < 1:
         raise RequestError("max_tokens: must be >= 1", param="max_tokens")
     if not 0 <= temperature <= 2:
         raise RequestError("temperature: must be in [0, 2]", param="temperature")
@@ -163,7 +184,10 @@ def _sampling(body: dict, default_max_tokens: int) -> dict:
         raise RequestError(f"n: must be in [1, {MAX_N}]", param="n")
     if len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop):
         raise RequestError("stop: up to 4 non-empty strings", param="stop")
-    return dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=_get(body, "seed", int), stop=tuple(stop), n=n)
+    seed = _get(body, "seed", int)
+    if seed is not None and not -(2**63) <= seed < 2**64:  # what torch.manual_seed takes
+        raise RequestError("seed: must be an integer in [-2**63, 2**64)", param="seed")
+    return dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, stop=tuple(stop), n=n)
 
 
 def _usage(prompt_tokens: int, choices: list[Choice]) -> dict:
@@ -179,6 +203,7 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
     """A FastAPI app serving ``model`` (+ optional LoRA ``adapter``); the model loads here, once."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     lm = engine or LocalModel(model, adapter=adapter, device=device, threads=threads)
     api = _Api(lm, served_model_name or model, {model} | ({adapter} if adapter else set()), api_key, default_max_tokens)
@@ -197,6 +222,10 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
     @app.exception_handler(RequestError)
     async def _on_request_error(request: Request, e: RequestError):
         return _fail(e)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http_error(request: Request, e: StarletteHTTPException):  # unknown path, wrong method: OpenAI's shape
+        return JSONResponse(error_body(str(e.detail), e.status_code), status_code=e.status_code, headers=e.headers)
 
     @app.exception_handler(Exception)
     async def _on_error(request: Request, e: Exception):
@@ -260,17 +289,23 @@ class _Api:
             raise RequestError(f"The model {m!r} does not exist; this server serves {self.name!r}", 404, "model", "model_not_found")
         return body
 
-    def make_jobs(self, ids: list[int], **kw: Any) -> list[Job]:
+    def make_jobs(self, ids: list[int], default_max_tokens: int, what: str, **kw: Any) -> list[Job]:
+        """Jobs for one prompt; ``what`` names the prompt field in errors. Left out, max_tokens is the default cut
+        to the context left after the prompt (as vLLM does): a prompt that fits is never refused for a default."""
+        limit = self.lm.max_len
+        if kw["max_tokens"] is None:
+            kw["max_tokens"] = max(1, min(default_max_tokens, limit - len(ids))) if limit else default_max_tokens
         try:
             return self.lm.jobs(ids, **kw)
         except ValueError as e:  # the prompt does not fit the context window
-            raise RequestError(str(e), param="max_tokens") from e
+            raise RequestError(str(e), param="max_tokens" if limit and len(ids) < limit else what,
+                               code="context_length_exceeded") from e
 
     async def chat(self, body: dict):
         from fastapi.responses import StreamingResponse
 
         lm, name = self.lm, self.name
-        msgs, sp = _messages(body), _sampling(body, self.default_max_tokens)
+        msgs, sp = _messages(body), _sampling(body)
         want_lp = bool(_get(body, "logprobs", bool, False))
         top = _get(body, "top_logprobs", int, 0)
         if not 0 <= top <= MAX_TOP_LOGPROBS or (top and not want_lp):
@@ -282,7 +317,7 @@ class _Api:
             ids = lm.encode_chat(msgs)
         except Exception as e:  # a template that rejects the roles/order, e.g. two system messages
             raise RequestError(f"chat template failed: {e}", param="messages") from e
-        jobs = self.make_jobs(ids, **sp, top_logprobs=top if want_lp else None, stream=stream)
+        jobs = self.make_jobs(ids, self.default_max_tokens, "messages", **sp, top_logprobs=top if want_lp else None, stream=stream)
         rid, ts = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if stream:
             incl_usage = bool((_get(body, "stream_options", dict, {}) or {}).get("include_usage"))
@@ -294,19 +329,31 @@ class _Api:
                              "logprobs": {"content": lm.chat_logprobs(c)} if want_lp else None} for i, c in enumerate(choices)],
                 "usage": _usage(len(ids), choices)}
 
+    def _prompts(self, prompt: Any) -> list[list[int]]:
+        """OpenAI's four prompt forms (a string, strings, token ids, lists of token ids) as token ids, one list per prompt.
+        Token ids are what eval harnesses (lm-evaluation-harness's local-completions) send."""
+        def is_ids(p: Any) -> bool:
+            return isinstance(p, list) and bool(p) and all(isinstance(t, int) and not isinstance(t, bool) for t in p)
+
+        prompts = [prompt] if isinstance(prompt, str) or is_ids(prompt) else prompt
+        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) or is_ids(p) for p in prompts):
+            raise RequestError("prompt: required, a string, a list of strings, or (lists of) token ids", param="prompt")
+        vocab = self.lm.vocab_size
+        for i, p in enumerate(prompts):
+            if not isinstance(p, str) and any(not 0 <= t < vocab for t in p):
+                raise RequestError(f"prompt[{i}]: token ids must be in [0, {vocab})", param="prompt")
+        return [self.lm.encode_text(p) if isinstance(p, str) else list(p) for p in prompts]
+
     async def completions(self, body: dict):
-        prompt = body.get("prompt")
-        prompts = [prompt] if isinstance(prompt, str) else prompt
-        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
-            raise RequestError("prompt: required, a string or a list of strings", param="prompt")
-        sp = _sampling(body, 16)  # 16 is the legacy completions default
+        encoded = self._prompts(body.get("prompt"))
+        sp = _sampling(body)
         lp = _get(body, "logprobs", int, None)
         if lp is not None and not 0 <= lp <= 5:
             raise RequestError("logprobs: 0..5 for completions", param="logprobs")
         if _get(body, "stream", bool, False):
             raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
-        encoded = [self.lm.encode_text(p) for p in prompts]
-        jobs = [j for ids in encoded for j in self.make_jobs(ids, **sp, top_logprobs=lp)]
+        # 16 is the legacy completions default
+        jobs = [j for ids in encoded for j in self.make_jobs(ids, 16, "prompt", **sp, top_logprobs=lp)]
         choices = await self.state["batcher"].submit(jobs)
         return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": self.name,
                 "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
@@ -327,6 +374,7 @@ async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid:
     for i in range(len(jobs)):
         yield chunk({"role": "assistant", "content": ""}, i)
     gathered = asyncio.ensure_future(batcher.submit(jobs))
+    finished = False
     try:
         for i, j in enumerate(jobs):
             ids: list[int] = []
@@ -344,9 +392,16 @@ async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid:
         choices = await gathered
         if include_usage:
             yield chunk({}, usage=_usage(prompt_tokens, choices))
+        finished = True
     except Exception as e:
+        finished = True
         log.exception("stream failed")
         yield f"data: {json.dumps(error_body(f'generation failed: {e}', 500))}\n\n"
+    finally:
+        if not finished:  # the client went away mid-stream: stop generating for it, keep serving the others
+            for j in jobs:
+                j.cancelled = True
+            gathered.cancel()
     yield "data: [DONE]\n\n"
 
 
