@@ -19,7 +19,7 @@ the history, response_format other than {"type": "text"}, logit_bias, penalties,
 rejected with 400 rather than silently ignored; fields that do not change generation (user,
 metadata, store, ...) are ignored. Errors use OpenAI's shape, {"error": {"message", "type",
 "param", "code"}}, unknown paths included; a prompt beyond the context is a 400 with code
-"context_length_exceeded". A streaming client that disconnects stops its generation at the next
+"context_length_exceeded". A client that disconnects (streaming or not) stops its generation at the next
 token; the server keeps serving the others.
 
 Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
@@ -96,7 +96,7 @@ class MicroBatcher:
                     break
             groups: dict[tuple, list[Job]] = {}
             for j in batch:
-                if j.cancelled:  # its streaming client went away before the call started
+                if j.cancelled:  # its client went away before the call started
                     if not j.future.done():
                         j.future.cancel()
                     continue
@@ -245,13 +245,19 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request):
-        return await api.chat(await api.parse(request))
+        return await api.chat(await api.parse(request), request)
 
     @app.post("/v1/completions")
     async def completions(request: Request):
-        return await api.completions(await api.parse(request))
+        return await api.completions(await api.parse(request), request)
 
     return app
+
+
+async def _disconnected(request) -> None:
+    """Returns when the client closes the connection (the body is read already: the next ASGI message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _fail(e: RequestError):
@@ -301,7 +307,23 @@ class _Api:
             raise RequestError(str(e), param="max_tokens" if limit and len(ids) < limit else what,
                                code="context_length_exceeded") from e
 
-    async def chat(self, body: dict):
+    async def run(self, jobs: list[Job], request: Any = None) -> list[Choice]:
+        """The jobs' choices; a client that disconnects first cancels them, so the worker moves on to the others."""
+        work = asyncio.ensure_future(self.state["batcher"].submit(jobs))
+        if request is None:
+            return await work
+        gone = asyncio.ensure_future(_disconnected(request))
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            gone.cancel()
+            return work.result()
+        for j in jobs:
+            j.cancelled = True
+        work.cancel()
+        log.info("client went away: %d choice(s) cancelled", len(jobs))
+        raise RequestError("client disconnected", 499)
+
+    async def chat(self, body: dict, request: Any = None):
         from fastapi.responses import StreamingResponse
 
         lm, name = self.lm, self.name
@@ -323,7 +345,7 @@ class _Api:
             incl_usage = bool((_get(body, "stream_options", dict, {}) or {}).get("include_usage"))
             return StreamingResponse(_sse_chat(lm, self.state["batcher"], jobs, rid, ts, name, len(ids), incl_usage),
                                      media_type="text/event-stream")
-        choices = await self.state["batcher"].submit(jobs)
+        choices = await self.run(jobs, request)
         return {"id": rid, "object": "chat.completion", "created": ts, "model": name, "system_fingerprint": None,
                 "choices": [{"index": i, "message": {"role": "assistant", "content": c.text}, "finish_reason": c.finish_reason,
                              "logprobs": {"content": lm.chat_logprobs(c)} if want_lp else None} for i, c in enumerate(choices)],
@@ -344,7 +366,7 @@ class _Api:
                 raise RequestError(f"prompt[{i}]: token ids must be in [0, {vocab})", param="prompt")
         return [self.lm.encode_text(p) if isinstance(p, str) else list(p) for p in prompts]
 
-    async def completions(self, body: dict):
+    async def completions(self, body: dict, request: Any = None):
         encoded = self._prompts(body.get("prompt"))
         sp = _sampling(body)
         lp = _get(body, "logprobs", int, None)
@@ -354,7 +376,7 @@ class _Api:
             raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
         # 16 is the legacy completions default
         jobs = [j for ids in encoded for j in self.make_jobs(ids, 16, "prompt", **sp, top_logprobs=lp)]
-        choices = await self.state["batcher"].submit(jobs)
+        choices = await self.run(jobs, request)
         return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": self.name,
                 "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
                              "logprobs": self.lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],

@@ -52,7 +52,7 @@ class Job:
     stream: asyncio.Queue | None = None  # generated ids as they come, then None
     loop: Any = None
     group: int = field(default=0)  # jobs of one seeded request share a group
-    #: set when nobody waits for this choice any more (a streaming client went away): its row stops at the next token
+    #: set when nobody waits for this choice any more (its client went away): its row stops at the next token
     cancelled: bool = False
 
     def batch_key(self) -> tuple:
@@ -172,7 +172,7 @@ class LocalModel:
             kw.update(output_logits=True, return_dict_in_generate=True)
         if any(j.stream is not None for j in jobs):
             kw["streamer"] = _BatchStreamer(jobs)
-            kw["stopping_criteria"] = _cancel_criteria(jobs)
+        kw["stopping_criteria"] = _cancel_criteria(jobs)
         with torch.inference_mode():
             out = self.model.generate(input_ids=ids, attention_mask=mask, **kw)
         seqs = out.sequences if want_lp else out

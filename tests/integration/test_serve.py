@@ -292,6 +292,18 @@ def test_client_disconnect_mid_stream_stops_its_generation(server, client):
     assert server.health()["status"] == "ok"
 
 
+def test_client_that_times_out_without_streaming_stops_its_generation(server):
+    """An eval harness's request timeout (a non-streaming client that closes its connection) cancels the abandoned
+    generation too: the next request does not queue behind its 4000 tokens."""
+    body = {"model": MODEL, "messages": user("Count from 1 to 1000 separated by commas."), "max_tokens": 4000, "temperature": 0}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(server.base + "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
+    t0 = time.time()
+    quick = openai.OpenAI(base_url=server.base + "/v1", api_key=KEY, max_retries=0, timeout=90)
+    r = quick.completions.create(model=MODEL, prompt="1, 2, 3,", max_tokens=2, temperature=0)
+    assert r.usage.completion_tokens == 2 and time.time() - t0 < 90
+
+
 def test_errors_have_openai_shape(server, client):
     h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     for method, path, status in (("GET", "/v1/nothing", 404), ("GET", "/v1/chat/completions", 405)):
