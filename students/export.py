@@ -67,14 +67,37 @@ def _eval_table(ev: dict | None) -> str:
     return "\n".join(lines) + (f"\n\nHeld-out prompts: `{ev.get('held_out')}`." if ev.get("held_out") else "")
 
 
-def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str) -> str:
+def front_matter(base: str | None, method: str | None, library: str) -> str:
+    """The Hub's YAML metadata block: base_model only as a Hub id (a bundled name is mapped to its id; a local
+    path is no Hub id), licence lower-cased as the Hub spells SPDX ids, when the base model declares one."""
+    import yaml
+
+    from ground.models import ALIASES, model_license
+
+    meta: dict = {}
+    hub = next((k for k, v in ALIASES.items() if "/" in k and v == ALIASES.get(base or "", base)), None)
+    if hub or (base and base.count("/") == 1 and not base.startswith((".", "~")) and not Path(base).exists()):
+        meta["base_model"] = hub or base
+    lic = model_license(base) if base else None
+    if lic:
+        meta["license"] = lic.lower()
+    meta.update(library_name=library, pipeline_tag="text-generation",
+                tags=["distill-factory", "distillation", *([str(method)] if method else [])])
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str,
+               library: str = "transformers") -> str:
+    """The card: YAML front matter the Hub reads (see :func:`front_matter`), then the Markdown."""
     train_cfg = (manifest.get("recipe") or {}).get("train") or {}
     metrics = {k: v for k, v in (train_info.get("metrics") or {}).items() if isinstance(v, (int, float))}
     best = train_info.get("best")
+    base = train_cfg.get("student") or train_info.get("student")
     parts = [
+        front_matter(base, train_info.get("method", train_cfg.get("method")), library),
         f"# {manifest.get('recipe_name', 'student')} student ({train_info.get('method', train_cfg.get('method'))})",
         "",
-        f"- **Base model:** `{train_cfg.get('student') or train_info.get('student')}`",
+        f"- **Base model:** `{base}`",
         f"- **Method:** {train_info.get('method', train_cfg.get('method'))}; exported weights: **{which}**"
         + (f" (step {best.get('step')}, eval_loss {best.get('eval_loss')})" if which == "best" and best else ""),
         f"- **Training data:** run `{manifest.get('run_id')}` of recipe `{manifest.get('recipe_name')}`, "
@@ -147,8 +170,11 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
             _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, out / "merged")
     else:  # a full fine-tune is already the merged model
         shutil.copytree(src, out / "merged", ignore=skip)
-    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which)
+    library = "transformers" if (out / "merged").is_dir() else "peft"
+    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, library)
     (out / "README.md").write_text(card, encoding="utf-8")
+    if (out / "merged").is_dir():  # the merged folder is what gets served or uploaded alone: its licence travels with it
+        (out / "merged" / "README.md").write_text(card, encoding="utf-8")
     log.info("exported %s model of %s to %s", which, run_dir, out)
     return out
 
