@@ -344,3 +344,6 @@ def _main(argv: list[str]) -> int:
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
     return a.fn(a)
+
+if __name__ == "__main__":  # `python -m factory.cli ...` did nothing and exited 0
+    sys.exit(main())

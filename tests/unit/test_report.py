@@ -214,6 +214,16 @@ def test_cli_subprocess_writes_report(tmp_path):
     assert "plot-train-empty" in (Path(run) / "report.html").read_text(encoding="utf-8")
 
 
+def test_python_m_factory_cli_runs_the_cli(tmp_path):
+    """Was: `python -m factory.cli report DIR` (and every subcommand) imported the module, did nothing and exited 0."""
+    run, _ = make_run(tmp_path, with_train_eval=False)
+    res = subprocess.run([sys.executable, "-m", "factory.cli", "report", run], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.strip() == str(Path(run) / "report.html"), res.stderr
+    res = subprocess.run([sys.executable, "-m", "factory.cli", "inspect", str(tmp_path / "nope")], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and res.stderr.strip() == f"error: {tmp_path / 'nope'}: not a run directory (no manifest.json)"
+
+
 def test_row_stats_count_reason_categories_not_one_reason_per_survivor():
     """RowStats keeps bounded counters: 300 duplicates of 150 survivors are one reason class, and the cluster
     sizes come from the cluster ids (hashed) without keeping the ids."""
