@@ -20,7 +20,8 @@ rejected with 400 rather than silently ignored; fields that do not change genera
 metadata, store, ...) are ignored. Errors use OpenAI's shape, {"error": {"message", "type",
 "param", "code"}}, unknown paths included; a prompt beyond the context is a 400 with code
 "context_length_exceeded". A client that disconnects (streaming or not) stops its generation at the next
-token; the server keeps serving the others.
+token; the server keeps serving the others. On SIGTERM it stops accepting, lets requests in progress
+run for --shutdown-timeout seconds, then cuts their generation and exits 0.
 
 Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
 ``model.generate`` call of up to ``batch_size`` rows. Only rows whose decoding is compatible share a
@@ -75,6 +76,7 @@ class MicroBatcher:
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate")
         self.calls = 0  # generate calls made (observable in /health; lets tests see batching happen)
+        self.running: list[Job] = []  # the jobs of the generate call in progress
 
     async def submit(self, jobs: list[Job]) -> list[Choice]:
         for j in jobs:
@@ -103,11 +105,13 @@ class MicroBatcher:
                 groups.setdefault(j.batch_key(), []).append(j)
             for jobs in groups.values():
                 self.calls += 1
+                self.running = jobs
                 try:
                     outs = await loop.run_in_executor(self.pool, self.model.generate, jobs)
                 except Exception as e:  # one failed call fails its requests, the server keeps serving
                     log.exception("generate failed for %d rows", len(jobs))
                     outs = [e] * len(jobs)
+                self.running = []
                 for j, o in zip(jobs, outs):
                     if j.stream is not None:
                         j.stream.put_nowait(None)  # after the streamer's tokens: FIFO on this loop
@@ -115,6 +119,9 @@ class MicroBatcher:
                         j.future.set_exception(o) if isinstance(o, Exception) else j.future.set_result(o)
 
     def fail_pending(self) -> None:
+        """At shutdown: the generate call in progress stops at its next token, queued jobs fail."""
+        for j in self.running:
+            j.cancelled = True
         while not self.queue.empty():
             j = self.queue.get_nowait()
             if not j.future.done():
@@ -313,7 +320,14 @@ class _Api:
         if request is None:
             return await work
         gone = asyncio.ensure_future(_disconnected(request))
-        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # shutdown past --shutdown-timeout: nobody will read these choices
+            for j in jobs:
+                j.cancelled = True
+            work.cancel()
+            gone.cancel()
+            raise
         if work.done():
             gone.cancel()
             return work.result()
@@ -440,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api-key-env", metavar="NAME", help="require 'Authorization: Bearer $NAME' (the key is read from this env var)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--shutdown-timeout", type=float, default=10.0,
+                   help="on SIGTERM/Ctrl-C, seconds to let requests in progress finish before their generation is cut")
     p.add_argument("--log-level", default="info")
     a = p.parse_args(argv)
     logging.basicConfig(level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -464,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("serving %s%s on http://%s:%d/v1", a.model, f" + {a.adapter}" if a.adapter else "", a.host, a.port)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the previous handler: make that exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level.lower())
+    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level.lower(), timeout_graceful_shutdown=a.shutdown_timeout)
     return 0
 
 

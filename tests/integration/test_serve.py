@@ -304,6 +304,39 @@ def test_client_that_times_out_without_streaming_stops_its_generation(server):
     assert r.usage.completion_tokens == 2 and time.time() - t0 < 90
 
 
+def test_sigterm_during_a_long_generation_exits_promptly():
+    """Was: SIGTERM waited for every request in progress to finish its tokens (the teardown of a server with a
+    4000-token request outlived a 60 s wait). Now: --shutdown-timeout seconds, then generation is cut, exit 0."""
+    srv = Server("--shutdown-timeout", "2")
+    body = {"model": MODEL, "messages": user("Count from 1 to 1000 separated by commas."), "max_tokens": 4000, "temperature": 0}
+    answer: list = []
+
+    def ask() -> None:
+        try:
+            answer.append(httpx.post(srv.base + "/v1/chat/completions", json=body, timeout=300).status_code)
+        except httpx.HTTPError as e:
+            answer.append(type(e).__name__)
+
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    try:
+        deadline = time.time() + 60
+        while srv.health()["generate_calls"] < 1 and time.time() < deadline:
+            time.sleep(0.2)
+        assert srv.health()["generate_calls"] == 1
+        time.sleep(1)
+        srv.proc.send_signal(signal.SIGTERM)
+        t0 = time.time()
+        rc = srv.proc.wait(timeout=60)
+        took = time.time() - t0
+    finally:
+        if srv.proc.poll() is None:
+            os.killpg(srv.proc.pid, signal.SIGKILL)
+    assert rc == 0 and took < 60 and not srv.group_alive()
+    t.join(30)
+    assert answer and answer[0] != 200  # the cut request is not passed off as a complete answer
+
+
 def test_errors_have_openai_shape(server, client):
     h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     for method, path, status in (("GET", "/v1/nothing", 404), ("GET", "/v1/chat/completions", 405)):
