@@ -295,9 +295,11 @@ class _Api:
             raise RequestError(f"request body is not valid JSON: {e}") from e
         if not isinstance(body, dict):
             raise RequestError("request body must be a JSON object")
-        m = body.get("model")
+        m = body.setdefault("model", self.name)  # left out or null: the served model, as vLLM does
+        if m is None:
+            m = body["model"] = self.name
         if not isinstance(m, str):
-            raise RequestError("model: required", param="model")
+            raise RequestError(f"model: expected a string, got {type(m).__name__}", param="model")
         if m not in self.names:
             raise RequestError(f"The model {m!r} does not exist; this server serves {self.name!r}", 404, "model", "model_not_found")
         return body

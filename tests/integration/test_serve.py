@@ -356,6 +356,15 @@ def test_errors_have_openai_shape(server, client):
     assert e.value.body["code"] == "context_length_exceeded" and e.value.body["param"] == "messages"
 
 
+def test_model_left_out_means_the_served_model(server):
+    """Was: a 400 'model: required'; vLLM (and curl users' scripts written for it) leave model out."""
+    h = {"Authorization": f"Bearer {KEY}"}
+    r = httpx.post(server.base + "/v1/chat/completions", headers=h, json={"messages": user("hi"), "max_tokens": 2}, timeout=120)
+    assert r.status_code == 200 and r.json()["model"] == MODEL and r.json()["usage"]["completion_tokens"] <= 2
+    r = httpx.post(server.base + "/v1/completions", headers=h, json={"model": 3, "prompt": "a", "max_tokens": 1}, timeout=120)
+    assert r.status_code == 400 and r.json()["error"]["param"] == "model"
+
+
 def test_assistant_turn_without_content_and_tool_calls_in_history(client):
     # OpenAI allows content null on an assistant turn: it was a 400 'messages[1].content: must be a string'
     msgs = [*user("hi"), {"role": "assistant", "content": None}, *user("Say yes.")]
