@@ -23,6 +23,7 @@ import json
 import logging
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from ground.errors import FactoryError
@@ -126,8 +127,6 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
 
 def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool = True) -> Path:
     if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
-        import tempfile
-
         from ground import fsutil
 
         fs, path = fsutil.filesystem(run_dir)
@@ -162,19 +161,27 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
     out.mkdir(parents=True, exist_ok=True)
     adapter_cfg = json.loads((src / "adapter_config.json").read_text()) if (src / "adapter_config.json").exists() else None
     skip = shutil.ignore_patterns("log_history.json", "final.json", "best.json", "README.md")
-    for sub in ("adapter", "merged"):  # an earlier export's folders: none may survive next to this model's card
-        shutil.rmtree(out / sub, ignore_errors=True)
-    if adapter_cfg is not None:
-        shutil.copytree(src, out / "adapter", ignore=skip)
-        if merged:
-            _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, out / "merged")
-    else:  # a full fine-tune is already the merged model
-        shutil.copytree(src, out / "merged", ignore=skip)
-    library = "transformers" if (out / "merged").is_dir() else "peft"
-    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, library)
-    (out / "README.md").write_text(card, encoding="utf-8")
-    if (out / "merged").is_dir():  # the merged folder is what gets served or uploaded alone: its licence travels with it
-        (out / "merged" / "README.md").write_text(card, encoding="utf-8")
+    # built in a staging folder, then moved into place: a failed export (a merge that cannot load the base model,
+    # a full disk) leaves the folder as it was, never an earlier card next to half of this export's weights
+    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    try:
+        if adapter_cfg is not None:
+            shutil.copytree(src, stage / "adapter", ignore=skip)
+            if merged:
+                _merge(train_info.get("student") or manifest["recipe"]["train"]["student"], src, stage / "merged")
+        else:  # a full fine-tune is already the merged model
+            shutil.copytree(src, stage / "merged", ignore=skip)
+        library = "transformers" if (stage / "merged").is_dir() else "peft"
+        card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, library)
+        (stage / "README.md").write_text(card, encoding="utf-8")
+        if (stage / "merged").is_dir():  # the merged folder is what gets served or uploaded alone: its licence travels with it
+            (stage / "merged" / "README.md").write_text(card, encoding="utf-8")
+        for sub in ("adapter", "merged"):  # an earlier export's folders: none may survive next to this model's card
+            shutil.rmtree(out / sub, ignore_errors=True)
+        for f in sorted(stage.iterdir()):
+            f.replace(out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     log.info("exported %s model of %s to %s", which, run_dir, out)
     return out
 

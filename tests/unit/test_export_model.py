@@ -134,3 +134,19 @@ def test_merged_export_loads_and_carries_its_card(tmp_path, tiny_model_path):
     assert a.tolist() == b.tolist()
     assert _front_matter((merged_dir / "README.md").read_text())["library_name"] == "transformers"
     assert model_license(str(merged_dir)) == "apache-2.0"
+
+
+def test_a_failed_export_leaves_the_earlier_export_as_it_was(tmp_path, capsys):
+    """Was: the earlier export's adapter/ was deleted and this run's copied in before the merge failed (an unknown
+    base model): run A's card described run B's adapter, and the command exited 2 over a half-written folder."""
+    out = tmp_path / "out"
+    assert export_main([str(finished_run(tmp_path, "A")), "--out", str(out), "--no-merged"]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    run_b = finished_run(tmp_path, "B")
+    manifest = json.loads((run_b / "manifest.json").read_text())
+    manifest["train"]["student"] = manifest["recipe"]["train"]["student"] = "no-such-model"
+    (run_b / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run_b), "--out", str(out)]) == 2
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before and sorted(p.name for p in out.iterdir()) == ["README.md", "adapter"]
