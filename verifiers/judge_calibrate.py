@@ -207,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"judge-calibrate: {e}", file=sys.stderr)
         return 2
+    errors = [i["reason"] for i in report["items"] if i["judge"] is None and str(i["reason"]).startswith("judge error")]
+    if errors and len(errors) == len(report["items"]):  # no agreement was measured: the judge never ran
+        print(f"judge-calibrate: the judge failed on all {len(errors)} items: {errors[0]}", file=sys.stderr)
+        return 2
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")
     summary = {k: v for k, v in report.items() if k != "items"}

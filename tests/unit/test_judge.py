@@ -234,6 +234,18 @@ def test_malformed_labelled_set_is_one_line_naming_file_and_row(tmp_path, capsys
     assert err.startswith(f"judge-calibrate: {p.parent}/{error}") and err.count("\n") == 1, err
 
 
+def test_a_judge_that_cannot_run_fails_the_command(tmp_path, capsys):
+    """Was: an unknown judge model failed every batch inside the judge, and the command printed a report of nulls
+    (coverage 0.0, accuracy 0.0), wrote it to --out and exited 0."""
+    p = tmp_path / "c.jsonl"
+    p.write_text('{"prompt": "q", "response": "a", "label": 3}\n{"prompt": "q2", "response": "b", "label": 9}\n')
+    out = tmp_path / "report.json"
+    assert main(["--data", str(p), "--model", "no-such-model", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("judge-calibrate: the judge failed on all 2 items: judge error: FactoryError: unknown model 'no-such-model'")
+    assert not out.exists()
+
+
 def test_calibrate_cli_with_the_tiny_model(tmp_path, capsys):
     out = tmp_path / "report.json"
     rc = main(["--limit", "3", "--max-tokens", "16", "--option", "threads=1", "--out", str(out)])
