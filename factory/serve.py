@@ -13,9 +13,9 @@ Supported request fields: model, messages | prompt (a string, strings, token ids
 ids), max_tokens / max_completion_tokens (left out: --default-max-tokens for chat, 16 for
 completions, either cut to the context left after the prompt, as vLLM does), temperature (0 =
 greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs + top_logprobs (chat;
-raw model log-probabilities, before temperature/top_p), logprobs=int (completions), stream (SSE,
+raw model log-probabilities, before temperature/top_p), logprobs=int and echo (completions), stream (SSE,
 chat only; not together with logprobs). Other generation fields (tools, tool_choice, tool_calls in
-the history, response_format other than {"type": "text"}, logit_bias, penalties, echo, ...) are
+the history, response_format other than {"type": "text"}, logit_bias, penalties, best_of, suffix, ...) are
 rejected with 400 rather than silently ignored; fields that do not change generation (user,
 metadata, store, ...) are ignored. Errors use OpenAI's shape, {"error": {"message", "type",
 "param", "code"}}, unknown paths included; a prompt beyond the context is a 400 with code
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 MAX_N = 16
 MAX_TOP_LOGPROBS = 20
 #: fields OpenAI defines that change generation and that we do not implement: a 400 beats a silent wrong answer
-UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call", "response_format", "logit_bias", "best_of", "echo",
+UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call", "response_format", "logit_bias", "best_of",
                "suffix", "frequency_penalty", "presence_penalty", "prediction", "audio", "modalities")
 
 
@@ -382,6 +382,21 @@ class _Api:
                 raise RequestError(f"prompt[{i}]: token ids must be in [0, {vocab})", param="prompt")
         return [self.lm.encode_text(p) if isinstance(p, str) else list(p) for p in prompts]
 
+    async def _echo(self, prompt: Any, encoded: list[list[int]], choices: list[Choice], lp: int | None) -> list[Choice]:
+        texts = [prompt] if isinstance(prompt, str) else prompt if all(isinstance(p, str) for p in prompt) else None
+        per = len(choices) // len(encoded)  # choices are prompt-major: n per prompt
+        scored: list[list] = []
+        if lp is not None:
+            loop = asyncio.get_running_loop()
+            for ids in encoded:  # on the generate worker: one model call at a time
+                scored.append(await loop.run_in_executor(self.state["batcher"].pool, self.lm.prompt_logprobs, ids, lp))
+        out = []
+        for k, c in enumerate(choices):
+            p = k // per
+            head = texts[p] if texts else self.lm.tok.decode(encoded[p])
+            out.append(Choice(c.ids, head + c.text, c.finish_reason, scored[p] + (c.logprobs or []) if lp is not None else None))
+        return out
+
     async def completions(self, body: dict, request: Any = None):
         encoded = self._prompts(body.get("prompt"))
         sp = _sampling(body)
@@ -390,9 +405,12 @@ class _Api:
             raise RequestError("logprobs: 0..5 for completions", param="logprobs")
         if _get(body, "stream", bool, False):
             raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
+        echo = bool(_get(body, "echo", bool, False))
         # 16 is the legacy completions default
         jobs = [j for ids in encoded for j in self.make_jobs(ids, 16, "prompt", **sp, top_logprobs=lp)]
         choices = await self.run(jobs, request)
+        if echo:  # the prompt in front of each choice, its tokens scored when logprobs are asked (OpenAI's legacy echo)
+            choices = await self._echo(body.get("prompt"), encoded, choices, lp)
         return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": self.name,
                 "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
                              "logprobs": self.lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],

@@ -215,6 +215,23 @@ class LocalModel:
                 lps.append((ids[t], float(lp[ids[t]]), top))
         return Choice(ids[:n], text, finish, lps)
 
+    def prompt_logprobs(self, ids: list[int], top: int) -> list[tuple[int, float | None, list[tuple[int, float]]]]:
+        """Per prompt token: (id, its logprob given the tokens before it, top-k there); the first token has none.
+        One forward pass (completions with echo=true: lm-evaluation-harness's loglikelihood requests)."""
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([ids], device=self.device)).logits[0].float()
+        lp = torch.log_softmax(logits, dim=-1)
+        out: list[tuple[int, float | None, list[tuple[int, float]]]] = [(ids[0], None, [])]
+        for t in range(1, len(ids)):
+            k = []
+            if top:
+                v, ix = lp[t - 1].topk(top)
+                k = list(zip(ix.tolist(), v.tolist()))
+            out.append((ids[t], float(lp[t - 1, ids[t]]), k))
+        return out
+
     def visible_text(self, ids: list[int], stop: tuple[str, ...]) -> str:
         """Text safe to stream so far: cut at EOS/stop; hold back a partial UTF-8 char or a possible stop prefix."""
         _, text, _ = self._cut(ids, len(ids), stop)
@@ -242,5 +259,5 @@ class LocalModel:
             offsets.append(pos)
             pos += len(s)
         return {"tokens": toks, "token_logprobs": [lp for _, lp, _ in c.logprobs or []],
-                "top_logprobs": [{self._piece(a): b for a, b in top} for _, _, top in c.logprobs or []],
+                "top_logprobs": [None if lp is None else {self._piece(a): b for a, b in top} for _, lp, top in c.logprobs or []],
                 "text_offset": offsets}

@@ -394,6 +394,34 @@ def test_completions_take_token_id_prompts(client, teacher):
     assert e.value.body["param"] == "prompt" and "token ids must be in [0, " in e.value.body["message"]
 
 
+def test_completions_echo_scores_the_prompt_like_lm_eval_loglikelihood(client, teacher):
+    """lm-evaluation-harness's loglikelihood request (token ids, echo=true, logprobs=1, max_tokens=1, temperature 0)
+    was a 400 'echo: not supported'. The prompt's tokens now come back scored: none for the first, then each
+    token's logprob given the ones before it, equal to a forward pass of the same model."""
+    import torch
+
+    tok, model = teacher._tok, teacher._model
+    ids = tok("The capital of France is Paris", add_special_tokens=True)["input_ids"]
+    r = client.completions.create(model=MODEL, prompt=ids, max_tokens=1, temperature=0, logprobs=1, echo=True, seed=1234)
+    c = r.choices[0]
+    lp = c.logprobs
+    assert len(lp.tokens) == len(ids) + 1 and "".join(lp.tokens) == c.text and c.text.startswith(tok.decode(ids))
+    assert lp.token_logprobs[0] is None and lp.top_logprobs[0] is None
+    with torch.inference_mode():
+        ref = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), dim=-1)
+    want = [float(ref[t - 1, ids[t]]) for t in range(1, len(ids))]
+    assert lp.token_logprobs[1:len(ids)] == pytest.approx(want, abs=1e-3)
+    # lm-eval's is_greedy: the top-1 token at each position, compared with the actual one
+    greedy = [tok.decode([int(ref[t - 1].argmax())]) for t in range(1, len(ids))]
+    assert [max(d, key=d.get) for d in lp.top_logprobs[1:len(ids)]] == greedy
+    assert r.usage.prompt_tokens == len(ids) and r.usage.completion_tokens == 1
+    # echo without logprobs: the text only; a string prompt is echoed as sent
+    r = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0, echo=True, n=2)
+    plain = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0)
+    assert [c.text for c in r.choices] == ["1, 2, 3," + plain.choices[0].text] * 2 + ["a b" + plain.choices[1].text] * 2
+    assert all(c.logprobs is None for c in r.choices) and [c.index for c in r.choices] == [0, 1, 2, 3]
+
+
 def test_default_max_tokens_fits_the_context_left():
     """A prompt that fits was refused when the request left max_tokens out: the server's default (512) was added to it.
     Like vLLM, an omitted max_tokens is the default cut to the context the prompt leaves."""
