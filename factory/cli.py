@@ -253,6 +253,13 @@ def show_row(r: dict) -> str:
     return "\n".join(out)
 
 
+def _count(s: str) -> int:
+    n = int(s)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
 def cmd_inspect(a: argparse.Namespace) -> int:
     from factory.store import RunStore
 
@@ -313,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(fn=cmd_validate)
     i = sub.add_parser("inspect", help="print random accepted (or rejected) samples")
     i.add_argument("run_dir")
-    i.add_argument("-n", type=int, default=5)
+    i.add_argument("-n", type=_count, default=5, help="how many rows to print (default 5)")
     i.add_argument("--rejects", action="store_true")
     i.add_argument("--seed", type=int, default=0)
     i.set_defaults(fn=cmd_inspect)

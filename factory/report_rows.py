@@ -92,11 +92,21 @@ class RowStats:
 
 def _read_rows(fs, run_path: str, kind: str, agg: RowStats, batch_rows: int = 65_536) -> None:
     for f in fsutil.list_files(fs, fsutil.join(run_path, kind), ".parquet"):
-        with fs.open_input_file(f) as fh:
-            pf = pq.ParquetFile(fh)
-            cols = [c for c in COLUMNS if c in pf.schema_arrow.names]
-            for b in pf.iter_batches(batch_size=batch_rows, columns=cols):
-                agg.add(b.to_pylist())
+        try:
+            with fs.open_input_file(f) as fh:
+                pf = pq.ParquetFile(fh)
+                cols = [c for c in COLUMNS if c in pf.schema_arrow.names]
+                for b in pf.iter_batches(batch_size=batch_rows, columns=cols):
+                    agg.add(b.to_pylist())
+        except ValueError as e:  # pyarrow's ArrowInvalid: a damaged or foreign file in the run dir
+            raise FactoryError(f"{f}: not a readable Parquet file ({e})") from e
+
+
+def _json(fs, p: str, label: str):
+    try:
+        return fsutil.read_json(fs, p)
+    except ValueError as e:
+        raise FactoryError(f"{label}: not valid JSON ({e})") from e
 
 
 def load_run(run_dir: str) -> tuple[dict, dict, RowStats]:
@@ -104,9 +114,9 @@ def load_run(run_dir: str) -> tuple[dict, dict, RowStats]:
     fs, path = fsutil.filesystem(run_dir)
     if not fsutil.exists(fs, fsutil.join(path, "manifest.json")):
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = check_version(fsutil.read_json(fs, fsutil.join(path, "manifest.json")), f"{run_dir}/manifest.json")
+    manifest = check_version(_json(fs, fsutil.join(path, "manifest.json"), f"{run_dir}/manifest.json"), f"{run_dir}/manifest.json")
     stats_p = fsutil.join(path, "stats.json")
-    stats = check_version(fsutil.read_json(fs, stats_p), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
+    stats = check_version(_json(fs, stats_p, f"{run_dir}/stats.json"), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
     agg = RowStats()
     agg.min_scores = _min_scores(manifest)
     _read_rows(fs, path, "accepted", agg)
