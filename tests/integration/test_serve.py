@@ -418,6 +418,10 @@ def test_completions_echo_scores_the_prompt_like_lm_eval_loglikelihood(client, t
     # echo without logprobs: the text only; a string prompt is echoed as sent
     r = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0, echo=True, n=2)
     plain = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0)
+    # lm-eval's generate_until sends a task's stop sequences plus EOS: more than OpenAI's 4 was a 400
+    many = client.completions.create(model=MODEL, prompt="1, 2, 3,", max_tokens=8, temperature=0,
+                                     stop=["Question:", "</s>", "<|im_end|>", "\n\n", "7", "5"])
+    assert many.choices[0].finish_reason == "stop" and "5" not in many.choices[0].text
     assert [c.text for c in r.choices] == ["1, 2, 3," + plain.choices[0].text] * 2 + ["a b" + plain.choices[1].text] * 2
     assert all(c.logprobs is None for c in r.choices) and [c.index for c in r.choices] == [0, 1, 2, 3]
 
