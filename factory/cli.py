@@ -258,6 +258,13 @@ def show_row(r: dict) -> str:
     return "\n".join(out)
 
 
+def _count(s: str) -> int:
+    n = int(s)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
 def cmd_inspect(a: argparse.Namespace) -> int:
     from factory.store import RunStore
 
@@ -367,3 +374,6 @@ def _main(argv: list[str]) -> int:
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
     return a.fn(a)
+
+if __name__ == "__main__":  # `python -m factory.cli ...` did nothing and exited 0
+    sys.exit(main())

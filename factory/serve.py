@@ -9,11 +9,19 @@ merged into the base weights once at load so generation costs the same as the ba
 OpenAI client works against it, including our own ``openai_compat`` engine.
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health.
-Supported request fields: model, messages | prompt, max_tokens / max_completion_tokens,
-temperature (0 = greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs +
-top_logprobs (chat; raw model log-probabilities, before temperature/top_p), logprobs=int
-(completions), stream (SSE; not together with logprobs). Other generation fields (tools,
-response_format other than {"type": "text"}, logit_bias, penalties, ...) are rejected with 400 rather than silently ignored.
+Supported request fields: model, messages | prompt (a string, strings, token ids or lists of token
+ids), max_tokens / max_completion_tokens (left out: --default-max-tokens for chat, 16 for
+completions, either cut to the context left after the prompt, as vLLM does), temperature (0 =
+greedy; OpenAI's default 1.0 when omitted), top_p, seed, stop, n, logprobs + top_logprobs (chat;
+raw model log-probabilities, before temperature/top_p), logprobs=int and echo (completions), stream (SSE,
+chat only; not together with logprobs). Other generation fields (tools, tool_choice, tool_calls in
+the history, response_format other than {"type": "text"}, logit_bias, penalties, best_of, suffix, ...) are
+rejected with 400 rather than silently ignored; fields that do not change generation (user,
+metadata, store, ...) are ignored. Errors use OpenAI's shape, {"error": {"message", "type",
+"param", "code"}}, unknown paths included; a prompt beyond the context is a 400 with code
+"context_length_exceeded". A client that disconnects (streaming or not) stops its generation at the next
+token; the server keeps serving the others. On SIGTERM it stops accepting, lets requests in progress
+run for --shutdown-timeout seconds, then cuts their generation and exits 0.
 
 Micro-batching: requests arriving within ``max_wait_ms`` of each other are run through one
 ``model.generate`` call of up to ``batch_size`` rows. Only rows whose decoding is compatible share a
@@ -44,8 +52,9 @@ log = logging.getLogger(__name__)
 
 MAX_N = 16
 MAX_TOP_LOGPROBS = 20
+MAX_STOP = 32
 #: fields OpenAI defines that change generation and that we do not implement: a 400 beats a silent wrong answer
-UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call", "response_format", "logit_bias", "best_of", "echo",
+UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call", "response_format", "logit_bias", "best_of",
                "suffix", "frequency_penalty", "presence_penalty", "prediction", "audio", "modalities")
 
 
@@ -56,7 +65,7 @@ class RequestError(Exception):
 
 
 def error_body(message: str, status: int, param: str | None = None, code: str | None = None) -> dict:
-    kind = {400: "invalid_request_error", 401: "authentication_error", 404: "invalid_request_error"}.get(status, "server_error")
+    kind = "authentication_error" if status == 401 else "invalid_request_error" if 400 <= status < 500 else "server_error"
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
@@ -68,6 +77,7 @@ class MicroBatcher:
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate")
         self.calls = 0  # generate calls made (observable in /health; lets tests see batching happen)
+        self.running: list[Job] = []  # the jobs of the generate call in progress
 
     async def submit(self, jobs: list[Job]) -> list[Choice]:
         for j in jobs:
@@ -89,14 +99,20 @@ class MicroBatcher:
                     break
             groups: dict[tuple, list[Job]] = {}
             for j in batch:
+                if j.cancelled:  # its client went away before the call started
+                    if not j.future.done():
+                        j.future.cancel()
+                    continue
                 groups.setdefault(j.batch_key(), []).append(j)
             for jobs in groups.values():
                 self.calls += 1
+                self.running = jobs
                 try:
                     outs = await loop.run_in_executor(self.pool, self.model.generate, jobs)
                 except Exception as e:  # one failed call fails its requests, the server keeps serving
                     log.exception("generate failed for %d rows", len(jobs))
                     outs = [e] * len(jobs)
+                self.running = []
                 for j, o in zip(jobs, outs):
                     if j.stream is not None:
                         j.stream.put_nowait(None)  # after the streamer's tokens: FIFO on this loop
@@ -104,6 +120,9 @@ class MicroBatcher:
                         j.future.set_exception(o) if isinstance(o, Exception) else j.future.set_result(o)
 
     def fail_pending(self) -> None:
+        """At shutdown: the generate call in progress stops at its next token, queued jobs fail."""
+        for j in self.running:
+            j.cancelled = True
         while not self.queue.empty():
             j = self.queue.get_nowait()
             if not j.future.done():
@@ -116,11 +135,16 @@ def _get(body: dict, key: str, types: type | tuple, default: Any = None) -> Any:
     v = body.get(key, default)
     if v is None:
         return default
-    if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise RequestError(f"{key}: expected {types}, got a boolean", param=key)
+    allowed = types if isinstance(types, tuple) else (types,)
+    want = " or ".join(_JSON_TYPE.get(t, t.__name__) for t in allowed)
+    if isinstance(v, bool) and bool not in allowed:
+        raise RequestError(f"{key}: expected {want}, got a boolean", param=key)
     if not isinstance(v, types):
-        raise RequestError(f"{key}: expected {getattr(types, '__name__', types)}, got {type(v).__name__}", param=key)
+        raise RequestError(f"{key}: expected {want}, got {_JSON_TYPE.get(type(v), type(v).__name__)}", param=key)
     return v
+
+
+_JSON_TYPE = {int: "integer", float: "number", str: "string", list: "array", dict: "object", bool: "boolean"}
 
 
 def _messages(body: dict) -> list[dict]:
@@ -131,7 +155,11 @@ def _messages(body: dict) -> list[dict]:
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or m.get("role") not in ("system", "developer", "user", "assistant", "tool"):
             raise RequestError(f"messages[{i}]: needs a role of system|user|assistant|tool", param="messages")
+        if m.get("tool_calls") or m.get("function_call"):
+            raise RequestError(f"messages[{i}].tool_calls: tool calling is not supported by this server", param="messages")
         c = m.get("content")
+        if c is None and m["role"] == "assistant":  # OpenAI allows an assistant turn without content
+            c = ""
         if isinstance(c, list):  # content parts: text only
             if any(not isinstance(p, dict) or p.get("type") != "text" for p in c):
                 raise RequestError(f"messages[{i}].content: only text parts are supported", param="messages")
@@ -142,18 +170,19 @@ def _messages(body: dict) -> list[dict]:
     return out
 
 
-def _sampling(body: dict, default_max_tokens: int) -> dict:
+def _sampling(body: dict) -> dict:
+    """Sampling fields of a request; ``max_tokens`` is None when the request leaves it out (see ``_Api.make_jobs``)."""
     for k in UNSUPPORTED:
         if body.get(k) not in (None, 0, False, [], {}) and not (k == "response_format" and body[k] == {"type": "text"}):
             raise RequestError(f"{k}: not supported by this server", param=k)
     max_tokens = _get(body, "max_completion_tokens", int)
-    max_tokens = _get(body, "max_tokens", int, default_max_tokens) if max_tokens is None else max_tokens
+    max_tokens = _get(body, "max_tokens", int) if max_tokens is None else max_tokens
     temperature = float(_get(body, "temperature", (int, float), 1.0))
     top_p = float(_get(body, "top_p", (int, float), 1.0))
     n = _get(body, "n", int, 1)
     stop = _get(body, "stop", (str, list), [])
     stop = [stop] if isinstance(stop, str) else stop
-    if max_tokens < 1:
+    if max_tokens is not None and max_tokens < 1:
         raise RequestError("max_tokens: must be >= 1", param="max_tokens")
     if not 0 <= temperature <= 2:
         raise RequestError("temperature: must be in [0, 2]", param="temperature")
@@ -161,9 +190,13 @@ def _sampling(body: dict, default_max_tokens: int) -> dict:
         raise RequestError("top_p: must be in (0, 1]", param="top_p")
     if not 1 <= n <= MAX_N:
         raise RequestError(f"n: must be in [1, {MAX_N}]", param="n")
-    if len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop):
-        raise RequestError("stop: up to 4 non-empty strings", param="stop")
-    return dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=_get(body, "seed", int), stop=tuple(stop), n=n)
+    # OpenAI takes 4, vLLM any number; eval harnesses send a task's stop sequences plus EOS, often more than 4
+    if len(stop) > MAX_STOP or any(not isinstance(s, str) or not s for s in stop):
+        raise RequestError(f"stop: up to {MAX_STOP} non-empty strings", param="stop")
+    seed = _get(body, "seed", int)
+    if seed is not None and not -(2**63) <= seed < 2**64:  # what torch.manual_seed takes
+        raise RequestError("seed: must be an integer in [-2**63, 2**64)", param="seed")
+    return dict(max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, stop=tuple(stop), n=n)
 
 
 def _usage(prompt_tokens: int, choices: list[Choice]) -> dict:
@@ -179,6 +212,7 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
     """A FastAPI app serving ``model`` (+ optional LoRA ``adapter``); the model loads here, once."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     lm = engine or LocalModel(model, adapter=adapter, device=device, threads=threads)
     api = _Api(lm, served_model_name or model, {model} | ({adapter} if adapter else set()), api_key, default_max_tokens)
@@ -198,6 +232,10 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
     async def _on_request_error(request: Request, e: RequestError):
         return _fail(e)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http_error(request: Request, e: StarletteHTTPException):  # unknown path, wrong method: OpenAI's shape
+        return JSONResponse(error_body(str(e.detail), e.status_code), status_code=e.status_code, headers=e.headers)
+
     @app.exception_handler(Exception)
     async def _on_error(request: Request, e: Exception):
         log.exception("request failed")
@@ -216,13 +254,19 @@ def build_app(model: str, adapter: str | None = None, batch_size: int = 8, max_w
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request):
-        return await api.chat(await api.parse(request))
+        return await api.chat(await api.parse(request), request)
 
     @app.post("/v1/completions")
     async def completions(request: Request):
-        return await api.completions(await api.parse(request))
+        return await api.completions(await api.parse(request), request)
 
     return app
+
+
+async def _disconnected(request) -> None:
+    """Returns when the client closes the connection (the body is read already: the next ASGI message is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _fail(e: RequestError):
@@ -253,24 +297,55 @@ class _Api:
             raise RequestError(f"request body is not valid JSON: {e}") from e
         if not isinstance(body, dict):
             raise RequestError("request body must be a JSON object")
-        m = body.get("model")
+        m = body.setdefault("model", self.name)  # left out or null: the served model, as vLLM does
+        if m is None:
+            m = body["model"] = self.name
         if not isinstance(m, str):
-            raise RequestError("model: required", param="model")
+            raise RequestError(f"model: expected a string, got {type(m).__name__}", param="model")
         if m not in self.names:
             raise RequestError(f"The model {m!r} does not exist; this server serves {self.name!r}", 404, "model", "model_not_found")
         return body
 
-    def make_jobs(self, ids: list[int], **kw: Any) -> list[Job]:
+    def make_jobs(self, ids: list[int], default_max_tokens: int, what: str, **kw: Any) -> list[Job]:
+        """Jobs for one prompt; ``what`` names the prompt field in errors. Left out, max_tokens is the default cut
+        to the context left after the prompt (as vLLM does): a prompt that fits is never refused for a default."""
+        limit = self.lm.max_len
+        if kw["max_tokens"] is None:
+            kw["max_tokens"] = max(1, min(default_max_tokens, limit - len(ids))) if limit else default_max_tokens
         try:
             return self.lm.jobs(ids, **kw)
         except ValueError as e:  # the prompt does not fit the context window
-            raise RequestError(str(e), param="max_tokens") from e
+            raise RequestError(str(e), param="max_tokens" if limit and len(ids) < limit else what,
+                               code="context_length_exceeded") from e
 
-    async def chat(self, body: dict):
+    async def run(self, jobs: list[Job], request: Any = None) -> list[Choice]:
+        """The jobs' choices; a client that disconnects first cancels them, so the worker moves on to the others."""
+        work = asyncio.ensure_future(self.state["batcher"].submit(jobs))
+        if request is None:
+            return await work
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # shutdown past --shutdown-timeout: nobody will read these choices
+            for j in jobs:
+                j.cancelled = True
+            work.cancel()
+            gone.cancel()
+            raise
+        if work.done():
+            gone.cancel()
+            return work.result()
+        for j in jobs:
+            j.cancelled = True
+        work.cancel()
+        log.info("client went away: %d choice(s) cancelled", len(jobs))
+        raise RequestError("client disconnected", 499)
+
+    async def chat(self, body: dict, request: Any = None):
         from fastapi.responses import StreamingResponse
 
         lm, name = self.lm, self.name
-        msgs, sp = _messages(body), _sampling(body, self.default_max_tokens)
+        msgs, sp = _messages(body), _sampling(body)
         want_lp = bool(_get(body, "logprobs", bool, False))
         top = _get(body, "top_logprobs", int, 0)
         if not 0 <= top <= MAX_TOP_LOGPROBS or (top and not want_lp):
@@ -282,32 +357,62 @@ class _Api:
             ids = lm.encode_chat(msgs)
         except Exception as e:  # a template that rejects the roles/order, e.g. two system messages
             raise RequestError(f"chat template failed: {e}", param="messages") from e
-        jobs = self.make_jobs(ids, **sp, top_logprobs=top if want_lp else None, stream=stream)
+        jobs = self.make_jobs(ids, self.default_max_tokens, "messages", **sp, top_logprobs=top if want_lp else None, stream=stream)
         rid, ts = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if stream:
             incl_usage = bool((_get(body, "stream_options", dict, {}) or {}).get("include_usage"))
             return StreamingResponse(_sse_chat(lm, self.state["batcher"], jobs, rid, ts, name, len(ids), incl_usage),
                                      media_type="text/event-stream")
-        choices = await self.state["batcher"].submit(jobs)
+        choices = await self.run(jobs, request)
         return {"id": rid, "object": "chat.completion", "created": ts, "model": name, "system_fingerprint": None,
                 "choices": [{"index": i, "message": {"role": "assistant", "content": c.text}, "finish_reason": c.finish_reason,
                              "logprobs": {"content": lm.chat_logprobs(c)} if want_lp else None} for i, c in enumerate(choices)],
                 "usage": _usage(len(ids), choices)}
 
-    async def completions(self, body: dict):
-        prompt = body.get("prompt")
-        prompts = [prompt] if isinstance(prompt, str) else prompt
-        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
-            raise RequestError("prompt: required, a string or a list of strings", param="prompt")
-        sp = _sampling(body, 16)  # 16 is the legacy completions default
+    def _prompts(self, prompt: Any) -> list[list[int]]:
+        """OpenAI's four prompt forms (a string, strings, token ids, lists of token ids) as token ids, one list per prompt.
+        Token ids are what eval harnesses (lm-evaluation-harness's local-completions) send."""
+        def is_ids(p: Any) -> bool:
+            return isinstance(p, list) and bool(p) and all(isinstance(t, int) and not isinstance(t, bool) for t in p)
+
+        prompts = [prompt] if isinstance(prompt, str) or is_ids(prompt) else prompt
+        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) or is_ids(p) for p in prompts):
+            raise RequestError("prompt: required, a string, a list of strings, or (lists of) token ids", param="prompt")
+        vocab = self.lm.vocab_size
+        for i, p in enumerate(prompts):
+            if not isinstance(p, str) and any(not 0 <= t < vocab for t in p):
+                raise RequestError(f"prompt[{i}]: token ids must be in [0, {vocab})", param="prompt")
+        return [self.lm.encode_text(p) if isinstance(p, str) else list(p) for p in prompts]
+
+    async def _echo(self, prompt: Any, encoded: list[list[int]], choices: list[Choice], lp: int | None) -> list[Choice]:
+        texts = [prompt] if isinstance(prompt, str) else prompt if all(isinstance(p, str) for p in prompt) else None
+        per = len(choices) // len(encoded)  # choices are prompt-major: n per prompt
+        scored: list[list] = []
+        if lp is not None:
+            loop = asyncio.get_running_loop()
+            for ids in encoded:  # on the generate worker: one model call at a time
+                scored.append(await loop.run_in_executor(self.state["batcher"].pool, self.lm.prompt_logprobs, ids, lp))
+        out = []
+        for k, c in enumerate(choices):
+            p = k // per
+            head = texts[p] if texts else self.lm.tok.decode(encoded[p])
+            out.append(Choice(c.ids, head + c.text, c.finish_reason, scored[p] + (c.logprobs or []) if lp is not None else None))
+        return out
+
+    async def completions(self, body: dict, request: Any = None):
+        encoded = self._prompts(body.get("prompt"))
+        sp = _sampling(body)
         lp = _get(body, "logprobs", int, None)
         if lp is not None and not 0 <= lp <= 5:
             raise RequestError("logprobs: 0..5 for completions", param="logprobs")
         if _get(body, "stream", bool, False):
             raise RequestError("stream=true is supported on /v1/chat/completions only", param="stream")
-        encoded = [self.lm.encode_text(p) for p in prompts]
-        jobs = [j for ids in encoded for j in self.make_jobs(ids, **sp, top_logprobs=lp)]
-        choices = await self.state["batcher"].submit(jobs)
+        echo = bool(_get(body, "echo", bool, False))
+        # 16 is the legacy completions default
+        jobs = [j for ids in encoded for j in self.make_jobs(ids, 16, "prompt", **sp, top_logprobs=lp)]
+        choices = await self.run(jobs, request)
+        if echo:  # the prompt in front of each choice, its tokens scored when logprobs are asked (OpenAI's legacy echo)
+            choices = await self._echo(body.get("prompt"), encoded, choices, lp)
         return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": self.name,
                 "choices": [{"index": i, "text": c.text, "finish_reason": c.finish_reason,
                              "logprobs": self.lm.completion_logprobs(c) if lp is not None else None} for i, c in enumerate(choices)],
@@ -327,6 +432,7 @@ async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid:
     for i in range(len(jobs)):
         yield chunk({"role": "assistant", "content": ""}, i)
     gathered = asyncio.ensure_future(batcher.submit(jobs))
+    finished = False
     try:
         for i, j in enumerate(jobs):
             ids: list[int] = []
@@ -344,9 +450,16 @@ async def _sse_chat(lm: LocalModel, batcher: MicroBatcher, jobs: list[Job], rid:
         choices = await gathered
         if include_usage:
             yield chunk({}, usage=_usage(prompt_tokens, choices))
+        finished = True
     except Exception as e:
+        finished = True
         log.exception("stream failed")
         yield f"data: {json.dumps(error_body(f'generation failed: {e}', 500))}\n\n"
+    finally:
+        if not finished:  # the client went away mid-stream: stop generating for it, keep serving the others
+            for j in jobs:
+                j.cancelled = True
+            gathered.cancel()
     yield "data: [DONE]\n\n"
 
 
@@ -376,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api-key-env", metavar="NAME", help="require 'Authorization: Bearer $NAME' (the key is read from this env var)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--shutdown-timeout", type=float, default=10.0,
+                   help="on SIGTERM/Ctrl-C, seconds to let requests in progress finish before their generation is cut")
     p.add_argument("--log-level", default="info")
     a = p.parse_args(argv)
     logging.basicConfig(level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -400,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("serving %s%s on http://%s:%d/v1", a.model, f" + {a.adapter}" if a.adapter else "", a.host, a.port)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the previous handler: make that exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level.lower())
+    uvicorn.run(app, host=a.host, port=a.port, log_level=a.log_level.lower(), timeout_graceful_shutdown=a.shutdown_timeout)
     return 0
 
 

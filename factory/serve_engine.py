@@ -52,6 +52,8 @@ class Job:
     stream: asyncio.Queue | None = None  # generated ids as they come, then None
     loop: Any = None
     group: int = field(default=0)  # jobs of one seeded request share a group
+    #: set when nobody waits for this choice any more (its client went away): its row stops at the next token
+    cancelled: bool = False
 
     def batch_key(self) -> tuple:
         """Jobs with equal keys may share one generate call (see the serve module docstring)."""
@@ -76,6 +78,18 @@ class _BatchStreamer:
 
     def end(self) -> None:
         pass
+
+
+def _cancel_criteria(jobs: list[Job]):
+    """A stopping criterion that ends the rows of cancelled jobs (the call ends when every row has ended)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Cancelled(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.tensor([j.cancelled for j in jobs], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([Cancelled()])
 
 
 def check_adapter(adapter: str) -> None:
@@ -105,6 +119,7 @@ class LocalModel:
         self.eos = set(eos if isinstance(eos, list) else [eos]) | {self.tok.eos_token_id, self.tok.pad_token_id}
         self.eos.discard(None)
         self.max_len = int(getattr(self.model.config, "max_position_embeddings", 0) or 0) or None
+        self.vocab_size = int(self.model.get_input_embeddings().num_embeddings)
         self._groups = 0
 
     def _merge_adapter(self, adapter: str):
@@ -157,6 +172,7 @@ class LocalModel:
             kw.update(output_logits=True, return_dict_in_generate=True)
         if any(j.stream is not None for j in jobs):
             kw["streamer"] = _BatchStreamer(jobs)
+        kw["stopping_criteria"] = _cancel_criteria(jobs)
         with torch.inference_mode():
             out = self.model.generate(input_ids=ids, attention_mask=mask, **kw)
         seqs = out.sequences if want_lp else out
@@ -199,6 +215,23 @@ class LocalModel:
                 lps.append((ids[t], float(lp[ids[t]]), top))
         return Choice(ids[:n], text, finish, lps)
 
+    def prompt_logprobs(self, ids: list[int], top: int) -> list[tuple[int, float | None, list[tuple[int, float]]]]:
+        """Per prompt token: (id, its logprob given the tokens before it, top-k there); the first token has none.
+        One forward pass (completions with echo=true: lm-evaluation-harness's loglikelihood requests)."""
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([ids], device=self.device)).logits[0].float()
+        lp = torch.log_softmax(logits, dim=-1)
+        out: list[tuple[int, float | None, list[tuple[int, float]]]] = [(ids[0], None, [])]
+        for t in range(1, len(ids)):
+            k = []
+            if top:
+                v, ix = lp[t - 1].topk(top)
+                k = list(zip(ix.tolist(), v.tolist()))
+            out.append((ids[t], float(lp[t - 1, ids[t]]), k))
+        return out
+
     def visible_text(self, ids: list[int], stop: tuple[str, ...]) -> str:
         """Text safe to stream so far: cut at EOS/stop; hold back a partial UTF-8 char or a possible stop prefix."""
         _, text, _ = self._cut(ids, len(ids), stop)
@@ -226,5 +259,5 @@ class LocalModel:
             offsets.append(pos)
             pos += len(s)
         return {"tokens": toks, "token_logprobs": [lp for _, lp, _ in c.logprobs or []],
-                "top_logprobs": [{self._piece(a): b for a, b in top} for _, _, top in c.logprobs or []],
+                "top_logprobs": [None if lp is None else {self._piece(a): b for a, b in top} for _, lp, top in c.logprobs or []],
                 "text_offset": offsets}

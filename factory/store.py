@@ -200,15 +200,24 @@ class RunStore:
                 self.fs.move(f, fsutil.join(cur, f.rsplit("/", 1)[-1]))
 
     def read_parts(self, kind: str) -> pa.Table:
-        files = fsutil.list_files(self.fs, self.p(kind), ".parquet")
-        tables = [fsutil.read_parquet(self.fs, f) for f in files]
+        tables = []
+        for f in fsutil.list_files(self.fs, self.p(kind), ".parquet"):
+            try:
+                tables.append(fsutil.read_parquet(self.fs, f))
+            except ValueError as e:  # pyarrow's ArrowInvalid: a damaged or foreign file in the run dir
+                raise FactoryError(f"{f}: not a readable Parquet file ({e})") from e
         return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
 
     def write_json(self, name: str, obj) -> None:
         fsutil.write_json_atomic(self.fs, self.p(name), obj)
 
     def read_json(self, name: str):
-        return fsutil.read_json(self.fs, self.p(name)) if fsutil.exists(self.fs, self.p(name)) else None
+        if not fsutil.exists(self.fs, self.p(name)):
+            return None
+        try:
+            return fsutil.read_json(self.fs, self.p(name))
+        except ValueError as e:
+            raise FactoryError(f"{self.p(name)}: not valid JSON ({e})") from e
 
     def exists(self, *parts: str) -> bool:
         return fsutil.exists(self.fs, self.p(*parts))

@@ -62,11 +62,43 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = auth_env({k: v for k, v in os.environ.items()})
     cmd = command(a.recipe, a.address, a.working_dir, not a.no_wait, extra)
+    if not Path(cmd[0]).is_file() and not shutil.which(cmd[0]):
+        print("factory submit: the `ray` command was not found (pip install 'ray[default]')", file=sys.stderr)
+        return 2
     for _ in range(30):  # a fresh node's job agent answers "No available agent" for a few seconds
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if "No available agent" not in proc.stdout + proc.stderr:
-            break
+        rc, retry = _submit_once(cmd, env)
+        if not retry:
+            return rc
         time.sleep(2)
-    sys.stdout.write(proc.stdout)
-    sys.stderr.write(proc.stderr)
-    return proc.returncode
+    print("factory submit: the cluster's job agent did not come up (No available agent) after 30 tries", file=sys.stderr)
+    return rc
+
+
+def _submit_once(cmd: list[str], env: dict[str, str]) -> tuple[int, bool]:
+    """Run ``ray job submit`` once, passing its output through as it comes (a waited-for job's logs are tailed for
+    the whole run). Output is held back only until Ray reports the submission, so an attempt refused with
+    "No available agent" is retried without printing it. Returns (exit status, whether to retry)."""
+    import threading
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
+    reader.start()
+    held: list[str] | None = []  # None once the job is submitted: lines go straight through
+    for line in proc.stdout:
+        if held is None:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            continue
+        held.append(line)
+        if "submitted successfully" in line:
+            sys.stdout.write("".join(held))
+            sys.stdout.flush()
+            held = None
+    rc = proc.wait()
+    reader.join()
+    if held is not None and "No available agent" in "".join(held + err):
+        return rc, True
+    sys.stdout.write("".join(held or []))
+    sys.stderr.write("".join(err))
+    return rc, False

@@ -25,6 +25,7 @@ import json
 import logging
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from ground.errors import FactoryError
@@ -85,7 +86,7 @@ def _eval_table(ev: dict | None) -> str:
 
 
 def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str,
-               datasets: tuple[str, ...] = ()) -> str:
+               datasets: tuple[str, ...] = (), library: str = "transformers") -> str:
     """README.md of an exported student: YAML front matter a Hub accepts (``license`` from what the run declared,
     ``base_model`` when the student has a Hub id), then the card; absolute local paths shortened to their name.
     Was: no front matter at all (a Hub showed no licence and no base model) and local paths (a student or teacher
@@ -106,7 +107,7 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
     src = hub_dataset_id(((manifest.get("recipe") or {}).get("source") or {}).get("path"))  # a Hub download's id
     data = list(dict.fromkeys([*datasets, *([src] if src else [])]))
     meta.update({"datasets": data} if data else {})
-    meta.update(pipeline_tag="text-generation", tags=["distill-factory", "distillation", str(train_info.get("method", train_cfg.get("method")))])
+    meta.update(library_name=library, pipeline_tag="text-generation", tags=["distill-factory", "distillation", str(train_info.get("method", train_cfg.get("method")))])
     parts = [
         front_matter(meta).rstrip("\n"),
         f"# {manifest.get('recipe_name', 'student')} student ({train_info.get('method', train_cfg.get('method'))})",
@@ -143,8 +144,6 @@ def export_model(run_dir: str, out_dir: str, which: str = "final", merged: bool 
     if bad:
         raise FactoryError(f"--dataset {bad[0]!r}: not a Hub dataset id (ORG/NAME)")
     if "://" in run_dir:  # an object-store run dir: copy what the export reads to a local folder first
-        import tempfile
-
         from ground import fsutil
 
         fs, path = fsutil.filesystem(run_dir)
@@ -183,18 +182,29 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
     out.mkdir(parents=True, exist_ok=True)
     adapter_cfg = json.loads((src / "adapter_config.json").read_text()) if (src / "adapter_config.json").exists() else None
     skip = shutil.ignore_patterns("log_history.json", "final.json", "best.json", "README.md")
-    for sub in ("adapter", "merged"):  # an earlier export's folders: none may survive next to this model's card
-        shutil.rmtree(out / sub, ignore_errors=True)
-    if adapter_cfg is not None:
-        shutil.copytree(src, out / "adapter", ignore=skip)
-        student = train_info.get("student") or manifest["recipe"]["train"]["student"]
-        adapter_cfg = _portable_base(out / "adapter" / "adapter_config.json", adapter_cfg, student)
-        if merged:
-            _merge(student, src, out / "merged")
-    else:  # a full fine-tune is already the merged model
-        shutil.copytree(src, out / "merged", ignore=skip)
-    card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets)
-    (out / "README.md").write_text(card, encoding="utf-8")
+    # built in a staging folder, then moved into place: a failed export (a merge that cannot load the base model,
+    # a full disk) leaves the folder as it was, never an earlier card next to half of this export's weights
+    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    try:
+        if adapter_cfg is not None:
+            shutil.copytree(src, stage / "adapter", ignore=skip)
+            student = train_info.get("student") or manifest["recipe"]["train"]["student"]
+            adapter_cfg = _portable_base(stage / "adapter" / "adapter_config.json", adapter_cfg, student)
+            if merged:
+                _merge(student, src, stage / "merged")
+        else:  # a full fine-tune is already the merged model
+            shutil.copytree(src, stage / "merged", ignore=skip)
+        library = "transformers" if (stage / "merged").is_dir() else "peft"
+        card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets, library)
+        (stage / "README.md").write_text(card, encoding="utf-8")
+        if (stage / "merged").is_dir():  # the merged folder is what gets served or uploaded alone: its licence travels with it
+            (stage / "merged" / "README.md").write_text(card, encoding="utf-8")
+        for sub in ("adapter", "merged"):  # an earlier export's folders: none may survive next to this model's card
+            shutil.rmtree(out / sub, ignore_errors=True)
+        for f in sorted(stage.iterdir()):
+            f.replace(out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     log.info("exported %s model of %s to %s", which, run_dir, out)
     return out
 

@@ -107,18 +107,37 @@ def agreement(labels: list[float], scores: list[float | None], threshold: float)
     }
 
 
-def load_items(path: str | Path, limit: int | None = None) -> list[dict]:
+def load_items(path: str | Path, limit: int | None = None, scale: tuple[float, float] | None = None) -> list[dict]:
+    """The labelled items of a jsonl file: one JSON object per line with string ``prompt`` and ``response`` and a
+    numeric ``label`` (inside ``scale`` when given). Anything else is a ValueError naming the file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     items = []
-    for ln, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for ln, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        d = json.loads(line)
+        try:
+            d = json.loads(line)
+        except ValueError as e:
+            raise ValueError(f"{path}:{ln}: not valid JSON ({e})") from e
+        if not isinstance(d, dict):
+            raise ValueError(f"{path}:{ln}: expected a JSON object with prompt, response, label; got {type(d).__name__}")
         for k in ("prompt", "response", "label"):
             if k not in d:
                 raise ValueError(f"{path}:{ln}: missing {k!r}")
-        if isinstance(d["label"], bool) or not isinstance(d["label"], (int, float)):
-            raise ValueError(f"{path}:{ln}: label must be a number, got {d['label']!r}")
+        for k in ("prompt", "response"):
+            if not isinstance(d[k], str):
+                raise ValueError(f"{path}:{ln}: {k} must be a string, got {type(d[k]).__name__}")
+        lab = d["label"]
+        if isinstance(lab, bool) or not isinstance(lab, (int, float)) or lab != lab:
+            raise ValueError(f"{path}:{ln}: label must be a number, got {lab!r}")
+        if scale and not scale[0] <= lab <= scale[1]:
+            raise ValueError(f"{path}:{ln}: label {lab} outside the judge's {scale[0]}-{scale[1]} scale")
         items.append(d)
+    if not items:
+        raise ValueError(f"{path}: no labelled items")
     return items[:limit] if limit else items
 
 
@@ -174,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        items = load_items(resolve_path(args.data), args.limit)
+        if args.limit is not None and args.limit < 1:
+            raise ValueError(f"--limit: must be >= 1, got {args.limit}")
+        # every row checked (scale included) before the judge model loads
+        items = load_items(resolve_path(args.data), args.limit, (args.min_scale, args.max_scale))
         judge = Judge(judge={"engine": args.engine, "model": args.model, "options": dict(args.option),
                              "sampling": {"max_tokens": args.max_tokens, "temperature": args.temperature}},
                       rubric=args.rubric, min_scale=args.min_scale, max_scale=args.max_scale)
@@ -184,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             judge.close()
     except (OSError, ValueError) as e:
         print(f"judge-calibrate: {e}", file=sys.stderr)
+        return 2
+    errors = [i["reason"] for i in report["items"] if i["judge"] is None and str(i["reason"]).startswith("judge error")]
+    if errors and len(errors) == len(report["items"]):  # no agreement was measured: the judge never ran
+        print(f"judge-calibrate: the judge failed on all {len(errors)} items: {errors[0]}", file=sys.stderr)
         return 2
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")

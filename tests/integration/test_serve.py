@@ -265,3 +265,184 @@ def test_bad_adapter_dir_exits_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "factory.serve", "--adapter", str(tmp_path), "--port", str(free_port())],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "not a PEFT adapter directory" in r.stderr
+
+
+# ---------------------------------------------------------------- session 13 bug hunt (branch h-serve)
+
+def test_client_disconnect_mid_stream_stops_its_generation(server, client):
+    """A streaming client that goes away must not keep the one generate worker busy with its 4000 tokens: the next
+    client is answered at once (on main it waited for the whole abandoned generation, minutes on CPU)."""
+    body = {"model": MODEL, "messages": user("Count from 1 to 1000 separated by commas."), "max_tokens": 4000,
+            "temperature": 0, "stream": True}
+    got = 0
+    with httpx.stream("POST", server.base + "/v1/chat/completions", json=body, timeout=120,
+                      headers={"Authorization": f"Bearer {KEY}"}) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if '"content": "' in line and '"content": ""' not in line:
+                got += 1
+                if got == 3:
+                    break  # leaving the block closes the connection mid-stream
+    assert got == 3
+    t0 = time.time()
+    quick = openai.OpenAI(base_url=server.base + "/v1", api_key=KEY, max_retries=0, timeout=90)
+    r = quick.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=2, temperature=0)
+    assert r.usage.completion_tokens <= 2 and r.choices[0].message.content
+    assert time.time() - t0 < 90
+    assert server.health()["status"] == "ok"
+
+
+def test_client_that_times_out_without_streaming_stops_its_generation(server):
+    """An eval harness's request timeout (a non-streaming client that closes its connection) cancels the abandoned
+    generation too: the next request does not queue behind its 4000 tokens."""
+    body = {"model": MODEL, "messages": user("Count from 1 to 1000 separated by commas."), "max_tokens": 4000, "temperature": 0}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(server.base + "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
+    t0 = time.time()
+    quick = openai.OpenAI(base_url=server.base + "/v1", api_key=KEY, max_retries=0, timeout=90)
+    r = quick.completions.create(model=MODEL, prompt="1, 2, 3,", max_tokens=2, temperature=0)
+    assert r.usage.completion_tokens == 2 and time.time() - t0 < 90
+
+
+def test_sigterm_during_a_long_generation_exits_promptly():
+    """Was: SIGTERM waited for every request in progress to finish its tokens (the teardown of a server with a
+    4000-token request outlived a 60 s wait). Now: --shutdown-timeout seconds, then generation is cut, exit 0."""
+    srv = Server("--shutdown-timeout", "2")
+    body = {"model": MODEL, "messages": user("Count from 1 to 1000 separated by commas."), "max_tokens": 4000, "temperature": 0}
+    answer: list = []
+
+    def ask() -> None:
+        try:
+            answer.append(httpx.post(srv.base + "/v1/chat/completions", json=body, timeout=300).status_code)
+        except httpx.HTTPError as e:
+            answer.append(type(e).__name__)
+
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    try:
+        deadline = time.time() + 60
+        while srv.health()["generate_calls"] < 1 and time.time() < deadline:
+            time.sleep(0.2)
+        assert srv.health()["generate_calls"] == 1
+        time.sleep(1)
+        srv.proc.send_signal(signal.SIGTERM)
+        t0 = time.time()
+        rc = srv.proc.wait(timeout=60)
+        took = time.time() - t0
+    finally:
+        if srv.proc.poll() is None:
+            os.killpg(srv.proc.pid, signal.SIGKILL)
+    assert rc == 0 and took < 60 and not srv.group_alive()
+    t.join(30)
+    assert answer and answer[0] != 200  # the cut request is not passed off as a complete answer
+
+
+def test_errors_have_openai_shape(server, client):
+    h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    for method, path, status in (("GET", "/v1/nothing", 404), ("GET", "/v1/chat/completions", 405)):
+        r = httpx.request(method, server.base + path, headers=h)
+        assert r.status_code == status
+        assert r.json() == {"error": {"message": r.json()["error"]["message"], "type": "invalid_request_error",
+                                      "param": None, "code": None}}
+    # a seed torch cannot take was a 500 'Overflow when unpacking long long'
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=user("hi"), max_tokens=2, seed=2**70)
+    assert e.value.status_code == 400 and e.value.body["param"] == "seed"
+    r = httpx.post(server.base + "/v1/chat/completions", headers=h,
+                   json={"model": MODEL, "messages": user("hi"), "max_tokens": 2, "temperature": "0.5"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == "temperature: expected integer or number, got string"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=user("hi " * 9000), max_tokens=5)
+    assert e.value.body["code"] == "context_length_exceeded" and e.value.body["param"] == "messages"
+
+
+def test_model_left_out_means_the_served_model(server):
+    """Was: a 400 'model: required'; vLLM (and curl users' scripts written for it) leave model out."""
+    h = {"Authorization": f"Bearer {KEY}"}
+    r = httpx.post(server.base + "/v1/chat/completions", headers=h, json={"messages": user("hi"), "max_tokens": 2}, timeout=120)
+    assert r.status_code == 200 and r.json()["model"] == MODEL and r.json()["usage"]["completion_tokens"] <= 2
+    r = httpx.post(server.base + "/v1/completions", headers=h, json={"model": 3, "prompt": "a", "max_tokens": 1}, timeout=120)
+    assert r.status_code == 400 and r.json()["error"]["param"] == "model"
+
+
+def test_assistant_turn_without_content_and_tool_calls_in_history(client):
+    # OpenAI allows content null on an assistant turn: it was a 400 'messages[1].content: must be a string'
+    msgs = [*user("hi"), {"role": "assistant", "content": None}, *user("Say yes.")]
+    r = client.chat.completions.create(model=MODEL, messages=msgs, max_tokens=2, temperature=0)
+    assert r.choices[0].message.content
+    # a tool-calling history is refused by name, not as a content type error
+    msgs = [*user("2+1?"), {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "add", "arguments": "{\"a\": 2, \"b\": 1}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "3"}]
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=msgs, max_tokens=2)
+    assert e.value.body["message"] == "messages[1].tool_calls: tool calling is not supported by this server"
+
+
+def test_completions_take_token_id_prompts(client, teacher):
+    """lm-evaluation-harness's local-completions sends prompts as token ids (tokenized_requests, its default)."""
+    tok = teacher._tok
+    ids = tok("The capital of France is", add_special_tokens=True)["input_ids"]
+    by_text = client.completions.create(model=MODEL, prompt="The capital of France is", max_tokens=4, temperature=0)
+    by_ids = client.completions.create(model=MODEL, prompt=ids, max_tokens=4, temperature=0)
+    assert by_ids.choices[0].text == by_text.choices[0].text and "Paris" in by_ids.choices[0].text
+    assert by_ids.usage.prompt_tokens == len(ids)
+    two = client.completions.create(model=MODEL, prompt=[ids, ids[:2]], max_tokens=3, temperature=0)
+    assert [c.index for c in two.choices] == [0, 1] and two.usage.prompt_tokens == len(ids) + 2
+    with pytest.raises(openai.BadRequestError) as e:
+        client.completions.create(model=MODEL, prompt=[ids[0], 10**9], max_tokens=2)
+    assert e.value.body["param"] == "prompt" and "token ids must be in [0, " in e.value.body["message"]
+
+
+def test_completions_echo_scores_the_prompt_like_lm_eval_loglikelihood(client, teacher):
+    """lm-evaluation-harness's loglikelihood request (token ids, echo=true, logprobs=1, max_tokens=1, temperature 0)
+    was a 400 'echo: not supported'. The prompt's tokens now come back scored: none for the first, then each
+    token's logprob given the ones before it, equal to a forward pass of the same model."""
+    import torch
+
+    tok, model = teacher._tok, teacher._model
+    ids = tok("The capital of France is Paris", add_special_tokens=True)["input_ids"]
+    r = client.completions.create(model=MODEL, prompt=ids, max_tokens=1, temperature=0, logprobs=1, echo=True, seed=1234)
+    c = r.choices[0]
+    lp = c.logprobs
+    assert len(lp.tokens) == len(ids) + 1 and "".join(lp.tokens) == c.text and c.text.startswith(tok.decode(ids))
+    assert lp.token_logprobs[0] is None and lp.top_logprobs[0] is None
+    with torch.inference_mode():
+        ref = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), dim=-1)
+    want = [float(ref[t - 1, ids[t]]) for t in range(1, len(ids))]
+    assert lp.token_logprobs[1:len(ids)] == pytest.approx(want, abs=1e-3)
+    # lm-eval's is_greedy: the top-1 token at each position, compared with the actual one
+    greedy = [tok.decode([int(ref[t - 1].argmax())]) for t in range(1, len(ids))]
+    assert [max(d, key=d.get) for d in lp.top_logprobs[1:len(ids)]] == greedy
+    assert r.usage.prompt_tokens == len(ids) and r.usage.completion_tokens == 1
+    # echo without logprobs: the text only; a string prompt is echoed as sent
+    r = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0, echo=True, n=2)
+    plain = client.completions.create(model=MODEL, prompt=["1, 2, 3,", "a b"], max_tokens=2, temperature=0)
+    # lm-eval's generate_until sends a task's stop sequences plus EOS: more than OpenAI's 4 was a 400
+    many = client.completions.create(model=MODEL, prompt="1, 2, 3,", max_tokens=8, temperature=0,
+                                     stop=["Question:", "</s>", "<|im_end|>", "\n\n", "7", "5"])
+    assert many.choices[0].finish_reason == "stop" and "5" not in many.choices[0].text
+    assert [c.text for c in r.choices] == ["1, 2, 3," + plain.choices[0].text] * 2 + ["a b" + plain.choices[1].text] * 2
+    assert all(c.logprobs is None for c in r.choices) and [c.index for c in r.choices] == [0, 1, 2, 3]
+
+
+def test_default_max_tokens_fits_the_context_left():
+    """A prompt that fits was refused when the request left max_tokens out: the server's default (512) was added to it.
+    Like vLLM, an omitted max_tokens is the default cut to the context the prompt leaves."""
+    from factory.serve import RequestError, _Api, _sampling
+    from factory.serve_engine import LocalModel
+
+    lm = LocalModel(MODEL, threads=1)
+    api = _Api(lm, MODEL, set(), None, 512)
+    sp = _sampling({"temperature": 0})
+    assert sp["max_tokens"] is None and lm.max_len == 8192
+    jobs = api.make_jobs([1] * 8000, 512, "messages", **sp, top_logprobs=None, loop=False)
+    assert [j.max_tokens for j in jobs] == [192]
+    assert api.make_jobs([1] * 100, 512, "messages", **sp, top_logprobs=None, loop=False)[0].max_tokens == 512
+    with pytest.raises(RequestError) as e:  # an explicit max_tokens is kept, and refused when it does not fit
+        api.make_jobs([1] * 8000, 512, "messages", **{**sp, "max_tokens": 300}, top_logprobs=None, loop=False)
+    assert (e.value.status, e.value.param, e.value.code) == (400, "max_tokens", "context_length_exceeded")
+    with pytest.raises(RequestError) as e:  # the prompt alone fills the context
+        api.make_jobs([1] * 8192, 16, "prompt", **sp, top_logprobs=None, loop=False)
+    assert (e.value.param, e.value.code) == ("prompt", "context_length_exceeded")
+    assert "maximum context length is 8192" in str(e.value)

@@ -101,3 +101,90 @@ def test_the_card_names_its_training_datasets_by_hub_id(tmp_path):
     assert meta["datasets"] == ["me/gsm8k-distilled", "openai/gsm8k"]
     assert export_main([str(run), "--out", str(tmp_path / "out2"), "--dataset", "/home/ann/data.jsonl"]) == 2
     assert not (tmp_path / "out2").exists()
+
+
+def _front_matter(card: str) -> dict:
+    import yaml
+
+    assert card.startswith("---\n"), card[:80]
+    return yaml.safe_load(card.split("---\n")[1])
+
+
+def test_model_card_has_hub_front_matter(tmp_path):
+    """Was: the card had no YAML front matter, so the Hub showed no base model, licence or library for the student,
+    and a later run that used the export as a model found no licence in it (ground.models.model_license)."""
+    run = finished_run(tmp_path, "A")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["recipe"]["train"]["student"] = manifest["train"]["student"] = "smollm2-135m-instruct"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out"), "--no-merged"]) == 0
+    card = (tmp_path / "out" / "README.md").read_text()
+    # this run recorded no licences (manifest.licenses): the card says unknown rather than the base model's alone
+    assert _front_matter(card) == {"license": "unknown", "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                                   "library_name": "peft", "pipeline_tag": "text-generation",
+                                   "tags": ["distill-factory", "distillation", "sft"]}
+    assert "\n# demo student (sft)\n" in card and "- **Base model:** `smollm2-135m-instruct`" in card
+    # a local base model is no Hub id: no base_model line rather than a path the Hub rejects
+    local = tmp_path / "base"
+    local.mkdir()
+    (local / "README.md").write_text("---\nlicense: MIT\n---\n# base\n")
+    manifest["recipe"]["train"]["student"] = manifest["train"]["student"] = str(local)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out"), "--no-merged"]) == 0
+    meta = _front_matter((tmp_path / "out" / "README.md").read_text())
+    assert "base_model" not in meta and meta["license"] == "unknown"
+
+
+def test_merged_export_loads_and_carries_its_card(tmp_path, tiny_model_path):
+    """The merged folder loads with AutoModelForCausalLM, generates like base+adapter, and holds the card, so its
+    licence is found when it is served or used as a model by a later run."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ground.models import model_license
+
+    run = finished_run(tmp_path, "A")
+    src = run / "train" / "adapter"
+    for f in src.iterdir():
+        f.unlink()
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_path),
+                           LoraConfig(r=2, lora_alpha=64, target_modules=["q_proj"], task_type="CAUSAL_LM", init_lora_weights=False))
+    model.save_pretrained(str(src))
+    AutoTokenizer.from_pretrained(tiny_model_path).save_pretrained(str(src))
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["train"]["student"] = manifest["recipe"]["train"]["student"] = "smollm2-135m-instruct"
+    manifest["licenses"] = {"source": {"path": "s.jsonl", "license": "Apache-2.0"},
+                            "teachers": [{"name": "t", "model": "m", "license": "Apache-2.0"}],
+                            "student": {"model": "smollm2-135m-instruct", "license": "Apache-2.0"}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run), "--out", str(tmp_path / "out")]) == 0
+    merged_dir = tmp_path / "out" / "merged"
+    merged = AutoModelForCausalLM.from_pretrained(str(merged_dir)).eval()
+    tok = AutoTokenizer.from_pretrained(str(merged_dir))
+    ref = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_path), str(src)).eval()
+    ids = tok.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True, return_tensors="pt",
+                                  return_dict=True)
+    with torch.inference_mode():
+        a = merged.generate(**ids, max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id)
+        b = ref.generate(**ids, max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id)
+    assert a.tolist() == b.tolist()
+    assert _front_matter((merged_dir / "README.md").read_text())["library_name"] == "transformers"
+    assert model_license(str(merged_dir)) == "apache-2.0"
+
+
+def test_a_failed_export_leaves_the_earlier_export_as_it_was(tmp_path, capsys):
+    """Was: the earlier export's adapter/ was deleted and this run's copied in before the merge failed (an unknown
+    base model): run A's card described run B's adapter, and the command exited 2 over a half-written folder."""
+    out = tmp_path / "out"
+    assert export_main([str(finished_run(tmp_path, "A")), "--out", str(out), "--no-merged"]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    run_b = finished_run(tmp_path, "B")
+    manifest = json.loads((run_b / "manifest.json").read_text())
+    manifest["train"]["student"] = manifest["recipe"]["train"]["student"] = "no-such-model"
+    (run_b / "manifest.json").write_text(json.dumps(manifest))
+    assert export_main([str(run_b), "--out", str(out)]) == 2
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before and sorted(p.name for p in out.iterdir()) == ["README.md", "adapter"]

@@ -218,6 +218,39 @@ def test_load_items_names_the_bad_line(tmp_path):
     assert main(["--data", str(p)]) == 2
 
 
+@pytest.mark.parametrize("lines, error", [
+    # was: "judge-calibrate: Expecting value: line 1 column 1 (char 0)" (no file, no row)
+    (['{"prompt": "q", "response": "a", "label": 3}', "{not json"], "c.jsonl:2: not valid JSON (Expecting property name"),
+    # was: a TypeError traceback (a list or a string passes `"prompt" in d`)
+    (['["prompt", "response", "label"]'], "c.jsonl:1: expected a JSON object with prompt, response, label; got list"),
+    (['{"prompt": null, "response": "a", "label": 3}'], "c.jsonl:1: prompt must be a string, got NoneType"),
+    # was: "item None: label 11 ..." (no file, no row), and only after the judge model had loaded
+    (['{"prompt": "q", "response": "a", "label": 3}', "", '{"prompt": "q", "response": "a", "label": 11}'],
+     "c.jsonl:3: label 11 outside the judge's 1-10 scale"),
+    (['{"prompt": "q", "response": "a", "label": NaN}'], "c.jsonl:1: label must be a number, got nan"),
+    # was: an empty set ran the judge on nothing and printed a report of nulls with exit 0
+    (["", "  "], "c.jsonl: no labelled items"),
+])
+def test_malformed_labelled_set_is_one_line_naming_file_and_row(tmp_path, capsys, lines, error):
+    p = tmp_path / "c.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    assert main(["--data", str(p), "--engine", "no-such-engine"]) == 2  # refused before any judge is built
+    err = capsys.readouterr().err
+    assert err.startswith(f"judge-calibrate: {p.parent}/{error}") and err.count("\n") == 1, err
+
+
+def test_a_judge_that_cannot_run_fails_the_command(tmp_path, capsys):
+    """Was: an unknown judge model failed every batch inside the judge, and the command printed a report of nulls
+    (coverage 0.0, accuracy 0.0), wrote it to --out and exited 0."""
+    p = tmp_path / "c.jsonl"
+    p.write_text('{"prompt": "q", "response": "a", "label": 3}\n{"prompt": "q2", "response": "b", "label": 9}\n')
+    out = tmp_path / "report.json"
+    assert main(["--data", str(p), "--model", "no-such-model", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("judge-calibrate: the judge failed on all 2 items: judge error: FactoryError: unknown model 'no-such-model'")
+    assert not out.exists()
+
+
 def test_calibrate_cli_with_the_tiny_model(tmp_path, capsys):
     out = tmp_path / "report.json"
     rc = main(["--limit", "3", "--max-tokens", "16", "--option", "threads=1", "--out", str(out)])

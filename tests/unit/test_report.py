@@ -214,6 +214,46 @@ def test_cli_subprocess_writes_report(tmp_path):
     assert "plot-train-empty" in (Path(run) / "report.html").read_text(encoding="utf-8")
 
 
+def test_python_m_factory_cli_runs_the_cli(tmp_path):
+    """Was: `python -m factory.cli report DIR` (and every subcommand) imported the module, did nothing and exited 0."""
+    run, _ = make_run(tmp_path, with_train_eval=False)
+    res = subprocess.run([sys.executable, "-m", "factory.cli", "report", run], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.strip() == str(Path(run) / "report.html"), res.stderr
+    res = subprocess.run([sys.executable, "-m", "factory.cli", "inspect", str(tmp_path / "nope")], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and res.stderr.strip() == f"error: {tmp_path / 'nope'}: not a run directory (no manifest.json)"
+
+
+@pytest.mark.parametrize("damage", ["manifest", "stats", "part"])
+def test_damaged_run_dir_is_one_line_error_for_report_and_inspect(tmp_path, capsys, damage):
+    """Was: a torn manifest.json / stats.json or a damaged Parquet part (a disk filled mid-copy, a stray file) was a
+    JSONDecodeError / ArrowInvalid traceback (exit 1) from both `factory report` and `factory inspect`."""
+    from factory.cli import main as cli_main
+
+    run, _ = make_run(tmp_path, with_train_eval=False)
+    bad = {"manifest": Path(run) / "manifest.json", "stats": Path(run) / "stats.json",
+           "part": Path(run) / "accepted" / "part-99999.parquet"}[damage]
+    bad.write_text('{"run_id": "x", "stat')
+    want = f"{bad}: not valid JSON (" if damage != "part" else f"{bad}: not a readable Parquet file ("
+    for argv in (["report", run], ["inspect", run]):
+        if damage == "stats" and argv[0] == "inspect":
+            continue  # inspect does not read stats.json
+        assert cli_main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f"error: {want}"), err
+    assert not (Path(run) / "report.html").exists()
+
+
+def test_inspect_refuses_a_negative_count(tmp_path, capsys):
+    """Was: -n -1 printed all rows but one and '(-1 of N accepted rows)'."""
+    from factory.cli import main as cli_main
+
+    run, _ = make_run(tmp_path, with_train_eval=False)
+    with pytest.raises(SystemExit) as e:
+        cli_main(["inspect", run, "-n", "-1"])
+    assert e.value.code == 2 and "argument -n: must be >= 0, got -1" in capsys.readouterr().err
+
+
 def test_row_stats_count_reason_categories_not_one_reason_per_survivor():
     """RowStats keeps bounded counters: 300 duplicates of 150 survivors are one reason class, and the cluster
     sizes come from the cluster ids (hashed) without keeping the ids."""
