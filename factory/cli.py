@@ -258,13 +258,6 @@ def show_row(r: dict) -> str:
     return "\n".join(out)
 
 
-def _count(s: str) -> int:
-    n = int(s)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
-    return n
-
-
 def cmd_inspect(a: argparse.Namespace) -> int:
     from factory.store import RunStore
 

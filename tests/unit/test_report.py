@@ -251,7 +251,7 @@ def test_inspect_refuses_a_negative_count(tmp_path, capsys):
     run, _ = make_run(tmp_path, with_train_eval=False)
     with pytest.raises(SystemExit) as e:
         cli_main(["inspect", run, "-n", "-1"])
-    assert e.value.code == 2 and "argument -n: must be >= 0, got -1" in capsys.readouterr().err
+    assert e.value.code == 2 and "argument -n: must be 0 or more, got -1" in capsys.readouterr().err
 
 
 def test_row_stats_count_reason_categories_not_one_reason_per_survivor():
