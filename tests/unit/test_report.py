@@ -245,3 +245,30 @@ def test_a_diverged_loss_is_named_not_drawn_as_nan(tmp_path):
     assert "nan" not in plot and "inf" not in plot
     assert '<p class="warn" id="train-nonfinite">not finite (left out of the plot): loss step 2: nan, loss step 3: inf</p>' in html
     assert compute(*load_run(store.uri))["train"] == {"loss": [(1.0, 2.0)], "eval_loss": [(3.0, 1.5)]}
+
+
+def test_the_page_and_the_console_tell_the_corpus_cost_from_what_was_paid(tmp_path):
+    """A resumed run: the corpus cost (rows' cost column, reused answers priced) and what was paid, this invocation and
+    in all, are separate figures on the page and in the console summary, and they agree with the manifest."""
+    import io
+    from types import SimpleNamespace
+
+    from factory.cli import paid_line, print_summary
+
+    run, rows = make_run(tmp_path)
+    m = json.loads((Path(run) / "manifest.json").read_text())
+    m["paid"] = {"this_invocation": 0.012, "earlier_invocations": 0.015, "run_total": 0.027}
+    (Path(run) / "manifest.json").write_text(json.dumps(m))
+    html = Path(write_report(run)).read_text(encoding="utf-8")
+    p = parse(html)
+    assert "card-paid" in p.ids and "$0.027000 / $0.012000" in html and "corpus cost<b>$0.036000</b>" in html
+    assert paid_line(m["paid"], 0.009) == ("paid $0.0120 this invocation, $0.0150 in earlier ones, $0.0270 for the run (the "
+                                           "corpus cost above counts $0.0090 of answers reused from the request cache)")
+    assert paid_line({"this_invocation": 0.0, "earlier_invocations": None, "run_total": None}) == (
+        "paid $0.0000 this invocation (earlier invocations of this run: not recorded)")
+    s = summary(rows)
+    res = SimpleNamespace(status="succeeded", stats=stage_stats(rows, STAGES), summary=s, cost=None, paid=m["paid"], eval=None,
+                          timings={"generate+verify": 1.0}, run_dir=run)
+    out = io.StringIO()
+    print_summary(res, out)
+    assert f"corpus cost ${s['cost']:.4f}" in out.getvalue() and "paid $0.0120 this invocation" in out.getvalue()
