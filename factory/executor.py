@@ -30,7 +30,7 @@ from ground.raycluster import init_ray
 from factory.cache_join import join_cache
 from factory.curate_keys import KEYS_DIR, key_spec
 from factory.budget import BUDGET_STAGE, RunBudget, spend_rows, take_rows
-from factory.stats import paid_of
+from factory.stats import paid_of, reached_teacher
 from factory.store import RETRY_DIR
 from factory.waves import Wave
 from ground.record import ACCEPTED, from_table, to_table
@@ -164,7 +164,7 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
             if not failed:
                 _mark_retry(fs, marker, rows, False)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
-                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
+                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and reached_teacher(r))),
                      ("stopped", int(stopped)), ("paid", sum(paid_of(r) for r in rows))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)

@@ -43,7 +43,8 @@ class Counts(_Open):
                                     "for a run done in one go and one killed and resumed. What was paid is manifest 'paid'.")
     cost_per_accepted: float | None = Field(description="cost / accepted; null when nothing was accepted.")
     cache_hits: int = Field(description="Rows answered from the request cache (not paid again).")
-    cache_misses: int = Field(description="Rows that needed a teacher call in the invocation that wrote them.")
+    cache_misses: int = Field(description="Rows that needed a teacher call in the invocation that wrote them (failed calls included, "
+                                          "as in generation.teacher_calls and the cost breakdown's calls).")
     cache_cost: float | None = Field(None, description="The part of cost that is the price of answers reused from the request "
                                                        "cache (paid by an earlier invocation or by another run sharing the cache).")
 

@@ -34,6 +34,14 @@ _DUP_RE = re.compile(r"^(exact duplicate|near-duplicate) of \S+.*$")
 _SUMS = ("tokens_in", "tokens_out", "gen_seconds", "cost")
 
 
+def reached_teacher(r: dict) -> bool:
+    """Whether a teacher answered the row, from the cache or by a call, a failed call included (its result set
+    ``finish_reason``): source rejects, budget refusals and rows no engine took have none. ``cache_misses``, the
+    cost breakdown's ``calls`` and the generation's ``teacher_calls`` all count these rows less the cache hits."""
+    return (r.get("finish_reason") is not None or r.get("completion") is not None or bool(r.get("gen_seconds"))
+            or r.get("reject_stage") == "generate")
+
+
 def partial(rows: list[dict], recipe_teachers: dict | None = None) -> dict:
     """Mergeable counters of a batch of rows (:func:`merge`): what a worker returns instead of its rows."""
     p: dict = {"rows": 0, "accepted": 0, "cache_hits": 0, "generated": 0, "dropped": {}, "sums": dict.fromkeys(_SUMS, 0.0),
@@ -42,7 +50,7 @@ def partial(rows: list[dict], recipe_teachers: dict | None = None) -> dict:
         p["rows"] += 1
         p["accepted"] += r.get("status") == "accepted"
         p["cache_hits"] += bool(r.get("cache_hit"))
-        p["generated"] += r.get("completion") is not None
+        p["generated"] += reached_teacher(r)
         for k in _SUMS:
             p["sums"][k] += float(r.get(k) or 0)
         if r.get("status") == "rejected":
@@ -110,8 +118,8 @@ def _cost_row(p: dict, r: dict, teachers: dict) -> None:
     for name, c in _verify_costs(r).items():
         p["verify"][name] = p["verify"].get(name, 0.0) + c
         vcost += c
-    if r.get("completion") is None and not r.get("gen_seconds"):
-        return  # never reached a teacher (source reject) or the call failed before timing
+    if not reached_teacher(r):
+        return  # never reached a teacher (a source reject, a budget refusal)
     name = r.get("teacher") or "teacher"
     gpus, gpu_hour = teachers.get(name, (0.0, 0.0))
     d = p["teachers"].setdefault(name, {"rows": 0, "calls": 0, "tokens_in": 0, "tokens_out": 0, "busy_seconds": 0.0,

@@ -167,3 +167,28 @@ def test_the_chunk_summary_counts_what_the_invocation_paid(tmp_path):
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "run/chunks/chunk-000000.parquet").column("cost").to_pylist() == [1.0, 3.0]
+
+
+def test_a_failed_teacher_call_is_a_call_and_a_miss_in_every_count(tmp_path):
+    """A call that failed (HTTP 503 after retries: no completion, no timing) is counted alike by the summary's
+    cache_misses, the cost breakdown's calls and the chunk summary's teacher_calls (were 1, 1 and 2: only the
+    writer counted it), and the report's count from the rows agrees."""
+    from factory.executor import write_chunks
+    from factory.report_rows import RowStats
+    from factory.stats import summary
+    from ground.record import reject, to_table
+
+    recipe = recipe_in(tmp_path, RECIPE)
+    ok = apply_result(make_row("api", 0), GenResult(text="b", tokens_in=10), {"input_per_mtok": 1.0})
+    failed = apply_result(make_row("api", 1), GenResult(finish_reason="error", error="HTTP 503 after 4 attempts"), {})
+    hit = apply_result(make_row("api", 2), GenResult(text="b", tokens_in=10), {}, cache_hit=True)
+    src = reject(make_row("api", 3), "source", "bad JSON: line 4")
+    rows = [ok, failed, hit, src]
+    for r in rows:
+        r["chunk"] = 0
+    s = summary(rows)
+    calls = cost_breakdown(rows, recipe)["generate"]["by_teacher"]["api"]["calls"]
+    written = write_chunks(to_table(rows), str(tmp_path / "run"), {0: 4}).to_pylist()[0]["teacher_calls"]
+    assert (s["cache_hits"], s["cache_misses"], calls, written) == (1, 2, 2, 2)
+    agg = RowStats().add(rows)
+    assert (agg.hits, agg.misses) == (1, 2)
