@@ -44,7 +44,7 @@ from teachers.vllm_stage import processor_stage, uses_processor
 log = logging.getLogger(__name__)
 
 SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64()),
-                     ("stopped", pa.int64()), ("paid", pa.float64())])
+                     ("stopped", pa.int64()), ("paid", pa.float64()), ("busy", pa.string())])
 
 
 # ----------------------------------------------------------------------------- stage functions (run on workers)
@@ -165,9 +165,19 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
                 _mark_retry(fs, marker, rows, False)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
                      ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and reached_teacher(r))),
-                     ("stopped", int(stopped)), ("paid", sum(paid_of(r) for r in rows))):
+                     ("stopped", int(stopped)), ("paid", sum(paid_of(r) for r in rows)), ("busy", json.dumps(_busy(rows)))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)
+
+
+def _busy(rows: list[dict]) -> dict[str, float]:
+    """teacher -> engine seconds its calls took in this invocation (the rows' shares of batch time; cache hits none)."""
+    out: dict[str, float] = {}
+    for r in rows:
+        if not r.get("cache_hit") and r.get("gen_seconds"):
+            t = r.get("teacher") or "teacher"
+            out[t] = out.get(t, 0.0) + float(r["gen_seconds"])
+    return out
 
 
 def _mark_retry(fs, marker: str, rows: list[dict], write: bool) -> int:
@@ -387,6 +397,9 @@ def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit],
         paid = sum(b.column("paid").to_pylist())
         spent += paid
         info["paid"] = info.get("paid", 0.0) + paid
+        for busy in b.column("busy").to_pylist():
+            for t, sec in json.loads(busy or "{}").items():
+                info.setdefault("busy_seconds", {})[t] = round(info.get("busy_seconds", {}).get(t, 0.0) + sec, 3)
         if time.time() - last > 5 or n_chunks == len(pending):
             last = time.time()
             log.info("%s", progress_line(what, n_rows, n_pending, n_chunks - n_stopped, len(pending), last - t0, spent))

@@ -311,7 +311,8 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     stats = stage_stats(total, stage_names(recipe))
     add_stage_times(stats, timings.get("generate+verify", 0.0), step_times, (manifest.get("generation") or {}).get("rows_pending"))
     summ = summary(total)
-    costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
+    gen = manifest["generation"]
+    costs = cost_breakdown(total, recipe, timings.get("generate+verify") if gen.get("teacher_calls") else 0.0, gen.get("busy_seconds", {}))
     store.write_json("stats.json", {"schema_version": SCHEMA_VERSION, "stages": stats, "summary": summ, "cost": costs})
     timings["write"] = round(time.time() - t0, 2)
     if recipe.synthesize is not None:

@@ -66,7 +66,9 @@ class Cost(_Open):
     generate: dict = Field(description="Teacher cost: {'by_teacher': {name: {...}}, 'total': USD}; per teacher api_cost and gpu_cost "
                                        "of the rows whose teacher was called, cache_cost of the answers reused from the request cache.")
     verify: dict[str, float] = Field(description="USD spent by each verifier (LLM judges; 0 for local checks).")
-    gpu: dict = Field(description="busy_gpu_seconds, reserved_gpu_seconds and utilisation of self-hosted engines.")
+    gpu: dict = Field(description="busy_gpu_seconds (GPU time of this invocation's teacher calls), reserved_gpu_seconds (replicas x "
+                                  "GPUs x this invocation's generate+verify wall time) and utilisation (busy / reserved) of "
+                                  "self-hosted engines.")
     total: float = Field(description="Teacher plus verifier cost in USD.")
     per_accepted: float | None = Field(description="total / accepted rows; null when nothing was accepted.")
 
@@ -76,6 +78,7 @@ class Generation(_Open):
     chunks_skipped: int = Field(description="Chunks already written by an earlier attempt (resume).")
     rows_pending: int = Field(description="Rows generated in this attempt.")
     teacher_calls: int = Field(description="Teacher calls made in this attempt (cache hits excluded).")
+    busy_seconds: dict[str, float] | None = Field(None, description="Teacher name -> engine seconds of its calls in this attempt.")
     paid: float | None = Field(None, description="USD of the teacher and verifier calls made in this attempt (cache hits excluded, "
                                                  "chunks a budget stop did not write included); written as chunks finish.")
     transient_failures: int | None = Field(None, description="Rows rejected for a transient teacher error (timeouts, 429, 5xx, "

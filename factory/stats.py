@@ -147,7 +147,7 @@ def teacher_prices(recipe) -> dict[str, tuple[float, float]]:
     return {n: (float(t.num_gpus), float(t.prices.gpu_hour)) for n, t in recipe.all_teachers().items()}
 
 
-def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -> dict:
+def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None, busy_now: dict[str, float] | None = None) -> dict:
     """Where the money and the GPU time went, per stage and per teacher.
 
     - ``generate.by_teacher[name]``: calls (cache misses), tokens, ``busy_seconds`` (sum of the rows'
@@ -157,7 +157,10 @@ def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -
       (paid when they were made: by an earlier invocation of this run, or by another run sharing the cache).
     - ``verify[name]``: what that verifier spent (LLM judges, critique-and-revise).
     - ``gpu.reserved_gpu_seconds``: replicas x GPUs per replica x the generate+verify wall time, i.e.
-      what a cluster bills while the engines are up; ``utilisation`` = busy / reserved.
+      what a cluster bills while the engines are up; ``busy_gpu_seconds``: the GPU time of the calls made in
+      that time (``busy_now``: teacher -> engine seconds of this invocation, the streaming job's count; without
+      it, the rows'); ``utilisation`` = busy / reserved. A resumed run's rows hold the engine time of earlier
+      invocations too: set against this invocation's reservation it read as over 100%.
     The row's own ``cost`` column is the sum of its teacher and verifier parts, so ``total`` equals the
     sum of ``cost`` over all rows.
     """
@@ -174,7 +177,8 @@ def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -
     total = gen_total + sum(verify.values())
     acc = p["accepted"]
     reserved = sum(t.replicas * t.num_gpus for t in teachers.values()) * stage_wall_s if stage_wall_s else None
-    busy_gpu = sum(d["gpu_seconds"] for d in by_t.values())
+    busy_gpu = (sum(d["gpu_seconds"] for d in by_t.values()) if busy_now is None
+                else sum(sec * float(teachers[t].num_gpus) for t, sec in busy_now.items() if t in teachers))
     return {
         "generate": {"by_teacher": by_t, "total": round(gen_total, 8)},
         "verify": {k: round(v, 8) for k, v in verify.items()},

@@ -163,7 +163,7 @@ def test_the_chunk_summary_counts_what_the_invocation_paid(tmp_path):
     for r in (made, reused):
         r["chunk"] = 0
     out = write_chunks(to_table([made, reused]), str(tmp_path / "run"), {0: 2}).to_pylist()
-    assert out == [{"chunk": 0, "rows": 2, "cache_hits": 1, "teacher_calls": 1, "stopped": 0, "paid": 1.0}]
+    assert out == [{"chunk": 0, "rows": 2, "cache_hits": 1, "teacher_calls": 1, "stopped": 0, "paid": 1.0, "busy": "{}"}]
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "run/chunks/chunk-000000.parquet").column("cost").to_pylist() == [1.0, 3.0]
@@ -192,3 +192,22 @@ def test_a_failed_teacher_call_is_a_call_and_a_miss_in_every_count(tmp_path):
     assert (s["cache_hits"], s["cache_misses"], calls, written) == (1, 2, 2, 2)
     agg = RowStats().add(rows)
     assert (agg.hits, agg.misses) == (1, 2)
+
+
+def test_gpu_utilisation_of_a_resumed_run_sets_this_invocations_calls_against_its_reservation(tmp_path):
+    """Resumed: the rows hold 30 s of 'big' engine time, 25 s of it from the killed first invocation; this one
+    called the engine for 5 s in a 10 s streaming job on 2 replicas x 2 GPUs. Utilisation is 5x2 / 40 = 25% (was
+    the rows' 60 GPU-s over this invocation's 40 reserved: 150%)."""
+    from factory.executor import write_chunks
+    from ground.record import to_table
+
+    recipe = recipe_in(tmp_path, RECIPE)
+    rows = [apply_result(make_row("big", i), GenResult(text="a", seconds=s), {"gpu_hour": 3.6}, num_gpus=2)
+            for i, s in enumerate([10.0, 15.0, 5.0])]
+    for r in rows:
+        r["chunk"] = 0
+    now = write_chunks(to_table(rows[2:]), str(tmp_path / "run"), {0: 1}).to_pylist()[0]["busy"]
+    assert json.loads(now) == {"big": 5.0}
+    out = cost_breakdown(rows, recipe, stage_wall_s=10.0, busy_now=json.loads(now))
+    assert out["gpu"] == {"busy_gpu_seconds": 10.0, "reserved_gpu_seconds": 40.0, "utilisation": 0.25}
+    assert out["generate"]["by_teacher"]["big"]["gpu_seconds"] == 60.0  # the corpus' GPU time is still the rows'
