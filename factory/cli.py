@@ -142,7 +142,9 @@ def print_summary(res, out) -> None:
     if res.status == "stopped":
         say(f"stopped: {res.stopped}; finished chunks and the request cache are kept: re-run the same command "
             "(with a bigger budget) to continue without paying again")
-        if not res.stats:
+        if not res.stats:  # no chunk finished: nothing curated, but the calls made before the stop were paid
+            if res.paid:
+                say(paid_line(res.paid))
             say(f"run dir: {res.run_dir}")
             return
     say(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",

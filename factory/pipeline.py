@@ -217,7 +217,7 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
                 manifest["status"], manifest["generation"] = "stopped", {"stopped": stopped}
                 log.warning("stopped: %s during prompt synthesis; re-run with a bigger budget to continue (the calls made are "
                             "cached)", stopped)
-                return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
+                return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped, paid=manifest["paid"])
         t0 = time.time()
 
         def progress(info: dict) -> None:  # what was paid so far reaches the disk: a killed invocation's money is not lost
@@ -234,7 +234,7 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
         if stopped and not store.chunk_files():
             manifest["status"] = "stopped"
             log.warning("stopped: %s before any chunk finished; re-run with a bigger budget to continue", stopped)
-            return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
+            return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped, paid=manifest["paid"])
         _curate_and_count(recipe, store, manifest, timings)
         if stopped:  # curated what finished; training on a partial set is left to the re-run that completes it
             manifest["status"] = "stopped"

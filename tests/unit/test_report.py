@@ -273,3 +273,18 @@ def test_the_page_and_the_console_tell_the_corpus_cost_from_what_was_paid(tmp_pa
     out = io.StringIO()
     print_summary(res, out)
     assert f"corpus cost ${s['cost']:.4f}" in out.getvalue() and "paid $0.0120 this invocation" in out.getvalue()
+
+
+def test_a_run_stopped_before_any_chunk_finished_still_says_what_it_paid():
+    """A budget reached before the first chunk was written: nothing to curate, but its calls were paid (the summary
+    printed only the stop line and the run dir)."""
+    import io
+    from types import SimpleNamespace
+
+    from factory.cli import print_summary
+
+    res = SimpleNamespace(status="stopped", stopped="budget usd 0.01 reached", stats={}, summary={}, cost=None, eval=None,
+                          paid={"this_invocation": 0.0104, "earlier_invocations": 0.0, "run_total": 0.0104}, timings={}, run_dir="r")
+    out = io.StringIO()
+    print_summary(res, out)
+    assert "paid $0.0104 this invocation" in out.getvalue().splitlines()[2]
