@@ -160,7 +160,7 @@ def dev_scores(rnd_recipe: Recipe, adapter: str | None, dev_file: Path) -> dict:
 
 def _paid(res) -> float:
     """What a round's run paid (all its invocations); a run without that record: its corpus cost."""
-    total = (res.paid or {}).get("run_total")
+    total = (getattr(res, "paid", None) or {}).get("run_total")
     return total if total is not None else float(res.summary.get("cost") or 0.0)
 
 
