@@ -147,19 +147,23 @@ def print_summary(res, out) -> None:
     if res.status == "stopped":
         say(f"stopped: {res.stopped}; finished chunks and the request cache are kept: re-run the same command "
             "(with a bigger budget) to continue without paying again")
-        if not res.stats:
+        if not res.stats:  # no chunk finished: nothing curated, but the calls made before the stop were paid
+            if res.paid:
+                say(paid_line(res.paid))
             say(f"run dir: {res.run_dir}")
             return
     say(_table([[s, v["in"], v["out"], ", ".join(f"{k}: {n}" for k, n in v["dropped"].items()) or "-",
-                 f"{v.get('seconds', 0):.1f}" + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
+                 ("-" if v.get("seconds") is None else f"{v['seconds']:.1f}") + ("*" if v.get("streamed") else ""), v.get("rows_per_s") or "-"] for s, v in res.stats.items()],
                ["stage", "in", "out", "dropped", "s", "rows/s"]))
     say("* streamed: source to row filters run concurrently as one Ray Data job; each shows its wall time")
     s = res.summary
     say(f"\naccepted {s['accepted']} / {s['rows']} rows; tokens in/out {s['tokens_in']}/{s['tokens_out']}; "
-          f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; cost ${s['cost']:.4f}"
+          f"cache hits {s['cache_hits']}, misses {s['cache_misses']}; corpus cost ${s['cost']:.4f}"
           + (f" (${s['cost_per_accepted']:.6f} per accepted)" if s["cost_per_accepted"] is not None else ""))
     if res.cost:
         say(cost_line(res.cost))
+    if res.paid:
+        say(paid_line(res.paid, s.get("cache_cost")))
     if res.eval and res.eval.get("table"):
         say()
         from students.eval import summary_rows
@@ -205,9 +209,25 @@ def _partial_benchmarks(run_dir: str) -> list[str]:
     return (manifest.get("contamination") or {}).get("partial") or []
 
 
+def paid_line(paid: dict, cache_cost: float | None = None) -> str:
+    """``paid $0.0200 this invocation, $0.0300 in earlier ones, $0.0500 for the run (the corpus cost above counts $0.0300
+    of answers reused from the request cache)``: what the provider bills, apart from the corpus' cost."""
+    earlier, total = paid.get("earlier_invocations"), paid.get("run_total")
+    line = f"paid ${paid['this_invocation']:.4f} this invocation"
+    if earlier:
+        line += f", ${earlier:.4f} in earlier ones, ${total:.4f} for the run"
+    elif earlier is None:
+        line += " (earlier invocations of this run: not recorded)"
+    if cache_cost:
+        line += f" (the corpus cost above counts ${cache_cost:.4f} of answers reused from the request cache)"
+    return line
+
+
 def cost_line(c: dict) -> str:
     """``cost by stage: generate $0.06 (big $0.06: 60 GPU-s), verify:judge $1.0; GPUs busy 60/80 GPU-s reserved (75%)``"""
-    teachers = ", ".join(f"{n} ${d['api_cost'] + d['gpu_cost']:.4f}" + (f": {d['gpu_seconds']:.0f} GPU-s" if d["gpu_seconds"] else "")
+    teachers = ", ".join(f"{n} ${d['api_cost'] + d['gpu_cost'] + d.get('cache_cost', 0.0):.4f}"
+                         + (f": {d['gpu_seconds']:.0f} GPU-s" if d["gpu_seconds"] else "")
+                         + (f", ${d['cache_cost']:.4f} of it reused from the cache" if d.get("cache_cost") else "")
                          for n, d in c["generate"]["by_teacher"].items())
     parts = [f"generate ${c['generate']['total']:.4f}" + (f" ({teachers})" if teachers else "")]
     parts += [f"verify:{n} ${v:.4f}" for n, v in c["verify"].items() if v]

@@ -180,6 +180,7 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
         d = store.p("curation", f"{k:02d}-{st.name}")
         uri = fsutil.join(store.uri, "curation", f"{k:02d}-{st.name}")
         done = _marker(store, d)
+        earlier = done is not None  # an earlier invocation decided this step (its marker is there)
         if done is None:
             bounds = recipe.filters.keep_pass_rate
             live = ds.map_batches(live_rows, fn_kwargs={"store_uri": store.uri, "dirs": list(dirs), "bounds": bounds},
@@ -208,7 +209,7 @@ def run_dedup_steps(ray, recipe, store, ds) -> tuple[list[tuple[str, str]], dict
         if n_live is not None:
             n_live = None if done["rejected"] is None else n_live - done["rejected"]
         dirs.append((st.name, uri))
-        timings[st.name] = round(time.time() - t0, 3)
+        timings[st.name] = None if earlier else round(time.time() - t0, 3)
     return dirs, timings
 
 

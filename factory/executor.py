@@ -30,6 +30,7 @@ from ground.raycluster import init_ray
 from factory.cache_join import join_cache
 from factory.curate_keys import KEYS_DIR, key_spec
 from factory.budget import BUDGET_STAGE, RunBudget, spend_rows, take_rows
+from factory.stats import paid_of, reached_teacher
 from factory.store import RETRY_DIR
 from factory.waves import Wave
 from ground.record import ACCEPTED, from_table, to_table
@@ -43,7 +44,7 @@ from teachers.vllm_stage import processor_stage, uses_processor
 log = logging.getLogger(__name__)
 
 SUMMARY = pa.schema([("chunk", pa.int32()), ("rows", pa.int64()), ("cache_hits", pa.int64()), ("teacher_calls", pa.int64()),
-                     ("stopped", pa.int64()), ("cost", pa.float64())])
+                     ("stopped", pa.int64()), ("paid", pa.float64()), ("busy", pa.string())])
 
 
 # ----------------------------------------------------------------------------- stage functions (run on workers)
@@ -69,10 +70,13 @@ def expand_units(batch: pa.Table, expander: Expander, wave: Wave | None = None) 
 
 
 class CacheUDF:
-    """Answers rows from the joined cache hits of their chunk (``cache_hit``): those rows never reach an engine."""
+    """Answers rows from the joined cache hits of their chunk (``cache_hit``): those rows never reach an engine.
+    ``prices``: teacher name -> (its ``prices``, GPUs per replica), so a row keeps the price of its cached answer
+    (the first teacher is the default, as :func:`teachers.step.routed_to` routes)."""
 
-    def __init__(self, hits_uri: str):
+    def __init__(self, hits_uri: str, prices: dict[str, tuple[dict, float]] | None = None):
         self.fs, self.dir = fsutil.filesystem(hits_uri)
+        self.prices = prices or {}
 
     def _hits(self, chunks: set[int]) -> dict[str, dict]:
         out: dict[str, dict] = {}
@@ -88,7 +92,8 @@ class CacheUDF:
         for r in rows:
             if r["status"] == ACCEPTED and r["request_key"] in hits:
                 res = GenResult(**{k: v for k, v in hits[r["request_key"]].items() if k in GenResult.__dataclass_fields__})
-                apply_result(r, res, {}, cache_hit=True)
+                prices, gpus = self.prices.get(routed_to(r, self.prices, next(iter(self.prices), ""))) or ({}, 0.0)
+                apply_result(r, res, prices, cache_hit=True, num_gpus=gpus)
         return to_table(rows)
 
 
@@ -159,10 +164,20 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
             if not failed:
                 _mark_retry(fs, marker, rows, False)
         for k, v in (("chunk", c), ("rows", 0 if stopped else len(rows)), ("cache_hits", sum(1 for r in rows if r.get("cache_hit"))),
-                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and (r.get("completion") is not None or r.get("reject_stage") == "generate"))),
-                     ("stopped", int(stopped)), ("cost", sum(float(r.get("cost") or 0.0) for r in rows))):
+                     ("teacher_calls", sum(1 for r in rows if not r.get("cache_hit") and reached_teacher(r))),
+                     ("stopped", int(stopped)), ("paid", sum(paid_of(r) for r in rows)), ("busy", json.dumps(_busy(rows)))):
             out[k].append(v)
     return pa.Table.from_pydict(out, schema=SUMMARY)
+
+
+def _busy(rows: list[dict]) -> dict[str, float]:
+    """teacher -> engine seconds its calls took in this invocation (the rows' shares of batch time; cache hits none)."""
+    out: dict[str, float] = {}
+    for r in rows:
+        if not r.get("cache_hit") and r.get("gen_seconds"):
+            t = r.get("teacher") or "teacher"
+            out[t] = out.get(t, 0.0) + float(r["gen_seconds"])
+    return out
 
 
 def _mark_retry(fs, marker: str, rows: list[dict], write: bool) -> int:
@@ -247,9 +262,10 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
     ds = ds.map_batches(expand_units, fn_kwargs={"expander": expander, "wave": wave}, batch_size=1, batch_format="pyarrow", num_cpus=0,
                         concurrency=light_tasks(ray, len(units)))
     kw = dict(batch_size=None, batch_format="pyarrow", zero_copy_batch=False)
-    if hits_uri:
-        ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri,), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     cfgs, used = generation_cfgs(recipe)
+    if hits_uri:
+        prices = {n: (cfgs[n].get("prices") or {}, float(cfgs[n].get("num_gpus") or 0.0)) for n in [used[0], *cfgs]}
+        ds = ds.map_batches(CacheUDF, fn_constructor_args=(hits_uri, prices), compute=_pool(ray, 1, 1), num_cpus=0.25, **kw)
     rebatched = False
     for name in used:  # one pool per teacher: a mixed recipe gets each teacher's own replicas, CPUs and GPUs
         t = recipe.all_teachers()[name]
@@ -277,13 +293,16 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
                           concurrency=light_tasks(ray, len(units)), **kw)
 
 
-def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | None = None) -> dict:
+def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | None = None, progress=None) -> dict:
     """Run every pending chunk through the streaming job (with ``teacher.until``: wave after wave, until no prompt
-    needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it).
-    ``run_budget``: the invocation's counter when an earlier stage (synthesis) took from it too."""
+    needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it;
+    ``paid``: USD of the teacher and verifier calls this invocation made, chunks a budget stop did not write
+    included). ``run_budget``: the invocation's counter when an earlier stage (synthesis) took from it too.
+    ``progress(info)``: called with the counters so far as chunks finish (about every 5 s)."""
     units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
     until = recipe.teacher.until
-    info = {"chunks_total": len(units), "chunks_skipped": 0, "rows_pending": 0, "cache_hits_prefilled": 0, "teacher_calls": 0}
+    info = {"chunks_total": len(units), "chunks_skipped": 0, "rows_pending": 0, "cache_hits_prefilled": 0, "teacher_calls": 0,
+            "paid": 0.0}
     waves = [Wave(j, lo, hi, until.verified, until.max_samples, store.uri) for j, (lo, hi) in enumerate(until.waves())] if until else [None]
     own = run_budget is None
     run_budget = run_budget or RunBudget(recipe.budget, store.run_id)
@@ -298,7 +317,7 @@ def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | 
             if ray is None:
                 ray = init_ray()
                 budget = run_budget.start(ray)
-            rows = _stream_pass(ray, recipe, store, cache_uri, pending, info, wave, budget)
+            rows = _stream_pass(ray, recipe, store, cache_uri, pending, info, wave, budget, progress)
             if wave is not None:
                 info.setdefault("waves", {})[wave.index] = rows
             state = run_budget.state()
@@ -312,6 +331,7 @@ def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | 
             run_budget.stop()
     if info["chunks_skipped"] == len(units) * len(waves):
         log.info("all %d chunks already done: nothing to generate", len(units))
+    info["paid"] = round(info["paid"], 8)
     _report_transient(store, info)
     return info
 
@@ -344,7 +364,8 @@ def _report_transient(store, info: dict) -> None:
                     "redo them", waved)
 
 
-def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit], info: dict, wave: Wave | None, budget: str | None) -> int:
+def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit], info: dict, wave: Wave | None, budget: str | None,
+                 progress=None) -> int:
     """One streaming job over the pending units (one wave of them with ``teacher.until``); returns the rows written."""
     expander = Expander.from_recipe(recipe)
     what = "" if wave is None else f"wave {wave.index} (samples {wave.lo}..{wave.hi - 1}): "
@@ -373,10 +394,17 @@ def _stream_pass(ray, recipe, store, cache_uri: str | None, pending: list[Unit],
         n_rows += sum(b.column("rows").to_pylist())
         info["cache_hits_prefilled"] += sum(b.column("cache_hits").to_pylist())
         info["teacher_calls"] += sum(b.column("teacher_calls").to_pylist())
-        spent += sum(b.column("cost").to_pylist())
+        paid = sum(b.column("paid").to_pylist())
+        spent += paid
+        info["paid"] = info.get("paid", 0.0) + paid
+        for busy in b.column("busy").to_pylist():
+            for t, sec in json.loads(busy or "{}").items():
+                info.setdefault("busy_seconds", {})[t] = round(info.get("busy_seconds", {}).get(t, 0.0) + sec, 3)
         if time.time() - last > 5 or n_chunks == len(pending):
             last = time.time()
             log.info("%s", progress_line(what, n_rows, n_pending, n_chunks - n_stopped, len(pending), last - t0, spent))
+            if progress is not None:  # the driver records what was paid so far: a killed invocation leaves it on disk
+                progress(info)
     if n_chunks != len(pending):
         raise RuntimeError(f"internal error: {len(pending) - n_chunks} chunks were not written")
     return n_rows

@@ -158,6 +158,12 @@ def dev_scores(rnd_recipe: Recipe, adapter: str | None, dev_file: Path) -> dict:
             "dev_failed": failed, "dev_fail_by_category": by_cat}
 
 
+def _paid(res) -> float:
+    """What a round's run paid (all its invocations); a run without that record: its corpus cost."""
+    total = (getattr(res, "paid", None) or {}).get("run_total")
+    return total if total is not None else float(res.summary.get("cost") or 0.0)
+
+
 def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits, where: dict, arm: str, rnd: int,
               chosen: list[dict], new: list[dict]) -> dict:
     """Generate, curate, train and evaluate one (arm, round); then score dev. Returns its loop.json record."""
@@ -174,7 +180,8 @@ def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits,
     rec = {"arm": arm, "round": rnd, "run_id": run_id, "run_dir": res.run_dir, "prompts": len(chosen),
            "new_prompts": [c["id"] for c in new], "new_by_category": _count(c.get("category") or "" for c in new),
            "rows": res.summary.get("accepted", 0), "teacher_calls": res.summary.get("cache_misses", 0),
-           "cost": round(float(res.summary.get("cost") or 0.0), 6), "test_accuracy": test.get("accuracy"),
+           # what the round paid (earlier rounds' prompts come from the request cache; their price is in the corpus cost)
+           "cost": round(float(_paid(res)), 6), "test_accuracy": test.get("accuracy"),
            "test_n": test.get("n"), "test_per_category": test.get("per_category")}
     if cfg.dev_eval == "all" or (arm == "loop" and rnd < cfg.rounds):
         rec.update(dev_scores(rr, _adapter(recipe, where, run_id), where["dir"] / "dev.jsonl"))

@@ -56,6 +56,7 @@ class RunResult:
     eval: dict | None = None
     cost: dict | None = None
     stopped: str | None = None  # why the run budget stopped it (status "stopped")
+    paid: dict | None = None  # USD paid: this invocation, earlier invocations of the run, all (manifest "paid")
 
 
 def _file_sha(path: Path) -> str:
@@ -150,15 +151,25 @@ def _git_commit(where: str) -> str | None:
         return None
 
 
-def add_stage_times(stats: dict, stream_s: float, step_s: dict[str, float]) -> None:
-    """``seconds`` and ``rows_per_s`` (rows in / seconds) per stage. Source to row filters run as one streaming
-    job, concurrently: each of them shows that job's wall time (``streamed: true``)."""
+def add_stage_times(stats: dict, stream_s: float, step_s: dict[str, float | None], stream_rows: int | None = None) -> None:
+    """``seconds`` and ``rows_per_s`` (rows in / seconds) per stage, of this invocation. Source to row filters run
+    as one streaming job, concurrently: each of them shows that job's wall time (``streamed: true``). A stage whose
+    rows this invocation did not all process has no rate: a resumed run's streaming job saw only ``stream_rows``
+    of the rows (a stage's ``in`` counts every row of the run), and a curation step an earlier invocation did
+    (``step_s[name]`` None) took no time here. The pass-rate filter runs inside the curation passes: no time
+    of its own (was: the streaming job's, marked streamed)."""
+    total = next(iter(stats.values()))["in"] if stats else 0
     for name, st in stats.items():
-        sec = step_s.get(name)
-        if sec is None:
+        all_rows = True
+        if name in step_s:
+            sec = step_s[name]
+        elif name == "pass_rate":
+            sec = None
+        else:
             sec, st["streamed"] = stream_s, True
-        st["seconds"] = round(float(sec), 3)
-        st["rows_per_s"] = round(st["in"] / sec, 1) if sec else None
+            all_rows = stream_rows is None or stream_rows >= total
+        st["seconds"] = None if sec is None else round(float(sec), 3)
+        st["rows_per_s"] = round(st["in"] / sec, 1) if sec and all_rows else None
 
 
 def stage_names(recipe: Recipe) -> list[str]:
@@ -208,9 +219,16 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
                 manifest["status"], manifest["generation"] = "stopped", {"stopped": stopped}
                 log.warning("stopped: %s during prompt synthesis; re-run with a bigger budget to continue (the calls made are "
                             "cached)", stopped)
-                return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
+                return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped, paid=manifest["paid"])
         t0 = time.time()
-        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget)
+
+        def progress(info: dict) -> None:  # what was paid so far reaches the disk: a killed invocation's money is not lost
+            manifest["generation"] = dict(info)
+            _record_paid(manifest, info.get("paid", 0.0))
+            store.write_json("manifest.json", manifest)
+
+        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget, progress)
+        _record_paid(manifest, manifest["generation"]["paid"])
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
             fsutil.delete_tree(store.fs, store.p("curation"))
@@ -218,7 +236,7 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
         if stopped and not store.chunk_files():
             manifest["status"] = "stopped"
             log.warning("stopped: %s before any chunk finished; re-run with a bigger budget to continue", stopped)
-            return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped)
+            return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped, paid=manifest["paid"])
         _curate_and_count(recipe, store, manifest, timings)
         if stopped:  # curated what finished; training on a partial set is left to the re-run that completes it
             manifest["status"] = "stopped"
@@ -238,7 +256,17 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
         budget.stop()
         _finish(store, manifest, timings)
     return RunResult(store.uri, run_id, manifest["status"], manifest["counts"], manifest["stages"], timings, manifest.get("eval"),
-                     manifest.get("cost"), manifest["generation"].get("stopped"))
+                     manifest.get("cost"), manifest["generation"].get("stopped"), manifest.get("paid"))
+
+
+def _record_paid(manifest: dict, paid_now: float) -> None:
+    """``manifest["paid"]``: USD of the teacher and verifier calls made by this invocation, by the earlier invocations
+    of the same run (what their manifests recorded, a killed one's up to its last progress line), and by all of them:
+    the figures a provider's bill adds up to. ``counts.cost`` is another figure, the cost of the corpus (what every
+    row's answer cost when it was made, reused cache answers included)."""
+    earlier = (manifest.get("paid") or {}).get("earlier_invocations", 0.0)
+    manifest["paid"] = {"this_invocation": round(paid_now, 8), "earlier_invocations": earlier,
+                        "run_total": None if earlier is None else round(earlier + paid_now, 8)}
 
 
 def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore) -> dict:
@@ -258,6 +286,9 @@ def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, stor
         for k in ("train", "eval"):
             if k in old:
                 manifest[k] = old[k]
+    # a run made before "paid" existed did not record it: unknown (null), not 0
+    earlier = 0.0 if not old else (old.get("paid") or {}).get("run_total") if "paid" in old else None
+    manifest["paid"] = {"this_invocation": 0.0, "earlier_invocations": earlier, "run_total": earlier}
     store.write_json("manifest.json", manifest)
     return manifest
 
@@ -280,9 +311,10 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
             log.warning("decontamination covered only part of a benchmark: %s", line)
     t0 = time.time()
     stats = stage_stats(total, stage_names(recipe))
-    add_stage_times(stats, timings.get("generate+verify", 0.0), step_times)
+    add_stage_times(stats, timings.get("generate+verify", 0.0), step_times, (manifest.get("generation") or {}).get("rows_pending"))
     summ = summary(total)
-    costs = cost_breakdown(total, recipe, timings.get("generate+verify") if manifest["generation"].get("teacher_calls") else 0.0)
+    gen = manifest["generation"]
+    costs = cost_breakdown(total, recipe, timings.get("generate+verify") if gen.get("teacher_calls") else 0.0, gen.get("busy_seconds", {}))
     store.write_json("stats.json", {"schema_version": SCHEMA_VERSION, "stages": stats, "summary": summ, "cost": costs})
     timings["write"] = round(time.time() - t0, 2)
     if recipe.synthesize is not None:

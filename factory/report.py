@@ -119,6 +119,8 @@ def compute(manifest: dict, stats: dict, rows: "list[dict] | RowStats") -> dict:
         "train_nonfinite": nonfinite_losses(manifest.get("train")),
         "eval": ((manifest.get("eval") or {}).get("table") or {}),
         "cost_breakdown": stats.get("cost") or manifest.get("cost"),
+        "cache_cost": summ.get("cache_cost"),
+        "paid": manifest.get("paid"),
     }
 
 
@@ -149,7 +151,9 @@ def _cards(d: dict) -> str:
         f'<div class="card" id="card-{k}">{escape(label)}<b>{escape(v)}</b></div>' for k, label, v in [
             ("rows", "rows", str(d["rows"])), ("accepted", "accepted", str(d["accepted"])),
             ("yield", "yield", pct(d["accepted"] / d["rows"] if d["rows"] else None)),
-            ("cost", "teacher cost", money(d["cost"])), ("cost-per-accepted", "cost per accepted", money(d["cost_per_accepted"])),
+            ("cost", "corpus cost", money(d["cost"])), ("cost-per-accepted", "cost per accepted", money(d["cost_per_accepted"])),
+            *([("paid", "paid (run / this invocation)", f'{money((d["paid"] or {}).get("run_total"))} / '
+                                                       f'{money(d["paid"].get("this_invocation"))}')] if d.get("paid") else []),
             ("cache", "cache hit rate", f'{pct(d["cache_hit_rate"])} ({d["cache_hits"]}/{d["cache_hits"] + d["cache_misses"]})'),
         ]) + "</div>")
 
@@ -159,10 +163,10 @@ def _cost_section(cb: dict) -> list[str]:
     if cb:
         s.append("<h2>Cost by stage</h2>")
         body = [[f"generate: {n}", d_["calls"], f'{d_["tokens_in"]}/{d_["tokens_out"]}', f'{d_["busy_seconds"]:.1f}',
-                 f'{d_["gpu_seconds"]:.1f}', money(d_["api_cost"]), money(d_["gpu_cost"])]
+                 f'{d_["gpu_seconds"]:.1f}', money(d_["api_cost"]), money(d_["gpu_cost"]), money(d_.get("cache_cost", 0.0))]
                 for n, d_ in cb["generate"]["by_teacher"].items()]
-        body += [[f"verify: {n}", "", "", "", "", money(v), ""] for n, v in cb["verify"].items()]
-        head = ["stage", "teacher calls", "tokens in/out", "busy s", "GPU-s", "API $", "GPU $"]
+        body += [[f"verify: {n}", "", "", "", "", money(v), "", ""] for n, v in cb["verify"].items()]
+        head = ["stage", "teacher calls", "tokens in/out", "busy s", "GPU-s", "API $", "GPU $", "reused from cache $"]
         s.append('<table id="table-cost"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>" + "".join(
             "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
         g = cb.get("gpu") or {}

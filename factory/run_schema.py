@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ground.errors import FactoryError
 
 #: bump when a key is renamed, removed or changes meaning (adding keys does not bump it)
-SCHEMA_VERSION = 1
+#: 2: a row answered from the request cache keeps its answer's price, so ``counts.cost`` and ``cost.*`` are the cost of
+#: the corpus (were: what the invocation paid, cache hits at 0); what was paid is ``paid`` and ``generation.paid``
+SCHEMA_VERSION = 2
 
 
 class _Open(BaseModel):
@@ -35,10 +37,16 @@ class Counts(_Open):
     tokens_in: int = Field(description="Prompt tokens sent to teachers (cache hits included, as recorded on the rows).")
     tokens_out: int = Field(description="Completion tokens received from teachers.")
     teacher_seconds: float = Field(description="Sum of per-row generation seconds (engine time, not wall time).")
-    cost: float = Field(description="Teacher cost in USD: API token prices, or GPU-seconds x prices.gpu_hour for self-hosted engines.")
+    cost: float = Field(description="Cost of the corpus in USD: the sum of the rows' cost column, i.e. what every row's teacher "
+                                    "answer (API token prices, or GPU-seconds x prices.gpu_hour for self-hosted engines) and "
+                                    "verifiers cost when they were made, answers reused from the request cache included. The same "
+                                    "for a run done in one go and one killed and resumed. What was paid is manifest 'paid'.")
     cost_per_accepted: float | None = Field(description="cost / accepted; null when nothing was accepted.")
     cache_hits: int = Field(description="Rows answered from the request cache (not paid again).")
-    cache_misses: int = Field(description="Rows that needed a teacher call in this run.")
+    cache_misses: int = Field(description="Rows that needed a teacher call in the invocation that wrote them (failed calls included, "
+                                          "as in generation.teacher_calls and the cost breakdown's calls).")
+    cache_cost: float | None = Field(None, description="The part of cost that is the price of answers reused from the request "
+                                                       "cache (paid by an earlier invocation or by another run sharing the cache).")
 
 
 class Stage(_Open):
@@ -46,15 +54,21 @@ class Stage(_Open):
     out: int = Field(description="Rows leaving the stage (in - dropped).")
     dropped: dict[str, int] = Field(description="Rows dropped, by bounded reason category (e.g. 'exact duplicate'); "
                                                 "the row itself keeps the detailed reason.")
-    seconds: float | None = Field(None, description="Wall seconds of the stage; for streamed stages, the streaming job's wall time.")
-    rows_per_s: float | None = Field(None, description="in / seconds.")
+    seconds: float | None = Field(None, description="Wall seconds of the stage in this invocation; for streamed stages, the streaming "
+                                                    "job's wall time; null for a curation step an earlier invocation did, and for "
+                                                    "pass_rate (it runs inside the curation passes).")
+    rows_per_s: float | None = Field(None, description="in / seconds; null when this invocation did not process all of the stage's "
+                                                       "rows (a resumed run: 'in' counts the rows of earlier invocations too).")
     streamed: bool | None = Field(None, description="True for stages that ran concurrently inside the one streaming job.")
 
 
 class Cost(_Open):
-    generate: dict = Field(description="Teacher cost: {'by_teacher': {name: {...}}, 'total': USD}.")
+    generate: dict = Field(description="Teacher cost: {'by_teacher': {name: {...}}, 'total': USD}; per teacher api_cost and gpu_cost "
+                                       "of the rows whose teacher was called, cache_cost of the answers reused from the request cache.")
     verify: dict[str, float] = Field(description="USD spent by each verifier (LLM judges; 0 for local checks).")
-    gpu: dict = Field(description="busy_gpu_seconds, reserved_gpu_seconds and utilisation of self-hosted engines.")
+    gpu: dict = Field(description="busy_gpu_seconds (GPU time of this invocation's teacher calls), reserved_gpu_seconds (replicas x "
+                                  "GPUs x this invocation's generate+verify wall time) and utilisation (busy / reserved) of "
+                                  "self-hosted engines.")
     total: float = Field(description="Teacher plus verifier cost in USD.")
     per_accepted: float | None = Field(description="total / accepted rows; null when nothing was accepted.")
 
@@ -64,10 +78,20 @@ class Generation(_Open):
     chunks_skipped: int = Field(description="Chunks already written by an earlier attempt (resume).")
     rows_pending: int = Field(description="Rows generated in this attempt.")
     teacher_calls: int = Field(description="Teacher calls made in this attempt (cache hits excluded).")
+    busy_seconds: dict[str, float] | None = Field(None, description="Teacher name -> engine seconds of its calls in this attempt.")
+    paid: float | None = Field(None, description="USD of the teacher and verifier calls made in this attempt (cache hits excluded, "
+                                                 "chunks a budget stop did not write included); written as chunks finish.")
     transient_failures: int | None = Field(None, description="Rows rejected for a transient teacher error (timeouts, 429, 5xx, "
                                                              "lost connections, 401/403) that a re-run retries (adaptive waves: counted, not redone); absent when none.")
     chunks_to_retry: int | None = Field(None, description="Chunks holding those rows (chunks/retry/chunk-N.json): a re-run "
                                                           "redoes them, the other rows coming from the request cache.")
+
+
+class Paid(_Open):
+    this_invocation: float = Field(description="USD paid to teachers and verifiers by this invocation of the run (generation.paid).")
+    earlier_invocations: float | None = Field(description="USD the earlier invocations of the same run recorded (a killed one: up to "
+                                                          "its last progress line); null when a run made before this key existed.")
+    run_total: float | None = Field(description="this_invocation + earlier_invocations: what the provider billed for this run.")
 
 
 class EvalScore(_Open):
@@ -103,6 +127,8 @@ class Manifest(_Open):
                                        "each benchmark's licence is in contamination.benchmarks.")
     generation: Generation | None = Field(None, description="What the streaming job did in this attempt.")
     counts: Counts | None = Field(None, description="Row counts, tokens and cost (same as stats.json 'summary').")
+    paid: Paid | None = Field(None, description="What was paid (not the corpus' cost): this invocation, earlier ones, all of them. "
+                                                "Prompt synthesis reports its own spend in synthesis.cost.")
     stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")
     cost: Cost | None = Field(None, description="Cost breakdown (same as stats.json 'cost').")
     contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks.")
@@ -166,13 +192,30 @@ def json_schemas() -> dict:
     return {name: model.model_json_schema(by_alias=True) for name, model in FILES.items()}
 
 
+MONEY = [
+    "## Cost of the corpus and what was paid",
+    "",
+    "Two figures, for two questions. **Cost of the corpus** (`counts.cost`, `cost.total`, the sum of the `cost` column of "
+    "accepted/ and rejects/): what every row's teacher answer and verifiers cost when they were made. A row answered from the "
+    "request cache (`cache_hit`) keeps the price of its answer (its teacher's `prices` applied to the cached tokens and "
+    "engine seconds, or the engine's own cached figure), so a run killed and resumed reports the same cost as one done in "
+    "one go, and `counts.cache_cost` says how much of it was reused. **Paid** (`paid`, `generation.paid`): the teacher and "
+    "verifier calls actually made, per invocation of the run: `this_invocation`, `earlier_invocations` (read from the "
+    "manifest the previous invocation left; the driver rewrites it as chunks finish, so a SIGKILLed one keeps what it paid "
+    "up to its last progress line, about 5 s), and `run_total`. A second run that is answered entirely from a shared "
+    "request cache (`--fresh`, or another recipe asking the same requests) pays 0 and still reports the corpus' cost. "
+    "To reconcile with a provider's bill, add up `paid.run_total` of the runs. Calls of chunks still in flight when an "
+    "invocation was killed are not in its paid figure (their answers are in the request cache and priced in the corpus).",
+]
+
+
 def markdown() -> str:
     """docs/outputs.md: every declared key with its type and description."""
     lines = ["# Run outputs: `manifest.json` and `stats.json`", "",
              f"Generated from `factory/run_schema.py` (schema_version {SCHEMA_VERSION}) by "
              "`python -m factory.run_schema > docs/outputs.md`; a test keeps it in step.",
              "Adding a key keeps the version; renaming or removing one, or changing its meaning, raises it. "
-             "Readers ignore keys they do not know.", ""]
+             "Readers ignore keys they do not know.", "", *MONEY, ""]
     seen: set[str] = set()
 
     def section(title: str, model: type[BaseModel]) -> None:
@@ -185,7 +228,7 @@ def markdown() -> str:
             ann = f.annotation
             typ = ann.__name__ if isinstance(ann, type) else re.sub(r"(?:[A-Za-z_]\w*\.)+(\w+)", r"\1", str(ann))
             lines.append(f"| `{f.alias or name}` | {typ.replace('|', 'or').replace('NoneType', 'null')} | {f.description} |")
-            for sub in (Counts, Stage, Cost, Generation, Eval, EvalScore):
+            for sub in (Counts, Stage, Cost, Generation, Paid, Eval, EvalScore):
                 if sub.__name__ in str(ann) and sub is not model:
                     nested.append((f"{model.__name__}.{f.alias or name} ({sub.__name__})", sub))
         lines.append("")

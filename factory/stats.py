@@ -34,15 +34,23 @@ _DUP_RE = re.compile(r"^(exact duplicate|near-duplicate) of \S+.*$")
 _SUMS = ("tokens_in", "tokens_out", "gen_seconds", "cost")
 
 
+def reached_teacher(r: dict) -> bool:
+    """Whether a teacher answered the row, from the cache or by a call, a failed call included (its result set
+    ``finish_reason``): source rejects, budget refusals and rows no engine took have none. ``cache_misses``, the
+    cost breakdown's ``calls`` and the generation's ``teacher_calls`` all count these rows less the cache hits."""
+    return (r.get("finish_reason") is not None or r.get("completion") is not None or bool(r.get("gen_seconds"))
+            or r.get("reject_stage") == "generate")
+
+
 def partial(rows: list[dict], recipe_teachers: dict | None = None) -> dict:
     """Mergeable counters of a batch of rows (:func:`merge`): what a worker returns instead of its rows."""
     p: dict = {"rows": 0, "accepted": 0, "cache_hits": 0, "generated": 0, "dropped": {}, "sums": dict.fromkeys(_SUMS, 0.0),
-               "teachers": {}, "verify": {}}
+               "teachers": {}, "verify": {}, "cache_cost": 0.0}
     for r in rows:
         p["rows"] += 1
         p["accepted"] += r.get("status") == "accepted"
         p["cache_hits"] += bool(r.get("cache_hit"))
-        p["generated"] += r.get("completion") is not None
+        p["generated"] += reached_teacher(r)
         for k in _SUMS:
             p["sums"][k] += float(r.get(k) or 0)
         if r.get("status") == "rejected":
@@ -91,31 +99,47 @@ def summary(rows_or_partial) -> dict:
         "cost_per_accepted": round(cost / acc, 8) if acc else None,
         "cache_hits": p["cache_hits"],
         "cache_misses": p["generated"] - p["cache_hits"],
+        "cache_cost": round(p.get("cache_cost", 0.0), 6),
     }
+
+
+def _verify_costs(r: dict) -> dict[str, float]:
+    return {name: float(vd.get("cost") or 0.0) for name, vd in (json.loads(r["verdicts"]) if r.get("verdicts") else {}).items()}
+
+
+def paid_of(r: dict) -> float:
+    """What producing row ``r`` paid in the invocation that made it: its whole ``cost`` when its teacher was called,
+    only its verifiers' part when the answer came from the request cache (the row keeps the answer's price)."""
+    return float(r.get("cost") or 0.0) if not r.get("cache_hit") else sum(_verify_costs(r).values())
 
 
 def _cost_row(p: dict, r: dict, teachers: dict) -> None:
     vcost = 0.0
-    for name, vd in (json.loads(r["verdicts"]) if r.get("verdicts") else {}).items():
-        c = float(vd.get("cost") or 0.0)
+    for name, c in _verify_costs(r).items():
         p["verify"][name] = p["verify"].get(name, 0.0) + c
         vcost += c
-    if r.get("completion") is None and not r.get("gen_seconds"):
-        return  # never reached a teacher (source reject) or the call failed before timing
+    if not reached_teacher(r):
+        return  # never reached a teacher (a source reject, a budget refusal)
     name = r.get("teacher") or "teacher"
     gpus, gpu_hour = teachers.get(name, (0.0, 0.0))
     d = p["teachers"].setdefault(name, {"rows": 0, "calls": 0, "tokens_in": 0, "tokens_out": 0, "busy_seconds": 0.0,
-                                        "gpu_seconds": 0.0, "gpu_cost": 0.0, "api_cost": 0.0})
-    busy = float(r.get("gen_seconds") or 0.0)
-    gcost = busy * gpus * gpu_hour / 3600.0
+                                        "gpu_seconds": 0.0, "gpu_cost": 0.0, "api_cost": 0.0, "cache_cost": 0.0})
+    d.setdefault("cache_cost", 0.0)
     d["rows"] += 1
-    d["calls"] += 0 if r.get("cache_hit") else 1
     d["tokens_in"] += int(r.get("tokens_in") or 0)
     d["tokens_out"] += int(r.get("tokens_out") or 0)
+    teacher_cost = max(0.0, float(r.get("cost") or 0.0) - vcost)
+    if r.get("cache_hit"):  # the price of an answer reused from the request cache: paid when it was made
+        d["cache_cost"] += teacher_cost
+        p["cache_cost"] = p.get("cache_cost", 0.0) + teacher_cost
+        return
+    busy = float(r.get("gen_seconds") or 0.0)
+    gcost = busy * gpus * gpu_hour / 3600.0
+    d["calls"] += 1
     d["busy_seconds"] += busy
     d["gpu_seconds"] += busy * gpus
     d["gpu_cost"] += gcost
-    d["api_cost"] += max(0.0, float(r.get("cost") or 0.0) - vcost - gcost)
+    d["api_cost"] += max(0.0, teacher_cost - gcost)
 
 
 def teacher_prices(recipe) -> dict[str, tuple[float, float]]:
@@ -123,15 +147,20 @@ def teacher_prices(recipe) -> dict[str, tuple[float, float]]:
     return {n: (float(t.num_gpus), float(t.prices.gpu_hour)) for n, t in recipe.all_teachers().items()}
 
 
-def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -> dict:
+def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None, busy_now: dict[str, float] | None = None) -> dict:
     """Where the money and the GPU time went, per stage and per teacher.
 
     - ``generate.by_teacher[name]``: calls (cache misses), tokens, ``busy_seconds`` (sum of the rows'
       shares of batch wall time), ``gpu_seconds`` (busy x GPUs per replica), ``gpu_cost`` (at the
-      teacher's ``prices.gpu_hour``), ``api_cost`` (token prices or the engine's own figure).
+      teacher's ``prices.gpu_hour``), ``api_cost`` (token prices or the engine's own figure) of the rows
+      whose teacher was called, and ``cache_cost``: the price of the answers reused from the request cache
+      (paid when they were made: by an earlier invocation of this run, or by another run sharing the cache).
     - ``verify[name]``: what that verifier spent (LLM judges, critique-and-revise).
     - ``gpu.reserved_gpu_seconds``: replicas x GPUs per replica x the generate+verify wall time, i.e.
-      what a cluster bills while the engines are up; ``utilisation`` = busy / reserved.
+      what a cluster bills while the engines are up; ``busy_gpu_seconds``: the GPU time of the calls made in
+      that time (``busy_now``: teacher -> engine seconds of this invocation, the streaming job's count; without
+      it, the rows'); ``utilisation`` = busy / reserved. A resumed run's rows hold the engine time of earlier
+      invocations too: set against this invocation's reservation it read as over 100%.
     The row's own ``cost`` column is the sum of its teacher and verifier parts, so ``total`` equals the
     sum of ``cost`` over all rows.
     """
@@ -141,14 +170,15 @@ def cost_breakdown(rows_or_partial, recipe, stage_wall_s: float | None = None) -
     for d in by_t.values():
         for k in ("busy_seconds", "gpu_seconds"):
             d[k] = round(d[k], 3)
-        for k in ("gpu_cost", "api_cost"):
-            d[k] = round(d[k], 8)
-    gen_total = sum(d["gpu_cost"] + d["api_cost"] for d in by_t.values())
+        for k in ("gpu_cost", "api_cost", "cache_cost"):
+            d[k] = round(d.get(k, 0.0), 8)
+    gen_total = sum(d["gpu_cost"] + d["api_cost"] + d["cache_cost"] for d in by_t.values())
     verify = p["verify"]
     total = gen_total + sum(verify.values())
     acc = p["accepted"]
     reserved = sum(t.replicas * t.num_gpus for t in teachers.values()) * stage_wall_s if stage_wall_s else None
-    busy_gpu = sum(d["gpu_seconds"] for d in by_t.values())
+    busy_gpu = (sum(d["gpu_seconds"] for d in by_t.values()) if busy_now is None
+                else sum(sec * float(teachers[t].num_gpus) for t, sec in busy_now.items() if t in teachers))
     return {
         "generate": {"by_teacher": by_t, "total": round(gen_total, 8)},
         "verify": {k: round(v, 8) for k, v in verify.items()},

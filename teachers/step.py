@@ -85,7 +85,13 @@ def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
 def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = False, num_gpus: float = 0.0) -> dict:
     """Write a generation result into its row. The row's ``cost`` is the API price of its tokens
     (or the engine's own figure) plus, for self-hosted engines, its share of GPU time:
-    ``gen_seconds * num_gpus * gpu_hour / 3600`` (``gen_seconds`` is the row's share of its batch's wall time)."""
+    ``gen_seconds * num_gpus * gpu_hour / 3600`` (``gen_seconds`` is the row's share of its batch's wall time).
+
+    A ``cache_hit`` row keeps the price of its answer, i.e. what the call cost when it was made (``prices`` and
+    ``num_gpus``: its teacher's), so that the rows' costs add up to the cost of the corpus however many invocations
+    and shared caches produced it; what an invocation paid is counted apart (rows with ``cache_hit`` false, see
+    :func:`factory.stats.paid_of`). A stored ``cost`` (an engine's own figure, or a processor row's full price) is
+    taken as it is; ``gen_seconds`` stays 0 (no engine time was spent on the row in this run)."""
     row.update(
         completion=res.text, reasoning=res.reasoning, finish_reason=res.finish_reason,
         tokens_in=res.tokens_in, tokens_out=res.tokens_out, gen_seconds=0.0 if cache_hit else res.seconds,
@@ -97,8 +103,9 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
     retry_in, retry_out = (res.extra or {}).get("retry_tokens") or (0, 0)
     cost = res.cost or ((res.tokens_in + retry_in) * prices.get("input_per_mtok", 0.0)
                         + (res.tokens_out + retry_out) * prices.get("output_per_mtok", 0.0)) / 1e6
-    cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0
-    row["cost"] = 0.0 if cache_hit else cost
+    if not (cache_hit and res.cost):  # a cached figure is the answer's whole price already (vllm processor rows)
+        cost += (res.seconds or 0.0) * num_gpus * prices.get("gpu_hour", 0.0) / 3600.0
+    row["cost"] = cost
     if res.extra and res.extra.get("messages"):  # engines that rewrite the prompt (tool catalogue attached)
         row["messages"] = json.dumps(res.extra["messages"], ensure_ascii=False)
     if res.error:

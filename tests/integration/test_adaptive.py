@@ -141,3 +141,54 @@ def test_budget_stops_cleanly_and_a_bigger_one_continues(tmp_path, ray_local):
         assert res2.status == "succeeded" and res2.run_id == res.run_id
         assert srv.stats()["requests"] == 24  # the 8 paid calls were not paid again
         assert len(rows(res2.run_dir, "accepted") + rows(res2.run_dir, "rejects")) == 24
+
+
+def test_money_paid_before_a_budget_stop_stays_in_the_totals_and_a_cached_rerun_pays_nothing(tmp_path, ray_local):
+    """A budget of 10 calls: chunk 0 (8 rows) is written, 2 answers of another chunk are paid and cached but not
+    written. The continuing invocation answers those 2 from the cache: they keep their price (was: cost 0, so the
+    corpus cost and every cost figure lost money the first invocation paid), and ``paid`` tells this invocation's
+    money from the earlier one's. A --fresh run served wholly from the shared cache pays 0 and says so, while its
+    corpus cost is the same. Every figure is checked against the Parquet rows (price: tokens_out x $1000/Mtok)."""
+    import pyarrow.dataset as pads
+
+    recipe = lambda cap: str(write(tmp_path, srv.base_url, "  n: 4", f"budget: {{calls: {cap}}}"))  # noqa: E731
+    with FaultInjectingServer(answer="graded") as srv:
+        res = run_recipe(recipe(10))
+        assert res.status == "stopped" and srv.stats()["requests"] == 10
+        run = Path(res.run_dir)
+        first = pq.read_table(next((run / "chunks").glob("chunk-*.parquet"))).to_pylist()
+        assert len(first) == 8 and not any(r["cache_hit"] for r in first)
+        m1 = json.loads((run / "manifest.json").read_text())
+        # the 10 calls of the first invocation: the written chunk's 8 and 2 of a chunk the stop left unwritten
+        assert m1["paid"]["earlier_invocations"] == 0.0 and m1["paid"]["run_total"] == m1["paid"]["this_invocation"]
+        assert m1["generation"]["paid"] == m1["paid"]["this_invocation"] > sum(r["cost"] for r in first)
+
+        res2 = run_recipe(recipe(100))
+        assert res2.status == "succeeded" and srv.stats()["requests"] == 24
+        t = pads.dataset([str(f) for k in ("accepted", "rejects") for f in sorted((run / k).glob("*.parquet"))],
+                         format="parquet").to_table().to_pylist()
+        assert len(t) == 24 == res2.summary["rows"] == res2.summary["accepted"] + res2.summary["rejected"]
+        price = {r["id"]: r["tokens_out"] * 1000 / 1e6 for r in t}
+        assert all(r["cost"] == pytest.approx(price[r["id"]]) for r in t) and all(price.values())
+        hits = [r for r in t if r["cache_hit"]]
+        assert len(hits) == 2 and res2.summary["cache_hits"] == 2
+        assert res2.summary["cost"] == pytest.approx(sum(price.values()), abs=1e-6)
+        assert res2.summary["cache_cost"] == pytest.approx(sum(price[r["id"]] for r in hits), abs=1e-6)
+        assert res2.cost["total"] == pytest.approx(res2.summary["cost"], abs=1e-6)
+        m2 = json.loads((run / "manifest.json").read_text())
+        first_ids = {r["id"] for r in first}
+        assert m2["paid"] == res2.paid
+        assert res2.paid["earlier_invocations"] == pytest.approx(m1["paid"]["run_total"])
+        assert res2.paid["earlier_invocations"] == pytest.approx(sum(price[i] for i in first_ids) + res2.summary["cache_cost"], abs=1e-6)
+        assert res2.paid["this_invocation"] == pytest.approx(
+            sum(price[r["id"]] for r in t if not r["cache_hit"] and r["id"] not in first_ids), abs=1e-6)
+        # every call of the run was made by it: what it paid in all is the corpus' cost
+        assert res2.paid["run_total"] == pytest.approx(res2.summary["cost"], abs=1e-6)
+
+        res3 = run_recipe(recipe(100), fresh=True)
+        assert res3.status == "succeeded" and res3.run_id != res2.run_id and srv.stats()["requests"] == 24
+        assert res3.paid == {"this_invocation": 0.0, "earlier_invocations": 0.0, "run_total": 0.0}
+        assert res3.summary["cache_hits"] == 24 and res3.summary["cost"] == pytest.approx(res2.summary["cost"], abs=1e-6)
+        assert res3.summary["cache_cost"] == pytest.approx(res3.summary["cost"], abs=1e-6)
+        by_t = res3.cost["generate"]["by_teacher"]["scripted"]
+        assert (by_t["calls"], by_t["api_cost"]) == (0, 0.0) and by_t["cache_cost"] == pytest.approx(res3.summary["cost"], abs=1e-6)

@@ -71,16 +71,26 @@ def server():
         yield srv
 
 
+def manifest_of(out: Path) -> dict:
+    (run,) = list((out / "faults").iterdir())
+    return json.loads((run / "manifest.json").read_text())
+
+
 @pytest.fixture(scope="module")
-def reference(server, tmp_path_factory):
+def reference_run(server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ref")
     p = start_run(write_recipe(tmp, server.base_url, tmp / "out"), tmp)
     out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err[-3000:]
-    return dataset(tmp / "out")
+    return dataset(tmp / "out"), manifest_of(tmp / "out")
 
 
-def test_kill9_of_the_driver_then_resume_gives_the_identical_dataset(server, reference, tmp_path):
+@pytest.fixture(scope="module")
+def reference(reference_run):
+    return reference_run[0]
+
+
+def test_kill9_of_the_driver_then_resume_gives_the_identical_dataset(server, reference, reference_run, tmp_path):
     out = tmp_path / "out"
     recipe = write_recipe(tmp_path, server.base_url, out)
     rng = random.Random(1)
@@ -103,6 +113,18 @@ def test_kill9_of_the_driver_then_resume_gives_the_identical_dataset(server, ref
     repeated = sum(n - 1 for n in stats["ok_by_key"].values() if n > 1)
     # only calls in flight at a kill (at most one batch of 4 per kill) may be paid twice
     assert repeated <= 4 * kills, stats["ok_by_key"]
+    # the money: the corpus costs what the uninterrupted run's did (was less: answers the killed invocations paid for
+    # came back from the cache at $0), and the rows say so; what was paid is recorded per invocation, a killed one's
+    # up to its last progress line, so the run's total is at least what the last invocation paid and at most the bill
+    m, ref = manifest_of(out), reference_run[1]
+    assert m["counts"]["cost"] == pytest.approx(ref["counts"]["cost"], abs=1e-6) and ref["counts"]["cost"] > 0
+    assert sum(r["cost"] for r in pq.read_table(run / "accepted").to_pylist() + pq.read_table(run / "rejects").to_pylist()) == \
+        pytest.approx(m["counts"]["cost"], abs=1e-6)
+    assert ref["paid"]["run_total"] == pytest.approx(ref["counts"]["cost"], abs=1e-6)  # one go: paid what it produced
+    paid = m["paid"]
+    assert paid["earlier_invocations"] is not None and paid["run_total"] == pytest.approx(paid["this_invocation"] + paid["earlier_invocations"])
+    per_call = ref["counts"]["cost"] / len(reference)
+    assert paid["this_invocation"] <= m["counts"]["cost"] and paid["run_total"] <= per_call * 4 * (len(reference) + repeated)
 
 
 def test_sigterm_stops_quickly_keeps_shards_and_resumes(server, reference, tmp_path):

@@ -277,3 +277,15 @@ def test_a_rewritten_test_item_in_the_pool_can_never_be_chosen(tmp_path, deconta
     assert "rew" not in {d["id"] for d in s.dev} | {c["id"] for c in s.cands}
     assert s.dropped["rew"].startswith("contaminated: test_split#t0 13-gram 'a baker made 48 muffins"), s.dropped["rew"]
     assert len(s.cands) == 24 - 1 - 4 and not any(i.startswith(("p", "m")) for i in s.dropped)  # nothing else dropped
+
+
+def test_a_rounds_cost_is_what_its_run_paid_not_the_price_of_the_answers_it_reused():
+    """A round re-asks the earlier rounds' prompts, answered from the request cache: those rows keep their answers'
+    price (the corpus cost), but the round paid only for its new prompts, and loop.json says that."""
+    from types import SimpleNamespace
+
+    reused = SimpleNamespace(summary={"cost": 0.9, "cache_cost": 0.9}, paid={"this_invocation": 0.0, "earlier_invocations": 0.0, "run_total": 0.0})
+    assert loop_mod._paid(reused) == 0.0
+    resumed = SimpleNamespace(summary={"cost": 1.2}, paid={"this_invocation": 0.1, "earlier_invocations": 0.2, "run_total": 0.3})
+    assert loop_mod._paid(resumed) == 0.3
+    assert loop_mod._paid(SimpleNamespace(summary={"cost": 0.5}, paid=None)) == 0.5  # a run without the record

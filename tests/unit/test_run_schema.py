@@ -45,7 +45,8 @@ def test_a_missing_key_names_file_and_path():
 
 
 def test_a_newer_schema_is_refused_with_one_line():
-    with pytest.raises(FactoryError, match=r"manifest.json: schema_version 2 is newer than this factory reads \(1\); upgrade"):
+    with pytest.raises(FactoryError, match=rf"manifest.json: schema_version {SCHEMA_VERSION + 1} is newer than this factory reads "
+                                           rf"\({SCHEMA_VERSION}\); upgrade"):
         check_version({"schema_version": SCHEMA_VERSION + 1}, "r/manifest.json")
     assert check_version({}, "old/manifest.json") == {}  # runs written before versioning read as version 1
 
@@ -57,7 +58,8 @@ def test_report_refuses_a_run_from_a_newer_factory(tmp_path, capsys):
     (tmp_path / "stats.json").write_text(json.dumps(STATS))
     assert report_main([str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {tmp_path}/manifest.json: schema_version 2 is newer than this factory reads (1); upgrade distill-factory"
+    assert err == (f"error: {tmp_path}/manifest.json: schema_version {SCHEMA_VERSION + 1} is newer than this factory reads "
+                   f"({SCHEMA_VERSION}); upgrade distill-factory")
     assert not (tmp_path / "report.html").exists()
 
 

@@ -88,7 +88,7 @@ def test_buffered_writer_waits_for_the_whole_chunk(tmp_path):
     w = BufferedWriteUDF(str(tmp_path), {0: 3})
     assert w(to_table(rows[2:])).num_rows == 0 and not (tmp_path / "chunks").exists()
     s = w(to_table(rows[:2]))
-    assert s.to_pylist() == [{"chunk": 0, "rows": 3, "cache_hits": 0, "teacher_calls": 0, "stopped": 0, "cost": 0.0}]
+    assert s.to_pylist() == [{"chunk": 0, "rows": 3, "cache_hits": 0, "teacher_calls": 0, "stopped": 0, "paid": 0.0, "busy": "{}"}]
     written = from_table(pq.read_table(tmp_path / "chunks" / "chunk-000000.parquet"))
     assert [r["prompt_id"] for r in written] == ["p0", "p1", "p2"] and w.rows == {}
 
