@@ -119,6 +119,8 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         _source_fields(r, ("source",), r.source, err)
     if read_source and r.eval is not None:
         _source_fields(r, ("eval", "source"), r.eval.source, err)
+    if r.eval is not None and r.train is not None:  # without a student nothing was trained on the items
+        _held_out_window(r, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
     for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
@@ -144,6 +146,30 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
 
         synth_checks(r, err)
     return errs
+
+
+def _held_out_window(r, err) -> None:
+    """eval.source reading the records that source trains on (the same file, split and overlapping offset/limit
+    windows) scores the student on its own training prompts: an error, before anything is generated."""
+    src, ev = r.source, r.eval.source
+    try:
+        same = r.path(src.path).resolve() == r.path(ev.path).resolve()
+    except OSError:
+        return
+    if not same or src.split != ev.split:
+        return
+    end = lambda s: s.offset + s.limit if s.limit is not None else None  # noqa: E731
+    s_end, e_end = end(src), end(ev)
+    lo, hi = max(src.offset, ev.offset), min(x for x in (s_end, e_end, float("inf")) if x is not None)
+    if lo >= hi:
+        return
+    train = f"records {src.offset}-{s_end - 1}" if s_end is not None else f"every record from {src.offset} on"
+    held = f"records {ev.offset}-{e_end - 1}" if e_end is not None else f"every record from {ev.offset} on"
+    fix = f"set eval.source.offset to {s_end} or more, " if s_end is not None else ""
+    hi_txt = f"{int(hi) - 1}" if hi != float("inf") else "the end"
+    err(("eval", "source", "path"), f"held-out set overlaps the training data: source reads {train} of {src.path} and "
+                                    f"eval.source {held} of the same file (records {lo}-{hi_txt} are in both); "
+                                    f"{fix}or hold the items out in a separate file")
 
 
 def _source_fields(r, at: tuple, src, err) -> None:

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ground.conversation import without_system as drop_system
@@ -155,13 +157,26 @@ def _verify(rows: list[dict], verifiers: list) -> list[dict]:
 
 
 def _summarise(rows: list[dict]) -> dict:
+    """Scores of one column. Every held-out item counts in ``n``: one the model gave no answer to (``failed``: the
+    generate stage rejected it, e.g. an API teacher's 429/500 after its retries) or that no verifier could judge
+    (``no_verdict``: e.g. an item without a reference) counts as wrong, and both are counted so that the table says
+    so (``failure_reasons``: the commonest few). ``stderr`` is the standard error of the accuracy (lm-eval-harness's
+    ``acc_stderr``: sqrt(p (1 - p) / (n - 1)))."""
     correct = sum(1 for r in rows if r["status"] == ACCEPTED)
     by_cat: dict[str, list[int]] = {}
     for r in rows:
         c = by_cat.setdefault(r.get("category") or "all", [0, 0])
         c[0] += r["status"] == ACCEPTED
         c[1] += 1
-    return {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else 0.0,
+    failed = [r for r in rows if r["status"] != ACCEPTED and str(r.get("reject_stage")).startswith(("source", "generate"))]
+    no_verdict = sum(1 for r in rows if r["status"] != ACCEPTED and str(r.get("reject_stage")).startswith("verify") and r.get("score") is None)
+    reasons = Counter(str(r.get("reject_reason") or "")[:120] for r in failed)
+    n = len(rows)
+    acc = correct / n if n else 0.0
+    return {"n": n, "correct": correct, "accuracy": acc,
+            "stderr": round(math.sqrt(acc * (1 - acc) / (n - 1)), 6) if n > 1 else None,
+            "failed": len(failed), "no_verdict": no_verdict,
+            "failure_reasons": dict(reasons.most_common(3)),
             "per_category": {k: {"correct": a, "n": b} for k, (a, b) in by_cat.items()}, "rows": rows}
 
 
@@ -310,6 +325,31 @@ def reusable_eval(store, train_info: dict | None) -> dict | None:
     return done if done and done.get("trained_by") == train_key(train_info) else None
 
 
+def _asked(row: dict) -> str:
+    """The user's words of a prompt (its user turns, whitespace and case folded): what overlap compares."""
+    msgs = json.loads(row["messages"]) if isinstance(row.get("messages"), str) else (row.get("messages") or [])
+    text = "\n".join(m["content"] for m in msgs if m.get("role") == "user" and isinstance(m.get("content"), str))
+    return " ".join(text.lower().split())
+
+
+def training_overlap(heldout: list[dict], fs, accepted_path: str) -> dict:
+    """Held-out items whose prompt (user turns, whitespace and case folded) is also a prompt of the training rows
+    (the run's ``accepted/`` Parquet): ``{"items", "n", "examples"}`` (examples: the first words of up to 3 of them)."""
+    import pyarrow.parquet as pq
+
+    from ground import fsutil
+
+    seen: set[str] = set()
+    for f in fsutil.list_files(fs, accepted_path, ".parquet"):
+        with fs.open_input_file(f) as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(columns=["messages"]):
+                seen.update(_asked({"messages": m}) for m in batch.column(0).to_pylist())
+    seen.discard("")
+    hits = [r for r in heldout if _asked(r) in seen]
+    examples = [repr(_asked(r)[:60]) for r in hits[:3]]
+    return {"items": len(hits), "n": len(heldout), "examples": examples}
+
+
 def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     done = reusable_eval(store, train_info)
     if done:
@@ -317,9 +357,16 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     from ground import fsutil
 
+    overlap = training_overlap(_eval_rows(recipe), store.fs, fsutil.join(store.path, "accepted")) if adapter else None
+    if overlap and overlap["items"]:
+        log.warning("eval: %d of %d held-out prompts (%s) are also training prompts of this run (accepted/): "
+                    "the student column is not a held-out score; take them out of eval.source or decontaminate",
+                    overlap["items"], overlap["n"], ", ".join(map(str, overlap["examples"])))
     res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"))  # the tasks write eval/<model>.parquet
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe),
             "trained_by": train_key(train_info)}
+    if overlap is not None:
+        info["overlap"] = overlap
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:
@@ -343,6 +390,17 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
     rows = [["held-out", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}", vs(v, table.get("base"), m)]
             + ([cell(v.get("tool_ast"))] if tools else []) for m, v in table.items()]
     notes = []
+    for m, v in table.items():
+        if v.get("failed"):
+            why = "; ".join(v.get("failure_reasons") or {}) or "no reason recorded"
+            notes.append(f"{m}: {v['failed']} of {v['n']} held-out items got no answer ({why}); counted as wrong")
+        if v.get("no_verdict"):
+            notes.append(f"{m}: {v['no_verdict']} of {v['n']} held-out items could not be judged by the verifiers "
+                         "(e.g. no reference); counted as wrong")
+    ov = info.get("overlap")
+    if ov and ov.get("items"):
+        notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "
+                     f"(e.g. {', '.join(map(str, ov.get('examples') or []))}): the student column is not a held-out score")
     reg = info.get("regression")
     if reg:
         for m in ("base", "student"):

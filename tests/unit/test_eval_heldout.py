@@ -1,0 +1,135 @@
+"""The held-out set is held out, and every column says what it counted.
+
+- ``eval.source`` reading the very records ``source`` trains on (same file, overlapping offset/limit windows) is a
+  recipe error at ``eval.source.path`` (before: accepted, and the student was scored on its own training prompts);
+- a held-out prompt that is also a training prompt of the run (another file, other spacing or case) is counted,
+  warned about and named in the console (before: nothing said);
+- an API teacher failing on some items (HTTP 500 after its retries): the column counts them as wrong AND says so,
+  ``failed`` and the reason, with ``stderr`` of the accuracy (before: silently wrong). Real HTTP on 127.0.0.1
+  (FaultInjectingServer, a fake named as such, injects the 500s); :func:`score_target` is what the eval's Ray task runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pyarrow.fs as pafs
+import yaml
+
+from factory.recipe import load_recipe, recipe_errors
+from ground import fsutil
+from ground.record import to_table
+from students.eval import _eval_rows, _targets, score_target, summary_rows, training_overlap
+from tests.conftest import ROOT
+from tests.faults.fault_server import FaultInjectingServer
+
+ARITH = ROOT / "recipes" / "distill_arith.yaml"
+TRAIN = (ROOT / "data/distill_arith/train.jsonl").resolve()
+TEST = (ROOT / "data/distill_arith/test.jsonl").resolve()
+
+
+def _arith(tmp_path, **eval_source) -> str:
+    doc = yaml.safe_load(ARITH.read_text())
+    for sec in (doc["source"], doc["eval"]["source"], doc["eval"]["regression"]["source"]):
+        sec["path"] = str((ARITH.parent / sec["path"]).resolve())
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ARITH.parent / doc["prompt"][k]).resolve())
+    doc["eval"]["source"].update(eval_source)
+    f = tmp_path / "r.yaml"
+    f.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return str(f)
+
+
+def _line_of(f: str, needle: str, after: str) -> int:
+    lines = open(f).read().splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith(after))
+    return next(i for i, x in enumerate(lines) if i > start and needle in x) + 1
+
+
+def test_eval_source_on_the_training_records_is_a_recipe_error(tmp_path):
+    f = _arith(tmp_path, path=str(TRAIN), limit=10)  # source: records 0-63 of train.jsonl
+    errs = [str(e) for e in recipe_errors(f)]
+    assert errs == [f"{f}:{_line_of(f, 'path:', 'eval:')}: eval.source.path: held-out set overlaps the training data: "
+                    f"source reads records 0-63 of {TRAIN} and eval.source records 0-9 of the same file (records 0-9 are "
+                    "in both); set eval.source.offset to 64 or more, or hold the items out in a separate file"]
+    f = _arith(tmp_path, path=str(TRAIN), offset=60, limit=10)
+    assert "(records 60-63 are in both)" in str(recipe_errors(f)[0])
+    f = _arith(tmp_path, path=str(TRAIN), offset=64, limit=10)  # the records after the training window: held out
+    assert recipe_errors(f) == []
+    f = _arith(tmp_path)  # the recipe's own test.jsonl
+    assert recipe_errors(f) == []
+
+
+def test_training_prompts_in_the_held_out_set_are_counted(tmp_path):
+    recipe = load_recipe(_arith(tmp_path, limit=6))
+    held = _eval_rows(recipe)
+    assert [json.loads(r["source"])["id"] for r in held] == [f"test-{i:03d}" for i in range(6)]
+    # the training rows hold two held-out questions, respaced and recased (another file, a copy-paste)
+    train = [dict(r) for r in held[:2]] + [dict(r) for r in held[4:5]]
+    for r, text in zip(train, ["what is 49 +  79?", "WHAT IS 21 + 74?", "What is 1 + 1?"]):
+        msgs = json.loads(r["messages"])
+        msgs[-1]["content"] = text
+        r.update(messages=json.dumps(msgs), status="accepted")
+    acc = tmp_path / "store" / "accepted"
+    fs = pafs.LocalFileSystem()
+    fsutil.write_parquet_atomic(fs, str(acc / "part-000.parquet"), to_table(train))
+    ov = training_overlap(held, fs, str(acc))
+    assert ov == {"items": 2, "n": 6, "examples": ["'what is 49 + 79?'", "'what is 21 + 74?'"]}
+    assert training_overlap(held, fs, str(tmp_path / "store" / "none")) == {"items": 0, "n": 6, "examples": []}
+    _, _, notes = summary_rows({"table": {}, "overlap": ov})
+    assert notes == ["WARNING: 2 of 6 held-out prompts are also training prompts of this run (e.g. 'what is 49 + 79?', "
+                     "'what is 21 + 74?'): the student column is not a held-out score"]
+
+
+TEACHER_RECIPE = """name: api_eval
+source: {{path: {test}, fields: {{prompt: question, reference: answer, id: id}}, limit: 4}}
+prompt: {{template: "{{prompt}}"}}
+teacher:
+  name: api
+  engine: openai_compat
+  model: m
+  options: {{base_url: "{url}", max_retries: 0, backoff_base_s: 0.01}}
+verifiers:
+  - name: math_answer
+eval:
+  source: {{path: {test}, fields: {{prompt: question, reference: answer, id: id}}, offset: 10, limit: 12}}
+  sampling: {{max_tokens: 64}}
+  models: [teacher]
+"""
+
+
+def test_api_teacher_failures_are_counted_and_said(tmp_path):
+    with FaultInjectingServer(rate_500=0.4, answer="arith", seed=3) as srv:
+        (tmp_path / "r.yaml").write_text(TEACHER_RECIPE.format(test=TEST, url=srv.base_url))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        [target] = _targets(recipe, None, ["teacher"])
+        out = score_target(recipe, target, in_table=True, regression=False)
+    rows = out["samples"]["teacher"]
+    failed = [r for r in rows if r["reject_stage"] == "generate"]
+    correct = sum(r["status"] == "accepted" for r in rows)
+    assert len(rows) == 12 and 0 < len(failed) < 12, [r["reject_stage"] for r in rows]
+    t = out["table"]
+    assert (t["n"], t["correct"], t["failed"], t["no_verdict"]) == (12, correct, len(failed), 0)
+    assert t["accuracy"] == correct / 12  # a failed item counts as wrong ...
+    assert t["stderr"] == round(math.sqrt(t["accuracy"] * (1 - t["accuracy"]) / 11), 6)
+    [(reason, count)] = t["failure_reasons"].items()  # ... and the column says how many and why
+    assert count == len(failed) and "500" in reason, reason
+    _, _, notes = summary_rows({"table": {"teacher": t}})
+    assert notes == [f"teacher: {len(failed)} of 12 held-out items got no answer ({reason}); counted as wrong"]
+
+
+def test_items_without_a_reference_are_counted_as_no_verdict(tmp_path):
+    src = tmp_path / "held.jsonl"
+    src.write_text("".join(json.dumps({"id": f"h{i}", "question": f"What is {i} + 1?", **({} if i % 2 else {"answer": str(i + 1)})})
+                           + "\n" for i in range(4)))
+    with FaultInjectingServer(answer="arith", seed=3) as srv:
+        (tmp_path / "r.yaml").write_text(TEACHER_RECIPE.format(test=TEST, url=srv.base_url).replace(
+            f"path: {TEST}, fields: {{prompt: question, reference: answer, id: id}}, offset: 10, limit: 12",
+            f"path: {src}, fields: {{prompt: question, reference: answer, id: id}}"))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        out = score_target(recipe, _targets(recipe, None, ["teacher"])[0], in_table=True, regression=False)
+    t = out["table"]
+    assert (t["n"], t["failed"], t["no_verdict"]) == (4, 0, 2)
+    assert summary_rows({"table": {"teacher": t}})[2] == [
+        "teacher: 2 of 4 held-out items could not be judged by the verifiers (e.g. no reference); counted as wrong"]
