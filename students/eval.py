@@ -325,6 +325,15 @@ def reusable_eval(store, train_info: dict | None) -> dict | None:
     return done if done and done.get("trained_by") == train_key(train_info) else None
 
 
+def held_out_short(recipe, n: int) -> str | None:
+    """A line when the held-out set has fewer items than ``eval.source.limit`` asks for (None when it has them)."""
+    src = recipe.eval.source
+    if src.limit is None or n >= src.limit:
+        return None
+    after = f" after offset {src.offset}" if src.offset else ""
+    return f"eval.source.limit asks for {src.limit} held-out items; {src.path} has {n}{after}: the table scores {n}"
+
+
 def _asked(row: dict) -> str:
     """The user's words of a prompt (its user turns, whitespace and case folded): what overlap compares."""
     msgs = json.loads(row["messages"]) if isinstance(row.get("messages"), str) else (row.get("messages") or [])
@@ -357,7 +366,11 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     from ground import fsutil
 
-    overlap = training_overlap(_eval_rows(recipe), store.fs, fsutil.join(store.path, "accepted")) if adapter else None
+    held = _eval_rows(recipe)
+    short = held_out_short(recipe, len(held))
+    if short:
+        log.warning("eval: %s", short)
+    overlap = training_overlap(held, store.fs, fsutil.join(store.path, "accepted")) if adapter else None
     if overlap and overlap["items"]:
         log.warning("eval: %d of %d held-out prompts (%s) are also training prompts of this run (accepted/): "
                     "the student column is not a held-out score; take them out of eval.source or decontaminate",
@@ -367,6 +380,8 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
             "trained_by": train_key(train_info)}
     if overlap is not None:
         info["overlap"] = overlap
+    if short:
+        info["held_out_short"] = short
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:
@@ -397,6 +412,8 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
         if v.get("no_verdict"):
             notes.append(f"{m}: {v['no_verdict']} of {v['n']} held-out items could not be judged by the verifiers "
                          "(e.g. no reference); counted as wrong")
+    if info.get("held_out_short"):
+        notes.append(info["held_out_short"])
     ov = info.get("overlap")
     if ov and ov.get("items"):
         notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "

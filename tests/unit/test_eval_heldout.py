@@ -133,3 +133,37 @@ def test_items_without_a_reference_are_counted_as_no_verdict(tmp_path):
     assert (t["n"], t["failed"], t["no_verdict"]) == (4, 0, 2)
     assert summary_rows({"table": {"teacher": t}})[2] == [
         "teacher: 2 of 4 held-out items could not be judged by the verifiers (e.g. no reference); counted as wrong"]
+
+
+def test_a_held_out_set_smaller_than_asked_is_said(tmp_path):
+    from students.eval import held_out_short
+
+    recipe = load_recipe(_arith(tmp_path, offset=90, limit=40))  # test.jsonl has 100 records
+    held = _eval_rows(recipe)
+    assert len(held) == 10
+    line = held_out_short(recipe, len(held))
+    assert line == f"eval.source.limit asks for 40 held-out items; {TEST} has 10 after offset 90: the table scores 10"
+    assert summary_rows({"table": {}, "held_out_short": line})[2] == [line]
+    assert held_out_short(load_recipe(_arith(tmp_path, limit=40)), 40) is None
+
+
+def test_the_report_shows_failures_stderr_and_overlap(tmp_path):
+    from pathlib import Path
+
+    from factory.report import write_report
+    from factory.store import RunStore
+    from tests.unit.test_report import make_run, parse
+
+    run, _ = make_run(tmp_path)
+    store = RunStore(str(tmp_path / "runs"), "demo", "abc123")
+    m = store.read_json("manifest.json")
+    m["eval"]["table"] = {"teacher": {"n": 12, "correct": 6, "accuracy": 0.5, "stderr": 0.150756, "failed": 3, "no_verdict": 1,
+                                      "per_category": {"all": {"correct": 6, "n": 12}}}}
+    m["eval"]["overlap"] = {"items": 2, "n": 12, "examples": ["'what is 1 + 1?'"]}
+    m["eval"]["held_out_short"] = "eval.source.limit asks for 40 held-out items; t.jsonl has 12: the table scores 12"
+    store.write_json("manifest.json", m)
+    html = Path(write_report(run)).read_text(encoding="utf-8")
+    assert "<th>stderr</th><th>no answer</th><th>no verdict</th>" in html
+    assert "<td>teacher</td><td>12</td><td>6</td><td>0.500</td><td>0.151</td><td>3</td><td>1</td>" in html
+    assert {"eval-overlap", "eval-short"} <= set(parse(html).ids)
+    assert "2 of 12 held-out prompts are also training prompts of this run" in html
