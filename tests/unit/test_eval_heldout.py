@@ -167,3 +167,34 @@ def test_the_report_shows_failures_stderr_and_overlap(tmp_path):
     assert "<td>teacher</td><td>12</td><td>6</td><td>0.500</td><td>0.151</td><td>3</td><td>1</td>" in html
     assert {"eval-overlap", "eval-short"} <= set(parse(html).ids)
     assert "2 of 12 held-out prompts are also training prompts of this run" in html
+
+
+def test_an_eval_of_another_training_is_not_kept_in_the_manifest(tmp_path):
+    """Training redone in the same run (more accepted rows: a new data_run_id), then the eval fails or is skipped:
+    the manifest kept the earlier eval, the old student's scores shown next to the new training (and in the report)."""
+    import shutil
+
+    import pytest
+
+    from factory.pipeline import _train_and_eval
+    from factory.store import RunStore
+    from students.eval import train_key
+
+    held = tmp_path / "held.jsonl"
+    shutil.copy(TEST, held)
+    recipe = load_recipe(_arith(tmp_path, path=str(held)))
+    store = RunStore(str(tmp_path / "runs"), "distill_arith", "r1")
+    old_train = {"status": "done", "method": "sft", "data_run_id": "r1@a", "student": "smollm2-135m-instruct", "metrics": {"loss": 1.0}}
+    new_train = {**old_train, "data_run_id": "r1@b", "metrics": {"loss": 0.8}}
+    old_eval = {"table": {"student": {"n": 40, "correct": 30, "accuracy": 0.75}}, "trained_by": train_key(old_train)}
+    manifest = {"train": new_train, "eval": dict(old_eval)}
+    _train_and_eval(recipe, store, manifest, {}, skip_train=True, skip_eval=True)
+    assert "eval" not in manifest
+    held.unlink()  # the eval now fails before it scores anything
+    manifest = {"train": new_train, "eval": dict(old_eval)}
+    with pytest.raises(Exception, match="held.jsonl"):
+        _train_and_eval(recipe, store, manifest, {}, skip_train=True, skip_eval=False)
+    assert "eval" not in manifest
+    manifest = {"train": old_train, "eval": dict(old_eval)}  # the eval of this very training stays
+    _train_and_eval(recipe, store, manifest, {}, skip_train=True, skip_eval=True)
+    assert manifest["eval"] == old_eval
