@@ -151,25 +151,14 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
 def _held_out_window(r, err) -> None:
     """eval.source reading the records that source trains on (the same file, split and overlapping offset/limit
     windows) scores the student on its own training prompts: an error, before anything is generated."""
-    src, ev = r.source, r.eval.source
+    from ground.source import shared_records
+
     try:
-        same = r.path(src.path).resolve() == r.path(ev.path).resolve()
+        why = shared_records(r.source, r.eval.source, r.base_dir)
     except OSError:
         return
-    if not same or src.split != ev.split:
-        return
-    end = lambda s: s.offset + s.limit if s.limit is not None else None  # noqa: E731
-    s_end, e_end = end(src), end(ev)
-    lo, hi = max(src.offset, ev.offset), min(x for x in (s_end, e_end, float("inf")) if x is not None)
-    if lo >= hi:
-        return
-    train = f"records {src.offset}-{s_end - 1}" if s_end is not None else f"every record from {src.offset} on"
-    held = f"records {ev.offset}-{e_end - 1}" if e_end is not None else f"every record from {ev.offset} on"
-    fix = f"set eval.source.offset to {s_end} or more, " if s_end is not None else ""
-    hi_txt = f"{int(hi) - 1}" if hi != float("inf") else "the end"
-    err(("eval", "source", "path"), f"held-out set overlaps the training data: source reads {train} of {src.path} and "
-                                    f"eval.source {held} of the same file (records {lo}-{hi_txt} are in both); "
-                                    f"{fix}or hold the items out in a separate file")
+    if why:
+        err(("eval", "source", "path"), why.replace("the held-out set", "eval.source").replace("the held-out offset", "eval.source.offset"))
 
 
 def _source_fields(r, at: tuple, src, err) -> None:

@@ -198,3 +198,26 @@ def test_an_eval_of_another_training_is_not_kept_in_the_manifest(tmp_path):
     manifest = {"train": old_train, "eval": dict(old_eval)}  # the eval of this very training stays
     _train_and_eval(recipe, store, manifest, {}, skip_train=True, skip_eval=True)
     assert manifest["eval"] == old_eval
+
+
+def test_kd_heldout_rows_read_the_records_asked_for_and_never_training_ones(tmp_path):
+    """heldout_rows kept the recipe source's offset: a recipe training on records 64.. of train.jsonl (offset: 64)
+    scored KL on records 64.. of the held-out file, and on its own training records when given the training file."""
+    import pytest
+
+    from ground.errors import FactoryError
+    from students.kd_eval import heldout_rows
+
+    doc = yaml.safe_load(open(_arith(tmp_path)))
+    doc["source"].update(offset=64, limit=64)
+    doc["teacher"]["sampling"]["max_tokens"] = 2
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    recipe = load_recipe(str(tmp_path / "r.yaml"))
+    rows = heldout_rows(recipe, str(TEST), 2)
+    assert [json.loads(r["source"])["id"] for r in rows] == ["test-000", "test-001"]
+    with pytest.raises(FactoryError) as e:
+        heldout_rows(recipe, str(TRAIN), 8, offset=100)
+    assert str(e.value) == (f"kd_eval: held-out set overlaps the training data: source reads records 64-127 of {TRAIN} and the "
+                            f"held-out set records 100-107 of the same file (records 100-107 are in both); set the held-out "
+                            "offset to 128 or more, or hold the items out in a separate file")
+    assert len(heldout_rows(recipe, str(TRAIN), 1, offset=128)) == 1
