@@ -85,6 +85,8 @@ class EvalScore(_Open):
 class Eval(_Open):
     table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
     held_out: str | None = Field(None, description="The held-out source path.")
+    resumed: list[str] | None = Field(None, description="Models whose scores an interrupted eval of the same training had kept "
+                                                        "(eval/columns/<model>.json) and that were not scored again.")
     held_out_short: str | None = Field(None, description="Said when eval.source has fewer items than its limit asks for.")
     overlap: dict | None = Field(None, description="Held-out prompts that are also training prompts of the run (accepted/, user turns "
                                                    "compared with whitespace and case folded): {'items', 'n', 'examples'}; only "

@@ -261,14 +261,18 @@ def _gpus(recipe, label: str) -> float:
 
 
 def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, regression: bool = True,
-             samples_uri: str | None = None) -> dict:
+             samples_uri: str | None = None, done: dict[str, dict] | None = None, on_done=None) -> dict:
     """Score ``models`` (default ``eval.models``) on the held-out set, plus the regression set when configured.
 
     Each model is scored in its own Ray task (:func:`score_target`; one CPU, the model's GPUs; the trained
     student's on this node, where its adapter is), all at once as resources allow; the driver collects the
     scores. Returns ``{"table": {model: {n, correct, accuracy, per_category, system_prompt}}, "samples": {...},
     "regression": block or None, "workers": {model: pid}}``; ``samples`` keys are the table's models and
-    ``regression_<model>`` ({} when ``samples_uri`` is given: the tasks wrote them there)."""
+    ``regression_<model>`` ({} when ``samples_uri`` is given: the tasks wrote them there).
+
+    Resume: ``done`` maps models scored earlier to their :func:`score_target` results (not scored again);
+    ``on_done(model, result)`` is called as each model's task finishes, so a failing one (raised at the end,
+    after the others finished) does not lose the others."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -280,10 +284,25 @@ def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, r
     wanted = in_table + ([m for m in ("base", "student") if m not in in_table] if reg is not None else [])
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     task = ray.remote(score_target)
+    targets = _targets(recipe, adapter_dir, wanted)
+    earlier = {t[0]: done[t[0]] for t in targets if done and t[0] in done}
     refs = {t[0]: task.options(num_cpus=1, num_gpus=_gpus(recipe, t[0]), scheduling_strategy=here if t[0] == "student" else "DEFAULT")
             .remote(recipe, t, t[0] in in_table, reg is not None and t[0] in ("base", "student"), samples_uri)
-            for t in _targets(recipe, adapter_dir, wanted)}
-    done = dict(zip(refs, ray.get(list(refs.values()))))
+            for t in targets if t[0] not in earlier}
+    finished, failure, pending = dict(earlier), None, {ref: label for label, ref in refs.items()}
+    while pending:
+        [ref], _ = ray.wait(list(pending), num_returns=1)
+        label = pending.pop(ref)
+        try:
+            finished[label] = ray.get(ref)
+        except Exception as e:  # noqa: BLE001 - re-raised once the other models are done
+            failure = failure or e
+            continue
+        if on_done is not None:
+            on_done(label, finished[label])
+    if failure is not None:
+        raise failure
+    done = {t[0]: finished[t[0]] for t in targets}
     table = {k: v["table"] for k, v in done.items() if v["table"] is not None}
     reg_scores = {k: v["regression"] for k, v in done.items() if v["regression"] is not None}
     samples = {name: rows for v in done.values() for name, rows in v.get("samples", {}).items()}
@@ -375,13 +394,28 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         log.warning("eval: %d of %d held-out prompts (%s) are also training prompts of this run (accepted/): "
                     "the student column is not a held-out score; take them out of eval.source or decontaminate",
                     overlap["items"], overlap["n"], ", ".join(map(str, overlap["examples"])))
-    res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"))  # the tasks write eval/<model>.parquet
+    key = train_key(train_info)
+    earlier = {}
+    for label in ("base", "student", "teacher"):  # models an interrupted eval of this same training already scored
+        col = store.read_json(f"eval/columns/{label}.json")
+        if col and col.get("trained_by") == key and col.get("adapter") == adapter and col.get("result"):
+            earlier[label] = col["result"]
+    if earlier:
+        log.info("eval: resuming: %s scored earlier for this training, not scored again", ", ".join(sorted(earlier)))
+
+    def keep(label: str, result: dict) -> None:
+        store.write_json(f"eval/columns/{label}.json", {"trained_by": key, "adapter": adapter, "result": result})
+
+    res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"),  # the tasks write eval/<model>.parquet
+                   done=earlier, on_done=keep)
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe),
             "trained_by": train_key(train_info)}
     if overlap is not None:
         info["overlap"] = overlap
     if short:
         info["held_out_short"] = short
+    if earlier:
+        info["resumed"] = sorted(earlier)
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:

@@ -221,3 +221,30 @@ def test_kd_heldout_rows_read_the_records_asked_for_and_never_training_ones(tmp_
                             f"held-out set records 100-107 of the same file (records 100-107 are in both); set the held-out "
                             "offset to 128 or more, or hold the items out in a separate file")
     assert len(heldout_rows(recipe, str(TRAIN), 1, offset=128)) == 1
+
+
+def test_an_interrupted_eval_resumes_without_scoring_done_models_again(tmp_path, ray_local):
+    """Each model's scores are kept as its Ray task finishes (eval/columns/<model>.json, with the training they
+    belong to): an eval interrupted before eval/DONE scores only what is missing on the re-run, and never reuses a
+    column of another training. Before: every model was scored again (an API teacher paid twice)."""
+    from factory.store import RunStore
+    from students.eval import eval_if_needed, train_key
+
+    with FaultInjectingServer(answer="arith", seed=3) as srv:
+        (tmp_path / "r.yaml").write_text(TEACHER_RECIPE.format(test=TEST, url=srv.base_url).replace("limit: 12", "limit: 3"))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        store = RunStore(str(tmp_path / "runs"), "api_eval", "r1")
+        first = eval_if_needed(recipe, store, None)
+        asked = srv.stats()["requests"]
+        assert asked == 3 and first["table"]["teacher"]["n"] == 3 and "resumed" not in first
+        col = store.read_json("eval/columns/teacher.json")
+        assert (col["trained_by"], col["adapter"], col["result"]["table"]) == (None, None, first["table"]["teacher"])
+        store.fs.delete_file(store.p("eval/DONE"))  # interrupted after the teacher's task, before eval/DONE
+        again = eval_if_needed(recipe, store, None)
+        assert srv.stats()["requests"] == asked  # not asked again
+        assert again["table"] == first["table"] and again["resumed"] == ["teacher"]
+        store.fs.delete_file(store.p("eval/DONE"))
+        other = {"status": "done", "method": "sft", "data_run_id": "r1@b", "student": "s", "metrics": {}, "adapter_dir": None}
+        third = eval_if_needed(recipe, store, other)  # another training: its columns are made again
+        assert srv.stats()["requests"] == 2 * asked and "resumed" not in third
+        assert store.read_json("eval/columns/teacher.json")["trained_by"] == train_key(other)
