@@ -78,6 +78,8 @@ class EvalScore(_Open):
     failed: int | None = Field(None, description="Items the model gave no answer to (stage source or generate rejected them: an API error after retries); counted as wrong.")
     no_verdict: int | None = Field(None, description="Items no verifier could judge (e.g. without a reference); counted as wrong.")
     failure_reasons: dict[str, int] | None = Field(None, description="The commonest reasons of the failed items, with their counts.")
+    few_shot_messages: int | None = Field(None, description="Demonstration messages the model's engine added before every prompt "
+                                                         "(hf_local option few_shot, e.g. the teacher of tool_use_cpu.yaml); absent: none.")
     per_category: dict[str, dict[str, int]] = Field(description="{category: {'correct', 'n'}} ('all' when the source has no category).")
     system_prompt: bool | None = Field(None, description="Whether the model was asked with the recipe's system prompt.")
 

@@ -235,6 +235,8 @@ def score_target(recipe, target: tuple, in_table: bool, regression: bool, sample
             log.info("eval: scoring %s (%s %s) on %d held-out prompts (system prompt: %s)", label, engine, model,
                      len(rows), system_prompt_used(rows))
             out["table"] = _score(gen, rows, recipe.eval.sampling.model_dump(), recipe.verifiers)
+            if opts.get("few_shot"):  # demonstration turns the engine adds to every prompt (not in the rows' messages)
+                out["table"]["few_shot_messages"] = len(opts["few_shot"])
             out["samples"][label] = out["table"].pop("rows")
         if regression:
             reg = recipe.eval.regression
@@ -448,6 +450,10 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
                          "(e.g. no reference); counted as wrong")
     if info.get("held_out_short"):
         notes.append(info["held_out_short"])
+    for m, v in table.items():
+        if v.get("few_shot_messages"):
+            notes.append(f"{m}: asked with {v['few_shot_messages']} few-shot demonstration messages before every prompt "
+                         "(its engine's few_shot option); columns without this note were not")
     ov = info.get("overlap")
     if ov and ov.get("items"):
         notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "

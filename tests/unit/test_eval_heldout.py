@@ -248,3 +248,18 @@ def test_an_interrupted_eval_resumes_without_scoring_done_models_again(tmp_path,
         third = eval_if_needed(recipe, store, other)  # another training: its columns are made again
         assert srv.stats()["requests"] == 2 * asked and "resumed" not in third
         assert store.read_json("eval/columns/teacher.json")["trained_by"] == train_key(other)
+
+
+def test_a_teacher_asked_with_few_shot_turns_says_so(tmp_path):
+    """tool_use_cpu.yaml's teacher answers with two demonstration turns (hf_local few_shot) that base and student
+    never see; the table recorded only system_prompt, so the columns looked asked alike."""
+    recipe = load_recipe(str(ROOT / "recipes/tool_use_cpu.yaml"))
+    recipe.eval.source.limit = 1
+    recipe.eval.sampling.max_tokens = 2
+    by = {t[0]: t for t in _targets(recipe, None, ["base", "teacher"])}
+    teacher = score_target(recipe, by["teacher"], in_table=True, regression=False)["table"]
+    base = score_target(recipe, by["base"], in_table=True, regression=False)["table"]
+    assert teacher["few_shot_messages"] == 4 and "few_shot_messages" not in base
+    notes = summary_rows({"table": {"base": base, "teacher": teacher}})[2]
+    assert notes == ["teacher: asked with 4 few-shot demonstration messages before every prompt (its engine's few_shot "
+                     "option); columns without this note were not"]
