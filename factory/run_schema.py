@@ -89,6 +89,8 @@ class Eval(_Open):
     held_out: str | None = Field(None, description="The held-out source path.")
     resumed: list[str] | None = Field(None, description="Models whose scores an interrupted eval of the same training had kept "
                                                         "(eval/columns/<model>.json) and that were not scored again.")
+    student_missing: str | None = Field(None, description="Why eval.models asks for a student column the table lacks (the "
+                                                          "training was skipped or failed, or did not run).")
     held_out_short: str | None = Field(None, description="Said when eval.source has fewer items than its limit asks for.")
     overlap: dict | None = Field(None, description="Held-out prompts that are also training prompts of the run (accepted/, user turns "
                                                    "compared with whitespace and case folded): {'items', 'n', 'examples'}; only "

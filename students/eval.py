@@ -418,6 +418,11 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
         info["held_out_short"] = short
     if earlier:
         info["resumed"] = sorted(earlier)
+    if "student" in recipe.eval.models and adapter is None:  # the column asked for is absent: say why
+        why = (f"training {train_info.get('status')}: {train_info.get('reason') or train_info.get('error') or 'no reason recorded'}"
+               if train_info else "no training in this run (--skip-train, or it did not run)")
+        info["student_missing"] = why
+        log.warning("eval: no student column: %s", why)
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:
@@ -448,6 +453,8 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
         if v.get("no_verdict"):
             notes.append(f"{m}: {v['no_verdict']} of {v['n']} held-out items could not be judged by the verifiers "
                          "(e.g. no reference); counted as wrong")
+    if info.get("student_missing"):
+        notes.append(f"no student column: {info['student_missing']}")
     if info.get("held_out_short"):
         notes.append(info["held_out_short"])
     for m, v in table.items():

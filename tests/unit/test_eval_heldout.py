@@ -263,3 +263,22 @@ def test_a_teacher_asked_with_few_shot_turns_says_so(tmp_path):
     notes = summary_rows({"table": {"base": base, "teacher": teacher}})[2]
     assert notes == ["teacher: asked with 4 few-shot demonstration messages before every prompt (its engine's few_shot "
                      "option); columns without this note were not"]
+
+
+def test_a_missing_student_column_is_explained(tmp_path, ray_local):
+    """eval.models asks for the student, the training was skipped (no accepted rows, no preference pairs): the
+    table had base/teacher only and nothing said why the student was absent."""
+    from factory.store import RunStore
+    from students.eval import eval_if_needed
+
+    with FaultInjectingServer(answer="arith", seed=3) as srv:
+        text = TEACHER_RECIPE.format(test=TEST, url=srv.base_url).replace("limit: 12", "limit: 2").replace(
+            "models: [teacher]", "models: [student, teacher]") + "train: {student: smollm2-135m-instruct}\n"
+        (tmp_path / "r.yaml").write_text(text)
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        store = RunStore(str(tmp_path / "runs"), "api_eval", "r1")
+        info = eval_if_needed(recipe, store, {"status": "skipped", "reason": "no accepted rows to train on"})
+    assert list(info["table"]) == ["teacher"]
+    assert info["student_missing"] == "training skipped: no accepted rows to train on"
+    assert summary_rows(info)[2] == ["no student column: training skipped: no accepted rows to train on"]
+    assert summary_rows({"table": {}, "student_missing": "x"})[2] == ["no student column: x"]
