@@ -400,7 +400,7 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     earlier = {}
     for label in ("base", "student", "teacher"):  # models an interrupted eval of this same training already scored
         col = store.read_json(f"eval/columns/{label}.json")
-        if col and col.get("trained_by") == key and col.get("adapter") == adapter and col.get("result"):
+        if col and col.get("trained_by") == key and col.get("result"):  # trained_by, not the adapter's path on this node
             earlier[label] = col["result"]
     if earlier:
         log.info("eval: resuming: %s scored earlier for this training, not scored again", ", ".join(sorted(earlier)))
