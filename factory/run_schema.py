@@ -87,6 +87,10 @@ class EvalScore(_Open):
 class Eval(_Open):
     table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
     held_out: str | None = Field(None, description="The held-out source path.")
+    trained_by: str | None = Field(None, description="Which training the student column scored (a hash of train's method, data "
+                                                     "run, student and metrics); null: no trained student.")
+    adapter: str | None = Field(None, description="The student weights the eval loaded (train.adapter_dir on the driver's node; "
+                                                  "a full model folder after a full fine-tune or dpo.sft_first); null: none.")
     resumed: list[str] | None = Field(None, description="Models whose scores an interrupted eval of the same training had kept "
                                                         "(eval/columns/<model>.json) and that were not scored again.")
     student_missing: str | None = Field(None, description="Why eval.models asks for a student column the table lacks (the "

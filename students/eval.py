@@ -411,7 +411,7 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"),  # the tasks write eval/<model>.parquet
                    done=earlier, on_done=keep)
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe),
-            "trained_by": train_key(train_info)}
+            "trained_by": train_key(train_info), "adapter": adapter}
     if overlap is not None:
         info["overlap"] = overlap
     if short:
@@ -446,6 +446,18 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
     rows = [["held-out", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}", vs(v, table.get("base"), m)]
             + ([cell(v.get("tool_ast"))] if tools else []) for m, v in table.items()]
     notes = []
+    reg = info.get("regression")
+    if reg:
+        for m in ("base", "student"):
+            v = reg.get(m)
+            if v is not None:
+                rows.append(["regression", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}",
+                             vs(v, reg.get("base"), m)] + (["-"] if tools else []))
+        if reg.get("regressed") is None:
+            notes.append(f"regression check ({reg['source']}): not decided: {reg.get('reason', 'no student')}")
+        else:
+            notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
+                         f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
     for m, v in table.items():
         if v.get("failed"):
             why = "; ".join(v.get("failure_reasons") or {}) or "no reason recorded"
@@ -465,17 +477,5 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
     if ov and ov.get("items"):
         notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "
                      f"(e.g. {', '.join(map(str, ov.get('examples') or []))}): the student column is not a held-out score")
-    reg = info.get("regression")
-    if reg:
-        for m in ("base", "student"):
-            v = reg.get(m)
-            if v is not None:
-                rows.append(["regression", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}",
-                             vs(v, reg.get("base"), m)] + (["-"] if tools else []))
-        if reg.get("regressed") is None:
-            notes.append(f"regression check ({reg['source']}): not decided: {reg.get('reason', 'no student')}")
-        else:
-            notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
-                         f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
     header = ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"] + (["tool AST (per category)"] if tools else [])
     return rows, header, notes

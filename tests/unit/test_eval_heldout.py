@@ -278,7 +278,7 @@ def test_a_missing_student_column_is_explained(tmp_path, ray_local):
         recipe = load_recipe(str(tmp_path / "r.yaml"))
         store = RunStore(str(tmp_path / "runs"), "api_eval", "r1")
         info = eval_if_needed(recipe, store, {"status": "skipped", "reason": "no accepted rows to train on"})
-    assert list(info["table"]) == ["teacher"]
+    assert list(info["table"]) == ["teacher"] and (info["adapter"], info["trained_by"]) == (None, None)
     assert info["student_missing"] == "training skipped: no accepted rows to train on"
     assert summary_rows(info)[2] == ["no student column: training skipped: no accepted rows to train on"]
     assert summary_rows({"table": {}, "student_missing": "x"})[2] == ["no student column: x"]
