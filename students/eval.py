@@ -18,6 +18,15 @@ an on-policy recipe names one, else ``prompt.system``). Each table entry records
 was actually sent: ``system_prompt`` is true (every prompt had a system message), false (none
 had) or ``"mixed"``, computed from the messages, not from the recipe flag.
 
+What a column counts (:func:`_summarise`): every held-out item is in ``n``; one the model gave no answer to
+(``failed``: an API teacher's 429/500 after its retries) or no verifier could judge (``no_verdict``: no
+reference) is wrong, and the column says how many and why; ``stderr`` is lm-eval-harness's ``acc_stderr``.
+Held out means held out: ``eval.source`` on the records ``source`` trains on is a recipe error
+(factory/recipe_checks.py), and held-out prompts found among the run's training rows are counted in
+``overlap`` (:func:`training_overlap`) and warned about. Resume: each model's scores are kept as its task
+finishes (``eval/columns/<model>.json``, with ``trained_by``); an interrupted eval of the same training scores
+only the models still missing.
+
 Capability regression (``eval.regression``): a second, general set with its own verifiers on which
 base and student are both scored (never with the recipe's system prompt). ``delta`` = student
 accuracy - base accuracy; ``regressed`` is true when ``student < base - max_drop``
