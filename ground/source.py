@@ -114,10 +114,10 @@ def shared_records(train: SourceConfig, held: SourceConfig, base_dir: str | Path
     def span(start: int, end: int | None) -> str:
         return f"records {start}-{end - 1}" if end is not None else f"every record from {start} on"
 
-    fix = f"set the held-out offset to {t_end} or more, " if t_end is not None else ""
+    fix = f"set the held-out offset to {t_end} or more, or hold" if t_end is not None else "hold"
     both = f"records {lo}-{hi - 1}" if hi is not None else f"every record from {lo} on"
     return (f"held-out set overlaps the training data: source reads {span(train.offset, t_end)} of {train.path} and the "
-            f"held-out set {span(held.offset, h_end)} of the same file ({both} are in both); {fix}or hold the items out "
+            f"held-out set {span(held.offset, h_end)} of the same file ({both} are in both); {fix} the items out "
             "in a separate file")
 
 

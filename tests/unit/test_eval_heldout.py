@@ -282,3 +282,14 @@ def test_a_missing_student_column_is_explained(tmp_path, ray_local):
     assert info["student_missing"] == "training skipped: no accepted rows to train on"
     assert summary_rows(info)[2] == ["no student column: training skipped: no accepted rows to train on"]
     assert summary_rows({"table": {}, "student_missing": "x"})[2] == ["no student column: x"]
+
+
+def test_the_overlap_line_when_the_source_reads_the_whole_file(tmp_path):
+    from ground.source import SourceConfig, shared_records
+
+    train, held = SourceConfig(path=str(TRAIN)), SourceConfig(path="../distill_arith/train.jsonl", offset=5, limit=3)
+    assert shared_records(train, held, str(TEST.parent.parent / "gsm8k_sample")) == (
+        f"held-out set overlaps the training data: source reads every record from 0 on of {TRAIN} and the held-out set "
+        "records 5-7 of the same file (records 5-7 are in both); hold the items out in a separate file")
+    assert shared_records(train, SourceConfig(path=str(TEST)), ".") is None
+    assert shared_records(SourceConfig(path=str(TRAIN), split="train"), SourceConfig(path=str(TRAIN), split="test"), ".") is None
