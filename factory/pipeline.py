@@ -330,6 +330,13 @@ def _train_and_eval(recipe: Recipe, store: RunStore, manifest: dict, timings: di
         t0 = time.time()
         manifest["train"] = train_if_needed(recipe, store)  # reads <run>/accepted/ (and rejects/) on Ray Data
         timings["train"] = round(time.time() - t0, 2)
+    old = manifest.get("eval")
+    if old is not None:  # carried over from an earlier attempt: only while it scored the student this manifest trained
+        from students.eval import train_key
+
+        if old.get("trained_by", train_key(manifest.get("train"))) != train_key(manifest.get("train")):
+            log.warning("eval: dropping the earlier eval from the manifest: it scored another training's student")
+            del manifest["eval"]
     if recipe.eval and not skip_eval:
         from students.eval import eval_if_needed
 

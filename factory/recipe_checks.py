@@ -173,6 +173,8 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         _source_fields(r, ("source",), r.source, err)
     if read_source and r.eval is not None and r.eval.source.path.strip():
         _source_fields(r, ("eval", "source"), r.eval.source, err)
+    if r.eval is not None and r.train is not None:  # without a student nothing was trained on the items
+        _held_out_window(r, err)
     if r.prompt.tools is not None and r.path(r.prompt.tools).is_file():
         _tools_file(r.path(r.prompt.tools), lambda msg: err(("prompt", "tools"), msg))
     for loc, t in [(("teacher",), r.teacher), *[(("teachers", i), t) for i, t in enumerate(r.teachers)]]:
@@ -204,6 +206,19 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
 
         synth_checks(r, err)
     return errs
+
+
+def _held_out_window(r, err) -> None:
+    """eval.source reading the records that source trains on (the same file, split and overlapping offset/limit
+    windows) scores the student on its own training prompts: an error, before anything is generated."""
+    from ground.source import shared_records
+
+    try:
+        why = shared_records(r.source, r.eval.source, r.base_dir)
+    except OSError:
+        return
+    if why:
+        err(("eval", "source", "path"), why.replace("the held-out set", "eval.source").replace("the held-out offset", "eval.source.offset"))
 
 
 def _source_fields(r, at: tuple, src, err) -> None:

@@ -236,8 +236,17 @@ def _outcome_sections(d: dict, manifest: dict) -> list[str]:
     s.append("<h2>Evaluation</h2>")
     ev = d["eval"]
     if ev:
-        s.append(table("eval-table", ["model", "n", "correct", "accuracy"],
-                        [[m, v.get("n"), v.get("correct"), f'{v.get("accuracy") or 0:.3f}'] for m, v in ev.items()]))
+        err = lambda v: "-" if v.get("stderr") is None else f'{v["stderr"]:.3f}'  # noqa: E731
+        s.append(table("eval-table", ["model", "n", "correct", "accuracy", "stderr", "no answer", "no verdict"],
+                        [[m, v.get("n"), v.get("correct"), f'{v.get("accuracy") or 0:.3f}', err(v), v.get("failed", "-"),
+                          v.get("no_verdict", "-")] for m, v in ev.items()]))
+        info = manifest.get("eval") or {}
+        ov, short = info.get("overlap") or {}, info.get("held_out_short")
+        if ov.get("items"):
+            s.append(f'<p class="warn" id="eval-overlap">{ov["items"]} of {ov.get("n")} held-out prompts are also training '
+                     "prompts of this run: the student column is not a held-out score</p>")
+        if short:
+            s.append(f'<p class="warn" id="eval-short">{escape(str(short))}</p>')
         s.append(hbars("plot-eval", [(m, float(v.get("accuracy") or 0), 1.0, f'{v.get("accuracy") or 0:.3f}') for m, v in ev.items()]))
     else:
         s.append(empty("plot-eval", "no eval table in the manifest"))

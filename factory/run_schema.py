@@ -97,7 +97,13 @@ class Paid(_Open):
 class EvalScore(_Open):
     n: int = Field(description="Held-out items scored.")
     correct: int = Field(description="Items whose output passed the recipe's verifiers.")
-    accuracy: float = Field(description="correct / n.")
+    accuracy: float = Field(description="correct / n (an item counted in failed or no_verdict is wrong).")
+    stderr: float | None = Field(None, description="Standard error of accuracy, sqrt(p (1 - p) / (n - 1)) as lm-eval-harness's acc_stderr.")
+    failed: int | None = Field(None, description="Items the model gave no answer to (stage source or generate rejected them: an API error after retries); counted as wrong.")
+    no_verdict: int | None = Field(None, description="Items no verifier could judge (e.g. without a reference); counted as wrong.")
+    failure_reasons: dict[str, int] | None = Field(None, description="The commonest reasons of the failed items, with their counts.")
+    few_shot_messages: int | None = Field(None, description="Demonstration messages the model's engine added before every prompt "
+                                                         "(hf_local option few_shot, e.g. the teacher of tool_use_cpu.yaml); absent: none.")
     per_category: dict[str, dict[str, int]] = Field(description="{category: {'correct', 'n'}} ('all' when the source has no category).")
     system_prompt: bool | None = Field(None, description="Whether the model was asked with the recipe's system prompt.")
 
@@ -105,6 +111,18 @@ class EvalScore(_Open):
 class Eval(_Open):
     table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
     held_out: str | None = Field(None, description="The held-out source path.")
+    trained_by: str | None = Field(None, description="Which training the student column scored (a hash of train's method, data "
+                                                     "run, student and metrics); null: no trained student.")
+    adapter: str | None = Field(None, description="The student weights the eval loaded (train.adapter_dir on the driver's node; "
+                                                  "a full model folder after a full fine-tune or dpo.sft_first); null: none.")
+    resumed: list[str] | None = Field(None, description="Models whose scores an interrupted eval of the same training had kept "
+                                                        "(eval/columns/<model>.json) and that were not scored again.")
+    student_missing: str | None = Field(None, description="Why eval.models asks for a student column the table lacks (the "
+                                                          "training was skipped or failed, or did not run).")
+    held_out_short: str | None = Field(None, description="Said when eval.source has fewer items than its limit asks for.")
+    overlap: dict | None = Field(None, description="Held-out prompts that are also training prompts of the run (accepted/, user turns "
+                                                   "compared with whitespace and case folded): {'items', 'n', 'examples'}; only "
+                                                   "with a trained student. items > 0 is warned about: that column is not held out.")
     delta_vs_base: dict[str, float] | None = Field(None, description="student - base accuracy: 'held_out' and 'regression'.")
     regression: dict | None = Field(None, description="The capability-regression check (eval.regression in the recipe).")
 

@@ -94,6 +94,33 @@ class SourceRecord:
     where: str = ""
 
 
+def shared_records(train: SourceConfig, held: SourceConfig, base_dir: str | Path) -> str | None:
+    """Why ``held`` reads records that ``train`` reads (the same file or folder and split, overlapping offset/limit
+    windows), in one line naming the records and the offset that fixes it; None when they share none."""
+    def where(s: SourceConfig) -> Path:
+        q = Path(s.path).expanduser()
+        return (q if q.is_absolute() else Path(base_dir) / q).resolve()
+
+    if where(train) != where(held) or train.split != held.split:
+        return None
+    t_end = train.offset + train.limit if train.limit is not None else None
+    h_end = held.offset + held.limit if held.limit is not None else None
+    lo = max(train.offset, held.offset)
+    ends = [e for e in (t_end, h_end) if e is not None]
+    hi = min(ends) if ends else None
+    if hi is not None and lo >= hi:
+        return None
+
+    def span(start: int, end: int | None) -> str:
+        return f"records {start}-{end - 1}" if end is not None else f"every record from {start} on"
+
+    fix = f"set the held-out offset to {t_end} or more, or hold" if t_end is not None else "hold"
+    both = f"records {lo}-{hi - 1}" if hi is not None else f"every record from {lo} on"
+    return (f"held-out set overlaps the training data: source reads {span(train.offset, t_end)} of {train.path} and the "
+            f"held-out set {span(held.offset, h_end)} of the same file ({both} are in both); {fix} the items out "
+            "in a separate file")
+
+
 def read_records(src, base_dir: str | Path) -> list[SourceRecord]:
     """Every record of a (small) source in this process: eval sets and tests. Runs read in parallel instead
     (:func:`plan_units` in the driver, :func:`read_unit` on workers); both give the same records."""

@@ -18,6 +18,15 @@ an on-policy recipe names one, else ``prompt.system``). Each table entry records
 was actually sent: ``system_prompt`` is true (every prompt had a system message), false (none
 had) or ``"mixed"``, computed from the messages, not from the recipe flag.
 
+What a column counts (:func:`_summarise`): every held-out item is in ``n``; one the model gave no answer to
+(``failed``: an API teacher's 429/500 after its retries) or no verifier could judge (``no_verdict``: no
+reference) is wrong, and the column says how many and why; ``stderr`` is lm-eval-harness's ``acc_stderr``.
+Held out means held out: ``eval.source`` on the records ``source`` trains on is a recipe error
+(factory/recipe_checks.py), and held-out prompts found among the run's training rows are counted in
+``overlap`` (:func:`training_overlap`) and warned about. Resume: each model's scores are kept as its task
+finishes (``eval/columns/<model>.json``, with ``trained_by``); an interrupted eval of the same training scores
+only the models still missing.
+
 Capability regression (``eval.regression``): a second, general set with its own verifiers on which
 base and student are both scored (never with the recipe's system prompt). ``delta`` = student
 accuracy - base accuracy; ``regressed`` is true when ``student < base - max_drop``
@@ -28,7 +37,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ground.conversation import without_system as drop_system
@@ -155,13 +166,26 @@ def _verify(rows: list[dict], verifiers: list) -> list[dict]:
 
 
 def _summarise(rows: list[dict]) -> dict:
+    """Scores of one column. Every held-out item counts in ``n``: one the model gave no answer to (``failed``: the
+    generate stage rejected it, e.g. an API teacher's 429/500 after its retries) or that no verifier could judge
+    (``no_verdict``: e.g. an item without a reference) counts as wrong, and both are counted so that the table says
+    so (``failure_reasons``: the commonest few). ``stderr`` is the standard error of the accuracy (lm-eval-harness's
+    ``acc_stderr``: sqrt(p (1 - p) / (n - 1)))."""
     correct = sum(1 for r in rows if r["status"] == ACCEPTED)
     by_cat: dict[str, list[int]] = {}
     for r in rows:
         c = by_cat.setdefault(r.get("category") or "all", [0, 0])
         c[0] += r["status"] == ACCEPTED
         c[1] += 1
-    return {"n": len(rows), "correct": correct, "accuracy": correct / len(rows) if rows else 0.0,
+    failed = [r for r in rows if r["status"] != ACCEPTED and str(r.get("reject_stage")).startswith(("source", "generate"))]
+    no_verdict = sum(1 for r in rows if r["status"] != ACCEPTED and str(r.get("reject_stage")).startswith("verify") and r.get("score") is None)
+    reasons = Counter(str(r.get("reject_reason") or "")[:120] for r in failed)
+    n = len(rows)
+    acc = correct / n if n else 0.0
+    return {"n": n, "correct": correct, "accuracy": acc,
+            "stderr": round(math.sqrt(acc * (1 - acc) / (n - 1)), 6) if n > 1 else None,
+            "failed": len(failed), "no_verdict": no_verdict,
+            "failure_reasons": dict(reasons.most_common(3)),
             "per_category": {k: {"correct": a, "n": b} for k, (a, b) in by_cat.items()}, "rows": rows}
 
 
@@ -220,6 +244,8 @@ def score_target(recipe, target: tuple, in_table: bool, regression: bool, sample
             log.info("eval: scoring %s (%s %s) on %d held-out prompts (system prompt: %s)", label, engine, model,
                      len(rows), system_prompt_used(rows))
             out["table"] = _score(gen, rows, recipe.eval.sampling.model_dump(), recipe.verifiers)
+            if opts.get("few_shot"):  # demonstration turns the engine adds to every prompt (not in the rows' messages)
+                out["table"]["few_shot_messages"] = len(opts["few_shot"])
             out["samples"][label] = out["table"].pop("rows")
         if regression:
             reg = recipe.eval.regression
@@ -246,14 +272,18 @@ def _gpus(recipe, label: str) -> float:
 
 
 def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, regression: bool = True,
-             samples_uri: str | None = None) -> dict:
+             samples_uri: str | None = None, done: dict[str, dict] | None = None, on_done=None) -> dict:
     """Score ``models`` (default ``eval.models``) on the held-out set, plus the regression set when configured.
 
     Each model is scored in its own Ray task (:func:`score_target`; one CPU, the model's GPUs; the trained
     student's on this node, where its adapter is), all at once as resources allow; the driver collects the
     scores. Returns ``{"table": {model: {n, correct, accuracy, per_category, system_prompt}}, "samples": {...},
     "regression": block or None, "workers": {model: pid}}``; ``samples`` keys are the table's models and
-    ``regression_<model>`` ({} when ``samples_uri`` is given: the tasks wrote them there)."""
+    ``regression_<model>`` ({} when ``samples_uri`` is given: the tasks wrote them there).
+
+    Resume: ``done`` maps models scored earlier to their :func:`score_target` results (not scored again);
+    ``on_done(model, result)`` is called as each model's task finishes, so a failing one (raised at the end,
+    after the others finished) does not lose the others."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -265,10 +295,25 @@ def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, r
     wanted = in_table + ([m for m in ("base", "student") if m not in in_table] if reg is not None else [])
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     task = ray.remote(score_target)
+    targets = _targets(recipe, adapter_dir, wanted)
+    earlier = {t[0]: done[t[0]] for t in targets if done and t[0] in done}
     refs = {t[0]: task.options(num_cpus=1, num_gpus=_gpus(recipe, t[0]), scheduling_strategy=here if t[0] == "student" else "DEFAULT")
             .remote(recipe, t, t[0] in in_table, reg is not None and t[0] in ("base", "student"), samples_uri)
-            for t in _targets(recipe, adapter_dir, wanted)}
-    done = dict(zip(refs, ray.get(list(refs.values()))))
+            for t in targets if t[0] not in earlier}
+    finished, failure, pending = dict(earlier), None, {ref: label for label, ref in refs.items()}
+    while pending:
+        [ref], _ = ray.wait(list(pending), num_returns=1)
+        label = pending.pop(ref)
+        try:
+            finished[label] = ray.get(ref)
+        except Exception as e:  # noqa: BLE001 - re-raised once the other models are done
+            failure = failure or e
+            continue
+        if on_done is not None:
+            on_done(label, finished[label])
+    if failure is not None:
+        raise failure
+    done = {t[0]: finished[t[0]] for t in targets}
     table = {k: v["table"] for k, v in done.items() if v["table"] is not None}
     reg_scores = {k: v["regression"] for k, v in done.items() if v["regression"] is not None}
     samples = {name: rows for v in done.values() for name, rows in v.get("samples", {}).items()}
@@ -310,6 +355,40 @@ def reusable_eval(store, train_info: dict | None) -> dict | None:
     return done if done and done.get("trained_by") == train_key(train_info) else None
 
 
+def held_out_short(recipe, n: int) -> str | None:
+    """A line when the held-out set has fewer items than ``eval.source.limit`` asks for (None when it has them)."""
+    src = recipe.eval.source
+    if src.limit is None or n >= src.limit:
+        return None
+    after = f" after offset {src.offset}" if src.offset else ""
+    return f"eval.source.limit asks for {src.limit} held-out items; {src.path} has {n}{after}: the table scores {n}"
+
+
+def _asked(row: dict) -> str:
+    """The user's words of a prompt (its user turns, whitespace and case folded): what overlap compares."""
+    msgs = json.loads(row["messages"]) if isinstance(row.get("messages"), str) else (row.get("messages") or [])
+    text = "\n".join(m["content"] for m in msgs if m.get("role") == "user" and isinstance(m.get("content"), str))
+    return " ".join(text.lower().split())
+
+
+def training_overlap(heldout: list[dict], fs, accepted_path: str) -> dict:
+    """Held-out items whose prompt (user turns, whitespace and case folded) is also a prompt of the training rows
+    (the run's ``accepted/`` Parquet): ``{"items", "n", "examples"}`` (examples: the first words of up to 3 of them)."""
+    import pyarrow.parquet as pq
+
+    from ground import fsutil
+
+    seen: set[str] = set()
+    for f in fsutil.list_files(fs, accepted_path, ".parquet"):
+        with fs.open_input_file(f) as fh:
+            for batch in pq.ParquetFile(fh).iter_batches(columns=["messages"]):
+                seen.update(_asked({"messages": m}) for m in batch.column(0).to_pylist())
+    seen.discard("")
+    hits = [r for r in heldout if _asked(r) in seen]
+    examples = [repr(_asked(r)[:60]) for r in hits[:3]]
+    return {"items": len(hits), "n": len(heldout), "examples": examples}
+
+
 def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     done = reusable_eval(store, train_info)
     if done:
@@ -317,9 +396,42 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
     adapter = train_info.get("adapter_dir") if train_info and train_info.get("status") == "done" else None
     from ground import fsutil
 
-    res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"))  # the tasks write eval/<model>.parquet
+    held = _eval_rows(recipe)
+    short = held_out_short(recipe, len(held))
+    if short:
+        log.warning("eval: %s", short)
+    overlap = training_overlap(held, store.fs, fsutil.join(store.path, "accepted")) if adapter else None
+    if overlap and overlap["items"]:
+        log.warning("eval: %d of %d held-out prompts (%s) are also training prompts of this run (accepted/): "
+                    "the student column is not a held-out score; take them out of eval.source or decontaminate",
+                    overlap["items"], overlap["n"], ", ".join(map(str, overlap["examples"])))
+    key = train_key(train_info)
+    earlier = {}
+    for label in ("base", "student", "teacher"):  # models an interrupted eval of this same training already scored
+        col = store.read_json(f"eval/columns/{label}.json")
+        if col and col.get("trained_by") == key and col.get("result"):  # trained_by, not the adapter's path on this node
+            earlier[label] = col["result"]
+    if earlier:
+        log.info("eval: resuming: %s scored earlier for this training, not scored again", ", ".join(sorted(earlier)))
+
+    def keep(label: str, result: dict) -> None:
+        store.write_json(f"eval/columns/{label}.json", {"trained_by": key, "adapter": adapter, "result": result})
+
+    res = evaluate(recipe, adapter, samples_uri=fsutil.join(store.uri, "eval"),  # the tasks write eval/<model>.parquet
+                   done=earlier, on_done=keep)
     info = {"table": res["table"], "held_out": recipe.eval.source.path, "drop_system_prompt": drops_system_prompt(recipe),
-            "trained_by": train_key(train_info)}
+            "trained_by": train_key(train_info), "adapter": adapter}
+    if overlap is not None:
+        info["overlap"] = overlap
+    if short:
+        info["held_out_short"] = short
+    if earlier:
+        info["resumed"] = sorted(earlier)
+    if "student" in recipe.eval.models and adapter is None:  # the column asked for is absent: say why
+        why = (f"training {train_info.get('status')}: {train_info.get('reason') or train_info.get('error') or 'no reason recorded'}"
+               if train_info else "no training in this run (--skip-train, or it did not run)")
+        info["student_missing"] = why
+        log.warning("eval: no student column: %s", why)
     if "base" in res["table"] and "student" in res["table"]:
         info["delta_vs_base"] = {"held_out": round(res["table"]["student"]["accuracy"] - res["table"]["base"]["accuracy"], 6)}
     if res["regression"] is not None:
@@ -355,5 +467,24 @@ def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
         else:
             notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
                          f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
+    for m, v in table.items():
+        if v.get("failed"):
+            why = "; ".join(v.get("failure_reasons") or {}) or "no reason recorded"
+            notes.append(f"{m}: {v['failed']} of {v['n']} held-out items got no answer ({why}); counted as wrong")
+        if v.get("no_verdict"):
+            notes.append(f"{m}: {v['no_verdict']} of {v['n']} held-out items could not be judged by the verifiers "
+                         "(e.g. no reference); counted as wrong")
+    if info.get("student_missing"):
+        notes.append(f"no student column: {info['student_missing']}")
+    if info.get("held_out_short"):
+        notes.append(info["held_out_short"])
+    for m, v in table.items():
+        if v.get("few_shot_messages"):
+            notes.append(f"{m}: asked with {v['few_shot_messages']} few-shot demonstration messages before every prompt "
+                         "(its engine's few_shot option); columns without this note were not")
+    ov = info.get("overlap")
+    if ov and ov.get("items"):
+        notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "
+                     f"(e.g. {', '.join(map(str, ov.get('examples') or []))}): the student column is not a held-out score")
     header = ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"] + (["tool AST (per category)"] if tools else [])
     return rows, header, notes

@@ -21,13 +21,21 @@ from pathlib import Path
 from ground.record import ACCEPTED
 
 
-def heldout_rows(recipe, path: str, limit: int) -> list[dict]:
-    """The recipe's teacher on ``limit`` records of ``path`` (same fields as the recipe's source), one sample each."""
+def heldout_rows(recipe, path: str, limit: int, offset: int = 0) -> list[dict]:
+    """The recipe's teacher on records ``offset`` .. ``offset + limit - 1`` of ``path`` (same fields as the recipe's
+    source; the source's own offset and split are not applied), one sample each. Records the recipe's source trains
+    on are refused (FactoryError naming them), before the teacher is asked."""
+    from ground.errors import FactoryError
+    from ground.source import shared_records
     from teachers.expand import build_rows
     from teachers.step import GenerateStep, teacher_cfg
 
     ev = recipe.model_copy(deep=True)
-    ev.source = recipe.source.model_copy(update={"path": str(Path(path).resolve()), "limit": int(limit)})
+    ev.source = recipe.source.model_copy(update={"path": str(Path(path).resolve()), "limit": int(limit), "offset": int(offset),
+                                                 "split": None})
+    why = shared_records(recipe.source, ev.source, recipe.base_dir)
+    if why:
+        raise FactoryError(f"kd_eval: {why}")
     ev.teacher.n = 1
     gen = GenerateStep(teacher_cfg(ev.teacher, recipe.base_dir), cache_uri=None)
     try:
