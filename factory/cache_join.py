@@ -85,12 +85,15 @@ def join_parts(batch: pa.Table, tmp_uri: str, hits_uri: str) -> pa.Table:
             for k, res in zip(t.column("key").to_pylist(), t.column("result").to_pylist()):
                 results.setdefault(k, []).append(res)
         by_chunk: dict[int, tuple[list[str], list[str]]] = {}
+        reasons: dict[str, tuple] = {}  # each teacher's refused finish reasons, parsed once
         for t in wanted:
             refuse = t.column("refuse").to_pylist() if "refuse" in t.column_names else [""] * t.num_rows
             for k, c, rf in zip(t.column("key").to_pylist(), t.column("chunk").to_pylist(), refuse):
                 # a copy that ended with a finish reason the teacher now retries (stored before the recipe asked
                 # for that) is not an answer
-                res = next((x for x in results.get(k, ()) if usable(x, json.loads(rf) if rf else ())), None)
+                if rf not in reasons:
+                    reasons[rf] = tuple(json.loads(rf)) if rf else ()
+                res = next((x for x in results.get(k, ()) if usable(x, reasons[rf])), None)
                 if res is not None:
                     ks, rs = by_chunk.setdefault(c, ([], []))
                     ks.append(k)

@@ -103,18 +103,14 @@ def _read_rows(fs, run_path: str, kind: str, agg: RowStats, batch_rows: int = 65
                 agg.add(b.to_pylist())
 
 
-def _json(fs, p: str, label: str):
-    return fsutil.read_json(fs, p)  # a damaged file: fsutil.BadRunFile, one line naming it
-
-
 def load_run(run_dir: str) -> tuple[dict, dict, RowStats]:
     """(manifest, stats, row statistics) of a run directory, read batch by batch (only :data:`COLUMNS`)."""
     fs, path = fsutil.filesystem(run_dir)
     if not fsutil.exists(fs, fsutil.join(path, "manifest.json")):
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = check_version(_json(fs, fsutil.join(path, "manifest.json"), f"{run_dir}/manifest.json"), f"{run_dir}/manifest.json")
+    manifest = check_version(fsutil.read_json(fs, fsutil.join(path, "manifest.json")), f"{run_dir}/manifest.json")  # damaged: BadRunFile
     stats_p = fsutil.join(path, "stats.json")
-    stats = check_version(_json(fs, stats_p, f"{run_dir}/stats.json"), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
+    stats = check_version(fsutil.read_json(fs, stats_p), f"{run_dir}/stats.json") if fsutil.exists(fs, stats_p) else {}
     agg = RowStats()
     agg.min_scores = _min_scores(manifest)
     _read_rows(fs, path, "accepted", agg)

@@ -136,13 +136,28 @@ class RequestCache:
         fresh = [k for k in self._recent if not self._lookup([k])]
         return int(len(np.unique(self._hashes))) + len(fresh)
 
-    def _lookup(self, keys: list[str]) -> dict[str, str]:
-        """key -> stored result (JSON text) for the keys in the files."""
+    def _candidates(self, keys: list[str]) -> list[tuple[str, list[int]]]:
+        """(key, the (file index << 32 | row) of each stored copy whose hash matches) for the keys stored."""
         if not keys or not len(self._hashes):
-            return {}
+            return []
         h = _h64(keys)
         lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
-        cands = [(k, [int(x) for x in self._locs[a:b]]) for k, a, b in zip(keys, lo, hi) if b > a]
+        return [(k, [int(x) for x in self._locs[a:b]]) for k, a, b in zip(keys, lo, hi) if b > a]
+
+    def _read(self, need: dict[int, list[tuple[int, str]]]) -> list[tuple[str, str]]:
+        """(key, result JSON text) of each (row, key) wanted per file index; a hash collision is left out."""
+        out = []
+        for fi in need:
+            t = fsutil.read_parquet(self._fs, self._files[fi])
+            rows = [r for r, _ in need[fi]]
+            for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
+                if sk == k:
+                    out.append((k, res))
+        return out
+
+    def _lookup(self, keys: list[str]) -> dict[str, str]:
+        """key -> stored result (JSON text) for the keys in the files."""
+        cands = self._candidates(keys)
         # one stored copy per key, from the files most of these keys share: a request repeated across chunks is
         # stored in many files, and taking any copy (they answer the same request) could read hundreds of files
         shared = Counter(loc >> 32 for _, locs in cands for loc in locs)
@@ -151,31 +166,19 @@ class RequestCache:
             loc = max(locs, key=lambda x: (shared[x >> 32], x >> 32))
             need.setdefault(loc >> 32, []).append((loc & 0xFFFFFFFF, k))
         out: dict[str, str] = {}
-        for fi in need:
-            t = fsutil.read_parquet(self._fs, self._files[fi])
-            rows = [r for r, _ in need[fi]]
-            for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
-                if sk == k and k not in out:
-                    out[k] = res
+        for k, res in self._read(need):
+            out.setdefault(k, res)
         return out
 
     def _copies(self, keys: list[str]) -> dict[str, list[str]]:
         """key -> every stored copy of its result (JSON text) in the files."""
-        if not keys or not len(self._hashes):
-            return {}
-        h = _h64(keys)
-        lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
         need: dict[int, list[tuple[int, str]]] = {}
-        for k, a, b in zip(keys, lo, hi):
-            for loc in (int(x) for x in self._locs[a:b]):
+        for k, locs in self._candidates(keys):
+            for loc in locs:
                 need.setdefault(loc >> 32, []).append((loc & 0xFFFFFFFF, k))
         out: dict[str, list[str]] = {}
-        for fi in need:
-            t = fsutil.read_parquet(self._fs, self._files[fi])
-            rows = [r for r, _ in need[fi]]
-            for (_, k), sk, res in zip(need[fi], t.column("key").take(rows).to_pylist(), t.column("result").take(rows).to_pylist()):
-                if sk == k:
-                    out.setdefault(k, []).append(res)
+        for k, res in self._read(need):
+            out.setdefault(k, []).append(res)
         return out
 
     def get_many(self, keys: list[str], refuse=()) -> dict[str, dict]:

@@ -19,6 +19,12 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict | None = None, 
     return subprocess.run([sys.executable, "-m", "factory", *args], cwd=cwd or ROOT, env=e, capture_output=True, text=True, timeout=timeout)
 
 
+def math_verdict(v, completion: str, reference: str) -> tuple:
+    """(score, reason) of a ``math_answer`` verifier ``v`` on one completion against ``reference``."""
+    r = v.verify({"prompt": "q", "completion": completion, "reference": reference})
+    return r.score, r.reason
+
+
 def verify_in_thread(llm, verifier, rows: list[dict], seconds: float = 600) -> tuple[list, list[int]]:
     """``verifier.verify_batch(rows)`` in a worker thread (as Ray Data calls it), counting the rows of each
     ``generate`` call the real engine behind ``llm`` receives. Returns (verdicts, calls)."""

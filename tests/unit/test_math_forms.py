@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import pytest
 
+from tests.conftest import math_verdict as verdict
 from verifiers.math_answer import MathAnswer
 from verifiers.math_extract import to_number, words_number
 
@@ -12,11 +13,6 @@ from verifiers.math_extract import to_number, words_number
 @pytest.fixture(scope="module")
 def v():
     return MathAnswer()
-
-
-def verdict(v, completion, reference):
-    r = v.verify({"prompt": "q", "completion": completion, "reference": reference})
-    return r.score, r.reason
 
 
 @pytest.mark.parametrize("completion,reference", [

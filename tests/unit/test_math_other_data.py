@@ -3,6 +3,7 @@ here was scored wrongly on main, a right answer rejected or a wrong one accepted
 
 import pytest
 
+from tests.conftest import math_verdict as verdict
 from verifiers.answer_key import extractor, majority
 from verifiers.math_answer import MathAnswer
 from verifiers.math_extract import extract_answer, text_key, to_number
@@ -11,11 +12,6 @@ from verifiers.math_extract import extract_answer, text_key, to_number
 @pytest.fixture(scope="module")
 def v():
     return MathAnswer()
-
-
-def verdict(v, completion, reference):
-    r = v.verify({"prompt": "q", "completion": completion, "reference": reference})
-    return r.score, r.reason
 
 
 # GSM8K train rows 402, 644, 1264 ...: the answer plus one passed, within the relative 1e-6 of a 192 million answer
