@@ -162,11 +162,9 @@ class ScoreUDF:
         """Every benchmark item's problem statement as normalised words (case, spacing, punctuation, look-alikes
         folded), loaded once per actor."""
         if self._copies is None:
-            from curation.dedup.benchmarks import load_benchmark
-
+            self.decontam._load()  # the benchmarks the matcher loaded, not a second read of them
             self._copies = {}
-            for spec in self.decontam.config.benchmarks:
-                b = load_benchmark(spec, self.decontam.config.allow_partial)
+            for b in self.decontam.benchmarks:
                 for it in b.items:
                     key = " ".join(words(it.prompt or it.text))
                     if key:

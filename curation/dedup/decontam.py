@@ -182,6 +182,7 @@ class Decontaminate(Step):
         self._masked: MaskedIndex | None = None
         self._template: TemplateIndex | None = None
         self.coverage: list[dict] = []  # per benchmark: items loaded vs declared (filled on first use)
+        self.benchmarks: list = []  # the loaded benchmarks (filled on first use)
         self._items: list[tuple[str, str]] = []  # (bench, item id) per embedding row
         self._item_emb: np.ndarray | None = None
         self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size) if self.config.embedding else None
@@ -192,7 +193,7 @@ class Decontaminate(Step):
         # benchmarks and their embeddings load once per instance, on first use
         if self._index is not None:
             return
-        benches = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
+        benches = self.benchmarks = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
         self.coverage = [b.coverage for b in benches]
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
         if self.config.masked or self.config.embedding_confirm != "none":
@@ -310,7 +311,7 @@ class Decontaminate(Step):
     def __getstate__(self) -> dict:
         # the index and item embeddings rebuild on first use in the receiving process
         state = dict(self.__dict__)
-        state.update(_index=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None)
+        state.update(_index=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None, benchmarks=[])
         return state
 
 
