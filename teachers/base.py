@@ -18,12 +18,13 @@ from pydantic import Field
 from ground.config import Config as _Cfg
 
 #: A generation error that a later attempt may not get (openai_compat's retryable failures, after its retries), or
-#: that is fixed outside the recipe (401/403: the key in the environment; a 429 for an exhausted quota: credits): the
-#: row is a reject in this run, and its chunk is redone by a re-run of the same command (factory/store.py).
-_TRANSIENT = re.compile(r"^(HTTP (408|409|429|5\d\d)|timeout|connection error|undecodable response body"
-                        r"|invalid JSON in response|empty choices|empty answer"
+#: that is fixed outside the recipe (401/403: the key in the environment; 402 and a 429 for an exhausted quota:
+#: credits, OpenRouter's and DeepSeek's "insufficient balance" is a 402): the row is a reject in this run, and its
+#: chunk is redone by a re-run of the same command (factory/store.py).
+_TRANSIENT = re.compile(r"^(HTTP (408|409|424|429|5\d\d)|timeout|connection error|undecodable response body"
+                        r"|invalid JSON in response|empty choices|empty answer|aborted by the server"
                         r"|error (\d+ )?in a 200 reply) after \d+ attempts?(?! \(not retryable\))"
-                        r"|^HTTP (401|403|429 \(out of quota\)) after ")
+                        r"|^HTTP (401|402|403|429 \(out of quota\)) after ")
 
 
 def transient_failure(reason: str | None) -> bool:

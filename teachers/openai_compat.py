@@ -45,8 +45,8 @@ import httpx
 from ground.config import ConfigError
 from teachers.base import GenRequest, GenResult, Teacher, logprobs_meta
 from teachers.openai_options import OpenAICompatOptions, Prices, read_api_key  # noqa: F401 - Prices re-exported
-from teachers.openai_wire import (ResponseTooLarge, body_error, content_parts, error_text, finish_reason, json_body,
-                                  post, shown_url, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
+from teachers.openai_wire import (RETRYABLE_4XX, ResponseTooLarge, body_error, content_parts, error_text, finish_reason,
+                                  json_body, post, shown_url, text_field, tool_calls, top_logprobs, usage_counts, wire_message)
 from teachers.ratelimit import RateLimiter, parse_retry_after, ratelimit_headers
 from teachers.reasoning import split_reasoning
 
@@ -99,8 +99,9 @@ class OpenAICompatTeacher(Teacher):
 
     @classmethod
     def cache_options(cls, options: dict) -> dict:
-        """What else the server is asked besides messages and sampling: endpoint, extra_body, tool_choice."""
-        out = {k: options[k] for k in ("extra_body", "tool_choice") if options.get(k)}
+        """What else the server is asked besides messages and sampling: endpoint, extra_body, tool_choice, earlier
+        tool turns' reasoning."""
+        out = {k: options[k] for k in ("extra_body", "tool_choice", "reasoning_in_tool_turns") if options.get(k)}
         if options.get("endpoint", "chat") != "chat":
             out["endpoint"] = options["endpoint"]
         return out
@@ -279,7 +280,9 @@ class OpenAICompatTeacher(Teacher):
             ra = parse_retry_after(resp.headers)
             if status == 429 and b"insufficient_quota" in resp.content:  # OpenAI: no credits left, no wait helps
                 return _Failure("HTTP 429 (out of quota)", detail, False)
-            retryable = status in (408, 409, 429) or status >= 500
+            if status == 400 and "`reasoning_content`" in detail and not o.reasoning_in_tool_turns:
+                detail += " (set the teacher option reasoning_in_tool_turns: true)"  # DeepSeek's thinking mode with tools
+            retryable = status in RETRYABLE_4XX or status >= 500
             return _Failure(f"HTTP {status}", detail, retryable, ra)
         try:
             data = json_body(resp.content)
@@ -305,6 +308,9 @@ class OpenAICompatTeacher(Teacher):
             return _Failure("malformed response", f"{type(e).__name__}: {e}"[:200])
         if res.finish_reason in o.retry_on_finish_reasons:
             return _Failure(f"finish_reason {res.finish_reason!r}", "", True, None, res)
+        if res.finish_reason == "abort":  # vLLM, SGLang: the engine dropped the request (shutdown, preemption, a pause)
+            return _Failure("aborted by the server", f"finish_reason 'abort' after {len(res.text)} characters of answer",
+                            True, None, res)
         if res.finish_reason == "stop" and not (res.error or res.text.strip() or res.reasoning or res.extra):
             # a provider's glitch (OpenRouter, LiteLLM adapters), not an answer: cached, it would never be asked again
             return _Failure("empty answer", "HTTP 200 with no content, reasoning or tool call", True, None, res)
@@ -328,7 +334,7 @@ class OpenAICompatTeacher(Teacher):
         for name in o.omit_params:
             body.pop(name, None)
         if self.options.endpoint == "chat":
-            body["messages"] = [wire_message(m) for m in req.messages]
+            body["messages"] = [wire_message(m, o.reasoning_in_tool_turns) for m in req.messages]
             if req.tools:
                 body["tools"] = req.tools
                 choice = req.tool_choice if req.tool_choice is not None else self.options.tool_choice
@@ -365,7 +371,7 @@ class OpenAICompatTeacher(Teacher):
             ein, eout = self._estimated_usage(req, text, reasoning, msg if chat else {}, bool(usage))
             tin, tout = tin or ein, tout or (eout if said or not usage else 0)
         pr = self.options.prices
-        top = top_logprobs(choice.get("logprobs"), chat) if req.params.top_logprobs > 0 else None
+        top = top_logprobs(choice.get("logprobs")) if req.params.top_logprobs > 0 else None
         calls = tool_calls(msg.get("tool_calls")) if chat else None
         extra = {"tool_calls": calls} if calls else {}
         refusal = msg.get("refusal") if chat and not text.strip() else None

@@ -76,6 +76,9 @@ class OpenAICompatOptions(Config):
     tool_choice: str | dict[str, Any] | None = Field(None, description="sent as tool_choice with every request whose prompt "
                                                      "carries tools (auto, none, required or {type: function, function: {name}}); "
                                                      "null = the API's default")
+    reasoning_in_tool_turns: bool = Field(False, description="send an assistant turn's reasoning_content back with its "
+                                          "tool calls in a tool loop: DeepSeek's thinking mode refuses the next turn "
+                                          "without it (HTTP 400); most other APIs ignore or refuse the field")
     prices: Prices = Field(default_factory=Prices, description="{input_per_mtok, output_per_mtok}")
 
     @field_validator("base_url")

@@ -16,6 +16,11 @@ class ResponseTooLarge(Exception):
     """A reply body over the client's cap (``max_response_mb``)."""
 
 
+#: 4xx statuses a later attempt may pass: timeout, conflict, TGI's 424 (its "generation" error: the model failed while
+#: generating, e.g. out of GPU memory under load; a validation error is 422), rate limit
+RETRYABLE_4XX = (408, 409, 424, 429)
+
+
 async def post(client: httpx.AsyncClient, url: str, body: dict, seconds: float, max_bytes: int) -> httpx.Response:
     """POST with a total deadline (httpx's own timeouts are per read/write, not per request) and a cap on the
     reply's size: a server that streams without end is cut off at ``max_bytes``, not read into memory."""
@@ -82,7 +87,7 @@ def body_error(err, redact) -> tuple[str, str, bool]:
         status = int(code)
     except (TypeError, ValueError):
         status = None  # no code, or a word such as "rate_limit_exceeded": treated as transient
-    retryable = status is None or status in (408, 409, 429) or status >= 500
+    retryable = status is None or status in RETRYABLE_4XX or status >= 500
     kind = f"error {status} in a 200 reply" if status is not None else "error in a 200 reply"
     return kind, redact(str(msg or "").strip())[:200], retryable
 
@@ -123,14 +128,20 @@ def content_parts(content) -> tuple[str, str | None]:
     return "".join(text), "".join(thought) or None
 
 
-#: finish reasons other servers send for OpenAI's two: TGI ("eos_token", "stop_sequence"), Anthropic-style gateways
-#: ("end_turn", "max_tokens"), llama.cpp/others ("eos", "max_length"); OpenAI's own values pass through
+#: finish reasons other servers send for OpenAI's: TGI ("eos_token", "stop_sequence"), Anthropic-style gateways
+#: ("end_turn", "max_tokens"), llama.cpp/others ("eos", "max_length"), Gemini's own words passed on by a gateway ("STOP",
+#: "MAX_TOKENS", and "SAFETY", "RECITATION", ...: the answer was blocked or cut, OpenAI's "content_filter");
+#: OpenAI's own values pass through
 FINISH = {"eos_token": "stop", "eos": "stop", "end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-          "max_length": "length", "model_length": "length", "MAX_TOKENS": "length", "STOP": "stop"}
-
+          "max_length": "length", "model_length": "length", "MAX_TOKENS": "length", "STOP": "stop",
+          "SAFETY": "content_filter", "RECITATION": "content_filter", "PROHIBITED_CONTENT": "content_filter",
+          "BLOCKLIST": "content_filter", "SPII": "content_filter", "IMAGE_SAFETY": "content_filter"}
 
 def finish_reason(raw) -> str:
-    """The reply's finish reason in OpenAI's words, so "length" means truncated whatever the server."""
+    """The reply's finish reason in OpenAI's words, so "length" means truncated whatever the server. An object
+    ``{"type": "length", ...}`` (SGLang's own form of it) is its type."""
+    if isinstance(raw, dict):
+        raw = raw.get("type")
     return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
 
 
@@ -148,16 +159,30 @@ def tool_calls(v) -> list[dict] | None:
     return calls
 
 
-def top_logprobs(lp: dict | None, chat: bool) -> list | None:
+def top_logprobs(lp: dict | None) -> list | None:
     """A choice's ``logprobs`` -> per token ``[[token, logprob], ...]`` best first: chat's ``content[].top_logprobs``
-    list, or the completions endpoint's ``top_logprobs`` dicts."""
-    if not lp:
+    list, or the completions endpoint's ``top_logprobs`` dicts, whichever endpoint it came from (llama.cpp's server
+    answers /v1/completions in the chat shape). A candidate whose logprob is null or NaN (a JavaScript gateway writes
+    -Infinity as null) is left out: it carries no probability, and one such value must not cost the answer."""
+    if not isinstance(lp, dict):
         return None
-    if chat:
-        return [[[t["token"], float(t["logprob"])] for t in tok.get("top_logprobs") or []]
-                for tok in lp.get("content") or []]
-    return [[[t, float(v)] for t, v in sorted(d.items(), key=lambda kv: -kv[1])]
-            for d in lp.get("top_logprobs") or [] if d is not None]
+    if isinstance(lp.get("content"), list):
+        return [[[t["token"], v] for t in (tok.get("top_logprobs") or []) if (v := _logprob(t.get("logprob"))) is not None]
+                for tok in lp["content"]]
+    out = []
+    for d in lp.get("top_logprobs") or []:
+        if isinstance(d, dict):
+            pairs = [[t, v] for t, x in d.items() if (v := _logprob(x)) is not None]
+            out.append(sorted(pairs, key=lambda kv: -kv[1]))
+    return out
+
+
+def _logprob(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f  # NaN
 
 
 def usage_counts(usage: dict) -> dict[str, int]:
@@ -183,13 +208,17 @@ def _flat(v) -> str:
     return ""
 
 
-def wire_message(m: dict) -> dict:
+def wire_message(m: dict, tool_turn_reasoning: bool = False) -> dict:
     """A message as the API takes it: the catalogue travels as ``tools=``, not inside the system message,
-    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input). An
-    assistant turn that only calls tools goes out with ``content: ""``: OpenAI and vLLM take ``null`` or ``""``,
-    llama.cpp's server refuses ``null`` and fails without the key (found against llama-cpp-python 0.3.36)."""
-    if "tools" in m or "reasoning_content" in m:
-        m = {k: v for k, v in m.items() if k not in ("tools", "reasoning_content")}
+    and earlier reasoning is not sent back (several reasoning APIs refuse ``reasoning_content`` in input: DeepSeek-R1,
+    Mistral's strict schema). ``tool_turn_reasoning`` keeps it on an assistant turn that calls tools: DeepSeek's
+    thinking mode refuses a tool loop without it ("Missing `reasoning_content` field in the assistant message at
+    message index 2", HTTP 400). An assistant turn that only calls tools goes out with ``content: ""``: OpenAI and vLLM
+    take ``null`` or ``""``, llama.cpp's server refuses ``null`` and fails without the key (found against
+    llama-cpp-python 0.3.36)."""
+    keep = tool_turn_reasoning and m.get("role") == "assistant" and bool(m.get("tool_calls"))
+    if "tools" in m or ("reasoning_content" in m and not keep):
+        m = {k: v for k, v in m.items() if k != "tools" and (keep or k != "reasoning_content")}
     if m.get("role") == "assistant" and m.get("content") is None:
         m = {**m, "content": ""}
     return m

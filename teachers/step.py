@@ -114,6 +114,8 @@ def apply_result(row: dict, res: GenResult, prices: dict, cache_hit: bool = Fals
     elif not (res.text or "").strip():  # nothing to verify or train on: a refusal, a content filter, all reasoning
         reject(row, "generate", f"empty completion (finish_reason {res.finish_reason!r}"
                                 + (", the reasoning was cut off)" if res.reasoning and res.finish_reason == "length" else ")"))
+    elif res.finish_reason == "content_filter":  # Azure, OpenAI, Gemini: what was written before the filter stopped it
+        reject(row, "generate", "cut off by the provider's content filter (finish_reason 'content_filter')")
     return row
 
 

@@ -39,6 +39,8 @@ from teachers.tools.base import error_content
 log = logging.getLogger(__name__)
 
 Generate = Callable[[list[dict]], Any]
+#: finish reasons of a final answer that did not end on its own: the loop's result keeps them
+CUT_SHORT = ("length", "content_filter")
 
 
 class TeacherFailed(RuntimeError):
@@ -55,7 +57,7 @@ class TeacherFailed(RuntimeError):
 class ToolLoopResult:
     prompt: list[dict]  # the messages as sent first, with the tool catalogue on the system message
     trace: list[dict] = field(default_factory=list)  # assistant/tool turns after the prompt
-    finish_reason: str = "stop"  # "stop" | "max_turns"
+    finish_reason: str = "stop"  # "stop" | "max_turns" | the last turn's "length" or "content_filter"
     turns: int = 0  # assistant turns generated
     tokens_in: int = 0  # summed over every turn (replayed ones included: they are part of the trace)
     tokens_out: int = 0
@@ -141,7 +143,8 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
                 raise
             results = [_execute(session, tc, tool_timeout_s) for tc in msg.get("tool_calls") or []]
             usage = getattr(generate, "last_usage", None) or {}
-            entry = {"assistant": msg, "results": results, "state": session.snapshot(), "usage": usage}
+            entry = {"assistant": msg, "results": results, "state": session.snapshot(), "usage": usage,
+                     "finish_reason": getattr(generate, "last_finish_reason", None) or "stop"}
             if journal is not None:
                 journal.put(context, entry)
         res.trace += [entry["assistant"], *entry["results"]]
@@ -153,7 +156,10 @@ def run_tool_loop(generate: Generate, messages: list[dict], tools: list, registr
             for k in spent:
                 spent[k] += type(spent[k])(entry["usage"].get(k, 0))
         if not entry["assistant"].get("tool_calls"):
-            res.finish_reason = "stop"
+            # an answer cut at max_tokens or by a content filter says so, as a one-turn answer does (the row's
+            # finish_reason: the no_truncation filter, the generate step); "stop" for journal entries without one
+            fin = entry.get("finish_reason")
+            res.finish_reason = fin if fin in CUT_SHORT else "stop"
             return res
     res.finish_reason = "max_turns"
     log.info("tool loop stopped after max_turns=%d without a final answer", max_turns)
@@ -249,6 +255,7 @@ class TextToolGenerate:
     def __init__(self, teacher: Any, params: Any, sample_index: int = 0):
         self.teacher, self.params, self.sample_index = teacher, params, sample_index
         self.last_usage: dict = {}
+        self.last_finish_reason = "stop"
 
     def __call__(self, messages: list[dict]) -> dict:
         from teachers.base import GenRequest
@@ -258,7 +265,7 @@ class TextToolGenerate:
         (res,) = self.teacher.generate([GenRequest(key=key, messages=text_msgs, params=self.params, sample_index=self.sample_index)])
         if res.error:
             raise TeacherFailed(res.error)
-        self.last_usage = _usage(res)
+        self.last_usage, self.last_finish_reason = _usage(res), res.finish_reason
         msg = parse_tool_calls_text(res.text)
         if res.reasoning:
             msg["reasoning_content"] = res.reasoning
@@ -272,6 +279,7 @@ class NativeToolGenerate:
     def __init__(self, teacher: Any, params: Any, sample_index: int = 0, tool_choice: Any = None):
         self.teacher, self.params, self.sample_index, self.tool_choice = teacher, params, sample_index, tool_choice
         self.last_usage: dict = {}
+        self.last_finish_reason = "stop"
 
     def __call__(self, messages: list[dict]) -> dict:
         from teachers.base import GenRequest
@@ -282,7 +290,7 @@ class NativeToolGenerate:
                                                    tools=specs, tool_choice=self.tool_choice)])
         if res.error:
             raise TeacherFailed(res.error)
-        self.last_usage = _usage(res)
+        self.last_usage, self.last_finish_reason = _usage(res), res.finish_reason
         msg: dict = {"role": "assistant", "content": res.text or None}
         if res.extra.get("tool_calls"):
             msg["tool_calls"] = res.extra["tool_calls"]

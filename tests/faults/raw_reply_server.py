@@ -9,7 +9,8 @@
 This is a fake, and named as one: it exists to send byte-exact replies that other OpenAI-compatible servers send
 (vLLM's top-level error object, an HTML 429 from a proxy, a gzip body, a JSON escape of half an emoji) and that
 FaultInjectingServer (tests/faults/fault_server.py), which renders well-formed JSON, cannot. The last reply of
-the list answers every later request; each reply closes its connection. ``bodies`` keeps what was POSTed.
+the list answers every later request; each reply closes its connection. ``bodies`` keeps what was POSTed. A
+reply may be a function of the POSTed JSON instead (a server that checks what it is sent, as DeepSeek's does).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def chat_reply(content="hi", usage: dict | None = None, **message) -> dict:
 class RawReplyServer:
     """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
 
-    def __init__(self, replies: list[bytes], tls: tuple[str, str] | None = None):
+    def __init__(self, replies: list, tls: tuple[str, str] | None = None):
         self.replies, self.bodies = list(replies), []
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -95,6 +96,8 @@ class RawReplyServer:
             with self._lock:
                 reply = self.replies[min(len(self.bodies), len(self.replies) - 1)]
                 self.bodies.append(json.loads(body or b"{}"))
+            if callable(reply):
+                reply = reply(self.bodies[-1])
             try:
                 conn.sendall(reply)
             except OSError:

@@ -432,3 +432,150 @@ def test_a_tool_loop_failing_after_a_paid_turn_keeps_that_turns_cost():
         (got,) = GenerateStep(cfg, cache_uri=None)([row])
     assert got["reject_reason"] == "HTTP 503 after 1 attempt: overloaded (tool loop, turn 2)"
     assert (got["tokens_in"], got["tokens_out"], got["cost"]) == (30, 10, 50.0)
+
+
+# ---------------------------------------------------------------- session 14 (h-teach2): more servers' shapes
+def test_llama_cpp_completions_logprobs_and_null_or_nan_candidates_are_kept_as_far_as_they_mean_something():
+    """llama.cpp's server answers /v1/completions with logprobs in the chat shape ({"content": [{"token", "logprob",
+    "top_logprobs": [...]}]}). Was: read as the completions dicts only, so every row's top-k came back [] (no error):
+    soft-label KD silently had no labels. A candidate's logprob null (a JavaScript gateway writes -Infinity so) failed
+    the whole answer ("malformed response" 4 times, each paid); NaN was stored and would poison a KD loss."""
+    from teachers.base import GenRequest, SamplingParams
+
+    def top(reply, endpoint):
+        with RawReplyServer([http_reply(200, reply)]) as srv:
+            t = OpenAICompatTeacher("t", "m", base_url=srv.base_url, endpoint=endpoint, max_retries=0, **FAST)
+            (out,) = t.generate([GenRequest("k", [{"role": "user", "content": "q"}], SamplingParams(max_tokens=4, top_logprobs=2))])
+        assert out.error is None, out.error
+        return out.top_logprobs
+
+    tok = {"id": 1, "token": " 4", "bytes": [32, 52], "logprob": -0.1,
+           "top_logprobs": [{"id": 2, "token": " 5", "bytes": [32, 53], "logprob": -2.5}, {"id": 1, "token": " 4", "bytes": [32, 52], "logprob": -0.1}]}
+    llama = {"choices": [{"text": " 4", "index": 0, "logprobs": {"content": [tok]}, "finish_reason": "stop"}],
+             "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+    assert top(llama, "completions") == [[[" 5", -2.5], [" 4", -0.1]]]  # as the server ranks them
+    vllm = {"choices": [{"text": " 4", "logprobs": {"tokens": [" 4"], "token_logprobs": [-0.1], "top_logprobs": [{" 5": -2.5, " 4": -0.1}]},
+                         "finish_reason": "stop"}]}
+    assert top(vllm, "completions") == [[[" 4", -0.1], [" 5", -2.5]]]  # the completions dicts, best first, as before
+    gateway = b'{"choices": [{"message": {"content": "4"}, "finish_reason": "stop", "logprobs": {"content": [{"token": "4", ' \
+              b'"logprob": -0.1, "top_logprobs": [{"token": "4", "logprob": -0.1}, {"token": "5", "logprob": null}, ' \
+              b'{"token": "6", "logprob": NaN}, {"token": "7", "logprob": -Infinity}]}]}}]}'
+    assert top(gateway, "chat") == [[["4", -0.1], ["7", float("-inf")]]]
+
+
+def test_an_answer_the_server_aborted_is_retried_not_accepted():
+    """vLLM and SGLang end a request their engine dropped (shutdown, a pause, preemption) with HTTP 200, the text so
+    far and finish_reason "abort" (vllm-project/vllm#57082). Was: accepted as the answer, half a sentence cached and
+    verified. Now it is retried, and after the retries a transient failure whose chunk a re-run redoes."""
+    cut = chat_reply("The answer is")
+    cut["choices"][0]["finish_reason"] = "abort"
+    with RawReplyServer([http_reply(200, cut), http_reply(200, chat_reply("The answer is 4."))]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.error, out.extra["retried_after"]) == ("The answer is 4.", None, ["aborted by the server"])
+    with RawReplyServer([http_reply(200, cut)]) as srv:
+        (out,) = ask(srv.base_url, max_retries=1)
+    assert out.error == "aborted by the server after 2 attempts: finish_reason 'abort' after 13 characters of answer"
+    assert transient_failure(out.error) and parquet_safe(out)["status"] == "rejected"
+
+
+@pytest.mark.parametrize("finish", ["content_filter", "SAFETY", "RECITATION"])
+def test_an_answer_cut_by_a_content_filter_is_rejected_even_when_text_came_first(finish):
+    """Azure/OpenAI stop an answer their filter flags with finish_reason "content_filter", keeping what was written
+    so far; a gateway passing Gemini's own reasons on sends "SAFETY" or "RECITATION". Was: a non-empty partial answer
+    was accepted (only an empty one was rejected), and "SAFETY" was a finish reason nothing knew."""
+    reply = chat_reply("Here is how to")
+    reply["choices"][0]["finish_reason"] = finish
+    with RawReplyServer([http_reply(200, reply)]) as srv:
+        (out,) = ask(srv.base_url)
+    row = parquet_safe(out)
+    assert (out.finish_reason, row["status"], row["reject_reason"]) == (
+        "content_filter", "rejected", "cut off by the provider's content filter (finish_reason 'content_filter')")
+
+
+def test_a_finish_reason_given_as_an_object_keeps_its_type():
+    """SGLang's own form of a finish reason is an object ({"type": "length", "length": 16}). Was: anything not a
+    string read as "stop", so an answer cut at max_tokens passed the no_truncation filter."""
+    reply = chat_reply("cut here")
+    reply["choices"][0]["finish_reason"] = {"type": "length", "length": 16}
+    with RawReplyServer([http_reply(200, reply)]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.finish_reason) == ("cut here", "length")
+
+
+def test_tgis_generation_error_is_retried_and_an_empty_balance_is_redone_after_topping_up():
+    """TGI answers a failure during generation (e.g. CUDA out of memory under load) with HTTP 424 (a bad request is
+    its 422). Was: final at once and not transient, the row rejected for good. OpenRouter's and DeepSeek's "insufficient
+    credits/balance" is a 402: like a 429 for an exhausted quota it is not retried, but a re-run after topping up
+    redoes the row. Was: rejected for good."""
+    gen_err = {"error": "Request failed during generation: Server error: CUDA out of memory", "error_type": "generation"}
+    with RawReplyServer([http_reply(424, gen_err), http_reply(200, chat_reply("4"))]) as srv:
+        (out,) = ask(srv.base_url)
+    assert (out.text, out.extra["retried_after"]) == ("4", ["HTTP 424"])
+    with RawReplyServer([http_reply(422, {"error": "Input validation error: `inputs` must have less than 4096 tokens",
+                                          "error_type": "validation"})]) as srv:
+        (out,) = ask(srv.base_url)
+        assert srv.requests == 1 and not transient_failure(out.error)
+    broke = {"error": {"message": "Insufficient credits. Add more using https://openrouter.ai/settings/credits", "code": 402}}
+    with RawReplyServer([http_reply(402, broke)]) as srv:
+        (out,) = ask(srv.base_url)
+        assert srv.requests == 1
+    assert out.error == ("HTTP 402 after 1 attempt (not retryable): Insufficient credits. Add more using "
+                         "https://openrouter.ai/settings/credits") and transient_failure(out.error)
+
+
+def _tool_step(replies, **inner_options):
+    from teachers.step import GenerateStep
+
+    inner = {"base_url": "", "max_retries": 0, **FAST, **inner_options}
+    cfg = dict(engine="tool_agent", name="api", model="m", sampling={"max_tokens": 16}, prices={},
+               options={"inner_engine": "openai_compat", "inner_options": inner, "tools": ["calculator"]})
+    row = new_sample(stage="t", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "6*7?"}],
+                     request_key="k", teacher="api")
+    with RawReplyServer(replies) as srv:
+        inner["base_url"] = srv.base_url
+        (got,) = GenerateStep(cfg, cache_uri=None)([row])
+    return got, srv.bodies
+
+
+CALC = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'}}
+
+
+def test_deepseek_thinking_mode_gets_its_tool_turns_reasoning_back():
+    """DeepSeek's thinking mode (on by default) refuses the turn after a tool call unless that call's assistant message
+    carries its reasoning_content: HTTP 400 "Missing `reasoning_content` field in the assistant message at message
+    index 2". Was: every turn's reasoning stripped (DeepSeek-R1 and strict schemas refuse it), so every tool-use row
+    against DeepSeek failed at turn 2 with no way out. Now reasoning_in_tool_turns: true sends it back on tool-call
+    turns only, and the 400 says to set it. The fake checks the messages as DeepSeek does."""
+    def deepseek(body):
+        for i, m in enumerate(body["messages"]):
+            if m["role"] == "assistant" and m.get("tool_calls") and "reasoning_content" not in m:
+                return http_reply(400, {"error": {"message": f"Missing `reasoning_content` field in the assistant message "
+                                                              f"at message index {i}.", "type": "invalid_request_error"}})
+        if any(m["role"] == "tool" for m in body["messages"]):
+            return http_reply(200, chat_reply("42", reasoning_content="the tool said 42"))
+        return http_reply(200, chat_reply(None, reasoning_content="use the calculator", tool_calls=[CALC]))
+
+    got, _ = _tool_step([deepseek])
+    assert got["reject_reason"] == ("HTTP 400 after 1 attempt (not retryable): Missing `reasoning_content` field in the "
+                                    "assistant message at message index 2. (set the teacher option "
+                                    "reasoning_in_tool_turns: true) (tool loop, turn 2)")
+    got, bodies = _tool_step([deepseek], reasoning_in_tool_turns=True)
+    assert got["status"] == "accepted" and json.loads(got["completion"])[-1]["content"] == "42"
+    assert [m.get("reasoning_content") for m in bodies[1]["messages"]] == [None, None, "use the calculator", None]
+    from teachers.openai_wire import wire_message
+
+    answer = {"role": "assistant", "content": "7", "reasoning_content": "r"}  # a turn without tool calls: never sent
+    assert wire_message(answer, True) == {"role": "assistant", "content": "7"}
+
+
+def test_a_tool_loop_whose_final_answer_was_cut_says_so():
+    """Was: the tool loop's row always finished "stop" after an answer without tool calls, so a final answer cut at
+    max_tokens (finish_reason "length") passed the no_truncation filter as a whole one."""
+    cut = chat_reply("The product is 4")
+    cut["choices"][0]["finish_reason"] = "length"
+    got, _ = _tool_step([http_reply(200, chat_reply(None, tool_calls=[CALC])), http_reply(200, cut)])
+    assert (got["status"], got["finish_reason"]) == ("accepted", "length")
+    from curation.filters.format import check_truncation
+
+    assert check_truncation(json.loads(got["completion"])[-1]["content"], got["finish_reason"]) == (
+        "finish_reason length (stopped at max_tokens)")
