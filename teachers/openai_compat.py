@@ -314,6 +314,12 @@ class OpenAICompatTeacher(Teacher):
         if res.finish_reason == "stop" and not (res.error or res.text.strip() or res.reasoning or res.extra):
             # a provider's glitch (OpenRouter, LiteLLM adapters), not an answer: cached, it would never be asked again
             return _Failure("empty answer", "HTTP 200 with no content, reasoning or tool call", True, None, res)
+        k = req.params.top_logprobs
+        if k and res.text.strip() and not res.error and not any(res.top_logprobs or ()):
+            # a server or model that ignores `logprobs` (many gateways' providers, older Ollama): the row would be
+            # accepted and fail soft-label KD only at training time, after the whole corpus was paid for
+            return _Failure("no logprobs", f"sampling.top_logprobs is {k} but the reply has no top logprobs (the server "
+                            "or model does not return them)", False, None, res)
         return res
 
     def _error_message(self, resp: httpx.Response) -> str:

@@ -579,3 +579,23 @@ def test_a_tool_loop_whose_final_answer_was_cut_says_so():
 
     assert check_truncation(json.loads(got["completion"])[-1]["content"], got["finish_reason"]) == (
         "finish_reason length (stopped at max_tokens)")
+
+
+@pytest.mark.parametrize("logprobs", [None, {"content": [{"token": "4", "logprob": -0.1, "top_logprobs": []}]}])
+def test_a_reply_without_the_top_logprobs_asked_for_fails_its_row_at_generate(logprobs):
+    """A server or model that ignores `logprobs` (gateways routing to providers without them, older Ollama) or sends
+    the chosen token's logprob only. Was: the row was accepted without teacher_topk, and soft-label KD failed only at
+    training time ("row ... has none"), after the whole corpus was paid for. Now the row fails at generate, saying why,
+    without retries (the server will not change its mind), its tokens counted."""
+    from teachers.base import GenRequest, SamplingParams
+
+    reply = chat_reply("4")
+    reply["choices"][0]["logprobs"] = logprobs
+    with RawReplyServer([http_reply(200, reply)]) as srv:
+        t = OpenAICompatTeacher("t", "m", base_url=srv.base_url, **FAST)
+        (out,) = t.generate([GenRequest("k", [{"role": "user", "content": "q"}], SamplingParams(max_tokens=4, top_logprobs=2))])
+        assert srv.requests == 1
+    assert out.error == ("no logprobs after 1 attempt (not retryable): sampling.top_logprobs is 2 but the reply has no "
+                         "top logprobs (the server or model does not return them)")
+    row = parquet_safe(out, {"input_per_mtok": 1e6, "output_per_mtok": 1e6})
+    assert (row["status"], row["completion"], row["tokens_out"], row["cost"]) == ("rejected", None, 1, 4.0)
