@@ -77,8 +77,8 @@ def refused_reasons(engine: str, options: dict) -> tuple[str, ...]:
 
 def usable(result: str | dict, refuse) -> bool:
     """Whether a stored result (JSON text or dict) may answer a request whose teacher refuses ``refuse``."""
-    if not refuse:
-        return True
+    if not refuse or (isinstance(result, str) and not any(f'"{r}"' in result for r in refuse)):
+        return True  # (a reason that is nowhere in the text is not its finish reason: no JSON parse for most entries)
     res = json.loads(result) if isinstance(result, str) else result
     return res.get("finish_reason") not in refuse
 

@@ -108,7 +108,9 @@ class OpenAICompatTeacher(Teacher):
 
     @classmethod
     def refused_finish_reasons(cls, options: dict) -> tuple[str, ...]:
-        return tuple(options.get("retry_on_finish_reasons") or ())
+        """The recipe's ``retry_on_finish_reasons``, and always "abort": an answer the server dropped half-way, cached
+        by a version that took it as an answer, is asked again."""
+        return tuple(dict.fromkeys([*(options.get("retry_on_finish_reasons") or ()), "abort"]))
 
     @classmethod
     def make_scorer(cls, model: str, student_tok: Any, student: str, device: Any, options: dict, inherited: bool):

@@ -73,7 +73,7 @@ def test_a_cached_answer_the_recipe_now_retries_is_asked_again_and_its_fixed_cop
         assert srv.stats()["requests"] == 4
 
         strict = _recipe(tmp_path, srv.base_url, ", retry_on_finish_reasons: [length]")
-        assert Expander.from_recipe(strict).teachers["api"].refuse == ("length",)
+        assert Expander.from_recipe(strict).teachers["api"].refuse == ("length", "abort")
         keys = [r["request_key"] for r in build_rows(strict)]
         assert keys == [r["request_key"] for r in first]  # the option does not change the key: good entries stay
         # the plain recipe is still served its cached answers; the strict one is not served the truncated ones

@@ -599,3 +599,18 @@ def test_a_reply_without_the_top_logprobs_asked_for_fails_its_row_at_generate(lo
                          "top logprobs (the server or model does not return them)")
     row = parquet_safe(out, {"input_per_mtok": 1e6, "output_per_mtok": 1e6})
     assert (row["status"], row["completion"], row["tokens_out"], row["cost"]) == ("rejected", None, 1, 4.0)
+
+
+def test_an_aborted_answer_cached_by_an_older_version_is_asked_again(tmp_path):
+    """Before aborted answers were retried they were cached as answers; a re-run served them from the request cache
+    for ever. Now "abort" is a finish reason openai_compat always refuses from the cache (as retry_on_finish_reasons
+    are), whatever the recipe; an answer that merely says "abort" is still served."""
+    from teachers.cache import RequestCache, refused_reasons
+
+    cache = RequestCache(str(tmp_path / "cache"))
+    cache.put({"cut": {"text": "The answer is", "finish_reason": "abort"},
+               "fine": {"text": 'Type "abort" to stop.', "finish_reason": "stop"}})
+    assert refused_reasons("openai_compat", {}) == ("abort",)
+    assert refused_reasons("openai_compat", {"retry_on_finish_reasons": ["length", "abort"]}) == ("length", "abort")
+    got = RequestCache(str(tmp_path / "cache")).get_many(["cut", "fine"], refused_reasons("openai_compat", {}))
+    assert list(got) == ["fine"]
