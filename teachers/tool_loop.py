@@ -294,6 +294,11 @@ class NativeToolGenerate:
         msg: dict = {"role": "assistant", "content": res.text or None}
         if res.extra.get("tool_calls"):
             msg["tool_calls"] = res.extra["tool_calls"]
+        elif _CALL_RE.search(res.text or ""):
+            # the server's tool parser gave up on the model's call and sent its raw text (vLLM's hermes parser on
+            # malformed JSON, llama.cpp): not an answer; run it as the text protocol does, or tell the model what was
+            # wrong with it, so it can try again
+            msg = parse_tool_calls_text(res.text)
         if res.reasoning:
             msg["reasoning_content"] = res.reasoning
         return msg

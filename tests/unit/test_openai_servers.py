@@ -614,3 +614,19 @@ def test_an_aborted_answer_cached_by_an_older_version_is_asked_again(tmp_path):
     assert refused_reasons("openai_compat", {"retry_on_finish_reasons": ["length", "abort"]}) == ("length", "abort")
     got = RequestCache(str(tmp_path / "cache")).get_many(["cut", "fine"], refused_reasons("openai_compat", {}))
     assert list(got) == ["fine"]
+
+
+def test_a_tool_call_the_servers_parser_gave_up_on_is_not_taken_for_the_final_answer():
+    """vLLM's hermes tool parser (llama.cpp's too) sends the model's raw "<tool_call>..." text as content, with no
+    tool_calls, when it cannot parse the call (here a missing brace). Was: the native tool loop took that markup for
+    the final answer and the row was accepted, the tool never run. Now the call is run as the text protocol runs it
+    (a malformed one comes back as an error the model sees) and the loop goes on."""
+    raw = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}\n</tool_call>'
+    got, bodies = _tool_step([http_reply(200, chat_reply(raw)), http_reply(200, chat_reply("42"))])
+    trace = json.loads(got["completion"])
+    assert [m["role"] for m in trace] == ["assistant", "tool", "assistant"] and trace[-1]["content"] == "42"
+    assert json.loads(trace[1]["content"]) == {"error": "unknown tool None; available: calculator"}
+    assert len(bodies) == 2 and bodies[1]["messages"][-1]["role"] == "tool"
+    good = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
+    got, _ = _tool_step([http_reply(200, chat_reply(good)), http_reply(200, chat_reply("42"))])
+    assert json.loads(json.loads(got["completion"])[1]["content"]) == {"result": 42}
