@@ -391,7 +391,7 @@ class OpenAICompatTeacher(Teacher):
             # a server may or may not warp its logprobs by temperature/top_p: "raw" is unknown (None), so KD
             # accepts these only when sampled at temperature 1, top_p 1 (students/kd_labels.py)
             logprobs_meta=logprobs_meta("api", req.params, None, "str") if top else None,
-            error=f"refused (not retryable): {str(refusal)[:300]}" if refusal else None,
+            error=self._redact(f"refused (not retryable): {str(refusal)[:300]}") if refusal else None,
         )
 
     def _estimated_usage(self, req: GenRequest, text: str, reasoning: str | None, msg: dict,

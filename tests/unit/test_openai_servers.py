@@ -630,3 +630,14 @@ def test_a_tool_call_the_servers_parser_gave_up_on_is_not_taken_for_the_final_an
     good = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
     got, _ = _tool_step([http_reply(200, chat_reply(good)), http_reply(200, chat_reply("42"))])
     assert json.loads(json.loads(got["completion"])[1]["content"]) == {"result": 42}
+
+
+def test_the_key_echoed_in_a_refusal_never_reaches_the_rows_reason(monkeypatch):
+    """Every error built from a reply hides the key (a gateway echoing the request's Authorization) but one: the
+    refusal's text. Was: "refused (not retryable): ... sk-..." in the row's reject_reason, the Parquet and the log."""
+    key = "sk-echoed-" + "Q" * 24
+    monkeypatch.setenv("FACTORY_TEST_ECHO_KEY", key)
+    with RawReplyServer([http_reply(200, chat_reply(None, refusal=f"The request with key {key} was refused."))]) as srv:
+        (out,) = ask(srv.base_url, api_key_env="FACTORY_TEST_ECHO_KEY")
+    assert out.error == "refused (not retryable): The request with key *** was refused."
+    assert key not in json.dumps(parquet_safe(out))
