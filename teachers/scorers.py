@@ -124,17 +124,40 @@ class OpenAICompatScorer:
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
 
+    #: attempts per scoring request: a 503 or a dropped connection from a busy server is waited out (backoff, at
+    #: least its Retry-After, at most ``MAX_WAIT_S``), not the end of a training run
+    ATTEMPTS, BACKOFF_S, MAX_WAIT_S = 4, 0.5, 30.0
+
     def _prompt_logprobs(self, prompt) -> list:
+        import time
+
         import httpx
+
+        from teachers.openai_wire import RETRYABLE_4XX
+        from teachers.ratelimit import parse_retry_after
 
         body = {"model": self.model, "prompt": prompt, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0,
                 "add_special_tokens": False}
-        try:
-            r = self.client.post("/completions", json=body)
-        except httpx.HTTPError as e:
-            raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: {type(e).__name__}: {e}")) from None
-        if r.status_code != 200:
-            raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: HTTP {r.status_code}: {r.text[:300]}"))
+        for attempt in range(self.ATTEMPTS):
+            last = attempt == self.ATTEMPTS - 1
+            wait = min(self.MAX_WAIT_S, self.BACKOFF_S * 2**attempt)
+            try:
+                r = self.client.post("/completions", json=body)
+            except httpx.HTTPError as e:
+                if last:
+                    raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: {type(e).__name__}: {e}"
+                                                    + (f" ({self.ATTEMPTS} attempts)" if last else ""))) from None
+                log.warning("on-policy teacher server %s: %s; retrying in %.1f s", self._shown, type(e).__name__, wait)
+                time.sleep(wait)
+                continue
+            if r.status_code == 200:
+                break
+            if last or not (r.status_code in RETRYABLE_4XX or r.status_code >= 500):
+                raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: HTTP {r.status_code}: {r.text[:300]}"
+                                                + (f" ({self.ATTEMPTS} attempts)" if last else "")))
+            wait = min(self.MAX_WAIT_S, max(wait, parse_retry_after(r.headers) or 0.0))
+            log.warning("on-policy teacher server %s: HTTP %d; retrying in %.1f s", self._shown, r.status_code, wait)
+            time.sleep(wait)
         pl = (r.json().get("choices") or [{}])[0].get("prompt_logprobs")
         if not isinstance(pl, list):
             raise FactoryError("on-policy teacher server returned no prompt_logprobs: it must support vLLM's "

@@ -641,3 +641,33 @@ def test_the_key_echoed_in_a_refusal_never_reaches_the_rows_reason(monkeypatch):
         (out,) = ask(srv.base_url, api_key_env="FACTORY_TEST_ECHO_KEY")
     assert out.error == "refused (not retryable): The request with key *** was refused."
     assert key not in json.dumps(parquet_safe(out))
+
+
+def test_the_on_policy_scorer_waits_out_a_busy_server_instead_of_ending_the_training(monkeypatch, tiny_model_path):
+    """vLLM under load answers 503 (or drops a connection) now and then. Was: the on-policy scorer had no retry, so
+    one such answer raised FactoryError and ended the training run; now it waits (backoff, Retry-After) and asks
+    again, and only a server that keeps failing (or a 4xx such as 401) ends it. The fake tokenises as vLLM would."""
+    from transformers import AutoTokenizer
+
+    from ground.errors import FactoryError
+    from teachers.scorers import OpenAICompatScorer
+
+    monkeypatch.setattr(OpenAICompatScorer, "BACKOFF_S", 0.001, raising=False)
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+
+    def vllm(body):
+        ids = body["prompt"] if isinstance(body["prompt"], list) else tok.encode(body["prompt"], add_special_tokens=False)
+        pl = [None] + [{str(t): {"logprob": -0.5 - i, "rank": 1}} for i, t in enumerate(ids[1:])]
+        return http_reply(200, {"choices": [{"text": "x", "prompt_logprobs": pl}]})
+
+    busy = http_reply(503, {"error": {"message": "Service Unavailable"}}, "retry-after: 0")
+    with RawReplyServer([busy, vllm, vllm, busy, b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n{", vllm]) as srv:
+        sc = OpenAICompatScorer("teacher", tok, "student", base_url=srv.base_url)
+        (lp,) = sc.score([[1, 2, 3]], [[4, 5]])
+        sc.close()
+        assert srv.requests == 6  # 2 probes (the first after a 503), the scoring after a 503 and a cut body
+    assert lp.tolist() == [-2.5, -3.5]
+    with RawReplyServer([busy]) as srv, pytest.raises(FactoryError) as e:
+        OpenAICompatScorer("teacher", tok, "student", base_url=srv.base_url)
+    assert str(e.value) == (f"on-policy teacher server {srv.base_url}: HTTP 503: "
+                            '{"error": {"message": "Service Unavailable"}} (4 attempts)')
