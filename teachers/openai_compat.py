@@ -384,7 +384,7 @@ class OpenAICompatTeacher(Teacher):
         extra = {"tool_calls": calls} if calls else {}
         refusal = msg.get("refusal") if chat and not text.strip() else None
         return GenResult(extra=extra,
-            text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason")),
+            text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason"), choice.get("native_finish_reason")),
             tokens_in=tin, tokens_out=tout,
             cost=(tin * pr.input_per_mtok + tout * pr.output_per_mtok) / 1e6,
             top_logprobs=top,

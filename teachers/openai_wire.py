@@ -135,14 +135,20 @@ def content_parts(content) -> tuple[str, str | None]:
 FINISH = {"eos_token": "stop", "eos": "stop", "end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
           "max_length": "length", "model_length": "length", "MAX_TOKENS": "length", "STOP": "stop",
           "SAFETY": "content_filter", "RECITATION": "content_filter", "PROHIBITED_CONTENT": "content_filter",
-          "BLOCKLIST": "content_filter", "SPII": "content_filter", "IMAGE_SAFETY": "content_filter"}
+          "BLOCKLIST": "content_filter", "SPII": "content_filter", "IMAGE_SAFETY": "content_filter",
+          "refusal": "content_filter"}  # Anthropic's stop_reason when its classifier stopped the answer
 
-def finish_reason(raw) -> str:
+
+def finish_reason(raw, native=None) -> str:
     """The reply's finish reason in OpenAI's words, so "length" means truncated whatever the server. An object
-    ``{"type": "length", ...}`` (SGLang's own form of it) is its type."""
+    ``{"type": "length", ...}`` (SGLang's own form of it) is its type. ``native``: OpenRouter's
+    ``native_finish_reason``, the provider's own word, which wins when it says the answer was cut (its normalised
+    ``finish_reason`` can be "stop" or null for a provider's "MAX_TOKENS")."""
     if isinstance(raw, dict):
         raw = raw.get("type")
-    return FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
+    out = FINISH.get(raw, raw) if isinstance(raw, str) and raw else "stop"
+    cut = finish_reason(native) if native is not None else None
+    return cut if out == "stop" and cut in ("length", "content_filter") else out
 
 
 def tool_calls(v) -> list[dict] | None:

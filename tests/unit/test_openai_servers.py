@@ -671,3 +671,20 @@ def test_the_on_policy_scorer_waits_out_a_busy_server_instead_of_ending_the_trai
         OpenAICompatScorer("teacher", tok, "student", base_url=srv.base_url)
     assert str(e.value) == (f"on-policy teacher server {srv.base_url}: HTTP 503: "
                             '{"error": {"message": "Service Unavailable"}} (4 attempts)')
+
+
+@pytest.mark.parametrize("finish, native, expected", [
+    ("stop", "MAX_TOKENS", "length"),  # OpenRouter normalised a Gemini cut to "stop"
+    (None, "max_tokens", "length"),  # or sent null, the provider's word beside it
+    ("stop", "SAFETY", "content_filter"),
+    ("stop", "end_turn", "stop"), ("length", "STOP", "length"),  # otherwise the normalised one stands
+    ("refusal", None, "content_filter"),  # Anthropic's classifier stopped the answer
+])
+def test_openrouters_native_finish_reason_tells_a_cut_answer(finish, native, expected):
+    """OpenRouter sends the provider's own finish reason as native_finish_reason beside its normalised one, and the
+    normalised one has been "stop" (or null) for answers the provider cut. Was: read as whole answers."""
+    reply = chat_reply("partial")
+    reply["choices"][0].update(finish_reason=finish, native_finish_reason=native)
+    with RawReplyServer([http_reply(200, reply)]) as srv:
+        (out,) = ask(srv.base_url)
+    assert out.finish_reason == expected
