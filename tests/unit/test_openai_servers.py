@@ -688,3 +688,21 @@ def test_openrouters_native_finish_reason_tells_a_cut_answer(finish, native, exp
     with RawReplyServer([http_reply(200, reply)]) as srv:
         (out,) = ask(srv.base_url)
     assert out.finish_reason == expected
+
+
+def test_a_200_that_is_not_json_shows_how_its_body_begins():
+    """A proxy's HTML login page, server-sent events from a gateway set to stream, an empty body: all HTTP 200. Was:
+    "invalid JSON in response after 4 attempts: Expecting value: line 1 column 1 (char 0)" for all three alike."""
+    sse = b'data: {"choices": [{"delta": {"content": "hi"}}]}\n\ndata: [DONE]\n\n'
+    page = b"<!DOCTYPE html><html><head><title>Sign in to continue</title></head></html>"
+    got = []
+    for body in (sse, page, b""):
+        with RawReplyServer([http_reply(200, body)]) as srv:
+            (out,) = ask(srv.base_url, max_retries=0)
+        got.append(out.error)
+    assert got == [
+        "invalid JSON in response after 1 attempt: Expecting value: line 1 column 1 (char 0); the body begins "
+        "'data: {\"choices\": [{\"delta\": {\"content\": \"hi\"}}]}\\n\\ndata: [DO'",
+        "invalid JSON in response after 1 attempt: Expecting value: line 1 column 1 (char 0); the body begins "
+        "'<!DOCTYPE html><html><head><title>Sign in to continue</title'",
+        "invalid JSON in response after 1 attempt: Expecting value: line 1 column 1 (char 0); the body is empty"]
