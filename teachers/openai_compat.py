@@ -290,9 +290,10 @@ class OpenAICompatTeacher(Teacher):
             data = json_body(resp.content)
         except ValueError as e:
             self._limiter.observe(ticket, ratelimit_headers(resp.headers.raw))
-            head = resp.content[:60].decode("utf-8", "replace").strip()  # an HTML page of a proxy, events, nothing
-            return _Failure("invalid JSON in response", self._redact(f"{e}; the body begins {head!r}" if head else
-                                                                     f"{e}; the body is empty")[:200])
+            # an HTML page of a proxy, events, nothing; the key hidden before the cut (a cut key would not be found)
+            head = self._redact(resp.content.decode("utf-8", "replace")).strip()[:60]
+            return _Failure("invalid JSON in response", (f"{e}; the body begins {head!r}" if head else
+                                                         f"{e}; the body is empty")[:200])
         usage = data.get("usage") if isinstance(data, dict) else None
         usage = usage_counts(usage) if isinstance(usage, dict) else None  # counts that are numbers, else left out
         used = sum(usage.values()) if usage else None
