@@ -19,7 +19,8 @@ rate limiter (teachers/ratelimit.py: rpm/tpm buckets, ``x-ratelimit-*`` headers,
 429, 408, 5xx, timeouts, connection errors, undecodable (broken gzip) or unparsable JSON bodies, empty
 ``choices``, empty answers (200 with no content, reasoning or tool call) and any ``retry_on_finish_reasons`` are
 retried with exponential backoff and "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter", 2015),
-never sooner than ``Retry-After``. Other 4xx are final at once. A request that still fails comes back with
+never sooner than ``Retry-After``; so are TGI's 424 (a failure during generation) and an answer vLLM or SGLang
+aborted (finish_reason "abort"). Other 4xx are final at once. A request that still fails comes back with
 ``finish_reason="error"`` and ``error`` such as ``"HTTP 503 after 4 attempts: ..."``; ``generate`` never raises
 for one bad request.
 
