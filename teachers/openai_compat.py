@@ -387,8 +387,9 @@ class OpenAICompatTeacher(Teacher):
         calls = tool_calls(msg.get("tool_calls")) if chat else None
         extra = {"tool_calls": calls} if calls else {}
         refusal = msg.get("refusal") if chat and not text.strip() else None
+        fin = finish_reason(choice.get("finish_reason"), choice.get("native_finish_reason"))
         return GenResult(extra=extra,
-            text=text, reasoning=reasoning, finish_reason=finish_reason(choice.get("finish_reason"), choice.get("native_finish_reason")),
+            text=text, reasoning=reasoning, finish_reason=fin,
             tokens_in=tin, tokens_out=tout,
             cost=(tin * pr.input_per_mtok + tout * pr.output_per_mtok) / 1e6,
             top_logprobs=top,

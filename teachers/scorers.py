@@ -145,8 +145,8 @@ class OpenAICompatScorer:
                 r = self.client.post("/completions", json=body)
             except httpx.HTTPError as e:
                 if last:
-                    raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: {type(e).__name__}: {e}"
-                                                    + (f" ({self.ATTEMPTS} attempts)" if last else ""))) from None
+                    raise FactoryError(self._redact(f"on-policy teacher server {self._shown}: {type(e).__name__}: {e} "
+                                                    f"({self.ATTEMPTS} attempts)")) from None
                 log.warning("on-policy teacher server %s: %s; retrying in %.1f s", self._shown, type(e).__name__, wait)
                 time.sleep(wait)
                 continue
