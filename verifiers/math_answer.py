@@ -20,6 +20,9 @@ Checks that cannot be gamed (issue #14; tests/unit/test_reward_hacks_3.py), each
 - several different explicit final answers (``#### 71`` then ``#### 72``, two ``\\boxed{}``) and one answer
   that offers alternatives the reference does not ("71 or 72", "\\\\{71, 72\\\\}", "72 \\\\pm 1", "1,2,3"): the
   reason starts ``reward hack: ``. math-verify alone takes the last number of "71 or 72" and passes it;
+- the same hedges outside ``\\boxed{}`` and ``####`` (tests/unit/test_reward_hacks_5.py): "Answer: 71 or 72", a bare
+  "71 or 72" at the end, "the answer is 72 \u00b1 1", "... 72 (71 if rounding down)", "not 72", "at least 72", and an
+  "Answer: 71" line beside ``\\boxed{72}``;
 - an answer longer than ``max(500, 4 * len(reference))`` characters, and one that math-verify cannot
   compare in ``timeout_s`` or at all: reason ``uncheckable answer: ...``. These are 0.0, not None: a
   recipe with ``accept_unverifiable`` would accept a None, so an answer built to make the verifier give up
