@@ -127,13 +127,22 @@ def minus(s: str) -> str:
 _OPS = str.maketrans({"\u00d7": " \\times ", "\u00f7": " \\div ", "\u22c5": " \\cdot "})
 
 
-def extract_answer(text: str) -> str | None:
-    if not text:
-        return None
-    text = minus(_CALC.sub("", strip_reasoning(text)))
+def marked_answer(text: str) -> str | None:
+    """The answer the text marks as its answer (``#### X``, ``\\boxed{X}``, "the answer is X", "Answer: X"), else None."""
+    text = minus(_CALC.sub("", strip_reasoning(text or "")))
     for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
         if hits:
             return hits[-1].strip().translate(_OPS)
+    return None
+
+
+def extract_answer(text: str) -> str | None:
+    if not text:
+        return None
+    marked = marked_answer(text)
+    if marked is not None:
+        return marked
+    text = minus(_CALC.sub("", strip_reasoning(text)))
     nums = list(_LAST_NUM.finditer(text))
     kept = [m for m in nums if not RULED_OUT.search(text, max(0, m.start() - 20), m.start())]
     if not nums:

@@ -27,8 +27,10 @@ Row format (OpenAI tools format)
 ``reference``  null: the final answer is not checked. A plain string: if it is a number, some
                number in the final answer must equal it (relative tolerance ``rel_tol``, or within
                half a unit of the last digit the answer shows when it shows >= 2 decimals);
-               otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
-               "no" is not found in "I don't know").
+               When the final answer marks an answer ("the answer is 41", "Answer: 41", ``\\boxed{41}``), that
+               number decides: "the tool says 42, but the answer is 41" fails a reference of 42.
+               Otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
+               "no" is not found in "I don't know", "not Paris" does not answer Paris).
                A JSON object: ``{"answer": <str|number>, "no_tools": bool, "must_call": [names]}``
                (all optional); ``no_tools`` marks "answer directly" prompts; ``must_call``
                names tools the trace must call (a failed call counts; errors are checked anyway).
@@ -40,7 +42,7 @@ an error); each call is executed on fresh tool state (one session per sample) an
 result equals the replayed one (JSON-equal, numbers within ``rel_tol``; two errors count as
 equal); a tool error not followed by a successful retry of the same tool is acknowledged by
 the final answer (one of ``error_ack_terms``); the final answer matches the reference, and does not offer
-it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris, Rome, Oslo": ``reward hack: ...``;
+it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris (or Lyon)", "Paris, Rome, Oslo": ``reward hack: ...``;
 thousands separators count only in groups of three, so "4,2" is not 42). Score
 ``None`` when there is nothing to check (no tool calls and no reference).
 """
@@ -57,7 +59,7 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import RULED_OUT, minus, ungroup
+from verifiers.math_extract import RULED_OUT, marked_answer, minus, to_number, ungroup
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
@@ -66,7 +68,7 @@ log = logging.getLogger(__name__)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
 _ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
-_ALT_AFTER = re.compile(r"\s*(?:/|\||\bor\b)\s*\w")
+_ALT_AFTER = re.compile(r"[\s(\[.,;:]*(?:/|\||\bor\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
 _ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
 
 
@@ -109,6 +111,12 @@ def _numbers(text: str) -> list[tuple[float, int, int, int]]:
         dec = len(s.split(".")[1].split("e")[0].split("E")[0]) if "." in s else 0
         out.append((v, dec, m.start(), m.end()))
     return out
+
+
+def _decimals(s: str) -> int:
+    """How many decimals the number in ``s`` shows ("3.50" -> 2)."""
+    m = re.search(r"\d\.(\d+)", s)
+    return len(m.group(1)) if m else 0
 
 
 def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float) -> str | None:
@@ -365,10 +373,15 @@ class ToolCalls(Verifier):
         except ValueError:
             target = None
         if target is None or not math.isfinite(target):
-            if any(True for _ in _occurrences(_norm(str(want)), _norm(final))):
+            low = _norm(final)  # "not paris" does not answer paris
+            if any(not RULED_OUT.search(low, max(0, m.start() - 20), m.start()) for m in _occurrences(_norm(str(want)), low)):
                 hedge = _hedged_text(final, str(want))
                 return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
+        marked = marked_answer(final)  # "the tool says 42, but the answer is 41": the answer it commits to decides
+        value = to_number(marked) if marked is not None else None
+        if value is not None and not self._same_number(float(value), _decimals(marked), target):
+            return f"final answer commits to {marked[:40]!r}, not the reference {want}: {final[:160]!r}"
         text = ungroup(minus(final))
         nums = _numbers(text)
         hits = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
