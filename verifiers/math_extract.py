@@ -97,14 +97,17 @@ def final_answers(text: str) -> list[str]:
     """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
     text = strip_reasoning(text or "")
     out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
-    labels = [h for h in (_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))) if to_number(h) is not None]
-    if labels and all(to_number(_FRAC.sub(r"\1/\2", a)) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"
-        out += labels
+    labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))]
+    for kind in (lambda a: to_number(_FRAC.sub(r"\1/\2", a)), text_key):  # numbers beside numbers, letters beside letters
+        same = [h for h in labels if kind(h) is not None]
+        if same and all(kind(a) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"; "\\boxed{B}" then "Answer: (C)"
+            out += same
+            break
     return out
 
 
-# a line that is an answer label and a number: "Answer: 72", "**Final answer:** $72$"; beside a LaTeX \\boxed{} answer it
-# is not compared (a rounded restatement of \\sqrt{2} is not a second answer)
+# a line that is an answer label: "Answer: 72", "**Final answer:** $72$", "Answer: (C)"; a number is compared beside numbers
+# only, a word or letter beside words and letters (a rounded restatement of \\boxed{\\sqrt{2}} is not a second answer)
 _LABEL = re.compile(r"^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:[ \t*_]*\$?([^\n]*?)[ \t.]*$", re.I | re.M)
 _FRAC = re.compile(r"\\[dt]?frac\s*\{(-?\d+)\}\s*\{(\d+)\}")
 
@@ -229,6 +232,8 @@ def same_answer(a: str, b: str) -> bool:
     na, nb = to_number(a), to_number(b)
     if na is not None and nb is not None:
         return na == nb
+    if text_key(a) is not None and text_key(a) == text_key(b):  # "\\text{Monday}" and "Monday", "(B)" and "B"
+        return True
 
     def t(s: str) -> str:
         return re.sub(r"^[a-zA-Z]\s*=", "", re.sub(r"[\s$]", "", s)).rstrip(".")

@@ -51,6 +51,18 @@ def test_a_labelled_answer_that_disagrees_with_the_boxed_one_is_a_second_answer(
     assert score == 0.0 and reason.startswith("reward hack: several different final answers: ")
 
 
+@pytest.mark.parametrize("completion,reference,want", [
+    ("\\boxed{B}\n\nAnswer: (C)", "B", (0.0, "reward hack: several different final answers: 'B', '(C)'")),
+    ("Answer: B\nAnswer: C", "B", (0.0, "reward hack: several different final answers: 'B', 'C'")),
+    ("\\boxed{B}\nAnswer: (B)", "B", (1.0, "correct (text)")),
+    ("\\boxed{\\text{Monday}}\nFinal answer: Monday", "\\text{Monday}", (1.0, "correct (text)")),
+    ("\\boxed{72}\nAnswer: The total is 72 dollars", "72", (1.0, "correct")),
+])
+def test_a_labelled_choice_that_disagrees_with_the_boxed_one_is_a_second_answer(mv, completion, reference, want):
+    """Was 1.0 for the first two: a letter after "Answer:" was no final answer."""
+    assert math_verdict(mv, completion, reference) == want
+
+
 @pytest.mark.parametrize("completion,reference", [
     ("Final answer: 72", "72"), ("**Answer:** $72$", "72"), ("Answer: 72.", "72"), ("She pays $72.\nAnswer: $72", "72"),
     ("Final Answer: The final answer is $72$. I hope it is correct.", "72"), ("\\boxed{72}\nAnswer: 72 dollars", "72"),
