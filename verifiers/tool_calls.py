@@ -41,7 +41,8 @@ names a known, offered tool; its arguments are a JSON object valid under the too
 an error); each call is executed on fresh tool state (one session per sample) and its recorded
 result equals the replayed one (JSON-equal, numbers within ``rel_tol``; two errors count as
 equal); a tool error not followed by a successful retry of the same tool is acknowledged by
-the final answer (one of ``error_ack_terms``); the final answer matches the reference, and does not offer
+the final answer (one of ``error_ack_terms``, not denied: "no errors", "error-free" are no acknowledgement); the final
+answer matches the reference, and does not offer
 it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris (or Lyon)", "Paris, Rome, Oslo": ``reward hack: ...``;
 thousands separators count only in groups of three, so "4,2" is not 42). Score
 ``None`` when there is nothing to check (no tool calls and no reference).
@@ -111,6 +112,19 @@ def _numbers(text: str) -> list[tuple[float, int, int, int]]:
         dec = len(s.split(".")[1].split("e")[0].split("E")[0]) if "." in s else 0
         out.append((v, dec, m.start(), m.end()))
     return out
+
+
+# an acknowledgement term that denies the error instead ("no errors", "error-free", "without error")
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|zero|never|nor)\s+(?:\w+\s+)?$")
+_DENIED_AFTER = re.compile(r"s?[-\s]?(?:free|less)\b")
+
+
+def _acknowledges(low: str, term: str) -> bool:
+    """Whether ``low`` (the final answer, lower case) uses ``term`` as an acknowledgement, not a denial of the error."""
+    for m in re.finditer(re.escape(term), low):
+        if not (_DENIED_BEFORE.search(low[max(0, m.start() - 24):m.start()]) or _DENIED_AFTER.match(low, m.end())):
+            return True
+    return False
 
 
 def _decimals(s: str) -> int:
@@ -327,7 +341,7 @@ class ToolCalls(Verifier):
             raise _Fail("final answer is empty")
         if unrecovered:
             low = final.lower()
-            if not any(t in low for t in self.config.error_ack_terms):
+            if not any(_acknowledges(low, t.lower()) for t in self.config.error_ack_terms):
                 first = unrecovered[min(unrecovered)]
                 raise _Fail(f"final answer ignores a tool error: {first}")
         details = {"calls": len(calls), "tools": sorted({c[0] for c in calls if isinstance(c[0], str)})}

@@ -207,3 +207,24 @@ def test_a_text_answer_hedged_across_punctuation_or_negated_fails(tools, final, 
 ])
 def test_honest_final_answers_still_pass(tools, final, reference):
     assert tools.verify(_tool_row(final, reference)).score == 1.0
+
+
+def _error_row(final: str) -> dict:
+    fn = {"name": "calculator", "arguments": json.dumps({"expression": "1/0"})}
+    trace = [{"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": fn}]},
+             {"role": "tool", "tool_call_id": "c1", "content": json.dumps({"error": "division by zero"})},
+             {"role": "assistant", "content": final}]
+    return {"messages": json.dumps([{"role": "user", "content": "1/0?"}]), "completion": json.dumps(trace), "reference": None}
+
+
+@pytest.mark.parametrize("final,score", [
+    ("The result is 5 (no errors).", 0.0), ("The result is 5, error-free.", 0.0), ("The result is 5 without any error.", 0.0),
+    ("The calculator failed: division by zero is undefined.", 1.0), ("Sorry, I cannot divide by zero.", 1.0),
+    ("There was an error: division by zero.", 1.0), ("The tool returned an error, so there is no answer.", 1.0),
+    ("It is impossible to divide by zero.", 1.0),
+])
+def test_an_error_acknowledgement_must_not_deny_the_error(tools, final, score):
+    """Was 1.0 for the first three: an acknowledgement word anywhere passed, also in "no errors" and "error-free"."""
+    v = tools.verify(_error_row(final))
+    assert (v.score, v.reason) == (score, "final answer ignores a tool error: call 1 (calculator): division by zero"
+                                   if score == 0.0 else "ok: 1 call(s) replayed, final answer not checked")
