@@ -167,6 +167,7 @@ def ungroup(s: str) -> str:
     return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
 
 
+BASE_NUMBER = re.compile(r"([0-9A-Z]{1,64})_\{?(\d{1,2})\}?")  # a number in base 2..36: 1001000_2, 72_{10}
 _PARENS = re.compile(r"^\\?\(|\\?\)$")
 _PLAIN = re.compile(r"(-?\d+(?:\.\d+)?" + _EXP + r")(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*([a-zA-Z]+|%|\\%)?")
 
@@ -175,6 +176,12 @@ def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
     s = ungroup(minus(s).strip().rstrip("."))
     s = re.sub(r"^(-?)\\\$", r"\1", s).replace("$", "")  # a leading LaTeX \$ (\$18.90) too
+    b = BASE_NUMBER.fullmatch(s.strip())
+    if b:  # "1001000_2", "72_{10}", "FF_{16}": the digits in that base (math-verify drops the subscript: 72_{71} read as 72)
+        try:
+            return Fraction(int(b.group(1), int(b.group(2)))) if 2 <= int(b.group(2)) <= 36 else None
+        except ValueError:  # a digit the base does not have ("72_{2}"): not a number
+            return None
     m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None

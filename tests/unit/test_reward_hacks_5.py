@@ -228,3 +228,15 @@ def test_an_error_acknowledgement_must_not_deny_the_error(tools, final, score):
     v = tools.verify(_error_row(final))
     assert (v.score, v.reason) == (score, "final answer ignores a tool error: call 1 (calculator): division by zero"
                                    if score == 0.0 else "ok: 1 call(s) replayed, final answer not checked")
+
+
+@pytest.mark.parametrize("completion,reference,score", [
+    ("\\boxed{72_{71}}", "72", 0.0), ("\\boxed{72_{2}}", "72", 0.0),  # was 1.0: math-verify drops a subscript
+    ("\\boxed{72_{10}}", "72", 1.0), ("\\boxed{1001000_2}", "72", 1.0), ("\\boxed{48_{16}}", "72", 1.0),  # was 0.0
+    ("\\boxed{FF_{16}}", "255", 1.0), ("\\boxed{2012_3}", "2012_3", 1.0), ("\\boxed{x_1}", "x_1", 1.0),
+    ("\\boxed{a_{12}}", "10", 0.0),
+])
+def test_a_number_with_a_base_subscript_is_read_in_that_base(mv, completion, reference, score):
+    """Was: "72_{71}" (72 in base 71 is 499) and "72_{2}" (no such number) passed for 72, since math-verify dropped
+    the subscript, while "1001000_2" (72 in binary) failed."""
+    assert math_verdict(mv, completion, reference)[0] == score
