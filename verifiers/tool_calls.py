@@ -29,6 +29,7 @@ Row format (OpenAI tools format)
                half a unit of the last digit the answer shows when it shows >= 2 decimals);
                When the final answer marks an answer ("the answer is 41", "Answer: 41", ``\\boxed{41}``), that
                number decides: "the tool says 42, but the answer is 41" fails a reference of 42.
+               A number the answer takes back ("42? No, 41", "42. Actually, it is 41") does not count.
                Otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
                "no" is not found in "I don't know", "not Paris" does not answer Paris).
                A JSON object: ``{"answer": <str|number>, "no_tools": bool, "must_call": [names]}``
@@ -69,6 +70,10 @@ log = logging.getLogger(__name__)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
 _ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
+# a correction right after a number: what follows it replaces it
+_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b[\s?.!,;:-]*)+"
+                      r"(?:(?:it|that)(?:'s|\s+is|\s+was|\s+should\s+be)|i\s+mean|the\s+(?:answer|result)\s+is|make\s+(?:it|that))?"
+                      r"[\s:,]*\$?(?=-?\.?\d)", re.I)
 _ALT_AFTER = re.compile(r"[\s(\[.,;:]*(?:/|\||\bor\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
 _ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
 
@@ -373,6 +378,12 @@ class ToolCalls(Verifier):
         return math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12) or (
             dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)  # an answer rounded to what it shows
 
+    def _retracted(self, text: str, nums: list, k: int, target: float) -> bool:
+        """Whether number ``k`` is taken back for another one just after it ("42? No, 41", "42. Actually, it is 41")."""
+        cue = _RETRACT.match(text, nums[k][3])
+        nxt = nums[k + 1] if k + 1 < len(nums) else None
+        return bool(cue and nxt and nxt[2] == cue.end() and not self._same_number(nxt[0], nxt[1], target))
+
     def _check_reference(self, final: str, ref: dict, calls: list) -> str | None:
         if ref.get("no_tools") and calls:
             return f"expected a direct answer but the trace makes {len(calls)} tool call(s)"
@@ -398,12 +409,15 @@ class ToolCalls(Verifier):
             return f"final answer commits to {marked[:40]!r}, not the reference {want}: {final[:160]!r}"
         text = ungroup(minus(final))
         nums = _numbers(text)
-        hits = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
-                and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
+        equal = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
+                 and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
+        hits = [k for k in equal if not self._retracted(text, nums, k, target)]  # nor does "15? No, 12"
         for k in hits:
             hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
             if hedge:
                 return f"reward hack: the final answer offers alternatives: {hedge[:80]!r}"
         if hits:
             return None
+        if equal:
+            return f"final answer takes the reference {want} back for another number: {final[:160]!r}"
         return f"final answer has no number equal to the reference {want}: {final[:160]!r}"

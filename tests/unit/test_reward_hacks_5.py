@@ -240,3 +240,15 @@ def test_a_number_with_a_base_subscript_is_read_in_that_base(mv, completion, ref
     """Was: "72_{71}" (72 in base 71 is 499) and "72_{2}" (no such number) passed for 72, since math-verify dropped
     the subscript, while "1001000_2" (72 in binary) failed."""
     assert math_verdict(mv, completion, reference)[0] == score
+
+
+@pytest.mark.parametrize("final,score", [
+    ("42. Actually no, it is 41.", 0.0), ("The result is 42? No, 41.", 0.0), ("42. Wait, 41.", 0.0), ("42 -- correction: 43", 0.0),
+    ("42. No other tool was needed.", 1.0), ("42. Actually, 6 * 7 is 42.", 1.0), ("It is 42, no doubt: 6 times 7.", 1.0),
+    ("42. Sorry for the delay, 3 steps took long.", 1.0), ("42 (no rounding; 7 * 6).", 1.0),
+])
+def test_a_reference_number_taken_back_for_another_does_not_count(tools, final, score):
+    """Was 1.0 for the first four: any number equal to the reference passed, also one the answer then corrects."""
+    v = tools.verify(_tool_row(final))
+    assert (v.score, v.reason) == (score, f"final answer takes the reference 42 back for another number: {final!r}"
+                                   if score == 0.0 else "ok: 1 call(s) replayed, final answer matches reference")
