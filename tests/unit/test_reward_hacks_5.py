@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import math_verdict
 from tests.faults.scripted_tool_server import ScriptedToolServer
 from verifiers.constitution import Constitution
+from verifiers.function_call_ast import FunctionCallAST
 from verifiers.judge import Judge, parse_score
 from verifiers.llm import defuse_control_tokens
 from verifiers.math_answer import MathAnswer
@@ -252,3 +253,21 @@ def test_a_reference_number_taken_back_for_another_does_not_count(tools, final, 
     v = tools.verify(_tool_row(final))
     assert (v.score, v.reason) == (score, f"final answer takes the reference 42 back for another number: {final!r}"
                                    if score == 0.0 else "ok: 1 call(s) replayed, final answer matches reference")
+
+
+# ------------------------------------------------------------------------------ function_call_ast
+
+@pytest.mark.parametrize("completion,want", [
+    ("weather(city='Paris')  # or weather(city='Rome')",
+     (0.0, "reward hack: a comment holds another call: \"# or weather(city='Rome')\"")),
+    ("[weather(city='Paris')]  # maybe weather( city = 'Rome')",
+     (0.0, "reward hack: a comment holds another call: \"# maybe weather( city = 'Rome')\"")),
+    ("weather(city='Paris')  # the user asked for Paris", (1.0, "ok: weather matches the possible answers")),
+    ("# call weather()\nweather(city='Paris')", (1.0, "ok: weather matches the possible answers")),
+    ("weather(city='Paris')  # f(a == b)", (1.0, "ok: weather matches the possible answers")),
+])
+def test_a_call_hidden_in_a_comment_is_an_alternative(completion, want):
+    """Was 1.0: the AST drops comments, so a second call offered in one went unseen."""
+    ref = json.dumps([{"weather": {"city": ["Paris"], "unit": ["c", ""]}}])
+    v = FunctionCallAST().verify({"completion": completion, "reference": ref})
+    assert (v.score, v.reason) == want
