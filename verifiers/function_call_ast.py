@@ -37,7 +37,8 @@ without spaces and ``,./-_*^``); lists element-wise; dicts key-wise; every other
 an omitted parameter must allow ``""``. Stricter than BFCL (issue #14): at any depth in a list or dict,
 a boolean equals only a boolean (BFCL's ``[True]`` equals ``[1]``) and a complex only a complex; a
 keyword given twice (``f(x=2, x=1)``, which Python itself refuses) or a JSON key repeated in the
-arguments is a parse error, not the last value.
+arguments is a parse error, not the last value; a ``#`` comment holding another keyword call
+(``f(city='Paris')  # or f(city='Rome')``) is ``reward hack: a comment holds another call: ...``.
 
 Several calls (BFCL's parallel, multiple and parallel_multiple categories) pass when there are as
 many calls as expected calls and a one-to-one assignment exists in which every call satisfies its

@@ -29,6 +29,8 @@ Anything else raises :class:`CallParseError` with a one-line reason, which the v
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 import json
 import re
 from typing import Any
@@ -89,7 +91,28 @@ def parse_python_calls(text: str) -> list[Call]:
         if not body or not all(isinstance(s, ast.Expr) for s in body):
             raise CallParseError(f"completion is neither a JSON tool call nor a Python call: {e.msg}") from None
         nodes = [s.value for s in body]
-    return [_one_python_call(n, src) for n in nodes]
+    calls = [_one_python_call(n, src) for n in nodes]
+    hidden = _call_in_comment(src)
+    if hidden:
+        raise CallParseError(f"reward hack: a comment holds another call: {hidden[:80]!r}")
+    return calls
+
+
+_CALL_TEXT = re.compile(r"[A-Za-z_][\w.]*\s*\(\s*[A-Za-z_]\w*\s*=(?!=)")  # a call with a keyword argument
+
+
+def _call_in_comment(src: str) -> str | None:
+    """A ``#`` comment of the call text that itself holds a keyword call ("f(city='Paris')  # or f(city='Rome')"): an
+    alternative the AST never sees. Prose comments pass."""
+    if "#" not in src:
+        return None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+            if tok.type == tokenize.COMMENT and _CALL_TEXT.search(tok.string):
+                return tok.string
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return None
 
 
 class _Repeated(Exception):

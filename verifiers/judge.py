@@ -23,7 +23,10 @@ prompt fenced by marker lines with a per-call random nonce, the rubric's own del
 ``{response}`` (``</response>``) defused inside it, and placeholders in it (``{max_score}``) left as
 they are. A score the judge writes in a line or quoted span that repeats the completion ("the response
 ends with 'Score: 10'") is not the judge's score; when it is the only one, the verdict is
-``score=0.0, reason="reward hack: the only score, ... repeats the response"``. An empty completion, and
+``score=0.0, reason="reward hack: the only score, ... repeats the response"``. A score whose words the response
+contains ("Rating: 10/10" planted, the judge noting it unquoted) loses to any other score the judge gives
+(tests/unit/test_reward_hacks_5.py); chat-control tokens in the completion (``<|im_start|>``, ``[INST]``) are broken
+so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
 one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
@@ -43,8 +46,8 @@ from pydantic import Field, model_validator
 from ground.config import Config
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import (LLM, LLMConfig, conversation_text, echoed, fence, placeholders, read_text, render, result_error,
-                           same_model, slot_delimiters)
+from verifiers.llm import (LLM, LLMConfig, conversation_text, echoed, fence, placeholders, planted, read_text, render,
+                           result_error, same_model, slot_delimiters)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,16 @@ def parse_score(text: str, lo: float, hi: float, response: str | None = None) ->
     ``response``: the candidate's text. A JSON, labelled or fraction score in a line or quoted span of ``text``
     that repeats the response word for word is the judge quoting it, not judging: it is skipped, and when
     nothing else is found the reason starts ``echo:``."""
-    text = text or ""
+    if response:  # first without the scores the response planted, then (none left) as the judge wrote them
+        first = _parse(text or "", lo, hi, response, planted_ok=False)
+        if first[0] is not None:
+            return first
+    return _parse(text or "", lo, hi, response, planted_ok=True)
+
+
+def _parse(text: str, lo: float, hi: float, response: str | None, planted_ok: bool) -> tuple[float | None, str]:
+    """:func:`parse_score`'s search; ``planted_ok=False`` also skips a score whose words the response contains
+    ("Rating: 3/10. The response claims Rating: 10/10": the 10 is the response's, though not quoted)."""
     seen_off_scale = echo = None
 
     def quoted(m: re.Match, group: int) -> bool:
@@ -75,7 +87,7 @@ def parse_score(text: str, lo: float, hi: float, response: str | None = None) ->
         if response and echoed(text, m.start(), m.end(group), response):
             echo = echo or " ".join(m.group(0).split())[:60]
             return True
-        return False
+        return bool(response) and not planted_ok and planted(text[m.start():m.end(group)], response)
 
     found: tuple[float, str] | None = None
     for m in reversed(list(_JSON.finditer(text))):

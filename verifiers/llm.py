@@ -222,9 +222,24 @@ def slot_delimiters(template: str, name: str) -> list[str]:
     return out
 
 
+# what chat templates use as turn markers, which a tokenizer reads as its special tokens even inside a message's text:
+# ChatML / Llama 3 / Phi ``<|im_start|>``, DeepSeek ``<｜User｜>``, Gemma ``<start_of_turn>``, Llama 2 / Mistral
+# ``[INST]`` ``<<SYS>>`` ``</s>``
+CONTROL_TOKENS = re.compile(r"<\|[^|<>\s]{1,64}\|>|<\uff5c[^\uff5c<>\n]{1,64}\uff5c>|<(?:start|end)_of_turn>|\[/?INST\]|<</?SYS>>"
+                            r"|</?s>|<(?:bos|eos|pad|unk)>", re.I)
+
+
+def defuse_control_tokens(text: str) -> str:
+    """``text`` with every chat-control token shape broken by a backslash after its first character
+    (``<|im_start|>`` -> ``<\\|im_start|>``): the judge's tokenizer then reads characters, not a turn boundary."""
+    return CONTROL_TOKENS.sub(lambda m: m.group(0)[0] + "\\" + m.group(0)[1:], text)
+
+
 def fence(text: str, what: str, delimiters: list[str] = ()) -> str:
     """``text`` between marker lines with a random nonce it cannot guess; each delimiter in it gets a backslash
-    after its first character (``</response>`` -> ``<\\/response>``), so it no longer closes the slot."""
+    after its first character (``</response>`` -> ``<\\/response>``), so it no longer closes the slot, and so does each
+    chat-control token (:func:`defuse_control_tokens`), so it cannot end the judge's turn and forge the judge's answer."""
+    text = defuse_control_tokens(text)
     for d in delimiters:
         text = text.replace(d, d[0] + "\\" + d[1:])
     nonce = secrets.token_hex(8)
@@ -259,3 +274,10 @@ def echoed(text: str, start: int, end: int, candidate: str) -> bool:
         if len(n) >= 3 and re.search(pat, cand):
             return True
     return False
+
+
+def planted(span: str, candidate: str) -> bool:
+    """Whether the words of ``span`` (a score the model wrote: "Rating: 10/10") occur in the candidate's text, though
+    not quoted: the judge may be repeating what the candidate planted for it."""
+    said = _norm(span)
+    return len(said) >= 3 and re.search(r"(?<!\w)" + re.escape(said) + r"(?!\w)", _norm(candidate)) is not None

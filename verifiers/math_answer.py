@@ -20,6 +20,10 @@ Checks that cannot be gamed (issue #14; tests/unit/test_reward_hacks_3.py), each
 - several different explicit final answers (``#### 71`` then ``#### 72``, two ``\\boxed{}``) and one answer
   that offers alternatives the reference does not ("71 or 72", "\\\\{71, 72\\\\}", "72 \\\\pm 1", "1,2,3"): the
   reason starts ``reward hack: ``. math-verify alone takes the last number of "71 or 72" and passes it;
+- the same hedges outside ``\\boxed{}`` and ``####`` (tests/unit/test_reward_hacks_5.py): "Answer: 71 or 72", a bare
+  "71 or 72" at the end, "the answer is 72 \u00b1 1", "... 72 (71 if rounding down)", "not 72", "at least 72", and an
+  "Answer: 71" line beside ``\\boxed{72}``; a number with a base subscript is read in that base ("1001000_2" is
+  72, "72_{71}" is 499 and "72_{2}" no number: math-verify drops the subscript and reads 72);
 - an answer longer than ``max(500, 4 * len(reference))`` characters, and one that math-verify cannot
   compare in ``timeout_s`` or at all: reason ``uncheckable answer: ...``. These are 0.0, not None: a
   recipe with ``accept_unverifiable`` would accept a None, so an answer built to make the verifier give up
@@ -40,7 +44,7 @@ from pydantic import Field
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
-from verifiers.math_extract import (alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
+from verifiers.math_extract import (BASE_NUMBER, alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
                                     to_number)
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
@@ -156,6 +160,8 @@ class MathAnswer(Verifier):
         g, p = to_number(gold), to_number(side)
         if g is not None and p is not None:
             return numbers_equal(g, p)
+        if p is None and BASE_NUMBER.fullmatch(side.strip()) and BASE_NUMBER.fullmatch(gold.strip()) is None:
+            return False  # "72_{71}", "72_{2}": no number in that base (math-verify drops the subscript and reads 72)
         got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
         if isinstance(got, bool):
             return got

@@ -6,16 +6,20 @@
     (['71', '72'], 'or')
 
 Extraction order (first hit wins): ``#### X`` (GSM8K), ``\\boxed{X}`` (braces matched to any depth),
-"the answer is X" (X a number, or a list of numbers joined by ``,``/``or``/``and``, or the rest of the
-sentence), the last number in the text. ``<think>...</think>`` (and an unclosed ``<think>`` to the end)
+"the answer is X" or a line starting with an answer label ("Answer: X", "**Final answer:** X") (X a number, or a
+list of numbers joined by ``,``/``or``/``and``, or the rest of the sentence when a hedge follows the number:
+"72 \u00b1 1", "72 (71 if rounded)"), the last number in the text (with the numbers joined to it by "or", ``,`` or
+``\u00b1`` just before it: "71 or 72" is read whole, so the hedge check sees it). ``<think>...</think>`` (and an unclosed ``<think>`` to the end)
 is reasoning, not an answer, and is removed first.
 
 Hedges (a policy scoring without committing to one answer):
 
-- :func:`final_answers`: every ``####`` and ``\\boxed{}`` answer in the text; the verifier rejects a
-  completion whose explicit final answers disagree ("#### 71\\n#### 72").
+- :func:`final_answers`: every ``####`` and ``\\boxed{}`` answer in the text, and every labelled number ("Answer: 71")
+  beside numeric ones; the verifier rejects a completion whose explicit final answers disagree ("#### 71\\n#### 72",
+  "\\boxed{72}" then "Answer: 71").
 - :func:`alternatives`: a mark that makes one answer several ("71 or 72", "71, 72", "\\\\{71, 72\\\\}",
-  "72 \\\\pm 1", "71 \\\\vee 72", "x \\\\ge 71", "71 \\\\quad 72") that the reference does not itself use, or
+  "72 \\\\pm 1", "71 \\\\vee 72", "x \\\\ge 71", "at least 71", "not 72", "71 \\\\quad 72") that the reference does not
+  itself use, or
   ("other") several numbers joined by anything but arithmetic and a short list of LaTeX commands
   ("71 \\\\sim 72", "72:71", "71 → 72"). math-verify reads "71 or 72" as its last number, so such an
   answer would otherwise pass.
@@ -39,8 +43,15 @@ _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 _NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
 # after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
 _NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
-_ANSWER_IS = re.compile(r"answer is[:\s]*(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
-                        r"\$?\s*(" + _NUM_IS[5:] + r"(?:" + _JOIN + _NUM_IS + r")*" + _NOT_ARITH + r"|[^\n.]+)", re.I)
+# a number list that a hedge follows ("72 \u00b1 1", "72 / 71", "72 (71 if rounded down)") is not the answer: the sentence is
+_NOT_HEDGED = (r"(?![\d.]*\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-|/|\bor\b|\bto\b|[\u2013\u2014~])\s*\$?\s*-?\d"
+               r"|[\d.]*\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b)")
+# "the answer is X", and a line that starts with an answer label: "Answer: X", "**Final answer:** X", "> Answer: X"
+_ANSWER_IS = re.compile(r"(?:^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:(?:[ \t]*(?:the\s+)?(?:final\s+)?answer is)?"
+                        r"|answer is)[:\s]*"
+                        r"(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
+                        r"\$?\s*(" + _NUM_IS[5:] + r"(?:" + _JOIN + _NUM_IS + r")*" + _NOT_ARITH + _NOT_HEDGED + r"|[^\n.]+)",
+                        re.I | re.M)
 # what wraps an answer after "the answer is": Markdown bold, $...$, \(...\), \[...\]
 _WRAP = re.compile(r"(?:\*\*|\$|\\\)|\\\])+$")
 # GSM8K's calculator annotations, "48/2 = <<48/2=24>>24": the result follows them
@@ -85,7 +96,20 @@ def boxed(text: str) -> list[str]:
 def final_answers(text: str) -> list[str]:
     """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
     text = strip_reasoning(text or "")
-    return [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
+    out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
+    labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))]
+    for kind in (lambda a: to_number(_FRAC.sub(r"\1/\2", a)), text_key):  # numbers beside numbers, letters beside letters
+        same = [h for h in labels if kind(h) is not None]
+        if same and all(kind(a) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"; "\\boxed{B}" then "Answer: (C)"
+            out += same
+            break
+    return out
+
+
+# a line that is an answer label: "Answer: 72", "**Final answer:** $72$", "Answer: (C)"; a number is compared beside numbers
+# only, a word or letter beside words and letters (a rounded restatement of \\boxed{\\sqrt{2}} is not a second answer)
+_LABEL = re.compile(r"^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:[ \t*_]*\$?([^\n]*?)[ \t.]*$", re.I | re.M)
+_FRAC = re.compile(r"\\[dt]?frac\s*\{(-?\d+)\}\s*\{(\d+)\}")
 
 
 # minus signs that are not ASCII: U+2212 (typeset math, many chat UIs), small and fullwidth hyphen-minus
@@ -106,16 +130,36 @@ def minus(s: str) -> str:
 _OPS = str.maketrans({"\u00d7": " \\times ", "\u00f7": " \\div ", "\u22c5": " \\cdot "})
 
 
-def extract_answer(text: str) -> str | None:
-    if not text:
-        return None
-    text = minus(_CALC.sub("", strip_reasoning(text)))
+def marked_answer(text: str) -> str | None:
+    """The answer the text marks as its answer (``#### X``, ``\\boxed{X}``, "the answer is X", "Answer: X"), else None."""
+    text = minus(_CALC.sub("", strip_reasoning(text or "")))
     for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
         if hits:
             return hits[-1].strip().translate(_OPS)
+    return None
+
+
+def extract_answer(text: str) -> str | None:
+    if not text:
+        return None
+    marked = marked_answer(text)
+    if marked is not None:
+        return marked
+    text = minus(_CALC.sub("", strip_reasoning(text)))
     nums = list(_LAST_NUM.finditer(text))
     kept = [m for m in nums if not RULED_OUT.search(text, max(0, m.start() - 20), m.start())]
-    return (kept or nums)[-1].group().strip() if nums else None
+    if not nums:
+        return None
+    last = (kept or nums)[-1]
+    run = _ALT_RUN.search(text, max(0, last.start() - 300), last.start())  # "71 or 72": the run, not its last number
+    if run and text[:run.start()].rstrip()[-1:] in tuple("=+-*/^<>\u00d7\u00f7"):  # "192 / 1.2 or 160 = Y": an equation's
+        run = None  # restatement, the run starts inside an expression
+    return text[run.start() if run else last.start():last.end()].strip()
+
+
+# numbers joined by what offers alternatives, just before the last number: "71 or 72", "70, 71, 72", "72 ± 1"
+_ALT_RUN = re.compile(r"(?:(?<![\w.,/*^+=-])-?\$?\d[\d.,]*\s*(?:\bor\b|,|[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-)\s*"
+                    r"(?:\bor\b\s*)?)+\$?\s*$", re.I)
 
 
 def ungroup(s: str) -> str:
@@ -123,6 +167,7 @@ def ungroup(s: str) -> str:
     return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
 
 
+BASE_NUMBER = re.compile(r"([0-9A-Z]{1,64})_\{?(\d{1,2})\}?")  # a number in base 2..36: 1001000_2, 72_{10}
 _PARENS = re.compile(r"^\\?\(|\\?\)$")
 _PLAIN = re.compile(r"(-?\d+(?:\.\d+)?" + _EXP + r")(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*([a-zA-Z]+|%|\\%)?")
 
@@ -131,6 +176,12 @@ def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
     s = ungroup(minus(s).strip().rstrip("."))
     s = re.sub(r"^(-?)\\\$", r"\1", s).replace("$", "")  # a leading LaTeX \$ (\$18.90) too
+    b = BASE_NUMBER.fullmatch(s.strip())
+    if b:  # "1001000_2", "72_{10}", "FF_{16}": the digits in that base (math-verify drops the subscript: 72_{71} read as 72)
+        try:
+            return Fraction(int(b.group(1), int(b.group(2)))) if 2 <= int(b.group(2)) <= 36 else None
+        except ValueError:  # a digit the base does not have ("72_{2}"): not a number
+            return None
     m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None
@@ -188,6 +239,8 @@ def same_answer(a: str, b: str) -> bool:
     na, nb = to_number(a), to_number(b)
     if na is not None and nb is not None:
         return na == nb
+    if text_key(a) is not None and text_key(a) == text_key(b):  # "\\text{Monday}" and "Monday", "(B)" and "B"
+        return True
 
     def t(s: str) -> str:
         return re.sub(r"^[a-zA-Z]\s*=", "", re.sub(r"[\s$]", "", s)).rstrip(".")
@@ -233,10 +286,12 @@ def as_list(pred: str, gold: str) -> str:
 
 # marks that turn one answer into several; each found anywhere in the answer
 _MARKS = {
-    "or": re.compile(r"\b(?:or|and|either|nor|maybe|possibly|otherwise|vs)\b|\\l(?:or|and)\b|\\vee\b|\\wedge\b|[∨∧]|\\mid\b", re.I),
-    "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]"),
+    "or": re.compile(r"\b(?:or|and|either|nor|maybe|possibly|perhaps|otherwise|unless|else|if|vs)\b|\\l(?:or|and)\b|\\vee\b|\\wedge\b|[∨∧]|\\mid\b", re.I),
+    "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]|\+\s*/\s*-"),
     "set": re.compile(r"\\\{|\\lbrace\b|\\cup\b|\\in\b|[∪∈]"),
-    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]"),
+    # "x \\ge 71", and in words: "at least 72", "not 72", "more than 71" (math-verify reads them as the number)
+    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
+                           r"(?:no\s+)?(?:more|less|fewer|greater|larger|smaller|bigger|higher|lower)\s+than)\b", re.I),
     "list": re.compile(r"[,;]"),
     "bar": re.compile(r"(?:\d|\})\s*\|\s*-?\d"),
     "range": re.compile(r"\d\s*(?:--|–|—|\bto\b)\s*-?\d"),

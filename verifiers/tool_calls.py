@@ -27,8 +27,11 @@ Row format (OpenAI tools format)
 ``reference``  null: the final answer is not checked. A plain string: if it is a number, some
                number in the final answer must equal it (relative tolerance ``rel_tol``, or within
                half a unit of the last digit the answer shows when it shows >= 2 decimals);
-               otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
-               "no" is not found in "I don't know").
+               When the final answer marks an answer ("the answer is 41", "Answer: 41", ``\\boxed{41}``), that
+               number decides: "the tool says 42, but the answer is 41" fails a reference of 42.
+               A number the answer takes back ("42? No, 41", "42. Actually, it is 41") does not count.
+               Otherwise it must occur in the final answer as whole words (case- and whitespace-insensitive:
+               "no" is not found in "I don't know", "not Paris" does not answer Paris).
                A JSON object: ``{"answer": <str|number>, "no_tools": bool, "must_call": [names]}``
                (all optional); ``no_tools`` marks "answer directly" prompts; ``must_call``
                names tools the trace must call (a failed call counts; errors are checked anyway).
@@ -39,8 +42,9 @@ names a known, offered tool; its arguments are a JSON object valid under the too
 an error); each call is executed on fresh tool state (one session per sample) and its recorded
 result equals the replayed one (JSON-equal, numbers within ``rel_tol``; two errors count as
 equal); a tool error not followed by a successful retry of the same tool is acknowledged by
-the final answer (one of ``error_ack_terms``); the final answer matches the reference, and does not offer
-it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris, Rome, Oslo": ``reward hack: ...``;
+the final answer (one of ``error_ack_terms``, not denied: "no errors", "error-free" are no acknowledgement); the final
+answer matches the reference, and does not offer
+it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris (or Lyon)", "Paris, Rome, Oslo": ``reward hack: ...``;
 thousands separators count only in groups of three, so "4,2" is not 42). Score
 ``None`` when there is nothing to check (no tool calls and no reference).
 """
@@ -57,7 +61,7 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import RULED_OUT, minus, ungroup
+from verifiers.math_extract import RULED_OUT, marked_answer, minus, to_number, ungroup
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
@@ -66,7 +70,11 @@ log = logging.getLogger(__name__)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
 _ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
-_ALT_AFTER = re.compile(r"\s*(?:/|\||\bor\b)\s*\w")
+# a correction right after a number: what follows it replaces it
+_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b[\s?.!,;:-]*)+"
+                      r"(?:(?:it|that)(?:'s|\s+is|\s+was|\s+should\s+be)|i\s+mean|the\s+(?:answer|result)\s+is|make\s+(?:it|that))?"
+                      r"[\s:,]*\$?(?=-?\.?\d)", re.I)
+_ALT_AFTER = re.compile(r"[\s(\[.,;:]*(?:/|\||\bor\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
 _ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
 
 
@@ -109,6 +117,25 @@ def _numbers(text: str) -> list[tuple[float, int, int, int]]:
         dec = len(s.split(".")[1].split("e")[0].split("E")[0]) if "." in s else 0
         out.append((v, dec, m.start(), m.end()))
     return out
+
+
+# an acknowledgement term that denies the error instead ("no errors", "error-free", "without error")
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|zero|never|nor)\s+(?:\w+\s+)?$")
+_DENIED_AFTER = re.compile(r"s?[-\s]?(?:free|less)\b")
+
+
+def _acknowledges(low: str, term: str) -> bool:
+    """Whether ``low`` (the final answer, lower case) uses ``term`` as an acknowledgement, not a denial of the error."""
+    for m in re.finditer(re.escape(term), low):
+        if not (_DENIED_BEFORE.search(low[max(0, m.start() - 24):m.start()]) or _DENIED_AFTER.match(low, m.end())):
+            return True
+    return False
+
+
+def _decimals(s: str) -> int:
+    """How many decimals the number in ``s`` shows ("3.50" -> 2)."""
+    m = re.search(r"\d\.(\d+)", s)
+    return len(m.group(1)) if m else 0
 
 
 def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float) -> str | None:
@@ -319,7 +346,7 @@ class ToolCalls(Verifier):
             raise _Fail("final answer is empty")
         if unrecovered:
             low = final.lower()
-            if not any(t in low for t in self.config.error_ack_terms):
+            if not any(_acknowledges(low, t.lower()) for t in self.config.error_ack_terms):
                 first = unrecovered[min(unrecovered)]
                 raise _Fail(f"final answer ignores a tool error: {first}")
         details = {"calls": len(calls), "tools": sorted({c[0] for c in calls if isinstance(c[0], str)})}
@@ -351,6 +378,12 @@ class ToolCalls(Verifier):
         return math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12) or (
             dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)  # an answer rounded to what it shows
 
+    def _retracted(self, text: str, nums: list, k: int, target: float) -> bool:
+        """Whether number ``k`` is taken back for another one just after it ("42? No, 41", "42. Actually, it is 41")."""
+        cue = _RETRACT.match(text, nums[k][3])
+        nxt = nums[k + 1] if k + 1 < len(nums) else None
+        return bool(cue and nxt and nxt[2] == cue.end() and not self._same_number(nxt[0], nxt[1], target))
+
     def _check_reference(self, final: str, ref: dict, calls: list) -> str | None:
         if ref.get("no_tools") and calls:
             return f"expected a direct answer but the trace makes {len(calls)} tool call(s)"
@@ -365,18 +398,26 @@ class ToolCalls(Verifier):
         except ValueError:
             target = None
         if target is None or not math.isfinite(target):
-            if any(True for _ in _occurrences(_norm(str(want)), _norm(final))):
+            low = _norm(final)  # "not paris" does not answer paris
+            if any(not RULED_OUT.search(low, max(0, m.start() - 20), m.start()) for m in _occurrences(_norm(str(want)), low)):
                 hedge = _hedged_text(final, str(want))
                 return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
+        marked = marked_answer(final)  # "the tool says 42, but the answer is 41": the answer it commits to decides
+        value = to_number(marked) if marked is not None else None
+        if value is not None and not self._same_number(float(value), _decimals(marked), target):
+            return f"final answer commits to {marked[:40]!r}, not the reference {want}: {final[:160]!r}"
         text = ungroup(minus(final))
         nums = _numbers(text)
-        hits = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
-                and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
+        equal = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
+                 and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
+        hits = [k for k in equal if not self._retracted(text, nums, k, target)]  # nor does "15? No, 12"
         for k in hits:
             hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
             if hedge:
                 return f"reward hack: the final answer offers alternatives: {hedge[:80]!r}"
         if hits:
             return None
+        if equal:
+            return f"final answer takes the reference {want} back for another number: {final[:160]!r}"
         return f"final answer has no number equal to the reference {want}: {final[:160]!r}"
