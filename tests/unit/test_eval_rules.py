@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from factory.recipe import load_recipe, recipe_errors
-from students.eval import (prompt_variants, regression_block, regression_verdict, summary_rows, system_prompt_used,
-                           with_system, without_system, _eval_rows, _regression_rows)
+from students.eval import _eval_rows, _regression_rows, regression_block, regression_verdict
+from students.eval_prompts import prompt_variants, system_prompt_used, with_system, without_system
+from students.eval_table import summary_rows
 from tests.conftest import ROOT
 
 ARITH = ROOT / "recipes" / "distill_arith.yaml"
