@@ -33,7 +33,8 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
-from curation.dedup.benchmarks import as_text, expand_paths, field_value, has_field, iter_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup.benchmarks import as_text
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
