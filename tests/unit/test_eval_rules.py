@@ -215,7 +215,7 @@ def test_run_fingerprint_covers_the_regression_items(tmp_path):
 
 def test_overlong_prompts_are_dropped_and_all_overlong_is_a_clear_error():
     from ground.errors import FactoryError
-    from students.train import drop_overlong
+    from students.prompt_length import drop_overlong
 
     short = {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "completion": [{"role": "assistant", "content": "5"}]}
     long = {"prompt": [{"role": "user", "content": "word " * 200}], "completion": [{"role": "assistant", "content": "5"}]}
