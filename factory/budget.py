@@ -8,7 +8,10 @@ Generate actors on any node ask the named actor before each batch for the calls 
 and report the batch's dollars after it. Once a cap is reached the actor grants nothing more and says why
 ("budget calls 100 reached"); the rows it refused are marked ``reject_stage="budget"`` and the writer does
 not write a chunk that has one, so only whole chunks are kept (their teacher answers are in the request
-cache: a re-run does not pay for them again). The caps count one ``factory run`` invocation: prompt synthesis
+cache: a re-run does not pay for them again). The caps are run-wide: the counter starts from what the earlier
+invocations of the same run recorded in its manifest (``paid.run_total`` dollars, ``paid_calls.run_total``
+teacher calls; a killed invocation's up to its last progress line), so a crash-and-resume cycle, or re-running a
+run a cap stopped, never spends the cap again; a re-run with a bigger cap continues. Prompt synthesis
 (``synthesize:``) and generation take from the same counter (:class:`RunBudget`), so a cap reached during
 synthesis stops the run there (its unfinished parts are not written; a re-run continues them).
 """
@@ -22,17 +25,24 @@ _HANDLES: dict = {}  # the driver holds each counter's handle: an actor whose ha
 
 
 class BudgetCounter:
-    def __init__(self, calls: int | None, usd: float | None):
+    """Caps ``calls`` and ``usd`` for the whole run: ``earlier_calls`` / ``earlier_usd`` are what the run's earlier
+    invocations spent; ``used`` / ``spent`` count this invocation."""
+
+    def __init__(self, calls: int | None, usd: float | None, earlier_calls: int = 0, earlier_usd: float = 0.0):
         self.calls, self.usd = calls, usd
+        self.earlier_calls, self.earlier_usd = earlier_calls, earlier_usd
         self.used, self.spent, self.reason = 0, 0.0, None
+
+    def _why(self, what: str, cap, earlier) -> str:
+        return f"budget {what} {cap:g} reached" + (f" ({earlier:g} by earlier invocations of the run)" if earlier else "")
 
     def take(self, n: int) -> tuple[int, str | None]:
         """Grant up to ``n`` calls; (granted, why the rest was refused or None)."""
-        if self.reason is None and self.usd is not None and self.spent >= self.usd:
-            self.reason = f"budget usd {self.usd:g} reached"
-        grant = 0 if self.reason else n if self.calls is None else max(0, min(n, self.calls - self.used))
+        if self.reason is None and self.usd is not None and self.earlier_usd + self.spent >= self.usd:
+            self.reason = self._why("usd", self.usd, round(self.earlier_usd, 8))
+        grant = 0 if self.reason else n if self.calls is None else max(0, min(n, self.calls - self.earlier_calls - self.used))
         if grant < n and self.reason is None:
-            self.reason = f"budget calls {self.calls} reached"
+            self.reason = self._why("calls", self.calls, self.earlier_calls)
         self.used += grant
         return grant, self.reason
 
@@ -51,12 +61,14 @@ def actor_name(run_id: str) -> str:
     return f"factory-budget-{run_id}-{uuid.uuid4().hex[:8]}"  # per run and attempt: a retried attempt starts afresh
 
 
-def start_budget(ray, budget, run_id: str) -> str | None:
-    """Start the run's counter actor (named per run); returns its name, or None without a budget."""
+def start_budget(ray, budget, run_id: str, earlier_calls: int = 0, earlier_usd: float = 0.0) -> str | None:
+    """Start the run's counter actor (named per run) from what earlier invocations spent; returns its name, or
+    None without a budget."""
     if budget is None or (budget.calls is None and budget.usd is None):
         return None
     name = actor_name(run_id)
-    _HANDLES[name] = ray.remote(num_cpus=0)(BudgetCounter).options(name=name, namespace=NAMESPACE).remote(budget.calls, budget.usd)
+    _HANDLES[name] = ray.remote(num_cpus=0)(BudgetCounter).options(name=name, namespace=NAMESPACE).remote(
+        budget.calls, budget.usd, earlier_calls, earlier_usd)
     return name
 
 
@@ -70,14 +82,15 @@ def stop_budget(ray, name: str | None) -> None:
 
 
 class RunBudget:
-    """One invocation's counter, started on first use and shared by the stages that call teachers."""
+    """One invocation's counter, started on first use and shared by the stages that call teachers; ``earlier``:
+    (calls, usd) the run's earlier invocations spent (the manifest's ``paid_calls`` / ``paid`` run totals)."""
 
-    def __init__(self, budget, run_id: str):
-        self.budget, self.run_id, self.ray, self.name = budget, run_id, None, None
+    def __init__(self, budget, run_id: str, earlier: tuple[int, float] = (0, 0.0)):
+        self.budget, self.run_id, self.ray, self.name, self.earlier = budget, run_id, None, None, earlier
 
     def start(self, ray) -> str | None:
         if self.ray is None:
-            self.ray, self.name = ray, start_budget(ray, self.budget, self.run_id)
+            self.ray, self.name = ray, start_budget(ray, self.budget, self.run_id, *self.earlier)
         return self.name
 
     def state(self) -> dict | None:

@@ -166,7 +166,7 @@ def print_summary(res, out) -> None:
         say(paid_line(res.paid, s.get("cache_cost")))
     if res.eval and res.eval.get("table"):
         say()
-        from students.eval import summary_rows
+        from students.eval_table import summary_rows
 
         rows, header, notes = summary_rows(res.eval)
         say("\n".join([_table(rows, header), *notes]))

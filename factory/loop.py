@@ -65,7 +65,8 @@ class Splits:
             raise FactoryError("loop: needs a train and an eval section (eval.source is the test split)")
         self.pool = read_items(recipe, recipe.source, "source")
         self.test = read_items(recipe, recipe.eval.source, "eval.source")
-        self.dev, self.cands, self.dropped = split_pool(self.pool, self.test, cfg.dev_size, cfg.seed, rewritten_copies(recipe, self.pool, self.test))
+        self.options = decontam_options(recipe)
+        self.dev, self.cands, self.dropped = split_pool(self.pool, self.test, cfg.dev_size, cfg.seed, self.options)
         self.by_id = {it["id"]: it for it in self.pool}
         self._emb = None
 
@@ -81,30 +82,10 @@ class Splits:
         return self._emb
 
 
-def rewritten_copies(recipe: Recipe, pool: list[dict], test: list[dict]) -> dict[str, str]:
-    """Pool id -> the decontamination matcher's reason, for pool items that copy a test item with other wording
-    (n-gram overlap; masked n-grams, templates, embeddings where the recipe's ``dedup.decontam`` turns them on):
-    the test split is the matcher's only benchmark, with the recipe's matcher options (else the defaults)."""
-    import tempfile
-
-    from curation.dedup.decontam import Decontaminate
-    from curation.plan import build_dedup_config
-    from ground.record import REJECTED, new_sample
-
-    if not pool or not test:
-        return {}
+def decontam_options(recipe: Recipe) -> dict:
+    """The recipe's ``dedup.decontam`` matcher options (else {}: the matcher's defaults), for the loop's split checks."""
     base = getattr(recipe.dedup, "decontam", None)
-    opts = {} if base is None else (dict(base) if isinstance(base, dict) else base.model_dump())
-    opts.pop("on", None)
-    with tempfile.TemporaryDirectory(prefix="loop-test-split-") as d:
-        path = Path(d) / "test.jsonl"
-        path.write_text("".join(json.dumps({"id": t["id"], "text": t["text"]}, ensure_ascii=False) + "\n" for t in test))
-        opts.update(compare="prompt", allow_partial=True,
-                    benchmarks=[{"name": "test_split", "path": str(path), "field": "text", "id_field": "id"}])
-        rows = [new_sample(stage="loop", prompt_id=it["id"], sample_index=0, messages=[{"role": "user", "content": it["text"]}])
-                for it in pool]
-        rows = Decontaminate(build_dedup_config("decontam", opts))(rows)
-    return {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
+    return {} if base is None else (dict(base) if isinstance(base, dict) else base.model_dump())
 
 
 # ---------------------------------------------------------------- choosing
@@ -169,7 +150,7 @@ def run_round(recipe_file: str, recipe: Recipe, cfg: LoopConfig, splits: Splits,
     """Generate, curate, train and evaluate one (arm, round); then score dev. Returns its loop.json record."""
     from factory.pipeline import run_recipe
 
-    assert_clean(chosen, splits.test, splits.dev)  # the proof: raises before any teacher call
+    assert_clean(chosen, splits.test, splits.dev, splits.options)  # the proof: raises before any teacher call
     t0 = time.time()
     src = where["dir"] / arm / f"round-{rnd}.jsonl"
     _write_jsonl(src, chosen)

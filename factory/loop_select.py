@@ -11,18 +11,14 @@ chosen prompt passes :func:`assert_clean` against the test split and dev before 
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
-from curation.dedup import words
 from ground.errors import FactoryError
-
-
-def norm(text: str) -> str:
-    """The decontamination key: lower-cased word tokens (punctuation and spacing ignored)."""
-    return " ".join(words(text))
 
 
 def carve_dev(pool: list[dict], size: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -44,49 +40,67 @@ def carve_dev(pool: list[dict], size: int, seed: int) -> tuple[list[dict], list[
     return dev, [it for it in pool if it["id"] not in ids]
 
 
-def contaminated(items: list[dict], protected: list[dict]) -> dict[str, str]:
-    """id -> id of the protected item it matches: the same normalised text, or one containing the other."""
-    keys = {norm(p["text"]): p["id"] for p in protected}
-    long_keys = [(k, i) for k, i in keys.items() if len(k.split()) >= 3]
-    out = {}
-    for it in items:
-        k = norm(it["text"])
-        padded = f" {k} "  # whole words: "what is 47 5" is not inside "what is 47 56"
-        hit = keys.get(k) or next((i for pk, i in long_keys if f" {pk} " in padded or (len(k.split()) >= 3 and padded in f" {pk} ")), None)
-        if hit is not None:
-            out[it["id"]] = hit
-    return out
+def contaminated(items: list[dict], protected: list[dict], options: dict | None = None, name: str = "protected") -> dict[str, str]:
+    """id -> the decontamination matcher's reason (``contaminated: <name>_split#<protected id> ...``) for items that
+    copy a protected item: :class:`curation.dedup.decontam.Decontaminate` with ``protected`` as its only benchmark
+    and ``options`` (a recipe's ``dedup.decontam``, else its defaults): exact copies of an item of any length
+    (case, spacing, punctuation folded), containment of items of ``min_item_tokens`` words or more, rewrites
+    where the options turn masked n-grams, templates or embeddings on."""
+    import tempfile
+
+    from curation.dedup.decontam import Decontaminate
+    from curation.plan import build_dedup_config
+    from ground.record import REJECTED, new_sample
+
+    if not items or not protected:
+        return {}
+    opts = {k: v for k, v in (options or {}).items() if k not in ("on", "compare", "benchmarks", "allow_partial")}
+    with tempfile.TemporaryDirectory(prefix=f"loop-{name}-split-") as d:
+        path = Path(d) / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"id": t["id"], "text": t["text"]}, ensure_ascii=False) + "\n" for t in protected))
+        opts.update(compare="prompt", allow_partial=True,
+                    benchmarks=[{"name": f"{name}_split", "path": str(path), "field": "text", "id_field": "id"}])
+        rows = [new_sample(stage="loop", prompt_id=it["id"], sample_index=0, messages=[{"role": "user", "content": it["text"]}])
+                for it in items]
+        rows = Decontaminate(build_dedup_config("decontam", opts))(rows)
+    return {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
 
 
-def clean_pool(pool: list[dict], protected: list[dict]) -> tuple[list[dict], dict[str, str]]:
-    """(candidates, dropped id -> matched protected id): the pool without anything that matches a protected item."""
-    bad = contaminated(pool, protected)
+def matched_item(reason: str) -> str:
+    """The protected item's id in a reason of :func:`contaminated`."""
+    from curation.dedup.decontam import REASON_RE
+
+    m = REASON_RE.match(reason)
+    return m["item"] if m else reason
+
+
+def clean_pool(pool: list[dict], protected: list[dict], options: dict | None = None,
+               name: str = "protected") -> tuple[list[dict], dict[str, str]]:
+    """(candidates, dropped id -> the matcher's reason): the pool without anything that copies a protected item."""
+    bad = contaminated(pool, protected, options, name)
     return [it for it in pool if it["id"] not in bad], bad
 
 
 def split_pool(pool: list[dict], test: list[dict], dev_size: int, seed: int,
-               flagged: dict[str, str] | None = None) -> tuple[list[dict], list[dict], dict[str, str]]:
-    """(dev, candidates, dropped id -> matched test/dev id). Pool items that match a test item (or that ``flagged``
-    names: id -> why, e.g. the decontamination matcher's rewritten copies) are dropped FIRST, so dev is carved from
-    the clean pool only: a test copy in dev would choose the next round's prompts through its dev verdict (its
-    nearest neighbours, its category's weight). The rest is then cleaned against dev."""
-    clean, dropped = clean_pool(pool, test)
-    flagged = flagged or {}
-    dropped.update((it["id"], flagged[it["id"]]) for it in clean if it["id"] in flagged)
-    clean = [it for it in clean if it["id"] not in flagged]
+               options: dict | None = None) -> tuple[list[dict], list[dict], dict[str, str]]:
+    """(dev, candidates, dropped id -> the matcher's reason). Pool items that copy a test item (:func:`contaminated`
+    with the recipe's matcher ``options``) are dropped FIRST, so dev is carved from the clean pool only: a test copy
+    in dev would choose the next round's prompts through its dev verdict (its nearest neighbours, its category's
+    weight). The rest is then cleaned against dev the same way."""
+    clean, dropped = clean_pool(pool, test, options, "test")
     dev, rest = carve_dev(clean, dev_size, seed)
-    cands, near_dev = clean_pool(rest, dev)
+    cands, near_dev = clean_pool(rest, dev, options, "dev")
     return dev, cands, {**dropped, **near_dev}
 
 
-def assert_clean(chosen: list[dict], test: list[dict], dev: list[dict]) -> None:
-    """Raise if any chosen prompt matches a test or dev item (the proof a loop round records before it runs)."""
+def assert_clean(chosen: list[dict], test: list[dict], dev: list[dict], options: dict | None = None) -> None:
+    """Raise if any chosen prompt copies a test or dev item (the proof a loop round records before it runs)."""
     for name, prot in (("test", test), ("dev", dev)):
-        bad = contaminated(chosen, prot)
+        bad = contaminated(chosen, prot, options, name)
         if bad:
-            cid, pid = next(iter(bad.items()))
-            raise FactoryError(f"loop: chosen prompt {cid} matches {name} item {pid} ({len(bad)} in all): the {name} "
-                               "split must never be trained on")
+            cid, why = next(iter(bad.items()))
+            raise FactoryError(f"loop: chosen prompt {cid} matches {name} item {matched_item(why)} ({len(bad)} in all: {why}): "
+                               f"the {name} split must never be trained on")
 
 
 def choose_random(cands: list[dict], n: int, used: set[str], seed: int | str) -> list[dict]:

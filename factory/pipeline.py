@@ -207,13 +207,16 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
     timings: dict[str, float] = {}
     manifest = _start_manifest(recipe, recipe_file, fp, run_id, store)
     log.info("run %s -> %s", run_id, store.uri)
-    budget = RunBudget(recipe.budget, run_id)  # one counter for synthesis and generation
+    budget = RunBudget(recipe.budget, run_id, _earlier_spend(recipe, manifest))  # one run-wide counter for synthesis and generation
+    synth_calls = 0
     try:
         gen_recipe = recipe
         if recipe.synthesize is not None:  # new prompts from seeds first; generation then reads them as its source
             t0 = time.time()
             gen_recipe, manifest["synthesis"] = synthesize(recipe, store, cache.uri if cache is not None else None, budget)
             timings["synthesize"] = round(time.time() - t0, 2)
+            synth_calls = _synth_calls(manifest["synthesis"])
+            _record_paid(manifest, 0.0, synth_calls)
             if gen_recipe is None:
                 stopped = manifest["synthesis"]["stopped"]
                 manifest["status"], manifest["generation"] = "stopped", {"stopped": stopped}
@@ -224,11 +227,11 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
 
         def progress(info: dict) -> None:  # what was paid so far reaches the disk: a killed invocation's money is not lost
             manifest["generation"] = dict(info)
-            _record_paid(manifest, info.get("paid", 0.0))
+            _record_paid(manifest, info.get("paid", 0.0), synth_calls + info.get("teacher_calls", 0))
             store.write_json("manifest.json", manifest)
 
         manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget, progress)
-        _record_paid(manifest, manifest["generation"]["paid"])
+        _record_paid(manifest, manifest["generation"]["paid"], synth_calls + manifest["generation"]["teacher_calls"])
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale
             fsutil.delete_tree(store.fs, store.p("curation"))
@@ -259,14 +262,33 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
                      manifest.get("cost"), manifest["generation"].get("stopped"), manifest.get("paid"))
 
 
-def _record_paid(manifest: dict, paid_now: float) -> None:
+def _record_paid(manifest: dict, paid_now: float, calls_now: int) -> None:
     """``manifest["paid"]``: USD of the teacher and verifier calls made by this invocation, by the earlier invocations
     of the same run (what their manifests recorded, a killed one's up to its last progress line), and by all of them:
     the figures a provider's bill adds up to. ``counts.cost`` is another figure, the cost of the corpus (what every
-    row's answer cost when it was made, reused cache answers included)."""
+    row's answer cost when it was made, reused cache answers included). ``manifest["paid_calls"]``: the same record
+    of teacher calls (synthesis and generation; cache hits excluded). The run budget's caps count both run totals."""
     earlier = (manifest.get("paid") or {}).get("earlier_invocations", 0.0)
     manifest["paid"] = {"this_invocation": round(paid_now, 8), "earlier_invocations": earlier,
                         "run_total": None if earlier is None else round(earlier + paid_now, 8)}
+    calls = (manifest.get("paid_calls") or {}).get("earlier_invocations", 0)
+    manifest["paid_calls"] = {"this_invocation": calls_now, "earlier_invocations": calls,
+                              "run_total": None if calls is None else calls + calls_now}
+
+
+def _synth_calls(info: dict) -> int:
+    """Teacher calls prompt synthesis made in this invocation (none when an earlier one finished it)."""
+    return 0 if info.get("reused") else int(info.get("synth_teacher_calls") or 0) + int(info.get("sc_teacher_calls") or 0)
+
+
+def _earlier_spend(recipe: Recipe, manifest: dict) -> tuple[int, float]:
+    """(calls, USD) the run's earlier invocations spent, where the run budget's counter starts; a run made before
+    these records existed: unknown, counted as 0 with a WARNING."""
+    calls, usd = manifest["paid_calls"]["earlier_invocations"], manifest["paid"]["earlier_invocations"]
+    if recipe.budget is not None and (calls is None or usd is None):
+        log.warning("budget: the earlier invocations of run %s did not record what they spent (calls %s, usd %s): the caps "
+                    "count from 0 for what is unknown", manifest["run_id"], calls, usd)
+    return calls or 0, usd or 0.0
 
 
 def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore) -> dict:
@@ -289,6 +311,8 @@ def _start_manifest(recipe: Recipe, recipe_file: str, fp: str, run_id: str, stor
     # a run made before "paid" existed did not record it: unknown (null), not 0
     earlier = 0.0 if not old else (old.get("paid") or {}).get("run_total") if "paid" in old else None
     manifest["paid"] = {"this_invocation": 0.0, "earlier_invocations": earlier, "run_total": earlier}
+    calls = 0 if not old else (old.get("paid_calls") or {}).get("run_total") if "paid_calls" in old else None
+    manifest["paid_calls"] = {"this_invocation": 0, "earlier_invocations": calls, "run_total": calls}
     store.write_json("manifest.json", manifest)
     return manifest
 

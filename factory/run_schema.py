@@ -94,6 +94,13 @@ class Paid(_Open):
     run_total: float | None = Field(description="this_invocation + earlier_invocations: what the provider billed for this run.")
 
 
+class PaidCalls(_Open):
+    this_invocation: int = Field(description="Teacher calls this invocation made (prompt synthesis and generation; cache hits excluded).")
+    earlier_invocations: int | None = Field(description="Teacher calls the earlier invocations of the same run recorded (a killed one: "
+                                                        "up to its last progress line); null when a run made before this key existed.")
+    run_total: int | None = Field(description="this_invocation + earlier_invocations: what the run budget's calls cap counts.")
+
+
 class EvalScore(_Open):
     n: int = Field(description="Held-out items scored.")
     correct: int = Field(description="Items whose output passed the recipe's verifiers.")
@@ -147,6 +154,8 @@ class Manifest(_Open):
     counts: Counts | None = Field(None, description="Row counts, tokens and cost (same as stats.json 'summary').")
     paid: Paid | None = Field(None, description="What was paid (not the corpus' cost): this invocation, earlier ones, all of them. "
                                                 "Prompt synthesis reports its own spend in synthesis.cost.")
+    paid_calls: PaidCalls | None = Field(None, description="The same record in teacher calls (synthesis included): this invocation, "
+                                                           "earlier ones, all of them. The budget caps count paid.run_total and this run_total.")
     stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")
     cost: Cost | None = Field(None, description="Cost breakdown (same as stats.json 'cost').")
     contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks.")
@@ -224,6 +233,12 @@ MONEY = [
     "request cache (`--fresh`, or another recipe asking the same requests) pays 0 and still reports the corpus' cost. "
     "To reconcile with a provider's bill, add up `paid.run_total` of the runs. Calls of chunks still in flight when an "
     "invocation was killed are not in its paid figure (their answers are in the request cache and priced in the corpus).",
+    "",
+    "**The run budget** (`budget: {usd, calls}`) is run-wide: its counter starts from `paid.run_total` and "
+    "`paid_calls.run_total` of the manifest the previous invocation left, so resuming a run a cap stopped (or one killed "
+    "mid-way) never spends the cap again; a re-run with a bigger cap continues. What the records miss the caps miss too: "
+    "calls in flight at a kill, a kill during prompt synthesis (recorded when synthesis ends), and synthesis dollars "
+    "(`paid` counts generation's; synthesis calls are in `paid_calls`).",
 ]
 
 

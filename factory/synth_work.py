@@ -15,7 +15,6 @@ from collections import Counter
 
 import pyarrow as pa
 
-from curation.dedup import words
 from curation.dedup.decontam import Decontaminate
 from curation.plan import build_dedup_config
 from factory.budget import spend_rows, take_rows
@@ -138,7 +137,6 @@ class ScoreUDF:
         self.dedup_dirs, self.sc, self.expander = dedup_dirs, sc, expander
         self.decontam = Decontaminate(build_dedup_config("decontam", decontam)) if decontam else None
         self.gen = GenerateStep(teacher_cfgs, cache_uri, fallback) if sc else None
-        self._copies: dict[str, tuple[str, str]] | None = None  # normalised benchmark problem -> (benchmark, item id)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return pa.Table.from_pylist([self.part(p) for p in batch.column("part").to_pylist()], schema=SUMMARY)
@@ -158,34 +156,13 @@ class ScoreUDF:
                                     pa.Table.from_pylist(cands, schema=CAND))
         return _summary(part, len(cands), sum(1 for c in cands if c["status"] == ACCEPTED), rows, {})
 
-    def copies(self) -> dict[str, tuple[str, str]]:
-        """Every benchmark item's problem statement as normalised words (case, spacing, punctuation, look-alikes
-        folded), loaded once per actor."""
-        if self._copies is None:
-            self.decontam._load()  # the benchmarks the matcher loaded, not a second read of them
-            self._copies = {}
-            for b in self.decontam.benchmarks:
-                for it in b.items:
-                    key = " ".join(words(it.prompt or it.text))
-                    if key:
-                        self._copies.setdefault(key, (b.name, it.item_id))
-        return self._copies
-
     def _decontaminate(self, live: list[dict]) -> None:
-        """The matcher, then exact copies: the matcher leaves benchmark items shorter than ``min_item_tokens`` alone
-        (too generic for n-gram containment), so a new prompt that IS such an item ("What is 35 + 6?", written by
-        a teacher from the seed "What is 12 + 7?") was kept and trained on."""
+        """The matcher (n-grams, exact copies of items of any length, rewrites where configured) on the live prompts."""
         rows = [new_sample(stage="synth", prompt_id=c["id"], sample_index=0, messages=[{"role": "user", "content": c["prompt"]}])
                 for c in live]
         for c, r in zip(live, self.decontam(rows)):
             if r["status"] == REJECTED:
                 _reject(c, "decontam", r["reject_reason"])
-        copies = self.copies()
-        for c in live:
-            key = " ".join(words(c["prompt"] or ""))
-            if c["status"] == ACCEPTED and key in copies:
-                bench, item = copies[key]
-                _reject(c, "decontam", f"contaminated: {bench}#{item} exact copy '{key[:60]}'")
 
     def _self_consistency(self, live: list[dict]) -> tuple[list[dict], str | None]:
         """m samples per prompt, the majority answer and its agreement; (the sample rows, why the budget stopped it)."""

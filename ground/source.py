@@ -23,7 +23,8 @@ from pydantic import Field
 
 from ground.config import Config as _Cfg
 from ground.errors import FactoryError
-from ground.source_files import COMPRESSED, arrow_table, source_files
+from ground.source_check import check_readable
+from ground.source_files import arrow_table, source_files
 
 MAX_PROMPT_CHARS = 200_000
 
@@ -207,7 +208,7 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
         raise FactoryError(f"source.path: file not found: {path}")
     pairs = source_files(path, src.format, src.split, one_split=True)
     for f, fmt in pairs:
-        _check_readable(f, fmt)
+        check_readable(f, fmt)
     stamps = {f: file_stamp(f) for f, _ in pairs}  # before counting: a change while planning is caught too
     counts = [(f, fmt, _count(f, fmt)) for f, fmt in pairs]  # (file, fmt, records in the file)
     total = max(0, sum(c for _, _, c in counts) - src.offset)
@@ -235,76 +236,12 @@ def plan_units(src, base_dir: str | Path, shard_size: int) -> list[Unit]:
     return units
 
 
-_OTHER = {".csv": "CSV", ".tsv": "TSV", ".xlsx": "Excel"}
-
-
 def _count(f: Path, fmt: str) -> int:
     if fmt == "parquet":
         return pq.ParquetFile(f).metadata.num_rows
     if fmt == "arrow":
         return arrow_table(f).num_rows
     return _jsonl_starts(f, {-1}, 0)[1]
-
-
-def _check_readable(f: Path, fmt: str) -> None:
-    """A source file the plane cannot split is bad input, not rows of garbage: a compressed file has no byte
-    offsets to start a chunk at, and CSV/Arrow files are not read as JSON lines."""
-    if not f.is_file():
-        raise FactoryError(f"source.path: file not found: {f}")
-    suffix = f.suffix.lower()
-    if suffix in COMPRESSED or (fmt == "jsonl" and _magic(f).startswith(_PACKED)):
-        raise FactoryError(f"source.path: {f}: compressed files are not read (chunks start at byte offsets); "
-                           f"decompress it first (e.g. gunzip -k) or convert it to Parquet")
-    if suffix in _OTHER and fmt == "jsonl":
-        raise FactoryError(f"source.path: {f}: {_OTHER[suffix]} is not a source format; convert it to JSONL or Parquet "
-                           f"(e.g. pyarrow.csv.read_csv(...) then pyarrow.parquet.write_table(...))")
-    wide = _utf16_or_32(_magic(f, 64)) if fmt == "jsonl" else None
-    if wide:
-        raise FactoryError(f"source.path: {f}: the text is {wide}, not UTF-8; convert it first "
-                           f"(e.g. iconv -f {wide} -t UTF-8 {f.name} > {f.stem}.utf8{f.suffix})")
-    first = _first_line(f) if fmt == "jsonl" else ""
-    if first.startswith("[") or first == "{":  # "[" opens an array (also all on one line); a lone "{" a pretty-printed object
-        raise FactoryError(f"source.path: {f}: one JSON document (an array or an indented object), not JSON lines "
-                           f"(one record per line); convert it, e.g. jq -c '.[]' {f.name} > {f.stem}.jsonl")
-    try:
-        if fmt == "parquet":
-            pq.ParquetFile(f).metadata
-        elif fmt == "arrow":
-            arrow_table(f)
-    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
-        name = "Parquet" if fmt == "parquet" else "Arrow IPC"
-        raise FactoryError(f"source.path: {f}: not a readable {name} file ({e})") from None
-
-
-#: the first bytes of gzip, bzip2, xz, zip, zstd and lz4 files: a compressed file under a .jsonl name is not JSON lines
-_PACKED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")
-
-
-def _magic(f: Path, n: int = 6) -> bytes:
-    with open(f, "rb") as fh:
-        return fh.read(n)
-
-
-def _utf16_or_32(head: bytes) -> str | None:
-    """"UTF-16" / "UTF-32" when the file's first bytes are a BOM of one, or ASCII text in one (NUL every other
-    byte: Windows tools save JSON lines so); None for UTF-8."""
-    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
-        if head.startswith(bom):
-            return name
-    if len(head) >= 4 and head[1::2].count(0) >= len(head) // 4 and head[0::2].count(0) == 0:
-        return "UTF-16"  # little-endian without a BOM ("{\0"\0...); big-endian puts the NULs first
-    if len(head) >= 4 and head[0::2].count(0) >= len(head) // 4 and head[1::2].count(0) == 0:
-        return "UTF-16"
-    return None
-
-
-def _first_line(f: Path) -> str:
-    """The first non-blank line, stripped (at most 4 KiB of it)."""
-    with open(f, "rb") as fh:
-        for raw in fh:
-            if raw.strip():
-                return raw[:4096].strip().decode("utf-8-sig", "replace")
-    return ""
 
 
 def read_unit(unit: Unit) -> list[SourceRecord]:
@@ -390,7 +327,7 @@ def first_record(src, base_dir: str | Path) -> SourceRecord | None:
     try:
         pairs = source_files(path, src.format, src.split, one_split=True) if path.exists() or any(c in str(src.path) for c in "*?[") else []
         for f, fmt in pairs:
-            _check_readable(f, fmt)
+            check_readable(f, fmt)
             if fmt == "arrow":
                 t = arrow_table(f)
                 if t.num_rows:

@@ -11,12 +11,8 @@ Held-out prompts come from ``eval.source`` (e.g. GSM8K test items: never in the 
 Greedy decoding, the recipe's prompt template, and the recipe's verifiers: a row counts as
 correct when every verifier accepts it. Results go to ``<run_dir>/eval/`` and the manifest.
 
-Prompt variants. With ``train.drop_system_prompt`` (context distillation) the student was trained
-to behave as if it saw the teacher's system prompt, so the base and student columns are asked
-WITHOUT any system message and the teacher column WITH it (``train.onpolicy.teacher_system`` when
-an on-policy recipe names one, else ``prompt.system``). Each table entry records what its model
-was actually sent: ``system_prompt`` is true (every prompt had a system message), false (none
-had) or ``"mixed"``, computed from the messages, not from the recipe flag.
+Prompt variants (``drop_system_prompt``: base and student asked without the system prompt, the teacher with it):
+:mod:`students.eval_prompts`. The CLI's summary table: :mod:`students.eval_table`.
 
 What a column counts (:func:`_summarise`): every held-out item is in ``n``; one the model gave no answer to
 (``failed``: an API teacher's 429/500 after its retries) or no verifier could judge (``no_verdict``: no
@@ -42,9 +38,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from ground.conversation import without_system as drop_system
-from ground.record import ACCEPTED, messages_of
-from students.tool_eval import cell, prompts_have_tools, score_tool_calls
+from ground.record import ACCEPTED
+from students.eval_prompts import drops_system_prompt, prompt_variants, system_prompt_used
+from students.tool_eval import prompts_have_tools, score_tool_calls
 from teachers.base import plain_options
 from teachers.registry import teacher_class
 from teachers.step import GenerateStep
@@ -56,7 +52,7 @@ log = logging.getLogger(__name__)
 _EPS = 1e-9
 
 
-# ----------------------------------------------------------------------------- rows and prompt variants
+# ----------------------------------------------------------------------------- rows
 
 def _eval_rows(recipe) -> list[dict]:
     from teachers.expand import build_rows
@@ -88,58 +84,6 @@ def _regression_rows(recipe) -> list[dict]:
             template = str(recipe.path(template))
         ev.prompt = PromptConfig(template=template, system=None)
         return build_rows(ev)
-
-
-def _set_messages(row: dict, msgs: list[dict]) -> dict:
-    from teachers.cache import request_key
-
-    out = dict(row)
-    out["messages"] = json.dumps(msgs, ensure_ascii=False)
-    params = json.loads(row["params"]) if row.get("params") else {}
-    out["request_key"] = request_key(row["engine"], row["model"], msgs, params, row["sample_index"])
-    return out
-
-
-def without_system(rows: list[dict]) -> list[dict]:
-    """The same prompts with every system message removed (what a context-distilled student is asked)."""
-    return [_set_messages(r, drop_system(messages_of(r))) for r in rows]
-
-
-def with_system(rows: list[dict], system: str) -> list[dict]:
-    """The same prompts with ``system`` as their only system message (which keeps their tool catalogue)."""
-    out = []
-    for r in rows:
-        msgs = drop_system(messages_of(r))
-        head = {"role": "system", "content": system, **({"tools": msgs.pop(0)["tools"]} if msgs and msgs[0].get("role") == "system" else {})}
-        out.append(_set_messages(r, [head, *msgs]))
-    return out
-
-
-def system_prompt_used(rows: list[dict]) -> bool | str:
-    """True when every prompt sent had a system message, False when none had, else ``"mixed"``."""
-    flags = {any(m.get("role") == "system" and m.get("content") is not None for m in messages_of(r)) for r in rows}
-    return "mixed" if len(flags) > 1 else (flags.pop() if flags else False)
-
-
-def drops_system_prompt(recipe) -> bool:
-    return bool(recipe.train and recipe.train.drop_system_prompt)
-
-
-def _teacher_system(recipe) -> str | None:
-    """The system prompt an on-policy context-distillation teacher saw in training, if the recipe names one."""
-    t = recipe.train
-    if t is not None and t.method == "onpolicy" and t.onpolicy.teacher_system:
-        return recipe.path(t.onpolicy.teacher_system).read_text(encoding="utf-8").strip()
-    return None
-
-
-def prompt_variants(recipe, rows: list[dict]) -> dict[str, list[dict]]:
-    """Rows per eval column: base/student without the system prompt under ``drop_system_prompt``, teacher with it."""
-    drop = drops_system_prompt(recipe)
-    student = without_system(rows) if drop else rows
-    tsys = _teacher_system(recipe) if drop else None
-    teacher = with_system(rows, tsys) if tsys else rows
-    return {"base": student, "student": student, "teacher": teacher}
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -440,51 +384,3 @@ def eval_if_needed(recipe, store, train_info: dict | None) -> dict:
             info.setdefault("delta_vs_base", {})["regression"] = res["regression"]["delta"]
     store.write_json("eval/DONE", info)
     return info
-
-
-def summary_rows(info: dict) -> tuple[list[list], list[str], list[str]]:
-    """The CLI summary: (rows, header, notes) for the held-out table and the regression set."""
-    def yn(v) -> str:
-        return {True: "yes", False: "no"}.get(v, str(v)) if v is not None else "?"
-
-    def vs(v: dict, base: dict | None, label: str) -> str:
-        return "-" if label == "base" or not base else f"{v['accuracy'] - base['accuracy']:+.3f}"
-
-    table = info.get("table") or {}
-    tools = any(v.get("tool_ast") for v in table.values())
-    rows = [["held-out", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}", vs(v, table.get("base"), m)]
-            + ([cell(v.get("tool_ast"))] if tools else []) for m, v in table.items()]
-    notes = []
-    reg = info.get("regression")
-    if reg:
-        for m in ("base", "student"):
-            v = reg.get(m)
-            if v is not None:
-                rows.append(["regression", m, yn(v.get("system_prompt")), v["n"], v["correct"], f"{v['accuracy']:.3f}",
-                             vs(v, reg.get("base"), m)] + (["-"] if tools else []))
-        if reg.get("regressed") is None:
-            notes.append(f"regression check ({reg['source']}): not decided: {reg.get('reason', 'no student')}")
-        else:
-            notes.append(f"regression check ({reg['source']}, {reg['n']} items): student - base = {reg['delta']:+.3f}, "
-                         f"max_drop {reg['max_drop']} -> " + ("REGRESSED" if reg["regressed"] else "ok"))
-    for m, v in table.items():
-        if v.get("failed"):
-            why = "; ".join(v.get("failure_reasons") or {}) or "no reason recorded"
-            notes.append(f"{m}: {v['failed']} of {v['n']} held-out items got no answer ({why}); counted as wrong")
-        if v.get("no_verdict"):
-            notes.append(f"{m}: {v['no_verdict']} of {v['n']} held-out items could not be judged by the verifiers "
-                         "(e.g. no reference); counted as wrong")
-    if info.get("student_missing"):
-        notes.append(f"no student column: {info['student_missing']}")
-    if info.get("held_out_short"):
-        notes.append(info["held_out_short"])
-    for m, v in table.items():
-        if v.get("few_shot_messages"):
-            notes.append(f"{m}: asked with {v['few_shot_messages']} few-shot demonstration messages before every prompt "
-                         "(its engine's few_shot option); columns without this note were not")
-    ov = info.get("overlap")
-    if ov and ov.get("items"):
-        notes.append(f"WARNING: {ov['items']} of {ov['n']} held-out prompts are also training prompts of this run "
-                     f"(e.g. {', '.join(map(str, ov.get('examples') or []))}): the student column is not a held-out score")
-    header = ["set", "model", "system prompt", "n", "correct", "accuracy", "vs base"] + (["tool AST (per category)"] if tools else [])
-    return rows, header, notes

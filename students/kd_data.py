@@ -29,20 +29,20 @@ _NAMING = ("id", "teacher", "teacher_topk_meta", "params", "engine")
 @functools.lru_cache(maxsize=4)
 def _token_map(student: str):
     from students.kd_labels import TokenMap
-    from students.train import _driver_tokenizer
+    from students.prompt_length import driver_tokenizer
 
-    return TokenMap(_driver_tokenizer(student), student)
+    return TokenMap(driver_tokenizer(student), student)
 
 
 def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str | None = None) -> dict | None:
     from students.kd import encode, kd_examples
     from students.kd_labels import is_warped
     from students.sft_data import _tokenizer
-    from students.train import _driver_tokenizer
+    from students.prompt_length import driver_tokenizer
 
     if is_warped(r):
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="warped", row=json.dumps({k: r.get(k) for k in _NAMING}))
-    ex = kd_examples([r], drop_system=drop_system, student_tok=_driver_tokenizer(student), student=student,
+    ex = kd_examples([r], drop_system=drop_system, student_tok=driver_tokenizer(student), student=student,
                      token_map=lambda: _token_map(student))
     if not ex:
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="skipped", row="")
@@ -71,7 +71,7 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
 
     from students.kd_labels import warped_error
     from students.traindata import build, kept, tally
-    from students.train import overlong_verdict
+    from students.prompt_length import overlong_verdict
 
     kw = dict(student=cfg["student"], max_len=cfg["max_seq_len"], drop_system=bool(cfg["drop_system_prompt"]),
               template=cfg.get("chat_template_text"))

@@ -6,7 +6,7 @@
 
 Per row the map does what the driver did before: :func:`students.data.sft_examples`, drop the system
 prompt (``train.drop_system_prompt``), drop an example whose prompt alone fills ``train.max_seq_len``
-(:func:`students.train.drop_overlong`'s rule) or whose answer is empty (:func:`students.data.empty_answer`), render with the student's (or the recipe's) chat template
+(:func:`students.prompt_length.drop_overlong`'s rule) or whose answer is empty (:func:`students.data.empty_answer`), render with the student's (or the recipe's) chat template
 and mask all but assistant tokens (:func:`students.data.encode_one`). Every input row leaves at least one
 output row (``conv`` = 1 on the first), and a dropped one says why in ``drop``, so :func:`tally` counts
 rows, drops, tool use and the longest prompt without bringing a row to the driver.
@@ -45,7 +45,7 @@ def _tokenizer(student: str, template: str | None):
 def _one(r: dict, student: str, template: str | None, max_len: int, mode: str, budget: int | None, drop_system: bool) -> list[dict]:
     from ground.conversation import without_system
     from students.data import empty_answer, encode_one, sft_examples, uses_tools
-    from students.train import prompt_tokens
+    from students.prompt_length import prompt_tokens
 
     ex = sft_examples([r])
     if not ex:
@@ -73,7 +73,7 @@ def sft_batch(batch: pa.Table, **kw) -> pa.Table:
 
 
 def _check(t: dict, what: str, max_len: int, required: bool) -> None:
-    from students.train import overlong_verdict
+    from students.prompt_length import overlong_verdict
 
     overlong_verdict(what, max_len, t.get("sum:conv", 0) - t.get("drop:skipped", 0), t.get("drop:overlong", 0),
                      t.get("max:prompt_tokens", 0), required)

@@ -15,7 +15,7 @@ and a row the engine failed is rejected at ``generate`` with vLLM's error, as wi
 
 Why opt-in (default ``false``). The processor re-batches rows (``batch_size``), so a chunk no longer
 arrives at the writer as one block: the executor then buffers rows per chunk before writing
-(``factory.executor.BufferedWriteUDF``). Rows the teacher must not generate (rejected earlier,
+(``factory.chunk_writer.BufferedWriteUDF``). Rows the teacher must not generate (rejected earlier,
 answered from the cache, routed to another teacher) cannot bypass a processor, so they go through it as
 a one-token dummy request and come out unchanged (cheap, but not free). And a fallback teacher is not
 supported on this path (the recipe is refused). The per-actor ``VLLMTeacher`` path has none of these

@@ -4,9 +4,14 @@ Three tests, in this order:
 
 1. **n-gram overlap** (default 13-gram, as in GPT-3, Brown et al. 2020, app. C): a row is
    contaminated if any ``ngram`` consecutive normalised word tokens of its text also occur in a
-   benchmark item. Benchmark items shorter than ``ngram`` words (but at least ``min_item_tokens``)
-   are matched as a whole. Hashing is vectorised (rensa token hashes + numpy), so a 100k-row
-   corpus takes seconds.
+   benchmark item (its full text, or its problem statement alone). Benchmark items shorter than ``ngram``
+   words (but at least ``min_item_tokens``) are matched as a whole: a row that contains one is flagged.
+   Hashing is vectorised (rensa token hashes + numpy), so a 100k-row corpus takes seconds.
+   **Exact copies** of any item, whatever its length: a row whose compared text (or its prompt, or one
+   user turn) IS an item's text or problem statement after normalisation (case, spacing, punctuation,
+   look-alikes) is flagged ``exact copy``. Items shorter than ``min_item_tokens`` are matched this way
+   only, never by containment: a one-word item "Yes" flags a row that is "yes." but not every row that
+   says yes.
 2. **masked n-gram overlap** (optional, ``masked=True``) for rewritten copies: numbers, names and units
    masked, then the overlap of 3-grams with an item's problem statement (``curation/dedup/masked.py``).
 3. **template matching** for rewritten copies (other values, names, units, wording, order): masked-template
@@ -42,6 +47,7 @@ A rejected row's reason names the benchmark, the item and the matched span, e.g.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
@@ -50,7 +56,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import TEXT_CHOICES, Compared, DedupStepConfig, compare_field, fold, ngram_hashes, required_columns, text_of, words
+from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_field, content_text, fold, ngram_hashes,
+                            prompt_text, required_columns, text_of, words)
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
@@ -61,16 +68,17 @@ from ground.step import Step
 
 log = logging.getLogger(__name__)
 
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|exact copy|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
                        r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
 CONFIRM_CHOICES = ("none", "masked", "llm")
+FIELDS = "_decontam_fields"  # a ``factory decontam --field`` row's (field, text) parts, in the order joined
 
 
 class DecontamConfig(DedupStepConfig):
     benchmarks: list[Any] = Field(default_factory=lambda: ["gsm8k_test"], min_length=1, description="benchmarks to protect: registry names, or {name, path, field, id_field} for a custom jsonl")
     on: Compared = compare_field("both", "row text checked by n-grams")
     ngram: int = Field(13, ge=3, le=64, description="n-gram length in normalised words")
-    min_item_tokens: int = Field(8, ge=1, le=10_000, description="benchmark items shorter than this many words are ignored (too generic to match)")
+    min_item_tokens: int = Field(8, ge=1, le=10_000, description="benchmark items shorter than this many words are matched only as exact copies (a row that IS the item), not by containment (too generic)")
     span_chars: int = Field(60, ge=10, le=10_000, description="characters of the matched span quoted in the reason")
     embedding: bool = Field(False, description="also catch paraphrases by embedding similarity")
     embedding_on: Compared = Field("prompt", description=f"row text compared by embedding: one of {list(TEXT_CHOICES)}")
@@ -122,6 +130,9 @@ class NgramIndex:
                     skipped += 1
                     continue
                 by_len.setdefault(min(n, len(toks)), []).append((toks, (b.name, it.item_id)))
+                ptoks = words(it.prompt) if it.prompt and it.prompt != it.text else []
+                if len(ptoks) >= min_tokens:  # the problem statement alone (a short question whose answer is long)
+                    by_len.setdefault(min(n, len(ptoks)), []).append((ptoks, (b.name, it.item_id)))
         for glen, entries in by_len.items():
             flat, off = ngram_hashes([t for t, _ in entries], glen, short="skip")
             owners = self.owner.setdefault(glen, {})
@@ -129,9 +140,9 @@ class NgramIndex:
                 for h in flat[off[k] : off[k + 1]].tolist():
                     owners.setdefault(h, who)
         self.sorted = {g: np.array(sorted(o), dtype=np.uint64) for g, o in self.owner.items()}
-        self.skipped = skipped  # items too short for the n-gram check (factory decontam reports them)
+        self.skipped = skipped  # items too short for the n-gram check: exact copies only (factory decontam reports them)
         if skipped:
-            log.warning("decontam: %d benchmark items shorter than %d words are not protected", skipped, min_tokens)
+            log.warning("decontam: %d benchmark items shorter than %d words are matched as exact copies only", skipped, min_tokens)
 
     def find(self, token_lists: list[list[str]]) -> dict[int, tuple[str, str, int, int, int]]:
         """Row index -> (benchmark, item id, gram length, first token, last token + 1) of its first match."""
@@ -162,6 +173,51 @@ class NgramIndex:
         return hits
 
 
+class ExactIndex:
+    """Every item's text and problem statement as normalised words -> (benchmark, item id): a row that IS an
+    item, whatever the item's length (the n-gram check leaves items under ``min_item_tokens`` alone)."""
+
+    def __init__(self, benches: list[Benchmark]):
+        self.owner: dict[str, tuple[str, str]] = {}
+        for b in benches:
+            for it in b.items:
+                for t in (it.text, it.prompt):
+                    key = " ".join(words(t or ""))
+                    if key:
+                        self.owner.setdefault(key, (b.name, it.item_id))
+        self.longest = max((k.count(" ") + 1 for k in self.owner), default=0)
+
+    def find(self, rows: list[dict], on: str, whole: list[list[str]], skip: set[int]) -> dict[int, tuple[str, str, str]]:
+        """Row index -> (benchmark, item id, normalised copy) for rows (not in ``skip``) whose compared text, prompt
+        (``on`` both), one user turn or one ``--field`` part equals an item. ``whole``: each row's tokens of
+        ``text_of(row, on)``."""
+        hits: dict[int, tuple[str, str, str]] = {}
+        for d, r in enumerate(rows):
+            if d in skip:
+                continue
+            for key in self._keys(r, on, whole[d]):
+                who = self.owner.get(key)
+                if who is not None:
+                    hits[d] = (*who, key)
+                    break
+        return hits
+
+    def _keys(self, row: dict, on: str, whole: list[str]):
+        if len(whole) <= self.longest:
+            yield " ".join(whole)
+        parts: list[str] = [t for _, t in row.get(FIELDS) or []]
+        if on == "both":  # the prompt alone (a completion alone, "Yes" or "4", is too often a short item's words)
+            parts.append(prompt_text(row))
+        if on != "completion":
+            msgs = row.get("messages") or []
+            users = [content_text(m.get("content")) for m in (json.loads(msgs) if isinstance(msgs, str) else msgs) if m.get("role") == "user"]
+            parts += users if len(users) > 1 else []
+        for t in parts:
+            toks = words(t)
+            if 0 < len(toks) <= self.longest:
+                yield " ".join(toks)
+
+
 class Decontaminate(Step):
     """Rejects rows that overlap a benchmark in the registry (works per batch: no global state)."""
 
@@ -179,6 +235,7 @@ class Decontaminate(Step):
         if name:
             self.name = name
         self._index: NgramIndex | None = None
+        self._exact: ExactIndex | None = None
         self._masked: MaskedIndex | None = None
         self._template: TemplateIndex | None = None
         self.coverage: list[dict] = []  # per benchmark: items loaded vs declared (filled on first use)
@@ -196,6 +253,7 @@ class Decontaminate(Step):
         benches = self.benchmarks = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
         self.coverage = [b.coverage for b in benches]
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
+        self._exact = ExactIndex(benches)
         if self.config.masked or self.config.embedding_confirm != "none":
             self._masked = MaskedIndex([(b.name, it) for b in benches for it in b.items], self.config.masked_ngram,
                                        self.config.masked_max_df)
@@ -218,9 +276,13 @@ class Decontaminate(Step):
         self._load()
         assert self._index is not None
         toks = [words(text_of(r, self.config.on)) for r in rows]
-        for d, (bench, item, glen, a, b) in self._index.find(toks).items():
+        found = self._index.find(toks)
+        for d, (bench, item, glen, a, b) in found.items():
             span = self._quote(" ".join(toks[d][a:b]))
             reject(rows[d], self.name, f"contaminated: {bench}#{item} {self.config.ngram if glen == self.config.ngram else glen}-gram '{span}'")
+        assert self._exact is not None
+        for d, (bench, item, key) in self._exact.find(rows, self.config.on, toks, set(found)).items():
+            reject(rows[d], self.name, f"contaminated: {bench}#{item} exact copy '{self._quote(key)}'")
         if self.config.masked:
             self._masked_pass(rows)
         if self._template is not None:
@@ -311,7 +373,7 @@ class Decontaminate(Step):
     def __getstate__(self) -> dict:
         # the index and item embeddings rebuild on first use in the receiving process
         state = dict(self.__dict__)
-        state.update(_index=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None, benchmarks=[])
+        state.update(_index=None, _exact=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None, benchmarks=[])
         return state
 
 

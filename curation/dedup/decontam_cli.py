@@ -33,14 +33,14 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
-from curation.dedup.benchmarks import as_text, expand_paths, field_value, has_field, iter_records
-from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup.benchmarks import as_text
+from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
 
 log = logging.getLogger(__name__)
 BATCH = 5000
-FIELDS = "_decontam_fields"  # a --field row's (field, text) parts, in the order joined
 NGRAM_RE = re.compile(r"^\d+-gram$")
 
 
@@ -207,7 +207,7 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
         lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
     if rep.get("items_too_short"):
         lines.append(f"WARNING: {rep['items_too_short']} benchmark items are shorter than {rep['settings']['min_item_tokens']} "
-                     "words and are not checked by n-grams (--min-item-tokens lowers the bound)")
+                     "words: a row that IS one is flagged (exact copy), a row that contains one is not (--min-item-tokens lowers the bound)")
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13)
     ap.add_argument("--min-item-tokens", type=int, default=8,
-                    help="benchmark items shorter than this many words are not checked by n-grams (default 8: too generic)")
+                    help="benchmark items shorter than this many words are matched only as exact copies, not by containment (default 8: too generic)")
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
     ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
     ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")

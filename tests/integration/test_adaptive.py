@@ -192,3 +192,71 @@ def test_money_paid_before_a_budget_stop_stays_in_the_totals_and_a_cached_rerun_
         assert res3.summary["cache_cost"] == pytest.approx(res3.summary["cost"], abs=1e-6)
         by_t = res3.cost["generate"]["by_teacher"]["scripted"]
         assert (by_t["calls"], by_t["api_cost"]) == (0, 0.0) and by_t["cache_cost"] == pytest.approx(res3.summary["cost"], abs=1e-6)
+
+
+def test_a_run_a_cap_stopped_makes_no_new_call_when_resumed_with_the_same_cap(tmp_path, ray_local):
+    """The caps counted one invocation: re-running a run that `calls: 8` stopped, with the same recipe, paid 8 more
+    calls (and every crash-and-resume cycle had the whole cap again). The cap is run-wide now: the resumed run makes
+    no call and says why; a bigger cap continues, counting the 8 already made (manifest paid_calls)."""
+    recipe = lambda cap: str(write(tmp_path, srv.base_url, "  n: 4", f"budget: {{calls: {cap}}}"))  # noqa: E731
+    with FaultInjectingServer(answer="graded") as srv:
+        res = run_recipe(recipe(8))
+        assert res.status == "stopped" and srv.stats()["requests"] == 8
+        m1 = json.loads((Path(res.run_dir) / "manifest.json").read_text())
+        assert m1["paid_calls"] == {"this_invocation": 8, "earlier_invocations": 0, "run_total": 8}
+        res2 = run_recipe(recipe(8))
+        assert res2.run_id == res.run_id and res2.status == "stopped" and srv.stats()["requests"] == 8
+        assert res2.stopped == "budget calls 8 reached (8 by earlier invocations of the run)"
+        m2 = json.loads((Path(res.run_dir) / "manifest.json").read_text())
+        assert m2["paid_calls"] == {"this_invocation": 0, "earlier_invocations": 8, "run_total": 8}
+        res3 = run_recipe(recipe(20))  # 12 more calls allowed: 16 are needed
+        assert res3.status == "stopped" and srv.stats()["requests"] == 20
+        assert res3.stopped == "budget calls 20 reached (8 by earlier invocations of the run)"
+        assert json.loads((Path(res.run_dir) / "manifest.json").read_text())["paid_calls"]["run_total"] == 20
+
+
+@pytest.mark.slow  # a real SIGKILL needs the first invocation in its own process (its own Ray start); the counter's side is
+# test_budget_counter_counts_what_earlier_invocations_of_the_run_spent, the record's side the test above
+def test_a_run_killed_mid_way_and_resumed_stops_at_the_cap_counting_both_invocations(tmp_path, ray_local):
+    """Was: a crash-and-resume cycle spent the cap again (each invocation counted from 0). The first invocation is
+    SIGKILLed once its manifest records some calls (the progress line, about every 5 s); the resumed one makes only
+    the calls the cap has left after them and stops, and the manifest adds both up to the cap."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cap = 40
+    with FaultInjectingServer(answer="graded", latency_s=1.0) as srv:
+        f = write(tmp_path, srv.base_url, "  n: 4", f"budget: {{calls: {cap}}}")
+        (tmp_path / "src.jsonl").write_text("".join(json.dumps({"id": f"a{i}", "question": f"What is {i} + 1? [always]", "answer": str(i + 1)}) + "\n"
+                                                    for i in range(16)))  # 64 calls in 8 chunks
+        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+        p = subprocess.Popen([sys.executable, "-m", "factory", "run", str(f)], cwd=tmp_path, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        calls = 0
+        deadline = time.time() + 400
+        while not calls and p.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+            for m in (tmp_path / "runs" / "adaptive").glob("*/manifest.json"):
+                try:
+                    calls = (json.loads(m.read_text()).get("paid_calls") or {}).get("this_invocation") or 0
+                except ValueError:  # being replaced
+                    pass
+        assert p.poll() is None, p.stderr.read()[-3000:]
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(60)
+        (m1,) = [json.loads(m.read_text()) for m in (tmp_path / "runs" / "adaptive").glob("*/manifest.json")]
+        c1 = m1["paid_calls"]["this_invocation"]
+        assert m1["status"] == "running" and 0 < c1 < cap, m1["paid_calls"]
+        before, quiet = srv.stats()["requests"], time.time()
+        while time.time() - quiet < 4:  # the killed run's Ray workers can send a last batch as they go down
+            time.sleep(0.5)
+            if srv.stats()["requests"] != before:
+                before, quiet = srv.stats()["requests"], time.time()
+        res = run_recipe(str(f))
+        assert res.status == "stopped" and res.stopped == f"budget calls {cap} reached ({c1} by earlier invocations of the run)"
+        assert srv.stats()["requests"] - before == cap - c1
+        m2 = json.loads((Path(res.run_dir) / "manifest.json").read_text())
+        assert m2["paid_calls"] == {"this_invocation": cap - c1, "earlier_invocations": c1, "run_total": cap}

@@ -15,7 +15,7 @@ import pytest
 
 from factory.pipeline import fingerprint, run_recipe
 from factory.recipe import load_recipe
-from students.eval import summary_rows
+from students.eval_table import summary_rows
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

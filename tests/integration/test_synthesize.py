@@ -195,22 +195,25 @@ def test_the_run_budget_counts_synthesis_calls(tmp_path, ray_local):
     """``budget: {calls}`` caps prompt synthesis too (it made 37 requests under ``calls: 4``): a cap reached while
     writing prompts (2: one request a seed, 2 seeds a part) or, on the re-run, during self-consistency (9: the
     writes left, then 5 samples a prompt) stops the run there with no unfinished part written; a bigger budget
-    then continues without paying any request again."""
+    then continues without paying any request again. The cap is run-wide: the re-run's cap of 11 leaves 9 calls
+    after the first invocation's 2 (manifest paid_calls counts synthesis calls)."""
     from factory.pipeline import run_recipe
 
     with FaultInjectingServer(answer="synth") as srv:
         recipe = _recipe(tmp_path, srv.base_url)
         text = recipe.read_text()
         run, sent = None, 0
-        for cap in (2, 9):
+        for cap, calls in ((2, 2), (11, 9)):
             recipe.write_text(text + f"budget: {{calls: {cap}}}\n")
             res = run_recipe(str(recipe), skip_train=True, skip_eval=True)
-            assert (res.status, res.stopped) == ("stopped", f"budget calls {cap} reached")
-            assert srv.stats()["requests"] - sent == cap  # the cap counts this invocation's calls
-            sent = srv.stats()["requests"]
+            why = f"budget calls {cap} reached" + (f" ({sent} by earlier invocations of the run)" if sent else "")
+            assert (res.status, res.stopped) == ("stopped", why)
+            assert srv.stats()["requests"] - sent == calls  # the cap counts the run's calls, earlier invocations' too
             run = Path(res.run_dir)
             man = json.loads((run / "manifest.json").read_text())
-            assert man["status"] == "stopped" and man["synthesis"]["stopped"] == f"budget calls {cap} reached"
+            assert man["status"] == "stopped" and man["synthesis"]["stopped"] == why
+            assert man["paid_calls"] == {"this_invocation": calls, "earlier_invocations": sent, "run_total": cap}
+            sent = srv.stats()["requests"]
             assert not (run / "synth" / "summary.json").exists() and not (run / "chunks").exists()
             assert not list(run.rglob("*.tmp-*"))
             prompts = list((run / "synth" / "prompts").glob("*.parquet"))

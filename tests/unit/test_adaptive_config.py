@@ -98,6 +98,18 @@ def test_budget_counter_grants_then_stops():
     assert f.take(1) == (0, "budget calls 10 reached") and f.state()["calls"] == 11
 
 
+def test_budget_counter_counts_what_earlier_invocations_of_the_run_spent():
+    """The caps counted one invocation: a run a cap stopped, re-run with the same cap, got the whole cap again (and
+    a crash-and-resume cycle spent it twice). The counter now starts from the earlier invocations' calls and USD."""
+    b = BudgetCounter(calls=10, usd=None, earlier_calls=7)
+    assert b.take(8) == (3, "budget calls 10 reached (7 by earlier invocations of the run)") and b.state()["calls"] == 3
+    assert BudgetCounter(calls=10, usd=None, earlier_calls=10).take(1) == (0, "budget calls 10 reached (10 by earlier invocations of the run)")
+    u = BudgetCounter(calls=None, usd=1.0, earlier_usd=0.75)
+    assert u.take(5) == (5, None)
+    u.spend(0.25)
+    assert u.take(1) == (0, "budget usd 1 reached (0.75 by earlier invocations of the run)") and u.state()["usd"] == 0.25
+
+
 def _transient(pid: str, k: int) -> dict:
     r = new_sample(stage="s", prompt_id=pid, sample_index=k, messages=[], completion=None, cost=0.0)
     return reject(r, "generate", "timeout after 4 attempts: ReadTimeout") or r

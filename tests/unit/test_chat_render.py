@@ -173,7 +173,7 @@ def test_recipe_reasoning_option_is_checked():
 
 
 def test_overlong_check_measures_the_prompt_as_the_recipe_template_renders_it():
-    from students.train import drop_overlong
+    from students.prompt_length import drop_overlong
 
     (e,) = sft_examples([ROW])
     tmpl = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()

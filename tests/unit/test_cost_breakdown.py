@@ -155,7 +155,7 @@ def test_cache_udf_prices_a_reused_answer_with_its_routed_teacher(tmp_path):
 def test_the_chunk_summary_counts_what_the_invocation_paid(tmp_path):
     """write_chunks reports per chunk what its rows paid in this invocation: reused answers' prices are left out
     (they are in the corpus' cost, not in the bill of this invocation)."""
-    from factory.executor import write_chunks
+    from factory.chunk_writer import write_chunks
     from ground.record import to_table
 
     made = apply_result(make_row("api", 0), GenResult(text="b", tokens_in=1_000_000), {"input_per_mtok": 1.0})
@@ -173,7 +173,7 @@ def test_a_failed_teacher_call_is_a_call_and_a_miss_in_every_count(tmp_path):
     """A call that failed (HTTP 503 after retries: no completion, no timing) is counted alike by the summary's
     cache_misses, the cost breakdown's calls and the chunk summary's teacher_calls (were 1, 1 and 2: only the
     writer counted it), and the report's count from the rows agrees."""
-    from factory.executor import write_chunks
+    from factory.chunk_writer import write_chunks
     from factory.report_rows import RowStats
     from factory.stats import summary
     from ground.record import reject, to_table
@@ -198,7 +198,7 @@ def test_gpu_utilisation_of_a_resumed_run_sets_this_invocations_calls_against_it
     """Resumed: the rows hold 30 s of 'big' engine time, 25 s of it from the killed first invocation; this one
     called the engine for 5 s in a 10 s streaming job on 2 replicas x 2 GPUs. Utilisation is 5x2 / 40 = 25% (was
     the rows' 60 GPU-s over this invocation's 40 reserved: 150%)."""
-    from factory.executor import write_chunks
+    from factory.chunk_writer import write_chunks
     from ground.record import to_table
 
     recipe = recipe_in(tmp_path, RECIPE)

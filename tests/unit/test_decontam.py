@@ -117,3 +117,32 @@ def test_config_errors():
         DecontamConfig(benchmarks=[{"name": "x", "path": "p", "field": "f", "colour": 1}])
     with pytest.raises(ValueError, match="ngram"):
         DecontamConfig(ngram=1)
+
+
+def test_a_row_that_is_a_short_item_is_flagged_a_row_that_contains_one_is_not(tmp_path):
+    """Was: items shorter than min_item_tokens were not checked at all, so a row that WAS one ("what is 35+6 ?" for
+    "What is 35 + 6?") passed, and synthesis and the loop each kept a check of their own. The matcher now flags a
+    row whose compared text, prompt or one user turn equals an item (case, spacing, punctuation folded), whatever its
+    length; under min_item_tokens that is the only test (a one-word item "Yes" must not flag every row saying yes),
+    from min_item_tokens up containment counts too, and a short question whose answer is long is protected as itself."""
+    p = tmp_path / "b.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "yes", "q": "Yes", "a": ""}, {"id": "sum", "q": "What is 35 + 6?", "a": "41"},
+        {"id": "cap", "q": "What is the capital city of France today?",
+         "a": "Paris has been the capital of France for a very long time, with short gaps."}]))
+    bench = {"name": "b", "path": str(p), "field": ["q", "a"], "prompt_field": "q", "id_field": "id"}
+    multi = new_sample(stage="gen", prompt_id="m", sample_index=0, completion="",
+                       messages=[{"role": "user", "content": "Hello"}, {"role": "user", "content": "WHAT is 35+6"}])
+    rows = [row("a", "yes."), row("b", "Yes, I think so."), row("c", "what is 35+6 ?", "41"), row("d", "Quick: what is 35 + 6? Explain."),
+            row("e", "What is 35 + 7?"), row("f", "Is it raining?", "Yes"), row("g", "what is the capital city of france today"),
+            row("h", "Tell me: what is the capital city of France today? Be brief."), row("i", "capital city of France"), multi]
+    out = Decontaminate(DecontamConfig(benchmarks=[bench], on="both"))(rows)
+    got = {r["prompt_id"]: r["reject_reason"] for r in out}
+    assert got == {"a": "contaminated: b#yes exact copy 'yes'", "b": None, "c": "contaminated: b#sum exact copy 'what is 35 6 41'",  # question and answer: the item's text
+                   "d": None, "e": None, "f": None,
+                   "g": "contaminated: b#cap 8-gram 'what is the capital city of france today'",
+                   "h": "contaminated: b#cap 8-gram 'what is the capital city of france today'", "i": None,
+                   "m": "contaminated: b#sum exact copy 'what is 35 6'"}
+    # the completion alone is one of the texts compared with on: completion
+    out = Decontaminate(DecontamConfig(benchmarks=[bench], on="completion"))([row("f", "Is it raining?", "Yes!")])
+    assert out[0]["reject_reason"] == "contaminated: b#yes exact copy 'yes'"

@@ -20,7 +20,8 @@ import yaml
 from factory.recipe import load_recipe, recipe_errors
 from ground import fsutil
 from ground.record import to_table
-from students.eval import _eval_rows, _targets, score_target, summary_rows, training_overlap
+from students.eval import _eval_rows, _targets, score_target, training_overlap
+from students.eval_table import summary_rows
 from tests.conftest import ROOT
 from tests.faults.fault_server import FaultInjectingServer
 

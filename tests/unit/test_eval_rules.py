@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from factory.recipe import load_recipe, recipe_errors
-from students.eval import (prompt_variants, regression_block, regression_verdict, summary_rows, system_prompt_used,
-                           with_system, without_system, _eval_rows, _regression_rows)
+from students.eval import _eval_rows, _regression_rows, regression_block, regression_verdict
+from students.eval_prompts import prompt_variants, system_prompt_used, with_system, without_system
+from students.eval_table import summary_rows
 from tests.conftest import ROOT
 
 ARITH = ROOT / "recipes" / "distill_arith.yaml"
@@ -214,7 +215,7 @@ def test_run_fingerprint_covers_the_regression_items(tmp_path):
 
 def test_overlong_prompts_are_dropped_and_all_overlong_is_a_clear_error():
     from ground.errors import FactoryError
-    from students.train import drop_overlong
+    from students.prompt_length import drop_overlong
 
     short = {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "completion": [{"role": "assistant", "content": "5"}]}
     long = {"prompt": [{"role": "user", "content": "word " * 200}], "completion": [{"role": "assistant", "content": "5"}]}

@@ -38,9 +38,13 @@ def test_a_test_item_planted_in_the_pool_can_never_be_chosen():
     pool = items("p", [f"What is {i} + 25?" for i in range(30, 60)]) + [{"id": "planted", "text": "what is 17 +25 ?", "category": None}]
     dev, rest = carve_dev(pool, 4, seed=0)
     cands, dropped = clean_pool(rest, test + dev)
-    assert dropped == {"planted": "t0"} and "planted" not in {c["id"] for c in cands}
-    # whole words only: "what is 17 2" is not a copy of "what is 17 25"
-    assert clean_pool(items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."]), test)[1] == {"q1": "t0"}
+    assert dropped == {"planted": "contaminated: protected_split#t0 exact copy 'what is 17 25'"}
+    assert "planted" not in {c["id"] for c in cands}
+    # the decontamination matcher decides: whole words only ("what is 17 2" is not a copy of "what is 17 25"), and a
+    # 4-word item is contained in a row only from min_item_tokens 4 (recipes/loop.yaml); by default (8) only copies
+    wrapped = items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."])
+    assert clean_pool(wrapped, test)[1] == {}
+    assert clean_pool(wrapped, test, {"min_item_tokens": 4}, "test")[1] == {"q1": "contaminated: test_split#t0 4-gram 'what is 17 25'"}
     # the planted item is the nearest neighbour of a failed dev item that asks the same sum: still never chosen
     from curation.embedder import Embedder
 
@@ -231,7 +235,7 @@ def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_pat
     for seed in range(6):
         s = Splits(recipe, LoopConfig(dev_size=4, seed=seed))
         assert "copy" not in {d["id"] for d in s.dev}, (seed, [d["id"] for d in s.dev])
-        assert s.dropped["copy"] == "t0" and "copy" not in {c["id"] for c in s.cands}
+        assert s.dropped["copy"] == "contaminated: test_split#t0 4-gram 'what is 17 25'" and "copy" not in {c["id"] for c in s.cands}
         assert len(s.dev) == 4 and {d["category"] for d in s.dev} == {"add", "mul"}   # still stratified, from clean items
         assert_clean(s.cands, s.test, s.dev) is None
 

@@ -162,9 +162,10 @@ def test_parse_keeps_answers_and_remarks_out_of_prompts(text, rule, want):
 
 
 def test_a_new_prompt_that_is_a_short_eval_item_is_decontaminated(tmp_path):
-    """The matcher ignores benchmark items shorter than min_item_tokens (8 by default), so a synthesized prompt that
+    """The matcher ignored benchmark items shorter than min_item_tokens (8 by default), so a synthesized prompt that
     was an eval item word for word ("what is 35+6 ?" for "What is 35 + 6?") passed decontamination and was trained
-    on. Exact copies (case, spacing, punctuation folded) of any item are now dropped, whatever their length."""
+    on. The matcher itself now flags exact copies (case, spacing, punctuation folded) of any item, whatever its
+    length; synthesis has no check of its own."""
     from factory.synth_work import ScoreUDF
     from ground.record import ACCEPTED
 

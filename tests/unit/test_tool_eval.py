@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ground.errors import FactoryError
-from students.eval import summary_rows
+from students.eval_table import summary_rows
 from students.tool_eval import prompts_have_tools, score_call, score_tool_calls
 from teachers.base import GenResult
 from teachers.hf_local import as_trace

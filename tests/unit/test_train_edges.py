@@ -34,7 +34,7 @@ def test_overlong_check_counts_the_catalogue_of_a_student_whose_own_template_sho
     from transformers import AutoTokenizer
 
     from students.sft_data import _one
-    from students.train import prompt_ids, prompt_tokens
+    from students.prompt_length import prompt_ids, prompt_tokens
 
     tok = AutoTokenizer.from_pretrained(tool_student)
     n = len(prompt_ids(tok, TOOL_PROMPT, None))
@@ -87,7 +87,7 @@ def test_kd_renders_the_prompt_with_the_recipe_chat_template(tiny_model_path):
 
     from ground.record import new_sample
     from students.kd_data import _one
-    from students.train import prompt_ids
+    from students.prompt_length import prompt_ids
 
     tok = AutoTokenizer.from_pretrained(tiny_model_path)
     tmpl = "{% for m in messages %}<|im_start|>{{ m.role }}\nKD-PROBE {{ m.content }}<|im_end|>\n{% endfor %}" \

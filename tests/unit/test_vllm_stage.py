@@ -11,7 +11,8 @@ import textwrap
 import pyarrow.parquet as pq
 import pytest
 
-from factory.executor import BufferedWriteUDF, build_dataset
+from factory.chunk_writer import BufferedWriteUDF
+from factory.executor import build_dataset
 from factory.recipe import load_recipe
 from ground.record import SCHEMA, from_table, new_sample, reject, to_table
 from ground.source import plan_units

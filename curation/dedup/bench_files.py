@@ -1,0 +1,124 @@
+"""Reading benchmark (and ``factory decontam`` corpus) files: jsonl(.gz), Parquet and Arrow rows one at a time,
+fields by name (dots for a nested struct field), and a path, glob or dataset folder as its list of files. Every
+unreadable file, line or pattern is one FactoryError naming it."""
+
+from __future__ import annotations
+
+import glob as globlib
+import gzip
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Iterator
+
+from ground.errors import FactoryError
+from ground.source_files import arrow_table, kind_of, source_files
+
+
+def _iter_jsonl(path: Path) -> Iterator[dict]:
+    """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
+    object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    i = 0
+    try:
+        with opener(path, "rb") as f:
+            for i, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw.decode("utf-8-sig" if i == 1 else "utf-8"))  # a BOM first is not data
+                except UnicodeDecodeError as e:
+                    raise FactoryError(f"{path}:{i}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+                except json.JSONDecodeError as e:
+                    raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+                if not isinstance(obj, dict):
+                    raise FactoryError(f"{path}:{i}: not a JSON object (a {type(obj).__name__})")
+                yield obj
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError
+        raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or e}") from None
+
+
+def read_records(path: Path) -> list[dict]:
+    """Rows of a jsonl(.gz), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
+    return list(iter_records(path))
+
+
+def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
+    """The rows of :func:`read_records` one at a time: a Parquet file a record batch at a time (with ``fields``, only
+    the columns they name), a jsonl file a line at a time, so a corpus of any size is never held whole."""
+    if path.suffix == ".parquet" or kind_of(path) == "arrow":
+        try:
+            yield from _iter_columnar(path, fields)
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
+            name = "Parquet" if path.suffix == ".parquet" else "Arrow IPC"
+            raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    else:
+        yield from _iter_jsonl(path)
+
+
+def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
+        for batch in pf.iter_batches(batch_size=4096, columns=cols):
+            yield from batch.to_pylist()
+    else:
+        yield from arrow_table(path).to_pylist()
+
+
+_ABSENT = object()
+
+
+def _lookup(rec: dict, name: str):
+    if name in rec:
+        return rec[name]
+    v = rec
+    for part in name.split("."):
+        if v is None:  # a null struct (a Parquet row whose struct column is null): its fields are null
+            return None
+        if not isinstance(v, dict) or part not in v:
+            return _ABSENT
+        v = v[part]
+    return v
+
+
+def field_value(rec: dict, name: str):
+    """``rec[name]``, or a nested field named with dots (``item.problem`` of a Parquet struct column); None when absent."""
+    v = _lookup(rec, name)
+    return None if v is _ABSENT else v
+
+
+def has_field(rec: dict, name: str) -> bool:
+    """Whether ``rec`` has the field ``name`` (dots: nested), null or not (a null is a value, an absent field a mistake)."""
+    return _lookup(rec, name) is not _ABSENT
+
+
+def expand_paths(path: str, what: str = "benchmark", split: str | None = None, one_split: bool = False) -> list[Path]:
+    """A file, a glob of files (sorted) or a dataset folder (a ``datasets`` save_to_disk Dataset or DatasetDict, a
+    Hub download) with ``split`` the files of that split; an empty match is an error naming the pattern and ``what``
+    it is. With ``one_split`` (a benchmark) a folder of several splits and no ``split`` is refused: was read whole,
+    so a Hub download's train split joined the benchmark and every row drawn from it matched."""
+    if any(c in path for c in "*?["):
+        found = sorted(Path(p) for p in globlib.glob(os.path.expanduser(path), recursive=True) if Path(p).is_file())
+        if not found:
+            raise FactoryError(f"{what} glob {path!r} matches no files")
+        return found
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if (p / "dataset_dict.json").is_file() and split is None:
+            raise FactoryError(f"{what} path {p} is a saved DatasetDict: point it at one split's folder, e.g. {p}/test (or name "
+                               "the split: split: test)")
+        try:
+            found = [f for f, _ in source_files(p, "auto", split, one_split=one_split)]
+        except FactoryError as e:  # the source's wording ("set source.split") told of the wrong setting
+            msg = str(e).removeprefix("source.split: ").removesuffix("; set source.split to the one to read")
+            raise FactoryError(f"{what}: {msg}; name the split (split: test) or point it at that split's files") from None
+        if not found:
+            raise FactoryError(f"{what} folder {p} holds no .jsonl, .parquet or .arrow files")
+        return found
+    if not p.is_file():
+        raise FactoryError(f"{what} file not found: {p}")
+    return [p]
