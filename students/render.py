@@ -166,7 +166,28 @@ def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None
     msgs = apply_reasoning(tok, for_template(messages), mode, budget, native)
     out = []
     for text, spans in assistant_spans(tok, msgs, tools, start):
-        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-        mask = [int(any(s <= a < e for s, e in spans)) for a, _ in enc["offset_mapping"]]
-        out.append({"input_ids": list(enc["input_ids"]), "assistant_masks": mask})
+        ids, offsets = tokenize_at(tok, text, [b for span in spans for b in span])
+        mask = [int(any(s <= a < e for s, e in spans)) for a, _ in offsets]
+        out.append({"input_ids": ids, "assistant_masks": mask})
     return out
+
+
+def tokenize_at(tok: Any, text: str, bounds: list[int]) -> tuple[list[int], list[tuple[int, int]]]:
+    """(ids, character offsets) of ``text`` with a token boundary at each of ``bounds``. Tokenised whole, a token can
+    straddle the start or end of an assistant turn ("[/INST]" + "(ok)" gives "](": the answer's "(" is then not
+    trained; "\\n" + "\\n\\nHi" gives "\\n\\n": its first newline is not; a non-special "<|eot_id|>" + "<|start..."
+    gives "><": markup is). At inference the prompt is tokenised on its own and the reply is generated after its last
+    token, so the text is cut there and each side tokenised apart. A tokenizer whose pieces do not join back to the
+    same text (SentencePiece's added prefix space) keeps the whole tokenisation."""
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    cuts = sorted({b for b in bounds if 0 < b < len(text) and any(a < b < z for a, z in offsets)})
+    if not cuts:
+        return ids, offsets
+    split_ids, split_offsets = [], []
+    for a, b in zip([0, *cuts], [*cuts, len(text)]):
+        piece = tok(text[a:b], add_special_tokens=False, return_offsets_mapping=True)
+        split_ids += piece["input_ids"]
+        split_offsets += [(a + s, a + e) for s, e in piece["offset_mapping"]]
+    same = tok.decode(split_ids, clean_up_tokenization_spaces=False) == tok.decode(ids, clean_up_tokenization_spaces=False)
+    return (split_ids, split_offsets) if same else (ids, offsets)
