@@ -86,6 +86,6 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
         overlong_verdict("KD" if k == "train" else "validation", cfg["max_seq_len"], c.get("rows", 0) - c.get("drop:skipped", 0),
                          c.get("drop:overlong", 0), c.get("max:prompt_tokens", 0), required=k == "train")
         if c.get("sum:misaligned"):
-            log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k", c["sum:misaligned"],
-                        c.get("drop:", 0), k)
+            log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k (soft labels only up "
+                        "to where the tokens part)", c["sum:misaligned"], c.get("drop:", 0), k)
     return {k: kept(ds, ["input_ids", "labels", "topk"]) for k, ds in built.items() if counts[k].get("drop:", 0)}

@@ -48,12 +48,29 @@ def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, ge
         raise FactoryError(f"chat template refused a conversation ({roles}): {type(e).__name__}: {str(e)[:160]}") from None
 
 
+def _text_content(i: int, content: Any) -> Any:
+    """OpenAI content parts -> their text joined, as the student is served (factory/serve_request.py); a part that is
+    not text (an image) cannot be shown to a text student: one line."""
+    if not isinstance(content, list):
+        return content
+    for p in content:
+        if not isinstance(p, dict) or p.get("type") != "text":
+            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
+            raise FactoryError(f"train: messages[{i}].content has a {kind!r} part; only text parts can be trained")
+    return "".join(str(p.get("text") or "") for p in content)
+
+
 def for_template(messages: list[dict]) -> list[dict]:
-    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); an
-    assistant turn without calls whose ``content`` is null gets "" (templates concatenate it)."""
+    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); content
+    parts -> their text; an assistant turn without calls, or a user, system or tool turn, whose ``content`` is null
+    gets "" (templates concatenate it)."""
     out = []
-    for m in messages:
+    for i, m in enumerate(messages):
         m = dict(m)
+        if "content" in m:
+            m["content"] = _text_content(i, m["content"])
+        if m.get("content") is None and m.get("role") in ("user", "system", "tool") and not m.get("tools"):
+            m["content"] = ""
         if m.get("tool_calls"):
             calls = []
             for c in m["tool_calls"]:

@@ -66,3 +66,60 @@ def test_an_answer_starting_with_whitespace_trains_all_of_it(tok, answer):
     (ex,) = encode_conversation(tok, [{"role": "user", "content": "q"}, {"role": "assistant", "content": answer}])
     assert trained(tok, ex) == [answer + "<|im_end|>\n"]
     assert context_before_turn(ex, 0) == tok(render(tok, [{"role": "user", "content": "q"}], generation=True))["input_ids"]
+
+
+# ---- KD: stored teacher top-k against the student's tokenisation ------------------------------------------------
+def kd_soft(tok, completion: str, teacher_ids: list[int]) -> tuple[list[tuple[str, str]], bool]:
+    """(label token, teacher's top-1 at that position) per completion position with a soft label; misaligned flag."""
+    from students.kd import encode
+
+    topk = [[[t, -0.1], [0, -3.0]] for t in teacher_ids]  # the sampled token first, as a greedy teacher stores it
+    f, mis = encode({"prompt": [{"role": "user", "content": "2+2?"}], "completion": completion, "topk": topk}, tok, 128)
+    return [(tok.decode([lab]), tok.decode([e[0][0]])) for lab, e in zip(f["labels"], f["topk"]) if e], mis
+
+
+def test_kd_soft_labels_stop_where_the_teacher_s_tokens_and_the_student_s_part(tok):
+    """Was: a row whose re-tokenised completion differs in length from its stored top-k was counted as misaligned but
+    still got the teacher's t-th entry at every position t < min(lengths): past the first difference each soft label
+    described another token (a reasoning teacher: every one of them)."""
+    ids = tok("It is 4. Done", add_special_tokens=False)["input_ids"]
+    # reasoning: the teacher wrote "two plus two\n</think>\n\nIt is 4."; the row stores it split, KD re-joins it
+    teacher = tok("two plus two\n</think>\n\nIt is 4.", add_special_tokens=False)["input_ids"]
+    assert kd_soft(tok, "<think>\ntwo plus two\n</think>\nIt is 4.", teacher) == ([], True)
+    # the teacher sampled " Done" as " Do" + "ne": the entries before it are the student's, none after
+    split = [*ids[:-1], *tok(" Do", add_special_tokens=False)["input_ids"], *tok("ne", add_special_tokens=False)["input_ids"]]
+    assert len(split) == len(ids) + 1
+    assert kd_soft(tok, "It is 4. Done", split) == ([("It", "It"), (" is", " is"), (" ", " "), ("4", "4"), (".", ".")], True)
+    # a stop string cut from the text: the stored top-k run on past it, the completion's own positions all line up
+    assert kd_soft(tok, "It is 4.", ids) == ([("It", "It"), (" is", " is"), (" ", " "), ("4", "4"), (".", ".")], True)
+    same = kd_soft(tok, "It is 4. Done", ids)
+    assert len(same[0]) == len(ids) and not same[1]
+
+
+# ---- rows other than plain strings -----------------------------------------------------------------------------
+def sft_one(messages: list[dict], completion: str = "4") -> dict:
+    from students.sft_data import _one
+
+    (ex,) = _one({"messages": json.dumps(messages), "completion": completion}, "smollm2-135m-instruct", None, 256, "keep", None, False)
+    return ex
+
+
+def test_content_parts_and_null_contents_train_as_the_student_is_served(tok):
+    """Was: a prompt in OpenAI content parts ([{"type": "text", "text": ...}], which curation reads as text) or a user
+    turn with null content raised a raw TypeError / jinja UndefinedError inside the Ray map: one such accepted row
+    stopped the whole SFT run with a Ray traceback. Text parts are joined (as factory serve joins them), null is ""."""
+    from ground.errors import FactoryError
+    from students.kd import kd_examples
+
+    parts = [{"role": "user", "content": [{"type": "text", "text": "2+2"}, {"type": "text", "text": "?"}]}]
+    ex = sft_one(parts)
+    assert ex["drop"] == "" and ex["input_ids"] == sft_one([{"role": "user", "content": "2+2?"}])["input_ids"]
+    assert tok.decode(ex["input_ids"]).endswith("<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n")
+    ex = sft_one([{"role": "system", "content": None}, {"role": "user", "content": None}])
+    assert tok.decode(ex["input_ids"]) == "<|im_start|>system\n<|im_end|>\n<|im_start|>user\n<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n"
+    assert trained(tok, ex) == ["4<|im_end|>\n"]
+    with pytest.raises(FactoryError, match=r"^train: messages\[0\]\.content has a 'image_url' part; only text parts can be trained$"):
+        sft_one([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}])
+    row = {"id": "r1", "prompt_id": "p", "messages": json.dumps(parts), "completion": "4", "teacher_topk": "[[[19, -0.1]]]",
+           "teacher_topk_meta": json.dumps({"raw": True})}
+    assert kd_examples([row])[0]["prompt"] == [{"role": "user", "content": "2+2?"}]
