@@ -177,13 +177,14 @@ def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = N
 
 
 def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None = None, mode: str = "keep",
-                        budget: int | None = None, native: bool | None = None, start: int = 0) -> list[dict]:
+                        budget: int | None = None, native: bool | None = None, start: int = 0, split: bool = True) -> list[dict]:
     """Training examples ``{"input_ids", "assistant_masks"}`` for one conversation (TRL builds labels from the
-    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained."""
+    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained. ``split``
+    False: the text tokenised whole, as TRL's DPO tokenises it (no cut at the turns' edges, see :func:`tokenize_at`)."""
     msgs = apply_reasoning(tok, for_template(messages), mode, budget, native)
     out = []
     for text, spans in assistant_spans(tok, msgs, tools, start):
-        ids, offsets = tokenize_at(tok, text, [b for span in spans for b in span])
+        ids, offsets = tokenize_at(tok, text, [b for span in spans for b in span] if split else [])
         mask = [int(any(s <= a < e for s, e in spans)) for a, _ in offsets]
         out.append({"input_ids": ids, "assistant_masks": mask})
     return out

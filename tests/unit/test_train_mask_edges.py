@@ -123,3 +123,39 @@ def test_content_parts_and_null_contents_train_as_the_student_is_served(tok):
     row = {"id": "r1", "prompt_id": "p", "messages": json.dumps(parts), "completion": "4", "teacher_topk": "[[[19, -0.1]]]",
            "teacher_topk_meta": json.dumps({"raw": True})}
     assert kd_examples([row])[0]["prompt"] == [{"role": "user", "content": "2+2?"}]
+
+
+def test_reasoning_drop_or_budget_is_refused_for_methods_that_would_ignore_it():
+    """Was: accepted and ignored: with method dpo (sft_first included) or kd, train.reasoning: drop still trained on the
+    teacher's <think> spans (DPO sides and KD targets join the reasoning in as it is)."""
+    from pydantic import ValidationError
+
+    from factory.recipe import TrainConfig
+
+    for method in ("dpo", "kd", "onpolicy"):
+        with pytest.raises(ValidationError, match=rf"reasoning: drop is supported for method: sft only \(method is {method}, "):
+            TrainConfig(student="s", method=method, reasoning="drop")
+    with pytest.raises(ValidationError, match=r"reasoning: budget is supported for method: sft only \(method is kd, "):
+        TrainConfig(student="s", method="kd", reasoning="budget", reasoning_budget=8)
+    assert TrainConfig(student="s", method="sft", reasoning="drop").reasoning == "drop"
+    assert TrainConfig(student="s", method="dpo").reasoning == "keep"
+
+
+def test_dpo_tool_mask_still_finds_trl_s_whole_text_tokens_when_a_turn_edge_is_straddled(tok):
+    """TRL's DPO tokenises prompt + side whole; the mask of a tool pair whose reply starts with newlines (a token across
+    the turn's edge) is found on that tokenisation, not given up (the SFT render cuts there, TRL does not)."""
+    from students.dpo_mask import completion_keep
+    from tests.conftest import ROOT
+
+    t = templated(tok, (ROOT / "recipes/templates/smollm2_tools.jinja").read_text())
+    call = {"id": "c1", "type": "function", "function": {"name": "calculator", "arguments": {"expression": "6*7"}}}
+    prompt = [{"role": "user", "content": "6*7?"}]
+    side = [{"role": "assistant", "content": "\n\nChecking.", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "RESULT-42"}, {"role": "assistant", "content": "It is 42."}]
+    p = t(render(t, prompt, generation=True), add_special_tokens=False)["input_ids"]
+    full = t(render(t, prompt + side), add_special_tokens=False)["input_ids"]
+    n = next(i for i, (a, b) in enumerate(zip(p, full)) if a != b)  # TRL: the prompt ends where the two part
+    assert n < len(p)
+    keep = completion_keep(t, prompt, side, None, full[:n], full[n:])
+    kept = t.decode([x for x, k in zip(full[n:], keep) if k])
+    assert "Checking." in kept and "It is 42.<|im_end|>" in kept and "RESULT-42" not in kept
