@@ -159,3 +159,16 @@ def test_dpo_tool_mask_still_finds_trl_s_whole_text_tokens_when_a_turn_edge_is_s
     keep = completion_keep(t, prompt, side, None, full[:n], full[n:])
     kept = t.decode([x for x, k in zip(full[n:], keep) if k])
     assert "Checking." in kept and "It is 42.<|im_end|>" in kept and "RESULT-42" not in kept
+
+
+def test_onpolicy_keeps_the_history_of_a_multi_turn_prompt():
+    """Was: on-policy removed every assistant message from the prompt, so a multi-turn source's history
+    (user, assistant, user) was sampled and scored as (user, user): the student learnt on conversations that never
+    happened. Only trailing assistant turns go (sources strip them already)."""
+    from students.onpolicy import prompts_of
+
+    convo = [{"role": "system", "content": "S"}, {"role": "user", "content": "Name a colour."},
+             {"role": "assistant", "content": "Blue."}, {"role": "user", "content": "Another?"}]
+    rows = [{"prompt_id": "p", "sample_index": 1, "messages": json.dumps(convo)},
+            {"prompt_id": "p", "sample_index": 0, "messages": json.dumps([*convo, {"role": "assistant", "content": "Red."}])}]
+    assert prompts_of(rows) == [{"prompt": convo, "teacher_prompt": convo, "prompt_id": "p"}]
