@@ -172,3 +172,19 @@ def test_onpolicy_keeps_the_history_of_a_multi_turn_prompt():
     rows = [{"prompt_id": "p", "sample_index": 1, "messages": json.dumps(convo)},
             {"prompt_id": "p", "sample_index": 0, "messages": json.dumps([*convo, {"role": "assistant", "content": "Red."}])}]
     assert prompts_of(rows) == [{"prompt": convo, "teacher_prompt": convo, "prompt_id": "p"}]
+
+
+def test_a_constitutional_pair_differing_only_in_surrounding_whitespace_is_no_pair():
+    """Was: revised "Paris." against initial "Paris.\\n" (the critic counted fewer violations) made a DPO pair whose
+    sides are the same answer: chosen == rejected once a template trims content (Llama-3 style), a pure-noise margin
+    under ChatML. Verifier pairs already compared stripped texts."""
+    from verifiers.constitution import dpo_example
+
+    def row(initial, revised):
+        crit = [{"round": 0, "response": initial, "violated": ["honest"], "error": None},
+                {"round": 1, "response": revised, "violated": [], "error": None}]
+        return {"messages": json.dumps([{"role": "user", "content": "Capital of France?"}]),
+                "details": {"initial": initial, "revised": revised, "rounds": 1, "critiques": crit}}
+
+    assert dpo_example(row("Paris.\n", "Paris.")) is None and dpo_example(row("Paris.", "  Paris. ")) is None
+    assert dpo_example(row("Lyon.", "Paris."))["chosen"] == [{"role": "assistant", "content": "Paris."}]
