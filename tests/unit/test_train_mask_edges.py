@@ -188,3 +188,22 @@ def test_a_constitutional_pair_differing_only_in_surrounding_whitespace_is_no_pa
 
     assert dpo_example(row("Paris.\n", "Paris.")) is None and dpo_example(row("Paris.", "  Paris. ")) is None
     assert dpo_example(row("Lyon.", "Paris."))["chosen"] == [{"role": "assistant", "content": "Paris."}]
+
+
+def test_kd_drops_an_empty_answer_and_names_why_when_nothing_is_left(tok):
+    """Was: a KD row whose completion is only whitespace was trained (its one target: eos, teaching the student to stop
+    at once; SFT already dropped such rows), and a KD run with no example left started the trainer on nothing."""
+    from ground.errors import FactoryError
+    from students.kd_data import _one
+    from students.sft_data import none_left
+
+    meta = json.dumps({"source": "hf_local", "raw": True, "temperature": 1.0, "top_p": 1.0, "token": "id"})
+    row = {"id": "r1", "prompt_id": "p", "messages": json.dumps([{"role": "user", "content": "2+2?"}]), "teacher_topk_meta": meta}
+    empty = _one({**row, "completion": " \n", "teacher_topk": json.dumps([[[216, -0.1]]])}, "smollm2-135m-instruct", 64, False)
+    assert (empty["drop"], empty["input_ids"]) == ("empty", [])
+    four = tok("4", add_special_tokens=False)["input_ids"]
+    ok = _one({**row, "completion": "4", "teacher_topk": json.dumps([[[t, -0.1]] for t in four])}, "smollm2-135m-instruct", 64, False)
+    assert ok["drop"] == "" and ok["labels"][-2:] == [*four, tok.eos_token_id]
+    with pytest.raises(FactoryError, match=r"^train: no KD example left to train on 3 rows \(2 with an empty answer, "
+                                           r"1 without a prompt or completion\)$"):
+        none_left({"rows": 3, "drop:empty": 2, "drop:skipped": 1}, 3, "KD")
