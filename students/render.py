@@ -9,8 +9,9 @@
 
 The text is ``tok.apply_chat_template(messages, tools=...)``, so tool calls, tool results and reasoning
 look exactly as the template puts them. An assistant turn ``i`` spans the characters between the render
-of ``messages[:i]`` with the generation prompt and the render of ``messages[:i+1]``; tokens starting in
-such a span are trained (``assistant_masks`` = 1), everything else (system, user, tool results,
+of ``messages[:i]`` with the generation prompt and the render of ``messages[:i+1]``; the text is tokenised
+with a token boundary at each span's edges (:func:`tokenize_at`), and the tokens of a span are trained
+(``assistant_masks`` = 1), everything else (system, user, tool results,
 template markup before the turn) is context. Templates that drop reasoning from earlier turns (Qwen3,
 DeepSeek-R1 style) are not prefix-stable: the full render differs from the render that ends at an
 earlier turn. Such a conversation becomes one example per assistant turn, each training only its last
