@@ -204,6 +204,10 @@ class TrainConfig(_Cfg):
         if self.chat_template and not METHODS.load(self.method).supports_chat_template:
             able = [m for m in METHODS.builtin if METHODS.load(m).supports_chat_template]
             raise ValueError(f"chat_template is supported for method: {', '.join(able)} only (method is {self.method})")
+        if self.reasoning != "keep" and not METHODS.load(self.method).supports_reasoning:
+            able = [m for m in METHODS.builtin if METHODS.load(m).supports_reasoning]
+            raise ValueError(f"reasoning: {self.reasoning} is supported for method: {', '.join(able)} only (method is "
+                             f"{self.method}, which trains on the teacher's reasoning as it is)")
         if self.load_in_4bit and not (self.use_gpu and self.lora is not None):
             raise ValueError("load_in_4bit (QLoRA) needs use_gpu: true and a lora section")
         return self

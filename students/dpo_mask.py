@@ -35,10 +35,11 @@ def completion_keep(tok: Any, prompt: list[dict], side: list[dict], tools: list[
     when the render of prompt + side is not TRL's ``prompt_ids + side_ids``."""
     from students.render import encode_conversation
 
-    enc = encode_conversation(tok, [*prompt, *side], tools, start=len(prompt))
-    if len(enc) != 1 or enc[0]["input_ids"] != [*prompt_ids, *side_ids]:
-        return None
-    return enc[0]["assistant_masks"][len(prompt_ids):]
+    for split in (True, False):  # TRL tokenises the text whole; a token straddling a turn's edge is then not split
+        enc = encode_conversation(tok, [*prompt, *side], tools, start=len(prompt), split=split)
+        if len(enc) == 1 and enc[0]["input_ids"] == [*prompt_ids, *side_ids]:
+            return enc[0]["assistant_masks"][len(prompt_ids):]
+    return None
 
 
 def tool_mask_collator(base: type, tok: Any, **kwargs) -> Any:

@@ -10,7 +10,8 @@ top-k come from the ``teacher_topk`` column: per generated token ``[[token_id, l
 Token ids are the teacher's, so teacher and student must share a tokenizer (a same-family
 teacher); the completion is re-tokenised with the student tokenizer and position t gets the
 teacher's t-th entry. Rows whose re-tokenised length differs from the stored top-k length are
-counted (``kd_misaligned``) and use soft labels only on the common prefix.
+counted (``kd_misaligned``) and use soft labels only on the common prefix: up to the first student token that is
+not among the teacher's top-k at its position (:func:`aligned`).
 
 The top-k must be the teacher's raw distribution, not one warped by its sampling temperature /
 top-p; API teachers' token strings are mapped to student ids. Both checks, and why, live in
@@ -41,6 +42,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
     ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`
     (``token_map``: a zero-argument callable returning a cached one)."""
     from students.kd_labels import TokenMap, check_raw
+    from students.render import for_template
 
     check_raw(rows, where)
     out, tmap = [], None
@@ -56,7 +58,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
                 raise FactoryError(f"method kd: row {r['id']} holds token strings; mapping them needs the student tokenizer")
             tmap = tmap or (token_map() if token_map else TokenMap(student_tok, student))
             topk = tmap.to_ids(topk, r["id"])
-        msgs = [m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")]
+        msgs = for_template([m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")])
         out.append({"prompt": msgs, "completion": join_reasoning(r.get("reasoning"), r["completion"]), "topk": topk,
                     "prompt_id": r["prompt_id"]})
     if tmap is not None and tmap.dropped:
@@ -75,10 +77,22 @@ def encode(ex: dict, tok, max_len: int) -> tuple[dict, bool]:
     ids = (p + c)[:max_len]
     labels = ([-100] * len(p) + c)[:max_len]
     tk: list[list] = [[] for _ in ids]
-    for t in range(min(len(c) - 1, len(topk))):  # the appended eos has no stored teacher entry
+    for t in range(aligned(c[:-1], topk)):  # the appended eos has no stored teacher entry
         if len(p) + t < len(ids):
             tk[len(p) + t] = topk[t]
     return {"input_ids": ids, "labels": labels, "topk": tk}, len(c) - 1 != len(topk)
+
+
+def aligned(ids: list[int], topk: list[list]) -> int:
+    """How many leading positions of the student's completion ``ids`` the stored ``topk`` describe. Same length: all
+    of them. Else the tokenisations differ somewhere (reasoning re-joined as "<think>\n...</think>\n" where the teacher
+    wrote "...\n</think>\n\n", a token sequence the teacher sampled that re-tokenises otherwise, a stop string cut
+    from the text) and every entry past that point describes another token: the common prefix ends at the first
+    student token that is not among the teacher's top-k there (the teacher sampled its token from them)."""
+    n = min(len(ids), len(topk))
+    if len(ids) == len(topk):
+        return n
+    return next((t for t in range(n) if topk[t] and ids[t] not in {int(e[0]) for e in topk[t]}), n)
 
 
 def collate(batch: list[dict], pad_id: int) -> dict:

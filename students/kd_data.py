@@ -46,6 +46,8 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str |
                      token_map=lambda: _token_map(student))
     if not ex:
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="skipped", row="")
+    if not ex[0]["completion"].strip():  # only whitespace: its one target, eos, would teach the student to stop at once
+        return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="empty", row="")
     tok = _tokenizer(student, template)  # the recipe's train.chat_template, as SFT renders (None: the student's own)
     f, mis = encode(ex[0], tok, max_len)
     first = next((i for i, label in enumerate(f["labels"]) if label != -100), None)
@@ -70,6 +72,7 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
     import pyarrow.compute as pc
 
     from students.kd_labels import warped_error
+    from students.sft_data import none_left
     from students.traindata import build, kept, tally
     from students.prompt_length import overlong_verdict
 
@@ -85,7 +88,10 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
     for k, c in counts.items():
         overlong_verdict("KD" if k == "train" else "validation", cfg["max_seq_len"], c.get("rows", 0) - c.get("drop:skipped", 0),
                          c.get("drop:overlong", 0), c.get("max:prompt_tokens", 0), required=k == "train")
+        if c.get("drop:empty"):
+            log.warning("kd: %d %s rows dropped: an empty answer (nothing but whitespace)", c["drop:empty"], k)
         if c.get("sum:misaligned"):
-            log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k", c["sum:misaligned"],
-                        c.get("drop:", 0), k)
+            log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k (soft labels only up "
+                        "to where the tokens part)", c["sum:misaligned"], c.get("drop:", 0), k)
+    none_left(counts["train"], counts["train"].get("rows", 0), "KD")
     return {k: kept(ds, ["input_ids", "labels", "topk"]) for k, ds in built.items() if counts[k].get("drop:", 0)}

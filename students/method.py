@@ -80,6 +80,8 @@ class TrainMethod:
     supports_packing: ClassVar[bool] = False
     #: the method trains with ``train.chat_template`` (which eval and the saved model then use too)
     supports_chat_template: ClassVar[bool] = True
+    #: ``train.reasoning`` other than keep (drop, budget) changes what this method trains
+    supports_reasoning: ClassVar[bool] = False
 
     def split(self, job: TrainJob) -> tuple[Any, Any]:
         """(train, validation) Datasets for :meth:`run`; the default splits the accepted rows by prompt."""

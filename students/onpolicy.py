@@ -46,13 +46,17 @@ log = logging.getLogger(__name__)
 
 
 def prompts_of(rows: list[dict]) -> list[dict]:
-    """One record per prompt_id: the student prompt and the teacher prompt (the messages as generated)."""
+    """One record per prompt_id: the student prompt and the teacher prompt (the messages as generated: the earlier
+    assistant turns of a multi-turn source are its history; only assistant turns after the last user or tool turn,
+    an answer a generation prompt would follow, are left out)."""
     seen, out = set(), []
     for r in sorted(rows, key=lambda r: (r["prompt_id"], r.get("sample_index") or 0)):
         if r["prompt_id"] in seen or not r.get("messages"):
             continue
         seen.add(r["prompt_id"])
-        msgs = [m for m in json.loads(r["messages"]) if m.get("role") != "assistant"]
+        msgs = json.loads(r["messages"])
+        while msgs and msgs[-1].get("role") == "assistant":
+            msgs = msgs[:-1]
         out.append({"prompt": msgs, "teacher_prompt": msgs, "prompt_id": r["prompt_id"]})
     return out
 

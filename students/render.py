@@ -9,8 +9,9 @@
 
 The text is ``tok.apply_chat_template(messages, tools=...)``, so tool calls, tool results and reasoning
 look exactly as the template puts them. An assistant turn ``i`` spans the characters between the render
-of ``messages[:i]`` with the generation prompt and the render of ``messages[:i+1]``; tokens starting in
-such a span are trained (``assistant_masks`` = 1), everything else (system, user, tool results,
+of ``messages[:i]`` with the generation prompt and the render of ``messages[:i+1]``; the text is tokenised
+with a token boundary at each span's edges (:func:`tokenize_at`), and the tokens of a span are trained
+(``assistant_masks`` = 1), everything else (system, user, tool results,
 template markup before the turn) is context. Templates that drop reasoning from earlier turns (Qwen3,
 DeepSeek-R1 style) are not prefix-stable: the full render differs from the render that ends at an
 earlier turn. Such a conversation becomes one example per assistant turn, each training only its last
@@ -48,12 +49,29 @@ def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, ge
         raise FactoryError(f"chat template refused a conversation ({roles}): {type(e).__name__}: {str(e)[:160]}") from None
 
 
+def _text_content(i: int, content: Any) -> Any:
+    """OpenAI content parts -> their text joined, as the student is served (factory/serve_request.py); a part that is
+    not text (an image) cannot be shown to a text student: one line."""
+    if not isinstance(content, list):
+        return content
+    for p in content:
+        if not isinstance(p, dict) or p.get("type") != "text":
+            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
+            raise FactoryError(f"train: messages[{i}].content has a {kind!r} part; only text parts can be trained")
+    return "".join(str(p.get("text") or "") for p in content)
+
+
 def for_template(messages: list[dict]) -> list[dict]:
-    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); an
-    assistant turn without calls whose ``content`` is null gets "" (templates concatenate it)."""
+    """OpenAI ``arguments`` (a JSON string) -> the dict Hugging Face templates expect (they ``tojson`` it); content
+    parts -> their text; an assistant turn without calls, or a user, system or tool turn, whose ``content`` is null
+    gets "" (templates concatenate it)."""
     out = []
-    for m in messages:
+    for i, m in enumerate(messages):
         m = dict(m)
+        if "content" in m:
+            m["content"] = _text_content(i, m["content"])
+        if m.get("content") is None and m.get("role") in ("user", "system", "tool") and not m.get("tools"):
+            m["content"] = ""
         if m.get("tool_calls"):
             calls = []
             for c in m["tool_calls"]:
@@ -160,13 +178,35 @@ def assistant_spans(tok: Any, messages: list[dict], tools: list[dict] | None = N
 
 
 def encode_conversation(tok: Any, messages: list[dict], tools: list[dict] | None = None, mode: str = "keep",
-                        budget: int | None = None, native: bool | None = None, start: int = 0) -> list[dict]:
+                        budget: int | None = None, native: bool | None = None, start: int = 0, split: bool = True) -> list[dict]:
     """Training examples ``{"input_ids", "assistant_masks"}`` for one conversation (TRL builds labels from the
-    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained."""
+    mask); only assistant turns from message ``start`` on (the teacher's, after the prompt) are trained. ``split``
+    False: the text tokenised whole, as TRL's DPO tokenises it (no cut at the turns' edges, see :func:`tokenize_at`)."""
     msgs = apply_reasoning(tok, for_template(messages), mode, budget, native)
     out = []
     for text, spans in assistant_spans(tok, msgs, tools, start):
-        enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-        mask = [int(any(s <= a < e for s, e in spans)) for a, _ in enc["offset_mapping"]]
-        out.append({"input_ids": list(enc["input_ids"]), "assistant_masks": mask})
+        ids, offsets = tokenize_at(tok, text, [b for span in spans for b in span] if split else [])
+        mask = [int(any(s <= a < e for s, e in spans)) for a, _ in offsets]
+        out.append({"input_ids": ids, "assistant_masks": mask})
     return out
+
+
+def tokenize_at(tok: Any, text: str, bounds: list[int]) -> tuple[list[int], list[tuple[int, int]]]:
+    """(ids, character offsets) of ``text`` with a token boundary at each of ``bounds``. Tokenised whole, a token can
+    straddle the start or end of an assistant turn ("[/INST]" + "(ok)" gives "](": the answer's "(" is then not
+    trained; "\\n" + "\\n\\nHi" gives "\\n\\n": its first newline is not; a non-special "<|eot_id|>" + "<|start..."
+    gives "><": markup is). At inference the prompt is tokenised on its own and the reply is generated after its last
+    token, so the text is cut there and each side tokenised apart. A tokenizer whose pieces do not join back to the
+    same text (SentencePiece's added prefix space) keeps the whole tokenisation."""
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    cuts = sorted({b for b in bounds if 0 < b < len(text) and any(a < b < z for a, z in offsets)})
+    if not cuts:
+        return ids, offsets
+    split_ids, split_offsets = [], []
+    for a, b in zip([0, *cuts], [*cuts, len(text)]):
+        piece = tok(text[a:b], add_special_tokens=False, return_offsets_mapping=True)
+        split_ids += piece["input_ids"]
+        split_offsets += [(a + s, a + e) for s, e in piece["offset_mapping"]]
+    same = tok.decode(split_ids, clean_up_tokenization_spaces=False) == tok.decode(ids, clean_up_tokenization_spaces=False)
+    return (split_ids, split_offsets) if same else (ids, offsets)

@@ -67,6 +67,7 @@ class SFT(TrainMethod):
     name = "sft"
     description = "accepted rows as prompt-completion examples"
     supports_packing = True
+    supports_reasoning = True
 
     def run(self, job: TrainJob, train, val) -> dict:
         from students.sft_data import sft_datasets

@@ -87,12 +87,12 @@ _WHY = (("empty", "with an empty answer"), ("overlong", "with a prompt of at lea
         ("no_target", "with no assistant token within train.max_seq_len"), ("skipped", "without a prompt or completion"))
 
 
-def _none_left(t: dict, max_len: int) -> None:
+def none_left(t: dict, rows: int, what: str = "SFT") -> None:
     """One line naming why, instead of a trainer started on nothing that fails deep inside TRL."""
     if t.get("drop:", 0):
         return
     why = ", ".join(f"{t[f'drop:{k}']} {text}" for k, text in _WHY if t.get(f"drop:{k}"))
-    raise FactoryError(f"train: no SFT example left to train on {t.get('sum:conv', 0)} rows" + (f" ({why})" if why else ""))
+    raise FactoryError(f"train: no {what} example left to train on {rows} rows" + (f" ({why})" if why else ""))
 
 
 def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) -> tuple[dict, dict]:
@@ -110,7 +110,7 @@ def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) ->
     check_template(cfg, text, counts["train"].get("sum:tools", 0) + counts["val"].get("sum:tools", 0) > 0)
     _check(counts["train"], "SFT", cfg["max_seq_len"], required=True)
     _check(counts["val"], "validation", cfg["max_seq_len"], required=False)
-    _none_left(counts["train"], cfg["max_seq_len"])
+    none_left(counts["train"], counts["train"].get("sum:conv", 0))
     cols = ["input_ids", "assistant_masks"]
     out = {k: kept(ds, cols) for k, ds in built.items() if counts[k].get("drop:", 0)}
     return out, {"train_rows": counts["train"].get("sum:conv", 0), "val_rows": counts["val"].get("sum:conv", 0),

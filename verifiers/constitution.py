@@ -302,8 +302,8 @@ def dpo_example(row: dict, name: str = "constitution", require_improvement: bool
     than the first one (a revision that did not help is not a preference signal)."""
     d = constitution_details(row, name)
     prompt = _prompt_messages(row)
-    if d is None or not prompt or not d.get("rounds") or d["revised"] == d["initial"] or not str(d["revised"]).strip():
-        return None
+    if d is None or not prompt or not d.get("rounds") or str(d["revised"]).strip() == str(d["initial"]).strip():
+        return None  # an empty revision, or one differing only in surrounding whitespace (which templates trim): no preference
     crit = d.get("critiques") or []
     if require_improvement:
         if len(crit) < 2 or crit[-1].get("error") or crit[-1].get("response") != d["revised"]:
