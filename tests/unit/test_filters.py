@@ -406,3 +406,17 @@ def test_a_json_answer_is_judged_on_its_string_values():
     rows = [row(js), row(de, i=1), row(json.dumps({"answer": EN}), i=2)]
     LanguageFilter()(rows)
     assert outcome(rows) == [None, "language: de (1.00) not in [en]", None]
+
+
+def test_a_tool_trace_is_measured_on_its_turns_not_its_json():
+    """Was: the raw JSON of a trace was counted, its keys, nulls and call ids as words: this 13-word trace was
+    'length: completion 34 words > max 20'."""
+    call = {"id": "call_0_0", "type": "function", "function": {"name": "unit_convert",
+            "arguments": json.dumps({"value": 5, "from": "mile", "to": "km"})}}
+    trace = json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                        {"role": "tool", "tool_call_id": "call_0_0", "content": "8.04672"},
+                        {"role": "assistant", "content": "Five miles is about 8.05 km."}])
+    rows = [row(trace), row(trace, i=1)]
+    LengthFilter(LengthConfig(max_completion=20))(rows[:1])
+    LengthFilter(LengthConfig(max_completion=12))(rows[1:])
+    assert outcome(rows) == [None, "length: completion 13 words > max 12"]
