@@ -122,8 +122,9 @@ _KEYED_SECRET = re.compile(
 #: values that are code, not a key: an attribute path (settings.SECRET_KEY, hashlib.sha256), a CamelCase or
 #: Title-Case name (TokenElement, X-Xet-Access-Token), a snake_case name (entity_mask2_token)
 _CODE_VALUE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|(?:[A-Z][a-z]*)+(?:[-_](?:[A-Z][a-z]*)+)*|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
-#: the local part and domain may be non-ASCII (RFC 6531: jörg@müller.de, иван@пример.рф); the TLD is letters
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}\b")
+#: the local part and domain may be non-ASCII (RFC 6531: jörg@müller.de, иван@пример.рф); the TLD is letters; the
+#: local part may hold an apostrophe (mary.o'connor@...) but starts with a letter or digit ('bob@x.io' in code)
+_EMAIL = re.compile(r"(?<![\w.+-])\w[\w.%+'-]*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
 #: not inside a word or hex blob, nor the integer or fraction part of a decimal number (0.541324854612918)
 _CARD = re.compile(r"(?<![\w-])(?<!\d[., ])\d(?:[ -]?\d){12,18}(?![\w-])(?![.,]\d)")

@@ -260,3 +260,13 @@ def test_hugging_face_gitlab_and_npm_tokens(text, expected):
 def test_engine_names_are_not_tokens():
     text = "teacher engine hf_local; npm_install and glpat-short"
     assert redact(text) == (text, {})
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: the apostrophe ended the local part, so "mary.o'" (part of the name) was left before <EMAIL>
+    ("write to mary.o'connor@company.ie today", "write to <EMAIL> today"),
+    ("x = 'bob@example.com'", "x = '<EMAIL>'"),  # a quoted address keeps its quotes
+    ('["amy@example.org", "o\'brien@example.ie"]', '["<EMAIL>", "<EMAIL>"]'),
+])
+def test_emails_with_apostrophes_and_quotes(text, expected):
+    assert redact(text) == (expected, {"email": expected.count("<EMAIL>")})
