@@ -127,8 +127,12 @@ def required_columns(which: str) -> tuple[str, ...]:
 #: selectors, Unicode tag characters ("ASCII smuggling"); inserted into a word they split it for every matcher
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
-#: combining accents of Latin, Greek and Cyrillic letters (not the vowel signs of Indic scripts, which are letters)
-_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+#: combining accents of Latin, Greek and Cyrillic letters, and the optional vowel points of Arabic (harakat) and
+#: Hebrew (niqqud), written in some copies of a text and not in others (not the vowel signs of Indic scripts,
+#: which are letters)
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                      "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+                      "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
 #: Cyrillic and Greek letters drawn like Latin ones (after Unicode's confusables, TR39), case kept
 #: and Latin small capitals and IPA letters (ᴀʙᴄ, ɑ), which NFKC leaves alone
 _SMALL_CAPS = ("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɑɩ", "abcdefghijklmnoprstuvwyzai")
@@ -161,7 +165,24 @@ def normalize(text: str) -> str:
 #: scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): one token per character,
 #: as a run of them is a whole clause ("我今天去商店买了三个苹果"), which no n-gram of another copy would share
 UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|[^\\W{UNSPACED}]+")
+
+
+def _mark_class() -> str:
+    """The combining marks (Unicode categories Mn, Mc, Me) outside :data:`UNSPACED`, as a regex class body."""
+    unspaced = re.compile(f"[{UNSPACED}]")
+    cps = [c for c in range(0x300, 0x20000) if unicodedata.category(chr(c))[0] == "M" and not unspaced.match(chr(c))]
+    ranges: list[list[int]] = []
+    for c in cps:
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+#: a word may hold combining marks: the vowel signs of Devanagari, Bengali, Tamil, ... are not ``\w`` to Python's
+#: ``re``, and cut "मैं दुकान" into "म", "द", "क", "न" (the vowels dropped: different words became one token)
+_WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|(?:[^\\W{UNSPACED}]|[{_mark_class()}])+")
 
 
 def words(text: str) -> list[str]:

@@ -39,7 +39,9 @@ class KeySpec:
 
     def to_json(self) -> str:
         mh = None if self.minhash is None else self.minhash.model_dump(mode="json", exclude={"engine", "ray_min_rows", "num_partitions"})
-        return json.dumps({"v": 1, "exact_on": self.exact_on, "minhash": mh}, sort_keys=True)
+        # v2: word tokens keep combining marks (curation.dedup.words): a v1 file's signatures of Indic/Arabic/Hebrew
+        # texts were taken from other shingles, so a run resumed across the change reads its shards instead
+        return json.dumps({"v": 2, "exact_on": self.exact_on, "minhash": mh}, sort_keys=True)
 
     def schema(self) -> pa.Schema:
         fields = [("id", pa.string()), ("chunk", pa.int32()), ("score", pa.float64()), ("tlen", pa.int64()),

@@ -8,13 +8,16 @@ GSM8K ``<<48/2=24>>`` annotations, URLs, words without a letter (numbers, operat
 formula or a call (``Total:x+3=301``, ``4(3+2x)=12``, ``len(s)``, ``\\frac{1}{2}``) are removed first, so that a
 code block or an equation does not make an English answer look like something else. A text that is Python source
 as a whole (a completion without a fence, as HumanEval's) is judged on its docstrings and comments only; unfenced
-code in another language is judged as prose.
+code in another language is judged as prose. A text that is a JSON object or array as a whole (a structured-output
+answer) is judged on its string values. A run of a script written without spaces (Chinese, Japanese, Thai) is a
+word of its own, so a formula written into a Chinese sentence (``还剩48/2=24个``) takes only itself out.
 Prose shorter than ``min_chars`` characters is too short to judge (py3langid gives "The answer is 72."
 only 0.34 for English) and is kept.
 
 ``on``: ``completion`` checks ``completion`` and ``reasoning`` (each on its own; either can reject),
 ``prompt`` the user messages' contents, ``both`` all of them. A row is kept when, for every checked
-text, the highest probability of an allowed language is >= ``min_confidence``. Reasons::
+text, the highest probability of an allowed language is >= ``min_confidence``; an allowed macrolanguage's
+probability includes its members' (:data:`MEMBERS`: ``zh`` takes Wu and Cantonese too). Reasons::
 
     language: de (0.98) not in [en]                  top language not allowed
     language: en (0.41) < min_confidence 0.5         allowed, but not confident enough
@@ -38,7 +41,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from curation.dedup import content_text, required_columns, trace_turns
+from curation.dedup import UNSPACED, content_text, required_columns, trace_turns
 from curation.filters.base import RowFilter
 from curation.filters.format import code_fences
 from ground.config import Config
@@ -54,6 +57,11 @@ LABELS = (
     "hbo kik nso pcm rw se sn st an ary crh fo fuv gcr guw kab lb lij ltg uzs wa sdh arz ba mt nn oc tg tk tt vec "
     "vo wuu yue"
 ).split()
+
+#: py3langid labels that are members of an ISO 639 macrolanguage with a label of its own: an allowed ``zh`` takes a
+#: text the model calls Wu or Cantonese too (short Mandarin is often ranked ``wuu`` first), ``ar`` Egyptian and
+#: Moroccan Arabic, ``no`` Nynorsk, ``uz`` Southern Uzbek, ``ku`` Southern Kurdish
+MEMBERS = {"zh": ("wuu", "yue"), "ar": ("arz", "ary"), "no": ("nn",), "uz": ("uzs",), "ku": ("sdh",)}
 
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _MATH = re.compile(r"\$\$.*?\$\$|\\\[.*?\\\]|\\\(.*?\\\)|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}", re.S)
@@ -92,9 +100,39 @@ def python_prose(text: str) -> str | None:
     return "\n".join(ln for ln in "\n".join(docs + comments).split("\n") if not ln.lstrip().startswith((">>>", "...")))
 
 
+#: where a script written without spaces (with its full-width punctuation) meets ASCII: a word boundary, so a
+#: formula glued to a Chinese sentence ("还剩48/2=24个。") is dropped without the sentence around it
+_CJK = f"{UNSPACED}\u3000-\u303f\uff00-\uffef"
+_UNSPACED_EDGE = re.compile(f"(?<=[{_CJK}])(?=[!-~])|(?<=[!-~])(?=[{_CJK}])")
+
+
+def json_prose(text: str) -> str | None:
+    """When ``text`` as a whole is a JSON object or array (a structured-output answer): its string values, one a
+    line (keys and numbers are not prose), else None."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    out: list[str] = []
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            stack.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return "\n".join(out)
+
+
 def prose(text: str) -> str:
     """The natural-language part of ``text``: code, math, URLs and letterless words removed."""
-    py = python_prose(text)
+    py = json_prose(text)
+    if py is None:
+        py = python_prose(text)
     text = text if py is None else py
     lines = text.split("\n")
     for f in reversed(code_fences(text)):
@@ -102,6 +140,8 @@ def prose(text: str) -> str:
     t = "\n".join(lines)
     for rx in (_INLINE_CODE, _MATH, _DOLLAR_MATH, _CALC, _URL):
         t = rx.sub(" ", t)
+    if not t.isascii():
+        t = _UNSPACED_EDGE.sub(" ", t)
     return " ".join(w for w in t.split() if any(c.isalpha() for c in w) and not _FORMULA.search(w))
 
 
@@ -187,7 +227,10 @@ class LanguageFilter(RowFilter):
         if not ranked:
             return None
         langs = self.config.langs
-        if max((p for lang, p in ranked if lang in langs), default=0.0) >= self.config.min_confidence:
+        prob = dict(ranked)
+        best = max((prob.get(lang, 0.0) + sum(prob.get(m, 0.0) for m in MEMBERS.get(lang, ()) if m not in langs)
+                    for lang in langs), default=0.0)
+        if best >= self.config.min_confidence:
             return None
         top, p = ranked[0]
         if top in langs:

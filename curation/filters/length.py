@@ -8,7 +8,8 @@ special tokens, so they are the text's tokens, not a chat template's.
 
 The counted texts: ``prompt`` = every message's content (each encoded separately, counts added),
 ``completion`` and ``reasoning`` their columns (a null column counts 0, so ``min_reasoning: 1``
-drops rows without reasoning). Bounds are inclusive; null = no bound. The first violated bound, in
+drops rows without reasoning); a tool trace's completion is measured on its turns' text and calls
+(:func:`curation.dedup.completion_text`: contents and ``name(arguments)``), not on its JSON's keys and call ids. Bounds are inclusive; null = no bound. The first violated bound, in
 the order prompt, completion, reasoning and min before max, is the reason::
 
     length: completion 812 tokens > max 512
@@ -30,7 +31,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import UNSPACED, content_text
+from curation.dedup import UNSPACED, completion_text, content_text
 from curation.filters.base import RowFilter
 from ground.config import Config
 
@@ -134,7 +135,7 @@ class LengthFilter(RowFilter):
                 if col != "prompt":
                     if r.get(col):
                         owners.append(i)
-                        texts.append(r[col])
+                        texts.append(completion_text(r) if col == "completion" else r[col])
                     continue
                 for m in json.loads(r["messages"]) if r.get("messages") else []:
                     text = content_text(m.get("content"))  # a string or content parts

@@ -4,14 +4,16 @@ Detected kinds, checked in this order (a span taken by an earlier kind is not se
 
 * ``secret``      AWS key ids (``AKIA...``), OpenAI/Anthropic keys (``sk-...``, mixed case and digits), GitHub
                   tokens (``ghp_...``, ``github_pat_...``), Slack tokens and webhooks, Stripe (``sk_live_...``) and
-                  Google (``AIza...``) keys, JWTs, PEM/PGP private-key blocks, the password of a URL's
+                  Google (``AIza...``) keys, Hugging Face (``hf_...``), GitLab (``glpat-...``) and npm (``npm_...``)
+                  tokens, JWTs, PEM/PGP private-key blocks, the password of a URL's
                   ``user:password@``, and a high-entropy value after ``api_key=`` / ``token:`` / ``password=``, also as the
                   end of a longer name (``AWS_SECRET_ACCESS_KEY=``, ``db_password:``; only the value is replaced:
                   ``api_key=<SECRET>``). A value that reads as code is not one: a call, an attribute path
                   (``settings.SECRET_KEY``), a CamelCase or snake_case name (``token=TokenElement(...)``)
 * ``email``       ``name@domain.tld``
 * ``iban``        country code + check digits, mod-97 checked (ISO 13616), spaces allowed
-* ``credit_card`` 13-19 digits (spaces/hyphens allowed) with a card-issuer prefix, Luhn checked; not the
+* ``credit_card`` a card network's number range with a length it issues (Visa 13/16/19, Mastercard 16, Amex 15,
+                  ...), Luhn checked, contiguous or in groups of 3+ digits split by spaces/hyphens; not the
                   digits of a decimal number (``0.541324854612918``) or inside a word or hex blob
 * ``phone``       ``+`` international numbers (8-15 digits) and separated NANP ``(415) 555-2671``
 
@@ -79,7 +81,22 @@ def shannon_bits(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
 
 
-_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[068]|35|6011|65|64[4-9]|62)")
+#: card networks' number ranges and the lengths they issue (ISO/IEC 7812 IINs): Visa 13/16/19, Mastercard 16, Amex 15,
+#: Diners 14-19, JCB/Discover/UnionPay 16-19. A 14-digit number starting with 4 is no card: math results (2**45 =
+#: 35184372088832) that pass Luhn by chance are not redacted
+_CARD_RANGES = (
+    (re.compile(r"4"), (13, 16, 19)),
+    (re.compile(r"5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720"), (16,)),
+    (re.compile(r"3[47]"), (15,)),
+    (re.compile(r"3(?:0[0-5]|095|[689])"), tuple(range(14, 20))),
+    (re.compile(r"35(?:2[89]|[3-8]\d)|6011|64[4-9]|65|62"), tuple(range(16, 20))),
+)
+
+
+def card_shape_ok(digits: str) -> bool:
+    """A number a card network issues: a known range with one of its lengths (Luhn is checked apart)."""
+    return any(rx.match(digits) and len(digits) in lengths for rx, lengths in _CARD_RANGES)
+
 
 _SECRET_PATTERNS = [
     re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----"),
@@ -89,6 +106,8 @@ _SECRET_PATTERNS = [
     re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_]{20,}"),
     re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe secret / restricted keys
     re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),  # Google API keys
+    # Hugging Face, GitLab and npm tokens (fixed prefixes; a Hugging Face token's body is 34 letters)
+    re.compile(r"\b(?:hf_[A-Za-z]{34}|glpat-[A-Za-z0-9_-]{20}|npm_[A-Za-z0-9]{36})(?![A-Za-z0-9_-])"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWTs (header.payload.signature)
 ]
 #: OpenAI/Anthropic keys; the body must mix digits, upper and lower case (a slug like sk-learn-is-great does not)
@@ -103,8 +122,9 @@ _KEYED_SECRET = re.compile(
 #: values that are code, not a key: an attribute path (settings.SECRET_KEY, hashlib.sha256), a CamelCase or
 #: Title-Case name (TokenElement, X-Xet-Access-Token), a snake_case name (entity_mask2_token)
 _CODE_VALUE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|(?:[A-Z][a-z]*)+(?:[-_](?:[A-Z][a-z]*)+)*|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
-#: the local part and domain may be non-ASCII (RFC 6531: jörg@müller.de, иван@пример.рф); the TLD is letters
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}\b")
+#: the local part and domain may be non-ASCII (RFC 6531: jörg@müller.de, иван@пример.рф); the TLD is letters; the
+#: local part may hold an apostrophe (mary.o'connor@...) but starts with a letter or digit ('bob@x.io' in code)
+_EMAIL = re.compile(r"(?<![\w.+-])\w[\w.%+'-]*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}\b")
 #: not inside a word or hex blob, nor the integer or fraction part of a decimal number (0.541324854612918)
 _CARD = re.compile(r"(?<![\w-])(?<!\d[., ])\d(?:[ -]?\d){12,18}(?![\w-])(?![.,]\d)")
@@ -116,7 +136,7 @@ _PHONE = re.compile(
 
 #: substrings without which no _SECRET_PATTERNS / _KEYED_SECRET match can exist: a C-speed screen before the regexes
 _SECRET_MARKS = ("-----BEGIN", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-                 "github_pat_", "xox", "hooks.slack", "k_live_", "k_test_", "AIza", "eyJ")
+                 "github_pat_", "xox", "hooks.slack", "k_live_", "k_test_", "AIza", "eyJ", "hf_", "glpat-", "npm_")
 _KEY_WORDS = ("key", "secret", "token", "passw", "pwd")
 
 
@@ -162,8 +182,13 @@ def _spans_iban(text: str) -> list[tuple[int, int]]:
 def _spans_card(text: str) -> list[tuple[int, int]]:
     out = []
     for m in _CARD.finditer(text):
-        d = re.sub(r"\D", "", m.group())
-        if 13 <= len(d) <= 19 and _CARD_PREFIX.match(d) and len(set(d)) > 1 and luhn_ok(d):
+        groups = re.split(r"[ -]", m.group())
+        d = "".join(groups)
+        # printed cards are grouped 4-4-4-4, 4-6-5, ...: digits one or two apart are a list ([4 1 1 ... 1], a
+        # numpy array in a tool trace), not a card
+        if len(groups) > 1 and min(len(g) for g in groups) < 3:
+            continue
+        if card_shape_ok(d) and len(set(d)) > 1 and luhn_ok(d):
             out.append(m.span())
     return out
 

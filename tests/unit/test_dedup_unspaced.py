@@ -53,3 +53,25 @@ def test_the_length_filter_counts_a_character_of_such_scripts_as_a_word():
     out = LengthFilter(LengthConfig(max_completion=64))([row("a", ZH * 2), row("b", "a b c - d " * 12)])
     assert out[0]["reject_reason"] == f"length: completion {len(ZH) * 2} words > max 64"
     assert out[1]["reject_reason"] is None  # ASCII counts as before: 60 whitespace-separated runs
+
+
+HI_BOY = "लड़का हर सुबह स्कूल जाता है और शाम को घर आकर पढ़ता है। वह अपने छोटे भाई के साथ खेलता है।"
+HI_GIRL = "लड़की हर सुबह स्कूल जाती है और शाम को घर आकर पढ़ती है। वह अपनी छोटी बहन के साथ खेलती है।"
+
+
+def test_indic_vowel_signs_belong_to_their_word():
+    """Was: Python's \\w does not take combining marks, so the vowel signs of Devanagari (Bengali, Tamil, ...) cut
+    every word into consonant pieces and were dropped: "लड़का" (boy) and "लड़की" (girl) became the same tokens, and
+    a story about a boy was a near-duplicate of one about a girl ("minhash jaccard=0.67", threshold 0.6)."""
+    assert words("आज मैं दुकान गया") == ["आज", "मैं", "दुकान", "गया"]
+    rows = [row("a", HI_BOY), row("b", HI_GIRL), row("c", HI_BOY.replace("हर सुबह", "हर रोज़ सुबह"))]
+    out = MinHashDedup(MinHashConfig(on="completion", threshold=0.6))(rows)
+    assert [r["reject_reason"] for r in out[:2]] == [None, None]
+    assert out[2]["reject_reason"].startswith("near-duplicate of " + out[0]["id"])  # a real copy is still one
+
+
+def test_arabic_and_hebrew_vowel_points_are_optional_like_accents():
+    """Was: a copy written with harakat was cut into single letters (the marks split every word), so it shared no
+    token with the plain text."""
+    assert words("ذَهَبْتُ إلى المَتْجَرِ") == words("ذهبت إلى المتجر") == ["ذهبت", "الى", "المتجر"]
+    assert words("שָׁלוֹם עוֹלָם") == words("שלום עולם") == ["שלום", "עולם"]

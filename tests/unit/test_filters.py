@@ -370,3 +370,53 @@ def test_a_tool_trace_is_judged_on_its_turns_not_its_json():
     rows = [row(trace("The result is 42.")), row(trace(DE), i=1)]
     LanguageFilter()(rows)
     assert outcome(rows) == [None, "language: de (1.00) not in [en]"]
+
+
+ZH_MATH = "小明有48个夹子，卖了一半，还剩48/2=24个。所以他一共卖了48+24=72个夹子。答案：72"
+
+
+def test_a_chinese_answer_with_a_formula_in_it_is_judged():
+    """Was: a sentence of a script written without spaces is one whitespace "word"; a formula inside it
+    ("还剩48/2=24个") made the whole sentence a formula word, the prose came out empty, the row was never judged,
+    and an English filter kept Chinese math answers."""
+    assert prose(ZH_MATH) == "小明有 个夹子，卖了一半，还剩 个。所以他一共卖了 个夹子。答案："
+    rows = [row(ZH_MATH), row(EN + " So 48/2=24 clips.", i=1)]
+    LanguageFilter()(rows)
+    assert outcome(rows) == ["language: zh (0.60) not in [en]", None]
+
+
+def test_an_allowed_chinese_takes_mandarin_the_model_ranks_as_wu():
+    """Was: short Mandarin is often ranked Wu first (py3langid's 'wuu'), so a Chinese filter rejected it:
+    'wuu (0.55) not in [zh]'. An allowed macrolanguage counts its members' probability."""
+    zh = "小明一共卖了七十二个夹子，所以答案是七十二个夹子。"
+    rows = [row(zh), row(EN, i=1), row(ZH_MATH, i=2)]
+    LanguageFilter(LanguageConfig(langs=["zh"]))(rows)
+    assert outcome(rows) == [None, "language: en (0.98) not in [zh]", None]
+    rows = [row(zh, i=3)]
+    LanguageFilter(LanguageConfig(langs=["wuu"], min_confidence=0.6))(rows)  # a member alone is not its macrolanguage
+    assert outcome(rows) == ["language: wuu (0.55) < min_confidence 0.6"]
+
+
+def test_a_json_answer_is_judged_on_its_string_values():
+    """Was: a structured-output completion was judged with its keys and punctuation as words: this English
+    answer was rejected 'la (0.11) not in [en]' (a recipe with format: json and language: en dropped every row)."""
+    js = json.dumps({"name": "Alice", "age": 30, "city": "Paris", "tags": ["a", "b"]})
+    assert prose(js) == "Alice Paris a b"
+    de = json.dumps({"summary": DE, "score": 3})
+    rows = [row(js), row(de, i=1), row(json.dumps({"answer": EN}), i=2)]
+    LanguageFilter()(rows)
+    assert outcome(rows) == [None, "language: de (1.00) not in [en]", None]
+
+
+def test_a_tool_trace_is_measured_on_its_turns_not_its_json():
+    """Was: the raw JSON of a trace was counted, its keys, nulls and call ids as words: this 13-word trace was
+    'length: completion 34 words > max 20'."""
+    call = {"id": "call_0_0", "type": "function", "function": {"name": "unit_convert",
+            "arguments": json.dumps({"value": 5, "from": "mile", "to": "km"})}}
+    trace = json.dumps([{"role": "assistant", "content": None, "tool_calls": [call]},
+                        {"role": "tool", "tool_call_id": "call_0_0", "content": "8.04672"},
+                        {"role": "assistant", "content": "Five miles is about 8.05 km."}])
+    rows = [row(trace), row(trace, i=1)]
+    LengthFilter(LengthConfig(max_completion=20))(rows[:1])
+    LengthFilter(LengthConfig(max_completion=12))(rows[1:])
+    assert outcome(rows) == [None, "length: completion 13 words > max 12"]

@@ -221,3 +221,52 @@ def test_a_tool_trace_completion_stays_valid_json_and_leaks_nothing():
     assert turns[2]["content"] == "Saved.\n<EMAIL>"
     assert json.loads(turns[0]["tool_calls"][0]["function"]["arguments"]) == {"key": "contact", "value": "Call:\n<PHONE> or mail\n<EMAIL>, <EMAIL>"}
     assert plain["completion"] == "<CREDIT_CARD>"  # a completion that parses as a JSON number is still text
+
+
+@pytest.mark.parametrize("text", [
+    # was: any 13-19 digits with a prefix of some network passed, so a math result that is Luhn-valid by chance
+    # became <CREDIT_CARD> (2**45: 14 digits from 35, a JCB prefix, but JCB issues 16-19; 5**33: 15 digits from 4)
+    "2^45 = 35184372088832",
+    "5^33 = 116415321826934814453125 and 476837158203125",
+    # was: digits one apart passed as a spaced card: a numpy array printed in a tool trace
+    "array([4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1])",
+    "digits = [5, 5]; print(np.array(digits * 8)[:-1], 7) -> [5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 7]",
+])
+def test_numbers_no_card_network_issues_are_not_cards(text):
+    assert redact(text, kinds=["credit_card"]) == (text, {})
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("pay with 5555555555554444 today", "pay with <CREDIT_CARD> today"),  # Mastercard, contiguous
+    ("mc 2223 0031 2200 3222", "mc <CREDIT_CARD>"),  # Mastercard 2-series
+    ("jcb 3530-1113-3330-0000", "jcb <CREDIT_CARD>"),
+    ("diners 3056 930902 5904", "diners <CREDIT_CARD>"),  # 14 digits, 4-6-4
+    ("visa 4222222222222 (13 digits)", "visa <CREDIT_CARD> (13 digits)"),
+])
+def test_cards_of_every_network_and_grouping(text, expected):
+    assert redact(text, kinds=["credit_card"]) == (expected, {"credit_card": 1})
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: no detector for these token shapes (a Hugging Face token pasted in a training script leaked)
+    ("huggingface-cli login --token hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh", "huggingface-cli login --token <SECRET>"),
+    ("git clone with glpat-Ab3dEf9hIj0kLm1nOp2q", "git clone with <SECRET>"),
+    ("//registry.npmjs.org/:_authToken npm_Ab3dEf9hIj0kLm1nOp2qRs7TuV8wXyZ01234", "//registry.npmjs.org/:_authToken <SECRET>"),
+])
+def test_hugging_face_gitlab_and_npm_tokens(text, expected):
+    assert redact(text) == (expected, {"secret": 1})
+
+
+def test_engine_names_are_not_tokens():
+    text = "teacher engine hf_local; npm_install and glpat-short"
+    assert redact(text) == (text, {})
+
+
+@pytest.mark.parametrize("text,expected", [
+    # was: the apostrophe ended the local part, so "mary.o'" (part of the name) was left before <EMAIL>
+    ("write to mary.o'connor@company.ie today", "write to <EMAIL> today"),
+    ("x = 'bob@example.com'", "x = '<EMAIL>'"),  # a quoted address keeps its quotes
+    ('["amy@example.org", "o\'brien@example.ie"]', '["<EMAIL>", "<EMAIL>"]'),
+])
+def test_emails_with_apostrophes_and_quotes(text, expected):
+    assert redact(text) == (expected, {"email": expected.count("<EMAIL>")})
