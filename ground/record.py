@@ -51,7 +51,8 @@ cluster_id     dedup cluster id (null if unique)
 survivor_id    id of the row kept for the cluster (null if this row is the survivor)
 teacher_topk   JSON: per-token top-k logprobs when the recipe asks for them (else null)
 teacher_topk_meta  JSON: what teacher_topk means: source engine, raw (model distribution at temperature 1,
-               before sampling warps) or not, sampling temperature / top_p, token ids or strings
+               before sampling warps) or not, sampling temperature / top_p, token ids or strings; "removed":
+               "pii" when PII redaction changed the answer after generation (its top-k were dropped with the span)
 synthesized    the prompt was written by a teacher from a seed prompt (factory/synthesize.py)
 seed_id        synthesized: the prompt id of its seed
 synth_condition  synthesized: "persona: ..." or "topic: ..." it was conditioned on (null if none)

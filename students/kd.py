@@ -41,7 +41,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
 
     ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`
     (``token_map``: a zero-argument callable returning a cached one)."""
-    from students.kd_labels import TokenMap, check_raw
+    from students.kd_labels import TokenMap, check_raw, topk_removed
     from students.render import for_template
 
     check_raw(rows, where)
@@ -50,6 +50,8 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
         if r.get("completion") is None or not r.get("messages"):
             continue
         if not r.get("teacher_topk"):
+            if topk_removed(r):
+                continue  # redacted after generation (pii): its top-k were dropped with the span
             raise FactoryError(f"method kd needs stored teacher top-k logprobs (teacher.sampling.top_logprobs > 0); "
                                f"row {r['id']} has none")
         topk = json.loads(r["teacher_topk"])

@@ -36,10 +36,12 @@ def _token_map(student: str):
 
 def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str | None = None) -> dict | None:
     from students.kd import encode, kd_examples
-    from students.kd_labels import is_warped
+    from students.kd_labels import is_warped, topk_removed
     from students.sft_data import _tokenizer
     from students.prompt_length import driver_tokenizer
 
+    if topk_removed(r):
+        return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="removed", row="")
     if is_warped(r):
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="warped", row=json.dumps({k: r.get(k) for k in _NAMING}))
     ex = kd_examples([r], drop_system=drop_system, student_tok=driver_tokenizer(student), student=student,
@@ -88,6 +90,9 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
     for k, c in counts.items():
         overlong_verdict("KD" if k == "train" else "validation", cfg["max_seq_len"], c.get("rows", 0) - c.get("drop:skipped", 0),
                          c.get("drop:overlong", 0), c.get("max:prompt_tokens", 0), required=k == "train")
+        if c.get("drop:removed"):
+            log.warning("kd: %d %s rows left out: their answer was redacted (pii) after generation, so their top-k "
+                        "were removed with the span", c["drop:removed"], k)
         if c.get("drop:empty"):
             log.warning("kd: %d %s rows dropped: an empty answer (nothing but whitespace)", c["drop:empty"], k)
         if c.get("sum:misaligned"):

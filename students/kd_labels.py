@@ -53,6 +53,11 @@ def check_raw(rows: list[dict], where: str = "this run") -> None:
         raise warped_error(bad[:3], len(bad), where)
 
 
+def topk_removed(row: dict) -> str | None:
+    """Why a row's top-k were taken off after generation (``"pii"``: its answer was redacted), or None."""
+    return None if row.get("teacher_topk") else meta_of(row).get("removed")
+
+
 def is_warped(row: dict) -> bool:
     return bool(row.get("teacher_topk")) and not is_raw(meta_of(row))
 

@@ -25,7 +25,9 @@ tool-call arguments), ``completion`` = ``completion`` and ``reasoning``, ``both`
 ``prompt`` or ``both`` the row's ``source`` record and ``reference`` are redacted too (they hold the
 prompt's data and reach every output), without counting towards drop. Matched values are never logged or put
 in a reason: reasons and counts name kinds only. In ``drop`` mode the rejected row is redacted as
-well, since rejects are written to disk.
+well, since rejects are written to disk. A row whose answer (completion or reasoning) was redacted loses its stored
+``teacher_topk`` (their tokens spell the span out and no longer line up with the answer); ``teacher_topk_meta``
+says ``"removed": "pii"`` and soft-label KD leaves the row out.
 
     >>> from curation.filters.pii import redact
     >>> redact("mail bob@example.com, key AKIAIOSFODNN7EXAMPLE")
@@ -332,6 +334,8 @@ class PIIFilter(RowFilter):
             for col in ("completion", "reasoning"):
                 if row.get(col):  # a trace's completion is JSON (ground/conversation.py)
                     new[col] = self._scan_json(row[col], found)
+            if row.get("teacher_topk") and any(new.get(c) != row.get(c) for c in ("completion", "reasoning") if c in new):
+                new.update(drop_topk(row))
         if self.config.on in ("prompt", "both"):
             # the source record and the reference are the prompt's data too, and reach accepted/, rejects/ and
             # exports: redacted in both modes, without counting towards the verdict (a record's other fields,
@@ -344,3 +348,16 @@ class PIIFilter(RowFilter):
 
     def reject(self, row: dict, reason: str) -> None:
         reject(row, self.name, f"pii: {reason}")  # counted per kind in filter(), not per reason
+
+
+def drop_topk(row: dict) -> dict:
+    """A redacted answer's stored top-k go: they hold the redacted span's tokens (token strings for API teachers,
+    decodable ids otherwise) and no longer line up with the answer. ``teacher_topk_meta`` keeps its provenance
+    and says why (``"removed": "pii"``), so soft-label KD leaves the row out instead of failing on it."""
+    try:
+        meta = json.loads(row.get("teacher_topk_meta") or "{}")
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    return {"teacher_topk": None, "teacher_topk_meta": json.dumps({**meta, "removed": "pii"})}
+

@@ -270,3 +270,28 @@ def test_engine_names_are_not_tokens():
 ])
 def test_emails_with_apostrophes_and_quotes(text, expected):
     assert redact(text) == (expected, {"email": expected.count("<EMAIL>")})
+
+
+def test_a_redacted_answer_loses_its_top_k_and_kd_leaves_it_out():
+    """The stored top-k of an API teacher are token strings: those of a redacted address spell it out, and they no
+    longer line up with the redacted answer. They go with the span; KD leaves the row out instead of failing."""
+    from students.kd import kd_examples
+    from students.kd_data import _one
+
+    def topk(text):
+        return json.dumps([[[t, -0.1], ["x", -3.0]] for t in text.split(" ")])
+
+    meta = json.dumps({"source": "openai_compat", "raw": True, "temperature": 1.0, "top_p": 1.0, "ids": False})
+    hit, prompt_only, clean = (row("mail me", "write to bob@example.com today"), row("I am bob@example.com", "ok then"),
+                               row("2+2?", "4"))
+    for r in (hit, prompt_only, clean):
+        r.update(teacher_topk=topk(r["completion"]), teacher_topk_meta=meta)
+    PIIFilter(PIIConfig(mode="redact"))([hit, prompt_only, clean])
+    assert hit["completion"] == "write to <EMAIL> today" and hit["teacher_topk"] is None
+    assert json.loads(hit["teacher_topk_meta"]) == {**json.loads(meta), "removed": "pii"}
+    assert "bob@example.com" not in json.dumps(hit)
+    assert "bob@example.com" not in json.dumps({k: v for k, v in prompt_only.items() if k not in ("id", "prompt_id")})  # test ids
+    # the answer of these two was not changed: their top-k stay
+    assert prompt_only["teacher_topk"] == topk("ok then") and clean["teacher_topk"] == topk("4")
+    assert kd_examples([hit]) == []  # left out, not "row ... has none"
+    assert _one(hit, student="smollm2-135m-instruct", max_len=64, drop_system=False)["drop"] == "removed"
