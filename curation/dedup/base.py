@@ -44,11 +44,16 @@ def survivor_fields(table: pa.Table, on: str) -> tuple[list, list, list, np.ndar
         ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
         chunks = table.column("chunk").to_pylist() if "chunk" in table.column_names else [0] * len(ids)
         return ids, chunks, texts, table.column("rank").to_numpy(), table.column("tlen").to_numpy()
-    cols = sorted({"id", "chunk", "status", "score", *required_columns(on)} & set(table.column_names))
-    rows = [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
+    rows = accepted_rows(table, on)
     ids, texts = [r["id"] for r in rows], [text_of(r, on) for r in rows]
     rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
     return ids, [r.get("chunk") or 0 for r in rows], texts, rank, np.array([len(t) for t in texts], dtype=np.int64)
+
+
+def accepted_rows(table: pa.Table, on: str) -> list[dict]:
+    """The accepted Sample rows of one block, with only the columns the survivor rule and the ``on`` text need."""
+    cols = sorted({"id", "chunk", "status", "score", *required_columns(on)} & set(table.column_names))
+    return [r for r in table.select(cols).to_pylist() if r.get("status") == ACCEPTED]
 
 
 def record_key(rec: dict) -> tuple:

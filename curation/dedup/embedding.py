@@ -3,6 +3,9 @@
 Texts are embedded with the bundled all-MiniLM-L6-v2 (see :mod:`curation.embedder`; L2-normalised,
 so cosine = dot product). Pairs with cosine >= ``threshold`` (less float32 rounding, ``COS_EPS``) are edges;
 connected components are clusters; one survivor per cluster by the rule in :mod:`curation.dedup`.
+With ``on: both`` a row's prompt and completion are embedded apart and put side by side, so two rows' cosine is
+the mean of their prompts' and their completions' cosines: both must be near (at 0.95, each >= 0.9). One text of
+both would let a long shared context (questions about one document) fill the embedder's ``max_seq_length``.
 
 Search is blockwise: similarities are computed ``block_size x block_size`` at a time, so memory is
 O(block_size**2) whatever the row count. With ``kmeans_clusters > 0`` the embeddings are first
@@ -37,7 +40,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from curation.dedup import Compared, DedupStepConfig, compare_field, components, mark_cluster, required_columns, text_of
+from curation.dedup import (Compared, DedupStepConfig, compare_field, completion_text, components, mark_cluster, prompt_text,
+                            required_columns, text_of)
 from curation.embedder import Embedder
 from ground.step import Step
 
@@ -65,6 +69,23 @@ class EmbeddingDedupConfig(DedupStepConfig):
 #: float32 rounding of a cosine: a unit vector times itself gives 0.99999994, so ``threshold: 1.0`` missed identical
 #: texts; a cosine within this of the threshold counts as at it
 COS_EPS = 1e-5
+
+
+def parts_of(row: dict, on: str) -> list[str]:
+    """The texts embedded for a row: with ``on: both`` its prompt and its completion apart. Embedded as one text, a
+    long shared context (a document several questions are asked about) filled the embedder's window
+    (``max_seq_length``), so different questions and answers on one document were duplicates at cos=1.000."""
+    return [prompt_text(row), completion_text(row)] if on == "both" else [text_of(row, on)]
+
+
+def encode_parts(embedder, parts: list[list[str]], label: str | None = None) -> np.ndarray:
+    """Each row's parts -> one unit vector: the parts' unit embeddings side by side over sqrt(parts), so the cosine
+    of two rows is the mean of their parts' cosines (``on: both`` at 0.95: question and answer both near)."""
+    k = len(parts[0]) if parts else 1
+    if k == 1:
+        return embedder.encode([p[0] for p in parts], label=label)
+    cols = [embedder.encode([p[j] for p in parts], label=label and f"{label} ({j + 1}/{k})") for j in range(k)]
+    return (np.hstack(cols) / np.float32(np.sqrt(k))).astype(np.float32, copy=False)
 
 
 def at_least(sim: np.ndarray, threshold: float) -> np.ndarray:
@@ -237,8 +258,7 @@ class EmbeddingDedup(Step):
         idx = np.array([i for i, t in enumerate(texts) if t.strip()], dtype=np.int64)
         if len(idx) < 2:
             return rows
-        sel = [texts[i] for i in idx]
-        emb = self.embedder.encode(sel, label=f"{self.name}: encode")
+        emb = encode_parts(self.embedder, [parts_of(rows[i], self.config.on) for i in idx], label=f"{self.name}: encode")
         pairs = idx[near_duplicate_pairs(emb, self.config, [rows[i]["id"] for i in idx])]
         pos = {int(r): k for k, r in enumerate(idx)}
         dropped = 0
@@ -258,13 +278,14 @@ class EmbeddingDedup(Step):
 
         from curation.dedup import survivor_key
         from curation.dedup.base import apply_decisions
-        from curation.dedup.embedding_ray import embedding_decisions_ray
+        from curation.dedup.embedding_ray import embedding_decisions_ray, parts_columns
 
         texts = [text_of(r, self.config.on) for r in rows]
         table = pa.table({"id": pa.array([r["id"] for r in rows], pa.string()),
                           "chunk": pa.array([r.get("chunk") or 0 for r in rows], pa.int32()),
                           "rank": pa.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], pa.float64()),
-                          "tlen": pa.array([len(t) for t in texts], pa.int64()), "text": pa.array(texts, pa.large_string())})
+                          "tlen": pa.array([len(t) for t in texts], pa.int64()), "text": pa.array(texts, pa.large_string()),
+                          **parts_columns([parts_of(r, self.config.on) for r in rows])})
         ds = ray.data.from_arrow(table).repartition(max(1, -(-len(rows) // self.config.block_size)))
         return apply_decisions(rows, [(self.name, embedding_decisions_ray(ds, self.config, self.name))])
 

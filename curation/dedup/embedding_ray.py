@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import DECISION_SCHEMA, record_key, survivor_fields
+from curation.dedup.base import DECISION_SCHEMA, accepted_rows, record_key, survivor_fields
 from curation.dedup.embedding import EmbeddingDedupConfig, at_least, nearest_blockwise, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
@@ -42,14 +42,35 @@ MEMBER = ("id", "chunk", "rank", "tlen")
 
 
 # ----------------------------------------------------------------------------- embeddings (workers)
+def parts_columns(parts: list[list[str]]) -> dict:
+    """``part0, part1`` columns of a compact table when a row is embedded in parts (``on: both``), else none."""
+    if not parts or len(parts[0]) < 2:
+        return {}
+    return {f"part{j}": pa.array([p[j] for p in parts], pa.large_string()) for j in range(len(parts[0]))}
+
+
+def _parts(table: pa.Table) -> list[list[str]]:
+    names = sorted(c for c in table.column_names if c.startswith("part") and c[4:].isdigit())
+    cols = [table.column(c).to_pylist() for c in names] if names else [table.column("text").to_pylist()]
+    return [list(p) for p in zip(*cols)]
+
+
 def _compact(table: pa.Table, on: str) -> pa.Table:
-    """One block of live rows -> ``id, chunk, rank, tlen, text`` of its accepted rows with a non-empty text."""
+    """One block of live rows -> ``id, chunk, rank, tlen, text`` (and ``part0, part1`` with ``on: both``) of its
+    accepted rows with a non-empty text."""
+    from curation.dedup.embedding import parts_of
+
     ids, chunks, texts, rank, tlen = survivor_fields(table, on)
     keep = [k for k, t in enumerate(texts) if t.strip()]
+    if "text" in table.column_names:
+        parts = _parts(table)
+    else:
+        parts = [parts_of(r, on) for r in accepted_rows(table, on)]
     return pa.table({"id": pa.array([ids[k] for k in keep], pa.string()), "chunk": pa.array([chunks[k] for k in keep], pa.int32()),
                      "rank": pa.array(np.asarray(rank, np.float64)[keep], pa.float64()),
                      "tlen": pa.array(np.asarray(tlen, np.int64)[keep], pa.int64()),
-                     "text": pa.array([texts[k] for k in keep], pa.large_string())})
+                     "text": pa.array([texts[k] for k in keep], pa.large_string()),
+                     **parts_columns([parts[k] for k in keep])})
 
 
 def to_column(emb: np.ndarray) -> pa.FixedSizeListArray:
@@ -72,8 +93,11 @@ class _EmbedUDF:
         self.embedder = Embedder(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length)
 
     def __call__(self, table: pa.Table) -> pa.Table:
-        emb = self.embedder.encode(table.column("text").to_pylist())
-        return table.drop_columns(["text"]).append_column("emb", to_column(emb))
+        from curation.dedup.embedding import encode_parts
+
+        emb = encode_parts(self.embedder, _parts(table))
+        texts = [c for c in table.column_names if c == "text" or (c.startswith("part") and c[4:].isdigit())]
+        return table.drop_columns(texts).append_column("emb", to_column(emb))
 
 
 def embedding_dataset(ds, cfg: EmbeddingDedupConfig):

@@ -156,3 +156,25 @@ def test_ray_engine_on_a_list_of_rows_matches_local(step, ray_local):
     assert (auto.use_ray(99), auto.use_ray(100)) == (False, True)
     with pytest.raises(ValueError, match="engine"):
         EmbeddingDedupConfig(engine="spark")
+
+
+DOC = " ".join(f"Section {i}: the harbour authority of Port Ellis recorded {i * 37 % 101} ships, {i * 13 % 29} storms "
+               f"and {i * 7 % 53} repairs in year {1900 + i}, and its ledger lists every cargo by weight and owner."
+               for i in range(20))  # ~400 words: past the embedder's 256-token window
+
+
+def shared_document_rows() -> list[dict]:
+    """Different questions and answers about one long document, plus a true near-copy of the first."""
+    qa = [("How many ships came in year 1903?", "The ledger shows 9 ships in 1903."),
+          ("Which year had the most storms?", "1908 had the most storms, 17 of them."),
+          ("Résumez le registre en une phrase.", "Le registre compte les navires, tempêtes et réparations par année."),
+          ("How many ships came in year 1903?", "The ledger shows 9 ships in 1903!")]
+    return [row(f"d{i}", f"{DOC}\n\nQuestion: {q}", a) for i, (q, a) in enumerate(qa)]
+
+
+def test_on_both_a_long_shared_context_does_not_make_different_questions_duplicates():
+    """Embedded as one text, the document filled the 256-token window: the three different question/answer pairs
+    were duplicates at cos=1.000. Prompt and completion are now embedded apart and both must be near."""
+    rows = EmbeddingDedup(EmbeddingDedupConfig(on="both", threshold=0.95))(shared_document_rows())
+    assert [r["status"] for r in rows] == ["accepted", "accepted", "accepted", "rejected"]
+    assert rows[3]["reject_reason"].startswith(f"near-duplicate of {rows[0]['id']} (embedding cos=0.9")

@@ -165,3 +165,21 @@ def test_reason_cosine_to_a_survivor_reached_through_a_chain(ray_local):
     assert dec["a"]["reason"] == "near-duplicate of c (embedding cos=0.643)"
     assert dec["b"]["reason"] == "near-duplicate of c (embedding cos=0.906)"
     assert dec["a"]["cluster_id"] == dec["c"]["cluster_id"] and [dec[x]["chunk"] for x in "abc"] == [0, 1, 2]
+
+
+def test_on_both_the_ray_path_embeds_prompt_and_completion_apart_as_in_process(ray_local, tmp_path):
+    from tests.unit.test_embedding_dedup import shared_document_rows
+
+    rows = shared_document_rows()
+    for r in rows:
+        r["chunk"] = 0
+    pq.write_table(to_table(rows), tmp_path / "chunk-000000.parquet")
+    live = _live(ray_local, (tmp_path, rows))
+    cfg = dict(on="both", threshold=0.95, block_size=2)
+    local = _decisions(EmbeddingDedup(EmbeddingDedupConfig(engine="auto", ray_min_rows=10**6, **cfg)), live, len(rows))
+    on_ray = _decisions(EmbeddingDedup(EmbeddingDedupConfig(engine="ray", **cfg)), live, len(rows))
+    assert on_ray == local
+    assert [(d["id"], d["survivor_id"]) for d in on_ray if d["survivor_id"]] == [(rows[3]["id"], rows[0]["id"])]
+    # the list-of-rows Ray path (process_ray) decides alike
+    assert [r["status"] for r in EmbeddingDedup(EmbeddingDedupConfig(engine="ray", **cfg)).process_ray(shared_document_rows())] == \
+        ["accepted", "accepted", "accepted", "rejected"]
