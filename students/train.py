@@ -10,6 +10,8 @@ dead worker group, and the loop resumes from ``ray.train.get_checkpoint()`` (wei
 scheduler, step). ``CheckpointConfig`` keeps ``keep_checkpoints`` scored by ``eval_loss`` (the
 latest is always kept too). The driver copies the final model to ``<run>/train/adapter`` and the
 best-by-validation-loss one to ``<run>/train/best`` with ``best.json`` saying which step it was.
+The Ray Train run is named ``<method>-<key>`` (:func:`checkpoint_key`: the train settings and the data), so a
+later fit resumes only the same training's checkpoints (``<run>/train/ray/<method>-<key>/``).
 
 Checkpoint layout (one Ray checkpoint): ``checkpoint/`` holds the model (LoRA adapter or full
 weights), tokenizer and trainer state; ``checkpoint/final.json`` marks the final one.
@@ -225,6 +227,36 @@ def ready(datasets: dict) -> dict:
         return {k: v.materialize() for k, v in datasets.items()}
 
 
+#: train settings that change how a training runs, not what it trains: a crash-resume may change them
+_NOT_IN_KEY = {"storage_path", "max_failures", "cpus_per_worker"}
+
+
+def checkpoint_key(cfg: dict, loop_config: dict, datasets: dict) -> str:
+    """The Ray Train run name's suffix: a hash of the ``train`` settings, the loop's config and the data
+    (``cfg["data_key"]``, which :func:`train` sets from what it reads; else each dataset's row count). Ray Train
+    restores the checkpoints of an earlier run of the same name under the same storage, and the loop resumes
+    from the latest one (or re-reports it when it is the final one): that is right for the same training cut
+    short, and wrong for any other. A changed ``train:`` section, other rows, or another loop config is
+    another name, so it trains from its own start instead of continuing (or re-shipping) another one's model."""
+    from ground.record import sha
+
+    data = cfg.get("data_key") or {k: v.count() for k, v in sorted(datasets.items())}
+    return sha({k: v for k, v in cfg.items() if k not in _NOT_IN_KEY and k != "data_key"}, loop_config, data, n=12)
+
+
+def _say_if_resuming(storage: str, run_name: str) -> None:
+    """One console line when Ray Train will restore an earlier attempt of this same training."""
+    from ground import fsutil
+
+    where = fsutil.join(storage, run_name)
+    # what Ray Train restores from (ray/train/v2/_internal/constants.py: CHECKPOINT_MANAGER_SNAPSHOT_FILENAME)
+    fs, path = fsutil.filesystem(fsutil.join(where, "checkpoint_manager_snapshot.json"))
+    if fsutil.exists(fs, path):
+        log.info("train: continuing an earlier attempt of this same training (train settings and data) from its "
+                 "checkpoints in %s (a finished one is shipped again without training); delete that folder to train "
+                 "from scratch", where)
+
+
 def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: str, datasets: dict,
             fault: dict | None = None) -> dict:
     """Run ``loop`` on Ray Train workers; copy the final and the best model out of the checkpoints.
@@ -250,6 +282,9 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     out.mkdir(parents=True, exist_ok=True)
     datasets = ready(datasets)
     has_val = "val" in datasets
+    storage = cfg.get("storage_path") or str((out / "ray").resolve())
+    run_name = f"{name}-{checkpoint_key(cfg, loop_config, datasets)}"
+    _say_if_resuming(storage, run_name)
     ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
                                 checkpoint_score_order="min")
     trainer = TorchTrainer(
@@ -257,7 +292,7 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
         datasets=datasets, dataset_config=DataConfig(datasets_to_split=[], execution_options=ExecutionOptions(preserve_order=True)),
         scaling_config=ScalingConfig(num_workers=cfg["workers"], use_gpu=cfg["use_gpu"],
                                      resources_per_worker={"CPU": cfg["cpus_per_worker"]}),
-        run_config=RunConfig(name=name, storage_path=cfg.get("storage_path") or str((out / "ray").resolve()), checkpoint_config=ckpt_cfg,
+        run_config=RunConfig(name=run_name, storage_path=storage, checkpoint_config=ckpt_cfg,
                              failure_config=FailureConfig(max_failures=cfg["max_failures"])),
     )
     result = trainer.fit()
@@ -293,12 +328,14 @@ def train(recipe, data: str | list, out_dir: str, fault: dict | None = None, sto
     or object-store URIs), read as a Ray Dataset; a list of rows (tests, benches) becomes one too.
 
     ``storage``: where Ray Train keeps checkpoints (a URI every node can reach); default ``out_dir/ray``."""
+    from ground.record import sha
     from students.lora import check_lora_targets
     from students.method import METHODS, TrainJob
-    from students.traindata import open_rows, plain_errors
+    from students.traindata import data_identity, open_rows, plain_errors
 
     cfg = recipe.train.model_dump()
     cfg["storage_path"] = storage
+    cfg["data_key"] = sha(data_identity(data), n=24)  # the Ray Train run name holds it: see checkpoint_key
     check_lora_targets(cfg)
     method = METHODS.load(cfg["method"])()
     job = TrainJob(recipe, cfg, open_rows(data), out_dir, fault)
@@ -326,10 +363,14 @@ def train_if_needed(recipe, store, accepted_uri: str | None = None) -> dict:
     remote = store.local_path() is None
     out = Path(store.work_dir("train"))
     done = store.read_json("train/DONE")
+    if done and remote and done.get("status") == "done":
+        _fetch(store, done, out)
+    if done and done.get("status") == "done" and not (out / "adapter").is_dir():
+        # deleted after training: ship it again (from the final Ray Train checkpoint when the run still has it)
+        log.warning("train: %s is missing: training again", store.p("train", "adapter") if remote else out / "adapter")
+        done = None
     if done:
         log.info("training already done: %s", store.p("train", "adapter") if remote else out / "adapter")
-        if remote and done.get("status") == "done":
-            _fetch(store, done, out)
         return done
     from students.method import METHODS
 

@@ -70,6 +70,23 @@ def open_rows(data: str | list) -> Any:
         return ray.data.read_parquet(files, filesystem=fs, schema=SCHEMA)
 
 
+def data_identity(data: str | list) -> list:
+    """What :func:`open_rows` reads, in a form to hash (students/train.py keys its Ray Train checkpoints by it):
+    rows in memory themselves; for Parquet folders each file's name and size per folder (cheap on an object
+    store, and stable across a run's re-curation, which rewrites the same parts; the folder itself is left out,
+    so a moved run dir keeps its key)."""
+    import pyarrow.fs as pafs
+
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return data
+    out = []
+    for uri in [data] if isinstance(data, str) else list(data):
+        fs, files = _parquet_files([uri])
+        infos = fs.get_file_info(files) if files else []
+        out.append([[i.base_name, i.size] for i in infos if i.type == pafs.FileType.File])
+    return out
+
+
 def unique_prompts(ds) -> list[str]:
     return sorted(str(p) for p in ds.unique("prompt_id")) if ds.count() else []
 

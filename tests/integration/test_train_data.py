@@ -49,6 +49,37 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
     assert json.loads((tmp_path / "runs/traindata/r1/train/DONE").read_text())["train_rows"] == 22
 
 
+@pytest.mark.slow  # must train twice (the bug is the second training's settings): ~4 min on the loaded 2-core box;
+# tests/unit/test_train_edges.py::test_checkpoint_key_changes_with_what_is_trained_not_with_how_it_runs is the fast pin
+def test_train_stage_retrains_on_changed_settings_and_ships_a_deleted_adapter_again(tmp_path, ray_local):
+    """Ray Train restores the checkpoints of an earlier run of the same name. Was: every SFT run was named "sft",
+    so with train/DONE deleted and other train settings, the old 1-step final checkpoint was shipped again
+    without training; and with train/adapter deleted (DONE kept) the stage returned an adapter_dir that did not
+    exist. Now the Ray Train name holds a key of the settings and data: the new settings train from step 1, and
+    a deleted adapter comes back from the same training's final checkpoint, without training again."""
+    import shutil
+
+    from students.train import train_if_needed
+
+    store = RunStore(str(tmp_path / "runs"), "traindata", "r2")
+    store.write_parts("accepted", to_table([_sample(i) for i in range(6)]))
+    first = train_if_needed(students_recipe(tmp_path, "  method: sft\n", steps=1), store)
+    assert [h["step"] for h in first["log_history"] if "loss" in h] == [1]
+    train_dir = tmp_path / "runs/traindata/r2/train"
+    (train_dir / "DONE").unlink()
+    other = students_recipe(tmp_path, "  method: sft\n  learning_rate: 1.0e-3\n", steps=2)
+    second = train_if_needed(other, store)
+    assert [h["step"] for h in second["log_history"] if "loss" in h] == [1, 2]
+    assert second["metrics"]["step"] == 2 and "resumed_from_step" not in second["metrics"]
+    assert json.loads((train_dir / "adapter/final.json").read_text())["metrics"]["step"] == 2
+    assert sorted(d.name.split("-")[0] for d in (train_dir / "ray").iterdir()) == ["sft", "sft"]  # one per settings
+    shutil.rmtree(train_dir / "adapter")
+    again = train_if_needed(other, store)
+    assert (train_dir / "adapter/adapter_model.safetensors").is_file()
+    assert again["log_history"] == second["log_history"] and again["metrics"] == second["metrics"]  # not trained again
+    assert json.loads((train_dir / "DONE").read_text())["metrics"] == second["metrics"]
+
+
 def _pair_fixture() -> list[dict]:
     details = {"initial": "rude answer", "revised": "polite answer", "rounds": 1,
                "critiques": [{"round": 0, "response": "rude answer", "violated": ["p1"], "error": None},

@@ -168,3 +168,37 @@ def test_an_eval_made_before_training_is_not_reused_once_a_student_is_trained(tm
     store.write_json("eval/DONE", {"table": {"student": {"n": 1}}, "trained_by": train_key(trained)})
     assert reusable_eval(store, {**trained, "adapter_dir": "/other/node/staging/adapter"}) is not None  # same training
     assert reusable_eval(store, {**trained, "metrics": {"train_runtime": 5.0, "step": 4}}) is None  # trained again
+
+
+def test_checkpoint_key_changes_with_what_is_trained_not_with_how_it_runs(tmp_path):
+    """Ray Train restores an earlier run of the same name: the name's key must differ for other settings, rows or
+    loop config (else a changed train section continues or re-ships another training's checkpoint), and stay for
+    the same training run with other failure/CPU/storage settings (a crash-resume may change those)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ground.record import sha
+    from students.train import checkpoint_key
+    from students.traindata import data_identity
+
+    cfg = {"method": "sft", "max_steps": 2, "learning_rate": 1e-4, "seed": 0, "workers": 1, "max_failures": 0,
+           "cpus_per_worker": 1, "storage_path": None, "data_key": "d1"}
+    key = checkpoint_key(cfg, {}, {})
+    assert key == checkpoint_key(dict(cfg), {}, {}) and len(key) == 12
+    for change in ({"max_steps": 3}, {"learning_rate": 2e-4}, {"seed": 1}, {"workers": 2}, {"data_key": "d2"}):
+        assert checkpoint_key({**cfg, **change}, {}, {}) != key, change
+    assert checkpoint_key(cfg, {"init_adapter": "/x/sft/adapter"}, {}) != key
+    for change in ({"max_failures": 3}, {"cpus_per_worker": 4}, {"storage_path": "s3://b/run/train/ray"}):
+        assert checkpoint_key({**cfg, **change}, {}, {}) == key, change
+
+    # the data's identity: rows themselves; a Parquet folder's file names and sizes, not where the folder is
+    rows = [{"prompt_id": "p1", "completion": "#### 2"}]
+    assert sha(data_identity(rows)) != sha(data_identity([{**rows[0], "completion": "#### 3"}]))
+    for run in ("a", "b"):
+        (tmp_path / run / "accepted").mkdir(parents=True)
+        pq.write_table(pa.table({"x": [1, 2, 3]}), tmp_path / run / "accepted/part-00000.parquet")
+    same = data_identity(str(tmp_path / "a/accepted"))
+    assert same == data_identity(str(tmp_path / "b/accepted")) and same[0][0][0] == "part-00000.parquet"
+    pq.write_table(pa.table({"x": list(range(50))}), tmp_path / "b/accepted/part-00000.parquet")
+    assert data_identity(str(tmp_path / "b/accepted")) != same
+    assert data_identity(str(tmp_path / "missing")) == [[]]
