@@ -146,6 +146,7 @@ def user_shell(tmp_path, no_inprocess_ray):
     return env
 
 
+@pytest.mark.slow  # starts a cluster and submits twice (~2-3 min); factory submit's parts: tests/unit/test_submit_output.py
 def test_factory_submit_and_ray_job_submit_as_a_user_types_them(tmp_path, user_shell):
     """A fresh shell (no RAY_* variables) on a machine with a Ray token (`ray get-auth-token --generate`, as Ray's
     docs say), `ray start --head`: a plain `ray job submit` is refused for want of the token, `factory submit

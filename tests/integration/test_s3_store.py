@@ -332,6 +332,7 @@ eval:
 """
 
 
+@pytest.mark.slow  # trains and evaluates (~2-3 min); the run store on S3: test_pipeline_run_store_and_cache_on_object_store, train + eval: test_console / test_eval_regression
 @pytest.mark.parametrize("store", ["s3"], indirect=True)
 def test_train_and_eval_on_an_object_store_run_dir(store, tmp_path, capsys):
     """Ray Train checkpoints go to the bucket (shared by every node), the adapter lands in the run dir

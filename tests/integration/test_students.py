@@ -93,6 +93,7 @@ def test_dpo_on_verifier_pairs(tmp_path, ray_local):
     assert export_main([str(tmp_path), "--out", str(tmp_path / "x")]) == 2  # not a run dir: exit 2
 
 
+@pytest.mark.slow  # a second DPO training (~1-2 min); DPO: test_dpo_on_verifier_pairs, the tool-trace mask: tests/unit/test_dpo_tool_mask.py
 def test_dpo_on_tool_trace_pairs_trains_with_the_recipe_chat_template(tmp_path, ray_local):
     """Was: DPO ignored train.chat_template, so tool-trace pairs met the student's own template and every worker
     attempt died with jinja's UndefinedError ('dict object' has no attribute 'content')."""
@@ -121,6 +122,7 @@ def test_dpo_on_tool_trace_pairs_trains_with_the_recipe_chat_template(tmp_path, 
         train(plain, [good, bad], str(tmp_path / "train2"))
 
 
+@pytest.mark.slow  # SFT then DPO (~1-2 min); DPO: test_dpo_on_verifier_pairs, the shared SFT adapter: tests/unit/test_dpo_shared_init.py
 def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_local):
     from students.train import train
 
@@ -146,6 +148,7 @@ def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_lo
     assert float((folded[key].float() - base[key].float()).abs().sum()) > 0
 
 
+@pytest.mark.slow  # a second KD training (~1 min); KD end to end: test_kd_logprobs.py::test_recipe_topk_to_parquet_to_kd_lowers_heldout_kl
 def test_kd_from_stored_teacher_topk(tmp_path, ray_local):
     from students.train import train
     from teachers.base import GenRequest, SamplingParams

@@ -190,6 +190,7 @@ def _check_rows(run: Path, man: dict, syn: dict) -> None:
     assert man["counts"]["synthesized_rejected"] == len(new) - len(acc)
 
 
+@pytest.mark.slow  # two runs (~1 min); the run-wide counter: tests/unit/test_adaptive_config.py, synthesis: test_synthesis_dedups_decontaminates_self_grades_and_resumes
 @pytest.mark.integration
 def test_the_run_budget_counts_synthesis_calls(tmp_path, ray_local):
     """``budget: {calls}`` caps prompt synthesis too (it made 37 requests under ``calls: 4``): a cap reached while
