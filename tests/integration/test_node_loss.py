@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.faults.fault_server import FaultInjectingServer
 from tests.integration.test_faults import dataset, write_recipe
 from tests.integration.test_ray_job import cluster_auth, cluster_env, cluster_pids, free_port, node_ports, ray_cli, submit, wait_for_jobs_api

@@ -7,7 +7,6 @@ searched for the key; only the server may have seen it (as the bearer token).
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -29,6 +29,7 @@ eval:
 """
 
 
+@pytest.mark.slow  # a full run with SFT and eval (~1.5 min); the same path in the default run: test_console.py (run, train, eval tables), test_eval_regression.py, test_train_data.py::test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver
 def test_sft_then_eval(tmp_path, ray_local):
     text = TINY.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt", out=tmp_path / "runs")
     text = text.replace("verifiers:\n  - name: math_answer\n", "")  # no verifier: every row trains

@@ -36,6 +36,7 @@ def _rows(run: Path, kind: str) -> list[dict]:
     return [r for f in sorted((run / kind).glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
 
 
+@pytest.mark.slow  # two full runs (~1.3 min); transient failures in the default run: test_adaptive_waves_count_transient_failures_and_say_a_rerun_does_not_redo_them, tests/unit/test_openai_servers.py
 def test_a_rerun_retries_only_the_rows_that_failed_transiently(tmp_path):
     with FaultInjectingServer(rate_503=0.4, seed=11) as srv:
         recipe = tmp_path / "r.yaml"
