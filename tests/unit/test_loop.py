@@ -224,7 +224,6 @@ def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_pat
     """The dev split was carved from the raw pool and only the candidates were cleaned against test: a pool copy of a
     test item (other case/spacing/punctuation) landed in dev, where its verdict chose the next round's prompts
     (its neighbours, its category's weight): the test split chose through dev. Dev now comes from the clean pool."""
-    import yaml
 
     pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(20)]
     pool.append({"id": "copy", "question": "what   is 17 * 25 ?!", "answer": "425", "category": "mul"})  # the only 'mul'
