@@ -44,7 +44,11 @@ def survivor_fields(table: pa.Table, on: str) -> tuple[list, list, list, np.ndar
         ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
         chunks = table.column("chunk").to_pylist() if "chunk" in table.column_names else [0] * len(ids)
         return ids, chunks, texts, table.column("rank").to_numpy(), table.column("tlen").to_numpy()
-    rows = accepted_rows(table, on)
+    return row_fields(accepted_rows(table, on), on)
+
+
+def row_fields(rows: list[dict], on: str) -> tuple[list, list, list, np.ndarray, np.ndarray]:
+    """:func:`survivor_fields` of rows already read (:func:`accepted_rows`)."""
     ids, texts = [r["id"] for r in rows], [text_of(r, on) for r in rows]
     rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
     return ids, [r.get("chunk") or 0 for r in rows], texts, rank, np.array([len(t) for t in texts], dtype=np.int64)

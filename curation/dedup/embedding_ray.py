@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import DECISION_SCHEMA, accepted_rows, record_key, survivor_fields
+from curation.dedup.base import DECISION_SCHEMA, accepted_rows, record_key, row_fields, survivor_fields
 from curation.dedup.embedding import EmbeddingDedupConfig, at_least, nearest_blockwise, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
@@ -60,17 +60,19 @@ def _compact(table: pa.Table, on: str) -> pa.Table:
     accepted rows with a non-empty text."""
     from curation.dedup.embedding import parts_of
 
-    ids, chunks, texts, rank, tlen = survivor_fields(table, on)
+    if "text" in table.column_names:  # a compact table: its parts columns are there already
+        ids, chunks, texts, rank, tlen = survivor_fields(table, on)
+        parts = _parts(table) if on == "both" else []
+    else:  # Sample rows: read once, for the survivor fields and the parts alike
+        rows = accepted_rows(table, on)
+        ids, chunks, texts, rank, tlen = row_fields(rows, on)
+        parts = [parts_of(r, on) for r in rows] if on == "both" else []
     keep = [k for k, t in enumerate(texts) if t.strip()]
-    if "text" in table.column_names:
-        parts = _parts(table)
-    else:
-        parts = [parts_of(r, on) for r in accepted_rows(table, on)]
     return pa.table({"id": pa.array([ids[k] for k in keep], pa.string()), "chunk": pa.array([chunks[k] for k in keep], pa.int32()),
                      "rank": pa.array(np.asarray(rank, np.float64)[keep], pa.float64()),
                      "tlen": pa.array(np.asarray(tlen, np.int64)[keep], pa.int64()),
                      "text": pa.array([texts[k] for k in keep], pa.large_string()),
-                     **parts_columns([parts[k] for k in keep])})
+                     **parts_columns([parts[k] for k in keep] if parts else [])})
 
 
 def to_column(emb: np.ndarray) -> pa.FixedSizeListArray:
