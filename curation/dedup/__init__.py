@@ -119,6 +119,18 @@ def text_of(row: dict, which: str) -> str:
     raise ValueError(f"on must be one of {TEXT_CHOICES}, got {which!r}")
 
 
+def parts_of(row: dict, on: str) -> list[str]:
+    """The texts a near-duplicate step compares apart: with ``on: both`` the prompt and the completion (:data:`PARTS`),
+    else the one text. Joined into one text, a long shared context (a document several questions are asked about)
+    outweighed the different questions and answers: they were near-duplicates (MinHash jaccard ~0.9, embedding
+    cos=1.000 once the document filled the embedder's window)."""
+    return [prompt_text(row), completion_text(row)] if on == "both" else [text_of(row, on)]
+
+
+#: the parts of ``on: both``, in :func:`parts_of`'s order
+PARTS = ("prompt", "completion")
+
+
 def required_columns(which: str) -> tuple[str, ...]:
     return {"prompt": ("messages",), "completion": ("completion",), "both": ("messages", "completion")}[which]
 
