@@ -6,7 +6,9 @@ Every step compares one text per row, chosen by its config field ``on``:
 * ``"prompt"``      the user turns of the JSON ``messages`` column (problem-level dedup; content parts as text)
 * ``"completion"``  the teacher's answer (trace-level dedup); a tool trace as its turns' contents and calls
                     (``name(arguments)``), without call ids
-* ``"both"``        prompt and completion together
+* ``"both"``        prompt and completion: exact dedup and the filters join them (:func:`text_of`); MinHash and
+                    embedding dedup compare the two apart (:func:`parts_of`), so a long shared context (questions
+                    about one document) does not make different questions and answers near-duplicates
 
 A cluster of near-duplicates keeps one survivor chosen by a fixed rule (never at random): highest
 ``score`` (null counts as lowest), then shortest compared text, then smallest ``id``. The others are

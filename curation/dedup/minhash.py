@@ -16,15 +16,26 @@ an S-curve whose steepest point sits near ``(1/b) ** (1/r)``. Given a Jaccard ``
     FP(b, r) = integral_0^t P(candidate | s) ds      FN(b, r) = integral_t^1 1 - P(candidate | s) ds
     (b, r)   = argmin  fp_weight * FP + fn_weight * FN
 
+With ``on: both`` the prompt and the completion are signed apart (part ``j`` with seed ``seed + j``: independent
+hash families) and a pair is a near-duplicate only when **both** parts' Jaccard reach the threshold. One signature
+of the joined text let a long shared part decide: three different questions and answers after one 400-word
+document had Jaccard 0.85-0.89. A band row then takes position ``c`` of both signatures, equal with probability
+``s_p * s_c``; a pair with both parts at ``t`` is at ``t**2`` on that curve, so ``(b, r)`` are derived for ``t**2``
+(0.8 -> (16, 8) instead of (9, 13): 16 band entries a row in the Ray path's shuffle instead of 9). A pair that
+shares only a context (``s_c`` ~ 0) is almost never a candidate, so no bucket gathers every row about one document
+(bands of the prompt alone would, and a bucket over ``bucket_cap`` links its members to one row only).
+
 Candidates are verified (``verify``) before they become edges: ``"exact"`` computes the true
 Jaccard of the two shingle-hash sets (cheap: only candidate pairs), ``"estimate"`` uses the fraction
 of equal signature positions over all ``num_perm`` values (std ~ sqrt(s(1-s)/num_perm), so pairs just
 under the threshold slip through), ``"none"`` keeps every band collision. The pair is kept when the
-value is >= ``threshold``. The Ray path has no shingles on the driver and uses ``"estimate"``. Kept pairs are edges; connected components
-(union-find) are clusters; one survivor per cluster (see :mod:`curation.dedup`).
+value (with parts: the smaller part's) is >= ``threshold``. The Ray path has no shingles on the driver and uses
+``"estimate"``. Kept pairs are edges; connected components (union-find) are clusters; one survivor per cluster
+(see :mod:`curation.dedup`).
 
 Signatures come from ``rensa`` (Rust) over n-gram hashes built with numpy; one scheme (rensa
-``RMinHash``, seed ``seed``) is used for every row of a run, so signatures are comparable.
+``RMinHash``, seed ``seed``; part ``j`` of ``on: both``, ``seed + j``) is used for every row of a run, so
+signatures are comparable.
 
     >>> from ground.record import new_sample
     >>> from curation.dedup.minhash import MinHashConfig, MinHashDedup
@@ -51,12 +62,12 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from curation.dedup import (
+    PARTS,
     Compared,
     DedupStepConfig,
     compare_field,
     components,
     mark_cluster,
-    PARTS,
     ngram_hashes,
     normalize,
     parts_of,
@@ -274,6 +285,9 @@ def near_duplicate_pairs(sig: np.ndarray, ok: np.ndarray, cfg: MinHashConfig, sh
     offsets)``, or a list of them, one per part). With parts every part must reach the threshold."""
     b, r = cfg.bands_rows()
     k = cfg.n_parts()
+    if sig.shape[1] != k * cfg.num_perm:
+        raise ValueError(f"minhash on: {cfg.on} compares {k} signature(s) of {cfg.num_perm} a row, got {sig.shape[1]} values "
+                         f"(row_signatures makes them; signatures() of single texts go with on: prompt or completion)")
     idx = np.nonzero(ok)[0]
     keys = band_keys(sig[idx], b, r, k)
     nodes = np.tile(np.arange(len(idx)), b)

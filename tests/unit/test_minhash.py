@@ -349,3 +349,40 @@ def test_on_both_the_ray_path_compares_prompt_and_completion_apart_as_in_process
     on_ray = MinHashDedup(cfg.model_copy(update={"engine": "ray", "num_partitions": 2}))(shared_document_rows())
     marks = lambda rs: [(r["id"], r["status"], r["reject_reason"], r["cluster_id"], r["survivor_id"]) for r in rs]  # noqa: E731
     assert marks(on_ray) == marks(local)
+
+
+def test_on_both_refuses_single_text_signatures():
+    from curation.dedup.minhash import near_duplicate_pairs, signatures
+
+    sig, ok = signatures([doc(), doc()], MinHashConfig())
+    with pytest.raises(ValueError, match=r"minhash on: both compares 2 signature\(s\) of 128 a row, got 128 values"):
+        near_duplicate_pairs(sig, ok, MinHashConfig(on="both"))
+    assert near_duplicate_pairs(sig, ok, MinHashConfig(on="prompt")).shape == (0, 2)
+
+
+def test_a_run_resumed_across_the_change_does_not_reuse_joined_text_key_files(tmp_path):
+    """Key files written before on: both signed the parts apart (spec v2: one 128-value signature of the joined text)
+    are not read: curation takes the shards, never a mix of both kinds of signatures."""
+    import json
+
+    import pyarrow as pa
+
+    from curation.dedup.keys import SPEC_META, KeySpec, key_table
+    from factory.curate_keys import key_files
+    from factory.store import RunStore
+    from ground import fsutil
+    from ground.record import to_table
+
+    store = RunStore(str(tmp_path), "recipe", "run")
+    rows = shared_document_rows()
+    for r in rows:
+        r["chunk"] = 0
+    spec = KeySpec(exact_on="completion", minhash=MinHashConfig(on="both", engine="ray"))
+    fsutil.write_parquet_atomic(store.fs, store.p("chunks", "chunk-000000.parquet"), to_table(rows))
+    keys = key_table(rows, spec)
+    old_spec = json.dumps({**json.loads(spec.to_json()), "v": 2}, sort_keys=True)
+    old = keys.drop_columns(["sig"]).append_column("sig", pa.array([[0] * 128] * len(rows), pa.list_(pa.uint32(), 128)))
+    fsutil.write_parquet_atomic(store.fs, store.p("keys", "chunk-000000.parquet"), old.replace_schema_metadata({SPEC_META: old_spec.encode()}))
+    assert key_files(store, spec) is None
+    fsutil.write_parquet_atomic(store.fs, store.p("keys", "chunk-000000.parquet"), keys)
+    assert key_files(store, spec) == [store.p("keys", "chunk-000000.parquet")]
