@@ -265,8 +265,9 @@ def shared_document_rows() -> list[dict]:
 
 def test_on_both_a_long_shared_context_does_not_make_different_questions_duplicates():
     """Joined into one text, the shared document made the three different question/answer pairs near-duplicates
-    (5-gram jaccard 0.85-0.89 >= 0.8: two of three dropped; each prompt pair 0.94-0.96, completions 0.0). Prompt and completion are now signed apart and a pair
-    is a near-duplicate only when both parts reach the threshold; the true near-copy is still dropped."""
+    (5-gram jaccard 0.85-0.89 >= 0.8: two of three dropped; prompts 0.94-0.96 apart, answers 0.0). Prompt and
+    completion are now signed apart and a pair is a near-duplicate only when both parts reach the threshold; the
+    true near-copy is still dropped."""
     for verify, op in (("exact", "="), ("estimate", "~")):
         rows = MinHashDedup(MinHashConfig(on="both", verify=verify))(shared_document_rows())
         # the near-copy's prompt ('Q:') is the shorter text: it survives
@@ -282,7 +283,8 @@ def test_on_both_a_long_shared_context_does_not_make_different_questions_duplica
 
 def test_on_both_still_removes_true_near_duplicates():
     """Same question and (almost) the same answer: short prompts (one whole-prompt shingle), edited long answers,
-    rows without a prompt, and a long answer under two different short questions (not a duplicate)."""
+    rows without a prompt. One long answer under two different short questions is not a duplicate (on main the
+    joined texts were, at jaccard ~0.98: the answer decided)."""
     base = doc()
     rows = [row("a", base, prompt="What is 2+2?"), row("b", edit(base, 2), prompt="what is 2+2 "),
             row("c", base, prompt="What is 3+3?"),                        # another question: kept
