@@ -2,6 +2,8 @@
 
     python bench/bench_minhash.py                       # 10k docs, 1k planted pairs, no Ray
     python bench/bench_minhash.py --docs 20000 --scale 10000,100000   # + Ray path scaling run
+    python bench/bench_minhash.py --both 20000          # the step, compare: both vs completion, shared contexts
+    python bench/bench_minhash.py --both 10000 --ray    # the step on its Ray engine, compare: both
 
 Corpus: random Zipf-distributed words; planted pairs are copies with spread-out word edits whose
 *true* 5-gram shingle Jaccard is measured (0.5-0.95). Both pipelines start from raw texts and end
@@ -171,18 +173,94 @@ def ray_scaling(sizes: list[int], cfg: MinHashConfig) -> None:
         ray.shutdown()
 
 
+def both_rows(n: int, per_doc: int = 10, doc_words: int = 400, seed: int = 2) -> tuple[list[dict], int]:
+    """``n`` SQuAD/RAG-style rows: every ``per_doc`` rows share one ``doc_words``-word document in their prompt,
+    each with its own question (12 words) and answer (20-40 words); the last n/10 are planted near-copies of
+    earlier rows (same prompt, the answer with spread-out word edits, true 5-gram Jaccard 0.5-0.95). Returns the rows
+    and how many planted copies have an answer Jaccard >= 0.8 and >= 0.9."""
+    from ground.record import new_sample
+
+    rng = random.Random(seed)
+    answers, truth = make_corpus(n, n // 10, seed=seed, lo=20, hi=40)
+    vocab = [f"tok{i}" for i in range(50_000)]
+    n_base = n - n // 10
+    docs = [" ".join(rng.choices(vocab, k=doc_words)) for _ in range(-(-n_base // per_doc))]
+    prompts = [f"{docs[i // per_doc]}\n\nQuestion: {' '.join(rng.choices(vocab, k=12))}" for i in range(n_base)]
+    prompts += [prompts[a] for (a, _b) in truth]  # a planted copy asks its source's question
+    rows = [new_sample(stage="b", prompt_id=str(i), sample_index=0, completion=t, messages=[{"role": "user", "content": p}])
+            for i, (p, t) in enumerate(zip(prompts, answers))]
+    return rows, (sum(j >= 0.8 for j in truth.values()), sum(j >= 0.9 for j in truth.values()))
+
+
+def bench_both(n: int, threshold: float) -> None:
+    """The MinHash step in process, ``compare: both`` and ``completion``, on rows that share a document 10 by 10
+    and on rows with a document each (no false duplicates either way: the pure cost). CPU seconds of this
+    process (the machine may be shared) and wall seconds."""
+    from curation.dedup.minhash import MinHashDedup
+
+    for per_doc in (10, 1):
+        rows, planted = both_rows(n, per_doc=per_doc)
+        print(f"corpus: {n} rows, {per_doc} per 400-word document, {n // 10} planted copies "
+              f"({planted[0]} with answer J >= 0.8, {planted[1]} >= 0.9)")
+        for on in ("both", "completion"):
+            step = MinHashDedup(MinHashConfig(on=on, threshold=threshold, engine="local"))
+            step([dict(r) for r in rows[:200]])  # warm-up
+            work = [dict(r) for r in rows]
+            t0, c0 = time.perf_counter(), time.process_time()
+            step(work)
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            print(f"  step on: {on:10s} cpu {cpu:7.2f} s  wall {dt:7.2f} s  {n / cpu:8.0f} rows/cpu-s  "
+                  f"rejected {sum(r['status'] == 'rejected' for r in work)}", flush=True)
+
+
+def bench_both_ray(n: int, threshold: float, reps: int = 2) -> None:
+    """The step on its Ray engine (``verify: estimate``), ``compare: both``, a document per row; wall seconds
+    (the work is in Ray workers), after a warm-up that starts the actors."""
+    import ray
+    import ray.data
+
+    from curation.dedup.minhash import MinHashDedup
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        rows, _ = both_rows(n, per_doc=1)
+        cfg = MinHashConfig(on="both", threshold=threshold, verify="estimate", engine="ray")
+        MinHashDedup(cfg)([dict(r) for r in rows[:500]])
+        for _ in range(reps):
+            work = [dict(r) for r in rows]
+            t0 = time.perf_counter()
+            MinHashDedup(cfg)(work)
+            print(f"ray step on: both {n} rows: wall {time.perf_counter() - t0:.1f} s, "
+                  f"rejected {sum(r['status'] == 'rejected' for r in work)}, (b, r) = {cfg.bands_rows()}", flush=True)
+    finally:
+        ray.shutdown()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--pairs", type=int, default=1_000)
     ap.add_argument("--threshold", type=float, default=0.8)
     ap.add_argument("--scale", default="", help="comma-separated doc counts for the Ray path, e.g. 10000,100000")
+    ap.add_argument("--both", type=int, default=0, help="only the step with compare: both vs completion on this many "
+                    "rows with a long shared context (SQuAD/RAG-style), in process")
+    ap.add_argument("--ray", action="store_true", help="with --both: the step on its Ray engine instead")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core for both pipelines
+    if args.both:
+        if args.ray:
+            bench_both_ray(args.both, args.threshold)
+        else:
+            bench_both(args.both, args.threshold)
+        return
 
     # fn_weight > fp_weight: recall matters more, verification removes the extra false positives
-    cfg = MinHashConfig(threshold=args.threshold, num_perm=128, fp_weight=0.3, fn_weight=0.7)
+    # one text a document (signatures() of single texts): on: completion (on: both signs a prompt and a completion apart)
+    cfg = MinHashConfig(on="completion", threshold=args.threshold, num_perm=128, fp_weight=0.3, fn_weight=0.7)
     texts, truth = make_corpus(args.docs, args.pairs)
     js = np.array(list(truth.values()))
     print(f"corpus: {len(texts)} docs, {len(truth)} planted pairs (true Jaccard {js.min():.2f}-{js.max():.2f}, "

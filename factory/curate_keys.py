@@ -78,12 +78,13 @@ def read_keys(batch: pa.Table, store_uri: str, columns: list[str], dirs: list[tu
     return t
 
 
-def sig_rows(t: pa.Table, num_perm: int, b: int, r: int) -> dict:
-    """Key rows with a signature -> what :func:`curation.dedup.minhash_ray.minhash_decisions_ray` reads."""
+def sig_rows(t: pa.Table, num_perm: int, b: int, r: int, parts: int = 1) -> dict:
+    """Key rows with a signature (``parts`` signatures of ``num_perm`` side by side) -> what
+    :func:`curation.dedup.minhash_ray.minhash_decisions_ray` reads."""
     t = t.filter(pc.is_valid(t.column("sig")))
-    sig = sig_matrix(t.column("sig"), num_perm)
+    sig = sig_matrix(t.column("sig"), num_perm * parts)
     rank = [survivor_key(s, 0, "")[0] for s in t.column("score").to_pylist()]
-    return sig_block(t.column("id").to_pylist(), t.column("chunk").to_numpy(), rank, t.column("mh_tlen").to_numpy(), sig, b, r)
+    return sig_block(t.column("id").to_pylist(), t.column("chunk").to_numpy(), rank, t.column("mh_tlen").to_numpy(), sig, b, r, parts)
 
 
 # ----------------------------------------------------------------------------- the step (driver)
@@ -109,5 +110,5 @@ def decide_from_keys(ray, step, store_uri: str, files: list[str], dirs: list[tup
     cfg = step.config
     b, r = cfg.bands_rows()
     sigs = _keys_ds(ray, store_uri, files, ["id", "chunk", "score", "mh_tlen", "sig"], dirs).map_batches(
-        sig_rows, fn_kwargs={"num_perm": cfg.num_perm, "b": b, "r": r}, batch_format="pyarrow", batch_size=None)
+        sig_rows, fn_kwargs={"num_perm": cfg.num_perm, "b": b, "r": r, "parts": cfg.n_parts()}, batch_format="pyarrow", batch_size=None)
     return step.decide_sigs(sigs.materialize(), n_live, tmp_uri)

@@ -6,7 +6,9 @@ Every step compares one text per row, chosen by its config field ``on``:
 * ``"prompt"``      the user turns of the JSON ``messages`` column (problem-level dedup; content parts as text)
 * ``"completion"``  the teacher's answer (trace-level dedup); a tool trace as its turns' contents and calls
                     (``name(arguments)``), without call ids
-* ``"both"``        prompt and completion together
+* ``"both"``        prompt and completion: exact dedup and the filters join them (:func:`text_of`); MinHash and
+                    embedding dedup compare the two apart (:func:`parts_of`), so a long shared context (questions
+                    about one document) does not make different questions and answers near-duplicates
 
 A cluster of near-duplicates keeps one survivor chosen by a fixed rule (never at random): highest
 ``score`` (null counts as lowest), then shortest compared text, then smallest ``id``. The others are
@@ -117,6 +119,18 @@ def text_of(row: dict, which: str) -> str:
     if which == "both":
         return prompt_text(row) + "\n\n" + completion_text(row)
     raise ValueError(f"on must be one of {TEXT_CHOICES}, got {which!r}")
+
+
+def parts_of(row: dict, on: str) -> list[str]:
+    """The texts a near-duplicate step compares apart: with ``on: both`` the prompt and the completion (:data:`PARTS`),
+    else the one text. Joined into one text, a long shared context (a document several questions are asked about)
+    outweighed the different questions and answers: they were near-duplicates (MinHash jaccard ~0.9, embedding
+    cos=1.000 once the document filled the embedder's window)."""
+    return [prompt_text(row), completion_text(row)] if on == "both" else [text_of(row, on)]
+
+
+#: the parts of ``on: both``, in :func:`parts_of`'s order
+PARTS = ("prompt", "completion")
 
 
 def required_columns(which: str) -> tuple[str, ...]:

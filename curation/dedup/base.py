@@ -19,7 +19,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup import required_columns, survivor_key, text_of
+from curation.dedup import parts_of, required_columns, survivor_key, text_of
 from ground.record import ACCEPTED, reject
 
 DECISION_SCHEMA = pa.schema([("id", pa.string()), ("chunk", pa.int32()), ("cluster_id", pa.string()),
@@ -52,6 +52,31 @@ def row_fields(rows: list[dict], on: str) -> tuple[list, list, list, np.ndarray,
     ids, texts = [r["id"] for r in rows], [text_of(r, on) for r in rows]
     rank = np.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], dtype=np.float64)
     return ids, [r.get("chunk") or 0 for r in rows], texts, rank, np.array([len(t) for t in texts], dtype=np.int64)
+
+
+def parts_columns(parts: list[list[str]]) -> dict:
+    """``part0, part1`` columns of a compact table when a row is compared in parts (``on: both``), else none."""
+    if not parts or len(parts[0]) < 2:
+        return {}
+    return {f"part{j}": pa.array([p[j] for p in parts], pa.large_string()) for j in range(len(parts[0]))}
+
+
+def table_parts(table: pa.Table) -> list[list[str]]:
+    """Each row's parts from a compact table's ``part0, part1, ...`` columns (its ``text`` alone without them)."""
+    names = sorted((c for c in table.column_names if c.startswith("part") and c[4:].isdigit()), key=lambda c: int(c[4:]))
+    cols = [table.column(c).to_pylist() for c in names] if names else [table.column("text").to_pylist()]
+    return [list(p) for p in zip(*cols)]
+
+
+def block_fields(table: pa.Table, on: str) -> tuple[list, list, list, np.ndarray, np.ndarray, list[list[str]]]:
+    """:func:`survivor_fields` and each row's parts (:func:`curation.dedup.parts_of`; ``[text]`` but with
+    ``on: both``), from one read of a block: a compact table's ``part`` columns, or its Sample rows."""
+    if "text" in table.column_names:
+        ids, chunks, texts, rank, tlen = survivor_fields(table, on)
+        return ids, chunks, texts, rank, tlen, (table_parts(table) if on == "both" else [[t] for t in texts])
+    rows = accepted_rows(table, on)
+    ids, chunks, texts, rank, tlen = row_fields(rows, on)
+    return ids, chunks, texts, rank, tlen, ([parts_of(r, on) for r in rows] if on == "both" else [[t] for t in texts])
 
 
 def accepted_rows(table: pa.Table, on: str) -> list[dict]:

@@ -40,8 +40,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from curation.dedup import (Compared, DedupStepConfig, compare_field, completion_text, components, mark_cluster, prompt_text,
-                            required_columns, text_of)
+from curation.dedup import Compared, DedupStepConfig, compare_field, components, mark_cluster, parts_of, required_columns, text_of
 from curation.embedder import Embedder
 from ground.step import Step
 
@@ -69,13 +68,6 @@ class EmbeddingDedupConfig(DedupStepConfig):
 #: float32 rounding of a cosine: a unit vector times itself gives 0.99999994, so ``threshold: 1.0`` missed identical
 #: texts; a cosine within this of the threshold counts as at it
 COS_EPS = 1e-5
-
-
-def parts_of(row: dict, on: str) -> list[str]:
-    """The texts embedded for a row: with ``on: both`` its prompt and its completion apart. Embedded as one text, a
-    long shared context (a document several questions are asked about) filled the embedder's window
-    (``max_seq_length``), so different questions and answers on one document were duplicates at cos=1.000."""
-    return [prompt_text(row), completion_text(row)] if on == "both" else [text_of(row, on)]
 
 
 def encode_parts(embedder, parts: list[list[str]], label: str | None = None) -> np.ndarray:
@@ -277,8 +269,8 @@ class EmbeddingDedup(Step):
         import ray.data
 
         from curation.dedup import survivor_key
-        from curation.dedup.base import apply_decisions
-        from curation.dedup.embedding_ray import embedding_decisions_ray, parts_columns
+        from curation.dedup.base import apply_decisions, parts_columns
+        from curation.dedup.embedding_ray import embedding_decisions_ray
 
         texts = [text_of(r, self.config.on) for r in rows]
         table = pa.table({"id": pa.array([r["id"] for r in rows], pa.string()),

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import DECISION_SCHEMA, accepted_rows, record_key, row_fields, survivor_fields
+from curation.dedup.base import DECISION_SCHEMA, block_fields, parts_columns, record_key, table_parts
 from curation.dedup.embedding import EmbeddingDedupConfig, at_least, nearest_blockwise, probed_pairs, renormalised, seed_keys
 from curation.embedder import Embedder
 
@@ -42,37 +42,16 @@ MEMBER = ("id", "chunk", "rank", "tlen")
 
 
 # ----------------------------------------------------------------------------- embeddings (workers)
-def parts_columns(parts: list[list[str]]) -> dict:
-    """``part0, part1`` columns of a compact table when a row is embedded in parts (``on: both``), else none."""
-    if not parts or len(parts[0]) < 2:
-        return {}
-    return {f"part{j}": pa.array([p[j] for p in parts], pa.large_string()) for j in range(len(parts[0]))}
-
-
-def _parts(table: pa.Table) -> list[list[str]]:
-    names = sorted(c for c in table.column_names if c.startswith("part") and c[4:].isdigit())
-    cols = [table.column(c).to_pylist() for c in names] if names else [table.column("text").to_pylist()]
-    return [list(p) for p in zip(*cols)]
-
-
 def _compact(table: pa.Table, on: str) -> pa.Table:
     """One block of live rows -> ``id, chunk, rank, tlen, text`` (and ``part0, part1`` with ``on: both``) of its
     accepted rows with a non-empty text."""
-    from curation.dedup.embedding import parts_of
-
-    if "text" in table.column_names:  # a compact table: its parts columns are there already
-        ids, chunks, texts, rank, tlen = survivor_fields(table, on)
-        parts = _parts(table) if on == "both" else []
-    else:  # Sample rows: read once, for the survivor fields and the parts alike
-        rows = accepted_rows(table, on)
-        ids, chunks, texts, rank, tlen = row_fields(rows, on)
-        parts = [parts_of(r, on) for r in rows] if on == "both" else []
+    ids, chunks, texts, rank, tlen, parts = block_fields(table, on)
     keep = [k for k, t in enumerate(texts) if t.strip()]
     return pa.table({"id": pa.array([ids[k] for k in keep], pa.string()), "chunk": pa.array([chunks[k] for k in keep], pa.int32()),
                      "rank": pa.array(np.asarray(rank, np.float64)[keep], pa.float64()),
                      "tlen": pa.array(np.asarray(tlen, np.int64)[keep], pa.int64()),
                      "text": pa.array([texts[k] for k in keep], pa.large_string()),
-                     **parts_columns([parts[k] for k in keep] if parts else [])})
+                     **parts_columns([parts[k] for k in keep])})
 
 
 def to_column(emb: np.ndarray) -> pa.FixedSizeListArray:
@@ -97,7 +76,7 @@ class _EmbedUDF:
     def __call__(self, table: pa.Table) -> pa.Table:
         from curation.dedup.embedding import encode_parts
 
-        emb = encode_parts(self.embedder, _parts(table))
+        emb = encode_parts(self.embedder, table_parts(table))
         texts = [c for c in table.column_names if c == "text" or (c.startswith("part") and c[4:].isdigit())]
         return table.drop_columns(texts).append_column("emb", to_column(emb))
 

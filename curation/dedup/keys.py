@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from curation.dedup import text_of
+from curation.dedup import parts_of, text_of
 from ground.record import ACCEPTED
 
 SPEC_META = b"factory.keys.spec"
@@ -40,14 +40,20 @@ class KeySpec:
     def to_json(self) -> str:
         mh = None if self.minhash is None else self.minhash.model_dump(mode="json", exclude={"engine", "ray_min_rows", "num_partitions"})
         # v2: word tokens keep combining marks (curation.dedup.words): a v1 file's signatures of Indic/Arabic/Hebrew
-        # texts were taken from other shingles, so a run resumed across the change reads its shards instead
-        return json.dumps({"v": 2, "exact_on": self.exact_on, "minhash": mh}, sort_keys=True)
+        # texts were taken from other shingles, so a run resumed across the change reads its shards instead.
+        # v3: with on: both a row holds its prompt's and its completion's signatures side by side (2 x num_perm), not
+        # one signature of the joined text; a run resumed across the change reads its shards, never both kinds
+        return json.dumps({"v": 3, "exact_on": self.exact_on, "minhash": mh}, sort_keys=True)
+
+    def sig_width(self) -> int:
+        """Values in a key row's ``sig``: ``num_perm`` per compared part (:meth:`MinHashConfig.n_parts`)."""
+        return self.minhash.num_perm * self.minhash.n_parts()
 
     def schema(self) -> pa.Schema:
         fields = [("id", pa.string()), ("chunk", pa.int32()), ("score", pa.float64()), ("tlen", pa.int64()),
                   ("dedup_key", pa.string()), ("mh_tlen", pa.int64())]
         if self.minhash is not None:
-            fields.append(("sig", pa.list_(pa.uint32(), self.minhash.num_perm)))
+            fields.append(("sig", pa.list_(pa.uint32(), self.sig_width())))
         return pa.schema(fields, metadata={SPEC_META: self.to_json().encode()})
 
 
@@ -65,13 +71,13 @@ def key_table(rows: list[dict], spec: KeySpec) -> pa.Table:
         "mh_tlen": [None] * len(live),
     }
     if spec.minhash is not None:
-        from curation.dedup.minhash import signatures
+        from curation.dedup.minhash import row_signatures
 
-        texts = [text_of(r, spec.minhash.on) for r in live]
-        sig, ok = signatures(texts, spec.minhash)
-        cols["mh_tlen"] = [len(t) for t in texts]
+        parts = [parts_of(r, spec.minhash.on) for r in live]
+        sig, ok = row_signatures(parts, spec.minhash)
+        cols["mh_tlen"] = [sum(map(len, p)) + 2 * (len(p) - 1) for p in parts]  # len(text_of(r, on)): parts joined by "\n\n"
         flat = pa.array(sig.reshape(-1), pa.uint32())
-        cols["sig"] = pa.FixedSizeListArray.from_arrays(flat, spec.minhash.num_perm, mask=pa.array(~ok))
+        cols["sig"] = pa.FixedSizeListArray.from_arrays(flat, spec.sig_width(), mask=pa.array(~ok))
     schema = spec.schema()
     return pa.table({f.name: (cols[f.name] if isinstance(cols[f.name], pa.Array) else pa.array(cols[f.name], f.type))
                      for f in schema}, schema=schema)

@@ -16,15 +16,26 @@ an S-curve whose steepest point sits near ``(1/b) ** (1/r)``. Given a Jaccard ``
     FP(b, r) = integral_0^t P(candidate | s) ds      FN(b, r) = integral_t^1 1 - P(candidate | s) ds
     (b, r)   = argmin  fp_weight * FP + fn_weight * FN
 
+With ``on: both`` the prompt and the completion are signed apart (part ``j`` with seed ``seed + j``: independent
+hash families) and a pair is a near-duplicate only when **both** parts' Jaccard reach the threshold. One signature
+of the joined text let a long shared part decide: three different questions and answers after one 400-word
+document had Jaccard 0.85-0.89. A band row then takes position ``c`` of both signatures, equal with probability
+``s_p * s_c``; a pair with both parts at ``t`` is at ``t**2`` on that curve, so ``(b, r)`` are derived for ``t**2``
+(0.8 -> (16, 8) instead of (9, 13): 16 band entries a row in the Ray path's shuffle instead of 9). A pair that
+shares only a context (``s_c`` ~ 0) is almost never a candidate, so no bucket gathers every row about one document
+(bands of the prompt alone would, and a bucket over ``bucket_cap`` links its members to one row only).
+
 Candidates are verified (``verify``) before they become edges: ``"exact"`` computes the true
 Jaccard of the two shingle-hash sets (cheap: only candidate pairs), ``"estimate"`` uses the fraction
 of equal signature positions over all ``num_perm`` values (std ~ sqrt(s(1-s)/num_perm), so pairs just
 under the threshold slip through), ``"none"`` keeps every band collision. The pair is kept when the
-value is >= ``threshold``. The Ray path has no shingles on the driver and uses ``"estimate"``. Kept pairs are edges; connected components
-(union-find) are clusters; one survivor per cluster (see :mod:`curation.dedup`).
+value (with parts: the smaller part's) is >= ``threshold``. The Ray path has no shingles on the driver and uses
+``"estimate"``. Kept pairs are edges; connected components (union-find) are clusters; one survivor per cluster
+(see :mod:`curation.dedup`).
 
 Signatures come from ``rensa`` (Rust) over n-gram hashes built with numpy; one scheme (rensa
-``RMinHash``, seed ``seed``) is used for every row of a run, so signatures are comparable.
+``RMinHash``, seed ``seed``; part ``j`` of ``on: both``, ``seed + j``) is used for every row of a run, so
+signatures are comparable.
 
     >>> from ground.record import new_sample
     >>> from curation.dedup.minhash import MinHashConfig, MinHashDedup
@@ -51,6 +62,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from curation.dedup import (
+    PARTS,
     Compared,
     DedupStepConfig,
     compare_field,
@@ -58,9 +70,9 @@ from curation.dedup import (
     mark_cluster,
     ngram_hashes,
     normalize,
+    parts_of,
     required_columns,
     survivor_key,
-    text_of,
     words,
 )
 from ground.step import Step
@@ -93,10 +105,16 @@ class MinHashConfig(DedupStepConfig):
             raise ValueError(f"need bands*rows <= num_perm ({self.num_perm})")
         return self
 
+    def n_parts(self) -> int:
+        """Signatures per row: 2 with ``on: both`` (prompt and completion apart, :data:`curation.dedup.PARTS`), else 1."""
+        return len(PARTS) if self.on == "both" else 1
+
     def bands_rows(self) -> tuple[int, int]:
+        """LSH (b, r). With ``on: both`` a band row is a position of every part's signature at once, equal with
+        probability ``s_prompt * s_completion``; a pair with both parts at the threshold is at ``threshold**2`` there."""
         if self.bands is not None:
             return self.bands, self.rows  # type: ignore[return-value]
-        return optimal_bands(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+        return optimal_bands(self.threshold ** self.n_parts(), self.num_perm, self.fp_weight, self.fn_weight)
 
 
 @lru_cache(maxsize=64)
@@ -128,19 +146,38 @@ def shingle_hashes(texts: list[str], cfg: MinHashConfig) -> tuple[np.ndarray, np
     return ngram_hashes(shingle_tokens(texts, cfg.shingle), cfg.ngram)
 
 
-def signatures(texts: list[str], cfg: MinHashConfig, shingles=None) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures ``(n, num_perm)`` uint32, and a mask of texts that had any shingle."""
+def signatures(texts: list[str], cfg: MinHashConfig, shingles=None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures ``(n, num_perm)`` uint32, and a mask of texts that had any shingle (a text without one
+    gets the all-``0xFFFFFFFF`` signature of the empty set). ``seed``: another hash family than ``cfg.seed``'s."""
     import rensa
 
     flat, offsets = shingles if shingles is not None else shingle_hashes(texts, cfg)
     if len(texts) == 0:
         return np.zeros((0, cfg.num_perm), np.uint32), np.zeros(0, bool)
-    mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, cfg.num_perm, cfg.seed)
+    mat = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, cfg.num_perm, cfg.seed if seed is None else seed)
     sig = np.array(mat.to_rows(), dtype=np.uint32).reshape(len(texts), cfg.num_perm)
     return sig, np.diff(offsets) > 0
 
 
+def part_shingles(parts: list[list[str]], cfg: MinHashConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`shingle_hashes` of each part of every row (``parts[i]``: row i's :func:`curation.dedup.parts_of`)."""
+    return [shingle_hashes([p[j] for p in parts], cfg) for j in range(cfg.n_parts())]
+
+
+def row_signatures(parts: list[list[str]], cfg: MinHashConfig, shingles=None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's parts' signatures side by side, ``(n, n_parts * num_perm)``, and a mask of rows with any shingle.
+    Part ``j`` is signed with seed ``seed + j``: independent hash families, so a position agrees in every part with
+    probability the product of the parts' Jaccards (what :func:`band_keys` and :meth:`MinHashConfig.bands_rows` use)."""
+    k = cfg.n_parts()
+    shingles = shingles if shingles is not None else part_shingles(parts, cfg)
+    sigs = [signatures([p[j] for p in parts], cfg, shingles[j], seed=cfg.seed + j) for j in range(k)]
+    if k == 1:
+        return sigs[0]
+    return np.hstack([s for s, _ in sigs]), np.logical_or.reduce([ok for _, ok in sigs])
+
+
 def exact_jaccard(shingles: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True Jaccard of the shingle sets of rows ``a[k]``, ``b[k]`` (two empty sets are equal: 1.0)."""
     flat, off = shingles
     sets: dict[int, np.ndarray] = {}
 
@@ -153,22 +190,50 @@ def exact_jaccard(shingles: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.
     for k, (i, j) in enumerate(zip(np.asarray(a).tolist(), np.asarray(b).tolist())):
         x, y = get(i), get(j)
         inter = len(np.intersect1d(x, y, assume_unique=True))
-        out[k] = inter / (len(x) + len(y) - inter)
+        union = len(x) + len(y) - inter
+        out[k] = inter / union if union else 1.0
     return out
 
 
-def band_keys(sig: np.ndarray, b: int, r: int) -> np.ndarray:
-    """One uint64 key per (band, text): ``(b, n)``; the band index is mixed in so bands never collide."""
+def part_jaccards(sig: np.ndarray, a, b, k: int = 1, shingles=None) -> np.ndarray:
+    """``(len(a), k)``: each part's Jaccard of rows ``a[m]``, ``b[m]``: exact from ``shingles`` (one
+    ``(flat, offsets)`` per part, or one for a single part) when given, else estimated from the signatures (the
+    fraction of equal positions, std ~ sqrt(s(1-s)/num_perm))."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if shingles is not None:
+        per = shingles if isinstance(shingles, list) else [shingles]
+        return np.stack([exact_jaccard(sh, a, b) for sh in per], axis=1).reshape(len(a), k)
+    n_perm = sig.shape[1] // k
+    return (sig[a].reshape(len(a), k, n_perm) == sig[b].reshape(len(b), k, n_perm)).mean(axis=2)
+
+
+def jaccard_note(j: np.ndarray, exact: bool) -> str:
+    """The similarity in a rejected row's reason: ``minhash jaccard=0.91`` (``~`` when estimated); with parts, the
+    smallest (the deciding one) and each part's: ``minhash jaccard~0.88 (prompt 1.00, completion 0.88)``."""
+    op = "=" if exact else "~"
+    j = np.asarray(j, dtype=np.float64).ravel()
+    if len(j) == 1:
+        return f"minhash jaccard{op}{float(j[0]):.2f}"
+    each = ", ".join(f"{name} {float(v):.2f}" for name, v in zip(PARTS, j))
+    return f"minhash jaccard{op}{float(j.min()):.2f} ({each})"
+
+
+def band_keys(sig: np.ndarray, b: int, r: int, k: int = 1) -> np.ndarray:
+    """One uint64 key per (band, text): ``(b, n)``; the band index is mixed in so bands never collide. With ``k``
+    parts (``sig`` = their signatures side by side) band ``j`` takes its ``r`` positions from every part, so two
+    rows share it only when all parts agree there."""
     from curation.dedup import _FNV_PRIME, _mix
 
     n = sig.shape[0]
+    n_perm = sig.shape[1] // k
     out = np.empty((b, n), dtype=np.uint64)
     s64 = sig.astype(np.uint64)
     with np.errstate(over="ignore"):
         for j in range(b):
             h = np.full(n, np.uint64(j) + np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
             for c in range(j * r, (j + 1) * r):
-                h = (h ^ s64[:, c]) * _FNV_PRIME
+                for p in range(k):
+                    h = (h ^ s64[:, p * n_perm + c]) * _FNV_PRIME
             out[j] = _mix(h)
     return out
 
@@ -210,22 +275,27 @@ def bucket_pairs(keys: np.ndarray, nodes: np.ndarray, cap: int) -> np.ndarray:
     return pairs
 
 
-def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (sig[a] == sig[b]).mean(axis=1)
+def estimated_jaccard(sig: np.ndarray, a: np.ndarray, b: np.ndarray, k: int = 1) -> np.ndarray:
+    """The signature estimate of a pair's Jaccard; with ``k`` parts the smallest part's (all must pass)."""
+    return part_jaccards(sig, a, b, k).min(axis=1)
 
 
 def near_duplicate_pairs(sig: np.ndarray, ok: np.ndarray, cfg: MinHashConfig, shingles=None) -> np.ndarray:
-    """Candidate pairs of row indices, verified as ``cfg.verify`` says (exact needs ``shingles``)."""
+    """Candidate pairs of row indices, verified as ``cfg.verify`` says (exact needs ``shingles``: one ``(flat,
+    offsets)``, or a list of them, one per part). With parts every part must reach the threshold."""
     b, r = cfg.bands_rows()
+    k = cfg.n_parts()
+    if sig.shape[1] != k * cfg.num_perm:
+        raise ValueError(f"minhash on: {cfg.on} compares {k} signature(s) of {cfg.num_perm} a row, got {sig.shape[1]} values "
+                         f"(row_signatures makes them; signatures() of single texts go with on: prompt or completion)")
     idx = np.nonzero(ok)[0]
-    keys = band_keys(sig[idx], b, r)
+    keys = band_keys(sig[idx], b, r, k)
     nodes = np.tile(np.arange(len(idx)), b)
     pairs = idx[bucket_pairs(keys.ravel(), nodes, cfg.bucket_cap)]
     n_cand = len(pairs)
-    if cfg.verify == "exact" and shingles is not None and n_cand:
-        pairs = pairs[exact_jaccard(shingles, pairs[:, 0], pairs[:, 1]) >= cfg.threshold]
-    elif cfg.verify != "none" and n_cand:
-        pairs = pairs[estimated_jaccard(sig, pairs[:, 0], pairs[:, 1]) >= cfg.threshold]
+    if cfg.verify != "none" and n_cand:
+        exact = shingles if cfg.verify == "exact" else None
+        pairs = pairs[part_jaccards(sig, pairs[:, 0], pairs[:, 1], k, exact).min(axis=1) >= cfg.threshold]
     log.info("minhash: %d texts, b=%d r=%d, %d candidate pairs, %d kept", len(idx), b, r, n_cand, len(pairs))
     return pairs
 
@@ -255,15 +325,16 @@ class MinHashDedup(Step):
     def process(self, rows: list[dict]) -> list[dict]:
         if self.use_ray(len(rows)):
             return self.process_ray(rows)
-        texts = [text_of(r, self.config.on) for r in rows]
-        sh = shingle_hashes(texts, self.config)
-        sig, ok = signatures(texts, self.config, sh)
+        parts = [parts_of(r, self.config.on) for r in rows]
+        texts = [p[0] if len(p) == 1 else "\n\n".join(p) for p in parts]  # text_of: the survivor rule's length
+        sh = part_shingles(parts, self.config)
+        sig, ok = row_signatures(parts, self.config, sh)
+        del parts
         pairs = near_duplicate_pairs(sig, ok, self.config, sh)
+        k, exact = self.config.n_parts(), self.config.verify == "exact"
 
         def describe(i: int, s: int) -> str:
-            if self.config.verify == "exact":
-                return f"minhash jaccard={float(exact_jaccard(sh, [i], [s])[0]):.2f}"
-            return f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}"
+            return jaccard_note(part_jaccards(sig, [i], [s], k, sh if exact else None), exact)
 
         dropped = 0
         for comp in components(len(rows), pairs):
@@ -298,22 +369,31 @@ class MinHashDedup(Step):
                  "reason": f"near-duplicate of {s} ({note})" if s else None} for i, (c, s, note) in dec.items()]
         return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
 
-    def process_ray(self, rows: list[dict]) -> list[dict]:
-        """Same decisions on Ray Data: the driver sends a compact table (id, survivor rank, text) and
-        gets back only the clusters. Verification is by signature estimate (no shingles on the driver)."""
+    def compact_table(self, rows: list[dict]):
+        """What :meth:`process_ray` sends: ``id, rank, tlen, text`` (survivor rank and text length of the rule in
+        :mod:`curation.dedup`), and with ``on: both`` the parts apart (``part0, part1``)."""
         import pyarrow as pa
-        import ray.data
 
-        from curation.dedup.minhash_ray import apply_decision, default_partitions, minhash_decisions_ray, signature_dataset
+        from curation.dedup.base import parts_columns
 
-        texts = [text_of(r, self.config.on) for r in rows]
-        table = pa.table({
+        parts = [parts_of(r, self.config.on) for r in rows]
+        texts = [p[0] if len(p) == 1 else "\n\n".join(p) for p in parts]
+        return pa.table({
             "id": pa.array([r["id"] for r in rows], pa.string()),
             "rank": pa.array([survivor_key(r.get("score"), 0, "")[0] for r in rows], pa.float64()),
             "tlen": pa.array([len(t) for t in texts], pa.int64()),
             "text": pa.array(texts, pa.large_string()),
+            **parts_columns(parts),
         })
-        del texts
+
+    def process_ray(self, rows: list[dict]) -> list[dict]:
+        """Same decisions on Ray Data: the driver sends a compact table (id, survivor rank, text) and
+        gets back only the clusters. Verification is by signature estimate (no shingles on the driver)."""
+        import ray.data
+
+        from curation.dedup.minhash_ray import apply_decision, default_partitions, minhash_decisions_ray, signature_dataset
+
+        table = self.compact_table(rows)
         n_blocks = max(2, -(-len(rows) // 20_000))
         ds = ray.data.from_arrow(table).repartition(n_blocks)
         sigs = signature_dataset(ds, self.config)

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from curation.dedup import cluster_id, components
-from curation.dedup.base import record_key, survivor_fields
-from curation.dedup.minhash import MinHashConfig, band_keys, bucket_pairs, estimated_jaccard, signatures
+from curation.dedup.base import block_fields, record_key
+from curation.dedup.minhash import MinHashConfig, band_keys, bucket_pairs, estimated_jaccard, jaccard_note, part_jaccards, row_signatures
 from ground.fileshuffle import file_shuffle
 from ground.record import ACCEPTED, reject
 
@@ -30,25 +30,29 @@ COMPACT = ("id", "rank", "tlen", "text")
 class _SignatureUDF:
     """Per batch: signature, band keys and survivor-rule fields of every accepted row.
 
-    Takes either the compact table (``id, rank, tlen, text``: what :class:`MinHashDedup` sends) or
-    Sample rows (only the columns the text needs are converted to Python)."""
+    Takes either the compact table (``id, rank, tlen, text``, and ``part0, part1`` with ``on: both``: what
+    :class:`MinHashDedup` sends) or Sample rows (only the columns the text needs are converted to Python)."""
 
     def __init__(self, cfg: MinHashConfig):
         self.cfg = cfg
         self.b, self.r = cfg.bands_rows()
 
     def __call__(self, table):
-        ids, chunks, texts, rank, tlen = survivor_fields(table, self.cfg.on)
-        sig, ok = signatures(texts, self.cfg)
+        ids, chunks, _, rank, tlen, parts = block_fields(table, self.cfg.on)
+        if parts and len(parts[0]) != self.cfg.n_parts():
+            raise ValueError(f"minhash on: {self.cfg.on} compares {self.cfg.n_parts()} parts a row; a compact table "
+                             f"needs its part0..part{self.cfg.n_parts() - 1} columns (curation.dedup.base.parts_columns)")
+        sig, ok = row_signatures(parts, self.cfg)
         keep = np.nonzero(ok)[0]
         return sig_block(np.array(ids, dtype=object)[keep], np.asarray(chunks)[keep], np.asarray(rank)[keep], np.asarray(tlen)[keep],
-                         sig[keep], self.b, self.r)
+                         sig[keep], self.b, self.r, self.cfg.n_parts())
 
 
-def sig_block(ids, chunks, rank, tlen, sig: np.ndarray, b: int, r: int) -> dict:
-    """A block of signature rows (what :func:`minhash_decisions_ray` reads): survivor fields, signature, band keys."""
+def sig_block(ids, chunks, rank, tlen, sig: np.ndarray, b: int, r: int, k: int = 1) -> dict:
+    """A block of signature rows (what :func:`minhash_decisions_ray` reads): survivor fields, signature (``k``
+    parts side by side), band keys."""
     return {"id": np.asarray(ids, dtype=object), "chunk": np.asarray(chunks, dtype=np.int64), "rank": np.asarray(rank, dtype=np.float64),
-            "tlen": np.asarray(tlen, dtype=np.int64), "sig": sig, "keys": band_keys(sig, b, r).T.copy()}
+            "tlen": np.asarray(tlen, dtype=np.int64), "sig": sig, "keys": band_keys(sig, b, r, k).T.copy()}
 
 
 def signature_dataset(ds, cfg: MinHashConfig):
@@ -113,9 +117,10 @@ def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: 
     if chunks is not None:  # where each member's row lives, for decisions grouped by chunk
         chunks.update({rec["id"]: int(rec["chunk"]) for rec in info})
     sig = np.stack([np.asarray(rec["sig"], dtype=np.uint32) for rec in info])
+    k = cfg.n_parts()
     pa_ = np.array([[pos[a], pos[b]] for a, b in pairs], dtype=np.int64)
     if cfg.verify != "none":
-        pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1]) >= cfg.threshold]
+        pa_ = pa_[estimated_jaccard(sig, pa_[:, 0], pa_[:, 1], k) >= cfg.threshold]
     for comp in components(len(info), pa_):
         s = min(comp, key=lambda i: record_key(info[i]))
         sid = info[s]["id"]
@@ -123,7 +128,7 @@ def minhash_decisions_ray(sigs, cfg: MinHashConfig, stage: str, num_partitions: 
         decisions[sid] = (cid, None, None)
         for i in comp:
             if i != s:
-                decisions[info[i]["id"]] = (cid, sid, f"minhash jaccard~{float((sig[i] == sig[s]).mean()):.2f}")
+                decisions[info[i]["id"]] = (cid, sid, jaccard_note(part_jaccards(sig, [i], [s], k), exact=False))
     log.info("minhash (ray): %d near-duplicates rejected", sum(1 for d in decisions.values() if d[1]))
     return decisions
 
