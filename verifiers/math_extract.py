@@ -40,7 +40,7 @@ _EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at m
 _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 # "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
-_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
+_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=×+]|\*(?!\*)|\\times|\\cdot)|[x×]\s*\d))"  # "**1,080**": bold, not times
 # after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
 _NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
 # a number list that a hedge follows ("72 \u00b1 1", "72 / 71", "72 (71 if rounded down)") is not the answer: the sentence is
@@ -182,7 +182,12 @@ def to_number(s: str) -> Fraction | None:
             return Fraction(int(b.group(1), int(b.group(2)))) if 2 <= int(b.group(2)) <= 36 else None
         except ValueError:  # a digit the base does not have ("72_{2}"): not a number
             return None
-    m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
+    plain = _PARENS.sub("", s.strip())
+    m = _PLAIN.fullmatch(plain)
+    if m and m.group(5) in ("i", "j", "k") and plain[m.start(5) - 1].isdigit():
+        if m.group(5) != "k":
+            return None  # "72i" is imaginary, not 72 with a unit
+        m = _PLAIN.fullmatch(plain[:-1] + " thousand")  # "72k" is 72000, not 72 (issue #14)
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None
         return None if w is None else Fraction(w)
@@ -290,7 +295,7 @@ _MARKS = {
     "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]|\+\s*/\s*-"),
     "set": re.compile(r"\\\{|\\lbrace\b|\\cup\b|\\in\b|[∪∈]"),
     # "x \\ge 71", and in words: "at least 72", "not 72", "more than 71" (math-verify reads them as the number)
-    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
+    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]|(?:\d|\})\s*\+\s*$|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
                            r"(?:no\s+)?(?:more|less|fewer|greater|larger|smaller|bigger|higher|lower)\s+than)\b", re.I),
     "list": re.compile(r"[,;]"),
     "bar": re.compile(r"(?:\d|\})\s*\|\s*-?\d"),
@@ -318,6 +323,14 @@ def _foreign(s: str) -> bool:
     if any(c not in _EXPR_CMDS for c in re.findall(r"\\([a-zA-Z]+|.)", s)):
         return True
     return bool(_EXPR_CHARS.search(re.sub(r"\\(?:[a-zA-Z]+|.)", " ", s)))
+
+
+_ELLIPSIS = re.compile(r"\\(?:[lc]?dots|dotsc|dotsb|ldotp)\b|\u2026|\u22ef|\d\s*\.\.\.")
+
+
+def trails_off(s: str) -> bool:
+    """Whether the answer trails off with an ellipsis ("72\\ldots", "72..."): it states no finished value."""
+    return bool(_ELLIPSIS.search(s))
 
 
 def several_numbers(s: str) -> bool:
