@@ -70,7 +70,7 @@ def strip_reasoning(text: str) -> str:
 
 def boxed(text: str) -> list[str]:
     """Contents of every ``\\boxed{...}``, braces matched to any depth (escaped ``\\{`` ``\\}`` are not braces); one pass."""
-    if "\\boxed" not in text:
+    if "\\boxed" not in text and "\\fbox" not in text:
         return []
     close: dict[int, int] = {}
     stack: list[int] = []
@@ -86,23 +86,35 @@ def boxed(text: str) -> list[str]:
             close[stack.pop()] = i
         i += 1
     out = []
-    for m in re.finditer(r"\\boxed\s*\{", text):
+    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):  # \\fbox too: "\\boxed{72} ... \\fbox{71}" is two answers
         j = m.end() - 1
         if j in close:
             out.append(text[j + 1:close[j]].strip())
     return out
 
 
+# another answer offered in a sentence of its own: "The answer is 72. Alternatively, 71.", "(Another possible answer: 71)"
+_OFFERED = re.compile(r"\b(?:alternatively|another\s+(?:possible\s+|valid\s+|correct\s+)?answer(?:\s+(?:is|would\s+be|could\s+be))?"
+                      r"|other\s+possible\s+answers?(?:\s+(?:is|are))?|(?:or\s+)?it\s+(?:could|might|may)\s+also\s+be|or\s+possibly"
+                      r"|or\s+maybe|or\s+perhaps)\b[\s:,]*(?:the\s+answer\s+is\s+)?\$?\s*(-?\d[\d,]*(?:\.\d+)?)\s*(?=[.)!;\n]|$)", re.I)
+
+
 def final_answers(text: str) -> list[str]:
-    """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
+    """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried, and a number
+    offered as another answer ("Alternatively, 71.") beside numeric ones."""
     text = strip_reasoning(text or "")
-    out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
+    out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h and "\\fbox" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
     labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))]
     for kind in (lambda a: to_number(_FRAC.sub(r"\1/\2", a)), text_key):  # numbers beside numbers, letters beside letters
         same = [h for h in labels if kind(h) is not None]
         if same and all(kind(a) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"; "\\boxed{B}" then "Answer: (C)"
             out += same
             break
+    offered = [m.group(1) for m in _OFFERED.finditer(text)]
+    if offered:  # beside a numeric answer only ("\\boxed{\\sqrt{2}}. Alternatively, 1.414." is one value rounded)
+        marked = out or [marked_answer(text) or ""]
+        if all(to_number(a) is not None for a in marked):
+            out = marked + offered
     return out
 
 

@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
-_ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
+_ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to|alternatively)\b[\s,;/|?!.]*)*", re.I)
 # a correction right after a number: what follows it replaces it
 _RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b[\s?.!,;:-]*)+"
                       r"(?:(?:it|that)(?:'s|\s+is|\s+was|\s+should\s+be)|i\s+mean|the\s+(?:answer|result)\s+is|make\s+(?:it|that))?"
