@@ -53,7 +53,7 @@ from verifiers.math_extract import (BASE_NUMBER, alternatives, as_list, extract_
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
 # math-verify reads LaTeX inside $...$ only; outside, "72^{5}", "72!", "72(2)" and "72x71" read as 72
-_IMAGINARY = re.compile(r"-?\d[\d.,]*\s?[ij]")
+_IMAGINARY = re.compile(r"-?\d[\d.,]*\s?[ije]")  # 72i, 72j; 72e (e, Euler's number, times 72)
 _MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")
 
 
@@ -187,7 +187,7 @@ class MathAnswer(Verifier):
         if p is None and BASE_NUMBER.fullmatch(side.strip()) and BASE_NUMBER.fullmatch(gold.strip()) is None:
             return False  # "72_{71}", "72_{2}": no number in that base (math-verify drops the subscript and reads 72)
         if p is None and g is not None and _IMAGINARY.fullmatch(side.strip()):
-            return False  # "72i" is imaginary, not the real 72 (math-verify reads the plain text "72i" as 72)
+            return False  # "72i" is imaginary, "72e" 72 times e, not the real 72 (math-verify reads "72i" as 72)
         got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
         if isinstance(got, bool):
             return got

@@ -31,6 +31,7 @@ Numbers: thousands separators are removed only where they group digits in threes
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S | re.I)
@@ -40,7 +41,7 @@ _EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at m
 _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 # "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
-_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=×+]|\*(?!\*)|\\times|\\cdot)|[x×]\s*\d))"  # "**1,080**": bold, not times
+_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=×+]|\*(?!\*)|\\times|\\cdot)|[x×]\s*\d)|[\d.]*(?:\^|_\{?\d|\s+\d+/\d))"  # "**1,080**": bold, not times
 # after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
 _NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
 # a number list that a hedge follows ("72 \u00b1 1", "72 / 71", "72 (71 if rounded down)") is not the answer: the sentence is
@@ -60,7 +61,7 @@ _CALC = re.compile(r"<<[^<>\n]{0,200}>>")
 RULED_OUT = re.compile(r"(?:\bnot|\bisn't|\binstead of|\brather than)\s*\$?\s*$", re.I)
 _LAST_NUM = re.compile(_NUM)
 # thousands groupings: western 1,234,567 / 10{,}000 / 1\,000 / 1 000 000, Indian 1,00,000
-_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s|_)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
 
 
 def strip_reasoning(text: str) -> str:
@@ -132,8 +133,23 @@ _MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
 _EN_MINUS = re.compile(r"(?<![\w)\]}.\u2013])\u2013(?=\d)")
 
 
+_SUPERSCRIPT = re.compile("(?<=[\\d)}])[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
+_SUPER_DIGITS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-")
+_VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215e]")
+
+
+def _vulgar(m: re.Match) -> str:
+    v = Fraction(unicodedata.numeric(m.group(0))).limit_denominator(100)
+    return f" {v.numerator}/{v.denominator}"
+
+
 def minus(s: str) -> str:
-    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135")."""
+    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135"), superscript
+    digits after a number as a power ("72\u00b2" is 72^{2}, not 72; "m\u00b2" stays) and vulgar fractions as a mixed number ("72\u00bd" is 72 1/2)."""
+    if _SUPERSCRIPT.search(s):
+        s = _SUPERSCRIPT.sub(lambda m: "^{" + m.group(0).translate(_SUPER_DIGITS) + "}", s)
+    if _VULGAR.search(s):
+        s = _VULGAR.sub(_vulgar, s)
     s = s.translate(_MINUS)
     return _EN_MINUS.sub("-", s) if "\u2013" in s else s
 
@@ -176,7 +192,7 @@ _ALT_RUN = re.compile(r"(?:(?<![\w.,/*^+=-])-?\$?\d[\d.,]*\s*(?:\bor\b|,|[\u00b1
 
 def ungroup(s: str) -> str:
     """Thousands separators removed where they group digits in threes; other commas and spaces kept."""
-    return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
+    return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s_]", "", m.group(0)), s)
 
 
 BASE_NUMBER = re.compile(r"([0-9A-Z]{1,64})_\{?(\d{1,2})\}?")  # a number in base 2..36: 1001000_2, 72_{10}
@@ -196,7 +212,7 @@ def to_number(s: str) -> Fraction | None:
             return None
     plain = _PARENS.sub("", s.strip())
     m = _PLAIN.fullmatch(plain)
-    if m and m.group(5) in ("i", "j", "k") and plain[m.start(5) - 1].isdigit():
+    if m and m.group(5) in ("i", "j", "k", "e") and plain[m.start(5) - 1].isdigit():
         if m.group(5) != "k":
             return None  # "72i" is imaginary, not 72 with a unit
         m = _PLAIN.fullmatch(plain[:-1] + " thousand")  # "72k" is 72000, not 72 (issue #14)
@@ -307,7 +323,7 @@ _MARKS = {
     "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]|\+\s*/\s*-"),
     "set": re.compile(r"\\\{|\\lbrace\b|\\cup\b|\\in\b|[∪∈]"),
     # "x \\ge 71", and in words: "at least 72", "not 72", "more than 71" (math-verify reads them as the number)
-    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]|(?:\d|\})\s*\+\s*$|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
+    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|\\neg\b|\\lnot\b|¬|[<>≤≥≠]|(?:\d|\})\s*\+\s*$|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
                            r"(?:no\s+)?(?:more|less|fewer|greater|larger|smaller|bigger|higher|lower)\s+than)\b", re.I),
     "list": re.compile(r"[,;]"),
     "bar": re.compile(r"(?:\d|\})\s*\|\s*-?\d"),

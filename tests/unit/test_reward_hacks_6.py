@@ -52,6 +52,7 @@ def test_a_number_off_by_less_than_the_tolerance_but_more_than_its_last_digit_is
     ("#### 0.1428571", "1/7"), ("\\boxed{72}", "72.0"), ("#### 72k", "72000"), ("#### 72 + 0i", "72"),
 ])
 def test_honest_rounded_and_exact_forms_still_pass(completion, reference):
+    """Main rejected "72k" for 72000 (read as 72); the rest passed there too."""
     assert math_verdict(MV, completion, reference)[0] == 1.0
 
 
@@ -60,6 +61,7 @@ def test_honest_rounded_and_exact_forms_still_pass(completion, reference):
     ("#### 72i", "72", "wrong answer: got '72i', expected '72'"),  # was 1.0: "i" read as a unit; math-verify too
     ("#### 72+", "72", "reward hack: the answer offers alternatives (relation): '72+'"),  # was 1.0 ("72 or more")
     ("\\boxed{72+}", "72", "reward hack: the answer offers alternatives (relation): '72+'"),
+    ("The answer is \\neg 72", "72", "reward hack: the answer offers alternatives (relation): '\\\\neg 72'"),
 ])
 def test_a_suffix_that_changes_the_number_is_not_a_unit(completion, reference, reason):
     """Was 1.0 for each: a letter after the digits was taken as a unit and dropped, a trailing "+" by math-verify."""
@@ -82,6 +84,28 @@ def test_another_answer_offered_after_the_final_one_is_a_second_answer(completio
 ])
 def test_an_alternative_route_to_the_same_answer_still_passes(completion):
     assert math_verdict(MV, completion, "72")[0] == 1.0
+
+
+@pytest.mark.parametrize("completion", [
+    "#### 72\u00b2", "#### 72\u2070", "#### 72\u00bd", "#### 72\u00bc", "The answer is 72^2", "Answer: 72^2", "The answer is 72^{2}.",
+    "The answer is 72 1/2", "The answer is 72_000", "#### 72_000", "#### 72e",
+])
+def test_a_power_fraction_or_digit_group_after_the_number_is_part_of_it(completion):
+    """Was 1.0 for each: math-verify drops Unicode superscripts and vulgar fractions (72\u00b2 read as 72), and after "the
+    answer is" the number stopped before "^2", " 1/2" and "_000" (Python's digit grouping: 72_000 is 72000)."""
+    score, reason = math_verdict(MV, completion, "72")
+    assert score == 0.0 and reason.startswith("wrong answer: got "), reason
+
+
+@pytest.mark.parametrize("completion,reference", [
+    ("The area is 72 m\u00b2.", "72"), ("#### 72 m\u00b2", "72"), ("#### 72 cm\u00b3", "72"), ("#### 3\u00bd", "3.5"),
+    ("The answer is 3 1/2", "3.5"), ("#### 72_000", "72000"), ("The answer is 72_000", "72000"), ("#### (8+1)\u00b2", "81"),
+    ("#### 72\u00b2", "5184"), ("#### 1e3", "1000"),
+])
+def test_honest_units_powers_and_mixed_numbers_still_pass(completion, reference):
+    """Main rejected the vulgar fraction, the mixed number after "the answer is" (read as 3), the digit groups and the
+    superscript powers (read as 72 and 8+1): over-rejections, fixed with the hacks."""
+    assert math_verdict(MV, completion, reference)[0] == 1.0
 
 
 @pytest.mark.parametrize("completion,reference", [
@@ -226,6 +250,8 @@ def test_numeric_final_answer_hacks(tools, final, reason):
     ("400-240 = 160, so the answer is 160.", "160"), ("25/5 = 5. The answer is 5.", "5"), ("Answer: 42\n\\boxed{42}", "42"),
 ])
 def test_honest_numeric_final_answers_still_pass(tools, final, reference):
+    """Main rejected "25/5 = 5. The answer is 5." ("reward hack: ... '25/5'"): the working was scanned for hedges though
+    the marked answer was the reference; 2.7% of GSM8K solutions written as final answers (bench/gsm8k_forms_check.py)."""
     assert tools.verify(_row(final, reference)).score == 1.0
 
 
