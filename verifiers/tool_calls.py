@@ -120,9 +120,12 @@ def _norm(s: str) -> str:
     return " ".join(s.lower().split())
 
 
+_TEXT_PARTS = ("text", "output_text", "input_text")
+
+
 def _text(content: Any) -> str:
-    if isinstance(content, list):  # OpenAI content parts
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, list):  # OpenAI content parts; a "thinking"/"reasoning" part is not the answer
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") in _TEXT_PARTS)
     return content if isinstance(content, str) else ""
 
 

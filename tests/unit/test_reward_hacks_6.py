@@ -281,6 +281,20 @@ def test_honest_text_final_answers_still_pass(tools, final, reference):
     assert tools.verify(_row(final, reference, call=False)).score == 1.0
 
 
+@pytest.mark.parametrize("parts", [
+    [{"type": "thinking", "text": "42"}, {"type": "text", "text": "I am not sure."}],
+    [{"type": "reasoning", "text": "42"}, {"type": "text", "text": "I am not sure."}],
+])
+def test_a_reasoning_content_part_is_not_the_final_answer(tools, parts):
+    """Was 1.0: every content part's text was the final answer, a "thinking" part's too."""
+    row = _row("x", call=False)
+    row["completion"] = json.dumps([{"role": "assistant", "content": parts}])
+    v = tools.verify(row)
+    assert (v.score, v.reason) == (0.0, "final answer has no number equal to the reference 42: 'I am not sure.'")
+    row["completion"] = json.dumps([{"role": "assistant", "content": [parts[0], {"type": "text", "text": "42"}]}])
+    assert tools.verify(row).score == 1.0
+
+
 @pytest.mark.parametrize("args,result,reason", [
     ('{"expression": "1+1", "expression": "6*7"}', None, "call 1 (calculator): arguments repeat the key 'expression'"),
     (None, '{"result": 41, "result": 42}', "call 1 (calculator): recorded result repeats the key 'result'"),
