@@ -194,7 +194,25 @@ def _parallel(text: str, nums: list, k: int, same) -> str | None:
             t, inside = shape(a, b)
             if t == t0 and len(inside) == len(in0) and not same(inside[slot][0], inside[slot][1]):
                 return text[a:b].strip()[:40] + " / " + text[where[0]:where[1]].strip()[:40]
+    # other words, same frame: "Step 1 gives 40. Step 2 yields 41. Step 3 results in 42.": clauses that open with the
+    # same word and end in a bare number (no unit, no arithmetic before it), three or more, the numbers all different
+    def ending(a: int, b: int):
+        inside = [n for n in nums if a <= n[2] < b]
+        if not inside or text[inside[-1][3]:b].strip(" .,;:!?)\n") or _OPERAND.search(text[a:inside[-1][2]]):
+            return None
+        head = re.match(r"\W*(\w+)", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower())))
+        return (head.group(1) if head else "", inside[-1])
+    mine = ending(*where)
+    if mine is None or mine[1] is not nums[k]:
+        return None
+    frame = [e for e in (ending(a, b) for a, b in spans) if e is not None and e[0] == mine[0]]
+    others = {e[1][0] for e in frame if not same(e[1][0], e[1][1])}
+    if len(frame) >= 3 and len(others) >= 2 and len(others) == len(frame) - 1:
+        return f"{len(frame)} clauses '{mine[0]} ... N': " + ", ".join(text[e[1][2]:e[1][3]] for e in frame)[:60]
     return None
+
+
+_OPERAND = re.compile(r"(?:[=+*/\u00d7\u00f7-]|\bx|\btimes|\bplus|\bminus|\bover)\s*\$?\s*$", re.I)
 
 
 _CLAUSE_END = re.compile(r"(?<!\d)[.;!?]+(?!\d)|[.;!?]+(?=\s)|\n+|,\s+(?!\d{3}\b)")
