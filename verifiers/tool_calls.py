@@ -282,6 +282,25 @@ def _hedged_text(final: str, want: str) -> str | None:
     return None
 
 
+# a correction after a text answer, then a capitalised word: "Paris. Actually London.", "Paris -- no, London"
+_TEXT_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|i\s+mean|"
+                           r"scratch\s+that)\b[\s?.!,;:\u2013\u2014-]*)+(?:(?:it'?s|it\s+is|that'?s|the\s+answer\s+is)\s+)?"
+                           r"(?:the\s+)?([A-Z][\w-]*)", re.I)
+
+
+def _text_retracted(final: str, want: str) -> bool:
+    """Whether every mention of ``want`` in ``final`` is followed by a correction to another capitalised word."""
+    hits = list(re.finditer(r"(?<!\w)" + re.escape(want) + r"(?!\w)", final, re.I))
+    if not hits:
+        return False
+    for m in hits:
+        r = _TEXT_RETRACT.match(final, m.end())
+        if not (r and r.group(1)[:1].isupper() and r.group(1).lower() != want.split()[0].lower()
+                and r.group(1).lower() not in ("i", "it", "that", "this", "the", "yes", "no")):
+            return False
+    return True
+
+
 def same_json(a: Any, b: Any, rel_tol: float) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
@@ -542,6 +561,8 @@ class ToolCalls(Verifier):
                 marked = marked_answer(final)  # "Answer: London. Paris": the answer it marks decides
                 if marked is not None and not any(True for _ in _occurrences(w, _norm(marked))):
                     return f"final answer commits to {marked[:40]!r}, not the reference {str(want)[:80]!r}: {final[:160]!r}"
+                if _text_retracted(final, str(want)):  # "Paris. Actually London.", "Paris -- no, London"
+                    return f"final answer takes the reference {str(want)[:80]!r} back for another answer: {final[:160]!r}"
                 return None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
         marked = marked_answer(final)  # "the tool says 42, but the answer is 41": the answer it commits to decides

@@ -276,7 +276,17 @@ def test_text_final_answer_hacks(tools, final, reference, reason):
     assert (v.score, v.reason) == (0.0, reason)
 
 
+@pytest.mark.parametrize("final", ["Paris. Actually London.", "Paris -- no, London", "Paris. Wait, it is London.",
+                                   "Paris? No, Lyon."])
+def test_a_text_answer_taken_back_for_another_fails(tools, final):
+    """Was 1.0: "Paris" occurred as whole words; the correction that replaced it went unseen (numbers had this check)."""
+    v = tools.verify(_row(final, "Paris", call=False))
+    assert (v.score, v.reason) == (0.0, f"final answer takes the reference 'Paris' back for another answer: {final!r}")
+
+
 @pytest.mark.parametrize("final,reference", [
+    ("Paris. Actually, Paris is lovely.", "Paris"), ("Paris -- no doubt.", "Paris"), ("Paris. Sorry for the delay.", "Paris"),
+    ("Paris. No, I am sure.", "Paris"), ("Paris. Actually, it is the capital.", "Paris"),
     ("Yes, no doubt.", "Yes"), ("No, not at all.", "No"), ("The capital is Paris.", "Paris"), ("```\nParis\n```", "Paris"),
     ("Paris, France", "Paris"), ("Answer: Paris", "Paris"), ("\\boxed{\\text{Paris}}", "Paris"), ("PARIS", "Paris"),
 ])
