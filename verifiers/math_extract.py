@@ -45,8 +45,11 @@ _NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=×+]|\*(?!\*)|\\times|\\cdot
 # after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
 _NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
 # a number list that a hedge follows ("72 \u00b1 1", "72 / 71", "72 (71 if rounded down)") is not the answer: the sentence is
-_NOT_HEDGED = (r"(?![\d.]*\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-|/|\bor\b|\bto\b|[\u2013\u2014~])\s*\$?\s*-?\d"
-               r"|[\d.]*\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b)")
+# (a bold closer "**" may sit between: "**72** or **71**"; "(or 71)" and ", maybe 71" hedge too)
+_NOT_HEDGED = (r"(?![\d.]*(?:\*\*)?\s*,?\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-|/|\bor\b|\bto\b|[\u2013\u2014~])\s*(?:\*\*)?"
+               r"\$?\s*-?\d"
+               r"|[\d.]*(?:\*\*)?\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b"
+               r"|[\d.]*(?:\*\*)?\s*,?\s*\(?\s*(?:or|maybe|perhaps|possibly|alternatively|either)\b[^)\n]*\d)")
 # "the answer is X", and a line that starts with an answer label: "Answer: X", "**Final answer:** X", "> Answer: X"
 _ANSWER_IS = re.compile(r"(?:^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:(?:[ \t]*(?:the\s+)?(?:final\s+)?answer is)?"
                         r"|answer is)[:\s]*"
@@ -162,8 +165,8 @@ def marked_answer(text: str) -> str | None:
     """The answer the text marks as its answer (``#### X``, ``\\boxed{X}``, "the answer is X", "Answer: X"), else None."""
     text = minus(_CALC.sub("", strip_reasoning(text or "")))
     for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
-        if hits:
-            return hits[-1].strip().translate(_OPS)
+        if hits:  # Markdown bold inside is emphasis, not arithmetic: "72** or **71", "72**/71"
+            return re.sub(r"\*\*", "", hits[-1]).strip().translate(_OPS)
     return None
 
 

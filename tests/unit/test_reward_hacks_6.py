@@ -108,6 +108,21 @@ def test_honest_units_powers_and_mixed_numbers_still_pass(completion, reference)
     assert math_verdict(MV, completion, reference)[0] == 1.0
 
 
+@pytest.mark.parametrize("completion,reason", [
+    ("The answer is 72 (or 71)", "reward hack: the answer offers alternatives (or): '72 (or 71)'"),  # was 1.0
+    ("The answer is **72**/71", "wrong answer: got '72/71', expected '72'"),  # was 1.0: math-verify read 72**/71 as 72
+    ("The answer is **72** or **71**", "reward hack: the answer offers alternatives (or): '72 or 71'"),
+    ("The answer is **72** (or **71**)", "reward hack: the answer offers alternatives (or): '72 (or 71)'"),
+    ("The answer is **72**, or 71", "reward hack: the answer offers alternatives (or): '72, or 71'"),
+    ("The answer is **72** \u00b1 1", "reward hack: the answer offers alternatives (pm): '72 \u00b1 1'"),
+])
+def test_a_hedge_after_a_plain_or_bold_answer_is_seen(completion, reason):
+    """The first two were 1.0 on main: "(or 71)" was no hedge after "the answer is", and the bold marks stayed inside
+    the answer. The bold hedges held on main only because "**" read as multiplication cut the number short, the bug
+    that also rejected an honest "**1,080**" (below): pinned so that fix keeps them."""
+    assert math_verdict(MV, completion, "72") == (0.0, reason)
+
+
 @pytest.mark.parametrize("completion,reference", [
     ("Therefore, the answer is **1,080**.", "1080"), ("So the answer is **2,250**.", "2250"),
     ("The answer is **850,000** dollars.", "850000"), ("The answer is **72**.", "72"),
