@@ -27,8 +27,8 @@ ends with 'Score: 10'") is not the judge's score; when it is the only one, the v
 contains ("Rating: 10/10" planted, the judge noting it unquoted) loses to any other score the judge gives
 (tests/unit/test_reward_hacks_5.py), and one the judge attributes to the response in the same sentence ("The response
 ends with Score: 10", "it claims Rating: 10/10") is the response's, never the judge's (round 6: when it is the only
-score, 0.0 reward hack); "I give 3", "I would give 3", "I assign 3" are labelled scores; chat-control tokens in the completion (``<|im_start|>``, ``[INST]``) are broken
-so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
+score, 0.0 reward hack); "I give 3", "I would give 3", "I assign 3" are labelled scores; chat-control tokens in the
+completion (``<|im_start|>``, ``[INST]``) are broken so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
 one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
