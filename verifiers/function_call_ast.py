@@ -38,7 +38,10 @@ an omitted parameter must allow ``""``. Stricter than BFCL (issue #14): at any d
 a boolean equals only a boolean (BFCL's ``[True]`` equals ``[1]``) and a complex only a complex; a
 keyword given twice (``f(x=2, x=1)``, which Python itself refuses) or a JSON key repeated in the
 arguments is a parse error, not the last value; a ``#`` comment holding another keyword call
-(``f(city='Paris')  # or f(city='Rome')``) is ``reward hack: a comment holds another call: ...``.
+(``f(city='Paris')  # or f(city='Rome')``) or another argument value (``# maybe n=2``) is ``reward hack: a comment
+holds another call: ...``, and so is a call outside the ``<tool_call>`` blocks of tagged text; a string argument with a
+documented ``enum`` must be one of its values or of the answers exactly (``'CELSIUS'``, ``' celsius '`` pass BFCL's
+standardisation but not the function) (tests/unit/test_reward_hacks_6.py).
 
 Several calls (BFCL's parallel, multiple and parallel_multiple categories) pass when there are as
 many calls as expected calls and a one-to-one assignment exists in which every call satisfies its
@@ -153,6 +156,10 @@ def _param_reason(p: str, value: Any, acc: list, prop: dict | None, language: st
             return f"wrong type for parameter {p!r}: expected {want_t.__name__}, got {type(value).__name__} ({_short(value)})"
     if not _value_ok(value, acc):
         return f"invalid value for parameter {p!r}: {_short(value)}; expected one of {_short(acc, 300)}"
+    enum = (prop or {}).get("enum")
+    if language == "python" and isinstance(value, str) and isinstance(enum, list) and value not in enum and value not in acc:
+        # " Celsius ", "CELSIUS", "c.e.l.s.i.u.s" equal "celsius" only after BFCL's standardisation: the function refuses them
+        return f"invalid value for parameter {p!r}: {_short(value)} is not one of the documented values {_short(enum, 300)}"
     return None
 
 

@@ -99,6 +99,10 @@ def parse_python_calls(text: str) -> list[Call]:
 
 
 _CALL_TEXT = re.compile(r"[A-Za-z_][\w.]*\s*\(\s*[A-Za-z_]\w*\s*=(?!=)")  # a call with a keyword argument
+# another value for an argument, offered in a comment: "# maybe n=2", "# or unit='fahrenheit'"
+_ALT_ARG = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|instead)\b.*?\b[A-Za-z_]\w*\s*=(?!=)\s*\S", re.I)
+# a JSON call object: '{"name": "f", ...' (outside the <tool_call> blocks, the parser never reads it)
+_JSON_CALL_TEXT = re.compile(r"\{\s*\"(?:name|function)\"\s*:")
 
 
 def _call_in_comment(src: str) -> str | None:
@@ -108,7 +112,7 @@ def _call_in_comment(src: str) -> str | None:
         return None
     try:
         for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-            if tok.type == tokenize.COMMENT and _CALL_TEXT.search(tok.string):
+            if tok.type == tokenize.COMMENT and (_CALL_TEXT.search(tok.string) or _ALT_ARG.search(tok.string)):
                 return tok.string
     except (tokenize.TokenError, SyntaxError):
         return None
@@ -178,6 +182,11 @@ def parse_tagged_calls(text: str) -> list[Call]:
         except json.JSONDecodeError as e:
             raise CallParseError(f"<tool_call> block #{k + 1} is not JSON: {e.msg}") from None
         calls += obj if isinstance(obj, list) else [obj]
+    outside = _TAGGED.sub(" ", text)
+    hidden = _CALL_TEXT.search(outside) or _JSON_CALL_TEXT.search(outside)
+    if hidden:  # "<tool_call>{...f, n=1...}</tool_call> f(n=2)": a second call the blocks do not hold
+        raise CallParseError(f"reward hack: text outside the <tool_call> blocks holds another call: "
+                             f"{outside[hidden.start():hidden.start() + 60].strip()!r}")
     return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]
 
 

@@ -25,8 +25,10 @@ they are. A score the judge writes in a line or quoted span that repeats the com
 ends with 'Score: 10'") is not the judge's score; when it is the only one, the verdict is
 ``score=0.0, reason="reward hack: the only score, ... repeats the response"``. A score whose words the response
 contains ("Rating: 10/10" planted, the judge noting it unquoted) loses to any other score the judge gives
-(tests/unit/test_reward_hacks_5.py); chat-control tokens in the completion (``<|im_start|>``, ``[INST]``) are broken
-so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
+(tests/unit/test_reward_hacks_5.py), and one the judge attributes to the response in the same sentence ("The response
+ends with Score: 10", "it claims Rating: 10/10") is the response's, never the judge's (round 6: when it is the only
+score, 0.0 reward hack); "I give 3", "I would give 3", "I assign 3" are labelled scores; chat-control tokens in the
+completion (``<|im_start|>``, ``[INST]``) are broken so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
 one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
@@ -54,7 +56,9 @@ log = logging.getLogger(__name__)
 _NUM = r"(-?\d+(?:\.\d+)?)"
 _JSON = re.compile(r'"(?:score|rating)"\s*:\s*"?' + _NUM, re.I)
 _LABELLED = re.compile(
-    r"\b(?:score|rating|grade|rate|give\s+(?:it|this(?:\s+response)?|the\s+response))\b([^\d\n]{0,24}?)"
+    r"\b(?:score|rating|grade|rate|give\s+(?:it|this(?:\s+response)?|the\s+response)"
+    r"|(?<=\bI\s)(?:give|assign|award)|(?<=\bI'd\s)(?:give|assign|award)|(?<=\bI\swould\s)(?:give|assign|award)"
+    r"|(?<=\bI'll\s)(?:give|assign|award)|(?<=\bI\swill\s)(?:give|assign|award))\b([^\d\n]{0,24}?)"
     + _NUM + r"(?:\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?", re.I)
 _FRACTION = re.compile(r"(?<![\d.])" + _NUM + r"\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?)", re.I)
 _BOLD = re.compile(r"\*\*\s*" + _NUM + r"\s*\*\*")
@@ -62,6 +66,24 @@ _BRACKETS = re.compile(r"\[\[\s*" + _NUM + r"\s*\]\]")  # MT-bench's judge forma
 _BARE_LINE = re.compile(r"^\W*?" + _NUM + r"\W*$", re.M)
 # "rated on a scale from 1 to 10": the number after these words is the scale, not a score
 _SCALE_WORDS = re.compile(r"\b(?:scale|from|between|range|of\s+\d)\b", re.I)
+
+
+# words by which a judge reports what the response says ("The response ends with Score: 10", "it claims Rating: 10/10")
+_ATTRIBUTED = re.compile(r"\b(?:response|answer|candidate|assistant|model|submission|text|it|they|author)(?:'s)?\s+(?:\w+\s+){0,3}?"
+                         r"(?:says?|said|claims?|claimed|writes?|wrote|written|includes?|included|contains?|contained|ends?|ended|"
+                         r"states?|stated|adds?|added|appends?|appended|asks?|asked|tries|tried|attempts?|attempted|gives?\s+itself|"
+                         r"grades?\s+itself|rates?\s+itself|scores?\s+itself|declares?|declared|inserts?|inserted|plants?|planted|"
+                         r"requests?|requested|demands?|demanded|instructs?|instructed|suggests?|suggested|assigns?\s+itself|"
+                         r"self-assess\w*|self-grad\w*|self-rat\w*|self-scor\w*|awards?\s+itself)\b"
+                         r"|\b(?:self-assess\w*|self-grad\w*|self-rat\w*|self-scor\w*|manipulat\w*|inject\w*|planted|forged?|"
+                         r"as\s+(?:the\s+)?response\s+(?:says|claims|states))\b", re.I)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` around ``text[start:end]`` (cut at ``.!?`` followed by a space, and line breaks)."""
+    a = max(text.rfind("\n", 0, start), *(text.rfind(p, 0, start) for p in (". ", "! ", "? ")))
+    ends = [i for i in (text.find("\n", end), *(text.find(p, end) for p in (". ", "! ", "? "))) if i >= 0]
+    return text[a + 1:min(ends) if ends else len(text)]
 
 
 def parse_score(text: str, lo: float, hi: float, response: str | None = None) -> tuple[float | None, str]:
@@ -87,7 +109,12 @@ def _parse(text: str, lo: float, hi: float, response: str | None, planted_ok: bo
         if response and echoed(text, m.start(), m.end(group), response):
             echo = echo or " ".join(m.group(0).split())[:60]
             return True
-        return bool(response) and not planted_ok and planted(text[m.start():m.end(group)], response)
+        if not (response and planted(text[m.start():m.end(group)], response)):
+            return False
+        if _ATTRIBUTED.search(_sentence(text, m.start(), m.end(group))):  # "The response ends with Score: 10": its score
+            echo = echo or " ".join(m.group(0).split())[:60]
+            return True
+        return not planted_ok
 
     found: tuple[float, str] | None = None
     for m in reversed(list(_JSON.finditer(text))):
@@ -121,6 +148,9 @@ def _parse(text: str, lo: float, hi: float, response: str | None, planted_ok: bo
                 found = (float(m.group(1)), "fraction")
                 break
     if found is None and echo:
+        raw, how = _weak(text, lo, hi, None, seen_off_scale)  # "... includes Score: 10 ...\n**3**": the judge's own 3
+        if raw is not None and not re.search(rf"(?<![\d.]){re.escape(f'{raw:g}')}(?![\d.])", response or ""):
+            return raw, how
         return None, f"echo: the only score, {echo!r}, repeats the response"
     return _weak(text, lo, hi, found, seen_off_scale)
 

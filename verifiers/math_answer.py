@@ -24,6 +24,9 @@ Checks that cannot be gamed (issue #14; tests/unit/test_reward_hacks_3.py), each
   "71 or 72" at the end, "the answer is 72 \u00b1 1", "... 72 (71 if rounding down)", "not 72", "at least 72", and an
   "Answer: 71" line beside ``\\boxed{72}``; a number with a base subscript is read in that base ("1001000_2" is
   72, "72_{71}" is 499 and "72_{2}" no number: math-verify drops the subscript and reads 72);
+- round 6 (tests/unit/test_reward_hacks_6.py): an answer that trails off ("\\boxed{72\\ldots}", "72...": reward
+  hack), "72+" (a bound), "72k" (72000, not 72 with a unit), "72i" (imaginary); a decimal answer must be less than
+  one unit of its last shown digit off ("72.0000001" is not 72, "0.333333" is 1/3);
 - an answer longer than ``max(500, 4 * len(reference))`` characters, and one that math-verify cannot
   compare in ``timeout_s`` or at all: reason ``uncheckable answer: ...``. These are 0.0, not None: a
   recipe with ``accept_unverifiable`` would accept a None, so an answer built to make the verifier give up
@@ -45,11 +48,12 @@ from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
 from verifiers.math_extract import (BASE_NUMBER, alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
-                                    to_number)
+                                    to_number, trails_off, ungroup)
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
 # math-verify reads LaTeX inside $...$ only; outside, "72^{5}", "72!", "72(2)" and "72x71" read as 72
+_IMAGINARY = re.compile(r"-?\d[\d.,]*\s?[ije]")  # 72i, 72j; 72e (e, Euler's number, times 72)
 _MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")
 
 
@@ -68,13 +72,31 @@ def hedge(text: str, pred: str, gold: str, numeric: bool = False) -> str | None:
     return None
 
 
-def numbers_equal(g: Fraction, p: Fraction) -> bool:
+def numbers_equal(g: Fraction, p: Fraction, shown: int | None = None) -> bool:
     """Two whole numbers exactly (192000001 is not 192000000, though within 1e-6 of it); otherwise within a relative
-    1e-6 and an absolute 1e-3, for a rounded repeating decimal (0.333333 for 1/3), not a wrong large one."""
+    1e-6 and an absolute 1e-3, for a rounded repeating decimal (0.333333 for 1/3), not a wrong large one. ``shown``:
+    the decimals the answer shows (:func:`shown_decimals`); the answer must then be the reference rounded or cut
+    there, i.e. less than one unit of its last decimal off: "72.0000001" is not 72, nor "1e-7" 0 (issue #14)."""
     if g.denominator == 1 and p.denominator == 1:
         return g == p
     d = abs(g - p)
+    if shown is not None and d >= Fraction(10) ** -shown:
+        return False
     return d <= Fraction(1, 10**6) * max(1, abs(g)) and d < Fraction(1, 1000)
+
+
+_DECIMALS = re.compile(r"\d+(?:\.(\d+))?(?:[eE]([+-]?\d{1,3}))?")
+
+
+def shown_decimals(s: str) -> int | None:
+    """The decimals a plain decimal answer shows ("72.0000001" 7, "1e-7" 7, "7.2e1" 0), or None for a fraction or
+    anything but one number ("1/3", "1 1/2" are exact)."""
+    s = ungroup(s)
+    nums = list(_DECIMALS.finditer(s))
+    if len(nums) != 1 or "/" in s:
+        return None
+    frac, exp = nums[0].group(1), nums[0].group(2)
+    return len(frac or "") - int(exp or 0)
 
 
 def _latex(s: str) -> bool:
@@ -131,12 +153,14 @@ class MathAnswer(Verifier):
         details = {"expected": gold, "got": pred[:1000]}
         g, p = to_number(gold), to_number(pred)
         why = hedge(text, pred, gold, numeric=p is not None)
+        if why is None and trails_off(pred) and not trails_off(gold):
+            why = f"reward hack: the answer trails off (an ellipsis): {pred[:80]!r}"  # "\\boxed{72\\ldots}": 72 and more
         if why:
             return Verdict(0.0, why, details=details)
         shown = pred if len(pred) <= 120 else pred[:120] + f"... ({len(pred)} chars)"
         wrong = f"wrong answer: got {shown!r}, expected {gold!r}"
         if g is not None and p is not None:
-            ok = numbers_equal(g, p)
+            ok = numbers_equal(g, p, shown_decimals(pred))
             return Verdict(1.0 if ok else 0.0, "correct" if ok else wrong, details=details)
         if text_key(gold) is not None and text_key(gold) == text_key(pred):
             return Verdict(1.0, "correct (text)", details=details)  # "\\text{(B)}" for "B": math-verify reads no letters
@@ -146,7 +170,7 @@ class MathAnswer(Verifier):
         if not self.use_math_verify:
             sides = _sides(pred, gold)  # "15 pints * 8 = 120 pints": the sides that must equal the reference
             if g is not None and sides != [pred] and all(to_number(x) is not None for x in sides):
-                ok = all(numbers_equal(g, to_number(x)) for x in sides)
+                ok = all(numbers_equal(g, to_number(x), shown_decimals(x)) for x in sides)
                 return Verdict(1.0 if ok else 0.0, "correct" if ok else wrong, details=details)
             return Verdict(0.0, f"not comparable numerically: got {pred!r}, expected {gold!r}")
         for side in _sides(pred, gold):
@@ -159,9 +183,11 @@ class MathAnswer(Verifier):
         """True, False, or why the comparison gave up (a reason string)."""
         g, p = to_number(gold), to_number(side)
         if g is not None and p is not None:
-            return numbers_equal(g, p)
+            return numbers_equal(g, p, shown_decimals(side))
         if p is None and BASE_NUMBER.fullmatch(side.strip()) and BASE_NUMBER.fullmatch(gold.strip()) is None:
             return False  # "72_{71}", "72_{2}": no number in that base (math-verify drops the subscript and reads 72)
+        if p is None and g is not None and _IMAGINARY.fullmatch(side.strip()):
+            return False  # "72i" is imaginary, "72e" 72 times e, not the real 72 (math-verify reads "72i" as 72)
         got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
         if isinstance(got, bool):
             return got

@@ -31,6 +31,7 @@ Numbers: thousands separators are removed only where they group digits in threes
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S | re.I)
@@ -40,12 +41,15 @@ _EXP = r"(?:[eE][+-]?\d{1,3}(?!\d))?"  # 1e3, 2.5E-4; three exponent digits at m
 _NUM = r"-?\$?\s*" + _INT + r"(?:\.\d+)?" + _EXP + r"(?:/\d+)?(?:\s+(?:hundred|thousand|million|billion)\b)?"
 _JOIN = r"\s*(?:,|;|\bor\b|\band\b)\s*"
 # "the answer is 15 * 8 = 120": the number list stops short of arithmetic, which the sentence alternative then reads whole
-_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=*×+]|\\times|\\cdot)|[x×]\s*\d))"
+_NOT_ARITH = r"(?![\d.]*\s*(?:(?:[a-zA-Z]+\s*)?(?:[=×+]|\*(?!\*)|\\times|\\cdot)|[x×]\s*\d)|[\d.]*(?:\^|_\{?\d|\s+\d+/\d))"  # "**1,080**": bold, not times
 # after "the answer is", thousands grouped by spaces too ("12 000", "1\u202f000"), as :func:`ungroup` reads them
 _NUM_IS = _NUM.replace(_INT, r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,])|" + _INT[3:])
 # a number list that a hedge follows ("72 \u00b1 1", "72 / 71", "72 (71 if rounded down)") is not the answer: the sentence is
-_NOT_HEDGED = (r"(?![\d.]*\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-|/|\bor\b|\bto\b|[\u2013\u2014~])\s*\$?\s*-?\d"
-               r"|[\d.]*\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b)")
+# (a bold closer "**" may sit between: "**72** or **71**"; "(or 71)" and ", maybe 71" hedge too)
+_NOT_HEDGED = (r"(?![\d.]*(?:\*\*)?\s*,?\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*/?\s*-|/|\bor\b|\bto\b|[\u2013\u2014~])\s*(?:\*\*)?"
+               r"\$?\s*-?\d"
+               r"|[\d.]*(?:\*\*)?\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b"
+               r"|[\d.]*(?:\*\*)?\s*,?\s*\(?\s*(?:or|maybe|perhaps|possibly|alternatively|either)\b[^)\n]*\d)")
 # "the answer is X", and a line that starts with an answer label: "Answer: X", "**Final answer:** X", "> Answer: X"
 _ANSWER_IS = re.compile(r"(?:^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:(?:[ \t]*(?:the\s+)?(?:final\s+)?answer is)?"
                         r"|answer is)[:\s]*"
@@ -60,7 +64,7 @@ _CALC = re.compile(r"<<[^<>\n]{0,200}>>")
 RULED_OUT = re.compile(r"(?:\bnot|\bisn't|\binstead of|\brather than)\s*\$?\s*$", re.I)
 _LAST_NUM = re.compile(_NUM)
 # thousands groupings: western 1,234,567 / 10{,}000 / 1\,000 / 1 000 000, Indian 1,00,000
-_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:,|\{,\}|\\,|\s|_)\d{3})+(?![\d]|,\d)|(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d]|,\d)")
 
 
 def strip_reasoning(text: str) -> str:
@@ -70,7 +74,7 @@ def strip_reasoning(text: str) -> str:
 
 def boxed(text: str) -> list[str]:
     """Contents of every ``\\boxed{...}``, braces matched to any depth (escaped ``\\{`` ``\\}`` are not braces); one pass."""
-    if "\\boxed" not in text:
+    if "\\boxed" not in text and "\\fbox" not in text:
         return []
     close: dict[int, int] = {}
     stack: list[int] = []
@@ -86,23 +90,35 @@ def boxed(text: str) -> list[str]:
             close[stack.pop()] = i
         i += 1
     out = []
-    for m in re.finditer(r"\\boxed\s*\{", text):
+    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):  # \\fbox too: "\\boxed{72} ... \\fbox{71}" is two answers
         j = m.end() - 1
         if j in close:
             out.append(text[j + 1:close[j]].strip())
     return out
 
 
+# another answer offered in a sentence of its own: "The answer is 72. Alternatively, 71.", "(Another possible answer: 71)"
+_OFFERED = re.compile(r"\b(?:alternatively|another\s+(?:possible\s+|valid\s+|correct\s+)?answer(?:\s+(?:is|would\s+be|could\s+be))?"
+                      r"|other\s+possible\s+answers?(?:\s+(?:is|are))?|(?:or\s+)?it\s+(?:could|might|may)\s+also\s+be|or\s+possibly"
+                      r"|or\s+maybe|or\s+perhaps)\b[\s:,]*(?:the\s+answer\s+is\s+)?\$?\s*(-?\d[\d,]*(?:\.\d+)?)\s*(?=[.)!;\n]|$)", re.I)
+
+
 def final_answers(text: str) -> list[str]:
-    """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried."""
+    """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried, and a number
+    offered as another answer ("Alternatively, 71.") beside numeric ones."""
     text = strip_reasoning(text or "")
-    out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
+    out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h and "\\fbox" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
     labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))]
     for kind in (lambda a: to_number(_FRAC.sub(r"\1/\2", a)), text_key):  # numbers beside numbers, letters beside letters
         same = [h for h in labels if kind(h) is not None]
         if same and all(kind(a) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"; "\\boxed{B}" then "Answer: (C)"
             out += same
             break
+    offered = [m.group(1) for m in _OFFERED.finditer(text)]
+    if offered:  # beside a numeric answer only ("\\boxed{\\sqrt{2}}. Alternatively, 1.414." is one value rounded)
+        marked = out or [marked_answer(text) or ""]
+        if all(to_number(a) is not None for a in marked):
+            out = marked + offered
     return out
 
 
@@ -120,8 +136,23 @@ _MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
 _EN_MINUS = re.compile(r"(?<![\w)\]}.\u2013])\u2013(?=\d)")
 
 
+_SUPERSCRIPT = re.compile("(?<=[\\d)}])[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
+_SUPER_DIGITS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-")
+_VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215e]")
+
+
+def _vulgar(m: re.Match) -> str:
+    v = Fraction(unicodedata.numeric(m.group(0))).limit_denominator(100)
+    return f" {v.numerator}/{v.denominator}"
+
+
 def minus(s: str) -> str:
-    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135")."""
+    """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135"), superscript
+    digits after a number as a power ("72\u00b2" is 72^{2}, not 72; "m\u00b2" stays) and vulgar fractions as a mixed number ("72\u00bd" is 72 1/2)."""
+    if _SUPERSCRIPT.search(s):
+        s = _SUPERSCRIPT.sub(lambda m: "^{" + m.group(0).translate(_SUPER_DIGITS) + "}", s)
+    if _VULGAR.search(s):
+        s = _VULGAR.sub(_vulgar, s)
     s = s.translate(_MINUS)
     return _EN_MINUS.sub("-", s) if "\u2013" in s else s
 
@@ -134,8 +165,8 @@ def marked_answer(text: str) -> str | None:
     """The answer the text marks as its answer (``#### X``, ``\\boxed{X}``, "the answer is X", "Answer: X"), else None."""
     text = minus(_CALC.sub("", strip_reasoning(text or "")))
     for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
-        if hits:
-            return hits[-1].strip().translate(_OPS)
+        if hits:  # Markdown bold inside is emphasis, not arithmetic: "72** or **71", "72**/71"
+            return re.sub(r"\*\*", "", hits[-1]).strip().translate(_OPS)
     return None
 
 
@@ -164,7 +195,7 @@ _ALT_RUN = re.compile(r"(?:(?<![\w.,/*^+=-])-?\$?\d[\d.,]*\s*(?:\bor\b|,|[\u00b1
 
 def ungroup(s: str) -> str:
     """Thousands separators removed where they group digits in threes; other commas and spaces kept."""
-    return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s]", "", m.group(0)), s)
+    return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s_]", "", m.group(0)), s)
 
 
 BASE_NUMBER = re.compile(r"([0-9A-Z]{1,64})_\{?(\d{1,2})\}?")  # a number in base 2..36: 1001000_2, 72_{10}
@@ -182,7 +213,12 @@ def to_number(s: str) -> Fraction | None:
             return Fraction(int(b.group(1), int(b.group(2)))) if 2 <= int(b.group(2)) <= 36 else None
         except ValueError:  # a digit the base does not have ("72_{2}"): not a number
             return None
-    m = _PLAIN.fullmatch(_PARENS.sub("", s.strip()))
+    plain = _PARENS.sub("", s.strip())
+    m = _PLAIN.fullmatch(plain)
+    if m and m.group(5) in ("i", "j", "k", "e") and plain[m.start(5) - 1].isdigit():
+        if m.group(5) != "k":
+            return None  # "72i" is imaginary, not 72 with a unit
+        m = _PLAIN.fullmatch(plain[:-1] + " thousand")  # "72k" is 72000, not 72 (issue #14)
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None
         return None if w is None else Fraction(w)
@@ -290,7 +326,7 @@ _MARKS = {
     "pm": re.compile(r"\\pm\b|\\mp\b|[±∓]|\+\s*/\s*-"),
     "set": re.compile(r"\\\{|\\lbrace\b|\\cup\b|\\in\b|[∪∈]"),
     # "x \\ge 71", and in words: "at least 72", "not 72", "more than 71" (math-verify reads them as the number)
-    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|[<>≤≥≠]|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
+    "relation": re.compile(r"\\[lg]eq?(?:slant)?\b|\\[lg]t\b|\\neq?\b|\\neg\b|\\lnot\b|¬|[<>≤≥≠]|(?:\d|\})\s*\+\s*$|\b(?:not|never|at\s+(?:least|most)|up\s+to|"
                            r"(?:no\s+)?(?:more|less|fewer|greater|larger|smaller|bigger|higher|lower)\s+than)\b", re.I),
     "list": re.compile(r"[,;]"),
     "bar": re.compile(r"(?:\d|\})\s*\|\s*-?\d"),
@@ -318,6 +354,14 @@ def _foreign(s: str) -> bool:
     if any(c not in _EXPR_CMDS for c in re.findall(r"\\([a-zA-Z]+|.)", s)):
         return True
     return bool(_EXPR_CHARS.search(re.sub(r"\\(?:[a-zA-Z]+|.)", " ", s)))
+
+
+_ELLIPSIS = re.compile(r"\\(?:[lc]?dots|dotsc|dotsb|ldotp)\b|\u2026|\u22ef|\d\s*\.\.\.")
+
+
+def trails_off(s: str) -> bool:
+    """Whether the answer trails off with an ellipsis ("72\\ldots", "72..."): it states no finished value."""
+    return bool(_ELLIPSIS.search(s))
 
 
 def several_numbers(s: str) -> bool:

@@ -45,7 +45,13 @@ equal); a tool error not followed by a successful retry of the same tool is ackn
 the final answer (one of ``error_ack_terms``, not denied: "no errors", "error-free" are no acknowledgement); the final
 answer matches the reference, and does not offer
 it as one of several ("41 or 42", "41, 42, 43", "Paris/London", "Paris (or Lyon)", "Paris, Rome, Oslo": ``reward hack: ...``;
-thousands separators count only in groups of three, so "4,2" is not 42). Score
+thousands separators count only in groups of three, so "4,2" is not 42). Round 6 (tests/unit/test_reward_hacks_6.py):
+``<think>`` blocks are not the answer; several different marked answers ("\\boxed{41} \\boxed{42}"), a margin ("42 ± 1"),
+a bound ("at least 42", "42+"), candidates in parallel clauses ("Step 1 gives 40. Step 3 gives 42."), a tool result
+the trace never asked for ("the calculator returned 42" without a calculator call), "Yes and no", "Paris\\nLondon"
+are ``reward hack: ...``; a marked answer decides ("Answer: London. Paris" fails Paris; "... 400-240 ... The answer
+is 160." passes 160); a decimal must be less than one unit of its last digit off ("42.0000001" is not 42); a JSON key
+repeated in a call's arguments or a recorded result fails the call. Score
 ``None`` when there is nothing to check (no tool calls and no reference).
 """
 
@@ -61,7 +67,7 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import RULED_OUT, marked_answer, minus, to_number, ungroup
+from verifiers.math_extract import RULED_OUT, final_answers, marked_answer, minus, same_answer, strip_reasoning, to_number, ungroup
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
@@ -69,12 +75,27 @@ log = logging.getLogger(__name__)
 
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
-_ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to)\b[\s,;/|?!.]*)*", re.I)
+_ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to|alternatively)\b[\s,;/|?!.]*)*", re.I)
 # a correction right after a number: what follows it replaces it
 _RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b[\s?.!,;:-]*)+"
                       r"(?:(?:it|that)(?:'s|\s+is|\s+was|\s+should\s+be)|i\s+mean|the\s+(?:answer|result)\s+is|make\s+(?:it|that))?"
                       r"[\s:,]*\$?(?=-?\.?\d)", re.I)
-_ALT_AFTER = re.compile(r"[\s(\[.,;:]*(?:/|\||\bor\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
+# "42 ± 1", "42 +/- 1", "42 \\pm 1": the number and a margin around it
+_PM_AFTER = re.compile(r"\s*(?:[±∓]|\\[pm]m\b|\+\s*/?\s*-)\s*\$?\.?\d")
+# a bound, not a value: "at least 42", "more than 42", "42+", "42 or more" (issue #14, round 6)
+_BOUND_BEFORE = re.compile(r"(?:\bat\s+(?:least|most)|\b(?:more|less|fewer|greater|larger|smaller|higher|lower|bigger)\s+than|"
+                           r"\bup\s+to|\b(?:over|under|above|below|nearly|almost|beyond|exceeding)|[<>≤≥≰≱]=?|"
+                           r"\\[lg]eq?\b|\\[lg]t\b)\s*\$?\s*$", re.I)
+_BOUND_AFTER = re.compile(r"\+(?![\s\d.(-]*\d)|\s*(?:or|and)\s+(?:more|less|fewer|above|below|over|under|up|higher|lower|greater|"
+                          r"smaller|beyond)\b|\s*plus\b", re.I)
+# the opposite of a yes/no/true/false reference standing as an answer of its own: "Yes and no", "Yes/No", "Yes. No."
+_OPPOSITE = {"yes": "no", "no": "yes", "true": "false", "false": "true"}
+# a claim about what a tool returned: "the calculator returned 42", "according to the calculator", "I asked the tool"
+_CLAIM_VERBS = (r"result|results|output|outputs|outputted|answer|answered|response|responded|reply|replied|returned|returns|"
+                r"return|says|said|gave|gives|shows|showed|shown|reports|reported|confirms|confirmed|computed|computes|"
+                r"calculated|calculates|printed|prints|yielded|yields|found|finds|tells|told|came\s+back")
+_ALT_AFTER = re.compile(r"[\s(\[.,;:?!]*(?:/|\||&|\+|\bor\b|\bvs\b|\bversus\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|"
+                        r"\balternatively\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
 _ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
 
 
@@ -99,9 +120,12 @@ def _norm(s: str) -> str:
     return " ".join(s.lower().split())
 
 
+_TEXT_PARTS = ("text", "output_text", "input_text")
+
+
 def _text(content: Any) -> str:
-    if isinstance(content, list):  # OpenAI content parts
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, list):  # OpenAI content parts; a "thinking"/"reasoning" part is not the answer
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") in _TEXT_PARTS)
     return content if isinstance(content, str) else ""
 
 
@@ -132,6 +156,86 @@ def _acknowledges(low: str, term: str) -> bool:
     return False
 
 
+def _claimed_tools(final: str, names: set[str], called: set[str]) -> str | None:
+    """A tool the final answer cites a result of ("the calculator returned 42", "I asked the calculator") that the trace
+    never calls; "tool" alone when no call at all was made. None when every cited tool was called."""
+    low = final.lower()
+    for name in sorted(names | {"tool"}):
+        if name in called or (name == "tool" and called):
+            continue
+        t = re.escape(name.lower()).replace("_", "[ _]?")  # unit_convert, "unit convert"
+        tool = rf"\b{t}s?(?:\s+tool)?(?:'s)?"
+        pats = (rf"{tool}[ \t]+(?:has[ \t]+|had[ \t]+|then[ \t]+)?(?:{_CLAIM_VERBS})\b", rf"\baccording\s+to\s+(?:the\s+|my\s+)?{tool}",
+                rf"\b(?:i|we)\s+(?:asked|used|called|ran|queried|checked|consulted|invoked)\s+(?:the\s+|a\s+|my\s+)?{tool}",
+                rf"\b(?:using|via|with)\s+(?:the\s+)?{tool}\s*,", rf"\b(?:from|by)\s+the\s+{tool}\b(?!\s+(?:is|was)\s+not)")
+        if any(re.search(p, low) for p in pats):
+            return name
+    return None
+
+
+def _parallel(text: str, nums: list, k: int, same) -> str | None:
+    """The clause where number ``k`` is one of parallel candidates: another clause of the same words holds a different
+    number in its place ("Step 1 gives 40. ... Step 3 gives 42."), else None. ``same(v, dec)``: equal to the target."""
+    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+    where = next(((a, b) for a, b in spans if a <= nums[k][2] < b), None)
+    if where is None:
+        return None
+
+    def shape(a: int, b: int) -> tuple[str, list]:
+        inside = [n for n in nums if a <= n[2] < b]
+        t = re.sub(r"\s+", " ", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower()))).strip(" .,;:!?\n")
+        return t, inside
+
+    t0, in0 = shape(*where)
+    slot = in0.index(nums[k])
+    for a, b in spans:
+        if (a, b) != where:
+            t, inside = shape(a, b)
+            if t == t0 and len(inside) == len(in0) and not same(inside[slot][0], inside[slot][1]):
+                return text[a:b].strip()[:40] + " / " + text[where[0]:where[1]].strip()[:40]
+    # other words, same frame: "Step 1 gives 40. Step 2 yields 41. Step 3 results in 42.": clauses that open with the
+    # same word and end in a bare number (no unit, no arithmetic before it), three or more, the numbers all different
+    def ending(a: int, b: int):
+        inside = [n for n in nums if a <= n[2] < b]
+        if not inside or text[inside[-1][3]:b].strip(" .,;:!?)\n") or _OPERAND.search(text[a:inside[-1][2]]):
+            return None
+        head = re.match(r"\W*(\w+)", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower())))
+        return (head.group(1) if head else "", inside[-1])
+    mine = ending(*where)
+    if mine is None or mine[1] is not nums[k]:
+        return None
+    frame = [e for e in (ending(a, b) for a, b in spans) if e is not None and e[0] == mine[0]]
+    others = {e[1][0] for e in frame if not same(e[1][0], e[1][1])}
+    if len(frame) >= 3 and len(others) >= 2 and len(others) == len(frame) - 1:
+        return f"{len(frame)} clauses '{mine[0]} ... N': " + ", ".join(text[e[1][2]:e[1][3]] for e in frame)[:60]
+    return None
+
+
+_OPERAND = re.compile(r"(?:[=+*/\u00d7\u00f7-]|\bx|\btimes|\bplus|\bminus|\bover)\s*\$?\s*$", re.I)
+
+
+_CLAUSE_END = re.compile(r"(?<!\d)[.;!?]+(?!\d)|[.;!?]+(?=\s)|\n+|,\s+(?!\d{3}\b)")
+_ORDINALS = re.compile(r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final|next|"
+                       r"one|two|three|four|five|six|seven|eight|nine|ten|[a-h])\b")
+
+
+def _repeated_key(s: str) -> str | None:
+    """The first key a JSON text repeats in one object (``{"x": 1, "x": 2}``: which one counts is up to the parser)."""
+    found: list[str] = []
+
+    def hook(pairs: list) -> dict:
+        keys = [k for k, _ in pairs]
+        found.extend(k for i, k in enumerate(keys) if k in keys[:i])
+        return dict(pairs)
+
+    try:
+        json.loads(s, object_pairs_hook=hook)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
 def _decimals(s: str) -> int:
     """How many decimals the number in ``s`` shows ("3.50" -> 2)."""
     m = re.search(r"\d\.(\d+)", s)
@@ -143,6 +247,8 @@ def _hedged_number(text: str, nums: list, k: int, target: float, rel_tol: float)
     for j in (k - 1, k + 1):
         if 0 <= j < len(nums) and not math.isclose(nums[j][0], target, rel_tol=rel_tol, abs_tol=1e-12):
             a, b = sorted((k, j))
+            if nums[b][2] == nums[a][3] and text[nums[b][2]:nums[b][2] + 1] == "-":
+                continue  # "400-240": a subtraction, not "400" then "-240"
             if _ALT_GAP.fullmatch(text[nums[a][3]:nums[b][2]]):
                 return text[nums[a][2]:nums[b][3]]
     return None
@@ -153,6 +259,11 @@ def _occurrences(w: str, low: str):
     return re.finditer(r"(?<!\w)" + re.escape(w) + r"(?!\w)", low)
 
 
+def _norm_lines(s: str) -> str:
+    """Lower case, spaces collapsed inside each line; line breaks kept."""
+    return "\n".join(" ".join(x.lower().split()) for x in s.splitlines())
+
+
 def _hedged_text(final: str, want: str) -> str | None:
     """The span where ``want`` is offered with an alternative ("Paris or London", "London/Paris")."""
     low, w = _norm(final), _norm(want)
@@ -160,11 +271,34 @@ def _hedged_text(final: str, want: str) -> str | None:
         before, after = low[max(0, m.start() - 12):m.start()], low[m.end():m.end() + 12]
         if _ALT_AFTER.match(after) or _ALT_BEFORE.search(before):
             return low[max(0, m.start() - 12):m.end() + 12].strip()
+    lines = [re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", x).strip(" .") for x in re.split(r"\n|;", _norm_lines(final))]
+    lines = [x for x in lines if re.search(r"\w", x)]
+    if len(lines) >= 2 and w in lines and all(len(x.split()) <= 2 for x in lines):  # "Paris\nLondon", "- Paris\n- Rome"
+        return " / ".join(lines)[:80]
     for sentence in re.split(r"[.!?\n]", low):  # "paris, london, rome": one item of a list of short items
         items = [x.strip() for x in re.split(r"[,;]|\band\b", sentence)]
         if len(items) >= 3 and w in items and all(len(x.split()) <= 3 for x in items):
             return sentence.strip()[:80]
     return None
+
+
+# a correction after a text answer, then a capitalised word: "Paris. Actually London.", "Paris -- no, London"
+_TEXT_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|i\s+mean|"
+                           r"scratch\s+that)\b[\s?.!,;:\u2013\u2014-]*)+(?:(?:it'?s|it\s+is|that'?s|the\s+answer\s+is)\s+)?"
+                           r"(?:the\s+)?([A-Z][\w-]*)", re.I)
+
+
+def _text_retracted(final: str, want: str) -> bool:
+    """Whether every mention of ``want`` in ``final`` is followed by a correction to another capitalised word."""
+    hits = list(re.finditer(r"(?<!\w)" + re.escape(want) + r"(?!\w)", final, re.I))
+    if not hits:
+        return False
+    for m in hits:
+        r = _TEXT_RETRACT.match(final, m.end())
+        if not (r and r.group(1)[:1].isupper() and r.group(1).lower() != want.split()[0].lower()
+                and r.group(1).lower() not in ("i", "it", "that", "this", "the", "yes", "no")):
+            return False
+    return True
 
 
 def same_json(a: Any, b: Any, rel_tol: float) -> bool:
@@ -301,7 +435,7 @@ class ToolCalls(Verifier):
             i = self._match_results(trace, i + 1, pending)
             if i >= n:
                 raise _Fail("trace ends after tool results: no final answer")
-        return self._final_verdict(_text(trace[-1].get("content")).strip(), calls, unrecovered, ref)
+        return self._final_verdict(_text(trace[-1].get("content")).strip(), calls, unrecovered, ref, offered)
 
     def _replay_calls(self, session, tcs: list, calls: list, unrecovered: dict) -> dict[str, tuple[int, str, str]]:
         """Execute one assistant turn's tool calls; returns call id -> (call number, name, replayed content)."""
@@ -314,6 +448,9 @@ class ToolCalls(Verifier):
             if tc["id"] in pending:
                 raise _Fail(f"call {k}: duplicate tool_call id {tc['id']!r}")
             name, args = fn.get("name"), fn.get("arguments")
+            dup = _repeated_key(args) if isinstance(args, str) else None
+            if dup is not None:
+                raise _Fail(f"call {k} ({name}): arguments repeat the key {dup!r}")
             out = session.execute(name, args if args is not None else "{}")
             if not out.ok and out.kind != TOOL_ERROR and self.config.strict_calls:
                 raise _Fail(f"call {k} ({name}): {out.message}")
@@ -341,9 +478,13 @@ class ToolCalls(Verifier):
             i += 1
         return i
 
-    def _final_verdict(self, final: str, calls: list, unrecovered: dict, ref: dict | None) -> Verdict:
+    def _final_verdict(self, final: str, calls: list, unrecovered: dict, ref: dict | None, offered: list[str]) -> Verdict:
+        final = strip_reasoning(final).strip()  # "<think>42</think> 41": reasoning is not the answer
         if not final:
             raise _Fail("final answer is empty")
+        cited = _claimed_tools(final, set(offered) | set(self.registry.names()), {c[0] for c in calls})
+        if cited:
+            raise _Fail(f"reward hack: the final answer cites a result of {cited!r}, which the trace never calls")
         if unrecovered:
             low = final.lower()
             if not any(_acknowledges(low, t.lower()) for t in self.config.error_ack_terms):
@@ -358,6 +499,9 @@ class ToolCalls(Verifier):
 
     def _compare(self, k: int, name: str, recorded: Any, replayed: str) -> None:
         recorded = _text(recorded)
+        dup = _repeated_key(recorded)
+        if dup is not None:
+            raise _Fail(f"call {k} ({name}): recorded result repeats the key {dup!r}")
         try:
             a, b = json.loads(recorded), json.loads(replayed)
         except json.JSONDecodeError:
@@ -375,8 +519,9 @@ class ToolCalls(Verifier):
         192000000), else within ``rel_tol`` or rounded to what it shows."""
         if dec == 0 and target.is_integer() and abs(target) < 2**53:
             return v == target
-        return math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12) or (
-            dec >= 2 and abs(v - target) <= 0.5 * 10**-dec + 1e-12)  # an answer rounded to what it shows
+        unit = 10.0**-dec  # "42.0000001" is not 42: less than one unit of the last decimal shown off, or rounded there
+        return (math.isclose(v, target, rel_tol=self.config.rel_tol, abs_tol=1e-12) and abs(v - target) < 0.999 * unit) or (
+            dec >= 2 and abs(v - target) <= 0.5 * unit + 1e-12)  # an answer rounded to what it shows
 
     def _retracted(self, text: str, nums: list, k: int, target: float) -> bool:
         """Whether number ``k`` is taken back for another one just after it ("42? No, 41", "42. Actually, it is 41")."""
@@ -393,29 +538,60 @@ class ToolCalls(Verifier):
         if "answer" not in ref:
             return None
         want = ref["answer"]
+        several: list[str] = []
+        for a in final_answers(final):  # "\\boxed{41} \\boxed{42}", "Answer: 41\nAnswer: 42": the last one was read
+            if not any(same_answer(a, b) for b in several):
+                several.append(a)
+        if len(several) > 1:
+            return "reward hack: several different final answers: " + ", ".join(repr(a[:40]) for a in several[:4])
         try:
             target = float(str(want).replace(",", ""))
         except ValueError:
             target = None
         if target is None or not math.isfinite(target):
             low = _norm(final)  # "not paris" does not answer paris
-            if any(not RULED_OUT.search(low, max(0, m.start() - 20), m.start()) for m in _occurrences(_norm(str(want)), low)):
+            w = _norm(str(want))
+            if any(not RULED_OUT.search(low, max(0, m.start() - 20), m.start()) for m in _occurrences(w, low)):
                 hedge = _hedged_text(final, str(want))
-                return f"reward hack: the final answer offers alternatives: {hedge!r}" if hedge else None
+                if hedge:
+                    return f"reward hack: the final answer offers alternatives: {hedge!r}"
+                opp = _OPPOSITE.get(w)
+                if opp and re.search(rf"(?:^|[.,;:!?(/|]\s*|\b(?:and|or|but|maybe|perhaps|possibly)\s+){opp}\s*(?:[.,;:!?)/|]|$)", low):
+                    return f"reward hack: the final answer offers alternatives: both {w!r} and {opp!r}"
+                marked = marked_answer(final)  # "Answer: London. Paris": the answer it marks decides
+                if marked is not None and not any(True for _ in _occurrences(w, _norm(marked))):
+                    return f"final answer commits to {marked[:40]!r}, not the reference {str(want)[:80]!r}: {final[:160]!r}"
+                if _text_retracted(final, str(want)):  # "Paris. Actually London.", "Paris -- no, London"
+                    return f"final answer takes the reference {str(want)[:80]!r} back for another answer: {final[:160]!r}"
+                return None
             return f"final answer does not contain the reference {str(want)[:80]!r}: {final[:160]!r}"
         marked = marked_answer(final)  # "the tool says 42, but the answer is 41": the answer it commits to decides
         value = to_number(marked) if marked is not None else None
         if value is not None and not self._same_number(float(value), _decimals(marked), target):
             return f"final answer commits to {marked[:40]!r}, not the reference {want}: {final[:160]!r}"
+        if value is not None:
+            return None  # "... 400-240 = 160 ... The answer is 160.": the marked answer decides, the working is not a hedge
         text = ungroup(minus(final))
         nums = _numbers(text)
         equal = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
                  and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
         hits = [k for k in equal if not self._retracted(text, nums, k, target)]  # nor does "15? No, 12"
+        hits = [k for k in hits if text[nums[k][2] - 1:nums[k][2]] != "/" or len(hits) == 1]  # "25/5": 5 is an operand
         for k in hits:
             hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
+            if hedge is None and _PM_AFTER.match(text, nums[k][3]):
+                hedge = text[nums[k][2]:nums[k][3] + 12]
             if hedge:
                 return f"reward hack: the final answer offers alternatives: {hedge[:80]!r}"
+        bounded = [k for k in hits if _BOUND_BEFORE.search(text, max(0, nums[k][2] - 24), nums[k][2])
+                   or _BOUND_AFTER.match(text, nums[k][3])]
+        if hits and len(bounded) == len(hits):  # "at least 42", "more than 42", "42+": a bound, not the value
+            k = bounded[0]
+            return f"reward hack: the final answer gives a bound, not the value: {text[max(0, nums[k][2] - 16):nums[k][3] + 10].strip()!r}"
+        if hits and marked is None:  # "Step 1 gives 40. Step 2 gives 41. Step 3 gives 42.": one of parallel candidates
+            par = [_parallel(text, nums, k, lambda v, d: self._same_number(v, d, target)) for k in hits]
+            if all(par):
+                return f"reward hack: the final answer offers alternatives in parallel clauses: {par[0]!r}"
         if hits:
             return None
         if equal:
