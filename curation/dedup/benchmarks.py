@@ -250,11 +250,23 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     pfield = spec.prompt_field or fields[0]
     need = list(dict.fromkeys([*fields, pfield, *([spec.id_field] if spec.id_field else [])]))
     items = []
+    labels = _file_labels(files)
     for f in files:
         for i, (_, _, rec) in enumerate(benchmark_rows(spec.name, f, need)):
-            item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
+            item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{labels[f]}:{i}")
             items.append(BenchmarkItem(item_id, "\n".join(as_text(field_value(rec, k)) for k in fields), as_text(field_value(rec, pfield))))
     return items, ", ".join(map(str, files))
+
+
+def _file_labels(files: list[Path]) -> dict[Path, str]:
+    """How an item id names its file in a glob: the file name, or its path under the files' common folder when two
+    share a name (``arc/test.jsonl``, ``obqa/test.jsonl`` of ``bench/**/test.jsonl``). Was the name alone: both
+    files' first items were ``test.jsonl:0``, so the report counted two matched items as one and named neither."""
+    names = [f.name for f in files]
+    if len(set(names)) == len(names):
+        return {f: f.name for f in files}
+    root = Path(os.path.commonpath([f.absolute() for f in files]))
+    return {f: f.absolute().relative_to(root).as_posix() for f in files}
 
 
 def as_text(v) -> str:

@@ -42,6 +42,7 @@ from ground.record import REJECTED, new_sample
 log = logging.getLogger(__name__)
 BATCH = 5000
 NGRAM_RE = re.compile(r"^\d+-gram$")
+REPORT_FILES = ("decontam_report.json", "decontam_report.txt")
 
 
 def parse_benchmark(arg: str) -> str | dict:
@@ -92,14 +93,33 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
                                  messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
                 row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
-            elif "messages" in rec and "completion" in rec:  # a factory row (a run's accepted/, a parquet export)
-                row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
+            elif "messages" in rec and isinstance(rec.get("completion", 0), (str, type(None))):  # a factory row (a run's accepted/)
+                row = dict(rec, messages=factory_messages(rec["messages"], f"{f} row {i + 1}"), status="accepted",
+                           reject_stage=None, reject_reason=None)
             else:
                 row = chat_row(rec, f"{f} row {i + 1}")
                 row["prompt_id"] = f"{f.name}:{i}"
             rid = field_value(rec, id_field)
             row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"
             yield f, i, row
+
+
+def factory_messages(msgs, where: str) -> list[dict]:
+    """A factory row's ``messages`` (a JSON string or a list of message objects) as a list; anything else is one
+    FactoryError naming the row. Was: a string that is not JSON, a list of strings or a non-text ``completion`` ended
+    in a traceback, exit 1, which means "contaminated"."""
+    if msgs is None:
+        return []
+    if isinstance(msgs, str):
+        try:
+            msgs = json.loads(msgs)
+        except ValueError:
+            raise FactoryError(f"{where}: column 'messages' is not valid JSON (a factory row's messages are a JSON list "
+                               "of chat messages)") from None
+    if not isinstance(msgs, list) or not all(isinstance(m, dict) for m in msgs):
+        got = type(msgs).__name__ if not isinstance(msgs, list) else "list holding a " + next(type(m).__name__ for m in msgs if not isinstance(m, dict))
+        raise FactoryError(f"{where}: column 'messages' is not a list of chat messages (a {got})")
+    return msgs
 
 
 #: the turns that make a chat row's prompt; every other turn (assistant, gpt, tool, function_call, ...) is its answer
@@ -217,20 +237,26 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
 
 
 def write_report(out: Path, files: dict[str, str]) -> None:
-    """Write the report files into ``out`` whole (each through a temp file and a rename); a folder that cannot be made
-    or written is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated"."""
-    tmp: Path | None = None
+    """Write the report files into ``out`` whole: every file to a temp file first, then each renamed over its name, so
+    a folder that cannot be made or written (or a report name taken by a folder) leaves the old report as it was. Any
+    failure is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated". Was: the
+    .json was renamed in before the .txt was written, so a .txt that failed left a new .json beside the old .txt."""
+    tmps: dict[str, Path] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
+        taken = [name for name in files if (out / name).is_dir()]
+        if taken:
+            raise FactoryError(f"--out: cannot write the report in {out}: {out / taken[0]} is a folder")
         for name, text in files.items():
-            tmp = out / f".{name}.tmp-{os.getpid()}"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out / name)
-            tmp = None
+            tmps[name] = out / f".{name}.tmp-{os.getpid()}"
+            tmps[name].write_text(text, encoding="utf-8")
+        for name in files:
+            os.replace(tmps.pop(name), out / name)
     except OSError as e:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise FactoryError(f"--out: cannot write the report in {out}: {e.strerror or e}") from None
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)
         raise FactoryError(f"--out: {a.out} is a file, not a folder")
+    taken = [Path(a.out) / n for n in REPORT_FILES if (Path(a.out) / n).is_dir()]
+    if taken:  # before any work too: found only after the scan, the whole scan was lost
+        raise FactoryError(f"--out: cannot write the report in {a.out}: {taken[0]} is a folder")
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
@@ -277,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)
     text = text_report(rep)
-    write_report(out, {"decontam_report.json": json.dumps(rep, indent=1, default=str), "decontam_report.txt": text})
+    write_report(out, dict(zip(REPORT_FILES, [json.dumps(rep, indent=1, default=str), text])))
     print(text, end="")
     print(f"report: {out / 'decontam_report.json'}")
     return 1 if matches else 0

@@ -1,0 +1,142 @@
+"""`factory decontam` and the benchmark registry on data shaped as users bring it, not as the project writes it:
+item ids with spaces, same-named files of a recursive glob, installed entry-point benchmarks, malformed rows of a
+factory-shaped corpus, a report folder that cannot take the report."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from curation.dedup.benchmarks import load_benchmark, shared_data_file
+from curation.dedup.decontam import Decontaminate, DecontamConfig, contamination_report
+from curation.dedup.decontam_cli import main as decontam_main
+from curation.dedup.decontam_cli import write_report
+from factory.cli import main as cli_main
+from ground.errors import FactoryError
+from ground.record import new_sample
+
+GSM = [json.loads(line) for line in shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines()[:3]]
+A = "Größere Straßenbahnen fahren durch die Innenstadt von München und halten an jeder zweiten Haltestelle heute"
+B = "Élodie reads forty pages of her novel each evening before bed and finishes the book after exactly nine evenings"
+
+
+def _jsonl(path, recs) -> str:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    return str(path)
+
+
+def _report(out):
+    return json.loads((out / "decontam_report.json").read_text(encoding="utf-8"))
+
+
+def test_item_ids_with_spaces_are_counted_and_reported(tmp_path, monkeypatch):
+    """Was: REASON_RE read an item id as \\S+, so a row matching item "HM 1" (an id_field value, an entry point's
+    ids, a glob's "my split.jsonl:0") was left out of contamination_report's counts (the manifest said fewer rows
+    were removed than were) and `factory decontam` died on an AssertionError: exit 1, "contaminated", no report."""
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    _jsonl(bench / "items.jsonl", [{"uid": "HM 1", "problem": A, "solution": "ja"}, {"uid": "HM 2", "problem": B, "solution": "360"}])
+    (tmp_path / "hbench.py").write_text(
+        "from curation.dedup.benchmarks import BenchmarkDef, BenchmarkItem, benchmark_rows\n"
+        f"PATH = {str(bench / 'items.jsonl')!r}\n"
+        "def load(path):\n"
+        "    return [BenchmarkItem(r['uid'], r['problem'] + '\\n' + r['solution'], r['problem'])\n"
+        "            for _, _, r in benchmark_rows('hmath', path or PATH, ['uid', 'problem'])]\n"
+        "def make():\n"
+        "    return BenchmarkDef('hmath', load, expected_items=2, license='CC-BY-SA-4.0 OR MIT')\n", encoding="utf-8")
+    dist = tmp_path / "hbench-0.2.dist-info"  # an installed distribution, as pip --target lays it out
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hbench\nVersion: 0.2\n")
+    (dist / "entry_points.txt").write_text("[distill_factory.benchmarks]\nhmath = hbench:make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        rows = [new_sample(stage="g", prompt_id=str(k), sample_index=0, messages=[{"role": "user", "content": t}])
+                for k, t in enumerate(["Bitte: " + A.upper(), B + " How many pages?", "nothing"])]
+        rows = Decontaminate(DecontamConfig(benchmarks=["hmath"], on="prompt"))(rows)
+        assert [r["reject_reason"][:29] if r["reject_reason"] else None for r in rows] == [
+            "contaminated: hmath#HM 1 13-g", "contaminated: hmath#HM 2 13-g", None]
+        per = contamination_report(rows)["per_benchmark"]["hmath"]
+        assert (per["rows"], per["items"], [e["item"] for e in per["examples"]]) == (2, 2, ["HM 1", "HM 2"])
+
+        corpus = _jsonl(tmp_path / "c.jsonl", [{"id": "r1", "q": "Bitte: " + A}, {"id": "r2", "q": B}])
+        glob_dir = tmp_path / "g"
+        glob_dir.mkdir()
+        _jsonl(glob_dir / "my split.jsonl", [{"q": B}])
+        _jsonl(glob_dir / "other.jsonl", [{"q": "An unrelated benchmark item about the orbit of the moon around the earth"}])
+        rc = decontam_main([corpus, "--field", "q", "--benchmarks", "hmath", f"mine={glob_dir}/*.jsonl:q", "--out", str(tmp_path / "rep")])
+        rep = _report(tmp_path / "rep")
+        assert rc == 1 and [(m["id"], m["benchmark"], m["item"]) for m in rep["matches"]] == [
+            ("r1", "hmath", "HM 1"), ("r2", "hmath", "HM 2")]
+        assert rep["per_benchmark"]["hmath"]["rows"] == 2 and rep["benchmarks"][0]["license"] == "CC-BY-SA-4.0 OR MIT"
+        m0 = rep["matches"][0]
+        assert (m0["field"], m0["start"], m0["text"]) == ("q", 7, A)  # the span as written, non-ASCII kept
+        rc = decontam_main([corpus, "--field", "q", "--benchmarks", f"mine={glob_dir}/*.jsonl:q", "--out", str(tmp_path / "rep2")])
+        rep = _report(tmp_path / "rep2")
+        assert rc == 1 and [(m["id"], m["item"]) for m in rep["matches"]] == [("r2", "my split.jsonl:0")]
+        assert "~ mine#my split.jsonl:0 13-gram" in (tmp_path / "rep2" / "decontam_report.txt").read_text(encoding="utf-8")
+    finally:
+        sys.modules.pop("hbench", None)
+
+
+def test_same_named_files_of_a_glob_give_distinct_item_ids(tmp_path):
+    """Was: `bench/**/test.jsonl` over arc/test.jsonl and obqa/test.jsonl named both first items "test.jsonl:0": the
+    report said 2 rows match 1 item, and the item named could be either file's."""
+    for sub, text in (("arc", A), ("obqa", B)):
+        (tmp_path / sub).mkdir()
+        _jsonl(tmp_path / sub / "test.jsonl", [{"q": text}])
+    b = load_benchmark({"name": "mine", "path": f"{tmp_path}/**/test.jsonl", "field": "q"})
+    assert [it.item_id for it in b.items] == ["arc/test.jsonl:0", "obqa/test.jsonl:0"]
+    _jsonl(tmp_path / "one.jsonl", [{"q": A}])  # distinct names keep the short ids (and a declared hash its value)
+    _jsonl(tmp_path / "two.jsonl", [{"q": B}])
+    assert [it.item_id for it in load_benchmark({"name": "m", "path": f"{tmp_path}/*.jsonl", "field": "q"}).items] == [
+        "one.jsonl:0", "two.jsonl:0"]
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": A}, {"q": B}])
+    rc = decontam_main([corpus, "--field", "q", "--benchmarks", f"mine={tmp_path}/**/test.jsonl:q", "--out", str(tmp_path / "rep")])
+    rep = _report(tmp_path / "rep")
+    assert rc == 1 and rep["per_benchmark"]["mine"]["items"] == 2
+    assert [m["item"] for m in rep["matches"]] == ["arc/test.jsonl:0", "obqa/test.jsonl:0"]
+
+
+@pytest.mark.parametrize("rec, says", [
+    ({"messages": "not json", "completion": "x"}, r"c.jsonl row 1: column 'messages' is not valid JSON"),
+    ({"messages": ["hello"], "completion": "x"}, r"c.jsonl row 1: column 'messages' is not a list of chat messages \(a list holding a str\)"),
+    ({"messages": {"role": "user"}, "completion": "x"}, r"c.jsonl row 1: column 'messages' is not a list of chat messages \(a dict\)"),
+    ({"messages": [{"role": "user", "content": "hi"}], "completion": 5}, r"c.jsonl row 1: column 'completion' is not text or a list"),
+])
+def test_a_malformed_factory_row_is_bad_input_not_contamination(tmp_path, capsys, rec, says):
+    """Was: a row with messages + completion whose messages were not JSON, a list of strings or whose completion was
+    a number ended in a traceback: exit 1, which `factory decontam` documents as "contaminated rows found"."""
+    corpus = _jsonl(tmp_path / "c.jsonl", [rec])
+    assert cli_main(["decontam", corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(says, err[0]), err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_a_chat_row_whose_completion_is_a_message_list_is_checked(tmp_path):
+    """A row with a messages list and a completion that is itself a message list (a conversational prompt/completion
+    export): was AttributeError ('list' object has no attribute 'startswith'), exit 1; now both are checked."""
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"messages": [{"role": "user", "content": "Solve."}],
+                                            "completion": [{"role": "assistant", "content": "Sure. " + GSM[1]["question"]}]}])
+    rc = decontam_main([corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")])
+    (m,) = _report(tmp_path / "rep")["matches"]
+    assert rc == 1 and (m["item"], m["field"], m["start"]) == ("1", "completion", 6)
+
+
+def test_a_report_name_taken_by_a_folder_leaves_the_old_report_whole(tmp_path):
+    """Was: decontam_report.json was renamed in before decontam_report.txt was written; a .txt that could not be
+    written (here a folder of that name) left the new .json beside the old .txt, found only after the whole scan."""
+    out = tmp_path / "rep"
+    (out / "decontam_report.txt").mkdir(parents=True)
+    (out / "decontam_report.json").write_text("OLD", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"^--out: cannot write the report in .*rep: .*decontam_report.txt is a folder$"):
+        write_report(out, {"decontam_report.json": "NEW", "decontam_report.txt": "NEW"})
+    assert (out / "decontam_report.json").read_text(encoding="utf-8") == "OLD" and sorted(p.name for p in out.iterdir()) == [
+        "decontam_report.json", "decontam_report.txt"]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("{broken\n", encoding="utf-8")  # the scan would fail on it: the --out check comes first
+    with pytest.raises(FactoryError, match=r"^--out: cannot write the report in .*rep: .*decontam_report.txt is a folder$"):
+        decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(out)])
