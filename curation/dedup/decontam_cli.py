@@ -158,7 +158,10 @@ def chat_row(rec: dict, where: str) -> dict:
             text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
             to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
             (prompt if to_prompt else answer).append(text)
-    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": "\n".join(prompt)}],
+    # one user message per prompt turn: the prompt's text is the same ("\n"-joined), and a turn that IS a short benchmark
+    # item is an exact copy as in a factory row (was one message of all turns: a system prompt or an earlier turn
+    # beside "What is the capital of France?" hid the copy)
+    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": t} for t in prompt or [""]],
                       completion="\n".join(answer))
 
 
@@ -176,7 +179,7 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 m = REASON_RE.match(r["reject_reason"])
                 assert m, r["reject_reason"]
                 matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
-                                "method": m["method"], "span": m["span"], **(locate(step, r) if NGRAM_RE.match(m["method"]) else {})})
+                                "method": m["method"], "span": m["span"], **locate(step, r, m["method"])})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
@@ -191,18 +194,28 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
     return matches, n, rep
 
 
-def locate(step: Decontaminate, row: dict) -> dict:
-    """Where an n-gram match lies in the row's own text: the field (a ``--field`` name, or prompt/completion), the
-    character offsets in it (``start``, ``end``, Python string indices) and the matched ``text`` as written there
-    (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from the first's
-    start in their newline-joined text. Empty when the offsets cannot be told (see word_spans)."""
-    assert step._index is not None
+def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
+    """Where an n-gram match or an exact copy lies in the row's own text: the field (a ``--field`` name, or
+    prompt/completion), the character offsets in it (``start``, ``end``, Python string indices) and the matched ``text``
+    as written there (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from
+    the first's start in their newline-joined text. Empty for the other methods (their span is the whole row) and when
+    the offsets cannot be told (see word_spans). Was n-grams only: an exact copy (a turn of a conversation, a short
+    item) came with no field or offsets."""
+    assert step._index is not None and step._exact is not None
     text = text_of(row, step.config.on)
-    hit = step._index.find([words(text)]).get(0)
-    spans = word_spans(text) if hit else None
-    if not hit or not spans:
+    toks = words(text)
+    at_tok: tuple[int, int] | None = None
+    if NGRAM_RE.match(method):
+        hit = step._index.find([toks]).get(0)
+        at_tok = (hit[3], hit[4]) if hit else None
+    elif method == "exact copy":
+        copy = step._exact.find([row], step.config.on, [toks], set()).get(0)
+        key = copy[2].split(" ") if copy else []
+        at_tok = next(((i, i + len(key)) for i in range(len(toks) - len(key) + 1) if key and toks[i : i + len(key)] == key), None)
+    spans = word_spans(text) if at_tok else None
+    if not at_tok or not spans:
         return {}
-    start, end = spans[hit[3]][0], spans[hit[4] - 1][1]
+    start, end = spans[at_tok[0]][0], spans[at_tok[1] - 1][1]
     if FIELDS in row:
         parts, sep = row[FIELDS], "\n"
     elif step.config.on == "both":

@@ -140,3 +140,28 @@ def test_a_report_name_taken_by_a_folder_leaves_the_old_report_whole(tmp_path):
     corpus.write_text("{broken\n", encoding="utf-8")  # the scan would fail on it: the --out check comes first
     with pytest.raises(FactoryError, match=r"^--out: cannot write the report in .*rep: .*decontam_report.txt is a folder$"):
         decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(out)])
+
+
+def test_a_chat_turn_that_is_a_short_item_is_an_exact_copy_beside_other_turns(tmp_path):
+    """Was: a chat dataset row's system and user turns became one user message, so a turn that IS a short item
+    ("What is the capital of France?", under min_item_tokens) beside a system prompt or an earlier turn was not
+    flagged, though the same conversation as a factory row (messages + completion) was."""
+    item = "What is the capital of France?"
+    bench = _jsonl(tmp_path / "b.jsonl", [{"q": item}, {"q": "Name the largest planet in our solar system please."}])
+    corpus = _jsonl(tmp_path / "c.jsonl", [
+        {"messages": [{"role": "system", "content": "You are helpful."}, {"role": "user", "content": item},
+                      {"role": "assistant", "content": "Paris."}]},
+        {"conversations": [{"from": "human", "value": "hello there"}, {"from": "gpt", "value": "hi"},
+                           {"from": "human", "value": item.upper()}, {"from": "gpt", "value": "Paris."}]},
+        {"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": item}], "completion": "Paris"},
+        {"messages": [{"role": "system", "content": "You are helpful."}, {"role": "user", "content": item}], "completion": "Paris"},
+        {"messages": [{"role": "user", "content": "What is the capital of Spain?"}, {"role": "assistant", "content": item}]},
+    ])
+    rc = decontam_main([corpus, "--benchmarks", f"mine={bench}:q", "--out", str(tmp_path / "rep")])
+    rep = _report(tmp_path / "rep")
+    assert rc == 1 and [(m["row"], m["method"], m["span"]) for m in rep["matches"]] == [
+        (k, "exact copy", "what is the capital of france") for k in range(4)]  # an answer alone is no copy (too generic)
+    # located in the text as written, like an n-gram match (was: an exact copy had no field, offsets or text)
+    assert [(m["field"], m["start"], m["end"], m["text"]) for m in rep["matches"]] == [
+        ("prompt", 17, 46, item[:-1]), ("prompt", 12, 41, item[:-1].upper()), ("prompt", 10, 39, item[:-1]), ("prompt", 0, 29, item[:-1])]
+    assert "exact copy: 'what is the capital of france' at prompt[17:46]" in (tmp_path / "rep" / "decontam_report.txt").read_text()
