@@ -295,16 +295,31 @@ class Decontaminate(Step):
         log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
         return rows
 
-    def _live(self, rows: list[dict], on: str) -> tuple[list[int], list[str]]:
+    def _live(self, rows: list[dict], on: str, parts: bool = False) -> tuple[list[int], list[str]]:
+        """(row index, text) of the rows not yet rejected that have text. With ``parts`` and ``on`` both, the prompt
+        and the completion are two texts of their row (a row index twice): the template matcher scores problem
+        statements, calibrated on them alone, and a rewritten item in either part is a copy. Was the two joined: a
+        chat row's answer diluted its rewritten question below the threshold (a rewrite flagged with --compare
+        prompt passed with the default --compare both)."""
         live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
-        texts = [text_of(rows[i], on) for i in live]
-        keep = [k for k, t in enumerate(texts) if t.strip()]
-        return [live[k] for k in keep], [texts[k] for k in keep]
+        sides = ("prompt", "completion") if parts and on == "both" else (on,)
+        pairs = [(i, text_of(rows[i], side)) for i in live for side in sides]
+        pairs = [(i, t) for i, t in pairs if t.strip()]
+        return [i for i, _ in pairs], [t for _, t in pairs]
+
+    @staticmethod
+    def _best_per_row(idx: list[int], found: dict[int, tuple], score_at: int) -> dict[int, tuple]:
+        """Text index -> match (of :meth:`_live` texts) reduced to the best-scoring text of each row."""
+        best: dict[int, int] = {}
+        for k, m in found.items():
+            if idx[k] not in best or m[score_at] > found[best[idx[k]]][score_at]:
+                best[idx[k]] = k
+        return {k: found[k] for k in sorted(best.values())}
 
     def _masked_pass(self, rows: list[dict]) -> None:
         # rewritten copies: the row's masked template contains most of an item's masked n-grams
         assert self._masked is not None
-        idx, texts = self._live(rows, self.config.on)
+        idx, texts = self._live(rows, self.config.on)  # containment: the joined text holds every part's n-grams
         for k, (bench, item, cont, margin) in self._masked.best(texts, self.config.masked_short_penalty).items():
             if margin >= self.config.masked_threshold:
                 reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} masked {self.config.masked_ngram}-gram "
@@ -313,9 +328,9 @@ class Decontaminate(Step):
     def _template_pass(self, rows: list[dict]) -> None:
         # rewritten copies: the row's masked template stands out against one item's chance level
         assert self._template is not None
-        idx, texts = self._live(rows, self.config.on)
+        idx, texts = self._live(rows, self.config.on, parts=True)
         band = []  # near misses for the judge (template_judge_from): short items rewritten stand out less
-        for k, ((bench, item), score, _) in self._template.best(texts).items():
+        for k, ((bench, item), score, _) in self._best_per_row(idx, self._template.best(texts), 1).items():
             if score >= self.config.template_threshold:
                 self._template_reject(rows[idx[k]], texts[k], bench, item, f"{score:.2f}")
             elif self.judge is not None and self.config.template_judge_from is not None and score >= self.config.template_judge_from:

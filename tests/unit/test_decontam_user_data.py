@@ -165,3 +165,21 @@ def test_a_chat_turn_that_is_a_short_item_is_an_exact_copy_beside_other_turns(tm
     assert [(m["field"], m["start"], m["end"], m["text"]) for m in rep["matches"]] == [
         ("prompt", 17, 46, item[:-1]), ("prompt", 12, 41, item[:-1].upper()), ("prompt", 10, 39, item[:-1]), ("prompt", 0, 29, item[:-1])]
     assert "exact copy: 'what is the capital of france' at prompt[17:46]" in (tmp_path / "rep" / "decontam_report.txt").read_text()
+
+
+def test_a_rewritten_item_in_a_chat_row_is_caught_with_its_answer_beside_it():
+    """Was: with compare both (factory decontam's default) the template matcher scored the prompt and the answer
+    joined, which it was never calibrated on: the rewritten GSM8K item below, flagged with compare prompt, passed
+    once its worked answer was beside it. Now the prompt and the completion are scored apart, the best counts; a
+    rewritten item that is the completion (a synthesized problem) is caught too, and a plain worked answer is not."""
+    q = ("A coat takes 4 rolls of red wool and half that much green wool. How many rolls in total does it take?")
+    a = "It takes 4/2=2 rolls of green wool. So the total is 4+2=6.\n#### 6"
+    clean = ("Tom has a garden with 12 rows of carrots and plants 3 more rows every week. How many rows after 5 weeks?",
+             "He plants 3*5=15 rows. So 12+15=27.\n#### 27")
+    rows = [new_sample(stage="g", prompt_id=str(k), sample_index=0, messages=[{"role": "user", "content": p}], completion=c)
+            for k, (p, c) in enumerate([(q, a), ("Write a new word problem.", q), clean])]
+    out = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="both"))(rows)
+    assert [(r["status"], (r["reject_reason"] or "")[:37]) for r in out] == [
+        ("rejected", "contaminated: gsm8k_test#1 template s"), ("rejected", "contaminated: gsm8k_test#1 template s"),
+        ("accepted", "")]
+    assert "a coat takes 4 rolls" in out[0]["reject_reason"] and "4 2 2" not in out[0]["reject_reason"]  # quotes the part that matched
