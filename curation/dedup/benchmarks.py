@@ -271,13 +271,22 @@ def _file_labels(files: list[Path]) -> dict[Path, str]:
 
 def as_text(v) -> str:
     """A field's text: a list (MT-bench's ``turns``, a chat ``messages`` list) is its items' texts one per line, a
-    message its ``content``; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words."""
+    message its ``content`` and its tool calls (``name(arguments)``), a ShareGPT turn its ``value``, a content part its
+    ``text``, a null nothing; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words, and then
+    an assistant turn that only calls a tool was the word "None" (its call, where a copied problem can sit, left out)
+    and a ShareGPT turn its JSON ('{"from": "human", "value": ...}')."""
+    from curation.dedup import _turn_text
+
     if isinstance(v, str):
         return v
+    if v is None:
+        return ""
     if isinstance(v, (list, tuple)):
         return "\n".join(as_text(x) for x in v)
-    if isinstance(v, dict) and "content" in v:
-        return as_text(v["content"])
+    if isinstance(v, dict) and ("content" in v or "tool_calls" in v):
+        return _turn_text(v)
+    if isinstance(v, dict) and ("value" in v or "text" in v) and ("from" in v or "type" in v):
+        return as_text(v.get("value", v.get("text")))
     return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
 
 

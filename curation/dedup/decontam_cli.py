@@ -246,6 +246,8 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
                   + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
+        if b["rows"] > max_per_bench:  # was cut silently: the .txt read as if these were all
+            lines.append(f"  ... and {b['rows'] - max_per_bench} more rows (every match is in decontam_report.json)")
     return "\n".join(lines) + "\n"
 
 

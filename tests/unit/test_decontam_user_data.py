@@ -183,3 +183,30 @@ def test_a_rewritten_item_in_a_chat_row_is_caught_with_its_answer_beside_it():
         ("rejected", "contaminated: gsm8k_test#1 template s"), ("rejected", "contaminated: gsm8k_test#1 template s"),
         ("accepted", "")]
     assert "a coat takes 4 rolls" in out[0]["reject_reason"] and "4 2 2" not in out[0]["reject_reason"]  # quotes the part that matched
+
+
+def test_a_field_holding_tool_calls_or_sharegpt_turns_is_matched_as_their_text(tmp_path):
+    """Was: --field messages read an assistant turn that only calls a tool as the word "None", its call (where the
+    copied problem sat) left out, and --field conversations read each ShareGPT turn as its JSON."""
+    from curation.dedup.benchmarks import as_text
+
+    q = GSM[2]["question"]
+    call = {"role": "assistant", "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "solve", "arguments": json.dumps({"problem": q})}}]}
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"id": "t", "messages": [{"role": "user", "content": "Use the tool."}, call,
+                                                                    {"role": "tool", "content": "42"}]}])
+    rc = decontam_main([corpus, "--field", "messages", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")])
+    (m,) = _report(tmp_path / "rep")["matches"]
+    assert rc == 1 and m["id"] == "t" and m["text"] == q.rstrip("?") and m["start"] == len('Use the tool.\nsolve({"problem": "')
+    assert as_text([call, None, {"from": "gpt", "value": "ok"}, {"type": "text", "text": "part"}]) == (
+        f'solve({json.dumps({"problem": q}, ensure_ascii=False)})\n\nok\npart')
+
+
+def test_the_text_report_says_how_many_matches_it_leaves_to_the_json(tmp_path):
+    """Was: decontam_report.txt listed 20 matches per benchmark and stopped, nothing said that 5 more were left out."""
+    qs = [json.loads(line)["question"] for line in shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines()[:25]]
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": q} for q in qs])
+    assert decontam_main([corpus, "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
+    text = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
+    assert len(_report(tmp_path / "rep")["matches"]) == 25 and text.count(" ~ gsm8k_test#") == 20
+    assert text.rstrip().endswith("  ... and 5 more rows (every match is in decontam_report.json)")
