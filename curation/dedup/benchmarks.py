@@ -316,8 +316,8 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                                f"{type(e).__name__}: {first}") from None
         if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
             raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
-        source = path or d.description
-        bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
+        source = path or d.description or f"the default copy of {spec.name}"
+        bench = Benchmark(spec.name, items, str(source), spec.license or d.license or "unknown",
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean
         raise FactoryError(f"benchmark {spec.name!r} has no items (read from {bench.source or 'its loader'}): it would protect nothing")

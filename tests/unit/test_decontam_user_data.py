@@ -210,3 +210,22 @@ def test_the_text_report_says_how_many_matches_it_leaves_to_the_json(tmp_path):
     text = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
     assert len(_report(tmp_path / "rep")["matches"]) == 25 and text.count(" ~ gsm8k_test#") == 20
     assert text.rstrip().endswith("  ... and 5 more rows (every match is in decontam_report.json)")
+
+
+def test_an_entry_point_benchmark_without_a_licence_says_unknown_not_none(tmp_path, monkeypatch):
+    """Was: an entry point's BenchmarkDef(license=None) went into the report, manifest and cards as "licence None",
+    and one without a description was read "from " nothing."""
+    (tmp_path / "nolic.py").write_text(
+        "from curation.dedup.benchmarks import BenchmarkDef, BenchmarkItem\n"
+        f"DEF = BenchmarkDef('nolic', lambda path: [BenchmarkItem('1', {A!r}, {A!r})], license=None)\n", encoding="utf-8")
+    dist = tmp_path / "nolic-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nolic\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[distill_factory.benchmarks]\nnolic = nolic:DEF\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        cov = load_benchmark("nolic").coverage
+        assert (cov["license"], cov["source"]) == ("unknown", "the default copy of nolic")
+        assert load_benchmark({"name": "nolic", "license": "CC0-1.0"}).coverage["license"] == "CC0-1.0"  # the recipe's word wins
+    finally:
+        sys.modules.pop("nolic", None)
