@@ -229,3 +229,18 @@ def test_an_entry_point_benchmark_without_a_licence_says_unknown_not_none(tmp_pa
         assert load_benchmark({"name": "nolic", "license": "CC0-1.0"}).coverage["license"] == "CC0-1.0"  # the recipe's word wins
     finally:
         sys.modules.pop("nolic", None)
+
+
+def test_a_match_in_decomposed_korean_is_located(tmp_path):
+    """Was: a row in NFD (Hangul as jamo, as macOS writes text) matched, but word_spans normalised it char by char,
+    got other tokens than the whole text, and the report gave no field, offsets or text for the match."""
+    import unicodedata
+
+    item = "나는 오늘 아침에 시장에 가서 사과 세 개와 바나나 두 개를 사고 집으로 돌아와서 과일 샐러드를 만들었다"
+    row = "前言 « " + unicodedata.normalize("NFD", item) + " » fin"
+    bench = _jsonl(tmp_path / "b.jsonl", [{"q": item}])
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": row}])
+    assert decontam_main([corpus, "--field", "q", "--benchmarks", f"mine={bench}:q", "--out", str(tmp_path / "rep")]) == 1
+    (m,) = _report(tmp_path / "rep")["matches"]
+    assert (m["field"], m["start"], m["end"], m["text"]) == ("q", 5, 5 + len(unicodedata.normalize("NFD", item)),
+                                                             unicodedata.normalize("NFD", item))
