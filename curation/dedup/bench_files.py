@@ -16,7 +16,7 @@ from ground.errors import FactoryError
 from ground.source_files import arrow_table, kind_of, source_files
 
 
-def _iter_jsonl(path: Path) -> Iterator[dict]:
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
     object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
     opener = gzip.open if path.suffix == ".gz" else open
@@ -34,7 +34,7 @@ def _iter_jsonl(path: Path) -> Iterator[dict]:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
                 if not isinstance(obj, dict):
                     raise FactoryError(f"{path}:{i}: not a JSON object (a {type(obj).__name__})")
-                yield obj
+                yield i, obj
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError
         raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or e}") from None
 
@@ -47,9 +47,17 @@ def read_records(path: Path) -> list[dict]:
 def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
     """The rows of :func:`read_records` one at a time: a Parquet file a record batch at a time (with ``fields``, only
     the columns they name), a jsonl file a line at a time, so a corpus of any size is never held whole."""
+    for _, rec in numbered_records(path, fields):
+        yield rec
+
+
+def numbered_records(path: Path, fields: list[str] | None = None) -> Iterator[tuple[int, dict]]:
+    """(where, row) for the rows of :func:`iter_records`: ``where`` is the 1-based line of a jsonl file (blank lines
+    count, as in an editor) or the 1-based row of a Parquet/Arrow file, what an error about the row names. Was the
+    record's count, so past a blank line "row 3" of a jsonl file was its line 4."""
     if path.suffix == ".parquet" or kind_of(path) == "arrow":
         try:
-            yield from _iter_columnar(path, fields)
+            yield from enumerate(_iter_columnar(path, fields), 1)
         except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
             name = "Parquet" if path.suffix == ".parquet" else "Arrow IPC"
             raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None

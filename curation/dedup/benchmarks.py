@@ -37,7 +37,7 @@ from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
 from typing import Callable, Iterator
 
-from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from ground.errors import FactoryError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,12 @@ def shared_data_file(relative: str) -> Path:
 
 # ----------------------------------------------------------------------------- built-ins
 def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | None = None) -> Iterator[tuple[Path, int, dict]]:
-    """(file, 1-based row, record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
+    """(file, 1-based row (a jsonl file's line), record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
     (as :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the
     file and row. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a
     missing file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
     for f in expand_paths(str(path), f"benchmark {name!r}", split, one_split=True):
-        for i, rec in enumerate(iter_records(f), 1):
+        for i, rec in numbered_records(f):
             if not isinstance(rec, dict):
                 raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
             for k in need:

@@ -33,7 +33,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
-from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from curation.dedup.benchmarks import as_text
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from ground.errors import FactoryError
@@ -82,22 +82,23 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
     row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
     when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
-        for i, rec in enumerate(iter_records(f, [*fields, id_field] if fields else None)):
+        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else None)):
+            where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
             if not isinstance(rec, dict):
-                raise FactoryError(f"{f} row {i + 1}: not a record (a JSON {type(rec).__name__}, expected an object)")
+                raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
                 missing = [k for k in fields if not has_field(rec, k)]
                 if missing:
-                    raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
+                    raise FactoryError(f"{where}: no field {missing[0]!r} (fields given with --field: {fields})")
                 parts = [(k, as_text(v)) for k, v in ((k, field_value(rec, k)) for k in fields) if v is not None]
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
                                  messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
                 row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
             elif "messages" in rec and isinstance(rec.get("completion", 0), (str, type(None))):  # a factory row (a run's accepted/)
-                row = dict(rec, messages=factory_messages(rec["messages"], f"{f} row {i + 1}"), status="accepted",
+                row = dict(rec, messages=factory_messages(rec["messages"], where), status="accepted",
                            reject_stage=None, reject_reason=None)
             else:
-                row = chat_row(rec, f"{f} row {i + 1}")
+                row = chat_row(rec, where)
                 row["prompt_id"] = f"{f.name}:{i}"
             rid = field_value(rec, id_field)
             row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"

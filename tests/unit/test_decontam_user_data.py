@@ -244,3 +244,20 @@ def test_a_match_in_decomposed_korean_is_located(tmp_path):
     (m,) = _report(tmp_path / "rep")["matches"]
     assert (m["field"], m["start"], m["end"], m["text"]) == ("q", 5, 5 + len(unicodedata.normalize("NFD", item)),
                                                              unicodedata.normalize("NFD", item))
+
+
+def test_a_bad_row_after_blank_lines_is_named_by_its_line(tmp_path):
+    """Was: past a blank line (files joined with `cat`) an error said "row 3" of a jsonl file whose bad record is on
+    line 5: the record's count, not the line an editor shows."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"q": "a"}) + "\n\n" + json.dumps({"q": "b"}) + "\n\n" + json.dumps({"x": "c"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"c.jsonl row 5: no field 'q' \(fields given with --field: \['q'\]\)$"):
+        decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")])
+    corpus.write_text(json.dumps({"prompt": "a", "completion": "b"}) + "\n\n" + json.dumps({"text": "b"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"c.jsonl row 3: no text to check"):
+        decontam_main([str(corpus), "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")])
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"q": "one item of the benchmark here"}) + "\n\n\n" + json.dumps({"q": None}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"b.jsonl row 4 has no field 'q' \(it is null\)$"):
+        load_benchmark({"name": "mine", "path": str(bench), "field": "q"})
+    assert not (tmp_path / "rep").exists()
