@@ -261,3 +261,18 @@ def test_a_bad_row_after_blank_lines_is_named_by_its_line(tmp_path):
     with pytest.raises(FactoryError, match=r"b.jsonl row 4 has no field 'q' \(it is null\)$"):
         load_benchmark({"name": "mine", "path": str(bench), "field": "q"})
     assert not (tmp_path / "rep").exists()
+
+
+def test_cards_warn_of_an_undeclared_source_licence_as_of_undeclared_teacher_terms():
+    """Was: an undeclared teacher licence was a WARNING in both cards, an undeclared source licence a quiet
+    "licence **not declared**", though the prompts are published in the dataset as much as the completions."""
+    from ground.licensing import card_section
+
+    lic = {"source": {"path": "p.jsonl", "license": "not declared"},
+           "teachers": [{"name": "t", "model": "m", "license": "Apache-2.0 WITH LLVM-exception", "from": "recipe"}]}
+    text = card_section({"licenses": lic})
+    assert ("- Prompts: `p.jsonl`, licence **not declared**. **WARNING: the prompts' licence was not declared (recipe: "
+            "source.license); check it before publishing.**") in text
+    assert "licence or terms of use **Apache-2.0 WITH LLVM-exception** (from the recipe)" in text and text.count("WARNING") == 1
+    lic["source"]["license"] = "CC-BY-SA-4.0 OR MIT"
+    assert "WARNING" not in card_section({"licenses": lic})
