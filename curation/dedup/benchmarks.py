@@ -231,6 +231,11 @@ class BenchmarkSpec:
                 registered(self.name)
             except FactoryError as e:
                 raise ValueError(str(e)) from None
+        elif self.name in BUILTIN or self.name in _entry_point_defs()[0]:
+            # was read as a custom set under the registered name: a partial copy passed as "gsm8k_test: 300 items
+            # (size not declared)", licence unknown, template matching off, where the same file without field failed
+            raise ValueError(f"benchmark {self.name!r} is registered, with its own fields, size and licence: give its copy "
+                             f"without field ({self.name}=PATH), or name a custom set otherwise")
 
     @classmethod
     def parse(cls, value: "str | dict | BenchmarkSpec") -> "BenchmarkSpec":

@@ -276,3 +276,22 @@ def test_cards_warn_of_an_undeclared_source_licence_as_of_undeclared_teacher_ter
     assert "licence or terms of use **Apache-2.0 WITH LLVM-exception** (from the recipe)" in text and text.count("WARNING") == 1
     lic["source"]["license"] = "CC-BY-SA-4.0 OR MIT"
     assert "WARNING" not in card_section({"licenses": lic})
+
+
+def test_a_registered_name_with_fields_is_refused_not_read_as_an_undeclared_custom_set(tmp_path, capsys):
+    """Was: `gsm8k_test=first300.jsonl:question` (or a recipe's {name: gsm8k_test, path, field}) read the copy as a
+    custom set under the built-in's name: "gsm8k_test: 300 items (size not declared)", licence unknown, template
+    matching off, exit 0, where the same file without the field failed as PARTIAL."""
+    from pydantic import ValidationError
+
+    part = _jsonl(tmp_path / "first3.jsonl", GSM)
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": "hello"}])
+    assert cli_main(["decontam", corpus, "--field", "q", "--benchmarks", f"gsm8k_test={part}:question", "--out", str(tmp_path / "rep")]) == 2
+    assert ("error: --benchmarks: benchmark 'gsm8k_test' is registered, with its own fields, size and licence: give its copy "
+            "without field (gsm8k_test=PATH), or name a custom set otherwise") in capsys.readouterr().err
+    with pytest.raises(ValidationError, match="benchmark 'humaneval' is registered"):
+        DecontamConfig(benchmarks=[{"name": "humaneval", "path": part, "field": "question"}])
+    assert cli_main(["decontam", corpus, "--field", "q", "--benchmarks", f"gsm8k_test={part}", "--out", str(tmp_path / "rep")]) == 2
+    assert "gsm8k_test: 3 of 1,319 items (PARTIAL)" in capsys.readouterr().err
+    assert load_benchmark({"name": "gsm8k_mine", "path": part, "field": "question"}).coverage["line"] == "gsm8k_mine: 3 items (size not declared)"
+    assert not (tmp_path / "rep").exists()
