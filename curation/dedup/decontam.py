@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_field, content_text, fold, ngram_hashes,
-                            prompt_text, required_columns, text_of, words)
+                            prompt_text, required_columns, text_of, trace_turns, words)
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
@@ -116,6 +116,30 @@ class DecontamConfig(DedupStepConfig):
         if (self.embedding_confirm == "llm" or self.template_judge_from is not None) != (self.judge is not None):
             raise ValueError("judge is required with embedding_confirm: llm or template_judge_from, and used only with them")
         return self
+
+
+def reasoning_text(row: dict) -> str:
+    """The teacher's reasoning kept with a row: its ``reasoning`` column (the <think> span) and, for a tool-use trace,
+    each assistant turn's ``reasoning_content``."""
+    parts = [row.get("reasoning") or ""] + [str(t.get("reasoning_content") or "") for t in trace_turns(row) or []]
+    return "\n".join(p for p in parts if p)
+
+
+def checked_parts(row: dict, on: str) -> list[tuple[str, str]]:
+    """(label, text) of what the n-gram check reads, joined by blank lines: :func:`text_of`'s prompt and/or completion
+    and, unless ``on`` is prompt, the reasoning. Was the completion without it: a teacher that recited a benchmark
+    item while thinking kept it in the reasoning column, exported and trained on, and no check read it."""
+    parts = [("prompt", prompt_text(row))] if on in ("prompt", "both") else []
+    if on in ("completion", "both"):
+        parts.append(("completion", text_of(row, "completion")))
+        reasoning = reasoning_text(row)
+        if reasoning:
+            parts.append(("reasoning", reasoning))
+    return parts
+
+
+def checked_text(row: dict, on: str) -> str:
+    return "\n\n".join(t for _, t in checked_parts(row, on))
 
 
 class NgramIndex:
@@ -277,7 +301,7 @@ class Decontaminate(Step):
     def process(self, rows: list[dict]) -> list[dict]:
         self._load()
         assert self._index is not None
-        toks = [words(text_of(r, self.config.on)) for r in rows]
+        toks = [words(checked_text(r, self.config.on)) for r in rows]
         found = self._index.find(toks)
         for d, (bench, item, glen, a, b) in found.items():
             span = self._quote(" ".join(toks[d][a:b]))

@@ -32,10 +32,10 @@ from typing import Iterator
 
 from pydantic import ValidationError
 
-from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
+from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
 from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from curation.dedup.benchmarks import as_text
-from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
 
@@ -142,6 +142,7 @@ def chat_row(rec: dict, where: str) -> dict:
                            f"messages/completion; name the text field(s) with --field (this row has: {sorted(rec)[:12]})")
     prompt: list[str] = []
     answer: list[str] = []
+    thought = [rec["reasoning"]] if isinstance(rec.get("reasoning"), str) and rec["reasoning"] else []  # factory export
     for c in cols:
         v = rec[c]
         if isinstance(v, str) and v.lstrip().startswith("[") and CHAT_COLUMNS[c] == "conversation":
@@ -159,11 +160,13 @@ def chat_row(rec: dict, where: str) -> dict:
             text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
             to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
             (prompt if to_prompt else answer).append(text)
+            if m.get("reasoning_content"):  # an assistant turn's thinking, as exports and TRL datasets keep it
+                thought.append(as_text(m["reasoning_content"]))
     # one user message per prompt turn: the prompt's text is the same ("\n"-joined), and a turn that IS a short benchmark
     # item is an exact copy as in a factory row (was one message of all turns: a system prompt or an earlier turn
     # beside "What is the capital of France?" hid the copy)
     return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": t} for t in prompt or [""]],
-                      completion="\n".join(answer))
+                      completion="\n".join(answer), reasoning="\n".join(thought) or None)
 
 
 def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
@@ -203,7 +206,7 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     the offsets cannot be told (see word_spans). Was n-grams only: an exact copy (a turn of a conversation, a short
     item) came with no field or offsets."""
     assert step._index is not None and step._exact is not None
-    text = text_of(row, step.config.on)
+    text = checked_text(row, step.config.on)
     toks = words(text)
     at_tok: tuple[int, int] | None = None
     if NGRAM_RE.match(method):
@@ -217,12 +220,7 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     if not at_tok or not spans:
         return {}
     start, end = spans[at_tok[0]][0], spans[at_tok[1] - 1][1]
-    if FIELDS in row:
-        parts, sep = row[FIELDS], "\n"
-    elif step.config.on == "both":
-        parts, sep = [("prompt", prompt_text(row)), ("completion", completion_text(row))], "\n\n"
-    else:
-        parts, sep = [(step.config.on, text)], ""
+    parts, sep = (row[FIELDS], "\n") if FIELDS in row else (checked_parts(row, step.config.on), "\n\n")
     at, touched, first = 0, [], None
     for label, t in parts:
         if start < at + len(t) and end > at:

@@ -295,3 +295,23 @@ def test_a_registered_name_with_fields_is_refused_not_read_as_an_undeclared_cust
     assert "gsm8k_test: 3 of 1,319 items (PARTIAL)" in capsys.readouterr().err
     assert load_benchmark({"name": "gsm8k_mine", "path": part, "field": "question"}).coverage["line"] == "gsm8k_mine: 3 items (size not declared)"
     assert not (tmp_path / "rep").exists()
+
+
+def test_a_benchmark_item_recited_in_the_reasoning_is_contamination(tmp_path):
+    """Was: the n-gram check read the prompt and the completion, never the teacher's reasoning (the row's `reasoning`
+    column, a turn's reasoning_content), which is exported and trained on: an item recited while thinking passed,
+    in a run and in `factory decontam` of an export or a chat dataset."""
+    q = GSM[1]["question"]
+    rows = [new_sample(stage="g", prompt_id="p", sample_index=0, messages=[{"role": "user", "content": "Solve it."}],
+                       completion="The answer is 3.", reasoning="This is the one I saw: " + q)]
+    assert Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="both", template=False))(rows)[0]["reject_reason"].startswith(
+        "contaminated: gsm8k_test#1 13-gram")
+    assert Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", template=False))(
+        [dict(rows[0], status="accepted", reject_reason=None, reject_stage=None)])[0]["status"] == "accepted"  # prompt only: as it was
+    corpus = _jsonl(tmp_path / "c.jsonl", [
+        {"prompt": "Solve it.", "completion": "3", "reasoning": "I recall: " + q},
+        {"messages": [{"role": "user", "content": "Solve it."},
+                      {"role": "assistant", "content": "3", "reasoning_content": "Hmm. " + q}]}])
+    assert decontam_main([corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
+    assert [(m["row"], m["field"], m["start"], m["text"]) for m in _report(tmp_path / "rep")["matches"]] == [
+        (0, "reasoning", 10, q.rstrip("?")), (1, "reasoning", 5, q.rstrip("?"))]
