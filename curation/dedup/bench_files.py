@@ -19,7 +19,7 @@ from ground.source_files import arrow_table, kind_of, source_files
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
     object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
     i = 0
     try:
         with opener(path, "rb") as f:
@@ -55,18 +55,18 @@ def numbered_records(path: Path, fields: list[str] | None = None) -> Iterator[tu
     """(where, row) for the rows of :func:`iter_records`: ``where`` is the 1-based line of a jsonl file (blank lines
     count, as in an editor) or the 1-based row of a Parquet/Arrow file, what an error about the row names. Was the
     record's count, so past a blank line "row 3" of a jsonl file was its line 4."""
-    if path.suffix == ".parquet" or kind_of(path) == "arrow":
+    if kind_of(path) in ("parquet", "arrow"):  # the suffix in any case (was .parquet only: DATA.PARQUET read as jsonl)
         try:
             yield from enumerate(_iter_columnar(path, fields), 1)
         except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
-            name = "Parquet" if path.suffix == ".parquet" else "Arrow IPC"
+            name = "Parquet" if kind_of(path) == "parquet" else "Arrow IPC"
             raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     else:
         yield from _iter_jsonl(path)
 
 
 def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
-    if path.suffix == ".parquet":
+    if kind_of(path) == "parquet":
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)

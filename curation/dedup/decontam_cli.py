@@ -59,7 +59,14 @@ def parse_benchmark(arg: str) -> str | dict:
     return {"name": name, "path": path, "field": fields.split("+")}
 
 
-def corpus_files(corpus: str) -> list[Path]:
+#: the files of a corpus folder that are read (case aside); others are listed in the report as not read
+DATA_SUFFIXES = (".parquet", ".arrow", ".feather", ".jsonl", ".jsonl.gz")
+
+
+def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
+    """The files of ``corpus`` (see the module doc); a folder's files that are not data (by suffix) and not hidden
+    go to ``skipped``. Was: suffixes matched by case (DATA.PARQUET was left out) and nothing said that a folder's
+    other files (``.json`` shards, ``.csv``) were not checked."""
     p = Path(corpus)
     if p.is_dir():
         if (p / "manifest.json").is_file() and (p / "accepted").is_dir():
@@ -69,9 +76,13 @@ def corpus_files(corpus: str) -> list[Path]:
             return [f for s in splits for f in expand_paths(str(p / s), "corpus")]
         if (p / "state.json").is_file():
             return expand_paths(str(p), "corpus")  # a datasets save_to_disk folder: its Arrow files in order
-        files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix in (".parquet", ".arrow") or f.name.endswith((".jsonl", ".jsonl.gz"))))
+        seen = sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts))
+        files = [f for f in seen if f.name.lower().endswith(DATA_SUFFIXES)]
+        if skipped is not None:
+            skipped += [f for f in seen if f not in set(files)]
         if not files:
-            raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory")
+            raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory"
+                               + (f" (it holds {', '.join(f.name for f in seen[:3])}{', ...' if len(seen) > 3 else ''})" if seen else ""))
         return files
     return expand_paths(corpus, "corpus")
 
@@ -235,6 +246,9 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
     lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}" for c in rep["benchmarks"]]
+    if rep.get("not_read"):
+        lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
+                     f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
     for line in rep["partial"]:
         lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
     if rep.get("items_too_short"):
@@ -310,11 +324,12 @@ def main(argv: list[str] | None = None) -> int:
         raise FactoryError(f"{flag}: {(err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]} (got {err.get('input')!r})") from None
     except ValueError as e:
         raise FactoryError((str(e).splitlines() or [type(e).__name__])[0]) from None
-    files = corpus_files(a.corpus)
+    skipped: list[Path] = []
+    files = corpus_files(a.corpus, skipped)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
     matches, n, rep = scan(files, a.field, step, a.id_field)
-    rep.update(rows=n, files=[str(f) for f in files], matches=matches, items_too_short=step._index.skipped,
+    rep.update(rows=n, files=[str(f) for f in files], not_read=[str(f) for f in skipped], matches=matches, items_too_short=step._index.skipped,
                settings={"ngram": cfg.ngram, "min_item_tokens": cfg.min_item_tokens, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})

@@ -315,3 +315,26 @@ def test_a_benchmark_item_recited_in_the_reasoning_is_contamination(tmp_path):
     assert decontam_main([corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
     assert [(m["row"], m["field"], m["start"], m["text"]) for m in _report(tmp_path / "rep")["matches"]] == [
         (0, "reasoning", 10, q.rstrip("?")), (1, "reasoning", 5, q.rstrip("?"))]
+
+
+def test_a_corpus_folder_reads_data_files_in_any_case_and_says_what_it_did_not_read(tmp_path):
+    """Was: a folder's DATA.PARQUET was left out (suffixes matched by case; given by name it was read as jsonl and
+    failed as not UTF-8), and its .json shards or .csv files were skipped without a word: a clean report for data
+    never checked. Hidden folders (a download cache) are not data."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    corpus = tmp_path / "corpus"
+    (corpus / ".cache").mkdir(parents=True)
+    pq.write_table(pa.table({"q": [GSM[0]["question"]]}), corpus / "PART-0.PARQUET")
+    pq.write_table(pa.table({"q": ["x"]}), corpus / ".cache" / "old.parquet")
+    _jsonl(corpus / "more.json", [{"q": GSM[1]["question"]}])
+    (corpus / "notes.csv").write_text("q\nhello\n", encoding="utf-8")
+    rc = decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")])
+    rep = _report(tmp_path / "rep")
+    assert rc == 1 and rep["rows"] == 1 and [m["item"] for m in rep["matches"]] == ["0"]
+    assert rep["not_read"] == [str(corpus / "more.json"), str(corpus / "notes.csv")]
+    assert "WARNING: 2 file(s) of the corpus folder are not .parquet/.arrow/.feather/.jsonl/.jsonl.gz and were not checked: " \
+        in (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
+    assert decontam_main([str(corpus / "PART-0.PARQUET"), "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off",
+                          "--out", str(tmp_path / "rep2")]) == 1
