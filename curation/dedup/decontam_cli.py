@@ -17,7 +17,7 @@ Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, coun
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
 read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
 Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
-missing file or field, a partial benchmark without ``--allow-partial``).
+missing file or field, a partial benchmark without ``--allow-partial``), **3** an internal error (never 1).
 """
 
 from __future__ import annotations
@@ -288,6 +288,22 @@ def write_report(out: Path, files: dict[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 clean, 1 contaminated, 2 bad input (a FactoryError or an unreadable path, one line), 3 an internal
+    error (its traceback). Was: an unexpected exception ended Python with 1, which a script reads as "contaminated"."""
+    try:
+        return _main(argv)
+    except (FactoryError, OSError):
+        raise  # factory.cli: one line, exit 2
+    except Exception:  # noqa: BLE001 - anything else is our bug: say so, never as exit 1
+        import sys
+        import traceback
+
+        traceback.print_exc()
+        print("error: factory decontam failed (an internal error, exit 3; not a verdict on the corpus)", file=sys.stderr)
+        return 3
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")

@@ -338,3 +338,20 @@ def test_a_corpus_folder_reads_data_files_in_any_case_and_says_what_it_did_not_r
         in (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
     assert decontam_main([str(corpus / "PART-0.PARQUET"), "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off",
                           "--out", str(tmp_path / "rep2")]) == 1
+
+
+def test_an_internal_error_is_exit_3_never_the_contaminated_exit_1(tmp_path, monkeypatch, capsys):
+    """Was: any unexpected exception (a bug) ended `factory decontam` with Python's exit 1, which the command
+    documents as "contaminated rows found". A fault injected into the scan (a stand-in for any bug) now exits 3."""
+    from curation.dedup import decontam_cli
+
+    def broken_scan(*a, **k):  # fault injection: not the real scan
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(decontam_cli, "scan", broken_scan)
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": "hello"}])
+    assert cli_main(["decontam", corpus, "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")]) == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: injected fault" in err and err.rstrip().endswith(
+        "error: factory decontam failed (an internal error, exit 3; not a verdict on the corpus)")
+    assert not (tmp_path / "rep").exists()
