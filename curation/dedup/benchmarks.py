@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
@@ -222,6 +223,19 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if not self.name or "#" in self.name or " " in self.name:
             raise ValueError(f"BenchmarkSpec.name must be non-empty without '#' or spaces, got {self.name!r}")
+        if isinstance(self.path, os.PathLike):
+            self.path = os.fspath(self.path)
+        for k in ("path", "prompt_field", "id_field", "license", "split"):  # was not checked: an int path, an int
+            v = getattr(self, k)  # id_field or a "1,319" expected_items ended in a TypeError/ValueError traceback
+            if v is not None and not (isinstance(v, str) and v.strip()):
+                raise ValueError(f"benchmark {self.name!r}: {k} must be a non-empty string, got {v!r}")
+        e = self.expected_items
+        if e is not None and (isinstance(e, bool) or not isinstance(e, int) or e < 1):
+            raise ValueError(f"benchmark {self.name!r}: expected_items must be a whole number of items (1 or more), got {e!r}")
+        if self.sha256 is not None:
+            if not (isinstance(self.sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", self.sha256.strip())):
+                raise ValueError(f"benchmark {self.name!r}: sha256 must be 64 hex digits (see content_hash), got {self.sha256!r}")
+            self.sha256 = self.sha256.strip().lower()
         if isinstance(self.field, str):
             self.field = [self.field]
         if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):

@@ -355,3 +355,27 @@ def test_an_internal_error_is_exit_3_never_the_contaminated_exit_1(tmp_path, mon
     assert "RuntimeError: injected fault" in err and err.rstrip().endswith(
         "error: factory decontam failed (an internal error, exit 3; not a verdict on the corpus)")
     assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.parametrize("bad, says", [
+    ({"expected_items": "1,319"}, r"expected_items must be a whole number of items \(1 or more\), got '1,319'"),
+    ({"expected_items": 0}, "expected_items must be a whole number of items"),
+    ({"path": 3}, "path must be a non-empty string, got 3"),
+    ({"id_field": 5}, "id_field must be a non-empty string, got 5"),
+    ({"license": ["MIT"]}, "license must be a non-empty string, got \\['MIT'\\]"),
+    ({"sha256": "abc"}, "sha256 must be 64 hex digits"),
+])
+def test_a_custom_benchmark_spec_of_the_wrong_type_is_one_line(tmp_path, bad, says):
+    """Was: expected_items "1,319" (a YAML string) ended in ValueError "Cannot specify ',' with 's'.", an int path in
+    TypeError "argument of type 'int' is not iterable", an int id_field in AttributeError, all as tracebacks."""
+    from pydantic import ValidationError
+
+    spec = {"name": "mine", "path": _jsonl(tmp_path / "b.jsonl", [{"q": A}]), "field": "q", **bad}
+    with pytest.raises(ValidationError, match=f"benchmark 'mine': {says}"):
+        DecontamConfig(benchmarks=[spec])
+
+
+def test_a_declared_hash_is_read_in_any_case():
+    from curation.dedup.benchmarks import BenchmarkSpec
+
+    assert BenchmarkSpec(name="m", path="x", field="q", sha256="AB" * 32).sha256 == "ab" * 32
