@@ -326,6 +326,11 @@ def _main(argv: list[str] | None) -> int:
     taken = [Path(a.out) / n for n in REPORT_FILES if (Path(a.out) / n).is_dir()]
     if taken:  # before any work too: found only after the scan, the whole scan was lost
         raise FactoryError(f"--out: cannot write the report in {a.out}: {taken[0]} is a folder")
+    up = Path(a.out).absolute()
+    while not up.exists():  # the folder that --out would be made in: a file, or not writable, fails now, not after the scan
+        up = up.parent
+    if not up.is_dir() or not os.access(up, os.W_OK | os.X_OK):
+        raise FactoryError(f"--out: cannot write the report in {a.out}: {up} is " + ("a file" if not up.is_dir() else "not writable"))
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,

@@ -379,3 +379,12 @@ def test_a_declared_hash_is_read_in_any_case():
     from curation.dedup.benchmarks import BenchmarkSpec
 
     assert BenchmarkSpec(name="m", path="x", field="q", sha256="AB" * 32).sha256 == "ab" * 32
+
+
+def test_an_out_folder_that_cannot_be_made_fails_before_the_scan(tmp_path):
+    """Was: --out under a file (a/b where a is a file) failed only after the whole corpus was scanned."""
+    (tmp_path / "afile").write_text("x")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("{broken\n", encoding="utf-8")  # the scan would fail on it: the --out check comes first
+    with pytest.raises(FactoryError, match=r"^--out: cannot write the report in .*afile/sub/rep: .*afile is a file$"):
+        decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "afile" / "sub" / "rep")])
