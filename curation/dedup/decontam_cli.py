@@ -41,6 +41,8 @@ from ground.record import REJECTED, new_sample
 
 log = logging.getLogger(__name__)
 BATCH = 5000
+#: ... or fewer rows once their text reaches this many characters: 5,000 rows of megabytes each were held at once
+BATCH_CHARS = 64 << 20
 NGRAM_RE = re.compile(r"^\d+-gram$")
 REPORT_FILES = ("decontam_report.json", "decontam_report.txt")
 
@@ -198,15 +200,25 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
+    chars = 0
     for rec in corpus_rows(files, fields, id_field):
         batch.append(rec)
         n += 1
-        if len(batch) >= BATCH:
+        chars += _chars(rec[2])
+        if len(batch) >= BATCH or chars >= BATCH_CHARS:
             flush()
+            chars = 0
     if batch:
         flush()
     rep = contamination_report(rejected + [{}] * (n - len(rejected)), stage=step.name, coverage=step.coverage)
     return matches, n, rep
+
+
+def _chars(row: dict) -> int:
+    """About how much text a row holds (its strings and message contents), what a batch is bounded by."""
+    msgs = row.get("messages")
+    return sum(len(v) for v in row.values() if isinstance(v, str)) + (
+        sum(len(str(m.get("content") or "")) for m in msgs) if isinstance(msgs, list) else 0)
 
 
 def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:

@@ -388,3 +388,18 @@ def test_an_out_folder_that_cannot_be_made_fails_before_the_scan(tmp_path):
     corpus.write_text("{broken\n", encoding="utf-8")  # the scan would fail on it: the --out check comes first
     with pytest.raises(FactoryError, match=r"^--out: cannot write the report in .*afile/sub/rep: .*afile is a file$"):
         decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "afile" / "sub" / "rep")])
+
+
+def test_a_batch_of_huge_rows_is_bounded_by_its_text_not_only_its_row_count(tmp_path, monkeypatch):
+    """Was: rows were checked 5,000 at a time whatever their size, so a corpus of multi-megabyte rows (whole books,
+    long traces) held gigabytes at once. Now a batch also ends at BATCH_CHARS characters of text (here lowered)."""
+    from curation.dedup import decontam_cli
+
+    monkeypatch.setattr(decontam_cli, "BATCH_CHARS", 25_000)
+    big = "Ünïcode filler words here " * 400  # ~10,000 characters a row
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": big}] * 6 + [{"q": big + GSM[0]["question"]}])
+    calls = []
+    real = Decontaminate.process
+    monkeypatch.setattr(Decontaminate, "process", lambda self, rows: calls.append(len(rows)) or real(self, rows))
+    assert decontam_main([corpus, "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
+    assert calls == [3, 3, 1] and [m["row"] for m in _report(tmp_path / "rep")["matches"]] == [6]
