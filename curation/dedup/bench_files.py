@@ -71,10 +71,27 @@ def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
 
         pf = pq.ParquetFile(path)
         cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
-        for batch in pf.iter_batches(batch_size=4096, columns=cols):
+        for batch in pf.iter_batches(batch_size=batch_rows(pf, cols or None), columns=cols or None):
             yield from batch.to_pylist()
     else:
         yield from arrow_table(path).to_pylist()
+
+
+#: the most uncompressed column bytes one Parquet batch reads
+BATCH_BYTES = 64 << 20
+
+
+def batch_rows(pf, cols: list[str] | None) -> int:
+    """Rows per Parquet batch: 4096, fewer when the rows are big (the file's uncompressed bytes of ``cols`` per row)
+    so that a batch stays near BATCH_BYTES. Was 4096 whatever the size: rows of megabytes (long documents, an image
+    column) made batches of gigabytes."""
+    md = pf.metadata
+    if not md.num_rows:
+        return 4096
+    want = None if cols is None else set(cols)
+    size = sum(rg.column(j).total_uncompressed_size for rg in (md.row_group(i) for i in range(md.num_row_groups))
+               for j in range(rg.num_columns) if want is None or rg.column(j).path_in_schema.split(".")[0] in want)
+    return max(1, min(4096, BATCH_BYTES * md.num_rows // max(size, 1)))
 
 
 _ABSENT = object()

@@ -95,7 +95,8 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
     row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
     when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
-        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else None)):
+        # without --field, the chat and factory columns only (was every column: an image or audio column too)
+        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else [*CORPUS_COLUMNS, id_field])):
             where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
             if not isinstance(rec, dict):
                 raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")
@@ -136,6 +137,8 @@ def factory_messages(msgs, where: str) -> list[dict]:
     return msgs
 
 
+#: the columns of a corpus row read without --field (a file holding none of them is read whole, for the error)
+CORPUS_COLUMNS = ["messages", "conversations", "prompt", "completion", "chosen", "rejected", "reasoning"]
 #: the turns that make a chat row's prompt; every other turn (assistant, gpt, tool, function_call, ...) is its answer
 PROMPT_ROLES = ("system", "user", "human")
 #: chat dataset columns -> what they hold: a conversation, a prompt, an answer (each a string or a message list)

@@ -403,3 +403,30 @@ def test_a_batch_of_huge_rows_is_bounded_by_its_text_not_only_its_row_count(tmp_
     monkeypatch.setattr(Decontaminate, "process", lambda self, rows: calls.append(len(rows)) or real(self, rows))
     assert decontam_main([corpus, "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
     assert calls == [3, 3, 1] and [m["row"] for m in _report(tmp_path / "rep")["matches"]] == [6]
+
+
+def test_a_parquet_corpus_reads_only_the_text_columns_in_batches_sized_by_bytes(tmp_path, monkeypatch):
+    """Was: without --field every column was read (an image column of a multimodal chat set too), 4,096 rows a batch
+    whatever their size: rows of a megabyte made batches of gigabytes. Now only the chat/factory columns are read, and a
+    batch holds about BATCH_BYTES of them (here lowered)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.dedup import bench_files
+    from curation.dedup.decontam_cli import corpus_rows
+
+    n = 40
+    msgs = [[{"role": "user", "content": "Solve."}, {"role": "assistant", "content": (f"x{k} " * 300) + (GSM[0]["question"] if k == n - 1 else "")}]
+            for k in range(n)]
+    pq.write_table(pa.table({"messages": msgs, "image": [b"\x89PNG" + bytes(20_000)] * n, "id": [f"r{k}" for k in range(n)]}),
+                   tmp_path / "c.parquet")
+    sizes = []
+    real = pq.ParquetFile.iter_batches
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", lambda self, **kw: sizes.append((kw["batch_size"], kw["columns"])) or real(self, **kw))
+    monkeypatch.setattr(bench_files, "BATCH_BYTES", 10_000)
+    rows = [r for _, _, r in corpus_rows([tmp_path / "c.parquet"], [])]
+    assert len(rows) == n and rows[-1]["id"] == "r39" and "image" not in rows[0]
+    (batch, cols), = sizes
+    assert cols == ["messages", "id"] and 1 <= batch < 20  # ~1 KB of text a row: ~10 rows a batch, not 4,096
+    assert decontam_main([str(tmp_path / "c.parquet"), "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
+    assert [m["id"] for m in _report(tmp_path / "rep")["matches"]] == ["r39"]
