@@ -51,13 +51,14 @@ def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
         yield rec
 
 
-def numbered_records(path: Path, fields: list[str] | None = None) -> Iterator[tuple[int, dict]]:
+def numbered_records(path: Path, fields: list[str] | None = None, any_of: list[str] | None = None) -> Iterator[tuple[int, dict]]:
     """(where, row) for the rows of :func:`iter_records`: ``where`` is the 1-based line of a jsonl file (blank lines
     count, as in an editor) or the 1-based row of a Parquet/Arrow file, what an error about the row names. Was the
-    record's count, so past a blank line "row 3" of a jsonl file was its line 4."""
+    record's count, so past a blank line "row 3" of a jsonl file was its line 4. With ``any_of``, a Parquet file that
+    has none of those columns is read whole (``fields`` are then what to read when it has them)."""
     if kind_of(path) in ("parquet", "arrow"):  # the suffix in any case (was .parquet only: DATA.PARQUET read as jsonl)
         try:
-            yield from enumerate(_iter_columnar(path, fields), 1)
+            yield from enumerate(_iter_columnar(path, fields, any_of), 1)
         except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
             name = "Parquet" if kind_of(path) == "parquet" else "Arrow IPC"
             raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
@@ -65,12 +66,15 @@ def numbered_records(path: Path, fields: list[str] | None = None) -> Iterator[tu
         yield from _iter_jsonl(path)
 
 
-def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
+def _iter_columnar(path: Path, fields: list[str] | None, any_of: list[str] | None = None) -> Iterator[dict]:
     if kind_of(path) == "parquet":
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
-        cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
+        names = pf.schema_arrow.names
+        if any_of is not None and not set(any_of) & set(names):
+            fields = None  # none of the columns looked for: every column, so that an error can say what the row has
+        cols = None if fields is None else [c for c in names if c in {f.split(".")[0] for f in fields} | set(fields)]
         for batch in pf.iter_batches(batch_size=batch_rows(pf, cols or None), columns=cols or None):
             yield from batch.to_pylist()
     else:

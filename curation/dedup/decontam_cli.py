@@ -96,7 +96,8 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
     when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
         # without --field, the chat and factory columns only (was every column: an image or audio column too)
-        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else [*CORPUS_COLUMNS, id_field])):
+        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else [*CORPUS_COLUMNS, id_field],
+                                                         None if fields else CORPUS_COLUMNS)):
             where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
             if not isinstance(rec, dict):
                 raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")

@@ -430,3 +430,6 @@ def test_a_parquet_corpus_reads_only_the_text_columns_in_batches_sized_by_bytes(
     assert cols == ["messages", "id"] and 1 <= batch < 20  # ~1 KB of text a row: ~10 rows a batch, not 4,096
     assert decontam_main([str(tmp_path / "c.parquet"), "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
     assert [m["id"] for m in _report(tmp_path / "rep")["matches"]] == ["r39"]
+    pq.write_table(pa.table({"question": ["q"], "id": ["a"]}), tmp_path / "qa.parquet")  # no chat column: the error lists the row's
+    with pytest.raises(FactoryError, match=r"qa.parquet row 1: no text to check: .*\(this row has: \['id', 'question'\]\)"):
+        list(corpus_rows([tmp_path / "qa.parquet"], []))
