@@ -6,7 +6,7 @@
     factory inspect runs/gsm8k_demo/<run_id> [-n 5] [--rejects]
     factory report RUN_DIR | serve --model M | export-model RUN_DIR --out DIR | judge-calibrate ...
     factory loop recipes/loop.yaml [--seed S] [--rounds R] [--no-control]   (closed loop, factory/loop.py)
-    factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input)
+    factory decontam CORPUS --benchmarks gsm8k_test [--out DIR]   (exit 0 clean, 1 contaminated, 2 bad input, 3 internal error)
 
 Exit codes: 0 ok, 2 bad input (one line per problem, ``file:line: field: message``; also a path that cannot be
 read or written), 130 interrupted.

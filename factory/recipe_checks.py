@@ -89,8 +89,10 @@ def _looks_secret(value: str) -> bool:
 def secret_errors(data: Any, file: str, lines: dict[tuple, int]) -> list[RecipeError]:
     """One error per place a recipe holds a credential: a key named like one (``api_key``, ``token``, ``password``,
     ``x-api-key``, ...) with a text value anywhere, or a value that looks like one inside engine options (``headers``
-    under any name, ``extra_body``, a ``base_url``, a judge's or on-policy scorer's options). The message never quotes
-    the value. Keys come from the environment only (``api_key_env``)."""
+    under any name, ``extra_body``, a ``base_url``, a judge's or on-policy scorer's options) or in a URI anywhere (was:
+    options only, so ``source.path: s3://KEY:SECRET@bucket/x.jsonl`` reached the manifest and, as the prompts'
+    provenance, the published dataset and model cards). The message never quotes the value. Keys come from the
+    environment only (``api_key_env``)."""
     out: list[RecipeError] = []
 
     def bad(path: tuple) -> None:
@@ -109,8 +111,8 @@ def secret_errors(data: Any, file: str, lines: dict[tuple, int]) -> list[RecipeE
         elif isinstance(node, list):
             for i, v in enumerate(node):
                 walk(v, (*path, i), in_options)
-        elif isinstance(node, str) and in_options and _looks_secret(node):
-            bad(path)
+        elif isinstance(node, str) and (in_options or "://" in node) and _looks_secret(node):
+            bad(path)  # a URI anywhere (source.path, a store root) with user:password@ or a key in its query
 
     walk(data, (), False)
     return out

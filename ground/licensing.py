@@ -53,7 +53,9 @@ def card_section(manifest: dict, student: bool = False) -> str:
     base = lic.get("student") if student else None
     lines = [f"- Base model `{base['model']}`: licence **{base['license']}**" + (f" (from the {base['from']})" if base.get("from") else "")
              + "; the exported weights derive from it."] if base else []
-    lines.append(f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**.")
+    lines.append(f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**."
+                 + (" **WARNING: the prompts' licence was not declared (recipe: source.license); check it before publishing.**"
+                    if src.get("license", UNDECLARED) == UNDECLARED else ""))  # was said for the teacher's terms only
     for t in lic.get("teachers") or []:
         lines.append(f"- Completions by teacher `{t['name']}` (`{t['model']}`): licence or terms of use **{t['license']}**"
                      + (f" (from the {t['from']})" if t.get("from") else "") + "; distilled outputs inherit them."

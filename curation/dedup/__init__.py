@@ -216,16 +216,28 @@ def word_spans(text: str) -> list[tuple[int, int]] | None:
     (['Ünï', '𝐉anet', 's', 'dücks'], ['uni', 'janet', 's', 'ducks'])
     """
     pieces: list[str] = []
-    owner: list[int] = []
-    for i, c in enumerate(text):
-        p = c.lower() if c.isascii() else _INVISIBLE.sub("", unicodedata.normalize("NFKC", fold(c))).lower()
+    first: list[int] = []  # per normalised character: the offsets of the text's characters it came from
+    last: list[int] = []
+    seen: dict[str, str] = {}
+    for m in _PIECE.finditer(text):  # a character with the marks and Hangul jamo that compose with it (NFD Korean)
+        c, i, j = m.group(), m.start(), m.end()  # is one piece, so that its tokens are those of the whole text
+        p = seen.get(c)
+        if p is None:
+            p = seen[c] = c.lower() if c.isascii() else _INVISIBLE.sub("", unicodedata.normalize("NFKC", fold(c))).lower()
         pieces.append(p)
-        owner += [i] * len(p)
+        first += [i] * len(p)
+        last += [j] * len(p)
     flat = "".join(pieces)
     found = list((_WORD_RE if normalize(fold(text)).isascii() else _WORD_OR_CHAR_RE).finditer(flat))
     if [m.group() for m in found] != words(text):
         return None
-    return [(owner[m.start()], owner[m.end() - 1] + 1) for m in found]
+    return [(first[m.start()], last[m.end() - 1]) for m in found]
+
+
+#: what composes with the character before it under NFKC: combining marks, and the vowel and final-consonant jamo of
+#: Hangul written decomposed (NFD, as macOS writes names); was taken char by char, so an NFD Korean text had no spans
+_PIECE = re.compile("(?s).[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
+                    "\u1160-\u11ff\ud7b0-\ud7ff]*")
 
 
 # ----------------------------------------------------------------------------- n-gram hashing

@@ -16,10 +16,10 @@ from ground.errors import FactoryError
 from ground.source_files import arrow_table, kind_of, source_files
 
 
-def _iter_jsonl(path: Path) -> Iterator[dict]:
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
     object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
     i = 0
     try:
         with opener(path, "rb") as f:
@@ -34,7 +34,7 @@ def _iter_jsonl(path: Path) -> Iterator[dict]:
                     raise FactoryError(f"{path}:{i}: not valid JSON ({e.msg})") from None
                 if not isinstance(obj, dict):
                     raise FactoryError(f"{path}:{i}: not a JSON object (a {type(obj).__name__})")
-                yield obj
+                yield i, obj
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError
         raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or e}") from None
 
@@ -47,26 +47,55 @@ def read_records(path: Path) -> list[dict]:
 def iter_records(path: Path, fields: list[str] | None = None) -> Iterator[dict]:
     """The rows of :func:`read_records` one at a time: a Parquet file a record batch at a time (with ``fields``, only
     the columns they name), a jsonl file a line at a time, so a corpus of any size is never held whole."""
-    if path.suffix == ".parquet" or kind_of(path) == "arrow":
+    for _, rec in numbered_records(path, fields):
+        yield rec
+
+
+def numbered_records(path: Path, fields: list[str] | None = None, any_of: list[str] | None = None) -> Iterator[tuple[int, dict]]:
+    """(where, row) for the rows of :func:`iter_records`: ``where`` is the 1-based line of a jsonl file (blank lines
+    count, as in an editor) or the 1-based row of a Parquet/Arrow file, what an error about the row names. Was the
+    record's count, so past a blank line "row 3" of a jsonl file was its line 4. With ``any_of``, a Parquet file that
+    has none of those columns is read whole (``fields`` are then what to read when it has them)."""
+    if kind_of(path) in ("parquet", "arrow"):  # the suffix in any case (was .parquet only: DATA.PARQUET read as jsonl)
         try:
-            yield from _iter_columnar(path, fields)
+            yield from enumerate(_iter_columnar(path, fields, any_of), 1)
         except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError: a broken or cut file
-            name = "Parquet" if path.suffix == ".parquet" else "Arrow IPC"
+            name = "Parquet" if kind_of(path) == "parquet" else "Arrow IPC"
             raise FactoryError(f"{path}: not a readable {name} file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     else:
         yield from _iter_jsonl(path)
 
 
-def _iter_columnar(path: Path, fields: list[str] | None) -> Iterator[dict]:
-    if path.suffix == ".parquet":
+def _iter_columnar(path: Path, fields: list[str] | None, any_of: list[str] | None = None) -> Iterator[dict]:
+    if kind_of(path) == "parquet":
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
-        cols = None if fields is None else [c for c in pf.schema_arrow.names if c in {f.split(".")[0] for f in fields} | set(fields)]
-        for batch in pf.iter_batches(batch_size=4096, columns=cols):
+        names = pf.schema_arrow.names
+        if any_of is not None and not set(any_of) & set(names):
+            fields = None  # none of the columns looked for: every column, so that an error can say what the row has
+        cols = None if fields is None else [c for c in names if c in {f.split(".")[0] for f in fields} | set(fields)]
+        for batch in pf.iter_batches(batch_size=batch_rows(pf, cols or None), columns=cols or None):
             yield from batch.to_pylist()
     else:
         yield from arrow_table(path).to_pylist()
+
+
+#: the most uncompressed column bytes one Parquet batch reads
+BATCH_BYTES = 64 << 20
+
+
+def batch_rows(pf, cols: list[str] | None) -> int:
+    """Rows per Parquet batch: 4096, fewer when the rows are big (the file's uncompressed bytes of ``cols`` per row)
+    so that a batch stays near BATCH_BYTES. Was 4096 whatever the size: rows of megabytes (long documents, an image
+    column) made batches of gigabytes."""
+    md = pf.metadata
+    if not md.num_rows:
+        return 4096
+    want = None if cols is None else set(cols)
+    size = sum(rg.column(j).total_uncompressed_size for rg in (md.row_group(i) for i in range(md.num_row_groups))
+               for j in range(rg.num_columns) if want is None or rg.column(j).path_in_schema.split(".")[0] in want)
+    return max(1, min(4096, BATCH_BYTES * md.num_rows // max(size, 1)))
 
 
 _ABSENT = object()

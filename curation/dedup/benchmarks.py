@@ -32,12 +32,13 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
 from typing import Callable, Iterator
 
-from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from ground.errors import FactoryError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -115,12 +116,12 @@ def shared_data_file(relative: str) -> Path:
 
 # ----------------------------------------------------------------------------- built-ins
 def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | None = None) -> Iterator[tuple[Path, int, dict]]:
-    """(file, 1-based row, record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
+    """(file, 1-based row (a jsonl file's line), record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
     (as :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the
     file and row. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a
     missing file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
     for f in expand_paths(str(path), f"benchmark {name!r}", split, one_split=True):
-        for i, rec in enumerate(iter_records(f), 1):
+        for i, rec in numbered_records(f):
             if not isinstance(rec, dict):
                 raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
             for k in need:
@@ -222,6 +223,19 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if not self.name or "#" in self.name or " " in self.name:
             raise ValueError(f"BenchmarkSpec.name must be non-empty without '#' or spaces, got {self.name!r}")
+        if isinstance(self.path, os.PathLike):
+            self.path = os.fspath(self.path)
+        for k in ("path", "prompt_field", "id_field", "license", "split"):  # was not checked: an int path, an int
+            v = getattr(self, k)  # id_field or a "1,319" expected_items ended in a TypeError/ValueError traceback
+            if v is not None and not (isinstance(v, str) and v.strip()):
+                raise ValueError(f"benchmark {self.name!r}: {k} must be a non-empty string, got {v!r}")
+        e = self.expected_items
+        if e is not None and (isinstance(e, bool) or not isinstance(e, int) or e < 1):
+            raise ValueError(f"benchmark {self.name!r}: expected_items must be a whole number of items (1 or more), got {e!r}")
+        if self.sha256 is not None:
+            if not (isinstance(self.sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", self.sha256.strip())):
+                raise ValueError(f"benchmark {self.name!r}: sha256 must be 64 hex digits (see content_hash), got {self.sha256!r}")
+            self.sha256 = self.sha256.strip().lower()
         if isinstance(self.field, str):
             self.field = [self.field]
         if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):
@@ -231,6 +245,11 @@ class BenchmarkSpec:
                 registered(self.name)
             except FactoryError as e:
                 raise ValueError(str(e)) from None
+        elif self.name in BUILTIN or self.name in _entry_point_defs()[0]:
+            # was read as a custom set under the registered name: a partial copy passed as "gsm8k_test: 300 items
+            # (size not declared)", licence unknown, template matching off, where the same file without field failed
+            raise ValueError(f"benchmark {self.name!r} is registered, with its own fields, size and licence: give its copy "
+                             f"without field ({self.name}=PATH), or name a custom set otherwise")
 
     @classmethod
     def parse(cls, value: "str | dict | BenchmarkSpec") -> "BenchmarkSpec":
@@ -250,22 +269,43 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     pfield = spec.prompt_field or fields[0]
     need = list(dict.fromkeys([*fields, pfield, *([spec.id_field] if spec.id_field else [])]))
     items = []
+    labels = _file_labels(files)
     for f in files:
         for i, (_, _, rec) in enumerate(benchmark_rows(spec.name, f, need)):
-            item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{f.name}:{i}")
+            item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{labels[f]}:{i}")
             items.append(BenchmarkItem(item_id, "\n".join(as_text(field_value(rec, k)) for k in fields), as_text(field_value(rec, pfield))))
     return items, ", ".join(map(str, files))
 
 
+def _file_labels(files: list[Path]) -> dict[Path, str]:
+    """How an item id names its file in a glob: the file name, or its path under the files' common folder when two
+    share a name (``arc/test.jsonl``, ``obqa/test.jsonl`` of ``bench/**/test.jsonl``). Was the name alone: both
+    files' first items were ``test.jsonl:0``, so the report counted two matched items as one and named neither."""
+    names = [f.name for f in files]
+    if len(set(names)) == len(names):
+        return {f: f.name for f in files}
+    root = Path(os.path.commonpath([f.absolute() for f in files]))
+    return {f: f.absolute().relative_to(root).as_posix() for f in files}
+
+
 def as_text(v) -> str:
     """A field's text: a list (MT-bench's ``turns``, a chat ``messages`` list) is its items' texts one per line, a
-    message its ``content``; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words."""
+    message its ``content`` and its tool calls (``name(arguments)``), a ShareGPT turn its ``value``, a content part its
+    ``text``, a null nothing; was Python's repr ("['Compose ...', ...]"), escapes and quotes inside the words, and then
+    an assistant turn that only calls a tool was the word "None" (its call, where a copied problem can sit, left out)
+    and a ShareGPT turn its JSON ('{"from": "human", "value": ...}')."""
+    from curation.dedup import _turn_text
+
     if isinstance(v, str):
         return v
+    if v is None:
+        return ""
     if isinstance(v, (list, tuple)):
         return "\n".join(as_text(x) for x in v)
-    if isinstance(v, dict) and "content" in v:
-        return as_text(v["content"])
+    if isinstance(v, dict) and ("content" in v or "tool_calls" in v):
+        return _turn_text(v)
+    if isinstance(v, dict) and ("value" in v or "text" in v) and ("from" in v or "type" in v):
+        return as_text(v.get("value", v.get("text")))
     return json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
 
 
@@ -295,8 +335,8 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                                f"{type(e).__name__}: {first}") from None
         if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
             raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
-        source = path or d.description
-        bench = Benchmark(spec.name, items, str(source), spec.license or d.license,
+        source = path or d.description or f"the default copy of {spec.name}"
+        bench = Benchmark(spec.name, items, str(source), spec.license or d.license or "unknown",
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean
         raise FactoryError(f"benchmark {spec.name!r} has no items (read from {bench.source or 'its loader'}): it would protect nothing")

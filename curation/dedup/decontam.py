@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_field, content_text, fold, ngram_hashes,
-                            prompt_text, required_columns, text_of, words)
+                            prompt_text, required_columns, text_of, trace_turns, words)
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
@@ -68,7 +68,9 @@ from ground.step import Step
 
 log = logging.getLogger(__name__)
 
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|exact copy|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
+#: a reject reason of :class:`Decontaminate`; an item id may hold spaces (an ``id_field`` value "Problem 12", a glob's
+#: "my split.jsonl:0"): was ``\S+``, so such a row was left out of the counts and ``factory decontam`` died on an assert
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>.*?) (?P<method>\d+-gram|exact copy|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
                        r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
 CONFIRM_CHOICES = ("none", "masked", "llm")
 FIELDS = "_decontam_fields"  # a ``factory decontam --field`` row's (field, text) parts, in the order joined
@@ -114,6 +116,30 @@ class DecontamConfig(DedupStepConfig):
         if (self.embedding_confirm == "llm" or self.template_judge_from is not None) != (self.judge is not None):
             raise ValueError("judge is required with embedding_confirm: llm or template_judge_from, and used only with them")
         return self
+
+
+def reasoning_text(row: dict) -> str:
+    """The teacher's reasoning kept with a row: its ``reasoning`` column (the <think> span) and, for a tool-use trace,
+    each assistant turn's ``reasoning_content``."""
+    parts = [row.get("reasoning") or ""] + [str(t.get("reasoning_content") or "") for t in trace_turns(row) or []]
+    return "\n".join(p for p in parts if p)
+
+
+def checked_parts(row: dict, on: str) -> list[tuple[str, str]]:
+    """(label, text) of what the n-gram check reads, joined by blank lines: :func:`text_of`'s prompt and/or completion
+    and, unless ``on`` is prompt, the reasoning. Was the completion without it: a teacher that recited a benchmark
+    item while thinking kept it in the reasoning column, exported and trained on, and no check read it."""
+    parts = [("prompt", prompt_text(row))] if on in ("prompt", "both") else []
+    if on in ("completion", "both"):
+        parts.append(("completion", text_of(row, "completion")))
+        reasoning = reasoning_text(row)
+        if reasoning:
+            parts.append(("reasoning", reasoning))
+    return parts
+
+
+def checked_text(row: dict, on: str) -> str:
+    return "\n\n".join(t for _, t in checked_parts(row, on))
 
 
 class NgramIndex:
@@ -275,7 +301,7 @@ class Decontaminate(Step):
     def process(self, rows: list[dict]) -> list[dict]:
         self._load()
         assert self._index is not None
-        toks = [words(text_of(r, self.config.on)) for r in rows]
+        toks = [words(checked_text(r, self.config.on)) for r in rows]
         found = self._index.find(toks)
         for d, (bench, item, glen, a, b) in found.items():
             span = self._quote(" ".join(toks[d][a:b]))
@@ -293,16 +319,31 @@ class Decontaminate(Step):
         log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
         return rows
 
-    def _live(self, rows: list[dict], on: str) -> tuple[list[int], list[str]]:
+    def _live(self, rows: list[dict], on: str, parts: bool = False) -> tuple[list[int], list[str]]:
+        """(row index, text) of the rows not yet rejected that have text. With ``parts`` and ``on`` both, the prompt
+        and the completion are two texts of their row (a row index twice): the template matcher scores problem
+        statements, calibrated on them alone, and a rewritten item in either part is a copy. Was the two joined: a
+        chat row's answer diluted its rewritten question below the threshold (a rewrite flagged with --compare
+        prompt passed with the default --compare both)."""
         live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
-        texts = [text_of(rows[i], on) for i in live]
-        keep = [k for k, t in enumerate(texts) if t.strip()]
-        return [live[k] for k in keep], [texts[k] for k in keep]
+        sides = ("prompt", "completion") if parts and on == "both" else (on,)
+        pairs = [(i, text_of(rows[i], side)) for i in live for side in sides]
+        pairs = [(i, t) for i, t in pairs if t.strip()]
+        return [i for i, _ in pairs], [t for _, t in pairs]
+
+    @staticmethod
+    def _best_per_row(idx: list[int], found: dict[int, tuple], score_at: int) -> dict[int, tuple]:
+        """Text index -> match (of :meth:`_live` texts) reduced to the best-scoring text of each row."""
+        best: dict[int, int] = {}
+        for k, m in found.items():
+            if idx[k] not in best or m[score_at] > found[best[idx[k]]][score_at]:
+                best[idx[k]] = k
+        return {k: found[k] for k in sorted(best.values())}
 
     def _masked_pass(self, rows: list[dict]) -> None:
         # rewritten copies: the row's masked template contains most of an item's masked n-grams
         assert self._masked is not None
-        idx, texts = self._live(rows, self.config.on)
+        idx, texts = self._live(rows, self.config.on)  # containment: the joined text holds every part's n-grams
         for k, (bench, item, cont, margin) in self._masked.best(texts, self.config.masked_short_penalty).items():
             if margin >= self.config.masked_threshold:
                 reject(rows[idx[k]], self.name, f"contaminated: {bench}#{item} masked {self.config.masked_ngram}-gram "
@@ -311,9 +352,9 @@ class Decontaminate(Step):
     def _template_pass(self, rows: list[dict]) -> None:
         # rewritten copies: the row's masked template stands out against one item's chance level
         assert self._template is not None
-        idx, texts = self._live(rows, self.config.on)
+        idx, texts = self._live(rows, self.config.on, parts=True)
         band = []  # near misses for the judge (template_judge_from): short items rewritten stand out less
-        for k, ((bench, item), score, _) in self._template.best(texts).items():
+        for k, ((bench, item), score, _) in self._best_per_row(idx, self._template.best(texts), 1).items():
             if score >= self.config.template_threshold:
                 self._template_reject(rows[idx[k]], texts[k], bench, item, f"{score:.2f}")
             elif self.judge is not None and self.config.template_judge_from is not None and score >= self.config.template_judge_from:

@@ -17,7 +17,7 @@ Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, coun
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
 read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
 Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
-missing file or field, a partial benchmark without ``--allow-partial``).
+missing file or field, a partial benchmark without ``--allow-partial``), **3** an internal error (never 1).
 """
 
 from __future__ import annotations
@@ -32,16 +32,19 @@ from typing import Iterator
 
 from pydantic import ValidationError
 
-from curation.dedup import TEXT_CHOICES, _turn_text, completion_text, prompt_text, text_of, word_spans, words
-from curation.dedup.bench_files import expand_paths, field_value, has_field, iter_records
+from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from curation.dedup.benchmarks import as_text
-from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, contamination_report
+from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
 
 log = logging.getLogger(__name__)
 BATCH = 5000
+#: ... or fewer rows once their text reaches this many characters: 5,000 rows of megabytes each were held at once
+BATCH_CHARS = 64 << 20
 NGRAM_RE = re.compile(r"^\d+-gram$")
+REPORT_FILES = ("decontam_report.json", "decontam_report.txt")
 
 
 def parse_benchmark(arg: str) -> str | dict:
@@ -58,7 +61,14 @@ def parse_benchmark(arg: str) -> str | dict:
     return {"name": name, "path": path, "field": fields.split("+")}
 
 
-def corpus_files(corpus: str) -> list[Path]:
+#: the files of a corpus folder that are read (case aside); others are listed in the report as not read
+DATA_SUFFIXES = (".parquet", ".arrow", ".feather", ".jsonl", ".jsonl.gz")
+
+
+def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
+    """The files of ``corpus`` (see the module doc); a folder's files that are not data (by suffix) and not hidden
+    go to ``skipped``. Was: suffixes matched by case (DATA.PARQUET was left out) and nothing said that a folder's
+    other files (``.json`` shards, ``.csv``) were not checked."""
     p = Path(corpus)
     if p.is_dir():
         if (p / "manifest.json").is_file() and (p / "accepted").is_dir():
@@ -68,9 +78,13 @@ def corpus_files(corpus: str) -> list[Path]:
             return [f for s in splits for f in expand_paths(str(p / s), "corpus")]
         if (p / "state.json").is_file():
             return expand_paths(str(p), "corpus")  # a datasets save_to_disk folder: its Arrow files in order
-        files = sorted(f for f in p.rglob("*") if f.is_file() and (f.suffix in (".parquet", ".arrow") or f.name.endswith((".jsonl", ".jsonl.gz"))))
+        seen = sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts))
+        files = [f for f in seen if f.name.lower().endswith(DATA_SUFFIXES)]
+        if skipped is not None:
+            skipped += [f for f in seen if f not in set(files)]
         if not files:
-            raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory")
+            raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory"
+                               + (f" (it holds {', '.join(f.name for f in seen[:3])}{', ...' if len(seen) > 3 else ''})" if seen else ""))
         return files
     return expand_paths(corpus, "corpus")
 
@@ -81,27 +95,51 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
     row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
     when it has one, is the id the report names (else FILE:ROW)."""
     for f in files:
-        for i, rec in enumerate(iter_records(f, [*fields, id_field] if fields else None)):
+        # without --field, the chat and factory columns only (was every column: an image or audio column too)
+        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else [*CORPUS_COLUMNS, id_field],
+                                                         None if fields else CORPUS_COLUMNS)):
+            where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
             if not isinstance(rec, dict):
-                raise FactoryError(f"{f} row {i + 1}: not a record (a JSON {type(rec).__name__}, expected an object)")
+                raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
                 missing = [k for k in fields if not has_field(rec, k)]
                 if missing:
-                    raise FactoryError(f"{f} row {i + 1}: no field {missing[0]!r} (fields given with --field: {fields})")
+                    raise FactoryError(f"{where}: no field {missing[0]!r} (fields given with --field: {fields})")
                 parts = [(k, as_text(v)) for k, v in ((k, field_value(rec, k)) for k in fields) if v is not None]
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
                                  messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
                 row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
-            elif "messages" in rec and "completion" in rec:  # a factory row (a run's accepted/, a parquet export)
-                row = dict(rec, status="accepted", reject_stage=None, reject_reason=None)
+            elif "messages" in rec and isinstance(rec.get("completion", 0), (str, type(None))):  # a factory row (a run's accepted/)
+                row = dict(rec, messages=factory_messages(rec["messages"], where), status="accepted",
+                           reject_stage=None, reject_reason=None)
             else:
-                row = chat_row(rec, f"{f} row {i + 1}")
+                row = chat_row(rec, where)
                 row["prompt_id"] = f"{f.name}:{i}"
             rid = field_value(rec, id_field)
             row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"
             yield f, i, row
 
 
+def factory_messages(msgs, where: str) -> list[dict]:
+    """A factory row's ``messages`` (a JSON string or a list of message objects) as a list; anything else is one
+    FactoryError naming the row. Was: a string that is not JSON, a list of strings or a non-text ``completion`` ended
+    in a traceback, exit 1, which means "contaminated"."""
+    if msgs is None:
+        return []
+    if isinstance(msgs, str):
+        try:
+            msgs = json.loads(msgs)
+        except ValueError:
+            raise FactoryError(f"{where}: column 'messages' is not valid JSON (a factory row's messages are a JSON list "
+                               "of chat messages)") from None
+    if not isinstance(msgs, list) or not all(isinstance(m, dict) for m in msgs):
+        got = type(msgs).__name__ if not isinstance(msgs, list) else "list holding a " + next(type(m).__name__ for m in msgs if not isinstance(m, dict))
+        raise FactoryError(f"{where}: column 'messages' is not a list of chat messages (a {got})")
+    return msgs
+
+
+#: the columns of a corpus row read without --field (a file holding none of them is read whole, for the error)
+CORPUS_COLUMNS = ["messages", "conversations", "prompt", "completion", "chosen", "rejected", "reasoning"]
 #: the turns that make a chat row's prompt; every other turn (assistant, gpt, tool, function_call, ...) is its answer
 PROMPT_ROLES = ("system", "user", "human")
 #: chat dataset columns -> what they hold: a conversation, a prompt, an answer (each a string or a message list)
@@ -121,6 +159,7 @@ def chat_row(rec: dict, where: str) -> dict:
                            f"messages/completion; name the text field(s) with --field (this row has: {sorted(rec)[:12]})")
     prompt: list[str] = []
     answer: list[str] = []
+    thought = [rec["reasoning"]] if isinstance(rec.get("reasoning"), str) and rec["reasoning"] else []  # factory export
     for c in cols:
         v = rec[c]
         if isinstance(v, str) and v.lstrip().startswith("[") and CHAT_COLUMNS[c] == "conversation":
@@ -138,8 +177,13 @@ def chat_row(rec: dict, where: str) -> dict:
             text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
             to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
             (prompt if to_prompt else answer).append(text)
-    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": "\n".join(prompt)}],
-                      completion="\n".join(answer))
+            if m.get("reasoning_content"):  # an assistant turn's thinking, as exports and TRL datasets keep it
+                thought.append(as_text(m["reasoning_content"]))
+    # one user message per prompt turn: the prompt's text is the same ("\n"-joined), and a turn that IS a short benchmark
+    # item is an exact copy as in a factory row (was one message of all turns: a system prompt or an earlier turn
+    # beside "What is the capital of France?" hid the copy)
+    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": t} for t in prompt or [""]],
+                      completion="\n".join(answer), reasoning="\n".join(thought) or None)
 
 
 def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
@@ -156,39 +200,54 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 m = REASON_RE.match(r["reject_reason"])
                 assert m, r["reject_reason"]
                 matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
-                                "method": m["method"], "span": m["span"], **(locate(step, r) if NGRAM_RE.match(m["method"]) else {})})
+                                "method": m["method"], "span": m["span"], **locate(step, r, m["method"])})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
+    chars = 0
     for rec in corpus_rows(files, fields, id_field):
         batch.append(rec)
         n += 1
-        if len(batch) >= BATCH:
+        chars += _chars(rec[2])
+        if len(batch) >= BATCH or chars >= BATCH_CHARS:
             flush()
+            chars = 0
     if batch:
         flush()
     rep = contamination_report(rejected + [{}] * (n - len(rejected)), stage=step.name, coverage=step.coverage)
     return matches, n, rep
 
 
-def locate(step: Decontaminate, row: dict) -> dict:
-    """Where an n-gram match lies in the row's own text: the field (a ``--field`` name, or prompt/completion), the
-    character offsets in it (``start``, ``end``, Python string indices) and the matched ``text`` as written there
-    (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from the first's
-    start in their newline-joined text. Empty when the offsets cannot be told (see word_spans)."""
-    assert step._index is not None
-    text = text_of(row, step.config.on)
-    hit = step._index.find([words(text)]).get(0)
-    spans = word_spans(text) if hit else None
-    if not hit or not spans:
+def _chars(row: dict) -> int:
+    """About how much text a row holds (its strings and message contents), what a batch is bounded by."""
+    msgs = row.get("messages")
+    return sum(len(v) for v in row.values() if isinstance(v, str)) + (
+        sum(len(str(m.get("content") or "")) for m in msgs) if isinstance(msgs, list) else 0)
+
+
+def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
+    """Where an n-gram match or an exact copy lies in the row's own text: the field (a ``--field`` name, or
+    prompt/completion), the character offsets in it (``start``, ``end``, Python string indices) and the matched ``text``
+    as written there (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from
+    the first's start in their newline-joined text. Empty for the other methods (their span is the whole row) and when
+    the offsets cannot be told (see word_spans). Was n-grams only: an exact copy (a turn of a conversation, a short
+    item) came with no field or offsets."""
+    assert step._index is not None and step._exact is not None
+    text = checked_text(row, step.config.on)
+    toks = words(text)
+    at_tok: tuple[int, int] | None = None
+    if NGRAM_RE.match(method):
+        hit = step._index.find([toks]).get(0)
+        at_tok = (hit[3], hit[4]) if hit else None
+    elif method == "exact copy":
+        copy = step._exact.find([row], step.config.on, [toks], set()).get(0)
+        key = copy[2].split(" ") if copy else []
+        at_tok = next(((i, i + len(key)) for i in range(len(toks) - len(key) + 1) if key and toks[i : i + len(key)] == key), None)
+    spans = word_spans(text) if at_tok else None
+    if not at_tok or not spans:
         return {}
-    start, end = spans[hit[3]][0], spans[hit[4] - 1][1]
-    if FIELDS in row:
-        parts, sep = row[FIELDS], "\n"
-    elif step.config.on == "both":
-        parts, sep = [("prompt", prompt_text(row)), ("completion", completion_text(row))], "\n\n"
-    else:
-        parts, sep = [(step.config.on, text)], ""
+    start, end = spans[at_tok[0]][0], spans[at_tok[1] - 1][1]
+    parts, sep = (row[FIELDS], "\n") if FIELDS in row else (checked_parts(row, step.config.on), "\n\n")
     at, touched, first = 0, [], None
     for label, t in parts:
         if start < at + len(t) and end > at:
@@ -203,6 +262,9 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
     lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}" for c in rep["benchmarks"]]
+    if rep.get("not_read"):
+        lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
+                     f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
     for line in rep["partial"]:
         lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
     if rep.get("items_too_short"):
@@ -213,27 +275,51 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
         lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
                   + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
+        if b["rows"] > max_per_bench:  # was cut silently: the .txt read as if these were all
+            lines.append(f"  ... and {b['rows'] - max_per_bench} more rows (every match is in decontam_report.json)")
     return "\n".join(lines) + "\n"
 
 
 def write_report(out: Path, files: dict[str, str]) -> None:
-    """Write the report files into ``out`` whole (each through a temp file and a rename); a folder that cannot be made
-    or written is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated"."""
-    tmp: Path | None = None
+    """Write the report files into ``out`` whole: every file to a temp file first, then each renamed over its name, so
+    a folder that cannot be made or written (or a report name taken by a folder) leaves the old report as it was. Any
+    failure is one FactoryError, exit 2 (bad input), never a traceback's exit 1, which means "contaminated". Was: the
+    .json was renamed in before the .txt was written, so a .txt that failed left a new .json beside the old .txt."""
+    tmps: dict[str, Path] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
+        taken = [name for name in files if (out / name).is_dir()]
+        if taken:
+            raise FactoryError(f"--out: cannot write the report in {out}: {out / taken[0]} is a folder")
         for name, text in files.items():
-            tmp = out / f".{name}.tmp-{os.getpid()}"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out / name)
-            tmp = None
+            tmps[name] = out / f".{name}.tmp-{os.getpid()}"
+            tmps[name].write_text(text, encoding="utf-8")
+        for name in files:
+            os.replace(tmps.pop(name), out / name)
     except OSError as e:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise FactoryError(f"--out: cannot write the report in {out}: {e.strerror or e}") from None
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 clean, 1 contaminated, 2 bad input (a FactoryError or an unreadable path, one line), 3 an internal
+    error (its traceback). Was: an unexpected exception ended Python with 1, which a script reads as "contaminated"."""
+    try:
+        return _main(argv)
+    except (FactoryError, OSError):
+        raise  # factory.cli: one line, exit 2
+    except Exception:  # noqa: BLE001 - anything else is our bug: say so, never as exit 1
+        import sys
+        import traceback
+
+        traceback.print_exc()
+        print("error: factory decontam failed (an internal error, exit 3; not a verdict on the corpus)", file=sys.stderr)
+        return 3
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
@@ -253,6 +339,14 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)
         raise FactoryError(f"--out: {a.out} is a file, not a folder")
+    taken = [Path(a.out) / n for n in REPORT_FILES if (Path(a.out) / n).is_dir()]
+    if taken:  # before any work too: found only after the scan, the whole scan was lost
+        raise FactoryError(f"--out: cannot write the report in {a.out}: {taken[0]} is a folder")
+    up = Path(a.out).absolute()
+    while not up.exists():  # the folder that --out would be made in: a file, or not writable, fails now, not after the scan
+        up = up.parent
+    if not up.is_dir() or not os.access(up, os.W_OK | os.X_OK):
+        raise FactoryError(f"--out: cannot write the report in {a.out}: {up} is " + ("a file" if not up.is_dir() else "not writable"))
     try:
         cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
@@ -267,17 +361,18 @@ def main(argv: list[str] | None = None) -> int:
         raise FactoryError(f"{flag}: {(err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]} (got {err.get('input')!r})") from None
     except ValueError as e:
         raise FactoryError((str(e).splitlines() or [type(e).__name__])[0]) from None
-    files = corpus_files(a.corpus)
+    skipped: list[Path] = []
+    files = corpus_files(a.corpus, skipped)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
     matches, n, rep = scan(files, a.field, step, a.id_field)
-    rep.update(rows=n, files=[str(f) for f in files], matches=matches, items_too_short=step._index.skipped,
+    rep.update(rows=n, files=[str(f) for f in files], not_read=[str(f) for f in skipped], matches=matches, items_too_short=step._index.skipped,
                settings={"ngram": cfg.ngram, "min_item_tokens": cfg.min_item_tokens, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})
     out = Path(a.out)
     text = text_report(rep)
-    write_report(out, {"decontam_report.json": json.dumps(rep, indent=1, default=str), "decontam_report.txt": text})
+    write_report(out, dict(zip(REPORT_FILES, [json.dumps(rep, indent=1, default=str), text])))
     print(text, end="")
     print(f"report: {out / 'decontam_report.json'}")
     return 1 if matches else 0
