@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curation.dedup.near_copy import near_copies
 from ground.errors import FactoryError
 
 
@@ -64,58 +65,14 @@ def contaminated(items: list[dict], protected: list[dict], options: dict | None 
                 for it in items]
         rows = Decontaminate(build_dedup_config("decontam", opts))(rows)
     out = {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
-    return {**near_copies([it for it in items if it["id"] not in out], protected, name), **out}
-
-
-#: near copies (:func:`near_copies`): word 3-grams; protected items with at least NEAR_MIN of them; flagged when at least
-#: NEAR_SHARE of them are in the pool item; 3-grams found in more than NEAR_MAX_DF protected items are too generic to count
-NEAR_N, NEAR_MIN, NEAR_SHARE, NEAR_MAX_DF = 3, 4, 0.5, 100
-
-
-def _grams(text: str) -> set[str]:
-    from curation.dedup import words
-
-    w = words(text)
-    return {" ".join(w[i:i + NEAR_N]) for i in range(len(w) - NEAR_N + 1)}
-
-
-def near_copies(items: list[dict], protected: list[dict], name: str = "protected") -> dict[str, str]:
-    """id -> ``contaminated: <name>_split#<protected id> near copy c=<share> '<item>'`` for items holding at least half of
-    a protected item's word 3-grams (numbers kept, case, spacing and punctuation folded): a test item with a word or
-    two changed, inserted or cut ("A farmer has 12 cows and then buys 30 more ..."), which keeps no 13-gram and is no
-    exact copy, so the decontamination matcher's defaults let it through. Items of fewer than NEAR_MIN 3-grams
-    (short sums) are left to the matcher's exact copies: changing one of their few words makes another problem."""
-    index: dict[str, list[int]] = defaultdict(list)
-    sizes: list[int] = []
-    for j, p in enumerate(protected):
-        g = _grams(p["text"])
-        sizes.append(len(g))
-        if len(g) >= NEAR_MIN:
-            for s in g:
-                index[s].append(j)
-    out: dict[str, str] = {}
-    for it in items:
-        hits: dict[int, int] = defaultdict(int)
-        for s in _grams(it["text"]):
-            js = index.get(s, ())
-            if len(js) <= NEAR_MAX_DF:
-                for j in js:
-                    hits[j] += 1
-        if hits:
-            j = max(hits, key=lambda j: (hits[j] / sizes[j], -j))
-            share = hits[j] / sizes[j]
-            if share >= NEAR_SHARE:
-                out[it["id"]] = f"contaminated: {name}_split#{protected[j]['id']} near copy c={share:.2f} '{protected[j]['text'][:60]}'"
-    return out
+    return {**near_copies([it for it in items if it["id"] not in out], protected, f"{name}_split"), **out}
 
 
 def matched_item(reason: str) -> str:
     """The protected item's id in a reason of :func:`contaminated`."""
-    import re
-
     from curation.dedup.decontam import REASON_RE
 
-    m = REASON_RE.match(reason) or re.match(r"^contaminated: [^#\s]+#(?P<item>\S+) near copy ", reason)
+    m = REASON_RE.match(reason)
     return m["item"] if m else reason
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 import pyarrow as pa
 
 from curation.dedup.decontam import Decontaminate
+from curation.dedup.near_copy import NearCopyIndex
 from curation.plan import build_dedup_config
 from factory.budget import spend_rows, take_rows
 from factory.synth_dedup import part_drops
@@ -136,6 +137,7 @@ class ScoreUDF:
         self.fs, self.root, self.budget = *fsutil.filesystem(store_uri), budget
         self.dedup_dirs, self.sc, self.expander = dedup_dirs, sc, expander
         self.decontam = Decontaminate(build_dedup_config("decontam", decontam)) if decontam else None
+        self._near = None
         self.gen = GenerateStep(teacher_cfgs, cache_uri, fallback) if sc else None
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -157,12 +159,22 @@ class ScoreUDF:
         return _summary(part, len(cands), sum(1 for c in cands if c["status"] == ACCEPTED), rows, {})
 
     def _decontaminate(self, live: list[dict]) -> None:
-        """The matcher (n-grams, exact copies of items of any length, rewrites where configured) on the live prompts."""
+        """The matcher (n-grams, exact copies of items of any length, rewrites where configured) on the live prompts,
+        then near copies (:mod:`curation.dedup.near_copy`): a benchmark item with a word or two changed keeps no
+        13-gram, and a new prompt costs nothing to drop."""
         rows = [new_sample(stage="synth", prompt_id=c["id"], sample_index=0, messages=[{"role": "user", "content": c["prompt"]}])
                 for c in live]
         for c, r in zip(live, self.decontam(rows)):
             if r["status"] == REJECTED:
                 _reject(c, "decontam", r["reject_reason"])
+        if self._near is None:  # the benchmarks the matcher loaded, indexed once per actor
+            self.decontam._load()
+            self._near = NearCopyIndex([{"id": it.item_id, "text": it.prompt, "label": b.name}
+                                        for b in self.decontam.benchmarks for it in b.items])
+        for c in live:
+            why = self._near.match(c["prompt"]) if c["status"] == ACCEPTED else None
+            if why:
+                _reject(c, "decontam", why)
 
     def _self_consistency(self, live: list[dict]) -> tuple[list[dict], str | None]:
         """m samples per prompt, the majority answer and its agreement; (the sample rows, why the budget stopped it)."""

@@ -68,7 +68,7 @@ from ground.step import Step
 
 log = logging.getLogger(__name__)
 
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|exact copy|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>\S+) (?P<method>\d+-gram|exact copy|near copy c=[\d.]+|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
                        r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
 CONFIRM_CHOICES = ("none", "masked", "llm")
 FIELDS = "_decontam_fields"  # a ``factory decontam --field`` row's (field, text) parts, in the order joined

@@ -216,3 +216,32 @@ def test_synthesis_decontam_protects_the_eval_split_of_a_chat_eval_set(tmp_path)
         for p, t in (("a", held), ("b", trained))])
     assert [r["reject_reason"][:45] if r["reject_reason"] else r["status"] for r in rows] == [
         "contaminated: eval_set#0 13-gram 'a baker mak", "accepted"]
+
+
+def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_decontaminated(tmp_path):
+    """A synthesized prompt that copied a 28-word benchmark item with two words changed ("each" -> "every", "Monday" ->
+    "Tuesday") kept no 13-gram and was no exact copy: decontamination kept it and the student trained on the benchmark.
+    It is now dropped as a near copy (half or more of the item's word 3-grams, curation/dedup/near_copy.py); a new
+    problem on the same topic, a short item's other numbers and the seeds' own near-duplicates are not copies."""
+    from factory.synth_work import ScoreUDF
+    from ground.record import ACCEPTED
+
+    item = ("Tom buys 3 boxes of pencils with 12 pencils in each box and then he gives 7 pencils to his sister Ann on "
+            "Monday. How many pencils does Tom keep?")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"id": i, "question": q}) + "\n" for i, q in [("q9", item), ("q10", "What is 35 + 6?")]))
+    opts = {"benchmarks": [{"name": "bench", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt"}
+    udf = ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)
+    cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
+             [("c0", item.replace("each", "every").replace("Monday", "Tuesday")),
+              ("c1", "Tom buys 5 bags of marbles with 20 marbles in every bag. How many marbles does Tom have in all?"),
+              ("c2", "What is 35 + 7?")]]
+    udf._decontaminate(cands)
+    got = {c["id"]: (c["status"], c["reject_step"], c["reject_reason"]) for c in cands}
+    assert got == {"c0": ("rejected", "decontam", "contaminated: bench#q9 near copy c=0.79 'Tom buys 3 boxes of pencils with 12 "
+                                                  "pencils in each box and '"),
+                   "c1": ("accepted", None, None), "c2": ("accepted", None, None)}
+    from curation.dedup.decontam import REASON_RE, contamination_report
+
+    assert REASON_RE.match(got["c0"][2])["item"] == "q9"
+    assert contamination_report([{"status": "rejected", "reject_reason": got["c0"][2]}])["per_benchmark"]["bench"]["methods"] == {"near copy": 1}
