@@ -203,3 +203,29 @@ def test_keep_pass_rate_refuses_booleans_bare_numbers_and_a_recipe_without_verif
     assert "filters.keep_pass_rate: needs verifiers" in errors("filters: {keep_pass_rate: [0.1, 0.9]}\n")
     ok = parse_recipe(BASE + "verifiers: [{name: math_answer}]\nfilters: {keep_pass_rate: [0, 0.5]}\n", RF)
     assert ok.filters.keep_pass_rate == (0.0, 0.5)
+
+
+def test_a_wave_chunk_redone_without_transient_failures_drops_its_old_count(tmp_path):
+    """The writer counts a wave chunk's transient failures (chunks/retry/wave-J/chunk-N.json) before its status and
+    marker. A kill in between redoes the chunk; its failed samples (never cached) are asked again, and when they now
+    succeed the old count stayed: the manifest's transient_failures and the WARNING reported samples that no row of
+    the run failed. The count now goes when the redone chunk has none (as the fixed-n writer did already)."""
+    from factory.chunk_writer import write_chunks
+    from factory.store import RunStore
+    from ground.record import to_table
+
+    root = tmp_path / "runs" / "r" / "id"
+    w = Wave(0, 0, 2, verified=1, max_samples=4, store_uri=str(root))
+    first = [_transient("a", 0), _row("a", 1, False)]
+    for r in first:
+        r["chunk"] = 0
+    write_chunks(to_table(first), str(root), {0: 2}, w)
+    marker = root / "chunks/retry/wave-000/chunk-000000.json"
+    assert marker.exists() and RunStore(str(tmp_path / "runs"), "r", "id").wave_retry_counts() == 1
+    (root / "chunks/wave-000/chunk-000000.parquet").unlink()           # killed before its marker: the chunk is redone
+    again = [_row("a", 0, False), _row("a", 1, False)]
+    for r in again:
+        r["chunk"] = 0
+    write_chunks(to_table(again), str(root), {0: 2}, w)
+    assert not marker.exists() and RunStore(str(tmp_path / "runs"), "r", "id").wave_retry_counts() == 0
+    assert {d["prompt_id"]: d["tried"] for d in Wave(1, 2, 4, 1, 4, str(root)).previous(0).to_pylist()} == {"a": 2}
