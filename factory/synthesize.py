@@ -44,7 +44,7 @@ from teachers.cache import options_key
 from teachers.expand import Expander
 from teachers.step import teacher_cfg
 from teachers.synth import SynthSpec, load_lines
-from verifiers.answer_key import extractor_for
+from verifiers.answer_key import EXTRACTORS, extractor_for
 
 log = logging.getLogger(__name__)
 REF_FIELD = "_reference"  # the reference field of synthesized records when the source names none
@@ -89,6 +89,17 @@ def synth_checks(r, err) -> None:
     except ValidationError as e:
         d = e.errors()[0]
         err(("synthesize", "sampling"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
+    sc = sy.self_consistency  # both were used only once synthesis had paid for its prompts (a Ray traceback then)
+    if sc is not None and sc.extractor is not None and sc.extractor not in EXTRACTORS:
+        err(("synthesize", "self_consistency", "extractor"), f"unknown answer extractor {sc.extractor!r}; known: {sorted(EXTRACTORS)}")
+    if sy.dedup.minhash is not None:
+        from curation.plan import build_dedup_config
+
+        try:
+            build_dedup_config("minhash", {**sy.dedup.minhash, "compare": "prompt"})
+        except ValidationError as e:
+            d = e.errors()[0]
+            err(("synthesize", "dedup", "minhash"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
     if r.path(sy.template).is_file():
         try:
             from teachers.synth import fill

@@ -109,6 +109,11 @@ synthesize: {synth}
     ("{template: t.txt, parse: bullets}", "synthesize.parse", "numbered"),
     ("{template: t.txt, personas: empty.txt}", "synthesize.personas", "no entries"),   # only comments: conditioned on nothing
     ("{template: t.txt, topics: []}", "synthesize.topics", "no entries"),
+    # were checked only after synthesis had paid for its prompts: a ValueError / pydantic traceback from a Ray worker
+    ("{template: t.txt, self_consistency: {extractor: math}}", "synthesize.self_consistency.extractor",
+     "unknown answer extractor 'math'; known: ['math_answer', 'text']"),
+    ("{template: t.txt, dedup: {minhash: {threshhold: 0.7}}}", "synthesize.dedup.minhash", "threshhold: Extra inputs are not permitted"),
+    ("{template: t.txt, dedup: {minhash: {threshold: 7}}}", "synthesize.dedup.minhash", "threshold: Input should be less than or equal to 1"),
 ])
 def test_bad_synthesize_sections_name_the_field(tmp_path, synth, loc, msg):
     from factory.recipe import load_recipe
