@@ -100,6 +100,7 @@ def synth_checks(r, err) -> None:
         except ValidationError as e:
             d = e.errors()[0]
             err(("synthesize", "dedup", "minhash"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
+    _template_fields(r, err)
     if r.path(sy.template).is_file():
         try:
             from teachers.synth import fill
@@ -107,6 +108,27 @@ def synth_checks(r, err) -> None:
             fill(r.path(sy.template).read_text(encoding="utf-8"), "seed", 1, "c", "persona")
         except (KeyError, IndexError, ValueError) as e:
             err(("synthesize", "template"), f"unknown field {e} (fields: seed, k, persona, topic, condition)")
+
+
+def _template_fields(r, err) -> None:
+    """``prompt.template`` renders synthesized prompts too, and their records hold only the prompt, reference, id and
+    category fields: a template naming another source field rejected every one of them at stage source (their
+    self-consistency samples first: "low self-consistency: no answer in 0 samples")."""
+    import string
+
+    from ground.source import inline, prompt_text
+
+    tpl, fm = r.prompt.template, gen_fields(r)
+    if tpl is None or fm.messages is not None or not (inline(tpl, "template") or r.path(tpl).is_file()):
+        return
+    try:
+        names = {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(prompt_text(tpl, "template", r.path)) if f}
+    except ValueError:  # an unmatched brace: the template check reports it
+        return
+    have = sorted({"prompt", fm.prompt, fm.reference, fm.id, fm.category} - {None})
+    for f in sorted(names - set(have)):
+        err(("prompt", "template"), f"{{{f}}} is not a field of synthesized prompts (synthesize: their records have "
+                                    f"{', '.join(have)}): every new prompt would be rejected at stage source")
 
 
 def spec_of(recipe, n_seeds: int) -> tuple[SynthSpec, dict]:

@@ -250,3 +250,22 @@ def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_deconta
 
     assert REASON_RE.match(got["c0"][2])["item"] == "q9"
     assert contamination_report([{"status": "rejected", "reject_reason": got["c0"][2]}])["per_benchmark"]["bench"]["methods"] == {"near copy": 1}
+
+
+def test_a_template_naming_a_field_synthesized_prompts_lack_is_a_recipe_error(tmp_path):
+    """The generation template renders the new prompts too, whose records hold only the prompt, reference, id and
+    category fields: a template with {level} (a field of the seeds) validated, synthesis paid for the prompts, then
+    every new prompt's self-consistency samples were rejected at stage source and each prompt was dropped as "low
+    self-consistency: no answer in 0 samples" (generation would have rejected them at source likewise)."""
+    from factory.recipe import load_recipe
+
+    f = _recipe(tmp_path, "{template: t.txt}")
+    (tmp_path / "s.jsonl").write_text('{"question": "What is 1 + 2?", "answer": "3", "level": "easy"}\n')
+    text = f.read_text().replace(f"{{template: {ROOT}/recipes/prompts/arith.txt}}", '{template: "Level {level}: {question}"}')
+    f.write_text(text.replace("source: {path: s.jsonl}", "source: {path: s.jsonl, fields: {prompt: question, reference: answer}}"))
+    with pytest.raises(RecipeError) as e:
+        load_recipe(str(f))
+    assert str(e.value).endswith("prompt.template: {level} is not a field of synthesized prompts (synthesize: their records have "
+                                 "answer, prompt, question): every new prompt would be rejected at stage source")
+    f.write_text(f.read_text().replace("Level {level}: {question}", "Q: {question} ({answer})"))
+    assert load_recipe(str(f)).synthesize is not None
