@@ -333,3 +333,28 @@ def test_a_dev_size_the_pool_cannot_give_names_the_pool_as_written(tmp_path):
     with pytest.raises(FactoryError, match=r"^loop: no training prompts left: the pool has 4, 0 copy test items, dev takes 1 and the "
                                            r"other 3 copy dev items; lower loop.dev_size or add pool prompts$"):
         Splits(_recipe_on(tmp_path, same, test), LoopConfig(dev_size=1, seed=0))
+
+
+def test_weight_categories_without_a_category_field_is_an_error(tmp_path):
+    """strategy weight_categories on a pool without source.fields.category put every prompt in one category "", so
+    the loop arm drew at random exactly as its control did and the loop's claim (loop - control) measured nothing."""
+    import yaml
+
+    from ground.errors import RecipeError
+
+    doc = yaml.safe_load(RECIPE.read_text())
+    for src in (doc["source"], doc["eval"]["source"]):
+        src["path"] = str((ROOT / "recipes" / src["path"]).resolve())
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str((ROOT / "data/arith_mix/test.jsonl").resolve())
+    del doc["source"]["fields"]["category"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(RecipeError, match=r"loop.strategy: weight_categories needs source.fields.category"):
+        load_recipe(str(tmp_path / "r.yaml"))
+    doc["loop"]["strategy"] = "nearest"
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    assert load_recipe(str(tmp_path / "r.yaml")).loop.strategy == "nearest"
+    with pytest.raises(FactoryError, match=r"^loop.strategy: weight_categories needs source.fields.category"):
+        run_loop(str(tmp_path / "r.yaml"), str(tmp_path / "out"), {"strategy": "weight_categories"}, say=lambda *_: None)
+    assert not (tmp_path / "out").exists()
