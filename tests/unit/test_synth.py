@@ -269,3 +269,56 @@ def test_a_template_naming_a_field_synthesized_prompts_lack_is_a_recipe_error(tm
                                  "answer, prompt, question): every new prompt would be rejected at stage source")
     f.write_text(f.read_text().replace("Level {level}: {question}", "Q: {question} ({answer})"))
     assert load_recipe(str(f)).synthesize is not None
+
+
+def test_a_transient_teacher_failure_stops_a_synthesis_part_and_a_rerun_retries_it(tmp_path):
+    """A synthesis request or a self-consistency sample that failed for a transient reason (here HTTP 503 on every
+    first attempt, no client retry) was kept as a permanent drop: "teacher error: HTTP 503 ..." for the seed's request,
+    a vote for nothing in the majority ("low self-consistency: no answer in 3 samples"), and the re-run reused them.
+    The part is now not written (the run stops, saying why); the next attempt retries exactly those requests and
+    writes the prompts the teacher gives, with their answer keys."""
+    import pyarrow.parquet as pq
+
+    from factory.recipe import load_recipe
+    from factory.synth_work import ScoreUDF, SynthUDF
+    from factory.synthesize import gen_fields, seeds_of, spec_of
+    from ground.source import plan_units
+    from teachers.expand import Expander
+    from teachers.step import teacher_cfg
+    from tests.faults.fault_server import FaultInjectingServer
+
+    (tmp_path / "s.jsonl").write_text('{"id": "s0", "question": "What is 120 + 30?", "answer": "150"}\n')
+    with FaultInjectingServer(answer="synth", plan=("503",), retry_after_s=None) as srv:
+        import yaml
+
+        teacher = {"name": "scripted", "engine": "openai_compat", "model": "scripted-synth", "sampling": {"max_tokens": 64, "seed": 5},
+                   "options": {"base_url": srv.base_url, "timeout_s": 10, "max_retries": 0}}
+        (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+            "name": "s", "source": {"path": "s.jsonl", "fields": {"prompt": "question", "reference": "answer", "id": "id"}},
+            "prompt": {"template": f"{ROOT}/recipes/prompts/arith.txt"}, "teacher": teacher, "verifiers": [{"name": "math_answer"}],
+            "synthesize": {"template": f"{ROOT}/recipes/prompts/self_instruct.txt", "k": 6, "self_consistency": {"samples": 3}}}))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        (unit,) = plan_units(seeds_of(recipe), recipe.base_dir, recipe.synthesize.batch_size)
+        spec, cfg = spec_of(recipe, 1)
+        store = str(tmp_path / "run")
+        write = SynthUDF(spec, cfg, None, seeds_of(recipe).fields, store, "numbered", 2000)
+        first = write.part(unit)
+        assert json.loads(first["info"])["stopped"].startswith("1 of 1 teacher requests failed with transient errors (HTTP 503")
+        assert not (tmp_path / "run/synth/prompts").exists()                     # was: a part holding one "teacher error" reject
+        assert json.loads(write.part(unit)["info"]) == {"bad_seeds": 0}
+        cands = pq.read_table(tmp_path / "run/synth/prompts/prompts-000000.parquet").to_pylist()
+        assert len(cands) == 6 and all(c["reject_step"] is None for c in cands)
+
+        exp = Expander.from_recipe(recipe.model_copy(update={"source": recipe.source.model_copy(update={"fields": gen_fields(recipe)})}))
+        for sp in exp.teachers.values():
+            sp.n = 3
+        cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
+        score = ScoreUDF(store, [], None, {"min_agreement": 0.6, "extractor": "math_answer"}, exp, cfgs, None, None)
+        stopped = json.loads(score.part(0)["info"])["stopped"]
+        # 6 prompts x 3 samples; a prompt listed twice sends the same 3 requests again, their second attempts succeed
+        assert stopped.startswith("15 of 18 teacher requests failed with transient errors (HTTP 503"), stopped
+        assert not (tmp_path / "run/synth/scored").exists()
+        assert json.loads(score.part(0)["info"]) == {}
+    scored = {c["prompt"]: (c["status"], c["reject_reason"]) for c in pq.read_table(tmp_path / "run/synth/scored/part-000000.parquet").to_pylist()}
+    assert not any("no answer in 3 samples" in (why or "") and p.startswith("What is") for p, (_, why) in scored.items()), scored
+    assert scored["What is 121 + 32?"][0] == "accepted"
