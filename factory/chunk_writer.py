@@ -37,8 +37,11 @@ def write_chunks(batch: pa.Table, store_uri: str, expected: dict[int, int], wave
             pass  # its answers are in the request cache: a re-run writes it without paying again
         elif wave is not None:
             # counted, not redone: the next wave asks new samples, and a redone wave would change what later waves asked
-            _mark_retry(fs, fsutil.join(root, *RETRY_DIR, f"wave-{wave.index:03d}", f"chunk-{c:06d}.json"), rows, True)
+            marker = fsutil.join(root, *RETRY_DIR, f"wave-{wave.index:03d}", f"chunk-{c:06d}.json")
+            failed = _mark_retry(fs, marker, rows, True)
             wave.write(c, rows)
+            if not failed:  # a wave chunk redone after a kill between its count and its marker: the old count goes
+                _mark_retry(fs, marker, rows, False)
         else:
             marker = fsutil.join(root, *RETRY_DIR, f"chunk-{c:06d}.json")
             failed = _mark_retry(fs, marker, rows, True)  # before the shard: a crash between the two cannot lose it

@@ -224,6 +224,9 @@ def run_loop(recipe_file: str, output_dir: str | None = None, overrides: dict | 
     if "://" in recipe.output.dir:
         raise FactoryError("output.dir: the loop keeps its state on a local path (an object store is not supported yet)")
     cfg = loop_config(recipe.loop, overrides)
+    if cfg.strategy == "weight_categories" and not recipe.source.fields.category:  # one category "": the control's random draw
+        raise FactoryError("loop.strategy: weight_categories needs source.fields.category (the categories dev failures weight); "
+                           "without it every prompt is in one category and the loop draws at random, as its control does")
     splits = Splits(recipe, cfg)
     key = loop_key(recipe, cfg)
     where = {"key": key, "out": recipe.output.dir, "dir": Path(recipe.output.dir) / recipe.name / f"loop-{key}"}

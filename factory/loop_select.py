@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curation.dedup.near_copy import near_copies
 from ground.errors import FactoryError
 
 
@@ -63,7 +64,8 @@ def contaminated(items: list[dict], protected: list[dict], options: dict | None 
         rows = [new_sample(stage="loop", prompt_id=it["id"], sample_index=0, messages=[{"role": "user", "content": it["text"]}])
                 for it in items]
         rows = Decontaminate(build_dedup_config("decontam", opts))(rows)
-    return {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
+    out = {r["prompt_id"]: r["reject_reason"] for r in rows if r["status"] == REJECTED}
+    return {**near_copies([it for it in items if it["id"] not in out], protected, f"{name}_split"), **out}
 
 
 def matched_item(reason: str) -> str:
@@ -88,8 +90,14 @@ def split_pool(pool: list[dict], test: list[dict], dev_size: int, seed: int,
     in dev would choose the next round's prompts through its dev verdict (its nearest neighbours, its category's
     weight). The rest is then cleaned against dev the same way."""
     clean, dropped = clean_pool(pool, test, options, "test")
+    if dev_size >= len(clean):  # was "(the pool has N)" with N the pool less its test copies, not the pool the user wrote
+        raise FactoryError(f"loop.dev_size: {dev_size} leaves no training prompts (the pool has {len(pool)}"
+                           + (f", {len(dropped)} of them dropped as copies of test items: {len(clean)} left)" if dropped else ")"))
     dev, rest = carve_dev(clean, dev_size, seed)
     cands, near_dev = clean_pool(rest, dev, options, "dev")
+    if not cands:  # a round would run on no prompts and fail deep in the run
+        raise FactoryError(f"loop: no training prompts left: the pool has {len(pool)}, {len(dropped)} copy test items, dev takes "
+                           f"{len(dev)} and the other {len(near_dev)} copy dev items; lower loop.dev_size or add pool prompts")
     return dev, cands, {**dropped, **near_dev}
 
 

@@ -220,8 +220,8 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
             if gen_recipe is None:
                 stopped = manifest["synthesis"]["stopped"]
                 manifest["status"], manifest["generation"] = "stopped", {"stopped": stopped}
-                log.warning("stopped: %s during prompt synthesis; re-run with a bigger budget to continue (the calls made are "
-                            "cached)", stopped)
+                log.warning("stopped: %s during prompt synthesis; re-run the same command to continue (with a bigger budget "
+                            "if the budget stopped it; the calls made are cached)", stopped)
                 return RunResult(store.uri, run_id, "stopped", {}, {}, timings, stopped=stopped, paid=manifest["paid"])
         t0 = time.time()
 

@@ -127,6 +127,13 @@ class FiltersConfig(_Cfg):
                           "[lo, hi]; the others are rejected at stage pass_rate (\"pass rate out of range\"). E.g. [0.1, 0.9] "
                           "drops prompts the teacher always or never solves. Works with fixed n and with teacher.until")
 
+    @field_validator("keep_pass_rate", mode="before")
+    @classmethod
+    def _pair(cls, v):  # a bare number or a list of another length said "Input should be a valid tuple"
+        if v is not None and (not isinstance(v, (list, tuple)) or len(v) != 2):
+            raise ValueError(f"keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got {v!r}")
+        return v
+
     @field_validator("keep_pass_rate")
     @classmethod
     def _range(cls, v):

@@ -188,6 +188,12 @@ def semantic_checks(r, file: str, lines: dict[tuple, int], read_source: bool = F
         err(("train", "student"), f"unknown model {r.train.student!r}: not bundled and not a local HF directory")
     _teacher_names(r, err)
     _budget_prices(r, err)
+    if r.filters.keep_pass_rate is not None and not r.verifiers:  # every answered sample "passed": pass rates were all 1.0
+        err(("filters", "keep_pass_rate"), "needs verifiers: the pass rate is the share of a prompt's samples that pass them, and "
+                                           "with none every answered sample passes (add a verifier, or remove keep_pass_rate)")
+    if r.loop is not None and r.loop.strategy == "weight_categories" and not r.source.fields.category:
+        err(("loop", "strategy"), "weight_categories needs source.fields.category (the categories dev failures weight); without "
+                                  "it every prompt is in one category and the loop draws at random, as its control does")
     if r.eval and "student" in r.eval.models and r.train is None:
         err(("eval", "models"), "includes 'student' but the recipe has no train section")
     if reg is not None and r.train is None:

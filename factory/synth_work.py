@@ -16,12 +16,14 @@ from collections import Counter
 import pyarrow as pa
 
 from curation.dedup.decontam import Decontaminate
+from curation.dedup.near_copy import NearCopyIndex
 from curation.plan import build_dedup_config
 from factory.budget import spend_rows, take_rows
 from factory.synth_dedup import part_drops
 from ground import fsutil
 from ground.record import ACCEPTED, REJECTED, new_sample, sha
 from ground.source import SourceRecord, prompt_of, read_unit
+from teachers.base import transient_failure
 from teachers.expand import SYNTH_KEY, Expander, record_id
 from teachers.step import GenerateStep
 from teachers.synth import SynthSpec, generate_cached, parse_prompts
@@ -63,6 +65,18 @@ def generate_budgeted(gen, rows: list[dict], budget: str | None) -> str | None:
     return why[0] if why else None
 
 
+def transient_stop(rows: list[dict]) -> str | None:
+    """Why a part must stop when some of its teacher requests failed for a transient reason (timeouts, 429, 5xx: after
+    the client's own retries), else None. Such a failure says nothing about the seed or the prompt; kept, it became a
+    permanent drop ("teacher error: ...", or a self-consistency vote for nothing, "low self-consistency: no answer in
+    5 samples") that a re-run reused. The part is not written, so a re-run retries them (the answers made are cached)."""
+    bad = [r for r in rows if r.get("reject_stage") == "generate" and transient_failure(r.get("reject_reason"))]
+    if not bad:
+        return None
+    return (f"{len(bad)} of {len(rows)} teacher requests failed with transient errors ({bad[0]['reject_reason'][:160]}); "
+            "re-run the same command to retry them")
+
+
 def _stopped(part: int, rows: list[dict], why: str) -> dict:
     """The summary of a part the budget cut short: nothing written, so a re-run does it (the calls made are cached)."""
     return _summary(part, 0, 0, rows, {"stopped": why})
@@ -101,7 +115,7 @@ class SynthUDF:
             mine = self.spec.rows(sid, rec.index, prompt, unit.chunk)
             rows += mine
             where += [(sid, rec.index)] * len(mine)
-        stopped = generate_budgeted(self.gen, rows, self.budget)
+        stopped = generate_budgeted(self.gen, rows, self.budget) or transient_stop(rows)
         if stopped:
             return _stopped(unit.chunk, rows, stopped)
         out = []
@@ -136,6 +150,7 @@ class ScoreUDF:
         self.fs, self.root, self.budget = *fsutil.filesystem(store_uri), budget
         self.dedup_dirs, self.sc, self.expander = dedup_dirs, sc, expander
         self.decontam = Decontaminate(build_dedup_config("decontam", decontam)) if decontam else None
+        self._near = None
         self.gen = GenerateStep(teacher_cfgs, cache_uri, fallback) if sc else None
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -157,12 +172,22 @@ class ScoreUDF:
         return _summary(part, len(cands), sum(1 for c in cands if c["status"] == ACCEPTED), rows, {})
 
     def _decontaminate(self, live: list[dict]) -> None:
-        """The matcher (n-grams, exact copies of items of any length, rewrites where configured) on the live prompts."""
+        """The matcher (n-grams, exact copies of items of any length, rewrites where configured) on the live prompts,
+        then near copies (:mod:`curation.dedup.near_copy`): a benchmark item with a word or two changed keeps no
+        13-gram, and a new prompt costs nothing to drop."""
         rows = [new_sample(stage="synth", prompt_id=c["id"], sample_index=0, messages=[{"role": "user", "content": c["prompt"]}])
                 for c in live]
         for c, r in zip(live, self.decontam(rows)):
             if r["status"] == REJECTED:
                 _reject(c, "decontam", r["reject_reason"])
+        if self._near is None:  # the benchmarks the matcher loaded, indexed once per actor
+            self.decontam._load()
+            self._near = NearCopyIndex([{"id": it.item_id, "text": it.prompt, "label": b.name}
+                                        for b in self.decontam.benchmarks for it in b.items])
+        for c in live:
+            why = self._near.match(c["prompt"]) if c["status"] == ACCEPTED else None
+            if why:
+                _reject(c, "decontam", why)
 
     def _self_consistency(self, live: list[dict]) -> tuple[list[dict], str | None]:
         """m samples per prompt, the majority answer and its agreement; (the sample rows, why the budget stopped it)."""
@@ -172,7 +197,7 @@ class ScoreUDF:
             data = {fm.prompt: c["prompt"], **({fm.category: c["category"]} if fm.category and c["category"] is not None else {})}
             by_cand[c["id"]] = [r for r in self.expander.expand(SourceRecord(0, data)) if r["status"] == ACCEPTED]
         rows = [r for rs in by_cand.values() for r in rs]
-        stopped = generate_budgeted(self.gen, rows, self.budget)
+        stopped = generate_budgeted(self.gen, rows, self.budget) or transient_stop(rows)
         if stopped:
             return rows, stopped
         extract = extractor(self.sc["extractor"])

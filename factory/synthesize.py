@@ -44,7 +44,7 @@ from teachers.cache import options_key
 from teachers.expand import Expander
 from teachers.step import teacher_cfg
 from teachers.synth import SynthSpec, load_lines
-from verifiers.answer_key import extractor_for
+from verifiers.answer_key import EXTRACTORS, extractor_for
 
 log = logging.getLogger(__name__)
 REF_FIELD = "_reference"  # the reference field of synthesized records when the source names none
@@ -89,6 +89,18 @@ def synth_checks(r, err) -> None:
     except ValidationError as e:
         d = e.errors()[0]
         err(("synthesize", "sampling"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
+    sc = sy.self_consistency  # both were used only once synthesis had paid for its prompts (a Ray traceback then)
+    if sc is not None and sc.extractor is not None and sc.extractor not in EXTRACTORS:
+        err(("synthesize", "self_consistency", "extractor"), f"unknown answer extractor {sc.extractor!r}; known: {sorted(EXTRACTORS)}")
+    if sy.dedup.minhash is not None:
+        from curation.plan import build_dedup_config
+
+        try:
+            build_dedup_config("minhash", {**sy.dedup.minhash, "compare": "prompt"})
+        except ValidationError as e:
+            d = e.errors()[0]
+            err(("synthesize", "dedup", "minhash"), f"{'.'.join(map(str, d['loc']))}: {d['msg']}")
+    _template_fields(r, err)
     if r.path(sy.template).is_file():
         try:
             from teachers.synth import fill
@@ -96,6 +108,27 @@ def synth_checks(r, err) -> None:
             fill(r.path(sy.template).read_text(encoding="utf-8"), "seed", 1, "c", "persona")
         except (KeyError, IndexError, ValueError) as e:
             err(("synthesize", "template"), f"unknown field {e} (fields: seed, k, persona, topic, condition)")
+
+
+def _template_fields(r, err) -> None:
+    """``prompt.template`` renders synthesized prompts too, and their records hold only the prompt, reference, id and
+    category fields: a template naming another source field rejected every one of them at stage source (their
+    self-consistency samples first: "low self-consistency: no answer in 0 samples")."""
+    import string
+
+    from ground.source import inline, prompt_text
+
+    tpl, fm = r.prompt.template, gen_fields(r)
+    if tpl is None or fm.messages is not None or not (inline(tpl, "template") or r.path(tpl).is_file()):
+        return
+    try:
+        names = {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(prompt_text(tpl, "template", r.path)) if f}
+    except ValueError:  # an unmatched brace: the template check reports it
+        return
+    have = sorted({"prompt", fm.prompt, fm.reference, fm.id, fm.category} - {None})
+    for f in sorted(names - set(have)):
+        err(("prompt", "template"), f"{{{f}}} is not a field of synthesized prompts (synthesize: their records have "
+                                    f"{', '.join(have)}): every new prompt would be rejected at stage source")
 
 
 def spec_of(recipe, n_seeds: int) -> tuple[SynthSpec, dict]:

@@ -22,6 +22,7 @@ import pyarrow as pa
 from curation.pass_rate import prompt_counts
 from ground import fsutil
 from ground.record import to_table
+from teachers.expand import record_id
 
 STATUS = pa.schema([("prompt_id", pa.string()), ("tried", pa.int32()), ("verified", pa.int32()), ("done", pa.bool_())])
 
@@ -53,10 +54,19 @@ class Wave:
         return fsutil.read_parquet(fs, p)
 
     def rows(self, unit, expander, records) -> list[dict]:
-        """The unit's rows of this wave: sample indices lo..hi-1 of the prompts not done yet."""
+        """The unit's rows of this wave: sample indices lo..hi-1 of the prompts not done yet. A record repeated in the
+        chunk under one prompt id (the same content, no ``source.fields.id``) is one prompt, sampled once: its copy's
+        rows were the same requests, paid twice, and counted twice against ``max_samples`` (samples 0, 0, 1, 1 of
+        ``max_samples: 4``, not 0..3)."""
         st = self.previous(unit.chunk)
         done = {p for p, d in zip(st.column("prompt_id").to_pylist(), st.column("done").to_pylist()) if d}
-        return [r for rec in records for r in expander.expand(rec, range(self.lo, self.hi)) if r["prompt_id"] not in done]
+        out: list[dict] = []
+        for rec in records:
+            pid = record_id(rec, expander.fields)
+            if pid not in done:
+                done.add(pid)
+                out += expander.expand(rec, range(self.lo, self.hi))
+        return out
 
     def status(self, chunk: int, rows: list[dict]) -> pa.Table:
         """The chunk's prompt status after this wave: the previous one plus this wave's rows."""

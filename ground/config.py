@@ -30,8 +30,13 @@ class Config(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        if isinstance(v, bool) and info.field_name in cls.model_fields and _numeric(cls.model_fields[info.field_name].annotation):
+        ann = cls.model_fields[info.field_name].annotation if info.field_name in cls.model_fields else None
+        if isinstance(v, bool) and _numeric(ann):
             raise ValueError(f"expected a number, got {str(v).lower()} (YAML reads true/false/yes/no/on/off as booleans)")
+        if isinstance(v, (list, tuple)) and _numeric_items(ann):  # ``keep_pass_rate: [yes, yes]`` was taken as [1.0, 1.0]
+            for i, x in enumerate(v):
+                if isinstance(x, bool):
+                    raise ValueError(f"item {i}: expected a number, got {str(x).lower()} (YAML reads true/false/yes/no/on/off as booleans)")
         return v
 
 
@@ -42,6 +47,14 @@ def _numeric(annotation: Any) -> bool:
     args = get_args(annotation)
     return bool(args) and get_origin(annotation) in (Union, UnionType) and all(a is type(None) or _numeric(a) for a in args) \
         and any(a is not type(None) for a in args)
+
+
+def _numeric_items(annotation: Any) -> bool:
+    """Whether a field takes a tuple or list of numbers only (``tuple[float, float]``, or an Optional of one)."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_numeric_items(a) for a in get_args(annotation) if a is not type(None))
+    return get_origin(annotation) in (tuple, list) and bool(get_args(annotation)) and \
+        all(a is Ellipsis or _numeric(a) for a in get_args(annotation))
 
 
 class ConfigError(FactoryError, ValueError):

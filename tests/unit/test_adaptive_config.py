@@ -159,3 +159,73 @@ def test_an_unverifiable_sample_neither_passes_nor_fails_the_prompt():
         w0 = Wave(0, 0, 2, verified=1, max_samples=6, store_uri="/tmp/unused")
         st = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in w0.status(0, rows).to_pylist()}
         assert st == {"a": (2, 0, False), "b": (2, 1, True)}                   # 'a' is sampled again in wave 1
+
+
+def test_a_record_repeated_in_a_chunk_is_one_prompt_of_the_waves(tmp_path):
+    """Two identical records without ``source.fields.id`` share a prompt id (the record's hash). Each wave expanded
+    both: the same request keys twice (paid twice), and both copies' samples counted as tried, so ``max_samples: 4``
+    stopped the prompt after samples 0, 0, 1, 1 (a run on the scripted teacher: 8 calls, indices [0, 0, 1, 1])
+    instead of 0..3. A prompt is now expanded once per chunk, whatever its copies."""
+    from types import SimpleNamespace
+
+    from ground.source import SourceRecord
+    from teachers.expand import Expander
+
+    exp = Expander.from_recipe(parse_recipe(BASE + "  until: {verified: 1, max_samples: 4, wave: 1}\n", RF))
+    msgs = lambda q: {"msgs": [{"role": "user", "content": q}]}  # noqa: E731
+    recs = [SourceRecord(0, msgs("What is 1 + 6?"), where="src:1"), SourceRecord(1, msgs("What is 1 + 6?"), where="src:2"),
+            SourceRecord(2, msgs("What is 2 + 2?"), where="src:3")]
+    unit, seen = SimpleNamespace(chunk=0), []
+    for j in range(4):
+        w = Wave(j, j, j + 1, verified=1, max_samples=4, store_uri=str(tmp_path))
+        rows = w.rows(unit, exp, recs)
+        seen += [(r["prompt_id"] == rows[0]["prompt_id"], r["sample_index"]) for r in rows]
+        assert len({r["id"] for r in rows}) == len(rows) == 2, j                 # one row per prompt and wave, ids unique
+        for r in rows:
+            r["completion"] = "8"
+            reject(r, "verify:math_answer", "wrong answer")
+        w.write(0, rows)
+        st = {d["prompt_id"]: (d["tried"], d["done"]) for d in Wave(j + 1, 0, 0, 1, 4, str(tmp_path)).previous(0).to_pylist()}
+        assert st[rows[0]["prompt_id"]] == (j + 1, j == 3), j                   # was (2, False), then (4, True) after wave 1
+    assert [i for first, i in seen if first] == [0, 1, 2, 3]                   # the prefix of a fixed n=4 run's samples
+    final = {d["prompt_id"]: (d["tried"], d["verified"], d["done"]) for d in Wave(4, 4, 5, 1, 5, str(tmp_path)).previous(0).to_pylist()}
+    assert sorted(final.values()) == [(4, 0, True), (4, 0, True)]
+
+
+def test_keep_pass_rate_refuses_booleans_bare_numbers_and_a_recipe_without_verifiers():
+    """``keep_pass_rate: [yes, yes]`` was read as [1.0, 1.0] (the boolean guard of number fields did not look inside a
+    pair), a bare ``0.5`` said only "Input should be a valid tuple", and without verifiers every answered sample
+    counted as verified: every prompt had pass rate 1.0 and ``[0.1, 0.9]`` silently rejected the whole run."""
+    assert "filters.keep_pass_rate: item 0: expected a number, got true (YAML reads" in errors("filters: {keep_pass_rate: [yes, 1]}\n")
+    assert "item 1: expected a number, got false" in errors("filters: {keep_pass_rate: [0, no]}\n")
+    assert "keep_pass_rate must be [lo, hi] with 0 <= lo <= hi <= 1, got 0.5" in errors("filters: {keep_pass_rate: 0.5}\n")
+    assert "got [0.1, 0.5, 0.9]" in errors("filters: {keep_pass_rate: [0.1, 0.5, 0.9]}\n")
+    assert "filters.keep_pass_rate: needs verifiers" in errors("filters: {keep_pass_rate: [0.1, 0.9]}\n")
+    ok = parse_recipe(BASE + "verifiers: [{name: math_answer}]\nfilters: {keep_pass_rate: [0, 0.5]}\n", RF)
+    assert ok.filters.keep_pass_rate == (0.0, 0.5)
+
+
+def test_a_wave_chunk_redone_without_transient_failures_drops_its_old_count(tmp_path):
+    """The writer counts a wave chunk's transient failures (chunks/retry/wave-J/chunk-N.json) before its status and
+    marker. A kill in between redoes the chunk; its failed samples (never cached) are asked again, and when they now
+    succeed the old count stayed: the manifest's transient_failures and the WARNING reported samples that no row of
+    the run failed. The count now goes when the redone chunk has none (as the fixed-n writer did already)."""
+    from factory.chunk_writer import write_chunks
+    from factory.store import RunStore
+    from ground.record import to_table
+
+    root = tmp_path / "runs" / "r" / "id"
+    w = Wave(0, 0, 2, verified=1, max_samples=4, store_uri=str(root))
+    first = [_transient("a", 0), _row("a", 1, False)]
+    for r in first:
+        r["chunk"] = 0
+    write_chunks(to_table(first), str(root), {0: 2}, w)
+    marker = root / "chunks/retry/wave-000/chunk-000000.json"
+    assert marker.exists() and RunStore(str(tmp_path / "runs"), "r", "id").wave_retry_counts() == 1
+    (root / "chunks/wave-000/chunk-000000.parquet").unlink()           # killed before its marker: the chunk is redone
+    again = [_row("a", 0, False), _row("a", 1, False)]
+    for r in again:
+        r["chunk"] = 0
+    write_chunks(to_table(again), str(root), {0: 2}, w)
+    assert not marker.exists() and RunStore(str(tmp_path / "runs"), "r", "id").wave_retry_counts() == 0
+    assert {d["prompt_id"]: d["tried"] for d in Wave(1, 2, 4, 1, 4, str(root)).previous(0).to_pylist()} == {"a": 2}

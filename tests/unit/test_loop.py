@@ -292,3 +292,69 @@ def test_a_rounds_cost_is_what_its_run_paid_not_the_price_of_the_answers_it_reus
     resumed = SimpleNamespace(summary={"cost": 1.2}, paid={"this_invocation": 0.1, "earlier_invocations": 0.2, "run_total": 0.3})
     assert loop_mod._paid(resumed) == 0.3
     assert loop_mod._paid(SimpleNamespace(summary={"cost": 0.5}, paid=None)) == 0.5  # a run without the record
+
+
+@pytest.mark.parametrize("decontam", [True, False])
+def test_a_test_item_with_a_word_or_two_changed_in_the_pool_can_never_be_chosen(tmp_path, decontam):
+    """A test item of 19 words planted in the pool with one word inserted and its last words reworded keeps no 13-gram
+    and is no exact copy: with recipes/loop.yaml's matcher (or the defaults) it stayed a candidate, so either arm could
+    choose it and the student trained on the test split. Pool items holding half of a test item's word 3-grams are now
+    dropped as near copies (before dev is carved), and assert_clean refuses them too."""
+    item = "A farmer has 12 cows and buys 30 more cows at the market on Monday. How many cows now?"
+    test = [{"id": "t0", "question": item, "answer": "42", "category": "add"},
+            {"id": "t1", "question": "What is 17 * 25?", "answer": "425", "category": "mul"}]
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(12)]
+    pool += [{"id": f"f{i}", "question": f"A farmer has {i} goats and sells {i + 3} sheep at the fair on Friday. How many animals?",
+              "answer": "1", "category": "add"} for i in range(3)]                       # same story shape, other problem
+    pool += [{"id": "rew", "question": "A farmer has 12 cows and then buys 30 more cows at the market on Monday. How many cows "
+                                       "does he have?", "answer": "42", "category": "mul"},   # the only 'mul': dev would take it
+             {"id": "cut", "question": "Farmer has 12 cows, buys 30 more cows at the market on Monday: how many cows in all?",
+              "answer": "42", "category": "add"}]
+    s = Splits(_recipe_on(tmp_path, pool, test, decontam), LoopConfig(dev_size=3, seed=0))
+    assert s.dropped == {"rew": "contaminated: test_split#t0 near copy c=0.82 'A farmer has 12 cows and buys 30 more cows at the market on '",
+                         "cut": "contaminated: test_split#t0 near copy c=0.71 'A farmer has 12 cows and buys 30 more cows at the market on '"}
+    assert not {"rew", "cut"} & {c["id"] for c in s.dev + s.cands} and len(s.dev) + len(s.cands) == 15
+    with pytest.raises(FactoryError, match="chosen prompt rew matches test item t0 "):
+        assert_clean([{"id": "rew", "text": pool[-2]["question"]}], s.test, s.dev)
+
+
+def test_a_dev_size_the_pool_cannot_give_names_the_pool_as_written(tmp_path):
+    """loop.dev_size too big said "(the pool has 14)" of a pool of 16 whose 2 test copies were dropped; and a dev split
+    whose copies took every other pool prompt left the rounds no prompt at all (round 1 ran on an empty source)."""
+    test = [{"id": "t0", "question": "What is 17 * 25?", "answer": "425", "category": "mul"}]
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(14)]
+    pool += [{"id": "c1", "question": "what is 17*25", "answer": "425", "category": "mul"},
+             {"id": "c2", "question": "WHAT IS 17 * 25 ?", "answer": "425", "category": "mul"}]
+    recipe = _recipe_on(tmp_path, pool, test)
+    with pytest.raises(FactoryError, match=r"^loop.dev_size: 14 leaves no training prompts \(the pool has 16, 2 of them dropped as "
+                                           r"copies of test items: 14 left\)$"):
+        Splits(recipe, LoopConfig(dev_size=14, seed=0))
+    same = [{"id": f"s{i}", "question": "What is 3 + 4?" + " " * i, "answer": "7", "category": "add"} for i in range(4)]
+    with pytest.raises(FactoryError, match=r"^loop: no training prompts left: the pool has 4, 0 copy test items, dev takes 1 and the "
+                                           r"other 3 copy dev items; lower loop.dev_size or add pool prompts$"):
+        Splits(_recipe_on(tmp_path, same, test), LoopConfig(dev_size=1, seed=0))
+
+
+def test_weight_categories_without_a_category_field_is_an_error(tmp_path):
+    """strategy weight_categories on a pool without source.fields.category put every prompt in one category "", so
+    the loop arm drew at random exactly as its control did and the loop's claim (loop - control) measured nothing."""
+    import yaml
+
+    from ground.errors import RecipeError
+
+    doc = yaml.safe_load(RECIPE.read_text())
+    for src in (doc["source"], doc["eval"]["source"]):
+        src["path"] = str((ROOT / "recipes" / src["path"]).resolve())
+    for k in ("template", "system"):
+        doc["prompt"][k] = str((ROOT / "recipes" / doc["prompt"][k]).resolve())
+    doc["dedup"]["decontam"]["benchmarks"][0]["path"] = str((ROOT / "data/arith_mix/test.jsonl").resolve())
+    del doc["source"]["fields"]["category"]
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(RecipeError, match=r"loop.strategy: weight_categories needs source.fields.category"):
+        load_recipe(str(tmp_path / "r.yaml"))
+    doc["loop"]["strategy"] = "nearest"
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(doc))
+    assert load_recipe(str(tmp_path / "r.yaml")).loop.strategy == "nearest"
+    with pytest.raises(FactoryError, match=r"^loop.strategy: weight_categories needs source.fields.category"):
+        run_loop(str(tmp_path / "r.yaml"), str(tmp_path / "out"), {"strategy": "weight_categories"}, say=lambda *_: None)
+    assert not (tmp_path / "out").exists()

@@ -109,6 +109,11 @@ synthesize: {synth}
     ("{template: t.txt, parse: bullets}", "synthesize.parse", "numbered"),
     ("{template: t.txt, personas: empty.txt}", "synthesize.personas", "no entries"),   # only comments: conditioned on nothing
     ("{template: t.txt, topics: []}", "synthesize.topics", "no entries"),
+    # were checked only after synthesis had paid for its prompts: a ValueError / pydantic traceback from a Ray worker
+    ("{template: t.txt, self_consistency: {extractor: math}}", "synthesize.self_consistency.extractor",
+     "unknown answer extractor 'math'; known: ['math_answer', 'text']"),
+    ("{template: t.txt, dedup: {minhash: {threshhold: 0.7}}}", "synthesize.dedup.minhash", "threshhold: Extra inputs are not permitted"),
+    ("{template: t.txt, dedup: {minhash: {threshold: 7}}}", "synthesize.dedup.minhash", "threshold: Input should be less than or equal to 1"),
 ])
 def test_bad_synthesize_sections_name_the_field(tmp_path, synth, loc, msg):
     from factory.recipe import load_recipe
@@ -216,3 +221,104 @@ def test_synthesis_decontam_protects_the_eval_split_of_a_chat_eval_set(tmp_path)
         for p, t in (("a", held), ("b", trained))])
     assert [r["reject_reason"][:45] if r["reject_reason"] else r["status"] for r in rows] == [
         "contaminated: eval_set#0 13-gram 'a baker mak", "accepted"]
+
+
+def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_decontaminated(tmp_path):
+    """A synthesized prompt that copied a 28-word benchmark item with two words changed ("each" -> "every", "Monday" ->
+    "Tuesday") kept no 13-gram and was no exact copy: decontamination kept it and the student trained on the benchmark.
+    It is now dropped as a near copy (half or more of the item's word 3-grams, curation/dedup/near_copy.py); a new
+    problem on the same topic, a short item's other numbers and the seeds' own near-duplicates are not copies."""
+    from factory.synth_work import ScoreUDF
+    from ground.record import ACCEPTED
+
+    item = ("Tom buys 3 boxes of pencils with 12 pencils in each box and then he gives 7 pencils to his sister Ann on "
+            "Monday. How many pencils does Tom keep?")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"id": i, "question": q}) + "\n" for i, q in [("q9", item), ("q10", "What is 35 + 6?")]))
+    opts = {"benchmarks": [{"name": "bench", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt"}
+    udf = ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)
+    cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
+             [("c0", item.replace("each", "every").replace("Monday", "Tuesday")),
+              ("c1", "Tom buys 5 bags of marbles with 20 marbles in every bag. How many marbles does Tom have in all?"),
+              ("c2", "What is 35 + 7?")]]
+    udf._decontaminate(cands)
+    got = {c["id"]: (c["status"], c["reject_step"], c["reject_reason"]) for c in cands}
+    assert got == {"c0": ("rejected", "decontam", "contaminated: bench#q9 near copy c=0.79 'Tom buys 3 boxes of pencils with 12 "
+                                                  "pencils in each box and '"),
+                   "c1": ("accepted", None, None), "c2": ("accepted", None, None)}
+    from curation.dedup.decontam import REASON_RE, contamination_report
+
+    assert REASON_RE.match(got["c0"][2])["item"] == "q9"
+    assert contamination_report([{"status": "rejected", "reject_reason": got["c0"][2]}])["per_benchmark"]["bench"]["methods"] == {"near copy": 1}
+
+
+def test_a_template_naming_a_field_synthesized_prompts_lack_is_a_recipe_error(tmp_path):
+    """The generation template renders the new prompts too, whose records hold only the prompt, reference, id and
+    category fields: a template with {level} (a field of the seeds) validated, synthesis paid for the prompts, then
+    every new prompt's self-consistency samples were rejected at stage source and each prompt was dropped as "low
+    self-consistency: no answer in 0 samples" (generation would have rejected them at source likewise)."""
+    from factory.recipe import load_recipe
+
+    f = _recipe(tmp_path, "{template: t.txt}")
+    (tmp_path / "s.jsonl").write_text('{"question": "What is 1 + 2?", "answer": "3", "level": "easy"}\n')
+    text = f.read_text().replace(f"{{template: {ROOT}/recipes/prompts/arith.txt}}", '{template: "Level {level}: {question}"}')
+    f.write_text(text.replace("source: {path: s.jsonl}", "source: {path: s.jsonl, fields: {prompt: question, reference: answer}}"))
+    with pytest.raises(RecipeError) as e:
+        load_recipe(str(f))
+    assert str(e.value).endswith("prompt.template: {level} is not a field of synthesized prompts (synthesize: their records have "
+                                 "answer, prompt, question): every new prompt would be rejected at stage source")
+    f.write_text(f.read_text().replace("Level {level}: {question}", "Q: {question} ({answer})"))
+    assert load_recipe(str(f)).synthesize is not None
+
+
+def test_a_transient_teacher_failure_stops_a_synthesis_part_and_a_rerun_retries_it(tmp_path):
+    """A synthesis request or a self-consistency sample that failed for a transient reason (here HTTP 503 on every
+    first attempt, no client retry) was kept as a permanent drop: "teacher error: HTTP 503 ..." for the seed's request,
+    a vote for nothing in the majority ("low self-consistency: no answer in 3 samples"), and the re-run reused them.
+    The part is now not written (the run stops, saying why); the next attempt retries exactly those requests and
+    writes the prompts the teacher gives, with their answer keys."""
+    import pyarrow.parquet as pq
+
+    from factory.recipe import load_recipe
+    from factory.synth_work import ScoreUDF, SynthUDF
+    from factory.synthesize import gen_fields, seeds_of, spec_of
+    from ground.source import plan_units
+    from teachers.expand import Expander
+    from teachers.step import teacher_cfg
+    from tests.faults.fault_server import FaultInjectingServer
+
+    (tmp_path / "s.jsonl").write_text('{"id": "s0", "question": "What is 120 + 30?", "answer": "150"}\n')
+    with FaultInjectingServer(answer="synth", plan=("503",), retry_after_s=None) as srv:
+        import yaml
+
+        teacher = {"name": "scripted", "engine": "openai_compat", "model": "scripted-synth", "sampling": {"max_tokens": 64, "seed": 5},
+                   "options": {"base_url": srv.base_url, "timeout_s": 10, "max_retries": 0}}
+        (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+            "name": "s", "source": {"path": "s.jsonl", "fields": {"prompt": "question", "reference": "answer", "id": "id"}},
+            "prompt": {"template": f"{ROOT}/recipes/prompts/arith.txt"}, "teacher": teacher, "verifiers": [{"name": "math_answer"}],
+            "synthesize": {"template": f"{ROOT}/recipes/prompts/self_instruct.txt", "k": 6, "self_consistency": {"samples": 3}}}))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        (unit,) = plan_units(seeds_of(recipe), recipe.base_dir, recipe.synthesize.batch_size)
+        spec, cfg = spec_of(recipe, 1)
+        store = str(tmp_path / "run")
+        write = SynthUDF(spec, cfg, None, seeds_of(recipe).fields, store, "numbered", 2000)
+        first = write.part(unit)
+        assert json.loads(first["info"])["stopped"].startswith("1 of 1 teacher requests failed with transient errors (HTTP 503")
+        assert not (tmp_path / "run/synth/prompts").exists()                     # was: a part holding one "teacher error" reject
+        assert json.loads(write.part(unit)["info"]) == {"bad_seeds": 0}
+        cands = pq.read_table(tmp_path / "run/synth/prompts/prompts-000000.parquet").to_pylist()
+        assert len(cands) == 6 and all(c["reject_step"] is None for c in cands)
+
+        exp = Expander.from_recipe(recipe.model_copy(update={"source": recipe.source.model_copy(update={"fields": gen_fields(recipe)})}))
+        for sp in exp.teachers.values():
+            sp.n = 3
+        cfgs = {n: teacher_cfg(t, recipe.base_dir) for n, t in recipe.all_teachers().items()}
+        score = ScoreUDF(store, [], None, {"min_agreement": 0.6, "extractor": "math_answer"}, exp, cfgs, None, None)
+        stopped = json.loads(score.part(0)["info"])["stopped"]
+        # 6 prompts x 3 samples; a prompt listed twice sends the same 3 requests again, their second attempts succeed
+        assert stopped.startswith("15 of 18 teacher requests failed with transient errors (HTTP 503"), stopped
+        assert not (tmp_path / "run/synth/scored").exists()
+        assert json.loads(score.part(0)["info"]) == {}
+    scored = {c["prompt"]: (c["status"], c["reject_reason"]) for c in pq.read_table(tmp_path / "run/synth/scored/part-000000.parquet").to_pylist()}
+    assert not any("no answer in 3 samples" in (why or "") and p.startswith("What is") for p, (_, why) in scored.items()), scored
+    assert scored["What is 121 + 32?"][0] == "accepted"

@@ -1,0 +1,76 @@
+"""Near copies of protected items: a text holding half or more of an item's word 3-grams.
+
+    >>> from curation.dedup.near_copy import near_copies
+    >>> item = {"id": "t0", "text": "A farmer has 12 cows and buys 30 more cows at the market on Monday. How many cows now?"}
+    >>> near_copies([{"id": "p", "text": "A farmer has 12 cows and then buys 30 more cows at the market on Monday. How many?"}],
+    ...             [item], "test_split")["p"][:44]
+    'contaminated: test_split#t0 near copy c=0.76'
+
+The item with a word or two inserted, cut or changed keeps no 13-gram and is no exact copy, so the decontamination
+matcher's defaults (curation/dedup/decontam.py) let it through; this check does not. Numbers are kept (another sum is
+another problem); case, spacing and punctuation are folded (:func:`curation.dedup.words`). Items of fewer than
+``NEAR_MIN`` 3-grams (a 4-word sum) are left to the matcher's exact copies: changing one of their few words makes
+another problem. The share is of the protected item's 3-grams, so a fragment of an item is not a copy of it. Used
+where a false alarm costs one prompt: the closed loop's test and dev splits (factory/loop_select.py) and prompt
+synthesis's decontamination (factory/synth_work.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from curation.dedup import words
+
+#: word n-grams; protected items with at least NEAR_MIN of them; flagged from NEAR_SHARE of them in the text;
+#: n-grams found in more than NEAR_MAX_DF protected items are too generic to count
+NEAR_N, NEAR_MIN, NEAR_SHARE, NEAR_MAX_DF = 3, 4, 0.5, 100
+
+
+def grams(text: str) -> set[str]:
+    w = words(text)
+    return {" ".join(w[i:i + NEAR_N]) for i in range(len(w) - NEAR_N + 1)}
+
+
+class NearCopyIndex:
+    """The protected items' 3-grams, indexed once; ``protected``: dicts with ``id`` and ``text`` (and ``label``, the
+    benchmark name a reason gives, else ``label`` of the index)."""
+
+    def __init__(self, protected: list[dict], label: str = "protected"):
+        self.protected, self.label = protected, label
+        self.index: dict[str, list[int]] = defaultdict(list)
+        self.sizes: list[int] = []
+        for j, p in enumerate(protected):
+            g = grams(p["text"])
+            self.sizes.append(len(g))
+            if len(g) >= NEAR_MIN:
+                for s in g:
+                    self.index[s].append(j)
+
+    def match(self, text: str) -> str | None:
+        """``contaminated: <label>#<item id> near copy c=<share> '<item text>'`` for the protected item ``text`` holds
+        the largest share of (at least NEAR_SHARE), else None."""
+        hits: dict[int, int] = defaultdict(int)
+        for s in grams(text):
+            js = self.index.get(s, ())
+            if len(js) <= NEAR_MAX_DF:
+                for j in js:
+                    hits[j] += 1
+        if not hits:
+            return None
+        j = max(hits, key=lambda j: (hits[j] / self.sizes[j], -j))
+        share = hits[j] / self.sizes[j]
+        if share < NEAR_SHARE:
+            return None
+        p = self.protected[j]
+        return f"contaminated: {p.get('label') or self.label}#{p['id']} near copy c={share:.2f} '{p['text'][:60]}'"
+
+
+def near_copies(items: list[dict], protected: list[dict], label: str = "protected") -> dict[str, str]:
+    """id -> the reason (:meth:`NearCopyIndex.match`) for each item (``id``, ``text``) that is a near copy."""
+    idx = NearCopyIndex(protected, label)
+    out = {}
+    for it in items:
+        why = idx.match(it["text"])
+        if why:
+            out[it["id"]] = why
+    return out
