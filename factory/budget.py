@@ -102,21 +102,26 @@ class RunBudget:
 
 
 def take_rows(name: str, rows: list[dict]) -> tuple[list[dict], str | None]:
-    """Ask for one call per row: the rows refused are rejected at stage ``budget``; returns (the granted rows,
-    why some were refused or None)."""
+    """Ask for one call per request (rows with the same ``request_key`` share one call: the generate step asks
+    it once): the rows refused are rejected at stage ``budget``; returns (the granted rows, why some were refused
+    or None)."""
     from ground.record import reject
 
-    granted, why = take(name, len(rows))
-    for r in rows[granted:]:
-        reject(r, BUDGET_STAGE, f"not generated: {why}")
-    return rows[:granted], (why if granted < len(rows) else None)
+    keys = list(dict.fromkeys(r.get("request_key") for r in rows))
+    granted, why = take(name, len(keys))
+    ok = set(keys[:granted])
+    for r in rows:
+        if r.get("request_key") not in ok:
+            reject(r, BUDGET_STAGE, f"not generated: {why}")
+    return [r for r in rows if r.get("request_key") in ok], (why if granted < len(keys) else None)
 
 
 def spend_rows(name: str, rows: list[dict], fallback: str | None = None) -> None:
     """Report the teacher cost of the rows a batch generated, and as extra calls the rows the ``fallback``
     teacher answered again (their ``teacher`` column names it now)."""
-    extra = 0 if fallback is None else sum(1 for r in rows if r.get("teacher") == fallback)
-    spend(name, sum(float(r.get("cost") or 0.0) for r in rows), extra)
+    paid = [r for r in rows if not r.get("cache_hit")]  # a repeated request's copy shares its first row's call
+    extra = 0 if fallback is None else sum(1 for r in paid if r.get("teacher") == fallback)
+    spend(name, sum(float(r.get("cost") or 0.0) for r in paid), extra)
 
 
 def take(name: str, n: int) -> tuple[int, str | None]:

@@ -11,6 +11,7 @@ at stage ``generate`` with the engine's error as reason.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 
@@ -145,13 +146,20 @@ class GenerateStep(Step):
                 self._teachers[name].turn_cache = RequestCache(self.cache.uri.rstrip("/") + "/turns")
         return self._teachers[name]
 
-    def _run(self, name: str, rows: list[dict], keys: list[str]) -> list[GenResult]:
+    def _run(self, name: str, rows: list[dict], keys: list[str]) -> tuple[list[GenResult], list[bool]]:
+        """(one result per row, whether the row's answer is another row's): rows with the same request key (the
+        same record twice in a batch, without an id to tell them apart) are asked once and share the answer, as a
+        later batch would get it from the request cache; a copy is a cache hit, not a second paid call."""
         from ground.conversation import split_tools
 
         cfg = self.cfgs[name]
         native = teacher_class(cfg["engine"]).native_tools(cfg.get("options") or {})
+        first: dict[str, int] = {}
         reqs = []
         for r, k in zip(rows, keys):
+            if k in first:
+                continue
+            first[k] = len(reqs)
             msgs = json.loads(r["messages"])
             # an engine that takes tools natively gets the system message's catalogue as tools= (single turn)
             tools = split_tools(msgs)[1] if native else None
@@ -163,7 +171,12 @@ class GenerateStep(Step):
         results = [native_trace(res) if q.tools else res for q, res in zip(reqs, results)]
         if self.cache is not None:
             self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
-        return results
+        seen: set[str] = set()
+        copies = []
+        for k in keys:
+            copies.append(k in seen)
+            seen.add(k)
+        return [copy.deepcopy(results[first[k]]) if c else results[first[k]] for k, c in zip(keys, copies)], copies
 
     def process(self, rows: list[dict]) -> list[dict]:
         todo = [r for r in rows if not r.get("cache_hit")]
@@ -171,13 +184,14 @@ class GenerateStep(Step):
         for r in todo:
             by_teacher.setdefault(routed_to(r, self.cfgs, self.default), []).append(r)
         for name, group in by_teacher.items():
-            results = self._run(name, group, [r["request_key"] for r in group])
+            results, copies = self._run(name, group, [r["request_key"] for r in group])
             failed = []
-            for r, res in zip(group, results):
+            for r, res, c in zip(group, results, copies):
                 if res.error and self.fallback and self.fallback != name:
                     failed.append((r, res.error))
                 else:
-                    apply_result(r, res, self.cfgs[name].get("prices", {}), num_gpus=self.cfgs[name].get("num_gpus", 0.0))
+                    apply_result(r, res, self.cfgs[name].get("prices", {}), cache_hit=c,
+                                 num_gpus=self.cfgs[name].get("num_gpus", 0.0))
             if failed:
                 self._fall_back([r for r, _ in failed], [e for _, e in failed])
         return rows
@@ -192,12 +206,12 @@ class GenerateStep(Step):
             keys.append(request_key(fb["engine"], fb["model"], json.loads(r["messages"]), params, r["sample_index"],
                                     options_key(fb["engine"], fb.get("options") or {})))
             r.update(teacher=fb["name"], engine=fb["engine"], model=fb["model"], params=json.dumps(params, sort_keys=True))
-        results = self._run(self.fallback, rows, keys)
-        for r, k, res, first_error in zip(rows, keys, results, errors):
+        results, copies = self._run(self.fallback, rows, keys)
+        for r, k, res, c, first_error in zip(rows, keys, results, copies, errors):
             r["request_key"] = k
             if res.error:
                 res.error = f"{res.error} (fallback {fb['name']} after: {first_error})"
-            apply_result(r, res, fb.get("prices", {}), num_gpus=fb.get("num_gpus", 0.0))
+            apply_result(r, res, fb.get("prices", {}), cache_hit=c, num_gpus=fb.get("num_gpus", 0.0))
 
     def close(self) -> None:
         for t in self._teachers.values():

@@ -5,7 +5,10 @@
     factory decontam 'shards/*.jsonl' --field question --field answer \\
         --benchmarks 'mine=bench/*.parquet:problem+solution' --allow-partial
 
-CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``).
+CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``), on
+local disk or in an object store (``s3://``, ``gs://``: credentials from the environment, as for run dirs; the
+files are copied into a temporary folder first, a run directory's ``manifest.json`` and ``accepted/`` only;
+the report names them by their URIs).
 Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
 is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``, the prompt and completion of a
 factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
@@ -27,6 +30,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -87,6 +91,60 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
                                + (f" (it holds {', '.join(f.name for f in seen[:3])}{', ...' if len(seen) > 3 else ''})" if seen else ""))
         return files
     return expand_paths(corpus, "corpus")
+
+
+def stage(corpus: str, tmp: str) -> tuple[str, dict[str, str]]:
+    """An object-store ``corpus`` (file, ``*``-glob of one folder, folder or run directory) copied into ``tmp``:
+    (the local path to check, {local file: its URI}). Was: "not found: s3:/..." (a URI was read as a local path)."""
+    import fnmatch
+
+    import pyarrow.fs as pafs
+
+    from ground import fsutil
+
+    scheme, rest = corpus.split("://", 1)
+    if "@" in rest.split("/", 1)[0]:  # s3://KEY:SECRET@bucket: the secret would be in the report and the shell history
+        raise FactoryError(f"corpus {scheme}://...@{rest.split('@', 1)[1].split('/')[0]}: credentials in the URI; "
+                           "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
+    query = "?" + corpus.split("?", 1)[1] if "?" in corpus else ""
+    base = corpus.split("?", 1)[0].rstrip("/")
+    pattern = None
+    if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
+        base, pattern = base.rsplit("/", 1)
+    try:
+        fs, path = fsutil.filesystem(base + query)
+        info = fs.get_file_info(path)
+    except (OSError, ValueError) as e:
+        raise FactoryError(f"corpus {corpus}: cannot read it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    uri_of = lambda p: f"{scheme}://{p}"  # noqa: E731 - the file's URI as the user would type it
+    local = Path(tmp) / "corpus"
+    if info.type == pafs.FileType.File and pattern is None:
+        picked = [path]
+        root = path.rsplit("/", 1)[0]
+        target = local / path.rsplit("/", 1)[-1]
+    elif info.type == pafs.FileType.Directory:
+        infos = fs.get_file_info(pafs.FileSelector(path, recursive=pattern is None))
+        names = {i.path[len(path):].lstrip("/"): i for i in infos if i.type == pafs.FileType.File}
+        if pattern is not None:
+            picked = [f"{path}/{n}" for n in sorted(names) if fnmatch.fnmatch(n, pattern)]
+            if not picked:
+                raise FactoryError(f"corpus {corpus}: no file matches {pattern!r}")
+        elif "manifest.json" in names and any(n.startswith("accepted/") for n in names):
+            picked = [f"{path}/{n}" for n in sorted(names) if n == "manifest.json" or n.startswith("accepted/")]
+        else:
+            picked = [f"{path}/{n}" for n in sorted(names)]
+        root, target = path, local
+    else:
+        raise FactoryError(f"corpus {corpus}: not found")
+    mapping = {}
+    for src in picked:
+        dst = local / src[len(root):].lstrip("/") if target == local else target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with fs.open_input_stream(src) as fin, open(dst, "wb") as fout:
+            while chunk := fin.read(8 << 20):
+                fout.write(chunk)
+        mapping[str(dst)] = uri_of(src)
+    return str(target), mapping
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
@@ -361,12 +419,18 @@ def _main(argv: list[str] | None) -> int:
         raise FactoryError(f"{flag}: {(err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]} (got {err.get('input')!r})") from None
     except ValueError as e:
         raise FactoryError((str(e).splitlines() or [type(e).__name__])[0]) from None
-    skipped: list[Path] = []
-    files = corpus_files(a.corpus, skipped)
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
-    matches, n, rep = scan(files, a.field, step, a.id_field)
-    rep.update(rows=n, files=[str(f) for f in files], not_read=[str(f) for f in skipped], matches=matches, items_too_short=step._index.skipped,
+    with tempfile.TemporaryDirectory(prefix="factory-decontam-") as tmp:
+        corpus, uris = stage(a.corpus, tmp) if "://" in a.corpus else (a.corpus, {})
+        skipped: list[Path] = []
+        files = corpus_files(corpus, skipped)
+        matches, n, rep = scan(files, a.field, step, a.id_field)
+    if uris:  # the report names the object-store files, not their temporary copies
+        for m in matches:
+            m["file"] = uris.get(str(m.get("file")), m.get("file"))
+    named = lambda fs: [uris.get(str(f), str(f)) for f in fs]  # noqa: E731
+    rep.update(rows=n, files=named(files), not_read=named(skipped), matches=matches, items_too_short=step._index.skipped,
                settings={"ngram": cfg.ngram, "min_item_tokens": cfg.min_item_tokens, "on": cfg.on, "masked": cfg.masked, "masked_threshold": cfg.masked_threshold,
                          "template": a.template, "template_threshold": cfg.template_threshold,
                          "embedding": cfg.embedding, "allow_partial": cfg.allow_partial})

@@ -383,3 +383,44 @@ def test_missing_bucket_is_a_clear_error_before_any_work(store, tmp_path):
     with pytest.raises(FactoryError, match=r"output\.dir: cannot create \S+no-such-bucket-7/runs/tiny/\w+: "
                                            r"bucket 'no-such-bucket-7' does not exist \(create it first\)"):
         run_recipe(str(recipe))
+
+
+def test_factory_decontam_checks_an_object_store_corpus(store, tmp_path):
+    """``factory decontam s3://...`` (a run directory, a glob of one folder): was "not found: s3:/..." (a URI read
+    as a local path). The files are copied to a temporary folder and the report names them by their URIs."""
+    import json
+
+    from curation.dedup.decontam_cli import main as decontam
+    from ground.errors import FactoryError
+
+    item = "A farmer has 17 cows and buys 5 more cows every week for a whole year. How many cows does he have?"
+    (tmp_path / "bench.jsonl").write_text(json.dumps({"question": item}) + "\n"
+                                          + json.dumps({"question": "Sam reads 12 pages a day for nine days in a row. How many pages?"}) + "\n")
+    fs, path = fsutil.filesystem(f"{store['base']}/dc")
+    rows = pa.table({"id": ["a", "b"], "question": ["What is the capital city of France and why is it famous?", item]})
+    fsutil.write_parquet_atomic(fs, fsutil.join(path, "run", "accepted", "part-000.parquet"), rows)
+    fsutil.write_parquet_atomic(fs, fsutil.join(path, "run", "rejects", "part-000.parquet"), rows)  # not the run's output
+    fsutil.write_json_atomic(fs, fsutil.join(path, "run", "manifest.json"), {"run_id": "x"})
+    fsutil.write_bytes_atomic(fs, fsutil.join(path, "plain", "a.jsonl"), b'{"id": "c", "question": "Name three primary colours of light please."}\n')
+    fsutil.write_bytes_atomic(fs, fsutil.join(path, "plain", "b.txt"), b"not data")
+    bench = f"mine={tmp_path / 'bench.jsonl'}:question"
+
+    out = tmp_path / "rep"
+    assert decontam([f"{store['base']}/dc/run", "--field", "question", "--benchmarks", bench, "--out", str(out)]) == 1
+    rep = json.loads((out / "decontam_report.json").read_text())
+    uri = f"{store['base']}/dc/run/accepted/part-000.parquet"
+    assert rep["rows"] == 2 and rep["files"] == [uri]  # accepted/ only, named by its URI
+    assert [(m["file"], m["id"], m["item"]) for m in rep["matches"]] == [(uri, "b", "0")]
+
+    out2 = tmp_path / "rep2"
+    assert decontam([f"{store['base']}/dc/plain/*.jsonl", "--field", "question", "--benchmarks", bench, "--out", str(out2)]) == 0
+    rep2 = json.loads((out2 / "decontam_report.json").read_text())
+    assert rep2["rows"] == 1 and rep2["files"] == [f"{store['base']}/dc/plain/a.jsonl"] and rep2["matches"] == []
+
+    with pytest.raises(FactoryError, match=r"no file matches '\*\.parquet'"):
+        decontam([f"{store['base']}/dc/plain/*.parquet", "--field", "question", "--benchmarks", bench, "--out", str(tmp_path / "r3")])
+    with pytest.raises(FactoryError, match="not found"):
+        decontam([f"{store['base']}/dc/absent", "--field", "question", "--benchmarks", bench, "--out", str(tmp_path / "r4")])
+    with pytest.raises(FactoryError, match="credentials in the URI") as e:
+        decontam([f"{store['scheme']}://AKIAXXXX:s3cr3tvalue@{BUCKET}/dc/run", "--benchmarks", bench, "--out", str(tmp_path / "r5")])
+    assert "s3cr3tvalue" not in str(e.value) and not (tmp_path / "r3").exists()
