@@ -28,6 +28,7 @@ returning one). The files are read by :mod:`curation.dedup.bench_files`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -313,8 +314,38 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
     """Load a benchmark and check it against its declaration; a partial or altered copy raises
     :class:`FactoryError` unless ``allow_partial`` (then it is logged as a warning)."""
     spec = BenchmarkSpec.parse(spec)
+    if spec.path and "://" in spec.path:
+        return _load_uri(spec, allow_partial)
+    return _load(spec, allow_partial)
+
+
+def _load_uri(spec: BenchmarkSpec, allow_partial: bool) -> Benchmark:
+    """A benchmark copy on an object store (``s3://``, ``gs://``: a file, a ``*``-glob of one folder, a folder;
+    credentials from the environment) copied into a temporary folder and read from there; its source and every error
+    name the URI. Was: "benchmark file not found: s3:/bucket/..." (the URI read as a local path)."""
+    import tempfile
+
+    from curation.dedup.bench_files import stage_uri
+
+    uri = spec.path
+    assert uri is not None
+    with tempfile.TemporaryDirectory(prefix="factory-bench-") as tmp:
+        local, _ = stage_uri(uri, tmp, f"benchmark {spec.name!r}")
+        root, base = str(Path(tmp) / "corpus"), uri.split("?", 1)[0].rstrip("/")
+        if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
+            base = base.rsplit("/", 1)[0]  # a glob: its files were copied into root
+        elif local != root:
+            root = local  # one file: tmp/corpus/NAME is the URI itself
+        try:
+            return _load(dataclasses.replace(spec, path=local), allow_partial, source=uri)
+        except FactoryError as e:
+            raise FactoryError(str(e).replace(root, base)) from None
+
+
+def _load(spec: BenchmarkSpec, allow_partial: bool, source: str | None = None) -> Benchmark:
     if spec.field:
-        items, source = _custom_items(spec)
+        items, read_from = _custom_items(spec)
+        source = source or read_from
         bench = Benchmark(spec.name, items, source, spec.license or "unknown",
                           coverage_of(spec.name, items, spec.expected_items, spec.sha256))
     else:
@@ -335,7 +366,7 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                                f"{type(e).__name__}: {first}") from None
         if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
             raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
-        source = path or d.description or f"the default copy of {spec.name}"
+        source = source or path or d.description or f"the default copy of {spec.name}"
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license or "unknown",
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean

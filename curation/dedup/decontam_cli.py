@@ -37,7 +37,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
-from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records, stage_uri
 from curation.dedup.benchmarks import as_text
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
@@ -53,12 +53,16 @@ REPORT_FILES = ("decontam_report.json", "decontam_report.txt")
 
 def parse_benchmark(arg: str) -> str | dict:
     """``gsm8k_test`` -> the name; ``gsm8k_test=copy.jsonl`` -> a registered benchmark from another file;
-    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields."""
+    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields. PATH may be an object-store URI
+    (``mine=s3://b/bench/*.parquet?endpoint_override=127.0.0.1:9000:question``): the last ':' is the field's unless
+    what follows it holds a '/' (``s3://``) or is the port of a query's host."""
     if "=" not in arg:
         return arg
     name, _, rest = arg.partition("=")
     path, sep, fields = rest.rpartition(":")
-    if not sep or "/" in fields or "\\" in fields:
+    # a URI's own colons are not the field's: s3://... (fields would hold '/'), ...?endpoint_override=host:9000 (a port)
+    port = "://" in path and "?" in path and fields.isdigit() and "=" in path.rsplit("?", 1)[1]
+    if not sep or "/" in fields or "\\" in fields or port:
         return {"name": name, "path": rest}
     if not path or not fields:
         raise FactoryError(f"--benchmarks {arg!r}: expected NAME=PATH_OR_GLOB[:FIELD[+FIELD...]]")
@@ -94,57 +98,8 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
 
 
 def stage(corpus: str, tmp: str) -> tuple[str, dict[str, str]]:
-    """An object-store ``corpus`` (file, ``*``-glob of one folder, folder or run directory) copied into ``tmp``:
-    (the local path to check, {local file: its URI}). Was: "not found: s3:/..." (a URI was read as a local path)."""
-    import fnmatch
-
-    import pyarrow.fs as pafs
-
-    from ground import fsutil
-
-    scheme, rest = corpus.split("://", 1)
-    if "@" in rest.split("/", 1)[0]:  # s3://KEY:SECRET@bucket: the secret would be in the report and the shell history
-        raise FactoryError(f"corpus {scheme}://...@{rest.split('@', 1)[1].split('/')[0]}: credentials in the URI; "
-                           "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
-    query = "?" + corpus.split("?", 1)[1] if "?" in corpus else ""
-    base = corpus.split("?", 1)[0].rstrip("/")
-    pattern = None
-    if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
-        base, pattern = base.rsplit("/", 1)
-    try:
-        fs, path = fsutil.filesystem(base + query)
-        info = fs.get_file_info(path)
-    except (OSError, ValueError) as e:
-        raise FactoryError(f"corpus {corpus}: cannot read it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    uri_of = lambda p: f"{scheme}://{p}"  # noqa: E731 - the file's URI as the user would type it
-    local = Path(tmp) / "corpus"
-    if info.type == pafs.FileType.File and pattern is None:
-        picked = [path]
-        root = path.rsplit("/", 1)[0]
-        target = local / path.rsplit("/", 1)[-1]
-    elif info.type == pafs.FileType.Directory:
-        infos = fs.get_file_info(pafs.FileSelector(path, recursive=pattern is None))
-        names = {i.path[len(path):].lstrip("/"): i for i in infos if i.type == pafs.FileType.File}
-        if pattern is not None:
-            picked = [f"{path}/{n}" for n in sorted(names) if fnmatch.fnmatch(n, pattern)]
-            if not picked:
-                raise FactoryError(f"corpus {corpus}: no file matches {pattern!r}")
-        elif "manifest.json" in names and any(n.startswith("accepted/") for n in names):
-            picked = [f"{path}/{n}" for n in sorted(names) if n == "manifest.json" or n.startswith("accepted/")]
-        else:
-            picked = [f"{path}/{n}" for n in sorted(names)]
-        root, target = path, local
-    else:
-        raise FactoryError(f"corpus {corpus}: not found")
-    mapping = {}
-    for src in picked:
-        dst = local / src[len(root):].lstrip("/") if target == local else target
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with fs.open_input_stream(src) as fin, open(dst, "wb") as fout:
-            while chunk := fin.read(8 << 20):
-                fout.write(chunk)
-        mapping[str(dst)] = uri_of(src)
-    return str(target), mapping
+    """An object-store ``corpus`` copied into ``tmp``: see :func:`curation.dedup.bench_files.stage_uri`."""
+    return stage_uri(corpus, tmp, "corpus")
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:

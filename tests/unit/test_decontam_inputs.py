@@ -245,3 +245,15 @@ def test_a_field_of_a_null_struct_is_null_not_absent(tmp_path):
     assert rc == 1 and rep["rows"] == 2 and [m["row"] for m in rep["matches"]] == [1]
     with pytest.raises(FactoryError, match=r"c.parquet row 2: no field 'rec.x'"):
         list(corpus_rows([corpus], ["rec.x"]))
+
+
+def test_parse_benchmark_keeps_a_uri_whole():
+    """``NAME=PATH:FIELD`` splits on the last ':', which must not cut a URI (``s3://``) nor take a query's port for a field."""
+    from curation.dedup.decontam_cli import parse_benchmark
+
+    assert parse_benchmark("mine=s3://b/bench/*.parquet:question") == {"name": "mine", "path": "s3://b/bench/*.parquet", "field": ["question"]}
+    assert parse_benchmark("gsm8k_test=gs://b/test.jsonl") == {"name": "gsm8k_test", "path": "gs://b/test.jsonl"}
+    assert parse_benchmark("gsm8k_test=s3://b/t.jsonl?endpoint_override=127.0.0.1:9000") == {
+        "name": "gsm8k_test", "path": "s3://b/t.jsonl?endpoint_override=127.0.0.1:9000"}
+    assert parse_benchmark("mine=s3://b/t.jsonl?endpoint_override=127.0.0.1:9000:q+a") == {
+        "name": "mine", "path": "s3://b/t.jsonl?endpoint_override=127.0.0.1:9000", "field": ["q", "a"]}
