@@ -383,7 +383,10 @@ def _load(spec: BenchmarkSpec, allow_partial: bool, source: str | None = None) -
     if said not in _SAID:  # a run loads its benchmarks several times (validation, fingerprint, curation): said once
         _SAID.add(said)
         if bench.coverage["complete"] is False:
-            log.warning("decontam: %s from %s: only part of this benchmark is protected", *said)
+            c = bench.coverage  # a smaller copy misses items; a full-size one whose hash differs is altered
+            short = c["expected_items"] is not None and c["items"] < c["expected_items"]
+            log.warning("decontam: %s from %s: %s", *said, "only part of this benchmark is protected" if short
+                        else "this copy is altered (not the declared content): its items are protected, not the declared ones")
         log.info("benchmark %s from %s", *said)
     return bench
 

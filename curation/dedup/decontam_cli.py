@@ -69,6 +69,35 @@ def parse_benchmark(arg: str) -> str | dict:
     return {"name": name, "path": path, "field": fields.split("+")}
 
 
+def declared(specs: list, a: argparse.Namespace) -> list:
+    """``specs`` with what ``--benchmark-license``/``--benchmark-expected-items``/``--benchmark-sha256`` declare of
+    them (the recipe's license, expected_items, sha256). Was: a custom benchmark on the command line could not carry
+    a licence or a size, so its report said "licence unknown" and "(size not declared)" where a recipe's could not."""
+    out = [s if isinstance(s, dict) else {"name": s} for s in specs]
+    by_name = {s["name"]: s for s in out}
+    for flag, key, values in (("--benchmark-license", "license", a.benchmark_license),
+                              ("--benchmark-expected-items", "expected_items", a.benchmark_expected_items),
+                              ("--benchmark-sha256", "sha256", a.benchmark_sha256)):
+        for v in values:
+            name, eq, value = v.partition("=")
+            if not eq or not name or not value.strip():
+                raise FactoryError(f"{flag} {v!r}: expected NAME=VALUE, NAME one of --benchmarks")
+            if name not in by_name:
+                raise FactoryError(f"{flag} {v!r}: no benchmark {name!r} in --benchmarks ({', '.join(by_name)})")
+            spec = by_name[name]
+            if key != "license" and "field" not in spec:
+                raise FactoryError(f"{flag} {v!r}: {name} is a registered benchmark, its size and hash are declared by the "
+                                   "registry (a custom one is NAME=PATH:FIELD)")
+            if key in spec:
+                raise FactoryError(f"{flag}: {name} given twice")
+            if key == "expected_items":
+                if not value.strip().isdigit() or int(value) < 1:
+                    raise FactoryError(f"{flag} {v!r}: N must be a whole number of items (1 or more)")
+                value = int(value)
+            spec[key] = value.strip() if isinstance(value, str) else value
+    return [s if set(s) != {"name"} else s["name"] for s in out]
+
+
 #: the files of a corpus folder that are read (case aside); others are listed in the report as not read
 DATA_SUFFIXES = (".parquet", ".arrow", ".feather", ".jsonl", ".jsonl.gz")
 
@@ -271,6 +300,15 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     return {"field": "+".join(touched), "start": start - first, "end": end - first, "text": text[start:end]}
 
 
+def incomplete_warning(c: dict) -> str:
+    """What an incomplete benchmark copy (a coverage dict) leaves unchecked: a smaller copy misses items, one of the
+    declared size (or larger) whose content hash differs is altered. Was "missing items" for both: a full-size copy
+    with edited items read as if some were absent."""
+    if c.get("expected_items") is not None and c["items"] < c["expected_items"]:
+        return "PARTIAL benchmark, rows are not checked against the missing items"
+    return "ALTERED benchmark copy (not the declared content), rows are checked against this copy's items, not the declared ones"
+
+
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
@@ -278,8 +316,9 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     if rep.get("not_read"):
         lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
                      f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
-    for line in rep["partial"]:
-        lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
+    for c in rep["benchmarks"]:
+        if c.get("complete") is False:
+            lines.append(f"WARNING: {incomplete_warning(c)}: {c['line']}")
     if rep.get("items_too_short"):
         lines.append(f"WARNING: {rep['items_too_short']} benchmark items are shorter than {rep['settings']['min_item_tokens']} "
                      "words: a row that IS one is flagged (exact copy), a row that contains one is not (--min-item-tokens lowers the bound)")
@@ -336,6 +375,12 @@ def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
+    ap.add_argument("--benchmark-license", action="append", default=[], metavar="NAME=SPDX",
+                    help="licence of a benchmark given in --benchmarks (repeat per benchmark; the recipe's license)")
+    ap.add_argument("--benchmark-expected-items", action="append", default=[], metavar="NAME=N",
+                    help="a custom benchmark's declared size: a copy with fewer items is PARTIAL, with more MODIFIED (the recipe's expected_items)")
+    ap.add_argument("--benchmark-sha256", action="append", default=[], metavar="NAME=HEX",
+                    help="a custom benchmark's declared content hash: a copy that differs is ALTERED (the recipe's sha256)")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b of struct column a)")
     ap.add_argument("--id-field", default="id", help="with --field: the corpus field the report names each row by (default id; FILE:ROW when absent)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
@@ -361,7 +406,8 @@ def _main(argv: list[str] | None) -> int:
     if not up.is_dir() or not os.access(up, os.W_OK | os.X_OK):
         raise FactoryError(f"--out: cannot write the report in {a.out}: {up} is " + ("a file" if not up.is_dir() else "not writable"))
     try:
-        cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
+        specs = declared([parse_benchmark(b) for b in a.benchmarks], a)
+        cfg = DecontamConfig(benchmarks=specs, on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
                              template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
