@@ -126,9 +126,23 @@ def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | No
             if not isinstance(rec, dict):
                 raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
             for k in need:
-                if field_value(rec, k) is None:
+                if pick(rec, k) is None:
+                    alts = k.split("|")
+                    if len(alts) > 1:
+                        raise FactoryError(f"benchmark {name!r}: {f} row {i} has none of the fields {' | '.join(map(repr, alts))}"
+                                           + (" (null)" if any(has_field(rec, a) for a in alts) else ""))
                     raise FactoryError(f"benchmark {name!r}: {f} row {i} has no field {k!r}" + (" (it is null)" if has_field(rec, k) else ""))
             yield f, i, rec
+
+
+def pick(rec: dict, name: str):
+    """The value of field ``name`` of ``rec`` (dots: nested); ``a|b`` is the first of a and b that the record has (not
+    null): a glob whose files name the field differently (``question`` in one, ``problem`` in another). None if none."""
+    for k in name.split("|"):
+        v = field_value(rec, k)
+        if v is not None:
+            return v
+    return None
 
 
 def _gsm8k_items(path: str | None) -> list[BenchmarkItem]:
@@ -213,7 +227,7 @@ SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "
 class BenchmarkSpec:
     name: str = dc_field(metadata={"help": "registry name (gsm8k_test, humaneval, an entry point) or a name for a custom set"})
     path: str | None = dc_field(default=None, metadata={"help": "file or glob of jsonl(.gz)/parquet files; required for custom benchmarks"})
-    field: str | list | None = dc_field(default=None, metadata={"help": "custom: the field(s) whose text is matched (joined by newlines)"})
+    field: str | list | None = dc_field(default=None, metadata={"help": "custom: the field(s) whose text is matched (joined by newlines); 'question|problem' = the first of these a record has"})
     prompt_field: str | None = dc_field(default=None, metadata={"help": "custom: the problem-statement field for embedding/masked matching (default: first of field)"})
     id_field: str | None = dc_field(default=None, metadata={"help": "custom: the id field (default: row number, file:row for a glob)"})
     expected_items: int | None = dc_field(default=None, metadata={"help": "custom: the size of a complete copy (checked on load)"})
@@ -241,6 +255,10 @@ class BenchmarkSpec:
             self.field = [self.field]
         if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):
             raise ValueError(f"benchmark {self.name!r}: field must be a field name or a list of them, got {self.field!r}")
+        for k in [*(self.field or []), *([self.prompt_field] if self.prompt_field else [])]:
+            if "|" in k and not all(a.strip() for a in k.split("|")):
+                raise ValueError(f"benchmark {self.name!r}: field {k!r}: 'a|b' means the first of the fields a, b that a record "
+                                 "has; a name is missing")
         if self.field is None:
             try:
                 registered(self.name)
@@ -274,7 +292,7 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     for f in files:
         for i, (_, _, rec) in enumerate(benchmark_rows(spec.name, f, need)):
             item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{labels[f]}:{i}")
-            items.append(BenchmarkItem(item_id, "\n".join(as_text(field_value(rec, k)) for k in fields), as_text(field_value(rec, pfield))))
+            items.append(BenchmarkItem(item_id, "\n".join(as_text(pick(rec, k)) for k in fields), as_text(pick(rec, pfield))))
     return items, ", ".join(map(str, files))
 
 

@@ -313,3 +313,26 @@ def test_an_altered_full_size_copy_is_called_altered_not_missing_items(tmp_path,
     assert ("WARNING: ALTERED benchmark copy (not the declared content), rows are checked against this copy's items, not the "
             "declared ones: mine: 3 of 3 items (MODIFIED: content hash differs)") in text
     assert "missing items" not in text
+
+
+def test_a_benchmark_field_may_have_alternatives_for_files_that_name_it_differently(tmp_path):
+    """Was: a glob whose files name the question differently (``question`` in one, ``problem`` in the other) was refused
+    ("has no field 'question'") and could only be given as two benchmarks. ``question|problem`` is the first of these
+    fields that a record has (on the command line and in a recipe)."""
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "a.jsonl").write_text(json.dumps({"question": Q, "answer": "72"}) + "\n", encoding="utf-8")
+    pq.write_table(pa.table({"problem": ["A farmer has 17 cows and buys 5 more every week for a whole year. How many cows?"],
+                             "answer": ["277"]}), tmp_path / "bench" / "b.parquet")
+    glob = str(tmp_path / "bench" / "*")
+    b = load_benchmark({"name": "mine", "path": glob, "field": ["question|problem", "answer"]})
+    assert [(it.item_id, it.text.splitlines()[-1], it.prompt[:10]) for it in b.items] == [("a.jsonl:0", "72", Q[:10]), ("b.parquet:0", "277", "A farmer h")]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"q": "A farmer has 17 cows and buys 5 more every week for a whole year. How many cows?"}) + "\n", encoding="utf-8")
+    out = tmp_path / "rep"
+    assert main([str(corpus), "--field", "q", "--benchmarks", f"mine={glob}:question|problem+answer", "--out", str(out)]) == 1
+    assert [m["item"] for m in json.loads((out / "decontam_report.json").read_text())["matches"]] == ["b.parquet:0"]
+    (tmp_path / "bench" / "c.jsonl").write_text(json.dumps({"text": "neither"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"benchmark 'mine': .*c.jsonl row 1 has none of the fields 'question' \| 'problem'$"):
+        load_benchmark({"name": "mine", "path": glob, "field": "question|problem"})
+    with pytest.raises(ValueError, match=r"field 'question\|': 'a\|b' means the first of the fields"):
+        BenchmarkSpec(name="mine", path=glob, field="question|")
