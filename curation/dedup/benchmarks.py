@@ -15,7 +15,9 @@ Built in:
 Extend it three ways: a registry name with ``path`` (another copy of a built-in), a custom spec (``path``
 is a file or a glob of jsonl/parquet files, ``field`` names the text field or fields), or an entry point
 in the group ``distill_factory.benchmarks`` whose object is a :class:`BenchmarkDef` (or a callable
-returning one). The files are read by :mod:`curation.dedup.bench_files`.
+returning one). The files are read by :mod:`curation.dedup.bench_files`; a ``path`` on an object store (``s3://``,
+``gs://``: a file, a ``*``-glob of one folder, a folder) is copied to a temporary folder first and named by its URI. A
+field ``question|problem`` is the first of these fields that a record has (files of a glob that name it differently).
 
     >>> from curation.dedup.benchmarks import load_benchmark
     >>> bench = load_benchmark("gsm8k_test")

@@ -14,7 +14,11 @@ is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``
 factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
 prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
-``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
+``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one; ``FIELD`` may be ``question|problem``, the first of these a
+record has). PATH may be an object-store URI (``mine=s3://b/bench/*.parquet:question``), read from a temporary copy.
+A custom benchmark's licence, size and content hash: ``--benchmark-license NAME=SPDX``,
+``--benchmark-expected-items NAME=N``, ``--benchmark-sha256 NAME=HEX`` (a recipe's ``license``, ``expected_items``,
+``sha256``; a copy smaller is PARTIAL, larger or different MODIFIED: refused without ``--allow-partial``).
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
