@@ -82,11 +82,12 @@ def recipe_relative(recipe, key: str, options: Any) -> Any:
     if key != "decontam":
         return options
     if not isinstance(options, dict):  # a validated DecontamConfig: its benchmarks are BenchmarkSpecs
-        benches = [dataclasses.replace(b, path=str(recipe.path(b.path))) if b.path else b for b in options.benchmarks]
+        benches = [dataclasses.replace(b, path=str(recipe.path(b.path))) if b.path and "://" not in b.path else b for b in options.benchmarks]
         return options.model_copy(update={"benchmarks": benches})
     if not isinstance(options.get("benchmarks"), list):
         return options
-    benches = [{**b, "path": str(recipe.path(b["path"]))} if isinstance(b, dict) and b.get("path") else b
+    # an object-store URI (s3://, gs://) is left as it is (was joined to the recipe's folder: "recipes/s3:/bucket/...")
+    benches = [{**b, "path": str(recipe.path(b["path"]))} if isinstance(b, dict) and isinstance(b.get("path"), str) and "://" not in b["path"] else b
                for b in options["benchmarks"]]
     return {**options, "benchmarks": benches}
 

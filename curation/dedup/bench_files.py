@@ -151,3 +151,58 @@ def expand_paths(path: str, what: str = "benchmark", split: str | None = None, o
     if not p.is_file():
         raise FactoryError(f"{what} file not found: {p}")
     return [p]
+
+
+def stage_uri(corpus: str, tmp: str, what: str = "corpus") -> tuple[str, dict[str, str]]:
+    """An object-store ``corpus`` (file, ``*``-glob of one folder, folder or run directory) copied into ``tmp``:
+    (the local path to read: the file, the glob over the copied files, the folder; {local file: its URI}). ``what``
+    names it in errors ("corpus", "benchmark 'mine'"). Was: "not found: s3:/..." (a URI was read as a local path)."""
+    import fnmatch
+
+    import pyarrow.fs as pafs
+
+    from ground import fsutil
+
+    scheme, rest = corpus.split("://", 1)
+    if "@" in rest.split("/", 1)[0]:  # s3://KEY:SECRET@bucket: the secret would be in the report and the shell history
+        raise FactoryError(f"{what} {scheme}://...@{rest.split('@', 1)[1].split('/')[0]}: credentials in the URI; "
+                           "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
+    query = "?" + corpus.split("?", 1)[1] if "?" in corpus else ""
+    base = corpus.split("?", 1)[0].rstrip("/")
+    pattern = None
+    if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
+        base, pattern = base.rsplit("/", 1)
+    try:
+        fs, path = fsutil.filesystem(base + query)
+        info = fs.get_file_info(path)
+    except (OSError, ValueError) as e:
+        raise FactoryError(f"{what} {corpus}: cannot read it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    uri_of = lambda p: f"{scheme}://{p}"  # noqa: E731 - the file's URI as the user would type it
+    local = Path(tmp) / "corpus"
+    if info.type == pafs.FileType.File and pattern is None:
+        picked = [path]
+        root = path.rsplit("/", 1)[0]
+        target = local / path.rsplit("/", 1)[-1]
+    elif info.type == pafs.FileType.Directory:
+        infos = fs.get_file_info(pafs.FileSelector(path, recursive=pattern is None))
+        names = {i.path[len(path):].lstrip("/"): i for i in infos if i.type == pafs.FileType.File}
+        if pattern is not None:
+            picked = [f"{path}/{n}" for n in sorted(names) if fnmatch.fnmatch(n, pattern)]
+            if not picked:
+                raise FactoryError(f"{what} {corpus}: no file matches {pattern!r}")
+        elif "manifest.json" in names and any(n.startswith("accepted/") for n in names):
+            picked = [f"{path}/{n}" for n in sorted(names) if n == "manifest.json" or n.startswith("accepted/")]
+        else:
+            picked = [f"{path}/{n}" for n in sorted(names)]
+        root, target = path, local
+    else:
+        raise FactoryError(f"{what} {corpus}: not found")
+    mapping = {}
+    for src in picked:
+        dst = local / src[len(root):].lstrip("/") if target == local else target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with fs.open_input_stream(src) as fin, open(dst, "wb") as fout:
+            while chunk := fin.read(8 << 20):
+                fout.write(chunk)
+        mapping[str(dst)] = uri_of(src)
+    return (str(target / pattern) if pattern is not None else str(target)), mapping

@@ -15,7 +15,9 @@ Built in:
 Extend it three ways: a registry name with ``path`` (another copy of a built-in), a custom spec (``path``
 is a file or a glob of jsonl/parquet files, ``field`` names the text field or fields), or an entry point
 in the group ``distill_factory.benchmarks`` whose object is a :class:`BenchmarkDef` (or a callable
-returning one). The files are read by :mod:`curation.dedup.bench_files`.
+returning one). The files are read by :mod:`curation.dedup.bench_files`; a ``path`` on an object store (``s3://``,
+``gs://``: a file, a ``*``-glob of one folder, a folder) is copied to a temporary folder first and named by its URI. A
+field ``question|problem`` is the first of these fields that a record has (files of a glob that name it differently).
 
     >>> from curation.dedup.benchmarks import load_benchmark
     >>> bench = load_benchmark("gsm8k_test")
@@ -28,6 +30,7 @@ returning one). The files are read by :mod:`curation.dedup.bench_files`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -125,9 +128,23 @@ def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | No
             if not isinstance(rec, dict):
                 raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
             for k in need:
-                if field_value(rec, k) is None:
+                if pick(rec, k) is None:
+                    alts = k.split("|")
+                    if len(alts) > 1:
+                        raise FactoryError(f"benchmark {name!r}: {f} row {i} has none of the fields {' | '.join(map(repr, alts))}"
+                                           + (" (null)" if any(has_field(rec, a) for a in alts) else ""))
                     raise FactoryError(f"benchmark {name!r}: {f} row {i} has no field {k!r}" + (" (it is null)" if has_field(rec, k) else ""))
             yield f, i, rec
+
+
+def pick(rec: dict, name: str):
+    """The value of field ``name`` of ``rec`` (dots: nested); ``a|b`` is the first of a and b that the record has (not
+    null): a glob whose files name the field differently (``question`` in one, ``problem`` in another). None if none."""
+    for k in name.split("|"):
+        v = field_value(rec, k)
+        if v is not None:
+            return v
+    return None
 
 
 def _gsm8k_items(path: str | None) -> list[BenchmarkItem]:
@@ -212,7 +229,7 @@ SPEC_KEYS = ["expected_items", "field", "id_field", "license", "name", "path", "
 class BenchmarkSpec:
     name: str = dc_field(metadata={"help": "registry name (gsm8k_test, humaneval, an entry point) or a name for a custom set"})
     path: str | None = dc_field(default=None, metadata={"help": "file or glob of jsonl(.gz)/parquet files; required for custom benchmarks"})
-    field: str | list | None = dc_field(default=None, metadata={"help": "custom: the field(s) whose text is matched (joined by newlines)"})
+    field: str | list | None = dc_field(default=None, metadata={"help": "custom: the field(s) whose text is matched (joined by newlines); 'question|problem' = the first of these a record has"})
     prompt_field: str | None = dc_field(default=None, metadata={"help": "custom: the problem-statement field for embedding/masked matching (default: first of field)"})
     id_field: str | None = dc_field(default=None, metadata={"help": "custom: the id field (default: row number, file:row for a glob)"})
     expected_items: int | None = dc_field(default=None, metadata={"help": "custom: the size of a complete copy (checked on load)"})
@@ -240,6 +257,10 @@ class BenchmarkSpec:
             self.field = [self.field]
         if self.field is not None and (not self.field or not all(isinstance(f, str) and f for f in self.field)):
             raise ValueError(f"benchmark {self.name!r}: field must be a field name or a list of them, got {self.field!r}")
+        for k in [*(self.field or []), *([self.prompt_field] if self.prompt_field else [])]:
+            if "|" in k and not all(a.strip() for a in k.split("|")):
+                raise ValueError(f"benchmark {self.name!r}: field {k!r}: 'a|b' means the first of the fields a, b that a record "
+                                 "has; a name is missing")
         if self.field is None:
             try:
                 registered(self.name)
@@ -273,7 +294,7 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     for f in files:
         for i, (_, _, rec) in enumerate(benchmark_rows(spec.name, f, need)):
             item_id = str(field_value(rec, spec.id_field)) if spec.id_field else (str(i) if len(files) == 1 else f"{labels[f]}:{i}")
-            items.append(BenchmarkItem(item_id, "\n".join(as_text(field_value(rec, k)) for k in fields), as_text(field_value(rec, pfield))))
+            items.append(BenchmarkItem(item_id, "\n".join(as_text(pick(rec, k)) for k in fields), as_text(pick(rec, pfield))))
     return items, ", ".join(map(str, files))
 
 
@@ -313,8 +334,38 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
     """Load a benchmark and check it against its declaration; a partial or altered copy raises
     :class:`FactoryError` unless ``allow_partial`` (then it is logged as a warning)."""
     spec = BenchmarkSpec.parse(spec)
+    if spec.path and "://" in spec.path:
+        return _load_uri(spec, allow_partial)
+    return _load(spec, allow_partial)
+
+
+def _load_uri(spec: BenchmarkSpec, allow_partial: bool) -> Benchmark:
+    """A benchmark copy on an object store (``s3://``, ``gs://``: a file, a ``*``-glob of one folder, a folder;
+    credentials from the environment) copied into a temporary folder and read from there; its source and every error
+    name the URI. Was: "benchmark file not found: s3:/bucket/..." (the URI read as a local path)."""
+    import tempfile
+
+    from curation.dedup.bench_files import stage_uri
+
+    uri = spec.path
+    assert uri is not None
+    with tempfile.TemporaryDirectory(prefix="factory-bench-") as tmp:
+        local, _ = stage_uri(uri, tmp, f"benchmark {spec.name!r}")
+        root, base = str(Path(tmp) / "corpus"), uri.split("?", 1)[0].rstrip("/")
+        if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
+            base = base.rsplit("/", 1)[0]  # a glob: its files were copied into root
+        elif local != root:
+            root = local  # one file: tmp/corpus/NAME is the URI itself
+        try:
+            return _load(dataclasses.replace(spec, path=local), allow_partial, source=uri)
+        except FactoryError as e:
+            raise FactoryError(str(e).replace(root, base)) from None
+
+
+def _load(spec: BenchmarkSpec, allow_partial: bool, source: str | None = None) -> Benchmark:
     if spec.field:
-        items, source = _custom_items(spec)
+        items, read_from = _custom_items(spec)
+        source = source or read_from
         bench = Benchmark(spec.name, items, source, spec.license or "unknown",
                           coverage_of(spec.name, items, spec.expected_items, spec.sha256))
     else:
@@ -335,7 +386,7 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
                                f"{type(e).__name__}: {first}") from None
         if not isinstance(items, list) or not all(isinstance(it, BenchmarkItem) for it in items):
             raise FactoryError(f"benchmark {spec.name!r}: its loader returned {type(items).__name__}, not a list of BenchmarkItem")
-        source = path or d.description or f"the default copy of {spec.name}"
+        source = source or path or d.description or f"the default copy of {spec.name}"
         bench = Benchmark(spec.name, items, str(source), spec.license or d.license or "unknown",
                           coverage_of(spec.name, items, d.expected_items, d.sha256), d.template_match)
     if not bench.items:  # was: "mine: 0 items (size not declared)" and a check that protected nothing passed clean
@@ -352,7 +403,10 @@ def load_benchmark(spec: "BenchmarkSpec | str | dict", allow_partial: bool = Fal
     if said not in _SAID:  # a run loads its benchmarks several times (validation, fingerprint, curation): said once
         _SAID.add(said)
         if bench.coverage["complete"] is False:
-            log.warning("decontam: %s from %s: only part of this benchmark is protected", *said)
+            c = bench.coverage  # a smaller copy misses items; a full-size one whose hash differs is altered
+            short = c["expected_items"] is not None and c["items"] < c["expected_items"]
+            log.warning("decontam: %s from %s: %s", *said, "only part of this benchmark is protected" if short
+                        else "this copy is altered (not the declared content): its items are protected, not the declared ones")
         log.info("benchmark %s from %s", *said)
     return bench
 

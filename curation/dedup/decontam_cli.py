@@ -14,7 +14,11 @@ is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``
 factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
 prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
-``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one).
+``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one; ``FIELD`` may be ``question|problem``, the first of these a
+record has). PATH may be an object-store URI (``mine=s3://b/bench/*.parquet:question``), read from a temporary copy.
+A custom benchmark's licence, size and content hash: ``--benchmark-license NAME=SPDX``,
+``--benchmark-expected-items NAME=N``, ``--benchmark-sha256 NAME=HEX`` (a recipe's ``license``, ``expected_items``,
+``sha256``; a copy smaller is PARTIAL, larger or different MODIFIED: refused without ``--allow-partial``).
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
@@ -37,7 +41,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
-from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records, stage_uri
 from curation.dedup.benchmarks import as_text
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
@@ -53,16 +57,49 @@ REPORT_FILES = ("decontam_report.json", "decontam_report.txt")
 
 def parse_benchmark(arg: str) -> str | dict:
     """``gsm8k_test`` -> the name; ``gsm8k_test=copy.jsonl`` -> a registered benchmark from another file;
-    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields."""
+    ``mine=x/*.parquet:q+a`` -> a custom benchmark with its text fields. PATH may be an object-store URI
+    (``mine=s3://b/bench/*.parquet?endpoint_override=127.0.0.1:9000:question``): the last ':' is the field's unless
+    what follows it holds a '/' (``s3://``) or is the port of a query's host."""
     if "=" not in arg:
         return arg
     name, _, rest = arg.partition("=")
     path, sep, fields = rest.rpartition(":")
-    if not sep or "/" in fields or "\\" in fields:
+    # a URI's own colons are not the field's: s3://... (fields would hold '/'), ...?endpoint_override=host:9000 (a port)
+    port = "://" in path and "?" in path and fields.isdigit() and "=" in path.rsplit("?", 1)[1]
+    if not sep or "/" in fields or "\\" in fields or port:
         return {"name": name, "path": rest}
     if not path or not fields:
         raise FactoryError(f"--benchmarks {arg!r}: expected NAME=PATH_OR_GLOB[:FIELD[+FIELD...]]")
     return {"name": name, "path": path, "field": fields.split("+")}
+
+
+def declared(specs: list, a: argparse.Namespace) -> list:
+    """``specs`` with what ``--benchmark-license``/``--benchmark-expected-items``/``--benchmark-sha256`` declare of
+    them (the recipe's license, expected_items, sha256). Was: a custom benchmark on the command line could not carry
+    a licence or a size, so its report said "licence unknown" and "(size not declared)" where a recipe's could not."""
+    out = [s if isinstance(s, dict) else {"name": s} for s in specs]
+    by_name = {s["name"]: s for s in out}
+    for flag, key, values in (("--benchmark-license", "license", a.benchmark_license),
+                              ("--benchmark-expected-items", "expected_items", a.benchmark_expected_items),
+                              ("--benchmark-sha256", "sha256", a.benchmark_sha256)):
+        for v in values:
+            name, eq, value = v.partition("=")
+            if not eq or not name or not value.strip():
+                raise FactoryError(f"{flag} {v!r}: expected NAME=VALUE, NAME one of --benchmarks")
+            if name not in by_name:
+                raise FactoryError(f"{flag} {v!r}: no benchmark {name!r} in --benchmarks ({', '.join(by_name)})")
+            spec = by_name[name]
+            if key != "license" and "field" not in spec:
+                raise FactoryError(f"{flag} {v!r}: {name} is a registered benchmark, its size and hash are declared by the "
+                                   "registry (a custom one is NAME=PATH:FIELD)")
+            if key in spec:
+                raise FactoryError(f"{flag}: {name} given twice")
+            if key == "expected_items":
+                if not value.strip().isdigit() or int(value) < 1:
+                    raise FactoryError(f"{flag} {v!r}: N must be a whole number of items (1 or more)")
+                value = int(value)
+            spec[key] = value.strip() if isinstance(value, str) else value
+    return [s if set(s) != {"name"} else s["name"] for s in out]
 
 
 #: the files of a corpus folder that are read (case aside); others are listed in the report as not read
@@ -94,57 +131,8 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
 
 
 def stage(corpus: str, tmp: str) -> tuple[str, dict[str, str]]:
-    """An object-store ``corpus`` (file, ``*``-glob of one folder, folder or run directory) copied into ``tmp``:
-    (the local path to check, {local file: its URI}). Was: "not found: s3:/..." (a URI was read as a local path)."""
-    import fnmatch
-
-    import pyarrow.fs as pafs
-
-    from ground import fsutil
-
-    scheme, rest = corpus.split("://", 1)
-    if "@" in rest.split("/", 1)[0]:  # s3://KEY:SECRET@bucket: the secret would be in the report and the shell history
-        raise FactoryError(f"corpus {scheme}://...@{rest.split('@', 1)[1].split('/')[0]}: credentials in the URI; "
-                           "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
-    query = "?" + corpus.split("?", 1)[1] if "?" in corpus else ""
-    base = corpus.split("?", 1)[0].rstrip("/")
-    pattern = None
-    if any(c in base.rsplit("/", 1)[-1] for c in "*?["):
-        base, pattern = base.rsplit("/", 1)
-    try:
-        fs, path = fsutil.filesystem(base + query)
-        info = fs.get_file_info(path)
-    except (OSError, ValueError) as e:
-        raise FactoryError(f"corpus {corpus}: cannot read it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    uri_of = lambda p: f"{scheme}://{p}"  # noqa: E731 - the file's URI as the user would type it
-    local = Path(tmp) / "corpus"
-    if info.type == pafs.FileType.File and pattern is None:
-        picked = [path]
-        root = path.rsplit("/", 1)[0]
-        target = local / path.rsplit("/", 1)[-1]
-    elif info.type == pafs.FileType.Directory:
-        infos = fs.get_file_info(pafs.FileSelector(path, recursive=pattern is None))
-        names = {i.path[len(path):].lstrip("/"): i for i in infos if i.type == pafs.FileType.File}
-        if pattern is not None:
-            picked = [f"{path}/{n}" for n in sorted(names) if fnmatch.fnmatch(n, pattern)]
-            if not picked:
-                raise FactoryError(f"corpus {corpus}: no file matches {pattern!r}")
-        elif "manifest.json" in names and any(n.startswith("accepted/") for n in names):
-            picked = [f"{path}/{n}" for n in sorted(names) if n == "manifest.json" or n.startswith("accepted/")]
-        else:
-            picked = [f"{path}/{n}" for n in sorted(names)]
-        root, target = path, local
-    else:
-        raise FactoryError(f"corpus {corpus}: not found")
-    mapping = {}
-    for src in picked:
-        dst = local / src[len(root):].lstrip("/") if target == local else target
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with fs.open_input_stream(src) as fin, open(dst, "wb") as fout:
-            while chunk := fin.read(8 << 20):
-                fout.write(chunk)
-        mapping[str(dst)] = uri_of(src)
-    return str(target), mapping
+    """An object-store ``corpus`` copied into ``tmp``: see :func:`curation.dedup.bench_files.stage_uri`."""
+    return stage_uri(corpus, tmp, "corpus")
 
 
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
@@ -316,6 +304,15 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     return {"field": "+".join(touched), "start": start - first, "end": end - first, "text": text[start:end]}
 
 
+def incomplete_warning(c: dict) -> str:
+    """What an incomplete benchmark copy (a coverage dict) leaves unchecked: a smaller copy misses items, one of the
+    declared size (or larger) whose content hash differs is altered. Was "missing items" for both: a full-size copy
+    with edited items read as if some were absent."""
+    if c.get("expected_items") is not None and c["items"] < c["expected_items"]:
+        return "PARTIAL benchmark, rows are not checked against the missing items"
+    return "ALTERED benchmark copy (not the declared content), rows are checked against this copy's items, not the declared ones"
+
+
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
@@ -323,8 +320,9 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     if rep.get("not_read"):
         lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
                      f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
-    for line in rep["partial"]:
-        lines.append(f"WARNING: PARTIAL benchmark, rows are not checked against the missing items: {line}")
+    for c in rep["benchmarks"]:
+        if c.get("complete") is False:
+            lines.append(f"WARNING: {incomplete_warning(c)}: {c['line']}")
     if rep.get("items_too_short"):
         lines.append(f"WARNING: {rep['items_too_short']} benchmark items are shorter than {rep['settings']['min_item_tokens']} "
                      "words: a row that IS one is flagged (exact copy), a row that contains one is not (--min-item-tokens lowers the bound)")
@@ -381,6 +379,12 @@ def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
+    ap.add_argument("--benchmark-license", action="append", default=[], metavar="NAME=SPDX",
+                    help="licence of a benchmark given in --benchmarks (repeat per benchmark; the recipe's license)")
+    ap.add_argument("--benchmark-expected-items", action="append", default=[], metavar="NAME=N",
+                    help="a custom benchmark's declared size: a copy with fewer items is PARTIAL, with more MODIFIED (the recipe's expected_items)")
+    ap.add_argument("--benchmark-sha256", action="append", default=[], metavar="NAME=HEX",
+                    help="a custom benchmark's declared content hash: a copy that differs is ALTERED (the recipe's sha256)")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b of struct column a)")
     ap.add_argument("--id-field", default="id", help="with --field: the corpus field the report names each row by (default id; FILE:ROW when absent)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
@@ -406,7 +410,8 @@ def _main(argv: list[str] | None) -> int:
     if not up.is_dir() or not os.access(up, os.W_OK | os.X_OK):
         raise FactoryError(f"--out: cannot write the report in {a.out}: {up} is " + ("a file" if not up.is_dir() else "not writable"))
     try:
-        cfg = DecontamConfig(benchmarks=[parse_benchmark(b) for b in a.benchmarks], on="prompt" if a.field else a.compare,
+        specs = declared([parse_benchmark(b) for b in a.benchmarks], a)
+        cfg = DecontamConfig(benchmarks=specs, on="prompt" if a.field else a.compare,
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
                              template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),

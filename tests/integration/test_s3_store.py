@@ -424,3 +424,72 @@ def test_factory_decontam_checks_an_object_store_corpus(store, tmp_path):
     with pytest.raises(FactoryError, match="credentials in the URI") as e:
         decontam([f"{store['scheme']}://AKIAXXXX:s3cr3tvalue@{BUCKET}/dc/run", "--benchmarks", bench, "--out", str(tmp_path / "r5")])
     assert "s3cr3tvalue" not in str(e.value) and not (tmp_path / "r3").exists()
+
+
+def test_benchmarks_on_an_object_store(store, tmp_path):
+    """A benchmark on s3:// or gs:// (``--benchmarks 'mine=s3://.../*.parquet:question'``, a recipe's
+    ``{name, path: s3://..., field}``, a registered benchmark's copy): was "benchmark file not found: s3:/..." (the URI
+    read as a local path; a recipe's joined to the recipe folder). Read from a temporary copy; the reports name the URIs."""
+    import json
+    from types import SimpleNamespace
+
+    from curation.dedup.decontam import DecontamConfig, Decontaminate, benchmark_coverage
+    from curation.dedup.decontam_cli import main as decontam
+    from curation.plan import recipe_relative
+    from ground.errors import FactoryError
+    from ground.record import new_sample
+
+    item = "A farmer has 17 cows and buys 5 more cows every week for a whole year. How many cows does he have?"
+    other = "Sam reads 12 pages a day for nine days in a row. How many pages does he read in all?"
+    fs, path = fsutil.filesystem(f"{store['base']}/bench")
+    fsutil.write_parquet_atomic(fs, fsutil.join(path, "a.parquet"), pa.table({"question": [item]}))
+    fsutil.write_parquet_atomic(fs, fsutil.join(path, "b.parquet"), pa.table({"question": [other]}))
+    fsutil.write_bytes_atomic(fs, fsutil.join(path, "gsm8k.jsonl"), json.dumps({"question": item, "answer": "#### 277"}).encode() + b"\n")
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"id": "x", "question": item}) + "\n"
+                                           + json.dumps({"id": "y", "question": "Name three primary colours of light please."}) + "\n")
+    glob = f"{store['base']}/bench/*.parquet"
+
+    out = tmp_path / "rep"
+    assert decontam([str(tmp_path / "corpus.jsonl"), "--field", "question", "--benchmarks", f"mine={glob}:question",
+                     "--out", str(out)]) == 1
+    rep = json.loads((out / "decontam_report.json").read_text())
+    assert [(c["line"], c["source"]) for c in rep["benchmarks"]] == [("mine: 2 items (size not declared)", glob)]
+    assert [(m["id"], m["benchmark"], m["item"]) for m in rep["matches"]] == [("x", "mine", "a.parquet:0")]
+    assert f"from {glob}" in (out / "decontam_report.txt").read_text()
+
+    # a registered benchmark's copy on the store: read, checked against its declaration (1 of 1,319: PARTIAL)
+    out2 = tmp_path / "rep2"
+    assert decontam([str(tmp_path / "corpus.jsonl"), "--field", "question", "--benchmarks",
+                     f"gsm8k_test={store['base']}/bench/gsm8k.jsonl", "--allow-partial", "--out", str(out2)]) == 1
+    rep2 = json.loads((out2 / "decontam_report.json").read_text())
+    assert rep2["partial"] == ["gsm8k_test: 1 of 1,319 items (PARTIAL)"]
+    assert rep2["benchmarks"][0]["source"] == f"{store['base']}/bench/gsm8k.jsonl"
+
+    # a recipe's spec: the URI is left as it is (not joined to the recipe's folder) and a run's step reads it
+    opts = recipe_relative(SimpleNamespace(path=lambda p: tmp_path / p), "decontam",
+                           {"benchmarks": [{"name": "mine", "path": glob, "field": "question", "expected_items": 2, "license": "CC-BY-4.0"}],
+                            "on": "prompt"})
+    cfg = DecontamConfig(**opts)
+    assert [(c["line"], c["license"], c["source"]) for c in benchmark_coverage(cfg)] == [("mine: 2 of 2 items (complete)", "CC-BY-4.0", glob)]
+    rows = [new_sample(stage="g", prompt_id=p, sample_index=0, messages=[{"role": "user", "content": t}])
+            for p, t in (("a", other), ("b", "What is two plus two?"))]
+    rows = Decontaminate(cfg)(rows)
+    assert [r["status"] for r in rows] == ["rejected", "accepted"] and rows[0]["reject_reason"].startswith("contaminated: mine#b.parquet:0 ")
+
+    # errors name the URI, never a temporary path
+    with pytest.raises(FactoryError, match=rf"benchmark 'mine': {store['base']}/bench/a.parquet row 1 has no field 'problem'"):
+        benchmark_coverage(DecontamConfig(benchmarks=[{"name": "mine", "path": glob, "field": "problem"}]))
+    with pytest.raises(FactoryError, match=rf"benchmark 'mine' {store['base']}/bench/\*\.csv: no file matches"):
+        benchmark_coverage(DecontamConfig(benchmarks=[{"name": "mine", "path": f"{store['base']}/bench/*.csv", "field": "q"}]))
+    with pytest.raises(FactoryError, match=rf"benchmark 'mine' {store['base']}/nope.jsonl: not found"):
+        benchmark_coverage(DecontamConfig(benchmarks=[{"name": "mine", "path": f"{store['base']}/nope.jsonl", "field": "q"}]))
+    with pytest.raises(FactoryError, match="credentials in the URI") as e:
+        decontam([str(tmp_path / "corpus.jsonl"), "--field", "question", "--benchmarks",
+                  f"mine={store['scheme']}://KEY:s3cr3tvalue@{BUCKET}/bench/a.parquet:question", "--out", str(tmp_path / "r3")])
+    assert "s3cr3tvalue" not in str(e.value)
+    if store["scheme"] == "s3":  # the endpoint in the URI's query, its port not taken for a field
+        endpoint = store["env"]["AWS_ENDPOINT_URL"].removeprefix("http://")
+        out4 = tmp_path / "rep4"
+        assert decontam([str(tmp_path / "corpus.jsonl"), "--field", "question", "--benchmarks",
+                         f"mine={glob}?scheme=http&endpoint_override={endpoint}:question", "--out", str(out4)]) == 1
+        assert json.loads((out4 / "decontam_report.json").read_text())["benchmarks"][0]["line"] == "mine: 2 items (size not declared)"

@@ -245,3 +245,94 @@ def test_a_field_of_a_null_struct_is_null_not_absent(tmp_path):
     assert rc == 1 and rep["rows"] == 2 and [m["row"] for m in rep["matches"]] == [1]
     with pytest.raises(FactoryError, match=r"c.parquet row 2: no field 'rec.x'"):
         list(corpus_rows([corpus], ["rec.x"]))
+
+
+def test_parse_benchmark_keeps_a_uri_whole():
+    """``NAME=PATH:FIELD`` splits on the last ':', which must not cut a URI (``s3://``) nor take a query's port for a field."""
+    from curation.dedup.decontam_cli import parse_benchmark
+
+    assert parse_benchmark("mine=s3://b/bench/*.parquet:question") == {"name": "mine", "path": "s3://b/bench/*.parquet", "field": ["question"]}
+    assert parse_benchmark("gsm8k_test=gs://b/test.jsonl") == {"name": "gsm8k_test", "path": "gs://b/test.jsonl"}
+    assert parse_benchmark("gsm8k_test=s3://b/t.jsonl?endpoint_override=127.0.0.1:9000") == {
+        "name": "gsm8k_test", "path": "s3://b/t.jsonl?endpoint_override=127.0.0.1:9000"}
+    assert parse_benchmark("mine=s3://b/t.jsonl?endpoint_override=127.0.0.1:9000:q+a") == {
+        "name": "mine", "path": "s3://b/t.jsonl?endpoint_override=127.0.0.1:9000", "field": ["q", "a"]}
+
+
+def _bench_and_corpus(tmp_path, n: int = 3):
+    b = tmp_path / "b.jsonl"
+    b.write_text("".join(json.dumps({"q": f"question number {k} about apples and pears in the big green basket"}) + "\n"
+                         for k in range(n)), encoding="utf-8")
+    c = tmp_path / "c.jsonl"
+    c.write_text(json.dumps({"q": "question number 1 about apples and pears in the big green basket"}) + "\n", encoding="utf-8")
+    return b, c
+
+
+def test_a_cli_custom_benchmark_carries_a_licence_size_and_hash(tmp_path, capsys):
+    """Was: ``--benchmarks mine=PATH:FIELD`` could not say its licence, size or hash (a recipe's could): the report said
+    "licence unknown" and "(size not declared)", and a truncated copy passed. Now --benchmark-license,
+    --benchmark-expected-items and --benchmark-sha256 NAME=VALUE, with the recipe's rules."""
+    from curation.dedup.benchmarks import content_hash
+
+    b, c = _bench_and_corpus(tmp_path)
+    base = [str(c), "--field", "q", "--benchmarks", f"mine={b}:q", "--benchmark-license", "mine=CC-BY-4.0"]
+    out = tmp_path / "rep"
+    assert main([*base, "--benchmark-expected-items", "mine=3", "--out", str(out)]) == 1
+    cov = json.loads((out / "decontam_report.json").read_text())["benchmarks"]
+    assert [(x["line"], x["license"], x["complete"]) for x in cov] == [("mine: 3 of 3 items (complete)", "CC-BY-4.0", True)]
+    assert "mine: 3 of 3 items (complete)  licence CC-BY-4.0" in (out / "decontam_report.txt").read_text()
+    with pytest.raises(FactoryError, match=r"benchmark mine: 3 of 4 items \(PARTIAL\) from .*b.jsonl: decontamination would not cover"):
+        main([*base, "--benchmark-expected-items", "mine=4", "--out", str(tmp_path / "r2")])
+    assert main([*base, "--benchmark-expected-items", "mine=4", "--allow-partial", "--out", str(tmp_path / "r2")]) == 1
+    assert "WARNING: PARTIAL benchmark, rows are not checked against the missing items: mine: 3 of 4 items (PARTIAL)" in capsys.readouterr().out
+    with pytest.raises(FactoryError, match=r"mine: 3 of 2 items \(MODIFIED: more items than declared\)"):
+        main([*base, "--benchmark-expected-items", "mine=2", "--out", str(tmp_path / "r3")])
+    good = content_hash(load_benchmark({"name": "mine", "path": str(b), "field": "q"}).items)
+    assert main([*base, "--benchmark-sha256", f"mine={good}", "--out", str(tmp_path / "r4")]) == 1
+    assert json.loads((tmp_path / "r4" / "decontam_report.json").read_text())["benchmarks"][0]["complete"] is True
+    # a registered benchmark's licence may be restated; its size is the registry's
+    with pytest.raises(FactoryError, match=r"--benchmark-expected-items 'gsm8k_test=5': gsm8k_test is a registered benchmark"):
+        main([str(c), "--field", "q", "--benchmarks", "gsm8k_test", "--benchmark-expected-items", "gsm8k_test=5", "--out", str(tmp_path / "r5")])
+    for bad, msg in ((["--benchmark-license", "other=MIT"], r"--benchmark-license 'other=MIT': no benchmark 'other' in --benchmarks \(mine\)"),
+                     (["--benchmark-expected-items", "mine=1,319"], r"--benchmark-expected-items 'mine=1,319': N must be a whole number"),
+                     (["--benchmark-sha256", "mine=abc"], r"sha256 must be 64 hex digits"),
+                     (["--benchmark-license", "mine"], r"--benchmark-license 'mine': expected NAME=VALUE")):
+        with pytest.raises(FactoryError, match=msg):
+            main([str(c), "--field", "q", "--benchmarks", f"mine={b}:q", *bad, "--out", str(tmp_path / "r6")])
+    assert not (tmp_path / "r6").exists()
+
+
+def test_an_altered_full_size_copy_is_called_altered_not_missing_items(tmp_path, capsys):
+    """Was: a copy of the declared size whose content hash differs was warned about as "PARTIAL benchmark, rows are
+    not checked against the missing items", though no item is missing: it is altered."""
+    b, c = _bench_and_corpus(tmp_path)
+    out = tmp_path / "rep"
+    assert main([str(c), "--field", "q", "--benchmarks", f"mine={b}:q", "--benchmark-expected-items", "mine=3",
+                 "--benchmark-sha256", "mine=" + "0" * 64, "--allow-partial", "--out", str(out)]) == 1
+    text = (out / "decontam_report.txt").read_text()
+    assert ("WARNING: ALTERED benchmark copy (not the declared content), rows are checked against this copy's items, not the "
+            "declared ones: mine: 3 of 3 items (MODIFIED: content hash differs)") in text
+    assert "missing items" not in text
+
+
+def test_a_benchmark_field_may_have_alternatives_for_files_that_name_it_differently(tmp_path):
+    """Was: a glob whose files name the question differently (``question`` in one, ``problem`` in the other) was refused
+    ("has no field 'question'") and could only be given as two benchmarks. ``question|problem`` is the first of these
+    fields that a record has (on the command line and in a recipe)."""
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "a.jsonl").write_text(json.dumps({"question": Q, "answer": "72"}) + "\n", encoding="utf-8")
+    pq.write_table(pa.table({"problem": ["A farmer has 17 cows and buys 5 more every week for a whole year. How many cows?"],
+                             "answer": ["277"]}), tmp_path / "bench" / "b.parquet")
+    glob = str(tmp_path / "bench" / "*")
+    b = load_benchmark({"name": "mine", "path": glob, "field": ["question|problem", "answer"]})
+    assert [(it.item_id, it.text.splitlines()[-1], it.prompt[:10]) for it in b.items] == [("a.jsonl:0", "72", Q[:10]), ("b.parquet:0", "277", "A farmer h")]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"q": "A farmer has 17 cows and buys 5 more every week for a whole year. How many cows?"}) + "\n", encoding="utf-8")
+    out = tmp_path / "rep"
+    assert main([str(corpus), "--field", "q", "--benchmarks", f"mine={glob}:question|problem+answer", "--out", str(out)]) == 1
+    assert [m["item"] for m in json.loads((out / "decontam_report.json").read_text())["matches"]] == ["b.parquet:0"]
+    (tmp_path / "bench" / "c.jsonl").write_text(json.dumps({"text": "neither"}) + "\n", encoding="utf-8")
+    with pytest.raises(FactoryError, match=r"benchmark 'mine': .*c.jsonl row 1 has none of the fields 'question' \| 'problem'$"):
+        load_benchmark({"name": "mine", "path": glob, "field": "question|problem"})
+    with pytest.raises(ValueError, match=r"field 'question\|': 'a\|b' means the first of the fields"):
+        BenchmarkSpec(name="mine", path=glob, field="question|")
