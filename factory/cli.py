@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ground.cli_parser import ArgumentParser
 from ground.errors import FactoryError, factory_error_in
 
 
@@ -333,7 +334,7 @@ def _count(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
+    p = ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a recipe (resumes the same run if re-run)")

@@ -14,7 +14,6 @@ Anything after ``--`` goes to ``factory run`` (e.g. ``-- --skip-train``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -22,6 +21,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ground.cli_parser import ArgumentParser
 
 EXCLUDES = [".venv", "runs", ".git", "exports", "bench/out", "tests/artifacts"]
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
-    p = argparse.ArgumentParser(prog="factory submit", description="run a recipe as a Ray job on a running cluster")
+    p = ArgumentParser(prog="factory submit", description="run a recipe as a Ray job on a running cluster")
     p.add_argument("recipe", help="recipe path, relative to --working-dir (as the job sees it)")
     p.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or "http://127.0.0.1:8265",
                    help="the cluster's dashboard/Jobs API (default: $RAY_ADDRESS or http://127.0.0.1:8265)")

@@ -1,0 +1,30 @@
+"""A mistyped option of any `factory` command is refused (exit 2, nothing run) with the option it was meant to be.
+
+On main argparse said only `unrecognized arguments: --formt chat`: the user had to find `--format` in the usage."""
+
+from __future__ import annotations
+
+import pytest
+
+from factory.cli import main
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["run", "recipes/demo.yaml", "--fersh"], "factory run: error: unrecognized arguments: --fersh (did you mean --fresh?)"),
+    (["inspect", "runs/x", "--rejectz"], "factory inspect: error: unrecognized arguments: --rejectz (did you mean --rejects?)"),
+    (["export", "runs/x", "--out", "o", "--formt", "chat"],
+     "factory export: error: unrecognized arguments: --formt (did you mean --format?) chat"),
+    (["decontam", "c.jsonl", "--benchmarks", "gsm8k_test", "--feild=q"],
+     "factory decontam: error: unrecognized arguments: --feild=q (did you mean --field?)"),
+    (["loop", "recipes/loop.yaml", "--round", "3", "--sede", "1"],
+     "factory loop: error: unrecognized arguments: --sede (did you mean --seed?) 1"),
+    (["serve", "--prot", "8000"], "factory serve: error: unrecognized arguments: --prot (did you mean --port?) 8000"),
+    (["run", "recipes/demo.yaml", "--zzzzzz"], "factory run: error: unrecognized arguments: --zzzzzz"),
+])
+def test_a_mistyped_option_names_the_meant_one(argv, line, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == line
+    assert list(tmp_path.iterdir()) == []  # nothing written
