@@ -380,11 +380,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv and argv[0] in DELEGATED:
+    lead = 0  # `factory -v export ...`: the global -v before a delegated command (was: "unrecognized arguments")
+    while lead < len(argv) and argv[lead] in ("-v", "--verbose"):
+        lead += 1
+    if lead < len(argv) and argv[lead] in DELEGATED:
         import importlib
 
-        _setup_logging("-v" in argv)
-        return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
+        _setup_logging(lead > 0 or "-v" in argv)
+        return int(importlib.import_module(DELEGATED[argv[lead]][0]).main(argv[lead + 1:]) or 0)
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
     return a.fn(a)

@@ -28,3 +28,15 @@ def test_a_mistyped_option_names_the_meant_one(argv, line, capsys, tmp_path, mon
     assert e.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == line
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_the_global_verbose_flag_goes_before_any_command(capsys, tmp_path, monkeypatch):
+    """`factory [-v] {run,...,schema}` (the usage line): on main `factory -v schema --outputs` and `factory -v report DIR`
+    failed with 'unrecognized arguments' because the commands with their own parser were only found in argv[0]."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["-v", "schema", "--outputs"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"manifest.json", "stats.json"}
+    assert main(["--verbose", "report", "runs/nope"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: runs/nope: not a run directory (no manifest.json)"
