@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,11 @@ def _submit_once(cmd: list[str], env: dict[str, str]) -> tuple[int, bool]:
     reader.join()
     if held is not None and "No available agent" in "".join(held + err):
         return rc, True
+    refused = re.findall(r"Failed to connect to Ray at address: (\S+?)\.?$", "".join(held or []) + "".join(err), re.M)
+    if held is not None and rc != 0 and refused:  # no cluster there: one line, not ray's two chained tracebacks
+        print(f"factory submit: no Ray cluster answers at {refused[-1]} (start one with `ray start --head`, or pass "
+              f"--address / set RAY_ADDRESS to its dashboard, e.g. http://HEAD:8265)", file=sys.stderr)
+        return 2, False
     sys.stdout.write("".join(held or []))
     sys.stderr.write("".join(err))
     return rc, False
