@@ -42,7 +42,7 @@ def test_decontam_report_folder_that_cannot_be_written_is_exit_2(tmp_path, capsy
     (tmp_path / "afile").write_text("x")
     rc = main(["decontam", str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", bench, "--out", str(tmp_path / "afile" / "rep")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and err == [f"error: --out: cannot write the report in {tmp_path / 'afile' / 'rep'}: Not a directory"]
+    assert rc == 2 and err == [f"error: --out: cannot write the report in {tmp_path / 'afile' / 'rep'}: {tmp_path / 'afile'} is a file"]
     rc = main(["decontam", str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", bench, "--out", str(tmp_path / "rep")])
     assert rc == 0 and sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["decontam_report.json", "decontam_report.txt"]
 
