@@ -127,6 +127,8 @@ class EvalScore(_Open):
 class Eval(_Open):
     table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
     held_out: str | None = Field(None, description="The held-out source path.")
+    drop_system_prompt: bool | None = Field(None, description="train.drop_system_prompt: base and student were asked without the "
+                                                              "system prompt, the teacher with it (each column's system_prompt says which).")
     trained_by: str | None = Field(None, description="Which training the student column scored (a hash of train's method, data "
                                                      "run, student and metrics); null: no trained student.")
     adapter: str | None = Field(None, description="The student weights the eval loaded (train.adapter_dir on the driver's node; "

@@ -79,7 +79,7 @@ def test_every_manifest_key_the_code_writes_is_documented():
     generation.stopped / counts.synthesized_*, all of which a real run's manifest.json holds."""
     import re
 
-    from factory.run_schema import Counts, Generation, Manifest
+    from factory.run_schema import Counts, Eval, Generation, Manifest
 
     src = "".join((ROOT / "factory" / f).read_text(encoding="utf-8") for f in ("pipeline.py", "executor.py", "synthesize.py"))
     written = set(re.findall(r'manifest\["([a-z_]+)"\]\s*=', src))
@@ -89,7 +89,10 @@ def test_every_manifest_key_the_code_writes_is_documented():
     gen_keys = set(re.findall(r'info\["([a-z_]+)"\]', executor)) | set(re.findall(r'"([a-z_]+)": ', executor.split("info = {", 1)[1].split("}", 1)[0]))
     assert gen_keys - set(Generation.model_fields) == set()
     assert {"synthesized_accepted", "synthesized_rejected"} <= set(Counts.model_fields)
-    for key in ("curation_timings", "previous_status", "synthesis", "cache_hits_prefilled", "synthesized_accepted"):
+    evals = (ROOT / "students" / "eval.py").read_text(encoding="utf-8")
+    eval_keys = set(re.findall(r'"([a-z_]+)": ', evals.split("info = {", 1)[1].split("}", 1)[0])) | set(re.findall(r'info\["([a-z_]+)"\] *=', evals))
+    assert "drop_system_prompt" in eval_keys and eval_keys - set(Eval.model_fields) == set()
+    for key in ("curation_timings", "previous_status", "synthesis", "cache_hits_prefilled", "synthesized_accepted", "drop_system_prompt"):
         assert f"| `{key}` |" in markdown()
 
 
