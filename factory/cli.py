@@ -75,8 +75,19 @@ def cmd_run(a: argparse.Namespace) -> int:
         # bad input writes nothing: drop the log (the error line says it all) and the folders made for it
         if created is not None and all(f.parent == log_file.parent for f in created.rglob("*") if f.is_file()):
             shutil.rmtree(created, ignore_errors=True)
+        elif _only_the_traceback(log_file):  # refused before the run logged anything (e.g. --run-id of another recipe)
+            log_file.unlink(missing_ok=True)
         raise
     return rc
+
+
+def _only_the_traceback(log_file: Path) -> bool:
+    """Whether the log holds nothing but the error's traceback (Console writes it on the way out)."""
+    try:
+        with open(log_file, encoding="utf-8", errors="replace") as f:
+            return f.read(64).startswith("Traceback (most recent call last)")
+    except OSError:
+        return False
 
 
 def run_log_path(recipe_file: str, output_dir: str | None, skip_train: bool = False) -> Path:
