@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ground.cli_parser import ArgumentParser
 from ground.errors import FactoryError, factory_error_in
 
 
@@ -74,8 +75,19 @@ def cmd_run(a: argparse.Namespace) -> int:
         # bad input writes nothing: drop the log (the error line says it all) and the folders made for it
         if created is not None and all(f.parent == log_file.parent for f in created.rglob("*") if f.is_file()):
             shutil.rmtree(created, ignore_errors=True)
+        elif _only_the_traceback(log_file):  # refused before the run logged anything (e.g. --run-id of another recipe)
+            log_file.unlink(missing_ok=True)
         raise
     return rc
+
+
+def _only_the_traceback(log_file: Path) -> bool:
+    """Whether the log holds nothing but the error's traceback (Console writes it on the way out)."""
+    try:
+        with open(log_file, encoding="utf-8", errors="replace") as f:
+            return f.read(64).startswith("Traceback (most recent call last)")
+    except OSError:
+        return False
 
 
 def run_log_path(recipe_file: str, output_dir: str | None, skip_train: bool = False) -> Path:
@@ -333,7 +345,7 @@ def _count(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
+    p = ArgumentParser(prog="factory", description="Distillation and synthetic-data factory")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a recipe (resumes the same run if re-run)")
@@ -379,11 +391,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv and argv[0] in DELEGATED:
+    lead = 0  # `factory -v export ...`: the global -v before a delegated command (was: "unrecognized arguments")
+    while lead < len(argv) and argv[lead] in ("-v", "--verbose"):
+        lead += 1
+    if lead < len(argv) and argv[lead] in DELEGATED:
         import importlib
 
-        _setup_logging("-v" in argv)
-        return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv[1:]) or 0)
+        _setup_logging(lead > 0 or "-v" in argv)
+        return int(importlib.import_module(DELEGATED[argv[lead]][0]).main(argv[lead + 1:]) or 0)
     a = build_parser().parse_args(argv)
     _setup_logging(a.verbose)
     return a.fn(a)

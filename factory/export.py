@@ -29,7 +29,6 @@ stage, licence notes and the schema; its front matter names the licences the run
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -42,6 +41,7 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ground.cli_parser import ArgumentParser
 from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
@@ -385,7 +385,7 @@ or a dedup cluster are always in the same split (checked at export).
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="factory export", description="export a run's curated rows as a dataset directory")
+    ap = ArgumentParser(prog="factory export", description="export a run's curated rows as a dataset directory")
     ap.add_argument("run_dir")
     ap.add_argument("--out", required=True)
     ap.add_argument("--format", default="parquet", choices=FORMATS)

@@ -20,13 +20,13 @@ skips those and re-runs an unfinished round, whose ``run_recipe`` resumes in tur
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
+from ground.cli_parser import ArgumentParser
 from factory.loop_select import assert_clean, choose_by_category, choose_nearest, choose_random, split_pool
 from factory.recipe import LoopConfig, Recipe, load_recipe
 from ground import fsutil
@@ -324,7 +324,7 @@ def format_table(state: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="factory loop", description="closed loop: dev failures choose the next round's prompts")
+    p = ArgumentParser(prog="factory loop", description="closed loop: dev failures choose the next round's prompts")
     p.add_argument("recipe")
     p.add_argument("--seed", type=int, help="override loop.seed")
     p.add_argument("--rounds", type=int, help="override loop.rounds")

@@ -21,7 +21,6 @@ a section without data shows ``<p class="empty" id="plot-...-empty">`` with the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -30,6 +29,7 @@ import time
 from collections import Counter
 from html import escape
 
+from ground.cli_parser import ArgumentParser
 from ground import fsutil
 from ground.errors import FactoryError
 from factory.report_html import BLUE, CSS, GREEN, ORANGE, RED, columns, empty, hbars, lines, money, pct, table
@@ -317,7 +317,7 @@ def write_loop_report(loop_dir: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``factory report RUN_DIR``: exit 0 and print the path, or 2 with one ``error:`` line."""
-    p = argparse.ArgumentParser(prog="factory report", description="write report.html into a run directory")
+    p = ArgumentParser(prog="factory report", description="write report.html into a run directory")
     p.add_argument("run_dir")
     a = p.parse_args(argv)
     try:

@@ -47,6 +47,10 @@ class Counts(_Open):
                                           "as in generation.teacher_calls and the cost breakdown's calls).")
     cache_cost: float | None = Field(None, description="The part of cost that is the price of answers reused from the request "
                                                        "cache (paid by an earlier invocation or by another run sharing the cache).")
+    synthesized_accepted: int | None = Field(None, description="Rows of accepted/ whose prompt prompt synthesis wrote (a recipe "
+                                                               "with synthesize: only).")
+    synthesized_rejected: int | None = Field(None, description="Rows of rejects/ whose prompt prompt synthesis wrote (a recipe "
+                                                               "with synthesize: only).")
 
 
 class Stage(_Open):
@@ -74,10 +78,15 @@ class Cost(_Open):
 
 
 class Generation(_Open):
-    chunks_total: int = Field(description="Chunks (source units) the run has.")
-    chunks_skipped: int = Field(description="Chunks already written by an earlier attempt (resume).")
-    rows_pending: int = Field(description="Rows generated in this attempt.")
-    teacher_calls: int = Field(description="Teacher calls made in this attempt (cache hits excluded).")
+    # the four counters are absent (only 'stopped') when the run budget stopped the run during prompt synthesis
+    chunks_total: int | None = Field(None, description="Chunks (source units) the run has.")
+    chunks_skipped: int | None = Field(None, description="Chunks already written by an earlier attempt (resume).")
+    rows_pending: int | None = Field(None, description="Rows generated in this attempt.")
+    cache_hits_prefilled: int | None = Field(None, description="Rows of this attempt answered from the request cache before "
+                                                               "generation (the key-partitioned cache join).")
+    teacher_calls: int | None = Field(None, description="Teacher calls made in this attempt (cache hits excluded).")
+    stopped: str | None = Field(None, description="Why the run budget stopped the run (status 'stopped'): the cap and how much of it "
+                                                  "earlier invocations used; the only key when it stopped during prompt synthesis.")
     busy_seconds: dict[str, float] | None = Field(None, description="Teacher name -> engine seconds of its calls in this attempt.")
     paid: float | None = Field(None, description="USD of the teacher and verifier calls made in this attempt (cache hits excluded, "
                                                  "chunks a budget stop did not write included); written as chunks finish.")
@@ -118,6 +127,8 @@ class EvalScore(_Open):
 class Eval(_Open):
     table: dict[str, EvalScore] = Field(description="Scores per model: base, student, teacher (those the recipe asks for).")
     held_out: str | None = Field(None, description="The held-out source path.")
+    drop_system_prompt: bool | None = Field(None, description="train.drop_system_prompt: base and student were asked without the "
+                                                              "system prompt, the teacher with it (each column's system_prompt says which).")
     trained_by: str | None = Field(None, description="Which training the student column scored (a hash of train's method, data "
                                                      "run, student and metrics); null: no trained student.")
     adapter: str | None = Field(None, description="The student weights the eval loaded (train.adapter_dir on the driver's node; "
@@ -159,7 +170,14 @@ class Manifest(_Open):
     stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")
     cost: Cost | None = Field(None, description="Cost breakdown (same as stats.json 'cost').")
     contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks.")
-    timings: dict[str, float] | None = Field(None, description="Wall seconds per phase: generate+verify, curate, write, train, eval.")
+    timings: dict[str, float] | None = Field(None, description="Wall seconds per phase: synthesize, generate+verify, curate, write, "
+                                                             "train, eval.")
+    curation_timings: dict[str, float] | None = Field(None, description="Wall seconds per curation step of this invocation "
+                                                                        "(dedup_exact, minhash, embedding, decontam, ...).")
+    previous_status: str | None = Field(None, description="The status the previous invocation of the same run left (a resumed run).")
+    synthesis: dict | None = Field(None, description="Prompt synthesis (synthesize:): seeds, candidates, rejects per step, kept, "
+                                                     "agreement histogram, teacher calls, cost, seconds; 'stopped' when the run "
+                                                     "budget ended it (docs/synthesize.md).")
     train: dict | None = Field(None, description="Training result: status, adapter_dir, metrics, log_history.")
     eval: Eval | None = Field(None, description="Evaluation: the score table and deltas.")
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, create_model, field_validator
 
+from ground.cli_parser import ArgumentParser
 from curation.plan import DEDUP, FILTERS
 from factory.recipe import DedupConfig, EvalConfig, FiltersConfig, RegressionConfig, Recipe, TeacherConfig, TrainConfig, \
     VerifierConfig
@@ -183,11 +184,10 @@ def json_schema() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """``factory schema [--out FILE]``: the JSON Schema on stdout (or in FILE)."""
-    import argparse
     import json
     import sys
 
-    p = argparse.ArgumentParser(prog="factory schema", description="JSON Schema of a recipe, for editors' YAML "
+    p = ArgumentParser(prog="factory schema", description="JSON Schema of a recipe, for editors' YAML "
                                 "completion: `# yaml-language-server: $schema=recipe.schema.json` at the top of a recipe")
     p.add_argument("--out", help="write the schema here instead of stdout")
     p.add_argument("--outputs", action="store_true", help="the schema of a run's manifest.json and stats.json instead "

@@ -46,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ground.cli_parser import ArgumentParser
 from factory.serve_engine import Choice, Job, LocalModel, check_adapter
 from factory.serve_request import (MAX_TOP_LOGPROBS, RequestError, _get, _messages, _sampling,
                                     _usage, error_body)
@@ -387,7 +388,7 @@ def _int_in(lo: int, hi: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="factory serve", description="OpenAI-compatible server over a local model")
+    p = ArgumentParser(prog="factory serve", description="OpenAI-compatible server over a local model")
     p.add_argument("--model", default="smollm2-135m-instruct", help="bundled model name or local HF directory")
     p.add_argument("--adapter", help="PEFT LoRA adapter directory (e.g. a trained student), merged at load")
     p.add_argument("--served-model-name", help="name clients use in 'model' (default: --model)")

@@ -14,14 +14,16 @@ Anything after ``--`` goes to ``factory run`` (e.g. ``-- --skip-train``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ground.cli_parser import ArgumentParser
 
 EXCLUDES = [".venv", "runs", ".git", "exports", "bench/out", "tests/artifacts"]
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
-    p = argparse.ArgumentParser(prog="factory submit", description="run a recipe as a Ray job on a running cluster")
+    p = ArgumentParser(prog="factory submit", description="run a recipe as a Ray job on a running cluster")
     p.add_argument("recipe", help="recipe path, relative to --working-dir (as the job sees it)")
     p.add_argument("--address", default=os.environ.get("RAY_ADDRESS") or "http://127.0.0.1:8265",
                    help="the cluster's dashboard/Jobs API (default: $RAY_ADDRESS or http://127.0.0.1:8265)")
@@ -99,6 +101,11 @@ def _submit_once(cmd: list[str], env: dict[str, str]) -> tuple[int, bool]:
     reader.join()
     if held is not None and "No available agent" in "".join(held + err):
         return rc, True
+    refused = re.findall(r"Failed to connect to Ray at address: (\S+?)\.?$", "".join(held or []) + "".join(err), re.M)
+    if held is not None and rc != 0 and refused:  # no cluster there: one line, not ray's two chained tracebacks
+        print(f"factory submit: no Ray cluster answers at {refused[-1]} (start one with `ray start --head`, or pass "
+              f"--address / set RAY_ADDRESS to its dashboard, e.g. http://HEAD:8265)", file=sys.stderr)
+        return 2, False
     sys.stdout.write("".join(held or []))
     sys.stderr.write("".join(err))
     return rc, False

@@ -19,7 +19,6 @@ Hub accepts: ``license`` from what the run declared (student, source, teachers; 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ground.cli_parser import ArgumentParser
 from ground.errors import FactoryError
 from ground.cards import HUB_REPO, UNDECLARED, front_matter, hide_local_paths, hub_dataset_id
 from ground.licensing import card_metadata, card_section
@@ -210,7 +210,7 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="factory export-model", description="export a run's trained student")
+    ap = ArgumentParser(prog="factory export-model", description="export a run's trained student")
     ap.add_argument("run_dir", help="runs/<recipe>/<run_id>")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--which", choices=["final", "best"], default="final", help="final model or best by validation loss")

@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ground.cli_parser import ArgumentParser
 from verifiers.judge import Judge
 from verifiers.llm import resolve_path
 
@@ -172,7 +173,7 @@ def _option(s: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="factory judge-calibrate", description="agreement of an LLM judge with human labels")
+    p = ArgumentParser(prog="factory judge-calibrate", description="agreement of an LLM judge with human labels")
     p.add_argument("--data", default="data/judge_calibration.jsonl",
                    help="labelled jsonl: prompt, response, label (relative: current directory, then project root)")
     p.add_argument("--rubric", default="recipes/rubrics/helpfulness.md", help="rubric file (the judge prompt)")

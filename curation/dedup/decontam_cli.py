@@ -40,6 +40,7 @@ from typing import Iterator
 
 from pydantic import ValidationError
 
+from ground.cli_parser import ArgumentParser
 from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
 from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records, stage_uri
 from curation.dedup.benchmarks import as_text
@@ -376,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    ap = argparse.ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
     ap.add_argument("--benchmark-license", action="append", default=[], metavar="NAME=SPDX",

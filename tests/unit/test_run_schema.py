@@ -72,3 +72,36 @@ def test_json_schema_names_both_files():
     js = json_schemas()
     assert set(js) == {"manifest.json", "stats.json"}
     assert "counts" in js["manifest.json"]["properties"] and "in" in js["stats.json"]["$defs"]["Stage"]["properties"]
+
+
+def test_every_manifest_key_the_code_writes_is_documented():
+    """docs/outputs.md listed neither curation_timings, previous_status, synthesis nor generation.cache_hits_prefilled /
+    generation.stopped / counts.synthesized_*, all of which a real run's manifest.json holds."""
+    import re
+
+    from factory.run_schema import Counts, Eval, Generation, Manifest
+
+    src = "".join((ROOT / "factory" / f).read_text(encoding="utf-8") for f in ("pipeline.py", "executor.py", "synthesize.py"))
+    written = set(re.findall(r'manifest\["([a-z_]+)"\]\s*=', src))
+    assert {"curation_timings", "previous_status", "synthesis"} <= written
+    assert written - set(Manifest.model_fields) == set()
+    executor = (ROOT / "factory" / "executor.py").read_text(encoding="utf-8")
+    gen_keys = set(re.findall(r'info\["([a-z_]+)"\]', executor)) | set(re.findall(r'"([a-z_]+)": ', executor.split("info = {", 1)[1].split("}", 1)[0]))
+    assert gen_keys - set(Generation.model_fields) == set()
+    assert {"synthesized_accepted", "synthesized_rejected"} <= set(Counts.model_fields)
+    evals = (ROOT / "students" / "eval.py").read_text(encoding="utf-8")
+    eval_keys = set(re.findall(r'"([a-z_]+)": ', evals.split("info = {", 1)[1].split("}", 1)[0])) | set(re.findall(r'info\["([a-z_]+)"\] *=', evals))
+    assert "drop_system_prompt" in eval_keys and eval_keys - set(Eval.model_fields) == set()
+    for key in ("curation_timings", "previous_status", "synthesis", "cache_hits_prefilled", "synthesized_accepted", "drop_system_prompt"):
+        assert f"| `{key}` |" in markdown()
+
+
+def test_a_run_stopped_during_synthesis_validates(tmp_path):
+    """The pipeline writes generation = {'stopped': ...} when the budget ends prompt synthesis: the schema required the
+    generation counters, so check_run refused a manifest the factory itself wrote."""
+    man = {"schema_version": SCHEMA_VERSION, "run_id": "r", "recipe_name": "s", "recipe_file": "s.yaml", "fingerprint": "f",
+           "recipe": {}, "versions": {}, "git_commit": None, "status": "stopped", "started_at": "t", "licenses": {},
+           "generation": {"stopped": "budget calls 9 reached"}, "synthesis": {"stopped": "budget calls 9 reached"}}
+    (tmp_path / "manifest.json").write_text(json.dumps(man))
+    m = check_run(str(tmp_path))["manifest.json"]
+    assert m.generation.stopped == "budget calls 9 reached" and m.generation.chunks_total is None

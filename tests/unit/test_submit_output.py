@@ -64,3 +64,20 @@ def test_missing_ray_command_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(submit, "command", lambda *a, **k: [str(tmp_path / "no-ray-here"), "job", "submit"])
     assert submit.main(["recipe.yaml", "--working-dir", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "factory submit: the `ray` command was not found (pip install 'ray[default]')\n"
+
+
+def test_no_cluster_at_the_address_is_one_line_and_exit_2(capsys, monkeypatch):
+    """The real `ray job submit` against a port nobody listens on: on main its two chained tracebacks (~60 lines)
+    reached the user and the exit was 1; now one line names the address and the fix, exit 2."""
+    import socket
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as s:  # a port that was free a moment ago: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.chdir(ROOT)
+    assert submit.main(["recipes/demo.yaml", "--address", f"http://127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"factory submit: no Ray cluster answers at http://127.0.0.1:{port} (start one with `ray start --head`, "
+                   "or pass --address / set RAY_ADDRESS to its dashboard, e.g. http://HEAD:8265)"]
