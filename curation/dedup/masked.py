@@ -86,7 +86,7 @@ class MaskedIndex:
     """Distinct masked n-grams of benchmark problem statements, with the items that own each."""
 
     def __init__(self, items: list[tuple[str, "object"]], n: int = 3, max_df: int = 3, min_grams: int = 4):
-        self.n = n
+        self.n, self.min_grams = n, min_grams
         self.items = [(bench, it.item_id) for bench, it in items]
         grams = [np.unique(ngram_hashes([template(it.prompt)], n, short="whole")[0]) for _, it in items]
         allh = np.concatenate(grams) if grams else np.zeros(0, np.uint64)
@@ -120,7 +120,10 @@ class MaskedIndex:
         pos = np.repeat(lo - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt) + np.arange(int(cnt.sum()))
         key, shared = np.unique(rows * len(self.items) + self.owner[pos], return_counts=True)
         r, i = key // len(self.items), key % len(self.items)
-        ok = self.size[i] > 0
+        # an item or a row of fewer than min_grams counted n-grams is too short to judge by overlap: "What is
+        # 25 + 17?" is the one 3-gram "what is #", which many items hold ("... what is half the number ..."),
+        # so its row containment was 1.0 and every such row a "copy" (exact and near-copy checks cover short rows)
+        ok = (self.size[i] > 0) & (row_size[r] >= self.min_grams)
         r, i, shared = r[ok], i[ok], shared[ok]
         return r, i, (shared / self.size[i] + shared / np.maximum(row_size[r], 1)) / 2
 
@@ -143,5 +146,7 @@ class MaskedIndex:
     def pair(self, text: str, items: list[int]) -> list[float]:
         """Overlap of ``text`` with each benchmark item in ``items`` (their indices)."""
         g = np.unique(ngram_hashes([template(text)], self.n, short="whole")[0])
+        if len(g) < self.min_grams:  # too short to judge by overlap (see overlap)
+            return [0.0] * len(items)
         return [float((np.isin(self.grams[k], g).sum() / self.size[k] + np.isin(self.grams[k], g).sum() / max(len(g), 1)) / 2)
                 if self.size[k] else 0.0 for k in items]

@@ -247,3 +247,23 @@ def test_relation_words_tell_a_rewrite_from_a_same_template_problem():
     assert 6 in c.tolist()
     got = dict(zip(FEATURES, f[c.tolist().index(6)]))
     assert (got["dmi"], got["dex"]) == (3.0, 0.0)
+
+
+def test_masked_overlap_does_not_judge_rows_too_short_for_it():
+    """``What is 25 + 17?`` masks to the one 3-gram "what is #", which GSM8K test item 281 holds ("... what is half
+    the number of spots ..."): its row containment was 1.0, overlap 0.52, so `factory decontam --masked` flagged
+    18 of 19 such arithmetic rows as copies of item 281. A row of fewer counted n-grams than ``min_grams`` is not
+    judged by overlap (as items of that size are not); rewrites are still caught."""
+    from curation.dedup.masked import MaskedIndex
+
+    assert "what is half the number" in ITEMS[281].prompt
+    idx = MaskedIndex([("gsm8k_test", it) for it in ITEMS], n=3)
+    short = ["What is 25 + 17?", "What is 98 + 78?", "Compute 12 * 7."]
+    assert idx.best(short) == {}
+    assert idx.pair(short[0], [281]) == [0.0]
+    got = idx.best([REWRITE_7])
+    assert got[0][:2] == ("gsm8k_test", "7") and got[0][2] > 0.5
+    cfg = DecontamConfig(benchmarks=["gsm8k_test"], on="prompt", template=False, masked=True)
+    rows = Decontaminate(cfg)([row(str(i), t) for i, t in enumerate(short + [REWRITE_7])])
+    assert [r["reject_reason"] for r in rows[:3]] == [None] * 3
+    assert rows[3]["reject_reason"].startswith("contaminated: gsm8k_test#7 masked 3-gram c=")
