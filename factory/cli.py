@@ -185,8 +185,10 @@ def print_summary(res, out) -> None:
     bad = source_rejects_line(res.run_dir, res.stats)
     if bad:
         say(f"\nWARNING {bad}")
+    from curation.dedup.benchmarks import incomplete_warning
+
     for line in _partial_benchmarks(res.run_dir):
-        say(f"\nWARNING decontamination was PARTIAL: {line}")
+        say(f"\nWARNING {incomplete_warning(line)}: {line}")
     say("\ntimings (s): " + ", ".join(f"{k} {v}" for k, v in res.timings.items()))
     say(f"run dir: {res.run_dir}")
 

@@ -126,13 +126,20 @@ def compute(manifest: dict, stats: dict, rows: "list[dict] | RowStats") -> dict:
 
 # ---------------------------------------------------------------- page
 
+def _upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
 def _decontam_section(decon: dict) -> list[str]:
     """Benchmarks checked, how much of each was covered, and a loud line per partial one."""
     if not decon.get("benchmarks"):
         return []
     per = decon.get("per_benchmark") or {}
     out = ["<h2>Decontamination</h2>"]
-    out += [f'<p class="warn" id="decontam-partial"><b>PARTIAL decontamination:</b> {escape(line)}</p>' for line in decon.get("partial") or []]
+    from curation.dedup.benchmarks import incomplete_warning
+
+    out += [f'<p class="warn" id="decontam-partial"><b>{escape(_upper_first(incomplete_warning(line)))}:</b> {escape(line)}</p>'
+            for line in decon.get("partial") or []]
     out.append(table("decontam-table", ["benchmark", "coverage", "licence", "contaminated rows"],
                       [[c["name"], c["line"].split(": ", 1)[1], c.get("license"), (per.get(c["name"]) or {}).get("rows", 0)]
                        for c in decon["benchmarks"]]))

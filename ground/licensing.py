@@ -70,7 +70,9 @@ def card_section(manifest: dict, student: bool = False) -> str:
         lines.append("Benchmarks checked for contamination (items covered of the declared size):")
         lines += [f"- {c['line']}, licence {c.get('license')}, {(decon.get('per_benchmark') or {}).get(c['name'], {}).get('rows', 0)} "
                   "contaminated rows removed" for c in bench]
-        lines += [f"- **WARNING: partial decontamination** -- {line}: the other items were not checked." for line in decon.get("partial") or []]
+        lines += [f"- **WARNING: partial decontamination** -- {line}: the other items were not checked." if line.endswith("(PARTIAL)")
+                  else f"- **WARNING: decontamination against a modified benchmark copy** -- {line}: rows were checked against "
+                  "this copy's items, not the declared ones." for line in decon.get("partial") or []]
     elif decon:
         lines += ["", "Decontamination ran, but this run did not record which benchmarks it covered."]
     else:

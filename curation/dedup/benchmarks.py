@@ -104,6 +104,18 @@ def coverage_of(name: str, items: list[BenchmarkItem], expected: int | None, sha
             "sha256": got, "expected_sha256": sha, "line": line}
 
 
+def incomplete_warning(line: str) -> str:
+    """The loud heading for a coverage ``line`` of a benchmark copy that is not the declared one: fewer items is a
+    partial check, more or other items a check against a modified copy (was: "PARTIAL" for both).
+
+    >>> incomplete_warning("gsm8k_test: 300 of 1,319 items (PARTIAL)")
+    'decontamination was PARTIAL'
+    >>> incomplete_warning("gsm8k_test: 1,319 of 1,319 items (MODIFIED: content hash differs)")
+    'decontamination used a MODIFIED benchmark copy'
+    """
+    return "decontamination was PARTIAL" if line.endswith("(PARTIAL)") else "decontamination used a MODIFIED benchmark copy"
+
+
 def shared_data_file(relative: str) -> Path:
     """Find a data file: $FACTORY_SHARED_DATA, then <repo>/data, then <repo>/../shared/data."""
     roots = []

@@ -68,7 +68,7 @@ def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(t
     assert recipe_errors(ok) == []
     cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(part)}], allow_partial=True))
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
-    assert "<b>PARTIAL decontamination:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
+    assert "<b>Decontamination was PARTIAL:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
     assert "<td>300 of 1,319 items (PARTIAL)</td><td>MIT</td><td>0</td>" in html
     assert json.loads(json.dumps(cov))[0]["items"] == 300
 
@@ -137,3 +137,24 @@ def test_a_local_model_s_licence_is_its_card_front_matter_and_undeclared_terms_a
     assert ("- Completions by teacher `api` (`gpt-x`): licence or terms of use **not declared**; distilled outputs inherit them. "
             "**WARNING: the teacher's terms were not declared (recipe: teacher.license); check them before publishing.**") in card
     assert _front(card)["license"] == ["mit", "unknown"]
+
+
+def test_an_altered_full_size_copy_is_called_modified_not_partial_in_the_report_and_cards(tmp_path):
+    """A copy with every item but other content (a changed answer) was announced as 'PARTIAL decontamination ...
+    the other items were not checked' in the HTML report, the console and the cards: no item was missing."""
+    from curation.dedup.benchmarks import incomplete_warning
+    from ground.licensing import card_section
+
+    lines = shared_data_file("gsm8k/test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec["answer"] = rec["answer"] + " (edited)"
+    altered = tmp_path / "altered.jsonl"
+    altered.write_text("".join([json.dumps(rec) + "\n", *lines[1:]]))
+    cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(altered)}], allow_partial=True))
+    line = cov[0]["line"]
+    assert line == "gsm8k_test: 1,319 of 1,319 items (MODIFIED: content hash differs)"
+    assert incomplete_warning(line) == "decontamination used a MODIFIED benchmark copy"
+    html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
+    assert f"<b>Decontamination used a MODIFIED benchmark copy:</b> {line}" in html and "PARTIAL" not in html
+    text = card_section({"contamination": contamination_report([], coverage=cov)})
+    assert "**WARNING: decontamination against a modified benchmark copy** -- " + line in text and "partial" not in text.lower()
