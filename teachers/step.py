@@ -154,9 +154,11 @@ class GenerateStep(Step):
 
         cfg = self.cfgs[name]
         native = teacher_class(cfg["engine"]).native_tools(cfg.get("options") or {})
-        first: dict[str, int] = {}
+        first: dict[str, int] = {}  # request key -> its request's index
+        copies = []  # per row: another row asks its request
         reqs = []
         for r, k in zip(rows, keys):
+            copies.append(k in first)
             if k in first:
                 continue
             first[k] = len(reqs)
@@ -171,11 +173,6 @@ class GenerateStep(Step):
         results = [native_trace(res) if q.tools else res for q, res in zip(reqs, results)]
         if self.cache is not None:
             self.cache.put({q.key: res.to_dict() for q, res in zip(reqs, results)})
-        seen: set[str] = set()
-        copies = []
-        for k in keys:
-            copies.append(k in seen)
-            seen.add(k)
         return [copy.deepcopy(results[first[k]]) if c else results[first[k]] for k, c in zip(keys, copies)], copies
 
     def process(self, rows: list[dict]) -> list[dict]:

@@ -201,8 +201,6 @@ def stage_uri(corpus: str, tmp: str, what: str = "corpus") -> tuple[str, dict[st
     for src in picked:
         dst = local / src[len(root):].lstrip("/") if target == local else target
         dst.parent.mkdir(parents=True, exist_ok=True)
-        with fs.open_input_stream(src) as fin, open(dst, "wb") as fout:
-            while chunk := fin.read(8 << 20):
-                fout.write(chunk)
+        pafs.copy_files(src, str(dst), source_filesystem=fs, destination_filesystem=pafs.LocalFileSystem())
         mapping[str(dst)] = uri_of(src)
     return (str(target / pattern) if pattern is not None else str(target)), mapping

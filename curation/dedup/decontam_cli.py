@@ -131,11 +131,6 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
     return expand_paths(corpus, "corpus")
 
 
-def stage(corpus: str, tmp: str) -> tuple[str, dict[str, str]]:
-    """An object-store ``corpus`` copied into ``tmp``: see :func:`curation.dedup.bench_files.stage_uri`."""
-    return stage_uri(corpus, tmp, "corpus")
-
-
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
     """(file, 0-based row, factory row) for every record; ``fields`` become the user message (a field that is
     there but null is empty text; one that is absent is an error). Without ``fields`` a record is a factory
@@ -428,7 +423,7 @@ def _main(argv: list[str] | None) -> int:
     step = Decontaminate(cfg)
     step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
     with tempfile.TemporaryDirectory(prefix="factory-decontam-") as tmp:
-        corpus, uris = stage(a.corpus, tmp) if "://" in a.corpus else (a.corpus, {})
+        corpus, uris = stage_uri(a.corpus, tmp, "corpus") if "://" in a.corpus else (a.corpus, {})
         skipped: list[Path] = []
         files = corpus_files(corpus, skipped)
         matches, n, rep = scan(files, a.field, step, a.id_field)
