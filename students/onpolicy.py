@@ -74,12 +74,13 @@ def _prompt_of_group(group: pa.Table) -> pa.Table:
 
 def prompt_dataset(rows) -> Any:
     """:func:`prompts_of` as a Ray Data ``groupby("prompt_id").map_groups``, sorted by prompt_id, materialised."""
-    from students.traindata import ordered, plain_errors
+    from students.traindata import ordered, partitions, plain_errors
 
-    if not rows.count():
+    n = rows.count()
+    if not n:
         return None
     with ordered(), plain_errors():
-        return rows.groupby("prompt_id").map_groups(_prompt_of_group, batch_format="pyarrow").sort("prompt_id").materialize()
+        return rows.groupby("prompt_id", num_partitions=partitions(n)).map_groups(_prompt_of_group, batch_format="pyarrow").sort("prompt_id").materialize()
 
 
 def _read_prompts(name: str, drop_system: bool) -> list[dict]:
