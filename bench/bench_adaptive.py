@@ -44,7 +44,7 @@ TEACHERS = {
   engine: openai_compat
   model: scripted-graded
 {sampling}
-  sampling: {{max_tokens: 32, temperature: 0.7, seed: 1}}
+  sampling: {{max_tokens: 32, temperature: 0.7, seed: 1{greedy_first}}}
   batch_size: 64
   prices: {{input_per_mtok: 0.15, output_per_mtok: 0.6}}
   options: {{base_url: "{url}", concurrency: 16, timeout_s: 10, max_retries: 0}}
@@ -54,7 +54,7 @@ TEACHERS = {
   engine: hf_local
   model: smollm2-135m-instruct
 {sampling}
-  sampling: {{max_tokens: {max_tokens}, temperature: {temperature}, top_p: 0.95, seed: 1}}
+  sampling: {{max_tokens: {max_tokens}, temperature: {temperature}, top_p: 0.95, seed: 1{greedy_first}}}
   batch_size: 32
   prices: {{input_per_mtok: 0.15, output_per_mtok: 0.6}}
   options: {{threads: 1{few_shot}}}
@@ -78,7 +78,7 @@ output:
 
 
 def run(arm: str, sampling: str, limit: int, teacher: str, srv, work: Path, temperature: float = 0.7, max_tokens: int = 16,
-        few_shot: str | None = None) -> dict:
+        few_shot: str | None = None, greedy_first: bool = False) -> dict:
     import pyarrow.parquet as pq
 
     from curation.pass_rate import verified
@@ -86,7 +86,8 @@ def run(arm: str, sampling: str, limit: int, teacher: str, srv, work: Path, temp
 
     f = work / f"{arm}.yaml"
     block = TEACHERS[teacher].format(sampling=sampling, url=srv.base_url if srv else "", temperature=temperature, max_tokens=max_tokens,
-                                     few_shot=f", few_shot: {Path(few_shot).resolve()}" if few_shot else "")
+                                     few_shot=f", few_shot: {Path(few_shot).resolve()}" if few_shot else "",
+                                     greedy_first=", greedy_first: true" if greedy_first else "")
     f.write_text(RECIPE.format(root=ROOT, limit=limit, teacher=block, out=work / arm))
     if srv:
         srv.reset_stats()
@@ -138,6 +139,8 @@ def main() -> int:
     ap.add_argument("--max-tokens", type=int, default=16, help="hf_local max_tokens (recipes/demo.yaml's teacher: 12)")
     ap.add_argument("--few-shot", default=None, help="hf_local: a JSON file of demonstration turns (the option few_shot), "
                     "e.g. recipes/prompts/arith_few_shot.json")
+    ap.add_argument("--greedy-first", action="store_true", help="teacher.sampling.greedy_first: sample 0 of each prompt "
+                    "decoded greedily, the others at --temperature (both arms)")
     a = ap.parse_args()
     if a.few_shot and a.teacher != "hf_local":
         ap.error("--few-shot is an hf_local option: use it with --teacher hf_local")
@@ -145,13 +148,13 @@ def main() -> int:
     _start_ray()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         srv = stack.enter_context(FaultInjectingServer(answer="graded")) if a.teacher == "scripted" else None
-        kw = {"temperature": a.temperature, "max_tokens": a.max_tokens, "few_shot": a.few_shot}
+        kw = {"temperature": a.temperature, "max_tokens": a.max_tokens, "few_shot": a.few_shot, "greedy_first": a.greedy_first}
         ada = run("adaptive", "  until: {verified: 1, max_samples: 8, wave: 2}", a.limit, a.teacher, srv, Path(tmp), **kw)
         fixed = run("fixed", "  n: 8", a.limit, a.teacher, srv, Path(tmp), **kw)
     same = ada["covered_ids"] == fixed["covered_ids"]
     prefix = prefix_check(ada, fixed)
     saving = 1 - ada["teacher_calls"] / fixed["teacher_calls"]
-    out = {"teacher": a.teacher, "temperature": a.temperature, "max_tokens": a.max_tokens, "few_shot": a.few_shot, "grades": GRADES if srv else None, "adaptive": ada, "fixed": fixed, "same_covered_prompts": same,
+    out = {"teacher": a.teacher, "temperature": a.temperature, "max_tokens": a.max_tokens, "few_shot": a.few_shot, "greedy_first": a.greedy_first, "grades": GRADES if srv else None, "adaptive": ada, "fixed": fixed, "same_covered_prompts": same,
            "prefix": prefix, "call_saving": round(saving, 4),
            "cost_ratio": round(ada["cost_usd"] / fixed["cost_usd"], 4) if fixed["cost_usd"] else None}
     for arm in (ada, fixed):

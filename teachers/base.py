@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ground.config import Config as _Cfg
 
@@ -39,6 +39,15 @@ class SamplingConfig(_Cfg):
     seed: int = Field(0, ge=0, description="base seed; each sample index gets its own stream")
     stop: list[str] = Field(default_factory=list, description="stop strings")
     top_logprobs: int = Field(0, ge=0, le=20, description="store top-k teacher logprobs per token (soft-label KD)")
+    greedy_first: bool = Field(False, description="decode sample index 0 greedily (temperature 0) and the others at "
+                               "`temperature`: each prompt's first sample is the teacher's best guess, so adaptive "
+                               "waves (teacher.until) stop early on prompts it knows")
+
+    @model_validator(mode="after")
+    def _greedy_first(self) -> "SamplingConfig":
+        if self.greedy_first and self.temperature == 0:
+            raise ValueError("greedy_first needs temperature > 0 for the other samples (at temperature 0 every sample is greedy)")
+        return self
 
 
 class PriceConfig(_Cfg):

@@ -78,6 +78,8 @@ def routed_to(row: dict, names, default: str) -> str:
 def sampling_params(sampling: dict, sample_index: int) -> SamplingParams:
     d = dict(sampling)
     d["stop"] = tuple(d.get("stop") or ())
+    if d.pop("greedy_first", False) and int(sample_index) == 0:
+        d["temperature"] = 0.0
     # each sample index gets its own seed so n samples of one prompt differ when sampling
     d["seed"] = int(d.get("seed", 0)) * 1000 + int(sample_index)
     return SamplingParams(**d)

@@ -229,3 +229,30 @@ def test_a_wave_chunk_redone_without_transient_failures_drops_its_old_count(tmp_
     write_chunks(to_table(again), str(root), {0: 2}, w)
     assert not marker.exists() and RunStore(str(tmp_path / "runs"), "r", "id").wave_retry_counts() == 0
     assert {d["prompt_id"]: d["tried"] for d in Wave(1, 2, 4, 1, 4, str(root)).previous(0).to_pylist()} == {"a": 2}
+
+
+def test_greedy_first_decodes_sample_zero_greedily_and_keeps_the_other_streams(tiny_model_path):
+    """``sampling.greedy_first``: sample 0 of every prompt at temperature 0 (the teacher's best guess, so waves stop
+    early on prompts it knows), the other indices exactly as without the option (same params, same cache keys)."""
+    from teachers.base import GenRequest
+    from teachers.cache import request_keys
+    from teachers.hf_local import HFLocalTeacher
+    from teachers.step import sampling_params
+
+    assert "greedy_first needs temperature > 0" in errors("  sampling: {greedy_first: true}\n")
+    r = parse_recipe(BASE + "  sampling: {max_tokens: 12, temperature: 0.7, seed: 1, greedy_first: true}\n  until: {max_samples: 4, wave: 2}\n", RF)
+    on, off = r.teacher.sampling.model_dump(), {**r.teacher.sampling.model_dump(), "greedy_first": False}
+    p_on = [sampling_params(on, k) for k in range(4)]
+    p_off = [sampling_params(off, k) for k in range(4)]
+    assert [p.temperature for p in p_on] == [0.0, 0.7, 0.7, 0.7] and [p.temperature for p in p_off] == [0.7] * 4
+    assert [p.seed for p in p_on] == [1000, 1001, 1002, 1003] and p_on[1:] == p_off[1:]
+    msgs = [{"role": "user", "content": "What is 12 + 30?"}]
+    k_on = request_keys("hf_local", "m", msgs, [p.to_dict() for p in p_on], list(range(4)))
+    k_off = request_keys("hf_local", "m", msgs, [p.to_dict() for p in p_off], list(range(4)))
+    assert k_on[0] != k_off[0] and k_on[1:] == k_off[1:]  # a cache of the plain run serves samples 1..3 again
+    # the real tiny model: sample 0 is the greedy answer (whatever its seed), sample 1 the sampled stream of index 1
+    t = HFLocalTeacher(name="t", model="smollm2-135m-instruct", threads=1)
+    g0, s1, s1_off, greedy = t.generate([GenRequest("a", msgs, p_on[0], 0), GenRequest("b", msgs, p_on[1], 1),
+                                         GenRequest("c", msgs, p_off[1], 1),
+                                         GenRequest("d", msgs, sampling_params({**off, "temperature": 0.0, "seed": 9}, 5), 5)])
+    assert g0.text == greedy.text and s1.text == s1_off.text
