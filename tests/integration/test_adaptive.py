@@ -143,6 +143,7 @@ def test_budget_stops_cleanly_and_a_bigger_one_continues(tmp_path, ray_local):
         assert len(rows(res2.run_dir, "accepted") + rows(res2.run_dir, "rejects")) == 24
 
 
+@pytest.mark.slow  # three runs (~30 s); the budget stop and its continuation: test_budget_stops_cleanly_and_a_bigger_one_continues, paid figures: tests/unit/test_adaptive_config.py
 def test_money_paid_before_a_budget_stop_stays_in_the_totals_and_a_cached_rerun_pays_nothing(tmp_path, ray_local):
     """A budget of 10 calls: chunk 0 (8 rows) is written, 2 answers of another chunk are paid and cached but not
     written. The continuing invocation answers those 2 from the cache: they keep their price (was: cost 0, so the
@@ -194,6 +195,7 @@ def test_money_paid_before_a_budget_stop_stays_in_the_totals_and_a_cached_rerun_
         assert (by_t["calls"], by_t["api_cost"]) == (0, 0.0) and by_t["cache_cost"] == pytest.approx(res3.summary["cost"], abs=1e-6)
 
 
+@pytest.mark.slow  # three runs (~30 s); the run-wide counter: tests/unit/test_adaptive_config.py::test_budget_counter_counts_what_earlier_invocations_of_the_run_spent
 def test_a_run_a_cap_stopped_makes_no_new_call_when_resumed_with_the_same_cap(tmp_path, ray_local):
     """The caps counted one invocation: re-running a run that `calls: 8` stopped, with the same recipe, paid 8 more
     calls (and every crash-and-resume cycle had the whole cap again). The cap is run-wide now: the resumed run makes

@@ -127,6 +127,7 @@ def test_kill9_of_the_driver_then_resume_gives_the_identical_dataset(server, ref
     assert paid["this_invocation"] <= m["counts"]["cost"] and paid["run_total"] <= per_call * 4 * (len(reference) + repeated)
 
 
+@pytest.mark.slow  # a second killed run (~1 min); stop-and-resume in the default run: test_kill9_of_the_driver_then_resume_gives_the_identical_dataset, test_disk_faults.py
 def test_sigterm_stops_quickly_keeps_shards_and_resumes(server, reference, tmp_path):
     out = tmp_path / "out"
     recipe = write_recipe(tmp_path, server.base_url, out)

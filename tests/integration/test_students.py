@@ -296,6 +296,7 @@ def test_two_workers_train_data_parallel_with_gloo(tmp_path, ray_local):
     assert lora_moved(Path(info["adapter_dir"]))
 
 
+@pytest.mark.slow  # a 12-step training (~45 s); training with validation: test_killed_worker_resumes_from_last_checkpoint, test_two_workers_train_data_parallel_with_gloo
 def test_early_stopping_on_flat_validation_loss(tmp_path, ray_local):
     """A learning rate of ~0 leaves the validation loss flat: with threshold 0.01 no evaluation counts as an
     improvement, so training stops after `patience` evaluations instead of running all 12 steps."""

@@ -122,6 +122,7 @@ def test_synthesis_dedups_decontaminates_self_grades_and_resumes(tmp_path, ray_l
         assert syn3["kept"] == syn["kept"]
 
 
+@pytest.mark.slow  # two synthesis runs (~25 s); synthesis recipe errors: tests/unit/test_synth.py
 @pytest.mark.integration
 def test_no_prompt_kept_without_the_source_is_a_synthesis_error(tmp_path, ray_local):
     """Every parsed prompt too long and include_source: false: the error named synthesis, not generation's
@@ -137,6 +138,7 @@ def test_no_prompt_kept_without_the_source_is_a_synthesis_error(tmp_path, ray_lo
                 run_recipe(str(recipe), skip_train=True, skip_eval=True)
 
 
+@pytest.mark.slow  # a second synthesis run (~30 s); synthesis dedup: test_synthesis_dedups_decontaminates_self_grades_and_resumes
 @pytest.mark.integration
 def test_a_seed_repeated_without_an_id_gets_its_own_candidate_ids(tmp_path, ray_local):
     """Seed 0 twice in a seeds file without an id field: both copies have the same seed id (the record's hash), and

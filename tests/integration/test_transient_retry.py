@@ -71,6 +71,7 @@ def test_a_rerun_retries_only_the_rows_that_failed_transiently(tmp_path):
         assert len(_rows(run, "accepted")) == 24
 
 
+@pytest.mark.slow  # two subprocess runs (~1 min); transient failures in waves: tests/unit/test_adaptive_config.py::test_a_transient_failure_is_not_a_sample_of_the_prompt
 def test_adaptive_waves_count_transient_failures_and_say_a_rerun_does_not_redo_them(tmp_path):
     """teacher.until: a failed sample counts as tried (the next wave asks new ones); the run counts and says so."""
     with FaultInjectingServer(rate_503=0.4, seed=11) as srv:

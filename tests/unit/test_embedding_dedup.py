@@ -138,6 +138,7 @@ def test_config_errors():
         missing.encode(["x"])
 
 
+@pytest.mark.slow  # the list-of-rows Ray engine (~1 min loaded); the streaming plane's Ray engine: tests/unit/test_embedding_ray.py
 @pytest.mark.integration
 def test_ray_engine_on_a_list_of_rows_matches_local(step, ray_local):
     ray_local.data.DataContext.get_current().enable_progress_bars = False

@@ -92,6 +92,7 @@ def test_kmeans_path_finds_planted_pairs(ray_local, shards):
     assert sum(1 for d in dec if d["survivor_id"]) == len(PLANTED)
 
 
+@pytest.mark.slow  # k-means over several block cuts (~45 s); the k-means path: test_kmeans_path_finds_planted_pairs
 def test_kmeans_path_decides_as_in_process_whatever_the_blocks(ray_local, shards):
     """k-means starts from the rows with the smallest keyed id hash: the same centroids in process and on Ray,
     for any cut of the rows into blocks (a random start row per block position made CI miss a planted pair)."""
@@ -167,6 +168,7 @@ def test_reason_cosine_to_a_survivor_reached_through_a_chain(ray_local):
     assert dec["a"]["cluster_id"] == dec["c"]["cluster_id"] and [dec[x]["chunk"] for x in "abc"] == [0, 1, 2]
 
 
+@pytest.mark.slow  # embeds a corpus twice on Ray (~1 min); on: both in process: tests/unit/test_embedding_dedup.py, the Ray path: test_ray_path_decides_exactly_as_in_process
 def test_on_both_the_ray_path_embeds_prompt_and_completion_apart_as_in_process(ray_local, tmp_path):
     from tests.unit.test_embedding_dedup import shared_document_rows
 

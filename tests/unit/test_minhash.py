@@ -175,6 +175,7 @@ def test_ray_path_matches_in_process(ray_local):
             r["status"], r["reject_stage"], r["reject_reason"], r["cluster_id"], r["survivor_id"])
 
 
+@pytest.mark.slow  # the step on Ray (~15 s); MinHash on Ray: test_ray_path_matches_in_process, test_bucket_shuffle_through_files_finds_the_same_clusters
 @pytest.mark.integration
 def test_step_on_ray_engine_matches_local_engine(ray_local):
     import ray.data
