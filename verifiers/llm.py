@@ -77,7 +77,8 @@ class LLMConfig(Config):
 
     def params(self) -> SamplingParams:
         s = self.sampling
-        return SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, seed=s.seed,
+        # one call per row: its sample index is 0, so greedy_first means greedy
+        return SamplingParams(max_tokens=s.max_tokens, temperature=0.0 if s.greedy_first else s.temperature, top_p=s.top_p, seed=s.seed,
                               stop=tuple(s.stop), top_logprobs=0)
 
     def label(self) -> str:
