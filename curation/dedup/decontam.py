@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 
 #: a reject reason of :class:`Decontaminate`; an item id may hold spaces (an ``id_field`` value "Problem 12", a glob's
 #: "my split.jsonl:0"): was ``\S+``, so such a row was left out of the counts and ``factory decontam`` died on an assert
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>.*?) (?P<method>\d+-gram|exact copy|near copy c=[\d.]+|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>.*?) (?P<method>\d+-gram|exact copy|near copy (?:c=[\d.]+|same arithmetic)|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
                        r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
 CONFIRM_CHOICES = ("none", "masked", "llm")
 FIELDS = "_decontam_fields"  # a ``factory decontam --field`` row's (field, text) parts, in the order joined

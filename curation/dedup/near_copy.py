@@ -10,13 +10,17 @@ The item with a word or two inserted, cut or changed keeps no 13-gram and is no 
 matcher's defaults (curation/dedup/decontam.py) let it through; this check does not. Numbers are kept (another sum is
 another problem); case, spacing and punctuation are folded (:func:`curation.dedup.words`). Items of fewer than
 ``NEAR_MIN`` 3-grams (a 4-word sum) are left to the matcher's exact copies: changing one of their few words makes
-another problem. The share is of the protected item's 3-grams, so a fragment of an item is not a copy of it. Used
+another problem; but a short item that is arithmetic ("What is 17 * 25?") is matched by what it computes: a text whose
+numbers and operations are the same, in the same order (either order for a lone + or *), is a copy of it
+("Compute 17 * 25.", "What is 25 times 17?"), reason ``near copy same arithmetic``. The share is of the protected item's
+3-grams, so a fragment of an item is not a copy of it. Used
 where a false alarm costs one prompt: the closed loop's test and dev splits (factory/loop_select.py) and prompt
 synthesis's decontamination (factory/synth_work.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from curation.dedup import words
@@ -24,6 +28,31 @@ from curation.dedup import words
 #: word n-grams; protected items with at least NEAR_MIN of them; flagged from NEAR_SHARE of them in the text;
 #: n-grams found in more than NEAR_MAX_DF protected items are too generic to count
 NEAR_N, NEAR_MIN, NEAR_SHARE, NEAR_MAX_DF = 3, 4, 0.5, 100
+
+
+_OPS = {"+": "+", "plus": "+", "-": "-", "minus": "-", "\u2212": "-", "*": "*", "\u00d7": "*", "x": "*", "times": "*",
+        "multiplied by": "*", "/": "/", "\u00f7": "/", "divided by": "/", "over": "/"}
+_ARITH = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]\d)|multiplied by|divided by|\b(?:plus|minus|times|over|x)\b|[-+*/\u2212\u00d7\u00f7]",
+                    re.I)
+
+
+def arithmetic(text: str) -> tuple | None:
+    """(operations, numbers) a short text computes, e.g. ("*",), (17.0, 25.0) for "What is 17 * 25?"; None unless it
+    has at least two numbers and an operation between them. Numbers of a lone commutative operation are sorted."""
+    toks = [t.lower() for t in _ARITH.findall(text)]
+    nums, ops, seen_num = [], [], False
+    for t in toks:
+        if t[0].isdigit():
+            nums.append(float(t.replace(",", "")))
+            seen_num = True
+        elif seen_num:  # an operation after a number ("x" or "over" elsewhere is a word)
+            ops.append(_OPS[t])
+    if len(nums) < 2 or not ops:
+        return None
+    ops = ops[: len(nums) - 1]
+    if len(set(ops)) == 1 and ops[0] in "+*":
+        nums = sorted(nums)
+    return tuple(ops), tuple(nums)
 
 
 def grams(text: str) -> set[str]:
@@ -39,16 +68,23 @@ class NearCopyIndex:
         self.protected, self.label = protected, label
         self.index: dict[str, list[int]] = defaultdict(list)
         self.sizes: list[int] = []
+        self.sums: dict[tuple, int] = {}  # what a short arithmetic item computes -> its first index
         for j, p in enumerate(protected):
             g = grams(p["text"])
             self.sizes.append(len(g))
             if len(g) >= NEAR_MIN:
                 for s in g:
                     self.index[s].append(j)
+            elif (a := arithmetic(p["text"])) is not None:
+                self.sums.setdefault(a, j)
 
     def match(self, text: str) -> str | None:
         """``contaminated: <label>#<item id> near copy c=<share> '<item text>'`` for the protected item ``text`` holds
-        the largest share of (at least NEAR_SHARE), else None."""
+        the largest share of (at least NEAR_SHARE), ``... near copy same arithmetic ...`` for a short arithmetic item it
+        computes, else None."""
+        if self.sums and (a := arithmetic(text)) is not None and a in self.sums:
+            p = self.protected[self.sums[a]]
+            return f"contaminated: {p.get('label') or self.label}#{p['id']} near copy same arithmetic '{p['text'][:60]}'"
         hits: dict[int, int] = defaultdict(int)
         for s in grams(text):
             js = self.index.get(s, ())

@@ -40,10 +40,11 @@ def test_a_test_item_planted_in_the_pool_can_never_be_chosen():
     cands, dropped = clean_pool(rest, test + dev)
     assert dropped == {"planted": "contaminated: protected_split#t0 exact copy 'what is 17 25'"}
     assert "planted" not in {c["id"] for c in cands}
-    # the decontamination matcher decides: whole words only ("what is 17 2" is not a copy of "what is 17 25"), and a
-    # 4-word item is contained in a row only from min_item_tokens 4 (recipes/loop.yaml); by default (8) only copies
+    # the decontamination matcher: whole words only ("what is 17 2" is not a copy of "what is 17 25"), and a 4-word
+    # item is contained in a row only from min_item_tokens 4 (recipes/loop.yaml); by default (8) the near-copy check
+    # still drops a row that computes the same thing (was: kept)
     wrapped = items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."])
-    assert clean_pool(wrapped, test)[1] == {}
+    assert clean_pool(wrapped, test)[1] == {"q1": "contaminated: protected_split#t0 near copy same arithmetic 'What is 17 + 25?'"}
     assert clean_pool(wrapped, test, {"min_item_tokens": 4}, "test")[1] == {"q1": "contaminated: test_split#t0 4-gram 'what is 17 25'"}
     # the planted item is the nearest neighbour of a failed dev item that asks the same sum: still never chosen
     from curation.embedder import Embedder
@@ -316,6 +317,29 @@ def test_a_test_item_with_a_word_or_two_changed_in_the_pool_can_never_be_chosen(
     assert not {"rew", "cut"} & {c["id"] for c in s.dev + s.cands} and len(s.dev) + len(s.cands) == 15
     with pytest.raises(FactoryError, match="chosen prompt rew matches test item t0 "):
         assert_clean([{"id": "rew", "text": pool[-2]["question"]}], s.test, s.dev)
+
+
+@pytest.mark.parametrize("decontam", [True, False])
+def test_a_short_arithmetic_test_item_reworded_in_the_pool_can_never_be_chosen(tmp_path, decontam):
+    """A 4-word item ("What is 17 * 25?") has too few word 3-grams for the near-copy share, so "Compute 17 * 25." and
+    "What is 25 times 17?" stayed candidates (h-adapt's gap, session 15). They compute the same thing: dropped as
+    near copies by their arithmetic; another product, a sum of the same numbers and a non-commutative swap are kept."""
+    test = [{"id": "t1", "question": "What is 17 * 25?", "answer": "425", "category": "mul"},
+            {"id": "t2", "question": "What is 90 - 12?", "answer": "78", "category": "sub"}]
+    pool = [{"id": f"p{i}", "question": f"What is {i} + 100?", "answer": str(i + 100), "category": "add"} for i in range(10)]
+    pool += [{"id": "cmp", "question": "Compute 17 * 25.", "answer": "425", "category": "mul"},
+             {"id": "rev", "question": "What is 25 times 17?", "answer": "425", "category": "mul"},
+             {"id": "sub", "question": "Calculate 90 minus 12, please.", "answer": "78", "category": "sub"},
+             {"id": "other", "question": "What is 17 * 26?", "answer": "442", "category": "mul"},
+             {"id": "sum", "question": "Find 17 plus 25.", "answer": "42", "category": "add"},
+             {"id": "swap", "question": "What is 12 - 90?", "answer": "-78", "category": "sub"}]
+    s = Splits(_recipe_on(tmp_path, pool, test, decontam), LoopConfig(dev_size=3, seed=0))
+    assert s.dropped == {"cmp": "contaminated: test_split#t1 near copy same arithmetic 'What is 17 * 25?'",
+                         "rev": "contaminated: test_split#t1 near copy same arithmetic 'What is 17 * 25?'",
+                         "sub": "contaminated: test_split#t2 near copy same arithmetic 'What is 90 - 12?'"}
+    assert {c["id"] for c in s.dev + s.cands} == {f"p{i}" for i in range(10)} | {"other", "sum", "swap"}
+    with pytest.raises(FactoryError, match="chosen prompt rev matches test item t1 "):
+        assert_clean([{"id": "rev", "text": "What is 25 times 17?"}], s.test, s.dev)
 
 
 def test_a_dev_size_the_pool_cannot_give_names_the_pool_as_written(tmp_path):

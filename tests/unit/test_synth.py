@@ -240,13 +240,17 @@ def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_deconta
     cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
              [("c0", item.replace("each", "every").replace("Monday", "Tuesday")),
               ("c1", "Tom buys 5 bags of marbles with 20 marbles in every bag. How many marbles does Tom have in all?"),
-              ("c2", "What is 35 + 7?")]]
+              ("c2", "What is 35 + 7?"), ("c3", "Compute 6 plus 35.")]]
     udf._decontaminate(cands)
     got = {c["id"]: (c["status"], c["reject_step"], c["reject_reason"]) for c in cands}
     assert got == {"c0": ("rejected", "decontam", "contaminated: bench#q9 near copy c=0.79 'Tom buys 3 boxes of pencils with 12 "
                                                   "pencils in each box and '"),
-                   "c1": ("accepted", None, None), "c2": ("accepted", None, None)}
+                   "c1": ("accepted", None, None), "c2": ("accepted", None, None),
+                   # a short item's sum reworded: too few 3-grams for the share, caught by what it computes
+                   "c3": ("rejected", "decontam", "contaminated: bench#q10 near copy same arithmetic 'What is 35 + 6?'")}
     from curation.dedup.decontam import REASON_RE, contamination_report
+
+    assert REASON_RE.match(got["c3"][2])["item"] == "q10"
 
     assert REASON_RE.match(got["c0"][2])["item"] == "q9"
     assert contamination_report([{"status": "rejected", "reject_reason": got["c0"][2]}])["per_benchmark"]["bench"]["methods"] == {"near copy": 1}
