@@ -75,6 +75,7 @@ def _dpo_loop(config: dict[str, Any]) -> None:
 
     from students.callbacks import make_hf_callbacks
     from students.pairs_data import pair_records
+    from students.render import renders_reasoning_content
     from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
@@ -89,8 +90,9 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     if cfg.get("chat_template_text"):
         tok.chat_template = cfg["chat_template_text"]  # as SFT: eval and the saved adapter render with it too
     # pairs were built by a Ray Data groupby on prompt_id (students/pairs_data.py)
-    train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"])
-    val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"]) if config["has_val"] else None
+    inline = not renders_reasoning_content(tok)  # a trace's per-turn reasoning inline, as SFT renders it
+    train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"], inline)
+    val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"], inline) if config["has_val"] else None
     tool_pairs = bool(cfg.get("dpo_tool_pairs"))  # the collator that masks tool results reads the raw sides too
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
                      max_length=cfg["max_seq_len"], **({"remove_unused_columns": False} if tool_pairs else {}))

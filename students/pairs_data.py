@@ -74,16 +74,24 @@ def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
     return pairs, stats
 
 
-def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
+def decode_pairs(rows: list[dict], drop_system: bool, inline_reasoning: bool = False) -> list[dict]:
     """Worker side: the JSON sides back to TRL's conversational preference records. A tool-use pair's catalogue
     goes to the ``tools`` column (TRL passes it to ``apply_chat_template(..., tools=)``) and its calls' arguments
-    become the dicts Hugging Face templates expect (students/render.py), as SFT renders them."""
+    become the dicts Hugging Face templates expect (students/render.py), as SFT renders them.
+
+    ``inline_reasoning`` (a template that does not render ``reasoning_content``): each assistant turn's
+    ``reasoning_content`` (a tool-use trace keeps it per turn) goes inline as ``<think>...</think>``, as SFT and the
+    plain pairs' sides have it. Was: left as a key the template ignores, so DPO on a reasoning teacher's tool traces
+    trained without their reasoning, and the tool-result mask (students/dpo_mask.py, which renders it inline) no
+    longer matched TRL's tokens and left the tool results in the loss."""
     from ground.conversation import split_tools, without_system
-    from students.render import for_template
+    from students.render import apply_reasoning, for_template
 
     out = []
     for r in rows:
         p = {k: for_template(json.loads(r[k])) for k in _SIDES}
+        if inline_reasoning:
+            p = {k: apply_reasoning(None, v, "keep", native=False) for k, v in p.items()}
         if drop_system:  # the system text goes, the catalogue stays
             p["prompt"] = without_system(p["prompt"])
         p["prompt"], tools = split_tools(p["prompt"])
@@ -91,12 +99,12 @@ def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
     return out
 
 
-def pair_records(rows: list[dict], drop_system: bool):
+def pair_records(rows: list[dict], drop_system: bool, inline_reasoning: bool = False):
     """:func:`decode_pairs` as a ``datasets.Dataset`` whose sides keep each message as it is (``Json`` values where
     ``datasets`` has them: Arrow structs would give every message and every call's arguments the union of keys)."""
     import datasets
 
-    recs = decode_pairs(rows, drop_system)
+    recs = decode_pairs(rows, drop_system, inline_reasoning)
     if not hasattr(datasets, "Json"):
         return datasets.Dataset.from_list(recs)
     side = datasets.List(datasets.Json())
