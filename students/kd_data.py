@@ -95,6 +95,8 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
                         "were removed with the span", c["drop:removed"], k)
         if c.get("drop:empty"):
             log.warning("kd: %d %s rows dropped: an empty answer (nothing but whitespace)", c["drop:empty"], k)
+        if c.get("drop:skipped"):
+            log.warning("kd: %d %s rows dropped: no prompt messages, or a null completion", c["drop:skipped"], k)
         if c.get("sum:misaligned"):
             log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k (soft labels only up "
                         "to where the tokens part)", c["sum:misaligned"], c.get("drop:", 0), k)

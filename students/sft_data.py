@@ -79,6 +79,8 @@ def _check(t: dict, what: str, max_len: int, required: bool) -> None:
                      t.get("max:prompt_tokens", 0), required)
     if t.get("drop:empty"):
         log.warning("%s: %d rows dropped: an empty answer (nothing but whitespace)", what, t["drop:empty"])
+    if t.get("drop:skipped"):  # was dropped without a word: only none_left named them, when nothing was left
+        log.warning("%s: %d rows dropped: no prompt messages, or a null completion", what, t["drop:skipped"])
     if t.get("drop:no_target"):
         log.warning("SFT: %d examples dropped: no assistant token within train.max_seq_len %d", t["drop:no_target"], max_len)
 

@@ -59,3 +59,25 @@ def test_dpo_tool_pair_keeps_each_turns_reasoning_and_masks_the_tool_results(too
         trained = tool_tok.decode(ids[masked["completion_mask"][row] == 1])
         assert f"<think>\n{thought}\n</think>" in trained and "calculator" in trained and f"It is {result}." in trained
         assert f"RESULT-{result}" not in trained and f"RESULT-{result}" in tool_tok.decode(ids)
+
+
+def _row(i: int, msgs: list[dict] | None, completion, teacher: str = "t1", **kw) -> dict:
+    return {"id": f"r{i}", "prompt_id": kw.pop("prompt_id", f"p{i}"), "sample_index": kw.pop("sample_index", 0),
+            "messages": json.dumps(msgs) if msgs is not None else None, "completion": completion, "status": kw.pop("status", "accepted"),
+            "teacher": teacher, "model": f"model-of-{teacher}", "score": kw.pop("score", 1.0), **kw}
+
+
+def test_sft_rows_without_a_prompt_or_completion_are_counted_and_said(ray_local, caplog):
+    """An accepted row with a null completion or no prompt messages (a hand-edited or foreign Parquet row) cannot
+    become an example. Was: dropped without a word (only when nothing at all was left did an error name them)."""
+    from students.sft_data import sft_datasets
+    from students.traindata import open_rows
+
+    rows = [_row(0, [{"role": "user", "content": "2+2?"}], "4"), _row(1, [{"role": "user", "content": "3+3?"}], None),
+            _row(2, None, "7"), _row(3, [{"role": "user", "content": "1+1?"}], "2")]
+    cfg = {"student": "smollm2-135m-instruct", "max_seq_len": 64, "chat_template": None}
+    with caplog.at_level("WARNING", logger="students.sft_data"):
+        data, counts = sft_datasets(cfg, open_rows(rows), open_rows([]), lambda p: p, drop_system=False)
+    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 2}
+    assert data["train"].count() == 2 and "val" not in data
+    assert "SFT: 2 rows dropped: no prompt messages, or a null completion" in caplog.text
