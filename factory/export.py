@@ -264,6 +264,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     else:
         items, pstats = acc, None
         where = assign_splits(acc, fractions, seed, rej)
+        _say_flattened(acc, fmt)
     if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
         what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
         raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
@@ -288,7 +289,9 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
                 _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p, tool_json) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt, tool_json) for r in part])
-        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json), encoding="utf-8")
+        by_teacher = None if fmt == "preference" else _count_by(items, "teacher")
+        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json, by_teacher),
+                                       encoding="utf-8")
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
@@ -298,6 +301,39 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
+
+
+def _count_by(rows: list[dict], col: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[str(r.get(col))] = out.get(str(r.get(col)), 0) + 1
+    return out
+
+
+def _say_flattened(rows: list[dict], fmt: str) -> None:
+    """The ``jsonl`` format's ``prompt`` is one string, the user turns joined: a system prompt and earlier assistant
+    turns are not in it. Was: left out without a word, so a multi-turn set exported as a conversation that never
+    happened; now one WARNING with the count, and the format that keeps them."""
+    from ground.conversation import prompt_of
+
+    if fmt != "jsonl":
+        return
+    n = sum(1 for r in rows if any(m.get("role") != "user" for m in prompt_of(r)))
+    if n:
+        log.warning("export jsonl: %d of %d rows have a system prompt or earlier assistant/tool turns, which the prompt "
+                    "string (their user turns joined) leaves out; --format chat (or sharegpt) keeps them", n, len(rows))
+
+
+def _teacher_lines(rec: dict, by_teacher: dict[str, int] | None) -> str:
+    """One provenance line per teacher of the recipe (``teacher`` and ``teachers``: route, fallback), with the rows
+    each wrote among the exported ones. Was: the first teacher only, though a routed run's rows come from several."""
+    teachers = [rec.get("teacher") or {}, *(rec.get("teachers") or [])]
+    named = {t.get("name") for t in teachers}
+    lines = [f"- Teacher: `{t.get('name')}` engine `{t.get('engine')}`, model `{t.get('model')}`, n={t.get('n')}, "
+             f"sampling `{json.dumps(t.get('sampling'))}`" + (f": {by_teacher.get(str(t.get('name')), 0)} rows" if by_teacher is not None else "")
+             for t in teachers]
+    lines += [f"- Teacher: `{name}` (not in the recipe): {n} rows" for name, n in sorted((by_teacher or {}).items()) if name not in named]
+    return "\n".join(lines)
 
 
 def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -> Path:
@@ -337,9 +373,8 @@ def format_schema(fmt: str, tool_json: str = "strings") -> str:
 
 
 def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None,
-                 tool_json: str = "strings") -> str:
+                 tool_json: str = "strings", by_teacher: dict[str, int] | None = None) -> str:
     rec = manifest.get("recipe", {})
-    t = rec.get("teacher", {})
     meta = {**card_metadata(manifest), "tags": ["distill-factory", "synthetic", "distillation"],
             "configs": [{"config_name": "default", "data_files": [{"split": n, "path": f"{n}-*.parquet" if fmt == "parquet" else f"{n}.jsonl"}
                                                                 for n in counts if counts[n]]}]}
@@ -361,7 +396,7 @@ Made by distill-factory from run `{manifest.get('run_id')}` (recipe fingerprint 
 or a dedup cluster are always in the same split (checked at export).
 
 ## Provenance
-- Teacher: `{t.get('name')}` engine `{t.get('engine')}`, model `{t.get('model')}`, n={t.get('n')}, sampling `{json.dumps(t.get('sampling'))}`
+{_teacher_lines(rec, by_teacher)}
 - Source: `{rec.get('source', {}).get('path')}` (limit {rec.get('source', {}).get('limit')})
 - Verifiers: {', '.join(f"`{v['name']}` (min_score {v.get('min_score')})" for v in rec.get('verifiers', [])) or 'none'}
 - Filters: `{json.dumps(rec.get('filters'))}`
