@@ -20,6 +20,13 @@ def trace(expr: str, result: str, thought: str | None = None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
+def tiny_lm(tiny_model_path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
 def tool_tok(tiny_model_path):
     from transformers import AutoTokenizer
 
@@ -28,12 +35,11 @@ def tool_tok(tiny_model_path):
     return tok
 
 
-def test_dpo_tool_pair_keeps_each_turns_reasoning_and_masks_the_tool_results(tool_tok, tiny_model_path, tmp_path):
+def test_dpo_tool_pair_keeps_each_turns_reasoning_and_masks_the_tool_results(tool_tok, tiny_lm, tmp_path):
     """A reasoning teacher's tool trace keeps each turn's reasoning as ``reasoning_content``. Was: DPO passed it to a
     template that does not render it, so the pair trained without the reasoning (a plain pair has it inline), and the
     tool-result mask, which renders it inline as SFT does, no longer matched TRL's tokens: the tool results stayed in
     the loss with a WARNING."""
-    from transformers import AutoModelForCausalLM
     from trl import DPOConfig, DPOTrainer
 
     from students.dpo_mask import tool_mask_collator
@@ -47,7 +53,7 @@ def test_dpo_tool_pair_keeps_each_turns_reasoning_and_masks_the_tool_results(too
     ds = pair_records(rows, False, inline_reasoning=True)
     assert ds[1]["chosen"] == [{"role": "assistant", "content": "<think>\nadd\n</think>\n4"}]  # an inline span stays as it is
     args = DPOConfig(output_dir=str(tmp_path), remove_unused_columns=False, report_to=[], max_length=512, use_cpu=True, bf16=False)
-    tr = DPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_path), args=args, train_dataset=ds, processing_class=tool_tok)
+    tr = DPOTrainer(model=tiny_lm, args=args, train_dataset=ds, processing_class=tool_tok)
     c = tr.data_collator
     ours = tool_mask_collator(type(c), tool_tok, **{f.name: getattr(c, f.name) for f in dataclasses.fields(c)})
     type(ours).warned = False
@@ -81,3 +87,102 @@ def test_sft_rows_without_a_prompt_or_completion_are_counted_and_said(ray_local,
     assert counts == {"train_rows": 4, "val_rows": 0, "examples": 2}
     assert data["train"].count() == 2 and "val" not in data
     assert "SFT: 2 rows dropped: no prompt messages, or a null completion" in caplog.text
+
+
+def test_onpolicy_student_samples_and_teacher_scores_with_the_tool_catalogue(tool_tok, tiny_lm):
+    """On-policy on tool-use prompts. Was: the catalogue stayed a key on the system message that no template reads
+    (and drop_system_prompt dropped it with the system text): the student sampled, and the teacher scored, answers
+    to prompts that showed no tools."""
+    import torch
+
+    from students.onpolicy import _sample, prompt_records
+
+    rec = {"prompt_id": "p0", "messages": PROMPT}
+    kept, dropped = prompt_records([rec], drop_system=False)[0], prompt_records([rec], drop_system=True)[0]
+    assert kept["tools"] == dropped["tools"] == [SPEC]
+    assert kept["prompt"] == [{"role": "system", "content": "Use tools."}, {"role": "user", "content": "6*7?"}]
+    assert dropped["prompt"] == [{"role": "user", "content": "6*7?"}]  # the system text goes, the catalogue stays
+    assert dropped["teacher_prompt"] == kept["prompt"]  # the teacher sees the system prompt (context distillation)
+    torch.manual_seed(0)
+    op = {"temperature": 1.0, "max_new_tokens": 2, "samples_per_prompt": 1}
+    p_ids, comps = _sample(tiny_lm, tool_tok, [dropped["prompt"]], op, torch.device("cpu"), [dropped["tools"]])
+    shown = tool_tok.decode(p_ids[0])
+    assert "calculator" in shown and "Use tools." not in shown and len(comps[0]) >= 1
+
+
+def test_onpolicy_refuses_tool_prompts_when_the_students_own_template_cannot_show_tools():
+    from students.onpolicy import tool_prompt_problem
+
+    assert tool_prompt_problem("smollm2-135m-instruct", 0) is None
+    why = tool_prompt_problem("smollm2-135m-instruct", 3)
+    assert why.startswith("method onpolicy: 3 prompts carry a tool catalogue, but the chat template of student "
+                          "'smollm2-135m-instruct' cannot show tools (it fails on a tool call")
+    assert why.endswith("use a student whose template renders tools, or method sft with train.chat_template")
+
+
+def _run_dir(tmp_path, rows: list[dict], recipe: dict):
+    from factory.store import RunStore
+    from ground.record import to_table
+
+    st = RunStore(str(tmp_path / "runs"), "demo", "rid")
+    st.write_parts("accepted", to_table([r for r in rows if r["status"] == "accepted"]))
+    st.write_parts("rejects", to_table([r for r in rows if r["status"] != "accepted"]))
+    st.write_json("manifest.json", {"run_id": "rid", "recipe_name": "demo", "status": "succeeded", "recipe": recipe})
+    st.write_json("stats.json", {"stages": {}})
+    return st.path
+
+
+ROUTED = {"teacher": {"name": "small", "engine": "hf_local", "model": "m-small", "n": 1},
+          "teachers": [{"name": "big", "engine": "openai_compat", "model": "m-big", "n": 1}]}
+
+
+def test_dataset_card_names_every_teacher_with_the_rows_it_wrote(tmp_path):
+    """A routed (or fallback) run's rows come from several teachers. Was: the card's provenance named the first
+    teacher only, as if it had written every row."""
+    from factory.export import export_run
+
+    rows = [_row(i, [{"role": "user", "content": f"q{i}"}], f"a{i}", teacher="small" if i < 3 else "big") for i in range(5)]
+    out = export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "ex"), fmt="chat")
+    card = (tmp_path / "ex" / "README.md").read_text()
+    assert out["counts"] == {"train": 5}
+    assert "- Teacher: `small` engine `hf_local`, model `m-small`, n=1, sampling `null`: 3 rows" in card
+    assert "- Teacher: `big` engine `openai_compat`, model `m-big`, n=1, sampling `null`: 2 rows" in card
+
+
+def test_jsonl_export_says_how_many_prompts_lose_their_system_prompt_or_history(tmp_path, caplog):
+    """``--format jsonl`` writes the prompt as one string (the user turns joined). Was: a system prompt and earlier
+    assistant turns were left out without a word."""
+    from factory.export import export_run
+
+    multi = [{"role": "system", "content": "S"}, {"role": "user", "content": "hi"}, {"role": "assistant", "content": "HIST"},
+             {"role": "user", "content": "again"}]
+    rows = [_row(0, multi, "ok"), _row(1, [{"role": "user", "content": "q"}], "a")]
+    with caplog.at_level("WARNING", logger="factory.export"):
+        export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "ex"), fmt="jsonl")
+    got = sorted((json.loads(x) for x in (tmp_path / "ex" / "train.jsonl").read_text().splitlines()), key=lambda r: r["id"])
+    assert [r["prompt"] for r in got] == ["hi\nagain", "q"]
+    assert ("export jsonl: 1 of 2 rows have a system prompt or earlier assistant/tool turns, which the prompt string "
+            "(their user turns joined) leaves out; --format chat (or sharegpt) keeps them") in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="factory.export"):
+        export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "ex2"), fmt="chat")
+    assert "export jsonl" not in caplog.text
+
+
+def test_model_card_names_every_teacher_with_the_accepted_rows_it_wrote(tmp_path):
+    """The model card's teacher line. Was: the first teacher's model only, for a student trained on rows that a
+    routed or fallback teacher wrote too."""
+    from pathlib import Path
+
+    from students.export import model_card, rows_by_teacher
+
+    rows = [_row(i, [{"role": "user", "content": f"q{i}"}], f"a{i}", teacher="small" if i < 3 else "big") for i in range(5)]
+    rows.append(_row(9, [{"role": "user", "content": "q9"}], "bad", teacher="big", status="rejected"))
+    by = rows_by_teacher(Path(_run_dir(tmp_path, rows, ROUTED)))
+    assert by == {"small": 3, "big": 2}  # accepted rows only: what the student trained on
+    manifest = {"run_id": "rid", "recipe_name": "demo", "recipe": {**ROUTED, "train": {"student": "s", "method": "sft"}}}
+    card = model_card(manifest, {"status": "done", "method": "sft"}, None, "d" * 64, "final", by_teacher=by)
+    assert "- **Teachers:** `m-small` (`small`, 3 accepted rows), `m-big` (`big`, 2 accepted rows)\n" in card
+    one = model_card({**manifest, "recipe": {"teacher": ROUTED["teacher"], "train": {"student": "s"}}}, {"status": "done"}, None,
+                     "d" * 64, "final", by_teacher={"small": 5})
+    assert "- **Teacher:** `m-small`\n" in one  # one teacher: its model, as before
