@@ -70,10 +70,13 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
 
 
 def encode(ex: dict, tok, max_len: int) -> tuple[dict, bool]:
-    """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned)."""
-    from teachers.scorers import chat_ids
+    """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned). The prompt is
+    rendered as SFT renders it (:func:`students.prompt_length.prompt_ids`): a template without a system role (Gemma)
+    gets the system prompt in the first user turn, a tool catalogue goes to ``tools=``. Was: the template called
+    bare, so a Gemma student's KD stopped on the template's "System role not supported" inside the data map."""
+    from students.prompt_length import prompt_ids
 
-    p = chat_ids(tok, ex["prompt"])
+    p = prompt_ids(tok, ex["prompt"], None)
     c = tok(ex["completion"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     topk = ex["topk"]
     ids = (p + c)[:max_len]

@@ -54,10 +54,10 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str |
     f, mis = encode(ex[0], tok, max_len)
     first = next((i for i, label in enumerate(f["labels"]) if label != -100), None)
     if first is None:  # the prompt fills max_seq_len: no target token (a batch of only these makes the loss NaN)
-        from teachers.scorers import chat_ids
+        from students.prompt_length import prompt_ids
 
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="overlong", row="",
-                    prompt_tokens=len(chat_ids(tok, ex[0]["prompt"])))
+                    prompt_tokens=len(prompt_ids(tok, ex[0]["prompt"], None)))
     return dict(input_ids=f["input_ids"], labels=f["labels"], topk=json.dumps(f["topk"]), misaligned=int(mis), drop="", row="",
                 prompt_tokens=first)
 

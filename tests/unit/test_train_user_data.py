@@ -186,3 +186,28 @@ def test_model_card_names_every_teacher_with_the_accepted_rows_it_wrote(tmp_path
     one = model_card({**manifest, "recipe": {"teacher": ROUTED["teacher"], "train": {"student": "s"}}}, {"status": "done"}, None,
                      "d" * 64, "final", by_teacher={"small": 5})
     assert "- **Teacher:** `m-small`\n" in one  # one teacher: its model, as before
+
+
+NO_SYSTEM_TEMPLATE = ("{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+                      "{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n{% endfor %}"
+                      "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+
+
+def test_kd_renders_a_system_prompt_for_a_template_without_a_system_role(tiny_model_path):
+    """KD with a student whose template refuses the system role (Gemma's raise "System role not supported"), the
+    system prompt kept. Was: the KD encoder called the template bare and the data map stopped on that error; SFT
+    folds the system prompt into the first user turn (ground/conversation.py apply_template), and KD now does too."""
+    from transformers import AutoTokenizer
+
+    from students.kd import encode
+    from teachers.scorers import chat_ids
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    plain = {"prompt": [{"role": "user", "content": "2+2?"}], "completion": "4", "topk": [[[19, -0.1]]]}
+    assert encode(plain, tok, 64)[0]["input_ids"][:-2] == chat_ids(tok, plain["prompt"])  # ChatML: the same ids as before
+    tok.chat_template = NO_SYSTEM_TEMPLATE
+    ex = {**plain, "prompt": [{"role": "system", "content": "Answer with a number."}, *plain["prompt"]]}
+    f, _ = encode(ex, tok, 64)
+    n_prompt = f["labels"].count(-100)
+    assert tok.decode(f["input_ids"][:n_prompt]) == "<start_of_turn>user\nAnswer with a number.\n\n2+2?<end_of_turn>\n<start_of_turn>model\n"
+    assert tok.decode([t for t in f["labels"] if t != -100]) == "4" + tok.eos_token
