@@ -64,9 +64,17 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str |
 
 def kd_batch(batch: pa.Table, **kw) -> pa.Table:
     """Rows (an Arrow batch of the run's schema) -> encoded KD examples (:data:`EXAMPLE`)."""
+    from ground.errors import FactoryError
     from ground.record import from_table
+    from students.sft_data import row_error
 
-    return pa.Table.from_pylist([_one(r, **kw) for r in from_table(batch)], schema=EXAMPLE)
+    out = []
+    for r in from_table(batch):
+        try:
+            out.append(_one(r, **kw))
+        except FactoryError as e:
+            raise row_error(r, e) from None
+    return pa.Table.from_pylist(out, schema=EXAMPLE)
 
 
 def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dict:

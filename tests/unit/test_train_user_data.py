@@ -211,3 +211,20 @@ def test_kd_renders_a_system_prompt_for_a_template_without_a_system_role(tiny_mo
     n_prompt = f["labels"].count(-100)
     assert tok.decode(f["input_ids"][:n_prompt]) == "<start_of_turn>user\nAnswer with a number.\n\n2+2?<end_of_turn>\n<start_of_turn>model\n"
     assert tok.decode([t for t in f["labels"] if t != -100]) == "4" + tok.eos_token
+
+
+def test_a_row_the_builder_cannot_train_is_named_in_the_error():
+    """A row whose prompt holds an image part (a text student cannot be shown it) stops SFT with one line. Was: the
+    line named no row, in a run of thousands."""
+    from ground.errors import FactoryError
+    from ground.record import to_table
+    from students.sft_data import sft_batch
+
+    image = [{"role": "user", "content": [{"type": "text", "text": "what is it?"}, {"type": "image_url", "image_url": {"url": "x"}}]}]
+    rows = [_row(0, [{"role": "user", "content": "2+2?"}], "4"), _row(7, image, "a cat", prompt_id="p-img")]
+    kw = dict(student="smollm2-135m-instruct", template=None, max_len=64, mode="keep", budget=None, drop_system=False)
+    with pytest.raises(FactoryError) as e:
+        sft_batch(to_table(rows), **kw)
+    assert str(e.value) == ("row r7 (prompt p-img): train: messages[0].content has a 'image_url' part; only text parts "
+                            "can be trained")
+    assert sft_batch(to_table(rows[:1]), **kw).column("drop").to_pylist() == [""]
