@@ -228,3 +228,21 @@ def test_a_row_the_builder_cannot_train_is_named_in_the_error():
     assert str(e.value) == ("row r7 (prompt p-img): train: messages[0].content has a 'image_url' part; only text parts "
                             "can be trained")
     assert sft_batch(to_table(rows[:1]), **kw).column("drop").to_pylist() == [""]
+
+
+def test_kd_drop_system_prompt_keeps_the_tool_catalogue(tiny_model_path):
+    """``train.drop_system_prompt`` drops the system text, not the tool catalogue (README; SFT, DPO and eval keep
+    ``tools=``). Was: KD dropped every system message, the catalogue with it."""
+    from transformers import AutoTokenizer
+
+    from students.kd import encode, kd_examples
+
+    row = {"id": "r1", "prompt_id": "p", "messages": json.dumps(PROMPT), "completion": "4", "teacher_topk": "[[[19, -0.1]]]",
+           "teacher_topk_meta": json.dumps({"raw": True})}
+    (ex,) = kd_examples([row], drop_system=True)
+    assert ex["prompt"] == [{"role": "system", "tools": [SPEC]}, {"role": "user", "content": "6*7?"}]
+    assert kd_examples([row], drop_system=False)[0]["prompt"] == PROMPT
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tok.chat_template = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
+    shown = tok.decode(encode(ex, tok, 512)[0]["input_ids"])
+    assert '"name": "calculator"' in shown and "Use tools." not in shown
