@@ -246,3 +246,21 @@ def test_kd_drop_system_prompt_keeps_the_tool_catalogue(tiny_model_path):
     tok.chat_template = (ROOT / "recipes/templates/smollm2_tools.jinja").read_text()
     shown = tok.decode(encode(ex, tok, 512)[0]["input_ids"])
     assert '"name": "calculator"' in shown and "Use tools." not in shown
+
+
+def test_a_moved_run_dir_resumes_with_its_own_trained_model(tmp_path):
+    """``train/DONE`` records the absolute folder the student was trained in. Was: a run dir moved (or copied to
+    another machine) and run again passed that old path on to eval: a missing folder, or the other copy's model."""
+    from factory.store import RunStore
+    from students.train import train_if_needed
+
+    st = RunStore(str(tmp_path / "moved"), "demo", "rid")
+    for sub in ("adapter", "best"):
+        d = tmp_path / "moved" / "demo" / "rid" / "train" / sub
+        d.mkdir(parents=True)
+        (d / "adapter_config.json").write_text("{}")
+    old = "/elsewhere/runs/demo/rid/train"
+    st.write_json("train/DONE", {"status": "done", "adapter_dir": f"{old}/adapter", "best": {"dir": f"{old}/best", "step": 2}})
+    info = train_if_needed(None, st)  # done: nothing is trained, the recipe is not read
+    here = tmp_path / "moved" / "demo" / "rid" / "train"
+    assert info["adapter_dir"] == str(here / "adapter") and info["best"] == {"dir": str(here / "best"), "step": 2}
