@@ -99,6 +99,12 @@ def _portable_base(path: Path, cfg: dict, student: str) -> dict:
     return cfg
 
 
+def _unit(train_info: dict, train_cfg: dict) -> str:
+    """What ``train_rows``/``val_rows`` count: DPO splits its preference pairs (students/dpo.py), not rows. Was:
+    "rows" for every method, so a DPO card gave its pair counts as row counts."""
+    return "preference pairs" if train_info.get("method", train_cfg.get("method")) == "dpo" else "rows"
+
+
 def _eval_table(ev: dict | None) -> str:
     if not ev or not ev.get("table"):
         return "No eval was run."
@@ -138,7 +144,7 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         f"- **Method:** {train_info.get('method', train_cfg.get('method'))}; exported weights: **{which}**"
         + (f" (step {best.get('step')}, eval_loss {best.get('eval_loss')})" if which == "best" and best else ""),
         f"- **Training data:** run `{manifest.get('run_id')}` of recipe `{manifest.get('recipe_name')}`, "
-        f"{train_info.get('train_rows')} train / {train_info.get('val_rows')} validation rows; "
+        f"{train_info.get('train_rows')} train / {train_info.get('val_rows')} validation {_unit(train_info, train_cfg)}; "
         f"accepted shards sha256 `{digest}`",
         f"- **Teacher{'s' if (manifest.get('recipe') or {}).get('teachers') else ''}:** {_teachers_line(manifest.get('recipe') or {}, by_teacher)}",
         "",

@@ -264,3 +264,12 @@ def test_a_moved_run_dir_resumes_with_its_own_trained_model(tmp_path):
     info = train_if_needed(None, st)  # done: nothing is trained, the recipe is not read
     here = tmp_path / "moved" / "demo" / "rid" / "train"
     assert info["adapter_dir"] == str(here / "adapter") and info["best"] == {"dir": str(here / "best"), "step": 2}
+
+
+def test_dpo_model_card_counts_pairs_as_pairs():
+    from students.export import model_card
+
+    manifest = {"run_id": "rid", "recipe_name": "demo", "recipe": {"teacher": {"model": "m"}, "train": {"student": "s", "method": "dpo"}}}
+    info = {"status": "done", "method": "dpo", "train_rows": 7, "val_rows": 1, "pairs": {"pairs": 8}}
+    assert "7 train / 1 validation preference pairs; " in model_card(manifest, info, None, "d" * 64, "final")
+    assert "7 train / 1 validation rows; " in model_card(manifest, {**info, "method": "sft"}, None, "d" * 64, "final")
