@@ -144,6 +144,7 @@ class DPO(TrainMethod):
 
     def run(self, job: TrainJob, train, val) -> dict:
         from students.data import check_template, template_text
+        from students.pairs_data import check_prompt_lengths
 
         if not self.pair_stats["pairs"]:
             return {"status": "skipped", "reason": f"no preference pairs ({self.pair_stats})"}
@@ -151,6 +152,7 @@ class DPO(TrainMethod):
         tools = self.pairs.filter(fn=lambda r: '"tool_calls"' in r["chosen"] + r["rejected"]).count() > 0
         check_template(job.cfg, job.cfg["chat_template_text"], tools)
         job.cfg["dpo_tool_pairs"] = tools
+        check_prompt_lengths(job.cfg, {"train": train, **({"val": val} if val.count() else {})})  # before any training
         init = None
         if job.options["sft_first"]:
             from students.sft import run_sft

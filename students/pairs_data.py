@@ -110,3 +110,37 @@ def pair_records(rows: list[dict], drop_system: bool, inline_reasoning: bool = F
     side = datasets.List(datasets.Json())
     return datasets.Dataset.from_list(recs, features=datasets.Features(
         {"prompt": side, "chosen": side, "rejected": side, "tools": datasets.Value("string")}))
+
+
+_LENGTHS = pa.schema([("prompt_tokens", pa.int64()), ("overlong", pa.int64())])
+
+
+def prompt_lengths(batch: pa.Table, student: str, template: str | None, max_len: int, drop_system: bool) -> pa.Table:
+    """Pair records -> each prompt's length as the DPO trainer renders it (the recipe's template, tools as ``tools=``,
+    without the system text under ``drop_system``) and whether it fills ``max_len`` (:data:`_LENGTHS`)."""
+    from ground.conversation import without_system
+    from students.prompt_length import prompt_tokens
+
+    out = []
+    for r in batch.select(["prompt"]).to_pylist():
+        prompt = json.loads(r["prompt"])
+        n = prompt_tokens(student, template, without_system(prompt) if drop_system else prompt)
+        out.append({"prompt_tokens": n, "overlong": int(n >= max_len)})
+    return pa.Table.from_pylist(out, schema=_LENGTHS)
+
+
+def check_prompt_lengths(cfg: dict, data: dict) -> None:
+    """Warn how many pairs TRL's DPOTrainer will leave out because their prompt alone fills ``train.max_seq_len``
+    (it drops them without a word: with ``keep_start`` truncation nothing of either answer would be left), and stop
+    with one line when that is every training pair. Was: silent; with every pair dropped, an empty dataset failed
+    deep inside the Ray Train worker."""
+    from students.prompt_length import overlong_verdict
+    from students.traindata import build, tally
+
+    kw = dict(student=cfg["student"], template=cfg.get("chat_template_text"), max_len=cfg["max_seq_len"],
+              drop_system=bool(cfg["drop_system_prompt"]))
+    for name, ds in data.items():
+        t = tally(build(ds, prompt_lengths, **kw), sums=("overlong",), maxes=("prompt_tokens",), values=())
+        overlong_verdict("DPO" if name == "train" else "DPO validation", cfg["max_seq_len"], t.get("rows", 0),
+                         t.get("sum:overlong", 0), t.get("max:prompt_tokens", 0), required=name == "train")
+

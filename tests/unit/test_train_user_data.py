@@ -273,3 +273,37 @@ def test_dpo_model_card_counts_pairs_as_pairs():
     info = {"status": "done", "method": "dpo", "train_rows": 7, "val_rows": 1, "pairs": {"pairs": 8}}
     assert "7 train / 1 validation preference pairs; " in model_card(manifest, info, None, "d" * 64, "final")
     assert "7 train / 1 validation rows; " in model_card(manifest, {**info, "method": "sft"}, None, "d" * 64, "final")
+
+
+def test_dpo_says_how_many_pairs_trl_drops_for_an_overlong_prompt(ray_local, tiny_model_path, tiny_lm, tmp_path, caplog):
+    """TRL's DPOTrainer drops, without a word, every pair whose prompt alone fills max_length. Was: no count; with
+    every pair dropped, training failed on an empty dataset deep inside the Ray Train worker. Now the same pairs
+    are counted in the driver before any training, and none left is one line."""
+    import pyarrow as pa
+    import ray.data
+    from transformers import AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    from ground.errors import FactoryError
+    from students.pairs_data import PAIR, _record, check_prompt_lengths, decode_pairs, pair_records, prompt_lengths
+    from students.prompt_length import overlong_verdict
+
+    def pair(q: str) -> dict:
+        return {"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": q}], "prompt_id": q[:8],
+                "chosen": [{"role": "assistant", "content": "GOOD"}], "rejected": [{"role": "assistant", "content": "BAD"}],
+                "pair_source": "verifier"}
+
+    recs = [_record(0, i, pair(q)) for i, q in enumerate(["2+2?", "long " * 80])]
+    cfg = {"student": "smollm2-135m-instruct", "chat_template_text": None, "max_seq_len": 64, "drop_system_prompt": True}
+    with caplog.at_level("WARNING", logger="students.prompt_length"):
+        check_prompt_lengths(cfg, {"train": ray.data.from_arrow(pa.Table.from_pylist(recs, schema=PAIR))})
+    assert "DPO: 1 of 2 examples dropped: prompt longer than train.max_seq_len 64 tokens" in caplog.text
+    args = DPOConfig(output_dir=str(tmp_path), report_to=[], max_length=64, use_cpu=True, bf16=False)
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    tr = DPOTrainer(model=tiny_lm, args=args, train_dataset=pair_records(recs, True), processing_class=tok)
+    assert [r["chosen"] for r in tr.train_dataset] == [decode_pairs(recs[:1], True)[0]["chosen"]]  # TRL dropped the same one
+    lens = prompt_lengths(pa.Table.from_pylist(recs, schema=PAIR), "smollm2-135m-instruct", None, 64, True).to_pylist()
+    assert [x["overlong"] for x in lens] == [0, 1] and lens[0]["prompt_tokens"] == len(tr.train_dataset[0]["prompt_ids"])
+    with pytest.raises(FactoryError, match=r"^train\.max_seq_len: every DPO prompt is at least 64 tokens long \(longest 1\d\d\); "
+                                           r"raise train\.max_seq_len$"):
+        overlong_verdict("DPO", 64, 1, 1, lens[1]["prompt_tokens"], required=True)
