@@ -128,12 +128,33 @@ def _record(r: dict, fmt: str, tool_json: str = "strings") -> dict:
     prov = {"id": r["id"], "prompt_id": r["prompt_id"], "teacher": r["teacher"], "model": r["model"], "score": r["score"]}
     if fmt in ("chat", "sharegpt"):
         msgs, tools = split_tools(conversation_of(r))
-        if fmt == "chat":
+        if fmt == "chat":  # text-only parts as the string they are (a column mixing strings and lists fails datasets' load)
+            msgs = [{**m, "content": _text(m["content"], r, fmt)} if _text_parts(m.get("content")) else m for m in msgs]
             return {"messages": _calls_as(msgs, tool_json), "tools": _tools_as(tools, tool_json), **prov}
+        msgs = [{**m, "content": _text(m.get("content"), r, fmt)} if isinstance(m.get("content"), list) else m for m in msgs]
         return {"conversations": sharegpt_turns(msgs), "tools": _tools_as(tools, "strings"), **prov}
-    user = "\n".join(m.get("content") or "" for m in conversation_of(r) if m["role"] == "user")
+    user = "\n".join(_text(m.get("content"), r, fmt) for m in conversation_of(r) if m["role"] == "user")
     return {"prompt": user, "completion": r.get("completion"), "reasoning": r.get("reasoning"), "reference": r.get("reference"),
             "category": r.get("category"), "verdicts": r.get("verdicts"), **prov}
+
+
+def _text_parts(content) -> bool:
+    return isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in content)
+
+
+def _text(content, r: dict, fmt: str) -> str:
+    """A message's text for the string formats (``jsonl``, ``sharegpt``): OpenAI content parts (a chat source may
+    hold them) joined, as training and serving read them. Was: the list itself, so ``jsonl`` stopped with a
+    TypeError traceback and ``sharegpt`` wrote a ``value`` that is not a string. A part that is not text (an image)
+    has no place in them: one line naming the row."""
+    if not isinstance(content, list):
+        return content or ""
+    for p in content:
+        if not isinstance(p, dict) or p.get("type") != "text":
+            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
+            raise FactoryError(f"row {r['id']} (prompt {r['prompt_id']}): a message has a {kind!r} content part, which "
+                               f"--format {fmt} (text only) cannot hold; use --format chat or parquet")
+    return "".join(str(p.get("text") or "") for p in content)
 
 
 def _tools_as(tools: list[dict], tool_json: str):
@@ -197,6 +218,8 @@ def _pair_record(p: dict, tool_json: str = "strings") -> dict:
     from ground.conversation import split_tools
 
     prompt, tools = split_tools(p["prompt"])
+    prompt = [{**m, "content": "".join(str(x.get("text") or "") for x in m["content"])} if _text_parts(m.get("content")) else m
+              for m in prompt]  # text-only content parts as their string, as chat writes them
     return {**p, "prompt": _calls_as(prompt, tool_json), "chosen": _calls_as(p["chosen"], tool_json),
             "rejected": _calls_as(p["rejected"], tool_json), "tools": _tools_as(tools, tool_json)}
 

@@ -307,3 +307,35 @@ def test_dpo_says_how_many_pairs_trl_drops_for_an_overlong_prompt(ray_local, tin
     with pytest.raises(FactoryError, match=r"^train\.max_seq_len: every DPO prompt is at least 64 tokens long \(longest 1\d\d\); "
                                            r"raise train\.max_seq_len$"):
         overlong_verdict("DPO", 64, 1, 1, lens[1]["prompt_tokens"], required=True)
+
+
+def test_export_of_a_chat_source_with_openai_content_parts(tmp_path):
+    """A chat source may hold OpenAI content parts (``[{"type": "text", "text": ...}]``); training joins their text.
+    Was: ``--format jsonl`` stopped with a TypeError traceback, ``sharegpt`` wrote a list as a turn's value, and
+    ``chat`` mixed lists and strings in one column, which ``datasets`` cannot load."""
+    import datasets
+
+    from factory.export import export_run
+    from ground.errors import FactoryError
+
+    parts = [{"role": "user", "content": [{"type": "text", "text": "2+"}, {"type": "text", "text": "2?"}]}]
+    rows = [_row(0, parts, "4"), _row(1, [{"role": "user", "content": "3+3?"}], "6"),
+            _row(2, parts, "5", prompt_id="p0", sample_index=1, status="rejected", reject_stage="verify:math_answer",
+                 reject_reason="wrong answer", score=0.0),
+            _row(3, [{"role": "user", "content": "3+3?"}], "7", prompt_id="p1", sample_index=1, status="rejected",
+                 reject_stage="verify:math_answer", reject_reason="wrong answer", score=0.0)]
+    run = _run_dir(tmp_path, rows, ROUTED)
+    got = {}
+    for fmt in ("jsonl", "sharegpt", "chat", "preference"):
+        export_run(run, str(tmp_path / fmt), fmt=fmt)
+        got[fmt] = sorted(datasets.load_dataset("json", data_dir=str(tmp_path / fmt), split="train").to_list(), key=lambda r: r["id"])
+    assert [r["prompt"] for r in got["jsonl"]] == ["2+2?", "3+3?"]
+    assert got["sharegpt"][0]["conversations"] == [{"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]
+    assert [r["messages"][0]["content"] for r in got["chat"]] == ["2+2?", "3+3?"]
+    assert sorted(r["prompt"][0]["content"] for r in got["preference"]) == ["2+2?", "3+3?"]
+    image = [{"role": "user", "content": [{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": {"url": "x"}}]}]
+    run2 = _run_dir(tmp_path / "img", [_row(5, image, "a cat", prompt_id="p-img")], ROUTED)
+    with pytest.raises(FactoryError, match=r"^row r5 \(prompt p-img\): a message has a 'image_url' content part, which --format "
+                                           r"jsonl \(text only\) cannot hold; use --format chat or parquet$"):
+        export_run(run2, str(tmp_path / "img-out"), fmt="jsonl")
+    assert not (tmp_path / "img-out").exists()  # nothing half-written
