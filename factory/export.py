@@ -128,7 +128,7 @@ def _record(r: dict, fmt: str, tool_json: str = "strings") -> dict:
     prov = {"id": r["id"], "prompt_id": r["prompt_id"], "teacher": r["teacher"], "model": r["model"], "score": r["score"]}
     if fmt in ("chat", "sharegpt"):
         msgs, tools = split_tools(conversation_of(r))
-        if fmt == "chat":  # text-only parts as the string they are (a column mixing strings and lists fails datasets' load)
+        if fmt == "chat":  # text-only parts as the string training reads (a text model's chat template fails on a list)
             msgs = [{**m, "content": _text(m["content"], r, fmt)} if _text_parts(m.get("content")) else m for m in msgs]
             return {"messages": _calls_as(msgs, tool_json), "tools": _tools_as(tools, tool_json), **prov}
         msgs = [{**m, "content": _text(m.get("content"), r, fmt)} if isinstance(m.get("content"), list) else m for m in msgs]
