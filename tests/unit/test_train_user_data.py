@@ -339,3 +339,19 @@ def test_export_of_a_chat_source_with_openai_content_parts(tmp_path):
                                            r"jsonl \(text only\) cannot hold; use --format chat or parquet$"):
         export_run(run2, str(tmp_path / "img-out"), fmt="jsonl")
     assert not (tmp_path / "img-out").exists()  # nothing half-written
+
+
+def test_held_out_overlap_finds_a_training_prompt_given_in_content_parts(tmp_path):
+    """eval.overlap: held-out prompts that are also training prompts. Was: a prompt in OpenAI content parts (a chat
+    source) read as empty, so it was never counted, on either side."""
+    import pyarrow.fs as pafs
+
+    from students.eval import training_overlap
+
+    parts = [{"role": "user", "content": [{"type": "text", "text": "What is "}, {"type": "text", "text": "2+2?"}]}]
+    run = _run_dir(tmp_path, [_row(0, parts, "4"), _row(1, [{"role": "user", "content": "3+3?"}], "6")], ROUTED)
+    held = [{"messages": json.dumps([{"role": "user", "content": "what is 2+2?"}])},
+            {"messages": json.dumps([{"role": "user", "content": [{"type": "text", "text": "3+3?"}]}])},
+            {"messages": json.dumps([{"role": "user", "content": "4+4?"}])}]
+    got = training_overlap(held, pafs.LocalFileSystem(), f"{run}/accepted")
+    assert got == {"items": 2, "n": 3, "examples": ["'what is 2+2?'", "'3+3?'"]}
