@@ -343,8 +343,8 @@ def _say_flattened(rows: list[dict], fmt: str) -> None:
         return
     n = sum(1 for r in rows if any(m.get("role") != "user" for m in prompt_of(r)))
     if n:
-        log.warning("export jsonl: %d of %d rows have a system prompt or earlier assistant/tool turns, which the prompt "
-                    "string (their user turns joined) leaves out; --format chat (or sharegpt) keeps them", n, len(rows))
+        log.warning("export jsonl: %d of %d rows have a system prompt, a tool catalogue or earlier assistant/tool turns, "
+                    "which the prompt string (their user turns joined) leaves out; --format chat (or sharegpt) keeps them", n, len(rows))
 
 
 def _teacher_lines(rec: dict, by_teacher: dict[str, int] | None) -> str:

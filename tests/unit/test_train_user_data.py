@@ -161,8 +161,8 @@ def test_jsonl_export_says_how_many_prompts_lose_their_system_prompt_or_history(
         export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "ex"), fmt="jsonl")
     got = sorted((json.loads(x) for x in (tmp_path / "ex" / "train.jsonl").read_text().splitlines()), key=lambda r: r["id"])
     assert [r["prompt"] for r in got] == ["hi\nagain", "q"]
-    assert ("export jsonl: 1 of 2 rows have a system prompt or earlier assistant/tool turns, which the prompt string "
-            "(their user turns joined) leaves out; --format chat (or sharegpt) keeps them") in caplog.text
+    assert ("export jsonl: 1 of 2 rows have a system prompt, a tool catalogue or earlier assistant/tool turns, which the "
+            "prompt string (their user turns joined) leaves out; --format chat (or sharegpt) keeps them") in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="factory.export"):
         export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "ex2"), fmt="chat")
