@@ -270,6 +270,9 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
     manifest = check_version(fsutil.read_json(fs, fsutil.join(run, "manifest.json")), f"{run_dir}/manifest.json")
     stats = fsutil.read_json(fs, fsutil.join(run, "stats.json")) if fsutil.exists(fs, fsutil.join(run, "stats.json")) else {}
+    if manifest.get("status") != "succeeded":  # was said only by the card's status line
+        log.warning("%s: the run is %s: its accepted rows may not be all it makes (a budget stop curates the finished chunks "
+                    "only; re-run the same command to finish it)", run_dir, manifest.get("status"))
 
     def parts(kind: str) -> list[dict]:
         files = [f for f in fsutil.list_files(fs, fsutil.join(run, kind), ".parquet") if f.rsplit("/", 1)[-1].startswith("part-")]

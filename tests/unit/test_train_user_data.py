@@ -355,3 +355,22 @@ def test_held_out_overlap_finds_a_training_prompt_given_in_content_parts(tmp_pat
             {"messages": json.dumps([{"role": "user", "content": "4+4?"}])}]
     got = training_overlap(held, pafs.LocalFileSystem(), f"{run}/accepted")
     assert got == {"items": 2, "n": 3, "examples": ["'what is 2+2?'", "'3+3?'"]}
+
+
+def test_export_of_an_unfinished_run_says_so(tmp_path, caplog):
+    """A run stopped by its budget curates the chunks that finished: exporting it gives part of the dataset. Was:
+    said only by the card's status line."""
+    import json as _json
+
+    from factory.export import export_run
+
+    run = _run_dir(tmp_path, [_row(0, [{"role": "user", "content": "q"}], "a")], ROUTED)
+    with caplog.at_level("WARNING", logger="factory.export"):
+        export_run(run, str(tmp_path / "ok"), fmt="chat")
+    assert "the run is" not in caplog.text
+    mf = tmp_path / "runs" / "demo" / "rid" / "manifest.json"
+    mf.write_text(_json.dumps({**_json.loads(mf.read_text()), "status": "stopped"}))
+    with caplog.at_level("WARNING", logger="factory.export"):
+        export_run(run, str(tmp_path / "part"), fmt="chat")
+    assert (f"{run}: the run is stopped: its accepted rows may not be all it makes (a budget stop curates the finished "
+            "chunks only; re-run the same command to finish it)") in caplog.text
