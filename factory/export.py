@@ -339,9 +339,16 @@ def _count_by(rows: list[dict], col: str) -> dict[str, int]:
 def _say_flattened(rows: list[dict], fmt: str) -> None:
     """The ``jsonl`` format's ``prompt`` is one string, the user turns joined: a system prompt and earlier assistant
     turns are not in it. Was: left out without a word, so a multi-turn set exported as a conversation that never
-    happened; now one WARNING with the count, and the format that keeps them."""
-    from ground.conversation import prompt_of
+    happened; now one WARNING with the count, and the format that keeps them. Likewise ``sharegpt``'s function_call
+    turn for the words (text, reasoning) an assistant wrote beside its calls."""
+    from ground.conversation import conversation_of, prompt_of
 
+    if fmt == "sharegpt":  # LLaMA-Factory's function_call turn holds the calls only: a call turn's words have no place
+        n = sum(1 for r in rows if any(m.get("role") == "assistant" and m.get("tool_calls") and
+                                       (str(m.get("content") or "").strip() or m.get("reasoning_content")) for m in conversation_of(r)))
+        if n:
+            log.warning("export sharegpt: %d of %d rows have an assistant turn with tool calls and text or reasoning beside "
+                        "them, which its function_call turn leaves out; --format chat keeps them", n, len(rows))
     if fmt != "jsonl":
         return
     n = sum(1 for r in rows if any(m.get("role") != "user" for m in prompt_of(r)))

@@ -374,3 +374,18 @@ def test_export_of_an_unfinished_run_says_so(tmp_path, caplog):
         export_run(run, str(tmp_path / "part"), fmt="chat")
     assert (f"{run}: the run is stopped: its accepted rows may not be all it makes (a budget stop curates the finished "
             "chunks only; re-run the same command to finish it)") in caplog.text
+
+
+def test_sharegpt_export_says_how_many_call_turns_lose_their_words(tmp_path, caplog):
+    """A ShareGPT function_call turn (LLaMA-Factory's convention) holds the calls only. Was: the text or reasoning an
+    assistant wrote beside its calls was left out without a word."""
+    from factory.export import export_run
+
+    t = trace("6*7", "42", "I should call the calculator.")
+    rows = [_row(0, PROMPT, json.dumps(t)), _row(1, PROMPT, json.dumps(trace("2*3", "6")))]
+    with caplog.at_level("WARNING", logger="factory.export"):
+        export_run(_run_dir(tmp_path, rows, ROUTED), str(tmp_path / "sg"), fmt="sharegpt")
+    assert ("export sharegpt: 1 of 2 rows have an assistant turn with tool calls and text or reasoning beside them, which "
+            "its function_call turn leaves out; --format chat keeps them") in caplog.text
+    got = {json.loads(x)["id"]: json.loads(x) for x in (tmp_path / "sg" / "train.jsonl").read_text().splitlines()}
+    assert [c["from"] for c in got["r0"]["conversations"]] == ["system", "human", "function_call", "observation", "gpt"]
