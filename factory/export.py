@@ -128,12 +128,33 @@ def _record(r: dict, fmt: str, tool_json: str = "strings") -> dict:
     prov = {"id": r["id"], "prompt_id": r["prompt_id"], "teacher": r["teacher"], "model": r["model"], "score": r["score"]}
     if fmt in ("chat", "sharegpt"):
         msgs, tools = split_tools(conversation_of(r))
-        if fmt == "chat":
+        if fmt == "chat":  # text-only parts as the string training reads (a text model's chat template fails on a list)
+            msgs = [{**m, "content": _text(m["content"], r, fmt)} if _text_parts(m.get("content")) else m for m in msgs]
             return {"messages": _calls_as(msgs, tool_json), "tools": _tools_as(tools, tool_json), **prov}
+        msgs = [{**m, "content": _text(m.get("content"), r, fmt)} if isinstance(m.get("content"), list) else m for m in msgs]
         return {"conversations": sharegpt_turns(msgs), "tools": _tools_as(tools, "strings"), **prov}
-    user = "\n".join(m.get("content") or "" for m in conversation_of(r) if m["role"] == "user")
+    user = "\n".join(_text(m.get("content"), r, fmt) for m in conversation_of(r) if m["role"] == "user")
     return {"prompt": user, "completion": r.get("completion"), "reasoning": r.get("reasoning"), "reference": r.get("reference"),
             "category": r.get("category"), "verdicts": r.get("verdicts"), **prov}
+
+
+def _text_parts(content) -> bool:
+    return isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in content)
+
+
+def _text(content, r: dict, fmt: str) -> str:
+    """A message's text for the string formats (``jsonl``, ``sharegpt``): OpenAI content parts (a chat source may
+    hold them) joined, as training and serving read them. Was: the list itself, so ``jsonl`` stopped with a
+    TypeError traceback and ``sharegpt`` wrote a ``value`` that is not a string. A part that is not text (an image)
+    has no place in them: one line naming the row."""
+    if not isinstance(content, list):
+        return content or ""
+    for p in content:
+        if not isinstance(p, dict) or p.get("type") != "text":
+            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
+            raise FactoryError(f"row {r['id']} (prompt {r['prompt_id']}): a message has a {kind!r} content part, which "
+                               f"--format {fmt} (text only) cannot hold; use --format chat or parquet")
+    return "".join(str(p.get("text") or "") for p in content)
 
 
 def _tools_as(tools: list[dict], tool_json: str):
@@ -197,6 +218,8 @@ def _pair_record(p: dict, tool_json: str = "strings") -> dict:
     from ground.conversation import split_tools
 
     prompt, tools = split_tools(p["prompt"])
+    prompt = [{**m, "content": "".join(str(x.get("text") or "") for x in m["content"])} if _text_parts(m.get("content")) else m
+              for m in prompt]  # text-only content parts as their string, as chat writes them
     return {**p, "prompt": _calls_as(prompt, tool_json), "chosen": _calls_as(p["chosen"], tool_json),
             "rejected": _calls_as(p["rejected"], tool_json), "tools": _tools_as(tools, tool_json)}
 
@@ -247,6 +270,9 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         raise FactoryError(f"{run_dir}: not a run directory (no manifest.json)")
     manifest = check_version(fsutil.read_json(fs, fsutil.join(run, "manifest.json")), f"{run_dir}/manifest.json")
     stats = fsutil.read_json(fs, fsutil.join(run, "stats.json")) if fsutil.exists(fs, fsutil.join(run, "stats.json")) else {}
+    if manifest.get("status") != "succeeded":  # was said only by the card's status line
+        log.warning("%s: the run is %s: its accepted rows may not be all it makes (a budget stop curates the finished chunks "
+                    "only; re-run the same command to finish it)", run_dir, manifest.get("status"))
 
     def parts(kind: str) -> list[dict]:
         files = [f for f in fsutil.list_files(fs, fsutil.join(run, kind), ".parquet") if f.rsplit("/", 1)[-1].startswith("part-")]
@@ -264,6 +290,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
     else:
         items, pstats = acc, None
         where = assign_splits(acc, fractions, seed, rej)
+        _say_flattened(acc, fmt)
     if not items:  # a folder of no data files is not a dataset: datasets.load_dataset refuses it
         what = f"no preference pairs ({json.dumps(pstats)})" if fmt == "preference" else "no accepted rows"
         raise FactoryError(f"{run_dir}: nothing to export: the run has {what}")
@@ -288,7 +315,9 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
                 _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p, tool_json) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt, tool_json) for r in part])
-        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json), encoding="utf-8")
+        by_teacher = None if fmt == "preference" else _count_by(items, "teacher")
+        (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json, by_teacher),
+                                       encoding="utf-8")
         if outp.exists():
             shutil.rmtree(outp)
         os.replace(tmp, outp)  # the directory appears whole or not at all
@@ -298,6 +327,46 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
+
+
+def _count_by(rows: list[dict], col: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[str(r.get(col))] = out.get(str(r.get(col)), 0) + 1
+    return out
+
+
+def _say_flattened(rows: list[dict], fmt: str) -> None:
+    """The ``jsonl`` format's ``prompt`` is one string, the user turns joined: a system prompt and earlier assistant
+    turns are not in it. Was: left out without a word, so a multi-turn set exported as a conversation that never
+    happened; now one WARNING with the count, and the format that keeps them. Likewise ``sharegpt``'s function_call
+    turn for the words (text, reasoning) an assistant wrote beside its calls."""
+    from ground.conversation import conversation_of, prompt_of
+
+    if fmt == "sharegpt":  # LLaMA-Factory's function_call turn holds the calls only: a call turn's words have no place
+        n = sum(1 for r in rows if any(m.get("role") == "assistant" and m.get("tool_calls") and
+                                       (str(m.get("content") or "").strip() or m.get("reasoning_content")) for m in conversation_of(r)))
+        if n:
+            log.warning("export sharegpt: %d of %d rows have an assistant turn with tool calls and text or reasoning beside "
+                        "them, which its function_call turn leaves out; --format chat keeps them", n, len(rows))
+    if fmt != "jsonl":
+        return
+    n = sum(1 for r in rows if any(m.get("role") != "user" for m in prompt_of(r)))
+    if n:
+        log.warning("export jsonl: %d of %d rows have a system prompt, a tool catalogue or earlier assistant/tool turns, "
+                    "which the prompt string (their user turns joined) leaves out; --format chat (or sharegpt) keeps them", n, len(rows))
+
+
+def _teacher_lines(rec: dict, by_teacher: dict[str, int] | None) -> str:
+    """One provenance line per teacher of the recipe (``teacher`` and ``teachers``: route, fallback), with the rows
+    each wrote among the exported ones. Was: the first teacher only, though a routed run's rows come from several."""
+    teachers = [rec.get("teacher") or {}, *(rec.get("teachers") or [])]
+    named = {t.get("name") for t in teachers}
+    lines = [f"- Teacher: `{t.get('name')}` engine `{t.get('engine')}`, model `{t.get('model')}`, n={t.get('n')}, "
+             f"sampling `{json.dumps(t.get('sampling'))}`" + (f": {by_teacher.get(str(t.get('name')), 0)} rows" if by_teacher is not None else "")
+             for t in teachers]
+    lines += [f"- Teacher: `{name}` (not in the recipe): {n} rows" for name, n in sorted((by_teacher or {}).items()) if name not in named]
+    return "\n".join(lines)
 
 
 def _check_out(out: str, run_dir: str, local_run: str | None, overwrite: bool) -> Path:
@@ -337,9 +406,8 @@ def format_schema(fmt: str, tool_json: str = "strings") -> str:
 
 
 def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None,
-                 tool_json: str = "strings") -> str:
+                 tool_json: str = "strings", by_teacher: dict[str, int] | None = None) -> str:
     rec = manifest.get("recipe", {})
-    t = rec.get("teacher", {})
     meta = {**card_metadata(manifest), "tags": ["distill-factory", "synthetic", "distillation"],
             "configs": [{"config_name": "default", "data_files": [{"split": n, "path": f"{n}-*.parquet" if fmt == "parquet" else f"{n}.jsonl"}
                                                                 for n in counts if counts[n]]}]}
@@ -361,7 +429,7 @@ Made by distill-factory from run `{manifest.get('run_id')}` (recipe fingerprint 
 or a dedup cluster are always in the same split (checked at export).
 
 ## Provenance
-- Teacher: `{t.get('name')}` engine `{t.get('engine')}`, model `{t.get('model')}`, n={t.get('n')}, sampling `{json.dumps(t.get('sampling'))}`
+{_teacher_lines(rec, by_teacher)}
 - Source: `{rec.get('source', {}).get('path')}` (limit {rec.get('source', {}).get('limit')})
 - Verifiers: {', '.join(f"`{v['name']}` (min_score {v.get('min_score')})" for v in rec.get('verifiers', [])) or 'none'}
 - Filters: `{json.dumps(rec.get('filters'))}`

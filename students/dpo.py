@@ -75,6 +75,7 @@ def _dpo_loop(config: dict[str, Any]) -> None:
 
     from students.callbacks import make_hf_callbacks
     from students.pairs_data import pair_records
+    from students.render import renders_reasoning_content
     from students.traindata import shard_rows
     from students.train import fit_hf_trainer, hf_args, load_student, peft_config, start_worker
 
@@ -89,8 +90,9 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     if cfg.get("chat_template_text"):
         tok.chat_template = cfg["chat_template_text"]  # as SFT: eval and the saved adapter render with it too
     # pairs were built by a Ray Data groupby on prompt_id (students/pairs_data.py)
-    train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"])
-    val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"]) if config["has_val"] else None
+    inline = not renders_reasoning_content(tok)  # a trace's per-turn reasoning inline, as SFT renders it
+    train_ds = pair_records(shard_rows("train"), cfg["drop_system_prompt"], inline)
+    val_ds = pair_records(shard_rows("val"), cfg["drop_system_prompt"], inline) if config["has_val"] else None
     tool_pairs = bool(cfg.get("dpo_tool_pairs"))  # the collator that masks tool results reads the raw sides too
     args = DPOConfig(**hf_args(cfg, work, val_ds is not None), beta=opts["beta"], loss_type=[opts["loss_type"]],
                      max_length=cfg["max_seq_len"], **({"remove_unused_columns": False} if tool_pairs else {}))
@@ -142,6 +144,7 @@ class DPO(TrainMethod):
 
     def run(self, job: TrainJob, train, val) -> dict:
         from students.data import check_template, template_text
+        from students.pairs_data import check_prompt_lengths
 
         if not self.pair_stats["pairs"]:
             return {"status": "skipped", "reason": f"no preference pairs ({self.pair_stats})"}
@@ -149,6 +152,7 @@ class DPO(TrainMethod):
         tools = self.pairs.filter(fn=lambda r: '"tool_calls"' in r["chosen"] + r["rejected"]).count() > 0
         check_template(job.cfg, job.cfg["chat_template_text"], tools)
         job.cfg["dpo_tool_pairs"] = tools
+        check_prompt_lengths(job.cfg, {"train": train, **({"val": val} if val.count() else {})})  # before any training
         init = None
         if job.options["sft_first"]:
             from students.sft import run_sft

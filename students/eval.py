@@ -308,10 +308,18 @@ def held_out_short(recipe, n: int) -> str | None:
     return f"eval.source.limit asks for {src.limit} held-out items; {src.path} has {n}{after}: the table scores {n}"
 
 
+def _words(content) -> str:
+    """A message's text: a string, or its OpenAI text parts joined (as training reads them). Was: parts were left out,
+    so a chat source's held-out prompts in parts were never found among the training prompts."""
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
+
+
 def _asked(row: dict) -> str:
     """The user's words of a prompt (its user turns, whitespace and case folded): what overlap compares."""
     msgs = json.loads(row["messages"]) if isinstance(row.get("messages"), str) else (row.get("messages") or [])
-    text = "\n".join(m["content"] for m in msgs if m.get("role") == "user" and isinstance(m.get("content"), str))
+    text = "\n".join(_words(m.get("content")) for m in msgs if m.get("role") == "user")
     return " ".join(text.lower().split())
 
 

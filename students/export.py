@@ -44,6 +44,28 @@ def data_hash(run_dir: Path) -> str:
     return h.hexdigest()
 
 
+def rows_by_teacher(run_dir: Path) -> dict[str, int]:
+    """Accepted rows (the training data) per teacher name."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, int] = {}
+    for f in sorted((run_dir / "accepted").glob("*.parquet")):
+        for name in pq.read_table(f, columns=["teacher"]).column("teacher").to_pylist():
+            out[str(name)] = out.get(str(name), 0) + 1
+    return out
+
+
+def _teachers_line(recipe: dict, by_teacher: dict[str, int] | None) -> str:
+    """Every teacher of the recipe (``teacher`` and ``teachers``: route, fallback) with the accepted rows it wrote.
+    Was: the first teacher's model only, as if it had written all the training data."""
+    teachers = [recipe.get("teacher") or {}, *(recipe.get("teachers") or [])]
+    named = {t.get("name") for t in teachers}
+    parts = [f"`{t.get('model')}`" + (f" (`{t.get('name')}`, {by_teacher.get(str(t.get('name')), 0)} accepted rows)"
+                                      if by_teacher is not None and len(teachers) > 1 else "") for t in teachers]
+    parts += [f"`{name}` (not in the recipe, {n} accepted rows)" for name, n in sorted((by_teacher or {}).items()) if name not in named]
+    return ", ".join(parts)
+
+
 def _merge(base: str, adapter: Path, out: Path) -> None:
     import torch
     from peft import PeftModel
@@ -77,6 +99,12 @@ def _portable_base(path: Path, cfg: dict, student: str) -> dict:
     return cfg
 
 
+def _unit(train_info: dict, train_cfg: dict) -> str:
+    """What ``train_rows``/``val_rows`` count: DPO splits its preference pairs (students/dpo.py), not rows. Was:
+    "rows" for every method, so a DPO card gave its pair counts as row counts."""
+    return "preference pairs" if train_info.get("method", train_cfg.get("method")) == "dpo" else "rows"
+
+
 def _eval_table(ev: dict | None) -> str:
     if not ev or not ev.get("table"):
         return "No eval was run."
@@ -86,7 +114,7 @@ def _eval_table(ev: dict | None) -> str:
 
 
 def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, digest: str, which: str,
-               datasets: tuple[str, ...] = (), library: str = "transformers") -> str:
+               datasets: tuple[str, ...] = (), library: str = "transformers", by_teacher: dict[str, int] | None = None) -> str:
     """README.md of an exported student: YAML front matter a Hub accepts (``license`` from what the run declared,
     ``base_model`` when the student has a Hub id), then the card; absolute local paths shortened to their name.
     Was: no front matter at all (a Hub showed no licence and no base model) and local paths (a student or teacher
@@ -116,9 +144,9 @@ def model_card(manifest: dict, train_info: dict, adapter_cfg: dict | None, diges
         f"- **Method:** {train_info.get('method', train_cfg.get('method'))}; exported weights: **{which}**"
         + (f" (step {best.get('step')}, eval_loss {best.get('eval_loss')})" if which == "best" and best else ""),
         f"- **Training data:** run `{manifest.get('run_id')}` of recipe `{manifest.get('recipe_name')}`, "
-        f"{train_info.get('train_rows')} train / {train_info.get('val_rows')} validation rows; "
+        f"{train_info.get('train_rows')} train / {train_info.get('val_rows')} validation {_unit(train_info, train_cfg)}; "
         f"accepted shards sha256 `{digest}`",
-        f"- **Teacher:** `{((manifest.get('recipe') or {}).get('teacher') or {}).get('model')}`",
+        f"- **Teacher{'s' if (manifest.get('recipe') or {}).get('teachers') else ''}:** {_teachers_line(manifest.get('recipe') or {}, by_teacher)}",
         "",
         "## Licence and provenance",
         card_section(manifest, student=True),
@@ -195,7 +223,7 @@ def _export_local(run_dir: str, out_dir: str, which: str, merged: bool, label: s
         else:  # a full fine-tune is already the merged model
             shutil.copytree(src, stage / "merged", ignore=skip)
         library = "transformers" if (stage / "merged").is_dir() else "peft"
-        card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets, library)
+        card = model_card(manifest, train_info, adapter_cfg, data_hash(run), which, datasets, library, rows_by_teacher(run))
         (stage / "README.md").write_text(card, encoding="utf-8")
         if (stage / "merged").is_dir():  # the merged folder is what gets served or uploaded alone: its licence travels with it
             (stage / "merged" / "README.md").write_text(card, encoding="utf-8")

@@ -41,6 +41,7 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
 
     ``student_tok`` maps top-k given as token strings (API teachers) to student ids; see :class:`TokenMap`
     (``token_map``: a zero-argument callable returning a cached one)."""
+    from ground.conversation import without_system
     from students.kd_labels import TokenMap, check_raw, topk_removed
     from students.render import for_template
 
@@ -60,7 +61,8 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
                 raise FactoryError(f"method kd: row {r['id']} holds token strings; mapping them needs the student tokenizer")
             tmap = tmap or (token_map() if token_map else TokenMap(student_tok, student))
             topk = tmap.to_ids(topk, r["id"])
-        msgs = for_template([m for m in json.loads(r["messages"]) if not (drop_system and m.get("role") == "system")])
+        msgs = json.loads(r["messages"])  # drop_system: the system text goes, a tool catalogue stays (as SFT; was: both went)
+        msgs = for_template(without_system(msgs) if drop_system else msgs)
         out.append({"prompt": msgs, "completion": join_reasoning(r.get("reasoning"), r["completion"]), "topk": topk,
                     "prompt_id": r["prompt_id"]})
     if tmap is not None and tmap.dropped:
@@ -70,10 +72,13 @@ def kd_examples(rows: list[dict], drop_system: bool = False, student_tok=None, s
 
 
 def encode(ex: dict, tok, max_len: int) -> tuple[dict, bool]:
-    """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned)."""
-    from teachers.scorers import chat_ids
+    """Token ids, labels (completion only) and per-position teacher top-k; (features, misaligned). The prompt is
+    rendered as SFT renders it (:func:`students.prompt_length.prompt_ids`): a template without a system role (Gemma)
+    gets the system prompt in the first user turn, a tool catalogue goes to ``tools=``. Was: the template called
+    bare, so a Gemma student's KD stopped on the template's "System role not supported" inside the data map."""
+    from students.prompt_length import prompt_ids
 
-    p = chat_ids(tok, ex["prompt"])
+    p = prompt_ids(tok, ex["prompt"], None)
     c = tok(ex["completion"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     topk = ex["topk"]
     ids = (p + c)[:max_len]

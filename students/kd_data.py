@@ -54,19 +54,27 @@ def _one(r: dict, student: str, max_len: int, drop_system: bool, template: str |
     f, mis = encode(ex[0], tok, max_len)
     first = next((i for i, label in enumerate(f["labels"]) if label != -100), None)
     if first is None:  # the prompt fills max_seq_len: no target token (a batch of only these makes the loss NaN)
-        from teachers.scorers import chat_ids
+        from students.prompt_length import prompt_ids
 
         return dict(input_ids=[], labels=[], topk="[]", misaligned=0, drop="overlong", row="",
-                    prompt_tokens=len(chat_ids(tok, ex[0]["prompt"])))
+                    prompt_tokens=len(prompt_ids(tok, ex[0]["prompt"], None)))
     return dict(input_ids=f["input_ids"], labels=f["labels"], topk=json.dumps(f["topk"]), misaligned=int(mis), drop="", row="",
                 prompt_tokens=first)
 
 
 def kd_batch(batch: pa.Table, **kw) -> pa.Table:
     """Rows (an Arrow batch of the run's schema) -> encoded KD examples (:data:`EXAMPLE`)."""
+    from ground.errors import FactoryError
     from ground.record import from_table
+    from students.sft_data import row_error
 
-    return pa.Table.from_pylist([_one(r, **kw) for r in from_table(batch)], schema=EXAMPLE)
+    out = []
+    for r in from_table(batch):
+        try:
+            out.append(_one(r, **kw))
+        except FactoryError as e:
+            raise row_error(r, e) from None
+    return pa.Table.from_pylist(out, schema=EXAMPLE)
 
 
 def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dict:
@@ -95,6 +103,8 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
                         "were removed with the span", c["drop:removed"], k)
         if c.get("drop:empty"):
             log.warning("kd: %d %s rows dropped: an empty answer (nothing but whitespace)", c["drop:empty"], k)
+        if c.get("drop:skipped"):
+            log.warning("kd: %d %s rows dropped: no prompt messages, or a null completion", c["drop:skipped"], k)
         if c.get("sum:misaligned"):
             log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k (soft labels only up "
                         "to where the tokens part)", c["sum:misaligned"], c.get("drop:", 0), k)

@@ -83,16 +83,42 @@ def prompt_dataset(rows) -> Any:
         return rows.groupby("prompt_id", num_partitions=partitions(n)).map_groups(_prompt_of_group, batch_format="pyarrow").sort("prompt_id").materialize()
 
 
-def _read_prompts(name: str, drop_system: bool) -> list[dict]:
-    """Worker side: this worker's prompt records (student prompt without system messages when asked)."""
-    from students.traindata import shard_rows
+def prompt_records(rows: list[dict], drop_system: bool) -> list[dict]:
+    """Prompt records (``messages`` decoded) -> what the loop samples and scores with: the student prompt (without
+    its system text when asked), the teacher prompt, and the tool catalogue both are rendered with (``tools=``, as
+    SFT renders it; ground/conversation.py). Was: the catalogue stayed a key on the system message that no template
+    reads (and ``drop_system_prompt`` dropped it with the system text), so on tool-use prompts the student sampled,
+    and the teacher scored, answers to prompts that showed no tools."""
+    from ground.conversation import split_tools, without_system
+    from students.render import for_template
 
     out = []
-    for r in shard_rows(name, ("messages",)):
-        msgs = r["messages"]
-        student = [m for m in msgs if m.get("role") != "system"] if drop_system else msgs
-        out.append({"prompt": student, "teacher_prompt": msgs, "prompt_id": r["prompt_id"]})
+    for r in rows:
+        msgs = for_template(r["messages"])
+        student, tools = split_tools(without_system(msgs) if drop_system else msgs)
+        out.append({"prompt": student, "teacher_prompt": split_tools(msgs)[0], "tools": tools, "prompt_id": r["prompt_id"]})
     return out
+
+
+def _read_prompts(name: str, drop_system: bool) -> list[dict]:
+    """Worker side: this worker's prompt records (:func:`prompt_records`)."""
+    from students.traindata import shard_rows
+
+    return prompt_records(shard_rows(name, ("messages",)), drop_system)
+
+
+def tool_prompt_problem(student: str, n_tool_prompts: int) -> str | None:
+    """Why the student cannot be trained on-policy on prompts with a tool catalogue (None: it can). On-policy samples
+    with the student's own template (``train.chat_template`` is refused), so that template must show the tools."""
+    from students.prompt_length import driver_tokenizer
+    from students.render import tool_template_problem
+
+    problem = tool_template_problem(driver_tokenizer(student)) if n_tool_prompts else None
+    if problem is None:
+        return None
+    return (f"method onpolicy: {n_tool_prompts} prompts carry a tool catalogue, but the chat template of student "
+            f"{student!r} cannot show tools ({problem}), and on-policy samples with the student's own template; use a "
+            f"student whose template renders tools, or method sft with train.chat_template")
 
 
 def teacher_spec(recipe) -> dict:
@@ -153,12 +179,15 @@ def _teacher_messages(ex: dict, system: str | None) -> list[dict]:
     return [{"role": "system", "content": system}] + [m for m in msgs if m.get("role") != "system"]
 
 
-def _sample(model, tok, prompts: list[list[dict]], op: dict, device) -> tuple[list[list[int]], list[list[int]]]:
-    """Student completions (ids, cut after the first eos, eos kept so the teacher scores the stop)."""
+def _sample(model, tok, prompts: list[list[dict]], op: dict, device,
+            tools: list[list[dict] | None] | None = None) -> tuple[list[list[int]], list[list[int]]]:
+    """Student completions (ids, cut after the first eos, eos kept so the teacher scores the stop); ``tools``: each
+    prompt's catalogue (``tools=`` of the template), or None."""
     import torch
 
     tok.padding_side = "left"
-    texts = [apply_template(tok, m, tokenize=False, add_generation_prompt=True) for m in prompts]
+    tools = tools or [None] * len(prompts)
+    texts = [apply_template(tok, m, tools=t or None, tokenize=False, add_generation_prompt=True) for m, t in zip(prompts, tools)]
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
     was_training = model.training
     model.eval()
@@ -195,14 +224,16 @@ def _loss(model, tok, scorer, batch: list[dict], op: dict, system: str | None, d
     import torch
 
     from students.losses import reverse_kl, reverse_kl_sampled
-    from teachers.scorers import chat_ids, completion_logits
+    from students.prompt_length import prompt_ids
+    from teachers.scorers import completion_logits
 
-    p_ids, comps = _sample(model, tok, [ex["prompt"] for ex in batch], op, device)
+    p_ids, comps = _sample(model, tok, [ex["prompt"] for ex in batch], op, device, [ex.get("tools") for ex in batch])
     k = op["samples_per_prompt"]
     t_prompts = []
     for i in range(len(comps)):
-        t_msgs = _teacher_messages(batch[i // k], system)
-        t_prompts.append(chat_ids(tok, t_msgs))
+        ex = batch[i // k]
+        t_msgs = _teacher_messages(ex, system)
+        t_prompts.append(prompt_ids(tok, [{"role": "system", "tools": ex["tools"]}, *t_msgs] if ex.get("tools") else t_msgs, None))
     full = op["loss"] == "full"
     teacher = scorer.score(t_prompts, comps, full=full)
     with torch.set_grad_enabled(grad):
@@ -397,5 +428,11 @@ class OnPolicy(TrainMethod):
         return job.split(where(job.rows, not_stage="source"), basis=job.accepted)
 
     def run(self, job: TrainJob, train, val) -> dict:
-        return run_onpolicy(job.cfg, {"train": prompt_dataset(train), "val": prompt_dataset(val)}, teacher_spec(job.recipe),
-                            job.out_dir, fault=job.fault)
+        data = {"train": prompt_dataset(train), "val": prompt_dataset(val)}
+        from ground.conversation import has_tools
+
+        n_tools = sum(d.filter(fn=lambda r: has_tools(json.loads(r["messages"]))).count() for d in data.values() if d is not None)
+        problem = tool_prompt_problem(job.cfg["student"], n_tools)
+        if problem:
+            raise FactoryError(problem)
+        return run_onpolicy(job.cfg, data, teacher_spec(job.recipe), job.out_dir, fault=job.fault)

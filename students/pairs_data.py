@@ -74,16 +74,24 @@ def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
     return pairs, stats
 
 
-def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
+def decode_pairs(rows: list[dict], drop_system: bool, inline_reasoning: bool = False) -> list[dict]:
     """Worker side: the JSON sides back to TRL's conversational preference records. A tool-use pair's catalogue
     goes to the ``tools`` column (TRL passes it to ``apply_chat_template(..., tools=)``) and its calls' arguments
-    become the dicts Hugging Face templates expect (students/render.py), as SFT renders them."""
+    become the dicts Hugging Face templates expect (students/render.py), as SFT renders them.
+
+    ``inline_reasoning`` (a template that does not render ``reasoning_content``): each assistant turn's
+    ``reasoning_content`` (a tool-use trace keeps it per turn) goes inline as ``<think>...</think>``, as SFT and the
+    plain pairs' sides have it. Was: left as a key the template ignores, so DPO on a reasoning teacher's tool traces
+    trained without their reasoning, and the tool-result mask (students/dpo_mask.py, which renders it inline) no
+    longer matched TRL's tokens and left the tool results in the loss."""
     from ground.conversation import split_tools, without_system
-    from students.render import for_template
+    from students.render import apply_reasoning, for_template
 
     out = []
     for r in rows:
         p = {k: for_template(json.loads(r[k])) for k in _SIDES}
+        if inline_reasoning:
+            p = {k: apply_reasoning(None, v, "keep", native=False) for k, v in p.items()}
         if drop_system:  # the system text goes, the catalogue stays
             p["prompt"] = without_system(p["prompt"])
         p["prompt"], tools = split_tools(p["prompt"])
@@ -91,14 +99,48 @@ def decode_pairs(rows: list[dict], drop_system: bool) -> list[dict]:
     return out
 
 
-def pair_records(rows: list[dict], drop_system: bool):
+def pair_records(rows: list[dict], drop_system: bool, inline_reasoning: bool = False):
     """:func:`decode_pairs` as a ``datasets.Dataset`` whose sides keep each message as it is (``Json`` values where
     ``datasets`` has them: Arrow structs would give every message and every call's arguments the union of keys)."""
     import datasets
 
-    recs = decode_pairs(rows, drop_system)
+    recs = decode_pairs(rows, drop_system, inline_reasoning)
     if not hasattr(datasets, "Json"):
         return datasets.Dataset.from_list(recs)
     side = datasets.List(datasets.Json())
     return datasets.Dataset.from_list(recs, features=datasets.Features(
         {"prompt": side, "chosen": side, "rejected": side, "tools": datasets.Value("string")}))
+
+
+_LENGTHS = pa.schema([("prompt_tokens", pa.int64()), ("overlong", pa.int64())])
+
+
+def prompt_lengths(batch: pa.Table, student: str, template: str | None, max_len: int, drop_system: bool) -> pa.Table:
+    """Pair records -> each prompt's length as the DPO trainer renders it (the recipe's template, tools as ``tools=``,
+    without the system text under ``drop_system``) and whether it fills ``max_len`` (:data:`_LENGTHS`)."""
+    from ground.conversation import without_system
+    from students.prompt_length import prompt_tokens
+
+    out = []
+    for r in batch.select(["prompt"]).to_pylist():
+        prompt = json.loads(r["prompt"])
+        n = prompt_tokens(student, template, without_system(prompt) if drop_system else prompt)
+        out.append({"prompt_tokens": n, "overlong": int(n >= max_len)})
+    return pa.Table.from_pylist(out, schema=_LENGTHS)
+
+
+def check_prompt_lengths(cfg: dict, data: dict) -> None:
+    """Warn how many pairs TRL's DPOTrainer will leave out because their prompt alone fills ``train.max_seq_len``
+    (it drops them without a word: with ``keep_start`` truncation nothing of either answer would be left), and stop
+    with one line when that is every training pair. Was: silent; with every pair dropped, an empty dataset failed
+    deep inside the Ray Train worker."""
+    from students.prompt_length import overlong_verdict
+    from students.traindata import build, tally
+
+    kw = dict(student=cfg["student"], template=cfg.get("chat_template_text"), max_len=cfg["max_seq_len"],
+              drop_system=bool(cfg["drop_system_prompt"]))
+    for name, ds in data.items():
+        t = tally(build(ds, prompt_lengths, **kw), sums=("overlong",), maxes=("prompt_tokens",), values=())
+        overlong_verdict("DPO" if name == "train" else "DPO validation", cfg["max_seq_len"], t.get("rows", 0),
+                         t.get("sum:overlong", 0), t.get("max:prompt_tokens", 0), required=name == "train")
+

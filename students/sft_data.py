@@ -65,11 +65,25 @@ def _one(r: dict, student: str, template: str | None, max_len: int, mode: str, b
     return out
 
 
+def row_error(r: dict, e: FactoryError) -> FactoryError:
+    """``e`` with the row it is about named first (its id and prompt id): a run has thousands of rows. Was: the
+    message alone ("train: messages[1].content has a 'image_url' part ..."), with no way to find the row."""
+    if type(e) is not FactoryError or f"row {r.get('id')}" in str(e):  # a subclass keeps its own form; named already
+        return e
+    return FactoryError(f"row {r.get('id')} (prompt {r.get('prompt_id')}): {e}")
+
+
 def sft_batch(batch: pa.Table, **kw) -> pa.Table:
     """Rows (an Arrow batch of the run's schema) -> encoded SFT examples (:data:`EXAMPLE`)."""
     from ground.record import from_table
 
-    return pa.Table.from_pylist([x for r in from_table(batch) for x in _one(r, **kw)], schema=EXAMPLE)
+    out = []
+    for r in from_table(batch):
+        try:
+            out += _one(r, **kw)
+        except FactoryError as e:
+            raise row_error(r, e) from None
+    return pa.Table.from_pylist(out, schema=EXAMPLE)
 
 
 def _check(t: dict, what: str, max_len: int, required: bool) -> None:
@@ -79,6 +93,8 @@ def _check(t: dict, what: str, max_len: int, required: bool) -> None:
                      t.get("max:prompt_tokens", 0), required)
     if t.get("drop:empty"):
         log.warning("%s: %d rows dropped: an empty answer (nothing but whitespace)", what, t["drop:empty"])
+    if t.get("drop:skipped"):  # was dropped without a word: only none_left named them, when nothing was left
+        log.warning("%s: %d rows dropped: no prompt messages, or a null completion", what, t["drop:skipped"])
     if t.get("drop:no_target"):
         log.warning("SFT: %d examples dropped: no assistant token within train.max_seq_len %d", t["drop:no_target"], max_len)
 

@@ -371,6 +371,8 @@ def train_if_needed(recipe, store, accepted_uri: str | None = None) -> dict:
         done = None
     if done:
         log.info("training already done: %s", store.p("train", "adapter") if remote else out / "adapter")
+        if not remote:
+            _here(done, out)
         return done
     from students.method import METHODS
 
@@ -389,6 +391,15 @@ def train_if_needed(recipe, store, accepted_uri: str | None = None) -> dict:
             info["adapter_uri"] = fsutil.join(store.uri, "train", "adapter")
         store.write_json("train/DONE", info)
     return info
+
+
+def _here(done: dict, out: Path) -> None:
+    """A finished training's model folders where the run dir is now. ``train/DONE`` holds the absolute paths of the
+    place it was trained in; a run dir moved or copied since (another disk, another machine) and resumed had its eval
+    load the student from there: a missing path, or the other copy's model."""
+    done["adapter_dir"] = str(out / "adapter")
+    if done.get("best") and (out / "best").is_dir():
+        done["best"]["dir"] = str(out / "best")
 
 
 def _fetch(store, done: dict, out: Path) -> None:
