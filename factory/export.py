@@ -36,6 +36,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.fs as pafs
@@ -46,6 +47,7 @@ from factory.run_schema import check_version
 from ground import fsutil
 from ground.errors import FactoryError
 from ground.cards import front_matter, hide_local_paths
+from ground.conversation import non_text_part, parts_text
 from ground.licensing import card_metadata, card_section
 from ground.record import SCHEMA
 
@@ -139,7 +141,7 @@ def _record(r: dict, fmt: str, tool_json: str = "strings") -> dict:
 
 
 def _text_parts(content) -> bool:
-    return isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in content)
+    return isinstance(content, list) and non_text_part(content) is None
 
 
 def _text(content, r: dict, fmt: str) -> str:
@@ -149,12 +151,10 @@ def _text(content, r: dict, fmt: str) -> str:
     has no place in them: one line naming the row."""
     if not isinstance(content, list):
         return content or ""
-    for p in content:
-        if not isinstance(p, dict) or p.get("type") != "text":
-            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
-            raise FactoryError(f"row {r['id']} (prompt {r['prompt_id']}): a message has a {kind!r} content part, which "
-                               f"--format {fmt} (text only) cannot hold; use --format chat or parquet")
-    return "".join(str(p.get("text") or "") for p in content)
+    if (kind := non_text_part(content)) is not None:
+        raise FactoryError(f"row {r['id']} (prompt {r['prompt_id']}): a message has a {kind!r} content part, which "
+                           f"--format {fmt} (text only) cannot hold; use --format chat or parquet")
+    return parts_text(content)
 
 
 def _tools_as(tools: list[dict], tool_json: str):
@@ -218,7 +218,7 @@ def _pair_record(p: dict, tool_json: str = "strings") -> dict:
     from ground.conversation import split_tools
 
     prompt, tools = split_tools(p["prompt"])
-    prompt = [{**m, "content": "".join(str(x.get("text") or "") for x in m["content"])} if _text_parts(m.get("content")) else m
+    prompt = [{**m, "content": parts_text(m["content"])} if _text_parts(m.get("content")) else m
               for m in prompt]  # text-only content parts as their string, as chat writes them
     return {**p, "prompt": _calls_as(prompt, tool_json), "chosen": _calls_as(p["chosen"], tool_json),
             "rejected": _calls_as(p["rejected"], tool_json), "tools": _tools_as(tools, tool_json)}
@@ -315,7 +315,7 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
                 _write_jsonl(tmp / f"{name}.jsonl", [_pair_record(p, tool_json) for p in part])
             else:
                 _write_jsonl(tmp / f"{name}.jsonl", [_record(r, fmt, tool_json) for r in part])
-        by_teacher = None if fmt == "preference" else _count_by(items, "teacher")
+        by_teacher = None if fmt == "preference" else dict(Counter(str(r.get("teacher")) for r in items))
         (tmp / "README.md").write_text(dataset_card(manifest, stats, fmt, fractions, counts, seed, pstats, tool_json, by_teacher),
                                        encoding="utf-8")
         if outp.exists():
@@ -327,13 +327,6 @@ def export_run(run_dir: str, out: str, fmt: str = "parquet", split: str = "train
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("exported %s rows to %s: %s", sum(counts.values()), out, counts)
     return {"out": str(outp), "format": fmt, "counts": counts}
-
-
-def _count_by(rows: list[dict], col: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        out[str(r.get(col))] = out.get(str(r.get(col)), 0) + 1
-    return out
 
 
 def _say_flattened(rows: list[dict], fmt: str) -> None:

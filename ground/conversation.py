@@ -36,6 +36,26 @@ def _loads(s: Any) -> Any:
         return None
 
 
+def non_text_part(content: Any) -> str | None:
+    """The kind of the first OpenAI content part of ``content`` that is not text (``"image_url"``), or None (a
+    string, or text parts only)."""
+    if not isinstance(content, list):
+        return None
+    for p in content:
+        if not isinstance(p, dict) or p.get("type") != "text":
+            return p.get("type") if isinstance(p, dict) else type(p).__name__
+    return None
+
+
+def parts_text(content: Any) -> str:
+    """A message's text: a string as it is (None -> ""), or the text of its OpenAI text parts joined, as a text
+    model is trained and served on them (other parts are left out: callers that must refuse them check
+    :func:`non_text_part` first)."""
+    if isinstance(content, list):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
+
+
 def prompt_of(row: dict) -> list[dict]:
     msgs = _loads(row.get("messages")) if row.get("messages") else []
     return [dict(m) for m in msgs] if isinstance(msgs, list) else []

@@ -38,6 +38,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from ground.conversation import parts_text
 from ground.record import ACCEPTED
 from students.eval_prompts import drops_system_prompt, prompt_variants, system_prompt_used
 from students.tool_eval import prompts_have_tools, score_tool_calls
@@ -308,18 +309,12 @@ def held_out_short(recipe, n: int) -> str | None:
     return f"eval.source.limit asks for {src.limit} held-out items; {src.path} has {n}{after}: the table scores {n}"
 
 
-def _words(content) -> str:
-    """A message's text: a string, or its OpenAI text parts joined (as training reads them). Was: parts were left out,
-    so a chat source's held-out prompts in parts were never found among the training prompts."""
-    if isinstance(content, list):
-        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return content if isinstance(content, str) else ""
-
-
 def _asked(row: dict) -> str:
     """The user's words of a prompt (its user turns, whitespace and case folded): what overlap compares."""
     msgs = json.loads(row["messages"]) if isinstance(row.get("messages"), str) else (row.get("messages") or [])
-    text = "\n".join(_words(m.get("content")) for m in msgs if m.get("role") == "user")
+    # content parts as their text (as training reads them; was: left out, so a chat source's held-out prompts in
+    # parts were never found among the training prompts)
+    text = "\n".join(parts_text(m.get("content")) for m in msgs if m.get("role") == "user")
     return " ".join(text.lower().split())
 
 

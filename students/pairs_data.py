@@ -49,7 +49,7 @@ def pairs_of_group(group: pa.Table, source: str, max_per_prompt: int) -> pa.Tabl
 
 def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
     """(pair Dataset sorted as build_pairs orders them, materialised; stats as build_pairs counts them)."""
-    from students.traindata import ordered, partitions, plain_errors, tally
+    from students.traindata import ordered, partitions, plain_errors, value_counts
 
     if source not in ("verifier", "constitution", "both"):
         raise ValueError(f"pairs source must be verifier|constitution|both, got {source!r}")
@@ -61,10 +61,9 @@ def pair_dataset(rows, source: str, max_per_prompt: int) -> tuple[object, dict]:
         built = (rows.groupby("prompt_id", num_partitions=partitions(n))
                  .map_groups(pairs_of_group, batch_format="pyarrow", fn_kwargs=dict(source=source, max_per_prompt=max_per_prompt))
                  .materialize())
-        kinds = {k.split(":", 1)[1]: v for k, v in tally(built, values=("kind",)).items() if k.startswith("kind:")}
+        kinds = value_counts(built, "kind")
         pairs = built.filter(expr="kind == 'pair'").sort(["src", "prompt_id", "seq"]).materialize()
-    by_src = ({k.split(":", 1)[1]: v for k, v in tally(pairs, values=("pair_source",)).items() if k.startswith("pair_source:")}
-              if kinds.get("pair") else {})
+    by_src = value_counts(pairs, "pair_source") if kinds.get("pair") else {}
     if source in ("verifier", "both"):
         stats.update(verifier_pairs=by_src.get("verifier", 0), prompts_only_pass=kinds.get("prompts_only_pass", 0),
                      prompts_only_fail=kinds.get("prompts_only_fail", 0))

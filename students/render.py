@@ -52,13 +52,13 @@ def _render_or_fail(tok: Any, messages: list[dict], tools: list[dict] | None, ge
 def _text_content(i: int, content: Any) -> Any:
     """OpenAI content parts -> their text joined, as the student is served (factory/serve_request.py); a part that is
     not text (an image) cannot be shown to a text student: one line."""
+    from ground.conversation import non_text_part, parts_text
+
     if not isinstance(content, list):
         return content
-    for p in content:
-        if not isinstance(p, dict) or p.get("type") != "text":
-            kind = p.get("type") if isinstance(p, dict) else type(p).__name__
-            raise FactoryError(f"train: messages[{i}].content has a {kind!r} part; only text parts can be trained")
-    return "".join(str(p.get("text") or "") for p in content)
+    if (kind := non_text_part(content)) is not None:
+        raise FactoryError(f"train: messages[{i}].content has a {kind!r} part; only text parts can be trained")
+    return parts_text(content)
 
 
 def for_template(messages: list[dict]) -> list[dict]:

@@ -170,7 +170,8 @@ def _block_tally(batch: pa.Table, sums: tuple[str, ...], maxes: tuple[str, ...],
 
 def tally(ds, sums: tuple[str, ...] = (), maxes: tuple[str, ...] = (), values: tuple[str, ...] = ("drop",)) -> dict[str, int]:
     """Counts per value of the ``values`` columns (``"drop:<reason>"``), column sums and maxima of a built dataset:
-    one small row per block, added up here (no shuffle: a ``groupby(...).count()`` hashes into 200 partitions)."""
+    one small row per block, added up here (no shuffle: a ``groupby(...).count()`` hashes into 200 partitions). The
+    driver gets blocks x distinct values entries: ``values`` are low-cardinality columns (reasons, kinds), never ids."""
     total: dict[str, int] = {}
     for row in ds.map_batches(_block_tally, batch_format="pyarrow", batch_size=None,
                               fn_kwargs=dict(sums=sums, maxes=maxes, values=values)).take_all():
@@ -179,6 +180,12 @@ def tally(ds, sums: tuple[str, ...] = (), maxes: tuple[str, ...] = (), values: t
                 continue
             total[k] = max(total.get(k, 0), v) if k.startswith("max:") else total.get(k, 0) + v
     return total
+
+
+def value_counts(ds, col: str) -> dict[str, int]:
+    """Rows per value of the low-cardinality column ``col`` (:func:`tally`)."""
+    pre = f"{col}:"
+    return {k[len(pre):]: v for k, v in tally(ds, values=(col,)).items() if k.startswith(pre)}
 
 
 def kept(ds, columns: list[str]) -> Any:
