@@ -199,17 +199,29 @@ def _mark_class() -> str:
 _WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|(?:[^\\W{UNSPACED}]|[{_mark_class()}])+")
 
 
-def words(text: str) -> list[str]:
+#: arithmetic operators as tokens of their own (``words(ops=True)``): + * / = ^ always, a minus only between numbers
+#: ("17 - 25", "(3)-2"; not "5-year-old" or "x-ray"); × ÷ − are written as * / -
+_OP = r"[+*/=^]|(?<=[\d)])-(?=\s?[\d(])|(?<=[\d)] )-(?=\s?[\d(])"
+_WORD_OPS_RE = re.compile(rf"{_OP}|\w+")
+_WORD_OR_CHAR_OPS_RE = re.compile(f"{_OP}|{_WORD_OR_CHAR_RE.pattern}")
+_OPS_AS_ASCII = str.maketrans("\u00d7\u00f7\u2212\u2217\u2215", "*/-*/")
+
+
+def words(text: str, ops: bool = False) -> list[str]:
     """Normalised word tokens (punctuation dropped), after :func:`fold`; a character of a script written without
-    spaces (Chinese, Japanese, Thai, ...) is a token of its own."""
-    text = normalize(fold(text))
+    spaces (Chinese, Japanese, Thai, ...) is a token of its own. ``ops``: arithmetic operators are tokens too
+    (:data:`_OP`), so "What is 17 + 25?" and "What is 17 * 25?" differ: decontamination's exact copies and n-grams
+    use it (MinHash shingles and key files do not: a near duplicate is still one with another operator)."""
+    text = normalize(fold(text.translate(_OPS_AS_ASCII) if ops else text))
+    if ops:
+        return (_WORD_OPS_RE if text.isascii() else _WORD_OR_CHAR_OPS_RE).findall(text)
     return (_WORD_RE if text.isascii() else _WORD_OR_CHAR_RE).findall(text)
 
 
-def word_spans(text: str) -> list[tuple[int, int]] | None:
+def word_spans(text: str, ops: bool = False) -> list[tuple[int, int]] | None:
     """(start, end) character offsets in ``text`` of each token of :func:`words`, so a match found on normalised
     tokens is quoted from the text itself; None in the rare text where normalising it char by char gives other
-    tokens than normalising it whole (a composition across characters).
+    tokens than normalising it whole (a composition across characters). ``ops``: the tokens of ``words(text, ops=True)``.
 
     >>> t = "Ünï 𝐉anet’s  dücks"
     >>> [t[a:b] for a, b in word_spans(t)], words(t)
@@ -219,6 +231,9 @@ def word_spans(text: str) -> list[tuple[int, int]] | None:
     first: list[int] = []  # per normalised character: the offsets of the text's characters it came from
     last: list[int] = []
     seen: dict[str, str] = {}
+    source = text
+    if ops:  # one character for one: the offsets stay the text's
+        text = text.translate(_OPS_AS_ASCII)
     for m in _PIECE.finditer(text):  # a character with the marks and Hangul jamo that compose with it (NFD Korean)
         c, i, j = m.group(), m.start(), m.end()  # is one piece, so that its tokens are those of the whole text
         p = seen.get(c)
@@ -228,8 +243,9 @@ def word_spans(text: str) -> list[tuple[int, int]] | None:
         first += [i] * len(p)
         last += [j] * len(p)
     flat = "".join(pieces)
-    found = list((_WORD_RE if normalize(fold(text)).isascii() else _WORD_OR_CHAR_RE).finditer(flat))
-    if [m.group() for m in found] != words(text):
+    ascii = normalize(fold(text)).isascii()
+    found = list(((_WORD_OPS_RE if ascii else _WORD_OR_CHAR_OPS_RE) if ops else (_WORD_RE if ascii else _WORD_OR_CHAR_RE)).finditer(flat))
+    if [m.group() for m in found] != words(source, ops):
         return None
     return [(first[m.start()], last[m.end() - 1]) for m in found]
 

@@ -11,7 +11,10 @@ Three tests, in this order:
    user turn) IS an item's text or problem statement after normalisation (case, spacing, punctuation,
    look-alikes) is flagged ``exact copy``. Items shorter than ``min_item_tokens`` are matched this way
    only, never by containment: a one-word item "Yes" flags a row that is "yes." but not every row that
-   says yes.
+   says yes. Arithmetic operators are tokens (``words(ops=True)``: + - * / = ^, × ÷ − as * / -), so
+   "What is 17 + 25?" is not a copy of the item "What is 17 * 25?" (was: the same words "what is 17 25"). A short
+   text that computes what a short arithmetic item does ("Quick: what is 25 times 17?") is flagged
+   ``near copy same arithmetic`` (:func:`curation.dedup.near_copy.arithmetic`).
 2. **masked n-gram overlap** (optional, ``masked=True``) for rewritten copies: numbers, names and units
    masked, then the overlap of 3-grams with an item's problem statement (``curation/dedup/masked.py``).
 3. **template matching** for rewritten copies (other values, names, units, wording, order): masked-template
@@ -61,6 +64,7 @@ from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_fie
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
 from curation.dedup.masked import MaskedIndex
+from curation.dedup.near_copy import arithmetic
 from curation.dedup.template_match import MIN_TEMPLATE_ITEMS, THRESHOLD, TemplateIndex
 from curation.embedder import Embedder
 from ground.record import REJECTED, reject
@@ -151,12 +155,12 @@ class NgramIndex:
         by_len: dict[int, list[tuple[list[str], tuple[str, str]]]] = {}
         for b in benches:
             for it in b.items:
-                toks = words(it.text)
+                toks = words(it.text, ops=True)
                 if len(toks) < min_tokens:
                     skipped += 1
                     continue
                 by_len.setdefault(min(n, len(toks)), []).append((toks, (b.name, it.item_id)))
-                ptoks = words(it.prompt) if it.prompt and it.prompt != it.text else []
+                ptoks = words(it.prompt, ops=True) if it.prompt and it.prompt != it.text else []
                 if len(ptoks) >= min_tokens:  # the problem statement alone (a short question whose answer is long)
                     by_len.setdefault(min(n, len(ptoks)), []).append((ptoks, (b.name, it.item_id)))
         for glen, entries in by_len.items():
@@ -199,33 +203,49 @@ class NgramIndex:
         return hits
 
 
+#: an item or text of at most this many tokens that computes something ("What is 17 * 25?") is matched by what it
+#: computes (:func:`curation.dedup.near_copy.arithmetic`): "Compute 25 times 17." is a copy of it
+ARITH_TOKENS = 12
+
+
 class ExactIndex:
     """Every item's text and problem statement as normalised words -> (benchmark, item id): a row that IS an
-    item, whatever the item's length (the n-gram check leaves items under ``min_item_tokens`` alone)."""
+    item, whatever the item's length (the n-gram check leaves items under ``min_item_tokens`` alone); and what a
+    short arithmetic item computes -> (benchmark, item id): a short text with the same numbers and operations is
+    the same problem reworded (``near copy same arithmetic``, as the closed loop and synthesis check their splits)."""
 
     def __init__(self, benches: list[Benchmark]):
         self.owner: dict[str, tuple[str, str]] = {}
+        self.sums: dict[tuple, tuple[str, str]] = {}
         for b in benches:
             for it in b.items:
                 for t in (it.text, it.prompt):
-                    key = " ".join(words(t or ""))
+                    key = " ".join(words(t or "", ops=True))
                     if key:
                         self.owner.setdefault(key, (b.name, it.item_id))
-        self.longest = max((k.count(" ") + 1 for k in self.owner), default=0)
+                        if key.count(" ") < ARITH_TOKENS and (a := arithmetic(key)) is not None:
+                            self.sums.setdefault(a, (b.name, it.item_id))
+        # the longest text a key can be: an item's length, or a short arithmetic text's
+        self.longest = max(max((k.count(" ") + 1 for k in self.owner), default=0), ARITH_TOKENS if self.sums else 0)
 
-    def find(self, rows: list[dict], on: str, whole: list[list[str]], skip: set[int]) -> dict[int, tuple[str, str, str]]:
-        """Row index -> (benchmark, item id, normalised copy) for rows (not in ``skip``) whose compared text, prompt
-        (``on`` both), one user turn or one ``--field`` part equals an item. ``whole``: each row's tokens of
+    def find(self, rows: list[dict], on: str, whole: list[list[str]], skip: set[int]) -> dict[int, tuple[str, str, str, str]]:
+        """Row index -> (benchmark, item id, normalised copy, method) for rows (not in ``skip``) whose compared text,
+        prompt (``on`` both), one user turn or one ``--field`` part equals an item (method ``exact copy``) or, short,
+        computes what a short arithmetic item does (``near copy same arithmetic``). ``whole``: each row's tokens of
         ``text_of(row, on)``."""
-        hits: dict[int, tuple[str, str, str]] = {}
+        hits: dict[int, tuple[str, str, str, str]] = {}
         for d, r in enumerate(rows):
             if d in skip:
                 continue
-            for key in self._keys(r, on, whole[d]):
-                who = self.owner.get(key)
-                if who is not None:
-                    hits[d] = (*who, key)
-                    break
+            keys = list(self._keys(r, on, whole[d]))
+            who = next(((self.owner[k], k) for k in keys if k in self.owner), None)
+            if who is not None:
+                hits[d] = (*who[0], who[1], "exact copy")
+            elif self.sums:
+                for k in keys:
+                    if k.count(" ") < ARITH_TOKENS and (a := arithmetic(k)) is not None and a in self.sums:
+                        hits[d] = (*self.sums[a], k, "near copy same arithmetic")
+                        break
         return hits
 
     def _keys(self, row: dict, on: str, whole: list[str]):
@@ -239,7 +259,7 @@ class ExactIndex:
             users = [content_text(m.get("content")) for m in (json.loads(msgs) if isinstance(msgs, str) else msgs) if m.get("role") == "user"]
             parts += users if len(users) > 1 else []
         for t in parts:
-            toks = words(t)
+            toks = words(t, ops=True)
             if 0 < len(toks) <= self.longest:
                 yield " ".join(toks)
 
@@ -301,14 +321,14 @@ class Decontaminate(Step):
     def process(self, rows: list[dict]) -> list[dict]:
         self._load()
         assert self._index is not None
-        toks = [words(checked_text(r, self.config.on)) for r in rows]
+        toks = [words(checked_text(r, self.config.on), ops=True) for r in rows]
         found = self._index.find(toks)
         for d, (bench, item, glen, a, b) in found.items():
             span = self._quote(" ".join(toks[d][a:b]))
             reject(rows[d], self.name, f"contaminated: {bench}#{item} {self.config.ngram if glen == self.config.ngram else glen}-gram '{span}'")
         assert self._exact is not None
-        for d, (bench, item, key) in self._exact.find(rows, self.config.on, toks, set(found)).items():
-            reject(rows[d], self.name, f"contaminated: {bench}#{item} exact copy '{self._quote(key)}'")
+        for d, (bench, item, key, method) in self._exact.find(rows, self.config.on, toks, set(found)).items():
+            reject(rows[d], self.name, f"contaminated: {bench}#{item} {method} '{self._quote(key)}'")
         if self.config.masked:
             self._masked_pass(rows)
         if self._template is not None:

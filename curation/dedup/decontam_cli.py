@@ -276,16 +276,16 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     item) came with no field or offsets."""
     assert step._index is not None and step._exact is not None
     text = checked_text(row, step.config.on)
-    toks = words(text)
+    toks = words(text, ops=True)
     at_tok: tuple[int, int] | None = None
     if NGRAM_RE.match(method):
         hit = step._index.find([toks]).get(0)
         at_tok = (hit[3], hit[4]) if hit else None
-    elif method == "exact copy":
+    elif method in ("exact copy", "near copy same arithmetic"):
         copy = step._exact.find([row], step.config.on, [toks], set()).get(0)
         key = copy[2].split(" ") if copy else []
         at_tok = next(((i, i + len(key)) for i in range(len(toks) - len(key) + 1) if key and toks[i : i + len(key)] == key), None)
-    spans = word_spans(text) if at_tok else None
+    spans = word_spans(text, ops=True) if at_tok else None
     if not at_tok or not spans:
         return {}
     start, end = spans[at_tok[0]][0], spans[at_tok[1] - 1][1]

@@ -124,7 +124,8 @@ def test_a_row_that_is_a_short_item_is_flagged_a_row_that_contains_one_is_not(tm
     "What is 35 + 6?") passed, and synthesis and the loop each kept a check of their own. The matcher now flags a
     row whose compared text, prompt or one user turn equals an item (case, spacing, punctuation folded), whatever its
     length; under min_item_tokens that is the only test (a one-word item "Yes" must not flag every row saying yes),
-    from min_item_tokens up containment counts too, and a short question whose answer is long is protected as itself."""
+    from min_item_tokens up containment counts too, and a short question whose answer is long is protected as itself.
+    A short row that computes what a short arithmetic item does is that item reworded (d)."""
     p = tmp_path / "b.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in [
         {"id": "yes", "q": "Yes", "a": ""}, {"id": "sum", "q": "What is 35 + 6?", "a": "41"},
@@ -138,11 +139,35 @@ def test_a_row_that_is_a_short_item_is_flagged_a_row_that_contains_one_is_not(tm
             row("h", "Tell me: what is the capital city of France today? Be brief."), row("i", "capital city of France"), multi]
     out = Decontaminate(DecontamConfig(benchmarks=[bench], on="both"))(rows)
     got = {r["prompt_id"]: r["reject_reason"] for r in out}
-    assert got == {"a": "contaminated: b#yes exact copy 'yes'", "b": None, "c": "contaminated: b#sum exact copy 'what is 35 6 41'",  # question and answer: the item's text
-                   "d": None, "e": None, "f": None,
+    assert got == {"a": "contaminated: b#yes exact copy 'yes'", "b": None, "c": "contaminated: b#sum exact copy 'what is 35 + 6 41'",  # question and answer: the item's text
+                   "d": "contaminated: b#sum near copy same arithmetic 'quick what is 35 + 6 explain'", "e": None, "f": None,
                    "g": "contaminated: b#cap 8-gram 'what is the capital city of france today'",
                    "h": "contaminated: b#cap 8-gram 'what is the capital city of france today'", "i": None,
-                   "m": "contaminated: b#sum exact copy 'what is 35 6'"}
+                   "m": "contaminated: b#sum exact copy 'what is 35 + 6'"}
     # the completion alone is one of the texts compared with on: completion
     out = Decontaminate(DecontamConfig(benchmarks=[bench], on="completion"))([row("f", "Is it raining?", "Yes!")])
     assert out[0]["reject_reason"] == "contaminated: b#yes exact copy 'yes'"
+
+
+def test_another_operator_is_another_item(tmp_path):
+    """Was: the matcher's words dropped operators, so "What is 17 + 25?" was an *exact copy* of the item "What is
+    17 * 25?" (both "what is 17 25"), and a row that changed an arithmetic item's operation matched it by n-grams: false
+    flags on every arithmetic benchmark. Operators are now tokens: + * / = ^ always, a minus between numbers, and
+    × ÷ − count as * / -; a hyphen in a word ("5-year-old") is still no token. A short text that computes the same
+    thing ("compute 25 times 17") is the item reworded, as the closed loop's near-copy check already said."""
+    p = tmp_path / "b.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "mul", "q": "What is 17 * 25?"}, {"id": "long", "q": "Compute 120 / 4 - 7 and write down the result."},
+        {"id": "age", "q": "A 5-year-old has 3 toys and gets 4 more toys today."}]))
+    bench = {"name": "b", "path": str(p), "field": "q", "id_field": "id"}
+    rows = [row("plus", "What is 17 + 25?"), row("mul", "what is 17*25"), row("times_sign", "What is 17 × 25?"),
+            row("reworded", "Quick: compute 25 times 17, please."), row("other_sum", "What is 17 * 26?"),
+            row("minus_sign", "Please compute 120/4 − 7 and write down the result now."),
+            row("plus_long", "Please compute 120 / 4 + 7 and write down the result now."),
+            row("age", "A 5 year old has 3 toys and gets 4 more toys today, says Bo.")]
+    got = {r["prompt_id"]: r["reject_reason"] for r in Decontaminate(DecontamConfig(benchmarks=[bench]))(rows)}
+    assert got == {"plus": None, "mul": "contaminated: b#mul exact copy 'what is 17 * 25'", "other_sum": None,
+                   "reworded": "contaminated: b#mul near copy same arithmetic 'quick compute 25 times 17 please'",
+                   "times_sign": "contaminated: b#mul exact copy 'what is 17 * 25'",
+                   "minus_sign": "contaminated: b#long 11-gram 'compute 120 / 4 - 7 and write down the result'",
+                   "plus_long": None, "age": "contaminated: b#age 13-gram 'a 5 year old has 3 toys and gets 4 more toys today'"}

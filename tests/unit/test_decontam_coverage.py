@@ -196,7 +196,7 @@ def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_toke
     corpus.write_text("".join(json.dumps({"id": i, "q": q}) + "\n" for i, q in [
         ("c1", "what is 12+19 ?"), ("c2", "Name a colour."), ("c3", "Quick: what is 13 + 20? Explain.")]))
     args = ["decontam", str(corpus), "--field", "q", "--benchmarks", f"mine={bench}:q", "--out", str(tmp_path / "rep")]
-    # every item has 4 words: below the default bound, so only a row that IS an item is flagged (was: nothing was
+    # every item has 5 tokens (4 words and a +): below the default bound, so only a row that IS an item is flagged (was: nothing was
     # checked, and c1, an item word for word, passed), a row that contains one is not, and the report says so
     r = run_cli(*args)
     rep = json.loads((tmp_path / "rep" / "decontam_report.json").read_text())
@@ -204,11 +204,13 @@ def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_toke
     assert "WARNING: 10 benchmark items are shorter than 8 words: a row that IS one is flagged (exact copy), a row " \
            "that contains one is not (--min-item-tokens lowers the bound)" in r.stdout
     assert rep["items_too_short"] == 10
-    assert [(m["id"], m["item"], m["method"], m["span"]) for m in rep["matches"]] == [("c1", "2", "exact copy", "what is 12 19")]
+    # c3 contains item 3 in a short text that computes the same sum: that item reworded, whatever the bound
+    assert [(m["id"], m["item"], m["method"], m["span"]) for m in rep["matches"]] == [
+        ("c1", "2", "exact copy", "what is 12 + 19"), ("c3", "3", "near copy same arithmetic", "quick what is 13 + 20 explain")]
     r = run_cli(*args, "--min-item-tokens", "4")  # now contained items count too
     rep = json.loads((tmp_path / "rep" / "decontam_report.json").read_text())
     assert r.returncode == 1 and rep["items_too_short"] == 0 and "WARNING" not in r.stdout
-    assert [(m["id"], m["item"], m["method"]) for m in rep["matches"]] == [("c1", "2", "4-gram"), ("c3", "3", "4-gram")]
+    assert [(m["id"], m["item"], m["method"]) for m in rep["matches"]] == [("c1", "2", "5-gram"), ("c3", "3", "5-gram")]
     # a corpus that is not there is named as the corpus, not as a benchmark
     r = run_cli("decontam", str(tmp_path / "nope.jsonl"), "--benchmarks", f"mine={bench}:q")
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: corpus file not found: {tmp_path / 'nope.jsonl'}"

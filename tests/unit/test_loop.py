@@ -38,14 +38,14 @@ def test_a_test_item_planted_in_the_pool_can_never_be_chosen():
     pool = items("p", [f"What is {i} + 25?" for i in range(30, 60)]) + [{"id": "planted", "text": "what is 17 +25 ?", "category": None}]
     dev, rest = carve_dev(pool, 4, seed=0)
     cands, dropped = clean_pool(rest, test + dev)
-    assert dropped == {"planted": "contaminated: protected_split#t0 exact copy 'what is 17 25'"}
+    assert dropped == {"planted": "contaminated: protected_split#t0 exact copy 'what is 17 + 25'"}
     assert "planted" not in {c["id"] for c in cands}
-    # the decontamination matcher: whole words only ("what is 17 2" is not a copy of "what is 17 25"), and a 4-word
+    # the decontamination matcher: whole words only ("what is 17 + 2" is not a copy of "what is 17 + 25"), and a 4-word
     # item is contained in a row only from min_item_tokens 4 (recipes/loop.yaml); by default (8) the near-copy check
     # still drops a row that computes the same thing (was: kept)
     wrapped = items("q", ["What is 17 + 2?", "Quick: what is 17 + 25? Explain."])
-    assert clean_pool(wrapped, test)[1] == {"q1": "contaminated: protected_split#t0 near copy same arithmetic 'What is 17 + 25?'"}
-    assert clean_pool(wrapped, test, {"min_item_tokens": 4}, "test")[1] == {"q1": "contaminated: test_split#t0 4-gram 'what is 17 25'"}
+    assert clean_pool(wrapped, test)[1] == {"q1": "contaminated: protected_split#t0 near copy same arithmetic 'quick what is 17 + 25 explain'"}
+    assert clean_pool(wrapped, test, {"min_item_tokens": 4}, "test")[1] == {"q1": "contaminated: test_split#t0 5-gram 'what is 17 + 25'"}
     # the planted item is the nearest neighbour of a failed dev item that asks the same sum: still never chosen
     from curation.embedder import Embedder
 
@@ -235,7 +235,7 @@ def test_dev_is_never_a_test_copy_even_when_stratification_would_pick_it(tmp_pat
     for seed in range(6):
         s = Splits(recipe, LoopConfig(dev_size=4, seed=seed))
         assert "copy" not in {d["id"] for d in s.dev}, (seed, [d["id"] for d in s.dev])
-        assert s.dropped["copy"] == "contaminated: test_split#t0 4-gram 'what is 17 25'" and "copy" not in {c["id"] for c in s.cands}
+        assert s.dropped["copy"] == "contaminated: test_split#t0 5-gram 'what is 17 * 25'" and "copy" not in {c["id"] for c in s.cands}
         assert len(s.dev) == 4 and {d["category"] for d in s.dev} == {"add", "mul"}   # still stratified, from clean items
         assert_clean(s.cands, s.test, s.dev) is None
 
@@ -334,9 +334,9 @@ def test_a_short_arithmetic_test_item_reworded_in_the_pool_can_never_be_chosen(t
              {"id": "sum", "question": "Find 17 plus 25.", "answer": "42", "category": "add"},
              {"id": "swap", "question": "What is 12 - 90?", "answer": "-78", "category": "sub"}]
     s = Splits(_recipe_on(tmp_path, pool, test, decontam), LoopConfig(dev_size=3, seed=0))
-    assert s.dropped == {"cmp": "contaminated: test_split#t1 near copy same arithmetic 'What is 17 * 25?'",
-                         "rev": "contaminated: test_split#t1 near copy same arithmetic 'What is 17 * 25?'",
-                         "sub": "contaminated: test_split#t2 near copy same arithmetic 'What is 90 - 12?'"}
+    assert s.dropped == {"cmp": "contaminated: test_split#t1 near copy same arithmetic 'compute 17 * 25'",
+                         "rev": "contaminated: test_split#t1 near copy same arithmetic 'what is 25 times 17'",
+                         "sub": "contaminated: test_split#t2 near copy same arithmetic 'calculate 90 minus 12 please'"}
     assert {c["id"] for c in s.dev + s.cands} == {f"p{i}" for i in range(10)} | {"other", "sum", "swap"}
     with pytest.raises(FactoryError, match="chosen prompt rev matches test item t1 "):
         assert_clean([{"id": "rev", "text": "What is 25 times 17?"}], s.test, s.dev)

@@ -184,7 +184,7 @@ def test_a_new_prompt_that_is_a_short_eval_item_is_decontaminated(tmp_path):
               ("c3", "Tom has 3 red apples and 4 green apples in a basket on the table. How many apples does Tom have now?")]]
     udf._decontaminate(cands)
     got = {c["id"]: (c["status"], c["reject_reason"]) for c in cands}
-    assert got["c0"] == ("rejected", "contaminated: eval_set#e0 exact copy 'what is 35 6'")
+    assert got["c0"] == ("rejected", "contaminated: eval_set#e0 exact copy 'what is 35 + 6'")
     assert got["c1"] == got["c2"] == ("accepted", None)                       # other numbers: not a copy
     assert got["c3"][0] == "rejected" and got["c3"][1].startswith("contaminated: eval_set#e1 13-gram")  # the matcher, as before
 
@@ -247,7 +247,7 @@ def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_deconta
                                                   "pencils in each box and '"),
                    "c1": ("accepted", None, None), "c2": ("accepted", None, None),
                    # a short item's sum reworded: too few 3-grams for the share, caught by what it computes
-                   "c3": ("rejected", "decontam", "contaminated: bench#q10 near copy same arithmetic 'What is 35 + 6?'")}
+                   "c3": ("rejected", "decontam", "contaminated: bench#q10 near copy same arithmetic 'compute 6 plus 35'")}
     from curation.dedup.decontam import REASON_RE, contamination_report
 
     assert REASON_RE.match(got["c3"][2])["item"] == "q10"
