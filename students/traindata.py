@@ -96,8 +96,19 @@ def partitions(n_rows: int, per: int = 20_000) -> int:
     return max(2 * cpus, -(-n_rows // per))
 
 
+def _block_prompts(batch: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    return pa.table({"prompt_id": pc.unique(batch["prompt_id"])})
+
+
 def unique_prompts(ds) -> list[str]:
-    return sorted(str(p) for p in ds.unique("prompt_id")) if ds.count() else []
+    """The sorted distinct prompt ids of ``ds``: each block's own distinct ids, joined here. Was ``ds.unique()``, a
+    hash shuffle into Ray's default 200 partitions: ~10 s for 8 rows on 2 cores, twice per fit."""
+    ids: set = set()
+    for b in ds.map_batches(_block_prompts, batch_format="pyarrow", batch_size=None).iter_batches(batch_format="pyarrow", batch_size=None):
+        ids.update(b["prompt_id"].to_pylist())
+    return sorted(str(p) for p in ids)
 
 
 def _keep(batch: pa.Table, pids: frozenset, want: bool, status: str | None, not_stage: str | None) -> pa.Table:
@@ -130,8 +141,9 @@ def val_prompts(pids: list[str], val_fraction: float, seed: int) -> frozenset:
 
 def split_rows(ds, basis, seed: int, by: Callable | None = None) -> tuple[Any, Any]:
     """(train, validation) Datasets by prompt_id: 10% of the prompts for validation once ``basis`` has 10."""
-    frac = 0.1 if len(unique_prompts(basis)) >= 10 else 0.0
-    val = val_prompts(unique_prompts(ds), frac, seed)
+    pids = unique_prompts(ds)
+    frac = 0.1 if len(pids if basis is ds else unique_prompts(basis)) >= 10 else 0.0
+    val = val_prompts(pids, frac, seed)
     return where(ds, pids=val, inside=False), where(ds, pids=val, inside=True)
 
 
