@@ -29,7 +29,7 @@ from pydantic import Field
 
 from ground.config import Config
 from ground.errors import FactoryError
-from students.method import TrainJob, TrainMethod
+from students.method import TrainJob, TrainMethod, trained_on
 from teachers.reasoning import join_reasoning
 
 log = logging.getLogger(__name__)
@@ -222,5 +222,6 @@ class KD(TrainMethod):
         job.cfg["chat_template_text"] = template_text(job.cfg, job.recipe.path)
 
         # API logprobs are refused unless raw-equivalent, and token strings map to student ids only when the tokenizers match
-        data = kd_datasets(job.cfg, train, val, where=f"the run at {Path(job.out_dir).parent}")
-        return run_kd(job.cfg, data, job.out_dir, fault=job.fault)
+        kept: dict[str, int] = {}
+        data = kd_datasets(job.cfg, train, val, where=f"the run at {Path(job.out_dir).parent}", kept_counts=kept)
+        return {**run_kd(job.cfg, data, job.out_dir, fault=job.fault), **trained_on(kept["train"], kept["val"])}

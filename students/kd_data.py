@@ -77,8 +77,9 @@ def kd_batch(batch: pa.Table, **kw) -> pa.Table:
     return pa.Table.from_pylist(out, schema=EXAMPLE)
 
 
-def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dict:
-    """{"train": ds, "val": ds (when it has examples)} for :func:`students.kd.run_kd`."""
+def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run", kept_counts: dict | None = None) -> dict:
+    """{"train": ds, "val": ds (when it has examples)} for :func:`students.kd.run_kd`; ``kept_counts`` (if given)
+    gets the examples kept per split (``train``, ``val``)."""
     import pyarrow.compute as pc
 
     from students.kd_labels import warped_error
@@ -109,4 +110,6 @@ def kd_datasets(cfg: dict, train_rows, val_rows, where: str = "this run") -> dic
             log.warning("kd: %d/%d %s rows re-tokenise to a different length than their stored top-k (soft labels only up "
                         "to where the tokens part)", c["sum:misaligned"], c.get("drop:", 0), k)
     none_left(counts["train"], counts["train"].get("rows", 0), "KD")
+    if kept_counts is not None:
+        kept_counts.update({k: c.get("drop:", 0) for k, c in counts.items()})
     return {k: kept(ds, ["input_ids", "labels", "topk"]) for k, ds in built.items() if counts[k].get("drop:", 0)}

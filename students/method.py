@@ -91,3 +91,10 @@ class TrainMethod:
         """Train; return the info dict of :func:`students.train.run_ray` (``adapter_dir``, ``metrics``, ...),
         or ``{"status": "skipped", "reason": ...}`` when there is nothing to train on."""
         raise NotImplementedError
+
+
+def trained_on(train: int, val: int) -> dict:
+    """``train_rows``/``val_rows`` of a fit's info (the model card's "N train / M validation rows"): the examples a
+    builder kept. Was: the rows of the split before the builder's drops (overlong, empty, no prompt), so a card
+    counted rows the student never saw."""
+    return {"train_rows": train, "val_rows": val}

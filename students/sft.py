@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from students.method import TrainJob, TrainMethod
+from students.method import TrainJob, TrainMethod, trained_on
 
 log = logging.getLogger(__name__)
 
@@ -72,5 +72,5 @@ class SFT(TrainMethod):
     def run(self, job: TrainJob, train, val) -> dict:
         from students.sft_data import sft_datasets
 
-        data, _ = sft_datasets(job.cfg, train, val, job.recipe.path, job.drop_system)
-        return run_sft(job.cfg, data, job.out_dir, fault=job.fault)
+        data, counts = sft_datasets(job.cfg, train, val, job.recipe.path, job.drop_system)
+        return {**run_sft(job.cfg, data, job.out_dir, fault=job.fault), **trained_on(counts["examples"], counts["val_examples"])}

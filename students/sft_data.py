@@ -112,7 +112,8 @@ def none_left(t: dict, rows: int, what: str = "SFT") -> None:
 
 
 def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) -> tuple[dict, dict]:
-    """({"train": ds, "val": ds or absent}, {"train_rows", "val_rows", "examples"}) for :func:`students.sft.run_sft`;
+    """({"train": ds, "val": ds or absent}, {"train_rows", "val_rows", "examples", "val_examples"}) for
+    :func:`students.sft.run_sft` (rows read, examples kept);
     sets ``cfg["chat_template_text"]`` and refuses a template that cannot show the examples' tool calls."""
     from students.data import check_template, template_text
     from students.traindata import build, kept, tally
@@ -130,4 +131,4 @@ def sft_datasets(cfg: dict, train_rows, val_rows, resolve, drop_system: bool) ->
     cols = ["input_ids", "assistant_masks"]
     out = {k: kept(ds, cols) for k, ds in built.items() if counts[k].get("drop:", 0)}
     return out, {"train_rows": counts["train"].get("sum:conv", 0), "val_rows": counts["val"].get("sum:conv", 0),
-                 "examples": counts["train"].get("drop:", 0)}
+                 "examples": counts["train"].get("drop:", 0), "val_examples": counts["val"].get("drop:", 0)}

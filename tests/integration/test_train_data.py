@@ -28,6 +28,7 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
 
     store = RunStore(str(tmp_path / "runs"), "traindata", "r1")
     accepted = [_sample(i, k) for i in range(12) for k in range(2)]
+    accepted += [{**_sample(i, 3), "completion": " "} for i in range(12)]  # no answer: no example (dropped, said)
     store.write_parts("accepted", to_table(accepted))
     store.write_parts("rejects", to_table([_sample(i, 2, ok=False) for i in range(5)]))
 
@@ -43,7 +44,8 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
 
     info = train_if_needed(students_recipe(tmp_path, "  method: sft\n", steps=1), store)
     assert info["status"] == "done" and info["data_run_id"] == "r1"
-    # 12 prompts: one (10%) held out, its 2 samples validate; the worker trained on every other accepted row
+    # 12 prompts: one (10%) held out, its 2 samples validate; the worker trained on every other accepted row, and the
+    # counts are of the examples trained on (was: the 36 rows before the empty answers were dropped, 33 / 3)
     assert (info["train_rows"], info["val_rows"]) == (22, 2)
     assert info["metrics"]["train_examples"] == 22 and "eval_loss" in info["metrics"]
     assert json.loads((tmp_path / "runs/traindata/r1/train/DONE").read_text())["train_rows"] == 22
@@ -157,4 +159,4 @@ def test_sft_with_no_example_left_to_train_is_one_line_naming_why(ray_local):
     with pytest.raises(FactoryError, match=r"^train: no SFT example left to train on 3 rows \(3 with an empty answer\)$"):
         sft_datasets(cfg, open_rows(rows), open_rows([]), ROOT.joinpath, drop_system=False)
     data, counts = sft_datasets(cfg, open_rows([*rows, _sample(5)]), open_rows([]), ROOT.joinpath, drop_system=False)
-    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 1} and set(data) == {"train"}
+    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 1, "val_examples": 0} and set(data) == {"train"}

@@ -84,7 +84,7 @@ def test_sft_rows_without_a_prompt_or_completion_are_counted_and_said(ray_local,
     cfg = {"student": "smollm2-135m-instruct", "max_seq_len": 64, "chat_template": None}
     with caplog.at_level("WARNING", logger="students.sft_data"):
         data, counts = sft_datasets(cfg, open_rows(rows), open_rows([]), lambda p: p, drop_system=False)
-    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 2}
+    assert counts == {"train_rows": 4, "val_rows": 0, "examples": 2, "val_examples": 0}
     assert data["train"].count() == 2 and "val" not in data
     assert "SFT: 2 rows dropped: no prompt messages, or a null completion" in caplog.text
 
