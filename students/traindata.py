@@ -144,6 +144,8 @@ def split_rows(ds, basis, seed: int, by: Callable | None = None) -> tuple[Any, A
     pids = unique_prompts(ds)
     frac = 0.1 if len(pids if basis is ds else unique_prompts(basis)) >= 10 else 0.0
     val = val_prompts(pids, frac, seed)
+    if not val:  # no validation split: nothing to filter (an empty dataset the builders skip without reading the run)
+        return ds, ds.limit(0)
     return where(ds, pids=val, inside=False), where(ds, pids=val, inside=True)
 
 
