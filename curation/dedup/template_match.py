@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has fourteen features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has sixteen features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -32,7 +32,11 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
   ...) the item uses and the row does not / the row uses and the item does not, counted. They are common, so the
   overlaps above weigh them nothing, but they are what a problem *does* with its numbers: a rewrite that renames
   every thing keeps them, a same-topic problem (ages, marbles) mostly does not;
-* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart.
+* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart;
+* ``segcov``, ``segmin``: segment coverage: for each segment (sentence or clause) of the item, the share of its
+  distinct tokens found in the row segment that has most of them; their mean and their least. A rewrite states
+  every fact of the item somewhere, each in some clause of its own, whatever it adds or moves; a same-topic
+  problem shares the opening and the question but tells another fact.
 
 Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
 The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
@@ -62,7 +66,7 @@ from curation.dedup.masked import COMMON, MaskedIndex
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln", "segcov", "segmin")
 #: the words that say how a problem's quantities relate (kept by the template; common, so ``s`` and ``u`` weigh
 #: them nothing): ``dmi`` / ``dex`` count the ones the item has and the row lacks / the row has and the item lacks
 OPS = ("times", "more", "less", "fewer", "than", "#/", "%", "each", "left", "rest", "total", "average", "of")
@@ -127,6 +131,24 @@ def _at(key: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> np.ndarray:
     keys, vals = keys[order], vals[order]
     pos = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
     return np.where(keys[pos] == key, vals[pos], 0.0) if len(keys) else np.zeros(len(key))
+
+
+def _spread(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, k) for k in range(counts[owner]) of every owner, flat."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    start = np.cumsum(counts) - counts
+    return owner, np.arange(len(owner)) - start[owner]
+
+
+def _seg_sets(cut: "_Cut", width: int) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Binary (segment x token) matrix of each segment's distinct tokens (ids under ``width``; others are no item's),
+    each row's first segment and its number of segments."""
+    keep = cut.tid < np.uint64(width)
+    m = sparse.csr_matrix((np.ones(int(keep.sum())), (cut.seg[keep], cut.tid[keep].astype(np.int64))), shape=(cut.n, width))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    count = np.bincount(cut.row, minlength=cut.n_rows)
+    return m, np.cumsum(count) - count, count
 
 
 def _gap(r: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -206,6 +228,8 @@ class TemplateIndex:
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
         self.op_ids = np.array([self.tokens.setdefault(t, len(self.tokens)) for t in OPS], np.uint64)
         self.item_ops = self._ops(_Cut(ids))
+        self.iseg, self.iseg_start, self.iseg_count = _seg_sets(_Cut(ids), len(self.tokens))
+        self.iseg_size = np.asarray(self.iseg.sum(1)).ravel()
         self.log_len = np.log(np.maximum([len(t) for t in toks], 1))
         # no word feature for the masks nor for function words ("do", "if": rewrites drop or swap them)
         self.skip = np.array(sorted({self.tokens[t] for t in (*_SKIP, *COMMON) if t in self.tokens}), np.uint64)
@@ -322,7 +346,22 @@ class TemplateIndex:
         ops = self._ops(cut)[r] - self.item_ops[c]
         dmi, dex = np.maximum(-ops, 0).sum(1), np.maximum(ops, 0).sum(1)
         return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si, dmi, dex,
-                               self.log_len[c]], 1)
+                               self.log_len[c], *self._coverage(cut, r, c)], 1)
+
+    def _coverage(self, cut: _Cut, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``segcov``, ``segmin``: each item segment's best share of its distinct tokens in one row segment; mean, least."""
+        if not len(r):
+            return np.zeros(0), np.zeros(0)
+        rseg, rstart, rcount = _seg_sets(cut, self.iseg.shape[1])
+        pair, k = _spread(self.iseg_count[c])  # (pair, item segment)
+        iseg = self.iseg_start[c][pair] + k
+        ps, j = _spread(rcount[r][pair])  # ((pair, item segment), row segment)
+        share = np.asarray(self.iseg[iseg[ps]].multiply(rseg[rstart[r][pair][ps] + j]).sum(1)).ravel()
+        best = np.zeros(len(pair))
+        np.maximum.at(best, ps, share / np.maximum(self.iseg_size[iseg[ps]], 1))
+        least = np.ones(len(r))
+        np.minimum.at(least, pair, best)
+        return np.bincount(pair, best, len(r)) / np.maximum(self.iseg_count[c], 1), least
 
     def _masked(self, texts: list[str], r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """``mm``: the masked n-gram overlap (:mod:`curation.dedup.masked`, a plainer mask: names, pronouns,
