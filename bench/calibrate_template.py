@@ -38,7 +38,8 @@ SIBLINGS = ("sibling", "structure sibling")  # not false positives: the same pro
 #: +1: the score never falls as the feature rises; -1: never rises; 0: free (log_sd: spread of the item's null)
 #: (ln: the item's template length, free: short items may need other rules than long ones)
 MONOTONE = {"s": 1, "z": 1, "u": 1, "dq": -1, "log_sd": 0, "gap": 1, "sf": 1, "fz": 1, "fgap": 1, "mm": 1, "si": 1,
-            "dmi": -1, "dex": -1, "ln": 0, "segcov": 1, "segmin": 1}
+            "dmi": -1, "dex": -1, "ln": 0, "segcov": 1, "segmin": 1,
+            "fsegcov": 1, "fsegmin": 1}
 
 
 def export(gb, threshold: float) -> TreeModel:
