@@ -19,7 +19,7 @@ Clean: the 7,473 GSM8K *train* questions (which contain genuine template sibling
 flag there is either a sibling or a false positive: the flags go to ``--flags`` for classification).
 Methods: 13-gram (the baseline), masked n-gram overlap, template matching (the default for gsm8k_test,
 curation/dedup/template_match.py, calibrated by bench/calibrate_template.py on the even test items' seed-0
-rewrites of styles 1-6 and the noise, and the even train rows), embedding cosine alone, embedding + masked confirm,
+rewrites of styles 1-7 and the noise, and the even train rows), embedding cosine alone, embedding + masked confirm,
 and masked OR embedding+confirm. Recall and flags are printed for the calibration half (even rows) and the report
 half (odd rows) apart: report the odd half, seed 1 and the style never calibrated on (8, held out since round 7). Each train flag is classed with the
 hand labels in bench/decontam_flag_labels.json (``sibling``, ``structure sibling``: the same facts and unknown told
