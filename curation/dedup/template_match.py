@@ -3,7 +3,7 @@ from different problems that share a topic.
 
 Both texts are reduced to masked templates (:func:`curation.dedup.template_mask.template`: quantities ->
 ``#`` (fractions ``#/``), people -> ``@``, pronouns -> ``@p``, units and question lead-ins dropped, common
-verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has fourteen features:
+verbs canonical, cut into segments at sentence and clause ends). A (row, item) pair has eighteen features:
 
 * ``s``: IDF-weighted masked 2- and 3-gram overlap (within segments, so reordered or joined sentences keep
   their n-grams), the mean of shared / the item's mass and shared / the row's mass (IDF over the benchmark's
@@ -32,13 +32,19 @@ verbs canonical, cut into segments at sentence and clause ends). A (row, item) p
   ...) the item uses and the row does not / the row uses and the item does not, counted. They are common, so the
   overlaps above weigh them nothing, but they are what a problem *does* with its numbers: a rewrite that renames
   every thing keeps them, a same-topic problem (ages, marbles) mostly does not;
-* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart.
+* ``ln``: log of the item's template length: a short item stands out less, and the trees may treat it apart;
+* ``segcov``, ``segmin``: segment coverage: for each segment (sentence or clause) of the item, the share of its
+  distinct tokens found in the row segment that has most of them; their mean and their least. A rewrite states
+  every fact of the item somewhere, each in some clause of its own, whatever it adds or moves; a same-topic
+  problem shares the opening and the question but tells another fact;
+* ``fsegcov``, ``fsegmin``: the same on the structure tokens (every word rarer than 10% of the items one wildcard,
+  as for ``sf``), so a clause whose things were all renamed still covers its item clause.
 
 Candidates are each row's ``k`` best items by max(``z``, ``fz``) (a rewrite keeps its words or its structure).
 The score is a small boosted-tree model (:mod:`curation.dedup.template_model`, monotone: more overlap never
 lowers it) that can say "the same words *or* the same structure", which a weighted sum cannot; a row is
 contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
-``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' rewrites of styles 1-6 and the
+``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' rewrites of styles 1-7 and the
 development noise vs even GSM8K train rows), and the threshold is the lowest score with at most 0.05%
 non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
 The cost is a few sparse products per batch.
@@ -62,7 +68,8 @@ from curation.dedup.masked import COMMON, MaskedIndex
 from curation.dedup.template_mask import QSEP, SEP, quantities, template
 from curation.dedup.template_model import TreeModel
 
-FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln")
+FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln", "segcov", "segmin",
+            "fsegcov", "fsegmin")
 #: the words that say how a problem's quantities relate (kept by the template; common, so ``s`` and ``u`` weigh
 #: them nothing): ``dmi`` / ``dex`` count the ones the item has and the row lacks / the row has and the item lacks
 OPS = ("times", "more", "less", "fewer", "than", "#/", "%", "each", "left", "rest", "total", "average", "of")
@@ -127,6 +134,25 @@ def _at(key: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> np.ndarray:
     keys, vals = keys[order], vals[order]
     pos = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
     return np.where(keys[pos] == key, vals[pos], 0.0) if len(keys) else np.zeros(len(key))
+
+
+def _spread(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, k) for k in range(counts[owner]) of every owner, flat."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    start = np.cumsum(counts) - counts
+    return owner, np.arange(len(owner)) - start[owner]
+
+
+def _seg_sets(cut: "_Cut", width: int, tid: np.ndarray | None = None) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Binary (segment x token) matrix of each segment's distinct tokens (``tid``, default the cut's; ids under
+    ``width``: others are no item's), each row's first segment and its number of segments."""
+    tid = cut.tid if tid is None else tid
+    keep = tid < np.uint64(width)
+    m = sparse.csr_matrix((np.ones(int(keep.sum())), (cut.seg[keep], tid[keep].astype(np.int64))), shape=(cut.n, width))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    count = np.bincount(cut.row, minlength=cut.n_rows)
+    return m, np.cumsum(count) - count, count
 
 
 def _gap(r: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -216,6 +242,9 @@ class TemplateIndex:
         self.frame_keep = np.isin(np.arange(len(self.tokens)), (self.words.common & ((1 << _BITS) - 1)).astype(np.int64))
         self.frame_keep[self.skip.astype(np.int64)] = True  # masks and function words stay
         self.frames = _Vocab(*cut.by_row(*self._frame_codes(cut)), len(ids), max_df=FRAME_MAX_DF)
+        # segment token sets for segcov / fsegcov: the item's own tokens and its structure (rare words wildcarded)
+        self.iseg, self.iseg_start, self.iseg_count = _seg_sets(cut, len(self.tokens))
+        self.ifseg = _seg_sets(cut, len(self.frame_keep) + 1, self._frame(cut.tid))[0]
         self.quantities = np.array([quantities(t) for t in toks]).reshape(-1, 2)
         self.masked = MaskedIndex(items, MASKED_N, MASKED_MAX_DF)
         self.masked_penalty = self.masked.penalty(MASKED_PENALTY)
@@ -322,7 +351,27 @@ class TemplateIndex:
         ops = self._ops(cut)[r] - self.item_ops[c]
         dmi, dex = np.maximum(-ops, 0).sum(1), np.maximum(ops, 0).sum(1)
         return r, c, np.stack([s, z, u, dq, np.log(self.sd[c]), gap, sf, fz, fgap, self._masked(texts, r, c), si, dmi, dex,
-                               self.log_len[c]], 1)
+                               self.log_len[c], *self._coverage(cut, r, c)], 1)
+
+    def _coverage(self, cut: _Cut, r: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
+        """``segcov``, ``segmin``, ``fsegcov``, ``fsegmin``: each item segment's best share of its distinct tokens
+        (then of its structure tokens) found in one row segment; their mean and their least."""
+        if not len(r):
+            return [np.zeros(0)] * 4
+        pair, k = _spread(self.iseg_count[c])  # (pair, item segment)
+        iseg = self.iseg_start[c][pair] + k
+        out = []
+        for items, tid in ((self.iseg, None), (self.ifseg, self._frame(cut.tid))):
+            rseg, rstart, rcount = _seg_sets(cut, items.shape[1], tid)
+            ps, j = _spread(rcount[r][pair])  # ((pair, item segment), row segment)
+            size = np.maximum(np.asarray(items.sum(1)).ravel()[iseg], 1)
+            share = np.asarray(items[iseg[ps]].multiply(rseg[rstart[r][pair][ps] + j]).sum(1)).ravel()
+            best = np.zeros(len(pair))
+            np.maximum.at(best, ps, share / size[ps])
+            least = np.ones(len(r))
+            np.minimum.at(least, pair, best)
+            out += [np.bincount(pair, best, len(r)) / np.maximum(self.iseg_count[c], 1), least]
+        return out
 
     def _masked(self, texts: list[str], r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """``mm``: the masked n-gram overlap (:mod:`curation.dedup.masked`, a plainer mask: names, pronouns,

@@ -10,7 +10,7 @@ import pytest
 from curation.dedup.benchmarks import load_benchmark, shared_data_file
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
 from curation.dedup.template_mask import template
-from curation.dedup.template_match import FEATURES, THRESHOLD, TemplateIndex
+from curation.dedup.template_match import FEATURES, MODEL, THRESHOLD, TemplateIndex
 from ground.record import new_sample
 
 ITEMS = load_benchmark("gsm8k_test").items
@@ -152,8 +152,9 @@ def test_rewrite_with_swapped_objects_caught_and_another_problem_kept():
     rows = step([row("a", REWRITE_240), row("b", OTHER_240)])
     assert rows[0]["status"] == "rejected" and rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#240 template score=")
     assert rows[1]["status"] == "accepted"
-    near = step._template.best([OTHER_240])
-    assert near[0][0] == ("gsm8k_test", "240") and near[0][1] < THRESHOLD  # the same item, scored below the threshold
+    idx = step._template
+    r, c, f = idx.features([OTHER_240])
+    assert 240 in c.tolist() and MODEL(f).max() < THRESHOLD  # item 240 is a candidate; no candidate reaches the threshold
 
 
 # round 4 (2026-12-02): the things counted, the verbs and the people swapped for another class (a lab copying
@@ -267,3 +268,23 @@ def test_masked_overlap_does_not_judge_rows_too_short_for_it():
     rows = Decontaminate(cfg)([row(str(i), t) for i, t in enumerate(short + [REWRITE_7])])
     assert [r["reject_reason"] for r in rows[:3]] == [None] * 3
     assert rows[3]["reject_reason"].startswith("contaminated: gsm8k_test#7 masked 3-gram c=")
+
+
+def test_segment_coverage_tells_a_rewrite_from_a_same_opening_problem():
+    """Round 7: ``segcov`` / ``segmin`` are the mean and least, over the item's clauses, of the share of a clause's
+    distinct tokens found in the row clause that holds most of them; ``fsegcov`` / ``fsegmin`` the same with every
+    word rarer than 10% of the items one wildcard (so a clause whose things were renamed still covers)."""
+    idx = TemplateIndex([("gsm8k_test", it) for it in ITEMS])
+    # item 6's clauses: "@ have # times as many ~farm as @" (twice), "how many ~farm do @", "@",
+    # "@ have total if @ have # ~farm"
+    renamed = REWRITE_6.replace("sheep", "lanterns")
+    r, c, f = idx.features([REWRITE_6, SAME_TEMPLATE_6, renamed])
+    got = {int(row): dict(zip(FEATURES, x)) for row, item, x in zip(r, c, f) if item == 6}
+    # the rewrite splits the last clause at the comma: "if @ have # ~farm" holds 5 of its 6 tokens ("total" is in
+    # the question clause); every other item clause is whole in one row clause
+    assert got[0]["segmin"] == pytest.approx(5 / 6) and got[0]["segcov"] == pytest.approx((4 + 5 / 6) / 5)
+    # the same opening with another fact and question: the last item clause is at best 4 of 6 ("@ have # ~farm")
+    assert got[1]["segmin"] == pytest.approx(4 / 6) and got[1]["segcov"] < got[0]["segcov"] - 0.05
+    # lanterns for sheep: the plain coverage falls, the structure coverage is the rewrite's
+    assert got[2]["segcov"] < got[0]["segcov"] - 0.1
+    assert (got[2]["fsegcov"], got[2]["fsegmin"]) == (pytest.approx(got[0]["fsegcov"]), pytest.approx(5 / 6))
