@@ -223,7 +223,7 @@ class ExactIndex:
                     key = " ".join(words(t or "", ops=True))
                     if key:
                         self.owner.setdefault(key, (b.name, it.item_id))
-                        if key.count(" ") < ARITH_TOKENS and (a := arithmetic(key)) is not None:
+                        if key.count(" ") < ARITH_TOKENS and (a := arithmetic(t)) is not None:  # the text: "1,000", "2.5"
                             self.sums.setdefault(a, (b.name, it.item_id))
         # the longest text a key can be: an item's length, or a short arithmetic text's
         self.longest = max(max((k.count(" ") + 1 for k in self.owner), default=0), ARITH_TOKENS if self.sums else 0)
@@ -238,19 +238,20 @@ class ExactIndex:
             if d in skip:
                 continue
             keys = list(self._keys(r, on, whole[d]))
-            who = next(((self.owner[k], k) for k in keys if k in self.owner), None)
+            who = next(((self.owner[k], k) for k, _ in keys if k in self.owner), None)
             if who is not None:
                 hits[d] = (*who[0], who[1], "exact copy")
-            elif self.sums:
-                for k in keys:
-                    if k.count(" ") < ARITH_TOKENS and (a := arithmetic(k)) is not None and a in self.sums:
+            elif self.sums:  # what the text computes, read from the text (its tokens lose "1,000" and "2.5"'s marks)
+                for k, t in keys:
+                    if k.count(" ") < ARITH_TOKENS and (a := arithmetic(t)) is not None and a in self.sums:
                         hits[d] = (*self.sums[a], k, "near copy same arithmetic")
                         break
         return hits
 
     def _keys(self, row: dict, on: str, whole: list[str]):
+        """(normalised words, text) of each text of ``row`` that may be an item."""
         if len(whole) <= self.longest:
-            yield " ".join(whole)
+            yield " ".join(whole), checked_text(row, on)
         parts: list[str] = [t for _, t in row.get(FIELDS) or []]
         if on == "both":  # the prompt alone (a completion alone, "Yes" or "4", is too often a short item's words)
             parts.append(prompt_text(row))
@@ -261,7 +262,7 @@ class ExactIndex:
         for t in parts:
             toks = words(t, ops=True)
             if 0 < len(toks) <= self.longest:
-                yield " ".join(toks)
+                yield " ".join(toks), t
 
 
 class Decontaminate(Step):
