@@ -199,12 +199,40 @@ def _mark_class() -> str:
 _WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|(?:[^\\W{UNSPACED}]|[{_mark_class()}])+")
 
 
-#: arithmetic operators as tokens of their own (``words(ops=True)``): + * / = ^ always, a minus only between numbers
-#: ("17 - 25", "(3)-2"; not "5-year-old" or "x-ray"); × ÷ − are written as * / -
-_OP = r"[+*/=^]|(?<=[\d)])-(?=\s?[\d(])|(?<=[\d)] )-(?=\s?[\d(])"
+#: arithmetic operators as tokens of their own (``words(ops=True)``): + * / = ^ and ** (as ^) between two operands,
+#: spaced alike on both sides ("17 * 25", "17*25"; not markdown's "**bold**", "*italic*" or a "* " bullet, which a
+#: copy of an item may add: they cut its n-grams and made "**What is 2 + 3?**" no exact copy of "What is 2 + 3?"), or
+#: between two numbers spaced any way ("17 +25"); a minus only between numbers ("17 - 25", "(3)-2"; not "5-year-old"
+#: or "x-ray"); LaTeX's \times \cdot \ast \div; the look-alikes of :data:`_OPS_AS_ASCII` are written as ASCII first
+_L, _R, _INFIX = r"[\w)\]}%]", r"[\w(\[{$.\\-]", r"\*\*|[+*/=^]"
+_OP = (rf"(?<={_L})(?:{_INFIX})(?={_R})|(?<={_L} )(?:{_INFIX})(?= {_R})|(?<=[\d)] )(?:{_INFIX})(?=[\d(])"
+       rf"|(?<=[\d)])(?:{_INFIX})(?= [\d(])|\\(?:times|cdot|ast|div)(?![a-z])"
+       r"|(?<=[\d)])-(?=\s?[\d(])|(?<=[\d)] )-(?=\s?[\d(])")
 _WORD_OPS_RE = re.compile(rf"{_OP}|\w+")
 _WORD_OR_CHAR_OPS_RE = re.compile(f"{_OP}|{_WORD_OR_CHAR_RE.pattern}")
-_OPS_AS_ASCII = str.maketrans("\u00d7\u00f7\u2212\u2217\u2215", "*/-*/")
+#: one character for one (offsets stay the text's): multiplication signs and dots (× ∗ · ⋅ ∙ ✕ ✖ ⨯), division and
+#: fraction slashes (÷ ∕ ⁄, the slash of NFKC's "½" = "1⁄2"), minus and dashes (− ‒ – —); each was dropped as
+#: punctuation, so "What is 120 – 7?" was no copy of the item "What is 120 - 7?" once "-" was a token
+_OPS_AS_ASCII = str.maketrans("\u00d7\u2217\u00b7\u22c5\u2219\u2715\u2716\u2a2f\u00f7\u2215\u2044\u2212\u2012\u2013\u2014",
+                              "********///----")
+#: tokens written another way: ** is ^, LaTeX's operators are their signs
+_OP_ALIAS = {"**": "^", "\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/"}
+
+
+#: a markdown bullet ("* one", "+ two", "- three" at a line's start): no operator, though normalising puts it between
+#: two words ("ones * one")
+_BULLET = re.compile(r"(?m)^[ \t]*[*+\-](?=[ \t])")
+
+
+def _unbullet(text: str) -> str:
+    """``text`` with its bullets as spaces, one character for one."""
+    return _BULLET.sub(lambda m: " " * len(m.group()), text) if "\n" in text or text.lstrip()[:1] in ("*", "+", "-") else text
+
+
+def ops_ascii(text: str) -> str:
+    """``text`` normalised (:func:`fold`, :func:`normalize`) with its operator look-alikes as ASCII (:data:`_OPS_AS_ASCII`),
+    the form ``words(ops=True)`` and :func:`curation.dedup.near_copy.arithmetic` read."""
+    return normalize(fold(_unbullet(text))).translate(_OPS_AS_ASCII)
 
 
 def words(text: str, ops: bool = False) -> list[str]:
@@ -212,9 +240,10 @@ def words(text: str, ops: bool = False) -> list[str]:
     spaces (Chinese, Japanese, Thai, ...) is a token of its own. ``ops``: arithmetic operators are tokens too
     (:data:`_OP`), so "What is 17 + 25?" and "What is 17 * 25?" differ: decontamination's exact copies and n-grams
     use it (MinHash shingles and key files do not: a near duplicate is still one with another operator)."""
-    text = normalize(fold(text.translate(_OPS_AS_ASCII) if ops else text))
     if ops:
-        return (_WORD_OPS_RE if text.isascii() else _WORD_OR_CHAR_OPS_RE).findall(text)
+        text = ops_ascii(text)
+        return [_OP_ALIAS.get(t, t) for t in (_WORD_OPS_RE if text.isascii() else _WORD_OR_CHAR_OPS_RE).findall(text)]
+    text = normalize(fold(text))
     return (_WORD_RE if text.isascii() else _WORD_OR_CHAR_RE).findall(text)
 
 
@@ -231,21 +260,27 @@ def word_spans(text: str, ops: bool = False) -> list[tuple[int, int]] | None:
     first: list[int] = []  # per normalised character: the offsets of the text's characters it came from
     last: list[int] = []
     seen: dict[str, str] = {}
+    spaced = False  # the last character given was white space
     source = text
-    if ops:  # one character for one: the offsets stay the text's
-        text = text.translate(_OPS_AS_ASCII)
+    if ops:
+        text = _unbullet(text)
     for m in _PIECE.finditer(text):  # a character with the marks and Hangul jamo that compose with it (NFD Korean)
         c, i, j = m.group(), m.start(), m.end()  # is one piece, so that its tokens are those of the whole text
         p = seen.get(c)
         if p is None:
             p = seen[c] = c.lower() if c.isascii() else _INVISIBLE.sub("", unicodedata.normalize("NFKC", fold(c))).lower()
+            if ops:  # one character for one (NFKC's "½" is "1⁄2"): the offsets stay the text's
+                p = seen[c] = p.translate(_OPS_AS_ASCII)
+        if ops and p.isspace():  # white space as normalize leaves it: one space (an operator is told by its spacing)
+            p = "" if spaced else " "
+        spaced = p.isspace() if p else spaced
         pieces.append(p)
         first += [i] * len(p)
         last += [j] * len(p)
     flat = "".join(pieces)
-    ascii = normalize(fold(text)).isascii()
+    ascii = (ops_ascii(source) if ops else normalize(fold(text))).isascii()
     found = list(((_WORD_OPS_RE if ascii else _WORD_OR_CHAR_OPS_RE) if ops else (_WORD_RE if ascii else _WORD_OR_CHAR_RE)).finditer(flat))
-    if [m.group() for m in found] != words(source, ops):
+    if [_OP_ALIAS.get(m.group(), m.group()) if ops else m.group() for m in found] != words(source, ops):
         return None
     return [(first[m.start()], last[m.end() - 1]) for m in found]
 

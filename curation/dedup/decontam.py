@@ -11,7 +11,8 @@ Three tests, in this order:
    user turn) IS an item's text or problem statement after normalisation (case, spacing, punctuation,
    look-alikes) is flagged ``exact copy``. Items shorter than ``min_item_tokens`` are matched this way
    only, never by containment: a one-word item "Yes" flags a row that is "yes." but not every row that
-   says yes. Arithmetic operators are tokens (``words(ops=True)``: + - * / = ^, × ÷ − as * / -), so
+   says yes. Arithmetic operators are tokens (``words(ops=True)``: + - * / = ^ between operands, not markdown's
+   ``**bold**`` or bullets; × · ✕ ÷ ⁄ − – and LaTeX's \\times \\cdot \\div as * / -), so
    "What is 17 + 25?" is not a copy of the item "What is 17 * 25?" (was: the same words "what is 17 25"). A short
    text that computes what a short arithmetic item does ("Quick: what is 25 times 17?") is flagged
    ``near copy same arithmetic`` (:func:`curation.dedup.near_copy.arithmetic`).
@@ -223,7 +224,7 @@ class ExactIndex:
                     key = " ".join(words(t or "", ops=True))
                     if key:
                         self.owner.setdefault(key, (b.name, it.item_id))
-                        if key.count(" ") < ARITH_TOKENS and (a := arithmetic(key)) is not None:
+                        if key.count(" ") < ARITH_TOKENS and (a := arithmetic(t)) is not None:  # the text: "1,000", "2.5"
                             self.sums.setdefault(a, (b.name, it.item_id))
         # the longest text a key can be: an item's length, or a short arithmetic text's
         self.longest = max(max((k.count(" ") + 1 for k in self.owner), default=0), ARITH_TOKENS if self.sums else 0)
@@ -238,19 +239,20 @@ class ExactIndex:
             if d in skip:
                 continue
             keys = list(self._keys(r, on, whole[d]))
-            who = next(((self.owner[k], k) for k in keys if k in self.owner), None)
+            who = next(((self.owner[k], k) for k, _ in keys if k in self.owner), None)
             if who is not None:
                 hits[d] = (*who[0], who[1], "exact copy")
-            elif self.sums:
-                for k in keys:
-                    if k.count(" ") < ARITH_TOKENS and (a := arithmetic(k)) is not None and a in self.sums:
+            elif self.sums:  # what the text computes, read from the text (its tokens lose "1,000" and "2.5"'s marks)
+                for k, t in keys:
+                    if k.count(" ") < ARITH_TOKENS and (a := arithmetic(t)) is not None and a in self.sums:
                         hits[d] = (*self.sums[a], k, "near copy same arithmetic")
                         break
         return hits
 
     def _keys(self, row: dict, on: str, whole: list[str]):
+        """(normalised words, text) of each text of ``row`` that may be an item."""
         if len(whole) <= self.longest:
-            yield " ".join(whole)
+            yield " ".join(whole), checked_text(row, on)
         parts: list[str] = [t for _, t in row.get(FIELDS) or []]
         if on == "both":  # the prompt alone (a completion alone, "Yes" or "4", is too often a short item's words)
             parts.append(prompt_text(row))
@@ -261,7 +263,7 @@ class ExactIndex:
         for t in parts:
             toks = words(t, ops=True)
             if 0 < len(toks) <= self.longest:
-                yield " ".join(toks)
+                yield " ".join(toks), t
 
 
 class Decontaminate(Step):

@@ -23,23 +23,39 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from curation.dedup import words
+from curation.dedup import ops_ascii, words
 
 #: word n-grams; protected items with at least NEAR_MIN of them; flagged from NEAR_SHARE of them in the text;
 #: n-grams found in more than NEAR_MAX_DF protected items are too generic to count
 NEAR_N, NEAR_MIN, NEAR_SHARE, NEAR_MAX_DF = 3, 4, 0.5, 100
 
 
-_OPS = {"+": "+", "plus": "+", "-": "-", "minus": "-", "\u2212": "-", "*": "*", "\u00d7": "*", "x": "*", "times": "*",
-        "multiplied by": "*", "/": "/", "\u00f7": "/", "divided by": "/", "over": "/"}
-_ARITH = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]\d)|multiplied by|divided by|\b(?:plus|minus|times|over|x)\b|[-+*/\u2212\u00d7\u00f7]",
-                    re.I)
+_OPS = {"+": "+", "plus": "+", "-": "-", "minus": "-", "*": "*", "x": "*", "times": "*", "\\times": "*", "\\cdot": "*",
+        "\\ast": "*", "multiplied by": "*", "/": "/", "\\div": "/", "divided by": "/", "over": "/", "^": "^", "**": "^"}
+_ARITH = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\w.]\d)|multiplied by|divided by|\b(?:plus|minus|times|over|x)\b"
+                    r"|\\(?:times|cdot|ast|div)(?![a-z])|\*\*|[-+*/^]")
+_LATEX = re.compile(r"\\(?:times|cdot|ast|div)(?![a-z])")
+#: the text asks for a value ("What is ...", "Compute ...", "... = ?") ...
+_ASKS = re.compile(r"\b(?:what|whats|how|compute|calculate|evaluate|find|solve|simplify|work out|determine|give|tell|"
+                   r"result|value|answer|equals?|total)\b|=")
+#: ... and not whether it is bigger, odd, prime, right: another question about the same numbers
+_COMPARES = re.compile(r"[<>\u2264\u2265\u2260]|\b(?:bigger|greater|larger|smaller|less|more|fewer|than|odd|even|prime|"
+                       r"divisible|multiple|factors?|digits?|round(?:ed)?|true|false|right|correct|wrong)\b")
+#: a bare expression: nothing but numbers, operations and punctuation ("17*25", "17 * 25 = ?")
+_BARE = re.compile(r"[\d\s,.+\-*/^=?()!:]*")
 
 
 def arithmetic(text: str) -> tuple | None:
     """(operations, numbers) a short text computes, e.g. ("*",), (17.0, 25.0) for "What is 17 * 25?"; None unless it
-    has at least two numbers and an operation between them. Numbers of a lone commutative operation are sorted."""
-    toks = [t.lower() for t in _ARITH.findall(text)]
+    has at least two numbers and an operation between them and asks for the value (a bare expression, or "what",
+    "compute", "=", ...; :data:`_ASKS`) without comparing it (:data:`_COMPARES`): "Is 17 * 25 odd?", "The game
+    ended 3-2." and "See you on 12/25." are not "What is 17 * 25?", "What is 3 - 2?" or "What is 12 / 25?". Numbers of a
+    lone commutative operation are sorted. Operators are read as :func:`curation.dedup.words` reads them
+    (:func:`curation.dedup.ops_ascii`: × · ✕ ÷ ⁄ − – ... and LaTeX's \\times \\cdot \\div), ** and ^ are powers."""
+    text = _LATEX.sub(lambda m: f" {_OPS[m.group()]} ", ops_ascii(text))  # "17\\cdot25": 25 is a number of its own
+    if _COMPARES.search(text) or not (_ASKS.search(text) or _BARE.fullmatch(text)):
+        return None
+    toks = _ARITH.findall(text)
     nums, ops, seen_num = [], [], False
     for t in toks:
         if t[0].isdigit():
