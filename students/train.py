@@ -19,6 +19,7 @@ weights), tokenizer and trainer state; ``checkpoint/final.json`` marks the final
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -139,6 +140,24 @@ def latest_metrics(log_history: list[dict], step: int) -> dict:
     return out
 
 
+#: this worker process's work dirs (start_worker), removed when its loop returns or raises (_worker_main)
+_WORK_DIRS: list[str] = []
+#: the work dirs' name prefix: factory-<Ray Train run name>- (so a leftover names its run)
+_WORK_PREFIX: list[str] = []
+
+
+def _worker_main(loop: Callable, config: dict) -> None:
+    """A Ray Train worker's loop, then its work dir removed. Everything worth keeping was reported as a
+    checkpoint (Ray Train copies it to the run's storage before report returns); left behind, every fit
+    kept ~25 MB of trainer state per worker in the node's temp dir."""
+    _WORK_PREFIX[:] = [f"factory-{config['run_name']}-"]
+    try:
+        loop(config)
+    finally:
+        while _WORK_DIRS:
+            shutil.rmtree(_WORK_DIRS.pop(), ignore_errors=True)
+
+
 def start_worker(cfg: dict, method: str) -> tuple[str, Path | None] | None:
     """Common start of every method's Ray Train loop: CPU threads per worker, a fresh work dir, and the
     checkpoint to resume from. None when that checkpoint is already the final one (re-reported)."""
@@ -149,7 +168,8 @@ def start_worker(cfg: dict, method: str) -> tuple[str, Path | None] | None:
     worker_logging()  # progress lines in the driver's format: its console shows them, the rest goes to the log
     if not cfg["use_gpu"]:
         torch.set_num_threads(max(1, int(cfg["cpus_per_worker"])))
-    work = tempfile.mkdtemp(prefix=f"factory-{method}-")
+    work = tempfile.mkdtemp(prefix=_WORK_PREFIX[0] if _WORK_PREFIX else f"factory-{method}-")
+    _WORK_DIRS.append(work)
     resume = resume_checkpoint(work)
     if resume is not None and report_final_again(resume):
         return None
@@ -288,7 +308,8 @@ def run_ray(loop: Callable, loop_config: dict, cfg: dict, out_dir: str, name: st
     ckpt_cfg = CheckpointConfig(num_to_keep=cfg["keep_checkpoints"], checkpoint_score_attribute="eval_loss" if has_val else None,
                                 checkpoint_score_order="min")
     trainer = TorchTrainer(
-        loop, train_loop_config={**loop_config, "train": cfg, "fault": fault, "has_val": has_val},
+        functools.partial(_worker_main, loop),
+        train_loop_config={**loop_config, "train": cfg, "fault": fault, "has_val": has_val, "run_name": run_name},
         datasets=datasets, dataset_config=DataConfig(datasets_to_split=[], execution_options=ExecutionOptions(preserve_order=True)),
         scaling_config=ScalingConfig(num_workers=cfg["workers"], use_gpu=cfg["use_gpu"],
                                      resources_per_worker={"CPU": cfg["cpus_per_worker"]}),

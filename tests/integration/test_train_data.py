@@ -3,6 +3,9 @@ on prompt_id, and eval generation runs in Ray tasks, not in the driver."""
 
 import json
 import os
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +45,7 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
     monkeypatch.setattr(ground.fsutil, "read_parquet", refuse)
     from students.train import train_if_needed
 
+    started = time.time() - 1
     info = train_if_needed(students_recipe(tmp_path, "  method: sft\n", steps=1), store)
     assert info["status"] == "done" and info["data_run_id"] == "r1"
     # 12 prompts: one (10%) held out, its 2 samples validate; the worker trained on every other accepted row, and the
@@ -49,6 +53,10 @@ def test_sft_trains_on_the_runs_parquet_without_rows_in_the_driver(tmp_path, ray
     assert (info["train_rows"], info["val_rows"]) == (22, 2)
     assert info["metrics"]["train_examples"] == 22 and "eval_loss" in info["metrics"]
     assert json.loads((tmp_path / "runs/traindata/r1/train/DONE").read_text())["train_rows"] == 22
+    # the worker's work dir (trainer state, ~25 MB a fit) is gone from the node's temp dir once the fit returns
+    [run_name] = [d.name for d in (tmp_path / "runs/traindata/r1/train/ray").iterdir()]
+    left = [d for d in Path(tempfile.gettempdir()).glob(f"factory-{run_name}-*") if d.stat().st_mtime >= started]
+    assert run_name.startswith("sft-") and not left
 
 
 @pytest.mark.slow  # must train twice (the bug is the second training's settings): ~4 min on the loaded 2-core box;
