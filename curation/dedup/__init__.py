@@ -199,15 +199,19 @@ def _mark_class() -> str:
 _WORD_OR_CHAR_RE = re.compile(f"[{UNSPACED}]|(?:[^\\W{UNSPACED}]|[{_mark_class()}])+")
 
 
-#: arithmetic operators as tokens of their own (``words(ops=True)``): + * / = ^ and ** (as ^) between two operands,
-#: spaced alike on both sides ("17 * 25", "17*25"; not markdown's "**bold**", "*italic*" or a "* " bullet, which a
-#: copy of an item may add: they cut its n-grams and made "**What is 2 + 3?**" no exact copy of "What is 2 + 3?"), or
-#: between two numbers spaced any way ("17 +25"); a minus only between numbers ("17 - 25", "(3)-2"; not "5-year-old"
-#: or "x-ray"); LaTeX's \times \cdot \ast \div; the look-alikes of :data:`_OPS_AS_ASCII` are written as ASCII first
-_L, _R, _INFIX = r"[\w)\]}%]", r"[\w(\[{$.\\-]", r"\*\*|[+*/=^]"
+#: arithmetic operators as tokens of their own (``words(ops=True)``): * and ** (as ^) between two operands spaced alike
+#: on both sides ("17 * 25", "a*b"; not markdown's "**bold**", "*italic*" or a "* " bullet, which a copy of an item may
+#: add: they cut its n-grams and made "**What is 2 + 3?**" no exact copy of "What is 2 + 3?"), or between two numbers
+#: spaced any way ("17 *25"); + / = ^ between two operands spaced any way ("x +3 = 7" is "x + 3 = 7", not "x - 3 = 7");
+#: a minus between numbers ("17 - 25", "(3)-2"), between a letter and a number spaced alike ("x - 3", "x-3"; not
+#: "5-year-old" or "x-ray") and as a sign ("-5 + 3", "5 - -3"); LaTeX's \times \cdot \ast \div; the look-alikes of
+#: :data:`_OPS_AS_ASCII` are written as ASCII first
+_L, _R, _INFIX, _PLAIN = r"[\w)\]}%]", r"[\w(\[{$.\\-]", r"\*\*|[+*/=^]", r"[+/=^]"
 _OP = (rf"(?<={_L})(?:{_INFIX})(?={_R})|(?<={_L} )(?:{_INFIX})(?= {_R})|(?<=[\d)] )(?:{_INFIX})(?=[\d(])"
-       rf"|(?<=[\d)])(?:{_INFIX})(?= [\d(])|\\(?:times|cdot|ast|div)(?![a-z])"
-       r"|(?<=[\d)])-(?=\s?[\d(])|(?<=[\d)] )-(?=\s?[\d(])")
+       rf"|(?<=[\d)])(?:{_INFIX})(?= [\d(])|(?<={_L} ){_PLAIN}(?={_R})|(?<={_L}){_PLAIN}(?= {_R})"
+       r"|\\(?:times|cdot|ast|div)(?![a-z])"
+       r"|(?<=[\d)])-(?=\s?-?[\d(])|(?<=[\d)] )-(?=\s?-?[\d(])|(?<=[a-z])-(?=\d)|(?<=[a-z] )-(?= \d)"
+       r"|(?<![^\s(\[{=+*/^-])-(?=\d)")
 _WORD_OPS_RE = re.compile(rf"{_OP}|\w+")
 _WORD_OR_CHAR_OPS_RE = re.compile(f"{_OP}|{_WORD_OR_CHAR_RE.pattern}")
 #: one character for one (offsets stay the text's): multiplication signs and dots (× ∗ · ⋅ ∙ ✕ ✖ ⨯), division and
@@ -225,8 +229,18 @@ _BULLET = re.compile(r"(?m)^[ \t]*[*+\-](?=[ \t])")
 
 
 def _unbullet(text: str) -> str:
-    """``text`` with its bullets as spaces, one character for one."""
-    return _BULLET.sub(lambda m: " " * len(m.group()), text) if "\n" in text or text.lstrip()[:1] in ("*", "+", "-") else text
+    """``text`` with its bullets as spaces, one character for one; not an operator that opens a line between two
+    numbers (a sum written in columns: "17\n* 25")."""
+    if not ("\n" in text or text.lstrip()[:1] in ("*", "+", "-")):
+        return text
+
+    def blank(m: re.Match) -> str:
+        before, after = text[:m.start()].rstrip(), text[m.end():m.end() + 8].lstrip()
+        if before[-1:] in tuple("0123456789)") and after[:1] in tuple("0123456789("):
+            return m.group()
+        return " " * len(m.group())
+
+    return _BULLET.sub(blank, text)
 
 
 def ops_ascii(text: str) -> str:

@@ -11,8 +11,10 @@ Three tests, in this order:
    user turn) IS an item's text or problem statement after normalisation (case, spacing, punctuation,
    look-alikes) is flagged ``exact copy``. Items shorter than ``min_item_tokens`` are matched this way
    only, never by containment: a one-word item "Yes" flags a row that is "yes." but not every row that
-   says yes. Arithmetic operators are tokens (``words(ops=True)``: + - * / = ^ between operands, not markdown's
-   ``**bold**`` or bullets; × · ✕ ÷ ⁄ − – and LaTeX's \\times \\cdot \\div as * / -), so
+   says yes. Arithmetic operators are tokens (``words(ops=True)``: + / = ^ between operands however spaced, * and **
+   spaced alike or between numbers (not markdown's ``**bold**``, ``*italic*`` or bullets), a minus between numbers,
+   after a letter ("x - 3") or as a sign ("-5"), not in "5-year-old"; × · ✕ ÷ ⁄ − – and LaTeX's \\times \\cdot
+   \\div as * / -; an operator that opens a line between numbers is no bullet), so
    "What is 17 + 25?" is not a copy of the item "What is 17 * 25?" (was: the same words "what is 17 25"). A short
    text that computes what a short arithmetic item does ("Quick: what is 25 times 17?") is flagged
    ``near copy same arithmetic`` (:func:`curation.dedup.near_copy.arithmetic`).

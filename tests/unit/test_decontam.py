@@ -152,7 +152,7 @@ def test_a_row_that_is_a_short_item_is_flagged_a_row_that_contains_one_is_not(tm
 def test_another_operator_is_another_item(tmp_path):
     """Was: the matcher's words dropped operators, so "What is 17 + 25?" was an *exact copy* of the item "What is
     17 * 25?" (both "what is 17 25"), and a row that changed an arithmetic item's operation matched it by n-grams: false
-    flags on every arithmetic benchmark. Operators are now tokens: + * / = ^ always, a minus between numbers, and
+    flags on every arithmetic benchmark. Operators are now tokens: + / = ^ between operands, * spaced alike, a minus between numbers, and
     × ÷ − count as * / -; a hyphen in a word ("5-year-old") is still no token. A short text that computes the same
     thing ("compute 25 times 17") is the item reworded, as the closed loop's near-copy check already said."""
     p = tmp_path / "b.jsonl"

@@ -15,7 +15,8 @@ from ground.record import new_sample
 ITEMS = [{"id": "mul", "q": "What is 17 * 25?"}, {"id": "sub", "q": "What is 120 - 7?"}, {"id": "half", "q": "What is 1/2 of 10?"},
          {"id": "big", "q": "What is 1000 + 25?"}, {"id": "dec", "q": "What is 2.5 * 4?"}, {"id": "pow", "q": "What is 2^10 + 5?"},
          {"id": "score", "q": "What is 3 - 2?"}, {"id": "date", "q": "What is 12 / 25?"},
-         {"id": "cap", "q": "What is the capital city of France?"},
+         {"id": "cap", "q": "What is the capital city of France?"}, {"id": "solve", "q": "Solve x - 3 = 7."},
+         {"id": "five", "q": "What is 5 + 3?"}, {"id": "fivem", "q": "What is 5 - 3?"},
          {"id": "long", "q": "Tom has 3 red apples and 4 green apples in a basket on the table and Ann has 5 more apples "
                              "than Tom. How many apples do they have?"}]
 
@@ -102,3 +103,34 @@ def test_offsets_of_an_operator_spaced_by_tabs_or_two_spaces(step):
     assert locate(step, r, "near copy same arithmetic") == {"field": "prompt", "start": 0, "end": 20, "text": "Hi.\nWhat is 17 \u200b×\n25"}
     r = row("y", "What is 120  -  7?")
     assert locate(step, r, "exact copy") == {"field": "prompt", "start": 0, "end": 17, "text": "What is 120  -  7"}
+
+
+def test_uneven_spacing_signs_and_columns_keep_the_operation(step):
+    """Was: '+ / = ^' between letters were tokens only when spaced alike and a minus only between numbers, so
+    'Solve x +3 = 7.' was an exact copy of the item 'Solve x - 3 = 7.' (both 'solve x 3 = 7'); a sign was dropped
+    ('What is -5 + 3?' an exact copy of 'What is 5 + 3?', 'What is 5 - -3?' the same arithmetic as 'What is 5 - 3?');
+    and a sum written in columns ('17\\n* 25') read its operator as a bullet: no copy at all."""
+    assert words("Solve x +3 = 7.", ops=True) == ["solve", "x", "+", "3", "=", "7"]
+    assert words("Solve x - 3 = 7; x-3", ops=True) == ["solve", "x", "-", "3", "=", "7", "x", "-", "3"]
+    assert words("What is 5 - -3?", ops=True) == ["what", "is", "5", "-", "-", "3"]
+    assert words("a 5-year-old x-ray\n- a bullet", ops=True) == ["a", "5", "year", "old", "x", "ray", "a", "bullet"]
+    assert arithmetic("What is -5 + 3?") == (("+",), (-5.0, 3.0)) and arithmetic("What is 5 - -3?") == (("-",), (5.0, -3.0))
+    assert arithmetic("17 -5") == (("-",), (17.0, 5.0))
+    got = flags(step, {"plus": "Solve x +3 = 7.", "neg": "What is -5 + 3?", "negneg": "What is 5 - -3?",
+                       "col": "What is\n 17\n* 25?", "sub": "What is 120\n- 7?", "minus": "Solve x-3 = 7."})
+    assert got == {"plus": None, "neg": None, "negneg": None, "col": "contaminated: b#mul exact copy 'what is 17 * 25'",
+                   "sub": "contaminated: b#sub exact copy 'what is 120 - 7'",
+                   "minus": "contaminated: b#solve exact copy 'solve x - 3 = 7'"}
+
+
+def test_the_loops_near_copy_keeps_answer_instructions_and_plain_requests():
+    """Was (h-optok's gate): the loop's near-copy check asked for 'what'/'compute'/... and refused any text with
+    'digits', 'more', 'right', 'round', ..., so 'What is 17 * 25? Answer in digits.' and 'Please do 17 * 25.' were no
+    copy of 'What is 17 * 25?' (a session-16 test prompt leaked into the loop's training). A comparison is still no copy."""
+    idx = NearCopyIndex([{"id": "mul", "text": "What is 17 * 25?"}, {"id": "sub", "text": "Solve x - 3 = 7."}], "t")
+    same = "contaminated: t#mul near copy same arithmetic 'What is 17 * 25?'"
+    for t in ["What is 17 * 25? Answer in digits.", "What is 17 * 25? No more than one line.", "Please do 17 * 25.",
+              "17 times 25, please", "What is\n 17\n* 25?"]:
+        assert idx.match(t) == same, t
+    for t in ["Is 17 * 25 odd?", "Is 17 * 25 bigger than 400?", "Which is bigger, 17 * 25 or 400?", "17 * 25 is less than 500?"]:
+        assert idx.match(t) is None, t
