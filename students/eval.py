@@ -144,6 +144,8 @@ def _targets(recipe, adapter_dir: str | None, models: list[str]) -> list[tuple[s
 
     t = recipe.teacher
     opts = {"batch_size": recipe.eval.batch_size}
+    if recipe.train and recipe.train.use_gpu:  # base and student hold a GPU in their Ray task (_gpus): generate on it
+        opts["device"] = "cuda"
     if recipe.train and recipe.train.chat_template:  # base and student answer through the template SFT trained with
         opts["chat_template"] = read_template(recipe.train.chat_template, recipe.base_dir)
     targets = []

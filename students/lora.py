@@ -22,8 +22,10 @@ def check_lora_targets(cfg: dict) -> None:
 
     if not cfg.get("lora"):
         return
+    # resolved outside the meta context: on a fresh machine resolve_model converts the bundled GGUF (a real load)
+    config = AutoConfig.from_pretrained(resolve_model(cfg["student"]))
     with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(resolve_model(cfg["student"])))
+        model = AutoModelForCausalLM.from_config(config)
     names = [n for n, _ in model.named_modules() if n]
     for t in cfg["lora"]["target_modules"]:
         if not any(n == t or n.endswith("." + t) for n in names):

@@ -313,7 +313,7 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
     from transformers import get_cosine_schedule_with_warmup
 
     from students.callbacks import maybe_kill
-    from students.train import report_dir, start_worker
+    from students.train import report_dir, start_worker, world_info
 
     cfg, spec, op = config["train"], config["teacher"], config["train"]["onpolicy"]
     if (started := start_worker(cfg, "onpolicy")) is None:
@@ -363,7 +363,7 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
         maybe_kill(config.get("fault"), step)
     metrics = {"step": step, "reverse_kl": history[-1]["reverse_kl"] if history else None,
                "train_loss": sum(h["reverse_kl"] for h in history) / max(1, len(history)),
-               **({"resumed_from_step": resumed_from} if resumed_from is not None else {})}
+               **({"resumed_from_step": resumed_from} if resumed_from is not None else {}), **world_info(model)}
     if val:
         metrics["eval_loss"] = evaluate()
     report_dir(metrics, lambda d: save(d, metrics, final=True))

@@ -109,13 +109,19 @@ def _rank() -> int:
     return ray.train.get_context().get_world_rank()
 
 
-def _world() -> dict:
-    """How the step ran: Ray Train world size and the torch.distributed backend (None: one process)."""
+def world_info(model=None) -> dict:
+    """How the step ran: Ray Train world size, the torch.distributed backend (None: one process) and, given the
+    model, the device and dtype its first trainable weight is on (``cuda:0`` / ``cpu``: where the training ran)."""
     import ray.train
     import torch.distributed as dist
 
     ws = ray.train.get_context().get_world_size()
-    return {"world_size": ws, "dist_backend": dist.get_backend() if dist.is_available() and dist.is_initialized() else None}
+    out = {"world_size": ws, "dist_backend": dist.get_backend() if dist.is_available() and dist.is_initialized() else None}
+    if model is not None:
+        params = list(model.parameters())
+        p = next((p for p in params if p.requires_grad), params[0])
+        out.update(device=str(p.device), base_dtype=str(params[0].dtype).removeprefix("torch."))
+    return out
 
 
 def report_dir(metrics: dict, fill: Callable[[Path], None]) -> None:
@@ -216,7 +222,7 @@ def fit_hf_trainer(trainer, tok, work: str, has_val: bool, resume: Path | None, 
         metrics["resumed_from_step"] = json.loads((resume / "trainer_state.json").read_text())["global_step"]
     if has_val:
         metrics["eval_loss"] = trainer.evaluate()["eval_loss"]
-    metrics.update(_world())
+    metrics.update(world_info(trainer.model))
 
     def fill(d: Path) -> None:
         trainer.save_model(str(d))

@@ -83,9 +83,10 @@ else
   step install 150 install
 fi
 step model 60 "$PY" -c "from ground.models import resolve_model; print(resolve_model('smollm2-135m-instruct'))"
-step pytest_gpu 240 "$PY" -m pytest -q -rs -p no:cacheprovider --junitxml="$TMPD/junit.xml" tests/gpu
+# --timeout: a hung test fails alone (with its traceback) instead of the step's limit killing pytest before its report
+step pytest_gpu 330 "$PY" -m pytest -q -rs -p no:cacheprovider --timeout 150 --junitxml="$TMPD/junit.xml" tests/gpu
 "$PY" bench/gpu_figures.py junit "$TMPD/junit.xml" "$FIG" || FAILED="$FAILED pytest_gpu_skips"
-step bench_vllm_stage 180 "$PY" bench/bench_vllm_stage.py --prompts 1024 --max-tokens 128 --timeout 80 --out "$FIG"
+step bench_vllm_stage 150 "$PY" bench/bench_vllm_stage.py --prompts 1024 --max-tokens 128 --timeout 80 --out "$FIG"
 step bench_lora_mfu 80 "$PY" bench/bench_lora_mfu.py --batch 32 --seq 512 --steps 20 --out "$FIG"
 
 echo

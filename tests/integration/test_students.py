@@ -190,6 +190,7 @@ def test_onpolicy_context_distillation_with_local_teacher(tmp_path, ray_local):
     assert all(h["completion_tokens"] > 0 and h["reverse_kl"] == h["reverse_kl"] for h in hist)  # not NaN
     # the teacher sees a system prompt the student does not: the two distributions differ
     assert any(abs(h["reverse_kl"]) > 1e-4 for h in hist)
+    assert (info["metrics"]["device"], info["metrics"]["base_dtype"]) == ("cpu", "float32")  # where the weights trained
     assert lora_moved(Path(info["adapter_dir"]))
 
 
@@ -291,7 +292,7 @@ def test_two_workers_train_data_parallel_with_gloo(tmp_path, ray_local):
     r = recipe(tmp_path, "  method: sft\n  workers: 2\n", steps=2)
     info = train(r, rows, str(tmp_path / "train"))
     assert info["status"] == "done"
-    assert (info["metrics"]["world_size"], info["metrics"]["dist_backend"]) == (2, "gloo")
+    assert (info["metrics"]["world_size"], info["metrics"]["dist_backend"], info["metrics"]["device"]) == (2, "gloo", "cpu")
     assert [h["step"] for h in info["log_history"] if "loss" in h] == [1, 2]
     assert lora_moved(Path(info["adapter_dir"]))
 

@@ -294,3 +294,20 @@ def test_the_overlap_line_when_the_source_reads_the_whole_file(tmp_path):
         "records 5-7 of the same file (records 5-7 are in both); hold the items out in a separate file")
     assert shared_records(train, SourceConfig(path=str(TEST)), ".") is None
     assert shared_records(SourceConfig(path=str(TRAIN), split="train"), SourceConfig(path=str(TRAIN), split="test"), ".") is None
+
+
+def test_a_gpu_recipe_scores_base_and_student_on_the_gpu_their_task_holds(tmp_path):
+    """train.use_gpu: the eval's base and student Ray tasks each reserve a GPU (_gpus), but their hf_local engine was
+    opened without a device, so they generated on the CPU in fp32 beside an idle GPU. Now they are asked on cuda (Ray
+    sets CUDA_VISIBLE_DEVICES to the task's GPU); a CPU recipe's stay on the CPU, and the teacher keeps its own options."""
+    from students.eval import _gpus
+
+    recipe = load_recipe(_arith(tmp_path))
+    (tmp_path / "adapter").mkdir()
+    (tmp_path / "adapter" / "adapter_config.json").write_text("{}")
+    cpu = {t[0]: t for t in _targets(recipe, str(tmp_path / "adapter"), ["base", "student", "teacher"])}
+    assert [("device" in cpu[k][3], _gpus(recipe, k)) for k in ("base", "student")] == [(False, 0.0), (False, 0.0)]
+    recipe.train.use_gpu = True
+    gpu = {t[0]: t for t in _targets(recipe, str(tmp_path / "adapter"), ["base", "student", "teacher"])}
+    assert [(gpu[k][3]["device"], _gpus(recipe, k)) for k in ("base", "student")] == [("cuda", 1.0), ("cuda", 1.0)]
+    assert gpu["student"][3]["adapter"] == str(tmp_path / "adapter") and gpu["teacher"][3] == cpu["teacher"][3]

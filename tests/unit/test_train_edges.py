@@ -202,3 +202,17 @@ def test_checkpoint_key_changes_with_what_is_trained_not_with_how_it_runs(tmp_pa
     pq.write_table(pa.table({"x": list(range(50))}), tmp_path / "b/accepted/part-00000.parquet")
     assert data_identity(str(tmp_path / "b/accepted")) != same
     assert data_identity(str(tmp_path / "missing")) == [[]]
+
+
+def test_lora_check_on_a_fresh_machine_converts_the_bundled_model_first(tmp_path, monkeypatch):
+    """Was: on a machine whose model cache was empty, the first training died in the driver with transformers'
+    'You are using `from_pretrained` with a meta device context manager': the LoRA check resolved the student (which
+    converts the bundled GGUF, a real load) inside its torch.device('meta') block. CI never saw it (an earlier test
+    had filled the cache); a new user whose first command trains did."""
+    from ground.models import resolve_model
+    from students.lora import check_lora_targets
+
+    monkeypatch.setenv("FACTORY_HOME", str(tmp_path))
+    check_lora_targets({"student": "smollm2-135m-instruct", "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]}})
+    assert resolve_model("smollm2-135m-instruct") == str(tmp_path / "models" / "smollm2-135m-instruct")
+    assert (tmp_path / "models" / "smollm2-135m-instruct" / "model.safetensors").stat().st_size > 100 * 2**20
