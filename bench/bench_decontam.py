@@ -12,6 +12,7 @@
     python bench/bench_decontam.py --no-embedding --style 0   # development noise (random word swaps; calibrated on)
     python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
+    python bench/bench_decontam.py --template-only --as-custom --style 8   # the test file as a custom benchmark
 
 Planted: the 1,319 GSM8K test questions verbatim (wrapped in an instruction) and one rule-based rewrite of
 each (bench/rewrite_gsm8k.py: other numbers, names, units, synonyms, reordered sentences, a wrapper).
@@ -73,6 +74,7 @@ def row(i: int, text: str) -> dict:
 
 
 LABELS = Path(__file__).with_name("decontam_flag_labels.json")
+BENCH_NAME = "gsm8k_test"  # --as-custom: the same file given as a custom benchmark under another name
 
 
 def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict[str, range], flags: dict) -> dict:
@@ -93,7 +95,7 @@ def run(name: str, cfg: DecontamConfig, texts: list[str], embedder, groups: dict
         if g == "rewritten":
             out["missed"] = [i - rng.start for i in rng if rows[i]["status"] != "rejected"]
         if g != "clean":
-            right = sum(rows[i]["reject_reason"].startswith(f"contaminated: gsm8k_test#{i - rng.start} ") for i in hit)
+            right = sum(rows[i]["reject_reason"].startswith(f"contaminated: {BENCH_NAME}#{i - rng.start} ") for i in hit)
             out[g + "_right_item"] = right / len(rng)
         else:
             out["clean_flags"] = len(hit)
@@ -140,6 +142,8 @@ def main() -> None:
     ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
     ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
+    ap.add_argument("--as-custom", action="store_true", help="give data/gsm8k/test.jsonl as a custom benchmark "
+                    "(name gsm8k_custom, field question) instead of the registered gsm8k_test: issue #14's measurement")
     args = ap.parse_args()
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
     if args.cost:
@@ -157,7 +161,12 @@ def main() -> None:
     groups = {"verbatim": range(0, n), "rewritten": range(n, 2 * n), "clean": range(2 * n, 2 * n + len(train))}
     given = {"masked_threshold": args.masked_threshold, "masked_short_penalty": args.short_penalty,
              "confirm_threshold": args.confirm_threshold, "template_threshold": args.template_threshold}
-    base = dict(benchmarks=["gsm8k_test"], on="prompt", **{k: v for k, v in given.items() if v is not None})
+    global BENCH_NAME
+    spec: str | dict = "gsm8k_test"
+    if args.as_custom:
+        BENCH_NAME = "gsm8k_custom"
+        spec = {"name": BENCH_NAME, "path": str(shared_data_file("gsm8k/test.jsonl")), "field": "question"}
+    base = dict(benchmarks=[spec], on="prompt", **{k: v for k, v in given.items() if v is not None})
     off = {"template": False}
     methods = {"13-gram": off, "masked n-gram": {"masked": True, **off}, "template (default)": {}}
     if args.template_only:

@@ -31,6 +31,7 @@ field ``question|problem`` is the first of these fields that a record has (files
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -310,6 +311,40 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
     return items, ", ".join(map(str, files))
 
 
+#: share of a custom benchmark's items that must be a calibrated built-in's for it to inherit template matching
+CALIBRATED_COPY_SHARE = 0.9
+
+
+def _norm_prompt(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@functools.lru_cache(maxsize=8)
+def _builtin_prompts(name: str) -> frozenset[str]:
+    return frozenset(_norm_prompt(it.prompt) for it in BUILTIN[name].load(None))
+
+
+def _copies_calibrated(name: str, items: list[BenchmarkItem]) -> bool:
+    """True when >= 90% of a custom benchmark's problem statements are those of a built-in that template matching is
+    calibrated for (gsm8k_test): the GSM8K test set read from the user's own file, whole or in part, under another name.
+    Its template matching is then on by default, as for the built-in. Was: off (only the registered name turned it
+    on), so such a copy caught rewritten items by n-grams alone (issue #14: 75% of rewrites)."""
+    mine = {_norm_prompt(it.prompt) for it in items if it.prompt.strip()}
+    for d in BUILTIN.values():
+        if not d.template_match or not mine:
+            continue
+        try:
+            theirs = _builtin_prompts(d.name)
+        except (FactoryError, OSError):  # the built-in's default copy is not on this machine: nothing to compare with
+            continue
+        shared = len(mine & theirs)
+        if shared >= CALIBRATED_COPY_SHARE * len(mine):
+            log.info("benchmark %s: %d of its %d distinct problem statements are %s's: template matching on by default "
+                     "(calibrated for %s; template: false turns it off)", name, shared, len(mine), d.name, d.name)
+            return True
+    return False
+
+
 def _file_labels(files: list[Path]) -> dict[Path, str]:
     """How an item id names its file in a glob: the file name, or its path under the files' common folder when two
     share a name (``arc/test.jsonl``, ``obqa/test.jsonl`` of ``bench/**/test.jsonl``). Was the name alone: both
@@ -379,7 +414,7 @@ def _load(spec: BenchmarkSpec, allow_partial: bool, source: str | None = None) -
         items, read_from = _custom_items(spec)
         source = source or read_from
         bench = Benchmark(spec.name, items, source, spec.license or "unknown",
-                          coverage_of(spec.name, items, spec.expected_items, spec.sha256))
+                          coverage_of(spec.name, items, spec.expected_items, spec.sha256), _copies_calibrated(spec.name, items))
     else:
         d = registered(spec.name)
         path = spec.path

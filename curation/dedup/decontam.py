@@ -22,7 +22,8 @@ Three tests, in this order:
    masked, then the overlap of 3-grams with an item's problem statement (``curation/dedup/masked.py``).
 3. **template matching** for rewritten copies (other values, names, units, wording, order): masked-template
    features scored against each item's chance level (``curation/dedup/template_match.py``). On by default
-   for the benchmarks calibrated for it (``gsm8k_test``); ``template: true`` turns it on for all,
+   for the benchmarks calibrated for it (``gsm8k_test``) and for a custom benchmark whose problems are >= 90% one
+   of theirs (the GSM8K test set from the user's own file, whole or in part); ``template: true`` turns it on for all,
    ``false`` off. Measured (bench/RESULTS.md): >= 99.7% of the rewrite styles it was fitted on, 86-96% of
    the harder ones, less on styles nobody tuned on. Its best candidate is the copied item for >= 99% of
    rewrites even when the score falls short (short items), so with a ``judge`` and ``template_judge_from``
@@ -104,7 +105,7 @@ class DecontamConfig(DedupStepConfig):
     masked_threshold: float = Field(0.2, ge=0.0, le=1.0, description="masked overlap (mean containment, curation.dedup.masked) at which a row is contaminated, plus the short-item penalty")
     masked_short_penalty: float = Field(0.5, ge=0.0, le=10.0, description="k: an item with g counted masked n-grams needs k / sqrt(g) more overlap (short items match same-topic problems by chance)")
     masked_max_df: int = Field(3, ge=1, le=1 << 20, description="masked n-grams found in more benchmark items than this are too generic to count")
-    template: bool | None = Field(None, description="catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test), true = every benchmark, false = off; needs >= 50 items in all")
+    template: bool | None = Field(None, description="catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test) and custom copies of them (>= 90% of their problems), true = every benchmark, false = off; needs >= 50 items in all")
     template_threshold: float = Field(THRESHOLD, ge=-100.0, le=100.0, description="template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)")
     template_judge_from: float | None = Field(None, ge=-100.0, le=100.0, description="with a judge: rows whose best template score is in [this, template_threshold) go to the judge with that item, and a YES flags them (short rewritten items; -2 sends ~3% of GSM8K train rows, see bench/RESULTS.md round 6)")
     allow_partial: bool = Field(False, description="accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly")

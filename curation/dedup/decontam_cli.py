@@ -392,7 +392,7 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--masked-threshold", type=float, help="masked overlap that counts as contamination (default: DecontamConfig's)")
     ap.add_argument("--embedding", action="store_true", help="also catch paraphrases by embeddings (confirmed by masked overlap)")
     ap.add_argument("--template", choices=("auto", "on", "off"), default="auto",
-                    help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test)")
+                    help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test) and custom copies of them")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
     if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)

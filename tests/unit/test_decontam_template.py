@@ -54,17 +54,51 @@ def test_rewrites_caught_by_default_and_same_template_problems_kept():
     assert all(near[k][1] < THRESHOLD for k in (0, 1)) and len(near[0][2]) == len(FEATURES)
 
 
-def test_template_is_off_for_custom_benchmarks_unless_asked():
-    mine = {"name": "mine", "path": str(shared_data_file("gsm8k/test.jsonl")), "field": "question"}
+def test_template_is_off_for_custom_benchmarks_unless_asked(tmp_path):
+    # another set of problems (100 GSM8K train questions and test item 7 last): not calibrated for it, off by default
+    import json
+
+    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text().splitlines()[:100]]
+    (tmp_path / "other.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in [*train, ITEMS[7].prompt]))
+    mine = {"name": "mine", "path": str(tmp_path / "other.jsonl"), "field": "question"}
     rows = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt"))([row("a", REWRITE_7)])
     assert rows[0]["status"] == "accepted"  # not calibrated for an arbitrary benchmark: off by default
     step = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt", template=True))
     rows = step([row("a", REWRITE_7)])
-    assert rows[0]["reject_reason"].startswith("contaminated: mine#7 template score=")
+    assert rows[0]["reject_reason"].startswith("contaminated: mine#100 template score=")
     # the step pickles without its index (Ray ships it to workers) and rebuilds it there
     again = pickle.loads(pickle.dumps(step))
     assert again._template is None
-    assert again([row("b", REWRITE_7)])[0]["reject_reason"].startswith("contaminated: mine#7 template score=")
+    assert again([row("b", REWRITE_7)])[0]["reject_reason"].startswith("contaminated: mine#100 template score=")
+
+
+def test_a_custom_copy_of_the_gsm8k_test_set_gets_its_template_matching(tmp_path, caplog):
+    """The GSM8K test set from the user's own file under another name (how issue #14 measured 75% of rewrites caught):
+    template matching was off (only the name gsm8k_test turned it on), so rewrites met n-grams alone. Now a custom
+    benchmark whose problems are >= 90% a calibrated built-in's inherits it, whole or in part; template: false still
+    turns it off, and a copy with too few of the built-in's problems does not inherit."""
+    import json
+    import logging
+
+    test = shared_data_file("gsm8k/test.jsonl").read_text().splitlines()
+    (tmp_path / "part.jsonl").write_text("\n".join(test[:200]) + "\n")  # 200 items: 0-199, item 7 among them
+    full = {"name": "gsm8k_full", "path": str(shared_data_file("gsm8k/test.jsonl")), "field": "question"}
+    part = {"name": "gsm8k_part", "path": str(tmp_path / "part.jsonl"), "field": "question"}
+    texts = [REWRITE_7, REWRITE_6, SAME_TEMPLATE_6, SAME_TEMPLATE_7]
+    with caplog.at_level(logging.INFO, logger="curation.dedup.benchmarks"):
+        for spec, name in ((full, "gsm8k_full"), (part, "gsm8k_part")):
+            rows = Decontaminate(DecontamConfig(benchmarks=[spec], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+            assert [r["reject_reason"][: len(name) + 25] for r in rows[:2]] == [f"contaminated: {name}#7 template", f"contaminated: {name}#6 template"]
+            assert [r["status"] for r in rows[2:]] == ["accepted", "accepted"]  # the same-template problems are kept
+    assert "benchmark gsm8k_part: 200 of its 200 distinct problem statements are gsm8k_test's: template matching on" in caplog.text
+    off = Decontaminate(DecontamConfig(benchmarks=[full], on="prompt", template=False))([row("a", REWRITE_7)])
+    assert off[0]["status"] == "accepted"
+    # 85% of the problems from the test set, 15% other ones: another benchmark, not inherited
+    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text().splitlines()[:30]]
+    mixed = [json.loads(x)["question"] for x in test[:170]] + train
+    (tmp_path / "mixed.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in mixed))
+    spec = {"name": "mixed", "path": str(tmp_path / "mixed.jsonl"), "field": "question"}
+    assert Decontaminate(DecontamConfig(benchmarks=[spec], on="prompt"))([row("a", REWRITE_7)])[0]["status"] == "accepted"
 
 
 def test_a_stricter_threshold_lets_the_rewrite_through():
