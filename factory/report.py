@@ -140,9 +140,9 @@ def _decontam_section(decon: dict) -> list[str]:
 
     out += [f'<p class="warn" id="decontam-partial"><b>{escape(_upper_first(incomplete_warning(line)))}:</b> {escape(line)}</p>'
             for line in decon.get("partial") or []]
-    out.append(table("decontam-table", ["benchmark", "coverage", "licence", "contaminated rows"],
-                      [[c["name"], c["line"].split(": ", 1)[1], c.get("license"), (per.get(c["name"]) or {}).get("rows", 0)]
-                       for c in decon["benchmarks"]]))
+    out.append(table("decontam-table", ["benchmark", "coverage", "checked by", "licence", "contaminated rows"],
+                      [[c["name"], c["line"].split(": ", 1)[1], ", ".join(c.get("checks") or []) or "not recorded", c.get("license"),
+                        (per.get(c["name"]) or {}).get("rows", 0)] for c in decon["benchmarks"]]))
     return out
 
 

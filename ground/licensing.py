@@ -69,7 +69,7 @@ def card_section(manifest: dict, student: bool = False) -> str:
         lines.append("")
         lines.append("Benchmarks checked for contamination (items covered of the declared size):")
         lines += [f"- {c['line']}, licence {c.get('license')}, {(decon.get('per_benchmark') or {}).get(c['name'], {}).get('rows', 0)} "
-                  "contaminated rows removed" for c in bench]
+                  "contaminated rows removed" + (f"; checked by {', '.join(c['checks'])}" if c.get("checks") else "") for c in bench]
         lines += [f"- **WARNING: partial decontamination** -- {line}: the other items were not checked." if line.endswith("(PARTIAL)")
                   else f"- **WARNING: decontamination against a modified benchmark copy** -- {line}: rows were checked against "
                   "this copy's items, not the declared ones." for line in decon.get("partial") or []]

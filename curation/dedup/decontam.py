@@ -303,16 +303,17 @@ class Decontaminate(Step):
             return
         benches = self.benchmarks = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
         self.coverage = [b.coverage for b in benches]
+        for c, checks in zip(self.coverage, checks_per_benchmark(self.config, benches)):
+            c["checks"] = checks
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
         self._exact = ExactIndex(benches)
         if self.config.masked or self.config.embedding_confirm != "none":
             self._masked = MaskedIndex([(b.name, it) for b in benches for it in b.items], self.config.masked_ngram,
                                        self.config.masked_max_df)
-        on = [(b.name, it) for b in benches if self.config.template or (self.config.template is None and b.template_match)
-              for it in b.items]
-        if 0 < len(on) < MIN_TEMPLATE_ITEMS:  # IDF and each item's null need a population of items
-            log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, len(on))
-            on = []
+        asked = sum(len(b.items) for b in benches if _template_asked(self.config, b))
+        if 0 < asked < MIN_TEMPLATE_ITEMS:  # IDF and each item's null need a population of items
+            log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, asked)
+        on = [(b.name, it) for b in benches if _template_on(self.config, benches, b) for it in b.items]
         self._template = TemplateIndex(on) if on else None
         if self.embedder is not None:
             self._items = [(b.name, it.item_id) for b in benches for it in b.items]
@@ -444,9 +445,44 @@ class Decontaminate(Step):
 
 
 def benchmark_coverage(config: DecontamConfig) -> list[dict]:
-    """What each configured benchmark covers (items loaded vs declared, hash, licence); raises on a partial
-    copy unless ``allow_partial``. Cheap: loads the benchmark files, builds no index."""
-    return [load_benchmark(s, config.allow_partial).coverage for s in config.benchmarks]
+    """What each configured benchmark covers (items loaded vs declared, hash, licence, and ``checks``: the methods
+    that look at it, :func:`checks_per_benchmark`); raises on a partial copy unless ``allow_partial``. Cheap: loads
+    the benchmark files, builds no index."""
+    benches = [load_benchmark(s, config.allow_partial) for s in config.benchmarks]
+    for b, checks in zip(benches, checks_per_benchmark(config, benches)):
+        b.coverage["checks"] = checks
+    return [b.coverage for b in benches]
+
+
+def _template_on(config: DecontamConfig, benches: list, bench) -> bool:
+    """Template matching looks at ``bench``: asked for all (template: true), or by default for a benchmark calibrated
+    for it, and the benchmarks it is on for hold >= MIN_TEMPLATE_ITEMS items between them."""
+    return _template_asked(config, bench) and sum(len(b.items) for b in benches if _template_asked(config, b)) >= MIN_TEMPLATE_ITEMS
+
+
+def _template_asked(config: DecontamConfig, bench) -> bool:
+    return bool(config.template or (config.template is None and bench.template_match))
+
+
+def checks_per_benchmark(config: DecontamConfig, benches: list) -> list[list[str]]:
+    """The methods that compare rows with each benchmark's items, in the words the reports use: the run summary, the
+    manifest, the cards and ``factory decontam``'s report say what each benchmark was checked with, not only how many
+    of its items (template matching, say, is on for some benchmarks and off for others by default)."""
+    c = config
+    common = [f"{c.ngram}-gram (items of >= {c.min_item_tokens} words)", "exact copies (and short items' arithmetic)"]
+    if c.masked:
+        common.append(f"masked {c.masked_ngram}-grams >= {c.masked_threshold:g}")
+    if c.embedding:
+        confirm = {"none": "", "masked": " + masked confirm", "llm": " + LLM judge"}.get(c.embedding_confirm, f" + {c.embedding_confirm}")
+        common.append(f"embedding cos >= {c.embedding_threshold:g}{confirm}")
+    out = []
+    for b in benches:
+        checks = list(common)
+        if _template_on(config, benches, b):
+            judge = f" (+ LLM judge from {c.template_judge_from:g})" if c.judge is not None and c.template_judge_from is not None else ""
+            checks.append(f"template matching >= {c.template_threshold:g}{judge}")
+        out.append(checks)
+    return out
 
 
 def contamination_report(rows: list[dict], stage: str | None = None, max_examples: int = 5,

@@ -312,7 +312,8 @@ def incomplete_warning(c: dict) -> str:
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
-    lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}" for c in rep["benchmarks"]]
+    lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}"
+                                        + (f"\n    checked by: {', '.join(c['checks'])}" if c.get("checks") else "") for c in rep["benchmarks"]]
     if rep.get("not_read"):
         lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
                      f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")

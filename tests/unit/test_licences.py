@@ -69,7 +69,7 @@ def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(t
     cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(part)}], allow_partial=True))
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
     assert "<b>Decontamination was PARTIAL:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
-    assert "<td>300 of 1,319 items (PARTIAL)</td><td>MIT</td><td>0</td>" in html
+    assert "<td>300 of 1,319 items (PARTIAL)</td><td>13-gram (items of &gt;= 8 words), exact copies (and short items&#x27; arithmetic), template matching &gt;= 3.47</td><td>MIT</td><td>0</td>" in html
     assert json.loads(json.dumps(cov))[0]["items"] == 300
 
 
@@ -158,3 +158,28 @@ def test_an_altered_full_size_copy_is_called_modified_not_partial_in_the_report_
     assert f"<b>Decontamination used a MODIFIED benchmark copy:</b> {line}" in html and "PARTIAL" not in html
     text = card_section({"contamination": contamination_report([], coverage=cov)})
     assert "**WARNING: decontamination against a modified benchmark copy** -- " + line in text and "partial" not in text.lower()
+
+
+def test_reports_and_cards_say_which_checks_looked_at_each_benchmark(tmp_path):
+    """Coverage said how many items of each benchmark were checked, not with what: template matching is on for
+    gsm8k_test (and copies of it) and off for other benchmarks by default, embeddings only when asked, so a card
+    reading 'gsm8k_test ... humaneval ...' told a reader nothing of how far a rewritten copy would get."""
+    from curation.dedup.decontam_cli import main as decontam_main
+    from ground.licensing import card_section
+
+    cfg = DecontamConfig(benchmarks=["gsm8k_test", "humaneval"], masked=True)
+    cov = benchmark_coverage(cfg)
+    common = ["13-gram (items of >= 8 words)", "exact copies (and short items' arithmetic)", "masked 3-grams >= 0.2"]
+    assert [c["checks"] for c in cov] == [[*common, "template matching >= 3.47"], common]
+    cov2 = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"], template=False, embedding=True, embedding_confirm="masked"))
+    assert cov2[0]["checks"] == [*common[:2], "embedding cos >= 0.9 + masked confirm"]
+    text = card_section({"contamination": contamination_report([], coverage=cov)})
+    assert ("- humaneval: 164 of 164 items (complete), licence MIT, 0 contaminated rows removed; checked by 13-gram (items of "
+            ">= 8 words), exact copies (and short items' arithmetic), masked 3-grams >= 0.2") in text
+    html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
+    assert "<th>checked by</th>" in html and "masked 3-grams &gt;= 0.2, template matching &gt;= 3.47" in html
+    (tmp_path / "c.jsonl").write_text(json.dumps({"q": "How many legs does a spider have?"}) + "\n")
+    assert decontam_main([str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")]) == 0
+    rep = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
+    assert "    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), template matching >= 3.47" in rep
+    assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["benchmarks"][0]["checks"][-1] == "template matching >= 3.47"
