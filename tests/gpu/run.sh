@@ -3,7 +3,7 @@
 #   bash tests/gpu/run.sh
 # installs what is missing, then runs every GPU test (pytest tests/gpu), the vLLM stage bench (factory's
 # ray.data.llm stage vs raw vllm.LLM.generate), the LoRA SFT tokens/s + MFU bench and the QLoRA smoke run,
-# all inside a global 12-minute limit. Figures: ONE file, $OUT/gpu_figures.json where $OUT is set, else
+# all inside a global 15-minute limit. Figures: ONE file, $OUT/gpu_figures.json where $OUT is set, else
 # bench/gpu_figures.json; the log of every step beside it (gpu_run.log); a human summary at the end.
 # Exit 0 only if every step passed and no GPU test was skipped (a skip on a GPU machine is a missing piece).
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 
 if [ -z "${GPU_RUN_INNER:-}" ]; then  # the global limit: the whole script runs under one timeout
   export GPU_RUN_INNER=1
-  exec timeout 720 bash "$0" "$@"
+  exec timeout 900 bash "$0" "$@"
 fi
 
 cd "$(dirname "$0")/../.."
@@ -28,7 +28,7 @@ rm -f "$FIG"
 : >"$LOG"
 FAILED=""
 # the global timeout signals the whole process group: still say what was done before exiting
-trap '"$PY" bench/gpu_figures.py summary "$FIG" || true; echo "GPU checks STOPPED by the 720 s limit (failed so far:${FAILED:- none})"; exit 124' TERM
+trap '"$PY" bench/gpu_figures.py summary "$FIG" || true; echo "GPU checks STOPPED by the 900 s limit (failed so far:${FAILED:- none})"; exit 124' TERM
 
 # step NAME LIMIT_S CMD...: run with its own limit, log it, record exit code and seconds in the figures file
 step() {
@@ -84,7 +84,7 @@ else
 fi
 step model 60 "$PY" -c "from ground.models import resolve_model; print(resolve_model('smollm2-135m-instruct'))"
 # --timeout: a hung test fails alone (with its traceback) instead of the step's limit killing pytest before its report
-step pytest_gpu 330 "$PY" -m pytest -q -rs -p no:cacheprovider --timeout 150 --junitxml="$TMPD/junit.xml" tests/gpu
+step pytest_gpu 420 "$PY" -m pytest -q -rs -p no:cacheprovider --timeout 240 --junitxml="$TMPD/junit.xml" tests/gpu
 "$PY" bench/gpu_figures.py junit "$TMPD/junit.xml" "$FIG" || FAILED="$FAILED pytest_gpu_skips"
 step bench_vllm_stage 150 "$PY" bench/bench_vllm_stage.py --prompts 1024 --max-tokens 128 --timeout 80 --out "$FIG"
 step bench_lora_mfu 80 "$PY" bench/bench_lora_mfu.py --batch 32 --seq 512 --steps 20 --out "$FIG"
