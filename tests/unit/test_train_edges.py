@@ -216,3 +216,21 @@ def test_lora_check_on_a_fresh_machine_converts_the_bundled_model_first(tmp_path
     check_lora_targets({"student": "smollm2-135m-instruct", "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]}})
     assert resolve_model("smollm2-135m-instruct") == str(tmp_path / "models" / "smollm2-135m-instruct")
     assert (tmp_path / "models" / "smollm2-135m-instruct" / "model.safetensors").stat().st_size > 100 * 2**20
+
+
+def test_a_gpu_full_fine_tune_keeps_fp32_master_weights():
+    """Was: use_gpu loaded the student in bf16 for every method, so a full fine-tune (lora: null) ran AdamW on bf16
+    weights, which rounds an update below half a bf16 ulp away (at lr 1e-5 most weights never move). The trainer's
+    bf16 autocast gives the GPU speed; the weights it updates must be fp32. LoRA keeps the frozen base in bf16 (its
+    adapter weights are fp32). Loaded on the CPU here: use_gpu decides the dtype, not where the model is."""
+    import torch
+
+    from students.train import load_student
+
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]}
+    full, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": True, "lora": None})
+    assert {p.dtype for p in full.parameters()} == {torch.float32}
+    base, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": True, "lora": lora})
+    assert {p.dtype for p in base.parameters()} == {torch.bfloat16}
+    cpu, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": False, "lora": lora})
+    assert {p.dtype for p in cpu.parameters()} == {torch.float32}
