@@ -234,3 +234,44 @@ def test_a_gpu_full_fine_tune_keeps_fp32_master_weights():
     assert {p.dtype for p in base.parameters()} == {torch.bfloat16}
     cpu, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": False, "lora": lora})
     assert {p.dtype for p in cpu.parameters()} == {torch.float32}
+
+
+def _onpolicy_rank(rank: int, world: int, init: str, out: str) -> None:
+    """One process of a gloo group: a step on this rank's own gradient, then its weights written to ``out``."""
+    import torch
+    import torch.distributed as dist
+
+    from students.onpolicy import _optimizer_step, _same_start
+
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    torch.manual_seed(rank)  # each process's own init, as a LoRA adapter's
+    w = torch.nn.Parameter(torch.randn(4, 3))
+    _same_start([w], world)
+    opt = torch.optim.SGD([w], lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    loss = (w * (rank + 1)).sum() if rank == 0 else None  # rank 1: no prompt this step (a short last batch)
+    _optimizer_step(loss, [w], opt, sched, world)
+    torch.save(w.detach(), f"{out}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_onpolicy_workers_average_their_gradients_and_keep_the_same_weights(tmp_path):
+    """Was: the on-policy loop never exchanged gradients, so train.workers > 1 trained N independent copies on the same
+    prompts and seeds (N GPUs for one's work; recipes/onpolicy_13b.yaml asks for 8). Now each gradient is averaged over
+    the workers and every worker starts from rank 0's weights, as DDP does: two gloo processes with their own random
+    init, one with a gradient, one without, end on the same weights: rank 0's, moved by the mean gradient (clipped to
+    norm 1)."""
+    import torch
+    import torch.multiprocessing as mp
+
+    mp.spawn(_onpolicy_rank, args=(2, f"file://{tmp_path}/store", str(tmp_path)), nprocs=2, join=True)
+    w0, w1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    torch.manual_seed(0)
+    start = torch.randn(4, 3)
+    g = torch.full((4, 3), 0.5)  # rank 0's gradient (ones) averaged with rank 1's zeros
+    assert torch.equal(w0, w1)
+    assert torch.allclose(w0, start - 0.1 * g / g.norm())
+    from students.onpolicy import _schedule
+
+    cfg = {"batch_size": 2, "max_steps": -1, "epochs": 1, "save_every_steps": None}
+    assert _schedule(cfg, 6, world=2) == (2, 2, 2) and _schedule(cfg, 6) == (3, 3, 3)
