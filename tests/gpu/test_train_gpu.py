@@ -105,6 +105,20 @@ def test_kd_from_top_k_a_cuda_teacher_stored(tmp_path, ray_local):
     assert lora_moved(Path(info["adapter_dir"]))
 
 
+def test_hf_local_teacher_without_a_device_generates_on_the_gpu_its_ray_task_holds(ray_local):
+    """teacher.num_gpus: 1 and no options.device (was: cpu, beside the GPU the actor held)."""
+    def probe():
+        from teachers.base import GenRequest, SamplingParams
+        from teachers.hf_local import HFLocalTeacher
+
+        t = HFLocalTeacher(name="t", model="smollm2-135m-instruct", batch_size=2)
+        (g,) = t.generate([GenRequest("k", [{"role": "user", "content": QUESTIONS[0]}], SamplingParams(max_tokens=4))])
+        return str(next(t._model.parameters()).device), g.tokens_out
+
+    device, tokens = ray_local.get(ray_local.remote(num_gpus=1)(probe).remote())
+    assert device == "cuda:0" and tokens > 0
+
+
 def test_onpolicy_distillation_on_the_gpu(tmp_path, ray_local):
     from students.train import train
 
