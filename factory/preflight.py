@@ -83,6 +83,12 @@ def local_problems(data: dict, gpus: int) -> list[str]:
     """What a local Ray on this machine cannot give the recipe: GPUs, the vllm package, resolvable API hosts."""
     out = [f"{f}: asks for {g:g} GPU(s) per actor but this machine has {gpus} and the local Ray cannot add nodes; "
            f"run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)" for f, g in gpu_needs(data) if g > gpus]
+    train = data.get("train") if isinstance(data.get("train"), dict) else {}
+    workers = int(train.get("workers") or 1)
+    if train.get("use_gpu") and 1 <= gpus < workers:
+        # Ray Train places all workers at once, a GPU each; short of them it retries the start every minute, forever
+        out.append(f"train.workers: {workers} Ray Train workers take one GPU each but this machine has {gpus} and the local "
+                   f"Ray cannot add nodes; lower train.workers or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)")
     teachers = [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]
     for f, t in teachers:
         if isinstance(t, dict) and t.get("engine") == "vllm" and importlib.util.find_spec("vllm") is None:

@@ -242,9 +242,14 @@ def evaluate(recipe, adapter_dir: str | None, models: list[str] | None = None, r
     wanted = in_table + ([m for m in ("base", "student") if m not in in_table] if reg is not None else [])
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     task = ray.remote(score_target)
+    # a task holding a GPU runs in a worker that exits after it, as Ray makes it for @ray.remote(num_gpus=...) (max_calls
+    # 1, ray-project/ray#29624) but not for num_gpus given in .options(): a reused worker kept the model's cached CUDA
+    # memory and the GPU it first initialised CUDA on, whatever GPU its next task was given
+    gpu_task = ray.remote(max_calls=1)(score_target)
     targets = _targets(recipe, adapter_dir, wanted)
     earlier = {t[0]: done[t[0]] for t in targets if done and t[0] in done}
-    refs = {t[0]: task.options(num_cpus=1, num_gpus=_gpus(recipe, t[0]), scheduling_strategy=here if t[0] == "student" else "DEFAULT")
+    refs = {t[0]: (gpu_task if _gpus(recipe, t[0]) else task)
+            .options(num_cpus=1, num_gpus=_gpus(recipe, t[0]), scheduling_strategy=here if t[0] == "student" else "DEFAULT")
             .remote(recipe, t, t[0] in in_table, reg is not None and t[0] in ("base", "student"), samples_uri)
             for t in targets if t[0] not in earlier}
     finished, failure, pending = dict(earlier), None, {ref: label for label, ref in refs.items()}

@@ -272,7 +272,7 @@ def _restore(resume: Path, model, opt, sched) -> tuple[int, list, int]:
     """Trainable weights, optimizer and scheduler from a checkpoint; (step, log history, resumed-from step)."""
     import torch
 
-    st = torch.load(resume / "onpolicy_state.pt", weights_only=False)
+    st = torch.load(resume / "onpolicy_state.pt", weights_only=False, map_location="cpu")  # every rank reads rank 0's
     with torch.no_grad():
         for n, p in model.named_parameters():
             if n in st["trainable"]:
@@ -282,9 +282,9 @@ def _restore(resume: Path, model, opt, sched) -> tuple[int, list, int]:
     return st["step"], st["log_history"], st["step"]
 
 
-def _schedule(cfg: dict, n_prompts: int) -> tuple[int, int, int]:
-    """(steps per epoch, total steps, checkpoint every N steps)."""
-    per_epoch = max(1, math.ceil(n_prompts / cfg["batch_size"]))
+def _schedule(cfg: dict, n_prompts: int, world: int = 1) -> tuple[int, int, int]:
+    """(steps per epoch, total steps, checkpoint every N steps); a step takes ``batch_size`` prompts per worker."""
+    per_epoch = max(1, math.ceil(n_prompts / (cfg["batch_size"] * world)))
     total = cfg["max_steps"] if cfg["max_steps"] > 0 else max(1, math.ceil(cfg["epochs"] * per_epoch))
     return per_epoch, total, cfg.get("save_every_steps") or per_epoch
 
@@ -297,10 +297,30 @@ def _batch(prompts: list[dict], step: int, per_epoch: int, bs: int, seed: int) -
     return [prompts[j] for j in order[i * bs : (i + 1) * bs]]
 
 
-def _optimizer_step(loss, params, opt, sched) -> None:
-    import torch
+def _same_start(params, world: int) -> None:
+    """Every worker starts from rank 0's trainable weights (as DDP's constructor does): a LoRA adapter's random init
+    is each process's own draw."""
+    import torch.distributed as dist
 
-    loss.backward()
+    if world > 1:
+        for p in params:
+            dist.broadcast(p.data, 0)
+
+
+def _optimizer_step(loss, params, opt, sched, world: int = 1) -> None:
+    """Backward, then (``world`` > 1) each gradient averaged over the Ray Train workers, as DDP would: every worker
+    steps from the same gradient and keeps the same weights. ``loss`` None: this worker had no prompt this step."""
+    import torch
+    import torch.distributed as dist
+
+    if loss is not None:
+        loss.backward()
+    if world > 1:
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            dist.all_reduce(p.grad)
+            p.grad /= world
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
     sched.step()
@@ -320,15 +340,21 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
         return
     work, resume = started
     device = ray.train.torch.get_device() if cfg["use_gpu"] else torch.device("cpu")
+    ctx = ray.train.get_context()
+    rank, world = ctx.get_world_rank(), ctx.get_world_size()
     model, tok, scorer = _load(cfg, spec, device)
     prompts, bs = _read_prompts("train", cfg["drop_system_prompt"]), cfg["batch_size"]
     val = _read_prompts("val", cfg["drop_system_prompt"]) if config["has_val"] else []
-    per_epoch, total, every = _schedule(cfg, len(prompts))
+    # data parallel over train.workers: a step's batch_size x workers prompts, every worker its own share and its own
+    # sampling seed, gradients averaged (_optimizer_step). Was: every worker trained the same prompts with the same
+    # seed and no gradient exchange, i.e. N copies of one worker's run (N GPUs for one's work)
+    per_epoch, total, every = _schedule(cfg, len(prompts), world)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg["learning_rate"])
     sched = get_cosine_schedule_with_warmup(opt, int(cfg["warmup_ratio"] * total), total)
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     step, history, resumed_from = _restore(resume, model, opt, sched) if resume is not None else (0, [], None)
+    _same_start(params, world)
 
     def evaluate() -> float:
         torch.manual_seed(cfg["seed"] + 7919)  # the same val samples at every evaluation
@@ -348,13 +374,13 @@ def _onpolicy_loop(config: dict[str, Any]) -> None:
                         "log_history": history}, d / "onpolicy_state.pt")
 
     while step < total:
-        batch = _batch(prompts, step, per_epoch, bs, cfg["seed"])
-        torch.manual_seed(cfg["seed"] * 100_003 + step)
-        loss, kl, ntok = _loss(model, tok, scorer, batch, op, spec.get("system"), device, grad=True)
-        _optimizer_step(loss, params, opt, sched)
+        batch = _batch(prompts, step, per_epoch, bs * world, cfg["seed"])[rank::world]
+        torch.manual_seed((cfg["seed"] * 100_003 + step) * world + rank)
+        loss, kl, ntok = _loss(model, tok, scorer, batch, op, spec.get("system"), device, grad=True) if batch else (None, 0.0, 0)
+        _optimizer_step(loss, params, opt, sched, world)
         step += 1
-        history.append({"step": step, "loss": float(loss.detach()), "reverse_kl": kl, "completion_tokens": ntok,
-                        "learning_rate": sched.get_last_lr()[0], "epoch": step / per_epoch})
+        history.append({"step": step, "loss": float(loss.detach()) if loss is not None else 0.0, "reverse_kl": kl,
+                        "completion_tokens": ntok, "learning_rate": sched.get_last_lr()[0], "epoch": step / per_epoch})
         log.info("onpolicy step %d/%d: reverse_kl %.4f over %d tokens", step, total, kl, ntok)
         if step % every == 0 and step < total:
             metrics = {"step": step, "reverse_kl": kl, **({"eval_loss": evaluate()} if val else {})}

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 
 class HFLocalOptions(Config):
     batch_size: int = Field(16, gt=0, le=4096, description="prompts per model.generate call (default: teacher.batch_size)")
-    device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps")
+    device: str | None = Field(None, description="torch device: cpu, cuda, cuda:1, mps; null = cuda when this process holds "
+                                                 "a Ray GPU (teacher.num_gpus) and torch sees one, else cpu")
     threads: int | None = Field(None, gt=0, description="torch CPU threads; null = torch's default")
     max_model_len: int | None = Field(None, gt=0, description="context length (prompt + max_tokens); null = the model's own "
                                                               "(max_position_embeddings); a longer row is rejected, not run")
@@ -80,7 +81,7 @@ class HFLocalTeacher(Teacher):
         if threads:
             torch.set_num_threads(int(threads))
         self.batch_size = int(self.options.batch_size)
-        self.device = device = self.options.device
+        self.device = device = self.options.device or default_device()
         self._model, self._tok = load_causal_lm(model, device=device)
         if adapter:  # a trained LoRA student: base weights + adapter, merged for fast generation
             from peft import PeftModel
@@ -217,6 +218,21 @@ class HFLocalTeacher(Teacher):
                 top_logprobs=topk, logprobs_meta=logprobs_meta(self.engine, p, True, "id") if topk is not None else None,
             ))
         return results
+
+
+def default_device() -> str:
+    """``cuda`` when Ray gave this process a GPU (an actor or task with ``num_gpus``; Ray made it the only one visible)
+    and torch sees it, else ``cpu``. Was: always cpu, so a teacher with ``num_gpus: 1`` and no ``options.device``
+    generated on the CPU beside the GPU its actor held (as the eval's base and student did before it set cuda)."""
+    import torch
+
+    try:
+        import ray
+
+        held = ray.is_initialized() and bool(ray.get_gpu_ids())
+    except Exception:  # noqa: BLE001 - no Ray here: nothing reserved
+        held = False
+    return "cuda" if held and torch.cuda.is_available() else "cpu"
 
 
 def as_trace(res: GenResult) -> GenResult:

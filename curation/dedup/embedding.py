@@ -38,7 +38,7 @@ import logging
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from curation.dedup import Compared, DedupStepConfig, compare_field, components, mark_cluster, parts_of, required_columns, text_of
 from curation.embedder import Embedder
@@ -63,6 +63,12 @@ class EmbeddingDedupConfig(DedupStepConfig):
     ray_min_rows: int = Field(50_000, ge=0, le=10**12, description="with engine 'auto', the row count from which the Ray path is used (in process the driver holds every text and embedding: ~1 GiB at 50k short texts, bench/RESULTS.md)")
     replicas: int = Field(1, ge=1, le=4096, description="Ray path: embedder actors")
     num_gpus: float = Field(0.0, ge=0, le=64, description="Ray path: GPUs per embedder actor (set device: cuda with it)")
+
+    @model_validator(mode="after")
+    def _gpu_used(self) -> "EmbeddingDedupConfig":
+        if self.num_gpus and self.device == "cpu":  # the embedder would run on the CPU beside a GPU it holds
+            raise ValueError(f"num_gpus: {self.num_gpus:g} reserves GPUs for the embedder actors, but device is cpu: set device: cuda")
+        return self
 
 
 #: float32 rounding of a cosine: a unit vector times itself gives 0.99999994, so ``threshold: 1.0`` missed identical

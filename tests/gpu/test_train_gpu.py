@@ -46,6 +46,28 @@ def test_sft_trains_bf16_lora_on_the_gpu(tmp_path, ray_local):
     assert lora_moved(Path(info["adapter_dir"]))
 
 
+def test_full_fine_tune_on_the_gpu_updates_fp32_weights_under_bf16_autocast(tmp_path, ray_local):
+    """lora: null with use_gpu: the weights AdamW updates stay fp32 on cuda (was bf16: updates below half an ulp
+    were rounded away); the trainer's bf16 autocast does the compute. The saved model moved away from the base."""
+    from safetensors.torch import load_file
+
+    from factory.recipe import parse_recipe
+    from ground.models import resolve_model
+    from students.train import train
+    from tests.integration.test_students import RECIPE
+
+    text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt", steps=2,
+                         extra="  method: sft\n  learning_rate: 1.0e-5\n" + GPU).replace("  lora: {r: 4, alpha: 8, dropout: 0.0}\n", "  lora: null\n")
+    (tmp_path / "r.yaml").write_text(text)
+    info = train(parse_recipe(text, str(tmp_path / "r.yaml")), _sum_rows(), str(tmp_path / "train"))
+    m = info["metrics"]
+    assert (m["device"], m["base_dtype"], info["full_finetune"]) == ("cuda:0", "float32", True), m
+    base = load_file(str(Path(resolve_model("smollm2-135m-instruct")) / "model.safetensors"))
+    tuned = load_file(str(Path(info["adapter_dir"]) / "model.safetensors"))
+    k = "model.layers.0.self_attn.q_proj.weight"
+    assert float((tuned[k].float() - base[k].float()).abs().max()) > 0
+
+
 def test_dpo_after_sft_first_on_the_gpu_folds_in_bf16(tmp_path, ray_local):
     from safetensors.torch import load_file
 
@@ -81,6 +103,20 @@ def test_kd_from_top_k_a_cuda_teacher_stored(tmp_path, ray_local):
     losses = [h["loss"] for h in info["log_history"] if "loss" in h]
     assert len(losses) == 2 and all(0 < x < 50 for x in losses)
     assert lora_moved(Path(info["adapter_dir"]))
+
+
+def test_hf_local_teacher_without_a_device_generates_on_the_gpu_its_ray_task_holds(ray_local):
+    """teacher.num_gpus: 1 and no options.device (was: cpu, beside the GPU the actor held)."""
+    def probe():
+        from teachers.base import GenRequest, SamplingParams
+        from teachers.hf_local import HFLocalTeacher
+
+        t = HFLocalTeacher(name="t", model="smollm2-135m-instruct", batch_size=2)
+        (g,) = t.generate([GenRequest("k", [{"role": "user", "content": QUESTIONS[0]}], SamplingParams(max_tokens=4))])
+        return str(next(t._model.parameters()).device), g.tokens_out
+
+    device, tokens = ray_local.get(ray_local.remote(num_gpus=1)(probe).remote())
+    assert device == "cuda:0" and tokens > 0
 
 
 def test_onpolicy_distillation_on_the_gpu(tmp_path, ray_local):

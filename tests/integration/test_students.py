@@ -194,6 +194,21 @@ def test_onpolicy_context_distillation_with_local_teacher(tmp_path, ray_local):
     assert lora_moved(Path(info["adapter_dir"]))
 
 
+def test_onpolicy_with_two_workers_splits_each_step_between_them(tmp_path, ray_local):
+    """workers: 2 -> a step takes batch_size prompts per worker (6 prompts, batch 2: 2 steps an epoch, was 3: both
+    workers trained the same prompts, each alone); the gradients are averaged (test_train_edges.py)."""
+    from students.train import train
+
+    (tmp_path / "sys.txt").write_text("Reply with only the final number, as '#### <number>'.")  # the teacher differs
+    rows = [x for i, q in enumerate(QUESTIONS) for x in rows_for(q, f"p{i}", [("5", True)])]
+    r = recipe(tmp_path, "  method: onpolicy\n  workers: 2\n  onpolicy: {teacher_system: sys.txt, max_new_tokens: 4, loss: sampled}\n",
+               steps=-1)
+    info = train(r, rows, str(tmp_path / "train"))
+    assert [h["step"] for h in info["log_history"]] == [1, 2]
+    assert (info["metrics"]["world_size"], info["metrics"]["dist_backend"]) == (2, "gloo")
+    assert lora_moved(Path(info["adapter_dir"]))
+
+
 class PromptLogprobServer:
     """A real OpenAI-compatible /v1/completions on 127.0.0.1 serving the tiny model's prompt_logprobs
     (the subset of vLLM's API the on-policy scorer uses). ``tokenizer`` tokenises text prompts."""

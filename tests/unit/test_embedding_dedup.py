@@ -179,3 +179,13 @@ def test_on_both_a_long_shared_context_does_not_make_different_questions_duplica
     rows = EmbeddingDedup(EmbeddingDedupConfig(on="both", threshold=0.95))(shared_document_rows())
     assert [r["status"] for r in rows] == ["accepted", "accepted", "accepted", "rejected"]
     assert rows[3]["reject_reason"].startswith(f"near-duplicate of {rows[0]['id']} (embedding cos=0.9")
+
+
+def test_embedder_gpus_without_a_cuda_device_are_refused():
+    """Was: dedup.embedding.num_gpus reserved GPUs for the embedder actors while device stayed cpu (its default), so
+    the GPUs sat idle and the embedding ran on the actors' CPUs."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="num_gpus: 1 reserves GPUs for the embedder actors, but device is cpu"):
+        EmbeddingDedupConfig(num_gpus=1)
+    assert EmbeddingDedupConfig(num_gpus=1, device="cuda").num_gpus == 1 and EmbeddingDedupConfig().num_gpus == 0

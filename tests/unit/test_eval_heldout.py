@@ -311,3 +311,42 @@ def test_a_gpu_recipe_scores_base_and_student_on_the_gpu_their_task_holds(tmp_pa
     gpu = {t[0]: t for t in _targets(recipe, str(tmp_path / "adapter"), ["base", "student", "teacher"])}
     assert [(gpu[k][3]["device"], _gpus(recipe, k)) for k in ("base", "student")] == [("cuda", 1.0), ("cuda", 1.0)]
     assert gpu["student"][3]["adapter"] == str(tmp_path / "adapter") and gpu["teacher"][3] == cpu["teacher"][3]
+
+
+def test_an_eval_task_that_holds_a_gpu_leaves_no_worker_behind(tmp_path):
+    """Ray ends the worker of a task declared @ray.remote(num_gpus=...) after it (max_calls 1, ray-project/ray#29624)
+    but not of one whose GPUs come from .options(): the eval's GPU tasks left idle workers holding their CUDA context
+    and the model's cached memory, and a reused one kept the GPU it first initialised CUDA on, whatever GPU its next
+    task was given. Here a logical GPU (a CPU machine), the teacher column asking for it (teacher.num_gpus)."""
+    import os
+    import time
+
+    import ray
+
+    from students.eval import evaluate
+    from tests.conftest import _RAY_KW
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    with FaultInjectingServer(answer="arith", seed=3) as srv:
+        text = TEACHER_RECIPE.format(test=TEST, url=srv.base_url).replace("limit: 12", "limit: 2")
+        (tmp_path / "r.yaml").write_text(text.replace("  model: m\n", "  model: m\n  num_gpus: 1\n"))
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        if ray.is_initialized():
+            ray.shutdown()
+        ray.init(**{**_RAY_KW, "num_gpus": 1})
+        try:
+            res = evaluate(recipe, None, regression=False)
+            pid = res["workers"]["teacher"]
+            assert res["table"]["teacher"]["n"] == 2 and pid != os.getpid()
+            deadline = time.monotonic() + 20
+            while alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not alive(pid), "the GPU task's worker is still alive"
+        finally:
+            ray.shutdown()

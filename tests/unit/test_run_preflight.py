@@ -178,3 +178,15 @@ def test_a_glob_source_validates_and_its_first_record_is_checked(tmp_path):
     res = factory(["validate", "r.yaml"], tmp_path)
     assert res.returncode == 2 and res.stderr.strip() == ("r.yaml:4: source.fields.prompt: field 'q' is not in the source's first "
                                                           "record (part-0.jsonl:1; its fields: answer, question)")
+
+
+def test_gpu_training_with_more_workers_than_the_machine_has_gpus_is_refused():
+    """Was: only one GPU per worker was compared with the machine's, so train.workers: 4 with use_gpu on a 1-GPU box
+    passed, generated the whole run, then Ray Train waited for a placement group of 4 GPUs: the worker group start
+    times out after 60 s and the controller retries it without limit (FailureConfig.controller_failure_limit -1)."""
+    data = {"train": {"use_gpu": True, "workers": 4}}
+    assert local_problems(data, 1) == [
+        "train.workers: 4 Ray Train workers take one GPU each but this machine has 1 and the local Ray cannot add nodes; "
+        "lower train.workers or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)"]
+    assert local_problems(data, 4) == [] and local_problems({"train": {"use_gpu": False, "workers": 4}}, 1) == []
+    assert [p.split(":")[0] for p in local_problems(data, 0)] == ["train.use_gpu"]  # no GPU at all: one line says so

@@ -216,3 +216,62 @@ def test_lora_check_on_a_fresh_machine_converts_the_bundled_model_first(tmp_path
     check_lora_targets({"student": "smollm2-135m-instruct", "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]}})
     assert resolve_model("smollm2-135m-instruct") == str(tmp_path / "models" / "smollm2-135m-instruct")
     assert (tmp_path / "models" / "smollm2-135m-instruct" / "model.safetensors").stat().st_size > 100 * 2**20
+
+
+def test_a_gpu_full_fine_tune_keeps_fp32_master_weights():
+    """Was: use_gpu loaded the student in bf16 for every method, so a full fine-tune (lora: null) ran AdamW on bf16
+    weights, which rounds an update below half a bf16 ulp away (at lr 1e-5 most weights never move). The trainer's
+    bf16 autocast gives the GPU speed; the weights it updates must be fp32. LoRA keeps the frozen base in bf16 (its
+    adapter weights are fp32). Loaded on the CPU here: use_gpu decides the dtype, not where the model is."""
+    import torch
+
+    from students.train import load_student
+
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj"]}
+    full, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": True, "lora": None})
+    assert {p.dtype for p in full.parameters()} == {torch.float32}
+    base, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": True, "lora": lora})
+    assert {p.dtype for p in base.parameters()} == {torch.bfloat16}
+    cpu, _ = load_student({"student": "smollm2-135m-instruct", "use_gpu": False, "lora": lora})
+    assert {p.dtype for p in cpu.parameters()} == {torch.float32}
+
+
+def _onpolicy_rank(rank: int, world: int, init: str, out: str) -> None:
+    """One process of a gloo group: a step on this rank's own gradient, then its weights written to ``out``."""
+    import torch
+    import torch.distributed as dist
+
+    from students.onpolicy import _optimizer_step, _same_start
+
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    torch.manual_seed(rank)  # each process's own init, as a LoRA adapter's
+    w = torch.nn.Parameter(torch.randn(4, 3))
+    _same_start([w], world)
+    opt = torch.optim.SGD([w], lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    loss = (w * (rank + 1)).sum() if rank == 0 else None  # rank 1: no prompt this step (a short last batch)
+    _optimizer_step(loss, [w], opt, sched, world)
+    torch.save(w.detach(), f"{out}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_onpolicy_workers_average_their_gradients_and_keep_the_same_weights(tmp_path):
+    """Was: the on-policy loop never exchanged gradients, so train.workers > 1 trained N independent copies on the same
+    prompts and seeds (N GPUs for one's work; recipes/onpolicy_13b.yaml asks for 8). Now each gradient is averaged over
+    the workers and every worker starts from rank 0's weights, as DDP does: two gloo processes with their own random
+    init, one with a gradient, one without, end on the same weights: rank 0's, moved by the mean gradient (clipped to
+    norm 1)."""
+    import torch
+    import torch.multiprocessing as mp
+
+    mp.spawn(_onpolicy_rank, args=(2, f"file://{tmp_path}/store", str(tmp_path)), nprocs=2, join=True)
+    w0, w1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    torch.manual_seed(0)
+    start = torch.randn(4, 3)
+    g = torch.full((4, 3), 0.5)  # rank 0's gradient (ones) averaged with rank 1's zeros
+    assert torch.equal(w0, w1)
+    assert torch.allclose(w0, start - 0.1 * g / g.norm())
+    from students.onpolicy import _schedule
+
+    cfg = {"batch_size": 2, "max_steps": -1, "epochs": 1, "save_every_steps": None}
+    assert _schedule(cfg, 6, world=2) == (2, 2, 2) and _schedule(cfg, 6) == (3, 3, 3)
