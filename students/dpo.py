@@ -65,7 +65,7 @@ def node_adapter(adapter: str, work: str) -> str:
     from ground import fsutil
 
     dst = Path(work) / "sft-init"
-    if not (dst / "adapter_config.json").is_file():
+    if not (dst / "adapter_config.json").is_file() and not (dst / "config.json").is_file():
         fsutil.copy_tree(adapter, str(dst))
     return str(dst)
 
@@ -85,7 +85,9 @@ def _dpo_loop(config: dict[str, Any]) -> None:
     if started is None:
         return
     work, resume = started
-    init = _merged_init(cfg, node_adapter(config["init_adapter"], work), work) if config.get("init_adapter") else None
+    init = node_adapter(config["init_adapter"], work) if config.get("init_adapter") else None
+    if init is not None and (Path(init) / "adapter_config.json").is_file():  # a LoRA SFT: merged into the base first
+        init = _merged_init(cfg, init, work)  # (a full fine-tune's SFT stage saved the whole model: DPO starts from it)
     model, tok = load_student(cfg, init)
     if cfg.get("chat_template_text"):
         tok.chat_template = cfg["chat_template_text"]  # as SFT: eval and the saved adapter render with it too
@@ -163,8 +165,8 @@ class DPO(TrainMethod):
         data = {"train": train, **({"val": val} if val.count() else {})}
         info = run_dpo(job.cfg, data, job.out_dir, init_adapter=shared_adapter(job.cfg, init) if init else None, fault=job.fault)
         info["pairs"] = self.pair_stats
-        if init is not None:  # ship base + SFT + DPO, not the DPO adapter that eval would put on the raw student
-            for sub in ("adapter", "best"):
+        if init is not None and job.cfg.get("lora"):  # ship base + SFT + DPO, not the DPO adapter eval would put on the raw student
+            for sub in ("adapter", "best"):  # (lora: null: DPO trained the whole SFT model and saved it whole already)
                 if (Path(job.out_dir) / sub).is_dir():
                     fold_sft_into(job.cfg["student"], init, Path(job.out_dir) / sub, bf16=job.cfg["use_gpu"])
             info.update(full_finetune=True, sft_adapter=init)

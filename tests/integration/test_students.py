@@ -122,6 +122,33 @@ def test_dpo_on_tool_trace_pairs_trains_with_the_recipe_chat_template(tmp_path, 
         train(plain, [good, bad], str(tmp_path / "train2"))
 
 
+@pytest.mark.slow  # a full SFT then a full DPO (~2 min)
+def test_full_fine_tune_dpo_after_sft_first_starts_from_the_sft_model(tmp_path, ray_local):
+    """Was: with lora: null, dpo.sft_first handed the SFT stage's output (a whole model folder, no adapter) to
+    PeftModel.from_pretrained in every DPO worker (no adapter_config.json: the training died), and would have folded
+    the DPO output, a whole model too, as an adapter. Now the DPO stage starts from the SFT model itself and ships
+    what it trained: base + SFT + DPO in one folder."""
+    from ground.models import resolve_model
+    from students.train import train
+
+    rows = []
+    for i, q in enumerate(QUESTIONS[:3]):
+        a, b = (int(x) for x in q[8:-1].split(" + "))
+        rows += rows_for(q, f"p{i}", [(f"The answer is {a + b}.", True), (f"The answer is {a + b + 10}.", False)])
+    text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt", steps=2,
+                         extra="  method: dpo\n  dpo: {beta: 0.1, pairs: verifier, sft_first: true}\n")  # step 1 warms up at lr 0
+    r = parse_recipe(text.replace("  lora: {r: 4, alpha: 8, dropout: 0.0}\n", "  lora: null\n  learning_rate: 1.0e-4\n"),
+                     str(tmp_path / "r.yaml"))
+    info = train(r, rows, str(tmp_path / "train"))
+    assert info["status"] == "done" and info["full_finetune"] and info["pairs"]["verifier_pairs"] == 3
+    sft, out = tmp_path / "train/sft/adapter", Path(info["adapter_dir"])
+    assert not (sft / "adapter_config.json").exists() and not (out / "adapter_config.json").exists()
+    base, s, d = (load_file(f"{p}/model.safetensors") for p in (resolve_model("smollm2-135m-instruct"), sft, out))
+    key = next(k for k in d if k.endswith("layers.0.self_attn.q_proj.weight"))
+    moved = lambda x, y: float((x[key].float() - y[key].float()).abs().sum())  # noqa: E731
+    assert moved(s, base) > 0 and moved(d, s) > 0  # SFT moved the base, DPO moved the SFT model on
+
+
 @pytest.mark.slow  # SFT then DPO (~1-2 min); DPO: test_dpo_on_verifier_pairs, the shared SFT adapter: tests/unit/test_dpo_shared_init.py
 def test_dpo_after_sft_first_starts_from_the_merged_sft_adapter(tmp_path, ray_local):
     from students.train import train
