@@ -69,6 +69,23 @@ def gpu_needs(data: dict) -> list[tuple[str, float]]:
     return needs
 
 
+def gpu_pools(data: dict) -> list[tuple[str, int, float]]:
+    """(recipe field of the pool's minimum size, that many actors, GPUs each) for every actor pool that asks for GPUs:
+    teachers' ``replicas``, ``execution`` pools' ``min_actors``, the embedder's ``replicas``."""
+    per = dict(gpu_needs(data))
+    out = []
+    for i, t in [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]:
+        if isinstance(t, dict) and per.get(f"{i}.num_gpus"):
+            out.append((f"{i}.replicas", int(t.get("replicas") or 1), per[f"{i}.num_gpus"]))
+    for name, pool in (data.get("execution") or {}).items():
+        if isinstance(pool, dict) and per.get(f"execution.{name}.num_gpus"):
+            out.append((f"execution.{name}.min_actors", int(pool.get("min_actors") or 1), per[f"execution.{name}.num_gpus"]))
+    emb = (data.get("dedup") or {}).get("embedding")
+    if isinstance(emb, dict) and per.get("dedup.embedding.num_gpus"):
+        out.append(("dedup.embedding.replicas", int(emb.get("replicas") or 1), per["dedup.embedding.num_gpus"]))
+    return out
+
+
 def local_gpus() -> int:
     """GPUs a local Ray would see on this machine."""
     try:
@@ -89,6 +106,11 @@ def local_problems(data: dict, gpus: int) -> list[str]:
         # Ray Train places all workers at once, a GPU each; short of them it retries the start every minute, forever
         out.append(f"train.workers: {workers} Ray Train workers take one GPU each but this machine has {gpus} and the local "
                    f"Ray cannot add nodes; lower train.workers or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)")
+    for f, count, per in gpu_pools(data):
+        if 0 < per <= gpus < count * per:
+            # a Ray Data actor pool starts its minimum size before any row moves: short of GPUs it waits for good
+            out.append(f"{f}: {count} actors x {per:g} GPU(s) = {count * per:g} GPUs for the pool's minimum but this machine has "
+                       f"{gpus} and the local Ray cannot add nodes; lower it or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)")
     teachers = [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]
     for f, t in teachers:
         if isinstance(t, dict) and t.get("engine") == "vllm" and importlib.util.find_spec("vllm") is None:

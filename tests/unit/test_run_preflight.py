@@ -190,3 +190,21 @@ def test_gpu_training_with_more_workers_than_the_machine_has_gpus_is_refused():
         "lower train.workers or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)"]
     assert local_problems(data, 4) == [] and local_problems({"train": {"use_gpu": False, "workers": 4}}, 1) == []
     assert [p.split(":")[0] for p in local_problems(data, 0)] == ["train.use_gpu"]  # no GPU at all: one line says so
+
+
+def test_gpu_pools_larger_than_the_machine_are_refused():
+    """Was: only one actor's GPUs were compared with the machine's, so a teacher with replicas: 4 of 1 GPU (or an
+    execution pool's min_actors, or the embedder's replicas) on a 1-GPU box passed preflight; Ray Data starts a pool's
+    minimum before any row moves and waits for the rest for good."""
+    data = {"teacher": {"engine": "hf_local", "num_gpus": 1, "replicas": 4},
+            "execution": {"verify": {"num_gpus": 0.5, "min_actors": 3}},
+            "dedup": {"embedding": {"num_gpus": 1, "replicas": 2, "device": "cuda"}}}
+    tail = "but this machine has 1 and the local Ray cannot add nodes; lower it or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)"
+    assert local_problems(data, 1) == [
+        f"teacher.replicas: 4 actors x 1 GPU(s) = 4 GPUs for the pool's minimum {tail}",
+        f"execution.verify.min_actors: 3 actors x 0.5 GPU(s) = 1.5 GPUs for the pool's minimum {tail}",
+        f"dedup.embedding.replicas: 2 actors x 1 GPU(s) = 2 GPUs for the pool's minimum {tail}"]
+    assert local_problems(data, 4) == []
+    # a teacher that fits, and one whose single actor does not fit (said once, by the per-actor line)
+    assert local_problems({"teacher": {"engine": "hf_local", "num_gpus": 1, "replicas": 2}}, 2) == []
+    assert [p.split(":")[0] for p in local_problems({"teacher": {"engine": "hf_local", "num_gpus": 2, "replicas": 3}}, 1)] == ["teacher.num_gpus"]
