@@ -118,6 +118,8 @@ class FinalizeUDF:
         p = partial(rows, self.prices)
         p["contaminated"] = [{"id": r["id"], "status": r["status"], "reject_stage": r["reject_stage"], "reject_reason": r["reject_reason"]}
                              for r in rows if self.decontam is not None and r.get("reject_stage") == self.decontam.name]
+        if self.decontam is not None and self.decontam.judge_probe is not None:  # the judge's probe in this actor
+            p["judge_probe"] = self.decontam.judge_probe
         return pa.table({"partial": [json.dumps(p)]})
 
 
@@ -234,10 +236,14 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
                          num_cpus=ex.num_cpus, num_gpus=ex.num_gpus or None)
     total: dict = {}
     contaminated: list[dict] = []
+    probes: dict = {}
     for b in out.iter_batches(batch_format="pyarrow", batch_size=None):
         for s in b.column("partial").to_pylist():
             p = json.loads(s)
             contaminated += p.pop("contaminated")
+            probe = p.pop("judge_probe", None)
+            if probe is not None and (probes.get("used", True) or not probe["used"]):
+                probes = probe  # a failed probe in any actor is the one the run reports
             total = merge(total, p)
     for kind in ("accepted", "rejects"):  # an empty side still has one (empty) part: readers need no special case
         if not fsutil.list_files(store.fs, store.p(*STAGED, kind), ".parquet"):
@@ -246,4 +252,6 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
     if dec is not None:
         timings[dec.name] = round(time.time() - t0, 3)
     total["contaminated"] = contaminated
+    if probes:
+        total["judge_probe"] = probes
     return total, timings

@@ -324,13 +324,16 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     fsutil.sweep_tmp(store.fs, store.path)  # every writer is done: what a Ray worker killed mid-write left goes now
     timings["curate"] = round(time.time() - t0, 2)
     manifest["curation_timings"] = step_times
-    contaminated = total.pop("contaminated")
+    contaminated, probe = total.pop("contaminated"), total.pop("judge_probe", None)
     if recipe.dedup.decontam is not None:
-        from curation.dedup.decontam import benchmark_coverage
+        from curation.dedup.decontam import benchmark_coverage, mark_judge_unused
         from curation.plan import build_dedup_config, recipe_relative
 
         coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
-        manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"]}
+        if probe is not None and not probe["used"]:
+            mark_judge_unused(coverage, probe)
+        manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"],
+                                     **({"judge_probe": probe} if probe is not None else {})}
         for line in manifest["contamination"]["partial"]:
             log.warning("decontamination covered only part of a benchmark: %s", line)
     t0 = time.time()

@@ -27,7 +27,8 @@ Three tests, in this order:
    ``false`` off. Measured (bench/RESULTS.md): >= 99.7% of the rewrite styles it was fitted on, 86-96% of
    the harder ones, less on styles nobody tuned on. Its best candidate is the copied item for >= 99% of
    rewrites even when the score falls short (short items), so with a ``judge`` and ``template_judge_from``
-   the near misses go to an LLM judge: the route for short rewritten items; the default needs no model.
+   the near misses go to an LLM judge: the route for short rewritten items; the default needs no model. A judge
+   answers 6 known pairs first (``judge_probe``) and is not used below 5 right, which the coverage's checks say.
 4. **embedding similarity** (optional, ``embedding=True``) for paraphrases that share no long
    n-gram: the row's ``embedding_on`` text vs each benchmark item's problem statement, cosine >=
    ``embedding_threshold``; with ``embedding_confirm="masked"`` a candidate among the 3 nearest items
@@ -108,6 +109,9 @@ class DecontamConfig(DedupStepConfig):
     template: bool | None = Field(None, description="catch rewritten copies by template matching (curation.dedup.template_match): null = on for the benchmarks calibrated for it (gsm8k_test) and custom copies of them (>= 90% of their problems), true = every benchmark, false = off; needs >= 50 items in all")
     template_threshold: float = Field(THRESHOLD, ge=-100.0, le=100.0, description="template-match score at which a row is a rewritten copy (calibrated by bench/calibrate_template.py; higher = fewer flags, fewer rewrites caught)")
     template_judge_from: float | None = Field(None, ge=-100.0, le=100.0, description="with a judge: rows whose best template score is in [this, template_threshold) go to the judge with that item, and a YES flags them (short rewritten items; -2 sends ~3% of GSM8K train rows, see bench/RESULTS.md round 6)")
+    judge_probe: bool = Field(True, description="with a judge: ask it first about 6 known pairs (3 benchmark problems with other numbers, each against itself and "
+                              "another problem); a judge that gets fewer than 5 right is not used (near misses stay below the threshold, embedding candidates "
+                              "take the masked check), said loudly in the log and the coverage's checks")
     allow_partial: bool = Field(False, description="accept a benchmark copy smaller than (or different from) its declared size and hash; reported loudly")
 
     @field_validator("benchmarks")
@@ -296,6 +300,7 @@ class Decontaminate(Step):
         self.embedder = Embedder(self.config.model, self.config.device, self.config.batch_size) if self.config.embedding else None
         self.judge = JudgeConfirm(self.config.judge, self.config.judge_prompt) if self.config.judge is not None else None
         self._prompts: list[str] = []  # item problem statements, for the judge
+        self.judge_probe: dict | None = None  # what the judge's probe gave (judge_probe), once loaded
 
     def _load(self) -> None:
         # benchmarks and their embeddings load once per instance, on first use
@@ -315,10 +320,27 @@ class Decontaminate(Step):
             log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, asked)
         on = [(b.name, it) for b in benches if _template_on(self.config, benches, b) for it in b.items]
         self._template = TemplateIndex(on) if on else None
+        if self.judge is not None and self.config.judge_probe:
+            self._probe_judge(benches)
         if self.embedder is not None:
             self._items = [(b.name, it.item_id) for b in benches for it in b.items]
             self._prompts = [it.prompt for b in benches for it in b.items]
             self._item_emb = self.embedder.encode([it.prompt for b in benches for it in b.items])
+
+    def _probe_judge(self, benches: list) -> None:
+        """The judge answers known pairs first (:meth:`JudgeConfirm.probe`); one that gets fewer than 5 of 6 right
+        is dropped, so a model too small for the task (or one that says YES to everything) adds no false flags."""
+        assert self.judge is not None
+        right, asked = self.judge.probe([it.prompt for b in benches for it in b.items])
+        self.judge_probe = {"right": right, "asked": asked, "used": asked > 0 and right >= asked - 1}
+        if not self.judge_probe["used"]:
+            log.warning("decontam: the judge %s got %d of %d known pairs right (a benchmark problem with other numbers vs "
+                        "itself and vs another problem): NOT USED; near misses stay unflagged, embedding candidates take "
+                        "the masked check (a bigger judge, or judge_probe: false to use it anyway)", self.config.judge.get("model"), right, asked)
+            self.judge.close()
+            self.judge = None
+        if not self.judge_probe["used"]:
+            mark_judge_unused(self.coverage, self.judge_probe)
 
     def _quote(self, text: str) -> str:
         text = text.replace("'", "’")
@@ -452,6 +474,14 @@ def benchmark_coverage(config: DecontamConfig) -> list[dict]:
     for b, checks in zip(benches, checks_per_benchmark(config, benches)):
         b.coverage["checks"] = checks
     return [b.coverage for b in benches]
+
+
+def mark_judge_unused(coverage: list[dict], probe: dict) -> None:
+    """The coverage's ``checks`` once the judge failed its probe (:meth:`Decontaminate._probe_judge`): its lines say
+    it was NOT used and why, so the manifest, the cards and the reports do not claim a second look that never ran."""
+    note = f"LLM judge NOT USED: it got {probe['right']} of {probe['asked']} known pairs right"
+    for c in coverage:
+        c["checks"] = [re.sub(r"LLM judge(?: from -?[\d.]+)?(?! NOT USED)", note, x) for x in c.get("checks") or []]
 
 
 def _template_on(config: DecontamConfig, benches: list, bench) -> bool:

@@ -75,5 +75,23 @@ class JudgeConfirm:
             verdicts.append(v)
         return verdicts
 
+    def probe(self, prompts: list[str], k: int = 3) -> tuple[int, int]:
+        """(right, asked) on known pairs, asked once before the judge is trusted: ``k`` benchmark problems with their
+        numbers changed, each asked against its own problem (a rewrite: YES) and against the next one (another
+        problem: NO). A judge that says YES (or NO) to everything, or gives no verdicts, gets about half right."""
+        picked = [p for p in prompts if len(p.split()) >= 12][: k + 1]
+        if len(picked) < 2:
+            return 0, 0
+        pairs = []
+        for a, b in zip(picked, picked[1:]):
+            copy = "Here is a problem: " + _NUMBER.sub(lambda m: str(int(m.group()) + 3), a)
+            pairs += [(copy, a), (copy, b)]
+        verdicts = self.confirm(pairs)
+        right = sum(v is (j % 2 == 0) for j, v in enumerate(verdicts))
+        return right, len(pairs)
+
     def close(self) -> None:
         self.llm.close()
+
+
+_NUMBER = re.compile(r"\d+")

@@ -103,3 +103,25 @@ def test_adaptive_waves_count_transient_failures_and_say_a_rerun_does_not_redo_t
     ("HTTP 403 after 1 attempt (not retryable): forbidden", True)])
 def test_which_generate_errors_are_transient(reason, transient):
     assert transient_failure(reason) is transient
+
+
+def test_a_decontam_judge_that_fails_its_probe_is_reported_not_used_in_the_manifest(tmp_path, ray_local):
+    """The curation actors ask the decontamination judge 6 known pairs before trusting it; an always-YES judge (the
+    fault-injecting server's "yes") gets 3 right and is not used. The manifest says so, and its coverage's checks say
+    NOT USED, where they said "+ LLM judge" (the driver's coverage never saw the actors' probe)."""
+    from factory.pipeline import run_recipe
+
+    with FaultInjectingServer() as teacher, FaultInjectingServer(retry_after_s=None, answer="yes") as judge:
+        recipe = tmp_path / "r.yaml"
+        text = RECIPE.format(data=ROOT / "data/gsm8k_sample/train.jsonl", tmpl=ROOT / "recipes/prompts/gsm8k.txt",
+                             url=teacher.base_url, out=tmp_path / "out")
+        recipe.write_text(text + f"""dedup:
+  decontam:
+    benchmarks: [gsm8k_test]
+    template_judge_from: -2
+    judge: {{engine: openai_compat, model: judge-z, options: {{base_url: "{judge.base_url}"}}}}
+""")
+        res = run_recipe(str(recipe))
+    con = json.loads((Path(res.run_dir) / "manifest.json").read_text())["contamination"]
+    assert con["judge_probe"] == {"right": 3, "asked": 6, "used": False}
+    assert con["benchmarks"][0]["checks"][-1] == "template matching >= 3.47 (+ LLM judge NOT USED: it got 3 of 6 known pairs right)"

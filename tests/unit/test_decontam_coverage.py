@@ -150,7 +150,7 @@ def test_embedding_candidate_needs_masked_confirmation(tmp_path):
     # an LLM judge over real HTTP; this server's canned answers ("echo:...") are no verdict, so both
     # candidates fall back to the masked check, in one batched call
     with FaultInjectingServer(retry_after_s=None) as srv:
-        step = Decontaminate(DecontamConfig(**cfg, embedding_confirm="llm", judge={
+        step = Decontaminate(DecontamConfig(**cfg, embedding_confirm="llm", judge_probe=False, judge={
             "engine": "openai_compat", "model": "judge-z", "options": {"base_url": srv.base_url}}))
         rows = step([row("a", REWRITE_0), row("b", same_topic)])
         step.close()

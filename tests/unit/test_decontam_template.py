@@ -249,8 +249,8 @@ def test_near_misses_go_to_a_judge_only_when_the_recipe_names_one():
     assert Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", SHORT_279)])[0]["status"] == "accepted"
     for answer, status in (("echo", "accepted"), ("yes", "rejected")):  # echo: no verdict, so the score decides
         with FaultInjectingServer(retry_after_s=None, answer=answer) as srv:
-            step = Decontaminate(DecontamConfig(**cfg, judge={"engine": "openai_compat", "model": "judge-z",
-                                                              "options": {"base_url": srv.base_url}}))
+            step = Decontaminate(DecontamConfig(**cfg, judge_probe=False, judge={"engine": "openai_compat", "model": "judge-z",
+                                                                                   "options": {"base_url": srv.base_url}}))
             rows = step([row("a", SHORT_279), row("b", far)])
             step.close()
         assert (step.judge.calls, [r["status"] for r in rows]) == (1, [status, "accepted"])
@@ -322,3 +322,32 @@ def test_segment_coverage_tells_a_rewrite_from_a_same_opening_problem():
     # lanterns for sheep: the plain coverage falls, the structure coverage is the rewrite's
     assert got[2]["segcov"] < got[0]["segcov"] - 0.1
     assert (got[2]["fsegcov"], got[2]["fsegmin"]) == (pytest.approx(got[0]["fsegcov"]), pytest.approx(5 / 6))
+
+
+def test_a_judge_that_fails_its_probe_is_not_used(caplog):
+    """Was: any judge named in the recipe was trusted: one that says YES to everything (the fault-injecting server's
+    "yes") flagged every near miss it was sent, and the bundled 135M model, asked as a judge, gives a verdict on half
+    the pairs and gets 1 of 6 known pairs right. Now the judge first answers 6 known pairs (3 benchmark problems with
+    other numbers, each against itself and against another problem); under 5 right it is not used, the log says so
+    and the coverage's checks say NOT USED."""
+    import logging
+
+    from tests.faults.fault_server import FaultInjectingServer
+
+    cfg = dict(benchmarks=["gsm8k_test"], on="prompt", template_judge_from=-2.0)
+    for answer, right in (("yes", 3), ("echo", 0)):
+        with FaultInjectingServer(retry_after_s=None, answer=answer) as srv, caplog.at_level(logging.WARNING):
+            step = Decontaminate(DecontamConfig(**cfg, judge={"engine": "openai_compat", "model": "judge-z",
+                                                              "options": {"base_url": srv.base_url}}))
+            rows = step([row("a", SHORT_279)])
+            step.close()
+            asked = srv.stats()["requests"]
+        assert step.judge_probe == {"right": right, "asked": 6, "used": False} and step.judge is None and asked == 6
+        assert rows[0]["status"] == "accepted"  # the always-YES judge would have flagged this near miss
+        assert step.coverage[0]["checks"][-1] == f"template matching >= 3.47 (+ LLM judge NOT USED: it got {right} of 6 known pairs right)"
+        assert f"the judge judge-z got {right} of 6 known pairs right" in caplog.text and "NOT USED" in caplog.text
+    judge = {"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 8}}
+    step = Decontaminate(DecontamConfig(**cfg, judge=judge))
+    step([row("a", SHORT_279)])
+    assert step.judge_probe["used"] is False and step.judge_probe["right"] <= 3
+
