@@ -332,6 +332,8 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
         coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
         if probe is not None and not probe["used"]:
             mark_judge_unused(coverage, probe)
+            log.warning("decontamination: the judge got %d of %d known pairs right and was NOT USED (its near misses stay "
+                        "unflagged); name a bigger judge, or set judge_probe: false", probe["right"], probe["asked"])
         manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"],
                                      **({"judge_probe": probe} if probe is not None else {})}
         for line in manifest["contamination"]["partial"]:
