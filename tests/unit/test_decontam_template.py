@@ -12,6 +12,7 @@ from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, co
 from curation.dedup.template_mask import template
 from curation.dedup.template_match import FEATURES, MODEL, THRESHOLD, TemplateIndex
 from ground.record import new_sample
+from tests.conftest import ROOT
 
 ITEMS = load_benchmark("gsm8k_test").items
 # hand-written rewrites (not bench/rewrite_gsm8k.py): every value, the names and some wording changed
@@ -55,21 +56,22 @@ def test_rewrites_caught_by_default_and_same_template_problems_kept():
 
 
 def test_template_is_off_for_custom_benchmarks_unless_asked(tmp_path):
-    # another set of problems (100 GSM8K train questions and test item 7 last): not calibrated for it, off by default
+    # another set of problems (the 48 GSM8K train and 40 test questions of data/gsm8k_sample, test item 7 last: 46% of
+    # them test items): not calibrated for it, off by default
     import json
 
-    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text().splitlines()[:100]]
-    (tmp_path / "other.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in [*train, ITEMS[7].prompt]))
+    sample = [json.loads(x)["question"] for f in ("train", "test") for x in (ROOT / f"data/gsm8k_sample/{f}.jsonl").read_text().splitlines()]
+    (tmp_path / "other.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in [*sample, ITEMS[7].prompt]))
     mine = {"name": "mine", "path": str(tmp_path / "other.jsonl"), "field": "question"}
     rows = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt"))([row("a", REWRITE_7)])
     assert rows[0]["status"] == "accepted"  # not calibrated for an arbitrary benchmark: off by default
     step = Decontaminate(DecontamConfig(benchmarks=[mine], on="prompt", template=True))
     rows = step([row("a", REWRITE_7)])
-    assert rows[0]["reject_reason"].startswith("contaminated: mine#100 template score=")
+    assert rows[0]["reject_reason"].startswith("contaminated: mine#88 template score=")
     # the step pickles without its index (Ray ships it to workers) and rebuilds it there
     again = pickle.loads(pickle.dumps(step))
     assert again._template is None
-    assert again([row("b", REWRITE_7)])[0]["reject_reason"].startswith("contaminated: mine#100 template score=")
+    assert again([row("b", REWRITE_7)])[0]["reject_reason"].startswith("contaminated: mine#88 template score=")
 
 
 def test_a_custom_copy_of_the_gsm8k_test_set_gets_its_template_matching(tmp_path, caplog):
@@ -94,7 +96,7 @@ def test_a_custom_copy_of_the_gsm8k_test_set_gets_its_template_matching(tmp_path
     off = Decontaminate(DecontamConfig(benchmarks=[full], on="prompt", template=False))([row("a", REWRITE_7)])
     assert off[0]["status"] == "accepted"
     # 85% of the problems from the test set, 15% other ones: another benchmark, not inherited
-    train = [json.loads(x)["question"] for x in shared_data_file("gsm8k/train.jsonl").read_text().splitlines()[:30]]
+    train = [json.loads(x)["question"] for x in (ROOT / "data/gsm8k_sample/train.jsonl").read_text().splitlines()[:30]]
     mixed = [json.loads(x)["question"] for x in test[:170]] + train
     (tmp_path / "mixed.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in mixed))
     spec = {"name": "mixed", "path": str(tmp_path / "mixed.jsonl"), "field": "question"}
