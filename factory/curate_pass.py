@@ -242,8 +242,8 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
             p = json.loads(s)
             contaminated += p.pop("contaminated")
             probe = p.pop("judge_probe", None)
-            if probe is not None and (probes.get("used", True) or not probe["used"]):
-                probes = probe  # a failed probe in any actor is the one the run reports
+            if probe is not None and probes.get("used", True):
+                probes = probe  # the first failed probe of any actor is the one the run reports
             total = merge(total, p)
     for kind in ("accepted", "rejects"):  # an empty side still has one (empty) part: readers need no special case
         if not fsutil.list_files(store.fs, store.p(*STAGED, kind), ".parquet"):

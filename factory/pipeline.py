@@ -326,12 +326,11 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     manifest["curation_timings"] = step_times
     contaminated, probe = total.pop("contaminated"), total.pop("judge_probe", None)
     if recipe.dedup.decontam is not None:
-        from curation.dedup.decontam import benchmark_coverage, mark_judge_unused
+        from curation.dedup.decontam import benchmark_coverage
         from curation.plan import build_dedup_config, recipe_relative
 
-        coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)))
+        coverage = benchmark_coverage(build_dedup_config("decontam", recipe_relative(recipe, "decontam", recipe.dedup.decontam)), probe)
         if probe is not None and not probe["used"]:
-            mark_judge_unused(coverage, probe)
             log.warning("decontamination: the judge got %d of %d known pairs right and was NOT USED (its near misses stay "
                         "unflagged); name a bigger judge, or set judge_probe: false", probe["right"], probe["asked"])
         manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"],

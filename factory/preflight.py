@@ -48,10 +48,15 @@ def key_problems(data: dict, env: dict[str, str]) -> list[str]:
     return out
 
 
+def _teachers(data: dict) -> list[tuple[str, object]]:
+    """(recipe field, section) of the teacher and of each of ``teachers``."""
+    return [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]
+
+
 def gpu_needs(data: dict) -> list[tuple[str, float]]:
     """(recipe field, GPUs one actor or worker asks for) for every part of the recipe that asks for GPUs."""
     needs = []
-    for i, t in [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]:
+    for i, t in _teachers(data):
         if not isinstance(t, dict):
             continue
         tp = float((t.get("options") or {}).get("tensor_parallel_size") or 1)
@@ -74,7 +79,7 @@ def gpu_pools(data: dict) -> list[tuple[str, int, float]]:
     teachers' ``replicas``, ``execution`` pools' ``min_actors``, the embedder's ``replicas``."""
     per = dict(gpu_needs(data))
     out = []
-    for i, t in [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]:
+    for i, t in _teachers(data):
         if isinstance(t, dict) and per.get(f"{i}.num_gpus"):
             out.append((f"{i}.replicas", int(t.get("replicas") or 1), per[f"{i}.num_gpus"]))
     for name, pool in (data.get("execution") or {}).items():
@@ -111,8 +116,7 @@ def local_problems(data: dict, gpus: int) -> list[str]:
             # a Ray Data actor pool starts its minimum size before any row moves: short of GPUs it waits for good
             out.append(f"{f}: {count} actors x {per:g} GPU(s) = {count * per:g} GPUs for the pool's minimum but this machine has "
                        f"{gpus} and the local Ray cannot add nodes; lower it or run it on a GPU cluster (RAY_ADDRESS=... or `factory submit`)")
-    teachers = [("teacher", data.get("teacher")), *[(f"teachers.{j}", t) for j, t in enumerate(data.get("teachers") or [])]]
-    for f, t in teachers:
+    for f, t in _teachers(data):
         if isinstance(t, dict) and t.get("engine") == "vllm" and importlib.util.find_spec("vllm") is None:
             out.append(f"{f}.engine: vllm is not installed here (pip install -e '.[gpu]')")
     for path, k, v in _walk(data):

@@ -42,6 +42,7 @@ from dataclasses import field as dc_field  # a spec attribute is called `field`
 from pathlib import Path
 from typing import Callable, Iterator
 
+from curation.dedup import normalize
 from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
 from ground.errors import FactoryError, MissingDependencyError
 
@@ -315,13 +316,9 @@ def _custom_items(spec: BenchmarkSpec) -> tuple[list[BenchmarkItem], str]:
 CALIBRATED_COPY_SHARE = 0.9
 
 
-def _norm_prompt(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 @functools.lru_cache(maxsize=8)
 def _builtin_prompts(name: str) -> frozenset[str]:
-    return frozenset(_norm_prompt(it.prompt) for it in BUILTIN[name].load(None))
+    return frozenset(normalize(it.prompt) for it in BUILTIN[name].load(None))
 
 
 def _copies_calibrated(name: str, items: list[BenchmarkItem]) -> bool:
@@ -329,7 +326,7 @@ def _copies_calibrated(name: str, items: list[BenchmarkItem]) -> bool:
     calibrated for (gsm8k_test): the GSM8K test set read from the user's own file, whole or in part, under another name.
     Its template matching is then on by default, as for the built-in. Was: off (only the registered name turned it
     on), so such a copy caught rewritten items by n-grams alone (issue #14: 75% of rewrites)."""
-    mine = {_norm_prompt(it.prompt) for it in items if it.prompt.strip()}
+    mine = {normalize(it.prompt) for it in items if it.prompt.strip()}
     for d in BUILTIN.values():
         if not d.template_match or not mine:
             continue

@@ -307,18 +307,13 @@ class Decontaminate(Step):
         if self._index is not None:
             return
         benches = self.benchmarks = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
-        self.coverage = [b.coverage for b in benches]
-        for c, checks in zip(self.coverage, checks_per_benchmark(self.config, benches)):
-            c["checks"] = checks
+        self.coverage = _coverage(self.config, benches)
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
         self._exact = ExactIndex(benches)
         if self.config.masked or self.config.embedding_confirm != "none":
             self._masked = MaskedIndex([(b.name, it) for b in benches for it in b.items], self.config.masked_ngram,
                                        self.config.masked_max_df)
-        asked = sum(len(b.items) for b in benches if _template_asked(self.config, b))
-        if 0 < asked < MIN_TEMPLATE_ITEMS:  # IDF and each item's null need a population of items
-            log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, asked)
-        on = [(b.name, it) for b in benches if _template_on(self.config, benches, b) for it in b.items]
+        on = [(b.name, it) for b in benches if b.name in template_benchmarks(self.config, benches, warn=True) for it in b.items]
         self._template = TemplateIndex(on) if on else None
         if self.judge is not None and self.config.judge_probe:
             self._probe_judge(benches)
@@ -339,8 +334,7 @@ class Decontaminate(Step):
                         "the masked check (a bigger judge, or judge_probe: false to use it anyway)", self.config.judge.get("model"), right, asked)
             self.judge.close()
             self.judge = None
-        if not self.judge_probe["used"]:
-            mark_judge_unused(self.coverage, self.judge_probe)
+            self.coverage = _coverage(self.config, benches, self.judge_probe)
 
     def _quote(self, text: str) -> str:
         text = text.replace("'", "’")
@@ -466,51 +460,55 @@ class Decontaminate(Step):
         return state
 
 
-def benchmark_coverage(config: DecontamConfig) -> list[dict]:
+def benchmark_coverage(config: DecontamConfig, judge_probe: dict | None = None) -> list[dict]:
     """What each configured benchmark covers (items loaded vs declared, hash, licence, and ``checks``: the methods
-    that look at it, :func:`checks_per_benchmark`); raises on a partial copy unless ``allow_partial``. Cheap: loads
-    the benchmark files, builds no index."""
-    benches = [load_benchmark(s, config.allow_partial) for s in config.benchmarks]
-    for b, checks in zip(benches, checks_per_benchmark(config, benches)):
+    that look at it, :func:`checks_per_benchmark`, with what the judge's probe gave when there was one); raises on a
+    partial copy unless ``allow_partial``. Cheap: loads the benchmark files, builds no index."""
+    return _coverage(config, [load_benchmark(s, config.allow_partial) for s in config.benchmarks], judge_probe)
+
+
+def _coverage(config: DecontamConfig, benches: list, judge_probe: dict | None = None) -> list[dict]:
+    for b, checks in zip(benches, checks_per_benchmark(config, benches, judge_probe)):
         b.coverage["checks"] = checks
     return [b.coverage for b in benches]
 
 
-def mark_judge_unused(coverage: list[dict], probe: dict) -> None:
-    """The coverage's ``checks`` once the judge failed its probe (:meth:`Decontaminate._probe_judge`): its lines say
-    it was NOT used and why, so the manifest, the cards and the reports do not claim a second look that never ran."""
-    note = f"LLM judge NOT USED: it got {probe['right']} of {probe['asked']} known pairs right"
-    for c in coverage:
-        c["checks"] = [re.sub(r"LLM judge(?: from -?[\d.]+)?(?! NOT USED)", note, x) for x in c.get("checks") or []]
+def template_benchmarks(config: DecontamConfig, benches: list, warn: bool = False) -> set[str]:
+    """Names of the benchmarks template matching looks at: all (template: true), or by default those calibrated for it,
+    when they hold >= MIN_TEMPLATE_ITEMS items between them (IDF and each item's null need a population of items)."""
+    asked = [b for b in benches if config.template or (config.template is None and b.template_match)]
+    n = sum(len(b.items) for b in asked)
+    if n < MIN_TEMPLATE_ITEMS:
+        if warn and n:
+            log.warning("decontam: template matching needs >= %d benchmark items, got %d: off", MIN_TEMPLATE_ITEMS, n)
+        return set()
+    return {b.name for b in asked}
 
 
-def _template_on(config: DecontamConfig, benches: list, bench) -> bool:
-    """Template matching looks at ``bench``: asked for all (template: true), or by default for a benchmark calibrated
-    for it, and the benchmarks it is on for hold >= MIN_TEMPLATE_ITEMS items between them."""
-    return _template_asked(config, bench) and sum(len(b.items) for b in benches if _template_asked(config, b)) >= MIN_TEMPLATE_ITEMS
-
-
-def _template_asked(config: DecontamConfig, bench) -> bool:
-    return bool(config.template or (config.template is None and bench.template_match))
-
-
-def checks_per_benchmark(config: DecontamConfig, benches: list) -> list[list[str]]:
+def checks_per_benchmark(config: DecontamConfig, benches: list, judge_probe: dict | None = None) -> list[list[str]]:
     """The methods that compare rows with each benchmark's items, in the words the reports use: the run summary, the
     manifest, the cards and ``factory decontam``'s report say what each benchmark was checked with, not only how many
-    of its items (template matching, say, is on for some benchmarks and off for others by default)."""
+    of its items (template matching, say, is on for some benchmarks and off for others by default). ``judge_probe``
+    (:meth:`Decontaminate._probe_judge`): a judge that failed it is named NOT USED, with its score, so no report claims
+    a second look that never ran."""
     c = config
+    unused = judge_probe is not None and not judge_probe["used"]
+    judge = (f"LLM judge NOT USED: it got {judge_probe['right']} of {judge_probe['asked']} known pairs right" if unused
+             else "LLM judge")
     common = [f"{c.ngram}-gram (items of >= {c.min_item_tokens} words)", "exact copies (and short items' arithmetic)"]
     if c.masked:
         common.append(f"masked {c.masked_ngram}-grams >= {c.masked_threshold:g}")
     if c.embedding:
-        confirm = {"none": "", "masked": " + masked confirm", "llm": " + LLM judge"}.get(c.embedding_confirm, f" + {c.embedding_confirm}")
+        confirm = {"none": "", "masked": " + masked confirm", "llm": f" + {judge}"}.get(c.embedding_confirm, f" + {c.embedding_confirm}")
         common.append(f"embedding cos >= {c.embedding_threshold:g}{confirm}")
+    templated = template_benchmarks(config, benches)
     out = []
     for b in benches:
         checks = list(common)
-        if _template_on(config, benches, b):
-            judge = f" (+ LLM judge from {c.template_judge_from:g})" if c.judge is not None and c.template_judge_from is not None else ""
-            checks.append(f"template matching >= {c.template_threshold:g}{judge}")
+        if b.name in templated:
+            with_judge = c.judge is not None and c.template_judge_from is not None
+            note = (f" (+ {judge})" if unused else f" (+ LLM judge from {c.template_judge_from:g})") if with_judge else ""
+            checks.append(f"template matching >= {c.template_threshold:g}{note}")
         out.append(checks)
     return out
 

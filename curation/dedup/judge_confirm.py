@@ -22,6 +22,7 @@ DEFAULT_PROMPT = "recipes/rubrics/contamination.md"
 _VERDICT = re.compile(r"^\W*(yes|no)\b(?!\s*[/|]\s*(?:yes|no)\b)", re.I)
 _LABELLED = re.compile(r"\b(?:final\s+answer|answer|verdict|decision|same(?:\s+problem)?|contaminated|rewrite)\W{0,3}\s*[:=]"
                        r"\s*\W{0,3}(yes|no|true|false)\b", re.I)
+_NUMBER = re.compile(r"\d+")  # the numbers :meth:`JudgeConfirm.probe` changes
 
 
 def parse_verdict(text: str) -> bool | None:
@@ -93,5 +94,3 @@ class JudgeConfirm:
     def close(self) -> None:
         self.llm.close()
 
-
-_NUMBER = re.compile(r"\d+")
