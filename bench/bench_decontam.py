@@ -8,7 +8,8 @@
     python bench/bench_decontam.py --no-embedding --style 5   # the fifth (passive, mixed number forms, context)
     python bench/bench_decontam.py --no-embedding --style 6   # the sixth (another setting, every entity renamed)
     python bench/bench_decontam.py --no-embedding --style 7   # the seventh (first person, dialogue, unit conversion)
-    python bench/bench_decontam.py --no-embedding --style 8   # the eighth (labels for names, hypernyms, cloze; held out)
+    python bench/bench_decontam.py --no-embedding --style 8   # the eighth (labels for names, hypernyms, cloze; held out in round 7)
+    python bench/bench_decontam.py --no-embedding --style 9   # the ninth (an LLM's restyling: markdown, LaTeX, imperatives; held out)
     python bench/bench_decontam.py --no-embedding --style 0   # development noise (random word swaps; calibrated on)
     python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
@@ -22,7 +23,7 @@ Methods: 13-gram (the baseline), masked n-gram overlap, template matching (the d
 curation/dedup/template_match.py, calibrated by bench/calibrate_template.py on the even test items' seed-0
 rewrites of styles 1-7 and the noise, and the even train rows), embedding cosine alone, embedding + masked confirm,
 and masked OR embedding+confirm. Recall and flags are printed for the calibration half (even rows) and the report
-half (odd rows) apart: report the odd half, seed 1 and the style never calibrated on (8, held out since round 7). Each train flag is classed with the
+half (odd rows) apart: report the odd half, seed 1 and the style never calibrated on (9, held out since round 8). Each train flag is classed with the
 hand labels in bench/decontam_flag_labels.json (``sibling``, ``structure sibling``: the same facts and unknown told
 about other things, as a cross-class rewrite would be, or ``false positive``; unlabelled ones listed). Embeddings (all-MiniLM-L6-v2, CPU)
 are computed once per text and cached in ``--cache`` so re-runs only time the decisions.
@@ -43,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5, rewrite_gsm8k_v6  # noqa
-from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8  # noqa: E402
+from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8, rewrite_gsm8k_v9  # noqa: E402
 from bench.rewrite_noise import Noise  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
@@ -137,8 +138,8 @@ def main() -> None:
     ap.add_argument("--confirm-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
-    ap.add_argument("--style", type=int, default=1, choices=(0, 1, 2, 3, 4, 5, 6, 7, 8),
-                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py, 4: bench/rewrite_gsm8k_v4.py, 5: bench/rewrite_gsm8k_v5.py, 6: bench/rewrite_gsm8k_v6.py, 7: bench/rewrite_gsm8k_v7.py, 8: bench/rewrite_gsm8k_v8.py (8 held out since round 7)")
+    ap.add_argument("--style", type=int, default=1, choices=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py, 4: bench/rewrite_gsm8k_v4.py, 5: bench/rewrite_gsm8k_v5.py, 6: bench/rewrite_gsm8k_v6.py, 7: bench/rewrite_gsm8k_v7.py, 8: bench/rewrite_gsm8k_v8.py (held out in round 7, development since round 8), 9: bench/rewrite_gsm8k_v9.py (held out since round 8)")
     ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
     ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
@@ -153,7 +154,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     rewrite = Noise(train).rewrite if args.style == 0 else {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3,
                                                              4: rewrite_gsm8k_v4, 5: rewrite_gsm8k_v5, 6: rewrite_gsm8k_v6,
-                                                             7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8}[args.style].rewrite
+                                                             7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8, 9: rewrite_gsm8k_v9}[args.style].rewrite
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train

@@ -2,16 +2,16 @@
 
     python bench/calibrate_template.py            # writes curation/dedup/template_model.json
 
-Calibration half (round 7): the positives are the *even* GSM8K test items' seed-0 rewrites of eight kinds, styles 1-7
-(bench/rewrite_gsm8k.py, _v2 ... _v7: plausible writers) and the development noise (bench/rewrite_noise.py: a third
+Calibration half (round 8): the positives are the *even* GSM8K test items' seed-0 rewrites of nine kinds, styles 1-8
+(bench/rewrite_gsm8k.py, _v2 ... _v8: plausible writers; style 8 was held out in round 7 and is development data since) and the development noise (bench/rewrite_noise.py: a third
 of the content words replaced by random train words, sentences shuffled, a sentence of another problem inserted),
 each paired with the item it copies; the negatives are every candidate pair of the *even* GSM8K train rows except
 pairs hand-labelled as siblings or structure siblings (bench/decontam_flag_labels.json). The model is a boosted ensemble of depth-3
 trees, monotone in every feature but ``log_sd`` (see curation/dedup/template_model.py). The threshold is the
 lowest score at which at most ``--fp-rate`` of those train rows (0.05%, half the goal) are flagged without being
 siblings by the hand labels (an unlabelled flag counts as false: label it and re-run).
-bench/bench_decontam.py reports the odd items, the odd train rows, rewrite seed 1 and the held-out style 8
-(bench/rewrite_gsm8k_v8.py), none of which is fitted here. Needs scikit-learn (bench only).
+bench/bench_decontam.py reports the odd items, the odd train rows, rewrite seed 1 and the held-out style 9
+(bench/rewrite_gsm8k_v9.py, held out since round 8), none of which is fitted here. Needs scikit-learn (bench only).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5, rewrite_gsm8k_v6  # noqa
-from bench import rewrite_gsm8k_v7  # noqa: E402
+from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8  # noqa: E402
 from bench.rewrite_noise import Noise  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.template_match import FEATURES, TemplateIndex  # noqa: E402
@@ -55,7 +55,7 @@ def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[n
     cal_items = np.arange(0, len(items), 2)
     pos = []
     styles = [m.rewrite for m in (rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5,
-                                  rewrite_gsm8k_v6, rewrite_gsm8k_v7)]
+                                  rewrite_gsm8k_v6, rewrite_gsm8k_v7, rewrite_gsm8k_v8)]
     for rw in (*styles, Noise(train).rewrite):
         rng = random.Random(0)
         texts = [rw(it.prompt, rng) for it in items]

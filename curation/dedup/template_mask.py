@@ -5,18 +5,22 @@ Beyond :func:`curation.dedup.masked.template` (numbers -> ``#``, capitalised nam
 units dropped):
 
 * **numbers**: "two hundred and sixty", "twenty-five", "3 dozen", "$68 per dozen" are one quantity ``#``;
-  fractions ("1/4", "half", "one third", "a quarter") are ``#/``, so *half* and *twice* stay apart;
-  "twice", "double", "triple" are ``# times`` (as "two times" is); "%", "per cent" and "percent" are ``%``;
-  money words (bucks, USD, pence) are units, dropped;
+  parts of a whole are ``#/`` whatever their form: fractions ("1/4", "half", "one third", "a quarter"), a
+  decimal below one ("0.25"), a percent ("25%", "25 per cent", "25/100"), so *half* and *twice* stay apart;
+  "twice", "double", "triple" are ``# times`` (as "two times" is); money words (bucks, USD, pence) are units,
+  dropped; a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a number;
 * **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
   neighbour", "her cousin") is one ``@``; possessive and personal pronouns (my, our, your, I, we) are ``@p``;
-* **wording**: question lead-ins ("determine", "calculate", "figure out", "please") are dropped, and a few
+* **wording**: question lead-ins ("determine", "calculate", "figure out", "fill in the blank", "please") are
+  dropped, a question asked as a noun phrase or a cloze ("the number of ..." / "the amount of ... is ____") is
+  "how many" / "how much ... ?", a fact folded into a relative clause (", who has 3 pens,") is the fact, and a few
   common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; in total /
   altogether / combined -> total; remaining / left over -> left);
 * **things counted**: common countable nouns of one everyday class (fruit, baked goods, sweets, pets, farm
   animals, vehicles, clothes, books, pens, small collectibles, plants, toys) are their class's token
-  (``~fruit``): a rewrite swaps apples for pears or candies for sweets, and keeps the problem; a thing of
-  another class (apples -> notebooks) stays a different word;
+  (``~fruit``), and so are the class's own names ("fruit", "pieces of fruit", "clothing", "baked goods", "things
+  to read", "writing tools"): a rewrite swaps apples for pears or candies for sweets, or names the class, and
+  keeps the problem; a thing of another class (apples -> notebooks) stays a different word;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
@@ -71,24 +75,24 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
 #: countable things of one everyday class: a rewrite swaps one for another of its class (apples -> pears, cookies
 #: -> muffins, cars -> bikes), so each is its class's token; singular and plural alike
 _CLASSES = {
-    "fruit": "apple pear orange banana peach plum mango lemon lime grape cherry strawberry apricot kiwi melon "
+    "fruit": "fruit apple pear orange banana peach plum mango lemon lime grape cherry strawberry apricot kiwi melon "
              "watermelon pineapple fig berry blueberry raspberry coconut avocado tangerine",
-    "vegetable": "carrot potato tomato onion cucumber pepper cabbage lettuce zucchini pumpkin bean pea eggplant "
+    "vegetable": "vegetable veggie carrot potato tomato onion cucumber pepper cabbage lettuce zucchini pumpkin bean pea eggplant "
                  "radish beet turnip corn",
     "baked": "cookie muffin cupcake brownie cake tart pie biscuit cracker donut doughnut bagel croissant scone pastry "
              "pancake waffle loaf bun pretzel",
-    "sweet": "candy candies sweet lollipop chocolate gum toffee jellybean",
+    "sweet": "candy candies sweet treat lollipop chocolate gum toffee jellybean",
     "pet": "dog cat puppy kitten hamster rabbit bunny parrot goldfish guinea",
     "farm": "chicken hen rooster duck goose geese cow goat sheep pig horse donkey turkey lamb calf ox",
-    "vehicle": "car bike bicycle truck van bus motorcycle scooter boat taxi",
-    "garment": "shirt jacket coat sweater dress skirt blouse hoodie jumper sweatshirt vest",
+    "vehicle": "vehicle car bike bicycle truck van bus motorcycle scooter boat taxi",
+    "garment": "garment clothing clothes shirt jacket coat sweater dress skirt blouse hoodie jumper sweatshirt vest",
     "legwear": "pants trousers jeans shorts leggings sock socks",
-    "shoe": "shoe sneaker boot sandal slipper",
+    "shoe": "footwear shoe sneaker boot sandal slipper",
     "reading": "book comic magazine novel notebook journal",
     "writing": "pencil pen crayon marker highlighter",
-    "small": "marble bead button stamp sticker badge",
+    "small": "collectible marble bead button stamp sticker badge",
     "plant": "flower plant rose tulip daisy lily sunflower bush shrub",
-    "toy": "toy game puzzle doll teddy",
+    "toy": "plaything toy game puzzle doll teddy",
 }
 OBJECT_CLASS = {w + suf: f"~{c}" for c, ws in _CLASSES.items() for w in ws.split() for suf in ("", "s", "es")}
 OBJECT_CLASS.update({w[:-1] + "ies": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("y")})
@@ -105,7 +109,19 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
-    (("what",), r"\bwhat\s+amount\s+of\b", "how much"))]
+    (("what",), r"\bwhat\s+amount\s+of\b", "how much"),
+    # a question asked as a noun phrase or a cloze ("find the number of ...", "the amount of money left is ____")
+    (("number",), r"\b(?:the\s+)?(?:total\s+)?number\s+of\b", "how many"),
+    (("amount",), r"\b(?:the\s+)?(?:total\s+)?amount\s+of\b", "how much"),
+    (("__",), r"\s*(?:=|\bis\b|\bare\b|:)?\s*_{2,}", " ?"), (("blank",), r"\bfill\s+in\s+the\s+blanks?\b", "find"),
+    # a fact folded into a relative clause ("Ann, who has 3 pens, gives ...") is the fact
+    (("who",), r",\s+who\s+", " "),
+    # hypernyms of the things counted: "pieces of fruit", "items of clothing", "baked goods", "things to read"
+    (("piece", "item", "kind", "type", "sort"), r"\b(?:pieces?|items?|kinds?|types?|sorts?)\s+of\s+(?=[a-z])", ""),
+    (("baked",), r"\bbaked\s+goods?\b", "pastry"), (("read",), r"\b(?:things\s+to\s+read|reading\s+materials?)\b", "book"),
+    (("writing",), r"\bwriting\s+(?:tools?|utensils?|implements?|instruments?)\b", "pen"))]
+#: a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a quantity
+_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:\(?\d{1,2}[.)]|[-*\u2022])[ \t]+")
 _TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
@@ -120,8 +136,8 @@ def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
 
 
 def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
-    if tok[0].isdigit():
-        return "#/" if "/" in tok else "#"
+    if tok[0].isdigit():  # a fraction or a decimal below one ("1/4", "0.25") is a part: ``#/``
+        return "#/" if "/" in tok or tok.startswith("0.") else "#"
     if low in MULTIPLIERS:
         return "#x"
     if low in FRACTION_WORDS:
@@ -147,6 +163,8 @@ def _add(out: list[str], t: str, person: bool) -> None:
     prev = out[-1] if out else SEP
     if t == "#x":
         out.extend(("#", "times"))
+    elif t == "%" and prev[0] == "#":  # "25 %", "25/100", "0.25" and "a quarter" are one kind of quantity
+        out[-1] = "#/"
     elif t[0] == "#" and prev[0] == "#":  # a run of number words is one quantity; a fraction in it makes it one
         out[-1] = "#/" if "#/" in (t, prev) else "#"
     elif t == "@" and (prev == "@" or (prev == "@p" and person)):  # "Coach Reid", "my neighbour"
@@ -158,6 +176,8 @@ def _add(out: list[str], t: str, person: bool) -> None:
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
+    if "\n" in text:
+        text = _LIST_MARK.sub("", text)
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:
@@ -174,7 +194,7 @@ def template(text: str) -> list[str]:
         t, person = _mask(tok, not out or out[-1] in _SEPS)
         if t is None:
             continue
-        if t[0] in "#@" or t == "and":
+        if t[0] in "#@%" or t == "and":
             _add(out, t, person)
         else:  # a plain word (most tokens)
             out.append(t)

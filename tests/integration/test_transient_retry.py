@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from teachers.base import transient_failure
+from curation.dedup.template_match import THRESHOLD
 from tests.conftest import ROOT, run_cli
 from tests.faults.fault_server import FaultInjectingServer
 
@@ -124,4 +125,4 @@ def test_a_decontam_judge_that_fails_its_probe_is_reported_not_used_in_the_manif
         res = run_recipe(str(recipe))
     con = json.loads((Path(res.run_dir) / "manifest.json").read_text())["contamination"]
     assert con["judge_probe"] == {"right": 3, "asked": 6, "used": False}
-    assert con["benchmarks"][0]["checks"][-1] == "template matching >= 3.47 (+ LLM judge NOT USED: it got 3 of 6 known pairs right)"
+    assert con["benchmarks"][0]["checks"][-1] == f"template matching >= {THRESHOLD:g} (+ LLM judge NOT USED: it got 3 of 6 known pairs right)"

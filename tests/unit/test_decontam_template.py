@@ -9,7 +9,7 @@ import pytest
 
 from curation.dedup.benchmarks import load_benchmark, shared_data_file
 from curation.dedup.decontam import REASON_RE, DecontamConfig, Decontaminate, contamination_report
-from curation.dedup.template_mask import template
+from curation.dedup.template_mask import quantities, template
 from curation.dedup.template_match import FEATURES, MODEL, THRESHOLD, TemplateIndex
 from ground.record import new_sample
 from tests.conftest import ROOT
@@ -142,7 +142,10 @@ def test_template_masks_number_words_people_frames_and_keeps_operations():
     for who in ("Janet", "The baker", "My neighbour", "Ms Okafor", "Mr. Okafor", "Coach Reid", "Her cousin"):
         assert template(f"{who} sells 68 cakes.")[:2] == ["@", "sell"], who
     assert template("It costs $68 per dozen.") == template("It costs 68 bucks per dozen.") == ["it", "cost", "#", "|"]
-    assert template("It is 60%.") == template("It is sixty per cent.") == ["it", "is", "#", "%", "|"]
+    # a percent, a fraction of 100, a decimal below one and a fraction word are one kind of quantity: a part
+    assert template("It is 60%.") == template("It is sixty per cent.") == template("It is 60/100.") \
+        == template("It is 0.6.") == template("It is three fifths.") == ["it", "is", "#/", "|"]
+    assert template("It is 1.5.") == ["it", "is", "#", "|"]
     # sentences joined with ", and" or split cut into the same segments; a question ends with "|?"
     assert template("Tom buys 3 pens, and he sells 2. How many are left?") == template("Tom bought 3 pens. He sells 2. How many are remaining?")
     assert template("Think step by step: how much is left?")[-1] == "|?"
@@ -346,10 +349,35 @@ def test_a_judge_that_fails_its_probe_is_not_used(caplog):
             asked = srv.stats()["requests"]
         assert step.judge_probe == {"right": right, "asked": 6, "used": False} and step.judge is None and asked == 6
         assert rows[0]["status"] == "accepted"  # the always-YES judge would have flagged this near miss
-        assert step.coverage[0]["checks"][-1] == f"template matching >= 3.47 (+ LLM judge NOT USED: it got {right} of 6 known pairs right)"
+        assert step.coverage[0]["checks"][-1] == f"template matching >= {THRESHOLD:g} (+ LLM judge NOT USED: it got {right} of 6 known pairs right)"
         assert f"the judge judge-z got {right} of 6 known pairs right" in caplog.text and "NOT USED" in caplog.text
     judge = {"engine": "hf_local", "model": "smollm2-135m-instruct", "sampling": {"max_tokens": 8}}
     step = Decontaminate(DecontamConfig(**cfg, judge=judge))
     step([row("a", SHORT_279)])
     assert step.judge_probe["used"] is False and step.judge_probe["right"] <= 3
 
+
+
+def test_a_worksheet_cloze_or_relative_clause_layout_reads_as_the_facts_it_states():
+    """Layout an LLM's rewrite uses is not content: a numbered list's markers are no quantities, a cloze or a noun
+    phrase asks the question, a relative clause states its fact, a class name is its class (round 8)."""
+    listed = template("Given:\n1. Ann has 5 pens.\n2) She gives 2 to Bo.\n- Bo has 3.")
+    assert quantities(listed) == (3, 3)  # 5, 2, 3: not the markers 1 and 2
+    assert template("Fill in the blank: the number of pens Ann has left = ____.") == \
+        template("Find the number of pens Ann has left.")[:-1] + ["|?"] == ["how", "many", "~writing", "@", "have", "left", "|?"]
+    assert template("The amount of money Ann has left is ____.") == ["how", "much", "money", "@", "have", "left", "|?"]
+    assert template("Ann, who has 5 pens, gives 2 away.") == template("Ann has 5 pens, gives 2 away.")
+    assert template("She ate 3 pieces of fruit, 2 baked goods and 4 things to read.") == \
+        template("She ate 3 apples, 2 muffins and 4 books.")
+    # a line that starts with a quantity is still one
+    assert quantities(template("Prices:\n3 apples cost $2.\n1.5 kg of rice costs $4.")) == (4, 4)
+
+
+def test_a_worksheet_rewrite_of_a_short_item_is_caught():
+    """GSM8K test #190 ("John collects peaches for 3 hours. He can collect 2 peaches a minute. How many peaches does
+    he collect?") as a worksheet: the question first as a noun phrase, the facts as a numbered list, a class name for
+    the peaches. Round 7 scored it 0.51 (its list markers counted as quantities, the class name a new word)."""
+    text = ("Find the number of pieces of fruit she collects.\nGiven:\n1) Wen collects peaches for 5 hours.\n"
+            "2) She can collect 3 pieces of fruit a minute.")
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
+    assert rows[0]["status"] == "rejected" and rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#190 template score=")

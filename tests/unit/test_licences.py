@@ -9,6 +9,7 @@ import yaml
 
 from curation.dedup.benchmarks import shared_data_file
 from curation.dedup.decontam import DecontamConfig, benchmark_coverage, contamination_report
+from curation.dedup.template_match import THRESHOLD
 from factory.export import dataset_card
 from ground.licensing import licenses
 from factory.recipe import load_recipe, recipe_errors
@@ -69,7 +70,7 @@ def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(t
     cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(part)}], allow_partial=True))
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
     assert "<b>Decontamination was PARTIAL:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
-    assert "<td>300 of 1,319 items (PARTIAL)</td><td>13-gram (items of &gt;= 8 words), exact copies (and short items&#x27; arithmetic), template matching &gt;= 3.47</td><td>MIT</td><td>0</td>" in html
+    assert f"<td>300 of 1,319 items (PARTIAL)</td><td>13-gram (items of &gt;= 8 words), exact copies (and short items&#x27; arithmetic), template matching &gt;= {THRESHOLD:g}</td><td>MIT</td><td>0</td>" in html
     assert json.loads(json.dumps(cov))[0]["items"] == 300
 
 
@@ -170,16 +171,16 @@ def test_reports_and_cards_say_which_checks_looked_at_each_benchmark(tmp_path):
     cfg = DecontamConfig(benchmarks=["gsm8k_test", "humaneval"], masked=True)
     cov = benchmark_coverage(cfg)
     common = ["13-gram (items of >= 8 words)", "exact copies (and short items' arithmetic)", "masked 3-grams >= 0.2"]
-    assert [c["checks"] for c in cov] == [[*common, "template matching >= 3.47"], common]
+    assert [c["checks"] for c in cov] == [[*common, f"template matching >= {THRESHOLD:g}"], common]
     cov2 = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"], template=False, embedding=True, embedding_confirm="masked"))
     assert cov2[0]["checks"] == [*common[:2], "embedding cos >= 0.9 + masked confirm"]
     text = card_section({"contamination": contamination_report([], coverage=cov)})
     assert ("- humaneval: 164 of 164 items (complete), licence MIT, 0 contaminated rows removed; checked by 13-gram (items of "
             ">= 8 words), exact copies (and short items' arithmetic), masked 3-grams >= 0.2") in text
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
-    assert "<th>checked by</th>" in html and "masked 3-grams &gt;= 0.2, template matching &gt;= 3.47" in html
+    assert "<th>checked by</th>" in html and f"masked 3-grams &gt;= 0.2, template matching &gt;= {THRESHOLD:g}" in html
     (tmp_path / "c.jsonl").write_text(json.dumps({"q": "How many legs does a spider have?"}) + "\n")
     assert decontam_main([str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")]) == 0
     rep = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
-    assert "    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), template matching >= 3.47" in rep
-    assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["benchmarks"][0]["checks"][-1] == "template matching >= 3.47"
+    assert f"    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), template matching >= {THRESHOLD:g}" in rep
+    assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["benchmarks"][0]["checks"][-1] == f"template matching >= {THRESHOLD:g}"
