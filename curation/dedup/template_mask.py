@@ -10,7 +10,8 @@ units dropped):
   "twice", "double", "triple" are ``# times`` (as "two times" is); money words (bucks, USD, pence) are units,
   dropped; a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a number;
 * **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
-  neighbour", "her cousin") is one ``@``; possessive and personal pronouns (my, our, your, I, we) are ``@p``;
+  neighbour", "her cousin") or a group that acts as one ("the club", "the choir", "the lab") is one ``@``;
+  possessive and personal pronouns (my, our, your, I, we, it, its) are ``@p``;
 * **wording**: question lead-ins ("determine", "calculate", "figure out", "fill in the blank", "please") are
   dropped, a question asked as a noun phrase or a cloze ("the number of ..." / "the amount of ... is ____") is
   "how many" / "how much ... ?", a fact folded into a relative clause (", who has 3 pens,") is the fact, and a few
@@ -54,7 +55,8 @@ grandfather granny aunt auntie uncle cousin niece nephew twin baker nurse doctor
 pilot painter librarian shopkeeper chef cook driver gardener carpenter plumber mechanic artist writer author tailor
 florist cashier clerk waiter waitress vendor seller merchant salesman saleswoman athlete player runner swimmer
 principal professor scientist engineer lawyer dentist vet veterinarian officer firefighter policeman builder
-grocer butcher fisherman hiker camper tourist traveler traveller shopper babysitter nanny teen teenager toddler""".split())
+grocer butcher fisherman hiker camper tourist traveler traveller shopper babysitter nanny teen teenager toddler
+club choir band team crew troop company firm charity museum""".split())
 TITLES = frozenset("mr mrs ms miss dr sir madam professor prof coach captain aunt uncle grandma grandpa".split())
 POSSESSIVE = frozenset("my our your his her their".split())
 SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves".split())
@@ -152,7 +154,7 @@ def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
         return None
     if low in PEOPLE or low in TITLES:
         return "@"
-    if low in SELF or low in PRONOUNS:
+    if low in SELF or low in PRONOUNS or low in ("it", "its"):
         return "@p"
     if tok[0].isupper() and low not in COMMON and low not in STARTERS and not (seg_start and low.endswith("ly")):
         return "@"

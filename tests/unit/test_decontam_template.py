@@ -141,11 +141,11 @@ def test_template_masks_number_words_people_frames_and_keeps_operations():
     assert template("Geb is twice as old.") == template("Geb is 3 times as old.") == ["@", "is", "#", "times", "as", "old", "|"]
     for who in ("Janet", "The baker", "My neighbour", "Ms Okafor", "Mr. Okafor", "Coach Reid", "Her cousin"):
         assert template(f"{who} sells 68 cakes.")[:2] == ["@", "sell"], who
-    assert template("It costs $68 per dozen.") == template("It costs 68 bucks per dozen.") == ["it", "cost", "#", "|"]
+    assert template("It costs $68 per dozen.") == template("It costs 68 bucks per dozen.") == ["@p", "cost", "#", "|"]
     # a percent, a fraction of 100, a decimal below one and a fraction word are one kind of quantity: a part
     assert template("It is 60%.") == template("It is sixty per cent.") == template("It is 60/100.") \
-        == template("It is 0.6.") == template("It is three fifths.") == ["it", "is", "#/", "|"]
-    assert template("It is 1.5.") == ["it", "is", "#", "|"]
+        == template("It is 0.6.") == template("It is three fifths.") == ["@p", "is", "#/", "|"]
+    assert template("It is 1.5.") == ["@p", "is", "#", "|"]
     # sentences joined with ", and" or split cut into the same segments; a question ends with "|?"
     assert template("Tom buys 3 pens, and he sells 2. How many are left?") == template("Tom bought 3 pens. He sells 2. How many are remaining?")
     assert template("Think step by step: how much is left?")[-1] == "|?"
@@ -381,3 +381,14 @@ def test_a_worksheet_rewrite_of_a_short_item_is_caught():
             "2) She can collect 3 pieces of fruit a minute.")
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
     assert rows[0]["status"] == "rejected" and rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#190 template score=")
+
+
+def test_a_group_told_as_it_is_a_person():
+    """A rewrite that makes a club, a team or a lab the actor ("it", "its") tells the same problem as the person it
+    replaced (round 9; round 8 scored both rewrites below about 2)."""
+    assert template("The club has 5 pens. It gives 2 to the museum.") == template("Ann has 5 pens. She gives 2 to Bo.")
+    texts = ["The chess club has 7 boxes with 40 coins in each box. Then it gets 25 coins from its friend. "
+             "How many coins does it have now?",  # GSM8K test #262 (Maddison's boxes of marbles)
+             "The lab gets 6 kite washes a month. If each kite wash costs 20 credits how much does it pay in a year?"]  # #134
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#262", "contaminated: gsm8k_test#134"]
