@@ -102,6 +102,8 @@ OBJECT_CLASS.update({w[:-1] + "ves": OBJECT_CLASS[w] for w in list(OBJECT_CLASS)
 #: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
 PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
+    # a price below one ("$0.75", "$.50") is an amount like "75 cents", not a part of a whole
+    (("$0.", "$.", "$ 0.", "\u00a30.", "\u20ac0."), r"([$\u00a3\u20ac])\s?0?\.(?=\d)", r"\1"),
     (("cent",), r"\bper\s+cent\b", "percent"), (("%",), r"%", " percent "), (("pick",), r"\b(picked|pick|picks)\s+up\b", "buy"),
     (("bring", "brought"), r"\b(brings|bring|brought)\s+in\b", "earn"), (("hand",), r"\b(hands|hand|handed)\s+over\b", "pay"),
     (("out",), r"\b(pays|pay|paid)\s+out\b", "spend"), (("over",), r"\bleft\s+over\b", "left"),

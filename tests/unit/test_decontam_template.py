@@ -146,6 +146,9 @@ def test_template_masks_number_words_people_frames_and_keeps_operations():
     assert template("It is 60%.") == template("It is sixty per cent.") == template("It is 60/100.") \
         == template("It is 0.6.") == template("It is three fifths.") == ["@p", "is", "#/", "|"]
     assert template("It is 1.5.") == ["@p", "is", "#", "|"]
+    # a price below one is an amount of money, not a part: "$0.75" is "75 cents"
+    assert template("A pen costs $0.75.") == template("A pen costs $.75.") == template("A pen costs 75 cents.") \
+        == ["~writing", "cost", "#", "|"]
     # sentences joined with ", and" or split cut into the same segments; a question ends with "|?"
     assert template("Tom buys 3 pens, and he sells 2. How many are left?") == template("Tom bought 3 pens. He sells 2. How many are remaining?")
     assert template("Think step by step: how much is left?")[-1] == "|?"
