@@ -7,8 +7,9 @@ units dropped):
 * **numbers**: "two hundred and sixty", "twenty-five", "3 dozen", "$68 per dozen" are one quantity ``#``;
   parts of a whole are ``#/`` whatever their form: fractions ("1/4", "half", "one third", "a quarter"), a
   decimal below one ("0.25"), a percent ("25%", "25 per cent", "25/100"), so *half* and *twice* stay apart;
-  "twice", "double", "triple" are ``# times`` (as "two times" is); money words (bucks, USD, pence) are units,
-  dropped; a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a number;
+  "twice", "double", "triple" are ``# times`` (as "two times" is); a price or measure below one ("$0.75", "0.5 kg")
+  is a number ``#``; "percent" with no number before it ("what percent of") is ``%``; money words (bucks, USD,
+  pence) are units, dropped; a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a number;
 * **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
   neighbour", "her cousin") or a group that acts as one ("the club", "the choir", "the lab") is one ``@``;
   possessive and personal pronouns (my, our, your, I, we, it, its) are ``@p``;
@@ -56,7 +57,7 @@ pilot painter librarian shopkeeper chef cook driver gardener carpenter plumber m
 florist cashier clerk waiter waitress vendor seller merchant salesman saleswoman athlete player runner swimmer
 principal professor scientist engineer lawyer dentist vet veterinarian officer firefighter policeman builder
 grocer butcher fisherman hiker camper tourist traveler traveller shopper babysitter nanny teen teenager toddler
-club choir band team crew troop company firm charity museum""".split())
+club choir band team crew troop company firm charity museum lab""".split())
 TITLES = frozenset("mr mrs ms miss dr sir madam professor prof coach captain aunt uncle grandma grandpa".split())
 POSSESSIVE = frozenset("my our your his her their".split())
 SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves".split())
@@ -102,8 +103,12 @@ OBJECT_CLASS.update({w[:-1] + "ves": OBJECT_CLASS[w] for w in list(OBJECT_CLASS)
 #: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
 PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
-    # a price below one ("$0.75", "$.50") is an amount like "75 cents", not a part of a whole
-    (("$0.", "$.", "$ 0.", "\u00a30.", "\u20ac0."), r"([$\u00a3\u20ac])\s?0?\.(?=\d)", r"\1"),
+    # a price or a measure below one ("$0.75", "USD .50", "0.75 dollars", "0.5 kg") is an amount like "75 cents",
+    # not a part of a whole
+    (("$", "\u00a3", "\u20ac"), r"([$\u00a3\u20ac])[ \t]?0?\.(?=\d)", r"\1"),
+    (("usd", "eur", "gbp"), r"\b(usd|eur|gbp)[ \t]?0?\.(?=\d)", r"\1 "),
+    (("0.", " ."), r"(?<![\d.])0?\.(?=\d+[ \t]?(?:" + "|".join(sorted(UNITS - {"percent"}, key=len, reverse=True))
+     + r"|eur|gbp)\b)", ""),
     (("cent",), r"\bper\s+cent\b", "percent"), (("%",), r"%", " percent "), (("pick",), r"\b(picked|pick|picks)\s+up\b", "buy"),
     (("bring", "brought"), r"\b(brings|bring|brought)\s+in\b", "earn"), (("hand",), r"\b(hands|hand|handed)\s+over\b", "pay"),
     (("out",), r"\b(pays|pay|paid)\s+out\b", "spend"), (("over",), r"\bleft\s+over\b", "left"),
@@ -115,17 +120,36 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
     (("what",), r"\bwhat\s+amount\s+of\b", "how much"),
     # a question asked as a noun phrase or a cloze ("find the number of ...", "the amount of money left is ____")
-    (("number",), r"\b(?:the\s+)?(?:total\s+)?number\s+of\b", "how many"),
-    (("amount",), r"\b(?:the\s+)?(?:total\s+)?amount\s+of\b", "how much"),
-    (("__",), r"\s*(?:=|\bis\b|\bare\b|:)?\s*_{2,}", " ?"), (("blank",), r"\bfill\s+in\s+the\s+blanks?\b", "find"),
+    (("number",), r"\bthe\s+(?:total\s+)?number\s+of\b", "how many"),
+    (("amount",), r"\bthe\s+(?:total\s+)?amount\s+of\b", "how much"),
+    (("blank",), r"\bfill\s+in\s+the\s+blanks?\b", "find"),
     # a fact folded into a relative clause ("Ann, who has 3 pens, gives ...") is the fact
-    (("who",), r",\s+who\s+", " "),
+    (("who",), r",[ \t]+who[ \t]+(?=[^,.?!]*,)", " "),
     # hypernyms of the things counted: "pieces of fruit", "items of clothing", "baked goods", "things to read"
     (("piece", "item", "kind", "type", "sort"), r"\b(?:pieces?|items?|kinds?|types?|sorts?)\s+of\s+(?=[a-z])", ""),
     (("baked",), r"\bbaked\s+goods?\b", "pastry"), (("read",), r"\b(?:things\s+to\s+read|reading\s+materials?)\b", "book"),
     (("writing",), r"\bwriting\s+(?:tools?|utensils?|implements?|instruments?)\b", "pen"))]
-#: a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a quantity
-_LIST_MARK = re.compile(r"(?m)^[ \t]*(?:\(?\d{1,2}[.)]|[-*\u2022])[ \t]+")
+#: a numbered list's marker at a line start ("1. ", "(2) ", "b) ") is layout, not a quantity (bullets are no tokens)
+#: (at the text's start or after a line that ends a sentence, a heading or an item: "There were\n12. Then ..." keeps 12)
+_LIST_MARK = re.compile(r"(?:\A|(?<=[.:!?*)\]]\n)|(?<=\n\n))[ \t]*(?:\(?\d{1,2}[.)]|[a-h]\))[ \t]+")
+#: a cloze's blank ("____") that ends a sentence, with the "=" / "is" / ":" before it: the sentence is a question.
+#: Found run by run and checked at fixed places (no backtracking over long runs of spaces or underscores)
+_BLANK = re.compile(r"_{2,}")
+_BLANK_END = re.compile(r"[ \t]*(?:[.?!\n]|$)")
+_BLANK_LEAD = re.compile(r"[ \t]*(?:(?:=|\bis|\bare|:)[ \t]*)?$")
+
+
+def _cloze(text: str) -> str:
+    out, last = [], 0
+    for m in _BLANK.finditer(text):
+        if not _BLANK_END.match(text, m.end()):
+            continue  # a blank inside a sentence ("He has ____ apples") or an identifier: the tokenizer skips "_"
+        start = max(last, m.start() - 16)
+        lead = _BLANK_LEAD.search(text, start, m.start())
+        cut = lead.start() if lead else m.start()
+        out.append(text[last:cut] + " ?")
+        last = m.end()
+    return "".join(out) + text[last:] if out else text
 _TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
@@ -180,8 +204,12 @@ def _add(out: list[str], t: str, person: bool) -> None:
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
-    if "\n" in text:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "." in text or ")" in text:
         text = _LIST_MARK.sub("", text)
+    if "__" in text:
+        text = _cloze(text)
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:

@@ -212,8 +212,9 @@ def test_structure_carries_a_rewrite_whose_words_are_all_swapped():
     (item, score, feats), = idx.best([CROSS_7]).values()
     f = dict(zip(FEATURES, feats))
     assert item == ("gsm8k_test", "7") and score >= THRESHOLD
-    # half of the item's content words and a third of its masked n-grams, but its structure far above chance
-    assert f["u"] < 0.6 and f["s"] < 0.35 and f["fz"] > 15 and f["fgap"] > 10
+    # half of the item's content words and under half of its masked n-grams ("the lab" and "it" are a person and a
+    # pronoun since round 9, as "Carla" and "she" are), but its structure far above chance
+    assert f["u"] < 0.6 and f["s"] < 0.45 and f["fz"] > 15 and f["fgap"] > 10
     # adjectives and multi-word things are one slot in the structure: the structure overlap is the same
     plain = "Tom has 3 notebooks and 2 lamps. He sells 2 notebooks. How many are left?"
     wordy = "Tom has 3 shiny purple notebooks and 2 dusty lamps. He sells 2 spare notebooks. How many are left?"
@@ -395,3 +396,29 @@ def test_a_group_told_as_it_is_a_person():
              "The lab gets 6 kite washes a month. If each kite wash costs 20 credits how much does it pay in a year?"]  # #134
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#262", "contaminated: gsm8k_test#134"]
+
+
+@pytest.mark.timeout(60)  # a hang guard, not a speed figure: round 8's cloze pattern backtracked cubically here
+def test_a_blank_after_a_long_run_of_spaces_or_newlines_does_not_hang_the_masker():
+    for text in ("__" + " " * 5000 + "x", "__" + "\n" * 5000 + "x", "_" * 20000 + "x", "a ____ b " * 5000):
+        template(text)
+    assert template("__" + " " * 5000 + "The total is ____.") == ["total", "|?"]
+
+
+def test_layout_rules_keep_what_they_do_not_mean():
+    """The review's cases (round 9): each round-8 rule fires only where its layout is."""
+    # "a number of" is no question; "the number of" is
+    assert template("A number of people came.")[:2] == ["number", "of"]
+    # a blank inside a sentence is no question mark, nor is an identifier's underscores
+    assert template("He has ____ apples left.") == ["@p", "have", "~fruit", "left", "|"]
+    assert "|?" not in template("def __init__(self): pass")
+    # a price or a measure below one is an amount, whichever side its currency or unit is on
+    assert {tuple(template(f"The pen costs {p}.")) for p in ("$0.75", "$ .75", "0.75 dollars", "USD 0.75", "0.75 euros")} \
+        == {("~writing", "cost", "#", "|")}
+    assert template("Ann uses 0.5 kg of flour.") != template("Ann uses half of the flour.")
+    # a line that is not a list item keeps its number; windows line ends are lines
+    assert quantities(template("There were\n12. Then she sold 5.")) == (2, 2)
+    assert quantities(template("Given:\r\n1. Ann has 5.\r\n2. She eats 2.")) == (2, 2)
+    # "who" that asks keeps its word; "the lab" acts as a person does
+    assert "who" in template("Ann has 4 and Bo has 6, who has more?")
+    assert template("The lab has 5 pens.") == template("Ann has 5 pens.")
