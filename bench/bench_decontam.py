@@ -75,6 +75,14 @@ def row(i: int, text: str) -> dict:
 
 
 LABELS = Path(__file__).with_name("decontam_flag_labels.json")
+#: the rule-based rewrite styles by number (0, the development noise, needs the train questions: :func:`rewriter`)
+STYLES = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3, 4: rewrite_gsm8k_v4, 5: rewrite_gsm8k_v5,
+          6: rewrite_gsm8k_v6, 7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8, 9: rewrite_gsm8k_v9}
+
+
+def rewriter(style: int, train: list[str]):
+    """The ``rewrite(question, rng)`` of a style number (0: bench/rewrite_noise.py over ``train``)."""
+    return Noise(train).rewrite if style == 0 else STYLES[style].rewrite
 BENCH_NAME = "gsm8k_test"  # --as-custom: the same file given as a custom benchmark under another name
 
 
@@ -152,9 +160,7 @@ def main() -> None:
     bench = load_benchmark("gsm8k_test")
     print(bench.coverage["line"])
     rng = random.Random(args.seed)
-    rewrite = Noise(train).rewrite if args.style == 0 else {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3,
-                                                             4: rewrite_gsm8k_v4, 5: rewrite_gsm8k_v5, 6: rewrite_gsm8k_v6,
-                                                             7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8, 9: rewrite_gsm8k_v9}[args.style].rewrite
+    rewrite = rewriter(args.style, train)
     verbatim = [f"Solve step by step and put the answer after ####.\n\n{it.prompt}" for it in bench.items]
     rewritten = [rewrite(it.prompt, rng) for it in bench.items]
     texts = verbatim + rewritten + train

@@ -26,9 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5, rewrite_gsm8k_v6  # noqa
-from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8  # noqa: E402
-from bench.rewrite_noise import Noise  # noqa: E402
+from bench.bench_decontam import rewriter  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.template_match import FEATURES, TemplateIndex  # noqa: E402
 from curation.dedup.template_model import MODEL_PATH, TreeModel  # noqa: E402
@@ -54,9 +52,7 @@ def export(gb, threshold: float) -> TreeModel:
 def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[np.ndarray, np.ndarray]:
     cal_items = np.arange(0, len(items), 2)
     pos = []
-    styles = [m.rewrite for m in (rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5,
-                                  rewrite_gsm8k_v6, rewrite_gsm8k_v7, rewrite_gsm8k_v8)]
-    for rw in (*styles, Noise(train).rewrite):
+    for rw in (rewriter(k, train) for k in (1, 2, 3, 4, 5, 6, 7, 8, 0)):  # styles 1-8 and the noise; 9 held out
         rng = random.Random(0)
         texts = [rw(it.prompt, rng) for it in items]
         r, c, f = idx.features([texts[i] for i in cal_items])

@@ -11,7 +11,6 @@ The judge's own accuracy is not measured here (bench/RESULTS.md).
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.rewrite_noise import Noise  # noqa: E402
+from bench.bench_decontam import rewriter  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.template_match import MODEL, TemplateIndex  # noqa: E402
 
@@ -31,7 +30,7 @@ def main() -> None:
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
     idx = TemplateIndex([("gsm8k_test", it) for it in items])
     for st in styles:
-        rw = Noise(train).rewrite if st == 0 else importlib.import_module("bench.rewrite_gsm8k" + ("" if st == 1 else f"_v{st}")).rewrite
+        rw = rewriter(st, train)
         res = []
         for sd in (0, 1):
             rng = random.Random(sd)

@@ -9,7 +9,7 @@ units dropped):
   decimal below one ("0.25"), a percent ("25%", "25 per cent", "25/100"), so *half* and *twice* stay apart;
   "twice", "double", "triple" are ``# times`` (as "two times" is); a price or measure below one ("$0.75", "0.5 kg")
   is a number ``#``; "percent" with no number before it ("what percent of") is ``%``; money words (bucks, USD,
-  pence) are units, dropped; a numbered or bulleted list's marker at a line start ("1. ", "2) ", "- ") is layout, not a number;
+  pence) are units, dropped; a numbered list's marker at a line start ("1. ", "2) ", "b) ") is layout, not a number;
 * **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
   neighbour", "her cousin") or a group that acts as one ("the club", "the choir", "the lab") is one ``@``;
   possessive and personal pronouns (my, our, your, I, we, it, its) are ``@p``;
@@ -60,7 +60,8 @@ grocer butcher fisherman hiker camper tourist traveler traveller shopper babysit
 club choir band team crew troop company firm charity museum lab""".split())
 TITLES = frozenset("mr mrs ms miss dr sir madam professor prof coach captain aunt uncle grandma grandpa".split())
 POSSESSIVE = frozenset("my our your his her their".split())
-SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves".split())
+#: personal pronouns besides :data:`curation.dedup.masked.PRONOUNS`; "it" too: a group told as the actor is "it"
+SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves it its".split())
 #: capitalised words that start instructions and questions, not names
 STARTERS = frozenset("""think question solve answer problem here word exercise suppose show explain give note task hint
 please q use compute work tell figure write say imagine consider assume let try""".split())
@@ -129,6 +130,7 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("piece", "item", "kind", "type", "sort"), r"\b(?:pieces?|items?|kinds?|types?|sorts?)\s+of\s+(?=[a-z])", ""),
     (("baked",), r"\bbaked\s+goods?\b", "pastry"), (("read",), r"\b(?:things\s+to\s+read|reading\s+materials?)\b", "book"),
     (("writing",), r"\bwriting\s+(?:tools?|utensils?|implements?|instruments?)\b", "pen"))]
+_TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 #: a numbered list's marker at a line start ("1. ", "(2) ", "b) ") is layout, not a quantity (bullets are no tokens)
 #: (at the text's start or after a line that ends a sentence, a heading or an item: "There were\n12. Then ..." keeps 12)
 _LIST_MARK = re.compile(r"(?:\A|(?<=[.:!?*)\]]\n)|(?<=\n\n))[ \t]*(?:\(?\d{1,2}[.)]|[a-h]\))[ \t]+")
@@ -150,7 +152,6 @@ def _cloze(text: str) -> str:
         out.append(text[last:cut] + " ?")
         last = m.end()
     return "".join(out) + text[last:] if out else text
-_TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 _TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+|[.!?;:\n,]")
 _SENT = frozenset(".!?;:\n,")
 _SEPS = frozenset((SEP, QSEP))
@@ -180,7 +181,7 @@ def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
         return None
     if low in PEOPLE or low in TITLES:
         return "@"
-    if low in SELF or low in PRONOUNS or low in ("it", "its"):
+    if low in SELF or low in PRONOUNS:
         return "@p"
     if tok[0].isupper() and low not in COMMON and low not in STARTERS and not (seg_start and low.endswith("ly")):
         return "@"
