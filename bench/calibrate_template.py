@@ -5,7 +5,9 @@
 Calibration half (round 8): the positives are the *even* GSM8K test items' seed-0 rewrites of nine kinds, styles 1-8
 (bench/rewrite_gsm8k.py, _v2 ... _v8: plausible writers; style 8 was held out in round 7 and is development data since) and the development noise (bench/rewrite_noise.py: a third
 of the content words replaced by random train words, sentences shuffled, a sentence of another problem inserted),
-each paired with the item it copies; the negatives are every candidate pair of the *even* GSM8K train rows except
+each paired with the item it copies, except rewrites that lost one of their item's quantities (round 10: style 4 and
+the noise drop clauses, and such a "rewrite" no longer states the problem; fitted as copies, they taught the model that
+a short problem inside a longer item is its copy); the negatives are every candidate pair of the *even* GSM8K train rows except
 pairs hand-labelled as siblings or structure siblings (bench/decontam_flag_labels.json). The model is a boosted ensemble of depth-3
 trees, monotone in every feature but ``log_sd`` (see curation/dedup/template_model.py). The threshold is the
 lowest score at which at most ``--fp-rate`` of those train rows (0.05%, half the goal) are flagged without being
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_decontam import rewriter  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
+from curation.dedup.template_mask import quantities, template  # noqa: E402
 from curation.dedup.template_match import FEATURES, TemplateIndex  # noqa: E402
 from curation.dedup.template_model import MODEL_PATH, TreeModel  # noqa: E402
 
@@ -55,8 +58,11 @@ def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[n
     for rw in (rewriter(k, train) for k in (1, 2, 3, 4, 5, 6, 7, 8, 0)):  # styles 1-8 and the noise; 9 held out
         rng = random.Random(0)
         texts = [rw(it.prompt, rng) for it in items]
-        r, c, f = idx.features([texts[i] for i in cal_items])
-        pos.append(f[c == cal_items[r]])
+        # a rewrite that lost one of its item's quantities (a generator that drops a clause) no longer states the
+        # problem: fitted as a copy, it would teach the model that a short problem inside a longer item is one
+        kept = np.array([i for i in cal_items if quantities(template(texts[i]))[1] >= quantities(template(items[i].prompt))[0]])
+        r, c, f = idx.features([texts[i] for i in kept])
+        pos.append(f[c == kept[r]])
     labels = json.loads(LABELS.read_text())
     r, c, f = idx.features(train[::2])
     sib = np.array([labels.get(f"{2 * a}~{b}") in SIBLINGS for a, b in zip(r.tolist(), c.tolist())], bool)

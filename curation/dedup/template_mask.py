@@ -6,17 +6,19 @@ units dropped):
 
 * **numbers**: "two hundred and sixty", "twenty-five", "3 dozen", "$68 per dozen" are one quantity ``#``;
   parts of a whole are ``#/`` whatever their form: fractions ("1/4", "half", "one third", "a quarter"), a
-  decimal below one ("0.25"), a percent ("25%", "25 per cent", "25/100"), so *half* and *twice* stay apart;
+  decimal below one ("0.25"), a percent ("25%", "25 per cent", "25/100", "25 out of every 100"), so *half* and
+  *twice* stay apart;
   "twice", "double", "triple" are ``# times`` (as "two times" is); a price or measure below one ("$0.75", "0.5 kg")
   is a number ``#``; "percent" with no number before it ("what percent of") is ``%``; money words (bucks, USD,
   pence) are units, dropped; a numbered list's marker at a line start ("1. ", "2) ", "b) ") is layout, not a number;
 * **people**: a name, a title ("Ms Okafor", "Coach Reid"), a role or relative noun ("the baker", "my
   neighbour", "her cousin") or a group that acts as one ("the club", "the choir", "the lab") is one ``@``;
-  possessive and personal pronouns (my, our, your, I, we, it, its) are ``@p``;
+  possessive and personal pronouns (my, our, your, I, we, it, its) are ``@p``; a word that titles a name in the
+  text ("Warden Tane", "Lady Brynn") is that person after "the" too ("the warden"), whatever the title;
 * **wording**: question lead-ins ("determine", "calculate", "figure out", "fill in the blank", "please") are
   dropped, a question asked as a noun phrase or a cloze ("the number of ..." / "the amount of ... is ____") is
   "how many" / "how much ... ?", a fact folded into a relative clause (", who has 3 pens,") is the fact, and a few
-  common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; in total /
+  common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; holds -> has; in total /
   altogether / combined -> total; remaining / left over -> left);
 * **things counted**: common countable nouns of one everyday class (fruit, baked goods, sweets, pets, farm
   animals, vehicles, clothes, books, pens, small collectibles, plants, toys) are their class's token
@@ -68,7 +70,8 @@ please q use compute work tell figure write say imagine consider assume let try"
 #: question lead-ins and politeness: how a question is asked, not what it asks
 LEAD_INS = frozenset("please determine calculate compute find figure tell estimate kindly".split())
 CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", "purchased": "buy", "sells": "sell",
-         "sold": "sell", "has": "have", "had": "have", "owns": "have", "own": "have", "owned": "have", "gives": "give",
+         "sold": "sell", "has": "have", "had": "have", "owns": "have", "own": "have", "owned": "have",
+         "holds": "have", "hold": "have", "held": "have", "gives": "give",
          "gave": "give", "given": "give", "hands": "give", "handed": "give", "gets": "get", "got": "get",
          "receives": "get", "received": "get", "earns": "earn", "earned": "earn", "makes": "make", "made": "make",
          "pays": "pay", "paid": "pay", "spends": "spend", "spent": "spend", "costs": "cost", "uses": "use", "used": "use",
@@ -110,6 +113,8 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("usd", "eur", "gbp"), r"\b(usd|eur|gbp)[ \t]?0?\.(?=\d)", r"\1 "),
     (("0.", " ."), r"(?<![\d.])0?\.(?=\d+[ \t]?(?:" + "|".join(sorted(UNITS - {"percent"}, key=len, reverse=True))
      + r"|eur|gbp)\b)", ""),
+    # "40 out of every 100", "400 out of each single 1,000": a rate, a part of a whole as "40%" is
+    (("out of",), r"\s+out\s+of\s+(?:every|each)\s+(?:single\s+)?(?:\d[\d,]*|(?:a|one)\s+(?:hundred|thousand)|hundred|thousand)\b", " percent"),
     (("cent",), r"\bper\s+cent\b", "percent"), (("%",), r"%", " percent "), (("pick",), r"\b(picked|pick|picks)\s+up\b", "buy"),
     (("bring", "brought"), r"\b(brings|bring|brought)\s+in\b", "earn"), (("hand",), r"\b(hands|hand|handed)\s+over\b", "pay"),
     (("out",), r"\b(pays|pay|paid)\s+out\b", "spend"), (("over",), r"\bleft\s+over\b", "left"),
@@ -202,6 +207,17 @@ def _add(out: list[str], t: str, person: bool) -> None:
         out.append(t)
 
 
+#: a capitalised word before a name ("Warden Tane", "Navigator Kade"): a title, if the text also says "the warden"
+_TITLED = re.compile(r"\b([A-Z][a-z]+)[ \t]+(?=[A-Z][a-z])")
+
+
+def _titles(text: str) -> frozenset[str]:
+    """The words that title a name in ``text`` and also stand for that person after "the" ("Lady Brynn ... the
+    lady"): there they are one ``@``, as "the baker" is. Only the text's own evidence counts, no list of titles."""
+    found = {m.group(1).lower() for m in _TITLED.finditer(text)} - COMMON - STARTERS
+    return frozenset(w for w in found if re.search(r"\bthe\s+" + w + r"\b", text))
+
+
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
@@ -216,15 +232,18 @@ def template(text: str) -> list[str]:
         for trig, pat, rep in PHRASES:
             if present.intersection(trig):
                 text = pat.sub(rep, text)
+    titles = _titles(text)
     out: list[str] = []
+    prev = ""
     for tok in _TOKEN_RE.findall(text):
+        after_the, prev = prev == "the", tok.lower()
         if tok in _SENT:
             if out and out[-1] not in _SEPS:
                 out.append(QSEP if tok == "?" else SEP)
             elif out and tok == "?":
                 out[-1] = QSEP
             continue
-        t, person = _mask(tok, not out or out[-1] in _SEPS)
+        t, person = ("@", True) if after_the and titles and prev in titles else _mask(tok, not out or out[-1] in _SEPS)
         if t is None:
             continue
         if t[0] in "#@%" or t == "and":

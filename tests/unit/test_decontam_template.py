@@ -422,3 +422,37 @@ def test_layout_rules_keep_what_they_do_not_mean():
     # "who" that asks keeps its word; "the lab" acts as a person does
     assert "who" in template("Ann has 4 and Bo has 6, who has more?")
     assert template("The lab has 5 pens.") == template("Ann has 5 pens.")
+
+
+def test_a_title_stands_for_its_person_after_the_only_where_the_text_titles_a_name():
+    """Round 10: "Lady Brynn ... the lady", "Warden Tane ... the warden" is one person, as "the baker" is; the text's
+    own "Title Name" is the evidence, so no list of titles is needed and a title the text never gives a name keeps
+    its word."""
+    assert template("Lady Brynn has 3 pens. The lady gives 2 to Warden Tane. How many pens does the warden have?") \
+        == template("Ann has 3 pens. Ann gives 2 to Bo. How many pens does Bo have?")
+    assert "lord" in template("Ann has 3 pens. She gives 2 to the lord.")
+    assert "lord" in template("Lady Brynn has 3 pens. She gives 2 to the lord.")  # "Lord" titles no name here
+
+
+def test_a_rate_out_of_every_hundred_is_a_part_and_holding_is_having():
+    """Round 10: "41 out of every 100" ("400 out of each single 1,000") is a part of a whole, as "41%" is; "holds"
+    / "held" is "has"."""
+    pct = template("Ann has 41% more pens than Bo.")
+    assert template("Ann has 41 out of every 100 more pens than Bo.") == pct
+    assert template("Ann holds 400 out of each single 1,000 more pens than Bo.") == pct
+    assert template("Ann held 3 pens.") == template("Ann had 3 pens.")
+    assert quantities(template("Ann scored 17 out of 20.")) == (2, 2)  # a score, not a rate: both numbers stay
+
+
+def test_a_short_problem_inside_a_longer_item_is_not_its_copy():
+    """A one-step problem whose whole template sits inside a longer test item, short of the item's quantities, is
+    another problem (round 10: the calibration no longer fits rewrites that lost a quantity as copies; round 9b
+    flagged both of these, at 5.9 and 3.05, against #736 and #888), while a rewrite of #736 that keeps its
+    quantities is still caught."""
+    texts = ["Sara has 7 fewer apples than Leo. Leo has 12 apples. How many apples does Sara have?",
+             "Tom packed 36 muffins equally into 6 bags. How many muffins were in each bag?",
+             "Ivo has 80 pears. Lia has 17 fewer pears than Ivo. If Ivo gives Lia 6 pears, how many fewer pears does "
+             "Lia have than Ivo now?"]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["status"] for r in rows] == ["accepted", "accepted", "rejected"]
+    assert rows[2]["reject_reason"].startswith("contaminated: gsm8k_test#736 template score=")
