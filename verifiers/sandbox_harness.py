@@ -44,7 +44,10 @@ def _sibling(name: str):
 
 _exact = _sibling("exact_compare")
 PLAIN, exact_eq, exact_in, rigged, stand_in = _exact.PLAIN, _exact.exact_eq, _exact.exact_in, _exact.rigged, _exact.stand_in
-MAX_MSG = 16 << 20  # one call's arguments or result, encoded
+MAX_MSG = 16 << 20  # one call's result, encoded
+#: one call's arguments, encoded: they come from the trusted tests (a big input of an efficiency test, e.g. a list of 10^6
+#: ints, is about 15 MiB), so the candidate reads up to this much; more fails the call as "unsupported", in the tests' job
+MAX_REQUEST = 4 * MAX_MSG
 MAX_DEPTH = 200
 
 
@@ -145,20 +148,22 @@ def decode(e, depth: int = 0):
 
 # ----------------------------------------------------------------------------- framing on the call channel
 
-def send(fd: int, obj) -> None:
-    data = json.dumps(obj, separators=(",", ":")).encode()
-    data = len(data).to_bytes(8, "little") + data
+def send(fd: int, obj, data: bytes | None = None) -> None:
+    """``obj`` framed on ``fd`` (``data``: its encoding, if the caller made it already)."""
+    if data is None:
+        data = json.dumps(obj, separators=(",", ":")).encode()
+    data = memoryview(len(data).to_bytes(8, "little") + data)
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data):]  # a view: no copy of the rest per write (quadratic for a big message)
 
 
-def recv(fd: int):
+def recv(fd: int, cap: int = MAX_MSG):
     """One message, or None at EOF; ValueError if it is not well framed JSON within the size cap."""
     head = _read(fd, 8)
     if head is None:
         return None
     size = int.from_bytes(head, "little")
-    if size > MAX_MSG:
+    if size > cap:
         raise ValueError("message of %d bytes" % size)
     body = _read(fd, size)
     if body is None:
@@ -170,13 +175,13 @@ def recv(fd: int):
 
 
 def _read(fd: int, n: int):
-    buf = b""
+    buf = bytearray()  # not bytes: ``+=`` on bytes copies the whole buffer per chunk (minutes for a 50 MiB request)
     while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
         if not chunk:
-            return None if not buf else buf
+            return None if not buf else bytes(buf)
         buf += chunk
-    return buf
+    return bytes(buf)
 
 
 # ----------------------------------------------------------------------------- candidate side
@@ -204,7 +209,7 @@ def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
 
 def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
     while True:
-        req = recv(fd)
+        req = recv(fd, MAX_REQUEST)
         if req is None:
             return
         if os.getpid() != main_pid:
@@ -308,12 +313,16 @@ class Remote:
                 raise Unsupported("the tests pass %s() %s of the solution, not data" % (self.__name__, e)) from None
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
+        req = {"call": self.__name__, "args": a, "kwargs": k}
+        if self._on is not None:
+            req["on"] = self._on
+        data = json.dumps(req, separators=(",", ":")).encode()
+        if len(data) > MAX_REQUEST:  # was read by the candidate as a broken channel: "reward hack" for a correct solution
+            raise Unsupported("the tests pass %s() %d MiB of data, more than a call carries (%d MiB)"
+                              % (self.__name__, len(data) >> 20, MAX_REQUEST >> 20))
         with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
-            req = {"call": self.__name__, "args": a, "kwargs": k}
-            if self._on is not None:
-                req["on"] = self._on
             try:
-                send(self._fd, req)
+                send(self._fd, req, data)
             except OSError:
                 raise CandidateGone() from None
             msg = _reply(self._fd)
