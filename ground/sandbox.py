@@ -32,7 +32,9 @@ What it does NOT protect against:
   frames; ``os._exit`` itself is bound before the program runs) can keep its job alive until the timeout:
   at worst its own sample fails (a timeout); split, the tests' job still decides, at the cost of wall time.
 - Exhausting host memory through many parallel jobs (each job is capped, the sum is not), and
-  ``RLIMIT_AS`` caps address space, not resident memory.
+  ``RLIMIT_AS`` caps address space, not resident memory. Likewise CPU: a job may spin ``max_processes`` threads
+  for its wall-clock timeout (no cgroup share), so with ``code_exec``'s ``workers`` > 1 on few cores one sample can
+  slow another's correct but slow solution past its timeout (run fewer workers than cores, or a generous timeout).
 - In the fallback mode: network access, processes that escape the group with ``setsid``, and
   reading any file the host user can read; without root, the two jobs of a split run also share a
   uid, so the solution's job could signal or trace the tests' job.
