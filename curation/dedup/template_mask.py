@@ -18,7 +18,8 @@ units dropped):
 * **wording**: question lead-ins ("determine", "calculate", "figure out", "fill in the blank", "please") are
   dropped, a question asked as a noun phrase or a cloze ("the number of ..." / "the amount of ... is ____") is
   "how many" / "how much ... ?", a fact folded into a relative clause (", who has 3 pens,") is the fact, and a few
-  common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; holds -> has; in total /
+  common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; holds -> has; was / were
+  / are -> is, did -> do, ate -> eats: a rewrite into the past tense keeps its words; in total /
   altogether / combined -> total; remaining / left over -> left);
 * **things counted**: common countable nouns of one everyday class (fruit, baked goods, sweets, pets, farm
   animals, vehicles, clothes, books, pens, small collectibles, plants, toys) are their class's token
@@ -31,7 +32,7 @@ units dropped):
 
     >>> from curation.dedup.template_mask import quantities, template
     >>> " ".join(template("My neighbour's ducks lay twenty-five eggs per day, and she picked up 3 dozen more. How many are left?"))
-    '@ s ~farm lay # eggs | @p buy # more | how many are left |?'
+    '@ s ~farm lay # eggs | @p buy # more | how many is left |?'
     >>> " ".join(template("Geb is 10 less than half the age of Haley."))
     '@ is # less than #/ age of @ |'
     >>> quantities(template("Here is one from my homework: Tom has 5 apples.")), quantities(template("Tom has 5 apples."))
@@ -79,6 +80,18 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
          "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
+#: a rewrite into another tense keeps the problem: "was" / "were" / "are" are "is", "did" / "does" "do", and a common
+#: irregular past is its present ("ate" -> "eats"; a regular "-ed" stays: stemming every word cost false flags)
+TENSE = {**dict.fromkeys(("am", "are", "was", "were"), "is"), **dict.fromkeys(("does", "did"), "do"),
+         **dict(p.split(":") for p in """ate:eats wore:wears ran:runs went:goes came:comes drove:drives wrote:writes
+grew:grows threw:throws flew:flies drank:drinks swam:swims sang:sings began:begins won:wins lost:loses found:finds
+kept:keeps sent:sends built:builds caught:catches taught:teaches brought:brings thought:thinks saw:sees knew:knows
+told:tells said:says sat:sits stood:stands fell:falls rode:rides broke:breaks chose:chooses spoke:speaks hung:hangs
+lent:lends met:meets fed:feeds led:leads slept:sleeps felt:feels took:takes became:becomes gotten:gets taken:takes
+eaten:eats written:writes driven:drives grown:grows thrown:throws flown:flies drunk:drinks swum:swims sung:sings
+begun:begins known:knows seen:sees spoken:speaks chosen:chooses broken:breaks fallen:falls ridden:rides bitten:bites
+bit:bites hid:hides shook:shakes woke:wakes froze:freezes stole:steals dug:digs swept:sweeps wept:weeps
+""".split())}
 #: countable things of one everyday class: a rewrite swaps one for another of its class (apples -> pears, cookies
 #: -> muffins, cars -> bikes), so each is its class's token; singular and plural alike
 _CLASSES = {
@@ -124,7 +137,7 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
-    (("what",), r"\bwhat\s+amount\s+of\b", "how much"),
+    (("what",), r"\bwhat\s+amount\s+of\b", "how much"), (("age",), r"\bwhat\s+age\b", "how old"),
     # a question asked as a noun phrase or a cloze ("find the number of ...", "the amount of money left is ____")
     (("number",), r"\bthe\s+(?:total\s+)?number\s+of\b", "how many"),
     (("amount",), r"\bthe\s+(?:total\s+)?amount\s+of\b", "how much"),
@@ -190,7 +203,8 @@ def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
         return "@p"
     if tok[0].isupper() and low not in COMMON and low not in STARTERS and not (seg_start and low.endswith("ly")):
         return "@"
-    return CANON.get(low) or OBJECT_CLASS.get(low, low)
+    low = TENSE.get(low, low)
+    return CANON.get(low) or OBJECT_CLASS.get(low) or low
 
 
 def _add(out: list[str], t: str, person: bool) -> None:

@@ -456,3 +456,16 @@ def test_a_short_problem_inside_a_longer_item_is_not_its_copy():
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["status"] for r in rows] == ["accepted", "accepted", "rejected"]
     assert rows[2]["reject_reason"].startswith("contaminated: gsm8k_test#736 template score=")
+
+
+def test_a_rewrite_into_the_past_tense_keeps_its_template():
+    """Round 11: a rewrite told in the past ("was", "were", "did", "ate") is the problem told in the present; round 10
+    scored these past-tense rewrites of #949 and #269 at -1.3 and -3.2."""
+    assert template("Jana had 27 puppies. Two were sick. How many did she have?") == \
+        template("Jana has 27 puppies. Two are sick. How many does she have?")
+    assert template("Ann ate 3 pears.") == template("Ann eats 3 pears.")
+    texts = ["Back then, Omar was half of Ravi's age and five years younger than Dina. Dina was 30. What age was Ravi?",
+             "Last spring a juggler could juggle 24 balls. Half of the balls were tennis balls, and half of the tennis "
+             "balls were green. How many green tennis balls were there?"]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#949", "contaminated: gsm8k_test#269"]
