@@ -11,7 +11,10 @@
     python bench/bench_decontam.py --no-embedding --style 8   # the eighth (labels for names, hypernyms, cloze; held out in round 7)
     python bench/bench_decontam.py --no-embedding --style 9   # the ninth (an LLM's restyling: markdown, LaTeX, imperatives; held out)
     python bench/bench_decontam.py --no-embedding --style 10  # the tenth (GSM-Plus / GSM-Symbolic perturbations, tense, British
-                                                            # English, NoOp facts; written blind in session 21, held out)
+                                                            # English, NoOp facts; written blind in session 21, development
+                                                            # data since round 11)
+    python bench/bench_decontam.py --no-embedding --style 11  # the eleventh (instruction-dataset frames, "you" retellings,
+                                                            # telegraphic notes, fact tables, multiple choice; held out)
     python bench/bench_decontam.py --no-embedding --style 0   # development noise (random word swaps; calibrated on)
     python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
@@ -46,7 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5, rewrite_gsm8k_v6  # noqa
-from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8, rewrite_gsm8k_v9, rewrite_gsm8k_v10  # noqa: E402
+from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8, rewrite_gsm8k_v9, rewrite_gsm8k_v10, rewrite_gsm8k_v11  # noqa: E402
 from bench.rewrite_noise import Noise  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
@@ -80,7 +83,7 @@ LABELS = Path(__file__).with_name("decontam_flag_labels.json")
 #: the rule-based rewrite styles by number (0, the development noise, needs the train questions: :func:`rewriter`)
 STYLES = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3, 4: rewrite_gsm8k_v4, 5: rewrite_gsm8k_v5,
           6: rewrite_gsm8k_v6, 7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8, 9: rewrite_gsm8k_v9,
-          10: rewrite_gsm8k_v10}
+          10: rewrite_gsm8k_v10, 11: rewrite_gsm8k_v11}
 
 
 def rewriter(style: int, train: list[str]):
@@ -150,7 +153,7 @@ def main() -> None:
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
     ap.add_argument("--style", type=int, default=1, choices=(0, *STYLES),
-                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, 2: bench/rewrite_gsm8k_v2.py, 3: bench/rewrite_gsm8k_v3.py, 4: bench/rewrite_gsm8k_v4.py, 5: bench/rewrite_gsm8k_v5.py, 6: bench/rewrite_gsm8k_v6.py, 7: bench/rewrite_gsm8k_v7.py, 8: bench/rewrite_gsm8k_v8.py (held out in round 7, development since round 8), 9: bench/rewrite_gsm8k_v9.py (held out since round 8)")
+                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, K: bench/rewrite_gsm8k_vK.py (styles 9 and 11 held out; see above)")
     ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
     ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
