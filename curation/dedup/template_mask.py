@@ -26,6 +26,10 @@ units dropped):
   (``~fruit``), and so are the class's own names ("fruit", "pieces of fruit", "clothing", "baked goods", "things
   to read", "writing tools"): a rewrite swaps apples for pears or candies for sweets, or names the class, and
   keeps the problem; a thing of another class (apples -> notebooks) stays a different word;
+* **instruction-corpus layout**: chat-template markup ("<|im_start|>", "<start_of_turn>", "[INST]", "</s>") is a
+  line break, a JSON string's escaped line breaks are line breaks, frame words ("Instruction:", "Response:", "user",
+  "Known:") are no names, a note's "# of boys?", "Number of ... = ?" or "Amount ...?" is the question it asks, and
+  "&", "w/", "b/c", "ea." are the words they stand for;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
@@ -67,7 +71,9 @@ POSSESSIVE = frozenset("my our your his her their".split())
 SELF = frozenset("i me my mine we us our ours you your yours myself himself herself themselves it its".split())
 #: capitalised words that start instructions and questions, not names
 STARTERS = frozenset("""think question solve answer problem here word exercise suppose show explain give note task hint
-please q use compute work tell figure write say imagine consider assume let try""".split())
+please q use compute work tell figure write say imagine consider assume let try instruction instructions input
+response output user assistant system model human gpt prompt completion content role messages conversations value
+known facts given goal notes ask step total amount number money""".split())
 #: question lead-ins and politeness: how a question is asked, not what it asks
 LEAD_INS = frozenset("please determine calculate compute find figure tell estimate kindly".split())
 CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", "purchased": "buy", "sells": "sell",
@@ -79,7 +85,7 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "altogether": "total", "together": "total", "combined": "total", "overall": "total", "remaining": "left", "remain": "left",
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
-         "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
+         "assume": "if", "assuming": "if", "suppose": "if", "supposing": "if", "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
 #: a rewrite into another tense keeps the problem: "was" / "were" / "are" are "is", "did" / "does" "do", and a common
 #: irregular past is its present ("ate" -> "eats"; a regular "-ed" stays: stemming every word cost false flags)
 TENSE = {**dict.fromkeys(("am", "are", "was", "were"), "is"), **dict.fromkeys(("does", "did"), "do"),
@@ -141,6 +147,9 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     # a question asked as a noun phrase or a cloze ("find the number of ...", "the amount of money left is ____")
     (("number",), r"\bthe\s+(?:total\s+)?number\s+of\b", "how many"),
     (("amount",), r"\bthe\s+(?:total\s+)?amount\s+of\b", "how much"),
+    (("number",), r"(?:^|(?<=[\n.:;?!]))([ \t]*)(?:total\s+)?number\s+of\b", r"\1how many"),
+    (("amount",), r"(?:^|(?<=[\n.:;?!]))([ \t]*)(?:total\s+)?amount(?:\s+of)?\b", r"\1how much"),
+    (("= ?", "=?"), r"=[ \t]*\?", "?"),
     (("blank",), r"\bfill\s+in\s+the\s+blanks?\b", "find"),
     # a fact folded into a relative clause ("Ann, who has 3 pens, gives ...") is the fact
     (("who",), r",[ \t]+who[ \t]+(?=[^,.?!]*,)", " "),
@@ -157,6 +166,16 @@ _LIST_MARK = re.compile(r"(?:\A|(?<=[.:!?*)\]]\n)|(?<=\n\n))[ \t]*(?:\(?\d{1,2}[
 _BLANK = re.compile(r"_{2,}")
 _BLANK_END = re.compile(r"[ \t]*(?:[.?!\n]|$)")
 _BLANK_LEAD = re.compile(r"[ \t]*(?:(?:=|\bis|\bare|:)[ \t]*)?$")
+
+
+#: chat-template and instruction-corpus markup around a problem ("<|im_start|>", "<start_of_turn>", "[INST]",
+#: "<</SYS>>", "</s>"): layout, a line break
+_CHAT_MARK = re.compile(r"<\|[A-Za-z_]{1,30}\|>|</?s>|<(?:start|end)_of_turn>|\[/?INST\]|<</?SYS>>")
+#: a note's "# of boys?" / "Total # thorns?" asks how many ("#" alone before a word: not "#1", not a "### " heading)
+_HASH_Q = re.compile(r"(?<![#\w])#[ \t]*(?:of[ \t]+)?(?=[a-z])")
+#: telegraphic notes' shorthand: "&", "w/", "b/c", "ea."
+_SHORTHAND = [(re.compile(p), r) for p, r in ((r"&(?!#?\w+;)", " and "), (r"\bw/(?=\s)", "with"),
+                                              (r"\bb/c\b", "because"), (r"\bea\.", "each"))]
 
 
 def _cloze(text: str) -> str:
@@ -241,6 +260,15 @@ def template(text: str) -> list[str]:
         text = _LIST_MARK.sub("", text)
     if "__" in text:
         text = _cloze(text)
+    if "\\n" in text:  # a problem inside a JSON string ("...\\nQuestion: ...")
+        text = text.replace("\\n", "\n").replace('\\"', '"')
+    if "<" in text or "[INST" in text:
+        text = _CHAT_MARK.sub("\n", text)
+    if "#" in text:
+        text = _HASH_Q.sub(" how many ", text)
+    if "&" in text or "/" in text or "ea." in text:
+        for pat, rep in _SHORTHAND:
+            text = pat.sub(rep, text)
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:

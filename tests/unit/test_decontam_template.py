@@ -469,3 +469,22 @@ def test_a_rewrite_into_the_past_tense_keeps_its_template():
              "balls were green. How many green tennis balls were there?"]
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#949", "contaminated: gsm8k_test#269"]
+
+
+def test_instruction_corpus_layout_reads_as_the_problem_it_wraps():
+    """Round 12: a problem as it sits in an instruction corpus (chat-template markup, a JSON string with escaped line
+    breaks, a note's "# of ...?" / "Number of ... = ?" question, "&", "w/", "b/c") is read as the problem."""
+    assert template("<|im_start|>user\nAnn has 5 pens.<|im_end|>") == ["user", "|"] + template("Ann has 5 pens.")
+    assert template("[INST] <<SYS>>\nBe brief.\n<</SYS>>\nAnn has 5 pens. [/INST]")[-5:] == template("Ann has 5 pens.")
+    assert template('{"prompt": "Ann has 5 pens.\\nHow many pens does she have?"}')[2:] == \
+        template("Ann has 5 pens.\nHow many pens does she have?")
+    asked = ["how", "many", "~writing", "@", "have", "|?"]
+    assert template("# of pens Ann has?") == template("Number of pens Ann has = ?") == asked
+    assert template("He ranked #1.\n### Task")[:3] == ["@p", "ranked", "#"]  # a rank and a heading ask nothing
+    assert template("Ann & Bo have 5 pens w/ caps b/c they write.") == \
+        template("Ann and Bo have 5 pens with caps because they write.")
+    assert template("A number of people came.")[:2] == ["number", "of"]  # inside a sentence it asks nothing
+    # GSM8K test #454 (Marin and Nancy's apples) as a JSON line of a prompt/completion corpus; round 11 scored it -0.2
+    text = '{"prompt": "Ravi and his neighbor Lina each eat 6 pears a day.\\nNumber of pears they eat in 20 days = ?", "completion": ""}'
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#454 template score=")
