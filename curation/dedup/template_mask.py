@@ -19,7 +19,8 @@ units dropped):
   dropped, a question asked as a noun phrase or a cloze ("the number of ..." / "the amount of ... is ____") is
   "how many" / "how much ... ?", a fact folded into a relative clause (", who has 3 pens,") is the fact, and a few
   common verbs and quantifier phrases are made canonical (bought/purchased/picked up -> buy; holds -> has; was / were
-  / are -> is, did -> do, ate -> eats: a rewrite into the past tense keeps its words; in total /
+  / are -> is, ate -> eats, do / does / did dropped: a rewrite into the past tense or an un-inverted question keeps
+  its words; in total /
   altogether / combined -> total; remaining / left over -> left);
 * **things counted**: common countable nouns of one everyday class (fruit, baked goods, sweets, pets, farm
   animals, vehicles, clothes, books, pens, small collectibles, plants, toys) are their class's token
@@ -29,7 +30,8 @@ units dropped):
 * **instruction-corpus layout**: chat-template markup ("<|im_start|>", "<start_of_turn>", "[INST]", "</s>") is a
   line break, a JSON string's escaped line breaks are line breaks, frame words ("Instruction:", "Response:", "user",
   "Known:") are no names, a note's "# of boys?", "Number of ... = ?" or "Amount ...?" is the question it asks, and
-  "&", "w/", "b/c", "ea." are the words they stand for;
+  "&", "w/", "b/c", "ea." are the words they stand for; scraped text's HTML entities ("&nbsp;", "&#39;") are their
+  characters and a word broken at a line end ("lolli-\\npops") is one word;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
@@ -46,6 +48,7 @@ units dropped):
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 from curation.dedup import fold
@@ -86,9 +89,9 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
          "assume": "if", "assuming": "if", "suppose": "if", "supposing": "if", "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
-#: a rewrite into another tense keeps the problem: "was" / "were" / "are" are "is", "did" / "does" "do", and a common
+#: a rewrite into another tense keeps the problem: "was" / "were" / "are" are "is" ("did" / "does" are dropped), and a common
 #: irregular past is its present ("ate" -> "eats"; a regular "-ed" stays: stemming every word cost false flags)
-TENSE = {**dict.fromkeys(("am", "are", "was", "were"), "is"), **dict.fromkeys(("does", "did"), "do"),
+TENSE = {**dict.fromkeys(("am", "are", "was", "were"), "is"),
          **dict(p.split(":") for p in """ate:eats wore:wears ran:runs went:goes came:comes drove:drives wrote:writes
 grew:grows threw:throws flew:flies drank:drinks swam:swims sang:sings began:begins won:wins lost:loses found:finds
 kept:keeps sent:sends built:builds caught:catches taught:teaches brought:brings thought:thinks saw:sees knew:knows
@@ -151,6 +154,10 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("amount",), r"(?:^|(?<=[\n.:;?!]))([ \t]*)(?:total\s+)?amount(?:\s+of)?\b", r"\1how much"),
     (("= ?", "=?"), r"=[ \t]*\?", "?"),
     (("blank",), r"\bfill\s+in\s+the\s+blanks?\b", "find"),
+    # a question asked of the reader ("Can you work out how many ...", "Let's see if you can tell us what ...")
+    (("you can", "can you", "could you"), r"\b(?:let'?s\s+see\s+if\s+you\s+can|(?:do\s+you\s+think\s+)?you\s+can|(?:can|could)\s+you)"
+     r"\s+(?:please\s+)?(?:(?:work|figure|find)\s+out|tell\s+(?:me|us)|help\s+(?:me\s+|us\s+)?(?:find|discover)|"
+     r"find|discover|determine|calculate|compute|say)\s+(?=how|what|which)", ""),
     # a fact folded into a relative clause ("Ann, who has 3 pens, gives ...") is the fact
     (("who",), r",[ \t]+who[ \t]+(?=[^,.?!]*,)", " "),
     # hypernyms of the things counted: "pieces of fruit", "items of clothing", "baked goods", "things to read"
@@ -173,6 +180,7 @@ _BLANK_LEAD = re.compile(r"[ \t]*(?:(?:=|\bis|\bare|:)[ \t]*)?$")
 _CHAT_MARK = re.compile(r"<\|[A-Za-z_]{1,30}\|>|</?s>|<(?:start|end)_of_turn>|\[/?INST\]|<</?SYS>>")
 #: a note's "# of boys?" / "Total # thorns?" asks how many ("#" alone before a word: not "#1", not a "### " heading)
 _HASH_Q = re.compile(r"(?<![#\w])#[ \t]*(?:of[ \t]+)?(?=[a-z])")
+_LINE_HYPHEN = re.compile(r"([^\W\d_])-[ \t]*\n[ \t]*([a-z])")
 #: telegraphic notes' shorthand: "&", "w/", "b/c", "ea."
 _SHORTHAND = [(re.compile(p), r) for p, r in ((r"&(?!#?\w+;)", " and "), (r"\bw/(?=\s)", "with"),
                                               (r"\bb/c\b", "because"), (r"\bea\.", "each"))]
@@ -201,6 +209,11 @@ def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
     return _mask_word(tok, low, seg_start), low in PEOPLE
 
 
+#: dropped besides units and fillers: money words, and "do" / "does" / "did", which carry no fact (a question asked
+#: un-inverted, "how many apples she has", has none)
+_DROP = frozenset("bucks buck usd pence penny pennies quid do does did".split())
+
+
 def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
     if tok[0].isdigit():  # a fraction or a decimal below one ("1/4", "0.25") is a part: ``#/``
         return "#/" if "/" in tok or tok.startswith("0.") else "#"
@@ -214,7 +227,7 @@ def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
         return "#"
     if low == "percent":
         return "%"
-    if low in UNITS or low in FILLER or low in {"bucks", "buck", "usd", "pence", "penny", "pennies", "quid"} or low in LEAD_INS:
+    if low in UNITS or low in FILLER or low in _DROP or low in LEAD_INS:
         return None
     if low in PEOPLE or low in TITLES:
         return "@"
@@ -253,7 +266,11 @@ def _titles(text: str) -> frozenset[str]:
 
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
+    if "&" in text and ";" in text:  # scraped text: "&nbsp;", "&#39;", "&quot;" are the characters they stand for
+        text = html.unescape(text)
     text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
+    if "-\n" in text:  # a word broken at a line end ("lolli-\npops") is one word
+        text = _LINE_HYPHEN.sub(r"\1\2", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "." in text or ")" in text:

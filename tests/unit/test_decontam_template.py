@@ -277,16 +277,16 @@ def test_relation_words_tell_a_rewrite_from_a_same_template_problem():
     import numpy as np
 
     idx = TemplateIndex([("gsm8k_test", it) for it in ITEMS])
-    assert len(template(ITEMS[6].prompt)) == 37  # "@ have # times as many ~farm as @ | ... together -> total ..."
+    assert len(template(ITEMS[6].prompt)) == 36  # "@ have # times as many ~farm as @ | ... together -> total ..."
     r, c, f = idx.features([REWRITE_6, SAME_TEMPLATE_6])
     feats = {int(row): dict(zip(FEATURES, x)) for row, item, x in zip(r, c, f) if item == 6}
     # the rewrite keeps "# times" twice and "total" ("altogether" for "together"): nothing missing, nothing added
     assert (feats[0]["dmi"], feats[0]["dex"]) == (0.0, 0.0)
     # the other problem has one "times" and no "total" (2 missing) and adds "of" and "each" ("every month")
     assert (feats[1]["dmi"], feats[1]["dex"]) == (2.0, 2.0)
-    assert feats[0]["ln"] == feats[1]["ln"] == pytest.approx(np.log(37))
+    assert feats[0]["ln"] == feats[1]["ln"] == pytest.approx(np.log(36))
     # the item's words with the relations taken out: all three of its relation words are missing, none added
-    bare = "Lyon has many sheep as Nantes. Nantes has sheep as Brest. If Brest has 30 sheep, how many sheep do Lyon, Nantes, and Brest have?"
+    bare = "Lyon has as many sheep as Nantes. Nantes has as many sheep as Brest. How many sheep do Lyon, Nantes, and Brest have if Brest has 30 sheep?"
     r, c, f = idx.features([bare])
     assert 6 in c.tolist()
     got = dict(zip(FEATURES, f[c.tolist().index(6)]))
@@ -318,7 +318,7 @@ def test_segment_coverage_tells_a_rewrite_from_a_same_opening_problem():
     distinct tokens found in the row clause that holds most of them; ``fsegcov`` / ``fsegmin`` the same with every
     word rarer than 10% of the items one wildcard (so a clause whose things were renamed still covers)."""
     idx = TemplateIndex([("gsm8k_test", it) for it in ITEMS])
-    # item 6's clauses: "@ have # times as many ~farm as @" (twice), "how many ~farm do @", "@",
+    # item 6's clauses: "@ have # times as many ~farm as @" (twice), "how many ~farm @" ("do" carries no fact), "@",
     # "@ have total if @ have # ~farm"
     renamed = REWRITE_6.replace("sheep", "lanterns")
     r, c, f = idx.features([REWRITE_6, SAME_TEMPLATE_6, renamed])
@@ -327,7 +327,7 @@ def test_segment_coverage_tells_a_rewrite_from_a_same_opening_problem():
     # the question clause); every other item clause is whole in one row clause
     assert got[0]["segmin"] == pytest.approx(5 / 6) and got[0]["segcov"] == pytest.approx((4 + 5 / 6) / 5)
     # the same opening with another fact and question: the last item clause is at best 4 of 6 ("@ have # ~farm")
-    assert got[1]["segmin"] == pytest.approx(4 / 6) and got[1]["segcov"] < got[0]["segcov"] - 0.05
+    assert got[1]["segmin"] == pytest.approx(4 / 6) and got[1]["segcov"] < got[0]["segcov"]
     # lanterns for sheep: the plain coverage falls, the structure coverage is the rewrite's
     assert got[2]["segcov"] < got[0]["segcov"] - 0.1
     assert (got[2]["fsegcov"], got[2]["fsegmin"]) == (pytest.approx(got[0]["fsegcov"]), pytest.approx(5 / 6))
@@ -488,3 +488,20 @@ def test_instruction_corpus_layout_reads_as_the_problem_it_wraps():
     text = '{"prompt": "Ravi and his neighbor Lina each eat 6 pears a day.\\nNumber of pears they eat in 20 days = ?", "completion": ""}'
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
     assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#454 template score=")
+
+
+def test_scraped_text_and_a_question_put_to_the_reader_read_as_the_problem():
+    """Round 13: HTML entities are their characters, a word broken at a line end is one word, a question put to the
+    reader ("Can you work out how many ...", "Let's see if you can find out what ...") is the question, and "do" /
+    "does" / "did" carry no fact, so an un-inverted question keeps the template."""
+    assert template("Ann&#39;s 2 lolli-\npops cost&nbsp;$5.") == template("Ann's 2 lollipops cost $5.")
+    asked = template("How many pens does Ann have?")
+    assert template("Can you work out how many pens Ann has?") == asked
+    assert template("Let&#39;s see if you can find out how many pens Ann has!")[:-1] == asked[:-1]
+    assert template("Now, can you help us discover how many pens Ann has?")[-6:] == asked
+    assert template("You can buy 3 pens.")[:2] == ["@p", "can"]  # no question follows: the words stay
+    # GSM8K test #55 (Jean's lollipops) as scraped: entities, a broken word, the question put to the reader
+    text = ("Ex. 21) Jean has 40 lollipops.Jean eats 4 of the lollipops. With the remaining lollipops, Jean wants to "
+            "package 3 lolli-\npops in one bag. Let&#39;s see if&nbsp;you can find out how many bags Jean can fill!")
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
+    assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#55 template score=")
