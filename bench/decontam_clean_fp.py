@@ -48,6 +48,7 @@ LABELS: dict[tuple[int, str], str] = {
     (431, "Ulrich wants to buy a jump rope"): "sibling",  # rope / game / ball, saved + a gift, how much more needed
     (632, "Zeshaun bought stamps at the post"): "sibling",  # snowflake / truck / rose stamps, N more, M fewer, in all
     (736, "David has zero fewer apples than"): "false positive",  # one step; the item adds a gift of 10 and a difference
+    (356, "Sara's mother gave her $69 to go"): "false positive",  # the item adds a step (an extra $10 from the mother)
     (888, "Mr. Guzman bought 48 doughnuts"): "false positive",  # one division; the item first subtracts the 5 eaten
     (217, "There are 5 roses and 5 carnations"): "false positive",  # one sum; the item's dahlias are "7 more than roses"
     (496, "After 15 years, Ariel will be four"): "false positive",  # an equation in her own age; the item: sister's age
