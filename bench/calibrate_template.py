@@ -59,7 +59,7 @@ def export(gb, threshold: float) -> TreeModel:
     return TreeModel(list(FEATURES), float(np.ravel(gb._baseline_prediction)[0]), trees, threshold)
 
 
-def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_pairs(idx: TemplateIndex, items: list, train: list[str], labels: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels (1: a rewrite and its item) and each negative's index among the even train rows (-1 for the
     positives)."""
     cal_items = np.arange(0, len(items), 2)
@@ -72,12 +72,11 @@ def training_pairs(idx: TemplateIndex, items: list, train: list[str]) -> tuple[n
         kept = np.array([i for i in cal_items if quantities(template(texts[i]))[1] >= quantities(template(items[i].prompt))[0]])
         r, c, f = idx.features([texts[i] for i in kept])
         pos.append(f[c == kept[r]])
-    labels = json.loads(LABELS.read_text())
     r, c, f = idx.features(train[::2])
     sib = np.array([labels.get(f"{2 * a}~{b}") in SIBLINGS for a, b in zip(r.tolist(), c.tolist())], bool)
-    neg, fold = f[~sib], r[~sib]
+    neg, even = f[~sib], r[~sib]
     n_pos = sum(len(p) for p in pos)
-    return np.concatenate([*pos, neg]), np.r_[np.ones(n_pos), np.zeros(len(neg))], np.r_[np.full(n_pos, -1), fold]
+    return np.concatenate([*pos, neg]), np.r_[np.ones(n_pos), np.zeros(len(neg))], np.r_[np.full(n_pos, -1), even]
 
 
 def fit(x: np.ndarray, y: np.ndarray, args) -> TreeModel:
@@ -109,19 +108,19 @@ def main() -> None:
     items = load_benchmark("gsm8k_test").items
     train = [json.loads(x)["question"] for x in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
     idx = TemplateIndex([("gsm8k_test", it) for it in items])
-    x, y, fold = training_pairs(idx, items, train)
-    model = fit(x, y, args)
     labels = json.loads(LABELS.read_text())
+    x, y, even = training_pairs(idx, items, train, labels)
+    model = fit(x, y, args)
     # the threshold is read off scores the rows were not fitted on: scored by the model fitted on them, the rows the
     # threshold is set on look cleaner than unseen rows do (round 10: 1 false flag in the calibration half, 5 in the
     # report half)
     cal = []
-    for k in range(FOLDS):  # each fold of the even rows scored by a model fitted on the others
-        ids = [2 * a for a in range(len(train[::2])) if a % FOLDS == k]
-        held = (fold >= 0) & (fold % FOLDS == k)
-        cal += flags(idx, fit(x[~held], y[~held], args), [train[i] for i in ids], ids, labels)
-    in_sample = flags(idx, model, train[::2], list(range(0, len(train), 2)), labels)
     cal_train = train[::2]
+    for k in range(FOLDS):  # each fold of the even rows scored by a model fitted on the others
+        ids = list(range(2 * k, len(train), 2 * FOLDS))
+        held = (even >= 0) & (even % FOLDS == k)
+        cal += flags(idx, fit(x[~held], y[~held], args), [train[i] for i in ids], ids, labels)
+    in_sample = flags(idx, model, cal_train, list(range(0, len(train), 2)), labels)
     false = sorted((sc for sc, lab in cal if lab not in SIBLINGS), reverse=True)
     model.threshold = float(np.ceil((false[int(args.fp_rate * len(cal_train))] + 1e-9) * 100) / 100)
     Path(args.out).write_text(model.to_json() + "\n")

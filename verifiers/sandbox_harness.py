@@ -148,10 +148,16 @@ def decode(e, depth: int = 0):
 
 # ----------------------------------------------------------------------------- framing on the call channel
 
-def send(fd: int, obj, data: bytes | None = None) -> None:
-    """``obj`` framed on ``fd`` (``data``: its encoding, if the caller made it already)."""
-    if data is None:
-        data = json.dumps(obj, separators=(",", ":")).encode()
+def encode_msg(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def send(fd: int, obj) -> None:
+    send_encoded(fd, encode_msg(obj))
+
+
+def send_encoded(fd: int, data: bytes) -> None:
+    """A message :func:`encode_msg` made, framed on ``fd``."""
     data = memoryview(len(data).to_bytes(8, "little") + data)
     while data:
         data = data[os.write(fd, data):]  # a view: no copy of the rest per write (quadratic for a big message)
@@ -316,13 +322,13 @@ class Remote:
         req = {"call": self.__name__, "args": a, "kwargs": k}
         if self._on is not None:
             req["on"] = self._on
-        data = json.dumps(req, separators=(",", ":")).encode()
+        data = encode_msg(req)
         if len(data) > MAX_REQUEST:  # was read by the candidate as a broken channel: "reward hack" for a correct solution
             raise Unsupported("the tests pass %s() %d MiB of data, more than a call carries (%d MiB)"
                               % (self.__name__, len(data) >> 20, MAX_REQUEST >> 20))
         with _CALL_LOCK:  # test code that calls from threads: one request/reply pair at a time
             try:
-                send(self._fd, req, data)
+                send_encoded(self._fd, data)
             except OSError:
                 raise CandidateGone() from None
             msg = _reply(self._fd)

@@ -46,7 +46,7 @@ lowers it) that can say "the same words *or* the same structure", which a weight
 contaminated by its best-scoring item when the score reaches the threshold. The model is fitted by
 ``bench/calibrate_template.py`` on the calibration half only (even GSM8K test items' rewrites of styles 1-8 and the
 development noise vs even GSM8K train rows), and the threshold is the lowest score with at most 0.1%
-non-sibling flags on those train rows; bench/RESULTS.md reports the other halves and held-out rewrite styles.
+non-sibling flags on those train rows, each scored by a model fitted without it (4-fold); bench/RESULTS.md reports the other halves and held-out rewrite styles.
 The cost is a few sparse products per batch.
 
     >>> from curation.dedup.benchmarks import load_benchmark
