@@ -32,6 +32,15 @@ units dropped):
   "Known:") are no names, a note's "# of boys?", "Number of ... = ?" or "Amount ...?" is the question it asks, and
   "&", "w/", "b/c", "ea." are the words they stand for; scraped text's HTML entities ("&nbsp;", "&#39;") are their
   characters and a word broken at a line end ("lolli-\\npops") is one word;
+* **algebraic, translated and hedged tellings** (round 14): a letter bound to a value ("k kids ..., with k = 4",
+  "$p ... (p = 2.50)") is the value and the binding goes; the words that name the unknown ("let x be", "call the
+  answer x", "find the value of x, where x =", MetaMath's "If we know the answer to the above question is 18, what
+  is the value of unknown variable x?") go, and a letter left for a value ("She eats x for breakfast") is a quantity;
+  "older by 5 years than", "a number of apples exceeding Jamal's by 8", "falls short of Kim's by 12", "four-fold",
+  "a pair of", "a score of", "at a unit price of $4", "per piece" are the plain comparisons and quantities; "the locker
+  of Zack" is "Zack's locker" and "has 10 years" / "10 years of age" is "is 10 years old"; "Imagine that", "Picture a
+  situation where", "Under these assumptions," and a reported "The records show that" are wording, and "in the
+  hypothetical case that" is "if";
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
@@ -40,7 +49,7 @@ units dropped):
     >>> " ".join(template("My neighbour's ducks lay twenty-five eggs per day, and she picked up 3 dozen more. How many are left?"))
     '@ s ~farm lay # eggs | @p buy # more | how many is left |?'
     >>> " ".join(template("Geb is 10 less than half the age of Haley."))
-    '@ is # less than #/ age of @ |'
+    '@ is # less than #/ @ s age |'
     >>> quantities(template("Here is one from my homework: Tom has 5 apples.")), quantities(template("Tom has 5 apples."))
     ((1, 2), (1, 1))
 """
@@ -126,6 +135,8 @@ _CLASSES = {
 OBJECT_CLASS = {w + suf: f"~{c}" for c, ws in _CLASSES.items() for w in ws.split() for suf in ("", "s", "es")}
 OBJECT_CLASS.update({w[:-1] + "ies": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("y")})
 OBJECT_CLASS.update({w[:-1] + "ves": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("f")})
+_NUM_WORD_RE = "|".join(sorted(NUMBER_WORDS - {"half", "halves", "quarter", "quarters", "third", "thirds", "fourth", "fifths"},
+                               key=len, reverse=True))
 #: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
 PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
@@ -163,7 +174,44 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     # hypernyms of the things counted: "pieces of fruit", "items of clothing", "baked goods", "things to read"
     (("piece", "item", "kind", "type", "sort"), r"\b(?:pieces?|items?|kinds?|types?|sorts?)\s+of\s+(?=[a-z])", ""),
     (("baked",), r"\bbaked\s+goods?\b", "pastry"), (("read",), r"\b(?:things\s+to\s+read|reading\s+materials?)\b", "book"),
-    (("writing",), r"\bwriting\s+(?:tools?|utensils?|implements?|instruments?)\b", "pen"))]
+    (("writing",), r"\bwriting\s+(?:tools?|utensils?|implements?|instruments?)\b", "pen"),
+    # round 14 (style 13 read): quantities said another way and a translated or hedged telling
+    (("fold",), r"\b(\d+|" + _NUM_WORD_RE + r")[- ]?fold\b", r"\1 times"),
+    (("by",), r"\b(older|younger|taller|shorter|longer|heavier|lighter|more|less|fewer|greater|smaller|bigger|larger|"
+     r"higher|lower|faster|slower|cheaper|richer)\s+by\s+(\$?\d[\d,.]*|(?:" + _NUM_WORD_RE + r")(?:[- ]" + _NUM_WORD_RE
+     + r")*)((?:\s+[a-z]+)?)\s+than\b", r"\2\3 \1 than"),
+    (("exceed",), r"\ba\s+number\s+of\s+([a-z]+)\s+(?:that\s+|which\s+)?exceed(?:s|ing|ed)?\s+(\w+)(?:'s)?\s+by\s+(\$?\d[\d,]*(?:\.\d+)?|(?:" + _NUM_WORD_RE + r"))\b",
+     r"\3 more \1 than \2"),
+    (("exceed",), r"\bexceed(?:s|ing|ed)?\s+(\w+)(?:'s)?\s+by\s+(\$?\d[\d,]*(?:\.\d+)?|(?:" + _NUM_WORD_RE + r"))\b", r"\2 more than \1"),
+    (("short",), r"\ba\s+number\s+of\s+([a-z]+)[.,]?\s+(?:that\s+|which\s+|these\s+|it\s+)?falls?\s+short\s+of\s+(\w+)(?:'s)?"
+     r"\s+by\s+(\$?\d[\d,]*(?:\.\d+)?|(?:" + _NUM_WORD_RE + r"))\b", r"\3 fewer \1 than \2"),
+    (("short",), r"\b(?:falls?|fell|is|are)\s+short\s+of\s+(\w+)(?:'s)?\s+by\s+(\$?\d[\d,]*(?:\.\d+)?|(?:" + _NUM_WORD_RE + r"))\b", r"\2 less than \1"),
+    (("unit",), r"\b(?:has|have|had|having|with)\s+(?:a\s+)?unit\s+(?:price|cost)\s+of\s+(\$?\d[\d,]*(?:\.\d+)?)", r"cost \1 each"),
+    (("unit",), r"\b(?:at|for)?\s*(?:a\s+)?unit\s+(?:price|cost)\s+of\s+(\$?\d[\d,]*(?:\.\d+)?)", r" for \1 each"),
+    (("piece", "unit", "item"), r"\bper\s+(?:piece|unit|item)\b", "each"),
+    (("pair", "couple", "score"), r"\ba\s+(?:pair|couple)\s+of\b", "two"),
+    (("score",), r"\ba\s+score\s+of\s+(?=[a-z]+s\b)", "twenty "),
+    # "the locker of Zack" is "Zack's locker" (a translated possessive), both ways
+    (("of",), r"\bthe\s+((?-i:[a-z]+))\s+of\s+((?-i:[A-Z][a-z]+))\b(?!['\u2019])", r"\2's \1"),
+    # "has 10 years" (a translated age) and "10 years of age" are "is 10 years old"
+    (("years",), r"\b(?:has|have|had)\s+(\d+|" + _NUM_WORD_RE + r")\s+years\b(?!\s+(?:of|to|left|ago|more|in|for|old|and))",
+     r"is \1 years old"),
+    (("age",), r"\byears\s+of\s+age\b", "years old"),
+    (("quantity",), r"\bwhat\s+quantity\s+of\b", "how many"),
+    # a hedged telling: "In the hypothetical case that ..." is "if"; "Imagine that", "Picture a situation where",
+    # "Under these assumptions," before a fact or the question are wording
+    (("case", "event", "scenario", "situation"), r"\bin\s+(?:the|a)\s+(?:hypothetical\s+|imagined\s+|imaginary\s+)?"
+     r"(?:case|event|scenario|situation)\s+(?:that|where|in\s+which)\b", "if"),
+    (("imagine", "suppose", "assume", "picture", "consider", "pretend"), r"(?:^|(?<=[.!?:\n]))([ \t]*)(?:let(?:\s+us|'s)\s+)?"
+     r"(?:imagine|suppose|assume|picture|consider|pretend)\s+(?:that\s+|(?:a|the)\s+(?:situation|case|scenario|world)\s+"
+     r"(?:where|in\s+which)\s+)", r"\1"),
+    (("case", "scenario", "situation", "setting", "assumption", "condition", "circumstance"),
+     r"(?:^|(?<=[.!?:\n]))([ \t]*)(?:in\s+(?:this|that|such\s+a|the\s+above)\s+(?:imagined\s+|hypothetical\s+)?"
+     r"(?:case|scenario|situation|setting)|under\s+(?:these|those|such)\s+(?:assumptions|conditions|circumstances)),?", r"\1"),
+    # reported speech: "The records show that ...", "The neighbours say also that ..." tell the fact that follows
+    (("that",), r"(?:^|(?<=[.!?:\n]))([ \t]*)(?:[A-Za-z]+[ \t]+){0,5}?(?:say|says|said|report|reports|reported|show|shows|"
+     r"showed|note|notes|noted|tell|tells|told|state|states|stated|mention|mentions|mentioned)[ \t]+(?:also[ \t]+)?that\b",
+     r"\1"))]
 _TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 #: a numbered list's marker at a line start ("1. ", "(2) ", "b) ") is layout, not a quantity (bullets are no tokens)
 #: (at the text's start or after a line that ends a sentence, a heading or an item: "There were\n12. Then ..." keeps 12)
@@ -264,6 +312,46 @@ def _titles(text: str) -> frozenset[str]:
     return frozenset(w for w in found if re.search(r"\bthe\s+" + w + r"\b", text))
 
 
+#: a value as an algebraic restatement binds it to a letter ("k = 4", "p = 2.50", "$n"); "a" and "i" are words
+_VALUE = r"\$?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
+_VAR = r"[b-hj-z]"
+_BINDING = re.compile(r"(?<![\w'.$])(" + _VAR + r")[ \t]*=[ \t]*(" + _VALUE + r")(?![\w.,/]?\d)")
+#: the clause that binds them: ", with k = 4 and n = 3", "(where p = 50)", "(k = 4)"
+_BIND_CLAUSE = re.compile(r"[,;]?[ \t]*\(?(?:\b(?:with|where|for|and)[ \t]+)?" + _VAR + r"[ \t]*=[ \t]*" + _VALUE
+                          + r"(?:[ \t]*(?:,|and|,[ \t]*and)[ \t]*" + _VAR + r"[ \t]*=[ \t]*" + _VALUE + r")*\)?(?![\w.,/]?\d)")
+#: how an algebraic restatement names its unknown ("call the answer x", "let x stand for the answer to this:", "find
+#: the value of x, where x =", "Unknown: x,", MetaMath's "If we know the answer to the above question is 18, what is
+#: the value of unknown variable x?"): wording, not a fact; what follows is the question
+_UNKNOWN = [re.compile(p, re.I) for p in (
+    r"\b(?:call|denote|name)[ \t]+(?:the[ \t]+answer|it|this)[ \t]+" + _VAR + r"\b[ \t]*[.:]?",
+    r"\blet[ \t]+(" + _VAR + r")[ \t]+(?:be|stand[ \t]+for|denote|represent|equal)[ \t]+(?:the[ \t]+answer[ \t]+to[ \t]+this[ \t]*:?[ \t]*)?",
+    r"\bif[ \t]+we[ \t]+know[ \t]+(?:that[ \t]+)?the[ \t]+answer[ \t]+(?:to[ \t]+the[ \t]+(?:above[ \t]+)?question[ \t]+)?is[ \t]+"
+    + _VALUE + r"[ \t]*,?",
+    r"\b(?:find|determine|compute|calculate|solve[ \t]+for|what[ \t]+is)[ \t]+(?:the[ \t]+value[ \t]+of[ \t]+)?(?:the[ \t]+)?"
+    r"(?:unknown[ \t]+(?:variable[ \t]+)?)?(" + _VAR + r")\b(?![\w'-])(?:[ \t]*,?[ \t]*where[ \t]+\1[ \t]*(?:=|is)[ \t]*)?",
+    r"\bunknown[ \t]*:[ \t]*" + _VAR + r"\b[ \t]*,?")]
+#: a letter left standing for a value ("Thomas worked x hours", MetaMath's "She eats x for breakfast") is a quantity;
+#: not "s", "t", "d", "m" (contractions: "Ann's", "don't", "I'm"), not "x" between numbers ("2 x 4 boards", "x-ray")
+_HAS_VAR = re.compile(r"(?<![\w'.-])" + _VAR + r"(?![\w'-])")
+_FREE_VAR = re.compile(r"(?<![\w'.$-])(?<!\d )[b-ce-hj-lnoqr-z](?![\w'-])(?![ \t]*\d)")
+
+
+def _algebra(text: str) -> str:
+    """An algebraic restatement read back as the problem: bound letters are their values, the clauses that bind them
+    and the words that name the unknown go, a letter left standing for a value is a quantity."""
+    if "=" in text:
+        bound: dict[str, str] = {}
+        for m in _BINDING.finditer(text):
+            bound.setdefault(m.group(1), m.group(2))
+        if bound:
+            text = _BIND_CLAUSE.sub("", text)
+            text = re.sub(r"(?<![\w'.-])(\$?)(" + "|".join(bound) + r")(?![\w'-])",
+                          lambda m: (m.group(1) + bound[m.group(2)].lstrip("$")) if m.group(1) else bound[m.group(2)], text)
+    for pat in _UNKNOWN:
+        text = pat.sub("", text)
+    return _FREE_VAR.sub("0", text)
+
+
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     if "&" in text and ";" in text:  # scraped text: "&nbsp;", "&#39;", "&quot;" are the characters they stand for
@@ -286,6 +374,8 @@ def template(text: str) -> list[str]:
     if "&" in text or "/" in text or "ea." in text:
         for pat, rep in _SHORTHAND:
             text = pat.sub(rep, text)
+    if _HAS_VAR.search(text):
+        text = _algebra(text)
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:

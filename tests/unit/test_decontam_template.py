@@ -137,7 +137,7 @@ def test_template_masks_number_words_people_frames_and_keeps_operations():
 
     assert template("Tom has two hundred and sixty-five apples.") == template("Tom has 265 apples.") == ["@", "have", "#", "~fruit", "|"]
     # half and twice are operations, not just quantities: they stay apart ("twice" is "# times", as "3 times" is)
-    assert template("Geb is 10 less than half the age of Haley.") == ["@", "is", "#", "less", "than", "#/", "age", "of", "@", "|"]
+    assert template("Geb is 10 less than half the age of Haley.") == ["@", "is", "#", "less", "than", "#/", "@", "s", "age", "|"]
     assert template("Geb is twice as old.") == template("Geb is 3 times as old.") == ["@", "is", "#", "times", "as", "old", "|"]
     for who in ("Janet", "The baker", "My neighbour", "Ms Okafor", "Mr. Okafor", "Coach Reid", "Her cousin"):
         assert template(f"{who} sells 68 cakes.")[:2] == ["@", "sell"], who
@@ -231,7 +231,7 @@ def test_template_model_scores_like_its_trees_and_names_a_bad_file(tmp_path):
     from curation.dedup.template_model import MODEL_PATH, TreeModel
 
     model = TreeModel.load()
-    assert model.features == list(FEATURES) and len(model.trees) == 60 and model.threshold == THRESHOLD
+    assert model.features == list(FEATURES) and len(model.trees) == 8 * 60 and model.threshold == THRESHOLD  # 8 bags of 60
     # one stump: x0 <= 1 -> -1, else +2, on a baseline of 0.5
     stump = TreeModel(["a"], 0.5, [[[0, 1.0, 1, 2, 0.0], [-1, 0, -1, -1, -1.0], [-1, 0, -1, -1, 2.0]]], 0.0)
     assert stump(np.array([[1.0], [1.5]])).tolist() == [-0.5, 2.5]
@@ -505,3 +505,39 @@ def test_scraped_text_and_a_question_put_to_the_reader_read_as_the_problem():
             "package 3 lolli-\npops in one bag. Let&#39;s see if&nbsp;you can find out how many bags Jean can fill!")
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("a", text)])
     assert rows[0]["reject_reason"].startswith("contaminated: gsm8k_test#55 template score=")
+
+
+def test_an_algebraic_or_translated_restatement_reads_as_the_problem():
+    """Round 14 (style 13 read): letters bound to values ("k kids ..., with k = 4", "$p ... with p = 2.50") are the
+    values, the words that name the unknown ("let x be", "find the value of x, where x =", MetaMath's "If we know the
+    answer to the above question is 18, what is the value of unknown variable x?") are wording and a letter left for a
+    value is a quantity; quantities said another way ("older by 5 years than", "a number of apples exceeding Jamal's
+    by 8", "four-fold", "a pair of", "at a unit price of $4", "per piece"), a translated possessive or age ("the
+    locker of Zack", "has 10 years") and a hedged or reported telling ("Imagine that", "In the hypothetical case
+    that", "The records show that") are the plain problem."""
+    same = [("Emily has k kids, with k = 4. Amy buys n pens at $p each (where p = 2.50 and n = 3).",
+             "Emily has 4 kids. Amy buys 3 pens at $2.50 each."),
+            ("Let x be the number of apples Janet has. Find x.", "The number of apples Janet has."),
+            ("Find the value of x, where x = how much she spent.", "How much she spent."),
+            ("Amy is older by 5 years than Jo and younger by two years than Cy.", "Amy is 5 years older than Jo and two years younger than Cy."),
+            ("Ann has a number of apples exceeding Jamal's by 8.", "Ann has 8 more apples than Jamal."),
+            ("Sam has a number of paintings. These fall short of Kim's by 12.", "Sam has 12 fewer paintings than Kim."),
+            ("Carl has four-fold as many pens, 3-fold as many cups.", "Carl has four times as many pens, 3 times as many cups."),
+            ("Rory orders a pair of subs at a unit price of $7.50 and buns at $2 per piece.", "Rory orders 2 subs for $7.50 each and buns at $2 each."),
+            ("The locker of Zack is half as big as the locker of Tim.", "Zack's locker is half as big as Tim's locker."),
+            ("Chenny has 10 years. Shiloh is 44 years of age.", "Chenny is 10 years old. Shiloh is 44 years old."),
+            ("Imagine that Ryan plants 2 roses. In this imagined case, how many roses are there?", "Ryan plants 2 roses. How many roses are there?"),
+            ("In the hypothetical case that Naomi caught 17 fish, what quantity of fish did Tom catch?", "If Naomi caught 17 fish, how many fish did Tom catch?"),
+            ("The records show that Pete bought 4 bars. They say also that he ate 2.", "Pete bought 4 bars. He ate 2.")]
+    for disguised, plain in same:
+        assert template(disguised) == template(plain), disguised
+    assert quantities(template("She eats x eggs. If we know the answer to the above question is 18, what is the value of unknown variable x?")) == (1, 1)
+    assert template("He got boards of 2 x 4 inches and an x-ray.")[2:] == ["boards", "of", "#", "x", "#", "and", "x", "ray", "|"]
+    assert template("He ate the rest of them.")[-3:] == ["of", "@p", "|"]  # no name after "of": no possessive
+    # GSM8K test #312 and #566 restated; round 13 scored rewrites like these at -6.9 and -2.1
+    texts = ["Imagine that Brent is older by y years than Jana, and Jana is younger by n years than Quinn, with y = 5 "
+             "and n = 3. In the hypothetical case that Quinn has 30 years, let x stand for the answer: how old is Brent? Find x.",
+             "The records show that Shiloh is y years of age today, with y = 44. In 7 years, he will be 3-fold as old as "
+             "his nephew. Under these assumptions, find the value of x, where x = the age of his nephew today."]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#312", "contaminated: gsm8k_test#566"]
