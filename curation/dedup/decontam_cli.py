@@ -114,9 +114,10 @@ META_FILES = {"dataset_info.json", "dataset_infos.json", "dataset_dict.json", "s
 
 def _is_doc(f: Path) -> bool:
     """A dataset card, licence or metadata file of a dataset folder (``factory export``'s README.md, a Hub download's
-    LICENSE): not data, so not listed as unread. Was: every such folder warned that its README.md was not checked."""
+    LICENSE), or an earlier report of this command (``--out`` inside the corpus): not data, so not listed as unread.
+    Was: every such folder warned that its README.md was not checked."""
     name = f.name.lower()
-    return name in META_FILES or name.endswith(".md") or name.split(".")[0] in DOC_NAMES
+    return name in META_FILES or name in REPORT_FILES or name.endswith(".md") or name.split(".")[0] in DOC_NAMES
 
 
 def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
@@ -176,6 +177,12 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
                     raise FactoryError(f"{where}: " + (f"none of the fields {' | '.join(map(repr, alts))}" if len(alts) > 1
                                                       else f"no field {missing[0]!r}") + f" (fields given with --field: {fields})")
                 used = [(_field_used(rec, k) or k, pick(rec, k)) for k in fields]
+                for k, v in used:  # a binary column of text is read as its UTF-8 (as_text); other bytes are no text to check
+                    if isinstance(v, (bytes, bytearray)):
+                        try:
+                            bytes(v).decode("utf-8")
+                        except UnicodeDecodeError as e:
+                            raise FactoryError(f"{where}: field {k!r} holds bytes that are not UTF-8 text (byte 0x{v[e.start]:02x})") from None
                 parts = [(k, as_text(v)) for k, v in used if v is not None]
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
                                  messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])

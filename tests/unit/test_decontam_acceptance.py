@@ -151,6 +151,10 @@ def test_a_dataset_folders_card_and_licence_are_not_unread_data(tmp_path):
     rc, rep, text = _run(tmp_path, d, "--field", "q", "--benchmarks", "gsm8k_test")
     assert rc == 0 and rep["not_read"] == [str(d / "notes.csv")]
     assert "WARNING: 1 file(s) of the corpus folder" in text and "README" not in text
+    # the report written inside the corpus folder is not unread data on the next run either
+    rc, rep, _ = _run(tmp_path, d, "--field", "q", "--benchmarks", "gsm8k_test", out="ds/rep")
+    rc, rep, _ = _run(tmp_path, d, "--field", "q", "--benchmarks", "gsm8k_test", out="ds/rep")
+    assert rc == 0 and rep["not_read"] == [str(d / "notes.csv")]
 
 
 def test_an_empty_corpus_is_said_loudly(tmp_path):
@@ -200,3 +204,39 @@ def test_every_option_of_decontam_says_what_it_does():
     assert bare == [], f"options without a help text: {bare}"
     id_help = " ".join(opts.split("--id-field ID_FIELD", 1)[1].split("\n  -", 1)[0].split())
     assert "in chat and factory rows" in id_help  # was "with --field: ...", though it names rows without --field too
+
+
+def test_a_binary_text_column_is_read_as_its_utf8_text(tmp_path):
+    """Was: a Parquet text column stored as binary (Spark without binaryAsString, some exporters) was matched as
+    Python's repr, "b'Ent\\xc3\\xaate ...'": offsets counted the escapes (29 for 9), and an item with a curly quote
+    ("Janet’s ducks") never matched as written. A value that is not UTF-8 is one error naming the row and field."""
+    q0 = GSM[0]["question"]
+    lead = "Entête — "
+    pq.write_table(pa.table({"text": pa.array([(lead + Q4).encode(), q0.encode()], pa.binary())}), tmp_path / "bin.parquet")
+    rc, rep, _ = _run(tmp_path, tmp_path / "bin.parquet", "--field", "text", "--benchmarks", "gsm8k_test")
+    assert rc == 1 and [(m["row"], m["item"], m["start"], m["text"]) for m in rep["matches"]] == [
+        (0, "4", len(lead), Q4[:-1]), (1, "0", 0, q0[:-1])]
+    pq.write_table(pa.table({"text": pa.array([b"caf\xe9"], pa.binary())}), tmp_path / "latin1.parquet")
+    with pytest.raises(FactoryError, match=r"latin1.parquet row 1: field 'text' holds bytes that are not UTF-8 text \(byte 0xe9\)$"):
+        _run(tmp_path, tmp_path / "latin1.parquet", "--field", "text", "--benchmarks", "gsm8k_test", out="rep2")
+
+
+def test_a_registered_benchmark_refuses_the_options_of_a_custom_one(tmp_path):
+    """Was: a recipe's `{name: gsm8k_test, path: first300.jsonl, expected_items: 300}` (declaring the copy's size, to
+    pass without allow_partial) was accepted and the size silently ignored -- the run then failed as PARTIAL, or with
+    `expected_items: 5` on the default copy passed as "complete"; id_field and prompt_field were ignored the same way.
+    `factory decontam` already refused --benchmark-expected-items for a registered name; the recipe now does too."""
+    from curation.dedup.benchmarks import BenchmarkSpec
+
+    for key, value in [("expected_items", 300), ("sha256", "0" * 64), ("id_field", "id"), ("prompt_field", "question")]:
+        with pytest.raises(ValueError, match=rf"^benchmark 'gsm8k_test' is registered: its {key} comes from the registry "
+                                             r"\(size, content hash, fields\); .*custom benchmark"):
+            BenchmarkSpec.parse({"name": "gsm8k_test", key: value})
+    assert BenchmarkSpec.parse({"name": "gsm8k_test", "license": "MIT", "path": "x.jsonl", "split": "test"}).license == "MIT"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "name: r\nsource: {path: %s, fields: {prompt: question}}\nprompt: {template: '{question}'}\n"
+        "teacher: {engine: hf_local, model: smollm2-135m-instruct}\n"
+        "dedup:\n  decontam:\n    benchmarks:\n      - {name: gsm8k_test, expected_items: 5}\n" % shared_data_file("gsm8k/test.jsonl"))
+    r = run_cli("validate", str(recipe))
+    assert r.returncode == 2 and "expected_items comes from the registry" in r.stdout + r.stderr
