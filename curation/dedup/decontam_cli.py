@@ -5,13 +5,13 @@
     factory decontam 'shards/*.jsonl' --field question --field answer \\
         --benchmarks 'mine=bench/*.parquet:problem+solution' --allow-partial
 
-CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``), on
-local disk or in an object store (``s3://``, ``gs://``: credentials from the environment, as for run dirs; the
-files are copied into a temporary folder first, a run directory's ``manifest.json`` and ``accepted/`` only;
-the report names them by their URIs).
-Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
-is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``, the prompt and completion of a
-factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
+CORPUS is a Parquet, Arrow or JSONL file (.jsonl.gz/.bz2/.xz/.zst/.lz4 too), a glob, a directory of them, or a run
+directory (its ``accepted/``), on local disk or in an object store (``s3://``, ``gs://``: credentials from the
+environment, as for run dirs; the files are copied into a temporary folder first, a run directory's
+``manifest.json`` and ``accepted/`` only; the report names them by their URIs).
+Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text is
+``--field`` (one or more, joined; a null is empty text; ``text|content`` the first of these a row has) or, per
+``--compare``, the prompt and completion of a factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
 prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
 ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one; ``FIELD`` may be ``question|problem``, the first of these a
@@ -22,7 +22,9 @@ A custom benchmark's licence, size and content hash: ``--benchmark-license NAME=
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
-read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
+read; an n-gram match or an exact copy also gives the field it is in as the record names it -- ``q``,
+``messages[1].content``, ``conversations[2].value`` -- its character offsets in that string and the text as written;
+``row`` counts a file's records from 0, a JSON Lines match also gives its ``line``).
 Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
 missing file or field, a partial benchmark without ``--allow-partial``), **3** an internal error (never 1).
 """
