@@ -50,9 +50,17 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
     i = 0
     try:
         with _open_binary(path) as f:
+            first = True
             for i, raw in enumerate(f, 1):
                 if not raw.strip():
                     continue
+                head = raw.strip().removeprefix(b"\xef\xbb\xbf")
+                if first and (head in (b"[", b"{") or head.startswith(b"[{")):
+                    # an array (also all on one line) or a pretty-printed object: one document, not JSON Lines
+                    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+                    raise FactoryError(f"{path}:{i}: one JSON document (an array or an indented object), not JSON Lines (one "
+                                       f"record per line); convert it, e.g. jq -c '.[]' {path.name} > {stem}.jsonl")
+                first = False
                 try:
                     obj = json.loads(raw.decode("utf-8-sig" if i == 1 else "utf-8"))  # a BOM first is not data
                 except UnicodeDecodeError as e:

@@ -240,3 +240,15 @@ def test_a_registered_benchmark_refuses_the_options_of_a_custom_one(tmp_path):
         "dedup:\n  decontam:\n    benchmarks:\n      - {name: gsm8k_test, expected_items: 5}\n" % shared_data_file("gsm8k/test.jsonl"))
     r = run_cli("validate", str(recipe))
     assert r.returncode == 2 and "expected_items comes from the registry" in r.stdout + r.stderr
+
+
+def test_a_json_array_file_is_named_with_its_fix(tmp_path):
+    """Was: `Dataset.to_json(lines=False)` or a hand-written JSON array failed as "x.json:1: not valid JSON (Expecting
+    value)" -- true, and no help; `factory run` names the fix for the same file (source_check)."""
+    recs = [{"q": g["question"]} for g in GSM[:2]]
+    (tmp_path / "pretty.json").write_text(json.dumps(recs, indent=2), encoding="utf-8")
+    (tmp_path / "one.json").write_text(json.dumps(recs), encoding="utf-8")
+    for name in ("pretty.json", "one.json"):
+        with pytest.raises(FactoryError, match=rf"{name}:1: one JSON document \(an array or an indented object\), not JSON Lines "
+                                               rf"\(one record per line\); convert it, e.g. jq -c '.\[\]' {name} > {name[:-5]}.jsonl$"):
+            read_records(tmp_path / name)
