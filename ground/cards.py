@@ -41,13 +41,14 @@ def hub_license(declared: str | None) -> tuple[str, str | None]:
 def license_metadata(declared: list[str | None], one: bool) -> dict:
     """Front-matter keys for the licences that apply, in order. ``one`` (a model card, whose ``license`` is one
     id): the single id they share, else ``other`` named after all of them; else (a dataset card) every id, a list
-    when several, and the ``license_name`` of the one ``other`` among them."""
+    when several, and a ``license_name`` naming the ``other`` ones among them (joined by ``-and-``)."""
     ids = list(dict.fromkeys(hub_license(d) for d in declared)) or [("unknown", None)]
     if one and len(ids) > 1:
         return {"license": "other", "license_name": "-and-".join(name or lid for lid, name in ids)}
     lic = list(dict.fromkeys(lid for lid, _ in ids))
+    # every `other` licence is named (was: only when it was the one, so two teachers' terms left license_name out)
     names = [name for _, name in ids if name]
-    return {"license": lic[0] if len(lic) == 1 else lic, **({"license_name": names[0]} if len(names) == 1 else {})}
+    return {"license": lic[0] if len(lic) == 1 else lic, **({"license_name": "-and-".join(names)} if names else {})}
 
 
 def front_matter(meta: dict) -> str:

@@ -1,13 +1,13 @@
-"""Reading benchmark (and ``factory decontam`` corpus) files: jsonl(.gz), Parquet and Arrow rows one at a time,
-fields by name (dots for a nested struct field), and a path, glob or dataset folder as its list of files. Every
-unreadable file, line or pattern is one FactoryError naming it."""
+"""Reading benchmark (and ``factory decontam`` corpus) files: jsonl (or .jsonl.gz/.bz2/.xz/.zst/.lz4), Parquet and
+Arrow rows one at a time, fields by name (dots for a nested struct field), and a path, glob or dataset folder as its
+list of files. Every unreadable file, line or pattern is one FactoryError naming it."""
 
 from __future__ import annotations
 
 import glob as globlib
-import gzip
 import json
 import os
+import re
 import zlib
 from pathlib import Path
 from typing import Iterator
@@ -16,16 +16,51 @@ from ground.errors import FactoryError
 from ground.source_files import arrow_table, kind_of, source_files
 
 
+#: compressed JSON Lines read by suffix (gzip, bzip2 and xz by Python, zstd and lz4 frames by pyarrow's codecs)
+COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
+#: compressed or archived files that are not read: named in one line, not decoded as text ("not UTF-8 (byte 0xb5)")
+NOT_READ = (".zip", ".tar", ".tgz", ".7z", ".br", ".snappy")
+
+
+def _open_binary(path: Path):
+    """``path`` opened for reading bytes line by line, decompressed by its suffix (:data:`COMPRESSION`)."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+
+    kind = COMPRESSION.get(path.suffix.lower())
+    if kind in ("gzip", "bz2", "xz"):
+        return {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind](path, "rb")
+    if kind:
+        import pyarrow as pa
+
+        return io.BufferedReader(pa.input_stream(str(path), compression=kind))
+    return open(path, "rb")
+
+
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """The objects of a JSON Lines file (gzip when it ends in .gz); a line that is not UTF-8, not JSON or not an
-    object, or a file that is not gzip, is one FactoryError naming the file and line (never a traceback)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    """The objects of a JSON Lines file (compressed when it ends in .gz, .bz2, .xz, .zst or .lz4); a line that is
+    not UTF-8, not JSON or not an object, or a file that does not decompress, is one FactoryError naming the file and
+    line (never a traceback). Was gzip only: a .jsonl.zst (The Pile, RedPajama, datatrove's and NeMo Curator's
+    outputs) was decoded as text and failed as "not UTF-8 text (byte 0xb5)"."""
+    if path.suffix.lower() in NOT_READ:
+        raise FactoryError(f"{path}: a {path.suffix.lower()} file: decompress it first (read: "
+                           f"{', '.join(dict.fromkeys(k for k in COMPRESSION if k != '.zstd'))})")
     i = 0
     try:
-        with opener(path, "rb") as f:
+        with _open_binary(path) as f:
+            first = True
             for i, raw in enumerate(f, 1):
                 if not raw.strip():
                     continue
+                head = raw.strip().removeprefix(b"\xef\xbb\xbf")
+                if first and (head in (b"[", b"{") or head.startswith(b"[{")):
+                    # an array (also all on one line) or a pretty-printed object: one document, not JSON Lines
+                    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+                    raise FactoryError(f"{path}:{i}: one JSON document (an array or an indented object), not JSON Lines (one "
+                                       f"record per line); convert it, e.g. jq -c '.[]' {path.name} > {stem}.jsonl")
+                first = False
                 try:
                     obj = json.loads(raw.decode("utf-8-sig" if i == 1 else "utf-8"))  # a BOM first is not data
                 except UnicodeDecodeError as e:
@@ -35,12 +70,14 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 if not isinstance(obj, dict):
                     raise FactoryError(f"{path}:{i}: not a JSON object (a {type(obj).__name__})")
                 yield i, obj
-    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError
-        raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or e}") from None
+    except (OSError, EOFError, zlib.error, ValueError) as e:  # gzip.BadGzipFile is an OSError; a cut .gz ends in EOFError;
+        # a bad .bz2 is an OSError, a bad .xz an LZMAError (OSError), a bad .zst/.lz4 an OSError or ArrowInvalid (ValueError)
+        first = (str(e).splitlines() or [""])[0]
+        raise FactoryError(f"{path}" + (f":{i}" if i else "") + f": cannot read: {getattr(e, 'strerror', None) or first or type(e).__name__}") from None
 
 
 def read_records(path: Path) -> list[dict]:
-    """Rows of a jsonl(.gz), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
+    """Rows of a jsonl (compressed too), parquet or Arrow (IPC file or stream, e.g. a ``datasets`` shard) file."""
     return list(iter_records(path))
 
 
@@ -153,6 +190,24 @@ def expand_paths(path: str, what: str = "benchmark", split: str | None = None, o
     return [p]
 
 
+#: query keys of an object-store URI that hold credentials (pyarrow reads none of them; a user may still try)
+_SECRET_QUERY = re.compile(r"secret|access[_-]?key|token|password|passwd|credential|signature|sig$|auth", re.I)
+_QUERY_PAIR = re.compile(r"([?&])([^=&\s'\"]+)=([^&\s'\"]*)")
+
+
+def query_secrets(uri: str) -> list[str]:
+    """The query keys of ``uri`` that hold credentials (``secret_key``, ``access_key``, ``session_token``, ...)."""
+    query = uri.split("?", 1)[1] if "?" in uri else ""
+    return [k for k, _, _ in (p.partition("=") for p in query.split("&")) if k and _SECRET_QUERY.search(k)]
+
+
+def redact_uri(text: str) -> str:
+    """``text`` with the credentials of any URI in it hidden: a ``user:password@`` and the value of a credential query
+    key (:func:`query_secrets`). An error message quoting a command-line argument must not print them."""
+    text = re.sub(r"(://)[^/@\s'\"]+@", r"\1***@", text)
+    return _QUERY_PAIR.sub(lambda m: m.group(0) if not _SECRET_QUERY.search(m.group(2)) else f"{m.group(1)}{m.group(2)}=***", text)
+
+
 def stage_uri(corpus: str, tmp: str, what: str = "corpus") -> tuple[str, dict[str, str]]:
     """An object-store ``corpus`` (file, ``*``-glob of one folder, folder or run directory) copied into ``tmp``:
     (the local path to read: the file, the glob over the copied files, the folder; {local file: its URI}). ``what``
@@ -166,6 +221,10 @@ def stage_uri(corpus: str, tmp: str, what: str = "corpus") -> tuple[str, dict[st
     scheme, rest = corpus.split("://", 1)
     if "@" in rest.split("/", 1)[0]:  # s3://KEY:SECRET@bucket: the secret would be in the report and the shell history
         raise FactoryError(f"{what} {scheme}://...@{rest.split('@', 1)[1].split('/')[0]}: credentials in the URI; "
+                           "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
+    secrets = query_secrets(corpus)
+    if secrets:  # was echoed whole in "cannot read it" (pyarrow refuses the keys), into the terminal and CI logs
+        raise FactoryError(f"{what} {scheme}://{rest.split('?', 1)[0]}: credentials in the URI's query ({', '.join(secrets)}); "
                            "give them in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS)")
     query = "?" + corpus.split("?", 1)[1] if "?" in corpus else ""
     base = corpus.split("?", 1)[0].rstrip("/")

@@ -280,6 +280,13 @@ class BenchmarkSpec:
                 registered(self.name)
             except FactoryError as e:
                 raise ValueError(str(e)) from None
+            # was accepted and ignored: a declared size or hash of a registered copy changed nothing (the registry's
+            # were checked), id_field and prompt_field neither (its loader names the fields)
+            for k in ("expected_items", "sha256", "id_field", "prompt_field"):
+                if getattr(self, k) is not None:
+                    raise ValueError(f"benchmark {self.name!r} is registered: its {k} comes from the registry (size, content "
+                                     f"hash, fields); a copy that differs needs allow_partial: true, or name it a custom "
+                                     f"benchmark (another name, with field)")
         elif self.name in BUILTIN or self.name in _entry_point_defs()[0]:
             # was read as a custom set under the registered name: a partial copy passed as "gsm8k_test: 300 items
             # (size not declared)", licence unknown, template matching off, where the same file without field failed
@@ -365,6 +372,8 @@ def as_text(v) -> str:
         return v
     if v is None:
         return ""
+    if isinstance(v, (bytes, bytearray)):  # a Parquet binary column of text: was its repr, b'Ent\xc3\xaate ...'
+        return bytes(v).decode("utf-8", errors="replace")
     if isinstance(v, (list, tuple)):
         return "\n".join(as_text(x) for x in v)
     if isinstance(v, dict) and ("content" in v or "tool_calls" in v):

@@ -5,13 +5,13 @@
     factory decontam 'shards/*.jsonl' --field question --field answer \\
         --benchmarks 'mine=bench/*.parquet:problem+solution' --allow-partial
 
-CORPUS is a Parquet or JSONL file, a glob, a directory of them, or a run directory (its ``accepted/``), on
-local disk or in an object store (``s3://``, ``gs://``: credentials from the environment, as for run dirs; the
-files are copied into a temporary folder first, a run directory's ``manifest.json`` and ``accepted/`` only;
-the report names them by their URIs).
-Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text
-is ``--field`` (one or more, joined; a null is empty text) or, per ``--compare``, the prompt and completion of a
-factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
+CORPUS is a Parquet, Arrow or JSONL file (.jsonl.gz/.bz2/.xz/.zst/.lz4 too), a glob, a directory of them, or a run
+directory (its ``accepted/``), on local disk or in an object store (``s3://``, ``gs://``: credentials from the
+environment, as for run dirs; the files are copied into a temporary folder first, a run directory's
+``manifest.json`` and ``accepted/`` only; the report names them by their URIs).
+Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text is
+``--field`` (one or more, joined; a null is empty text; ``text|content`` the first of these a row has) or, per
+``--compare``, the prompt and completion of a factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
 prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
 ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one; ``FIELD`` may be ``question|problem``, the first of these a
@@ -22,7 +22,9 @@ A custom benchmark's licence, size and content hash: ``--benchmark-license NAME=
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
-read; an n-gram match also gives the field it is in, its character offsets there and the text as written).
+read; an n-gram match or an exact copy also gives the field it is in as the record names it -- ``q``,
+``messages[1].content``, ``conversations[2].value`` -- its character offsets in that string and the text as written;
+``row`` counts a file's records from 0, a JSON Lines match also gives its ``line``).
 Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
 missing file or field, a partial benchmark without ``--allow-partial``), **3** an internal error (never 1).
 """
@@ -41,12 +43,13 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from ground.cli_parser import ArgumentParser
-from curation.dedup import TEXT_CHOICES, _turn_text, word_spans, words
-from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records, stage_uri
-from curation.dedup.benchmarks import as_text
+from curation.dedup import TEXT_CHOICES, _turn_text, content_text, word_spans, words
+from curation.dedup.bench_files import COMPRESSION, expand_paths, field_value, has_field, numbered_records, redact_uri, stage_uri
+from curation.dedup.benchmarks import as_text, pick
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
+from ground.source_files import kind_of
 
 log = logging.getLogger(__name__)
 BATCH = 5000
@@ -104,7 +107,19 @@ def declared(specs: list, a: argparse.Namespace) -> list:
 
 
 #: the files of a corpus folder that are read (case aside); others are listed in the report as not read
-DATA_SUFFIXES = (".parquet", ".arrow", ".feather", ".jsonl", ".jsonl.gz")
+DATA_SUFFIXES = (".parquet", ".arrow", ".feather", ".jsonl", *(f".jsonl{c}" for c in COMPRESSION))
+DATA_KINDS = ".parquet/.arrow/.feather/.jsonl (or .jsonl" + "/".join(dict.fromkeys(c for c in COMPRESSION if c != ".zstd")) + ")"
+#: what a dataset folder keeps beside its data (a card, a licence, ``datasets``' metadata): never data, never warned about
+DOC_NAMES = ("readme", "license", "licence", "copying", "notice", "citation")
+META_FILES = {"dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json"}
+
+
+def _is_doc(f: Path) -> bool:
+    """A dataset card, licence or metadata file of a dataset folder (``factory export``'s README.md, a Hub download's
+    LICENSE), or an earlier report of this command (``--out`` inside the corpus): not data, so not listed as unread.
+    Was: every such folder warned that its README.md was not checked."""
+    name = f.name.lower()
+    return name in META_FILES or name in REPORT_FILES or name.endswith(".md") or name.split(".")[0] in DOC_NAMES
 
 
 def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
@@ -123,7 +138,7 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
         seen = sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts))
         files = [f for f in seen if f.name.lower().endswith(DATA_SUFFIXES)]
         if skipped is not None:
-            skipped += [f for f in seen if f not in set(files)]
+            skipped += [f for f in seen if f not in set(files) and not _is_doc(f)]
         if not files:
             raise FactoryError(f"{corpus}: no .parquet, .arrow or .jsonl files in this directory"
                                + (f" (it holds {', '.join(f.name for f in seen[:3])}{', ...' if len(seen) > 3 else ''})" if seen else ""))
@@ -131,35 +146,86 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
     return expand_paths(corpus, "corpus")
 
 
+#: a corpus row's {checked part (prompt, completion, reasoning): [(the file's field, its text), ...]}, the texts in the
+#: order the part joins them with newlines: where :func:`locate` finds a match (``messages[1].content``); never written
+SPANS = "_decontam_spans"
+#: a corpus row's position as errors name it: a jsonl file's 1-based line (blank lines count), a Parquet file's 1-based row
+LINE = "_decontam_line"
+
+
+def _field_used(rec: dict, name: str) -> str | None:
+    """The field of ``name`` (``a|b``: the first of a, b that is there and not null) whose value :func:`pick` takes."""
+    return next((k for k in name.split("|") if field_value(rec, k) is not None), None)
+
+
 def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> Iterator[tuple[Path, int, dict]]:
     """(file, 0-based row, factory row) for every record; ``fields`` become the user message (a field that is
-    there but null is empty text; one that is absent is an error). Without ``fields`` a record is a factory
-    row (``messages`` + ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``,
-    when it has one, is the id the report names (else FILE:ROW)."""
+    there but null is empty text; one that is absent is an error; ``text|content`` is the first of these a record has,
+    for shards that name the text differently). Without ``fields`` a record is a factory row (``messages`` +
+    ``completion``) or a chat dataset row (see :func:`chat_row`). A record's ``id_field``, when it has one, is the id
+    the report names (else FILE:ROW)."""
+    columns = [a for k in fields for a in k.split("|")]
     for f in files:
         # without --field, the chat and factory columns only (was every column: an image or audio column too)
-        for i, (line, rec) in enumerate(numbered_records(f, [*fields, id_field] if fields else [*CORPUS_COLUMNS, id_field],
+        for i, (line, rec) in enumerate(numbered_records(f, [*columns, id_field] if fields else [*CORPUS_COLUMNS, id_field],
                                                          None if fields else CORPUS_COLUMNS)):
             where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
             if not isinstance(rec, dict):
                 raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
-                missing = [k for k in fields if not has_field(rec, k)]
+                missing = [k for k in fields if not any(has_field(rec, a) for a in k.split("|"))]
                 if missing:
-                    raise FactoryError(f"{where}: no field {missing[0]!r} (fields given with --field: {fields})")
-                parts = [(k, as_text(v)) for k, v in ((k, field_value(rec, k)) for k in fields) if v is not None]
+                    alts = missing[0].split("|")
+                    raise FactoryError(f"{where}: " + (f"none of the fields {' | '.join(map(repr, alts))}" if len(alts) > 1
+                                                      else f"no field {missing[0]!r}") + f" (fields given with --field: {fields})")
+                used = [(_field_used(rec, k) or k, pick(rec, k)) for k in fields]
+                for k, v in used:  # a binary column of text is read as its UTF-8 (as_text); other bytes are no text to check
+                    if isinstance(v, (bytes, bytearray)):
+                        try:
+                            bytes(v).decode("utf-8")
+                        except UnicodeDecodeError as e:
+                            raise FactoryError(f"{where}: field {k!r} holds bytes that are not UTF-8 text (byte 0x{v[e.start]:02x})") from None
+                parts = [(k, as_text(v)) for k, v in used if v is not None]
                 row = new_sample(stage="corpus", prompt_id=f"{f.name}:{i}", sample_index=0,
                                  messages=[{"role": "user", "content": "\n".join(t for _, t in parts)}])
-                row[FIELDS] = parts  # where a match lies (locate); never written: the report takes what it needs
+                row[FIELDS] = parts  # what is matched (each field alone too, for exact copies)
+                row[SPANS] = {"prompt": [p for k, v in used if v is not None for p in text_parts(k, v)]}
             elif "messages" in rec and isinstance(rec.get("completion", 0), (str, type(None))):  # a factory row (a run's accepted/)
-                row = dict(rec, messages=factory_messages(rec["messages"], where), status="accepted",
-                           reject_stage=None, reject_reason=None)
+                msgs = factory_messages(rec["messages"], where)
+                row = dict(rec, messages=msgs, status="accepted", reject_stage=None, reject_reason=None)
+                row[SPANS] = {"prompt": [(f"messages[{k}].content", content_text(m.get("content")))
+                                         for k, m in enumerate(msgs) if m.get("role") == "user"]}
             else:
                 row = chat_row(rec, where)
                 row["prompt_id"] = f"{f.name}:{i}"
             rid = field_value(rec, id_field)
             row["id"] = str(rid) if rid is not None else f"{f.name}:{i}"
+            row[LINE] = line
             yield f, i, row
+
+
+def text_parts(label: str, v) -> list[tuple[str, str]]:
+    """(field, text) pieces of a value whose newline-joined texts are ``as_text(v)``, each named as a user indexes the
+    record: ``messages[1].content``, ``conversations[2].value``, ``turns[0]``. A match's offsets are then into a
+    string of the file (was: into the rendered list, named ``messages[37:507]``, which reads as a slice of the list).
+    A value whose pieces do not rebuild its text exactly (a turn with tool calls) is one piece, the label itself."""
+    parts = _pieces(label, v)
+    text = as_text(v)
+    return parts if parts and "\n".join(t for _, t in parts) == text else [(label, text)]
+
+
+def _pieces(label: str, v) -> list[tuple[str, str]]:
+    if isinstance(v, (list, tuple)):
+        return [p for k, x in enumerate(v) for p in text_parts(f"{label}[{k}]", x)] if v else [(label, "")]
+    if isinstance(v, dict) and ("content" in v or "tool_calls" in v):
+        c = v.get("content")
+        if v.get("tool_calls") or not isinstance(c, (str, list)):
+            return [(label, as_text(v))]
+        return text_parts(f"{label}.content", c) if isinstance(c, str) or c else [(label, "")]
+    if isinstance(v, dict) and ("value" in v or "text" in v) and ("from" in v or "type" in v):
+        key = "value" if "value" in v else "text"
+        return text_parts(f"{label}.{key}", v[key])
+    return [(label, as_text(v))]
 
 
 def factory_messages(msgs, where: str) -> list[dict]:
@@ -202,6 +268,8 @@ def chat_row(rec: dict, where: str) -> dict:
     prompt: list[str] = []
     answer: list[str] = []
     thought = [rec["reasoning"]] if isinstance(rec.get("reasoning"), str) and rec["reasoning"] else []  # factory export
+    # where each turn's text is in the record (locate): prompt, completion and reasoning pieces, in the order joined
+    spans: dict[str, list[tuple[str, str]]] = {"prompt": [], "completion": [], "reasoning": [("reasoning", thought[0])] if thought else []}
     for c in cols:
         v = rec[c]
         if isinstance(v, str) and v.lstrip().startswith("[") and CHAT_COLUMNS[c] == "conversation":
@@ -211,21 +279,27 @@ def chat_row(rec: dict, where: str) -> dict:
                 raise FactoryError(f"{where}: column {c!r} is not valid JSON") from None
         if isinstance(v, str):
             (prompt if CHAT_COLUMNS[c] == "prompt" else answer).append(v)
+            spans["prompt" if CHAT_COLUMNS[c] == "prompt" else "completion"].append((c, v))
             continue
         if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
             raise FactoryError(f"{where}: column {c!r} is not text or a list of chat messages (a {type(v).__name__})")
-        for m in v:
+        for k, m in enumerate(v):
             role = str(m.get("role", m.get("from", "")))
             text = _turn_text(m) if "value" not in m else as_text(m.get("value"))
             to_prompt = role in PROMPT_ROLES if CHAT_COLUMNS[c] == "conversation" else CHAT_COLUMNS[c] == "prompt"
             (prompt if to_prompt else answer).append(text)
+            pieces = text_parts(f"{c}[{k}]", m)
+            spans["prompt" if to_prompt else "completion"] += pieces if "\n".join(t for _, t in pieces) == text else [(f"{c}[{k}]", text)]
             if m.get("reasoning_content"):  # an assistant turn's thinking, as exports and TRL datasets keep it
                 thought.append(as_text(m["reasoning_content"]))
+                spans["reasoning"].append((f"{c}[{k}].reasoning_content", thought[-1]))
     # one user message per prompt turn: the prompt's text is the same ("\n"-joined), and a turn that IS a short benchmark
     # item is an exact copy as in a factory row (was one message of all turns: a system prompt or an earlier turn
     # beside "What is the capital of France?" hid the copy)
-    return new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": t} for t in prompt or [""]],
-                      completion="\n".join(answer), reasoning="\n".join(thought) or None)
+    row = new_sample(stage="corpus", prompt_id="", sample_index=0, messages=[{"role": "user", "content": t} for t in prompt or [""]],
+                     completion="\n".join(answer), reasoning="\n".join(thought) or None)
+    row[SPANS] = spans
+    return row
 
 
 def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: str = "id") -> tuple[list[dict], int, dict]:
@@ -237,11 +311,13 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
 
     def flush() -> None:
         rows = step([r for _, _, r in batch])
-        for (f, i, _), r in zip(batch, rows):
+        for (f, i, orig), r in zip(batch, rows):
             if r.get("status") == REJECTED and r.get("reject_stage") == step.name:
                 m = REASON_RE.match(r["reject_reason"])
                 assert m, r["reject_reason"]
-                matches.append({"file": str(f), "row": i, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
+                # a JSON Lines row also names its line (what errors and editors count); `row` is the 0-based record index
+                line = {"line": orig[LINE]} if LINE in orig and kind_of(f) == "jsonl" else {}
+                matches.append({"file": str(f), "row": i, **line, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
                                 "method": m["method"], "span": m["span"], **locate(step, r, m["method"])})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
@@ -289,15 +365,21 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
     if not at_tok or not spans:
         return {}
     start, end = spans[at_tok[0]][0], spans[at_tok[1] - 1][1]
-    parts, sep = (row[FIELDS], "\n") if FIELDS in row else (checked_parts(row, step.config.on), "\n\n")
-    at, touched, first = 0, [], None
-    for label, t in parts:
-        if start < at + len(t) and end > at:
-            touched.append(label)
-            first = at if first is None else first
-        at += len(t) + len(sep)
-    first = first or 0
-    return {"field": "+".join(touched), "start": start - first, "end": end - first, "text": text[start:end]}
+    pieces: list[tuple[str, int, str]] = []  # (field, where it starts in text, its text)
+    at = 0
+    for label, t in checked_parts(row, step.config.on):  # joined by blank lines (checked_text)
+        sub = (row.get(SPANS) or {}).get(label)
+        if sub and "\n".join(x for _, x in sub) == t:  # the part as the record's own fields, joined by newlines
+            pos = at
+            for sub_label, x in sub:
+                pieces.append((sub_label, pos, x))
+                pos += len(x) + 1
+        else:
+            pieces.append((label, at, t))
+        at += len(t) + 2
+    touched = [(label, s) for label, s, t in pieces if start < s + len(t) and end > s]
+    first = touched[0][1] if touched else 0
+    return {"field": "+".join(label for label, _ in touched), "start": start - first, "end": end - first, "text": text[start:end]}
 
 
 def incomplete_warning(c: dict) -> str:
@@ -312,10 +394,12 @@ def incomplete_warning(c: dict) -> str:
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
+    if not rep["rows"]:  # was "0 rows ...; 0 contaminated", exit 0: an empty shard passed as a clean corpus
+        lines[1:1] = ["WARNING: the corpus has no rows: nothing was checked", ""]
     lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}"
                                         + (f"\n    checked by: {', '.join(c['checks'])}" if c.get("checks") else "") for c in rep["benchmarks"]]
     if rep.get("not_read"):
-        lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {'/'.join(DATA_SUFFIXES)} and were not "
+        lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {DATA_KINDS} and were not "
                      f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
     for c in rep["benchmarks"]:
         if c.get("complete") is False:
@@ -323,14 +407,22 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     if rep.get("items_too_short"):
         lines.append(f"WARNING: {rep['items_too_short']} benchmark items are shorter than {rep['settings']['min_item_tokens']} "
                      "words: a row that IS one is flagged (exact copy), a row that contains one is not (--min-item-tokens lowers the bound)")
+    if rep["matches"]:
+        lines += ["", "rows are numbered from 0 (as ds[row]); a JSON Lines row also gives its line in the file"]
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
-        lines += [f"  {m['file']} row {m['row']} (id {m['id']}) ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
+        lines += [f"  {_where(m)} ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
                   + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
         if b["rows"] > max_per_bench:  # was cut silently: the .txt read as if these were all
             lines.append(f"  ... and {b['rows'] - max_per_bench} more rows (every match is in decontam_report.json)")
     return "\n".join(lines) + "\n"
+
+
+def _where(m: dict) -> str:
+    """A match's row as the text report names it: ``FILE row 1 (line 3, id ID)``, the line for a JSON Lines file."""
+    line = f"line {m['line']}, " if "line" in m else ""
+    return f"{m['file']} row {m['row']} ({line}id {m['id']})"
 
 
 def write_report(out: Path, files: dict[str, str]) -> None:
@@ -382,11 +474,13 @@ def _main(argv: list[str] | None) -> int:
                     help="a custom benchmark's declared size: a copy with fewer items is PARTIAL, with more MODIFIED (the recipe's expected_items)")
     ap.add_argument("--benchmark-sha256", action="append", default=[], metavar="NAME=HEX",
                     help="a custom benchmark's declared content hash: a copy that differs is ALTERED (the recipe's sha256)")
-    ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b of struct column a)")
-    ap.add_argument("--id-field", default="id", help="with --field: the corpus field the report names each row by (default id; FILE:ROW when absent)")
+    ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b "
+                    "of struct column a; text|content = the first of these a row has, for shards that name it differently)")
+    ap.add_argument("--id-field", default="id", help="the corpus field the report names each row by, with --field or in chat and "
+                    "factory rows (default id; FILE:ROW, ROW from 0, when a row has none)")
     ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
-    ap.add_argument("--ngram", type=int, default=13)
+    ap.add_argument("--ngram", type=int, default=13, help="n-gram length, in words, of a containment match (default 13)")
     ap.add_argument("--min-item-tokens", type=int, default=8,
                     help="benchmark items shorter than this many words are matched only as exact copies, not by containment (default 8: too generic)")
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
@@ -418,11 +512,15 @@ def _main(argv: list[str] | None) -> int:
         err = e.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else ""
         flag = {"on": "--compare", "benchmarks": "--benchmarks"}.get(name, "--" + name.replace("_", "-"))
-        raise FactoryError(f"{flag}: {(err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]} (got {err.get('input')!r})") from None
+        msg = (err['msg'].removeprefix('Value error, ').strip().splitlines() or [err['type']])[0]
+        raise FactoryError(redact_uri(f"{flag}: {msg} (got {err.get('input')!r})")) from None  # a URI's credentials never printed
     except ValueError as e:
-        raise FactoryError((str(e).splitlines() or [type(e).__name__])[0]) from None
+        raise FactoryError(redact_uri((str(e).splitlines() or [type(e).__name__])[0])) from None
     step = Decontaminate(cfg)
-    step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
+    try:
+        step._load()  # benchmarks (and their coverage check) before reading the corpus: bad input fails fast
+    except FactoryError as e:  # the command line's switch, not the recipe's key (was "set allow_partial: true")
+        raise FactoryError(str(e).replace("set allow_partial: true", "pass --allow-partial")) from None
     with tempfile.TemporaryDirectory(prefix="factory-decontam-") as tmp:
         corpus, uris = stage_uri(a.corpus, tmp, "corpus") if "://" in a.corpus else (a.corpus, {})
         skipped: list[Path] = []

@@ -190,7 +190,7 @@ def test_the_report_locates_each_ngram_match_in_the_text_as_written(tmp_path):
                                              {"role": "assistant", "content": "Sure: " + G5["answer"]}]}) + "\n", encoding="utf-8")
     rc, rep = _decontam(tmp_path, str(chat))
     (m,) = rep["matches"]
-    assert (m["field"], m["start"], m["text"]) == ("completion", 6, G5["answer"][: m["end"] - 6]) and m["end"] > 100
+    assert (m["field"], m["start"], m["text"]) == ("messages[1].content", 6, G5["answer"][: m["end"] - 6]) and m["end"] > 100
 
 
 def test_an_empty_benchmark_and_an_out_that_is_a_file_are_refused(tmp_path):

@@ -123,7 +123,7 @@ def test_a_chat_row_whose_completion_is_a_message_list_is_checked(tmp_path):
                                             "completion": [{"role": "assistant", "content": "Sure. " + GSM[1]["question"]}]}])
     rc = decontam_main([corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")])
     (m,) = _report(tmp_path / "rep")["matches"]
-    assert rc == 1 and (m["item"], m["field"], m["start"]) == ("1", "completion", 6)
+    assert rc == 1 and (m["item"], m["field"], m["start"]) == ("1", "completion[0].content", 6)  # the turn's own string
 
 
 def test_a_report_name_taken_by_a_folder_leaves_the_old_report_whole(tmp_path):
@@ -162,9 +162,11 @@ def test_a_chat_turn_that_is_a_short_item_is_an_exact_copy_beside_other_turns(tm
     assert rc == 1 and [(m["row"], m["method"], m["span"]) for m in rep["matches"]] == [
         (k, "exact copy", "what is the capital of france") for k in range(4)]  # an answer alone is no copy (too generic)
     # located in the text as written, like an n-gram match (was: an exact copy had no field, offsets or text)
+    # in the turn's own string (was "prompt" 17:46, counted from the system turn joined before it)
     assert [(m["field"], m["start"], m["end"], m["text"]) for m in rep["matches"]] == [
-        ("prompt", 17, 46, item[:-1]), ("prompt", 12, 41, item[:-1].upper()), ("prompt", 10, 39, item[:-1]), ("prompt", 0, 29, item[:-1])]
-    assert "exact copy: 'what is the capital of france' at prompt[17:46]" in (tmp_path / "rep" / "decontam_report.txt").read_text()
+        ("messages[1].content", 0, 29, item[:-1]), ("conversations[2].value", 0, 29, item[:-1].upper()),
+        ("prompt[1].content", 0, 29, item[:-1]), ("messages[1].content", 0, 29, item[:-1])]
+    assert "exact copy: 'what is the capital of france' at messages[1].content[0:29]" in (tmp_path / "rep" / "decontam_report.txt").read_text()
 
 
 def test_a_rewritten_item_in_a_chat_row_is_caught_with_its_answer_beside_it():
@@ -197,7 +199,8 @@ def test_a_field_holding_tool_calls_or_sharegpt_turns_is_matched_as_their_text(t
                                                                     {"role": "tool", "content": "42"}]}])
     rc = decontam_main([corpus, "--field", "messages", "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")])
     (m,) = _report(tmp_path / "rep")["matches"]
-    assert rc == 1 and m["id"] == "t" and m["text"] == q.rstrip("?") and m["start"] == len('Use the tool.\nsolve({"problem": "')
+    # the turn that calls the tool, as its text is checked: content, then name(arguments)
+    assert rc == 1 and m["id"] == "t" and m["text"] == q.rstrip("?") and (m["field"], m["start"]) == ("messages[1]", len('solve({"problem": "'))
     assert as_text([call, None, {"from": "gpt", "value": "ok"}, {"type": "text", "text": "part"}]) == (
         f'solve({json.dumps({"problem": q}, ensure_ascii=False)})\n\nok\npart')
 
@@ -314,7 +317,7 @@ def test_a_benchmark_item_recited_in_the_reasoning_is_contamination(tmp_path):
                       {"role": "assistant", "content": "3", "reasoning_content": "Hmm. " + q}]}])
     assert decontam_main([corpus, "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
     assert [(m["row"], m["field"], m["start"], m["text"]) for m in _report(tmp_path / "rep")["matches"]] == [
-        (0, "reasoning", 10, q.rstrip("?")), (1, "reasoning", 5, q.rstrip("?"))]
+        (0, "reasoning", 10, q.rstrip("?")), (1, "messages[1].reasoning_content", 5, q.rstrip("?"))]
 
 
 def test_a_corpus_folder_reads_data_files_in_any_case_and_says_what_it_did_not_read(tmp_path):
@@ -334,7 +337,7 @@ def test_a_corpus_folder_reads_data_files_in_any_case_and_says_what_it_did_not_r
     rep = _report(tmp_path / "rep")
     assert rc == 1 and rep["rows"] == 1 and [m["item"] for m in rep["matches"]] == ["0"]
     assert rep["not_read"] == [str(corpus / "more.json"), str(corpus / "notes.csv")]
-    assert "WARNING: 2 file(s) of the corpus folder are not .parquet/.arrow/.feather/.jsonl/.jsonl.gz and were not checked: " \
+    assert "WARNING: 2 file(s) of the corpus folder are not .parquet/.arrow/.feather/.jsonl (or .jsonl.gz/.bz2/.xz/.zst/.lz4) and were not checked: " \
         in (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
     assert decontam_main([str(corpus / "PART-0.PARQUET"), "--field", "q", "--benchmarks", "gsm8k_test", "--template", "off",
                           "--out", str(tmp_path / "rep2")]) == 1

@@ -184,3 +184,21 @@ def test_reports_and_cards_say_which_checks_looked_at_each_benchmark(tmp_path):
     rep = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
     assert f"    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), template matching >= {THRESHOLD:g}" in rep
     assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["benchmarks"][0]["checks"][-1] == f"template matching >= {THRESHOLD:g}"
+
+
+def test_a_dataset_card_names_every_licence_that_is_not_a_hub_id():
+    """Was: a routed or fallback run whose two teachers have terms the Hub has no id for (a Llama and a Gemma model)
+    got `license: [cc-by-4.0, other]` and no `license_name` at all (one was written only when exactly one licence was
+    `other`): the Hub's metadata named neither teacher's terms. Now `license_name` names them all, as the model card's."""
+    from huggingface_hub import DatasetCard
+
+    manifest = {"recipe_name": "x", "run_id": "r1", "recipe": {},
+                "licenses": {"source": {"path": "p.jsonl", "license": "CC-BY-4.0"},
+                             "teachers": [{"name": "a", "model": "llama", "license": "Llama 3.1 Community License", "from": "recipe"},
+                                          {"name": "b", "model": "gemma", "license": "Gemma Terms of Use", "from": "recipe"}]}}
+    card = dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    meta = _front(card)
+    assert meta["license"] == ["cc-by-4.0", "other"]
+    assert meta["license_name"] == "llama-3.1-community-license-and-gemma-terms-of-use"
+    assert DatasetCard(card).data.license_name == "llama-3.1-community-license-and-gemma-terms-of-use"
+    assert "**Llama 3.1 Community License**" in card and "**Gemma Terms of Use**" in card
