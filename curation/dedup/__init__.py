@@ -228,9 +228,17 @@ _OP_ALIAS = {"**": "^", "\\times": "*", "\\cdot": "*", "\\ast": "*", "\\div": "/
 _BULLET = re.compile(r"(?m)^[ \t]*[*+\-](?=[ \t])")
 
 
+#: a calculator annotation (GSM8K's "48/2 = <<48/2=24>>24"): the step written again as markup, blanked (one character
+#: for one) where operators are tokens; two answers that share a computation ("4*2=<<4*2=8>>8") shared 13 tokens of
+#: it, and 125 of GSM8K train's 7,473 answers matched a test item's answer on such runs alone
+_CALC = re.compile(r"<<[^<>\n]{0,200}=[^<>\n]{0,200}>>")
+
+
 def _unbullet(text: str) -> str:
-    """``text`` with its bullets as spaces, one character for one; not an operator that opens a line between two
-    numbers (a sum written in columns: "17\n* 25")."""
+    """``text`` with its bullets and calculator annotations (:data:`_CALC`) as spaces, one character for one; not an
+    operator that opens a line between two numbers (a sum written in columns: "17\n* 25")."""
+    if "<<" in text:
+        text = _CALC.sub(lambda m: " " * len(m.group()), text)
     if not ("\n" in text or text.lstrip()[:1] in ("*", "+", "-")):
         return text
 

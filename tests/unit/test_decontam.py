@@ -171,3 +171,18 @@ def test_another_operator_is_another_item(tmp_path):
                    "times_sign": "contaminated: b#mul exact copy 'what is 17 * 25'",
                    "minus_sign": "contaminated: b#long 11-gram 'compute 120 / 4 - 7 and write down the result'",
                    "plus_long": None, "age": "contaminated: b#age 13-gram 'a 5 year old has 3 toys and gets 4 more toys today'"}
+
+
+def test_answers_that_share_a_calculator_step_are_not_copies_a_recited_answer_is():
+    """GSM8K writes each step again as a calculator annotation ("4*2=<<4*2=8>>8"); two answers that share one
+    computation shared 13 tokens of it, and 125 of the 7,473 GSM8K train answers matched a test answer on such a run
+    alone (row 745's "0.5*4=<<0.5*4=2>>2" against test #426's). The annotation is blanked where operators are tokens,
+    so these train answers are clean, and a test answer recited with its annotations is still caught, its span quoted
+    from the text."""
+    train = [json.loads(line) for line in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
+    before_fix = [574, 669, 745, 776, 902]  # answers the 13-gram check flagged on annotation runs alone
+    rows = [row(str(i), train[i]["question"], completion=train[i]["answer"]) for i in before_fix]
+    rows.append(row("recited", "Solve it.", completion="Sure. " + GSM[0]["answer"]))
+    Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="completion"))(rows)
+    assert [r["status"] for r in rows] == ["accepted"] * 5 + ["rejected"]
+    assert rows[-1]["reject_reason"].startswith("contaminated: gsm8k_test#0 13-gram 'janet sells 16 - 3 - 4 = 9 duck eggs a day")
