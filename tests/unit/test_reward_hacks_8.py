@@ -8,10 +8,10 @@ unordered, and Python's ``max`` keeps a number over a later NaN); ``not f(x) != 
 decimal in other digits (``١.٥``, ``1_0.5``) matched too; output a program left in its pipes when it ended was cut at
 the cap instead of failing it; a replaced builtin the harness itself uses ended the solution's job as a timeout or a
 crash, and one replaced in the last call went unreported. Correct solutions failed: a stdio program whose case input
-is the number 0 got no input, one whose output is written as Python tears it down (an unflushed
-``os.fdopen(1, "w")``, a ``__del__``) lost it, and a ``KeyError('x')`` reached the tests as its message only (``str(e)`` was
-``"'x'"`` quoted again, ``e.args`` one string). ``test_limit_*`` pins what the harness leaves to Python (the module docstring of ``verifiers.code_exec``
-lists it); the rest pins classes that held.
+is the number 0 got no input, one whose output is written as Python tears it down (an unflushed ``os.fdopen(1,
+"w")``, a ``__del__``) lost it, and a ``KeyError('x')`` reached the tests as its message only (``str(e)`` was ``"'x'"``
+quoted again, ``e.args`` one string). ``test_limit_*`` pins what the harness leaves to Python (the module docstring
+of ``verifiers.code_exec`` lists it); the rest pins classes that held.
 """
 
 from __future__ import annotations
@@ -209,6 +209,17 @@ def test_a_nan_the_tests_expect_and_orderings_without_one_still_pass(v, tests):
     """A NaN that is the answer is still checked as one (``math.isnan``, ``!=``, a one-item ``max`` compares nothing);
     ``max``/``min`` keep Python's results, ``default`` and ``key`` (computed once per item)."""
     assert reason(v, NAN, tests) == "passed"
+
+
+@pytest.mark.parametrize("ep", ["max", "min"])
+def test_an_entry_point_named_like_a_builtin_the_tests_shadow_is_still_the_solutions(v, ep):
+    """The tests' ``max``/``min`` (NaN-strict, above) never stand in for a solution's function of that name."""
+    he = {"kind": "humaneval", "entry_point": ep, "prompt": f"def {ep}(xs):\n    \"\"\"The {ep} of xs.\"\"\"\n",
+          "test": f"def check(candidate):\n    assert candidate([1, 3, 2]) == {3 if ep == 'max' else 1}\n"}
+    honest = f"    return sorted(xs)[{-1 if ep == 'max' else 0}]\n"
+    for body, want in [("    return 0\n", (0.0, "AssertionError at test line 2")), (honest, (1.0, "passed"))]:
+        r = v.verify({"completion": body, "reference": json.dumps(he)})
+        assert (r.score, r.reason) == want
 
 
 @pytest.mark.parametrize("out", ["7\\b3", "7\\r3", "\\x1b[2K3", "3\\x00", "3 \\x1b[8m7"])
