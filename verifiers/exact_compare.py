@@ -4,8 +4,12 @@ the solution's process checks before a result crosses: :func:`rigged` values, :f
 :func:`rewrite` compiles test code with every ``==`` and ``in`` replaced by :func:`exact_eq` /
 :func:`exact_in`: plain builtin values must have the same type at every level (``True``, ``1`` and
 ``1.0`` differ; a tuple is not a list). ``!=`` and ``not in`` keep Python's meaning, the stricter one
-for them (``0.0 != 0`` is False): each test comparison is at least as strict as Python's. Ordering (``<``), ``is`` and arithmetic
-are untouched, so ``abs(f(x) - y) < 1e-6`` works as written. A value that is not a plain builtin
+for them (``0.0 != 0`` is False): each test comparison is at least as strict as Python's; so is ``not a != b`` (read
+as ``a == b``) and ``not a not in b`` (``a in b``). Ordering (``<``), ``is`` and arithmetic keep Python's meaning, so
+``abs(f(x) - y) < 1e-6`` works as written, except that an ordering with a NaN operand fails the test, and so does
+``max``/``min`` over a NaN (:func:`exact_order`): NaN is unordered, so a NaN result passed every tolerance test written
+the negative way round (``max(diffs) < tol``, ``not any(d > tol ...)``, ``if d > tol: raise``); and a set's subset test
+(``set(f(x)) <= {1, 2}``) is type-exact as its ``==`` is. A value that is not a plain builtin
 can only come from the trusted test code itself (the solution's values arrive decoded); if its class has its own
 ``__eq__`` that decides, but a stdlib container or builtin subclass the tests build from the solution's results
 (``Counter``, ``OrderedDict``, ``deque``, a namedtuple, an ``IntEnum``, a dict view, an iterator such as
@@ -24,6 +28,10 @@ import ast
 import builtins
 import collections
 import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
+
+#: the builtins this module's functions resolve, as they were when the forkserver loaded it: :func:`rigged` and
+#: :func:`stand_in` run in the solution's process, after its code, which may have replaced ``builtins.type`` & co.
+__builtins__ = dict(vars(builtins))
 
 #: exact types that cross the boundary; anything else (subclasses included) is not data
 PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
@@ -137,17 +145,91 @@ def _members(c):
 def exact_chain(ops: str, *vals) -> bool:
     """A chained comparison (``a < b == c``), operands already evaluated."""
     table = {"==": exact_eq, "!=": operator.ne, "in": lambda x, y: exact_in(x, y),
-             "not in": lambda x, y: x not in y, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-             ">=": operator.ge, "is": operator.is_, "is not": operator.is_not}
+             "not in": lambda x, y: x not in y, "<": _lt, "<=": _le, ">": _gt, ">=": _ge,
+             "is": operator.is_, "is not": operator.is_not}
     return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
+
+
+def _nan(x) -> bool:
+    return isinstance(x, float) and x != x
+
+
+_ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def exact_order(op: str, a, b):
+    """``a < b`` (or ``<=``, ``>``, ``>=``): Python's, except that a NaN operand fails the test (``AssertionError``),
+    and that a set's subset/superset test is type-exact as its ``==`` is (``{True} <= {1, 2}`` is False). Python answers
+    False for any ordering with a NaN, which is the lenient side wherever the test says "not too far" the negative way
+    round: ``not any(abs(x - y) > tol ...)`` and ``if abs(x - y) > tol: raise`` passed a NaN result. No test can pass
+    on a NaN ordering now, whichever way round it is written."""
+    if _nan(a) or _nan(b):
+        raise AssertionError
+    ta, tb = type(a), type(b)
+    if (ta is set or ta is frozenset) and (tb is set or tb is frozenset):  # subset / superset: members type-exact
+        a, b = {_key(x) for x in a}, {_key(y) for y in b}
+    return _ORDERINGS[op](a, b)
+
+
+def _lt(a, b):
+    return exact_order("<", a, b)
+
+
+def _le(a, b):
+    return exact_order("<=", a, b)
+
+
+def _gt(a, b):
+    return exact_order(">", a, b)
+
+
+def _ge(a, b):
+    return exact_order(">=", a, b)
+
+
+def _extreme(fn, args: tuple, kw: dict):
+    """``max``/``min`` for the tests: Python's, except that comparing a NaN (an item, or its ``key``) fails the test, as
+    :func:`exact_order` does. Python's keep the first of NaN and a number (``max(0.0, nan)`` is 0.0, ``max(nan, 0.0)``
+    NaN), so ``max(abs(x - y) for ...) < tol`` passed a result with a NaN after its first element. The items stream
+    through as in Python (``max(range(10 ** 8))`` holds no list), each ``key`` computed once (a key may call the
+    solution); a single item is returned without a comparison, NaN or not."""
+    if len(args) != 1 and (not args or "default" in kw):
+        return fn(*args, **kw)  # Python's own TypeError
+    seen = [0, False]  # items, a NaN among them (or their keys)
+
+    def note(x):
+        if _nan(x):
+            seen[1] = True
+        return x
+
+    def each(items):
+        for x in items:
+            seen[0] += 1
+            yield x if key is not None else note(x)
+
+    key = kw.get("key")
+    if key is not None:
+        kw = dict(kw, key=lambda x: note(key(x)))
+    out = fn(each(args[0] if len(args) == 1 else args), **kw)
+    if seen[1] and seen[0] > 1:
+        raise AssertionError
+    return out
+
+
+def exact_max(*args, **kw):
+    return _extreme(max, args, kw)
+
+
+def exact_min(*args, **kw):
+    return _extreme(min, args, kw)
 
 
 def exact_not_order(op: str, a, b) -> bool:
     """``not a < b`` (or ``<=``, ``>``, ``>=``): Python's, except that a NaN operand fails it. NaN is unordered, so a
     NaN result passed every negated ordering (``assert not f(x) > y``) that the plain form (``f(x) <= y``) rejects."""
-    if (type(a) is float and a != a) or (type(b) is float and b != b):
+    if _nan(a) or _nan(b):
         return False
-    return not {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op](a, b)
+    return not _ORDERINGS[op](a, b)
 
 
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt: "<", ast.LtE: "<=",
@@ -157,42 +239,54 @@ _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Lt
 _ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
+_NEGATED = {ast.Eq: ast.NotEq, ast.In: ast.NotIn, ast.NotEq: ast.Eq, ast.NotIn: ast.In}
+
+
+def _call(fn: str, args: list) -> ast.Call:
+    return ast.Call(ast.Name(fn, ast.Load()), args, [])
+
+
 class _Exact(ast.NodeTransformer):
-    """Rewrites ``==``/``in`` in the test code into calls of the exact comparisons (``!=``/``not in`` stay)."""
+    """Rewrites the test code's comparisons into calls of the exact ones: ``==``/``in`` (:func:`exact_eq`,
+    :func:`exact_in`), orderings (:func:`exact_order`); ``!=``/``not in`` stay Python's."""
 
     def visit_UnaryOp(self, node):
-        """``not a == b`` / ``not a in b``: Python's ``!=`` / ``not in``, the strict side of a negated test."""
+        """``not a == b`` / ``not a in b``: Python's ``!=`` / ``not in``, the strict side of a negated test; ``not a !=
+        b`` / ``not a not in b``: the exact ``==`` / ``in`` (a positive test, as if so written: Python's ``!=`` took
+        ``42.0`` for ``42``); ``not a < b`` (an ordering) fails on a NaN operand (:func:`exact_not_order`)."""
         e = node.operand
-        if type(node.op) is ast.Not and type(e) is ast.Compare and len(e.ops) == 1 and type(e.ops[0]) in (ast.Eq, ast.In):
-            neg = ast.NotEq() if type(e.ops[0]) is ast.Eq else ast.NotIn()
-            return self.generic_visit(ast.copy_location(ast.Compare(e.left, [neg], e.comparators), node))
+        if type(node.op) is not ast.Not or type(e) is not ast.Compare or len(e.ops) != 1 or getattr(e, "python", False):
+            return self.generic_visit(node)
+        op = type(e.ops[0])
+        if op in _NEGATED:
+            return self.visit(ast.copy_location(ast.Compare(e.left, [_NEGATED[op]()], e.comparators), node))
+        if op in _ORDER:
+            self.generic_visit(e)
+            return ast.copy_location(_call("__exact_not_order__", [ast.Constant(_OPS[op]), e.left, e.comparators[0]]), node)
         return self.generic_visit(node)
 
-    def visit_Assert(self, node):
-        node.test = self._not_order(node.test)
+    def visit_If(self, node):
+        """As control flow (``if not a < b: raise``) a negated ordering's strict side is Python's own: it stays."""
+        t = node.test
+        if type(t) is ast.UnaryOp and type(t.op) is ast.Not and type(t.operand) is ast.Compare \
+                and len(t.operand.ops) == 1 and type(t.operand.ops[0]) in _ORDER:
+            t.operand.python = True
         return self.generic_visit(node)
 
-    def _not_order(self, e):
-        """An assert's ``not a < b`` (alone or in an ``and``) fails on a NaN operand (:func:`exact_not_order`); as
-        control flow (``if not a < b: raise``) the strict side is Python's own, so it stays."""
-        if type(e) is ast.BoolOp and type(e.op) is ast.And:
-            e.values = [self._not_order(v) for v in e.values]
-        c = e.operand if type(e) is ast.UnaryOp and type(e.op) is ast.Not else None
-        if type(c) is ast.Compare and len(c.ops) == 1 and type(c.ops[0]) in _ORDER:
-            args = [ast.Constant(_OPS[type(c.ops[0])]), c.left, c.comparators[0]]
-            return ast.copy_location(ast.Call(ast.Name("__exact_not_order__", ast.Load()), args, []), e)
-        return e
+    visit_While = visit_If
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        if not any(type(op) in (ast.Eq, ast.In) for op in node.ops):
+        kinds = [type(op) for op in node.ops]
+        if getattr(node, "python", False) or not any(k in (ast.Eq, ast.In) or k in _ORDER for k in kinds):
             return node
-        call = lambda f, args: ast.Call(ast.Name(f, ast.Load()), args, [])  # noqa: E731
         if len(node.ops) > 1:
-            ops = ",".join(_OPS[type(op)] for op in node.ops)
-            return call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
-        fn = "__exact_eq__" if type(node.ops[0]) is ast.Eq else "__exact_in__"
-        return call(fn, [node.left, node.comparators[0]])
+            ops = ",".join(_OPS[k] for k in kinds)
+            return _call("__exact_chain__", [ast.Constant(ops), node.left, *node.comparators])
+        if kinds[0] in _ORDER:
+            return _call("__exact_order__", [ast.Constant(_OPS[kinds[0]]), node.left, node.comparators[0]])
+        fn = "__exact_eq__" if kinds[0] is ast.Eq else "__exact_in__"
+        return _call(fn, [node.left, node.comparators[0]])
 
 
 def rewrite(src: str, filename: str):
@@ -201,8 +295,17 @@ def rewrite(src: str, filename: str):
     return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True), tree
 
 
+#: what :func:`rewrite`'s code calls, and the builtins it shadows for the tests (``max``/``min``: :func:`_extreme`)
+HELPERS = {"__exact_eq__": exact_eq, "__exact_in__": exact_in, "__exact_chain__": exact_chain,
+           "__exact_not_order__": exact_not_order, "__exact_order__": exact_order}
+
+
 def install_comparisons(g: dict) -> None:
-    g.update(__exact_eq__=exact_eq, __exact_in__=exact_in, __exact_chain__=exact_chain, __exact_not_order__=exact_not_order)
+    """The helpers into the tests' globals ``g``, and ``max``/``min`` unless ``g`` has its own: a HumanEval entry point
+    named ``max`` is the solution's function there, never the tests' builtin."""
+    g.update(HELPERS)
+    g.setdefault("max", exact_max)
+    g.setdefault("min", exact_min)
 
 
 def free_names(tree) -> list[str]:
@@ -217,8 +320,7 @@ def free_names(tree) -> list[str]:
             bound.add((n.asname or n.name).split(".")[0])
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
-    return sorted(read - bound - set(dir(builtins)) - {"__exact_eq__", "__exact_in__", "__exact_chain__",
-                                                           "__exact_not_order__"})
+    return sorted(read - bound - set(dir(builtins)) - set(HELPERS))
 
 
 def rigged(x) -> str | None:

@@ -30,6 +30,11 @@ import sys
 import threading
 import types
 
+#: the builtins this module's functions resolve, as they were when the forkserver loaded it: the candidate half runs
+#: after the solution's code, and a solution that replaced ``builtins.len`` (or ``int``, ``str``, ``list``) broke it, so
+#: the tampering ended as a timeout or a crash of the solution's job, never reported (:func:`_tampered`)
+__builtins__ = dict(vars(builtins))
+
 
 def _sibling(name: str):
     """A module of this folder, by path: the forkserver runs with ``-I`` (no project on ``sys.path``), and
@@ -213,14 +218,26 @@ def serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
         raise RewardHack("the solution closed or replaced the call channel (fd %d)" % fd) from None
 
 
+def _tampered(snap: dict, hack: str | None) -> str | None:
+    """``hack``, else the first builtin the solution replaced since ``snap``; then the builtins are put back, as ``json``
+    (which this half uses) resolves them where the solution could replace them: the verdict can still be sent."""
+    hack = hack or builtins_tampered(snap)
+    if hack:
+        vars(builtins).update(snap)
+    return hack
+
+
 def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
+    hack = None  # replaced builtins, once seen: every later request is answered with it
     while True:
+        hack = _tampered(snap, hack)  # before a request is decoded: at import, or in the call before
         req = recv(fd, MAX_REQUEST)
         if req is None:
+            if hack:  # e.g. in the last call: no request is left to answer with it
+                raise RewardHack(hack)
             return
         if os.getpid() != main_pid:
             os._exit(0)  # a fork made by the solution never answers
-        hack = builtins_tampered(snap)
         if hack:
             send(fd, {"hack": hack})
             continue
@@ -230,7 +247,10 @@ def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
         reply = _call(g, req)
         if os.getpid() != main_pid:
             os._exit(0)  # the solution forked inside the call: only the process that was called answers
-        if len(json.dumps(reply)) > MAX_MSG:
+        hack = _tampered(snap, hack)
+        if hack:
+            reply = {"hack": hack}
+        elif len(json.dumps(reply)) > MAX_MSG:
             reply = {"unsupported": "%s() returned more than %d MiB of data" % (req["call"], MAX_MSG >> 20)}
         send(fd, reply)
 
@@ -275,7 +295,7 @@ def _call(g: dict, req: dict) -> dict:
             msg = str(e)[:300]
         except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
             msg = "<unprintable>"
-        return {"raised": [type(e).__name__, msg, line, code]}
+        return {"raised": [type(e).__name__, msg, line, code, _args(e)]}
     out = stand_in(out)
     why = rigged(out)
     if why:
@@ -291,6 +311,16 @@ def _call(g: dict, req: dict) -> dict:
             HANDLES.append(out)  # the tests may call its methods; any other use of it is this "unsupported"
             return {"obj": [len(HANDLES) - 1, why]}
         return {"unsupported": why}
+
+
+def _args(e: BaseException):
+    """The exception's ``args`` as data when they are plain and small (else None: its message stands for them), so the
+    tests see ``KeyError('x')`` as raised: ``str(e)`` is ``"'x'"`` and ``e.args`` ``('x',)``, not the message's repr."""
+    try:
+        a = encode(e.args) if type(e.args) is tuple else None
+        return a if a is not None and len(encode_msg(a)) <= 4096 else None
+    except BaseException:  # noqa: BLE001 - whatever the solution's exception holds, its message is sent
+        return None
 
 
 # ----------------------------------------------------------------------------- tests side
@@ -416,28 +446,49 @@ def _reply(fd: int) -> dict:
         raise RewardHack(v[:200])
     if kind == "unsupported" and type(v) is str:
         raise Unsupported(v[:300])
-    if kind == "raised" and type(v) is list and len(v) == 4:
+    if kind == "raised" and type(v) is list and len(v) in (4, 5):
         raise _raised(*v)
     return msg
 
 
-def _raised(name, msg, line, code) -> BaseException:
-    """The solution's exception, re-created as a builtin class of that name so ``except ValueError`` works."""
+def _raised(name, msg, line, code, args=None) -> BaseException:
+    """The solution's exception, re-created as a builtin class of that name so ``except ValueError`` works, with its
+    ``args`` when they came as plain data (else its message)."""
     base = getattr(builtins, name, None) if type(name) is str else None
     if not (isinstance(base, type) and issubclass(base, BaseException)):
         base = Exception
     elif issubclass(base, (StopIteration, StopAsyncIteration)):
         base = RuntimeError  # as PEP 479 for generators: else map()/zip()/iter(f, x) in the tests end early
+    if args is not None:
+        try:
+            args = decode(args)
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
     try:
         cls = type(str(name)[:100], (base,), {})
-        e = cls.__new__(cls)
-        e.args = (str(msg),)
+        e = _with_args(cls, args, str(msg))
+        if e is None:
+            e = cls.__new__(cls)
+            e.args = (str(msg),)
     except Exception:  # noqa: BLE001 - e.g. an exception type with a fixed layout
         e = Exception(str(msg))
     if isinstance(e, SystemExit):
         e.code = code if type(code) is int else None
     e.__dict__["_candidate"] = (str(name)[:100], str(msg)[:300], line if type(line) is int else None)
     return e
+
+
+def _with_args(cls, args, msg: str):
+    """``cls(*args)`` if that prints as the solution's exception did (``msg``), else None: its ``args`` then stand for
+    it (``KeyError('x')``, ``ValueError('bad', 3)``); an exception whose own ``__str__`` said something else keeps the
+    message, as before."""
+    if type(args) is not tuple:
+        return None
+    try:
+        e = cls(*args)
+        return e if str(e)[:300] == msg else None
+    except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError's five arguments: the message stands for them
+        return None
 
 
 def _module_ok(name: str, mod) -> bool:
