@@ -41,6 +41,11 @@ units dropped):
   of Zack" is "Zack's locker" and "has 10 years" / "10 years of age" is "is 10 years old"; "Imagine that", "Picture a
   situation where", "Under these assumptions," and a reported "The records show that" are wording, and "in the
   hypothetical case that" is "if";
+* **a lower-cased post, a program and local money** (round 15): in a text written or stored in lower case a word the
+  benchmark never writes in lower case is a name (:func:`recase`, applied by the template index to the rows it scores),
+  and "zacks" beside "zack" is his possessive; a problem told in a program's docstring or comments (PAL,
+  program-of-thought) is read without the code lines around it (fences, defs, assignments, returns, prints);
+  "⅓" is "1/3" and "Rs." / "INR" is money;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
@@ -143,7 +148,7 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     # a price or a measure below one ("$0.75", "USD .50", "0.75 dollars", "0.5 kg") is an amount like "75 cents",
     # not a part of a whole
     (("$", "\u00a3", "\u20ac"), r"([$\u00a3\u20ac])[ \t]?0?\.(?=\d)", r"\1"),
-    (("usd", "eur", "gbp"), r"\b(usd|eur|gbp)[ \t]?0?\.(?=\d)", r"\1 "),
+    (("usd", "eur", "gbp"), r"\b(usd|eur|gbp)[ \t]?0?\.(?=\d)", r"\1 "), (("rs",), r"\b(?:rs|inr)\.?[ \t]?(?=\d)", "$"),
     (("0.", " ."), r"(?<![\d.])0?\.(?=\d+[ \t]?(?:" + "|".join(sorted(UNITS - {"percent"}, key=len, reverse=True))
      + r"|eur|gbp)\b)", ""),
     # "40 out of every 100", "400 out of each single 1,000": a rate, a part of a whole as "40%" is
@@ -228,6 +233,9 @@ _BLANK_LEAD = re.compile(r"[ \t]*(?:(?:=|\bis|\bare|:)[ \t]*)?$")
 _CHAT_MARK = re.compile(r"<\|[A-Za-z_]{1,30}\|>|</?s>|<(?:start|end)_of_turn>|\[/?INST\]|<</?SYS>>")
 #: a note's "# of boys?" / "Total # thorns?" asks how many ("#" alone before a word: not "#1", not a "### " heading)
 _HASH_Q = re.compile(r"(?<![#\w])#[ \t]*(?:of[ \t]+)?(?=[a-z])")
+#: a line of code around a problem told in a docstring or comment: a fence, a def, an assignment, a return or print
+_CODE_LINE = re.compile(r"(?m)^[ \t]*(?:```\w*|def[ \t]+\w+\(.*|[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*[ \t]*[-+*/]?=[^=\n].*|"
+                        r"(?:return|import|pass)\b[^.?!\n]*|print\(.*)$")
 _LINE_HYPHEN = re.compile(r"([^\W\d_])-[ \t]*\n[ \t]*([a-z])")
 #: telegraphic notes' shorthand: "&", "w/", "b/c", "ea."
 _SHORTHAND = [(re.compile(p), r) for p, r in ((r"&(?!#?\w+;)", " and "), (r"\bw/(?=\s)", "with"),
@@ -259,7 +267,7 @@ def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
 
 #: dropped besides units and fillers: money words, and "do" / "does" / "did", which carry no fact (a question asked
 #: un-inverted, "how many apples she has", has none)
-_DROP = frozenset("bucks buck usd pence penny pennies quid do does did".split())
+_DROP = frozenset("bucks buck usd pence penny pennies quid rs inr do does did".split())
 
 
 def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
@@ -357,6 +365,10 @@ def template(text: str) -> list[str]:
     if "&" in text and ";" in text:  # scraped text: "&nbsp;", "&#39;", "&quot;" are the characters they stand for
         text = html.unescape(text)
     text = fold(text).replace("’", "'")  # fold applies NFKC to any non-ASCII text
+    if "\u2044" in text:  # NFKC's "⅓" is "1⁄3" (a fraction slash)
+        text = text.replace("\u2044", "/")
+    if "def " in text or "```" in text:  # a problem in a program's docstring (PAL, program-of-thought): the code is no text
+        text = _CODE_LINE.sub("", text)
     if "-\n" in text:  # a word broken at a line end ("lolli-\npops") is one word
         text = _LINE_HYPHEN.sub(r"\1\2", text)
     if "\r" in text:
@@ -402,6 +414,43 @@ def template(text: str) -> list[str]:
     if out and out[-1] not in (SEP, QSEP):
         out.append(SEP)
     return out
+
+
+#: words the masker knows without a benchmark: its own lists (a lower-cased text's known words are no names)
+KNOWN = frozenset().union(COMMON, FILLER, NUMBER_WORDS, PRONOUNS, UNITS, FRACTION_WORDS, MULTIPLIERS, PEOPLE, TITLES,
+                          POSSESSIVE, SELF, STARTERS, LEAD_INS, CANON, TENSE, OBJECT_CLASS, _DROP)
+_CAP_WORD = re.compile(r"\b[A-Z][a-z]+")
+_LOWER_START = re.compile(r"(?:\A|[.!?:]\s+)[ \t]*[a-z]")
+_LOWER_WORD = re.compile(r"(?<![\w'\u2019])[a-z]{2,}(?![\w'\u2019])")
+
+
+def lowercased(text: str) -> bool:
+    """Whether ``text`` was written or stored in lower case (a forum post, a lower-cased corpus): no capitalised word
+    but sentence starters, and a sentence that starts in lower case."""
+    return _LOWER_START.search(text) is not None and all(w.lower() in COMMON or w.lower() in STARTERS
+                                                          for w in _CAP_WORD.findall(text))
+
+
+def recase(text: str, known: frozenset[str] | set[str]) -> str:
+    """A lower-cased ``text`` with its names capitalised again, so that they are masked as names: a word that is
+    neither one of ``known`` (the benchmark's own lower-case words, :data:`KNOWN`) nor a plural of one is a name
+    ("harry slept 9 hours" -> "Harry slept 9 hours"), and so is its possessive written without the apostrophe when
+    the name stands alone too ("zacks locker ... zack lives" -> "Zack's locker ... Zack lives")."""
+    words = set(_LOWER_WORD.findall(text))
+    names = {w for w in words if w not in known and w not in KNOWN and not (w.endswith("s") and w[:-1] in known)
+             and not (w.endswith("es") and w[:-2] in known)}
+    if not names:
+        return text
+
+    def cap(m: re.Match) -> str:
+        w = m.group()
+        if w not in names:
+            return w
+        if w.endswith("s") and w[:-1] in names:
+            return w[:-1].capitalize() + "'s"
+        return w.capitalize()
+
+    return _LOWER_WORD.sub(cap, text)
 
 
 def quantities(toks: list[str]) -> tuple[int, int]:

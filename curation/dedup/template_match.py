@@ -61,11 +61,13 @@ The cost is a few sparse products per batch.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from scipy import sparse
 
 from curation.dedup.masked import COMMON, MaskedIndex
-from curation.dedup.template_mask import QSEP, SEP, quantities, template
+from curation.dedup.template_mask import QSEP, SEP, lowercased, quantities, recase, template
 from curation.dedup.template_model import TreeModel
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln", "segcov", "segmin",
@@ -84,6 +86,7 @@ MIN_TEMPLATE_ITEMS = 50  # fewer benchmark items give no usable IDF or null: dec
 Z_MIN = 2.0  # candidate pairs below this z are dropped (a missing runner-up counts as this)
 SD_FLOOR = 0.03  # added (in quadrature) to every null std: a few-item null is not certain
 MASKED_N, MASKED_MAX_DF, MASKED_PENALTY = 3, 3, 0.5  # the mm feature: curation.dedup.masked with decontam's defaults
+_LOWER_WORDS = re.compile(r"(?<![\w'\u2019])[a-z]+")
 _SKIP = ("#", "#/", "%", "@", "@p", SEP, QSEP)  # token ids 0..6: no word (unigram) features
 _SEP_IDS = np.array([_SKIP.index(SEP), _SKIP.index(QSEP)], np.uint64)  # no n-gram crosses a segment end
 _NUM_IDS = np.array([_SKIP.index("#"), _SKIP.index("#/")], np.uint64)
@@ -228,6 +231,8 @@ class TemplateIndex:
         self.prompts = {(bench, it.item_id): it.prompt for bench, it in items}  # for a judge's second look
         self.ns, self.k = ns, k
         toks = [template(it.prompt) for _, it in items]
+        # the benchmark's own lower-case words: in a lower-cased row, any other word is a name (:func:`recase`)
+        self.known = frozenset(w for _, it in items for w in _LOWER_WORDS.findall(it.prompt))
         self.tokens: dict[str, int] = {t: k for k, t in enumerate((*_SKIP, "#1"))}
         ids = [[self.tokens.setdefault(t, len(self.tokens)) for t in x] for x in toks]
         self.op_ids = np.array([self.tokens.setdefault(t, len(self.tokens)) for t in OPS], np.uint64)
@@ -338,6 +343,7 @@ class TemplateIndex:
 
     def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, item, features) for each row's ``k`` best items; features in :data:`FEATURES` order."""
+        texts = [recase(t, self.known) if lowercased(t) else t for t in texts]
         toks = [template(t) for t in texts]
         cut = _Cut(self._ids(toks))
         r, c, s, z, sf, fz = self._candidates(cut)

@@ -541,3 +541,29 @@ def test_an_algebraic_or_translated_restatement_reads_as_the_problem():
              "his nephew. Under these assumptions, find the value of x, where x = the age of his nephew today."]
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#312", "contaminated: gsm8k_test#566"]
+
+
+def test_a_lower_cased_post_and_a_program_docstring_read_as_the_problem():
+    """Round 15 (style 14 read): in a text written or stored in lower case (a forum post, a lower-cased corpus) a word
+    the benchmark never writes in lower case is a name, and "zacks" beside "zack" is his possessive; a problem told in a
+    program's docstring (PAL, program-of-thought) is read without the code around it; "⅓" is "1/3" and "Rs." money."""
+    from curation.dedup.template_mask import lowercased, recase
+
+    known = {"locker", "is", "half", "as", "big", "slept", "hours", "his", "friend", "the", "street", "where", "lives"}
+    assert lowercased("pls help: zacks locker is half as big as timothys locker. zack lives here.")
+    assert not lowercased("Zack's locker is half as big.") and not lowercased("42")
+    assert recase("zacks locker is half as big as timothys locker. zack lives here", known) == \
+        "Zack's locker is half as big as Timothys locker. Zack lives here"
+    assert recase("harry slept 9 hours", known) == "Harry slept 9 hours"
+    program = '```python\ndef solution():\n    """Ann has 5 pens and buys 1/3 as many."""\n    pens = 5\n    return pens\n```'
+    assert template(program) == template("Ann has 5 pens and buys 1/3 as many.")
+    assert template("Ann gives ⅓ to Bo for Rs. 5.20.") == template("Ann gives 1/3 to Bo for $5.20.")
+    assert template("Return the 3 books.")[:2] == ["@", "#"]  # prose that starts like code stays
+    # GSM8K test #96 and #1162: a lower-cased forum post and a PAL-style docstring; round 14 scored such rows at -0.5
+    # and 1.9
+    texts = ["ok so this is from my hw and im lost. bram slept 12 hours last nite. his pal odo slept only 2/3 of "
+             "what bram slept. how many more hours did bram sleep than odo?? thx",
+             'def solution():\n    """Omar is 7 less than half the age of Lina. If Lina is 40, how old is '
+             'Omar?"""\n    lina_age = 40\n    omar_age = lina_age / 2 - 7\n    return omar_age']
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#96", "contaminated: gsm8k_test#1162"]
