@@ -105,7 +105,9 @@ class FinalizeUDF:
         if "files" in batch.column_names:  # one chunk reference (its shard files): the shard is read here
             batch = read_shards(batch, self.store_uri)
         rows = _marked(batch, self.store_uri, self.dirs, self.exact_on, self.bounds)
+        checked = 0
         if self.decontam is not None:
+            checked = sum(1 for r in rows if r.get("status") == ACCEPTED)  # what the step checks (Step: accepted rows only)
             rows = self.decontam(rows)
         lo, hi = min(r["chunk"] for r in rows), max(r["chunk"] for r in rows)
         # named by the chunk, not at random: Ray Data retries the task of an actor that died after writing, and the
@@ -120,6 +122,7 @@ class FinalizeUDF:
                              for r in rows if self.decontam is not None and r.get("reject_stage") == self.decontam.name]
         if self.decontam is not None and self.decontam.judge_probe is not None:  # the judge's probe in this actor
             p["judge_probe"] = self.decontam.judge_probe
+        p["decontam_checked"] = checked
         return pa.table({"partial": [json.dumps(p)]})
 
 
@@ -237,10 +240,12 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
     total: dict = {}
     contaminated: list[dict] = []
     probes: dict = {}
+    checked = 0
     for b in out.iter_batches(batch_format="pyarrow", batch_size=None):
         for s in b.column("partial").to_pylist():
             p = json.loads(s)
             contaminated += p.pop("contaminated")
+            checked += p.pop("decontam_checked", 0)
             probe = p.pop("judge_probe", None)
             if probe is not None and probes.get("used", True):
                 probes = probe  # the first failed probe of any actor is the one the run reports
@@ -252,6 +257,7 @@ def curate_store(recipe, store, prices: dict) -> tuple[dict, dict[str, float]]:
     if dec is not None:
         timings[dec.name] = round(time.time() - t0, 3)
     total["contaminated"] = contaminated
+    total["decontam_checked"] = checked  # the rows decontamination saw (those earlier stages left), not the run's
     if probes:
         total["judge_probe"] = probes
     return total, timings

@@ -398,6 +398,24 @@ def format_schema(fmt: str, tool_json: str = "strings") -> str:
     return "\n".join(f"| {k} | {v} |" for k, v in cols.items())
 
 
+def dedup_provenance(dedup, decon: dict | None):
+    """The recipe's ``dedup`` section for the card: each decontamination benchmark without its unset keys and with the
+    licence it was checked under (the coverage's: the registry's for a registered one, the declared one, else
+    "unknown"). Was the recipe as parsed: ``gsm8k_test`` read ``"license": null`` (the recipe sets none) beside a
+    Licence notes line saying MIT, the registry's."""
+    if not isinstance(dedup, dict) or not isinstance(dedup.get("decontam"), dict):
+        return dedup
+    lic = {c.get("name"): c.get("license") for c in (decon or {}).get("benchmarks") or [] if isinstance(c, dict)}
+    benches = []
+    for b in dedup["decontam"].get("benchmarks") or []:
+        if isinstance(b, dict):
+            b = {k: v for k, v in b.items() if v is not None}
+            if lic.get(b.get("name")):
+                b["license"] = lic[b["name"]]
+        benches.append(b)
+    return {**dedup, "decontam": {**dedup["decontam"], "benchmarks": benches}}
+
+
 def dataset_card(manifest: dict, stats: dict, fmt: str, fractions: dict, counts: dict, seed: int, pstats: dict | None,
                  tool_json: str = "strings", by_teacher: dict[str, int] | None = None) -> str:
     rec = manifest.get("recipe", {})
@@ -426,7 +444,7 @@ or a dedup cluster are always in the same split (checked at export).
 - Source: `{rec.get('source', {}).get('path')}` (limit {rec.get('source', {}).get('limit')})
 - Verifiers: {', '.join(f"`{v['name']}` (min_score {v.get('min_score')})" for v in rec.get('verifiers', [])) or 'none'}
 - Filters: `{json.dumps(rec.get('filters'))}`
-- Dedup: `{json.dumps(rec.get('dedup'))}`
+- Dedup: `{json.dumps(dedup_provenance(rec.get('dedup'), decon))}`
 - Decontamination: {json.dumps({k: v for k, v in decon.items() if k != 'benchmarks'}) if decon else 'not configured'}
 - Preference pairs: {json.dumps(pstats) if pstats else 'n/a'}
 

@@ -324,7 +324,7 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
     fsutil.sweep_tmp(store.fs, store.path)  # every writer is done: what a Ray worker killed mid-write left goes now
     timings["curate"] = round(time.time() - t0, 2)
     manifest["curation_timings"] = step_times
-    contaminated, probe = total.pop("contaminated"), total.pop("judge_probe", None)
+    contaminated, probe, checked = total.pop("contaminated"), total.pop("judge_probe", None), total.pop("decontam_checked", None)
     if recipe.dedup.decontam is not None:
         from curation.dedup.decontam import benchmark_coverage
         from curation.plan import build_dedup_config, recipe_relative
@@ -333,7 +333,10 @@ def _curate_and_count(recipe: Recipe, store: RunStore, manifest: dict, timings: 
         if probe is not None and not probe["used"]:
             log.warning("decontamination: the judge got %d of %d known pairs right and was NOT USED (its near misses stay "
                         "unflagged); name a bigger judge, or set judge_probe: false", probe["right"], probe["asked"])
-        manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage), "rows": total["rows"],
+        # rows: what the decontam stage checked (what earlier stages left); run_rows: every row of the run. Was the
+        # run's rows alone under "rows": "2 contaminated of 12 rows" where the stage had checked 6
+        manifest["contamination"] = {**contamination_report(contaminated, coverage=coverage),
+                                     "rows": checked if checked is not None else total["rows"], "run_rows": total["rows"],
                                      **({"judge_probe": probe} if probe is not None else {})}
         for line in manifest["contamination"]["partial"]:
             log.warning("decontamination covered only part of a benchmark: %s", line)

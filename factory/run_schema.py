@@ -169,7 +169,9 @@ class Manifest(_Open):
                                                            "earlier ones, all of them. The budget caps count paid.run_total and this run_total.")
     stages: dict[str, Stage] | None = Field(None, description="Per-stage funnel, in pipeline order (same as stats.json 'stages').")
     cost: Cost | None = Field(None, description="Cost breakdown (same as stats.json 'cost').")
-    contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks.")
+    contamination: dict | None = Field(None, description="Decontamination: per benchmark rows removed, coverage, partial benchmarks; "
+                                                        "rows: the rows the decontam stage checked (those earlier stages left), "
+                                                        "run_rows: every row of the run.")
     timings: dict[str, float] | None = Field(None, description="Wall seconds per phase: synthesize, generate+verify, curate, write, "
                                                              "train, eval.")
     curation_timings: dict[str, float] | None = Field(None, description="Wall seconds per curation step of this invocation "

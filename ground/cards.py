@@ -40,9 +40,20 @@ def hub_license(declared: str | None) -> tuple[str, str | None]:
 
 def license_metadata(declared: list[str | None], one: bool) -> dict:
     """Front-matter keys for the licences that apply, in order. ``one`` (a model card, whose ``license`` is one
-    id): the single id they share, else ``other`` named after all of them; else (a dataset card) every id, a list
-    when several, and a ``license_name`` naming the ``other`` ones among them (joined by ``-and-``)."""
+    id): the single id they share, ``unknown`` when any of them was not declared, else ``other`` named after all of
+    them; else (a dataset card) every id, a list when several (``unknown`` among them for one not declared), and a
+    ``license_name`` naming the ``other`` ones among them (joined by ``-and-``).
+
+    The Hub's model card spec: ``license`` is one of its ids (``unknown`` is one), ``license_name`` the id of an
+    ``other`` licence (``my-license-1.0``). Was: an undeclared licence beside a declared one was glued into
+    ``license_name: unknown-and-mit``, an id no licence has, which read as if the terms were known.
+
+    >>> license_metadata(["MIT", "not declared"], one=True), license_metadata(["MIT", "not declared"], one=False)
+    ({'license': 'unknown'}, {'license': ['mit', 'unknown']})
+    """
     ids = list(dict.fromkeys(hub_license(d) for d in declared)) or [("unknown", None)]
+    if one and ("unknown", None) in ids:  # the terms of what was not declared are not known, nor then the model's
+        return {"license": "unknown"}
     if one and len(ids) > 1:
         return {"license": "other", "license_name": "-and-".join(name or lid for lid, name in ids)}
     lic = list(dict.fromkeys(lid for lid, _ in ids))

@@ -53,6 +53,8 @@ def card_section(manifest: dict, student: bool = False) -> str:
     base = lic.get("student") if student else None
     lines = [f"- Base model `{base['model']}`: licence **{base['license']}**" + (f" (from the {base['from']})" if base.get("from") else "")
              + "; the exported weights derive from it."] if base else []
+    if student and lic:
+        lines[:0] = _unknown_line(lic)
     lines.append(f"- Prompts: `{src.get('path')}`, licence **{src.get('license', UNDECLARED)}**."
                  + (" **WARNING: the prompts' licence was not declared (recipe: source.license); check it before publishing.**"
                     if src.get("license", UNDECLARED) == UNDECLARED else ""))  # was said for the teacher's terms only
@@ -78,3 +80,20 @@ def card_section(manifest: dict, student: bool = False) -> str:
     else:
         lines += ["", "No benchmark decontamination was configured."]
     return "\n".join(lines)
+
+
+def _unknown_line(lic: dict) -> list[str]:
+    """A model card's line saying why its ``license`` is ``unknown``: whose licence was not declared, and the declared
+    ones (the metadata holds one id, so a declared licence beside an undeclared one has no place there)."""
+    base, src = lic.get("student") or {}, lic.get("source") or {}
+    who = ([(f"base model `{base.get('model')}`", base.get("license", UNDECLARED))] if base else []) \
+        + [(f"the prompts (`{src.get('path')}`)", src.get("license", UNDECLARED))] \
+        + [(f"teacher `{t.get('name')}`", t.get("license", UNDECLARED)) for t in lic.get("teachers") or []]
+    unknown = [w for w, v in who if not v or v == UNDECLARED]
+    if not unknown:
+        return []
+    named = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " and " + unknown[-1]
+    known = [f"{v} ({w})" for w, v in who if v and v != UNDECLARED]
+    return [f"- Licence metadata: **unknown**: the licence{'s' if len(unknown) > 1 else ''} of {named} "
+            f"{'were' if len(unknown) > 1 else 'was'} not declared, so the terms that apply to this model are not known"
+            + (f"; declared: {', '.join(known)}." if known else ".")]

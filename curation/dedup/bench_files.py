@@ -111,7 +111,7 @@ def _iter_columnar(path: Path, fields: list[str] | None, any_of: list[str] | Non
         names = pf.schema_arrow.names
         if any_of is not None and not set(any_of) & set(names):
             fields = None  # none of the columns looked for: every column, so that an error can say what the row has
-        cols = None if fields is None else [c for c in names if c in {f.split(".")[0] for f in fields} | set(fields)]
+        cols = None if fields is None else [c for c in names if c in {field_root(f) for f in fields} | {f.split(".")[0] for f in fields} | set(fields)]
         for batch in pf.iter_batches(batch_size=batch_rows(pf, cols or None), columns=cols or None):
             yield from batch.to_pylist()
     else:
@@ -136,30 +136,120 @@ def batch_rows(pf, cols: list[str] | None) -> int:
 
 
 _ABSENT = object()
+#: a field name as the report writes one: keys joined by dots, list indices in brackets (``messages[1].content``)
+_FIELD = re.compile(r"[^.\[\]]+(?:\[\d+\]|\.[^.\[\]]+)*")
+_STEP = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+
+
+def field_steps(name: str) -> list[str | int] | None:
+    """The steps of a field name: ``messages[1].content`` -> ['messages', 1, 'content'], ``item.problem`` -> ['item',
+    'problem']; None when ``name`` is not of that form (``a..b``, ``a[x]``), which is then a plain key only."""
+    if not _FIELD.fullmatch(name):
+        return None
+    return [int(i) if i else k for i, k in _STEP.findall(name)]
+
+
+def _label(steps: list[str | int]) -> str:
+    """The field name of ``steps`` (:func:`field_steps` read backwards)."""
+    return "".join(f"[{x}]" if isinstance(x, int) else (f".{x}" if k else x) for k, x in enumerate(steps))
+
+
+def field_root(name: str) -> str:
+    """The column a field name reads: ``messages`` of ``messages[1].content``, ``item`` of ``item.problem``."""
+    steps = field_steps(name)
+    return name if not steps or not isinstance(steps[0], str) else steps[0]
+
+
+def _step_into(v, step: str | int):
+    """``v[step]``, or _ABSENT; a string that holds a JSON list or object (a factory row's ``messages``) is read as it."""
+    if isinstance(v, str) and v.lstrip()[:1] in ("[", "{"):
+        try:
+            v = json.loads(v)
+        except ValueError:
+            return _ABSENT
+    if isinstance(step, int):
+        return v[step] if isinstance(v, (list, tuple)) and step < len(v) else _ABSENT
+    return v[step] if isinstance(v, dict) and step in v else _ABSENT
 
 
 def _lookup(rec: dict, name: str):
     if name in rec:
         return rec[name]
     v = rec
-    for part in name.split("."):
+    for step in field_steps(name) or [name]:
         if v is None:  # a null struct (a Parquet row whose struct column is null): its fields are null
             return None
-        if not isinstance(v, dict) or part not in v:
+        v = _step_into(v, step)
+        if v is _ABSENT:
             return _ABSENT
-        v = v[part]
     return v
 
 
 def field_value(rec: dict, name: str):
-    """``rec[name]``, or a nested field named with dots (``item.problem`` of a Parquet struct column); None when absent."""
+    """``rec[name]``, or a nested field named as the report names it: dots for a field of a struct (``item.problem``
+    of a Parquet struct column), ``[i]`` for an element of a list (``messages[1].content``, ``turns[0]``); None when
+    absent. Was dots only: ``--field messages[1].content``, copied from a report, was "no field"."""
     v = _lookup(rec, name)
     return None if v is _ABSENT else v
 
 
 def has_field(rec: dict, name: str) -> bool:
-    """Whether ``rec`` has the field ``name`` (dots: nested), null or not (a null is a value, an absent field a mistake)."""
+    """Whether ``rec`` has the field ``name`` (dots, ``[i]``: nested), null or not (a null is a value, an absent field a mistake)."""
     return _lookup(rec, name) is not _ABSENT
+
+
+#: the most field names an error lists of a row
+SHOW_FIELDS = 12
+
+
+def _listed(keys: list[str]) -> str:
+    shown = ", ".join(keys[:SHOW_FIELDS])
+    return shown + (f", ... ({len(keys)} fields)" if len(keys) > SHOW_FIELDS else "")
+
+
+def what_row_has(rec: dict, name: str) -> str:
+    """What ``rec`` has where the field ``name`` is missing, for an error: ``the row has: id, text`` (at most 12 names),
+    or, for a nested name, what the step before has (``meta has: lang``, ``messages has 2 items``). Was nothing: an
+    error named the missing field and left the user to open the file to see what the row has instead."""
+    v, done = rec, []
+    for step in (field_steps(name) or [name]) if name not in rec else [name]:
+        nxt = _step_into(v, step) if v is not None else _ABSENT
+        if nxt is _ABSENT:
+            break
+        v = nxt
+        done.append(step)
+    else:
+        return f"{name} is there"
+    where = _label(done) if done else "the row"
+    if isinstance(v, str) and v.lstrip()[:1] in ("[", "{"):
+        try:
+            v = json.loads(v)
+        except ValueError:
+            pass
+    if isinstance(v, dict):
+        return f"{where} has: {_listed([str(k) for k in v])}" if v else f"{where} has no fields"
+    if isinstance(v, (list, tuple)):
+        return f"{where} has {len(v)} item{'s' if len(v) != 1 else ''}"
+    kind = type(v).__name__
+    return f"{where} is {'null' if v is None else ('an ' if kind[0] in 'aeiou' else 'a ') + kind}"
+
+
+def what_file_row_has(path: Path, rec: dict, name: str) -> str:
+    """:func:`what_row_has` for a row read with only some columns (a Parquet file read by ``--field``): when the field's
+    column is not among those read, the file's columns (``the file has: id, text``), not the few that were read."""
+    root = field_root(name)
+    if kind_of(path) == "parquet" and root not in rec and name not in rec:
+        import pyarrow.parquet as pq
+
+        return f"the file has: {_listed(pq.read_schema(path).names)}"
+    return what_row_has(rec, name)
+
+
+def row_name(path: Path, index: int, line: int | None = None) -> str:
+    """A record as errors and ``factory decontam``'s report name it: ``FILE row 1 (line 3)`` for JSON Lines (the
+    record's index from 0, as ``ds[row]``, and the line an editor shows), ``FILE row 1 (from 0)`` for Parquet/Arrow.
+    Was: errors said "row" for a jsonl file's line and a Parquet file's row from 1, the report a row from 0."""
+    return f"{path} row {index} " + (f"(line {line})" if line is not None and kind_of(path) == "jsonl" else "(from 0)")
 
 
 def expand_paths(path: str, what: str = "benchmark", split: str | None = None, one_split: bool = False) -> list[Path]:

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from curation.dedup import normalize
-from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records
+from curation.dedup.bench_files import expand_paths, field_value, has_field, numbered_records, row_name, what_row_has
 from ground.errors import FactoryError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -133,21 +133,24 @@ def shared_data_file(relative: str) -> Path:
 
 # ----------------------------------------------------------------------------- built-ins
 def benchmark_rows(name: str, path: str | Path, need: list[str], split: str | None = None) -> Iterator[tuple[Path, int, dict]]:
-    """(file, 1-based row (a jsonl file's line), record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder
-    (as :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the
-    file and row. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a
-    missing file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
+    """(file, row from 0, record) of a benchmark copy: a jsonl(.gz)/parquet/arrow file, a glob or a dataset folder (as
+    :func:`expand_paths`); a row that is not an object or lacks one of ``need`` is a one-line error naming the file and
+    row as ``factory decontam``'s report does (:func:`row_name`: from 0, a jsonl row with its line) and what the row
+    has. Was: a built-in read from another copy took jsonl only (a Hub Parquet copy failed to decode) and a missing
+    file, a row without the field or a non-object row ended in a bare traceback (KeyError 'question')."""
     for f in expand_paths(str(path), f"benchmark {name!r}", split, one_split=True):
-        for i, rec in numbered_records(f):
+        for i, (line, rec) in enumerate(numbered_records(f)):
             if not isinstance(rec, dict):
-                raise FactoryError(f"benchmark {name!r}: {f} row {i} is not a record (a JSON {type(rec).__name__}, expected an object)")
+                raise FactoryError(f"benchmark {name!r}: {row_name(f, i, line)} is not a record (a JSON {type(rec).__name__}, expected an object)")
             for k in need:
                 if pick(rec, k) is None:
                     alts = k.split("|")
                     if len(alts) > 1:
-                        raise FactoryError(f"benchmark {name!r}: {f} row {i} has none of the fields {' | '.join(map(repr, alts))}"
-                                           + (" (null)" if any(has_field(rec, a) for a in alts) else ""))
-                    raise FactoryError(f"benchmark {name!r}: {f} row {i} has no field {k!r}" + (" (it is null)" if has_field(rec, k) else ""))
+                        null = any(has_field(rec, a) for a in alts)
+                        raise FactoryError(f"benchmark {name!r}: {row_name(f, i, line)} has none of the fields {' | '.join(map(repr, alts))}"
+                                           + (" (null)" if null else f" ({what_row_has(rec, alts[0])})"))
+                    raise FactoryError(f"benchmark {name!r}: {row_name(f, i, line)} has no field {k!r}"
+                                       + (" (it is null)" if has_field(rec, k) else f" ({what_row_has(rec, k)})"))
             yield f, i, rec
 
 

@@ -9,22 +9,30 @@ CORPUS is a Parquet, Arrow or JSONL file (.jsonl.gz/.bz2/.xz/.zst/.lz4 too), a g
 directory (its ``accepted/``), on local disk or in an object store (``s3://``, ``gs://``: credentials from the
 environment, as for run dirs; the files are copied into a temporary folder first, a run directory's
 ``manifest.json`` and ``accepted/`` only; the report names them by their URIs).
+CORPUS may also come last, after the benchmarks (``factory decontam --benchmarks gsm8k_test corpus.jsonl``): the
+last value of ``--benchmarks`` that is no registered benchmark but an existing path, a matching glob or a URI is the
+corpus.
 Rows are checked as they are read, one batch at a time (never the whole corpus in memory). A row's text is
-``--field`` (one or more, joined; a null is empty text; ``text|content`` the first of these a row has) or, per
-``--compare``, the prompt and completion of a factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
+``--field`` (one or more, joined; a null is empty text; ``text|content`` the first of these a row has; named as the
+report names fields: ``item.problem`` a field of a struct, ``messages[1].content`` an element of a list, a JSON list
+string too) or, without ``--field``, per ``--compare`` (refused with ``--field``), the prompt and completion of a
+factory row (``messages``/``completion``) or of a chat dataset row: OpenAI ``messages``, ShareGPT ``conversations``,
 prompt/completion or prompt/chosen/rejected (its system and user turns are the prompt, the rest the completion).
 A benchmark is a registry name, ``NAME=PATH`` (a registered benchmark read from another copy) or
 ``NAME=PATH_OR_GLOB:FIELD[+FIELD...]`` (a custom one; ``FIELD`` may be ``question|problem``, the first of these a
 record has). PATH may be an object-store URI (``mine=s3://b/bench/*.parquet:question``), read from a temporary copy.
-A custom benchmark's licence, size and content hash: ``--benchmark-license NAME=SPDX``,
-``--benchmark-expected-items NAME=N``, ``--benchmark-sha256 NAME=HEX`` (a recipe's ``license``, ``expected_items``,
-``sha256``; a copy smaller is PARTIAL, larger or different MODIFIED: refused without ``--allow-partial``).
+A custom benchmark's licence, size, content hash and fields: ``--benchmark-license NAME=SPDX``,
+``--benchmark-expected-items NAME=N``, ``--benchmark-sha256 NAME=HEX``, ``--benchmark-id-field NAME=FIELD``,
+``--benchmark-prompt-field NAME=FIELD`` (a recipe's ``license``, ``expected_items``, ``sha256``, ``id_field``,
+``prompt_field``; a copy smaller is PARTIAL, larger or different MODIFIED: refused without ``--allow-partial``).
 
 Writes ``OUT/decontam_report.json`` (settings, what each benchmark covered, counts, every match with
 file, row, id, benchmark item, method and matched span) and ``OUT/decontam_report.txt`` (the same, to
 read; an n-gram match or an exact copy also gives the field it is in as the record names it -- ``q``,
 ``messages[1].content``, ``conversations[2].value`` -- its character offsets in that string and the text as written;
-``row`` counts a file's records from 0, a JSON Lines match also gives its ``line``).
+a template, masked or embedding match, which scores a whole text, names the field(s) of that text with offsets
+covering them and ``whole_field: true``; ``row`` counts a file's records from 0, a JSON Lines match also gives its
+``line``; errors name rows the same way: ``FILE row 2 (line 5)``, ``FILE row 2 (from 0)``).
 Exit codes: **0** no contamination found, **1** contaminated rows found, **2** bad input (a
 missing file or field, a partial benchmark without ``--allow-partial``), **3** an internal error (never 1).
 """
@@ -43,8 +51,9 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from ground.cli_parser import ArgumentParser
-from curation.dedup import TEXT_CHOICES, _turn_text, content_text, word_spans, words
-from curation.dedup.bench_files import COMPRESSION, expand_paths, field_value, has_field, numbered_records, redact_uri, stage_uri
+from curation.dedup import TEXT_CHOICES, _turn_text, content_text, text_of, word_spans, words
+from curation.dedup.bench_files import (COMPRESSION, expand_paths, field_value, has_field, numbered_records, redact_uri,
+                                        row_name, stage_uri, what_file_row_has)
 from curation.dedup.benchmarks import as_text, pick
 from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
 from ground.errors import FactoryError
@@ -78,14 +87,18 @@ def parse_benchmark(arg: str) -> str | dict:
 
 
 def declared(specs: list, a: argparse.Namespace) -> list:
-    """``specs`` with what ``--benchmark-license``/``--benchmark-expected-items``/``--benchmark-sha256`` declare of
-    them (the recipe's license, expected_items, sha256). Was: a custom benchmark on the command line could not carry
-    a licence or a size, so its report said "licence unknown" and "(size not declared)" where a recipe's could not."""
+    """``specs`` with what ``--benchmark-license``/``--benchmark-expected-items``/``--benchmark-sha256``/
+    ``--benchmark-id-field``/``--benchmark-prompt-field`` declare of them (the recipe's license, expected_items, sha256,
+    id_field, prompt_field). Was: a custom benchmark on the command line could not carry a licence or a size, so its
+    report said "licence unknown" and "(size not declared)" where a recipe's could not; nor an id or a prompt field, so
+    its items were named by row number and rewrites were compared with its first field."""
     out = [s if isinstance(s, dict) else {"name": s} for s in specs]
     by_name = {s["name"]: s for s in out}
     for flag, key, values in (("--benchmark-license", "license", a.benchmark_license),
                               ("--benchmark-expected-items", "expected_items", a.benchmark_expected_items),
-                              ("--benchmark-sha256", "sha256", a.benchmark_sha256)):
+                              ("--benchmark-sha256", "sha256", a.benchmark_sha256),
+                              ("--benchmark-id-field", "id_field", a.benchmark_id_field),
+                              ("--benchmark-prompt-field", "prompt_field", a.benchmark_prompt_field)):
         for v in values:
             name, eq, value = v.partition("=")
             if not eq or not name or not value.strip():
@@ -94,7 +107,8 @@ def declared(specs: list, a: argparse.Namespace) -> list:
                 raise FactoryError(f"{flag} {v!r}: no benchmark {name!r} in --benchmarks ({', '.join(by_name)})")
             spec = by_name[name]
             if key != "license" and "field" not in spec:
-                raise FactoryError(f"{flag} {v!r}: {name} is a registered benchmark, its size and hash are declared by the "
+                what = "fields" if key in ("id_field", "prompt_field") else "size and hash"
+                raise FactoryError(f"{flag} {v!r}: {name} is a registered benchmark, its {what} are declared by the "
                                    "registry (a custom one is NAME=PATH:FIELD)")
             if key in spec:
                 raise FactoryError(f"{flag}: {name} given twice")
@@ -104,6 +118,48 @@ def declared(specs: list, a: argparse.Namespace) -> list:
                 value = int(value)
             spec[key] = value.strip() if isinstance(value, str) else value
     return [s if set(s) != {"name"} else s["name"] for s in out]
+
+
+def _is_benchmark(value: str) -> bool:
+    """Whether a --benchmarks value names a registered benchmark."""
+    from curation.dedup.benchmarks import registered
+
+    try:
+        registered(value)
+        return True
+    except FactoryError:
+        return False
+
+
+def _is_corpus(value: str) -> bool:
+    """Whether a --benchmarks value is a corpus typed after the benchmarks: an existing file or folder, a glob that
+    matches files, or an object-store URI (``s3://...``; not ``NAME=s3://...``, a benchmark read from there)."""
+    import glob as globlib
+
+    if "://" in value:
+        return "=" not in value.split("://", 1)[0]
+    p = Path(value).expanduser()
+    return p.exists() or (any(c in value for c in "*?[") and bool(globlib.glob(str(p), recursive=True)))
+
+
+def corpus_after_benchmarks(values: list[str]) -> tuple[str, list[str]]:
+    """(corpus, benchmarks) when no corpus came before ``--benchmarks``: ``--benchmarks`` takes every value after it
+    (``nargs='+'``), so ``factory decontam --benchmarks gsm8k_test corpus.jsonl`` put the corpus among the benchmarks
+    and failed with "the following arguments are required: corpus". The last value is the corpus when it is no
+    registered benchmark but an existing path, a matching glob or a URI; else one line naming the fix."""
+    last = values[-1]
+    fix = "give the corpus first: factory decontam CORPUS --benchmarks NAME [NAME ...]"
+    corpus = _is_corpus(last)
+    if _is_benchmark(last) or (not corpus and "=" in last.split("://", 1)[0]):  # a name, or NAME=PATH[:FIELD]
+        raise FactoryError(f"no corpus given: {redact_uri(last)}, the last value of --benchmarks, is a benchmark; {fix}")
+    if not corpus:
+        raise FactoryError(f"no corpus given: {redact_uri(last)}, the last value of --benchmarks, is not a benchmark nor an "
+                           f"existing file; {fix}")
+    if len(values) == 1:
+        raise FactoryError(f"no benchmark given: --benchmarks holds only the corpus {redact_uri(last)}; name a benchmark: "
+                           "factory decontam CORPUS --benchmarks gsm8k_test")
+    log.info("decontam: corpus %s (the last value of --benchmarks: it is no benchmark)", redact_uri(last))
+    return last, values[:-1]
 
 
 #: the files of a corpus folder that are read (case aside); others are listed in the report as not read
@@ -149,7 +205,7 @@ def corpus_files(corpus: str, skipped: list[Path] | None = None) -> list[Path]:
 #: a corpus row's {checked part (prompt, completion, reasoning): [(the file's field, its text), ...]}, the texts in the
 #: order the part joins them with newlines: where :func:`locate` finds a match (``messages[1].content``); never written
 SPANS = "_decontam_spans"
-#: a corpus row's position as errors name it: a jsonl file's 1-based line (blank lines count), a Parquet file's 1-based row
+#: a corpus row's line in its jsonl file (1-based, blank lines count; for Parquet, the 1-based row): the report's ``line``
 LINE = "_decontam_line"
 
 
@@ -169,7 +225,7 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
         # without --field, the chat and factory columns only (was every column: an image or audio column too)
         for i, (line, rec) in enumerate(numbered_records(f, [*columns, id_field] if fields else [*CORPUS_COLUMNS, id_field],
                                                          None if fields else CORPUS_COLUMNS)):
-            where = f"{f} row {line}"  # a jsonl file's line (blank lines count), a Parquet file's 1-based row
+            where = row_name(f, i, line)  # as the report numbers it: from 0, a jsonl row with its line (blank lines count)
             if not isinstance(rec, dict):
                 raise FactoryError(f"{where}: not a record (a JSON {type(rec).__name__}, expected an object)")
             if fields:
@@ -177,7 +233,8 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
                 if missing:
                     alts = missing[0].split("|")
                     raise FactoryError(f"{where}: " + (f"none of the fields {' | '.join(map(repr, alts))}" if len(alts) > 1
-                                                      else f"no field {missing[0]!r}") + f" (fields given with --field: {fields})")
+                                                      else f"no field {missing[0]!r}")
+                                       + f" (fields given with --field: {fields}; {what_file_row_has(f, rec, alts[0])})")
                 used = [(_field_used(rec, k) or k, pick(rec, k)) for k in fields]
                 for k, v in used:  # a binary column of text is read as its UTF-8 (as_text); other bytes are no text to check
                     if isinstance(v, (bytes, bytearray)):
@@ -318,7 +375,7 @@ def scan(files: list[Path], fields: list[str], step: Decontaminate, id_field: st
                 # a JSON Lines row also names its line (what errors and editors count); `row` is the 0-based record index
                 line = {"line": orig[LINE]} if LINE in orig and kind_of(f) == "jsonl" else {}
                 matches.append({"file": str(f), "row": i, **line, "id": r.get("id"), "benchmark": m["bench"], "item": m["item"],
-                                "method": m["method"], "span": m["span"], **locate(step, r, m["method"])})
+                                "method": m["method"], "span": m["span"], **locate(step, r, m["method"], m["span"], (m["bench"], m["item"]))})
                 rejected.append({"status": REJECTED, "reject_stage": step.name, "reject_reason": r["reject_reason"], "id": r.get("id")})
         batch.clear()
 
@@ -343,14 +400,59 @@ def _chars(row: dict) -> int:
         sum(len(str(m.get("content") or "")) for m in msgs) if isinstance(msgs, list) else 0)
 
 
-def locate(step: Decontaminate, row: dict, method: str = "13-gram") -> dict:
+#: the methods that score a whole text (a part of the row, as the config compares it), not a span of it
+WHOLE_TEXT = {"template score=": "template matching", "masked ": "masked n-gram matching", "embedding cos=": "embedding matching"}
+
+
+def _whole_text_kind(method: str) -> str | None:
+    return next((kind for prefix, kind in WHOLE_TEXT.items() if method.startswith(prefix)), None)
+
+
+def _part_fields(row: dict, label: str, text: str) -> list[str]:
+    """The record's own fields a checked part (prompt, completion) is made of (``messages[1].content``, ``q``), or the
+    part's name when they do not rebuild its text."""
+    sub = (row.get(SPANS) or {}).get(label)
+    return [x for x, _ in sub] if sub and "\n".join(t for _, t in sub) == text else [label]
+
+
+def locate_whole(step: Decontaminate, row: dict, method: str, span: str | None = None, item: tuple[str, str] | None = None) -> dict:
+    """Where a match of a method that scores a whole text lies: template matching (the prompt or the completion, scored
+    apart with ``--compare both``), masked n-grams (the compared text) and embeddings (``embedding_on``'s text). The
+    field(s) that text is made of, offsets covering all of it and ``whole_field: true``; no ``text`` (it is the whole
+    field). Was nothing: a template match named no field, where an n-gram match named its field and span."""
+    cfg = step.config
+    if method.startswith("template score="):
+        sides = ["prompt", "completion"] if cfg.on == "both" else [cfg.on]
+        texts = {side: text_of(row, side) for side in sides}
+        # which part was flagged: the one the reason quotes; if both read alike, the one scoring the item highest
+        found = [side for side in sides if texts[side].strip() and (span is None or step._quote(" ".join(words(texts[side]))) == span)]
+        if len(found) > 1 and item is not None and step._template is not None:
+            best = step._template.best([texts[side] for side in found])
+            scored = [(best[k][1], side) for k, side in enumerate(found) if k in best and best[k][0] == item]
+            found = [max(scored)[1]] if scored else found
+        if not found:
+            return {}
+        side = found[0]
+        parts = [(side, texts[side])]
+    else:
+        on = cfg.embedding_on if method.startswith("embedding") else cfg.on
+        sides = ["prompt", "completion"] if on == "both" else [on]
+        parts = [(side, text_of(row, side)) for side in sides]
+    fields = [f for label, t in parts for f in _part_fields(row, label, t)]
+    whole = "\n\n".join(t for _, t in parts)  # text_of(row, "both") joins its parts so
+    return {"field": "+".join(fields), "start": 0, "end": len(whole), "whole_field": True}
+
+
+def locate(step: Decontaminate, row: dict, method: str = "13-gram", span: str | None = None, item: tuple[str, str] | None = None) -> dict:
     """Where an n-gram match or an exact copy lies in the row's own text: the field (a ``--field`` name, or
     prompt/completion), the character offsets in it (``start``, ``end``, Python string indices) and the matched ``text``
     as written there (original case, accents, Unicode); a match across two fields names both (``q+a``), offsets from
-    the first's start in their newline-joined text. Empty for the other methods (their span is the whole row) and when
-    the offsets cannot be told (see word_spans). Was n-grams only: an exact copy (a turn of a conversation, a short
-    item) came with no field or offsets."""
+    the first's start in their newline-joined text. The methods that score a whole text (template, masked, embedding)
+    name the whole field (:func:`locate_whole`). Empty when the offsets cannot be told (see word_spans). Was n-grams
+    only: an exact copy (a turn of a conversation, a short item) came with no field or offsets."""
     assert step._index is not None and step._exact is not None
+    if _whole_text_kind(method):
+        return locate_whole(step, row, method, span, item)
     text = checked_text(row, step.config.on)
     toks = words(text, ops=True)
     at_tok: tuple[int, int] | None = None
@@ -412,7 +514,8 @@ def text_report(rep: dict, max_per_bench: int = 20) -> str:
     for name, b in rep["per_benchmark"].items():
         lines += ["", f"{name}: {b['rows']} rows match {b['items']} items ({', '.join(f'{k}: {v}' for k, v in b['methods'].items())})"]
         lines += [f"  {_where(m)} ~ {name}#{m['item']} {m['method']}: '{m['span']}'"
-                  + (f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
+                  + (f" at {m['field']} (the whole field{'s' if '+' in m['field'] else ''}: {_whole_text_kind(m['method'])} scores "
+                     "whole texts)" if m.get("whole_field") else f" at {m['field']}[{m['start']}:{m['end']}]" if "start" in m else "")
                   for m in [x for x in rep["matches"] if x["benchmark"] == name][:max_per_bench]]
         if b["rows"] > max_per_bench:  # was cut silently: the .txt read as if these were all
             lines.append(f"  ... and {b['rows'] - max_per_bench} more rows (every match is in decontam_report.json)")
@@ -466,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     ap = ArgumentParser(prog="factory decontam", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", help="Parquet/JSONL file, glob, directory or run directory")
+    ap.add_argument("corpus", nargs="?", help="Parquet/JSONL file, glob, directory or run directory (or URI); may also come last, "
+                    "after --benchmarks' values")
     ap.add_argument("--benchmarks", nargs="+", required=True, help="registry names, NAME=PATH or NAME=PATH_OR_GLOB:FIELD[+FIELD]")
     ap.add_argument("--benchmark-license", action="append", default=[], metavar="NAME=SPDX",
                     help="licence of a benchmark given in --benchmarks (repeat per benchmark; the recipe's license)")
@@ -474,11 +578,18 @@ def _main(argv: list[str] | None) -> int:
                     help="a custom benchmark's declared size: a copy with fewer items is PARTIAL, with more MODIFIED (the recipe's expected_items)")
     ap.add_argument("--benchmark-sha256", action="append", default=[], metavar="NAME=HEX",
                     help="a custom benchmark's declared content hash: a copy that differs is ALTERED (the recipe's sha256)")
+    ap.add_argument("--benchmark-id-field", action="append", default=[], metavar="NAME=FIELD",
+                    help="a custom benchmark's item id field, what the report names items by (the recipe's id_field; default: the row from 0, FILE:ROW for a glob)")
+    ap.add_argument("--benchmark-prompt-field", action="append", default=[], metavar="NAME=FIELD",
+                    help="a custom benchmark's problem-statement field, what masked, template and embedding matching compare (the recipe's "
+                         "prompt_field; default: its first FIELD)")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b "
-                    "of struct column a; text|content = the first of these a row has, for shards that name it differently)")
+                    "of struct column a, messages[1].content = element 1 of list column messages, as the report names fields; "
+                    "text|content = the first of these a row has, for shards that name it differently)")
     ap.add_argument("--id-field", default="id", help="the corpus field the report names each row by, with --field or in chat and "
                     "factory rows (default id; FILE:ROW, ROW from 0, when a row has none)")
-    ap.add_argument("--compare", default="both", choices=TEXT_CHOICES, help="factory rows: which text to check")
+    ap.add_argument("--compare", choices=TEXT_CHOICES, help="without --field: which text of a chat or factory row to check (default "
+                    "both); refused with --field, whose fields are the text checked")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13, help="n-gram length, in words, of a containment match (default 13)")
     ap.add_argument("--min-item-tokens", type=int, default=8,
@@ -490,6 +601,11 @@ def _main(argv: list[str] | None) -> int:
                     help="template matching of rewrites: auto = on for benchmarks calibrated for it (gsm8k_test) and custom copies of them")
     ap.add_argument("--allow-partial", action="store_true", help="accept a benchmark copy smaller than declared (reported)")
     a = ap.parse_args(argv)
+    if a.corpus is None:  # `--benchmarks gsm8k_test corpus.jsonl`: nargs='+' took the corpus too
+        a.corpus, a.benchmarks = corpus_after_benchmarks(a.benchmarks)
+    if a.field and a.compare is not None:  # was ignored without a word: --field rows have one text, the fields'
+        raise FactoryError("--compare does not apply with --field: the --field text is what is checked (drop --compare; without "
+                           "--field a chat or factory row's prompt and completion are checked per --compare)")
     if Path(a.out).exists() and not Path(a.out).is_dir():  # before any work (was: FileExistsError after the scan)
         raise FactoryError(f"--out: {a.out} is a file, not a folder")
     taken = [Path(a.out) / n for n in REPORT_FILES if (Path(a.out) / n).is_dir()]
@@ -502,7 +618,7 @@ def _main(argv: list[str] | None) -> int:
         raise FactoryError(f"--out: cannot write the report in {a.out}: {up} is " + ("a file" if not up.is_dir() else "not writable"))
     try:
         specs = declared([parse_benchmark(b) for b in a.benchmarks], a)
-        cfg = DecontamConfig(benchmarks=specs, on="prompt" if a.field else a.compare,
+        cfg = DecontamConfig(benchmarks=specs, on="prompt" if a.field else a.compare or "both",
                              ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
                              template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),

@@ -477,7 +477,7 @@ def test_benchmarks_on_an_object_store(store, tmp_path):
     assert [r["status"] for r in rows] == ["rejected", "accepted"] and rows[0]["reject_reason"].startswith("contaminated: mine#b.parquet:0 ")
 
     # errors name the URI, never a temporary path
-    with pytest.raises(FactoryError, match=rf"benchmark 'mine': {store['base']}/bench/a.parquet row 1 has no field 'problem'"):
+    with pytest.raises(FactoryError, match=rf"benchmark 'mine': {store['base']}/bench/a.parquet row 0 \(from 0\) has no field 'problem'"):
         benchmark_coverage(DecontamConfig(benchmarks=[{"name": "mine", "path": glob, "field": "problem"}]))
     with pytest.raises(FactoryError, match=rf"benchmark 'mine' {store['base']}/bench/\*\.csv: no file matches"):
         benchmark_coverage(DecontamConfig(benchmarks=[{"name": "mine", "path": f"{store['base']}/bench/*.csv", "field": "q"}]))

@@ -100,7 +100,7 @@ def test_field_alternatives_read_shards_whose_schemas_differ(tmp_path):
     assert rc == 1 and rep["rows"] == 2
     assert [(m["file"], m["row"], m["field"], m["item"]) for m in rep["matches"]] == [(str(d / "b.parquet"), 0, "content", "10")]
     pq.write_table(pa.table({"body": ["x"]}), d / "c.parquet")
-    with pytest.raises(FactoryError, match=r"c.parquet row 1: none of the fields 'text' \| 'content' \(fields given with --field"):
+    with pytest.raises(FactoryError, match=r"c.parquet row 0 \(from 0\): none of the fields 'text' \| 'content' \(fields given with --field: \['text\|content'\]; the file has: body\)$"):
         _run(tmp_path, d, "--field", "text|content", "--benchmarks", "gsm8k_test", out="rep2")
     assert not (tmp_path / "rep2").exists()
 
@@ -217,7 +217,7 @@ def test_a_binary_text_column_is_read_as_its_utf8_text(tmp_path):
     assert rc == 1 and [(m["row"], m["item"], m["start"], m["text"]) for m in rep["matches"]] == [
         (0, "4", len(lead), Q4[:-1]), (1, "0", 0, q0[:-1])]
     pq.write_table(pa.table({"text": pa.array([b"caf\xe9"], pa.binary())}), tmp_path / "latin1.parquet")
-    with pytest.raises(FactoryError, match=r"latin1.parquet row 1: field 'text' holds bytes that are not UTF-8 text \(byte 0xe9\)$"):
+    with pytest.raises(FactoryError, match=r"latin1.parquet row 0 \(from 0\): field 'text' holds bytes that are not UTF-8 text \(byte 0xe9\)$"):
         _run(tmp_path, tmp_path / "latin1.parquet", "--field", "text", "--benchmarks", "gsm8k_test", out="rep2")
 
 

@@ -66,7 +66,7 @@ def test_custom_benchmark_glob_over_jsonl_and_parquet_with_named_fields(tmp_path
     assert b.coverage["line"] == "mine: 2 of 2 items (complete)" and b.license == "CC-BY-4.0"
     rows = Decontaminate(DecontamConfig(benchmarks=[spec], on="prompt"))([row("a", "Q: " + GSM[4]["question"])])
     assert rows[0]["reject_reason"].startswith("contaminated: mine#part2.parquet:0 13-gram")
-    with pytest.raises(FactoryError, match=r"part1.jsonl row 1 has no field 'answer'"):
+    with pytest.raises(FactoryError, match=r"part1.jsonl row 0 \(line 1\) has no field 'answer' \(the row has: problem, sol\)$"):
         load_benchmark({"name": "mine", "path": str(tmp_path / "b" / "*.jsonl"), "field": ["problem", "answer"]})
     with pytest.raises(FactoryError, match="matches no files"):
         load_benchmark({"name": "mine", "path": str(tmp_path / "nope" / "*.parquet"), "field": "q"})
@@ -186,7 +186,7 @@ def test_factory_decontam_cli_on_a_parquet_corpus(tmp_path, first300):
     assert r.returncode == 1 and "WARNING: PARTIAL benchmark, rows are not checked against the missing items: " \
         "gsm8k_test: 300 of 1,319 items (PARTIAL)" in r.stdout
     r = run_cli("decontam", str(corpus), "--field", "nope", "--benchmarks", "gsm8k_test", "--out", str(out))
-    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: {corpus} row 1: no field 'nope' (fields given with --field: ['nope'])"
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == f"error: {corpus} row 0 (from 0): no field 'nope' (fields given with --field: ['nope']; the file has: q, id)"
 
 
 def test_factory_decontam_says_which_items_are_too_short_and_takes_min_item_tokens(tmp_path):

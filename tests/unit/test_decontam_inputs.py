@@ -27,7 +27,7 @@ def test_nested_fields_are_named_with_dots_in_benchmarks_and_corpora(tmp_path):
     pq.write_table(pa.table({"rec": [{"question": Q}, {"question": "unrelated"}]}), tmp_path / "corpus.parquet")
     rows = [r for _, _, r in corpus_rows([tmp_path / "corpus.parquet"], ["rec.question"])]
     assert [json.loads(r["messages"])[0]["content"] for r in rows] == [Q, "unrelated"]
-    with pytest.raises(FactoryError, match=r"row 1: no field 'rec.answer'"):
+    with pytest.raises(FactoryError, match=r"row 0 \(from 0\): no field 'rec.answer' \(fields given with --field: \['rec.answer'\]; rec has: question\)$"):
         list(corpus_rows([tmp_path / "corpus.parquet"], ["rec.answer"]))
 
 
@@ -76,10 +76,10 @@ def test_chat_dataset_rows_are_checked_on_their_answers_too(tmp_path, rec):
 def test_chat_rows_name_what_is_wrong_in_one_line(tmp_path):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(json.dumps({"text": "x"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"c.jsonl row 1: no text to check: none of the chat columns .*--field \(this row has: \['text'\]\)"):
+    with pytest.raises(FactoryError, match=r"c.jsonl row 0 \(line 1\): no text to check: none of the chat columns .*--field \(this row has: \['text'\]\)"):
         list(corpus_rows([corpus], []))
     corpus.write_text(json.dumps({"messages": 3}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"c.jsonl row 1: column 'messages' is not text or a list of chat messages \(a int\)"):
+    with pytest.raises(FactoryError, match=r"c.jsonl row 0 \(line 1\): column 'messages' is not text or a list of chat messages \(a int\)"):
         list(corpus_rows([corpus], []))
     corpus.write_text(json.dumps(["a", "list"]) + "\n", encoding="utf-8")
     with pytest.raises(FactoryError, match=r"c.jsonl:1: not a JSON object \(a list\)"):
@@ -93,7 +93,7 @@ def test_a_null_field_is_empty_text_and_an_absent_one_an_error(tmp_path):
     pq.write_table(pa.table({"q": [None, G5["question"]], "a": ["x", None], "id": ["n1", None]}), corpus)
     rc, rep = _decontam(tmp_path, str(corpus), "--field", "q", "--field", "a")
     assert rc == 1 and rep["rows"] == 2 and [(m["row"], m["id"], m["item"]) for m in rep["matches"]] == [(1, "c.parquet:1", "5")]
-    with pytest.raises(FactoryError, match=r"c.parquet row 1: no field 'b'"):
+    with pytest.raises(FactoryError, match=r"c.parquet row 0 \(from 0\): no field 'b' \(fields given with --field: \['q', 'b'\]; the file has: q, a, id\)$"):
         list(corpus_rows([corpus], ["q", "b"]))
 
 
@@ -108,15 +108,15 @@ def test_a_registered_benchmark_reads_another_copy_in_any_format_and_names_a_bad
         load_benchmark({"name": "gsm8k_test", "path": str(tmp_path / "nope.jsonl")})
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(GSM_LINES[:2]) + json.dumps({"problem": "x"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test': .*bad.jsonl row 3 has no field 'question'$"):
+    with pytest.raises(FactoryError, match=r"^benchmark 'gsm8k_test': .*bad.jsonl row 2 \(line 3\) has no field 'question' \(the row has: problem\)$"):
         load_benchmark({"name": "gsm8k_test", "path": str(bad)}, allow_partial=True)
-    with pytest.raises(FactoryError, match=r"^benchmark 'humaneval': .*bad.jsonl row 1 has no field 'task_id'$"):
+    with pytest.raises(FactoryError, match=r"^benchmark 'humaneval': .*bad.jsonl row 0 \(line 1\) has no field 'task_id' \(the row has: question, answer\)$"):
         load_benchmark({"name": "humaneval", "path": str(bad)}, allow_partial=True)
     bad.write_text(json.dumps("question") + "\n", encoding="utf-8")
     with pytest.raises(FactoryError, match=r"bad.jsonl:1: not a JSON object \(a str\)$"):
         load_benchmark({"name": "mine", "path": str(bad), "field": "question"})
     bad.write_text(json.dumps({"question": None}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"bad.jsonl row 1 has no field 'question' \(it is null\)$"):
+    with pytest.raises(FactoryError, match=r"bad.jsonl row 0 \(line 1\) has no field 'question' \(it is null\)$"):
         load_benchmark({"name": "mine", "path": str(bad), "field": "question"})
 
 
@@ -243,7 +243,7 @@ def test_a_field_of_a_null_struct_is_null_not_absent(tmp_path):
     pq.write_table(pa.table({"rec": pa.array([None, {"q": G5["question"]}], pa.struct([("q", pa.string())]))}), corpus)
     rc, rep = _decontam(tmp_path, str(corpus), "--field", "rec.q")
     assert rc == 1 and rep["rows"] == 2 and [m["row"] for m in rep["matches"]] == [1]
-    with pytest.raises(FactoryError, match=r"c.parquet row 2: no field 'rec.x'"):
+    with pytest.raises(FactoryError, match=r"c.parquet row 1 \(from 0\): no field 'rec.x' \(fields given with --field: \['rec.x'\]; rec has: q\)$"):
         list(corpus_rows([corpus], ["rec.x"]))
 
 
@@ -332,7 +332,7 @@ def test_a_benchmark_field_may_have_alternatives_for_files_that_name_it_differen
     assert main([str(corpus), "--field", "q", "--benchmarks", f"mine={glob}:question|problem+answer", "--out", str(out)]) == 1
     assert [m["item"] for m in json.loads((out / "decontam_report.json").read_text())["matches"]] == ["b.parquet:0"]
     (tmp_path / "bench" / "c.jsonl").write_text(json.dumps({"text": "neither"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"benchmark 'mine': .*c.jsonl row 1 has none of the fields 'question' \| 'problem'$"):
+    with pytest.raises(FactoryError, match=r"benchmark 'mine': .*c.jsonl row 0 \(line 1\) has none of the fields 'question' \| 'problem' \(the row has: text\)$"):
         load_benchmark({"name": "mine", "path": glob, "field": "question|problem"})
     with pytest.raises(ValueError, match=r"field 'question\|': 'a\|b' means the first of the fields"):
         BenchmarkSpec(name="mine", path=glob, field="question|")

@@ -101,10 +101,10 @@ def test_same_named_files_of_a_glob_give_distinct_item_ids(tmp_path):
 
 
 @pytest.mark.parametrize("rec, says", [
-    ({"messages": "not json", "completion": "x"}, r"c.jsonl row 1: column 'messages' is not valid JSON"),
-    ({"messages": ["hello"], "completion": "x"}, r"c.jsonl row 1: column 'messages' is not a list of chat messages \(a list holding a str\)"),
-    ({"messages": {"role": "user"}, "completion": "x"}, r"c.jsonl row 1: column 'messages' is not a list of chat messages \(a dict\)"),
-    ({"messages": [{"role": "user", "content": "hi"}], "completion": 5}, r"c.jsonl row 1: column 'completion' is not text or a list"),
+    ({"messages": "not json", "completion": "x"}, r"c.jsonl row 0 \(line 1\): column 'messages' is not valid JSON"),
+    ({"messages": ["hello"], "completion": "x"}, r"c.jsonl row 0 \(line 1\): column 'messages' is not a list of chat messages \(a list holding a str\)"),
+    ({"messages": {"role": "user"}, "completion": "x"}, r"c.jsonl row 0 \(line 1\): column 'messages' is not a list of chat messages \(a dict\)"),
+    ({"messages": [{"role": "user", "content": "hi"}], "completion": 5}, r"c.jsonl row 0 \(line 1\): column 'completion' is not text or a list"),
 ])
 def test_a_malformed_factory_row_is_bad_input_not_contamination(tmp_path, capsys, rec, says):
     """Was: a row with messages + completion whose messages were not JSON, a list of strings or whose completion was
@@ -251,17 +251,18 @@ def test_a_match_in_decomposed_korean_is_located(tmp_path):
 
 def test_a_bad_row_after_blank_lines_is_named_by_its_line(tmp_path):
     """Was: past a blank line (files joined with `cat`) an error said "row 3" of a jsonl file whose bad record is on
-    line 5: the record's count, not the line an editor shows."""
+    line 5: the record's count, not the line an editor shows. Now the record's row from 0 (as the report's `row`) and
+    its line."""
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(json.dumps({"q": "a"}) + "\n\n" + json.dumps({"q": "b"}) + "\n\n" + json.dumps({"x": "c"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"c.jsonl row 5: no field 'q' \(fields given with --field: \['q'\]\)$"):
+    with pytest.raises(FactoryError, match=r"c.jsonl row 2 \(line 5\): no field 'q' \(fields given with --field: \['q'\]; the row has: x\)$"):
         decontam_main([str(corpus), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")])
     corpus.write_text(json.dumps({"prompt": "a", "completion": "b"}) + "\n\n" + json.dumps({"text": "b"}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"c.jsonl row 3: no text to check"):
+    with pytest.raises(FactoryError, match=r"c.jsonl row 1 \(line 3\): no text to check"):
         decontam_main([str(corpus), "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")])
     bench = tmp_path / "b.jsonl"
     bench.write_text(json.dumps({"q": "one item of the benchmark here"}) + "\n\n\n" + json.dumps({"q": None}) + "\n", encoding="utf-8")
-    with pytest.raises(FactoryError, match=r"b.jsonl row 4 has no field 'q' \(it is null\)$"):
+    with pytest.raises(FactoryError, match=r"b.jsonl row 1 \(line 4\) has no field 'q' \(it is null\)$"):
         load_benchmark({"name": "mine", "path": str(bench), "field": "q"})
     assert not (tmp_path / "rep").exists()
 
@@ -434,5 +435,5 @@ def test_a_parquet_corpus_reads_only_the_text_columns_in_batches_sized_by_bytes(
     assert decontam_main([str(tmp_path / "c.parquet"), "--benchmarks", "gsm8k_test", "--template", "off", "--out", str(tmp_path / "rep")]) == 1
     assert [m["id"] for m in _report(tmp_path / "rep")["matches"]] == ["r39"]
     pq.write_table(pa.table({"question": ["q"], "id": ["a"]}), tmp_path / "qa.parquet")  # no chat column: the error lists the row's
-    with pytest.raises(FactoryError, match=r"qa.parquet row 1: no text to check: .*\(this row has: \['id', 'question'\]\)"):
+    with pytest.raises(FactoryError, match=r"qa.parquet row 0 \(from 0\): no text to check: .*\(this row has: \['id', 'question'\]\)"):
         list(corpus_rows([tmp_path / "qa.parquet"], []))

@@ -202,3 +202,53 @@ def test_a_dataset_card_names_every_licence_that_is_not_a_hub_id():
     assert meta["license_name"] == "llama-3.1-community-license-and-gemma-terms-of-use"
     assert DatasetCard(card).data.license_name == "llama-3.1-community-license-and-gemma-terms-of-use"
     assert "**Llama 3.1 Community License**" in card and "**Gemma Terms of Use**" in card
+
+
+def test_the_dataset_card_s_provenance_gives_each_benchmark_the_licence_it_was_checked_under():
+    """Was: the Provenance section dumped the recipe's decontam benchmarks as parsed, every unset key null, so
+    `gsm8k_test` read `"license": null` beside a Licence notes line saying MIT (the registry's). Now a benchmark's
+    entry gives its licence as the coverage records it (registry or declared) and leaves unset keys out."""
+    recipe = load_recipe(str(ROOT / "recipes" / "gsm8k_demo.yaml")).model_dump(mode="json")
+    assert recipe["dedup"]["decontam"]["benchmarks"][0]["license"] is None  # what the recipe itself holds
+    cov = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"]))
+    manifest = {"recipe_name": "x", "run_id": "r1", "recipe": recipe, "contamination": contamination_report([], coverage=cov)}
+    card = dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    dedup_line = next(x for x in card.splitlines() if x.startswith("- Dedup: "))
+    dedup = json.loads(dedup_line.removeprefix("- Dedup: ").strip("`"))
+    assert dedup["decontam"]["benchmarks"] == [{"name": "gsm8k_test", "license": "MIT"}]
+    assert '"license": null' not in card
+    # a custom benchmark's declared licence stays; one declared by nobody is said so, not null
+    rec2 = json.loads(json.dumps(recipe))
+    rec2["dedup"]["decontam"]["benchmarks"] = [{"name": "mine", "path": "b.jsonl", "field": ["q"], "license": None}]
+    cov2 = [dict(cov[0], name="mine", license="unknown", line="mine: 3 items (size not declared)")]
+    card2 = dataset_card({**manifest, "recipe": rec2, "contamination": contamination_report([], coverage=cov2)},
+                         {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    assert '{"name": "mine", "path": "b.jsonl", "field": ["q"], "license": "unknown"}' in card2
+
+
+def test_an_undeclared_licence_is_unknown_in_the_model_card_never_glued_into_an_id():
+    """Was: a student (Apache-2.0) trained on prompts whose licence nobody declared got `license: other` and
+    `license_name: apache-2.0-and-unknown`, an id no licence has. The Hub's spec: `license` is a Hub id (`unknown`
+    among them), `license_name` the id of an `other` licence. What is not known is `license: unknown`, and the card
+    says which licence is undeclared and which are declared."""
+    from huggingface_hub import ModelCard
+
+    manifest = {"recipe_name": "x", "run_id": "r1", "recipe": {"train": {"student": "smollm2-135m-instruct"}, "source": {"path": "p.jsonl"}},
+                "licenses": {"student": {"model": "smollm2-135m-instruct", "license": "Apache-2.0", "from": "model resolution"},
+                             "source": {"path": "p.jsonl", "license": "not declared"},
+                             "teachers": [{"name": "t", "model": "m", "license": "MIT", "from": "recipe"}]}}
+    mcard = model_card(manifest, {"method": "sft", "train_rows": 3}, None, "abc", "final")
+    meta = _front(mcard)
+    assert meta["license"] == "unknown" and "license_name" not in meta
+    assert ModelCard(mcard).data.license == "unknown"
+    assert "unknown-and" not in mcard and "-and-unknown" not in mcard
+    assert ("- Licence metadata: **unknown**: the licence of the prompts (`p.jsonl`) was not declared, so the terms that "
+            "apply to this model are not known; declared: Apache-2.0 (base model `smollm2-135m-instruct`), MIT (teacher `t`)") in mcard
+    # the dataset card lists the known ids and `unknown` apart, as before; a licence without a Hub id is still named
+    card = dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None)
+    assert _front(card)["license"] == ["unknown", "mit"] and "license_name" not in _front(card)
+    manifest["licenses"]["teachers"][0]["license"] = "Llama 3.1 Community License"
+    meta = _front(model_card(manifest, {"method": "sft"}, None, "abc", "final"))
+    assert meta["license"] == "unknown" and "license_name" not in meta
+    meta = _front(dataset_card(manifest, {"stages": {}}, "jsonl", {"train": 1.0}, {"train": 3}, 0, None))
+    assert meta["license"] == ["unknown", "other"] and meta["license_name"] == "llama-3.1-community-license"
