@@ -21,8 +21,8 @@ calibration half, 5 in the report half; rounds 8-9b allowed 0.05% in-sample for 
 folds, whose models, fitted on half the negatives, were weaker than the shipped one; the tail the threshold rests
 on is a few pairs, so it moves with the folds (2 folds 3.5, 4 folds 2.7 on round 13's masker).
 bench/bench_decontam.py reports the odd items, the odd train rows, rewrite seed 1 and the held-out styles 9
-(bench/rewrite_gsm8k_v9.py, held out since round 8) and 15, none of which is fitted here; styles 10-14 are
-development data since rounds 11-15 (read, not fitted). Needs scikit-learn (bench only).
+(bench/rewrite_gsm8k_v9.py, held out since round 8), none of which is fitted here; styles 10-15 are
+development data since rounds 11-16 (read, not fitted). Needs scikit-learn (bench only).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ import numpy as np
 from scipy import sparse
 
 from curation.dedup.masked import COMMON, MaskedIndex
-from curation.dedup.template_mask import QSEP, SEP, lowercased, quantities, recase, template
+from curation.dedup.template_mask import QSEP, SEP, lowercased, parts, quantities, recase, template
 from curation.dedup.template_model import TreeModel
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln", "segcov", "segmin",
@@ -404,10 +404,15 @@ class TemplateIndex:
         """Row index -> ((benchmark, item id), score, features) of its best-scoring item, for rows with any."""
         if not texts or not self.items:
             return {}
-        r, c, f = self.features(texts)
+        # a row that may hold several problems, or a problem and its solution, is scored part by part
+        # (:func:`curation.dedup.template_mask.parts`): its best-scoring part
+        pieces = [(k, p) for k, t in enumerate(texts) for p in parts(t)]
+        owner = [k for k, _ in pieces]
+        r, c, f = self.features([p for _, p in pieces])
         score = (model or MODEL)(f)
         out: dict[int, tuple[tuple[str, str], float, tuple[float, ...]]] = {}
-        for row, item, sc, feats in zip(r.tolist(), c.tolist(), score.tolist(), f.tolist()):
+        for piece, item, sc, feats in zip(r.tolist(), c.tolist(), score.tolist(), f.tolist()):
+            row = owner[piece]
             if row not in out or sc > out[row][1]:
                 out[row] = (self.items[item], sc, tuple(feats))
         return out

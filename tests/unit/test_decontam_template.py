@@ -3,6 +3,7 @@ names and wording is caught and named; a different problem built on the same tem
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -567,3 +568,34 @@ def test_a_lower_cased_post_and_a_program_docstring_read_as_the_problem():
              'Omar?"""\n    lina_age = 40\n    omar_age = lina_age / 2 - 7\n    return omar_age']
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#96", "contaminated: gsm8k_test#1162"]
+
+
+def test_a_row_that_holds_several_problems_or_a_solution_is_scored_part_by_part():
+    """Round 16 (style 15 read): a corpus row may be a worksheet, an exam section or a few-shot prompt holding the copy
+    among other problems, or a problem with its worked solution; each problem part is scored on its own, and the row
+    without its solution parts (a solution is a problem's facts told again with arithmetic: scored with their
+    problems, GSM8K train's solutions added 4 false flags in 7,473 rows)."""
+    from curation.dedup.template_mask import parts
+
+    assert parts("Tom has 3 apples. How many?") == ["Tom has 3 apples. How many?"]
+    qa = "Question: Tom has 3 apples and buys 4 more today. How many now? Answer: He has 3 + 4 = 7 apples in all."
+    assert parts(qa) == ["Question: Tom has 3 apples and buys 4 more today. How many now?"]
+    sheet = ("Worksheet 3\n\n1. Ann has 5 red pens and 2 blue pens in her bag.\n2. Bo reads 20 pages of a book every day.\n"
+             "Answer: 7")
+    assert parts(sheet) == ["Worksheet 3\n\n1. Ann has 5 red pens and 2 blue pens in her bag.\n\n2. Bo reads 20 pages of a book every day.",
+                            "1. Ann has 5 red pens and 2 blue pens in her bag.", "2. Bo reads 20 pages of a book every day."]
+    train = [json.loads(line)["question"] for line in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
+    # GSM8K test #91 rewritten, third of four problems on an exam page
+    exam = ("SECTION B (16 marks)\n\nQuestion 1 [4 marks]\n" + train[10] + "\n\nQuestion 2 [4 marks]\n" + train[11]
+            + "\n\nQuestion 3 [4 marks]\nSasha has four times the number of pets as Robin. Robin has three more pets than "
+            "Reese. If Reese has ten pets, how many pets do the three have in all?\n\nQuestion 4 [4 marks]\n" + train[12])
+    # style 15's seed-0 copy of #3 with its worked solution (round 15: 1.97, under its threshold of 3.0)
+    solved = ("Question: Teodor resolves to jog 3 sprints 3 times a week. He jogs 60 meters every sprint. How many entire meters does he run a week?\n"
+              "Answer: The problem says Teodor resolves to jog 3 sprints 3 times a week.\n"
+              "This gives 3 x 3 = 9.\n"
+              "So there are 9 + 60 = 69 meters.\n"
+              "We need to find how many entire meters he runs a week.\n"
+              "So, the final answer is 69.\n"
+              "#### 69")
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("e", exam), row("s", solved)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#91", "contaminated: gsm8k_test#3"]
