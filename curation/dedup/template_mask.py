@@ -46,6 +46,8 @@ units dropped):
   and "zacks" beside "zack" is his possessive; a problem told in a program's docstring or comments (PAL,
   program-of-thought) is read without the code lines around it (fences, defs, assignments, returns, prints);
   "⅓" is "1/3" and "Rs." / "INR" is money;
+* **a text in capitals** (round 17): a telegram, a shouted post or an OCR'd heading is read lower-cased
+  (:func:`decapitalise`, a telegram's STOP / QUERY as its stops and question marks) and its names recased;
 * **rows that hold more than one problem** (round 16): a worksheet, an exam section, a few-shot prompt or a problem
   with its worked solution is scored part by part (:func:`parts`, applied by the template index): each problem part
   alone and the row without its solution parts;
@@ -432,6 +434,25 @@ def lowercased(text: str) -> bool:
     but sentence starters, and a sentence that starts in lower case."""
     return _LOWER_START.search(text) is not None and all(w.lower() in COMMON or w.lower() in STARTERS
                                                           for w in _CAP_WORD.findall(text))
+
+
+def uppercased(text: str) -> bool:
+    """Whether ``text`` is written in capitals (a telegram, a shouted post, an OCR'd heading): then every word looks
+    like a name, so it is read lower-cased and its names found again (:func:`recase`)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+#: a telegram's punctuation, in words: "... EGGS STOP HOW MANY QUERY STOP"
+_TELEGRAM = re.compile(r"[ \t]+(?:stop|query)\b")
+
+
+def decapitalise(text: str) -> str:
+    """An all-capitals ``text`` lower-cased, with a telegram's STOP / QUERY as the full stop / question mark they are."""
+    text = text.lower()
+    if " stop" in text or " query" in text:
+        text = _TELEGRAM.sub(lambda m: "?" if m.group().strip() == "query" else ".", text)
+    return text
 
 
 def recase(text: str, known: frozenset[str] | set[str]) -> str:

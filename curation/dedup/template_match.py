@@ -67,7 +67,7 @@ import numpy as np
 from scipy import sparse
 
 from curation.dedup.masked import COMMON, MaskedIndex
-from curation.dedup.template_mask import QSEP, SEP, lowercased, parts, quantities, recase, template
+from curation.dedup.template_mask import QSEP, SEP, decapitalise, lowercased, parts, quantities, recase, template, uppercased
 from curation.dedup.template_model import TreeModel
 
 FEATURES = ("s", "z", "u", "dq", "log_sd", "gap", "sf", "fz", "fgap", "mm", "si", "dmi", "dex", "ln", "segcov", "segmin",
@@ -343,7 +343,8 @@ class TemplateIndex:
 
     def features(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, item, features) for each row's ``k`` best items; features in :data:`FEATURES` order."""
-        texts = [recase(t, self.known) if lowercased(t) else t for t in texts]
+        texts = [recase(decapitalise(t), self.known) if uppercased(t) else recase(t, self.known) if lowercased(t) else t
+                 for t in texts]
         toks = [template(t) for t in texts]
         cut = _Cut(self._ids(toks))
         r, c, s, z, sf, fz = self._candidates(cut)

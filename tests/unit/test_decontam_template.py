@@ -599,3 +599,21 @@ def test_a_row_that_holds_several_problems_or_a_solution_is_scored_part_by_part(
               "#### 69")
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row("e", exam), row("s", solved)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#91", "contaminated: gsm8k_test#3"]
+
+
+def test_a_text_in_capitals_is_read_lower_cased_with_its_names_found_again():
+    """Round 17 (style 16 read: 305 of its 307 misses were in capitals): in an all-capitals text every word looked like a
+    name; it is read lower-cased, its names recased against the benchmark's words, and a telegram's STOP / QUERY are
+    its full stops and question marks."""
+    from curation.dedup.template_mask import decapitalise, uppercased
+
+    assert uppercased("SHE EATS THREE EGGS STOP HOW MANY QUERY") and not uppercased("NASA has 3 rockets.")
+    assert decapitalise("SHE EATS 3 EGGS STOP HOW MANY QUERY STOP") == "she eats 3 eggs. how many?."
+    # GSM8K test #0 and #65 as telegrams with other values; round 16 scored these at -10.4 (against #1125) and -10.1
+    texts = ["GIVEN THAT MARIAS HENS LAY 20 EGGS A DAY AND SHE EATS FIVE AT BREAKFAST EACH MORNING AND USES SIX DAILY TO "
+             "BAKE MUFFINS FOR HER PALS STOP SHE SELLS THE REST AT THE MARKET EACH DAY FOR $3 PER EGG STOP "
+             "HOW MUCH IN DOLLARS DOES SHE MAKE EACH DAY AT THE MARKET QUERY STOP REPLY PAID",
+             "IF TOM SPENDS 3 HOURS IN FRONT OF THE TV AND THEN GOES TO BED AND READS FOR HALF AS LONG AND HE DOES THAT 4 "
+             "TIMES EACH WEEK HOW MANY HOURS DOES HE SPEND ON TV AND READING IN 5 WEEKS QUERY STOP ANSWER BY WIRE"]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#0", "contaminated: gsm8k_test#65"]
