@@ -37,6 +37,10 @@
                                                             # tables, contracts, telegrams, tweets, number formats;
                                                             # written blind in session 22, development data since
                                                             # round 17)
+    python bench/bench_decontam.py --no-embedding --style 17  # the seventeenth (a problem through a medium: a spoken
+                                                            # transcript with fillers and self-corrections, SMS speak,
+                                                            # LaTeX, a scanned page's OCR, explain-like-I'm-five, goal-first
+                                                            # and riddle layouts; written blind in session 22; held out)
     python bench/bench_decontam.py --no-embedding --style 0   # development noise (random word swaps; calibrated on)
     python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
@@ -73,6 +77,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm8k_v4, rewrite_gsm8k_v5, rewrite_gsm8k_v6  # noqa
 from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8, rewrite_gsm8k_v9, rewrite_gsm8k_v10, rewrite_gsm8k_v11  # noqa: E402
 from bench import rewrite_gsm8k_v12, rewrite_gsm8k_v13, rewrite_gsm8k_v14, rewrite_gsm8k_v15, rewrite_gsm8k_v16  # noqa: E402
+from bench import rewrite_gsm8k_v17  # noqa: E402
 from bench.rewrite_noise import Noise  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
@@ -107,7 +112,8 @@ LABELS = Path(__file__).with_name("decontam_flag_labels.json")
 STYLES = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3, 4: rewrite_gsm8k_v4, 5: rewrite_gsm8k_v5,
           6: rewrite_gsm8k_v6, 7: rewrite_gsm8k_v7, 8: rewrite_gsm8k_v8, 9: rewrite_gsm8k_v9,
           10: rewrite_gsm8k_v10, 11: rewrite_gsm8k_v11, 12: rewrite_gsm8k_v12,
-          13: rewrite_gsm8k_v13, 14: rewrite_gsm8k_v14, 15: rewrite_gsm8k_v15, 16: rewrite_gsm8k_v16}
+          13: rewrite_gsm8k_v13, 14: rewrite_gsm8k_v14, 15: rewrite_gsm8k_v15, 16: rewrite_gsm8k_v16,
+          17: rewrite_gsm8k_v17}
 
 
 def rewriter(style: int, train: list[str]):
@@ -177,7 +183,7 @@ def main() -> None:
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
     ap.add_argument("--style", type=int, default=1, choices=(0, *STYLES),
-                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, K: bench/rewrite_gsm8k_vK.py (style 9 held out; see above)")
+                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, K: bench/rewrite_gsm8k_vK.py (styles 9 and 17 held out; see above)")
     ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
     ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)
