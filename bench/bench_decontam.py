@@ -40,7 +40,8 @@
     python bench/bench_decontam.py --no-embedding --style 17  # the seventeenth (a problem through a medium: a spoken
                                                             # transcript with fillers and self-corrections, SMS speak,
                                                             # LaTeX, a scanned page's OCR, explain-like-I'm-five, goal-first
-                                                            # and riddle layouts; written blind in session 22; held out)
+                                                            # and riddle layouts; written blind in session 22,
+                                                            # development data since round 18)
     python bench/bench_decontam.py --no-embedding --style 0   # development noise (random word swaps; calibrated on)
     python bench/bench_decontam.py --template-only --style 3  # only the template method (faster)
     python bench/bench_decontam.py --cost                  # seconds per 10k rows: template vs 13-gram
@@ -183,7 +184,7 @@ def main() -> None:
     ap.add_argument("--template-threshold", type=float, help="default: DecontamConfig's")
     ap.add_argument("--seed", type=int, default=0, help="rewrite seed (calibration used seed 0, even items only)")
     ap.add_argument("--style", type=int, default=1, choices=(0, *STYLES),
-                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, K: bench/rewrite_gsm8k_vK.py (styles 9 and 17 held out; see above)")
+                    help="0: bench/rewrite_noise.py (development noise), 1: bench/rewrite_gsm8k.py, K: bench/rewrite_gsm8k_vK.py (style 9 held out; see above)")
     ap.add_argument("--template-only", action="store_true", help="run only the template method (implies --no-embedding)")
     ap.add_argument("--misses", help="write the rewrites the template method missed (item, text) to this JSON file")
     ap.add_argument("--candidate-cos", type=float, default=0.5)

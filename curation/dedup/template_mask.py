@@ -46,6 +46,9 @@ units dropped):
   and "zacks" beside "zack" is his possessive; a problem told in a program's docstring or comments (PAL,
   program-of-thought) is read without the code lines around it (fences, defs, assignments, returns, prints);
   "⅓" is "1/3" and "Rs." / "INR" is money;
+* **chat speak, transcripts, repetition** (round 18): "u r", "da", "n", "abt", "wks" are the words they stand for
+  (:data:`CHAT_SPEAK`), a lone letter is a value only where the text is algebra, a speaker "A:" is no answer unless a
+  "Q:" asks, and a sentence told again word for word is one fact;
 * **a text in capitals** (round 17): a telegram, a shouted post or an OCR'd heading is read lower-cased
   (:func:`decapitalise`, a telegram's STOP / QUERY as its stops and question marks) and its names recased;
 * **rows that hold more than one problem** (round 16): a worksheet, an exam section, a few-shot prompt or a problem
@@ -270,12 +273,18 @@ def _mask(tok: str, seg_start: bool) -> tuple[str | None, bool]:
     return _mask_word(tok, low, seg_start), low in PEOPLE
 
 
+#: chat and SMS spellings of common words ("u r", "da", "n", "abt", "wat", "wks"): the words they stand for
+CHAT_SPEAK = {"u": "you", "ur": "your", "r": "are", "da": "the", "n": "and", "abt": "about", "wat": "what", "wut": "what",
+              "ppl": "people", "wk": "week", "wks": "weeks", "yr": "year", "yrs": "years", "bc": "because", "cuz": "because",
+              "tho": "though", "thru": "through", "nite": "night", "tmrw": "tomorrow", "mins": "minutes"}
 #: dropped besides units and fillers: money words, and "do" / "does" / "did", which carry no fact (a question asked
 #: un-inverted, "how many apples she has", has none)
 _DROP = frozenset("bucks buck usd pence penny pennies quid rs inr do does did".split())
 
 
 def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
+    if low in CHAT_SPEAK:
+        tok = low = CHAT_SPEAK[low]
     if tok[0].isdigit():  # a fraction or a decimal below one ("1/4", "0.25") is a part: ``#/``
         return "#/" if "/" in tok or tok.startswith("0.") else "#"
     if low in MULTIPLIERS:
@@ -349,6 +358,9 @@ _HAS_VAR = re.compile(r"(?<![\w'.-])" + _VAR + r"(?![\w'-])")
 _FREE_VAR = re.compile(r"(?<![\w'.$-])(?<!\d )[b-ce-hj-lnoqr-z](?![\w'-])(?![ \t]*\d)")
 
 
+_LET_VAR = re.compile(r"\blet[ \t]+[b-hj-z]\b", re.I)
+
+
 def _algebra(text: str) -> str:
     """An algebraic restatement read back as the problem: bound letters are their values, the clauses that bind them
     and the words that name the unknown go, a letter left standing for a value is a quantity."""
@@ -360,9 +372,11 @@ def _algebra(text: str) -> str:
             text = _BIND_CLAUSE.sub("", text)
             text = re.sub(r"(?<![\w'.-])(\$?)(" + "|".join(bound) + r")(?![\w'-])",
                           lambda m: (m.group(1) + bound[m.group(2)].lstrip("$")) if m.group(1) else bound[m.group(2)], text)
+    cue = "=" in text or "variable" in text or _LET_VAR.search(text) is not None
     for pat in _UNKNOWN:
         text = pat.sub("", text)
-    return _FREE_VAR.sub("0", text)
+    # a letter stands for a value only where the text is algebra: in a chat's "2 teach n $30" it is a word ("and")
+    return _FREE_VAR.sub("0", text) if cue else text
 
 
 def template(text: str) -> list[str]:
@@ -393,6 +407,8 @@ def template(text: str) -> list[str]:
             text = pat.sub(rep, text)
     if _HAS_VAR.search(text):
         text = _algebra(text)
+    if len(text) > 60:
+        text = _unrepeated(text)
     present = set(_TRIGGER_RE.findall(text.lower()))
     if present:
         for trig, pat, rep in PHRASES:
@@ -419,6 +435,23 @@ def template(text: str) -> list[str]:
     if out and out[-1] not in (SEP, QSEP):
         out.append(SEP)
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?:;\n])")
+
+
+def _unrepeated(text: str) -> str:
+    """``text`` without a sentence that repeats an earlier one word for word ("Once more: Jill gets paid $20 ...", a
+    transcript's "can you repeat the question?"): a fact told twice is one fact, not two quantities more."""
+    seen: set[str] = set()
+    keep = []
+    for piece in _SENTENCE_END.split(text):
+        key = " ".join(piece.lower().split()).strip(" .!?:;")
+        if key.count(" ") >= 3 and key in seen:
+            continue
+        seen.add(key)
+        keep.append(piece)
+    return "".join(keep)
 
 
 #: words the masker knows without a benchmark: its own lists (a lower-cased text's known words are no names)
@@ -488,6 +521,10 @@ _SOLUTION = re.compile(r"(?i)[ \t]*(?:#{1,4}[ \t]*)?(?:(?:answer|solution|assist
                        r"[ \t]*\d{0,3}[ \t]*[.:)]|#{4})")
 
 
+_Q_LABEL = re.compile(r"(?im)^[ \t]*q[ \t]*\d{0,3}[ \t]*[.:)]")
+_A_LABEL = re.compile(r"(?i)[ \t]*a[ \t]*\d{0,3}[ \t]*[.:)]")
+
+
 def parts(text: str) -> list[str]:
     """What template matching scores of a corpus row that may hold more than one problem, or a problem and its worked
     solution (a worksheet, an exam section, a few-shot prompt, "Question: ... Answer: ..."): each problem part on its
@@ -500,7 +537,8 @@ def parts(text: str) -> list[str]:
     pieces = [p for p in _CHUNK_START.split(text) if p and p.strip()]
     if len(pieces) < 2:
         return [text]
-    problems = [p.strip() for p in pieces if not _SOLUTION.match(p)]
+    qa = _Q_LABEL.search(text) is not None  # "A:" answers a "Q:"; alone it is a speaker (a transcript's "A: Okay so ...")
+    problems = [p.strip() for p in pieces if not (_SOLUTION.match(p) and (qa or not _A_LABEL.match(p)))]
     out = ["\n\n".join(problems)] if len(problems) < len(pieces) else [text]
     out += [p for p in problems if len(p.split()) >= 6 and p != out[0]] if len(problems) > 1 else []
     return out if out[0] else out[1:] or [text]

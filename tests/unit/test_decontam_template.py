@@ -617,3 +617,28 @@ def test_a_text_in_capitals_is_read_lower_cased_with_its_names_found_again():
              "TIMES EACH WEEK HOW MANY HOURS DOES HE SPEND ON TV AND READING IN 5 WEEKS QUERY STOP ANSWER BY WIRE"]
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#0", "contaminated: gsm8k_test#65"]
+
+
+def test_chat_speak_a_transcript_and_a_repeated_fact_read_as_the_problem():
+    """Round 18 (style 17 read): chat spellings ("u r", "da", "n", "abt", "wks") are the words they stand for, and a
+    lone letter is a value only where the text is algebra ("2 teach n $30": "n" is "and"); a speaker "A:" is no answer
+    unless a "Q:" asks; a sentence told again word for word ("Once more: ...") is one fact."""
+    from curation.dedup.template_mask import parts
+
+    assert template("u r paid $20 n da rest abt 3 wks") == template("you are paid $20 and the rest about 3 weeks")
+    assert quantities(template("she gets $20 n $30")) == (2, 2)
+    memo = "[memo]\nA: Okay so Bob has 5 fewer games than Al.\nB: Wait, what?"
+    assert parts(memo)[0] == memo
+    assert parts("Q: Tom has 3 pens. How many?\nA: He has 3.") == ["Q: Tom has 3 pens. How many?"]
+    told = "Jill gets paid $20 per hour to teach and $30 to coach. Once more: Jill gets paid $20 per hour to teach and $30 to coach."
+    assert quantities(template(told)) == quantities(template("Jill gets paid $20 per hour to teach and $30 to coach."))
+    # style 17's seed-1 copy of #61 (a chat post) and #135 as a voice memo; round 17 scored them 1.1 and had no candidate
+    texts = ["pls help me w/ this one\nwat we want: how much did she pay?\nwat we know: janet buys a brooch 4 her daughter."
+             "\nafter that, she pays 10% of that 2 get it insured.\nshe pays $500 4 da material 2 make it n then another $800 "
+             "4 da jeweler 2 construct it.\ndont forget: she pays $500 4 da material 2 make it n then another $800 4 da "
+             "jeweler 2 construct it\nty!!",
+             "[voice memo transcription]\nA: Okay so puzzle time!\nA: Okay so Ravi's pal Omar has six -- uh, no, four fewer "
+             "than two times as many comics as Ravi does.\nA: Right, so tell me: if Ravi has thirty comics but I mean, lost "
+             "six right before the count was made, how many does Omar have?\nB: Wait, can you repeat the question?"]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#61", "contaminated: gsm8k_test#135"]
