@@ -179,10 +179,16 @@ def test_answers_that_share_a_calculator_step_are_not_copies_a_recited_answer_is
     alone (row 745's "0.5*4=<<0.5*4=2>>2" against test #426's). The annotation is blanked where operators are tokens,
     so these train answers are clean, and a test answer recited with its annotations is still caught, its span quoted
     from the text."""
-    train = [json.loads(line) for line in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
-    before_fix = [574, 669, 745, 776, 902]  # answers the 13-gram check flagged on annotation runs alone
-    rows = [row(str(i), train[i]["question"], completion=train[i]["answer"]) for i in before_fix]
+    # GSM8K train answers 574, 745, 776 and 902 (MIT, data/gsm8k/LICENSE), which the 13-gram check flagged on
+    # annotation runs alone
+    answers = [
+        "She spent 4 x $1.5 = $<<4*1.5=6>>6 for the four bell peppers.\nShe spent 2 x $3 = $<<2*3=6>>6 for the 2 pounds of meat.\nSo, Pauline spent $5 + $6 + $6 = $<<5+6+6=17>>17 in all.\n#### 17",
+        "2 heads of lettuce at $1 apiece is 2*$1=$<<2*1=2>>2.\n4 tomatoes at $0.50 apiece is 4*$0.5=$<<4*0.5=2>>2.\nThus, each customer purchases $2+$2=$<<2+2=4>>4 in lettuce and tomatoes per month.\nTherefore, if 500 customers per month spend $4 on lettuce and tomatoes, then the store will receive $4*500=$<<4*500=2000>>2000 per month on sales of lettuce and tomatoes.\n#### 2000",
+        "Armand = (1/3) * 12 = <<(1/3)*12=4>>4 hours\nElla = 2 * 12 = <<2*12=24>>24 hours\nTotal hours = 12 + 4 + 24 = <<12+4+24=40>>40 hours\nThey worked a total of 40 hours.\n#### 40",
+        "The adult pigs ate 3/5*300 = <<3/5*300=180>>180 straws.\nThe total number of straws that the piglets shared is 300-180 = <<300-180=120>>120\nSince there were 20 piglets, each piglet ate 120/20 = <<120/20=6>>6 straws\n#### 6",
+    ]
+    rows = [row(str(i), "Solve it.", completion=a) for i, a in enumerate(answers)]
     rows.append(row("recited", "Solve it.", completion="Sure. " + GSM[0]["answer"]))
     Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="completion"))(rows)
-    assert [r["status"] for r in rows] == ["accepted"] * 5 + ["rejected"]
+    assert [r["status"] for r in rows] == ["accepted"] * 4 + ["rejected"]
     assert rows[-1]["reject_reason"].startswith("contaminated: gsm8k_test#0 13-gram 'janet sells 16 - 3 - 4 = 9 duck eggs a day")

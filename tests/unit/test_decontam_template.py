@@ -3,7 +3,6 @@ names and wording is caught and named; a different problem built on the same tem
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import pytest
@@ -584,11 +583,13 @@ def test_a_row_that_holds_several_problems_or_a_solution_is_scored_part_by_part(
              "Answer: 7")
     assert parts(sheet) == ["Worksheet 3\n\n1. Ann has 5 red pens and 2 blue pens in her bag.\n\n2. Bo reads 20 pages of a book every day.",
                             "1. Ann has 5 red pens and 2 blue pens in her bag.", "2. Bo reads 20 pages of a book every day."]
-    train = [json.loads(line)["question"] for line in open(shared_data_file("gsm8k/train.jsonl"), encoding="utf-8")]
+    others = ["A baker fills 14 trays with 12 rolls each and sells 150 rolls by noon. How many rolls are left?",
+              "A train travels 180 miles in 3 hours, then 100 miles in 2 hours. What is its average speed for the trip?",
+              "Mina saves $15 a week for 8 weeks and then spends a third of her savings on a coat. How much is left?"]
     # GSM8K test #91 rewritten, third of four problems on an exam page
-    exam = ("SECTION B (16 marks)\n\nQuestion 1 [4 marks]\n" + train[10] + "\n\nQuestion 2 [4 marks]\n" + train[11]
+    exam = ("SECTION B (16 marks)\n\nQuestion 1 [4 marks]\n" + others[0] + "\n\nQuestion 2 [4 marks]\n" + others[1]
             + "\n\nQuestion 3 [4 marks]\nSasha has four times the number of pets as Robin. Robin has three more pets than "
-            "Reese. If Reese has ten pets, how many pets do the three have in all?\n\nQuestion 4 [4 marks]\n" + train[12])
+            "Reese. If Reese has ten pets, how many pets do the three have in all?\n\nQuestion 4 [4 marks]\n" + others[2])
     # style 15's seed-0 copy of #3 with its worked solution (round 15: 1.97, under its threshold of 3.0)
     solved = ("Question: Teodor resolves to jog 3 sprints 3 times a week. He jogs 60 meters every sprint. How many entire meters does he run a week?\n"
               "Answer: The problem says Teodor resolves to jog 3 sprints 3 times a week.\n"
