@@ -469,9 +469,14 @@ def lowercased(text: str) -> bool:
                                                           for w in _CAP_WORD.findall(text))
 
 
+_NO_ASCII_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+
+
 def uppercased(text: str) -> bool:
     """Whether ``text`` is written in capitals (a telegram, a shouted post, an OCR'd heading): then every word looks
     like a name, so it is read lower-cased and its names found again (:func:`recase`)."""
+    if len(text) - len(text.translate(_NO_ASCII_LOWER)) > 0.2 * len(text):
+        return False  # most rows: more lower-case letters than a text in capitals can have, counted in C
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
