@@ -221,13 +221,15 @@ def build_dataset(ray, recipe, units: list[Unit], store_uri: str, cache_uri: str
                           concurrency=light_tasks(ray, len(units)), **kw)
 
 
-def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | None = None, progress=None) -> dict:
+def stream_chunks(recipe, store, cache_uri: str | None, run_budget: RunBudget | None = None, progress=None,
+                  units: list[Unit] | None = None) -> dict:
     """Run every pending chunk through the streaming job (with ``teacher.until``: wave after wave, until no prompt
     needs more samples); returns the generation counters for the manifest (``stopped``: why the budget ended it;
     ``paid``: USD of the teacher and verifier calls this invocation made, chunks a budget stop did not write
     included). ``run_budget``: the invocation's counter when an earlier stage (synthesis) took from it too.
-    ``progress(info)``: called with the counters so far as chunks finish (about every 5 s)."""
-    units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
+    ``progress(info)``: called with the counters so far as chunks finish (about every 5 s). ``units``: the plan the
+    driver made when it fingerprinted the source (its file stamps are what workers check); planned here when None."""
+    units = units if units is not None else plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
     until = recipe.teacher.until
     info = {"chunks_total": len(units), "chunks_skipped": 0, "rows_pending": 0, "cache_hits_prefilled": 0, "teacher_calls": 0,
             "paid": 0.0}

@@ -186,9 +186,12 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     recipe = recipe if recipe is not None else load_recipe(recipe_file)
     if output_dir:
         recipe.output.dir = output_dir
+    # exit 2 before anything is written if the source is unusable. The plan stamps each source file (size, mtime)
+    # before the fingerprint hashes its content, and generation reads these same units: a file rewritten at any
+    # point after this is one clear error in the worker that reads it, never a run id of one version and rows of another
+    units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)
     fp = fingerprint(recipe)
     run_id = run_id or (f"{fp}-{time.strftime('%Y%m%dT%H%M%S')}" if fresh else fp)
-    units = plan_units(recipe.source, recipe.base_dir, recipe.output.shard_size)  # exit 2 before anything is written if the source is unusable
     check_unique_ids(recipe, units)  # likewise when fields.id names two records alike
     check_records(recipe, units)  # and, with source.on_bad_record: fail, when any record is bad
     preflight(recipe, str(recipe_file), skip_train)  # keys, local GPUs, API hosts: exit 2 before anything is written
@@ -198,11 +201,11 @@ def run_recipe(recipe_file: str, run_id: str | None = None, fresh: bool = False,
     except OSError as e:
         raise FactoryError(f"output.dir: cannot create {store.uri}: {e.strerror or e}") from None
     with store.locked():  # one writer per run dir; a killed writer's temp files are swept
-        return _run_locked(recipe, str(recipe_file), fp, run_id, store, use_cache, skip_train, skip_eval)
+        return _run_locked(recipe, str(recipe_file), fp, run_id, store, use_cache, skip_train, skip_eval, units)
 
 
 def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: RunStore, use_cache: bool,
-                skip_train: bool, skip_eval: bool) -> RunResult:
+                skip_train: bool, skip_eval: bool, units: list | None = None) -> RunResult:
     cache = RequestCache(fsutil.join(recipe.output.dir, "_cache", "requests")) if use_cache else None
     timings: dict[str, float] = {}
     manifest = _start_manifest(recipe, recipe_file, fp, run_id, store)
@@ -230,7 +233,8 @@ def _run_locked(recipe: Recipe, recipe_file: str, fp: str, run_id: str, store: R
             _record_paid(manifest, info.get("paid", 0.0), synth_calls + info.get("teacher_calls", 0))
             store.write_json("manifest.json", manifest)
 
-        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget, progress)
+        manifest["generation"] = stream_chunks(gen_recipe, store, cache.uri if cache is not None else None, budget, progress,
+                                               units=units if gen_recipe is recipe else None)  # synthesis: its own prompts' plan
         _record_paid(manifest, manifest["generation"]["paid"], synth_calls + manifest["generation"]["teacher_calls"])
         timings["generate+verify"] = round(time.time() - t0, 2)
         if manifest["generation"]["rows_pending"]:  # new chunks: dedup decisions of an earlier attempt are stale

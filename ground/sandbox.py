@@ -174,9 +174,10 @@ class Sandbox:
         b.close()
         return a
 
-    def _job(self, sources, stdin: str = "", exit_ok: bool = False, role: str = "exec", names=None) -> dict:
+    def _job(self, sources, stdin: str = "", exit_ok: bool = False, role: str = "exec", names=None,
+             limits: Limits | None = None) -> dict:
         return {"sources": [(str(n), str(s)) for n, s in sources], "stdin": stdin.encode(),
-                "nonce": os.urandom(16).hex(), "exit_ok": bool(exit_ok), "limits": self.limits.model_dump(),
+                "nonce": os.urandom(16).hex(), "exit_ok": bool(exit_ok), "limits": (limits or self.limits).model_dump(),
                 "role": role, "channel": role != "exec", "harness": {"names": names}}
 
     def _submit(self, job: dict, channel: socket.socket | None = None) -> socket.socket:
@@ -187,15 +188,21 @@ class Sandbox:
         conn.settimeout(self.limits.timeout_s + 30)  # the monitor enforces the timeout; this is a backstop
         return conn
 
-    def run(self, sources: list[tuple[str, str]], stdin: str = "", exit_ok: bool = False) -> RunResult:
-        """Exec ``sources`` (name, code) in order in one ``__main__`` namespace; never raises for bad code."""
-        job = self._job(sources, stdin, exit_ok)
+    def run(self, sources: list[tuple[str, str]], stdin: str = "", exit_ok: bool = False,
+            output_bytes: int | None = None) -> RunResult:
+        """Exec ``sources`` (name, code) in order in one ``__main__`` namespace; never raises for bad code.
+        ``output_bytes``: the output cap of this run when bigger than the configured one (a whole program whose expected
+        output is that big: ``code_exec``'s ``stdio`` cases)."""
+        lim = self.limits
+        if output_bytes is not None and output_bytes > lim.max_output_bytes:
+            lim = lim.model_copy(update={"max_output_bytes": int(output_bytes)})
+        job = self._job(sources, stdin, exit_ok, limits=lim)
         try:
             with self._submit(job) as conn:
                 raw = _recv_msg(conn)
         except Exception as e:  # infrastructure failure, not the program's fault
             return _infra_error(e)
-        return _classify(raw, job["nonce"], self.limits, trusted=False, exit_ok=exit_ok)
+        return _classify(raw, job["nonce"], lim, trusted=False, exit_ok=exit_ok)
 
     def run_split(self, solution: list[tuple[str, str]], tests: list[tuple[str, str]],
                   names: list[str] | None = None) -> RunResult:

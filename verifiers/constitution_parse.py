@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from verifiers.llm import echoed
+from verifiers.llm import echoed, unmask
 
 
 # ---------------------------------------------------------------------- parsing (pure)
@@ -92,7 +92,11 @@ def _id_pattern(pid: str) -> re.Pattern:
     return re.compile(r"(?<![\w-])" + body + r"(?![\w-])", re.I)
 
 
-_LINE_PREFIX = re.compile(r"^[\s\-*\u2022#>|`]*(?:(\d+)\s*[.):\-]\s*)?(?:principle\s*#?(?=\S))?[\s\[(*_`\"']*", re.I)
+# before the principle a verdict line names: bullets, quote marks, XML-ish tags ("<verdict>harmless: OK</verdict>"), a
+# check mark ("\u2705 harmless", the verdict itself when nothing follows the id), a number ("3.") and "Principle"
+_MARK = "\u2705\u2714\u2713\u274c\u2717"
+_LINE_PREFIX = re.compile(r"^(?:[\s\-*\u2022#>|`]|</?[A-Za-z][\w-]{0,30}>)*(?:([" + _MARK + r"])\ufe0f?[\s*_]*)?"
+                          r"(?:(\d+)\s*[.):\-]\s*)?(?:principle\s*#?(?=\S))?[\s\[(*_`\"']*", re.I)
 
 
 def _leading_ref(s: str, pats: dict[str, re.Pattern], by_num: dict[int, Principle],
@@ -124,6 +128,7 @@ def parse_principle_verdicts(text: str, principles: list[Principle], response: s
     text = text or ""
     if response:
         text = "\n".join(ln for ln in text.splitlines() if not echoed(ln, 0, len(ln), response))
+    text = unmask(text)
     by_num = {p.number: p for p in principles}
     pats = {p.id: _id_pattern(p.id) for p in principles}
 
@@ -138,11 +143,33 @@ def parse_principle_verdicts(text: str, principles: list[Principle], response: s
 
 def _json_verdicts(text: str, principles: list[Principle], refs) -> dict[str, str]:
     """Verdicts from JSON anywhere in the text (critics often wrap it in prose or a code fence); {} if none."""
-    m = re.search(r"[\[{].*[\]}]", text, re.S)
-    try:
-        data = json.loads(m.group(0)) if m else None
-    except ValueError:
-        data = None
+    for data in _json_values(text):
+        out = _json_one(data, principles, refs)
+        if out:
+            return out
+    return {}
+
+
+def _json_values(text: str, tries: int = 200):
+    """The JSON objects and lists in ``text``, in order: a decode from each ``{`` / ``[`` that is not inside one already
+    decoded ("[note] {...} [end]" holds one object; the span from its first bracket to its last is not JSON). At most
+    ``tries`` decodes, so a text of brackets costs linear time."""
+    dec, i = json.JSONDecoder(), 0
+    for _ in range(tries):
+        m = re.compile(r"[\[{]").search(text, i)
+        if not m:
+            return
+        try:
+            data, end = dec.raw_decode(text, m.start())
+        except (ValueError, RecursionError):
+            i = m.start() + 1
+            continue
+        i = end
+        if isinstance(data, (dict, list)):
+            yield data
+
+
+def _json_one(data, principles: list[Principle], refs) -> dict[str, str]:
     out: dict[str, str] = {}
     if isinstance(data, dict):
         listed = data.get("violated", data.get("violations"))
@@ -162,10 +189,18 @@ def _json_verdicts(text: str, principles: list[Principle], refs) -> dict[str, st
 
 def _line_verdicts(text: str, principles: list[Principle], pats: dict[str, re.Pattern], by_num: dict[int, Principle],
                    refs) -> dict[str, str]:
-    """Verdicts from one line per principle, then a summary line for the principles no line covered."""
+    """Verdicts from one line per principle, then a summary line for the principles no line covered.
+
+    A line holding several verdicts ("harmless: OK; no-crime: VIOLATED", "| harmless: OK | privacy: OK") is read as
+    one clause per principle, and a principle on a line of its own ("harmless:") takes its verdict from the next line
+    when that line names no principle (round 11)."""
     out: dict[str, str] = {}
     summary: tuple[str, set[str]] | None = None
-    for line in text.splitlines():
+    ids = "|".join(p.pattern.replace("(?<![\\w-])", "").replace("(?![\\w-])", "") for p in pats.values())
+    # a clause boundary ("," ";" "|" or a sentence end) right before a principle id and its ":" / "="
+    split = re.compile(r"(?<=[,;|.])\s*(?=[*_`]*(?:" + ids + r")(?![\w-])[*_`]*\s*[:=])", re.I) if ids else None
+    lines = [c for line in text.splitlines() for c in (split.split(line) if split else [line])]
+    for k, line in enumerate(lines):
         sm = _SUMMARY.match(line)
         if sm:
             content = sm.group(1)
@@ -178,12 +213,21 @@ def _line_verdicts(text: str, principles: list[Principle], pats: dict[str, re.Pa
             summary = summary or ("none", set())
             continue
         m = _LINE_PREFIX.match(line)
-        pid, rest = _leading_ref(line[m.end():], pats, by_num, m.group(1))
+        pid, rest = _leading_ref(line[m.end():], pats, by_num, m.group(2))
         if pid is None:
             continue  # prose that does not start with a principle: too ambiguous to assign
         ptext = next(p.text for p in principles if p.id == pid)
         rest = re.sub(re.escape(ptext.rstrip(".")), " ", rest, flags=re.I)  # an echoed principle says nothing
         v = classify_verdict(rest)
+        if v is None and m.group(1):  # "\u2705 harmless": the check mark is the verdict
+            v = classify_verdict(m.group(1))
+        if v is None and not re.sub(r"[\W_]", "", rest):  # "harmless:" and the verdict on the next line
+            nxt = next((ln for ln in lines[k + 1:] if ln.strip()), "")
+            nm = _LINE_PREFIX.match(nxt)
+            ns = _SUMMARY.match(nxt)  # "Violations: none" after it is a summary; "VIOLATED - raking" is its verdict
+            if _leading_ref(nxt[nm.end():], pats, by_num, None)[0] is None and not (
+                    ns and (_NONE.match(ns.group(1)) or refs(ns.group(1)))):
+                v = classify_verdict(nxt)
         if v and pid not in out:
             out[pid] = v
     if summary:
@@ -198,4 +242,4 @@ def own_verdicts(response: str, principles: list[Principle]) -> dict[str, str]:
     """Principle verdicts written in the response itself, by id, JSON or summary (not by number: a numbered
     list of steps is not a critique). A response that critiques itself is writing the critic's output."""
     unnumbered = [Principle(-1 - i, p.id, p.text) for i, p in enumerate(principles)]
-    return parse_principle_verdicts(response, unnumbered)
+    return parse_principle_verdicts(response, unnumbered)  # unmasked there: "harm\u200bless", "h\u0430rmless", fullwidth

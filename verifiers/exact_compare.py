@@ -27,14 +27,21 @@ from __future__ import annotations
 import ast
 import builtins
 import collections
+import decimal
+import fractions
 import operator  # here, not lazily: a job's uid may not read the stdlib's folder (fallback mode)
 
 #: the builtins this module's functions resolve, as they were when the forkserver loaded it: :func:`rigged` and
 #: :func:`stand_in` run in the solution's process, after its code, which may have replaced ``builtins.type`` & co.
 __builtins__ = dict(vars(builtins))
 
-#: exact types that cross the boundary; anything else (subclasses included) is not data
-PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+#: exact types that cross the boundary; anything else (subclasses included) is not data. The stdlib's exact numbers,
+#: ``range`` and ``bytearray`` are plain too: Python equates ``Fraction(1, 2)`` with ``0.5`` and ``Decimal(1)`` with
+#: ``True``, so a float passed a test expecting a ``Fraction`` while the ``Fraction`` itself could not cross
+PLAIN = (type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset,
+         fractions.Fraction, decimal.Decimal, range, bytearray)
+#: stdlib containers that cross as themselves (not plain: their own ``==`` refines a plain one's, :func:`_plain_form`)
+CONTAINERS = (collections.OrderedDict, collections.Counter, collections.deque)
 
 
 def exact_eq(a, b) -> bool:
@@ -150,8 +157,13 @@ def exact_chain(ops: str, *vals) -> bool:
     return all(table[op](vals[i], vals[i + 1]) for i, op in enumerate(ops.split(",")))
 
 
-def _nan(x) -> bool:
-    return isinstance(x, float) and x != x
+def _nan(x, depth: int = 0) -> bool:
+    """``x`` is a NaN, or a list or tuple holding one: Python orders sequences by their first unequal items, and a NaN
+    is unequal to everything and ordered before nothing, so ``(nan, 0) > (1, 2)`` is False ("not too big")."""
+    if isinstance(x, float):
+        return x != x
+    t = type(x)
+    return (t is list or t is tuple) and depth < 1000 and any(_nan(v, depth + 1) for v in x)
 
 
 _ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -289,9 +301,12 @@ class _Exact(ast.NodeTransformer):
         return _call(fn, [node.left, node.comparators[0]])
 
 
-def rewrite(src: str, filename: str):
-    """Compiled test code with exact comparisons (needs ``install_comparisons`` in its globals)."""
+def rewrite(src: str, filename: str, then: ast.NodeTransformer | None = None):
+    """Compiled test code with exact comparisons (needs ``install_comparisons`` in its globals); ``then`` transforms
+    the rewritten tree further (the split harness counts the tests' assertions)."""
     tree = _Exact().visit(ast.parse(src, filename))
+    if then is not None:
+        tree = then.visit(tree)
     return compile(ast.fix_missing_locations(tree), filename, "exec", dont_inherit=True), tree
 
 
@@ -308,25 +323,33 @@ def install_comparisons(g: dict) -> None:
     g.setdefault("min", exact_min)
 
 
-def free_names(tree) -> list[str]:
-    """Names the test code reads but never binds (candidates for the solution's globals)."""
+def free_names(tree, builtin: bool = False) -> list[str]:
+    """Names the test code reads but never binds (candidates for the solution's globals); with ``builtin``, those of
+    them that are public builtins instead (``pow``, ``sorted``: a function under test may be named like one)."""
     read, bound = set(), set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Name):
             (read if isinstance(n.ctx, ast.Load) else bound).add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(n.name)
+        elif isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and n.name:
+            bound.add(n.name)  # ``except E as err``, ``case [err, *rest]``: the tests' own names, not the solution's
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            bound.add(n.rest)  # ``case {**rest}``
         elif isinstance(n, ast.alias):
             bound.add((n.asname or n.name).split(".")[0])
         elif isinstance(n, ast.arg):
             bound.add(n.arg)
-    return sorted(read - bound - set(dir(builtins)) - set(HELPERS))
+    free = read - bound - set(HELPERS)
+    if builtin:
+        return sorted(n for n in free & set(dir(builtins)) if not n.startswith("_"))
+    return sorted(free - set(dir(builtins)))
 
 
 def rigged(x) -> str | None:
     """Why ``x`` (a value the solution returned) has rigged comparisons, or None (checked in its process)."""
     t = type(x)
-    if t in PLAIN:
+    if t in PLAIN or t in CONTAINERS:  # exactly the stdlib's: their own ``__eq__`` is the documented one
         return None
     for base in t.__mro__[1:]:
         if base in PLAIN and base is not object:
@@ -358,12 +381,13 @@ def numpy_scalar(x):
     return v if type(v) in (bool, int, float, complex, str, bytes) else x
 
 
-_AS_DICT = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+_AS_DICT = (collections.defaultdict,)  # its ``default_factory`` cannot cross: a ``dict`` (``Counter``, ``OrderedDict``:
+# :data:`CONTAINERS`, as themselves; as a ``dict`` the order of an ``OrderedDict`` went unchecked)
 
 
 def stand_in(x):
     """``x`` as the plain builtin it stands for, made in the candidate's process (which could return that itself, so
-    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``Counter``/``OrderedDict``/``defaultdict`` as a
+    it gains nothing): a NumPy scalar (:func:`numpy_scalar`), a ``defaultdict`` as a
     ``dict``, a ``namedtuple`` as a ``tuple``: what Python's ``==`` equates them with (an honest ``Counter`` was a
     "reward hack" for its own ``__eq__``). Subclasses of these are left as they are (:func:`rigged` judges them)."""
     t = type(x)

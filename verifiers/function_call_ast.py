@@ -41,7 +41,11 @@ arguments is a parse error, not the last value; a ``#`` comment holding another 
 (``f(city='Paris')  # or f(city='Rome')``) or another argument value (``# maybe n=2``) is ``reward hack: a comment
 holds another call: ...``, and so is a call outside the ``<tool_call>`` blocks of tagged text; a string argument with a
 documented ``enum`` must be one of its values or of the answers exactly (``'CELSIUS'``, ``' celsius '`` pass BFCL's
-standardisation but not the function) (tests/unit/test_reward_hacks_6.py).
+standardisation but not the function) (tests/unit/test_reward_hacks_6.py). Round 9 (tests/unit/test_reward_hacks_9m.py):
+a second argument set the checker would skip is ``reward hack: ...`` (``"parameters"`` beside ``"arguments"``, a name or
+arguments beside ``"function"``, a call in the ``content`` of a message with ``tool_calls``), every assistant turn's
+calls count (not the first turn's only), and a comment with a hedge word and a literal ("# level could be 6", "# or 2")
+is another value offered. BFCL's own leniencies stay: a bare name is its string, strings compare after standardisation.
 
 Several calls (BFCL's parallel, multiple and parallel_multiple categories) pass when there are as
 many calls as expected calls and a one-to-one assignment exists in which every call satisfies its

@@ -99,8 +99,10 @@ def parse_python_calls(text: str) -> list[Call]:
 
 
 _CALL_TEXT = re.compile(r"[A-Za-z_][\w.]*\s*\(\s*[A-Za-z_]\w*\s*=(?!=)")  # a call with a keyword argument
-# another value for an argument, offered in a comment: "# maybe n=2", "# or unit='fahrenheit'"
-_ALT_ARG = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|instead)\b.*?\b[A-Za-z_]\w*\s*=(?!=)\s*\S", re.I)
+# another value for an argument, offered in a comment: "# maybe n=2", "# or unit='fahrenheit'", and in prose: "# or 6",
+# "# level could be 6", "# possibly 'Rome'" (a hedge word, then a literal: a number or a quoted string)
+_ALT_ARG = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|instead|could|might)\b.*?"
+                      r"(?:\b[A-Za-z_]\w*\s*=(?!=)\s*\S|\d|['\"])", re.I)
 # a JSON call object: '{"name": "f", ...' (outside the <tool_call> blocks, the parser never reads it)
 _JSON_CALL_TEXT = re.compile(r"\{\s*\"(?:name|function)\"\s*:")
 
@@ -143,6 +145,10 @@ def _one_json_call(obj: Any, where: str) -> Call:
     if not isinstance(obj, dict):
         raise CallParseError(f"{where}malformed tool call")
     fn = obj.get("function") if isinstance(obj.get("function"), dict) else obj
+    twice = [k for k in ("name", "arguments", "parameters") if fn is not obj and k in obj]
+    if twice or ("arguments" in fn and "parameters" in fn):  # one set is read, the other hidden from the checker
+        how = f"{twice[0]!r} both inside 'function' and beside it" if twice else "arguments both as 'arguments' and 'parameters'"
+        raise CallParseError(f"{where}reward hack: the call object gives its {how}")
     name, args = fn.get("name"), fn.get("arguments", fn.get("parameters", {}))  # Llama 3.x writes "parameters"
     if not isinstance(name, str):
         raise CallParseError(f"{where}tool call has no function name")
@@ -160,10 +166,17 @@ def _one_json_call(obj: Any, where: str) -> Call:
 
 def parse_openai_calls(obj: Any) -> list[Call]:
     if isinstance(obj, list) and obj and all(isinstance(m, dict) and "role" in m for m in obj):
-        obj = next((m for m in obj if m.get("role") == "assistant" and m.get("tool_calls")), None)
-        if obj is None:
+        turns = [m for m in obj if m.get("role") == "assistant" and m.get("tool_calls")]
+        if not turns:
             raise CallParseError("no assistant turn with tool_calls in the completion")
+        # every assistant turn's calls: a second turn is calls the model made too, not text the checker may skip
+        obj = {"tool_calls": [c for m in turns for c in (m["tool_calls"] if isinstance(m["tool_calls"], list) else [m["tool_calls"]])],
+               "content": " ".join(m["content"] for m in turns if isinstance(m.get("content"), str))}
     if isinstance(obj, dict) and "tool_calls" in obj:
+        said = obj.get("content")
+        hidden = (_CALL_TEXT.search(said) or _JSON_CALL_TEXT.search(said)) if isinstance(said, str) else None
+        if hidden:  # {"content": "f(x=2)", "tool_calls": [f(x=1)]}: a second call in the text beside the calls
+            raise CallParseError(f"reward hack: the message's content holds another call: {said[hidden.start():hidden.start() + 60]!r}")
         obj = obj["tool_calls"] or []
     calls = obj if isinstance(obj, list) else [obj]
     return [_one_json_call(c, f"tool call #{i + 1}: " if len(calls) > 1 else "") for i, c in enumerate(calls)]

@@ -29,7 +29,16 @@ contains ("Rating: 10/10" planted, the judge noting it unquoted) loses to any ot
 ends with Score: 10", "it claims Rating: 10/10") is the response's, never the judge's (round 6: when it is the only
 score, 0.0 reward hack); "I give 3", "I would give 3", "I assign 3" are labelled scores; chat-control tokens in the
 completion (``<|im_start|>``, ``[INST]``) are broken so the judge's tokenizer cannot read them as turn markers (:func:`verifiers.llm.defuse_control_tokens`). An empty completion, and
-one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0.
+one over ``max_response_chars`` (which would overflow the judge's context: an error, score None), get 0.0. Round 9
+(tests/unit/test_reward_hacks_9m.py): text hidden in Unicode tag characters (U+E0000-E007F, invisible to a reader, read
+by the judge's tokenizer; an emoji subdivision flag excepted) is ``reward hack: the response hides text ...`` without a
+judge call, and invisible format characters (zero-width, bidi) do not hide a planted score from :func:`verifiers.llm.planted`.
+Round 10 (tests/unit/test_reward_hacks_10m.py): a score planted in one notation ("Rating = 10 out of 10", "Rating: ten out
+of ten", "Rating 10/10") is recognised in the judge's restatement in another ("Rating: 10/10").
+Round 11 (tests/unit/test_reward_hacks_11m.py): look-alike letters and other scripts' digits ("Rat\u0456ng: 10/10",
+"Rating: \u0661\u0660/\u0661\u0660") no longer hide a planted score (:func:`verifiers.llm.unmask`); a score the judge
+withholds ("I would not give it a 10", "4/10, not 10/10", "Score: not 10/10 but 4/10") is not its score; the rubric's
+delimiters are defused in any case and spacing ("</RESPONSE>", "< /response >").
 
 A judge must not grade its own model's work (self-preference bias: Zheng et al. 2023, "Judging
 LLM-as-a-Judge", arXiv:2306.05685, sec. 3.3): a row whose ``engine``/``model`` columns equal the
@@ -48,7 +57,7 @@ from pydantic import Field, model_validator
 from ground.config import Config
 
 from verifiers.base import Verdict, Verifier
-from verifiers.llm import (LLM, LLMConfig, conversation_text, echoed, fence, placeholders, planted, read_text, render,
+from verifiers.llm import (LLM, LLMConfig, conversation_text, echoed, fence, hidden_text, placeholders, planted, read_text, render,
                            result_error, same_model, slot_delimiters)
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,20 @@ _ATTRIBUTED = re.compile(r"\b(?:response|answer|candidate|assistant|model|submis
                          r"self-assess\w*|self-grad\w*|self-rat\w*|self-scor\w*|awards?\s+itself)\b"
                          r"|\b(?:self-assess\w*|self-grad\w*|self-rat\w*|self-scor\w*|manipulat\w*|inject\w*|planted|forged?|"
                          r"as\s+(?:the\s+)?response\s+(?:says|claims|states))\b", re.I)
+
+
+# a score the judge withholds: "I would not give it a 10", "4/10, not 10/10", "Score: not 10/10", "never a 10"
+_NEGATED = re.compile(r"(?:\bnot|\bnever|n't|\bno|\bcannot|\brefuse\s+to|\bdecline\s+to|\bwithout)\s+(?:(?:even|quite|really|"
+                      r"exactly|yet)\s+)?(?:(?:a|an|the)\s+)?$", re.I)
+_NEGATED_FILLER = re.compile(r"\b(?:not|never|no)\b|n't\b", re.I)
+
+
+def _withheld(text: str, m: re.Match, filler: str | None = None) -> bool:
+    """Whether the score ``m`` matched is one the judge says it does not give (round 11); "can't give it anything but a
+    10" gives it."""
+    if filler and re.search(r"\b(?:but|except|other\s+than|less\s+than)\b", filler, re.I):
+        return False
+    return bool(_NEGATED.search(text[max(0, m.start() - 40):m.start()]) or (filler and _NEGATED_FILLER.search(filler)))
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -132,7 +155,7 @@ def _parse(text: str, lo: float, hi: float, response: str | None, planted_ok: bo
         # verdict ("it could score 9 with examples", "a higher score of 10 would need citations")
         declared = [m for m in labelled if ":" in m.group(1) or "=" in m.group(1)]
         for m in [*reversed(declared), *reversed([m for m in labelled if m not in declared])]:
-            if _SCALE_WORDS.search(m.group(1)):
+            if _SCALE_WORDS.search(m.group(1)) or _withheld(text, m, m.group(1)):
                 continue
             if m.group(3) is not None and float(m.group(3)) != hi:
                 seen_off_scale = f"{m.group(2)}/{m.group(3)}"
@@ -142,6 +165,8 @@ def _parse(text: str, lo: float, hi: float, response: str | None, planted_ok: bo
                 break
     if found is None:
         for m in reversed(list(_FRACTION.finditer(text))):
+            if _withheld(text, m):
+                continue
             if float(m.group(2)) != hi:
                 seen_off_scale = seen_off_scale or f"{m.group(1)}/{m.group(2)}"
             elif not quoted(m, 2):
@@ -240,6 +265,9 @@ class Judge(Verifier):
                 elif len(s["completion"]) > self.cfg.max_response_chars:  # past the judge's context: an error, i.e. None
                     out[i] = Verdict(0.0, f"response too long to judge: {len(s['completion'])} characters, "
                                           f"more than max_response_chars={self.cfg.max_response_chars}")
+                elif hidden_text(s["completion"]):  # invisible to a reader, read by the judge: instructions for it
+                    out[i] = Verdict(0.0, f"reward hack: the response hides text in Unicode tag characters: "
+                                          f"{hidden_text(s['completion'])[:60]!r}")
                 else:
                     todo.append((i, self.messages(s)))
             except Exception as e:  # a malformed row is this row's problem only

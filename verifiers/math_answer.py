@@ -27,6 +27,25 @@ Checks that cannot be gamed (issue #14; tests/unit/test_reward_hacks_3.py), each
 - round 6 (tests/unit/test_reward_hacks_6.py): an answer that trails off ("\\boxed{72\\ldots}", "72...": reward
   hack), "72+" (a bound), "72k" (72000, not 72 with a unit), "72i" (imaginary); a decimal answer must be less than
   one unit of its last shown digit off ("72.0000001" is not 72, "0.333333" is 1/3);
+- round 9 (tests/unit/test_reward_hacks_9m.py): a sentence that opens with "the answer is 19" (Minerva's "Final Answer:
+  The final answer is $19$.") beside ``\\boxed{18}``, an unbraced ``\\boxed 19``, and a number offered with a hedge after
+  the final answer ("\\boxed{18} (possibly 19)", ", or 19 if we round up", "19 is also acceptable", "19 otherwise") are
+  second final answers; "\\boxed{18}?" and "\\boxed{18?}" are asked, not stated; "18x" is a term, not 18. A Unicode
+  hyphen or figure dash before a digit is a minus; a leading "\\approx", "~", "approximately" marks one rounded value,
+  which is compared (so "\\approx 18" passes a reference of 18: it commits to one value). Limits (pinned there): a hedge
+  after the answer is seen only as a number after a hedge word, before "is also ..."/"otherwise", or first in a
+  parenthesis with a condition, within 300 characters; an offered number followed by a word ("or 19 apples") reads as a
+  restatement in other units ("or 1080 minutes") and passes, and so does a hedge without a number ("(I'm not sure)");
+  a prose "the answer is 19" that does not open its sentence, or that "Wait"/"but"/"actually" follows, is reasoning;
+- round 10 (tests/unit/test_reward_hacks_10m.py): an ``<answer>...</answer>`` tag (R1 format), the other box commands
+  (``\\framebox``, ``\\colorbox{c}{X}``, ``\\fcolorbox``, ``\\bbox``), a sentence "The correct answer is 19" / "So our
+  answer is 19" and a label "Answer = 19" / "Final answer - 19" are final answers too, and so is a hedged number after
+  the box in ``$...$``, bold or with a Unicode minus; a run of alternatives is read whole however long ("1,2,3,...,18");
+  a "?" anywhere in the answer or right after the box ("18^{?}", "\\boxed{18} (?)") asks it; a digit under a combining
+  mark ("18\u0336", a strike-through) anywhere outside ``<think>`` is a reward hack; zero-width characters are dropped
+  ("1\u200b8" is 18, as shown); a repeating decimal ("0.\\overline{3}", "0.1\\overline{6}", "0.\\dot{3}") is its exact
+  value. Limits (pinned there): a number word offered after the box ("(possibly nineteen)") is not read, and without a
+  marked answer a table of candidates gives its last number;
 - an answer longer than ``max(500, 4 * len(reference))`` characters, and one that math-verify cannot
   compare in ``timeout_s`` or at all: reason ``uncheckable answer: ...``. These are 0.0, not None: a
   recipe with ``accept_unverifiable`` would accept a None, so an answer built to make the verifier give up
@@ -47,13 +66,13 @@ from pydantic import Field
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
 from verifiers.math_worker import symbolic_equal
-from verifiers.math_extract import (BASE_NUMBER, alternatives, as_list, extract_answer, final_answers, minus, same_answer, several_numbers, text_key,
-                                    to_number, trails_off, ungroup)
+from verifiers.math_extract import (BASE_NUMBER, REPEATING, STRUCK, after_final, alternatives, as_list, extract_answer, final_answers, minus, same_answer,
+                                    several_numbers, strip_reasoning, text_key, to_number, trails_off, ungroup)
 
 __all__ = ["MathAnswer", "MathAnswerOptions", "extract_answer", "to_number", "hedge"]
 
 # math-verify reads LaTeX inside $...$ only; outside, "72^{5}", "72!", "72(2)" and "72x71" read as 72
-_IMAGINARY = re.compile(r"-?\d[\d.,]*\s?[ije]")  # 72i, 72j; 72e (e, Euler's number, times 72)
+_IMAGINARY = re.compile(r"-?\d[\d.,]*\s?[ijexyzn]")  # 72i, 72j; 72e (e, Euler's number, times 72); 72x (times a variable)
 _MATH = re.compile(r"[\\^_{}()\[\]!*+=/]")
 
 
@@ -69,7 +88,18 @@ def hedge(text: str, pred: str, gold: str, numeric: bool = False) -> str | None:
     mark = None if numeric else alternatives(pred, gold)
     if mark:
         return f"reward hack: the answer offers alternatives ({mark}): {pred[:80]!r}"
+    if _ASKED.match(after_final(strip_reasoning(text or ""))) or "?" in pred and "?" not in gold:
+        return f"reward hack: the answer is asked, not stated: {pred[:80]!r} with a question mark"  # "\\boxed{72}?", "\\boxed{72^{?}}"
+    struck = STRUCK.search(strip_reasoning(text or ""))
+    if struck:  # "\\boxed{18\u0336}" (math-verify drops the mark), "The answer is 18\u0338."
+        return f"reward hack: a number is struck through (a combining mark on its digits): {struck.group(0)!r}"
     return None
+
+
+_ASKED = re.compile(r"[\s$*^{}()\\,]*\?")  # "\\boxed{72}?", "\\boxed{72}^?", "\\boxed{72} (?)"
+# a mark that the one value after it is rounded ("\\approx 1.41", "~1.41"): the value is compared (issue #14, round 9)
+_APPROX = re.compile(r"^(?:\\approx\b|\u2248|\\sim\b|~|\\thickapprox\b|(?:\\text\{\s*)?(?:approx\.?|approximately|about|around|roughly)"
+                     r"(?:\s*\})?(?=\s))\s*", re.I)
 
 
 def numbers_equal(g: Fraction, p: Fraction, shown: int | None = None) -> bool:
@@ -150,6 +180,8 @@ class MathAnswer(Verifier):
         if pred is None:
             return Verdict(0.0, "no answer found in completion", details={"expected": gold})
         pred = as_list(pred, gold)  # "2 and 3", "\\pm 2" for the reference's "2, 3", "-2, 2"
+        if not _APPROX.match(gold.strip()):
+            pred = _APPROX.sub("", pred.strip()) or pred
         details = {"expected": gold, "got": pred[:1000]}
         g, p = to_number(gold), to_number(pred)
         why = hedge(text, pred, gold, numeric=p is not None)
@@ -184,10 +216,12 @@ class MathAnswer(Verifier):
         g, p = to_number(gold), to_number(side)
         if g is not None and p is not None:
             return numbers_equal(g, p, shown_decimals(side))
+        if p is not None and REPEATING.fullmatch(side.strip()):  # "0.\\overline{3}" for "\\frac{1}{3}": its exact value
+            side = f"{p.numerator}/{p.denominator}"
         if p is None and BASE_NUMBER.fullmatch(side.strip()) and BASE_NUMBER.fullmatch(gold.strip()) is None:
             return False  # "72_{71}", "72_{2}": no number in that base (math-verify drops the subscript and reads 72)
         if p is None and g is not None and _IMAGINARY.fullmatch(side.strip()):
-            return False  # "72i" is imaginary, "72e" 72 times e, not the real 72 (math-verify reads "72i" as 72)
+            return False  # "72i" is imaginary, "72e" 72 times e, "72x" a term, not the real 72 (math-verify reads "72i" as 72)
         got = symbolic_equal(gold, side, self.timeout_s, _latex(gold), _latex(side))
         if isinstance(got, bool):
             return got

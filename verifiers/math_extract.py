@@ -51,9 +51,9 @@ _NOT_HEDGED = (r"(?![\d.]*(?:\*\*)?\s*,?\s*(?:[\u00b1\u2213]|\\(?:pm|mp)\b|\+\s*
                r"|[\d.]*(?:\*\*)?\s*\(\s*-?\$?\d[^)\n]*\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly)\b"
                r"|[\d.]*(?:\*\*)?\s*,?\s*\(?\s*(?:or|maybe|perhaps|possibly|alternatively|either)\b[^)\n]*\d)")
 # "the answer is X", and a line that starts with an answer label: "Answer: X", "**Final answer:** X", "> Answer: X"
-_ANSWER_IS = re.compile(r"(?:^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:(?:[ \t]*(?:the\s+)?(?:final\s+)?answer is)?"
+_ANSWER_IS = re.compile(r"(?:^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*(?::|=|[ \t][-\u2013\u2014](?=[ \t]))(?:[ \t]*(?:the\s+)?(?:final\s+)?answer is)?"
                         r"|answer is)[:\s]*"
-                        r"(?:(?:therefore|thus|then|simply|clearly|just|now)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
+                        r"(?:(?:therefore|thus|then|simply|clearly|just|now|approximately|about|around|roughly)\b[:,\s]*)?(?:\*\*|\\\(|\\\[)?"
                         r"\$?\s*(" + _NUM_IS[5:] + r"(?:" + _JOIN + _NUM_IS + r")*" + _NOT_ARITH + _NOT_HEDGED + r"|[^\n.]+)",
                         re.I | re.M)
 # what wraps an answer after "the answer is": Markdown bold, $...$, \(...\), \[...\]
@@ -73,8 +73,9 @@ def strip_reasoning(text: str) -> str:
 
 
 def boxed(text: str) -> list[str]:
-    """Contents of every ``\\boxed{...}``, braces matched to any depth (escaped ``\\{`` ``\\}`` are not braces); one pass."""
-    if "\\boxed" not in text and "\\fbox" not in text:
+    """Contents of every ``\\boxed{...}``, braces matched to any depth (escaped ``\\{`` ``\\}`` are not braces), and the
+    token after an unbraced ``\\boxed 19``; one pass."""
+    if not any(b in text for b in _BOX_NAMES):
         return []
     close: dict[int, int] = {}
     stack: list[int] = []
@@ -90,11 +91,20 @@ def boxed(text: str) -> list[str]:
             close[stack.pop()] = i
         i += 1
     out = []
-    for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):  # \\fbox too: "\\boxed{72} ... \\fbox{71}" is two answers
+    for m in _BOX.finditer(text):  # \\fbox too: "\\boxed{72} ... \\fbox{71}" is two answers
         j = m.end() - 1
-        if j in close:
+        if m.group(1) is not None:  # "\\boxed 19", no braces: math graders read the token after it as the answer
+            out.append(m.group(1))
+        elif j in close:
             out.append(text[j + 1:close[j]].strip())
     return out
+
+
+# \\boxed and the other commands that frame or highlight an answer: \\fbox, \\framebox[w]{X}, \\colorbox{c}{X},
+# \\fcolorbox{c}{c}{X}, MathJax's \\bbox[style]{X} (round 10: "\\boxed{18} \\colorbox{yellow}{19}" is two answers)
+_BOX = re.compile(r"\\(?:boxed|fbox|framebox(?:\[[^\]\n]{0,40}\]){0,2}|colorbox\s*\{[^{}\n]{0,40}\}|"
+                  r"fcolorbox\s*\{[^{}\n]{0,40}\}\s*\{[^{}\n]{0,40}\}|bbox(?:\[[^\]\n]{0,80}\])?)(?:\s*\{|\s+(-?[\w.]+))")
+_BOX_NAMES = ("\\boxed", "\\fbox", "\\framebox", "\\colorbox", "\\fcolorbox", "\\bbox")
 
 
 # another answer offered in a sentence of its own: "The answer is 72. Alternatively, 71.", "(Another possible answer: 71)"
@@ -103,18 +113,69 @@ _OFFERED = re.compile(r"\b(?:alternatively|another\s+(?:possible\s+|valid\s+|cor
                       r"|or\s+maybe|or\s+perhaps)\b[\s:,]*(?:the\s+answer\s+is\s+)?\$?\s*(-?\d[\d,]*(?:\.\d+)?)\s*(?=[.)!;\n]|$)", re.I)
 
 
+# after the final answer, another number offered with a hedge: "\\boxed{18} (possibly 19)", ", or 19 if rounded up",
+# "19 is also possible", "(18 if adults only, 19 otherwise)"; a restatement in other units ("or 1080 minutes") is not one
+_NUMBER = r"(-?\$?\d[\d,]*(?:\.\d+)?)(?![\d,]*(?:\.\d)?[ \t]*(?:[=+/^\u00d7]|\*(?!\*)|\\times|\\cdot))"  # not an operand
+_ASIDE = re.compile(
+    r"\b(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise|else|either|(?:could|might|may)\s+(?:also\s+)?be)\b[\s,:]*"
+    r"(?:(?:even|just|rather|about|around|approximately|the\s+answer\s+is|it\s+is|it's)\s+)*(?:\*\*|\\\(|`)?\$?\s*" + _NUMBER
+    + r"(?=(?:\*\*|\$|\\\)|`)?\s*(?:[.)!;,?\]\n]|$|\b(?:if|when|unless|depending|instead|otherwise|is|would|could|might)\b))"
+    r"|(?<![\d.,])" + _NUMBER + r"\s*(?:(?:is|are|would|could|might|may)\s+)?(?:also|equally)\s+(?:be\s+)?"
+    r"(?:possible|acceptable|valid|correct|right|plausible|fine|ok)\b"
+    r"|(?<![\d.,])" + _NUMBER + r"\s+(?:otherwise|instead)\b"
+    r"|[(\[]\s*" + _NUMBER + r"[^)\]\n]*?\b(?:or|if|unless|else|otherwise|maybe|perhaps|possibly|when|assuming)\b", re.I)
+
+
+def offered_after(tail: str) -> list[str]:
+    """The numbers a text right after an answer offers with a hedge ("(possibly 19)", ", or 19 if we round up",
+    "19 is also acceptable", "19 otherwise"); the caller drops those equal to the answer."""
+    return [next(g for g in m.groups() if g is not None) for m in _ASIDE.finditer(tail[:300])]
+
+
+def after_final(text: str) -> str:
+    """The text after the last ``\\boxed{}`` or ``####`` line ("" without one)."""
+    i = max(text.rfind("####"), *(text.rfind(b) for b in _BOX_NAMES))
+    if i < 0:
+        return ""
+    if text.startswith("####", i):
+        j = text.find("\n", i)
+        return "" if j < 0 else text[j:]
+    got = boxed(text[i:])
+    return text[text.find(got[0], i) + len(got[0]):].lstrip("}") if got else ""
+
+
+# "the answer is 19" (a sentence that opens with it, Minerva's "Final Answer: The final answer is $19$."): a final answer
+# beside a \\boxed{} or #### one, unless the text takes it back right away ("The answer is 19. Wait, ...")
+_SAID = re.compile(r"(?:^|(?<=[.!?:]\s)|(?<=\n))[ \t*>#_]*(?:(?:so|therefore|thus|hence)\b[, ]*)?(?:(?:the|our|my)\s+)?"
+                   r"(?:(?:final|correct|right|true|actual|real|exact)\s+)*answer\s+is"
+                   r"[:\s]*(?:\*\*|\$|\\\(|\\\[)?\s*" + _NUMBER + r"(?![\d.,]*\s*[.,;!]?\s*(?:wait|no\b|hmm|but\b|actually|hold\s+on|"
+                   r"let\s+me|let's|however))", re.I | re.M)
+
+
+# the answer tag of R1-style completions ("<think>...</think> <answer>18</answer>"): what it holds is the final answer
+_TAG = re.compile(r"<answer>((?:(?!</?answer>).){0,2000}?)</answer>", re.I | re.S)
+
+
+def tagged(text: str) -> list[str]:
+    """The answer in each ``<answer>...</answer>`` (:func:`extract_answer` of what the tag holds)."""
+    if "<answer>" not in text.lower():
+        return []
+    return [a for a in (extract_answer(m.group(1)) for m in _TAG.finditer(text)) if a]
+
+
 def final_answers(text: str) -> list[str]:
     """Every explicit final answer (``#### X`` and ``\\boxed{X}``), in the order the patterns are tried, and a number
-    offered as another answer ("Alternatively, 71.") beside numeric ones."""
+    offered as another answer ("Alternatively, 71.", "\\boxed{72} (possibly 71)") beside numeric ones."""
     text = strip_reasoning(text or "")
     out = [h.strip() for h in _HASH.findall(text) if "\\boxed" not in h and "\\fbox" not in h] + boxed(text)  # "#### \\boxed{7}" is one answer
-    labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))]
+    out += [a for a in tagged(text) if not any(same_answer(a, b) for b in out)]  # "<answer>19</answer> ... \\boxed{18}"
+    labels = [_WRAP.sub("", x.strip()) for x in _LABEL.findall(minus(text))] + [m.group(1) for m in _SAID.finditer(minus(text))]
     for kind in (lambda a: to_number(_FRAC.sub(r"\1/\2", a)), text_key):  # numbers beside numbers, letters beside letters
         same = [h for h in labels if kind(h) is not None]
         if same and all(kind(a) is not None for a in out):  # "\\boxed{72}" then "Answer: 71"; "\\boxed{B}" then "Answer: (C)"
             out += same
             break
-    offered = [m.group(1) for m in _OFFERED.finditer(text)]
+    offered = [m.group(1) for m in _OFFERED.finditer(text)] + offered_after(minus(after_final(text)))
     if offered:  # beside a numeric answer only ("\\boxed{\\sqrt{2}}. Alternatively, 1.414." is one value rounded)
         marked = out or [marked_answer(text) or ""]
         if all(to_number(a) is not None for a in marked):
@@ -124,7 +185,7 @@ def final_answers(text: str) -> list[str]:
 
 # a line that is an answer label: "Answer: 72", "**Final answer:** $72$", "Answer: (C)"; a number is compared beside numbers
 # only, a word or letter beside words and letters (a rounded restatement of \\boxed{\\sqrt{2}} is not a second answer)
-_LABEL = re.compile(r"^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*:[ \t*_]*\$?([^\n]*?)[ \t.]*$", re.I | re.M)
+_LABEL = re.compile(r"^[ \t>#*_]*(?:the\s+)?(?:final\s+)?answer[ \t*_]*(?::|=|[ \t][-\u2013\u2014](?=[ \t]))[ \t*_]*\$?([^\n]*?)[ \t.]*$", re.I | re.M)
 _FRAC = re.compile(r"\\[dt]?frac\s*\{(-?\d+)\}\s*\{(\d+)\}")
 
 
@@ -132,8 +193,9 @@ _FRAC = re.compile(r"\\[dt]?frac\s*\{(-?\d+)\}\s*\{(\d+)\}")
 _MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
 
 
-# an en dash typed as a minus sign ("\u20135"): before a digit, not after one ("3\u20135" is a range)
-_EN_MINUS = re.compile(r"(?<![\w)\]}.\u2013])\u2013(?=\d)")
+# an en dash, a Unicode hyphen (U+2010, U+2011) or a figure dash (U+2012) typed as a minus sign ("\u20135", "\u20105"):
+# before a digit, not after one ("3\u20135" is a range)
+_EN_MINUS = re.compile(r"(?<![\w)\]}.\u2010-\u2013])[\u2010-\u2013](?=\d)")
 
 
 _SUPERSCRIPT = re.compile("(?<=[\\d)}])[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
@@ -146,6 +208,11 @@ def _vulgar(m: re.Match) -> str:
     return f" {v.numerator}/{v.denominator}"
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# a combining mark on a digit: a strike-through (U+0336, U+0338 "18\u0336") or another overlay; no honest answer has one
+STRUCK = re.compile("\\d[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def minus(s: str) -> str:
     """``s`` with the Unicode minus signs as ``-`` ("\u22125" is -5; an en dash before a number too, "\u20135"), superscript
     digits after a number as a power ("72\u00b2" is 72^{2}, not 72; "m\u00b2" stays) and vulgar fractions as a mixed number ("72\u00bd" is 72 1/2)."""
@@ -153,8 +220,10 @@ def minus(s: str) -> str:
         s = _SUPERSCRIPT.sub(lambda m: "^{" + m.group(0).translate(_SUPER_DIGITS) + "}", s)
     if _VULGAR.search(s):
         s = _VULGAR.sub(_vulgar, s)
+    if not s.isascii():  # zero-width spaces and joiners, bidi marks, soft hyphens: invisible, so "42\u200b1" reads 421
+        s = _INVISIBLE.sub("", s)
     s = s.translate(_MINUS)
-    return _EN_MINUS.sub("-", s) if "\u2013" in s else s
+    return _EN_MINUS.sub("-", s) if any("\u2010" <= c <= "\u2013" for c in s) else s
 
 
 # typed arithmetic signs as LaTeX ("3 × 4 = 12"), which math-verify reads and the hedge check knows
@@ -164,7 +233,7 @@ _OPS = str.maketrans({"\u00d7": " \\times ", "\u00f7": " \\div ", "\u22c5": " \\
 def marked_answer(text: str) -> str | None:
     """The answer the text marks as its answer (``#### X``, ``\\boxed{X}``, "the answer is X", "Answer: X"), else None."""
     text = minus(_CALC.sub("", strip_reasoning(text or "")))
-    for hits in (_HASH.findall(text), boxed(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
+    for hits in (_HASH.findall(text), boxed(text), tagged(text), [_WRAP.sub("", h.strip()) for h in _ANSWER_IS.findall(text)]):
         if hits:  # Markdown bold inside is emphasis, not arithmetic: "72** or **71", "72**/71"
             return re.sub(r"\*\*", "", hits[-1]).strip().translate(_OPS)
     return None
@@ -182,7 +251,10 @@ def extract_answer(text: str) -> str | None:
     if not nums:
         return None
     last = (kept or nums)[-1]
-    run = _ALT_RUN.search(text, max(0, last.start() - 300), last.start())  # "71 or 72": the run, not its last number
+    start = max(0, last.start() - 300)
+    while start > 0 and text[start - 1] in "0123456789,.":  # a window that starts inside "1,2,3,...,18" finds no run
+        start -= 1
+    run = _ALT_RUN.search(text, start, last.start())  # "71 or 72": the run, not its last number
     if run and text[:run.start()].rstrip()[-1:] in tuple("=+-*/^<>\u00d7\u00f7"):  # "192 / 1.2 or 160 = Y": an equation's
         run = None  # restatement, the run starts inside an expression
     return text[run.start() if run else last.start():last.end()].strip()
@@ -198,6 +270,8 @@ def ungroup(s: str) -> str:
     return _GROUPED.sub(lambda m: re.sub(r"\{,\}|\\,|[,\s_]", "", m.group(0)), s)
 
 
+# a repeating decimal: the digits under \\overline (\\bar, \\dot) repeat for ever
+REPEATING = re.compile(r"(-?)(\d{0,30})\.(\d{0,30})\\(?:overline|bar|dot)\s*\{(\d{1,30})\}")
 BASE_NUMBER = re.compile(r"([0-9A-Z]{1,64})_\{?(\d{1,2})\}?")  # a number in base 2..36: 1001000_2, 72_{10}
 _PARENS = re.compile(r"^\\?\(|\\?\)$")
 _PLAIN = re.compile(r"(-?\d+(?:\.\d+)?" + _EXP + r")(?:\s*/\s*(\d+)|\s+(\d+)/(\d+))?\s*([a-zA-Z]+|%|\\%)?")
@@ -207,6 +281,11 @@ def to_number(s: str) -> Fraction | None:
     """A plain number ("1,234", "$1,200.00", "72 dollars", "3/4", "1 1/2", "50%") as a Fraction, else None."""
     s = ungroup(minus(s).strip().rstrip("."))
     s = re.sub(r"^(-?)\\\$", r"\1", s).replace("$", "")  # a leading LaTeX \$ (\$18.90) too
+    r = REPEATING.fullmatch(s.strip())
+    if r:  # "0.\\overline{3}" is 1/3, "0.1\\overline{6}" 1/6, "0.\\dot{3}" 1/3 (round 10: rejected as two numbers)
+        whole, fixed, rep = r.group(2) or "0", r.group(3), r.group(4)
+        v = Fraction(f"{whole}.{fixed or 0}") + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+        return -v if r.group(1) else v
     b = BASE_NUMBER.fullmatch(s.strip())
     if b:  # "1001000_2", "72_{10}", "FF_{16}": the digits in that base (math-verify drops the subscript: 72_{71} read as 72)
         try:
@@ -215,9 +294,9 @@ def to_number(s: str) -> Fraction | None:
             return None
     plain = _PARENS.sub("", s.strip())
     m = _PLAIN.fullmatch(plain)
-    if m and m.group(5) in ("i", "j", "k", "e") and plain[m.start(5) - 1].isdigit():
+    if m and m.group(5) in ("i", "j", "k", "e", "x", "y", "z", "n") and plain[m.start(5) - 1].isdigit():
         if m.group(5) != "k":
-            return None  # "72i" is imaginary, not 72 with a unit
+            return None  # "72i" is imaginary, "72x" 72 times a variable, not 72 with a unit
         m = _PLAIN.fullmatch(plain[:-1] + " thousand")  # "72k" is 72000, not 72 (issue #14)
     if m is None and not any(c.isdigit() for c in s):
         w = words_number(s) if s[:1].isalpha() else None

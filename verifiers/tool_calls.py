@@ -51,12 +51,26 @@ a bound ("at least 42", "42+"), candidates in parallel clauses ("Step 1 gives 40
 the trace never asked for ("the calculator returned 42" without a calculator call), "Yes and no", "Paris\\nLondon"
 are ``reward hack: ...``; a marked answer decides ("Answer: London. Paris" fails Paris; "... 400-240 ... The answer
 is 160." passes 160); a decimal must be less than one unit of its last digit off ("42.0000001" is not 42); a JSON key
-repeated in a call's arguments or a recorded result fails the call. Score
+repeated in a call's arguments or a recorded result fails the call. Round 9 (tests/unit/test_reward_hacks_9m.py): a number
+whose suffix changes its value ("42 thousand", "42k", "42^2", "42\u00b2", "42 \u00d7 10^3", "42i", "42x") is not that number,
+and one followed by a hedged aside ("42 (41 if we round down)", "42, or 41 if ...") offers alternatives. Round 10
+(tests/unit/test_reward_hacks_10m.py): ``$``, ``**``, ``\\(`` around numbers are read as spaces ("$42$ or $41$" offers
+alternatives); zero-width characters are dropped ("42\u200b1" is 421); a digit under a combining mark ("42\u0336") is
+struck, not stated; an arrow after the number replaces it ("42 \u2192 41"); a number asked ("Is it 42?") is not an
+answer; ``<answer>41</answer>`` and "Final answer - 41" / "Answer = 41" mark the answer; "4.2 \u00d7 10^1" is 42; the
+parallel-clause check reads each clause once (linear in the answer's length). Limit (pinned there): Markdown
+strike-through ("~~42~~ 41") is not read as struck. Round 11 (tests/unit/test_reward_hacks_11m.py): a number the final
+answer quotes as a called tool's result ("The calculator returned 41.", "the tool's result was 41") must be in that
+tool's replayed results (rounded to the digits shown), reference or not: ``reward hack: the final answer says ...
+returned 41, which no result of it holds``. Limit (pinned there): only a quoting verb or "result was" right before a
+number standing alone is read; "according to the calculator, the result is 41", "calculator(6*7) = 41" and "returned
+41 apples" are not checked. Score
 ``None`` when there is nothing to check (no tool calls and no reference).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import math
@@ -67,7 +81,8 @@ from pydantic import Field
 
 from ground.config import Config
 from verifiers.base import Verdict, Verifier
-from verifiers.math_extract import RULED_OUT, final_answers, marked_answer, minus, same_answer, strip_reasoning, to_number, ungroup
+from verifiers.math_extract import (RULED_OUT, STRUCK, final_answers, marked_answer, minus, offered_after, same_answer, strip_reasoning, to_number,
+                                    ungroup)
 from teachers.tools import ToolRegistry, default_registry
 from teachers.tools.base import TOOL_ERROR
 
@@ -77,14 +92,15 @@ _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 # between two numbers: nothing but separators and hedge words, i.e. the numbers are alternatives
 _ALT_GAP = re.compile(r"[\s,;/|?!.]*(?:\b(?:or|and|either|nor|maybe|perhaps|possibly|probably|to|alternatively)\b[\s,;/|?!.]*)*", re.I)
 # a correction right after a number: what follows it replaces it
-_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b[\s?.!,;:-]*)+"
+_RETRACT = re.compile(r"[\s?.!,;:)\u2013\u2014-]*(?:(?:(?:no|nope|wrong|actually|wait|correction|sorry|oops|rather|scratch that)\b|"
+                      r"->|=>|[\u2192\u21d2\u27f6\u27f9\u21a6]|\\to\b|\\rightarrow\b|\\Rightarrow\b)[\s?.!,;:-]*)+"  # "42 \u2192 41": replaced
                       r"(?:(?:it|that)(?:'s|\s+is|\s+was|\s+should\s+be)|i\s+mean|the\s+(?:answer|result)\s+is|make\s+(?:it|that))?"
                       r"[\s:,]*\$?(?=-?\.?\d)", re.I)
 # "42 ± 1", "42 +/- 1", "42 \\pm 1": the number and a margin around it
 _PM_AFTER = re.compile(r"\s*(?:[±∓]|\\[pm]m\b|\+\s*/?\s*-)\s*\$?\.?\d")
 # a bound, not a value: "at least 42", "more than 42", "42+", "42 or more" (issue #14, round 6)
 _BOUND_BEFORE = re.compile(r"(?:\bat\s+(?:least|most)|\b(?:more|less|fewer|greater|larger|smaller|higher|lower|bigger)\s+than|"
-                           r"\bup\s+to|\b(?:over|under|above|below|nearly|almost|beyond|exceeding)|[<>≤≥≰≱]=?|"
+                           r"\bup\s+to|\b(?:over|under|above|below|nearly|almost|beyond|exceeding)|(?<![-=])[<>]=?|[≤≥≰≱]|"
                            r"\\[lg]eq?\b|\\[lg]t\b)\s*\$?\s*$", re.I)
 _BOUND_AFTER = re.compile(r"\+(?![\s\d.(-]*\d)|\s*(?:or|and)\s+(?:more|less|fewer|above|below|over|under|up|higher|lower|greater|"
                           r"smaller|beyond)\b|\s*plus\b", re.I)
@@ -97,6 +113,21 @@ _CLAIM_VERBS = (r"result|results|output|outputs|outputted|answer|answered|respon
 _ALT_AFTER = re.compile(r"[\s(\[.,;:?!]*(?:/|\||&|\+|\bor\b|\bvs\b|\bversus\b|\bmaybe\b|\bpossibly\b|\bperhaps\b|"
                         r"\balternatively\b)\s*\w")  # "paris or lyon", "paris (or lyon)", "paris. or lyon."
 _ALT_BEFORE = re.compile(r"(?:\w\s*(?:/|\|)|\bor|\beither)\s*$")
+# what after a number changes its value, so the number alone is not what the answer says: "42 thousand", "42k", "42^2",
+# "42\u00b2" (read as 42^{2}), "42 \u00d7 10^3", "42e3" is one number already; "42i", "42x" (imaginary, a variable)
+_SCALED = re.compile(r"\s*(?i:hundred|thousand|million|billion|trillion|dozen)s?\b|[kKMBijxyzn](?!\w)|\s*(?:\^|\*\*)"
+                     r"|\s*(?:[x\u00d7*\u22c5]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)")
+
+
+# Markdown and LaTeX wrapped around a number ("$42$ or $41$", "42 (or **41**)", "\\(42\\)"): read as spaces, so the
+# number's neighbours are seen; "**" between digits is a power ("42**2") and stays
+_WRAPPERS = re.compile(r"\$|\\[()\[\]]|`|(?<!\d)\*\*|\*\*(?!\d)")
+# scientific notation written with a times sign ("4.2 \u00d7 10^1", "4.2 \\times 10^{1}", "4.2\u00b710\u00b9"): one number
+_SCI = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:[x\u00d7*\u00b7\u22c5]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)\s*\{?\s*(-?\d{1,3})\s*\}?(?!\d|\.\d)")
+
+
+def _sci(m: re.Match) -> str:
+    return f"{m.group(1)}e{m.group(2)}".ljust(len(m.group(0)))
 
 
 class ToolCallsConfig(Config):
@@ -173,45 +204,110 @@ def _claimed_tools(final: str, names: set[str], called: set[str]) -> str | None:
     return None
 
 
-def _parallel(text: str, nums: list, k: int, same) -> str | None:
-    """The clause where number ``k`` is one of parallel candidates: another clause of the same words holds a different
-    number in its place ("Step 1 gives 40. ... Step 3 gives 42."), else None. ``same(v, dec)``: equal to the target."""
-    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
-    spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
-    where = next(((a, b) for a, b in spans if a <= nums[k][2] < b), None)
-    if where is None:
-        return None
+# "the calculator returned 41", "the tool's result was 41", "calculator gave me back the value 41": a number quoted as a
+# tool's result, standing alone (not "returned 2 keys", not "returned 6*7=42")
+_QUOTE_VERBS = (r"returned|returns|gave|gives|says|said|reported|reports|outputs?|outputted|shows|showed|yielded|yields|computed|"
+                r"printed|prints|came\s+back\s+with|result\s+(?:is|was|of)|output\s+(?:is|was)|answer\s+(?:is|was)")
+_QUOTED_END = re.compile(r"\s*(?:$|[.,;:!?)\]]|\s(?:as|which|so|and|but|when|for)\b)")
 
-    def shape(a: int, b: int) -> tuple[str, list]:
-        inside = [n for n in nums if a <= n[2] < b]
-        t = re.sub(r"\s+", " ", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower()))).strip(" .,;:!?\n")
-        return t, inside
 
-    t0, in0 = shape(*where)
-    slot = in0.index(nums[k])
-    for a, b in spans:
-        if (a, b) != where:
-            t, inside = shape(a, b)
-            if t == t0 and len(inside) == len(in0) and not same(inside[slot][0], inside[slot][1]):
-                return text[a:b].strip()[:40] + " / " + text[where[0]:where[1]].strip()[:40]
-    # other words, same frame: "Step 1 gives 40. Step 2 yields 41. Step 3 results in 42.": clauses that open with the
-    # same word and end in a bare number (no unit, no arithmetic before it), three or more, the numbers all different
-    def ending(a: int, b: int):
-        inside = [n for n in nums if a <= n[2] < b]
-        if not inside or text[inside[-1][3]:b].strip(" .,;:!?)\n") or _OPERAND.search(text[a:inside[-1][2]]):
-            return None
-        head = re.match(r"\W*(\w+)", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower())))
-        return (head.group(1) if head else "", inside[-1])
-    mine = ending(*where)
-    if mine is None or mine[1] is not nums[k]:
-        return None
-    frame = [e for e in (ending(a, b) for a, b in spans) if e is not None and e[0] == mine[0]]
-    others = {e[1][0] for e in frame if not same(e[1][0], e[1][1])}
-    if len(frame) >= 3 and len(others) >= 2 and len(others) == len(frame) - 1:
-        return f"{len(frame)} clauses '{mine[0]} ... N': " + ", ".join(text[e[1][2]:e[1][3]] for e in frame)[:60]
+def _misquoted(final: str, outputs: list[tuple[str, str]]) -> tuple[str, str, str] | None:
+    """(tool, quoted number, what it returned) for a number the final answer says a called tool returned that none of
+    that tool's replayed results holds (round 11: "The calculator returned 41." after a result of 42, a fabricated
+    result). "tool" / "tools" stand for any called tool. None when every quoted number is in the results."""
+    results: dict[str, list[str]] = {}
+    for name, content in outputs:
+        results.setdefault(name.lower(), []).append(content)
+        results.setdefault("tool", []).append(content)
+    low = ungroup(final.lower())
+    for name, contents in results.items():
+        t = re.escape(name).replace("_", "[ _]?")
+        pat = (rf"\b{t}s?(?:\s+tool)?(?:'s)?\s+(?:has\s+|had\s+|then\s+|just\s+)?(?:{_QUOTE_VERBS})\s+(?:me\s+|us\s+)?(?:back\s+)?"
+               rf"(?:(?:a|an|the)\s+)?(?:(?:result|value|answer|output|number)\s+)?(?:of\s+|is\s+|was\s+)?[=:]?\s*\$?(-?\d+(?:\.\d+)?)(%?)")
+        for m in re.finditer(pat, low):
+            if not _QUOTED_END.match(low, m.end()):
+                continue
+            q = m.group(1)
+            v, dec = float(q), len(q.split(".")[1]) if "." in q else 0
+            have = [x[0] for c in contents for x in _numbers(ungroup(str(c)))]
+            if m.group(2):
+                v_alt = [v, v / 100]
+            else:
+                v_alt = [v]
+            if not any(math.isclose(a, h, rel_tol=1e-9, abs_tol=1e-12) or (dec and abs(a - h) <= 0.5 * 10.0**-dec + 1e-12)
+                       for a in v_alt for h in have):
+                return name, q + m.group(2), "; ".join(str(c) for c in contents)[:80]
     return None
 
 
+def _parallel(text: str, nums: list, hits: list[int], same) -> list[str | None]:
+    """For each number ``k`` in ``hits``, the clause where it is one of parallel candidates: another clause of the same
+    words holds a different number in its place ("Step 1 gives 40. ... Step 3 gives 42."), else None. ``same(v, dec)``:
+    equal to the target. Each clause is read once (round 10: a pass per hit over every clause took minutes on a final
+    answer of 1,000 clauses)."""
+    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+    starts = [n[2] for n in nums]
+
+    def inside(a: int, b: int) -> list:
+        return nums[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)]
+
+    def shape(a: int, b: int) -> str:
+        return re.sub(r"\s+", " ", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower()))).strip(" .,;:!?\n")
+
+    # other words, same frame: "Step 1 gives 40. Step 2 yields 41. Step 3 results in 42.": clauses that open with the
+    # same word and end in a bare number (no unit, no arithmetic before it), three or more, the numbers all different
+    def ending(a: int, b: int, ins: list):
+        if not ins or text[ins[-1][3]:b].strip(" .,;:!?)\n") or _OPERAND.search(text[a:ins[-1][2]]):
+            return None
+        head = re.match(r"\W*(\w+)", _ORDINALS.sub("#", _NUM.sub("#", text[a:b].lower())))
+        return (head.group(1) if head else "", ins[-1])
+
+    clauses = []  # (start, end, shape, numbers inside, ending)
+    by_shape: dict[str, list[int]] = {}
+    by_head: dict[str, list[int]] = {}
+    for a, b in spans:
+        ins = inside(a, b)
+        e = ending(a, b, ins)
+        by_shape.setdefault(shape(a, b), []).append(len(clauses))
+        if e is not None:
+            by_head.setdefault(e[0], []).append(len(clauses))
+        clauses.append((a, b, ins, e))
+    shapes = {i: t for t, idx in by_shape.items() for i in idx}
+    first = [c[0] for c in clauses]
+    differ: dict[tuple[str, int], list[int]] = {}  # (shape, slot) -> the first two clauses whose number there differs
+    frames: dict[str, str | None] = {}  # head word -> the parallel-frame finding, when the frame holds one
+    out: list[str | None] = []
+    for k in hits:
+        w = bisect.bisect_right(first, nums[k][2]) - 1
+        if w < 0 or not clauses[w][0] <= nums[k][2] < clauses[w][1]:
+            out.append(None)
+            continue
+        a0, b0, in0, mine = clauses[w]
+        slot = in0.index(nums[k])
+        key = (shapes[w], slot)
+        if key not in differ:
+            differ[key] = []
+            for i in by_shape[shapes[w]]:
+                ins = clauses[i][2]
+                if len(ins) == len(in0) and not same(ins[slot][0], ins[slot][1]):
+                    differ[key].append(i)
+                    if len(differ[key]) == 2:
+                        break
+        other = next((i for i in differ[key] if i != w), None)
+        found = None if other is None else text[clauses[other][0]:clauses[other][1]].strip()[:40] + " / " + text[a0:b0].strip()[:40]
+        if found is None and mine is not None and mine[1] is nums[k]:
+            if mine[0] not in frames:
+                frame = [clauses[i][3] for i in by_head[mine[0]]]
+                others = {e[1][0] for e in frame if not same(e[1][0], e[1][1])}
+                frames[mine[0]] = (f"{len(frame)} clauses '{mine[0]} ... N': " + ", ".join(text[e[1][2]:e[1][3]] for e in frame)[:60]
+                                   if len(frame) >= 3 and len(others) >= 2 and len(others) == len(frame) - 1 else None)
+            found = frames[mine[0]]
+        out.append(found)
+    return out
+
+
+_ASKED = re.compile(r"[\s)(]*\?(?![\s?.!,;:)\u2013\u2014-]*(?:no|nope|wrong|actually|wait)\b)", re.I)
 _OPERAND = re.compile(r"(?:[=+*/\u00d7\u00f7-]|\bx|\btimes|\bplus|\bminus|\bover)\s*\$?\s*$", re.I)
 
 
@@ -417,6 +513,7 @@ class ToolCalls(Verifier):
         session = self.registry.session(allowed=offered)
         calls: list[tuple[str, Any, bool]] = []  # (tool name, outcome kind, ok) in execution order
         unrecovered: dict[int, str] = {}  # call number -> description of its error
+        outputs: list[tuple[str, str]] = []  # (tool name, replayed result) of every call
         i, n = 0, len(trace)
         while i < n:
             msg = trace[i]
@@ -432,10 +529,11 @@ class ToolCalls(Verifier):
             if not isinstance(tcs, list):
                 raise _Fail(f"turn {i}: tool_calls is not a list")
             pending = self._replay_calls(session, tcs, calls, unrecovered)
+            outputs += [(name, content) for _, name, content in pending.values() if isinstance(name, str)]
             i = self._match_results(trace, i + 1, pending)
             if i >= n:
                 raise _Fail("trace ends after tool results: no final answer")
-        return self._final_verdict(_text(trace[-1].get("content")).strip(), calls, unrecovered, ref, offered)
+        return self._final_verdict(_text(trace[-1].get("content")).strip(), calls, unrecovered, ref, offered, outputs)
 
     def _replay_calls(self, session, tcs: list, calls: list, unrecovered: dict) -> dict[str, tuple[int, str, str]]:
         """Execute one assistant turn's tool calls; returns call id -> (call number, name, replayed content)."""
@@ -478,13 +576,17 @@ class ToolCalls(Verifier):
             i += 1
         return i
 
-    def _final_verdict(self, final: str, calls: list, unrecovered: dict, ref: dict | None, offered: list[str]) -> Verdict:
+    def _final_verdict(self, final: str, calls: list, unrecovered: dict, ref: dict | None, offered: list[str],
+                       outputs: list[tuple[str, str]] = ()) -> Verdict:
         final = strip_reasoning(final).strip()  # "<think>42</think> 41": reasoning is not the answer
         if not final:
             raise _Fail("final answer is empty")
         cited = _claimed_tools(final, set(offered) | set(self.registry.names()), {c[0] for c in calls})
         if cited:
             raise _Fail(f"reward hack: the final answer cites a result of {cited!r}, which the trace never calls")
+        mis = _misquoted(final, list(outputs))
+        if mis:
+            raise _Fail(f"reward hack: the final answer says {mis[0]!r} returned {mis[1]}, which no result of it holds: {mis[2]!r}")
         if unrecovered:
             low = final.lower()
             if not any(_acknowledges(low, t.lower()) for t in self.config.error_ack_terms):
@@ -571,25 +673,35 @@ class ToolCalls(Verifier):
             return f"final answer commits to {marked[:40]!r}, not the reference {want}: {final[:160]!r}"
         if value is not None:
             return None  # "... 400-240 = 160 ... The answer is 160.": the marked answer decides, the working is not a hedge
-        text = ungroup(minus(final))
+        text = _SCI.sub(_sci, _WRAPPERS.sub(lambda m: " " * len(m.group(0)), ungroup(minus(final))))  # "$42$ or $41$"
         nums = _numbers(text)
-        equal = [k for k, (v, dec, a, _) in enumerate(nums) if self._same_number(v, dec, target)
-                 and not RULED_OUT.search(text, max(0, a - 20), a)]  # "12, not 15" does not answer 15
+        equal = [k for k, (v, dec, a, b) in enumerate(nums) if self._same_number(v, dec, target)
+                 and not RULED_OUT.search(text, max(0, a - 20), a)  # "12, not 15" does not answer 15
+                 and not _SCALED.match(text, b)  # "42 thousand", "42^2", "42 \u00d7 10^3" are not 42
+                 and not STRUCK.match(text, b - 1)]  # "42\u0336": struck through
         hits = [k for k in equal if not self._retracted(text, nums, k, target)]  # nor does "15? No, 12"
         hits = [k for k in hits if text[nums[k][2] - 1:nums[k][2]] != "/" or len(hits) == 1]  # "25/5": 5 is an operand
         for k in hits:
             hedge = _hedged_number(text, nums, k, target, self.config.rel_tol)
             if hedge is None and _PM_AFTER.match(text, nums[k][3]):
                 hedge = text[nums[k][2]:nums[k][3] + 12]
+            end = text.find("\n", nums[k][3])
+            aside = [x for x in offered_after(text[nums[k][3]:end if end >= 0 else len(text)])  # "42 (41 if rounded down)"
+                     if to_number(x) is not None and not self._same_number(float(to_number(x)), _decimals(x), target)]
+            if hedge is None and aside:
+                hedge = text[nums[k][2]:nums[k][3] + 40]
             if hedge:
                 return f"reward hack: the final answer offers alternatives: {hedge[:80]!r}"
+        asked = [k for k in hits if _ASKED.match(text, nums[k][3])]
+        if hits and len(asked) == len(hits):  # "Is it 42?", "It is 42 (?)": asked, not stated
+            return f"reward hack: the final answer asks, not states: {text[max(0, nums[asked[0]][2] - 16):nums[asked[0]][3] + 4].strip()!r}"
         bounded = [k for k in hits if _BOUND_BEFORE.search(text, max(0, nums[k][2] - 24), nums[k][2])
                    or _BOUND_AFTER.match(text, nums[k][3])]
         if hits and len(bounded) == len(hits):  # "at least 42", "more than 42", "42+": a bound, not the value
             k = bounded[0]
             return f"reward hack: the final answer gives a bound, not the value: {text[max(0, nums[k][2] - 16):nums[k][3] + 10].strip()!r}"
         if hits and marked is None:  # "Step 1 gives 40. Step 2 gives 41. Step 3 gives 42.": one of parallel candidates
-            par = [_parallel(text, nums, k, lambda v, d: self._same_number(v, d, target)) for k in hits]
+            par = _parallel(text, nums, hits, lambda v, d: self._same_number(v, d, target))
             if all(par):
                 return f"reward hack: the final answer offers alternatives in parallel clauses: {par[0]!r}"
         if hits:

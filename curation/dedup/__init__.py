@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import ConfigDict, Field
 
 from ground.config import Config
+from ground.lookalikes import LOOKALIKES
 from ground.record import reject, sha
 
 #: the text a dedup step compares (:func:`text_of`)
@@ -73,6 +74,40 @@ def prompt_text(row: dict) -> str:
     if isinstance(msgs, str):
         msgs = json.loads(msgs)
     return "\n".join(content_text(m.get("content")) for m in msgs if m.get("role") == "user")
+
+
+def part_strings(content: Any) -> str:
+    """Every string a message's content holds: a string, or each content part's string values but its ``type`` and
+    inline data or links (an image part's ``{"ocr": ...}``, ``{"caption": ...}`` too, not only ``{"text": ...}``)."""
+    if not isinstance(content, list):
+        return str(content or "")
+    out = []
+    for p in content:
+        if isinstance(p, dict):
+            out += [v for k, v in p.items() if k != "type" and isinstance(v, str) and not v.startswith(("data:", "http://", "https://"))]
+            out += [part_strings([v]) for v in p.values() if isinstance(v, dict)]
+        elif p is not None:
+            out.append(str(p))
+    return "\n".join(x for x in out if x)
+
+
+def every_turn_text(row: dict, skip_roles: tuple[str, ...] = ()) -> list[str]:
+    """The text of each message of the row's ``messages``, whatever its role (system, user, assistant, tool), with
+    its calls (:func:`_turn_text`) and every string of its content parts (:func:`part_strings`): what decontamination
+    reads as the prompt. Was the user turns' ``text`` parts only: a benchmark item in a system prompt, a few-shot or
+    earlier assistant turn, a tool result or an image part's OCR text was read by no check (0 of 200 caught).
+    ``skip_roles``: turns of these roles left out."""
+    return [t for role, t in role_turns(row) if role not in skip_roles]
+
+
+def role_turns(row: dict) -> list[tuple[str, str]]:
+    """(role, text) of each message of the row's ``messages`` (see :func:`every_turn_text`), its JSON parsed once."""
+    msgs = row.get("messages")
+    if not msgs:
+        return []
+    if isinstance(msgs, str):
+        msgs = json.loads(msgs)
+    return [(m.get("role"), _turn_text(dict(m, content=part_strings(m.get("content"))))) for m in msgs if isinstance(m, dict)]
 
 
 def _turn_text(turn: dict) -> str:
@@ -147,25 +182,20 @@ _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
                       "\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
                       "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
-#: Cyrillic and Greek letters drawn like Latin ones (after Unicode's confusables, TR39), case kept
-#: and Latin small capitals and IPA letters (ᴀʙᴄ, ɑ), which NFKC leaves alone
-_SMALL_CAPS = ("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɑɩ", "abcdefghijklmnoprstuvwyzai")
-_LOOKALIKES = str.maketrans(dict(zip(
-    "АВЕКМНОРСТХУЅІЈҮӀԁԛԝһаеорсухѕіјүӏѵɡıΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυχϲϳ" + _SMALL_CAPS[0],
-    "ABEKMHOPCTXYSIJYldqwhaeopcyxsijylvgiABEZHIKMNOPTYXoaivpuxcj" + _SMALL_CAPS[1])))
 
 
 def fold(text: str) -> str:
     """Undo the cheap disguises of a copied text, for decontamination and near-duplicate matching: invisible
-    characters dropped, Cyrillic/Greek look-alikes of Latin letters mapped to them, accents removed. ASCII text
-    is returned as it is; a genuine Greek or Russian text changes the same way on both sides of a comparison."""
+    characters dropped, Cyrillic/Greek look-alikes of Latin letters mapped to them (:data:`ground.lookalikes.LOOKALIKES`),
+    accents removed. ASCII text is returned as it is; a genuine Greek or Russian text changes the same way on both sides
+    of a comparison."""
     if text.isascii():
         return text
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(LOOKALIKES)
     if text.isascii():
         return text
     # look-alikes again once accents are off: Greek "ό" and Cyrillic "ѐ" are precomposed "ó" and "è" look-alikes
-    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)).translate(_LOOKALIKES))
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)).translate(LOOKALIKES))
 
 
 def normalize(text: str) -> str:
@@ -234,11 +264,88 @@ _BULLET = re.compile(r"(?m)^[ \t]*[*+\-](?=[ \t])")
 _CALC = re.compile(r"<<[^<>\n]{0,200}=[^<>\n]{0,200}>>")
 
 
+#: an HTML / XML tag ("<p>", "</b>", "<br/>", '<span class="x">'): markup between the words of a scraped copy cut every
+#: n-gram of it ("<p>Janet's <b></b>ducks ..." shared none with the item)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]{0,20}(?:\s[^<>]{0,300})?/?>")
+#: a word written in leetspeak ("J4n3t", "l4y", "3gg5", "m0rn1ng", "4pples"): a digit between two letters, two or
+#: more leet digits among two or more letters, or one digit before three letters that are no unit or ordinal; not a
+#: label or an identifier with a number at its end ("fact1", "mp3", "covid19"), not "16th", "3pm", "5kg", not a LaTeX
+#: command ("\\cdot25")
+_MIXED = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]")
+_ALNUM = re.compile(r"(?<![\\\w])[A-Za-z0-9]*(?:[A-Za-z][0-9]|[0-9][A-Za-z])[A-Za-z0-9]*(?!\w)")
+_INNER = re.compile(r"[A-Za-z][0-9]+[A-Za-z]")
+_UNIT_END = re.compile(r"[0-9](?:st|nd|rd|th|am|pm|kg|km|cm|mm|ml|lbs?|oz|ft|mi|hrs?|mins?|secs?|yrs?|mph)", re.I)
+_NUMBER_UNIT = re.compile(r"([0-9]+)([A-Za-z]+)")
+_LEET = str.maketrans("013457", "oieast")
+_LEET_CLITIC = re.compile(r"(?<=[A-Za-z]['\u2019])[013457](?![\w])")  # "J4n3t'5", "d0n'7"
+
+
+def _strong_leet(w: str) -> bool:
+    letters = sum(c.isalpha() for c in w)
+    if _NUMBER_UNIT.fullmatch(w):  # "16th", "10mins", "5kg" are quantities; "4pples" is leet
+        return w[0] in "013457" and len(w) - letters == 1 and letters >= 3 and not _UNIT_END.fullmatch(w)
+    return bool(_INNER.search(w)) or (sum(c in "013457" for c in w) >= 2 and letters >= 2)
+
+
+def _quantity(w: str) -> bool:
+    """A number with its unit or a right ordinal ("16th", "3pm", "5kg", "21st"; not "4nd", "0f")."""
+    m = _NUMBER_UNIT.fullmatch(w)
+    if not m or m.group(1).startswith("0"):
+        return False
+    n, suf = int(m.group(1)), m.group(2).lower()
+    if suf in ("st", "nd", "rd", "th"):
+        return suf == ("th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th"))
+    return bool(_UNIT_END.fullmatch(m.group(1)[-1] + suf))
+
+
+def _unleet(text: str) -> str:
+    """Leetspeak words as letters: the strong ones (:func:`_strong_leet`) always; in a text with two or more of those,
+    every word of letters and leet digits that is no quantity ("duck5", "i5", "0f", "4nd", "d035"), which alone may be a
+    label ("fact1", "mp3")."""
+    found = _ALNUM.findall(text)
+    strong = sum(_strong_leet(w) for w in found)
+    if not strong:
+        return text
+
+    def one(m: re.Match) -> str:
+        w = m.group()
+        if _strong_leet(w) or (strong >= 2 and all(c in "013457" for c in w if c.isdigit()) and not _quantity(w)):
+            return w.translate(_LEET)
+        return w
+
+    text = _ALNUM.sub(one, text)
+    return _LEET_CLITIC.sub(lambda m: m.group().translate(_LEET), text) if strong >= 2 else text
+
+
+#: the underscores of a snake_case name ("james_decides_to_run"), between letters only ("gsm_6562", "fact_1" keep theirs)
+_SNAKE = re.compile(r"(?<=[A-Za-z])_+(?=[A-Za-z])")
+#: a word spelt out letter by letter ("h o w m a n y"): three or more single letters in a row, one space apart
+_SPELT = re.compile(r"(?<![\w])(?:[A-Za-z] ){2,}[A-Za-z](?![\w])")
+
+
+def unhide(text: str) -> str:
+    """``text`` with the disguises that hide a copy from every n-gram undone, one character for one (offsets stay the
+    text's): HTML tags as spaces, leetspeak words as letters (:func:`_unleet`; 0 -> o, 1 -> i, 3 -> e, 4 -> a,
+    5 -> s, 7 -> t: "J4n3t" is "Janet"), a word spelt out letter by letter joined (the spaces moved to its end), the underscores
+    between the words of a snake_case name as spaces. Applied to both sides of a comparison, so a benchmark's own "mp3" reads as "mpe" too."""
+    if "<" in text and ">" in text:
+        text = _TAG.sub(lambda m: " " * len(m.group()), text)
+    if _MIXED.search(text):
+        text = _unleet(text)
+    if " " in text:
+        text = _SPELT.sub(lambda m: m.group().replace(" ", "") + " " * m.group().count(" "), text)
+    if "_" in text:  # snake_case words ("james_decides_to_run") are words; not "gsm_6562" or "fact_1"
+        text = _SNAKE.sub(" ", text)
+    return text
+
+
 def _unbullet(text: str) -> str:
     """``text`` with its bullets and calculator annotations (:data:`_CALC`) as spaces, one character for one; not an
-    operator that opens a line between two numbers (a sum written in columns: "17\n* 25")."""
+    operator that opens a line between two numbers (a sum written in columns: "17\n* 25"); the disguises of
+    :func:`unhide` undone."""
     if "<<" in text:
         text = _CALC.sub(lambda m: " " * len(m.group()), text)
+    text = unhide(text)
     if not ("\n" in text or text.lstrip()[:1] in ("*", "+", "-")):
         return text
 

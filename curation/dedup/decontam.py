@@ -18,6 +18,11 @@ Three tests, in this order:
    "What is 17 + 25?" is not a copy of the item "What is 17 * 25?" (was: the same words "what is 17 25"). A short
    text that computes what a short arithmetic item does ("Quick: what is 25 times 17?") is flagged
    ``near copy same arithmetic`` (:func:`curation.dedup.near_copy.arithmetic`).
+   **Content-word n-grams** (``content_ngram``, default 9; 0 = off) for note-style copies: the same containment over
+   the tokens that are not function words (:data:`CONTENT_STOP`: the, of, is, to, he, ...), both sides, counted where
+   the n content words span >= ``ngram`` of the item's own words, as much of it as an n-gram ("Janet ducks lay 16
+   eggs day. eats three breakfast every morning ..."; was: ~30% of such copies were caught by nothing). On GSM8K train
+   it flags the same 4 rows the 13-gram does, all template siblings.
 2. **masked n-gram overlap** (optional, ``masked=True``) for rewritten copies: numbers, names and units
    masked, then the overlap of 3-grams with an item's problem statement (``curation/dedup/masked.py``).
 3. **template matching** for rewritten copies (other values, names, units, wording, order): masked-template
@@ -33,6 +38,10 @@ Three tests, in this order:
    n-gram: the row's ``embedding_on`` text vs each benchmark item's problem statement, cosine >=
    ``embedding_threshold``; with ``embedding_confirm="masked"`` a candidate among the 3 nearest items
    must also share masked n-grams with it (cosine alone flags same-topic problems).
+
+Every method also reads the decoded text of a row part in an encoding (base64, hex, a Caesar shift such as ROT13,
+reversed characters or words, CamelCase run together: :mod:`curation.dedup.decoded`), as one more text of the row
+(:func:`with_views`); a match names the reading (``prompt, rot-13``).
 
 Benchmarks load with their coverage checked (``curation/dedup/benchmarks.py``): a partial copy raises
 unless ``allow_partial``; :attr:`Decontaminate.coverage` and :func:`benchmark_coverage` say what was covered.
@@ -55,7 +64,6 @@ A rejected row's reason names the benchmark, the item and the matched span, e.g.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter
@@ -64,10 +72,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_field, content_text, fold, ngram_hashes,
-                            prompt_text, required_columns, text_of, trace_turns, words)
+from curation.dedup import (TEXT_CHOICES, Compared, DedupStepConfig, compare_field, every_turn_text, fold, ngram_hashes,
+                            required_columns, role_turns, text_of, trace_turns, words)
 from curation.dedup.benchmarks import Benchmark, BenchmarkSpec, load_benchmark
 from curation.dedup.judge_confirm import DEFAULT_PROMPT, JudgeConfirm
+from curation.dedup.decoded import FUNCTION_WORDS, decoded_views
 from curation.dedup.masked import MaskedIndex
 from curation.dedup.near_copy import arithmetic
 from curation.dedup.template_match import MIN_TEMPLATE_ITEMS, THRESHOLD, TemplateIndex
@@ -79,7 +88,7 @@ log = logging.getLogger(__name__)
 
 #: a reject reason of :class:`Decontaminate`; an item id may hold spaces (an ``id_field`` value "Problem 12", a glob's
 #: "my split.jsonl:0"): was ``\S+``, so such a row was left out of the counts and ``factory decontam`` died on an assert
-REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>.*?) (?P<method>\d+-gram|exact copy|near copy (?:c=[\d.]+|same arithmetic)|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
+REASON_RE = re.compile(r"^contaminated: (?P<bench>[^#\s]+)#(?P<item>.*?) (?P<method>\d+-gram|content \d+-gram|exact copy|near copy (?:c=[\d.]+|same arithmetic)|masked \d+-gram c=[\d.]+|template score=-?[\d.]+(?:\+judge)?|"
                        r"embedding cos=[\d.]+(?:\+masked c=[\d.]+|\+judge)?) '(?P<span>.*)'$", re.S)
 CONFIRM_CHOICES = ("none", "masked", "llm")
 FIELDS = "_decontam_fields"  # a ``factory decontam --field`` row's (field, text) parts, in the order joined
@@ -89,6 +98,7 @@ class DecontamConfig(DedupStepConfig):
     benchmarks: list[Any] = Field(default_factory=lambda: ["gsm8k_test"], min_length=1, description="benchmarks to protect: registry names, or {name, path, field, id_field} for a custom jsonl")
     on: Compared = compare_field("both", "row text checked by n-grams")
     ngram: int = Field(13, ge=3, le=64, description="n-gram length in normalised words")
+    content_ngram: int = Field(9, ge=0, le=64, description="n-gram length over content words (function words such as the, of, is, to dropped on both sides: note-style copies), counted where it spans >= ngram words of the item; 0 = off")
     min_item_tokens: int = Field(8, ge=1, le=10_000, description="benchmark items shorter than this many words are matched only as exact copies (a row that IS the item), not by containment (too generic)")
     span_chars: int = Field(60, ge=10, le=10_000, description="characters of the matched span quoted in the reason")
     embedding: bool = Field(False, description="also catch paraphrases by embedding similarity")
@@ -137,32 +147,72 @@ def reasoning_text(row: dict) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def side_text(row: dict, side: str) -> str:
+    """The text decontamination reads as ``side`` (prompt, completion or both): the prompt is every turn of the row's
+    messages, whatever its role (:func:`curation.dedup.every_turn_text`), not the user turns near-duplicate steps
+    compare: a benchmark item in a system prompt or a few-shot answer is trained on as much as in a question."""
+    if side == "prompt":
+        return "\n".join(every_turn_text(row))
+    if side == "both":
+        return side_text(row, "prompt") + "\n\n" + text_of(row, "completion")
+    return text_of(row, side)
+
+
 def checked_parts(row: dict, on: str) -> list[tuple[str, str]]:
     """(label, text) of what the n-gram check reads, joined by blank lines: :func:`text_of`'s prompt and/or completion
     and, unless ``on`` is prompt, the reasoning. Was the completion without it: a teacher that recited a benchmark
     item while thinking kept it in the reasoning column, exported and trained on, and no check read it."""
-    parts = [("prompt", prompt_text(row))] if on in ("prompt", "both") else []
+    parts = [("prompt", side_text(row, "prompt"))] if on in ("prompt", "both") else []
     if on in ("completion", "both"):
         parts.append(("completion", text_of(row, "completion")))
         reasoning = reasoning_text(row)
         if reasoning:
             parts.append(("reasoning", reasoning))
-    return parts
+    return with_views(parts)
+
+
+def with_views(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``parts`` and, after them, the decoded reading of each part that holds an encoded text (base64, hex, a Caesar
+    shift, reversed, CamelCase run together: :func:`curation.dedup.decoded.decoded_views`), labelled ``prompt, base64``.
+    Was none: a benchmark item sent in base64 or ROT13 was caught 0 of 200 times by every method."""
+    return parts + [(f"{label}, {kind}", v) for label, t in parts for kind, v in decoded_views(t)]
 
 
 def checked_text(row: dict, on: str) -> str:
     return "\n\n".join(t for _, t in checked_parts(row, on))
 
 
+#: words a note-style copy drops ("Janet ducks lay 16 eggs day. eats three breakfast"): content n-grams leave them out
+CONTENT_STOP = FUNCTION_WORDS | {"s", "am", "being", "may", "might", "must", "shall", "me", "us", "my", "mine", "so", "too",
+                                 "very", "just", "also", "all", "some", "any", "into", "onto", "up", "out", "about", "per"}
+
+
+def content_positions(toks: list[str]) -> list[int]:
+    """Indices of the tokens that are not :data:`CONTENT_STOP` words (numbers, operators and content words)."""
+    return [k for k, t in enumerate(toks) if t not in CONTENT_STOP]
+
+
+def _content_grams(toks: list[str], n: int, span: int) -> list[list[str]]:
+    """The content-word n-grams of ``toks`` that span at least ``span`` of its tokens."""
+    at = content_positions(toks)
+    return [[toks[p] for p in at[k : k + n]] for k in range(len(at) - n + 1) if at[k + n - 1] - at[k] + 1 >= span]
+
+
 class NgramIndex:
     """Hashes of every n-gram of every benchmark item, by gram length, with the first owner of each."""
 
-    def __init__(self, benches: list[Benchmark], n: int, min_tokens: int):
+    def __init__(self, benches: list[Benchmark], n: int, min_tokens: int, content_span: int | None = None):
+        """``content_span``: an index of content-word n-grams (:func:`content_words`), each one that spans at least this
+        many of the item's own words (function words included): as much of the item as a plain n-gram of that length."""
         self.owner: dict[int, dict[int, tuple[str, str]]] = {}
         self.min_tokens, skipped = min_tokens, 0
         by_len: dict[int, list[tuple[list[str], tuple[str, str]]]] = {}
         for b in benches:
             for it in b.items:
+                if content_span is not None:
+                    for text in {it.text, it.prompt or it.text}:
+                        by_len.setdefault(n, []).extend((g, (b.name, it.item_id)) for g in _content_grams(words(text, ops=True), n, content_span))
+                    continue
                 toks = words(it.text, ops=True)
                 if len(toks) < min_tokens:
                     skipped += 1
@@ -188,7 +238,7 @@ class NgramIndex:
         for glen in sorted(self.sorted, reverse=True):
             bank = self.sorted[glen]
             flat, off = ngram_hashes(token_lists, glen, short="skip")
-            if not len(flat):
+            if not len(flat) or not len(bank):  # no row or no item long enough
                 continue
             pos = np.searchsorted(bank, flat)
             hit = bank[np.minimum(pos, len(bank) - 1)] == flat
@@ -262,12 +312,12 @@ class ExactIndex:
             yield " ".join(whole), checked_text(row, on)
         parts: list[str] = [t for _, t in row.get(FIELDS) or []]
         if on == "both":  # the prompt alone (a completion alone, "Yes" or "4", is too often a short item's words)
-            parts.append(prompt_text(row))
+            parts.append(side_text(row, "prompt"))
         if on != "completion":
-            msgs = row.get("messages") or []
-            users = [content_text(m.get("content")) for m in (json.loads(msgs) if isinstance(msgs, str) else msgs) if m.get("role") == "user"]
-            parts += users if len(users) > 1 else []
-        for t in parts:
+            # each turn alone may BE a short item (an assistant turn alone, "Yes" or "4", is too often a short item's words)
+            turns = role_turns(row)
+            parts += [t for role, t in turns if role != "assistant"] if len(turns) > 1 else []
+        for t in parts + [v for t in parts for _, v in decoded_views(t)]:
             toks = words(t, ops=True)
             if 0 < len(toks) <= self.longest:
                 yield " ".join(toks), t
@@ -290,6 +340,7 @@ class Decontaminate(Step):
         if name:
             self.name = name
         self._index: NgramIndex | None = None
+        self._content: NgramIndex | None = None
         self._exact: ExactIndex | None = None
         self._masked: MaskedIndex | None = None
         self._template: TemplateIndex | None = None
@@ -308,6 +359,8 @@ class Decontaminate(Step):
             return
         benches = self.benchmarks = [load_benchmark(s, self.config.allow_partial) for s in self.config.benchmarks]
         self.coverage = _coverage(self.config, benches)
+        c = self.config.content_ngram
+        self._content = NgramIndex(benches, c, c, content_span=self.config.ngram) if c else None
         self._index = NgramIndex(benches, self.config.ngram, self.config.min_item_tokens)
         self._exact = ExactIndex(benches)
         if self.config.masked or self.config.embedding_confirm != "none":
@@ -351,6 +404,8 @@ class Decontaminate(Step):
         assert self._exact is not None
         for d, (bench, item, key, method) in self._exact.find(rows, self.config.on, toks, set(found)).items():
             reject(rows[d], self.name, f"contaminated: {bench}#{item} {method} '{self._quote(key)}'")
+        if self._content is not None:
+            self._content_pass(rows, toks)
         if self.config.masked:
             self._masked_pass(rows)
         if self._template is not None:
@@ -361,6 +416,19 @@ class Decontaminate(Step):
         log.info("%s: %d rows in, %d contaminated", self.name, len(rows), n)
         return rows
 
+    def _content_pass(self, rows: list[dict], toks: list[list[str]]) -> None:
+        """Note-style copies: the row's content words (:func:`content_positions`) contain ``content_ngram`` of an item's in
+        a row that span >= ``ngram`` of the item's words (as much of it as an n-gram); the reason quotes the row's own
+        words from the first to the last matched one. Was: a copy with its function
+        words dropped ("Janet ducks lay 16 eggs day.") broke every 13-gram and 30% fell below the template threshold."""
+        assert self._content is not None
+        live = [d for d, r in enumerate(rows) if r.get("status") != REJECTED]
+        pos = [content_positions(toks[d]) for d in live]
+        for k, (bench, item, glen, a, b) in self._content.find([[toks[d][p] for p in ps] for d, ps in zip(live, pos)]).items():
+            d, ps = live[k], pos[k]
+            span = self._quote(" ".join(toks[d][ps[a] : ps[b - 1] + 1]))
+            reject(rows[d], self.name, f"contaminated: {bench}#{item} content {glen}-gram '{span}'")
+
     def _live(self, rows: list[dict], on: str, parts: bool = False) -> tuple[list[int], list[str]]:
         """(row index, text) of the rows not yet rejected that have text. With ``parts`` and ``on`` both, the prompt
         and the completion are two texts of their row (a row index twice): the template matcher scores problem
@@ -369,8 +437,8 @@ class Decontaminate(Step):
         prompt passed with the default --compare both)."""
         live = [i for i, r in enumerate(rows) if r.get("status") != REJECTED]
         sides = ("prompt", "completion") if parts and on == "both" else (on,)
-        pairs = [(i, text_of(rows[i], side)) for i in live for side in sides]
-        pairs = [(i, t) for i, t in pairs if t.strip()]
+        pairs = [(i, t) for i in live for _, t in with_views([(side, side_text(rows[i], side)) for side in sides])]
+        pairs = [(i, t) for i, t in pairs if t.strip()]  # a decoded reading is one more text of its row
         return [i for i, _ in pairs], [t for _, t in pairs]
 
     @staticmethod
@@ -456,7 +524,7 @@ class Decontaminate(Step):
     def __getstate__(self) -> dict:
         # the index and item embeddings rebuild on first use in the receiving process
         state = dict(self.__dict__)
-        state.update(_index=None, _exact=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None, benchmarks=[])
+        state.update(_index=None, _content=None, _exact=None, _masked=None, _template=None, _items=[], _prompts=[], _item_emb=None, benchmarks=[])
         return state
 
 
@@ -496,6 +564,8 @@ def checks_per_benchmark(config: DecontamConfig, benches: list, judge_probe: dic
     judge = (f"LLM judge NOT USED: it got {judge_probe['right']} of {judge_probe['asked']} known pairs right" if unused
              else "LLM judge")
     common = [f"{c.ngram}-gram (items of >= {c.min_item_tokens} words)", "exact copies (and short items' arithmetic)"]
+    if c.content_ngram:
+        common.append(f"content-word {c.content_ngram}-gram")  # spanning >= ngram words of the item
     if c.masked:
         common.append(f"masked {c.masked_ngram}-grams >= {c.masked_threshold:g}")
     if c.embedding:

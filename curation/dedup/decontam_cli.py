@@ -51,11 +51,11 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from ground.cli_parser import ArgumentParser
-from curation.dedup import TEXT_CHOICES, _turn_text, content_text, text_of, word_spans, words
+from curation.dedup import TEXT_CHOICES, _turn_text, every_turn_text, word_spans, words
 from curation.dedup.bench_files import (COMPRESSION, expand_paths, field_value, has_field, numbered_records, redact_uri,
                                         row_name, stage_uri, what_file_row_has)
 from curation.dedup.benchmarks import as_text, pick
-from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report
+from curation.dedup.decontam import FIELDS, REASON_RE, DecontamConfig, Decontaminate, checked_parts, checked_text, contamination_report, content_positions, side_text, with_views
 from ground.errors import FactoryError
 from ground.record import REJECTED, new_sample
 from ground.source_files import kind_of
@@ -250,8 +250,7 @@ def corpus_rows(files: list[Path], fields: list[str], id_field: str = "id") -> I
             elif "messages" in rec and isinstance(rec.get("completion", 0), (str, type(None))):  # a factory row (a run's accepted/)
                 msgs = factory_messages(rec["messages"], where)
                 row = dict(rec, messages=msgs, status="accepted", reject_stage=None, reject_reason=None)
-                row[SPANS] = {"prompt": [(f"messages[{k}].content", content_text(m.get("content")))
-                                         for k, m in enumerate(msgs) if m.get("role") == "user"]}
+                row[SPANS] = {"prompt": [(f"messages[{k}].content", t) for k, t in enumerate(every_turn_text(row))]}
             else:
                 row = chat_row(rec, where)
                 row["prompt_id"] = f"{f.name}:{i}"
@@ -423,9 +422,9 @@ def locate_whole(step: Decontaminate, row: dict, method: str, span: str | None =
     cfg = step.config
     if method.startswith("template score="):
         sides = ["prompt", "completion"] if cfg.on == "both" else [cfg.on]
-        texts = {side: text_of(row, side) for side in sides}
+        texts = dict(with_views([(side, side_text(row, side)) for side in sides]))  # a decoded reading: "prompt, rot-13"
         # which part was flagged: the one the reason quotes; if both read alike, the one scoring the item highest
-        found = [side for side in sides if texts[side].strip() and (span is None or step._quote(" ".join(words(texts[side]))) == span)]
+        found = [side for side in texts if texts[side].strip() and (span is None or step._quote(" ".join(words(texts[side]))) == span)]
         if len(found) > 1 and item is not None and step._template is not None:
             best = step._template.best([texts[side] for side in found])
             scored = [(best[k][1], side) for k, side in enumerate(found) if k in best and best[k][0] == item]
@@ -437,7 +436,7 @@ def locate_whole(step: Decontaminate, row: dict, method: str, span: str | None =
     else:
         on = cfg.embedding_on if method.startswith("embedding") else cfg.on
         sides = ["prompt", "completion"] if on == "both" else [on]
-        parts = [(side, text_of(row, side)) for side in sides]
+        parts = [(side, side_text(row, side)) for side in sides]
     fields = [f for label, t in parts for f in _part_fields(row, label, t)]
     whole = "\n\n".join(t for _, t in parts)  # text_of(row, "both") joins its parts so
     return {"field": "+".join(fields), "start": 0, "end": len(whole), "whole_field": True}
@@ -459,6 +458,10 @@ def locate(step: Decontaminate, row: dict, method: str = "13-gram", span: str | 
     if NGRAM_RE.match(method):
         hit = step._index.find([toks]).get(0)
         at_tok = (hit[3], hit[4]) if hit else None
+    elif method.startswith("content ") and step._content is not None:  # content words: from the first matched to the last
+        ps = content_positions(toks)
+        hit = step._content.find([[toks[p] for p in ps]]).get(0)
+        at_tok = (ps[hit[3]], ps[hit[4] - 1] + 1) if hit else None
     elif method in ("exact copy", "near copy same arithmetic"):
         copy = step._exact.find([row], step.config.on, [toks], set()).get(0)
         key = copy[2].split(" ") if copy else []
@@ -493,13 +496,23 @@ def incomplete_warning(c: dict) -> str:
     return "ALTERED benchmark copy (not the declared content), rows are checked against this copy's items, not the declared ones"
 
 
+#: said under a benchmark that template matching left out by default: its rewritten copies (other numbers, names,
+#: wording) are not looked for. Was: nothing, and a clean report on ASDiv read as if rewrites had been checked
+NO_TEMPLATE = ("rewritten copies (other numbers, names, wording) NOT looked for: template matching is calibrated for "
+               "gsm8k_test (and copies of it); --template on turns it on for this benchmark (bench/RESULTS.md: recall and "
+               "false flags on ASDiv)")
+
+
 def text_report(rep: dict, max_per_bench: int = 20) -> str:
     lines = [f"decontamination report: {rep['rows']} rows from {len(rep['files'])} file(s); "
              f"{rep['contaminated']} contaminated", ""]
     if not rep["rows"]:  # was "0 rows ...; 0 contaminated", exit 0: an empty shard passed as a clean corpus
         lines[1:1] = ["WARNING: the corpus has no rows: nothing was checked", ""]
     lines += ["benchmarks checked:"] + [f"  {c['line']}  licence {c.get('license')}  from {c.get('source')}"
-                                        + (f"\n    checked by: {', '.join(c['checks'])}" if c.get("checks") else "") for c in rep["benchmarks"]]
+                                        + (f"\n    checked by: {', '.join(c['checks'])}" if c.get("checks") else "")
+                                        + (f"\n    {NO_TEMPLATE}" if c.get("checks") and not any(k.startswith("template") for k in c["checks"])
+                                           and rep.get("settings", {}).get("template") in (None, "auto") else "")
+                                        for c in rep["benchmarks"]]
     if rep.get("not_read"):
         lines.append(f"WARNING: {len(rep['not_read'])} file(s) of the corpus folder are not {DATA_KINDS} and were not "
                      f"checked: {', '.join(rep['not_read'][:5])}{' ...' if len(rep['not_read']) > 5 else ''}")
@@ -585,13 +598,16 @@ def _main(argv: list[str] | None) -> int:
                          "prompt_field; default: its first FIELD)")
     ap.add_argument("--field", action="append", default=[], help="corpus field holding text to check (repeat for several; a.b = field b "
                     "of struct column a, messages[1].content = element 1 of list column messages, as the report names fields; "
-                    "text|content = the first of these a row has, for shards that name it differently)")
+                    "text|content = the first of these a row has, for shards that name it differently; q+a = fields q and a, "
+                    "as the report names a match over both)")
     ap.add_argument("--id-field", default="id", help="the corpus field the report names each row by, with --field or in chat and "
                     "factory rows (default id; FILE:ROW, ROW from 0, when a row has none)")
     ap.add_argument("--compare", choices=TEXT_CHOICES, help="without --field: which text of a chat or factory row to check (default "
                     "both); refused with --field, whose fields are the text checked")
     ap.add_argument("--out", default="decontam_report", help="directory for decontam_report.json and .txt")
     ap.add_argument("--ngram", type=int, default=13, help="n-gram length, in words, of a containment match (default 13)")
+    ap.add_argument("--content-ngram", type=int, default=9, help="n-gram length over content words (function words dropped on both "
+                    "sides: note-style copies), counted where it spans >= --ngram words of the item; 0 = off (default 9)")
     ap.add_argument("--min-item-tokens", type=int, default=8,
                     help="benchmark items shorter than this many words are matched only as exact copies, not by containment (default 8: too generic)")
     ap.add_argument("--masked", action="store_true", help="also catch rewrites by masked n-grams")
@@ -603,6 +619,8 @@ def _main(argv: list[str] | None) -> int:
     a = ap.parse_args(argv)
     if a.corpus is None:  # `--benchmarks gsm8k_test corpus.jsonl`: nargs='+' took the corpus too
         a.corpus, a.benchmarks = corpus_after_benchmarks(a.benchmarks)
+    # "q+a", as the report names a match over two fields, is those two fields (was: "field 'q+a' not found")
+    a.field = [p for f in a.field for p in (f.split("+") if "+" in f and all(f.split("+")) else [f])]
     if a.field and a.compare is not None:  # was ignored without a word: --field rows have one text, the fields'
         raise FactoryError("--compare does not apply with --field: the --field text is what is checked (drop --compare; without "
                            "--field a chat or factory row's prompt and completion are checked per --compare)")
@@ -619,7 +637,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         specs = declared([parse_benchmark(b) for b in a.benchmarks], a)
         cfg = DecontamConfig(benchmarks=specs, on="prompt" if a.field else a.compare or "both",
-                             ngram=a.ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
+                             ngram=a.ngram, content_ngram=a.content_ngram, min_item_tokens=a.min_item_tokens, masked=a.masked, embedding=a.embedding, allow_partial=a.allow_partial,
                              template={"auto": None, "on": True, "off": False}[a.template],
                              **({"masked_threshold": a.masked_threshold} if a.masked_threshold is not None else {}),
                              # embeddings alone flag same-topic problems: candidates from cos >= 0.5, confirmed by masked overlap

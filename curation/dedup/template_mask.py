@@ -73,7 +73,7 @@ import functools
 import html
 import re
 
-from curation.dedup import fold
+from curation.dedup import fold, unhide
 from curation.dedup.masked import COMMON, FILLER, NUMBER_WORDS, PRONOUNS, UNITS
 
 SEP, QSEP = "|", "|?"
@@ -87,7 +87,7 @@ mother father mom mum dad mommy daddy parent sister brother son daughter wife hu
 grandfather granny aunt auntie uncle cousin niece nephew twin baker nurse doctor coach farmer student pupil teacher
 pilot painter librarian shopkeeper chef cook driver gardener carpenter plumber mechanic artist writer author tailor
 florist cashier clerk waiter waitress vendor seller merchant salesman saleswoman athlete player runner swimmer
-principal professor scientist engineer lawyer dentist vet veterinarian officer firefighter policeman builder
+principal professor instructor tutor educator scientist engineer lawyer dentist vet veterinarian officer firefighter policeman builder
 grocer butcher fisherman hiker camper tourist traveler traveller shopper babysitter nanny teen teenager toddler
 club choir band team crew troop company firm charity museum lab""".split())
 TITLES = frozenset("mr mrs ms miss dr sir madam professor prof coach captain aunt uncle grandma grandpa".split())
@@ -150,6 +150,11 @@ OBJECT_CLASS.update({w[:-1] + "ies": OBJECT_CLASS[w] for w in list(OBJECT_CLASS)
 OBJECT_CLASS.update({w[:-1] + "ves": OBJECT_CLASS[w] for w in list(OBJECT_CLASS) if w.endswith("f")})
 _NUM_WORD_RE = "|".join(sorted(NUMBER_WORDS - {"half", "halves", "quarter", "quarters", "third", "thirds", "fourth", "fifths"},
                                key=len, reverse=True))
+#: abbreviated days and months (capitalised, with their period): the words
+_ABBR = {"Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday", "Thu": "Thursday", "Thur": "Thursday",
+         "Thurs": "Thursday", "Fri": "Friday", "Sat": "Saturday", "Sun": "Sunday", "Jan": "January", "Feb": "February",
+         "Mar": "March", "Apr": "April", "Jun": "June", "Jul": "July", "Aug": "August", "Sep": "September",
+         "Sept": "September", "Oct": "October", "Nov": "November", "Dec": "December"}
 #: (words one of which the text must have, pattern, replacement): the words spare most texts every pattern
 PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("hundred", "thousand", "million"), r"\b(hundred|thousand|million)\s+and\s+(?=[a-z])", r"\1 "),
@@ -224,7 +229,40 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     # reported speech: "The records show that ...", "The neighbours say also that ..." tell the fact that follows
     (("that",), r"(?:^|(?<=[.!?:\n]))([ \t]*)(?:[A-Za-z]+[ \t]+){0,5}?(?:say|says|said|report|reports|reported|show|shows|"
      r"showed|note|notes|noted|tell|tells|told|state|states|stated|mention|mentions|mentioned)[ \t]+(?:also[ \t]+)?that\b",
-     r"\1"))]
+     r"\1"),
+    # round 19 (style 18 read): shorthand, records and answer checks
+    # "3× as many", "2x her age": times (a multiplication sign glued to a number)
+    (("\u00d7",), r"(?<=\d)[ \t]*\u00d7", " times"),
+    (("x ",), r"\b(\d+(?:\.\d+)?)x(?=[ \t]+(?:as|more|less|that|what|the|his|her|their|its|my|your|our|bigger|larger|longer|"
+     r"faster|older|taller|heavier|greater)\b)", r"\1 times"),
+    # "1/3rd", "1/4th as many": the fraction
+    (("st", "nd", "rd", "th"), r"\b(\d+/\d+)(?:st|nd|rd|th)s?\b", r"\1"),
+    # abbreviated days and months ("On Mon. she ...", "Mon. through Wed."): the day, and no sentence end
+    (("mon.", "tue", "wed.", "thu", "fri.", "sat.", "sun.", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep",
+      "oct.", "nov.", "dec."),
+     r"\b(?-i:(Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec))\.(?=[ \t]*(?:[a-z0-9,;&-]|$))",
+     lambda m: _ABBR[m.group(1)]),
+    # "would she have spent": the auxiliaries of a hypothetical telling ("would" itself is dropped)
+    (("would",), r"\bwould[ \t]+(?:(\w+)[ \t]+)?have[ \t]+(?=[a-z])", r"\1 "),
+    # an answer put up for checking ("True or false: the answer is 31", "Claimed answer: 11", "is the answer 90?",
+    # "the answer key says 82", "comes out to 79") is no fact of the problem: its number is dropped
+    (("answer",), r"\b(answer(?:[ \t]+key)?)(?:[ \t]+(?:is|was|says|should\s+be|comes\s+out\s+to|=)|[ \t]*:)?[ \t]*\$?"
+     r"\d[\d,]*(?:\.\d+)?\b", r"\1"),
+    (("answer",), r"\b(is[ \t]+the[ \t]+answer)[ \t]+\$?\d[\d,]*(?:\.\d+)?\b", r"\1"),
+    (("out to",), r"\bcomes?[ \t]+out[ \t]+to[ \t]+\$?\d[\d,]*(?:\.\d+)?\b", "comes out"),
+    # a bare sum asked beside the problem ("Unrelated warm-up: what is 62 + 31?") states no fact of it
+    (("what", "compute", "calculate"), r"\b(?:what[ \t]+is|what's|compute|calculate)[ \t]+\d[\d,]*(?:\.\d+)?[ \t]*(?:[-+*/\u00d7x]|times)"
+     r"[ \t]*\d[\d,]*(?:\.\d+)?[ \t]*\?", ""),
+    # a record's keys and ids ("fact_1 =", "fact2,", "wp-6158", "gsm_3124", "No. 10") and roman list marks ("(ii)")
+    (("fact", "item", "step", "question", "observation", "clue", "hint", "note", "given", "part"),
+     r"\b(?:fact|item|step|question|observation|clue|hint|note|given|part)[_ ]?\d{1,2}(?=[ \t]*[:=,\"\n)])", " "),
+    (("-", "_"), r"\b[A-Za-z]{2,}[-_]\d{3,}\b", " "), (("no.",), r"\b(?-i:No)\.[ \t]?\d+\b", " "),
+    (("(",), r"(?m)^[ \t]*\((?:i|ii|iii|iv|v|vi|vii|viii|ix|x)\)[ \t]+", ""),
+    # round 20 (style 20 read): a number said twice, in words and in digits ("eighty-five (85)"), is one quantity; a
+    # dataset record's grade, level or difficulty ("Grade: 6", "grade_level: 5") is no fact of the problem
+    (("(",), r"\b((?:" + _NUM_WORD_RE + r")(?:[- ](?:" + _NUM_WORD_RE + r"))*)[ \t]+\((\d[\d,]*(?:\.\d+)?)\)", r"\2"),
+    (("grade", "level", "difficulty"), r"\b(?:grade(?:[_ ]level)?|level|difficulty)[ \t]*[:=][ \t]*(?:\d{1,2}|easy|medium|hard|beginner|"
+     r"intermediate|advanced)\b", " "))]
 _TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 #: a numbered list's marker at a line start ("1. ", "(2) ", "b) ") is layout, not a quantity (bullets are no tokens)
 #: (at the text's start or after a line that ends a sentence, a heading or an item: "There were\n12. Then ..." keeps 12)
@@ -278,8 +316,9 @@ CHAT_SPEAK = {"u": "you", "ur": "your", "r": "are", "da": "the", "n": "and", "ab
               "ppl": "people", "wk": "week", "wks": "weeks", "yr": "year", "yrs": "years", "bc": "because", "cuz": "because",
               "tho": "though", "thru": "through", "nite": "night", "tmrw": "tomorrow", "mins": "minutes"}
 #: dropped besides units and fillers: money words, and "do" / "does" / "did", which carry no fact (a question asked
-#: un-inverted, "how many apples she has", has none)
-_DROP = frozenset("bucks buck usd pence penny pennies quid rs inr do does did".split())
+#: un-inverted, "how many apples she has", has none), nor does the mood of "would" / "hypothetically"; unit
+#: abbreviations besides those of :data:`curation.dedup.masked.UNITS` (mi, ft, mph)
+_DROP = frozenset("bucks buck usd pence penny pennies quid rs inr do does did would mi ft yd yds mph kph sec secs hypothetically".split())
 
 
 def _mask_word(tok: str, low: str, seg_start: bool) -> str | None:
@@ -379,6 +418,50 @@ def _algebra(text: str) -> str:
     return _FREE_VAR.sub("0", text) if cue else text
 
 
+#: the right side of an assignment line: ``name = <rhs>``
+_ASSIGNED = re.compile(r"^[ \t]*[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*[ \t]*=[ \t]*(.*)$")
+#: a snake_case name of two words or more ("janets_ducks_lay"), or a string literal holding a space
+_PHRASE = re.compile(r"\b[A-Za-z]+_[A-Za-z]\w*|(['\"])[^'\"\n]* [^'\"\n]*\1")
+
+
+#: a spoken filler: "um", "uh", "erm", "hmm" (with or without a comma), "you know," / "I mean," / "like," (with it),
+#: and the comma before it
+_DISFLUENCY = re.compile(r"(?i)(?:,[ \t]*)?(?:(?<![\w'])(?:u+m+|u+h+|e+r+m+|h+m+)(?![\w'])[ \t]*,?|(?<![\w'])(?:you know|i mean|like),(?=[ \t]))")
+#: a Roman numeral of two letters or more as a word (a lone "I" is the pronoun, a lone "C" or "X" a grade or a variable)
+_ROMAN = re.compile(r"(?<![\w'])(?=[MDCLXVI]{2,}\b)M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\b")
+#: words that are Roman numerals by their letters but mostly something else (CD, DC, MD, MIX, XL, ...)
+_NOT_ROMAN = frozenset("CD DC MD CV MC MIX DIV CM MM CC DL LI MI DI CI XL XXL DIX LIV VIC".split())
+
+
+def _roman_value(m: re.Match) -> str:
+    r = m.group()
+    if not r or r in _NOT_ROMAN:
+        return r
+    vals, total = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}, 0
+    for a, b in zip(r, r[1:] + " "):
+        total += -vals[a] if b != " " and vals[a] < vals[b] else vals[a]
+    return str(total)
+
+
+_LITERAL_OR_CODE = re.compile(r"(['\"])(.*?)\1|[^'\"]+")
+
+
+def _data_of(m: re.Match) -> str:
+    """A line of code is no text, but an assignment of data that states the problem is (a problem written as a
+    program: ``s0 = (janets_ducks_lay, '16', eggs_per_day)``, ``question = "Janet's ducks lay ..."``): its right side
+    when it holds a phrase (a snake_case name of two words or more, a string with a space) and no arithmetic outside its
+    strings (``total = eggs_per_day - eaten`` computes: dropped)."""
+    a = _ASSIGNED.match(m.group())
+    if a is None or not _PHRASE.search(a.group(1)):
+        return ""
+    pieces = list(_LITERAL_OR_CODE.finditer(a.group(1)))
+    if re.search(r"[-+*/%<>=]", "".join(m.group() for m in pieces if not m.group(1))):  # arithmetic outside the strings
+        return ""
+    # a sentence: the strings' text as written, and around them the words and numbers, not a tuple's brackets and commas
+    parts = [m.group(2) if m.group(1) else re.sub(r"[()\[\]{},]+", " ", m.group()) for m in pieces]
+    return " ".join(p.strip() for p in parts if p.strip()).rstrip(".") + "."
+
+
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     if "&" in text and ";" in text:  # scraped text: "&nbsp;", "&#39;", "&quot;" are the characters they stand for
@@ -387,7 +470,11 @@ def template(text: str) -> list[str]:
     if "\u2044" in text:  # NFKC's "⅓" is "1⁄3" (a fraction slash)
         text = text.replace("\u2044", "/")
     if "def " in text or "```" in text:  # a problem in a program's docstring (PAL, program-of-thought): the code is no text
-        text = _CODE_LINE.sub("", text)
+        text = _CODE_LINE.sub(_data_of, text)
+    if _ROMAN.search(text):  # "runs III sprints ... LX meters": quantities written as Roman numerals
+        text = _ROMAN.sub(_roman_value, text)
+    if _DISFLUENCY.search(text):  # a transcript's "um,", "uh", "you know," inside a sentence: no word, no clause end
+        text = _DISFLUENCY.sub(" ", text)
     if "-\n" in text:  # a word broken at a line end ("lolli-\npops") is one word
         text = _LINE_HYPHEN.sub(r"\1\2", text)
     if "\r" in text:
@@ -400,6 +487,7 @@ def template(text: str) -> list[str]:
         text = text.replace("\\n", "\n").replace('\\"', '"')
     if "<" in text or "[INST" in text:
         text = _CHAT_MARK.sub("\n", text)
+    text = unhide(text)  # HTML tags, leetspeak, words spelt out letter by letter, snake_case names
     if "#" in text:
         text = _HASH_Q.sub(" how many ", text)
     if "&" in text or "/" in text or "ea." in text:

@@ -274,6 +274,40 @@ def test_a_source_rewritten_during_the_run_is_one_clear_line(server, tmp_path):
     assert not glob.glob(str(tmp_path / "out/faults/*/chunks/chunk-*.parquet"))
 
 
+def test_a_source_rewritten_right_after_the_manifest_is_caught_too(server, tmp_path):
+    """The same change at the one instant the test above could hit by chance (CI did): right after the manifest is
+    written. Generation planned the source a second time there, so it stamped the new file and ran it to the end
+    under the old content's run id; it reads the driver's first plan now, and the worker's check names the file."""
+    import glob
+    import shutil
+
+    from tests.integration.test_faults import write_recipe
+
+    src = tmp_path / "src.jsonl"
+    shutil.copy(ROOT / "data/gsm8k_sample/train.jsonl", src)
+    recipe = write_recipe(tmp_path, server.base_url, tmp_path / "out", limit=4)
+    recipe.write_text(recipe.read_text().replace(str(ROOT / "data/gsm8k_sample/train.jsonl"), str(src)))
+    p = _python(f"""
+        import pathlib, sys
+        from factory import pipeline
+        from factory.cli import main
+        start, src = pipeline._start_manifest, pathlib.Path({str(src)!r})
+
+        def start_then_rewrite(*a, **k):
+            m = start(*a, **k)
+            lines = src.read_text().splitlines(keepends=True)
+            src.write_text("".join(lines[1:3] + lines[:1] + lines[3:]))  # records reordered: same size, new mtime
+            return m
+
+        pipeline._start_manifest = start_then_rewrite
+        sys.exit(main(["run", {str(recipe)!r}]))
+    """, tmp_path)
+    assert p.returncode == 2, p.stderr[-3000:]
+    last = p.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: source.path: {src} changed during the run (size:mtime "), last
+    assert not glob.glob(str(tmp_path / "out/faults/*/chunks/chunk-*.parquet"))
+
+
 def test_inspect_tells_a_killed_run_from_a_running_one(tmp_path):
     """A kill -9 leaves the manifest at status running: `factory inspect` says the run was killed when no process
     holds its lock, and nothing when one does."""

@@ -18,7 +18,8 @@ v = rh.v  # the CodeExec fixture (module scope) the reward-hack tests use
     ("0.333333", "0.3333333333", True), ("1.5 2", "1.5000001 2", True), ("2.50", "2.5", True),
     ("1 2 3", "1  2\n3", True), ("0.000000001", "0", True),
     ("0.333333", "0.3334", False), ("3", "3.0", False), ("1.5 2", "1.5 3", False), ("YES", "yes", False),
-    ("0.5", "nan", False), ("1.0", "inf", False), ("1 2", "1 2 3", False), ("1e-9", "0", False),
+    ("0.5", "nan", False), ("1.0", "inf", False), ("1 2", "1 2 3", False),
+    ("1e-9", "0", True), ("1e-9", "0.01", False),  # round 13: an exponent shows a float (was compared as text)
 ])
 def test_same_output(want, got, same):
     assert same_output(want, got) is same

@@ -215,3 +215,33 @@ def test_errors_number_rows_as_the_report_does(tmp_path):
     (tmp_path / "c.jsonl").write_text(json.dumps({"q": "x"}) + "\n\n" + json.dumps({"text": "y"}) + "\n", encoding="utf-8")
     with pytest.raises(FactoryError, match=r"c\.jsonl row 1 \(line 3\): no field 'q'"):
         main([str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")])
+
+
+def test_the_report_says_when_rewritten_copies_were_not_looked_for(tmp_path):
+    """Template matching is on by default only for gsm8k_test and copies of it; a report on another benchmark listed
+    its n-gram checks and nothing more, so a clean report read as if rewritten copies had been looked for."""
+    bench = _jsonl(tmp_path / "mine.jsonl", [{"problem": f"Ann has {i} red pens and {i + 2} blue pens. How many pens "
+                                                         f"does Ann have in all, counting both colours together?"} for i in range(60)])
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": "Bo has 7 red pens and 9 blue pens. How many pens does Bo have?"}])
+    for flag, hinted in (([], True), (["--template", "off"], False), (["--template", "on"], False)):
+        out = tmp_path / f"rep{len(flag)}{flag[-1] if flag else ''}"
+        main([corpus, "--field", "q", "--benchmarks", f"mine={bench}:problem", "--out", str(out), *flag])
+        text = (out / "decontam_report.txt").read_text(encoding="utf-8")
+        assert ("    rewritten copies (other numbers, names, wording) NOT looked for: template matching is calibrated for "
+                "gsm8k_test" in text) is hinted, (flag, text)
+    main([corpus, "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "g")])
+    assert "NOT looked for" not in (tmp_path / "g" / "decontam_report.txt").read_text(encoding="utf-8")
+
+
+def test_a_field_pair_named_as_the_report_names_it_is_both_fields(tmp_path):
+    """The report names a template match over two fields "q+a"; given back as ``--field q+a`` it was refused as a field
+    the rows lack. It is ``--field q --field a`` now, with the same report."""
+    corpus = _jsonl(tmp_path / "c.jsonl", [{"q": "Janet's ducks lay 16 eggs per day. She eats three for breakfast every "
+                                                 "morning and bakes muffins for her friends every day with four.",
+                                            "a": "She sells the remainder at the farmers' market daily for $2 per fresh duck "
+                                                 "egg. How much in dollars does she make every day at the farmers' market?"}])
+    reports = []
+    for n, flags in enumerate((["--field", "q+a"], ["--field", "q", "--field", "a"])):
+        assert main([corpus, *flags, "--benchmarks", "gsm8k_test", "--out", str(tmp_path / f"r{n}")]) == 1
+        reports.append(json.loads((tmp_path / f"r{n}" / "decontam_report.json").read_text())["matches"])
+    assert reports[0] == reports[1] and reports[0][0]["item"] == "0", reports

@@ -643,3 +643,39 @@ def test_chat_speak_a_transcript_and_a_repeated_fact_read_as_the_problem():
              "six right before the count was made, how many does Omar have?\nB: Wait, can you repeat the question?"]
     rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
     assert [r["reject_reason"].split(" template")[0] for r in rows] == ["contaminated: gsm8k_test#61", "contaminated: gsm8k_test#135"]
+
+
+def test_shorthand_records_and_answer_checks_read_as_the_problem():
+    """Round 19 (style 18 read): a multiplication sign glued to a number ("3× as many", "2x her age") is "times";
+    abbreviated days ("On Mon. she ...") are the days, not a name and a sentence end; "would she have spent" is a
+    telling's mood; an answer put up for checking ("Claimed answer: 4", "the answer is 31", "Show that the answer is 8")
+    and a bare sum asked beside the problem ("what is 6 × 9?") state no fact of it; a record's keys and ids ("fact1 =",
+    "wp-6158", "No. 26", "(ii)") are layout."""
+    assert template("Tom has 2× as many pens as Al. Jo has 3x as many as Tom.") == template(
+        "Tom has 2 times as many pens as Al. Jo has 3 times as many as Tom.")
+    assert template("On Mon. he ran 3 mi. On Tue. and Thu. he ran 5 mi.") == template(
+        "On Monday he ran 3 miles. On Tuesday and Thursday he ran 5 miles.")
+    assert template("He sat. Then Sat. came.") != template("He Saturday. Then Saturday came.")  # only a day before a word
+    assert quantities(template("Ann has 9 pens. How many? True or false: the answer is 31. Claimed answer: 4. "
+                               "Unrelated warm-up: what is 6 × 9?")) == (1, 1)
+    assert template("fact1 = \"Ann has 9 pens.\"\nwp-6158 No. 26\n  (ii) Bo has 3.") == template("Ann has 9 pens.\nBo has 3.")
+    # style 18's seed-1 copies of #1224, #1186 and #828; round 18 left each below its threshold
+    texts = ["It rained 2 in on Mon. & is expected to rain 1 more inch than 2\u00d7 of Mon.\u2019s total on Tue. Given all that, "
+             "how many inches of rain would there be on Tue.? Claimed answer: 4. Decide whether the claim is correct, and "
+             "give the correct answer.",
+             "(a) Sam ran 3 mi on Mon., Wed. and Fri. On Tue. and Thu., Sam ran 5 mi. If everything above holds, how many "
+             "miles would Sam have run this week?\n(b) Unrelated warm-up: what is 6 \u00d7 9?",
+             "[item_0690]\nfact1 = \"Mulan has $40.\"\nfact2 = \"Her father handed her $100.\"\nfact3 = \"She purchases 2 pairs "
+             "of jeans @ $30 each & a sack for $20.\"\nquestion = \"How much funds does Mulan have left?\""]
+    rows = Decontaminate(DecontamConfig(benchmarks=["gsm8k_test"], on="prompt"))([row(str(i), t) for i, t in enumerate(texts)])
+    assert [r["reject_reason"].split(" template")[0] for r in rows] == [
+        "contaminated: gsm8k_test#1224", "contaminated: gsm8k_test#1186", "contaminated: gsm8k_test#828"]
+
+
+def test_a_number_said_twice_and_a_dataset_header_read_as_the_problem():
+    """Round 20 (style 20 read): a number said in words and again in digits ("eighty-five (85)") is one quantity; a
+    dataset record's grade, level or difficulty ("Grade: 6", "grade_level: 5") is no fact of the problem."""
+    plain = "Together, Sofie, Anne, and Fawn have 85 books. If Sofie has 25 more books than Anne, how many books?"
+    assert template("Grade: 6 | Difficulty: hard\nTogether, Sofie, Anne, and Fawn have eighty-five (85) books. If Sofie "
+                    "has twenty-five (25) more books than Anne, how many books?") == template(plain)
+    assert quantities(template("---\ngrade_level: 5\nlevel: 3\n---\nAnn has 9 pens.")) == (1, 1)

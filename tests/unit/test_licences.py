@@ -70,7 +70,7 @@ def test_partial_benchmark_fails_validation_unless_allowed_and_shows_in_report(t
     cov = benchmark_coverage(DecontamConfig(benchmarks=[{"name": "gsm8k_test", "path": str(part)}], allow_partial=True))
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
     assert "<b>Decontamination was PARTIAL:</b> gsm8k_test: 300 of 1,319 items (PARTIAL)" in html
-    assert f"<td>300 of 1,319 items (PARTIAL)</td><td>13-gram (items of &gt;= 8 words), exact copies (and short items&#x27; arithmetic), template matching &gt;= {THRESHOLD:g}</td><td>MIT</td><td>0</td>" in html
+    assert f"<td>300 of 1,319 items (PARTIAL)</td><td>13-gram (items of &gt;= 8 words), exact copies (and short items&#x27; arithmetic), content-word 9-gram, template matching &gt;= {THRESHOLD:g}</td><td>MIT</td><td>0</td>" in html
     assert json.loads(json.dumps(cov))[0]["items"] == 300
 
 
@@ -170,19 +170,19 @@ def test_reports_and_cards_say_which_checks_looked_at_each_benchmark(tmp_path):
 
     cfg = DecontamConfig(benchmarks=["gsm8k_test", "humaneval"], masked=True)
     cov = benchmark_coverage(cfg)
-    common = ["13-gram (items of >= 8 words)", "exact copies (and short items' arithmetic)", "masked 3-grams >= 0.2"]
+    common = ["13-gram (items of >= 8 words)", "exact copies (and short items' arithmetic)", "content-word 9-gram", "masked 3-grams >= 0.2"]
     assert [c["checks"] for c in cov] == [[*common, f"template matching >= {THRESHOLD:g}"], common]
     cov2 = benchmark_coverage(DecontamConfig(benchmarks=["gsm8k_test"], template=False, embedding=True, embedding_confirm="masked"))
-    assert cov2[0]["checks"] == [*common[:2], "embedding cos >= 0.9 + masked confirm"]
+    assert cov2[0]["checks"] == [*common[:3], "embedding cos >= 0.9 + masked confirm"]
     text = card_section({"contamination": contamination_report([], coverage=cov)})
     assert ("- humaneval: 164 of 164 items (complete), licence MIT, 0 contaminated rows removed; checked by 13-gram (items of "
-            ">= 8 words), exact copies (and short items' arithmetic), masked 3-grams >= 0.2") in text
+            ">= 8 words), exact copies (and short items' arithmetic), content-word 9-gram, masked 3-grams >= 0.2") in text
     html = render({"contamination": contamination_report([], coverage=cov)}, {}, [])
     assert "<th>checked by</th>" in html and f"masked 3-grams &gt;= 0.2, template matching &gt;= {THRESHOLD:g}" in html
     (tmp_path / "c.jsonl").write_text(json.dumps({"q": "How many legs does a spider have?"}) + "\n")
     assert decontam_main([str(tmp_path / "c.jsonl"), "--field", "q", "--benchmarks", "gsm8k_test", "--out", str(tmp_path / "rep")]) == 0
     rep = (tmp_path / "rep" / "decontam_report.txt").read_text(encoding="utf-8")
-    assert f"    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), template matching >= {THRESHOLD:g}" in rep
+    assert f"    checked by: 13-gram (items of >= 8 words), exact copies (and short items' arithmetic), content-word 9-gram, template matching >= {THRESHOLD:g}" in rep
     assert json.loads((tmp_path / "rep" / "decontam_report.json").read_text())["benchmarks"][0]["checks"][-1] == f"template matching >= {THRESHOLD:g}"
 
 

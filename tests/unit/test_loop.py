@@ -312,8 +312,9 @@ def test_a_test_item_with_a_word_or_two_changed_in_the_pool_can_never_be_chosen(
              {"id": "cut", "question": "Farmer has 12 cows, buys 30 more cows at the market on Monday: how many cows in all?",
               "answer": "42", "category": "add"}]
     s = Splits(_recipe_on(tmp_path, pool, test, decontam), LoopConfig(dev_size=3, seed=0))
-    assert s.dropped == {"rew": "contaminated: test_split#t0 near copy c=0.82 'A farmer has 12 cows and buys 30 more cows at the market on '",
-                         "cut": "contaminated: test_split#t0 near copy c=0.71 'A farmer has 12 cows and buys 30 more cows at the market on '"}
+    # content-word 9-grams (the function words "and then", "a", "in all" left out) catch both before the near-copy share
+    assert s.dropped == {"rew": "contaminated: test_split#t0 content 9-gram 'farmer has 12 cows and then buys 30 more cows at the market ...'",
+                         "cut": "contaminated: test_split#t0 content 9-gram 'farmer has 12 cows buys 30 more cows at the market on monday ...'"}
     assert not {"rew", "cut"} & {c["id"] for c in s.dev + s.cands} and len(s.dev) + len(s.cands) == 15
     with pytest.raises(FactoryError, match="chosen prompt rew matches test item t0 "):
         assert_clean([{"id": "rew", "text": pool[-2]["question"]}], s.test, s.dev)

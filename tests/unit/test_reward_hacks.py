@@ -32,7 +32,7 @@ def verdict(v, code: str, tests: str = SOLVE_42, isolation: str = "split"):
 
 def reason(v, code: str, tests: str = SOLVE_42, isolation: str = "split") -> str:
     r = verdict(v, code, tests, isolation)
-    assert r.score == (1.0 if r.reason == "passed" else 0.0), r
+    assert r.score == (1.0 if r.reason == "passed" else None if r.reason.startswith("cannot verify: ") else 0.0), r
     return r.reason
 
 

@@ -235,7 +235,10 @@ def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_deconta
             "Monday. How many pencils does Tom keep?")
     bench = tmp_path / "bench.jsonl"
     bench.write_text("".join(json.dumps({"id": i, "question": q}) + "\n" for i, q in [("q9", item), ("q10", "What is 35 + 6?")]))
-    opts = {"benchmarks": [{"name": "bench", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt"}
+    # content_ngram 0: the near-copy share itself (content-word 9-grams would catch c0 first: "each" and "every" are
+    # function words; the default is checked at the end)
+    opts = {"benchmarks": [{"name": "bench", "path": str(bench), "field": "question", "id_field": "id"}], "compare": "prompt",
+            "content_ngram": 0}
     udf = ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)
     cands = [{"id": i, "prompt": p, "status": ACCEPTED, "reject_step": None, "reject_reason": None} for i, p in
              [("c0", item.replace("each", "every").replace("Monday", "Tuesday")),
@@ -254,6 +257,11 @@ def test_a_new_prompt_that_is_a_benchmark_item_with_two_words_changed_is_deconta
 
     assert REASON_RE.match(got["c0"][2])["item"] == "q9"
     assert contamination_report([{"status": "rejected", "reject_reason": got["c0"][2]}])["per_benchmark"]["bench"]["methods"] == {"near copy": 1}
+    opts.pop("content_ngram")  # the default: the same prompt is caught by content-word 9-grams
+    cand = [{"id": "c0", "prompt": item.replace("each", "every").replace("Monday", "Tuesday"), "status": ACCEPTED,
+             "reject_step": None, "reject_reason": None}]
+    ScoreUDF(str(tmp_path), [], opts, None, None, {}, None, None)._decontaminate(cand)
+    assert cand[0]["reject_reason"].startswith("contaminated: bench#q9 content 9-gram 'tom buys 3 boxes of pencils with 12 pencils"), cand
 
 
 def test_a_template_naming_a_field_synthesized_prompts_lack_is_a_recipe_error(tmp_path):
