@@ -462,6 +462,115 @@ def _data_of(m: re.Match) -> str:
     return " ".join(p.strip() for p in parts if p.strip()).rstrip(".") + "."
 
 
+# --- classroom and web reuse: e-mail quoting, song sections, marked-up numbers, answer options, glosses, clefts ---
+_QUOTED = re.compile(r"(?m)^[ \t]*(?:>[ \t]?)+")  # an e-mail reply's "> " quoting
+_WROTE = re.compile(r"(?m)^[ \t]*On [^\n]{4,90}\bwrote:[ \t]*$")  # "On Fri, 21 May 2026 at 14:38, Priya Shah wrote:"
+_SECTION = re.compile(r"(?m)^[ \t]*[\[(][A-Za-z][\w .'-]{0,24}[\])][ \t]*$")  # a line that is only "[Verse 1]", "(Chorus)"
+#: a number or word marked up alone ("[Two]", "{6}", "[[each]]", "#times#", "|more|", "(2)", "[$100]", "**16**"): the
+#: number or word itself; not "(s)" after a word ("apple(s)"), not a markdown link's "[text](url)"
+_MARKED = re.compile(r"(?<![\w\]])(\[\[?|\{\{?|\||#|\(|\*\*?|\^)(\$?\d[\d,]*(?:\.\d+)?%?|[A-Za-z]+)(\]\]?|\}\}?|\||#|\)|\*\*?|\^)(?![\w(\[])")
+_PAIRS = {"[": "]", "[[": "]]", "{": "}", "{{": "}}", "|": "|", "#": "#", "(": ")", "*": "*", "**": "**", "^": "^"}
+#: answer options ("(A) $19", "b. 63", "C) 105 apples", "E) None of these") run three or more in a row, labelled in
+#: order from A: options are no facts of the problem (a multiple-choice telling of a word problem adds four numbers)
+_OPTION = (r"\(?([A-Ea-e])[.):][ \t]+(?:(?:none|all|neither|both)[ \t]+of[ \t]+(?:these|the[ \t]+above|them)|cannot be "
+           r"determined|not enough information|[-$\u00a3\u20ac]?\d[\d,]*(?:\.\d+)?(?:/\d+)?[ \t]*%?(?:[ \t]+[A-Za-z]+)?)(?=[ \t]*(?:\n|$|[ \t]\(?[A-Ea-e][.):]))")
+_OPTIONS = re.compile(r"(?:(?<=\s)|^)" + _OPTION + r"(?:\s+" + _OPTION.replace("([A-Ea-e])", "[A-Ea-e]") + r"){2,}", re.I)
+_OPTION_LABEL = re.compile(r"\(?([A-Ea-e])[.):][ \t]")
+_GLOSS_WORD = (r"(?:\d[\d,]*(?:\.\d+)?%?|" + "|".join(sorted(NUMBER_WORDS | FRACTION_WORDS | UNITS | MULTIPLIERS, key=len, reverse=True))
+               + r"|(?:centi|milli|kilo)?(?:meters?|metres?|liters?|litres?|grams?)|tons?|tonnes?|pounds?|lbs?|feet|foot|inch(?:es)?"
+               r"|dozens?|hundred|thousand|million|of|a|an|and)")
+#: an equal amount said again beside a quantity ("2 hours (120 minutes)", "$1.50 (= 150 cents)", "60% (i.e. three
+#: fifths)", "25% [one quarter]", "24 liters (that is, 24,000 milliliters)"): the amount is the quantity before it; not
+#: "5 apples (2 red)", whose bracket states a fact of its own
+_GLOSS = re.compile(r"(?i)(?<=[\d%a-z.])[ \t]*[(\[][ \t]*(?:i\.?e\.?,?|that is,?|=|or|about|approx(?:\.|imately)?|roughly|~|\u2248)?"
+                    r"[ \t]*\$?(?:" + _GLOSS_WORD + r")(?:[- \t]+\$?" + _GLOSS_WORD + r"){0,3}[ \t]*[)\]]")
+_QUANTITY_BEFORE = re.compile(r"(?i)(?:\d[\d,]*(?:\.\d+)?%?|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+                              + r"))(?:[ \t]+[A-Za-z]+){0,2}[ \t]*$")
+#: BBCode markup ("[b]Problem[/b]", "[list=1]", "[*]", "[i]...[/i]", "[url=...]"): no words
+_BBCODE = re.compile(r"\[/?(?:b|i|u|s|\*|list(?:=\w+)?|url(?:=[^\]\n]*)?|quote(?:=[^\]\n]*)?|code|center|size=\d+|color=#?\w+|img|h\d)\]")
+#: "Chenny's age is 10 years" is "Chenny is 10 years old"; "Patricia's roses number 30" is "Patricia has 30 roses"
+_AGE_IS = re.compile(r"\b([A-Z][a-z]+)'s[ \t]+age[ \t]+(?:is|was)[ \t]+(\d+)(?:[ \t]+years?(?:[ \t]+old)?)?(?=[ \t]*(?:now\b|today\b|[.,;!?]|$))")
+_COUNTED = re.compile(r"\b([A-Z][a-z]+)'s[ \t]+([a-z]+s)[ \t]+number(?:ed)?[ \t]+(\d[\d,]*)")
+_SUBJECT = r"(?:[A-Z][a-z]+(?:'s[ \t]+[a-z]+)?|he|she|they|we|i|you|it)"
+#: a pseudo-cleft ("What Jan has is three times ...", "2 more for $5 was what she bought") is the plain clause
+_CLEFT = re.compile(r"\b[Ww]hat[ \t]+(" + _SUBJECT + r"[ \t]+[a-z]+)[ \t]+(?:is|was|are|were)[ \t]+")
+_CLEFT_BACK = re.compile(r"(?m)(^|[.!?:;][ \t]+|,[ \t]+and[ \t]+)([^.!?;:\n,]{2,80}?)[ \t]+(?:is|was|are|were)[ \t]+what[ \t]+("
+                         + _SUBJECT + r")[ \t]+([a-z]+)\b")
+#: a quiz-stem question ("Janet has how many apples?", "he has how many flowers if 5 did not grow?", "He paid how
+#: much?") asks what the inverted one does: its wh-phrase goes first, as "how many apples Janet has"
+_STEM = re.compile(r"(?m)(^|[.!:;\n][ \t]*|,[ \t]+)((?:(?!how\b|what\b)[A-Za-z'$][\w'$]*[ \t]+){1,7}?)(how[ \t]+(?:many|much|old|long|far|tall|often)\b"
+                   r"(?:[ \t]+(?!(?:than|if|after|when|before|in|at|by|for|on|from|to|now|left|altogether|do|does|did|is|are|was|were|will|would|can|could|should|must|has|have|had|shall|may|might)\b)[a-z]+){0,3}|what)"
+                   r"([^?.!\n]*)\?")
+
+
+#: words of a frame that asks ("can you work out how many ...", "do you know how much ..."): an embedded question, no stem
+_ASKING = frozenset("""you your us me we i can could would will do does did please tell find figure work out determine
+calculate compute know guess think help discover say see show let's lets so""".split())
+
+
+_AUX = frozenset("do does did is are was were will would can could should must has have had shall may might 's".split())
+_CLAUSE_OPENER = frozenset("if when after before by in for on at to with from then so and but or of as while since until".split())
+
+
+def _stem_first(m: re.Match) -> str:
+    words, rest = m.group(2).lower().split(), m.group(4).lower().split()
+    if (any(w in _ASKING for w in words) or words[0] in _CLAUSE_OPENER or (rest and rest[0] in _AUX)
+            or (m.group(3) == "what" and m.group(4).strip())):
+        return m.group()
+    return f"{m.group(1)}{m.group(3)} {m.group(2).strip()}{m.group(4)}?"
+
+
+_LABEL = re.compile(r"(?i)[a-z]|[ivx]{1,4}")  # "(a)", "(ii)": a label, which the masker reads as layout
+
+
+def _unmarked(m: re.Match) -> str:
+    return m.group(2) if _PAIRS.get(m.group(1)) == m.group(3) and not _LABEL.fullmatch(m.group(2)) else m.group()
+
+
+def _no_options(m: re.Match) -> str:
+    labels = [x.lower() for x in _OPTION_LABEL.findall(m.group())]
+    return "\n" if labels == [chr(ord("a") + i) for i in range(len(labels))] else m.group()
+
+
+def _no_gloss(text: str) -> str:
+    out, last = [], 0
+    for m in _GLOSS.finditer(text):
+        if _QUANTITY_BEFORE.search(text, max(0, m.start() - 40), m.start()):
+            out.append(text[last:m.start()])
+            last = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
+def reused(text: str) -> str:
+    """``text`` as the problem it holds when classroom or web material reuses it: e-mail quoting ("> ") and its "On ...
+    wrote:" line, song or script section labels ("[Chorus]"), numbers and key words marked up alone ("[Two]", "{6}",
+    "#times#"), answer options (:data:`_OPTIONS`), an equal amount glossed beside a quantity (:data:`_GLOSS`),
+    pseudo-clefts ("What she bought was 2 pens" is "she bought 2 pens") and quiz-stem questions ("Janet has how many
+    apples?" is "how many apples Janet has?")."""
+    if ">" in text:
+        text = _QUOTED.sub("", text)
+    if "wrote:" in text:
+        text = _WROTE.sub("", text)
+    if "[" in text or "(" in text:
+        text = _SECTION.sub("", text)
+    if "[" in text and "]" in text:
+        text = _BBCODE.sub(" ", text)
+    if ")" in text or "." in text or ":" in text:
+        text = _OPTIONS.sub(_no_options, text)
+    if any(c in text for c in "[{|#(*^"):
+        text = _MARKED.sub(_unmarked, text)
+    if "(" in text or "[" in text:
+        text = _no_gloss(text)
+    if "'s" in text and (" age " in text or " number " in text):
+        text = _COUNTED.sub(lambda m: f"{m.group(1)} has {m.group(3)} {m.group(2)}", _AGE_IS.sub(r"\1 is \2 years old", text))
+    if "hat" in text:
+        text = _CLEFT.sub(r"\1 ", text)
+        text = _CLEFT_BACK.sub(lambda m: f"{m.group(1)}{m.group(3)} {m.group(4)} {m.group(2)}", text)
+    if "?" in text and ("how" in text or "what" in text):
+        text = _STEM.sub(_stem_first, text)
+    return text
+
+
 def template(text: str) -> list[str]:
     """The masked token sequence of ``text`` with segment separators (see module docstring)."""
     if "&" in text and ";" in text:  # scraped text: "&nbsp;", "&#39;", "&quot;" are the characters they stand for
@@ -488,6 +597,7 @@ def template(text: str) -> list[str]:
     if "<" in text or "[INST" in text:
         text = _CHAT_MARK.sub("\n", text)
     text = unhide(text)  # HTML tags, leetspeak, words spelt out letter by letter, snake_case names
+    text = reused(text)  # e-mail quoting, song sections, marked-up numbers, answer options, glosses, clefts, quiz stems
     if "#" in text:
         text = _HASH_Q.sub(" how many ", text)
     if "&" in text or "/" in text or "ea." in text:
