@@ -15,7 +15,9 @@ original with one more kind switched on at a time until three do (or all are on)
 1. presentational introduction and epithets: when one person is named, the story first presents them ("This is a
    story about someone named Janet.", "Let me tell you about a person called Josh.") and some later mentions become
    an epithet of the narrator ("She sells ..." -> "Our friend sells ...", "Janet's flock" -> "our heroine's flock",
-   "the fellow" for a man), so the chain of referring expressions differs;
+   "the fellow" for a man), so the chain of referring expressions differs; an indefinite subject is brought in by
+   an existential ("A raspberry bush has 6 clusters ..." -> "There is a raspberry bush that has 6 clusters ...",
+   "A new program had 60 downloads ..." -> "There was a new program that had 60 downloads ...");
 2. topic-comment (left dislocation): a fact whose subject is a name, a name's thing or "the <noun>" is split into a
    topic and a comment with a resumptive pronoun ("Janet's ducks lay 16 eggs per day." -> "As for Janet's ducks,
    they lay 16 eggs per day." / "Janet's ducks -- they lay ..." / "When it comes to Josh, he buys ...");
@@ -44,9 +46,20 @@ Pure standard library; deterministic given ``rng``; never raises (a failed step 
     >>> import random
     >>> from bench.rewrite_gsm8k_v22 import rewrite
     >>> q = "Janet has 3 apples. She bought 2 more for $5. How many apples does Janet have?"
-    >>> out = rewrite(q, random.Random(0))
-    >>> out != q and ("3" in out or "three" in out) and ("2" in out or "two" in out) and "$5" in out
-    True
+    >>> print(rewrite(q, random.Random(0)).replace(". ", ".\\n"))
+    With Janet having 3 apples, she bought precisely 2 more for $5.
+    The bookkeeper is wondering how many apples Janet has.
+    >>> print(rewrite(q, random.Random(3)))
+    COMIC SCRIPT - PAGE 1
+    <BLANKLINE>
+    PANEL 1
+    CAPTION: This is a story about someone named Janet.
+    <BLANKLINE>
+    PANEL 2
+    CAPTION: With Janet having 3 apples, she bought exactly 2 more for $5.
+    <BLANKLINE>
+    PANEL 3
+    SPEECH BUBBLE (teacher): A classmate wants to know how many apples Janet has.
     >>> _undo_question("How many apples does Janet have?")
     'how many apples Janet has'
     >>> _undo_question("How much did he spend on the trip?")
@@ -456,15 +469,16 @@ _PASTS_EXTRA = {"laid", "paid", "fed", "read"}
 
 def _subject_split(s: str) -> tuple[str, str, str] | None:
     """Split "Subj verb rest" -> (subj, verb, rest) for simple subjects."""
-    m = re.match(r"^(She|He|They|It|I|We|[A-Z][a-z]+(?:[" + _APOS + r"]s\s+[a-z]+)?|The\s+[a-z]+|"
-                 r"(?:Her|His|Their)\s+[a-z]+)\s+([a-z]+)\b(.*)$", s)
+    m = re.match(r"^(She|He|They|It|I|We|The\s+[a-z]+|(?:Her|His|Their)\s+[a-z]+|"
+                 r"[A-Z][a-z]+(?:[" + _APOS + r"]s\s+[a-z]+)?)\s+([a-z]+)\b(.*)$", s)
     if not m:
         return None
     subj, verb, rest = m.group(1), m.group(2), m.group(3)
     if not _looks_verb(verb):
         return None
-    if subj.split()[0] in _STOP_CAPS and subj.split()[0] not in ("She", "He", "They", "It", "I", "We", "The",
-                                                                  "Her", "His", "Their"):
+    first = re.sub("[" + _APOS + "]s$", "", subj.split()[0])
+    if first in _STOP_CAPS and not (subj in ("She", "He", "They", "It", "I", "We") or
+                                    (len(subj.split()) == 2 and first in ("The", "Her", "His", "Their"))):
         return None
     return subj, verb, rest
 
@@ -499,7 +513,7 @@ def _ing_phrase(verb: str, subj_plural: bool) -> str | None:
     return _ing(base)
 
 
-def _absolute(s1: str, s2: str) -> str | None:
+def _absolute(s1: str, s2: str, names: tuple = ()) -> str | None:
     if not s1.endswith(".") or s2.endswith("?") or re.search(r"\band\b|\bbut\b|\bwho\b|\bwhich\b|,|;", s1) \
             or re.match(r"(?:But|However|Yet|Although|Though|So|Therefore|Instead)\b", s2) \
             or re.search(r"\bused to\b", s1):
@@ -517,7 +531,7 @@ def _absolute(s1: str, s2: str) -> str | None:
         return None
     if verb in ("is", "are", "was", "were") and re.match(r"\s+going to\b", rest):
         return None
-    if verb in ("is", "are", "was", "were") and re.match(r"\s+[a-z]+ing\b", rest):
+    if verb in ("is", "are", "was", "were") and re.match(r"\s+(?:[a-z]+ly\s+)?[a-z]+ing\b", rest):
         ph = ""
         rest = rest.lstrip()
     if subj.lower() in _OBJ:
@@ -529,8 +543,13 @@ def _absolute(s1: str, s2: str) -> str | None:
     first = re.match(r"[A-Za-z]+", s2)
     s2b = re.sub(r"^(?:Then|And|So|Also),?\s+", "", s2)
     first = re.match(r"[A-Za-z]+", s2b)
-    if first and first.group(0) in ("She", "He", "They", "It", "We", "The", "A", "An", "Her", "His", "Their",
-                                    "Each", "Every", "This", "That", "There", "Then", "Also", "Its"):
+    if first and (first.group(0) in _STOP_CAPS or first.group(0) in (
+            "While", "Unless", "Once", "Whenever", "Despite", "Due", "Additionally", "Moreover", "Besides",
+            "Overall", "Each", "Every", "Its", "Currently", "Afterward", "Afterwards", "Later", "Unfortunately",
+            "Fortunately", "Recently", "Usually", "Lastly", "Eventually", "Luckily", "Sadly", "Typically",
+            "Altogether", "Everyone", "Everything", "Nothing", "Half", "Some") or (
+            first.group(0).endswith("ly") and first.group(0) not in names and len(first.group(0)) > 6)) \
+            and first.group(0) != "I":
         s2b = s2b[0].lower() + s2b[1:]
     return "With " + subj2 + " " + (ph + rest if ph else rest) + ", " + s2b
 
@@ -557,6 +576,8 @@ def _dislocate(s: str, genders: dict, form: int) -> str | None:
             pron = "she" if genders[name] == "f" else "he"
         rest = m.group(4) + m.group(5)
     else:
+        if "," in s:
+            return None
         m2 = re.match(r"^The\s+([a-z]+)\s+(has|have|is|are|was|were|holds|contains|sells|costs|had|needs|"
                       r"charges|makes|offers|takes|uses|gets)\b(.*)$", s)
         if not m2:
@@ -620,10 +641,32 @@ def _epithets(sents: list[str], touched: set, name: str, gender: str, rng: rando
     return out, changed
 
 
+def _existential(s: str) -> str | None:
+    """``"A raspberry bush has 6 clusters."`` -> ``"There is a raspberry bush that has 6 clusters."``"""
+    m = re.match(r"^(A|An)\s+((?:[a-z][a-z-]*\s+){0,3}?[a-z][a-z-]*)\s+([a-z]+)\b(.*)$", s)
+    if not m or not s.endswith("."):
+        return None
+    verb = m.group(3)
+    past = verb in ("had", "was") or verb in _FROM_PAST
+    finite = verb in ("has", "had", "is", "was", "can", "will", "could", "would", "must") or past or (
+        _base_of_3sg(verb) is not None and not verb.endswith("ed"))
+    if not finite or any(w in ("of", "and", "with", "in", "on", "at", "for", "to", "from", "who", "that", "which")
+                         for w in m.group(2).split()):
+        return None
+    if m.group(2).split()[0] in ("few", "lot", "couple", "number", "total", "third", "quarter", "half", "dozen",
+                                 "pair", "bit", "little", "fifth", "tenth", "hundred", "thousand", "new", "certain"):
+        return None
+    if re.search(r",\s*and\b|\band if\b|\band (?:a|an|the|his|her|their|each|every)\b", m.group(4)):
+        return None
+    return ("There was " if past else "There is ") + m.group(1).lower() + " " + m.group(2) + " that " + verb + \
+        m.group(4)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # kinds 5 and 6: numbers
 
-_PLAIN_INT = re.compile(r"(?<![\d$£€.,:/\w-])(?<!\d )(?<!Grade )(?<!grade )(?<!Room )(?<!Chapter )(?<!page )(?<!Page )(?<!No\. )(?<!number )(\d{1,3})(?![\d%:/\w]|[.,]\d| \d)")
+_PLAIN_INT = re.compile(r"(?<![\d$£€.,:/\w-])(?<!\d )(?<!Grade )(?<!grade )(?<!Room )(?<!Chapter )(?<!page )"
+                        r"(?<!Page )(?<!No\. )(?<!number )(\d{1,3})(?![\d%:/\w]|[.,]\d| \d)")
 
 
 def _to_words(s: str) -> str:
@@ -756,7 +799,7 @@ def _apply(text: str, on: list[int], rng: random.Random) -> tuple[str, int]:
             for i in idx:
                 if i in touched or i + 1 in touched:
                     continue
-                r = _absolute(facts[i], facts[i + 1])
+                r = _absolute(facts[i], facts[i + 1], tuple(names))
                 if r:
                     facts = facts[:i] + [r] + facts[i + 2:]
                     touched = {j if j < i else j - 1 for j in touched}
@@ -786,6 +829,17 @@ def _apply(text: str, on: list[int], rng: random.Random) -> tuple[str, int]:
     if 1 in on:
         try:
             main = names[0] if len(names) == 1 and names[0] in genders else None
+            ex = 0
+            for i, f in enumerate(facts):
+                if i in touched or ex >= 2:
+                    continue
+                r = _existential(f)
+                if r:
+                    facts[i] = r
+                    touched.add(i)
+                    ex += 1
+            if ex and not main:
+                nchanged += 1
             if main:
                 new, ch = _epithets(facts, touched, main, genders[main], rng)
                 tm = re.search(r"\b((?:Mr|Mrs|Ms|Dr|Miss)\.?\s+)" + main + r"\b", text)
