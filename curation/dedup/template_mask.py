@@ -498,9 +498,9 @@ _CLEFT_BACK = re.compile(r"(?m)(^|[.!?:;][ \t]+|,[ \t]+and[ \t]+)([^.!?;:\n,]{2,
                          + _SUBJECT + r")[ \t]+([a-z]+)\b")
 #: a quiz-stem question ("Janet has how many apples?", "he has how many flowers if 5 did not grow?", "He paid how
 #: much?") asks what the inverted one does: its wh-phrase goes first, as "how many apples Janet has"
-_STEM = re.compile(r"(?m)(^|[.!:;\n][ \t]*|,[ \t]+)((?:(?!how\b|what\b)[A-Za-z'$][\w'$]*[ \t]+){1,7}?)(how[ \t]+(?:many|much|old|long|far|tall|often)\b"
+_STEM = re.compile(r"(?m)(^|[.!:;\n][ \t]*|,[ \t]+)((?:(?!how\b|what\b)[A-Za-z'$][\w'$]{0,30}[ \t]+){1,7}?)(how[ \t]+(?:many|much|old|long|far|tall|often)\b"
                    r"(?:[ \t]+(?!(?:than|if|after|when|before|in|at|by|for|on|from|to|now|left|altogether|do|does|did|is|are|was|were|will|would|can|could|should|must|has|have|had|shall|may|might)\b)[a-z]+){0,3}|what)"
-                   r"([^?.!\n]*)\?")
+                   r"([^?.!\n]{0,160})\?")  # bounded: a long text without "?" costs linear time
 
 
 #: words of a frame that asks ("can you work out how many ...", "do you know how much ..."): an embedded question, no stem
