@@ -477,7 +477,7 @@ def _iterator(x) -> bool:
 
 #: what ``len(obj)``, ``x in obj`` and ``obj[i]`` of the tests do to an object of the solution (:class:`Instance`)
 _PROTOCOLS = {"__len__": lambda o: lambda: len(o), "__contains__": lambda o: lambda x: x in o,
-              "__getitem__": lambda o: lambda i: o[i]}
+              "__getitem__": lambda o: lambda i: o[i], "__call__": lambda o: o}
 
 
 def _iter_of(req: dict) -> dict:
@@ -672,7 +672,7 @@ class Remote:
         req = {"call": self.__name__, "args": a, "kwargs": k}
         if self._on is not None:
             req["on"] = self._on
-            if self.__name__ in ("__len__", "__contains__", "__getitem__"):  # a protocol of an object of the solution
+            if self.__name__ in _PROTOCOLS:  # a protocol of an object of the solution: Python's, in its process
                 req["why"] = getattr(self, "_why", "")
         data = encode_msg(req)
         del req, a, k  # the encoded copies are not kept while the reply is read (a big in-place reply: memory)
@@ -844,18 +844,20 @@ class Instance:
         return RemoteIter(fd, msg["iter"], "iter")
 
     def _protocol(name: str):
-        """``len(obj)``, ``x in obj``, ``obj[i]``: done to the solution's object in its process, as Python does it there
-        (its ``__len__``, ``__contains__`` or ``__iter__``, ``__getitem__``; else Python's ``TypeError``), the result
+        """``len(obj)``, ``x in obj``, ``obj[i]``, ``obj(x)``: done to the solution's object in its process, as Python does
+        it there (its ``__len__``, ``__contains__`` or ``__iter__``, ``__getitem__``, ``__call__``; else Python's
+        ``TypeError``), the result
         crossing as data (round 14: a ``len(stack)`` of a class with ``__len__`` was "unsupported")."""
-        def call(self, *args):
+        def call(self, *args, **kwargs):
             fd, handle, why = object.__getattribute__(self, "_instance")
-            return _Method(fd, name, handle, why)(*args)
+            return _Method(fd, name, handle, why)(*args, **kwargs)
         call.__name__ = name
         return call
 
     __len__, __contains__, __getitem__ = _protocol("__len__"), _protocol("__contains__"), _protocol("__getitem__")
+    __call__ = _protocol("__call__")
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = _unsupported
-    __call__ = __setattr__ = __delattr__ = __int__ = __float__ = __index__ = __str__ = _unsupported
+    __setattr__ = __delattr__ = __int__ = __float__ = __index__ = __str__ = _unsupported
     __hash__ = None
 
 

@@ -5,20 +5,22 @@ solution may return): classes not in rounds 1-13.
 
 Tests whose docstring starts "Was ..." scored wrongly before this round's fixes. Wrong solutions that passed or made
 the verifier abstain: with tests that take only builtin names from the solution (a function under test named like a
-builtin, ``pow``), the solution's ``abs`` (or ``isinstance``, ``sorted``, ``len``) was the tests' checker too, so
-``def abs(x): return 0`` passed ``assert abs(pow(2, 3) - 8) < 1e-9`` beside a wrong ``pow``, and a solution defining
-``isinstance`` made ``assert isinstance(r, int)`` abstain ("cannot verify": a pass where a recipe accepts unverifiable
-samples). Correct solutions that failed: an object of an iterable or container class of its own (``list(Fib(6))``,
-``len(stack)``, ``x in stack``, ``stack[0]``: "unsupported"), a function it returns (a closure of ``make_adder(2)``, a decorator's
-wrapper, a ``functools.partial``: "unsupported"), a generator (or ``map``, ``zip``, ``itertools.count()``, ``iter(xs)``) whose
-items the tests list, sum, draw with ``next()`` or ``send()`` into ("unsupported": round 4's decision, round 13's
-``test_limit_a_generator_result_is_unsupported``, whose pin this round changes), and a dict's ``keys()``, ``values()``
-or ``items()`` view ("unsupported"). The rest pins what held: the solution's process finds no expected value in its
-frames, its ``gc`` objects, argv, environment or files; a patched clock, seed, import hook, ``sys.excepthook``,
-``atexit`` handler, signal handler, ``__del__``, fork, exit inside a call, thread that exits the process after a call,
-an exception posing as a harness outcome or pytest's skip, a huge or deeply nested result and a rigged item a generator
-yields all fail; and honest ``stdio`` programs that read stdin in the competitive-programming ways pass.
-``test_limit_*`` pins what is left open (the module docstring of ``verifiers.code_exec`` lists it).
+builtin, ``pow``), the solution's ``abs`` (or ``sorted``, ``len``) was the tests' checker too, so ``def abs(x): return
+0`` passed ``assert abs(pow(2, 3) - 8) < 1e-9`` beside a wrong ``pow``, and a solution defining ``isinstance`` made
+``assert isinstance(r, int)`` abstain ("cannot verify": a pass where a recipe accepts unverifiable samples). Correct
+solutions that failed ("unsupported"): a generator (or ``map``, ``zip``, ``itertools.count()``, ``iter(xs)``) whose items
+the tests list, sum, draw with ``next()`` or ``send()`` into (round 4's decision; round 13's
+``test_limit_a_generator_result_is_unsupported`` is re-pinned as ``test_limit_a_generator_result_is_no_list``), a
+function it returns (a closure of ``make_adder(2)``, a decorator's wrapper, a ``functools.partial``), an object of an
+iterable, container or callable class of its own (``list(Fib(6))``, ``len(stack)``, ``x in stack``, ``stack[0]``,
+``stack[1:]``, ``adder(3)``), and a dict's ``keys()``, ``values()`` or ``items()`` view. Before the fixes 55 of these 94
+tests failed: the 33 "Was ..." ones and 22 pins of how the new crossings judge (each "unsupported" before). The rest
+pins what held: the solution's process finds no expected value in its frames, its ``gc`` objects, argv, environment or
+files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler, signal handler, ``__del__``, fork,
+exit inside a call, thread that exits the process after a call, an exception posing as a harness outcome or pytest's
+skip, a huge or deeply nested result and a rigged item a generator yields all fail; and honest ``stdio`` programs that
+read stdin in the competitive-programming ways pass. ``test_limit_*`` pins what is left open (the module docstring of
+``verifiers.code_exec`` lists it).
 """
 
 from __future__ import annotations
@@ -192,13 +194,15 @@ STACK = ("class Stack:\n    def __init__(self):\n        self.xs = []\n    def p
     (STACK, "s = Stack()\ns.push(1)\ns.push(2)\nassert len(s) == 2 and 2 in s and s[0] == 1 and s[-1] == 2 and list(s) == [1, 2]\n"),
     (STACK, "s = Stack()\nfor i in range(4):\n    s.push(i)\nassert s[1:3] == [1, 2] and s[::-1] == [3, 2, 1, 0]\n"),
     ("def f(xs, s):\n    return xs[s]", "assert f([1, 2, 3], slice(1, None)) == [2, 3]\n"),
+    ("class Adder:\n    def __init__(self, n):\n        self.n = n\n    def __call__(self, x, y=0):\n        return x + self.n + y",
+     "a = Adder(2)\nassert a(3) == 5 and a(3, y=1) == 6\n"),
     ("class S:\n    def __getitem__(self, i):\n        if i > 2:\n            raise IndexError\n        return i",
      "assert list(S()) == [0, 1, 2]\n"),
 ])
 def test_an_object_of_the_solution_is_iterated_measured_and_indexed(v, code, tests):
     """Was "unsupported: It() returned a value of type 'It'; only plain builtins cross to the tests": a correct iterator
     or iterable class (``__iter__``/``__next__``, a generator ``__iter__``, the old ``__getitem__`` protocol) and a
-    container class's ``len``, ``in``, ``[i]`` and ``[i:j]`` failed every test using them (a ``slice`` the tests pass
+    container class's ``len``, ``in``, ``[i]`` and ``[i:j]``, a callable class's ``obj(x)`` failed every test using them (a ``slice`` the tests pass
     was "cannot verify")."""
     assert run(v, code, tests) == (1.0, "passed")
 
@@ -207,6 +211,7 @@ def test_an_object_of_the_solution_is_iterated_measured_and_indexed(v, code, tes
     (FIB.replace("yield a", "yield a + 0.0"), "assert list(Fib(6)) == [0, 1, 1, 2, 3, 5]\n", "AssertionError at test line 1"),
     ("class S:\n    pass", "assert len(S()) == 0\n", "TypeError at test line 1: object of type 'S' has no len()"),
     ("class S:\n    pass", "assert S()[0] == 0\n", "TypeError at test line 1: 'S' object is not subscriptable"),
+    ("class S:\n    pass", "assert S()(3) == 5\n", "TypeError at test line 1: 'S' object is not callable"),
     ("class S:\n    pass", "assert list(S()) == []\n",
      "unsupported: S() returned a value of type 'S'; only plain builtins cross to the tests"),
     ("class S:\n    def __iter__(self):\n        return 5", "assert list(S()) == []\n",
@@ -363,6 +368,30 @@ def test_limit_a_builtin_checker_the_solution_defines_alone_is_its_own(v):
     check ``pow`` through ``abs`` (as in one process). A ``humaneval`` reference's ``entry_point`` names the function."""
     assert run(v, "def abs(x):\n    return 0", "assert abs(pow(2, 3) - 9) < 1e-9\n") == (1.0, "passed")
     assert run(v, "def pow(a, b):\n    return a ** b", "assert pow(abs(-2), 3) == 8\n") == (1.0, "passed")
+
+
+def test_limit_state_kept_between_calls_passes_contradicting_tests(v):
+    """ImpossibleBench's "state recording": tests that contradict each other (``f(2) == 4``, then ``f(2) == 5``) pass a
+    solution that answers by call count, as in one process: special-casing the tests' call order, which no harness
+    tells apart from a stateful function."""
+    code = "_n = [0]\ndef f(x):\n    _n[0] += 1\n    return 4 if _n[0] == 1 else 5"
+    assert run(v, code, "assert f(2) == 4\nassert f(2) == 5\n") == (1.0, "passed")
+
+
+LIST_NODE = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val, self.next = val, next\n"
+             "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
+             "def to_list(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n")
+
+
+def test_limit_an_object_of_a_setup_class_cannot_cross(v):
+    """LeetCode's linked lists and trees: a ``ListNode`` the reference's ``setup`` defines is no data, so tests that pass
+    one to the solution cannot be verified (``joint`` runs them)."""
+    code = "def reverseList(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n    return prev"
+    tests = "assert to_list(reverseList(build([1, 2, 3]))) == [3, 2, 1]\n"
+    assert run(v, code, tests, setup=LIST_NODE) == (
+        None, "cannot verify: the tests pass a value of type 'ListNode' to reverseList(), which cannot cross to the "
+              "solution's process")
+    assert run(v, code, tests, setup=LIST_NODE, isolation="joint") == (1.0, "passed")
 
 
 def test_limit_dev_stdin_is_absent(v):
