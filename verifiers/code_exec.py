@@ -52,7 +52,12 @@ tests the solution's ``pow``, unless the tests only apply it to another such nam
 as tagged JSON data, decoded into plain builtins (and, as themselves, the stdlib's ``Fraction``, ``Decimal``, ``range``,
 ``bytearray``, ``OrderedDict``, ``Counter``, ``deque``, ``slice`` and a dict's ``keys()``/``values()``/``items()`` views
 (round 14),
-both ways: a float is not a ``Fraction``, an ``OrderedDict`` keeps its order). An iterator the solution returns (a
+both ways: a float is not a ``Fraction``, an ``OrderedDict`` keeps its order), and objects of the plain classes the
+reference's ``setup`` defines (LeetCode's ``ListNode``, ``TreeNode``; round 14: such rows could not be verified), which
+both processes ran: by reference, as a table of the objects and their attributes (a list of any length, a cycle, a node
+held twice), and a call's objects take their states after it in the tests' process too (``reorderList(head)`` in place;
+after ``reverseList(h)`` the tests' ``h`` is the tail, as in one process); a class of the solution's own of that name is
+its object, not data. An iterator the solution returns (a
 generator, ``map``/``zip``/``filter``, ``itertools.count()``, ``iter(xs)``; round 14) stays in its process and the
 tests draw its items, each crossing as a result does (type-exact; a rigged one is a reward hack), read ahead in batches
 (1, 2, 4, ... up to 4096 an exchange: its side effects run that far ahead of the tests, and one whose later items never
@@ -82,8 +87,7 @@ anything, or a builtin subclass overriding ``__eq__``/``__ne__``/``__hash__``/..
 sends back the arguments it changed, as it left them, and the tests' own change to match, inside their lists, dicts, sets,
 bytearrays and deques (``rotate(nums, k)``, ``matrix[i][j] = ...``, LeetCode's "modify nums in-place"; round 13), as
 decoded data (not after a call that raised, nor inside a ``namedtuple`` the tests pass); tests that pass a function or other non-data
-value of their own to the solution cannot be verified (``score=None``; an object of a class the ``setup`` defines among them,
-such as LeetCode's ``ListNode``/``TreeNode``: linked-list and tree rows abstain, round 14's limit; one the solution gave them, as
+value of their own to the solution cannot be verified (``score=None``; one the solution gave them, as
 its function, object or module, is "unsupported: ...": else any free name could make a sample abstain); ``unittest``'s
 equality assertions (``assertEqual``, ``assertListEqual``/``Tuple``/``Sequence``/``Dict``/``SetEqual``, ``assertIn``,
 ``assertCountEqual``) are type-exact too (round 12: ``assertEqual(f(x), 1)`` passed ``True`` and ``1.0``), while

@@ -116,6 +116,8 @@ class CandidateGone(Stop):
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
+    if depth == 0 and SETUP and _GRAPH[0] is None:
+        return _graph(x)
     if depth > MAX_DEPTH:
         raise TooDeep("a value nested deeper than %d levels" % MAX_DEPTH)
     if x is None:
@@ -150,6 +152,8 @@ def encode(x, depth: int = 0):
         return ["B", x.hex()]
     if t is _DEQUE:
         return ["Q", [encode(v, depth + 1) for v in x], None if x.maxlen is None else hex(x.maxlen)]
+    if t in SETUP_TYPES and _GRAPH[0] is not None:  # an object of a class of the reference's ``setup``: by reference
+        return ["@", _ref(x)]
     if t is slice:  # round 14: ``stack[1:]`` of an object of the solution (:class:`Instance`)
         return ["sl", encode(x.start, depth + 1), encode(x.stop, depth + 1), encode(x.step, depth + 1)]
     if t in _VIEWS:  # round 14: ``return d.keys()`` was "unsupported"
@@ -161,6 +165,103 @@ def encode(x, depth: int = 0):
     err = TypeError("a value of type %r" % t.__name__)
     err.value = x
     raise err
+
+
+#: the classes the reference's ``setup`` defines (LeetCode's ``ListNode``, ``TreeNode``), by name and by class: both
+#: processes ran that code, so an object of one crosses as its class's name and its attributes (:func:`_graph`; round
+#: 14: linked-list and tree rows could not be verified)
+SETUP: dict = {}
+SETUP_TYPES: dict = {}
+_GRAPH = [None]  # while a value is encoded: ({id: index}, [objects]) of the setup objects met
+_REFS = [None]  # while a value is decoded: the setup objects it holds, by index
+_LAST = [[]]  # the setup objects of the value last encoded or decoded, by index
+#: a call's setup objects, by index: the solution's process encodes its reply with them first (their states after the
+#: call), and the tests' process decodes it into its own objects of those indices (in place, as in one process)
+_SEED = [[]]
+_SENT = [[]]
+#: objects of setup classes one value may hold (a linked list of 10^6 nodes is about 30 MB encoded)
+MAX_OBJECTS = 1 << 20
+
+
+def note_setup(g: dict) -> None:
+    """Note the plain classes the trusted ``setup`` defined in ``g`` (the same in both processes: it ran in both)."""
+    SETUP.clear()
+    for k, v in g.items():
+        if type(v) is type and v.__name__ == k and v.__module__ == g.get("__name__") \
+                and all(b is object or b in SETUP.values() for b in v.__mro__[1:]) and "__slots__" not in vars(v):
+            SETUP[k] = v
+    SETUP_TYPES.clear()
+    SETUP_TYPES.update({v: k for k, v in SETUP.items()})
+
+
+def _ref(x) -> int:
+    ids, objs = _GRAPH[0]
+    k = ids.get(id(x))
+    if k is None:
+        if len(objs) >= MAX_OBJECTS:
+            err = TypeError("more than %d objects of the reference's classes" % MAX_OBJECTS)
+            raise err
+        k = ids[id(x)] = len(objs)
+        objs.append(x)
+    return k
+
+
+def _graph(x):
+    """``x`` encoded with the objects of the ``setup``'s classes it holds as ``["@", index]`` into a table of them (class
+    name, attributes), ``["G", x, table]``, or as plain data when it holds none. By reference: a linked list of any
+    length is no deeper than a node, and a cycle or a node held twice stays one object."""
+    objs = list(_SEED[0])
+    ids = {id(o): k for k, o in enumerate(objs)}
+    _GRAPH[0] = (ids, objs)
+    try:
+        root, table, i = encode(x, 0), [], 0
+        while i < len(objs):
+            o = objs[i]
+            i += 1
+            try:
+                attrs = vars(o)
+            except TypeError:
+                attrs = None
+            if type(attrs) is not dict:
+                err = TypeError("a value of type %r without attributes" % type(o).__name__)
+                err.value = o
+                raise err
+            table.append([SETUP_TYPES[type(o)], [[k, encode(v, 1)] for k, v in attrs.items() if type(k) is str]])
+    finally:
+        _GRAPH[0] = None
+    _LAST[0] = objs
+    return ["G", root, table] if objs else root
+
+
+def _ungraph(e):
+    """Inverse of :func:`_graph`: the objects made first (their classes' ``__new__`` only, as ``pickle`` makes them),
+    then their attributes, then the value."""
+    sent = _SENT[0]
+    if _REFS[0] is not None or type(e[2]) is not list or len(e[2]) < len(sent):
+        raise ValueError("malformed value")
+    objs = []
+    for k, ent in enumerate(e[2]):
+        if type(ent) is not list or len(ent) != 2 or type(ent[0]) is not str or ent[0] not in SETUP \
+                or type(ent[1]) is not list or (k < len(sent) and SETUP_TYPES.get(type(sent[k])) != ent[0]):
+            raise ValueError("malformed object")
+        objs.append(sent[k] if k < len(sent) else object.__new__(SETUP[ent[0]]))
+    _REFS[0] = objs
+    try:
+        states = []
+        for ent in e[2]:
+            d = {}
+            for kv in ent[1]:
+                if type(kv) is not list or len(kv) != 2 or type(kv[0]) is not str:
+                    raise ValueError("malformed object")
+                d[kv[0]] = decode(kv[1], 1)
+            states.append(d)
+        for o, d in zip(objs, states):  # the tests' own objects of the call take their states after it
+            o.__dict__.clear()
+            o.__dict__.update(d)
+        _LAST[0] = objs
+        return decode(e[1], 1)
+    finally:
+        _REFS[0] = None
 
 
 #: a list or tuple this long of ints (64-bit), floats, bools or strs alone crosses packed (:func:`_pack`)
@@ -221,6 +322,10 @@ def decode(e, depth: int = 0):
     tag, n = e[0], len(e)
     if tag == "n" and n == 1:
         return None
+    if tag == "@" and n == 2 and type(e[1]) is int and _REFS[0] is not None and 0 <= e[1] < len(_REFS[0]):
+        return _REFS[0][e[1]]
+    if tag == "G" and n == 3 and depth == 0:
+        return _ungraph(e)
     if tag == "b" and n == 2 and e[1] in (0, 1) and type(e[1]) is int:
         return e[1] == 1
     if tag == "i" and n == 2 and type(e[1]) is str:
@@ -411,12 +516,26 @@ def _call(g: dict, req: dict) -> dict:
     if on is not None and DRAWN.get(on):  # ``send()`` to a generator whose next items were drawn ahead, not yet sent
         return {"unsupported": "the tests call .%s() of an iterator of the solution after reading ahead of it" % name}
     try:
-        args, kwargs = decode(req["args"]), decode(req["kwargs"])
+        _LAST[0] = []
+        args = decode(req["args"])
+        seed = _LAST[0]
+        _LAST[0] = []
+        kwargs = decode(req["kwargs"])
+        seed = seed + _LAST[0]
         # a method of an object the tests hold, or a protocol (``len(obj)``: Python's own, with its fallbacks and errors)
         fn = g[name] if on is None else _PROTOCOLS[name](HANDLES[on]) if "why" in req else getattr(HANDLES[on], name)
         out = fn(*args, **kwargs)
     except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
         return _raised_reply(e)
+    _SEED[0] = seed  # what the reply encodes starts with the call's setup objects, as they are now
+    try:
+        return _result(g, name, out, args, kwargs, req)
+    finally:
+        _SEED[0] = []
+
+
+def _result(g: dict, name: str, out, args: tuple, kwargs: dict, req: dict) -> dict:
+    """The reply to a call that returned ``out``."""
     if out is None:  # an in-place answer (``nums.sort()``, LeetCode's "modify nums in-place"): changed arguments go back
         after = _changed(args, kwargs, req)
         if after is not None:
@@ -603,6 +722,12 @@ def _changed(args: tuple, kwargs: dict, req: dict):
     compared with what the tests sent), or None when none did: only those go back (an argument the tests passed twice,
     ``f(a, a)``, is not reverted by its unchanged copy)."""
     sent, sent_kw = req["args"], req["kwargs"]
+    if sent[:1] == ["G"] or sent_kw[:1] == ["G"]:  # objects of the setup's classes: all the arguments, as one graph each
+        try:
+            now, now_kw = encode(args), encode(kwargs)
+        except (TypeError, ValueError):
+            return None
+        return ["G", now, now_kw] if now != sent or now_kw != sent_kw else None
     items = sent[1] if sent[:1] == ["t"] and len(sent) == 2 and type(sent[1]) is list else None  # packed: immutable
     pos, kw = [], []
     try:
@@ -655,7 +780,12 @@ class Remote:
 
     def __call__(self, *args, **kwargs):
         try:
-            a, k = encode(args), encode(kwargs)
+            _LAST[0] = []
+            a = encode(args)
+            sent = _LAST[0]
+            _LAST[0] = []
+            k = encode(kwargs)
+            sent = sent + _LAST[0]
         except TooDeep:  # only the solution's results get near the limit: e.g. f(f(x)) with a 200-deep f(x)
             raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
                               "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
@@ -686,7 +816,14 @@ class Remote:
             except OSError:
                 raise CandidateGone() from None
             del data
-            msg = _reply(self._fd)
+            _SENT[0] = sent  # the reply's first setup objects are these: they take their states after the call
+            try:
+                msg = _reply(self._fd)
+                return self._decoded(msg, args, kwargs)
+            finally:
+                _SENT[0] = []
+
+    def _decoded(self, msg: dict, args: tuple, kwargs: dict):
         obj = msg.get("obj")
         if type(obj) is list and len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is str:
             return Instance(self._fd, obj[0], obj[1][:300])
@@ -713,7 +850,18 @@ def _write_back(args: tuple, kwargs: dict, after) -> None:
     ...``, failed ``rotate(xs, 1); assert xs == [...]``, the tests' list untouched). Only a call that returned None (a
     call answering with a value cannot change what the tests compute from its arguments after it), and only inside the
     tests' mutable containers (a list, dict, set, bytearray, deque, also nested, also in a tuple), as decoded data;
-    ``after`` (:func:`_changed`) names each changed argument by its position or keyword in this call."""
+    ``after`` (:func:`_changed`) names each changed argument by its position or keyword in this call, or holds them all
+    (``["G", args, kwargs]``: they hold objects of the setup's classes, which change in place too: ``reorderList(head)``)."""
+    if type(after) is list and len(after) == 3 and after[0] == "G":
+        try:
+            new, new_kw = decode(after[1]), decode(after[2])
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
+        if type(new) is not tuple or len(new) != len(args) or type(new_kw) is not dict or new_kw.keys() != kwargs.keys():
+            raise RewardHack("malformed value on the call channel")
+        for old, x in list(zip(args, new)) + [(kwargs[k], new_kw[k]) for k in kwargs]:
+            _update(old, x)
+        return
     if type(after) is not list or len(after) != 2 or type(after[0]) is not list or type(after[1]) is not list \
             or not all(type(p) is list and len(p) == 2 for p in after[0] + after[1]):
         raise RewardHack("malformed message on the call channel")
@@ -733,6 +881,8 @@ def _update(old, new, depth: int = 0) -> bool:
     updated in turn, so a row the tests hold is the row that changed); False when it cannot change (its slot takes
     ``new``)."""
     t = type(old)
+    if old is new:  # an object of the setup's classes the reply already updated in place
+        return True
     if depth > MAX_DEPTH:
         return False
     if t is collections.defaultdict and type(new) is dict:  # it crossed as a dict (its factory stayed here)
@@ -771,6 +921,10 @@ def _update(old, new, depth: int = 0) -> bool:
     if t is tuple and len(old) == len(new):
         for a, b in zip(old, new):
             _update(a, b, depth + 1)
+        return True
+    if t in SETUP_TYPES:  # a node the tests hold now holds what the solution's held (its links: the nodes that came back)
+        old.__dict__.clear()
+        old.__dict__.update(new.__dict__)
         return True
     return False
 
@@ -968,10 +1122,13 @@ def _raised(name, msg, line, code, args=None, builtin=None) -> BaseException:
     if issubclass(base, (StopIteration, StopAsyncIteration)):
         base = RuntimeError  # as PEP 479 for generators: else map()/zip()/iter(f, x) in the tests end early
     if args is not None:
+        sent, _SENT[0] = _SENT[0], []  # an exception's arguments are its own: they update none of the call's objects
         try:
             args = decode(args)
         except (ValueError, TypeError, OverflowError):
             raise RewardHack("malformed value on the call channel") from None
+        finally:
+            _SENT[0] = sent
     try:
         cls = type(str(name)[:100], (base,), {})
         e = _with_args(cls, args, str(msg))
@@ -1083,6 +1240,8 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
     for name, src in trusted:
         exec(compile(ast.fix_missing_locations(_Checks(name).visit(ast.parse(src, name))), name, "exec",
                      dont_inherit=True), g)
+        if name == "<setup>":
+            note_setup(g)
     _share_exceptions(g)
     code, tree = _exact.rewrite(tsrc, tname, then=_Checks(tname))
     names, shadow, imports = job["harness"].get("names"), [], None

@@ -13,7 +13,8 @@ the tests list, sum, draw with ``next()`` or ``send()`` into (round 4's decision
 ``test_limit_a_generator_result_is_unsupported`` is re-pinned as ``test_limit_a_generator_result_is_no_list``), a
 function it returns (a closure of ``make_adder(2)``, a decorator's wrapper, a ``functools.partial``), an object of an
 iterable, container or callable class of its own (``list(Fib(6))``, ``len(stack)``, ``x in stack``, ``stack[0]``,
-``stack[1:]``, ``adder(3)``), and a dict's ``keys()``, ``values()`` or ``items()`` view. Before the fixes 55 of these 94
+``stack[1:]``, ``adder(3)``), and a dict's ``keys()``, ``values()`` or ``items()`` view; and linked-list and tree
+solutions could not be verified (a ``ListNode`` the reference's ``setup`` defines did not cross: score None). Before the fixes 55 of these 94
 tests failed: the 33 "Was ..." ones and 22 pins of how the new crossings judge (each "unsupported" before). The rest
 pins what held: the solution's process finds no expected value in its frames, its ``gc`` objects, argv, environment or
 files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler, signal handler, ``__del__``, fork,
@@ -225,6 +226,59 @@ def test_an_object_of_the_solution_fails_as_python_would(v, code, tests, why):
     assert run(v, code, tests) == (0.0, why)
 
 
+# --- objects of the reference's setup classes (LeetCode's ListNode, TreeNode): data, by reference ----------------------
+
+NODES = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val, self.next = val, next\n"
+         "class TreeNode:\n    def __init__(self, val=0, left=None, right=None):\n        self.val, self.left, self.right = val, left, right\n"
+         "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
+         "def to_list(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n")
+REVERSE = "def reverseList(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n    return prev"
+REORDER = ("def reorderList(head):\n    xs = []\n    while head:\n        xs.append(head)\n        head = head.next\n"
+           "    i, j, order = 0, len(xs) - 1, []\n    while i <= j:\n        order += [xs[i]] if i == j else [xs[i], xs[j]]\n"
+           "        i, j = i + 1, j - 1\n    for a, b in zip(order, order[1:]):\n        a.next = b\n    order[-1].next = None")
+DELETE = "def deleteNode(node):\n    node.val = node.next.val\n    node.next = node.next.next"
+CYCLE = ("def hasCycle(head):\n    seen = set()\n    while head:\n        if id(head) in seen:\n            return True\n"
+         "        seen.add(id(head))\n        head = head.next\n    return False")
+DEPTH = "def maxDepth(root):\n    return 0 if root is None else 1 + max(maxDepth(root.left), maxDepth(root.right))"
+
+
+@pytest.mark.parametrize("code, tests", [
+    (REVERSE, "assert to_list(reverseList(build([1, 2, 3]))) == [3, 2, 1]\n"),
+    (REVERSE, "assert to_list(reverseList(build(list(range(5000))))) == list(range(4999, -1, -1))\n"),
+    (REVERSE, "h = build([1, 2, 3])\nr = reverseList(h)\nassert to_list(r) == [3, 2, 1] and h.next is None and r.next.next is h\n"),
+    (REORDER, "h = build([1, 2, 3, 4])\nassert reorderList(h) is None\nassert to_list(h) == [1, 4, 2, 3]\n"),
+    (DELETE, "h = build([4, 5, 1, 9])\nn3 = h.next.next\ndeleteNode(h.next)\nassert to_list(h) == [4, 1, 9] and h.next.next is n3.next\n"),
+    (CYCLE, "h = build([1, 2, 3])\nh.next.next.next = h.next\nassert hasCycle(h) is True and hasCycle(build([1, 2])) is False\n"),
+    (DEPTH, "t = TreeNode(3, TreeNode(9), TreeNode(20, TreeNode(15), TreeNode(7)))\nassert maxDepth(t) == 3\n"),
+])
+def test_linked_list_and_tree_solutions_can_be_verified(v, code, tests):
+    """Was "cannot verify: the tests pass a value of type 'ListNode' to reverseList(), which cannot cross to the
+    solution's process": an object of a class the reference's ``setup`` defines crosses by reference (a table of the
+    objects and their attributes: any length, cycles, sharing), and the call's objects take their states after it in
+    the tests' process too (``reorderList(h)`` in place; after ``reverseList(h)`` ``h`` is the tail, as in one process)."""
+    assert run(v, code, tests, setup=NODES) == (1.0, "passed")
+
+
+@pytest.mark.parametrize("code, tests, why", [
+    (REVERSE.replace("return prev", "return head"), "assert to_list(reverseList(build([1, 2, 3]))) == [3, 2, 1]\n",
+     "AssertionError at test line 1"),
+    ("def f(head):\n    head.val = True\n    return head", "assert f(build([1])).val == 1\n", "AssertionError at test line 1"),
+    (REORDER.replace("[xs[i], xs[j]]", "[xs[j], xs[i]]"), "h = build([1, 2, 3, 4])\nreorderList(h)\nassert to_list(h) == [1, 4, 2, 3]\n",
+     "AssertionError at test line 3"),
+    ("class ListNode:\n    def __init__(self, v):\n        self.val, self.next = v, None\ndef make():\n    return ListNode(1)",
+     "assert make().val == 1\n", "unsupported: make() returned a value of type 'ListNode'; only plain builtins cross to the tests"),
+    ("def make():\n    n = ListNode(1)\n    n.next = lambda: 0\n    return n", "assert make().val == 1\n",
+     "unsupported: make() returned a value of type 'function'; only plain builtins cross to the tests"),
+    ("def make():\n    ListNode.__eq__ = lambda s, o: True\n    return ListNode(1)", "assert make() == ListNode(2)\n",
+     "reward hack: make() returned a value of type 'ListNode' that compares equal to anything"),
+])
+def test_a_setup_objects_attributes_are_judged_as_data(v, code, tests, why):
+    """Its attributes cross type-exactly (``True`` is no ``1``); a class of the solution's own named like the setup's is
+    the solution's object, not data; a function inside is unsupported; the setup's class patched in the solution's
+    process to equal anything is a reward hack (the tests' class is untouched)."""
+    assert run(v, code, tests, setup=NODES) == (0.0, why)
+
+
 # --- dict views ----------------------------------------------------------------------------------------------------
 
 
@@ -376,22 +430,6 @@ def test_limit_state_kept_between_calls_passes_contradicting_tests(v):
     tells apart from a stateful function."""
     code = "_n = [0]\ndef f(x):\n    _n[0] += 1\n    return 4 if _n[0] == 1 else 5"
     assert run(v, code, "assert f(2) == 4\nassert f(2) == 5\n") == (1.0, "passed")
-
-
-LIST_NODE = ("class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val, self.next = val, next\n"
-             "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = ListNode(x, head)\n    return head\n"
-             "def to_list(h):\n    out = []\n    while h:\n        out.append(h.val)\n        h = h.next\n    return out\n")
-
-
-def test_limit_an_object_of_a_setup_class_cannot_cross(v):
-    """LeetCode's linked lists and trees: a ``ListNode`` the reference's ``setup`` defines is no data, so tests that pass
-    one to the solution cannot be verified (``joint`` runs them)."""
-    code = "def reverseList(head):\n    prev = None\n    while head:\n        head.next, prev, head = prev, head, head.next\n    return prev"
-    tests = "assert to_list(reverseList(build([1, 2, 3]))) == [3, 2, 1]\n"
-    assert run(v, code, tests, setup=LIST_NODE) == (
-        None, "cannot verify: the tests pass a value of type 'ListNode' to reverseList(), which cannot cross to the "
-              "solution's process")
-    assert run(v, code, tests, setup=LIST_NODE, isolation="joint") == (1.0, "passed")
 
 
 def test_limit_dev_stdin_is_absent(v):
