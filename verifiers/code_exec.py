@@ -55,8 +55,9 @@ as tagged JSON data, decoded into plain builtins (and, as themselves, the stdlib
 both ways: a float is not a ``Fraction``, an ``OrderedDict`` keeps its order), and objects of the plain classes the
 reference's ``setup`` defines (LeetCode's ``ListNode``, ``TreeNode``; round 14: such rows could not be verified), which
 both processes ran: by reference, as a table of the objects and their attributes (a list of any length, a cycle, a node
-held twice), and a call's objects take their states after it in the tests' process too (``reorderList(head)`` in place;
-after ``reverseList(h)`` the tests' ``h`` is the tail, as in one process); a class of the solution's own of that name is
+held twice); a call that answers in place gives the tests' own objects their states after it (``reorderList(head)``,
+``deleteNode(node)``), one that returns a value leaves them as they were (the rule for arguments below: after
+``reverseList(h)`` the tests' ``h`` is not the tail it is in one process); a class of the solution's own of that name is
 its object, not data. An iterator the solution returns (a
 generator, ``map``/``zip``/``filter``, ``itertools.count()``, ``iter(xs)``; round 14) stays in its process and the
 tests draw its items, each crossing as a result does (type-exact; a rigged one is a reward hack), read ahead in batches

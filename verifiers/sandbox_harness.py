@@ -175,10 +175,12 @@ SETUP_TYPES: dict = {}
 _GRAPH = [None]  # while a value is encoded: ({id: index}, [objects]) of the setup objects met
 _REFS = [None]  # while a value is decoded: the setup objects it holds, by index
 _LAST = [[]]  # the setup objects of the value last encoded or decoded, by index
-#: a call's setup objects, by index: the solution's process encodes its reply with them first (their states after the
-#: call), and the tests' process decodes it into its own objects of those indices (in place, as in one process)
+#: a call's setup objects, by index: a call that answers in place (returns None) sends back its arguments encoded with
+#: them first (their states after the call), and the tests' process decodes that into its own objects of those indices
+#: (in place, as in one process); a call that returns a value leaves the tests' objects as they were (round 13's rule)
 _SEED = [[]]
 _SENT = [[]]
+_CALL_OBJS = [[]]
 #: objects of setup classes one value may hold (a linked list of 10^6 nodes is about 30 MB encoded)
 MAX_OBJECTS = 1 << 20
 
@@ -527,11 +529,11 @@ def _call(g: dict, req: dict) -> dict:
         out = fn(*args, **kwargs)
     except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
         return _raised_reply(e)
-    _SEED[0] = seed  # what the reply encodes starts with the call's setup objects, as they are now
+    _CALL_OBJS[0] = seed
     try:
         return _result(g, name, out, args, kwargs, req)
     finally:
-        _SEED[0] = []
+        _CALL_OBJS[0] = []
 
 
 def _result(g: dict, name: str, out, args: tuple, kwargs: dict, req: dict) -> dict:
@@ -723,10 +725,13 @@ def _changed(args: tuple, kwargs: dict, req: dict):
     ``f(a, a)``, is not reverted by its unchanged copy)."""
     sent, sent_kw = req["args"], req["kwargs"]
     if sent[:1] == ["G"] or sent_kw[:1] == ["G"]:  # objects of the setup's classes: all the arguments, as one graph each
+        _SEED[0] = _CALL_OBJS[0]  # the call's objects first, by their indices: the tests' own take their states
         try:
             now, now_kw = encode(args), encode(kwargs)
         except (TypeError, ValueError):
             return None
+        finally:
+            _SEED[0] = []
         return ["G", now, now_kw] if now != sent or now_kw != sent_kw else None
     items = sent[1] if sent[:1] == ["t"] and len(sent) == 2 and type(sent[1]) is list else None  # packed: immutable
     pos, kw = [], []
@@ -816,14 +821,10 @@ class Remote:
             except OSError:
                 raise CandidateGone() from None
             del data
-            _SENT[0] = sent  # the reply's first setup objects are these: they take their states after the call
-            try:
-                msg = _reply(self._fd)
-                return self._decoded(msg, args, kwargs)
-            finally:
-                _SENT[0] = []
+            msg = _reply(self._fd)
+            return self._decoded(msg, args, kwargs, sent)
 
-    def _decoded(self, msg: dict, args: tuple, kwargs: dict):
+    def _decoded(self, msg: dict, args: tuple, kwargs: dict, sent: list):
         obj = msg.get("obj")
         if type(obj) is list and len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is str:
             return Instance(self._fd, obj[0], obj[1][:300])
@@ -834,7 +835,11 @@ class Remote:
             return _Method(self._fd, "__call__", fn[0], fn[1][:300])
         after = msg.get("inplace")
         if after is not None:
-            _write_back(args, kwargs, after)
+            _SENT[0] = sent  # an in-place answer's first setup objects are the call's: they take their states after it
+            try:
+                _write_back(args, kwargs, after)
+            finally:
+                _SENT[0] = []
             return None
         if "ok" not in msg:
             raise RewardHack("malformed message on the call channel")

@@ -245,7 +245,7 @@ DEPTH = "def maxDepth(root):\n    return 0 if root is None else 1 + max(maxDepth
 @pytest.mark.parametrize("code, tests", [
     (REVERSE, "assert to_list(reverseList(build([1, 2, 3]))) == [3, 2, 1]\n"),
     (REVERSE, "assert to_list(reverseList(build(list(range(5000))))) == list(range(4999, -1, -1))\n"),
-    (REVERSE, "h = build([1, 2, 3])\nr = reverseList(h)\nassert to_list(r) == [3, 2, 1] and h.next is None and r.next.next is h\n"),
+    (REVERSE, "h = build([1, 2, 3])\nr = reverseList(h)\nassert to_list(r) == [3, 2, 1] and to_list(h) == [1, 2, 3]\n"),
     (REORDER, "h = build([1, 2, 3, 4])\nassert reorderList(h) is None\nassert to_list(h) == [1, 4, 2, 3]\n"),
     (DELETE, "h = build([4, 5, 1, 9])\nn3 = h.next.next\ndeleteNode(h.next)\nassert to_list(h) == [4, 1, 9] and h.next.next is n3.next\n"),
     (CYCLE, "h = build([1, 2, 3])\nh.next.next.next = h.next\nassert hasCycle(h) is True and hasCycle(build([1, 2])) is False\n"),
@@ -254,9 +254,28 @@ DEPTH = "def maxDepth(root):\n    return 0 if root is None else 1 + max(maxDepth
 def test_linked_list_and_tree_solutions_can_be_verified(v, code, tests):
     """Was "cannot verify: the tests pass a value of type 'ListNode' to reverseList(), which cannot cross to the
     solution's process": an object of a class the reference's ``setup`` defines crosses by reference (a table of the
-    objects and their attributes: any length, cycles, sharing), and the call's objects take their states after it in
-    the tests' process too (``reorderList(h)`` in place; after ``reverseList(h)`` ``h`` is the tail, as in one process)."""
+    objects and their attributes: any length, cycles, sharing); a call that answers in place (returns None) gives the
+    tests' own objects their states after it (``reorderList(h)``, ``deleteNode(h.next)``: the node the tests hold is the
+    one that changed), one that returns a value leaves them as they were (round 13's rule: ``h`` is still ``[1, 2, 3]``
+    after ``reverseList(h)``, where one process would leave the tail)."""
     assert run(v, code, tests, setup=NODES) == (1.0, "passed")
+
+
+def test_a_call_returning_a_value_cannot_rig_the_expected_value_the_tests_compute_from_its_argument(v):
+    """Round 13's rule for arguments holds for setup objects: a sort that cuts the tests' list to one node and returns it
+    (in one process ``to_list(h)`` afterwards is that node too, and the check passes) fails."""
+    code = "def sortList(head):\n    head.next = None\n    return head"
+    tests = "h = build([3, 1, 2])\nassert to_list(sortList(h)) == sorted(to_list(h))\n"
+    assert run(v, code, tests, setup=NODES) == (0.0, "AssertionError at test line 2")
+    assert run(v, code, tests, setup=NODES, isolation="joint") == (1.0, "passed")
+
+
+@pytest.mark.parametrize("code, tests, why", [
+    ("def sortList(head):\n    head.next = None", "h = build([3, 1, 2])\nsortList(h)\nassert to_list(h) == [1, 2, 3]\n",
+     "AssertionError at test line 3"),
+])
+def test_a_wrong_in_place_answer_on_setup_objects_fails(v, code, tests, why):
+    assert run(v, code, tests, setup=NODES) == (0.0, why)
 
 
 @pytest.mark.parametrize("code, tests, why", [
