@@ -172,15 +172,28 @@ def encode(x, depth: int = 0):
 #: 14: linked-list and tree rows could not be verified)
 SETUP: dict = {}
 SETUP_TYPES: dict = {}
-_GRAPH = [None]  # while a value is encoded: ({id: index}, [objects]) of the setup objects met
-_REFS = [None]  # while a value is decoded: the setup objects it holds, by index
-_LAST = [[]]  # the setup objects of the value last encoded or decoded, by index
+
+
+class _Slot(threading.local):
+    """One value per thread (``slot[0]``): the tests may call the solution from threads, each encoding its own values."""
+
+    def __init__(self, make):
+        self.v = make()
+
+    def __getitem__(self, i):
+        return self.v
+
+    def __setitem__(self, i, x):
+        self.v = x
+
+
+_GRAPH = _Slot(lambda: None)  # while a value is encoded: ({id: index}, [objects]) of the setup objects met
+_REFS = _Slot(lambda: None)  # while a value is decoded: the setup objects it holds, by index
+_LAST = _Slot(list)  # the setup objects of the value last encoded or decoded, by index
 #: a call's setup objects, by index: a call that answers in place (returns None) sends back its arguments encoded with
 #: them first (their states after the call), and the tests' process decodes that into its own objects of those indices
 #: (in place, as in one process); a call that returns a value leaves the tests' objects as they were (round 13's rule)
-_SEED = [[]]
-_SENT = [[]]
-_CALL_OBJS = [[]]
+_SEED, _SENT, _CALL_OBJS = _Slot(list), _Slot(list), _Slot(list)
 #: objects of setup classes one value may hold (a linked list of 10^6 nodes is about 30 MB encoded)
 MAX_OBJECTS = 1 << 20
 

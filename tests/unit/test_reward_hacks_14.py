@@ -261,6 +261,15 @@ def test_linked_list_and_tree_solutions_can_be_verified(v, code, tests):
     assert run(v, code, tests, setup=NODES) == (1.0, "passed")
 
 
+def test_setup_objects_cross_from_the_tests_threads(v):
+    """Each thread of the tests encodes and decodes its own calls' objects (the codec's state is per thread)."""
+    tests = ("import threading\nerrs = []\ndef work(k):\n    for i in range(30):\n        xs = list(range(k, k + 200))\n"
+             "        if to_list(reverseList(build(xs))) != xs[::-1]:\n            errs.append(k)\n"
+             "ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]\nfor t in ts:\n    t.start()\n"
+             "for t in ts:\n    t.join()\nassert errs == []\n")
+    assert run(v, REVERSE, tests, setup=NODES) == (1.0, "passed")
+
+
 def test_a_call_returning_a_value_cannot_rig_the_expected_value_the_tests_compute_from_its_argument(v):
     """Round 13's rule for arguments holds for setup objects: a sort that cuts the tests' list to one node and returns it
     (in one process ``to_list(h)`` afterwards is that node too, and the check passes) fails."""
