@@ -3,25 +3,25 @@ recording and operator overloading, EvilGenie's test-file reads, METR's o3 repor
 for in the grader's frames), Anthropic's and OpenAI's test special-casing and early exits; and of what an honest
 solution may return): classes not in rounds 1-13.
 
-Tests whose docstring starts "Was ..." scored wrongly before this round's fixes. Wrong solutions that passed or made
-the verifier abstain: with tests that take only builtin names from the solution (a function under test named like a
-builtin, ``pow``), the solution's ``abs`` (or ``sorted``, ``len``) was the tests' checker too, so ``def abs(x): return
-0`` passed ``assert abs(pow(2, 3) - 8) < 1e-9`` beside a wrong ``pow``, and a solution defining ``isinstance`` made
-``assert isinstance(r, int)`` abstain ("cannot verify": a pass where a recipe accepts unverifiable samples). Correct
-solutions that failed ("unsupported"): a generator (or ``map``, ``zip``, ``itertools.count()``, ``iter(xs)``) whose items
-the tests list, sum, draw with ``next()`` or ``send()`` into (round 4's decision; round 13's
+Tests whose docstring starts "Was ..." scored wrongly before this round's fixes. Wrong solutions that passed or made the
+verifier abstain: with tests that take only builtin names from the solution (a function under test named like a builtin,
+``pow``), the solution's ``abs`` (or ``sorted``, ``len``) was the tests' checker too, so ``def abs(x): return 0`` passed
+``assert abs(pow(2, 3) - 8) < 1e-9`` beside a wrong ``pow``, and a solution defining ``isinstance`` made ``assert
+isinstance(r, int)`` abstain ("cannot verify": a pass where a recipe accepts unverifiable samples). Correct solutions
+that failed ("unsupported"): a generator (or ``map``, ``zip``, ``itertools.count()``, ``iter(xs)``) whose items the
+tests list, sum, draw with ``next()`` or ``send()`` into (round 4's decision; round 13's
 ``test_limit_a_generator_result_is_unsupported`` is re-pinned as ``test_limit_a_generator_result_is_no_list``), a
 function it returns (a closure of ``make_adder(2)``, a decorator's wrapper, a ``functools.partial``), an object of an
 iterable, container or callable class of its own (``list(Fib(6))``, ``len(stack)``, ``x in stack``, ``stack[0]``,
 ``stack[1:]``, ``adder(3)``), and a dict's ``keys()``, ``values()`` or ``items()`` view; and linked-list and tree
-solutions could not be verified (a ``ListNode`` the reference's ``setup`` defines did not cross: score None). Before the fixes 55 of these 94
-tests failed: the 33 "Was ..." ones and 22 pins of how the new crossings judge (each "unsupported" before). The rest
-pins what held: the solution's process finds no expected value in its frames, its ``gc`` objects, argv, environment or
-files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler, signal handler, ``__del__``, fork,
-exit inside a call, thread that exits the process after a call, an exception posing as a harness outcome or pytest's
-skip, a huge or deeply nested result and a rigged item a generator yields all fail; and honest ``stdio`` programs that
-read stdin in the competitive-programming ways pass. ``test_limit_*`` pins what is left open (the module docstring of
-``verifiers.code_exec`` lists it).
+solutions could not be verified (a ``ListNode`` the reference's ``setup`` defines did not cross: score None). Before the
+fixes 69 of these 109 tests failed: the 40 "Was ..." ones and 29 pins of how the new crossings judge (each "unsupported"
+or "cannot verify" before). The rest pins what held: the solution's process finds no expected value in its frames, its
+``gc`` objects, argv, environment or files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler,
+signal handler, ``__del__``, fork, exit inside a call, thread that exits the process after a call, an exception posing
+as a harness outcome or pytest's skip, a huge or deeply nested result and a rigged item a generator yields all fail; and
+honest ``stdio`` programs that read stdin in the competitive-programming ways pass. ``test_limit_*`` pins what is left
+open (the module docstring of ``verifiers.code_exec`` lists it).
 """
 
 from __future__ import annotations
