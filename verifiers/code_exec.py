@@ -58,7 +58,8 @@ both processes ran: by reference, as a table of the objects and their attributes
 held twice); a call that answers in place gives the tests' own objects their states after it (``reorderList(head)``,
 ``deleteNode(node)``), one that returns a value leaves them as they were (the rule for arguments below: after
 ``reverseList(h)`` the tests' ``h`` is not the tail it is in one process); a class of the solution's own of that name is
-its object, not data. An iterator the solution returns (a
+its object, not data; a dataclass's generated ``==`` (of the ``setup``'s or the tests' own) compares its fields
+type-exactly, as a tuple's (an ``__eq__`` a class's author wrote decides itself). An iterator the solution returns (a
 generator, ``map``/``zip``/``filter``, ``itertools.count()``, ``iter(xs)``; round 14) stays in its process and the
 tests draw its items, each crossing as a result does (type-exact; a rigged one is a reward hack), read ahead in batches
 (1, 2, 4, ... up to 4096 an exchange: its side effects run that far ahead of the tests, and one whose later items never

@@ -14,14 +14,15 @@ tests list, sum, draw with ``next()`` or ``send()`` into (round 4's decision; ro
 function it returns (a closure of ``make_adder(2)``, a decorator's wrapper, a ``functools.partial``), an object of an
 iterable, container or callable class of its own (``list(Fib(6))``, ``len(stack)``, ``x in stack``, ``stack[0]``,
 ``stack[1:]``, ``adder(3)``), and a dict's ``keys()``, ``values()`` or ``items()`` view; and linked-list and tree
-solutions could not be verified (a ``ListNode`` the reference's ``setup`` defines did not cross: score None). Before the
-fixes 69 of these 109 tests failed: the 40 "Was ..." ones and 29 pins of how the new crossings judge (each "unsupported"
-or "cannot verify" before). The rest pins what held: the solution's process finds no expected value in its frames, its
-``gc`` objects, argv, environment or files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler,
-signal handler, ``__del__``, fork, exit inside a call, thread that exits the process after a call, an exception posing
-as a harness outcome or pytest's skip, a huge or deeply nested result and a rigged item a generator yields all fail; and
-honest ``stdio`` programs that read stdin in the competitive-programming ways pass. ``test_limit_*`` pins what is left
-open (the module docstring of ``verifiers.code_exec`` lists it).
+solutions could not be verified (a ``ListNode`` the reference's ``setup`` defines did not cross: score None; likewise a
+``Point`` dataclass of the ``setup``, which now compares its fields type-exactly). Before the fixes 74 of these 114
+tests failed: the 44 "Was ..." ones and 30 pins of how the new crossings judge (each "unsupported" or "cannot verify"
+before). The rest pins what held: the solution's process finds no expected value in its frames, its ``gc`` objects,
+argv, environment or files; a patched clock, seed, import hook, ``sys.excepthook``, ``atexit`` handler, signal handler,
+``__del__``, fork, exit inside a call, thread that exits the process after a call, an exception posing as a harness
+outcome or pytest's skip, a huge or deeply nested result and a rigged item a generator yields all fail; and honest
+``stdio`` programs that read stdin in the competitive-programming ways pass. ``test_limit_*`` pins what is left open
+(the module docstring of ``verifiers.code_exec`` lists it).
 """
 
 from __future__ import annotations
@@ -259,6 +260,32 @@ def test_linked_list_and_tree_solutions_can_be_verified(v, code, tests):
     one that changed), one that returns a value leaves them as they were (round 13's rule: ``h`` is still ``[1, 2, 3]``
     after ``reverseList(h)``, where one process would leave the tail)."""
     assert run(v, code, tests, setup=NODES) == (1.0, "passed")
+
+
+POINT = "from dataclasses import dataclass\n@dataclass\nclass Point:\n    x: int\n    y: int\n"
+
+
+@pytest.mark.parametrize("ret, tests, why", [
+    ("Point((a.x + b.x) // 2, (a.y + b.y) // 2)", "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)\n", "passed"),
+    ("Point((a.x + b.x) / 2, (a.y + b.y) / 2)", "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)\n",
+     "AssertionError at test line 1"),
+    ("Point(True, 2)", "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)\n", "AssertionError at test line 1"),
+    ("Point(1.0, 2)", "assert mid(Point(0, 0), Point(2, 4)) != Point(1, 2)\n", "AssertionError at test line 1"),
+])
+def test_a_setup_dataclass_crosses_and_compares_its_fields_type_exactly(v, ret, tests, why):
+    """Was "cannot verify" (a ``Point`` the tests pass): a dataclass of the ``setup`` crosses as its fields, and the
+    ``__eq__`` the ``dataclasses`` module wrote (a tuple of the fields, Python's ``==``: ``Point(1.0, 2) == Point(1,
+    2)``) is type-exact as a tuple's, where the tests compare with ``==`` (``!=`` stays Python's, the strict side)."""
+    score, reason = run(v, "def mid(a, b):\n    return " + ret, tests, setup=POINT)
+    assert reason == why and score == (1.0 if why == "passed" else 0.0)
+
+
+def test_limit_an_eq_the_setup_writes_itself_decides(v):
+    """A class of the ``setup`` with an ``__eq__`` of its own decides equality itself, loosely where it compares with
+    Python's ``==`` (trusted code, as a tolerance object of the tests is)."""
+    setup = POINT.replace("    y: int\n", "    y: int\n    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n")
+    assert run(v, "def mid(a, b):\n    return Point(1.0, 2)", "assert mid(Point(0, 0), Point(2, 4)) == Point(1, 2)\n",
+               setup=setup) == (1.0, "passed")
 
 
 def test_setup_objects_cross_from_the_tests_threads(v):
