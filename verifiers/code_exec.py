@@ -74,11 +74,12 @@ permutations(xs)``, ``f(x) in d.values()``, an ``IntEnum``); an object of the te
 that an ordering with a NaN operand (or a list or tuple holding one) fails the test, and so do ``max``/``min`` over a NaN (NaN is unordered: a NaN result
 passed ``max(diffs) < tol``, ``not any(d > tol ...)`` and ``if d > tol: raise``), and a set's ``<=`` (subset) is
 type-exact as its ``==``. Consequences, by
-decision: a result that is not a plain builtin (a numpy array, a dataclass, even a harmless
+decision: a result that is not a plain builtin (a numpy array, an ``Enum`` member, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."), except that an object of a plain class the solution
 defined (LeetCode's ``Solution()``, a ``MinStack()``) stays in the solution's process and the tests may call its
 public methods (``Solution().twoSum(nums, 9) == [0, 1]``; results cross as data), iterate it and take its ``len``,
-``x in obj`` and ``obj[i]`` (done in its process, as Python does them there: its ``__iter__``/``__len__``/...; round 14), a
+``x in obj`` and ``obj[i]`` (done in its process, as Python does them there: its ``__iter__``/``__len__``/...,
+Python's loose ``==`` for an ``in`` it does not define itself; round 14), a
 function it returns (a closure, a ``partial``) is called likewise (round 14), any other use of it (compare,
 truth test, a data attribute, a private name, passing it back) being that "unsupported: ..."; a numpy
 scalar crosses as the builtin it stands for, via
