@@ -35,7 +35,9 @@ three backticks inside a line (``s.replace("```", "")``). ``reference`` is a JSO
   reference shows (a point or an exponent: ``0.5``, ``1e-09``, as Python prints floats; round 13) matching a number (ASCII digits, as printed) within a relative (or absolute) 1e-6, also beyond the
   range of a float (:func:`same_output`). The output cap
   (``max_output_bytes``) is at least twice the case's expected output plus 64 KiB (round 13). The program
-  ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, its non-daemon threads finish first (``main`` run in a thread for a bigger stack), then its ``atexit`` handlers (fast-output idioms write the buffered output there), and ``sys.__stdout__`` is flushed too. Cases may say
+  ends as Python's would: ``SystemExit(0)`` and ``os._exit(0)`` are normal ends here, its non-daemon threads finish first (``main`` run in a thread for a bigger stack), then its ``atexit`` handlers (fast-output idioms write the buffered output there), and ``sys.__stdout__`` is flushed too. Its input is fd 0, a file (``os.fstat(0).st_size``
+is its size, as PyRival's fast input reads it); there is no ``/dev/stdin``, ``/dev/stdout`` nor ``/proc`` (round 14's limit:
+``open('/dev/stdin')`` fails, ``open(0)`` works). Cases may say
   ``input``/``output``, or come as APPS' parallel lists ``{"kind": "stdio", "inputs": [...], "outputs": [...]}``.
 
 ``reference`` may also be the object itself (a dict) rather than its JSON text.
@@ -45,10 +47,25 @@ the tests run in a sandboxed process of their own that never imports the solutio
 (:mod:`verifiers.sandbox_harness`): each name the tests use from the solution (HumanEval: the entry
 point; ``asserts``: the free names of the tests and of their ``setup``, whose helpers may call the solution, and a
 builtin name the solution defines as a function when the tests take no other name from it: ``assert pow(2, 3) == 8``
-tests the solution's ``pow``) is a proxy that sends the call's arguments to the solution's process and gets the result back
+tests the solution's ``pow``, unless the tests only apply it to another such name's result: in ``abs(pow(2, 3) - 8) <
+1e-9`` ``abs`` is the tests' checker, round 14) is a proxy that sends the call's arguments to the solution's process and gets the result back
 as tagged JSON data, decoded into plain builtins (and, as themselves, the stdlib's ``Fraction``, ``Decimal``, ``range``,
-``bytearray``, ``OrderedDict``, ``Counter`` and ``deque``, both ways: a float is not a ``Fraction``, an ``OrderedDict``
-keeps its order). ``==`` and ``in`` in the test code are type-exact,
+``bytearray``, ``OrderedDict``, ``Counter``, ``deque``, ``slice`` and a dict's ``keys()``/``values()``/``items()`` views
+(round 14),
+both ways: a float is not a ``Fraction``, an ``OrderedDict`` keeps its order), and objects of the plain classes the
+reference's ``setup`` defines (LeetCode's ``ListNode``, ``TreeNode``; round 14: such rows could not be verified), which
+both processes ran: by reference, as a table of the objects and their attributes (a list of any length, a cycle, a node
+held twice); a call that answers in place gives the tests' own objects their states after it (``reorderList(head)``,
+``deleteNode(node)``), one that returns a value leaves them as they were (the rule for arguments below: after
+``reverseList(h)`` the tests' ``h`` is not the tail it is in one process); a class of the solution's own of that name is
+its object, not data; a dataclass's generated ``==`` (of the ``setup``'s or the tests' own) compares its fields
+type-exactly, as a tuple's (an ``__eq__`` a class's author wrote decides itself). An iterator the solution returns (a
+generator, ``map``/``zip``/``filter``, ``itertools.count()``, ``iter(xs)``; round 14) stays in its process and the
+tests draw its items, each crossing as a result does (type-exact; a rigged one is a reward hack), read ahead in batches
+(1, 2, 4, ... up to 4096 an exchange: its side effects run that far ahead of the tests, and one whose later items never
+come times out); an item it yielded before is the same object in the tests, as the generator left it (a generator that
+changes one list between yields behaves as in one process); ``send``/``throw``/``close`` call it; it is no list (``g(x)
+== [1, 2]`` fails, as in Python), no ``types.GeneratorType`` to the tests, and passing it back is "unsupported". ``==`` and ``in`` in the test code are type-exact,
 recursively (:mod:`verifiers.exact_compare`): ``True``/``1``/``1.0`` differ, a tuple is not a list, also inside a
 stdlib container the tests build from a result (``Counter(f(x)) == Counter([1, 2])``, ``tuple(f(x)) in
 permutations(xs)``, ``f(x) in d.values()``, an ``IntEnum``); an object of the tests with its own ``__eq__`` decides itself;
@@ -57,11 +74,14 @@ permutations(xs)``, ``f(x) in d.values()``, an ``IntEnum``); an object of the te
 that an ordering with a NaN operand (or a list or tuple holding one) fails the test, and so do ``max``/``min`` over a NaN (NaN is unordered: a NaN result
 passed ``max(diffs) < tol``, ``not any(d > tol ...)`` and ``if d > tol: raise``), and a set's ``<=`` (subset) is
 type-exact as its ``==``. Consequences, by
-decision: a result that is not a plain builtin (a generator, a numpy array, a dataclass, even a harmless
+decision: a result that is not a plain builtin (a numpy array, an ``Enum`` member, even a harmless
 ``int`` subclass) fails the sample ("unsupported: ..."), except that an object of a plain class the solution
 defined (LeetCode's ``Solution()``, a ``MinStack()``) stays in the solution's process and the tests may call its
-public methods (``Solution().twoSum(nums, 9) == [0, 1]``; results cross as data), any other use of it (compare,
-truth test, iterate, a data attribute, a private name, passing it back) being that "unsupported: ..."; a numpy
+public methods (``Solution().twoSum(nums, 9) == [0, 1]``; results cross as data), iterate it and take its ``len``,
+``x in obj`` and ``obj[i]`` (done in its process, as Python does them there: its ``__iter__``/``__len__``/...,
+Python's loose ``==`` for an ``in`` it does not define itself; round 14), a
+function it returns (a closure, a ``partial``) is called likewise (round 14), any other use of it (compare,
+truth test, a data attribute, a private name, passing it back) being that "unsupported: ..."; a numpy
 scalar crosses as the builtin it stands for, via
 ``.item()`` in the candidate's process, a ``defaultdict`` as a ``dict`` (its ``default_factory`` stays behind: one the
 tests pass raises ``KeyError`` for a missing key), a ``namedtuple`` as a ``tuple`` (its field names stay behind)); a non-builtin result that compares equal to
@@ -105,7 +125,11 @@ solution's, whatever the tests use it for: a checker they expect the solution to
 y)`` with no ``from math import isclose`` in the tests) is the solution's to rig. A builtin name is the solution's
 only as said above: a function under test named like a builtin is the builtin when the solution does not define it
 (a solution without ``pow`` is never called by ``assert pow(2, 3) == 8``: ``score=None``) or when the tests also take another name from it
-(``abs`` beside ``f`` is the tests' checker); name it in a ``humaneval`` reference's ``entry_point`` instead. Likewise no other state of the tests' process reaches
+(``abs`` beside ``f`` is the tests' checker), or the tests only call it on the result of another builtin-named function of
+the solution (``abs(pow(2, 3) - 8)``, ``isinstance(pow(2, 3), int)``); one the tests pass a type (``isinstance(r, int)``)
+is "unsupported" (its choice: round 14, a solution defining ``isinstance`` made tests abstain). With one builtin name taken
+it is the function under test wherever the tests call it: a solution defining only a rigged ``abs`` passes ``abs(pow(2, 3) -
+9) < tol`` (as in one process; round 14's limit); name it in a ``humaneval`` reference's ``entry_point`` instead. Likewise no other state of the tests' process reaches
 the solution, nor the solution's back: a test that its input is left unchanged passes a solution that mutates it
 and returns a value (it got a copy; only a call returning None answers in place, above), a call returning None may
 change an argument the tests then compute the expected value from (``prepare(xs); assert total(xs) == sum(xs)``, as in

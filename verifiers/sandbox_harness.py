@@ -13,8 +13,11 @@ stack frames). So the candidate and the tests run as two sandboxed jobs that sha
 Values cross as tagged JSON, never pickle, and decode into plain builtins: tuples stay tuples, and
 ``True``, ``1`` and ``1.0`` stay distinct under the rewritten comparisons (types are checked
 recursively with ``type(x) is``). Arithmetic on results is ordinary, so ``abs(f(x) - y) < 1e-6`` works. The stdlib's
-``Fraction``, ``Decimal``, ``range``, ``bytearray``, ``OrderedDict``, ``Counter`` and ``deque`` cross as themselves,
-both ways (a ``Counter`` the tests pass keeps ``most_common``; an ``OrderedDict`` keeps its order-sensitive ``==``).
+``Fraction``, ``Decimal``, ``range``, ``bytearray``, ``OrderedDict``, ``Counter``, ``deque``, ``slice`` and a dict's
+views cross as themselves, both ways (a ``Counter`` the tests pass keeps ``most_common``; an ``OrderedDict`` keeps its
+order-sensitive ``==``). What else the solution returns stays in its process, where the tests use it only by calls
+whose results cross as data: an object of its own class (:class:`Instance`: its methods, ``len``, ``in``, ``[i]``,
+iteration), a function (a closure: called) and an iterator (:class:`RemoteIter`: its items drawn).
 
     >>> decode(encode({"a": (1, True, 1.0)})) == {"a": (1, True, 1.0)}
     True
@@ -113,6 +116,8 @@ class CandidateGone(Stop):
 def encode(x, depth: int = 0):
     """Tagged JSON-ready form of plain data; raises TypeError naming the first non-plain type."""
     t = type(x)
+    if depth == 0 and SETUP and _GRAPH[0] is None:
+        return _graph(x)
     if depth > MAX_DEPTH:
         raise TooDeep("a value nested deeper than %d levels" % MAX_DEPTH)
     if x is None:
@@ -147,12 +152,131 @@ def encode(x, depth: int = 0):
         return ["B", x.hex()]
     if t is _DEQUE:
         return ["Q", [encode(v, depth + 1) for v in x], None if x.maxlen is None else hex(x.maxlen)]
+    if t in SETUP_TYPES and _GRAPH[0] is not None:  # an object of a class of the reference's ``setup``: by reference
+        return ["@", _ref(x)]
+    if t is slice:  # round 14: ``stack[1:]`` of an object of the solution (:class:`Instance`)
+        return ["sl", encode(x.start, depth + 1), encode(x.stop, depth + 1), encode(x.step, depth + 1)]
+    if t in _VIEWS:  # round 14: ``return d.keys()`` was "unsupported"
+        tag = _VIEWS[t]
+        return ["V", tag, encode([tuple(kv) for kv in x] if tag == "i" else list(x), depth + 1)]
     plain = stand_in(x)
     if plain is not x:
         return encode(plain, depth)
     err = TypeError("a value of type %r" % t.__name__)
     err.value = x
     raise err
+
+
+#: the classes the reference's ``setup`` defines (LeetCode's ``ListNode``, ``TreeNode``), by name and by class: both
+#: processes ran that code, so an object of one crosses as its class's name and its attributes (:func:`_graph`; round
+#: 14: linked-list and tree rows could not be verified)
+SETUP: dict = {}
+SETUP_TYPES: dict = {}
+
+
+class _Slot(threading.local):
+    """One value per thread (``slot[0]``): the tests may call the solution from threads, each encoding its own values."""
+
+    def __init__(self, make):
+        self.v = make()
+
+    def __getitem__(self, i):
+        return self.v
+
+    def __setitem__(self, i, x):
+        self.v = x
+
+
+_GRAPH = _Slot(lambda: None)  # while a value is encoded: ({id: index}, [objects]) of the setup objects met
+_REFS = _Slot(lambda: None)  # while a value is decoded: the setup objects it holds, by index
+_LAST = _Slot(list)  # the setup objects of the value last encoded or decoded, by index
+#: a call's setup objects, by index: a call that answers in place (returns None) sends back its arguments encoded with
+#: them first (their states after the call), and the tests' process decodes that into its own objects of those indices
+#: (in place, as in one process); a call that returns a value leaves the tests' objects as they were (round 13's rule)
+_SEED, _SENT, _CALL_OBJS = _Slot(list), _Slot(list), _Slot(list)
+#: objects of setup classes one value may hold (a linked list of 10^6 nodes is about 30 MB encoded)
+MAX_OBJECTS = 1 << 20
+
+
+def note_setup(g: dict) -> None:
+    """Note the plain classes the trusted ``setup`` defined in ``g`` (the same in both processes: it ran in both)."""
+    SETUP.clear()
+    for k, v in g.items():
+        if type(v) is type and v.__name__ == k and v.__module__ == g.get("__name__") \
+                and all(b is object or b in SETUP.values() for b in v.__mro__[1:]) and "__slots__" not in vars(v):
+            SETUP[k] = v
+    SETUP_TYPES.clear()
+    SETUP_TYPES.update({v: k for k, v in SETUP.items()})
+
+
+def _ref(x) -> int:
+    ids, objs = _GRAPH[0]
+    k = ids.get(id(x))
+    if k is None:
+        if len(objs) >= MAX_OBJECTS:
+            err = TypeError("more than %d objects of the reference's classes" % MAX_OBJECTS)
+            raise err
+        k = ids[id(x)] = len(objs)
+        objs.append(x)
+    return k
+
+
+def _graph(x):
+    """``x`` encoded with the objects of the ``setup``'s classes it holds as ``["@", index]`` into a table of them (class
+    name, attributes), ``["G", x, table]``, or as plain data when it holds none. By reference: a linked list of any
+    length is no deeper than a node, and a cycle or a node held twice stays one object."""
+    objs = list(_SEED[0])
+    ids = {id(o): k for k, o in enumerate(objs)}
+    _GRAPH[0] = (ids, objs)
+    try:
+        root, table, i = encode(x, 0), [], 0
+        while i < len(objs):
+            o = objs[i]
+            i += 1
+            try:
+                attrs = vars(o)
+            except TypeError:
+                attrs = None
+            if type(attrs) is not dict:
+                err = TypeError("a value of type %r without attributes" % type(o).__name__)
+                err.value = o
+                raise err
+            table.append([SETUP_TYPES[type(o)], [[k, encode(v, 1)] for k, v in attrs.items() if type(k) is str]])
+    finally:
+        _GRAPH[0] = None
+    _LAST[0] = objs
+    return ["G", root, table] if objs else root
+
+
+def _ungraph(e):
+    """Inverse of :func:`_graph`: the objects made first (their classes' ``__new__`` only, as ``pickle`` makes them),
+    then their attributes, then the value."""
+    sent = _SENT[0]
+    if _REFS[0] is not None or type(e[2]) is not list or len(e[2]) < len(sent):
+        raise ValueError("malformed value")
+    objs = []
+    for k, ent in enumerate(e[2]):
+        if type(ent) is not list or len(ent) != 2 or type(ent[0]) is not str or ent[0] not in SETUP \
+                or type(ent[1]) is not list or (k < len(sent) and SETUP_TYPES.get(type(sent[k])) != ent[0]):
+            raise ValueError("malformed object")
+        objs.append(sent[k] if k < len(sent) else object.__new__(SETUP[ent[0]]))
+    _REFS[0] = objs
+    try:
+        states = []
+        for ent in e[2]:
+            d = {}
+            for kv in ent[1]:
+                if type(kv) is not list or len(kv) != 2 or type(kv[0]) is not str:
+                    raise ValueError("malformed object")
+                d[kv[0]] = decode(kv[1], 1)
+            states.append(d)
+        for o, d in zip(objs, states):  # the tests' own objects of the call take their states after it
+            o.__dict__.clear()
+            o.__dict__.update(d)
+        _LAST[0] = objs
+        return decode(e[1], 1)
+    finally:
+        _REFS[0] = None
 
 
 #: a list or tuple this long of ints (64-bit), floats, bools or strs alone crosses packed (:func:`_pack`)
@@ -201,6 +325,8 @@ def _unpack(code: str, data) -> list:
 _FRACTION, _DECIMAL, _ODICT, _COUNTER, _DEQUE = (fractions.Fraction, decimal.Decimal, collections.OrderedDict,
                                                  collections.Counter, collections.deque)
 _MAPS = {dict: "d", _ODICT: "o", _COUNTER: "C"}
+#: a dict's views cross as views (of a dict the tests' process makes): ``keys()`` and ``items()`` compare as sets, in order
+_VIEWS = {type({}.keys()): "k", type({}.values()): "v", type({}.items()): "i"}
 
 
 def decode(e, depth: int = 0):
@@ -211,6 +337,10 @@ def decode(e, depth: int = 0):
     tag, n = e[0], len(e)
     if tag == "n" and n == 1:
         return None
+    if tag == "@" and n == 2 and type(e[1]) is int and _REFS[0] is not None and 0 <= e[1] < len(_REFS[0]):
+        return _REFS[0][e[1]]
+    if tag == "G" and n == 3 and depth == 0:
+        return _ungraph(e)
     if tag == "b" and n == 2 and e[1] in (0, 1) and type(e[1]) is int:
         return e[1] == 1
     if tag == "i" and n == 2 and type(e[1]) is str:
@@ -238,6 +368,23 @@ def decode(e, depth: int = 0):
         return out
     if tag == "Q" and n == 3 and type(e[1]) is list and (e[2] is None or type(e[2]) is str):
         return _DEQUE([decode(v, depth + 1) for v in e[1]], None if e[2] is None else int(e[2], 16))
+    if tag == "sl" and n == 4:
+        return slice(decode(e[1], depth + 1), decode(e[2], depth + 1), decode(e[3], depth + 1))
+    if tag == "V" and n == 3 and e[1] in ("k", "v", "i"):
+        items = decode(e[2], depth + 1)
+        if type(items) is not list or (e[1] == "i" and not all(type(kv) is tuple and len(kv) == 2 for kv in items)):
+            raise ValueError("malformed view")
+        if e[1] == "k":
+            d = dict.fromkeys(items)  # TypeError if unhashable
+            if len(d) != len(items):
+                raise ValueError("malformed view")
+            return d.keys()
+        if e[1] == "v":
+            return dict(enumerate(items)).values()
+        d = dict(items)
+        if len(d) != len(items):
+            raise ValueError("malformed view")
+        return d.items()
     if tag == "r" and n == 4 and all(type(v) is str for v in e[1:]):
         return range(*(int(v, 16) for v in e[1:]))
     if tag == "B" and n == 2 and type(e[1]) is str:
@@ -346,14 +493,14 @@ def _serve(g: dict, fd: int, snap: dict, main_pid: int) -> None:
         if "lookup" in req:
             send(fd, {"names": {n: _describe(g[n]) for n in req["lookup"] if type(n) is str and n in g}})
             continue
-        reply = _call(g, req)
+        reply = _next(req) if "next" in req else _iter_of(req) if "iter_of" in req else _call(g, req)
         if os.getpid() != main_pid:
             os._exit(0)  # the solution forked inside the call: only the process that was called answers
         hack = _tampered(snap, hack)
         if hack:
             reply = {"hack": hack}
         elif len(json.dumps(reply)) > (MAX_REQUEST if "inplace" in reply else MAX_MSG):  # arguments as big as sent
-            reply = {"unsupported": "%s() returned more than %d MiB of data" % (req["call"], MAX_MSG >> 20)}
+            reply = {"unsupported": "%s() returned more than %d MiB of data" % (req.get("call", req.get("name")), MAX_MSG >> 20)}
         send(fd, reply)
 
 
@@ -381,28 +528,41 @@ def _own_object(g: dict, x) -> bool:
 
 def _call(g: dict, req: dict) -> dict:
     name, on = req["call"], req.get("on")
+    if on is not None and DRAWN.get(on):  # ``send()`` to a generator whose next items were drawn ahead, not yet sent
+        return {"unsupported": "the tests call .%s() of an iterator of the solution after reading ahead of it" % name}
     try:
-        args, kwargs = decode(req["args"]), decode(req["kwargs"])
-        fn = g[name] if on is None else getattr(HANDLES[on], name)  # a method of an object the tests hold
+        _LAST[0] = []
+        args = decode(req["args"])
+        seed = _LAST[0]
+        _LAST[0] = []
+        kwargs = decode(req["kwargs"])
+        seed = seed + _LAST[0]
+        # a method of an object the tests hold, or a protocol (``len(obj)``: Python's own, with its fallbacks and errors)
+        fn = g[name] if on is None else _PROTOCOLS[name](HANDLES[on]) if "why" in req else getattr(HANDLES[on], name)
         out = fn(*args, **kwargs)
     except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
-        line = None
-        tb = e.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == "<solution>":
-                line = tb.tb_lineno
-            tb = tb.tb_next
-        code = e.code if isinstance(e, SystemExit) and type(e.code) in (int, type(None)) else None
-        try:
-            msg = str(e)[:300]
-        except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
-            msg = "<unprintable>"
-        return {"raised": [type(e).__name__, msg, line, code, _args(e), _builtin_base(e)]}
+        return _raised_reply(e)
+    _CALL_OBJS[0] = seed
+    try:
+        return _result(g, name, out, args, kwargs, req)
+    finally:
+        _CALL_OBJS[0] = []
+
+
+def _result(g: dict, name: str, out, args: tuple, kwargs: dict, req: dict) -> dict:
+    """The reply to a call that returned ``out``."""
     if out is None:  # an in-place answer (``nums.sort()``, LeetCode's "modify nums in-place"): changed arguments go back
         after = _changed(args, kwargs, req)
         if after is not None:
             return {"inplace": after}
     out = stand_in(out)
+    if _iterator(out) and not _own_object(g, out):  # a generator, ``map``, ``zip``: the tests draw its items (round 14)
+        HANDLES.append(out)
+        return {"iter": len(HANDLES) - 1}
+    if _function(g, out):  # a closure (``make_adder(2)``), a ``partial``: the tests may call it, as a method (round 14)
+        HANDLES.append(out)
+        return {"fn": [len(HANDLES) - 1, "%s() returned a value of type %r; only plain builtins cross to the tests"
+                       % (name, type(out).__name__)]}
     why = rigged(out)
     if why:
         return {"hack": "%s() %s" % (name, why)}
@@ -419,11 +579,173 @@ def _call(g: dict, req: dict) -> dict:
         return {"unsupported": why}
 
 
+def _raised_reply(e: BaseException) -> dict:
+    """The reply that raises the solution's exception ``e`` in the tests (name, message, solution line, exit code,
+    ``args``, nearest builtin base)."""
+    line = None
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<solution>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    code = e.code if isinstance(e, SystemExit) and type(e.code) in (int, type(None)) else None
+    try:
+        msg = str(e)[:300]
+    except BaseException:  # noqa: BLE001 - a rigged __str__ must not take the server down
+        msg = "<unprintable>"
+    return {"raised": [type(e).__name__, msg, line, code, _args(e), _builtin_base(e)]}
+
+
+def _iterator(x) -> bool:
+    """``x`` is an iterator (a generator, ``map``/``filter``/``zip``, ``iter(xs)``, a library's): its type has ``__next__``
+    and ``__iter__`` (no code of the solution runs to tell). An object of the solution's own class stays one
+    (:class:`Instance`: its methods are called, ``next()`` included)."""
+    t = type(x)
+    if t in PLAIN or t in _exact.CONTAINERS:
+        return False
+    try:
+        return callable(getattr(t, "__next__", None)) and callable(getattr(t, "__iter__", None))
+    except BaseException:  # noqa: BLE001 - e.g. a metaclass whose __getattr__ raises: not an iterator
+        return False
+
+
+#: what ``len(obj)``, ``x in obj`` and ``obj[i]`` of the tests do to an object of the solution (:class:`Instance`)
+_PROTOCOLS = {"__len__": lambda o: lambda: len(o), "__contains__": lambda o: lambda x: x in o,
+              "__getitem__": lambda o: lambda i: o[i], "__call__": lambda o: o}
+
+
+def _iter_of(req: dict) -> dict:
+    """``iter()`` of an object of the solution the tests hold (``req["iter_of"]``: its handle): the iterator, as a new
+    handle; "unsupported" (``req["why"]``) when its class is not iterable."""
+    obj, why = HANDLES[req["iter_of"]], str(req.get("why"))[:300]
+    if not callable(getattr(type(obj), "__iter__", None)) and not callable(getattr(type(obj), "__getitem__", None)):
+        return {"unsupported": why}
+    try:
+        it = iter(obj)
+    except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
+        return _raised_reply(e)
+    if not _iterator(it):
+        return {"unsupported": why}
+    HANDLES.append(it)
+    return {"iter": len(HANDLES) - 1}
+
+
+def _function(g: dict, x) -> bool:
+    """``x`` is a function to call (a closure, a lambda, a ``functools.partial``, a bound method, a builtin function): not
+    a class, not an object of the solution's own class (an :class:`Instance`, whose methods are called by name)."""
+    try:
+        return callable(x) and not isinstance(x, type) and type(x) not in PLAIN and not _own_object(g, x)
+    except BaseException:  # noqa: BLE001 - e.g. a metaclass whose __getattr__ raises: not a function
+        return False
+
+
+#: how much of an iterator's items one reply carries, about (encoded bytes; then the tests ask again)
+BATCH_BYTES = 4 << 20
+DRAWN: dict = {}  # handle -> the items drawn from that iterator and not yet sent
+ENDS: dict = {}  # handle -> how that iterator ended: None (exhausted), else the reply of the exception it raised
+SEEN_ITEMS: dict = {}  # handle -> {id: (key, object)} of the non-scalar items that iterator yielded
+#: items that cannot change after they were drawn (anything else is encoded when drawn: a generator that yields one list
+#: and changes it before the next item gives the tests each state, as one process reading lazily sees it)
+_SCALARS = (type(None), bool, int, float, complex, str, bytes, _FRACTION, _DECIMAL, range)
+
+
+class _Drawn:
+    """An item drawn ahead that is not a scalar: its encoding when drawn, or the reply it gives (rigged, unsupported), and
+    ``key``: which object it is among those the iterator yielded (one list yielded again and again is one object)."""
+
+    __slots__ = ("enc", "reply", "size", "key")
+
+    def __init__(self, x, name: str, seen: dict):
+        self.enc = self.reply = None
+        self.key = seen.setdefault(id(x), (len(seen), x))[0]  # the object is kept: its id is not reused
+        why = rigged(x)
+        if why:
+            self.reply = {"hack": "%s() %s" % (name, why.replace("returned a value", "yielded a value", 1))}
+            return
+        try:
+            self.enc = encode(x)
+            self.size = len(encode_msg(self.enc))
+        except TypeError as err:
+            why = rigged(err.value) if hasattr(err, "value") else None
+            self.reply = {"hack": "%s() %s" % (name, why.replace("returned a value", "yielded, nested in an item, a value",
+                                                                  1))} if why else \
+                {"unsupported": "%s() yielded %s; only plain builtins cross to the tests" % (name, err)}
+
+
+def _immutable(x, depth: int = 0) -> bool:
+    """``x`` is a scalar, or a tuple or frozenset of them (``(i, j)``): nothing can change it after it was drawn."""
+    t = type(x)
+    if t in _SCALARS:
+        return True
+    return (t is tuple or t is frozenset) and depth < 3 and len(x) <= 64 and all(_immutable(v, depth + 1) for v in x)
+
+
+def _size(x) -> int:
+    """About how many bytes scalar ``x`` takes encoded."""
+    t = type(x)
+    if t is tuple or t is frozenset:
+        return 8 + sum(_size(v) for v in x)
+    return len(x) + 8 if t is str else 2 * len(x) + 8 if t is bytes else x.bit_length() // 4 + 8 if t is int else 32
+
+
+def _next(req: dict) -> dict:
+    """Up to ``n`` next items of the iterator ``HANDLES[handle]`` (``req["next"]``: ``[handle, n]``), encoded as one list
+    (packed where it can be): ``{"next": [items, done]}``. An exception it raises is the reply once the items drawn
+    before it are sent, as it would be at that item in one process; each item is judged as a result is (rigged,
+    unsupported), that reply too in its turn."""
+    h, n = req["next"]
+    it, name = HANDLES[h], req.get("name", "the iterator")
+    buf = DRAWN.setdefault(h, collections.deque())
+    while len(buf) < n and h not in ENDS:
+        try:
+            x = stand_in(next(it))
+        except StopIteration:
+            ENDS[h] = None
+            break
+        except BaseException as e:  # noqa: BLE001 - the solution's failure is sent to the tests as data
+            ENDS[h] = _raised_reply(e)
+            break
+        buf.append(x if _immutable(x) else _Drawn(x, name, SEEN_ITEMS.setdefault(h, {})))
+    out, size, drawn = [], 0, False
+    while buf and len(out) < n and size <= BATCH_BYTES:
+        x = buf[0]
+        if type(x) is _Drawn:
+            if x.reply is not None:
+                if out:
+                    break
+                buf.popleft()
+                return x.reply
+            drawn, size = True, size + x.size
+        else:
+            size += _size(x)
+        out.append(buf.popleft())
+    if not out:  # the end: what it held is let go (a finished generator is small; the items it yielded are not)
+        SEEN_ITEMS.pop(h, None)
+        end = ENDS.pop(h, None)  # an exception is raised once; then it is exhausted, as a generator that raised is
+        return end if end is not None else {"next": [["l", []], True]}
+    done = not buf and h in ENDS and ENDS[h] is None
+    if done:
+        SEEN_ITEMS.pop(h, None)
+    if not drawn:
+        return {"next": [encode(out), done]}
+    return {"next": [["l", [x.enc if type(x) is _Drawn else encode(x) for x in out]], done,
+                     [x.key if type(x) is _Drawn else None for x in out]]}
+
+
 def _changed(args: tuple, kwargs: dict, req: dict):
     """``[[[index, value], ...], [[keyword, value], ...]]`` of the arguments a call changed (encoded as they are now,
     compared with what the tests sent), or None when none did: only those go back (an argument the tests passed twice,
     ``f(a, a)``, is not reverted by its unchanged copy)."""
     sent, sent_kw = req["args"], req["kwargs"]
+    if sent[:1] == ["G"] or sent_kw[:1] == ["G"]:  # objects of the setup's classes: all the arguments, as one graph each
+        _SEED[0] = _CALL_OBJS[0]  # the call's objects first, by their indices: the tests' own take their states
+        try:
+            now, now_kw = encode(args), encode(kwargs)
+        except (TypeError, ValueError):
+            return None
+        finally:
+            _SEED[0] = []
+        return ["G", now, now_kw] if now != sent or now_kw != sent_kw else None
     items = sent[1] if sent[:1] == ["t"] and len(sent) == 2 and type(sent[1]) is list else None  # packed: immutable
     pos, kw = [], []
     try:
@@ -468,26 +790,38 @@ class Remote:
     """Stands for a function of the solution (or, with ``on``, a method of an :class:`Instance`): sends the call as
     data, returns the decoded result."""
 
-    def __init__(self, fd: int, name: str, on: int | None = None):
-        self._fd, self.__name__, self._on = fd, name, on
+    def __init__(self, fd: int, name: str, on: int | None = None, builtin: bool = False):
+        self._fd, self.__name__, self._on, self._builtin = fd, name, on, builtin
 
     def __repr__(self):
         return "<solution's %s>" % self.__name__
 
     def __call__(self, *args, **kwargs):
         try:
-            a, k = encode(args), encode(kwargs)
+            _LAST[0] = []
+            a = encode(args)
+            sent = _LAST[0]
+            _LAST[0] = []
+            k = encode(kwargs)
+            sent = sent + _LAST[0]
         except TooDeep:  # only the solution's results get near the limit: e.g. f(f(x)) with a 200-deep f(x)
             raise Unsupported("%s() was called with a value nested deeper than %d levels (a result of the "
                               "solution passed back?)" % (self.__name__, MAX_DEPTH)) from None
         except TypeError as e:  # the solution's own function, object or module passed back: its choice, not data
-            if isinstance(getattr(e, "value", None), (Remote, Opaque, Instance)) or id(getattr(e, "value", None)) in GIVEN:
+            if isinstance(getattr(e, "value", None), (Remote, Opaque, Instance, RemoteIter)) \
+                    or id(getattr(e, "value", None)) in GIVEN:
                 raise Unsupported("the tests pass %s() %s of the solution, not data" % (self.__name__, e)) from None
+            if self._builtin and isinstance(getattr(e, "value", None), type):  # ``isinstance(r, int)``: the tests'
+                # checker, whose name the solution took (round 14: a solution defining ``isinstance`` made them abstain)
+                raise Unsupported("the tests pass %s to %s(), a builtin's name the solution defines; it cannot cross to "
+                                  "the solution's process" % (e, self.__name__)) from None
             raise HarnessError("the tests pass %s to %s(), which cannot cross to the solution's process"
                                % (e, self.__name__)) from None
         req = {"call": self.__name__, "args": a, "kwargs": k}
         if self._on is not None:
             req["on"] = self._on
+            if self.__name__ in _PROTOCOLS:  # a protocol of an object of the solution: Python's, in its process
+                req["why"] = getattr(self, "_why", "")
         data = encode_msg(req)
         del req, a, k  # the encoded copies are not kept while the reply is read (a big in-place reply: memory)
         if len(data) > MAX_REQUEST:  # was read by the candidate as a broken channel: "reward hack" for a correct solution
@@ -501,12 +835,24 @@ class Remote:
                 raise CandidateGone() from None
             del data
             msg = _reply(self._fd)
+            return self._decoded(msg, args, kwargs, sent)
+
+    def _decoded(self, msg: dict, args: tuple, kwargs: dict, sent: list):
         obj = msg.get("obj")
         if type(obj) is list and len(obj) == 2 and type(obj[0]) is int and type(obj[1]) is str:
             return Instance(self._fd, obj[0], obj[1][:300])
+        if type(msg.get("iter")) is int:
+            return RemoteIter(self._fd, msg["iter"], self.__name__)
+        fn = msg.get("fn")
+        if type(fn) is list and len(fn) == 2 and type(fn[0]) is int and type(fn[1]) is str:
+            return _Method(self._fd, "__call__", fn[0], fn[1][:300])
         after = msg.get("inplace")
         if after is not None:
-            _write_back(args, kwargs, after)
+            _SENT[0] = sent  # an in-place answer's first setup objects are the call's: they take their states after it
+            try:
+                _write_back(args, kwargs, after)
+            finally:
+                _SENT[0] = []
             return None
         if "ok" not in msg:
             raise RewardHack("malformed message on the call channel")
@@ -522,7 +868,18 @@ def _write_back(args: tuple, kwargs: dict, after) -> None:
     ...``, failed ``rotate(xs, 1); assert xs == [...]``, the tests' list untouched). Only a call that returned None (a
     call answering with a value cannot change what the tests compute from its arguments after it), and only inside the
     tests' mutable containers (a list, dict, set, bytearray, deque, also nested, also in a tuple), as decoded data;
-    ``after`` (:func:`_changed`) names each changed argument by its position or keyword in this call."""
+    ``after`` (:func:`_changed`) names each changed argument by its position or keyword in this call, or holds them all
+    (``["G", args, kwargs]``: they hold objects of the setup's classes, which change in place too: ``reorderList(head)``)."""
+    if type(after) is list and len(after) == 3 and after[0] == "G":
+        try:
+            new, new_kw = decode(after[1]), decode(after[2])
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
+        if type(new) is not tuple or len(new) != len(args) or type(new_kw) is not dict or new_kw.keys() != kwargs.keys():
+            raise RewardHack("malformed value on the call channel")
+        for old, x in list(zip(args, new)) + [(kwargs[k], new_kw[k]) for k in kwargs]:
+            _update(old, x)
+        return
     if type(after) is not list or len(after) != 2 or type(after[0]) is not list or type(after[1]) is not list \
             or not all(type(p) is list and len(p) == 2 for p in after[0] + after[1]):
         raise RewardHack("malformed message on the call channel")
@@ -542,6 +899,8 @@ def _update(old, new, depth: int = 0) -> bool:
     updated in turn, so a row the tests hold is the row that changed); False when it cannot change (its slot takes
     ``new``)."""
     t = type(old)
+    if old is new:  # an object of the setup's classes the reply already updated in place
+        return True
     if depth > MAX_DEPTH:
         return False
     if t is collections.defaultdict and type(new) is dict:  # it crossed as a dict (its factory stayed here)
@@ -580,6 +939,10 @@ def _update(old, new, depth: int = 0) -> bool:
     if t is tuple and len(old) == len(new):
         for a, b in zip(old, new):
             _update(a, b, depth + 1)
+        return True
+    if t in SETUP_TYPES:  # a node the tests hold now holds what the solution's held (its links: the nodes that came back)
+        old.__dict__.clear()
+        old.__dict__.update(new.__dict__)
         return True
     return False
 
@@ -636,9 +999,108 @@ class Instance:
     def _unsupported(self, *a):
         raise Unsupported(object.__getattribute__(self, "_instance")[2])
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __len__ = __iter__ = __contains__ = _unsupported
-    __getitem__ = __call__ = __setattr__ = __delattr__ = __int__ = __float__ = __index__ = __str__ = _unsupported
+    def __iter__(self):
+        """``for x in obj``, ``list(obj)``: an object of an iterable class of the solution (its ``__iter__``, a generator
+        or itself an iterator) is iterated as an iterator it returns is (:class:`RemoteIter`; round 14); another is
+        "unsupported"."""
+        fd, handle, why = object.__getattribute__(self, "_instance")
+        _used()
+        with _CALL_LOCK:
+            try:
+                send(fd, {"iter_of": handle, "why": why})
+            except OSError:
+                raise CandidateGone() from None
+            msg = _reply(fd)
+        if type(msg.get("iter")) is not int:
+            raise RewardHack("malformed message on the call channel")
+        return RemoteIter(fd, msg["iter"], "iter")
+
+    def _protocol(name: str):
+        """``len(obj)``, ``x in obj``, ``obj[i]``, ``obj(x)``: done to the solution's object in its process, as Python does
+        it there (its ``__len__``, ``__contains__`` or ``__iter__``, ``__getitem__``, ``__call__``; else Python's
+        ``TypeError``), the result
+        crossing as data (round 14: a ``len(stack)`` of a class with ``__len__`` was "unsupported")."""
+        def call(self, *args, **kwargs):
+            fd, handle, why = object.__getattribute__(self, "_instance")
+            return _Method(fd, name, handle, why)(*args, **kwargs)
+        call.__name__ = name
+        return call
+
+    __len__, __contains__, __getitem__ = _protocol("__len__"), _protocol("__contains__"), _protocol("__getitem__")
+    __call__ = _protocol("__call__")
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = _unsupported
+    __setattr__ = __delattr__ = __int__ = __float__ = __index__ = __str__ = _unsupported
     __hash__ = None
+
+
+class RemoteIter:
+    """An iterator the solution returned (a generator, ``map(...)``; or ``iter()`` of an object of the solution's own
+    class; round 14: it was "unsupported", so a correct generator failed ``list(gen(3)) == [0, 1, 2]``): it stays in the
+    solution's process and
+    the tests draw its items, each crossing as data, type-exact, as a result does. Items are read ahead in batches (1,
+    2, 4, ... up to 4096 an exchange), so the solution's generator may run ahead of the tests by as many; after a call
+    of one of its methods (``send``, ``close``) it reads one at a time. Compared with anything it is itself only (as a
+    generator is), and passed back to the solution it is "unsupported", as an object of the solution is."""
+
+    def __init__(self, fd: int, handle: int, name: str):
+        self._fd, self._handle, self._name = fd, handle, name
+        self._buf, self._done, self._n, self._objs = collections.deque(), False, 1, {}
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._buf and not self._done:
+            self._fetch()
+        if not self._buf:
+            raise StopIteration
+        x, key = self._buf.popleft()
+        if key is None:
+            return x
+        # an object the iterator yielded before: the tests hold it, and it now holds what the solution's holds after this
+        # item (as in one process, where a generator that yields one list and changes it changes what the tests hold)
+        old = self._objs.setdefault(key, x)
+        if old is not x and not _update(old, x):
+            self._objs[key] = old = x
+        return old
+
+    def _fetch(self) -> None:
+        _used()
+        n = self._n or 1
+        with _CALL_LOCK:
+            try:
+                send(self._fd, {"next": [self._handle, n], "name": self._name})
+            except OSError:
+                raise CandidateGone() from None
+            msg = _reply(self._fd)
+        if self._n:
+            self._n = min(2 * self._n, 4096)
+        got = msg.get("next")
+        if type(got) is not list or len(got) not in (2, 3) or type(got[1]) is not bool:
+            raise RewardHack("malformed message on the call channel")
+        try:
+            items = decode(got[0])
+        except (ValueError, TypeError, OverflowError):
+            raise RewardHack("malformed value on the call channel") from None
+        keys = got[2] if len(got) == 3 else [None] * len(items) if type(items) is list else None
+        if type(items) is not list or len(items) > n or not (items or got[1]) or type(keys) is not list \
+                or len(keys) != len(items) or not all(k is None or type(k) is int for k in keys):
+            raise RewardHack("malformed message on the call channel")
+        self._buf.extend(zip(items, keys))
+        self._done = got[1]
+
+    def __getattr__(self, attr):
+        """A generator's public methods (``send``, ``throw``, ``close``) call the solution's generator itself."""
+        if attr not in ("send", "throw", "close"):  # e.g. ``keys``, which ``dict(it)`` looks for: not a mapping
+            raise AttributeError("%r object has no attribute %r" % (type(self).__name__, attr))
+        if self._buf:
+            raise Unsupported("the tests call .%s() of the iterator %s() returned after reading ahead of it"
+                              % (attr, self._name))
+        self._n = 0  # one item an exchange from now on: the generator never runs ahead of a send()
+        return _Method(self._fd, attr, self._handle, "the iterator %s() returned is not data" % self._name)
+
+    def __repr__(self):
+        return "<solution's iterator from %s()>" % self._name
 
 
 def _reply(fd: int) -> dict:
@@ -678,10 +1140,13 @@ def _raised(name, msg, line, code, args=None, builtin=None) -> BaseException:
     if issubclass(base, (StopIteration, StopAsyncIteration)):
         base = RuntimeError  # as PEP 479 for generators: else map()/zip()/iter(f, x) in the tests end early
     if args is not None:
+        sent, _SENT[0] = _SENT[0], []  # an exception's arguments are its own: they update none of the call's objects
         try:
             args = decode(args)
         except (ValueError, TypeError, OverflowError):
             raise RewardHack("malformed value on the call channel") from None
+        finally:
+            _SENT[0] = sent
     try:
         cls = type(str(name)[:100], (base,), {})
         e = _with_args(cls, args, str(msg))
@@ -739,6 +1204,26 @@ def _shadowing(found: dict, names: list, shadow: list) -> list:
     return [] if own else [n for n in shadow if found.get(n) == ["callable"]]
 
 
+def _checkers(tree, taken: list) -> set:
+    """Of the builtin names the solution took (``taken``, :func:`_shadowing`), those the tests only call on the result of
+    another of them (``abs`` in ``abs(pow(2, 3) - 8) < 1e-9``, ``isinstance(pow(2, 3), int)``, ``sorted(pow(x, 2) for x
+    in xs)``): the tests' checkers, not functions under test (round 14: a solution defining ``pow`` and an ``abs`` that
+    returns 0 passed). A name the tests also call otherwise (``pow(2, 3) == 8 and abs(-3) == 3``) stays the solution's.
+    With one name taken it is the function under test, wherever it is called (``pow(abs(-2), 3)``)."""
+    if len(taken) < 2:
+        return set()
+    wrapping, other = set(), set()  # ids of the Name nodes calling a taken name on another's result; names used else
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in taken:
+            args = [x for a in call.args + [k.value for k in call.keywords] for x in ast.walk(a)]
+            if any(isinstance(x, ast.Name) and x.id in taken and x.id != call.func.id for x in args):
+                wrapping.add(id(call.func))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id in taken and isinstance(n.ctx, ast.Load) and id(n) not in wrapping:
+            other.add(n.id)
+    return {n for n in taken if n not in other}
+
+
 #: the module name under which tests import the solution (KodCode's ``from solution import f``, pytest style)
 SOLUTION_MODULE = "solution"
 
@@ -773,6 +1258,8 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
     for name, src in trusted:
         exec(compile(ast.fix_missing_locations(_Checks(name).visit(ast.parse(src, name))), name, "exec",
                      dont_inherit=True), g)
+        if name == "<setup>":
+            note_setup(g)
     _share_exceptions(g)
     code, tree = _exact.rewrite(tsrc, tname, then=_Checks(tname))
     names, shadow, imports = job["harness"].get("names"), [], None
@@ -788,14 +1275,16 @@ def run_tests(g: dict, job: dict, fd: int) -> None:
     found = _reply(fd).get("names")
     if type(found) is not dict:
         raise RewardHack("malformed message on the call channel")
-    names = names + _shadowing(found, names, shadow)
+    taken = _shadowing(found, names, shadow)
+    taken = [n for n in taken if n not in _checkers(tree, taken)]
+    names = names + taken
     for n in names:
         g.pop(n, None)  # e.g. the prompt's stub of the entry point: only the solution's counts
         desc = found.get(n)
         if type(desc) is not list or not desc:
             continue
         if desc[0] == "callable":
-            g[n] = Remote(fd, n)
+            g[n] = Remote(fd, n, builtin=n in taken)
         elif desc[0] == "data" and len(desc) == 2:
             RAN["uses"] += 1
             try:
