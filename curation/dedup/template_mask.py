@@ -110,7 +110,8 @@ CANON = {"buys": "buy", "bought": "buy", "purchase": "buy", "purchases": "buy", 
          "altogether": "total", "together": "total", "combined": "total", "overall": "total", "remaining": "left", "remain": "left",
          "remains": "left", "remainder": "rest", "every": "each", "apiece": "each", "kids": "children",
          "daily": "each", "weekly": "each", "monthly": "each", "yearly": "each", "annually": "each", "cash": "money",
-         "assume": "if", "assuming": "if", "suppose": "if", "supposing": "if", "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost"}
+         "assume": "if", "assuming": "if", "suppose": "if", "supposing": "if", "shop": "store", "shops": "stores", "price": "cost", "prices": "cost", "priced": "cost", "pricing": "cost",
+         "consumes": "eats", "consume": "eat", "consumed": "eats", "leftover": "left"}
 #: a rewrite into another tense keeps the problem: "was" / "were" / "are" are "is" ("did" / "does" are dropped), and a common
 #: irregular past is its present ("ate" -> "eats"; a regular "-ed" stays: stemming every word cost false flags)
 TENSE = {**dict.fromkeys(("am", "are", "was", "were"), "is"),
@@ -172,12 +173,22 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     (("total", " all"), r"\bin\s+(total|all)\b", "total"), (("out",), r"\b(work|works|find|figure)\s+out\b", "find"),
     (("priced",), r"\b(is|are|was|were)\s+priced\s+at\b", "cost"), (("much",), r"\btimes\s+as\s+much\b", "times as many"),
     (("mr.", "mrs.", "ms.", "dr.", "prof.", "st."), r"\b(mr|mrs|ms|dr|prof|st)\.", r"\1"),
-    (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:total\s+)?(?:number|count)\s+of\b", "how many"),
+    # round 23 (style 23 read: an LLM's paraphrase): "has got" is "has", "given that" is "if", an imperative question
+    # ("Work out how many ...", "Determine the number of ...") asks, "makes $10" earns, "puts in 5 hours" works
+    (("got",), r"\b(has|have|had)\s+got\b", r"\1"), (("given", "provided"), r"\b(?:given|provided)\s+that\b", "if"),
+    (("work out", "figure out", "find", "determine", "calculate", "compute"),
+     r"(?:^|(?<=[.!?:;\n])|(?<=,))([ \t]*)(?:please\s+)?(?:work\s+out|figure\s+out|find(?:\s+out)?|determine|calculate|compute)\s+"
+     r"((?:how|what|the\s+(?:(?:total|overall|combined)\s+)?(?:number|count|amount|sum|quantity))\b[^.?!\n]{0,200})\.", r"\1\2?"),
+    (("make", "made"), r"\b(?:make|makes|made|making)(?=\s+(?:\$|\d[\d,.]*\s+dollars|(?:" + _NUM_WORD_RE + r")\s+dollars))", "earn"),
+    (("put",), r"\bputs?\s+in\s+(?=\S+\s+(?:hours?|days?|minutes?|shifts?)\b)", "works "),
+    (("aside",), r"\b(?:put|puts|putting|set|sets|setting)\s+aside\b", "save"),
+    (("reduction",), r"\bprice\s+(?:reduction|cut)\b", "discount"), (("mean",), r"\bthe\s+mean\b", "the average"),
+    (("what",), r"\bwhat(?:\s+is|'s)?\s+the\s+(?:(?:total|overall|combined|entire|whole)\s+)?(?:number|count|quantity)\s+of\b", "how many"),
     (("what",), r"\bwhat\s+(?:number|count)\s+of\b", "how many"),
     (("what",), r"\bwhat(?:\s+is)?\s+the\s+(?:total\s+)?(?:amount|sum)\s+of\b", "how much"),
     (("what",), r"\bwhat\s+amount\s+of\b", "how much"), (("age",), r"\bwhat\s+age\b", "how old"),
     # a question asked as a noun phrase or a cloze ("find the number of ...", "the amount of money left is ____")
-    (("number",), r"\bthe\s+(?:total\s+)?number\s+of\b", "how many"),
+    (("number", "count"), r"\bthe\s+(?:(?:total|overall|combined)\s+)?(?:number|count)\s+of\b", "how many"),
     (("amount",), r"\bthe\s+(?:total\s+)?amount\s+of\b", "how much"),
     (("number",), r"(?:^|(?<=[\n.:;?!]))([ \t]*)(?:total\s+)?number\s+of\b", r"\1how many"),
     (("amount",), r"(?:^|(?<=[\n.:;?!]))([ \t]*)(?:total\s+)?amount(?:\s+of)?\b", r"\1how much"),
@@ -262,7 +273,9 @@ PHRASES = [(trig, re.compile(p, re.I), r) for trig, p, r in (
     # dataset record's grade, level or difficulty ("Grade: 6", "grade_level: 5") is no fact of the problem
     (("(",), r"\b((?:" + _NUM_WORD_RE + r")(?:[- ](?:" + _NUM_WORD_RE + r"))*)[ \t]+\((\d[\d,]*(?:\.\d+)?)\)", r"\2"),
     (("grade", "level", "difficulty"), r"\b(?:grade(?:[_ ]level)?|level|difficulty)[ \t]*[:=][ \t]*(?:\d{1,2}|easy|medium|hard|beginner|"
-     r"intermediate|advanced)\b", " "))]
+     r"intermediate|advanced)\b", " "),
+    # round 23: "how many subs that are left" (a paraphrase's "what is the number of X that ...") asks "how many X are left"
+    (("that",), r"\b(how\s+(?:many|much)(?:\s+[a-z]+){1,3}?)\s+that\b", r"\1"))]
 _TRIGGER_RE = re.compile("|".join(sorted({re.escape(t) for trig, _, _ in PHRASES for t in trig}, key=len, reverse=True)))
 #: a numbered list's marker at a line start ("1. ", "(2) ", "b) ") is layout, not a quantity (bullets are no tokens)
 #: (at the text's start or after a line that ends a sentence, a heading or an item: "There were\n12. Then ..." keeps 12)
