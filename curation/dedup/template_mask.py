@@ -54,6 +54,13 @@ units dropped):
 * **rows that hold more than one problem** (round 16): a worksheet, an exam section, a few-shot prompt or a problem
   with its worked solution is scored part by part (:func:`parts`, applied by the template index): each problem part
   alone and the row without its solution parts;
+* **classroom and web reuse** (round 21, :func:`reused`): answer options run in order from A, e-mail quoting and its
+  "On ... wrote:" line, section labels ("[Chorus]"), BBCode, numbers and words marked up alone ("[Two]", "{6}",
+  "#times#") and an equal amount glossed beside a quantity ("2 hours (120 minutes)") are no facts; a pseudo-cleft
+  ("What she bought was 2 pens") and a quiz stem ("Janet has how many apples?") are the plain sentence and question;
+* **an LLM's paraphrase** (round 23): an imperative question ("Work out how many ...", "Determine the number of ...")
+  asks; "has got", "given that", "the overall number of", "makes $10" (earns), "puts in 5 hours" (works), "put
+  aside" (save), "the mean", "a price reduction", "consumes" are the plain forms;
 * **segments**: sentence and clause ends (``. ! ? ; :`` newlines and commas) become a separator ``|``
   (``|?`` after a question) that no n-gram crosses, so reordered or joined sentences keep their n-grams,
   and a clause that starts with "and" loses it.
