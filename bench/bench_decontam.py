@@ -95,7 +95,7 @@ from bench import rewrite_gsm8k, rewrite_gsm8k_v2, rewrite_gsm8k_v3, rewrite_gsm
 from bench import rewrite_gsm8k_v7, rewrite_gsm8k_v8, rewrite_gsm8k_v9, rewrite_gsm8k_v10, rewrite_gsm8k_v11  # noqa: E402
 from bench import rewrite_gsm8k_v12, rewrite_gsm8k_v13, rewrite_gsm8k_v14, rewrite_gsm8k_v15, rewrite_gsm8k_v16  # noqa: E402
 from bench import rewrite_gsm8k_v17, rewrite_gsm8k_v18, rewrite_gsm8k_v19, rewrite_gsm8k_v20, rewrite_gsm8k_v21  # noqa: E402
-from bench import rewrite_gsm8k_v22, rewrite_gsm8k_v23  # noqa: E402
+from bench import rewrite_gsm8k_v22, rewrite_gsm8k_v23, rewrite_gsm8k_v24  # noqa: E402
 from bench.rewrite_noise import Noise  # noqa: E402
 from curation.dedup.benchmarks import load_benchmark, shared_data_file  # noqa: E402
 from curation.dedup.decontam import DecontamConfig, Decontaminate  # noqa: E402
@@ -134,7 +134,7 @@ STYLES = {1: rewrite_gsm8k, 2: rewrite_gsm8k_v2, 3: rewrite_gsm8k_v3, 4: rewrite
           13: rewrite_gsm8k_v13, 14: rewrite_gsm8k_v14, 15: rewrite_gsm8k_v15, 16: rewrite_gsm8k_v16,
           17: rewrite_gsm8k_v17, 18: rewrite_gsm8k_v18, 19: rewrite_gsm8k_v19,
           20: rewrite_gsm8k_v20, 21: rewrite_gsm8k_v21, 22: rewrite_gsm8k_v22,
-          23: rewrite_gsm8k_v23}
+          23: rewrite_gsm8k_v23, 24: rewrite_gsm8k_v24}
 
 
 def rewriter(style: int, train: list[str]):
